@@ -1,0 +1,275 @@
+/**
+ * Negative-binomial GLM kernels on typed arrays, batched over genes.
+ *
+ * A center holds n samples, a design X (n×p), size factors s (n), counts for G genes
+ * (stored gene-major: the n counts of gene g are contiguous) and one dispersion α per gene.
+ * With r = 1/α and μ_i = max(s_i·exp(x_i·β), min_mu):
+ *
+ *   NLL(β)      = n·r·ln α + Σ_i [ −lnB_i + (y_i + r)·ln(r + μ_i) − y_i·ln μ_i ],
+ *                 lnB_i = lnΓ(y_i + r) − lnΓ(y_i + 1) − lnΓ(r)
+ *   gradient(β) = −Xᵀy + Σ_i x_i (r + y_i) μ_i / (r + μ_i)
+ *   Fisher(β)   = Σ_i w_i x_i x_iᵀ,  w_i = μ_i / (1 + α μ_i)
+ *
+ * Every quantity that does not depend on β (lnB_i, n·r·ln α, Xᵀy) is computed once per
+ * gene and center by {@link nbGeneConstants}. Floating-point operations are ordered as in
+ * upstream (fedpydeseq2 / numpy) so that results agree to the last bits wherever possible.
+ */
+import { lnGamma } from "./lnGamma.js";
+import { pairwiseSum } from "./summation.js";
+
+/** One center's data for the genes it fits, in the layout the kernels read. */
+export interface NbCenterData {
+  /** Samples. */
+  readonly n: number;
+  /** Design columns. */
+  readonly p: number;
+  /** Genes (rows of `counts`). */
+  readonly genes: number;
+  /** Design matrix, row-major n×p. */
+  readonly design: Float64Array;
+  /** Size factors, length n. */
+  readonly sizeFactors: Float64Array;
+  /** Counts, gene-major: gene g's n counts start at g·n. */
+  readonly counts: Float64Array;
+  /** Dispersion α per gene, length G. */
+  readonly dispersions: Float64Array;
+}
+
+/** The β-independent parts of the NLL and gradient, per gene (see {@link nbGeneConstants}). */
+export interface NbGeneConstants {
+  /** r = 1/α per gene. */
+  readonly inverseDispersion: Float64Array;
+  /** n·r·ln α per gene. */
+  readonly nllOffset: Float64Array;
+  /** lnΓ(y+r) − lnΓ(y+1) − lnΓ(r) per gene and sample, gene-major (G×n). */
+  readonly logBinomial: Float64Array;
+  /** Xᵀy per gene, G×p. */
+  readonly designTimesCounts: Float64Array;
+}
+
+/**
+ * Compute the β-independent terms once per gene and center (upstream recomputes them at
+ * every round and step).
+ */
+export function nbGeneConstants(data: NbCenterData): NbGeneConstants {
+  const { n, p, genes, design, counts, dispersions } = data;
+  const inverseDispersion = new Float64Array(genes);
+  const nllOffset = new Float64Array(genes);
+  const logBinomial = new Float64Array(genes * n);
+  const designTimesCounts = new Float64Array(genes * p);
+  for (let g = 0; g < genes; g++) {
+    const alpha = dispersions[g];
+    const r = 1 / alpha;
+    inverseDispersion[g] = r;
+    nllOffset[g] = n * r * Math.log(alpha);
+    const lgr = lnGamma(r);
+    const base = g * n;
+    for (let i = 0; i < n; i++) logBinomial[base + i] = nbLogBinomial(counts[base + i], r, lgr);
+    for (let k = 0; k < p; k++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += design[i * p + k] * counts[base + i];
+      designTimesCounts[g * p + k] = s;
+    }
+  }
+  return { inverseDispersion, nllOffset, logBinomial, designTimesCounts };
+}
+
+/**
+ * lnΓ(y + r) − lnΓ(y + 1) − lnΓ(r): the log binomial coefficient of the NB density.
+ * @param y - count
+ * @param r - inverse dispersion
+ * @param lnGammaR - lnΓ(r), passed in because it is shared by all samples of a gene
+ */
+export function nbLogBinomial(y: number, r: number, lnGammaR: number = lnGamma(r)): number {
+  return lnGamma(y + r) - lnGamma(y + 1) - lnGammaR;
+}
+
+/**
+ * One sample's NLL summand, −lnB + (y + r)·ln(r + μ) − y·ln μ, evaluated in upstream's order.
+ * @param y - count
+ * @param r - inverse dispersion 1/α
+ * @param mu - mean
+ * @param logBinomial - lnΓ(y+r) − lnΓ(y+1) − lnΓ(r)
+ */
+export function nbNllTerm(y: number, r: number, mu: number, logBinomial: number): number {
+  return -logBinomial + (y + r) * Math.log(r + mu) - y * Math.log(mu);
+}
+
+/** Box constraint on every coefficient. */
+export interface Box {
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** Outputs of {@link nbFisherGradientNllAtSteps}, step-major: [step][gene][...]. */
+export interface FisherGradientNll {
+  /** S×A×p×p. */
+  readonly fisher: Float64Array;
+  /** S×A×p. */
+  readonly gradient: Float64Array;
+  /** S×A. */
+  readonly nll: Float64Array;
+}
+
+/** Clip x to the box (NaN stays NaN, as numpy.clip). */
+function clip(x: number, box: Box): number {
+  return Math.min(Math.max(x, box.lower), box.upper);
+}
+
+/**
+ * NLL, gradient and Fisher information of the active genes at β (when `steps` is null), or at
+ * every point `clip(β − t·d)` of a line-search grid of step sizes t (upstream's
+ * `make_fisher_gradient_nll_step_sizes_batch`).
+ * @param data - the center's data
+ * @param constants - from {@link nbGeneConstants} on the same data
+ * @param genes - indices (rows of `data`) of the A active genes
+ * @param beta - A×p coefficients of the active genes
+ * @param direction - A×p ascent directions, or null with `steps` null
+ * @param steps - step sizes t, or null to evaluate at clip(β) only
+ * @param box - bounds for the clipping
+ * @param minMu - floor on μ (0 in PQN)
+ * @returns fisher (S×A×p×p), gradient (S×A×p), nll (S×A) with S = steps.length or 1
+ */
+export function nbFisherGradientNllAtSteps(
+  data: NbCenterData,
+  constants: NbGeneConstants,
+  genes: Int32Array,
+  beta: Float64Array,
+  direction: Float64Array | null,
+  steps: Float64Array | null,
+  box: Box,
+  minMu: number,
+): FisherGradientNll {
+  const { n, p, design, sizeFactors, counts, dispersions } = data;
+  const { inverseDispersion, nllOffset, logBinomial, designTimesCounts } = constants;
+  const active = genes.length;
+  const nSteps = steps === null ? 1 : steps.length;
+  if ((steps === null) !== (direction === null)) {
+    throw new Error("direction and steps must be both given or both null");
+  }
+  const fisher = new Float64Array(nSteps * active * p * p);
+  const gradient = new Float64Array(nSteps * active * p);
+  const nll = new Float64Array(nSteps * active);
+  const point = new Float64Array(p);
+  const mu = new Float64Array(n);
+  const terms = new Float64Array(n);
+  const weight = new Float64Array(n);
+  const score = new Float64Array(n);
+  const pp = p * p;
+  for (let s = 0; s < nSteps; s++) {
+    const t = steps === null ? 0 : steps[s];
+    for (let a = 0; a < active; a++) {
+      const g = genes[a];
+      const base = g * n;
+      const alpha = dispersions[g];
+      const r = inverseDispersion[g];
+      for (let k = 0; k < p; k++) {
+        const b = beta[a * p + k];
+        point[k] = clip(direction === null ? b : b - t * direction[a * p + k], box);
+      }
+      for (let i = 0; i < n; i++) {
+        let xb = 0;
+        for (let k = 0; k < p; k++) xb += design[i * p + k] * point[k];
+        const m = Math.max(sizeFactors[i] * Math.exp(xb), minMu);
+        mu[i] = m;
+        const y = counts[base + i];
+        score[i] = ((r + y) * m) / (r + m);
+        weight[i] = m / (1.0 + m * alpha);
+        terms[i] = nbNllTerm(y, r, m, logBinomial[base + i]);
+      }
+      const sa = s * active + a;
+      nll[sa] = nllOffset[g] + pairwiseSum(terms, 0, n);
+      for (let k = 0; k < p; k++) {
+        let acc = 0;
+        for (let i = 0; i < n; i++) acc += design[i * p + k] * score[i];
+        gradient[sa * p + k] = -designTimesCounts[g * p + k] + acc;
+      }
+      const f = sa * pp;
+      for (let k = 0; k < p; k++) {
+        for (let l = 0; l < p; l++) {
+          let acc = 0;
+          for (let i = 0; i < n; i++) acc += design[i * p + k] * weight[i] * design[i * p + l];
+          fisher[f + k * p + l] = acc;
+        }
+      }
+    }
+  }
+  return { fisher, gradient, nll };
+}
+
+/** Outputs of {@link nbIrlsSummandsAndNll}, one entry per active gene. */
+export interface IrlsSummands {
+  /** XᵀWX, A×p×p. */
+  readonly hatMatrix: Float64Array;
+  /** XᵀWz, A×p. */
+  readonly features: Float64Array;
+  /** NLL at β (NaN for a gene with an overflowed sample), A. */
+  readonly nll: Float64Array;
+}
+
+/** Above this linear predictor, exp would overflow μ: upstream's ln(1e100). */
+export const IRLS_OVERFLOW_LIMIT = Math.log(1e100);
+
+/**
+ * IRLS summands and NLL at β for the active genes (upstream's
+ * `make_irls_update_summands_and_nll_batch`, with its overflow handling: a sample with
+ * x·β > ln(1e100) gets w = 1/α, z = x·β − 1, and makes the gene's NLL NaN).
+ * @param data - the center's data
+ * @param constants - from {@link nbGeneConstants} on the same data
+ * @param genes - indices of the A active genes
+ * @param beta - A×p coefficients of the active genes
+ * @param minMu - floor on μ (0.5 in IRLS)
+ */
+export function nbIrlsSummandsAndNll(
+  data: NbCenterData,
+  constants: NbGeneConstants,
+  genes: Int32Array,
+  beta: Float64Array,
+  minMu: number,
+): IrlsSummands {
+  const { n, p, design, sizeFactors, counts, dispersions } = data;
+  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const active = genes.length;
+  const hatMatrix = new Float64Array(active * p * p);
+  const features = new Float64Array(active * p);
+  const nll = new Float64Array(active);
+  const weight = new Float64Array(n);
+  const workingResponse = new Float64Array(n);
+  const pp = p * p;
+  for (let a = 0; a < active; a++) {
+    const g = genes[a];
+    const base = g * n;
+    const alpha = dispersions[g];
+    const r = inverseDispersion[g];
+    let overflowed = false;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      let xb = 0;
+      for (let k = 0; k < p; k++) xb += design[i * p + k] * beta[a * p + k];
+      const y = counts[base + i];
+      if (xb > IRLS_OVERFLOW_LIMIT) {
+        overflowed = true;
+        weight[i] = 1.0 / alpha;
+        workingResponse[i] = xb - 1.0;
+        continue;
+      }
+      const m = Math.max(sizeFactors[i] * Math.exp(xb), minMu);
+      weight[i] = m / (1.0 + m * alpha);
+      workingResponse[i] = Math.log(m / sizeFactors[i]) + (y - m) / m;
+      sum += nbNllTerm(y, r, m, logBinomial[base + i]);
+    }
+    nll[a] = overflowed ? Number.NaN : nllOffset[g] + sum;
+    const h = a * pp;
+    for (let k = 0; k < p; k++) {
+      for (let l = 0; l < p; l++) {
+        let acc = 0;
+        for (let i = 0; i < n; i++) acc += design[i * p + k] * weight[i] * design[i * p + l];
+        hatMatrix[h + k * p + l] = acc;
+      }
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += design[i * p + k] * (weight[i] * workingResponse[i]);
+      features[a * p + k] = acc;
+    }
+  }
+  return { hatMatrix, features, nll };
+}
