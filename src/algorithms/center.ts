@@ -1,0 +1,34 @@
+/**
+ * A center's data as the federated algorithms see it: the kernels' layout plus the
+ * β-independent constants, computed once when the center is set up.
+ */
+import {
+  type NbCenterData,
+  type NbGeneConstants,
+  nbGeneConstants,
+} from "../math/negativeBinomial.js";
+
+/** One dataset of a center, ready for the kernels. */
+export interface CenterFitData {
+  readonly data: NbCenterData;
+  readonly constants: NbGeneConstants;
+}
+
+/** A center: its main dataset and, in refit mode, its dataset with outliers replaced. */
+export interface FitCenter {
+  readonly main: CenterFitData;
+  readonly refit?: CenterFitData;
+}
+
+/** Compute the constants of a dataset (ln Γ terms, Xᵀy) once. */
+export function prepareCenterData(data: NbCenterData): CenterFitData {
+  return { data, constants: nbGeneConstants(data) };
+}
+
+/** The dataset a step runs on. */
+export function datasetFor(center: FitCenter, refit: boolean): CenterFitData {
+  if (!refit) return center.main;
+  if (center.refit === undefined)
+    throw new Error("refit mode requested but the center holds no refit dataset");
+  return center.refit;
+}

@@ -1,0 +1,54 @@
+/**
+ * The local step of the federated PQN: a center evaluates NLL, gradient and Fisher information
+ * of its own samples for the active genes, at β (round 0) or along the line-search grid.
+ */
+import { nbFisherGradientNllAtSteps } from "../../math/negativeBinomial.js";
+import { datasetFor, type FitCenter } from "../center.js";
+import type { FitHyperparameters } from "../hyperparameters.js";
+import { lineSearchSteps } from "../hyperparameters.js";
+import { gatherRows, maskIndices } from "../masks.js";
+import type { PqnLocalShare, PqnRoundState } from "./state.js";
+
+/**
+ * Compute one center's share of a PQN round.
+ * @param center - the center's data (never leaves the center)
+ * @param state - the round state every center received
+ * @param hp - hyper-parameters (box, line-search length, μ floor)
+ */
+export function pqnLocalStep(
+  center: FitCenter,
+  state: PqnRoundState,
+  hp: FitHyperparameters,
+): PqnLocalShare {
+  const { data, constants } = datasetFor(center, state.refit);
+  const p = data.p;
+  if (state.beta.length !== data.genes * p) {
+    throw new Error(`PQN state has ${state.beta.length / p} genes, the center holds ${data.genes}`);
+  }
+  const genes = maskIndices(state.mask);
+  const beta = gatherRows(state.beta, p, genes);
+  const firstRound = state.round === 0;
+  const steps = firstRound ? null : lineSearchSteps(hp.pqnNumItersLs);
+  const direction = firstRound ? null : state.direction;
+  if (!firstRound && (direction === null || direction.length !== genes.length * p)) {
+    throw new Error(`PQN round ${state.round}: ascent direction missing or of the wrong size`);
+  }
+  const out = nbFisherGradientNllAtSteps(
+    data,
+    constants,
+    genes,
+    beta,
+    direction,
+    steps,
+    { lower: -hp.maxBeta, upper: hp.maxBeta },
+    hp.pqnMinMu,
+  );
+  return {
+    kind: "pqn-share",
+    round: state.round,
+    steps: steps === null ? 1 : steps.length,
+    nll: out.nll,
+    gradient: out.gradient,
+    fisher: out.fisher,
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * Reading and writing the CSV files fedseq exchanges with users, on top of csv-parse.
+ *
+ * Reading accepts a UTF-8 byte-order mark, CRLF line ends, RFC 4180 quoting and blank
+ * lines, trims spaces around fields, and turns every problem into an {@link InputError}
+ * naming the file and line: unreadable file, malformed quoting, empty file, header-only
+ * file, a row whose number of fields differs from the header's.
+ */
+import {
+  closeSync,
+  createReadStream,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { CsvError, type Options, parse } from "csv-parse";
+import { parse as parseSync } from "csv-parse/sync";
+import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
+
+/** One data row of a CSV file. */
+export interface CsvRow {
+  /** The fields, as many as the header has. */
+  readonly fields: string[];
+  /** 1-based line number in the file (the line where the row ends; the header is line 1). */
+  readonly line: number;
+}
+
+/** A whole CSV file: its header and its data rows. */
+export interface CsvTable {
+  /** The file, as given to {@link readCsv} (used in error messages). */
+  readonly file: string;
+  /** The column names of the first line. */
+  readonly header: string[];
+  /** The data rows, at least one. */
+  readonly rows: CsvRow[];
+}
+
+/** Callbacks of {@link streamCsv}. */
+export interface CsvVisitor {
+  /** Called once with the header, before any row. */
+  header(header: string[]): void;
+  /** Called for each data row in file order; `fields` is not reused and may be kept. */
+  row(fields: string[], line: number): void;
+}
+
+const PARSE_OPTIONS: Options = {
+  bom: true,
+  info: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  trim: true,
+};
+
+interface ParsedRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/** Checks the records of one file in order; shared by the sync and the streaming readers. */
+class RecordChecker {
+  private width = -1;
+  private rows = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly visitor: CsvVisitor,
+  ) {}
+
+  accept({ record, info }: ParsedRecord): void {
+    if (this.width < 0) {
+      this.width = record.length;
+      this.visitor.header(record);
+      return;
+    }
+    if (record.length !== this.width) {
+      throw new InputError(
+        `${this.file}: line ${info.lines} has ${record.length} field${record.length === 1 ? "" : "s"}, but the header has ${this.width}`,
+      );
+    }
+    this.rows++;
+    this.visitor.row(record, info.lines);
+  }
+
+  finish(): void {
+    if (this.width < 0) {
+      throw new InputError(`${this.file}: the file is empty (expected a header line, then data rows)`);
+    }
+    if (this.rows === 0) throw new InputError(`${this.file}: the file has a header but no data rows`);
+  }
+}
+
+/** Turn a file-system or csv-parse error into an {@link InputError}; rethrow anything else. */
+function toInputError(file: string, error: unknown): unknown {
+  if (error instanceof InputError) return error;
+  if (error instanceof CsvError) {
+    const line = typeof error.lines === "number" ? `line ${error.lines}: ` : "";
+    const what = error.message.replace(/:.*$/s, "").toLowerCase();
+    return new InputError(`${file}: ${line}malformed CSV (${what})`, { cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" ? unreadableFile(file, error) : error;
+}
+
+/**
+ * Read a whole CSV file into memory (for small files: metadata, size factors, dispersions).
+ * @throws InputError when the file cannot be read, is malformed, empty or header-only, or
+ *   has a row with a wrong number of fields
+ */
+export function readCsv(file: string): CsvTable {
+  let header: string[] = [];
+  const rows: CsvRow[] = [];
+  const checker = new RecordChecker(file, {
+    header: (h) => {
+      header = h;
+    },
+    row: (fields, line) => {
+      rows.push({ fields, line });
+    },
+  });
+  try {
+    const records = parseSync(readFileSync(file), PARSE_OPTIONS) as unknown as ParsedRecord[];
+    for (const record of records) checker.accept(record);
+    checker.finish();
+  } catch (error) {
+    throw toInputError(file, error);
+  }
+  return { file, header, rows };
+}
+
+/**
+ * Read a CSV file row by row without holding its text in memory (for count matrices).
+ * Exceptions thrown by the visitor stop the reading and propagate.
+ * @throws InputError as {@link readCsv}
+ */
+export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void> {
+  const checker = new RecordChecker(file, visitor);
+  const input = createReadStream(file);
+  const parser = parse(PARSE_OPTIONS);
+  input.on("error", (error) => parser.destroy(error));
+  input.pipe(parser);
+  try {
+    for await (const record of parser) checker.accept(record as ParsedRecord);
+    checker.finish();
+  } catch (error) {
+    throw toInputError(file, error);
+  } finally {
+    input.destroy();
+  }
+}
+
+/**
+ * Index of the column `name` in a header.
+ * @throws InputError naming the file and listing the columns found when `name` is absent,
+ *   or when it appears more than once
+ */
+export function requireColumn(file: string, header: readonly string[], name: string): number {
+  const index = header.indexOf(name);
+  if (index < 0) {
+    throw new InputError(
+      `${file}: no column ${quote(name)} in the header (found: ${listForMessage(header.map((h) => quote(h)), 8)})`,
+    );
+  }
+  if (header.indexOf(name, index + 1) >= 0) {
+    throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);
+  }
+  return index;
+}
+
+/**
+ * Format a number for a CSV file: the shortest text that reads back as the same double
+ * (`String(x)`), `Inf`/`-Inf` for infinities (as R writes them), and an empty field for
+ * NaN, `undefined` or `null` (a missing value).
+ */
+export function formatNumber(x: number | undefined | null): string {
+  if (x === undefined || x === null || Number.isNaN(x)) return "";
+  if (x === Number.POSITIVE_INFINITY) return "Inf";
+  if (x === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(x);
+}
+
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+/**
+ * One CSV field, RFC 4180 style: quoted only when it contains a comma, a double quote or a
+ * line break (or starts or ends with a space, which readers may trim); quotes are doubled.
+ */
+export function formatField(field: string): string {
+  return NEEDS_QUOTES.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+}
+
+/** Buffered text written per system call by {@link writeCsvAtomic}. */
+const CHUNK_CHARS = 1 << 16;
+
+/** Write all of `text` (UTF-8) at the current position of `fd`, looping on short writes. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, "utf8");
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/**
+ * Write a CSV file atomically: the text goes to a temporary file in the same directory,
+ * which is flushed to disk and then renamed over `file`. Readers see either the old file or
+ * the complete new one, never a half-written file; on failure the temporary file is removed.
+ * Lines end with `\n`; fields are quoted only when needed ({@link formatField}).
+ * @param header - column names
+ * @param rows - rows of already formatted fields (see {@link formatNumber}), each as long as
+ *   `header`
+ * @throws Error when a row's length differs from the header's (a programming error), or
+ *   when the file system fails
+ */
+export function writeCsvAtomic(file: string, header: string[], rows: Iterable<string[]>): void {
+  const temp = join(
+    dirname(file),
+    `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  );
+  const fd = openSync(temp, "wx");
+  let closed = false;
+  try {
+    let buffer = `${header.map(formatField).join(",")}\n`;
+    let index = 0;
+    for (const row of rows) {
+      index++;
+      if (row.length !== header.length) {
+        throw new Error(
+          `writeCsvAtomic(${file}): row ${index} has ${row.length} fields, the header has ${header.length}`,
+        );
+      }
+      buffer += `${row.map(formatField).join(",")}\n`;
+      if (buffer.length >= CHUNK_CHARS) {
+        writeAll(fd, buffer);
+        buffer = "";
+      }
+    }
+    writeAll(fd, buffer);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(temp, file);
+  } catch (error) {
+    if (!closed) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
