@@ -87,9 +87,12 @@ class RecordChecker {
 
   finish(): void {
     if (this.width < 0) {
-      throw new InputError(`${this.file}: the file is empty (expected a header line, then data rows)`);
+      throw new InputError(
+        `${this.file}: the file is empty (expected a header line, then data rows)`,
+      );
     }
-    if (this.rows === 0) throw new InputError(`${this.file}: the file has a header but no data rows`);
+    if (this.rows === 0)
+      throw new InputError(`${this.file}: the file has a header but no data rows`);
   }
 }
 
@@ -161,7 +164,10 @@ export function requireColumn(file: string, header: readonly string[], name: str
   const index = header.indexOf(name);
   if (index < 0) {
     throw new InputError(
-      `${file}: no column ${quote(name)} in the header (found: ${listForMessage(header.map((h) => quote(h)), 8)})`,
+      `${file}: no column ${quote(name)} in the header (found: ${listForMessage(
+        header.map((h) => quote(h)),
+        8,
+      )})`,
     );
   }
   if (header.indexOf(name, index + 1) >= 0) {

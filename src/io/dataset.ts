@@ -15,6 +15,8 @@ export interface Metadata {
   columns: string[];
   /** For each column, its values in sample order (the order of the owning dataset's samples). */
   values: Map<string, string[]>;
+  /** Sample ids, aligned with the values (for error messages). */
+  samples?: string[];
   /** Where the values come from (a file path), for error messages; `metadata` when absent. */
   source?: string;
 }
@@ -100,7 +102,7 @@ export function readMetadata(file: string): MetadataFile {
       );
     }
   });
-  return { samples, lines, metadata: { columns, values, source: file } };
+  return { samples, lines, metadata: { columns, values, samples, source: file } };
 }
 
 /** Growable Float64Array holding the counts while the number of genes is unknown. */
@@ -256,7 +258,7 @@ export async function readDataset(dir: string): Promise<Dataset> {
     genes,
     samples,
     counts: buffer.result(),
-    metadata: { columns: meta.metadata.columns, values, source: metadataFile },
+    metadata: { columns: meta.metadata.columns, values, samples, source: metadataFile },
     centerOfSample,
     centers,
   };
@@ -286,6 +288,11 @@ export function centerSlice(
   }
   return {
     sampleIndices,
-    metadata: { columns: dataset.metadata.columns, values, source: dataset.metadata.source },
+    metadata: {
+      columns: dataset.metadata.columns,
+      values,
+      samples: sampleIndices.map((i) => dataset.samples[i]),
+      source: dataset.metadata.source,
+    },
   };
 }

@@ -145,3 +145,28 @@ export function solveBatch(
     for (let i = 0; i < p; i++) out[m * p + i] = ws.col[i];
   }
 }
+
+/**
+ * Solve `A X = B` for one p×p matrix and `count` right-hand sides (LU computed once).
+ * @param a - the p×p matrix (row-major)
+ * @param b - count×p right-hand sides, one per row
+ * @param p - dimension
+ * @param count - number of right-hand sides
+ * @param out - receives count×p solutions
+ * @throws {@link SingularMatrixError} (index 0) when A is singular
+ */
+export function solveMany(
+  a: Float64Array,
+  b: Float64Array,
+  p: number,
+  count: number,
+  out: Float64Array,
+): void {
+  const ws = luWorkspace(p);
+  if (!luFactor(a, 0, ws)) throw new SingularMatrixError(0);
+  for (let m = 0; m < count; m++) {
+    for (let i = 0; i < p; i++) ws.col[i] = b[m * p + ws.perm[i]];
+    luSolveColumn(ws);
+    for (let i = 0; i < p; i++) out[m * p + i] = ws.col[i];
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The design matrix, built as DESeq2 builds it with R's `model.matrix`: an intercept,
+ * then for each formula term either one column (a continuous variable: all its values are
+ * numbers) or treatment-coded indicator columns (a factor: one column per non-reference
+ * level), with DESeq2's `resultsNames`-style column names.
+ *
+ * The factor levels are the union over centers, found the federated way: each center
+ * computes {@link localLevels} from its own metadata and shares only that; the aggregator
+ * merges the shares with {@link mergeLevels}; each center then builds its rows with
+ * {@link designMatrix}. The global Gram matrix (sum of the centers' {@link localGram}) is
+ * checked with {@link checkFullRank}.
+ */
+
+import type { Metadata } from "../io/dataset.js";
+import { InputError, listForMessage, quote } from "../io/errors.js";
+import { isDecimal } from "../io/numbers.js";
+import type { Formula } from "./formula.js";
+
+/**
+ * Levels of the factors of a design: factor name → its distinct levels, sorted. A formula
+ * term with no entry is continuous (all its values are numbers).
+ */
+export type DesignLevels = Record<string, string[]>;
+
+/** Reference level chosen per factor (factor name → level); others default. */
+export type References = Readonly<Record<string, string>>;
+
+/** A design matrix: named columns, rows in sample order. */
+export interface DesignMatrix {
+  /** Column names: `Intercept`, then e.g. `age`, `tissue_blood_vs_adipose`. */
+  columns: string[];
+  /** Row-major n×p values, p = `columns.length`. */
+  matrix: Float64Array;
+}
+
+/** Name of the intercept column (DESeq2 renames R's `(Intercept)` this way). */
+export const INTERCEPT = "Intercept";
+
+const R_RESERVED = new Set([
+  "if",
+  "else",
+  "repeat",
+  "while",
+  "function",
+  "for",
+  "next",
+  "break",
+  "TRUE",
+  "FALSE",
+  "NULL",
+  "Inf",
+  "NaN",
+  "NA",
+  "NA_integer_",
+  "NA_real_",
+  "NA_character_",
+  "in",
+]);
+
+/**
+ * R's `make.names` for one name (as DESeq2 applies it to coefficient names): every
+ * character other than an ASCII letter, digit, `.` or `_` becomes `.`; `X` is prepended when
+ * the name does not start with a letter or with a dot not followed by a digit; `.` is
+ * appended to a reserved word.
+ */
+export function makeRName(name: string): string {
+  let result = name.replace(/[^A-Za-z0-9._]/g, ".");
+  if (!/^(?:[A-Za-z]|\.(?![0-9]))/.test(result)) result = `X${result}`;
+  if (R_RESERVED.has(result)) result = `${result}.`;
+  return result;
+}
+
+/** The values of one formula variable, or an InputError naming the available columns. */
+function termValues(metadata: Metadata, term: string): string[] {
+  const values = metadata.values.get(term);
+  if (values === undefined || !metadata.columns.includes(term)) {
+    throw new InputError(
+      `design variable ${quote(term)} is not a column of ${metadata.source ?? "the metadata"} (columns: ${listForMessage(metadata.columns, 12)})`,
+    );
+  }
+  values.forEach((value, i) => {
+    if (value === "" || value === "NA") {
+      const sample = metadata.samples?.[i] ?? `row ${i + 1}`;
+      throw new InputError(
+        `${metadata.source ?? "metadata"}: sample ${sample}, column ${term}: missing value ${quote(value)} in a design variable`,
+      );
+    }
+  });
+  return values;
+}
+
+/**
+ * What one center shares about the design: for each factor of the formula, the distinct
+ * levels of its own samples (sorted). Variables whose values are all numbers are
+ * continuous and get no entry (their values are not shared). A center without samples
+ * shares an empty list for every variable.
+ * @throws InputError when a variable is not a metadata column, or has an empty or `NA` value
+ */
+export function localLevels(metadata: Metadata, formula: Formula): DesignLevels {
+  const share: DesignLevels = {};
+  for (const term of formula.terms) {
+    const values = termValues(metadata, term);
+    if (values.length > 0 && values.every(isDecimal)) continue;
+    share[term] = [...new Set(values)].sort();
+  }
+  return share;
+}
+
+/**
+ * Merge the centers' {@link localLevels}: the union of each factor's levels, sorted.
+ * @throws InputError when a variable is numeric at some centers and not at others (the
+ *   numeric centers would have to reveal their values to treat it as a factor)
+ */
+export function mergeLevels(shares: readonly DesignLevels[]): DesignLevels {
+  const merged: Record<string, Set<string>> = {};
+  for (const share of shares) {
+    for (const [factor, levels] of Object.entries(share)) {
+      merged[factor] ??= new Set();
+      for (const level of levels) merged[factor].add(level);
+    }
+  }
+  const result: DesignLevels = {};
+  for (const [factor, levels] of Object.entries(merged)) {
+    const numericAt = shares.filter((share) => !Object.hasOwn(share, factor)).length;
+    if (numericAt > 0) {
+      throw new InputError(
+        `design variable ${quote(factor)} has only numbers at ${numericAt} center(s) but not at the others: make it numeric everywhere, or a factor everywhere (e.g. "dose_10" instead of 10)`,
+      );
+    }
+    result[factor] = [...levels].sort();
+  }
+  return result;
+}
+
+/**
+ * Check that `level` is one of the levels of `factor` (e.g. a reference or contrast level).
+ * @param what - what the level is for, in the message, e.g. `reference level`
+ * @throws InputError when `factor` is not a factor of the design, or the level is present in
+ *   no center
+ */
+export function requireLevel(
+  levels: DesignLevels,
+  factor: string,
+  level: string,
+  what = "level",
+): void {
+  const known = levels[factor];
+  if (!Object.hasOwn(levels, factor) || known === undefined) {
+    throw new InputError(
+      `${what} ${quote(level)} is given for ${quote(factor)}, which is not a factor of the design (factors: ${listForMessage(Object.keys(levels))})`,
+    );
+  }
+  if (!known.includes(level)) {
+    throw new InputError(
+      `${what} ${quote(level)} of ${factor} is present in no center (levels: ${listForMessage(known, 12)})`,
+    );
+  }
+}
+
+/** The reference level of a factor: as chosen, or the first in sorted order. */
+function referenceOf(levels: DesignLevels, factor: string, references: References): string {
+  return references[factor] ?? levels[factor][0];
+}
+
+/**
+ * The design's column names, in order: `Intercept`; then per term either the variable's
+ * name (continuous) or `<factor>_<level>_vs_<reference>` for each non-reference level in
+ * sorted order; names pass through {@link makeRName} as in DESeq2's `resultsNames`.
+ * @throws InputError for a bad reference ({@link requireLevel}), a factor with a single
+ *   level, or two levels giving the same column name
+ */
+export function designColumns(
+  formula: Formula,
+  levels: DesignLevels,
+  references: References = {},
+): string[] {
+  for (const [factor, level] of Object.entries(references)) {
+    if (!formula.terms.includes(factor) || !Object.hasOwn(levels, factor)) {
+      const factors = formula.terms.filter((t) => Object.hasOwn(levels, t));
+      throw new InputError(
+        `reference level ${quote(level)} is given for ${quote(factor)}, which is not a factor of the design ${quote(formula.text)} (factors: ${listForMessage(factors)})`,
+      );
+    }
+    requireLevel(levels, factor, level, "reference level");
+  }
+  const columns = [INTERCEPT];
+  for (const term of formula.terms) {
+    if (!Object.hasOwn(levels, term)) {
+      columns.push(makeRName(term));
+      continue;
+    }
+    const factorLevels = levels[term];
+    if (factorLevels.length < 2) {
+      throw new InputError(
+        `design factor ${term} has a single level ${quote(factorLevels[0] ?? "")} across all centers: its effect cannot be estimated (remove it from the design)`,
+      );
+    }
+    const reference = referenceOf(levels, term, references);
+    for (const level of factorLevels) {
+      if (level !== reference) columns.push(makeRName(`${term}_${level}_vs_${reference}`));
+    }
+  }
+  columns.forEach((name, j) => {
+    if (columns.indexOf(name) !== j) {
+      throw new InputError(
+        `design ${quote(formula.text)}: two coefficients would both be named ${name} (level names differing only in characters other than letters, digits, "." and "_")`,
+      );
+    }
+  });
+  return columns;
+}
+
+/**
+ * One center's design matrix (rows in the order of `metadata`'s samples), with the merged
+ * `levels` of all centers so that every center has the same columns.
+ * @throws InputError as {@link designColumns}; when a variable is not a metadata column or
+ *   has a missing value; when a sample's level is not in `levels`, or a continuous
+ *   variable's value is not a number
+ */
+export function designMatrix(
+  metadata: Metadata,
+  formula: Formula,
+  levels: DesignLevels,
+  references: References = {},
+): DesignMatrix {
+  const columns = designColumns(formula, levels, references);
+  const p = columns.length;
+  const valuesOf = formula.terms.map((term) => termValues(metadata, term));
+  const n = valuesOf.length > 0 ? valuesOf[0].length : 0;
+  const matrix = new Float64Array(n * p);
+  const where = (i: number, term: string) =>
+    `${metadata.source ?? "metadata"}: sample ${metadata.samples?.[i] ?? `row ${i + 1}`}, column ${term}`;
+  for (let i = 0; i < n; i++) matrix[i * p] = 1;
+  let offset = 1;
+  formula.terms.forEach((term, t) => {
+    const values = valuesOf[t];
+    if (!Object.hasOwn(levels, term)) {
+      values.forEach((value, i) => {
+        if (!isDecimal(value)) {
+          throw new InputError(
+            `${where(i, term)}: ${quote(value)} is not a number, but ${term} is a continuous variable`,
+          );
+        }
+        matrix[i * p + offset] = Number(value);
+      });
+      offset += 1;
+      return;
+    }
+    const reference = referenceOf(levels, term, references);
+    const nonReference = levels[term].filter((level) => level !== reference);
+    const columnOf = new Map(nonReference.map((level, k) => [level, offset + k]));
+    values.forEach((value, i) => {
+      if (value === reference) return;
+      const j = columnOf.get(value);
+      if (j === undefined) {
+        throw new InputError(
+          `${where(i, term)}: level ${quote(value)} is not among the design's levels (${listForMessage(levels[term], 12)})`,
+        );
+      }
+      matrix[i * p + j] = 1;
+    });
+    offset += nonReference.length;
+  });
+  return { columns, matrix };
+}
+
+/**
+ * XᵀX of one center's design matrix (p×p, row-major): the centers' Gram matrices sum to
+ * the global one, which {@link checkFullRank} checks.
+ */
+export function localGram(design: DesignMatrix): Float64Array {
+  const p = design.columns.length;
+  const x = design.matrix;
+  const n = x.length / p;
+  const gram = new Float64Array(p * p);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < p; a++) {
+      const xa = x[i * p + a];
+      if (xa === 0) continue;
+      for (let b = a; b < p; b++) gram[a * p + b] += xa * x[i * p + b];
+    }
+  }
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[a * p + b] = gram[b * p + a];
+  return gram;
+}
+
+/** Relative tolerance on squared residual norms below which a column counts as dependent. */
+const RANK_TOLERANCE = 1e-10;
+
+/**
+ * Check that the design has full column rank, from the global Gram matrix XᵀX: a
+ * Cholesky factorisation that skips every column whose residual, after projection on the
+ * earlier independent columns, is below a relative tolerance (Gram–Schmidt on XᵀX).
+ * @param gram - XᵀX, p×p row-major (only the upper triangle is read)
+ * @param columns - the p column names, for the message
+ * @throws InputError `design is rank-deficient: columns X and Y are confounded`, naming each
+ *   dependent column with the earlier columns it is a linear combination of
+ */
+export function checkFullRank(gram: Float64Array, p: number, columns: readonly string[]): void {
+  const r = new Float64Array(p * p); // upper-triangular factor, rows of the basis columns
+  const basis: number[] = [];
+  const groups: string[] = [];
+  for (let j = 0; j < p; j++) {
+    const gjj = gram[j * p + j];
+    let residual = gjj;
+    for (let b = 0; b < basis.length; b++) {
+      const k = basis[b];
+      let s = gram[k * p + j];
+      for (let c = 0; c < b; c++) s -= r[basis[c] * p + k] * r[basis[c] * p + j];
+      r[k * p + j] = s / r[k * p + k];
+      residual -= r[k * p + j] * r[k * p + j];
+    }
+    if (gjj > 0 && residual > RANK_TOLERANCE * gjj) {
+      r[j * p + j] = Math.sqrt(residual);
+      basis.push(j);
+      continue;
+    }
+    if (!(gjj > 0)) {
+      groups.push(`column ${columns[j]} is all zero`);
+      continue;
+    }
+    // Coefficients of column j on the basis: back-substitution R_B c = r_Bj.
+    const coef = new Float64Array(basis.length);
+    for (let b = basis.length - 1; b >= 0; b--) {
+      const k = basis[b];
+      let s = r[k * p + j];
+      for (let c = b + 1; c < basis.length; c++) s -= r[k * p + basis[c]] * coef[c];
+      coef[b] = s / r[k * p + k];
+    }
+    const involved = basis.filter(
+      (k, b) => Math.abs(coef[b]) * Math.sqrt(gram[k * p + k]) > 1e-6 * Math.sqrt(gjj),
+    );
+    const names = [...involved, j].sort((a, b) => a - b).map((k) => columns[k]);
+    groups.push(`columns ${listForMessage(names, 8)} are confounded`);
+  }
+  if (groups.length > 0) {
+    throw new InputError(
+      `design is rank-deficient: ${groups.join("; ")} (remove a term, or check that the factors vary independently)`,
+    );
+  }
+}
