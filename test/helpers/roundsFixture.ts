@@ -42,6 +42,7 @@ export interface RoundsFile {
     design_matrix: JsonArray;
   }[];
   global_gram_matrix: JsonArray;
+  n_rounds: Record<string, number>;
   pqn_start_state: RecordedState | null;
   steps: RecordedStep[];
   round_summaries: Record<string, number | string>[];
@@ -155,4 +156,17 @@ export function recordedPqnState(state: RecordedState): PqnRoundState {
 /** Gene names of a str array field. */
 export function recordedNames(state: RecordedState, key: string): string[] {
   return str(arr(state, key));
+}
+
+/**
+ * Genes upstream itself cannot reproduce to `tolerance` under a one-ulp change of its inputs:
+ * a discrete outcome flips, or its final β moves by more than `tolerance` (1 = fragile).
+ */
+export function ulpFragile(
+  file: Pick<RoundsFile, "ulp_sensitivity">,
+  tolerance: number,
+): Uint8Array {
+  const flips = bool(file.ulp_sensitivity.outcome_changed);
+  const change = f64(file.ulp_sensitivity.max_abs_beta_change);
+  return flips.map((v, g) => (v || change[g] > tolerance ? 1 : 0));
 }

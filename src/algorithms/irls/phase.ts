@@ -1,0 +1,28 @@
+/**
+ * Federated IRLS as an iterative phase for the runner.
+ */
+import type { IterativePhase } from "../../federation/runner.js";
+import type { FitHyperparameters } from "../hyperparameters.js";
+import { maskCount } from "../masks.js";
+import { irlsAggregate } from "./aggregate.js";
+import type { IrlsEndState, IrlsRoundState } from "./state.js";
+
+/** The IRLS phase with the given hyper-parameters. */
+export function irlsPhase(hp: FitHyperparameters): IterativePhase<"irls", IrlsEndState> {
+  return {
+    name: "irls",
+    step: "irls",
+    aggregate: (state, shares) => irlsAggregate(state, shares, hp),
+    isResult: (value): value is IrlsEndState => value.kind === "irls-end",
+    activeGenes: (state) => maskCount(state.mask),
+    finish: (state) => ({
+      kind: "irls-end",
+      round: hp.irlsNumIter,
+      refit: state.refit,
+      beta: state.beta,
+      mask: state.mask,
+      divergedMask: state.divergedMask,
+      nll: state.nll,
+    }),
+  };
+}

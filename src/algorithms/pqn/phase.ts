@@ -1,0 +1,29 @@
+/**
+ * Federated PQN as an iterative phase for the runner.
+ */
+import type { IterativePhase } from "../../federation/runner.js";
+import type { FitHyperparameters } from "../hyperparameters.js";
+import { maskCount } from "../masks.js";
+import { pqnAggregate } from "./aggregate.js";
+import type { PqnFinalState } from "./state.js";
+
+/** The PQN phase with the given hyper-parameters. */
+export function pqnPhase(hp: FitHyperparameters): IterativePhase<"pqn", PqnFinalState> {
+  return {
+    name: "pqn",
+    step: "pqn",
+    aggregate: (state, shares) => pqnAggregate(state, shares, hp),
+    isResult: (value): value is PqnFinalState => value.kind === "pqn-final",
+    activeGenes: (state) => maskCount(state.mask),
+    finish: (state) => {
+      const divergedMask = state.divergedMask.slice();
+      for (let g = 0; g < divergedMask.length; g++) divergedMask[g] |= state.mask[g];
+      return {
+        kind: "pqn-final",
+        beta: state.beta,
+        divergedMask,
+        irlsDivergedMask: state.irlsDivergedMask,
+      };
+    },
+  };
+}
