@@ -1,0 +1,171 @@
+/**
+ * Invariants of the kernels and of the federated PQN on random federations.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import { pqnAggregate } from "../../src/algorithms/pqn/aggregate.js";
+import { ascentDirectionAndDecrement } from "../../src/algorithms/pqn/direction.js";
+import { pqnLocalStep } from "../../src/algorithms/pqn/local.js";
+import { pqnStart } from "../../src/algorithms/pqn/start.js";
+import type { PqnFinalState, PqnRoundState } from "../../src/algorithms/pqn/state.js";
+import {
+  nbFisherGradientNllAtSteps,
+  nbIrlsSummandsAndNll,
+} from "../../src/math/negativeBinomial.js";
+import { arbitraryFederation } from "../helpers/generate.js";
+
+const BOX = { lower: -30, upper: 30 };
+
+function relativeError(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+}
+
+describe("pooling invariant: Σ over centers of local quantities = pooled quantity", () => {
+  it("NLL, gradient and Fisher at β and along the line-search grid (1e-10 relative)", () => {
+    fc.assert(
+      fc.property(
+        arbitraryFederation(),
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        fc.boolean(),
+        (fed, betaValues, directionValues, withSteps) => {
+          const { p, genes } = fed;
+          const idx = Int32Array.from({ length: genes }, (_, g) => g);
+          const beta = Float64Array.from(betaValues.slice(0, genes * p));
+          const direction = withSteps
+            ? Float64Array.from(directionValues.slice(0, genes * p))
+            : null;
+          const steps = withSteps ? Float64Array.of(1, 0.5, 0.25) : null;
+          const local = fed.centers.map((c) =>
+            nbFisherGradientNllAtSteps(
+              c.main.data,
+              c.main.constants,
+              idx,
+              beta,
+              direction,
+              steps,
+              BOX,
+              0,
+            ),
+          );
+          const pooled = nbFisherGradientNllAtSteps(
+            fed.pooled.main.data,
+            fed.pooled.main.constants,
+            idx,
+            beta,
+            direction,
+            steps,
+            BOX,
+            0,
+          );
+          for (const field of ["nll", "gradient", "fisher"] as const) {
+            const sum = local.map((l) => l[field]).reduce((a, b) => a.map((v, i) => v + b[i]));
+            sum.forEach((v, i) => {
+              const e = pooled[field][i];
+              // Components that cancel to ~0 are compared in absolute terms.
+              if (Math.abs(e) < 1e-6) expect(Math.abs(v - e)).toBeLessThan(1e-9);
+              else
+                expect(relativeError(v, e), `${field}[${i}]: ${v} vs ${e}`).toBeLessThanOrEqual(
+                  1e-10,
+                );
+            });
+          }
+          const irlsLocal = fed.centers.map((c) =>
+            nbIrlsSummandsAndNll(c.main.data, c.main.constants, idx, beta, 0.5),
+          );
+          const irlsPooled = nbIrlsSummandsAndNll(
+            fed.pooled.main.data,
+            fed.pooled.main.constants,
+            idx,
+            beta,
+            0.5,
+          );
+          for (const field of ["nll", "hatMatrix", "features"] as const) {
+            const sum = irlsLocal.map((l) => l[field]).reduce((a, b) => a.map((v, i) => v + b[i]));
+            sum.forEach((v, i) => {
+              const e = irlsPooled[field][i];
+              if (Math.abs(e) < 1e-6) expect(Math.abs(v - e)).toBeLessThan(1e-9);
+              else expect(relativeError(v, e), `${field}[${i}]`).toBeLessThanOrEqual(1e-10);
+            });
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("federated PQN runs", () => {
+  it("β stays in the box and accepted steps never increase the regularised NLL", () => {
+    const hp = { ...DEFAULT_HYPERPARAMETERS, maxBeta: 8 };
+    fc.assert(
+      fc.property(
+        arbitraryFederation(),
+        fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        (fed, start) => {
+          const { p, genes } = fed;
+          const beta = Float64Array.from(start.slice(0, genes * p));
+          let state: PqnRoundState | PqnFinalState = pqnStart(beta, new Uint8Array(genes).fill(1));
+          while (state.kind === "pqn-round") {
+            const s: PqnRoundState = state;
+            const next: PqnRoundState | PqnFinalState = pqnAggregate(
+              s,
+              fed.centers.map((c) => pqnLocalStep(c, s, hp)),
+              hp,
+            );
+            for (const b of next.beta) expect(Math.abs(b)).toBeLessThanOrEqual(hp.maxBeta);
+            if (s.round > 0 && next.kind === "pqn-round") {
+              for (let g = 0; g < genes; g++) {
+                if (s.mask[g] && !next.divergedMask[g]) {
+                  expect(next.regNll[g]).toBeLessThanOrEqual(s.regNll[g]);
+                }
+              }
+            }
+            state = next;
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("projected Newton direction", () => {
+  it("a coordinate on a bound whose gradient (then direction) points outward gets a zero component", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 25, maxLength: 25 }),
+        fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 5, maxLength: 5 }),
+        fc.array(fc.constantFrom(-30, 30, 0, 1.5), { minLength: 5, maxLength: 5 }),
+        (p, entries, grad, position) => {
+          // S = AᵀA + I: symmetric positive definite, as an inverse Fisher.
+          const s = new Float64Array(p * p);
+          for (let i = 0; i < p; i++) {
+            for (let j = 0; j < p; j++) {
+              let acc = i === j ? 1 : 0;
+              for (let k = 0; k < p; k++) acc += entries[k * 5 + i] * entries[k * 5 + j];
+              s[i * p + j] = acc;
+            }
+          }
+          const gradient = Float64Array.from(grad.slice(0, p));
+          const beta = Float64Array.from(position.slice(0, p));
+          const direction = new Float64Array(p);
+          const decrement = new Float64Array(1);
+          ascentDirectionAndDecrement(s, gradient, beta, 30, 1, p, direction, decrement);
+          for (let j = 0; j < p; j++) {
+            if ((beta[j] === -30 && gradient[j] > 0) || (beta[j] === 30 && gradient[j] < 0)) {
+              expect(direction[j]).toBe(0);
+            }
+            // The update β − t·d never moves a coordinate on a bound further out.
+            if (beta[j] === -30) expect(direction[j]).toBeLessThanOrEqual(0);
+            if (beta[j] === 30) expect(direction[j]).toBeGreaterThanOrEqual(0);
+          }
+          expect(decrement[0]).toBeGreaterThanOrEqual(-1e-12);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
