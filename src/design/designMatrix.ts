@@ -107,7 +107,8 @@ export function localLevels(metadata: Metadata, formula: Formula): DesignLevels 
 }
 
 /**
- * Merge the centers' {@link localLevels}: the union of each factor's levels, sorted.
+ * Merge the centers' {@link localLevels}: the union of each factor's levels, sorted. A
+ * variable that only centers without samples list (with no level) stays continuous.
  * @throws InputError when a variable is numeric at some centers and not at others (the
  *   numeric centers would have to reveal their values to treat it as a factor)
  */
@@ -121,6 +122,8 @@ export function mergeLevels(shares: readonly DesignLevels[]): DesignLevels {
   }
   const result: DesignLevels = {};
   for (const [factor, levels] of Object.entries(merged)) {
+    // Only centers without samples share an empty list: no information either way.
+    if (levels.size === 0) continue;
     const numericAt = shares.filter((share) => !Object.hasOwn(share, factor)).length;
     if (numericAt > 0) {
       throw new InputError(

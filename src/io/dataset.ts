@@ -66,14 +66,14 @@ export function readMetadata(file: string): MetadataFile {
   const table = readCsv(file);
   const sampleIndex = requireColumn(file, table.header, SAMPLE_COLUMN);
   requireColumn(file, table.header, CENTER_COLUMN);
-  const columns = table.header.filter((_, j) => j !== sampleIndex);
-  columns.forEach((name, k) => {
-    if (name === "") throw new InputError(`${file}: header field ${k + 1} is empty`);
-    if (columns.indexOf(name) !== k) {
+  table.header.forEach((name, j) => {
+    if (name === "") throw new InputError(`${file}: header field ${j + 1} is empty`);
+    if (table.header.indexOf(name) !== j) {
       throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);
     }
   });
   const columnIndices = table.header.flatMap((_, j) => (j === sampleIndex ? [] : [j]));
+  const columns = columnIndices.map((j) => table.header[j]);
 
   const samples: string[] = [];
   const lines: number[] = [];

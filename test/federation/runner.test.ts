@@ -17,7 +17,7 @@ import {
   ulpFragile,
 } from "../helpers/roundsFixture.js";
 
-async function fit(name: string, mode: LfcMode, fixedRounds: boolean) {
+async function fitRounds(name: string, mode: LfcMode, fixedRounds: boolean) {
   const file = roundsFile(name);
   const hp = hyperparameters(file);
   const nodes = centersOf(file).map((c, i) => new FitCenterNode(file.center_order[i], c, hp));
@@ -38,8 +38,8 @@ const CASES: [string, LfcMode][] = [
 describe("computeLfc over the in-process federation", () => {
   for (const [name, mode] of CASES) {
     it(`${name}: fixed schedule equals upstream's rounds and final state; early stop is bit-identical`, async () => {
-      const fixed = await fit(name, mode, true);
-      const early = await fit(name, mode, false);
+      const fixed = await fitRounds(name, mode, true);
+      const early = await fitRounds(name, mode, false);
       const { file } = fixed;
       const expectedRounds = file.n_rounds;
       expect(fixed.ledger.rounds.init).toBe(1);

@@ -1,0 +1,38 @@
+/**
+ * The `fedseq` command line. User mistakes ({@link InputError}) print one line and exit 2;
+ * anything else is a bug and keeps its stack trace.
+ */
+import { Command, CommanderError } from "commander";
+import { InputError } from "../io/errors.js";
+import { fitLfcCommand } from "./fitLfcCommand.js";
+
+/** Build the program (exported for tests). */
+export function program(): Command {
+  return new Command("fedseq")
+    .description(
+      "Federated differential-expression analysis of RNA-seq counts: DESeq2's model, data stays home",
+    )
+    .version("0.1.0")
+    .addCommand(fitLfcCommand());
+}
+
+/** Run the command line with `argv` (without node and script). */
+export async function main(argv: string[]): Promise<void> {
+  const cmd = program();
+  cmd.exitOverride();
+  for (const sub of cmd.commands) sub.exitOverride();
+  try {
+    await cmd.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`fedseq: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}

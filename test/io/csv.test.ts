@@ -1,0 +1,241 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type CsvRow,
+  formatField,
+  formatNumber,
+  readCsv,
+  requireColumn,
+  streamCsv,
+  writeCsvAtomic,
+} from "../../src/io/csv.js";
+import { InputError } from "../../src/io/errors.js";
+import { useTempFolder } from "./tempFiles.js";
+
+const temp = useTempFolder();
+
+/** Read with {@link streamCsv}, collecting what {@link readCsv} returns. */
+async function streamAll(file: string): Promise<{ header: string[]; rows: CsvRow[] }> {
+  let header: string[] = [];
+  const rows: CsvRow[] = [];
+  await streamCsv(file, {
+    header: (h) => {
+      header = h;
+    },
+    row: (fields, line) => {
+      rows.push({ fields, line });
+    },
+  });
+  return { header, rows };
+}
+
+/** Both readers must throw the same InputError, whose message matches `pattern`. */
+async function expectBothFail(file: string, pattern: RegExp): Promise<void> {
+  expect(() => readCsv(file)).toThrow(InputError);
+  expect(() => readCsv(file)).toThrow(pattern);
+  await expect(streamAll(file)).rejects.toThrow(InputError);
+  await expect(streamAll(file)).rejects.toThrow(pattern);
+}
+
+describe("readCsv and streamCsv", () => {
+  it("read header, rows and line numbers", async () => {
+    const file = temp.write("plain.csv", "gene,a,b\ng1,1,2\ng2,3,4\n");
+    const table = readCsv(file);
+    expect(table.file).toBe(file);
+    expect(table.header).toEqual(["gene", "a", "b"]);
+    expect(table.rows).toEqual([
+      { fields: ["g1", "1", "2"], line: 2 },
+      { fields: ["g2", "3", "4"], line: 3 },
+    ]);
+    expect(await streamAll(file)).toEqual({ header: table.header, rows: table.rows });
+  });
+
+  it("accept a UTF-8 byte-order mark, CRLF, no final newline and blank lines", async () => {
+    const file = temp.write("bom.csv", "\uFEFFgene,a\r\ng1,1\r\n\r\ng2,2");
+    const table = readCsv(file);
+    expect(table.header).toEqual(["gene", "a"]);
+    expect(table.rows).toEqual([
+      { fields: ["g1", "1"], line: 2 },
+      { fields: ["g2", "2"], line: 4 },
+    ]);
+    expect((await streamAll(file)).rows).toEqual(table.rows);
+  });
+
+  it("unquote RFC 4180 fields and trim spaces around fields", () => {
+    const file = temp.write("quoted.csv", 'id,note\nx, "a, ""b"""\ny,"two\nlines"\n');
+    expect(readCsv(file).rows.map((r) => r.fields)).toEqual([
+      ["x", 'a, "b"'],
+      ["y", "two\nlines"],
+    ]);
+  });
+
+  it("stream a large file in several chunks", async () => {
+    const lines = ["gene,a,b"];
+    for (let g = 0; g < 8_000; g++) lines.push(`gene${g},${g},${2 * g}`);
+    const file = temp.write("large.csv", `${lines.join("\n")}\n`);
+    const { rows } = await streamAll(file);
+    expect(rows.length).toBe(8_000);
+    expect(rows[7_999]).toEqual({ fields: ["gene7999", "7999", "15998"], line: 8_001 });
+  });
+
+  it("reject an empty file", async () => {
+    await expectBothFail(temp.write("empty.csv", ""), /empty\.csv: the file is empty/);
+    await expectBothFail(temp.write("blank.csv", "\n\r\n\n"), /blank\.csv: the file is empty/);
+  });
+
+  it("reject a header-only file", async () => {
+    await expectBothFail(
+      temp.write("header.csv", "gene,a,b\n"),
+      /header\.csv: the file has a header but no data rows/,
+    );
+  });
+
+  it("reject a row with a wrong number of fields, naming its line", async () => {
+    const file = temp.write("ragged.csv", "gene,a,b\ng1,1,2\n\ng2,3\n");
+    await expectBothFail(file, /ragged\.csv: line 4 has 2 fields, but the header has 3$/);
+    const more = temp.write("ragged2.csv", "gene,a\ng1,1,2\n");
+    await expectBothFail(more, /ragged2\.csv: line 2 has 3 fields, but the header has 2$/);
+  });
+
+  it("reject malformed quoting, naming the line", async () => {
+    await expectBothFail(
+      temp.write("quote1.csv", 'gene,a\ng1,"1\n'),
+      /quote1\.csv: line 2: malformed CSV \(quote not closed\)/,
+    );
+    await expectBothFail(
+      temp.write("quote2.csv", 'gene,a\ng1,1"x\n'),
+      /quote2\.csv: line 2: malformed CSV/,
+    );
+  });
+
+  it("report a missing file or a directory as an InputError", async () => {
+    const missing = join(temp.dir, "nope.csv");
+    await expectBothFail(missing, /^cannot read .*nope\.csv: no such file$/);
+    const dir = temp.subdir("folder");
+    expect(() => readCsv(dir)).toThrow(/cannot read .*: it is a directory/);
+    await expect(streamAll(dir)).rejects.toThrow(/cannot read .*: it is a directory/);
+  });
+
+  it("streamCsv propagates an exception of the visitor", async () => {
+    const file = temp.write("visitor.csv", "a\n1\n2\n");
+    const failing = streamCsv(file, {
+      header: () => {},
+      row: (_, line) => {
+        if (line === 3) throw new InputError("stop at line 3");
+      },
+    });
+    await expect(failing).rejects.toThrow("stop at line 3");
+  });
+});
+
+describe("requireColumn", () => {
+  it("finds a column", () => {
+    expect(requireColumn("f.csv", ["gene", "a"], "a")).toBe(1);
+  });
+
+  it("names the file and lists the columns when one is missing", () => {
+    expect(() => requireColumn("f.csv", ["", "a", "b"], "gene")).toThrow(
+      'f.csv: no column "gene" in the header (found: "", "a" and "b")',
+    );
+  });
+
+  it("rejects a duplicated column", () => {
+    expect(() => requireColumn("f.csv", ["gene", "a", "gene"], "gene")).toThrow(
+      'f.csv: column "gene" appears more than once in the header',
+    );
+  });
+});
+
+describe("formatNumber", () => {
+  it("writes the shortest text that reads back as the same double", () => {
+    for (const x of [0, 5, -3, 0.1, 1 / 3, Math.PI, 1e-300, 5e-324, 1.7976931348623157e308, 1e21]) {
+      expect(Number(formatNumber(x))).toBe(x);
+      expect(formatNumber(x)).toBe(String(x));
+    }
+    expect(formatNumber(0.1)).toBe("0.1");
+    expect(formatNumber(-0)).toBe("0");
+  });
+
+  it("writes missing values as empty fields and infinities as R does", () => {
+    expect(formatNumber(Number.NaN)).toBe("");
+    expect(formatNumber(undefined)).toBe("");
+    expect(formatNumber(null)).toBe("");
+    expect(formatNumber(Number.POSITIVE_INFINITY)).toBe("Inf");
+    expect(formatNumber(Number.NEGATIVE_INFINITY)).toBe("-Inf");
+  });
+});
+
+describe("formatField", () => {
+  it("quotes only when needed", () => {
+    expect(formatField("plain")).toBe("plain");
+    expect(formatField("")).toBe("");
+    expect(formatField("1.5e-3")).toBe("1.5e-3");
+    expect(formatField("a,b")).toBe('"a,b"');
+    expect(formatField('say "hi"')).toBe('"say ""hi"""');
+    expect(formatField("two\nlines")).toBe('"two\nlines"');
+    expect(formatField("cr\r")).toBe('"cr\r"');
+    expect(formatField(" padded")).toBe('" padded"');
+  });
+});
+
+describe("writeCsvAtomic", () => {
+  it("writes a file that reads back identically, leaving no temporary file", () => {
+    const dir = temp.subdir("write");
+    const file = join(dir, "out.csv");
+    const rows = [
+      ["g1", formatNumber(0.1), formatNumber(Number.NaN)],
+      ["g,2", 'q"uote', "multi\nline"],
+      [" lead", "trail ", "x"],
+    ];
+    writeCsvAtomic(file, ["gene", "value", "note"], rows);
+    expect(readFileSync(file, "utf8")).toBe(
+      'gene,value,note\ng1,0.1,\n"g,2","q""uote","multi\nline"\n" lead","trail ",x\n',
+    );
+    expect(readCsv(file).rows.map((r) => r.fields)).toEqual(rows);
+    expect(readdirSync(dir)).toEqual(["out.csv"]);
+  });
+
+  it("accepts any iterable of rows, including a generator of many rows", () => {
+    const dir = temp.subdir("generator");
+    const file = join(dir, "big.csv");
+    function* rows(): Generator<string[]> {
+      for (let g = 0; g < 10_000; g++) yield [`gene${g}`, formatNumber(g / 7)];
+    }
+    writeCsvAtomic(file, ["gene", "x"], rows());
+    const table = readCsv(file);
+    expect(table.rows.length).toBe(10_000);
+    expect(Number(table.rows[9_999].fields[1])).toBe(9_999 / 7);
+  });
+
+  it("replaces an existing file", () => {
+    const dir = temp.subdir("replace");
+    const file = join(dir, "out.csv");
+    writeCsvAtomic(file, ["a"], [["1"]]);
+    writeCsvAtomic(file, ["a"], [["2"]]);
+    expect(readFileSync(file, "utf8")).toBe("a\n2\n");
+    expect(readdirSync(dir)).toEqual(["out.csv"]);
+  });
+
+  it("leaves the old file intact and no temporary file when writing fails", () => {
+    const dir = temp.subdir("fail");
+    const file = join(dir, "out.csv");
+    writeCsvAtomic(file, ["a", "b"], [["1", "2"]]);
+    function* rows(): Generator<string[]> {
+      yield ["3", "4"];
+      throw new Error("producer failed");
+    }
+    expect(() => writeCsvAtomic(file, ["a", "b"], rows())).toThrow("producer failed");
+    expect(() => writeCsvAtomic(file, ["a", "b"], [["1"]])).toThrow(
+      /row 1 has 1 fields, the header has 2/,
+    );
+    expect(readFileSync(file, "utf8")).toBe("a,b\n1,2\n");
+    expect(readdirSync(dir)).toEqual(["out.csv"]);
+  });
+
+  it("throws when the folder does not exist", () => {
+    expect(() => writeCsvAtomic(join(temp.dir, "no", "such", "out.csv"), ["a"], [])).toThrow(
+      /ENOENT/,
+    );
+  });
+});

@@ -1,0 +1,330 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { centerSlice, type Dataset, readDataset, readMetadata } from "../../src/io/dataset.js";
+import { InputError } from "../../src/io/errors.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "./tempFiles.js";
+
+const temp = useTempFolder();
+
+/** Write a dataset folder with the given files' text; `null` leaves a file out. */
+function datasetDir(counts: string | null, metadata: string | null): string {
+  const dir = temp.subdir("dataset");
+  if (counts !== null) writeFileSync(join(dir, "counts.csv"), counts);
+  if (metadata !== null) writeFileSync(join(dir, "metadata.csv"), metadata);
+  return dir;
+}
+
+const GOOD_COUNTS = "gene,S1,S2,S3\nG1,0,5,10\nG2,7,0,1\n";
+const GOOD_METADATA = "sample,condition,center\nS1,a,c1\nS2,b,c1\nS3,a,c2\n";
+
+/** The count of `gene` in `sample`. */
+function count(dataset: Dataset, gene: string, sample: string): number {
+  const g = dataset.genes.indexOf(gene);
+  const i = dataset.samples.indexOf(sample);
+  expect(g).toBeGreaterThanOrEqual(0);
+  expect(i).toBeGreaterThanOrEqual(0);
+  return dataset.counts[g * dataset.samples.length + i];
+}
+
+function total(counts: Float64Array): number {
+  let sum = 0;
+  for (const x of counts) sum += x;
+  return sum;
+}
+
+/** readDataset must reject with an InputError whose message matches `pattern`. */
+async function expectInputError(dir: string, pattern: RegExp): Promise<void> {
+  const reading = readDataset(dir);
+  await expect(reading).rejects.toThrow(InputError);
+  await expect(reading).rejects.toThrow(pattern);
+}
+
+describe("readDataset on the shared datasets", () => {
+  let bodymap: Dataset;
+  beforeAll(async () => {
+    bodymap = await readDataset(sharedPath("data", "bodymap"));
+  });
+
+  it("bodymap: genes, samples and centers", () => {
+    expect(bodymap.genes.length).toBe(37653);
+    expect(bodymap.genes.slice(0, 2)).toEqual(["NM_000014", "NM_000015"]);
+    expect(bodymap.genes[37652]).toBe("NR_045494");
+    expect(bodymap.samples).toEqual([
+      ...[1, 2, 3, 4].map((k) => `adipose.${k}`),
+      ...[1, 2, 3, 4].map((k) => `blood.${k}`),
+      ...[1, 2, 3, 4].map((k) => `heart.${k}`),
+      ...[1, 2, 3, 4].map((k) => `skeletal_muscle.${k}`),
+    ]);
+    expect(bodymap.centers).toEqual(["hospital_a", "hospital_b", "hospital_c"]);
+    expect(bodymap.centerOfSample.slice(0, 5)).toEqual([
+      "hospital_a",
+      "hospital_a",
+      "hospital_b",
+      "hospital_c",
+      "hospital_a",
+    ]);
+    expect(bodymap.metadata.columns).toEqual(["tissue", "center"]);
+    expect(bodymap.metadata.values.get("tissue")?.slice(3, 6)).toEqual([
+      "adipose",
+      "blood",
+      "blood",
+    ]);
+    expect(bodymap.metadata.samples).toEqual(bodymap.samples);
+  });
+
+  it("bodymap: known counts, gene-major layout and total", () => {
+    expect(bodymap.counts.length).toBe(37653 * 16);
+    expect(Array.from(bodymap.counts.subarray(0, 16))).toEqual([
+      91717, 91406, 91667, 91788, 290, 310, 300, 283, 67285, 66471, 67355, 67318, 15609, 15273,
+      15573, 15880,
+    ]);
+    expect(count(bodymap, "NM_000015", "heart.3")).toBe(8);
+    expect(count(bodymap, "NM_000016", "heart.1")).toBe(15851);
+    expect(count(bodymap, "NR_045494", "skeletal_muscle.4")).toBe(2461);
+    const allZero = bodymap.genes.indexOf("NM_000133");
+    expect(Array.from(bodymap.counts.subarray(allZero * 16, allZero * 16 + 16))).toEqual(
+      new Array(16).fill(0),
+    );
+    expect(total(bodymap.counts)).toBe(1287459754);
+  });
+
+  it("li_lncap and outliers_sim", async () => {
+    const li = await readDataset(sharedPath("data", "li_lncap"));
+    expect(li.genes.length).toBe(22743);
+    expect(li.samples).toEqual(["lane1", "lane2", "lane3", "lane4", "lane5", "lane6", "lane8"]);
+    expect(count(li, "ENSG00000124208", "lane8")).toBe(40);
+    expect(count(li, "ENSG00000198695", "lane1")).toBe(5045);
+    expect(total(li.counts)).toBe(11134256);
+    expect(li.centers).toEqual(["site_1", "site_2"]);
+    expect(li.centerOfSample.filter((c) => c === "site_1").length).toBe(4);
+
+    const sim = await readDataset(sharedPath("data", "outliers_sim"));
+    expect([sim.genes.length, sim.samples.length]).toEqual([2998, 18]);
+    expect(count(sim, "gene3", "s10")).toBe(728);
+    expect(total(sim.counts)).toBe(6368391);
+    expect(sim.centers).toEqual(["lab_1", "lab_2", "lab_3"]);
+  });
+
+  it("centerSlice gives one center's sample indices and metadata", () => {
+    const slice = centerSlice(bodymap, "hospital_b");
+    expect(slice.sampleIndices).toEqual([2, 5, 6, 9, 14]);
+    expect(slice.metadata.samples).toEqual([
+      "adipose.3",
+      "blood.2",
+      "blood.3",
+      "heart.2",
+      "skeletal_muscle.3",
+    ]);
+    expect(slice.metadata.values.get("tissue")).toEqual([
+      "adipose",
+      "blood",
+      "blood",
+      "heart",
+      "skeletal_muscle",
+    ]);
+    expect(slice.metadata.values.get("center")).toEqual(new Array(5).fill("hospital_b"));
+    expect(() => centerSlice(bodymap, "hospital_z")).toThrow(
+      'unknown center "hospital_z" (centers: hospital_a, hospital_b and hospital_c)',
+    );
+  });
+});
+
+describe("readDataset on small files", () => {
+  it("aligns metadata rows given in any order with the count columns", async () => {
+    const dir = datasetDir(
+      GOOD_COUNTS,
+      "center,sample,condition,age\nc2,S3,a,40\nc1,S1,a,30\nc1,S2,b,35\n",
+    );
+    const dataset = await readDataset(dir);
+    expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
+    expect(dataset.metadata.columns).toEqual(["center", "condition", "age"]);
+    expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
+    expect(dataset.metadata.values.get("age")).toEqual(["30", "35", "40"]);
+    expect(dataset.centerOfSample).toEqual(["c1", "c1", "c2"]);
+    expect(dataset.centers).toEqual(["c1", "c2"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+  });
+
+  it("accepts the gene column anywhere, BOM, CRLF and integers written as 3.0 or 1e3", async () => {
+    const dir = datasetDir(
+      "\uFEFFS1,gene,S2,S3\r\n3.0,G1,1e3,0\r\n4,G2,5,6\r\n",
+      "\uFEFFsample,condition,center\r\nS1,a,c1\r\nS2,b,c1\r\nS3,a,c2\r\n",
+    );
+    const dataset = await readDataset(dir);
+    expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
+    expect(dataset.genes).toEqual(["G1", "G2"]);
+    expect(Array.from(dataset.counts)).toEqual([3, 1000, 0, 4, 5, 6]);
+  });
+
+  it("reports missing files", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, null),
+      /cannot read .*metadata\.csv: no such file/,
+    );
+    await expectInputError(
+      datasetDir(null, GOOD_METADATA),
+      /cannot read .*counts\.csv: no such file/,
+    );
+  });
+
+  it("rejects counts.csv without a gene column", async () => {
+    await expectInputError(
+      datasetDir(",S1,S2,S3\nG1,0,5,10\n", GOOD_METADATA),
+      /counts\.csv: no column "gene" in the header \(found: "", "S1", "S2" and "S3"\)/,
+    );
+  });
+
+  it("rejects counts.csv with no sample column", async () => {
+    await expectInputError(
+      datasetDir("gene\nG1\n", GOOD_METADATA),
+      /counts\.csv: no sample columns/,
+    );
+  });
+
+  it("rejects metadata.csv without a sample or a center column", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "id,condition,center\nS1,a,c1\nS2,b,c1\nS3,a,c2\n"),
+      /metadata\.csv: no column "sample" in the header \(found: "id", "condition" and "center"\)/,
+    );
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,site\nS1,a,c1\nS2,b,c1\nS3,a,c2\n"),
+      /metadata\.csv: no column "center" in the header/,
+    );
+  });
+
+  it("rejects a counts sample missing from metadata, naming it", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\nS1,a,c1\nS3,a,c2\n"),
+      /counts\.csv: sample "S2" has no row in .*metadata\.csv$/,
+    );
+  });
+
+  it("rejects a metadata sample missing from counts, naming it", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, `${GOOD_METADATA}S4,b,c2\nS5,b,c2\n`),
+      /metadata\.csv: samples "S4" and "S5" have no column in .*counts\.csv$/,
+    );
+  });
+
+  it("rejects duplicate gene ids", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,10\nG2,1,1,1\nG1,7,0,1\n", GOOD_METADATA),
+      /counts\.csv: line 4: gene "G1" is listed twice \(also on line 2\)/,
+    );
+  });
+
+  it("rejects an empty gene id", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\n,0,5,10\n", GOOD_METADATA),
+      /counts\.csv: line 2: empty gene id/,
+    );
+  });
+
+  it("rejects duplicate sample ids in counts.csv", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S1\nG1,0,5,10\n", GOOD_METADATA),
+      /counts\.csv: sample column "S1" appears more than once in the header/,
+    );
+  });
+
+  it("rejects duplicate sample ids in metadata.csv", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, `${GOOD_METADATA}S2,a,c2\n`),
+      /metadata\.csv: line 5: sample "S2" is listed twice \(also on line 3\)/,
+    );
+  });
+
+  it("rejects an empty sample id and an empty center name", async () => {
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\nS1,a,c1\n,b,c1\nS3,a,c2\n"),
+      /metadata\.csv: line 3: empty sample id/,
+    );
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\nS1,a,c1\nS2,b,\nS3,a,c2\n"),
+      /metadata\.csv: line 3 \(sample "S2"\): empty center name/,
+    );
+  });
+
+  it("rejects a negative count, naming line, gene and column", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,10\nG2,7,-4,1\n", GOOD_METADATA),
+      /counts\.csv: line 3 \(gene G2\), column S2: count "-4" is negative$/,
+    );
+  });
+
+  it("rejects a non-integer count and suggests rounding", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,2.5\n", GOOD_METADATA),
+      /counts\.csv: line 2 \(gene G1\), column S3: count "2\.5" is not an integer: .*round.*tximport/,
+    );
+  });
+
+  it("rejects non-numeric and missing counts", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,five,1\n", GOOD_METADATA),
+      /line 2 \(gene G1\), column S2: count "five" is not a number$/,
+    );
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,0x10,1\n", GOOD_METADATA),
+      /column S2: count "0x10" is not a number$/,
+    );
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,1,NA\n", GOOD_METADATA),
+      /column S3: count "NA" is missing$/,
+    );
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,,1,2\n", GOOD_METADATA),
+      /column S1: count is missing \(empty field\)$/,
+    );
+  });
+
+  it("rejects a row with a wrong number of fields, naming its line", async () => {
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,10\nG2,7,0\n", GOOD_METADATA),
+      /counts\.csv: line 3 has 3 fields, but the header has 4$/,
+    );
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\nS1,a,c1,x\n"),
+      /metadata\.csv: line 2 has 4 fields, but the header has 3$/,
+    );
+  });
+
+  it("rejects empty and header-only files", async () => {
+    await expectInputError(datasetDir("", GOOD_METADATA), /counts\.csv: the file is empty/);
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\n", GOOD_METADATA),
+      /counts\.csv: the file has a header but no data rows/,
+    );
+    await expectInputError(datasetDir(GOOD_COUNTS, ""), /metadata\.csv: the file is empty/);
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\n"),
+      /metadata\.csv: the file has a header but no data rows/,
+    );
+  });
+});
+
+describe("readMetadata", () => {
+  it("keeps the file order and the line numbers", () => {
+    const file = temp.write("meta.csv", "sample,center,x\nB,c1,1\n\nA,c2,2\n");
+    const meta = readMetadata(file);
+    expect(meta.samples).toEqual(["B", "A"]);
+    expect(meta.lines).toEqual([2, 4]);
+    expect(meta.metadata.columns).toEqual(["center", "x"]);
+    expect(meta.metadata.values.get("x")).toEqual(["1", "2"]);
+    expect(meta.metadata.source).toBe(file);
+  });
+
+  it("rejects duplicate or empty column names", () => {
+    expect(() => readMetadata(temp.write("dup.csv", "sample,center,x,x\nA,c,1,2\n"))).toThrow(
+      /dup\.csv: column "x" appears more than once in the header/,
+    );
+    expect(() => readMetadata(temp.write("dup2.csv", "sample,center,center\nA,c,d\n"))).toThrow(
+      /dup2\.csv: column "center" appears more than once in the header/,
+    );
+    expect(() => readMetadata(temp.write("emptycol.csv", "sample,center,\nA,c,1\n"))).toThrow(
+      /emptycol\.csv: header field 3 is empty/,
+    );
+  });
+});
