@@ -11,7 +11,7 @@ import {
   writeCsvAtomic,
 } from "../../src/io/csv.js";
 import { InputError } from "../../src/io/errors.js";
-import { useTempFolder } from "./tempFiles.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 
 const temp = useTempFolder();
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { centerSlice, type Dataset, readDataset, readMetadata } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { sharedPath } from "../helpers/shared.js";
-import { useTempFolder } from "./tempFiles.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 
 const temp = useTempFolder();
 

@@ -5,7 +5,7 @@ import { readMetadata } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../../src/io/sidecars.js";
 import { sharedPath } from "../helpers/shared.js";
-import { useTempFolder } from "./tempFiles.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 
 const temp = useTempFolder();
 
