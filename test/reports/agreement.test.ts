@@ -1,0 +1,111 @@
+/**
+ * Agreement of fit-lfc with DESeq2's pooled fit on the shared datasets (the README's table):
+ * genes within 2 % + 1e-3 of DESeq2's coefficients, and which objective wins on the others.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { readCsv } from "../../src/io/csv.js";
+import { prepareFit, runPreparedFit } from "../../src/pipeline/fitLfc.js";
+import { agreement } from "../../src/reports/agreement.js";
+import { sharedPath } from "../helpers/shared.js";
+
+const DESIGNS: Record<string, string> = {
+  bodymap: "~ tissue",
+  li_lncap: "~ treatment",
+  outliers_sim: "~ condition",
+};
+const rows: string[] = [];
+afterAll(() => {
+  console.info(
+    [
+      "| dataset | mode | genes fitted | within 2 % + 1e-3 | outside, our NLL lower | outside, our NLL higher | caught by PQN | caught within | refitted by DESeq2 (Cook's) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...rows,
+    ].join("\n"),
+  );
+});
+
+/** DESeq2's natural-log coefficients of the fitted genes, in design order. */
+function deseq2Beta(dataset: string, genes: string[], p: number): Float64Array {
+  const table = readCsv(sharedPath("data", dataset, "deseq2", "fit.csv"));
+  const gene = table.header.indexOf("gene");
+  const cols = table.header.flatMap((h, i) => (h.startsWith("beta_ln.") ? [i] : []));
+  expect(cols.length).toBe(p);
+  const byGene = new Map(table.rows.map((r) => [r.fields[gene], r.fields]));
+  const out = new Float64Array(genes.length * p);
+  genes.forEach((g, j) => {
+    const f = byGene.get(g);
+    if (f === undefined) throw new Error(`no DESeq2 fit for ${g}`);
+    cols.forEach((c, k) => {
+      out[j * p + k] = Number(f[c]);
+    });
+  });
+  return out;
+}
+
+/** Genes whose counts DESeq2 replaced and refitted (`deseq2/cooks.csv`, outliers_sim only). */
+function refittedByDeseq2(dataset: string, genes: string[]): Uint8Array {
+  const out = new Uint8Array(genes.length);
+  if (dataset !== "outliers_sim") return out;
+  const table = readCsv(sharedPath("data", dataset, "deseq2", "cooks.csv"));
+  const replaced = new Set(
+    table.rows.filter((r) => r.fields[1] === "TRUE").map((r) => r.fields[0]),
+  );
+  genes.forEach((g, j) => {
+    out[j] = replaced.has(g) ? 1 : 0;
+  });
+  return out;
+}
+
+for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
+  for (const mode of ["irls-pqn", "pqn"] as LfcMode[]) {
+    describe(`${dataset} ${mode}`, () => {
+      it("agreement with DESeq2's pooled coefficients", async () => {
+        const prepared = await prepareFit({
+          dataDir: sharedPath("data", dataset),
+          design: DESIGNS[dataset],
+          sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+          dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
+          mode,
+          references: {},
+          fixedRounds: false,
+          hp: DEFAULT_HYPERPARAMETERS,
+          outDir: "unused",
+        });
+        const { result } = await runPreparedFit(prepared, {
+          hp: DEFAULT_HYPERPARAMETERS,
+          mode,
+          fixedRounds: false,
+        });
+        const p = prepared.columns.length;
+        const genes = Array.from(prepared.fitted, (g) => prepared.dataset.genes[g]);
+        const reference = deseq2Beta(dataset, genes, p);
+        const centers = prepared.centers.map((c) => c.center);
+        const all = agreement(centers, result.beta, reference, 0.5);
+        const caught = agreement(centers, result.beta, reference, 0.5, result.pqnCaught);
+        // outliers_sim: DESeq2 replaced outlier counts and refitted those genes (Cook's
+        // distances, issue [8]); fit-lfc fits the counts as given, so they are left out here.
+        const refitted = refittedByDeseq2(dataset, genes);
+        const compared = result.pqnCaught.map((v, g) => (v || refitted[g] ? 0 : 1));
+        const irlsOnly = agreement(centers, result.beta, reference, 0.5, compared);
+        const refit = agreement(centers, result.beta, reference, 0.5, refitted);
+        rows.push(
+          `| ${dataset} | ${mode} | ${all.genes} | ${all.within} (${((100 * all.within) / all.genes).toFixed(2)} %) | ${all.outsideLower} | ${all.outsideHigher} | ${caught.genes} | ${caught.within} | ${refit.genes} |`,
+        );
+        // Genes IRLS converged on agree with DESeq2 (same objective, μ floored at 0.5).
+        expect(irlsOnly.within).toBe(irlsOnly.genes);
+        // Every other gene outside is a gene PQN fitted, on its own objective (μ unfloored).
+        const outsideNotRefit = all.genes - all.within - (refit.genes - refit.within);
+        const caughtNotRefit = agreement(
+          centers,
+          result.beta,
+          reference,
+          0.5,
+          result.pqnCaught.map((v, g) => (v && !refitted[g] ? 1 : 0)),
+        );
+        expect(outsideNotRefit).toBe(caughtNotRefit.genes - caughtNotRefit.within);
+      });
+    });
+  }
+}
