@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../io/errors.js";
+import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
 
 /** Build the program (exported for tests). */
@@ -13,6 +14,7 @@ export function program(): Command {
       "Federated differential-expression analysis of RNA-seq counts: DESeq2's model, data stays home",
     )
     .version("0.1.0")
+    .addCommand(demoCommand())
     .addCommand(fitLfcCommand());
 }
 

@@ -9,14 +9,17 @@
 import {
   closeSync,
   createReadStream,
+  existsSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { CsvError, type Options, parse } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
@@ -108,6 +111,40 @@ function toInputError(file: string, error: unknown): unknown {
   return typeof code === "string" ? unreadableFile(file, error) : error;
 }
 
+/** True when `bytes` start with the gzip magic number (compression is detected by content). */
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** True when the file at `file` is gzip-compressed (false when it cannot be read: the reader reports that). */
+function isGzipFile(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && isGzip(head);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The text of a file's bytes, gunzipped when compressed. */
+function decompressed(bytes: Buffer): Buffer {
+  return isGzip(bytes) ? gunzipSync(bytes) : bytes;
+}
+
+/**
+ * The path of a table in a folder: `name` (e.g. `counts.csv`), or `name.gz` when only the
+ * compressed file exists.
+ */
+export function tablePath(dir: string, name: string): string {
+  const plain = join(dir, name);
+  if (!existsSync(plain) && existsSync(`${plain}.gz`)) return `${plain}.gz`;
+  return plain;
+}
+
 /**
  * Read a whole CSV file into memory (for small files: metadata, size factors, dispersions).
  * @throws InputError when the file cannot be read, is malformed, empty or header-only, or
@@ -125,7 +162,10 @@ export function readCsv(file: string): CsvTable {
     },
   });
   try {
-    const records = parseSync(readFileSync(file), PARSE_OPTIONS) as unknown as ParsedRecord[];
+    const records = parseSync(
+      decompressed(readFileSync(file)),
+      PARSE_OPTIONS,
+    ) as unknown as ParsedRecord[];
     for (const record of records) checker.accept(record);
     checker.finish();
   } catch (error) {
@@ -144,7 +184,13 @@ export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void
   const input = createReadStream(file);
   const parser = parse(PARSE_OPTIONS);
   input.on("error", (error) => parser.destroy(error));
-  input.pipe(parser);
+  if (isGzipFile(file)) {
+    const gunzip = createGunzip();
+    gunzip.on("error", (error) => parser.destroy(error));
+    input.pipe(gunzip).pipe(parser);
+  } else {
+    input.pipe(parser);
+  }
   try {
     for await (const record of parser) checker.accept(record as ParsedRecord);
     checker.finish();

@@ -5,7 +5,7 @@
  * reported as an {@link InputError} naming the file, line and column.
  */
 import { join } from "node:path";
-import { readCsv, requireColumn, streamCsv } from "./csv.js";
+import { readCsv, requireColumn, streamCsv, tablePath } from "./csv.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { isDecimal, isDigits } from "./numbers.js";
 
@@ -179,8 +179,8 @@ function checkSameSamples(
  *   an empty or header-only file; an empty center name
  */
 export async function readDataset(dir: string): Promise<Dataset> {
-  const metadataFile = join(dir, "metadata.csv");
-  const countsFile = join(dir, "counts.csv");
+  const metadataFile = tablePath(dir, "metadata.csv");
+  const countsFile = tablePath(dir, "counts.csv");
   const meta = readMetadata(metadataFile);
 
   const genes: string[] = [];

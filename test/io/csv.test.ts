@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
   type CsvRow,
@@ -8,6 +9,7 @@ import {
   readCsv,
   requireColumn,
   streamCsv,
+  tablePath,
   writeCsvAtomic,
 } from "../../src/io/csv.js";
 import { InputError } from "../../src/io/errors.js";
@@ -237,5 +239,28 @@ describe("writeCsvAtomic", () => {
     expect(() => writeCsvAtomic(join(temp.dir, "no", "such", "out.csv"), ["a"], [])).toThrow(
       /ENOENT/,
     );
+  });
+});
+
+describe("gzip-compressed tables", () => {
+  const folder = useTempFolder("fedseq-gz-");
+  it("are detected by content, in both readers, and found as name.gz in a folder", async () => {
+    const text = "gene,s1,s2\r\ng1,1,2\r\ng2,3,4\r\n";
+    const plain = folder.write("plain.csv", text);
+    const zipped = folder.write("zipped.csv", "");
+    writeFileSync(zipped, gzipSync(`\ufeff${text}`));
+    expect(readCsv(zipped).rows.map((r) => r.fields)).toEqual(
+      readCsv(plain).rows.map((r) => r.fields),
+    );
+    const streamed: string[][] = [];
+    await streamCsv(zipped, { header: () => {}, row: (f) => streamed.push(f) });
+    expect(streamed).toEqual([
+      ["g1", "1", "2"],
+      ["g2", "3", "4"],
+    ]);
+    const dir = folder.subdir("table");
+    writeFileSync(join(dir, "counts.csv.gz"), gzipSync(text));
+    expect(tablePath(dir, "counts.csv")).toBe(join(dir, "counts.csv.gz"));
+    expect(tablePath(dir, "metadata.csv")).toBe(join(dir, "metadata.csv"));
   });
 });
