@@ -4,7 +4,6 @@
  * `center`: the institution holding the sample). Everything a user can get wrong is
  * reported as an {@link InputError} naming the file, line and column.
  */
-import { join } from "node:path";
 import { readCsv, requireColumn, streamCsv, tablePath } from "./csv.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { isDecimal, isDigits } from "./numbers.js";

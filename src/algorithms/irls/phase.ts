@@ -5,7 +5,7 @@ import type { IterativePhase } from "../../federation/runner.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { maskCount } from "../masks.js";
 import { irlsAggregate } from "./aggregate.js";
-import type { IrlsEndState, IrlsRoundState } from "./state.js";
+import type { IrlsEndState } from "./state.js";
 
 /** The IRLS phase with the given hyper-parameters. */
 export function irlsPhase(hp: FitHyperparameters): IterativePhase<"irls", IrlsEndState> {
