@@ -3,6 +3,7 @@
  * anything else is a bug and keeps its stack trace.
  */
 import { Command, CommanderError } from "commander";
+import { CenterError } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (error instanceof InputError) {
+    if (error instanceof InputError || (error instanceof CenterError && error.userError)) {
       process.stderr.write(`fedseq: ${error.message}\n`);
       process.exitCode = 2;
       return;

@@ -1,21 +1,34 @@
 /**
  * In-process transport: every center lives in this process (a simulated federation).
  */
-import type { FitCenterNode, StepInput, StepName, StepOutput } from "./steps.js";
-import type { Transport } from "./transport.js";
+import { InputError } from "../io/errors.js";
+import { type CenterInfo, type CenterSession, centerInfo } from "./centerSession.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+import { byName, CenterError, type Transport } from "./transport.js";
 
 /** Centers called directly, in federation (sorted name) order. */
 export class InProcessTransport implements Transport {
-  readonly centers: readonly string[];
-  readonly #nodes: readonly FitCenterNode[];
+  readonly centers: readonly CenterInfo[];
+  readonly #sessions: readonly CenterSession[];
 
-  constructor(nodes: readonly FitCenterNode[]) {
-    this.#nodes = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    this.centers = this.#nodes.map((n) => n.name);
+  constructor(sessions: readonly CenterSession[]) {
+    this.#sessions = byName(sessions);
+    this.centers = this.#sessions.map((s) => centerInfo(s.data));
   }
 
-  async broadcast<K extends StepName>(step: K, input: StepInput<K>): Promise<StepOutput<K>[]> {
-    return this.#nodes.map((node) => node.run(step, input));
+  async request<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    inputs: readonly StepInput<K>[],
+  ): Promise<StepOutput<K>[]> {
+    return this.#sessions.map((session, c) => {
+      try {
+        return session.run(tag, step, inputs[c]);
+      } catch (error) {
+        if (error instanceof InputError) throw new CenterError(session.name, error.message, true);
+        throw error;
+      }
+    });
   }
 
   async close(): Promise<void> {}

@@ -2,8 +2,9 @@
  * The federation runner: drives rounds of local steps and aggregations over a transport,
  * stops a phase as soon as no gene is active, and keeps the ledger of rounds and bytes.
  */
+import { randomUUID } from "node:crypto";
 import { serialize } from "node:v8";
-import type { StepInput, StepName, StepOutput } from "./steps.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { Transport } from "./transport.js";
 
 /** An iterative phase (IRLS, PQN): a step, its aggregation, and how to finish. */
@@ -31,20 +32,24 @@ export interface RoundEvent {
 
 /** Rounds and bytes of a run. */
 export interface RunLedger {
-  /** Aggregations per phase. */
+  /** Round trips per phase. */
   rounds: Record<string, number>;
   /** Bytes of the shares the centers sent. */
   bytesToAggregator: number;
-  /** Bytes of the states the aggregator sent (once per center). */
+  /** Bytes of the requests the aggregator sent (each center's counted). */
   bytesFromAggregator: number;
 }
 
 /** Options of a {@link FederationRunner}. */
 export interface RunnerOptions {
+  /** Run id carried by every request (default: random). */
+  readonly runId?: string;
   /** Run every round of upstream's static schedule instead of stopping when a mask empties. */
   readonly fixedRounds?: boolean;
   /** Called after every aggregation. */
   readonly onRound?: (event: RoundEvent) => void;
+  /** Ledger to continue (a resumed run). */
+  readonly ledger?: RunLedger;
 }
 
 /** Size of a message as serialised for another process (node's structured serialisation). */
@@ -54,18 +59,22 @@ export function messageBytes(value: unknown): number {
 
 /** Drives the rounds of a federated computation over a transport. */
 export class FederationRunner {
-  readonly ledger: RunLedger = { rounds: {}, bytesToAggregator: 0, bytesFromAggregator: 0 };
+  readonly ledger: RunLedger;
+  /** The run id every request carries. */
+  readonly runId: string;
   readonly #transport: Transport;
   readonly #options: RunnerOptions;
 
   constructor(transport: Transport, options: RunnerOptions = {}) {
     this.#transport = transport;
     this.#options = options;
+    this.runId = options.runId ?? randomUUID();
+    this.ledger = options.ledger ?? { rounds: {}, bytesToAggregator: 0, bytesFromAggregator: 0 };
   }
 
-  /** Center names in federation order. */
-  get centers(): readonly string[] {
-    return this.#transport.centers;
+  /** The transport the runner drives. */
+  get transport(): Transport {
+    return this.#transport;
   }
 
   /** One round trip: `input` to every center, their shares back; counted under `phase`. */
@@ -74,29 +83,55 @@ export class FederationRunner {
     step: K,
     input: StepInput<K>,
   ): Promise<StepOutput<K>[]> {
-    const shares = await this.#transport.broadcast(step, input);
-    this.ledger.rounds[phase] = (this.ledger.rounds[phase] ?? 0) + 1;
-    this.ledger.bytesFromAggregator += messageBytes(input) * this.#transport.centers.length;
+    return this.scatter(
+      phase,
+      step,
+      this.#transport.centers.map(() => input),
+    );
+  }
+
+  /** One round trip with a different input per center (in federation order). */
+  async scatter<K extends StepName>(
+    phase: string,
+    step: K,
+    inputs: readonly StepInput<K>[],
+  ): Promise<StepOutput<K>[]> {
+    const tag: RequestTag = { runId: this.runId, phase, round: this.ledger.rounds[phase] ?? 0 };
+    const shares = await this.#transport.request(tag, step, inputs);
+    this.ledger.rounds[phase] = tag.round + 1;
+    const sizes = new Map<unknown, number>();
+    for (const input of inputs) {
+      let size = sizes.get(input);
+      if (size === undefined) {
+        size = messageBytes(input);
+        sizes.set(input, size);
+      }
+      this.ledger.bytesFromAggregator += size;
+    }
     for (const share of shares) this.ledger.bytesToAggregator += messageBytes(share);
     return shares;
   }
 
-  /** Run an iterative phase from `start` to its result. */
+  /**
+   * Run an iterative phase from `start` to its result.
+   * @param onState - called with every state the phase reaches (for checkpoints)
+   */
   async runPhase<K extends StepName, Out>(
     phase: IterativePhase<K, Out>,
     start: StepInput<K>,
+    onState?: (state: StepInput<K>) => void,
   ): Promise<Out> {
     let state = start;
-    let round = 0;
     for (;;) {
       if (!this.#options.fixedRounds && phase.activeGenes(state) === 0) return phase.finish(state);
+      const round = this.ledger.rounds[phase.name] ?? 0;
       const shares = await this.round(phase.name, phase.step, state);
       const next = phase.aggregate(state, shares);
       const active = phase.isResult(next) ? 0 : phase.activeGenes(next);
       this.#options.onRound?.({ phase: phase.name, round, activeGenes: active });
-      round++;
       if (phase.isResult(next)) return next;
       state = next;
+      onState?.(state);
     }
   }
 }

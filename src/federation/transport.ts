@@ -1,15 +1,41 @@
 /**
- * How the aggregator reaches the centers. Implementations: in-process (simulation), and later
- * worker threads and the network; the runner and the algorithms do not know which one runs.
+ * How the aggregator reaches the centers. Implementations: in-process (simulation), worker
+ * threads (one per center) and gRPC (centers dial out over mutual TLS); the runner and the
+ * algorithms do not know which one runs.
  */
-import type { StepInput, StepName, StepOutput } from "./steps.js";
+import type { CenterInfo } from "./centerSession.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** A channel from the aggregator to every center of a federation. */
 export interface Transport {
-  /** Center names in federation order (sorted), the order of the shares returned. */
-  readonly centers: readonly string[];
-  /** Send `input` to every center, run `step` there, and return their shares in center order. */
-  broadcast<K extends StepName>(step: K, input: StepInput<K>): Promise<StepOutput<K>[]>;
-  /** Release the transport's resources. */
-  close(): Promise<void>;
+  /** The centers, in federation order (sorted by name): the order of the shares returned. */
+  readonly centers: readonly CenterInfo[];
+  /**
+   * Send `inputs[c]` to center c, run `step` there, and return the centers' shares in order.
+   * @throws CenterError when a center fails the step (its message says why)
+   */
+  request<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    inputs: readonly StepInput<K>[],
+  ): Promise<StepOutput<K>[]>;
+  /** Release the transport's resources (tell the centers the run is over). */
+  close(reason?: { success: boolean; message: string }): Promise<void>;
+}
+
+/** A step failed at a center. `userError` marks a mistake in the center's input data. */
+export class CenterError extends Error {
+  readonly center: string;
+  readonly userError: boolean;
+  constructor(center: string, message: string, userError: boolean) {
+    super(message.startsWith(`center ${center}`) ? message : `center ${center}: ${message}`);
+    this.name = "CenterError";
+    this.center = center;
+    this.userError = userError;
+  }
+}
+
+/** Order centers by name (the federation order). */
+export function byName<T extends { readonly name: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

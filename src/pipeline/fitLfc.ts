@@ -1,34 +1,33 @@
 /**
- * The `fit-lfc` job: read a dataset, set up each center (only its own samples), run the
- * federated LFC fit over a transport, and write `lfc.csv` and `run.json`.
+ * The `fit-lfc` job, on any transport: set-up steps (presence, levels, prepare), the federated
+ * LFC fit, and the outputs `lfc.csv` and `run.json`. The aggregator side reads only what the
+ * user gives it (size factors, dispersions, gene list); the counts stay with the centers.
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FitCenter, prepareCenterData } from "../algorithms/center.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { computeLfc, type LfcMode, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount } from "../algorithms/masks.js";
-import { localPresence, mergePresence } from "../algorithms/setup/presence.js";
+import { mergePresence } from "../algorithms/setup/presence.js";
 import {
   checkFullRank,
-  designMatrix,
-  localGram,
-  localLevels,
+  designColumns,
   mergeLevels,
   type References,
 } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
+import { centerDataFromDataset } from "../federation/centerData.js";
+import { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
-import { FederationRunner, type RoundEvent } from "../federation/runner.js";
-import { FitCenterNode } from "../federation/steps.js";
+import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
+import type { Transport } from "../federation/transport.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
-import { centerSlice, type Dataset, readDataset } from "../io/dataset.js";
+import { readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 
-/** Everything a `fit-lfc` run needs. */
+/** What the aggregator of a `fit-lfc` run is given (the data itself stays at the centers). */
 export interface FitLfcJob {
-  readonly dataDir: string;
   readonly design: string;
   readonly sizeFactorsFile: string;
   readonly dispersionsFile: string;
@@ -40,9 +39,28 @@ export interface FitLfcJob {
   readonly outDir: string;
 }
 
+/** A simulated run: the whole dataset folder, split into centers in this process. */
+export interface SimulatedFitLfcJob extends FitLfcJob {
+  readonly dataDir: string;
+}
+
+/** Everything a finished fit produced. */
+export interface FitOutcome {
+  /** Every gene of the input, in input order (the first center's order). */
+  readonly genes: readonly string[];
+  /** Indices (into `genes`) of the fitted genes; row j of the result is gene fitted[j]. */
+  readonly fitted: Int32Array;
+  readonly columns: readonly string[];
+  readonly allZero: number;
+  readonly notSelected: number;
+  readonly result: LfcResult;
+  readonly ledger: RunLedger;
+  readonly centers: readonly string[];
+}
+
 /** What a run reports (also written as `run.json`). */
 export interface RunReport {
-  rounds: { init: number; irls: number; pqn: number; total: number };
+  rounds: { init: number; irls: number; pqn: number; total: number; setup: number };
   bytes: { to_aggregator: number; from_aggregator: number };
   seconds: number;
   genes: {
@@ -63,75 +81,79 @@ export interface RunReport {
   design_columns: string[];
 }
 
-/** A center set up for the fit: the data it alone holds, in the kernels' layout. */
-interface CenterSetup {
-  name: string;
-  center: FitCenter;
+/** Check that every center holds the same genes and no sample twice; return the gene order. */
+function federationGenes(transport: Transport): readonly string[] {
+  const centers = transport.centers;
+  if (centers.length === 0) throw new InputError("no centers");
+  const genes = centers[0].genes;
+  const set = new Set(genes);
+  for (const c of centers.slice(1)) {
+    const theirs = new Set(c.genes);
+    const missing = genes.filter((g) => !theirs.has(g));
+    const extra = c.genes.filter((g) => !set.has(g));
+    if (missing.length > 0) {
+      throw new InputError(
+        `center ${c.name} lacks ${missing.length} gene(s) that ${centers[0].name} has: ${listForMessage(missing)}`,
+      );
+    }
+    if (extra.length > 0) {
+      throw new InputError(
+        `center ${c.name} has ${extra.length} gene(s) that ${centers[0].name} lacks: ${listForMessage(extra)}`,
+      );
+    }
+  }
+  const owner = new Map<string, string>();
+  for (const c of centers) {
+    for (const s of c.samples) {
+      const other = owner.get(s);
+      if (other !== undefined)
+        throw new InputError(`sample ${s} is held by both ${other} and ${c.name}`);
+      owner.set(s, c.name);
+    }
+  }
+  return genes;
 }
 
-/** The prepared federation of a job. */
-export interface PreparedFit {
-  dataset: Dataset;
-  columns: string[];
-  /** Genes fitted (indices into dataset.genes), in input order. */
-  fitted: Int32Array;
-  allZero: number;
-  notSelected: number;
-  centers: CenterSetup[];
-}
-
-/** Read and validate the inputs, and set up each center with its own samples only. */
-export async function prepareFit(job: FitLfcJob): Promise<PreparedFit> {
+/**
+ * Run a whole fit over a transport: set-up steps, then the LFC fit.
+ * @param transport - reaches the centers (their data never leaves them)
+ * @param job - the aggregator's inputs
+ * @param options - run id (kept by a resumed run) and a progress callback
+ */
+export async function fitOverFederation(
+  transport: Transport,
+  job: FitLfcJob,
+  options: { runId?: string; onRound?: (event: RoundEvent) => void } = {},
+): Promise<FitOutcome> {
   const formula = parseFormula(job.design);
-  const dataset = await readDataset(job.dataDir);
-  const sizeFactors = readSizeFactors(job.sizeFactorsFile, dataset.samples);
-  const nAll = dataset.samples.length;
-  const nGenes = dataset.genes.length;
+  const genes = federationGenes(transport);
+  const nGenes = genes.length;
+  const allSamples = transport.centers.flatMap((c) => c.samples);
+  const sizeFactors = readSizeFactors(job.sizeFactorsFile, allSamples);
 
   const selected = new Uint8Array(nGenes).fill(1);
   if (job.genesFile !== undefined) {
     const wanted = readGeneList(job.genesFile);
-    const index = new Map(dataset.genes.map((g, i) => [g, i]));
+    const index = new Map(genes.map((g, i) => [g, i]));
     const unknown = wanted.filter((g) => !index.has(g));
     if (unknown.length > 0) {
       throw new InputError(
-        `${job.genesFile}: ${unknown.length} gene(s) not in counts.csv: ${listForMessage(unknown)}`,
+        `${job.genesFile}: ${unknown.length} gene(s) not in the centers' data: ${listForMessage(unknown)}`,
       );
     }
     selected.fill(0);
     for (const g of wanted) selected[index.get(g) as number] = 1;
   }
 
-  // What each center alone holds: its samples' counts, metadata and size factors.
-  const slices = dataset.centers.map((name) => {
-    const { sampleIndices, metadata } = centerSlice(dataset, name);
-    const n = sampleIndices.length;
-    const counts = new Float64Array(nGenes * n);
-    for (let g = 0; g < nGenes; g++) {
-      for (let j = 0; j < n; j++) counts[g * n + j] = dataset.counts[g * nAll + sampleIndices[j]];
-    }
-    return {
-      name,
-      n,
-      counts,
-      metadata,
-      sizeFactors: Float64Array.from(sampleIndices, (i) => sizeFactors[i]),
-    };
+  const runner = new FederationRunner(transport, {
+    runId: options.runId,
+    fixedRounds: job.fixedRounds,
+    onRound: options.onRound,
   });
 
-  // Federated set-up: presence bits, factor levels, Gram matrix.
-  const present = mergePresence(slices.map((s) => localPresence(s.counts, s.n, nGenes)));
-  const levels = mergeLevels(slices.map((s) => localLevels(s.metadata, formula)));
-  const designs = slices.map((s) => designMatrix(s.metadata, formula, levels, job.references));
-  const columns = designs[0].columns;
-  const p = columns.length;
-  const gram = new Float64Array(p * p);
-  for (const d of designs) {
-    const local = localGram(d);
-    for (let i = 0; i < gram.length; i++) gram[i] += local[i];
-  }
-  checkFullRank(gram, p, columns);
-
+  // Set-up: which genes have counts anywhere, the factor levels, then each center's data.
+  const presence = await runner.round("setup", "presence", { kind: "presence-request", genes });
+  const present = mergePresence(presence.map((s) => s.present));
   const fittedList: number[] = [];
   let allZero = 0;
   let notSelected = 0;
@@ -143,120 +165,70 @@ export async function prepareFit(job: FitLfcJob): Promise<PreparedFit> {
   const fitted = Int32Array.from(fittedList);
   const fittedSet = new Uint8Array(nGenes);
   for (const g of fitted) fittedSet[g] = 1;
-  const allDispersions = readDispersions(
-    job.dispersionsFile,
-    dataset.genes,
-    (g) => fittedSet[g] === 1,
-  );
+  const allDispersions = readDispersions(job.dispersionsFile, genes, (g) => fittedSet[g] === 1);
   const dispersions = Float64Array.from(fitted, (g) => allDispersions[g]);
 
-  const centers = slices.map((s, c) => {
-    const counts = new Float64Array(fitted.length * s.n);
-    for (let j = 0; j < fitted.length; j++) {
-      const g = fitted[j];
-      counts.set(s.counts.subarray(g * s.n, (g + 1) * s.n), j * s.n);
-    }
-    const center: FitCenter = {
-      main: prepareCenterData({
-        n: s.n,
-        p,
-        genes: fitted.length,
-        design: designs[c].matrix,
-        sizeFactors: s.sizeFactors,
-        counts,
-        dispersions,
-      }),
+  const levelShares = await runner.round("setup", "levels", {
+    kind: "levels-request",
+    formula: job.design,
+  });
+  const levels = mergeLevels(levelShares.map((s) => s.levels));
+  const columns = designColumns(formula, levels, job.references);
+  const fittedGenes = Array.from(fitted, (g) => genes[g]);
+  let offset = 0;
+  const prepareInputs = transport.centers.map((c) => {
+    const own = sizeFactors.slice(offset, offset + c.samples.length);
+    offset += c.samples.length;
+    return {
+      kind: "prepare-request" as const,
+      formula: job.design,
+      levels,
+      references: job.references,
+      genes: fittedGenes,
+      dispersions,
+      sizeFactors: own,
+      hyperparameters: job.hp,
     };
-    return { name: s.name, center };
   });
-  return { dataset, columns, fitted, allZero, notSelected, centers };
+  const prepared = await runner.scatter("setup", "prepare", prepareInputs);
+  const p = columns.length;
+  const gram = new Float64Array(p * p);
+  for (const share of prepared) for (let i = 0; i < gram.length; i++) gram[i] += share.gram[i];
+  checkFullRank(gram, p, columns);
+
+  const result = await computeLfc(runner, job.hp, job.mode);
+  return {
+    genes,
+    fitted,
+    columns,
+    allZero,
+    notSelected,
+    result,
+    ledger: runner.ledger,
+    centers: transport.centers.map((c) => c.name),
+  };
 }
 
-/** Run the fit on a prepared federation, in process. */
-export async function runPreparedFit(
-  prepared: PreparedFit,
-  job: Pick<FitLfcJob, "hp" | "mode" | "fixedRounds">,
-  onRound?: (event: RoundEvent) => void,
-): Promise<{ result: LfcResult; runner: FederationRunner }> {
-  const nodes = prepared.centers.map((c) => new FitCenterNode(c.name, c.center, job.hp));
-  const transport = new InProcessTransport(nodes);
-  const runner = new FederationRunner(transport, { fixedRounds: job.fixedRounds, onRound });
-  try {
-    const result = await computeLfc(runner, job.hp, job.mode);
-    return { result, runner };
-  } finally {
-    await transport.close();
-  }
-}
-
-/** Write `lfc.csv` (log2 coefficients) and `run.json` into `outDir`, atomically. */
-export function writeFitOutputs(
-  outDir: string,
-  prepared: PreparedFit,
-  result: LfcResult,
-  report: RunReport,
-): void {
-  mkdirSync(outDir, { recursive: true });
-  const p = prepared.columns.length;
-  const rowOf = new Int32Array(prepared.dataset.genes.length).fill(-1);
-  prepared.fitted.forEach((g, j) => {
-    rowOf[g] = j;
-  });
-  const flag = (m: Uint8Array, j: number) => (m[j] ? "true" : "false");
-  function* rows(): Generator<string[]> {
-    for (let g = 0; g < prepared.dataset.genes.length; g++) {
-      const j = rowOf[g];
-      if (j < 0) {
-        yield [prepared.dataset.genes[g], ...new Array<string>(p + 3).fill("")];
-        continue;
-      }
-      const coefficients: string[] = [];
-      for (let k = 0; k < p; k++)
-        coefficients.push(formatNumber(result.beta[j * p + k] / Math.LN2));
-      yield [
-        prepared.dataset.genes[g],
-        ...coefficients,
-        flag(result.irlsConverged, j),
-        flag(result.pqnCaught, j),
-        flag(result.pqnDiverged, j),
-      ];
-    }
-  }
-  writeCsvAtomic(
-    join(outDir, "lfc.csv"),
-    ["gene", ...prepared.columns, "irls_converged", "pqn_caught", "pqn_diverged"],
-    rows(),
-  );
-  const temp = join(outDir, `.run.json.${process.pid}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(temp, join(outDir, "run.json"));
-}
-
-/** Run a whole `fit-lfc` job; returns the report written to run.json. */
-export async function fitLfc(
-  job: FitLfcJob,
-  onRound?: (event: RoundEvent) => void,
-): Promise<RunReport> {
-  const started = performance.now();
-  const prepared = await prepareFit(job);
-  const { result, runner } = await runPreparedFit(prepared, job, onRound);
-  const ledger = runner.ledger;
+/** The report of a finished fit. */
+export function runReport(outcome: FitOutcome, job: FitLfcJob, seconds: number): RunReport {
+  const { ledger, result } = outcome;
   const rounds = {
     init: ledger.rounds.init ?? 0,
     irls: ledger.rounds.irls ?? 0,
     pqn: ledger.rounds.pqn ?? 0,
     total: 0,
+    setup: ledger.rounds.setup ?? 0,
   };
   rounds.total = rounds.init + rounds.irls + rounds.pqn;
-  const report: RunReport = {
+  return {
     rounds,
     bytes: { to_aggregator: ledger.bytesToAggregator, from_aggregator: ledger.bytesFromAggregator },
-    seconds: (performance.now() - started) / 1000,
+    seconds,
     genes: {
-      total: prepared.dataset.genes.length,
-      all_zero: prepared.allZero,
-      not_selected: prepared.notSelected,
-      fitted: prepared.fitted.length,
+      total: outcome.genes.length,
+      all_zero: outcome.allZero,
+      not_selected: outcome.notSelected,
+      fitted: outcome.fitted.length,
       irls_converged: maskCount(result.irlsConverged),
       pqn_caught: maskCount(result.pqnCaught),
       pqn_diverged: maskCount(result.pqnDiverged),
@@ -266,9 +238,64 @@ export async function fitLfc(
     fixed_rounds: job.fixedRounds,
     rounds_fixed_schedule:
       1 + (job.mode === "irls-pqn" ? job.hp.irlsNumIter + 1 : 0) + job.hp.pqnNumIters + 1,
-    centers: prepared.centers.map((c) => c.name),
-    design_columns: prepared.columns,
+    centers: [...outcome.centers],
+    design_columns: [...outcome.columns],
   };
-  writeFitOutputs(job.outDir, prepared, result, report);
-  return report;
+}
+
+/** Write `lfc.csv` (log2 coefficients) and `run.json` into `outDir`, atomically. */
+export function writeFitOutputs(outDir: string, outcome: FitOutcome, report: RunReport): void {
+  mkdirSync(outDir, { recursive: true });
+  const p = outcome.columns.length;
+  const { result } = outcome;
+  const rowOf = new Int32Array(outcome.genes.length).fill(-1);
+  for (let j = 0; j < outcome.fitted.length; j++) rowOf[outcome.fitted[j]] = j;
+  const flag = (m: Uint8Array, j: number) => (m[j] ? "true" : "false");
+  function* rows(): Generator<string[]> {
+    for (let g = 0; g < outcome.genes.length; g++) {
+      const j = rowOf[g];
+      if (j < 0) {
+        yield [outcome.genes[g], ...new Array<string>(p + 3).fill("")];
+        continue;
+      }
+      const coefficients: string[] = [];
+      for (let k = 0; k < p; k++)
+        coefficients.push(formatNumber(result.beta[j * p + k] / Math.LN2));
+      yield [
+        outcome.genes[g],
+        ...coefficients,
+        flag(result.irlsConverged, j),
+        flag(result.pqnCaught, j),
+        flag(result.pqnDiverged, j),
+      ];
+    }
+  }
+  const header = ["gene", ...outcome.columns, "irls_converged", "pqn_caught", "pqn_diverged"];
+  writeCsvAtomic(join(outDir, "lfc.csv"), header, rows());
+  const temp = join(outDir, `.run.json.${process.pid}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(temp, join(outDir, "run.json"));
+}
+
+/** The centers of a pooled dataset folder (its `center` column), each holding only its samples. */
+export async function simulatedCenters(dataDir: string): Promise<CenterSession[]> {
+  const dataset = await readDataset(dataDir);
+  return dataset.centers.map((name) => new CenterSession(centerDataFromDataset(dataset, name)));
+}
+
+/** Run a whole `fit-lfc` job as an in-process simulation; returns the report written to run.json. */
+export async function fitLfc(
+  job: SimulatedFitLfcJob,
+  onRound?: (event: RoundEvent) => void,
+): Promise<RunReport> {
+  const started = performance.now();
+  const transport = new InProcessTransport(await simulatedCenters(job.dataDir));
+  try {
+    const outcome = await fitOverFederation(transport, job, { onRound });
+    const report = runReport(outcome, job, (performance.now() - started) / 1000);
+    writeFitOutputs(job.outDir, outcome, report);
+    return report;
+  } finally {
+    await transport.close();
+  }
 }

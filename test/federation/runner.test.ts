@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { computeLfc, type LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { FederationRunner } from "../../src/federation/runner.js";
-import { FitCenterNode } from "../../src/federation/steps.js";
 import {
   centersOf,
   hyperparameters,
@@ -20,8 +20,19 @@ import {
 async function fitRounds(name: string, mode: LfcMode, fixedRounds: boolean) {
   const file = roundsFile(name);
   const hp = hyperparameters(file);
-  const nodes = centersOf(file).map((c, i) => new FitCenterNode(file.center_order[i], c, hp));
-  const runner = new FederationRunner(new InProcessTransport(nodes), { fixedRounds });
+  const runId = "rounds-fixture";
+  const sessions = centersOf(file).map((c, i) => {
+    const session = new CenterSession({
+      name: file.center_order[i],
+      genes: file.non_zero_genes,
+      samples: file.centers[i].samples,
+      counts: new Float64Array(0),
+      metadata: { columns: [], values: new Map() },
+    });
+    session.adoptPrepared(runId, c, hp);
+    return session;
+  });
+  const runner = new FederationRunner(new InProcessTransport(sessions), { fixedRounds, runId });
   const result = await computeLfc(runner, hp, mode);
   return { file, result, ledger: runner.ledger };
 }

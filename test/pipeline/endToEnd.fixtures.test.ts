@@ -3,12 +3,11 @@
  * the real data, with DESeq2's size factors and dispersions, in both modes.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
-import { prepareFit, runPreparedFit } from "../../src/pipeline/fitLfc.js";
+import { fitShared } from "../helpers/fits.js";
 import { bool, f64, type JsonArray } from "../helpers/ndarray.js";
 import { regularisedNllDifference } from "../helpers/objective.js";
-import { sharedJson, sharedPath } from "../helpers/shared.js";
+import { sharedJson } from "../helpers/shared.js";
 
 interface Inputs {
   genes: string[];
@@ -27,7 +26,6 @@ interface Outputs {
   n_rounds: { irls: number; pqn: number };
 }
 
-const DESIGNS: Record<string, string> = { bodymap: "~ tissue", li_lncap: "~ treatment" };
 const report: string[] = [];
 afterAll(() => console.info(`end-to-end parity:\n  ${report.join("\n  ")}`));
 
@@ -40,27 +38,12 @@ for (const dataset of ["bodymap", "li_lncap"]) {
       it("β within 1e-6 and identical flags on every gene whose upstream outcome is ulp-stable", async () => {
         const inputs = sharedJson<Inputs>("fixtures", "end_to_end", dataset, "inputs.json");
         const expected = sharedJson<Outputs>("fixtures", "end_to_end", dataset, `${fixture}.json`);
-        const prepared = await prepareFit({
-          dataDir: sharedPath("data", dataset),
-          design: DESIGNS[dataset],
-          sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
-          dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
-          mode,
-          references: {},
-          fixedRounds: false,
-          hp: DEFAULT_HYPERPARAMETERS,
-          outDir: "unused",
-        });
+        const { outcome, centers } = await fitShared(dataset, mode);
         // Same inputs as upstream: genes, centers, design.
-        expect(Array.from(prepared.fitted, (g) => prepared.dataset.genes[g])).toEqual(inputs.genes);
-        expect(prepared.centers.map((c) => c.name)).toEqual(inputs.center_order);
-        expect(prepared.columns.length).toBe(inputs.design_columns.length);
-
-        const { result, runner } = await runPreparedFit(prepared, {
-          hp: DEFAULT_HYPERPARAMETERS,
-          mode,
-          fixedRounds: false,
-        });
+        expect(Array.from(outcome.fitted, (g) => outcome.genes[g])).toEqual(inputs.genes);
+        expect(outcome.centers).toEqual(inputs.center_order);
+        expect(outcome.columns.length).toBe(inputs.design_columns.length);
+        const { result, ledger } = outcome;
         const beta = f64(expected.outputs.beta);
         const diverged = bool(expected.outputs.PQN_diverged_mask);
         const caught = bool(expected.outputs.irls_diverged_mask);
@@ -78,12 +61,8 @@ for (const dataset of ["bodymap", "li_lncap"]) {
         // (ours not above upstream's by more than 1e-9 relative), and the flags as for all genes.
         const ownChange = f64(expected.ulp_sensitivity.max_abs_beta_change);
         const sensitive: string[] = [];
-        const excess = regularisedNllDifference(
-          prepared.centers.map((c) => c.center),
-          result.beta,
-          beta,
-        );
-        const p = prepared.columns.length;
+        const excess = regularisedNllDifference(centers, result.beta, beta);
+        const p = outcome.columns.length;
         let maxDiff = 0;
         let flipsDiffering = 0;
         let bad = 0;
@@ -120,7 +99,7 @@ for (const dataset of ["bodymap", "li_lncap"]) {
               badGenes.push(`${inputs.genes[g]} (|Δβ| ${d.toExponential(2)})`);
           }
         }
-        const rounds = runner.ledger.rounds;
+        const rounds = ledger.rounds;
         report.push(
           `${dataset} ${fixture}: ${flips.length} genes, max |Δβ| ${maxDiff.toExponential(2)} on ulp-stable genes; ` +
             `${flipsDiffering} of ${flips.reduce((a, b) => a + b, 0)} ulp-sensitive genes differ; ` +

@@ -3,18 +3,12 @@
  * genes within 2 % + 1e-3 of DESeq2's coefficients, and which objective wins on the others.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
 import { readCsv } from "../../src/io/csv.js";
-import { prepareFit, runPreparedFit } from "../../src/pipeline/fitLfc.js";
 import { agreement } from "../../src/reports/agreement.js";
+import { fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 
-const DESIGNS: Record<string, string> = {
-  bodymap: "~ tissue",
-  li_lncap: "~ treatment",
-  outliers_sim: "~ condition",
-};
 const rows: string[] = [];
 afterAll(() => {
   console.info(
@@ -62,26 +56,11 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
   for (const mode of ["irls-pqn", "pqn"] as LfcMode[]) {
     describe(`${dataset} ${mode}`, () => {
       it("agreement with DESeq2's pooled coefficients", async () => {
-        const prepared = await prepareFit({
-          dataDir: sharedPath("data", dataset),
-          design: DESIGNS[dataset],
-          sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
-          dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
-          mode,
-          references: {},
-          fixedRounds: false,
-          hp: DEFAULT_HYPERPARAMETERS,
-          outDir: "unused",
-        });
-        const { result } = await runPreparedFit(prepared, {
-          hp: DEFAULT_HYPERPARAMETERS,
-          mode,
-          fixedRounds: false,
-        });
-        const p = prepared.columns.length;
-        const genes = Array.from(prepared.fitted, (g) => prepared.dataset.genes[g]);
+        const { outcome, centers } = await fitShared(dataset, mode);
+        const { result } = outcome;
+        const p = outcome.columns.length;
+        const genes = Array.from(outcome.fitted, (g) => outcome.genes[g]);
         const reference = deseq2Beta(dataset, genes, p);
-        const centers = prepared.centers.map((c) => c.center);
         const all = agreement(centers, result.beta, reference, 0.5);
         const caught = agreement(centers, result.beta, reference, 0.5, result.pqnCaught);
         // outliers_sim: DESeq2 replaced outlier counts and refitted those genes (Cook's

@@ -1,0 +1,102 @@
+/**
+ * Local set-up steps: run by a center on its own data.
+ */
+import { designMatrix, localGram, localLevels } from "../../design/designMatrix.js";
+import { parseFormula } from "../../design/formula.js";
+import type { CenterData } from "../../federation/centerData.js";
+import { InputError, listForMessage } from "../../io/errors.js";
+import { type FitCenter, prepareCenterData } from "../center.js";
+import type { GeneMask } from "../masks.js";
+import { localPresence } from "./presence.js";
+import type {
+  LevelsRequest,
+  LevelsShare,
+  PrepareRequest,
+  PrepareShare,
+  PresenceRequest,
+  PresenceShare,
+} from "./state.js";
+
+/** Row of each requested gene in the center's data. */
+function geneRows(data: CenterData, genes: readonly string[]): Int32Array {
+  const index = new Map(data.genes.map((g, i) => [g, i]));
+  const rows = new Int32Array(genes.length);
+  const missing: string[] = [];
+  genes.forEach((g, j) => {
+    const row = index.get(g);
+    if (row === undefined) missing.push(g);
+    else rows[j] = row;
+  });
+  if (missing.length > 0) {
+    throw new InputError(
+      `center ${data.name} lacks ${missing.length} gene(s): ${listForMessage(missing)}`,
+    );
+  }
+  return rows;
+}
+
+/** Gene-major counts of the requested rows. */
+function countsOfRows(data: CenterData, rows: Int32Array): Float64Array {
+  const n = data.samples.length;
+  const out = new Float64Array(rows.length * n);
+  rows.forEach((row, j) => {
+    out.set(data.counts.subarray(row * n, (row + 1) * n), j * n);
+  });
+  return out;
+}
+
+/** Presence bits of the requested genes. */
+export function presenceLocalStep(data: CenterData, request: PresenceRequest): PresenceShare {
+  const rows = geneRows(data, request.genes);
+  const present: GeneMask = localPresence(
+    countsOfRows(data, rows),
+    data.samples.length,
+    rows.length,
+  );
+  return { kind: "presence-share", present };
+}
+
+/** The center's level sets for the design. */
+export function levelsLocalStep(data: CenterData, request: LevelsRequest): LevelsShare {
+  return {
+    kind: "levels-share",
+    levels: localLevels(data.metadata, parseFormula(request.formula)),
+  };
+}
+
+/** Build the center's design matrix and kernel data; share XᵀX. */
+export function prepareLocalStep(
+  data: CenterData,
+  request: PrepareRequest,
+): { center: FitCenter; share: PrepareShare } {
+  const n = data.samples.length;
+  if (request.sizeFactors.length !== n) {
+    throw new Error(
+      `center ${data.name}: ${request.sizeFactors.length} size factors for ${n} samples`,
+    );
+  }
+  if (request.dispersions.length !== request.genes.length) {
+    throw new Error(
+      `center ${data.name}: ${request.dispersions.length} dispersions for ${request.genes.length} genes`,
+    );
+  }
+  const design = designMatrix(
+    data.metadata,
+    parseFormula(request.formula),
+    request.levels,
+    request.references,
+  );
+  const rows = geneRows(data, request.genes);
+  const center: FitCenter = {
+    main: prepareCenterData({
+      n,
+      p: design.columns.length,
+      genes: rows.length,
+      design: design.matrix,
+      sizeFactors: request.sizeFactors,
+      counts: countsOfRows(data, rows),
+      dispersions: request.dispersions,
+    }),
+  };
+  return { center, share: { kind: "prepare-share", gram: localGram(design), samples: n } };
+}

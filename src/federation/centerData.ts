@@ -1,0 +1,48 @@
+/**
+ * What one center holds: its own samples' counts and metadata, nothing of the others'.
+ */
+import { centerSlice, type Dataset, type Metadata, readDataset } from "../io/dataset.js";
+
+/** One center's data, as loaded by the center itself. */
+export interface CenterData {
+  /** Center name. */
+  readonly name: string;
+  /** Gene ids, in the center's own row order. */
+  readonly genes: readonly string[];
+  /** Sample ids, in the center's column order. */
+  readonly samples: readonly string[];
+  /** Counts, gene-major (gene g's counts at g·n). */
+  readonly counts: Float64Array;
+  /** The samples' metadata, aligned with `samples`. */
+  readonly metadata: Metadata;
+}
+
+/** The part of a pooled dataset (with a `center` column) that center `name` holds. */
+export function centerDataFromDataset(dataset: Dataset, name: string): CenterData {
+  const { sampleIndices, metadata } = centerSlice(dataset, name);
+  const n = sampleIndices.length;
+  const nAll = dataset.samples.length;
+  const nGenes = dataset.genes.length;
+  const counts = new Float64Array(nGenes * n);
+  for (let g = 0; g < nGenes; g++) {
+    for (let j = 0; j < n; j++) counts[g * n + j] = dataset.counts[g * nAll + sampleIndices[j]];
+  }
+  return {
+    name,
+    genes: dataset.genes,
+    samples: sampleIndices.map((i) => dataset.samples[i]),
+    counts,
+    metadata,
+  };
+}
+
+/** Where a center process finds its data. */
+export type CenterSource =
+  | { readonly kind: "dataset"; readonly dir: string; readonly name: string }
+  | { readonly kind: "memory"; readonly data: CenterData };
+
+/** Load a center's data from its source (a center reads only what it holds). */
+export async function loadCenterData(source: CenterSource): Promise<CenterData> {
+  if (source.kind === "memory") return source.data;
+  return centerDataFromDataset(await readDataset(source.dir), source.name);
+}

@@ -1,0 +1,115 @@
+/**
+ * A center's side of a run: its data (which never leaves it), its prepared fit, and the steps
+ * it may run. Requests are identified by their tag; a repeated request is answered from cache
+ * (never computed or applied twice).
+ */
+import type { FitCenter } from "../algorithms/center.js";
+import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import { initLocalStep } from "../algorithms/init/local.js";
+import { irlsLocalStep } from "../algorithms/irls/local.js";
+import { pqnLocalStep } from "../algorithms/pqn/local.js";
+import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
+import type { CenterData } from "./centerData.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+
+/** Identity of a center as the aggregator learns it when the center joins. */
+export interface CenterInfo {
+  readonly name: string;
+  /** Sample ids (identifiers only: the aggregator hands back each center's size factors). */
+  readonly samples: readonly string[];
+  /** Gene ids, in the center's row order. */
+  readonly genes: readonly string[];
+}
+
+/** The public identity of a center's data. */
+export function centerInfo(data: CenterData): CenterInfo {
+  return { name: data.name, samples: data.samples, genes: data.genes };
+}
+
+function tagKey(tag: RequestTag, step: StepName): string {
+  return `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${step}`;
+}
+
+/** A center answering step requests on its own data. */
+export class CenterSession {
+  readonly data: CenterData;
+  #prepared: { runId: string; center: FitCenter; hp: FitHyperparameters } | null = null;
+  #lastKey = "";
+  #lastOutput: unknown = null;
+
+  constructor(data: CenterData) {
+    this.data = data;
+  }
+
+  /** Center name. */
+  get name(): string {
+    return this.data.name;
+  }
+
+  /**
+   * Use an already prepared fit for run `runId` (simulations and tests that build the kernels'
+   * data directly, e.g. from recorded fixtures).
+   */
+  adoptPrepared(runId: string, center: FitCenter, hp: FitHyperparameters): void {
+    this.#prepared = { runId, center, hp };
+  }
+
+  /** The prepared kernels' data (null before `prepare`): for in-process inspection only. */
+  get preparedFit(): FitCenter | null {
+    return this.#prepared?.center ?? null;
+  }
+
+  /** The run this center is prepared for (null before `prepare`). */
+  get preparedRun(): string | null {
+    return this.#prepared?.runId ?? null;
+  }
+
+  /** Run (or, for a repeated request, replay) the named step. */
+  run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
+    const key = tagKey(tag, step);
+    if (key === this.#lastKey) return this.#lastOutput as StepOutput<K>;
+    const output = this.#compute(tag, step, input);
+    this.#lastKey = key;
+    this.#lastOutput = output;
+    return output;
+  }
+
+  #fit(step: StepName, tag: RequestTag): { center: FitCenter; hp: FitHyperparameters } {
+    if (this.#prepared === null || this.#prepared.runId !== tag.runId) {
+      throw new Error(
+        `center ${this.data.name}: step ${step} of run ${tag.runId} before its prepare step`,
+      );
+    }
+    return this.#prepared;
+  }
+
+  #compute<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
+    type Out = StepOutput<K>;
+    switch (step) {
+      case "presence":
+        return presenceLocalStep(this.data, input as StepInput<"presence">) as Out;
+      case "levels":
+        return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
+      case "prepare": {
+        const request = input as StepInput<"prepare">;
+        const { center, share } = prepareLocalStep(this.data, request);
+        this.#prepared = { runId: tag.runId, center, hp: request.hyperparameters };
+        return share as Out;
+      }
+      case "init": {
+        const { center } = this.#fit(step, tag);
+        return initLocalStep(center, input as StepInput<"init">) as Out;
+      }
+      case "irls": {
+        const { center, hp } = this.#fit(step, tag);
+        return irlsLocalStep(center, input as StepInput<"irls">, hp) as Out;
+      }
+      case "pqn": {
+        const { center, hp } = this.#fit(step, tag);
+        return pqnLocalStep(center, input as StepInput<"pqn">, hp) as Out;
+      }
+      default:
+        throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
+    }
+  }
+}

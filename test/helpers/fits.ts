@@ -1,0 +1,40 @@
+/**
+ * Fits of the shared datasets with DESeq2's size factors and dispersions, in process.
+ */
+import type { FitCenter } from "../../src/algorithms/center.js";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { type FitOutcome, fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { sharedPath } from "./shared.js";
+
+/** Design formula of each shared dataset. */
+export const DESIGNS: Record<string, string> = {
+  bodymap: "~ tissue",
+  li_lncap: "~ treatment",
+  outliers_sim: "~ condition",
+};
+
+/** Fit a shared dataset; also returns the centers' prepared data (for objective checks). */
+export async function fitShared(
+  dataset: string,
+  mode: LfcMode,
+): Promise<{ outcome: FitOutcome; centers: FitCenter[] }> {
+  const sessions = await simulatedCenters(sharedPath("data", dataset));
+  const outcome = await fitOverFederation(new InProcessTransport(sessions), {
+    design: DESIGNS[dataset],
+    sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+    dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
+    mode,
+    references: {},
+    fixedRounds: false,
+    hp: DEFAULT_HYPERPARAMETERS,
+    outDir: "unused",
+  });
+  const centers = sessions.map((s) => {
+    const fit = s.preparedFit;
+    if (fit === null) throw new Error("center not prepared");
+    return fit;
+  });
+  return { outcome, centers };
+}
