@@ -1,0 +1,157 @@
+/**
+ * A center's agent in a networked federation: it dials out to the aggregator (mutual TLS),
+ * announces itself, answers step requests on its own data, and reconnects if the link drops,
+ * until the aggregator says the run is over.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { InputError } from "../../io/errors.js";
+import type { CenterSession } from "../centerSession.js";
+import type { RequestTag } from "../steps.js";
+import { decodeRequest, encodeErrorReply, encodeReply, ProtocolError } from "./codec.js";
+import type { AggregatorMessage__Output } from "./generated/fedseq/v1/AggregatorMessage.js";
+import type { CenterMessage } from "./generated/fedseq/v1/CenterMessage.js";
+import {
+  channelOptions,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  fedseqProto,
+  PROTOCOL_VERSION,
+  type TlsFiles,
+} from "./proto.js";
+
+/** Options of {@link runCenterAgent}. */
+export interface CenterAgentOptions {
+  /** The aggregator's HOST:PORT. */
+  readonly aggregator: string;
+  readonly tls: TlsFiles;
+  readonly session: CenterSession;
+  /** Refuse to take part with fewer samples than this (disclosure control). */
+  readonly minSamples: number;
+  /** Delay between connection attempts. */
+  readonly retryDelayMs: number;
+  /** Give up when the aggregator cannot be reached for this long. */
+  readonly giveUpAfterMs: number;
+  readonly maxMessageBytes?: number;
+  readonly log: (line: string) => void;
+}
+
+/** How a center's participation ended. */
+export interface AgentOutcome {
+  /** True when the aggregator ended the run successfully. */
+  readonly success: boolean;
+  readonly message: string;
+  /** True when this center refused to take part. */
+  readonly refused: boolean;
+}
+
+type JoinStream = grpc.ClientDuplexStream<CenterMessage, AggregatorMessage__Output>;
+
+/** Connect to the aggregator and serve step requests until the run ends. */
+export async function runCenterAgent(options: CenterAgentOptions): Promise<AgentOutcome> {
+  const { session, log } = options;
+  const name = session.name;
+  const samples = session.data.samples.length;
+  const Federation = fedseqProto().fedseq.v1.Federation;
+  const credentials = grpc.credentials.createSsl(options.tls.ca, options.tls.key, options.tls.cert);
+  const client = new Federation(
+    options.aggregator,
+    credentials,
+    channelOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+  );
+  let lastContact = Date.now();
+  try {
+    for (;;) {
+      const outcome = await joinOnce();
+      if (outcome !== null) return outcome;
+      if (Date.now() - lastContact > options.giveUpAfterMs) {
+        throw new Error(
+          `center ${name}: could not reach the aggregator at ${options.aggregator} for ${options.giveUpAfterMs / 1000} s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, options.retryDelayMs));
+    }
+  } finally {
+    client.close();
+  }
+
+  /** One connection: resolves with the outcome when the run ends, null when the link dropped. */
+  function joinOnce(): Promise<AgentOutcome | null> {
+    return new Promise((resolve) => {
+      const call: JoinStream = client.join();
+      let settled = false;
+      const settle = (value: AgentOutcome | null) => {
+        if (!settled) {
+          settled = true;
+          resolve(value);
+        }
+      };
+      if (samples < options.minSamples) {
+        const reason = `it holds ${samples} samples, fewer than its minimum of ${options.minSamples} (--min-samples)`;
+        log(`center ${name}: refusing to take part: ${reason}`);
+        call.write({ refusal: { center: name, reason } });
+        call.end();
+        call.on("error", () => settle({ success: false, refused: true, message: reason }));
+        call.on("end", () => settle({ success: false, refused: true, message: reason }));
+        call.on("data", () => {});
+        return;
+      }
+      call.write({
+        hello: {
+          protocol: PROTOCOL_VERSION,
+          center: name,
+          genes: [...session.data.genes],
+          samples: [...session.data.samples],
+          preparedRun: session.preparedRun ?? "",
+        },
+      });
+      call.on("data", (message: AggregatorMessage__Output) => {
+        lastContact = Date.now();
+        if (message.body === "welcome") {
+          log(`center ${name}: joined run ${message.welcome?.runId}`);
+        } else if (message.body === "shutdown") {
+          const success = message.shutdown?.success ?? false;
+          const text = message.shutdown?.message ?? "";
+          log(
+            `center ${name}: the aggregator ended the run${success ? "" : " with an error"}: ${text}`,
+          );
+          call.end();
+          settle({ success, refused: false, message: text });
+        } else if (message.body === "request" && message.request) {
+          answer(call, message);
+        } else {
+          log(`center ${name}: ignored an unexpected message (${String(message.body)})`);
+        }
+      });
+      call.on("error", (error: grpc.ServiceError) => {
+        if (
+          error.code === grpc.status.PERMISSION_DENIED ||
+          error.code === grpc.status.FAILED_PRECONDITION
+        ) {
+          log(`center ${name}: the aggregator refused this center: ${error.details}`);
+          settle({ success: false, refused: false, message: error.details });
+          return;
+        }
+        log(
+          `center ${name}: connection to ${options.aggregator} lost or refused (${error.details || error.message}); retrying`,
+        );
+        settle(null);
+      });
+      call.on("end", () => settle(null));
+    });
+  }
+
+  function answer(call: JoinStream, message: AggregatorMessage__Output): void {
+    let tag: RequestTag = { runId: "", phase: "", round: 0 };
+    try {
+      const request = decodeRequest(message.request as NonNullable<typeof message.request>);
+      tag = request.tag;
+      const output = session.run(request.tag, request.step, request.input as never);
+      call.write({ reply: encodeReply(request.tag, request.step, output as never) });
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (error instanceof ProtocolError)
+        log(`center ${name}: rejected a malformed request: ${text}`);
+      else log(`center ${name}: step failed: ${text}`);
+      call.write({ reply: encodeErrorReply(tag, text, error instanceof InputError) });
+    }
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * Conversion between the federated steps' typed states and the protobuf messages of
+ * `proto/fedseq.proto`, with validation of everything received: shapes consistent with the
+ * request, exact float64 payloads, finite values where the mathematics requires them.
+ */
+import { endianness } from "node:os";
+import type { FitHyperparameters } from "../../algorithms/hyperparameters.js";
+import type { GeneMask } from "../../algorithms/masks.js";
+import type { DesignLevels } from "../../design/designMatrix.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
+import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
+import type { FactorLevels, FactorLevels__Output } from "./generated/fedseq/v1/FactorLevels.js";
+import type { Float64Tensor, Float64Tensor__Output } from "./generated/fedseq/v1/Float64Tensor.js";
+import type { Hyperparameters__Output } from "./generated/fedseq/v1/Hyperparameters.js";
+import type { StepReply, StepReply__Output } from "./generated/fedseq/v1/StepReply.js";
+import type { StepRequest, StepRequest__Output } from "./generated/fedseq/v1/StepRequest.js";
+import type { Tag__Output } from "./generated/fedseq/v1/Tag.js";
+
+if (endianness() !== "LE") throw new Error("fedseq's wire format assumes a little-endian machine");
+
+/** A received message that does not fit the protocol. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+// ---- primitives ----
+
+/** A float64 array as a tensor (raw little-endian bytes: exact). */
+export function encodeTensor(values: Float64Array): Float64Tensor {
+  return {
+    shape: [values.length],
+    data: Buffer.from(values.buffer, values.byteOffset, values.byteLength),
+  };
+}
+
+/**
+ * Decode a tensor, checking its length (when `length` is given) and, with `finite`, that every
+ * value is finite.
+ */
+export function decodeTensor(
+  t: Float64Tensor__Output | null | undefined,
+  what: string,
+  length?: number,
+  finite = false,
+): Float64Array {
+  if (t === null || t === undefined) throw new ProtocolError(`${what}: missing`);
+  const bytes = t.data;
+  if (bytes.length % 8 !== 0)
+    throw new ProtocolError(`${what}: ${bytes.length} bytes is not a whole number of float64`);
+  const n = bytes.length / 8;
+  const declared = t.shape.reduce((a, b) => a * b, 1);
+  if (declared !== n)
+    throw new ProtocolError(`${what}: shape [${t.shape.join(", ")}] does not match ${n} values`);
+  if (length !== undefined && n !== length)
+    throw new ProtocolError(`${what}: ${n} values, expected ${length}`);
+  const out = new Float64Array(n);
+  new Uint8Array(out.buffer).set(bytes);
+  if (finite) {
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(out[i]))
+        throw new ProtocolError(`${what}: value ${i} is not finite (${out[i]})`);
+    }
+  }
+  return out;
+}
+
+/** A gene mask as a bit set (least significant bit first). */
+export function encodeMask(mask: GeneMask): BitMask {
+  const bits = Buffer.alloc(Math.ceil(mask.length / 8));
+  for (let i = 0; i < mask.length; i++) if (mask[i]) bits[i >> 3] |= 1 << (i & 7);
+  return { length: mask.length, bits };
+}
+
+/** Decode a bit set, checking its length. */
+export function decodeMask(
+  b: BitMask__Output | null | undefined,
+  what: string,
+  length?: number,
+): GeneMask {
+  if (b === null || b === undefined) throw new ProtocolError(`${what}: missing`);
+  if (length !== undefined && b.length !== length)
+    throw new ProtocolError(`${what}: ${b.length} genes, expected ${length}`);
+  if (b.bits.length !== Math.ceil(b.length / 8))
+    throw new ProtocolError(`${what}: ${b.bits.length} bytes for ${b.length} bits`);
+  const mask = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) mask[i] = (b.bits[i >> 3] >> (i & 7)) & 1;
+  return mask;
+}
+
+function count(mask: GeneMask): number {
+  let c = 0;
+  for (let i = 0; i < mask.length; i++) c += mask[i];
+  return c;
+}
+
+function encodeLevels(levels: DesignLevels): FactorLevels[] {
+  return Object.entries(levels).map(([factor, values]) => ({ factor, levels: values }));
+}
+
+function decodeLevels(list: FactorLevels__Output[]): DesignLevels {
+  const levels: DesignLevels = {};
+  for (const f of list) {
+    if (Object.hasOwn(levels, f.factor))
+      throw new ProtocolError(`levels: factor ${f.factor} twice`);
+    levels[f.factor] = [...f.levels];
+  }
+  return levels;
+}
+
+function decodeHyperparameters(h: Hyperparameters__Output | null): FitHyperparameters {
+  if (h === null) throw new ProtocolError("prepare: hyper-parameters missing");
+  const hp: FitHyperparameters = {
+    minMu: h.minMu,
+    betaTol: h.betaTol,
+    maxBeta: h.maxBeta,
+    irlsNumIter: h.irlsNumIter,
+    pqnC1: h.pqnC1,
+    pqnFtol: h.pqnFtol,
+    pqnNumItersLs: h.pqnNumItersLs,
+    pqnNumIters: h.pqnNumIters,
+    pqnMinMu: h.pqnMinMu,
+  };
+  if (!(hp.maxBeta > 0) || !(hp.pqnNumItersLs >= 1) || !(hp.minMu >= 0) || !(hp.pqnMinMu >= 0)) {
+    throw new ProtocolError("prepare: hyper-parameters out of range");
+  }
+  return hp;
+}
+
+/** A tag as received (a missing tag is a protocol error). */
+export function decodeTag(tag: Tag__Output | null): RequestTag {
+  if (tag === null) throw new ProtocolError("message without a tag");
+  return { runId: tag.runId, phase: tag.phase, round: tag.round };
+}
+
+// ---- requests (aggregator → center) ----
+
+/** Encode a step request. */
+export function encodeRequest<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  input: StepInput<K>,
+): StepRequest {
+  const message: StepRequest = { tag };
+  switch (step) {
+    case "presence":
+      message.presence = { genes: [...(input as StepInput<"presence">).genes] };
+      break;
+    case "levels":
+      message.levels = { formula: (input as StepInput<"levels">).formula };
+      break;
+    case "prepare": {
+      const r = input as StepInput<"prepare">;
+      message.prepare = {
+        formula: r.formula,
+        levels: encodeLevels(r.levels),
+        references: { ...r.references },
+        genes: [...r.genes],
+        dispersions: encodeTensor(r.dispersions),
+        sizeFactors: encodeTensor(r.sizeFactors),
+        hyperparameters: { ...r.hyperparameters },
+      };
+      break;
+    }
+    case "init":
+      message.init = { refit: (input as StepInput<"init">).refit };
+      break;
+    case "irls": {
+      const s = input as StepInput<"irls">;
+      message.irls = {
+        round: s.round,
+        refit: s.refit,
+        beta: encodeTensor(s.beta),
+        mask: encodeMask(s.mask),
+        diverged: encodeMask(s.divergedMask),
+        nll: encodeTensor(s.nll),
+      };
+      break;
+    }
+    case "pqn": {
+      const s = input as StepInput<"pqn">;
+      message.pqn = {
+        round: s.round,
+        refit: s.refit,
+        beta: encodeTensor(s.beta),
+        mask: encodeMask(s.mask),
+        diverged: encodeMask(s.divergedMask),
+        irlsDiverged: encodeMask(s.irlsDivergedMask),
+        regNll: encodeTensor(s.regNll),
+        direction: s.direction === null ? null : encodeTensor(s.direction),
+        decrement: s.decrement === null ? null : encodeTensor(s.decrement),
+      };
+      break;
+    }
+    default:
+      throw new Error(`cannot encode step ${String(step)}`);
+  }
+  return message;
+}
+
+/** A decoded, validated request. */
+export type DecodedRequest = {
+  [K in StepName]: { tag: RequestTag; step: K; input: StepInput<K> };
+}[StepName];
+
+/** Decode and validate a step request (at the center). */
+export function decodeRequest(message: StepRequest__Output): DecodedRequest {
+  const tag = decodeTag(message.tag);
+  switch (message.step) {
+    case "presence":
+      return {
+        tag,
+        step: "presence",
+        input: { kind: "presence-request", genes: message.presence?.genes ?? [] },
+      };
+    case "levels":
+      return {
+        tag,
+        step: "levels",
+        input: { kind: "levels-request", formula: message.levels?.formula ?? "" },
+      };
+    case "prepare": {
+      const r = message.prepare;
+      if (r === null || r === undefined) throw new ProtocolError("prepare: empty");
+      const dispersions = decodeTensor(r.dispersions, "prepare.dispersions", r.genes.length, true);
+      const sizeFactors = decodeTensor(r.sizeFactors, "prepare.size_factors", undefined, true);
+      if (dispersions.some((d) => !(d > 0)))
+        throw new ProtocolError("prepare.dispersions: not all positive");
+      if (sizeFactors.some((s) => !(s > 0)))
+        throw new ProtocolError("prepare.size_factors: not all positive");
+      return {
+        tag,
+        step: "prepare",
+        input: {
+          kind: "prepare-request",
+          formula: r.formula,
+          levels: decodeLevels(r.levels),
+          references: { ...r.references },
+          genes: r.genes,
+          dispersions,
+          sizeFactors,
+          hyperparameters: decodeHyperparameters(r.hyperparameters),
+        },
+      };
+    }
+    case "init":
+      return {
+        tag,
+        step: "init",
+        input: { kind: "init-request", refit: message.init?.refit ?? false },
+      };
+    case "irls": {
+      const s = message.irls;
+      if (s === null || s === undefined) throw new ProtocolError("irls: empty");
+      const mask = decodeMask(s.mask, "irls.mask");
+      const genes = mask.length;
+      const beta = decodeTensor(s.beta, "irls.beta", undefined, false);
+      if (genes === 0 || beta.length % genes !== 0)
+        throw new ProtocolError("irls.beta: not genes × coefficients");
+      return {
+        tag,
+        step: "irls",
+        input: {
+          kind: "irls-round",
+          round: s.round,
+          refit: s.refit,
+          beta,
+          mask,
+          divergedMask: decodeMask(s.diverged, "irls.diverged", genes),
+          nll: decodeTensor(s.nll, "irls.nll", genes),
+        },
+      };
+    }
+    case "pqn": {
+      const s = message.pqn;
+      if (s === null || s === undefined) throw new ProtocolError("pqn: empty");
+      const mask = decodeMask(s.mask, "pqn.mask");
+      const genes = mask.length;
+      const beta = decodeTensor(s.beta, "pqn.beta", undefined, true);
+      if (genes === 0 || beta.length % genes !== 0)
+        throw new ProtocolError("pqn.beta: not genes × coefficients");
+      const p = beta.length / genes;
+      const active = count(mask);
+      const direction =
+        s.direction === null ? null : decodeTensor(s.direction, "pqn.direction", active * p, true);
+      const decrement =
+        s.decrement === null ? null : decodeTensor(s.decrement, "pqn.decrement", active, false);
+      if (s.round > 0 && direction === null)
+        throw new ProtocolError("pqn: round > 0 without a direction");
+      return {
+        tag,
+        step: "pqn",
+        input: {
+          kind: "pqn-round",
+          round: s.round,
+          refit: s.refit,
+          beta,
+          mask,
+          divergedMask: decodeMask(s.diverged, "pqn.diverged", genes),
+          irlsDivergedMask: decodeMask(s.irlsDiverged, "pqn.irls_diverged", genes),
+          regNll: decodeTensor(s.regNll, "pqn.reg_nll", genes),
+          direction,
+          decrement,
+        },
+      };
+    }
+    default:
+      throw new ProtocolError(`request names no known step (${String(message.step)})`);
+  }
+}
+
+// ---- replies (center → aggregator) ----
+
+/** Encode a step's output. */
+export function encodeReply<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  output: StepOutput<K>,
+): StepReply {
+  const message: StepReply = { tag };
+  switch (step) {
+    case "presence":
+      message.presence = { present: encodeMask((output as StepOutput<"presence">).present) };
+      break;
+    case "levels":
+      message.levels = { factors: encodeLevels((output as StepOutput<"levels">).levels) };
+      break;
+    case "prepare": {
+      const o = output as StepOutput<"prepare">;
+      message.prepare = { gram: encodeTensor(o.gram), samples: o.samples };
+      break;
+    }
+    case "init": {
+      const o = output as StepOutput<"init">;
+      message.init = { gram: encodeTensor(o.gram), logFeatures: encodeTensor(o.logFeatures) };
+      break;
+    }
+    case "irls": {
+      const o = output as StepOutput<"irls">;
+      message.irls = {
+        round: o.round,
+        nll: encodeTensor(o.nll),
+        hatMatrix: encodeTensor(o.hatMatrix),
+        features: encodeTensor(o.features),
+      };
+      break;
+    }
+    case "pqn": {
+      const o = output as StepOutput<"pqn">;
+      message.pqn = {
+        round: o.round,
+        steps: o.steps,
+        nll: encodeTensor(o.nll),
+        gradient: encodeTensor(o.gradient),
+        fisher: encodeTensor(o.fisher),
+      };
+      break;
+    }
+    default:
+      throw new Error(`cannot encode step ${String(step)}`);
+  }
+  return message;
+}
+
+/** An error reply. */
+export function encodeErrorReply(tag: RequestTag, message: string, userError: boolean): StepReply {
+  return { tag, error: { message, userError } };
+}
+
+/**
+ * Decode and validate a center's reply to `input` (at the aggregator): every shape must be the
+ * one the request implies.
+ */
+export function decodeReply<K extends StepName>(
+  message: StepReply__Output,
+  step: K,
+  input: StepInput<K>,
+): StepOutput<K> {
+  if (message.step !== step)
+    throw new ProtocolError(`reply to ${step} carries ${String(message.step)}`);
+  type Out = StepOutput<K>;
+  switch (step) {
+    case "presence": {
+      const request = input as StepInput<"presence">;
+      return {
+        kind: "presence-share",
+        present: decodeMask(message.presence?.present, "presence", request.genes.length),
+      } as Out;
+    }
+    case "levels":
+      return { kind: "levels-share", levels: decodeLevels(message.levels?.factors ?? []) } as Out;
+    case "prepare": {
+      const gram = decodeTensor(message.prepare?.gram, "prepare.gram", undefined, true);
+      const p = Math.round(Math.sqrt(gram.length));
+      if (p * p !== gram.length || p === 0)
+        throw new ProtocolError("prepare.gram: not a square matrix");
+      return { kind: "prepare-share", gram, samples: message.prepare?.samples ?? 0 } as Out;
+    }
+    case "init": {
+      const gram = decodeTensor(message.init?.gram, "init.gram", undefined, true);
+      const p = Math.round(Math.sqrt(gram.length));
+      if (p * p !== gram.length || p === 0)
+        throw new ProtocolError("init.gram: not a square matrix");
+      const logFeatures = decodeTensor(
+        message.init?.logFeatures,
+        "init.log_features",
+        undefined,
+        true,
+      );
+      if (logFeatures.length % p !== 0)
+        throw new ProtocolError("init.log_features: not genes × coefficients");
+      return { kind: "init-share", gram, logFeatures } as Out;
+    }
+    case "irls": {
+      const s = input as StepInput<"irls">;
+      const p = s.beta.length / s.mask.length;
+      const active = count(s.mask);
+      const r = message.irls;
+      if (r === null || r === undefined || r.round !== s.round)
+        throw new ProtocolError(`irls reply for round ${r?.round}, expected ${s.round}`);
+      return {
+        kind: "irls-share",
+        round: r.round,
+        nll: decodeTensor(r.nll, "irls.nll", active),
+        hatMatrix: decodeTensor(r.hatMatrix, "irls.hat_matrix", active * p * p, true),
+        features: decodeTensor(r.features, "irls.features", active * p, true),
+      } as Out;
+    }
+    case "pqn": {
+      const s = input as StepInput<"pqn">;
+      const p = s.beta.length / s.mask.length;
+      const active = count(s.mask);
+      const r = message.pqn;
+      if (r === null || r === undefined || r.round !== s.round)
+        throw new ProtocolError(`pqn reply for round ${r?.round}, expected ${s.round}`);
+      if (s.round === 0 ? r.steps !== 1 : r.steps < 1)
+        throw new ProtocolError(`pqn reply with ${r.steps} steps at round ${s.round}`);
+      return {
+        kind: "pqn-share",
+        round: r.round,
+        steps: r.steps,
+        nll: decodeTensor(r.nll, "pqn.nll", r.steps * active),
+        gradient: decodeTensor(r.gradient, "pqn.gradient", r.steps * active * p),
+        fisher: decodeTensor(r.fisher, "pqn.fisher", r.steps * active * p * p),
+      } as Out;
+    }
+    default:
+      throw new ProtocolError(`unknown step ${String(step)}`);
+  }
+}

@@ -1,0 +1,18 @@
+// Original file: proto/fedseq.proto
+
+
+export interface Hello {
+  'protocol'?: (number);
+  'center'?: (string);
+  'genes'?: (string)[];
+  'samples'?: (string)[];
+  'preparedRun'?: (string);
+}
+
+export interface Hello__Output {
+  'protocol': (number);
+  'center': (string);
+  'genes': (string)[];
+  'samples': (string)[];
+  'preparedRun': (string);
+}

@@ -1,0 +1,13 @@
+// Original file: proto/fedseq.proto
+
+import type { Float64Tensor as _fedseq_v1_Float64Tensor, Float64Tensor__Output as _fedseq_v1_Float64Tensor__Output } from '../../fedseq/v1/Float64Tensor.js';
+
+export interface InitShare {
+  'gram'?: (_fedseq_v1_Float64Tensor | null);
+  'logFeatures'?: (_fedseq_v1_Float64Tensor | null);
+}
+
+export interface InitShare__Output {
+  'gram': (_fedseq_v1_Float64Tensor__Output | null);
+  'logFeatures': (_fedseq_v1_Float64Tensor__Output | null);
+}

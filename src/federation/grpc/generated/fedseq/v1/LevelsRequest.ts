@@ -1,0 +1,10 @@
+// Original file: proto/fedseq.proto
+
+
+export interface LevelsRequest {
+  'formula'?: (string);
+}
+
+export interface LevelsRequest__Output {
+  'formula': (string);
+}

@@ -1,0 +1,28 @@
+// Original file: proto/fedseq.proto
+
+import type { Float64Tensor as _fedseq_v1_Float64Tensor, Float64Tensor__Output as _fedseq_v1_Float64Tensor__Output } from '../../fedseq/v1/Float64Tensor.js';
+import type { BitMask as _fedseq_v1_BitMask, BitMask__Output as _fedseq_v1_BitMask__Output } from '../../fedseq/v1/BitMask.js';
+
+export interface PqnState {
+  'round'?: (number);
+  'refit'?: (boolean);
+  'beta'?: (_fedseq_v1_Float64Tensor | null);
+  'mask'?: (_fedseq_v1_BitMask | null);
+  'diverged'?: (_fedseq_v1_BitMask | null);
+  'irlsDiverged'?: (_fedseq_v1_BitMask | null);
+  'regNll'?: (_fedseq_v1_Float64Tensor | null);
+  'direction'?: (_fedseq_v1_Float64Tensor | null);
+  'decrement'?: (_fedseq_v1_Float64Tensor | null);
+}
+
+export interface PqnState__Output {
+  'round': (number);
+  'refit': (boolean);
+  'beta': (_fedseq_v1_Float64Tensor__Output | null);
+  'mask': (_fedseq_v1_BitMask__Output | null);
+  'diverged': (_fedseq_v1_BitMask__Output | null);
+  'irlsDiverged': (_fedseq_v1_BitMask__Output | null);
+  'regNll': (_fedseq_v1_Float64Tensor__Output | null);
+  'direction': (_fedseq_v1_Float64Tensor__Output | null);
+  'decrement': (_fedseq_v1_Float64Tensor__Output | null);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/fedseq.proto
+
+
+export interface Welcome {
+  'runId'?: (string);
+}
+
+export interface Welcome__Output {
+  'runId': (string);
+}

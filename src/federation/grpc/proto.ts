@@ -1,0 +1,63 @@
+/**
+ * The gRPC service definition, loaded from `proto/fedseq.proto` (shipped with the package).
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { ProtoGrpcType } from "./generated/fedseq.js";
+
+/** Protocol version a center announces in its Hello. */
+export const PROTOCOL_VERSION = 1;
+
+const PROTO_FILE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "proto",
+  "fedseq.proto",
+);
+
+let cached: ProtoGrpcType | null = null;
+
+/** The loaded `fedseq.v1` package (message decoding options match the generated types). */
+export function fedseqProto(): ProtoGrpcType {
+  if (cached === null) {
+    const definition = protoLoader.loadSync(PROTO_FILE, {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      bytes: Buffer,
+      defaults: true,
+      oneofs: true,
+    });
+    cached = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  }
+  return cached;
+}
+
+/** PEM files of one party of a mutual-TLS federation. */
+export interface TlsFiles {
+  /** The federation's certificate authority. */
+  readonly ca: Buffer;
+  /** This party's certificate chain. */
+  readonly cert: Buffer;
+  /** This party's private key. */
+  readonly key: Buffer;
+}
+
+/** Channel options: message size cap (both directions) and keep-alives that notice dead peers. */
+export function channelOptions(maxMessageBytes: number): grpc.ChannelOptions {
+  return {
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_send_message_length": maxMessageBytes,
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 60_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.max_pings_without_data": 0,
+  };
+}
+
+/** Default cap on one message: 1 GiB (a PQN share of 30k genes × 20 steps × p = 8 is ~320 MB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;

@@ -1,0 +1,35 @@
+/**
+ * Entry point of a center's worker thread: loads the center's data itself (it never passes
+ * through the main thread) and answers step requests.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { InputError } from "../io/errors.js";
+import { type CenterSource, loadCenterData } from "./centerData.js";
+import { CenterSession, centerInfo } from "./centerSession.js";
+import type { WorkerReply, WorkerRequest } from "./workerProtocol.js";
+import { transferables } from "./workerProtocol.js";
+
+const port = parentPort;
+if (port === null) throw new Error("workerEntry must run in a worker thread");
+
+function failure(error: unknown): { message: string; userError: boolean } {
+  const message = error instanceof Error ? error.message : String(error);
+  return { message, userError: error instanceof InputError };
+}
+
+try {
+  const session = new CenterSession(await loadCenterData(workerData.source as CenterSource));
+  port.on("message", (request: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      const output = session.run(request.tag, request.step, request.input);
+      reply = { type: "reply", id: request.id, output };
+    } catch (error) {
+      reply = { type: "error", id: request.id, ...failure(error) };
+    }
+    port.postMessage(reply, reply.type === "reply" ? transferables(reply.output) : []);
+  });
+  port.postMessage({ type: "ready", info: centerInfo(session.data) } satisfies WorkerReply);
+} catch (error) {
+  port.postMessage({ type: "failed", ...failure(error) } satisfies WorkerReply);
+}

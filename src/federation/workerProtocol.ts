@@ -1,0 +1,40 @@
+/**
+ * Messages between the aggregator's thread and a center's worker thread.
+ */
+import type { CenterInfo } from "./centerSession.js";
+import type { RequestTag, StepName } from "./steps.js";
+
+/** Main thread → worker: run a step. */
+export interface WorkerRequest {
+  readonly type: "request";
+  readonly id: number;
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  // biome-ignore lint/suspicious/noExplicitAny: the step's input type depends on `step`
+  readonly input: any;
+}
+
+/** Worker → main thread. */
+export type WorkerReply =
+  | { readonly type: "ready"; readonly info: CenterInfo }
+  | { readonly type: "failed"; readonly message: string; readonly userError: boolean }
+  | { readonly type: "reply"; readonly id: number; readonly output: unknown }
+  | {
+      readonly type: "error";
+      readonly id: number;
+      readonly message: string;
+      readonly userError: boolean;
+    };
+
+/** The distinct ArrayBuffers of the typed arrays of a message (moved, not copied). */
+export function transferables(value: unknown): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const visit = (v: unknown): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return [...buffers];
+}

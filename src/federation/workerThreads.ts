@@ -1,0 +1,124 @@
+/**
+ * Worker-thread transport: one worker per center, each loading its own data; the aggregator's
+ * thread only ever sees the centers' shares.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { InputError } from "../io/errors.js";
+import type { CenterSource } from "./centerData.js";
+import type { CenterInfo } from "./centerSession.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+import { byName, CenterError, type Transport } from "./transport.js";
+import type { WorkerReply, WorkerRequest } from "./workerProtocol.js";
+
+/** The compiled worker entry (from sources, e.g. under a test runner, the build's copy). */
+function workerEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, "workerEntry.js");
+  if (existsSync(beside)) return beside;
+  const built = resolve(here, "..", "..", "dist", "federation", "workerEntry.js");
+  if (existsSync(built)) return built;
+  throw new Error(`worker entry not found next to ${here} nor in dist/ (run npm run build)`);
+}
+
+interface Pending {
+  resolve: (output: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+class CenterWorker {
+  readonly name: string;
+  readonly worker: Worker;
+  info: CenterInfo | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #next = 0;
+  #failure: Error | null = null;
+
+  constructor(name: string, source: CenterSource) {
+    this.name = name;
+    this.worker = new Worker(workerEntry(), { workerData: { source } });
+  }
+
+  /** Resolves when the worker has loaded its data. */
+  ready(): Promise<CenterInfo> {
+    return new Promise((resolvePromise, reject) => {
+      this.worker.on("message", (message: WorkerReply) => {
+        if (message.type === "ready") {
+          this.info = message.info;
+          resolvePromise(message.info);
+        } else if (message.type === "failed") {
+          const error = message.userError
+            ? new InputError(message.message)
+            : new CenterError(this.name, message.message, false);
+          reject(error);
+        } else {
+          const pending = this.#pending.get(message.id);
+          if (pending === undefined) return;
+          this.#pending.delete(message.id);
+          if (message.type === "reply") pending.resolve(message.output);
+          else pending.reject(new CenterError(this.name, message.message, message.userError));
+        }
+      });
+      const fail = (error: Error) => {
+        this.#failure = new CenterError(this.name, `worker stopped: ${error.message}`, false);
+        reject(this.#failure);
+        for (const p of this.#pending.values()) p.reject(this.#failure);
+        this.#pending.clear();
+      };
+      this.worker.on("error", fail);
+      this.worker.on("exit", (code) => {
+        if (code !== 0 || this.#pending.size > 0) fail(new Error(`exit code ${code}`));
+      });
+    });
+  }
+
+  request(tag: RequestTag, step: StepName, input: unknown): Promise<unknown> {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    return new Promise((resolvePromise, reject) => {
+      this.#pending.set(id, { resolve: resolvePromise, reject });
+      this.worker.postMessage({ type: "request", id, tag, step, input } satisfies WorkerRequest);
+    });
+  }
+}
+
+/** One worker thread per center. Create with {@link WorkerThreadsTransport.start}. */
+export class WorkerThreadsTransport implements Transport {
+  readonly centers: readonly CenterInfo[];
+  readonly #workers: readonly CenterWorker[];
+
+  private constructor(workers: readonly CenterWorker[]) {
+    this.#workers = workers;
+    this.centers = workers.map((w) => w.info as CenterInfo);
+  }
+
+  /** Start one worker per center and wait until each has loaded its data. */
+  static async start(
+    sources: readonly { name: string; source: CenterSource }[],
+  ): Promise<WorkerThreadsTransport> {
+    const workers = byName(sources).map((s) => new CenterWorker(s.name, s.source));
+    try {
+      await Promise.all(workers.map((w) => w.ready()));
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+      throw error;
+    }
+    return new WorkerThreadsTransport(workers);
+  }
+
+  async request<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    inputs: readonly StepInput<K>[],
+  ): Promise<StepOutput<K>[]> {
+    return (await Promise.all(
+      this.#workers.map((w, c) => w.request(tag, step, inputs[c])),
+    )) as StepOutput<K>[];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+  }
+}

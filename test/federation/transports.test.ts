@@ -1,0 +1,84 @@
+/**
+ * One suite, every transport (as TensorFlow.js's describeWithFlags runs one suite per backend):
+ * the same fits give bit-identical results whether the centers live in this process, in worker
+ * threads, or in separate processes reached over gRPC.
+ */
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { CenterError } from "../../src/federation/transport.js";
+import { type FitLfcJob, fitOverFederation } from "../../src/pipeline/fitLfc.js";
+import { DESIGNS } from "../helpers/fits.js";
+import { sharedPath } from "../helpers/shared.js";
+import { TRANSPORTS } from "../helpers/transports.js";
+
+function job(dataset: string, mode: LfcMode, design = DESIGNS[dataset]): FitLfcJob {
+  return {
+    design,
+    sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+    dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
+    mode,
+    references: {},
+    fixedRounds: false,
+    hp: DEFAULT_HYPERPARAMETERS,
+    outDir: "unused",
+  };
+}
+
+async function fitWith(transportName: string, dataset: string, mode: LfcMode) {
+  const transport = await TRANSPORTS[transportName](sharedPath("data", dataset));
+  try {
+    return await fitOverFederation(transport, job(dataset, mode), { runId: "transport-suite" });
+  } finally {
+    await transport.close();
+  }
+}
+
+const reference = new Map<string, Awaited<ReturnType<typeof fitWith>>>();
+async function inProcess(dataset: string, mode: LfcMode) {
+  const key = `${dataset}/${mode}`;
+  let r = reference.get(key);
+  if (r === undefined) {
+    r = await fitWith("in-process", dataset, mode);
+    reference.set(key, r);
+  }
+  return r;
+}
+
+for (const transportName of Object.keys(TRANSPORTS)) {
+  describe(`transport: ${transportName}`, () => {
+    for (const [dataset, mode] of [
+      ["li_lncap", "irls-pqn"],
+      ["outliers_sim", "pqn"],
+      ["outliers_sim", "irls-pqn"],
+    ] as [string, LfcMode][]) {
+      it(`${dataset} ${mode}: bit-identical to the in-process run`, async () => {
+        const ours = await fitWith(transportName, dataset, mode);
+        const ref = await inProcess(dataset, mode);
+        expect(ours.centers).toEqual(ref.centers);
+        expect(Array.from(ours.fitted)).toEqual(Array.from(ref.fitted));
+        expect(
+          Buffer.from(ours.result.beta.buffer).equals(Buffer.from(ref.result.beta.buffer)),
+        ).toBe(true);
+        expect(Array.from(ours.result.pqnDiverged)).toEqual(Array.from(ref.result.pqnDiverged));
+        expect(Array.from(ours.result.pqnCaught)).toEqual(Array.from(ref.result.pqnCaught));
+        expect(ours.ledger.rounds).toEqual(ref.ledger.rounds);
+      });
+    }
+
+    it("a center's input mistake surfaces as a user error naming the center", async () => {
+      const transport = await TRANSPORTS[transportName](sharedPath("data", "li_lncap"));
+      try {
+        const error = await fitOverFederation(
+          transport,
+          job("li_lncap", "irls-pqn", "~ tissue"),
+        ).catch((e) => e);
+        expect(error).toBeInstanceOf(CenterError);
+        expect((error as CenterError).userError).toBe(true);
+        expect((error as CenterError).message).toMatch(/^center \S+: .*tissue/);
+      } finally {
+        await transport.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Every transport, as a factory from a pooled dataset folder (its `center` column names the
+ * centers): the transport suite runs the same tests against each.
+ */
+
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
+import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
+import {
+  makeTrialCertificates,
+  type TrialCertificates,
+} from "../../src/federation/grpc/certificates.js";
+import type { TlsFiles } from "../../src/federation/grpc/proto.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { WorkerThreadsTransport } from "../../src/federation/workerThreads.js";
+import { readMetadata } from "../../src/io/dataset.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+
+/** Center names of a pooled dataset folder. */
+export function centerNames(dir: string): string[] {
+  const meta = readMetadata(join(dir, "metadata.csv"));
+  return [...new Set(meta.metadata.values.get("center") ?? [])].sort();
+}
+
+/** Transport factories by name. */
+export const TRANSPORTS: Record<string, (dir: string) => Promise<Transport>> = {
+  "in-process": async (dir) => new InProcessTransport(await simulatedCenters(dir)),
+  "worker-threads": (dir) =>
+    WorkerThreadsTransport.start(
+      centerNames(dir).map((name) => ({ name, source: { kind: "dataset", dir, name } })),
+    ),
+};
+
+let trialCertificates: TrialCertificates | null = null;
+/** Certificates for loopback federations in tests (made once per test file). */
+export function testCertificates(): TrialCertificates {
+  if (trialCertificates === null) {
+    const dir = mkdtempSync(join(tmpdir(), "fedseq-certs-"));
+    trialCertificates = makeTrialCertificates(dir, [
+      "hospital_a",
+      "hospital_b",
+      "hospital_c",
+      "site_1",
+      "site_2",
+      "lab_1",
+      "lab_2",
+      "lab_3",
+    ]);
+  }
+  return trialCertificates;
+}
+
+/** TLS files of a party of the test federation. */
+export function tlsOf(party: { cert: string; key: string }): TlsFiles {
+  const certs = testCertificates();
+  return {
+    ca: readFileSync(certs.ca),
+    cert: readFileSync(party.cert),
+    key: readFileSync(party.key),
+  };
+}
+
+/**
+ * A loopback gRPC federation: the aggregator's server, and each center's agent (here in this
+ * process, each with its own session and TLS identity) dialling out to it.
+ */
+export async function grpcFederation(dir: string, runId = "transport-suite"): Promise<Transport> {
+  const certs = testCertificates();
+  const names = centerNames(dir);
+  const aggregator = await GrpcAggregator.listen({
+    listen: "127.0.0.1:0",
+    centers: names,
+    tls: tlsOf(certs.aggregator),
+    runId,
+    joinTimeoutMs: 20_000,
+    reconnectTimeoutMs: 20_000,
+    log: () => {},
+  });
+  const sessions = await simulatedCenters(dir);
+  const agents = sessions.map((session) =>
+    runCenterAgent({
+      aggregator: `localhost:${aggregator.port}`,
+      tls: tlsOf(certs.centers[session.name]),
+      session,
+      minSamples: 1,
+      retryDelayMs: 100,
+      giveUpAfterMs: 20_000,
+      log: () => {},
+    }),
+  );
+  await aggregator.ready();
+  return {
+    centers: aggregator.centers,
+    request: (tag, step, inputs) => aggregator.request(tag, step, inputs),
+    close: async (reason) => {
+      await aggregator.close(reason);
+      await Promise.all(agents);
+    },
+  };
+}
+
+TRANSPORTS.grpc = (dir) => grpcFederation(dir);
