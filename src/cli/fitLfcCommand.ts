@@ -1,153 +1,34 @@
 /**
- * `fedseq fit-lfc`: the federated log-fold-change fit with given size factors and dispersions.
+ * `fedseq fit-lfc`: the federated log-fold-change fit with given size factors and dispersions,
+ * simulated in this process on a dataset whose `center` column splits it between institutions.
  */
-import { Command, Option } from "commander";
-import { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "../algorithms/hyperparameters.js";
-import type { LfcMode } from "../algorithms/lfc/computeLfc.js";
+import { Command } from "commander";
 import { fitLfc } from "../pipeline/fitLfc.js";
-import { integerOption, numberOption, referenceOption } from "./options.js";
+import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
 import { clearProgress, terminalProgress } from "./progress.js";
-
-interface FitLfcFlags {
-  data: string;
-  design: string;
-  sizeFactors: string;
-  dispersions: string;
-  mode: LfcMode;
-  solver: "upstream";
-  genes?: string;
-  reference?: Record<string, string>;
-  fixedRounds?: boolean;
-  out: string;
-  maxBeta: number;
-  irlsIters: number;
-  pqnIters: number;
-  pqnLsIters: number;
-  pqnC1: number;
-  pqnFtol: number;
-  pqnMinMu: number;
-  minMu: number;
-  betaTol: number;
-}
-
-/** Add the hyper-parameter flags (upstream's defaults) to a command. */
-export function withHyperparameterFlags(cmd: Command): Command {
-  const d = DEFAULT_HYPERPARAMETERS;
-  return cmd
-    .option(
-      "--max-beta <x>",
-      "box bound on every coefficient (natural log)",
-      numberOption("--max-beta", "positive"),
-      d.maxBeta,
-    )
-    .option("--irls-iters <n>", "IRLS updates", integerOption("--irls-iters", 0), d.irlsNumIter)
-    .option("--pqn-iters <n>", "PQN iterations", integerOption("--pqn-iters", 1), d.pqnNumIters)
-    .option(
-      "--pqn-ls-iters <n>",
-      "PQN line-search step sizes (0.5^k)",
-      integerOption("--pqn-ls-iters", 1),
-      d.pqnNumItersLs,
-    )
-    .option(
-      "--pqn-c1 <x>",
-      "Armijo constant of the PQN line search",
-      numberOption("--pqn-c1", "positive"),
-      d.pqnC1,
-    )
-    .option(
-      "--pqn-ftol <x>",
-      "PQN relative-decrease convergence threshold",
-      numberOption("--pqn-ftol", "positive"),
-      d.pqnFtol,
-    )
-    .option(
-      "--pqn-min-mu <x>",
-      "floor on the mean in PQN (upstream: 0)",
-      numberOption("--pqn-min-mu", "non-negative"),
-      d.pqnMinMu,
-    )
-    .option(
-      "--min-mu <x>",
-      "floor on the mean in IRLS",
-      numberOption("--min-mu", "non-negative"),
-      d.minMu,
-    )
-    .option(
-      "--beta-tol <x>",
-      "IRLS deviance-ratio convergence threshold",
-      numberOption("--beta-tol", "positive"),
-      d.betaTol,
-    );
-}
-
-/** The hyper-parameters given by the flags. */
-export function hyperparametersFromFlags(
-  f: Omit<
-    FitLfcFlags,
-    "data" | "design" | "sizeFactors" | "dispersions" | "mode" | "solver" | "out"
-  >,
-): FitHyperparameters {
-  return {
-    maxBeta: f.maxBeta,
-    irlsNumIter: f.irlsIters,
-    pqnNumIters: f.pqnIters,
-    pqnNumItersLs: f.pqnLsIters,
-    pqnC1: f.pqnC1,
-    pqnFtol: f.pqnFtol,
-    pqnMinMu: f.pqnMinMu,
-    minMu: f.minMu,
-    betaTol: f.betaTol,
-  };
-}
 
 /** The `fit-lfc` command. */
 export function fitLfcCommand(): Command {
   const cmd = new Command("fit-lfc")
     .description(
-      "fit DESeq2's log fold changes across centers, with given size factors and dispersions",
+      "fit DESeq2's log fold changes across centers (simulated in this process), with given size factors and dispersions",
     )
     .requiredOption(
       "--data <dir>",
       "dataset folder: counts.csv and metadata.csv (with a center column)",
-    )
-    .requiredOption("--design <formula>", 'design formula, e.g. "~ tissue"')
-    .requiredOption("--size-factors <file>", "CSV with columns sample,size_factor")
-    .requiredOption("--dispersions <file>", "CSV with columns gene,dispersion")
-    .addOption(
-      new Option("--mode <mode>", "solvers to run")
-        .choices(["irls-pqn", "pqn"])
-        .default("irls-pqn"),
-    )
-    .addOption(
-      new Option("--solver <solver>", "solver variant").choices(["upstream"]).default("upstream"),
-    )
-    .option("--genes <file>", "fit only these genes (one id per line)")
-    .option(
-      "--reference <factor=level>",
-      "reference level of a factor (repeatable)",
-      referenceOption,
-    )
-    .option("--fixed-rounds", "run upstream's full schedule of rounds (for comparison)", false)
-    .requiredOption("--out <dir>", "output folder for lfc.csv and run.json");
-  withHyperparameterFlags(cmd);
-  cmd.action(async (flags: FitLfcFlags) => {
+    );
+  withFitFlags(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Example:
+  fedseq fit-lfc --data data/bodymap --design "~ tissue" \\
+    --size-factors data/bodymap/size_factors.csv --dispersions data/bodymap/dispersions.csv.gz --out results`,
+  );
+  cmd.action(async (flags: FitFlags & { data: string }) => {
     const progress = terminalProgress();
     try {
-      const report = await fitLfc(
-        {
-          dataDir: flags.data,
-          design: flags.design,
-          sizeFactorsFile: flags.sizeFactors,
-          dispersionsFile: flags.dispersions,
-          mode: flags.mode,
-          genesFile: flags.genes,
-          references: flags.reference ?? {},
-          fixedRounds: flags.fixedRounds === true,
-          hp: hyperparametersFromFlags(flags),
-          outDir: flags.out,
-        },
-        progress,
-      );
+      const report = await fitLfc({ ...fitJobFromFlags(flags), dataDir: flags.data }, progress);
       clearProgress();
       process.stderr.write(
         `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,

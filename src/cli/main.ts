@@ -3,8 +3,11 @@
  * anything else is a bug and keeps its stack trace.
  */
 import { Command, CommanderError } from "commander";
-import { CenterError } from "../federation/transport.js";
+import { CenterError, FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
+import { aggregateCommand } from "./aggregateCommand.js";
+import { centerCommand } from "./centerCommand.js";
+import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
 
@@ -16,7 +19,10 @@ export function program(): Command {
     )
     .version("0.1.0")
     .addCommand(demoCommand())
-    .addCommand(fitLfcCommand());
+    .addCommand(fitLfcCommand())
+    .addCommand(aggregateCommand())
+    .addCommand(centerCommand())
+    .addCommand(certsCommand());
 }
 
 /** Run the command line with `argv` (without node and script). */
@@ -34,6 +40,11 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof InputError || (error instanceof CenterError && error.userError)) {
       process.stderr.write(`fedseq: ${error.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (error instanceof CenterError || error instanceof FederationFailure) {
+      process.stderr.write(`fedseq: ${error.message}\n`);
+      process.exitCode = 3;
       return;
     }
     throw error;

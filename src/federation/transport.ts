@@ -39,3 +39,11 @@ export class CenterError extends Error {
 export function byName<T extends { readonly name: string }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/** The federation itself failed (a center lost for good, a peer unreachable, a refusal). */
+export class FederationFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FederationFailure";
+  }
+}

@@ -25,6 +25,7 @@ import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
+import type { FitCheckpoint } from "./checkpoint.js";
 
 /** What the aggregator of a `fit-lfc` run is given (the data itself stays at the centers). */
 export interface FitLfcJob {
@@ -56,6 +57,19 @@ export interface FitOutcome {
   readonly result: LfcResult;
   readonly ledger: RunLedger;
   readonly centers: readonly string[];
+}
+
+/** Options of {@link fitOverFederation}. */
+export interface FitOptions {
+  /** Run id (default: random; a resumed run keeps its checkpoint's). */
+  readonly runId?: string;
+  readonly onRound?: (event: RoundEvent) => void;
+  /** Identifies the job for checkpoints (see `jobFingerprint`). */
+  readonly fingerprint?: string;
+  /** Resume from this checkpoint. */
+  readonly resume?: FitCheckpoint;
+  /** Called with a checkpoint after every aggregation. */
+  readonly onCheckpoint?: (checkpoint: FitCheckpoint) => void;
 }
 
 /** What a run reports (also written as `run.json`). */
@@ -123,7 +137,7 @@ function federationGenes(transport: Transport): readonly string[] {
 export async function fitOverFederation(
   transport: Transport,
   job: FitLfcJob,
-  options: { runId?: string; onRound?: (event: RoundEvent) => void } = {},
+  options: FitOptions = {},
 ): Promise<FitOutcome> {
   const formula = parseFormula(job.design);
   const genes = federationGenes(transport);
@@ -145,10 +159,13 @@ export async function fitOverFederation(
     for (const g of wanted) selected[index.get(g) as number] = 1;
   }
 
+  const resume = options.resume;
   const runner = new FederationRunner(transport, {
-    runId: options.runId,
+    runId: resume?.runId ?? options.runId,
     fixedRounds: job.fixedRounds,
     onRound: options.onRound,
+    ledger:
+      resume === undefined ? undefined : { ...resume.ledger, rounds: { ...resume.ledger.rounds } },
   });
 
   // Set-up: which genes have counts anywhere, the factor levels, then each center's data.
@@ -196,7 +213,21 @@ export async function fitOverFederation(
   for (const share of prepared) for (let i = 0; i < gram.length; i++) gram[i] += share.gram[i];
   checkFullRank(gram, p, columns);
 
-  const result = await computeLfc(runner, job.hp, job.mode);
+  const fingerprint = options.fingerprint ?? "";
+  if (resume !== undefined && resume.fingerprint !== fingerprint) {
+    throw new InputError(
+      "--resume: the checkpoint was written for a different job (inputs, settings or centers changed)",
+    );
+  }
+  const save = options.onCheckpoint;
+  const result = await computeLfc(runner, job.hp, job.mode, {
+    resume: resume?.lfc,
+    onCheckpoint:
+      save === undefined
+        ? undefined
+        : (lfc) =>
+            save({ version: 1, runId: runner.runId, fingerprint, ledger: runner.ledger, lfc }),
+  });
   return {
     genes,
     fitted,

@@ -50,6 +50,7 @@ interface Pending {
 }
 
 const MAX_MALFORMED = 3;
+const MAX_DROPS = 5;
 
 function sameTag(a: RequestTag, b: RequestTag): boolean {
   return a.runId === b.runId && a.phase === b.phase && a.round === b.round;
@@ -65,6 +66,8 @@ class CenterSlot {
   pending: Pending | null = null;
   replaying: RequestTag | null = null;
   malformed = 0;
+  /** Connections lost while the same request was pending. */
+  drops = 0;
   #timer: NodeJS.Timeout | null = null;
   readonly #owner: GrpcAggregator;
 
@@ -103,6 +106,7 @@ class CenterSlot {
     if (step === "prepare") this.lastPrepare = { tag, input };
     return new Promise((resolve, reject) => {
       this.pending = { tag, step, input, resolve, reject };
+      this.drops = 0;
       if (this.call !== null) this.dispatch();
       else this.startReconnectTimer();
     });
@@ -298,15 +302,27 @@ export class GrpcAggregator implements Transport {
         }
       }
     });
-    const detach = () => {
+    const detach = (error?: Error) => {
       if (slot !== null && slot.call === call) {
         slot.call = null;
+        if (error !== undefined)
+          this.log(`center ${slot.name}: connection error: ${error.message}`);
+        if (slot.pending !== null && ++slot.drops >= MAX_DROPS) {
+          slot.fail(
+            new CenterError(
+              slot.name,
+              `the connection broke ${MAX_DROPS} times during the same step${error ? ` (last: ${error.message})` : ""}`,
+              false,
+            ),
+          );
+          return;
+        }
         slot.startReconnectTimer();
       }
     };
-    call.on("end", detach);
-    call.on("error", detach);
-    call.on("close", detach);
+    call.on("end", () => detach());
+    call.on("error", (error: Error) => detach(error));
+    call.on("close", () => detach());
   }
 
   /** Check a joining center's first message and certificate; attach it to its slot. */
@@ -315,10 +331,10 @@ export class GrpcAggregator implements Transport {
       const { center, reason } = message.refusal;
       this.log(`center ${center} refused to take part: ${reason}`);
       call.end();
-      this.#refusal = new CenterError(center, `refused to take part: ${reason}`, true);
+      this.#refusal = new CenterError(center, `refused to take part: ${reason}`, false);
       this.#refused?.(this.#refusal);
       for (const s of this.#slots.values())
-        s.fail(new CenterError(center, `refused to take part: ${reason}`, true));
+        s.fail(new CenterError(center, `refused to take part: ${reason}`, false));
       return null;
     }
     if (message.body !== "hello" || !message.hello) {

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import type { RequestTag } from "../steps.js";
+import { FederationFailure } from "../transport.js";
 import { decodeRequest, encodeErrorReply, encodeReply, ProtocolError } from "./codec.js";
 import type { AggregatorMessage__Output } from "./generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage } from "./generated/fedseq/v1/CenterMessage.js";
@@ -63,7 +64,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       const outcome = await joinOnce();
       if (outcome !== null) return outcome;
       if (Date.now() - lastContact > options.giveUpAfterMs) {
-        throw new Error(
+        throw new FederationFailure(
           `center ${name}: could not reach the aggregator at ${options.aggregator} for ${options.giveUpAfterMs / 1000} s`,
         );
       }

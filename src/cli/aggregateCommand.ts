@@ -1,0 +1,164 @@
+/**
+ * `fedseq aggregate`: the aggregator of a real federation. It listens (gRPC, mutual TLS), waits
+ * for the named centers to dial in, runs the same job as `fit-lfc`, checkpoints after every
+ * aggregation, and writes the same outputs.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { GrpcAggregator } from "../federation/grpc/aggregatorServer.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../federation/grpc/proto.js";
+import { InputError } from "../io/errors.js";
+import {
+  CHECKPOINT_FILE,
+  type FitCheckpoint,
+  jobFingerprint,
+  readCheckpoint,
+  removeCheckpoint,
+  writeCheckpoint,
+} from "../pipeline/checkpoint.js";
+import { fitOverFederation, runReport, writeFitOutputs } from "../pipeline/fitLfc.js";
+import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
+import { integerOption, numberOption } from "./options.js";
+import { hostPort, readTlsFiles } from "./tlsFlags.js";
+
+interface AggregateFlags extends FitFlags {
+  listen: string;
+  centers: string[];
+  ca: string;
+  cert: string;
+  key: string;
+  resume?: boolean;
+  verbose?: boolean;
+  joinTimeout: number;
+  reconnectTimeout: number;
+  maxMessageMb: number;
+}
+
+function centerList(text: string): string[] {
+  const names = text.split(",").map((s) => s.trim());
+  if (names.some((n) => n === "") || new Set(names).size !== names.length) {
+    throw new InputError(`--centers: expected distinct names separated by commas, got "${text}"`);
+  }
+  return names;
+}
+
+/** The `aggregate` command. */
+export function aggregateCommand(): Command {
+  const cmd = new Command("aggregate")
+    .description(
+      "run a fit as the aggregator of a real federation: centers dial in over gRPC with mutual TLS",
+    )
+    .requiredOption(
+      "--listen <host:port>",
+      "address to listen on, e.g. 0.0.0.0:7443",
+      hostPort("--listen"),
+    )
+    .requiredOption(
+      "--centers <names>",
+      "the centers that must join, comma-separated (their certificates' names)",
+      centerList,
+    )
+    .requiredOption("--ca <file>", "the federation's CA certificate (PEM)")
+    .requiredOption("--cert <file>", "this aggregator's certificate (PEM)")
+    .requiredOption("--key <file>", "this aggregator's private key (PEM)")
+    .option("--resume", "continue the run checkpointed in --out (after a crash)", false)
+    .option("--verbose", "log every round", false)
+    .option(
+      "--join-timeout <s>",
+      "seconds to wait for every center to join",
+      numberOption("--join-timeout", "positive"),
+      600,
+    )
+    .option(
+      "--reconnect-timeout <s>",
+      "seconds to wait for a center that dropped out",
+      numberOption("--reconnect-timeout", "positive"),
+      600,
+    )
+    .option(
+      "--max-message-mb <n>",
+      "largest message accepted, in MiB",
+      integerOption("--max-message-mb", 1),
+      DEFAULT_MAX_MESSAGE_BYTES / 2 ** 20,
+    );
+  withFitFlags(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Example (see the README's "Run a real federation"):
+  fedseq aggregate --listen 0.0.0.0:7443 --centers hospital_a,hospital_b,hospital_c \\
+    --ca certs/ca.pem --cert certs/aggregator.pem --key certs/aggregator.key \\
+    --design "~ tissue" --size-factors size_factors.csv --dispersions dispersions.csv --out results`,
+  );
+  cmd.action(async (flags: AggregateFlags) => {
+    const log = (line: string) => process.stderr.write(`fedseq aggregate: ${line}\n`);
+    const job = fitJobFromFlags(flags);
+    const tls = readTlsFiles(flags);
+    let resume: FitCheckpoint | undefined;
+    if (flags.resume) {
+      resume = readCheckpoint(flags.out);
+      log(`resuming run ${resume.runId}`);
+    } else if (existsSync(join(flags.out, CHECKPOINT_FILE))) {
+      log(
+        `a checkpoint of an earlier run is in ${flags.out}; starting afresh (use --resume to continue it)`,
+      );
+    }
+    const started = performance.now();
+    const aggregator = await GrpcAggregator.listen({
+      listen: flags.listen,
+      centers: flags.centers,
+      tls,
+      runId: resume?.runId ?? randomUUID(),
+      joinTimeoutMs: flags.joinTimeout * 1000,
+      reconnectTimeoutMs: flags.reconnectTimeout * 1000,
+      maxMessageBytes: flags.maxMessageMb * 2 ** 20,
+      log,
+    });
+    await aggregator.ready();
+    try {
+      const fingerprint = jobFingerprint(
+        {
+          design: job.design,
+          mode: job.mode,
+          references: job.references,
+          hp: job.hp,
+          fixedRounds: job.fixedRounds,
+        },
+        [job.sizeFactorsFile, job.dispersionsFile, job.genesFile],
+        aggregator.centers.map((c) => c.name),
+      );
+      let lastPhase = "";
+      const outcome = await fitOverFederation(aggregator, job, {
+        runId: resume?.runId,
+        resume,
+        fingerprint,
+        onCheckpoint: (c) => {
+          mkdirSync(job.outDir, { recursive: true });
+          writeCheckpoint(job.outDir, c);
+        },
+        onRound: (e) => {
+          if (flags.verbose || e.phase !== lastPhase || e.activeGenes === 0) {
+            log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
+          }
+          lastPhase = e.phase;
+        },
+      });
+      const report = runReport(outcome, job, (performance.now() - started) / 1000);
+      writeFitOutputs(job.outDir, outcome, report);
+      removeCheckpoint(job.outDir);
+      log(
+        `fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds; results in ${job.outDir}`,
+      );
+      await aggregator.close({
+        success: true,
+        message: `results written by the aggregator to ${job.outDir}`,
+      });
+    } catch (error) {
+      await aggregator.close({ success: false, message: (error as Error).message });
+      throw error;
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,97 @@
+/**
+ * `fedseq center`: one institution's agent. It reads only its own samples, dials out to the
+ * aggregator (gRPC, mutual TLS: outgoing connections only) and answers its step requests.
+ */
+import { Command } from "commander";
+import { centerDataFromDataset } from "../federation/centerData.js";
+import { CenterSession } from "../federation/centerSession.js";
+import { runCenterAgent } from "../federation/grpc/centerAgent.js";
+import { FederationFailure } from "../federation/transport.js";
+import { readDataset } from "../io/dataset.js";
+import { integerOption, numberOption } from "./options.js";
+import { hostPort, readTlsFiles } from "./tlsFlags.js";
+
+interface CenterFlags {
+  data: string;
+  name: string;
+  aggregator: string;
+  ca: string;
+  cert: string;
+  key: string;
+  minSamples: number;
+  retryDelay: number;
+  giveUpAfter: number;
+}
+
+/** The `center` command. */
+export function centerCommand(): Command {
+  return new Command("center")
+    .description(
+      "serve one center's data to a federation's aggregator (dials out; data never leaves)",
+    )
+    .requiredOption(
+      "--data <dir>",
+      "this center's data: counts.csv and metadata.csv (rows of other centers are ignored)",
+    )
+    .requiredOption(
+      "--name <name>",
+      "this center's name (its certificate's common name; the `center` value of its samples)",
+    )
+    .requiredOption(
+      "--aggregator <host:port>",
+      "the aggregator's address",
+      hostPort("--aggregator"),
+    )
+    .requiredOption("--ca <file>", "the federation's CA certificate (PEM)")
+    .requiredOption("--cert <file>", "this center's certificate (PEM)")
+    .requiredOption("--key <file>", "this center's private key (PEM)")
+    .option(
+      "--min-samples <n>",
+      "refuse to take part with fewer samples (disclosure control)",
+      integerOption("--min-samples", 1),
+      3,
+    )
+    .option(
+      "--retry-delay <s>",
+      "seconds between connection attempts",
+      numberOption("--retry-delay", "positive"),
+      2,
+    )
+    .option(
+      "--give-up-after <s>",
+      "stop when the aggregator is unreachable this long",
+      numberOption("--give-up-after", "positive"),
+      600,
+    )
+    .addHelpText(
+      "after",
+      `
+Example:
+  fedseq center --data /data/rnaseq --name hospital_a --aggregator aggregator.example.org:7443 \\
+    --ca certs/ca.pem --cert certs/hospital_a.pem --key certs/hospital_a.key`,
+    )
+    .action(async (flags: CenterFlags) => {
+      const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);
+      const tls = readTlsFiles(flags);
+      const data = centerDataFromDataset(await readDataset(flags.data), flags.name);
+      log(
+        `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
+      );
+      const outcome = await runCenterAgent({
+        aggregator: flags.aggregator,
+        tls,
+        session: new CenterSession(data),
+        minSamples: flags.minSamples,
+        retryDelayMs: flags.retryDelay * 1000,
+        giveUpAfterMs: flags.giveUpAfter * 1000,
+        log,
+      });
+      if (!outcome.success) {
+        throw new FederationFailure(
+          outcome.refused
+            ? `${flags.name} refused to take part: ${outcome.message}`
+            : `run ended with an error: ${outcome.message}`,
+        );
+      }
+    });
+}

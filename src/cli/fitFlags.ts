@@ -1,0 +1,129 @@
+/**
+ * The flags of a fit job, shared by `fit-lfc` (simulated federation) and `aggregate` (real one).
+ */
+import { type Command, Option } from "commander";
+import { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "../algorithms/hyperparameters.js";
+import type { LfcMode } from "../algorithms/lfc/computeLfc.js";
+import type { FitLfcJob } from "../pipeline/fitLfc.js";
+import { integerOption, numberOption, referenceOption } from "./options.js";
+
+/** Parsed fit flags. */
+export interface FitFlags {
+  design: string;
+  sizeFactors: string;
+  dispersions: string;
+  mode: LfcMode;
+  solver: "upstream";
+  genes?: string;
+  reference?: Record<string, string>;
+  fixedRounds?: boolean;
+  out: string;
+  maxBeta: number;
+  irlsIters: number;
+  pqnIters: number;
+  pqnLsIters: number;
+  pqnC1: number;
+  pqnFtol: number;
+  pqnMinMu: number;
+  minMu: number;
+  betaTol: number;
+}
+
+/** Add the job flags and the hyper-parameter flags (upstream's defaults). */
+export function withFitFlags(cmd: Command): Command {
+  const d = DEFAULT_HYPERPARAMETERS;
+  return cmd
+    .requiredOption("--design <formula>", 'design formula, e.g. "~ tissue"')
+    .requiredOption("--size-factors <file>", "CSV with columns sample,size_factor")
+    .requiredOption("--dispersions <file>", "CSV with columns gene,dispersion")
+    .addOption(
+      new Option("--mode <mode>", "solvers to run")
+        .choices(["irls-pqn", "pqn"])
+        .default("irls-pqn"),
+    )
+    .addOption(
+      new Option("--solver <solver>", "solver variant").choices(["upstream"]).default("upstream"),
+    )
+    .option("--genes <file>", "fit only these genes (one id per line)")
+    .option(
+      "--reference <factor=level>",
+      "reference level of a factor (repeatable)",
+      referenceOption,
+    )
+    .option("--fixed-rounds", "run upstream's full schedule of rounds (for comparison)", false)
+    .requiredOption("--out <dir>", "output folder for lfc.csv and run.json")
+    .option(
+      "--max-beta <x>",
+      "box bound on every coefficient (natural log)",
+      numberOption("--max-beta", "positive"),
+      d.maxBeta,
+    )
+    .option("--irls-iters <n>", "IRLS updates", integerOption("--irls-iters", 0), d.irlsNumIter)
+    .option("--pqn-iters <n>", "PQN iterations", integerOption("--pqn-iters", 1), d.pqnNumIters)
+    .option(
+      "--pqn-ls-iters <n>",
+      "PQN line-search step sizes (0.5^k)",
+      integerOption("--pqn-ls-iters", 1),
+      d.pqnNumItersLs,
+    )
+    .option(
+      "--pqn-c1 <x>",
+      "Armijo constant of the PQN line search",
+      numberOption("--pqn-c1", "positive"),
+      d.pqnC1,
+    )
+    .option(
+      "--pqn-ftol <x>",
+      "PQN relative-decrease convergence threshold",
+      numberOption("--pqn-ftol", "positive"),
+      d.pqnFtol,
+    )
+    .option(
+      "--pqn-min-mu <x>",
+      "floor on the mean in PQN (upstream: 0)",
+      numberOption("--pqn-min-mu", "non-negative"),
+      d.pqnMinMu,
+    )
+    .option(
+      "--min-mu <x>",
+      "floor on the mean in IRLS",
+      numberOption("--min-mu", "non-negative"),
+      d.minMu,
+    )
+    .option(
+      "--beta-tol <x>",
+      "IRLS deviance-ratio convergence threshold",
+      numberOption("--beta-tol", "positive"),
+      d.betaTol,
+    );
+}
+
+/** The hyper-parameters given by the flags. */
+export function hyperparametersFromFlags(f: FitFlags): FitHyperparameters {
+  return {
+    maxBeta: f.maxBeta,
+    irlsNumIter: f.irlsIters,
+    pqnNumIters: f.pqnIters,
+    pqnNumItersLs: f.pqnLsIters,
+    pqnC1: f.pqnC1,
+    pqnFtol: f.pqnFtol,
+    pqnMinMu: f.pqnMinMu,
+    minMu: f.minMu,
+    betaTol: f.betaTol,
+  };
+}
+
+/** The job the flags describe. */
+export function fitJobFromFlags(f: FitFlags): FitLfcJob {
+  return {
+    design: f.design,
+    sizeFactorsFile: f.sizeFactors,
+    dispersionsFile: f.dispersions,
+    mode: f.mode,
+    genesFile: f.genes,
+    references: f.reference ?? {},
+    fixedRounds: f.fixedRounds === true,
+    hp: hyperparametersFromFlags(f),
+    outDir: f.out,
+  };
+}

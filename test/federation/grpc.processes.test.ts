@@ -1,0 +1,229 @@
+/**
+ * A real federation on loopback: an aggregator process and one process per center, with
+ * certificates from `fedseq certs`. Results must equal the in-process simulation's, also when a
+ * center or the aggregator is killed mid-run and restarted (resumed).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { fitLfc } from "../../src/pipeline/fitLfc.js";
+import { DESIGNS } from "../helpers/fits.js";
+import { freePort, startFedseq } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+import { centerNames } from "../helpers/transports.js";
+
+const tmp = useTempFolder("fedseq-grpc-");
+const certs = join(tmp.dir, "certs");
+let certsMade = false;
+
+async function ensureCertificates(): Promise<void> {
+  if (certsMade) return;
+  const p = startFedseq([
+    "certs",
+    "--out",
+    certs,
+    "--centers",
+    "hospital_a,hospital_b,hospital_c,site_1,site_2",
+  ]);
+  expect(await p.exited, p.output()).toBe(0);
+  certsMade = true;
+}
+
+function fitArgs(dataset: string, mode: LfcMode, out: string): string[] {
+  return [
+    "--design",
+    DESIGNS[dataset],
+    "--size-factors",
+    sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+    "--dispersions",
+    sharedPath("data", dataset, "deseq2", "fit.csv"),
+    "--mode",
+    mode,
+    "--out",
+    out,
+  ];
+}
+
+function aggregator(
+  dataset: string,
+  mode: LfcMode,
+  port: number,
+  out: string,
+  extra: string[] = [],
+) {
+  const names = centerNames(sharedPath("data", dataset));
+  return startFedseq([
+    "aggregate",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--centers",
+    names.join(","),
+    "--ca",
+    join(certs, "ca.pem"),
+    "--cert",
+    join(certs, "aggregator.pem"),
+    "--key",
+    join(certs, "aggregator.key"),
+    "--verbose",
+    ...fitArgs(dataset, mode, out),
+    ...extra,
+  ]);
+}
+
+function center(
+  dataset: string,
+  name: string,
+  port: number,
+  extra: string[] = [],
+  certDir = certs,
+) {
+  return startFedseq([
+    "center",
+    "--data",
+    sharedPath("data", dataset),
+    "--name",
+    name,
+    "--aggregator",
+    `localhost:${port}`,
+    "--ca",
+    join(certDir, "ca.pem"),
+    "--cert",
+    join(certDir, `${name}.pem`),
+    "--key",
+    join(certDir, `${name}.key`),
+    "--retry-delay",
+    "0.2",
+    ...extra,
+  ]);
+}
+
+async function simulated(dataset: string, mode: LfcMode): Promise<string> {
+  const out = join(tmp.dir, `sim-${dataset}-${mode}`);
+  await fitLfc({
+    dataDir: sharedPath("data", dataset),
+    design: DESIGNS[dataset],
+    sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+    dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
+    mode,
+    references: {},
+    fixedRounds: false,
+    hp: DEFAULT_HYPERPARAMETERS,
+    outDir: out,
+  });
+  return readFileSync(join(out, "lfc.csv"), "utf8");
+}
+
+describe("a real federation on loopback (separate processes, mutual TLS)", () => {
+  it("bodymap: three hospitals and an aggregator give the in-process lfc.csv", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "bodymap");
+    const agg = aggregator("bodymap", "irls-pqn", port, out);
+    await agg.waitFor(/listening/);
+    const centers = ["hospital_a", "hospital_b", "hospital_c"].map((c) =>
+      center("bodymap", c, port),
+    );
+    expect(await agg.exited, agg.output()).toBe(0);
+    for (const c of centers) expect(await c.exited, c.output()).toBe(0);
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("bodymap", "irls-pqn"));
+    const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(report.rounds.total).toBe(97);
+  });
+
+  it("a center killed mid-run and restarted: same lfc.csv", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "kill-center");
+    const agg = aggregator("li_lncap", "pqn", port, out);
+    await agg.waitFor(/listening/);
+    const site1 = center("li_lncap", "site_1", port);
+    let site2 = center("li_lncap", "site_2", port);
+    await agg.waitFor(/pqn round 10:/);
+    site2.child.kill("SIGKILL");
+    await site2.exited;
+    site2 = center("li_lncap", "site_2", port);
+    expect(await agg.exited, agg.output()).toBe(0);
+    expect(agg.output()).toMatch(/center site_2 reconnected/);
+    expect(agg.output()).toMatch(/center site_2: restarted, replaying its set-up/);
+    expect(await site1.exited).toBe(0);
+    expect(await site2.exited).toBe(0);
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("li_lncap", "pqn"));
+  });
+
+  it("the aggregator killed mid-run and resumed from its checkpoint: same lfc.csv", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "kill-aggregator");
+    const first = aggregator("li_lncap", "pqn", port, out);
+    await first.waitFor(/listening/);
+    const centers = ["site_1", "site_2"].map((c) => center("li_lncap", c, port));
+    await first.waitFor(/pqn round 10:/);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = aggregator("li_lncap", "pqn", port, out, ["--resume"]);
+    expect(await second.exited, second.output()).toBe(0);
+    expect(second.output()).toMatch(/resuming run/);
+    expect(second.output()).not.toMatch(/pqn round 0:/);
+    for (const c of centers) expect(await c.exited, c.output()).toBe(0);
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("li_lncap", "pqn"));
+  });
+
+  it("a center with a certificate from another CA is refused, and the run reports it", async () => {
+    await ensureCertificates();
+    const otherCa = join(tmp.dir, "other-ca");
+    const made = startFedseq(["certs", "--out", otherCa, "--centers", "site_2"]);
+    expect(await made.exited).toBe(0);
+    const port = await freePort();
+    const out = join(tmp.dir, "wrong-ca");
+    const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "6"]);
+    await agg.waitFor(/listening/);
+    const good = center("li_lncap", "site_1", port, ["--give-up-after", "20"]);
+    // site_2 trusts the real CA (to reach the aggregator) but presents a certificate of another CA.
+    const bad = startFedseq([
+      "center",
+      "--data",
+      sharedPath("data", "li_lncap"),
+      "--name",
+      "site_2",
+      "--aggregator",
+      `localhost:${port}`,
+      "--ca",
+      join(certs, "ca.pem"),
+      "--cert",
+      join(otherCa, "site_2.pem"),
+      "--key",
+      join(otherCa, "site_2.key"),
+      "--retry-delay",
+      "0.5",
+      "--give-up-after",
+      "3",
+    ]);
+    expect(await bad.exited).toBe(3);
+    expect(bad.output()).toMatch(/site_2: connection to localhost:\d+ lost or refused/);
+    expect(bad.output()).toMatch(/could not reach the aggregator/);
+    expect(await agg.exited).toBe(3);
+    expect(agg.output()).toMatch(/fedseq: center site_2: did not join within 6 s/);
+    expect(await good.exited).toBe(3);
+    expect(good.output()).toMatch(/ended the run with an error/);
+  });
+
+  it("the privacy guard: a center with fewer samples than --min-samples refuses, both sides say why", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "refusal");
+    const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "20"]);
+    await agg.waitFor(/listening/);
+    const small = center("li_lncap", "site_1", port, ["--min-samples", "10"]);
+    expect(await small.exited).toBe(3);
+    expect(small.output()).toMatch(
+      /refusing to take part: it holds \d samples, fewer than its minimum of 10/,
+    );
+    expect(await agg.exited).toBe(3);
+    expect(agg.output()).toMatch(
+      /fedseq: center site_1: refused to take part: it holds \d samples/,
+    );
+  });
+});
