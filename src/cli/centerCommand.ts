@@ -3,16 +3,20 @@
  * aggregator (gRPC, mutual TLS: outgoing connections only) and answers its step requests.
  */
 import { Command } from "commander";
-import { centerDataFromDataset } from "../federation/centerData.js";
+import { type CenterSource, loadCenterData } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
 import { runCenterAgent } from "../federation/grpc/centerAgent.js";
 import { FederationFailure } from "../federation/transport.js";
-import { readDataset } from "../io/dataset.js";
+import { InputError } from "../io/errors.js";
 import { integerOption, numberOption } from "./options.js";
 import { hostPort, readTlsFiles } from "./tlsFlags.js";
 
 interface CenterFlags {
-  data: string;
+  data?: string;
+  counts?: string;
+  metadata?: string;
+  roundCounts?: boolean;
+  layer?: string;
   name: string;
   aggregator: string;
   ca: string;
@@ -73,7 +77,29 @@ Example:
     .action(async (flags: CenterFlags) => {
       const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);
       const tls = readTlsFiles(flags);
-      const data = centerDataFromDataset(await readDataset(flags.data), flags.name);
+      const options = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+      let source: CenterSource;
+      if (flags.counts !== undefined || flags.metadata !== undefined) {
+        if (
+          flags.counts === undefined ||
+          flags.metadata === undefined ||
+          flags.data !== undefined
+        ) {
+          throw new InputError("give either --data DIR, or both --counts FILE and --metadata FILE");
+        }
+        source = {
+          kind: "files",
+          counts: flags.counts,
+          metadata: flags.metadata,
+          name: flags.name,
+          options,
+        };
+      } else if (flags.data !== undefined) {
+        source = { kind: "dataset", dir: flags.data, name: flags.name, options };
+      } else {
+        throw new InputError("give either --data DIR, or both --counts FILE and --metadata FILE");
+      }
+      const data = await loadCenterData(source);
       log(
         `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
       );

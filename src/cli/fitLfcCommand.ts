@@ -15,8 +15,14 @@ export function fitLfcCommand(): Command {
     )
     .requiredOption(
       "--data <dir>",
-      "dataset folder: counts.csv and metadata.csv (with a center column)",
-    );
+      "dataset: a folder with counts and metadata tables (center column), per-center folders, or .h5ad files",
+    )
+    .option(
+      "--round-counts",
+      "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
+      false,
+    )
+    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X");
   withFitFlags(cmd);
   cmd.addHelpText(
     "after",
@@ -25,10 +31,14 @@ Example:
   fedseq fit-lfc --data data/bodymap --design "~ tissue" \\
     --size-factors data/bodymap/size_factors.csv --dispersions data/bodymap/dispersions.csv.gz --out results`,
   );
-  cmd.action(async (flags: FitFlags & { data: string }) => {
+  cmd.action(async (flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string }) => {
     const progress = terminalProgress();
     try {
-      const report = await fitLfc({ ...fitJobFromFlags(flags), dataDir: flags.data }, progress);
+      const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+      const report = await fitLfc(
+        { ...fitJobFromFlags(flags), dataDir: flags.data, read },
+        progress,
+      );
       clearProgress();
       process.stderr.write(
         `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,

@@ -1,7 +1,14 @@
 /**
  * What one center holds: its own samples' counts and metadata, nothing of the others'.
  */
-import { centerSlice, type Dataset, type Metadata, readDataset } from "../io/dataset.js";
+import {
+  centerSlice,
+  type Dataset,
+  type Metadata,
+  type ReadDatasetOptions,
+  readCenterFiles,
+  readDataset,
+} from "../io/dataset.js";
 
 /** One center's data, as loaded by the center itself. */
 export interface CenterData {
@@ -38,11 +45,32 @@ export function centerDataFromDataset(dataset: Dataset, name: string): CenterDat
 
 /** Where a center process finds its data. */
 export type CenterSource =
-  | { readonly kind: "dataset"; readonly dir: string; readonly name: string }
+  | {
+      readonly kind: "dataset";
+      readonly dir: string;
+      readonly name: string;
+      readonly options?: ReadDatasetOptions;
+    }
+  | {
+      readonly kind: "files";
+      readonly counts: string;
+      readonly metadata: string;
+      readonly name: string;
+      readonly options?: ReadDatasetOptions;
+    }
   | { readonly kind: "memory"; readonly data: CenterData };
 
 /** Load a center's data from its source (a center reads only what it holds). */
 export async function loadCenterData(source: CenterSource): Promise<CenterData> {
   if (source.kind === "memory") return source.data;
-  return centerDataFromDataset(await readDataset(source.dir), source.name);
+  if (source.kind === "files") {
+    const dataset = await readCenterFiles(
+      source.counts,
+      source.metadata,
+      source.name,
+      source.options,
+    );
+    return centerDataFromDataset(dataset, source.name);
+  }
+  return centerDataFromDataset(await readDataset(source.dir, source.options), source.name);
 }

@@ -4,7 +4,9 @@
  * Reading accepts a UTF-8 byte-order mark, CRLF line ends, RFC 4180 quoting and blank
  * lines, trims spaces around fields, and turns every problem into an {@link InputError}
  * naming the file and line: unreadable file, malformed quoting, empty file, header-only
- * file, a row whose number of fields differs from the header's.
+ * file, a row whose number of fields differs from the header's. Tab-separated files are
+ * read as well: the delimiter is detected from the header line ({@link detectDelimiter}),
+ * and gzip compression from the first bytes, whatever the file's name.
  */
 import {
   closeSync,
@@ -19,7 +21,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip, gunzipSync, constants as zlibConstants } from "node:zlib";
 import { CsvError, type Options, parse } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
@@ -100,12 +102,13 @@ class RecordChecker {
 }
 
 /** Turn a file-system or csv-parse error into an {@link InputError}; rethrow anything else. */
-function toInputError(file: string, error: unknown): unknown {
+function toInputError(file: string, error: unknown, delimiter: Delimiter = ","): unknown {
   if (error instanceof InputError) return error;
   if (error instanceof CsvError) {
     const line = typeof error.lines === "number" ? `line ${error.lines}: ` : "";
     const what = error.message.replace(/:.*$/s, "").toLowerCase();
-    return new InputError(`${file}: ${line}malformed CSV (${what})`, { cause: error });
+    const format = delimiter === "\t" ? "TSV" : "CSV";
+    return new InputError(`${file}: ${line}malformed ${format} (${what})`, { cause: error });
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" ? unreadableFile(file, error) : error;
@@ -135,6 +138,72 @@ function decompressed(bytes: Buffer): Buffer {
   return isGzip(bytes) ? gunzipSync(bytes) : bytes;
 }
 
+/** A field delimiter fedseq reads: comma (CSV) or tab (TSV). */
+export type Delimiter = "," | "\t";
+
+/**
+ * The delimiter of a table, from its header line (the text up to the first line break
+ * outside double quotes): tab when it has at least as many tabs as commas outside quotes,
+ * and at least one; comma otherwise.
+ */
+export function delimiterOfHeader(text: string): Delimiter {
+  let tabs = 0;
+  let commas = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 10 || c === 13) break;
+    else if (c === 9) tabs++;
+    else if (c === 44) commas++;
+  }
+  return tabs > 0 && tabs >= commas ? "\t" : ",";
+}
+
+/** Bytes read from the start of a file to find its header line. */
+const HEADER_PEEK_BYTES = 1 << 16;
+
+/**
+ * The delimiter of the table in `file` (gunzipped first when compressed), detected by
+ * {@link delimiterOfHeader} from at most its first 64 KiB: comma when it cannot be read
+ * (the reader then reports why).
+ */
+export function detectDelimiter(file: string): Delimiter {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(HEADER_PEEK_BYTES);
+    const length = readSync(fd, head, 0, head.length, 0);
+    let bytes = head.subarray(0, length);
+    if (isGzip(bytes)) {
+      // A prefix of a gzip stream: inflate what is there without requiring its end.
+      bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    }
+    return delimiterOfHeader(bytes.toString("utf8"));
+  } catch {
+    return ",";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Suffixes under which {@link findTable} looks for a table, in order of preference. */
+export const TABLE_SUFFIXES = [".csv", ".csv.gz", ".tsv", ".tsv.gz"] as const;
+
+/**
+ * The path of the table `base` (e.g. `counts`) in a folder: the first of `base.csv`,
+ * `base.csv.gz`, `base.tsv`, `base.tsv.gz` that exists, or `undefined` when none does.
+ * (The suffix only finds the file: delimiter and compression are detected by content.)
+ */
+export function findTable(dir: string, base: string): string | undefined {
+  for (const suffix of TABLE_SUFFIXES) {
+    const path = join(dir, `${base}${suffix}`);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
 /**
  * The path of a table in a folder: `name` (e.g. `counts.csv`), or `name.gz` when only the
  * compressed file exists.
@@ -146,7 +215,8 @@ export function tablePath(dir: string, name: string): string {
 }
 
 /**
- * Read a whole CSV file into memory (for small files: metadata, size factors, dispersions).
+ * Read a whole CSV (or TSV) file into memory (for small files: metadata, size factors,
+ * dispersions).
  * @throws InputError when the file cannot be read, is malformed, empty or header-only, or
  *   has a row with a wrong number of fields
  */
@@ -161,28 +231,32 @@ export function readCsv(file: string): CsvTable {
       rows.push({ fields, line });
     },
   });
+  let delimiter: Delimiter = ",";
   try {
-    const records = parseSync(
-      decompressed(readFileSync(file)),
-      PARSE_OPTIONS,
-    ) as unknown as ParsedRecord[];
+    const text = decompressed(readFileSync(file));
+    delimiter = delimiterOfHeader(text.subarray(0, HEADER_PEEK_BYTES).toString("utf8"));
+    const records = parseSync(text, {
+      ...PARSE_OPTIONS,
+      delimiter,
+    }) as unknown as ParsedRecord[];
     for (const record of records) checker.accept(record);
     checker.finish();
   } catch (error) {
-    throw toInputError(file, error);
+    throw toInputError(file, error, delimiter);
   }
   return { file, header, rows };
 }
 
 /**
- * Read a CSV file row by row without holding its text in memory (for count matrices).
- * Exceptions thrown by the visitor stop the reading and propagate.
+ * Read a CSV (or TSV) file row by row without holding its text in memory (for count
+ * matrices). Exceptions thrown by the visitor stop the reading and propagate.
  * @throws InputError as {@link readCsv}
  */
 export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void> {
   const checker = new RecordChecker(file, visitor);
+  const delimiter = detectDelimiter(file);
   const input = createReadStream(file);
-  const parser = parse(PARSE_OPTIONS);
+  const parser = parse({ ...PARSE_OPTIONS, delimiter });
   input.on("error", (error) => parser.destroy(error));
   if (isGzipFile(file)) {
     const gunzip = createGunzip();
@@ -195,7 +269,7 @@ export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void
     for await (const record of parser) checker.accept(record as ParsedRecord);
     checker.finish();
   } catch (error) {
-    throw toInputError(file, error);
+    throw toInputError(file, error, delimiter);
   } finally {
     input.destroy();
   }

@@ -3,10 +3,23 @@
  * sample, genes as rows) and `metadata.csv` (column `sample`, factor columns, column
  * `center`: the institution holding the sample). Everything a user can get wrong is
  * reported as an {@link InputError} naming the file, line and column.
+ *
+ * The same dataset may also come as TSV, gzip-compressed or not; as one folder per center
+ * (`DIR/<center>/counts.csv` and `DIR/<center>/metadata.csv`, the folder naming the
+ * center); or as AnnData `.h5ad` files (one per center, or one `data.h5ad` with a `center`
+ * column in `obs`). See {@link readDataset}.
  */
-import { readCsv, requireColumn, streamCsv, tablePath } from "./csv.js";
+import { readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type CenterPart, poolCenters } from "./centers.js";
+import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
+import { CountBuffer, countProblem, countValue } from "./counts.js";
+import { findTable, readCsv, requireColumn, streamCsv } from "./csv.js";
 import { InputError, listForMessage, quote } from "./errors.js";
-import { isDecimal, isDigits } from "./numbers.js";
+import { readH5ad } from "./h5ad.js";
+import { isDigits } from "./numbers.js";
+
+export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 
 /** Sample annotations: one value per sample for each column of `metadata.csv`. */
 export interface Metadata {
@@ -49,22 +62,40 @@ export interface MetadataFile {
   metadata: Metadata;
 }
 
-/** Name of the gene id column of `counts.csv`. */
-export const GENE_COLUMN = "gene";
-/** Name of the sample id column of `metadata.csv`. */
-export const SAMPLE_COLUMN = "sample";
-/** Name of the center column of `metadata.csv`. */
-export const CENTER_COLUMN = "center";
+/** Options of {@link readDataset}. */
+export interface ReadDatasetOptions {
+  /**
+   * Round non-integer counts half to even (R's `round()`, as `DESeqDataSetFromTximport`
+   * does with tximport's estimated counts) instead of rejecting them (`--round-counts`).
+   */
+  readonly roundCounts?: boolean;
+  /** For `.h5ad` files: read the counts from `layers/NAME` instead of `X` (`--layer`). */
+  readonly layer?: string;
+}
+
+/** Options of {@link readMetadata}. */
+export interface ReadMetadataOptions {
+  /**
+   * The center holding every sample of the file (a per-center folder's name): the file then
+   * needs no `center` column (if it has one, every value must be this name), and the
+   * metadata gets a `center` column with this value, last.
+   */
+  readonly center?: string;
+}
 
 /**
- * Read `metadata.csv`: one row per sample, with a `sample` and a `center` column.
+ * Read `metadata.csv`: one row per sample, with a `sample` and a `center` column (or a
+ * `center` given by `options`).
  * @throws InputError when `sample` or `center` is missing or duplicated in the header, a
- *   sample id is empty or repeated, or a center name is empty
+ *   sample id is empty or repeated, or a center name is empty (or differs from
+ *   `options.center`)
  */
-export function readMetadata(file: string): MetadataFile {
+export function readMetadata(file: string, options: ReadMetadataOptions = {}): MetadataFile {
   const table = readCsv(file);
   const sampleIndex = requireColumn(file, table.header, SAMPLE_COLUMN);
-  requireColumn(file, table.header, CENTER_COLUMN);
+  const fixedCenter = options.center;
+  const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
+  if (hasCenter) requireColumn(file, table.header, CENTER_COLUMN);
   table.header.forEach((name, j) => {
     if (name === "") throw new InputError(`${file}: header field ${j + 1} is empty`);
     if (table.header.indexOf(name) !== j) {
@@ -94,55 +125,23 @@ export function readMetadata(file: string): MetadataFile {
       values.get(name)!.push(fields[columnIndices[k]]);
     });
   }
+  if (!hasCenter) {
+    columns.push(CENTER_COLUMN);
+    values.set(CENTER_COLUMN, new Array<string>(samples.length).fill(fixedCenter as string));
+  }
   values.get(CENTER_COLUMN)!.forEach((center, i) => {
     if (center === "") {
       throw new InputError(
         `${file}: line ${lines[i]} (sample ${quote(samples[i])}): empty center name`,
       );
     }
+    if (fixedCenter !== undefined && center !== fixedCenter) {
+      throw new InputError(
+        `${file}: line ${lines[i]} (sample ${quote(samples[i])}): center ${quote(center)} differs from the folder's name ${quote(fixedCenter)}`,
+      );
+    }
   });
   return { samples, lines, metadata: { columns, values, samples, source: file } };
-}
-
-/** Growable Float64Array holding the counts while the number of genes is unknown. */
-class CountBuffer {
-  private data = new Float64Array(1 << 16);
-  length = 0;
-
-  reserve(extra: number): void {
-    if (this.length + extra <= this.data.length) return;
-    let size = this.data.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const grown = new Float64Array(size);
-    grown.set(this.data.subarray(0, this.length));
-    this.data = grown;
-  }
-
-  /** Write slot `length + offset` (after {@link reserve}). */
-  set(offset: number, value: number): void {
-    this.data[this.length + offset] = value;
-  }
-
-  result(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/**
- * Why `text` is not a valid count, or `undefined` when it is one (a non-negative integer
- * written in decimal, possibly as `12.0` or `1e3`).
- */
-function countProblem(text: string): string | undefined {
-  if (text === "") return "count is missing (empty field)";
-  if (text === "NA" || text === "NaN") return `count ${quote(text)} is missing`;
-  if (!isDecimal(text)) return `count ${quote(text)} is not a number`;
-  const value = Number(text);
-  if (value < 0) return `count ${quote(text)} is negative`;
-  if (!Number.isInteger(value)) {
-    return `count ${quote(text)} is not an integer: counts must be integer read counts (round estimated counts first, e.g. tximport's)`;
-  }
-  if (value > Number.MAX_SAFE_INTEGER) return `count ${quote(text)} is too large`;
-  return undefined;
 }
 
 /** Check that two sets of sample ids agree, naming the strays. */
@@ -168,20 +167,23 @@ function checkSameSamples(
   }
 }
 
-/**
- * Read a dataset folder: `dir/counts.csv` and `dir/metadata.csv`. Metadata rows may be in
- * any order: they are aligned with the counts' sample columns by sample id. The count
- * matrix is streamed, never held as text.
- * @throws InputError for any problem of either file: missing `gene`, `sample` or `center`
- *   column; a sample in one file but not the other; duplicate gene or sample ids; a count
- *   that is negative, not an integer or not a number; a row with a wrong number of fields;
- *   an empty or header-only file; an empty center name
- */
-export async function readDataset(dir: string): Promise<Dataset> {
-  const metadataFile = tablePath(dir, "metadata.csv");
-  const countsFile = tablePath(dir, "counts.csv");
-  const meta = readMetadata(metadataFile);
+/** A counts table as read, before alignment with its metadata. */
+interface CountsTable {
+  genes: string[];
+  samples: string[];
+  counts: Float64Array;
+}
 
+/**
+ * Stream a counts table (CSV or TSV), checking its samples against the metadata's.
+ * @throws InputError as {@link readDataset}
+ */
+async function readCountsTable(
+  countsFile: string,
+  metadataFile: string,
+  metadataSamples: readonly string[],
+  roundCounts: boolean,
+): Promise<CountsTable> {
   const genes: string[] = [];
   const lineOfGene = new Map<string, number>();
   const buffer = new CountBuffer();
@@ -207,7 +209,7 @@ export async function readDataset(dir: string): Promise<Dataset> {
           );
         }
       });
-      checkSameSamples(countsFile, samples, metadataFile, meta.samples);
+      checkSameSamples(countsFile, samples, metadataFile, metadataSamples);
     },
     row(fields, line) {
       const gene = fields[geneIndex];
@@ -229,18 +231,22 @@ export async function readDataset(dir: string): Promise<Dataset> {
           buffer.set(i, Number(text));
           continue;
         }
-        const problem = countProblem(text);
+        const problem = countProblem(text, roundCounts);
         if (problem !== undefined) {
           throw new InputError(
             `${countsFile}: line ${line} (gene ${gene}), column ${samples[i]}: ${problem}`,
           );
         }
-        buffer.set(i, Number(text));
+        buffer.set(i, countValue(Number(text), roundCounts));
       }
       buffer.length += n;
     },
   });
+  return { genes, samples, counts: buffer.result() };
+}
 
+/** Metadata in file order, reordered to follow `samples` (same ids, checked before). */
+function alignMetadata(meta: MetadataFile, samples: string[]): Map<string, string[]> {
   const rowOfSample = new Map(meta.samples.map((s, k) => [s, k]));
   const order = samples.map((s) => rowOfSample.get(s)!);
   const values = new Map<string, string[]>();
@@ -251,16 +257,256 @@ export async function readDataset(dir: string): Promise<Dataset> {
       order.map((k) => inFileOrder[k]),
     );
   }
+  return values;
+}
+
+/** A folder with `counts.*` and `metadata.*` (`center` given for a per-center folder). */
+async function readTableFolder(
+  dir: string,
+  options: ReadDatasetOptions,
+  center?: string,
+): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
+  const metadataFile = findTable(dir, "metadata") ?? join(dir, "metadata.csv");
+  const countsFile = findTable(dir, "counts") ?? join(dir, "counts.csv");
+  return readTableFiles(countsFile, metadataFile, options, center);
+}
+
+/** A counts table and its metadata table (`center` given when the files hold one center). */
+async function readTableFiles(
+  countsFile: string,
+  metadataFile: string,
+  options: ReadDatasetOptions,
+  center?: string,
+): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
+  const meta = readMetadata(metadataFile, { center });
+  const table = await readCountsTable(
+    countsFile,
+    metadataFile,
+    meta.samples,
+    options.roundCounts === true,
+  );
+  return { table, values: alignMetadata(meta, table.samples), meta };
+}
+
+/** Entries of a folder (names), or none when it cannot be listed. */
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Name of the `.h5ad` file holding every center (with a `center` column in `obs`). */
+const POOLED_H5AD = "data.h5ad";
+
+/** `dir/*.h5ad` as a dataset: one file per center, or one `data.h5ad`. */
+async function readH5adFolder(
+  dir: string,
+  files: string[],
+  options: ReadDatasetOptions,
+): Promise<Dataset> {
+  const h5adOptions = { layer: options.layer, roundCounts: options.roundCounts };
+  if (files.includes(POOLED_H5AD)) {
+    if (files.length > 1) {
+      throw new InputError(
+        `${dir}: ${POOLED_H5AD} holds every center, but there are other .h5ad files beside it (${listForMessage(files.filter((f) => f !== POOLED_H5AD))}); keep either ${POOLED_H5AD} or one <center>.h5ad per center`,
+      );
+    }
+    const file = join(dir, POOLED_H5AD);
+    const t = await readH5ad(file, h5adOptions);
+    const centerOfSample = t.values.get(CENTER_COLUMN);
+    if (centerOfSample === undefined) {
+      throw new InputError(
+        `${file}: obs has no column ${quote(CENTER_COLUMN)} (found: ${listForMessage(
+          t.columns.map((c) => quote(c)),
+          8,
+        )}); a single ${POOLED_H5AD} must say which center holds each sample, or write one <center>.h5ad per center`,
+      );
+    }
+    centerOfSample.forEach((center, i) => {
+      if (center === "") {
+        throw new InputError(
+          `${file}: obs ${quote(CENTER_COLUMN)} of sample ${quote(t.samples[i])} is empty`,
+        );
+      }
+    });
+    return {
+      genes: t.genes,
+      samples: t.samples,
+      counts: t.counts,
+      metadata: {
+        columns: t.columns,
+        values: t.values,
+        samples: t.samples,
+        source: `${file} (obs)`,
+      },
+      centerOfSample,
+      centers: [...new Set(centerOfSample)].sort(),
+    };
+  }
+  const parts: CenterPart[] = [];
+  for (const name of files) {
+    const center = name.slice(0, -".h5ad".length);
+    const file = join(dir, name);
+    const t = await readH5ad(file, h5adOptions);
+    const columns = t.columns.slice();
+    const values = new Map(t.values);
+    const given = values.get(CENTER_COLUMN);
+    if (given === undefined) {
+      columns.push(CENTER_COLUMN);
+      values.set(CENTER_COLUMN, new Array<string>(t.samples.length).fill(center));
+    } else {
+      const i = given.findIndex((c) => c !== center);
+      if (i >= 0) {
+        throw new InputError(
+          `${file}: obs ${quote(CENTER_COLUMN)} of sample ${quote(t.samples[i])} is ${quote(given[i])}, but the file's name says center ${quote(center)}`,
+        );
+      }
+    }
+    parts.push({
+      center,
+      genes: t.genes,
+      samples: t.samples,
+      counts: t.counts,
+      columns,
+      values,
+      countsSource: file,
+      metadataSource: `${file} (obs)`,
+    });
+  }
+  return poolCenters(parts, join(dir, "<center>.h5ad (obs)"));
+}
+
+/** `dir/<center>/` folders as a dataset. */
+async function readCenterFolders(
+  dir: string,
+  centers: string[],
+  options: ReadDatasetOptions,
+): Promise<Dataset> {
+  const parts: CenterPart[] = [];
+  for (const center of centers) {
+    const { table, values, meta } = await readTableFolder(join(dir, center), options, center);
+    parts.push({
+      center,
+      genes: table.genes,
+      samples: table.samples,
+      counts: table.counts,
+      columns: meta.metadata.columns,
+      values,
+      countsSource: findTable(join(dir, center), "counts") ?? join(dir, center, "counts.csv"),
+      metadataSource: meta.metadata.source ?? join(dir, center, "metadata.csv"),
+    });
+  }
+  const metadataName = basename(parts[0].metadataSource);
+  return poolCenters(parts, join(dir, "<center>", metadataName));
+}
+
+/**
+ * Read a dataset folder. The layouts, tried in this order:
+ *
+ * 1. `dir/counts.csv` and `dir/metadata.csv` (each also found as `.csv.gz`, `.tsv` or
+ *    `.tsv.gz`; comma or tab and gzip are detected by content). Metadata rows may be in any
+ *    order: they are aligned with the counts' sample columns by sample id. The count matrix
+ *    is streamed, never held as text.
+ * 2. AnnData files: `dir/<center>.h5ad`, one per center, or a single `dir/data.h5ad` whose
+ *    `obs` has a `center` column; counts from `X` or `layers/<options.layer>`.
+ * 3. One folder per center: `dir/<center>/counts.csv` and `dir/<center>/metadata.csv` (as in
+ *    1., the metadata without a `center` column: the folder names the center). Sub-folders
+ *    with neither file are ignored.
+ *
+ * In layouts 2 and 3 genes are aligned by id (each center may order them differently; the
+ * first center's order is kept), samples come center after center (centers sorted by name).
+ * @throws InputError for any problem of any file: missing `gene`, `sample` or `center`
+ *   column; a sample in one file but not the other; duplicate gene or sample ids (also
+ *   across centers); genes missing from a center; centers whose metadata columns differ; a
+ *   count that is negative, not an integer (unless `roundCounts`) or not a number; a row
+ *   with a wrong number of fields; an empty or header-only file; an empty center name; a
+ *   layer asked for where there is none
+ */
+export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
+  const hasTables = findTable(dir, "counts") !== undefined;
+  if (!hasTables) {
+    const listing = entries(dir);
+    const h5ad = listing.filter((f) => f.endsWith(".h5ad") && !f.startsWith("."));
+    if (h5ad.length > 0) return readH5adFolder(dir, h5ad, options);
+    const centers = listing.filter(
+      (f) =>
+        !f.startsWith(".") &&
+        isDirectory(join(dir, f)) &&
+        (findTable(join(dir, f), "counts") !== undefined ||
+          findTable(join(dir, f), "metadata") !== undefined),
+    );
+    if (centers.length > 0) {
+      const stray = findTable(dir, "metadata");
+      if (stray !== undefined) {
+        throw new InputError(
+          `${stray}: found beside per-center folders (${listForMessage(centers)}), which hold their own metadata; move it into the center folders or remove it`,
+        );
+      }
+      if (options.layer !== undefined) throw layerWithoutH5ad(dir, options.layer);
+      return readCenterFolders(dir, centers, options);
+    }
+  }
+  if (options.layer !== undefined) throw layerWithoutH5ad(dir, options.layer);
+  const { table, values, meta } = await readTableFolder(dir, options);
   const centerOfSample = values.get(CENTER_COLUMN)!;
   const centers = [...new Set(centerOfSample)].sort();
   return {
-    genes,
-    samples,
-    counts: buffer.result(),
-    metadata: { columns: meta.metadata.columns, values, samples, source: metadataFile },
+    genes: table.genes,
+    samples: table.samples,
+    counts: table.counts,
+    metadata: {
+      columns: meta.metadata.columns,
+      values,
+      samples: table.samples,
+      source: meta.metadata.source,
+    },
     centerOfSample,
     centers,
   };
+}
+
+/**
+ * One center's own files (`fedseq center --counts FILE --metadata FILE`): the metadata needs
+ * no `center` column (if it has one, every value must be `center`).
+ * @throws InputError as {@link readDataset}
+ */
+export async function readCenterFiles(
+  countsFile: string,
+  metadataFile: string,
+  center: string,
+  options: ReadDatasetOptions = {},
+): Promise<Dataset> {
+  const { table, values, meta } = await readTableFiles(countsFile, metadataFile, options, center);
+  return {
+    genes: table.genes,
+    samples: table.samples,
+    counts: table.counts,
+    metadata: {
+      columns: meta.metadata.columns,
+      values,
+      samples: table.samples,
+      source: meta.metadata.source,
+    },
+    centerOfSample: table.samples.map(() => center),
+    centers: [center],
+  };
+}
+
+/** The error for `--layer` on a dataset without `.h5ad` files. */
+function layerWithoutH5ad(dir: string, layer: string): InputError {
+  return new InputError(
+    `--layer ${quote(layer)}: only .h5ad files have layers, and ${dir} holds count tables`,
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
-import { readDataset } from "../io/dataset.js";
+import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 import type { FitCheckpoint } from "./checkpoint.js";
@@ -43,6 +43,8 @@ export interface FitLfcJob {
 /** A simulated run: the whole dataset folder, split into centers in this process. */
 export interface SimulatedFitLfcJob extends FitLfcJob {
   readonly dataDir: string;
+  /** How the centers read their data (rounding of non-integer counts, `.h5ad` layer). */
+  readonly read?: ReadDatasetOptions;
 }
 
 /** Everything a finished fit produced. */
@@ -309,8 +311,11 @@ export function writeFitOutputs(outDir: string, outcome: FitOutcome, report: Run
 }
 
 /** The centers of a pooled dataset folder (its `center` column), each holding only its samples. */
-export async function simulatedCenters(dataDir: string): Promise<CenterSession[]> {
-  const dataset = await readDataset(dataDir);
+export async function simulatedCenters(
+  dataDir: string,
+  options: ReadDatasetOptions = {},
+): Promise<CenterSession[]> {
+  const dataset = await readDataset(dataDir, options);
   return dataset.centers.map((name) => new CenterSession(centerDataFromDataset(dataset, name)));
 }
 
@@ -320,7 +325,7 @@ export async function fitLfc(
   onRound?: (event: RoundEvent) => void,
 ): Promise<RunReport> {
   const started = performance.now();
-  const transport = new InProcessTransport(await simulatedCenters(job.dataDir));
+  const transport = new InProcessTransport(await simulatedCenters(job.dataDir, job.read));
   try {
     const outcome = await fitOverFederation(transport, job, { onRound });
     const report = runReport(outcome, job, (performance.now() - started) / 1000);

@@ -1,0 +1,467 @@
+/**
+ * A self-contained HTML report of a fit: one file, viewable offline, with inline CSS and
+ * inline SVG plots rendered here from Vega-Lite specifications (vega-lite compiles them to
+ * Vega, vega renders them headless to SVG): no script, no external URL, and a
+ * Content-Security-Policy that forbids loading anything.
+ *
+ * The input is plain data (no dependency on the pipeline): rounds, per-gene base means,
+ * log2 fold changes and how each gene was fitted, an optional reference fit, a summary.
+ * Every gene with a finite fold change, a positive base mean and a fitting method is drawn:
+ * nothing is sampled away (34,000 points make an SVG of a few MB).
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+
+/** How a gene's coefficients were fitted. */
+export type FitMethod = "irls" | "pqn" | "pqn-flagged";
+
+/** The fitting methods, in drawing order (rarer ones on top). */
+export const FIT_METHODS: readonly FitMethod[] = ["irls", "pqn", "pqn-flagged"];
+
+/** Genes still active after one round of a phase. */
+export interface RoundPoint {
+  /** Phase name, e.g. `init`, `irls`, `pqn`. */
+  readonly phase: string;
+  /** Round within the phase (0-based, as the runner counts). */
+  readonly round: number;
+  /** Genes still active after the round. */
+  readonly activeGenes: number;
+}
+
+/** Everything a report shows: plain numbers and strings. */
+export interface ReportInput {
+  /** Title of the page. */
+  readonly title: string;
+  /** Rounds in the order they ran (phases one after another). */
+  readonly rounds: readonly RoundPoint[];
+  /** Gene ids. */
+  readonly genes: readonly string[];
+  /** Mean normalised count of each gene (aligned with `genes`). */
+  readonly baseMean: ArrayLike<number>;
+  /** log2 fold change of each gene for `coefficient` (NaN when not fitted). */
+  readonly lfc: ArrayLike<number>;
+  /** How each gene was fitted; null for genes not fitted (all-zero, not selected). */
+  readonly fitted: readonly (FitMethod | null)[];
+  /** Name of the coefficient shown, e.g. `tissue_heart_vs_adipose`. */
+  readonly coefficient: string;
+  /** A reference fit's log2 fold changes for the same coefficient (NaN where it has none). */
+  readonly reference?: ArrayLike<number>;
+  /** Name of the reference (default `reference`), e.g. `DESeq2`. */
+  readonly referenceLabel?: string;
+  /** Key figures shown as a table: rounds, bytes, seconds, gene counts, … */
+  readonly summary: Readonly<Record<string, string | number>>;
+}
+
+/** Colours of the fitting methods (Tableau 10, as Vega's default scheme). */
+const METHOD_COLORS: Record<FitMethod, string> = {
+  irls: "#4c78a8",
+  pqn: "#f58518",
+  "pqn-flagged": "#e45756",
+};
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
+
+/** Vega-Lite configuration shared by the plots. */
+const CONFIG = {
+  font: FONT,
+  view: { stroke: "#ddd" },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee" },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+};
+
+/** Escape text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string,
+  );
+}
+
+/** A number for people: integers with thousands separators, others with 4 significant digits. */
+export function formatFigure(value: string | number): string {
+  if (typeof value === "string") return value;
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) {
+    const digits = String(Math.abs(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return value < 0 ? `-${digits}` : digits;
+  }
+  return String(Number(value.toPrecision(4)));
+}
+
+/** Render a Vega-Lite spec to an SVG string, headless. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const runtime = vega.parse(compile(spec).spec);
+  const view = new vega.View(runtime, { renderer: "none" });
+  try {
+    return compactSvg(await view.toSVG());
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Check that the per-gene arrays are aligned (a programming error otherwise). */
+function checkLengths(input: ReportInput): void {
+  const n = input.genes.length;
+  const lengths: [string, number][] = [
+    ["baseMean", input.baseMean.length],
+    ["lfc", input.lfc.length],
+    ["fitted", input.fitted.length],
+  ];
+  if (input.reference !== undefined) lengths.push(["reference", input.reference.length]);
+  for (const [name, length] of lengths) {
+    if (length !== n) {
+      throw new Error(`renderReport: ${name} has ${length} entries, genes has ${n}`);
+    }
+  }
+}
+
+/** Rounds as drawn: position in the run (1-based), phase, active genes. */
+function roundsSpec(rounds: readonly RoundPoint[]): TopLevelSpec {
+  const values = rounds.map((r, k) => ({
+    step: k + 1,
+    phase: r.phase,
+    round: r.round,
+    active: r.activeGenes,
+  }));
+  return {
+    width: 640,
+    height: 260,
+    config: CONFIG,
+    data: { values },
+    mark: { type: "line", point: { filled: true, size: 18 }, interpolate: "step-after" },
+    encoding: {
+      x: {
+        field: "step",
+        type: "quantitative",
+        title: "round of the run (phases in order)",
+        axis: { tickMinStep: 1 },
+      },
+      y: {
+        field: "active",
+        type: "quantitative",
+        title: "genes still active",
+        scale: { type: "symlog" },
+        axis: { values: [0, ...powersOfTen(1, Math.max(1, ...rounds.map((r) => r.activeGenes)))] },
+      },
+      color: {
+        field: "phase",
+        type: "nominal",
+        title: "phase",
+        sort: [...new Set(rounds.map((r) => r.phase))],
+      },
+    },
+  };
+}
+
+/** The powers of ten from the one at or below `lo` to the one at or above `hi` (lo, hi > 0). */
+function powersOfTen(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    out.push(Number(`1e${k}`));
+  }
+  return out;
+}
+
+/** One point of a scatter plot. */
+interface Point {
+  x: number;
+  y: number;
+  method: FitMethod;
+}
+
+/** Points of the genes drawn, in drawing order (by method), and what was left out. */
+function scatterPoints(
+  input: ReportInput,
+  x: ArrayLike<number>,
+  xPositive: boolean,
+): { points: Point[]; counts: Record<FitMethod, number>; omitted: number } {
+  const byMethod: Record<FitMethod, Point[]> = { irls: [], pqn: [], "pqn-flagged": [] };
+  let omitted = 0;
+  for (let g = 0; g < input.genes.length; g++) {
+    const method = input.fitted[g];
+    const xv = x[g];
+    const yv = input.lfc[g];
+    if (
+      method === null ||
+      !Number.isFinite(xv) ||
+      !Number.isFinite(yv) ||
+      (xPositive && !(xv > 0))
+    ) {
+      omitted++;
+      continue;
+    }
+    byMethod[method].push({ x: xv, y: yv, method });
+  }
+  return {
+    points: FIT_METHODS.flatMap((m) => byMethod[m]),
+    counts: {
+      irls: byMethod.irls.length,
+      pqn: byMethod.pqn.length,
+      "pqn-flagged": byMethod["pqn-flagged"].length,
+    },
+    omitted,
+  };
+}
+
+/** The colour encoding of the fitting methods (all three always in the legend). */
+function methodColor() {
+  return {
+    field: "method",
+    type: "nominal" as const,
+    title: "fitted by",
+    scale: { domain: [...FIT_METHODS], range: FIT_METHODS.map((m) => METHOD_COLORS[m]) },
+    sort: [...FIT_METHODS],
+  };
+}
+
+/** Vega's size of a circle of radius r (its diameter is √size). */
+function circleSize(radius: number): number {
+  return (2 * radius) ** 2;
+}
+
+/**
+ * Point marks: small filled circles, translucent, without per-point ARIA labels; smaller as
+ * they get many (radius 1.2, 2 or 3 px), genes fitted by PQN a little larger so that the few
+ * stand out among the many IRLS genes.
+ */
+function pointLayer(n: number) {
+  const radius = n > 5000 ? 1.2 : n > 500 ? 2 : 3;
+  return {
+    mark: {
+      type: "point" as const,
+      shape: "circle",
+      filled: true,
+      opacity: 0.6,
+      strokeWidth: 0,
+      aria: false,
+    },
+    size: {
+      field: "method",
+      type: "ordinal" as const,
+      scale: {
+        domain: [...FIT_METHODS],
+        range: [circleSize(radius), circleSize(radius + 1), circleSize(radius + 1)],
+      },
+      legend: null,
+    },
+  };
+}
+
+/**
+ * Shrink the SVG of many points: vega writes each position with full double precision (a
+ * hundredth of a pixel is plenty), and `stroke-width="0"` on paths that have no stroke.
+ */
+export function compactSvg(svg: string): string {
+  return svg
+    .replace(
+      /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
+      (_, x: string, y: string) =>
+        `translate(${Number(Number(x).toFixed(2))},${Number(Number(y).toFixed(2))})`,
+    )
+    .replace(/<path [^>]*>/g, (tag) =>
+      tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
+    );
+}
+
+/** MA plot: log2 fold change against mean normalised count (log scale). */
+function maSpec(points: Point[], coefficient: string): TopLevelSpec {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  for (const p of points) {
+    lo = Math.min(lo, p.x);
+    hi = Math.max(hi, p.x);
+  }
+  const logTicks = points.length > 0 ? powersOfTen(lo, hi) : [1];
+  return {
+    width: 640,
+    height: 380,
+    config: CONFIG,
+    data: { values: points },
+    layer: [
+      {
+        mark: { type: "rule", color: "#999", strokeDash: [4, 3] },
+        data: { values: [{ y: 0 }] },
+        encoding: { y: { field: "y", type: "quantitative" } },
+      },
+      {
+        mark: pointLayer(points.length).mark,
+        encoding: {
+          x: {
+            field: "x",
+            type: "quantitative",
+            title: "mean of normalised counts",
+            scale: { type: "log" },
+            axis: { values: logTicks },
+          },
+          y: { field: "y", type: "quantitative", title: `log2 fold change (${coefficient})` },
+          color: methodColor(),
+          size: pointLayer(points.length).size,
+        },
+      },
+    ],
+  };
+}
+
+/** Our log2 fold changes against a reference's, with the identity line. */
+function referenceSpec(points: Point[], coefficient: string, label: string): TopLevelSpec {
+  let lo = 0;
+  let hi = 0;
+  for (const p of points) {
+    lo = Math.min(lo, p.x, p.y);
+    hi = Math.max(hi, p.x, p.y);
+  }
+  return {
+    width: 420,
+    height: 420,
+    config: CONFIG,
+    layer: [
+      {
+        data: {
+          values: [
+            { x: lo, y: lo },
+            { x: hi, y: hi },
+          ],
+        },
+        mark: { type: "line", color: "#999", strokeDash: [4, 3] },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+        },
+      },
+      {
+        data: { values: points },
+        mark: pointLayer(points.length).mark,
+        encoding: {
+          x: {
+            field: "x",
+            type: "quantitative",
+            title: `${label} log2 fold change (${coefficient})`,
+          },
+          y: { field: "y", type: "quantitative", title: "fedseq log2 fold change" },
+          color: methodColor(),
+          size: pointLayer(points.length).size,
+        },
+      },
+    ],
+  };
+}
+
+/** "1,234 irls, 5 pqn and 0 pqn-flagged". */
+function methodCounts(counts: Record<FitMethod, number>): string {
+  return FIT_METHODS.map((m) => `${formatFigure(counts[m])} ${m}`).join(", ");
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font-family: ${FONT}; color: #222; background: #fff; margin: 0; }
+main { max-width: 980px; margin: 0 auto; padding: 24px; }
+h1 { font-size: 1.6rem; margin: 0 0 4px; }
+h2 { font-size: 1.15rem; margin: 28px 0 8px; }
+p.lead { color: #555; margin: 0 0 16px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; padding: 4px 16px 4px 0; border-bottom: 1px solid #eee; }
+td.value { text-align: right; }
+figure { margin: 0 0 24px; }
+figure svg { max-width: 100%; height: auto; display: block; }
+figcaption { color: #555; font-size: 0.9rem; margin-top: 6px; max-width: 760px; }
+`;
+
+/**
+ * Render the report: a complete HTML page (UTF-8) with a summary table, genes still active
+ * per round, an MA plot coloured by fitting method and, when `input.reference` is given, our
+ * fold changes against the reference's with the identity line.
+ * @throws Error when the per-gene arrays are not all as long as `input.genes`
+ */
+export async function renderReport(input: ReportInput): Promise<string> {
+  checkLengths(input);
+  const title = escapeHtml(input.title);
+  const coefficient = input.coefficient;
+  const label = input.referenceLabel ?? "reference";
+
+  const rows = Object.entries(input.summary)
+    .map(
+      ([key, value]) =>
+        `<tr><th scope="row">${escapeHtml(key)}</th><td class="value">${escapeHtml(formatFigure(value))}</td></tr>`,
+    )
+    .join("\n");
+
+  const sections: string[] = [];
+  sections.push(`<section id="summary"><h2>Summary</h2>\n<table>\n${rows}\n</table></section>`);
+
+  const phases = [...new Set(input.rounds.map((r) => r.phase))];
+  const roundsSvg =
+    input.rounds.length > 0
+      ? await renderSvg(roundsSpec(input.rounds))
+      : "<p>No rounds were recorded.</p>";
+  sections.push(
+    `<section><h2>Genes still active per round</h2>
+<figure id="rounds-plot">${roundsSvg}
+<figcaption>${formatFigure(input.rounds.length)} rounds in ${phases.length} phase${phases.length === 1 ? "" : "s"} (${escapeHtml(phases.join(", "))}); after each round, the genes the phase still works on (symmetric log scale). A phase ends when no gene is left.</figcaption></figure></section>`,
+  );
+
+  const ma = scatterPoints(input, input.baseMean, true);
+  sections.push(
+    `<section><h2>MA plot</h2>
+<figure id="ma-plot">${await renderSvg(maSpec(ma.points, coefficient))}
+<figcaption>${formatFigure(ma.points.length)} genes drawn (${methodCounts(ma.counts)}), every fitted gene with a positive mean; ${formatFigure(ma.omitted)} not drawn (not fitted, or zero mean). Coefficient ${escapeHtml(coefficient)}.</figcaption></figure></section>`,
+  );
+
+  if (input.reference !== undefined) {
+    const ref = scatterPoints(input, input.reference, false);
+    sections.push(
+      `<section><h2>Against ${escapeHtml(label)}</h2>
+<figure id="reference-plot">${await renderSvg(referenceSpec(ref.points, coefficient, label))}
+<figcaption>${formatFigure(ref.points.length)} genes with both fits (${methodCounts(ref.counts)}); ${formatFigure(ref.omitted)} without; dashed: identity.</figcaption></figure></section>`,
+    );
+  }
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${title}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+<p class="lead">fedseq report · ${formatFigure(input.genes.length)} genes · coefficient ${escapeHtml(coefficient)}</p>
+${sections.join("\n")}
+</main>
+</body>
+</html>
+`;
+}
+
+/**
+ * Render the report and write it to `file` atomically: a temporary file in the same folder,
+ * flushed, then renamed over `file` (readers never see half a report; on failure the
+ * temporary file is removed).
+ * @throws Error as {@link renderReport}, or when the file system fails
+ */
+export async function writeReport(file: string, input: ReportInput): Promise<void> {
+  const html = await renderReport(input);
+  const temp = join(
+    dirname(file),
+    `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  );
+  const fd = openSync(temp, "wx");
+  let closed = false;
+  try {
+    const bytes = Buffer.from(html, "utf8");
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(temp, file);
+  } catch (error) {
+    if (!closed) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

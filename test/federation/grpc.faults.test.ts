@@ -1,0 +1,176 @@
+/**
+ * Malformed and oversized messages over gRPC: each side rejects them with a logged reason,
+ * neither crashes, and the run goes on when the peer then behaves.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
+import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
+import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
+import type { AggregatorMessage } from "../../src/federation/grpc/generated/fedseq/v1/AggregatorMessage.js";
+import type { CenterMessage__Output } from "../../src/federation/grpc/generated/fedseq/v1/CenterMessage.js";
+import { fedseqProto } from "../../src/federation/grpc/proto.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { DESIGNS } from "../helpers/fits.js";
+import { sharedPath } from "../helpers/shared.js";
+import { testCertificates, tlsOf } from "../helpers/transports.js";
+
+/** A center that answers its first `presence` request with a corrupted share. */
+class FaultyCenter extends CenterSession {
+  faults: ("short" | "huge")[];
+  constructor(session: CenterSession, faults: ("short" | "huge")[]) {
+    super(session.data);
+    this.faults = faults;
+  }
+  override run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
+    const output = super.run(tag, step, input);
+    if (step !== "presence" || this.faults.length === 0) return output;
+    const fault = this.faults.shift();
+    const present = fault === "short" ? new Uint8Array(5) : new Uint8Array(50_000_000);
+    return { kind: "presence-share", present } as StepOutput<K>;
+  }
+}
+
+const job = (dataset: string) => ({
+  design: DESIGNS[dataset],
+  sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+  dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
+  mode: "irls-pqn" as const,
+  references: {},
+  fixedRounds: false,
+  hp: DEFAULT_HYPERPARAMETERS,
+  outDir: "unused",
+});
+
+describe("gRPC faults", () => {
+  it("the aggregator rejects a malformed and an oversized share, logs why, and the run completes", async () => {
+    const certs = testCertificates();
+    const lines: string[] = [];
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: ["site_1", "site_2"],
+      tls: tlsOf(certs.aggregator),
+      runId: "faults",
+      joinTimeoutMs: 20_000,
+      reconnectTimeoutMs: 20_000,
+      maxMessageBytes: 4 * 1024 * 1024,
+      log: (line) => lines.push(line),
+    });
+    const li = await simulatedCenters(sharedPath("data", "li_lncap"));
+    const agents = li.map((session) =>
+      runCenterAgent({
+        aggregator: `localhost:${aggregator.port}`,
+        tls: tlsOf(certs.centers[session.name]),
+        session: session.name === "site_2" ? new FaultyCenter(session, ["short", "huge"]) : session,
+        minSamples: 1,
+        retryDelayMs: 100,
+        giveUpAfterMs: 20_000,
+        log: (line) => lines.push(line),
+      }),
+    );
+    await aggregator.ready();
+    const outcome = await fitOverFederation(aggregator, job("li_lncap"), { runId: "faults" });
+    await aggregator.close({ success: true, message: "done" });
+    for (const a of await Promise.all(agents)) expect(a.success).toBe(true);
+    expect(lines.join("\n")).toMatch(
+      /center site_2: rejected a malformed message: presence: 5 genes, expected 22743/,
+    );
+    // Oversized: gRPC refuses it at the aggregator's door (status RESOURCE_EXHAUSTED, with the
+    // sizes, delivered to the center, which logs it); the aggregator sees the stream drop and
+    // waits for the center, which reconnects and answers again.
+    expect(lines.join("\n")).toMatch(
+      /center site_2: connection to localhost:\d+ lost or refused \(Received message larger than max \(6250044 vs 4194304\)\)/,
+    );
+    expect(lines.join("\n")).toMatch(/center site_2 reconnected/);
+    const reference = await fitOverFederation(
+      new InProcessTransport(await simulatedCenters(sharedPath("data", "li_lncap"))),
+      job("li_lncap"),
+      {
+        runId: "faults",
+      },
+    );
+    expect(
+      Buffer.from(outcome.result.beta.buffer).equals(Buffer.from(reference.result.beta.buffer)),
+    ).toBe(true);
+  });
+
+  it("a center rejects a malformed request with a reason, keeps serving, and ends cleanly", async () => {
+    const certs = testCertificates();
+    const server = new grpc.Server();
+    const replies: CenterMessage__Output[] = [];
+    const done = new Promise<void>((resolve) => {
+      server.addService(fedseqProto().fedseq.v1.Federation.service, {
+        join: (call: grpc.ServerDuplexStream<CenterMessage__Output, AggregatorMessage>) => {
+          call.on("data", (message: CenterMessage__Output) => {
+            if (message.body === "hello") {
+              call.write({ welcome: { runId: "fake" } });
+              // A PQN state whose beta is 7 bytes: not a whole number of float64.
+              call.write({
+                request: {
+                  tag: { runId: "fake", phase: "pqn", round: 1 },
+                  pqn: {
+                    round: 1,
+                    beta: { shape: [7], data: Buffer.alloc(7) },
+                    mask: { length: 1, bits: Buffer.alloc(1) },
+                  },
+                },
+              });
+              return;
+            }
+            replies.push(message);
+            if (replies.length === 1) {
+              call.write({
+                request: {
+                  tag: { runId: "fake", phase: "setup", round: 0 },
+                  presence: { genes: ["ENSG00000000003"] },
+                },
+              });
+            } else {
+              call.write({ shutdown: { success: true, message: "test over" } });
+              call.end();
+              resolve();
+            }
+          });
+        },
+      });
+    });
+    const tls = tlsOf(certs.aggregator);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        "127.0.0.1:0",
+        grpc.ServerCredentials.createSsl(
+          tls.ca,
+          [{ private_key: tls.key, cert_chain: tls.cert }],
+          true,
+        ),
+        (e, p) => (e ? reject(e) : resolve(p)),
+      ),
+    );
+    const [session] = (await simulatedCenters(sharedPath("data", "li_lncap"))).filter(
+      (s) => s.name === "site_1",
+    );
+    const lines: string[] = [];
+    const outcome = await runCenterAgent({
+      aggregator: `localhost:${port}`,
+      tls: tlsOf(certs.centers.site_1),
+      session,
+      minSamples: 1,
+      retryDelayMs: 100,
+      giveUpAfterMs: 10_000,
+      log: (line) => lines.push(line),
+    });
+    await done;
+    server.forceShutdown();
+    expect(outcome.success).toBe(true);
+    expect(lines.join("\n")).toMatch(
+      /rejected a malformed request: pqn\.mask: .*|rejected a malformed request: pqn\.beta: 7 bytes/,
+    );
+    expect(replies[0].reply?.step).toBe("error");
+    expect(replies[0].reply?.error?.message).toMatch(/pqn/);
+    expect(replies[1].reply?.step).toBe("presence");
+    expect(replies[1].reply?.presence?.present?.length).toBe(1);
+  });
+});

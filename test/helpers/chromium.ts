@@ -1,0 +1,105 @@
+/**
+ * Opening a page in headless Chromium (Debian's `chromium` package) and reading what a probe
+ * script measured in it. The page under test is loaded unchanged in an iframe of a probe page
+ * (file URLs share an origin with `--allow-file-access-from-files`), so that a
+ * Content-Security-Policy forbidding scripts in the page does not stop the probe.
+ *
+ * There is no fallback: when Chromium is missing the caller fails with {@link chromiumPath}'s
+ * message (CI installs it with `apt-get install -y chromium`).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** Where Chromium is expected (env `FEDSEQ_CHROMIUM` overrides). */
+export const CHROMIUM = process.env.FEDSEQ_CHROMIUM ?? "/usr/bin/chromium";
+
+/**
+ * The Chromium executable.
+ * @throws Error saying how to install it, when it is missing
+ */
+export function chromiumPath(): string {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `headless Chromium is needed for this test and was not found at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (Debian), or set FEDSEQ_CHROMIUM to its path`,
+    );
+  }
+  return CHROMIUM;
+}
+
+/**
+ * Load `page` (an HTML file) in an iframe of a probe page, run `probe` (the body of a
+ * function of the iframe's `document` and `window`, returning JSON-serialisable data) once
+ * everything has loaded, and return what it returned.
+ * @param frame - size of the iframe in CSS pixels (the whole page should fit, for hit tests)
+ * @throws Error when Chromium fails or the probe reports nothing (with Chromium's stderr)
+ */
+export function probePage(
+  page: string,
+  probe: string,
+  frame = { width: 1100, height: 3000 },
+): unknown {
+  const chromium = chromiumPath();
+  const probeFile = join(dirname(page), `probe-${basename(page)}`);
+  writeFileSync(
+    probeFile,
+    `<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="page" src="${encodeURI(basename(page))}" width="${frame.width}" height="${frame.height}" style="border:0"></iframe>
+<pre id="probe-result"></pre>
+<script>
+window.addEventListener("load", () => {
+  const out = document.getElementById("probe-result");
+  try {
+    const frame = document.getElementById("page");
+    const result = (function (document, window) { ${probe} })(frame.contentDocument, frame.contentWindow);
+    out.textContent = encodeURIComponent(JSON.stringify({ ok: true, result }));
+  } catch (error) {
+    out.textContent = encodeURIComponent(JSON.stringify({ ok: false, error: String(error && error.stack || error) }));
+  }
+});
+</script>
+</body></html>
+`,
+  );
+  const profile = mkdtempSync(join(tmpdir(), "fedseq-chromium-"));
+  try {
+    const run = spawnSync(
+      chromium,
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--allow-file-access-from-files",
+        `--user-data-dir=${profile}`,
+        `--window-size=${frame.width},${frame.height}`,
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        pathToFileURL(probeFile).href,
+      ],
+      { encoding: "utf8", timeout: 120_000, maxBuffer: 256 * 1024 * 1024 },
+    );
+    const match = /<pre id="probe-result">([^<]*)<\/pre>/.exec(run.stdout ?? "");
+    if (run.status !== 0 || match === null || match[1] === "") {
+      throw new Error(
+        `chromium did not report the probe's result (exit ${run.status}, signal ${run.signal}${run.error ? `, ${run.error.message}` : ""}):\n${(run.stderr ?? "").slice(-3000)}`,
+      );
+    }
+    const report = JSON.parse(decodeURIComponent(match[1])) as
+      | { ok: true; result: unknown }
+      | { ok: false; error: string };
+    if (!report.ok) throw new Error(`the probe failed in chromium: ${report.error}`);
+    return report.result;
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(probeFile, { force: true });
+  }
+}

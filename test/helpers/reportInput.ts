@@ -1,0 +1,82 @@
+/**
+ * Deterministic report inputs for the HTML report tests: genes with RNA-seq-like means and
+ * fold changes, most fitted by IRLS, a few by PQN, a few flagged, some not fitted.
+ */
+import type { FitMethod, ReportInput, RoundPoint } from "../../src/reports/html.js";
+import { seededRandom } from "../../src/simulate/cohort.js";
+
+/** A report input of `genes` genes and what the plots must show of it. */
+export interface SyntheticReport {
+  readonly input: ReportInput;
+  /** Genes the MA plot must draw (fitted, finite fold change, positive mean). */
+  readonly maPoints: number;
+  /** Genes the reference plot must draw (fitted, both fold changes finite). */
+  readonly referencePoints: number;
+}
+
+/**
+ * Every 13th gene is not fitted (all-zero: mean 0, NaN fold change), every 97th fitted by PQN,
+ * every 499th flagged, every 211th has no reference value; the rest IRLS.
+ */
+export function syntheticReport(genes: number, seed = 1): SyntheticReport {
+  const rng = seededRandom(seed);
+  const baseMean = new Float64Array(genes);
+  const lfc = new Float64Array(genes);
+  const reference = new Float64Array(genes);
+  const fitted: (FitMethod | null)[] = [];
+  let maPoints = 0;
+  let referencePoints = 0;
+  for (let g = 0; g < genes; g++) {
+    const notFitted = g % 13 === 5;
+    const method: FitMethod | null = notFitted
+      ? null
+      : g % 499 === 3
+        ? "pqn-flagged"
+        : g % 97 === 7
+          ? "pqn"
+          : "irls";
+    baseMean[g] = notFitted ? 0 : Math.exp(rng.normal(5, 2));
+    lfc[g] = notFitted ? Number.NaN : rng.normal(0, 1.5);
+    reference[g] = g % 211 === 11 ? Number.NaN : lfc[g] + rng.normal(0, 0.05);
+    fitted.push(method);
+    if (!notFitted) {
+      maPoints++;
+      if (Number.isFinite(reference[g])) referencePoints++;
+    }
+  }
+  const rounds: RoundPoint[] = [
+    { phase: "init", round: 0, activeGenes: genes },
+    ...Array.from({ length: 21 }, (_, k) => ({
+      phase: "irls",
+      round: k,
+      activeGenes: Math.round(genes * Math.exp(-k / 2)),
+    })),
+    ...Array.from({ length: 30 }, (_, k) => ({
+      phase: "pqn",
+      round: k,
+      activeGenes: Math.max(0, 29 - k),
+    })),
+  ];
+  return {
+    input: {
+      title: "Synthetic fit",
+      rounds,
+      genes: Array.from({ length: genes }, (_, g) => `gene${g + 1}`),
+      baseMean,
+      lfc,
+      fitted,
+      coefficient: "condition_B_vs_A",
+      reference,
+      referenceLabel: "DESeq2",
+      summary: {
+        "rounds (total)": rounds.length,
+        "bytes to aggregator": 123_456_789,
+        seconds: 12.3456,
+        "genes fitted": maPoints,
+        mode: "irls-pqn",
+      },
+    },
+    maPoints,
+    referencePoints,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The HTML report without a browser: self-contained (no URL but SVG namespaces), escaped,
+ * one point per drawable gene, atomic writing. (`html.browser.test.ts` renders it in Chromium.)
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  compactSvg,
+  escapeHtml,
+  formatFigure,
+  renderReport,
+  writeReport,
+} from "../../src/reports/html.js";
+import { syntheticReport } from "../helpers/reportInput.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const temp = useTempFolder("fedseq-report-");
+
+/** The inner HTML of `<figure id="…">`. */
+function figure(html: string, id: string): string {
+  const start = html.indexOf(`<figure id="${id}">`);
+  expect(start, `figure ${id}`).toBeGreaterThanOrEqual(0);
+  return html.slice(start, html.indexOf("</figure>", start));
+}
+
+/** Number of point marks (paths of the scatter's symbol mark) in a figure. */
+function pointMarks(svg: string): number {
+  const start = svg.indexOf('<g class="mark-symbol role-mark');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const group = svg.slice(start, svg.indexOf("</g>", start));
+  return group.match(/<path /g)?.length ?? 0;
+}
+
+describe("renderReport", () => {
+  const { input, maPoints, referencePoints } = syntheticReport(2000);
+
+  it("is self-contained: no URL except SVG namespace declarations, no script", async () => {
+    const html = await renderReport(input);
+    expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+    const urls = [...html.matchAll(/https?:\/\/[^\s"'<>)]*/g)];
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) {
+      const before = html.slice(Math.max(0, (url.index ?? 0) - 13), url.index);
+      expect(before, url[0]).toMatch(/xmlns(:xlink)?="$/);
+    }
+    const withoutNamespaces = html.replace(/ xmlns(:xlink)?="http:\/\/www\.w3\.org\/[^"]*"/g, "");
+    expect(withoutNamespaces).not.toMatch(/https?:|\/\/[a-z]/i);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|@import|url\(/i);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
+  });
+
+  it("draws one point per drawable gene, in both scatter plots", async () => {
+    const html = await renderReport(input);
+    expect(maPoints).toBe(1846);
+    expect(referencePoints).toBe(1836);
+    expect(pointMarks(figure(html, "ma-plot"))).toBe(maPoints);
+    expect(pointMarks(figure(html, "reference-plot"))).toBe(referencePoints);
+    expect(figure(html, "ma-plot")).toContain(
+      "1,846 genes drawn (1,823 irls, 19 pqn, 4 pqn-flagged), every fitted gene with a positive mean; 154 not drawn",
+    );
+    // The rounds chart: one line per phase, one point per round.
+    const rounds = figure(html, "rounds-plot");
+    expect(rounds.match(/<g class="mark-line role-mark[^"]*"[^>]*>/g)?.length).toBe(3);
+    expect(rounds).toContain("52 rounds in 3 phases (init, irls, pqn)");
+    expect(pointMarks(rounds)).toBe(52);
+  });
+
+  it("has the summary table, with numbers for people", async () => {
+    const html = await renderReport(input);
+    expect(html).toContain(
+      '<tr><th scope="row">bytes to aggregator</th><td class="value">123,456,789</td></tr>',
+    );
+    expect(html).toContain('<tr><th scope="row">seconds</th><td class="value">12.35</td></tr>');
+    expect(html).toContain('<tr><th scope="row">mode</th><td class="value">irls-pqn</td></tr>');
+  });
+
+  it("leaves the reference plot out when there is no reference", async () => {
+    const html = await renderReport({ ...input, reference: undefined });
+    expect(html).not.toContain('id="reference-plot"');
+    expect(html).toContain('id="ma-plot"');
+  });
+
+  it("escapes user text, in HTML and in the SVG", async () => {
+    const html = await renderReport({
+      ...input,
+      title: `<script>alert("x")</script> & co`,
+      coefficient: "a<b&c",
+      summary: { "<k>": "<v>" },
+    });
+    expect(html).not.toContain("<script>");
+    expect(html).toContain(
+      "<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co</title>",
+    );
+    expect(html).toContain("&lt;k&gt;");
+    expect(html).not.toContain("a<b&c");
+    expect(html).toMatch(/log2 fold change \(a&lt;b&amp;c\)/);
+  });
+
+  it("rejects per-gene arrays of the wrong length", async () => {
+    await expect(renderReport({ ...input, lfc: new Float64Array(3) })).rejects.toThrow(
+      "renderReport: lfc has 3 entries, genes has 2000",
+    );
+  });
+});
+
+describe("helpers", () => {
+  it("formatFigure, escapeHtml, compactSvg", () => {
+    expect([34356, -1234567, 0, 12.34567, 1e-7, "x", Number.NaN].map(formatFigure)).toEqual([
+      "34,356",
+      "-1,234,567",
+      "0",
+      "12.35",
+      "1e-7",
+      "x",
+      "NaN",
+    ]);
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+    );
+    expect(
+      compactSvg(
+        '<path transform="translate(340.92555434788784,-1.5e-7)" d="M1,0" stroke-width="0"/><path stroke="#000" stroke-width="0"/>',
+      ),
+    ).toBe(
+      '<path transform="translate(340.93,0)" d="M1,0"/><path stroke="#000" stroke-width="0"/>',
+    );
+  });
+});
+
+describe("writeReport", () => {
+  it("writes the rendered page atomically, leaving no temporary file", async () => {
+    const { input } = syntheticReport(200);
+    const dir = temp.subdir("write");
+    const file = join(dir, "report.html");
+    await writeReport(file, input);
+    expect(readFileSync(file, "utf8")).toBe(await renderReport(input));
+    expect(readdirSync(dir)).toEqual(["report.html"]);
+    await expect(writeReport(join(dir, "missing", "report.html"), input)).rejects.toThrow(/ENOENT/);
+    expect(readdirSync(dir)).toEqual(["report.html"]);
+  });
+});
