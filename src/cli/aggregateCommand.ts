@@ -19,6 +19,7 @@ import {
   writeCheckpoint,
 } from "../pipeline/checkpoint.js";
 import { fitOverFederation, runReport, writeFitOutputs } from "../pipeline/fitLfc.js";
+import { readReferenceLfc } from "../reports/reference.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
 import { integerOption, numberOption } from "./options.js";
 import { hostPort, readTlsFiles } from "./tlsFlags.js";
@@ -146,7 +147,10 @@ Example (see the README's "Run a real federation"):
         },
       });
       const report = runReport(outcome, job, (performance.now() - started) / 1000);
-      writeFitOutputs(job.outDir, outcome, report);
+      const reference =
+        job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome);
+      await writeFitOutputs(job.outDir, outcome, report, reference);
+      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       removeCheckpoint(job.outDir);
       log(
         `fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds; results in ${job.outDir}`,

@@ -33,10 +33,21 @@ export function centerCommand(): Command {
     .description(
       "serve one center's data to a federation's aggregator (dials out; data never leaves)",
     )
-    .requiredOption(
+    .option(
       "--data <dir>",
-      "this center's data: counts.csv and metadata.csv (rows of other centers are ignored)",
+      "this center's data folder, in any layout fit-lfc reads (samples of other centers are ignored)",
     )
+    .option("--counts <file>", "this center's counts table (instead of --data)")
+    .option(
+      "--metadata <file>",
+      "this center's metadata table (with --counts; no center column needed)",
+    )
+    .option(
+      "--round-counts",
+      "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
+      false,
+    )
+    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
     .requiredOption(
       "--name <name>",
       "this center's name (its certificate's common name; the `center` value of its samples)",

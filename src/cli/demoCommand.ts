@@ -21,7 +21,12 @@ export function demoCommand(): Command {
       "fit log fold changes across three simulated hospitals on bundled real data (BodyMap 2.0)",
     )
     .option("--out <dir>", "output folder", "fedseq-demo")
-    .action(async (flags: { out: string }) => {
+    .option("--json", "print the run summary (run.json) on stdout", false)
+    .addHelpText(
+      "after",
+      "\nExample:\n  fedseq demo --out fedseq-demo   # then open fedseq-demo/report.html",
+    )
+    .action(async (flags: { out: string; json?: boolean }) => {
       const data = demoDataDir();
       if (!existsSync(data)) throw new Error(`bundled demo data missing at ${data}`);
       const out = resolve(flags.out);
@@ -42,6 +47,7 @@ export function demoCommand(): Command {
           fixedRounds: false,
           hp: DEFAULT_HYPERPARAMETERS,
           outDir: out,
+          compareFile: join(data, "deseq2_results.csv.gz"),
         },
         progress,
       );
@@ -55,6 +61,8 @@ export function demoCommand(): Command {
         `  ${report.rounds.total} rounds (init ${report.rounds.init}, IRLS ${report.rounds.irls}, PQN ${report.rounds.pqn}; ` +
           `upstream's fixed schedule: ${report.rounds_fixed_schedule}), ${report.seconds.toFixed(1)} s`,
       );
-      say(`  results: ${join(out, "lfc.csv")} (log2 fold changes) and ${join(out, "run.json")}`);
+      say(`  results: ${join(out, "lfc.csv")} (log2 fold changes), ${join(out, "run.json")}`);
+      say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);
+      if (flags.json) say(JSON.stringify(report));
     });
 }

@@ -18,6 +18,8 @@ export interface FitFlags {
   reference?: Record<string, string>;
   fixedRounds?: boolean;
   out: string;
+  compare?: string;
+  json?: boolean;
   maxBeta: number;
   irlsIters: number;
   pqnIters: number;
@@ -51,7 +53,12 @@ export function withFitFlags(cmd: Command): Command {
       referenceOption,
     )
     .option("--fixed-rounds", "run upstream's full schedule of rounds (for comparison)", false)
-    .requiredOption("--out <dir>", "output folder for lfc.csv and run.json")
+    .requiredOption("--out <dir>", "output folder for lfc.csv, run.json and report.html")
+    .option(
+      "--compare <file>",
+      "reference fit for the report: DESeq2 results (log2FoldChange) or fit (beta_log2.*) CSV",
+    )
+    .option("--json", "print the run summary (run.json) on stdout", false)
     .option(
       "--max-beta <x>",
       "box bound on every coefficient (natural log)",
@@ -125,5 +132,6 @@ export function fitJobFromFlags(f: FitFlags): FitLfcJob {
     fixedRounds: f.fixedRounds === true,
     hp: hyperparametersFromFlags(f),
     outDir: f.out,
+    compareFile: f.compare,
   };
 }

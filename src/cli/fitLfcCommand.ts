@@ -40,6 +40,7 @@ Example:
         progress,
       );
       clearProgress();
+      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       process.stderr.write(
         `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
       );

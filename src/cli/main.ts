@@ -10,6 +10,7 @@ import { centerCommand } from "./centerCommand.js";
 import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
+import { simulateCommand } from "./simulateCommand.js";
 
 /** Build the program (exported for tests). */
 export function program(): Command {
@@ -22,11 +23,17 @@ export function program(): Command {
     .addCommand(fitLfcCommand())
     .addCommand(aggregateCommand())
     .addCommand(centerCommand())
-    .addCommand(certsCommand());
+    .addCommand(certsCommand())
+    .addCommand(simulateCommand());
 }
 
 /** Run the command line with `argv` (without node and script). */
 export async function main(argv: string[]): Promise<void> {
+  // `fedseq … | head` closes the pipe early: that is not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   const cmd = program();
   cmd.exitOverride();
   for (const sub of cmd.commands) sub.exitOverride();

@@ -50,7 +50,12 @@ export function simulateCommand(): Command {
       fractionOption("--de-fraction"),
       0.1,
     )
-    .action((flags: SimulateFlags) => {
+    .option("--json", "print a summary (genes, samples, centers, seconds) on stdout", false)
+    .addHelpText(
+      "after",
+      "\nExample:\n  fedseq simulate --out sim --genes 20000 --samples 48 --centers 3 --seed 1",
+    )
+    .action((flags: SimulateFlags & { json?: boolean }) => {
       const out = resolve(flags.out);
       const started = performance.now();
       const summary = writeCohort(out, {
@@ -65,6 +70,18 @@ export function simulateCommand(): Command {
       const { plan } = summary;
       const de = plan.de.reduce((a, b) => a + b, 0);
       const truth = join(out, "truth");
+      if (flags.json) {
+        const json = {
+          out,
+          genes: plan.genes.length,
+          samples: plan.samples.length,
+          centers: plan.centers.length,
+          differentially_expressed: de,
+          all_zero: summary.allZeroGenes,
+          seconds,
+        };
+        process.stdout.write(`${JSON.stringify(json)}\n`);
+      }
       process.stderr.write(
         `fedseq: wrote ${plan.genes.length} genes × ${plan.samples.length} samples in ${plan.centers.length} centers ` +
           `(${de} differentially expressed, ${summary.allZeroGenes} all-zero) to ${out} (${seconds.toFixed(1)} s)\n` +

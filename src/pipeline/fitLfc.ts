@@ -25,6 +25,8 @@ import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
+import { type FitMethod, type ReportInput, writeReport } from "../reports/html.js";
+import { readReferenceLfc } from "../reports/reference.js";
 import type { FitCheckpoint } from "./checkpoint.js";
 
 /** What the aggregator of a `fit-lfc` run is given (the data itself stays at the centers). */
@@ -38,6 +40,8 @@ export interface FitLfcJob {
   readonly fixedRounds: boolean;
   readonly hp: FitHyperparameters;
   readonly outDir: string;
+  /** A reference fit to compare with in the report (`--compare`). */
+  readonly compareFile?: string;
 }
 
 /** A simulated run: the whole dataset folder, split into centers in this process. */
@@ -59,6 +63,10 @@ export interface FitOutcome {
   readonly result: LfcResult;
   readonly ledger: RunLedger;
   readonly centers: readonly string[];
+  /** Mean normalised count (DESeq2's baseMean) of each fitted gene, pooled over all samples. */
+  readonly baseMean: Float64Array;
+  /** Genes still active after each round, in the order the rounds ran. */
+  readonly history: readonly RoundEvent[];
 }
 
 /** Options of {@link fitOverFederation}. */
@@ -162,10 +170,14 @@ export async function fitOverFederation(
   }
 
   const resume = options.resume;
+  const history: RoundEvent[] = [];
   const runner = new FederationRunner(transport, {
     runId: resume?.runId ?? options.runId,
     fixedRounds: job.fixedRounds,
-    onRound: options.onRound,
+    onRound: (event) => {
+      history.push(event);
+      options.onRound?.(event);
+    },
     ledger:
       resume === undefined ? undefined : { ...resume.ledger, rounds: { ...resume.ledger.rounds } },
   });
@@ -214,6 +226,10 @@ export async function fitOverFederation(
   const gram = new Float64Array(p * p);
   for (const share of prepared) for (let i = 0; i < gram.length; i++) gram[i] += share.gram[i];
   checkFullRank(gram, p, columns);
+  const baseMean = new Float64Array(fitted.length);
+  for (const share of prepared)
+    for (let j = 0; j < fitted.length; j++) baseMean[j] += share.normalizedSums[j];
+  for (let j = 0; j < fitted.length; j++) baseMean[j] /= allSamples.length;
 
   const fingerprint = options.fingerprint ?? "";
   if (resume !== undefined && resume.fingerprint !== fingerprint) {
@@ -239,6 +255,8 @@ export async function fitOverFederation(
     result,
     ledger: runner.ledger,
     centers: transport.centers.map((c) => c.name),
+    baseMean,
+    history,
   };
 }
 
@@ -276,8 +294,71 @@ export function runReport(outcome: FitOutcome, job: FitLfcJob, seconds: number):
   };
 }
 
-/** Write `lfc.csv` (log2 coefficients) and `run.json` into `outDir`, atomically. */
-export function writeFitOutputs(outDir: string, outcome: FitOutcome, report: RunReport): void {
+/** What the HTML report compares our fit with (e.g. DESeq2's pooled fit). */
+export interface ReportReference {
+  /** log2 fold changes of the report's coefficient, aligned with the outcome's genes. */
+  readonly lfc: Float64Array;
+  readonly label: string;
+}
+
+/** The HTML report's data: the last design coefficient (DESeq2's default contrast). */
+export function reportInput(
+  outcome: FitOutcome,
+  report: RunReport,
+  reference?: ReportReference,
+): ReportInput {
+  const p = outcome.columns.length;
+  const k = p - 1;
+  const n = outcome.genes.length;
+  const baseMean = new Float64Array(n).fill(Number.NaN);
+  const lfc = new Float64Array(n).fill(Number.NaN);
+  const fitted: (FitMethod | null)[] = new Array(n).fill(null);
+  const { result } = outcome;
+  outcome.fitted.forEach((g, j) => {
+    baseMean[g] = outcome.baseMean[j];
+    lfc[g] = result.beta[j * p + k] / Math.LN2;
+    fitted[g] = result.pqnDiverged[j] ? "pqn-flagged" : result.pqnCaught[j] ? "pqn" : "irls";
+  });
+  return {
+    title: `fedseq: ${report.genes.fitted} genes fitted across ${outcome.centers.length} centers`,
+    rounds: outcome.history.map((e) => ({
+      phase: e.phase,
+      round: e.round,
+      activeGenes: e.activeGenes,
+    })),
+    genes: outcome.genes,
+    baseMean,
+    lfc,
+    fitted,
+    coefficient: outcome.columns[k],
+    reference: reference?.lfc,
+    referenceLabel: reference?.label,
+    summary: {
+      centers: outcome.centers.join(", "),
+      design: outcome.columns.join(", "),
+      mode: report.mode,
+      "rounds (init + IRLS + PQN)": `${report.rounds.total} (${report.rounds.init} + ${report.rounds.irls} + ${report.rounds.pqn}); fixed schedule ${report.rounds_fixed_schedule}`,
+      "set-up rounds": report.rounds.setup,
+      "bytes to the aggregator": report.bytes.to_aggregator,
+      "bytes from the aggregator": report.bytes.from_aggregator,
+      seconds: Number(report.seconds.toFixed(2)),
+      "genes in the input": report.genes.total,
+      "all-zero genes (not fitted)": report.genes.all_zero,
+      "genes fitted": report.genes.fitted,
+      "converged in IRLS": report.genes.irls_converged,
+      "caught by PQN": report.genes.pqn_caught,
+      "flagged by PQN": report.genes.pqn_diverged,
+    },
+  };
+}
+
+/** Write `lfc.csv` (log2 coefficients), `run.json` and `report.html` into `outDir`, atomically. */
+export async function writeFitOutputs(
+  outDir: string,
+  outcome: FitOutcome,
+  report: RunReport,
+  reference?: ReportReference,
+): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const p = outcome.columns.length;
   const { result } = outcome;
@@ -308,6 +389,7 @@ export function writeFitOutputs(outDir: string, outcome: FitOutcome, report: Run
   const temp = join(outDir, `.run.json.${process.pid}.tmp`);
   writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(temp, join(outDir, "run.json"));
+  await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
 }
 
 /** The centers of a pooled dataset folder (its `center` column), each holding only its samples. */
@@ -329,7 +411,9 @@ export async function fitLfc(
   try {
     const outcome = await fitOverFederation(transport, job, { onRound });
     const report = runReport(outcome, job, (performance.now() - started) / 1000);
-    writeFitOutputs(job.outDir, outcome, report);
+    const reference =
+      job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome);
+    await writeFitOutputs(job.outDir, outcome, report, reference);
     return report;
   } finally {
     await transport.close();

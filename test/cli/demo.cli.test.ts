@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { probePage } from "../helpers/chromium.js";
 import { root, sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -42,4 +43,21 @@ it("demo fits the bundled BodyMap data as fit-lfc fits the shared copy", () => {
   expect(readFileSync(join(demoOut, "lfc.csv"), "utf8")).toBe(
     readFileSync(join(fitOut, "lfc.csv"), "utf8"),
   );
+
+  // The report, as a person opens it: three plots with marks, the MA plot one point per gene
+  // fitted (all 34,356 have a positive mean), and the comparison with DESeq2's fold changes.
+  expect(demo.stdout).toContain(join(demoOut, "report.html"));
+  const probe = probePage(
+    join(demoOut, "report.html"),
+    `return [...document.querySelectorAll("figure svg")].map((svg) => ({
+      points: svg.querySelectorAll("g.mark-symbol.role-mark > path").length,
+      lines: svg.querySelectorAll("g.mark-line.role-mark > path").length,
+      width: svg.getBoundingClientRect().width,
+    }));`,
+  ) as { points: number; lines: number; width: number }[];
+  expect(probe).toHaveLength(3);
+  for (const figure of probe) expect(figure.width).toBeGreaterThan(100);
+  expect(probe[0].lines).toBeGreaterThan(0);
+  expect(probe[1].points).toBe(34356);
+  expect(probe[2].points).toBe(34356);
 });

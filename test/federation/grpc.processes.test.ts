@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import { readDataset } from "../../src/io/dataset.js";
 import { fitLfc } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
 import { freePort, startFedseq } from "../helpers/processes.js";
@@ -131,6 +132,52 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("bodymap", "irls-pqn"));
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(report.rounds.total).toBe(97);
+  });
+
+  it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
+    await ensureCertificates();
+    const data = await readDataset(sharedPath("data", "li_lncap"));
+    const own = data.samples.flatMap((s, i) => (data.centerOfSample[i] === "site_2" ? [i] : []));
+    const n = data.samples.length;
+    const counts = [
+      ["gene", ...own.map((i) => data.samples[i])].join(","),
+      ...data.genes.map((g, k) => [g, ...own.map((i) => String(data.counts[k * n + i]))].join(",")),
+    ].join("\n");
+    const treatment = data.metadata.values.get("treatment") as string[];
+    const metadata = [
+      "sample,treatment",
+      ...own.map((i) => `${data.samples[i]},${treatment[i]}`),
+    ].join("\n");
+    const countsFile = tmp.write("site_2/counts.csv", `${counts}\n`);
+    const metadataFile = tmp.write("site_2/metadata.csv", `${metadata}\n`);
+    const port = await freePort();
+    const out = join(tmp.dir, "own-files");
+    const agg = aggregator("li_lncap", "irls-pqn", port, out);
+    await agg.waitFor(/listening/);
+    const site1 = center("li_lncap", "site_1", port);
+    const site2 = startFedseq([
+      "center",
+      "--counts",
+      countsFile,
+      "--metadata",
+      metadataFile,
+      "--name",
+      "site_2",
+      "--aggregator",
+      `localhost:${port}`,
+      "--ca",
+      join(certs, "ca.pem"),
+      "--cert",
+      join(certs, "site_2.pem"),
+      "--key",
+      join(certs, "site_2.key"),
+    ]);
+    expect(await agg.exited, agg.output()).toBe(0);
+    expect(await site1.exited).toBe(0);
+    expect(await site2.exited, site2.output()).toBe(0);
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(
+      await simulated("li_lncap", "irls-pqn"),
+    );
   });
 
   it("a center killed mid-run and restarted: same lfc.csv", async () => {

@@ -66,6 +66,18 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         // outliers_sim: DESeq2 replaced outlier counts and refitted those genes (Cook's
         // distances, issue [8]); fit-lfc fits the counts as given, so they are left out here.
         const refitted = refittedByDeseq2(dataset, genes);
+        if (mode === "irls-pqn") {
+          // The federated baseMean (Σ over centers of Σ y/s, over all samples) is DESeq2's.
+          const results = readCsv(sharedPath("data", dataset, "deseq2", "results.csv"));
+          const byGene = new Map(results.rows.map((r) => [r.fields[0], Number(r.fields[1])]));
+          genes.forEach((g, j) => {
+            if (refitted[j]) return; // DESeq2 averages the replaced counts there
+            const expected = byGene.get(g) as number;
+            expect(Math.abs(outcome.baseMean[j] - expected), g).toBeLessThanOrEqual(
+              1e-10 * expected + 1e-12,
+            );
+          });
+        }
         const compared = result.pqnCaught.map((v, g) => (v || refitted[g] ? 0 : 1));
         const irlsOnly = agreement(centers, result.beta, reference, 0.5, compared);
         const refit = agreement(centers, result.beta, reference, 0.5, refitted);

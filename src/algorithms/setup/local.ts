@@ -98,5 +98,15 @@ export function prepareLocalStep(
       dispersions: request.dispersions,
     }),
   };
-  return { center, share: { kind: "prepare-share", gram: localGram(design), samples: n } };
+  const { counts } = center.main.data;
+  const normalizedSums = new Float64Array(rows.length);
+  for (let g = 0; g < rows.length; g++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += counts[g * n + i] / request.sizeFactors[i];
+    normalizedSums[g] = sum;
+  }
+  return {
+    center,
+    share: { kind: "prepare-share", gram: localGram(design), samples: n, normalizedSums },
+  };
 }

@@ -47,9 +47,14 @@ export interface PrepareRequest {
   readonly hyperparameters: FitHyperparameters;
 }
 
-/** The center's Gram matrix XᵀX (for the rank check) and its sample count. */
+/**
+ * The center's Gram matrix XᵀX (for the rank check), its sample count, and per gene to fit the
+ * sum of its normalised counts y/s (the pooled mean normalised count, DESeq2's baseMean, is
+ * their total over the total sample count).
+ */
 export interface PrepareShare {
   readonly kind: "prepare-share";
   readonly gram: Float64Array;
   readonly samples: number;
+  readonly normalizedSums: Float64Array;
 }

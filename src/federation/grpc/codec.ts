@@ -329,7 +329,11 @@ export function encodeReply<K extends StepName>(
       break;
     case "prepare": {
       const o = output as StepOutput<"prepare">;
-      message.prepare = { gram: encodeTensor(o.gram), samples: o.samples };
+      message.prepare = {
+        gram: encodeTensor(o.gram),
+        samples: o.samples,
+        normalizedSums: encodeTensor(o.normalizedSums),
+      };
       break;
     }
     case "init": {
@@ -396,7 +400,19 @@ export function decodeReply<K extends StepName>(
       const p = Math.round(Math.sqrt(gram.length));
       if (p * p !== gram.length || p === 0)
         throw new ProtocolError("prepare.gram: not a square matrix");
-      return { kind: "prepare-share", gram, samples: message.prepare?.samples ?? 0 } as Out;
+      const request = input as StepInput<"prepare">;
+      const normalizedSums = decodeTensor(
+        message.prepare?.normalizedSums,
+        "prepare.normalized_sums",
+        request.genes.length,
+        true,
+      );
+      return {
+        kind: "prepare-share",
+        gram,
+        samples: message.prepare?.samples ?? 0,
+        normalizedSums,
+      } as Out;
     }
     case "init": {
       const gram = decodeTensor(message.init?.gram, "init.gram", undefined, true);

@@ -1,0 +1,38 @@
+/**
+ * fedseq's library API: federated DESeq2-style fits of RNA-seq counts across institutions.
+ *
+ * @example
+ * ```js
+ * import { fitLfc, DEFAULT_HYPERPARAMETERS } from "fedseq";
+ * const report = await fitLfc({ dataDir: "data/bodymap", design: "~ tissue", ... });
+ * ```
+ */
+export { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "./algorithms/hyperparameters.js";
+export { computeLfc, type LfcMode, type LfcResult } from "./algorithms/lfc/computeLfc.js";
+export { type CenterData, type CenterSource, loadCenterData } from "./federation/centerData.js";
+export { type CenterInfo, CenterSession } from "./federation/centerSession.js";
+export { GrpcAggregator, type GrpcAggregatorOptions } from "./federation/grpc/aggregatorServer.js";
+export {
+  type AgentOutcome,
+  type CenterAgentOptions,
+  runCenterAgent,
+} from "./federation/grpc/centerAgent.js";
+export { makeTrialCertificates } from "./federation/grpc/certificates.js";
+export { InProcessTransport } from "./federation/inProcess.js";
+export { FederationRunner, type RunLedger } from "./federation/runner.js";
+export { CenterError, FederationFailure, type Transport } from "./federation/transport.js";
+export { WorkerThreadsTransport } from "./federation/workerThreads.js";
+export { type Dataset, type ReadDatasetOptions, readDataset } from "./io/dataset.js";
+export { InputError } from "./io/errors.js";
+export {
+  type FitLfcJob,
+  type FitOutcome,
+  fitLfc,
+  fitOverFederation,
+  type RunReport,
+  type SimulatedFitLfcJob,
+  simulatedCenters,
+  writeFitOutputs,
+} from "./pipeline/fitLfc.js";
+export { type ReportInput, renderReport, writeReport } from "./reports/html.js";
+export { type CohortOptions, writeCohort } from "./simulate/cohort.js";
