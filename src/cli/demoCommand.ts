@@ -54,12 +54,14 @@ export function demoCommand(): Command {
       clearProgress();
       const g = report.genes;
       say(
-        `  fitted ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted): ` +
-          `${g.irls_converged} by IRLS, ${g.pqn_caught} caught by PQN, ${g.pqn_diverged} flagged`,
+        `  fitted ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted) with the ${report.solver} solver: ` +
+          (report.solver === "fast"
+            ? `${g.irls_converged} converged`
+            : `${g.irls_converged} by IRLS, ${g.pqn_caught} caught by PQN, ${g.pqn_diverged} flagged`),
       );
       say(
-        `  ${report.rounds.total} rounds (init ${report.rounds.init}, IRLS ${report.rounds.irls}, PQN ${report.rounds.pqn}; ` +
-          `upstream's fixed schedule: ${report.rounds_fixed_schedule}), ${report.seconds.toFixed(1)} s`,
+        `  ${report.rounds.total} round trips between the hospitals and the aggregator ` +
+          `(upstream fedpydeseq2's fixed schedule: ${report.rounds_fixed_schedule}), ${report.seconds.toFixed(1)} s`,
       );
       say(`  results: ${join(out, "lfc.csv")} (log2 fold changes), ${join(out, "run.json")}`);
       say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);

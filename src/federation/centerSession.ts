@@ -7,6 +7,7 @@ import type { FitCenter } from "../algorithms/center.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { initLocalStep } from "../algorithms/init/local.js";
 import { irlsLocalStep } from "../algorithms/irls/local.js";
+import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import type { CenterData } from "./centerData.js";
@@ -107,6 +108,10 @@ export class CenterSession {
       case "pqn": {
         const { center, hp } = this.#fit(step, tag);
         return pqnLocalStep(center, input as StepInput<"pqn">, hp) as Out;
+      }
+      case "newton": {
+        const { center, hp } = this.#fit(step, tag);
+        return newtonLocalStep(center, input as StepInput<"newton">, hp) as Out;
       }
       default:
         throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);

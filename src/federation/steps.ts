@@ -5,6 +5,7 @@
  */
 import type { InitLocalShare, InitRequest } from "../algorithms/init/state.js";
 import type { IrlsLocalShare, IrlsRoundState } from "../algorithms/irls/state.js";
+import type { NewtonLocalShare, NewtonRoundState } from "../algorithms/newton/state.js";
 import type { PqnLocalShare, PqnRoundState } from "../algorithms/pqn/state.js";
 import type {
   LevelsRequest,
@@ -23,6 +24,7 @@ export interface StepTypes {
   init: { input: InitRequest; output: InitLocalShare };
   irls: { input: IrlsRoundState; output: IrlsLocalShare };
   pqn: { input: PqnRoundState; output: PqnLocalShare };
+  newton: { input: NewtonRoundState; output: NewtonLocalShare };
 }
 
 /** Name of a step. */
@@ -40,6 +42,7 @@ export const STEP_NAMES: readonly StepName[] = [
   "init",
   "irls",
   "pqn",
+  "newton",
 ];
 
 /** Identifies one request of a run: repeated or stale requests are recognised by it. */

@@ -273,3 +273,87 @@ export function nbIrlsSummandsAndNll(
   }
   return { hatMatrix, features, nll };
 }
+
+/** Outputs of {@link nbScoreAndInformation}, point-major: [point][gene][...]. */
+export interface ScoreAndInformation {
+  /** NLL with μ floored at min_mu (DESeq2's objective, without ridge), S×A. */
+  readonly nll: Float64Array;
+  /**
+   * The IRLS residual equation F = Σ_i x_i w_i (z_i − x_iβ), S×A×p: the score −∇NLL on samples
+   * whose μ is above the floor, IRLS's pseudo-residual on floored samples. IRLS's fixed point
+   * (DESeq2's answer) is where F − λβ = 0.
+   */
+  readonly residual: Float64Array;
+  /**
+   * −∂F/∂β, S×A×p×p: the observed information x xᵀ μ(1+αy)/(1+αμ)² on unfloored samples,
+   * IRLS's weight w x xᵀ on floored ones. Newton's method on F with it converges
+   * quadratically where IRLS (the same with the expected information) crawls.
+   */
+  readonly information: Float64Array;
+}
+
+/**
+ * NLL, IRLS residual and its Jacobian at each of `count` points per active gene: the kernel of
+ * the `fast` solver (Newton's method on IRLS's fixed-point equation).
+ * @param points - count×A×p coefficients, point-major
+ * @param count - points per gene
+ */
+export function nbScoreAndInformation(
+  data: NbCenterData,
+  constants: NbGeneConstants,
+  genes: Int32Array,
+  points: Float64Array,
+  count: number,
+  minMu: number,
+): ScoreAndInformation {
+  const { n, p, design, sizeFactors, counts, dispersions } = data;
+  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const active = genes.length;
+  const pp = p * p;
+  const nll = new Float64Array(count * active);
+  const residual = new Float64Array(count * active * p);
+  const information = new Float64Array(count * active * pp);
+  const logFloor = Math.log(minMu);
+  for (let s = 0; s < count; s++) {
+    for (let a = 0; a < active; a++) {
+      const g = genes[a];
+      const base = g * n;
+      const alpha = dispersions[g];
+      const r = inverseDispersion[g];
+      const sa = s * active + a;
+      const b = sa * p;
+      const f = sa * pp;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const row = i * p;
+        let xb = 0;
+        for (let k = 0; k < p; k++) xb += design[row + k] * points[b + k];
+        const raw = sizeFactors[i] * Math.exp(xb);
+        const y = counts[base + i];
+        let score: number;
+        let weight: number;
+        let m: number;
+        if (raw >= minMu) {
+          m = raw;
+          const denominator = 1 + alpha * m;
+          score = (y - m) / denominator;
+          weight = (m * (1 + alpha * y)) / (denominator * denominator);
+        } else {
+          m = minMu;
+          weight = m / (1 + alpha * m);
+          score = weight * (logFloor - Math.log(sizeFactors[i]) - xb + (y - m) / m);
+        }
+        sum += -logBinomial[base + i] + (y + r) * Math.log(r + m) - y * Math.log(m);
+        for (let k = 0; k < p; k++) {
+          const xk = design[row + k];
+          if (xk === 0) continue;
+          residual[b + k] += xk * score;
+          const xw = xk * weight;
+          for (let l = 0; l < p; l++) information[f + k * p + l] += xw * design[row + l];
+        }
+      }
+      nll[sa] = nllOffset[g] + sum;
+    }
+  }
+  return { nll, residual, information };
+}

@@ -6,7 +6,12 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
-import { computeLfc, type LfcMode, type LfcResult } from "../algorithms/lfc/computeLfc.js";
+import {
+  computeLfc,
+  type LfcMode,
+  type LfcResult,
+  type LfcSolver,
+} from "../algorithms/lfc/computeLfc.js";
 import { maskCount } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import {
@@ -35,6 +40,8 @@ export interface FitLfcJob {
   readonly sizeFactorsFile: string;
   readonly dispersionsFile: string;
   readonly mode: LfcMode;
+  /** The solver (default `fast`; `upstream` for fedpydeseq2's IRLS + PQN at parity). */
+  readonly solver?: LfcSolver;
   readonly genesFile?: string;
   readonly references: References;
   readonly fixedRounds: boolean;
@@ -84,7 +91,7 @@ export interface FitOptions {
 
 /** What a run reports (also written as `run.json`). */
 export interface RunReport {
-  rounds: { init: number; irls: number; pqn: number; total: number; setup: number };
+  rounds: { init: number; irls: number; pqn: number; newton: number; total: number; setup: number };
   bytes: { to_aggregator: number; from_aggregator: number };
   seconds: number;
   genes: {
@@ -97,7 +104,7 @@ export interface RunReport {
     pqn_diverged: number;
   };
   mode: LfcMode;
-  solver: "upstream";
+  solver: LfcSolver;
   fixed_rounds: boolean;
   /** Rounds upstream's static schedule runs (1 + irls_num_iter + 1 + PQN_num_iters + 1). */
   rounds_fixed_schedule: number;
@@ -239,6 +246,7 @@ export async function fitOverFederation(
   }
   const save = options.onCheckpoint;
   const result = await computeLfc(runner, job.hp, job.mode, {
+    solver: job.solver ?? "fast",
     resume: resume?.lfc,
     onCheckpoint:
       save === undefined
@@ -267,10 +275,11 @@ export function runReport(outcome: FitOutcome, job: FitLfcJob, seconds: number):
     init: ledger.rounds.init ?? 0,
     irls: ledger.rounds.irls ?? 0,
     pqn: ledger.rounds.pqn ?? 0,
+    newton: ledger.rounds.newton ?? 0,
     total: 0,
     setup: ledger.rounds.setup ?? 0,
   };
-  rounds.total = rounds.init + rounds.irls + rounds.pqn;
+  rounds.total = rounds.init + rounds.irls + rounds.pqn + rounds.newton;
   return {
     rounds,
     bytes: { to_aggregator: ledger.bytesToAggregator, from_aggregator: ledger.bytesFromAggregator },
@@ -285,7 +294,7 @@ export function runReport(outcome: FitOutcome, job: FitLfcJob, seconds: number):
       pqn_diverged: maskCount(result.pqnDiverged),
     },
     mode: job.mode,
-    solver: "upstream",
+    solver: job.solver ?? "fast",
     fixed_rounds: job.fixedRounds,
     rounds_fixed_schedule:
       1 + (job.mode === "irls-pqn" ? job.hp.irlsNumIter + 1 : 0) + job.hp.pqnNumIters + 1,
@@ -369,7 +378,7 @@ export async function writeFitOutputs(
     for (let g = 0; g < outcome.genes.length; g++) {
       const j = rowOf[g];
       if (j < 0) {
-        yield [outcome.genes[g], ...new Array<string>(p + 3).fill("")];
+        yield [outcome.genes[g], ...new Array<string>(p + 4).fill("")];
         continue;
       }
       const coefficients: string[] = [];
@@ -381,10 +390,18 @@ export async function writeFitOutputs(
         flag(result.irlsConverged, j),
         flag(result.pqnCaught, j),
         flag(result.pqnDiverged, j),
+        String(result.finishedRound[j]),
       ];
     }
   }
-  const header = ["gene", ...outcome.columns, "irls_converged", "pqn_caught", "pqn_diverged"];
+  const header = [
+    "gene",
+    ...outcome.columns,
+    "irls_converged",
+    "pqn_caught",
+    "pqn_diverged",
+    "rounds",
+  ];
   writeCsvAtomic(join(outDir, "lfc.csv"), header, rows());
   const temp = join(outDir, `.run.json.${process.pid}.tmp`);
   writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);

@@ -39,6 +39,7 @@ const job = (dataset: string) => ({
   sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
   dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
   mode: "irls-pqn" as const,
+  solver: "upstream" as const,
   references: {},
   fixedRounds: false,
   hp: DEFAULT_HYPERPARAMETERS,

@@ -5,16 +5,22 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
-import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { CenterError } from "../../src/federation/transport.js";
 import { type FitLfcJob, fitOverFederation } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 import { TRANSPORTS } from "../helpers/transports.js";
 
-function job(dataset: string, mode: LfcMode, design = DESIGNS[dataset]): FitLfcJob {
+function job(
+  dataset: string,
+  mode: LfcMode,
+  design = DESIGNS[dataset],
+  solver: LfcSolver = "upstream",
+): FitLfcJob {
   return {
     design,
+    solver,
     sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
     dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
     mode,
@@ -25,21 +31,23 @@ function job(dataset: string, mode: LfcMode, design = DESIGNS[dataset]): FitLfcJ
   };
 }
 
-async function fitWith(transportName: string, dataset: string, mode: LfcMode) {
+async function fitWith(transportName: string, dataset: string, mode: LfcMode, solver: LfcSolver) {
   const transport = await TRANSPORTS[transportName](sharedPath("data", dataset));
   try {
-    return await fitOverFederation(transport, job(dataset, mode), { runId: "transport-suite" });
+    return await fitOverFederation(transport, job(dataset, mode, DESIGNS[dataset], solver), {
+      runId: "transport-suite",
+    });
   } finally {
     await transport.close();
   }
 }
 
 const reference = new Map<string, Awaited<ReturnType<typeof fitWith>>>();
-async function inProcess(dataset: string, mode: LfcMode) {
-  const key = `${dataset}/${mode}`;
+async function inProcess(dataset: string, mode: LfcMode, solver: LfcSolver) {
+  const key = `${dataset}/${mode}/${solver}`;
   let r = reference.get(key);
   if (r === undefined) {
-    r = await fitWith("in-process", dataset, mode);
+    r = await fitWith("in-process", dataset, mode, solver);
     reference.set(key, r);
   }
   return r;
@@ -47,14 +55,15 @@ async function inProcess(dataset: string, mode: LfcMode) {
 
 for (const transportName of Object.keys(TRANSPORTS)) {
   describe(`transport: ${transportName}`, () => {
-    for (const [dataset, mode] of [
-      ["li_lncap", "irls-pqn"],
-      ["outliers_sim", "pqn"],
-      ["outliers_sim", "irls-pqn"],
-    ] as [string, LfcMode][]) {
-      it(`${dataset} ${mode}: bit-identical to the in-process run`, async () => {
-        const ours = await fitWith(transportName, dataset, mode);
-        const ref = await inProcess(dataset, mode);
+    for (const [dataset, mode, solver] of [
+      ["li_lncap", "irls-pqn", "upstream"],
+      ["outliers_sim", "pqn", "upstream"],
+      ["outliers_sim", "irls-pqn", "upstream"],
+      ["li_lncap", "irls-pqn", "fast"],
+    ] as [string, LfcMode, LfcSolver][]) {
+      it(`${dataset} ${mode} (${solver}): bit-identical to the in-process run`, async () => {
+        const ours = await fitWith(transportName, dataset, mode, solver);
+        const ref = await inProcess(dataset, mode, solver);
         expect(ours.centers).toEqual(ref.centers);
         expect(Array.from(ours.fitted)).toEqual(Array.from(ref.fitted));
         expect(

@@ -26,6 +26,7 @@ export async function fitShared(
     sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
     dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
     mode,
+    solver: "upstream",
     references: {},
     fixedRounds: false,
     hp: DEFAULT_HYPERPARAMETERS,

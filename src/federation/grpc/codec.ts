@@ -194,6 +194,18 @@ export function encodeRequest<K extends StepName>(
       };
       break;
     }
+    case "newton": {
+      const st = input as StepInput<"newton">;
+      message.newton = {
+        round: st.round,
+        refit: st.refit,
+        beta: encodeTensor(st.beta),
+        mask: encodeMask(st.mask),
+        step: st.step === null ? null : encodeTensor(st.step),
+        stepSizes: encodeTensor(st.stepSizes),
+      };
+      break;
+    }
     default:
       throw new Error(`cannot encode step ${String(step)}`);
   }
@@ -306,6 +318,42 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
         },
       };
     }
+    case "newton": {
+      const st = message.newton;
+      if (st === null || st === undefined) throw new ProtocolError("newton: empty");
+      const mask = decodeMask(st.mask, "newton.mask");
+      const genes = mask.length;
+      const beta = decodeTensor(st.beta, "newton.beta", undefined, true);
+      if (genes === 0 || beta.length % genes !== 0)
+        throw new ProtocolError("newton.beta: not genes × coefficients");
+      const p = beta.length / genes;
+      const stepSizes = decodeTensor(st.stepSizes, "newton.step_sizes", undefined, true);
+      if (stepSizes.length === 0 || stepSizes.length > 64)
+        throw new ProtocolError("newton.step_sizes: 1 to 64 values");
+      const stepVector =
+        st.step === null ? null : decodeTensor(st.step, "newton.step", count(mask) * p, true);
+      if (st.round > 0 && stepVector === null)
+        throw new ProtocolError("newton: round > 0 without a step");
+      return {
+        tag,
+        step: "newton",
+        input: {
+          kind: "newton-round",
+          round: st.round,
+          refit: st.refit,
+          beta,
+          mask,
+          step: stepVector,
+          stepSizes,
+          // The aggregator's own bookkeeping does not travel.
+          merit: null,
+          metric: null,
+          regNll: new Float64Array(0),
+          finishedRound: new Int32Array(0),
+          unconverged: new Uint8Array(0),
+        },
+      };
+    }
     default:
       throw new ProtocolError(`request names no known step (${String(message.step)})`);
   }
@@ -359,6 +407,17 @@ export function encodeReply<K extends StepName>(
         nll: encodeTensor(o.nll),
         gradient: encodeTensor(o.gradient),
         fisher: encodeTensor(o.fisher),
+      };
+      break;
+    }
+    case "newton": {
+      const o = output as StepOutput<"newton">;
+      message.newton = {
+        round: o.round,
+        points: o.points,
+        nll: encodeTensor(o.nll),
+        residual: encodeTensor(o.residual),
+        information: encodeTensor(o.information),
       };
       break;
     }
@@ -460,6 +519,26 @@ export function decodeReply<K extends StepName>(
         nll: decodeTensor(r.nll, "pqn.nll", r.steps * active),
         gradient: decodeTensor(r.gradient, "pqn.gradient", r.steps * active * p),
         fisher: decodeTensor(r.fisher, "pqn.fisher", r.steps * active * p * p),
+      } as Out;
+    }
+    case "newton": {
+      const st = input as StepInput<"newton">;
+      const p = st.beta.length / st.mask.length;
+      const active = count(st.mask);
+      const r = message.newton;
+      const points = st.step === null ? 1 : st.stepSizes.length;
+      if (r === null || r === undefined || r.round !== st.round || r.points !== points) {
+        throw new ProtocolError(
+          `newton reply for round ${r?.round} with ${r?.points} points, expected ${st.round} and ${points}`,
+        );
+      }
+      return {
+        kind: "newton-share",
+        round: r.round,
+        points,
+        nll: decodeTensor(r.nll, "newton.nll", points * active),
+        residual: decodeTensor(r.residual, "newton.residual", points * active * p),
+        information: decodeTensor(r.information, "newton.information", points * active * p * p),
       } as Out;
     }
     default:

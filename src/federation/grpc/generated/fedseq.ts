@@ -15,6 +15,8 @@ import type { IrlsShare as _fedseq_v1_IrlsShare, IrlsShare__Output as _fedseq_v1
 import type { IrlsState as _fedseq_v1_IrlsState, IrlsState__Output as _fedseq_v1_IrlsState__Output } from './fedseq/v1/IrlsState.js';
 import type { LevelsRequest as _fedseq_v1_LevelsRequest, LevelsRequest__Output as _fedseq_v1_LevelsRequest__Output } from './fedseq/v1/LevelsRequest.js';
 import type { LevelsShare as _fedseq_v1_LevelsShare, LevelsShare__Output as _fedseq_v1_LevelsShare__Output } from './fedseq/v1/LevelsShare.js';
+import type { NewtonShare as _fedseq_v1_NewtonShare, NewtonShare__Output as _fedseq_v1_NewtonShare__Output } from './fedseq/v1/NewtonShare.js';
+import type { NewtonState as _fedseq_v1_NewtonState, NewtonState__Output as _fedseq_v1_NewtonState__Output } from './fedseq/v1/NewtonState.js';
 import type { PqnShare as _fedseq_v1_PqnShare, PqnShare__Output as _fedseq_v1_PqnShare__Output } from './fedseq/v1/PqnShare.js';
 import type { PqnState as _fedseq_v1_PqnState, PqnState__Output as _fedseq_v1_PqnState__Output } from './fedseq/v1/PqnState.js';
 import type { PrepareRequest as _fedseq_v1_PrepareRequest, PrepareRequest__Output as _fedseq_v1_PrepareRequest__Output } from './fedseq/v1/PrepareRequest.js';
@@ -50,6 +52,8 @@ export interface ProtoGrpcType {
       IrlsState: MessageTypeDefinition<_fedseq_v1_IrlsState, _fedseq_v1_IrlsState__Output>
       LevelsRequest: MessageTypeDefinition<_fedseq_v1_LevelsRequest, _fedseq_v1_LevelsRequest__Output>
       LevelsShare: MessageTypeDefinition<_fedseq_v1_LevelsShare, _fedseq_v1_LevelsShare__Output>
+      NewtonShare: MessageTypeDefinition<_fedseq_v1_NewtonShare, _fedseq_v1_NewtonShare__Output>
+      NewtonState: MessageTypeDefinition<_fedseq_v1_NewtonState, _fedseq_v1_NewtonState__Output>
       PqnShare: MessageTypeDefinition<_fedseq_v1_PqnShare, _fedseq_v1_PqnShare__Output>
       PqnState: MessageTypeDefinition<_fedseq_v1_PqnState, _fedseq_v1_PqnState__Output>
       PrepareRequest: MessageTypeDefinition<_fedseq_v1_PrepareRequest, _fedseq_v1_PrepareRequest__Output>

@@ -7,6 +7,7 @@ import type { PrepareShare as _fedseq_v1_PrepareShare, PrepareShare__Output as _
 import type { InitShare as _fedseq_v1_InitShare, InitShare__Output as _fedseq_v1_InitShare__Output } from '../../fedseq/v1/InitShare.js';
 import type { IrlsShare as _fedseq_v1_IrlsShare, IrlsShare__Output as _fedseq_v1_IrlsShare__Output } from '../../fedseq/v1/IrlsShare.js';
 import type { PqnShare as _fedseq_v1_PqnShare, PqnShare__Output as _fedseq_v1_PqnShare__Output } from '../../fedseq/v1/PqnShare.js';
+import type { NewtonShare as _fedseq_v1_NewtonShare, NewtonShare__Output as _fedseq_v1_NewtonShare__Output } from '../../fedseq/v1/NewtonShare.js';
 import type { StepError as _fedseq_v1_StepError, StepError__Output as _fedseq_v1_StepError__Output } from '../../fedseq/v1/StepError.js';
 
 export interface StepReply {
@@ -17,8 +18,9 @@ export interface StepReply {
   'init'?: (_fedseq_v1_InitShare | null);
   'irls'?: (_fedseq_v1_IrlsShare | null);
   'pqn'?: (_fedseq_v1_PqnShare | null);
+  'newton'?: (_fedseq_v1_NewtonShare | null);
   'error'?: (_fedseq_v1_StepError | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"error";
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"error";
 }
 
 export interface StepReply__Output {
@@ -29,6 +31,7 @@ export interface StepReply__Output {
   'init'?: (_fedseq_v1_InitShare__Output | null);
   'irls'?: (_fedseq_v1_IrlsShare__Output | null);
   'pqn'?: (_fedseq_v1_PqnShare__Output | null);
+  'newton'?: (_fedseq_v1_NewtonShare__Output | null);
   'error'?: (_fedseq_v1_StepError__Output | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"error";
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"error";
 }

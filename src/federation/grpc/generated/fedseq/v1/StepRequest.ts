@@ -7,6 +7,7 @@ import type { PrepareRequest as _fedseq_v1_PrepareRequest, PrepareRequest__Outpu
 import type { InitRequest as _fedseq_v1_InitRequest, InitRequest__Output as _fedseq_v1_InitRequest__Output } from '../../fedseq/v1/InitRequest.js';
 import type { IrlsState as _fedseq_v1_IrlsState, IrlsState__Output as _fedseq_v1_IrlsState__Output } from '../../fedseq/v1/IrlsState.js';
 import type { PqnState as _fedseq_v1_PqnState, PqnState__Output as _fedseq_v1_PqnState__Output } from '../../fedseq/v1/PqnState.js';
+import type { NewtonState as _fedseq_v1_NewtonState, NewtonState__Output as _fedseq_v1_NewtonState__Output } from '../../fedseq/v1/NewtonState.js';
 
 export interface StepRequest {
   'tag'?: (_fedseq_v1_Tag | null);
@@ -16,7 +17,8 @@ export interface StepRequest {
   'init'?: (_fedseq_v1_InitRequest | null);
   'irls'?: (_fedseq_v1_IrlsState | null);
   'pqn'?: (_fedseq_v1_PqnState | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn";
+  'newton'?: (_fedseq_v1_NewtonState | null);
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton";
 }
 
 export interface StepRequest__Output {
@@ -27,5 +29,6 @@ export interface StepRequest__Output {
   'init'?: (_fedseq_v1_InitRequest__Output | null);
   'irls'?: (_fedseq_v1_IrlsState__Output | null);
   'pqn'?: (_fedseq_v1_PqnState__Output | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn";
+  'newton'?: (_fedseq_v1_NewtonState__Output | null);
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton";
 }

@@ -1,0 +1,45 @@
+/**
+ * Local step of the `fast` solver: a center's NLL, IRLS residual and information at β (round 0)
+ * or at every candidate β + t·Δ of the line search.
+ */
+import { nbScoreAndInformation } from "../../math/negativeBinomial.js";
+import { datasetFor, type FitCenter } from "../center.js";
+import type { FitHyperparameters } from "../hyperparameters.js";
+import { maskIndices } from "../masks.js";
+import type { NewtonLocalShare, NewtonRoundState } from "./state.js";
+
+/** The points a round evaluates: β (round 0) or clip(β + t·Δ) for each step size, point-major. */
+export function newtonPoints(
+  state: NewtonRoundState,
+  genes: Int32Array,
+  p: number,
+  maxBeta: number,
+): Float64Array {
+  const count = state.step === null ? 1 : state.stepSizes.length;
+  const points = new Float64Array(count * genes.length * p);
+  for (let s = 0; s < count; s++) {
+    const t = state.step === null ? 0 : state.stepSizes[s];
+    for (let a = 0; a < genes.length; a++) {
+      for (let k = 0; k < p; k++) {
+        const b = state.beta[genes[a] * p + k];
+        const v = state.step === null ? b : b + t * state.step[a * p + k];
+        points[(s * genes.length + a) * p + k] = Math.min(Math.max(v, -maxBeta), maxBeta);
+      }
+    }
+  }
+  return points;
+}
+
+/** One center's share of a round of the `fast` solver. */
+export function newtonLocalStep(
+  center: FitCenter,
+  state: NewtonRoundState,
+  hp: FitHyperparameters,
+): NewtonLocalShare {
+  const { data, constants } = datasetFor(center, state.refit);
+  const genes = maskIndices(state.mask);
+  const count = state.step === null ? 1 : state.stepSizes.length;
+  const points = newtonPoints(state, genes, data.p, hp.maxBeta);
+  const out = nbScoreAndInformation(data, constants, genes, points, count, hp.minMu);
+  return { kind: "newton-share", round: state.round, points: count, ...out };
+}

@@ -1,0 +1,32 @@
+/**
+ * The `fast` solver as an iterative phase for the runner.
+ */
+import type { IterativePhase } from "../../federation/runner.js";
+import type { FitHyperparameters } from "../hyperparameters.js";
+import { maskCount } from "../masks.js";
+import { newtonAggregate } from "./aggregate.js";
+import type { NewtonFinalState } from "./state.js";
+
+/** Round budget of the `fast` solver: with the initialisation, 30 round trips at most. */
+export const FAST_MAX_ROUNDS = 28;
+
+/** The Newton phase. */
+export function newtonPhase(
+  hp: FitHyperparameters,
+  maxRounds = FAST_MAX_ROUNDS,
+): IterativePhase<"newton", NewtonFinalState> {
+  return {
+    name: "newton",
+    step: "newton",
+    aggregate: (state, shares) => newtonAggregate(state, shares, hp, maxRounds),
+    isResult: (value): value is NewtonFinalState => value.kind === "newton-final",
+    activeGenes: (state) => maskCount(state.mask),
+    finish: (state) => ({
+      kind: "newton-final",
+      beta: state.beta,
+      finishedRound: state.finishedRound,
+      unconverged: state.unconverged,
+      rounds: state.round,
+    }),
+  };
+}
