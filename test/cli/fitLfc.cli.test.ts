@@ -163,6 +163,14 @@ describe("fit-lfc output contract", () => {
     }
   });
 
+  it("--json prints run.json's summary on stdout", () => {
+    const r = run({}, ["--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    expect(printed).toEqual(JSON.parse(readFileSync(join(r.out, "run.json"), "utf8")));
+    expect(printed.genes.fitted).toBe(5);
+  });
+
   it("--genes restricts the fit and --reference changes the reference level", () => {
     const genes = tmp.write("genes.txt", "g3\ng1\n");
     const r = run({}, ["--genes", genes, "--reference", "condition=B"]);

@@ -98,6 +98,33 @@ describe("gRPC faults", () => {
     ).toBe(true);
   });
 
+  it("a client without a certificate is refused at the TLS handshake; the aggregator reports the missing center", async () => {
+    const certs = testCertificates();
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: ["site_1"],
+      tls: tlsOf(certs.aggregator),
+      runId: "no-cert",
+      joinTimeoutMs: 2_000,
+      reconnectTimeoutMs: 2_000,
+      log: () => {},
+    });
+    const Federation = fedseqProto().fedseq.v1.Federation;
+    const client = new Federation(
+      `localhost:${aggregator.port}`,
+      grpc.credentials.createSsl(tlsOf(certs.aggregator).ca),
+    );
+    const call = client.join();
+    const failure = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+    call.write({
+      hello: { protocol: 1, center: "site_1", genes: ["g"], samples: ["s"], preparedRun: "" },
+    });
+    const error = await failure;
+    expect(error.code).toBe(grpc.status.UNAVAILABLE);
+    await expect(aggregator.ready()).rejects.toThrow(/center site_1: did not join within 2 s/);
+    client.close();
+  });
+
   it("a center rejects a malformed request with a reason, keeps serving, and ends cleanly", async () => {
     const certs = testCertificates();
     const server = new grpc.Server();
