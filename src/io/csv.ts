@@ -8,22 +8,12 @@
  * read as well: the delimiter is detected from the header line ({@link detectDelimiter}),
  * and gzip compression from the first bytes, whatever the file's name.
  */
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { createGunzip, gunzipSync, constants as zlibConstants } from "node:zlib";
 import { CsvError, type Options, parse } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
+import { writeFileAtomic } from "./atomic.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
 
 /** One data row of a CSV file. */
@@ -321,13 +311,6 @@ export function formatField(field: string): string {
 /** Buffered text written per system call by {@link writeCsvAtomic}. */
 const CHUNK_CHARS = 1 << 16;
 
-/** Write all of `text` (UTF-8) at the current position of `fd`, looping on short writes. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, "utf8");
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
 /**
  * Write a CSV file atomically: the text goes to a temporary file in the same directory,
  * which is flushed to disk and then renamed over `file`. Readers see either the old file or
@@ -340,13 +323,7 @@ function writeAll(fd: number, text: string): void {
  *   when the file system fails
  */
 export function writeCsvAtomic(file: string, header: string[], rows: Iterable<string[]>): void {
-  const temp = join(
-    dirname(file),
-    `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
-  );
-  const fd = openSync(temp, "wx");
-  let closed = false;
-  try {
+  writeFileAtomic(file, (emit) => {
     let buffer = `${header.map(formatField).join(",")}\n`;
     let index = 0;
     for (const row of rows) {
@@ -358,18 +335,10 @@ export function writeCsvAtomic(file: string, header: string[], rows: Iterable<st
       }
       buffer += `${row.map(formatField).join(",")}\n`;
       if (buffer.length >= CHUNK_CHARS) {
-        writeAll(fd, buffer);
+        emit(buffer);
         buffer = "";
       }
     }
-    writeAll(fd, buffer);
-    fsyncSync(fd);
-    closeSync(fd);
-    closed = true;
-    renameSync(temp, file);
-  } catch (error) {
-    if (!closed) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
+    emit(buffer);
+  });
 }

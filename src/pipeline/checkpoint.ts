@@ -4,11 +4,12 @@
  * continues from the same round and ends with the same result.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 import type { LfcCheckpoint } from "../algorithms/lfc/computeLfc.js";
 import type { RunLedger } from "../federation/runner.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { InputError } from "../io/errors.js";
 
 /** File name of the checkpoint inside the output folder. */
@@ -39,10 +40,7 @@ export function jobFingerprint(
 
 /** Write the checkpoint atomically (temp file, then rename). */
 export function writeCheckpoint(outDir: string, checkpoint: FitCheckpoint): void {
-  const file = join(outDir, CHECKPOINT_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, serialize(checkpoint));
-  renameSync(temp, file);
+  writeFileAtomic(join(outDir, CHECKPOINT_FILE), serialize(checkpoint));
 }
 
 /**

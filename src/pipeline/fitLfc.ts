@@ -3,7 +3,7 @@
  * LFC fit, and the outputs `lfc.csv` and `run.json`. The aggregator side reads only what the
  * user gives it (size factors, dispersions, gene list); the counts stay with the centers.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import {
@@ -26,6 +26,7 @@ import { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
@@ -403,9 +404,7 @@ export async function writeFitOutputs(
     "rounds",
   ];
   writeCsvAtomic(join(outDir, "lfc.csv"), header, rows());
-  const temp = join(outDir, `.run.json.${process.pid}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(temp, join(outDir, "run.json"));
+  writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
   await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
 }
 

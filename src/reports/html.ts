@@ -9,10 +9,9 @@
  * Every gene with a finite fold change, a positive base mean and a fitting method is drawn:
  * nothing is sampled away (34,000 points make an SVG of a few MB).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { writeFileAtomic } from "../io/atomic.js";
 
 /** How a gene's coefficients were fitted. */
 export type FitMethod = "irls" | "pqn" | "pqn-flagged";
@@ -444,24 +443,5 @@ ${sections.join("\n")}
  * @throws Error as {@link renderReport}, or when the file system fails
  */
 export async function writeReport(file: string, input: ReportInput): Promise<void> {
-  const html = await renderReport(input);
-  const temp = join(
-    dirname(file),
-    `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
-  );
-  const fd = openSync(temp, "wx");
-  let closed = false;
-  try {
-    const bytes = Buffer.from(html, "utf8");
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    closed = true;
-    renameSync(temp, file);
-  } catch (error) {
-    if (!closed) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileAtomic(file, await renderReport(input));
 }

@@ -143,7 +143,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
     await ensureCertificates();
     const data = await readDataset(sharedPath("data", "li_lncap"));
-    const own = data.samples.flatMap((s, i) => (data.centerOfSample[i] === "site_2" ? [i] : []));
+    const own = data.samples.flatMap((_, i) => (data.centerOfSample[i] === "site_2" ? [i] : []));
     const n = data.samples.length;
     const counts = [
       ["gene", ...own.map((i) => data.samples[i])].join(","),

@@ -4,15 +4,12 @@
  */
 import { solveMany } from "../../math/linalg.js";
 import type { IrlsRoundState } from "../irls/state.js";
+import { sumOverCenters } from "../shares.js";
 import type { InitLocalShare } from "./state.js";
 
 /** Sum of the centers' Gram matrices, in federation order. */
 export function globalGram(shares: readonly InitLocalShare[]): Float64Array {
-  const gram = shares[0].gram.slice();
-  for (let c = 1; c < shares.length; c++) {
-    for (let i = 0; i < gram.length; i++) gram[i] += shares[c].gram[i];
-  }
-  return gram;
+  return sumOverCenters(shares, "gram");
 }
 
 /**
@@ -25,13 +22,7 @@ export function initAggregate(shares: readonly InitLocalShare[], refit = false):
   if (shares.length === 0) throw new Error("β initialisation needs at least one share");
   const gram = globalGram(shares);
   const p = Math.round(Math.sqrt(gram.length));
-  const features = shares[0].logFeatures.slice();
-  for (let c = 1; c < shares.length; c++) {
-    const f = shares[c].logFeatures;
-    if (f.length !== features.length)
-      throw new Error(`init share ${c} has ${f.length / p} genes, expected ${features.length / p}`);
-    for (let i = 0; i < features.length; i++) features[i] += f[i];
-  }
+  const features = sumOverCenters(shares, "logFeatures");
   const nGenes = features.length / p;
   const beta = new Float64Array(features.length);
   solveMany(gram, features, p, nGenes, beta);

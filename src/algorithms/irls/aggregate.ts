@@ -6,19 +6,8 @@ import { solveBatch } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { RIDGE } from "../hyperparameters.js";
 import { maskIndices } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
 import type { IrlsEndState, IrlsLocalShare, IrlsRoundState } from "./state.js";
-
-function sumShares(
-  shares: readonly IrlsLocalShare[],
-  field: "nll" | "hatMatrix" | "features",
-): Float64Array {
-  const total = shares[0][field].slice();
-  for (let c = 1; c < shares.length; c++) {
-    const x = shares[c][field];
-    for (let i = 0; i < total.length; i++) total[i] += x[i];
-  }
-  return total;
-}
 
 /**
  * Aggregate one IRLS round (upstream's `make_global_irls_update`). Pure.
@@ -52,9 +41,9 @@ export function irlsAggregate(
   let mask = state.mask.slice();
   let divergedMask = state.divergedMask.slice();
   let nll = state.nll.slice();
-  const hat = sumShares(shares, "hatMatrix");
-  const features = sumShares(shares, "features");
-  const nllOnMask = sumShares(shares, "nll");
+  const hat = sumOverCenters(shares, "hatMatrix");
+  const features = sumOverCenters(shares, "features");
+  const nllOnMask = sumOverCenters(shares, "nll");
 
   // Which of the previously active genes stay active (row j of hat/features is active[j]).
   let keep: Int32Array;

@@ -9,6 +9,7 @@ import { invertBatch } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { RIDGE } from "../hyperparameters.js";
 import { maskIndices } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
 import { newtonPoints } from "./local.js";
 import type { NewtonFinalState, NewtonLocalShare, NewtonRoundState } from "./state.js";
 
@@ -29,18 +30,6 @@ export const NEWTON_STEP_SIZES = Float64Array.of(
   1 / 256,
   1 / 1024,
 );
-
-function sumShares(
-  shares: readonly NewtonLocalShare[],
-  field: "nll" | "residual" | "information",
-): Float64Array {
-  const total = shares[0][field].slice();
-  for (let c = 1; c < shares.length; c++) {
-    const x = shares[c][field];
-    for (let i = 0; i < total.length; i++) total[i] += x[i];
-  }
-  return total;
-}
 
 /** xᵀ M x for a p×p matrix M at `offset`. */
 function quadratic(
@@ -80,9 +69,9 @@ export function newtonAggregate(
       throw new Error(`newton share ${c} does not answer round ${state.round}`);
     }
   }
-  const nll = sumShares(shares, "nll");
-  const residual = sumShares(shares, "residual");
-  const information = sumShares(shares, "information");
+  const nll = sumOverCenters(shares, "nll");
+  const residual = sumOverCenters(shares, "residual");
+  const information = sumOverCenters(shares, "information");
   const points = newtonPoints(state, active, p, hp.maxBeta);
   // Ridge ½λ‖β‖²: F − λβ, J + λI, NLL + ½λ‖β‖².
   for (let sa = 0; sa < count * nActive; sa++) {

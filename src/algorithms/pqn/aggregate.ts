@@ -8,6 +8,7 @@ import { invertBatch } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { lineSearchSteps, RIDGE } from "../hyperparameters.js";
 import { maskIndices } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
 import { ascentDirectionAndDecrement } from "./direction.js";
 import type { PqnFinalState, PqnLocalShare, PqnRoundState } from "./state.js";
 
@@ -16,19 +17,6 @@ export function fisherRidge(round: number, numIters: number): number {
   const initial = 1;
   const final = 1e-6;
   return initial * (final / initial) ** (round / numIters);
-}
-
-/** Elementwise sum of one field over the shares, in center order (as Python's `sum`). */
-function sumShares(
-  shares: readonly PqnLocalShare[],
-  field: "nll" | "gradient" | "fisher",
-): Float64Array {
-  const total = shares[0][field].slice();
-  for (let c = 1; c < shares.length; c++) {
-    const x = shares[c][field];
-    for (let i = 0; i < total.length; i++) total[i] += x[i];
-  }
-  return total;
 }
 
 function checkShares(
@@ -81,9 +69,9 @@ export function pqnAggregate(
   const regNll = state.regNll.slice();
 
   // Step 0: sums over centers.
-  const fisher = sumShares(shares, "fisher");
-  const gradient = sumShares(shares, "gradient");
-  const nll = sumShares(shares, "nll");
+  const fisher = sumOverCenters(shares, "fisher");
+  const gradient = sumOverCenters(shares, "gradient");
+  const nll = sumOverCenters(shares, "nll");
 
   // Step 1a: the points the centers evaluated (β itself, unclipped, at round 0).
   const steps = firstRound ? null : lineSearchSteps(nSteps);
