@@ -1,0 +1,251 @@
+// `npm run bench`: kernel throughput (with a C yardstick built here by gcc -O2), and end-to-end
+// fits of the shared datasets and simulated cohorts (wall time, rounds, bytes, peak memory).
+// Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds the
+// 60k-gene cohort. Numbers are machine-dependent: they are reported, never asserted by tests.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { prepareCenterData } from "../dist/algorithms/center.js";
+import { nbFisherGradientNllAtSteps, nbIrlsSummandsAndNll } from "../dist/math/negativeBinomial.js";
+import { writeCohort } from "../dist/simulate/cohort.js";
+
+const args = new Set(process.argv.slice(2));
+const json = args.has("--json");
+const reps = args.has("--quick") ? 3 : 5;
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "out");
+mkdirSync(out, { recursive: true });
+const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = { kernels: [], yardstick: [], datasets: [], cohorts: [] };
+
+/** A deterministic pseudo-random generator (mulberry32). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A center with n samples, G genes, p design columns (intercept + 0/1 groups). */
+function center(n, genes, p, seed) {
+  const r = rng(seed);
+  const design = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) {
+    design[i * p] = 1;
+    if (p > 1) design[i * p + 1 + (i % (p - 1))] = i % p === 0 ? 0 : 1;
+  }
+  const sizeFactors = Float64Array.from({ length: n }, () => 0.5 + r());
+  const counts = Float64Array.from({ length: genes * n }, () =>
+    Math.floor(-Math.log(1 - r()) * 200),
+  );
+  const dispersions = Float64Array.from({ length: genes }, () => 0.01 + 0.5 * r());
+  return prepareCenterData({ n, p, genes, design, sizeFactors, counts, dispersions });
+}
+
+function timeIt(fn) {
+  const times = [];
+  let result;
+  for (let k = 0; k < reps; k++) {
+    const t0 = performance.now();
+    result = fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { seconds: median(times), result };
+}
+
+// ---- kernels ----
+const N = 100;
+const G = 2000;
+const STEPS = Float64Array.from({ length: 20 }, (_, k) => 0.5 ** k);
+const BOX = { lower: -30, upper: 30 };
+log(`\n## Kernels (one center: ${N} samples × ${G} genes; gene·sample·step per second)\n`);
+log("| p | PQN local step, 20 steps | IRLS local step |");
+log("| --- | --- | --- |");
+const inputs = {};
+for (const p of [2, 4, 8]) {
+  const c = center(N, G, p, p);
+  const r = rng(100 + p);
+  const genes = Int32Array.from({ length: G }, (_, g) => g);
+  const beta = Float64Array.from({ length: G * p }, (_, i) =>
+    i % p === 0 ? 4 : 0.5 * (r() - 0.5),
+  );
+  const direction = Float64Array.from({ length: G * p }, () => 0.2 * (r() - 0.5));
+  const pqn = timeIt(() =>
+    nbFisherGradientNllAtSteps(c.data, c.constants, genes, beta, direction, STEPS, BOX, 0),
+  );
+  const irls = timeIt(() => nbIrlsSummandsAndNll(c.data, c.constants, genes, beta, 0.5));
+  const pqnRate = (G * N * STEPS.length) / pqn.seconds;
+  const irlsRate = (G * N) / irls.seconds;
+  results.kernels.push({
+    p,
+    pqnSeconds: pqn.seconds,
+    pqnRate,
+    irlsSeconds: irls.seconds,
+    irlsRate,
+  });
+  log(
+    `| ${p} | ${(pqnRate / 1e6).toFixed(1)} M/s (${(pqn.seconds * 1000).toFixed(0)} ms) | ${(irlsRate / 1e6).toFixed(1)} M/s (${(irls.seconds * 1000).toFixed(1)} ms) |`,
+  );
+  inputs[p] = { c, genes, beta, direction, js: pqn };
+}
+
+// ---- C yardstick ----
+log("\n## Yardstick: the same local PQN step in C (gcc -O2, no fast-math), same inputs\n");
+const binary = join(out, "pqn_step");
+let haveC = true;
+try {
+  execFileSync("gcc", ["-O2", "-o", binary, join(here, "pqn_step.c"), "-lm"], { stdio: "pipe" });
+} catch (error) {
+  haveC = false;
+  log(`gcc unavailable (${error.message.split("\n")[0]}): yardstick skipped`);
+}
+if (haveC) {
+  log("| p | TypeScript | C | ratio TS / C | max deviation (relative to Σ|terms|) |");
+  log("| --- | --- | --- | --- | --- |");
+  for (const p of [2, 4, 8]) {
+    const { c, beta, direction, js } = inputs[p];
+    const { data, constants } = c;
+    const f64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const header = Buffer.from(
+      Int32Array.of(data.n, data.p, data.genes, STEPS.length, reps).buffer,
+    );
+    const file = join(out, `pqn_in_${p}.bin`);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        header,
+        ...[
+          data.design,
+          data.sizeFactors,
+          data.counts,
+          data.dispersions,
+          constants.inverseDispersion,
+          constants.nllOffset,
+          constants.logBinomial,
+          constants.designTimesCounts,
+          beta,
+          direction,
+          STEPS,
+          Float64Array.of(-30, 30),
+          Float64Array.of(0),
+        ].map(f64),
+      ]),
+    );
+    const outFile = join(out, `pqn_out_${p}.bin`);
+    // Time the TypeScript kernel again right before C, in the same run.
+    const ts = timeIt(() =>
+      nbFisherGradientNllAtSteps(data, constants, inputs[p].genes, beta, direction, STEPS, BOX, 0),
+    );
+    execFileSync(binary, [file, outFile]);
+    const raw = readFileSync(outFile);
+    const all = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const nF = STEPS.length * G * p * p;
+    const nG = STEPS.length * G * p;
+    const cSeconds = all[nF + nG + STEPS.length * G];
+    let worst = 0;
+    const compare = (ours, theirs, offset) => {
+      for (let i = 0; i < ours.length; i++) {
+        const scale = Math.max(1, Math.abs(theirs[offset + i]));
+        worst = Math.max(worst, Math.abs(ours[i] - theirs[offset + i]) / scale);
+      }
+    };
+    compare(ts.result.fisher, all, 0);
+    compare(ts.result.gradient, all, nF);
+    compare(ts.result.nll, all, nF + nG);
+    const ratio = ts.seconds / cSeconds;
+    results.yardstick.push({
+      p,
+      tsSeconds: ts.seconds,
+      cSeconds,
+      ratio,
+      maxRelativeDeviation: worst,
+    });
+    log(
+      `| ${p} | ${(ts.seconds * 1000).toFixed(0)} ms | ${(cSeconds * 1000).toFixed(0)} ms | ${ratio.toFixed(2)} | ${worst.toExponential(1)} |`,
+    );
+    void js;
+  }
+}
+
+// ---- end to end ----
+function fitChild(dataDir, design, sf, disp, solver, mode) {
+  const runs = [];
+  for (let k = 0; k < reps; k++) {
+    const dest = join(out, "fit");
+    rmSync(dest, { recursive: true, force: true });
+    const r = spawnSync(
+      process.execPath,
+      [join(here, "fit-child.mjs"), dataDir, design, sf, disp, solver, mode, dest],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(r.stderr);
+    runs.push(JSON.parse(r.stdout));
+  }
+  return {
+    seconds: median(runs.map((x) => x.seconds)),
+    rounds: runs[0].rounds,
+    bytes: runs[0].bytes,
+    peakMB: median(runs.map((x) => x.peakMB)),
+  };
+}
+
+const shared = resolve(here, "..", "..", "shared", "data");
+if (existsSync(shared)) {
+  log(
+    "\n## fit-lfc on the shared datasets (in-process federation; DESeq2's size factors and dispersions)\n",
+  );
+  log("| dataset | solver | seconds | rounds | bytes | peak memory |");
+  log("| --- | --- | --- | --- | --- | --- |");
+  const designs = { bodymap: "~ tissue", li_lncap: "~ treatment", outliers_sim: "~ condition" };
+  for (const [dataset, design] of Object.entries(designs)) {
+    for (const solver of ["fast", "upstream"]) {
+      const d = join(shared, dataset);
+      const r = fitChild(
+        d,
+        design,
+        join(d, "deseq2", "size_factors.csv"),
+        join(d, "deseq2", "fit.csv"),
+        solver,
+        "irls-pqn",
+      );
+      results.datasets.push({ dataset, solver, ...r });
+      log(
+        `| ${dataset} | ${solver} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
+      );
+    }
+  }
+}
+
+log("\n## fit-lfc (fast) on simulated cohorts\n");
+log("| genes × samples, centers | seconds | rounds | bytes | peak memory |");
+log("| --- | --- | --- | --- | --- |");
+const cohorts = [
+  [2000, 100, 3],
+  [20000, 100, 3],
+  [20000, 500, 4],
+];
+if (args.has("--large")) cohorts.push([60000, 2000, 5]);
+for (const [genes, samples, centers] of cohorts) {
+  const dir = join(out, `cohort-${genes}x${samples}`);
+  if (!existsSync(join(dir, "counts.csv"))) writeCohort(dir, { genes, samples, centers, seed: 7 });
+  const r = fitChild(
+    dir,
+    "~ condition",
+    join(dir, "truth", "size_factors.csv"),
+    join(dir, "truth", "dispersions.csv"),
+    "fast",
+    "irls-pqn",
+  );
+  results.cohorts.push({ genes, samples, centers, ...r });
+  log(
+    `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
+  );
+}
+
+if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
