@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { prepareCenterData } from "../dist/algorithms/center.js";
 import { nbFisherGradientNllAtSteps, nbIrlsSummandsAndNll } from "../dist/math/negativeBinomial.js";
 import { writeCohort } from "../dist/simulate/cohort.js";
+import { roundInputs, upstreamBytes } from "./upstream-bytes.mjs";
 
 const args = new Set(process.argv.slice(2));
 const json = args.has("--json");
@@ -18,7 +19,7 @@ const out = join(here, "out");
 mkdirSync(out, { recursive: true });
 const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { kernels: [], yardstick: [], datasets: [], cohorts: [] };
+const results = { kernels: [], yardstick: [], datasets: [], cohorts: [], bytes: [] };
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed) {
@@ -219,6 +220,31 @@ if (existsSync(shared)) {
         `| ${dataset} | ${solver} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
       );
     }
+  }
+}
+
+const fixtures = resolve(here, "..", "..", "shared", "fixtures", "end_to_end");
+if (existsSync(fixtures)) {
+  log("\n## Bytes per run against upstream's message layout (same datasets, lfc mode)\n");
+  log(
+    "| dataset | upstream's layout (123 rounds) | fedseq, upstream solver | ratio | fedseq, fast solver | ratio |",
+  );
+  log("| --- | --- | --- | --- | --- | --- |");
+  for (const dataset of ["bodymap", "li_lncap"]) {
+    const inputs = JSON.parse(readFileSync(join(fixtures, dataset, "inputs.json"), "utf8"));
+    const lfc = JSON.parse(readFileSync(join(fixtures, dataset, "lfc.json"), "utf8"));
+    const G = inputs.genes.length;
+    const p = inputs.design_columns.length;
+    const C = inputs.centers.length;
+    const theirs = upstreamBytes({ G, p, C, ...roundInputs(lfc, G) });
+    const ours = Object.fromEntries(
+      results.datasets.filter((d) => d.dataset === dataset).map((d) => [d.solver, d.bytes]),
+    );
+    results.bytes.push({ dataset, upstreamLayout: theirs.total, ours, arithmetic: theirs.lines });
+    log(
+      `| ${dataset} | ${(theirs.total / 1e6).toFixed(1)} MB | ${(ours.upstream / 1e6).toFixed(1)} MB | ${(theirs.total / ours.upstream).toFixed(1)}× | ${(ours.fast / 1e6).toFixed(1)} MB | ${(theirs.total / ours.fast).toFixed(1)}× |`,
+    );
+    for (const line of theirs.lines) log(`  - ${dataset}: ${line}`);
   }
 }
 

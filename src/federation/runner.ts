@@ -3,7 +3,7 @@
  * stops a phase as soon as no gene is active, and keeps the ledger of rounds and bytes.
  */
 import { randomUUID } from "node:crypto";
-import { serialize } from "node:v8";
+import { replyBytes, requestBytes } from "./grpc/wireBytes.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { Transport } from "./transport.js";
 
@@ -34,9 +34,9 @@ export interface RoundEvent {
 export interface RunLedger {
   /** Round trips per phase. */
   rounds: Record<string, number>;
-  /** Bytes of the shares the centers sent. */
+  /** Bytes of the shares the centers sent (their protobuf encoding, as on the wire). */
   bytesToAggregator: number;
-  /** Bytes of the requests the aggregator sent (each center's counted). */
+  /** Bytes of the requests the aggregator sent (each center's counted; protobuf encoding). */
   bytesFromAggregator: number;
 }
 
@@ -50,11 +50,6 @@ export interface RunnerOptions {
   readonly onRound?: (event: RoundEvent) => void;
   /** Ledger to continue (a resumed run). */
   readonly ledger?: RunLedger;
-}
-
-/** Size of a message as serialised for another process (node's structured serialisation). */
-export function messageBytes(value: unknown): number {
-  return serialize(value).byteLength;
 }
 
 /** Drives the rounds of a federated computation over a transport. */
@@ -103,12 +98,12 @@ export class FederationRunner {
     for (const input of inputs) {
       let size = sizes.get(input);
       if (size === undefined) {
-        size = messageBytes(input);
+        size = requestBytes(tag, step, input);
         sizes.set(input, size);
       }
       this.ledger.bytesFromAggregator += size;
     }
-    for (const share of shares) this.ledger.bytesToAggregator += messageBytes(share);
+    for (const share of shares) this.ledger.bytesToAggregator += replyBytes(tag, step, share);
     return shares;
   }
 

@@ -185,11 +185,14 @@ export function nbFisherGradientNllAtSteps(
         gradient[sa * p + k] = -designTimesCounts[g * p + k] + acc;
       }
       const f = sa * pp;
+      // Upper triangle, mirrored: the matrix is exactly symmetric, so that its p(p+1)/2 distinct
+      // entries are all a message needs to carry.
       for (let k = 0; k < p; k++) {
-        for (let l = 0; l < p; l++) {
+        for (let l = k; l < p; l++) {
           let acc = 0;
           for (let i = 0; i < n; i++) acc += design[i * p + k] * weight[i] * design[i * p + l];
           fisher[f + k * p + l] = acc;
+          fisher[f + l * p + k] = acc;
         }
       }
     }
@@ -261,10 +264,11 @@ export function nbIrlsSummandsAndNll(
     nll[a] = overflowed ? Number.NaN : nllOffset[g] + sum;
     const h = a * pp;
     for (let k = 0; k < p; k++) {
-      for (let l = 0; l < p; l++) {
+      for (let l = k; l < p; l++) {
         let acc = 0;
         for (let i = 0; i < n; i++) acc += design[i * p + k] * weight[i] * design[i * p + l];
         hatMatrix[h + k * p + l] = acc;
+        hatMatrix[h + l * p + k] = acc;
       }
       let acc = 0;
       for (let i = 0; i < n; i++) acc += design[i * p + k] * (weight[i] * workingResponse[i]);
@@ -349,10 +353,12 @@ export function nbScoreAndInformation(
           if (xk === 0) continue;
           residual[b + k] += xk * score;
           const xw = xk * weight;
-          for (let l = 0; l < p; l++) information[f + k * p + l] += xw * design[row + l];
+          for (let l = k; l < p; l++) information[f + k * p + l] += xw * design[row + l];
         }
       }
       nll[sa] = nllOffset[g] + sum;
+      for (let k = 0; k < p; k++)
+        for (let l = 0; l < k; l++) information[f + k * p + l] = information[f + l * p + k];
     }
   }
   return { nll, residual, information };

@@ -67,6 +67,51 @@ export function decodeTensor(
   return out;
 }
 
+/**
+ * `count` symmetric p×p matrices as their upper triangles (p(p+1)/2 distinct entries each, row
+ * by row): lossless, since the kernels build them exactly symmetric.
+ */
+export function encodeSymmetric(values: Float64Array, p: number): Float64Tensor {
+  const pp = p * p;
+  const half = (p * (p + 1)) / 2;
+  const count = values.length / pp;
+  const packed = new Float64Array(count * half);
+  let j = 0;
+  for (let m = 0; m < count; m++) {
+    for (let k = 0; k < p; k++)
+      for (let l = k; l < p; l++) packed[j++] = values[m * pp + k * p + l];
+  }
+  return {
+    shape: [count, half],
+    data: Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength),
+  };
+}
+
+/** Unpack {@link encodeSymmetric}: `count` full p×p matrices. */
+export function decodeSymmetric(
+  t: Float64Tensor__Output | null | undefined,
+  what: string,
+  count: number,
+  p: number,
+  finite = false,
+): Float64Array {
+  const half = (p * (p + 1)) / 2;
+  const packed = decodeTensor(t, what, count * half, finite);
+  const pp = p * p;
+  const out = new Float64Array(count * pp);
+  let j = 0;
+  for (let m = 0; m < count; m++) {
+    for (let k = 0; k < p; k++) {
+      for (let l = k; l < p; l++) {
+        const v = packed[j++];
+        out[m * pp + k * p + l] = v;
+        out[m * pp + l * p + k] = v;
+      }
+    }
+  }
+  return out;
+}
+
 /** A gene mask as a bit set (least significant bit first). */
 export function encodeMask(mask: GeneMask): BitMask {
   const bits = Buffer.alloc(Math.ceil(mask.length / 8));
@@ -394,7 +439,10 @@ export function encodeReply<K extends StepName>(
       message.irls = {
         round: o.round,
         nll: encodeTensor(o.nll),
-        hatMatrix: encodeTensor(o.hatMatrix),
+        hatMatrix: encodeSymmetric(
+          o.hatMatrix,
+          o.nll.length === 0 ? 1 : o.features.length / o.nll.length,
+        ),
         features: encodeTensor(o.features),
       };
       break;
@@ -406,7 +454,10 @@ export function encodeReply<K extends StepName>(
         steps: o.steps,
         nll: encodeTensor(o.nll),
         gradient: encodeTensor(o.gradient),
-        fisher: encodeTensor(o.fisher),
+        fisher: encodeSymmetric(
+          o.fisher,
+          o.nll.length === 0 ? 1 : o.gradient.length / o.nll.length,
+        ),
       };
       break;
     }
@@ -417,7 +468,10 @@ export function encodeReply<K extends StepName>(
         points: o.points,
         nll: encodeTensor(o.nll),
         residual: encodeTensor(o.residual),
-        information: encodeTensor(o.information),
+        information: encodeSymmetric(
+          o.information,
+          o.nll.length === 0 ? 1 : o.residual.length / o.nll.length,
+        ),
       };
       break;
     }
@@ -499,7 +553,7 @@ export function decodeReply<K extends StepName>(
         kind: "irls-share",
         round: r.round,
         nll: decodeTensor(r.nll, "irls.nll", active),
-        hatMatrix: decodeTensor(r.hatMatrix, "irls.hat_matrix", active * p * p, true),
+        hatMatrix: decodeSymmetric(r.hatMatrix, "irls.hat_matrix", active, p, true),
         features: decodeTensor(r.features, "irls.features", active * p, true),
       } as Out;
     }
@@ -518,7 +572,7 @@ export function decodeReply<K extends StepName>(
         steps: r.steps,
         nll: decodeTensor(r.nll, "pqn.nll", r.steps * active),
         gradient: decodeTensor(r.gradient, "pqn.gradient", r.steps * active * p),
-        fisher: decodeTensor(r.fisher, "pqn.fisher", r.steps * active * p * p),
+        fisher: decodeSymmetric(r.fisher, "pqn.fisher", r.steps * active, p),
       } as Out;
     }
     case "newton": {
@@ -538,7 +592,7 @@ export function decodeReply<K extends StepName>(
         points,
         nll: decodeTensor(r.nll, "newton.nll", points * active),
         residual: decodeTensor(r.residual, "newton.residual", points * active * p),
-        information: decodeTensor(r.information, "newton.information", points * active * p * p),
+        information: decodeSymmetric(r.information, "newton.information", points * active, p),
       } as Out;
     }
     default:
