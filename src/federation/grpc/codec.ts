@@ -112,6 +112,54 @@ export function decodeSymmetric(
   return out;
 }
 
+/**
+ * The rows of a G×p coefficient matrix for the genes set in `mask` (shape [A, p]): a center
+ * evaluates only the active genes, so the others need not travel.
+ */
+export function encodeActiveRows(beta: Float64Array, mask: GeneMask): Float64Tensor {
+  const p = mask.length === 0 ? 0 : beta.length / mask.length;
+  const rows: number[] = [];
+  mask.forEach((v, g) => {
+    if (v) rows.push(g);
+  });
+  const out = new Float64Array(rows.length * p);
+  rows.forEach((g, a) => {
+    out.set(beta.subarray(g * p, g * p + p), a * p);
+  });
+  return { shape: [rows.length, p], data: Buffer.from(out.buffer, out.byteOffset, out.byteLength) };
+}
+
+/** Unpack {@link encodeActiveRows} into a G×p matrix (rows of inactive genes left at 0, unread). */
+export function decodeActiveRows(
+  t: Float64Tensor__Output | null | undefined,
+  what: string,
+  mask: GeneMask,
+  finite: boolean,
+): Float64Array {
+  if (t === null || t === undefined) throw new ProtocolError(`${what}: missing`);
+  if (
+    t.shape.length !== 2 ||
+    t.shape[0] !== count(mask) ||
+    !(t.shape[1] >= 1) ||
+    t.shape[1] > 1000
+  ) {
+    throw new ProtocolError(`${what}: shape [${t.shape.join(", ")}], expected [${count(mask)}, p]`);
+  }
+  const p = t.shape[1];
+  const rows = decodeTensor(t, what, count(mask) * p, finite);
+  const out = new Float64Array(mask.length * p);
+  let a = 0;
+  for (let g = 0; g < mask.length; g++) {
+    if (!mask[g]) continue;
+    out.set(rows.subarray(a * p, a * p + p), g * p);
+    a++;
+  }
+  return out;
+}
+
+/** Placeholder for a per-gene field a center does not read (it stays with the aggregator). */
+const NOT_SENT: Float64Tensor = { shape: [0], data: Buffer.alloc(0) };
+
 /** A gene mask as a bit set (least significant bit first). */
 export function encodeMask(mask: GeneMask): BitMask {
   const bits = Buffer.alloc(Math.ceil(mask.length / 8));
@@ -217,10 +265,11 @@ export function encodeRequest<K extends StepName>(
       message.irls = {
         round: s.round,
         refit: s.refit,
-        beta: encodeTensor(s.beta),
+        beta: encodeActiveRows(s.beta, s.mask),
         mask: encodeMask(s.mask),
-        diverged: encodeMask(s.divergedMask),
-        nll: encodeTensor(s.nll),
+        // The aggregator's: the centers do not read them.
+        diverged: encodeMask(new Uint8Array(0)),
+        nll: NOT_SENT,
       };
       break;
     }
@@ -229,13 +278,14 @@ export function encodeRequest<K extends StepName>(
       message.pqn = {
         round: s.round,
         refit: s.refit,
-        beta: encodeTensor(s.beta),
+        beta: encodeActiveRows(s.beta, s.mask),
         mask: encodeMask(s.mask),
-        diverged: encodeMask(s.divergedMask),
-        irlsDiverged: encodeMask(s.irlsDivergedMask),
-        regNll: encodeTensor(s.regNll),
+        // The aggregator's: the centers do not read them.
+        diverged: encodeMask(new Uint8Array(0)),
+        irlsDiverged: encodeMask(new Uint8Array(0)),
+        regNll: NOT_SENT,
         direction: s.direction === null ? null : encodeTensor(s.direction),
-        decrement: s.decrement === null ? null : encodeTensor(s.decrement),
+        decrement: null,
       };
       break;
     }
@@ -244,7 +294,7 @@ export function encodeRequest<K extends StepName>(
       message.newton = {
         round: st.round,
         refit: st.refit,
-        beta: encodeTensor(st.beta),
+        beta: encodeActiveRows(st.beta, st.mask),
         mask: encodeMask(st.mask),
         step: st.step === null ? null : encodeTensor(st.step),
         stepSizes: encodeTensor(st.stepSizes),
@@ -313,9 +363,7 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
       if (s === null || s === undefined) throw new ProtocolError("irls: empty");
       const mask = decodeMask(s.mask, "irls.mask");
       const genes = mask.length;
-      const beta = decodeTensor(s.beta, "irls.beta", undefined, false);
-      if (genes === 0 || beta.length % genes !== 0)
-        throw new ProtocolError("irls.beta: not genes × coefficients");
+      const beta = decodeActiveRows(s.beta, "irls.beta", mask, false);
       return {
         tag,
         step: "irls",
@@ -325,8 +373,9 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
           refit: s.refit,
           beta,
           mask,
-          divergedMask: decodeMask(s.diverged, "irls.diverged", genes),
-          nll: decodeTensor(s.nll, "irls.nll", genes),
+          // Not sent: the aggregator's bookkeeping.
+          divergedMask: new Uint8Array(genes),
+          nll: new Float64Array(genes).fill(Number.NaN),
         },
       };
     }
@@ -335,15 +384,13 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
       if (s === null || s === undefined) throw new ProtocolError("pqn: empty");
       const mask = decodeMask(s.mask, "pqn.mask");
       const genes = mask.length;
-      const beta = decodeTensor(s.beta, "pqn.beta", undefined, true);
-      if (genes === 0 || beta.length % genes !== 0)
-        throw new ProtocolError("pqn.beta: not genes × coefficients");
-      const p = beta.length / genes;
+      const beta = decodeActiveRows(s.beta, "pqn.beta", mask, true);
+      const p = genes === 0 ? 0 : beta.length / genes;
       const active = count(mask);
       const direction =
         s.direction === null ? null : decodeTensor(s.direction, "pqn.direction", active * p, true);
-      const decrement =
-        s.decrement === null ? null : decodeTensor(s.decrement, "pqn.decrement", active, false);
+      // Not sent: the aggregator's bookkeeping.
+      const decrement = null;
       if (s.round > 0 && direction === null)
         throw new ProtocolError("pqn: round > 0 without a direction");
       return {
@@ -355,9 +402,9 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
           refit: s.refit,
           beta,
           mask,
-          divergedMask: decodeMask(s.diverged, "pqn.diverged", genes),
-          irlsDivergedMask: decodeMask(s.irlsDiverged, "pqn.irls_diverged", genes),
-          regNll: decodeTensor(s.regNll, "pqn.reg_nll", genes),
+          divergedMask: new Uint8Array(genes),
+          irlsDivergedMask: new Uint8Array(genes),
+          regNll: new Float64Array(genes).fill(Number.NaN),
           direction,
           decrement,
         },
@@ -368,10 +415,8 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
       if (st === null || st === undefined) throw new ProtocolError("newton: empty");
       const mask = decodeMask(st.mask, "newton.mask");
       const genes = mask.length;
-      const beta = decodeTensor(st.beta, "newton.beta", undefined, true);
-      if (genes === 0 || beta.length % genes !== 0)
-        throw new ProtocolError("newton.beta: not genes × coefficients");
-      const p = beta.length / genes;
+      const beta = decodeActiveRows(st.beta, "newton.beta", mask, true);
+      const p = genes === 0 ? 0 : beta.length / genes;
       const stepSizes = decodeTensor(st.stepSizes, "newton.step_sizes", undefined, true);
       if (stepSizes.length === 0 || stepSizes.length > 64)
         throw new ProtocolError("newton.step_sizes: 1 to 64 values");
