@@ -193,9 +193,7 @@ describe("gRPC faults", () => {
     await done;
     server.forceShutdown();
     expect(outcome.success).toBe(true);
-    expect(lines.join("\n")).toMatch(
-      /rejected a malformed request: pqn\.beta: shape \[7\]/,
-    );
+    expect(lines.join("\n")).toMatch(/rejected a malformed request: pqn\.beta: shape \[7\]/);
     expect(replies[0].reply?.step).toBe("error");
     expect(replies[0].reply?.error?.message).toMatch(/pqn/);
     expect(replies[1].reply?.step).toBe("presence");
