@@ -62,6 +62,27 @@ export interface MetadataFile {
   metadata: Metadata;
 }
 
+/**
+ * Note that `id` (a sample or gene id) is on `line`.
+ * @throws InputError for an empty id, or one already seen (naming both lines)
+ */
+function recordId(
+  file: string,
+  line: number,
+  kind: "sample" | "gene",
+  id: string,
+  seen: Map<string, number>,
+): void {
+  if (id === "") throw new InputError(`${file}: line ${line}: empty ${kind} id`);
+  const previous = seen.get(id);
+  if (previous !== undefined) {
+    throw new InputError(
+      `${file}: line ${line}: ${kind} ${quote(id)} is listed twice (also on line ${previous})`,
+    );
+  }
+  seen.set(id, line);
+}
+
 /** Options of {@link readDataset}. */
 export interface ReadDatasetOptions {
   /**
@@ -111,14 +132,7 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   const values = new Map<string, string[]>(columns.map((c) => [c, []]));
   for (const { fields, line } of table.rows) {
     const sample = fields[sampleIndex];
-    if (sample === "") throw new InputError(`${file}: line ${line}: empty sample id`);
-    const previous = lineOfSample.get(sample);
-    if (previous !== undefined) {
-      throw new InputError(
-        `${file}: line ${line}: sample ${quote(sample)} is listed twice (also on line ${previous})`,
-      );
-    }
-    lineOfSample.set(sample, line);
+    recordId(file, line, "sample", sample, lineOfSample);
     samples.push(sample);
     lines.push(line);
     columns.forEach((name, k) => {
@@ -213,14 +227,7 @@ async function readCountsTable(
     },
     row(fields, line) {
       const gene = fields[geneIndex];
-      if (gene === "") throw new InputError(`${countsFile}: line ${line}: empty gene id`);
-      const previous = lineOfGene.get(gene);
-      if (previous !== undefined) {
-        throw new InputError(
-          `${countsFile}: line ${line}: gene ${quote(gene)} is listed twice (also on line ${previous})`,
-        );
-      }
-      lineOfGene.set(gene, line);
+      recordId(countsFile, line, "gene", gene, lineOfGene);
       genes.push(gene);
       const n = sampleColumns.length;
       buffer.reserve(n);

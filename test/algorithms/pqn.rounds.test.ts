@@ -14,7 +14,7 @@ import type {
   PqnLocalShare,
   PqnRoundState,
 } from "../../src/algorithms/pqn/state.js";
-import { nbFisherGradientNllAtSteps } from "../../src/math/negativeBinomial.js";
+import { pooledRegularisedNll } from "../../src/reports/agreement.js";
 import { expectClose, type Tolerance } from "../helpers/compare.js";
 import { bool, f64 } from "../helpers/ndarray.js";
 import { regularisedNllDifference } from "../helpers/objective.js";
@@ -111,39 +111,6 @@ function runPqn(centers: FitCenter[], start: PqnRoundState, hp: FitHyperparamete
   return state;
 }
 
-/**
- * Regularised pooled NLL (PQN's objective, μ unfloored) of every gene at β: used for the
- * scale of the comparison only; differences are taken with {@link regularisedNllDifference}.
- */
-function regularisedNll(
-  centers: FitCenter[],
-  beta: Float64Array,
-  hp: FitHyperparameters,
-): Float64Array {
-  const { p, genes } = centers[0].main.data;
-  const idx = Int32Array.from({ length: genes }, (_, g) => g);
-  const total = new Float64Array(genes);
-  for (const c of centers) {
-    const out = nbFisherGradientNllAtSteps(
-      c.main.data,
-      c.main.constants,
-      idx,
-      beta,
-      null,
-      null,
-      { lower: -hp.maxBeta, upper: hp.maxBeta },
-      hp.pqnMinMu,
-    );
-    for (let g = 0; g < genes; g++) total[g] += out.nll[g];
-  }
-  for (let g = 0; g < genes; g++) {
-    let sq = 0;
-    for (let k = 0; k < p; k++) sq += beta[g * p + k] ** 2;
-    total[g] += 0.5 * 1e-6 * sq;
-  }
-  return total;
-}
-
 for (const name of ROUNDS_FILES) {
   describe(name, () => {
     const file = roundsFile(name);
@@ -218,7 +185,7 @@ for (const name of ROUNDS_FILES) {
       const ulpChange = f64(file.ulp_sensitivity.max_abs_beta_change);
       const fragile = flips.map((v, g) => (v || ulpChange[g] > 1e-8 ? 1 : 0));
       const p = final.beta.length / fragile.length;
-      const theirNll = regularisedNll(centers, expectedBeta, hp);
+      const theirNll = pooledRegularisedNll(centers, expectedBeta, hp.pqnMinMu);
       const excess = regularisedNllDifference(centers, final.beta, expectedBeta);
       const fragileGenes: string[] = [];
       let maxDiff = 0;

@@ -3,21 +3,15 @@
  * fixed schedule, and one test per kind of bad input (exit 2, one short line naming the file,
  * no stack trace, no output files).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { root, sharedPath } from "../helpers/shared.js";
+import { runFedseq, sharedFitArgs } from "../helpers/processes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-cli-");
 
-function fedseq(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, "bin", "fedseq"), ...args], {
-    encoding: "utf8",
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const fedseq = runFedseq;
 
 const GENES = ["g1", "g2", "g3", "g4", "g5", "g6"];
 const SAMPLES = ["s1", "s2", "s3", "s4", "s5", "s6"];
@@ -135,15 +129,7 @@ describe("fit-lfc output contract", () => {
   it("--fixed-rounds runs upstream's schedule and gives an identical lfc.csv (li_lncap, both modes)", () => {
     for (const mode of ["irls-pqn", "pqn"]) {
       const base = [
-        "fit-lfc",
-        "--data",
-        sharedPath("data", "li_lncap"),
-        "--design",
-        "~ treatment",
-        "--size-factors",
-        sharedPath("data", "li_lncap", "deseq2", "size_factors.csv"),
-        "--dispersions",
-        sharedPath("data", "li_lncap", "deseq2", "fit.csv"),
+        ...sharedFitArgs("li_lncap", "~ treatment"),
         "--mode",
         mode,
         "--solver",

@@ -2,14 +2,14 @@
  * The same numbers as CSV, TSV.gz, per-center folders and AnnData files: `fit-lfc` writes the
  * same lfc.csv from each (real data: the first 400 genes of li_lncap).
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { type Dataset, readDataset } from "../../src/io/dataset.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
-import { root, sharedPath } from "../helpers/shared.js";
+import { runFedseq, sharedFitArgs } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-formats-");
@@ -41,25 +41,8 @@ function tables(
 }
 
 function fitLfc(data: string, out: string): string {
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(root, "bin", "fedseq"),
-      "fit-lfc",
-      "--data",
-      data,
-      "--design",
-      "~ treatment",
-      "--size-factors",
-      sharedPath("data", "li_lncap", "deseq2", "size_factors.csv"),
-      "--dispersions",
-      sharedPath("data", "li_lncap", "deseq2", "fit.csv"),
-      "--out",
-      out,
-    ],
-    { encoding: "utf8" },
-  );
-  expect(r.status, r.stderr).toBe(0);
+  const r = runFedseq([...sharedFitArgs("li_lncap", "~ treatment", data), "--out", out]);
+  expect(r.code, r.stderr).toBe(0);
   return readFileSync(join(out, "lfc.csv"), "utf8");
 }
 

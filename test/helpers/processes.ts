@@ -1,10 +1,10 @@
 /**
  * Running `bin/fedseq` as real processes in tests: start, watch stderr for a line, kill, wait.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { root } from "./shared.js";
+import { root, sharedPath } from "./shared.js";
 
 /** A running fedseq process. */
 export interface FedseqProcess {
@@ -73,4 +73,38 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Outcome of a finished `bin/fedseq` run. */
+export interface FedseqResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run `bin/fedseq args…` to completion. */
+export function runFedseq(args: string[]): FedseqResult {
+  const r = spawnSync(process.execPath, [join(root, "bin", "fedseq"), ...args], {
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `fit-lfc` arguments for a shared dataset with DESeq2's size factors and dispersions. */
+export function sharedFitArgs(
+  dataset: string,
+  design: string,
+  data = sharedPath("data", dataset),
+): string[] {
+  return [
+    "fit-lfc",
+    "--data",
+    data,
+    "--design",
+    design,
+    "--size-factors",
+    sharedPath("data", dataset, "deseq2", "size_factors.csv"),
+    "--dispersions",
+    sharedPath("data", dataset, "deseq2", "fit.csv"),
+  ];
 }
