@@ -11,6 +11,8 @@ import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import type { CenterData } from "./centerData.js";
+import { type CenterRunState, runRecordStep } from "./centerRun.js";
+import { isRecordStep } from "./recordSteps.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** Identity of a center as the aggregator learns it when the center joins. */
@@ -35,6 +37,7 @@ function tagKey(tag: RequestTag, step: StepName): string {
 export class CenterSession {
   readonly data: CenterData;
   #prepared: { runId: string; center: FitCenter; hp: FitHyperparameters } | null = null;
+  #run: CenterRunState | null = null;
   #lastKey = "";
   #lastOutput: unknown = null;
 
@@ -73,6 +76,17 @@ export class CenterSession {
     this.#lastKey = key;
     this.#lastOutput = output;
     return output;
+  }
+
+  /** The center's private state for the tag's run (a new run starts afresh). */
+  #runState(tag: RequestTag): CenterRunState {
+    if (this.#run === null || this.#run.runId !== tag.runId) this.#run = { runId: tag.runId };
+    return this.#run;
+  }
+
+  /** The center's private state of the current run (null before its first run step). */
+  get runState(): CenterRunState | null {
+    return this.#run;
   }
 
   #fit(step: StepName, tag: RequestTag): { center: FitCenter; hp: FitHyperparameters } {
@@ -114,6 +128,9 @@ export class CenterSession {
         return newtonLocalStep(center, input as StepInput<"newton">, hp) as Out;
       }
       default:
+        if (isRecordStep(step)) {
+          return runRecordStep(this.data, this.#runState(tag), step, input as never) as Out;
+        }
         throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
     }
   }

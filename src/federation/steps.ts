@@ -15,9 +15,10 @@ import type {
   PresenceRequest,
   PresenceShare,
 } from "../algorithms/setup/state.js";
+import { RECORD_STEPS, type RecordStepName, type RecordStepTypes } from "./recordSteps.js";
 
-/** Input and output types of every step a center can run. */
-export interface StepTypes {
+/** Input and output types of every step a center can run (the record steps included). */
+export interface StepTypes extends RecordStepTypes {
   presence: { input: PresenceRequest; output: PresenceShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
@@ -43,6 +44,7 @@ export const STEP_NAMES: readonly StepName[] = [
   "irls",
   "pqn",
   "newton",
+  ...(Object.keys(RECORD_STEPS) as RecordStepName[]),
 ];
 
 /** Identifies one request of a run: repeated or stale requests are recognised by it. */

@@ -17,8 +17,11 @@ import type {
   PresenceShare,
 } from "./state.js";
 
-/** Row of each requested gene in the center's data. */
-function geneRows(data: CenterData, genes: readonly string[]): Int32Array {
+/**
+ * Row of each requested gene in the center's data.
+ * @throws InputError naming the genes the center lacks
+ */
+export function geneRows(data: CenterData, genes: readonly string[]): Int32Array {
   const index = new Map(data.genes.map((g, i) => [g, i]));
   const rows = new Int32Array(genes.length);
   const missing: string[] = [];
@@ -36,7 +39,7 @@ function geneRows(data: CenterData, genes: readonly string[]): Int32Array {
 }
 
 /** Gene-major counts of the requested rows. */
-function countsOfRows(data: CenterData, rows: Int32Array): Float64Array {
+export function countsOfRows(data: CenterData, rows: Int32Array): Float64Array {
   const n = data.samples.length;
   const out = new Float64Array(rows.length * n);
   rows.forEach((row, j) => {

@@ -7,11 +7,14 @@ import { endianness } from "node:os";
 import type { FitHyperparameters } from "../../algorithms/hyperparameters.js";
 import type { GeneMask } from "../../algorithms/masks.js";
 import type { DesignLevels } from "../../design/designMatrix.js";
+import { isRecordStep, RECORD_STEPS, type RecordStepName } from "../recordSteps.js";
+import { checkRecord, type FieldKind, type FlatRecord, type RecordSchema } from "../records.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
 import type { FactorLevels, FactorLevels__Output } from "./generated/fedseq/v1/FactorLevels.js";
 import type { Float64Tensor, Float64Tensor__Output } from "./generated/fedseq/v1/Float64Tensor.js";
 import type { Hyperparameters__Output } from "./generated/fedseq/v1/Hyperparameters.js";
+import type { Record__Output, Record as RecordMessage } from "./generated/fedseq/v1/Record.js";
 import type { StepReply, StepReply__Output } from "./generated/fedseq/v1/StepReply.js";
 import type { StepRequest, StepRequest__Output } from "./generated/fedseq/v1/StepRequest.js";
 import type { Tag__Output } from "./generated/fedseq/v1/Tag.js";
@@ -302,7 +305,8 @@ export function encodeRequest<K extends StepName>(
       break;
     }
     default:
-      throw new Error(`cannot encode step ${String(step)}`);
+      if (!isRecordStep(step)) throw new Error(`cannot encode step ${String(step)}`);
+      message.record = encodeRecord(step, schemaOf(step, "input"), input as FlatRecord);
   }
   return message;
 }
@@ -444,6 +448,13 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
         },
       };
     }
+    case "record": {
+      const r = message.record;
+      if (r === null || r === undefined || !isRecordStep(r.step))
+        throw new ProtocolError(`request names no known step (${String(r?.step)})`);
+      const input = decodeRecord(r, schemaOf(r.step, "input"), r.step);
+      return { tag, step: r.step, input } as DecodedRequest;
+    }
     default:
       throw new ProtocolError(`request names no known step (${String(message.step)})`);
   }
@@ -521,7 +532,8 @@ export function encodeReply<K extends StepName>(
       break;
     }
     default:
-      throw new Error(`cannot encode step ${String(step)}`);
+      if (!isRecordStep(step)) throw new Error(`cannot encode step ${String(step)}`);
+      message.record = encodeRecord(step, schemaOf(step, "output"), output as FlatRecord);
   }
   return message;
 }
@@ -540,9 +552,24 @@ export function decodeReply<K extends StepName>(
   step: K,
   input: StepInput<K>,
 ): StepOutput<K> {
+  type Out = StepOutput<K>;
+  if (isRecordStep(step)) {
+    const r = message.record;
+    if (message.step !== "record" || r === null || r === undefined || r.step !== step)
+      throw new ProtocolError(`reply to ${step} carries ${String(r?.step ?? message.step)}`);
+    const spec = RECORD_STEPS[step];
+    const output = decodeRecord(r, schemaOf(step, "output"), step);
+    // biome-ignore lint/suspicious/noExplicitAny: the spec matches the step by construction
+    const lengths = (spec.replyLengths as (i: any) => Record<string, number>)(input);
+    for (const [field, length] of Object.entries(lengths)) {
+      const value = (output as unknown as Record<string, { length: number }>)[field];
+      if (value.length !== length)
+        throw new ProtocolError(`${step}.${field}: ${value.length} values, expected ${length}`);
+    }
+    return output as unknown as Out;
+  }
   if (message.step !== step)
     throw new ProtocolError(`reply to ${step} carries ${String(message.step)}`);
-  type Out = StepOutput<K>;
   switch (step) {
     case "presence": {
       const request = input as StepInput<"presence">;
@@ -642,5 +669,100 @@ export function decodeReply<K extends StepName>(
     }
     default:
       throw new ProtocolError(`unknown step ${String(step)}`);
+  }
+}
+
+// ---- flat records ----
+
+/** The schema of a record step's input or output, for the generic codec. */
+function schemaOf(step: RecordStepName, side: "input" | "output"): RecordSchema {
+  return RECORD_STEPS[step][side] as RecordSchema;
+}
+
+/** Encode a record field by field, as its schema declares. */
+function encodeRecord<T extends FlatRecord>(
+  step: string,
+  schema: RecordSchema<T>,
+  value: T,
+): RecordMessage {
+  const out: Required<Omit<RecordMessage, "step">> & { step: string } = {
+    step,
+    tensors: {},
+    masks: {},
+    numbers: {},
+    booleans: {},
+    texts: {},
+    textLists: {},
+  };
+  const fields = value as unknown as Record<string, unknown>;
+  for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {
+    const v = fields[field];
+    switch (kind) {
+      case "f64":
+      case "finite":
+        out.tensors[field] = encodeTensor(v as Float64Array);
+        break;
+      case "mask":
+        out.masks[field] = encodeMask(v as GeneMask);
+        break;
+      case "number":
+        out.numbers[field] = v as number;
+        break;
+      case "boolean":
+        out.booleans[field] = v as boolean;
+        break;
+      case "text":
+        out.texts[field] = v as string;
+        break;
+      case "texts":
+        out.textLists[field] = { values: [...(v as readonly string[])] };
+        break;
+    }
+  }
+  return out;
+}
+
+/** Decode a record and check it against its schema (every field present, of its kind). */
+function decodeRecord<T extends FlatRecord>(
+  r: Record__Output,
+  schema: RecordSchema<T>,
+  what: string,
+): T {
+  const value: Record<string, unknown> = { kind: schema.kind };
+  for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {
+    const where = `${what}.${field}`;
+    const missing = () => new ProtocolError(`${where}: missing`);
+    switch (kind) {
+      case "f64":
+      case "finite":
+        value[field] = decodeTensor(r.tensors[field], where, undefined, kind === "finite");
+        break;
+      case "mask":
+        value[field] = decodeMask(r.masks[field], where);
+        break;
+      case "number":
+        if (!(field in r.numbers)) throw missing();
+        value[field] = r.numbers[field];
+        break;
+      case "boolean":
+        if (!(field in r.booleans)) throw missing();
+        value[field] = r.booleans[field];
+        break;
+      case "text":
+        if (!(field in r.texts)) throw missing();
+        value[field] = r.texts[field];
+        break;
+      case "texts": {
+        const list = r.textLists[field];
+        if (list === undefined) throw missing();
+        value[field] = list.values;
+        break;
+      }
+    }
+  }
+  try {
+    return checkRecord(schema, value, what);
+  } catch (e) {
+    throw new ProtocolError((e as Error).message);
   }
 }

@@ -23,12 +23,14 @@ import type { PrepareRequest as _fedseq_v1_PrepareRequest, PrepareRequest__Outpu
 import type { PrepareShare as _fedseq_v1_PrepareShare, PrepareShare__Output as _fedseq_v1_PrepareShare__Output } from './fedseq/v1/PrepareShare.js';
 import type { PresenceRequest as _fedseq_v1_PresenceRequest, PresenceRequest__Output as _fedseq_v1_PresenceRequest__Output } from './fedseq/v1/PresenceRequest.js';
 import type { PresenceShare as _fedseq_v1_PresenceShare, PresenceShare__Output as _fedseq_v1_PresenceShare__Output } from './fedseq/v1/PresenceShare.js';
+import type { Record as _fedseq_v1_Record, Record__Output as _fedseq_v1_Record__Output } from './fedseq/v1/Record.js';
 import type { Refusal as _fedseq_v1_Refusal, Refusal__Output as _fedseq_v1_Refusal__Output } from './fedseq/v1/Refusal.js';
 import type { Shutdown as _fedseq_v1_Shutdown, Shutdown__Output as _fedseq_v1_Shutdown__Output } from './fedseq/v1/Shutdown.js';
 import type { StepError as _fedseq_v1_StepError, StepError__Output as _fedseq_v1_StepError__Output } from './fedseq/v1/StepError.js';
 import type { StepReply as _fedseq_v1_StepReply, StepReply__Output as _fedseq_v1_StepReply__Output } from './fedseq/v1/StepReply.js';
 import type { StepRequest as _fedseq_v1_StepRequest, StepRequest__Output as _fedseq_v1_StepRequest__Output } from './fedseq/v1/StepRequest.js';
 import type { Tag as _fedseq_v1_Tag, Tag__Output as _fedseq_v1_Tag__Output } from './fedseq/v1/Tag.js';
+import type { TextList as _fedseq_v1_TextList, TextList__Output as _fedseq_v1_TextList__Output } from './fedseq/v1/TextList.js';
 import type { Welcome as _fedseq_v1_Welcome, Welcome__Output as _fedseq_v1_Welcome__Output } from './fedseq/v1/Welcome.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -60,12 +62,14 @@ export interface ProtoGrpcType {
       PrepareShare: MessageTypeDefinition<_fedseq_v1_PrepareShare, _fedseq_v1_PrepareShare__Output>
       PresenceRequest: MessageTypeDefinition<_fedseq_v1_PresenceRequest, _fedseq_v1_PresenceRequest__Output>
       PresenceShare: MessageTypeDefinition<_fedseq_v1_PresenceShare, _fedseq_v1_PresenceShare__Output>
+      Record: MessageTypeDefinition<_fedseq_v1_Record, _fedseq_v1_Record__Output>
       Refusal: MessageTypeDefinition<_fedseq_v1_Refusal, _fedseq_v1_Refusal__Output>
       Shutdown: MessageTypeDefinition<_fedseq_v1_Shutdown, _fedseq_v1_Shutdown__Output>
       StepError: MessageTypeDefinition<_fedseq_v1_StepError, _fedseq_v1_StepError__Output>
       StepReply: MessageTypeDefinition<_fedseq_v1_StepReply, _fedseq_v1_StepReply__Output>
       StepRequest: MessageTypeDefinition<_fedseq_v1_StepRequest, _fedseq_v1_StepRequest__Output>
       Tag: MessageTypeDefinition<_fedseq_v1_Tag, _fedseq_v1_Tag__Output>
+      TextList: MessageTypeDefinition<_fedseq_v1_TextList, _fedseq_v1_TextList__Output>
       Welcome: MessageTypeDefinition<_fedseq_v1_Welcome, _fedseq_v1_Welcome__Output>
     }
   }

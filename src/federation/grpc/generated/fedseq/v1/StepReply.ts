@@ -8,6 +8,7 @@ import type { InitShare as _fedseq_v1_InitShare, InitShare__Output as _fedseq_v1
 import type { IrlsShare as _fedseq_v1_IrlsShare, IrlsShare__Output as _fedseq_v1_IrlsShare__Output } from '../../fedseq/v1/IrlsShare.js';
 import type { PqnShare as _fedseq_v1_PqnShare, PqnShare__Output as _fedseq_v1_PqnShare__Output } from '../../fedseq/v1/PqnShare.js';
 import type { NewtonShare as _fedseq_v1_NewtonShare, NewtonShare__Output as _fedseq_v1_NewtonShare__Output } from '../../fedseq/v1/NewtonShare.js';
+import type { Record as _fedseq_v1_Record, Record__Output as _fedseq_v1_Record__Output } from '../../fedseq/v1/Record.js';
 import type { StepError as _fedseq_v1_StepError, StepError__Output as _fedseq_v1_StepError__Output } from '../../fedseq/v1/StepError.js';
 
 export interface StepReply {
@@ -19,8 +20,9 @@ export interface StepReply {
   'irls'?: (_fedseq_v1_IrlsShare | null);
   'pqn'?: (_fedseq_v1_PqnShare | null);
   'newton'?: (_fedseq_v1_NewtonShare | null);
+  'record'?: (_fedseq_v1_Record | null);
   'error'?: (_fedseq_v1_StepError | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"error";
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"record"|"error";
 }
 
 export interface StepReply__Output {
@@ -32,6 +34,7 @@ export interface StepReply__Output {
   'irls'?: (_fedseq_v1_IrlsShare__Output | null);
   'pqn'?: (_fedseq_v1_PqnShare__Output | null);
   'newton'?: (_fedseq_v1_NewtonShare__Output | null);
+  'record'?: (_fedseq_v1_Record__Output | null);
   'error'?: (_fedseq_v1_StepError__Output | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"error";
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"record"|"error";
 }

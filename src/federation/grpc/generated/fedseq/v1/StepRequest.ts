@@ -8,6 +8,7 @@ import type { InitRequest as _fedseq_v1_InitRequest, InitRequest__Output as _fed
 import type { IrlsState as _fedseq_v1_IrlsState, IrlsState__Output as _fedseq_v1_IrlsState__Output } from '../../fedseq/v1/IrlsState.js';
 import type { PqnState as _fedseq_v1_PqnState, PqnState__Output as _fedseq_v1_PqnState__Output } from '../../fedseq/v1/PqnState.js';
 import type { NewtonState as _fedseq_v1_NewtonState, NewtonState__Output as _fedseq_v1_NewtonState__Output } from '../../fedseq/v1/NewtonState.js';
+import type { Record as _fedseq_v1_Record, Record__Output as _fedseq_v1_Record__Output } from '../../fedseq/v1/Record.js';
 
 export interface StepRequest {
   'tag'?: (_fedseq_v1_Tag | null);
@@ -18,7 +19,8 @@ export interface StepRequest {
   'irls'?: (_fedseq_v1_IrlsState | null);
   'pqn'?: (_fedseq_v1_PqnState | null);
   'newton'?: (_fedseq_v1_NewtonState | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton";
+  'record'?: (_fedseq_v1_Record | null);
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"record";
 }
 
 export interface StepRequest__Output {
@@ -30,5 +32,6 @@ export interface StepRequest__Output {
   'irls'?: (_fedseq_v1_IrlsState__Output | null);
   'pqn'?: (_fedseq_v1_PqnState__Output | null);
   'newton'?: (_fedseq_v1_NewtonState__Output | null);
-  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton";
+  'record'?: (_fedseq_v1_Record__Output | null);
+  'step'?: "presence"|"levels"|"prepare"|"init"|"irls"|"pqn"|"newton"|"record";
 }

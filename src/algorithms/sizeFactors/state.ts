@@ -1,0 +1,43 @@
+/**
+ * Shares of the federated median-of-ratios size factors (DESeq2's `estimateSizeFactors`):
+ * centers share per-gene sums of log counts, the aggregator returns the log geometric means,
+ * and each center computes its own samples' size factors from them.
+ */
+import type { GeneMask } from "../masks.js";
+
+/** Ask for the per-gene sums of log counts of these genes (ids, in the federation's order). */
+export interface LogSumsRequest {
+  readonly kind: "log-sums-request";
+  readonly genes: readonly string[];
+}
+
+/**
+ * Per requested gene: Σ ln y over the center's samples with y > 0, and whether some sample has
+ * y = 0 (which excludes the gene from the reference, as DESeq2's −∞ log geometric mean does).
+ */
+export interface LogSumsShare {
+  readonly kind: "log-sums-share";
+  readonly logSums: Float64Array;
+  readonly hasZero: GeneMask;
+  /** The center's sample count. */
+  readonly samples: number;
+}
+
+/**
+ * The pseudo-reference sample: per gene (same order as the log-sums request), the log
+ * geometric mean of its counts over all samples, NaN for genes excluded from the reference.
+ */
+export interface SizeFactorsRequest {
+  readonly kind: "size-factors-request";
+  readonly logGeoMeans: Float64Array;
+}
+
+/**
+ * The center's size factors, in its sample order. They are what DESeq2 writes to
+ * `sizeFactors(dds)` and what `fit-lfc` takes as input: one scalar per sample, reported so that the
+ * aggregator can write `size_factors.csv` and hand them back for the fit.
+ */
+export interface SizeFactorsShare {
+  readonly kind: "size-factors-share";
+  readonly sizeFactors: Float64Array;
+}

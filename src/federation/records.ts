@@ -1,0 +1,126 @@
+/**
+ * Flat records: the shape of most step inputs and outputs (a `kind` plus named per-gene arrays,
+ * masks and scalars). A step whose input and output are records declares their fields once
+ * here-style, and every transport carries it without step-specific code: the gRPC codec encodes
+ * a record field by field (float64 arrays as raw bytes, masks as bit sets) and validates what it
+ * receives against the same declaration.
+ */
+import type { GeneMask } from "../algorithms/masks.js";
+
+/**
+ * The kind of one field:
+ * - `f64`: a Float64Array (NaN and ±∞ allowed, e.g. "excluded" markers);
+ * - `finite`: a Float64Array whose every value must be finite;
+ * - `mask`: a per-gene 0/1 mask (sent as a bit set);
+ * - `number`, `boolean`, `text`: a scalar;
+ * - `texts`: a list of strings (e.g. gene ids).
+ */
+export type FieldKind = "f64" | "finite" | "mask" | "number" | "boolean" | "text" | "texts";
+
+/** The TypeScript type a field kind holds. */
+export type FieldValue<K extends FieldKind> = K extends "f64" | "finite"
+  ? Float64Array
+  : K extends "mask"
+    ? GeneMask
+    : K extends "number"
+      ? number
+      : K extends "boolean"
+        ? boolean
+        : K extends "text"
+          ? string
+          : readonly string[];
+
+/** The field kinds that can hold a value of type T. */
+type KindsFor<T> = T extends Float64Array
+  ? "f64" | "finite"
+  : T extends Uint8Array
+    ? "mask"
+    : T extends number
+      ? "number"
+      : T extends boolean
+        ? "boolean"
+        : T extends string
+          ? "text"
+          : T extends readonly string[]
+            ? "texts"
+            : never;
+
+/** A record: a kind and flat fields. */
+export interface FlatRecord {
+  readonly kind: string;
+}
+
+/** The declaration of a record type T: its kind and the kind of each of its other fields. */
+export interface RecordSchema<T extends FlatRecord = FlatRecord> {
+  readonly kind: T["kind"];
+  readonly fields: { readonly [F in Exclude<keyof T, "kind">]-?: KindsFor<T[F]> };
+}
+
+/** Declare the schema of record type T (the compiler checks every field's kind against T). */
+export function recordSchema<T extends FlatRecord>(
+  kind: T["kind"],
+  fields: RecordSchema<T>["fields"],
+): RecordSchema<T> {
+  return { kind, fields };
+}
+
+/** A value received for a record that does not fit its schema. */
+export class RecordShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordShapeError";
+  }
+}
+
+/**
+ * Check a record's fields against its schema (types, and finiteness of `finite` arrays).
+ * @throws RecordShapeError naming the first offending field
+ */
+export function checkRecord<T extends FlatRecord>(
+  schema: RecordSchema<T>,
+  value: unknown,
+  what: string,
+): T {
+  if (value === null || typeof value !== "object")
+    throw new RecordShapeError(`${what}: not a record`);
+  const record = value as Record<string, unknown>;
+  if (record.kind !== schema.kind)
+    throw new RecordShapeError(`${what}: kind ${String(record.kind)}, expected ${schema.kind}`);
+  for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {
+    const v = record[field];
+    const where = `${what}.${field}`;
+    switch (kind) {
+      case "f64":
+      case "finite":
+        if (!(v instanceof Float64Array))
+          throw new RecordShapeError(`${where}: not float64 values`);
+        if (kind === "finite") {
+          for (let i = 0; i < v.length; i++) {
+            if (!Number.isFinite(v[i]))
+              throw new RecordShapeError(`${where}: value ${i} is not finite (${v[i]})`);
+          }
+        }
+        break;
+      case "mask":
+        if (!(v instanceof Uint8Array)) throw new RecordShapeError(`${where}: not a mask`);
+        for (let i = 0; i < v.length; i++) {
+          if (v[i] > 1) throw new RecordShapeError(`${where}: entry ${i} is not 0 or 1`);
+        }
+        break;
+      case "number":
+        if (typeof v !== "number") throw new RecordShapeError(`${where}: not a number`);
+        break;
+      case "boolean":
+        if (typeof v !== "boolean") throw new RecordShapeError(`${where}: not a boolean`);
+        break;
+      case "text":
+        if (typeof v !== "string") throw new RecordShapeError(`${where}: not a string`);
+        break;
+      case "texts":
+        if (!Array.isArray(v) || v.some((s) => typeof s !== "string"))
+          throw new RecordShapeError(`${where}: not a list of strings`);
+        break;
+    }
+  }
+  return value as T;
+}

@@ -1,0 +1,76 @@
+/**
+ * Record steps on the wire: every declared field survives the protobuf round trip bit for bit
+ * (NaN markers included), and a reply that does not fit its declaration is refused.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  ProtocolError,
+} from "../../../src/federation/grpc/codec.js";
+import { fedseqProto } from "../../../src/federation/grpc/proto.js";
+import type { RequestTag } from "../../../src/federation/steps.js";
+
+const tag: RequestTag = { runId: "r", phase: "size-factors", round: 0 };
+
+/** Serialise and parse as the stream does, so that defaults and maps behave as on the wire. */
+function overTheWire<T>(message: T, side: "request" | "reply"): never {
+  const join = fedseqProto().fedseq.v1.Federation.service.Join;
+  if (side === "request") {
+    const bytes = join.responseSerialize({ request: message as never });
+    return join.responseDeserialize(bytes).request as never;
+  }
+  const bytes = join.requestSerialize({ reply: message as never });
+  return join.requestDeserialize(bytes).reply as never;
+}
+
+describe("record steps on the wire", () => {
+  it("carry float64 arrays (with NaN), masks, numbers and strings exactly", () => {
+    const logGeoMeans = Float64Array.from([1.5, Number.NaN, -2.25e-300, 7]);
+    const decoded = decodeRequest(
+      overTheWire(
+        encodeRequest(tag, "sizeFactors", { kind: "size-factors-request", logGeoMeans }),
+        "request",
+      ),
+    );
+    expect(decoded.step).toBe("sizeFactors");
+    expect(decoded.input).toEqual({ kind: "size-factors-request", logGeoMeans });
+
+    const request = { kind: "log-sums-request" as const, genes: ["a", "b", "c"] };
+    const share = {
+      kind: "log-sums-share" as const,
+      logSums: Float64Array.from([0.1, 0.2, 0.3]),
+      hasZero: Uint8Array.from([1, 0, 1]),
+      samples: 6,
+    };
+    const back = decodeReply(
+      overTheWire(encodeReply(tag, "logSums", share), "reply"),
+      "logSums",
+      request,
+    );
+    expect(back).toEqual(share);
+  });
+
+  it("refuse a reply of the wrong length or with a non-finite value where finite is declared", () => {
+    const request = { kind: "log-sums-request" as const, genes: ["a", "b", "c"] };
+    const short = {
+      kind: "log-sums-share" as const,
+      logSums: Float64Array.from([0.1, 0.2]),
+      hasZero: Uint8Array.from([0, 0]),
+      samples: 6,
+    };
+    expect(() =>
+      decodeReply(overTheWire(encodeReply(tag, "logSums", short), "reply"), "logSums", request),
+    ).toThrow(/logSums.logSums: 2 values, expected 3/);
+    const infinite = {
+      ...short,
+      logSums: Float64Array.from([0.1, Number.POSITIVE_INFINITY, 0]),
+      hasZero: Uint8Array.from([0, 0, 0]),
+    };
+    expect(() =>
+      decodeReply(overTheWire(encodeReply(tag, "logSums", infinite), "reply"), "logSums", request),
+    ).toThrow(ProtocolError);
+  });
+});

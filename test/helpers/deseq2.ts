@@ -1,0 +1,31 @@
+/**
+ * DESeq2's own pooled outputs in `../shared/data/<dataset>/deseq2/`, as columns by name.
+ */
+import { readCsv } from "../../src/io/csv.js";
+import { sharedPath } from "./shared.js";
+
+/** A DESeq2 output table: its rows' first column (ids), and numeric columns by name (NA → NaN). */
+export interface Deseq2Table {
+  readonly ids: string[];
+  /** A column as numbers ("NA" and empty cells become NaN; TRUE/FALSE become 1/0). */
+  numbers(name: string): Float64Array;
+}
+
+/** Read `deseq2/<file>` of a shared dataset. */
+export function deseq2Table(dataset: string, file: string): Deseq2Table {
+  const table = readCsv(sharedPath("data", dataset, "deseq2", file));
+  const ids = table.rows.map((r) => r.fields[0]);
+  return {
+    ids,
+    numbers(name: string): Float64Array {
+      const k = table.header.indexOf(name);
+      if (k < 0) throw new Error(`${table.file}: no column ${name}`);
+      return Float64Array.from(table.rows, (r) => {
+        const v = r.fields[k];
+        if (v === "TRUE") return 1;
+        if (v === "FALSE") return 0;
+        return v === "NA" || v === "" ? Number.NaN : Number(v);
+      });
+    },
+  };
+}
