@@ -114,7 +114,7 @@ export interface RunReport {
 }
 
 /** Check that every center holds the same genes and no sample twice; return the gene order. */
-function federationGenes(transport: Transport): readonly string[] {
+export function federationGenes(transport: Transport): readonly string[] {
   const centers = transport.centers;
   if (centers.length === 0) throw new InputError("no centers");
   const genes = centers[0].genes;
@@ -157,7 +157,7 @@ export async function fitOverFederation(
   job: FitLfcJob,
   options: FitOptions = {},
 ): Promise<FitOutcome> {
-  const formula = parseFormula(job.design);
+  parseFormula(job.design); // a malformed design fails before any round
   const genes = federationGenes(transport);
   const nGenes = genes.length;
   const allSamples = transport.centers.flatMap((c) => c.samples);
@@ -207,12 +207,67 @@ export async function fitOverFederation(
   const allDispersions = readDispersions(job.dispersionsFile, genes, (g) => fittedSet[g] === 1);
   const dispersions = Float64Array.from(fitted, (g) => allDispersions[g]);
 
+  return fitGenes(runner, transport, {
+    genes,
+    fitted,
+    allZero,
+    notSelected,
+    sizeFactors,
+    dispersions,
+    design: job.design,
+    references: job.references,
+    hp: job.hp,
+    mode: job.mode,
+    solver: job.solver ?? "fast",
+    fingerprint: options.fingerprint ?? "",
+    resume,
+    onCheckpoint: options.onCheckpoint,
+    history,
+  });
+}
+
+/** What {@link fitGenes} needs: the genes to fit, their dispersions, the samples' size factors. */
+export interface FitGenesInput {
+  /** Every gene of the federation, in its order. */
+  readonly genes: readonly string[];
+  /** Indices (into `genes`) of the genes to fit. */
+  readonly fitted: Int32Array;
+  readonly allZero: number;
+  readonly notSelected: number;
+  /** Every sample's size factor, centers in federation order, each in its sample order. */
+  readonly sizeFactors: Float64Array;
+  /** Dispersion of each fitted gene. */
+  readonly dispersions: Float64Array;
+  readonly design: string;
+  readonly references: References;
+  readonly hp: FitHyperparameters;
+  readonly mode: LfcMode;
+  readonly solver: LfcSolver;
+  readonly fingerprint: string;
+  readonly resume?: FitCheckpoint;
+  readonly onCheckpoint?: (checkpoint: FitCheckpoint) => void;
+  /** Where the runner's round events are collected (see {@link FitOutcome.history}). */
+  readonly history: RoundEvent[];
+}
+
+/**
+ * The fit itself, once genes, size factors and dispersions are known: the design's levels,
+ * each center's set-up (`prepare`), then the federated LFC fit.
+ */
+export async function fitGenes(
+  runner: FederationRunner,
+  transport: Transport,
+  input: FitGenesInput,
+): Promise<FitOutcome> {
+  const { genes, fitted, sizeFactors, dispersions, resume } = input;
+  const formula = parseFormula(input.design);
+  const allSamples = transport.centers.flatMap((c) => c.samples);
   const levelShares = await runner.round("setup", "levels", {
     kind: "levels-request",
-    formula: job.design,
+    formula: input.design,
   });
   const levels = mergeLevels(levelShares.map((s) => s.levels));
-  const columns = designColumns(formula, levels, job.references);
+  const columns = designColumns(formula, levels, input.references);
   const fittedGenes = Array.from(fitted, (g) => genes[g]);
   let offset = 0;
   const prepareInputs = transport.centers.map((c) => {
@@ -220,13 +275,13 @@ export async function fitOverFederation(
     offset += c.samples.length;
     return {
       kind: "prepare-request" as const,
-      formula: job.design,
+      formula: input.design,
       levels,
-      references: job.references,
+      references: input.references,
       genes: fittedGenes,
       dispersions,
       sizeFactors: own,
-      hyperparameters: job.hp,
+      hyperparameters: input.hp,
     };
   });
   const prepared = await runner.scatter("setup", "prepare", prepareInputs);
@@ -239,15 +294,15 @@ export async function fitOverFederation(
     for (let j = 0; j < fitted.length; j++) baseMean[j] += share.normalizedSums[j];
   for (let j = 0; j < fitted.length; j++) baseMean[j] /= allSamples.length;
 
-  const fingerprint = options.fingerprint ?? "";
+  const fingerprint = input.fingerprint;
   if (resume !== undefined && resume.fingerprint !== fingerprint) {
     throw new InputError(
       "--resume: the checkpoint was written for a different job (inputs, settings or centers changed)",
     );
   }
-  const save = options.onCheckpoint;
-  const result = await computeLfc(runner, job.hp, job.mode, {
-    solver: job.solver ?? "fast",
+  const save = input.onCheckpoint;
+  const result = await computeLfc(runner, input.hp, input.mode, {
+    solver: input.solver,
     resume: resume?.lfc,
     onCheckpoint:
       save === undefined
@@ -259,13 +314,13 @@ export async function fitOverFederation(
     genes,
     fitted,
     columns,
-    allZero,
-    notSelected,
+    allZero: input.allZero,
+    notSelected: input.notSelected,
     result,
     ledger: runner.ledger,
     centers: transport.centers.map((c) => c.name),
     baseMean,
-    history,
+    history: input.history,
   };
 }
 
