@@ -2,8 +2,11 @@
  * What a center keeps between the steps of one run (never sent anywhere), and the record steps
  * that read and extend it: size factors, and the dispersion and Cook's steps that build on them.
  */
+import type { FitCenter } from "../algorithms/center.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
+import { informationLocalStep } from "../algorithms/wald/local.js";
+import { InputError } from "../io/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { RecordStepName, RecordStepTypes } from "./recordSteps.js";
 
@@ -27,12 +30,16 @@ function need<T>(value: T | undefined, center: string, step: string, what: strin
   return value;
 }
 
-/** Run a record step at a center on its data and run state. */
+/**
+ * Run a record step at a center on its data and run state.
+ * @param preparedFit - the center's prepared fit (throws when the run has not prepared one)
+ */
 export function runRecordStep<K extends RecordStepName>(
   data: CenterData,
   state: CenterRunState,
   step: K,
   input: In<K>,
+  preparedFit: () => FitCenter,
 ): Out<K> {
   const n = data.samples.length;
   switch (step) {
@@ -51,8 +58,26 @@ export function runRecordStep<K extends RecordStepName>(
         );
       }
       const share = localSizeFactors(counts, n, request.logGeoMeans);
+      share.sizeFactors.forEach((sf, i) => {
+        if (!(sf > 0 && Number.isFinite(sf))) {
+          throw new InputError(
+            `center ${data.name}: sample ${data.samples[i]} has no positive count among the genes of the size factors' reference`,
+          );
+        }
+      });
       state.sizeFactors = share.sizeFactors;
       return share as Out<K>;
+    }
+    case "information": {
+      const request = input as In<"information">;
+      const center = preparedFit();
+      const { p, genes } = center.main.data;
+      if (request.coefficients !== p || request.beta.length !== genes * p) {
+        throw new Error(
+          `center ${data.name}: information request for ${request.beta.length} coefficients, the fit has ${genes} genes × ${p}`,
+        );
+      }
+      return informationLocalStep(center, request) as Out<K>;
     }
     default:
       throw new Error(`center ${data.name}: unknown step ${String(step)}`);

@@ -129,7 +129,8 @@ export class CenterSession {
       }
       default:
         if (isRecordStep(step)) {
-          return runRecordStep(this.data, this.#runState(tag), step, input as never) as Out;
+          const fit = () => this.#fit(step, tag).center;
+          return runRecordStep(this.data, this.#runState(tag), step, input as never, fit) as Out;
         }
         throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
     }

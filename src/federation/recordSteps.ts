@@ -8,6 +8,7 @@ import type {
   SizeFactorsRequest,
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
+import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { type FlatRecord, type RecordSchema, recordSchema } from "./records.js";
 
 /** A record step's declaration. */
@@ -28,6 +29,7 @@ function spec<In extends FlatRecord, Out extends FlatRecord>(
 export interface RecordStepTypes {
   logSums: { input: LogSumsRequest; output: LogSumsShare };
   sizeFactors: { input: SizeFactorsRequest; output: SizeFactorsShare };
+  information: { input: InformationRequest; output: InformationShare };
 }
 
 /** Name of a record step. */
@@ -53,6 +55,18 @@ export const RECORD_STEPS: {
     input: recordSchema<SizeFactorsRequest>("size-factors-request", { logGeoMeans: "f64" }),
     output: recordSchema<SizeFactorsShare>("size-factors-share", { sizeFactors: "finite" }),
     replyLengths: () => ({}),
+  }),
+  information: spec({
+    input: recordSchema<InformationRequest>("information-request", {
+      beta: "finite",
+      coefficients: "number",
+      refit: "boolean",
+    }),
+    output: recordSchema<InformationShare>("information-share", { xtwx: "finite" }),
+    replyLengths: (input) => {
+      const p = input.coefficients;
+      return { xtwx: ((input.beta.length / p) * (p * (p + 1))) / 2 };
+    },
   }),
 };
 

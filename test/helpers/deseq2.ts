@@ -7,6 +7,8 @@ import { sharedPath } from "./shared.js";
 /** A DESeq2 output table: its rows' first column (ids), and numeric columns by name (NA → NaN). */
 export interface Deseq2Table {
   readonly ids: string[];
+  /** The column names. */
+  readonly header: string[];
   /** A column as numbers ("NA" and empty cells become NaN; TRUE/FALSE become 1/0). */
   numbers(name: string): Float64Array;
 }
@@ -17,6 +19,7 @@ export function deseq2Table(dataset: string, file: string): Deseq2Table {
   const ids = table.rows.map((r) => r.fields[0]);
   return {
     ids,
+    header: table.header,
     numbers(name: string): Float64Array {
       const k = table.header.indexOf(name);
       if (k < 0) throw new Error(`${table.file}: no column ${name}`);

@@ -1,0 +1,42 @@
+/**
+ * Local step of the Wald tests: a center's XᵀWX at the final coefficients.
+ */
+import { datasetFor, type FitCenter } from "../center.js";
+import type { InformationRequest, InformationShare } from "./state.js";
+
+/** DESeq2's floor on μ when it computes the weights of the final fit (minmu). */
+export const WALD_MIN_MU = 0.5;
+
+/**
+ * The center's XᵀWX per gene (packed upper triangles) at β, W = μ/(1 + αμ) with μ floored at
+ * {@link WALD_MIN_MU}, as DESeq2's `fitBeta` computes it once converged.
+ */
+export function informationLocalStep(
+  center: FitCenter,
+  request: InformationRequest,
+): InformationShare {
+  const { n, p, genes, design, sizeFactors, dispersions } = datasetFor(center, request.refit).data;
+  const half = (p * (p + 1)) / 2;
+  if (request.beta.length !== genes * p) {
+    throw new Error(`information request: ${request.beta.length} coefficients for ${genes} genes`);
+  }
+  const xtwx = new Float64Array(genes * half);
+  const beta = request.beta;
+  for (let g = 0; g < genes; g++) {
+    const alpha = dispersions[g];
+    const out = g * half;
+    for (let i = 0; i < n; i++) {
+      const row = i * p;
+      let eta = 0;
+      for (let k = 0; k < p; k++) eta += design[row + k] * beta[g * p + k];
+      const mu = Math.max(sizeFactors[i] * Math.exp(eta), WALD_MIN_MU);
+      const w = mu / (1 + alpha * mu);
+      let j = out;
+      for (let k = 0; k < p; k++) {
+        const xw = design[row + k] * w;
+        for (let l = k; l < p; l++) xtwx[j++] += xw * design[row + l];
+      }
+    }
+  }
+  return { kind: "information-share", xtwx };
+}
