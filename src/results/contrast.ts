@@ -1,0 +1,113 @@
+/**
+ * Contrasts: which combination of the design's coefficients a results table reports, as
+ * DESeq2's `results(dds, contrast = c(factor, level, reference))` or `results(dds, name = x)`.
+ */
+import type { DesignLevels } from "../design/designMatrix.js";
+import { makeRName } from "../design/designMatrix.js";
+import type { Formula } from "../design/formula.js";
+import { InputError, listForMessage, quote } from "../io/errors.js";
+
+/** A contrast as the user gives it: `factor,level,reference`, or a continuous variable's name. */
+export type ContrastSpec =
+  | {
+      readonly kind: "levels";
+      readonly factor: string;
+      readonly level: string;
+      readonly reference: string;
+    }
+  | { readonly kind: "variable"; readonly name: string };
+
+/** A resolved contrast: weights on the design's coefficients and a description. */
+export interface Contrast {
+  /** Weights c (cᵀβ is the reported log fold change), one per design column. */
+  readonly weights: Float64Array;
+  /** DESeq2-style description, e.g. "tissue skeletal_muscle vs adipose". */
+  readonly description: string;
+}
+
+/**
+ * Parse `--contrast`: "factor,level,reference" or a single continuous variable name.
+ * @throws InputError for any other shape
+ */
+export function parseContrast(text: string): ContrastSpec {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.length === 3 && parts.every((s) => s !== "")) {
+    return { kind: "levels", factor: parts[0], level: parts[1], reference: parts[2] };
+  }
+  if (parts.length === 1 && parts[0] !== "") return { kind: "variable", name: parts[0] };
+  throw new InputError(
+    `--contrast ${quote(text)}: expected factor,level,reference (e.g. condition,treated,control) or the name of a continuous variable`,
+  );
+}
+
+/**
+ * The contrast's weights over `columns` (as built by `designColumns` with the design's reference
+ * levels). Without a spec: the last column, as DESeq2's `results(dds)` (the last variable's last
+ * level against its reference, or the last continuous variable).
+ * @throws InputError naming the factor, level or variable that the design does not have
+ */
+export function resolveContrast(
+  spec: ContrastSpec | undefined,
+  formula: Formula,
+  levels: DesignLevels,
+  columns: readonly string[],
+): Contrast {
+  const p = columns.length;
+  const weights = new Float64Array(p);
+  if (spec === undefined) {
+    weights[p - 1] = 1;
+    const last = formula.terms[formula.terms.length - 1];
+    const pair = Object.hasOwn(levels, last)
+      ? columnLevels(columns[p - 1], last, levels)
+      : undefined;
+    const description = pair === undefined ? last : `${last} ${pair.level} vs ${pair.reference}`;
+    return { weights, description };
+  }
+  if (spec.kind === "variable") {
+    if (Object.hasOwn(levels, spec.name) || !formula.terms.includes(spec.name)) {
+      const continuous = formula.terms.filter((t) => !Object.hasOwn(levels, t));
+      throw new InputError(
+        `--contrast ${quote(spec.name)}: not a continuous variable of the design (continuous: ${continuous.length > 0 ? listForMessage(continuous) : "none"}); for a factor give factor,level,reference`,
+      );
+    }
+    weights[columns.indexOf(makeRName(spec.name))] = 1;
+    return { weights, description: spec.name };
+  }
+  const { factor, level, reference } = spec;
+  if (!Object.hasOwn(levels, factor)) {
+    const factors = formula.terms.filter((t) => Object.hasOwn(levels, t));
+    throw new InputError(
+      `--contrast: ${quote(factor)} is not a factor of the design (factors: ${listForMessage(factors)})`,
+    );
+  }
+  for (const l of [level, reference]) {
+    if (!levels[factor].includes(l)) {
+      throw new InputError(
+        `--contrast: ${quote(l)} is not a level of ${factor} (levels: ${listForMessage(levels[factor])})`,
+      );
+    }
+  }
+  if (level === reference)
+    throw new InputError("--contrast: the level and the reference are the same");
+  // The column of a level is <factor>_<level>_vs_<design reference>; the design reference has none.
+  columns.forEach((column, k) => {
+    const pair = columnLevels(column, factor, levels);
+    if (pair?.level === level) weights[k] += 1;
+    if (pair?.level === reference) weights[k] -= 1;
+  });
+  return { weights, description: `${factor} ${level} vs ${reference}` };
+}
+
+/** The level and reference a column `<factor>_<level>_vs_<reference>` of `factor` stands for. */
+function columnLevels(
+  column: string,
+  factor: string,
+  levels: DesignLevels,
+): { level: string; reference: string } | undefined {
+  for (const level of levels[factor]) {
+    for (const reference of levels[factor]) {
+      if (makeRName(`${factor}_${level}_vs_${reference}`) === column) return { level, reference };
+    }
+  }
+  return undefined;
+}
