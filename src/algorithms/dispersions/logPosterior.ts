@@ -1,0 +1,321 @@
+/**
+ * DESeq2's log posterior of log α (its C++ `log_posterior` / `dlog_posterior`), split into what
+ * each center sums over its samples and what the aggregator adds once (the Cox–Reid term, the
+ * prior):
+ *
+ *   lp(a)  = Σ_c ll_c(a) − ½ ln det(Σ_c B_c(a)) − ½ (a − a₀)²/σ²                (prior: MAP only)
+ *   lp'(a) = α·(α⁻² Σ_c S_c(a) − ½ tr(B⁻¹ Σ_c B'_c(a))) − (a − a₀)/σ²
+ *
+ * with α = e^a, B = XᵀWX, W = diag(1/(1/μ + α)), B' = Xᵀ diag(−1/(1/μ + α)²) X and ll_c, S_c the
+ * per-sample sums documented on {@link DispersionEvalShare}. Every formula is evaluated as in
+ * DESeq2's C++ (same expressions, same order) so that its line-search decisions are reproduced.
+ */
+import cephes from "cephes";
+import { luFactor, luWorkspace } from "../../math/linalg.js";
+import { lnGamma } from "../../math/lnGamma.js";
+import { maskIndices } from "../masks.js";
+import { checkDispersionCenter, type DispersionCenter, requireMu } from "./center.js";
+import type { DispersionEvalRequest, DispersionEvalShare } from "./state.js";
+
+await cephes.compiled;
+
+/** ψ, the digamma function (Cephes `psi`; `src/types/cephes.d.ts` declares only `lgam`). */
+export const digamma: (x: number) => number = (cephes as unknown as { psi: (x: number) => number })
+  .psi;
+
+/** Distinct entries of a symmetric p×p matrix: p(p+1)/2. */
+export function triangleSize(p: number): number {
+  return (p * (p + 1)) / 2;
+}
+
+/**
+ * Local step "dispersionGrid": the center's sums at every requested log α of every gene on
+ * mask (see {@link DispersionEvalShare}). Needs the center's μ.
+ * @param center - the center's data, with μ set
+ * @param request - genes, points and whether derivatives are wanted
+ */
+export function dispersionEvalLocalStep(
+  center: DispersionCenter,
+  request: DispersionEvalRequest,
+): DispersionEvalShare {
+  checkDispersionCenter(center);
+  const mu = requireMu(center);
+  const { n, p, genes: nGenes, design, counts } = center;
+  if (request.mask.length !== nGenes)
+    throw new Error(`request covers ${request.mask.length} genes, the center holds ${nGenes}`);
+  const genes = maskIndices(request.mask);
+  const K = request.pointsPerGene;
+  const { points, derivatives } = request;
+  if (points.length !== genes.length * K)
+    throw new Error(`request has ${points.length} points, expected ${genes.length}×${K}`);
+  const rows = request.designRows ?? null;
+  const groups = rows === null ? null : rowGroups(center, rows);
+  const q = rows === null ? triangleSize(p) : rows.length / p;
+  const count = genes.length * K;
+  const logLikelihood = new Float64Array(count);
+  const logLikelihoodSlope = new Float64Array(derivatives ? count : 0);
+  const gram = new Float64Array(count * q);
+  const gramSlope = new Float64Array(derivatives ? count * q : 0);
+  const weight = new Float64Array(n);
+  const weightSlope = new Float64Array(n);
+  for (let a = 0; a < genes.length; a++) {
+    const base = genes[a] * n;
+    for (let k = 0; k < K; k++) {
+      const ak = a * K + k;
+      const alpha = Math.exp(points[ak]);
+      const r = 1 / alpha;
+      const lgr = lnGamma(r);
+      let ll = 0;
+      for (let i = 0; i < n; i++) {
+        const y = counts[base + i];
+        const m = mu[base + i];
+        ll += lnGamma(y + r) - lgr - y * Math.log(m + r) - r * Math.log(1.0 + m * alpha);
+        const t = 1 / m + alpha;
+        weight[i] = 1 / t;
+        weightSlope[i] = -1 / (t * t);
+      }
+      logLikelihood[ak] = ll;
+      if (groups === null) accumulateTriangle(design, n, p, weight, gram, ak * q);
+      else accumulateGroups(groups, weight, gram, ak * q);
+      if (derivatives) {
+        const dgr = digamma(r);
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const y = counts[base + i];
+          const m = mu[base + i];
+          const ma = m * alpha;
+          s += dgr + Math.log(1 + ma) - ma / (1.0 + ma) - digamma(y + r) + y / (m + r);
+        }
+        logLikelihoodSlope[ak] = s;
+        if (groups === null) accumulateTriangle(design, n, p, weightSlope, gramSlope, ak * q);
+        else accumulateGroups(groups, weightSlope, gramSlope, ak * q);
+      }
+    }
+  }
+  return {
+    kind: "dispersion-eval-share",
+    round: request.round,
+    pointsPerGene: K,
+    logLikelihood,
+    logLikelihoodSlope,
+    gram,
+    gramSlope,
+  };
+}
+
+/**
+ * For each sample, the index of its design row among `designRows` (D×p).
+ * @throws Error when a sample's row is not listed
+ */
+function rowGroups(center: DispersionCenter, designRows: Float64Array): Int32Array {
+  const { n, p, design } = center;
+  const count = designRows.length / p;
+  const groups = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let found = -1;
+    for (let d = 0; d < count && found < 0; d++) {
+      let same = true;
+      for (let k = 0; k < p && same; k++) same = design[i * p + k] === designRows[d * p + k];
+      if (same) found = d;
+    }
+    if (found < 0)
+      throw new Error(`sample ${i}'s design row is not among the request's design rows`);
+    groups[i] = found;
+  }
+  return groups;
+}
+
+/** out[offset + d] = Σ of w over the samples of design row d. */
+function accumulateGroups(
+  groups: Int32Array,
+  w: Float64Array,
+  out: Float64Array,
+  offset: number,
+): void {
+  for (let i = 0; i < groups.length; i++) out[offset + groups[i]] += w[i];
+}
+
+/** out[offset …] = upper triangle of Xᵀ diag(w) X. */
+function accumulateTriangle(
+  design: Float64Array,
+  n: number,
+  p: number,
+  w: Float64Array,
+  out: Float64Array,
+  offset: number,
+): void {
+  let t = offset;
+  for (let k = 0; k < p; k++) {
+    for (let l = k; l < p; l++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += design[i * p + k] * (design[i * p + l] * w[i]);
+      out[t++] = acc;
+    }
+  }
+}
+
+/**
+ * The aggregator's side: lp and lp' at one point from the pooled sums (reuses its scratch
+ * space; one instance per aggregation).
+ */
+export class LogPosterior {
+  readonly #p: number;
+  /** Values per point in the pooled gram arrays (q, or D with design rows). */
+  readonly #q: number;
+  readonly #rows: Float64Array | null;
+  /** B' expanded to a full p×p matrix (from design-row sums). */
+  readonly #slopeMatrix: Float64Array;
+  readonly #matrix: Float64Array;
+  readonly #ws;
+  readonly #column: Float64Array;
+  readonly #seen: Uint8Array;
+  /** The matrix last factored (array and point index), and whether it was regular. */
+  #factored: Float64Array | null = null;
+  #factoredIndex = -1;
+  #regular = false;
+
+  /**
+   * @param p - design columns
+   * @param designRows - the request's design rows (D×p), or null when B comes as triangles
+   */
+  constructor(p: number, designRows: Float64Array | null = null) {
+    this.#p = p;
+    this.#rows = designRows;
+    this.#q = designRows === null ? triangleSize(p) : designRows.length / p;
+    this.#slopeMatrix = new Float64Array(p * p);
+    this.#matrix = new Float64Array(p * p);
+    this.#ws = luWorkspace(p);
+    this.#column = new Float64Array(p);
+    this.#seen = new Uint8Array(p);
+  }
+
+  /** Factor B at point `index` (reusing the last factorisation); false if singular. */
+  #factor(gram: Float64Array, index: number): boolean {
+    if (this.#factored === gram && this.#factoredIndex === index) return this.#regular;
+    this.#factored = gram;
+    this.#factoredIndex = index;
+    this.#regular = this.#decompose(gram, index * this.#q);
+    return this.#regular;
+  }
+
+  /** Expand the pooled values at `offset` (triangle or row sums) into a full p×p matrix. */
+  #expand(gram: Float64Array, offset: number, m: Float64Array): void {
+    const p = this.#p;
+    const rows = this.#rows;
+    if (rows === null) {
+      let t = offset;
+      for (let k = 0; k < p; k++) {
+        for (let l = k; l < p; l++) {
+          m[k * p + l] = gram[t];
+          m[l * p + k] = gram[t];
+          t++;
+        }
+      }
+      return;
+    }
+    for (let k = 0; k < p; k++) {
+      for (let l = k; l < p; l++) {
+        let acc = 0;
+        for (let d = 0; d < this.#q; d++)
+          acc += rows[d * p + k] * (rows[d * p + l] * gram[offset + d]);
+        m[k * p + l] = acc;
+        m[l * p + k] = acc;
+      }
+    }
+  }
+
+  /** Expand B at `offset` into the scratch matrix and factor it; false if singular. */
+  #decompose(gram: Float64Array, offset: number): boolean {
+    this.#expand(gram, offset, this.#matrix);
+    return luFactor(this.#matrix, 0, this.#ws);
+  }
+
+  /** det of the factored matrix (sign from the row permutation). */
+  #determinant(): number {
+    const p = this.#p;
+    const { lu, perm } = this.#ws;
+    let det = 1;
+    for (let k = 0; k < p; k++) det *= lu[k * p + k];
+    // Sign of the permutation: count its cycles.
+    const seen = this.#seen;
+    seen.fill(0);
+    let swaps = 0;
+    for (let k = 0; k < p; k++) {
+      if (seen[k]) continue;
+      let j = k;
+      let length = 0;
+      while (!seen[j]) {
+        seen[j] = 1;
+        j = perm[j];
+        length++;
+      }
+      swaps += length - 1;
+    }
+    return swaps % 2 === 0 ? det : -det;
+  }
+
+  /**
+   * Log posterior at point `index` (its pooled ll and triangle of B).
+   * @param logAlpha - the point a
+   * @param priorMean - a₀ (ignored without prior)
+   * @param priorVariance - σ² (null: no prior)
+   */
+  value(
+    logLikelihood: Float64Array,
+    gram: Float64Array,
+    index: number,
+    logAlpha: number,
+    priorMean: number,
+    priorVariance: number | null,
+  ): number {
+    const det = this.#factor(gram, index) ? this.#determinant() : 0;
+    const cr = -0.5 * Math.log(det);
+    let prior = 0;
+    if (priorVariance !== null) {
+      const d = logAlpha - priorMean;
+      prior = (-0.5 * (d * d)) / priorVariance;
+    }
+    return logLikelihood[index] + prior + cr;
+  }
+
+  /** Derivative of the log posterior in log α at point `index` (arguments as {@link value}). */
+  slope(
+    logLikelihoodSlope: Float64Array,
+    gram: Float64Array,
+    gramSlope: Float64Array,
+    index: number,
+    logAlpha: number,
+    priorMean: number,
+    priorVariance: number | null,
+  ): number {
+    const p = this.#p;
+    const alpha = Math.exp(logAlpha);
+    let trace = Number.NaN;
+    if (this.#factor(gram, index)) {
+      const { lu, perm } = this.#ws;
+      const col = this.#column;
+      const slope = this.#slopeMatrix;
+      this.#expand(gramSlope, index * this.#q, slope);
+      trace = 0;
+      for (let j = 0; j < p; j++) {
+        // Column j of B', permuted, then the LU solves.
+        for (let i = 0; i < p; i++) col[i] = slope[perm[i] * p + j];
+        for (let i = 1; i < p; i++) {
+          let s = col[i];
+          for (let k = 0; k < i; k++) s -= lu[i * p + k] * col[k];
+          col[i] = s;
+        }
+        for (let i = p - 1; i >= 0; i--) {
+          let s = col[i];
+          for (let k = i + 1; k < p; k++) s -= lu[i * p + k] * col[k];
+          col[i] = s / lu[i * p + i];
+        }
+        trace += col[j];
+      }
+    }
+    const cr = -0.5 * trace;
+    const llPart = (1 / (alpha * alpha)) * logLikelihoodSlope[index];
+    const prior = priorVariance === null ? 0 : (-1.0 * (logAlpha - priorMean)) / priorVariance;
+    return (llPart + cr) * alpha + prior;
+  }
+}

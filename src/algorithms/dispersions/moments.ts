@@ -1,0 +1,262 @@
+/**
+ * The first two rounds: DESeq2's base means and variances, its rough (`roughDispEstimate`) and
+ * moments (`momentsDispEstimate`) dispersion estimates, and the starting dispersion alpha_init.
+ *
+ *   round 1 ("dispersionMoments"):   Σ y/s, Xᵀ(y/s) per gene; XᵀX, Σ 1/s, n, distinct rows of X
+ *   aggregate:  baseMean = Σ y/s / m;  β = (XᵀX)⁻¹ Xᵀ(y/s)  (the least-squares fit of the
+ *               normalised counts, DESeq2's `linearModelMu`)
+ *   round 2 ("dispersionResiduals"): Σ (y/s − baseMean)², Σ ((y/s − μ̃)² − μ̃)/μ̃², μ̃ = max(1, xβ)
+ *   aggregate:  baseVar, rough = max(Σ…/(m − p), 0), moments = (baseVar − xim·baseMean)/baseMean²,
+ *               alpha_init = clamp(min(rough, moments), minDisp, max(10, m))
+ *
+ * The variance is two-pass (the pooled mean travels in round 2), as R's `rowVars`.
+ */
+import { solveMany } from "../../math/linalg.js";
+import { maskIndices } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
+import { checkDispersionCenter, type DispersionCenter } from "./center.js";
+import { DESEQ2_DISPERSION_OPTIONS, type DispersionOptions, maxDispersion } from "./options.js";
+import type {
+  DispersionMomentsRequest,
+  DispersionMomentsShare,
+  DispersionResidualsRequest,
+  DispersionResidualsShare,
+  InitialDispersions,
+} from "./state.js";
+
+/** The distinct rows of a row-major n×p matrix, in order of first appearance (D×p). */
+export function distinctRows(matrix: Float64Array, n: number, p: number): Float64Array {
+  const seen = new Set<string>();
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = Array.from(matrix.subarray(i * p, i * p + p)).join(",");
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (let k = 0; k < p; k++) rows.push(matrix[i * p + k]);
+  }
+  return Float64Array.from(rows);
+}
+
+/**
+ * Local step "dispersionMoments": per-gene sums of the normalised counts y/s and Xᵀ(y/s), and
+ * the center's design summaries.
+ * @param center - the center's data
+ * @param _request - carries nothing
+ */
+export function dispersionMomentsLocalStep(
+  center: DispersionCenter,
+  _request: DispersionMomentsRequest,
+): DispersionMomentsShare {
+  checkDispersionCenter(center);
+  const { n, p, genes, design, sizeFactors, counts } = center;
+  const gram = new Float64Array(p * p);
+  for (let k = 0; k < p; k++) {
+    for (let l = 0; l < p; l++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += design[i * p + k] * design[i * p + l];
+      gram[k * p + l] = acc;
+    }
+  }
+  let inverseSizeFactorSum = 0;
+  for (let i = 0; i < n; i++) inverseSizeFactorSum += 1 / sizeFactors[i];
+  const normalizedSum = new Float64Array(genes);
+  const designTimesNormalized = new Float64Array(genes * p);
+  const normalized = new Float64Array(n);
+  for (let g = 0; g < genes; g++) {
+    const base = g * n;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = counts[base + i] / sizeFactors[i];
+      normalized[i] = v;
+      sum += v;
+    }
+    normalizedSum[g] = sum;
+    for (let k = 0; k < p; k++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += design[i * p + k] * normalized[i];
+      designTimesNormalized[g * p + k] = acc;
+    }
+  }
+  return {
+    kind: "dispersion-moments-share",
+    samples: n,
+    inverseSizeFactorSum,
+    gram,
+    designRows: distinctRows(design, n, p),
+    normalizedSum,
+    designTimesNormalized,
+  };
+}
+
+/**
+ * Aggregate step after "dispersionMoments": pooled means, the least-squares coefficients of
+ * the normalised counts and the request of step "dispersionResiduals".
+ * @param shares - one share per center, in federation order
+ * @param options - DESeq2's constants (minMu)
+ * @throws Error when the design has no residual degrees of freedom (m ≤ p, DESeq2's "no
+ *   replicates" error) or XᵀX is singular
+ */
+export function dispersionMomentsAggregate(
+  shares: readonly DispersionMomentsShare[],
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): DispersionResidualsRequest {
+  if (shares.length === 0) throw new Error("dispersion moments need at least one share");
+  const gram = sumOverCenters(shares, "gram");
+  const p = Math.round(Math.sqrt(gram.length));
+  let samples = 0;
+  let inverseSum = 0;
+  for (const share of shares) {
+    samples += share.samples;
+    inverseSum += share.inverseSizeFactorSum;
+  }
+  if (samples <= p) {
+    throw new Error(
+      `${samples} samples for ${p} design columns: no replicates to estimate the dispersion (DESeq2 stops here too)`,
+    );
+  }
+  const rows = new Set<string>();
+  const designRows: number[] = [];
+  for (const share of shares) {
+    for (let d = 0; d < share.designRows.length / p; d++) {
+      const row = share.designRows.subarray(d * p, d * p + p);
+      const key = Array.from(row).join(",");
+      if (rows.has(key)) continue;
+      rows.add(key);
+      designRows.push(...row);
+    }
+  }
+  const normalizedSum = sumOverCenters(shares, "normalizedSum");
+  const designTimesNormalized = sumOverCenters(shares, "designTimesNormalized");
+  const nGenes = normalizedSum.length;
+  const mask = new Uint8Array(nGenes);
+  for (let g = 0; g < nGenes; g++) mask[g] = normalizedSum[g] > 0 ? 1 : 0;
+  const genes = maskIndices(mask);
+  const baseMean = new Float64Array(genes.length);
+  const rhs = new Float64Array(genes.length * p);
+  for (let a = 0; a < genes.length; a++) {
+    const g = genes[a];
+    baseMean[a] = normalizedSum[g] / samples;
+    rhs.set(designTimesNormalized.subarray(g * p, g * p + p), a * p);
+  }
+  const linearBeta = new Float64Array(genes.length * p);
+  if (genes.length > 0) solveMany(gram, rhs, p, genes.length, linearBeta);
+  const linearMu = rows.size === p;
+  return {
+    kind: "dispersion-residuals-request",
+    mask,
+    baseMean,
+    linearBeta,
+    setLinearMu: linearMu,
+    minMu: options.minMu,
+    samples,
+    designColumns: p,
+    meanInverseSizeFactor: inverseSum / samples,
+    linearMu,
+    designRows: Float64Array.from(designRows),
+  };
+}
+
+/**
+ * Local step "dispersionResiduals": squared deviations from the pooled mean and DESeq2's rough
+ * residuals, on mask. When `request.setLinearMu`, the center also sets its μ to the
+ * linear-model μ = max(s·xβ, minMu) of the same coefficients (DESeq2's
+ * `linearModelMuNormalized`, floored as in `estimateDispersionsGeneEst`), which saves the
+ * "dispersionMu" round for group designs.
+ * @param center - the center's data (its `mu` is replaced when setLinearMu)
+ * @param request - from {@link dispersionMomentsAggregate}
+ */
+export function dispersionResidualsLocalStep(
+  center: DispersionCenter,
+  request: DispersionResidualsRequest,
+): DispersionResidualsShare {
+  checkDispersionCenter(center);
+  const { n, p, genes: nGenes, design, sizeFactors, counts } = center;
+  if (request.mask.length !== nGenes)
+    throw new Error(`request covers ${request.mask.length} genes, the center holds ${nGenes}`);
+  const genes = maskIndices(request.mask);
+  const { baseMean, linearBeta } = request;
+  const squaredDeviations = new Float64Array(genes.length);
+  const roughResiduals = new Float64Array(genes.length);
+  const mu = request.setLinearMu ? new Float64Array(nGenes * n).fill(Number.NaN) : null;
+  for (let a = 0; a < genes.length; a++) {
+    const base = genes[a] * n;
+    const mean = baseMean[a];
+    let deviations = 0;
+    let rough = 0;
+    for (let i = 0; i < n; i++) {
+      const v = counts[base + i] / sizeFactors[i];
+      let fitted = 0;
+      for (let k = 0; k < p; k++) fitted += design[i * p + k] * linearBeta[a * p + k];
+      const d = v - mean;
+      deviations += d * d;
+      const m = Math.max(1, fitted);
+      const r = v - m;
+      rough += (r * r - m) / (m * m);
+      if (mu !== null) mu[base + i] = Math.max(fitted * sizeFactors[i], request.minMu);
+    }
+    squaredDeviations[a] = deviations;
+    roughResiduals[a] = rough;
+  }
+  if (mu !== null) center.mu = mu;
+  return { kind: "dispersion-residuals-share", squaredDeviations, roughResiduals };
+}
+
+/**
+ * Aggregate step after "dispersionResiduals": base variances, DESeq2's rough and moments
+ * estimates and alpha_init.
+ * @param request - the request the centers answered
+ * @param shares - one share per center, in federation order
+ * @param options - DESeq2's constants (minDisp)
+ */
+export function dispersionResidualsAggregate(
+  request: DispersionResidualsRequest,
+  shares: readonly DispersionResidualsShare[],
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): InitialDispersions {
+  if (shares.length === 0) throw new Error("dispersion residuals need at least one share");
+  const genes = maskIndices(request.mask);
+  for (const [c, s] of shares.entries()) {
+    if (s.squaredDeviations.length !== genes.length)
+      throw new Error(
+        `residuals share ${c} covers ${s.squaredDeviations.length} genes, expected ${genes.length}`,
+      );
+  }
+  const deviations = sumOverCenters(shares, "squaredDeviations");
+  const rough = sumOverCenters(shares, "roughResiduals");
+  const m = request.samples;
+  const p = request.designColumns;
+  const nGenes = request.mask.length;
+  const maxDisp = maxDispersion(m);
+  const nan = () => new Float64Array(nGenes).fill(Number.NaN);
+  const baseMean = nan();
+  const baseVar = nan();
+  const roughDispersion = nan();
+  const momentsDispersion = nan();
+  const alphaInit = nan();
+  const xim = request.meanInverseSizeFactor;
+  for (let a = 0; a < genes.length; a++) {
+    const g = genes[a];
+    const mean = request.baseMean[a];
+    const variance = deviations[a] / (m - 1);
+    const r = Math.max(rough[a] / (m - p), 0);
+    const moments = (variance - xim * mean) / (mean * mean);
+    baseMean[g] = mean;
+    baseVar[g] = variance;
+    roughDispersion[g] = r;
+    momentsDispersion[g] = moments;
+    alphaInit[g] = Math.min(Math.max(options.minDisp, Math.min(r, moments)), maxDisp);
+  }
+  return {
+    kind: "dispersion-initial",
+    mask: request.mask,
+    samples: m,
+    p,
+    linearMu: request.linearMu,
+    designRows: request.designRows,
+    baseMean,
+    baseVar,
+    roughDispersion,
+    momentsDispersion,
+    alphaInit,
+  };
+}

@@ -1,0 +1,534 @@
+/**
+ * DESeq2's dispersion fit (C++ `fitDisp`, then `fitDispGrid` for the genes it flags), run in
+ * lockstep over genes with one round trip per line-search proposal.
+ *
+ * DESeq2's estimate is where its Armijo line search on log α stops, not the maximiser of the
+ * log posterior: started at alpha_init = 1e-8 (the moments estimate of an under-dispersed
+ * gene), the slope α·∂lp/∂α is ~1e-8 and the search stops at once, wherever the maximum is; it
+ * stops once an accepted step gains less than 1e-6; it keeps alpha_init when the gain is below
+ * 1e-6 of |lp|. The exact maximiser disagrees with DESeq2's gene-wise estimate by more than 5%
+ * on 53% of li_lncap's genes, and the exact MAP maximiser with DESeq2's MAP by more than 1e-4 on
+ * 28% (li_lncap) to 40% (bodymap) of the genes. So the aggregator
+ * replays DESeq2's search exactly: each round every gene still searching sends one proposal
+ * (one log α) to the centers, which return the sums DESeq2's `log_posterior` and
+ * `dlog_posterior` need there ({@link DispersionEvalShare}); the aggregator then takes exactly
+ * the decision DESeq2 takes (accept or halve κ, stop or propose again). The genes DESeq2 refits
+ * on its grid (gene-wise: line search not converged, or stopped after one proposal, and estimate
+ * above 10·minDisp; MAP: not converged) take two more rounds: the 20-point coarse grid of
+ * log α over [ln 1e-8, ln maxDisp], then 20 points around its best.
+ *
+ * Rounds: 1 + the largest number of proposals of a gene (≤ maxit = 100), + 2 when a gene needs
+ * the grid. Shares: per searching gene 2 + 2c doubles, per grid gene 20·(1 + c), where c is the
+ * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
+ * the weights: c = p for group designs), p(p+1)/2 otherwise (B as an upper triangle).
+ * Requests: the mask and one log α per searching gene (20 per grid gene).
+ */
+import { maskCount, maskIndices } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
+import { LogPosterior, triangleSize } from "./logPosterior.js";
+import {
+  ARMIJO_EPSILON,
+  DESEQ2_DISPERSION_OPTIONS,
+  type DispersionOptions,
+  GRID_POINTS,
+  LOG_ALPHA_CEILING,
+  LOG_ALPHA_FLOOR,
+  maxDispersion,
+} from "./options.js";
+import {
+  type DispersionEvalShare,
+  type DispersionSearchMode,
+  type DispersionSearchResult,
+  type DispersionSearchSettings,
+  type DispersionSearchState,
+  type InitialDispersions,
+  SearchStatus,
+} from "./state.js";
+
+/** Lower end of DESeq2's dispersion grid (`fitDispGridWrapper`: log(1e-8), whatever minDisp). */
+const GRID_MIN_LOG_ALPHA = Math.log(1e-8);
+
+/** The constants of a search for a dataset of `samples` samples and `p` design columns. */
+export function searchSettings(
+  samples: number,
+  p: number,
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): DispersionSearchSettings {
+  return {
+    p,
+    minDisp: options.minDisp,
+    maxDisp: maxDispersion(samples),
+    kappa0: options.kappa0,
+    dispTol: options.dispTol,
+    maxit: options.maxit,
+    minLogAlpha: Math.log(options.minDisp / 10),
+  };
+}
+
+/**
+ * DESeq2's coarse grid: R's `seq(log(1e-8), log(maxDisp), length = 20)` (first and last points
+ * exact, the others from + k·(to − from)/19).
+ */
+export function coarseGrid(maxDisp: number): Float64Array {
+  const from = GRID_MIN_LOG_ALPHA;
+  const to = Math.log(maxDisp);
+  const n1 = GRID_POINTS - 1;
+  const grid = new Float64Array(GRID_POINTS);
+  grid[0] = from;
+  for (let k = 1; k < n1; k++) grid[k] = from + k * ((to - from) / n1);
+  grid[n1] = to;
+  return grid;
+}
+
+/** Armadillo's `linspace(start, end, n)`: start + i·(end − start)/(n − 1), last point exact. */
+function linspace(start: number, end: number, out: Float64Array, offset: number, n: number): void {
+  const delta = (end - start) / (n - 1);
+  for (let i = 0; i < n - 1; i++) out[offset + i] = start + i * delta;
+  out[offset + n - 1] = end;
+}
+
+/**
+ * Index of the largest of `n` values from `offset`, as Armadillo's `max(index)` (two
+ * interleaved scans; NaN never wins; ties go to the odd-indexed scan).
+ */
+function armaArgmax(values: Float64Array, offset: number, n: number): number {
+  let maxI = Number.NEGATIVE_INFINITY;
+  let maxJ = Number.NEGATIVE_INFINITY;
+  let bestI = 0;
+  let bestJ = 0;
+  let i = 0;
+  let j = 1;
+  for (; j < n; i += 2, j += 2) {
+    const xi = values[offset + i];
+    const xj = values[offset + j];
+    if (xi > maxI) {
+      maxI = xi;
+      bestI = i;
+    }
+    if (xj > maxJ) {
+      maxJ = xj;
+      bestJ = j;
+    }
+  }
+  if (i < n) {
+    const xi = values[offset + i];
+    if (xi > maxI) {
+      maxI = xi;
+      bestI = i;
+    }
+  }
+  return maxI > maxJ ? bestI : bestJ;
+}
+
+/** A search state starting every fitted gene at `startDispersion`. */
+function startState(
+  mode: DispersionSearchMode,
+  designRows: Float64Array,
+  fitted: Uint8Array,
+  startDispersion: Float64Array,
+  priorMean: Float64Array | null,
+  priorVariance: number,
+  settings: DispersionSearchSettings,
+): DispersionSearchState {
+  const nGenes = fitted.length;
+  const genes = maskIndices(fitted);
+  const status = new Uint8Array(nGenes);
+  const points = new Float64Array(genes.length);
+  for (let a = 0; a < genes.length; a++) {
+    status[genes[a]] = SearchStatus.starting;
+    points[a] = Math.log(startDispersion[genes[a]]);
+  }
+  const nan = () => new Float64Array(nGenes).fill(Number.NaN);
+  return {
+    kind: "dispersion-search",
+    round: 0,
+    mask: fitted.slice(),
+    points,
+    pointsPerGene: 1,
+    derivatives: true,
+    designRows:
+      designRows.length > 0 && designRows.length / settings.p < triangleSize(settings.p)
+        ? designRows
+        : null,
+    mode,
+    stage: "search",
+    settings,
+    fitted,
+    status,
+    startDispersion,
+    priorMean,
+    priorVariance,
+    logAlpha: nan(),
+    logPosterior: nan(),
+    slope: nan(),
+    stepSize: nan(),
+    iterations: new Int32Array(nGenes),
+    acceptedSteps: new Int32Array(nGenes),
+    initialLogPosterior: nan(),
+    gridRefit: new Uint8Array(nGenes),
+    gridLogAlpha: nan(),
+  };
+}
+
+/**
+ * The gene-wise search (DESeq2's `estimateDispersionsGeneEst` after μ): DESeq2's line search
+ * from alpha_init, without prior.
+ * @param initial - from {@link dispersionResidualsAggregate}
+ * @param options - DESeq2's constants
+ */
+export function genewiseSearchStart(
+  initial: InitialDispersions,
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): DispersionSearchState {
+  return startState(
+    "genewise",
+    initial.designRows,
+    initial.mask,
+    initial.alphaInit,
+    null,
+    1,
+    searchSettings(initial.samples, initial.p, options),
+  );
+}
+
+/** Inputs of the MAP search (G arrays, NaN on genes not fitted). */
+export interface MapSearchInput {
+  /** Non-zero genes, G. */
+  readonly mask: Uint8Array;
+  /** Pooled sample count m and design columns p. */
+  readonly samples: number;
+  readonly p: number;
+  /** DESeq2's dispGeneEst, G. */
+  readonly dispGeneEst: Float64Array;
+  /** DESeq2's dispFit (the trend at baseMean), G. */
+  readonly dispFit: Float64Array;
+  /** dispPriorVar. */
+  readonly priorVariance: number;
+  /**
+   * The pooled design's distinct rows, D×p ({@link InitialDispersions.designRows}); absent:
+   * B travels as upper triangles.
+   */
+  readonly designRows?: Float64Array;
+}
+
+/**
+ * The MAP search (DESeq2's `estimateDispersionsMAP`): DESeq2's line search from
+ * dispInit = dispGeneEst if above 0.1·dispFit, else dispFit, with the normal prior
+ * N(log dispFit, dispPriorVar) on log α. When no gene-wise estimate reaches 100·minDisp, DESeq2
+ * fits nothing (every dispersion is 10·minDisp, see {@link finalDispersions}): the state then
+ * fits no gene.
+ */
+export function mapSearchStart(
+  input: MapSearchInput,
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): DispersionSearchState {
+  const { mask, dispGeneEst, dispFit } = input;
+  const nGenes = mask.length;
+  const fitted = mask.slice();
+  let usable = 0;
+  for (let g = 0; g < nGenes; g++) if (mask[g] && dispGeneEst[g] >= options.minDisp * 100) usable++;
+  if (usable === 0) fitted.fill(0);
+  const start = new Float64Array(nGenes).fill(Number.NaN);
+  const priorMean = new Float64Array(nGenes).fill(Number.NaN);
+  for (let g = 0; g < nGenes; g++) {
+    if (!fitted[g]) continue;
+    const init = dispGeneEst[g] > 0.1 * dispFit[g] ? dispGeneEst[g] : dispFit[g];
+    start[g] = Number.isNaN(init) ? dispFit[g] : init;
+    priorMean[g] = Math.log(dispFit[g]);
+  }
+  return startState(
+    "map",
+    input.designRows ?? new Float64Array(0),
+    fitted,
+    start,
+    priorMean,
+    input.priorVariance,
+    searchSettings(input.samples, input.p, options),
+  );
+}
+
+/**
+ * The design rows the shares' B values are summed over (null: upper triangles), from the number
+ * c of values per point they carry.
+ */
+function gramLayout(state: DispersionSearchState, c: number): Float64Array | null {
+  const p = state.settings.p;
+  if (c === triangleSize(p)) return null;
+  const rows = state.designRows ?? null;
+  if (rows !== null && c === rows.length / p) return rows;
+  throw new Error(
+    `dispersion shares carry ${c} values of B per point, expected ${triangleSize(p)}`,
+  );
+}
+
+/** Mutable copies of a state's bookkeeping. */
+interface Book {
+  status: Uint8Array;
+  logAlpha: Float64Array;
+  logPosterior: Float64Array;
+  slope: Float64Array;
+  stepSize: Float64Array;
+  iterations: Int32Array;
+  acceptedSteps: Int32Array;
+  initialLogPosterior: Float64Array;
+  gridRefit: Uint8Array;
+  gridLogAlpha: Float64Array;
+}
+
+function copyBook(state: DispersionSearchState): Book {
+  return {
+    status: state.status.slice(),
+    logAlpha: state.logAlpha.slice(),
+    logPosterior: state.logPosterior.slice(),
+    slope: state.slope.slice(),
+    stepSize: state.stepSize.slice(),
+    iterations: state.iterations.slice(),
+    acceptedSteps: state.acceptedSteps.slice(),
+    initialLogPosterior: state.initialLogPosterior.slice(),
+    gridRefit: state.gridRefit.slice(),
+    gridLogAlpha: state.gridLogAlpha.slice(),
+  };
+}
+
+/**
+ * DESeq2's next proposal for gene g (its loop head: count the iteration, clip κ so that
+ * log α stays in [−30, 10]). Returns the point, or NaN when the gene's search is over: a NaN
+ * proposal (or a NaN log posterior) makes DESeq2 reject every remaining proposal, so the gene
+ * ends at maxit where it stands.
+ */
+function propose(book: Book, g: number, settings: DispersionSearchSettings): number {
+  book.iterations[g]++;
+  const a = book.logAlpha[g];
+  const dlp = book.slope[g];
+  let kappa = book.stepSize[g];
+  const aPropose = a + kappa * dlp;
+  if (aPropose < LOG_ALPHA_FLOOR) kappa = (LOG_ALPHA_FLOOR - a) / dlp;
+  if (aPropose > LOG_ALPHA_CEILING) kappa = (LOG_ALPHA_CEILING - a) / dlp;
+  book.stepSize[g] = kappa;
+  const point = a + kappa * dlp;
+  if (Number.isNaN(point) || Number.isNaN(book.logPosterior[g])) {
+    book.iterations[g] = settings.maxit;
+    book.status[g] = SearchStatus.done;
+    return Number.NaN;
+  }
+  book.status[g] = SearchStatus.proposing;
+  return point;
+}
+
+/** Gene-wise estimate where the line search stopped, before the grid and the final clamp. */
+function genewiseLineEstimate(
+  state: DispersionSearchState,
+  book: Book,
+  g: number,
+): { estimate: number; keptStart: boolean } {
+  const initial = book.initialLogPosterior[g];
+  const keptStart = book.logPosterior[g] < initial + Math.abs(initial) / 1e6;
+  const estimate = keptStart
+    ? state.startDispersion[g]
+    : Math.min(Math.exp(book.logAlpha[g]), state.settings.maxDisp);
+  return { estimate, keptStart };
+}
+
+/** Whether DESeq2 refits gene g on its grid. */
+function needsGrid(state: DispersionSearchState, book: Book, g: number): boolean {
+  const { maxit, minDisp } = state.settings;
+  const iterations = book.iterations[g];
+  if (state.mode === "map") return !(iterations < maxit);
+  const converged = iterations < maxit && iterations !== 1;
+  return !converged && genewiseLineEstimate(state, book, g).estimate > minDisp * 10;
+}
+
+function nextState(
+  state: DispersionSearchState,
+  book: Book,
+  stage: DispersionSearchState["stage"],
+  mask: Uint8Array,
+  points: Float64Array,
+  pointsPerGene: number,
+): DispersionSearchState {
+  return {
+    ...state,
+    ...book,
+    round: state.round + 1,
+    stage,
+    mask,
+    points,
+    pointsPerGene,
+    derivatives: stage === "search",
+  };
+}
+
+/**
+ * Aggregate one round of a dispersion search: sum the shares, take DESeq2's decisions, and
+ * return the next state (the next proposals, or a grid stage) or the search's result.
+ * @param state - the state the centers answered
+ * @param shares - one share per center, in federation order
+ */
+export function dispersionSearchAggregate(
+  state: DispersionSearchState,
+  shares: readonly DispersionEvalShare[],
+): DispersionSearchState | DispersionSearchResult {
+  const genes = maskIndices(state.mask);
+  const K = state.pointsPerGene;
+  if (shares.length === 0) throw new Error("dispersion search needs at least one share");
+  for (const [c, s] of shares.entries()) {
+    if (
+      s.round !== state.round ||
+      s.pointsPerGene !== K ||
+      s.logLikelihood.length !== genes.length * K ||
+      (state.derivatives && s.logLikelihoodSlope.length !== genes.length * K)
+    ) {
+      throw new Error(
+        `dispersion share ${c} does not answer round ${state.round} on ${genes.length} genes`,
+      );
+    }
+  }
+  const ll = sumOverCenters(shares, "logLikelihood");
+  const gram = sumOverCenters(shares, "gram");
+  const llSlope = state.derivatives ? sumOverCenters(shares, "logLikelihoodSlope") : ll;
+  const gramSlope = state.derivatives ? sumOverCenters(shares, "gramSlope") : gram;
+  const { settings, priorMean } = state;
+  const variance = state.mode === "map" ? state.priorVariance : null;
+  const perPoint = genes.length > 0 ? gram.length / (genes.length * K) : triangleSize(settings.p);
+  const posterior = new LogPosterior(settings.p, gramLayout(state, perPoint));
+  const book = copyBook(state);
+
+  if (state.stage === "coarse" || state.stage === "fine") {
+    const values = new Float64Array(genes.length * K);
+    for (let a = 0; a < genes.length; a++) {
+      const mean = priorMean === null ? 0 : priorMean[genes[a]];
+      for (let k = 0; k < K; k++) {
+        const i = a * K + k;
+        values[i] = posterior.value(ll, gram, i, state.points[i], mean, variance);
+      }
+    }
+    if (state.stage === "coarse") {
+      const grid = coarseGrid(settings.maxDisp);
+      const delta = grid[1] - grid[0];
+      const fine = new Float64Array(genes.length * GRID_POINTS);
+      for (let a = 0; a < genes.length; a++) {
+        const best = state.points[a * K + armaArgmax(values, a * K, K)];
+        book.gridLogAlpha[genes[a]] = best;
+        linspace(best - delta, best + delta, fine, a * GRID_POINTS, GRID_POINTS);
+      }
+      return nextState(state, book, "fine", state.mask, fine, GRID_POINTS);
+    }
+    for (let a = 0; a < genes.length; a++) {
+      book.gridLogAlpha[genes[a]] = state.points[a * K + armaArgmax(values, a * K, K)];
+    }
+    return searchResult(state, book);
+  }
+
+  // Line search: one point per gene.
+  const { kappa0, dispTol, maxit, minLogAlpha } = settings;
+  const proposals = new Float64Array(state.mask.length);
+  const next = new Uint8Array(state.mask.length);
+  for (let a = 0; a < genes.length; a++) {
+    const g = genes[a];
+    const point = state.points[a];
+    const mean = priorMean === null ? 0 : priorMean[g];
+    const lpPoint = posterior.value(ll, gram, a, point, mean, variance);
+    if (book.status[g] === SearchStatus.starting) {
+      book.logAlpha[g] = point;
+      book.logPosterior[g] = lpPoint;
+      book.slope[g] = posterior.slope(llSlope, gram, gramSlope, a, point, mean, variance);
+      book.initialLogPosterior[g] = lpPoint;
+      book.stepSize[g] = kappa0;
+    } else {
+      const lp = book.logPosterior[g];
+      const dlp = book.slope[g];
+      let kappa = book.stepSize[g];
+      const thetaKappa = -1.0 * lpPoint;
+      const thetaHatKappa = -1.0 * lp - kappa * ARMIJO_EPSILON * (dlp * dlp);
+      if (thetaKappa <= thetaHatKappa) {
+        book.acceptedSteps[g]++;
+        book.logAlpha[g] = point;
+        const change = lpPoint - lp;
+        if (change < dispTol) {
+          book.logPosterior[g] = lpPoint;
+          book.status[g] = SearchStatus.done;
+          continue;
+        }
+        // log α heading to −∞: DESeq2 stops, keeping the previous log posterior.
+        if (point < minLogAlpha) {
+          book.status[g] = SearchStatus.done;
+          continue;
+        }
+        book.logPosterior[g] = lpPoint;
+        book.slope[g] = posterior.slope(llSlope, gram, gramSlope, a, point, mean, variance);
+        kappa = Math.min(kappa * 1.1, kappa0);
+        if (book.acceptedSteps[g] % 5 === 0) kappa = kappa / 2.0;
+      } else {
+        kappa = kappa / 2.0;
+      }
+      book.stepSize[g] = kappa;
+      if (book.iterations[g] >= maxit) {
+        book.status[g] = SearchStatus.done;
+        continue;
+      }
+    }
+    const proposal = propose(book, g, settings);
+    if (!Number.isNaN(proposal)) {
+      next[g] = 1;
+      proposals[g] = proposal;
+    }
+  }
+  const nextGenes = maskIndices(next);
+  if (nextGenes.length > 0) {
+    const points = new Float64Array(nextGenes.length);
+    for (let a = 0; a < nextGenes.length; a++) points[a] = proposals[nextGenes[a]];
+    return nextState(state, book, "search", next, points, 1);
+  }
+  // Every line search is over: DESeq2's grid for the genes it flags, or the result.
+  const fitted = maskIndices(state.fitted);
+  const refit = new Uint8Array(state.mask.length);
+  for (const g of fitted) if (needsGrid(state, book, g)) refit[g] = 1;
+  book.gridRefit = refit;
+  const refitGenes = maskCount(refit);
+  if (refitGenes === 0) return searchResult(state, book);
+  const grid = coarseGrid(settings.maxDisp);
+  const points = new Float64Array(refitGenes * GRID_POINTS);
+  for (let a = 0; a < refitGenes; a++) points.set(grid, a * GRID_POINTS);
+  return nextState(state, book, "coarse", refit, points, GRID_POINTS);
+}
+
+/** The result of a finished search (every gene's line search and grid over). */
+function searchResult(state: DispersionSearchState, book: Book): DispersionSearchResult {
+  const nGenes = state.fitted.length;
+  const { minDisp, maxDisp } = state.settings;
+  const dispersion = new Float64Array(nGenes).fill(Number.NaN);
+  const keptStart = new Uint8Array(nGenes);
+  for (const g of maskIndices(state.fitted)) {
+    let estimate: number;
+    if (state.mode === "genewise") {
+      const line = genewiseLineEstimate(state, book, g);
+      keptStart[g] = line.keptStart ? 1 : 0;
+      estimate = book.gridRefit[g] ? Math.exp(book.gridLogAlpha[g]) : line.estimate;
+    } else {
+      estimate = Math.exp(book.gridRefit[g] ? book.gridLogAlpha[g] : book.logAlpha[g]);
+    }
+    dispersion[g] = Math.min(Math.max(estimate, minDisp), maxDisp);
+  }
+  return {
+    kind: "dispersion-search-result",
+    mode: state.mode,
+    dispersion,
+    lineSearchLogAlpha: book.logAlpha,
+    iterations: book.iterations,
+    initialLogPosterior: book.initialLogPosterior,
+    lastLogPosterior: book.logPosterior,
+    keptStart,
+    gridRefit: book.gridRefit,
+    rounds: state.round + 1,
+  };
+}
+
+/**
+ * The result a state leads to when no gene is active (a search with no gene to fit; the
+ * aggregation never returns a state without genes to evaluate otherwise).
+ */
+export function finishDispersionSearch(state: DispersionSearchState): DispersionSearchResult {
+  if (maskCount(state.mask) > 0) throw new Error("dispersion search still has genes to evaluate");
+  const book = copyBook(state);
+  return { ...searchResult(state, book), rounds: state.round };
+}
