@@ -1,0 +1,197 @@
+/**
+ * Design cells (DESeq2's `nOrMoreInCell`): samples with identical design-matrix rows form a
+ * cell; DESeq2 uses the pooled cell sizes to decide which samples count for the maximum
+ * Cook's distance (cells of ≥ 3), which may have their counts replaced (cells of ≥
+ * `minReplicatesForReplace`, 7 by default), and how the robust dispersion trims.
+ *
+ * One round: each center shares its distinct design rows and how many of its samples have
+ * each (no per-gene data); the aggregator merges them into a {@link CellTable} and derives
+ * the {@link CooksPlan} every later step follows.
+ *
+ * DESeq2 matches rows by their text (`paste0(row, collapse = "_")`, and `collapse = ""` in
+ * `robustMethodOfMomentsDisp`, where rows (1, 10) and (11, 0) would collide); rows here are
+ * matched by exact numeric equality, which agrees for every design of 0/1 columns and
+ * numbers printed with ≤ 15 significant digits.
+ */
+import { type CellTable, type CooksCenter, sameRow } from "./center.js";
+import { fQuantile } from "./fQuantile.js";
+
+/** What a center shares about its design: its distinct rows and their sample counts. */
+export interface CellsShare {
+  readonly kind: "cooks-cells-share";
+  /** Design columns. */
+  readonly p: number;
+  /** The center's distinct design rows, k×p row-major, in order of first appearance. */
+  readonly rows: Float64Array;
+  /** Samples of the center in each row, length k. */
+  readonly sizes: Float64Array;
+}
+
+/** Local step: the center's distinct design rows and their sizes. */
+export function cellsLocalStep(center: CooksCenter): CellsShare {
+  const { n, p, design } = center;
+  const first: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = first.findIndex((j) => sameRow(design, i, design, j, p));
+    if (k >= 0) sizes[k] += 1;
+    else {
+      first.push(i);
+      sizes.push(1);
+    }
+  }
+  const rows = new Float64Array(first.length * p);
+  first.forEach((i, k) => {
+    rows.set(design.subarray(i * p, i * p + p), k * p);
+  });
+  return { kind: "cooks-cells-share", p, rows, sizes: Float64Array.from(sizes) };
+}
+
+/**
+ * Aggregate: the federation's cells (rows in order of first appearance, centers in
+ * federation order) and their pooled sizes.
+ * @throws when the centers' designs have different numbers of columns
+ */
+export function aggregateCells(shares: readonly CellsShare[]): CellTable {
+  const p = shares[0].p;
+  const rows: number[] = [];
+  const sizes: number[] = [];
+  for (const share of shares) {
+    if (share.p !== p) throw new Error(`cells share with ${share.p} columns, expected ${p}`);
+    for (let k = 0; k < share.sizes.length; k++) {
+      let c = 0;
+      const cells = sizes.length;
+      while (c < cells && !sameRowArray(rows, c, share.rows, k, p)) c++;
+      if (c === cells) {
+        for (let j = 0; j < p; j++) rows.push(share.rows[k * p + j]);
+        sizes.push(0);
+      }
+      sizes[c] += share.sizes[k];
+    }
+  }
+  const table = {
+    p,
+    cells: sizes.length,
+    rows: Float64Array.from(rows),
+    sizes: Float64Array.from(sizes),
+    samples: sizes.reduce((a, b) => a + b, 0),
+  };
+  return table;
+}
+
+function sameRowArray(a: number[], i: number, b: Float64Array, j: number, p: number): boolean {
+  for (let k = 0; k < p; k++) if (a[i * p + k] !== b[j * p + k]) return false;
+  return true;
+}
+
+/** Cells holding at least `n` pooled samples (DESeq2's `nOrMoreInCell`, per cell), 0/1. */
+export function cellsWithAtLeast(table: CellTable, n: number): Uint8Array {
+  return Uint8Array.from(table.sizes, (size) => (size >= n ? 1 : 0));
+}
+
+/** One group whose trimmed mean the robust dispersion needs. */
+export interface RobustGroup {
+  /** Cells of the group (0/1 per cell of the table). */
+  readonly cellMask: Uint8Array;
+  /** Pooled samples in the group. */
+  readonly size: number;
+  /** Trim ratio of R's `mean(x, trim)`. */
+  readonly trim: number;
+  /** Scale of the trimmed mean of squared errors (DESeq2's `scale.c`). */
+  readonly scale: number;
+}
+
+/** Options of {@link cooksPlan}. */
+export interface CooksPlanOptions {
+  /** DESeq's `minReplicatesForReplace` (7; `Infinity` disables replacement). */
+  readonly minReplicatesForReplace?: number;
+  /** Trim ratio of the replacement value's trimmed mean (`replaceOutliers(trim = 0.2)`). */
+  readonly replaceTrim?: number;
+  /** Quantile of F(p, m − p) used as Cook's cutoff (0.99). */
+  readonly cutoffQuantile?: number;
+}
+
+/**
+ * Everything the aggregator decides from the cell table alone, following DESeq2 1.38.
+ */
+export interface CooksPlan {
+  /** The cells. */
+  readonly table: CellTable;
+  /** Pooled samples m. */
+  readonly m: number;
+  /** Design columns p. */
+  readonly p: number;
+  /** Cook's cutoff `qf(0.99, p, m − p)` (NaN when m ≤ p). */
+  readonly cutoff: number;
+  /** Cells of ≥ 3 pooled samples: their samples count for the maximum Cook's distance. */
+  readonly forMaxCooks: Uint8Array;
+  /** Cells of ≥ `minReplicatesForReplace` pooled samples: their counts may be replaced. */
+  readonly replaceable: Uint8Array;
+  /** `recordMaxCooks` records a value (m > p and some cell has ≥ 3 samples); NA otherwise. */
+  readonly recordsMaxCooks: boolean;
+  /** `DESeq()` calls `refitWithoutOutliers` (some cell has ≥ `minReplicatesForReplace`). */
+  readonly sufficientReplicates: boolean;
+  /** Every sample is replaceable (then, after a refit, DESeq2 sets every maxCooks to NA). */
+  readonly allReplaceable: boolean;
+  /**
+   * Groups of the robust dispersion: each cell of ≥ 3 samples with its trim and scale
+   * (`trimmedCellVariance`), or, when there is none, all samples trimmed by 1/8 with scale
+   * 1.51 (`trimmedVariance`).
+   */
+  readonly robustGroups: readonly RobustGroup[];
+  /** Trim of the replacement value (0.2). */
+  readonly replaceTrim: number;
+}
+
+/** DESeq2's `trimfn`: 0 for n ≤ 3.5, 1 for n ≤ 23.5, 2 above (`cut(n, c(0, 3.5, 23.5, Inf))`). */
+function trimClass(n: number): number {
+  return n <= 3.5 ? 0 : n <= 23.5 ? 1 : 2;
+}
+
+const CELL_TRIMS = [1 / 3, 1 / 4, 1 / 8];
+const CELL_SCALES = [2.04, 1.86, 1.51];
+
+/** The plan of the Cook's steps for a cell table (DESeq2 defaults unless `options` say otherwise). */
+export function cooksPlan(table: CellTable, options: CooksPlanOptions = {}): CooksPlan {
+  const minReplicates = options.minReplicatesForReplace ?? 7;
+  const m = table.samples;
+  const p = table.p;
+  const forMaxCooks = cellsWithAtLeast(table, 3);
+  const replaceable = cellsWithAtLeast(table, minReplicates);
+  const anyForMax = forMaxCooks.some((x) => x === 1);
+  const robustGroups: RobustGroup[] = [];
+  if (anyForMax) {
+    for (let c = 0; c < table.cells; c++) {
+      if (forMaxCooks[c] !== 1) continue;
+      const cellMask = new Uint8Array(table.cells);
+      cellMask[c] = 1;
+      const k = trimClass(table.sizes[c]);
+      robustGroups.push({
+        cellMask,
+        size: table.sizes[c],
+        trim: CELL_TRIMS[k],
+        scale: CELL_SCALES[k],
+      });
+    }
+  } else {
+    robustGroups.push({
+      cellMask: new Uint8Array(table.cells).fill(1),
+      size: m,
+      trim: 1 / 8,
+      scale: 1.51,
+    });
+  }
+  return {
+    table,
+    m,
+    p,
+    cutoff: m > p ? fQuantile(options.cutoffQuantile ?? 0.99, p, m - p) : Number.NaN,
+    forMaxCooks,
+    replaceable,
+    recordsMaxCooks: m > p && anyForMax,
+    sufficientReplicates: replaceable.some((x) => x === 1),
+    allReplaceable: replaceable.every((x) => x === 1),
+    robustGroups,
+    replaceTrim: options.replaceTrim ?? 0.2,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * What one center holds for DESeq2's Cook's-distance machinery, and the design "cells"
+ * (distinct design-matrix rows) its samples fall into.
+ *
+ * Everything here stays at the center: the local steps of this folder read it and return
+ * per-gene aggregates only.
+ */
+
+/** One center's data, as the Cook's steps read it (all Float64, gene-major counts). */
+export interface CooksCenter {
+  /** Samples held by the center. */
+  readonly n: number;
+  /** Design columns (the same at every center). */
+  readonly p: number;
+  /** Genes (the same genes, in the same order, at every center). */
+  readonly genes: number;
+  /** Design matrix, row-major n×p. */
+  readonly design: Float64Array;
+  /** Size factors, length n. */
+  readonly sizeFactors: Float64Array;
+  /** Raw counts, gene-major: gene g's n counts start at g·n. */
+  readonly counts: Float64Array;
+}
+
+/**
+ * The design cells of the whole federation: the distinct rows of the pooled design matrix
+ * and how many samples (over all centers) each holds. Built by the aggregator from the
+ * centers' {@link CellsShare}s ({@link aggregateCells} in `cells.ts`).
+ */
+export interface CellTable {
+  /** Design columns. */
+  readonly p: number;
+  /** Number of distinct rows. */
+  readonly cells: number;
+  /** The distinct rows, cells×p row-major, in order of first appearance (centers in federation order). */
+  readonly rows: Float64Array;
+  /** Pooled number of samples in each cell, length `cells`. */
+  readonly sizes: Float64Array;
+  /** Pooled number of samples m (Σ sizes). */
+  readonly samples: number;
+}
+
+/** Does row `i` of the n×p matrix `a` equal row `j` of `b` (exact equality of every entry)? */
+export function sameRow(
+  a: Float64Array,
+  i: number,
+  b: Float64Array,
+  j: number,
+  p: number,
+): boolean {
+  for (let k = 0; k < p; k++) if (a[i * p + k] !== b[j * p + k]) return false;
+  return true;
+}
+
+/**
+ * The global cell of each of the center's samples (local only: never shared).
+ * @param center - the center's data
+ * @param table - the federation's cells
+ * @returns cell index per local sample, length n
+ * @throws when a sample's design row is not one of `table`'s rows
+ */
+export function sampleCells(center: CooksCenter, table: CellTable): Int32Array {
+  const { n, p, design } = center;
+  if (table.p !== p) throw new Error(`cell table has ${table.p} columns, the design ${p}`);
+  const cellOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let found = -1;
+    for (let c = 0; c < table.cells && found < 0; c++) {
+      if (sameRow(design, i, table.rows, c, p)) found = c;
+    }
+    if (found < 0) throw new Error(`sample ${i}: its design row is not in the cell table`);
+    cellOf[i] = found;
+  }
+  return cellOf;
+}

@@ -1,0 +1,371 @@
+/**
+ * Cook's distances, outlier replacement and `results()`' Cook's filtering, as DESeq2 1.38
+ * does them, federated.
+ *
+ * Per sample i of a gene (computed at the center holding it, never shared):
+ *
+ *   μ_i = s_i·exp(x_iβ) (not floored), h_ii = w_i x_iᵀ M x_i (w_i with μ floored, see hat.ts),
+ *   D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_ii / (1 − h_ii)²
+ *
+ * (`calculateCooksDistance`). What leaves a center, per gene: maxima of D over three sample
+ * sets, whether some D exceeds the cutoff, one bit for the two-level rule of `results()`,
+ * and, from the replacement step, how many counts it replaced and the sum of its replaced
+ * normalised counts.
+ *
+ * DESeq2's rules reproduced (`nbinomWaldTest`, `DESeq`, `refitWithoutOutliers`,
+ * `replaceOutliers`, `recordMaxCooks`, `results`):
+ *
+ * - maxCooks = max of D over samples of cells with ≥ 3 pooled samples, recorded only when
+ *   m > p and such a cell exists (NA otherwise, and for all-zero genes);
+ * - replacement runs only when some cell has ≥ minReplicatesForReplace (7) samples and
+ *   m > p; a gene is flagged `replace` when D > qf(0.99, p, m − p) for ANY sample (also
+ *   samples that are not replaceable); the counts replaced are those of replaceable samples
+ *   (cells ≥ 7) with D above the cutoff, by as.integer (truncation) of the 0.2-trimmed mean of
+ *   the gene's normalised counts over ALL samples times the sample's size factor;
+ * - the flagged genes not all-zero after replacement are refitted (dispersion and β); the
+ *   cooks assay stays the one of the first fit; if something was refitted, maxCooks is
+ *   recomputed for EVERY gene from that first-fit assay with the replaceable samples'
+ *   distances set to 0, or set to NA for every gene when every sample is replaceable (the
+ *   common case, in which `results()` then filters nothing);
+ * - the baseMean DESeq2 reports after a replacement is that of the replaced counts;
+ * - `results()` sets the p-value to NA where maxCooks > qf(0.99, p, m − p), except, for a
+ *   design of one two-level factor, genes where at least 3 counts exceed the count of the
+ *   sample with the largest D (over all samples).
+ */
+import type { CooksPlan } from "./cells.js";
+import { type CooksCenter, sampleCells } from "./center.js";
+import { HAT_MIN_MU } from "./hat.js";
+
+/** What the aggregator sends for the Cook's round (also read by {@link replaceOutliersLocal}). */
+export interface CooksRequest {
+  readonly kind: "cooks-request";
+  /** Design columns. */
+  readonly p: number;
+  /** The federation's cells, cells×p. */
+  readonly cellRows: Float64Array;
+  /** Cells whose samples count for maxCooks (≥ 3 pooled samples), 0/1 per cell. */
+  readonly forMaxCooks: Uint8Array;
+  /** Cells whose samples' counts may be replaced (≥ minReplicatesForReplace), 0/1 per cell. */
+  readonly replaceable: Uint8Array;
+  /** Final coefficients (natural log), genes×p. */
+  readonly beta: Float64Array;
+  /** Final dispersions α (for the hat weights), length genes. */
+  readonly dispersions: Float64Array;
+  /** Robust method-of-moments dispersions α_rob, length genes (NaN: all-zero gene). */
+  readonly robustDispersions: Float64Array;
+  /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p (see hat.ts). */
+  readonly hatInverse: Float64Array;
+  /** Cook's cutoff qf(0.99, p, m − p) (NaN: no replacement, no outlier). */
+  readonly cutoff: number;
+  /** 0.2-trimmed mean of the normalised counts over all samples, length genes. */
+  readonly trimmedBaseMean: Float64Array;
+  /** Third-largest raw count over all samples, length genes (NaN: not searched). */
+  readonly thirdLargestCount: Float64Array;
+}
+
+/** Build the Cook's request from the plan and the aggregator's per-gene results. */
+export function cooksRequest(
+  plan: CooksPlan,
+  inputs: {
+    readonly beta: Float64Array;
+    readonly dispersions: Float64Array;
+    readonly robustDispersions: Float64Array;
+    readonly hatInverse: Float64Array;
+    readonly trimmedBaseMean: Float64Array;
+    readonly thirdLargestCount?: Float64Array;
+  },
+): CooksRequest {
+  const genes = inputs.dispersions.length;
+  return {
+    kind: "cooks-request",
+    p: plan.p,
+    cellRows: plan.table.rows,
+    forMaxCooks: plan.forMaxCooks,
+    replaceable: plan.replaceable,
+    beta: inputs.beta,
+    dispersions: inputs.dispersions,
+    robustDispersions: inputs.robustDispersions,
+    hatInverse: inputs.hatInverse,
+    cutoff: plan.cutoff,
+    trimmedBaseMean: inputs.trimmedBaseMean,
+    thirdLargestCount: inputs.thirdLargestCount ?? new Float64Array(genes).fill(Number.NaN),
+  };
+}
+
+/** What a center shares after the Cook's round, all per gene (length genes). */
+export interface CooksShare {
+  readonly kind: "cooks-share";
+  /** Max D over the center's samples in cells of ≥ 3 (−∞ if it has none; NaN propagates). */
+  readonly maxCooks: Float64Array;
+  /** Same, with the replaceable samples' D counted as 0 (DESeq2's maxCooks after a refit). */
+  readonly maxCooksKept: Float64Array;
+  /** Max D over all the center's samples (−∞ if none). */
+  readonly maxCooksAll: Float64Array;
+  /** 1 when some sample's D exceeds the cutoff (DESeq2's `replace` flag, before the OR). */
+  readonly outlier: Uint8Array;
+  /**
+   * 1 when the count of the center's sample with the largest D (first such sample) is below
+   * the pooled third-largest count, i.e. ≥ 3 counts exceed it (the two-level rule).
+   */
+  readonly argmaxBelowThird: Uint8Array;
+}
+
+/** The per-gene request data the kernel reads, checked once. */
+function checkRequest(center: CooksCenter, request: CooksRequest): Int32Array {
+  const { genes, p } = center;
+  if (request.p !== p) throw new Error(`cooks request for ${request.p} columns, design has ${p}`);
+  if (request.beta.length !== genes * p || request.hatInverse.length !== genes * p * p) {
+    throw new Error(`cooks request: β or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes`);
+  }
+  const cells = request.cellRows.length / p;
+  return sampleCells(center, {
+    p,
+    cells,
+    rows: request.cellRows,
+    sizes: new Float64Array(cells),
+    samples: 0,
+  });
+}
+
+/**
+ * Cook's distances of gene g for the center's samples, into `out` (length n). Local only.
+ */
+function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: Float64Array): void {
+  const { n, p, design, sizeFactors, counts } = center;
+  const { beta, dispersions, robustDispersions, hatInverse } = request;
+  const alpha = dispersions[g];
+  const robust = robustDispersions[g];
+  const m = g * p * p;
+  for (let i = 0; i < n; i++) {
+    const row = i * p;
+    let eta = 0;
+    for (let k = 0; k < p; k++) eta += design[row + k] * beta[g * p + k];
+    const mu = sizeFactors[i] * Math.exp(eta);
+    const floored = Math.max(mu, HAT_MIN_MU);
+    const w = floored / (1 + alpha * floored);
+    let q = 0;
+    for (let k = 0; k < p; k++) {
+      let acc = 0;
+      for (let l = 0; l < p; l++) acc += hatInverse[m + k * p + l] * design[row + l];
+      q += design[row + k] * acc;
+    }
+    const h = w * q;
+    const r = counts[g * n + i] - mu;
+    const pearson = (r * r) / (mu + robust * mu * mu);
+    out[i] = ((pearson / p) * h) / ((1 - h) * (1 - h));
+  }
+}
+
+/** Local step of the Cook's round: per-gene maxima and flags (see {@link CooksShare}). */
+export function cooksLocalStep(center: CooksCenter, request: CooksRequest): CooksShare {
+  const { n, genes, counts } = center;
+  const cellOf = checkRequest(center, request);
+  const { forMaxCooks, replaceable, cutoff, thirdLargestCount } = request;
+  const maxCooks = new Float64Array(genes);
+  const maxCooksKept = new Float64Array(genes);
+  const maxCooksAll = new Float64Array(genes);
+  const outlier = new Uint8Array(genes);
+  const argmaxBelowThird = new Uint8Array(genes);
+  const d = new Float64Array(n);
+  for (let g = 0; g < genes; g++) {
+    geneCooks(center, request, g, d);
+    let eligible = Number.NEGATIVE_INFINITY;
+    let kept = Number.NEGATIVE_INFINITY;
+    let all = Number.NEGATIVE_INFINITY;
+    let argmax = -1;
+    let above = 0;
+    for (let i = 0; i < n; i++) {
+      const x = d[i];
+      const cell = cellOf[i];
+      if (forMaxCooks[cell] === 1) {
+        // Math.max propagates NaN, as R's max does (all-zero genes: NA).
+        eligible = Math.max(eligible, x);
+        kept = Math.max(kept, replaceable[cell] === 1 ? 0 : x);
+      }
+      if (x > all) {
+        all = x;
+        argmax = i;
+      }
+      if (x > cutoff) above = 1;
+    }
+    maxCooks[g] = eligible;
+    maxCooksKept[g] = kept;
+    maxCooksAll[g] = all;
+    outlier[g] = above;
+    if (argmax >= 0 && counts[g * n + argmax] < thirdLargestCount[g]) argmaxBelowThird[g] = 1;
+  }
+  return { kind: "cooks-share", maxCooks, maxCooksKept, maxCooksAll, outlier, argmaxBelowThird };
+}
+
+/** What a center shares after replacing its outlier counts, per gene (length genes). */
+export interface ReplaceShare {
+  readonly kind: "cooks-replace-share";
+  /** Counts the center replaced. */
+  readonly replacedEntries: Float64Array;
+  /** Σ over the center's samples of replaced count / size factor (every gene). */
+  readonly replacedNormalizedSum: Float64Array;
+}
+
+/** The result of {@link replaceOutliersLocal}: a local matrix and a share. */
+export interface LocalReplacement {
+  /** The counts with outliers replaced, genes×n gene-major: STAYS at the center (refit data). */
+  readonly counts: Float64Array;
+  /** What the center shares. */
+  readonly share: ReplaceShare;
+}
+
+/**
+ * Local replacement (`replaceOutliers`): every count of a replaceable sample whose Cook's
+ * distance exceeds the cutoff becomes as.integer(trimmedBaseMean × s_i) (truncation); the
+ * other counts are copied. Returns the matrix (kept by the center for the refit) and the
+ * per-gene share. Runs on the Cook's request, in the same round as {@link cooksLocalStep}.
+ */
+export function replaceOutliersLocal(center: CooksCenter, request: CooksRequest): LocalReplacement {
+  const { n, genes, sizeFactors } = center;
+  const cellOf = checkRequest(center, request);
+  const { replaceable, cutoff, trimmedBaseMean } = request;
+  const counts = center.counts.slice();
+  const replacedEntries = new Float64Array(genes);
+  const replacedNormalizedSum = new Float64Array(genes);
+  const d = new Float64Array(n);
+  const anyReplaceable = cellOf.some((cell) => replaceable[cell] === 1);
+  for (let g = 0; g < genes; g++) {
+    if (anyReplaceable && !Number.isNaN(cutoff)) {
+      geneCooks(center, request, g, d);
+      for (let i = 0; i < n; i++) {
+        if (replaceable[cellOf[i]] === 1 && d[i] > cutoff) {
+          counts[g * n + i] = Math.trunc(trimmedBaseMean[g] * sizeFactors[i]);
+          replacedEntries[g] += 1;
+        }
+      }
+    }
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += counts[g * n + i] / sizeFactors[i];
+    replacedNormalizedSum[g] = sum;
+  }
+  return { counts, share: { kind: "cooks-replace-share", replacedEntries, replacedNormalizedSum } };
+}
+
+/** The aggregator's conclusions from the Cook's round. */
+export interface CooksOutcome {
+  /** maxCooks as `nbinomWaldTest` records it (NaN = NA), length genes. */
+  readonly waldMaxCooks: Float64Array;
+  /** DESeq2's `replace` flag (some D above the cutoff; 0 when no replacement step runs). */
+  readonly replace: Uint8Array;
+  /** Flagged genes all-zero after replacement (DESeq2 sets their results to NA / 0). */
+  readonly newAllZero: Uint8Array;
+  /** Genes DESeq2 refits on the replaced counts (re-estimating dispersion and β). */
+  readonly refit: Uint8Array;
+  /** Whether DESeq2 refits anything (then maxCooks is recomputed for every gene). */
+  readonly refitted: boolean;
+  /** Mean of the replaced normalised counts (DESeq2's reported baseMean after replacement; NaN without). */
+  readonly replacedBaseMean: Float64Array;
+  /** The maxCooks `results()` compares with the cutoff (NaN = NA). */
+  readonly maxCooks: Float64Array;
+  /** Counts replaced per gene, over all centers. */
+  readonly replacedEntries: Float64Array;
+  /** The two-level rule holds (≥ 3 counts above the count of the sample with the largest D). */
+  readonly threeCountsAboveArgmax: Uint8Array;
+}
+
+/**
+ * Aggregate the Cook's round (and the replacement shares, needed when DESeq2 replaces:
+ * `plan.sufficientReplicates` and m > p). Shares in federation order: where several centers
+ * hold the largest D of a gene, the first one's sample is taken as `which.max`'s.
+ * @throws when a replacement happens and `replaceShares` is missing
+ */
+export function aggregateCooks(
+  plan: CooksPlan,
+  shares: readonly CooksShare[],
+  replaceShares?: readonly ReplaceShare[],
+): CooksOutcome {
+  const genes = shares[0].maxCooks.length;
+  const waldMaxCooks = new Float64Array(genes).fill(Number.NaN);
+  const keptMax = new Float64Array(genes);
+  const replace = new Uint8Array(genes);
+  const newAllZero = new Uint8Array(genes);
+  const refit = new Uint8Array(genes);
+  const replacedBaseMean = new Float64Array(genes).fill(Number.NaN);
+  const replacedEntries = new Float64Array(genes);
+  const threeCountsAboveArgmax = new Uint8Array(genes);
+  const replacing = plan.sufficientReplicates && plan.m > plan.p;
+  for (let g = 0; g < genes; g++) {
+    let eligible = Number.NEGATIVE_INFINITY;
+    let kept = Number.NEGATIVE_INFINITY;
+    let all = Number.NEGATIVE_INFINITY;
+    let holder = -1;
+    let flagged = 0;
+    for (let c = 0; c < shares.length; c++) {
+      const share = shares[c];
+      // Math.max propagates NaN, as R's max does (all-zero genes: NA).
+      eligible = Math.max(eligible, share.maxCooks[g]);
+      kept = Math.max(kept, share.maxCooksKept[g]);
+      if (share.maxCooksAll[g] > all) {
+        all = share.maxCooksAll[g];
+        holder = c;
+      }
+      flagged |= share.outlier[g];
+    }
+    if (plan.recordsMaxCooks) waldMaxCooks[g] = eligible;
+    keptMax[g] = kept;
+    if (holder >= 0) threeCountsAboveArgmax[g] = shares[holder].argmaxBelowThird[g];
+    if (replacing) replace[g] = flagged;
+  }
+  let nRefit = 0;
+  let nNewAllZero = 0;
+  for (let g = 0; g < genes; g++) nRefit += replace[g];
+  if (nRefit > 0) {
+    if (replaceShares === undefined)
+      throw new Error("DESeq2 replaces outliers: replace shares needed");
+    for (let g = 0; g < genes; g++) {
+      let sum = 0;
+      for (const share of replaceShares) {
+        sum += share.replacedNormalizedSum[g];
+        replacedEntries[g] += share.replacedEntries[g];
+      }
+      replacedBaseMean[g] = sum / plan.m;
+      if (replace[g] === 1 && sum === 0) {
+        newAllZero[g] = 1;
+        nNewAllZero++;
+      }
+    }
+  }
+  const refitted = nRefit > nNewAllZero;
+  let maxCooks = waldMaxCooks;
+  if (refitted) {
+    for (let g = 0; g < genes; g++) refit[g] = replace[g] === 1 && newAllZero[g] === 0 ? 1 : 0;
+    maxCooks = new Float64Array(genes).fill(Number.NaN);
+    if (!plan.allReplaceable && plan.recordsMaxCooks) maxCooks.set(keptMax);
+  }
+  return {
+    waldMaxCooks,
+    replace,
+    newAllZero,
+    refit,
+    refitted,
+    replacedBaseMean,
+    maxCooks,
+    replacedEntries,
+    threeCountsAboveArgmax,
+  };
+}
+
+/**
+ * `results()`' Cook's filtering: 1 where the p-value becomes NA (maxCooks above the cutoff),
+ * except, when the design is one factor of two levels (`twoLevelFactor`), genes where ≥ 3
+ * counts exceed the count of the sample with the largest Cook's distance.
+ */
+export function cooksFilterMask(
+  plan: CooksPlan,
+  outcome: CooksOutcome,
+  options: { readonly twoLevelFactor: boolean },
+): Uint8Array {
+  const genes = outcome.maxCooks.length;
+  const mask = new Uint8Array(genes);
+  for (let g = 0; g < genes; g++) {
+    if (!(outcome.maxCooks[g] > plan.cutoff)) continue;
+    if (options.twoLevelFactor && outcome.threeCountsAboveArgmax[g] === 1) continue;
+    mask[g] = 1;
+  }
+  return mask;
+}

@@ -1,0 +1,64 @@
+/**
+ * DESeq2's Cook's-distance machinery, federated: design cells, the robust dispersion by exact
+ * federated trimmed means, hat diagonals, Cook's distances, outlier replacement and
+ * `results()`' Cook's filtering. Every step is a pure function: a local step
+ * `(center, request) => share` run by each center on its own samples, or an aggregate step
+ * on the shares (per-gene sums and maxima, never a per-sample value).
+ *
+ * Rounds (G groups of a trimmed-mean search, K thresholds per target):
+ *
+ * 1. cells: {@link cellsLocalStep} → {@link aggregateCells} → {@link cooksPlan};
+ * 2. robust pass 1, R₁ rounds: {@link startRobustPass1}, then per round {@link trimRequest}
+ *    → {@link trimLocalStep} → {@link trimAggregateStep} until it returns true;
+ * 3. robust pass 2, R₂ rounds: {@link startRobustPass2}, same loop; {@link robustMoments};
+ * 4. hat (may run alongside 2–3): {@link hatLocalStep} → {@link hatAggregate};
+ * 5. Cook's: {@link cooksRequest} → {@link cooksLocalStep} and {@link replaceOutliersLocal}
+ *    (same request, same round; the replaced counts stay at the center) →
+ *    {@link aggregateCooks}; after the refit of `refit` genes, {@link cooksFilterMask}.
+ */
+
+export type { CellsShare, CooksPlan, CooksPlanOptions, RobustGroup } from "./cells.js";
+export { aggregateCells, cellsLocalStep, cellsWithAtLeast, cooksPlan } from "./cells.js";
+export type { CellTable, CooksCenter } from "./center.js";
+export { sampleCells } from "./center.js";
+export type {
+  CooksOutcome,
+  CooksRequest,
+  CooksShare,
+  LocalReplacement,
+  ReplaceShare,
+} from "./cooks.js";
+export {
+  aggregateCooks,
+  cooksFilterMask,
+  cooksLocalStep,
+  cooksRequest,
+  replaceOutliersLocal,
+} from "./cooks.js";
+export { fQuantile } from "./fQuantile.js";
+export type { HatRequest, HatShare } from "./hat.js";
+export { HAT_MIN_MU, HAT_RIDGE, hatAggregate, hatLocalStep } from "./hat.js";
+export type { RobustMoments, RobustPass1Options } from "./robustDispersion.js";
+export {
+  ROBUST_MIN_DISPERSION,
+  robustMoments,
+  startRobustPass1,
+  startRobustPass2,
+} from "./robustDispersion.js";
+export type {
+  TrimGroup,
+  TrimRequest,
+  TrimSearch,
+  TrimSearchSpec,
+  TrimShare,
+  TrimValues,
+} from "./trimmedMean.js";
+export {
+  bracketThresholds,
+  DEFAULT_THRESHOLDS,
+  startTrimSearch,
+  trimAggregateStep,
+  trimLocalStep,
+  trimRanks,
+  trimRequest,
+} from "./trimmedMean.js";
