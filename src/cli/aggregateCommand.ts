@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { GrpcAggregator } from "../federation/grpc/aggregatorServer.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../federation/grpc/proto.js";
-import { InputError } from "../io/errors.js";
 import {
   CHECKPOINT_FILE,
   type FitCheckpoint,
@@ -21,7 +20,7 @@ import {
 import { fitOverFederation, runReport, writeFitOutputs } from "../pipeline/fitLfc.js";
 import { readReferenceLfc } from "../reports/reference.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
-import { integerOption, numberOption } from "./options.js";
+import { centerList, integerOption, numberOption } from "./options.js";
 import { hostPort, readTlsFiles } from "./tlsFlags.js";
 
 interface AggregateFlags extends FitFlags {
@@ -35,14 +34,6 @@ interface AggregateFlags extends FitFlags {
   joinTimeout: number;
   reconnectTimeout: number;
   maxMessageMb: number;
-}
-
-function centerList(text: string): string[] {
-  const names = text.split(",").map((s) => s.trim());
-  if (names.some((n) => n === "") || new Set(names).size !== names.length) {
-    throw new InputError(`--centers: expected distinct names separated by commas, got "${text}"`);
-  }
-  return names;
 }
 
 /** The `aggregate` command. */

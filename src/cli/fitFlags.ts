@@ -33,11 +33,28 @@ export interface FitFlags {
 
 /** Add the job flags and the hyper-parameter flags (upstream's defaults). */
 export function withFitFlags(cmd: Command): Command {
-  const d = DEFAULT_HYPERPARAMETERS;
-  return cmd
+  cmd
     .requiredOption("--design <formula>", 'design formula, e.g. "~ tissue"')
     .requiredOption("--size-factors <file>", "CSV with columns sample,size_factor")
-    .requiredOption("--dispersions <file>", "CSV with columns gene,dispersion")
+    .requiredOption("--dispersions <file>", "CSV with columns gene,dispersion");
+  withModelFlags(cmd);
+  return cmd
+    .option("--genes <file>", "fit only these genes (one id per line)")
+    .option("--fixed-rounds", "run upstream's full schedule of rounds (for comparison)", false)
+    .requiredOption("--out <dir>", "output folder for lfc.csv, run.json and report.html")
+    .option(
+      "--compare <file>",
+      "reference fit for the report: DESeq2 results (log2FoldChange) or fit (beta_log2.*) CSV",
+    );
+}
+
+/**
+ * Add the flags of the model and its fit shared by `fit-lfc` and `run`: solver choices,
+ * reference levels, `--json`, and the hyper-parameters (upstream's defaults).
+ */
+export function withModelFlags(cmd: Command): Command {
+  const d = DEFAULT_HYPERPARAMETERS;
+  return cmd
     .addOption(
       new Option("--mode <mode>", "solvers to run")
         .choices(["irls-pqn", "pqn"])
@@ -51,17 +68,10 @@ export function withFitFlags(cmd: Command): Command {
         .choices(["upstream", "fast"])
         .default("fast"),
     )
-    .option("--genes <file>", "fit only these genes (one id per line)")
     .option(
       "--reference <factor=level>",
       "reference level of a factor (repeatable)",
       referenceOption,
-    )
-    .option("--fixed-rounds", "run upstream's full schedule of rounds (for comparison)", false)
-    .requiredOption("--out <dir>", "output folder for lfc.csv, run.json and report.html")
-    .option(
-      "--compare <file>",
-      "reference fit for the report: DESeq2 results (log2FoldChange) or fit (beta_log2.*) CSV",
     )
     .option("--json", "print the run summary (run.json) on stdout", false)
     .option(
@@ -111,7 +121,20 @@ export function withFitFlags(cmd: Command): Command {
 }
 
 /** The hyper-parameters given by the flags. */
-export function hyperparametersFromFlags(f: FitFlags): FitHyperparameters {
+export function hyperparametersFromFlags(
+  f: Pick<
+    FitFlags,
+    | "maxBeta"
+    | "irlsIters"
+    | "pqnIters"
+    | "pqnLsIters"
+    | "pqnC1"
+    | "pqnFtol"
+    | "pqnMinMu"
+    | "minMu"
+    | "betaTol"
+  >,
+): FitHyperparameters {
   return {
     maxBeta: f.maxBeta,
     irlsNumIter: f.irlsIters,

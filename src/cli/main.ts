@@ -10,6 +10,7 @@ import { centerCommand } from "./centerCommand.js";
 import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
+import { runCommand } from "./runCommand.js";
 import { simulateCommand } from "./simulateCommand.js";
 
 /** Build the program (exported for tests). */
@@ -20,6 +21,7 @@ export function program(): Command {
     )
     .version("0.1.0")
     .addCommand(demoCommand())
+    .addCommand(runCommand())
     .addCommand(fitLfcCommand())
     .addCommand(aggregateCommand())
     .addCommand(centerCommand())

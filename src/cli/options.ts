@@ -35,3 +35,12 @@ export function referenceOption(
   if (match === null) throw new InputError(`--reference: expected factor=level, got "${text}"`);
   return { ...previous, [match[1]]: match[2] };
 }
+
+/** `--centers a,b,c`: distinct, non-empty names. */
+export function centerList(text: string): string[] {
+  const names = text.split(",").map((s) => s.trim());
+  if (names.some((n) => n === "") || new Set(names).size !== names.length) {
+    throw new InputError(`--centers: expected distinct names separated by commas, got "${text}"`);
+  }
+  return names;
+}

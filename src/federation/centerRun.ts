@@ -3,9 +3,18 @@
  * that read and extend it: size factors, and the dispersion and Cook's steps that build on them.
  */
 import type { FitCenter } from "../algorithms/center.js";
+import type { DispersionCenter } from "../algorithms/dispersions/center.js";
+import { dispersionEvalLocalStep } from "../algorithms/dispersions/logPosterior.js";
+import {
+  dispersionMomentsLocalStep,
+  dispersionResidualsLocalStep,
+} from "../algorithms/dispersions/moments.js";
+import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
+import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
+import { parseFormula } from "../design/formula.js";
 import { InputError } from "../io/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { RecordStepName, RecordStepTypes } from "./recordSteps.js";
@@ -19,6 +28,40 @@ export interface CenterRunState {
   counts?: Float64Array;
   /** The center's own size factors, once computed. */
   sizeFactors?: Float64Array;
+  /** Its data for the dispersion steps (design, size factors, counts, then μ). */
+  dispersion?: DispersionCenter;
+}
+
+/**
+ * Step "dispersionMoments" as sent: the design (formula, levels merged over the centers, reference
+ * levels as JSON objects) from which the center builds its design matrix for the dispersion steps.
+ */
+export interface DispersionSetupRequest {
+  readonly kind: "dispersion-moments-request";
+  readonly formula: string;
+  /** {@link DesignLevels} as JSON. */
+  readonly levels: string;
+  /** {@link References} as JSON. */
+  readonly references: string;
+}
+
+/** Parse a JSON object of strings (or string lists, with `lists`), as the aggregator sent it. */
+function jsonRecord(text: string, what: string, lists: boolean): Record<string, never> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`${what}: not JSON`);
+  }
+  const ok =
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) =>
+      lists ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === "string",
+    );
+  if (!ok) throw new Error(`${what}: not an object of ${lists ? "string lists" : "strings"}`);
+  return value as Record<string, never>;
 }
 
 type In<K extends RecordStepName> = RecordStepTypes[K]["input"];
@@ -65,8 +108,54 @@ export function runRecordStep<K extends RecordStepName>(
           );
         }
       });
-      state.sizeFactors = share.sizeFactors;
+      // A copy: the share may be moved to the aggregator (worker threads transfer its buffer).
+      state.sizeFactors = share.sizeFactors.slice();
       return share as Out<K>;
+    }
+    case "dispersionMoments": {
+      const request = input as In<"dispersionMoments">;
+      const counts = need(state.counts, data.name, step, "log sums");
+      const sizeFactors = need(state.sizeFactors, data.name, step, "size factors");
+      const levels: DesignLevels = jsonRecord(request.levels, "dispersionMoments.levels", true);
+      const references: References = jsonRecord(
+        request.references,
+        "dispersionMoments.references",
+        false,
+      );
+      const design = designMatrix(data.metadata, parseFormula(request.formula), levels, references);
+      state.dispersion = {
+        n,
+        p: design.columns.length,
+        genes: counts.length / n,
+        design: design.matrix,
+        sizeFactors,
+        counts,
+      };
+      return dispersionMomentsLocalStep(state.dispersion, {
+        kind: "dispersion-moments-request",
+      }) as Out<K>;
+    }
+    case "dispersionResiduals": {
+      const center = need(state.dispersion, data.name, step, "dispersion moments");
+      return dispersionResidualsLocalStep(center, input as In<"dispersionResiduals">) as Out<K>;
+    }
+    case "dispersionMu": {
+      const center = need(state.dispersion, data.name, step, "dispersion moments");
+      const { link } = input as In<"dispersionMu">;
+      if (link !== "log" && link !== "identity")
+        throw new Error(`center ${data.name}: dispersionMu with unknown link ${link}`);
+      return dispersionMuLocalStep(center, input as In<"dispersionMu">) as Out<K>;
+    }
+    case "dispersionGrid": {
+      const center = need(state.dispersion, data.name, step, "dispersion moments");
+      const request = input as In<"dispersionGrid">;
+      if (request.designColumns !== center.p) {
+        throw new Error(
+          `center ${data.name}: dispersion request for ${request.designColumns} design columns, the center has ${center.p}`,
+        );
+      }
+      const designRows = request.designRows.length > 0 ? request.designRows : null;
+      return dispersionEvalLocalStep(center, { ...request, designRows }) as Out<K>;
     }
     case "information": {
       const request = input as In<"information">;

@@ -2,6 +2,16 @@
  * The steps whose input and output are flat records, with their declarations: what the
  * aggregator sends, what a center answers, and the lengths a reply must have.
  */
+
+import type {
+  DispersionEvalRequest,
+  DispersionEvalShare,
+  DispersionMomentsShare,
+  DispersionMuRequest,
+  DispersionMuShare,
+  DispersionResidualsRequest,
+  DispersionResidualsShare,
+} from "../algorithms/dispersions/state.js";
 import type {
   LogSumsRequest,
   LogSumsShare,
@@ -9,6 +19,7 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
+import type { DispersionSetupRequest } from "./centerRun.js";
 import { type FlatRecord, type RecordSchema, recordSchema } from "./records.js";
 
 /** A record step's declaration. */
@@ -30,6 +41,19 @@ export interface RecordStepTypes {
   logSums: { input: LogSumsRequest; output: LogSumsShare };
   sizeFactors: { input: SizeFactorsRequest; output: SizeFactorsShare };
   information: { input: InformationRequest; output: InformationShare };
+  dispersionMoments: { input: DispersionSetupRequest; output: DispersionMomentsShare };
+  dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
+  dispersionMu: { input: DispersionMuRequest; output: DispersionMuShare };
+  dispersionGrid: { input: DispersionGridRequest; output: DispersionEvalShare };
+}
+
+/** Step "dispersionGrid" as sent: the request part of a dispersion search's state. */
+export interface DispersionGridRequest extends DispersionEvalRequest {
+  readonly kind: "dispersion-grid-request";
+  /** Design columns p (the shape of the reply's matrices). */
+  readonly designColumns: number;
+  /** The pooled design's distinct rows (D×p) when the centers sum by row; empty: upper triangles. */
+  readonly designRows: Float64Array;
 }
 
 /** Name of a record step. */
@@ -66,6 +90,84 @@ export const RECORD_STEPS: {
     replyLengths: (input) => {
       const p = input.coefficients;
       return { xtwx: ((input.beta.length / p) * (p * (p + 1))) / 2 };
+    },
+  }),
+  dispersionMoments: spec({
+    input: recordSchema<DispersionSetupRequest>("dispersion-moments-request", {
+      formula: "text",
+      levels: "text",
+      references: "text",
+    }),
+    output: recordSchema<DispersionMomentsShare>("dispersion-moments-share", {
+      samples: "number",
+      inverseSizeFactorSum: "number",
+      gram: "finite",
+      designRows: "finite",
+      normalizedSum: "finite",
+      designTimesNormalized: "finite",
+    }),
+    replyLengths: () => ({}),
+  }),
+  dispersionResiduals: spec({
+    input: recordSchema<DispersionResidualsRequest>("dispersion-residuals-request", {
+      mask: "mask",
+      baseMean: "finite",
+      linearBeta: "finite",
+      setLinearMu: "boolean",
+      minMu: "number",
+      samples: "number",
+      meanInverseSizeFactor: "number",
+      linearMu: "boolean",
+      designColumns: "number",
+      designRows: "finite",
+    }),
+    output: recordSchema<DispersionResidualsShare>("dispersion-residuals-share", {
+      squaredDeviations: "finite",
+      roughResiduals: "finite",
+    }),
+    replyLengths: (input) => ({
+      squaredDeviations: input.baseMean.length,
+      roughResiduals: input.baseMean.length,
+    }),
+  }),
+  dispersionMu: spec({
+    input: recordSchema<DispersionMuRequest>("dispersion-mu-request", {
+      mask: "mask",
+      beta: "finite",
+      link: "text",
+      minMu: "number",
+    }),
+    output: recordSchema<DispersionMuShare>("dispersion-mu-share", { genes: "number" }),
+    replyLengths: () => ({}),
+  }),
+  dispersionGrid: spec({
+    input: recordSchema<DispersionGridRequest>("dispersion-grid-request", {
+      round: "number",
+      mask: "mask",
+      points: "finite",
+      pointsPerGene: "number",
+      derivatives: "boolean",
+      designColumns: "number",
+      designRows: "finite",
+    }),
+    output: recordSchema<DispersionEvalShare>("dispersion-eval-share", {
+      round: "number",
+      pointsPerGene: "number",
+      logLikelihood: "f64",
+      logLikelihoodSlope: "f64",
+      gram: "f64",
+      gramSlope: "f64",
+    }),
+    replyLengths: (input) => {
+      const points = input.points.length;
+      const p = input.designColumns;
+      const q = input.designRows.length > 0 ? input.designRows.length / p : (p * (p + 1)) / 2;
+      return {
+        logLikelihood: points,
+        logLikelihoodSlope: input.derivatives ? points : 0,
+        gram: points * q,
+        gramSlope: input.derivatives ? points * q : 0,
+      };
     },
   }),
 };

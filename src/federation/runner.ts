@@ -7,20 +7,28 @@ import { replyBytes, requestBytes } from "./grpc/wireBytes.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { Transport } from "./transport.js";
 
-/** An iterative phase (IRLS, PQN): a step, its aggregation, and how to finish. */
-export interface IterativePhase<K extends StepName, Out> {
+/**
+ * An iterative phase (IRLS, PQN, a dispersion search): a step, its aggregation, and how to
+ * finish. The aggregator's state S is the step's request itself, or holds it (see `request`).
+ */
+export interface IterativePhase<K extends StepName, Out, S = StepInput<K>> {
   /** Phase name in the ledger ("irls", "pqn"). */
   readonly name: string;
   /** The step every center runs each round. */
   readonly step: K;
+  /**
+   * What the centers are sent in a state (default: the state itself). States that carry the
+   * aggregator's own bookkeeping send only their request part.
+   */
+  request?(state: S): StepInput<K>;
   /** Aggregate the shares of one round. */
-  aggregate(state: StepInput<K>, shares: StepOutput<K>[]): StepInput<K> | Out;
+  aggregate(state: S, shares: StepOutput<K>[]): S | Out;
   /** True when the aggregation returned the phase's result. */
-  isResult(value: StepInput<K> | Out): value is Out;
+  isResult(value: S | Out): value is Out;
   /** Genes still active in a state. */
-  activeGenes(state: StepInput<K>): number;
+  activeGenes(state: S): number;
   /** The result a state leads to when no gene is active (every further round is a no-op). */
-  finish(state: StepInput<K>): Out;
+  finish(state: S): Out;
 }
 
 /** Progress report after each round. */
@@ -111,16 +119,18 @@ export class FederationRunner {
    * Run an iterative phase from `start` to its result.
    * @param onState - called with every state the phase reaches (for checkpoints)
    */
-  async runPhase<K extends StepName, Out>(
-    phase: IterativePhase<K, Out>,
-    start: StepInput<K>,
-    onState?: (state: StepInput<K>) => void,
+  async runPhase<K extends StepName, Out, S = StepInput<K>>(
+    phase: IterativePhase<K, Out, S>,
+    start: S,
+    onState?: (state: S) => void,
   ): Promise<Out> {
     let state = start;
     for (;;) {
       if (!this.#options.fixedRounds && phase.activeGenes(state) === 0) return phase.finish(state);
       const round = this.ledger.rounds[phase.name] ?? 0;
-      const shares = await this.round(phase.name, phase.step, state);
+      const request =
+        phase.request === undefined ? (state as unknown as StepInput<K>) : phase.request(state);
+      const shares = await this.round(phase.name, phase.step, request);
       const next = phase.aggregate(state, shares);
       const active = phase.isResult(next) ? 0 : phase.activeGenes(next);
       this.#options.onRound?.({ phase: phase.name, round, activeGenes: active });

@@ -325,7 +325,11 @@ export async function fitGenes(
 }
 
 /** The report of a finished fit. */
-export function runReport(outcome: FitOutcome, job: FitLfcJob, seconds: number): RunReport {
+export function runReport(
+  outcome: FitOutcome,
+  job: Pick<FitLfcJob, "mode" | "solver" | "fixedRounds" | "hp">,
+  seconds: number,
+): RunReport {
   const { ledger, result } = outcome;
   const rounds = {
     init: ledger.rounds.init ?? 0,
@@ -425,6 +429,16 @@ export async function writeFitOutputs(
   reference?: ReportReference,
 ): Promise<void> {
   mkdirSync(outDir, { recursive: true });
+  writeLfcCsv(join(outDir, "lfc.csv"), outcome);
+  writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
+}
+
+/**
+ * Write `lfc.csv`: every input gene in input order, its log2 coefficients and how it was fitted
+ * (empty cells for genes not fitted), atomically.
+ */
+export function writeLfcCsv(file: string, outcome: FitOutcome): void {
   const p = outcome.columns.length;
   const { result } = outcome;
   const rowOf = new Int32Array(outcome.genes.length).fill(-1);
@@ -458,9 +472,7 @@ export async function writeFitOutputs(
     "pqn_diverged",
     "rounds",
   ];
-  writeCsvAtomic(join(outDir, "lfc.csv"), header, rows());
-  writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
+  writeCsvAtomic(file, header, rows());
 }
 
 /** The centers of a pooled dataset folder (its `center` column), each holding only its samples. */

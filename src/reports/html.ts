@@ -51,6 +51,32 @@ export interface ReportInput {
   readonly referenceLabel?: string;
   /** Key figures shown as a table: rounds, bytes, seconds, gene counts, … */
   readonly summary: Readonly<Record<string, string | number>>;
+  /** Estimated dispersions (a `run`), aligned with `genes`; NaN where a gene has none. */
+  readonly dispersions?: ReportDispersions;
+  /** Wald tests of a contrast (a `run`), aligned with `genes`: a volcano plot and the top genes. */
+  readonly tests?: ReportTests;
+}
+
+/** A run's tests, per gene (NaN where DESeq2 has NA). */
+export interface ReportTests {
+  /** The contrast, e.g. "tissue heart vs adipose". */
+  readonly contrast: string;
+  /** Significance level of the adjusted p-values. */
+  readonly alpha: number;
+  readonly baseMean: ArrayLike<number>;
+  readonly log2FoldChange: ArrayLike<number>;
+  readonly pvalue: ArrayLike<number>;
+  readonly padj: ArrayLike<number>;
+}
+
+/** A run's dispersion estimates, per gene. */
+export interface ReportDispersions {
+  /** Gene-wise maximum-likelihood estimates (Cox–Reid adjusted). */
+  readonly genewise: ArrayLike<number>;
+  /** The fitted mean-dispersion trend at each gene's mean. */
+  readonly trend: ArrayLike<number>;
+  /** The dispersions used for the fit (MAP, or gene-wise for dispersion outliers). */
+  readonly final: ArrayLike<number>;
 }
 
 /** Colours of the fitting methods (Tableau 10, as Vega's default scheme). */
@@ -109,6 +135,19 @@ function checkLengths(input: ReportInput): void {
     ["fitted", input.fitted.length],
   ];
   if (input.reference !== undefined) lengths.push(["reference", input.reference.length]);
+  const t = input.tests;
+  if (t !== undefined) {
+    lengths.push(["tests.baseMean", t.baseMean.length]);
+    lengths.push(["tests.log2FoldChange", t.log2FoldChange.length]);
+    lengths.push(["tests.pvalue", t.pvalue.length]);
+    lengths.push(["tests.padj", t.padj.length]);
+  }
+  const d = input.dispersions;
+  if (d !== undefined) {
+    lengths.push(["dispersions.genewise", d.genewise.length]);
+    lengths.push(["dispersions.trend", d.trend.length]);
+    lengths.push(["dispersions.final", d.final.length]);
+  }
   for (const [name, length] of lengths) {
     if (length !== n) {
       throw new Error(`renderReport: ${name} has ${length} entries, genes has ${n}`);
@@ -347,6 +386,177 @@ function referenceSpec(points: Point[], coefficient: string, label: string): Top
   };
 }
 
+/** The dispersion estimates drawn, and how many genes have none. */
+function dispersionPoints(input: ReportInput, d: ReportDispersions) {
+  const genewise: { x: number; y: number; estimate: string }[] = [];
+  const final: { x: number; y: number; estimate: string }[] = [];
+  const trend: { x: number; y: number }[] = [];
+  let omitted = 0;
+  for (let g = 0; g < input.genes.length; g++) {
+    const x = input.baseMean[g];
+    if (!(x > 0) || !(d.final[g] > 0)) {
+      omitted++;
+      continue;
+    }
+    if (d.genewise[g] > 0) genewise.push({ x, y: d.genewise[g], estimate: "gene-wise" });
+    final.push({ x, y: d.final[g], estimate: "final" });
+    if (d.trend[g] > 0) trend.push({ x, y: d.trend[g] });
+  }
+  trend.sort((a, b) => a.x - b.x);
+  return { points: [...genewise, ...final], trend, genes: final.length, omitted };
+}
+
+/** Dispersion plot: gene-wise and final estimates, and the trend, against the mean (log-log). */
+function dispersionSpec(points: { x: number; y: number }[], trend: { x: number; y: number }[]) {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  let ylo = Number.POSITIVE_INFINITY;
+  let yhi = 0;
+  for (const p of points) {
+    lo = Math.min(lo, p.x);
+    hi = Math.max(hi, p.x);
+    ylo = Math.min(ylo, p.y);
+    yhi = Math.max(yhi, p.y);
+  }
+  const radius = points.length > 10000 ? 1 : points.length > 1000 ? 1.5 : 2.5;
+  const spec: TopLevelSpec = {
+    width: 640,
+    height: 380,
+    config: CONFIG,
+    layer: [
+      {
+        data: { values: points },
+        mark: {
+          type: "point",
+          shape: "circle",
+          filled: true,
+          opacity: 0.5,
+          strokeWidth: 0,
+          aria: false,
+        },
+        encoding: {
+          x: {
+            field: "x",
+            type: "quantitative",
+            title: "mean of normalised counts",
+            scale: { type: "log" },
+            axis: { values: points.length > 0 ? powersOfTen(lo, hi) : [1] },
+          },
+          y: {
+            field: "y",
+            type: "quantitative",
+            title: "dispersion",
+            scale: { type: "log" },
+            axis: { values: points.length > 0 ? powersOfTen(ylo, yhi) : [1] },
+          },
+          color: {
+            field: "estimate",
+            type: "nominal",
+            title: "estimate",
+            scale: {
+              domain: ["gene-wise", "final", "trend"],
+              range: ["#9d9d9d", "#4c78a8", "#e45756"],
+            },
+          },
+          size: { value: circleSize(radius) },
+        },
+      },
+      {
+        data: { values: trend },
+        mark: { type: "line", color: "#e45756", strokeWidth: 2 },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+        },
+      },
+    ],
+  };
+  return spec;
+}
+
+/** Smallest p-value drawn: p = 0 (below double precision) is drawn at −log10 of this. */
+const VOLCANO_P_FLOOR = 1e-300;
+
+/** Volcano plot points: log2 fold change against −log10 p, coloured by padj < alpha. */
+function volcanoPoints(tests: ReportTests) {
+  const points: { x: number; y: number; call: string }[] = [];
+  let omitted = 0;
+  let significant = 0;
+  for (let g = 0; g < tests.pvalue.length; g++) {
+    const x = tests.log2FoldChange[g];
+    const pv = tests.pvalue[g];
+    if (!Number.isFinite(x) || !Number.isFinite(pv)) {
+      omitted++;
+      continue;
+    }
+    const hit = tests.padj[g] < tests.alpha;
+    if (hit) significant++;
+    points.push({
+      x,
+      y: -Math.log10(Math.max(pv, VOLCANO_P_FLOOR)),
+      call: hit ? `padj < ${tests.alpha}` : "not significant",
+    });
+  }
+  // Significant genes drawn last, on top.
+  points.sort((a, b) => (a.call === b.call ? 0 : a.call === "not significant" ? -1 : 1));
+  return { points, omitted, significant };
+}
+
+function volcanoSpec(points: { x: number; y: number; call: string }[], tests: ReportTests) {
+  const radius = points.length > 10000 ? 1.2 : points.length > 1000 ? 2 : 3;
+  const significant = `padj < ${tests.alpha}`;
+  const spec: TopLevelSpec = {
+    width: 640,
+    height: 380,
+    config: CONFIG,
+    data: { values: points },
+    mark: {
+      type: "point",
+      shape: "circle",
+      filled: true,
+      opacity: 0.6,
+      strokeWidth: 0,
+      aria: false,
+    },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: `log2 fold change (${tests.contrast})` },
+      y: { field: "y", type: "quantitative", title: "−log10 p-value" },
+      color: {
+        field: "call",
+        type: "nominal",
+        title: "adjusted p-value",
+        scale: { domain: ["not significant", significant], range: ["#9d9d9d", "#e45756"] },
+      },
+      size: { value: circleSize(radius) },
+    },
+  };
+  return spec;
+}
+
+/** The genes with the smallest adjusted p-values (then p-values), at most `count`. */
+function topGenes(input: ReportInput, tests: ReportTests, count: number): number[] {
+  const order: number[] = [];
+  for (let g = 0; g < input.genes.length; g++) if (Number.isFinite(tests.pvalue[g])) order.push(g);
+  const key = (g: number) => (Number.isFinite(tests.padj[g]) ? tests.padj[g] : 2);
+  order.sort((a, b) => key(a) - key(b) || tests.pvalue[a] - tests.pvalue[b]);
+  return order.slice(0, count);
+}
+
+function topGenesTable(input: ReportInput, tests: ReportTests): string {
+  const cell = (x: number) =>
+    `<td class="value">${Number.isFinite(x) ? escapeHtml(x.toPrecision(4)) : "NA"}</td>`;
+  const rows = topGenes(input, tests, 20)
+    .map(
+      (g) =>
+        `<tr><th scope="row">${escapeHtml(input.genes[g])}</th>${cell(tests.baseMean[g])}${cell(tests.log2FoldChange[g])}${cell(tests.pvalue[g])}${cell(tests.padj[g])}</tr>`,
+    )
+    .join("\n");
+  return `<table id="top-genes">
+<tr><th>gene</th><th>baseMean</th><th>log2FoldChange</th><th>pvalue</th><th>padj</th></tr>
+${rows}
+</table>`;
+}
+
 /** "1,234 irls, 5 pqn and 0 pqn-flagged". */
 function methodCounts(counts: Record<FitMethod, number>): string {
   return FIT_METHODS.map((m) => `${formatFigure(counts[m])} ${m}`).join(", ");
@@ -413,6 +623,30 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `<section><h2>Against ${escapeHtml(label)}</h2>
 <figure id="reference-plot">${await renderSvg(referenceSpec(ref.points, coefficient, label))}
 <figcaption>${formatFigure(ref.points.length)} genes with both fits (${methodCounts(ref.counts)}); ${formatFigure(ref.omitted)} without; dashed: identity.</figcaption></figure></section>`,
+    );
+  }
+
+  if (input.dispersions !== undefined) {
+    const disp = dispersionPoints(input, input.dispersions);
+    sections.push(
+      `<section><h2>Dispersions</h2>
+<figure id="dispersion-plot">${await renderSvg(dispersionSpec(disp.points, disp.trend))}
+<figcaption>${formatFigure(disp.genes)} genes: gene-wise estimates (grey), final dispersions used for the fit (blue: the maximum a posteriori shrinkage towards the trend, or the gene-wise estimate for dispersion outliers), and the fitted mean–dispersion trend (red); ${formatFigure(disp.omitted)} genes without estimates (all-zero).</figcaption></figure></section>`,
+    );
+  }
+
+  if (input.tests !== undefined) {
+    const tests = input.tests;
+    const volcano = volcanoPoints(tests);
+    sections.push(
+      `<section><h2>Volcano plot</h2>
+<figure id="volcano-plot">${await renderSvg(volcanoSpec(volcano.points, tests))}
+<figcaption>${formatFigure(volcano.points.length)} genes with a p-value (${escapeHtml(tests.contrast)}); ${formatFigure(volcano.significant)} with an adjusted p-value below ${tests.alpha} (red); ${formatFigure(volcano.omitted)} without a p-value (all-zero genes, or p-value set to NA by Cook's filtering). p-values below ${VOLCANO_P_FLOOR} are drawn at ${-Math.log10(VOLCANO_P_FLOOR)}.</figcaption></figure></section>`,
+    );
+    sections.push(
+      `<section><h2>Top genes</h2>
+${topGenesTable(input, tests)}
+<p>The 20 genes with the smallest adjusted p-values (${escapeHtml(tests.contrast)}).</p></section>`,
     );
   }
 

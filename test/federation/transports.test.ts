@@ -6,9 +6,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { CenterError } from "../../src/federation/transport.js";
-import { type FitLfcJob, fitOverFederation } from "../../src/pipeline/fitLfc.js";
+import { type FitLfcJob, fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import type { RunOutcome } from "../../src/pipeline/run.js";
 import { DESIGNS } from "../helpers/fits.js";
+import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { TRANSPORTS } from "../helpers/transports.js";
 
@@ -53,6 +56,18 @@ async function inProcess(dataset: string, mode: LfcMode, solver: LfcSolver) {
   return r;
 }
 
+let runReference: RunOutcome | null = null;
+async function inProcessRun(): Promise<RunOutcome> {
+  if (runReference === null) {
+    runReference = await runShared(
+      new InProcessTransport(await simulatedCenters(sharedPath("data", "li_lncap"))),
+      "li_lncap",
+      "transport-suite",
+    );
+  }
+  return runReference;
+}
+
 for (const transportName of Object.keys(TRANSPORTS)) {
   describe(`transport: ${transportName}`, () => {
     for (const [dataset, mode, solver] of [
@@ -74,6 +89,25 @@ for (const transportName of Object.keys(TRANSPORTS)) {
         expect(ours.ledger.rounds).toEqual(ref.ledger.rounds);
       });
     }
+
+    it("run (size factors, dispersions, fit, Wald tests) on li_lncap: bit-identical to in-process", async () => {
+      const ours = await runShared(
+        await TRANSPORTS[transportName](sharedPath("data", "li_lncap")),
+        "li_lncap",
+        "transport-suite",
+      );
+      const ref = await inProcessRun();
+      const same = (a: Float64Array, b: Float64Array) =>
+        Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+          Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+        );
+      expect(same(ours.sizeFactors, ref.sizeFactors)).toBe(true);
+      expect(same(ours.dispersions.genewise, ref.dispersions.genewise)).toBe(true);
+      expect(same(ours.dispersions.final, ref.dispersions.final)).toBe(true);
+      expect(same(ours.results.lfcSE, ref.results.lfcSE)).toBe(true);
+      expect(same(ours.results.padj, ref.results.padj)).toBe(true);
+      expect(ours.fit.ledger).toEqual(ref.fit.ledger);
+    });
 
     it("a center's input mistake surfaces as a user error naming the center", async () => {
       const transport = await TRANSPORTS[transportName](sharedPath("data", "li_lncap"));

@@ -1,0 +1,201 @@
+/**
+ * DESeq2's `estimateDispersions` over a federation: moments, μ, the gene-wise search, the
+ * trend, the prior and the MAP search, each round a record step every center runs on its own
+ * samples (see src/algorithms/dispersions for the mathematics).
+ */
+
+import {
+  dispersionMomentsAggregate,
+  dispersionResidualsAggregate,
+} from "../algorithms/dispersions/moments.js";
+import { DESEQ2_DISPERSION_OPTIONS } from "../algorithms/dispersions/options.js";
+import { dispersionPriorVariance, finalDispersions } from "../algorithms/dispersions/prior.js";
+import {
+  dispersionSearchAggregate,
+  finishDispersionSearch,
+  genewiseSearchStart,
+  mapSearchStart,
+} from "../algorithms/dispersions/search.js";
+import type {
+  DispersionEvalShare,
+  DispersionSearchResult,
+  DispersionSearchState,
+  InitialDispersions,
+} from "../algorithms/dispersions/state.js";
+import {
+  type DispersionTrend,
+  dispersionTrend,
+  TrendFitError,
+} from "../algorithms/dispersions/trend.js";
+import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import type { LfcSolver } from "../algorithms/lfc/computeLfc.js";
+import { maskCount } from "../algorithms/masks.js";
+import type { DesignLevels, References } from "../design/designMatrix.js";
+import type { DispersionGridRequest } from "../federation/recordSteps.js";
+import type { FederationRunner, IterativePhase } from "../federation/runner.js";
+import { InputError } from "../io/errors.js";
+import { fitGenes } from "./fitLfc.js";
+
+/** What {@link federatedDispersions} needs from the run. */
+export interface DispersionJob {
+  /** Every gene of the federation. */
+  readonly genes: readonly string[];
+  /** Indices of the non-zero genes. */
+  readonly fitted: Int32Array;
+  /** Every sample's size factor (federation order), for the NB GLM μ of non-group designs. */
+  readonly sizeFactors: Float64Array;
+  readonly design: string;
+  readonly levels: DesignLevels;
+  readonly references: References;
+  readonly hp: FitHyperparameters;
+  readonly solver: LfcSolver;
+}
+
+/** A run's dispersion estimates for the fitted genes (row j is gene fitted[j]). */
+export interface DispersionEstimates {
+  /** Gene-wise maximum-likelihood estimates (Cox–Reid adjusted): DESeq2's dispGeneEst. */
+  readonly genewise: Float64Array;
+  /** The trend at each gene's mean: DESeq2's dispFit. */
+  readonly trend: Float64Array;
+  /** Maximum a posteriori estimates: DESeq2's dispMAP. */
+  readonly map: Float64Array;
+  /** The dispersions used for the fit: DESeq2's dispersion. */
+  readonly final: Float64Array;
+  /** Genes whose gene-wise estimate is kept (DESeq2's dispOutlier). */
+  readonly outlier: Uint8Array;
+  /** DESeq2's minDisp. */
+  readonly minDispersion: number;
+  /** Which trend was fitted ("parametric", or the "mean" fallback), with its coefficients. */
+  readonly trendFit: Omit<DispersionTrend, "dispFit">;
+  /** DESeq2's dispPriorVar and varLogDispEsts. */
+  readonly priorVariance: number;
+  readonly varLogDispEsts: number;
+  /** The moments' results (baseMean, alpha_init, …) over every gene (G arrays). */
+  readonly initial: InitialDispersions;
+}
+
+/** A dispersion search as a phase of the runner: the centers get the state's request part. */
+function searchPhase(
+  name: string,
+  designColumns: number,
+): IterativePhase<"dispersionGrid", DispersionSearchResult, DispersionSearchState> {
+  return {
+    name,
+    step: "dispersionGrid",
+    request: (state): DispersionGridRequest => ({
+      kind: "dispersion-grid-request",
+      round: state.round,
+      mask: state.mask,
+      points: state.points,
+      pointsPerGene: state.pointsPerGene,
+      derivatives: state.derivatives,
+      designColumns,
+      designRows: state.designRows ?? new Float64Array(0),
+    }),
+    aggregate: (state, shares: DispersionEvalShare[]) => dispersionSearchAggregate(state, shares),
+    isResult: (value): value is DispersionSearchResult => value.kind === "dispersion-search-result",
+    activeGenes: (state) => maskCount(state.mask),
+    finish: (state) => finishDispersionSearch(state),
+  };
+}
+
+/** Estimate every non-zero gene's dispersion over the federation, as DESeq2's defaults. */
+export async function federatedDispersions(
+  runner: FederationRunner,
+  job: DispersionJob,
+): Promise<DispersionEstimates> {
+  const options = DESEQ2_DISPERSION_OPTIONS;
+  const moments = await runner.round("dispersions", "dispersionMoments", {
+    kind: "dispersion-moments-request",
+    formula: job.design,
+    levels: JSON.stringify(job.levels),
+    references: JSON.stringify(job.references),
+  });
+  const residualsRequest = dispersionMomentsAggregate(moments, options);
+  const residuals = await runner.round("dispersions", "dispersionResiduals", residualsRequest);
+  const initial = dispersionResidualsAggregate(residualsRequest, residuals, options);
+  const p = initial.p;
+
+  if (!initial.linearMu) {
+    // DESeq2 takes μ from an NB GLM fit with alpha_init when the design is not a group design.
+    const fit = await fitGenes(runner, runner.transport, {
+      genes: job.genes,
+      fitted: job.fitted,
+      allZero: job.genes.length - job.fitted.length,
+      notSelected: 0,
+      sizeFactors: job.sizeFactors,
+      dispersions: Float64Array.from(job.fitted, (g) => initial.alphaInit[g]),
+      design: job.design,
+      references: job.references,
+      hp: job.hp,
+      mode: "irls-pqn",
+      solver: job.solver,
+      fingerprint: "",
+      history: [],
+    });
+    await runner.round("dispersions", "dispersionMu", {
+      kind: "dispersion-mu-request",
+      mask: initial.mask,
+      beta: fit.result.beta,
+      link: "log",
+      minMu: options.minMu,
+    });
+  }
+
+  const genewise = await runner.runPhase(
+    searchPhase("genewise-dispersions", p),
+    genewiseSearchStart(initial, options),
+  );
+  let trend: DispersionTrend;
+  try {
+    trend = dispersionTrend(initial.mask, initial.baseMean, genewise.dispersion, options);
+  } catch (error) {
+    if (error instanceof TrendFitError) throw new InputError(`dispersions: ${error.message}`);
+    throw error;
+  }
+  const prior = dispersionPriorVariance(
+    initial.mask,
+    genewise.dispersion,
+    trend.dispFit,
+    initial.samples,
+    p,
+    options,
+  );
+  const map = await runner.runPhase(
+    searchPhase("map-dispersions", p),
+    mapSearchStart(
+      {
+        mask: initial.mask,
+        samples: initial.samples,
+        p,
+        dispGeneEst: genewise.dispersion,
+        dispFit: trend.dispFit,
+        priorVariance: prior.priorVariance,
+        designRows: initial.designRows,
+      },
+      options,
+    ),
+  );
+  const final = finalDispersions(
+    initial.mask,
+    genewise.dispersion,
+    trend.dispFit,
+    map.dispersion,
+    prior.varLogDispEsts,
+    options,
+  );
+  const pick = (values: Float64Array) => Float64Array.from(job.fitted, (g) => values[g]);
+  const { dispFit, ...trendFit } = trend;
+  return {
+    genewise: pick(genewise.dispersion),
+    trend: pick(dispFit),
+    map: pick(map.dispersion),
+    final: pick(final.dispersion),
+    outlier: Uint8Array.from(job.fitted, (g) => final.outlier[g]),
+    minDispersion: options.minDisp,
+    trendFit,
+    priorVariance: prior.priorVariance,
+    varLogDispEsts: prior.varLogDispEsts,
+    initial,
+  };
+}

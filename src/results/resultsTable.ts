@@ -1,0 +1,85 @@
+/**
+ * DESeq2's results table at the aggregator: the contrast's log2 fold change and standard error,
+ * the Wald statistic and p-value, Cook's filtering, and adjusted p-values with independent
+ * filtering on the mean of normalised counts. Every input is a per-gene aggregate.
+ */
+import type { GeneMask } from "../algorithms/masks.js";
+import { contrastEstimate } from "../algorithms/wald/aggregate.js";
+import { independentFiltering } from "../stats/independentFiltering.js";
+import { pAdjustBH } from "../stats/padjust.js";
+import { type WaldOptions, waldTest } from "../stats/wald.js";
+import type { Contrast } from "./contrast.js";
+
+/** What {@link resultsTable} reads. */
+export interface ResultsInput {
+  /** Number of genes in the input (all-zero ones included). */
+  readonly genes: number;
+  /** Indices of the fitted genes; row j of `beta` and `sigma` is gene fitted[j]. */
+  readonly fitted: Int32Array;
+  /** Mean of normalised counts of every gene (0 for all-zero genes). */
+  readonly baseMean: Float64Array;
+  /** Fitted genes' coefficients (natural log), F×p. */
+  readonly beta: Float64Array;
+  /** Fitted genes' covariances (natural log), F×p×p. */
+  readonly sigma: Float64Array;
+  readonly contrast: Contrast;
+  readonly wald: WaldOptions;
+  /** Significance level of the independent filtering (DESeq2's alpha, default 0.1). */
+  readonly alpha: number;
+  /** Independent filtering on baseMean (DESeq2's default: on). */
+  readonly independentFiltering: boolean;
+  /** Fitted genes whose p-value DESeq2's Cook's filter sets to NA. */
+  readonly cooksOutlier?: GeneMask;
+}
+
+/** DESeq2's results columns, one entry per input gene (NaN where DESeq2 has NA). */
+export interface ResultsTable {
+  readonly baseMean: Float64Array;
+  readonly log2FoldChange: Float64Array;
+  readonly lfcSE: Float64Array;
+  readonly stat: Float64Array;
+  readonly pvalue: Float64Array;
+  readonly padj: Float64Array;
+  /** The baseMean threshold of the independent filtering (NaN without filtering). */
+  readonly filterThreshold: number;
+}
+
+/** Build DESeq2's results table. */
+export function resultsTable(input: ResultsInput): ResultsTable {
+  const { genes, fitted } = input;
+  const { log2FoldChange: lfcFitted, lfcSE: seFitted } = contrastEstimate(
+    input.beta,
+    input.sigma,
+    input.contrast.weights,
+  );
+  const { stat: statFitted, pvalue: pFitted } = waldTest(lfcFitted, seFitted, input.wald);
+  const nan = () => new Float64Array(genes).fill(Number.NaN);
+  const log2FoldChange = nan();
+  const lfcSE = nan();
+  const stat = nan();
+  const pvalue = nan();
+  fitted.forEach((g, j) => {
+    log2FoldChange[g] = lfcFitted[j];
+    lfcSE[g] = seFitted[j];
+    stat[g] = statFitted[j];
+    pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : pFitted[j];
+  });
+  let padj: Float64Array;
+  let filterThreshold = Number.NaN;
+  if (input.independentFiltering) {
+    const filtered = independentFiltering(input.baseMean, pvalue, { alpha: input.alpha });
+    padj = filtered.padj;
+    filterThreshold = filtered.filterThreshold;
+  } else {
+    padj = pAdjustBH(pvalue);
+  }
+  return {
+    baseMean: input.baseMean,
+    log2FoldChange,
+    lfcSE,
+    stat,
+    pvalue,
+    padj,
+    filterThreshold,
+  };
+}

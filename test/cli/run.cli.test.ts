@@ -1,0 +1,140 @@
+/**
+ * `bin/fedseq run` as users run it: the exact output contract (files, columns, gene order, empty
+ * cells), the contrast flags, the report's plots, and bad input (exit 2, one line, nothing
+ * written).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { probePage } from "../helpers/chromium.js";
+import { deseq2Table } from "../helpers/deseq2.js";
+import { runFedseq } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder("fedseq-run-");
+
+function lines(file: string): string[] {
+  return readFileSync(file, "utf8").trimEnd().split("\n");
+}
+
+describe("fedseq run", () => {
+  it("writes size_factors, dispersions, lfc, results, run.json and the report, in the contract's layout", () => {
+    const out = join(tmp.dir, "li");
+    const r = runFedseq([
+      "run",
+      "--data",
+      sharedPath("data", "li_lncap"),
+      "--design",
+      "~ treatment",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/treatment dht vs control: \d+ of 22743 genes with padj < 0.1/);
+    expect(readdirSync(out).sort()).toEqual([
+      "dispersions.csv",
+      "lfc.csv",
+      "report.html",
+      "results.csv",
+      "run.json",
+      "size_factors.csv",
+    ]);
+    const deseq2 = deseq2Table("li_lncap", "results.csv");
+
+    const sf = lines(join(out, "size_factors.csv"));
+    expect(sf[0]).toBe("sample,size_factor");
+    expect(sf).toHaveLength(8);
+
+    const disp = lines(join(out, "dispersions.csv"));
+    expect(disp[0]).toBe(
+      "gene,dispersion_genewise,dispersion_trend,dispersion_map,dispersion,dispersion_outlier",
+    );
+    expect(disp.slice(1).map((l) => l.split(",")[0])).toEqual(deseq2.ids);
+
+    const results = lines(join(out, "results.csv"));
+    expect(results[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,stat,pvalue,padj");
+    expect(results.slice(1).map((l) => l.split(",")[0])).toEqual(deseq2.ids);
+    // DESeq2's NA is an empty cell: the first gene is filtered out independently (padj NA).
+    expect(results[1]).toMatch(
+      /^ENSG00000230758,0\.119521190188\d*,-0\.70440\d*,3\.8169464\d*,-0\.18454\d*,0\.85358\d*,$/,
+    );
+
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(run.contrast).toBe("treatment dht vs control");
+    expect(run.rounds["size-factors"]).toBe(2);
+    expect(run.rounds.wald).toBe(1);
+    expect(run.rounds.total).toBe(
+      Object.entries(run.rounds as Record<string, number>)
+        .filter(([k]) => k !== "total")
+        .reduce((a, [, v]) => a + v, 0),
+    );
+    expect(run.bytes.to_aggregator).toBeGreaterThan(0);
+
+    // The report: rounds, MA plot, dispersions (gene-wise + final points, a trend line), volcano.
+    const probe = probePage(
+      join(out, "report.html"),
+      `return [...document.querySelectorAll("figure")].map((f) => ({
+        id: f.id,
+        points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
+        lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
+      })).concat([{ id: "top", points: document.querySelectorAll("#top-genes tr").length, lines: 0 }]);`,
+    ) as { id: string; points: number; lines: number }[];
+    const byId = new Map(probe.map((f) => [f.id, f]));
+    expect(byId.get("ma-plot")?.points).toBe(22743);
+    expect(byId.get("dispersion-plot")?.points).toBe(2 * 22743);
+    expect(byId.get("dispersion-plot")?.lines).toBe(1);
+    expect(byId.get("volcano-plot")?.points).toBe(22743);
+    expect(byId.get("top")?.points).toBe(21);
+  });
+
+  it("tests a chosen contrast with a threshold and an alternative hypothesis", () => {
+    const out = join(tmp.dir, "contrast");
+    const r = runFedseq([
+      "run",
+      "--data",
+      sharedPath("data", "li_lncap"),
+      "--design",
+      "~ treatment",
+      "--contrast",
+      "treatment,control,dht",
+      "--lfc-null",
+      "1",
+      "--alt-hypothesis",
+      "greater",
+      "--out",
+      out,
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).contrast).toBe("treatment control vs dht");
+    const row = lines(join(out, "results.csv"))[2].split(",");
+    const deseq2 = deseq2Table("li_lncap", "results.csv");
+    // control vs dht is minus DESeq2's dht vs control; "greater" with threshold 1: stat ≥ 0.
+    expect(Number(row[2])).toBeCloseTo(-deseq2.numbers("log2FoldChange")[1], 4);
+    expect(Number(row[3])).toBeCloseTo(deseq2.numbers("lfcSE")[1], 4);
+    expect(Number(row[4])).toBeGreaterThanOrEqual(0);
+  });
+
+  it("refuses bad input with one line and writes nothing", () => {
+    const out = join(tmp.dir, "bad");
+    const cases: [string[], RegExp][] = [
+      [["--design", "~ tissue"], /tissue/],
+      [
+        ["--design", "~ treatment", "--contrast", "treatment,dht,placebo"],
+        /"placebo" is not a level of treatment/,
+      ],
+      [["--design", "~ treatment", "--alpha", "0"], /--alpha: must be > 0/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runFedseq(["run", "--data", sharedPath("data", "li_lncap"), ...args, "--out", out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
+    const neither = runFedseq(["run", "--design", "~ treatment", "--out", out]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/either --data .* or --listen/);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * `run` against DESeq2 on the pooled data, on every shared dataset: size factors, dispersions,
+ * fold changes, standard errors, Wald statistics, p-values and adjusted p-values, with the
+ * acceptance thresholds of the issues (shares of genes within a tolerance).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import type { RunOutcome } from "../../src/pipeline/run.js";
+import { deseq2Table } from "../helpers/deseq2.js";
+import { runShared } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+
+/** Share of entries with |a − e| ≤ rel·|e| + abs (NaN matches NaN only). */
+function shareWithin(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  abs = 0,
+): number {
+  let ok = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rel * Math.abs(e) + abs) ok++;
+  }
+  return ok / expected.length;
+}
+
+/** Mid-ranks (ties share their mean rank). */
+function ranks(values: number[]): Float64Array {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && values[order[j + 1]] === values[order[i]]) j++;
+    for (let k = i; k <= j; k++) out[order[k]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's rank correlation of the pairs where both are defined. */
+function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isNaN(a[i]) && !Number.isNaN(b[i])) {
+      x.push(a[i]);
+      y.push(b[i]);
+    }
+  }
+  const rx = ranks(x);
+  const ry = ranks(y);
+  const mean = (x.length + 1) / 2;
+  let cov = 0;
+  let vx = 0;
+  let vy = 0;
+  for (let i = 0; i < x.length; i++) {
+    cov += (rx[i] - mean) * (ry[i] - mean);
+    vx += (rx[i] - mean) ** 2;
+    vy += (ry[i] - mean) ** 2;
+  }
+  return cov / Math.sqrt(vx * vy);
+}
+
+/** Our per-gene values on the genes of DESeq2's fit table, in its order. */
+function spreadFitted(outcome: RunOutcome, values: Float64Array): Float64Array {
+  const out = new Float64Array(outcome.fit.genes.length).fill(Number.NaN);
+  outcome.fit.fitted.forEach((g, j) => {
+    out[g] = values[j];
+  });
+  return out;
+}
+
+for (const dataset of ["bodymap", "li_lncap"]) {
+  describe(`run on ${dataset} against DESeq2`, () => {
+    let outcome: RunOutcome;
+    beforeAll(async () => {
+      outcome = await runShared(
+        new InProcessTransport(await simulatedCenters(sharedPath("data", dataset))),
+        dataset,
+      );
+    }, 120_000);
+    const fit = deseq2Table(dataset, "fit.csv");
+    const results = deseq2Table(dataset, "results.csv");
+
+    it("lists the genes in DESeq2's order", () => {
+      expect(outcome.fit.genes).toEqual(fit.ids);
+      expect(outcome.fit.genes).toEqual(results.ids);
+    });
+
+    it("size factors: DESeq2's to 1e-8 relative", () => {
+      const sf = deseq2Table(dataset, "size_factors.csv");
+      const expected = new Map(sf.ids.map((s, i) => [s, sf.numbers("size_factor")[i]]));
+      const ordered = Float64Array.from(outcome.samples, (s) => expected.get(s) as number);
+      expect(shareWithin(outcome.sizeFactors, ordered, 1e-8)).toBe(1);
+    });
+
+    it("dispersions: final within 2% for ≥ 99% of non-zero genes, gene-wise within 5% for ≥ 97%", () => {
+      const nonZero = fit.numbers("all_zero").map((z) => (z === 0 ? 1 : 0));
+      const pick = (x: Float64Array) => x.filter((_, g) => nonZero[g] === 1);
+      const d = outcome.dispersions;
+      expect(
+        shareWithin(pick(spreadFitted(outcome, d.final)), pick(fit.numbers("dispersion")), 0.02),
+      ).toBeGreaterThanOrEqual(0.99);
+      expect(
+        shareWithin(
+          pick(spreadFitted(outcome, d.genewise)),
+          pick(fit.numbers("disp_gene_est")),
+          0.05,
+        ),
+      ).toBeGreaterThanOrEqual(0.97);
+    });
+
+    it("log2 fold changes within 2% + 1e-3 for ≥ 99% of genes; within 1% for ≥ 99.5%", () => {
+      const lfc = outcome.results.log2FoldChange;
+      const expected = results.numbers("log2FoldChange");
+      expect(shareWithin(lfc, expected, 0.02, 1e-3)).toBeGreaterThanOrEqual(0.99);
+      expect(shareWithin(lfc, expected, 0.01, 1e-12)).toBeGreaterThanOrEqual(0.995);
+    });
+
+    it("lfcSE and stat within 1% for ≥ 99.5% of genes", () => {
+      expect(
+        shareWithin(outcome.results.lfcSE, results.numbers("lfcSE"), 0.01),
+      ).toBeGreaterThanOrEqual(0.995);
+      expect(
+        shareWithin(outcome.results.stat, results.numbers("stat"), 0.01, 1e-12),
+      ).toBeGreaterThanOrEqual(0.995);
+    });
+
+    it("p-values rank as DESeq2's (Spearman ≥ 0.999); padj < 0.05 agrees on ≥ 99.5% of genes", () => {
+      expect(spearman(outcome.results.pvalue, results.numbers("pvalue"))).toBeGreaterThanOrEqual(
+        0.999,
+      );
+      const ours = outcome.results.padj;
+      const theirs = results.numbers("padj");
+      let agree = 0;
+      for (let g = 0; g < theirs.length; g++) if (ours[g] < 0.05 === theirs[g] < 0.05) agree++;
+      expect(agree / theirs.length).toBeGreaterThanOrEqual(0.995);
+    });
+  });
+}
