@@ -20,6 +20,10 @@ mkdirSync(out, { recursive: true });
 const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { kernels: [], yardstick: [], datasets: [], cohorts: [], bytes: [] };
+// `--only=kernels,threads,datasets,deseq2,cohorts` runs only those sections (default: all).
+const onlyArg = [...args].find((a) => a.startsWith("--only="));
+const only = onlyArg === undefined ? null : new Set(onlyArg.slice("--only=".length).split(","));
+const want = (section) => only === null || only.has(section);
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed) {
@@ -60,117 +64,172 @@ function timeIt(fn) {
   return { seconds: median(times), result };
 }
 
-// ---- kernels ----
-const N = 100;
-const G = 2000;
-const STEPS = Float64Array.from({ length: 20 }, (_, k) => 0.5 ** k);
-const BOX = { lower: -30, upper: 30 };
-log(`\n## Kernels (one center: ${N} samples × ${G} genes; gene·sample·step per second)\n`);
-log("| p | PQN local step, 20 steps | IRLS local step |");
-log("| --- | --- | --- |");
-const inputs = {};
-for (const p of [2, 4, 8]) {
-  const c = center(N, G, p, p);
-  const r = rng(100 + p);
-  const genes = Int32Array.from({ length: G }, (_, g) => g);
-  const beta = Float64Array.from({ length: G * p }, (_, i) =>
-    i % p === 0 ? 4 : 0.5 * (r() - 0.5),
-  );
-  const direction = Float64Array.from({ length: G * p }, () => 0.2 * (r() - 0.5));
-  const pqn = timeIt(() =>
-    nbFisherGradientNllAtSteps(c.data, c.constants, genes, beta, direction, STEPS, BOX, 0),
-  );
-  const irls = timeIt(() => nbIrlsSummandsAndNll(c.data, c.constants, genes, beta, 0.5));
-  const pqnRate = (G * N * STEPS.length) / pqn.seconds;
-  const irlsRate = (G * N) / irls.seconds;
-  results.kernels.push({
-    p,
-    pqnSeconds: pqn.seconds,
-    pqnRate,
-    irlsSeconds: irls.seconds,
-    irlsRate,
-  });
-  log(
-    `| ${p} | ${(pqnRate / 1e6).toFixed(1)} M/s (${(pqn.seconds * 1000).toFixed(0)} ms) | ${(irlsRate / 1e6).toFixed(1)} M/s (${(irls.seconds * 1000).toFixed(1)} ms) |`,
-  );
-  inputs[p] = { c, genes, beta, direction, js: pqn };
-}
-
-// ---- C yardstick ----
-log("\n## Yardstick: the same local PQN step in C (gcc -O2, no fast-math), same inputs\n");
-const binary = join(out, "pqn_step");
-let haveC = true;
-try {
-  execFileSync("gcc", ["-O2", "-o", binary, join(here, "pqn_step.c"), "-lm"], { stdio: "pipe" });
-} catch (error) {
-  haveC = false;
-  log(`gcc unavailable (${error.message.split("\n")[0]}): yardstick skipped`);
-}
-if (haveC) {
-  log("| p | TypeScript | C | ratio TS / C | max deviation (relative to Σ|terms|) |");
-  log("| --- | --- | --- | --- | --- |");
+if (want("kernels")) {
+  // ---- kernels ----
+  const N = 100;
+  const G = 2000;
+  const STEPS = Float64Array.from({ length: 20 }, (_, k) => 0.5 ** k);
+  const BOX = { lower: -30, upper: 30 };
+  log(`\n## Kernels (one center: ${N} samples × ${G} genes; gene·sample·step per second)\n`);
+  log("| p | PQN local step, 20 steps | IRLS local step |");
+  log("| --- | --- | --- |");
+  const inputs = {};
   for (const p of [2, 4, 8]) {
-    const { c, beta, direction, js } = inputs[p];
-    const { data, constants } = c;
-    const f64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const header = Buffer.from(
-      Int32Array.of(data.n, data.p, data.genes, STEPS.length, reps).buffer,
+    const c = center(N, G, p, p);
+    const r = rng(100 + p);
+    const genes = Int32Array.from({ length: G }, (_, g) => g);
+    const beta = Float64Array.from({ length: G * p }, (_, i) =>
+      i % p === 0 ? 4 : 0.5 * (r() - 0.5),
     );
-    const file = join(out, `pqn_in_${p}.bin`);
-    writeFileSync(
-      file,
-      Buffer.concat([
-        header,
-        ...[
-          data.design,
-          data.sizeFactors,
-          data.counts,
-          data.dispersions,
-          constants.inverseDispersion,
-          constants.nllOffset,
-          constants.logBinomial,
-          constants.designTimesCounts,
-          beta,
-          direction,
-          STEPS,
-          Float64Array.of(-30, 30),
-          Float64Array.of(0),
-        ].map(f64),
-      ]),
+    const direction = Float64Array.from({ length: G * p }, () => 0.2 * (r() - 0.5));
+    const pqn = timeIt(() =>
+      nbFisherGradientNllAtSteps(c.data, c.constants, genes, beta, direction, STEPS, BOX, 0),
     );
-    const outFile = join(out, `pqn_out_${p}.bin`);
-    // Time the TypeScript kernel again right before C, in the same run.
-    const ts = timeIt(() =>
-      nbFisherGradientNllAtSteps(data, constants, inputs[p].genes, beta, direction, STEPS, BOX, 0),
-    );
-    execFileSync(binary, [file, outFile]);
-    const raw = readFileSync(outFile);
-    const all = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    const nF = STEPS.length * G * p * p;
-    const nG = STEPS.length * G * p;
-    const cSeconds = all[nF + nG + STEPS.length * G];
-    let worst = 0;
-    const compare = (ours, theirs, offset) => {
-      for (let i = 0; i < ours.length; i++) {
-        const scale = Math.max(1, Math.abs(theirs[offset + i]));
-        worst = Math.max(worst, Math.abs(ours[i] - theirs[offset + i]) / scale);
-      }
-    };
-    compare(ts.result.fisher, all, 0);
-    compare(ts.result.gradient, all, nF);
-    compare(ts.result.nll, all, nF + nG);
-    const ratio = ts.seconds / cSeconds;
-    results.yardstick.push({
+    const irls = timeIt(() => nbIrlsSummandsAndNll(c.data, c.constants, genes, beta, 0.5));
+    const pqnRate = (G * N * STEPS.length) / pqn.seconds;
+    const irlsRate = (G * N) / irls.seconds;
+    results.kernels.push({
       p,
-      tsSeconds: ts.seconds,
-      cSeconds,
-      ratio,
-      maxRelativeDeviation: worst,
+      pqnSeconds: pqn.seconds,
+      pqnRate,
+      irlsSeconds: irls.seconds,
+      irlsRate,
     });
     log(
-      `| ${p} | ${(ts.seconds * 1000).toFixed(0)} ms | ${(cSeconds * 1000).toFixed(0)} ms | ${ratio.toFixed(2)} | ${worst.toExponential(1)} |`,
+      `| ${p} | ${(pqnRate / 1e6).toFixed(1)} M/s (${(pqn.seconds * 1000).toFixed(0)} ms) | ${(irlsRate / 1e6).toFixed(1)} M/s (${(irls.seconds * 1000).toFixed(1)} ms) |`,
     );
-    void js;
+    inputs[p] = { c, genes, beta, direction, js: pqn };
+  }
+
+  // ---- C yardstick ----
+  log(
+    "\n## Yardstick: the same local PQN step in C (gcc -O2, no fast-math), same inputs, CPU time\n",
+  );
+  log(
+    "`same algorithm`: bench/pqn_step.c, the TypeScript kernel's loops in C; `plain loops`: " +
+      "bench/pqn_step_plain.c, the straightforward C loops. Ratios are medians over alternating " +
+      "rounds (TypeScript, then each C binary), each round the median of its repetitions.\n",
+  );
+  const yardsticks = { same: join(out, "pqn_step"), plain: join(out, "pqn_step_plain") };
+  let haveC = true;
+  try {
+    for (const [name, binary] of Object.entries(yardsticks)) {
+      const source = join(here, name === "same" ? "pqn_step.c" : "pqn_step_plain.c");
+      execFileSync("gcc", ["-O2", "-o", binary, source, "-lm"], { stdio: "pipe" });
+    }
+  } catch (error) {
+    haveC = false;
+    log(`gcc unavailable (${error.message.split("\n")[0]}): yardstick skipped`);
+  }
+  /** CPU seconds of this process (all its threads) spent in fn, median of `reps` calls. */
+  function cpuTimeIt(fn) {
+    const times = [];
+    let result;
+    for (let k = 0; k < reps; k++) {
+      const t0 = process.cpuUsage();
+      result = fn();
+      const d = process.cpuUsage(t0);
+      times.push((d.user + d.system) / 1e6);
+    }
+    return { seconds: median(times), result };
+  }
+  if (haveC) {
+    log(
+      "| p | TypeScript | C, same algorithm | ratio | C, plain loops | ratio | max deviation (relative) |",
+    );
+    log("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const p of [2, 4, 8]) {
+      const { c, beta, direction } = inputs[p];
+      const { data, constants } = c;
+      const f64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      const header = Buffer.from(
+        Int32Array.of(data.n, data.p, data.genes, STEPS.length, reps).buffer,
+      );
+      const file = join(out, `pqn_in_${p}.bin`);
+      writeFileSync(
+        file,
+        Buffer.concat([
+          header,
+          ...[
+            data.design,
+            data.sizeFactors,
+            data.counts,
+            data.dispersions,
+            constants.inverseDispersion,
+            constants.nllOffset,
+            constants.logBinomial,
+            constants.designTimesCounts,
+            beta,
+            direction,
+            STEPS,
+            Float64Array.of(-30, 30),
+            Float64Array.of(0),
+          ].map(f64),
+        ]),
+      );
+      const nF = STEPS.length * G * p * p;
+      const nG = STEPS.length * G * p;
+      const runC = (binary) => {
+        const outFile = join(out, `pqn_out_${p}.bin`);
+        execFileSync(binary, [file, outFile]);
+        const raw = readFileSync(outFile);
+        const all = new Float64Array(
+          raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength),
+        );
+        return { all, seconds: all[nF + nG + STEPS.length * G] };
+      };
+      const rounds = { ts: [], same: [], plain: [], ratioSame: [], ratioPlain: [] };
+      let ts;
+      let outputs;
+      for (let round = 0; round < 3; round++) {
+        ts = cpuTimeIt(() =>
+          nbFisherGradientNllAtSteps(
+            data,
+            constants,
+            inputs[p].genes,
+            beta,
+            direction,
+            STEPS,
+            BOX,
+            0,
+          ),
+        );
+        const same = runC(yardsticks.same);
+        const plain = runC(yardsticks.plain);
+        outputs = [same.all, plain.all];
+        rounds.ts.push(ts.seconds);
+        rounds.same.push(same.seconds);
+        rounds.plain.push(plain.seconds);
+        rounds.ratioSame.push(ts.seconds / same.seconds);
+        rounds.ratioPlain.push(ts.seconds / plain.seconds);
+      }
+      let worst = 0;
+      for (const all of outputs) {
+        const compare = (ours, offset) => {
+          for (let i = 0; i < ours.length; i++) {
+            const scale = Math.max(1, Math.abs(all[offset + i]));
+            worst = Math.max(worst, Math.abs(ours[i] - all[offset + i]) / scale);
+          }
+        };
+        compare(ts.result.fisher, 0);
+        compare(ts.result.gradient, nF);
+        compare(ts.result.nll, nF + nG);
+      }
+      const row = {
+        p,
+        tsSeconds: median(rounds.ts),
+        cSeconds: median(rounds.same),
+        ratio: median(rounds.ratioSame),
+        plainCSeconds: median(rounds.plain),
+        ratioPlain: median(rounds.ratioPlain),
+        maxRelativeDeviation: worst,
+      };
+      results.yardstick.push(row);
+      const ms = (x) => `${(x * 1000).toFixed(0)} ms`;
+      log(
+        `| ${p} | ${ms(row.tsSeconds)} | ${ms(row.cSeconds)} | ${row.ratio.toFixed(2)} | ${ms(row.plainCSeconds)} | ${row.ratioPlain.toFixed(2)} | ${worst.toExponential(1)} |`,
+      );
+    }
   }
 }
 
@@ -196,82 +255,87 @@ function fitChild(dataDir, design, sf, disp, solver, mode) {
   };
 }
 
-const shared = resolve(here, "..", "..", "shared", "data");
-if (existsSync(shared)) {
-  log(
-    "\n## fit-lfc on the shared datasets (in-process federation; DESeq2's size factors and dispersions)\n",
-  );
-  log("| dataset | solver | seconds | rounds | bytes | peak memory |");
-  log("| --- | --- | --- | --- | --- | --- |");
-  const designs = { bodymap: "~ tissue", li_lncap: "~ treatment", outliers_sim: "~ condition" };
-  for (const [dataset, design] of Object.entries(designs)) {
-    for (const solver of ["fast", "upstream"]) {
-      const d = join(shared, dataset);
-      const r = fitChild(
-        d,
-        design,
-        join(d, "deseq2", "size_factors.csv"),
-        join(d, "deseq2", "fit.csv"),
-        solver,
-        "irls-pqn",
+if (want("datasets")) {
+  const shared = resolve(here, "..", "..", "shared", "data");
+  if (existsSync(shared)) {
+    log(
+      "\n## fit-lfc on the shared datasets (in-process federation; DESeq2's size factors and dispersions)\n",
+    );
+    log("| dataset | solver | seconds | rounds | bytes | peak memory |");
+    log("| --- | --- | --- | --- | --- | --- |");
+    const designs = { bodymap: "~ tissue", li_lncap: "~ treatment", outliers_sim: "~ condition" };
+    for (const [dataset, design] of Object.entries(designs)) {
+      for (const solver of ["fast", "upstream"]) {
+        const d = join(shared, dataset);
+        const r = fitChild(
+          d,
+          design,
+          join(d, "deseq2", "size_factors.csv"),
+          join(d, "deseq2", "fit.csv"),
+          solver,
+          "irls-pqn",
+        );
+        results.datasets.push({ dataset, solver, ...r });
+        log(
+          `| ${dataset} | ${solver} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
+        );
+      }
+    }
+  }
+
+  const fixtures = resolve(here, "..", "..", "shared", "fixtures", "end_to_end");
+  if (existsSync(fixtures)) {
+    log("\n## Bytes per run against upstream's message layout (same datasets, lfc mode)\n");
+    log(
+      "| dataset | upstream's layout (123 rounds) | fedseq, upstream solver | ratio | fedseq, fast solver | ratio |",
+    );
+    log("| --- | --- | --- | --- | --- | --- |");
+    for (const dataset of ["bodymap", "li_lncap"]) {
+      const inputs = JSON.parse(readFileSync(join(fixtures, dataset, "inputs.json"), "utf8"));
+      const lfc = JSON.parse(readFileSync(join(fixtures, dataset, "lfc.json"), "utf8"));
+      const G = inputs.genes.length;
+      const p = inputs.design_columns.length;
+      const C = inputs.centers.length;
+      const theirs = upstreamBytes({ G, p, C, ...roundInputs(lfc, G) });
+      const ours = Object.fromEntries(
+        results.datasets.filter((d) => d.dataset === dataset).map((d) => [d.solver, d.bytes]),
       );
-      results.datasets.push({ dataset, solver, ...r });
+      results.bytes.push({ dataset, upstreamLayout: theirs.total, ours, arithmetic: theirs.lines });
       log(
-        `| ${dataset} | ${solver} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
+        `| ${dataset} | ${(theirs.total / 1e6).toFixed(1)} MB | ${(ours.upstream / 1e6).toFixed(1)} MB | ${(theirs.total / ours.upstream).toFixed(1)}× | ${(ours.fast / 1e6).toFixed(1)} MB | ${(theirs.total / ours.fast).toFixed(1)}× |`,
       );
+      for (const line of theirs.lines) log(`  - ${dataset}: ${line}`);
     }
   }
 }
 
-const fixtures = resolve(here, "..", "..", "shared", "fixtures", "end_to_end");
-if (existsSync(fixtures)) {
-  log("\n## Bytes per run against upstream's message layout (same datasets, lfc mode)\n");
-  log(
-    "| dataset | upstream's layout (123 rounds) | fedseq, upstream solver | ratio | fedseq, fast solver | ratio |",
-  );
-  log("| --- | --- | --- | --- | --- | --- |");
-  for (const dataset of ["bodymap", "li_lncap"]) {
-    const inputs = JSON.parse(readFileSync(join(fixtures, dataset, "inputs.json"), "utf8"));
-    const lfc = JSON.parse(readFileSync(join(fixtures, dataset, "lfc.json"), "utf8"));
-    const G = inputs.genes.length;
-    const p = inputs.design_columns.length;
-    const C = inputs.centers.length;
-    const theirs = upstreamBytes({ G, p, C, ...roundInputs(lfc, G) });
-    const ours = Object.fromEntries(
-      results.datasets.filter((d) => d.dataset === dataset).map((d) => [d.solver, d.bytes]),
+if (want("cohorts")) {
+  log("\n## fit-lfc (fast) on simulated cohorts\n");
+  log("| genes × samples, centers | seconds | rounds | bytes | peak memory |");
+  log("| --- | --- | --- | --- | --- |");
+  const cohorts = [
+    [2000, 100, 3],
+    [20000, 100, 3],
+    [20000, 500, 4],
+  ];
+  if (args.has("--large")) cohorts.push([60000, 2000, 5]);
+  for (const [genes, samples, centers] of cohorts) {
+    const dir = join(out, `cohort-${genes}x${samples}`);
+    if (!existsSync(join(dir, "counts.csv")))
+      writeCohort(dir, { genes, samples, centers, seed: 7 });
+    const r = fitChild(
+      dir,
+      "~ condition",
+      join(dir, "truth", "size_factors.csv"),
+      join(dir, "truth", "dispersions.csv"),
+      "fast",
+      "irls-pqn",
     );
-    results.bytes.push({ dataset, upstreamLayout: theirs.total, ours, arithmetic: theirs.lines });
+    results.cohorts.push({ genes, samples, centers, ...r });
     log(
-      `| ${dataset} | ${(theirs.total / 1e6).toFixed(1)} MB | ${(ours.upstream / 1e6).toFixed(1)} MB | ${(theirs.total / ours.upstream).toFixed(1)}× | ${(ours.fast / 1e6).toFixed(1)} MB | ${(theirs.total / ours.fast).toFixed(1)}× |`,
+      `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
     );
-    for (const line of theirs.lines) log(`  - ${dataset}: ${line}`);
   }
-}
-
-log("\n## fit-lfc (fast) on simulated cohorts\n");
-log("| genes × samples, centers | seconds | rounds | bytes | peak memory |");
-log("| --- | --- | --- | --- | --- |");
-const cohorts = [
-  [2000, 100, 3],
-  [20000, 100, 3],
-  [20000, 500, 4],
-];
-if (args.has("--large")) cohorts.push([60000, 2000, 5]);
-for (const [genes, samples, centers] of cohorts) {
-  const dir = join(out, `cohort-${genes}x${samples}`);
-  if (!existsSync(join(dir, "counts.csv"))) writeCohort(dir, { genes, samples, centers, seed: 7 });
-  const r = fitChild(
-    dir,
-    "~ condition",
-    join(dir, "truth", "size_factors.csv"),
-    join(dir, "truth", "dispersions.csv"),
-    "fast",
-    "irls-pqn",
-  );
-  results.cohorts.push({ genes, samples, centers, ...r });
-  log(
-    `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
-  );
 }
 
 if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -14,6 +14,7 @@
  * gene and center by {@link nbGeneConstants}. Floating-point operations are ordered as in
  * upstream (fedpydeseq2 / numpy) so that results agree to the last bits wherever possible.
  */
+import { fastExp } from "./exp.js";
 import { lnGamma } from "./lnGamma.js";
 import { pairwiseSum } from "./summation.js";
 
@@ -116,10 +117,234 @@ function clip(x: number, box: Box): number {
   return Math.min(Math.max(x, box.lower), box.upper);
 }
 
+/** Beyond the normal range, μ's logarithm is taken from μ itself (as in upstream). */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/**
+ * The design, column-major (column k's n values start at k·n): the sums over samples read their
+ * columns contiguously.
+ */
+function designColumns(design: Float64Array, n: number, p: number): Float64Array {
+  const columns = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let k = 0; k < p; k++) columns[k * n + i] = design[i * p + k];
+  return columns;
+}
+
+/**
+ * η_i = Σ_k x_ik·β_k, summed from 0 in k order (as the plain loop): coefficients held in locals for
+ * p ≤ 4.
+ */
+function linearPredictor(
+  n: number,
+  p: number,
+  design: Float64Array,
+  point: Float64Array,
+  eta: Float64Array,
+): void {
+  if (p === 1) {
+    const b0 = point[0];
+    for (let i = 0; i < n; i++) eta[i] = 0 + design[i] * b0;
+  } else if (p === 2) {
+    const b0 = point[0];
+    const b1 = point[1];
+    for (let i = 0, row = 0; i < n; i++, row += 2) {
+      eta[i] = 0 + design[row] * b0 + design[row + 1] * b1;
+    }
+  } else if (p === 3) {
+    const b0 = point[0];
+    const b1 = point[1];
+    const b2 = point[2];
+    for (let i = 0, row = 0; i < n; i++, row += 3) {
+      eta[i] = 0 + design[row] * b0 + design[row + 1] * b1 + design[row + 2] * b2;
+    }
+  } else if (p === 4) {
+    const b0 = point[0];
+    const b1 = point[1];
+    const b2 = point[2];
+    const b3 = point[3];
+    for (let i = 0, row = 0; i < n; i++, row += 4) {
+      eta[i] =
+        0 + design[row] * b0 + design[row + 1] * b1 + design[row + 2] * b2 + design[row + 3] * b3;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      let xb = 0;
+      for (let k = 0; k < p; k++) xb += design[i * p + k] * point[k];
+      eta[i] = xb;
+    }
+  }
+}
+
+/** Per-sample arrays of the PQN kernel, allocated once per call. */
+interface PqnScratch {
+  readonly columns: Float64Array;
+  /** ln s_i. */
+  readonly logSizeFactors: Float64Array;
+  readonly mu: Float64Array;
+  /** η, then ln μ. */
+  readonly logMu: Float64Array;
+  readonly score: Float64Array;
+  readonly weight: Float64Array;
+  readonly terms: Float64Array;
+  /** Gradient entry and up to four Fisher entries of one pass over the samples. */
+  readonly sums: Float64Array;
+}
+
+/**
+ * One gene at one point, given η (in `w.logMu`): μ, the score (r + y)μ/(r + μ), the weight μ/(1 + αμ) and the NLL terms of
+ * every sample. ln μ is ln s + η where μ = s·e^η is not floored and is a normal double (one
+ * logarithm per sample fewer); otherwise ln of μ itself.
+ */
+function pqnSampleTerms(
+  n: number,
+  sizeFactors: Float64Array,
+  counts: Float64Array,
+  logBinomial: Float64Array,
+  base: number,
+  r: number,
+  alpha: number,
+  minMu: number,
+  w: PqnScratch,
+): void {
+  const { logSizeFactors, mu, logMu, score, weight, terms } = w;
+  for (let i = 0; i < n; i++) {
+    const eta = logMu[i];
+    const raw = sizeFactors[i] * fastExp(eta);
+    const m = Math.max(raw, minMu);
+    mu[i] = m;
+    logMu[i] =
+      raw >= minMu && raw >= MIN_NORMAL && raw <= Number.MAX_VALUE
+        ? logSizeFactors[i] + eta
+        : Math.log(m);
+  }
+  for (let i = 0; i < n; i++) {
+    const m = mu[i];
+    const y = counts[base + i];
+    score[i] = ((r + y) * m) / (r + m);
+    weight[i] = m / (1.0 + m * alpha);
+    terms[i] = -logBinomial[base + i] + (y + r) * Math.log(r + m) - y * logMu[i];
+  }
+}
+
+/**
+ * Σ_i x_ik·score_i (into sums[0]) and Σ_i (x_ik·w_i)·x_il for l = l0 … l0 + count − 1 (count ≤ 4,
+ * into sums[1 …]) in one pass: independent sums run side by side, each accumulated in sample order.
+ */
+function gradientFisherPass(
+  columns: Float64Array,
+  n: number,
+  ck: number,
+  c0: number,
+  count: number,
+  score: Float64Array,
+  weight: Float64Array,
+  sums: Float64Array,
+): void {
+  let g0 = 0;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const c1 = c0 + n;
+  const c2 = c1 + n;
+  const c3 = c2 + n;
+  if (count === 4) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+      a3 += xw * columns[c3 + i];
+    }
+  } else if (count === 3) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+    }
+  } else if (count === 2) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      g0 += x * score[i];
+      a0 += x * weight[i] * columns[c0 + i];
+    }
+  }
+  sums[0] = g0;
+  sums[1] = a0;
+  sums[2] = a1;
+  sums[3] = a2;
+  sums[4] = a3;
+}
+
+/** As {@link gradientFisherPass} without the gradient entry (Fisher entries into sums[1 …]). */
+function fisherPass(
+  columns: Float64Array,
+  n: number,
+  ck: number,
+  c0: number,
+  count: number,
+  weight: Float64Array,
+  sums: Float64Array,
+): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const c1 = c0 + n;
+  const c2 = c1 + n;
+  const c3 = c2 + n;
+  if (count === 4) {
+    for (let i = 0; i < n; i++) {
+      const xw = columns[ck + i] * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+      a3 += xw * columns[c3 + i];
+    }
+  } else if (count === 3) {
+    for (let i = 0; i < n; i++) {
+      const xw = columns[ck + i] * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+    }
+  } else if (count === 2) {
+    for (let i = 0; i < n; i++) {
+      const xw = columns[ck + i] * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+    }
+  } else {
+    for (let i = 0; i < n; i++) a0 += columns[ck + i] * weight[i] * columns[c0 + i];
+  }
+  sums[1] = a0;
+  sums[2] = a1;
+  sums[3] = a2;
+  sums[4] = a3;
+}
+
 /**
  * NLL, gradient and Fisher information of the active genes at β (when `steps` is null), or at
  * every point `clip(β − t·d)` of a line-search grid of step sizes t (upstream's
  * `make_fisher_gradient_nll_step_sizes_batch`).
+ *
+ * Each gene's samples are read once for all its step sizes (gene-major loop); the gradient and the
+ * upper triangle of the Fisher matrix are accumulated a row k at a time, up to five independent
+ * sums per pass over the samples, each in sample order (so every entry is the same double as a
+ * plain loop's). `bench/pqn_step.c` is the same computation in C.
  * @param data - the center's data
  * @param constants - from {@link nbGeneConstants} on the same data
  * @param genes - indices (rows of `data`) of the A active genes
@@ -147,52 +372,54 @@ export function nbFisherGradientNllAtSteps(
   if ((steps === null) !== (direction === null)) {
     throw new Error("direction and steps must be both given or both null");
   }
-  const fisher = new Float64Array(nSteps * active * p * p);
+  const pp = p * p;
+  const fisher = new Float64Array(nSteps * active * pp);
   const gradient = new Float64Array(nSteps * active * p);
   const nll = new Float64Array(nSteps * active);
   const point = new Float64Array(p);
-  const mu = new Float64Array(n);
-  const terms = new Float64Array(n);
-  const weight = new Float64Array(n);
-  const score = new Float64Array(n);
-  const pp = p * p;
-  for (let s = 0; s < nSteps; s++) {
-    const t = steps === null ? 0 : steps[s];
-    for (let a = 0; a < active; a++) {
-      const g = genes[a];
-      const base = g * n;
-      const alpha = dispersions[g];
-      const r = inverseDispersion[g];
+  const w: PqnScratch = {
+    columns: designColumns(design, n, p),
+    logSizeFactors: sizeFactors.map(Math.log),
+    mu: new Float64Array(n),
+    logMu: new Float64Array(n),
+    score: new Float64Array(n),
+    weight: new Float64Array(n),
+    terms: new Float64Array(n),
+    sums: new Float64Array(5),
+  };
+  const { columns, score, weight, terms, sums } = w;
+  for (let a = 0; a < active; a++) {
+    const g = genes[a];
+    const base = g * n;
+    const alpha = dispersions[g];
+    const r = inverseDispersion[g];
+    for (let s = 0; s < nSteps; s++) {
+      const t = steps === null ? 0 : steps[s];
       for (let k = 0; k < p; k++) {
         const b = beta[a * p + k];
         point[k] = clip(direction === null ? b : b - t * direction[a * p + k], box);
       }
-      for (let i = 0; i < n; i++) {
-        let xb = 0;
-        for (let k = 0; k < p; k++) xb += design[i * p + k] * point[k];
-        const m = Math.max(sizeFactors[i] * Math.exp(xb), minMu);
-        mu[i] = m;
-        const y = counts[base + i];
-        score[i] = ((r + y) * m) / (r + m);
-        weight[i] = m / (1.0 + m * alpha);
-        terms[i] = nbNllTerm(y, r, m, logBinomial[base + i]);
-      }
+      linearPredictor(n, p, design, point, w.logMu);
+      pqnSampleTerms(n, sizeFactors, counts, logBinomial, base, r, alpha, minMu, w);
       const sa = s * active + a;
       nll[sa] = nllOffset[g] + pairwiseSum(terms, 0, n);
-      for (let k = 0; k < p; k++) {
-        let acc = 0;
-        for (let i = 0; i < n; i++) acc += design[i * p + k] * score[i];
-        gradient[sa * p + k] = -designTimesCounts[g * p + k] + acc;
-      }
-      const f = sa * pp;
       // Upper triangle, mirrored: the matrix is exactly symmetric, so that its p(p+1)/2 distinct
       // entries are all a message needs to carry.
+      const f = sa * pp;
       for (let k = 0; k < p; k++) {
-        for (let l = k; l < p; l++) {
-          let acc = 0;
-          for (let i = 0; i < n; i++) acc += design[i * p + k] * weight[i] * design[i * p + l];
-          fisher[f + k * p + l] = acc;
-          fisher[f + l * p + k] = acc;
+        const ck = k * n;
+        for (let l = k; l < p; l += 4) {
+          const count = Math.min(4, p - l);
+          if (l === k) {
+            gradientFisherPass(columns, n, ck, l * n, count, score, weight, sums);
+            gradient[sa * p + k] = -designTimesCounts[g * p + k] + sums[0];
+          } else {
+            fisherPass(columns, n, ck, l * n, count, weight, sums);
+          }
+          for (let j = 0; j < count; j++) {
+            fisher[f + k * p + l + j] = sums[1 + j];
+            fisher[f + (l + j) * p + k] = sums[1 + j];
+          }
         }
       }
     }
