@@ -2,7 +2,20 @@
  * What a center keeps between the steps of one run (never sent anywhere), and the record steps
  * that read and extend it: size factors, and the dispersion and Cook's steps that build on them.
  */
-import type { FitCenter } from "../algorithms/center.js";
+import {
+  type CenterFitData,
+  datasetFor,
+  type FitCenter,
+  prepareCenterData,
+} from "../algorithms/center.js";
+import {
+  type CooksShare,
+  cellsLocalStep,
+  cooksLocalStep,
+  type ReplaceShare,
+  replaceOutliersLocal,
+  trimLocalStep,
+} from "../algorithms/cooks/index.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
 import { dispersionEvalLocalStep } from "../algorithms/dispersions/logPosterior.js";
 import {
@@ -10,6 +23,7 @@ import {
   dispersionResidualsLocalStep,
 } from "../algorithms/dispersions/moments.js";
 import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
+import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
@@ -30,6 +44,44 @@ export interface CenterRunState {
   sizeFactors?: Float64Array;
   /** Its data for the dispersion steps (design, size factors, counts, then μ). */
   dispersion?: DispersionCenter;
+  /** Counts of the fitted genes with Cook's outliers replaced (never sent: the refit's data). */
+  replacedCounts?: Float64Array;
+}
+
+/** Step "cooksCells": the center's distinct design rows (the cells) and their sizes. */
+export interface CooksCellsRequest {
+  readonly kind: "cooks-cells-request";
+}
+
+/**
+ * What a center shares from the Cook's round: its per-gene maxima and flags, and how many of its
+ * counts it replaced (the replaced counts stay with it for the refit).
+ */
+export interface CooksRoundShare extends Omit<CooksShare, "kind">, Omit<ReplaceShare, "kind"> {
+  readonly kind: "cooks-round-share";
+}
+
+/** Step "prepareRefit": set up the refit of the genes whose outliers were replaced. */
+export interface PrepareRefitRequest {
+  readonly kind: "prepare-refit-request";
+  /** The genes to refit, over the fitted genes. */
+  readonly refitGenes: GeneMask;
+  /** Their dispersions, re-estimated on the replaced counts. */
+  readonly dispersions: Float64Array;
+}
+
+/** Acknowledgement of "prepareRefit" (nothing leaves the center). */
+export interface PrepareRefitShare {
+  readonly kind: "prepare-refit-share";
+  readonly genes: number;
+}
+
+/** Access to the center's prepared fit, for the steps that follow `prepare`. */
+export interface PreparedFitAccess {
+  /** The prepared fit (throws when the run has not prepared one). */
+  get(): FitCenter;
+  /** Attach the refit dataset (outliers replaced) to the prepared fit. */
+  setRefit(refit: CenterFitData): void;
 }
 
 /**
@@ -43,6 +95,21 @@ export interface DispersionSetupRequest {
   readonly levels: string;
   /** {@link References} as JSON. */
   readonly references: string;
+  /**
+   * Empty for the first estimation; for the refit after Cook's replacement, the genes to refit
+   * (over the fitted genes), whose replaced counts the center then uses.
+   */
+  readonly refitGenes: GeneMask;
+}
+
+/** Rows `mask` of a gene-major matrix with n columns. */
+function rowsOf(matrix: Float64Array, n: number, mask: GeneMask): Float64Array {
+  const rows = maskIndices(mask);
+  const out = new Float64Array(rows.length * n);
+  rows.forEach((g, a) => {
+    out.set(matrix.subarray(g * n, g * n + n), a * n);
+  });
+  return out;
 }
 
 /** Parse a JSON object of strings (or string lists, with `lists`), as the aggregator sent it. */
@@ -75,14 +142,14 @@ function need<T>(value: T | undefined, center: string, step: string, what: strin
 
 /**
  * Run a record step at a center on its data and run state.
- * @param preparedFit - the center's prepared fit (throws when the run has not prepared one)
+ * @param prepared - the center's prepared fit
  */
 export function runRecordStep<K extends RecordStepName>(
   data: CenterData,
   state: CenterRunState,
   step: K,
   input: In<K>,
-  preparedFit: () => FitCenter,
+  prepared: PreparedFitAccess,
 ): Out<K> {
   const n = data.samples.length;
   switch (step) {
@@ -114,8 +181,15 @@ export function runRecordStep<K extends RecordStepName>(
     }
     case "dispersionMoments": {
       const request = input as In<"dispersionMoments">;
-      const counts = need(state.counts, data.name, step, "log sums");
       const sizeFactors = need(state.sizeFactors, data.name, step, "size factors");
+      const counts =
+        request.refitGenes.length === 0
+          ? need(state.counts, data.name, step, "log sums")
+          : rowsOf(
+              need(state.replacedCounts, data.name, step, "Cook's replacement"),
+              n,
+              request.refitGenes,
+            );
       const levels: DesignLevels = jsonRecord(request.levels, "dispersionMoments.levels", true);
       const references: References = jsonRecord(
         request.references,
@@ -157,10 +231,51 @@ export function runRecordStep<K extends RecordStepName>(
       const designRows = request.designRows.length > 0 ? request.designRows : null;
       return dispersionEvalLocalStep(center, { ...request, designRows }) as Out<K>;
     }
+    case "cooksCells":
+      return cellsLocalStep(prepared.get().main.data) as Out<K>;
+    case "cooksTrim":
+      return trimLocalStep(prepared.get().main.data, input as In<"cooksTrim">) as Out<K>;
+    case "cooks": {
+      const request = input as In<"cooks">;
+      const center = prepared.get().main.data;
+      if (request.p !== center.p || request.dispersions.length !== center.genes) {
+        throw new Error(
+          `center ${data.name}: Cook's request for ${request.dispersions.length} genes × ${request.p}, the fit has ${center.genes} × ${center.p}`,
+        );
+      }
+      const { kind: _, ...maxima } = cooksLocalStep(center, request);
+      const replacement = replaceOutliersLocal(center, request);
+      state.replacedCounts = replacement.counts;
+      const { kind: __, ...replaced } = replacement.share;
+      return { kind: "cooks-round-share", ...maxima, ...replaced } as Out<K>;
+    }
+    case "prepareRefit": {
+      const request = input as In<"prepareRefit">;
+      const main = prepared.get().main.data;
+      const replaced = need(state.replacedCounts, data.name, step, "Cook's replacement");
+      const genes = maskCount(request.refitGenes);
+      if (request.refitGenes.length !== main.genes || request.dispersions.length !== genes) {
+        throw new Error(
+          `center ${data.name}: refit of ${genes} genes with ${request.dispersions.length} dispersions over ${request.refitGenes.length} fitted genes (the fit has ${main.genes})`,
+        );
+      }
+      prepared.setRefit(
+        prepareCenterData({
+          n,
+          p: main.p,
+          genes,
+          design: main.design,
+          sizeFactors: main.sizeFactors,
+          counts: rowsOf(replaced, n, request.refitGenes),
+          dispersions: request.dispersions,
+        }),
+      );
+      return { kind: "prepare-refit-share", genes } as Out<K>;
+    }
     case "information": {
       const request = input as In<"information">;
-      const center = preparedFit();
-      const { p, genes } = center.main.data;
+      const center = prepared.get();
+      const { p, genes } = datasetFor(center, request.refit).data;
       if (request.coefficients !== p || request.beta.length !== genes * p) {
         throw new Error(
           `center ${data.name}: information request for ${request.beta.length} coefficients, the fit has ${genes} genes × ${p}`,

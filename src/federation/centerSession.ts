@@ -7,11 +7,12 @@ import type { FitCenter } from "../algorithms/center.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { initLocalStep } from "../algorithms/init/local.js";
 import { irlsLocalStep } from "../algorithms/irls/local.js";
+import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
 import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import type { CenterData } from "./centerData.js";
-import { type CenterRunState, runRecordStep } from "./centerRun.js";
+import { type CenterRunState, type PreparedFitAccess, runRecordStep } from "./centerRun.js";
 import { isRecordStep } from "./recordSteps.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
@@ -41,8 +42,16 @@ export class CenterSession {
   #lastKey = "";
   #lastOutput: unknown = null;
 
-  constructor(data: CenterData) {
+  readonly #kernels: LocalKernels;
+
+  /**
+   * @param data - the center's data
+   * @param options - `kernels`: where the heavy local steps (IRLS, PQN, `fast`) run, e.g. a
+   *   `GenePool` (genePool.ts) splitting genes over threads (default: this thread)
+   */
+  constructor(data: CenterData, options: { readonly kernels?: LocalKernels } = {}) {
     this.data = data;
+    this.#kernels = options.kernels ?? directKernels;
   }
 
   /** Center name. */
@@ -108,7 +117,8 @@ export class CenterSession {
       case "prepare": {
         const request = input as StepInput<"prepare">;
         const { center, share } = prepareLocalStep(this.data, request);
-        this.#prepared = { runId: tag.runId, center, hp: request.hyperparameters };
+        const adopted = this.#kernels.adopt?.(center) ?? center;
+        this.#prepared = { runId: tag.runId, center: adopted, hp: request.hyperparameters };
         return share as Out;
       }
       case "init": {
@@ -117,20 +127,32 @@ export class CenterSession {
       }
       case "irls": {
         const { center, hp } = this.#fit(step, tag);
-        return irlsLocalStep(center, input as StepInput<"irls">, hp) as Out;
+        return irlsLocalStep(center, input as StepInput<"irls">, hp, this.#kernels) as Out;
       }
       case "pqn": {
         const { center, hp } = this.#fit(step, tag);
-        return pqnLocalStep(center, input as StepInput<"pqn">, hp) as Out;
+        return pqnLocalStep(center, input as StepInput<"pqn">, hp, this.#kernels) as Out;
       }
       case "newton": {
         const { center, hp } = this.#fit(step, tag);
-        return newtonLocalStep(center, input as StepInput<"newton">, hp) as Out;
+        return newtonLocalStep(center, input as StepInput<"newton">, hp, this.#kernels) as Out;
       }
       default:
         if (isRecordStep(step)) {
-          const fit = () => this.#fit(step, tag).center;
-          return runRecordStep(this.data, this.#runState(tag), step, input as never, fit) as Out;
+          const prepared: PreparedFitAccess = {
+            get: () => this.#fit(step, tag).center,
+            setRefit: (refit) => {
+              const { center, hp } = this.#fit(step, tag);
+              this.#prepared = { runId: tag.runId, hp, center: { main: center.main, refit } };
+            },
+          };
+          return runRecordStep(
+            this.data,
+            this.#runState(tag),
+            step,
+            input as never,
+            prepared,
+          ) as Out;
         }
         throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
     }

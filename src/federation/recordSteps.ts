@@ -4,6 +4,12 @@
  */
 
 import type {
+  CellsShare,
+  CooksRequest,
+  TrimRequest,
+  TrimShare,
+} from "../algorithms/cooks/index.js";
+import type {
   DispersionEvalRequest,
   DispersionEvalShare,
   DispersionMomentsShare,
@@ -19,7 +25,13 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
-import type { DispersionSetupRequest } from "./centerRun.js";
+import type {
+  CooksCellsRequest,
+  CooksRoundShare,
+  DispersionSetupRequest,
+  PrepareRefitRequest,
+  PrepareRefitShare,
+} from "./centerRun.js";
 import { type FlatRecord, type RecordSchema, recordSchema } from "./records.js";
 
 /** A record step's declaration. */
@@ -45,6 +57,10 @@ export interface RecordStepTypes {
   dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
   dispersionMu: { input: DispersionMuRequest; output: DispersionMuShare };
   dispersionGrid: { input: DispersionGridRequest; output: DispersionEvalShare };
+  cooksCells: { input: CooksCellsRequest; output: CellsShare };
+  cooksTrim: { input: TrimRequest; output: TrimShare };
+  cooks: { input: CooksRequest; output: CooksRoundShare };
+  prepareRefit: { input: PrepareRefitRequest; output: PrepareRefitShare };
 }
 
 /** Step "dispersionGrid" as sent: the request part of a dispersion search's state. */
@@ -97,6 +113,7 @@ export const RECORD_STEPS: {
       formula: "text",
       levels: "text",
       references: "text",
+      refitGenes: "mask",
     }),
     output: recordSchema<DispersionMomentsShare>("dispersion-moments-share", {
       samples: "number",
@@ -169,6 +186,84 @@ export const RECORD_STEPS: {
         gramSlope: input.derivatives ? points * q : 0,
       };
     },
+  }),
+  cooksCells: spec({
+    input: recordSchema<CooksCellsRequest>("cooks-cells-request", {}),
+    output: recordSchema<CellsShare>("cooks-cells-share", {
+      p: "number",
+      rows: "finite",
+      sizes: "finite",
+    }),
+    replyLengths: () => ({}),
+  }),
+  cooksTrim: spec({
+    input: recordSchema<TrimRequest>("cooks-trim-request", {
+      p: "number",
+      cellRows: "finite",
+      groups: "number",
+      groupCells: "u8",
+      groupValues: "u8",
+      thresholds: "number",
+      brackets: "f64",
+      centres: "f64",
+    }),
+    output: recordSchema<TrimShare>("cooks-trim-share", {
+      bucketCounts: "finite",
+      bracketSums: "f64",
+      middleSums: "f64",
+    }),
+    replyLengths: (input) => {
+      const genes = input.brackets.length / (input.groups * 6);
+      return {
+        bucketCounts: genes * input.groups * 2 * (input.thresholds + 1),
+        bracketSums: genes * input.groups * 2,
+        middleSums: genes * input.groups,
+      };
+    },
+  }),
+  cooks: spec({
+    input: recordSchema<CooksRequest>("cooks-request", {
+      p: "number",
+      cellRows: "finite",
+      forMaxCooks: "u8",
+      replaceable: "u8",
+      beta: "finite",
+      dispersions: "finite",
+      robustDispersions: "f64",
+      hatInverse: "finite",
+      cutoff: "number",
+      trimmedBaseMean: "f64",
+      thirdLargestCount: "f64",
+    }),
+    output: recordSchema<CooksRoundShare>("cooks-round-share", {
+      maxCooks: "f64",
+      maxCooksKept: "f64",
+      maxCooksAll: "f64",
+      outlier: "mask",
+      argmaxBelowThird: "mask",
+      replacedEntries: "finite",
+      replacedNormalizedSum: "finite",
+    }),
+    replyLengths: (input) => {
+      const genes = input.dispersions.length;
+      return {
+        maxCooks: genes,
+        maxCooksKept: genes,
+        maxCooksAll: genes,
+        outlier: genes,
+        argmaxBelowThird: genes,
+        replacedEntries: genes,
+        replacedNormalizedSum: genes,
+      };
+    },
+  }),
+  prepareRefit: spec({
+    input: recordSchema<PrepareRefitRequest>("prepare-refit-request", {
+      refitGenes: "mask",
+      dispersions: "finite",
+    }),
+    output: recordSchema<PrepareRefitShare>("prepare-refit-share", { genes: "number" }),
+    replyLengths: () => ({}),
   }),
 };
 

@@ -5,23 +5,23 @@
  * a record field by field (float64 arrays as raw bytes, masks as bit sets) and validates what it
  * receives against the same declaration.
  */
-import type { GeneMask } from "../algorithms/masks.js";
 
 /**
  * The kind of one field:
  * - `f64`: a Float64Array (NaN and ±∞ allowed, e.g. "excluded" markers);
  * - `finite`: a Float64Array whose every value must be finite;
  * - `mask`: a per-gene 0/1 mask (sent as a bit set);
+ * - `u8`: small whole numbers 0–255 (e.g. per-cell codes), sent as bytes;
  * - `number`, `boolean`, `text`: a scalar;
  * - `texts`: a list of strings (e.g. gene ids).
  */
-export type FieldKind = "f64" | "finite" | "mask" | "number" | "boolean" | "text" | "texts";
+export type FieldKind = "f64" | "finite" | "mask" | "u8" | "number" | "boolean" | "text" | "texts";
 
 /** The TypeScript type a field kind holds. */
 export type FieldValue<K extends FieldKind> = K extends "f64" | "finite"
   ? Float64Array
-  : K extends "mask"
-    ? GeneMask
+  : K extends "mask" | "u8"
+    ? Uint8Array
     : K extends "number"
       ? number
       : K extends "boolean"
@@ -34,7 +34,7 @@ export type FieldValue<K extends FieldKind> = K extends "f64" | "finite"
 type KindsFor<T> = T extends Float64Array
   ? "f64" | "finite"
   : T extends Uint8Array
-    ? "mask"
+    ? "mask" | "u8"
     : T extends number
       ? "number"
       : T extends boolean
@@ -106,6 +106,9 @@ export function checkRecord<T extends FlatRecord>(
         for (let i = 0; i < v.length; i++) {
           if (v[i] > 1) throw new RecordShapeError(`${where}: entry ${i} is not 0 or 1`);
         }
+        break;
+      case "u8":
+        if (!(v instanceof Uint8Array)) throw new RecordShapeError(`${where}: not bytes`);
         break;
       case "number":
         if (typeof v !== "number") throw new RecordShapeError(`${where}: not a number`);

@@ -29,7 +29,8 @@ import {
 } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LfcSolver } from "../algorithms/lfc/computeLfc.js";
-import { maskCount } from "../algorithms/masks.js";
+import { computeLfc } from "../algorithms/lfc/computeLfc.js";
+import { type GeneMask, gatherRows, maskCount, maskIndices } from "../algorithms/masks.js";
 import type { DesignLevels, References } from "../design/designMatrix.js";
 import type { DispersionGridRequest } from "../federation/recordSteps.js";
 import type { FederationRunner, IterativePhase } from "../federation/runner.js";
@@ -74,6 +75,20 @@ export interface DispersionEstimates {
   readonly initial: InitialDispersions;
 }
 
+/**
+ * The refit after Cook's replacement (DESeq2's `refitWithoutOutliers`): the genes whose counts
+ * were replaced get new gene-wise and MAP dispersions on the replaced counts, with the first
+ * estimation's trend (at their new means) and prior.
+ */
+export interface DispersionRefit {
+  /** The genes to refit, over the fitted genes. */
+  readonly genes: GeneMask;
+  /** The first estimation's trend, as a function of the mean. */
+  readonly trend: (mean: number) => number;
+  readonly priorVariance: number;
+  readonly varLogDispEsts: number;
+}
+
 /** A dispersion search as a phase of the runner: the centers get the state's request part. */
 function searchPhase(
   name: string,
@@ -103,20 +118,42 @@ function searchPhase(
 export async function federatedDispersions(
   runner: FederationRunner,
   job: DispersionJob,
+  refit?: DispersionRefit,
 ): Promise<DispersionEstimates> {
   const options = DESEQ2_DISPERSION_OPTIONS;
-  const moments = await runner.round("dispersions", "dispersionMoments", {
+  const prefix = refit === undefined ? "" : "refit-";
+  const moments = await runner.round(`${prefix}dispersions`, "dispersionMoments", {
     kind: "dispersion-moments-request",
     formula: job.design,
     levels: JSON.stringify(job.levels),
     references: JSON.stringify(job.references),
+    refitGenes: refit?.genes ?? new Uint8Array(0),
   });
   const residualsRequest = dispersionMomentsAggregate(moments, options);
-  const residuals = await runner.round("dispersions", "dispersionResiduals", residualsRequest);
+  const residuals = await runner.round(
+    `${prefix}dispersions`,
+    "dispersionResiduals",
+    residualsRequest,
+  );
   const initial = dispersionResidualsAggregate(residualsRequest, residuals, options);
   const p = initial.p;
 
-  if (!initial.linearMu) {
+  if (!initial.linearMu && refit !== undefined) {
+    // μ of the refit genes: an NB GLM fit of their replaced counts with alpha_init.
+    await runner.round("refit-dispersions", "prepareRefit", {
+      kind: "prepare-refit-request",
+      refitGenes: refit.genes,
+      dispersions: initial.alphaInit,
+    });
+    const fit = await computeLfc(runner, job.hp, "irls-pqn", { refit: true, solver: job.solver });
+    await runner.round("refit-dispersions", "dispersionMu", {
+      kind: "dispersion-mu-request",
+      mask: initial.mask,
+      beta: gatherRows(fit.beta, p, maskIndices(initial.mask)),
+      link: "log",
+      minMu: options.minMu,
+    });
+  } else if (!initial.linearMu) {
     // DESeq2 takes μ from an NB GLM fit with alpha_init when the design is not a group design.
     const fit = await fitGenes(runner, runner.transport, {
       genes: job.genes,
@@ -143,26 +180,42 @@ export async function federatedDispersions(
   }
 
   const genewise = await runner.runPhase(
-    searchPhase("genewise-dispersions", p),
+    searchPhase(`${prefix}genewise-dispersions`, p),
     genewiseSearchStart(initial, options),
   );
   let trend: DispersionTrend;
-  try {
-    trend = dispersionTrend(initial.mask, initial.baseMean, genewise.dispersion, options);
-  } catch (error) {
-    if (error instanceof TrendFitError) throw new InputError(`dispersions: ${error.message}`);
-    throw error;
+  let prior: { priorVariance: number; varLogDispEsts: number };
+  if (refit === undefined) {
+    try {
+      trend = dispersionTrend(initial.mask, initial.baseMean, genewise.dispersion, options);
+    } catch (error) {
+      if (error instanceof TrendFitError) throw new InputError(`dispersions: ${error.message}`);
+      throw error;
+    }
+    prior = dispersionPriorVariance(
+      initial.mask,
+      genewise.dispersion,
+      trend.dispFit,
+      initial.samples,
+      p,
+      options,
+    );
+  } else {
+    const dispFit = initial.baseMean.map((mean, g) =>
+      initial.mask[g] ? refit.trend(mean) : Number.NaN,
+    );
+    trend = {
+      type: "parametric",
+      coefficients: null,
+      meanDispersion: Number.NaN,
+      failure: "",
+      dispFit,
+      at: refit.trend,
+    };
+    prior = refit;
   }
-  const prior = dispersionPriorVariance(
-    initial.mask,
-    genewise.dispersion,
-    trend.dispFit,
-    initial.samples,
-    p,
-    options,
-  );
   const map = await runner.runPhase(
-    searchPhase("map-dispersions", p),
+    searchPhase(`${prefix}map-dispersions`, p),
     mapSearchStart(
       {
         mask: initial.mask,
@@ -184,14 +237,16 @@ export async function federatedDispersions(
     prior.varLogDispEsts,
     options,
   );
-  const pick = (values: Float64Array) => Float64Array.from(job.fitted, (g) => values[g]);
+  // The first estimation covers every gene of the federation; the refit only its genes.
+  const rows = refit === undefined ? job.fitted : Int32Array.from(initial.baseMean, (_, g) => g);
+  const pick = (values: Float64Array) => Float64Array.from(rows, (g) => values[g]);
   const { dispFit, ...trendFit } = trend;
   return {
     genewise: pick(genewise.dispersion),
     trend: pick(dispFit),
     map: pick(map.dispersion),
     final: pick(final.dispersion),
-    outlier: Uint8Array.from(job.fitted, (g) => final.outlier[g]),
+    outlier: Uint8Array.from(rows, (g) => final.outlier[g]),
     minDispersion: options.minDisp,
     trendFit,
     priorVariance: prior.priorVariance,

@@ -5,10 +5,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { cooksFilterMask } from "../algorithms/cooks/index.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
+import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
+import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
-import { waldCovariance } from "../algorithms/wald/aggregate.js";
+import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 import { InProcessTransport } from "../federation/inProcess.js";
@@ -22,7 +25,12 @@ import { readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
 import type { WaldOptions } from "../stats/wald.js";
-import { type DispersionEstimates, federatedDispersions } from "./dispersions.js";
+import { federatedCooks } from "./cooks.js";
+import {
+  type DispersionEstimates,
+  type DispersionJob,
+  federatedDispersions,
+} from "./dispersions.js";
 import {
   type FitOutcome,
   federationGenes,
@@ -71,6 +79,17 @@ export interface RunOutcome {
   readonly results: ResultsTable;
   /** The tested contrast, DESeq2-style ("tissue heart vs adipose"). */
   readonly contrast: string;
+  /** What the Cook's steps found and did. */
+  readonly cooks: {
+    /** Genes with a Cook's distance above the cutoff (DESeq2's `replace` flag). */
+    readonly outliers: number;
+    /** Genes refitted after their outlier counts were replaced. */
+    readonly refitted: number;
+    /** Counts replaced, over all centers. */
+    readonly replacedCounts: number;
+    /** Genes whose p-value Cook's filtering set to NA. */
+    readonly pvaluesRemoved: number;
+  };
 }
 
 /** Options of {@link runOverFederation}. */
@@ -114,7 +133,7 @@ export async function runOverFederation(
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
 
-  const dispersions = await federatedDispersions(runner, {
+  const dispersionJob: DispersionJob = {
     genes,
     fitted,
     sizeFactors: sizeFactors.all,
@@ -123,7 +142,8 @@ export async function runOverFederation(
     references: job.references,
     hp: job.hp,
     solver: job.solver,
-  });
+  };
+  const dispersions = await federatedDispersions(runner, dispersionJob);
 
   const fit = await fitGenes(runner, transport, {
     genes,
@@ -142,39 +162,153 @@ export async function runOverFederation(
   });
 
   const p = columns.length;
-  const information = await runner.round("wald", "information", {
-    kind: "information-request",
+  const wald = await waldRound(runner, fit.result.beta, p, false);
+  const twoLevelFactor = formula.terms.length === 1 && levels[formula.terms[0]]?.length === 2;
+  const cooks = await federatedCooks(runner, {
     beta: fit.result.beta,
-    coefficients: p,
-    refit: false,
+    dispersions: dispersions.final,
+    hatInverse: wald.inverse,
+    twoLevelFactor,
   });
-  const xtwx = information[0].xtwx.slice();
-  for (const share of information.slice(1))
-    for (let i = 0; i < xtwx.length; i++) xtwx[i] += share.xtwx[i];
-  const { sigma } = waldCovariance(xtwx, p);
+
+  // DESeq2's refitWithoutOutliers: genes whose outlier counts were replaced get new dispersions
+  // (the first trend and prior), coefficients and standard errors, on the replaced counts.
+  let final = { fit, dispersions, sigma: wald.sigma };
+  const { outcome } = cooks;
+  const refitRows = maskIndices(outcome.refit);
+  if (outcome.refitted && refitRows.length > 0) {
+    const refitDispersions = await federatedDispersions(runner, dispersionJob, {
+      genes: outcome.refit,
+      trend: dispersions.trendFit.at,
+      priorVariance: dispersions.priorVariance,
+      varLogDispEsts: dispersions.varLogDispEsts,
+    });
+    await runner.round("refit", "prepareRefit", {
+      kind: "prepare-refit-request",
+      refitGenes: outcome.refit,
+      dispersions: refitDispersions.final,
+    });
+    const refitResult = await computeLfc(runner, job.hp, job.mode, {
+      refit: true,
+      solver: job.solver,
+    });
+    const refitWald = await waldRound(runner, refitResult.beta, p, true);
+    final = mergeRefit(final, refitRows, {
+      result: refitResult,
+      dispersions: refitDispersions,
+      sigma: refitWald.sigma,
+      baseMean: Float64Array.from(refitRows, (j) => outcome.replacedBaseMean[j]),
+    });
+  }
 
   const baseMean = new Float64Array(genes.length);
   fitted.forEach((g, j) => {
-    baseMean[g] = fit.baseMean[j];
+    baseMean[g] = final.fit.baseMean[j];
   });
+  const cooksOutlier = cooksFilterMask(cooks.plan, outcome, { twoLevelFactor });
   const results = resultsTable({
     genes: genes.length,
     fitted,
     baseMean,
-    beta: fit.result.beta,
-    sigma,
+    beta: final.fit.result.beta,
+    sigma: final.sigma,
     contrast,
     wald: job.wald,
     alpha: job.alpha,
     independentFiltering: job.independentFiltering,
+    cooksOutlier,
+    nowZero: outcome.newAllZero,
   });
   return {
-    fit,
+    fit: final.fit,
     samples: transport.centers.flatMap((c) => c.samples),
     sizeFactors: sizeFactors.all,
-    dispersions,
+    dispersions: final.dispersions,
     results,
     contrast: contrast.description,
+    cooks: {
+      outliers: maskCount(outcome.replace),
+      refitted: refitRows.length,
+      replacedCounts: outcome.replacedEntries.reduce((a, b) => a + b, 0),
+      pvaluesRemoved: maskCount(cooksOutlier),
+    },
+  };
+}
+
+/** The Wald step: each center's XᵀWX at β, summed into β's covariance. */
+async function waldRound(
+  runner: FederationRunner,
+  beta: Float64Array,
+  p: number,
+  refit: boolean,
+): Promise<WaldCovariance> {
+  const shares = await runner.round(refit ? "refit-wald" : "wald", "information", {
+    kind: "information-request",
+    beta,
+    coefficients: p,
+    refit,
+  });
+  const xtwx = shares[0].xtwx.slice();
+  for (const share of shares.slice(1))
+    for (let i = 0; i < xtwx.length; i++) xtwx[i] += share.xtwx[i];
+  return waldCovariance(xtwx, p);
+}
+
+/** The fit, dispersions and covariances of the fitted genes, before or after the refit. */
+interface FinalFit {
+  readonly fit: FitOutcome;
+  readonly dispersions: DispersionEstimates;
+  readonly sigma: Float64Array;
+}
+
+/** Put the refitted genes' estimates (rows `rows` of the fitted genes) in place. */
+function mergeRefit(
+  first: FinalFit,
+  rows: Int32Array,
+  refit: {
+    result: LfcResult;
+    dispersions: DispersionEstimates;
+    sigma: Float64Array;
+    baseMean: Float64Array;
+  },
+): FinalFit {
+  const p = first.fit.columns.length;
+  const r = first.fit.result;
+  const beta = r.beta.slice();
+  const sigma = first.sigma.slice();
+  const irlsConverged = r.irlsConverged.slice();
+  const pqnCaught = r.pqnCaught.slice();
+  const pqnDiverged = r.pqnDiverged.slice();
+  const finishedRound = r.finishedRound.slice();
+  const baseMean = first.fit.baseMean.slice();
+  const d = first.dispersions;
+  const genewise = d.genewise.slice();
+  const trend = d.trend.slice();
+  const map = d.map.slice();
+  const finalDispersion = d.final.slice();
+  const outlier = d.outlier.slice();
+  rows.forEach((j, a) => {
+    beta.set(refit.result.beta.subarray(a * p, a * p + p), j * p);
+    sigma.set(refit.sigma.subarray(a * p * p, (a + 1) * p * p), j * p * p);
+    irlsConverged[j] = refit.result.irlsConverged[a];
+    pqnCaught[j] = refit.result.pqnCaught[a];
+    pqnDiverged[j] = refit.result.pqnDiverged[a];
+    finishedRound[j] = refit.result.finishedRound[a];
+    baseMean[j] = refit.baseMean[a];
+    genewise[j] = refit.dispersions.genewise[a];
+    trend[j] = refit.dispersions.trend[a];
+    map[j] = refit.dispersions.map[a];
+    finalDispersion[j] = refit.dispersions.final[a];
+    outlier[j] = refit.dispersions.outlier[a];
+  });
+  return {
+    fit: {
+      ...first.fit,
+      baseMean,
+      result: { ...r, beta, irlsConverged, pqnCaught, pqnDiverged, finishedRound },
+    },
+    dispersions: { ...d, genewise, trend, map, final: finalDispersion, outlier },
+    sigma,
   };
 }
 
@@ -189,6 +323,7 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   /** Genes with padj < alpha. */
   significant: number;
   dispersions: { outliers: number; genewise_below_min: number };
+  cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
 }
 
 /** The report of a finished run. */
@@ -218,6 +353,12 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     filter_threshold: Number.isFinite(threshold) ? threshold : null,
     significant,
     dispersions: { outliers, genewise_below_min: belowMin },
+    cooks: {
+      outliers: outcome.cooks.outliers,
+      refitted: outcome.cooks.refitted,
+      replaced_counts: outcome.cooks.replacedCounts,
+      pvalues_removed: outcome.cooks.pvaluesRemoved,
+    },
   };
 }
 

@@ -30,6 +30,11 @@ export interface ResultsInput {
   readonly independentFiltering: boolean;
   /** Fitted genes whose p-value DESeq2's Cook's filter sets to NA. */
   readonly cooksOutlier?: GeneMask;
+  /**
+   * Fitted genes left with no count after outlier replacement: DESeq2 reports a log fold change,
+   * standard error and statistic of 0 and a p-value of 1.
+   */
+  readonly nowZero?: GeneMask;
 }
 
 /** DESeq2's results columns, one entry per input gene (NaN where DESeq2 has NA). */
@@ -63,6 +68,12 @@ export function resultsTable(input: ResultsInput): ResultsTable {
     lfcSE[g] = seFitted[j];
     stat[g] = statFitted[j];
     pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : pFitted[j];
+    if (input.nowZero?.[j]) {
+      log2FoldChange[g] = 0;
+      lfcSE[g] = 0;
+      stat[g] = 0;
+      pvalue[g] = 1;
+    }
   });
   let padj: Float64Array;
   let filterThreshold = Number.NaN;

@@ -60,8 +60,8 @@ let runReference: RunOutcome | null = null;
 async function inProcessRun(): Promise<RunOutcome> {
   if (runReference === null) {
     runReference = await runShared(
-      new InProcessTransport(await simulatedCenters(sharedPath("data", "li_lncap"))),
-      "li_lncap",
+      new InProcessTransport(await simulatedCenters(sharedPath("data", "outliers_sim"))),
+      "outliers_sim",
       "transport-suite",
     );
   }
@@ -90,10 +90,10 @@ for (const transportName of Object.keys(TRANSPORTS)) {
       });
     }
 
-    it("run (size factors, dispersions, fit, Wald tests) on li_lncap: bit-identical to in-process", async () => {
+    it("run (size factors, dispersions, fit, Wald, Cook's, refit) on outliers_sim: bit-identical to in-process", async () => {
       const ours = await runShared(
-        await TRANSPORTS[transportName](sharedPath("data", "li_lncap")),
-        "li_lncap",
+        await TRANSPORTS[transportName](sharedPath("data", "outliers_sim")),
+        "outliers_sim",
         "transport-suite",
       );
       const ref = await inProcessRun();
@@ -106,6 +106,8 @@ for (const transportName of Object.keys(TRANSPORTS)) {
       expect(same(ours.dispersions.final, ref.dispersions.final)).toBe(true);
       expect(same(ours.results.lfcSE, ref.results.lfcSE)).toBe(true);
       expect(same(ours.results.padj, ref.results.padj)).toBe(true);
+      expect(ours.cooks).toEqual(ref.cooks);
+      expect(ours.cooks.refitted).toBe(60);
       expect(ours.fit.ledger).toEqual(ref.fit.ledger);
     });
 

@@ -73,7 +73,7 @@ function spreadFitted(outcome: RunOutcome, values: Float64Array): Float64Array {
   return out;
 }
 
-for (const dataset of ["bodymap", "li_lncap"]) {
+for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
   describe(`run on ${dataset} against DESeq2`, () => {
     let outcome: RunOutcome;
     beforeAll(async () => {

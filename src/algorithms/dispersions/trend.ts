@@ -283,6 +283,11 @@ export interface DispersionTrend {
   readonly failure: string;
   /** DESeq2's dispFit: the trend at baseMean, G (NaN on genes not fitted). */
   readonly dispFit: Float64Array;
+  /**
+   * The trend at any mean (DESeq2's `dispersionFunction(dds)`): the refit after Cook's
+   * replacement evaluates it at the replaced counts' means.
+   */
+  readonly at: (mean: number) => number;
 }
 
 /**
@@ -322,10 +327,16 @@ export function dispersionTrend(
   let failure: string;
   try {
     const coefficients = parametricDispersionFit(useMeans, useDisps);
-    for (let g = 0; g < nGenes; g++) {
-      if (mask[g]) dispFit[g] = coefficients.asymptDisp + coefficients.extraPois / baseMean[g];
-    }
-    return { type: "parametric", coefficients, meanDispersion: Number.NaN, failure: "", dispFit };
+    const at = (mean: number) => coefficients.asymptDisp + coefficients.extraPois / mean;
+    for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = at(baseMean[g]);
+    return {
+      type: "parametric",
+      coefficients,
+      meanDispersion: Number.NaN,
+      failure: "",
+      dispFit,
+      at,
+    };
   } catch (error) {
     if (!(error instanceof TrendFitError)) throw error;
     failure = error.message;
@@ -333,12 +344,26 @@ export function dispersionTrend(
   try {
     const trend = localDispersionFit(useMeans, useDisps, options.minDisp);
     for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = trend(baseMean[g]);
-    return { type: "local", coefficients: null, meanDispersion: Number.NaN, failure, dispFit };
+    return {
+      type: "local",
+      coefficients: null,
+      meanDispersion: Number.NaN,
+      failure,
+      dispFit,
+      at: trend,
+    };
   } catch (error) {
     if (!(error instanceof LocfitError)) throw error;
     failure = `${failure}; locfit: ${error.message}`;
   }
   const meanDispersion = trimmedMean(Float64Array.from(forMean), 0.001);
   for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = meanDispersion;
-  return { type: "mean", coefficients: null, meanDispersion, failure, dispFit };
+  return {
+    type: "mean",
+    coefficients: null,
+    meanDispersion,
+    failure,
+    dispFit,
+    at: () => meanDispersion,
+  };
 }

@@ -693,6 +693,7 @@ function encodeRecord<T extends FlatRecord>(
     booleans: {},
     texts: {},
     textLists: {},
+    byteArrays: {},
   };
   const fields = value as unknown as Record<string, unknown>;
   for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {
@@ -705,6 +706,11 @@ function encodeRecord<T extends FlatRecord>(
       case "mask":
         out.masks[field] = encodeMask(v as GeneMask);
         break;
+      case "u8": {
+        const bytes = v as Uint8Array;
+        out.byteArrays[field] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        break;
+      }
       case "number":
         out.numbers[field] = v as number;
         break;
@@ -740,6 +746,12 @@ function decodeRecord<T extends FlatRecord>(
       case "mask":
         value[field] = decodeMask(r.masks[field], where);
         break;
+      case "u8": {
+        const bytes = r.byteArrays[field];
+        if (bytes === undefined) throw missing();
+        value[field] = Uint8Array.from(bytes);
+        break;
+      }
       case "number":
         if (!(field in r.numbers)) throw missing();
         value[field] = r.numbers[field];

@@ -12,6 +12,7 @@ export interface Record {
   'booleans'?: ({[key: string]: boolean});
   'texts'?: ({[key: string]: string});
   'textLists'?: ({[key: string]: _fedseq_v1_TextList});
+  'byteArrays'?: ({[key: string]: Buffer | Uint8Array | string});
 }
 
 export interface Record__Output {
@@ -22,4 +23,5 @@ export interface Record__Output {
   'booleans': ({[key: string]: boolean});
   'texts': ({[key: string]: string});
   'textLists': ({[key: string]: _fedseq_v1_TextList__Output});
+  'byteArrays': ({[key: string]: Buffer});
 }

@@ -1,0 +1,139 @@
+/**
+ * What leaves a center in a run: the Cook's and refit steps' replies carry per-gene (or per-cell)
+ * aggregates only, never a value per sample, on outliers_sim where counts are replaced and
+ * genes refitted. A transport wrapper records every reply as the aggregator receives it.
+ */
+import { describe, expect, it } from "vitest";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { runShared } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+
+interface Recorded {
+  readonly phase: string;
+  readonly step: StepName;
+  readonly center: string;
+  readonly samples: number;
+  readonly reply: Record<string, unknown>;
+  readonly request: Record<string, unknown>;
+}
+
+/** A transport that records every reply it delivers. */
+function recording(inner: Transport, log: Recorded[]): Transport {
+  return {
+    get centers() {
+      return inner.centers;
+    },
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      const replies = await inner.request(tag, step, inputs);
+      replies.forEach((reply, c) => {
+        log.push({
+          phase: tag.phase,
+          step,
+          center: inner.centers[c].name,
+          samples: inner.centers[c].samples.length,
+          reply: reply as unknown as Record<string, unknown>,
+          request: inputs[c] as unknown as Record<string, unknown>,
+        });
+      });
+      return replies;
+    },
+    close: () => inner.close(),
+  } as Transport;
+}
+
+/** Genes a request covers (its replies' arrays are per gene of these, per group for cooksTrim). */
+function genesInPlay(step: StepName, request: Record<string, unknown>): number {
+  const count = (mask: unknown) => (mask as Uint8Array).reduce((a, b) => a + b, 0);
+  switch (step) {
+    case "dispersionGrid":
+    case "dispersionResiduals":
+      return count(request.mask);
+    case "cooksTrim":
+      // genes × groups (the trimmed means searched per gene)
+      return (request.brackets as Float64Array).length / 6;
+    case "cooks":
+      return (request.dispersions as Float64Array).length;
+    case "information":
+      return (request.beta as Float64Array).length / (request.coefficients as number);
+    case "dispersionMoments":
+      return (request.refitGenes as Uint8Array).length === 0
+        ? Number.NaN
+        : count(request.refitGenes);
+    default:
+      return Number.NaN;
+  }
+}
+
+describe("run on outliers_sim: what the Cook's and refit steps send", () => {
+  it("never a per-sample value: every array is per gene (or per design cell)", async () => {
+    const log: Recorded[] = [];
+    const transport = recording(
+      new InProcessTransport(await simulatedCenters(sharedPath("data", "outliers_sim"))),
+      log,
+    );
+    const outcome = await runShared(transport, "outliers_sim");
+    expect(outcome.cooks.refitted).toBe(60);
+    const refitSteps = log.filter(
+      (r) => r.phase.startsWith("cooks") || r.phase.startsWith("refit"),
+    );
+    expect(new Set(refitSteps.map((r) => r.step))).toEqual(
+      new Set([
+        "cooksCells",
+        "cooksTrim",
+        "cooks",
+        "dispersionMoments",
+        "dispersionResiduals",
+        "dispersionGrid",
+        "prepareRefit",
+        "information",
+      ]),
+    );
+    let arrays = 0;
+    const widths = new Map<string, Set<number>>();
+    for (const r of refitSteps) {
+      for (const [field, value] of Object.entries(r.reply)) {
+        if (!ArrayBuffer.isView(value)) continue;
+        arrays++;
+        const length = (value as Float64Array).length;
+        const where = `${r.phase}/${r.step}.${field} from ${r.center}`;
+        if (r.step === "cooksCells") {
+          // Distinct design rows and their sizes: one entry per cell, not per sample.
+          const sizes = r.reply.sizes as Float64Array;
+          expect(
+            sizes.reduce((a, b) => a + b, 0),
+            where,
+          ).toBe(r.samples);
+          expect(sizes.length, where).toBeLessThan(r.samples);
+          continue;
+        }
+        if (r.step === "dispersionMoments" && (field === "gram" || field === "designRows")) {
+          // The design's XᵀX (p×p) and distinct rows: design summaries, not per sample.
+          expect(length % outcome.fit.columns.length, where).toBe(0);
+          expect(length / outcome.fit.columns.length, where).toBeLessThan(r.samples);
+          continue;
+        }
+        // Per gene: the genes the request covers times a per-step constant, the same in every
+        // round and at every center.
+        const genes = genesInPlay(r.step, r.request);
+        expect(genes, where).toBeGreaterThan(0);
+        expect(length % genes, `${where}: ${length} values for ${genes} genes`).toBe(0);
+        const key = `${r.step}.${field}`;
+        const perGene = length / genes;
+        if (!widths.has(key)) widths.set(key, new Set());
+        widths.get(key)?.add(perGene);
+      }
+    }
+    expect(arrays).toBeGreaterThan(50);
+    // A search's points per gene may change between its stages; nothing else varies.
+    for (const [key, set] of widths) {
+      if (!key.startsWith("dispersionGrid")) expect(set.size, key).toBe(1);
+    }
+  }, 120_000);
+});
