@@ -34,5 +34,15 @@ export {
   simulatedCenters,
   writeFitOutputs,
 } from "./pipeline/fitLfc.js";
+export {
+  type RunJob,
+  type RunJson,
+  type RunOutcome,
+  runOverFederation,
+  runSimulated,
+  type SimulatedRunJob,
+  writeRunOutputs,
+} from "./pipeline/run.js";
 export { type ReportInput, renderReport, writeReport } from "./reports/html.js";
+export { type Contrast, type ContrastSpec, parseContrast } from "./results/contrast.js";
 export { type CohortOptions, writeCohort } from "./simulate/cohort.js";

@@ -1,12 +1,13 @@
 /**
- * `fedseq demo`: a simulated three-hospital federation on the bundled BodyMap data.
+ * `fedseq demo`: a simulated three-hospital federation on the bundled BodyMap data, running
+ * DESeq2's whole analysis (`fedseq run`) from the counts alone.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
-import { fitLfc } from "../pipeline/fitLfc.js";
+import { runSimulated } from "../pipeline/run.js";
 import { clearProgress, terminalProgress } from "./progress.js";
 
 /** Folder of the bundled demo dataset (shipped in the package's `data/`). */
@@ -18,7 +19,7 @@ export function demoDataDir(): string {
 export function demoCommand(): Command {
   return new Command("demo")
     .description(
-      "fit log fold changes across three simulated hospitals on bundled real data (BodyMap 2.0)",
+      "differential expression across three simulated hospitals on bundled real data (BodyMap 2.0)",
     )
     .option("--out <dir>", "output folder", "fedseq-demo")
     .option("--json", "print the run summary (run.json) on stdout", false)
@@ -36,17 +37,18 @@ export function demoCommand(): Command {
       );
       say("  each hospital computes sums over its own samples; only per-gene aggregates travel");
       const progress = terminalProgress();
-      const report = await fitLfc(
+      const report = await runSimulated(
         {
           dataDir: data,
           design: "~ tissue",
-          sizeFactorsFile: join(data, "size_factors.csv"),
-          dispersionsFile: join(data, "dispersions.csv.gz"),
-          mode: "irls-pqn",
           references: {},
-          fixedRounds: false,
+          mode: "irls-pqn",
+          solver: "fast",
           hp: DEFAULT_HYPERPARAMETERS,
           outDir: out,
+          wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },
+          alpha: 0.1,
+          independentFiltering: true,
           compareFile: join(data, "deseq2_results.csv.gz"),
         },
         progress,
@@ -54,16 +56,17 @@ export function demoCommand(): Command {
       clearProgress();
       const g = report.genes;
       say(
-        `  fitted ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted) with the ${report.solver} solver: ` +
-          (report.solver === "fast"
-            ? `${g.irls_converged} converged`
-            : `${g.irls_converged} by IRLS, ${g.pqn_caught} caught by PQN, ${g.pqn_diverged} flagged`),
+        `  size factors, dispersions and fold changes of ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted)`,
       );
       say(
-        `  ${report.rounds.total} round trips between the hospitals and the aggregator ` +
-          `(upstream fedpydeseq2's fixed schedule: ${report.rounds_fixed_schedule}), ${report.seconds.toFixed(1)} s`,
+        `  ${report.contrast}: ${report.significant} genes with an adjusted p-value below ${report.alpha}`,
       );
-      say(`  results: ${join(out, "lfc.csv")} (log2 fold changes), ${join(out, "run.json")}`);
+      say(
+        `  ${report.rounds.total} round trips between the hospitals and the aggregator, ${report.seconds.toFixed(1)} s`,
+      );
+      say(
+        `  results: ${join(out, "results.csv")} (DESeq2's columns), dispersions.csv, size_factors.csv, lfc.csv, run.json`,
+      );
       say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);
       if (flags.json) say(JSON.stringify(report));
     });

@@ -1,44 +1,69 @@
 /**
- * `bin/fedseq demo`: runs the simulated federation on the bundled data, and the bundled data
- * is the shared BodyMap dataset (same lfc.csv as fit-lfc on `../shared/data/bodymap`).
+ * `bin/fedseq demo`: runs DESeq2's analysis as a simulated federation on the bundled data, and
+ * the bundled data is the shared BodyMap dataset (same results.csv as `run` on the shared copy,
+ * which agrees with DESeq2: see test/pipeline/run.deseq2.test.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { probePage } from "../helpers/chromium.js";
-import { runFedseq, sharedFitArgs } from "../helpers/processes.js";
+import { runFedseq } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-demo-");
 
-it("demo fits the bundled BodyMap data as fit-lfc fits the shared copy", () => {
+it("demo analyses the bundled BodyMap data as run analyses the shared copy", () => {
   const demoOut = join(tmp.dir, "demo");
   const demo = runFedseq(["demo", "--out", demoOut]);
   expect(demo.code, demo.stderr).toBe(0);
   expect(demo.stdout).toMatch(/3 hospitals/);
-  expect(demo.stdout).toMatch(/fitted 34356 genes/);
-  expect(demo.stdout).toContain(join(demoOut, "lfc.csv"));
-  const fitOut = join(tmp.dir, "fit");
-  const fit = runFedseq([...sharedFitArgs("bodymap", "~ tissue"), "--out", fitOut]);
-  expect(fit.code, fit.stderr).toBe(0);
-  expect(readFileSync(join(demoOut, "lfc.csv"), "utf8")).toBe(
-    readFileSync(join(fitOut, "lfc.csv"), "utf8"),
+  expect(demo.stdout).toMatch(/fold changes of 34356 genes/);
+  expect(demo.stdout).toMatch(
+    /tissue skeletal_muscle vs adipose: \d+ genes with an adjusted p-value below 0.1/,
   );
+  expect(demo.stdout).toContain(join(demoOut, "results.csv"));
+  const runOut = join(tmp.dir, "run");
+  const run = runFedseq([
+    "run",
+    "--data",
+    sharedPath("data", "bodymap"),
+    "--design",
+    "~ tissue",
+    "--out",
+    runOut,
+  ]);
+  expect(run.code, run.stderr).toBe(0);
+  for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+    expect(readFileSync(join(demoOut, file), "utf8"), file).toBe(
+      readFileSync(join(runOut, file), "utf8"),
+    );
+  }
 
-  // The report, as a person opens it: three plots with marks, the MA plot one point per gene
-  // fitted (all 34,356 have a positive mean), and the comparison with DESeq2's fold changes.
-  expect(demo.stdout).toContain(join(demoOut, "report.html"));
+  // The report, as a person opens it: every plot laid out with marks, one MA point per fitted
+  // gene (all 34,356 have a positive mean), the comparison with DESeq2's fold changes, the
+  // dispersions (gene-wise and final, and the trend), the volcano plot.
   const probe = probePage(
     join(demoOut, "report.html"),
-    `return [...document.querySelectorAll("figure svg")].map((svg) => ({
-      points: svg.querySelectorAll("g.mark-symbol.role-mark > path").length,
-      lines: svg.querySelectorAll("g.mark-line.role-mark > path").length,
-      width: svg.getBoundingClientRect().width,
+    `return [...document.querySelectorAll("figure")].map((f) => ({
+      id: f.id,
+      points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
+      lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
+      width: f.querySelector("svg").getBoundingClientRect().width,
     }));`,
-  ) as { points: number; lines: number; width: number }[];
-  expect(probe).toHaveLength(3);
+  ) as { id: string; points: number; lines: number; width: number }[];
+  expect(probe.map((f) => f.id)).toEqual([
+    "rounds-plot",
+    "ma-plot",
+    "reference-plot",
+    "dispersion-plot",
+    "volcano-plot",
+  ]);
   for (const figure of probe) expect(figure.width).toBeGreaterThan(100);
   expect(probe[0].lines).toBeGreaterThan(0);
   expect(probe[1].points).toBe(34356);
   expect(probe[2].points).toBe(34356);
+  expect(probe[3].points).toBe(2 * 34356);
+  expect(probe[3].lines).toBe(1);
+  expect(probe[4].points).toBe(34356);
 });
