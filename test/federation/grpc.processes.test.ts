@@ -27,7 +27,7 @@ async function ensureCertificates(): Promise<void> {
     "--out",
     certs,
     "--centers",
-    "hospital_a,hospital_b,hospital_c,site_1,site_2",
+    "hospital_a,hospital_b,hospital_c,site_1,site_2,lab_1,lab_2,lab_3",
   ]);
   expect(await p.exited, p.output()).toBe(0);
   certsMade = true;
@@ -138,6 +138,50 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(report.solver).toBe("fast");
     expect(report.rounds.total).toBe(7);
+  });
+
+  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included)", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-outliers");
+    const agg = startFedseq([
+      "run",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--centers",
+      "lab_1,lab_2,lab_3",
+      "--ca",
+      join(certs, "ca.pem"),
+      "--cert",
+      join(certs, "aggregator.pem"),
+      "--key",
+      join(certs, "aggregator.key"),
+      "--design",
+      DESIGNS.outliers_sim,
+      "--out",
+      out,
+    ]);
+    await agg.waitFor(/listening/);
+    const centers = ["lab_1", "lab_2", "lab_3"].map((c) => center("outliers_sim", c, port));
+    expect(await agg.exited, agg.output()).toBe(0);
+    for (const c of centers) expect(await c.exited, c.output()).toBe(0);
+    const simulatedOut = join(tmp.dir, "run-outliers-sim");
+    const sim = startFedseq([
+      "run",
+      "--data",
+      sharedPath("data", "outliers_sim"),
+      "--design",
+      DESIGNS.outliers_sim,
+      "--out",
+      simulatedOut,
+    ]);
+    expect(await sim.exited, sim.output()).toBe(0);
+    for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+      expect(readFileSync(join(out, file), "utf8"), file).toBe(
+        readFileSync(join(simulatedOut, file), "utf8"),
+      );
+    }
+    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).cooks.refitted).toBe(60);
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
