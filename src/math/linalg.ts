@@ -86,7 +86,7 @@ export function luFactor(a: Float64Array, offset: number, ws: LuWorkspace): bool
 }
 
 /** Solve `LU x = P b` in place in `ws.col` (b already permuted into `ws.col`). */
-function luSolveColumn(ws: LuWorkspace): void {
+export function luSolveColumn(ws: LuWorkspace): void {
   const { p, lu, col } = ws;
   for (let i = 1; i < p; i++) {
     let s = col[i];

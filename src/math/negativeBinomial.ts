@@ -18,8 +18,8 @@ import { fastExp } from "./exp.js";
 import { lnGamma } from "./lnGamma.js";
 import { pairwiseSum } from "./summation.js";
 
-/** One center's data for the genes it fits, in the layout the kernels read. */
-export interface NbCenterData {
+/** One center's samples, in the layout every kernel reads: design, size factors, counts. */
+export interface CenterSamples {
   /** Samples. */
   readonly n: number;
   /** Design columns. */
@@ -32,6 +32,10 @@ export interface NbCenterData {
   readonly sizeFactors: Float64Array;
   /** Counts, gene-major: gene g's n counts start at g·n. */
   readonly counts: Float64Array;
+}
+
+/** One center's data for the genes it fits, in the layout the kernels read. */
+export interface NbCenterData extends CenterSamples {
   /** Dispersion α per gene, length G. */
   readonly dispersions: Float64Array;
 }

@@ -5,22 +5,10 @@
  * Everything here stays at the center: the local steps of this folder read it and return
  * per-gene aggregates only.
  */
+import type { CenterSamples } from "../../math/negativeBinomial.js";
 
-/** One center's data, as the Cook's steps read it (all Float64, gene-major counts). */
-export interface CooksCenter {
-  /** Samples held by the center. */
-  readonly n: number;
-  /** Design columns (the same at every center). */
-  readonly p: number;
-  /** Genes (the same genes, in the same order, at every center). */
-  readonly genes: number;
-  /** Design matrix, row-major n×p. */
-  readonly design: Float64Array;
-  /** Size factors, length n. */
-  readonly sizeFactors: Float64Array;
-  /** Raw counts, gene-major: gene g's n counts start at g·n. */
-  readonly counts: Float64Array;
-}
+/** One center's data, as the Cook's steps read it (the kernels' layout: gene-major counts). */
+export type CooksCenter = CenterSamples;
 
 /**
  * The design cells of the whole federation: the distinct rows of the pooled design matrix

@@ -4,7 +4,7 @@
  *
  * Per sample i of a gene (computed at the center holding it, never shared):
  *
- *   μ_i = s_i·exp(x_iβ) (not floored), h_ii = w_i x_iᵀ M x_i (w_i with μ floored, see hat.ts),
+ *   μ_i = s_i·exp(x_iβ) (not floored), h_ii = w_i x_iᵀ M x_i (w_i with μ floored at 0.5, as the Wald step's XᵀWX),
  *   D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_ii / (1 − h_ii)²
  *
  * (`calculateCooksDistance`). What leaves a center, per gene: maxima of D over three sample
@@ -32,9 +32,10 @@
  *   design of one two-level factor, genes where at least 3 counts exceed the count of the
  *   sample with the largest D (over all samples).
  */
+
+import { WALD_MIN_MU } from "../wald/local.js";
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
-import { HAT_MIN_MU } from "./hat.js";
 
 /** What the aggregator sends for the Cook's round (also read by {@link replaceOutliersLocal}). */
 export interface CooksRequest {
@@ -53,7 +54,7 @@ export interface CooksRequest {
   readonly dispersions: Float64Array;
   /** Robust method-of-moments dispersions α_rob, length genes (NaN: all-zero gene). */
   readonly robustDispersions: Float64Array;
-  /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p (see hat.ts). */
+  /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p (the Wald step's `waldCovariance(...).inverse`). */
   readonly hatInverse: Float64Array;
   /** Cook's cutoff qf(0.99, p, m − p) (NaN: no replacement, no outlier). */
   readonly cutoff: number;
@@ -141,7 +142,7 @@ function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: F
     let eta = 0;
     for (let k = 0; k < p; k++) eta += design[row + k] * beta[g * p + k];
     const mu = sizeFactors[i] * Math.exp(eta);
-    const floored = Math.max(mu, HAT_MIN_MU);
+    const floored = Math.max(mu, WALD_MIN_MU);
     const w = floored / (1 + alpha * floored);
     let q = 0;
     for (let k = 0; k < p; k++) {

@@ -11,7 +11,9 @@
  * 2. robust pass 1, R₁ rounds: {@link startRobustPass1}, then per round {@link trimRequest}
  *    → {@link trimLocalStep} → {@link trimAggregateStep} until it returns true;
  * 3. robust pass 2, R₂ rounds: {@link startRobustPass2}, same loop; {@link robustMoments};
- * 4. hat (may run alongside 2–3): {@link hatLocalStep} → {@link hatAggregate};
+ * 4. hat (may run alongside 2–3): the Wald step's XᵀWX (`weightedGram` in ../wald/local.ts),
+ *    whose summed, ridge-regularised inverse (`waldCovariance(...).inverse`) gives the hat
+ *    diagonals;
  * 5. Cook's: {@link cooksRequest} → {@link cooksLocalStep} and {@link replaceOutliersLocal}
  *    (same request, same round; the replaced counts stay at the center) →
  *    {@link aggregateCooks}; after the refit of `refit` genes, {@link cooksFilterMask}.
@@ -36,8 +38,6 @@ export {
   replaceOutliersLocal,
 } from "./cooks.js";
 export { fQuantile } from "./fQuantile.js";
-export type { HatRequest, HatShare } from "./hat.js";
-export { HAT_MIN_MU, HAT_RIDGE, hatAggregate, hatLocalStep } from "./hat.js";
 export type { RobustMoments, RobustPass1Options } from "./robustDispersion.js";
 export {
   ROBUST_MIN_DISPERSION,

@@ -5,21 +5,10 @@
  * aggregator has sent the coefficients it needs (step "dispersionResiduals" with
  * `setLinearMu`, or step "dispersionMu"). No step ever returns a per-sample value.
  */
+import type { CenterSamples } from "../../math/negativeBinomial.js";
 
-/** One center's data for dispersion estimation (gene-major, see the field docs). */
-export interface DispersionCenter {
-  /** Samples held by this center. */
-  readonly n: number;
-  /** Design columns. */
-  readonly p: number;
-  /** Genes (rows of `counts`), the same genes in the same order at every center. */
-  readonly genes: number;
-  /** Design matrix X, row-major n×p. */
-  readonly design: Float64Array;
-  /** Size factors s, length n. */
-  readonly sizeFactors: Float64Array;
-  /** Counts y, gene-major genes×n: gene g's n counts start at g·n. */
-  readonly counts: Float64Array;
+/** One center's data for dispersion estimation: its samples (the kernels' layout), then μ. */
+export interface DispersionCenter extends CenterSamples {
   /**
    * Fitted means μ, gene-major genes×n (floored at DESeq2's `minmu` = 0.5), set by the center
    * itself from coefficients the aggregator sends; undefined until then. Entries of genes

@@ -11,7 +11,7 @@
  * DESeq2's C++ (same expressions, same order) so that its line-search decisions are reproduced.
  */
 import cephes from "cephes";
-import { luFactor, luWorkspace } from "../../math/linalg.js";
+import { luFactor, luSolveColumn, luWorkspace } from "../../math/linalg.js";
 import { lnGamma } from "../../math/lnGamma.js";
 import { maskIndices } from "../masks.js";
 import { checkDispersionCenter, type DispersionCenter, requireMu } from "./center.js";
@@ -167,7 +167,6 @@ export class LogPosterior {
   readonly #slopeMatrix: Float64Array;
   readonly #matrix: Float64Array;
   readonly #ws;
-  readonly #column: Float64Array;
   readonly #seen: Uint8Array;
   /** The matrix last factored (array and point index), and whether it was regular. */
   #factored: Float64Array | null = null;
@@ -185,7 +184,6 @@ export class LogPosterior {
     this.#slopeMatrix = new Float64Array(p * p);
     this.#matrix = new Float64Array(p * p);
     this.#ws = luWorkspace(p);
-    this.#column = new Float64Array(p);
     this.#seen = new Uint8Array(p);
   }
 
@@ -292,25 +290,15 @@ export class LogPosterior {
     const alpha = Math.exp(logAlpha);
     let trace = Number.NaN;
     if (this.#factor(gram, index)) {
-      const { lu, perm } = this.#ws;
-      const col = this.#column;
+      const ws = this.#ws;
       const slope = this.#slopeMatrix;
       this.#expand(gramSlope, index * this.#q, slope);
       trace = 0;
       for (let j = 0; j < p; j++) {
-        // Column j of B', permuted, then the LU solves.
-        for (let i = 0; i < p; i++) col[i] = slope[perm[i] * p + j];
-        for (let i = 1; i < p; i++) {
-          let s = col[i];
-          for (let k = 0; k < i; k++) s -= lu[i * p + k] * col[k];
-          col[i] = s;
-        }
-        for (let i = p - 1; i >= 0; i--) {
-          let s = col[i];
-          for (let k = i + 1; k < p; k++) s -= lu[i * p + k] * col[k];
-          col[i] = s / lu[i * p + i];
-        }
-        trace += col[j];
+        // tr(B⁻¹B'): column j of B', permuted, solved with the LU factors.
+        for (let i = 0; i < p; i++) ws.col[i] = slope[ws.perm[i] * p + j];
+        luSolveColumn(ws);
+        trace += ws.col[j];
       }
     }
     const cr = -0.5 * trace;

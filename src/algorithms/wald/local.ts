@@ -1,6 +1,7 @@
 /**
  * Local step of the Wald tests: a center's XᵀWX at the final coefficients.
  */
+import type { CenterSamples } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import type { InformationRequest, InformationShare } from "./state.js";
 
@@ -9,19 +10,24 @@ export const WALD_MIN_MU = 0.5;
 
 /**
  * The center's XᵀWX per gene (packed upper triangles) at β, W = μ/(1 + αμ) with μ floored at
- * {@link WALD_MIN_MU}, as DESeq2's `fitBeta` computes it once converged.
+ * {@link WALD_MIN_MU}, as DESeq2's `fitBeta` computes it once converged. Summed over centers, its
+ * ridge-regularised inverse gives the Wald covariance and the hat diagonals of Cook's distances.
+ * @param beta - G×p coefficients (natural log)
+ * @param dispersions - α per gene
  */
-export function informationLocalStep(
-  center: FitCenter,
-  request: InformationRequest,
-): InformationShare {
-  const { n, p, genes, design, sizeFactors, dispersions } = datasetFor(center, request.refit).data;
+export function weightedGram(
+  samples: CenterSamples,
+  beta: Float64Array,
+  dispersions: Float64Array,
+): Float64Array {
+  const { n, p, genes, design, sizeFactors } = samples;
   const half = (p * (p + 1)) / 2;
-  if (request.beta.length !== genes * p) {
-    throw new Error(`information request: ${request.beta.length} coefficients for ${genes} genes`);
+  if (beta.length !== genes * p || dispersions.length !== genes) {
+    throw new Error(
+      `XᵀWX: ${beta.length} coefficients and ${dispersions.length} dispersions for ${genes} genes × ${p}`,
+    );
   }
   const xtwx = new Float64Array(genes * half);
-  const beta = request.beta;
   for (let g = 0; g < genes; g++) {
     const alpha = dispersions[g];
     const out = g * half;
@@ -38,5 +44,14 @@ export function informationLocalStep(
       }
     }
   }
-  return { kind: "information-share", xtwx };
+  return xtwx;
+}
+
+/** The center's share of the Wald step, on its main or refit dataset. */
+export function informationLocalStep(
+  center: FitCenter,
+  request: InformationRequest,
+): InformationShare {
+  const { data } = datasetFor(center, request.refit);
+  return { kind: "information-share", xtwx: weightedGram(data, request.beta, data.dispersions) };
 }

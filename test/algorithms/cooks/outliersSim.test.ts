@@ -22,7 +22,6 @@ import {
   type LocalReplacement,
   replaceOutliersLocal,
 } from "../../../src/algorithms/cooks/cooks.js";
-import { hatAggregate, hatLocalStep } from "../../../src/algorithms/cooks/hat.js";
 import {
   type RobustMoments,
   robustMoments,
@@ -30,6 +29,9 @@ import {
   startRobustPass2,
 } from "../../../src/algorithms/cooks/robustDispersion.js";
 import type { TrimSearch } from "../../../src/algorithms/cooks/trimmedMean.js";
+import { sumOverCenters } from "../../../src/algorithms/shares.js";
+import { waldCovariance } from "../../../src/algorithms/wald/aggregate.js";
+import { weightedGram } from "../../../src/algorithms/wald/local.js";
 import { deseq2Table } from "../../helpers/deseq2.js";
 import {
   DATASET,
@@ -97,14 +99,17 @@ beforeAll(async () => {
   moments = robustMoments(plan, pass1, pass2);
 
   const hatRequest = {
-    kind: "cooks-hat-request" as const,
+    kind: "information-request" as const,
     beta: sim.firstFitBeta,
     dispersions: sim.firstFitDispersion,
   };
   messages.push({ kind: hatRequest.kind, value: hatRequest });
-  const hatShares = centers.map((c) => hatLocalStep(c, hatRequest));
+  const hatShares = centers.map((c) => ({
+    kind: "information-share",
+    xtwx: weightedGram(c, hatRequest.beta, hatRequest.dispersions),
+  }));
   for (const share of hatShares) messages.push({ kind: share.kind, value: share });
-  hatInverse = hatAggregate(hatShares, sim.p);
+  hatInverse = waldCovariance(sumOverCenters(hatShares, "xtwx"), sim.p).inverse;
 
   const request = cooksRequest(plan, {
     beta: sim.firstFitBeta,
@@ -310,13 +315,13 @@ describe("messages", () => {
     }
     expect([...kinds].sort()).toEqual([
       "cooks-cells-share",
-      "cooks-hat-request",
-      "cooks-hat-share",
       "cooks-replace-share",
       "cooks-request",
       "cooks-share",
       "cooks-trim-request",
       "cooks-trim-share",
+      "information-request",
+      "information-share",
     ]);
   });
 

@@ -17,12 +17,14 @@ import {
   cooksRequest,
   replaceOutliersLocal,
 } from "../../../src/algorithms/cooks/cooks.js";
-import { hatAggregate, hatLocalStep } from "../../../src/algorithms/cooks/hat.js";
 import {
   robustMoments,
   startRobustPass1,
   startRobustPass2,
 } from "../../../src/algorithms/cooks/robustDispersion.js";
+import { sumOverCenters } from "../../../src/algorithms/shares.js";
+import { waldCovariance } from "../../../src/algorithms/wald/aggregate.js";
+import { weightedGram } from "../../../src/algorithms/wald/local.js";
 import { readCsv } from "../../../src/io/csv.js";
 import { runSearch } from "./outliersSim.js";
 
@@ -106,11 +108,8 @@ function runDataset(dataset: string, twoLevelFactor: boolean) {
   const pass2 = startRobustPass2(plan, pass1);
   runSearch(centers, pass2);
   const moments = robustMoments(plan, pass1, pass2);
-  const hatRequest = { kind: "cooks-hat-request" as const, beta, dispersions };
-  const hatInverse = hatAggregate(
-    centers.map((c) => hatLocalStep(c, hatRequest)),
-    p,
-  );
+  const hatShares = centers.map((c) => ({ xtwx: weightedGram(c, beta, dispersions) }));
+  const hatInverse = waldCovariance(sumOverCenters(hatShares, "xtwx"), p).inverse;
   const request = cooksRequest(plan, {
     beta,
     dispersions,
