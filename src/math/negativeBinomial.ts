@@ -528,8 +528,137 @@ export interface ScoreAndInformation {
 }
 
 /**
+ * Σ_i x_ik·score_i (into sums[0]) and Σ_i (x_ik·w_i)·x_il for l = l0 … l0 + count − 1 (count ≤ 4,
+ * into sums[1 …]) over the samples with x_ik ≠ 0 (the others are skipped, not added as zeros), in
+ * one pass, each sum in sample order.
+ */
+function residualInformationPass(
+  columns: Float64Array,
+  n: number,
+  ck: number,
+  c0: number,
+  count: number,
+  score: Float64Array,
+  weight: Float64Array,
+  sums: Float64Array,
+): void {
+  let g0 = 0;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const c1 = c0 + n;
+  const c2 = c1 + n;
+  const c3 = c2 + n;
+  if (count === 4) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+      a3 += xw * columns[c3 + i];
+    }
+  } else if (count === 3) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+    }
+  } else if (count === 2) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      g0 += x * score[i];
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      g0 += x * score[i];
+      a0 += x * weight[i] * columns[c0 + i];
+    }
+  }
+  sums[0] = g0;
+  sums[1] = a0;
+  sums[2] = a1;
+  sums[3] = a2;
+  sums[4] = a3;
+}
+
+/** As {@link residualInformationPass} without the residual entry (into sums[1 …]). */
+function informationPass(
+  columns: Float64Array,
+  n: number,
+  ck: number,
+  c0: number,
+  count: number,
+  weight: Float64Array,
+  sums: Float64Array,
+): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  const c1 = c0 + n;
+  const c2 = c1 + n;
+  const c3 = c2 + n;
+  if (count === 4) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+      a3 += xw * columns[c3 + i];
+    }
+  } else if (count === 3) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+      a2 += xw * columns[c2 + i];
+    }
+  } else if (count === 2) {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      const xw = x * weight[i];
+      a0 += xw * columns[c0 + i];
+      a1 += xw * columns[c1 + i];
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const x = columns[ck + i];
+      if (x === 0) continue;
+      a0 += x * weight[i] * columns[c0 + i];
+    }
+  }
+  sums[1] = a0;
+  sums[2] = a1;
+  sums[3] = a2;
+  sums[4] = a3;
+}
+
+/**
  * NLL, IRLS residual and its Jacobian at each of `count` points per active gene: the kernel of
  * the `fast` solver (Newton's method on IRLS's fixed-point equation).
+ *
+ * Loops as in {@link nbFisherGradientNllAtSteps} (gene-major; per point, the samples' terms, then
+ * up to five sums per pass over them, each in sample order), with ln μ = ln s + η on samples whose
+ * μ is not floored.
  * @param points - count×A×p coefficients, point-major
  * @param count - points per gene
  */
@@ -549,47 +678,64 @@ export function nbScoreAndInformation(
   const residual = new Float64Array(count * active * p);
   const information = new Float64Array(count * active * pp);
   const logFloor = Math.log(minMu);
-  for (let s = 0; s < count; s++) {
-    for (let a = 0; a < active; a++) {
-      const g = genes[a];
-      const base = g * n;
-      const alpha = dispersions[g];
-      const r = inverseDispersion[g];
+  const columns = designColumns(design, n, p);
+  const logSizeFactors = sizeFactors.map(Math.log);
+  const point = new Float64Array(p);
+  const eta = new Float64Array(n);
+  const score = new Float64Array(n);
+  const weight = new Float64Array(n);
+  const sums = new Float64Array(5);
+  for (let a = 0; a < active; a++) {
+    const g = genes[a];
+    const base = g * n;
+    const alpha = dispersions[g];
+    const r = inverseDispersion[g];
+    for (let s = 0; s < count; s++) {
       const sa = s * active + a;
       const b = sa * p;
       const f = sa * pp;
+      for (let k = 0; k < p; k++) point[k] = points[b + k];
+      linearPredictor(n, p, design, point, eta);
       let sum = 0;
       for (let i = 0; i < n; i++) {
-        const row = i * p;
-        let xb = 0;
-        for (let k = 0; k < p; k++) xb += design[row + k] * points[b + k];
-        const raw = sizeFactors[i] * Math.exp(xb);
+        const xb = eta[i];
+        const raw = sizeFactors[i] * fastExp(xb);
         const y = counts[base + i];
-        let score: number;
-        let weight: number;
         let m: number;
+        let logM: number;
         if (raw >= minMu) {
           m = raw;
           const denominator = 1 + alpha * m;
-          score = (y - m) / denominator;
-          weight = (m * (1 + alpha * y)) / (denominator * denominator);
+          score[i] = (y - m) / denominator;
+          weight[i] = (m * (1 + alpha * y)) / (denominator * denominator);
+          logM =
+            raw >= MIN_NORMAL && raw <= Number.MAX_VALUE ? logSizeFactors[i] + xb : Math.log(m);
         } else {
           m = minMu;
-          weight = m / (1 + alpha * m);
-          score = weight * (logFloor - Math.log(sizeFactors[i]) - xb + (y - m) / m);
+          const w = m / (1 + alpha * m);
+          weight[i] = w;
+          score[i] = w * (logFloor - logSizeFactors[i] - xb + (y - m) / m);
+          logM = logFloor;
         }
-        sum += -logBinomial[base + i] + (y + r) * Math.log(r + m) - y * Math.log(m);
-        for (let k = 0; k < p; k++) {
-          const xk = design[row + k];
-          if (xk === 0) continue;
-          residual[b + k] += xk * score;
-          const xw = xk * weight;
-          for (let l = k; l < p; l++) information[f + k * p + l] += xw * design[row + l];
-        }
+        sum += -logBinomial[base + i] + (y + r) * Math.log(r + m) - y * logM;
       }
       nll[sa] = nllOffset[g] + sum;
-      for (let k = 0; k < p; k++)
-        for (let l = 0; l < k; l++) information[f + k * p + l] = information[f + l * p + k];
+      for (let k = 0; k < p; k++) {
+        const ck = k * n;
+        for (let l = k; l < p; l += 4) {
+          const width = Math.min(4, p - l);
+          if (l === k) {
+            residualInformationPass(columns, n, ck, l * n, width, score, weight, sums);
+            residual[b + k] = sums[0];
+          } else {
+            informationPass(columns, n, ck, l * n, width, weight, sums);
+          }
+          for (let j = 0; j < width; j++) {
+            information[f + k * p + l + j] = sums[1 + j];
+            information[f + (l + j) * p + k] = sums[1 + j];
+          }
+        }
+      }
     }
   }
   return { nll, residual, information };

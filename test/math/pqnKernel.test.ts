@@ -1,8 +1,8 @@
 /**
- * The fast exponential and the PQN kernel's loop structure: `fastExp` stays within one ulp of
- * `Math.exp` (and hands the range ends to it), and the restructured PQN kernel (gene-major,
- * several sums per pass, ln μ = ln s + η) gives exactly the doubles of plain loops doing the same
- * arithmetic, for every p (every chunking of a Fisher row).
+ * The fast exponential and the kernels' loop structure: `fastExp` stays within one ulp of
+ * `Math.exp` (and hands the range ends to it), and the restructured PQN and `fast` kernels
+ * (gene-major, several sums per pass, ln μ = ln s + η) give exactly the doubles of plain loops doing
+ * the same arithmetic, for every p (every chunking of a matrix row).
  */
 import { describe, expect, it } from "vitest";
 import { prepareCenterData } from "../../src/algorithms/center.js";
@@ -11,6 +11,7 @@ import {
   type NbCenterData,
   type NbGeneConstants,
   nbFisherGradientNllAtSteps,
+  nbScoreAndInformation,
 } from "../../src/math/negativeBinomial.js";
 import { pairwiseSum } from "../../src/math/summation.js";
 
@@ -173,6 +174,103 @@ describe("nbFisherGradientNllAtSteps", () => {
         expect(ours.fisher).toEqual(plain.fisher);
         expect(ours.gradient).toEqual(plain.gradient);
         expect(ours.nll).toEqual(plain.nll);
+      }
+    }
+  });
+});
+
+/** The `fast` solver's kernel with plain loops (one point, one gene, one sample at a time). */
+function plainScoreAndInformation(
+  data: NbCenterData,
+  constants: NbGeneConstants,
+  genes: Int32Array,
+  points: Float64Array,
+  count: number,
+  minMu: number,
+): { nll: Float64Array; residual: Float64Array; information: Float64Array } {
+  const { n, p, design, sizeFactors, counts, dispersions } = data;
+  const A = genes.length;
+  const nll = new Float64Array(count * A);
+  const residual = new Float64Array(count * A * p);
+  const information = new Float64Array(count * A * p * p);
+  for (let s = 0; s < count; s++) {
+    for (let a = 0; a < A; a++) {
+      const g = genes[a];
+      const alpha = dispersions[g];
+      const r = constants.inverseDispersion[g];
+      const sa = s * A + a;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        let eta = 0;
+        for (let k = 0; k < p; k++) eta += design[i * p + k] * points[sa * p + k];
+        const raw = sizeFactors[i] * fastExp(eta);
+        const y = counts[g * n + i];
+        let m: number;
+        let score: number;
+        let weight: number;
+        let logMu: number;
+        if (raw >= minMu) {
+          m = raw;
+          const d = 1 + alpha * m;
+          score = (y - m) / d;
+          weight = (m * (1 + alpha * y)) / (d * d);
+          logMu =
+            raw >= 2.2250738585072014e-308 && raw <= Number.MAX_VALUE
+              ? Math.log(sizeFactors[i]) + eta
+              : Math.log(m);
+        } else {
+          m = minMu;
+          weight = m / (1 + alpha * m);
+          score = weight * (Math.log(minMu) - Math.log(sizeFactors[i]) - eta + (y - m) / m);
+          logMu = Math.log(minMu);
+        }
+        sum += -constants.logBinomial[g * n + i] + (y + r) * Math.log(r + m) - y * logMu;
+        for (let k = 0; k < p; k++) {
+          const xk = design[i * p + k];
+          if (xk === 0) continue;
+          residual[sa * p + k] += xk * score;
+          for (let l = k; l < p; l++)
+            information[(sa * p + k) * p + l] += xk * weight * design[i * p + l];
+        }
+      }
+      nll[sa] = constants.nllOffset[g] + sum;
+      for (let k = 0; k < p; k++)
+        for (let l = 0; l < k; l++)
+          information[(sa * p + k) * p + l] = information[(sa * p + l) * p + k];
+    }
+  }
+  return { nll, residual, information };
+}
+
+describe("nbScoreAndInformation", () => {
+  it("gives exactly the plain loops' doubles for p = 1 … 10, floored samples included", () => {
+    for (let p = 1; p <= 10; p++) {
+      const r = rng(200 + p);
+      const n = 29;
+      const genes = 5;
+      const { data, constants } = prepareCenterData({
+        n,
+        p,
+        genes,
+        design: Float64Array.from({ length: n * p }, (_, j) =>
+          j % p === 0 ? 1 : r() < 0.4 ? 0 : r() * 2 - 1,
+        ),
+        sizeFactors: Float64Array.from({ length: n }, () => 0.3 + 2 * r()),
+        counts: Float64Array.from({ length: genes * n }, () =>
+          r() < 0.3 ? 0 : Math.floor(-Math.log(1 - r()) * 50),
+        ),
+        dispersions: Float64Array.from({ length: genes }, () => 0.01 + r()),
+      });
+      const active = Int32Array.of(1, 2, 4);
+      const count = 3;
+      // Intercepts from −3 to 4: some means fall below the floor.
+      const points = Float64Array.from({ length: count * active.length * p }, (_, j) =>
+        j % p === 0 ? 7 * r() - 3 : r() - 0.5,
+      );
+      for (const minMu of [0.5, 1e-8]) {
+        expect(nbScoreAndInformation(data, constants, active, points, count, minMu)).toEqual(
+          plainScoreAndInformation(data, constants, active, points, count, minMu),
+        );
       }
     }
   });
