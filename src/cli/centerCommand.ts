@@ -5,10 +5,12 @@
 import { Command } from "commander";
 import { type CenterSource, loadCenterData } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
+import { GenePool } from "../federation/genePool.js";
 import { runCenterAgent } from "../federation/grpc/centerAgent.js";
 import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { integerOption, numberOption } from "./options.js";
+import { withThreadsFlag } from "./threadsFlag.js";
 import { hostPort, readTlsFiles } from "./tlsFlags.js";
 
 interface CenterFlags {
@@ -25,11 +27,12 @@ interface CenterFlags {
   minSamples: number;
   retryDelay: number;
   giveUpAfter: number;
+  threads: number;
 }
 
 /** The `center` command. */
 export function centerCommand(): Command {
-  return new Command("center")
+  const cmd = new Command("center")
     .description(
       "serve one center's data to a federation's aggregator (dials out; data never leaves)",
     )
@@ -114,15 +117,16 @@ Example:
       log(
         `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
       );
+      const pool = new GenePool({ threads: flags.threads });
       const outcome = await runCenterAgent({
         aggregator: flags.aggregator,
         tls,
-        session: new CenterSession(data),
+        session: new CenterSession(data, { kernels: pool }),
         minSamples: flags.minSamples,
         retryDelayMs: flags.retryDelay * 1000,
         giveUpAfterMs: flags.giveUpAfter * 1000,
         log,
-      });
+      }).finally(() => pool.close());
       if (!outcome.success) {
         throw new FederationFailure(
           outcome.refused
@@ -131,4 +135,5 @@ Example:
         );
       }
     });
+  return withThreadsFlag(cmd);
 }

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { fitLfc } from "../pipeline/fitLfc.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
 import { clearProgress, terminalProgress } from "./progress.js";
+import { withThreadsFlag } from "./threadsFlag.js";
 
 /** The `fit-lfc` command. */
 export function fitLfcCommand(): Command {
@@ -24,6 +25,7 @@ export function fitLfcCommand(): Command {
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X");
   withFitFlags(cmd);
+  withThreadsFlag(cmd);
   cmd.addHelpText(
     "after",
     `
@@ -31,22 +33,26 @@ Example:
   fedseq fit-lfc --data data/bodymap --design "~ tissue" \\
     --size-factors data/bodymap/size_factors.csv --dispersions data/bodymap/dispersions.csv.gz --out results`,
   );
-  cmd.action(async (flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string }) => {
-    const progress = terminalProgress();
-    try {
-      const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
-      const report = await fitLfc(
-        { ...fitJobFromFlags(flags), dataDir: flags.data, read },
-        progress,
-      );
-      clearProgress();
-      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      process.stderr.write(
-        `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
-      );
-    } finally {
-      clearProgress();
-    }
-  });
+  cmd.action(
+    async (
+      flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string; threads: number },
+    ) => {
+      const progress = terminalProgress();
+      try {
+        const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+        const report = await fitLfc(
+          { ...fitJobFromFlags(flags), dataDir: flags.data, read, threads: flags.threads },
+          progress,
+        );
+        clearProgress();
+        if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        process.stderr.write(
+          `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
+        );
+      } finally {
+        clearProgress();
+      }
+    },
+  );
   return cmd;
 }

@@ -7,6 +7,7 @@ import type { FitCenter } from "../algorithms/center.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { initLocalStep } from "../algorithms/init/local.js";
 import { irlsLocalStep } from "../algorithms/irls/local.js";
+import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
 import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
@@ -41,8 +42,16 @@ export class CenterSession {
   #lastKey = "";
   #lastOutput: unknown = null;
 
-  constructor(data: CenterData) {
+  readonly #kernels: LocalKernels;
+
+  /**
+   * @param data - the center's data
+   * @param options - `kernels`: where the heavy local steps (IRLS, PQN, `fast`) run, e.g. a
+   *   `GenePool` (genePool.ts) splitting genes over threads (default: this thread)
+   */
+  constructor(data: CenterData, options: { readonly kernels?: LocalKernels } = {}) {
     this.data = data;
+    this.#kernels = options.kernels ?? directKernels;
   }
 
   /** Center name. */
@@ -108,7 +117,8 @@ export class CenterSession {
       case "prepare": {
         const request = input as StepInput<"prepare">;
         const { center, share } = prepareLocalStep(this.data, request);
-        this.#prepared = { runId: tag.runId, center, hp: request.hyperparameters };
+        const adopted = this.#kernels.adopt?.(center) ?? center;
+        this.#prepared = { runId: tag.runId, center: adopted, hp: request.hyperparameters };
         return share as Out;
       }
       case "init": {
@@ -117,15 +127,15 @@ export class CenterSession {
       }
       case "irls": {
         const { center, hp } = this.#fit(step, tag);
-        return irlsLocalStep(center, input as StepInput<"irls">, hp) as Out;
+        return irlsLocalStep(center, input as StepInput<"irls">, hp, this.#kernels) as Out;
       }
       case "pqn": {
         const { center, hp } = this.#fit(step, tag);
-        return pqnLocalStep(center, input as StepInput<"pqn">, hp) as Out;
+        return pqnLocalStep(center, input as StepInput<"pqn">, hp, this.#kernels) as Out;
       }
       case "newton": {
         const { center, hp } = this.#fit(step, tag);
-        return newtonLocalStep(center, input as StepInput<"newton">, hp) as Out;
+        return newtonLocalStep(center, input as StepInput<"newton">, hp, this.#kernels) as Out;
       }
       default:
         if (isRecordStep(step)) {

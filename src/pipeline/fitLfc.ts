@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import type { LocalKernels } from "../algorithms/kernels.js";
 import {
   computeLfc,
   type LfcMode,
@@ -23,6 +24,7 @@ import {
 import { parseFormula } from "../design/formula.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
+import { defaultThreads, GenePool } from "../federation/genePool.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
@@ -57,6 +59,11 @@ export interface SimulatedFitLfcJob extends FitLfcJob {
   readonly dataDir: string;
   /** How the centers read their data (rounding of non-integer counts, `.h5ad` layer). */
   readonly read?: ReadDatasetOptions;
+  /**
+   * Threads each center's heavy local steps split their genes over (default: the cores this
+   * process may use; 1 = no worker threads). The simulated centers share one pool.
+   */
+  readonly threads?: number;
 }
 
 /** Everything a finished fit produced. */
@@ -479,9 +486,12 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
 export async function simulatedCenters(
   dataDir: string,
   options: ReadDatasetOptions = {},
+  session: { readonly kernels?: LocalKernels } = {},
 ): Promise<CenterSession[]> {
   const dataset = await readDataset(dataDir, options);
-  return dataset.centers.map((name) => new CenterSession(centerDataFromDataset(dataset, name)));
+  return dataset.centers.map(
+    (name) => new CenterSession(centerDataFromDataset(dataset, name), session),
+  );
 }
 
 /** Run a whole `fit-lfc` job as an in-process simulation; returns the report written to run.json. */
@@ -490,7 +500,10 @@ export async function fitLfc(
   onRound?: (event: RoundEvent) => void,
 ): Promise<RunReport> {
   const started = performance.now();
-  const transport = new InProcessTransport(await simulatedCenters(job.dataDir, job.read));
+  const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
+  const transport = new InProcessTransport(
+    await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
+  );
   try {
     const outcome = await fitOverFederation(transport, job, { onRound });
     const report = runReport(outcome, job, (performance.now() - started) / 1000);
@@ -500,5 +513,6 @@ export async function fitLfc(
     return report;
   } finally {
     await transport.close();
+    await pool.close();
   }
 }

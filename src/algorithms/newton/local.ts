@@ -2,9 +2,9 @@
  * Local step of the `fast` solver: a center's NLL, IRLS residual and information at β (round 0)
  * or at every candidate β + t·Δ of the line search.
  */
-import { nbScoreAndInformation } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
+import { directKernels, type LocalKernels } from "../kernels.js";
 import { maskIndices } from "../masks.js";
 import type { NewtonLocalShare, NewtonRoundState } from "./state.js";
 
@@ -30,16 +30,21 @@ export function newtonPoints(
   return points;
 }
 
-/** One center's share of a round of the `fast` solver. */
+/**
+ * One center's share of a round of the `fast` solver.
+ * @param kernels - where the kernel runs (this thread by default)
+ */
 export function newtonLocalStep(
   center: FitCenter,
   state: NewtonRoundState,
   hp: FitHyperparameters,
+  kernels: LocalKernels = directKernels,
 ): NewtonLocalShare {
-  const { data, constants } = datasetFor(center, state.refit);
+  const dataset = datasetFor(center, state.refit);
+  const { data } = dataset;
   const genes = maskIndices(state.mask);
   const count = state.step === null ? 1 : state.stepSizes.length;
   const points = newtonPoints(state, genes, data.p, hp.maxBeta);
-  const out = nbScoreAndInformation(data, constants, genes, points, count, hp.minMu);
+  const out = kernels.scoreAndInformation(dataset, genes, points, count, hp.minMu);
   return { kind: "newton-share", round: state.round, points: count, ...out };
 }

@@ -2,10 +2,10 @@
  * The local step of the federated PQN: a center evaluates NLL, gradient and Fisher information
  * of its own samples for the active genes, at β (round 0) or along the line-search grid.
  */
-import { nbFisherGradientNllAtSteps } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { lineSearchSteps } from "../hyperparameters.js";
+import { directKernels, type LocalKernels } from "../kernels.js";
 import { gatherRows, maskIndices } from "../masks.js";
 import type { PqnLocalShare, PqnRoundState } from "./state.js";
 
@@ -14,13 +14,16 @@ import type { PqnLocalShare, PqnRoundState } from "./state.js";
  * @param center - the center's data (never leaves the center)
  * @param state - the round state every center received
  * @param hp - hyper-parameters (box, line-search length, μ floor)
+ * @param kernels - where the kernel runs (this thread by default)
  */
 export function pqnLocalStep(
   center: FitCenter,
   state: PqnRoundState,
   hp: FitHyperparameters,
+  kernels: LocalKernels = directKernels,
 ): PqnLocalShare {
-  const { data, constants } = datasetFor(center, state.refit);
+  const dataset = datasetFor(center, state.refit);
+  const { data } = dataset;
   const p = data.p;
   if (state.beta.length !== data.genes * p) {
     throw new Error(`PQN state has ${state.beta.length / p} genes, the center holds ${data.genes}`);
@@ -33,9 +36,8 @@ export function pqnLocalStep(
   if (!firstRound && (direction === null || direction.length !== genes.length * p)) {
     throw new Error(`PQN round ${state.round}: ascent direction missing or of the wrong size`);
   }
-  const out = nbFisherGradientNllAtSteps(
-    data,
-    constants,
+  const out = kernels.fisherGradientNllAtSteps(
+    dataset,
     genes,
     beta,
     direction,

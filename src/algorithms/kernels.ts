@@ -1,0 +1,69 @@
+/**
+ * The negative-binomial kernels a center's heavy local steps (IRLS, PQN, the `fast` solver) call,
+ * behind one interface: run directly on this thread ({@link directKernels}), or split by genes over
+ * a pool of worker threads (`src/federation/genePool.ts`). Every kernel computes each gene
+ * independently of the others, so any split gives the same doubles.
+ */
+import {
+  type Box,
+  type FisherGradientNll,
+  type IrlsSummands,
+  nbFisherGradientNllAtSteps,
+  nbIrlsSummandsAndNll,
+  nbScoreAndInformation,
+  type ScoreAndInformation,
+} from "../math/negativeBinomial.js";
+import type { CenterFitData, FitCenter } from "./center.js";
+
+/** The kernels of the local steps, on one dataset of a center (arguments as the math kernels'). */
+export interface LocalKernels {
+  /** {@link nbIrlsSummandsAndNll} on `dataset`. */
+  irlsSummandsAndNll(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    beta: Float64Array,
+    minMu: number,
+  ): IrlsSummands;
+  /** {@link nbFisherGradientNllAtSteps} on `dataset`. */
+  fisherGradientNllAtSteps(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    beta: Float64Array,
+    direction: Float64Array | null,
+    steps: Float64Array | null,
+    box: Box,
+    minMu: number,
+  ): FisherGradientNll;
+  /** {@link nbScoreAndInformation} on `dataset`. */
+  scoreAndInformation(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    points: Float64Array,
+    count: number,
+    minMu: number,
+  ): ScoreAndInformation;
+  /**
+   * Hand a freshly prepared center to the kernels (e.g. move its arrays to memory the pool's
+   * threads share); the center to keep using instead. Optional: the identity when absent.
+   */
+  adopt?(center: FitCenter): FitCenter;
+}
+
+/** The kernels run on the calling thread. */
+export const directKernels: LocalKernels = {
+  irlsSummandsAndNll: (dataset, genes, beta, minMu) =>
+    nbIrlsSummandsAndNll(dataset.data, dataset.constants, genes, beta, minMu),
+  fisherGradientNllAtSteps: (dataset, genes, beta, direction, steps, box, minMu) =>
+    nbFisherGradientNllAtSteps(
+      dataset.data,
+      dataset.constants,
+      genes,
+      beta,
+      direction,
+      steps,
+      box,
+      minMu,
+    ),
+  scoreAndInformation: (dataset, genes, points, count, minMu) =>
+    nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
+};

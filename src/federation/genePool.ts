@@ -1,0 +1,439 @@
+/**
+ * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver) split the active
+ * genes over `threads` threads, this one included.
+ *
+ * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
+ *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a
+ *   step is worth splitting: nothing is copied per round. A dataset the pool has not adopted
+ *   (e.g. a refit dataset built later) is copied into shared memory once, on first use.
+ * - Per round, each worker receives its slice of the step's inputs (genes, β, direction or
+ *   points) and sends back its slice of the outputs; the slices are put together in gene order.
+ *   Every kernel computes each gene on its own, so the shares are bit-identical to one thread's.
+ * - The local steps are synchronous: this thread computes the last slice itself, then waits for
+ *   the workers with `Atomics.wait` and reads their replies with `receiveMessageOnPort`.
+ * - A call whose work (genes × samples × points) is below `minWork` runs on this thread alone:
+ *   there the pool would cost more than it saves.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
+import type { CenterFitData, FitCenter } from "../algorithms/center.js";
+import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
+import type {
+  Box,
+  FisherGradientNll,
+  IrlsSummands,
+  NbCenterData,
+  NbGeneConstants,
+  ScoreAndInformation,
+} from "../math/negativeBinomial.js";
+import {
+  FLAG_BUSY,
+  FLAG_READY,
+  type PoolKernelArgs,
+  type PoolReply,
+  type PoolRequest,
+  type PoolWorkerData,
+} from "./genePoolProtocol.js";
+
+/**
+ * Default least work (active genes × samples × points) of a kernel call worth splitting: about
+ * 2–3 ms of kernel time. Posting the slices, waking a worker and joining the outputs costs
+ * ~0.1–0.2 ms a call; on an idle 2-core machine a split already pays from ~10,000 (IRLS, 500
+ * samples, 20 genes: 0.68 → 0.53 ms), but a busy machine may give the worker no core at once.
+ */
+export const DEFAULT_MIN_WORK = 50_000;
+
+/** How long a worker may take to start before the pool gives up (ms). */
+const START_TIMEOUT_MS = 60_000;
+
+/** Options of a {@link GenePool}. */
+export interface GenePoolOptions {
+  /** Threads computing a step, this one included (1 = no workers). */
+  readonly threads: number;
+  /** Least work of a call worth splitting (default {@link DEFAULT_MIN_WORK}). */
+  readonly minWork?: number;
+}
+
+/** The number of threads by default: the cores this process may use. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** The compiled worker entry (from sources, e.g. under a test runner, the build's copy). */
+function workerEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, "genePoolWorker.js");
+  if (existsSync(beside)) return beside;
+  const built = resolve(here, "..", "..", "dist", "federation", "genePoolWorker.js");
+  if (existsSync(built)) return built;
+  throw new Error(`gene pool worker not found next to ${here} nor in dist/ (run npm run build)`);
+}
+
+/** A copy of `a` in shared memory (or `a` itself when it already is). */
+function shared<T extends Float64Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const copy = new (a.constructor as { new (b: SharedArrayBuffer): T })(
+    new SharedArrayBuffer(a.byteLength),
+  );
+  copy.set(a as never);
+  return copy;
+}
+
+/** A dataset whose arrays all live in shared memory. */
+function sharedDataset(dataset: CenterFitData): CenterFitData {
+  const d = dataset.data;
+  const c = dataset.constants;
+  const data: NbCenterData = {
+    n: d.n,
+    p: d.p,
+    genes: d.genes,
+    design: shared(d.design),
+    sizeFactors: shared(d.sizeFactors),
+    counts: shared(d.counts),
+    dispersions: shared(d.dispersions),
+  };
+  const constants: NbGeneConstants = {
+    inverseDispersion: shared(c.inverseDispersion),
+    nllOffset: shared(c.nllOffset),
+    logBinomial: shared(c.logBinomial),
+    designTimesCounts: shared(c.designTimesCounts),
+  };
+  return { data, constants };
+}
+
+function isShared(dataset: CenterFitData): boolean {
+  const { data: d, constants: c } = dataset;
+  return [
+    d.design,
+    d.sizeFactors,
+    d.counts,
+    d.dispersions,
+    c.inverseDispersion,
+    c.nllOffset,
+    c.logBinomial,
+    c.designTimesCounts,
+  ].every((a) => a.buffer instanceof SharedArrayBuffer);
+}
+
+/** Rows a0 … a1 − 1 of each of the S blocks of A rows of `width` values (step-major layout). */
+function sliceRows(
+  x: Float64Array,
+  S: number,
+  A: number,
+  width: number,
+  a0: number,
+  a1: number,
+): Float64Array {
+  const rows = a1 - a0;
+  const out = new Float64Array(S * rows * width);
+  for (let s = 0; s < S; s++) {
+    out.set(x.subarray((s * A + a0) * width, (s * A + a1) * width), s * rows * width);
+  }
+  return out;
+}
+
+/** A pool worker and its channel. */
+interface PoolWorker {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  /** Datasets this worker holds. */
+  readonly known: Set<number>;
+}
+
+/** Output fields of a kernel and their widths per (point, gene). */
+type Fields = readonly (readonly [string, number])[];
+
+/** Splits the NB kernels' genes over worker threads; see the module's description. */
+export class GenePool implements LocalKernels {
+  /** Threads computing a step, this one included. */
+  readonly threads: number;
+  readonly #minWork: number;
+  #workers: PoolWorker[] | null = null;
+  #flags: Int32Array | null = null;
+  readonly #ids = new WeakMap<CenterFitData, number>();
+  #nextId = 0;
+  readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drop(id));
+
+  constructor(options: GenePoolOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new Error(`gene pool: threads must be a positive integer, got ${options.threads}`);
+    }
+    this.threads = options.threads;
+    this.#minWork = options.minWork ?? DEFAULT_MIN_WORK;
+  }
+
+  /** Worker threads currently running (0 until a call is first worth splitting). */
+  get runningWorkers(): number {
+    return this.#workers?.length ?? 0;
+  }
+
+  /**
+   * Move a prepared center's kernel data into shared memory (one copy, at prepare time), so that
+   * the workers can read it without copies. The identity with one thread.
+   */
+  adopt(center: FitCenter): FitCenter {
+    if (this.threads === 1) return center;
+    return {
+      main: sharedDataset(center.main),
+      ...(center.refit === undefined ? {} : { refit: sharedDataset(center.refit) }),
+    };
+  }
+
+  /** {@link LocalKernels.irlsSummandsAndNll}, split over the pool. */
+  irlsSummandsAndNll(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    beta: Float64Array,
+    minMu: number,
+  ): IrlsSummands {
+    const { p } = dataset.data;
+    return this.#split(
+      dataset,
+      genes.length,
+      1,
+      [
+        ["hatMatrix", p * p],
+        ["features", p],
+        ["nll", 1],
+      ],
+      () => directKernels.irlsSummandsAndNll(dataset, genes, beta, minMu),
+      (a0, a1) => ({
+        kernel: "irls",
+        genes: genes.slice(a0, a1),
+        beta: beta.slice(a0 * p, a1 * p),
+        minMu,
+      }),
+    ) as unknown as IrlsSummands;
+  }
+
+  /** {@link LocalKernels.fisherGradientNllAtSteps}, split over the pool. */
+  fisherGradientNllAtSteps(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    beta: Float64Array,
+    direction: Float64Array | null,
+    steps: Float64Array | null,
+    box: Box,
+    minMu: number,
+  ): FisherGradientNll {
+    const { p } = dataset.data;
+    return this.#split(
+      dataset,
+      genes.length,
+      steps === null ? 1 : steps.length,
+      [
+        ["fisher", p * p],
+        ["gradient", p],
+        ["nll", 1],
+      ],
+      () =>
+        directKernels.fisherGradientNllAtSteps(dataset, genes, beta, direction, steps, box, minMu),
+      (a0, a1) => ({
+        kernel: "pqn",
+        genes: genes.slice(a0, a1),
+        beta: beta.slice(a0 * p, a1 * p),
+        direction: direction === null ? null : direction.slice(a0 * p, a1 * p),
+        steps,
+        box: { lower: box.lower, upper: box.upper },
+        minMu,
+      }),
+    ) as unknown as FisherGradientNll;
+  }
+
+  /** {@link LocalKernels.scoreAndInformation}, split over the pool. */
+  scoreAndInformation(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    points: Float64Array,
+    count: number,
+    minMu: number,
+  ): ScoreAndInformation {
+    const { p } = dataset.data;
+    const A = genes.length;
+    return this.#split(
+      dataset,
+      A,
+      count,
+      [
+        ["nll", 1],
+        ["residual", p],
+        ["information", p * p],
+      ],
+      () => directKernels.scoreAndInformation(dataset, genes, points, count, minMu),
+      (a0, a1) => ({
+        kernel: "newton",
+        genes: genes.slice(a0, a1),
+        points: sliceRows(points, count, A, p, a0, a1),
+        count,
+        minMu,
+      }),
+    ) as unknown as ScoreAndInformation;
+  }
+
+  /** Stop the workers (the pool starts them again if used afterwards). */
+  async close(): Promise<void> {
+    const workers = this.#workers ?? [];
+    this.#workers = null;
+    this.#flags = null;
+    for (const w of workers) w.port.close();
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+
+  /**
+   * Run a kernel over A genes × S points: on this thread alone when the work is small, else in
+   * T slices of consecutive active genes, slice t on worker t and the last one here, outputs
+   * joined in gene order within each point's block.
+   */
+  #split(
+    dataset: CenterFitData,
+    A: number,
+    S: number,
+    fields: Fields,
+    direct: () => object,
+    slice: (a0: number, a1: number) => PoolKernelArgs,
+  ): Record<string, Float64Array> {
+    const work = A * S * dataset.data.n;
+    const T = Math.min(this.threads, A);
+    if (T < 2 || work < this.#minWork) return direct() as Record<string, Float64Array>;
+    const workers = this.#start();
+    const id = this.#register(dataset, workers);
+    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
+    const flags = this.#flags as Int32Array;
+    for (let t = 0; t < T - 1; t++) {
+      Atomics.store(flags, t, FLAG_BUSY);
+      const request: PoolRequest = { type: "run", id, args: slice(bounds[t], bounds[t + 1]) };
+      workers[t].port.postMessage(request);
+    }
+    const parts: Record<string, Float64Array>[] = new Array(T);
+    const mine = slice(bounds[T - 1], bounds[T]);
+    parts[T - 1] = {
+      ...(this.#runHere(dataset, mine) as unknown as Record<string, Float64Array>),
+    };
+    let failure: string | null = null;
+    for (let t = 0; t < T - 1; t++) {
+      const reply = this.#await(workers[t], t);
+      if (reply.ok) parts[t] = reply.output;
+      else failure ??= reply.message;
+    }
+    if (failure !== null) throw new Error(`gene pool: ${failure}`);
+    const out: Record<string, Float64Array> = {};
+    for (const [name, width] of fields) {
+      const whole = new Float64Array(S * A * width);
+      for (let t = 0; t < T; t++) {
+        const rows = bounds[t + 1] - bounds[t];
+        const part = parts[t][name];
+        for (let s = 0; s < S; s++) {
+          whole.set(
+            part.subarray(s * rows * width, (s + 1) * rows * width),
+            (s * A + bounds[t]) * width,
+          );
+        }
+      }
+      out[name] = whole;
+    }
+    return out;
+  }
+
+  /** This thread's slice, computed by the same kernel as the workers'. */
+  #runHere(dataset: CenterFitData, args: PoolKernelArgs): object {
+    switch (args.kernel) {
+      case "irls":
+        return directKernels.irlsSummandsAndNll(dataset, args.genes, args.beta, args.minMu);
+      case "pqn":
+        return directKernels.fisherGradientNllAtSteps(
+          dataset,
+          args.genes,
+          args.beta,
+          args.direction,
+          args.steps,
+          args.box,
+          args.minMu,
+        );
+      case "newton":
+        return directKernels.scoreAndInformation(
+          dataset,
+          args.genes,
+          args.points,
+          args.count,
+          args.minMu,
+        );
+    }
+  }
+
+  /** Block until worker t has answered its request, and read the answer. */
+  #await(worker: PoolWorker, t: number): PoolReply {
+    const flags = this.#flags as Int32Array;
+    for (;;) {
+      while (Atomics.load(flags, t) === FLAG_BUSY) Atomics.wait(flags, t, FLAG_BUSY, 1000);
+      const message = receiveMessageOnPort(worker.port);
+      if (message !== undefined) return message.message as PoolReply;
+      // The flag is raised right after the reply is posted; let the message arrive.
+      Atomics.wait(flags, t, Atomics.load(flags, t), 1);
+    }
+  }
+
+  /** The workers, started (and awaited) on first use. */
+  #start(): PoolWorker[] {
+    if (this.#workers !== null) return this.#workers;
+    const count = this.threads - 1;
+    const flags = new Int32Array(new SharedArrayBuffer(4 * count));
+    const entry = workerEntry();
+    const workers: PoolWorker[] = [];
+    for (let index = 0; index < count; index++) {
+      const { port1, port2 } = new MessageChannel();
+      const data: PoolWorkerData = { port: port2, flags, index };
+      const worker = new Worker(entry, { workerData: data, transferList: [port2] });
+      // Idle workers must not keep the process alive.
+      worker.unref();
+      port1.unref();
+      workers.push({ worker, port: port1, known: new Set() });
+    }
+    for (let index = 0; index < count; index++) {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (Atomics.load(flags, index) !== FLAG_READY) {
+        if (Date.now() > deadline) {
+          for (const w of workers) void w.worker.terminate();
+          throw new Error(`gene pool: worker ${index} did not start`);
+        }
+        Atomics.wait(flags, index, Atomics.load(flags, index), 100);
+      }
+    }
+    this.#workers = workers;
+    this.#flags = flags;
+    return workers;
+  }
+
+  /** The dataset's id, sending it (shared memory) to the workers that do not hold it yet. */
+  #register(dataset: CenterFitData, workers: readonly PoolWorker[]): number {
+    let id = this.#ids.get(dataset);
+    if (id === undefined) {
+      id = this.#nextId++;
+      this.#ids.set(dataset, id);
+      this.#finalizer.register(dataset, id);
+    }
+    const pending = workers.filter((w) => !w.known.has(id));
+    if (pending.length > 0) {
+      const copy = isShared(dataset) ? dataset : sharedDataset(dataset);
+      for (const w of pending) {
+        w.port.postMessage({ type: "dataset", id, dataset: copy } satisfies PoolRequest);
+        w.known.add(id);
+      }
+    }
+    return id;
+  }
+
+  /** A dataset was collected here: the workers let go of it too. */
+  #drop(id: number): void {
+    for (const w of this.#workers ?? []) {
+      if (w.known.delete(id)) w.port.postMessage({ type: "drop", id } satisfies PoolRequest);
+    }
+  }
+}

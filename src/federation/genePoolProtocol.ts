@@ -1,0 +1,65 @@
+/**
+ * Messages between a center's thread and the worker threads of its gene pool
+ * (`genePool.ts`, `genePoolWorker.ts`).
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { CenterFitData } from "../algorithms/center.js";
+import type { Box } from "../math/negativeBinomial.js";
+
+/** The kernels a pool splits. */
+export type PoolKernel = "irls" | "pqn" | "newton";
+
+/** Arguments of one kernel call on a slice of genes (the dataset is sent once, beforehand). */
+export type PoolKernelArgs =
+  | {
+      readonly kernel: "irls";
+      readonly genes: Int32Array;
+      readonly beta: Float64Array;
+      readonly minMu: number;
+    }
+  | {
+      readonly kernel: "pqn";
+      readonly genes: Int32Array;
+      readonly beta: Float64Array;
+      readonly direction: Float64Array | null;
+      readonly steps: Float64Array | null;
+      readonly box: Box;
+      readonly minMu: number;
+    }
+  | {
+      readonly kernel: "newton";
+      readonly genes: Int32Array;
+      readonly points: Float64Array;
+      readonly count: number;
+      readonly minMu: number;
+    };
+
+/** Center's thread → pool worker. Only `run` is answered (and signalled on the shared flag). */
+export type PoolRequest =
+  /** A dataset the worker keeps (its arrays live in SharedArrayBuffers: nothing is copied). */
+  | { readonly type: "dataset"; readonly id: number; readonly dataset: CenterFitData }
+  /** The dataset is no longer used. */
+  | { readonly type: "drop"; readonly id: number }
+  /** Run a kernel on a slice of the genes of dataset `id`. */
+  | { readonly type: "run"; readonly id: number; readonly args: PoolKernelArgs };
+
+/** Pool worker → center's thread: the slice's outputs, or why it failed. */
+export type PoolReply =
+  | { readonly ok: true; readonly output: Record<string, Float64Array> }
+  | { readonly ok: false; readonly message: string };
+
+/** What a worker is given when it starts. */
+export interface PoolWorkerData {
+  /** Its end of the channel to the center's thread. */
+  readonly port: MessagePort;
+  /** One Int32 per worker: the worker stores {@link FLAG_READY} or {@link FLAG_DONE} there. */
+  readonly flags: Int32Array;
+  readonly index: number;
+}
+
+/** Flag value: a request is being computed. */
+export const FLAG_BUSY = 0;
+/** Flag value: the reply to the last request is on the port. */
+export const FLAG_DONE = 1;
+/** Flag value: the worker has started and listens. */
+export const FLAG_READY = 2;

@@ -1,0 +1,150 @@
+/**
+ * The gene pool: a center's kernels split over worker threads give exactly the doubles of one
+ * thread (each kernel, every slicing, adopted and not-yet-shared datasets), whole fits through
+ * pooled sessions are bit-identical, and small calls stay on the calling thread.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { type CenterFitData, prepareCenterData } from "../../src/algorithms/center.js";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import { directKernels } from "../../src/algorithms/kernels.js";
+import { GenePool } from "../../src/federation/genePool.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { DESIGNS } from "../helpers/fits.js";
+import { sharedPath } from "../helpers/shared.js";
+
+/** A deterministic pseudo-random generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function dataset(n: number, genes: number, p: number, seed: number): CenterFitData {
+  const r = rng(seed);
+  return prepareCenterData({
+    n,
+    p,
+    genes,
+    design: Float64Array.from({ length: n * p }, (_, j) => (j % p === 0 ? 1 : r() < 0.5 ? 0 : 1)),
+    sizeFactors: Float64Array.from({ length: n }, () => 0.5 + r()),
+    counts: Float64Array.from({ length: genes * n }, () => Math.floor(-Math.log(1 - r()) * 100)),
+    dispersions: Float64Array.from({ length: genes }, () => 0.05 + 0.5 * r()),
+  });
+}
+
+const pools: GenePool[] = [];
+function pool(threads: number, minWork = 0): GenePool {
+  const made = new GenePool({ threads, minWork });
+  pools.push(made);
+  return made;
+}
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe("GenePool", () => {
+  it("gives each kernel's exact doubles, for any number of threads and active genes", () => {
+    const p = 3;
+    const main = dataset(23, 41, p, 1);
+    for (const threads of [2, 3, 5]) {
+      const split = pool(threads);
+      const adopted = split.adopt({ main }).main;
+      expect(adopted.data.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
+      for (const active of [1, 2, 7, 41]) {
+        const r = rng(threads * 100 + active);
+        const genes = Int32Array.from({ length: active }, (_, a) => (a * 41) / active);
+        const beta = Float64Array.from({ length: active * p }, (_, j) =>
+          j % p === 0 ? 2 + r() : r() - 0.5,
+        );
+        const direction = Float64Array.from({ length: active * p }, () => r() - 0.5);
+        const steps = Float64Array.from({ length: 5 }, (_, k) => 0.5 ** k);
+        const points = Float64Array.from({ length: 4 * active * p }, (_, j) =>
+          j % p === 0 ? 2 + r() : r() - 0.5,
+        );
+        const box = { lower: -30, upper: 30 };
+        // The adopted (shared) copy and the original (copied to shared memory on first use).
+        for (const d of [adopted, main]) {
+          expect(split.irlsSummandsAndNll(d, genes, beta, 0.5)).toEqual(
+            directKernels.irlsSummandsAndNll(main, genes, beta, 0.5),
+          );
+          expect(split.fisherGradientNllAtSteps(d, genes, beta, direction, steps, box, 0)).toEqual(
+            directKernels.fisherGradientNllAtSteps(main, genes, beta, direction, steps, box, 0),
+          );
+          expect(split.fisherGradientNllAtSteps(d, genes, beta, null, null, box, 0)).toEqual(
+            directKernels.fisherGradientNllAtSteps(main, genes, beta, null, null, box, 0),
+          );
+          expect(split.scoreAndInformation(d, genes, points, 4, 0.5)).toEqual(
+            directKernels.scoreAndInformation(main, genes, points, 4, 0.5),
+          );
+        }
+      }
+      expect(split.runningWorkers).toBe(threads - 1);
+    }
+  });
+
+  it("keeps small calls, and one thread, on the calling thread", () => {
+    const main = dataset(10, 20, 2, 2);
+    const genes = Int32Array.from({ length: 20 }, (_, g) => g);
+    const beta = new Float64Array(40).fill(1);
+    const small = pool(2, 1_000_000);
+    const one = pool(1);
+    for (const kernels of [small, one]) {
+      expect(kernels.irlsSummandsAndNll(main, genes, beta, 0.5)).toEqual(
+        directKernels.irlsSummandsAndNll(main, genes, beta, 0.5),
+      );
+      expect(kernels.runningWorkers).toBe(0);
+    }
+    expect(one.adopt({ main }).main).toBe(main);
+  });
+
+  it("reports a kernel's failure in a worker as an error", () => {
+    const split = pool(2);
+    const main = dataset(10, 20, 2, 3);
+    const genes = Int32Array.from({ length: 20 }, (_, g) => g);
+    expect(() =>
+      split.fisherGradientNllAtSteps(
+        main,
+        genes,
+        new Float64Array(40),
+        new Float64Array(40),
+        null,
+        { lower: -1, upper: 1 },
+        0,
+      ),
+    ).toThrow(/direction and steps/);
+  });
+
+  it("gives bit-identical fits through pooled sessions, with both solvers", async () => {
+    const dir = sharedPath("data", "li_lncap");
+    for (const solver of ["fast", "upstream"] as const) {
+      const fitWith = async (threads: number) => {
+        const kernels = pool(threads);
+        const sessions = await simulatedCenters(dir, {}, { kernels });
+        const outcome = await fitOverFederation(new InProcessTransport(sessions), {
+          design: DESIGNS.li_lncap,
+          sizeFactorsFile: sharedPath("data", "li_lncap", "deseq2", "size_factors.csv"),
+          dispersionsFile: sharedPath("data", "li_lncap", "deseq2", "fit.csv"),
+          mode: "irls-pqn",
+          solver,
+          references: {},
+          fixedRounds: false,
+          hp: DEFAULT_HYPERPARAMETERS,
+          outDir: "unused",
+        });
+        return { outcome, workers: kernels.runningWorkers };
+      };
+      const one = await fitWith(1);
+      const two = await fitWith(2);
+      expect(two.workers).toBe(1);
+      expect(two.outcome.result.beta).toEqual(one.outcome.result.beta);
+      expect(two.outcome.ledger).toEqual(one.outcome.ledger);
+      expect(two.outcome.history).toEqual(one.outcome.history);
+    }
+  });
+});
