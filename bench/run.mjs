@@ -1,7 +1,9 @@
 // `npm run bench`: kernel throughput (with a C yardstick built here by gcc -O2), and end-to-end
 // fits of the shared datasets and simulated cohorts (wall time, rounds, bytes, peak memory).
-// Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds the
-// 60k-gene cohort. Numbers are machine-dependent: they are reported, never asserted by tests.
+// Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds
+// 60k-gene cohorts (500, 1,000 and 2,000 samples); `--with-deseq2` times DESeq2's nbinomWaldTest
+// (installing r-bioc-deseq2 with apt-get when missing); `--only=kernels,threads,datasets,deseq2,
+// cohorts` runs only those sections. Numbers are machine-dependent: reported, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -234,25 +236,91 @@ if (want("kernels")) {
 }
 
 // ---- end to end ----
-function fitChild(dataDir, design, sf, disp, solver, mode) {
+/** One fit per repetition, each in its own process (fit-child.mjs): medians. */
+function fitChild(dataDir, design, sf, disp, solver, mode, options = {}) {
   const runs = [];
-  for (let k = 0; k < reps; k++) {
-    const dest = join(out, "fit");
-    rmSync(dest, { recursive: true, force: true });
-    const r = spawnSync(
-      process.execPath,
-      [join(here, "fit-child.mjs"), dataDir, design, sf, disp, solver, mode, dest],
-      { encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(r.stderr);
-    runs.push(JSON.parse(r.stdout));
-  }
+  for (let k = 0; k < (options.reps ?? reps); k++)
+    runs.push(fitOnce(dataDir, design, sf, disp, solver, mode, options.threads));
+  return summarize(runs);
+}
+
+function fitOnce(dataDir, design, sf, disp, solver, mode, threads) {
+  const dest = join(out, "fit");
+  rmSync(dest, { recursive: true, force: true });
+  const argv = [join(here, "fit-child.mjs"), dataDir, design, sf, disp, solver, mode, dest];
+  if (threads !== undefined) argv.push(String(threads));
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function summarize(runs) {
   return {
     seconds: median(runs.map((x) => x.seconds)),
+    fitSeconds: median(runs.map((x) => x.fitSeconds)),
+    localSeconds: median(runs.map((x) => x.localSeconds)),
     rounds: runs[0].rounds,
     bytes: runs[0].bytes,
     peakMB: median(runs.map((x) => x.peakMB)),
+    threads: runs[0].threads,
+    runs: runs.length,
   };
+}
+
+/** A simulated cohort's folder (written once, kept in bench/out). */
+function cohortDir(genes, samples, centers) {
+  const dir = join(out, `cohort-${genes}x${samples}x${centers}`);
+  if (!existsSync(join(dir, "counts.csv"))) writeCohort(dir, { genes, samples, centers, seed: 7 });
+  return dir;
+}
+
+if (want("threads")) {
+  // One center holding 20,000 genes × 500 samples; runs with 1 and 2 threads alternate.
+  const [genes, samples] = [20000, 500];
+  const dir = cohortDir(genes, samples, 1);
+  log(
+    `\n## Worker pool: one center, ${genes.toLocaleString("en")} genes × ${samples} samples, fit-lfc (fast), 1 vs 2 threads\n`,
+  );
+  log("Local steps: time in the center's IRLS/Newton/PQN steps over the whole fit.\n");
+  const byThreads = { 1: [], 2: [] };
+  for (let k = 0; k < reps; k++) {
+    for (const threads of [1, 2]) {
+      byThreads[threads].push(
+        fitOnce(
+          dir,
+          "~ condition",
+          join(dir, "truth", "size_factors.csv"),
+          join(dir, "truth", "dispersions.csv"),
+          "fast",
+          "irls-pqn",
+          threads,
+        ),
+      );
+    }
+  }
+  const one = summarize(byThreads[1]);
+  const two = summarize(byThreads[2]);
+  results.threads = {
+    genes,
+    samples,
+    one,
+    two,
+    localSpeedup: one.localSeconds / two.localSeconds,
+    wallSpeedup: one.seconds / two.seconds,
+  };
+  log("| threads | local steps | whole fit-lfc | rounds | peak memory |");
+  log("| --- | --- | --- | --- | --- |");
+  for (const [t, r] of [
+    [1, one],
+    [2, two],
+  ]) {
+    log(
+      `| ${t} | ${r.localSeconds.toFixed(2)} s | ${r.seconds.toFixed(2)} s | ${r.rounds} | ${r.peakMB.toFixed(0)} MB |`,
+    );
+  }
+  log(
+    `\nSpeed-up with 2 threads: local steps ${results.threads.localSpeedup.toFixed(2)}×, whole fit-lfc ${results.threads.wallSpeedup.toFixed(2)}× (medians of ${reps} alternating runs)`,
+  );
 }
 
 if (want("datasets")) {
@@ -309,20 +377,97 @@ if (want("datasets")) {
   }
 }
 
+// ---- DESeq2's nbinomWaldTest (--with-deseq2) ----
+/** Whether Rscript runs and loads DESeq2. */
+function haveDeseq2() {
+  const r = spawnSync("Rscript", ["-e", "suppressPackageStartupMessages(library(DESeq2))"], {
+    stdio: "ignore",
+  });
+  return r.status === 0;
+}
+
+/** Install Debian's r-bioc-deseq2 (and R) with apt-get, as root or through sudo. */
+function installDeseq2() {
+  const asRoot = process.getuid?.() === 0;
+  const apt = (...rest) => {
+    const [cmd, argv] = asRoot ? ["apt-get", rest] : ["sudo", ["-n", "apt-get", ...rest]];
+    return spawnSync(cmd, argv, {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status;
+  };
+  log("Rscript or DESeq2 missing: installing r-bioc-deseq2 with apt-get …");
+  if (apt("install", "-y", "--no-install-recommends", "r-bioc-deseq2") !== 0) {
+    apt("update");
+    apt("install", "-y", "--no-install-recommends", "r-bioc-deseq2");
+  }
+}
+
+if (args.has("--with-deseq2") && want("deseq2")) {
+  log("\n## fit-lfc against DESeq2's nbinomWaldTest (same data, size factors and dispersions)\n");
+  const shared = resolve(here, "..", "..", "shared", "data");
+  if (!haveDeseq2()) installDeseq2();
+  if (!haveDeseq2()) {
+    log("DESeq2 unavailable (Rscript could not load it): comparison skipped");
+  } else if (existsSync(shared)) {
+    log(
+      "fit-lfc: `fedseq fit-lfc`'s work in a process of its own, once its modules are loaded (reading the tables, set-up, fit, writing lfc.csv, run.json and report.html); fit alone: set-up steps and rounds (the data already read). DESeq2: `nbinomWaldTest(dds)` alone (tables already loaded), R's elapsed time.\n",
+    );
+    log(
+      "| dataset | fit-lfc (fast) | fit alone | DESeq2 nbinomWaldTest | fit-lfc / DESeq2 | fit alone / DESeq2 | DESeq2 LFC vs fit.csv |",
+    );
+    log("| --- | --- | --- | --- | --- | --- | --- |");
+    results.deseq2 = [];
+    for (const [dataset, design] of [
+      ["bodymap", "~ tissue"],
+      ["li_lncap", "~ treatment"],
+    ]) {
+      const d = join(shared, dataset);
+      const ours = fitChild(
+        d,
+        design,
+        join(d, "deseq2", "size_factors.csv"),
+        join(d, "deseq2", "fit.csv"),
+        "fast",
+        "irls-pqn",
+      );
+      const r = spawnSync("Rscript", [join(here, "deseq2-wald.R"), d, design, String(reps)], {
+        encoding: "utf8",
+      });
+      if (r.status !== 0) throw new Error(r.stderr);
+      const theirs = JSON.parse(r.stdout.trim().split("\n").pop());
+      const ratio = ours.seconds / theirs.seconds;
+      const fitRatio = ours.fitSeconds / theirs.seconds;
+      results.deseq2.push({
+        dataset,
+        fitLfcSeconds: ours.seconds,
+        fitSeconds: ours.fitSeconds,
+        deseq2: theirs,
+        ratio,
+        fitRatio,
+      });
+      log(
+        `| ${dataset} | ${ours.seconds.toFixed(2)} s | ${ours.fitSeconds.toFixed(2)} s | ${theirs.seconds.toFixed(2)} s | ${ratio.toFixed(2)} | ${fitRatio.toFixed(2)} | ${theirs.maxLfcDifference.toExponential(1)} |`,
+      );
+    }
+  }
+}
+
 if (want("cohorts")) {
   log("\n## fit-lfc (fast) on simulated cohorts\n");
-  log("| genes × samples, centers | seconds | rounds | bytes | peak memory |");
-  log("| --- | --- | --- | --- | --- |");
+  log(
+    "| genes × samples, centers | seconds | local steps | µs per gene·sample | rounds | bytes | peak memory | runs |",
+  );
+  log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   const cohorts = [
     [2000, 100, 3],
     [20000, 100, 3],
     [20000, 500, 4],
   ];
-  if (args.has("--large")) cohorts.push([60000, 2000, 5]);
+  // --large: three sizes at 60,000 genes × 5 centers (one run each: minutes per run).
+  if (args.has("--large")) cohorts.push([60000, 500, 5], [60000, 1000, 5], [60000, 2000, 5]);
   for (const [genes, samples, centers] of cohorts) {
-    const dir = join(out, `cohort-${genes}x${samples}`);
-    if (!existsSync(join(dir, "counts.csv")))
-      writeCohort(dir, { genes, samples, centers, seed: 7 });
+    const dir = cohortDir(genes, samples, centers);
     const r = fitChild(
       dir,
       "~ condition",
@@ -330,10 +475,12 @@ if (want("cohorts")) {
       join(dir, "truth", "dispersions.csv"),
       "fast",
       "irls-pqn",
+      { reps: genes * samples > 20e6 ? 1 : reps },
     );
     results.cohorts.push({ genes, samples, centers, ...r });
+    const perCell = (r.seconds / (genes * samples)) * 1e6;
     log(
-      `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB |`,
+      `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.localSeconds.toFixed(2)} | ${perCell.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB | ${r.runs} |`,
     );
   }
 }

@@ -158,6 +158,8 @@ export class GenePool implements LocalKernels {
   readonly #minWork: number;
   #workers: PoolWorker[] | null = null;
   #flags: Int32Array | null = null;
+  /** Whether every worker has signalled that it listens. */
+  #ready = false;
   readonly #ids = new WeakMap<CenterFitData, number>();
   #nextId = 0;
   readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drop(id));
@@ -177,10 +179,13 @@ export class GenePool implements LocalKernels {
 
   /**
    * Move a prepared center's kernel data into shared memory (one copy, at prepare time), so that
-   * the workers can read it without copies. The identity with one thread.
+   * the workers can read it without copies; start the workers if its steps will be split. The
+   * identity with one thread.
    */
   adopt(center: FitCenter): FitCenter {
     if (this.threads === 1) return center;
+    // A center whose every step would be split: start the workers now, in the background.
+    if (center.main.data.genes * center.main.data.n >= this.#minWork) this.#spawn();
     return {
       main: sharedDataset(center.main),
       ...(center.refit === undefined ? {} : { refit: sharedDataset(center.refit) }),
@@ -380,8 +385,8 @@ export class GenePool implements LocalKernels {
     }
   }
 
-  /** The workers, started (and awaited) on first use. */
-  #start(): PoolWorker[] {
+  /** Start the workers without waiting for them (they load their modules meanwhile). */
+  #spawn(): PoolWorker[] {
     if (this.#workers !== null) return this.#workers;
     const count = this.threads - 1;
     const flags = new Int32Array(new SharedArrayBuffer(4 * count));
@@ -396,18 +401,28 @@ export class GenePool implements LocalKernels {
       port1.unref();
       workers.push({ worker, port: port1, known: new Set() });
     }
-    for (let index = 0; index < count; index++) {
+    this.#workers = workers;
+    this.#flags = flags;
+    this.#ready = false;
+    return workers;
+  }
+
+  /** The workers, started and listening (waits for them the first time). */
+  #start(): PoolWorker[] {
+    const workers = this.#spawn();
+    if (this.#ready) return workers;
+    const flags = this.#flags as Int32Array;
+    for (let index = 0; index < workers.length; index++) {
       const deadline = Date.now() + START_TIMEOUT_MS;
       while (Atomics.load(flags, index) !== FLAG_READY) {
         if (Date.now() > deadline) {
-          for (const w of workers) void w.worker.terminate();
+          void this.close();
           throw new Error(`gene pool: worker ${index} did not start`);
         }
         Atomics.wait(flags, index, Atomics.load(flags, index), 100);
       }
     }
-    this.#workers = workers;
-    this.#flags = flags;
+    this.#ready = true;
     return workers;
   }
 
