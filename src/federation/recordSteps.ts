@@ -204,16 +204,17 @@ export const RECORD_STEPS: {
       groupCells: "u8",
       groupValues: "u8",
       thresholds: "number",
+      active: "mask",
       brackets: "f64",
       centres: "f64",
     }),
     output: recordSchema<TrimShare>("cooks-trim-share", {
-      bucketCounts: "finite",
+      bucketCounts: "counts",
       bracketSums: "f64",
       middleSums: "f64",
     }),
     replyLengths: (input) => {
-      const genes = input.brackets.length / (input.groups * 6);
+      const genes = input.brackets.length / (input.groups * 6); // the active genes
       return {
         bucketCounts: genes * input.groups * 2 * (input.thresholds + 1),
         bracketSums: genes * input.groups * 2,

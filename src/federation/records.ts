@@ -12,13 +12,24 @@
  * - `finite`: a Float64Array whose every value must be finite;
  * - `mask`: a per-gene 0/1 mask (sent as a bit set);
  * - `u8`: small whole numbers 0–255 (e.g. per-cell codes), sent as bytes;
+ * - `counts`: a Float64Array of whole numbers 0 … 2³²−1 (e.g. values per bucket), sent in
+ *   1, 2 or 4 bytes each (the narrowest that holds them all) instead of eight;
  * - `number`, `boolean`, `text`: a scalar;
  * - `texts`: a list of strings (e.g. gene ids).
  */
-export type FieldKind = "f64" | "finite" | "mask" | "u8" | "number" | "boolean" | "text" | "texts";
+export type FieldKind =
+  | "f64"
+  | "finite"
+  | "mask"
+  | "u8"
+  | "counts"
+  | "number"
+  | "boolean"
+  | "text"
+  | "texts";
 
 /** The TypeScript type a field kind holds. */
-export type FieldValue<K extends FieldKind> = K extends "f64" | "finite"
+export type FieldValue<K extends FieldKind> = K extends "f64" | "finite" | "counts"
   ? Float64Array
   : K extends "mask" | "u8"
     ? Uint8Array
@@ -32,7 +43,7 @@ export type FieldValue<K extends FieldKind> = K extends "f64" | "finite"
 
 /** The field kinds that can hold a value of type T. */
 type KindsFor<T> = T extends Float64Array
-  ? "f64" | "finite"
+  ? "f64" | "finite" | "counts"
   : T extends Uint8Array
     ? "mask" | "u8"
     : T extends number
@@ -109,6 +120,13 @@ export function checkRecord<T extends FlatRecord>(
         break;
       case "u8":
         if (!(v instanceof Uint8Array)) throw new RecordShapeError(`${where}: not bytes`);
+        break;
+      case "counts":
+        if (!(v instanceof Float64Array)) throw new RecordShapeError(`${where}: not counts`);
+        for (let i = 0; i < v.length; i++) {
+          if (!(Number.isInteger(v[i]) && v[i] >= 0 && v[i] <= 0xffffffff))
+            throw new RecordShapeError(`${where}: value ${i} is not a count (${v[i]})`);
+        }
         break;
       case "number":
         if (typeof v !== "number") throw new RecordShapeError(`${where}: not a number`);

@@ -46,6 +46,8 @@ export interface RunLedger {
   bytesToAggregator: number;
   /** Bytes of the requests the aggregator sent (each center's counted; protobuf encoding). */
   bytesFromAggregator: number;
+  /** The same two counts per phase (absent in checkpoints written before they were kept). */
+  phaseBytes?: Record<string, { toAggregator: number; fromAggregator: number }>;
 }
 
 /** Options of a {@link FederationRunner}. */
@@ -103,15 +105,24 @@ export class FederationRunner {
     const shares = await this.#transport.request(tag, step, inputs);
     this.ledger.rounds[phase] = tag.round + 1;
     const sizes = new Map<unknown, number>();
+    let down = 0;
     for (const input of inputs) {
       let size = sizes.get(input);
       if (size === undefined) {
         size = requestBytes(tag, step, input);
         sizes.set(input, size);
       }
-      this.ledger.bytesFromAggregator += size;
+      down += size;
     }
-    for (const share of shares) this.ledger.bytesToAggregator += replyBytes(tag, step, share);
+    let up = 0;
+    for (const share of shares) up += replyBytes(tag, step, share);
+    this.ledger.bytesFromAggregator += down;
+    this.ledger.bytesToAggregator += up;
+    this.ledger.phaseBytes ??= {};
+    const byPhase = this.ledger.phaseBytes[phase] ?? { toAggregator: 0, fromAggregator: 0 };
+    byPhase.toAggregator += up;
+    byPhase.fromAggregator += down;
+    this.ledger.phaseBytes[phase] = byPhase;
     return shares;
   }
 

@@ -324,6 +324,8 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   significant: number;
   dispersions: { outliers: number; genewise_below_min: number };
   cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
+  /** Bytes per phase (protobuf encoding), to and from the aggregator. */
+  bytes_by_phase: Record<string, { to_aggregator: number; from_aggregator: number }>;
 }
 
 /** The report of a finished run. */
@@ -353,6 +355,12 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     filter_threshold: Number.isFinite(threshold) ? threshold : null,
     significant,
     dispersions: { outliers, genewise_below_min: belowMin },
+    bytes_by_phase: Object.fromEntries(
+      Object.entries(ledger.phaseBytes ?? {}).map(([phase, b]) => [
+        phase,
+        { to_aggregator: b.toAggregator, from_aggregator: b.fromAggregator },
+      ]),
+    ),
     cooks: {
       outliers: outcome.cooks.outliers,
       refitted: outcome.cooks.refitted,

@@ -39,6 +39,7 @@
  * genes×G×2×3 (A, U, hint); share bucket counts genes×G×2×(K+1), bracket sums genes×G×2,
  * middle sums genes×G. Nothing has a per-sample axis.
  */
+import { maskIndices } from "../masks.js";
 import type { CellTable, CooksCenter } from "./center.js";
 import { sampleCells } from "./center.js";
 import { nextDown, nextUp, ordinalGap, ordinalStep } from "./doubleBits.js";
@@ -96,20 +97,25 @@ export interface TrimRequest {
   readonly groupValues: Uint8Array;
   /** Thresholds per target K. */
   readonly thresholds: number;
-  /** Per gene, group and target (lo, hi): bracket lower A, upper U, hint; genes×G×2×3. */
+  /**
+   * The genes still searched (some group not done), 0/1 per gene: the arrays below and the
+   * shares cover these A genes only, in increasing order.
+   */
+  readonly active: Uint8Array;
+  /** Per active gene, group and target (lo, hi): bracket lower A, upper U, hint; A×G×2×3. */
   readonly brackets: Float64Array;
-  /** Centres of the squared errors per gene and cell, genes×cells (empty without such group). */
+  /** Centres of the squared errors per active gene and cell, A×cells (empty without such group). */
   readonly centres: Float64Array;
 }
 
-/** What a center returns each round of a search (per-gene aggregates only). */
+/** What a center returns each round of a search (per-gene aggregates of the active genes only). */
 export interface TrimShare {
   readonly kind: "cooks-trim-share";
-  /** Values in each bucket of each target's bracket, genes×G×2×(K+1). */
+  /** Values in each bucket of each target's bracket, A×G×2×(K+1). */
   readonly bucketCounts: Float64Array;
-  /** Sum of the values in each target's bracket, genes×G×2. */
+  /** Sum of the values in each target's bracket, A×G×2. */
   readonly bracketSums: Float64Array;
-  /** Sum of the values in (U_lo, A_hi] per gene and group, genes×G. */
+  /** Sum of the values in (U_lo, A_hi] per active gene and group, A×G. */
   readonly middleSums: Float64Array;
 }
 
@@ -157,6 +163,8 @@ export interface TrimSearch {
   readonly totals: Float64Array;
   /** Rounds aggregated so far. */
   rounds: number;
+  /** Row of each gene in the last request's arrays (−1: not sent, every group done). */
+  readonly sentRow: Int32Array;
 }
 
 /**
@@ -308,6 +316,7 @@ export function startTrimSearch(spec: TrimSearchSpec): TrimSearch {
     means,
     totals: new Float64Array(genes * groupCount).fill(Number.NaN),
     rounds: 0,
+    sentRow: new Int32Array(genes).fill(-1),
   };
 }
 
@@ -323,6 +332,25 @@ export function trimRequest(search: TrimSearch): TrimRequest {
     groupCells.set(group.cellMask, q * cells);
   });
   search.sentSettled.set(search.settled);
+  // Only the genes with a group still searched travel, in both directions.
+  const active = new Uint8Array(search.genes);
+  let count = 0;
+  for (let g = 0; g < search.genes; g++) {
+    let open = false;
+    for (let q = 0; q < groupCount && !open; q++) open = search.done[g * groupCount + q] === 0;
+    active[g] = open ? 1 : 0;
+    search.sentRow[g] = open ? count++ : -1;
+  }
+  const width = groupCount * 6;
+  const brackets = new Float64Array(count * width);
+  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
+  for (let g = 0; g < search.genes; g++) {
+    const a = search.sentRow[g];
+    if (a < 0) continue;
+    brackets.set(search.brackets.subarray(g * width, (g + 1) * width), a * width);
+    if (spec.centres !== undefined)
+      centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
+  }
   return {
     kind: "cooks-trim-request",
     p: spec.table.p,
@@ -331,8 +359,9 @@ export function trimRequest(search: TrimSearch): TrimRequest {
     groupCells,
     groupValues: Uint8Array.from(spec.groups, (group) => VALUE_CODES[group.values]),
     thresholds: search.thresholds,
-    brackets: search.brackets.slice(),
-    centres: spec.centres ?? new Float64Array(0),
+    active,
+    brackets,
+    centres,
   };
 }
 
@@ -342,10 +371,16 @@ export function trimRequest(search: TrimSearch): TrimRequest {
  * two targets' brackets.
  */
 export function trimLocalStep(center: CooksCenter, request: TrimRequest): TrimShare {
-  const { n, genes, sizeFactors, counts } = center;
+  const { n, sizeFactors, counts } = center;
   const { groups, groupCells, groupValues, brackets, centres } = request;
   const k = request.thresholds;
   const cellCount = request.cellRows.length / request.p;
+  if (request.active.length !== center.genes)
+    throw new Error(
+      `trim request for ${request.active.length} genes, the center has ${center.genes}`,
+    );
+  const activeGenes = maskIndices(request.active);
+  const genes = activeGenes.length;
   if (brackets.length !== genes * groups * 6) {
     throw new Error(`trim request: ${brackets.length} bracket values for ${genes} genes`);
   }
@@ -361,6 +396,7 @@ export function trimLocalStep(center: CooksCenter, request: TrimRequest): TrimSh
   const middleSums = new Float64Array(genes * groups);
   const cuts = new Float64Array(groups * 2 * k);
   for (let g = 0; g < genes; g++) {
+    const row = activeGenes[g];
     const base = g * groups;
     for (let q = 0; q < groups; q++) {
       for (let s = 0; s < 2; s++) {
@@ -378,7 +414,7 @@ export function trimLocalStep(center: CooksCenter, request: TrimRequest): TrimSh
     }
     for (let i = 0; i < n; i++) {
       const cell = cellOf[i];
-      const y = counts[g * n + i];
+      const y = counts[row * n + i];
       for (let q = 0; q < groups; q++) {
         if (groupCells[q * cellCount + cell] !== 1) continue;
         const kind = groupValues[q];
@@ -427,18 +463,21 @@ export function trimAggregateStep(search: TrimSearch, shares: readonly TrimShare
       if (search.done[gq] === 1) continue;
       const group = groups[q];
       const integer = group.values === "counts";
+      // Where this gene's entries sit in the shares (only the searched genes travel).
+      const rq = search.sentRow[g] * groupCount + q;
       let middle = 0;
-      for (const share of shares) middle += share.middleSums[gq];
+      for (const share of shares) middle += share.middleSums[rq];
       let bothSettled = true;
       for (let s = 0; s < 2; s++) {
         const t = gq * 2 + s;
+        const rt = rq * 2 + s;
         const rank = s === 0 ? group.lo : group.hi;
         let total = 0;
         let sum = 0;
         bucket.fill(0);
         for (const share of shares) {
-          for (let j = 0; j <= k; j++) bucket[j] += share.bucketCounts[t * (k + 1) + j];
-          sum += share.bracketSums[t];
+          for (let j = 0; j <= k; j++) bucket[j] += share.bucketCounts[rt * (k + 1) + j];
+          sum += share.bracketSums[rt];
         }
         for (let j = 0; j <= k; j++) total += bucket[j];
         if (total !== inBracket[t]) {

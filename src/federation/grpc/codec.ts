@@ -674,6 +674,37 @@ export function decodeReply<K extends StepName>(
 
 // ---- flat records ----
 
+/**
+ * Whole numbers 0 … 2³²−1 as a width byte (1, 2 or 4) and that many little-endian bytes each:
+ * the narrowest width that holds the largest value.
+ */
+export function encodeCounts(values: Float64Array): Buffer {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+  const width = max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+  const out = Buffer.allocUnsafe(1 + values.length * width);
+  out[0] = width;
+  if (width === 1) for (let i = 0; i < values.length; i++) out[1 + i] = values[i];
+  else if (width === 2)
+    for (let i = 0; i < values.length; i++) out.writeUInt16LE(values[i], 1 + 2 * i);
+  else for (let i = 0; i < values.length; i++) out.writeUInt32LE(values[i], 1 + 4 * i);
+  return out;
+}
+
+/** Decode {@link encodeCounts}, checking the width and the length. */
+export function decodeCounts(bytes: Buffer, what: string): Float64Array {
+  const width = bytes.length === 0 ? 0 : bytes[0];
+  if (width !== 1 && width !== 2 && width !== 4)
+    throw new ProtocolError(`${what}: counts of width ${width}`);
+  if ((bytes.length - 1) % width !== 0)
+    throw new ProtocolError(`${what}: ${bytes.length - 1} bytes is not a whole number of counts`);
+  const out = new Float64Array((bytes.length - 1) / width);
+  if (width === 1) for (let i = 0; i < out.length; i++) out[i] = bytes[1 + i];
+  else if (width === 2) for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt16LE(1 + 2 * i);
+  else for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt32LE(1 + 4 * i);
+  return out;
+}
+
 /** The schema of a record step's input or output, for the generic codec. */
 function schemaOf(step: RecordStepName, side: "input" | "output"): RecordSchema {
   return RECORD_STEPS[step][side] as RecordSchema;
@@ -694,6 +725,7 @@ function encodeRecord<T extends FlatRecord>(
     texts: {},
     textLists: {},
     byteArrays: {},
+    counts: {},
   };
   const fields = value as unknown as Record<string, unknown>;
   for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {
@@ -705,6 +737,9 @@ function encodeRecord<T extends FlatRecord>(
         break;
       case "mask":
         out.masks[field] = encodeMask(v as GeneMask);
+        break;
+      case "counts":
+        out.counts[field] = encodeCounts(v as Float64Array);
         break;
       case "u8": {
         const bytes = v as Uint8Array;
@@ -746,6 +781,12 @@ function decodeRecord<T extends FlatRecord>(
       case "mask":
         value[field] = decodeMask(r.masks[field], where);
         break;
+      case "counts": {
+        const bytes = r.counts[field];
+        if (bytes === undefined) throw missing();
+        value[field] = decodeCounts(bytes, where);
+        break;
+      }
       case "u8": {
         const bytes = r.byteArrays[field];
         if (bytes === undefined) throw missing();

@@ -295,19 +295,30 @@ describe("messages", () => {
   it("every per-gene message has genes × const values, never a per-sample axis", () => {
     const genes = sim.genes.length;
     const kinds = new Set<string>();
+    // A search's request and shares cover its active genes only (those still searched).
+    let searched = genes;
     for (const { kind, value } of messages) {
       kinds.add(kind);
+      if (kind === "cooks-trim-request") {
+        const active = (value as { active: Uint8Array }).active;
+        expect(active.length).toBe(genes);
+        searched = active.reduce((a, b) => a + b, 0);
+      }
       for (const [field, x] of Object.entries(value)) {
         if (!ArrayBuffer.isView(x)) continue;
         const length = (x as Float64Array | Uint8Array).length;
-        if (kind === "cooks-cells-share" || field === "cellRows") {
+        const perGene = !["active", "cellRows", "groupCells", "groupValues"].includes(field);
+        if (kind.startsWith("cooks-trim") && perGene) {
+          expect(searched).toBeGreaterThan(0);
+          expect(length % searched, `${kind}.${field}: ${length} values`).toBe(0);
+        } else if (kind === "cooks-cells-share" || field === "cellRows") {
           // Design metadata: distinct rows and their sizes, cells × p at most.
           expect(length).toBeLessThanOrEqual(table.cells * sim.p);
         } else if (["groupCells", "groupValues"].includes(field)) {
           expect(length).toBeLessThanOrEqual(pass1.groupCount * table.cells);
         } else if (["forMaxCooks", "replaceable"].includes(field)) {
           expect(length).toBe(table.cells);
-        } else {
+        } else if (field !== "active") {
           // (an empty array: no data, e.g. the centres of a search without squared errors)
           expect(length % genes, `${kind}.${field}: ${length} values`).toBe(0);
         }

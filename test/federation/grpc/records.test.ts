@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  decodeCounts,
   decodeReply,
   decodeRequest,
+  encodeCounts,
   encodeReply,
   encodeRequest,
   ProtocolError,
@@ -72,5 +74,20 @@ describe("record steps on the wire", () => {
     expect(() =>
       decodeReply(overTheWire(encodeReply(tag, "logSums", infinite), "reply"), "logSums", request),
     ).toThrow(ProtocolError);
+  });
+
+  it("carry counts in the narrowest of 1, 2 or 4 bytes each, and refuse a bad width", () => {
+    for (const [values, width] of [
+      [[0, 7, 255], 1],
+      [[0, 256, 65535], 2],
+      [[65536, 4294967295, 3], 4],
+    ] as [number[], number][]) {
+      const bytes = encodeCounts(Float64Array.from(values));
+      expect(bytes[0]).toBe(width);
+      expect(bytes.length).toBe(1 + values.length * width);
+      expect(Array.from(decodeCounts(bytes, "c"))).toEqual(values);
+    }
+    expect(() => decodeCounts(Buffer.from([3, 0, 0, 0]), "c")).toThrow(/width 3/);
+    expect(() => decodeCounts(Buffer.from([2, 0, 0, 0]), "c")).toThrow(/whole number/);
   });
 });

@@ -13,6 +13,7 @@ export interface Record {
   'texts'?: ({[key: string]: string});
   'textLists'?: ({[key: string]: _fedseq_v1_TextList});
   'byteArrays'?: ({[key: string]: Buffer | Uint8Array | string});
+  'counts'?: ({[key: string]: Buffer | Uint8Array | string});
 }
 
 export interface Record__Output {
@@ -24,4 +25,5 @@ export interface Record__Output {
   'texts': ({[key: string]: string});
   'textLists': ({[key: string]: _fedseq_v1_TextList__Output});
   'byteArrays': ({[key: string]: Buffer});
+  'counts': ({[key: string]: Buffer});
 }
