@@ -19,6 +19,7 @@ import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
 import { centerList, numberOption } from "./options.js";
 import { clearProgress, terminalProgress } from "./progress.js";
+import { withThreadsFlag } from "./threadsFlag.js";
 import { hostPort, readTlsFiles } from "./tlsFlags.js";
 
 /** Parsed `run` flags. */
@@ -38,6 +39,7 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   alpha: number;
   independentFiltering: boolean;
   compare?: string;
+  threads: number;
 }
 
 /** The `run` command. */
@@ -107,6 +109,7 @@ export function runCommand(): Command {
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X");
   withModelFlags(cmd);
+  withThreadsFlag(cmd);
   cmd.addHelpText(
     "after",
     `
@@ -153,6 +156,7 @@ async function runInProcess(job: RunJob, flags: RunFlags, data: string): Promise
         ...job,
         dataDir: data,
         read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
+        threads: flags.threads,
       },
       progress,
     );

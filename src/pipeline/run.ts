@@ -14,6 +14,7 @@ import { mergePresence } from "../algorithms/setup/presence.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
+import { defaultThreads, GenePool } from "../federation/genePool.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
@@ -66,6 +67,8 @@ export interface RunJob {
 export interface SimulatedRunJob extends RunJob {
   readonly dataDir: string;
   readonly read?: ReadDatasetOptions;
+  /** Threads the centers' heavy local steps split their genes over (default: the cores). */
+  readonly threads?: number;
 }
 
 /** Everything a finished run produced. */
@@ -489,11 +492,15 @@ export async function runSimulated(
   onRound?: (event: RoundEvent) => void,
 ): Promise<RunJson> {
   const started = performance.now();
-  const transport = new InProcessTransport(await simulatedCenters(job.dataDir, job.read));
+  const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
+  const transport = new InProcessTransport(
+    await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
+  );
   try {
     const outcome = await runOverFederation(transport, job, { onRound });
     return await writeRunOutputs(job.outDir, outcome, job, (performance.now() - started) / 1000);
   } finally {
     await transport.close();
+    await pool.close();
   }
 }
