@@ -7,15 +7,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { probePage } from "../helpers/chromium.js";
-import { runFedseq } from "../helpers/processes.js";
+import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-demo-");
 
-it("demo analyses the bundled BodyMap data as run analyses the shared copy", () => {
+it("demo analyses the bundled BodyMap data as run analyses the shared copy", async () => {
   const demoOut = join(tmp.dir, "demo");
-  const demo = runFedseq(["demo", "--out", demoOut]);
+  const demo = await runFedseqAsync(["demo", "--out", demoOut]);
   expect(demo.code, demo.stderr).toBe(0);
   expect(demo.stdout).toMatch(/3 hospitals/);
   expect(demo.stdout).toMatch(/fold changes of 34356 genes/);
@@ -24,7 +24,7 @@ it("demo analyses the bundled BodyMap data as run analyses the shared copy", () 
   );
   expect(demo.stdout).toContain(join(demoOut, "results.csv"));
   const runOut = join(tmp.dir, "run");
-  const run = runFedseq([
+  const run = await runFedseqAsync([
     "run",
     "--data",
     sharedPath("data", "bodymap"),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { probePage } from "../helpers/chromium.js";
 import { deseq2Table } from "../helpers/deseq2.js";
-import { runFedseq } from "../helpers/processes.js";
+import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -19,9 +19,9 @@ function lines(file: string): string[] {
 }
 
 describe("fedseq run", () => {
-  it("writes size_factors, dispersions, lfc, results, run.json and the report, in the contract's layout", () => {
+  it("writes size_factors, dispersions, lfc, results, run.json and the report, in the contract's layout", async () => {
     const out = join(tmp.dir, "li");
-    const r = runFedseq([
+    const r = await runFedseqAsync([
       "run",
       "--data",
       sharedPath("data", "li_lncap"),
@@ -88,9 +88,9 @@ describe("fedseq run", () => {
     expect(byId.get("top")?.points).toBe(21);
   });
 
-  it("tests a chosen contrast with a threshold and an alternative hypothesis", () => {
+  it("tests a chosen contrast with a threshold and an alternative hypothesis", async () => {
     const out = join(tmp.dir, "contrast");
-    const r = runFedseq([
+    const r = await runFedseqAsync([
       "run",
       "--data",
       sharedPath("data", "li_lncap"),
@@ -116,7 +116,7 @@ describe("fedseq run", () => {
     expect(Number(row[4])).toBeGreaterThanOrEqual(0);
   });
 
-  it("refuses bad input with one line and writes nothing", () => {
+  it("refuses bad input with one line and writes nothing", async () => {
     const out = join(tmp.dir, "bad");
     const cases: [string[], RegExp][] = [
       [["--design", "~ tissue"], /tissue/],
@@ -127,13 +127,20 @@ describe("fedseq run", () => {
       [["--design", "~ treatment", "--alpha", "0"], /--alpha: must be > 0/],
     ];
     for (const [args, message] of cases) {
-      const r = runFedseq(["run", "--data", sharedPath("data", "li_lncap"), ...args, "--out", out]);
+      const r = await runFedseqAsync([
+        "run",
+        "--data",
+        sharedPath("data", "li_lncap"),
+        ...args,
+        "--out",
+        out,
+      ]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
     }
-    const neither = runFedseq(["run", "--design", "~ treatment", "--out", out]);
+    const neither = await runFedseqAsync(["run", "--design", "~ treatment", "--out", out]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/either --data .* or --listen/);
   });

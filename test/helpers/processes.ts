@@ -90,6 +90,28 @@ export function runFedseq(args: string[]): FedseqResult {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Run `bin/fedseq args…` to completion without blocking this process: for long runs, since a
+ * test worker blocked for a minute (spawnSync) misses vitest's own messages.
+ */
+export function runFedseqAsync(args: string[]): Promise<FedseqResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** `fit-lfc` arguments for a shared dataset with DESeq2's size factors and dispersions. */
 export function sharedFitArgs(
   dataset: string,
