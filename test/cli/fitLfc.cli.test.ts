@@ -149,6 +149,17 @@ describe("fit-lfc output contract", () => {
     }
   });
 
+  it("--threads 1 and --threads 2 give the same lfc.csv byte for byte (li_lncap)", () => {
+    const one = join(tmp.dir, "li-threads-1");
+    const two = join(tmp.dir, "li-threads-2");
+    const base = sharedFitArgs("li_lncap", "~ treatment");
+    expect(fedseq([...base, "--threads", "1", "--out", one]).code).toBe(0);
+    expect(fedseq([...base, "--threads", "2", "--out", two]).code).toBe(0);
+    expect(readFileSync(join(two, "lfc.csv"), "utf8")).toBe(
+      readFileSync(join(one, "lfc.csv"), "utf8"),
+    );
+  });
+
   it("--json prints run.json's summary on stdout", () => {
     const r = run({}, ["--json"]);
     expect(r.code, r.stderr).toBe(0);
@@ -246,5 +257,6 @@ describe("fit-lfc rejects bad input with one line, exit 2 and no output", () => 
 
   it("a bad option value", () => {
     expectUserError(run({}, ["--max-beta", "-3"]), /--max-beta/);
+    expectUserError(run({}, ["--threads", "0"]), /--threads/);
   });
 });
