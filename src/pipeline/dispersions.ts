@@ -31,7 +31,8 @@ import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import { computeLfc } from "../algorithms/lfc/computeLfc.js";
 import { type GeneMask, gatherRows, maskCount, maskIndices } from "../algorithms/masks.js";
-import type { DesignLevels, References } from "../design/designMatrix.js";
+import { sumOverCenters } from "../algorithms/shares.js";
+import { checkFullRank, type DesignLevels, type References } from "../design/designMatrix.js";
 import type { DispersionGridRequest } from "../federation/recordSteps.js";
 import type { FederationRunner, IterativePhase } from "../federation/runner.js";
 import { InputError } from "../io/errors.js";
@@ -48,6 +49,8 @@ export interface DispersionJob {
   readonly design: string;
   readonly levels: DesignLevels;
   readonly references: References;
+  /** The design's column names (for the rank check's message). */
+  readonly columns: readonly string[];
   readonly hp: FitHyperparameters;
   readonly solver: LfcSolver;
 }
@@ -129,6 +132,10 @@ export async function federatedDispersions(
     references: JSON.stringify(job.references),
     refitGenes: refit?.genes ?? new Uint8Array(0),
   });
+  if (refit === undefined) {
+    // A confounded design stops here, naming its columns, before any estimate.
+    checkFullRank(sumOverCenters(moments, "gram"), job.columns.length, job.columns);
+  }
   const residualsRequest = dispersionMomentsAggregate(moments, options);
   const residuals = await runner.round(
     `${prefix}dispersions`,

@@ -143,6 +143,7 @@ export async function runOverFederation(
     design: job.design,
     levels,
     references: job.references,
+    columns,
     hp: job.hp,
     solver: job.solver,
   };

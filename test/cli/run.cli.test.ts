@@ -140,6 +140,30 @@ describe("fedseq run", () => {
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
     }
+    // A design DESeq2 cannot fit: confounded columns, or no replicate to estimate a dispersion.
+    const counts = "gene,s1,s2,s3,s4\ng1,10,12,30,28\ng2,5,7,9,4\ng3,100,90,80,120\n";
+    const designs: [string, string, RegExp][] = [
+      [
+        "sample,a,b,center\ns1,x,u,c1\ns2,x,u,c1\ns3,y,v,c2\ns4,y,v,c2\n",
+        "~ a + b",
+        /rank-deficient/,
+      ],
+      [
+        "sample,a,center\ns1,w,c1\ns2,x,c1\ns3,y,c2\ns4,z,c2\n",
+        "~ a",
+        /4 samples for 4 design columns: no replicates/,
+      ],
+    ];
+    for (const [metadata, design, message] of designs) {
+      const dir = tmp.subdir(`design-${designs.findIndex((d) => d[1] === design)}`);
+      tmp.write(`${dir.slice(tmp.dir.length + 1)}/counts.csv`, counts);
+      tmp.write(`${dir.slice(tmp.dir.length + 1)}/metadata.csv`, metadata);
+      const r = await runFedseqAsync(["run", "--data", dir, "--design", design, "--out", out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
     const neither = await runFedseqAsync(["run", "--design", "~ treatment", "--out", out]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/either --data .* or --listen/);

@@ -11,6 +11,7 @@
  *
  * The variance is two-pass (the pooled mean travels in round 2), as R's `rowVars`.
  */
+import { InputError } from "../../io/errors.js";
 import { solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
@@ -93,7 +94,7 @@ export function dispersionMomentsLocalStep(
  * the normalised counts and the request of step "dispersionResiduals".
  * @param shares - one share per center, in federation order
  * @param options - DESeq2's constants (minMu)
- * @throws Error when the design has no residual degrees of freedom (m ≤ p, DESeq2's "no
+ * @throws InputError when the design has no residual degrees of freedom (m ≤ p, DESeq2's "no
  *   replicates" error) or XᵀX is singular
  */
 export function dispersionMomentsAggregate(
@@ -110,7 +111,7 @@ export function dispersionMomentsAggregate(
     inverseSum += share.inverseSizeFactorSum;
   }
   if (samples <= p) {
-    throw new Error(
+    throw new InputError(
       `${samples} samples for ${p} design columns: no replicates to estimate the dispersion (DESeq2 stops here too)`,
     );
   }
