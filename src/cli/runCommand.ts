@@ -46,7 +46,7 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
 export function runCommand(): Command {
   const cmd = new Command("run")
     .description(
-      "DESeq2's analysis across centers (simulated in this process): size factors, dispersions, fold changes, Wald tests, adjusted p-values",
+      "DESeq2's analysis across centers (simulated in this process with --data, or as the aggregator of a real federation with --listen): size factors, dispersions, fold changes, Wald tests, Cook's outliers, adjusted p-values",
     )
     .option(
       "--data <dir>",
