@@ -454,6 +454,12 @@ function runReportInput(
   reference?: ReportReference,
 ): ReportInput {
   const base = reportInput(outcome.fit, fitReport, reference);
+  // The fit-lfc summary's round lines describe the fit alone: a run lists every phase instead.
+  const {
+    "rounds (init + IRLS + PQN)": _fitRounds,
+    "set-up rounds": _setup,
+    ...fitSummary
+  } = base.summary;
   const n = outcome.fit.genes.length;
   const spread = (values: Float64Array) => {
     const out = new Float64Array(n).fill(Number.NaN);
@@ -478,11 +484,16 @@ function runReportInput(
       baseMean: outcome.results.baseMean,
     },
     summary: {
-      ...base.summary,
+      ...fitSummary,
       contrast: outcome.contrast,
-      "rounds in all (every phase)": report.rounds.total,
+      "round trips in all": report.rounds.total,
+      "round trips per phase": Object.entries(report.rounds)
+        .filter(([phase]) => phase !== "total")
+        .map(([phase, count]) => `${phase} ${count}`)
+        .join(", "),
       [`genes with padj < ${report.alpha}`]: report.significant,
       "dispersion outliers (gene-wise kept)": report.dispersions.outliers,
+      "Cook's outliers (genes refitted / p-values set to NA)": `${report.cooks.outliers} (${report.cooks.refitted} / ${report.cooks.pvalues_removed})`,
     },
   };
 }
