@@ -41,6 +41,7 @@ import {
   type PoolReply,
   type PoolRequest,
   type PoolWorkerData,
+  runKernelSlice,
 } from "./genePoolProtocol.js";
 
 /**
@@ -319,9 +320,7 @@ export class GenePool implements LocalKernels {
     }
     const parts: Record<string, Float64Array>[] = new Array(T);
     const mine = slice(bounds[T - 1], bounds[T]);
-    parts[T - 1] = {
-      ...(this.#runHere(dataset, mine) as unknown as Record<string, Float64Array>),
-    };
+    parts[T - 1] = runKernelSlice(dataset, mine);
     let failure: string | null = null;
     for (let t = 0; t < T - 1; t++) {
       const reply = this.#await(workers[t], t);
@@ -345,32 +344,6 @@ export class GenePool implements LocalKernels {
       out[name] = whole;
     }
     return out;
-  }
-
-  /** This thread's slice, computed by the same kernel as the workers'. */
-  #runHere(dataset: CenterFitData, args: PoolKernelArgs): object {
-    switch (args.kernel) {
-      case "irls":
-        return directKernels.irlsSummandsAndNll(dataset, args.genes, args.beta, args.minMu);
-      case "pqn":
-        return directKernels.fisherGradientNllAtSteps(
-          dataset,
-          args.genes,
-          args.beta,
-          args.direction,
-          args.steps,
-          args.box,
-          args.minMu,
-        );
-      case "newton":
-        return directKernels.scoreAndInformation(
-          dataset,
-          args.genes,
-          args.points,
-          args.count,
-          args.minMu,
-        );
-    }
   }
 
   /** Block until worker t has answered its request, and read the answer. */

@@ -1,9 +1,10 @@
 /**
  * Messages between a center's thread and the worker threads of its gene pool
- * (`genePool.ts`, `genePoolWorker.ts`).
+ * (`genePool.ts`, `genePoolWorker.ts`), and the kernel call both sides make on a slice.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CenterFitData } from "../algorithms/center.js";
+import { directKernels } from "../algorithms/kernels.js";
 import type { Box } from "../math/negativeBinomial.js";
 
 /** The kernels a pool splits. */
@@ -63,3 +64,39 @@ export const FLAG_BUSY = 0;
 export const FLAG_DONE = 1;
 /** Flag value: the worker has started and listens. */
 export const FLAG_READY = 2;
+
+/**
+ * Run the kernel `args` names on a slice of `dataset`'s genes: what a worker does with a `run`
+ * request, and what the center's own thread does with its slice.
+ */
+export function runKernelSlice(
+  dataset: CenterFitData,
+  args: PoolKernelArgs,
+): Record<string, Float64Array> {
+  switch (args.kernel) {
+    case "irls":
+      return { ...directKernels.irlsSummandsAndNll(dataset, args.genes, args.beta, args.minMu) };
+    case "pqn":
+      return {
+        ...directKernels.fisherGradientNllAtSteps(
+          dataset,
+          args.genes,
+          args.beta,
+          args.direction,
+          args.steps,
+          args.box,
+          args.minMu,
+        ),
+      };
+    case "newton":
+      return {
+        ...directKernels.scoreAndInformation(
+          dataset,
+          args.genes,
+          args.points,
+          args.count,
+          args.minMu,
+        ),
+      };
+  }
+}

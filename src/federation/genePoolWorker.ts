@@ -5,48 +5,18 @@
  */
 import { workerData } from "node:worker_threads";
 import type { CenterFitData } from "../algorithms/center.js";
-import { directKernels } from "../algorithms/kernels.js";
 import {
   FLAG_DONE,
   FLAG_READY,
-  type PoolKernelArgs,
   type PoolReply,
   type PoolRequest,
   type PoolWorkerData,
+  runKernelSlice,
 } from "./genePoolProtocol.js";
 import { transferables } from "./workerProtocol.js";
 
 const { port, flags, index } = workerData as PoolWorkerData;
 const datasets = new Map<number, CenterFitData>();
-
-function run(dataset: CenterFitData, args: PoolKernelArgs): Record<string, Float64Array> {
-  switch (args.kernel) {
-    case "irls":
-      return { ...directKernels.irlsSummandsAndNll(dataset, args.genes, args.beta, args.minMu) };
-    case "pqn":
-      return {
-        ...directKernels.fisherGradientNllAtSteps(
-          dataset,
-          args.genes,
-          args.beta,
-          args.direction,
-          args.steps,
-          args.box,
-          args.minMu,
-        ),
-      };
-    case "newton":
-      return {
-        ...directKernels.scoreAndInformation(
-          dataset,
-          args.genes,
-          args.points,
-          args.count,
-          args.minMu,
-        ),
-      };
-  }
-}
 
 port.on("message", (request: PoolRequest) => {
   if (request.type === "dataset") {
@@ -61,7 +31,7 @@ port.on("message", (request: PoolRequest) => {
   try {
     const dataset = datasets.get(request.id);
     if (dataset === undefined) throw new Error(`gene pool: unknown dataset ${request.id}`);
-    reply = { ok: true, output: run(dataset, request.args) };
+    reply = { ok: true, output: runKernelSlice(dataset, request.args) };
   } catch (error) {
     reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
