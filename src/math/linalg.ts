@@ -170,3 +170,19 @@ export function solveMany(
     for (let i = 0; i < p; i++) out[m * p + i] = ws.col[i];
   }
 }
+
+/**
+ * XᵀX of a row-major n×p matrix (p×p, row-major), each entry summed over the rows in order.
+ * @param x - the matrix, n×p
+ */
+export function crossProduct(x: Float64Array, n: number, p: number): Float64Array {
+  const out = new Float64Array(p * p);
+  for (let k = 0; k < p; k++) {
+    for (let l = 0; l < p; l++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += x[i * p + k] * x[i * p + l];
+      out[k * p + l] = acc;
+    }
+  }
+  return out;
+}

@@ -12,7 +12,7 @@
  * The variance is two-pass (the pooled mean travels in round 2), as R's `rowVars`.
  */
 import { InputError } from "../../io/errors.js";
-import { solveMany } from "../../math/linalg.js";
+import { crossProduct, solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import { checkDispersionCenter, type DispersionCenter } from "./center.js";
@@ -50,14 +50,7 @@ export function dispersionMomentsLocalStep(
 ): DispersionMomentsShare {
   checkDispersionCenter(center);
   const { n, p, genes, design, sizeFactors, counts } = center;
-  const gram = new Float64Array(p * p);
-  for (let k = 0; k < p; k++) {
-    for (let l = 0; l < p; l++) {
-      let acc = 0;
-      for (let i = 0; i < n; i++) acc += design[i * p + k] * design[i * p + l];
-      gram[k * p + l] = acc;
-    }
-  }
+  const gram = crossProduct(design, n, p);
   let inverseSizeFactorSum = 0;
   for (let i = 0; i < n; i++) inverseSizeFactorSum += 1 / sizeFactors[i];
   const normalizedSum = new Float64Array(genes);

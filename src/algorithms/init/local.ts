@@ -1,6 +1,7 @@
 /**
  * Local step of the β initialisation: X_cᵀX_c and X_cᵀ ln(y/s + 0.1) for every gene.
  */
+import { crossProduct } from "../../math/linalg.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import type { InitLocalShare, InitRequest } from "./state.js";
 
@@ -11,14 +12,7 @@ import type { InitLocalShare, InitRequest } from "./state.js";
  */
 export function initLocalStep(center: FitCenter, request: InitRequest): InitLocalShare {
   const { n, p, genes, design, sizeFactors, counts } = datasetFor(center, request.refit).data;
-  const gram = new Float64Array(p * p);
-  for (let k = 0; k < p; k++) {
-    for (let l = 0; l < p; l++) {
-      let acc = 0;
-      for (let i = 0; i < n; i++) acc += design[i * p + k] * design[i * p + l];
-      gram[k * p + l] = acc;
-    }
-  }
+  const gram = crossProduct(design, n, p);
   const logFeatures = new Float64Array(genes * p);
   const logNormed = new Float64Array(n);
   for (let g = 0; g < genes; g++) {
