@@ -14,7 +14,7 @@ import {
   dispersionSearchAggregate,
   finishDispersionSearch,
   genewiseSearchStart,
-  mapSearchStart,
+  mapSearchAfter,
 } from "../algorithms/dispersions/search.js";
 import type {
   DispersionEvalShare,
@@ -86,8 +86,8 @@ export interface DispersionEstimates {
 export interface DispersionRefit {
   /** The genes to refit, over the fitted genes. */
   readonly genes: GeneMask;
-  /** The first estimation's trend, as a function of the mean. */
-  readonly trend: (mean: number) => number;
+  /** The first estimation's trend (evaluated at the refitted genes' new means). */
+  readonly trend: Omit<DispersionTrend, "dispFit">;
   readonly priorVariance: number;
   readonly varLogDispEsts: number;
 }
@@ -190,11 +190,17 @@ export async function federatedDispersions(
     searchPhase(`${prefix}genewise-dispersions`, p),
     genewiseSearchStart(initial, options),
   );
-  let trend: DispersionTrend;
+  let trendFit: Omit<DispersionTrend, "dispFit">;
+  let dispFit: Float64Array;
   let prior: { priorVariance: number; varLogDispEsts: number };
   if (refit === undefined) {
     try {
-      trend = dispersionTrend(initial.mask, initial.baseMean, genewise.dispersion, options);
+      ({ dispFit, ...trendFit } = dispersionTrend(
+        initial.mask,
+        initial.baseMean,
+        genewise.dispersion,
+        options,
+      ));
     } catch (error) {
       if (error instanceof TrendFitError) throw new InputError(`dispersions: ${error.message}`);
       throw error;
@@ -202,44 +208,25 @@ export async function federatedDispersions(
     prior = dispersionPriorVariance(
       initial.mask,
       genewise.dispersion,
-      trend.dispFit,
+      dispFit,
       initial.samples,
       p,
       options,
     );
   } else {
-    const dispFit = initial.baseMean.map((mean, g) =>
-      initial.mask[g] ? refit.trend(mean) : Number.NaN,
-    );
-    trend = {
-      type: "parametric",
-      coefficients: null,
-      meanDispersion: Number.NaN,
-      failure: "",
-      dispFit,
-      at: refit.trend,
-    };
+    // DESeq2's refit keeps the first trend (at the replaced counts' means) and prior.
+    trendFit = refit.trend;
+    dispFit = initial.baseMean.map((mean, g) => (initial.mask[g] ? trendFit.at(mean) : Number.NaN));
     prior = refit;
   }
   const map = await runner.runPhase(
     searchPhase(`${prefix}map-dispersions`, p),
-    mapSearchStart(
-      {
-        mask: initial.mask,
-        samples: initial.samples,
-        p,
-        dispGeneEst: genewise.dispersion,
-        dispFit: trend.dispFit,
-        priorVariance: prior.priorVariance,
-        designRows: initial.designRows,
-      },
-      options,
-    ),
+    mapSearchAfter(initial, genewise.dispersion, dispFit, prior.priorVariance, options),
   );
   const final = finalDispersions(
     initial.mask,
     genewise.dispersion,
-    trend.dispFit,
+    dispFit,
     map.dispersion,
     prior.varLogDispEsts,
     options,
@@ -247,7 +234,6 @@ export async function federatedDispersions(
   // The first estimation covers every gene of the federation; the refit only its genes.
   const rows = refit === undefined ? job.fitted : Int32Array.from(initial.baseMean, (_, g) => g);
   const pick = (values: Float64Array) => Float64Array.from(rows, (g) => values[g]);
-  const { dispFit, ...trendFit } = trend;
   return {
     genewise: pick(genewise.dispersion),
     trend: pick(dispFit),

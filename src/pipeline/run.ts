@@ -183,7 +183,7 @@ export async function runOverFederation(
   if (outcome.refitted && refitRows.length > 0) {
     const refitDispersions = await federatedDispersions(runner, dispersionJob, {
       genes: outcome.refit,
-      trend: dispersions.trendFit.at,
+      trend: dispersions.trendFit,
       priorVariance: dispersions.priorVariance,
       varLogDispEsts: dispersions.varLogDispEsts,
     });

@@ -29,7 +29,7 @@ import {
   dispersionSearchAggregate,
   finishDispersionSearch,
   genewiseSearchStart,
-  mapSearchStart,
+  mapSearchAfter,
 } from "./search.js";
 import type { DispersionSearchResult, DispersionSearchState, InitialDispersions } from "./state.js";
 import { type DispersionTrend, dispersionTrend } from "./trend.js";
@@ -178,18 +178,7 @@ export function estimateDispersionsInProcess(
   );
   const map = runDispersionSearch(
     centers,
-    mapSearchStart(
-      {
-        mask: initial.mask,
-        samples: initial.samples,
-        p: initial.p,
-        dispGeneEst: genewise.dispersion,
-        dispFit: trend.dispFit,
-        priorVariance: prior.priorVariance,
-        designRows: initial.designRows,
-      },
-      options,
-    ),
+    mapSearchAfter(initial, genewise.dispersion, trend.dispFit, prior.priorVariance, options),
     "mapDispersions",
     traffic,
   );

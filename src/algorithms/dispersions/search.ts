@@ -248,6 +248,32 @@ export function mapSearchStart(
 }
 
 /**
+ * The MAP search after the gene-wise one, on the genes and design of `initial`.
+ * @param dispGeneEst - the gene-wise search's dispersions, G
+ * @param dispFit - the trend at each gene's mean, G
+ */
+export function mapSearchAfter(
+  initial: InitialDispersions,
+  dispGeneEst: Float64Array,
+  dispFit: Float64Array,
+  priorVariance: number,
+  options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+): DispersionSearchState {
+  return mapSearchStart(
+    {
+      mask: initial.mask,
+      samples: initial.samples,
+      p: initial.p,
+      dispGeneEst,
+      dispFit,
+      priorVariance,
+      designRows: initial.designRows,
+    },
+    options,
+  );
+}
+
+/**
  * The design rows the shares' B values are summed over (null: upper triangles), from the number
  * c of values per point they carry.
  */
