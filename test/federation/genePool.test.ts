@@ -11,19 +11,8 @@ import { GenePool } from "../../src/federation/genePool.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
+import { rng } from "../helpers/random.js";
 import { sharedPath } from "../helpers/shared.js";
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function dataset(n: number, genes: number, p: number, seed: number): CenterFitData {
   const r = rng(seed);

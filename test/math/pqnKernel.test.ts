@@ -14,18 +14,7 @@ import {
   nbScoreAndInformation,
 } from "../../src/math/negativeBinomial.js";
 import { pairwiseSum } from "../../src/math/summation.js";
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../helpers/random.js";
 
 /** Distance in ulps between two positive finite doubles. */
 function ulps(a: number, b: number): number {
