@@ -303,15 +303,28 @@ export function compactSvg(svg: string): string {
     );
 }
 
-/** MA plot: log2 fold change against mean normalised count (log scale). */
-function maSpec(points: Point[], coefficient: string): TopLevelSpec {
+/**
+ * A log-scale position channel on `field` of the points, ticked at the powers of ten that span
+ * their values (all positive).
+ */
+function logChannel(points: readonly { x: number; y: number }[], field: "x" | "y", title: string) {
   let lo = Number.POSITIVE_INFINITY;
   let hi = 0;
   for (const p of points) {
-    lo = Math.min(lo, p.x);
-    hi = Math.max(hi, p.x);
+    lo = Math.min(lo, p[field]);
+    hi = Math.max(hi, p[field]);
   }
-  const logTicks = points.length > 0 ? powersOfTen(lo, hi) : [1];
+  return {
+    field,
+    type: "quantitative" as const,
+    title,
+    scale: { type: "log" as const },
+    axis: { values: points.length > 0 ? powersOfTen(lo, hi) : [1] },
+  };
+}
+
+/** MA plot: log2 fold change against mean normalised count (log scale). */
+function maSpec(points: Point[], coefficient: string): TopLevelSpec {
   return {
     width: 640,
     height: 380,
@@ -326,13 +339,7 @@ function maSpec(points: Point[], coefficient: string): TopLevelSpec {
       {
         mark: pointLayer(points.length).mark,
         encoding: {
-          x: {
-            field: "x",
-            type: "quantitative",
-            title: "mean of normalised counts",
-            scale: { type: "log" },
-            axis: { values: logTicks },
-          },
+          x: logChannel(points, "x", "mean of normalised counts"),
           y: { field: "y", type: "quantitative", title: `log2 fold change (${coefficient})` },
           color: methodColor(),
           size: pointLayer(points.length).size,
@@ -408,16 +415,6 @@ function dispersionPoints(input: ReportInput, d: ReportDispersions) {
 
 /** Dispersion plot: gene-wise and final estimates, and the trend, against the mean (log-log). */
 function dispersionSpec(points: { x: number; y: number }[], trend: { x: number; y: number }[]) {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  let ylo = Number.POSITIVE_INFINITY;
-  let yhi = 0;
-  for (const p of points) {
-    lo = Math.min(lo, p.x);
-    hi = Math.max(hi, p.x);
-    ylo = Math.min(ylo, p.y);
-    yhi = Math.max(yhi, p.y);
-  }
   const radius = points.length > 10000 ? 1 : points.length > 1000 ? 1.5 : 2.5;
   const spec: TopLevelSpec = {
     width: 640,
@@ -435,20 +432,8 @@ function dispersionSpec(points: { x: number; y: number }[], trend: { x: number; 
           aria: false,
         },
         encoding: {
-          x: {
-            field: "x",
-            type: "quantitative",
-            title: "mean of normalised counts",
-            scale: { type: "log" },
-            axis: { values: points.length > 0 ? powersOfTen(lo, hi) : [1] },
-          },
-          y: {
-            field: "y",
-            type: "quantitative",
-            title: "dispersion",
-            scale: { type: "log" },
-            axis: { values: points.length > 0 ? powersOfTen(ylo, yhi) : [1] },
-          },
+          x: logChannel(points, "x", "mean of normalised counts"),
+          y: logChannel(points, "y", "dispersion"),
           color: {
             field: "estimate",
             type: "nominal",
