@@ -2,8 +2,8 @@
 // fits of the shared datasets and simulated cohorts (wall time, rounds, bytes, peak memory).
 // Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds
 // 60k-gene cohorts (500, 1,000 and 2,000 samples); `--with-deseq2` times DESeq2's nbinomWaldTest
-// (installing r-bioc-deseq2 with apt-get when missing); `--only=kernels,threads,datasets,deseq2,
-// cohorts` runs only those sections. Numbers are machine-dependent: reported, never asserted.
+// (installing r-bioc-deseq2 with apt-get when missing); `--only=kernels,threads,datasets,solvers,
+// deseq2,cohorts` runs only those sections. Numbers are machine-dependent: reported, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -22,7 +22,7 @@ mkdirSync(out, { recursive: true });
 const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { kernels: [], yardstick: [], datasets: [], cohorts: [], bytes: [] };
-// `--only=kernels,threads,datasets,deseq2,cohorts` runs only those sections (default: all).
+// `--only=kernels,threads,datasets,solvers,deseq2,cohorts` runs only those sections (default: all).
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
 const only = onlyArg === undefined ? null : new Set(onlyArg.slice("--only=".length).split(","));
 const want = (section) => only === null || only.has(section);
@@ -373,6 +373,43 @@ if (want("datasets")) {
         `| ${dataset} | ${(theirs.total / 1e6).toFixed(1)} MB | ${(ours.upstream / 1e6).toFixed(1)} MB | ${(theirs.total / ours.upstream).toFixed(1)}× | ${(ours.fast / 1e6).toFixed(1)} MB | ${(theirs.total / ours.fast).toFixed(1)}× |`,
       );
       for (const line of theirs.lines) log(`  - ${dataset}: ${line}`);
+    }
+  }
+}
+
+if (want("solvers")) {
+  const shared = resolve(here, "..", "..", "shared", "data");
+  if (existsSync(shared)) {
+    log(
+      "\n## `fedseq run` with each solver against DESeq2 (whole analysis, in-process; agreement = share of genes within 1% + 1e-8 of DESeq2's results)\n",
+    );
+    log(
+      "| dataset | design | solver | seconds | round trips (fit) | bytes | log2FoldChange | lfcSE | stat | padj < 0.05 calls | unconverged | handed over |",
+    );
+    log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    results.solvers = [];
+    const factors = { bodymap: "tissue", li_lncap: "treatment", outliers_sim: "condition" };
+    for (const [dataset, factor] of Object.entries(factors)) {
+      for (const [design, reference] of [
+        [`~ ${factor}`, join(shared, dataset, "deseq2", "results.csv")],
+        [`~ center + ${factor}`, join(shared, dataset, "deseq2_more", "batch_results.csv.gz")],
+      ]) {
+        for (const solver of ["deseq2", "fast", "upstream"]) {
+          const dir = join(out, `solvers-${dataset}-${solver}`);
+          const r = spawnSync(
+            process.execPath,
+            [join(here, "run-child.mjs"), join(shared, dataset), design, solver, dir, reference],
+            { encoding: "utf8", maxBuffer: 1 << 26 },
+          );
+          if (r.status !== 0) throw new Error(r.stderr);
+          const m = JSON.parse(r.stdout.trim().split("\n").pop());
+          results.solvers.push({ dataset, design, solver, ...m });
+          const pct = (x) => `${(100 * x).toFixed(3)}%`;
+          log(
+            `| ${dataset} | \`${design}\` | ${solver} | ${m.seconds.toFixed(1)} | ${m.rounds} (${m.fitRounds}) | ${(m.bytes / 1e6).toFixed(0)} MB | ${pct(m.lfc)} | ${pct(m.lfcSE)} | ${pct(m.stat)} | ${pct(m.padjCalls)} | ${m.unconverged} | ${m.handedOver} |`,
+          );
+        }
+      }
     }
   }
 }

@@ -28,7 +28,7 @@ it("the library example runs against the built package", () => {
   try {
     const r = spawnSync(process.execPath, [file], { cwd: root, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe("34356 genes in 7 rounds");
+    expect(r.stdout.trim()).toBe("34356 genes in 25 rounds");
   } finally {
     rmSync(file, { force: true });
   }

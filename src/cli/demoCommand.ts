@@ -43,7 +43,7 @@ export function demoCommand(): Command {
           design: "~ tissue",
           references: {},
           mode: "irls-pqn",
-          solver: "fast",
+          solver: "deseq2",
           hp: DEFAULT_HYPERPARAMETERS,
           outDir: out,
           wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },

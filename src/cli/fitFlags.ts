@@ -3,7 +3,7 @@
  */
 import { type Command, Option } from "commander";
 import { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "../algorithms/hyperparameters.js";
-import type { LfcMode } from "../algorithms/lfc/computeLfc.js";
+import { LFC_SOLVERS, type LfcMode, type LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import type { FitLfcJob } from "../pipeline/fitLfc.js";
 import { integerOption, numberOption, referenceOption } from "./options.js";
 
@@ -13,7 +13,8 @@ export interface FitFlags {
   sizeFactors: string;
   dispersions: string;
   mode: LfcMode;
-  solver: "upstream" | "fast";
+  solver: LfcSolver;
+  maxit: number;
   genes?: string;
   reference?: Record<string, string>;
   fixedRounds?: boolean;
@@ -63,10 +64,16 @@ export function withModelFlags(cmd: Command): Command {
     .addOption(
       new Option(
         "--solver <solver>",
-        "fast: Newton on IRLS's fixed point, DESeq2's answer in ≤ 30 rounds; upstream: fedpydeseq2's IRLS + PQN, at parity",
+        "deseq2: DESeq2's own fit replayed (IRLS, then L-BFGS-B on the rows IRLS leaves); fast: Newton on IRLS's fixed point in ≤ 30 rounds, unconverged genes refitted as deseq2; upstream: fedpydeseq2's IRLS + PQN, at parity",
       )
-        .choices(["upstream", "fast"])
-        .default("fast"),
+        .choices([...LFC_SOLVERS])
+        .default("deseq2"),
+    )
+    .option(
+      "--maxit <n>",
+      "DESeq2's maxit: IRLS iterations before a gene is refitted by L-BFGS-B (deseq2 solver)",
+      integerOption("--maxit", 1),
+      100,
     )
     .option(
       "--reference <factor=level>",
@@ -156,6 +163,7 @@ export function fitJobFromFlags(f: FitFlags): FitLfcJob {
     dispersionsFile: f.dispersions,
     mode: f.mode,
     solver: f.solver,
+    maxit: f.maxit,
     genesFile: f.genes,
     references: f.reference ?? {},
     fixedRounds: f.fixedRounds === true,

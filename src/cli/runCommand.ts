@@ -128,6 +128,7 @@ Example:
       references: flags.reference ?? {},
       mode: flags.mode,
       solver: flags.solver,
+      maxit: flags.maxit,
       hp: hyperparametersFromFlags(flags),
       outDir: flags.out,
       contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),

@@ -16,6 +16,7 @@ import {
   replaceOutliersLocal,
   trimLocalStep,
 } from "../algorithms/cooks/index.js";
+import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
 import { dispersionEvalLocalStep } from "../algorithms/dispersions/logPosterior.js";
 import {
@@ -23,6 +24,7 @@ import {
   dispersionResidualsLocalStep,
 } from "../algorithms/dispersions/moments.js";
 import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
+import type { LocalKernels } from "../algorithms/kernels.js";
 import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
@@ -82,6 +84,8 @@ export interface PreparedFitAccess {
   get(): FitCenter;
   /** Attach the refit dataset (outliers replaced) to the prepared fit. */
   setRefit(refit: CenterFitData): void;
+  /** Where the heavy kernels run (this thread, or the center's worker pool). */
+  readonly kernels: LocalKernels;
 }
 
 /**
@@ -272,6 +276,14 @@ export function runRecordStep<K extends RecordStepName>(
       );
       return { kind: "prepare-refit-share", genes } as Out<K>;
     }
+    case "deseq2Irls":
+      return deseq2IrlsLocalStep(
+        prepared.get(),
+        input as In<"deseq2Irls">,
+        prepared.kernels,
+      ) as Out<K>;
+    case "nllAtPoints":
+      return nllAtPointsLocalStep(prepared.get(), input as In<"nllAtPoints">) as Out<K>;
     case "information": {
       const request = input as In<"information">;
       const center = prepared.get();

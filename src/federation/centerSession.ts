@@ -140,6 +140,7 @@ export class CenterSession {
       default:
         if (isRecordStep(step)) {
           const prepared: PreparedFitAccess = {
+            kernels: this.#kernels,
             get: () => this.#fit(step, tag).center,
             setRefit: (refit) => {
               const { center, hp } = this.#fit(step, tag);

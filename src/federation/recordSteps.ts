@@ -10,6 +10,12 @@ import type {
   TrimShare,
 } from "../algorithms/cooks/index.js";
 import type {
+  Deseq2IrlsRequest,
+  Deseq2IrlsShare,
+  NllAtPointsRequest,
+  NllAtPointsShare,
+} from "../algorithms/deseq2/state.js";
+import type {
   DispersionEvalRequest,
   DispersionEvalShare,
   DispersionMomentsShare,
@@ -61,6 +67,8 @@ export interface RecordStepTypes {
   cooksTrim: { input: TrimRequest; output: TrimShare };
   cooks: { input: CooksRequest; output: CooksRoundShare };
   prepareRefit: { input: PrepareRefitRequest; output: PrepareRefitShare };
+  deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
+  nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
 }
 
 /** Step "dispersionGrid" as sent: the request part of a dispersion search's state. */
@@ -265,6 +273,35 @@ export const RECORD_STEPS: {
     }),
     output: recordSchema<PrepareRefitShare>("prepare-refit-share", { genes: "number" }),
     replyLengths: () => ({}),
+  }),
+  deseq2Irls: spec({
+    input: recordSchema<Deseq2IrlsRequest>("deseq2-irls-request", {
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      beta: "finite",
+    }),
+    output: recordSchema<Deseq2IrlsShare>("deseq2-irls-share", {
+      nll: "f64",
+      xtwx: "finite",
+      xtwz: "finite",
+    }),
+    replyLengths: (input) => {
+      const p = input.coefficients;
+      const genes = input.beta.length / p;
+      return { nll: genes, xtwx: (genes * p * (p + 1)) / 2, xtwz: genes * p };
+    },
+  }),
+  nllAtPoints: spec({
+    input: recordSchema<NllAtPointsRequest>("nll-at-points-request", {
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      pointsPerGene: "number",
+      points: "finite",
+    }),
+    output: recordSchema<NllAtPointsShare>("nll-at-points-share", { nll: "f64" }),
+    replyLengths: (input) => ({ nll: input.points.length / input.coefficients }),
   }),
 };
 

@@ -740,3 +740,45 @@ export function nbScoreAndInformation(
   }
   return { nll, residual, information };
 }
+
+/**
+ * The NLL Σᵢ −log NB(yᵢ; μᵢ, 1/α) at `count` points per active gene, with μ = s·exp(xβ) not
+ * floored: the objective R's `optim` minimises when DESeq2 refits a row IRLS did not converge
+ * (`fitNbinomGLMsWithOptim`). ln μ is taken as ln s + η, so a zero count contributes no
+ * y·ln μ term even where μ underflows; μ overflowing to ∞ gives an infinite NLL.
+ * @param points - A×count×p coefficients (natural log), gene-major
+ * @param count - points per gene
+ * @returns A×count NLLs
+ */
+export function nbNllAtPoints(
+  data: NbCenterData,
+  constants: NbGeneConstants,
+  genes: Int32Array,
+  points: Float64Array,
+  count: number,
+): Float64Array {
+  const { n, p, design, sizeFactors, counts } = data;
+  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const active = genes.length;
+  const nll = new Float64Array(active * count);
+  const logSizeFactors = sizeFactors.map(Math.log);
+  for (let a = 0; a < active; a++) {
+    const g = genes[a];
+    const base = g * n;
+    const r = inverseDispersion[g];
+    for (let s = 0; s < count; s++) {
+      const b = (a * count + s) * p;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        let eta = 0;
+        for (let k = 0; k < p; k++) eta += design[i * p + k] * points[b + k];
+        const logMu = logSizeFactors[i] + eta;
+        const mu = Math.exp(logMu);
+        const y = counts[base + i];
+        sum += -logBinomial[base + i] + (y + r) * Math.log(r + mu) - (y === 0 ? 0 : y * logMu);
+      }
+      nll[a * count + s] = nllOffset[g] + sum;
+    }
+  }
+  return nll;
+}

@@ -53,6 +53,8 @@ export interface DispersionJob {
   readonly columns: readonly string[];
   readonly hp: FitHyperparameters;
   readonly solver: LfcSolver;
+  /** DESeq2's `maxit` for the `deseq2` path (default 100). */
+  readonly maxit?: number;
 }
 
 /** A run's dispersion estimates for the fitted genes (row j is gene fitted[j]). */
@@ -152,7 +154,11 @@ export async function federatedDispersions(
       refitGenes: refit.genes,
       dispersions: initial.alphaInit,
     });
-    const fit = await computeLfc(runner, job.hp, "irls-pqn", { refit: true, solver: job.solver });
+    const fit = await computeLfc(runner, job.hp, "irls-pqn", {
+      refit: true,
+      solver: job.solver,
+      maxIterations: job.maxit,
+    });
     await runner.round("refit-dispersions", "dispersionMu", {
       kind: "dispersion-mu-request",
       mask: initial.mask,
@@ -174,6 +180,7 @@ export async function federatedDispersions(
       hp: job.hp,
       mode: "irls-pqn",
       solver: job.solver,
+      maxit: job.maxit,
       fingerprint: "",
       history: [],
     });

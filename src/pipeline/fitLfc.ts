@@ -43,8 +43,10 @@ export interface FitLfcJob {
   readonly sizeFactorsFile: string;
   readonly dispersionsFile: string;
   readonly mode: LfcMode;
-  /** The solver (default `fast`; `upstream` for fedpydeseq2's IRLS + PQN at parity). */
+  /** The solver (default `deseq2`; `fast`, or `upstream` for fedpydeseq2's IRLS + PQN at parity). */
   readonly solver?: LfcSolver;
+  /** DESeq2's `maxit`: IRLS iterations of the `deseq2` path before L-BFGS-B (default 100). */
+  readonly maxit?: number;
   readonly genesFile?: string;
   readonly references: References;
   readonly fixedRounds: boolean;
@@ -99,7 +101,16 @@ export interface FitOptions {
 
 /** What a run reports (also written as `run.json`). */
 export interface RunReport {
-  rounds: { init: number; irls: number; pqn: number; newton: number; total: number; setup: number };
+  rounds: {
+    init: number;
+    irls: number;
+    pqn: number;
+    newton: number;
+    /** L-BFGS-B rounds of the `deseq2` path (DESeq2's `optim` refit). */
+    optim: number;
+    total: number;
+    setup: number;
+  };
   bytes: { to_aggregator: number; from_aggregator: number };
   seconds: number;
   genes: {
@@ -110,6 +121,14 @@ export interface RunReport {
     irls_converged: number;
     pqn_caught: number;
     pqn_diverged: number;
+    /** DESeq2's `betaConv`: genes whose coefficients converged. */
+    beta_converged: number;
+    /** Genes whose coefficients did not converge (DESeq2 reports them too, flagged). */
+    beta_unconverged: number;
+    /** Genes refitted by L-BFGS-B (DESeq2's `optim` rows). */
+    optim_refitted: number;
+    /** Genes `fast` did not converge and handed to the `deseq2` path. */
+    handed_over: number;
   };
   mode: LfcMode;
   solver: LfcSolver;
@@ -225,7 +244,8 @@ export async function fitOverFederation(
     references: job.references,
     hp: job.hp,
     mode: job.mode,
-    solver: job.solver ?? "fast",
+    solver: job.solver ?? "deseq2",
+    maxit: job.maxit,
     fingerprint: options.fingerprint ?? "",
     resume,
     onCheckpoint: options.onCheckpoint,
@@ -250,6 +270,8 @@ export interface FitGenesInput {
   readonly hp: FitHyperparameters;
   readonly mode: LfcMode;
   readonly solver: LfcSolver;
+  /** DESeq2's `maxit` (default 100). */
+  readonly maxit?: number;
   readonly fingerprint: string;
   readonly resume?: FitCheckpoint;
   readonly onCheckpoint?: (checkpoint: FitCheckpoint) => void;
@@ -310,6 +332,7 @@ export async function fitGenes(
   const save = input.onCheckpoint;
   const result = await computeLfc(runner, input.hp, input.mode, {
     solver: input.solver,
+    maxIterations: input.maxit,
     resume: resume?.lfc,
     onCheckpoint:
       save === undefined
@@ -343,10 +366,11 @@ export function runReport(
     irls: ledger.rounds.irls ?? 0,
     pqn: ledger.rounds.pqn ?? 0,
     newton: ledger.rounds.newton ?? 0,
+    optim: ledger.rounds.optim ?? 0,
     total: 0,
     setup: ledger.rounds.setup ?? 0,
   };
-  rounds.total = rounds.init + rounds.irls + rounds.pqn + rounds.newton;
+  rounds.total = rounds.init + rounds.irls + rounds.pqn + rounds.newton + rounds.optim;
   return {
     rounds,
     bytes: { to_aggregator: ledger.bytesToAggregator, from_aggregator: ledger.bytesFromAggregator },
@@ -359,9 +383,13 @@ export function runReport(
       irls_converged: maskCount(result.irlsConverged),
       pqn_caught: maskCount(result.pqnCaught),
       pqn_diverged: maskCount(result.pqnDiverged),
+      beta_converged: maskCount(result.converged),
+      beta_unconverged: result.converged.length - maskCount(result.converged),
+      optim_refitted: job.solver === "upstream" ? 0 : maskCount(result.pqnCaught),
+      handed_over: maskCount(result.handedOver),
     },
     mode: job.mode,
-    solver: job.solver ?? "fast",
+    solver: job.solver ?? "deseq2",
     fixed_rounds: job.fixedRounds,
     rounds_fixed_schedule:
       1 + (job.mode === "irls-pqn" ? job.hp.irlsNumIter + 1 : 0) + job.hp.pqnNumIters + 1,
@@ -413,7 +441,8 @@ export function reportInput(
       centers: outcome.centers.join(", "),
       design: outcome.columns.join(", "),
       mode: report.mode,
-      "rounds (init + IRLS + PQN)": `${report.rounds.total} (${report.rounds.init} + ${report.rounds.irls} + ${report.rounds.pqn}); fixed schedule ${report.rounds_fixed_schedule}`,
+      solver: report.solver,
+      "rounds (init + IRLS + PQN + Newton + L-BFGS-B)": `${report.rounds.total} (${report.rounds.init} + ${report.rounds.irls} + ${report.rounds.pqn} + ${report.rounds.newton} + ${report.rounds.optim}); upstream's fixed schedule ${report.rounds_fixed_schedule}`,
       "set-up rounds": report.rounds.setup,
       "bytes to the aggregator": report.bytes.to_aggregator,
       "bytes from the aggregator": report.bytes.from_aggregator,
@@ -424,6 +453,7 @@ export function reportInput(
       "converged in IRLS": report.genes.irls_converged,
       "caught by PQN": report.genes.pqn_caught,
       "flagged by PQN": report.genes.pqn_diverged,
+      "not converged (betaConv false)": report.genes.beta_unconverged,
     },
   };
 }
@@ -455,7 +485,7 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
     for (let g = 0; g < outcome.genes.length; g++) {
       const j = rowOf[g];
       if (j < 0) {
-        yield [outcome.genes[g], ...new Array<string>(p + 4).fill("")];
+        yield [outcome.genes[g], ...new Array<string>(p + 6).fill("")];
         continue;
       }
       const coefficients: string[] = [];
@@ -468,6 +498,8 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
         flag(result.pqnCaught, j),
         flag(result.pqnDiverged, j),
         String(result.finishedRound[j]),
+        flag(result.converged, j),
+        String(result.iterations[j]),
       ];
     }
   }
@@ -478,6 +510,8 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
     "pqn_caught",
     "pqn_diverged",
     "rounds",
+    "betaConv",
+    "betaIter",
   ];
   writeCsvAtomic(file, header, rows());
 }

@@ -51,6 +51,8 @@ export interface RunJob {
   readonly references: References;
   readonly mode: LfcMode;
   readonly solver: LfcSolver;
+  /** DESeq2's `maxit`: IRLS iterations of the `deseq2` path before L-BFGS-B (default 100). */
+  readonly maxit?: number;
   readonly hp: FitHyperparameters;
   readonly outDir: string;
   /** The contrast tested (default: DESeq2's, the last coefficient). */
@@ -146,6 +148,7 @@ export async function runOverFederation(
     columns,
     hp: job.hp,
     solver: job.solver,
+    maxit: job.maxit,
   };
   const dispersions = await federatedDispersions(runner, dispersionJob);
 
@@ -161,6 +164,7 @@ export async function runOverFederation(
     hp: job.hp,
     mode: job.mode,
     solver: job.solver,
+    maxit: job.maxit,
     fingerprint: "",
     history,
   });
@@ -195,6 +199,7 @@ export async function runOverFederation(
     const refitResult = await computeLfc(runner, job.hp, job.mode, {
       refit: true,
       solver: job.solver,
+      maxIterations: job.maxit,
     });
     const refitWald = await waldRound(runner, refitResult.beta, p, true);
     final = mergeRefit(final, refitRows, {
@@ -210,6 +215,13 @@ export async function runOverFederation(
     baseMean[g] = final.fit.baseMean[j];
   });
   const cooksOutlier = cooksFilterMask(cooks.plan, outcome, { twoLevelFactor });
+  // fedpydeseq2's solver may end a gene unconverged where DESeq2 would have refitted it: such
+  // coefficients are no answer, so their p-values are withheld. (`deseq2` reports DESeq2's own
+  // unconverged rows as DESeq2 does; `fast` hands its unconverged genes to the `deseq2` path.)
+  const withheld =
+    job.solver === "upstream"
+      ? Uint8Array.from(cooksOutlier, (c, j) => (c || !final.fit.result.converged[j] ? 1 : 0))
+      : cooksOutlier;
   const results = resultsTable({
     genes: genes.length,
     fitted,
@@ -220,7 +232,7 @@ export async function runOverFederation(
     wald: job.wald,
     alpha: job.alpha,
     independentFiltering: job.independentFiltering,
-    cooksOutlier,
+    cooksOutlier: withheld,
     nowZero: outcome.newAllZero,
   });
   return {
@@ -284,6 +296,9 @@ function mergeRefit(
   const pqnCaught = r.pqnCaught.slice();
   const pqnDiverged = r.pqnDiverged.slice();
   const finishedRound = r.finishedRound.slice();
+  const converged = r.converged.slice();
+  const iterations = r.iterations.slice();
+  const handedOver = r.handedOver.slice();
   const baseMean = first.fit.baseMean.slice();
   const d = first.dispersions;
   const genewise = d.genewise.slice();
@@ -298,6 +313,9 @@ function mergeRefit(
     pqnCaught[j] = refit.result.pqnCaught[a];
     pqnDiverged[j] = refit.result.pqnDiverged[a];
     finishedRound[j] = refit.result.finishedRound[a];
+    converged[j] = refit.result.converged[a];
+    iterations[j] = refit.result.iterations[a];
+    handedOver[j] = refit.result.handedOver[a];
     baseMean[j] = refit.baseMean[a];
     genewise[j] = refit.dispersions.genewise[a];
     trend[j] = refit.dispersions.trend[a];
@@ -309,7 +327,17 @@ function mergeRefit(
     fit: {
       ...first.fit,
       baseMean,
-      result: { ...r, beta, irlsConverged, pqnCaught, pqnDiverged, finishedRound },
+      result: {
+        ...r,
+        beta,
+        irlsConverged,
+        pqnCaught,
+        pqnDiverged,
+        finishedRound,
+        converged,
+        iterations,
+        handedOver,
+      },
     },
     dispersions: { ...d, genewise, trend, map, final: finalDispersion, outlier },
     sigma,
@@ -456,7 +484,7 @@ function runReportInput(
   const base = reportInput(outcome.fit, fitReport, reference);
   // The fit-lfc summary's round lines describe the fit alone: a run lists every phase instead.
   const {
-    "rounds (init + IRLS + PQN)": _fitRounds,
+    "rounds (init + IRLS + PQN + Newton + L-BFGS-B)": _fitRounds,
     "set-up rounds": _setup,
     ...fitSummary
   } = base.summary;

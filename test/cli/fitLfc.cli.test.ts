@@ -72,25 +72,32 @@ describe("fit-lfc output contract", () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(join(r.out, "lfc.csv"), "utf8").trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "gene,Intercept,condition_B_vs_A,irls_converged,pqn_caught,pqn_diverged,rounds",
+      "gene,Intercept,condition_B_vs_A,irls_converged,pqn_caught,pqn_diverged,rounds,betaConv,betaIter",
     );
     expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(GENES);
-    expect(lines[2]).toBe("g2,,,,,,");
+    expect(lines[2]).toBe("g2,,,,,,,,");
     for (const line of [lines[1], ...lines.slice(3)]) {
       const f = line.split(",");
       expect(Number.isFinite(Number(f[1])) && Number.isFinite(Number(f[2]))).toBe(true);
       for (const flag of f.slice(3, 6)) expect(["true", "false"]).toContain(flag);
       // The round trip after which the gene was final: within the run, after the init.
       expect(Number(f[6])).toBeGreaterThanOrEqual(2);
-      expect(Number(f[6])).toBeLessThanOrEqual(30);
+      expect(Number(f[6])).toBeLessThanOrEqual(101);
+      // DESeq2's betaConv and betaIter (at most its maxit, 100).
+      expect(["true", "false"]).toContain(f[7]);
+      expect(Number(f[8])).toBeGreaterThanOrEqual(1);
+      expect(Number(f[8])).toBeLessThanOrEqual(100);
     }
     const report = JSON.parse(readFileSync(join(r.out, "run.json"), "utf8"));
-    expect(report.solver).toBe("fast");
+    expect(report.solver).toBe("deseq2");
     expect(report.rounds.init).toBe(1);
     expect(report.rounds.total).toBe(
-      report.rounds.init + report.rounds.irls + report.rounds.pqn + report.rounds.newton,
+      report.rounds.init +
+        report.rounds.irls +
+        report.rounds.pqn +
+        report.rounds.newton +
+        report.rounds.optim,
     );
-    expect(report.rounds.total).toBeLessThanOrEqual(30);
     expect(report.genes).toMatchObject({ total: 6, all_zero: 1, fitted: 5 });
     expect(report.bytes.to_aggregator).toBeGreaterThan(0);
     expect(report.bytes.from_aggregator).toBeGreaterThan(0);
@@ -174,7 +181,7 @@ describe("fit-lfc output contract", () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(join(r.out, "lfc.csv"), "utf8").trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "gene,Intercept,condition_A_vs_B,irls_converged,pqn_caught,pqn_diverged,rounds",
+      "gene,Intercept,condition_A_vs_B,irls_converged,pqn_caught,pqn_diverged,rounds,betaConv,betaIter",
     );
     expect(lines.filter((l) => /,(true|false),\d+$/.test(l)).map((l) => l.split(",")[0])).toEqual([
       "g1",

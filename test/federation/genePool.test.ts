@@ -109,9 +109,9 @@ describe("GenePool", () => {
     ).toThrow(/direction and steps/);
   });
 
-  it("gives bit-identical fits through pooled sessions, with both solvers", async () => {
+  it("gives bit-identical fits through pooled sessions, with every solver", async () => {
     const dir = sharedPath("data", "li_lncap");
-    for (const solver of ["fast", "upstream"] as const) {
+    for (const solver of ["deseq2", "fast", "upstream"] as const) {
       const fitWith = async (threads: number) => {
         const kernels = pool(threads);
         const sessions = await simulatedCenters(dir, {}, { kernels });

@@ -13,9 +13,9 @@ export interface Deseq2Table {
   numbers(name: string): Float64Array;
 }
 
-/** Read `deseq2/<file>` of a shared dataset. */
-export function deseq2Table(dataset: string, file: string): Deseq2Table {
-  const table = readCsv(sharedPath("data", dataset, "deseq2", file));
+/** Read `<folder>/<file>` of a shared dataset (`deseq2/` by default; `deseq2_more/`, gzipped). */
+export function deseq2Table(dataset: string, file: string, folder = "deseq2"): Deseq2Table {
+  const table = readCsv(sharedPath("data", dataset, folder, file));
   const ids = table.rows.map((r) => r.fields[0]);
   return {
     ids,

@@ -3,7 +3,7 @@
  */
 import type { FitCenter } from "../../src/algorithms/center.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
-import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
+import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type FitOutcome, fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { sharedPath } from "./shared.js";
@@ -19,6 +19,7 @@ export const DESIGNS: Record<string, string> = {
 export async function fitShared(
   dataset: string,
   mode: LfcMode,
+  solver: LfcSolver = "upstream",
 ): Promise<{ outcome: FitOutcome; centers: FitCenter[] }> {
   const sessions = await simulatedCenters(sharedPath("data", dataset));
   const outcome = await fitOverFederation(new InProcessTransport(sessions), {
@@ -26,7 +27,7 @@ export async function fitShared(
     sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
     dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
     mode,
-    solver: "upstream",
+    solver,
     references: {},
     fixedRounds: false,
     hp: DEFAULT_HYPERPARAMETERS,

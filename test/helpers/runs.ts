@@ -2,17 +2,22 @@
  * `run` jobs on the shared datasets, with DESeq2's defaults.
  */
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { type RunJob, type RunOutcome, runOverFederation } from "../../src/pipeline/run.js";
 import { DESIGNS } from "./fits.js";
 
-/** DESeq2's defaults for a shared dataset. */
-export function deseq2Job(dataset: string): RunJob {
+/** DESeq2's defaults for a shared dataset (its README design unless `design` is given). */
+export function deseq2Job(
+  dataset: string,
+  design = DESIGNS[dataset],
+  solver: LfcSolver = "deseq2",
+): RunJob {
   return {
-    design: DESIGNS[dataset],
+    design,
     references: {},
     mode: "irls-pqn",
-    solver: "fast",
+    solver,
     hp: DEFAULT_HYPERPARAMETERS,
     outDir: "unused",
     wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },
@@ -26,9 +31,11 @@ export async function runShared(
   transport: Transport,
   dataset: string,
   runId = "run-suite",
+  design = DESIGNS[dataset],
+  solver: LfcSolver = "deseq2",
 ): Promise<RunOutcome> {
   try {
-    return await runOverFederation(transport, deseq2Job(dataset), { runId });
+    return await runOverFederation(transport, deseq2Job(dataset, design, solver), { runId });
   } finally {
     await transport.close();
   }

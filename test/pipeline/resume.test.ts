@@ -1,6 +1,6 @@
 /**
  * Resuming a fit from any of its checkpoints gives the result of the uninterrupted run, bit for
- * bit, for both solvers (the process-level test kills a real aggregator; this one checks every
+ * bit, for every solver (the process-level test kills a real aggregator; this one checks every
  * checkpoint of a run).
  */
 import { deserialize, serialize } from "node:v8";
@@ -27,7 +27,7 @@ function job(solver: LfcSolver): FitLfcJob {
 }
 
 describe("resume from checkpoints", () => {
-  for (const solver of ["upstream", "fast"] as LfcSolver[]) {
+  for (const solver of ["deseq2", "upstream", "fast"] as LfcSolver[]) {
     it(`${solver}: every checkpoint resumes to the uninterrupted result`, async () => {
       const checkpoints: FitCheckpoint[] = [];
       const dir = sharedPath("data", "outliers_sim");

@@ -3,11 +3,12 @@
  * fold changes, standard errors, Wald statistics, p-values and adjusted p-values, with the
  * acceptance thresholds of the issues (shares of genes within a tolerance).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import type { RunOutcome } from "../../src/pipeline/run.js";
 import { deseq2Table } from "../helpers/deseq2.js";
+import { DESIGNS } from "../helpers/fits.js";
 import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 
@@ -73,7 +74,71 @@ function spreadFitted(outcome: RunOutcome, values: Float64Array): Float64Array {
   return out;
 }
 
+const measured: string[] = [];
+afterAll(() => console.info(`run vs DESeq2 (deseq2 solver):\n  ${measured.join("\n  ")}`));
+
+/** The design factor of each dataset (`~ center + <factor>` is DESeq2's batch run). */
+const FACTORS: Record<string, string> = {
+  bodymap: "tissue",
+  li_lncap: "treatment",
+  outliers_sim: "condition",
+};
+
+/** Share of genes whose padj < 0.05 call agrees (NA is "not significant", as for DESeq2 users). */
+function callAgreement(ours: Float64Array, theirs: Float64Array): number {
+  let agree = 0;
+  for (let g = 0; g < theirs.length; g++) if (ours[g] < 0.05 === theirs[g] < 0.05) agree++;
+  return agree / theirs.length;
+}
+
+/**
+ * [9]'s acceptance on one results table: log2FoldChange, lfcSE and stat within 1% (+1e-8) and
+ * padj < 0.05 calls agreeing, each for ≥ 99.95% of genes.
+ */
+function expectDeseq2Results(
+  label: string,
+  outcome: RunOutcome,
+  results: ReturnType<typeof deseq2Table>,
+): void {
+  expect(outcome.fit.genes).toEqual(results.ids);
+  const shares = {
+    log2FoldChange: shareWithin(
+      outcome.results.log2FoldChange,
+      results.numbers("log2FoldChange"),
+      0.01,
+      1e-8,
+    ),
+    lfcSE: shareWithin(outcome.results.lfcSE, results.numbers("lfcSE"), 0.01, 1e-8),
+    stat: shareWithin(outcome.results.stat, results.numbers("stat"), 0.01, 1e-8),
+    padjCalls: callAgreement(outcome.results.padj, results.numbers("padj")),
+  };
+  const genes = results.ids.length;
+  measured.push(
+    `${label}: ${Object.entries(shares)
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}% (${Math.round((1 - v) * genes)} off)`)
+      .join(", ")}`,
+  );
+  for (const value of Object.values(shares)) expect(value).toBeGreaterThanOrEqual(0.9995);
+}
+
 for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
+  const batch = `~ center + ${FACTORS[dataset]}`;
+  describe(`run ${batch} on ${dataset} against DESeq2`, () => {
+    it("log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.95% of genes", async () => {
+      const outcome = await runShared(
+        new InProcessTransport(await simulatedCenters(sharedPath("data", dataset))),
+        dataset,
+        "run-batch",
+        batch,
+      );
+      expectDeseq2Results(
+        `${dataset} ${batch}`,
+        outcome,
+        deseq2Table(dataset, "batch_results.csv.gz", "deseq2_more"),
+      );
+    });
+  });
+
   describe(`run on ${dataset} against DESeq2`, () => {
     let outcome: RunOutcome;
     beforeAll(async () => {
@@ -85,6 +150,10 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     const fit = deseq2Table(dataset, "fit.csv");
     const results = deseq2Table(dataset, "results.csv");
 
+    it("log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.95% of genes", () => {
+      expectDeseq2Results(`${dataset} ${DESIGNS[dataset]}`, outcome, results);
+    });
+
     it("lists the genes in DESeq2's order", () => {
       expect(outcome.fit.genes).toEqual(fit.ids);
       expect(outcome.fit.genes).toEqual(results.ids);
@@ -94,6 +163,11 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
       const sf = deseq2Table(dataset, "size_factors.csv");
       const expected = new Map(sf.ids.map((s, i) => [s, sf.numbers("size_factor")[i]]));
       const ordered = Float64Array.from(outcome.samples, (s) => expected.get(s) as number);
+      let worst = 0;
+      ordered.forEach((e, i) => {
+        worst = Math.max(worst, Math.abs(outcome.sizeFactors[i] - e) / e);
+      });
+      measured.push(`${dataset}: size factors max relative error ${worst.toExponential(1)}`);
       expect(shareWithin(outcome.sizeFactors, ordered, 1e-8)).toBe(1);
     });
 
@@ -101,16 +175,21 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
       const nonZero = fit.numbers("all_zero").map((z) => (z === 0 ? 1 : 0));
       const pick = (x: Float64Array) => x.filter((_, g) => nonZero[g] === 1);
       const d = outcome.dispersions;
-      expect(
-        shareWithin(pick(spreadFitted(outcome, d.final)), pick(fit.numbers("dispersion")), 0.02),
-      ).toBeGreaterThanOrEqual(0.99);
-      expect(
-        shareWithin(
-          pick(spreadFitted(outcome, d.genewise)),
-          pick(fit.numbers("disp_gene_est")),
-          0.05,
-        ),
-      ).toBeGreaterThanOrEqual(0.97);
+      const final = shareWithin(
+        pick(spreadFitted(outcome, d.final)),
+        pick(fit.numbers("dispersion")),
+        0.02,
+      );
+      const genewise = shareWithin(
+        pick(spreadFitted(outcome, d.genewise)),
+        pick(fit.numbers("disp_gene_est")),
+        0.05,
+      );
+      measured.push(
+        `${dataset}: gene-wise dispersion within 5% ${(100 * genewise).toFixed(3)}%, final within 2% ${(100 * final).toFixed(3)}%`,
+      );
+      expect(final).toBeGreaterThanOrEqual(0.99);
+      expect(genewise).toBeGreaterThanOrEqual(0.97);
     });
 
     it("log2 fold changes within 2% + 1e-3 for ≥ 99% of genes; within 1% for ≥ 99.5%", () => {
@@ -130,9 +209,9 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     });
 
     it("p-values rank as DESeq2's (Spearman ≥ 0.999); padj < 0.05 agrees on ≥ 99.5% of genes", () => {
-      expect(spearman(outcome.results.pvalue, results.numbers("pvalue"))).toBeGreaterThanOrEqual(
-        0.999,
-      );
+      const rho = spearman(outcome.results.pvalue, results.numbers("pvalue"));
+      measured.push(`${dataset}: Spearman of p-values ${rho.toPrecision(10)}`);
+      expect(rho).toBeGreaterThanOrEqual(0.999);
       const ours = outcome.results.padj;
       const theirs = results.numbers("padj");
       let agree = 0;

@@ -1,0 +1,207 @@
+/**
+ * DESeq2's refit of the rows its IRLS did not converge (`fitNbinomGLMsWithOptim`): R's
+ * `optim(β, objective, method = "L-BFGS-B", lower = −30, upper = 30)` on the log2 scale, with
+ * optim's own central finite differences for the gradient, replayed decision for decision.
+ *
+ * The objective is DESeq2's negative log posterior −Σ log NB(y; s·2^{xβ}, 1/α) − Σ log N(β; 0,
+ * 1/λ) with μ not floored (10^300 where it is not finite). Each round trip evaluates, for every
+ * row still optimised, the point L-BFGS-B asks for and its 2p finite-difference neighbours: the
+ * centers return their NLL sums there, the aggregator adds the prior, forms the gradient as
+ * optim does and tells L-BFGS-B, which answers with its next point (or stops).
+ */
+import type { IterativePhase } from "../../federation/runner.js";
+import {
+  finiteDifferenceGradient,
+  finiteDifferencePoints,
+  Lbfgsb,
+  type LbfgsbState,
+} from "../../math/lbfgsb.js";
+import { maskCount } from "../masks.js";
+import { sumOverCenters } from "../shares.js";
+import {
+  DESEQ2_LAMBDA_LOG2,
+  DESEQ2_LARGE,
+  type NllAtPointsRequest,
+  type NllAtPointsShare,
+} from "./state.js";
+
+/** R's `M_LN_SQRT_2PI`. */
+const LN_SQRT_2PI = 0.9189385332046728;
+
+/** What `fitNbinomGLMsWithOptim`'s objective returns where the posterior is not finite. */
+const NOT_FINITE = 1e300;
+
+/** The aggregator's state between L-BFGS-B rounds. */
+export interface Deseq2OptimState {
+  readonly kind: "deseq2-optim-round";
+  readonly round: number;
+  readonly refit: boolean;
+  readonly p: number;
+  /** Fitted genes G. */
+  readonly genes: number;
+  /** The optimised rows, ascending. */
+  readonly rows: Int32Array;
+  /** Each row's optimiser (its plain-data state), in `rows` order. */
+  readonly optimisers: readonly LbfgsbState[];
+  /** The point each row's optimiser waits to have evaluated (log2 scale), null once it stopped. */
+  readonly pending: readonly (Float64Array | null)[];
+}
+
+/** The outcome of the refit, per optimised row. */
+export interface Deseq2OptimEnd {
+  readonly kind: "deseq2-optim-end";
+  readonly rows: Int32Array;
+  /** Coefficients, rows×p, log2 scale (optim's `par`). */
+  readonly par: Float64Array;
+  /** optim's `convergence` per row (0: converged). */
+  readonly convergence: Int32Array;
+  /** Round trips the refit took. */
+  readonly rounds: number;
+}
+
+/** The box of every coefficient: DESeq2's `large` on the log2 scale of optim. */
+function box(p: number): { lower: Float64Array; upper: Float64Array } {
+  return {
+    lower: new Float64Array(p).fill(-DESEQ2_LARGE),
+    upper: new Float64Array(p).fill(DESEQ2_LARGE),
+  };
+}
+
+/**
+ * Start L-BFGS-B on the given rows from the given log2-scale points.
+ * @param starts - rows×p starting points (log2 scale)
+ */
+export function deseq2OptimStart(
+  rows: Int32Array,
+  starts: Float64Array,
+  p: number,
+  genes: number,
+  refit: boolean,
+): Deseq2OptimState {
+  const { lower, upper } = box(p);
+  const optimisers: LbfgsbState[] = [];
+  const pending: (Float64Array | null)[] = [];
+  rows.forEach((_, j) => {
+    const optimiser = new Lbfgsb(starts.slice(j * p, j * p + p), { lower, upper });
+    pending.push(optimiser.next());
+    optimisers.push(optimiser.toJSON());
+  });
+  return { kind: "deseq2-optim-round", round: 0, refit, p, genes, rows, optimisers, pending };
+}
+
+/** The genes (over the fitted genes) whose optimiser waits for an evaluation. */
+function activeMask(state: Deseq2OptimState): Uint8Array {
+  const mask = new Uint8Array(state.genes);
+  state.rows.forEach((g, j) => {
+    if (state.pending[j] !== null) mask[g] = 1;
+  });
+  return mask;
+}
+
+/** What the centers are sent: each waiting point and its neighbours, natural-log scale. */
+export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest {
+  const { p } = state;
+  const { lower, upper } = box(p);
+  const perGene = 1 + 2 * p;
+  const waiting = state.pending.filter((x): x is Float64Array => x !== null);
+  const points = new Float64Array(waiting.length * perGene * p);
+  waiting.forEach((x, a) => {
+    const base = a * perGene * p;
+    for (let k = 0; k < p; k++) points[base + k] = x[k] * Math.LN2;
+    finiteDifferencePoints(x, lower, upper).forEach((point, i) => {
+      for (let k = 0; k < p; k++) points[base + (1 + i) * p + k] = point[k] * Math.LN2;
+    });
+  });
+  return {
+    kind: "nll-at-points-request",
+    refit: state.refit,
+    coefficients: p,
+    mask: activeMask(state),
+    pointsPerGene: perGene,
+    points,
+  };
+}
+
+/** DESeq2's objective at a log2-scale point from the pooled NLL there. */
+function negativeLogPosterior(nll: number, x: Float64Array, offset: number, p: number): number {
+  const sigma = Math.sqrt(1 / DESEQ2_LAMBDA_LOG2);
+  const logSigma = Math.log(sigma);
+  let logPrior = 0;
+  for (let k = 0; k < p; k++) {
+    const z = x[offset + k] / sigma;
+    logPrior += -(LN_SQRT_2PI + 0.5 * z * z + logSigma);
+  }
+  const value = -1 * (-nll + logPrior);
+  return Number.isFinite(value) ? value : NOT_FINITE;
+}
+
+/** Aggregate one round: every waiting optimiser is told its value and gradient. Pure. */
+export function deseq2OptimAggregate(
+  state: Deseq2OptimState,
+  shares: readonly NllAtPointsShare[],
+): Deseq2OptimState | Deseq2OptimEnd {
+  const { p } = state;
+  const { lower, upper } = box(p);
+  const perGene = 1 + 2 * p;
+  const waiting = state.pending.filter((x) => x !== null).length;
+  for (const [c, s] of shares.entries()) {
+    if (s.nll.length !== waiting * perGene)
+      throw new Error(
+        `likelihood share ${c} has ${s.nll.length} values, expected ${waiting * perGene}`,
+      );
+  }
+  const nll = sumOverCenters(shares, "nll");
+  const optimisers: LbfgsbState[] = [];
+  const pending: (Float64Array | null)[] = [];
+  const neighbourValues = new Float64Array(2 * p);
+  let a = 0;
+  state.rows.forEach((_, j) => {
+    const x = state.pending[j];
+    if (x === null) {
+      optimisers.push(state.optimisers[j]);
+      pending.push(null);
+      return;
+    }
+    const base = a * perGene;
+    const f = negativeLogPosterior(nll[base], x, 0, p);
+    finiteDifferencePoints(x, lower, upper).forEach((point, i) => {
+      neighbourValues[i] = negativeLogPosterior(nll[base + 1 + i], point, 0, p);
+    });
+    const gradient = finiteDifferenceGradient(x, lower, upper, neighbourValues);
+    const optimiser = Lbfgsb.fromState(state.optimisers[j]);
+    optimiser.tell(f, gradient);
+    pending.push(optimiser.next());
+    optimisers.push(optimiser.toJSON());
+    a++;
+  });
+  const next: Deseq2OptimState = { ...state, round: state.round + 1, optimisers, pending };
+  return pending.every((x) => x === null) ? deseq2OptimEnd(next) : next;
+}
+
+/** The refit's outcome once every optimiser stopped. */
+function deseq2OptimEnd(state: Deseq2OptimState): Deseq2OptimEnd {
+  const { p, rows } = state;
+  const par = new Float64Array(rows.length * p);
+  const convergence = new Int32Array(rows.length);
+  state.optimisers.forEach((s, j) => {
+    const result = Lbfgsb.fromState(s).result();
+    par.set(result.par, j * p);
+    convergence[j] = result.convergence;
+  });
+  return { kind: "deseq2-optim-end", rows, par, convergence, rounds: state.round };
+}
+
+/** The L-BFGS-B phase of the `deseq2` solver. */
+export function deseq2OptimPhase(
+  name = "optim",
+): IterativePhase<"nllAtPoints", Deseq2OptimEnd, Deseq2OptimState> {
+  return {
+    name,
+    step: "nllAtPoints",
+    request: deseq2OptimRequest,
+    aggregate: deseq2OptimAggregate,
+    isResult: (value): value is Deseq2OptimEnd => value.kind === "deseq2-optim-end",
+    activeGenes: (state) => maskCount(activeMask(state)),
+    finish: deseq2OptimEnd,
+  };
+}
