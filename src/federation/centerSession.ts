@@ -77,6 +77,14 @@ export class CenterSession {
     return this.#prepared?.runId ?? null;
   }
 
+  /**
+   * The run whose private state this center holds (its prepared fit or the state the run's
+   * record steps built; null when it holds none, e.g. just after a restart).
+   */
+  get heldRun(): string | null {
+    return this.#prepared?.runId ?? this.#run?.runId ?? null;
+  }
+
   /** Run (or, for a repeated request, replay) the named step. */
   run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
     const key = tagKey(tag, step);

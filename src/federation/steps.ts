@@ -47,6 +47,25 @@ export const STEP_NAMES: readonly StepName[] = [
   ...(Object.keys(RECORD_STEPS) as RecordStepName[]),
 ];
 
+/**
+ * The steps that build or change a center's private state for a run (its prepared fit, the rows
+ * and counts of the run's genes, its size factors, its dispersion data and μ, its replaced
+ * counts, its refit dataset). Every other step only reads that state. A center that restarts
+ * loses it; replaying these steps' requests in their original order rebuilds it exactly (each is
+ * a deterministic function of the center's data and the request).
+ */
+export const STATE_STEPS: ReadonlySet<StepName> = new Set<StepName>([
+  "prepare",
+  "logSums",
+  "sizeFactors",
+  "dispersionMoments",
+  // Sets the linear model's μ for group designs (`setLinearMu`).
+  "dispersionResiduals",
+  "dispersionMu",
+  "cooks",
+  "prepareRefit",
+]);
+
 /** Identifies one request of a run: repeated or stale requests are recognised by it. */
 export interface RequestTag {
   /** Run id, fixed for a whole job (and kept across an aggregator resume). */

@@ -185,6 +185,59 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).cooks.refitted).toBe(60);
   });
 
+  it("run --listen: a center SIGKILLed during the gene-wise dispersion rounds and restarted gives the uninterrupted run's files", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-kill-center");
+    const agg = startFedseq([
+      "run",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--centers",
+      "site_1,site_2",
+      "--ca",
+      join(certs, "ca.pem"),
+      "--cert",
+      join(certs, "aggregator.pem"),
+      "--key",
+      join(certs, "aggregator.key"),
+      "--design",
+      DESIGNS.li_lncap,
+      "--out",
+      out,
+    ]);
+    await agg.waitFor(/listening/);
+    const site1 = center("li_lncap", "site_1", port);
+    let site2 = center("li_lncap", "site_2", port);
+    await agg.waitFor(/genewise-dispersions round 0:/);
+    site2.child.kill("SIGKILL");
+    await site2.exited;
+    site2 = center("li_lncap", "site_2", port);
+    expect(await agg.exited, agg.output()).toBe(0);
+    // Its size factors, dispersion data and μ were rebuilt from the requests that built them.
+    expect(agg.output()).toMatch(
+      /center site_2: restarted, replaying the \d+ requests that built its state before dispersionGrid \(genewise-dispersions round/,
+    );
+    expect(await site1.exited).toBe(0);
+    expect(await site2.exited).toBe(0);
+    const simulatedOut = join(tmp.dir, "run-kill-center-sim");
+    const sim = startFedseq([
+      "run",
+      "--data",
+      sharedPath("data", "li_lncap"),
+      "--design",
+      DESIGNS.li_lncap,
+      "--out",
+      simulatedOut,
+    ]);
+    expect(await sim.exited, sim.output()).toBe(0);
+    for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+      expect(readFileSync(join(out, file), "utf8"), file).toBe(
+        readFileSync(join(simulatedOut, file), "utf8"),
+      );
+    }
+  });
+
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
     await ensureCertificates();
     const data = await readDataset(sharedPath("data", "li_lncap"));
@@ -245,7 +298,9 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     site2 = center("li_lncap", "site_2", port);
     expect(await agg.exited, agg.output()).toBe(0);
     expect(agg.output()).toMatch(/center site_2 reconnected/);
-    expect(agg.output()).toMatch(/center site_2: restarted, replaying its set-up/);
+    expect(agg.output()).toMatch(
+      /center site_2: restarted, replaying the \d+ requests that built its state/,
+    );
     expect(await site1.exited).toBe(0);
     expect(await site2.exited).toBe(0);
     expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("li_lncap", "pqn"));

@@ -2,11 +2,20 @@
  * The aggregator's side of a networked federation: a gRPC server (mutual TLS) that the centers
  * dial out to. It implements {@link Transport}: the runner sends step requests, each center's
  * reply is validated, and a center that drops out is waited for and sent its pending request
- * again when it is back (replaying its set-up first if it restarted).
+ * again when it is back. A center that restarted (it holds no state for the run) is first sent
+ * again, in order, every request that built its state ({@link STATE_STEPS}), so that it answers
+ * the rest of the run as if it had never stopped. Every request has a deadline: a center that
+ * stays connected but does not answer ends the run, named.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { CenterInfo } from "../centerSession.js";
-import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
+import {
+  type RequestTag,
+  STATE_STEPS,
+  type StepInput,
+  type StepName,
+  type StepOutput,
+} from "../steps.js";
 import { byName, CenterError, type Transport } from "../transport.js";
 import { decodeReply, decodeTag, encodeRequest, ProtocolError } from "./codec.js";
 import type { AggregatorMessage } from "./generated/fedseq/v1/AggregatorMessage.js";
@@ -36,6 +45,11 @@ export interface GrpcAggregatorOptions {
   readonly joinTimeoutMs: number;
   /** How long a center that dropped out is waited for. */
   readonly reconnectTimeoutMs: number;
+  /**
+   * How long a center may take to answer one request (replaying a restarted center's state
+   * included) before the run ends with its name (default: 600 s).
+   */
+  readonly roundTimeoutMs?: number;
   readonly maxMessageBytes?: number;
   /** Where log lines go. */
   readonly log: (line: string) => void;
@@ -56,19 +70,33 @@ function sameTag(a: RequestTag, b: RequestTag): boolean {
   return a.runId === b.runId && a.phase === b.phase && a.round === b.round;
 }
 
+/** Default of {@link GrpcAggregatorOptions.roundTimeoutMs}. */
+export const DEFAULT_ROUND_TIMEOUT_MS = 600_000;
+
+/** A request that built the center's state, as it was sent. */
+interface StateRequest {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly input: unknown;
+}
+
 /** One expected center: its connection, identity, and the request it owes an answer to. */
 class CenterSlot {
   readonly name: string;
   info: CenterInfo | null = null;
   call: JoinCall | null = null;
-  preparedRun = "";
-  lastPrepare: { tag: RequestTag; input: unknown } | null = null;
+  /** The run whose state the center holds (as its hello said, then as its replies showed). */
+  heldRun = "";
+  /** Every state-building request the center answered, in order (replayed after a restart). */
+  readonly stateLog: StateRequest[] = [];
   pending: Pending | null = null;
-  replaying: RequestTag | null = null;
+  /** Index into {@link stateLog} of the request being replayed (null: not replaying). */
+  replaying: number | null = null;
   malformed = 0;
   /** Connections lost while the same request was pending. */
   drops = 0;
   #timer: NodeJS.Timeout | null = null;
+  #deadline: NodeJS.Timeout | null = null;
   readonly #owner: GrpcAggregator;
 
   constructor(name: string, owner: GrpcAggregator) {
@@ -80,36 +108,52 @@ class CenterSlot {
     this.call?.write(message);
   }
 
-  /** Send the pending request (after replaying the set-up if the center restarted). */
+  /** Send the pending request (after replaying the run's state if the center restarted). */
   dispatch(): void {
     const p = this.pending;
     if (p === null || this.call === null) return;
-    const needsSetup = p.step !== "presence" && p.step !== "levels" && p.step !== "prepare";
-    if (needsSetup && this.preparedRun !== p.tag.runId && this.lastPrepare !== null) {
+    if (this.replaying === null && this.heldRun !== p.tag.runId && this.stateLog.length > 0) {
       this.#owner.log(
-        `center ${this.name}: restarted, replaying its set-up before ${p.step} round ${p.tag.round}`,
+        `center ${this.name}: restarted, replaying the ${this.stateLog.length} requests that built its state before ${p.step} (${p.tag.phase} round ${p.tag.round})`,
       );
-      this.replaying = this.lastPrepare.tag;
-      this.write({
-        request: encodeRequest(
-          this.lastPrepare.tag,
-          "prepare",
-          this.lastPrepare.input as StepInput<"prepare">,
-        ),
-      });
+      this.replaying = 0;
+    }
+    if (this.replaying !== null) {
+      const r = this.stateLog[this.replaying];
+      this.write({ request: encodeRequest(r.tag, r.step, r.input as never) });
       return;
     }
     this.write({ request: encodeRequest(p.tag, p.step, p.input as never) });
   }
 
   send(tag: RequestTag, step: StepName, input: unknown): Promise<unknown> {
-    if (step === "prepare") this.lastPrepare = { tag, input };
     return new Promise((resolve, reject) => {
       this.pending = { tag, step, input, resolve, reject };
       this.drops = 0;
+      this.#startDeadline(step, tag);
       if (this.call !== null) this.dispatch();
       else this.startReconnectTimer();
     });
+  }
+
+  #startDeadline(step: StepName, tag: RequestTag): void {
+    this.#clearDeadline();
+    const ms = this.#owner.roundTimeoutMs;
+    this.#deadline = setTimeout(() => {
+      this.#deadline = null;
+      this.fail(
+        new CenterError(
+          this.name,
+          `did not answer ${step} (${tag.phase} round ${tag.round}) within ${ms / 1000} s (--round-timeout)`,
+          false,
+        ),
+      );
+    }, ms);
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
+    this.#deadline = null;
   }
 
   startReconnectTimer(): void {
@@ -129,26 +173,60 @@ class CenterSlot {
     this.#timer = null;
   }
 
+  /** Stop every timer of the slot (the run is over). */
+  clearTimers(): void {
+    this.clearTimer();
+    this.#clearDeadline();
+  }
+
   fail(error: Error): void {
     const p = this.pending;
     this.pending = null;
-    this.clearTimer();
+    this.replaying = null;
+    this.clearTimers();
     p?.reject(error);
+  }
+
+  /** Settle the pending request. */
+  #settle(p: Pending, outcome: { output: unknown } | { error: Error }): void {
+    this.pending = null;
+    this.#clearDeadline();
+    if ("error" in outcome) p.reject(outcome.error);
+    else p.resolve(outcome.output);
   }
 
   onReply(reply: StepReply__Output): void {
     const tag = decodeTag(reply.tag);
-    if (this.replaying !== null && sameTag(tag, this.replaying) && reply.step === "prepare") {
-      this.replaying = null;
-      this.preparedRun = tag.runId;
-      this.dispatch();
-      return;
+    if (this.replaying !== null) {
+      const r = this.stateLog[this.replaying];
+      // Tags are unique within a run (a record step's reply names its record, not the step).
+      if (sameTag(tag, r.tag) && reply.step !== "error") {
+        // A replayed request's answer was given once already: only the rebuilt state matters.
+        this.replaying++;
+        if (this.replaying === this.stateLog.length) {
+          this.replaying = null;
+          this.heldRun = tag.runId;
+        }
+        this.dispatch();
+        return;
+      }
+      if (reply.step === "error" && sameTag(tag, r.tag)) {
+        this.fail(
+          new CenterError(
+            this.name,
+            `could not rebuild its state after a restart (${r.step}): ${reply.error?.message ?? "unknown error"}`,
+            reply.error?.userError ?? false,
+          ),
+        );
+        return;
+      }
     }
     const p = this.pending;
     if (p !== null && reply.step === "error" && tag.runId === "") {
       // The center could not even read the request's tag: fail it rather than wait forever.
-      this.pending = null;
-      p.reject(new CenterError(this.name, reply.error?.message ?? "unreadable request", false));
+      this.#settle(p, {
+        error: new CenterError(this.name, reply.error?.message ?? "unreadable request", false),
+      });
       return;
     }
     if (p === null || !sameTag(tag, p.tag)) {
@@ -158,21 +236,22 @@ class CenterSlot {
       return;
     }
     if (reply.step === "error") {
-      this.pending = null;
-      p.reject(
-        new CenterError(
+      this.#settle(p, {
+        error: new CenterError(
           this.name,
           reply.error?.message ?? "unknown error",
           reply.error?.userError ?? false,
         ),
-      );
+      });
       return;
     }
     const output = decodeReply(reply, p.step, p.input as never);
-    if (p.step === "prepare") this.preparedRun = tag.runId;
-    this.pending = null;
+    if (STATE_STEPS.has(p.step)) {
+      this.stateLog.push({ tag: p.tag, step: p.step, input: p.input });
+      this.heldRun = tag.runId;
+    }
     this.malformed = 0;
-    p.resolve(output);
+    this.#settle(p, { output });
   }
 }
 
@@ -180,6 +259,7 @@ class CenterSlot {
 export class GrpcAggregator implements Transport {
   centers: readonly CenterInfo[] = [];
   readonly reconnectTimeoutMs: number;
+  readonly roundTimeoutMs: number;
   readonly #server: grpc.Server;
   readonly #slots: Map<string, CenterSlot>;
   readonly #options: GrpcAggregatorOptions;
@@ -190,6 +270,7 @@ export class GrpcAggregator implements Transport {
   private constructor(options: GrpcAggregatorOptions) {
     this.#options = options;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs;
+    this.roundTimeoutMs = options.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
     this.#slots = new Map(options.centers.map((name) => [name, new CenterSlot(name, this)]));
     this.#server = new grpc.Server(
       channelOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
@@ -382,7 +463,9 @@ export class GrpcAggregator implements Transport {
     }
     if (slot.call !== null && slot.call !== call) slot.call.end();
     slot.call = call;
-    slot.preparedRun = hello.preparedRun;
+    slot.heldRun = hello.preparedRun;
+    // A replay cut short by this reconnection starts again from the first request.
+    slot.replaying = null;
     slot.clearTimer();
     const rejoined = slot.info !== null;
     slot.info ??= { name: hello.center, genes: hello.genes, samples: hello.samples };
@@ -410,7 +493,7 @@ export class GrpcAggregator implements Transport {
     reason: { success: boolean; message: string } = { success: true, message: "done" },
   ): Promise<void> {
     for (const slot of this.#slots.values()) {
-      slot.clearTimer();
+      slot.clearTimers();
       if (slot.call !== null) {
         slot.write({ shutdown: reason });
         slot.call.end();

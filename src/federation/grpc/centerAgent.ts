@@ -101,7 +101,9 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           center: name,
           genes: [...session.data.genes],
           samples: [...session.data.samples],
-          preparedRun: session.preparedRun ?? "",
+          // The run whose state this center holds: a restarted center holds none, and the
+          // aggregator then replays the requests that built it.
+          preparedRun: session.heldRun ?? "",
         },
       });
       call.on("data", (message: AggregatorMessage__Output) => {
