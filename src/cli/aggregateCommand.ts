@@ -33,6 +33,7 @@ interface AggregateFlags extends FitFlags {
   verbose?: boolean;
   joinTimeout: number;
   reconnectTimeout: number;
+  roundTimeout: number;
   maxMessageMb: number;
 }
 
@@ -67,6 +68,12 @@ export function aggregateCommand(): Command {
       "--reconnect-timeout <s>",
       "seconds to wait for a center that dropped out",
       numberOption("--reconnect-timeout", "positive"),
+      600,
+    )
+    .option(
+      "--round-timeout <s>",
+      "seconds a center may take to answer one request before the run ends",
+      numberOption("--round-timeout", "positive"),
       600,
     )
     .option(
@@ -105,6 +112,7 @@ Example (see the README's "Run a real federation"):
       runId: resume?.runId ?? randomUUID(),
       joinTimeoutMs: flags.joinTimeout * 1000,
       reconnectTimeoutMs: flags.reconnectTimeout * 1000,
+      roundTimeoutMs: flags.roundTimeout * 1000,
       maxMessageBytes: flags.maxMessageMb * 2 ** 20,
       log,
     });

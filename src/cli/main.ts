@@ -29,6 +29,15 @@ export function program(): Command {
     .addCommand(simulateCommand());
 }
 
+/**
+ * Once a command has ended with an error, nothing it started may keep the process alive (e.g. a
+ * connection to a peer that stopped answering): exit with the status set, after a grace period
+ * for open streams to flush (a timer that does not itself keep the process alive).
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
 /** Run the command line with `argv` (without node and script). */
 export async function main(argv: string[]): Promise<void> {
   // `fedseq … | head` closes the pipe early: that is not an error.
@@ -42,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await cmd.parseAsync(argv, { from: "user" });
   } catch (error) {
+    exitSoon();
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;

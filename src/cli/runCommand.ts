@@ -14,6 +14,12 @@ import {
   runSimulated,
   writeRunOutputs,
 } from "../pipeline/run.js";
+import {
+  readRunIdentity,
+  removeRunIdentity,
+  runFingerprint,
+  writeRunIdentity,
+} from "../pipeline/runIdentity.js";
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
@@ -31,6 +37,8 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   cert?: string;
   key?: string;
   joinTimeout: number;
+  roundTimeout: number;
+  resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
   contrast?: string;
@@ -70,6 +78,17 @@ export function runCommand(): Command {
       "with --listen: seconds to wait for every center to join",
       numberOption("--join-timeout", "positive"),
       600,
+    )
+    .option(
+      "--round-timeout <s>",
+      "with --listen: seconds a center may take to answer one request before the run ends",
+      numberOption("--round-timeout", "positive"),
+      600,
+    )
+    .option(
+      "--resume",
+      "with --listen: continue the run started in --out after the aggregator crashed",
+      false,
     )
     .requiredOption("--design <formula>", 'design formula, e.g. "~ batch + condition"')
     .requiredOption(
@@ -173,19 +192,32 @@ async function runAsAggregator(job: RunJob, flags: RunFlags, listen: string): Pr
     throw new InputError(`run --listen also needs ${missing.map((f) => `--${f}`).join(", ")}`);
   }
   const started = performance.now();
+  const centers = flags.centers as string[];
+  const fingerprint = runFingerprint({ ...job, outDir: undefined }, centers);
+  const identity = flags.resume
+    ? readRunIdentity(job.outDir, fingerprint)
+    : { runId: randomUUID(), fingerprint };
+  if (flags.resume) {
+    log(
+      `resuming run ${identity.runId}: the centers answer the rounds already done from their reply caches`,
+    );
+  }
+  writeRunIdentity(job.outDir, identity);
   const aggregator = await GrpcAggregator.listen({
     listen,
-    centers: flags.centers as string[],
+    centers,
     tls: readTlsFiles(flags as { ca: string; cert: string; key: string }),
-    runId: randomUUID(),
+    runId: identity.runId,
     joinTimeoutMs: flags.joinTimeout * 1000,
     reconnectTimeoutMs: flags.joinTimeout * 1000,
+    roundTimeoutMs: flags.roundTimeout * 1000,
     log,
   });
   await aggregator.ready();
   try {
     let lastPhase = "";
     const outcome = await runOverFederation(aggregator, job, {
+      runId: identity.runId,
       onRound: (e) => {
         if (e.phase !== lastPhase || e.activeGenes === 0)
           log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
@@ -198,6 +230,7 @@ async function runAsAggregator(job: RunJob, flags: RunFlags, listen: string): Pr
       job,
       (performance.now() - started) / 1000,
     );
+    removeRunIdentity(job.outDir);
     await aggregator.close({
       success: true,
       message: `results written by the aggregator to ${job.outDir}`,

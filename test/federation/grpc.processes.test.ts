@@ -104,6 +104,63 @@ function center(
   ]);
 }
 
+const simulatedRuns = new Map<string, Promise<string>>();
+
+/** The folder of `fedseq run --data` on a shared dataset (run once per file). */
+function simulatedRun(dataset: string): Promise<string> {
+  let run = simulatedRuns.get(dataset);
+  if (run === undefined) {
+    run = (async () => {
+      const out = join(tmp.dir, `run-sim-${dataset}`);
+      const sim = startFedseq([
+        "run",
+        "--data",
+        sharedPath("data", dataset),
+        "--design",
+        DESIGNS[dataset],
+        "--out",
+        out,
+      ]);
+      expect(await sim.exited, sim.output()).toBe(0);
+      return out;
+    })();
+    simulatedRuns.set(dataset, run);
+  }
+  return run;
+}
+
+/** `run --listen` as the aggregator of the dataset's centers. */
+function runAggregator(dataset: string, port: number, out: string, extra: string[] = []) {
+  return startFedseq([
+    "run",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--centers",
+    centerNames(sharedPath("data", dataset)).join(","),
+    "--ca",
+    join(certs, "ca.pem"),
+    "--cert",
+    join(certs, "aggregator.pem"),
+    "--key",
+    join(certs, "aggregator.key"),
+    "--design",
+    DESIGNS[dataset],
+    "--out",
+    out,
+    ...extra,
+  ]);
+}
+
+/** Expect the run's four tables to equal the simulated run's, byte for byte. */
+async function expectSimulatedRunFiles(dataset: string, out: string): Promise<void> {
+  const simulatedOut = await simulatedRun(dataset);
+  for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+    expect(readFileSync(join(out, file), "utf8"), file).toBe(
+      readFileSync(join(simulatedOut, file), "utf8"),
+    );
+  }
+}
+
 async function simulated(dataset: string, mode: LfcMode): Promise<string> {
   const solver = mode === "pqn" ? "upstream" : "deseq2";
   const out = join(tmp.dir, `sim-${dataset}-${mode}`);
@@ -189,23 +246,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-center");
-    const agg = startFedseq([
-      "run",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--centers",
-      "site_1,site_2",
-      "--ca",
-      join(certs, "ca.pem"),
-      "--cert",
-      join(certs, "aggregator.pem"),
-      "--key",
-      join(certs, "aggregator.key"),
-      "--design",
-      DESIGNS.li_lncap,
-      "--out",
-      out,
-    ]);
+    const agg = runAggregator("li_lncap", port, out);
     await agg.waitFor(/listening/);
     const site1 = center("li_lncap", "site_1", port);
     let site2 = center("li_lncap", "site_2", port);
@@ -220,22 +261,47 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     );
     expect(await site1.exited).toBe(0);
     expect(await site2.exited).toBe(0);
-    const simulatedOut = join(tmp.dir, "run-kill-center-sim");
-    const sim = startFedseq([
-      "run",
-      "--data",
-      sharedPath("data", "li_lncap"),
-      "--design",
-      DESIGNS.li_lncap,
-      "--out",
-      simulatedOut,
-    ]);
-    expect(await sim.exited, sim.output()).toBe(0);
-    for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
-      expect(readFileSync(join(out, file), "utf8"), file).toBe(
-        readFileSync(join(simulatedOut, file), "utf8"),
-      );
+    await expectSimulatedRunFiles("li_lncap", out);
+  });
+
+  it("run --listen --resume: the aggregator SIGKILLed during the gene-wise dispersion rounds and resumed gives the uninterrupted run's files", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-kill-aggregator");
+    const first = runAggregator("li_lncap", port, out);
+    await first.waitFor(/listening/);
+    const centers = ["site_1", "site_2"].map((c) => center("li_lncap", c, port));
+    await first.waitFor(/genewise-dispersions round 0:/);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const second = runAggregator("li_lncap", port, out, ["--resume"]);
+    expect(await second.exited, second.output()).toBe(0);
+    expect(second.output()).toMatch(/resuming run /);
+    for (const c of centers) {
+      expect(await c.exited, c.output()).toBe(0);
+      expect(c.output()).toMatch(/answered \d+ repeated requests from its reply cache/);
     }
+    await expectSimulatedRunFiles("li_lncap", out);
+  });
+
+  it("run --listen: a center that joins and never answers ends the run within --round-timeout (exit 3, named)", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-silent-center");
+    const agg = runAggregator("li_lncap", port, out, ["--round-timeout", "3"]);
+    await agg.waitFor(/listening/);
+    const site1 = center("li_lncap", "site_1", port);
+    const site2 = center("li_lncap", "site_2", port);
+    await agg.waitFor(/center site_2 joined/);
+    site2.child.kill("SIGSTOP");
+    const started = Date.now();
+    expect(await agg.exited, agg.output()).toBe(3);
+    // The deadline is 3 s; the bound only guards against waiting forever.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(agg.output()).toMatch(/center site_2: did not answer \w+ .* within 3 s/);
+    site2.child.kill("SIGKILL");
+    await site2.exited;
+    await site1.exited;
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {

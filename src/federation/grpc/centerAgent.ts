@@ -6,11 +6,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
-import type { RequestTag } from "../steps.js";
+import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { FederationFailure } from "../transport.js";
 import { decodeRequest, encodeErrorReply, encodeReply, ProtocolError } from "./codec.js";
 import type { AggregatorMessage__Output } from "./generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage } from "./generated/fedseq/v1/CenterMessage.js";
+import type { StepReply } from "./generated/fedseq/v1/StepReply.js";
 import {
   channelOptions,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -32,7 +33,53 @@ export interface CenterAgentOptions {
   /** Give up when the aggregator cannot be reached for this long. */
   readonly giveUpAfterMs: number;
   readonly maxMessageBytes?: number;
+  /**
+   * Bytes of replies kept to answer repeated requests without recomputing them, e.g. every round
+   * of an aggregator resumed after a crash, which asks again from the start (default 512 MiB;
+   * the oldest are dropped first, and a dropped one is computed again, to the same bytes).
+   */
+  readonly replyCacheBytes?: number;
   readonly log: (line: string) => void;
+}
+
+/** Default of {@link CenterAgentOptions.replyCacheBytes}. */
+export const DEFAULT_REPLY_CACHE_BYTES = 512 * 1024 * 1024;
+
+/** Approximate size of a reply: its binary payloads and strings. */
+function replyBytes(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (typeof value === "string") return value.length;
+  if (typeof value !== "object") return 8;
+  let total = 0;
+  for (const v of Object.values(value as Record<string, unknown>)) total += replyBytes(v);
+  return total;
+}
+
+/** The replies a center sent in this run, by request, oldest first, within a byte budget. */
+class ReplyCache {
+  readonly #entries = new Map<string, { reply: StepReply; bytes: number }>();
+  #bytes = 0;
+  hits = 0;
+  constructor(readonly budget: number) {}
+
+  get(key: string): StepReply | undefined {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) this.hits++;
+    return entry?.reply;
+  }
+
+  set(key: string, reply: StepReply): void {
+    const bytes = replyBytes(reply);
+    if (bytes > this.budget) return;
+    this.#entries.set(key, { reply, bytes });
+    this.#bytes += bytes;
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= this.budget) break;
+      this.#entries.delete(k);
+      this.#bytes -= e.bytes;
+    }
+  }
 }
 
 /** How a center's participation ended. */
@@ -59,10 +106,15 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
     channelOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
   );
   let lastContact = Date.now();
+  const replies = new ReplyCache(options.replyCacheBytes ?? DEFAULT_REPLY_CACHE_BYTES);
   try {
     for (;;) {
       const outcome = await joinOnce();
-      if (outcome !== null) return outcome;
+      if (outcome !== null) {
+        if (replies.hits > 0)
+          log(`center ${name}: answered ${replies.hits} repeated requests from its reply cache`);
+        return outcome;
+      }
       if (Date.now() - lastContact > options.giveUpAfterMs) {
         throw new FederationFailure(
           `center ${name}: could not reach the aggregator at ${options.aggregator} for ${options.giveUpAfterMs / 1000} s`,
@@ -147,8 +199,17 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
     try {
       const request = decodeRequest(message.request as NonNullable<typeof message.request>);
       tag = request.tag;
-      const output = session.run(request.tag, request.step, request.input as never);
-      call.write({ reply: encodeReply(request.tag, request.step, output as never) });
+      const key = `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${request.step}`;
+      // A step that builds the center's state is always run again, so that a replay in the
+      // original order leaves the state as it was; only the others are answered from the cache.
+      const cacheable = !STATE_STEPS.has(request.step);
+      let reply = cacheable ? replies.get(key) : undefined;
+      if (reply === undefined) {
+        const output = session.run(request.tag, request.step, request.input as never);
+        reply = encodeReply(request.tag, request.step, output as never);
+        if (cacheable) replies.set(key, reply);
+      }
+      call.write({ reply });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (error instanceof ProtocolError)
