@@ -115,6 +115,23 @@ export class CenterSession {
     return this.#prepared;
   }
 
+  /**
+   * A center that computed its own size factors in this run uses those and no others: the
+   * aggregator cannot make it weigh its samples as it likes (e.g. 1 for one sample and 1e300 for
+   * the rest, which would turn the center's sums into that one sample's counts).
+   */
+  #checkOwnSizeFactors(tag: RequestTag, sizeFactors: Float64Array): void {
+    const own = this.#run?.runId === tag.runId ? this.#run.sizeFactors : undefined;
+    if (own === undefined) return;
+    const same =
+      own.length === sizeFactors.length && own.every((s, i) => Object.is(s, sizeFactors[i]));
+    if (!same) {
+      throw new Error(
+        `center ${this.data.name}: refusing prepare: its size factors are not the ones this center computed for the run`,
+      );
+    }
+  }
+
   #compute<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
     type Out = StepOutput<K>;
     switch (step) {
@@ -124,6 +141,7 @@ export class CenterSession {
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {
         const request = input as StepInput<"prepare">;
+        this.#checkOwnSizeFactors(tag, request.sizeFactors);
         const { center, share } = prepareLocalStep(this.data, request);
         const adopted = this.#kernels.adopt?.(center) ?? center;
         this.#prepared = { runId: tag.runId, center: adopted, hp: request.hyperparameters };

@@ -264,6 +264,8 @@ export class GrpcAggregator implements Transport {
   readonly #slots: Map<string, CenterSlot>;
   readonly #options: GrpcAggregatorOptions;
   #joined: (() => void) | null = null;
+  /** True once the first request went out: refusals are no longer taken. */
+  #started = false;
   #refusal: Error | null = null;
   #refused: ((error: Error) => void) | null = null;
 
@@ -410,6 +412,25 @@ export class GrpcAggregator implements Transport {
   #admit(call: JoinCall, message: CenterMessage__Output): CenterSlot | null {
     if (message.body === "refusal" && message.refusal) {
       const { center, reason } = message.refusal;
+      // Only a center can refuse, in its own name (its certificate's), and only before the run
+      // starts: otherwise any holder of a federation certificate could abort a run.
+      const commonName = call.getAuthContext()?.sslPeerCertificate?.subject?.CN;
+      if (!this.#slots.has(center) || commonName !== center) {
+        this.#reject(
+          call,
+          grpc.status.PERMISSION_DENIED,
+          `a refusal in the name of ${JSON.stringify(center)} came with a certificate for ${JSON.stringify(commonName)}: ignored`,
+        );
+        return null;
+      }
+      if (this.#started) {
+        this.#reject(
+          call,
+          grpc.status.FAILED_PRECONDITION,
+          `center ${center} refused after the run started: ignored (a refusal is only taken before round 1)`,
+        );
+        return null;
+      }
       this.log(`center ${center} refused to take part: ${reason}`);
       call.end();
       this.#refusal = new CenterError(center, `refused to take part: ${reason}`, false);
@@ -483,6 +504,7 @@ export class GrpcAggregator implements Transport {
     step: K,
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
+    this.#started = true;
     const slots = this.centers.map((c) => this.#slots.get(c.name) as CenterSlot);
     return (await Promise.all(
       slots.map((s, c) => s.send(tag, step, inputs[c])),
