@@ -16,6 +16,7 @@
  */
 import { fastExp } from "./exp.js";
 import { lnGamma } from "./lnGamma.js";
+import { glibcPowerOfTwo, nbLogDensity, sumLikeR } from "./nbDensity.js";
 import { pairwiseSum } from "./summation.js";
 
 /** One center's samples, in the layout every kernel reads: design, size factors, counts. */
@@ -742,11 +743,15 @@ export function nbScoreAndInformation(
 }
 
 /**
- * The NLL Σᵢ −log NB(yᵢ; μᵢ, 1/α) at `count` points per active gene, with μ = s·exp(xβ) not
- * floored: the objective R's `optim` minimises when DESeq2 refits a row IRLS did not converge
- * (`fitNbinomGLMsWithOptim`). ln μ is taken as ln s + η, so a zero count contributes no
- * y·ln μ term even where μ underflows; μ overflowing to ∞ gives an infinite NLL.
- * @param points - A×count×p coefficients (natural log), gene-major
+ * The NLL −Σᵢ log NB(yᵢ; μᵢ, 1/α) at `count` points per active gene, with μ = s·2^(xβ) from
+ * log2-scale coefficients, not floored: the objective R's `optim` minimises when DESeq2 refits a
+ * row IRLS did not converge (`fitNbinomGLMsWithOptim`, whose μ is `nf * 2^(x %*% p)`). Each term
+ * is R's own `dnbinom(y, size = 1/α, mu = μ, log = TRUE)` ({@link nbLogDensity}), μ uses the C
+ * library's 2^x ({@link glibcPowerOfTwo}), and the n terms are summed as R's `sum()` does (80-bit
+ * accumulation, {@link sumLikeR}): a center holding all the samples returns −`sum(dnbinom(...))`
+ * bit for bit (on x86-64 with glibc, where R was checked). μ overflowing to ∞ makes the term −∞
+ * (NLL +∞); underflowing to 0 gives 0 for a zero count and −∞ otherwise, as dnbinom does.
+ * @param points - A×count×p coefficients on the log2 scale, gene-major
  * @param count - points per gene
  * @returns A×count NLLs
  */
@@ -758,26 +763,26 @@ export function nbNllAtPoints(
   count: number,
 ): Float64Array {
   const { n, p, design, sizeFactors, counts } = data;
-  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const { inverseDispersion } = constants;
   const active = genes.length;
   const nll = new Float64Array(active * count);
-  const logSizeFactors = sizeFactors.map(Math.log);
+  const logDensities = new Float64Array(n);
   for (let a = 0; a < active; a++) {
     const g = genes[a];
     const base = g * n;
-    const r = inverseDispersion[g];
+    const size = inverseDispersion[g];
     for (let s = 0; s < count; s++) {
       const b = (a * count + s) * p;
-      let sum = 0;
       for (let i = 0; i < n; i++) {
         let eta = 0;
         for (let k = 0; k < p; k++) eta += design[i * p + k] * points[b + k];
-        const logMu = logSizeFactors[i] + eta;
-        const mu = Math.exp(logMu);
-        const y = counts[base + i];
-        sum += -logBinomial[base + i] + (y + r) * Math.log(r + mu) - (y === 0 ? 0 : y * logMu);
+        logDensities[i] = nbLogDensity(
+          counts[base + i],
+          size,
+          sizeFactors[i] * glibcPowerOfTwo(eta),
+        );
       }
-      nll[a * count + s] = nllOffset[g] + sum;
+      nll[a * count + s] = -sumLikeR(logDensities, 0, n);
     }
   }
   return nll;

@@ -98,7 +98,10 @@ function activeMask(state: Deseq2OptimState): Uint8Array {
   return mask;
 }
 
-/** What the centers are sent: each waiting point and its neighbours, natural-log scale. */
+/**
+ * What the centers are sent: each waiting point and its neighbours, on optim's log2 scale (the
+ * centers form μ = s·2^(xβ) as DESeq2 does, not s·exp(x·β·ln 2), which differs in last bits).
+ */
 export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest {
   const { p } = state;
   const { lower, upper } = box(p);
@@ -107,9 +110,9 @@ export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest 
   const points = new Float64Array(waiting.length * perGene * p);
   waiting.forEach((x, a) => {
     const base = a * perGene * p;
-    for (let k = 0; k < p; k++) points[base + k] = x[k] * Math.LN2;
+    points.set(x, base);
     finiteDifferencePoints(x, lower, upper).forEach((point, i) => {
-      for (let k = 0; k < p; k++) points[base + (1 + i) * p + k] = point[k] * Math.LN2;
+      points.set(point, base + (1 + i) * p);
     });
   });
   return {

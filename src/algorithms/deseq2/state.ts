@@ -55,7 +55,7 @@ export interface NllAtPointsRequest {
   readonly mask: GeneMask;
   /** Points per gene S. */
   readonly pointsPerGene: number;
-  /** Coefficients (natural log), A×S×p: gene-major, then point. */
+  /** Coefficients on the log2 scale (optim's), A×S×p: gene-major, then point. */
   readonly points: Float64Array;
 }
 

@@ -103,12 +103,13 @@ describe.each([
     // IRLS is replayed exactly: the same rows leave it after the same iterations.
     expect(sameRows).toBe(genes.length);
     expect(sameIter).toBe(genes.length);
-    // L-BFGS-B's last line search near the optimum compares objective values that differ from
-    // R's dnbinom in the last bits (finite differences magnify them 500×), so whether it ends
-    // "converged" or "abnormal termination" (betaConv) can differ on a few rows; the answer
-    // itself may move within the flat direction of an all-zero group by up to ~1e-3 relative.
-    expect(sameConv / genes.length).toBeGreaterThanOrEqual(0.97);
-    expect(within / genes.length).toBeGreaterThanOrEqual(0.98);
+    // The centers evaluate R's own dnbinom, 2^x and long-double sum bit for bit; what still
+    // differs is where L-BFGS-B starts (IRLS by normal equations, DESeq2's by QR: last bits) and
+    // each center rounding its partial sum. Near the optimum L-BFGS-B's last line search compares
+    // objective values in their last bits, so "converged" and "abnormal termination" (betaConv)
+    // swap on a few rows, and on flat objectives (an all-zero tissue) the stopping point moves.
+    expect(sameConv / genes.length).toBeGreaterThanOrEqual(0.99);
+    expect(within / genes.length).toBeGreaterThanOrEqual(0.99);
     expect(worst).toBeLessThan(0.01);
   });
 });
