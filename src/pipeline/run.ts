@@ -14,9 +14,10 @@ import { mergePresence } from "../algorithms/setup/presence.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { defaultThreads, GenePool } from "../federation/genePool.js";
+import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
+import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
 import type { Transport } from "../federation/transport.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
@@ -71,6 +72,8 @@ export interface SimulatedRunJob extends RunJob {
   readonly read?: ReadDatasetOptions;
   /** Threads the centers' heavy local steps split their genes over (default: the cores). */
   readonly threads?: number;
+  /** Write every message the centers send, as received, to this JSON Lines file (`--transcript`). */
+  readonly transcriptFile?: string;
 }
 
 /** Everything a finished run produced. */
@@ -533,13 +536,16 @@ export async function runSimulated(
 ): Promise<RunJson> {
   const started = performance.now();
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
-  const transport = new InProcessTransport(
+  const centers = new InProcessTransport(
     await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
   );
+  const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);
+  const transport = transcript === null ? centers : recordingTransport(centers, transcript);
   try {
     const outcome = await runOverFederation(transport, job, { onRound });
     return await writeRunOutputs(job.outDir, outcome, job, (performance.now() - started) / 1000);
   } finally {
+    transcript?.close();
     await transport.close();
     await pool.close();
   }

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
+import { type MessageRecord, messageRecord } from "../transcript.js";
 import { FederationFailure } from "../transport.js";
 import { decodeRequest, encodeErrorReply, encodeReply, ProtocolError } from "./codec.js";
 import type { AggregatorMessage__Output } from "./generated/fedseq/v1/AggregatorMessage.js";
@@ -39,6 +40,8 @@ export interface CenterAgentOptions {
    * the oldest are dropped first, and a dropped one is computed again, to the same bytes).
    */
   readonly replyCacheBytes?: number;
+  /** Called with every message the center sends, as it sends it (`fedseq center --audit`). */
+  readonly audit?: (record: MessageRecord) => void;
   readonly log: (line: string) => void;
 }
 
@@ -56,20 +59,26 @@ function replyBytes(value: unknown): number {
   return total;
 }
 
+/** A reply as sent, and the output it encodes (for the audit log). */
+interface CachedReply {
+  readonly message: StepReply;
+  readonly output: unknown;
+}
+
 /** The replies a center sent in this run, by request, oldest first, within a byte budget. */
 class ReplyCache {
-  readonly #entries = new Map<string, { reply: StepReply; bytes: number }>();
+  readonly #entries = new Map<string, { reply: CachedReply; bytes: number }>();
   #bytes = 0;
   hits = 0;
   constructor(readonly budget: number) {}
 
-  get(key: string): StepReply | undefined {
+  get(key: string): CachedReply | undefined {
     const entry = this.#entries.get(key);
     if (entry !== undefined) this.hits++;
     return entry?.reply;
   }
 
-  set(key: string, reply: StepReply): void {
+  set(key: string, reply: CachedReply): void {
     const bytes = replyBytes(reply);
     if (bytes > this.budget) return;
     this.#entries.set(key, { reply, bytes });
@@ -206,10 +215,11 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       let reply = cacheable ? replies.get(key) : undefined;
       if (reply === undefined) {
         const output = session.run(request.tag, request.step, request.input as never);
-        reply = encodeReply(request.tag, request.step, output as never);
+        reply = { message: encodeReply(request.tag, request.step, output as never), output };
         if (cacheable) replies.set(key, reply);
       }
-      call.write({ reply });
+      options.audit?.(messageRecord(name, request.step, tag, reply.output));
+      call.write({ reply: reply.message });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (error instanceof ProtocolError)
