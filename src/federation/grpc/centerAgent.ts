@@ -116,6 +116,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
   );
   let lastContact = Date.now();
   const replies = new ReplyCache(options.replyCacheBytes ?? DEFAULT_REPLY_CACHE_BYTES);
+  let lastKey = "";
   try {
     for (;;) {
       const outcome = await joinOnce();
@@ -211,8 +212,11 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       const key = `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${request.step}`;
       // A step that builds the center's state is always run again, so that a replay in the
       // original order leaves the state as it was; only the others are answered from the cache.
+      // The request answered last is computed again too: it is repeated when its reply was lost
+      // or rejected (e.g. malformed or oversized), not when a resumed aggregator replays history.
       const cacheable = !STATE_STEPS.has(request.step);
-      let reply = cacheable ? replies.get(key) : undefined;
+      let reply = cacheable && key !== lastKey ? replies.get(key) : undefined;
+      lastKey = key;
       if (reply === undefined) {
         const output = session.run(request.tag, request.step, request.input as never);
         reply = { message: encodeReply(request.tag, request.step, output as never), output };
