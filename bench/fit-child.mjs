@@ -6,7 +6,7 @@
 
 import { availableParallelism } from "node:os";
 import { DEFAULT_HYPERPARAMETERS } from "../dist/algorithms/hyperparameters.js";
-import { GenePool } from "../dist/federation/genePool.js";
+import { GenePool } from "../dist/compute/genePool.js";
 import { InProcessTransport } from "../dist/federation/inProcess.js";
 import {
   fitOverFederation,

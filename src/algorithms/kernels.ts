@@ -1,7 +1,7 @@
 /**
  * The negative-binomial kernels a center's heavy local steps (IRLS, PQN, the `fast` solver) call,
  * behind one interface: run directly on this thread ({@link directKernels}), or split by genes over
- * a pool of worker threads (`src/federation/genePool.ts`). Every kernel computes each gene
+ * a pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
  * independently of the others, so any split gives the same doubles.
  */
 import {

@@ -7,8 +7,6 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
-import { GrpcAggregator } from "../federation/grpc/aggregatorServer.js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../federation/grpc/proto.js";
 import {
   CHECKPOINT_FILE,
   type FitCheckpoint,
@@ -17,11 +15,13 @@ import {
   removeCheckpoint,
   writeCheckpoint,
 } from "../pipeline/checkpoint.js";
-import { fitOverFederation, runReport, writeFitOutputs } from "../pipeline/fitLfc.js";
-import { readReferenceLfc } from "../reports/reference.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
-import { centerList, integerOption, numberOption } from "./options.js";
-import { hostPort, readTlsFiles } from "./tlsFlags.js";
+import { listenSetupFromFlags, startAggregator } from "./listenFlags.js";
+import { centerList, hostPort, integerOption, secondsOption } from "./options.js";
+import { withOutputFolder } from "./outputFolder.js";
+
+/** The largest `--max-message-mb`: gRPC's limits are 32-bit. */
+const MAX_MESSAGE_MB = 2047;
 
 interface AggregateFlags extends FitFlags {
   listen: string;
@@ -34,7 +34,7 @@ interface AggregateFlags extends FitFlags {
   joinTimeout: number;
   reconnectTimeout: number;
   roundTimeout: number;
-  maxMessageMb: number;
+  maxMessageMb?: number;
 }
 
 /** The `aggregate` command. */
@@ -61,26 +61,25 @@ export function aggregateCommand(): Command {
     .option(
       "--join-timeout <s>",
       "seconds to wait for every center to join",
-      numberOption("--join-timeout", "positive"),
+      secondsOption("--join-timeout"),
       600,
     )
     .option(
       "--reconnect-timeout <s>",
       "seconds to wait for a center that dropped out",
-      numberOption("--reconnect-timeout", "positive"),
+      secondsOption("--reconnect-timeout"),
       600,
     )
     .option(
       "--round-timeout <s>",
       "seconds a center may take to answer one request before the run ends",
-      numberOption("--round-timeout", "positive"),
+      secondsOption("--round-timeout"),
       600,
     )
     .option(
       "--max-message-mb <n>",
-      "largest message accepted, in MiB",
-      integerOption("--max-message-mb", 1),
-      DEFAULT_MAX_MESSAGE_BYTES / 2 ** 20,
+      "largest message accepted, in MiB (default: the transport's, 1024)",
+      integerOption("--max-message-mb", 1, MAX_MESSAGE_MB),
     );
   withFitFlags(cmd);
   cmd.addHelpText(
@@ -93,75 +92,70 @@ Example (see the README's "Run a real federation"):
   );
   cmd.action(async (flags: AggregateFlags) => {
     const log = (line: string) => process.stderr.write(`fedseq aggregate: ${line}\n`);
+    // Every flag is checked, and the output folder claimed, before anything listens.
     const job = fitJobFromFlags(flags);
-    const tls = readTlsFiles(flags);
-    let resume: FitCheckpoint | undefined;
-    if (flags.resume) {
-      resume = readCheckpoint(flags.out);
-      log(`resuming run ${resume.runId}`);
-    } else if (existsSync(join(flags.out, CHECKPOINT_FILE))) {
-      log(
-        `a checkpoint of an earlier run is in ${flags.out}; starting afresh (use --resume to continue it)`,
-      );
-    }
-    const started = performance.now();
-    const aggregator = await GrpcAggregator.listen({
-      listen: flags.listen,
-      centers: flags.centers,
-      tls,
-      runId: resume?.runId ?? randomUUID(),
-      joinTimeoutMs: flags.joinTimeout * 1000,
-      reconnectTimeoutMs: flags.reconnectTimeout * 1000,
-      roundTimeoutMs: flags.roundTimeout * 1000,
-      maxMessageBytes: flags.maxMessageMb * 2 ** 20,
-      log,
+    const setup = listenSetupFromFlags(flags, "aggregate");
+    await withOutputFolder(job.outDir, async () => {
+      const [{ fitOverFederation, runReport, writeFitOutputs }, { readReferenceLfc }] =
+        await Promise.all([import("../pipeline/fitLfc.js"), import("../reports/reference.js")]);
+      let resume: FitCheckpoint | undefined;
+      if (flags.resume) {
+        resume = readCheckpoint(flags.out);
+        log(`resuming run ${resume.runId}`);
+      } else if (existsSync(join(flags.out, CHECKPOINT_FILE))) {
+        log(
+          `a checkpoint of an earlier run is in ${flags.out}; starting afresh (use --resume to continue it)`,
+        );
+      }
+      const started = performance.now();
+      const aggregator = await startAggregator(setup, resume?.runId ?? randomUUID(), log);
+      await aggregator.ready();
+      try {
+        const fingerprint = jobFingerprint(
+          {
+            design: job.design,
+            mode: job.mode,
+            references: job.references,
+            hp: job.hp,
+            fixedRounds: job.fixedRounds,
+          },
+          [job.sizeFactorsFile, job.dispersionsFile, job.genesFile],
+          aggregator.centers.map((c) => c.name),
+        );
+        let lastPhase = "";
+        const outcome = await fitOverFederation(aggregator, job, {
+          runId: resume?.runId,
+          resume,
+          fingerprint,
+          onCheckpoint: (c) => {
+            mkdirSync(job.outDir, { recursive: true });
+            writeCheckpoint(job.outDir, c);
+          },
+          onRound: (e) => {
+            if (flags.verbose || e.phase !== lastPhase || e.activeGenes === 0) {
+              log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
+            }
+            lastPhase = e.phase;
+          },
+        });
+        const report = runReport(outcome, job, (performance.now() - started) / 1000);
+        const reference =
+          job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome);
+        await writeFitOutputs(job.outDir, outcome, report, reference);
+        if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        removeCheckpoint(job.outDir);
+        log(
+          `fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds; results in ${job.outDir}`,
+        );
+        await aggregator.close({
+          success: true,
+          message: `results written by the aggregator to ${job.outDir}`,
+        });
+      } catch (error) {
+        await aggregator.close({ success: false, message: (error as Error).message });
+        throw error;
+      }
     });
-    await aggregator.ready();
-    try {
-      const fingerprint = jobFingerprint(
-        {
-          design: job.design,
-          mode: job.mode,
-          references: job.references,
-          hp: job.hp,
-          fixedRounds: job.fixedRounds,
-        },
-        [job.sizeFactorsFile, job.dispersionsFile, job.genesFile],
-        aggregator.centers.map((c) => c.name),
-      );
-      let lastPhase = "";
-      const outcome = await fitOverFederation(aggregator, job, {
-        runId: resume?.runId,
-        resume,
-        fingerprint,
-        onCheckpoint: (c) => {
-          mkdirSync(job.outDir, { recursive: true });
-          writeCheckpoint(job.outDir, c);
-        },
-        onRound: (e) => {
-          if (flags.verbose || e.phase !== lastPhase || e.activeGenes === 0) {
-            log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
-          }
-          lastPhase = e.phase;
-        },
-      });
-      const report = runReport(outcome, job, (performance.now() - started) / 1000);
-      const reference =
-        job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome);
-      await writeFitOutputs(job.outDir, outcome, report, reference);
-      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      removeCheckpoint(job.outDir);
-      log(
-        `fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds; results in ${job.outDir}`,
-      );
-      await aggregator.close({
-        success: true,
-        message: `results written by the aggregator to ${job.outDir}`,
-      });
-    } catch (error) {
-      await aggregator.close({ success: false, message: (error as Error).message });
-      throw error;
-    }
   });
   return cmd;
 }

@@ -3,15 +3,14 @@
  * aggregator (gRPC, mutual TLS: outgoing connections only) and answers its step requests.
  */
 import { Command } from "commander";
-import { type CenterSource, loadCenterData } from "../federation/centerData.js";
-import { CenterSession } from "../federation/centerSession.js";
-import { GenePool } from "../federation/genePool.js";
-import { runCenterAgent } from "../federation/grpc/centerAgent.js";
+import type { CenterSource } from "../federation/centerData.js";
+import type { TlsFiles } from "../federation/grpc/proto.js";
 import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
-import { integerOption, numberOption } from "./options.js";
+import { checkFolder, checkLogFile, checkReadableFile } from "../pipeline/runOptions.js";
+import { hostPort, integerOption, secondsOption } from "./options.js";
 import { withThreadsFlag } from "./threadsFlag.js";
-import { hostPort, readTlsFiles } from "./tlsFlags.js";
+import { readTlsFiles } from "./tlsFlags.js";
 
 interface CenterFlags {
   data?: string;
@@ -27,7 +26,48 @@ interface CenterFlags {
   minSamples: number;
   retryDelay: number;
   giveUpAfter: number;
-  threads: number;
+  threads?: number;
+  audit?: string;
+}
+
+/** A center's checked settings: where its data is and its TLS files. */
+export interface CenterSetup {
+  readonly source: CenterSource;
+  readonly tls: TlsFiles;
+}
+
+/**
+ * Check the flags of `center` before it reads its data or dials: `--data DIR`, or `--counts FILE`
+ * with `--metadata FILE` (existing and readable), a non-empty `--name`, and the TLS files.
+ * @throws InputError naming the flag at fault
+ */
+export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
+  const options = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+  const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
+  if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
+  let source: CenterSource;
+  if (flags.counts !== undefined || flags.metadata !== undefined) {
+    if (flags.data !== undefined)
+      throw new InputError(`--data with --counts/--metadata: ${either}`);
+    if (flags.counts === undefined) throw new InputError(`--metadata without --counts: ${either}`);
+    if (flags.metadata === undefined)
+      throw new InputError(`--counts without --metadata: ${either}`);
+    checkReadableFile("--counts", flags.counts);
+    checkReadableFile("--metadata", flags.metadata);
+    source = {
+      kind: "files",
+      counts: flags.counts,
+      metadata: flags.metadata,
+      name: flags.name,
+      options,
+    };
+  } else if (flags.data !== undefined) {
+    checkFolder("--data", flags.data);
+    source = { kind: "dataset", dir: flags.data, name: flags.name, options };
+  } else {
+    throw new InputError(`center: ${either}`);
+  }
+  return { source, tls: readTlsFiles(flags) };
 }
 
 /** The `center` command. */
@@ -72,14 +112,18 @@ export function centerCommand(): Command {
     .option(
       "--retry-delay <s>",
       "seconds between connection attempts",
-      numberOption("--retry-delay", "positive"),
+      secondsOption("--retry-delay"),
       2,
     )
     .option(
       "--give-up-after <s>",
       "stop when the aggregator is unreachable this long",
-      numberOption("--give-up-after", "positive"),
+      secondsOption("--give-up-after"),
       600,
+    )
+    .option(
+      "--audit <file>",
+      "write every message this center sends, values in clear, to this JSON Lines file (for the data protection officer)",
     )
     .addHelpText(
       "after",
@@ -90,34 +134,27 @@ Example:
     )
     .action(async (flags: CenterFlags) => {
       const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);
-      const tls = readTlsFiles(flags);
-      const options = { roundCounts: flags.roundCounts === true, layer: flags.layer };
-      let source: CenterSource;
-      if (flags.counts !== undefined || flags.metadata !== undefined) {
-        if (
-          flags.counts === undefined ||
-          flags.metadata === undefined ||
-          flags.data !== undefined
-        ) {
-          throw new InputError("give either --data DIR, or both --counts FILE and --metadata FILE");
-        }
-        source = {
-          kind: "files",
-          counts: flags.counts,
-          metadata: flags.metadata,
-          name: flags.name,
-          options,
-        };
-      } else if (flags.data !== undefined) {
-        source = { kind: "dataset", dir: flags.data, name: flags.name, options };
-      } else {
-        throw new InputError("give either --data DIR, or both --counts FILE and --metadata FILE");
-      }
+      const { source, tls } = centerSetupFromFlags(flags);
+      if (flags.audit !== undefined) checkLogFile("--audit", flags.audit);
+      const [
+        { loadCenterData },
+        { CenterSession },
+        { GenePool, defaultThreads },
+        { runCenterAgent },
+        { JsonLinesLog },
+      ] = await Promise.all([
+        import("../federation/centerData.js"),
+        import("../federation/centerSession.js"),
+        import("../compute/genePool.js"),
+        import("../federation/grpc/centerAgent.js"),
+        import("../federation/transcript.js"),
+      ]);
+      const audit = flags.audit === undefined ? null : new JsonLinesLog(flags.audit);
       const data = await loadCenterData(source);
       log(
         `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
       );
-      const pool = new GenePool({ threads: flags.threads });
+      const pool = new GenePool({ threads: flags.threads ?? defaultThreads() });
       const outcome = await runCenterAgent({
         aggregator: flags.aggregator,
         tls,
@@ -125,8 +162,12 @@ Example:
         minSamples: flags.minSamples,
         retryDelayMs: flags.retryDelay * 1000,
         giveUpAfterMs: flags.giveUpAfter * 1000,
+        audit: audit === null ? undefined : (record) => audit.write(record),
         log,
-      }).finally(() => pool.close());
+      }).finally(() => {
+        audit?.close();
+        return pool.close();
+      });
       if (!outcome.success) {
         throw new FederationFailure(
           outcome.refused

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
-import { runSimulated } from "../pipeline/run.js";
+import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
 
 /** Folder of the bundled demo dataset (shipped in the package's `data/`). */
@@ -31,43 +31,49 @@ export function demoCommand(): Command {
       const data = demoDataDir();
       if (!existsSync(data)) throw new Error(`bundled demo data missing at ${data}`);
       const out = resolve(flags.out);
-      const say = (line: string) => process.stdout.write(`${line}\n`);
-      say(
-        "fedseq demo: Illumina BodyMap 2.0, 16 samples of 4 tissues held by 3 hospitals, design ~ tissue",
-      );
-      say("  each hospital computes sums over its own samples; only per-gene aggregates travel");
-      const progress = terminalProgress();
-      const report = await runSimulated(
-        {
-          dataDir: data,
-          design: "~ tissue",
-          references: {},
-          mode: "irls-pqn",
-          solver: "deseq2",
-          hp: DEFAULT_HYPERPARAMETERS,
-          outDir: out,
-          wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },
-          alpha: 0.1,
-          independentFiltering: true,
-          compareFile: join(data, "deseq2_results.csv.gz"),
-        },
-        progress,
-      );
-      clearProgress();
-      const g = report.genes;
-      say(
-        `  size factors, dispersions and fold changes of ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted)`,
-      );
-      say(
-        `  ${report.contrast}: ${report.significant} genes with an adjusted p-value below ${report.alpha}`,
-      );
-      say(
-        `  ${report.rounds.total} round trips between the hospitals and the aggregator, ${report.seconds.toFixed(1)} s`,
-      );
-      say(
-        `  results: ${join(out, "results.csv")} (DESeq2's columns), dispersions.csv, size_factors.csv, lfc.csv, run.json`,
-      );
-      say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);
-      if (flags.json) say(JSON.stringify(report));
+      await withOutputFolder(out, () => demo(data, out, flags.json === true), "--out");
     });
+}
+
+/** The demo itself, in its claimed output folder. */
+async function demo(data: string, out: string, json: boolean): Promise<void> {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(
+    "fedseq demo: Illumina BodyMap 2.0, 16 samples of 4 tissues held by 3 hospitals, design ~ tissue",
+  );
+  say("  each hospital computes sums over its own samples; only per-gene aggregates travel");
+  const { runSimulated } = await import("../pipeline/run.js");
+  const progress = terminalProgress();
+  const report = await runSimulated(
+    {
+      dataDir: data,
+      design: "~ tissue",
+      references: {},
+      mode: "irls-pqn",
+      solver: "deseq2",
+      hp: DEFAULT_HYPERPARAMETERS,
+      outDir: out,
+      wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },
+      alpha: 0.1,
+      independentFiltering: true,
+      compareFile: join(data, "deseq2_results.csv.gz"),
+    },
+    progress,
+  );
+  clearProgress();
+  const g = report.genes;
+  say(
+    `  size factors, dispersions and fold changes of ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted)`,
+  );
+  say(
+    `  ${report.contrast}: ${report.significant} genes with an adjusted p-value below ${report.alpha}`,
+  );
+  say(
+    `  ${report.rounds.total} round trips between the hospitals and the aggregator, ${report.seconds.toFixed(1)} s`,
+  );
+  say(
+    `  results: ${join(out, "results.csv")} (DESeq2's columns), dispersions.csv, size_factors.csv, lfc.csv, run.json`,
+  );
+  say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);
+  if (json) say(JSON.stringify(report));
 }

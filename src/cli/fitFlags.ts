@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { LFC_SOLVERS, type LfcMode, type LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import type { FitLfcJob } from "../pipeline/fitLfc.js";
+import { checkFitLfcJob } from "../pipeline/runOptions.js";
 import { integerOption, numberOption, referenceOption } from "./options.js";
 
 /** Parsed fit flags. */
@@ -98,7 +99,7 @@ export function withModelFlags(cmd: Command): Command {
     .option(
       "--pqn-c1 <x>",
       "Armijo constant of the PQN line search",
-      numberOption("--pqn-c1", "positive"),
+      numberOption("--pqn-c1", "probability"),
       d.pqnC1,
     )
     .option(
@@ -155,9 +156,13 @@ export function hyperparametersFromFlags(
   };
 }
 
-/** The job the flags describe. */
+/**
+ * The job the flags describe, checked before any round ({@link checkFitLfcJob}: the design and
+ * reference factors, solver options, and the files the aggregator reads).
+ * @throws InputError naming the flag at fault
+ */
 export function fitJobFromFlags(f: FitFlags): FitLfcJob {
-  return {
+  const job: FitLfcJob = {
     design: f.design,
     sizeFactorsFile: f.sizeFactors,
     dispersionsFile: f.dispersions,
@@ -171,4 +176,6 @@ export function fitJobFromFlags(f: FitFlags): FitLfcJob {
     outDir: f.out,
     compareFile: f.compare,
   };
+  checkFitLfcJob(job);
+  return job;
 }

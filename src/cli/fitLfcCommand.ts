@@ -3,8 +3,9 @@
  * simulated in this process on a dataset whose `center` column splits it between institutions.
  */
 import { Command } from "commander";
-import { fitLfc } from "../pipeline/fitLfc.js";
+import { checkFolder } from "../pipeline/runOptions.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
+import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 
@@ -35,23 +36,28 @@ Example:
   );
   cmd.action(
     async (
-      flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string; threads: number },
+      flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string; threads?: number },
     ) => {
-      const progress = terminalProgress();
-      try {
-        const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
-        const report = await fitLfc(
-          { ...fitJobFromFlags(flags), dataDir: flags.data, read, threads: flags.threads },
-          progress,
-        );
-        clearProgress();
-        if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        process.stderr.write(
-          `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
-        );
-      } finally {
-        clearProgress();
-      }
+      // Every flag is checked, and the output folder claimed, before the data is read.
+      const job = fitJobFromFlags(flags);
+      checkFolder("--data", flags.data);
+      const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+      const report = await withOutputFolder(job.outDir, async () => {
+        const { fitLfc } = await import("../pipeline/fitLfc.js");
+        const progress = terminalProgress();
+        try {
+          return await fitLfc(
+            { ...job, dataDir: flags.data, read, threads: flags.threads },
+            progress,
+          );
+        } finally {
+          clearProgress();
+        }
+      });
+      if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.stderr.write(
+        `fedseq: fitted ${report.genes.fitted} genes in ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
+      );
     },
   );
   return cmd;

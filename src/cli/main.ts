@@ -1,5 +1,6 @@
 /**
- * The `fedseq` command line. User mistakes ({@link InputError}) print one line and exit 2;
+ * The `fedseq` command line. User mistakes ({@link InputError}, and commander's own: an unknown
+ * or missing option, a value outside its choices) print one line `fedseq: …` and exit 2;
  * anything else is a bug and keeps its stack trace.
  */
 import { Command, CommanderError } from "commander";
@@ -46,8 +47,17 @@ export async function main(argv: string[]): Promise<void> {
     throw error;
   });
   const cmd = program();
-  cmd.exitOverride();
-  for (const sub of cmd.commands) sub.exitOverride();
+  // commander's messages in fedseq's style: one line, "fedseq: " instead of "error: ".
+  const output = {
+    outputError: (text: string, write: (text: string) => void) =>
+      write(
+        `fedseq: ${text
+          .replace(/^error: /, "")
+          .trim()
+          .replace(/\s*\n\s*/g, " ")}\n`,
+      ),
+  };
+  for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput(output);
   try {
     await cmd.parseAsync(argv, { from: "user" });
   } catch (error) {

@@ -1,32 +1,37 @@
 /**
  * `fedseq run`: DESeq2's whole analysis from counts and metadata (size factors, dispersions, log
  * fold changes, Wald tests, Cook's outliers, adjusted p-values), simulated in this process on a
- * dataset whose `center` column splits it between institutions.
+ * dataset whose `center` column splits it between institutions (`--data`), or as the aggregator
+ * of a real federation (`--listen`). Every flag is checked ({@link runSetupFromFlags}) and the
+ * output folder claimed before the first round.
  */
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
-import { GrpcAggregator } from "../federation/grpc/aggregatorServer.js";
+import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
-import {
-  type RunJob,
-  type RunJson,
-  runOverFederation,
-  runSimulated,
-  writeRunOutputs,
-} from "../pipeline/run.js";
+import type { RunJob, RunJson } from "../pipeline/run.js";
 import {
   readRunIdentity,
   removeRunIdentity,
   runFingerprint,
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
+import { checkFolder, checkLogFile, checkRunJob } from "../pipeline/runOptions.js";
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
-import { centerList, numberOption } from "./options.js";
+import { type ListenSetup, listenSetupFromFlags, startAggregator } from "./listenFlags.js";
+import {
+  centerList,
+  givenOn,
+  hostPort,
+  numberOption,
+  refuseGiven,
+  secondsOption,
+} from "./options.js";
+import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
 import { withThreadsFlag } from "./threadsFlag.js";
-import { hostPort, readTlsFiles } from "./tlsFlags.js";
 
 /** Parsed `run` flags. */
 interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes" | "fixedRounds"> {
@@ -38,6 +43,7 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   key?: string;
   joinTimeout: number;
   roundTimeout: number;
+  transcript?: string;
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
@@ -47,7 +53,86 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   alpha: number;
   independentFiltering: boolean;
   compare?: string;
-  threads: number;
+  threads?: number;
+}
+
+/** Where a checked `run` finds its centers. */
+export type RunFederation =
+  | {
+      readonly kind: "data";
+      readonly dataDir: string;
+      readonly read: ReadDatasetOptions;
+      readonly threads?: number;
+    }
+  | { readonly kind: "listen"; readonly setup: ListenSetup; readonly resume: boolean };
+
+/** A `run` whose flags are all checked: the job and where its centers are. */
+export interface RunSetup {
+  readonly job: RunJob;
+  readonly federation: RunFederation;
+}
+
+/** Flags of `run --listen` only, and of `run --data` only. */
+const LISTEN_ONLY = ["centers", "ca", "cert", "key", "joinTimeout", "roundTimeout", "resume"];
+const DATA_ONLY = ["roundCounts", "layer", "threads"];
+
+/**
+ * Turn the parsed flags of `run` into a checked job, the same way for `--data` and `--listen`:
+ * exactly one of them, the flags that go with each, the job ({@link checkRunJob}: design,
+ * contrast, reference levels, test options, `--compare`), the data folder or the TLS files.
+ * Nothing is read from the centers and nothing is written.
+ * @param given - whether an option was given on the command line (by attribute name)
+ * @throws InputError naming the flag at fault
+ */
+export function runSetupFromFlags(
+  flags: RunFlags,
+  given: (attribute: string) => boolean,
+): RunSetup {
+  if ((flags.data === undefined) === (flags.listen === undefined)) {
+    throw new InputError(
+      "run: give either --data (a simulated federation) or --listen (a real one)",
+    );
+  }
+  if (flags.data !== undefined) refuseGiven(given, LISTEN_ONLY, "with --data", "--listen");
+  else refuseGiven(given, DATA_ONLY, "with --listen (the centers read the data)", "--data");
+  const job: RunJob = {
+    design: flags.design,
+    references: flags.reference ?? {},
+    mode: flags.mode,
+    solver: flags.solver,
+    maxit: flags.maxit,
+    hp: hyperparametersFromFlags(flags),
+    outDir: flags.out,
+    contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),
+    wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
+    alpha: flags.alpha,
+    independentFiltering: flags.independentFiltering,
+    compareFile: flags.compare,
+  };
+  checkRunJob(job);
+  if (flags.data !== undefined) {
+    checkFolder("--data", flags.data);
+    return {
+      job,
+      federation: {
+        kind: "data",
+        dataDir: flags.data,
+        read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
+        threads: flags.threads,
+      },
+    };
+  }
+  return {
+    job,
+    federation: {
+      kind: "listen",
+      setup: listenSetupFromFlags(
+        { ...flags, reconnectTimeout: flags.joinTimeout },
+        "run --listen",
+      ),
+      resume: flags.resume === true,
+    },
+  };
 }
 
 /** The `run` command. */
@@ -76,13 +161,13 @@ export function runCommand(): Command {
     .option(
       "--join-timeout <s>",
       "with --listen: seconds to wait for every center to join",
-      numberOption("--join-timeout", "positive"),
+      secondsOption("--join-timeout"),
       600,
     )
     .option(
       "--round-timeout <s>",
       "with --listen: seconds a center may take to answer one request before the run ends",
-      numberOption("--round-timeout", "positive"),
+      secondsOption("--round-timeout"),
       600,
     )
     .option(
@@ -113,7 +198,7 @@ export function runCommand(): Command {
     .option(
       "--alpha <x>",
       "significance level of the independent filtering",
-      numberOption("--alpha", "positive"),
+      numberOption("--alpha", "probability"),
       0.1,
     )
     .option("--no-independent-filtering", "adjust p-values without independent filtering")
@@ -126,7 +211,11 @@ export function runCommand(): Command {
       "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
       false,
     )
-    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X");
+    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    .option(
+      "--transcript <file>",
+      "write every message the centers send, as received, to this JSON Lines file (what the aggregator holds)",
+    );
   withModelFlags(cmd);
   withThreadsFlag(cmd);
   cmd.addHelpText(
@@ -137,29 +226,13 @@ Example:
   fedseq run --data data/bodymap --design "~ tissue" --contrast tissue,heart,adipose --out results`,
   );
   cmd.action(async (flags: RunFlags) => {
-    if ((flags.data === undefined) === (flags.listen === undefined)) {
-      throw new InputError(
-        "run: give either --data (a simulated federation) or --listen (a real one)",
-      );
-    }
-    const job: RunJob = {
-      design: flags.design,
-      references: flags.reference ?? {},
-      mode: flags.mode,
-      solver: flags.solver,
-      maxit: flags.maxit,
-      hp: hyperparametersFromFlags(flags),
-      outDir: flags.out,
-      contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),
-      wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
-      alpha: flags.alpha,
-      independentFiltering: flags.independentFiltering,
-      compareFile: flags.compare,
-    };
-    const report =
-      flags.listen !== undefined
-        ? await runAsAggregator(job, flags, flags.listen)
-        : await runInProcess(job, flags, flags.data as string);
+    const { job, federation } = runSetupFromFlags(flags, givenOn(cmd));
+    if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
+    const report = await withOutputFolder(job.outDir, () =>
+      federation.kind === "listen"
+        ? runAsAggregator(job, federation.setup, federation.resume, flags.transcript)
+        : runInProcess(job, federation, flags.transcript),
+    );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     process.stderr.write(
       `fedseq: ${report.contrast}: ${report.significant} of ${report.genes.fitted} genes with padj < ${report.alpha}, ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
@@ -168,15 +241,21 @@ Example:
   return cmd;
 }
 
-async function runInProcess(job: RunJob, flags: RunFlags, data: string): Promise<RunJson> {
+async function runInProcess(
+  job: RunJob,
+  federation: Extract<RunFederation, { kind: "data" }>,
+  transcriptFile: string | undefined,
+): Promise<RunJson> {
+  const { runSimulated } = await import("../pipeline/run.js");
   const progress = terminalProgress();
   try {
     return await runSimulated(
       {
         ...job,
-        dataDir: data,
-        read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
-        threads: flags.threads,
+        dataDir: federation.dataDir,
+        read: federation.read,
+        threads: federation.threads,
+        transcriptFile,
       },
       progress,
     );
@@ -185,38 +264,33 @@ async function runInProcess(job: RunJob, flags: RunFlags, data: string): Promise
   }
 }
 
-async function runAsAggregator(job: RunJob, flags: RunFlags, listen: string): Promise<RunJson> {
+async function runAsAggregator(
+  job: RunJob,
+  setup: ListenSetup,
+  resume: boolean,
+  transcriptFile: string | undefined,
+): Promise<RunJson> {
+  const { runOverFederation, writeRunOutputs } = await import("../pipeline/run.js");
+  const { JsonLinesLog, recordingTransport } = await import("../federation/transcript.js");
   const log = (line: string) => process.stderr.write(`fedseq run: ${line}\n`);
-  const missing = (["centers", "ca", "cert", "key"] as const).filter((f) => flags[f] === undefined);
-  if (missing.length > 0) {
-    throw new InputError(`run --listen also needs ${missing.map((f) => `--${f}`).join(", ")}`);
-  }
   const started = performance.now();
-  const centers = flags.centers as string[];
-  const fingerprint = runFingerprint({ ...job, outDir: undefined }, centers);
-  const identity = flags.resume
+  const fingerprint = runFingerprint({ ...job, outDir: undefined }, setup.centers);
+  const identity = resume
     ? readRunIdentity(job.outDir, fingerprint)
     : { runId: randomUUID(), fingerprint };
-  if (flags.resume) {
+  if (resume) {
     log(
       `resuming run ${identity.runId}: the centers answer the rounds already done from their reply caches`,
     );
   }
+  const aggregator = await startAggregator(setup, identity.runId, log);
   writeRunIdentity(job.outDir, identity);
-  const aggregator = await GrpcAggregator.listen({
-    listen,
-    centers,
-    tls: readTlsFiles(flags as { ca: string; cert: string; key: string }),
-    runId: identity.runId,
-    joinTimeoutMs: flags.joinTimeout * 1000,
-    reconnectTimeoutMs: flags.joinTimeout * 1000,
-    roundTimeoutMs: flags.roundTimeout * 1000,
-    log,
-  });
   await aggregator.ready();
+  const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
   try {
     let lastPhase = "";
-    const outcome = await runOverFederation(aggregator, job, {
+    const transport = transcript === null ? aggregator : recordingTransport(aggregator, transcript);
+    const outcome = await runOverFederation(transport, job, {
       runId: identity.runId,
       onRound: (e) => {
         if (e.phase !== lastPhase || e.activeGenes === 0)
@@ -239,5 +313,7 @@ async function runAsAggregator(job: RunJob, flags: RunFlags, listen: string): Pr
   } catch (error) {
     await aggregator.close({ success: false, message: (error as Error).message });
     throw error;
+  } finally {
+    transcript?.close();
   }
 }

@@ -4,7 +4,6 @@
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { InputError } from "../io/errors.js";
-import { CONDITION_COLUMN, writeCohort } from "../simulate/cohort.js";
 import { integerOption, numberOption } from "./options.js";
 
 interface SimulateFlags {
@@ -55,9 +54,11 @@ export function simulateCommand(): Command {
       "after",
       "\nExample:\n  fedseq simulate --out sim --genes 20000 --samples 48 --centers 3 --seed 1",
     )
-    .action((flags: SimulateFlags & { json?: boolean }) => {
+    .action(async (flags: SimulateFlags & { json?: boolean }) => {
       const out = resolve(flags.out);
       const started = performance.now();
+      // Loaded only now: the samplers are heavy, and a mistake in the flags needs none of them.
+      const { CONDITION_COLUMN, writeCohort } = await import("../simulate/cohort.js");
       const summary = writeCohort(out, {
         genes: flags.genes,
         samples: flags.samples,

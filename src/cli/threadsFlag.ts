@@ -3,15 +3,20 @@
  * the commands that run centers).
  */
 import type { Command } from "commander";
-import { defaultThreads } from "../federation/genePool.js";
 import { integerOption } from "./options.js";
 
-/** Add `--threads <n>` (default: the cores this process may use). */
+/** The most threads `--threads` accepts. */
+export const MAX_THREADS = 1024;
+
+/**
+ * Add `--threads <n>` (from 1 to {@link MAX_THREADS}). Left undefined when not given: the gene
+ * pool's own default applies (the cores this process may use), and the heavy module that knows
+ * it is loaded only when a command runs.
+ */
 export function withThreadsFlag(cmd: Command): Command {
   return cmd.option(
     "--threads <n>",
-    "threads each center's IRLS/PQN/Newton steps split their genes over (1 = no worker threads)",
-    integerOption("--threads", 1),
-    defaultThreads(),
+    "threads each center's IRLS/PQN/Newton steps split their genes over (1 = no worker threads; default: the cores this process may use)",
+    integerOption("--threads", 1, MAX_THREADS),
   );
 }

@@ -11,10 +11,10 @@
  * checked with {@link checkFullRank}.
  */
 
-import type { Metadata } from "../io/dataset.js";
-import { InputError, listForMessage, quote } from "../io/errors.js";
-import { isDecimal } from "../io/numbers.js";
+import { InputError, listForMessage, quote } from "../core/errors.js";
+import { isDecimal } from "../core/numbers.js";
 import type { Formula } from "./formula.js";
+import type { Metadata } from "./metadata.js";
 
 /**
  * Levels of the factors of a design: factor name → its distinct levels, sorted. A formula

@@ -3,7 +3,7 @@
  * effects only, the intercept always included. Variable names are R names (letters,
  * digits, `.` and `_`, not starting with a digit) or backtick-quoted (`` `cell type` ``).
  */
-import { InputError, quote } from "../io/errors.js";
+import { InputError, quote } from "../core/errors.js";
 
 /** A parsed design formula. */
 export interface Formula {

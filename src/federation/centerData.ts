@@ -1,28 +1,17 @@
 /**
- * What one center holds: its own samples' counts and metadata, nothing of the others'.
+ * What one center holds: its own samples' counts and metadata, nothing of the others'
+ * ({@link CenterData}, declared with the algorithms that read it), and where it is loaded from.
  */
+import type { CenterData } from "../algorithms/centerData.js";
 import {
   centerSlice,
   type Dataset,
-  type Metadata,
   type ReadDatasetOptions,
   readCenterFiles,
   readDataset,
 } from "../io/dataset.js";
 
-/** One center's data, as loaded by the center itself. */
-export interface CenterData {
-  /** Center name. */
-  readonly name: string;
-  /** Gene ids, in the center's own row order. */
-  readonly genes: readonly string[];
-  /** Sample ids, in the center's column order. */
-  readonly samples: readonly string[];
-  /** Counts, gene-major (gene g's counts at g·n). */
-  readonly counts: Float64Array;
-  /** The samples' metadata, aligned with `samples`. */
-  readonly metadata: Metadata;
-}
+export type { CenterData } from "../algorithms/centerData.js";
 
 /** The part of a pooled dataset (with a `center` column) that center `name` holds. */
 export function centerDataFromDataset(dataset: Dataset, name: string): CenterData {

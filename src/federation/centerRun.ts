@@ -9,10 +9,8 @@ import {
   prepareCenterData,
 } from "../algorithms/center.js";
 import {
-  type CooksShare,
   cellsLocalStep,
   cooksLocalStep,
-  type ReplaceShare,
   replaceOutliersLocal,
   trimLocalStep,
 } from "../algorithms/cooks/index.js";
@@ -50,34 +48,6 @@ export interface CenterRunState {
   replacedCounts?: Float64Array;
 }
 
-/** Step "cooksCells": the center's distinct design rows (the cells) and their sizes. */
-export interface CooksCellsRequest {
-  readonly kind: "cooks-cells-request";
-}
-
-/**
- * What a center shares from the Cook's round: its per-gene maxima and flags, and how many of its
- * counts it replaced (the replaced counts stay with it for the refit).
- */
-export interface CooksRoundShare extends Omit<CooksShare, "kind">, Omit<ReplaceShare, "kind"> {
-  readonly kind: "cooks-round-share";
-}
-
-/** Step "prepareRefit": set up the refit of the genes whose outliers were replaced. */
-export interface PrepareRefitRequest {
-  readonly kind: "prepare-refit-request";
-  /** The genes to refit, over the fitted genes. */
-  readonly refitGenes: GeneMask;
-  /** Their dispersions, re-estimated on the replaced counts. */
-  readonly dispersions: Float64Array;
-}
-
-/** Acknowledgement of "prepareRefit" (nothing leaves the center). */
-export interface PrepareRefitShare {
-  readonly kind: "prepare-refit-share";
-  readonly genes: number;
-}
-
 /** Access to the center's prepared fit, for the steps that follow `prepare`. */
 export interface PreparedFitAccess {
   /** The prepared fit (throws when the run has not prepared one). */
@@ -86,24 +56,6 @@ export interface PreparedFitAccess {
   setRefit(refit: CenterFitData): void;
   /** Where the heavy kernels run (this thread, or the center's worker pool). */
   readonly kernels: LocalKernels;
-}
-
-/**
- * Step "dispersionMoments" as sent: the design (formula, levels merged over the centers, reference
- * levels as JSON objects) from which the center builds its design matrix for the dispersion steps.
- */
-export interface DispersionSetupRequest {
-  readonly kind: "dispersion-moments-request";
-  readonly formula: string;
-  /** {@link DesignLevels} as JSON. */
-  readonly levels: string;
-  /** {@link References} as JSON. */
-  readonly references: string;
-  /**
-   * Empty for the first estimation; for the refit after Cook's replacement, the genes to refit
-   * (over the fitted genes), whose replaced counts the center then uses.
-   */
-  readonly refitGenes: GeneMask;
 }
 
 /** Rows `mask` of a gene-major matrix with n columns. */

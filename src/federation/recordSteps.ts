@@ -6,6 +6,8 @@
 import type {
   CellsShare,
   CooksRequest,
+  CooksShare,
+  ReplaceShare,
   TrimRequest,
   TrimShare,
 } from "../algorithms/cooks/index.js";
@@ -24,6 +26,7 @@ import type {
   DispersionResidualsRequest,
   DispersionResidualsShare,
 } from "../algorithms/dispersions/state.js";
+import type { GeneMask } from "../algorithms/masks.js";
 import type {
   LogSumsRequest,
   LogSumsShare,
@@ -31,13 +34,6 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
-import type {
-  CooksCellsRequest,
-  CooksRoundShare,
-  DispersionSetupRequest,
-  PrepareRefitRequest,
-  PrepareRefitShare,
-} from "./centerRun.js";
 import { type FlatRecord, type RecordSchema, recordSchema } from "./records.js";
 
 /** A record step's declaration. */
@@ -78,6 +74,52 @@ export interface DispersionGridRequest extends DispersionEvalRequest {
   readonly designColumns: number;
   /** The pooled design's distinct rows (D×p) when the centers sum by row; empty: upper triangles. */
   readonly designRows: Float64Array;
+}
+
+/** Step "cooksCells": the center's distinct design rows (the cells) and their sizes. */
+export interface CooksCellsRequest {
+  readonly kind: "cooks-cells-request";
+}
+
+/**
+ * What a center shares from the Cook's round: its per-gene maxima and flags, and how many of its
+ * counts it replaced (the replaced counts stay with it for the refit).
+ */
+export interface CooksRoundShare extends Omit<CooksShare, "kind">, Omit<ReplaceShare, "kind"> {
+  readonly kind: "cooks-round-share";
+}
+
+/** Step "prepareRefit": set up the refit of the genes whose outliers were replaced. */
+export interface PrepareRefitRequest {
+  readonly kind: "prepare-refit-request";
+  /** The genes to refit, over the fitted genes. */
+  readonly refitGenes: GeneMask;
+  /** Their dispersions, re-estimated on the replaced counts. */
+  readonly dispersions: Float64Array;
+}
+
+/** Acknowledgement of "prepareRefit" (nothing leaves the center). */
+export interface PrepareRefitShare {
+  readonly kind: "prepare-refit-share";
+  readonly genes: number;
+}
+
+/**
+ * Step "dispersionMoments" as sent: the design (formula, levels merged over the centers, reference
+ * levels as JSON objects) from which the center builds its design matrix for the dispersion steps.
+ */
+export interface DispersionSetupRequest {
+  readonly kind: "dispersion-moments-request";
+  readonly formula: string;
+  /** `DesignLevels` (design/designMatrix.ts) as JSON. */
+  readonly levels: string;
+  /** `References` (design/designMatrix.ts) as JSON. */
+  readonly references: string;
+  /**
+   * Empty for the first estimation; for the refit after Cook's replacement, the genes to refit
+   * (over the fitted genes), whose replaced counts the center then uses.
+   */
+  readonly refitGenes: GeneMask;
 }
 
 /** Name of a record step. */

@@ -3,33 +3,16 @@
  * stops a phase as soon as no gene is active, and keeps the ledger of rounds and bytes.
  */
 import { randomUUID } from "node:crypto";
+import type { IterativePhase as Phase, PhaseRunner } from "../algorithms/phase.js";
 import { replyBytes, requestBytes } from "./grpc/wireBytes.js";
-import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+import type { RequestTag, StepInput, StepName, StepOutput, StepTypes } from "./steps.js";
 import type { Transport } from "./transport.js";
 
 /**
- * An iterative phase (IRLS, PQN, a dispersion search): a step, its aggregation, and how to
- * finish. The aggregator's state S is the step's request itself, or holds it (see `request`).
+ * An iterative phase over one of the runtime's steps (the algorithms' {@link Phase}, with the
+ * whitelist of `steps.ts` as its step map).
  */
-export interface IterativePhase<K extends StepName, Out, S = StepInput<K>> {
-  /** Phase name in the ledger ("irls", "pqn"). */
-  readonly name: string;
-  /** The step every center runs each round. */
-  readonly step: K;
-  /**
-   * What the centers are sent in a state (default: the state itself). States that carry the
-   * aggregator's own bookkeeping send only their request part.
-   */
-  request?(state: S): StepInput<K>;
-  /** Aggregate the shares of one round. */
-  aggregate(state: S, shares: StepOutput<K>[]): S | Out;
-  /** True when the aggregation returned the phase's result. */
-  isResult(value: S | Out): value is Out;
-  /** Genes still active in a state. */
-  activeGenes(state: S): number;
-  /** The result a state leads to when no gene is active (every further round is a no-op). */
-  finish(state: S): Out;
-}
+export type IterativePhase<K extends StepName, Out, S = StepInput<K>> = Phase<StepTypes, K, Out, S>;
 
 /** Progress report after each round. */
 export interface RoundEvent {
@@ -62,8 +45,11 @@ export interface RunnerOptions {
   readonly ledger?: RunLedger;
 }
 
-/** Drives the rounds of a federated computation over a transport. */
-export class FederationRunner {
+/**
+ * Drives the rounds of a federated computation over a transport: the {@link PhaseRunner} the
+ * algorithms are given.
+ */
+export class FederationRunner implements PhaseRunner<StepTypes> {
   readonly ledger: RunLedger;
   /** The run id every request carries. */
   readonly runId: string;

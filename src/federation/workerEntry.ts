@@ -3,11 +3,11 @@
  * through the main thread) and answers step requests.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { transferables } from "../compute/transferables.js";
 import { InputError } from "../io/errors.js";
 import { type CenterSource, loadCenterData } from "./centerData.js";
 import { CenterSession, centerInfo } from "./centerSession.js";
 import type { WorkerReply, WorkerRequest } from "./workerProtocol.js";
-import { transferables } from "./workerProtocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("workerEntry must run in a worker thread");

@@ -25,16 +25,3 @@ export type WorkerReply =
       readonly message: string;
       readonly userError: boolean;
     };
-
-/** The distinct ArrayBuffers of the typed arrays of a message (moved, not copied). */
-export function transferables(value: unknown): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  const visit = (v: unknown): void => {
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
-    } else if (Array.isArray(v)) v.forEach(visit);
-    else if (v !== null && typeof v === "object") Object.values(v).forEach(visit);
-  };
-  visit(value);
-  return [...buffers];
-}

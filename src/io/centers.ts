@@ -4,7 +4,7 @@
  * order), samples concatenated center after center, metadata columns checked to agree.
  */
 import { CENTER_COLUMN } from "./columns.js";
-import type { Dataset } from "./dataset.js";
+import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 
 /** One center's share of a dataset, as read from its own files. */

@@ -5,8 +5,8 @@
  * (`--round-counts`, the option `roundCounts`), half to even as R's `round()` does (what
  * `DESeqDataSetFromTximport` applies).
  */
+import { isDecimal } from "../core/numbers.js";
 import { quote } from "./errors.js";
-import { isDecimal } from "./numbers.js";
 
 /** Round half to even (R's `round(x)`, IEC 60559): 0.5 → 0, 1.5 → 2, 2.5 → 2. */
 export function roundHalfEven(x: number): number {

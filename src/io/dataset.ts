@@ -11,46 +11,18 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { isDigits } from "../core/numbers.js";
+import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countProblem, countValue } from "./counts.js";
 import { findTable, readCsv, requireColumn, streamCsv } from "./csv.js";
+import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { readH5ad } from "./h5ad.js";
-import { isDigits } from "./numbers.js";
 
 export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
-
-/** Sample annotations: one value per sample for each column of `metadata.csv`. */
-export interface Metadata {
-  /** Column names of `metadata.csv` except `sample`, in file order (includes `center`). */
-  columns: string[];
-  /** For each column, its values in sample order (the order of the owning dataset's samples). */
-  values: Map<string, string[]>;
-  /** Sample ids, aligned with the values (for error messages). */
-  samples?: string[];
-  /** Where the values come from (a file path), for error messages; `metadata` when absent. */
-  source?: string;
-}
-
-/** A dataset as read by {@link readDataset}: all centers' samples pooled. */
-export interface Dataset {
-  /** Gene ids, in `counts.csv` row order. */
-  genes: string[];
-  /** Sample ids, in `counts.csv` column order. */
-  samples: string[];
-  /**
-   * Counts, gene-major: gene g's counts for samples 0..n-1 are at `g * n + i`,
-   * n = `samples.length`. Non-negative integers.
-   */
-  counts: Float64Array;
-  /** Sample annotations aligned with `samples`. */
-  metadata: Metadata;
-  /** The center of each sample, aligned with `samples`. */
-  centerOfSample: string[];
-  /** The distinct centers, sorted. Each has at least one sample. */
-  centers: string[];
-}
+export type { Dataset } from "./datasetTypes.js";
 
 /** `metadata.csv` as written, before alignment with the counts. */
 export interface MetadataFile {

@@ -4,9 +4,9 @@
  * ignored, so DESeq2 exports such as `deseq2/fit.csv` can be used directly.
  */
 import { readFileSync } from "node:fs";
+import { parseNumeric } from "../core/numbers.js";
 import { readCsv, requireColumn } from "./csv.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
-import { parseNumeric } from "./numbers.js";
 
 /**
  * Read size factors (columns `sample,size_factor`; other columns and rows of other samples

@@ -15,6 +15,7 @@ import {
 } from "../algorithms/lfc/computeLfc.js";
 import { maskCount } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
+import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
   checkFullRank,
   designColumns,
@@ -24,7 +25,6 @@ import {
 import { parseFormula } from "../design/formula.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
-import { defaultThreads, GenePool } from "../federation/genePool.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
@@ -34,7 +34,7 @@ import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 import { type FitMethod, type ReportInput, writeReport } from "../reports/html.js";
-import { readReferenceLfc } from "../reports/reference.js";
+import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import type { FitCheckpoint } from "./checkpoint.js";
 
 /** What the aggregator of a `fit-lfc` run is given (the data itself stays at the centers). */
@@ -396,13 +396,6 @@ export function runReport(
     centers: [...outcome.centers],
     design_columns: [...outcome.columns],
   };
-}
-
-/** What the HTML report compares our fit with (e.g. DESeq2's pooled fit). */
-export interface ReportReference {
-  /** log2 fold changes of the report's coefficient, aligned with the outcome's genes. */
-  readonly lfc: Float64Array;
-  readonly label: string;
 }
 
 /** The HTML report's data: the last design coefficient (DESeq2's default contrast). */

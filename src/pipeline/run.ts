@@ -12,9 +12,9 @@ import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
+import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
@@ -23,7 +23,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
-import { readReferenceLfc } from "../reports/reference.js";
+import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
 import type { WaldOptions } from "../stats/wald.js";
@@ -37,7 +37,6 @@ import {
   type FitOutcome,
   federationGenes,
   fitGenes,
-  type ReportReference,
   type RunReport,
   reportInput,
   runReport,
@@ -132,7 +131,8 @@ export async function runOverFederation(
   for (let g = 0; g < genes.length; g++) if (present[g]) fittedList.push(g);
   const fitted = Int32Array.from(fittedList);
 
-  const sizeFactors = await federatedSizeFactors(runner, genes);
+  // The design's levels first: a contrast or reference level no center has stops here (exit 2),
+  // before any estimate.
   const levelShares = await runner.round("setup", "levels", {
     kind: "levels-request",
     formula: job.design,
@@ -140,6 +140,8 @@ export async function runOverFederation(
   const levels = mergeLevels(levelShares.map((s) => s.levels));
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
+
+  const sizeFactors = await federatedSizeFactors(runner, genes);
 
   const dispersionJob: DispersionJob = {
     genes,

@@ -6,7 +6,19 @@
 import { basename } from "node:path";
 import { readCsv, requireColumn } from "../io/csv.js";
 import { InputError } from "../io/errors.js";
-import type { FitOutcome, ReportReference } from "../pipeline/fitLfc.js";
+
+/** What the HTML report compares our fit with (e.g. DESeq2's pooled fit). */
+export interface ReportReference {
+  /** log2 fold changes of the report's coefficient, aligned with the outcome's genes. */
+  readonly lfc: Float64Array;
+  readonly label: string;
+}
+
+/** What a reference is aligned with: a fit's genes and design columns (as `FitOutcome`'s). */
+export interface ReferenceTarget {
+  readonly genes: readonly string[];
+  readonly columns: readonly string[];
+}
 
 /**
  * The reference's log2 fold changes of the outcome's last coefficient (DESeq2's default
@@ -14,10 +26,7 @@ import type { FitOutcome, ReportReference } from "../pipeline/fitLfc.js";
  * @throws InputError when the file has neither a `log2FoldChange` column nor as many
  *   `beta_log2.*` columns as the design has coefficients
  */
-export function readReferenceLfc(
-  file: string,
-  outcome: Pick<FitOutcome, "genes" | "columns">,
-): ReportReference {
+export function readReferenceLfc(file: string, outcome: ReferenceTarget): ReportReference {
   const table = readCsv(file);
   const gene = requireColumn(file, table.header, "gene");
   let column = table.header.indexOf("log2FoldChange");

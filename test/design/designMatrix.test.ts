@@ -13,8 +13,9 @@ import {
   requireLevel,
 } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
+import type { Metadata } from "../../src/design/metadata.js";
 import { readCsv } from "../../src/io/csv.js";
-import { type Metadata, readMetadata } from "../../src/io/dataset.js";
+import { readMetadata } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { sharedPath } from "../helpers/shared.js";
 

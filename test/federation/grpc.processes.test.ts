@@ -198,48 +198,31 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(report.rounds.total).toBe(1 + 24);
   });
 
-  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included)", async () => {
+  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included); each lab's --audit is the aggregator's --transcript of it", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-outliers");
-    const agg = startFedseq([
-      "run",
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--centers",
-      "lab_1,lab_2,lab_3",
-      "--ca",
-      join(certs, "ca.pem"),
-      "--cert",
-      join(certs, "aggregator.pem"),
-      "--key",
-      join(certs, "aggregator.key"),
-      "--design",
-      DESIGNS.outliers_sim,
-      "--out",
-      out,
-    ]);
+    const transcript = join(tmp.dir, "transcript.jsonl");
+    const agg = runAggregator("outliers_sim", port, out, ["--transcript", transcript]);
     await agg.waitFor(/listening/);
-    const centers = ["lab_1", "lab_2", "lab_3"].map((c) => center("outliers_sim", c, port));
+    const labs = ["lab_1", "lab_2", "lab_3"];
+    const centers = labs.map((c) =>
+      center("outliers_sim", c, port, ["--audit", join(tmp.dir, `${c}.audit.jsonl`)]),
+    );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
-    const simulatedOut = join(tmp.dir, "run-outliers-sim");
-    const sim = startFedseq([
-      "run",
-      "--data",
-      sharedPath("data", "outliers_sim"),
-      "--design",
-      DESIGNS.outliers_sim,
-      "--out",
-      simulatedOut,
-    ]);
-    expect(await sim.exited, sim.output()).toBe(0);
-    for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
-      expect(readFileSync(join(out, file), "utf8"), file).toBe(
-        readFileSync(join(simulatedOut, file), "utf8"),
-      );
+    await expectSimulatedRunFiles("outliers_sim", out);
+    const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(report.cooks.refitted).toBe(60);
+    // What each center says it sent is what the aggregator holds, line for line.
+    const received = readFileSync(transcript, "utf8").trimEnd().split("\n");
+    expect(received.length).toBe(report.rounds.total * labs.length);
+    for (const lab of labs) {
+      const sent = readFileSync(join(tmp.dir, `${lab}.audit.jsonl`), "utf8")
+        .trimEnd()
+        .split("\n");
+      expect(received.filter((line) => line.startsWith(`{"center":"${lab}",`))).toEqual(sent);
     }
-    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).cooks.refitted).toBe(60);
   });
 
   it("run --listen: a center SIGKILLed during the gene-wise dispersion rounds and restarted gives the uninterrupted run's files", async () => {

@@ -2,7 +2,7 @@
  * DESeq2's `fitNbinomGLMs` over a federation: IRLS from the given start, then L-BFGS-B on the
  * rows IRLS did not converge, started where DESeq2 starts them.
  */
-import type { FederationRunner } from "../../federation/runner.js";
+import type { LfcRunner } from "../lfc/steps.js";
 import type { GeneMask } from "../masks.js";
 import { maskIndices } from "../masks.js";
 import { deseq2IrlsPhase, deseq2IrlsStart } from "./irls.js";
@@ -60,7 +60,7 @@ export function optimStarts(
  * @param save - called with every state reached, for checkpoints
  */
 export async function deseq2Fit(
-  runner: FederationRunner,
+  runner: LfcRunner,
   start: Deseq2FitStart,
   options: {
     readonly resume?: Deseq2FitCheckpoint;

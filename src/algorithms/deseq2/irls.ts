@@ -9,8 +9,8 @@
  * if not, the sums give β_{r+1} = (XᵀWX + λI)⁻¹ XᵀWz. DESeq2 solves the same normal equations
  * through a QR decomposition of the weighted design stacked on √λ: equal up to rounding.
  */
-import type { IterativePhase } from "../../federation/runner.js";
 import { solveBatch } from "../../math/linalg.js";
+import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import {
@@ -211,7 +211,7 @@ function solveSystems(
 export function deseq2IrlsPhase(
   name = "irls",
   maxIterations = DESEQ2_MAX_ITERATIONS,
-): IterativePhase<"deseq2Irls", Deseq2IrlsEnd, Deseq2IrlsState> {
+): LfcPhase<"deseq2Irls", Deseq2IrlsEnd, Deseq2IrlsState> {
   return {
     name,
     step: "deseq2Irls",

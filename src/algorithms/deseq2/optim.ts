@@ -9,13 +9,13 @@
  * centers return their NLL sums there, the aggregator adds the prior, forms the gradient as
  * optim does and tells L-BFGS-B, which answers with its next point (or stops).
  */
-import type { IterativePhase } from "../../federation/runner.js";
 import {
   finiteDifferenceGradient,
   finiteDifferencePoints,
   Lbfgsb,
   type LbfgsbState,
 } from "../../math/lbfgsb.js";
+import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import {
@@ -197,7 +197,7 @@ function deseq2OptimEnd(state: Deseq2OptimState): Deseq2OptimEnd {
 /** The L-BFGS-B phase of the `deseq2` solver. */
 export function deseq2OptimPhase(
   name = "optim",
-): IterativePhase<"nllAtPoints", Deseq2OptimEnd, Deseq2OptimState> {
+): LfcPhase<"nllAtPoints", Deseq2OptimEnd, Deseq2OptimState> {
   return {
     name,
     step: "nllAtPoints",

@@ -11,7 +11,7 @@
  *
  * The variance is two-pass (the pooled mean travels in round 2), as R's `rowVars`.
  */
-import { InputError } from "../../io/errors.js";
+import { InputError } from "../../core/errors.js";
 import { crossProduct, solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";

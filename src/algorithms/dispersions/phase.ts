@@ -1,9 +1,10 @@
 /**
- * The dispersion searches as iterative phases, in the shape of the runner's `IterativePhase`
- * (src/federation/runner.ts) once step "dispersionGrid" is registered with input
- * {@link DispersionSearchState} and output {@link DispersionEvalShare}.
+ * The dispersion searches as iterative phases ({@link IterativePhase}) over step
+ * "dispersionGrid" with input {@link DispersionSearchState} and output {@link DispersionEvalShare}
+ * (the runtime sends the state's request part: see `pipeline/dispersions.ts`).
  */
 import { maskCount } from "../masks.js";
+import type { IterativePhase } from "../phase.js";
 import { dispersionSearchAggregate, finishDispersionSearch } from "./search.js";
 import type {
   DispersionEvalShare,
@@ -11,24 +12,17 @@ import type {
   DispersionSearchState,
 } from "./state.js";
 
-/** An iterative phase over step "dispersionGrid" (same members as `IterativePhase`). */
-export interface DispersionPhase {
-  /** Phase name in the ledger. */
-  readonly name: string;
-  /** The step every center runs each round. */
-  readonly step: "dispersionGrid";
-  /** Aggregate the shares of one round. */
-  aggregate(
-    state: DispersionSearchState,
-    shares: DispersionEvalShare[],
-  ): DispersionSearchState | DispersionSearchResult;
-  /** True when the aggregation returned the phase's result. */
-  isResult(value: DispersionSearchState | DispersionSearchResult): value is DispersionSearchResult;
-  /** Genes evaluated in a state's round. */
-  activeGenes(state: DispersionSearchState): number;
-  /** The result of a state without genes to evaluate. */
-  finish(state: DispersionSearchState): DispersionSearchResult;
+/** Step "dispersionGrid" as the searches see it: their state in, an evaluation share out. */
+export interface DispersionSearchSteps {
+  dispersionGrid: { input: DispersionSearchState; output: DispersionEvalShare };
 }
+
+/** An iterative phase over step "dispersionGrid". */
+export type DispersionPhase = IterativePhase<
+  DispersionSearchSteps,
+  "dispersionGrid",
+  DispersionSearchResult
+>;
 
 function searchPhase(name: string): DispersionPhase {
   return {

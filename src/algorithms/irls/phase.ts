@@ -1,14 +1,14 @@
 /**
  * Federated IRLS as an iterative phase for the runner.
  */
-import type { IterativePhase } from "../../federation/runner.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
+import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { irlsAggregate } from "./aggregate.js";
 import type { IrlsEndState } from "./state.js";
 
 /** The IRLS phase with the given hyper-parameters. */
-export function irlsPhase(hp: FitHyperparameters): IterativePhase<"irls", IrlsEndState> {
+export function irlsPhase(hp: FitHyperparameters): LfcPhase<"irls", IrlsEndState> {
   return {
     name: "irls",
     step: "irls",

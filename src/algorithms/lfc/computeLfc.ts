@@ -3,7 +3,6 @@
  * IRLS, then PQN on the genes IRLS did not finish ("irls-pqn"), or PQN alone on every gene
  * ("pqn"). Every state the fit reaches can be saved as a checkpoint and the fit resumed from it.
  */
-import type { FederationRunner } from "../../federation/runner.js";
 import { type Deseq2FitCheckpoint, deseq2Fit } from "../deseq2/fit.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { initAggregate } from "../init/aggregate.js";
@@ -16,6 +15,7 @@ import type { NewtonRoundState } from "../newton/state.js";
 import { pqnPhase } from "../pqn/phase.js";
 import { pqnCatchStart, pqnStart } from "../pqn/start.js";
 import type { PqnRoundState } from "../pqn/state.js";
+import type { LfcRunner } from "./steps.js";
 
 /** Which solvers run. */
 export type LfcMode = "irls-pqn" | "pqn";
@@ -107,7 +107,7 @@ export interface LfcOptions {
 }
 
 /** Round trips of the runner so far (init included). */
-function roundsSoFar(runner: FederationRunner): number {
+function roundsSoFar(runner: LfcRunner): number {
   const r = runner.ledger.rounds;
   return (r.init ?? 0) + (r.irls ?? 0) + (r.pqn ?? 0) + (r.newton ?? 0) + (r.optim ?? 0);
 }
@@ -129,7 +129,7 @@ function markFinished(
  * @param mode - "irls-pqn" (upstream's compute_lfc) or "pqn" (PQN from the init on every gene)
  */
 export async function computeLfc(
-  runner: FederationRunner,
+  runner: LfcRunner,
   hp: FitHyperparameters,
   mode: LfcMode,
   options: LfcOptions = {},
@@ -225,7 +225,7 @@ function columnsOf(beta: Float64Array, genes: number): number {
 
 /** The `deseq2` solver: β initialisation, DESeq2's IRLS, L-BFGS-B on what IRLS left. */
 async function computeLfcDeseq2(
-  runner: FederationRunner,
+  runner: LfcRunner,
   refit: boolean,
   resume: LfcCheckpoint | undefined,
   save: (checkpoint: LfcCheckpoint) => void,
@@ -288,7 +288,7 @@ async function computeLfcDeseq2(
  * then L-BFGS-B), and merge: no unconverged Newton iterate is ever reported as an answer.
  */
 async function handOver(
-  runner: FederationRunner,
+  runner: LfcRunner,
   refit: boolean,
   betaInit: Float64Array,
   fast: FastHandoff,
@@ -340,7 +340,7 @@ async function handOver(
 
 /** The `fast` solver: β initialisation, then Newton rounds on every gene. */
 async function computeLfcFast(
-  runner: FederationRunner,
+  runner: LfcRunner,
   hp: FitHyperparameters,
   refit: boolean,
   resume: LfcCheckpoint | undefined,

@@ -1,8 +1,8 @@
 /**
  * The `fast` solver as an iterative phase for the runner.
  */
-import type { IterativePhase } from "../../federation/runner.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
+import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { newtonAggregate } from "./aggregate.js";
 import type { NewtonFinalState } from "./state.js";
@@ -14,7 +14,7 @@ export const FAST_MAX_ROUNDS = 28;
 export function newtonPhase(
   hp: FitHyperparameters,
   maxRounds = FAST_MAX_ROUNDS,
-): IterativePhase<"newton", NewtonFinalState> {
+): LfcPhase<"newton", NewtonFinalState> {
   return {
     name: "newton",
     step: "newton",

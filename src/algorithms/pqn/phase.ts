@@ -1,14 +1,14 @@
 /**
  * Federated PQN as an iterative phase for the runner.
  */
-import type { IterativePhase } from "../../federation/runner.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
+import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { pqnAggregate } from "./aggregate.js";
 import type { PqnFinalState } from "./state.js";
 
 /** The PQN phase with the given hyper-parameters. */
-export function pqnPhase(hp: FitHyperparameters): IterativePhase<"pqn", PqnFinalState> {
+export function pqnPhase(hp: FitHyperparameters): LfcPhase<"pqn", PqnFinalState> {
   return {
     name: "pqn",
     step: "pqn",

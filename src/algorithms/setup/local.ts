@@ -1,11 +1,11 @@
 /**
  * Local set-up steps: run by a center on its own data.
  */
+import { InputError, listForMessage } from "../../core/errors.js";
 import { designMatrix, localGram, localLevels } from "../../design/designMatrix.js";
 import { parseFormula } from "../../design/formula.js";
-import type { CenterData } from "../../federation/centerData.js";
-import { InputError, listForMessage } from "../../io/errors.js";
 import { type FitCenter, prepareCenterData } from "../center.js";
+import type { CenterData } from "../centerData.js";
 import type { GeneMask } from "../masks.js";
 import { localPresence } from "./presence.js";
 import type {

@@ -1,7 +1,7 @@
 /**
  * Aggregation of the size factors' log sums into the pseudo-reference sample.
  */
-import { InputError } from "../../io/errors.js";
+import { InputError } from "../../core/errors.js";
 import type { LogSumsShare } from "./state.js";
 
 /**

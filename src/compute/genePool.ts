@@ -73,7 +73,7 @@ function workerEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const beside = join(here, "genePoolWorker.js");
   if (existsSync(beside)) return beside;
-  const built = resolve(here, "..", "..", "dist", "federation", "genePoolWorker.js");
+  const built = resolve(here, "..", "..", "dist", "compute", "genePoolWorker.js");
   if (existsSync(built)) return built;
   throw new Error(`gene pool worker not found next to ${here} nor in dist/ (run npm run build)`);
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type CenterFitData, prepareCenterData } from "../../src/algorithms/center.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { directKernels } from "../../src/algorithms/kernels.js";
-import { GenePool } from "../../src/federation/genePool.js";
+import { GenePool } from "../../src/compute/genePool.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDecimal, isDigits, parseNumeric } from "../../src/io/numbers.js";
+import { isDecimal, isDigits, parseNumeric } from "../../src/core/numbers.js";
 
 describe("numbers", () => {
   it("isDecimal accepts decimal numbers only", () => {

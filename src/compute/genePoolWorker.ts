@@ -13,7 +13,7 @@ import {
   type PoolWorkerData,
   runKernelSlice,
 } from "./genePoolProtocol.js";
-import { transferables } from "./workerProtocol.js";
+import { transferables } from "./transferables.js";
 
 const { port, flags, index } = workerData as PoolWorkerData;
 const datasets = new Map<number, CenterFitData>();

@@ -1,0 +1,689 @@
+/**
+ * Every option mistake of `run` (`--data` and `--listen`), `fit-lfc`, `aggregate`, `center` and
+ * `demo` stops the command before its first round: exit 2, one line `fedseq: …` naming the flag,
+ * no stack trace, and nothing new in `--out`. And `--out` is locked while a command writes it: a
+ * second command into the same folder exits 2 naming the holder's pid, the lock goes with the
+ * command (also on SIGTERM), and a lock left by a process that no longer runs is taken over.
+ *
+ * Each case spawns `bin/fedseq` (built `dist/`); the cases run a few at a time, each with a
+ * deadline.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:net";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startFedseq } from "../helpers/processes.js";
+import { root } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder("fedseq-options-");
+const DEADLINE_MS = 20_000;
+
+/** Run `bin/fedseq args…`, killed after `timeoutMs`. */
+function fedseq(
+  args: string[],
+  timeoutMs = DEADLINE_MS,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// A tiny dataset (two centers), its size factors and dispersions, and files for the flags.
+const SAMPLES = ["s1", "s2", "s3", "s4", "s5", "s6"];
+const data = tmp
+  .write(
+    "data/counts.csv",
+    `gene,${SAMPLES.join(",")}\ng1,10,12,9,30,28,35\ng2,100,90,120,80,70,95\ng3,5,0,3,40,60,52\n`,
+  )
+  .replace(/\/counts\.csv$/, "");
+tmp.write(
+  "data/metadata.csv",
+  "sample,condition,center\ns1,A,a\ns2,A,a\ns3,B,a\ns4,A,b\ns5,B,b\ns6,B,b\n",
+);
+const sf = tmp.write("sf.csv", `sample,size_factor\n${SAMPLES.map((s) => `${s},1`).join("\n")}\n`);
+const disp = tmp.write("disp.csv", "gene,dispersion\ng1,0.05\ng2,0.02\ng3,0.3\n");
+const compare = tmp.write("compare.csv", "gene,log2FoldChange\ng1,1\ng2,0\ng3,2\n");
+const noColumns = tmp.write("no-columns.csv", "a,b\n1,2\n");
+const genes = tmp.write("genes.txt", "g1\ng2\n");
+const noGenes = tmp.write("no-genes.txt", "\n\n");
+const notPem = tmp.write("not-pem.txt", "hello\n");
+const aFile = tmp.write("a-file", "not a folder\n");
+const folder = tmp.subdir("a-folder");
+const missing = join(tmp.dir, "missing.csv");
+const certs = join(tmp.dir, "certs");
+const ca = join(certs, "ca.pem");
+const aggCert = join(certs, "aggregator.pem");
+const aggKey = join(certs, "aggregator.key");
+
+// Every `--listen` case uses a port this test holds: one that passes the checks by mistake fails.
+let busy: Server;
+let busyPort = 0;
+
+beforeAll(async () => {
+  const made = await fedseq(["certs", "--out", certs, "--centers", "a,b"], 30_000);
+  expect(made.code, made.stderr).toBe(0);
+  busyPort = await freePort();
+  busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(busyPort, "127.0.0.1", resolve));
+}, 40_000);
+afterAll(() => {
+  busy?.close();
+});
+
+const tls = () => ["--ca", ca, "--cert", aggCert, "--key", aggKey];
+const listen = () => `127.0.0.1:${busyPort}`;
+
+/** Argument lists with `out` as `--out`. */
+const runData = (out: string, ...extra: string[]) => [
+  "run",
+  "--data",
+  data,
+  "--design",
+  "~ condition",
+  "--out",
+  out,
+  ...extra,
+];
+const runListen = (out: string, ...extra: string[]) => [
+  "run",
+  "--listen",
+  listen(),
+  "--centers",
+  "a,b",
+  ...tls(),
+  "--design",
+  "~ condition",
+  "--out",
+  out,
+  ...extra,
+];
+const fitLfc = (out: string, ...extra: string[]) => [
+  "fit-lfc",
+  "--data",
+  data,
+  "--design",
+  "~ condition",
+  "--size-factors",
+  sf,
+  "--dispersions",
+  disp,
+  "--out",
+  out,
+  ...extra,
+];
+const aggregate = (out: string, ...extra: string[]) => [
+  "aggregate",
+  "--listen",
+  listen(),
+  "--centers",
+  "a,b",
+  ...tls(),
+  "--design",
+  "~ condition",
+  "--size-factors",
+  sf,
+  "--dispersions",
+  disp,
+  "--out",
+  out,
+  ...extra,
+];
+const center = (...extra: string[]) => [
+  "center",
+  "--name",
+  "a",
+  "--aggregator",
+  listen(),
+  "--ca",
+  ca,
+  "--cert",
+  join(certs, "a.pem"),
+  "--key",
+  join(certs, "a.key"),
+  ...extra,
+];
+
+/** Replace a flag's value in `args` (`null`: remove the flag and its value). */
+function set(args: string[], flag: string, value: string | null): string[] {
+  const i = args.indexOf(flag);
+  if (i < 0) return value === null ? args : [...args, flag, value];
+  const copy = [...args];
+  if (value === null) copy.splice(i, 2);
+  else copy[i + 1] = value;
+  return copy;
+}
+
+/** A mistake: a name, the arguments (given the `--out` folder), and what the line must say. */
+type Case = [name: string, args: (out: string) => string[], says: RegExp];
+
+const cases: Case[] = [
+  // run --data: values
+  ["run --alpha 5", (o) => runData(o, "--alpha", "5"), /--alpha: must be > 0 and < 1/],
+  ["run --alpha 0", (o) => runData(o, "--alpha", "0"), /--alpha/],
+  ["run --alpha x", (o) => runData(o, "--alpha", "x"), /--alpha: "x" is not a number/],
+  ["run --lfc-null -1", (o) => runData(o, "--lfc-null=-1"), /--lfc-null: must be ≥ 0/],
+  [
+    "run --alt-hypothesis lessAbs without --lfc-null",
+    (o) => runData(o, "--alt-hypothesis", "lessAbs"),
+    /--alt-hypothesis lessAbs: needs --lfc-null > 0/,
+  ],
+  [
+    "run --alt-hypothesis lessAbs --lfc-null 0",
+    (o) => runData(o, "--alt-hypothesis", "lessAbs", "--lfc-null", "0"),
+    /--alt-hypothesis lessAbs: needs --lfc-null > 0/,
+  ],
+  [
+    "run --alt-hypothesis sideways",
+    (o) => runData(o, "--alt-hypothesis", "sideways"),
+    /--alt-hypothesis/,
+  ],
+  ["run --maxit 0", (o) => runData(o, "--maxit", "0"), /--maxit/],
+  ["run --maxit 2.5", (o) => runData(o, "--maxit", "2.5"), /--maxit/],
+  ["run --threads 0", (o) => runData(o, "--threads", "0"), /--threads/],
+  ["run --threads 100000", (o) => runData(o, "--threads", "100000"), /--threads/],
+  ["run --beta-tol 0", (o) => runData(o, "--beta-tol", "0"), /--beta-tol: must be > 0/],
+  ["run --pqn-ftol -1", (o) => runData(o, "--pqn-ftol=-1"), /--pqn-ftol/],
+  ["run --pqn-c1 1.5", (o) => runData(o, "--pqn-c1", "1.5"), /--pqn-c1: must be > 0 and < 1/],
+  ["run --max-beta 0", (o) => runData(o, "--max-beta", "0"), /--max-beta/],
+  ["run --min-mu -1", (o) => runData(o, "--min-mu=-1"), /--min-mu/],
+  ["run --pqn-min-mu -0.5", (o) => runData(o, "--pqn-min-mu=-0.5"), /--pqn-min-mu/],
+  ["run --irls-iters x", (o) => runData(o, "--irls-iters", "x"), /--irls-iters/],
+  ["run --pqn-iters 0", (o) => runData(o, "--pqn-iters", "0"), /--pqn-iters/],
+  ["run --pqn-ls-iters 0", (o) => runData(o, "--pqn-ls-iters", "0"), /--pqn-ls-iters/],
+  ["run --mode newton", (o) => runData(o, "--mode", "newton"), /--mode/],
+  ["run --solver newton", (o) => runData(o, "--solver", "newton"), /--solver/],
+  [
+    "run --mode pqn without --solver upstream",
+    (o) => runData(o, "--mode", "pqn"),
+    /--mode pqn: only with --solver upstream/,
+  ],
+  // run: the model
+  ["run --design without ~", (o) => set(runData(o), "--design", "condition"), /--design/],
+  [
+    "run --design with an interaction",
+    (o) => set(runData(o), "--design", "~ a*b"),
+    /--design.*interactions/,
+  ],
+  [
+    "run --design with a variable twice",
+    (o) => set(runData(o), "--design", "~ condition + condition"),
+    /--design.*twice/,
+  ],
+  [
+    "run --design with a left-hand side",
+    (o) => set(runData(o), "--design", "y ~ condition"),
+    /--design/,
+  ],
+  ["run without --design", (o) => set(runData(o), "--design", null), /--design/],
+  [
+    "run --contrast with two parts",
+    (o) => runData(o, "--contrast", "condition,B"),
+    /--contrast "condition,B": expected/,
+  ],
+  [
+    "run --contrast of a variable not in the design",
+    (o) => runData(o, "--contrast", "tissue,a,b"),
+    /--contrast: "tissue" is not a variable of the design/,
+  ],
+  [
+    "run --contrast with level = reference",
+    (o) => runData(o, "--contrast", "condition,B,B"),
+    /--contrast: the level and the reference are the same/,
+  ],
+  [
+    "run --contrast of a continuous variable not in the design",
+    (o) => runData(o, "--contrast", "age"),
+    /--contrast "age": not a variable/,
+  ],
+  [
+    "run --reference without =",
+    (o) => runData(o, "--reference", "condition"),
+    /--reference: expected factor=level/,
+  ],
+  [
+    "run --reference of a variable not in the design",
+    (o) => runData(o, "--reference", "tissue=x"),
+    /--reference tissue=x: "tissue" is not a variable/,
+  ],
+  [
+    "run --reference twice for one factor",
+    (o) => runData(o, "--reference", "condition=A", "--reference", "condition=B"),
+    /--reference: condition is given twice/,
+  ],
+  // run: files
+  [
+    "run --compare missing",
+    (o) => runData(o, "--compare", missing),
+    /--compare: cannot read .*missing\.csv: no such file/,
+  ],
+  [
+    "run --compare a folder",
+    (o) => runData(o, "--compare", folder),
+    /--compare: cannot read .*: it is a directory/,
+  ],
+  [
+    "run --compare without the columns",
+    (o) => runData(o, "--compare", noColumns),
+    /--compare: .*no-columns\.csv/,
+  ],
+  [
+    "run --data missing",
+    (o) => set(runData(o), "--data", join(tmp.dir, "nowhere")),
+    /--data .*nowhere: no such folder/,
+  ],
+  ["run --data a file", (o) => set(runData(o), "--data", aFile), /--data .*a-file: not a folder/],
+  // run: combinations
+  [
+    "run with --data and --listen",
+    (o) => runData(o, "--listen", listen()),
+    /either --data .* or --listen/,
+  ],
+  [
+    "run with neither --data nor --listen",
+    (o) => set(runData(o), "--data", null),
+    /either --data .* or --listen/,
+  ],
+  ["run --data --centers", (o) => runData(o, "--centers", "a,b"), /--centers: only with --listen/],
+  ["run --data --ca", (o) => runData(o, "--ca", ca), /--ca: only with --listen/],
+  [
+    "run --data --join-timeout",
+    (o) => runData(o, "--join-timeout", "5"),
+    /--join-timeout: only with --listen/,
+  ],
+  [
+    "run --data --round-timeout",
+    (o) => runData(o, "--round-timeout", "5"),
+    /--round-timeout: only with --listen/,
+  ],
+  ["run --data --resume", (o) => runData(o, "--resume"), /--resume: only with --listen/],
+  [
+    "run with an unknown flag",
+    (o) => runData(o, "--alpah", "0.1"),
+    /unknown option '--alpah' \(Did you mean --alpha\?\)/,
+  ],
+  // run --listen
+  [
+    "run --listen without --ca --cert --key",
+    (o) => ["run", "--listen", listen(), "--centers", "a,b", "--design", "~ x", "--out", o],
+    /run --listen also needs --ca, --cert, --key/,
+  ],
+  [
+    "run --listen without --centers",
+    (o) => set(runListen(o), "--centers", null),
+    /run --listen also needs --centers/,
+  ],
+  [
+    "run --listen without a port",
+    (o) => set(runListen(o), "--listen", "localhost"),
+    /--listen: expected HOST:PORT/,
+  ],
+  [
+    "run --listen with port 70000",
+    (o) => set(runListen(o), "--listen", "127.0.0.1:70000"),
+    /--listen: port must be from 1 to 65535/,
+  ],
+  [
+    "run --listen on a port in use",
+    (o) => runListen(o),
+    /--listen 127\.0\.0\.1:\d+: cannot listen there \(the port is in use\)/,
+  ],
+  [
+    "run --listen --round-counts",
+    (o) => runListen(o, "--round-counts"),
+    /--round-counts: only with --data/,
+  ],
+  ["run --listen --threads", (o) => runListen(o, "--threads", "2"), /--threads: only with --data/],
+  [
+    "run --listen --centers a,,b",
+    (o) => set(runListen(o), "--centers", "a,,b"),
+    /--centers: expected distinct names/,
+  ],
+  [
+    "run --listen --centers a,a",
+    (o) => set(runListen(o), "--centers", "a,a"),
+    /--centers: expected distinct names/,
+  ],
+  [
+    "run --listen --ca missing",
+    (o) => set(runListen(o), "--ca", missing),
+    /--ca .*missing\.csv: cannot read \(ENOENT\)/,
+  ],
+  [
+    "run --listen --cert not PEM",
+    (o) => set(runListen(o), "--cert", notPem),
+    /--cert .*not-pem\.txt: not a PEM file/,
+  ],
+  [
+    "run --listen --cert a key",
+    (o) => set(runListen(o), "--cert", aggKey),
+    /--cert .*: not a PEM certificate/,
+  ],
+  [
+    "run --listen --key not a key",
+    (o) => set(runListen(o), "--key", aggCert),
+    /--key .*: not an unencrypted PEM private key/,
+  ],
+  [
+    "run --listen --key of another certificate",
+    (o) => set(runListen(o), "--key", join(certs, "a.key")),
+    /--key .*a\.key: not the private key of --cert/,
+  ],
+  [
+    "run --listen --join-timeout 0",
+    (o) => runListen(o, "--join-timeout", "0"),
+    /--join-timeout: must be > 0/,
+  ],
+  [
+    "run --listen --join-timeout beyond a timer",
+    (o) => runListen(o, "--join-timeout", "1e9"),
+    /--join-timeout: at most 2147483 seconds/,
+  ],
+  [
+    "run --listen --round-timeout x",
+    (o) => runListen(o, "--round-timeout", "x"),
+    /--round-timeout: "x" is not a number/,
+  ],
+  [
+    "run --listen --resume with no run to resume",
+    (o) => runListen(o, "--resume"),
+    /--resume: no run to resume/,
+  ],
+  // fit-lfc
+  [
+    "fit-lfc --size-factors missing",
+    (o) => set(fitLfc(o), "--size-factors", missing),
+    /--size-factors: cannot read .*missing\.csv/,
+  ],
+  [
+    "fit-lfc --size-factors without the columns",
+    (o) => set(fitLfc(o), "--size-factors", noColumns),
+    /--size-factors: .*no column "sample"/,
+  ],
+  [
+    "fit-lfc --dispersions without the columns",
+    (o) => set(fitLfc(o), "--dispersions", noColumns),
+    /--dispersions: .*no column "gene"/,
+  ],
+  [
+    "fit-lfc --dispersions a folder",
+    (o) => set(fitLfc(o), "--dispersions", folder),
+    /--dispersions: cannot read/,
+  ],
+  ["fit-lfc --genes missing", (o) => fitLfc(o, "--genes", missing), /--genes: cannot read/],
+  ["fit-lfc --genes with no gene", (o) => fitLfc(o, "--genes", noGenes), /--genes: .*no gene ids/],
+  [
+    "fit-lfc --compare missing",
+    (o) => fitLfc(o, "--genes", genes, "--compare", missing),
+    /--compare: cannot read/,
+  ],
+  [
+    "fit-lfc --reference of a variable not in the design",
+    (o) => fitLfc(o, "--reference", "batch=x"),
+    /--reference batch=x/,
+  ],
+  ["fit-lfc --mode pqn without --solver upstream", (o) => fitLfc(o, "--mode", "pqn"), /--mode pqn/],
+  [
+    "fit-lfc --data missing",
+    (o) => set(fitLfc(o), "--data", join(tmp.dir, "nowhere")),
+    /--data .*: no such folder/,
+  ],
+  [
+    "fit-lfc without --size-factors",
+    (o) => set(fitLfc(o), "--size-factors", null),
+    /--size-factors/,
+  ],
+  // aggregate
+  [
+    "aggregate --max-message-mb 0",
+    (o) => aggregate(o, "--max-message-mb", "0"),
+    /--max-message-mb/,
+  ],
+  [
+    "aggregate --max-message-mb 4096",
+    (o) => aggregate(o, "--max-message-mb", "4096"),
+    /--max-message-mb: must be a whole number from 1 to 2047/,
+  ],
+  [
+    "aggregate --reconnect-timeout 0",
+    (o) => aggregate(o, "--reconnect-timeout", "0"),
+    /--reconnect-timeout/,
+  ],
+  [
+    "aggregate --resume with no checkpoint",
+    (o) => aggregate(o, "--resume"),
+    /--resume: no checkpoint/,
+  ],
+  [
+    "aggregate --dispersions missing",
+    (o) => set(aggregate(o), "--dispersions", missing),
+    /--dispersions: cannot read/,
+  ],
+  [
+    "aggregate --key of another certificate",
+    (o) => set(aggregate(o), "--key", join(certs, "b.key")),
+    /--key .*b\.key/,
+  ],
+  ["aggregate on a port in use", (o) => aggregate(o), /--listen .*: cannot listen there/],
+  ["aggregate without --centers", (o) => set(aggregate(o), "--centers", null), /--centers/],
+  // demo
+  ["demo --out a file", () => ["demo", "--out", aFile], /--out .*a-file: a file, not a folder/],
+  // --out
+  ["run --out a file", () => runData(aFile), /--out .*a-file: a file, not a folder/],
+  [
+    "run --out under a file",
+    () => runData(join(aFile, "sub")),
+    /--out .*a-file\/sub: cannot create the folder \(.*a-file is a file\)/,
+  ],
+  [
+    "fit-lfc --out under a file",
+    () => fitLfc(join(aFile, "sub", "deeper")),
+    /--out .*: cannot create the folder/,
+  ],
+  ["run without --out", (o) => set(runData(o), "--out", null), /--out/],
+];
+
+/** `center` has no `--out`. */
+const centerCases: [name: string, args: () => string[], says: RegExp][] = [
+  [
+    "center without --data or --counts",
+    () => center(),
+    /center: give either --data DIR, or both --counts FILE and --metadata FILE/,
+  ],
+  [
+    "center --counts without --metadata",
+    () => center("--counts", sf),
+    /--counts without --metadata/,
+  ],
+  [
+    "center --metadata without --counts",
+    () => center("--metadata", sf),
+    /--metadata without --counts/,
+  ],
+  [
+    "center --data with --counts",
+    () => center("--data", data, "--counts", sf, "--metadata", sf),
+    /--data with --counts/,
+  ],
+  [
+    "center --counts missing",
+    () => center("--counts", missing, "--metadata", sf),
+    /--counts: cannot read .*missing\.csv/,
+  ],
+  [
+    "center --data missing",
+    () => center("--data", join(tmp.dir, "nowhere")),
+    /--data .*: no such folder/,
+  ],
+  [
+    "center --name empty",
+    () => set(center("--data", data), "--name", " "),
+    /--name: must not be empty/,
+  ],
+  [
+    "center --aggregator without a port",
+    () => set(center("--data", data), "--aggregator", "host"),
+    /--aggregator: expected HOST:PORT/,
+  ],
+  ["center --min-samples 0", () => center("--data", data, "--min-samples", "0"), /--min-samples/],
+  [
+    "center --retry-delay 0",
+    () => center("--data", data, "--retry-delay", "0"),
+    /--retry-delay: must be > 0/,
+  ],
+  [
+    "center --give-up-after -1",
+    () => center("--data", data, "--give-up-after=-1"),
+    /--give-up-after/,
+  ],
+  [
+    "center --cert missing",
+    () => set(center("--data", data), "--cert", missing),
+    /--cert .*: cannot read/,
+  ],
+  [
+    "center --key of another certificate",
+    () => set(center("--data", data), "--key", aggKey),
+    /--key .*: not the private key of --cert/,
+  ],
+  ["center --threads 0", () => center("--data", data, "--threads", "0"), /--threads/],
+];
+
+function expectOneLine(r: { code: number | null; stdout: string; stderr: string }, says: RegExp) {
+  expect(r.code, r.stderr).toBe(2);
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^fedseq: /);
+  expect(lines[0]).toMatch(says);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe("");
+}
+
+describe.concurrent("every option mistake exits 2 with one line before any round, --out untouched", () => {
+  cases.forEach(([name, args, says], k) => {
+    it(name, { timeout: DEADLINE_MS + 5_000 }, async () => {
+      // Half the cases write into a folder that exists (it must stay as it was), half into one
+      // that does not (it must not appear).
+      const out = join(tmp.dir, "out", `case-${k}`);
+      const existing = k % 2 === 0;
+      if (existing) {
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, "keep.txt"), "keep\n");
+      }
+      const r = await fedseq(args(out));
+      expectOneLine(r, says);
+      if (existing) expect(readdirSync(out)).toEqual(["keep.txt"]);
+      else expect(existsSync(out)).toBe(false);
+      expect(readFileSync(aFile, "utf8")).toBe("not a folder\n");
+    });
+  });
+
+  for (const [name, args, says] of centerCases) {
+    it(name, { timeout: DEADLINE_MS + 5_000 }, async () => {
+      expectOneLine(await fedseq(args()), says);
+    });
+  }
+
+  it.skipIf(process.getuid?.() === 0)(
+    "run --out in a folder this user may not write",
+    { timeout: DEADLINE_MS + 5_000 },
+    async () => {
+      const locked = tmp.subdir("read-only");
+      chmodSync(locked, 0o555);
+      try {
+        expectOneLine(
+          await fedseq(runData(locked)),
+          /--out .*: cannot write there \(permission denied\)/,
+        );
+        expectOneLine(
+          await fedseq(runData(join(locked, "sub"))),
+          /--out .*: cannot create the folder \(permission denied\)/,
+        );
+        expect(readdirSync(locked)).toEqual([]);
+      } finally {
+        chmodSync(locked, 0o755);
+      }
+    },
+  );
+});
+
+describe("--out is locked while a command writes it", () => {
+  it("a second run into the folder exits 2 naming the first one's pid; SIGTERM removes the lock", {
+    timeout: 40_000,
+  }, async () => {
+    const out = join(tmp.dir, "locked");
+    const port = await freePort();
+    const first = startFedseq(
+      set(set(runListen(out), "--listen", `127.0.0.1:${port}`), "--join-timeout", "60"),
+    );
+    try {
+      await first.waitFor(/listening on/, 20_000);
+      const pid = first.child.pid as number;
+      expect(readFileSync(join(out, ".fedseq-lock"), "utf8").split("\n").slice(0, 2)).toEqual([
+        String(pid),
+        hostname(),
+      ]);
+      const [run, fit] = await Promise.all([fedseq(runData(out)), fedseq(fitLfc(out))]);
+      for (const r of [run, fit]) {
+        expectOneLine(
+          r,
+          new RegExp(`--out .*locked: another fedseq run \\(pid ${pid}\\) is writing there`),
+        );
+      }
+      expect(readFileSync(join(out, ".fedseq-lock"), "utf8")).toMatch(new RegExp(`^${pid}\n`));
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(143);
+      expect(existsSync(join(out, ".fedseq-lock"))).toBe(false);
+    } finally {
+      first.child.kill("SIGKILL");
+    }
+  });
+
+  it("a lock of a live process is respected, whoever holds it", {
+    timeout: DEADLINE_MS + 5_000,
+  }, async () => {
+    const out = tmp.subdir("held");
+    const lock = `${process.pid}\n${hostname()}\nsomeone\n`;
+    writeFileSync(join(out, ".fedseq-lock"), lock);
+    expectOneLine(
+      await fedseq(fitLfc(out)),
+      new RegExp(`\\(pid ${process.pid}\\) is writing there`),
+    );
+    expect(readdirSync(out)).toEqual([".fedseq-lock"]);
+    expect(readFileSync(join(out, ".fedseq-lock"), "utf8")).toBe(lock);
+  });
+
+  it("a stale lock (its process is gone) is taken over, and removed when the run ends", {
+    timeout: DEADLINE_MS + 5_000,
+  }, async () => {
+    const out = tmp.subdir("stale");
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(join(out, ".fedseq-lock"), `${dead}\n${hostname()}\nold\n`);
+    const r = await fedseq(fitLfc(out, "--compare", compare, "--genes", genes));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["lfc.csv", "report.html", "run.json"]);
+  });
+});
