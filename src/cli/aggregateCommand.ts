@@ -16,12 +16,9 @@ import {
   writeCheckpoint,
 } from "../pipeline/checkpoint.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
-import { listenSetupFromFlags, startAggregator } from "./listenFlags.js";
+import { listenSetupFromFlags, MAX_MESSAGE_MB, startAggregator } from "./listenFlags.js";
 import { centerList, hostPort, integerOption, secondsOption } from "./options.js";
 import { withOutputFolder } from "./outputFolder.js";
-
-/** The largest `--max-message-mb`: gRPC's limits are 32-bit. */
-const MAX_MESSAGE_MB = 2047;
 
 interface AggregateFlags extends FitFlags {
   listen: string;

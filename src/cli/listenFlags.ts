@@ -9,6 +9,9 @@ import type { TlsFiles } from "../federation/grpc/proto.js";
 import { InputError } from "../io/errors.js";
 import { readTlsFiles } from "./tlsFlags.js";
 
+/** The largest `--max-message-mb`: gRPC's limits are 32-bit. */
+export const MAX_MESSAGE_MB = 2047;
+
 /** The parsed flags of a listening aggregator (those a command lacks are undefined). */
 export interface ListenFlags {
   listen?: string;

@@ -20,11 +20,17 @@ import { checkFolder, checkLogFile, checkRunJob } from "../pipeline/runOptions.j
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
-import { type ListenSetup, listenSetupFromFlags, startAggregator } from "./listenFlags.js";
+import {
+  type ListenSetup,
+  listenSetupFromFlags,
+  MAX_MESSAGE_MB,
+  startAggregator,
+} from "./listenFlags.js";
 import {
   centerList,
   givenOn,
   hostPort,
+  integerOption,
   numberOption,
   refuseGiven,
   secondsOption,
@@ -42,7 +48,9 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   cert?: string;
   key?: string;
   joinTimeout: number;
+  reconnectTimeout: number;
   roundTimeout: number;
+  maxMessageMb?: number;
   transcript?: string;
   resume?: boolean;
   roundCounts?: boolean;
@@ -73,7 +81,17 @@ export interface RunSetup {
 }
 
 /** Flags of `run --listen` only, and of `run --data` only. */
-const LISTEN_ONLY = ["centers", "ca", "cert", "key", "joinTimeout", "roundTimeout", "resume"];
+const LISTEN_ONLY = [
+  "centers",
+  "ca",
+  "cert",
+  "key",
+  "joinTimeout",
+  "reconnectTimeout",
+  "roundTimeout",
+  "maxMessageMb",
+  "resume",
+];
 const DATA_ONLY = ["roundCounts", "layer", "threads"];
 
 /**
@@ -126,10 +144,7 @@ export function runSetupFromFlags(
     job,
     federation: {
       kind: "listen",
-      setup: listenSetupFromFlags(
-        { ...flags, reconnectTimeout: flags.joinTimeout },
-        "run --listen",
-      ),
+      setup: listenSetupFromFlags(flags, "run --listen"),
       resume: flags.resume === true,
     },
   };
@@ -165,10 +180,21 @@ export function runCommand(): Command {
       600,
     )
     .option(
+      "--reconnect-timeout <s>",
+      "with --listen: seconds to wait for a center that dropped out",
+      secondsOption("--reconnect-timeout"),
+      600,
+    )
+    .option(
       "--round-timeout <s>",
       "with --listen: seconds a center may take to answer one request before the run ends",
       secondsOption("--round-timeout"),
       600,
+    )
+    .option(
+      "--max-message-mb <n>",
+      "with --listen: largest message accepted, in MiB (default: the transport's, 1024)",
+      integerOption("--max-message-mb", 1, MAX_MESSAGE_MB),
     )
     .option(
       "--resume",

@@ -319,6 +319,16 @@ const cases: Case[] = [
     (o) => runData(o, "--round-timeout", "5"),
     /--round-timeout: only with --listen/,
   ],
+  [
+    "run --data --reconnect-timeout",
+    (o) => runData(o, "--reconnect-timeout", "5"),
+    /--reconnect-timeout: only with --listen/,
+  ],
+  [
+    "run --data --max-message-mb",
+    (o) => runData(o, "--max-message-mb", "64"),
+    /--max-message-mb: only with --listen/,
+  ],
   ["run --data --resume", (o) => runData(o, "--resume"), /--resume: only with --listen/],
   [
     "run with an unknown flag",
@@ -401,6 +411,16 @@ const cases: Case[] = [
     "run --listen --join-timeout beyond a timer",
     (o) => runListen(o, "--join-timeout", "1e9"),
     /--join-timeout: at most 2147483 seconds/,
+  ],
+  [
+    "run --listen --reconnect-timeout 0",
+    (o) => runListen(o, "--reconnect-timeout", "0"),
+    /--reconnect-timeout/,
+  ],
+  [
+    "run --listen --max-message-mb 4096",
+    (o) => runListen(o, "--max-message-mb", "4096"),
+    /--max-message-mb/,
   ],
   [
     "run --listen --round-timeout x",
