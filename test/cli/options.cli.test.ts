@@ -28,16 +28,18 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 const tmp = useTempFolder("fedseq-options-");
 const DEADLINE_MS = 20_000;
 
-/** Run `bin/fedseq args…`, killed after `timeoutMs`. */
+/** Run `bin/fedseq args…`, killed after `timeoutMs` (as user `as.uid`, when given). */
 function fedseq(
   args: string[],
   timeoutMs = DEADLINE_MS,
+  as: { uid: number; gid: number } | null = null,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       timeout: timeoutMs,
       killSignal: "SIGKILL",
+      ...(as ?? {}),
     });
     let stdout = "";
     let stderr = "";
@@ -627,27 +629,29 @@ describe.concurrent("every option mistake exits 2 with one line before any round
     });
   }
 
-  it.skipIf(process.getuid?.() === 0)(
-    "run --out in a folder this user may not write",
-    { timeout: DEADLINE_MS + 5_000 },
-    async () => {
-      const locked = tmp.subdir("read-only");
-      chmodSync(locked, 0o555);
-      try {
-        expectOneLine(
-          await fedseq(runData(locked)),
-          /--out .*: cannot write there \(permission denied\)/,
-        );
-        expectOneLine(
-          await fedseq(runData(join(locked, "sub"))),
-          /--out .*: cannot create the folder \(permission denied\)/,
-        );
-        expect(readdirSync(locked)).toEqual([]);
-      } finally {
-        chmodSync(locked, 0o755);
-      }
-    },
-  );
+  it("run --out in a folder this user may not write", {
+    timeout: DEADLINE_MS + 5_000,
+  }, async () => {
+    // Root may write anywhere: as root (CI), the command runs as user nobody, which may read
+    // the test's files but not write the read-only folder.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : null;
+    if (asUser !== null) chmodSync(tmp.dir, 0o755);
+    const locked = tmp.subdir("read-only");
+    chmodSync(locked, 0o555);
+    try {
+      expectOneLine(
+        await fedseq(runData(locked), DEADLINE_MS, asUser),
+        /--out .*: cannot write there \(permission denied\)/,
+      );
+      expectOneLine(
+        await fedseq(runData(join(locked, "sub")), DEADLINE_MS, asUser),
+        /--out .*: cannot create the folder \(permission denied\)/,
+      );
+      expect(readdirSync(locked)).toEqual([]);
+    } finally {
+      chmodSync(locked, 0o755);
+    }
+  });
 });
 
 describe("--out is locked while a command writes it", () => {
