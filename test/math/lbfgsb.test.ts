@@ -21,6 +21,7 @@ import {
   minimiseLbfgsb,
 } from "../../src/math/lbfgsb.js";
 import { lnGamma } from "../../src/math/lnGamma.js";
+import { sumLikeR } from "../../src/math/nbDensity.js";
 import { nbLogBinomial, nbNllTerm } from "../../src/math/negativeBinomial.js";
 
 interface NbData {
@@ -160,58 +161,8 @@ describe("L-BFGS-B replaying R's function values (the optimiser alone)", () => {
 
 // ---- The objectives, as the R script defines them ----------------------------------------------
 
-/**
- * R's sum() of doubles: accumulated in x87 80-bit extended precision (64-bit significand, each
- * addition rounded to nearest-even), then rounded to double. Emulated exactly with BigInt.
- */
-function sumExtended(terms: ArrayLike<number>): number {
-  const view = new DataView(new ArrayBuffer(8));
-  let num = 0n; // the running sum is num·2^exp
-  let exp = 0;
-  const roundTo = (bits: number): void => {
-    const neg = num < 0n;
-    let mag = neg ? -num : num;
-    const len = mag.toString(2).length;
-    if (mag === 0n || len <= bits) return;
-    const shift = BigInt(len - bits);
-    const half = 1n << (shift - 1n);
-    const rest = mag & ((1n << shift) - 1n);
-    mag >>= shift;
-    if (rest > half || (rest === half && (mag & 1n) === 1n)) mag += 1n;
-    num = neg ? -mag : mag;
-    exp += len - bits;
-  };
-  for (let i = 0; i < terms.length; i++) {
-    const t = terms[i];
-    if (t === 0) continue;
-    if (!Number.isFinite(t)) return Number.NaN;
-    view.setFloat64(0, t);
-    const hi = view.getUint32(0);
-    const lo = view.getUint32(4);
-    const biased = (hi >>> 20) & 0x7ff;
-    let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-    let e: number;
-    if (biased === 0) {
-      e = -1074;
-    } else {
-      mant |= 1n << 52n;
-      e = biased - 1075;
-    }
-    if (t < 0) mant = -mant;
-    if (num === 0n) {
-      num = mant;
-      exp = e;
-    } else if (e >= exp) {
-      num += mant << BigInt(e - exp);
-    } else {
-      num = (num << BigInt(exp - e)) + mant;
-      exp = e;
-    }
-    roundTo(64);
-  }
-  roundTo(53);
-  return Number(num) * 2 ** exp;
-}
+/** R's sum() of doubles (80-bit accumulation): the one in src, checked against R there. */
+const sumExtended = (terms: ArrayLike<number>): number => sumLikeR(terms);
 
 function rosenbrock(x: Float64Array): number {
   const terms: number[] = [];
