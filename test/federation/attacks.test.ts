@@ -6,7 +6,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
-import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
 import { fedseqProto } from "../../src/federation/grpc/proto.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
@@ -15,7 +14,7 @@ import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
-import { testCertificates, tlsOf } from "../helpers/transports.js";
+import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 
 /** An aggregator that rewrites the requests of one step before they go out. */
 function tampering(
@@ -88,17 +87,9 @@ describe("a holder of a federation certificate", () => {
     };
     // lab_1's certificate, lab_2's name: ignored before the run.
     await refuse("lab_2");
-    const sessions = await simulatedCenters(sharedPath("data", "outliers_sim"));
-    const agents = sessions.map((session) =>
-      runCenterAgent({
-        aggregator: `localhost:${aggregator.port}`,
-        tls: tlsOf(certs.centers[session.name]),
-        session,
-        minSamples: 1,
-        retryDelayMs: 100,
-        giveUpAfterMs: 20_000,
-        log: () => {},
-      }),
+    const agents = startAgents(
+      aggregator.port,
+      await simulatedCenters(sharedPath("data", "outliers_sim")),
     );
     await aggregator.ready();
     const run = runOverFederation(aggregator, deseq2Job("outliers_sim"), { runId: "refusals" });

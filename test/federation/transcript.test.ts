@@ -7,7 +7,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
-import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
 import {
   JsonLinesLog,
   type MessageRecord,
@@ -18,7 +17,7 @@ import { runOverFederation, runSimulated } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
-import { testCertificates, tlsOf } from "../helpers/transports.js";
+import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 
 const tmp = useTempFolder("fedseq-transcript-");
 
@@ -75,21 +74,15 @@ describe("transcripts", () => {
       log: () => {},
     });
     const audits = new Map<string, string[]>();
-    const sessions = await simulatedCenters(sharedPath("data", "outliers_sim"));
-    const agents = sessions.map((session) => {
-      const audit: string[] = [];
-      audits.set(session.name, audit);
-      return runCenterAgent({
-        aggregator: `localhost:${aggregator.port}`,
-        tls: tlsOf(certs.centers[session.name]),
-        session,
-        minSamples: 1,
-        retryDelayMs: 100,
-        giveUpAfterMs: 20_000,
-        audit: (record) => audit.push(JSON.stringify(record)),
-        log: () => {},
-      });
-    });
+    const agents = startAgents(
+      aggregator.port,
+      await simulatedCenters(sharedPath("data", "outliers_sim")),
+      (center, record) => {
+        const audit = audits.get(center) ?? [];
+        audit.push(JSON.stringify(record));
+        audits.set(center, audit);
+      },
+    );
     await aggregator.ready();
     await runOverFederation(recordingTransport(aggregator, transcript), deseq2Job("outliers_sim"), {
       runId: "audit",

@@ -6,14 +6,16 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CenterSession } from "../../src/federation/centerSession.js";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
-import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
+import { type AgentOutcome, runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
 import {
   makeTrialCertificates,
   type TrialCertificates,
 } from "../../src/federation/grpc/certificates.js";
 import type { TlsFiles } from "../../src/federation/grpc/proto.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { MessageRecord } from "../../src/federation/transcript.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { WorkerThreadsTransport } from "../../src/federation/workerThreads.js";
 import { readMetadata } from "../../src/io/dataset.js";
@@ -67,6 +69,30 @@ export function tlsOf(party: { cert: string; key: string }): TlsFiles {
  * A loopback gRPC federation: the aggregator's server, and each center's agent (here in this
  * process, each with its own session and TLS identity) dialling out to it.
  */
+/**
+ * Each session as a center agent dialling the aggregator on `port` (trial certificates, quick
+ * retries); `audit` receives each center's messages as it sends them.
+ */
+export function startAgents(
+  port: number,
+  sessions: readonly CenterSession[],
+  audit?: (center: string, record: MessageRecord) => void,
+): Promise<AgentOutcome>[] {
+  const certs = testCertificates();
+  return sessions.map((session) =>
+    runCenterAgent({
+      aggregator: `localhost:${port}`,
+      tls: tlsOf(certs.centers[session.name]),
+      session,
+      minSamples: 1,
+      retryDelayMs: 100,
+      giveUpAfterMs: 20_000,
+      audit: audit === undefined ? undefined : (record) => audit(session.name, record),
+      log: () => {},
+    }),
+  );
+}
+
 export async function grpcFederation(dir: string, runId = "transport-suite"): Promise<Transport> {
   const certs = testCertificates();
   const names = centerNames(dir);
@@ -79,18 +105,7 @@ export async function grpcFederation(dir: string, runId = "transport-suite"): Pr
     reconnectTimeoutMs: 20_000,
     log: () => {},
   });
-  const sessions = await simulatedCenters(dir);
-  const agents = sessions.map((session) =>
-    runCenterAgent({
-      aggregator: `localhost:${aggregator.port}`,
-      tls: tlsOf(certs.centers[session.name]),
-      session,
-      minSamples: 1,
-      retryDelayMs: 100,
-      giveUpAfterMs: 20_000,
-      log: () => {},
-    }),
-  );
+  const agents = startAgents(aggregator.port, await simulatedCenters(dir));
   await aggregator.ready();
   return {
     centers: aggregator.centers,

@@ -125,10 +125,14 @@ export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest 
   };
 }
 
+/** The prior's standard deviation, `sqrt(1/lambda)` as DESeq2 passes it to `dnorm`, and its log. */
+const PRIOR_SD = Math.sqrt(1 / DESEQ2_LAMBDA_LOG2);
+const LOG_PRIOR_SD = Math.log(PRIOR_SD);
+
 /** DESeq2's objective at a log2-scale point from the pooled NLL there. */
 function negativeLogPosterior(nll: number, x: Float64Array, offset: number, p: number): number {
-  const sigma = Math.sqrt(1 / DESEQ2_LAMBDA_LOG2);
-  const logSigma = Math.log(sigma);
+  const sigma = PRIOR_SD;
+  const logSigma = LOG_PRIOR_SD;
   let logPrior = 0;
   for (let k = 0; k < p; k++) {
     const z = x[offset + k] / sigma;
