@@ -25,13 +25,14 @@ import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
 import type { LocalKernels } from "../algorithms/kernels.js";
 import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
+import { parseLevels, parseReferences } from "../algorithms/setup/state.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 import { InputError } from "../io/errors.js";
 import type { CenterData } from "./centerData.js";
-import type { RecordStepName, RecordStepTypes } from "./recordSteps.js";
+import type { StepName, StepTypes } from "./registry.js";
 
 /** A center's private state for one run. */
 export interface CenterRunState {
@@ -68,27 +69,14 @@ function rowsOf(matrix: Float64Array, n: number, mask: GeneMask): Float64Array {
   return out;
 }
 
-/** Parse a JSON object of strings (or string lists, with `lists`), as the aggregator sent it. */
-function jsonRecord(text: string, what: string, lists: boolean): Record<string, never> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`${what}: not JSON`);
-  }
-  const ok =
-    value !== null &&
-    typeof value === "object" &&
-    !Array.isArray(value) &&
-    Object.values(value).every((v) =>
-      lists ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === "string",
-    );
-  if (!ok) throw new Error(`${what}: not an object of ${lists ? "string lists" : "strings"}`);
-  return value as Record<string, never>;
-}
+/** The steps {@link runRecordStep} runs: all but the fit's set-up and solver steps (centerSession.ts). */
+export type CenterRunStep = Exclude<
+  StepName,
+  "presence" | "levels" | "prepare" | "init" | "irls" | "pqn" | "newton"
+>;
 
-type In<K extends RecordStepName> = RecordStepTypes[K]["input"];
-type Out<K extends RecordStepName> = RecordStepTypes[K]["output"];
+type In<K extends CenterRunStep> = StepTypes[K]["input"];
+type Out<K extends CenterRunStep> = StepTypes[K]["output"];
 
 function need<T>(value: T | undefined, center: string, step: string, what: string): T {
   if (value === undefined)
@@ -100,7 +88,7 @@ function need<T>(value: T | undefined, center: string, step: string, what: strin
  * Run a record step at a center on its data and run state.
  * @param prepared - the center's prepared fit
  */
-export function runRecordStep<K extends RecordStepName>(
+export function runRecordStep<K extends CenterRunStep>(
   data: CenterData,
   state: CenterRunState,
   step: K,
@@ -146,11 +134,10 @@ export function runRecordStep<K extends RecordStepName>(
               n,
               request.refitGenes,
             );
-      const levels: DesignLevels = jsonRecord(request.levels, "dispersionMoments.levels", true);
-      const references: References = jsonRecord(
+      const levels: DesignLevels = parseLevels(request.levels, "dispersionMoments.levels");
+      const references: References = parseReferences(
         request.references,
         "dispersionMoments.references",
-        false,
       );
       const design = designMatrix(data.metadata, parseFormula(request.formula), levels, references);
       state.dispersion = {

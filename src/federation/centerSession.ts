@@ -7,13 +7,22 @@ import type { FitCenter } from "../algorithms/center.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { initLocalStep } from "../algorithms/init/local.js";
 import { irlsLocalStep } from "../algorithms/irls/local.js";
+import { irlsReply } from "../algorithms/irls/state.js";
 import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
 import { newtonLocalStep } from "../algorithms/newton/local.js";
+import { newtonReply } from "../algorithms/newton/state.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
+import { pqnReply } from "../algorithms/pqn/state.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
+import { requestHyperparameters } from "../algorithms/setup/state.js";
 import type { CenterData } from "./centerData.js";
-import { type CenterRunState, type PreparedFitAccess, runRecordStep } from "./centerRun.js";
-import { isRecordStep } from "./recordSteps.js";
+import {
+  type CenterRunState,
+  type CenterRunStep,
+  type PreparedFitAccess,
+  runRecordStep,
+} from "./centerRun.js";
+import { checkRequest, isStep } from "./registry.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** Identity of a center as the aggregator learns it when the center joins. */
@@ -85,10 +94,16 @@ export class CenterSession {
     return this.#prepared?.runId ?? this.#run?.runId ?? null;
   }
 
-  /** Run (or, for a repeated request, replay) the named step. */
+  /**
+   * Run (or, for a repeated request, replay) the named step. The request is checked against the
+   * step's declaration first (registry.ts), whatever the transport that brought it.
+   * @throws RecordShapeError when the request does not fit its declaration
+   */
   run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
+    if (!isStep(step)) throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
     const key = tagKey(tag, step);
     if (key === this.#lastKey) return this.#lastOutput as StepOutput<K>;
+    checkRequest(step, input);
     const output = this.#compute(tag, step, input);
     this.#lastKey = key;
     this.#lastOutput = output;
@@ -144,7 +159,7 @@ export class CenterSession {
         this.#checkOwnSizeFactors(tag, request.sizeFactors);
         const { center, share } = prepareLocalStep(this.data, request);
         const adopted = this.#kernels.adopt?.(center) ?? center;
-        this.#prepared = { runId: tag.runId, center: adopted, hp: request.hyperparameters };
+        this.#prepared = { runId: tag.runId, center: adopted, hp: requestHyperparameters(request) };
         return share as Out;
       }
       case "init": {
@@ -153,35 +168,36 @@ export class CenterSession {
       }
       case "irls": {
         const { center, hp } = this.#fit(step, tag);
-        return irlsLocalStep(center, input as StepInput<"irls">, hp, this.#kernels) as Out;
+        const share = irlsLocalStep(center, input as StepInput<"irls">, hp, this.#kernels);
+        return irlsReply(share, center.main.data.p) as Out;
       }
       case "pqn": {
         const { center, hp } = this.#fit(step, tag);
-        return pqnLocalStep(center, input as StepInput<"pqn">, hp, this.#kernels) as Out;
+        const share = pqnLocalStep(center, input as StepInput<"pqn">, hp, this.#kernels);
+        return pqnReply(share, center.main.data.p) as Out;
       }
       case "newton": {
         const { center, hp } = this.#fit(step, tag);
-        return newtonLocalStep(center, input as StepInput<"newton">, hp, this.#kernels) as Out;
+        const share = newtonLocalStep(center, input as StepInput<"newton">, hp, this.#kernels);
+        return newtonReply(share, center.main.data.p) as Out;
       }
-      default:
-        if (isRecordStep(step)) {
-          const prepared: PreparedFitAccess = {
-            kernels: this.#kernels,
-            get: () => this.#fit(step, tag).center,
-            setRefit: (refit) => {
-              const { center, hp } = this.#fit(step, tag);
-              this.#prepared = { runId: tag.runId, hp, center: { main: center.main, refit } };
-            },
-          };
-          return runRecordStep(
-            this.data,
-            this.#runState(tag),
-            step,
-            input as never,
-            prepared,
-          ) as Out;
-        }
-        throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
+      default: {
+        const prepared: PreparedFitAccess = {
+          kernels: this.#kernels,
+          get: () => this.#fit(step, tag).center,
+          setRefit: (refit) => {
+            const { center, hp } = this.#fit(step, tag);
+            this.#prepared = { runId: tag.runId, hp, center: { main: center.main, refit } };
+          },
+        };
+        return runRecordStep(
+          this.data,
+          this.#runState(tag),
+          step as CenterRunStep,
+          input as never,
+          prepared,
+        ) as Out;
+      }
     }
   }
 }

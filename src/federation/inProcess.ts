@@ -4,7 +4,7 @@
 import { InputError } from "../io/errors.js";
 import { type CenterInfo, type CenterSession, centerInfo } from "./centerSession.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
-import { byName, CenterError, type Transport } from "./transport.js";
+import { byName, CenterError, receivedReply, type Transport } from "./transport.js";
 
 /** Centers called directly, in federation (sorted name) order. */
 export class InProcessTransport implements Transport {
@@ -22,12 +22,14 @@ export class InProcessTransport implements Transport {
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
     return this.#sessions.map((session, c) => {
+      let output: StepOutput<K>;
       try {
-        return session.run(tag, step, inputs[c]);
+        output = session.run(tag, step, inputs[c]);
       } catch (error) {
         if (error instanceof InputError) throw new CenterError(session.name, error.message, true);
         throw error;
       }
+      return receivedReply(session.name, step, inputs[c], output);
     });
   }
 

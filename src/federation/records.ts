@@ -1,9 +1,9 @@
 /**
- * Flat records: the shape of most step inputs and outputs (a `kind` plus named per-gene arrays,
- * masks and scalars). A step whose input and output are records declares their fields once
- * here-style, and every transport carries it without step-specific code: the gRPC codec encodes
- * a record field by field (float64 arrays as raw bytes, masks as bit sets) and validates what it
- * receives against the same declaration.
+ * Flat records: the shape of every step's request and reply (a `kind` plus named per-gene
+ * arrays, masks and scalars). Each step declares its records' fields once (registry.ts), and
+ * every transport carries them without step-specific code: the gRPC codec encodes a record field
+ * by field (float64 arrays as raw bytes, masks as bit sets), and what is received is checked
+ * against the same declaration ({@link checkRecord}).
  */
 
 /**

@@ -6,6 +6,7 @@
  * no such numbers). The transcript is everything an honest-but-curious aggregator holds.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import { isStep, STEPS } from "./registry.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { Transport } from "./transport.js";
 
@@ -33,17 +34,23 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** The record of a center's reply to a request. */
+/**
+ * The record of a center's reply to a request: its fields named and ordered as the step's reply
+ * declares them (registry.ts), so that a center's audit and the aggregator's transcript agree
+ * line for line.
+ */
 export function messageRecord(
   center: string,
   step: string,
   tag: RequestTag,
   output: unknown,
 ): MessageRecord {
+  const values = output as Record<string, unknown>;
+  const names = isStep(step)
+    ? Object.keys(STEPS[step].reply.fields)
+    : Object.keys(values).filter((name) => name !== "kind");
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(output as Record<string, unknown>)) {
-    if (name !== "kind") fields[name] = plain(value);
-  }
+  for (const name of names) fields[name] = plain(values[name]);
   return { center, step, round: tag.round, fields };
 }
 

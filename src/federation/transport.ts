@@ -4,6 +4,8 @@
  * algorithms do not know which one runs.
  */
 import type { CenterInfo } from "./centerSession.js";
+import { RecordShapeError } from "./records.js";
+import { checkReply } from "./registry.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** A channel from the aggregator to every center of a federation. */
@@ -32,6 +34,26 @@ export class CenterError extends Error {
     this.name = "CenterError";
     this.center = center;
     this.userError = userError;
+  }
+}
+
+/**
+ * A center's reply as a transport delivers it: checked against the step's declaration
+ * (registry.ts's `checkReply`, the one validation of replies for every transport).
+ * @throws CenterError naming the center when the reply does not fit
+ */
+export function receivedReply<K extends StepName>(
+  center: string,
+  step: K,
+  input: StepInput<K>,
+  output: unknown,
+): StepOutput<K> {
+  try {
+    return checkReply(step, input, output);
+  } catch (error) {
+    if (error instanceof RecordShapeError)
+      throw new CenterError(center, `malformed reply: ${error.message}`, false);
+    throw error;
   }
 }
 

@@ -10,7 +10,7 @@ import { InputError } from "../io/errors.js";
 import type { CenterSource } from "./centerData.js";
 import type { CenterInfo } from "./centerSession.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
-import { byName, CenterError, type Transport } from "./transport.js";
+import { byName, CenterError, receivedReply, type Transport } from "./transport.js";
 import type { WorkerReply, WorkerRequest } from "./workerProtocol.js";
 
 /** The compiled worker entry (from sources, e.g. under a test runner, the build's copy). */
@@ -113,9 +113,10 @@ export class WorkerThreadsTransport implements Transport {
     step: K,
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
-    return (await Promise.all(
-      this.#workers.map((w, c) => w.request(tag, step, inputs[c])),
-    )) as StepOutput<K>[];
+    const outputs = await Promise.all(this.#workers.map((w, c) => w.request(tag, step, inputs[c])));
+    return outputs.map((output, c) =>
+      receivedReply(this.#workers[c].name, step, inputs[c], output),
+    );
   }
 
   async close(): Promise<void> {

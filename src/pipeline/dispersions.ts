@@ -33,7 +33,7 @@ import { computeLfc } from "../algorithms/lfc/computeLfc.js";
 import { type GeneMask, gatherRows, maskCount, maskIndices } from "../algorithms/masks.js";
 import { sumOverCenters } from "../algorithms/shares.js";
 import { checkFullRank, type DesignLevels, type References } from "../design/designMatrix.js";
-import type { DispersionGridRequest } from "../federation/recordSteps.js";
+import type { DispersionGridRequest } from "../federation/registry.js";
 import type { FederationRunner, IterativePhase } from "../federation/runner.js";
 import { InputError } from "../io/errors.js";
 import { fitGenes } from "./fitLfc.js";

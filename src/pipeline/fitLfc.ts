@@ -15,6 +15,7 @@ import {
 } from "../algorithms/lfc/computeLfc.js";
 import { maskCount } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
+import { levelsOf, prepareRequest } from "../algorithms/setup/state.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
   checkFullRank,
@@ -295,15 +296,14 @@ export async function fitGenes(
     kind: "levels-request",
     formula: input.design,
   });
-  const levels = mergeLevels(levelShares.map((s) => s.levels));
+  const levels = mergeLevels(levelShares.map(levelsOf));
   const columns = designColumns(formula, levels, input.references);
   const fittedGenes = Array.from(fitted, (g) => genes[g]);
   let offset = 0;
   const prepareInputs = transport.centers.map((c) => {
     const own = sizeFactors.slice(offset, offset + c.samples.length);
     offset += c.samples.length;
-    return {
-      kind: "prepare-request" as const,
+    return prepareRequest({
       formula: input.design,
       levels,
       references: input.references,
@@ -311,7 +311,7 @@ export async function fitGenes(
       dispersions,
       sizeFactors: own,
       hyperparameters: input.hp,
-    };
+    });
   });
   const prepared = await runner.scatter("setup", "prepare", prepareInputs);
   const p = columns.length;

@@ -11,6 +11,7 @@ import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
+import { levelsOf } from "../algorithms/setup/state.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
@@ -137,7 +138,7 @@ export async function runOverFederation(
     kind: "levels-request",
     formula: job.design,
   });
-  const levels = mergeLevels(levelShares.map((s) => s.levels));
+  const levels = mergeLevels(levelShares.map(levelsOf));
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
 

@@ -6,7 +6,11 @@ import { initAggregate } from "../../src/algorithms/init/aggregate.js";
 import { initLocalStep } from "../../src/algorithms/init/local.js";
 import { irlsAggregate } from "../../src/algorithms/irls/aggregate.js";
 import { irlsLocalStep } from "../../src/algorithms/irls/local.js";
-import type { IrlsEndState, IrlsRoundState } from "../../src/algorithms/irls/state.js";
+import {
+  type IrlsEndState,
+  type IrlsRoundState,
+  irlsRequest,
+} from "../../src/algorithms/irls/state.js";
 import { expectClose, type Tolerance } from "../helpers/compare.js";
 import { bool } from "../helpers/ndarray.js";
 import {
@@ -69,7 +73,7 @@ for (const name of ["bodymap_lfc", "li_lncap_lfc", "synthetic_lfc"]) {
         if (step.input_shared_state === null) throw new Error("no input");
         const state = recordedIrlsState(step.input_shared_state);
         const shares = file.center_order.map((cn, c) => {
-          const ours = irlsLocalStep(centers[c], state, hp);
+          const ours = irlsLocalStep(centers[c], irlsRequest(state), hp);
           const rec = step.local_shares[cn];
           const genes = Int32Array.from(
             Array.from(state.mask.entries())
@@ -117,7 +121,7 @@ for (const name of ["bodymap_lfc", "li_lncap_lfc", "synthetic_lfc"]) {
         const s: IrlsRoundState = state;
         state = irlsAggregate(
           s,
-          centers.map((c) => irlsLocalStep(c, s, hp)),
+          centers.map((c) => irlsLocalStep(c, irlsRequest(s), hp)),
           hp,
         );
       }

@@ -8,7 +8,11 @@ import { pqnAggregate } from "../../src/algorithms/pqn/aggregate.js";
 import { ascentDirectionAndDecrement } from "../../src/algorithms/pqn/direction.js";
 import { pqnLocalStep } from "../../src/algorithms/pqn/local.js";
 import { pqnStart } from "../../src/algorithms/pqn/start.js";
-import type { PqnFinalState, PqnRoundState } from "../../src/algorithms/pqn/state.js";
+import {
+  type PqnFinalState,
+  type PqnRoundState,
+  pqnRequest,
+} from "../../src/algorithms/pqn/state.js";
 import {
   nbFisherGradientNllAtSteps,
   nbIrlsSummandsAndNll,
@@ -135,7 +139,7 @@ describe("federated PQN runs", () => {
             const s: PqnRoundState = state;
             const next: PqnRoundState | PqnFinalState = pqnAggregate(
               s,
-              fed.centers.map((c) => pqnLocalStep(c, s, hp)),
+              fed.centers.map((c) => pqnLocalStep(c, pqnRequest(s), hp)),
               hp,
             );
             for (const b of next.beta) expect(Math.abs(b)).toBeLessThanOrEqual(hp.maxBeta);

@@ -9,10 +9,11 @@ import type { FitHyperparameters } from "../../src/algorithms/hyperparameters.js
 import { pqnAggregate } from "../../src/algorithms/pqn/aggregate.js";
 import { pqnLocalStep } from "../../src/algorithms/pqn/local.js";
 import { pqnCatchStart, pqnStart } from "../../src/algorithms/pqn/start.js";
-import type {
-  PqnFinalState,
-  PqnLocalShare,
-  PqnRoundState,
+import {
+  type PqnFinalState,
+  type PqnLocalShare,
+  type PqnRoundState,
+  pqnRequest,
 } from "../../src/algorithms/pqn/state.js";
 import { pooledRegularisedNll } from "../../src/reports/agreement.js";
 import { expectClose, type Tolerance } from "../helpers/compare.js";
@@ -104,7 +105,7 @@ function runPqn(centers: FitCenter[], start: PqnRoundState, hp: FitHyperparamete
     const s: PqnRoundState = state;
     state = pqnAggregate(
       s,
-      centers.map((c) => pqnLocalStep(c, s, hp)),
+      centers.map((c) => pqnLocalStep(c, pqnRequest(s), hp)),
       hp,
     );
   }
@@ -122,7 +123,7 @@ for (const name of ROUNDS_FILES) {
       it(`round ${step.phase_round}: local shares`, () => {
         const state = inputState(file, step);
         file.center_order.forEach((name, c) => {
-          const ours = pqnLocalStep(centers[c], state, hp);
+          const ours = pqnLocalStep(centers[c], pqnRequest(state), hp);
           const theirs = recordedShare(step.local_shares[name], state.round);
           expect(ours.steps).toBe(theirs.steps);
           const scale = shareScales(centers[c], state, hp);

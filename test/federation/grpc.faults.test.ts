@@ -77,13 +77,13 @@ describe("gRPC faults", () => {
     await aggregator.close({ success: true, message: "done" });
     for (const a of await Promise.all(agents)) expect(a.success).toBe(true);
     expect(lines.join("\n")).toMatch(
-      /center site_2: rejected a malformed message: presence: 5 genes, expected 22743/,
+      /center site_2: rejected a malformed message: presence\.present: 5 values, expected 22743/,
     );
     // Oversized: gRPC refuses it at the aggregator's door (status RESOURCE_EXHAUSTED, with the
     // sizes, delivered to the center, which logs it); the aggregator sees the stream drop and
     // waits for the center, which reconnects and answers again.
     expect(lines.join("\n")).toMatch(
-      /center site_2: connection to localhost:\d+ lost or refused \(Received message larger than max \(6250044 vs 4194304\)\)/,
+      /center site_2: connection to localhost:\d+ lost or refused \(Received message larger than max \(6250068 vs 4194304\)\)/,
     );
     expect(lines.join("\n")).toMatch(/center site_2 reconnected/);
     const reference = await fitOverFederation(
@@ -135,14 +135,19 @@ describe("gRPC faults", () => {
           call.on("data", (message: CenterMessage__Output) => {
             if (message.body === "hello") {
               call.write({ welcome: { runId: "fake" } });
-              // A PQN state whose beta is 7 bytes: not a whole number of float64.
+              // A PQN request whose beta is 7 bytes: not a whole number of float64.
               call.write({
                 request: {
                   tag: { runId: "fake", phase: "pqn", round: 1 },
-                  pqn: {
-                    round: 1,
-                    beta: { shape: [7], data: Buffer.alloc(7) },
-                    mask: { length: 1, bits: Buffer.alloc(1) },
+                  record: {
+                    step: "pqn",
+                    numbers: { round: 1, coefficients: 1 },
+                    booleans: { refit: false },
+                    masks: { mask: { length: 1, bits: Buffer.alloc(1) } },
+                    tensors: {
+                      beta: { shape: [7], data: Buffer.alloc(7) },
+                      direction: { shape: [0], data: Buffer.alloc(0) },
+                    },
                   },
                 },
               });
@@ -153,7 +158,10 @@ describe("gRPC faults", () => {
               call.write({
                 request: {
                   tag: { runId: "fake", phase: "setup", round: 0 },
-                  presence: { genes: ["ENSG00000000003"] },
+                  record: {
+                    step: "presence",
+                    textLists: { genes: { values: ["ENSG00000000003"] } },
+                  },
                 },
               });
             } else {
@@ -193,10 +201,13 @@ describe("gRPC faults", () => {
     await done;
     server.forceShutdown();
     expect(outcome.success).toBe(true);
-    expect(lines.join("\n")).toMatch(/rejected a malformed request: pqn\.beta: shape \[7\]/);
+    expect(lines.join("\n")).toMatch(
+      /rejected a malformed request: pqn\.beta: 7 bytes is not a whole number of float64/,
+    );
     expect(replies[0].reply?.step).toBe("error");
     expect(replies[0].reply?.error?.message).toMatch(/pqn/);
-    expect(replies[1].reply?.step).toBe("presence");
-    expect(replies[1].reply?.presence?.present?.length).toBe(1);
+    expect(replies[1].reply?.step).toBe("record");
+    expect(replies[1].reply?.record?.step).toBe("presence");
+    expect(replies[1].reply?.record?.masks.present?.length).toBe(1);
   });
 });

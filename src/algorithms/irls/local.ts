@@ -4,35 +4,34 @@
 import { datasetFor, type FitCenter } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
-import { gatherRows, maskIndices } from "../masks.js";
-import type { IrlsLocalShare, IrlsRoundState } from "./state.js";
+import { maskIndices } from "../masks.js";
+import type { IrlsLocalShare, IrlsRequest } from "./state.js";
 
 /**
  * Compute one center's share of an IRLS round.
  * @param center - the center's data
- * @param state - the round state
+ * @param request - the round's request (the active genes' coefficients)
  * @param hp - hyper-parameters (μ floor)
  * @param kernels - where the kernel runs (this thread by default)
  */
 export function irlsLocalStep(
   center: FitCenter,
-  state: IrlsRoundState,
+  request: IrlsRequest,
   hp: FitHyperparameters,
   kernels: LocalKernels = directKernels,
 ): IrlsLocalShare {
-  const dataset = datasetFor(center, state.refit);
+  const dataset = datasetFor(center, request.refit);
   const { data } = dataset;
-  if (state.beta.length !== data.genes * data.p) {
+  const genes = maskIndices(request.mask);
+  if (
+    request.mask.length !== data.genes ||
+    request.coefficients !== data.p ||
+    request.beta.length !== genes.length * data.p
+  ) {
     throw new Error(
-      `IRLS state has ${state.beta.length / data.p} genes, the center holds ${data.genes}`,
+      `IRLS request for ${request.mask.length} genes × ${request.coefficients} (${request.beta.length} coefficients), the center holds ${data.genes} × ${data.p}`,
     );
   }
-  const genes = maskIndices(state.mask);
-  const out = kernels.irlsSummandsAndNll(
-    dataset,
-    genes,
-    gatherRows(state.beta, data.p, genes),
-    hp.minMu,
-  );
-  return { kind: "irls-share", round: state.round, ...out };
+  const out = kernels.irlsSummandsAndNll(dataset, genes, request.beta, hp.minMu);
+  return { kind: "irls-share", round: request.round, ...out };
 }

@@ -9,17 +9,17 @@ import type {
   NllAtPointsShare,
 } from "../deseq2/state.js";
 import type { InitLocalShare, InitRequest } from "../init/state.js";
-import type { IrlsLocalShare, IrlsRoundState } from "../irls/state.js";
-import type { NewtonLocalShare, NewtonRoundState } from "../newton/state.js";
+import type { IrlsReply, IrlsRequest } from "../irls/state.js";
+import type { NewtonReply, NewtonRequest } from "../newton/state.js";
 import type { IterativePhase, PhaseRunner } from "../phase.js";
-import type { PqnLocalShare, PqnRoundState } from "../pqn/state.js";
+import type { PqnReply, PqnRequest } from "../pqn/state.js";
 
 /** Input and output types of the fit's steps. */
 export interface LfcStepTypes {
   init: { input: InitRequest; output: InitLocalShare };
-  irls: { input: IrlsRoundState; output: IrlsLocalShare };
-  pqn: { input: PqnRoundState; output: PqnLocalShare };
-  newton: { input: NewtonRoundState; output: NewtonLocalShare };
+  irls: { input: IrlsRequest; output: IrlsReply };
+  pqn: { input: PqnRequest; output: PqnReply };
+  newton: { input: NewtonRequest; output: NewtonReply };
   deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
   nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
 }

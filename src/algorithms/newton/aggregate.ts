@@ -8,7 +8,7 @@
 import { invertBatch } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { RIDGE } from "../hyperparameters.js";
-import { maskIndices } from "../masks.js";
+import { gatherRows, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import { newtonPoints } from "./local.js";
 import type { NewtonFinalState, NewtonLocalShare, NewtonRoundState } from "./state.js";
@@ -72,7 +72,14 @@ export function newtonAggregate(
   const nll = sumOverCenters(shares, "nll");
   const residual = sumOverCenters(shares, "residual");
   const information = sumOverCenters(shares, "information");
-  const points = newtonPoints(state, active, p, hp.maxBeta);
+  const points = newtonPoints(
+    gatherRows(state.beta, p, active),
+    state.step,
+    state.stepSizes,
+    nActive,
+    p,
+    hp.maxBeta,
+  );
   // Ridge ½λ‖β‖²: F − λβ, J + λI, NLL + ½λ‖β‖².
   for (let sa = 0; sa < count * nActive; sa++) {
     let squares = 0;

@@ -6,24 +6,30 @@ import { datasetFor, type FitCenter } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
 import { maskIndices } from "../masks.js";
-import type { NewtonLocalShare, NewtonRoundState } from "./state.js";
+import { type NewtonLocalShare, type NewtonRequest, newtonPointCount } from "./state.js";
 
-/** The points a round evaluates: β (round 0) or clip(β + t·Δ) for each step size, point-major. */
+/**
+ * The points a round evaluates: β (no step) or clip(β + t·Δ) for each step size, point-major.
+ * @param beta - coefficients of the A active genes, A×p
+ * @param step - Newton step on them, A×p (null: β alone)
+ */
 export function newtonPoints(
-  state: NewtonRoundState,
-  genes: Int32Array,
+  beta: Float64Array,
+  step: Float64Array | null,
+  stepSizes: Float64Array,
+  genes: number,
   p: number,
   maxBeta: number,
 ): Float64Array {
-  const count = state.step === null ? 1 : state.stepSizes.length;
-  const points = new Float64Array(count * genes.length * p);
+  const count = step === null ? 1 : stepSizes.length;
+  const points = new Float64Array(count * genes * p);
   for (let s = 0; s < count; s++) {
-    const t = state.step === null ? 0 : state.stepSizes[s];
-    for (let a = 0; a < genes.length; a++) {
+    const t = step === null ? 0 : stepSizes[s];
+    for (let a = 0; a < genes; a++) {
       for (let k = 0; k < p; k++) {
-        const b = state.beta[genes[a] * p + k];
-        const v = state.step === null ? b : b + t * state.step[a * p + k];
-        points[(s * genes.length + a) * p + k] = Math.min(Math.max(v, -maxBeta), maxBeta);
+        const b = beta[a * p + k];
+        const v = step === null ? b : b + t * step[a * p + k];
+        points[(s * genes + a) * p + k] = Math.min(Math.max(v, -maxBeta), maxBeta);
       }
     }
   }
@@ -36,15 +42,29 @@ export function newtonPoints(
  */
 export function newtonLocalStep(
   center: FitCenter,
-  state: NewtonRoundState,
+  request: NewtonRequest,
   hp: FitHyperparameters,
   kernels: LocalKernels = directKernels,
 ): NewtonLocalShare {
-  const dataset = datasetFor(center, state.refit);
+  const dataset = datasetFor(center, request.refit);
   const { data } = dataset;
-  const genes = maskIndices(state.mask);
-  const count = state.step === null ? 1 : state.stepSizes.length;
-  const points = newtonPoints(state, genes, data.p, hp.maxBeta);
+  const genes = maskIndices(request.mask);
+  const p = data.p;
+  if (
+    request.mask.length !== data.genes ||
+    request.coefficients !== p ||
+    request.beta.length !== genes.length * p
+  ) {
+    throw new Error(
+      `Newton request for ${request.mask.length} genes × ${request.coefficients} (${request.beta.length} coefficients), the center holds ${data.genes} × ${p}`,
+    );
+  }
+  const step = request.round === 0 ? null : request.step;
+  if (step !== null && step.length !== genes.length * p) {
+    throw new Error(`Newton round ${request.round}: step missing or of the wrong size`);
+  }
+  const count = newtonPointCount(request);
+  const points = newtonPoints(request.beta, step, request.stepSizes, genes.length, p, hp.maxBeta);
   const out = kernels.scoreAndInformation(dataset, genes, points, count, hp.minMu);
-  return { kind: "newton-share", round: state.round, points: count, ...out };
+  return { kind: "newton-share", round: request.round, points: count, ...out };
 }

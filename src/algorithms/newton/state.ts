@@ -2,7 +2,8 @@
  * Shared states and shares of the `fast` solver: Newton's method on IRLS's fixed-point
  * equation, with a multi-point line search evaluated in the same round trip.
  */
-import type { GeneMask } from "../masks.js";
+import { packSymmetric, unpackSymmetric } from "../lfc/symmetric.js";
+import { type GeneMask, gatherRows, maskIndices } from "../masks.js";
 
 /** What the aggregator sends before a round (and keeps for itself). */
 export interface NewtonRoundState {
@@ -28,6 +29,46 @@ export interface NewtonRoundState {
   readonly unconverged: GeneMask;
 }
 
+/**
+ * What a center receives for a round: the request part of {@link NewtonRoundState} (the active
+ * genes' coefficients, and after round 0 their Newton step and the step sizes to try).
+ */
+export interface NewtonRequest {
+  readonly kind: "newton-request";
+  readonly round: number;
+  readonly refit: boolean;
+  /** Design columns p. */
+  readonly coefficients: number;
+  /** Genes still iterating, over the fitted genes (G). */
+  readonly mask: GeneMask;
+  /** Their coefficients, A×p in mask order. */
+  readonly beta: Float64Array;
+  /** Newton step Δ on mask, A×p (empty at round 0, where β alone is evaluated). */
+  readonly step: Float64Array;
+  /** Step sizes t tried along Δ. */
+  readonly stepSizes: Float64Array;
+}
+
+/** The request the centers are sent in a round state. */
+export function newtonRequest(state: NewtonRoundState): NewtonRequest {
+  const p = state.mask.length === 0 ? 0 : state.beta.length / state.mask.length;
+  return {
+    kind: "newton-request",
+    round: state.round,
+    refit: state.refit,
+    coefficients: p,
+    mask: state.mask,
+    beta: gatherRows(state.beta, p, maskIndices(state.mask)),
+    step: state.step ?? new Float64Array(0),
+    stepSizes: state.stepSizes,
+  };
+}
+
+/** Points per gene a request has evaluated: β alone at round 0, else one per step size. */
+export function newtonPointCount(request: NewtonRequest): number {
+  return request.round === 0 ? 1 : request.stepSizes.length;
+}
+
 /** A center's sums at the evaluated points. */
 export interface NewtonLocalShare {
   readonly kind: "newton-share";
@@ -40,6 +81,41 @@ export interface NewtonLocalShare {
   readonly residual: Float64Array;
   /** S×A×p×p information −∂F/∂β. */
   readonly information: Float64Array;
+}
+
+/** {@link NewtonLocalShare} as sent: the information as packed upper triangles. */
+export interface NewtonReply {
+  readonly kind: "newton-reply";
+  readonly round: number;
+  readonly points: number;
+  readonly nll: Float64Array;
+  readonly residual: Float64Array;
+  /** S×A×p(p+1)/2. */
+  readonly information: Float64Array;
+}
+
+/** A share as sent (p design columns). */
+export function newtonReply(share: NewtonLocalShare, p: number): NewtonReply {
+  return {
+    kind: "newton-reply",
+    round: share.round,
+    points: share.points,
+    nll: share.nll,
+    residual: share.residual,
+    information: packSymmetric(share.information, p),
+  };
+}
+
+/** A share as received (p design columns). */
+export function newtonShareOf(reply: NewtonReply, p: number): NewtonLocalShare {
+  return {
+    kind: "newton-share",
+    round: reply.round,
+    points: reply.points,
+    nll: reply.nll,
+    residual: reply.residual,
+    information: unpackSymmetric(reply.information, p),
+  };
 }
 
 /** Result of the `fast` solver. */

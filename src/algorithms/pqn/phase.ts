@@ -5,14 +5,22 @@ import type { FitHyperparameters } from "../hyperparameters.js";
 import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { pqnAggregate } from "./aggregate.js";
-import type { PqnFinalState } from "./state.js";
+import { type PqnFinalState, type PqnRoundState, pqnRequest, pqnShareOf } from "./state.js";
 
 /** The PQN phase with the given hyper-parameters. */
-export function pqnPhase(hp: FitHyperparameters): LfcPhase<"pqn", PqnFinalState> {
+export function pqnPhase(hp: FitHyperparameters): LfcPhase<"pqn", PqnFinalState, PqnRoundState> {
   return {
     name: "pqn",
     step: "pqn",
-    aggregate: (state, shares) => pqnAggregate(state, shares, hp),
+    request: pqnRequest,
+    aggregate: (state, replies) => {
+      const p = state.mask.length === 0 ? 0 : state.beta.length / state.mask.length;
+      return pqnAggregate(
+        state,
+        replies.map((r) => pqnShareOf(r, p)),
+        hp,
+      );
+    },
     isResult: (value): value is PqnFinalState => value.kind === "pqn-final",
     activeGenes: (state) => maskCount(state.mask),
     finish: (state) => {

@@ -6,7 +6,8 @@
  * G non-zero genes of the fit; arrays "on mask" run over the A genes set in `mask`, in
  * increasing gene order.
  */
-import type { GeneMask } from "../masks.js";
+import { packSymmetric, unpackSymmetric } from "../lfc/symmetric.js";
+import { type GeneMask, gatherRows, maskIndices } from "../masks.js";
 
 /** What the aggregator sends to every center before a PQN round (upstream's PQN shared state). */
 export interface PqnRoundState {
@@ -31,6 +32,38 @@ export interface PqnRoundState {
   readonly decrement: Float64Array | null;
 }
 
+/**
+ * What a center receives for a PQN round: the request part of {@link PqnRoundState} (the active
+ * genes' coefficients and, after round 0, their ascent direction).
+ */
+export interface PqnRequest {
+  readonly kind: "pqn-request";
+  readonly round: number;
+  readonly refit: boolean;
+  /** Design columns p. */
+  readonly coefficients: number;
+  /** Genes still iterating, over the fitted genes (G). */
+  readonly mask: GeneMask;
+  /** Their coefficients, A×p in mask order. */
+  readonly beta: Float64Array;
+  /** Ascent direction on mask, A×p (empty at round 0). */
+  readonly direction: Float64Array;
+}
+
+/** The request the centers are sent in a round state. */
+export function pqnRequest(state: PqnRoundState): PqnRequest {
+  const p = state.mask.length === 0 ? 0 : state.beta.length / state.mask.length;
+  return {
+    kind: "pqn-request",
+    round: state.round,
+    refit: state.refit,
+    coefficients: p,
+    mask: state.mask,
+    beta: gatherRows(state.beta, p, maskIndices(state.mask)),
+    direction: state.direction ?? new Float64Array(0),
+  };
+}
+
 /** What one center returns for a PQN round: its sums over its own samples, nothing per sample. */
 export interface PqnLocalShare {
   readonly kind: "pqn-share";
@@ -44,6 +77,41 @@ export interface PqnLocalShare {
   readonly gradient: Float64Array;
   /** Fisher information at each point, S×A×p×p. */
   readonly fisher: Float64Array;
+}
+
+/** {@link PqnLocalShare} as sent: the Fisher information as packed upper triangles. */
+export interface PqnReply {
+  readonly kind: "pqn-reply";
+  readonly round: number;
+  readonly steps: number;
+  readonly nll: Float64Array;
+  readonly gradient: Float64Array;
+  /** S×A×p(p+1)/2. */
+  readonly fisher: Float64Array;
+}
+
+/** A share as sent (p design columns). */
+export function pqnReply(share: PqnLocalShare, p: number): PqnReply {
+  return {
+    kind: "pqn-reply",
+    round: share.round,
+    steps: share.steps,
+    nll: share.nll,
+    gradient: share.gradient,
+    fisher: packSymmetric(share.fisher, p),
+  };
+}
+
+/** A share as received (p design columns). */
+export function pqnShareOf(reply: PqnReply, p: number): PqnLocalShare {
+  return {
+    kind: "pqn-share",
+    round: reply.round,
+    steps: reply.steps,
+    nll: reply.nll,
+    gradient: reply.gradient,
+    fisher: unpackSymmetric(reply.fisher, p),
+  };
 }
 
 /** The aggregator's output after the last PQN round. */

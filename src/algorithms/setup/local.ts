@@ -8,13 +8,15 @@ import { type FitCenter, prepareCenterData } from "../center.js";
 import type { CenterData } from "../centerData.js";
 import type { GeneMask } from "../masks.js";
 import { localPresence } from "./presence.js";
-import type {
-  LevelsRequest,
-  LevelsShare,
-  PrepareRequest,
-  PrepareShare,
-  PresenceRequest,
-  PresenceShare,
+import {
+  type LevelsRequest,
+  type LevelsShare,
+  type PrepareRequest,
+  type PrepareShare,
+  type PresenceRequest,
+  type PresenceShare,
+  parseLevels,
+  parseReferences,
 } from "./state.js";
 
 /**
@@ -63,7 +65,7 @@ export function presenceLocalStep(data: CenterData, request: PresenceRequest): P
 export function levelsLocalStep(data: CenterData, request: LevelsRequest): LevelsShare {
   return {
     kind: "levels-share",
-    levels: localLevels(data.metadata, parseFormula(request.formula)),
+    levels: JSON.stringify(localLevels(data.metadata, parseFormula(request.formula))),
   };
 }
 
@@ -86,8 +88,8 @@ export function prepareLocalStep(
   const design = designMatrix(
     data.metadata,
     parseFormula(request.formula),
-    request.levels,
-    request.references,
+    parseLevels(request.levels, "prepare.levels"),
+    parseReferences(request.references, "prepare.references"),
   );
   const rows = geneRows(data, request.genes);
   const center: FitCenter = {

@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
+import { RecordShapeError } from "../records.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { type MessageRecord, messageRecord } from "../transcript.js";
 import { FederationFailure } from "../transport.js";
@@ -226,7 +227,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       call.write({ reply: reply.message });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      if (error instanceof ProtocolError)
+      if (error instanceof ProtocolError || error instanceof RecordShapeError)
         log(`center ${name}: rejected a malformed request: ${text}`);
       else log(`center ${name}: step failed: ${text}`);
       call.write({ reply: encodeErrorReply(tag, text, error instanceof InputError) });

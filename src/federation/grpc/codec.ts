@@ -1,19 +1,23 @@
 /**
- * Conversion between the federated steps' typed states and the protobuf messages of
- * `proto/fedseq.proto`, with validation of everything received: shapes consistent with the
- * request, exact float64 payloads, finite values where the mathematics requires them.
+ * Conversion between the federated steps' records and the protobuf messages of
+ * `proto/fedseq.proto`: every step's request and reply is a flat record (registry.ts), encoded
+ * field by field as its schema declares (float64 arrays as raw bytes: exact; masks as bit sets).
+ * Decoding checks the message's structure (every declared field present, whole float64 values);
+ * what the values must be is checked once, for every transport, by the registry's
+ * `checkRequest` (at the center) and `checkReply` (at the aggregator, called here).
  */
 import { endianness } from "node:os";
-import type { FitHyperparameters } from "../../algorithms/hyperparameters.js";
 import type { GeneMask } from "../../algorithms/masks.js";
-import type { DesignLevels } from "../../design/designMatrix.js";
-import { isRecordStep, RECORD_STEPS, type RecordStepName } from "../recordSteps.js";
-import { checkRecord, type FieldKind, type FlatRecord, type RecordSchema } from "../records.js";
+import {
+  type FieldKind,
+  type FlatRecord,
+  type RecordSchema,
+  RecordShapeError,
+} from "../records.js";
+import { checkReply, isStep, STEPS } from "../registry.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
-import type { FactorLevels, FactorLevels__Output } from "./generated/fedseq/v1/FactorLevels.js";
 import type { Float64Tensor, Float64Tensor__Output } from "./generated/fedseq/v1/Float64Tensor.js";
-import type { Hyperparameters__Output } from "./generated/fedseq/v1/Hyperparameters.js";
 import type { Record__Output, Record as RecordMessage } from "./generated/fedseq/v1/Record.js";
 import type { StepReply, StepReply__Output } from "./generated/fedseq/v1/StepReply.js";
 import type { StepRequest, StepRequest__Output } from "./generated/fedseq/v1/StepRequest.js";
@@ -70,99 +74,6 @@ export function decodeTensor(
   return out;
 }
 
-/**
- * `count` symmetric p×p matrices as their upper triangles (p(p+1)/2 distinct entries each, row
- * by row): lossless, since the kernels build them exactly symmetric.
- */
-export function encodeSymmetric(values: Float64Array, p: number): Float64Tensor {
-  const pp = p * p;
-  const half = (p * (p + 1)) / 2;
-  const count = values.length / pp;
-  const packed = new Float64Array(count * half);
-  let j = 0;
-  for (let m = 0; m < count; m++) {
-    for (let k = 0; k < p; k++)
-      for (let l = k; l < p; l++) packed[j++] = values[m * pp + k * p + l];
-  }
-  return {
-    shape: [count, half],
-    data: Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength),
-  };
-}
-
-/** Unpack {@link encodeSymmetric}: `count` full p×p matrices. */
-export function decodeSymmetric(
-  t: Float64Tensor__Output | null | undefined,
-  what: string,
-  count: number,
-  p: number,
-  finite = false,
-): Float64Array {
-  const half = (p * (p + 1)) / 2;
-  const packed = decodeTensor(t, what, count * half, finite);
-  const pp = p * p;
-  const out = new Float64Array(count * pp);
-  let j = 0;
-  for (let m = 0; m < count; m++) {
-    for (let k = 0; k < p; k++) {
-      for (let l = k; l < p; l++) {
-        const v = packed[j++];
-        out[m * pp + k * p + l] = v;
-        out[m * pp + l * p + k] = v;
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * The rows of a G×p coefficient matrix for the genes set in `mask` (shape [A, p]): a center
- * evaluates only the active genes, so the others need not travel.
- */
-export function encodeActiveRows(beta: Float64Array, mask: GeneMask): Float64Tensor {
-  const p = mask.length === 0 ? 0 : beta.length / mask.length;
-  const rows: number[] = [];
-  mask.forEach((v, g) => {
-    if (v) rows.push(g);
-  });
-  const out = new Float64Array(rows.length * p);
-  rows.forEach((g, a) => {
-    out.set(beta.subarray(g * p, g * p + p), a * p);
-  });
-  return { shape: [rows.length, p], data: Buffer.from(out.buffer, out.byteOffset, out.byteLength) };
-}
-
-/** Unpack {@link encodeActiveRows} into a G×p matrix (rows of inactive genes left at 0, unread). */
-export function decodeActiveRows(
-  t: Float64Tensor__Output | null | undefined,
-  what: string,
-  mask: GeneMask,
-  finite: boolean,
-): Float64Array {
-  if (t === null || t === undefined) throw new ProtocolError(`${what}: missing`);
-  if (
-    t.shape.length !== 2 ||
-    t.shape[0] !== count(mask) ||
-    !(t.shape[1] >= 1) ||
-    t.shape[1] > 1000
-  ) {
-    throw new ProtocolError(`${what}: shape [${t.shape.join(", ")}], expected [${count(mask)}, p]`);
-  }
-  const p = t.shape[1];
-  const rows = decodeTensor(t, what, count(mask) * p, finite);
-  const out = new Float64Array(mask.length * p);
-  let a = 0;
-  for (let g = 0; g < mask.length; g++) {
-    if (!mask[g]) continue;
-    out.set(rows.subarray(a * p, a * p + p), g * p);
-    a++;
-  }
-  return out;
-}
-
-/** Placeholder for a per-gene field a center does not read (it stays with the aggregator). */
-const NOT_SENT: Float64Tensor = { shape: [0], data: Buffer.alloc(0) };
-
 /** A gene mask as a bit set (least significant bit first). */
 export function encodeMask(mask: GeneMask): BitMask {
   const bits = Buffer.alloc(Math.ceil(mask.length / 8));
@@ -186,52 +97,18 @@ export function decodeMask(
   return mask;
 }
 
-function count(mask: GeneMask): number {
-  let c = 0;
-  for (let i = 0; i < mask.length; i++) c += mask[i];
-  return c;
-}
-
-function encodeLevels(levels: DesignLevels): FactorLevels[] {
-  return Object.entries(levels).map(([factor, values]) => ({ factor, levels: values }));
-}
-
-function decodeLevels(list: FactorLevels__Output[]): DesignLevels {
-  const levels: DesignLevels = {};
-  for (const f of list) {
-    if (Object.hasOwn(levels, f.factor))
-      throw new ProtocolError(`levels: factor ${f.factor} twice`);
-    levels[f.factor] = [...f.levels];
-  }
-  return levels;
-}
-
-function decodeHyperparameters(h: Hyperparameters__Output | null): FitHyperparameters {
-  if (h === null) throw new ProtocolError("prepare: hyper-parameters missing");
-  const hp: FitHyperparameters = {
-    minMu: h.minMu,
-    betaTol: h.betaTol,
-    maxBeta: h.maxBeta,
-    irlsNumIter: h.irlsNumIter,
-    pqnC1: h.pqnC1,
-    pqnFtol: h.pqnFtol,
-    pqnNumItersLs: h.pqnNumItersLs,
-    pqnNumIters: h.pqnNumIters,
-    pqnMinMu: h.pqnMinMu,
-  };
-  if (!(hp.maxBeta > 0) || !(hp.pqnNumItersLs >= 1) || !(hp.minMu >= 0) || !(hp.pqnMinMu >= 0)) {
-    throw new ProtocolError("prepare: hyper-parameters out of range");
-  }
-  return hp;
-}
-
 /** A tag as received (a missing tag is a protocol error). */
 export function decodeTag(tag: Tag__Output | null): RequestTag {
   if (tag === null) throw new ProtocolError("message without a tag");
   return { runId: tag.runId, phase: tag.phase, round: tag.round };
 }
 
-// ---- requests (aggregator → center) ----
+// ---- requests (aggregator → center) and replies (center → aggregator) ----
+
+/** The schema of a step's request or reply. */
+function schemaOf(step: StepName, side: "request" | "reply"): RecordSchema {
+  return STEPS[step][side] as RecordSchema;
+}
 
 /** Encode a step request. */
 export function encodeRequest<K extends StepName>(
@@ -239,228 +116,23 @@ export function encodeRequest<K extends StepName>(
   step: K,
   input: StepInput<K>,
 ): StepRequest {
-  const message: StepRequest = { tag };
-  switch (step) {
-    case "presence":
-      message.presence = { genes: [...(input as StepInput<"presence">).genes] };
-      break;
-    case "levels":
-      message.levels = { formula: (input as StepInput<"levels">).formula };
-      break;
-    case "prepare": {
-      const r = input as StepInput<"prepare">;
-      message.prepare = {
-        formula: r.formula,
-        levels: encodeLevels(r.levels),
-        references: { ...r.references },
-        genes: [...r.genes],
-        dispersions: encodeTensor(r.dispersions),
-        sizeFactors: encodeTensor(r.sizeFactors),
-        hyperparameters: { ...r.hyperparameters },
-      };
-      break;
-    }
-    case "init":
-      message.init = { refit: (input as StepInput<"init">).refit };
-      break;
-    case "irls": {
-      const s = input as StepInput<"irls">;
-      message.irls = {
-        round: s.round,
-        refit: s.refit,
-        beta: encodeActiveRows(s.beta, s.mask),
-        mask: encodeMask(s.mask),
-        // The aggregator's: the centers do not read them.
-        diverged: encodeMask(new Uint8Array(0)),
-        nll: NOT_SENT,
-      };
-      break;
-    }
-    case "pqn": {
-      const s = input as StepInput<"pqn">;
-      message.pqn = {
-        round: s.round,
-        refit: s.refit,
-        beta: encodeActiveRows(s.beta, s.mask),
-        mask: encodeMask(s.mask),
-        // The aggregator's: the centers do not read them.
-        diverged: encodeMask(new Uint8Array(0)),
-        irlsDiverged: encodeMask(new Uint8Array(0)),
-        regNll: NOT_SENT,
-        direction: s.direction === null ? null : encodeTensor(s.direction),
-        decrement: null,
-      };
-      break;
-    }
-    case "newton": {
-      const st = input as StepInput<"newton">;
-      message.newton = {
-        round: st.round,
-        refit: st.refit,
-        beta: encodeActiveRows(st.beta, st.mask),
-        mask: encodeMask(st.mask),
-        step: st.step === null ? null : encodeTensor(st.step),
-        stepSizes: encodeTensor(st.stepSizes),
-      };
-      break;
-    }
-    default:
-      if (!isRecordStep(step)) throw new Error(`cannot encode step ${String(step)}`);
-      message.record = encodeRecord(step, schemaOf(step, "input"), input as FlatRecord);
-  }
-  return message;
+  return { tag, record: encodeRecord(step, schemaOf(step, "request"), input as FlatRecord) };
 }
 
-/** A decoded, validated request. */
+/** A decoded request (its values are checked by the center: registry.ts's `checkRequest`). */
 export type DecodedRequest = {
   [K in StepName]: { tag: RequestTag; step: K; input: StepInput<K> };
 }[StepName];
 
-/** Decode and validate a step request (at the center). */
+/** Decode a step request (at the center). */
 export function decodeRequest(message: StepRequest__Output): DecodedRequest {
   const tag = decodeTag(message.tag);
-  switch (message.step) {
-    case "presence":
-      return {
-        tag,
-        step: "presence",
-        input: { kind: "presence-request", genes: message.presence?.genes ?? [] },
-      };
-    case "levels":
-      return {
-        tag,
-        step: "levels",
-        input: { kind: "levels-request", formula: message.levels?.formula ?? "" },
-      };
-    case "prepare": {
-      const r = message.prepare;
-      if (r === null || r === undefined) throw new ProtocolError("prepare: empty");
-      const dispersions = decodeTensor(r.dispersions, "prepare.dispersions", r.genes.length, true);
-      const sizeFactors = decodeTensor(r.sizeFactors, "prepare.size_factors", undefined, true);
-      if (dispersions.some((d) => !(d > 0)))
-        throw new ProtocolError("prepare.dispersions: not all positive");
-      if (sizeFactors.some((s) => !(s > 0)))
-        throw new ProtocolError("prepare.size_factors: not all positive");
-      return {
-        tag,
-        step: "prepare",
-        input: {
-          kind: "prepare-request",
-          formula: r.formula,
-          levels: decodeLevels(r.levels),
-          references: { ...r.references },
-          genes: r.genes,
-          dispersions,
-          sizeFactors,
-          hyperparameters: decodeHyperparameters(r.hyperparameters),
-        },
-      };
-    }
-    case "init":
-      return {
-        tag,
-        step: "init",
-        input: { kind: "init-request", refit: message.init?.refit ?? false },
-      };
-    case "irls": {
-      const s = message.irls;
-      if (s === null || s === undefined) throw new ProtocolError("irls: empty");
-      const mask = decodeMask(s.mask, "irls.mask");
-      const genes = mask.length;
-      const beta = decodeActiveRows(s.beta, "irls.beta", mask, false);
-      return {
-        tag,
-        step: "irls",
-        input: {
-          kind: "irls-round",
-          round: s.round,
-          refit: s.refit,
-          beta,
-          mask,
-          // Not sent: the aggregator's bookkeeping.
-          divergedMask: new Uint8Array(genes),
-          nll: new Float64Array(genes).fill(Number.NaN),
-        },
-      };
-    }
-    case "pqn": {
-      const s = message.pqn;
-      if (s === null || s === undefined) throw new ProtocolError("pqn: empty");
-      const mask = decodeMask(s.mask, "pqn.mask");
-      const genes = mask.length;
-      const beta = decodeActiveRows(s.beta, "pqn.beta", mask, true);
-      const p = genes === 0 ? 0 : beta.length / genes;
-      const active = count(mask);
-      const direction =
-        s.direction === null ? null : decodeTensor(s.direction, "pqn.direction", active * p, true);
-      // Not sent: the aggregator's bookkeeping.
-      const decrement = null;
-      if (s.round > 0 && direction === null)
-        throw new ProtocolError("pqn: round > 0 without a direction");
-      return {
-        tag,
-        step: "pqn",
-        input: {
-          kind: "pqn-round",
-          round: s.round,
-          refit: s.refit,
-          beta,
-          mask,
-          divergedMask: new Uint8Array(genes),
-          irlsDivergedMask: new Uint8Array(genes),
-          regNll: new Float64Array(genes).fill(Number.NaN),
-          direction,
-          decrement,
-        },
-      };
-    }
-    case "newton": {
-      const st = message.newton;
-      if (st === null || st === undefined) throw new ProtocolError("newton: empty");
-      const mask = decodeMask(st.mask, "newton.mask");
-      const genes = mask.length;
-      const beta = decodeActiveRows(st.beta, "newton.beta", mask, true);
-      const p = genes === 0 ? 0 : beta.length / genes;
-      const stepSizes = decodeTensor(st.stepSizes, "newton.step_sizes", undefined, true);
-      if (stepSizes.length === 0 || stepSizes.length > 64)
-        throw new ProtocolError("newton.step_sizes: 1 to 64 values");
-      const stepVector =
-        st.step === null ? null : decodeTensor(st.step, "newton.step", count(mask) * p, true);
-      if (st.round > 0 && stepVector === null)
-        throw new ProtocolError("newton: round > 0 without a step");
-      return {
-        tag,
-        step: "newton",
-        input: {
-          kind: "newton-round",
-          round: st.round,
-          refit: st.refit,
-          beta,
-          mask,
-          step: stepVector,
-          stepSizes,
-          // The aggregator's own bookkeeping does not travel.
-          merit: null,
-          metric: null,
-          regNll: new Float64Array(0),
-          finishedRound: new Int32Array(0),
-          unconverged: new Uint8Array(0),
-        },
-      };
-    }
-    case "record": {
-      const r = message.record;
-      if (r === null || r === undefined || !isRecordStep(r.step))
-        throw new ProtocolError(`request names no known step (${String(r?.step)})`);
-      const input = decodeRecord(r, schemaOf(r.step, "input"), r.step);
-      return { tag, step: r.step, input } as DecodedRequest;
-    }
-    default:
-      throw new ProtocolError(`request names no known step (${String(message.step)})`);
-  }
+  const r = message.record;
+  if (message.step !== "record" || r === null || r === undefined || !isStep(r.step))
+    throw new ProtocolError(`request names no known step (${String(r?.step ?? message.step)})`);
+  const input = decodeRecord(r, schemaOf(r.step, "request"), r.step);
+  return { tag, step: r.step, input } as DecodedRequest;
 }
-
-// ---- replies (center → aggregator) ----
 
 /** Encode a step's output. */
 export function encodeReply<K extends StepName>(
@@ -468,74 +140,7 @@ export function encodeReply<K extends StepName>(
   step: K,
   output: StepOutput<K>,
 ): StepReply {
-  const message: StepReply = { tag };
-  switch (step) {
-    case "presence":
-      message.presence = { present: encodeMask((output as StepOutput<"presence">).present) };
-      break;
-    case "levels":
-      message.levels = { factors: encodeLevels((output as StepOutput<"levels">).levels) };
-      break;
-    case "prepare": {
-      const o = output as StepOutput<"prepare">;
-      message.prepare = {
-        gram: encodeTensor(o.gram),
-        samples: o.samples,
-        normalizedSums: encodeTensor(o.normalizedSums),
-      };
-      break;
-    }
-    case "init": {
-      const o = output as StepOutput<"init">;
-      message.init = { gram: encodeTensor(o.gram), logFeatures: encodeTensor(o.logFeatures) };
-      break;
-    }
-    case "irls": {
-      const o = output as StepOutput<"irls">;
-      message.irls = {
-        round: o.round,
-        nll: encodeTensor(o.nll),
-        hatMatrix: encodeSymmetric(
-          o.hatMatrix,
-          o.nll.length === 0 ? 1 : o.features.length / o.nll.length,
-        ),
-        features: encodeTensor(o.features),
-      };
-      break;
-    }
-    case "pqn": {
-      const o = output as StepOutput<"pqn">;
-      message.pqn = {
-        round: o.round,
-        steps: o.steps,
-        nll: encodeTensor(o.nll),
-        gradient: encodeTensor(o.gradient),
-        fisher: encodeSymmetric(
-          o.fisher,
-          o.nll.length === 0 ? 1 : o.gradient.length / o.nll.length,
-        ),
-      };
-      break;
-    }
-    case "newton": {
-      const o = output as StepOutput<"newton">;
-      message.newton = {
-        round: o.round,
-        points: o.points,
-        nll: encodeTensor(o.nll),
-        residual: encodeTensor(o.residual),
-        information: encodeSymmetric(
-          o.information,
-          o.nll.length === 0 ? 1 : o.residual.length / o.nll.length,
-        ),
-      };
-      break;
-    }
-    default:
-      if (!isRecordStep(step)) throw new Error(`cannot encode step ${String(step)}`);
-      message.record = encodeRecord(step, schemaOf(step, "output"), output as FlatRecord);
-  }
-  return message;
+  return { tag, record: encodeRecord(step, schemaOf(step, "reply"), output as FlatRecord) };
 }
 
 /** An error reply. */
@@ -544,131 +149,23 @@ export function encodeErrorReply(tag: RequestTag, message: string, userError: bo
 }
 
 /**
- * Decode and validate a center's reply to `input` (at the aggregator): every shape must be the
- * one the request implies.
+ * Decode and validate a center's reply to `input` (at the aggregator): the registry's
+ * `checkReply`, e.g. every length the one the request implies.
  */
 export function decodeReply<K extends StepName>(
   message: StepReply__Output,
   step: K,
   input: StepInput<K>,
 ): StepOutput<K> {
-  type Out = StepOutput<K>;
-  if (isRecordStep(step)) {
-    const r = message.record;
-    if (message.step !== "record" || r === null || r === undefined || r.step !== step)
-      throw new ProtocolError(`reply to ${step} carries ${String(r?.step ?? message.step)}`);
-    const spec = RECORD_STEPS[step];
-    const output = decodeRecord(r, schemaOf(step, "output"), step);
-    // biome-ignore lint/suspicious/noExplicitAny: the spec matches the step by construction
-    const lengths = (spec.replyLengths as (i: any) => Record<string, number>)(input);
-    for (const [field, length] of Object.entries(lengths)) {
-      const value = (output as unknown as Record<string, { length: number }>)[field];
-      if (value.length !== length)
-        throw new ProtocolError(`${step}.${field}: ${value.length} values, expected ${length}`);
-    }
-    return output as unknown as Out;
-  }
-  if (message.step !== step)
-    throw new ProtocolError(`reply to ${step} carries ${String(message.step)}`);
-  switch (step) {
-    case "presence": {
-      const request = input as StepInput<"presence">;
-      return {
-        kind: "presence-share",
-        present: decodeMask(message.presence?.present, "presence", request.genes.length),
-      } as Out;
-    }
-    case "levels":
-      return { kind: "levels-share", levels: decodeLevels(message.levels?.factors ?? []) } as Out;
-    case "prepare": {
-      const gram = decodeTensor(message.prepare?.gram, "prepare.gram", undefined, true);
-      const p = Math.round(Math.sqrt(gram.length));
-      if (p * p !== gram.length || p === 0)
-        throw new ProtocolError("prepare.gram: not a square matrix");
-      const request = input as StepInput<"prepare">;
-      const normalizedSums = decodeTensor(
-        message.prepare?.normalizedSums,
-        "prepare.normalized_sums",
-        request.genes.length,
-        true,
-      );
-      return {
-        kind: "prepare-share",
-        gram,
-        samples: message.prepare?.samples ?? 0,
-        normalizedSums,
-      } as Out;
-    }
-    case "init": {
-      const gram = decodeTensor(message.init?.gram, "init.gram", undefined, true);
-      const p = Math.round(Math.sqrt(gram.length));
-      if (p * p !== gram.length || p === 0)
-        throw new ProtocolError("init.gram: not a square matrix");
-      const logFeatures = decodeTensor(
-        message.init?.logFeatures,
-        "init.log_features",
-        undefined,
-        true,
-      );
-      if (logFeatures.length % p !== 0)
-        throw new ProtocolError("init.log_features: not genes × coefficients");
-      return { kind: "init-share", gram, logFeatures } as Out;
-    }
-    case "irls": {
-      const s = input as StepInput<"irls">;
-      const p = s.beta.length / s.mask.length;
-      const active = count(s.mask);
-      const r = message.irls;
-      if (r === null || r === undefined || r.round !== s.round)
-        throw new ProtocolError(`irls reply for round ${r?.round}, expected ${s.round}`);
-      return {
-        kind: "irls-share",
-        round: r.round,
-        nll: decodeTensor(r.nll, "irls.nll", active),
-        hatMatrix: decodeSymmetric(r.hatMatrix, "irls.hat_matrix", active, p, true),
-        features: decodeTensor(r.features, "irls.features", active * p, true),
-      } as Out;
-    }
-    case "pqn": {
-      const s = input as StepInput<"pqn">;
-      const p = s.beta.length / s.mask.length;
-      const active = count(s.mask);
-      const r = message.pqn;
-      if (r === null || r === undefined || r.round !== s.round)
-        throw new ProtocolError(`pqn reply for round ${r?.round}, expected ${s.round}`);
-      if (s.round === 0 ? r.steps !== 1 : r.steps < 1)
-        throw new ProtocolError(`pqn reply with ${r.steps} steps at round ${s.round}`);
-      return {
-        kind: "pqn-share",
-        round: r.round,
-        steps: r.steps,
-        nll: decodeTensor(r.nll, "pqn.nll", r.steps * active),
-        gradient: decodeTensor(r.gradient, "pqn.gradient", r.steps * active * p),
-        fisher: decodeSymmetric(r.fisher, "pqn.fisher", r.steps * active, p),
-      } as Out;
-    }
-    case "newton": {
-      const st = input as StepInput<"newton">;
-      const p = st.beta.length / st.mask.length;
-      const active = count(st.mask);
-      const r = message.newton;
-      const points = st.step === null ? 1 : st.stepSizes.length;
-      if (r === null || r === undefined || r.round !== st.round || r.points !== points) {
-        throw new ProtocolError(
-          `newton reply for round ${r?.round} with ${r?.points} points, expected ${st.round} and ${points}`,
-        );
-      }
-      return {
-        kind: "newton-share",
-        round: r.round,
-        points,
-        nll: decodeTensor(r.nll, "newton.nll", points * active),
-        residual: decodeTensor(r.residual, "newton.residual", points * active * p),
-        information: decodeSymmetric(r.information, "newton.information", points * active, p),
-      } as Out;
-    }
-    default:
-      throw new ProtocolError(`unknown step ${String(step)}`);
+  const r = message.record;
+  if (message.step !== "record" || r === null || r === undefined || r.step !== step)
+    throw new ProtocolError(`reply to ${step} carries ${String(r?.step ?? message.step)}`);
+  const output = decodeRecord(r, schemaOf(step, "reply"), step);
+  try {
+    return checkReply(step, input, output);
+  } catch (error) {
+    if (error instanceof RecordShapeError) throw new ProtocolError(error.message);
+    throw error;
   }
 }
 
@@ -703,11 +200,6 @@ export function decodeCounts(bytes: Buffer, what: string): Float64Array {
   else if (width === 2) for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt16LE(1 + 2 * i);
   else for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt32LE(1 + 4 * i);
   return out;
-}
-
-/** The schema of a record step's input or output, for the generic codec. */
-function schemaOf(step: RecordStepName, side: "input" | "output"): RecordSchema {
-  return RECORD_STEPS[step][side] as RecordSchema;
 }
 
 /** Encode a record field by field, as its schema declares. */
@@ -763,7 +255,10 @@ function encodeRecord<T extends FlatRecord>(
   return out;
 }
 
-/** Decode a record and check it against its schema (every field present, of its kind). */
+/**
+ * Decode a record's fields as its schema declares (every field present, of its wire type); what
+ * the values must be is the registry's check.
+ */
 function decodeRecord<T extends FlatRecord>(
   r: Record__Output,
   schema: RecordSchema<T>,
@@ -776,7 +271,7 @@ function decodeRecord<T extends FlatRecord>(
     switch (kind) {
       case "f64":
       case "finite":
-        value[field] = decodeTensor(r.tensors[field], where, undefined, kind === "finite");
+        value[field] = decodeTensor(r.tensors[field], where);
         break;
       case "mask":
         value[field] = decodeMask(r.masks[field], where);
@@ -813,9 +308,5 @@ function decodeRecord<T extends FlatRecord>(
       }
     }
   }
-  try {
-    return checkRecord(schema, value, what);
-  } catch (e) {
-    throw new ProtocolError((e as Error).message);
-  }
+  return value as T;
 }

@@ -7,8 +7,11 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { ProtoGrpcType } from "./generated/fedseq.js";
 
-/** Protocol version a center announces in its Hello. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version a center announces in its Hello (2: every step's request and reply is a
+ * record of the step registry; 1 had messages of their own for the fit's steps).
+ */
+export const PROTOCOL_VERSION = 2;
 
 const PROTO_FILE = resolve(
   dirname(fileURLToPath(import.meta.url)),

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../../src/algorithms/hyperparameters.js";
+import { levelsOf, prepareRequest } from "../../../src/algorithms/setup/state.js";
 import { contrastEstimate, waldCovariance } from "../../../src/algorithms/wald/aggregate.js";
 import { informationLocalStep } from "../../../src/algorithms/wald/local.js";
 import { mergeLevels } from "../../../src/design/designMatrix.js";
@@ -28,21 +29,24 @@ async function preparedWithDeseq2(dataset: string) {
   const dispersion = fit.numbers("dispersion");
   const tag = { runId: "wald", phase: "setup", round: 0 };
   const levels = mergeLevels(
-    sessions.map(
-      (s) => s.run(tag, "levels", { kind: "levels-request", formula: DESIGNS[dataset] }).levels,
+    sessions.map((s) =>
+      levelsOf(s.run(tag, "levels", { kind: "levels-request", formula: DESIGNS[dataset] })),
     ),
   );
   for (const s of sessions) {
-    s.run({ ...tag, round: 1 }, "prepare", {
-      kind: "prepare-request",
-      formula: DESIGNS[dataset],
-      levels,
-      references: {},
-      genes,
-      dispersions: Float64Array.from(rows, (g) => dispersion[g]),
-      sizeFactors: Float64Array.from(s.data.samples, (x) => sfOf.get(x) as number),
-      hyperparameters: DEFAULT_HYPERPARAMETERS,
-    });
+    s.run(
+      { ...tag, round: 1 },
+      "prepare",
+      prepareRequest({
+        formula: DESIGNS[dataset],
+        levels,
+        references: {},
+        genes,
+        dispersions: Float64Array.from(rows, (g) => dispersion[g]),
+        sizeFactors: Float64Array.from(s.data.samples, (x) => sfOf.get(x) as number),
+        hyperparameters: DEFAULT_HYPERPARAMETERS,
+      }),
+    );
   }
   const betaColumns = betaLn(fit);
   const p = betaColumns.length;

@@ -1,0 +1,754 @@
+/**
+ * The registry of federated steps: the whitelist of computations a center runs on its data, each
+ * declared once. A step maps a request (what the aggregator sends) to a reply (what the center
+ * shares back); both are flat records (records.ts), so that every transport carries every step
+ * without step-specific code, and the one validation below ({@link checkRequest},
+ * {@link checkReply}) applies to all of them. No reply carries a per-sample value.
+ *
+ * Each step also declares how the aggregator combines each reply field over the centers (the
+ * input of a secure-aggregation layer and of the privacy documentation), whether the step builds
+ * the center's private state for the run (replayed to a restarted center), and in one line what
+ * the center sends.
+ */
+
+import type {
+  CellsShare,
+  CooksRequest,
+  CooksShare,
+  ReplaceShare,
+  TrimRequest,
+  TrimShare,
+} from "../algorithms/cooks/index.js";
+import type {
+  Deseq2IrlsRequest,
+  Deseq2IrlsShare,
+  NllAtPointsRequest,
+  NllAtPointsShare,
+} from "../algorithms/deseq2/state.js";
+import type {
+  DispersionEvalRequest,
+  DispersionEvalShare,
+  DispersionMomentsShare,
+  DispersionMuRequest,
+  DispersionMuShare,
+  DispersionResidualsRequest,
+  DispersionResidualsShare,
+} from "../algorithms/dispersions/state.js";
+import type { InitLocalShare, InitRequest } from "../algorithms/init/state.js";
+import type { IrlsReply, IrlsRequest } from "../algorithms/irls/state.js";
+import { triangleSize } from "../algorithms/lfc/symmetric.js";
+import { type GeneMask, maskCount } from "../algorithms/masks.js";
+import {
+  type NewtonReply,
+  type NewtonRequest,
+  newtonPointCount,
+} from "../algorithms/newton/state.js";
+import type { PqnReply, PqnRequest } from "../algorithms/pqn/state.js";
+import {
+  type LevelsRequest,
+  type LevelsShare,
+  type PrepareRequest,
+  type PrepareShare,
+  type PresenceRequest,
+  type PresenceShare,
+  parseLevels,
+} from "../algorithms/setup/state.js";
+import type {
+  LogSumsRequest,
+  LogSumsShare,
+  SizeFactorsRequest,
+  SizeFactorsShare,
+} from "../algorithms/sizeFactors/state.js";
+import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
+import {
+  checkRecord,
+  type FlatRecord,
+  type RecordSchema,
+  RecordShapeError,
+  recordSchema,
+} from "./records.js";
+
+/**
+ * What the aggregator does with one reply field over the centers (as it does today):
+ * - `sum`: adds the centers' values (elementwise for arrays), in federation order;
+ * - `or`: combines the centers' masks bit by bit with OR;
+ * - `max`: takes the elementwise maximum;
+ * - `argmax`: takes the elementwise maximum and notes which center holds it;
+ * - `union`: merges the centers' sets (factor levels, distinct design rows or cells); a value
+ *   attached to an element (a cell's sample count) is summed per distinct element;
+ * - `concat`: keeps each center's values, one after the other in federation order (e.g. its
+ *   size factors, sent back to it later);
+ * - `perCenter`: reads it from one center's reply only (the holder of an `argmax`);
+ * - `same`: not combined: an echo of the request (round, points per gene) or a shape, which every
+ *   center must send alike;
+ * - `unused`: an acknowledgement the aggregator does not read.
+ */
+export type Reduction =
+  | "sum"
+  | "or"
+  | "max"
+  | "argmax"
+  | "union"
+  | "concat"
+  | "perCenter"
+  | "same"
+  | "unused";
+
+/** Names of a record's fields (its `kind` aside). */
+type Fields<T extends FlatRecord> = Exclude<keyof T, "kind">;
+
+/** One step's declaration. */
+export interface StepSpec<In extends FlatRecord, Out extends FlatRecord> {
+  /** What the aggregator sends. */
+  readonly request: RecordSchema<In>;
+  /** What a center answers. */
+  readonly reply: RecordSchema<Out>;
+  /** Lengths the reply's array fields must have, given the request (and the reply's scalars). */
+  readonly replyLengths: (input: In, output: Out) => Partial<Record<Fields<Out>, number>>;
+  /** How the aggregator combines each reply field over the centers. */
+  readonly reductions: { readonly [F in Fields<Out>]-?: Reduction };
+  /**
+   * The step builds or changes the center's private state for the run (its prepared fit, the
+   * rows and counts of the run's genes, its size factors, its dispersion data and μ, its replaced
+   * counts, its refit dataset). Every other step only reads that state. A center that restarts
+   * loses it; replaying these steps' requests in their original order rebuilds it exactly (each
+   * is a deterministic function of the center's data and the request).
+   */
+  readonly buildsState: boolean;
+  /** What the center sends, in one line (for generated documentation). */
+  readonly sends: string;
+  /** Checks of a request beyond its fields' kinds (throw an Error saying what is wrong). */
+  readonly checkRequest?: (input: In) => void;
+  /** Checks of a reply beyond its fields' kinds and lengths (throw an Error saying why). */
+  readonly checkReply?: (input: In, output: Out) => void;
+}
+
+function spec<In extends FlatRecord, Out extends FlatRecord>(
+  s: StepSpec<In, Out>,
+): StepSpec<In, Out> {
+  return s;
+}
+
+/** Step "dispersionGrid" as sent: the request part of a dispersion search's state. */
+export interface DispersionGridRequest extends DispersionEvalRequest {
+  readonly kind: "dispersion-grid-request";
+  /** Design columns p (the shape of the reply's matrices). */
+  readonly designColumns: number;
+  /** The pooled design's distinct rows (D×p) when the centers sum by row; empty: upper triangles. */
+  readonly designRows: Float64Array;
+}
+
+/** Step "cooksCells": the center's distinct design rows (the cells) and their sizes. */
+export interface CooksCellsRequest {
+  readonly kind: "cooks-cells-request";
+}
+
+/**
+ * What a center shares from the Cook's round: its per-gene maxima and flags, and how many of its
+ * counts it replaced (the replaced counts stay with it for the refit).
+ */
+export interface CooksRoundShare extends Omit<CooksShare, "kind">, Omit<ReplaceShare, "kind"> {
+  readonly kind: "cooks-round-share";
+}
+
+/** Step "prepareRefit": set up the refit of the genes whose outliers were replaced. */
+export interface PrepareRefitRequest {
+  readonly kind: "prepare-refit-request";
+  /** The genes to refit, over the fitted genes. */
+  readonly refitGenes: GeneMask;
+  /** Their dispersions, re-estimated on the replaced counts. */
+  readonly dispersions: Float64Array;
+}
+
+/** Acknowledgement of "prepareRefit" (nothing leaves the center). */
+export interface PrepareRefitShare {
+  readonly kind: "prepare-refit-share";
+  readonly genes: number;
+}
+
+/**
+ * Step "dispersionMoments" as sent: the design (formula, levels merged over the centers, reference
+ * levels as JSON objects) from which the center builds its design matrix for the dispersion steps.
+ */
+export interface DispersionSetupRequest {
+  readonly kind: "dispersion-moments-request";
+  readonly formula: string;
+  /** `DesignLevels` (design/designMatrix.ts) as JSON. */
+  readonly levels: string;
+  /** `References` (design/designMatrix.ts) as JSON. */
+  readonly references: string;
+  /**
+   * Empty for the first estimation; for the refit after Cook's replacement, the genes to refit
+   * (over the fitted genes), whose replaced counts the center then uses.
+   */
+  readonly refitGenes: GeneMask;
+}
+
+/** Request and reply types of every step. */
+export interface StepTypes {
+  presence: { input: PresenceRequest; output: PresenceShare };
+  levels: { input: LevelsRequest; output: LevelsShare };
+  prepare: { input: PrepareRequest; output: PrepareShare };
+  init: { input: InitRequest; output: InitLocalShare };
+  irls: { input: IrlsRequest; output: IrlsReply };
+  pqn: { input: PqnRequest; output: PqnReply };
+  newton: { input: NewtonRequest; output: NewtonReply };
+  logSums: { input: LogSumsRequest; output: LogSumsShare };
+  sizeFactors: { input: SizeFactorsRequest; output: SizeFactorsShare };
+  information: { input: InformationRequest; output: InformationShare };
+  dispersionMoments: { input: DispersionSetupRequest; output: DispersionMomentsShare };
+  dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
+  dispersionMu: { input: DispersionMuRequest; output: DispersionMuShare };
+  dispersionGrid: { input: DispersionGridRequest; output: DispersionEvalShare };
+  cooksCells: { input: CooksCellsRequest; output: CellsShare };
+  cooksTrim: { input: TrimRequest; output: TrimShare };
+  cooks: { input: CooksRequest; output: CooksRoundShare };
+  prepareRefit: { input: PrepareRefitRequest; output: PrepareRefitShare };
+  deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
+  nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
+}
+
+/** Name of a step. */
+export type StepName = keyof StepTypes;
+/** What the aggregator sends for step K. */
+export type StepInput<K extends StepName> = StepTypes[K]["input"];
+/** What a center answers for step K. */
+export type StepOutput<K extends StepName> = StepTypes[K]["output"];
+
+/** A p×p matrix's p from its p² entries (0 when the length is not a positive square). */
+function squareSide(length: number): number {
+  const p = Math.round(Math.sqrt(length));
+  return p > 0 && p * p === length ? p : 0;
+}
+
+/** Genes set in the request's mask. */
+function active(request: { readonly mask: GeneMask }): number {
+  return maskCount(request.mask);
+}
+
+/** The request's round, echoed by the reply. */
+function sameRound(input: { readonly round: number }, output: { readonly round: number }): void {
+  if (output.round !== input.round)
+    throw new Error(`reply for round ${output.round}, expected ${input.round}`);
+}
+
+/** Every step's declaration, in a fixed order (the order of {@link STEP_NAMES}). */
+export const STEPS: {
+  readonly [K in StepName]: StepSpec<StepTypes[K]["input"], StepTypes[K]["output"]>;
+} = {
+  presence: spec({
+    request: recordSchema<PresenceRequest>("presence-request", { genes: "texts" }),
+    reply: recordSchema<PresenceShare>("presence-share", { present: "mask" }),
+    replyLengths: (input) => ({ present: input.genes.length }),
+    reductions: { present: "or" },
+    buildsState: false,
+    sends: "one bit per requested gene: whether the center has a non-zero count for it",
+  }),
+  levels: spec({
+    request: recordSchema<LevelsRequest>("levels-request", { formula: "text" }),
+    reply: recordSchema<LevelsShare>("levels-share", { levels: "text" }),
+    replyLengths: () => ({}),
+    reductions: { levels: "union" },
+    buildsState: false,
+    sends: "the levels of the design's factors found in the center's samples",
+    checkReply: (_, output) => {
+      parseLevels(output.levels, "levels");
+    },
+  }),
+  prepare: spec({
+    request: recordSchema<PrepareRequest>("prepare-request", {
+      formula: "text",
+      levels: "text",
+      references: "text",
+      genes: "texts",
+      dispersions: "finite",
+      sizeFactors: "finite",
+      minMu: "number",
+      betaTol: "number",
+      maxBeta: "number",
+      irlsNumIter: "number",
+      pqnC1: "number",
+      pqnFtol: "number",
+      pqnNumItersLs: "number",
+      pqnNumIters: "number",
+      pqnMinMu: "number",
+    }),
+    reply: recordSchema<PrepareShare>("prepare-share", {
+      gram: "finite",
+      samples: "number",
+      normalizedSums: "finite",
+    }),
+    replyLengths: (input) => ({ normalizedSums: input.genes.length }),
+    reductions: { gram: "sum", samples: "unused", normalizedSums: "sum" },
+    buildsState: true,
+    sends:
+      "its design's Gram matrix XᵀX (p×p), its sample count, and per fitted gene the sum of its normalised counts",
+    checkRequest: (input) => {
+      if (input.dispersions.some((d) => !(d > 0)))
+        throw new Error("prepare.dispersions: not all positive");
+      if (input.sizeFactors.some((s) => !(s > 0)))
+        throw new Error("prepare.sizeFactors: not all positive");
+      if (
+        !(input.maxBeta > 0) ||
+        !(input.pqnNumItersLs >= 1) ||
+        !(input.minMu >= 0) ||
+        !(input.pqnMinMu >= 0)
+      ) {
+        throw new Error("prepare: hyper-parameters out of range");
+      }
+    },
+    checkReply: (_, output) => {
+      if (squareSide(output.gram.length) === 0) throw new Error("gram: not a square matrix");
+    },
+  }),
+  init: spec({
+    request: recordSchema<InitRequest>("init-request", { refit: "boolean" }),
+    reply: recordSchema<InitLocalShare>("init-share", { gram: "finite", logFeatures: "finite" }),
+    replyLengths: () => ({}),
+    reductions: { gram: "sum", logFeatures: "sum" },
+    buildsState: false,
+    sends: "its Gram matrix XᵀX (p×p) and, per gene, Xᵀ ln(y/s + 0.1) (p values)",
+    checkReply: (_, output) => {
+      const p = squareSide(output.gram.length);
+      if (p === 0) throw new Error("gram: not a square matrix");
+      if (output.logFeatures.length % p !== 0)
+        throw new Error("logFeatures: not genes × coefficients");
+    },
+  }),
+  irls: spec({
+    request: recordSchema<IrlsRequest>("irls-request", {
+      round: "number",
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      beta: "f64",
+    }),
+    reply: recordSchema<IrlsReply>("irls-reply", {
+      round: "number",
+      nll: "f64",
+      hatMatrix: "finite",
+      features: "finite",
+    }),
+    replyLengths: (input) => {
+      const a = active(input);
+      const p = input.coefficients;
+      return { nll: a, hatMatrix: a * triangleSize(p), features: a * p };
+    },
+    reductions: { round: "same", nll: "sum", hatMatrix: "sum", features: "sum" },
+    buildsState: false,
+    sends:
+      "per active gene its NLL, XᵀWX (packed upper triangle) and XᵀWz at the coefficients sent",
+    checkReply: sameRound,
+  }),
+  pqn: spec({
+    request: recordSchema<PqnRequest>("pqn-request", {
+      round: "number",
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      beta: "finite",
+      direction: "finite",
+    }),
+    reply: recordSchema<PqnReply>("pqn-reply", {
+      round: "number",
+      steps: "number",
+      nll: "f64",
+      gradient: "f64",
+      fisher: "f64",
+    }),
+    replyLengths: (input, output) => {
+      const sa = output.steps * active(input);
+      const p = input.coefficients;
+      return { nll: sa, gradient: sa * p, fisher: sa * triangleSize(p) };
+    },
+    reductions: { round: "same", steps: "same", nll: "sum", gradient: "sum", fisher: "sum" },
+    buildsState: false,
+    sends:
+      "per active gene and line-search point its NLL, gradient and Fisher information (packed upper triangle)",
+    checkReply: (input, output) => {
+      sameRound(input, output);
+      const ok = input.round === 0 ? output.steps === 1 : Number.isInteger(output.steps);
+      if (!ok || !(output.steps >= 1))
+        throw new Error(`reply with ${output.steps} steps at round ${input.round}`);
+    },
+  }),
+  newton: spec({
+    request: recordSchema<NewtonRequest>("newton-request", {
+      round: "number",
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      beta: "finite",
+      step: "finite",
+      stepSizes: "finite",
+    }),
+    reply: recordSchema<NewtonReply>("newton-reply", {
+      round: "number",
+      points: "number",
+      nll: "f64",
+      residual: "f64",
+      information: "f64",
+    }),
+    replyLengths: (input) => {
+      const sa = newtonPointCount(input) * active(input);
+      const p = input.coefficients;
+      return { nll: sa, residual: sa * p, information: sa * triangleSize(p) };
+    },
+    reductions: { round: "same", points: "same", nll: "sum", residual: "sum", information: "sum" },
+    buildsState: false,
+    sends:
+      "per active gene and candidate point its NLL, IRLS residual and information (packed upper triangle)",
+    checkRequest: (input) => {
+      if (input.stepSizes.length === 0 || input.stepSizes.length > 64)
+        throw new Error("newton.stepSizes: 1 to 64 values");
+    },
+    checkReply: (input, output) => {
+      sameRound(input, output);
+      if (output.points !== newtonPointCount(input))
+        throw new Error(`reply with ${output.points} points, expected ${newtonPointCount(input)}`);
+    },
+  }),
+  logSums: spec({
+    request: recordSchema<LogSumsRequest>("log-sums-request", { genes: "texts" }),
+    reply: recordSchema<LogSumsShare>("log-sums-share", {
+      logSums: "finite",
+      hasZero: "mask",
+      samples: "number",
+    }),
+    replyLengths: (input) => ({ logSums: input.genes.length, hasZero: input.genes.length }),
+    reductions: { logSums: "sum", hasZero: "or", samples: "sum" },
+    buildsState: true,
+    sends:
+      "per gene the sum of ln(count) over its samples and whether any count is zero; its sample count",
+  }),
+  sizeFactors: spec({
+    request: recordSchema<SizeFactorsRequest>("size-factors-request", { logGeoMeans: "f64" }),
+    reply: recordSchema<SizeFactorsShare>("size-factors-share", { sizeFactors: "finite" }),
+    replyLengths: () => ({}),
+    reductions: { sizeFactors: "concat" },
+    buildsState: true,
+    sends: "the size factor of each of its samples (median of ratios to the pooled reference)",
+  }),
+  information: spec({
+    request: recordSchema<InformationRequest>("information-request", {
+      beta: "finite",
+      coefficients: "number",
+      refit: "boolean",
+    }),
+    reply: recordSchema<InformationShare>("information-share", { xtwx: "finite" }),
+    replyLengths: (input) => {
+      const p = input.coefficients;
+      return { xtwx: ((input.beta.length / p) * (p * (p + 1))) / 2 };
+    },
+    reductions: { xtwx: "sum" },
+    buildsState: false,
+    sends: "per gene XᵀWX at the final coefficients (packed upper triangle)",
+  }),
+  dispersionMoments: spec({
+    request: recordSchema<DispersionSetupRequest>("dispersion-moments-request", {
+      formula: "text",
+      levels: "text",
+      references: "text",
+      refitGenes: "mask",
+    }),
+    reply: recordSchema<DispersionMomentsShare>("dispersion-moments-share", {
+      samples: "number",
+      inverseSizeFactorSum: "number",
+      gram: "finite",
+      designRows: "finite",
+      normalizedSum: "finite",
+      designTimesNormalized: "finite",
+    }),
+    replyLengths: () => ({}),
+    reductions: {
+      samples: "sum",
+      inverseSizeFactorSum: "sum",
+      gram: "sum",
+      designRows: "union",
+      normalizedSum: "sum",
+      designTimesNormalized: "sum",
+    },
+    buildsState: true,
+    sends: "its sample count, Σ 1/s, XᵀX, its distinct design rows, and per gene Σ y/s and Xᵀ(y/s)",
+  }),
+  dispersionResiduals: spec({
+    request: recordSchema<DispersionResidualsRequest>("dispersion-residuals-request", {
+      mask: "mask",
+      baseMean: "finite",
+      linearBeta: "finite",
+      setLinearMu: "boolean",
+      minMu: "number",
+      samples: "number",
+      meanInverseSizeFactor: "number",
+      linearMu: "boolean",
+      designColumns: "number",
+      designRows: "finite",
+    }),
+    reply: recordSchema<DispersionResidualsShare>("dispersion-residuals-share", {
+      squaredDeviations: "finite",
+      roughResiduals: "finite",
+    }),
+    replyLengths: (input) => ({
+      squaredDeviations: input.baseMean.length,
+      roughResiduals: input.baseMean.length,
+    }),
+    reductions: { squaredDeviations: "sum", roughResiduals: "sum" },
+    // Sets the linear model's μ for group designs (`setLinearMu`).
+    buildsState: true,
+    sends: "per gene the sums of squared deviations and of rough moment residuals",
+  }),
+  dispersionMu: spec({
+    request: recordSchema<DispersionMuRequest>("dispersion-mu-request", {
+      mask: "mask",
+      beta: "finite",
+      link: "text",
+      minMu: "number",
+    }),
+    reply: recordSchema<DispersionMuShare>("dispersion-mu-share", { genes: "number" }),
+    replyLengths: () => ({}),
+    reductions: { genes: "unused" },
+    buildsState: true,
+    sends: "how many genes' μ it set (μ stays at the center)",
+  }),
+  dispersionGrid: spec({
+    request: recordSchema<DispersionGridRequest>("dispersion-grid-request", {
+      round: "number",
+      mask: "mask",
+      points: "finite",
+      pointsPerGene: "number",
+      derivatives: "boolean",
+      designColumns: "number",
+      designRows: "finite",
+    }),
+    reply: recordSchema<DispersionEvalShare>("dispersion-eval-share", {
+      round: "number",
+      pointsPerGene: "number",
+      logLikelihood: "f64",
+      logLikelihoodSlope: "f64",
+      gram: "f64",
+      gramSlope: "f64",
+    }),
+    replyLengths: (input) => {
+      const points = input.points.length;
+      const p = input.designColumns;
+      const q = input.designRows.length > 0 ? input.designRows.length / p : (p * (p + 1)) / 2;
+      return {
+        logLikelihood: points,
+        logLikelihoodSlope: input.derivatives ? points : 0,
+        gram: points * q,
+        gramSlope: input.derivatives ? points * q : 0,
+      };
+    },
+    reductions: {
+      round: "same",
+      pointsPerGene: "same",
+      logLikelihood: "sum",
+      logLikelihoodSlope: "sum",
+      gram: "sum",
+      gramSlope: "sum",
+    },
+    buildsState: false,
+    sends:
+      "per gene and dispersion point its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
+  }),
+  cooksCells: spec({
+    request: recordSchema<CooksCellsRequest>("cooks-cells-request", {}),
+    reply: recordSchema<CellsShare>("cooks-cells-share", {
+      p: "number",
+      rows: "finite",
+      sizes: "finite",
+    }),
+    replyLengths: () => ({}),
+    reductions: { p: "same", rows: "union", sizes: "union" },
+    buildsState: false,
+    sends: "its distinct design rows (the cells) and how many of its samples each holds",
+  }),
+  cooksTrim: spec({
+    request: recordSchema<TrimRequest>("cooks-trim-request", {
+      p: "number",
+      cellRows: "finite",
+      groups: "number",
+      groupCells: "u8",
+      groupValues: "u8",
+      thresholds: "number",
+      active: "mask",
+      brackets: "f64",
+      centres: "f64",
+    }),
+    reply: recordSchema<TrimShare>("cooks-trim-share", {
+      bucketCounts: "counts",
+      bracketSums: "f64",
+      middleSums: "f64",
+    }),
+    replyLengths: (input) => {
+      const genes = input.brackets.length / (input.groups * 6); // the active genes
+      return {
+        bucketCounts: genes * input.groups * 2 * (input.thresholds + 1),
+        bracketSums: genes * input.groups * 2,
+        middleSums: genes * input.groups,
+      };
+    },
+    reductions: { bucketCounts: "sum", bracketSums: "sum", middleSums: "sum" },
+    buildsState: false,
+    sends:
+      "per gene and group how many of its values fall in each bucket of a bracket, and their sums",
+  }),
+  cooks: spec({
+    request: recordSchema<CooksRequest>("cooks-request", {
+      p: "number",
+      cellRows: "finite",
+      forMaxCooks: "u8",
+      replaceable: "u8",
+      beta: "finite",
+      dispersions: "finite",
+      robustDispersions: "f64",
+      hatInverse: "finite",
+      cutoff: "number",
+      trimmedBaseMean: "f64",
+      thirdLargestCount: "f64",
+    }),
+    reply: recordSchema<CooksRoundShare>("cooks-round-share", {
+      maxCooks: "f64",
+      maxCooksKept: "f64",
+      maxCooksAll: "f64",
+      outlier: "mask",
+      argmaxBelowThird: "mask",
+      replacedEntries: "finite",
+      replacedNormalizedSum: "finite",
+    }),
+    replyLengths: (input) => {
+      const genes = input.dispersions.length;
+      return {
+        maxCooks: genes,
+        maxCooksKept: genes,
+        maxCooksAll: genes,
+        outlier: genes,
+        argmaxBelowThird: genes,
+        replacedEntries: genes,
+        replacedNormalizedSum: genes,
+      };
+    },
+    reductions: {
+      maxCooks: "max",
+      maxCooksKept: "max",
+      maxCooksAll: "argmax",
+      outlier: "or",
+      argmaxBelowThird: "perCenter",
+      replacedEntries: "sum",
+      replacedNormalizedSum: "sum",
+    },
+    buildsState: true,
+    sends:
+      "per gene its largest Cook's distances and outlier flags, and how many counts it replaced (and their normalised sum)",
+  }),
+  prepareRefit: spec({
+    request: recordSchema<PrepareRefitRequest>("prepare-refit-request", {
+      refitGenes: "mask",
+      dispersions: "finite",
+    }),
+    reply: recordSchema<PrepareRefitShare>("prepare-refit-share", { genes: "number" }),
+    replyLengths: () => ({}),
+    reductions: { genes: "unused" },
+    buildsState: true,
+    sends: "how many genes it prepared for the refit (the replaced counts stay at the center)",
+  }),
+  deseq2Irls: spec({
+    request: recordSchema<Deseq2IrlsRequest>("deseq2-irls-request", {
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      beta: "finite",
+    }),
+    reply: recordSchema<Deseq2IrlsShare>("deseq2-irls-share", {
+      nll: "f64",
+      xtwx: "finite",
+      xtwz: "finite",
+    }),
+    replyLengths: (input) => {
+      const p = input.coefficients;
+      const genes = input.beta.length / p;
+      return { nll: genes, xtwx: (genes * p * (p + 1)) / 2, xtwz: genes * p };
+    },
+    reductions: { nll: "sum", xtwx: "sum", xtwz: "sum" },
+    buildsState: false,
+    sends: "per active gene its NLL, XᵀWX (packed upper triangle) and XᵀWz (DESeq2's IRLS)",
+  }),
+  nllAtPoints: spec({
+    request: recordSchema<NllAtPointsRequest>("nll-at-points-request", {
+      refit: "boolean",
+      coefficients: "number",
+      mask: "mask",
+      pointsPerGene: "number",
+      points: "finite",
+    }),
+    reply: recordSchema<NllAtPointsShare>("nll-at-points-share", { nll: "f64" }),
+    replyLengths: (input) => ({ nll: input.points.length / input.coefficients }),
+    reductions: { nll: "sum" },
+    buildsState: false,
+    sends: "per gene and point its NLL (L-BFGS-B's objective)",
+  }),
+};
+
+/** The steps, in a fixed order. */
+export const STEP_NAMES: readonly StepName[] = Object.keys(STEPS) as StepName[];
+
+/** The steps that build or change a center's private state ({@link StepSpec.buildsState}). */
+export const STATE_STEPS: ReadonlySet<StepName> = new Set<StepName>(
+  STEP_NAMES.filter((step) => STEPS[step].buildsState),
+);
+
+/** True for the names of registered steps. */
+export function isStep(step: string): step is StepName {
+  return Object.hasOwn(STEPS, step);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: one step's spec, its types erased
+type AnySpec = StepSpec<any, any>;
+
+function specOf(step: string): AnySpec {
+  if (!isStep(step)) throw new RecordShapeError(`unknown step ${step}`);
+  return STEPS[step] as AnySpec;
+}
+
+/**
+ * Validate a request as a center receives it: its fields against the step's schema, then the
+ * step's own checks. The one validation of requests, whatever the transport.
+ * @throws RecordShapeError saying what is wrong
+ */
+export function checkRequest<K extends StepName>(step: K, input: unknown): StepInput<K> {
+  const s = specOf(step);
+  checkRecord(s.request, input, step);
+  try {
+    s.checkRequest?.(input);
+  } catch (error) {
+    throw new RecordShapeError((error as Error).message);
+  }
+  return input as StepInput<K>;
+}
+
+/**
+ * Validate a center's reply to `input` as the aggregator receives it: its fields against the
+ * step's schema, the lengths the request implies, then the step's own checks. The one validation
+ * of replies, whatever the transport.
+ * @throws RecordShapeError saying what is wrong
+ */
+export function checkReply<K extends StepName>(
+  step: K,
+  input: StepInput<K>,
+  output: unknown,
+): StepOutput<K> {
+  const s = specOf(step);
+  checkRecord(s.reply, output, step);
+  const lengths: Record<string, number | undefined> = s.replyLengths(input, output);
+  for (const [field, length] of Object.entries(lengths)) {
+    const value = (output as Record<string, { length: number }>)[field];
+    if (length !== undefined && value.length !== length)
+      throw new RecordShapeError(`${step}.${field}: ${value.length} values, expected ${length}`);
+  }
+  try {
+    s.checkReply?.(input, output);
+  } catch (error) {
+    throw new RecordShapeError(`${step}: ${(error as Error).message}`);
+  }
+  return output as StepOutput<K>;
+}

@@ -1,0 +1,267 @@
+/**
+ * The step registry, enumerated: for every registered step, real requests (recorded from small
+ * in-process jobs on shared data: a run with Cook's replacement and refit, a run with a design
+ * whose μ comes from a GLM fit, and fits with each solver) are replayed, in their recorded order,
+ * over every transport (in-process, in-process with its kernels split over 2 threads, worker
+ * threads, gRPC over mutual TLS); every reply must be bit-identical to the recorded one, and the
+ * metered size of every message must be its protobuf encoding's length. A step added to the
+ * registry without a job exercising it fails here.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
+import { GenePool } from "../../src/compute/genePool.js";
+import { encodeReply, encodeRequest } from "../../src/federation/grpc/codec.js";
+import { fedseqProto } from "../../src/federation/grpc/proto.js";
+import { replyBytes, requestBytes } from "../../src/federation/grpc/wireBytes.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { FieldKind } from "../../src/federation/records.js";
+import { STATE_STEPS, STEP_NAMES, STEPS } from "../../src/federation/registry.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { runOverFederation } from "../../src/pipeline/run.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+import { grpcFederation, TRANSPORTS } from "../helpers/transports.js";
+
+const tmp = useTempFolder("fedseq-registry-");
+
+/** Genes of outliers_sim kept: enough for every step (Cook's replacement, refits, L-BFGS-B). */
+const GENES = 400;
+
+/** outliers_sim restricted to its first {@link GENES} genes (every sample, every center). */
+function smallDataset(): string {
+  const source = sharedPath("data", "outliers_sim");
+  const dir = join(tmp.dir, "outliers_small");
+  const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
+  tmp.write("outliers_small/counts.csv", `${lines.slice(0, GENES + 1).join("\n")}\n`);
+  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv")));
+  return dir;
+}
+
+/** One request of a recorded job: a step, its tag, what each center was sent and answered. */
+interface Exchange {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly inputs: readonly unknown[];
+  readonly replies: readonly unknown[];
+}
+
+/** A recorded job: its run id and its exchanges, in order. */
+interface Recording {
+  readonly runId: string;
+  readonly exchanges: Exchange[];
+}
+
+/** A transport that records a copy of every request and reply (later rounds mutate nothing). */
+function recording(inner: Transport, log: Exchange[]): Transport {
+  return {
+    get centers() {
+      return inner.centers;
+    },
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      const sent = structuredClone(inputs);
+      const replies = await inner.request(tag, step, inputs);
+      log.push({ tag, step, inputs: sent, replies: structuredClone(replies) });
+      return replies;
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
+const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) => ({
+  design: "~ condition",
+  solver,
+  sizeFactorsFile: sharedPath("data", "outliers_sim", "deseq2", "size_factors.csv"),
+  dispersionsFile: sharedPath("data", "outliers_sim", "deseq2", "fit.csv"),
+  mode,
+  maxit,
+  references: {},
+  fixedRounds: false,
+  hp: DEFAULT_HYPERPARAMETERS,
+  outDir: "unused",
+});
+
+/** The jobs whose requests are replayed, each recorded once, in process. */
+const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unknown>> = {
+  // Size factors, dispersions, the deseq2 fit, Wald, Cook's replacement and the refit.
+  "run ~ condition": (t, runId) =>
+    runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
+  // μ of the dispersions from a GLM fit (not a group design), with the fast solver.
+  "run ~ center + condition (fast)": (t, runId) =>
+    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
+  "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
+  "fit (upstream, PQN on every gene)": (t, runId) =>
+    fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
+  // DESeq2's IRLS stopped after 3 iterations: L-BFGS-B takes the rows it did not converge.
+  "fit (deseq2, maxit 3)": (t, runId) =>
+    fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
+};
+
+let dataset: string | null = null;
+function data(): string {
+  dataset ??= smallDataset();
+  return dataset;
+}
+
+let recorded: Promise<Recording[]> | null = null;
+/** Every job's exchanges, recorded over the in-process transport. */
+function recordings(): Promise<Recording[]> {
+  recorded ??= (async () => {
+    const out: Recording[] = [];
+    for (const [i, job] of Object.values(JOBS).entries()) {
+      const runId = `registry-${i}`;
+      const exchanges: Exchange[] = [];
+      const transport = recording(
+        new InProcessTransport(await simulatedCenters(data())),
+        exchanges,
+      );
+      try {
+        await job(transport, runId);
+      } finally {
+        await transport.close();
+      }
+      out.push({ runId, exchanges });
+    }
+    return out;
+  })();
+  return recorded;
+}
+
+/** A reply as comparable values, field by field in its declared order (arrays as bytes). */
+function canonical(step: StepName, reply: unknown): [string, unknown][] {
+  const values = reply as Record<string, unknown>;
+  return (Object.entries(STEPS[step].reply.fields) as [string, FieldKind][]).map(([field]) => {
+    const v = values[field];
+    if (ArrayBuffer.isView(v)) return [field, Buffer.from(v.buffer, v.byteOffset, v.byteLength)];
+    if (Array.isArray(v)) return [field, JSON.stringify(v)];
+    return [field, v];
+  });
+}
+
+/** The first difference between two replies (null: bit-identical). */
+function difference(step: StepName, a: unknown, b: unknown): string | null {
+  const x = canonical(step, a);
+  const y = canonical(step, b);
+  for (let i = 0; i < x.length; i++) {
+    const [field, u] = x[i];
+    const v = y[i][1];
+    const same = Buffer.isBuffer(u) && Buffer.isBuffer(v) ? u.equals(v) : Object.is(u, v);
+    if (!same) return field;
+  }
+  return null;
+}
+
+/** Per step: replies compared, and where they differed. */
+type ReplayOutcome = Map<StepName, { compared: number; differences: string[] }>;
+
+/** The transports the exchanges are replayed over, from the dataset folder and a run id. */
+const REPLAY_TRANSPORTS: Record<
+  string,
+  (dir: string, runId: string) => Promise<{ transport: Transport; done?: () => Promise<void> }>
+> = {
+  "in-process": async (dir) => ({ transport: new InProcessTransport(await simulatedCenters(dir)) }),
+  "in-process, kernels on 2 threads": async (dir) => {
+    const pool = new GenePool({ threads: 2, minWork: 0 });
+    const transport = new InProcessTransport(await simulatedCenters(dir, {}, { kernels: pool }));
+    return { transport, done: () => pool.close() };
+  },
+  "worker-threads": async (dir) => ({ transport: await TRANSPORTS["worker-threads"](dir) }),
+  grpc: async (dir, runId) => ({ transport: await grpcFederation(dir, runId) }),
+};
+
+const replays = new Map<string, Promise<ReplayOutcome>>();
+/** Replay every recorded exchange, in order, over a transport (once per transport). */
+function replay(name: string): Promise<ReplayOutcome> {
+  let outcome = replays.get(name);
+  if (outcome === undefined) {
+    outcome = (async () => {
+      const result: ReplayOutcome = new Map();
+      for (const { runId, exchanges } of await recordings()) {
+        const { transport, done } = await REPLAY_TRANSPORTS[name](data(), runId);
+        try {
+          for (const { tag, step, inputs, replies } of exchanges) {
+            const ours = await transport.request(tag, step, inputs as never);
+            const entry = result.get(step) ?? { compared: 0, differences: [] };
+            ours.forEach((reply, c) => {
+              const field = difference(step, reply, replies[c]);
+              if (field !== null)
+                entry.differences.push(`${tag.phase} round ${tag.round}, center ${c}: ${field}`);
+              entry.compared++;
+            });
+            result.set(step, entry);
+          }
+        } finally {
+          await transport.close();
+          await done?.();
+        }
+      }
+      return result;
+    })();
+    replays.set(name, outcome);
+  }
+  return outcome;
+}
+
+const join_ = () => fedseqProto().fedseq.v1.Federation.service.Join;
+
+describe("the step registry", () => {
+  it("declares every reply field's reduction and a description, and the state steps by flag", () => {
+    for (const step of STEP_NAMES) {
+      const spec = STEPS[step];
+      expect(Object.keys(spec.reductions).sort(), step).toEqual(
+        Object.keys(spec.reply.fields).sort(),
+      );
+      expect(spec.sends.length, step).toBeGreaterThan(10);
+      expect(STATE_STEPS.has(step)).toBe(spec.buildsState);
+    }
+  });
+
+  it("the recorded jobs exercise every registered step", async () => {
+    const seen = new Set((await recordings()).flatMap((r) => r.exchanges.map((e) => e.step)));
+    expect([...STEP_NAMES].filter((step) => !seen.has(step))).toEqual([]);
+  });
+
+  for (const step of STEP_NAMES) {
+    describe(step, () => {
+      for (const transport of Object.keys(REPLAY_TRANSPORTS)) {
+        it(`replies over ${transport} are bit-identical to the recorded ones`, async () => {
+          const outcome = (await replay(transport)).get(step);
+          expect(outcome?.compared ?? 0).toBeGreaterThan(0);
+          expect(outcome?.differences).toEqual([]);
+        });
+      }
+
+      it("metered sizes are the encoded messages' lengths", async () => {
+        let checked = 0;
+        for (const { exchanges } of await recordings()) {
+          for (const { tag, step: s, inputs, replies } of exchanges) {
+            if (s !== step) continue;
+            for (const input of new Set(inputs)) {
+              const bytes = join_().responseSerialize({
+                request: encodeRequest(tag, s, input as never),
+              });
+              expect(requestBytes(tag, s, input as never)).toBe(bytes.length);
+            }
+            for (const reply of replies) {
+              const bytes = join_().requestSerialize({
+                reply: encodeReply(tag, s, reply as never),
+              });
+              expect(replyBytes(tag, s, reply as never)).toBe(bytes.length);
+            }
+            checked++;
+          }
+        }
+        expect(checked).toBeGreaterThan(0);
+      });
+    });
+  }
+});
