@@ -1,0 +1,111 @@
+/**
+ * Pairwise masks: from the 32-byte secret a pair of centers shares, a stream of uniformly
+ * distributed ring elements for one summed field of one request, computed identically by both
+ * centers of the pair. The lower-indexed center adds it, the higher-indexed one subtracts it, so
+ * it cancels in the sum over centers and nowhere else.
+ *
+ * Generator: AES-256-CTR keystream (zero IV) under key = HKDF-SHA256(pair secret, salt = domain
+ * label, info = SHA-256 of the mask label). A fresh key per label is why a fixed IV is safe:
+ * no (key, counter) pair is ever used for two labels. The label names the run, phase, step,
+ * round, the digest of the request the center answers, the field and its length, so that
+ * - no mask is ever reused for a different value (reuse would reveal the difference of two of
+ *   a center's values to anyone holding both masked shares), and
+ * - centers that were sent different requests under the same tag mask with unrelated streams,
+ *   so their masks do not cancel and the aggregator gets uniform noise instead of a partial sum.
+ * AES-CTR's output is indistinguishable from uniform bytes, hence each 16-byte element is
+ * indistinguishable from uniform on Z/2^128, and so is a masked value.
+ */
+import { createCipheriv, createHash, hkdfSync } from "node:crypto";
+import { SecureAggregationError } from "./errors.js";
+import { assertLittleEndian, RING_BYTES, RING_WORDS, ringAdd, ringSub } from "./fixedPoint.js";
+
+/** What a mask stream is for: one field of one request of one run. */
+export interface MaskLabel {
+  readonly runId: string;
+  readonly phase: string;
+  readonly step: string;
+  readonly round: number;
+  /**
+   * A digest of the request the center is answering (e.g. hex SHA-256 of its canonical bytes),
+   * or "" where the transport offers none. See the module note for why it is in the label.
+   */
+  readonly request: string;
+  readonly field: string;
+  /** Number of ring elements. */
+  readonly length: number;
+}
+
+const SALT = Buffer.from("fedseq secure aggregation mask v1", "utf8");
+
+/** Elements per keystream chunk: 1 MiB of keystream at a time, whatever the field's length. */
+const CHUNK = 65536;
+const ZEROS = Buffer.alloc(CHUNK * RING_BYTES);
+const IV = Buffer.alloc(16);
+
+/** The canonical bytes of a label (JSON of an array: unambiguous, no field can run into another). */
+function labelBytes(label: MaskLabel): Buffer {
+  if (!Number.isSafeInteger(label.round) || !Number.isSafeInteger(label.length)) {
+    throw new SecureAggregationError(
+      `mask label: round ${label.round} and length ${label.length} must be integers`,
+    );
+  }
+  return Buffer.from(
+    JSON.stringify([
+      "fedseq-secagg-mask-v1",
+      label.runId,
+      label.phase,
+      label.step,
+      label.round,
+      label.request,
+      label.field,
+      label.length,
+    ]),
+    "utf8",
+  );
+}
+
+/** The AES-256 key of the mask stream for `label` under `pairSecret`. */
+export function maskKey(pairSecret: Uint8Array, label: MaskLabel): Buffer {
+  if (pairSecret.byteLength !== 32) {
+    throw new SecureAggregationError(`pair secret of ${pairSecret.byteLength} bytes: expected 32`);
+  }
+  const info = createHash("sha256").update(labelBytes(label)).digest();
+  return Buffer.from(hkdfSync("sha256", pairSecret, SALT, info, 32));
+}
+
+/**
+ * acc ← acc + sign·mask(pairSecret, label) in the ring, streaming the keystream in 1 MiB chunks
+ * (a field of 10^6 values needs 16 MB of keystream per pair; it is never held whole).
+ */
+export function applyMask(
+  acc: Uint32Array,
+  pairSecret: Uint8Array,
+  label: MaskLabel,
+  sign: 1 | -1,
+): void {
+  assertLittleEndian();
+  if (acc.length !== label.length * RING_WORDS) {
+    throw new SecureAggregationError(
+      `field "${label.field}": ${acc.length / RING_WORDS} elements, mask label says ${label.length}`,
+    );
+  }
+  const cipher = createCipheriv("aes-256-ctr", maskKey(pairSecret, label), IV);
+  for (let start = 0; start < label.length; start += CHUNK) {
+    const n = Math.min(CHUNK, label.length - start);
+    const bytes = cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n * RING_BYTES));
+    const words =
+      bytes.byteOffset % 4 === 0
+        ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * RING_WORDS)
+        : new Uint32Array(Uint8Array.from(bytes).buffer);
+    const target = acc.subarray(start * RING_WORDS, (start + n) * RING_WORDS);
+    if (sign === 1) ringAdd(target, words);
+    else ringSub(target, words);
+  }
+}
+
+/** The whole mask stream for `label` (for tests and audits; masking itself streams). */
+export function maskStream(pairSecret: Uint8Array, label: MaskLabel): Uint32Array {
+  const out = new Uint32Array(label.length * RING_WORDS);
+  applyMask(out, pairSecret, label, 1);
+  return out;
+}

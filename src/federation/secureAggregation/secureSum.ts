@@ -1,0 +1,198 @@
+/**
+ * The secure-sum layer's core, independent of any transport: a center turns its values for the
+ * summed fields of one request into masked ring vectors ({@link maskShare}); the aggregator adds
+ * the masked vectors of all centers and decodes the sums ({@link unmaskSum}). Each masked vector
+ * alone is uniformly distributed on (Z/2^128)^length, whatever the values; only the sum over
+ * every center of the federation is meaningful, as the pairwise masks cancel in it and nowhere
+ * else (no subset of centers' shares sums to anything but noise).
+ */
+import { SecureAggregationError } from "./errors.js";
+import { decodeFixed, encodeFixed, RING_WORDS, ringAdd, ringLength } from "./fixedPoint.js";
+import type { PairSecrets } from "./keyAgreement.js";
+import { applyMask, type MaskLabel, maskStream } from "./masks.js";
+
+/**
+ * A field summed over centers in fixed point with the public scale 2^scaleExponent (a protocol
+ * constant per field kind, e.g. from `scaleExponentFor(bound, maxCenters)`).
+ */
+export interface SumField {
+  readonly name: string;
+  readonly kind?: "sum";
+  readonly scaleExponent: number;
+}
+
+/**
+ * A 0/1 field combined by "or" that reveals only the "or": a center with a 1 contributes a
+ * uniformly random ring element, with a 0 nothing; the sum is 0 exactly when no center has a 1
+ * (but for a 2^-128 chance per element that random elements cancel). Unlike a count
+ * ({@link countField}), it does not tell how many centers had a 1.
+ */
+export interface OrField {
+  readonly name: string;
+  readonly kind: "or";
+}
+
+/** A field declared for secure summation. */
+export type SummedField = SumField | OrField;
+
+/** The request a share answers: every center of the federation must use the same tag. */
+export interface SecureSumTag {
+  readonly runId: string;
+  readonly phase: string;
+  readonly step: string;
+  readonly round: number;
+  /**
+   * Digest of the request's content as the center received it (e.g. hex SHA-256 of its
+   * canonical bytes). Centers sent different requests under one tag then mask with streams that
+   * do not cancel, so an aggregator cannot obtain partial sums by varying what it sends.
+   */
+  readonly request?: string;
+}
+
+/** A center's masked share: one ring vector (4 words per element) per summed field. */
+export type MaskedShare = Record<string, Uint32Array>;
+
+/** A count of centers (sum of 0/1 per center, exact: scale 2^0). Reveals how many had a 1. */
+export function countField(name: string): SumField {
+  return { name, scaleExponent: 0 };
+}
+
+/** 0/1 flags as values of a count field (or of an "or" field). */
+export function encodeCount(flags: ArrayLike<boolean | number>): Float64Array {
+  const out = new Float64Array(flags.length);
+  for (let i = 0; i < flags.length; i++) out[i] = flags[i] ? 1 : 0;
+  return out;
+}
+
+/** The "or" of flags from their count over centers (or from an "or" field's decoded sum). */
+export function decodeOr(sums: Float64Array): Uint8Array {
+  const out = new Uint8Array(sums.length);
+  for (let i = 0; i < sums.length; i++) out[i] = sums[i] !== 0 ? 1 : 0;
+  return out;
+}
+
+function checkFields(fields: readonly SummedField[]): void {
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (seen.has(f.name)) throw new SecureAggregationError(`field "${f.name}" declared twice`);
+    seen.add(f.name);
+  }
+}
+
+function notFlag(field: string, index: number, flag: number): SecureAggregationError {
+  return new SecureAggregationError(`"or" field "${field}"[${index}]: ${flag} is not 0 or 1`);
+}
+
+/**
+ * Uniformly random ring elements (drawn from the center's own secret for `label`) where
+ * `flags` is 1, zero where it is 0; an element drawn as zero (probability 2^-128) becomes 1.
+ */
+function encodeOr(flags: ArrayLike<number>, own: Uint8Array, label: MaskLabel): Uint32Array {
+  const out = maskStream(own, { ...label, field: `or:${label.field}` });
+  for (let i = 0, k = 0; i < flags.length; i++, k += RING_WORDS) {
+    const flag = flags[i];
+    if (flag !== 0 && flag !== 1) throw notFlag(label.field, i, flag);
+    if (flag === 0) {
+      out[k] = out[k + 1] = out[k + 2] = out[k + 3] = 0;
+    } else if ((out[k] | out[k + 1] | out[k + 2] | out[k + 3]) === 0) {
+      out[k] = 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * A center's masked share of `values` for `tag`: for each declared field, encode(values) +
+ * Σ_{j>self} mask(self, j) − Σ_{j<self} mask(j, self). Deterministic for a given request and
+ * pair secrets ("or" fields included), so a resent reply is the same bytes and reveals nothing
+ * new.
+ */
+export function maskShare(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  fields: readonly SummedField[],
+  values: Readonly<Record<string, ArrayLike<number>>>,
+): MaskedShare {
+  checkFields(fields);
+  if (tag.runId !== pairs.runId) {
+    throw new SecureAggregationError(
+      `request for run "${tag.runId}" but pair secrets of run "${pairs.runId}"`,
+    );
+  }
+  const n = pairs.centers.length;
+  if (n < 2) throw new SecureAggregationError("secure aggregation needs at least 2 centers");
+  const out: MaskedShare = {};
+  for (const field of fields) {
+    const v = values[field.name];
+    if (v === undefined) throw new SecureAggregationError(`no values for field "${field.name}"`);
+    const label: MaskLabel = {
+      runId: tag.runId,
+      phase: tag.phase,
+      step: tag.step,
+      round: tag.round,
+      request: tag.request ?? "",
+      field: field.name,
+      length: v.length,
+    };
+    let ring: Uint32Array;
+    if (field.kind === "or") {
+      ring = encodeOr(v, pairs.own, label);
+    } else {
+      if (!(v instanceof Float64Array)) {
+        throw new SecureAggregationError(`field "${field.name}": values must be a Float64Array`);
+      }
+      ring = encodeFixed(v, field.scaleExponent, n, field.name);
+    }
+    for (let j = 0; j < n; j++) {
+      if (j === pairs.selfIndex) continue;
+      const secret = pairs.secrets[j];
+      if (secret === null || secret === undefined) {
+        throw new SecureAggregationError(`no pair secret with center "${pairs.centers[j]}"`);
+      }
+      applyMask(ring, secret, label, pairs.selfIndex < j ? 1 : -1);
+    }
+    out[field.name] = ring;
+  }
+  return out;
+}
+
+/**
+ * The aggregator's side: the sums over centers of every declared field, from the masked shares
+ * of *all* the federation's centers (any missing share leaves uniform noise, not a sum). Sum
+ * fields decode to the correctly rounded float64 of the exact fixed-point sum; "or" fields to 0/1.
+ */
+export function unmaskSum(
+  fields: readonly SummedField[],
+  shares: readonly Readonly<MaskedShare>[],
+): Record<string, Float64Array> {
+  checkFields(fields);
+  if (shares.length < 2) {
+    throw new SecureAggregationError(`${shares.length} shares: secure sums need at least 2`);
+  }
+  const out: Record<string, Float64Array> = {};
+  for (const field of fields) {
+    const first = shares[0][field.name];
+    if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field.name}"`);
+    const length = ringLength(first);
+    const acc = first.slice();
+    for (let c = 1; c < shares.length; c++) {
+      const share = shares[c][field.name];
+      if (share === undefined || share.length !== first.length) {
+        throw new SecureAggregationError(
+          `share ${c} of "${field.name}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${length}`,
+        );
+      }
+      ringAdd(acc, share);
+    }
+    if (field.kind === "or") {
+      const or = new Float64Array(length);
+      for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {
+        or[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
+      }
+      out[field.name] = or;
+    } else {
+      out[field.name] = decodeFixed(acc, field.scaleExponent);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,290 @@
+/**
+ * The fixed-point ring encoding against closed-form truth in BigInt: each element is
+ * round(x·2^e) mod 2^128, ring sums are exact, and decoded sums are the correctly rounded
+ * float64 of the exact fixed-point sum, within n·2^-(e+1) + 2^-53·|sum| of the exact real sum
+ * of the float64 terms, and equal to its correct rounding when every term is in the exact window.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  decodeFixed,
+  encodeFixed,
+  encodeLimit,
+  exactFrom,
+  FixedPointError,
+  headroomBits,
+  MAX_SCALE_EXPONENT,
+  MIN_SCALE_EXPONENT,
+  ringAdd,
+  ringBytes,
+  ringFromBytes,
+  ringSub,
+  ringVector,
+  scaleExponentFor,
+  sumErrorBound,
+} from "../../../src/federation/secureAggregation/index.js";
+import {
+  exactOf,
+  isCorrectlyRounded,
+  referenceEncode,
+  ringSigned,
+  SHIFT,
+  setRing,
+} from "./exact.js";
+
+/** Encode each center's vector, add them in the ring, decode. */
+function ringSum(centers: readonly Float64Array[], e: number): Float64Array {
+  const acc = ringVector(centers[0].length);
+  for (const values of centers) ringAdd(acc, encodeFixed(values, e, centers.length, "f"));
+  return decodeFixed(acc, e);
+}
+
+/**
+ * Check a decoded sum against the truth: the fixed-point sum of the reference encodings,
+ * correctly rounded; the stated error bound against the exact real sum; and, if every term
+ * is a multiple of 2^-e, the correctly rounded exact real sum.
+ */
+function checkSum(centers: readonly Float64Array[], e: number, decoded: Float64Array): void {
+  const n = centers.length;
+  for (let i = 0; i < decoded.length; i++) {
+    let fixed = 0n;
+    let real = 0n;
+    let allExact = true;
+    for (const values of centers) {
+      const q = referenceEncode(values[i], e);
+      fixed += q;
+      const x = exactOf(values[i]);
+      real += x;
+      if (x !== q << BigInt(SHIFT - e)) allExact = false;
+    }
+    const fixedScaled = fixed << BigInt(SHIFT - e);
+    expect(isCorrectlyRounded(decoded[i], fixedScaled), `element ${i}: ${decoded[i]}`).toBe(true);
+    const error = exactOf(decoded[i]) - real;
+    // n·2^-(e+1) + 2^-53·|decoded|, scaled by 2^SHIFT; in BigInt, rounded up.
+    const bound =
+      (BigInt(n) << BigInt(SHIFT - e - 1)) +
+      ((exactOf(Math.abs(decoded[i])) + (1n << 53n) - 1n) >> 53n);
+    expect(error <= bound && -error <= bound, `element ${i}: error beyond bound`).toBe(true);
+    if (allExact) expect(isCorrectlyRounded(decoded[i], real), `element ${i} exact`).toBe(true);
+  }
+}
+
+describe("fixed-point encoding", () => {
+  it("encodes round(x·2^e) in two's complement, as BigInt does", () => {
+    const xs = new Float64Array([
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      -0.5,
+      1.5,
+      -2.5,
+      1e-10,
+      -1e11,
+      123.456,
+      2 ** 80,
+    ]);
+    for (const e of [0, 7, 40, -20]) {
+      const ring = encodeFixed(xs, e, 3, "f");
+      for (const [i, x] of xs.entries()) expect(ringSigned(ring, i)).toBe(referenceEncode(x, e));
+    }
+  });
+
+  it("round-trips values that are multiples of 2^-e, at both ends of the scale range", () => {
+    for (const e of [MIN_SCALE_EXPONENT, -100, 0, 52, 300, MAX_SCALE_EXPONENT]) {
+      const limit = encodeLimit(e, 4);
+      const from = exactFrom(e);
+      const xs = new Float64Array([from, -from, limit / 3, -limit / 2, from * 1234567, 0]);
+      expect(Array.from(decodeFixed(encodeFixed(xs, e, 4, "f"), e))).toEqual(Array.from(xs));
+    }
+  });
+
+  it("encodes exactly any term within 75−h binary orders of the bound (≈21 decimal for 32 centers)", () => {
+    const e = scaleExponentFor(1e11, 32);
+    expect(e).toBe(127 - 5 - 37); // 1e11 < 2^37
+    expect(Math.log2(encodeLimit(e, 32) / exactFrom(e))).toBe(70);
+    expect(Math.log10(encodeLimit(e, 32) / exactFrom(e))).toBeGreaterThan(21);
+    // Four centers leave 73 orders: 1e-10 … 1e11 (21 decimal orders) all exact.
+    const e4 = scaleExponentFor(1e11, 4);
+    expect(exactFrom(e4)).toBeLessThan(1e-10);
+  });
+
+  it("sums terms spanning 1e-10 … 1e11 in one field: the exact sum, correctly rounded", () => {
+    const e = scaleExponentFor(1e11, 4);
+    const a = new Float64Array([1e11, 1e-10, -3.3e7, 0.1, 1e11, -1e-10, 7e-5]);
+    const b = new Float64Array([1e-10, 1e11, 0.3, 2.2e-3, -1e11 + 1, 1e-10, -7e-5]);
+    const c = new Float64Array([-1e11, 5.5e-9, 1e10, -0.4, 1e-10, 9.99e10, 1.3e-10]);
+    const decoded = ringSum([a, b, c], e);
+    checkSum([a, b, c], e, decoded);
+    // Float64 left-to-right sums lose the small terms; the ring does not.
+    expect(decoded[0]).toBe(1e-10); // 1e11 + 1e-10 − 1e11, exactly
+    expect(1e11 + 1e-10 + -1e11).toBe(0);
+  });
+
+  it("with the widest headroom, small terms round within the stated bound", () => {
+    const e = scaleExponentFor(1e11, 32);
+    const centers = [1e-10, -3e-11, 7.77e-12, 1e11].map((x) => new Float64Array([x, -x, x / 3]));
+    const decoded = ringSum(centers, e);
+    checkSum(centers, e, decoded);
+    for (let i = 0; i < decoded.length; i++) {
+      let exact = 0;
+      for (const c of centers) exact += c[i];
+      expect(Math.abs(decoded[i] - exact)).toBeLessThanOrEqual(
+        sumErrorBound(e, centers.length, decoded[i]) + 2 ** -52 * Math.abs(exact),
+      );
+    }
+  });
+
+  it("sums random vectors of random magnitudes exactly as BigInt does (property)", () => {
+    const scale = fc.integer({ min: -60, max: 200 });
+    fc.assert(
+      fc.property(
+        scale,
+        fc.integer({ min: 2, max: 9 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.infiniteStream(
+          fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -80, max: 0 })),
+        ),
+        (e, n, length, stream) => {
+          // Values of mixed magnitudes up to the per-center limit.
+          const limit = encodeLimit(e, n);
+          const it = stream[Symbol.iterator]();
+          const centers = Array.from({ length: n }, () =>
+            Float64Array.from({ length }, () => {
+              const [m, k] = it.next().value as [number, number];
+              return m * limit * 2 ** k * 0.999;
+            }),
+          );
+          const encoded = centers.map((c) => encodeFixed(c, e, n, "f"));
+          for (const [c, ring] of encoded.entries()) {
+            for (const [i, x] of centers[c].entries()) {
+              expect(ringSigned(ring, i)).toBe(referenceEncode(x, e));
+            }
+          }
+          checkSum(centers, e, ringSum(centers, e));
+        },
+      ),
+      { numRuns: 200, seed: 12 },
+    );
+  });
+
+  it("decodes any ring element to the correctly rounded double (sticky bits, ties to even)", () => {
+    const e = 10;
+    const cases = [
+      (1n << 64n) + (1n << 11n), // tie between 2^64 and 2^64+2^12: to even (2^64)
+      (1n << 64n) + (1n << 11n) + 1n, // just above the tie: up
+      (1n << 64n) + (3n << 11n), // tie, odd below: up
+      (1n << 127n) - 1n,
+      -(1n << 127n),
+      (1n << 53n) + 1n,
+      -((1n << 100n) + (1n << 47n)),
+      -((1n << 100n) + (1n << 47n) + (1n << 3n)),
+      (1n << 96n) + (1n << 43n) + 1n, // sticky from word 0 when the window starts in word 1
+      (1n << 95n) + (1n << 42n) + 1n,
+    ];
+    const v = ringVector(cases.length);
+    for (const [i, c] of cases.entries()) setRing(v, i, c);
+    const d = decodeFixed(v, e);
+    for (const [i, c] of cases.entries()) {
+      expect(isCorrectlyRounded(d[i], c << BigInt(SHIFT - e)), `case ${i}`).toBe(true);
+    }
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(1n << 127n), max: (1n << 127n) - 1n }),
+        fc.integer({ min: 0, max: 127 }),
+        fc.integer({ min: MIN_SCALE_EXPONENT, max: MAX_SCALE_EXPONENT }),
+        (big, shift, scale) => {
+          const n = big >> BigInt(shift); // all magnitudes, not only huge ones
+          const one = ringVector(1);
+          setRing(one, 0, n);
+          const [x] = decodeFixed(one, scale);
+          const truth = scale <= SHIFT ? n << BigInt(SHIFT - scale) : 0n;
+          expect(isCorrectlyRounded(x, truth)).toBe(true);
+        },
+      ),
+      { numRuns: 3000, seed: 5 },
+    );
+  });
+
+  it("adds and subtracts ring vectors mod 2^128 (property, against BigInt)", () => {
+    const element = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(element, element), { minLength: 1, maxLength: 20 }),
+        (pairs) => {
+          const a = ringVector(pairs.length);
+          const b = ringVector(pairs.length);
+          pairs.forEach(([x, y], i) => {
+            setRing(a, i, x);
+            setRing(b, i, y);
+          });
+          const sum = Uint32Array.from(a);
+          ringAdd(sum, b);
+          const diff = Uint32Array.from(a);
+          ringSub(diff, b);
+          const wrap = (z: bigint) => {
+            const u = ((z % (1n << 128n)) + (1n << 128n)) % (1n << 128n);
+            return u >= 1n << 127n ? u - (1n << 128n) : u;
+          };
+          pairs.forEach(([x, y], i) => {
+            expect(ringSigned(sum, i)).toBe(wrap(x + y));
+            expect(ringSigned(diff, i)).toBe(wrap(x - y));
+          });
+        },
+      ),
+      { numRuns: 300, seed: 3 },
+    );
+  });
+
+  it("refuses values at or beyond the bound, naming the field and index, rather than wrapping", () => {
+    const e = scaleExponentFor(1000, 8);
+    const limit = encodeLimit(e, 8);
+    expect(limit).toBeGreaterThan(1000);
+    const below = limit * (1 - 2 ** -53); // the largest double below the limit
+    expect(() => encodeFixed(new Float64Array([below, -below]), e, 8, "beta")).not.toThrow();
+    const attempt = () => encodeFixed(new Float64Array([1, -limit]), e, 8, "beta");
+    expect(attempt).toThrow(FixedPointError);
+    expect(attempt).toThrow(/"beta"\[1\].*beyond the field's bound/);
+    // More centers, less room: the same value fits for 8 centers but not for 9.
+    expect(() => encodeFixed(new Float64Array([below]), e, 9, "beta")).toThrow(FixedPointError);
+    // The bound holds for the sum: 8 centers at the limit's edge cannot wrap.
+    const edge = Array.from({ length: 8 }, () => new Float64Array([-below, below]));
+    const sum = ringSum(edge, e);
+    expect(sum[0]).toBe(-8 * below);
+    expect(sum[1]).toBe(8 * below);
+  });
+
+  it("refuses NaN and ±∞, naming the field", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const attempt = () => encodeFixed(new Float64Array([0, 1, bad]), 10, 3, "sumWeights");
+      expect(attempt).toThrow(FixedPointError);
+      expect(attempt).toThrow(new RegExp(`"sumWeights"\\[2\\]: ${bad} cannot be summed`));
+    }
+  });
+
+  it("chooses the scale from a public bound and refuses impossible ones", () => {
+    expect(headroomBits(1)).toBe(0);
+    expect(headroomBits(2)).toBe(1);
+    expect(headroomBits(32)).toBe(5);
+    expect(headroomBits(33)).toBe(6);
+    expect(scaleExponentFor(1, 1)).toBe(126); // 1 < 2^1
+    expect(scaleExponentFor(0.999, 1)).toBe(127); // 0.999 < 2^0
+    expect(scaleExponentFor(2 ** 40, 16)).toBe(127 - 4 - 41);
+    expect(() => scaleExponentFor(Number.NaN, 2)).toThrow(/magnitude bound/);
+    expect(() => scaleExponentFor(1e-300, 2)).toThrow(/scale exponent/);
+    expect(() => encodeFixed(new Float64Array(1), 0.5, 2, "f")).toThrow(/scale exponent/);
+  });
+
+  it("gives little-endian bytes: element i is bytes 16i … 16i+15", () => {
+    const v = encodeFixed(new Float64Array([1, -1, 2 ** 70]), 0, 2, "f");
+    const bytes = ringBytes(v);
+    expect(Array.from(bytes.subarray(0, 16))).toEqual([1, ...new Array(15).fill(0)]);
+    expect(Array.from(bytes.subarray(16, 32))).toEqual(new Array(16).fill(255));
+    expect(bytes[32 + 8]).toBe(64); // 2^70 = byte 8, bit 6
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    expect(Array.from(ringFromBytes(shifted.subarray(1)))).toEqual(Array.from(v));
+    expect(() => ringFromBytes(new Uint8Array(15))).toThrow(/multiple of 16/);
+  });
+});
