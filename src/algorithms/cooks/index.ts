@@ -38,6 +38,58 @@ export {
   replaceOutliersLocal,
 } from "./cooks.js";
 export { fQuantile } from "./fQuantile.js";
+// Private (k-sample) variants, issue [11]: pooled counts and sums over ≥ k values only.
+export type {
+  PrivateCooksOutcome,
+  PrivateCooksRequest,
+  PrivateCooksShare,
+} from "./privateCooks.js";
+export {
+  aggregatePrivateCooks,
+  privateCooksFilterMask,
+  privateCooksLocalStep,
+  privateCooksRequest,
+  privateReplaceLocal,
+  twoLevelGenes,
+} from "./privateCooks.js";
+export type { PrivateRobustMoments, PrivateRobustOptions } from "./privateRobust.js";
+export {
+  privateRobustMoments,
+  startPrivatePass1,
+  startPrivatePass2,
+  startThirdLargestSearch,
+  thirdLargestBuckets,
+} from "./privateRobust.js";
+export type {
+  PrivateGrid,
+  PrivateSumRequest,
+  PrivateSumShare,
+  PrivateTrimEstimates,
+  PrivateTrimGroup,
+  PrivateTrimRequest,
+  PrivateTrimSearch,
+  PrivateTrimShare,
+  PrivateTrimSpec,
+} from "./privateTrimmedMean.js";
+export {
+  atomSlots,
+  DEFAULT_PRIVATE_GRID,
+  gridBucket,
+  gridBucketBounds,
+  gridCuts,
+  gridThreshold,
+  gridThresholdCount,
+  privateGroupsSafe,
+  privateSumLocalStep,
+  privateSumRequest,
+  privateTrimAggregateStep,
+  privateTrimEstimates,
+  privateTrimLocalStep,
+  privateTrimRequest,
+  privateTrimSettled,
+  SUM_SLOTS,
+  startPrivateTrimSearch,
+} from "./privateTrimmedMean.js";
 export type { RobustMoments, RobustPass1Options } from "./robustDispersion.js";
 export {
   ROBUST_MIN_DISPERSION,

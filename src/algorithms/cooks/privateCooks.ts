@@ -1,0 +1,412 @@
+/**
+ * Cook's outlier flags, replacement and `results()`' Cook's filtering from pooled COUNTS only
+ * (issue [11]'s k-sample rule; every reply field is a per-gene sum over the center's samples,
+ * so that under secure aggregation (issue [12]) the aggregator sees pooled sums only).
+ *
+ * The exact protocol of `cooks.ts` shares per-gene MAXIMA of Cook's distances (a maximum is
+ * one sample's value), the pooled third-largest count (one sample's count) and a flag about
+ * the sample with the largest distance. None of these is needed to reproduce DESeq2's
+ * decisions, which only compare maxima with the cutoff c = qf(0.99, p, m − p):
+ *
+ *   max_{i∈S} D_i > c  ⇔  #{i ∈ S : D_i > c} ≥ 1   (and no D_i of S is NaN, R's max → NA),
+ *
+ * so each center returns, per gene, counts of its samples with D above the cutoff over the
+ * three sample sets DESeq2 takes maxima over, and of NaN distances:
+ *
+ * - S_elig: samples of cells with ≥ 3 pooled samples (`recordMaxCooks`, `nbinomWaldTest`);
+ * - S_kept: S_elig without the replaceable samples (maxCooks recomputed after a refit, with
+ *   the replaceable samples' distances set to 0);
+ * - S_all: every sample (the `replace` flag of `replaceOutliers`: any D above the cutoff).
+ *
+ * These decisions are EXACT (same flags, same replaced genes and counts as the maxima,
+ * given the same robust dispersion and replacement value).
+ *
+ * `results()`' two-level-factor rule ("do not filter when ≥ 3 counts exceed the count of the
+ * sample with the largest D") needs y_{j*} < y₍ₘ₋₂₎, the third-largest count. Without
+ * revealing j* or y₍ₘ₋₂₎, the aggregator sends the public-grid bucket (a, u] holding
+ * y₍ₘ₋₂₎ (found by the counts-only search of `privateTrimmedMean.ts`, for the flagged genes
+ * only); each center counts its samples with D > c by whether their count is ≤ a (then
+ * certainly < y₍ₘ₋₂₎), > u (certainly ≥ y₍ₘ₋₂₎), or in (a, u] (undecided). Since j* has
+ * D > c, if every sample above the cutoff is "low" the rule holds for j*; if every one is
+ * "high" it does not; otherwise (mixed or undecided) the decision is not determined by the
+ * counts and {@link privateCooksFilterMask} falls back to filtering (DESeq2's behaviour
+ * without the rule), reported in {@link PrivateCooksOutcome.twoLevelUndecided}.
+ *
+ * What the aggregator learns (pooled, per gene): how many samples of S_elig, S_kept, S_all
+ * have D above the cutoff (and are NaN), how many counts were replaced and the sum of the
+ * replaced normalised counts over all samples; for the genes of the two-level rule, how many
+ * of the samples above the cutoff have a count below / in / above the bucket of the
+ * third-largest count. Each set is a union of design cells of ≥ 3 pooled samples (or all
+ * samples), so no count is over fewer than 3 samples; with `minCell` k > 3 a set smaller
+ * than k is never requested (`privateCooksRequest` zeroes it; see {@link PrivateCooksRequest.sets}).
+ * Without secure aggregation a center's own counts are over its own samples in the set,
+ * which may be fewer than k (e.g. one sample of a cell): counts, never values.
+ */
+
+import { WALD_MIN_MU } from "../wald/local.js";
+import type { CooksPlan } from "./cells.js";
+import { type CooksCenter, sampleCells } from "./center.js";
+import type { CooksRequest, ReplaceShare } from "./cooks.js";
+import { replaceOutliersLocal } from "./cooks.js";
+
+/** What the aggregator sends for the private Cook's round. */
+export interface PrivateCooksRequest {
+  readonly kind: "cooks-private-request";
+  /** Design columns. */
+  readonly p: number;
+  /** The federation's cells, cells×p. */
+  readonly cellRows: Float64Array;
+  /** Cells whose samples count for maxCooks (≥ 3 pooled samples), 0/1 per cell. */
+  readonly forMaxCooks: Uint8Array;
+  /** Cells whose samples' counts may be replaced (≥ minReplicatesForReplace), 0/1 per cell. */
+  readonly replaceable: Uint8Array;
+  /**
+   * Which sample sets are counted, 0/1: [S_elig, S_kept, S_all]. A set with fewer than k
+   * pooled samples (possible only when k > 3) is 0: its counts stay 0.
+   */
+  readonly sets: Uint8Array;
+  /** Final coefficients (natural log), genes×p. */
+  readonly beta: Float64Array;
+  /** Final dispersions α (for the hat weights), length genes. */
+  readonly dispersions: Float64Array;
+  /** Robust dispersions α_rob, length genes (NaN: all-zero gene). */
+  readonly robustDispersions: Float64Array;
+  /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p. */
+  readonly hatInverse: Float64Array;
+  /** Cook's cutoff qf(0.99, p, m − p) (NaN: no outlier). */
+  readonly cutoff: number;
+  /** Replacement value / size factor per gene (the 0.2-trimmed mean of y/s, approximated). */
+  readonly trimmedBaseMean: Float64Array;
+  /**
+   * Public-grid bucket (lower, upper] of the third-largest raw count per gene, 2×genes
+   * (lower at 2g, upper at 2g+1); NaN where the two-level rule is not evaluated.
+   */
+  readonly thirdBucket: Float64Array;
+}
+
+/** Build the private Cook's request (`minCell`: k, default 3). */
+export function privateCooksRequest(
+  plan: CooksPlan,
+  inputs: {
+    readonly beta: Float64Array;
+    readonly dispersions: Float64Array;
+    readonly robustDispersions: Float64Array;
+    readonly hatInverse: Float64Array;
+    readonly trimmedBaseMean: Float64Array;
+    /** 2×genes bucket bounds of the third-largest count (NaN: not evaluated). */
+    readonly thirdBucket?: Float64Array;
+  },
+  minCell = 3,
+): PrivateCooksRequest {
+  const genes = inputs.dispersions.length;
+  const sizes = plan.table.sizes;
+  let elig = 0;
+  let kept = 0;
+  for (let c = 0; c < plan.table.cells; c++) {
+    if (plan.forMaxCooks[c] === 1) {
+      elig += sizes[c];
+      if (plan.replaceable[c] !== 1) kept += sizes[c];
+    }
+  }
+  return {
+    kind: "cooks-private-request",
+    p: plan.p,
+    cellRows: plan.table.rows,
+    forMaxCooks: plan.forMaxCooks,
+    replaceable: plan.replaceable,
+    sets: Uint8Array.from([
+      elig >= minCell ? 1 : 0,
+      kept >= minCell ? 1 : 0,
+      plan.m >= minCell ? 1 : 0,
+    ]),
+    beta: inputs.beta,
+    dispersions: inputs.dispersions,
+    robustDispersions: inputs.robustDispersions,
+    hatInverse: inputs.hatInverse,
+    cutoff: plan.cutoff,
+    trimmedBaseMean: inputs.trimmedBaseMean,
+    thirdBucket: inputs.thirdBucket ?? new Float64Array(2 * genes).fill(Number.NaN),
+  };
+}
+
+/**
+ * What a center shares after the private Cook's round: per gene (length genes) COUNTS of its
+ * samples, reduction = sum over centers. Nothing else.
+ */
+export interface PrivateCooksShare {
+  readonly kind: "cooks-private-share";
+  /** #{i ∈ S_elig : D_i > cutoff}. */
+  readonly aboveEligible: Float64Array;
+  /** #{i ∈ S_elig : D_i is NaN} (R's max is then NA). */
+  readonly nanEligible: Float64Array;
+  /** #{i ∈ S_kept : D_i > cutoff}. */
+  readonly aboveKept: Float64Array;
+  /** #{i ∈ S_kept : D_i is NaN}. */
+  readonly nanKept: Float64Array;
+  /** #{i : D_i > cutoff} over all samples. */
+  readonly aboveAll: Float64Array;
+  /** #{i : D_i > cutoff, y_i ≤ lower of the third-largest bucket} (two-level rule). */
+  readonly aboveLowCount: Float64Array;
+  /** #{i : D_i > cutoff, y_i > upper of the third-largest bucket}. */
+  readonly aboveHighCount: Float64Array;
+}
+
+/** Cook's distances of gene g (local only), as `cooks.ts` computes them. */
+function geneCooks(
+  center: CooksCenter,
+  request: PrivateCooksRequest,
+  g: number,
+  out: Float64Array,
+): void {
+  const { n, p, design, sizeFactors, counts } = center;
+  const { beta, dispersions, robustDispersions, hatInverse } = request;
+  const alpha = dispersions[g];
+  const robust = robustDispersions[g];
+  const m = g * p * p;
+  for (let i = 0; i < n; i++) {
+    const row = i * p;
+    let eta = 0;
+    for (let k = 0; k < p; k++) eta += design[row + k] * beta[g * p + k];
+    const mu = sizeFactors[i] * Math.exp(eta);
+    const floored = Math.max(mu, WALD_MIN_MU);
+    const w = floored / (1 + alpha * floored);
+    let q = 0;
+    for (let k = 0; k < p; k++) {
+      let acc = 0;
+      for (let l = 0; l < p; l++) acc += hatInverse[m + k * p + l] * design[row + l];
+      q += design[row + k] * acc;
+    }
+    const h = w * q;
+    const r = counts[g * n + i] - mu;
+    const pearson = (r * r) / (mu + robust * mu * mu);
+    out[i] = ((pearson / p) * h) / ((1 - h) * (1 - h));
+  }
+}
+
+function cellsOf(center: CooksCenter, request: PrivateCooksRequest): Int32Array {
+  const { genes, p } = center;
+  if (request.p !== p) throw new Error(`cooks request for ${request.p} columns, design has ${p}`);
+  if (request.beta.length !== genes * p || request.hatInverse.length !== genes * p * p) {
+    throw new Error(`cooks request: β or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes`);
+  }
+  const cells = request.cellRows.length / p;
+  return sampleCells(center, {
+    p,
+    cells,
+    rows: request.cellRows,
+    sizes: new Float64Array(cells),
+    samples: 0,
+  });
+}
+
+/** Local step: per-gene counts of samples above the cutoff (see {@link PrivateCooksShare}). */
+export function privateCooksLocalStep(
+  center: CooksCenter,
+  request: PrivateCooksRequest,
+): PrivateCooksShare {
+  const { n, genes, counts } = center;
+  const cellOf = cellsOf(center, request);
+  const { forMaxCooks, replaceable, cutoff, thirdBucket, sets } = request;
+  const aboveEligible = new Float64Array(genes);
+  const nanEligible = new Float64Array(genes);
+  const aboveKept = new Float64Array(genes);
+  const nanKept = new Float64Array(genes);
+  const aboveAll = new Float64Array(genes);
+  const aboveLowCount = new Float64Array(genes);
+  const aboveHighCount = new Float64Array(genes);
+  const d = new Float64Array(n);
+  for (let g = 0; g < genes; g++) {
+    geneCooks(center, request, g, d);
+    const lower = thirdBucket[2 * g];
+    const upper = thirdBucket[2 * g + 1];
+    const rule = !Number.isNaN(lower) && !Number.isNaN(upper);
+    for (let i = 0; i < n; i++) {
+      const x = d[i];
+      const cell = cellOf[i];
+      const above = x > cutoff ? 1 : 0;
+      const nan = Number.isNaN(x) ? 1 : 0;
+      if (forMaxCooks[cell] === 1 && sets[0] === 1) {
+        aboveEligible[g] += above;
+        nanEligible[g] += nan;
+      }
+      if (forMaxCooks[cell] === 1 && replaceable[cell] !== 1 && sets[1] === 1) {
+        aboveKept[g] += above;
+        nanKept[g] += nan;
+      }
+      if (sets[2] === 1) {
+        aboveAll[g] += above;
+        if (rule && above === 1) {
+          const y = counts[g * n + i];
+          if (y <= lower) aboveLowCount[g] += 1;
+          else if (y > upper) aboveHighCount[g] += 1;
+        }
+      }
+    }
+  }
+  return {
+    kind: "cooks-private-share",
+    aboveEligible,
+    nanEligible,
+    aboveKept,
+    nanKept,
+    aboveAll,
+    aboveLowCount,
+    aboveHighCount,
+  };
+}
+
+/**
+ * Local replacement with the private request: `replaceOutliersLocal` of `cooks.ts` (every
+ * count of a replaceable sample with D above the cutoff becomes ⌊trimmedBaseMean × s_i⌋).
+ * Its share is two per-gene sums over ALL the center's samples (counts replaced, Σ replaced
+ * y/s); the replaced matrix stays at the center.
+ */
+export function privateReplaceLocal(
+  center: CooksCenter,
+  request: PrivateCooksRequest,
+): { readonly counts: Float64Array; readonly share: ReplaceShare } {
+  const genes = request.dispersions.length;
+  const exact: CooksRequest = {
+    kind: "cooks-request",
+    p: request.p,
+    cellRows: request.cellRows,
+    forMaxCooks: request.forMaxCooks,
+    replaceable: request.replaceable,
+    beta: request.beta,
+    dispersions: request.dispersions,
+    robustDispersions: request.robustDispersions,
+    hatInverse: request.hatInverse,
+    cutoff: request.sets[2] === 1 ? request.cutoff : Number.NaN,
+    trimmedBaseMean: request.trimmedBaseMean,
+    thirdLargestCount: new Float64Array(genes).fill(Number.NaN),
+  };
+  return replaceOutliersLocal(center, exact);
+}
+
+/** The aggregator's conclusions from pooled counts. */
+export interface PrivateCooksOutcome {
+  /** maxCooks > cutoff at the Wald step (DESeq2's `nbinomWaldTest` maxCooks; 0 where NA). */
+  readonly waldOutlier: Uint8Array;
+  /** DESeq2's `replace` flag. */
+  readonly replace: Uint8Array;
+  /** Flagged genes all-zero after replacement. */
+  readonly newAllZero: Uint8Array;
+  /** Genes refitted on the replaced counts. */
+  readonly refit: Uint8Array;
+  /** Whether anything is refitted. */
+  readonly refitted: boolean;
+  /** Mean of the replaced normalised counts (NaN without replacement). */
+  readonly replacedBaseMean: Float64Array;
+  /** Counts replaced per gene, pooled. */
+  readonly replacedEntries: Float64Array;
+  /** maxCooks > cutoff for `results()` (after the refit's recomputation), 0/1. */
+  readonly outlier: Uint8Array;
+  /** Two-level rule: 1 when every sample above the cutoff has a count below the third-largest. */
+  readonly twoLevelKeep: Uint8Array;
+  /** Two-level rule: 1 when the pooled counts do not decide it (the gene is then filtered). */
+  readonly twoLevelUndecided: Uint8Array;
+}
+
+/**
+ * Aggregate the private Cook's round. `shares` are summed (with secure aggregation the sum is
+ * all the aggregator receives); `replaceShares` are needed when DESeq2 replaces.
+ */
+export function aggregatePrivateCooks(
+  plan: CooksPlan,
+  shares: readonly PrivateCooksShare[],
+  replaceShares?: readonly ReplaceShare[],
+): PrivateCooksOutcome {
+  const genes = shares[0].aboveAll.length;
+  const sum = (field: keyof Omit<PrivateCooksShare, "kind">): Float64Array => {
+    const out = new Float64Array(genes);
+    for (const share of shares) for (let g = 0; g < genes; g++) out[g] += share[field][g];
+    return out;
+  };
+  const aboveEligible = sum("aboveEligible");
+  const nanEligible = sum("nanEligible");
+  const aboveKept = sum("aboveKept");
+  const nanKept = sum("nanKept");
+  const aboveAll = sum("aboveAll");
+  const low = sum("aboveLowCount");
+  const high = sum("aboveHighCount");
+  const waldOutlier = new Uint8Array(genes);
+  const replace = new Uint8Array(genes);
+  const newAllZero = new Uint8Array(genes);
+  const refit = new Uint8Array(genes);
+  const replacedBaseMean = new Float64Array(genes).fill(Number.NaN);
+  const replacedEntries = new Float64Array(genes);
+  const twoLevelKeep = new Uint8Array(genes);
+  const twoLevelUndecided = new Uint8Array(genes);
+  const replacing = plan.sufficientReplicates && plan.m > plan.p;
+  for (let g = 0; g < genes; g++) {
+    if (plan.recordsMaxCooks && nanEligible[g] === 0 && aboveEligible[g] >= 1) waldOutlier[g] = 1;
+    if (replacing && aboveAll[g] >= 1) replace[g] = 1;
+    if (aboveAll[g] >= 1 && low[g] === aboveAll[g]) twoLevelKeep[g] = 1;
+    else if (aboveAll[g] >= 1 && high[g] !== aboveAll[g]) twoLevelUndecided[g] = 1;
+  }
+  let nRefit = 0;
+  let nNewAllZero = 0;
+  for (let g = 0; g < genes; g++) nRefit += replace[g];
+  if (nRefit > 0) {
+    if (replaceShares === undefined)
+      throw new Error("DESeq2 replaces outliers: replace shares needed");
+    for (let g = 0; g < genes; g++) {
+      let total = 0;
+      for (const share of replaceShares) {
+        total += share.replacedNormalizedSum[g];
+        replacedEntries[g] += share.replacedEntries[g];
+      }
+      replacedBaseMean[g] = total / plan.m;
+      if (replace[g] === 1 && total === 0) {
+        newAllZero[g] = 1;
+        nNewAllZero++;
+      }
+    }
+  }
+  const refitted = nRefit > nNewAllZero;
+  let outlier = waldOutlier;
+  if (refitted) {
+    for (let g = 0; g < genes; g++) refit[g] = replace[g] === 1 && newAllZero[g] === 0 ? 1 : 0;
+    outlier = new Uint8Array(genes);
+    if (!plan.allReplaceable && plan.recordsMaxCooks) {
+      // The replaceable samples' distances count as 0 (never above a positive cutoff).
+      for (let g = 0; g < genes; g++) outlier[g] = nanKept[g] === 0 && aboveKept[g] >= 1 ? 1 : 0;
+    }
+  }
+  return {
+    waldOutlier,
+    replace,
+    newAllZero,
+    refit,
+    refitted,
+    replacedBaseMean,
+    replacedEntries,
+    outlier,
+    twoLevelKeep,
+    twoLevelUndecided,
+  };
+}
+
+/**
+ * `results()`' Cook's filtering from the private outcome: 1 where the p-value becomes NA.
+ * With a single two-level factor, genes whose samples above the cutoff all have counts below
+ * the third-largest are kept (exactly DESeq2's rule); undecided genes are filtered.
+ */
+export function privateCooksFilterMask(
+  outcome: PrivateCooksOutcome,
+  options: { readonly twoLevelFactor: boolean },
+): Uint8Array {
+  const genes = outcome.outlier.length;
+  const mask = new Uint8Array(genes);
+  for (let g = 0; g < genes; g++) {
+    if (outcome.outlier[g] !== 1) continue;
+    if (options.twoLevelFactor && outcome.twoLevelKeep[g] === 1) continue;
+    mask[g] = 1;
+  }
+  return mask;
+}
+
+/** Genes the two-level rule needs the third-largest count of (outliers for `results()`). */
+export function twoLevelGenes(outcome: PrivateCooksOutcome): Uint8Array {
+  return Uint8Array.from(outcome.outlier);
+}

@@ -1,0 +1,767 @@
+/**
+ * Trimmed means (R's `mean(x, trim)`) and order-statistic buckets from pooled COUNTS on a
+ * public grid and pooled SUMS over ranges holding ≥ k pooled values (issue [11]'s k-sample
+ * rule), approximately, with a per-gene error bound. Every reply field is a per-gene,
+ * per-group sum or count over the center's samples (reduction = sum), so under secure
+ * aggregation (issue [12]) the aggregator sees the pooled values only.
+ *
+ * Why not exact: an exact trimmed mean needs the order statistics x₍lo₎, x₍hi₎, each one
+ * sample's value; the exact search of `trimmedMean.ts` finds them by sums over brackets
+ * that end up holding a single value. Here no sum is ever requested over fewer than k
+ * values, and values are located only to buckets of a fixed public grid.
+ *
+ * The grid (public, data-independent, {@link PrivateGrid}): thresholds τ₀ = 0 and
+ * τⱼ = 2^(e_min + (j − 1)/D), j = 1..J, cutting [0, ∞) into buckets b₀ = {0} (values are
+ * ≥ 0), bⱼ = (τⱼ₋₁, τⱼ] and b_{J+1} = (τ_J, ∞). Each positive bucket spans a ratio
+ * r = 2^(1/D) (D = 16: r − 1 = 4.4 %).
+ *
+ * Protocol per pass (G groups, as in `trimmedMean.ts`: a set of design cells and a value
+ * kind: y/s, y, or (y/s − c)²):
+ *
+ * 1. counts rounds ({@link privateTrimRequest} → {@link privateTrimLocalStep} →
+ *    {@link privateTrimAggregateStep}): per gene, group and target rank (lo, hi), the
+ *    aggregator sends a bracket of bucket indices; each center returns how many of its values
+ *    fall in each of K + 1 sub-ranges (cut at public bucket indices). The aggregator keeps
+ *    the sub-range holding the rank, until the bracket is one bucket: x₍lo₎ ∈ b_lo,
+ *    x₍hi₎ ∈ b_hi, with the number of values below and in each.
+ * 2. one sums round ({@link privateSumRequest} → {@link privateSumLocalStep} →
+ *    {@link privateTrimEstimates}): the buckets b_lo and b_hi cut the values into five
+ *    atoms (below b_lo, b_lo, between, b_hi, above b_hi) whose pooled counts are known
+ *    from step 1. Adjacent atoms are merged until each holds 0 or ≥ k values (nothing is
+ *    released when the group has < k values), and each center returns its sum over each
+ *    merged atom. The trimmed sum T is then bounded: per merged atom M, its kept values are
+ *    in [Σ lower, Σ upper bucket bounds] and equal S_M − (its trimmed values), which are in
+ *    [S_M − Σ upper, S_M − Σ lower]; T is the midpoint of the intersection, and the
+ *    half-width is returned as the error bound.
+ *
+ * Error bound. Always: |T̂ − T| ≤ the returned bound (T lies in the interval by
+ * construction). A priori: a kept value in b_lo or b_hi (bucket (t, rt]) is off by at most
+ * (r − 1)t/2 ≤ (r − 1)v/2, and values between b_lo and b_hi are summed exactly when their
+ * atom is released on its own (it holds 0 or ≥ k values); then the relative error of the
+ * trimmed mean is ≤ (r − 1)/2 (2.2 % for D = 16), plus τ₁/2 absolute per value in the
+ * underflow bucket (0, τ₁]. When that middle atom holds 1..k−1 values it is merged with a
+ * boundary atom and the S_M − (trimmed) side bounds it instead (by the widths of the
+ * trimmed values of b_lo and b_hi inside M).
+ *
+ * What the aggregator learns, per gene and group: the pooled counts of values in the
+ * buckets of the grid ranges the search visits (a coarse histogram, refined down to one
+ * grid bucket around the two trim points: so x₍lo₎ and x₍hi₎ are known to within a factor
+ * r, and, where a bucket holds fewer than k values, those values are known to that bucket;
+ * counts, never sums, of those buckets), and the pooled sums over the released atoms, each
+ * over 0 or ≥ k values. Within a group every linear combination of released sums is a sum
+ * over a union of released atoms, hence over ≥ k values or none. Across the groups of one
+ * pass (cell groups and the all-samples group over the same y/s), differences of atom sums
+ * are sums over (cell × range) pieces: the searched groups are cells of ≥ 3 pooled samples
+ * and the union of all cells; {@link privateGroupsSafe} states when that is safe (no samples
+ * outside the robust cells, or ≥ k of them).
+ */
+import { maskIndices } from "../masks.js";
+import type { CellTable, CooksCenter } from "./center.js";
+import { sampleCells } from "./center.js";
+import type { TrimGroup, TrimValues } from "./trimmedMean.js";
+
+/** The public grid of thresholds (see the module's TSDoc). */
+export interface PrivateGrid {
+  /** Buckets per doubling D (r = 2^(1/D)). */
+  readonly binsPerOctave: number;
+  /** Lowest positive threshold 2^minExponent. */
+  readonly minExponent: number;
+  /** Highest threshold 2^maxExponent. */
+  readonly maxExponent: number;
+}
+
+/** Default grid: 16 buckets per doubling from 2⁻⁴⁰ to 2⁷⁰ (r − 1 = 4.4 %). */
+export const DEFAULT_PRIVATE_GRID: PrivateGrid = {
+  binsPerOctave: 16,
+  minExponent: -40,
+  maxExponent: 70,
+};
+
+/** Number J of positive thresholds (bucket indices run 0..J+1). */
+export function gridThresholdCount(grid: PrivateGrid): number {
+  return (grid.maxExponent - grid.minExponent) * grid.binsPerOctave + 1;
+}
+
+/** Threshold τⱼ: 0 for j = 0, 2^(e_min + (j−1)/D) for 1 ≤ j ≤ J, −∞ below, +∞ above. */
+export function gridThreshold(grid: PrivateGrid, j: number): number {
+  if (j < 0) return Number.NEGATIVE_INFINITY;
+  if (j === 0) return 0;
+  if (j > gridThresholdCount(grid)) return Number.POSITIVE_INFINITY;
+  return 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
+}
+
+/** Bucket index of a value: 0 for x ≤ 0, j for τⱼ₋₁ < x ≤ τⱼ, J + 1 above τ_J. */
+export function gridBucket(grid: PrivateGrid, x: number): number {
+  if (!(x > 0)) return 0;
+  const top = gridThresholdCount(grid);
+  let j = Math.ceil((Math.log2(x) - grid.minExponent) * grid.binsPerOctave) + 1;
+  if (j < 1) j = 1;
+  if (j > top + 1) j = top + 1;
+  // Correct the rounding of log2 against the thresholds themselves.
+  while (j > 1 && x <= gridThreshold(grid, j - 1)) j--;
+  while (j <= top && x > gridThreshold(grid, j)) j++;
+  return j;
+}
+
+/** Lower and upper bound of the values of bucket j (0 for bucket 0; +∞ above τ_J). */
+function bucketBounds(grid: PrivateGrid, j: number): [number, number] {
+  if (j === 0) return [0, 0];
+  return [gridThreshold(grid, j - 1), gridThreshold(grid, j)];
+}
+
+/**
+ * The K cut points splitting the bucket range [from, to] (each cut c starts a sub-range;
+ * sub-range of bucket b = number of cuts ≤ b). Deterministic: centers and aggregator agree.
+ * Bucket 0 (zeros) gets a sub-range of its own, so ties at zero settle at once.
+ */
+export function gridCuts(
+  from: number,
+  to: number,
+  k: number,
+  out: Int32Array,
+  offset: number,
+): number {
+  let n = 0;
+  let start = from;
+  if (from === 0 && to > 0 && k > 0) {
+    out[offset + n++] = 1;
+    start = 1;
+  }
+  const slots = k - n;
+  const span = to - start + 1;
+  if (span <= slots + 1) {
+    for (let b = start + 1; b <= to; b++) out[offset + n++] = b;
+  } else {
+    for (let j = 1; j <= slots; j++)
+      out[offset + n++] = start + Math.floor((span * j) / (slots + 1));
+  }
+  for (let j = n; j < k; j++) out[offset + j] = to + 1; // padding: empty sub-ranges
+  return n;
+}
+
+/** A group of a private search: `TrimGroup` plus whether sums are released. */
+export interface PrivateTrimGroup extends TrimGroup {
+  /** Request atom sums after the counts (false: counts only, e.g. an order statistic). */
+  readonly sums: boolean;
+}
+
+/** Specification of a private search. */
+export interface PrivateTrimSpec {
+  readonly table: CellTable;
+  readonly genes: number;
+  readonly groups: readonly PrivateTrimGroup[];
+  /** Centres of squared errors, genes×cells (needed iff a group ranks squared errors). */
+  readonly centres?: Float64Array;
+  /** Cuts per target and round K (default 7). */
+  readonly cuts?: number;
+  /** The grid (default {@link DEFAULT_PRIVATE_GRID}). */
+  readonly grid?: PrivateGrid;
+  /** k: no sum over fewer pooled values (default 3). */
+  readonly minCell?: number;
+  /** Genes searched (0/1; default all). */
+  readonly active?: Uint8Array;
+}
+
+const VALUE_CODES: Record<TrimValues, number> = { normalized: 0, counts: 1, "squared-error": 2 };
+
+/** The aggregator's state of a private search. */
+export interface PrivateTrimSearch {
+  readonly spec: PrivateTrimSpec;
+  readonly grid: PrivateGrid;
+  readonly cuts: number;
+  readonly minCell: number;
+  readonly genes: number;
+  readonly groupCount: number;
+  /**
+   * Targets per group T = 2 + 3(k − 1): lo, hi, then extra targets, activated once lo and
+   * hi are found, for the values of the atoms below, between and above their buckets that
+   * hold 1..k − 1 values (their sums are never released on their own), in rank order.
+   */
+  readonly targets: number;
+  /** Rank of each target (0: inactive slot), genes×G×T. */
+  readonly ranks: Float64Array;
+  /** Per gene, group and target: first and last bucket of the bracket, genes×G×T×2. */
+  readonly brackets: Int32Array;
+  /** Values in buckets below the bracket, genes×G×T. */
+  readonly below: Float64Array;
+  /** Values in the bracket, genes×G×T. */
+  readonly inBracket: Float64Array;
+  /** 1 once every target of the gene is one bucket (or the gene is inactive), genes. */
+  readonly settled: Uint8Array;
+  /** Rows of the genes in the last request (−1: not sent). */
+  readonly sentRow: Int32Array;
+  rounds: number;
+}
+
+/** What the aggregator sends each counts round. */
+export interface PrivateTrimRequest {
+  readonly kind: "cooks-private-trim-request";
+  readonly p: number;
+  readonly cellRows: Float64Array;
+  readonly groups: number;
+  /** G×cells, 0/1. */
+  readonly groupCells: Uint8Array;
+  /** Value kind per group (0 y/s, 1 y, 2 squared error). */
+  readonly groupValues: Uint8Array;
+  readonly cuts: number;
+  readonly grid: PrivateGrid;
+  /** Targets per group T. */
+  readonly targets: number;
+  /** Genes in this round (0/1 per gene); the arrays cover these A genes only. */
+  readonly active: Uint8Array;
+  /** First and last bucket of each target's bracket (−1, −1: inactive), A×G×T×2. */
+  readonly brackets: Int32Array;
+  /** Centres of the squared errors, A×cells (empty without such a group). */
+  readonly centres: Float64Array;
+}
+
+/** A center's reply to a counts round: counts only. */
+export interface PrivateTrimShare {
+  readonly kind: "cooks-private-trim-share";
+  /** Values in each sub-range of each target's bracket, A×G×T×(K+1). */
+  readonly counts: Float64Array;
+}
+
+/** Start a private search: the lo and hi brackets are the whole range [0, J+1]. */
+export function startPrivateTrimSearch(spec: PrivateTrimSpec): PrivateTrimSearch {
+  const grid = spec.grid ?? DEFAULT_PRIVATE_GRID;
+  const top = gridThresholdCount(grid) + 1;
+  const minCell = spec.minCell ?? 3;
+  const targets = 2 + 3 * Math.max(minCell - 1, 0);
+  const { genes } = spec;
+  const groupCount = spec.groups.length;
+  const slots = genes * groupCount * targets;
+  const brackets = new Int32Array(slots * 2).fill(-1);
+  const inBracket = new Float64Array(slots);
+  const ranks = new Float64Array(slots);
+  const settled = new Uint8Array(genes);
+  for (const [q, group] of spec.groups.entries()) {
+    if (!(group.lo >= 1 && group.lo <= group.hi && group.hi <= group.size)) {
+      throw new Error(`group ${q}: ranks ${group.lo}..${group.hi} outside 1..${group.size}`);
+    }
+  }
+  if (spec.groups.some((group) => group.values === "squared-error")) {
+    if (spec.centres?.length !== genes * spec.table.cells) {
+      throw new Error("a squared-error group needs centres for every gene and cell");
+    }
+  }
+  for (let g = 0; g < genes; g++) {
+    if (spec.active !== undefined && spec.active[g] !== 1) settled[g] = 1;
+    for (let q = 0; q < groupCount; q++) {
+      for (let s = 0; s < 2; s++) {
+        const i = (g * groupCount + q) * targets + s;
+        brackets[i * 2] = 0;
+        brackets[i * 2 + 1] = top;
+        inBracket[i] = spec.groups[q].size;
+        ranks[i] = s === 0 ? spec.groups[q].lo : spec.groups[q].hi;
+      }
+    }
+  }
+  return {
+    spec,
+    grid,
+    cuts: spec.cuts ?? 7,
+    minCell,
+    genes,
+    groupCount,
+    targets,
+    ranks,
+    brackets,
+    below: new Float64Array(slots),
+    inBracket,
+    settled,
+    sentRow: new Int32Array(genes).fill(-1),
+    rounds: 0,
+  };
+}
+
+/** Is the counts search over (every target one bucket)? */
+export function privateTrimSettled(search: PrivateTrimSearch): boolean {
+  return search.settled.every((x) => x === 1);
+}
+
+function groupArrays(spec: PrivateTrimSpec): { groupCells: Uint8Array; groupValues: Uint8Array } {
+  const cells = spec.table.cells;
+  const groupCells = new Uint8Array(spec.groups.length * cells);
+  spec.groups.forEach((group, q) => {
+    groupCells.set(group.cellMask, q * cells);
+  });
+  return { groupCells, groupValues: Uint8Array.from(spec.groups, (g) => VALUE_CODES[g.values]) };
+}
+
+/** The next counts round's request (genes not yet settled only). */
+export function privateTrimRequest(search: PrivateTrimSearch): PrivateTrimRequest {
+  const { spec, groupCount } = search;
+  const cells = spec.table.cells;
+  const active = new Uint8Array(search.genes);
+  let count = 0;
+  for (let g = 0; g < search.genes; g++) {
+    active[g] = search.settled[g] === 1 ? 0 : 1;
+    search.sentRow[g] = active[g] === 1 ? count++ : -1;
+  }
+  const width = groupCount * search.targets * 2;
+  const brackets = new Int32Array(count * width);
+  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
+  for (let g = 0; g < search.genes; g++) {
+    const a = search.sentRow[g];
+    if (a < 0) continue;
+    brackets.set(search.brackets.subarray(g * width, (g + 1) * width), a * width);
+    if (spec.centres !== undefined)
+      centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
+  }
+  return {
+    kind: "cooks-private-trim-request",
+    p: spec.table.p,
+    cellRows: spec.table.rows,
+    groups: groupCount,
+    ...groupArrays(spec),
+    cuts: search.cuts,
+    grid: search.grid,
+    targets: search.targets,
+    active,
+    brackets,
+    centres,
+  };
+}
+
+/** The value a center ranks for sample i of gene row `row` in a group of kind `kind`. */
+function sampleValue(
+  center: CooksCenter,
+  kind: number,
+  row: number,
+  i: number,
+  centre: number,
+): number {
+  const y = center.counts[row * center.n + i];
+  if (kind === 1) return y;
+  const x = y / center.sizeFactors[i];
+  if (kind === 2) return (x - centre) * (x - centre);
+  return x;
+}
+
+function localCells(center: CooksCenter, p: number, rows: Float64Array): Int32Array {
+  const cells = rows.length / p;
+  return sampleCells(center, { p, cells, rows, sizes: new Float64Array(cells), samples: 0 });
+}
+
+/** Local step of a counts round: per target, the counts of values in each sub-range. */
+export function privateTrimLocalStep(
+  center: CooksCenter,
+  request: PrivateTrimRequest,
+): PrivateTrimShare {
+  const { groups, groupCells, groupValues, brackets, centres, grid } = request;
+  const k = request.cuts;
+  if (request.active.length !== center.genes)
+    throw new Error(
+      `private trim request for ${request.active.length} genes, center has ${center.genes}`,
+    );
+  const cellCount = request.cellRows.length / request.p;
+  const cellOf = localCells(center, request.p, request.cellRows);
+  const activeGenes = maskIndices(request.active);
+  const tq = request.targets;
+  const counts = new Float64Array(activeGenes.length * groups * tq * (k + 1));
+  const cuts = new Int32Array(groups * tq * k);
+  for (let a = 0; a < activeGenes.length; a++) {
+    const row = activeGenes[a];
+    for (let t = 0; t < groups * tq; t++) {
+      const b = (a * groups * tq + t) * 2;
+      if (brackets[b] >= 0) gridCuts(brackets[b], brackets[b + 1], k, cuts, t * k);
+    }
+    for (let i = 0; i < center.n; i++) {
+      const cell = cellOf[i];
+      for (let q = 0; q < groups; q++) {
+        if (groupCells[q * cellCount + cell] !== 1) continue;
+        const centre = groupValues[q] === 2 ? centres[a * cellCount + cell] : 0;
+        const bucket = gridBucket(grid, sampleValue(center, groupValues[q], row, i, centre));
+        for (let s = 0; s < tq; s++) {
+          const t = q * tq + s;
+          const b = (a * groups * tq + t) * 2;
+          if (brackets[b] < 0 || bucket < brackets[b] || bucket > brackets[b + 1]) continue;
+          let j = 0;
+          while (j < k && cuts[t * k + j] <= bucket) j++;
+          counts[(a * groups * tq + t) * (k + 1) + j] += 1;
+        }
+      }
+    }
+  }
+  return { kind: "cooks-private-trim-share", counts };
+}
+
+/**
+ * Aggregate a counts round: sum the shares, move each target to the sub-range holding its
+ * rank. @returns true once every target is one bucket.
+ * @throws when the pooled counts contradict the bracket (a center answered another request)
+ */
+export function privateTrimAggregateStep(
+  search: PrivateTrimSearch,
+  shares: readonly PrivateTrimShare[],
+): boolean {
+  const { genes, groupCount, brackets, below, inBracket, ranks, targets } = search;
+  const k = search.cuts;
+  const cuts = new Int32Array(k);
+  const bucket = new Float64Array(k + 1);
+  search.rounds += 1;
+  for (let g = 0; g < genes; g++) {
+    const a = search.sentRow[g];
+    if (a < 0) continue;
+    let all = true;
+    for (let t = 0; t < groupCount * targets; t++) {
+      const i = g * groupCount * targets + t;
+      if (ranks[i] === 0) continue;
+      const rt = a * groupCount * targets + t;
+      bucket.fill(0);
+      for (const share of shares)
+        for (let j = 0; j <= k; j++) bucket[j] += share.counts[rt * (k + 1) + j];
+      let total = 0;
+      for (let j = 0; j <= k; j++) total += bucket[j];
+      if (total !== inBracket[i]) {
+        throw new Error(
+          `gene ${g}: the centers hold ${total} values in a bracket of ${inBracket[i]}`,
+        );
+      }
+      const from = brackets[i * 2];
+      const to = brackets[i * 2 + 1];
+      if (from === to) continue;
+      gridCuts(from, to, k, cuts, 0);
+      let acc = below[i];
+      let j = 0;
+      while (acc + bucket[j] < ranks[i]) acc += bucket[j++];
+      const start = j === 0 ? from : cuts[j - 1];
+      const end = j === k ? to : Math.min(cuts[j] - 1, to);
+      below[i] = acc;
+      inBracket[i] = bucket[j];
+      brackets[i * 2] = start;
+      brackets[i * 2 + 1] = end;
+      if (start !== end) all = false;
+    }
+    // lo and hi found: locate one by one the values of the atoms below, between and above
+    // their buckets that hold 1..k−1 values (their sums are never released on their own).
+    if (all) {
+      for (let q = 0; q < groupCount; q++) {
+        const i = (g * groupCount + q) * targets;
+        if (ranks[i + 2] !== 0 || targets <= 2) continue;
+        const { starts, ends, counts } = atoms(search, g, q);
+        let slot = i + 2;
+        let rank = 0;
+        for (let j = 0; j < 5; j++) {
+          const c = counts[j];
+          if ((j === 0 || j === 2 || j === 4) && c > 0 && c < search.minCell) {
+            for (let e = 0; e < c; e++) {
+              ranks[slot] = rank + e + 1;
+              brackets[slot * 2] = starts[j];
+              brackets[slot * 2 + 1] = ends[j];
+              below[slot] = rank;
+              inBracket[slot] = c;
+              if (starts[j] !== ends[j]) all = false;
+              slot++;
+            }
+          }
+          rank += c;
+        }
+      }
+    }
+    if (all) search.settled[g] = 1;
+  }
+  if (search.rounds > 64) throw new Error("private trimmed-mean search unfinished after 64 rounds");
+  return privateTrimSettled(search);
+}
+
+/** Sum slots per gene and group: the five atoms, then the union of the small atoms. */
+export const SUM_SLOTS = 6;
+
+/** The sums round's request: per gene and group, the atoms and which of them are summed. */
+export interface PrivateSumRequest {
+  readonly kind: "cooks-private-sum-request";
+  readonly p: number;
+  readonly cellRows: Float64Array;
+  readonly groups: number;
+  readonly groupCells: Uint8Array;
+  readonly groupValues: Uint8Array;
+  readonly grid: PrivateGrid;
+  /** Genes in this round (0/1 per gene). */
+  readonly active: Uint8Array;
+  /** Per active gene and group, the first buckets of atoms 1..4 (atom 0 starts at 0), A×G×4. */
+  readonly boundaries: Int32Array;
+  /**
+   * Per active gene, group and atom, the sum slot its values go to: the atom's own (0..4)
+   * when it holds ≥ k pooled values, 5 (the union of the small atoms) when it holds 1..k−1
+   * and the small atoms hold ≥ k together, −1 (not summed) otherwise. A×G×5.
+   */
+  readonly atomSlots: Int8Array;
+  readonly centres: Float64Array;
+}
+
+/** A center's reply to the sums round: per gene, group and slot, a sum. A×G×6. */
+export interface PrivateSumShare {
+  readonly kind: "cooks-private-sum-share";
+  readonly sums: Float64Array;
+}
+
+/** The five atoms of a target pair, their pooled counts and bucket ranges. */
+function atoms(search: PrivateTrimSearch, g: number, q: number) {
+  const top = gridThresholdCount(search.grid) + 1;
+  const i = (g * search.groupCount + q) * search.targets;
+  const fLo = search.brackets[i * 2];
+  const fHi = search.brackets[(i + 1) * 2];
+  const size = search.spec.groups[q].size;
+  const b1 = fLo;
+  const b2 = fLo + 1;
+  const b3 = Math.max(fHi, b2);
+  const b4 = Math.max(fHi + 1, b3);
+  const starts = [0, b1, b2, b3, b4];
+  const ends = [b1 - 1, b2 - 1, b3 - 1, b4 - 1, top];
+  const c0 = search.below[i];
+  const c1 = search.inBracket[i];
+  const distinct = fHi > fLo;
+  const c3 = distinct ? search.inBracket[i + 1] : 0;
+  const c2 = distinct ? search.below[i + 1] - c0 - c1 : 0;
+  const c4 = size - c0 - c1 - c2 - c3;
+  return { starts, ends, counts: [c0, c1, c2, c3, c4] };
+}
+
+/** Where a small atom's values join, by preference (atoms 0..4). */
+const JOIN_ORDER = [
+  [1, 3, 4, 2],
+  [3, 0, 2, 4],
+  [1, 3, 0, 4],
+  [1, 4, 2, 0],
+  [3, 1, 0, 2],
+];
+
+/**
+ * The sum slot of each atom from the atoms' pooled counts (−1: empty, not summed):
+ *
+ * - an atom of ≥ k values: its own slot;
+ * - atoms of 1..k−1 values ("small"; their values are located one by one by the extra
+ *   targets): together in slot 5 when they hold ≥ k values together; otherwise each joins
+ *   the slot of an atom of ≥ k values, preferring the target buckets b_lo, b_hi (one grid
+ *   bucket wide), then an atom whose values are all trimmed or all kept like its own, so
+ *   that a slot rarely mixes coarse kept and coarse trimmed values (see the error bound).
+ *
+ * So every value of a group of ≥ k values is summed once (the group's total is exact) and
+ * every slot holds ≥ k values; slots are disjoint, so any combination of them is a sum over
+ * ≥ k values. A slot holds at most one atom of ≥ k values.
+ */
+export function atomSlots(counts: readonly number[], k: number): number[] {
+  let small = 0;
+  for (const c of counts) if (c > 0 && c < k) small += c;
+  return counts.map((c, j) => {
+    if (c >= k) return j;
+    if (c === 0) return -1;
+    if (small >= k) return 5;
+    for (const other of JOIN_ORDER[j]) if (counts[other] >= k) return other;
+    return -1; // the group holds < k values: nothing is summed
+  });
+}
+
+/** The sums round's request (call once the counts search is settled). */
+export function privateSumRequest(search: PrivateTrimSearch): PrivateSumRequest {
+  const { spec, groupCount } = search;
+  const cells = spec.table.cells;
+  const active = new Uint8Array(search.genes);
+  let count = 0;
+  for (let g = 0; g < search.genes; g++) {
+    const on = spec.active === undefined || spec.active[g] === 1;
+    active[g] = on ? 1 : 0;
+    search.sentRow[g] = on ? count++ : -1;
+  }
+  const boundaries = new Int32Array(count * groupCount * 4);
+  const slots = new Int8Array(count * groupCount * 5).fill(-1);
+  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
+  for (let g = 0; g < search.genes; g++) {
+    const a = search.sentRow[g];
+    if (a < 0) continue;
+    if (spec.centres !== undefined)
+      centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
+    for (let q = 0; q < groupCount; q++) {
+      const { starts, counts } = atoms(search, g, q);
+      for (let j = 1; j < 5; j++) boundaries[(a * groupCount + q) * 4 + j - 1] = starts[j];
+      if (!spec.groups[q].sums) continue;
+      atomSlots(counts, search.minCell).forEach((slot, j) => {
+        slots[(a * groupCount + q) * 5 + j] = slot;
+      });
+    }
+  }
+  return {
+    kind: "cooks-private-sum-request",
+    p: spec.table.p,
+    cellRows: spec.table.rows,
+    groups: groupCount,
+    ...groupArrays(spec),
+    grid: search.grid,
+    active,
+    boundaries,
+    atomSlots: slots,
+    centres,
+  };
+}
+
+/** Local step of the sums round: per gene, group and slot, the sum of the slot's values. */
+export function privateSumLocalStep(
+  center: CooksCenter,
+  request: PrivateSumRequest,
+): PrivateSumShare {
+  const { groups, groupCells, groupValues, boundaries, centres, grid } = request;
+  const cellCount = request.cellRows.length / request.p;
+  const cellOf = localCells(center, request.p, request.cellRows);
+  const activeGenes = maskIndices(request.active);
+  const sums = new Float64Array(activeGenes.length * groups * SUM_SLOTS);
+  for (let a = 0; a < activeGenes.length; a++) {
+    const row = activeGenes[a];
+    for (let i = 0; i < center.n; i++) {
+      const cell = cellOf[i];
+      for (let q = 0; q < groups; q++) {
+        if (groupCells[q * cellCount + cell] !== 1) continue;
+        const gq = a * groups + q;
+        const centre = groupValues[q] === 2 ? centres[a * cellCount + cell] : 0;
+        const x = sampleValue(center, groupValues[q], row, i, centre);
+        const bucket = gridBucket(grid, x);
+        let atom = 0;
+        for (let j = 0; j < 4; j++) if (boundaries[gq * 4 + j] <= bucket) atom = j + 1;
+        const slot = request.atomSlots[gq * 5 + atom];
+        if (slot >= 0) sums[gq * SUM_SLOTS + slot] += x;
+      }
+    }
+  }
+  return { kind: "cooks-private-sum-share", sums };
+}
+
+/** The estimates of a finished private search. */
+export interface PrivateTrimEstimates {
+  /** Trimmed means (midpoint of the bound), genes×G (NaN: inactive gene). */
+  readonly means: Float64Array;
+  /** Error bound of each mean (half-width), genes×G. */
+  readonly bounds: Float64Array;
+  /** Exact pooled sum of each group's values when the slots cover every value (else NaN), genes×G. */
+  readonly totals: Float64Array;
+  /** Midpoint estimate of each group's sum (exact where `totals` is), genes×G. */
+  readonly totalEstimates: Float64Array;
+  /** Bucket index holding each target (x₍lo₎, x₍hi₎), genes×G×2. */
+  readonly targetBuckets: Int32Array;
+}
+
+/**
+ * Combine the counts search and the sums into the trimmed means and their bounds (without
+ * `request`/`sumShares`, or for a group without sums: counts only).
+ */
+export function privateTrimEstimates(
+  search: PrivateTrimSearch,
+  request?: PrivateSumRequest,
+  sumShares?: readonly PrivateSumShare[],
+): PrivateTrimEstimates {
+  const { genes, groupCount, grid } = search;
+  const means = new Float64Array(genes * groupCount).fill(Number.NaN);
+  const bounds = new Float64Array(genes * groupCount).fill(Number.NaN);
+  const totals = new Float64Array(genes * groupCount).fill(Number.NaN);
+  const totalEstimates = new Float64Array(genes * groupCount).fill(Number.NaN);
+  const targetBuckets = new Int32Array(genes * groupCount * 2);
+  const keptLo = new Float64Array(SUM_SLOTS + 1);
+  const keptHi = new Float64Array(SUM_SLOTS + 1);
+  const trimLo = new Float64Array(SUM_SLOTS + 1);
+  const trimHi = new Float64Array(SUM_SLOTS + 1);
+  const sums = new Float64Array(SUM_SLOTS);
+  for (let g = 0; g < genes; g++) {
+    const on = search.spec.active === undefined || search.spec.active[g] === 1;
+    for (let q = 0; q < groupCount; q++) {
+      const gq = g * groupCount + q;
+      const i = gq * search.targets;
+      targetBuckets[gq * 2] = search.brackets[i * 2];
+      targetBuckets[gq * 2 + 1] = search.brackets[(i + 1) * 2];
+      if (!on) continue;
+      const group = search.spec.groups[q];
+      const { starts, ends, counts } = atoms(search, g, q);
+      const a = request === undefined || sumShares === undefined ? -1 : search.sentRow[g];
+      const slotOf = [-1, -1, -1, -1, -1];
+      const used = [false, false, false, false, false, false];
+      sums.fill(0);
+      if (a >= 0) {
+        for (let j = 0; j < 5; j++) {
+          slotOf[j] = request!.atomSlots[(a * groupCount + q) * 5 + j];
+          if (slotOf[j] >= 0) used[slotOf[j]] = true;
+        }
+        for (const share of sumShares!)
+          for (let s = 0; s < SUM_SLOTS; s++)
+            sums[s] += share.sums[(a * groupCount + q) * SUM_SLOTS + s];
+      }
+      // Bounds of the kept and trimmed values per slot (index SUM_SLOTS: not summed).
+      keptLo.fill(0);
+      keptHi.fill(0);
+      trimLo.fill(0);
+      trimHi.fill(0);
+      let rank = 0;
+      let extra = i + 2; // the extra targets, in rank order
+      for (let j = 0; j < 5; j++) {
+        const c = counts[j];
+        if (c === 0) continue;
+        const [lb] = bucketBounds(grid, starts[j]);
+        const [, ub] = bucketBounds(grid, ends[j]);
+        const s = slotOf[j] >= 0 ? slotOf[j] : SUM_SLOTS;
+        for (let r = rank + 1; r <= rank + c; r++) {
+          let vl = lb;
+          let vu = ub;
+          if (extra < i + search.targets && search.ranks[extra] === r) {
+            [vl, vu] = bucketBounds(grid, search.brackets[extra * 2]);
+            extra++;
+          }
+          if (r >= group.lo && r <= group.hi) {
+            keptLo[s] += vl;
+            keptHi[s] += vu;
+          } else {
+            trimLo[s] += vl;
+            trimHi[s] += vu;
+          }
+        }
+        rank += c;
+      }
+      let lower = keptLo[SUM_SLOTS];
+      let upper = keptHi[SUM_SLOTS];
+      let totalLo = keptLo[SUM_SLOTS] + trimLo[SUM_SLOTS];
+      let totalHi = keptHi[SUM_SLOTS] + trimHi[SUM_SLOTS];
+      for (let s = 0; s < SUM_SLOTS; s++) {
+        let lo = keptLo[s];
+        let hi = keptHi[s];
+        if (used[s]) {
+          lo = Math.max(lo, sums[s] - trimHi[s]);
+          hi = Math.min(hi, sums[s] - trimLo[s]);
+          if (hi < lo) lo = hi = (lo + hi) / 2; // rounding of the sums
+          totalLo += sums[s];
+          totalHi += sums[s];
+        }
+        lower += lo;
+        upper += hi;
+      }
+      const kept = group.hi - group.lo + 1;
+      if (upper === Number.POSITIVE_INFINITY) {
+        means[gq] = lower / kept;
+        bounds[gq] = Number.POSITIVE_INFINITY;
+      } else {
+        means[gq] = (lower + upper) / 2 / kept;
+        bounds[gq] = (upper - lower) / 2 / kept;
+      }
+      if (totalLo === totalHi) totals[gq] = totalLo;
+      totalEstimates[gq] = (totalLo + totalHi) / 2;
+    }
+  }
+  return { means, bounds, totals, totalEstimates, targetBuckets };
+}
+
+/**
+ * Whether the groups of a pass keep every sum over ≥ k samples across groups: true when the
+ * samples outside the robust cells (cells of < 3) are none or ≥ k (otherwise the all-samples
+ * group's sums minus the cells' sums isolate those few samples).
+ */
+export function privateGroupsSafe(
+  table: CellTable,
+  robustCells: Uint8Array,
+  minCell: number,
+): boolean {
+  let rest = 0;
+  for (let c = 0; c < table.cells; c++) if (robustCells[c] !== 1) rest += table.sizes[c];
+  return rest === 0 || rest >= minCell;
+}
+
+/** Bucket bounds (lower, upper] of bucket j of the grid (exported for the Cook's rule). */
+export function gridBucketBounds(grid: PrivateGrid, j: number): [number, number] {
+  if (j === 0) return [Number.NEGATIVE_INFINITY, 0];
+  return [gridThreshold(grid, j - 1), gridThreshold(grid, j)];
+}
