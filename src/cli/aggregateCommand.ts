@@ -56,6 +56,10 @@ export function aggregateCommand(): Command {
     .option("--resume", "continue the run checkpointed in --out (after a crash)", false)
     .option("--verbose", "log every round", false)
     .option(
+      "--no-secure-aggregation",
+      "let the centers send their sums in clear (default: masked, the aggregator sees only sums over centers)",
+    )
+    .option(
       "--join-timeout <s>",
       "seconds to wait for every center to join",
       secondsOption("--join-timeout"),

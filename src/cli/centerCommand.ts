@@ -5,14 +5,16 @@
 import { Command } from "commander";
 import type { CenterSource } from "../federation/centerData.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
+import { readPlanFile } from "../federation/plan.js";
 import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
-import { checkFolder, checkLogFile, checkReadableFile } from "../pipeline/runOptions.js";
+import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { hostPort, integerOption, secondsOption } from "./options.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 import { readTlsFiles } from "./tlsFlags.js";
 
 interface CenterFlags {
+  requireSecureAggregation?: boolean;
   data?: string;
   counts?: string;
   metadata?: string;
@@ -28,6 +30,7 @@ interface CenterFlags {
   giveUpAfter: number;
   threads?: number;
   audit?: string;
+  plan?: string;
 }
 
 /** A center's checked settings: where its data is and its TLS files. */
@@ -122,6 +125,15 @@ export function centerCommand(): Command {
       600,
     )
     .option(
+      "--plan <file>",
+      "the analysis plan this center approved (fedseq plan): it answers only that plan's requests; without a plan it serves only an aggregate fit (fedseq aggregate)",
+    )
+    .option(
+      "--require-secure-aggregation",
+      "refuse to take part unless the aggregator runs secure aggregation (default: follow the aggregator, warning when sums travel in clear)",
+      false,
+    )
+    .option(
       "--audit <file>",
       "write every message this center sends, values in clear, to this JSON Lines file (for the data protection officer)",
     )
@@ -136,6 +148,10 @@ Example:
       const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);
       const { source, tls } = centerSetupFromFlags(flags);
       if (flags.audit !== undefined) checkLogFile("--audit", flags.audit);
+      const plan =
+        flags.plan === undefined
+          ? undefined
+          : forOption("--plan", () => readPlanFile(flags.plan as string));
       const [
         { loadCenterData },
         { CenterSession },
@@ -155,11 +171,31 @@ Example:
         `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
       );
       const pool = new GenePool({ threads: flags.threads ?? defaultThreads() });
+      // A center whose data does not meet its plan tells the aggregator why (in its own name,
+      // before round 1) and then stops with that reason (exit 2: its input is at fault).
+      let session: InstanceType<typeof CenterSession>;
+      let refusal: string | undefined;
+      try {
+        session = new CenterSession(data, { kernels: pool, plan, fitOnlyWithoutPlan: true });
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        refusal = error.message;
+        session = new CenterSession(data, { kernels: pool, fitOnlyWithoutPlan: true });
+      }
+      if (plan === undefined) {
+        log(
+          `${flags.name}: no analysis plan (--plan): serving only an aggregate fit, whose size factors come from the aggregator`,
+        );
+      } else if (refusal === undefined) {
+        log(`${flags.name}: answering only plan ${session.planHash}`);
+      }
       const outcome = await runCenterAgent({
         aggregator: flags.aggregator,
         tls,
-        session: new CenterSession(data, { kernels: pool }),
+        session,
+        refusal,
         minSamples: flags.minSamples,
+        requireSecureAggregation: flags.requireSecureAggregation === true,
         retryDelayMs: flags.retryDelay * 1000,
         giveUpAfterMs: flags.giveUpAfter * 1000,
         audit: audit === null ? undefined : (record) => audit.write(record),
@@ -168,6 +204,7 @@ Example:
         audit?.close();
         return pool.close();
       });
+      if (refusal !== undefined) throw new InputError(refusal);
       if (!outcome.success) {
         throw new FederationFailure(
           outcome.refused

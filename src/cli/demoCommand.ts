@@ -41,7 +41,9 @@ async function demo(data: string, out: string, json: boolean): Promise<void> {
   say(
     "fedseq demo: Illumina BodyMap 2.0, 16 samples of 4 tissues held by 3 hospitals, design ~ tissue",
   );
-  say("  each hospital computes sums over its own samples; only per-gene aggregates travel");
+  say(
+    "  each hospital computes sums over its own samples; only per-gene aggregates travel, masked (secure aggregation)",
+  );
   const { runSimulated } = await import("../pipeline/run.js");
   const progress = terminalProgress();
   const report = await runSimulated(
@@ -57,6 +59,8 @@ async function demo(data: string, out: string, json: boolean): Promise<void> {
       alpha: 0.1,
       independentFiltering: true,
       compareFile: join(data, "deseq2_results.csv.gz"),
+      // As `fedseq run --data`: the hospitals mask their sums (secure aggregation).
+      secureAggregation: true,
     },
     progress,
   );

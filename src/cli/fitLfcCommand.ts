@@ -24,7 +24,11 @@ export function fitLfcCommand(): Command {
       "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
       false,
     )
-    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X");
+    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    .option(
+      "--no-secure-aggregation",
+      "let the simulated centers send their sums in clear (default: masked, as in a real federation)",
+    );
   withFitFlags(cmd);
   withThreadsFlag(cmd);
   cmd.addHelpText(
@@ -36,7 +40,13 @@ Example:
   );
   cmd.action(
     async (
-      flags: FitFlags & { data: string; roundCounts?: boolean; layer?: string; threads?: number },
+      flags: FitFlags & {
+        data: string;
+        roundCounts?: boolean;
+        layer?: string;
+        threads?: number;
+        secureAggregation?: boolean;
+      },
     ) => {
       // Every flag is checked, and the output folder claimed, before the data is read.
       const job = fitJobFromFlags(flags);
@@ -47,7 +57,13 @@ Example:
         const progress = terminalProgress();
         try {
           return await fitLfc(
-            { ...job, dataDir: flags.data, read, threads: flags.threads },
+            {
+              ...job,
+              dataDir: flags.data,
+              read,
+              threads: flags.threads,
+              secureAggregation: flags.secureAggregation !== false,
+            },
             progress,
           );
         } finally {

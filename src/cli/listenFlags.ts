@@ -23,6 +23,8 @@ export interface ListenFlags {
   reconnectTimeout?: number;
   roundTimeout: number;
   maxMessageMb?: number;
+  /** False with `--no-secure-aggregation`. */
+  secureAggregation?: boolean;
 }
 
 /** A listening aggregator's checked settings. */
@@ -34,6 +36,8 @@ export interface ListenSetup {
   readonly reconnectTimeoutMs: number;
   readonly roundTimeoutMs: number;
   readonly maxMessageBytes?: number;
+  /** Secure aggregation (on unless `--no-secure-aggregation`). */
+  readonly secureAggregation: boolean;
 }
 
 /**
@@ -59,6 +63,7 @@ export function listenSetupFromFlags(flags: ListenFlags, command: string): Liste
     reconnectTimeoutMs: (flags.reconnectTimeout ?? flags.joinTimeout) * 1000,
     roundTimeoutMs: flags.roundTimeout * 1000,
     maxMessageBytes: flags.maxMessageMb === undefined ? undefined : flags.maxMessageMb * 2 ** 20,
+    secureAggregation: flags.secureAggregation !== false,
   };
 }
 
@@ -70,10 +75,11 @@ export async function startAggregator(
   setup: ListenSetup,
   runId: string,
   log: (line: string) => void,
+  plan?: string,
 ): Promise<GrpcAggregator> {
   await probeListen(setup.listen);
   const { GrpcAggregator } = await import("../federation/grpc/aggregatorServer.js");
-  const options: GrpcAggregatorOptions = { ...setup, runId, log };
+  const options: GrpcAggregatorOptions = { ...setup, runId, log, plan };
   try {
     return await GrpcAggregator.listen(options);
   } catch (error) {

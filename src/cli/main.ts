@@ -11,6 +11,7 @@ import { centerCommand } from "./centerCommand.js";
 import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
+import { planCommand } from "./planCommand.js";
 import { runCommand } from "./runCommand.js";
 import { simulateCommand } from "./simulateCommand.js";
 
@@ -23,6 +24,7 @@ export function program(): Command {
     .version("0.1.0")
     .addCommand(demoCommand())
     .addCommand(runCommand())
+    .addCommand(planCommand())
     .addCommand(fitLfcCommand())
     .addCommand(aggregateCommand())
     .addCommand(centerCommand())

@@ -7,8 +7,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
+import { type AnalysisPlan, planHash, readPlanFile } from "../federation/plan.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
+import { checkPlanAnalysis, runJobFromPlan } from "../pipeline/analysisPlan.js";
 import type { RunJob, RunJson } from "../pipeline/run.js";
 import {
   readRunIdentity,
@@ -16,7 +18,7 @@ import {
   runFingerprint,
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
-import { checkFolder, checkLogFile, checkRunJob } from "../pipeline/runOptions.js";
+import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
@@ -28,6 +30,7 @@ import {
 } from "./listenFlags.js";
 import {
   centerList,
+  flagOf,
   givenOn,
   hostPort,
   integerOption,
@@ -39,8 +42,21 @@ import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 
+/** Parsed flags of the analysis ({@link withAnalysisFlags}). */
+export interface AnalysisFlags
+  extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes" | "fixedRounds" | "out"> {
+  contrast?: string;
+  lfcNull: number;
+  altHypothesis: AltHypothesis;
+  alpha: number;
+  independentFiltering: boolean;
+}
+
 /** Parsed `run` flags. */
-interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes" | "fixedRounds"> {
+interface RunFlags extends Omit<AnalysisFlags, "design"> {
+  design?: string;
+  plan?: string;
+  out: string;
   data?: string;
   listen?: string;
   centers?: string[];
@@ -52,14 +68,10 @@ interface RunFlags extends Omit<FitFlags, "sizeFactors" | "dispersions" | "genes
   roundTimeout: number;
   maxMessageMb?: number;
   transcript?: string;
+  secureAggregation: boolean;
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
-  contrast?: string;
-  lfcNull: number;
-  altHypothesis: AltHypothesis;
-  alpha: number;
-  independentFiltering: boolean;
   compare?: string;
   threads?: number;
 }
@@ -77,6 +89,8 @@ export type RunFederation =
 /** A `run` whose flags are all checked: the job and where its centers are. */
 export interface RunSetup {
   readonly job: RunJob;
+  /** The analysis plan (`--plan`; a simulated run without one makes it from its data). */
+  readonly plan?: AnalysisPlan;
   readonly federation: RunFederation;
 }
 
@@ -113,6 +127,118 @@ export function runSetupFromFlags(
   }
   if (flags.data !== undefined) refuseGiven(given, LISTEN_ONLY, "with --data", "--listen");
   else refuseGiven(given, DATA_ONLY, "with --listen (the centers read the data)", "--data");
+  const plan = flags.plan === undefined ? undefined : planFromFlags(flags, flags.plan, given);
+  if (plan === undefined && flags.listen !== undefined) {
+    throw new InputError(
+      "--plan: required with --listen: the analysis plan every center approved (make it with fedseq plan)",
+    );
+  }
+  if (plan === undefined && flags.design === undefined)
+    throw new InputError("--design: required (or --plan)");
+  const job =
+    plan === undefined
+      ? runJobFromFlags(flags)
+      : checkedJob(runJobFromPlan(plan, flags.out, flags.compare));
+  if (flags.data !== undefined) {
+    checkFolder("--data", flags.data);
+    return {
+      job,
+      plan,
+      federation: {
+        kind: "data",
+        dataDir: flags.data,
+        read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
+        threads: flags.threads,
+      },
+    };
+  }
+  return {
+    job,
+    plan,
+    federation: {
+      kind: "listen",
+      setup: listenSetupFromFlags(
+        {
+          ...flags,
+          centers: flags.centers ?? (plan === undefined ? undefined : [...plan.centers]),
+        },
+        "run --listen",
+      ),
+      resume: flags.resume === true,
+    },
+  };
+}
+
+/** The flags that choose the analysis: with `--plan`, the plan chooses them. */
+const ANALYSIS_FLAGS = [
+  "design",
+  "contrast",
+  "lfcNull",
+  "altHypothesis",
+  "alpha",
+  "independentFiltering",
+  "mode",
+  "solver",
+  "maxit",
+  "reference",
+  "maxBeta",
+  "irlsIters",
+  "pqnIters",
+  "pqnLsIters",
+  "pqnC1",
+  "pqnFtol",
+  "pqnMinMu",
+  "minMu",
+  "betaTol",
+];
+
+/**
+ * The plan of `--plan`: read and checked; the analysis flags are then the plan's and may not be
+ * given; `--centers`, if given, must be the plan's.
+ * @throws InputError naming the flag or the plan's field at fault
+ */
+function planFromFlags(
+  flags: RunFlags,
+  file: string,
+  given: (attribute: string) => boolean,
+): AnalysisPlan {
+  const fixed = ANALYSIS_FLAGS.filter(given);
+  if (fixed.length > 0) {
+    throw new InputError(
+      `${fixed.map(flagOf).join(", ")}: not with --plan (the plan fixes the design, levels, contrast, test and fit options)`,
+    );
+  }
+  const plan = forOption("--plan", () => {
+    const read = readPlanFile(file);
+    checkPlanAnalysis(read);
+    return read;
+  });
+  if (
+    flags.centers !== undefined &&
+    [...flags.centers].sort().join(",") !== plan.centers.join(",")
+  ) {
+    throw new InputError(
+      `--centers: ${flags.centers.join(", ")} are not the plan's centers (${plan.centers.join(", ")})`,
+    );
+  }
+  return plan;
+}
+
+/** A job made from a plan, checked as one made from flags. */
+function checkedJob(job: RunJob): RunJob {
+  checkRunJob(job);
+  return job;
+}
+
+/**
+ * The analysis a `run` (or a `plan`) describes, checked ({@link checkRunJob}: design, contrast,
+ * reference levels, test options, `--compare`).
+ * @throws InputError naming the flag at fault
+ */
+export function runJobFromFlags(
+  flags: Omit<AnalysisFlags, "design"> & { design?: string; out: string; compare?: string },
+): RunJob {
+  if (flags.design === undefined) throw new InputError("--design: required");
   const job: RunJob = {
     design: flags.design,
     references: flags.reference ?? {},
@@ -128,26 +254,39 @@ export function runSetupFromFlags(
     compareFile: flags.compare,
   };
   checkRunJob(job);
-  if (flags.data !== undefined) {
-    checkFolder("--data", flags.data);
-    return {
-      job,
-      federation: {
-        kind: "data",
-        dataDir: flags.data,
-        read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
-        threads: flags.threads,
-      },
-    };
-  }
-  return {
-    job,
-    federation: {
-      kind: "listen",
-      setup: listenSetupFromFlags(flags, "run --listen"),
-      resume: flags.resume === true,
-    },
-  };
+  return job;
+}
+
+/**
+ * Add the flags that choose the analysis (design, contrast, test, fit): shared by `run` and
+ * `plan`, whose plan file fixes exactly these choices.
+ */
+export function withAnalysisFlags(cmd: Command): Command {
+  cmd
+    .option("--design <formula>", 'design formula, e.g. "~ batch + condition"')
+    .option(
+      "--contrast <spec>",
+      "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: the last coefficient, as DESeq2's results(dds)",
+    )
+    .option(
+      "--lfc-null <x>",
+      "log2 fold-change threshold of the test (DESeq2's lfcThreshold)",
+      numberOption("--lfc-null", "non-negative"),
+      0,
+    )
+    .addOption(
+      new Option("--alt-hypothesis <h>", "alternative hypothesis, as DESeq2's altHypothesis")
+        .choices(["greaterAbs", "lessAbs", "greater", "less"])
+        .default("greaterAbs"),
+    )
+    .option(
+      "--alpha <x>",
+      "significance level of the independent filtering",
+      numberOption("--alpha", "probability"),
+      0.1,
+    )
+    .option("--no-independent-filtering", "adjust p-values without independent filtering");
+  return withModelFlags(cmd);
 }
 
 /** The `run` command. */
@@ -201,33 +340,10 @@ export function runCommand(): Command {
       "with --listen: continue the run started in --out after the aggregator crashed",
       false,
     )
-    .requiredOption("--design <formula>", 'design formula, e.g. "~ batch + condition"')
     .requiredOption(
       "--out <dir>",
       "output folder: size_factors.csv, dispersions.csv, lfc.csv, results.csv, run.json, report.html",
     )
-    .option(
-      "--contrast <spec>",
-      "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: the last coefficient, as DESeq2's results(dds)",
-    )
-    .option(
-      "--lfc-null <x>",
-      "log2 fold-change threshold of the test (DESeq2's lfcThreshold)",
-      numberOption("--lfc-null", "non-negative"),
-      0,
-    )
-    .addOption(
-      new Option("--alt-hypothesis <h>", "alternative hypothesis, as DESeq2's altHypothesis")
-        .choices(["greaterAbs", "lessAbs", "greater", "less"])
-        .default("greaterAbs"),
-    )
-    .option(
-      "--alpha <x>",
-      "significance level of the independent filtering",
-      numberOption("--alpha", "probability"),
-      0.1,
-    )
-    .option("--no-independent-filtering", "adjust p-values without independent filtering")
     .option(
       "--compare <file>",
       "reference results for the report: DESeq2's results table (gene, log2FoldChange)",
@@ -241,8 +357,16 @@ export function runCommand(): Command {
     .option(
       "--transcript <file>",
       "write every message the centers send, as received, to this JSON Lines file (what the aggregator holds)",
+    )
+    .option(
+      "--no-secure-aggregation",
+      "let the centers send their sums in clear (default: masked, the aggregator sees only sums over centers)",
+    )
+    .option(
+      "--plan <file>",
+      "the analysis plan every center approved (fedseq plan): it fixes the design, levels, contrast, test and fit options; required with --listen; with --data, default: made from the flags and the data",
     );
-  withModelFlags(cmd);
+  withAnalysisFlags(cmd);
   withThreadsFlag(cmd);
   cmd.addHelpText(
     "after",
@@ -252,12 +376,18 @@ Example:
   fedseq run --data data/bodymap --design "~ tissue" --contrast tissue,heart,adipose --out results`,
   );
   cmd.action(async (flags: RunFlags) => {
-    const { job, federation } = runSetupFromFlags(flags, givenOn(cmd));
+    const { job, plan, federation } = runSetupFromFlags(flags, givenOn(cmd));
     if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
     const report = await withOutputFolder(job.outDir, () =>
       federation.kind === "listen"
-        ? runAsAggregator(job, federation.setup, federation.resume, flags.transcript)
-        : runInProcess(job, federation, flags.transcript),
+        ? runAsAggregator(
+            job,
+            plan as AnalysisPlan,
+            federation.setup,
+            federation.resume,
+            flags.transcript,
+          )
+        : runInProcess(job, plan, federation, flags.transcript, flags.secureAggregation),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     process.stderr.write(
@@ -269,8 +399,10 @@ Example:
 
 async function runInProcess(
   job: RunJob,
+  plan: AnalysisPlan | undefined,
   federation: Extract<RunFederation, { kind: "data" }>,
   transcriptFile: string | undefined,
+  secureAggregation = true,
 ): Promise<RunJson> {
   const { runSimulated } = await import("../pipeline/run.js");
   const progress = terminalProgress();
@@ -282,6 +414,8 @@ async function runInProcess(
         read: federation.read,
         threads: federation.threads,
         transcriptFile,
+        plan,
+        secureAggregation,
       },
       progress,
     );
@@ -292,6 +426,7 @@ async function runInProcess(
 
 async function runAsAggregator(
   job: RunJob,
+  plan: AnalysisPlan,
   setup: ListenSetup,
   resume: boolean,
   transcriptFile: string | undefined,
@@ -309,7 +444,7 @@ async function runAsAggregator(
       `resuming run ${identity.runId}: the centers answer the rounds already done from their reply caches`,
     );
   }
-  const aggregator = await startAggregator(setup, identity.runId, log);
+  const aggregator = await startAggregator(setup, identity.runId, log, planHash(plan));
   writeRunIdentity(job.outDir, identity);
   await aggregator.ready();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
@@ -318,6 +453,7 @@ async function runAsAggregator(
     const transport = transcript === null ? aggregator : recordingTransport(aggregator, transcript);
     const outcome = await runOverFederation(transport, job, {
       runId: identity.runId,
+      plan,
       onRound: (e) => {
         if (e.phase !== lastPhase || e.activeGenes === 0)
           log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);

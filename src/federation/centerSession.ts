@@ -22,7 +22,14 @@ import {
   type PreparedFitAccess,
   runRecordStep,
 } from "./centerRun.js";
+import type { AnalysisPlan } from "./plan.js";
 import { checkRequest, isStep } from "./registry.js";
+import {
+  checkDataAgainstPlan,
+  PlanRefusal,
+  RequestPolicy,
+  UNPLANNED_STEPS,
+} from "./requestPolicy.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** Identity of a center as the aggregator learns it when the center joins. */
@@ -52,15 +59,39 @@ export class CenterSession {
   #lastOutput: unknown = null;
 
   readonly #kernels: LocalKernels;
+  /** The plan this center accepted (null: none). */
+  readonly #policy: RequestPolicy | null;
+  /** Without a plan, serve only an aggregate fit ({@link UNPLANNED_STEPS}). */
+  readonly #fitOnly: boolean;
 
   /**
    * @param data - the center's data
    * @param options - `kernels`: where the heavy local steps (IRLS, PQN, `fast`) run, e.g. a
-   *   `GenePool` (genePool.ts) splitting genes over threads (default: this thread)
+   *   `GenePool` (genePool.ts) splitting genes over threads (default: this thread); `plan`: the
+   *   analysis plan this center accepted, whose requests alone it answers (requestPolicy.ts);
+   *   `fitOnlyWithoutPlan`: without a plan, answer only the steps of an aggregate fit
+   *   ({@link UNPLANNED_STEPS}; what `fedseq center` does). A session with neither answers every
+   *   step: for simulations and tests whose aggregator is trusted by construction.
+   * @throws InputError when the center's data does not meet the plan (naming the variable and value)
    */
-  constructor(data: CenterData, options: { readonly kernels?: LocalKernels } = {}) {
+  constructor(
+    data: CenterData,
+    options: {
+      readonly kernels?: LocalKernels;
+      readonly plan?: AnalysisPlan;
+      readonly fitOnlyWithoutPlan?: boolean;
+    } = {},
+  ) {
     this.data = data;
     this.#kernels = options.kernels ?? directKernels;
+    this.#fitOnly = options.fitOnlyWithoutPlan === true;
+    if (options.plan !== undefined) checkDataAgainstPlan(options.plan, data);
+    this.#policy = options.plan === undefined ? null : new RequestPolicy(options.plan, data.name);
+  }
+
+  /** The hash of the plan this center accepted (null: none). */
+  get planHash(): string | null {
+    return this.#policy?.hash ?? null;
   }
 
   /** Center name. */
@@ -101,9 +132,19 @@ export class CenterSession {
    */
   run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
     if (!isStep(step)) throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
+    checkRequest(step, input);
+    if (this.#policy !== null) this.#policy.admit(tag, step, input);
+    else if (this.#fitOnly && (!UNPLANNED_STEPS.has(step) || tag.plan !== undefined)) {
+      throw new PlanRefusal(
+        this.data.name,
+        step,
+        tag.plan === undefined
+          ? "this center has no analysis plan: it serves only an aggregate fit (fedseq center --plan FILE for the whole analysis)"
+          : "the request is made under an analysis plan this center was not given (fedseq center --plan FILE)",
+      );
+    }
     const key = tagKey(tag, step);
     if (key === this.#lastKey) return this.#lastOutput as StepOutput<K>;
-    checkRequest(step, input);
     const output = this.#compute(tag, step, input);
     this.#lastKey = key;
     this.#lastOutput = output;

@@ -108,6 +108,26 @@ export interface StepSpec<In extends FlatRecord, Out extends FlatRecord> {
   /** How the aggregator combines each reply field over the centers. */
   readonly reductions: { readonly [F in Fields<Out>]-?: Reduction };
   /**
+   * For every field reduced by "sum": the public bound on the magnitude of one center's value
+   * (each element), from which secure aggregation derives the field's fixed-point scale
+   * (`scaleExponentFor(bound, MAX_SECURE_CENTERS)`, secureAggregation/layer.ts). A protocol
+   * constant, never computed from data; a center whose value exceeds it refuses the step
+   * (naming the field) rather than wrap. See {@link BOUNDS} for the magnitudes assumed.
+   */
+  readonly bounds?: Partial<Record<Fields<Out>, number>>;
+  /**
+   * Request fields that legitimately differ between centers (e.g. each center's own size
+   * factors): left out of the request digest that secure aggregation's masks are keyed by, so
+   * that the masks of centers sent different values of these fields still cancel.
+   */
+  readonly perCenterRequest?: readonly Fields<In>[];
+  /**
+   * Summed fields whose values must come back exact whatever their magnitude (e.g. a sum that is
+   * one center's single value, used as a bracket's bound): secure aggregation sends each value as
+   * two ring elements, its multiple of the field's scale and the remainder at a finer one.
+   */
+  readonly exactSums?: readonly Fields<Out>[];
+  /**
    * The step builds or changes the center's private state for the run (its prepared fit, the
    * rows and counts of the run's genes, its size factors, its dispersion data and μ, its replaced
    * counts, its refit dataset). Every other step only reads that state. A center that restarts
@@ -232,6 +252,39 @@ function sameRound(input: { readonly round: number }, output: { readonly round: 
     throw new Error(`reply for round ${output.round}, expected ${input.round}`);
 }
 
+/**
+ * Public magnitude bounds of the summed reply fields (one center's value, per element), chosen
+ * for real RNA-seq with room to spare: counts up to 1e7 per sample, size factors down to 1e-2
+ * (normalised counts y/s up to 1e9), up to 1e4 samples per center, design values (covariates)
+ * up to 1e2 in magnitude. Secure aggregation encodes each such field in fixed point with the
+ * scale that its bound and at most {@link MAX_SECURE_CENTERS} centers allow (every value from
+ * 2^(52−e) up is encoded exactly, smaller ones to within 2^−(e+1); see
+ * secureAggregation/fixedPoint.ts); a center holding a larger value refuses the step, naming
+ * the field.
+ */
+export const BOUNDS = {
+  /** Numbers of samples, of replaced entries. */
+  count: 1e9,
+  /**
+   * Values of one center in one bucket (at most its samples): small enough that secure
+   * aggregation packs four to a ring element (32-bit lanes, 64 centers' sum below 2^32).
+   */
+  bucket: 1e7,
+  /** Σ ln y, Σ 1/s, Xᵀ ln(y/s + 0.1): logarithms and reciprocals summed over samples. */
+  logSum: 1e13,
+  /** Σ y/s, XᵀX, Xᵀ(y/s), trimmed-mean bracket sums (≤ 1e9 · 1e4 · 1e2 = 1e15). */
+  moment: 1e17,
+  /** Negative log-likelihoods and their slopes over a center's samples (NLL sums ~1e11). */
+  nll: 1e15,
+  /** XᵀWX, Fisher information, XᵀWz, gradients (W ≤ μ: ≤ 1e9 · 1e4 · 1e4 = 1e17). */
+  information: 1e18,
+  /** Σ (y/s − mean)² and the rough moment residuals: squared normalised counts (≤ 1e22). */
+  squares: 1e22,
+} as const;
+
+/** Most centers a securely aggregated federation may have (part of every field's scale). */
+export const MAX_SECURE_CENTERS = 64;
+
 /** Every step's declaration, in a fixed order (the order of {@link STEP_NAMES}). */
 export const STEPS: {
   readonly [K in StepName]: StepSpec<StepTypes[K]["input"], StepTypes[K]["output"]>;
@@ -280,6 +333,8 @@ export const STEPS: {
     }),
     replyLengths: (input) => ({ normalizedSums: input.genes.length }),
     reductions: { gram: "sum", samples: "unused", normalizedSums: "sum" },
+    bounds: { gram: BOUNDS.moment, normalizedSums: BOUNDS.moment },
+    perCenterRequest: ["sizeFactors"],
     buildsState: true,
     sends:
       "its design's Gram matrix XᵀX (p×p), its sample count, and per fitted gene the sum of its normalised counts",
@@ -306,6 +361,7 @@ export const STEPS: {
     reply: recordSchema<InitLocalShare>("init-share", { gram: "finite", logFeatures: "finite" }),
     replyLengths: () => ({}),
     reductions: { gram: "sum", logFeatures: "sum" },
+    bounds: { gram: BOUNDS.moment, logFeatures: BOUNDS.logSum },
     buildsState: false,
     sends: "its Gram matrix XᵀX (p×p) and, per gene, Xᵀ ln(y/s + 0.1) (p values)",
     checkReply: (_, output) => {
@@ -335,6 +391,7 @@ export const STEPS: {
       return { nll: a, hatMatrix: a * triangleSize(p), features: a * p };
     },
     reductions: { round: "same", nll: "sum", hatMatrix: "sum", features: "sum" },
+    bounds: { nll: BOUNDS.nll, hatMatrix: BOUNDS.information, features: BOUNDS.information },
     buildsState: false,
     sends:
       "per active gene its NLL, XᵀWX (packed upper triangle) and XᵀWz at the coefficients sent",
@@ -362,6 +419,7 @@ export const STEPS: {
       return { nll: sa, gradient: sa * p, fisher: sa * triangleSize(p) };
     },
     reductions: { round: "same", steps: "same", nll: "sum", gradient: "sum", fisher: "sum" },
+    bounds: { nll: BOUNDS.nll, gradient: BOUNDS.information, fisher: BOUNDS.information },
     buildsState: false,
     sends:
       "per active gene and line-search point its NLL, gradient and Fisher information (packed upper triangle)",
@@ -395,6 +453,7 @@ export const STEPS: {
       return { nll: sa, residual: sa * p, information: sa * triangleSize(p) };
     },
     reductions: { round: "same", points: "same", nll: "sum", residual: "sum", information: "sum" },
+    bounds: { nll: BOUNDS.nll, residual: BOUNDS.information, information: BOUNDS.information },
     buildsState: false,
     sends:
       "per active gene and candidate point its NLL, IRLS residual and information (packed upper triangle)",
@@ -417,6 +476,7 @@ export const STEPS: {
     }),
     replyLengths: (input) => ({ logSums: input.genes.length, hasZero: input.genes.length }),
     reductions: { logSums: "sum", hasZero: "or", samples: "sum" },
+    bounds: { logSums: BOUNDS.logSum, samples: BOUNDS.count },
     buildsState: true,
     sends:
       "per gene the sum of ln(count) over its samples and whether any count is zero; its sample count",
@@ -441,6 +501,7 @@ export const STEPS: {
       return { xtwx: ((input.beta.length / p) * (p * (p + 1))) / 2 };
     },
     reductions: { xtwx: "sum" },
+    bounds: { xtwx: BOUNDS.information },
     buildsState: false,
     sends: "per gene XᵀWX at the final coefficients (packed upper triangle)",
   }),
@@ -468,6 +529,13 @@ export const STEPS: {
       normalizedSum: "sum",
       designTimesNormalized: "sum",
     },
+    bounds: {
+      samples: BOUNDS.count,
+      inverseSizeFactorSum: BOUNDS.logSum,
+      gram: BOUNDS.moment,
+      normalizedSum: BOUNDS.moment,
+      designTimesNormalized: BOUNDS.moment,
+    },
     buildsState: true,
     sends: "its sample count, Σ 1/s, XᵀX, its distinct design rows, and per gene Σ y/s and Xᵀ(y/s)",
   }),
@@ -493,6 +561,7 @@ export const STEPS: {
       roughResiduals: input.baseMean.length,
     }),
     reductions: { squaredDeviations: "sum", roughResiduals: "sum" },
+    bounds: { squaredDeviations: BOUNDS.squares, roughResiduals: BOUNDS.squares },
     // Sets the linear model's μ for group designs (`setLinearMu`).
     buildsState: true,
     sends: "per gene the sums of squared deviations and of rough moment residuals",
@@ -547,6 +616,12 @@ export const STEPS: {
       gram: "sum",
       gramSlope: "sum",
     },
+    bounds: {
+      logLikelihood: BOUNDS.nll,
+      logLikelihoodSlope: BOUNDS.nll,
+      gram: BOUNDS.information,
+      gramSlope: BOUNDS.information,
+    },
     buildsState: false,
     sends:
       "per gene and dispersion point its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
@@ -589,6 +664,8 @@ export const STEPS: {
       };
     },
     reductions: { bucketCounts: "sum", bracketSums: "sum", middleSums: "sum" },
+    bounds: { bucketCounts: BOUNDS.bucket, bracketSums: BOUNDS.moment, middleSums: BOUNDS.moment },
+    exactSums: ["bracketSums", "middleSums"],
     buildsState: false,
     sends:
       "per gene and group how many of its values fall in each bucket of a bracket, and their sums",
@@ -637,6 +714,7 @@ export const STEPS: {
       replacedEntries: "sum",
       replacedNormalizedSum: "sum",
     },
+    bounds: { replacedEntries: BOUNDS.count, replacedNormalizedSum: BOUNDS.moment },
     buildsState: true,
     sends:
       "per gene its largest Cook's distances and outlier flags, and how many counts it replaced (and their normalised sum)",
@@ -670,6 +748,7 @@ export const STEPS: {
       return { nll: genes, xtwx: (genes * p * (p + 1)) / 2, xtwz: genes * p };
     },
     reductions: { nll: "sum", xtwx: "sum", xtwz: "sum" },
+    bounds: { nll: BOUNDS.nll, xtwx: BOUNDS.information, xtwz: BOUNDS.information },
     buildsState: false,
     sends: "per active gene its NLL, XᵀWX (packed upper triangle) and XᵀWz (DESeq2's IRLS)",
   }),
@@ -684,6 +763,7 @@ export const STEPS: {
     reply: recordSchema<NllAtPointsShare>("nll-at-points-share", { nll: "f64" }),
     replyLengths: (input) => ({ nll: input.points.length / input.coefficients }),
     reductions: { nll: "sum" },
+    bounds: { nll: BOUNDS.nll },
     buildsState: false,
     sends: "per gene and point its NLL (L-BFGS-B's objective)",
   }),

@@ -37,6 +37,8 @@ export interface RunLedger {
 export interface RunnerOptions {
   /** Run id carried by every request (default: random). */
   readonly runId?: string;
+  /** Hash of the analysis plan every request carries (plan.ts; absent: a fit without a plan). */
+  readonly plan?: string;
   /** Run every round of upstream's static schedule instead of stopping when a mask empties. */
   readonly fixedRounds?: boolean;
   /** Called after every aggregation. */
@@ -87,7 +89,12 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
     step: K,
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
-    const tag: RequestTag = { runId: this.runId, phase, round: this.ledger.rounds[phase] ?? 0 };
+    const round = this.ledger.rounds[phase] ?? 0;
+    const plan = this.#options.plan;
+    const tag: RequestTag =
+      plan === undefined
+        ? { runId: this.runId, phase, round }
+        : { runId: this.runId, phase, round, plan };
     const shares = await this.#transport.request(tag, step, inputs);
     this.ledger.rounds[phase] = tag.round + 1;
     const sizes = new Map<unknown, number>();
@@ -100,8 +107,12 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
       }
       down += size;
     }
-    let up = 0;
-    for (const share of shares) up += replyBytes(tag, step, share);
+    // Under secure aggregation the centers sent masked vectors: the layer metered those.
+    let up = this.#transport.secure?.replyBytes(tag, step) ?? -1;
+    if (up < 0) {
+      up = 0;
+      for (const share of shares) up += replyBytes(tag, step, share);
+    }
     this.ledger.bytesFromAggregator += down;
     this.ledger.bytesToAggregator += up;
     this.ledger.phaseBytes ??= {};

@@ -21,4 +21,9 @@ export interface RequestTag {
   readonly phase: string;
   /** Round within the phase. */
   readonly round: number;
+  /**
+   * SHA-256 (hex) of the analysis plan the request is made under (plan.ts); absent for a fit
+   * without a plan. A center holding a plan answers only requests that carry its hash.
+   */
+  readonly plan?: string;
 }

@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { isStep, STEPS } from "./registry.js";
+import type { ProtectedReply } from "./secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { Transport } from "./transport.js";
 
@@ -16,6 +17,14 @@ export interface MessageRecord {
   readonly step: string;
   readonly round: number;
   readonly fields: Record<string, unknown>;
+  /** A request the center refused (requestPolicy.ts): why. Nothing else was sent. */
+  readonly refused?: string;
+  /**
+   * Under secure aggregation, the fields that travelled masked: each is the base64 of its ring
+   * vector as sent (16 bytes per element, uniformly distributed; only the sum over every center
+   * means anything), `nonfinite:<field>` the masked counts of a field's NaN/±∞ values.
+   */
+  readonly masked?: readonly string[];
 }
 
 /** A field's value as JSON can hold it. */
@@ -54,6 +63,33 @@ export function messageRecord(
   return { center, step, round: tag.round, fields };
 }
 
+/**
+ * The record of a reply sent under secure aggregation: the clear fields as {@link messageRecord}
+ * gives them, the masked ones as base64 of their ring bytes, in the reply's declared order.
+ */
+export function protectedRecord(
+  center: string,
+  step: string,
+  tag: RequestTag,
+  reply: ProtectedReply,
+): MessageRecord {
+  const names = isStep(step) ? Object.keys(STEPS[step].reply.fields) : Object.keys(reply.clear);
+  const fields: Record<string, unknown> = {};
+  for (const name of names) {
+    const ring = reply.masked[name];
+    fields[name] =
+      ring === undefined
+        ? plain(reply.clear[name])
+        : Buffer.from(ring.buffer, ring.byteOffset, ring.byteLength).toString("base64");
+  }
+  for (const [name, ring] of Object.entries(reply.masked)) {
+    if (!(name in fields)) {
+      fields[name] = Buffer.from(ring.buffer, ring.byteOffset, ring.byteLength).toString("base64");
+    }
+  }
+  return { center, step, round: tag.round, fields, masked: Object.keys(reply.masked) };
+}
+
 /** A JSON Lines file written as messages pass (synchronously, in order). */
 export class JsonLinesLog {
   readonly #fd: number;
@@ -74,19 +110,27 @@ export class JsonLinesLog {
 
 /** A transport that logs every reply it receives (the aggregator's transcript). */
 export function recordingTransport(inner: Transport, log: JsonLinesLog): Transport {
+  // Under secure aggregation: the replies as received, masked, not the sums the layer recovers.
+  const secure = inner.secure ?? null;
+  secure?.listen((center, step, tag, reply) =>
+    log.write(protectedRecord(center, step, tag, reply)),
+  );
   return {
     get centers() {
       return inner.centers;
     },
+    secure,
     async request<K extends StepName>(
       tag: RequestTag,
       step: K,
       inputs: readonly StepInput<K>[],
     ): Promise<StepOutput<K>[]> {
       const shares = await inner.request(tag, step, inputs);
-      shares.forEach((share, c) => {
-        log.write(messageRecord(inner.centers[c].name, step, tag, share));
-      });
+      if (secure === null) {
+        shares.forEach((share, c) => {
+          log.write(messageRecord(inner.centers[c].name, step, tag, share));
+        });
+      }
       return shares;
     },
     close: (reason) => inner.close(reason),

@@ -6,6 +6,7 @@
 import type { CenterInfo } from "./centerSession.js";
 import { RecordShapeError } from "./records.js";
 import { checkReply } from "./registry.js";
+import type { SecureAggregator } from "./secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 
 /** A channel from the aggregator to every center of a federation. */
@@ -23,6 +24,20 @@ export interface Transport {
   ): Promise<StepOutput<K>[]>;
   /** Release the transport's resources (tell the centers the run is over). */
   close(reason?: { success: boolean; message: string }): Promise<void>;
+  /**
+   * The secure-aggregation layer the transport unmasks replies with (null or absent: replies
+   * travel in clear). Its listeners see every center's reply as received (masked).
+   */
+  readonly secure?: SecureAggregator | null;
+}
+
+/** Options every transport takes. */
+export interface TransportOptions {
+  /**
+   * Secure aggregation (secureAggregation/layer.ts): the centers mask every summed field and the
+   * aggregator only sees sums over centers. Off unless asked for here; the CLI turns it on.
+   */
+  readonly secureAggregation?: boolean;
 }
 
 /** A step failed at a center. `userError` marks a mistake in the center's input data. */

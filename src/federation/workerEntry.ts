@@ -7,7 +7,13 @@ import { transferables } from "../compute/transferables.js";
 import { InputError } from "../io/errors.js";
 import { type CenterSource, loadCenterData } from "./centerData.js";
 import { CenterSession, centerInfo } from "./centerSession.js";
-import type { WorkerReply, WorkerRequest } from "./workerProtocol.js";
+import { SecureCenter } from "./secureAggregation/layer.js";
+import type {
+  WorkerKeyRequest,
+  WorkerReply,
+  WorkerRequest,
+  WorkerSecureSetup,
+} from "./workerProtocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("workerEntry must run in a worker thread");
@@ -19,15 +25,42 @@ function failure(error: unknown): { message: string; userError: boolean } {
 
 try {
   const session = new CenterSession(await loadCenterData(workerData.source as CenterSource));
-  port.on("message", (request: WorkerRequest) => {
+  const setup = workerData.secure as WorkerSecureSetup | undefined;
+  const secure =
+    setup === undefined
+      ? null
+      : new SecureCenter(
+          session.name,
+          { certificate: setup.certificate, key: setup.key },
+          { ca: setup.ca },
+        );
+  port.on("message", (request: WorkerRequest | WorkerKeyRequest) => {
     let reply: WorkerReply;
     try {
-      const output = session.run(request.tag, request.step, request.input);
-      reply = { type: "reply", id: request.id, output };
+      if (request.type === "announce") {
+        const announcement = (secure as SecureCenter).announce(request.runId, request.centers);
+        reply = { type: "announced", id: request.id, announcement };
+      } else if (request.type === "agree") {
+        (secure as SecureCenter).agree(request.runId, request.announcements);
+        reply = { type: "agreed", id: request.id };
+      } else {
+        const output = session.run(request.tag, request.step, request.input);
+        reply = {
+          type: "reply",
+          id: request.id,
+          output:
+            secure === null
+              ? output
+              : secure.protect(request.tag, request.step, request.input, output),
+        };
+      }
     } catch (error) {
       reply = { type: "error", id: request.id, ...failure(error) };
     }
-    port.postMessage(reply, reply.type === "reply" ? transferables(reply.output) : []);
+    port.postMessage(
+      reply,
+      reply.type === "reply" && secure === null ? transferables(reply.output) : [],
+    );
   });
   port.postMessage({ type: "ready", info: centerInfo(session.data) } satisfies WorkerReply);
 } catch (error) {

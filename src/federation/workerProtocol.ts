@@ -2,7 +2,31 @@
  * Messages between the aggregator's thread and a center's worker thread.
  */
 import type { CenterInfo } from "./centerSession.js";
+import type { KeyAnnouncement } from "./secureAggregation/keyAgreement.js";
 import type { RequestTag, StepName } from "./steps.js";
+
+/** Main thread → worker: secure aggregation's key agreement (the worker is the center). */
+export type WorkerKeyRequest =
+  | {
+      readonly type: "announce";
+      readonly id: number;
+      readonly runId: string;
+      readonly centers: readonly string[];
+    }
+  | {
+      readonly type: "agree";
+      readonly id: number;
+      readonly runId: string;
+      readonly announcements: readonly KeyAnnouncement[];
+    };
+
+/** A center worker's credentials for secure aggregation (simulation: a throwaway PKI). */
+export interface WorkerSecureSetup {
+  readonly certificate: string;
+  /** PKCS #8 PEM. */
+  readonly key: string;
+  readonly ca: string;
+}
 
 /** Main thread → worker: run a step. */
 export interface WorkerRequest {
@@ -19,6 +43,8 @@ export type WorkerReply =
   | { readonly type: "ready"; readonly info: CenterInfo }
   | { readonly type: "failed"; readonly message: string; readonly userError: boolean }
   | { readonly type: "reply"; readonly id: number; readonly output: unknown }
+  | { readonly type: "announced"; readonly id: number; readonly announcement: KeyAnnouncement }
+  | { readonly type: "agreed"; readonly id: number }
   | {
       readonly type: "error";
       readonly id: number;

@@ -24,9 +24,10 @@ import {
   type References,
 } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { centerDataFromDataset } from "../federation/centerData.js";
+import { type CenterData, centerDataFromDataset } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
+import type { AnalysisPlan } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -67,6 +68,8 @@ export interface SimulatedFitLfcJob extends FitLfcJob {
    * process may use; 1 = no worker threads). The simulated centers share one pool.
    */
   readonly threads?: number;
+  /** Secure aggregation of the summed fields (default false here; `fedseq fit-lfc` turns it on). */
+  readonly secureAggregation?: boolean;
 }
 
 /** Everything a finished fit produced. */
@@ -513,12 +516,16 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
 export async function simulatedCenters(
   dataDir: string,
   options: ReadDatasetOptions = {},
-  session: { readonly kernels?: LocalKernels } = {},
+  session: {
+    readonly kernels?: LocalKernels;
+    /** The analysis plan every center accepts, made from the centers' data (a simulated run). */
+    readonly plan?: (centers: readonly CenterData[]) => AnalysisPlan;
+  } = {},
 ): Promise<CenterSession[]> {
   const dataset = await readDataset(dataDir, options);
-  return dataset.centers.map(
-    (name) => new CenterSession(centerDataFromDataset(dataset, name), session),
-  );
+  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
+  const plan = session.plan?.(data);
+  return data.map((d) => new CenterSession(d, { kernels: session.kernels, plan }));
 }
 
 /** Run a whole `fit-lfc` job as an in-process simulation; returns the report written to run.json. */
@@ -530,6 +537,7 @@ export async function fitLfc(
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
   const transport = new InProcessTransport(
     await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
+    { secureAggregation: job.secureAggregation === true },
   );
   try {
     const outcome = await fitOverFederation(transport, job, { onRound });

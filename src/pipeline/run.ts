@@ -6,17 +6,16 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { cooksFilterMask } from "../algorithms/cooks/index.js";
-import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
-import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
-import { designColumns, mergeLevels, type References } from "../design/designMatrix.js";
+import { designColumns, localLevels, mergeLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 import { InProcessTransport } from "../federation/inProcess.js";
+import { type AnalysisPlan, planHash } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
 import type { Transport } from "../federation/transport.js";
@@ -25,9 +24,9 @@ import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
-import { type ContrastSpec, resolveContrast } from "../results/contrast.js";
+import { resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
-import type { WaldOptions } from "../stats/wald.js";
+import { checkLevelsAgainstPlan, planFromRunJob } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
 import {
   type DispersionEstimates,
@@ -44,27 +43,10 @@ import {
   simulatedCenters,
   writeLfcCsv,
 } from "./fitLfc.js";
+import type { RunJob } from "./runJob.js";
 import { federatedSizeFactors } from "./sizeFactors.js";
 
-/** What the aggregator of a `run` is given: the model and the test, no data. */
-export interface RunJob {
-  readonly design: string;
-  readonly references: References;
-  readonly mode: LfcMode;
-  readonly solver: LfcSolver;
-  /** DESeq2's `maxit`: IRLS iterations of the `deseq2` path before L-BFGS-B (default 100). */
-  readonly maxit?: number;
-  readonly hp: FitHyperparameters;
-  readonly outDir: string;
-  /** The contrast tested (default: DESeq2's, the last coefficient). */
-  readonly contrast?: ContrastSpec;
-  readonly wald: WaldOptions;
-  /** Significance level of the independent filtering. */
-  readonly alpha: number;
-  readonly independentFiltering: boolean;
-  /** A reference results table to compare with in the report (`--compare`). */
-  readonly compareFile?: string;
-}
+export type { RunJob } from "./runJob.js";
 
 /** A simulated `run`: the whole dataset folder, split into centers in this process. */
 export interface SimulatedRunJob extends RunJob {
@@ -74,6 +56,13 @@ export interface SimulatedRunJob extends RunJob {
   readonly threads?: number;
   /** Write every message the centers send, as received, to this JSON Lines file (`--transcript`). */
   readonly transcriptFile?: string;
+  /**
+   * Secure aggregation (federation/secureAggregation/layer.ts): the simulated centers mask their
+   * summed fields (default false here; `fedseq run --data` turns it on).
+   */
+  readonly secureAggregation?: boolean;
+  /** The analysis plan (`--plan`; default: made from the job and the data's levels). */
+  readonly plan?: AnalysisPlan;
 }
 
 /** Everything a finished run produced. */
@@ -103,6 +92,11 @@ export interface RunOutcome {
 /** Options of {@link runOverFederation}. */
 export interface RunOptions {
   readonly runId?: string;
+  /**
+   * The analysis plan the centers accepted: every request carries its hash, and the levels the
+   * centers hold must be the plan's. The job must be the plan's ({@link runJobFromPlan}).
+   */
+  readonly plan?: AnalysisPlan;
   readonly onRound?: (event: RoundEvent) => void;
 }
 
@@ -120,6 +114,7 @@ export async function runOverFederation(
   const history: RoundEvent[] = [];
   const runner = new FederationRunner(transport, {
     runId: options.runId,
+    plan: options.plan === undefined ? undefined : planHash(options.plan),
     onRound: (event) => {
       history.push(event);
       options.onRound?.(event);
@@ -139,6 +134,7 @@ export async function runOverFederation(
     formula: job.design,
   });
   const levels = mergeLevels(levelShares.map(levelsOf));
+  if (options.plan !== undefined) checkLevelsAgainstPlan(options.plan, levels);
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
 
@@ -539,13 +535,28 @@ export async function runSimulated(
 ): Promise<RunJson> {
   const started = performance.now();
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
+  // The simulated centers accept the plan of this job (given, or made from their data as
+  // `fedseq plan --data` makes it) and enforce it as real centers do.
+  let plan = job.plan;
+  const formula = parseFormula(job.design);
   const centers = new InProcessTransport(
-    await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
+    await simulatedCenters(job.dataDir, job.read, {
+      kernels: pool,
+      plan: (data) => {
+        plan ??= planFromRunJob(
+          job,
+          mergeLevels(data.map((d) => localLevels(d.metadata, formula))),
+          data.map((d) => d.name),
+        );
+        return plan;
+      },
+    }),
+    { secureAggregation: job.secureAggregation === true },
   );
   const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);
   const transport = transcript === null ? centers : recordingTransport(centers, transcript);
   try {
-    const outcome = await runOverFederation(transport, job, { onRound });
+    const outcome = await runOverFederation(transport, job, { onRound, plan });
     return await writeRunOutputs(job.outDir, outcome, job, (performance.now() - started) / 1000);
   } finally {
     transcript?.close();

@@ -25,7 +25,7 @@ import { readGeneList } from "../io/sidecars.js";
 import type { ContrastSpec } from "../results/contrast.js";
 import type { WaldOptions } from "../stats/wald.js";
 import type { FitLfcJob } from "./fitLfc.js";
-import type { RunJob } from "./run.js";
+import type { RunJob } from "./runJob.js";
 
 /**
  * Run `check`; an {@link InputError} it raises is raised again with `flag` in front of its

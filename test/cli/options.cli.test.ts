@@ -80,6 +80,36 @@ const certs = join(tmp.dir, "certs");
 const ca = join(certs, "ca.pem");
 const aggCert = join(certs, "aggregator.pem");
 const aggKey = join(certs, "aggregator.key");
+const PLAN_JSON = {
+  fedseq_plan: 1,
+  centers: ["a", "b"],
+  design: "~ condition",
+  levels: { condition: ["A", "B"] },
+  references: {},
+  contrast: null,
+  lfc_null: 0,
+  alt_hypothesis: "greaterAbs",
+  alpha: 0.1,
+  independent_filtering: true,
+  solver: "deseq2",
+  mode: "irls-pqn",
+  maxit: 100,
+  hyperparameters: {
+    max_beta: 30,
+    irls_iters: 20,
+    pqn_iters: 100,
+    pqn_ls_iters: 20,
+    pqn_c1: 1e-4,
+    pqn_ftol: 1e-7,
+    pqn_min_mu: 0,
+    min_mu: 0.5,
+    beta_tol: 1e-8,
+  },
+  min_cell: 3,
+};
+const plan = tmp.write("plan.json", JSON.stringify(PLAN_JSON));
+const badPlan = tmp.write("bad-plan.json", JSON.stringify({ ...PLAN_JSON, min_cell: 0 }));
+const existingPlan = tmp.write("existing-plan.json", "{}\n");
 
 // Every `--listen` case uses a port this test holds: one that passes the checks by mistake fails.
 let busy: Server;
@@ -117,8 +147,8 @@ const runListen = (out: string, ...extra: string[]) => [
   "--centers",
   "a,b",
   ...tls(),
-  "--design",
-  "~ condition",
+  "--plan",
+  plan,
   "--out",
   out,
   ...extra,
@@ -340,13 +370,43 @@ const cases: Case[] = [
   // run --listen
   [
     "run --listen without --ca --cert --key",
-    (o) => ["run", "--listen", listen(), "--centers", "a,b", "--design", "~ x", "--out", o],
+    (o) => ["run", "--listen", listen(), "--centers", "a,b", "--plan", plan, "--out", o],
     /run --listen also needs --ca, --cert, --key/,
   ],
   [
-    "run --listen without --centers",
-    (o) => set(runListen(o), "--centers", null),
-    /run --listen also needs --centers/,
+    "run --listen without --plan",
+    (o) => set(set(runListen(o), "--plan", null), "--design", "~ condition"),
+    /--plan: required with --listen/,
+  ],
+  [
+    "run --listen --plan with --design",
+    (o) => runListen(o, "--design", "~ condition"),
+    /--design: not with --plan \(the plan fixes/,
+  ],
+  [
+    "run --listen --plan with --alpha and --solver",
+    (o) => runListen(o, "--alpha", "0.05", "--solver", "fast"),
+    /--alpha, --solver: not with --plan/,
+  ],
+  [
+    "run --listen --plan missing",
+    (o) => set(runListen(o), "--plan", missing),
+    /--plan: .*missing\.csv: cannot read the analysis plan \(ENOENT\)/,
+  ],
+  [
+    "run --listen --plan with a bad field",
+    (o) => set(runListen(o), "--plan", badPlan),
+    /--plan: .*bad-plan\.json: min_cell: expected a whole number ≥ 1, found 0/,
+  ],
+  [
+    "run --listen --centers other than the plan's",
+    (o) => set(runListen(o), "--centers", "a,c"),
+    /--centers: a, c are not the plan's centers \(a, b\)/,
+  ],
+  [
+    "run --data --plan naming other centers",
+    (o) => ["run", "--data", data, "--plan", badPlan, "--out", o],
+    /--plan: .*min_cell/,
   ],
   [
     "run --listen without a port",
@@ -530,6 +590,108 @@ const cases: Case[] = [
 
 /** `center` has no `--out`. */
 const centerCases: [name: string, args: () => string[], says: RegExp][] = [
+  [
+    "center --plan missing",
+    () => center("--data", data, "--plan", missing),
+    /--plan: .*missing\.csv: cannot read the analysis plan/,
+  ],
+  [
+    "center --plan with a bad field",
+    () => center("--data", data, "--plan", badPlan),
+    /--plan: .*bad-plan\.json: min_cell/,
+  ],
+  [
+    "plan without --centers",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--out",
+      join(tmp.dir, "p1.json"),
+    ],
+    /--centers: required/,
+  ],
+  [
+    "plan --levels without levels",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition",
+      "--centers",
+      "a,b",
+      "--out",
+      join(tmp.dir, "p2.json"),
+    ],
+    /--levels: expected factor=level1,level2/,
+  ],
+  [
+    "plan --levels of a variable outside the design",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "sex=f,m",
+      "--centers",
+      "a,b",
+      "--out",
+      join(tmp.dir, "p3.json"),
+    ],
+    /--levels: "sex" is not a variable of the design/,
+  ],
+  [
+    "plan --contrast of a level not listed",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--contrast",
+      "condition,C,A",
+      "--centers",
+      "a,b",
+      "--out",
+      join(tmp.dir, "p4.json"),
+    ],
+    /--contrast: "C" is not a level of condition/,
+  ],
+  [
+    "plan --out that exists",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--centers",
+      "a,b",
+      "--out",
+      existingPlan,
+    ],
+    /--out .*existing-plan\.json: already exists/,
+  ],
+  [
+    "plan --min-cell 0",
+    () => [
+      "plan",
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--centers",
+      "a,b",
+      "--min-cell",
+      "0",
+      "--out",
+      join(tmp.dir, "p5.json"),
+    ],
+    /--min-cell/,
+  ],
   [
     "center without --data or --counts",
     () => center(),

@@ -11,7 +11,7 @@ import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { fitLfc } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
-import { freePort, startFedseq } from "../helpers/processes.js";
+import { freePort, runFedseq, startFedseq } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { centerNames } from "../helpers/transports.js";
@@ -135,20 +135,45 @@ function runAggregator(dataset: string, port: number, out: string, extra: string
     "run",
     "--listen",
     `127.0.0.1:${port}`,
-    "--centers",
-    centerNames(sharedPath("data", dataset)).join(","),
     "--ca",
     join(certs, "ca.pem"),
     "--cert",
     join(certs, "aggregator.pem"),
     "--key",
     join(certs, "aggregator.key"),
-    "--design",
-    DESIGNS[dataset],
+    "--plan",
+    planFor(dataset),
     "--out",
     out,
     ...extra,
   ]);
+}
+
+const plans = new Map<string, string>();
+
+/** The analysis plan of a shared dataset's README design, made by `fedseq plan --data`. */
+function planFor(dataset: string): string {
+  let file = plans.get(dataset);
+  if (file === undefined) {
+    file = join(tmp.dir, `plan-${dataset}.json`);
+    const made = runFedseq([
+      "plan",
+      "--data",
+      sharedPath("data", dataset),
+      "--design",
+      DESIGNS[dataset],
+      "--out",
+      file,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    plans.set(dataset, file);
+  }
+  return file;
+}
+
+/** A center of `run --listen`: it answers only the plan it approved. */
+function runCenter(dataset: string, name: string, port: number, extra: string[] = []) {
+  return center(dataset, name, port, ["--plan", planFor(dataset), ...extra]);
 }
 
 /** Expect the run's four tables to equal the simulated run's, byte for byte. */
@@ -173,6 +198,8 @@ async function simulated(dataset: string, mode: LfcMode): Promise<string> {
     solver,
     references: {},
     fixedRounds: false,
+    // As `fedseq aggregate` runs by default: the same masked sums, bit for bit.
+    secureAggregation: true,
     hp: DEFAULT_HYPERPARAMETERS,
     outDir: out,
   });
@@ -207,7 +234,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await agg.waitFor(/listening/);
     const labs = ["lab_1", "lab_2", "lab_3"];
     const centers = labs.map((c) =>
-      center("outliers_sim", c, port, ["--audit", join(tmp.dir, `${c}.audit.jsonl`)]),
+      runCenter("outliers_sim", c, port, ["--audit", join(tmp.dir, `${c}.audit.jsonl`)]),
     );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
@@ -229,62 +256,62 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-center");
-    const agg = runAggregator("li_lncap", port, out);
+    const agg = runAggregator("outliers_sim", port, out);
     await agg.waitFor(/listening/);
-    const site1 = center("li_lncap", "site_1", port);
-    let site2 = center("li_lncap", "site_2", port);
+    const lab1 = runCenter("outliers_sim", "lab_1", port);
+    let lab2 = runCenter("outliers_sim", "lab_2", port);
+    const lab3 = runCenter("outliers_sim", "lab_3", port);
     await agg.waitFor(/genewise-dispersions round 0:/);
-    site2.child.kill("SIGKILL");
-    await site2.exited;
-    site2 = center("li_lncap", "site_2", port);
+    lab2.child.kill("SIGKILL");
+    await lab2.exited;
+    lab2 = runCenter("outliers_sim", "lab_2", port);
     expect(await agg.exited, agg.output()).toBe(0);
     // Its size factors, dispersion data and μ were rebuilt from the requests that built them.
     expect(agg.output()).toMatch(
-      /center site_2: restarted, replaying the \d+ requests that built its state before dispersionGrid \(genewise-dispersions round/,
+      /center lab_2: restarted, replaying the \d+ requests that built its state before dispersionGrid \(genewise-dispersions round/,
     );
-    expect(await site1.exited).toBe(0);
-    expect(await site2.exited).toBe(0);
-    await expectSimulatedRunFiles("li_lncap", out);
+    for (const lab of [lab1, lab2, lab3]) expect(await lab.exited).toBe(0);
+    await expectSimulatedRunFiles("outliers_sim", out);
   });
 
   it("run --listen --resume: the aggregator SIGKILLed during the gene-wise dispersion rounds and resumed gives the uninterrupted run's files", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-aggregator");
-    const first = runAggregator("li_lncap", port, out);
+    const first = runAggregator("outliers_sim", port, out);
     await first.waitFor(/listening/);
-    const centers = ["site_1", "site_2"].map((c) => center("li_lncap", c, port));
+    const centers = ["lab_1", "lab_2", "lab_3"].map((c) => runCenter("outliers_sim", c, port));
     await first.waitFor(/genewise-dispersions round 0:/);
     first.child.kill("SIGKILL");
     await first.exited;
-    const second = runAggregator("li_lncap", port, out, ["--resume"]);
+    const second = runAggregator("outliers_sim", port, out, ["--resume"]);
     expect(await second.exited, second.output()).toBe(0);
     expect(second.output()).toMatch(/resuming run /);
     for (const c of centers) {
       expect(await c.exited, c.output()).toBe(0);
       expect(c.output()).toMatch(/answered \d+ repeated requests from its reply cache/);
     }
-    await expectSimulatedRunFiles("li_lncap", out);
+    await expectSimulatedRunFiles("outliers_sim", out);
   });
 
   it("run --listen: a center that joins and never answers ends the run within --round-timeout (exit 3, named)", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-silent-center");
-    const agg = runAggregator("li_lncap", port, out, ["--round-timeout", "3"]);
+    const agg = runAggregator("outliers_sim", port, out, ["--round-timeout", "3"]);
     await agg.waitFor(/listening/);
-    const site1 = center("li_lncap", "site_1", port);
-    const site2 = center("li_lncap", "site_2", port);
-    await agg.waitFor(/center site_2 joined/);
-    site2.child.kill("SIGSTOP");
+    const others = ["lab_1", "lab_3"].map((c) => runCenter("outliers_sim", c, port));
+    const lab2 = runCenter("outliers_sim", "lab_2", port);
+    await agg.waitFor(/center lab_2 joined/);
+    lab2.child.kill("SIGSTOP");
     const started = Date.now();
     expect(await agg.exited, agg.output()).toBe(3);
     // The deadline is 3 s; the bound only guards against waiting forever.
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(agg.output()).toMatch(/center site_2: did not answer \w+ .* within 3 s/);
-    site2.child.kill("SIGKILL");
-    await site2.exited;
-    await site1.exited;
+    expect(agg.output()).toMatch(/center lab_2: did not answer \w+ .* within 3 s/);
+    lab2.child.kill("SIGKILL");
+    await lab2.exited;
+    for (const lab of others) await lab.exited;
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {

@@ -9,6 +9,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { CenterInfo } from "../centerSession.js";
+import { SecureAggregationError } from "../secureAggregation/errors.js";
+import type { KeyAnnouncement } from "../secureAggregation/keyAgreement.js";
+import {
+  agreeKeys,
+  MaskedReplyError,
+  type ProtectedReply,
+  SecureAggregator,
+} from "../secureAggregation/layer.js";
 import {
   type RequestTag,
   STATE_STEPS,
@@ -16,8 +24,22 @@ import {
   type StepName,
   type StepOutput,
 } from "../steps.js";
-import { byName, CenterError, type Transport } from "../transport.js";
-import { decodeReply, decodeTag, encodeRequest, ProtocolError } from "./codec.js";
+import {
+  byName,
+  CenterError,
+  FederationFailure,
+  receivedReply,
+  type Transport,
+} from "../transport.js";
+import {
+  decodeAnnouncement,
+  decodeProtectedReply,
+  decodeReply,
+  decodeTag,
+  encodeAnnouncement,
+  encodeRequest,
+  ProtocolError,
+} from "./codec.js";
 import type { AggregatorMessage } from "./generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage__Output } from "./generated/fedseq/v1/CenterMessage.js";
 import type { Hello__Output } from "./generated/fedseq/v1/Hello.js";
@@ -29,6 +51,7 @@ import {
   PROTOCOL_VERSION,
   type TlsFiles,
 } from "./proto.js";
+import { secureReplyBytes } from "./wireBytes.js";
 
 type JoinCall = grpc.ServerDuplexStream<CenterMessage__Output, AggregatorMessage>;
 
@@ -41,6 +64,8 @@ export interface GrpcAggregatorOptions {
   readonly tls: TlsFiles;
   /** Run id sent to the centers (kept across an aggregator resume). */
   readonly runId: string;
+  /** Hash of the analysis plan the run follows (plan.ts), told to each center as it joins. */
+  readonly plan?: string;
   /** How long to wait for every center to join. */
   readonly joinTimeoutMs: number;
   /** How long a center that dropped out is waited for. */
@@ -51,6 +76,19 @@ export interface GrpcAggregatorOptions {
    */
   readonly roundTimeoutMs?: number;
   readonly maxMessageBytes?: number;
+  /**
+   * Secure aggregation (secureAggregation/layer.ts): key agreement before the first request,
+   * summed fields masked by the centers (default false here; the CLI turns it on).
+   */
+  readonly secureAggregation?: boolean;
+  /**
+   * For tests of key substitution only: change the announcements before they are relayed (an
+   * aggregator that tampers). Never set by the CLI.
+   */
+  readonly tamperRelay?: (
+    center: string,
+    announcements: readonly KeyAnnouncement[],
+  ) => readonly KeyAnnouncement[];
   /** Where log lines go. */
   readonly log: (line: string) => void;
 }
@@ -80,6 +118,17 @@ interface StateRequest {
   readonly input: unknown;
 }
 
+/** Thrown into a key exchange that must start again (a center restarted meanwhile). */
+class RestartAgreement extends Error {}
+
+/** A key-agreement message a center owes an answer to. */
+interface KeyExchange {
+  readonly epoch: number;
+  readonly message: AggregatorMessage;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
 /** One expected center: its connection, identity, and the request it owes an answer to. */
 class CenterSlot {
   readonly name: string;
@@ -93,6 +142,12 @@ class CenterSlot {
   /** Index into {@link stateLog} of the request being replayed (null: not replaying). */
   replaying: number | null = null;
   malformed = 0;
+  /** Secure aggregation: the ephemeral key the center agreed on in the current epoch. */
+  agreedKey = "";
+  /** The key-agreement message the center owes an answer to. */
+  keyExchange: KeyExchange | null = null;
+  /** The key-agreement epoch under which the pending request was last sent. */
+  dispatchEpoch = 0;
   /** Connections lost while the same request was pending. */
   drops = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -111,7 +166,8 @@ class CenterSlot {
   /** Send the pending request (after replaying the run's state if the center restarted). */
   dispatch(): void {
     const p = this.pending;
-    if (p === null || this.call === null) return;
+    if (p === null || this.call === null || this.#owner.holdingRequests) return;
+    this.dispatchEpoch = this.#owner.epoch;
     if (this.replaying === null && this.heldRun !== p.tag.runId && this.stateLog.length > 0) {
       this.#owner.log(
         `center ${this.name}: restarted, replaying the ${this.stateLog.length} requests that built its state before ${p.step} (${p.tag.phase} round ${p.tag.round})`,
@@ -179,7 +235,55 @@ class CenterSlot {
     this.#clearDeadline();
   }
 
+  /** Send a key-agreement message (again on reconnection) and wait for the center's answer. */
+  exchangeKeys(epoch: number, message: AggregatorMessage): Promise<unknown> {
+    const ms = this.#owner.roundTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.keyExchange?.epoch !== epoch) return;
+        this.abortKeyExchange(
+          new CenterError(
+            this.name,
+            `did not answer the secure-aggregation key agreement within ${ms / 1000} s (--round-timeout)`,
+            false,
+          ),
+        );
+      }, ms);
+      const settle =
+        <T>(f: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          f(value);
+        };
+      this.keyExchange = { epoch, message, resolve: settle(resolve), reject: settle(reject) };
+      this.write(message);
+    });
+  }
+
+  /** A key-agreement answer: settles the exchange of the same epoch, ignores stale ones. */
+  onKeyAnswer(epoch: number, answer: () => unknown): void {
+    const k = this.keyExchange;
+    if (k === null || k.epoch !== epoch) {
+      this.#owner.log(`center ${this.name}: ignored a key-agreement answer of epoch ${epoch}`);
+      return;
+    }
+    this.keyExchange = null;
+    try {
+      k.resolve(answer());
+    } catch (error) {
+      k.reject(error as Error);
+    }
+  }
+
+  /** Abandon the key exchange in progress. */
+  abortKeyExchange(error: Error): void {
+    const k = this.keyExchange;
+    this.keyExchange = null;
+    k?.reject(error);
+  }
+
   fail(error: Error): void {
+    this.abortKeyExchange(error);
     const p = this.pending;
     this.pending = null;
     this.replaying = null;
@@ -245,7 +349,12 @@ class CenterSlot {
       });
       return;
     }
-    const output = decodeReply(reply, p.step, p.input as never);
+    const output = this.#owner.secure
+      ? ({
+          reply: decodeProtectedReply(reply, p.step),
+          epoch: this.dispatchEpoch,
+        } as SecureReceived)
+      : decodeReply(reply, p.step, p.input as never);
     if (STATE_STEPS.has(p.step)) {
       this.stateLog.push({ tag: p.tag, step: p.step, input: p.input });
       this.heldRun = tag.runId;
@@ -253,6 +362,12 @@ class CenterSlot {
     this.malformed = 0;
     this.#settle(p, { output });
   }
+}
+
+/** A reply received under secure aggregation and the key epoch it was requested under. */
+interface SecureReceived {
+  readonly reply: ProtectedReply;
+  readonly epoch: number;
 }
 
 /** The aggregator's gRPC server; a {@link Transport} once every center has joined. */
@@ -268,6 +383,17 @@ export class GrpcAggregator implements Transport {
   #started = false;
   #refusal: Error | null = null;
   #refused: ((error: Error) => void) | null = null;
+  /** Secure aggregation's layer (null: replies in clear); set once every center has joined. */
+  secure: SecureAggregator | null = null;
+  /** The current key agreement's epoch (0: none yet). */
+  epoch = 0;
+  /** True while a key agreement runs: requests wait. */
+  holdingRequests = false;
+  #agreement: Promise<void> | null = null;
+  /** The run id the current key agreement is for (the requests' tags'). */
+  #agreedRun: string | null = null;
+  #agreementFailure: Error | null = null;
+  #restartAgreement = false;
 
   private constructor(options: GrpcAggregatorOptions) {
     this.#options = options;
@@ -334,6 +460,9 @@ export class GrpcAggregator implements Transport {
         if ([...this.#slots.values()].every((s) => s.info !== null)) {
           clearTimeout(timer);
           this.centers = byName([...this.#slots.values()].map((s) => s.info as CenterInfo));
+          if (this.#options.secureAggregation === true && this.secure === null) {
+            this.secure = new SecureAggregator(this.centers.map((c) => c.name));
+          }
           resolve();
         }
       };
@@ -361,6 +490,18 @@ export class GrpcAggregator implements Transport {
         }
         if (message.body === "reply" && message.reply !== null && message.reply !== undefined) {
           slot.onReply(message.reply);
+        } else if (message.body === "announcement" && message.announcement) {
+          const a = message.announcement;
+          slot.onKeyAnswer(a.epoch, () => decodeAnnouncement(a));
+        } else if (message.body === "keyAgreement" && message.keyAgreement) {
+          const k = message.keyAgreement;
+          const name = slot.name;
+          slot.onKeyAnswer(k.epoch, () => {
+            if (k.error !== "") {
+              throw new CenterError(name, `refused the run: ${k.error}`, false);
+            }
+            return null;
+          });
         } else {
           throw new ProtocolError(`unexpected ${String(message.body)} message`);
         }
@@ -482,6 +623,15 @@ export class GrpcAggregator implements Transport {
       );
       return null;
     }
+    if (hello.requireSecureAggregation && this.#options.secureAggregation !== true) {
+      const reason =
+        "requires secure aggregation (fedseq center --require-secure-aggregation) but this aggregator runs without it (--no-secure-aggregation)";
+      this.#reject(call, grpc.status.FAILED_PRECONDITION, `center ${hello.center} ${reason}`);
+      this.#refusal = new CenterError(hello.center, reason, false);
+      this.#refused?.(this.#refusal);
+      for (const s of this.#slots.values()) s.fail(new CenterError(hello.center, reason, false));
+      return null;
+    }
     if (slot.call !== null && slot.call !== call) slot.call.end();
     slot.call = call;
     slot.heldRun = hello.preparedRun;
@@ -493,8 +643,24 @@ export class GrpcAggregator implements Transport {
     this.log(
       `center ${hello.center} ${rejoined ? "reconnected" : "joined"} (${hello.samples.length} samples)`,
     );
-    call.write({ welcome: { runId: this.#options.runId } });
+    call.write({
+      welcome: {
+        runId: this.#options.runId,
+        plan: this.#options.plan ?? "",
+        secureAggregation: this.#options.secureAggregation === true,
+      },
+    });
     this.#joined?.();
+    if (this.secure !== null && this.epoch > 0 && hello.secureKey !== slot.agreedKey) {
+      // A restarted center holds no pair secrets: every center agrees on new keys, and the
+      // current request is asked again of every center under them.
+      this.log(
+        `center ${hello.center} holds no keys of this run's secure aggregation: new key agreement`,
+      );
+      this.#rekey();
+    } else if (slot.keyExchange !== null) {
+      slot.write(slot.keyExchange.message);
+    }
     if (slot.pending !== null) slot.dispatch();
     return slot;
   }
@@ -506,9 +672,116 @@ export class GrpcAggregator implements Transport {
   ): Promise<StepOutput<K>[]> {
     this.#started = true;
     const slots = this.centers.map((c) => this.#slots.get(c.name) as CenterSlot);
-    return (await Promise.all(
-      slots.map((s, c) => s.send(tag, step, inputs[c])),
-    )) as StepOutput<K>[];
+    const secure = this.secure;
+    if (secure === null) {
+      return (await Promise.all(
+        slots.map((s, c) => s.send(tag, step, inputs[c])),
+      )) as StepOutput<K>[];
+    }
+    for (;;) {
+      await this.#ensureAgreement(tag.runId);
+      const received = (await Promise.all(
+        slots.map((s, c) => s.send(tag, step, inputs[c])),
+      )) as SecureReceived[];
+      if (this.holdingRequests || received.some((r) => r.epoch !== this.epoch)) {
+        this.log(`secure aggregation: keys changed during ${step}; asking every center again`);
+        continue;
+      }
+      let outputs: StepOutput<K>[];
+      try {
+        outputs = secure.open(
+          tag,
+          step,
+          inputs,
+          received.map((r) => r.reply),
+          (r) => secureReplyBytes(tag, step, r),
+        );
+      } catch (error) {
+        if (error instanceof MaskedReplyError)
+          throw new CenterError(error.center, `malformed reply: ${error.message}`, false);
+        if (error instanceof SecureAggregationError) throw new FederationFailure(error.message);
+        throw error;
+      }
+      return outputs.map((o, c) => receivedReply(slots[c].name, step, inputs[c], o));
+    }
+  }
+
+  /** The run's key agreement (the first, or the one a restarted center made necessary). */
+  async #ensureAgreement(runId: string): Promise<void> {
+    if (this.#agreementFailure !== null) throw this.#agreementFailure;
+    if (this.#agreement === null || this.#agreedRun !== runId) {
+      this.#agreedRun = runId;
+      this.#agreement = this.#agree(runId);
+      this.#agreement.catch(() => {});
+    }
+    await this.#agreement;
+  }
+
+  /** Start a new key agreement (or restart the one in progress). */
+  #rekey(): void {
+    if (this.holdingRequests) {
+      this.#restartAgreement = true;
+      for (const s of this.#slots.values()) s.abortKeyExchange(new RestartAgreement());
+      return;
+    }
+    this.#agreement = this.#agree(this.#agreedRun ?? this.#options.runId);
+    this.#agreement.catch(() => {});
+  }
+
+  async #agree(runId: string): Promise<void> {
+    const names = this.centers.map((c) => c.name);
+    const slots = names.map((n) => this.#slots.get(n) as CenterSlot);
+    const tamper = this.#options.tamperRelay;
+    this.holdingRequests = true;
+    try {
+      for (;;) {
+        this.#restartAgreement = false;
+        const epoch = ++this.epoch;
+        let keys: readonly KeyAnnouncement[] = [];
+        try {
+          await agreeKeys(runId, names, {
+            announce: async (c, run, centers) =>
+              (await slots[c].exchangeKeys(epoch, {
+                keyRequest: { runId: run, centers: [...centers], epoch },
+              })) as KeyAnnouncement,
+            relay: async (c, run, announcements) => {
+              keys = announcements;
+              const relayed =
+                tamper === undefined ? announcements : tamper(names[c], announcements);
+              await slots[c].exchangeKeys(epoch, {
+                keyRelay: {
+                  runId: run,
+                  epoch,
+                  announcements: relayed.map((a) => encodeAnnouncement(a, epoch)),
+                },
+              });
+            },
+          });
+        } catch (error) {
+          if (error instanceof RestartAgreement || this.#restartAgreement) continue;
+          throw error;
+        }
+        if (this.#restartAgreement) continue;
+        slots.forEach((s, c) => {
+          s.agreedKey = keys[c].publicKey;
+        });
+        this.log(`secure aggregation: ${names.length} centers agreed on keys (epoch ${epoch})`);
+        break;
+      }
+    } catch (error) {
+      const failure =
+        error instanceof CenterError || error instanceof FederationFailure
+          ? error
+          : error instanceof MaskedReplyError
+            ? new CenterError(error.center, error.message, false)
+            : new FederationFailure(`secure aggregation: ${(error as Error).message}`);
+      this.#agreementFailure = failure;
+      for (const s of slots) s.abortKeyExchange(failure);
+      throw failure;
+    } finally {
+      this.holdingRequests = false;
+    }
+    for (const s of slots) if (s.pending !== null) s.dispatch();
   }
 
   async close(

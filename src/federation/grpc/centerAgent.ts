@@ -7,10 +7,21 @@ import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import { RecordShapeError } from "../records.js";
+import { PlanRefusal } from "../requestPolicy.js";
+import { KeySubstitutionError } from "../secureAggregation/errors.js";
+import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
-import { type MessageRecord, messageRecord } from "../transcript.js";
+import { type MessageRecord, messageRecord, protectedRecord } from "../transcript.js";
 import { FederationFailure } from "../transport.js";
-import { decodeRequest, encodeErrorReply, encodeReply, ProtocolError } from "./codec.js";
+import {
+  decodeAnnouncement,
+  decodeRequest,
+  encodeAnnouncement,
+  encodeErrorReply,
+  encodeProtectedReply,
+  encodeReply,
+  ProtocolError,
+} from "./codec.js";
 import type { AggregatorMessage__Output } from "./generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage } from "./generated/fedseq/v1/CenterMessage.js";
 import type { StepReply } from "./generated/fedseq/v1/StepReply.js";
@@ -30,6 +41,11 @@ export interface CenterAgentOptions {
   readonly session: CenterSession;
   /** Refuse to take part with fewer samples than this (disclosure control). */
   readonly minSamples: number;
+  /**
+   * Refuse to take part for this reason (e.g. the center's data does not meet its analysis
+   * plan): told to the aggregator before the first round, in this center's name.
+   */
+  readonly refusal?: string;
   /** Delay between connection attempts. */
   readonly retryDelayMs: number;
   /** Give up when the aggregator cannot be reached for this long. */
@@ -43,6 +59,12 @@ export interface CenterAgentOptions {
   readonly replyCacheBytes?: number;
   /** Called with every message the center sends, as it sends it (`fedseq center --audit`). */
   readonly audit?: (record: MessageRecord) => void;
+  /**
+   * Refuse to take part unless the aggregator runs secure aggregation (`fedseq center
+   * --require-secure-aggregation`). Otherwise the center follows what the aggregator's welcome
+   * says, and logs a warning when its replies travel in clear.
+   */
+  readonly requireSecureAggregation?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -62,7 +84,8 @@ function replyBytes(value: unknown): number {
 
 /** A reply as sent, and the output it encodes (for the audit log). */
 interface CachedReply {
-  readonly message: StepReply;
+  /** The encoded reply (null under secure aggregation: masked when sent). */
+  readonly message: StepReply | null;
   readonly output: unknown;
 }
 
@@ -118,6 +141,15 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
   let lastContact = Date.now();
   const replies = new ReplyCache(options.replyCacheBytes ?? DEFAULT_REPLY_CACHE_BYTES);
   let lastKey = "";
+  // Secure aggregation: this center's ephemeral keys are signed with its TLS client key and its
+  // peers' checked against the federation CA. Its secrets live in memory only, for the run.
+  const secure = new SecureCenter(
+    name,
+    { certificate: options.tls.cert.toString("utf8"), key: options.tls.key.toString("utf8") },
+    { ca: options.tls.ca.toString("utf8") },
+  );
+  /** The run the aggregator welcomed this center to, and whether it masks. */
+  let welcomed: { runId: string; secure: boolean } | null = null;
   try {
     for (;;) {
       const outcome = await joinOnce();
@@ -148,8 +180,12 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           resolve(value);
         }
       };
-      if (samples < options.minSamples) {
-        const reason = `it holds ${samples} samples, fewer than its minimum of ${options.minSamples} (--min-samples)`;
+      const reason =
+        options.refusal ??
+        (samples < options.minSamples
+          ? `it holds ${samples} samples, fewer than its minimum of ${options.minSamples} (--min-samples)`
+          : undefined);
+      if (reason !== undefined) {
         log(`center ${name}: refusing to take part: ${reason}`);
         call.write({ refusal: { center: name, reason } });
         call.end();
@@ -167,12 +203,36 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           // The run whose state this center holds: a restarted center holds none, and the
           // aggregator then replays the requests that built it.
           preparedRun: session.heldRun ?? "",
+          secureKey: secure.agreedKey(),
+          requireSecureAggregation: options.requireSecureAggregation === true,
         },
       });
       call.on("data", (message: AggregatorMessage__Output) => {
         lastContact = Date.now();
         if (message.body === "welcome") {
           log(`center ${name}: joined run ${message.welcome?.runId}`);
+          const masking = message.welcome?.secureAggregation === true;
+          welcomed = { runId: message.welcome?.runId ?? "", secure: masking };
+          if (!masking && options.requireSecureAggregation === true) {
+            const text =
+              "the aggregator runs without secure aggregation and this center requires it (--require-secure-aggregation)";
+            log(`center ${name}: refusing the run: ${text}`);
+            call.end();
+            settle({ success: false, refused: true, message: text });
+            return;
+          }
+          if (!masking) {
+            log(
+              `center ${name}: the aggregator runs without secure aggregation: this center's sums travel in clear`,
+            );
+          }
+          const runs = message.welcome?.plan ?? "";
+          const approved = session.planHash ?? "";
+          if (runs !== approved) {
+            log(
+              `center ${name}: the aggregator runs ${runs === "" ? "no analysis plan" : `plan ${runs}`}, this center approved ${approved === "" ? "none" : `plan ${approved}`}: it will refuse every request outside its plan`,
+            );
+          }
         } else if (message.body === "shutdown") {
           const success = message.shutdown?.success ?? false;
           const text = message.shutdown?.message ?? "";
@@ -183,6 +243,42 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           settle({ success, refused: false, message: text });
         } else if (message.body === "request" && message.request) {
           answer(call, message);
+        } else if (message.body === "keyRequest" && message.keyRequest) {
+          const k = message.keyRequest;
+          try {
+            if (welcomed === null || !welcomed.secure) {
+              throw new Error("key request, but the aggregator's welcome said the run is in clear");
+            }
+            const announcement = secure.announce(k.runId, k.centers);
+            call.write({ announcement: encodeAnnouncement(announcement, k.epoch) });
+          } catch (error) {
+            const text = (error as Error).message;
+            log(`center ${name}: cannot take part in secure aggregation: ${text}`);
+            call.write({ keyAgreement: { runId: k.runId, epoch: k.epoch, error: text } });
+          }
+        } else if (message.body === "keyRelay" && message.keyRelay) {
+          const k = message.keyRelay;
+          try {
+            secure.agree(k.runId, k.announcements.map(decodeAnnouncement));
+            log(
+              `center ${name}: secure aggregation keys agreed with ${k.announcements.length - 1} peers`,
+            );
+            call.write({ keyAgreement: { runId: k.runId, epoch: k.epoch, error: "" } });
+          } catch (error) {
+            const text = (error as Error).message;
+            const rejected = error instanceof KeySubstitutionError ? error.center : "";
+            log(`center ${name}: refusing the run: ${text}`);
+            call.write({
+              keyAgreement: {
+                runId: k.runId,
+                epoch: k.epoch,
+                error: text,
+                rejectedCenter: rejected,
+              },
+            });
+            call.end();
+            settle({ success: false, refused: true, message: text });
+          }
         } else {
           log(`center ${name}: ignored an unexpected message (${String(message.body)})`);
         }
@@ -210,6 +306,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
     try {
       const request = decodeRequest(message.request as NonNullable<typeof message.request>);
       tag = request.tag;
+      const masking = welcomed?.secure === true;
       const key = `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${request.step}`;
       // A step that builds the center's state is always run again, so that a replay in the
       // original order leaves the state as it was; only the others are answered from the cache.
@@ -220,16 +317,45 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       lastKey = key;
       if (reply === undefined) {
         const output = session.run(request.tag, request.step, request.input as never);
-        reply = { message: encodeReply(request.tag, request.step, output as never), output };
+        // Under secure aggregation the output is cached and masked as it is sent, with the
+        // keys of the moment (a new key agreement changes every mask, not the values).
+        reply = {
+          message: masking ? null : encodeReply(request.tag, request.step, output as never),
+          output,
+        };
         if (cacheable) replies.set(key, reply);
       }
-      options.audit?.(messageRecord(name, request.step, tag, reply.output));
-      call.write({ reply: reply.message });
+      let sending = reply.message;
+      if (masking) {
+        const sent = secure.protect(
+          request.tag,
+          request.step,
+          request.input as never,
+          reply.output as never,
+        );
+        sending = encodeProtectedReply(request.tag, request.step, sent);
+        options.audit?.(protectedRecord(name, request.step, tag, sent));
+      } else {
+        options.audit?.(messageRecord(name, request.step, tag, reply.output));
+      }
+      call.write({ reply: sending as StepReply });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (error instanceof ProtocolError || error instanceof RecordShapeError)
         log(`center ${name}: rejected a malformed request: ${text}`);
-      else log(`center ${name}: step failed: ${text}`);
+      else if (error instanceof PlanRefusal) {
+        log(
+          `center ${name}: refused ${error.step} (${tag.phase} round ${tag.round}): ${error.reason}`,
+        );
+        const refusal: MessageRecord = {
+          center: name,
+          step: error.step,
+          round: tag.round,
+          fields: {},
+          refused: error.reason,
+        };
+        options.audit?.(refusal);
+      } else log(`center ${name}: step failed: ${text}`);
       call.write({ reply: encodeErrorReply(tag, text, error instanceof InputError) });
     }
   }

@@ -15,9 +15,15 @@ import {
   RecordShapeError,
 } from "../records.js";
 import { checkReply, isStep, STEPS } from "../registry.js";
+import type { KeyAnnouncement } from "../secureAggregation/keyAgreement.js";
+import { clearSchema, maskedNames, type ProtectedReply } from "../secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
 import type { Float64Tensor, Float64Tensor__Output } from "./generated/fedseq/v1/Float64Tensor.js";
+import type {
+  KeyAnnouncement__Output,
+  KeyAnnouncement as KeyAnnouncementMessage,
+} from "./generated/fedseq/v1/KeyAnnouncement.js";
 import type { Record__Output, Record as RecordMessage } from "./generated/fedseq/v1/Record.js";
 import type { StepReply, StepReply__Output } from "./generated/fedseq/v1/StepReply.js";
 import type { StepRequest, StepRequest__Output } from "./generated/fedseq/v1/StepRequest.js";
@@ -100,7 +106,8 @@ export function decodeMask(
 /** A tag as received (a missing tag is a protocol error). */
 export function decodeTag(tag: Tag__Output | null): RequestTag {
   if (tag === null) throw new ProtocolError("message without a tag");
-  return { runId: tag.runId, phase: tag.phase, round: tag.round };
+  const decoded = { runId: tag.runId, phase: tag.phase, round: tag.round };
+  return tag.plan === "" ? decoded : { ...decoded, plan: tag.plan };
 }
 
 // ---- requests (aggregator → center) and replies (center → aggregator) ----
@@ -141,6 +148,66 @@ export function encodeReply<K extends StepName>(
   output: StepOutput<K>,
 ): StepReply {
   return { tag, record: encodeRecord(step, schemaOf(step, "reply"), output as FlatRecord) };
+}
+
+/**
+ * Encode a reply under secure aggregation: the clear fields as a record of the step's reply
+ * schema minus the masked fields, the masked vectors' bytes in the record's `masked` map.
+ */
+export function encodeProtectedReply<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  reply: ProtectedReply,
+): StepReply {
+  const record = encodeRecord(step, clearSchema(step), reply.clear as unknown as FlatRecord);
+  const masked: Record<string, Buffer> = {};
+  for (const [name, bytes] of Object.entries(reply.masked)) {
+    masked[name] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  record.masked = masked;
+  return { tag, record };
+}
+
+/**
+ * Decode a reply sent under secure aggregation (at the aggregator): the clear fields against
+ * the clear part of the step's schema, and exactly the masked vectors the step declares (their
+ * lengths are checked when they are summed, the rebuilt shares by the registry's `checkReply`).
+ */
+export function decodeProtectedReply<K extends StepName>(
+  message: StepReply__Output,
+  step: K,
+): ProtectedReply {
+  const r = message.record;
+  if (message.step !== "record" || r === null || r === undefined || r.step !== step)
+    throw new ProtocolError(`reply to ${step} carries ${String(r?.step ?? message.step)}`);
+  const clear = decodeRecord(r, clearSchema(step), step) as unknown as Record<string, unknown>;
+  const expected = maskedNames(step);
+  const masked: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of Object.entries(r.masked ?? {})) {
+    if (!expected.has(name)) throw new ProtocolError(`${step}: unexpected masked field ${name}`);
+    masked[name] = new Uint8Array(bytes);
+  }
+  for (const name of expected) {
+    if (masked[name] === undefined) throw new ProtocolError(`${step}.${name}: not masked`);
+  }
+  return { clear, masked };
+}
+
+/** A key announcement as sent. */
+export function encodeAnnouncement(a: KeyAnnouncement, epoch: number): KeyAnnouncementMessage {
+  return { ...a, centers: [...a.centers], epoch };
+}
+
+/** A key announcement as received (its content is checked by every center). */
+export function decodeAnnouncement(m: KeyAnnouncement__Output): KeyAnnouncement {
+  return {
+    runId: m.runId,
+    center: m.center,
+    centers: [...m.centers],
+    publicKey: m.publicKey,
+    certificate: m.certificate,
+    signature: m.signature,
+  };
 }
 
 /** An error reply. */
@@ -218,6 +285,7 @@ function encodeRecord<T extends FlatRecord>(
     textLists: {},
     byteArrays: {},
     counts: {},
+    masked: {},
   };
   const fields = value as unknown as Record<string, unknown>;
   for (const [field, kind] of Object.entries(schema.fields) as [string, FieldKind][]) {

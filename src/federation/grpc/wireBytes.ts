@@ -10,6 +10,7 @@
  */
 import type { FieldKind, RecordSchema } from "../records.js";
 import { STEPS } from "../registry.js";
+import { clearSchema, type ProtectedReply } from "../secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 
 /** Bytes of a varint holding a uint32 (or a length). */
@@ -91,7 +92,8 @@ export function recordBytes(step: string, schema: RecordSchema, value: object): 
 
 /** Bytes of a `Tag`. */
 function tagBytes(tag: RequestTag): number {
-  return delimited(utf8(tag.runId)) + delimited(utf8(tag.phase)) + 1 + varint(tag.round);
+  const plan = tag.plan === undefined || tag.plan === "" ? 0 : delimited(utf8(tag.plan));
+  return delimited(utf8(tag.runId)) + delimited(utf8(tag.phase)) + 1 + varint(tag.round) + plan;
 }
 
 /** Bytes of the stream message (field 2) carrying a step message with this tag and record. */
@@ -115,4 +117,20 @@ export function replyBytes<K extends StepName>(
   output: StepOutput<K>,
 ): number {
   return streamMessage(tag, recordBytes(step, STEPS[step].reply as RecordSchema, output));
+}
+
+/**
+ * Bytes of a center's reply under secure aggregation: the record of its clear fields plus the
+ * `masked` map (field 10 of `Record`), one entry of ring bytes per masked vector.
+ */
+export function secureReplyBytes<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  reply: ProtectedReply,
+): number {
+  let record = recordBytes(step, clearSchema(step), reply.clear);
+  for (const [name, bytes] of Object.entries(reply.masked)) {
+    record += delimited(delimited(utf8(name)) + delimited(bytes.byteLength));
+  }
+  return streamMessage(tag, record);
 }

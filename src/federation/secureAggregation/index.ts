@@ -101,10 +101,12 @@ export {
   decodeOr,
   encodeCount,
   type MaskedShare,
+  maskRing,
   maskShare,
   type OrField,
   type SecureSumTag,
   type SumField,
   type SummedField,
+  sumRings,
   unmaskSum,
 } from "./secureSum.js";

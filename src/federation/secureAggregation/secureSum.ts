@@ -143,17 +143,74 @@ export function maskShare(
       }
       ring = encodeFixed(v, field.scaleExponent, n, field.name);
     }
-    for (let j = 0; j < n; j++) {
-      if (j === pairs.selfIndex) continue;
-      const secret = pairs.secrets[j];
-      if (secret === null || secret === undefined) {
-        throw new SecureAggregationError(`no pair secret with center "${pairs.centers[j]}"`);
-      }
-      applyMask(ring, secret, label, pairs.selfIndex < j ? 1 : -1);
-    }
+    addPairMasks(pairs, label, ring);
     out[field.name] = ring;
   }
   return out;
+}
+
+/** ring ← ring + Σ_{j>self} mask(self, j) − Σ_{j<self} mask(j, self) for `label`. */
+function addPairMasks(pairs: PairSecrets, label: MaskLabel, ring: Uint32Array): void {
+  for (let j = 0; j < pairs.centers.length; j++) {
+    if (j === pairs.selfIndex) continue;
+    const secret = pairs.secrets[j];
+    if (secret === null || secret === undefined) {
+      throw new SecureAggregationError(`no pair secret with center "${pairs.centers[j]}"`);
+    }
+    applyMask(ring, secret, label, pairs.selfIndex < j ? 1 : -1);
+  }
+}
+
+/**
+ * Mask a ring vector the caller encoded itself (e.g. small counts packed several to an
+ * element), in place, under the label of `tag` and `field`; the masks cancel in the sum over
+ * every center's vector for the same tag and field ({@link sumRings}).
+ */
+export function maskRing(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  field: string,
+  ring: Uint32Array,
+): Uint32Array {
+  if (tag.runId !== pairs.runId) {
+    throw new SecureAggregationError(
+      `request for run "${tag.runId}" but pair secrets of run "${pairs.runId}"`,
+    );
+  }
+  if (pairs.centers.length < 2) {
+    throw new SecureAggregationError("secure aggregation needs at least 2 centers");
+  }
+  const label: MaskLabel = {
+    runId: tag.runId,
+    phase: tag.phase,
+    step: tag.step,
+    round: tag.round,
+    request: tag.request ?? "",
+    field,
+    length: ringLength(ring),
+  };
+  addPairMasks(pairs, label, ring);
+  return ring;
+}
+
+/** The ring sum of one field over every center's masked vector (the masks cancel). */
+export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]): Uint32Array {
+  if (shares.length < 2) {
+    throw new SecureAggregationError(`${shares.length} shares: secure sums need at least 2`);
+  }
+  const first = shares[0][field];
+  if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field}"`);
+  const acc = first.slice();
+  for (let c = 1; c < shares.length; c++) {
+    const share = shares[c][field];
+    if (share === undefined || share.length !== first.length) {
+      throw new SecureAggregationError(
+        `share ${c} of "${field}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${ringLength(first)}`,
+      );
+    }
+    ringAdd(acc, share);
+  }
+  return acc;
 }
 
 /**

@@ -7,6 +7,10 @@ import type { CenterMessage as _fedseq_v1_CenterMessage, CenterMessage__Output a
 import type { FederationClient as _fedseq_v1_FederationClient, FederationDefinition as _fedseq_v1_FederationDefinition } from './fedseq/v1/Federation.js';
 import type { Float64Tensor as _fedseq_v1_Float64Tensor, Float64Tensor__Output as _fedseq_v1_Float64Tensor__Output } from './fedseq/v1/Float64Tensor.js';
 import type { Hello as _fedseq_v1_Hello, Hello__Output as _fedseq_v1_Hello__Output } from './fedseq/v1/Hello.js';
+import type { KeyAgreement as _fedseq_v1_KeyAgreement, KeyAgreement__Output as _fedseq_v1_KeyAgreement__Output } from './fedseq/v1/KeyAgreement.js';
+import type { KeyAnnouncement as _fedseq_v1_KeyAnnouncement, KeyAnnouncement__Output as _fedseq_v1_KeyAnnouncement__Output } from './fedseq/v1/KeyAnnouncement.js';
+import type { KeyRelay as _fedseq_v1_KeyRelay, KeyRelay__Output as _fedseq_v1_KeyRelay__Output } from './fedseq/v1/KeyRelay.js';
+import type { KeyRequest as _fedseq_v1_KeyRequest, KeyRequest__Output as _fedseq_v1_KeyRequest__Output } from './fedseq/v1/KeyRequest.js';
 import type { Record as _fedseq_v1_Record, Record__Output as _fedseq_v1_Record__Output } from './fedseq/v1/Record.js';
 import type { Refusal as _fedseq_v1_Refusal, Refusal__Output as _fedseq_v1_Refusal__Output } from './fedseq/v1/Refusal.js';
 import type { Shutdown as _fedseq_v1_Shutdown, Shutdown__Output as _fedseq_v1_Shutdown__Output } from './fedseq/v1/Shutdown.js';
@@ -30,6 +34,10 @@ export interface ProtoGrpcType {
       Federation: SubtypeConstructor<typeof grpc.Client, _fedseq_v1_FederationClient> & { service: _fedseq_v1_FederationDefinition }
       Float64Tensor: MessageTypeDefinition<_fedseq_v1_Float64Tensor, _fedseq_v1_Float64Tensor__Output>
       Hello: MessageTypeDefinition<_fedseq_v1_Hello, _fedseq_v1_Hello__Output>
+      KeyAgreement: MessageTypeDefinition<_fedseq_v1_KeyAgreement, _fedseq_v1_KeyAgreement__Output>
+      KeyAnnouncement: MessageTypeDefinition<_fedseq_v1_KeyAnnouncement, _fedseq_v1_KeyAnnouncement__Output>
+      KeyRelay: MessageTypeDefinition<_fedseq_v1_KeyRelay, _fedseq_v1_KeyRelay__Output>
+      KeyRequest: MessageTypeDefinition<_fedseq_v1_KeyRequest, _fedseq_v1_KeyRequest__Output>
       Record: MessageTypeDefinition<_fedseq_v1_Record, _fedseq_v1_Record__Output>
       Refusal: MessageTypeDefinition<_fedseq_v1_Refusal, _fedseq_v1_Refusal__Output>
       Shutdown: MessageTypeDefinition<_fedseq_v1_Shutdown, _fedseq_v1_Shutdown__Output>

@@ -7,6 +7,8 @@ export interface Hello {
   'genes'?: (string)[];
   'samples'?: (string)[];
   'preparedRun'?: (string);
+  'secureKey'?: (string);
+  'requireSecureAggregation'?: (boolean);
 }
 
 export interface Hello__Output {
@@ -15,4 +17,6 @@ export interface Hello__Output {
   'genes': (string)[];
   'samples': (string)[];
   'preparedRun': (string);
+  'secureKey': (string);
+  'requireSecureAggregation': (boolean);
 }

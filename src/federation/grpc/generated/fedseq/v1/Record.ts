@@ -14,6 +14,7 @@ export interface Record {
   'textLists'?: ({[key: string]: _fedseq_v1_TextList});
   'byteArrays'?: ({[key: string]: Buffer | Uint8Array | string});
   'counts'?: ({[key: string]: Buffer | Uint8Array | string});
+  'masked'?: ({[key: string]: Buffer | Uint8Array | string});
 }
 
 export interface Record__Output {
@@ -26,4 +27,5 @@ export interface Record__Output {
   'textLists': ({[key: string]: _fedseq_v1_TextList__Output});
   'byteArrays': ({[key: string]: Buffer});
   'counts': ({[key: string]: Buffer});
+  'masked': ({[key: string]: Buffer});
 }

@@ -5,10 +5,12 @@ export interface Tag {
   'runId'?: (string);
   'phase'?: (string);
   'round'?: (number);
+  'plan'?: (string);
 }
 
 export interface Tag__Output {
   'runId': (string);
   'phase': (string);
   'round': (number);
+  'plan': (string);
 }

@@ -3,8 +3,12 @@
 
 export interface Welcome {
   'runId'?: (string);
+  'plan'?: (string);
+  'secureAggregation'?: (boolean);
 }
 
 export interface Welcome__Output {
   'runId': (string);
+  'plan': (string);
+  'secureAggregation': (boolean);
 }

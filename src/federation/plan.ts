@@ -1,0 +1,343 @@
+/**
+ * The analysis plan: the one file every center's data protection officer approves before the
+ * center computes anything. It fixes the study (the centers, the design formula, each factor's
+ * levels and reference, the contrast and test, the fit's options and the minimum cell size k),
+ * and its SHA-256 hash travels with every request: a center answers only requests made under the
+ * plan it accepted, and only what that plan needs (see `requestPolicy.ts`).
+ *
+ * The file is JSON with snake_case keys ({@link planToJson}); its hash is taken over a canonical
+ * serialisation (keys sorted at every level, no white space), so re-indenting the file or
+ * reordering its keys keeps the hash, and any change of a value changes it.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import { InputError, quote } from "../core/errors.js";
+import type { DesignLevels, References } from "../design/designMatrix.js";
+import { parseFormula } from "../design/formula.js";
+
+/** Version of the plan format this code reads and writes. */
+export const PLAN_VERSION = 1;
+
+/** Default minimum cell size k: nothing a center sends is computed from fewer samples. */
+export const DEFAULT_MIN_CELL = 3;
+
+/** The solvers and modes a plan may name (kept in step with `algorithms/lfc`). */
+export const PLAN_SOLVERS = ["deseq2", "fast", "upstream"] as const;
+export const PLAN_MODES = ["irls-pqn", "pqn"] as const;
+export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] as const;
+
+/** An analysis plan, as agreed by every center. */
+export interface AnalysisPlan {
+  /** The centers taking part (their certificates' names), sorted. */
+  readonly centers: readonly string[];
+  /** The design formula, e.g. "~ batch + condition". */
+  readonly design: string;
+  /**
+   * Each factor of the design and its levels, sorted (as `mergeLevels` orders them). A design
+   * variable without an entry is a continuous covariate.
+   */
+  readonly levels: DesignLevels;
+  /** Reference level per factor (factors not listed: their first level). */
+  readonly references: References;
+  /** The contrast tested, as `--contrast` takes it (null: DESeq2's default, the last coefficient). */
+  readonly contrast: string | null;
+  readonly lfcNull: number;
+  readonly altHypothesis: (typeof PLAN_ALT_HYPOTHESES)[number];
+  readonly alpha: number;
+  readonly independentFiltering: boolean;
+  readonly solver: (typeof PLAN_SOLVERS)[number];
+  readonly mode: (typeof PLAN_MODES)[number];
+  readonly maxit: number;
+  readonly hyperparameters: FitHyperparameters;
+  /** k: the fewest samples any value a center sends may be computed from. */
+  readonly minCell: number;
+}
+
+/** The plan as its file holds it (snake_case keys). */
+export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
+  return {
+    fedseq_plan: PLAN_VERSION,
+    centers: [...plan.centers],
+    design: plan.design,
+    levels: plan.levels,
+    references: plan.references,
+    contrast: plan.contrast,
+    lfc_null: plan.lfcNull,
+    alt_hypothesis: plan.altHypothesis,
+    alpha: plan.alpha,
+    independent_filtering: plan.independentFiltering,
+    solver: plan.solver,
+    mode: plan.mode,
+    maxit: plan.maxit,
+    hyperparameters: Object.fromEntries(
+      (Object.keys(HYPERPARAMETER_KEYS) as (keyof FitHyperparameters)[]).map((key) => [
+        HYPERPARAMETER_KEYS[key],
+        plan.hyperparameters[key],
+      ]),
+    ),
+    min_cell: plan.minCell,
+  };
+}
+
+/** The plan file's text: indented JSON, one trailing newline. */
+export function planText(plan: AnalysisPlan): string {
+  return `${JSON.stringify(planToJson(plan), null, 2)}\n`;
+}
+
+/** JSON with keys sorted at every level and no white space: what the hash is taken over. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The plan's hash (SHA-256 of its canonical JSON, hex): what every request carries. */
+export function planHash(plan: AnalysisPlan): string {
+  return createHash("sha256")
+    .update(canonicalJson(planToJson(plan)))
+    .digest("hex");
+}
+
+const CENTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Reads one field of a plan file, failing with one line that names the file and the field. */
+class PlanReader {
+  readonly #where: string;
+  readonly #object: Record<string, unknown>;
+  constructor(where: string, object: Record<string, unknown>) {
+    this.#where = where;
+    this.#object = object;
+  }
+
+  fail(field: string, problem: string): never {
+    throw new InputError(`${this.#where}: ${field}: ${problem}`);
+  }
+
+  has(field: string): boolean {
+    return Object.hasOwn(this.#object, field);
+  }
+
+  raw(field: string): unknown {
+    if (!this.has(field)) this.fail(field, "missing");
+    return this.#object[field];
+  }
+
+  string(field: string): string {
+    const v = this.raw(field);
+    if (typeof v !== "string" || v.trim() === "") this.fail(field, "expected a non-empty text");
+    return v;
+  }
+
+  number(field: string, check: (x: number) => boolean, expected: string): number {
+    const v = this.raw(field);
+    if (typeof v !== "number" || !Number.isFinite(v) || !check(v))
+      this.fail(field, `expected ${expected}, found ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  boolean(field: string): boolean {
+    const v = this.raw(field);
+    if (typeof v !== "boolean")
+      this.fail(field, `expected true or false, found ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  choice<T extends string>(field: string, choices: readonly T[]): T {
+    const v = this.raw(field);
+    if (typeof v !== "string" || !(choices as readonly string[]).includes(v))
+      this.fail(field, `expected one of ${choices.join(", ")}, found ${JSON.stringify(v)}`);
+    return v as T;
+  }
+
+  stringList(field: string, value: unknown = this.raw(field)): string[] {
+    if (!Array.isArray(value) || value.some((s) => typeof s !== "string" || s === ""))
+      this.fail(field, "expected a list of non-empty texts");
+    return value as string[];
+  }
+
+  object(field: string, value: unknown = this.raw(field)): Record<string, unknown> {
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      this.fail(field, "expected an object");
+    return value as Record<string, unknown>;
+  }
+
+  /** No key outside `known` (a misspelt option must not be silently ignored). */
+  onlyKnown(known: readonly string[], object = this.#object, prefix = ""): void {
+    for (const key of Object.keys(object)) {
+      if (!known.includes(key)) this.fail(`${prefix}${key}`, "not a plan field");
+    }
+  }
+}
+
+const FIELDS = [
+  "fedseq_plan",
+  "centers",
+  "design",
+  "levels",
+  "references",
+  "contrast",
+  "lfc_null",
+  "alt_hypothesis",
+  "alpha",
+  "independent_filtering",
+  "solver",
+  "mode",
+  "maxit",
+  "hyperparameters",
+  "min_cell",
+] as const;
+
+/** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
+const HYPERPARAMETER_KEYS: Readonly<Record<keyof FitHyperparameters, string>> = {
+  maxBeta: "max_beta",
+  irlsNumIter: "irls_iters",
+  pqnNumIters: "pqn_iters",
+  pqnNumItersLs: "pqn_ls_iters",
+  pqnC1: "pqn_c1",
+  pqnFtol: "pqn_ftol",
+  pqnMinMu: "pqn_min_mu",
+  minMu: "min_mu",
+  betaTol: "beta_tol",
+};
+
+const isPositiveInteger = (x: number) => Number.isInteger(x) && x >= 1;
+
+/**
+ * Check a plan (as parsed from its file) field by field, and the relations between fields: the
+ * levels and references against the design, the contrast against the levels.
+ * @param where - the file, for messages
+ * @throws InputError naming the file and the field at fault
+ */
+export function planFromJson(value: unknown, where: string): AnalysisPlan {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new InputError(`${where}: not an analysis plan (expected a JSON object)`);
+  const r = new PlanReader(where, value as Record<string, unknown>);
+  r.onlyKnown(FIELDS);
+  const version = r.raw("fedseq_plan");
+  if (version !== PLAN_VERSION)
+    r.fail("fedseq_plan", `version ${JSON.stringify(version)}, this fedseq reads ${PLAN_VERSION}`);
+
+  const centers = r.stringList("centers");
+  if (centers.length < 2) r.fail("centers", "a federation needs at least two centers");
+  for (const name of centers) {
+    if (!CENTER_NAME.test(name)) r.fail("centers", `${quote(name)} is not a center name`);
+  }
+  if (new Set(centers).size !== centers.length) r.fail("centers", "a center is listed twice");
+
+  const design = r.string("design");
+  const terms = ((): string[] => {
+    try {
+      return parseFormula(design).terms;
+    } catch (error) {
+      return r.fail("design", (error as Error).message);
+    }
+  })();
+
+  const levelsObject = r.object("levels");
+  const levels: Record<string, string[]> = {};
+  for (const [factor, list] of Object.entries(levelsObject)) {
+    if (!terms.includes(factor))
+      r.fail(`levels.${factor}`, `not a variable of the design ${quote(design)}`);
+    const values = r.stringList(`levels.${factor}`, list);
+    if (values.length < 2) r.fail(`levels.${factor}`, "a factor needs at least two levels");
+    if (new Set(values).size !== values.length)
+      r.fail(`levels.${factor}`, "a level is listed twice");
+    const sorted = [...values].sort();
+    if (sorted.some((v, i) => v !== values[i]))
+      r.fail(`levels.${factor}`, "levels must be sorted (the order fedseq builds the design in)");
+    levels[factor] = values;
+  }
+
+  const referencesObject = r.object("references");
+  const references: Record<string, string> = {};
+  for (const [factor, level] of Object.entries(referencesObject)) {
+    if (!Object.hasOwn(levels, factor)) r.fail(`references.${factor}`, "not a factor of the plan");
+    if (typeof level !== "string" || !levels[factor].includes(level))
+      return r.fail(`references.${factor}`, `${JSON.stringify(level)} is not one of its levels`);
+    references[factor] = level;
+  }
+
+  const contrastValue = r.raw("contrast");
+  if (contrastValue !== null && (typeof contrastValue !== "string" || contrastValue === ""))
+    r.fail("contrast", 'expected null or a contrast such as "condition,treated,control"');
+  const contrast = contrastValue as string | null;
+  if (contrast !== null) {
+    const parts = contrast.split(",");
+    if (parts.length === 3) {
+      const [factor, level, reference] = parts;
+      if (!Object.hasOwn(levels, factor)) r.fail("contrast", `${quote(factor)} is not a factor`);
+      for (const l of [level, reference]) {
+        if (!levels[factor].includes(l))
+          r.fail("contrast", `${quote(l)} is not a level of ${factor}`);
+      }
+    } else if (parts.length !== 1 || !terms.includes(contrast) || Object.hasOwn(levels, contrast)) {
+      r.fail(
+        "contrast",
+        `${quote(contrast)} is neither factor,level,reference nor a continuous variable of the design`,
+      );
+    }
+  }
+
+  const hpObject = r.object("hyperparameters");
+  const keys = Object.entries(HYPERPARAMETER_KEYS) as [keyof FitHyperparameters, string][];
+  r.onlyKnown(
+    keys.map(([, name]) => name),
+    hpObject,
+    "hyperparameters.",
+  );
+  const hyperparameters = Object.fromEntries(
+    keys.map(([key, name]) => {
+      const v = hpObject[name];
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+        r.fail(
+          `hyperparameters.${name}`,
+          `expected a non-negative number, found ${JSON.stringify(v)}`,
+        );
+      return [key, v];
+    }),
+  ) as unknown as FitHyperparameters;
+
+  return {
+    centers: [...centers].sort(),
+    design,
+    levels,
+    references,
+    contrast,
+    lfcNull: r.number("lfc_null", (x) => x >= 0, "a non-negative number"),
+    altHypothesis: r.choice("alt_hypothesis", PLAN_ALT_HYPOTHESES),
+    alpha: r.number("alpha", (x) => x > 0 && x < 1, "a number in (0, 1)"),
+    independentFiltering: r.boolean("independent_filtering"),
+    solver: r.choice("solver", PLAN_SOLVERS),
+    mode: r.choice("mode", PLAN_MODES),
+    maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
+    hyperparameters,
+    minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
+  };
+}
+
+/**
+ * Read and check a plan file.
+ * @throws InputError naming the file (and the field) at fault
+ */
+export function readPlanFile(file: string): AnalysisPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: cannot read the analysis plan (${code ?? String(error)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not JSON (${(error as Error).message})`);
+  }
+  return planFromJson(value, file);
+}

@@ -1,0 +1,277 @@
+/**
+ * What a center that accepted an analysis plan (plan.ts) answers: only requests made under that
+ * plan, for the plan's design, in the protocol's order. A request outside the plan is refused
+ * with its reason (and the center logs it) before anything is computed:
+ *
+ * - a request must carry the plan's hash (the aggregator cannot run another analysis, or none);
+ * - the design a request names (`levels`, `prepare`, `dispersionMoments`) must be the plan's:
+ *   formula, levels, reference levels, and the fit's options in `prepare` (no metadata column
+ *   outside the design is ever read, and the fit runs with the options the centers approved);
+ * - a step that sets the run up answers one request per run (two for the steps that run again
+ *   for the refit after Cook's replacement): the aggregator cannot repeat it with new inputs,
+ *   e.g. new size factors or a narrower gene set, and difference the answers;
+ * - the same tag always carries the same request (a repeat is answered from cache, a changed
+ *   one refused);
+ * - gene sets only narrow: the genes of `prepare` are among those of the run's first gene list.
+ *
+ * Iterative steps (IRLS, line searches, grids) take new inputs every round by design; what they
+ * reveal is bounded by the k-sample rule on what is summed, not by this policy.
+ */
+import { createHash } from "node:crypto";
+import type { CenterData } from "../algorithms/centerData.js";
+import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import { InputError, quote } from "../core/errors.js";
+import { localLevels } from "../design/designMatrix.js";
+import { parseFormula } from "../design/formula.js";
+import { type AnalysisPlan, planHash } from "./plan.js";
+import type { FlatRecord, RecordSchema } from "./records.js";
+import { STEPS, type StepInput, type StepName } from "./registry.js";
+import type { RequestTag } from "./steps.js";
+
+/** A request the center's plan does not allow. */
+export class PlanRefusal extends Error {
+  readonly center: string;
+  readonly step: StepName;
+  readonly reason: string;
+  constructor(center: string, step: StepName, reason: string) {
+    super(`center ${center}: refusing ${step}: ${reason}`);
+    this.name = "PlanRefusal";
+    this.center = center;
+    this.step = step;
+    this.reason = reason;
+  }
+}
+
+/**
+ * How many different requests of each step one run may make (null: one per round, the
+ * iterative steps). Declared for every step: a new step cannot be added without a rule.
+ */
+export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
+  presence: 1,
+  levels: 1,
+  logSums: 1,
+  sizeFactors: 1,
+  prepare: 1,
+  // The fit, then the refit of the genes whose outliers were replaced.
+  init: 2,
+  information: 2,
+  dispersionMoments: 2,
+  dispersionResiduals: 2,
+  dispersionMu: 2,
+  cooksCells: 1,
+  cooks: 1,
+  prepareRefit: 1,
+  irls: null,
+  pqn: null,
+  newton: null,
+  deseq2Irls: null,
+  nllAtPoints: null,
+  dispersionGrid: null,
+  cooksTrim: null,
+};
+
+/** SHA-256 of a request's fields, in its schema's order (typed arrays by their bytes). */
+export function requestDigest<K extends StepName>(step: K, input: StepInput<K>): string {
+  const hash = createHash("sha256").update(step);
+  const schema = STEPS[step].request as RecordSchema;
+  const record = input as unknown as Record<string, unknown>;
+  for (const field of Object.keys(schema.fields)) {
+    const value = record[field];
+    hash.update(`\u0000${field}\u0000`);
+    if (ArrayBuffer.isView(value)) {
+      hash.update(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    } else {
+      hash.update(JSON.stringify(value));
+    }
+  }
+  return hash.digest("hex");
+}
+
+function sameJson(text: string, expected: unknown): boolean {
+  try {
+    return canonical(JSON.parse(text)) === canonical(expected);
+  } catch {
+    return false;
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The design fields a request carries, if any. */
+function designOf(
+  step: StepName,
+  input: FlatRecord,
+): { formula: string; levels?: string; references?: string } | null {
+  if (step === "levels") return { formula: (input as StepInput<"levels">).formula };
+  if (step === "prepare" || step === "dispersionMoments") {
+    const r = input as StepInput<"prepare"> | StepInput<"dispersionMoments">;
+    return { formula: r.formula, levels: r.levels, references: r.references };
+  }
+  return null;
+}
+
+/** A center's enforcement of its plan over one run. */
+export class RequestPolicy {
+  readonly plan: AnalysisPlan;
+  /** The plan's hash, as requests must carry it. */
+  readonly hash: string;
+  readonly #center: string;
+  #runId: string | null = null;
+  /** Digest of the request answered under each tag. */
+  readonly #byTag = new Map<string, string>();
+  /** Digests of the different requests of each step in this run. */
+  readonly #byStep = new Map<StepName, Set<string>>();
+  #firstGenes: ReadonlySet<string> | null = null;
+
+  constructor(plan: AnalysisPlan, center: string) {
+    this.plan = plan;
+    this.hash = planHash(plan);
+    this.#center = center;
+  }
+
+  /**
+   * Admit a request, or refuse it.
+   * @throws PlanRefusal saying which rule the request breaks
+   */
+  admit<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): void {
+    const refuse = (reason: string): never => {
+      throw new PlanRefusal(this.#center, step, reason);
+    };
+    if (tag.plan !== this.hash) {
+      refuse(
+        tag.plan === undefined
+          ? "the request carries no analysis plan; this center runs only its approved plan"
+          : `the request is made under plan ${tag.plan.slice(0, 12)}…, this center approved ${this.hash.slice(0, 12)}…`,
+      );
+    }
+    if (this.#runId !== tag.runId) {
+      // A new run under the same plan starts afresh (a resumed run keeps its id).
+      this.#runId = tag.runId;
+      this.#byTag.clear();
+      this.#byStep.clear();
+      this.#firstGenes = null;
+    }
+    const record = input as unknown as FlatRecord;
+    this.#checkDesign(step, record, refuse);
+    const digest = requestDigest(step, input);
+    const tagKey = `${tag.phase}\u0000${tag.round}\u0000${step}`;
+    const before = this.#byTag.get(tagKey);
+    if (before !== undefined && before !== digest)
+      refuse(`${tag.phase} round ${tag.round} was already answered for another request`);
+    const seen = this.#byStep.get(step) ?? new Set<string>();
+    const limit = REQUESTS_PER_RUN[step];
+    if (limit !== null && !seen.has(digest) && seen.size >= limit) {
+      refuse(
+        `the protocol asks it ${limit === 1 ? "once" : `${limit} times`} per run; this would be a new request with other inputs`,
+      );
+    }
+    this.#checkGenes(step, record, refuse);
+    seen.add(digest);
+    this.#byStep.set(step, seen);
+    this.#byTag.set(tagKey, digest);
+  }
+
+  #checkDesign(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    const design = designOf(step, input);
+    if (design === null) return;
+    const plan = this.plan;
+    if (design.formula !== plan.design)
+      refuse(
+        `design ${JSON.stringify(design.formula)} is not the plan's ${JSON.stringify(plan.design)}`,
+      );
+    if (design.levels !== undefined && !sameJson(design.levels, plan.levels))
+      refuse("the factor levels are not the plan's");
+    if (design.references !== undefined && !sameJson(design.references, plan.references))
+      refuse("the reference levels are not the plan's");
+    if (step === "prepare") {
+      const request = input as StepInput<"prepare">;
+      for (const [key, value] of Object.entries(plan.hyperparameters) as [
+        keyof FitHyperparameters,
+        number,
+      ][]) {
+        if (!Object.is(request[key], value))
+          refuse(`fit option ${key} = ${request[key]} is not the plan's ${value}`);
+      }
+    }
+  }
+
+  #checkGenes(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    if (step !== "presence" && step !== "logSums" && step !== "prepare") return;
+    const genes = (input as StepInput<"presence" | "logSums" | "prepare">).genes;
+    if (this.#firstGenes === null) {
+      this.#firstGenes = new Set(genes);
+      return;
+    }
+    const first = this.#firstGenes;
+    const outside = genes.find((g) => !first.has(g));
+    if (outside !== undefined)
+      refuse(
+        `gene ${JSON.stringify(outside)} is not among the run's genes (gene sets only narrow)`,
+      );
+  }
+}
+
+/**
+ * The steps a center without a plan serves: an aggregate fit (`fedseq aggregate`), whose size
+ * factors and dispersions the aggregator supplies. The whole analysis (`run`) needs a plan.
+ */
+export const UNPLANNED_STEPS: ReadonlySet<StepName> = new Set<StepName>([
+  "presence",
+  "levels",
+  "prepare",
+  "init",
+  "irls",
+  "pqn",
+  "newton",
+  "deseq2Irls",
+  "nllAtPoints",
+]);
+
+/**
+ * Check a center's own data against the plan before it takes part: the center is one of the
+ * plan's, every design variable is a column, each factor's values are among the plan's levels
+ * and each continuous covariate holds numbers.
+ * @throws InputError naming the center, the variable and the value
+ */
+export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void {
+  const where = `center ${data.name}`;
+  if (!plan.centers.includes(data.name)) {
+    throw new InputError(
+      `${where}: not one of the analysis plan's centers (${plan.centers.join(", ")})`,
+    );
+  }
+  const formula = parseFormula(plan.design);
+  const own = localLevels(data.metadata, formula);
+  for (const term of formula.terms) {
+    const planned = plan.levels[term];
+    const held = own[term];
+    if (planned === undefined) {
+      if (held !== undefined && held.length > 0) {
+        throw new InputError(
+          `${where}: design variable ${quote(term)} is a continuous covariate in the analysis plan, but this center's values are not all numbers (e.g. ${quote(held[0])})`,
+        );
+      }
+      continue;
+    }
+    const outside = (held ?? []).filter((level) => !planned.includes(level));
+    if (held === undefined && data.samples.length > 0) {
+      throw new InputError(
+        `${where}: design variable ${quote(term)} holds only numbers here, but it is a factor in the analysis plan (levels ${planned.join(", ")})`,
+      );
+    }
+    if (outside.length > 0) {
+      throw new InputError(
+        `${where}: ${term} = ${quote(outside[0])} is not one of the analysis plan's levels (${planned.join(", ")})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,659 @@
+/**
+ * Secure aggregation as one layer between the algorithms and every transport (in-process,
+ * worker threads, gRPC), in the manner of Flower's SecAgg+ mod: the transports only carry its
+ * messages (key announcements, their relay, and masked replies); what is masked, how, and how
+ * the aggregator recovers the sums is decided here, once, from the step registry.
+ *
+ * Key agreement, once per run before its first step ({@link agreeKeys}): the aggregator asks
+ * every center for its signed ephemeral key ({@link SecureCenter.announce}), relays all the
+ * announcements to every center, and each center verifies every peer's (certificate signed by
+ * the federation CA, common name = center name, signature over run, center, federation and key)
+ * and derives its pair secrets ({@link SecureCenter.agree}); a failed check refuses the run,
+ * naming the center whose key failed. A center keeps its secrets in memory for the run and
+ * writes nothing secret to disk: a restarted center has none, and the gRPC aggregator then runs
+ * the key agreement again with every center and asks the current request again (every center's
+ * masks change, so no share of the old and new agreements can be combined).
+ *
+ * Center side ({@link SecureCenter.protect}): every reply field whose reduction is "sum" is
+ * encoded in fixed point at the field's public scale (from its bound in the registry and at
+ * most {@link MAX_SECURE_CENTERS} centers) and masked; "or" fields (0/1 masks) are masked so
+ * that the sum reveals only the OR. Fields of kind "f64" may hold NaN or ±∞ (markers the
+ * algorithms use): such a value is encoded as 0 and counted in a companion ring vector
+ * `nonfinite:<field>`, one 32-bit word per value (NaN, +∞, −∞ counts in its three low bytes),
+ * masked like the rest; the aggregator restores IEEE semantics from the counts (NaN if any
+ * center had NaN or both infinities occur, else ±∞). The masks' label binds the run id, the
+ * phase, the step, the round and a SHA-256 of the request as the center received it
+ * ({@link requestDigest}). Every other reduction (max, argmax, union, concat, perCenter, same,
+ * unused) travels in clear ({@link CLEAR_REDUCTIONS}).
+ *
+ * Aggregator side ({@link SecureAggregator.open}): the ring vectors of all centers are summed
+ * (the masks cancel) and decoded. The algorithms are untouched: every aggregate function sums a
+ * summed field over the shares in federation order (`sumOverCenters`, or a loop from 0), so the
+ * layer hands them the first center's share holding the pooled sum and the other centers'
+ * shares holding zeros there (0 + S + 0 … = S exactly, "or": S | 0 … = S); the fields in clear
+ * are each center's own.
+ */
+import { createHash, type KeyObject } from "node:crypto";
+import type { FieldKind, RecordSchema } from "../records.js";
+import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
+import { FixedPointError, SecureAggregationError } from "./errors.js";
+import { decodeFixed, RING_WORDS, ringLength, scaleExponentFor } from "./fixedPoint.js";
+import {
+  createEphemeralKey,
+  derivePairSecrets,
+  type EphemeralKey,
+  type FederationTrust,
+  federationCenters,
+  type KeyAnnouncement,
+  type PairSecrets,
+} from "./keyAgreement.js";
+import {
+  type MaskedShare,
+  maskRing,
+  maskShare,
+  type SecureSumTag,
+  type SummedField,
+  sumRings,
+} from "./secureSum.js";
+
+export { MAX_SECURE_CENTERS };
+
+/** The reductions whose fields still travel in clear (issue [11] redesigns them away). */
+export const CLEAR_REDUCTIONS: readonly Reduction[] = [
+  "max",
+  "argmax",
+  "union",
+  "concat",
+  "perCenter",
+  "same",
+  "unused",
+];
+
+/** Name of the companion vector counting a "f64" field's non-finite values. */
+export function nonFiniteName(field: string): string {
+  return `nonfinite:${field}`;
+}
+
+/**
+ * Name of the companion vector holding a split field's remainders (registry `exactSums`): each
+ * value x travels as h = x rounded to the field's scale 2^−e, and x − h (exact in float64) at
+ * the scale 2^−(121+e), so that the decoded h-sum plus the decoded remainder-sum gives back a
+ * single center's value exactly whatever its magnitude (down to ~2^−(69+e)).
+ */
+export function fineName(field: string): string {
+  return `fine:${field}`;
+}
+
+/** How one reply field travels under secure aggregation. */
+export interface SecuredField {
+  readonly name: string;
+  readonly reduction: "sum" | "or";
+  /** The field's kind in the reply record. */
+  readonly kind: FieldKind;
+  /** Fixed-point scale exponent (sum fields; 0 for "or"). */
+  readonly scaleExponent: number;
+  /** The public bound on one center's |value| (sum fields; 1 for "or"). */
+  readonly bound: number;
+  /** The field may hold NaN or ±∞: a companion vector counts them. */
+  readonly nonFinite: boolean;
+  /** Scale exponent of the remainders of a split field (registry `exactSums`), else null. */
+  readonly fineExponent: number | null;
+  /**
+   * A "counts" field whose bound lets 64 centers' sum fit 32 bits: one 32-bit lane per value,
+   * four values to a ring element (4 bytes a value instead of 16).
+   */
+  readonly packed: boolean;
+}
+
+/** Largest bound of a packed counts field: 64 centers' sum stays below 2^32. */
+const PACKED_BOUND = 2 ** 32 / MAX_SECURE_CENTERS;
+
+const securedCache = new Map<StepName, readonly SecuredField[]>();
+
+/** The fields of a step's reply that secure aggregation masks, in the reply's declared order. */
+export function securedFields(step: StepName): readonly SecuredField[] {
+  const cached = securedCache.get(step);
+  if (cached !== undefined) return cached;
+  const spec = STEPS[step];
+  const kinds = spec.reply.fields as Record<string, FieldKind>;
+  const reductions = spec.reductions as Record<string, Reduction>;
+  const bounds = (spec.bounds ?? {}) as Record<string, number | undefined>;
+  const exact = new Set<string>((spec.exactSums ?? []) as readonly string[]);
+  const out: SecuredField[] = [];
+  for (const [name, kind] of Object.entries(kinds)) {
+    const reduction = reductions[name];
+    if (reduction === "or") {
+      if (kind !== "mask") throw new SecureAggregationError(`${step}.${name}: "or" of a ${kind}`);
+      out.push({
+        name,
+        reduction,
+        kind,
+        scaleExponent: 0,
+        bound: 1,
+        nonFinite: false,
+        fineExponent: null,
+        packed: false,
+      });
+    } else if (reduction === "sum") {
+      const bound = bounds[name];
+      if (bound === undefined) {
+        throw new SecureAggregationError(`${step}.${name}: summed field without a bound`);
+      }
+      if (kind !== "f64" && kind !== "finite" && kind !== "counts" && kind !== "number") {
+        throw new SecureAggregationError(`${step}.${name}: cannot sum a ${kind}`);
+      }
+      const scaleExponent = scaleExponentFor(bound, MAX_SECURE_CENTERS);
+      out.push({
+        name,
+        reduction,
+        kind,
+        scaleExponent,
+        bound,
+        nonFinite: kind === "f64",
+        fineExponent: exact.has(name)
+          ? scaleExponentFor(2 ** -(scaleExponent + 1), MAX_SECURE_CENTERS)
+          : null,
+        packed: kind === "counts" && bound < PACKED_BOUND,
+      });
+    }
+  }
+  securedCache.set(step, out);
+  return out;
+}
+
+function summed(fields: readonly SecuredField[]): SummedField[] {
+  const out: SummedField[] = [];
+  for (const f of fields) {
+    if (f.packed) continue;
+    if (f.reduction === "or") {
+      out.push({ name: f.name, kind: "or" });
+      continue;
+    }
+    out.push({ name: f.name, kind: "sum", scaleExponent: f.scaleExponent });
+    if (f.fineExponent !== null) {
+      out.push({ name: fineName(f.name), kind: "sum", scaleExponent: f.fineExponent });
+    }
+  }
+  return out;
+}
+
+/** Split x into its multiple of 2^−e and the (exact) remainder. */
+function split(x: Float64Array, e: number): [Float64Array, Float64Array] {
+  const scale = 2 ** e;
+  const inverse = 2 ** -e;
+  const coarse = new Float64Array(x.length);
+  const fine = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const h = Math.round(x[i] * scale) * inverse;
+    coarse[i] = h;
+    fine[i] = x[i] - h;
+  }
+  return [coarse, fine];
+}
+
+// ---- the request digest ----
+
+function hashField(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
+  if (ArrayBuffer.isView(value)) {
+    const v = value as ArrayBufferView;
+    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    hash.update(`${kind}:${bytes.length}:`);
+    hash.update(bytes);
+    return;
+  }
+  const text = JSON.stringify(
+    typeof value === "number" && !Number.isFinite(value) ? String(value) : value,
+  );
+  hash.update(`${kind}:${Buffer.byteLength(text)}:${text}`);
+}
+
+/**
+ * SHA-256 (hex) of a request as the center received it: the plan hash in its tag, the step,
+ * and every request field as declared (name, kind, and content: raw bytes of arrays, JSON of
+ * scalars), but for the fields the step declares per center (`perCenterRequest`).
+ */
+export function requestDigest<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  input: StepInput<K>,
+): string {
+  const spec = STEPS[step];
+  const skip = new Set<string>((spec.perCenterRequest ?? []) as readonly string[]);
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(["fedseq request digest v1", tag.plan ?? "", step]));
+  const values = input as unknown as Record<string, unknown>;
+  for (const [name, kind] of Object.entries(spec.request.fields as Record<string, FieldKind>)) {
+    if (skip.has(name)) continue;
+    hash.update(`|${name}|`);
+    hashField(hash, kind, values[name]);
+  }
+  return hash.digest("hex");
+}
+
+// ---- what a center sends ----
+
+/**
+ * A center's reply as it travels under secure aggregation: the fields in clear (the record's
+ * `kind` included) and, per secured field, its masked ring vector as bytes (16 per element,
+ * little-endian), plus the companion `nonfinite:<field>` vectors of "f64" fields.
+ */
+export interface ProtectedReply {
+  readonly clear: Record<string, unknown>;
+  readonly masked: Record<string, Uint8Array>;
+}
+
+function bytesOf(ring: Uint32Array): Uint8Array {
+  return new Uint8Array(ring.buffer, ring.byteOffset, ring.byteLength);
+}
+
+function ringOf(bytes: Uint8Array, what: string): Uint32Array {
+  if (bytes.byteLength % (RING_WORDS * 4) !== 0) {
+    throw new SecureAggregationError(
+      `${what}: ${bytes.byteLength} bytes is not whole ring elements`,
+    );
+  }
+  if (bytes.byteOffset % 4 === 0) {
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  }
+  return new Uint32Array(Uint8Array.from(bytes).buffer);
+}
+
+/**
+ * Refuse a value beyond its field's public bound (NaN and ±∞ aside: "f64" fields count them,
+ * "finite" fields are refused by the encoder), whatever the headroom a small federation leaves.
+ */
+function checkBound(step: StepName, f: SecuredField, v: unknown): void {
+  const x = typeof v === "number" ? [v] : (v as ArrayLike<number>);
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    if (xi > f.bound || xi < -f.bound) {
+      throw new FixedPointError(
+        f.name,
+        i,
+        `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped`,
+      );
+    }
+  }
+}
+
+const NAN = 1;
+const POS = 1 << 8;
+const NEG = 1 << 16;
+
+/** A center's credentials for signing its ephemeral keys (its TLS client certificate and key). */
+export interface CenterCredentials {
+  readonly certificate: string;
+  readonly key: string | KeyObject;
+}
+
+/** A center's side of secure aggregation: its ephemeral key and pair secrets for the run. */
+export class SecureCenter {
+  readonly name: string;
+  readonly #credentials: CenterCredentials;
+  readonly #trust: FederationTrust;
+  #key: EphemeralKey | null = null;
+  #pairs: PairSecrets | null = null;
+
+  constructor(name: string, credentials: CenterCredentials, trust: FederationTrust) {
+    this.name = name;
+    this.#credentials = credentials;
+    this.#trust = trust;
+  }
+
+  /** Make a new ephemeral key for run `runId` among `centers` and return its announcement. */
+  announce(runId: string, centers: readonly string[]): KeyAnnouncement {
+    this.#pairs = null;
+    this.#key = createEphemeralKey(runId, this.name, centers, this.#credentials);
+    return this.#key.announcement;
+  }
+
+  /**
+   * Verify every center's announcement and derive the pair secrets.
+   * @throws KeySubstitutionError naming the center whose key failed
+   */
+  agree(runId: string, announcements: readonly KeyAnnouncement[]): void {
+    const key = this.#key;
+    if (key === null || key.announcement.runId !== runId) {
+      throw new SecureAggregationError(`${this.name}: no key announced for run "${runId}"`);
+    }
+    this.#pairs = derivePairSecrets(key, announcements, this.#trust);
+  }
+
+  /**
+   * The public key this center agreed on (for `runId` if given; "" when it holds no pair
+   * secrets, or none for that run).
+   */
+  agreedKey(runId?: string): string {
+    return this.#pairs !== null && (runId === undefined || this.#pairs.runId === runId)
+      ? (this.#key?.announcement.publicKey ?? "")
+      : "";
+  }
+
+  /**
+   * The reply to send for `output`: secured fields masked, the others in clear.
+   * @throws FixedPointError naming the field when a value cannot be encoded (beyond its bound,
+   *   or NaN/±∞ in a field declared finite)
+   */
+  protect<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    input: StepInput<K>,
+    output: StepOutput<K>,
+  ): ProtectedReply {
+    const pairs = this.#pairs;
+    if (pairs === null || pairs.runId !== tag.runId) {
+      throw new SecureAggregationError(
+        `${this.name}: no key agreement for run "${tag.runId}": secure aggregation cannot mask this reply`,
+      );
+    }
+    const fields = securedFields(step);
+    const values = output as unknown as Record<string, unknown>;
+    const clear: Record<string, unknown> = {};
+    const secured = new Set(fields.map((f) => f.name));
+    for (const [name, value] of Object.entries(values)) if (!secured.has(name)) clear[name] = value;
+    const sumTag: SecureSumTag = {
+      runId: tag.runId,
+      phase: tag.phase,
+      step,
+      round: tag.round,
+      request: requestDigest(tag, step, input),
+    };
+    const plain: Record<string, ArrayLike<number>> = {};
+    const companions: [string, Uint32Array][] = [];
+    for (const f of fields) {
+      const v = values[f.name];
+      if (f.reduction === "sum") checkBound(step, f, v);
+      if (f.packed) {
+        const x = v as Float64Array;
+        const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
+        lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
+        companions.push([f.name, lanes]);
+      } else if (f.kind === "number") {
+        plain[f.name] = Float64Array.of(v as number);
+      } else if (f.nonFinite) {
+        const x = v as Float64Array;
+        let finite = x;
+        const counts = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
+        for (let i = 0; i < x.length; i++) {
+          const xi = x[i];
+          if (xi - xi === 0) continue;
+          if (finite === x) finite = x.slice();
+          finite[i] = 0;
+          counts[i] = Number.isNaN(xi) ? NAN : xi > 0 ? POS : NEG;
+        }
+        plain[f.name] = finite;
+        companions.push([nonFiniteName(f.name), counts]);
+      } else {
+        plain[f.name] = v as ArrayLike<number>;
+      }
+      if (f.fineExponent !== null) {
+        const [coarse, fine] = split(plain[f.name] as Float64Array, f.scaleExponent);
+        plain[f.name] = coarse;
+        plain[fineName(f.name)] = fine;
+      }
+    }
+    const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
+    const masked: Record<string, Uint8Array> = {};
+    for (const f of fields) {
+      if (f.packed) continue;
+      masked[f.name] = bytesOf(rings[f.name]);
+      if (f.fineExponent !== null) masked[fineName(f.name)] = bytesOf(rings[fineName(f.name)]);
+    }
+    for (const [name, counts] of companions) {
+      masked[name] = bytesOf(maskRing(pairs, sumTag, name, counts));
+    }
+    return { clear, masked };
+  }
+}
+
+// ---- what the aggregator recovers ----
+
+/** A reply that does not fit what secure aggregation expects, naming the center. */
+export class MaskedReplyError extends SecureAggregationError {
+  override readonly name: string = "MaskedReplyError";
+  constructor(
+    readonly center: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Called with every center's reply as received (the aggregator's transcript). */
+export type ProtectedReplyListener = (
+  center: string,
+  step: StepName,
+  tag: RequestTag,
+  reply: ProtectedReply,
+) => void;
+
+/** The aggregator's side: sums the masked vectors and hands the algorithms plain shares. */
+export class SecureAggregator {
+  /** The centers, in federation order (the order of the replies). */
+  readonly centers: readonly string[];
+  readonly #listeners: ProtectedReplyListener[] = [];
+  #lastBytes: { tag: RequestTag; step: StepName; bytes: number } | null = null;
+
+  constructor(centers: readonly string[]) {
+    if (centers.length > MAX_SECURE_CENTERS) {
+      throw new SecureAggregationError(
+        `${centers.length} centers: secure aggregation's scales allow at most ${MAX_SECURE_CENTERS}`,
+      );
+    }
+    federationCenters(centers);
+    this.centers = [...centers];
+  }
+
+  /** Be told of every reply as received. */
+  listen(listener: ProtectedReplyListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Bytes the centers sent for the last request opened, if it is `tag`'s (for the ledger; the
+   * replies' protobuf size, masked fields included).
+   */
+  replyBytes(tag: RequestTag, step: StepName): number | undefined {
+    const last = this.#lastBytes;
+    if (last === null || last.step !== step) return undefined;
+    const t = last.tag;
+    return t.runId === tag.runId && t.phase === tag.phase && t.round === tag.round
+      ? last.bytes
+      : undefined;
+  }
+
+  /**
+   * The shares the algorithms get from the centers' protected replies (federation order): the
+   * first holds the sums of the secured fields, the others zeros there; fields in clear as sent.
+   * Not yet checked against the registry (the transports do that, as for clear replies).
+   * @throws MaskedReplyError naming a center whose reply lacks a vector or has the wrong length
+   */
+  open<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    inputs: readonly StepInput<K>[],
+    replies: readonly ProtectedReply[],
+    bytes?: (reply: ProtectedReply) => number,
+  ): StepOutput<K>[] {
+    if (replies.length !== this.centers.length) {
+      throw new SecureAggregationError(
+        `${replies.length} replies for ${this.centers.length} centers`,
+      );
+    }
+    for (const [c, reply] of replies.entries()) {
+      for (const listener of this.#listeners) listener(this.centers[c], step, tag, reply);
+    }
+    if (bytes !== undefined) {
+      let total = 0;
+      for (const reply of replies) total += bytes(reply);
+      this.#lastBytes = { tag, step, bytes: total };
+    }
+    const fields = securedFields(step);
+    const outputs = replies.map((r) => ({ ...r.clear }) as Record<string, unknown>);
+    for (const f of fields) {
+      const names = [f.name];
+      if (f.nonFinite) names.push(nonFiniteName(f.name));
+      if (f.fineExponent !== null) names.push(fineName(f.name));
+      const sums: Uint32Array[] = [];
+      for (const name of names) {
+        const rings: MaskedShare[] = [];
+        let length = -1;
+        for (const [c, reply] of replies.entries()) {
+          const bytes = reply.masked[name];
+          const center = this.centers[c];
+          if (!(bytes instanceof Uint8Array)) {
+            throw new MaskedReplyError(center, `center ${center}: ${step}.${name} not masked`);
+          }
+          let ring: Uint32Array;
+          try {
+            ring = ringOf(bytes, `${step}.${name}`);
+          } catch (error) {
+            throw new MaskedReplyError(center, `center ${center}: ${(error as Error).message}`);
+          }
+          if (length < 0) length = ring.length;
+          else if (ring.length !== length) {
+            throw new MaskedReplyError(
+              center,
+              `center ${center}: ${step}.${name} has ${ringLength(ring)} elements, center ${this.centers[0]} sent ${length / RING_WORDS}`,
+            );
+          }
+          rings.push({ [name]: ring });
+        }
+        sums.push(sumRings(name, rings));
+      }
+      let total: Float64Array;
+      if (f.packed) {
+        // The true length, from the request (the lanes are padded to whole ring elements).
+        const lengths = STEPS[step].replyLengths(inputs[0] as never, replies[0].clear as never);
+        const n = (lengths as Record<string, number | undefined>)[f.name];
+        const lanes = sums[0];
+        if (n === undefined || n > lanes.length || lanes.length - n >= RING_WORDS) {
+          throw new SecureAggregationError(
+            `${step}.${f.name}: ${lanes.length} lanes for ${n} values`,
+          );
+        }
+        total = Float64Array.from(lanes.subarray(0, n));
+      } else if (f.reduction === "or") {
+        const acc = sums[0];
+        total = new Float64Array(ringLength(acc));
+        for (let i = 0, k = 0; i < total.length; i++, k += RING_WORDS) {
+          total[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
+        }
+      } else {
+        total = decodeFixed(sums[0], f.scaleExponent);
+        if (f.fineExponent !== null) {
+          const fine = decodeFixed(sums[sums.length - 1], f.fineExponent);
+          for (let i = 0; i < total.length; i++) total[i] += fine[i];
+        }
+        if (f.nonFinite) {
+          const counts = sums[1];
+          if (counts.length < total.length || counts.length - total.length >= RING_WORDS) {
+            throw new SecureAggregationError(
+              `${step}.${nonFiniteName(f.name)}: ${counts.length} counts for ${total.length} values`,
+            );
+          }
+          for (let i = 0; i < total.length; i++) {
+            const w = counts[i];
+            if (w === 0) continue;
+            const nan = w & 0xff;
+            const pos = (w >>> 8) & 0xff;
+            const neg = (w >>> 16) & 0xff;
+            total[i] =
+              nan > 0 || (pos > 0 && neg > 0)
+                ? Number.NaN
+                : pos > 0
+                  ? Number.POSITIVE_INFINITY
+                  : Number.NEGATIVE_INFINITY;
+          }
+        }
+      }
+      for (let c = 0; c < outputs.length; c++) {
+        const first = c === 0;
+        switch (f.kind) {
+          case "number":
+            outputs[c][f.name] = first ? total[0] : 0;
+            break;
+          case "mask":
+            outputs[c][f.name] = first ? Uint8Array.from(total) : new Uint8Array(total.length);
+            break;
+          default:
+            outputs[c][f.name] = first ? total : new Float64Array(total.length);
+        }
+      }
+    }
+    return outputs as unknown as StepOutput<K>[];
+  }
+}
+
+// ---- key agreement, driven by the aggregator over any transport ----
+
+/** How the aggregator reaches the centers for the key agreement (what a transport provides). */
+export interface KeyAgreementLink {
+  /** Ask center c (federation order) for its signed ephemeral key for the run. */
+  announce(c: number, runId: string, centers: readonly string[]): Promise<KeyAnnouncement>;
+  /**
+   * Give center c every center's announcement; resolves once it derived its secrets, rejects
+   * with its refusal (e.g. a {@link KeySubstitutionError} naming the center whose key failed).
+   */
+  relay(c: number, runId: string, announcements: readonly KeyAnnouncement[]): Promise<void>;
+}
+
+/**
+ * The key agreement of a run: collect every center's announcement, relay them all to every
+ * center. The aggregator reads nothing in them but the center's name.
+ * @throws SecureAggregationError when a center announces in another's name or refuses
+ */
+export async function agreeKeys(
+  runId: string,
+  centers: readonly string[],
+  link: KeyAgreementLink,
+): Promise<void> {
+  const list = federationCenters(centers);
+  if (list.some((name, i) => name !== centers[i])) {
+    throw new SecureAggregationError("key agreement: centers must be in federation order");
+  }
+  const announcements = await Promise.all(list.map((_, c) => link.announce(c, runId, list)));
+  for (const [c, a] of announcements.entries()) {
+    if (a.center !== list[c] || a.runId !== runId) {
+      throw new MaskedReplyError(
+        list[c],
+        `center ${list[c]}: announced a key for "${a.center}" in run "${a.runId}"`,
+      );
+    }
+  }
+  await Promise.all(list.map((_, c) => link.relay(c, runId, announcements)));
+}
+
+/** Every field name a secure reply of `step` may carry masked (for decoders). */
+export function maskedNames(step: StepName): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const f of securedFields(step)) {
+    names.add(f.name);
+    if (f.nonFinite) names.add(nonFiniteName(f.name));
+    if (f.fineExponent !== null) names.add(fineName(f.name));
+  }
+  return names;
+}
+
+/** The record schema of a secure reply's clear part: the reply's schema minus secured fields. */
+export function clearSchema(step: StepName): RecordSchema {
+  const schema = STEPS[step].reply as RecordSchema;
+  const secured = new Set(securedFields(step).map((f) => f.name));
+  const fields: Record<string, FieldKind> = {};
+  for (const [name, kind] of Object.entries(schema.fields as Record<string, FieldKind>)) {
+    if (!secured.has(name)) fields[name] = kind;
+  }
+  return { kind: schema.kind, fields } as RecordSchema;
+}
+
+/** Type guard: a reply as a center sends it under secure aggregation. */
+export function isProtectedReply(value: unknown): value is ProtectedReply {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    "clear" in value &&
+    "masked" in value &&
+    typeof (value as ProtectedReply).masked === "object"
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * The job of a `run`, as the aggregator holds it (its own module so that the plan, which
+ * describes the same choices, can be converted to and from it without an import circle).
+ */
+import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
+import type { References } from "../design/designMatrix.js";
+import type { ContrastSpec } from "../results/contrast.js";
+import type { WaldOptions } from "../stats/wald.js";
+
+/** What the aggregator of a `run` is given: the model and the test, no data. */
+export interface RunJob {
+  readonly design: string;
+  readonly references: References;
+  readonly mode: LfcMode;
+  readonly solver: LfcSolver;
+  /** DESeq2's `maxit`: IRLS iterations of the `deseq2` path before L-BFGS-B (default 100). */
+  readonly maxit?: number;
+  readonly hp: FitHyperparameters;
+  readonly outDir: string;
+  /** The contrast tested (default: DESeq2's, the last coefficient). */
+  readonly contrast?: ContrastSpec;
+  readonly wald: WaldOptions;
+  /** Significance level of the independent filtering. */
+  readonly alpha: number;
+  readonly independentFiltering: boolean;
+  /** A reference results table to compare with in the report (`--compare`). */
+  readonly compareFile?: string;
+}

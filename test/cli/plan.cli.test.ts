@@ -1,0 +1,99 @@
+/**
+ * `fedseq plan` writes the analysis plan the centers approve: levels and centers from a dataset
+ * folder (`--data`) or from `--levels`/`--centers`, the analysis from `run`'s flags; `run --plan`
+ * then runs exactly that analysis (the same files as `run` with the same flags).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder("fedseq-plan-");
+
+describe("fedseq plan", () => {
+  it("takes the levels and centers from a dataset folder, and run --plan gives run's files", {
+    timeout: 120_000,
+  }, async () => {
+    const file = join(tmp.dir, "outliers.json");
+    const made = await runFedseqAsync([
+      "plan",
+      "--data",
+      sharedPath("data", "outliers_sim"),
+      "--design",
+      "~ condition",
+      "--alpha",
+      "0.05",
+      "--out",
+      file,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toMatch(
+      /wrote .*outliers\.json: ~ condition, 3 centers, k = 3; sha256 [0-9a-f]{64}/,
+    );
+    const plan = JSON.parse(readFileSync(file, "utf8"));
+    // outliers_sim/metadata.csv: conditions A and B at lab_1, lab_2, lab_3.
+    expect(plan.centers).toEqual(["lab_1", "lab_2", "lab_3"]);
+    expect(plan.levels).toEqual({ condition: ["A", "B"] });
+    expect(plan.alpha).toBe(0.05);
+    expect(plan.min_cell).toBe(3);
+
+    const withPlan = join(tmp.dir, "with-plan");
+    const withFlags = join(tmp.dir, "with-flags");
+    const data = sharedPath("data", "outliers_sim");
+    const [a, b] = await Promise.all([
+      runFedseqAsync(["run", "--data", data, "--plan", file, "--out", withPlan]),
+      runFedseqAsync([
+        "run",
+        "--data",
+        data,
+        "--design",
+        "~ condition",
+        "--alpha",
+        "0.05",
+        "--out",
+        withFlags,
+      ]),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    for (const name of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+      expect(readFileSync(join(withPlan, name), "utf8"), name).toBe(
+        readFileSync(join(withFlags, name), "utf8"),
+      );
+    }
+  });
+
+  it("takes levels from --levels (sorted) and centers from --centers", {
+    timeout: 30_000,
+  }, async () => {
+    const file = join(tmp.dir, "manual.json");
+    const made = await runFedseqAsync([
+      "plan",
+      "--design",
+      "~ batch + condition",
+      "--levels",
+      "condition=treated,control",
+      "--levels",
+      "batch=b2,b1",
+      "--reference",
+      "condition=control",
+      "--contrast",
+      "condition,treated,control",
+      "--centers",
+      "hospital_b,hospital_a",
+      "--min-cell",
+      "5",
+      "--out",
+      file,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const plan = JSON.parse(readFileSync(file, "utf8"));
+    expect(plan.centers).toEqual(["hospital_a", "hospital_b"]);
+    expect(plan.levels).toEqual({ condition: ["control", "treated"], batch: ["b1", "b2"] });
+    expect(plan.references).toEqual({ condition: "control" });
+    expect(plan.contrast).toBe("condition,treated,control");
+    expect(plan.min_cell).toBe(5);
+  });
+});

@@ -1,0 +1,181 @@
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/core/errors.js";
+import {
+  type AnalysisPlan,
+  planFromJson,
+  planHash,
+  planText,
+  planToJson,
+  readPlanFile,
+} from "../../src/federation/plan.js";
+import {
+  checkLevelsAgainstPlan,
+  checkPlanAnalysis,
+  planFromRunJob,
+  runJobFromPlan,
+} from "../../src/pipeline/analysisPlan.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const temp = useTempFolder();
+
+const PLAN: AnalysisPlan = {
+  centers: ["hospital_a", "hospital_b", "hospital_c"],
+  design: "~ batch + condition",
+  levels: { batch: ["b1", "b2"], condition: ["control", "treated"] },
+  references: { condition: "control" },
+  contrast: "condition,treated,control",
+  lfcNull: 0,
+  altHypothesis: "greaterAbs",
+  alpha: 0.1,
+  independentFiltering: true,
+  solver: "deseq2",
+  mode: "irls-pqn",
+  maxit: 100,
+  hyperparameters: {
+    maxBeta: 30,
+    irlsNumIter: 20,
+    pqnNumIters: 100,
+    pqnNumItersLs: 20,
+    pqnC1: 1e-4,
+    pqnFtol: 1e-7,
+    pqnMinMu: 0,
+    minMu: 0.5,
+    betaTol: 1e-8,
+  },
+  minCell: 3,
+};
+
+/** The plan file as JSON text written by hand (not by the code under test). */
+const CANONICAL =
+  '{"alpha":0.1,"alt_hypothesis":"greaterAbs","centers":["hospital_a","hospital_b","hospital_c"],' +
+  '"contrast":"condition,treated,control","design":"~ batch + condition","fedseq_plan":1,' +
+  '"hyperparameters":{"beta_tol":1e-8,"irls_iters":20,"max_beta":30,"min_mu":0.5,"pqn_c1":0.0001,' +
+  '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
+  '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
+  '"min_cell":3,"mode":"irls-pqn","references":{"condition":"control"},"solver":"deseq2"}';
+
+function json(plan = PLAN): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(planToJson(plan)));
+}
+
+function problem(value: unknown): string {
+  try {
+    planFromJson(value, "plan.json");
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error("accepted");
+}
+
+describe("analysis plan", () => {
+  it("hashes the canonical JSON (keys sorted, no white space) with SHA-256", () => {
+    const expected = createHash("sha256").update(CANONICAL).digest("hex");
+    expect(planHash(PLAN)).toBe(expected);
+  });
+
+  it("reads back what it writes, and the hash ignores indentation and key order", () => {
+    const file = temp.write("plan.json", planText(PLAN));
+    expect(readPlanFile(file)).toEqual(PLAN);
+    const shuffled = Object.fromEntries(Object.entries(json()).reverse());
+    writeFileSync(file, JSON.stringify(shuffled));
+    expect(planHash(readPlanFile(file))).toBe(planHash(PLAN));
+  });
+
+  it("changes its hash when any value changes", () => {
+    const variants: Partial<AnalysisPlan>[] = [
+      { centers: ["hospital_a", "hospital_b"] },
+      { design: "~ condition + batch" },
+      { levels: { batch: ["b1", "b2", "b3"], condition: ["control", "treated"] } },
+      { references: {} },
+      { contrast: null },
+      { lfcNull: 0.5 },
+      { altHypothesis: "greater" },
+      { alpha: 0.05 },
+      { independentFiltering: false },
+      { solver: "fast" },
+      { mode: "pqn" },
+      { maxit: 99 },
+      { hyperparameters: { ...PLAN.hyperparameters, minMu: 0.25 } },
+      { minCell: 5 },
+    ];
+    const hashes = new Set(variants.map((v) => planHash({ ...PLAN, ...v })));
+    expect(hashes.size).toBe(variants.length);
+    expect(hashes.has(planHash(PLAN))).toBe(false);
+  });
+
+  it.each([
+    [{ fedseq_plan: 2 }, "plan.json: fedseq_plan: version 2"],
+    [{ centers: ["a"] }, "plan.json: centers: a federation needs at least two centers"],
+    [{ centers: ["a", "a"] }, "plan.json: centers: a center is listed twice"],
+    [{ centers: ["a", "b c"] }, "plan.json: centers:"],
+    [{ design: "condition" }, "plan.json: design:"],
+    [{ levels: { age: ["1", "2"] } }, "plan.json: levels.age: not a variable of the design"],
+    [
+      { levels: { condition: ["treated", "control"] } },
+      "plan.json: levels.condition: levels must be sorted",
+    ],
+    [
+      { levels: { condition: ["control"] } },
+      "plan.json: levels.condition: a factor needs at least two levels",
+    ],
+    [{ references: { condition: "placebo" } }, "plan.json: references.condition:"],
+    [{ contrast: "condition,placebo,control" }, "plan.json: contrast:"],
+    [{ contrast: "age" }, "plan.json: contrast:"],
+    [{ lfc_null: -1 }, "plan.json: lfc_null:"],
+    [{ alt_hypothesis: "two-sided" }, "plan.json: alt_hypothesis:"],
+    [{ alpha: 1.5 }, "plan.json: alpha:"],
+    [{ independent_filtering: "yes" }, "plan.json: independent_filtering:"],
+    [{ solver: "glm" }, "plan.json: solver:"],
+    [{ maxit: 2.5 }, "plan.json: maxit:"],
+    [{ min_cell: 0 }, "plan.json: min_cell:"],
+    [{ min_cel: 3 }, "plan.json: min_cel: not a plan field"],
+    [
+      { hyperparameters: { ...(json().hyperparameters as object), min_mu: -1 } },
+      "plan.json: hyperparameters.min_mu:",
+    ],
+    [
+      { hyperparameters: { ...(json().hyperparameters as object), minMu: 1 } },
+      "plan.json: hyperparameters.minMu: not a plan field",
+    ],
+  ])("refuses %j with one line naming the field", (change, message) => {
+    const text = problem({ ...json(), ...change });
+    expect(text.startsWith(message)).toBe(true);
+    expect(text).not.toContain("\n");
+  });
+
+  it("refuses a missing field", () => {
+    const { solver: _, ...rest } = json();
+    expect(problem(rest)).toBe("plan.json: solver: missing");
+  });
+
+  it("is the run job it was made from", () => {
+    const job = runJobFromPlan(PLAN, "out");
+    expect(planFromRunJob(job, PLAN.levels, PLAN.centers, PLAN.minCell)).toEqual(PLAN);
+    expect(job.contrast).toEqual({
+      kind: "levels",
+      factor: "condition",
+      level: "treated",
+      reference: "control",
+    });
+    expect(() => checkPlanAnalysis(PLAN)).not.toThrow();
+  });
+
+  it("accepts the centers' levels only when they are the plan's", () => {
+    expect(() => checkLevelsAgainstPlan(PLAN, PLAN.levels)).not.toThrow();
+    expect(() =>
+      checkLevelsAgainstPlan(PLAN, { batch: ["b1"], condition: ["control", "treated"] }),
+    ).toThrow("level(s) b2 of batch are held by no center");
+    expect(() =>
+      checkLevelsAgainstPlan(PLAN, {
+        batch: ["b1", "b2", "b3"],
+        condition: ["control", "treated"],
+      }),
+    ).toThrow("level(s) b3 of batch are not in the plan");
+    expect(() => checkLevelsAgainstPlan(PLAN, { condition: ["control", "treated"] })).toThrow(
+      'factor "batch" is continuous',
+    );
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * A malicious aggregator against centers that accepted an analysis plan: every request outside
+ * the plan or the protocol's order is refused before anything is computed (issue [11]: a column
+ * outside the design, a step repeated with new inputs, a narrower gene set, another design or
+ * fit option, another plan or none), and the refusal names its reason. An honest run under the
+ * plan gives exactly the results of a run without one.
+ */
+import { describe, expect, it } from "vitest";
+import { CenterSession } from "../../src/federation/centerSession.js";
+import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { type AnalysisPlan, planHash } from "../../src/federation/plan.js";
+import { PlanRefusal } from "../../src/federation/requestPolicy.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { MessageRecord } from "../../src/federation/transcript.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { runOverFederation } from "../../src/pipeline/run.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
+
+const DATA = sharedPath("data", "outliers_sim");
+const JOB = deseq2Job("outliers_sim");
+const PLAN: AnalysisPlan = planFromRunJob(JOB, { condition: ["A", "B"] }, [
+  "lab_1",
+  "lab_2",
+  "lab_3",
+]);
+
+function planned(plan: AnalysisPlan = PLAN): Promise<CenterSession[]> {
+  return simulatedCenters(DATA, {}, { plan: () => plan });
+}
+
+/**
+ * An aggregator that runs the honest protocol but, after every request of `after`, sends one
+ * more request of its choosing (`extra`) and keeps its answer; or rewrites requests of a step.
+ */
+function malicious(
+  inner: Transport,
+  attack: {
+    readonly step: StepName;
+    readonly rewrite?: (input: never) => unknown;
+    readonly extra?: (
+      input: never,
+      tag: RequestTag,
+    ) => { tag: RequestTag; step: StepName; input: unknown };
+  },
+): Transport {
+  return {
+    centers: inner.centers,
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      if (step !== attack.step) return inner.request(tag, step, inputs);
+      const sent = attack.rewrite
+        ? inputs.map((i) => attack.rewrite?.(i as never) as StepInput<K>)
+        : inputs;
+      const shares = await inner.request(tag, step, sent);
+      if (attack.extra) {
+        const extra = attack.extra(inputs[0] as never, tag);
+        await inner.request(
+          extra.tag,
+          extra.step,
+          inner.centers.map(() => extra.input as never),
+        );
+      }
+      return shares;
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
+async function attackRun(attack: Parameters<typeof malicious>[1]): Promise<unknown> {
+  const transport = malicious(new InProcessTransport(await planned()), attack);
+  return runOverFederation(transport, JOB, { runId: "attack", plan: PLAN });
+}
+
+describe("a center with an analysis plan", () => {
+  it("gives an honest run exactly the results of a run without a plan", async () => {
+    const withPlan = await runOverFederation(new InProcessTransport(await planned()), JOB, {
+      runId: "honest",
+      plan: PLAN,
+    });
+    const without = await runOverFederation(
+      new InProcessTransport(await simulatedCenters(DATA)),
+      JOB,
+      { runId: "honest" },
+    );
+    expect(withPlan.results).toEqual(without.results);
+    expect(withPlan.sizeFactors).toEqual(without.sizeFactors);
+    expect(withPlan.results.pvalue.length).toBe(2998);
+  });
+
+  it("refuses a request without the plan's hash, or under another plan", async () => {
+    const [center] = await planned();
+    const request: StepInput<"levels"> = { kind: "levels-request", formula: PLAN.design };
+    expect(() => center.run({ runId: "r", phase: "setup", round: 0 }, "levels", request)).toThrow(
+      /refusing levels: the request carries no analysis plan/,
+    );
+    const other = planHash({ ...PLAN, minCell: 2 });
+    expect(() =>
+      center.run({ runId: "r", phase: "setup", round: 0, plan: other }, "levels", request),
+    ).toThrow(/refusing levels: the request is made under plan/);
+    const tag = { runId: "r", phase: "setup", round: 0, plan: planHash(PLAN) };
+    expect(center.run(tag, "levels", request).levels).toBe('{"condition":["A","B"]}');
+  });
+
+  it("reads no metadata column outside the design (levels of ~ center)", async () => {
+    await expect(
+      attackRun({
+        step: "levels",
+        rewrite: (input: StepInput<"levels">) => ({ ...input, formula: "~ center" }),
+      }),
+    ).rejects.toThrow(/refusing levels: design "~ center" is not the plan's "~ condition"/);
+  });
+
+  it.each([
+    ["levels", { levels: '{"condition":["A","B","C"]}' }, /the factor levels are not the plan's/],
+    ["references", { references: '{"condition":"B"}' }, /the reference levels are not the plan's/],
+    ["fit options", { minMu: 1e-300 }, /fit option minMu = 1e-300 is not the plan's 0.5/],
+  ])("refuses a prepare with other %s", async (_, change, message) => {
+    await expect(
+      attackRun({
+        step: "prepare",
+        rewrite: (input: StepInput<"prepare">) => ({ ...input, ...change }),
+      }),
+    ).rejects.toThrow(message);
+  });
+
+  it("answers a set-up step once per run: no second logSums over one gene, no second sizeFactors", async () => {
+    await expect(
+      attackRun({
+        step: "logSums",
+        extra: (input: StepInput<"logSums">, tag) => ({
+          tag: { ...tag, phase: "size-factors-again" },
+          step: "logSums",
+          input: { ...input, genes: input.genes.slice(0, 1) },
+        }),
+      }),
+    ).rejects.toThrow(/refusing logSums: the protocol asks it once per run/);
+    await expect(
+      attackRun({
+        step: "sizeFactors",
+        extra: (input: StepInput<"sizeFactors">, tag) => ({
+          tag: { ...tag, round: tag.round + 1 },
+          step: "sizeFactors",
+          input: {
+            ...input,
+            logGeoMeans: input.logGeoMeans.map((x, g) => (g === 0 ? x : Number.NaN)),
+          },
+        }),
+      }),
+    ).rejects.toThrow(/refusing sizeFactors: the protocol asks it once per run/);
+  });
+
+  it("refuses a changed request under a tag it already answered", async () => {
+    await expect(
+      attackRun({
+        step: "deseq2Irls",
+        extra: (input: StepInput<"deseq2Irls">, tag) => ({
+          tag,
+          step: "deseq2Irls",
+          input: { ...input, beta: input.beta.map((b) => b + 1) },
+        }),
+      }),
+    ).rejects.toThrow(
+      /refusing deseq2Irls: irls round 0 was already answered for another request|refusing deseq2Irls: .* round 0 was already answered/,
+    );
+  });
+
+  it("refuses genes outside the run's gene list (gene sets only narrow)", async () => {
+    await expect(
+      attackRun({
+        step: "prepare",
+        rewrite: (input: StepInput<"prepare">) => ({
+          ...input,
+          genes: ["not_a_gene_of_the_run", ...input.genes.slice(1)],
+        }),
+      }),
+    ).rejects.toThrow(/gene "not_a_gene_of_the_run" is not among the run's genes/);
+  });
+
+  it("refuses to take part when its data does not meet the plan, naming the value", async () => {
+    await expect(planned({ ...PLAN, levels: { condition: ["A", "C"] } })).rejects.toThrow(
+      /center lab_1: condition = "B" is not one of the analysis plan's levels \(A, C\)|center lab_\d: condition = "B" is not one of the analysis plan's levels/,
+    );
+    await expect(planned({ ...PLAN, centers: ["lab_1", "lab_2"] })).rejects.toThrow(
+      /center lab_3: not one of the analysis plan's centers \(lab_1, lab_2\)/,
+    );
+  });
+
+  it("without a plan, serves only an aggregate fit (what fedseq center does)", async () => {
+    const [session] = await simulatedCenters(DATA);
+    const fitOnly = new CenterSession(session.data, { fitOnlyWithoutPlan: true });
+    const tag = { runId: "r", phase: "size-factors", round: 0 };
+    expect(() =>
+      fitOnly.run(tag, "logSums", { kind: "log-sums-request", genes: session.data.genes }),
+    ).toThrow(PlanRefusal);
+    expect(
+      fitOnly.run(tag, "levels", { kind: "levels-request", formula: "~ condition" }).kind,
+    ).toBe("levels-share");
+  });
+
+  it("over gRPC: logs each refusal in its audit, and the aggregator's run ends naming the center", async () => {
+    const certs = testCertificates();
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: ["lab_1", "lab_2", "lab_3"],
+      tls: tlsOf(certs.aggregator),
+      runId: "other-plan",
+      plan: planHash({ ...PLAN, alpha: 0.05 }),
+      joinTimeoutMs: 20_000,
+      reconnectTimeoutMs: 20_000,
+      log: () => {},
+    });
+    const audits: MessageRecord[] = [];
+    const agents = startAgents(aggregator.port, await planned(), (_, r) => audits.push(r));
+    await aggregator.ready();
+    const otherPlan = { ...PLAN, alpha: 0.05 };
+    await expect(
+      runOverFederation(
+        aggregator,
+        { ...JOB, alpha: 0.05 },
+        { runId: "other-plan", plan: otherPlan },
+      ),
+    ).rejects.toThrow(/center lab_\d: refusing presence: the request is made under plan/);
+    await aggregator.close({ success: false, message: "refused" });
+    await Promise.all(agents);
+    expect(audits.length).toBeGreaterThan(0);
+    for (const record of audits) {
+      expect(record.fields).toEqual({});
+      expect(record.refused).toMatch(/the request is made under plan/);
+    }
+  });
+});

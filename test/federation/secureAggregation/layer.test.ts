@@ -1,0 +1,498 @@
+/**
+ * Secure aggregation as one layer over every transport (secureAggregation/layer.ts): every step
+ * of five recorded jobs (the registry test's, on 400 genes of outliers_sim) is replayed with
+ * secure aggregation over in-process, worker-thread and gRPC transports. The shares the algorithms
+ * get must be: every field in clear bit-identical to the recorded reply; every summed field the
+ * pooled sum in the first share (within the fixed-point bound of the exact sum, IEEE NaN/±∞
+ * restored) and zeros in the others; every "or" field the OR. Then: the transcript holds each
+ * center's summed fields as ring elements that pass uniformity tests and whose sum decodes to the
+ * plaintext sum; a value beyond its field's bound is refused naming the field and the center;
+ * metered bytes are the encoded messages' lengths.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_HYPERPARAMETERS } from "../../../src/algorithms/hyperparameters.js";
+import type { LfcMode, LfcSolver } from "../../../src/algorithms/lfc/computeLfc.js";
+import { GrpcAggregator } from "../../../src/federation/grpc/aggregatorServer.js";
+import { encodeProtectedReply } from "../../../src/federation/grpc/codec.js";
+import { fedseqProto } from "../../../src/federation/grpc/proto.js";
+import { secureReplyBytes } from "../../../src/federation/grpc/wireBytes.js";
+import { InProcessTransport } from "../../../src/federation/inProcess.js";
+import { BOUNDS, STEP_NAMES, STEPS } from "../../../src/federation/registry.js";
+import {
+  decodeFixed,
+  FixedPointError,
+  ringAdd,
+  sumErrorBound,
+} from "../../../src/federation/secureAggregation/index.js";
+import {
+  CLEAR_REDUCTIONS,
+  MAX_SECURE_CENTERS,
+  nonFiniteName,
+  type ProtectedReply,
+  SecureCenter,
+  securedFields,
+} from "../../../src/federation/secureAggregation/layer.js";
+import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../../src/federation/steps.js";
+import { JsonLinesLog, recordingTransport } from "../../../src/federation/transcript.js";
+import { CenterError, type Transport } from "../../../src/federation/transport.js";
+import { WorkerThreadsTransport } from "../../../src/federation/workerThreads.js";
+import { fitOverFederation, simulatedCenters } from "../../../src/pipeline/fitLfc.js";
+import { runOverFederation } from "../../../src/pipeline/run.js";
+import { deseq2Job } from "../../helpers/runs.js";
+import { sharedPath } from "../../helpers/shared.js";
+import { useTempFolder } from "../../helpers/tempFiles.js";
+import { centerNames, startAgents, testCertificates, tlsOf } from "../../helpers/transports.js";
+
+const tmp = useTempFolder("fedseq-secure-layer-");
+const GENES = 400;
+
+function smallDataset(): string {
+  const source = sharedPath("data", "outliers_sim");
+  const dir = join(tmp.dir, "outliers_small");
+  const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
+  tmp.write("outliers_small/counts.csv", `${lines.slice(0, GENES + 1).join("\n")}\n`);
+  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv")));
+  return dir;
+}
+
+let dataset: string | null = null;
+function data(): string {
+  dataset ??= smallDataset();
+  return dataset;
+}
+
+interface Exchange {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly inputs: readonly unknown[];
+  readonly replies: readonly unknown[];
+}
+
+function recording(inner: Transport, log: Exchange[]): Transport {
+  return {
+    get centers() {
+      return inner.centers;
+    },
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      const sent = structuredClone(inputs);
+      const replies = await inner.request(tag, step, inputs);
+      log.push({ tag, step, inputs: sent, replies: structuredClone(replies) });
+      return replies;
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
+const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) => ({
+  design: "~ condition",
+  solver,
+  sizeFactorsFile: sharedPath("data", "outliers_sim", "deseq2", "size_factors.csv"),
+  dispersionsFile: sharedPath("data", "outliers_sim", "deseq2", "fit.csv"),
+  mode,
+  maxit,
+  references: {},
+  fixedRounds: false,
+  hp: DEFAULT_HYPERPARAMETERS,
+  outDir: "unused",
+});
+
+const JOBS: ((transport: Transport, runId: string) => Promise<unknown>)[] = [
+  (t, runId) => runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
+  (t, runId) =>
+    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
+  (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
+  (t, runId) => fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
+  (t, runId) => fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
+];
+
+let recorded: Promise<{ runId: string; exchanges: Exchange[] }[]> | null = null;
+/** Every job's exchanges, recorded in clear over the in-process transport. */
+function recordings(): Promise<{ runId: string; exchanges: Exchange[] }[]> {
+  recorded ??= (async () => {
+    const out: { runId: string; exchanges: Exchange[] }[] = [];
+    for (const [i, job] of JOBS.entries()) {
+      const runId = `secure-layer-${i}`;
+      const exchanges: Exchange[] = [];
+      const transport = recording(
+        new InProcessTransport(await simulatedCenters(data())),
+        exchanges,
+      );
+      try {
+        await job(transport, runId);
+      } finally {
+        await transport.close();
+      }
+      out.push({ runId, exchanges });
+    }
+    return out;
+  })();
+  return recorded;
+}
+
+async function secureGrpc(dir: string, runId: string) {
+  const aggregator = await GrpcAggregator.listen({
+    listen: "127.0.0.1:0",
+    centers: centerNames(dir),
+    tls: tlsOf(testCertificates().aggregator),
+    runId,
+    joinTimeoutMs: 20_000,
+    reconnectTimeoutMs: 20_000,
+    secureAggregation: true,
+    log: () => {},
+  });
+  const agents = startAgents(aggregator.port, await simulatedCenters(dir));
+  await aggregator.ready();
+  return {
+    transport: aggregator as Transport,
+    done: async () => {
+      await Promise.all(agents);
+    },
+  };
+}
+
+const SECURE_TRANSPORTS: Record<
+  string,
+  (dir: string, runId: string) => Promise<{ transport: Transport; done?: () => Promise<void> }>
+> = {
+  "in-process": async (dir) => ({
+    transport: new InProcessTransport(await simulatedCenters(dir), { secureAggregation: true }),
+  }),
+  "worker-threads": async (dir) => ({
+    transport: await WorkerThreadsTransport.start(
+      centerNames(dir).map((name) => ({ name, source: { kind: "dataset", dir, name } })),
+      { secureAggregation: true },
+    ),
+  }),
+  grpc: secureGrpc,
+};
+
+function bytesOf(v: unknown): Buffer {
+  const view = v as ArrayBufferView;
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** What differs between the algorithms' shares under secure aggregation and the clear replies. */
+function compare(step: StepName, ours: readonly unknown[], clear: readonly unknown[]): string[] {
+  const problems: string[] = [];
+  const secured = new Map(securedFields(step).map((f) => [f.name, f]));
+  const n = clear.length;
+  for (const field of Object.keys(STEPS[step].reply.fields)) {
+    const f = secured.get(field);
+    const values = (x: unknown) => (x as Record<string, unknown>)[field];
+    if (f === undefined) {
+      for (let c = 0; c < n; c++) {
+        const a = values(ours[c]);
+        const b = values(clear[c]);
+        const same = ArrayBuffer.isView(a)
+          ? bytesOf(a).equals(bytesOf(b))
+          : JSON.stringify(a) === JSON.stringify(b);
+        if (!same) problems.push(`${field} (clear) differs at center ${c}`);
+      }
+      continue;
+    }
+    const arrays = (x: unknown) =>
+      typeof values(x) === "number"
+        ? [values(x) as number]
+        : Array.from(values(x) as ArrayLike<number>);
+    const pooled = arrays(ours[0]);
+    for (let c = 1; c < n; c++) {
+      if (arrays(ours[c]).some((x) => x !== 0)) problems.push(`${field}: share ${c} not zero`);
+    }
+    const parts = clear.map(arrays);
+    for (let i = 0; i < pooled.length; i++) {
+      if (f.reduction === "or") {
+        const or = parts.some((p) => p[i] !== 0) ? 1 : 0;
+        if (pooled[i] !== or) problems.push(`${field}[${i}]: OR ${pooled[i]}, expected ${or}`);
+        continue;
+      }
+      let sum = 0;
+      let magnitude = 0;
+      for (const p of parts) {
+        sum += p[i];
+        magnitude += Math.abs(p[i]);
+      }
+      if (!Number.isFinite(sum) || !Number.isFinite(pooled[i])) {
+        if (!Object.is(sum, pooled[i]) && !(Number.isNaN(sum) && Number.isNaN(pooled[i])))
+          problems.push(`${field}[${i}]: ${pooled[i]}, expected ${sum}`);
+        continue;
+      }
+      const bound = sumErrorBound(f.scaleExponent, n, pooled[i]) + n * 2 ** -52 * magnitude;
+      if (Math.abs(pooled[i] - sum) > bound)
+        problems.push(`${field}[${i}]: ${pooled[i]} vs ${sum} (bound ${bound})`);
+    }
+  }
+  return problems;
+}
+
+type Outcome = Map<StepName, { compared: number; problems: string[] }>;
+const replays = new Map<string, Promise<Outcome>>();
+function replay(name: string): Promise<Outcome> {
+  let outcome = replays.get(name);
+  if (outcome === undefined) {
+    outcome = (async () => {
+      const result: Outcome = new Map();
+      for (const { runId, exchanges } of await recordings()) {
+        const { transport, done } = await SECURE_TRANSPORTS[name](data(), runId);
+        try {
+          for (const { tag, step, inputs, replies } of exchanges) {
+            const ours = await transport.request(tag, step, inputs as never);
+            const entry = result.get(step) ?? { compared: 0, problems: [] };
+            entry.problems.push(
+              ...compare(step, ours, replies).map((p) => `${tag.phase} round ${tag.round}: ${p}`),
+            );
+            entry.compared++;
+            result.set(step, entry);
+          }
+        } finally {
+          await transport.close();
+          await done?.();
+        }
+      }
+      return result;
+    })();
+    replays.set(name, outcome);
+  }
+  return outcome;
+}
+
+describe("secure aggregation layer: the registry's declarations", () => {
+  it("every summed field has a public bound, and its scale leaves the exact window over 1e-6", () => {
+    for (const step of STEP_NAMES) {
+      for (const f of securedFields(step)) {
+        if (f.reduction === "or") continue;
+        // Values from 2^(52−e) up are encoded exactly; smaller ones within 2^−(e+1).
+        expect(2 ** (52 - f.scaleExponent), `${step}.${f.name}`).toBeLessThan(2 ** 8);
+        expect(2 ** -(f.scaleExponent + 1), `${step}.${f.name}`).toBeLessThan(1e-13);
+      }
+    }
+    expect(MAX_SECURE_CENTERS).toBe(64);
+    expect(Object.values(BOUNDS).every((b) => b > 0)).toBe(true);
+  });
+
+  it("lists the fields still sent in clear (reductions other than sum and or)", () => {
+    const clear: string[] = [];
+    for (const step of STEP_NAMES) {
+      for (const [field, reduction] of Object.entries(STEPS[step].reductions)) {
+        if (reduction !== "sum" && reduction !== "or") {
+          expect(CLEAR_REDUCTIONS).toContain(reduction);
+          clear.push(`${step}.${field}:${reduction}`);
+        }
+      }
+    }
+    expect(clear).toMatchInlineSnapshot(`
+      [
+        "levels.levels:union",
+        "prepare.samples:unused",
+        "irls.round:same",
+        "pqn.round:same",
+        "pqn.steps:same",
+        "newton.round:same",
+        "newton.points:same",
+        "sizeFactors.sizeFactors:concat",
+        "dispersionMoments.designRows:union",
+        "dispersionMu.genes:unused",
+        "dispersionGrid.round:same",
+        "dispersionGrid.pointsPerGene:same",
+        "cooksCells.p:same",
+        "cooksCells.rows:union",
+        "cooksCells.sizes:union",
+        "cooks.maxCooks:max",
+        "cooks.maxCooksKept:max",
+        "cooks.maxCooksAll:argmax",
+        "cooks.argmaxBelowThird:perCenter",
+        "prepareRefit.genes:unused",
+      ]
+    `);
+  });
+});
+
+describe("secure aggregation layer: every step over every transport", () => {
+  it("the recorded jobs exercise every registered step", async () => {
+    const seen = new Set((await recordings()).flatMap((r) => r.exchanges.map((e) => e.step)));
+    expect(STEP_NAMES.filter((step) => !seen.has(step))).toEqual([]);
+  });
+
+  for (const transport of Object.keys(SECURE_TRANSPORTS)) {
+    it(`${transport}: clear fields bit-identical, sums within the fixed-point bound, OR exact`, async () => {
+      const outcome = await replay(transport);
+      for (const step of STEP_NAMES) {
+        const entry = outcome.get(step);
+        expect(entry?.compared ?? 0, step).toBeGreaterThan(0);
+        expect(entry?.problems.slice(0, 5), step).toEqual([]);
+      }
+    });
+  }
+});
+
+describe("secure aggregation layer: transcript, refusal, metering", () => {
+  it("each center's summed fields in the transcript are uniform ring elements whose sum decodes to the plaintext sum", async () => {
+    const runId = "secure-transcript";
+    const file = join(tmp.dir, "secure.jsonl");
+    const log = new JsonLinesLog(file);
+    const secure = recordingTransport(
+      new InProcessTransport(await simulatedCenters(data()), { secureAggregation: true }),
+      log,
+    );
+    const clearLog: Exchange[] = [];
+    const clear = recording(new InProcessTransport(await simulatedCenters(data())), clearLog);
+    const job = deseq2Job("outliers_sim", "~ condition");
+    try {
+      await runOverFederation(secure, job, { runId });
+      await runOverFederation(clear, job, { runId });
+    } finally {
+      log.close();
+      await secure.close();
+      await clear.close();
+    }
+    const lines = readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            center: string;
+            step: StepName;
+            round: number;
+            fields: Record<string, unknown>;
+            masked?: string[];
+          },
+      );
+    // Uniformity, per center: byte frequencies (χ², 255 d.f.) and each of the 128 bit positions.
+    const centers = [...new Set(lines.map((l) => l.center))];
+    for (const center of centers) {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (const l of lines) {
+        if (l.center !== center || total > 4e6) continue;
+        for (const name of l.masked ?? []) {
+          const b = Buffer.from(l.fields[name] as string, "base64");
+          chunks.push(b);
+          total += b.length;
+        }
+      }
+      const bytes = Buffer.concat(chunks);
+      expect(bytes.length, center).toBeGreaterThan(100_000);
+      const counts = new Float64Array(256);
+      for (const b of bytes) counts[b]++;
+      const expected = bytes.length / 256;
+      let chi2 = 0;
+      for (const c of counts) chi2 += (c - expected) ** 2 / expected;
+      expect(chi2, `${center}: χ² of byte values`).toBeLessThan(400); // p ≈ 1e-7 under uniformity
+      const elements = Math.floor(bytes.length / 16);
+      for (let bit = 0; bit < 128; bit++) {
+        let ones = 0;
+        for (let e = 0; e < elements; e++) ones += (bytes[e * 16 + (bit >> 3)] >> (bit & 7)) & 1;
+        const z = (ones - elements / 2) / Math.sqrt(elements / 4);
+        expect(Math.abs(z), `${center}: bit ${bit}`).toBeLessThan(6);
+      }
+    }
+    // The transcript's rings of the set-up steps (same requests in both runs) sum to the clear sum.
+    let checked = 0;
+    for (const step of ["logSums", "dispersionMoments"] as const) {
+      const exchange = clearLog.find((e) => e.step === step) as Exchange;
+      // The step's first request: one record per center.
+      const records = lines.filter((l) => l.step === step).slice(0, exchange.replies.length);
+      for (const f of securedFields(step)) {
+        const acc = new Uint32Array(
+          new Uint8Array(Buffer.from(records[0].fields[f.name] as string, "base64")).buffer,
+        );
+        for (const r of records.slice(1)) {
+          ringAdd(
+            acc,
+            new Uint32Array(
+              new Uint8Array(Buffer.from(r.fields[f.name] as string, "base64")).buffer,
+            ),
+          );
+        }
+        if (f.reduction === "or") continue;
+        const decoded = decodeFixed(acc, f.scaleExponent);
+        const parts = exchange.replies.map((r) => {
+          const v = (r as Record<string, unknown>)[f.name];
+          return typeof v === "number" ? [v] : Array.from(v as Float64Array);
+        });
+        for (let i = 0; i < decoded.length; i++) {
+          const sum = parts.reduce((s, p) => s + p[i], 0);
+          const magnitude = parts.reduce((s, p) => s + Math.abs(p[i]), 0);
+          const bound =
+            sumErrorBound(f.scaleExponent, parts.length, decoded[i]) +
+            parts.length * 2 ** -52 * magnitude;
+          expect(Math.abs(decoded[i] - sum), `${step}.${f.name}[${i}]`).toBeLessThanOrEqual(bound);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(GENES);
+  });
+
+  it("a value beyond its field's bound is refused, naming the field (and the center over a transport)", async () => {
+    const names = ["a", "b"];
+    const pki = simulationPki(names);
+    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+    const announcements = centers.map((c) => c.announce("r", names));
+    for (const c of centers) c.agree("r", announcements);
+    const tag = { runId: "r", phase: "wald", round: 0 };
+    const input = {
+      kind: "information-request",
+      beta: new Float64Array(2),
+      coefficients: 2,
+      refit: false,
+    } as const;
+    const output = {
+      kind: "information-share",
+      xtwx: new Float64Array([1, 2, BOUNDS.information * 4]),
+    };
+    expect(() => centers[0].protect(tag, "information", input, output as never)).toThrow(
+      FixedPointError,
+    );
+    expect(() => centers[0].protect(tag, "information", input, output as never)).toThrow(
+      /secure sum field "xtwx"\[2\]/,
+    );
+    // Over the in-process transport: a step error naming the center and the field.
+    const bad = (await simulatedCenters(data())).map((s) => {
+      const run = s.run.bind(s);
+      s.run = ((t: RequestTag, step: StepName, inp: unknown) => {
+        const out = run(t, step as never, inp as never) as Record<string, unknown>;
+        return { ...out, logSums: Float64Array.from(out.logSums as Float64Array, () => 1e300) };
+      }) as typeof s.run;
+      return s;
+    });
+    const refusing = new InProcessTransport(bad, { secureAggregation: true });
+    const genes = refusing.centers[0].genes.slice(0, 3);
+    const requests = refusing.centers.map(() => ({ kind: "log-sums-request", genes }) as const);
+    const failure = refusing
+      .request({ runId: "y", phase: "setup", round: 0 }, "logSums", requests)
+      .catch((error: unknown) => error);
+    expect(await failure).toBeInstanceOf(CenterError);
+    expect(String(await failure)).toMatch(/center lab_\d+: secure sum field "logSums"\[0\]/);
+  });
+
+  it("metered sizes of masked replies are their protobuf encodings' lengths", async () => {
+    const replies: { tag: RequestTag; step: StepName; reply: ProtectedReply }[] = [];
+    const transport = new InProcessTransport(await simulatedCenters(data()), {
+      secureAggregation: true,
+    });
+    transport.secure?.listen((_, step, tag, reply) => replies.push({ tag, step, reply }));
+    await runOverFederation(transport, deseq2Job("outliers_sim", "~ condition"), {
+      runId: "metering",
+    });
+    const join_ = fedseqProto().fedseq.v1.Federation.service.Join;
+    const steps = new Set<StepName>();
+    for (const { tag, step, reply } of replies) {
+      const bytes = join_.requestSerialize({ reply: encodeProtectedReply(tag, step, reply) });
+      expect(secureReplyBytes(tag, step, reply), step).toBe(bytes.length);
+      steps.add(step);
+      for (const f of securedFields(step)) {
+        expect(reply.masked[f.name], `${step}.${f.name}`).toBeInstanceOf(Uint8Array);
+        if (f.nonFinite) expect(reply.masked[nonFiniteName(f.name)]).toBeInstanceOf(Uint8Array);
+      }
+    }
+    expect(steps.size).toBeGreaterThan(10);
+  });
+});
