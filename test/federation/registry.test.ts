@@ -1,17 +1,4 @@
-/**
- * The step registry, enumerated: for every registered step, real requests (recorded from small
- * in-process jobs on shared data: a run with Cook's replacement and refit, a run with a design
- * whose μ comes from a GLM fit, and fits with each solver) are replayed, in their recorded order,
- * over every transport (in-process, in-process with its kernels split over 2 threads, worker
- * threads, gRPC over mutual TLS); every reply must be bit-identical to the recorded one, and the
- * metered size of every message must be its protobuf encoding's length. A step added to the
- * registry without a job exercising it fails here.
- */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
-import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { GenePool } from "../../src/compute/genePool.js";
 import { encodeReply, encodeRequest } from "../../src/federation/grpc/codec.js";
 import { fedseqProto } from "../../src/federation/grpc/proto.js";
@@ -19,120 +6,25 @@ import { replyBytes, requestBytes } from "../../src/federation/grpc/wireBytes.js
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import type { FieldKind } from "../../src/federation/records.js";
 import { STATE_STEPS, STEP_NAMES, STEPS } from "../../src/federation/registry.js";
-import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { StepName } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
-import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { runOverFederation } from "../../src/pipeline/run.js";
-import { deseq2Job } from "../helpers/runs.js";
-import { sharedPath } from "../helpers/shared.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { type Recording, recordJobs, smallOutliersSim } from "../helpers/recordedJobs.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { grpcFederation, TRANSPORTS } from "../helpers/transports.js";
 
 const tmp = useTempFolder("fedseq-registry-");
 
-/** Genes of outliers_sim kept: enough for every step (Cook's replacement, refits, L-BFGS-B). */
-const GENES = 400;
-
-/** outliers_sim restricted to its first {@link GENES} genes (every sample, every center). */
-function smallDataset(): string {
-  const source = sharedPath("data", "outliers_sim");
-  const dir = join(tmp.dir, "outliers_small");
-  const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
-  tmp.write("outliers_small/counts.csv", `${lines.slice(0, GENES + 1).join("\n")}\n`);
-  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv")));
-  return dir;
-}
-
-/** One request of a recorded job: a step, its tag, what each center was sent and answered. */
-interface Exchange {
-  readonly tag: RequestTag;
-  readonly step: StepName;
-  readonly inputs: readonly unknown[];
-  readonly replies: readonly unknown[];
-}
-
-/** A recorded job: its run id and its exchanges, in order. */
-interface Recording {
-  readonly runId: string;
-  readonly exchanges: Exchange[];
-}
-
-/** A transport that records a copy of every request and reply (later rounds mutate nothing). */
-function recording(inner: Transport, log: Exchange[]): Transport {
-  return {
-    get centers() {
-      return inner.centers;
-    },
-    async request<K extends StepName>(
-      tag: RequestTag,
-      step: K,
-      inputs: readonly StepInput<K>[],
-    ): Promise<StepOutput<K>[]> {
-      const sent = structuredClone(inputs);
-      const replies = await inner.request(tag, step, inputs);
-      log.push({ tag, step, inputs: sent, replies: structuredClone(replies) });
-      return replies;
-    },
-    close: (reason) => inner.close(reason),
-  };
-}
-
-const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) => ({
-  design: "~ condition",
-  solver,
-  sizeFactorsFile: sharedPath("data", "outliers_sim", "deseq2", "size_factors.csv"),
-  dispersionsFile: sharedPath("data", "outliers_sim", "deseq2", "fit.csv"),
-  mode,
-  maxit,
-  references: {},
-  fixedRounds: false,
-  hp: DEFAULT_HYPERPARAMETERS,
-  outDir: "unused",
-});
-
-/** The jobs whose requests are replayed, each recorded once, in process. */
-const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unknown>> = {
-  // Size factors, dispersions, the deseq2 fit, Wald, Cook's replacement and the refit.
-  "run ~ condition": (t, runId) =>
-    runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
-  // μ of the dispersions from a GLM fit (not a group design), with the fast solver.
-  "run ~ center + condition (fast)": (t, runId) =>
-    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
-  "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
-  "fit (upstream, PQN on every gene)": (t, runId) =>
-    fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
-  // DESeq2's IRLS stopped after 3 iterations: L-BFGS-B takes the rows it did not converge.
-  "fit (deseq2, maxit 3)": (t, runId) =>
-    fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
-};
-
 let dataset: string | null = null;
 function data(): string {
-  dataset ??= smallDataset();
+  dataset ??= smallOutliersSim(tmp);
   return dataset;
 }
 
 let recorded: Promise<Recording[]> | null = null;
 /** Every job's exchanges, recorded over the in-process transport. */
 function recordings(): Promise<Recording[]> {
-  recorded ??= (async () => {
-    const out: Recording[] = [];
-    for (const [i, job] of Object.values(JOBS).entries()) {
-      const runId = `registry-${i}`;
-      const exchanges: Exchange[] = [];
-      const transport = recording(
-        new InProcessTransport(await simulatedCenters(data())),
-        exchanges,
-      );
-      try {
-        await job(transport, runId);
-      } finally {
-        await transport.close();
-      }
-      out.push({ runId, exchanges });
-    }
-    return out;
-  })();
+  recorded ??= recordJobs(data(), "registry");
   return recorded;
 }
 

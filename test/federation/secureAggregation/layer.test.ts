@@ -9,11 +9,9 @@
  * plaintext sum; a value beyond its field's bound is refused naming the field and the center;
  * metered bytes are the encoded messages' lengths.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_HYPERPARAMETERS } from "../../../src/algorithms/hyperparameters.js";
-import type { LfcMode, LfcSolver } from "../../../src/algorithms/lfc/computeLfc.js";
 import { GrpcAggregator } from "../../../src/federation/grpc/aggregatorServer.js";
 import { encodeProtectedReply } from "../../../src/federation/grpc/codec.js";
 import { fedseqProto } from "../../../src/federation/grpc/proto.js";
@@ -35,104 +33,36 @@ import {
   securedFields,
 } from "../../../src/federation/secureAggregation/layer.js";
 import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
-import type { RequestTag, StepInput, StepName, StepOutput } from "../../../src/federation/steps.js";
+import type { RequestTag, StepName } from "../../../src/federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../../../src/federation/transcript.js";
 import { CenterError, type Transport } from "../../../src/federation/transport.js";
 import { WorkerThreadsTransport } from "../../../src/federation/workerThreads.js";
-import { fitOverFederation, simulatedCenters } from "../../../src/pipeline/fitLfc.js";
+import { simulatedCenters } from "../../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../../src/pipeline/run.js";
+import {
+  type Exchange,
+  RECORDED_GENES as GENES,
+  type Recording,
+  recording,
+  recordJobs,
+  smallOutliersSim,
+} from "../../helpers/recordedJobs.js";
 import { deseq2Job } from "../../helpers/runs.js";
-import { sharedPath } from "../../helpers/shared.js";
 import { useTempFolder } from "../../helpers/tempFiles.js";
 import { centerNames, startAgents, testCertificates, tlsOf } from "../../helpers/transports.js";
 
 const tmp = useTempFolder("fedseq-secure-layer-");
-const GENES = 400;
-
-function smallDataset(): string {
-  const source = sharedPath("data", "outliers_sim");
-  const dir = join(tmp.dir, "outliers_small");
-  const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
-  tmp.write("outliers_small/counts.csv", `${lines.slice(0, GENES + 1).join("\n")}\n`);
-  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv")));
-  return dir;
-}
 
 let dataset: string | null = null;
 function data(): string {
-  dataset ??= smallDataset();
+  dataset ??= smallOutliersSim(tmp);
   return dataset;
 }
 
-interface Exchange {
-  readonly tag: RequestTag;
-  readonly step: StepName;
-  readonly inputs: readonly unknown[];
-  readonly replies: readonly unknown[];
-}
-
-function recording(inner: Transport, log: Exchange[]): Transport {
-  return {
-    get centers() {
-      return inner.centers;
-    },
-    async request<K extends StepName>(
-      tag: RequestTag,
-      step: K,
-      inputs: readonly StepInput<K>[],
-    ): Promise<StepOutput<K>[]> {
-      const sent = structuredClone(inputs);
-      const replies = await inner.request(tag, step, inputs);
-      log.push({ tag, step, inputs: sent, replies: structuredClone(replies) });
-      return replies;
-    },
-    close: (reason) => inner.close(reason),
-  };
-}
-
-const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) => ({
-  design: "~ condition",
-  solver,
-  sizeFactorsFile: sharedPath("data", "outliers_sim", "deseq2", "size_factors.csv"),
-  dispersionsFile: sharedPath("data", "outliers_sim", "deseq2", "fit.csv"),
-  mode,
-  maxit,
-  references: {},
-  fixedRounds: false,
-  hp: DEFAULT_HYPERPARAMETERS,
-  outDir: "unused",
-});
-
-const JOBS: ((transport: Transport, runId: string) => Promise<unknown>)[] = [
-  (t, runId) => runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
-  (t, runId) =>
-    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
-  (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
-  (t, runId) => fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
-  (t, runId) => fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
-];
-
-let recorded: Promise<{ runId: string; exchanges: Exchange[] }[]> | null = null;
+let recorded: Promise<Recording[]> | null = null;
 /** Every job's exchanges, recorded in clear over the in-process transport. */
-function recordings(): Promise<{ runId: string; exchanges: Exchange[] }[]> {
-  recorded ??= (async () => {
-    const out: { runId: string; exchanges: Exchange[] }[] = [];
-    for (const [i, job] of JOBS.entries()) {
-      const runId = `secure-layer-${i}`;
-      const exchanges: Exchange[] = [];
-      const transport = recording(
-        new InProcessTransport(await simulatedCenters(data())),
-        exchanges,
-      );
-      try {
-        await job(transport, runId);
-      } finally {
-        await transport.close();
-      }
-      out.push({ runId, exchanges });
-    }
-    return out;
-  })();
+function recordings(): Promise<Recording[]> {
+  recorded ??= recordJobs(data(), "secure-layer");
   return recorded;
 }
 

@@ -1,0 +1,109 @@
+/**
+ * Five small jobs on outliers_sim whose every request and reply is recorded in process, for the
+ * suites that replay each step over every transport (the registry test, the secure-aggregation
+ * layer test): a run with Cook's replacement and refit, a run whose dispersion μ comes from a GLM
+ * fit (fast solver), and fits with the upstream solver, PQN on every gene, and the deseq2 solver
+ * stopped after 3 IRLS iterations (L-BFGS-B takes the rest).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
+import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { runOverFederation } from "../../src/pipeline/run.js";
+import { deseq2Job } from "./runs.js";
+import { sharedPath } from "./shared.js";
+import type { TempFolder } from "./tempFiles.js";
+
+/** Genes of outliers_sim kept: enough for every step (Cook's replacement, refits, L-BFGS-B). */
+export const RECORDED_GENES = 400;
+
+/** One request of a recorded job: a step, its tag, what each center was sent and answered. */
+export interface Exchange {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly inputs: readonly unknown[];
+  readonly replies: readonly unknown[];
+}
+
+/** A recorded job: its run id and its exchanges, in order. */
+export interface Recording {
+  readonly runId: string;
+  readonly exchanges: Exchange[];
+}
+
+/** outliers_sim restricted to its first {@link RECORDED_GENES} genes, written under `tmp`. */
+export function smallOutliersSim(tmp: TempFolder): string {
+  const source = sharedPath("data", "outliers_sim");
+  const dir = join(tmp.dir, "outliers_small");
+  const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
+  tmp.write("outliers_small/counts.csv", `${lines.slice(0, RECORDED_GENES + 1).join("\n")}\n`);
+  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv")));
+  return dir;
+}
+
+/** A transport that records a copy of every request and reply (later rounds mutate nothing). */
+export function recording(inner: Transport, log: Exchange[]): Transport {
+  return {
+    get centers() {
+      return inner.centers;
+    },
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      const sent = structuredClone(inputs);
+      const replies = await inner.request(tag, step, inputs);
+      log.push({ tag, step, inputs: sent, replies: structuredClone(replies) });
+      return replies;
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
+const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) => ({
+  design: "~ condition",
+  solver,
+  sizeFactorsFile: sharedPath("data", "outliers_sim", "deseq2", "size_factors.csv"),
+  dispersionsFile: sharedPath("data", "outliers_sim", "deseq2", "fit.csv"),
+  mode,
+  maxit,
+  references: {},
+  fixedRounds: false,
+  hp: DEFAULT_HYPERPARAMETERS,
+  outDir: "unused",
+});
+
+/** The jobs whose requests are replayed. */
+const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unknown>> = {
+  "run ~ condition": (t, runId) =>
+    runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
+  "run ~ center + condition (fast)": (t, runId) =>
+    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
+  "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
+  "fit (upstream, PQN on every gene)": (t, runId) =>
+    fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
+  "fit (deseq2, maxit 3)": (t, runId) =>
+    fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
+};
+
+/** Every job's exchanges, recorded in clear over the in-process transport on `dir`. */
+export async function recordJobs(dir: string, runIdPrefix: string): Promise<Recording[]> {
+  const out: Recording[] = [];
+  for (const [i, job] of Object.values(JOBS).entries()) {
+    const runId = `${runIdPrefix}-${i}`;
+    const exchanges: Exchange[] = [];
+    const transport = recording(new InProcessTransport(await simulatedCenters(dir)), exchanges);
+    try {
+      await job(transport, runId);
+    } finally {
+      await transport.close();
+    }
+    out.push({ runId, exchanges });
+  }
+  return out;
+}
