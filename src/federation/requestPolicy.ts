@@ -51,16 +51,19 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   levels: 1,
   logSums: 1,
   sizeFactors: 1,
-  prepare: 1,
-  // The fit, then the refit of the genes whose outliers were replaced.
-  init: 2,
+  // For a design that is not a group design, DESeq2's dispersion estimation takes μ from a
+  // GLM fit with rough dispersions: a first fit (prepare, init …) before the final one.
+  prepare: 2,
+  // Those two fits, then both again for the refit of the genes whose outliers were replaced.
+  init: 4,
   information: 2,
   dispersionMoments: 2,
   dispersionResiduals: 2,
   dispersionMu: 2,
   cooksCells: 1,
   cooks: 1,
-  prepareRefit: 1,
+  // The refit's GLM fit for μ (designs that are not group designs), then its final fit.
+  prepareRefit: 2,
   irls: null,
   pqn: null,
   newton: null,

@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { AnalysisPlan } from "../../src/federation/plan.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
+import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { runOverFederation } from "../../src/pipeline/run.js";
+import { type RunJob, runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Job } from "./runs.js";
 import { sharedPath } from "./shared.js";
 import type { TempFolder } from "./tempFiles.js";
@@ -78,12 +80,30 @@ const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) =
   outDir: "unused",
 });
 
-/** The jobs whose requests are replayed. */
+const CENTERS = ["lab_1", "lab_2", "lab_3"];
+const RUN_CONDITION = deseq2Job("outliers_sim", "~ condition");
+const RUN_CENTER_CONDITION = deseq2Job("outliers_sim", "~ center + condition", "fast");
+
+/** The plan of a run job on outliers_sim (levels from its metadata.csv). */
+function planOf(job: RunJob): AnalysisPlan {
+  const levels: Record<string, string[]> = { condition: ["A", "B"] };
+  if (job.design.includes("center")) levels.center = CENTERS;
+  return planFromRunJob(job, levels, CENTERS);
+}
+
+/** Whether a job runs under a plan (its centers then enforce it while it is recorded). */
+function plannedJob(name: string): AnalysisPlan | undefined {
+  if (name === "run ~ condition") return planOf(RUN_CONDITION);
+  if (name === "run ~ center + condition (fast)") return planOf(RUN_CENTER_CONDITION);
+  return undefined;
+}
+
+/** The jobs whose requests are replayed (the runs under a plan, as the CLI runs them). */
 const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unknown>> = {
   "run ~ condition": (t, runId) =>
-    runOverFederation(t, deseq2Job("outliers_sim", "~ condition"), { runId }),
+    runOverFederation(t, RUN_CONDITION, { runId, plan: planOf(RUN_CONDITION) }),
   "run ~ center + condition (fast)": (t, runId) =>
-    runOverFederation(t, deseq2Job("outliers_sim", "~ center + condition", "fast"), { runId }),
+    runOverFederation(t, RUN_CENTER_CONDITION, { runId, plan: planOf(RUN_CENTER_CONDITION) }),
   "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
   "fit (upstream, PQN on every gene)": (t, runId) =>
     fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),
@@ -94,10 +114,12 @@ const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unkn
 /** Every job's exchanges, recorded in clear over the in-process transport on `dir`. */
 export async function recordJobs(dir: string, runIdPrefix: string): Promise<Recording[]> {
   const out: Recording[] = [];
-  for (const [i, job] of Object.values(JOBS).entries()) {
+  for (const [i, [name, job]] of Object.entries(JOBS).entries()) {
     const runId = `${runIdPrefix}-${i}`;
     const exchanges: Exchange[] = [];
-    const transport = recording(new InProcessTransport(await simulatedCenters(dir)), exchanges);
+    const plan = plannedJob(name);
+    const centers = await simulatedCenters(dir, {}, plan === undefined ? {} : { plan: () => plan });
+    const transport = recording(new InProcessTransport(centers), exchanges);
     try {
       await job(transport, runId);
     } finally {
