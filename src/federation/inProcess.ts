@@ -70,6 +70,10 @@ export class InProcessTransport implements Transport {
     step: K,
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
+    // The centers compute synchronously in this thread: one macrotask per round lets the process
+    // handle its events between rounds (signals, progress output, a test runner's messages)
+    // instead of blocking for a whole run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#agree(tag.runId);
     const secureCenters = this.#secureCenters;
     const sent = this.#sessions.map((session, c) => {
