@@ -86,7 +86,7 @@ export function planText(plan: AnalysisPlan): string {
 }
 
 /** JSON with keys sorted at every level and no white space: what the hash is taken over. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)

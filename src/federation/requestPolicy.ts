@@ -17,15 +17,15 @@
  * Iterative steps (IRLS, line searches, grids) take new inputs every round by design; what they
  * reveal is bounded by the k-sample rule on what is summed, not by this policy.
  */
-import { createHash } from "node:crypto";
 import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { InputError, quote } from "../core/errors.js";
 import { localLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { type AnalysisPlan, planHash } from "./plan.js";
-import type { FlatRecord, RecordSchema } from "./records.js";
-import { STEPS, type StepInput, type StepName } from "./registry.js";
+import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
+import type { FlatRecord } from "./records.js";
+import type { StepInput, StepName } from "./registry.js";
+import { requestDigest } from "./requestDigest.js";
 import type { RequestTag } from "./steps.js";
 
 /** A request the center's plan does not allow. */
@@ -73,40 +73,12 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   cooksTrim: null,
 };
 
-/** SHA-256 of a request's fields, in its schema's order (typed arrays by their bytes). */
-export function requestDigest<K extends StepName>(step: K, input: StepInput<K>): string {
-  const hash = createHash("sha256").update(step);
-  const schema = STEPS[step].request as RecordSchema;
-  const record = input as unknown as Record<string, unknown>;
-  for (const field of Object.keys(schema.fields)) {
-    const value = record[field];
-    hash.update(`\u0000${field}\u0000`);
-    if (ArrayBuffer.isView(value)) {
-      hash.update(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-    } else {
-      hash.update(JSON.stringify(value));
-    }
-  }
-  return hash.digest("hex");
-}
-
 function sameJson(text: string, expected: unknown): boolean {
   try {
-    return canonical(JSON.parse(text)) === canonical(expected);
+    return canonicalJson(JSON.parse(text)) === canonicalJson(expected);
   } catch {
     return false;
   }
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The design fields a request carries, if any. */
@@ -165,7 +137,7 @@ export class RequestPolicy {
     }
     const record = input as unknown as FlatRecord;
     this.#checkDesign(step, record, refuse);
-    const digest = requestDigest(step, input);
+    const digest = requestDigest(tag, step, input, { perCenterFields: true });
     const tagKey = `${tag.phase}\u0000${tag.round}\u0000${step}`;
     const before = this.#byTag.get(tagKey);
     if (before !== undefined && before !== digest)

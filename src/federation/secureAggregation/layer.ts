@@ -33,9 +33,10 @@
  * shares holding zeros there (0 + S + 0 … = S exactly, "or": S | 0 … = S); the fields in clear
  * are each center's own.
  */
-import { createHash, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type { FieldKind, RecordSchema } from "../records.js";
 import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
+import { requestDigest } from "../requestDigest.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 import { decodeFixed, RING_WORDS, ringLength, scaleExponentFor } from "./fixedPoint.js";
@@ -194,43 +195,6 @@ function split(x: Float64Array, e: number): [Float64Array, Float64Array] {
 
 // ---- the request digest ----
 
-function hashField(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
-  if (ArrayBuffer.isView(value)) {
-    const v = value as ArrayBufferView;
-    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    hash.update(`${kind}:${bytes.length}:`);
-    hash.update(bytes);
-    return;
-  }
-  const text = JSON.stringify(
-    typeof value === "number" && !Number.isFinite(value) ? String(value) : value,
-  );
-  hash.update(`${kind}:${Buffer.byteLength(text)}:${text}`);
-}
-
-/**
- * SHA-256 (hex) of a request as the center received it: the plan hash in its tag, the step,
- * and every request field as declared (name, kind, and content: raw bytes of arrays, JSON of
- * scalars), but for the fields the step declares per center (`perCenterRequest`).
- */
-export function requestDigest<K extends StepName>(
-  tag: RequestTag,
-  step: K,
-  input: StepInput<K>,
-): string {
-  const spec = STEPS[step];
-  const skip = new Set<string>((spec.perCenterRequest ?? []) as readonly string[]);
-  const hash = createHash("sha256");
-  hash.update(JSON.stringify(["fedseq request digest v1", tag.plan ?? "", step]));
-  const values = input as unknown as Record<string, unknown>;
-  for (const [name, kind] of Object.entries(spec.request.fields as Record<string, FieldKind>)) {
-    if (skip.has(name)) continue;
-    hash.update(`|${name}|`);
-    hashField(hash, kind, values[name]);
-  }
-  return hash.digest("hex");
-}
-
 // ---- what a center sends ----
 
 /**
@@ -357,7 +321,7 @@ export class SecureCenter {
       phase: tag.phase,
       step,
       round: tag.round,
-      request: requestDigest(tag, step, input),
+      request: requestDigest(tag, step, input, { perCenterFields: false }),
     };
     const plain: Record<string, ArrayLike<number>> = {};
     const companions: [string, Uint32Array][] = [];

@@ -1,0 +1,52 @@
+/**
+ * One digest of a request's content, for the two places that must recognise "the same request":
+ * a center's plan policy (a tag already answered must carry the same request) and secure
+ * aggregation's mask labels (the masks of different requests never cancel).
+ */
+import { createHash } from "node:crypto";
+import type { FieldKind } from "./records.js";
+import { STEPS } from "./registry.js";
+import type { RequestTag, StepInput, StepName } from "./steps.js";
+
+function hashField(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
+  if (ArrayBuffer.isView(value)) {
+    const v = value as ArrayBufferView;
+    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    hash.update(`${kind}:${bytes.length}:`);
+    hash.update(bytes);
+    return;
+  }
+  const text = JSON.stringify(
+    typeof value === "number" && !Number.isFinite(value) ? String(value) : value,
+  );
+  hash.update(`${kind}:${Buffer.byteLength(text)}:${text}`);
+}
+
+/**
+ * SHA-256 (hex) of a request as the center received it: the plan hash in its tag, the step,
+ * and every request field as declared (name, kind, and content: raw bytes of arrays, JSON of
+ * scalars).
+ * @param options - `perCenterFields`: include the fields the step declares per center
+ *   (`perCenterRequest`, e.g. a center's own size factors): true for a center's own record of
+ *   what it answered, false where every center must compute the same digest (mask labels)
+ */
+export function requestDigest<K extends StepName>(
+  tag: RequestTag,
+  step: K,
+  input: StepInput<K>,
+  options: { readonly perCenterFields: boolean },
+): string {
+  const spec = STEPS[step];
+  const skip = new Set<string>(
+    options.perCenterFields ? [] : ((spec.perCenterRequest ?? []) as readonly string[]),
+  );
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(["fedseq request digest v1", tag.plan ?? "", step]));
+  const values = input as unknown as Record<string, unknown>;
+  for (const [name, kind] of Object.entries(spec.request.fields as Record<string, FieldKind>)) {
+    if (skip.has(name)) continue;
+    hash.update(`|${name}|`);
+    hashField(hash, kind, values[name]);
+  }
+  return hash.digest("hex");
+}
