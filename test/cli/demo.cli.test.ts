@@ -43,7 +43,7 @@ it("demo analyses the bundled BodyMap data as run analyses the shared copy", asy
   // The report, as a person opens it: every plot laid out with marks, one MA point per fitted
   // gene (all 34,356 have a positive mean), the comparison with DESeq2's fold changes, the
   // dispersions (gene-wise and final, and the trend), the volcano plot.
-  const probe = probePage(
+  const probe = (await probePage(
     join(demoOut, "report.html"),
     `return [...document.querySelectorAll("figure")].map((f) => ({
       id: f.id,
@@ -51,7 +51,7 @@ it("demo analyses the bundled BodyMap data as run analyses the shared copy", asy
       lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
       width: f.querySelector("svg").getBoundingClientRect().width,
     }));`,
-  ) as { id: string; points: number; lines: number; width: number }[];
+  )) as { id: string; points: number; lines: number; width: number }[];
   expect(probe.map((f) => f.id)).toEqual([
     "rounds-plot",
     "ma-plot",

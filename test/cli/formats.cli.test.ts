@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { type Dataset, readDataset } from "../../src/io/dataset.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
-import { runFedseq, sharedFitArgs } from "../helpers/processes.js";
+import { runFedseqAsync, sharedFitArgs } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -40,8 +40,8 @@ function tables(
   return { counts: `${counts}\n`, metadata: `${metadata}\n` };
 }
 
-function fitLfc(data: string, out: string): string {
-  const r = runFedseq([...sharedFitArgs("li_lncap", "~ treatment", data), "--out", out]);
+async function fitLfc(data: string, out: string): Promise<string> {
+  const r = await runFedseqAsync([...sharedFitArgs("li_lncap", "~ treatment", data), "--out", out]);
   expect(r.code, r.stderr).toBe(0);
   return readFileSync(join(out, "lfc.csv"), "utf8");
 }
@@ -56,14 +56,14 @@ describe("input formats end to end", () => {
     const t = tables(full, genes, all, ",", true);
     writeFileSync(join(csv, "counts.csv"), t.counts);
     writeFileSync(join(csv, "metadata.csv"), t.metadata);
-    const reference = fitLfc(csv, join(tmp.dir, "out-csv"));
+    const reference = await fitLfc(csv, join(tmp.dir, "out-csv"));
     expect(reference.trimEnd().split("\n")).toHaveLength(GENES + 1);
 
     const tsv = tmp.subdir("tsv");
     const tt = tables(full, genes, all, "\t", true);
     writeFileSync(join(tsv, "counts.tsv.gz"), gzipSync(tt.counts));
     writeFileSync(join(tsv, "metadata.tsv.gz"), gzipSync(tt.metadata));
-    expect(fitLfc(tsv, join(tmp.dir, "out-tsv"))).toBe(reference);
+    expect(await fitLfc(tsv, join(tmp.dir, "out-tsv"))).toBe(reference);
 
     const folders = tmp.subdir("folders");
     for (const center of full.centers) {
@@ -75,7 +75,7 @@ describe("input formats end to end", () => {
       writeFileSync(join(folders, center, "counts.csv"), ct.counts);
       writeFileSync(join(folders, center, "metadata.csv"), ct.metadata);
     }
-    expect(fitLfc(folders, join(tmp.dir, "out-folders"))).toBe(reference);
+    expect(await fitLfc(folders, join(tmp.dir, "out-folders"))).toBe(reference);
 
     const h5ad = tmp.subdir("h5ad");
     const subset: Dataset = {
@@ -94,6 +94,6 @@ describe("input formats end to end", () => {
         }),
       );
     }
-    expect(fitLfc(h5ad, join(tmp.dir, "out-h5ad"))).toBe(reference);
+    expect(await fitLfc(h5ad, join(tmp.dir, "out-h5ad"))).toBe(reference);
   });
 });

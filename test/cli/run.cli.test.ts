@@ -76,14 +76,14 @@ describe("fedseq run", () => {
       /round trips per phase<\/th><td class="value">setup 4, size-factors 2, dispersions 2, genewise-dispersions \d+/,
     );
     // The report: rounds, MA plot, dispersions (gene-wise + final points, a trend line), volcano.
-    const probe = probePage(
+    const probe = (await probePage(
       join(out, "report.html"),
       `return [...document.querySelectorAll("figure")].map((f) => ({
         id: f.id,
         points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
         lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
       })).concat([{ id: "top", points: document.querySelectorAll("#top-genes tr").length, lines: 0 }]);`,
-    ) as { id: string; points: number; lines: number }[];
+    )) as { id: string; points: number; lines: number }[];
     const byId = new Map(probe.map((f) => [f.id, f]));
     expect(byId.get("ma-plot")?.points).toBe(22743);
     expect(byId.get("dispersion-plot")?.points).toBe(2 * 22743);

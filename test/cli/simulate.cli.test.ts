@@ -2,14 +2,13 @@
  * `fedseq simulate` (the command object; main.ts registers it): flags, messages, and a
  * cohort that `bin/fedseq fit-lfc` fits directly, recovering the true fold changes.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { simulateCommand } from "../../src/cli/simulateCommand.js";
 import { readCsv } from "../../src/io/csv.js";
 import { InputError } from "../../src/io/errors.js";
-import { root } from "../helpers/shared.js";
+import { runFedseqAsync } from "../helpers/processes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-simulate-cli-");
@@ -75,25 +74,20 @@ describe("fedseq simulate", () => {
     }
 
     const fitOut = join(tmp.dir, "fit");
-    const fit = spawnSync(
-      process.execPath,
-      [
-        join(root, "bin", "fedseq"),
-        "fit-lfc",
-        "--data",
-        out,
-        "--design",
-        "~ condition",
-        "--size-factors",
-        join(out, "truth", "size_factors.csv"),
-        "--dispersions",
-        join(out, "truth", "dispersions.csv"),
-        "--out",
-        fitOut,
-      ],
-      { encoding: "utf8" },
-    );
-    expect(fit.status, fit.stderr).toBe(0);
+    const fit = await runFedseqAsync([
+      "fit-lfc",
+      "--data",
+      out,
+      "--design",
+      "~ condition",
+      "--size-factors",
+      join(out, "truth", "size_factors.csv"),
+      "--dispersions",
+      join(out, "truth", "dispersions.csv"),
+      "--out",
+      fitOut,
+    ]);
+    expect(fit.code, fit.stderr).toBe(0);
     const fitted = readCsv(join(fitOut, "lfc.csv"));
     const truth = readCsv(join(out, "truth", "lfc.csv"));
     const col = fitted.header.indexOf("condition_B_vs_A");

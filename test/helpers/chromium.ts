@@ -7,7 +7,7 @@
  * There is no fallback: when Chromium is missing the caller fails with {@link chromiumPath}'s
  * message (CI installs it with `apt-get install -y chromium`).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -20,6 +20,36 @@ export const CHROMIUM = process.env.FEDSEQ_CHROMIUM ?? "/usr/bin/chromium";
  * The Chromium executable.
  * @throws Error saying how to install it, when it is missing
  */
+/** Run a program to completion: its exit status (null when killed), signal, stdout and stderr. */
+function spawnText(
+  program: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}> {
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    let stdout = "";
+    let stderr = "";
+    let error: Error | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", (e) => {
+      error = e;
+    });
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr, error }));
+  });
+}
+
 export function chromiumPath(): string {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -36,11 +66,11 @@ export function chromiumPath(): string {
  * @param frame - size of the iframe in CSS pixels (the whole page should fit, for hit tests)
  * @throws Error when Chromium fails or the probe reports nothing (with Chromium's stderr)
  */
-export function probePage(
+export async function probePage(
   page: string,
   probe: string,
   frame = { width: 1100, height: 3000 },
-): unknown {
+): Promise<unknown> {
   const chromium = chromiumPath();
   const probeFile = join(dirname(page), `probe-${basename(page)}`);
   writeFileSync(
@@ -66,7 +96,8 @@ window.addEventListener("load", () => {
   );
   const profile = mkdtempSync(join(tmpdir(), "fedseq-chromium-"));
   try {
-    const run = spawnSync(
+    // Asynchronous, so that the test worker keeps answering its runner while Chromium renders.
+    const run = await spawnText(
       chromium,
       [
         "--headless",
@@ -85,7 +116,7 @@ window.addEventListener("load", () => {
         "--dump-dom",
         pathToFileURL(probeFile).href,
       ],
-      { encoding: "utf8", timeout: 120_000, maxBuffer: 256 * 1024 * 1024 },
+      120_000,
     );
     const match = /<pre id="probe-result">([^<]*)<\/pre>/.exec(run.stdout ?? "");
     if (run.status !== 0 || match === null || match[1] === "") {

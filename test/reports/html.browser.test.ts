@@ -85,7 +85,7 @@ async function openReport(genes: number): Promise<{ probe: PageProbe; ma: number
   const dir = temp.subdir(`report-${genes}`);
   const file = join(dir, "report.html");
   await writeReport(file, input);
-  const probe = probePage(file, PROBE) as PageProbe;
+  const probe = (await probePage(file, PROBE)) as PageProbe;
   return { probe, ma: maPoints, ref: referencePoints };
 }
 
