@@ -31,6 +31,7 @@ interface CenterFlags {
   threads?: number;
   audit?: string;
   plan?: string;
+  sizeFactorsOut?: string;
 }
 
 /** A center's checked settings: where its data is and its TLS files. */
@@ -137,6 +138,10 @@ export function centerCommand(): Command {
       "--audit <file>",
       "write every message this center sends, values in clear, to this JSON Lines file (for the data protection officer)",
     )
+    .option(
+      "--size-factors-out <file>",
+      "when a run ends well, write this center's own size factors (sample,size_factor) here: they never leave the center",
+    )
     .addHelpText(
       "after",
       `
@@ -148,6 +153,8 @@ Example:
       const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);
       const { source, tls } = centerSetupFromFlags(flags);
       if (flags.audit !== undefined) checkLogFile("--audit", flags.audit);
+      if (flags.sizeFactorsOut !== undefined)
+        checkLogFile("--size-factors-out", flags.sizeFactorsOut);
       const plan =
         flags.plan === undefined
           ? undefined
@@ -195,7 +202,10 @@ Example:
         session,
         refusal,
         minSamples: flags.minSamples,
-        requireSecureAggregation: flags.requireSecureAggregation === true,
+        // A plan under secure aggregation is only served masked (its k-sample rule may count
+        // pooled cells, which holds only if no center's sums travel in clear).
+        requireSecureAggregation:
+          flags.requireSecureAggregation === true || plan?.secureAggregation === true,
         retryDelayMs: flags.retryDelay * 1000,
         giveUpAfterMs: flags.giveUpAfter * 1000,
         audit: audit === null ? undefined : (record) => audit.write(record),
@@ -211,6 +221,13 @@ Example:
             ? `${flags.name} refused to take part: ${outcome.message}`
             : `run ended with an error: ${outcome.message}`,
         );
+      }
+      const runId = session.heldRun;
+      const own = runId === null ? null : session.ownSizeFactors(runId);
+      if (flags.sizeFactorsOut !== undefined && own !== null) {
+        const { writeSizeFactorsCsv } = await import("../pipeline/run.js");
+        writeSizeFactorsCsv(flags.sizeFactorsOut, data.samples, own);
+        log(`${flags.name}: its size factors written to ${flags.sizeFactorsOut}`);
       }
     });
   return withThreadsFlag(cmd);

@@ -1,16 +1,27 @@
 /**
  * `fedseq plan`: write the analysis plan every center approves before a real federation runs
  * (`federation/plan.ts`): the centers, the design with its factors' levels and references, the
- * contrast and test, the fit's options and the minimum cell size. The same flags as `run` choose
+ * contrast and test, the fit's options, the minimum cell size, whether the run is under secure
+ * aggregation, and (from `--data` or `--cell-sizes`) each center's cell sizes. The same flags as `run` choose
  * the analysis; the levels come from `--levels` or, for a trial on a dataset folder, `--data`.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { type AnalysisPlan, DEFAULT_MIN_CELL, planHash, planText } from "../federation/plan.js";
+import { localCellSizes } from "../federation/cellRule.js";
+import { centerDataFromDataset } from "../federation/centerData.js";
+import {
+  type AnalysisPlan,
+  type CellSizes,
+  DEFAULT_MIN_CELL,
+  planFromJson,
+  planHash,
+  planText,
+  planToJson,
+} from "../federation/plan.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { readDataset } from "../io/dataset.js";
+import { type Dataset, readDataset } from "../io/dataset.js";
 import { InputError, quote } from "../io/errors.js";
 import { checkPlanAnalysis, planFromRunJob } from "../pipeline/analysisPlan.js";
 import { checkFolder, checkLogFile, forOption } from "../pipeline/runOptions.js";
@@ -23,6 +34,8 @@ interface PlanFlags extends AnalysisFlags {
   levels?: Record<string, string[]>;
   data?: string;
   minCell: number;
+  secureAggregation: boolean;
+  cellSizes?: string;
 }
 
 /** `factor=level1,level2,…`, collected into a record (repeatable; a factor at most once). */
@@ -50,11 +63,14 @@ async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
   const formula = parseFormula(flags.design);
   let levels: Record<string, string[]> = {};
   let centers = flags.centers;
+  let dataset: Dataset | undefined;
   if (flags.data !== undefined) {
+    if (flags.cellSizes !== undefined)
+      throw new InputError("--cell-sizes: not with --data (the dataset gives them)");
     if (flags.levels !== undefined)
       throw new InputError("--levels: not with --data (the dataset gives the levels)");
     checkFolder("--data", flags.data);
-    const dataset = await readDataset(flags.data);
+    dataset = await readDataset(flags.data);
     levels = localLevels(dataset.metadata, formula);
     if (centers === undefined) centers = dataset.centers;
     else {
@@ -73,9 +89,27 @@ async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
   }
   if (centers === undefined)
     throw new InputError("--centers: required (the centers taking part), unless --data gives them");
-  const plan = planFromRunJob(job, levels, centers, flags.minCell);
-  checkPlanAnalysis(plan);
-  return plan;
+  let cellSizes: CellSizes | null = null;
+  if (dataset !== undefined) {
+    const cells = { design: flags.design, levels };
+    cellSizes = Object.fromEntries(
+      dataset.centers.map((c) => [c, localCellSizes(cells, centerDataFromDataset(dataset, c))]),
+    );
+  } else if (flags.cellSizes !== undefined) {
+    const file = flags.cellSizes;
+    cellSizes = forOption(
+      "--cell-sizes",
+      () => JSON.parse(readFileSync(file, "utf8")) as CellSizes,
+    );
+  }
+  const drafted = planFromRunJob(job, levels, centers, {
+    minCell: flags.minCell,
+    secureAggregation: flags.secureAggregation,
+    cellSizes,
+  });
+  checkPlanAnalysis(drafted);
+  // Then the file's own checks (field by field, e.g. `--cell-sizes`), as a center will read it.
+  return planFromJson(planToJson(drafted), "the plan");
 }
 
 /** The `plan` command. */
@@ -100,6 +134,14 @@ export function planCommand(): Command {
       "the fewest samples any value a center sends may come from",
       integerOption("--min-cell", 1),
       DEFAULT_MIN_CELL,
+    )
+    .option(
+      "--cell-sizes <file>",
+      'each center\'s samples per design cell, JSON {"center": {"tissue=heart": 4, …}}: with secure aggregation and ≥ 3 centers the k-sample rule then counts pooled cells (without: each center\'s own)',
+    )
+    .option(
+      "--no-secure-aggregation",
+      "plan a run in clear (each center's own cells must then hold k samples)",
     );
   withAnalysisFlags(cmd);
   cmd.addHelpText(
@@ -118,7 +160,7 @@ Example:
     const plan = await planFromFlags(flags);
     writeFileAtomic(flags.out, planText(plan));
     process.stderr.write(
-      `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}; sha256 ${planHash(plan)}\n`,
+      `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}; sha256 ${planHash(plan)}\n`,
     );
   });
   return cmd;

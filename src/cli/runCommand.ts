@@ -69,6 +69,7 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   maxMessageMb?: number;
   transcript?: string;
   secureAggregation: boolean;
+  minCell?: number;
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
@@ -92,6 +93,10 @@ export interface RunSetup {
   /** The analysis plan (`--plan`; a simulated run without one makes it from its data). */
   readonly plan?: AnalysisPlan;
   readonly federation: RunFederation;
+  /** Secure aggregation on (the plan's, or `--no-secure-aggregation` off). */
+  readonly secureAggregation: boolean;
+  /** k of the plan a simulated run makes (`--min-cell`; the plan's own with `--plan`). */
+  readonly minCell?: number;
 }
 
 /** Flags of `run --listen` only, and of `run --data` only. */
@@ -139,11 +144,14 @@ export function runSetupFromFlags(
     plan === undefined
       ? runJobFromFlags(flags)
       : checkedJob(runJobFromPlan(plan, flags.out, flags.compare));
+  const secureAggregation = plan?.secureAggregation ?? flags.secureAggregation !== false;
   if (flags.data !== undefined) {
     checkFolder("--data", flags.data);
     return {
       job,
       plan,
+      secureAggregation,
+      minCell: flags.minCell,
       federation: {
         kind: "data",
         dataDir: flags.data,
@@ -155,11 +163,13 @@ export function runSetupFromFlags(
   return {
     job,
     plan,
+    secureAggregation,
     federation: {
       kind: "listen",
       setup: listenSetupFromFlags(
         {
           ...flags,
+          secureAggregation,
           centers: flags.centers ?? (plan === undefined ? undefined : [...plan.centers]),
         },
         "run --listen",
@@ -190,6 +200,8 @@ const ANALYSIS_FLAGS = [
   "pqnMinMu",
   "minMu",
   "betaTol",
+  "secureAggregation",
+  "minCell",
 ];
 
 /**
@@ -205,7 +217,7 @@ function planFromFlags(
   const fixed = ANALYSIS_FLAGS.filter(given);
   if (fixed.length > 0) {
     throw new InputError(
-      `${fixed.map(flagOf).join(", ")}: not with --plan (the plan fixes the design, levels, contrast, test and fit options)`,
+      `${fixed.map((a) => (a === "secureAggregation" ? "--no-secure-aggregation" : flagOf(a))).join(", ")}: not with --plan (the plan fixes the design, levels, contrast, test, fit options, k and secure aggregation)`,
     );
   }
   const plan = forOption("--plan", () => {
@@ -363,6 +375,11 @@ export function runCommand(): Command {
       "let the centers send their sums in clear (default: masked, the aggregator sees only sums over centers)",
     )
     .option(
+      "--min-cell <k>",
+      "with --data and no --plan: the fewest samples any value a simulated center sends may come from (default 3; see fedseq plan)",
+      integerOption("--min-cell", 1),
+    )
+    .option(
       "--plan <file>",
       "the analysis plan every center approved (fedseq plan): it fixes the design, levels, contrast, test and fit options; required with --listen; with --data, default: made from the flags and the data",
     );
@@ -376,7 +393,10 @@ Example:
   fedseq run --data data/bodymap --design "~ tissue" --contrast tissue,heart,adipose --out results`,
   );
   cmd.action(async (flags: RunFlags) => {
-    const { job, plan, federation } = runSetupFromFlags(flags, givenOn(cmd));
+    const { job, plan, federation, secureAggregation, minCell } = runSetupFromFlags(
+      flags,
+      givenOn(cmd),
+    );
     if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
     const report = await withOutputFolder(job.outDir, () =>
       federation.kind === "listen"
@@ -387,9 +407,14 @@ Example:
             federation.resume,
             flags.transcript,
           )
-        : runInProcess(job, plan, federation, flags.transcript, flags.secureAggregation),
+        : runInProcess(job, plan, federation, flags.transcript, secureAggregation, minCell),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    for (const problem of report.k_sample_rule?.unmet ?? []) {
+      process.stderr.write(
+        `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,
+      );
+    }
     process.stderr.write(
       `fedseq: ${report.contrast}: ${report.significant} of ${report.genes.fitted} genes with padj < ${report.alpha}, ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
     );
@@ -402,7 +427,8 @@ async function runInProcess(
   plan: AnalysisPlan | undefined,
   federation: Extract<RunFederation, { kind: "data" }>,
   transcriptFile: string | undefined,
-  secureAggregation = true,
+  secureAggregation: boolean,
+  minCell: number | undefined,
 ): Promise<RunJson> {
   const { runSimulated } = await import("../pipeline/run.js");
   const progress = terminalProgress();
@@ -416,6 +442,7 @@ async function runInProcess(
         transcriptFile,
         plan,
         secureAggregation,
+        minCell,
       },
       progress,
     );
@@ -431,7 +458,7 @@ async function runAsAggregator(
   resume: boolean,
   transcriptFile: string | undefined,
 ): Promise<RunJson> {
-  const { runOverFederation, writeRunOutputs } = await import("../pipeline/run.js");
+  const { kSampleRule, runOverFederation, writeRunOutputs } = await import("../pipeline/run.js");
   const { JsonLinesLog, recordingTransport } = await import("../federation/transcript.js");
   const log = (line: string) => process.stderr.write(`fedseq run: ${line}\n`);
   const started = performance.now();
@@ -460,11 +487,15 @@ async function runAsAggregator(
         lastPhase = e.phase;
       },
     });
+    // Every center checked its cells before round 1 (a real center refuses; none is waived).
     const report = await writeRunOutputs(
       job.outDir,
       outcome,
       job,
       (performance.now() - started) / 1000,
+      {
+        kSampleRule: kSampleRule(plan),
+      },
     );
     removeRunIdentity(job.outDir);
     await aggregator.close({

@@ -9,10 +9,13 @@ import {
   prepareCenterData,
 } from "../algorithms/center.js";
 import {
-  cellsLocalStep,
-  cooksLocalStep,
-  replaceOutliersLocal,
-  trimLocalStep,
+  type CooksCenter,
+  cellCountsLocalStep,
+  privateCooksRoundLocal,
+  privateSumFromWire,
+  privateSumLocalStep,
+  privateTrimFromWire,
+  privateTrimLocalStep,
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
@@ -69,6 +72,20 @@ function rowsOf(matrix: Float64Array, n: number, mask: GeneMask): Float64Array {
   return out;
 }
 
+/**
+ * The prepared fit's samples as the Cook's steps read them (design, size factors, counts of the
+ * fitted genes), checked against the request's design columns.
+ */
+function cooksCenter(center: string, prepared: PreparedFitAccess, p: number): CooksCenter {
+  const data = prepared.get().main.data;
+  if (data.p !== p) {
+    throw new Error(
+      `center ${center}: Cook's request for ${p} design columns, the fit has ${data.p}`,
+    );
+  }
+  return data;
+}
+
 /** The steps {@link runRecordStep} runs: all but the fit's set-up and solver steps (centerSession.ts). */
 export type CenterRunStep = Exclude<
   StepName,
@@ -111,17 +128,17 @@ export function runRecordStep<K extends CenterRunStep>(
           `center ${data.name}: ${request.logGeoMeans.length} log geometric means for ${counts.length / n} genes`,
         );
       }
-      const share = localSizeFactors(counts, n, request.logGeoMeans);
-      share.sizeFactors.forEach((sf, i) => {
+      const sizeFactors = localSizeFactors(counts, n, request.logGeoMeans);
+      sizeFactors.forEach((sf, i) => {
         if (!(sf > 0 && Number.isFinite(sf))) {
           throw new InputError(
             `center ${data.name}: sample ${data.samples[i]} has no positive count among the genes of the size factors' reference`,
           );
         }
       });
-      // A copy: the share may be moved to the aggregator (worker threads transfer its buffer).
-      state.sizeFactors = share.sizeFactors.slice();
-      return share as Out<K>;
+      // They stay here: every later step of the run uses them, and none sends them.
+      state.sizeFactors = sizeFactors;
+      return { kind: "size-factors-share", samples: n } as Out<K>;
     }
     case "dispersionMoments": {
       const request = input as In<"dispersionMoments">;
@@ -150,6 +167,7 @@ export function runRecordStep<K extends CenterRunStep>(
       };
       return dispersionMomentsLocalStep(state.dispersion, {
         kind: "dispersion-moments-request",
+        candidateRows: request.candidateRows,
       }) as Out<K>;
     }
     case "dispersionResiduals": {
@@ -174,23 +192,40 @@ export function runRecordStep<K extends CenterRunStep>(
       const designRows = request.designRows.length > 0 ? request.designRows : null;
       return dispersionEvalLocalStep(center, { ...request, designRows }) as Out<K>;
     }
-    case "cooksCells":
-      return cellsLocalStep(prepared.get().main.data) as Out<K>;
-    case "cooksTrim":
-      return trimLocalStep(prepared.get().main.data, input as In<"cooksTrim">) as Out<K>;
-    case "cooks": {
-      const request = input as In<"cooks">;
-      const center = prepared.get().main.data;
-      if (request.p !== center.p || request.dispersions.length !== center.genes) {
+    case "cooksCellCounts": {
+      const request = input as In<"cooksCellCounts">;
+      const center = cooksCenter(data.name, prepared, request.p);
+      return {
+        kind: "cooks-cell-counts-share",
+        counts: cellCountsLocalStep(center, request.rows),
+      } as Out<K>;
+    }
+    case "cooksPrivateTrim": {
+      const request = privateTrimFromWire(input as In<"cooksPrivateTrim">);
+      return privateTrimLocalStep(cooksCenter(data.name, prepared, request.p), request) as Out<K>;
+    }
+    case "cooksPrivateSums": {
+      const request = privateSumFromWire(input as In<"cooksPrivateSums">);
+      const center = cooksCenter(data.name, prepared, request.p);
+      if (request.active.length !== center.genes) {
+        throw new Error(
+          `center ${data.name}: Cook's sums request for ${request.active.length} genes, the fit has ${center.genes}`,
+        );
+      }
+      return privateSumLocalStep(center, request) as Out<K>;
+    }
+    case "cooksPrivate": {
+      const request = input as In<"cooksPrivate">;
+      const center = cooksCenter(data.name, prepared, request.p);
+      if (request.dispersions.length !== center.genes) {
         throw new Error(
           `center ${data.name}: Cook's request for ${request.dispersions.length} genes × ${request.p}, the fit has ${center.genes} × ${center.p}`,
         );
       }
-      const { kind: _, ...maxima } = cooksLocalStep(center, request);
-      const replacement = replaceOutliersLocal(center, request);
-      state.replacedCounts = replacement.counts;
-      const { kind: __, ...replaced } = replacement.share;
-      return { kind: "cooks-round-share", ...maxima, ...replaced } as Out<K>;
+      const { counts, share } = privateCooksRoundLocal(center, request);
+      // The replaced counts never leave: they are the refit's data (prepareRefit).
+      state.replacedCounts = counts;
+      return share as Out<K>;
     }
     case "prepareRefit": {
       const request = input as In<"prepareRefit">;

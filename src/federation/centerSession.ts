@@ -15,6 +15,8 @@ import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { pqnReply } from "../algorithms/pqn/state.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import { requestHyperparameters } from "../algorithms/setup/state.js";
+import { InputError } from "../core/errors.js";
+import { checkCellRule } from "./cellRule.js";
 import type { CenterData } from "./centerData.js";
 import {
   type CenterRunState,
@@ -35,7 +37,7 @@ import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 /** Identity of a center as the aggregator learns it when the center joins. */
 export interface CenterInfo {
   readonly name: string;
-  /** Sample ids (identifiers only: the aggregator hands back each center's size factors). */
+  /** Sample ids (identifiers only). */
   readonly samples: readonly string[];
   /** Gene ids, in the center's row order. */
   readonly genes: readonly string[];
@@ -71,7 +73,10 @@ export class CenterSession {
    *   analysis plan this center accepted, whose requests alone it answers (requestPolicy.ts);
    *   `fitOnlyWithoutPlan`: without a plan, answer only the steps of an aggregate fit
    *   ({@link UNPLANNED_STEPS}; what `fedseq center` does). A session with neither answers every
-   *   step: for simulations and tests whose aggregator is trusted by construction.
+   *   step: for simulations and tests whose aggregator is trusted by construction;
+   *   `cellRuleWaiver`: a simulation whose one user holds every center's data, so that nobody
+   *   learns anything from a small cell: a cell that breaks the plan's k-sample rule
+   *   (cellRule.ts) is reported to it instead of refused (a real center never has one).
    * @throws InputError when the center's data does not meet the plan (naming the variable and value)
    */
   constructor(
@@ -80,12 +85,21 @@ export class CenterSession {
       readonly kernels?: LocalKernels;
       readonly plan?: AnalysisPlan;
       readonly fitOnlyWithoutPlan?: boolean;
+      readonly cellRuleWaiver?: (problem: string) => void;
     } = {},
   ) {
     this.data = data;
     this.#kernels = options.kernels ?? directKernels;
     this.#fitOnly = options.fitOnlyWithoutPlan === true;
-    if (options.plan !== undefined) checkDataAgainstPlan(options.plan, data);
+    if (options.plan !== undefined) {
+      checkDataAgainstPlan(options.plan, data);
+      try {
+        checkCellRule(options.plan, data);
+      } catch (error) {
+        if (!(error instanceof InputError) || options.cellRuleWaiver === undefined) throw error;
+        options.cellRuleWaiver(error.message);
+      }
+    }
     this.#policy = options.plan === undefined ? null : new RequestPolicy(options.plan, data.name);
   }
 
@@ -157,6 +171,14 @@ export class CenterSession {
     return this.#run;
   }
 
+  /**
+   * This center's own size factors of run `runId` (its sample order), or null when it has not
+   * computed them: for the center's own outputs and simulations, never sent.
+   */
+  ownSizeFactors(runId: string): Float64Array | null {
+    return this.#run?.runId === runId ? (this.#run.sizeFactors ?? null) : null;
+  }
+
   /** The center's private state of the current run (null before its first run step). */
   get runState(): CenterRunState | null {
     return this.#run;
@@ -172,20 +194,28 @@ export class CenterSession {
   }
 
   /**
-   * A center that computed its own size factors in this run uses those and no others: the
-   * aggregator cannot make it weigh its samples as it likes (e.g. 1 for one sample and 1e300 for
-   * the rest, which would turn the center's sums into that one sample's counts).
+   * The size factors `prepare` fits with. A center that computed its own in this run (`run`)
+   * uses those and no others, and takes none from the aggregator: an aggregator choosing them
+   * could make the center weigh its samples as it likes (1 for one sample and 1e300 for the rest
+   * turns the center's sums into that one sample's counts). Only an aggregate fit (`fit-lfc`,
+   * whose size factors are an input) sends them.
    */
-  #checkOwnSizeFactors(tag: RequestTag, sizeFactors: Float64Array): void {
+  #prepareSizeFactors(tag: RequestTag, given: Float64Array): Float64Array {
     const own = this.#run?.runId === tag.runId ? this.#run.sizeFactors : undefined;
-    if (own === undefined) return;
-    const same =
-      own.length === sizeFactors.length && own.every((s, i) => Object.is(s, sizeFactors[i]));
-    if (!same) {
+    if (own === undefined) {
+      if (given.length === 0) {
+        throw new Error(
+          `center ${this.data.name}: prepare without size factors, but this center has not computed its own in run ${tag.runId}`,
+        );
+      }
+      return given;
+    }
+    if (given.length > 0) {
       throw new Error(
-        `center ${this.data.name}: refusing prepare: its size factors are not the ones this center computed for the run`,
+        `center ${this.data.name}: refusing prepare: it brings size factors, but this center uses the ones it computed for the run`,
       );
     }
+    return own;
   }
 
   #compute<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
@@ -197,8 +227,8 @@ export class CenterSession {
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {
         const request = input as StepInput<"prepare">;
-        this.#checkOwnSizeFactors(tag, request.sizeFactors);
-        const { center, share } = prepareLocalStep(this.data, request);
+        const sizeFactors = this.#prepareSizeFactors(tag, request.sizeFactors);
+        const { center, share } = prepareLocalStep(this.data, { ...request, sizeFactors });
         const adopted = this.#kernels.adopt?.(center) ?? center;
         this.#prepared = { runId: tag.runId, center: adopted, hp: requestHyperparameters(request) };
         return share as Out;

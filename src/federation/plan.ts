@@ -17,7 +17,7 @@ import type { DesignLevels, References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 
 /** Version of the plan format this code reads and writes. */
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 /** Default minimum cell size k: nothing a center sends is computed from fewer samples. */
 export const DEFAULT_MIN_CELL = 3;
@@ -26,6 +26,12 @@ export const DEFAULT_MIN_CELL = 3;
 export const PLAN_SOLVERS = ["deseq2", "fast", "upstream"] as const;
 export const PLAN_MODES = ["irls-pqn", "pqn"] as const;
 export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] as const;
+
+/**
+ * Per center, how many of its samples each design cell holds (cell keys as
+ * `cellRule.ts`'s `sampleCellKeys` writes them; cells a center has no sample of are absent).
+ */
+export type CellSizes = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 /** An analysis plan, as agreed by every center. */
 export interface AnalysisPlan {
@@ -52,6 +58,13 @@ export interface AnalysisPlan {
   readonly hyperparameters: FitHyperparameters;
   /** k: the fewest samples any value a center sends may be computed from. */
   readonly minCell: number;
+  /**
+   * Whether every summed reply travels under secure aggregation: the centers refuse a run in
+   * clear, and (with three or more centers and `cellSizes`) the k-sample rule counts pooled cells.
+   */
+  readonly secureAggregation: boolean;
+  /** Each center's cell sizes (null: not in the plan; each center's own cells then count). */
+  readonly cellSizes: CellSizes | null;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -77,6 +90,8 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
       ]),
     ),
     min_cell: plan.minCell,
+    secure_aggregation: plan.secureAggregation,
+    cell_sizes: plan.cellSizes,
   };
 }
 
@@ -191,6 +206,8 @@ const FIELDS = [
   "maxit",
   "hyperparameters",
   "min_cell",
+  "secure_aggregation",
+  "cell_sizes",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -318,7 +335,34 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
+    secureAggregation: r.boolean("secure_aggregation"),
+    cellSizes: readCellSizes(r, centers),
   };
+}
+
+/** The plan's `cell_sizes`: null, or per listed center an object of whole numbers ≥ 1. */
+function readCellSizes(r: PlanReader, centers: readonly string[]): CellSizes | null {
+  const value = r.raw("cell_sizes");
+  if (value === null) return null;
+  const object = r.object("cell_sizes", value);
+  const out: Record<string, Record<string, number>> = {};
+  for (const center of centers) {
+    if (!Object.hasOwn(object, center)) r.fail(`cell_sizes.${center}`, "missing");
+  }
+  for (const [center, cells] of Object.entries(object)) {
+    if (!centers.includes(center)) r.fail(`cell_sizes.${center}`, "not one of the plan's centers");
+    const sizes: Record<string, number> = {};
+    for (const [cell, n] of Object.entries(r.object(`cell_sizes.${center}`, cells))) {
+      if (typeof n !== "number" || !isPositiveInteger(n))
+        r.fail(
+          `cell_sizes.${center}.${cell}`,
+          `expected a whole number ≥ 1, found ${JSON.stringify(n)}`,
+        );
+      sizes[cell] = n;
+    }
+    out[center] = sizes;
+  }
+  return out;
 }
 
 /**

@@ -11,13 +11,15 @@
  * the center sends.
  */
 
-import type {
-  CellsShare,
-  CooksRequest,
-  CooksShare,
-  ReplaceShare,
-  TrimRequest,
-  TrimShare,
+import {
+  DEFAULT_PRIVATE_GRID,
+  type PrivateCooksRequest,
+  type PrivateCooksRoundShare,
+  type PrivateSumShare,
+  type PrivateSumWire,
+  type PrivateTrimShare,
+  type PrivateTrimWire,
+  SUM_SLOTS,
 } from "../algorithms/cooks/index.js";
 import type {
   Deseq2IrlsRequest,
@@ -60,6 +62,7 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
+import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
 import {
   checkRecord,
   type FlatRecord,
@@ -158,17 +161,22 @@ export interface DispersionGridRequest extends DispersionEvalRequest {
   readonly designRows: Float64Array;
 }
 
-/** Step "cooksCells": the center's distinct design rows (the cells) and their sizes. */
-export interface CooksCellsRequest {
-  readonly kind: "cooks-cells-request";
+/**
+ * Step "cooksCellCounts": the candidate design rows of the Cook's cells (every combination of the
+ * factor levels, design/factorCells.ts), chosen by the aggregator: no center sends a row.
+ */
+export interface CooksCellCountsRequest {
+  readonly kind: "cooks-cell-counts-request";
+  /** Design columns. */
+  readonly p: number;
+  /** The candidate rows, D×p. */
+  readonly rows: Float64Array;
 }
 
-/**
- * What a center shares from the Cook's round: its per-gene maxima and flags, and how many of its
- * counts it replaced (the replaced counts stay with it for the refit).
- */
-export interface CooksRoundShare extends Omit<CooksShare, "kind">, Omit<ReplaceShare, "kind"> {
-  readonly kind: "cooks-round-share";
+/** How many of the center's samples have each candidate row (length D). */
+export interface CooksCellCountsShare {
+  readonly kind: "cooks-cell-counts-share";
+  readonly counts: Float64Array;
 }
 
 /** Step "prepareRefit": set up the refit of the genes whose outliers were replaced. */
@@ -197,6 +205,8 @@ export interface DispersionSetupRequest {
   readonly levels: string;
   /** `References` (design/designMatrix.ts) as JSON. */
   readonly references: string;
+  /** The design rows the aggregator lists from the levels (D×p; empty: continuous covariate). */
+  readonly candidateRows: Float64Array;
   /**
    * Empty for the first estimation; for the refit after Cook's replacement, the genes to refit
    * (over the fitted genes), whose replaced counts the center then uses.
@@ -220,9 +230,10 @@ export interface StepTypes {
   dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
   dispersionMu: { input: DispersionMuRequest; output: DispersionMuShare };
   dispersionGrid: { input: DispersionGridRequest; output: DispersionEvalShare };
-  cooksCells: { input: CooksCellsRequest; output: CellsShare };
-  cooksTrim: { input: TrimRequest; output: TrimShare };
-  cooks: { input: CooksRequest; output: CooksRoundShare };
+  cooksCellCounts: { input: CooksCellCountsRequest; output: CooksCellCountsShare };
+  cooksPrivateTrim: { input: PrivateTrimWire; output: PrivateTrimShare };
+  cooksPrivateSums: { input: PrivateSumWire; output: PrivateSumShare };
+  cooksPrivate: { input: PrivateCooksRequest; output: PrivateCooksRoundShare };
   prepareRefit: { input: PrepareRefitRequest; output: PrepareRefitShare };
   deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
   nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
@@ -284,6 +295,41 @@ export const BOUNDS = {
 
 /** Most centers a securely aggregated federation may have (part of every field's scale). */
 export const MAX_SECURE_CENTERS = 64;
+
+/**
+ * Checks of a private Cook's search request (counts or sums round): the protocol's public grid
+ * (a center refuses a finer one, which would place single values more precisely), value kinds
+ * and group masks sized for the cells.
+ */
+function checkPrivateSearch(input: PrivateTrimWire | PrivateSumWire): void {
+  const grid = DEFAULT_PRIVATE_GRID;
+  if (
+    input.binsPerOctave !== grid.binsPerOctave ||
+    input.minExponent !== grid.minExponent ||
+    input.maxExponent !== grid.maxExponent
+  ) {
+    throw new Error(
+      `grid of ${input.binsPerOctave} buckets per doubling from 2^${input.minExponent} to 2^${input.maxExponent} is not the protocol's`,
+    );
+  }
+  const cells = input.cellRows.length / input.p;
+  if (!Number.isInteger(cells) || !(Number.isInteger(input.groups) && input.groups >= 1))
+    throw new Error("cell rows or groups malformed");
+  if (input.groupCells.length !== input.groups * cells || input.groupValues.length !== input.groups)
+    throw new Error("group masks not sized for the groups and cells");
+  if (input.groupValues.some((v) => v > 2)) throw new Error("unknown value kind");
+}
+
+/**
+ * Targets of a counts round a center counts (`openTargets` of privateTrimmedMean.ts): active
+ * (bucket index + 1 > 0 as sent) and wider than one bucket.
+ */
+function openTargetCount(brackets: Float64Array): number {
+  let open = 0;
+  for (let t = 0; t < brackets.length; t += 2)
+    if (brackets[t] > 0 && brackets[t] < brackets[t + 1]) open++;
+  return open;
+}
 
 /** Every step's declaration, in a fixed order (the order of {@link STEP_NAMES}). */
 export const STEPS: {
@@ -483,11 +529,13 @@ export const STEPS: {
   }),
   sizeFactors: spec({
     request: recordSchema<SizeFactorsRequest>("size-factors-request", { logGeoMeans: "f64" }),
-    reply: recordSchema<SizeFactorsShare>("size-factors-share", { sizeFactors: "finite" }),
+    reply: recordSchema<SizeFactorsShare>("size-factors-share", { samples: "number" }),
     replyLengths: () => ({}),
-    reductions: { sizeFactors: "concat" },
+    reductions: { samples: "sum" },
+    bounds: { samples: BOUNDS.count },
     buildsState: true,
-    sends: "the size factor of each of its samples (median of ratios to the pooled reference)",
+    sends:
+      "its sample count only: its size factors (median of ratios to the pooled reference) stay at the center, which uses them in every later step",
   }),
   information: spec({
     request: recordSchema<InformationRequest>("information-request", {
@@ -511,12 +559,13 @@ export const STEPS: {
       levels: "text",
       references: "text",
       refitGenes: "mask",
+      candidateRows: "finite",
     }),
     reply: recordSchema<DispersionMomentsShare>("dispersion-moments-share", {
       samples: "number",
       inverseSizeFactorSum: "number",
       gram: "finite",
-      designRows: "finite",
+      rowCounts: "finite",
       normalizedSum: "finite",
       designTimesNormalized: "finite",
     }),
@@ -525,7 +574,7 @@ export const STEPS: {
       samples: "sum",
       inverseSizeFactorSum: "sum",
       gram: "sum",
-      designRows: "union",
+      rowCounts: "sum",
       normalizedSum: "sum",
       designTimesNormalized: "sum",
     },
@@ -533,11 +582,13 @@ export const STEPS: {
       samples: BOUNDS.count,
       inverseSizeFactorSum: BOUNDS.logSum,
       gram: BOUNDS.moment,
+      rowCounts: BOUNDS.count,
       normalizedSum: BOUNDS.moment,
       designTimesNormalized: BOUNDS.moment,
     },
     buildsState: true,
-    sends: "its sample count, Σ 1/s, XᵀX, its distinct design rows, and per gene Σ y/s and Xᵀ(y/s)",
+    sends:
+      "its sample count, Σ 1/s, XᵀX, per candidate design row (the level combinations the aggregator lists) its number of samples, and per gene Σ y/s and Xᵀ(y/s)",
   }),
   dispersionResiduals: spec({
     request: recordSchema<DispersionResidualsRequest>("dispersion-residuals-request", {
@@ -626,98 +677,170 @@ export const STEPS: {
     sends:
       "per gene and dispersion point its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
   }),
-  cooksCells: spec({
-    request: recordSchema<CooksCellsRequest>("cooks-cells-request", {}),
-    reply: recordSchema<CellsShare>("cooks-cells-share", {
+  cooksCellCounts: spec({
+    request: recordSchema<CooksCellCountsRequest>("cooks-cell-counts-request", {
       p: "number",
       rows: "finite",
-      sizes: "finite",
     }),
-    replyLengths: () => ({}),
-    reductions: { p: "same", rows: "union", sizes: "union" },
+    reply: recordSchema<CooksCellCountsShare>("cooks-cell-counts-share", { counts: "counts" }),
+    replyLengths: (input) => ({ counts: input.rows.length / input.p }),
+    reductions: { counts: "sum" },
+    bounds: { counts: BOUNDS.bucket },
     buildsState: false,
-    sends: "its distinct design rows (the cells) and how many of its samples each holds",
+    sends:
+      "per candidate design row (every combination of the factor levels, listed by the aggregator) how many of its samples have it",
+    checkRequest: (input) => {
+      if (!(Number.isInteger(input.p) && input.p >= 1) || input.rows.length % input.p !== 0)
+        throw new Error(`cooksCellCounts: ${input.rows.length} values are not rows of ${input.p}`);
+      if (input.rows.length / input.p > MAX_FACTOR_CELLS)
+        throw new Error(`cooksCellCounts: more than ${MAX_FACTOR_CELLS} candidate rows`);
+    },
   }),
-  cooksTrim: spec({
-    request: recordSchema<TrimRequest>("cooks-trim-request", {
+  cooksPrivateTrim: spec({
+    request: recordSchema<PrivateTrimWire>("cooks-private-trim-request", {
       p: "number",
       cellRows: "finite",
       groups: "number",
       groupCells: "u8",
       groupValues: "u8",
-      thresholds: "number",
+      cuts: "number",
+      binsPerOctave: "number",
+      minExponent: "number",
+      maxExponent: "number",
+      targets: "number",
       active: "mask",
-      brackets: "f64",
+      brackets: "counts",
       centres: "f64",
     }),
-    reply: recordSchema<TrimShare>("cooks-trim-share", {
-      bucketCounts: "counts",
-      bracketSums: "f64",
-      middleSums: "f64",
-    }),
-    replyLengths: (input) => {
-      const genes = input.brackets.length / (input.groups * 6); // the active genes
-      return {
-        bucketCounts: genes * input.groups * 2 * (input.thresholds + 1),
-        bracketSums: genes * input.groups * 2,
-        middleSums: genes * input.groups,
-      };
-    },
-    reductions: { bucketCounts: "sum", bracketSums: "sum", middleSums: "sum" },
-    bounds: { bucketCounts: BOUNDS.bucket, bracketSums: BOUNDS.moment, middleSums: BOUNDS.moment },
-    exactSums: ["bracketSums", "middleSums"],
+    reply: recordSchema<PrivateTrimShare>("cooks-private-trim-share", { counts: "counts" }),
+    replyLengths: (input) => ({ counts: openTargetCount(input.brackets) * (input.cuts + 1) }),
+    reductions: { counts: "sum" },
+    bounds: { counts: BOUNDS.bucket },
     buildsState: false,
     sends:
-      "per gene and group how many of its values fall in each bucket of a bracket, and their sums",
+      "per active gene, trimmed-mean group and target rank still searched, how many of its values fall in each sub-range of the target's bracket of public grid buckets (counts only)",
+    checkRequest: (input) => {
+      checkPrivateSearch(input);
+      if (!(Number.isInteger(input.cuts) && input.cuts >= 1 && input.cuts <= 64))
+        throw new Error(`cooksPrivateTrim.cuts: ${input.cuts}, expected 1 to 64`);
+      if (!(Number.isInteger(input.targets) && input.targets >= 2 && input.targets <= 64))
+        throw new Error(`cooksPrivateTrim.targets: ${input.targets}, expected 2 to 64`);
+      const width = maskCount(input.active) * input.groups * input.targets * 2;
+      if (input.brackets.length !== width)
+        throw new Error(
+          `cooksPrivateTrim.brackets: ${input.brackets.length} values, expected ${width}`,
+        );
+    },
   }),
-  cooks: spec({
-    request: recordSchema<CooksRequest>("cooks-request", {
+  cooksPrivateSums: spec({
+    request: recordSchema<PrivateSumWire>("cooks-private-sum-request", {
+      p: "number",
+      cellRows: "finite",
+      groups: "number",
+      groupCells: "u8",
+      groupValues: "u8",
+      binsPerOctave: "number",
+      minExponent: "number",
+      maxExponent: "number",
+      active: "mask",
+      boundaries: "counts",
+      atomSlots: "u8",
+      centres: "f64",
+    }),
+    reply: recordSchema<PrivateSumShare>("cooks-private-sum-share", { sums: "finite" }),
+    replyLengths: (input) => ({ sums: maskCount(input.active) * input.groups * SUM_SLOTS }),
+    reductions: { sums: "sum" },
+    // Σ y/s (≤ 1e9 · 1e4) or Σ (y/s − c)² (≤ 1e18 · 1e4) over a center's samples.
+    bounds: { sums: BOUNDS.squares },
+    buildsState: false,
+    sends:
+      "per active gene, trimmed-mean group and slot, the sum of its values in a range of grid buckets the aggregator found to hold ≥ 3 pooled values",
+    checkRequest: (input) => {
+      checkPrivateSearch(input);
+      const genes = maskCount(input.active);
+      if (input.boundaries.length !== genes * input.groups * 4)
+        throw new Error(`cooksPrivateSums.boundaries: ${input.boundaries.length} values`);
+      if (input.atomSlots.length !== genes * input.groups * 5)
+        throw new Error(`cooksPrivateSums.atomSlots: ${input.atomSlots.length} values`);
+      if (input.atomSlots.some((slot) => slot > SUM_SLOTS))
+        throw new Error(`cooksPrivateSums.atomSlots: a slot beyond ${SUM_SLOTS}`);
+    },
+  }),
+  cooksPrivate: spec({
+    request: recordSchema<PrivateCooksRequest>("cooks-private-request", {
       p: "number",
       cellRows: "finite",
       forMaxCooks: "u8",
       replaceable: "u8",
+      sets: "u8",
       beta: "finite",
       dispersions: "finite",
       robustDispersions: "f64",
       hatInverse: "finite",
       cutoff: "number",
       trimmedBaseMean: "f64",
-      thirdLargestCount: "f64",
+      thirdBucket: "f64",
     }),
-    reply: recordSchema<CooksRoundShare>("cooks-round-share", {
-      maxCooks: "f64",
-      maxCooksKept: "f64",
-      maxCooksAll: "f64",
-      outlier: "mask",
-      argmaxBelowThird: "mask",
-      replacedEntries: "finite",
+    reply: recordSchema<PrivateCooksRoundShare>("cooks-private-round-share", {
+      aboveEligible: "counts",
+      nanEligible: "counts",
+      aboveKept: "counts",
+      nanKept: "counts",
+      aboveAll: "counts",
+      aboveLowCount: "counts",
+      aboveHighCount: "counts",
+      replacedEntries: "counts",
       replacedNormalizedSum: "finite",
     }),
     replyLengths: (input) => {
       const genes = input.dispersions.length;
       return {
-        maxCooks: genes,
-        maxCooksKept: genes,
-        maxCooksAll: genes,
-        outlier: genes,
-        argmaxBelowThird: genes,
+        aboveEligible: genes,
+        nanEligible: genes,
+        aboveKept: genes,
+        nanKept: genes,
+        aboveAll: genes,
+        aboveLowCount: genes,
+        aboveHighCount: genes,
         replacedEntries: genes,
         replacedNormalizedSum: genes,
       };
     },
     reductions: {
-      maxCooks: "max",
-      maxCooksKept: "max",
-      maxCooksAll: "argmax",
-      outlier: "or",
-      argmaxBelowThird: "perCenter",
+      aboveEligible: "sum",
+      nanEligible: "sum",
+      aboveKept: "sum",
+      nanKept: "sum",
+      aboveAll: "sum",
+      aboveLowCount: "sum",
+      aboveHighCount: "sum",
       replacedEntries: "sum",
       replacedNormalizedSum: "sum",
     },
-    bounds: { replacedEntries: BOUNDS.count, replacedNormalizedSum: BOUNDS.moment },
+    bounds: {
+      aboveEligible: BOUNDS.bucket,
+      nanEligible: BOUNDS.bucket,
+      aboveKept: BOUNDS.bucket,
+      nanKept: BOUNDS.bucket,
+      aboveAll: BOUNDS.bucket,
+      aboveLowCount: BOUNDS.bucket,
+      aboveHighCount: BOUNDS.bucket,
+      replacedEntries: BOUNDS.bucket,
+      replacedNormalizedSum: BOUNDS.moment,
+    },
+    // The replaced counts (the refit's data) stay at the center.
     buildsState: true,
     sends:
-      "per gene its largest Cook's distances and outlier flags, and how many counts it replaced (and their normalised sum)",
+      "per gene how many of its samples have a Cook's distance above the cutoff (or NaN) in each sample set DESeq2 takes a maximum over (and, for results()' two-level rule, by their count against a grid bucket), how many counts it replaced and its Σ y/s after replacement",
+    checkRequest: (input) => {
+      const cells = input.cellRows.length / input.p;
+      if (!Number.isInteger(cells) || input.forMaxCooks.length !== cells)
+        throw new Error("cooksPrivate: cell masks not sized for the cells");
+      if (input.replaceable.length !== cells || input.sets.length !== 3)
+        throw new Error("cooksPrivate: cell masks or sample sets mis-sized");
+      if (input.thirdBucket.length !== 2 * input.dispersions.length)
+        throw new Error("cooksPrivate.thirdBucket: not two bounds per gene");
+    },
   }),
   prepareRefit: spec({
     request: recordSchema<PrepareRefitRequest>("prepare-refit-request", {

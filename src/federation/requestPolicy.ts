@@ -48,7 +48,8 @@ export class PlanRefusal extends Error {
  */
 export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   presence: 1,
-  levels: 1,
+  // Under a plan the levels are the plan's: no run asks which levels a center holds.
+  levels: 0,
   logSums: 1,
   sizeFactors: 1,
   // For a design that is not a group design, DESeq2's dispersion estimation takes μ from a
@@ -60,8 +61,11 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   dispersionMoments: 2,
   dispersionResiduals: 2,
   dispersionMu: 2,
-  cooksCells: 1,
-  cooks: 1,
+  cooksCellCounts: 1,
+  // The robust dispersion's two trimmed-mean passes each end with one sums round.
+  cooksPrivateSums: 2,
+  // Cook's distances, then (a single two-level factor with flagged genes) results()' rule.
+  cooksPrivate: 2,
   // The refit's GLM fit for μ (designs that are not group designs), then its final fit.
   prepareRefit: 2,
   irls: null,
@@ -70,7 +74,7 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   deseq2Irls: null,
   nllAtPoints: null,
   dispersionGrid: null,
-  cooksTrim: null,
+  cooksPrivateTrim: null,
 };
 
 function sameJson(text: string, expected: unknown): boolean {
@@ -146,7 +150,9 @@ export class RequestPolicy {
     const limit = REQUESTS_PER_RUN[step];
     if (limit !== null && !seen.has(digest) && seen.size >= limit) {
       refuse(
-        `the protocol asks it ${limit === 1 ? "once" : `${limit} times`} per run; this would be a new request with other inputs`,
+        limit === 0
+          ? "under a plan the protocol never asks it (the plan gives it)"
+          : `the protocol asks it ${limit === 1 ? "once" : `${limit} times`} per run; this would be a new request with other inputs`,
       );
     }
     this.#checkGenes(step, record, refuse);
@@ -213,8 +219,8 @@ export const UNPLANNED_STEPS: ReadonlySet<StepName> = new Set<StepName>([
 
 /**
  * Check a center's own data against the plan before it takes part: the center is one of the
- * plan's, every design variable is a column, each factor's values are among the plan's levels
- * and each continuous covariate holds numbers.
+ * plan's, every design variable is a column, each factor's values are among the plan's levels,
+ * and each continuous covariate holds numbers (its cells' k-sample rule: cellRule.ts).
  * @throws InputError naming the center, the variable and the value
  */
 export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void {

@@ -5,8 +5,8 @@
  */
 import { type DesignLevels, designColumns } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { type AnalysisPlan, DEFAULT_MIN_CELL } from "../federation/plan.js";
-import { InputError, listForMessage, quote } from "../io/errors.js";
+import { type AnalysisPlan, type CellSizes, DEFAULT_MIN_CELL } from "../federation/plan.js";
+import { InputError, listForMessage } from "../io/errors.js";
 import { type ContrastSpec, parseContrast, resolveContrast } from "../results/contrast.js";
 import type { RunJob } from "./runJob.js";
 
@@ -24,7 +24,14 @@ export function planFromRunJob(
   job: RunJob,
   levels: DesignLevels,
   centers: readonly string[],
-  minCell: number = DEFAULT_MIN_CELL,
+  options: {
+    /** k (default {@link DEFAULT_MIN_CELL}). */
+    readonly minCell?: number;
+    /** Whether the run is under secure aggregation (default false). */
+    readonly secureAggregation?: boolean;
+    /** Each center's cell sizes (default null: each center's own cells count). */
+    readonly cellSizes?: CellSizes | null;
+  } = {},
 ): AnalysisPlan {
   return {
     centers: [...centers].sort(),
@@ -40,7 +47,9 @@ export function planFromRunJob(
     mode: job.mode,
     maxit: job.maxit ?? 100,
     hyperparameters: { ...job.hp },
-    minCell,
+    minCell: options.minCell ?? DEFAULT_MIN_CELL,
+    secureAggregation: options.secureAggregation ?? false,
+    cellSizes: options.cellSizes ?? null,
   };
 }
 
@@ -63,42 +72,6 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
 }
 
 /**
- * The levels the centers hold (merged) must be the plan's: a center with a level outside the
- * plan refuses by itself; a level of the plan that no center holds would leave a coefficient
- * that cannot be estimated.
- * @throws InputError naming the factor and level
- */
-export function checkLevelsAgainstPlan(plan: AnalysisPlan, merged: DesignLevels): void {
-  for (const [factor, levels] of Object.entries(plan.levels)) {
-    const held = merged[factor];
-    if (held === undefined) {
-      throw new InputError(
-        `analysis plan: factor ${quote(factor)} is continuous (numbers) at the centers, not a factor`,
-      );
-    }
-    const missing = levels.filter((l) => !held.includes(l));
-    if (missing.length > 0) {
-      throw new InputError(
-        `analysis plan: level(s) ${listForMessage(missing)} of ${factor} are held by no center`,
-      );
-    }
-    const extra = held.filter((l) => !levels.includes(l));
-    if (extra.length > 0) {
-      throw new InputError(
-        `analysis plan: level(s) ${listForMessage(extra)} of ${factor} are not in the plan`,
-      );
-    }
-  }
-  for (const factor of Object.keys(merged)) {
-    if (!Object.hasOwn(plan.levels, factor)) {
-      throw new InputError(
-        `analysis plan: design variable ${quote(factor)} is a factor at the centers but a continuous covariate in the plan`,
-      );
-    }
-  }
-}
-
-/**
  * Check a plan's analysis the way the aggregator will run it: the reference levels and the
  * contrast against the plan's levels (so that a plan every center approved never fails on them).
  * @throws InputError naming what does not fit
@@ -108,4 +81,26 @@ export function checkPlanAnalysis(plan: AnalysisPlan): void {
   const job = runJobFromPlan(plan, ".");
   const columns = designColumns(formula, plan.levels, job.references);
   resolveContrast(job.contrast, formula, plan.levels, columns);
+}
+
+/**
+ * The design's levels under a plan: the plan's, once its cell sizes (when it lists them) show a
+ * sample of every level somewhere — a level no center holds would make a column of zeros.
+ * @throws InputError naming the factor and the level no center holds
+ */
+export function plannedLevels(plan: AnalysisPlan): DesignLevels {
+  if (plan.cellSizes !== null) {
+    const held = new Set<string>();
+    for (const sizes of Object.values(plan.cellSizes))
+      for (const cell of Object.keys(sizes)) for (const part of cell.split(",")) held.add(part);
+    for (const [factor, levels] of Object.entries(plan.levels)) {
+      const missing = levels.filter((l) => !held.has(`${factor}=${l}`));
+      if (missing.length > 0) {
+        throw new InputError(
+          `analysis plan: level(s) ${listForMessage(missing)} of ${factor} are held by no center (cell_sizes)`,
+        );
+      }
+    }
+  }
+  return plan.levels;
 }

@@ -1,23 +1,51 @@
 /**
- * DESeq2's Cook's distances over a federation (see src/algorithms/cooks): the design cells, the
- * robust dispersion by exact federated trimmed means, then one round in which each center
- * computes its samples' Cook's distances with the aggregator's (XᵀWX + Λ)⁻¹, shares per-gene
- * maxima and flags, and replaces its outlier counts locally for the refit.
+ * DESeq2's Cook's distances over a federation, by the private (k-sample, issue [11]) protocol
+ * of src/algorithms/cooks/private*.ts: every reply of every round is a per-gene (or per-gene
+ * and slot, per-cell) COUNT or SUM that the aggregator only uses pooled over the centers, so
+ * that secure aggregation masks it, and no sum is ever asked over fewer than k = 3 pooled
+ * values. Rounds:
+ *
+ * 1. cells (`cooksCellCounts`): the aggregator sends the candidate design rows (every
+ *    combination of the factor levels); each center answers how many of its samples have each.
+ *    With a continuous covariate every sample is its own cell (see {@link CooksInput}) and
+ *    no round is needed;
+ * 2. the robust dispersion's two passes of trimmed means (`cooksPrivateTrim` counts rounds on a
+ *    public grid, then one `cooksPrivateSums` round each), approximate within a bound;
+ * 3. one Cook's round (`cooksPrivate`): per gene, how many samples of each set DESeq2 takes a
+ *    maximum over have a distance above the cutoff, and the replacement's counts and sums (the
+ *    replaced counts stay at the center for the refit);
+ * 4. for a single two-level factor with flagged genes, `results()`' rule: the third-largest
+ *    count's grid bucket (counts rounds only) and the Cook's round again with it.
+ *
+ * When the plan alone decides (no cell of ≥ 3 samples and no replacement) rounds 2–4 are skipped:
+ * DESeq2 then flags, replaces and filters nothing whatever the distances.
  */
 import {
-  aggregateCells,
-  aggregateCooks,
-  type CooksOutcome,
+  aggregatePrivateCooks,
   type CooksPlan,
+  cellTableFromCounts,
   cooksPlan,
-  cooksRequest,
-  type RobustMoments,
-  robustMoments,
-  startRobustPass1,
-  startRobustPass2,
-  type TrimSearch,
-  trimAggregateStep,
-  trimRequest,
+  decidedPrivateCooks,
+  type PrivateCooksOutcome,
+  type PrivateRobustMoments,
+  type PrivateTrimEstimates,
+  type PrivateTrimSearch,
+  privateCooksRequest,
+  privateRobustMoments,
+  privateSumRequest,
+  privateSumToWire,
+  privateTrimAggregateStep,
+  privateTrimEstimates,
+  privateTrimRequest,
+  privateTrimSettled,
+  privateTrimToWire,
+  singleSampleCells,
+  splitPrivateCooksShares,
+  startPrivatePass1,
+  startPrivatePass2,
+  startThirdLargestSearch,
+  thirdLargestBuckets,
+  twoLevelGenes,
 } from "../algorithms/cooks/index.js";
 import type { FederationRunner } from "../federation/runner.js";
 
@@ -29,27 +57,79 @@ export interface CooksInput {
   readonly dispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per fitted gene, F×p×p (the Wald step's). */
   readonly hatInverse: Float64Array;
+  /** Their baseMean (Σ y/s / m, the fit's), F: the robust dispersion's mean when the private
+   * trimmed-mean groups cannot cover every sample. */
+  readonly baseMean: Float64Array;
   /** The design is a single factor of two levels (results()' extra rule). */
   readonly twoLevelFactor: boolean;
+  /** Design columns p. */
+  readonly designColumns: number;
+  /** Pooled samples m (the aggregator knows how many samples each center has). */
+  readonly samples: number;
+  /**
+   * The design rows the samples can have, D×p: every combination of the formula's factor
+   * levels (`factorCellRows`, design/factorCells.ts). null when the formula has a continuous
+   * covariate: every sample is then taken as its own cell, DESeq2's cells when no two samples
+   * share a design row, so that no cell reaches 3 samples and nothing is flagged or replaced.
+   * (Edge case: where samples repeat a covariate value and share the factors' levels, DESeq2
+   * groups them into cells, may flag their genes and, for cells of ≥ 7, replace counts; fedseq
+   * does not, since the covariate's values never leave the centers.)
+   */
+  readonly candidateRows: Float64Array | null;
 }
 
 /** The Cook's steps' results. */
 export interface CooksResult {
   readonly plan: CooksPlan;
-  readonly moments: RobustMoments;
-  readonly outcome: CooksOutcome;
+  /** The robust dispersions and replacement values (null: the plan decided, no round ran). */
+  readonly moments: PrivateRobustMoments | null;
+  readonly outcome: PrivateCooksOutcome;
 }
 
-/** Run a trimmed-mean search to its end; its rounds count under `phase`. */
-async function runTrimSearch(
-  runner: FederationRunner,
-  phase: string,
-  search: TrimSearch,
-): Promise<void> {
-  for (;;) {
-    const shares = await runner.round(phase, "cooksTrim", trimRequest(search));
-    if (trimAggregateStep(search, shares)) return;
+/** Phase of the cells and Cook's rounds, as counted in run.json. */
+const COOKS_PHASE = "cooks";
+/** Phase of the trimmed-mean searches' rounds. */
+const TRIM_PHASE = "cooks-trimmed-means";
+
+/** Run a private search's counts rounds until every target is one grid bucket. */
+async function searchCounts(runner: FederationRunner, search: PrivateTrimSearch): Promise<void> {
+  while (!privateTrimSettled(search)) {
+    const request = privateTrimToWire(privateTrimRequest(search));
+    const shares = await runner.round(TRIM_PHASE, "cooksPrivateTrim", request);
+    privateTrimAggregateStep(search, shares);
   }
+}
+
+/** A private search to its end: the counts rounds, then its sums round. */
+async function searchTrimmedMeans(
+  runner: FederationRunner,
+  search: PrivateTrimSearch,
+): Promise<PrivateTrimEstimates> {
+  await searchCounts(runner, search);
+  const request = privateSumRequest(search);
+  const shares = await runner.round(TRIM_PHASE, "cooksPrivateSums", privateSumToWire(request));
+  return privateTrimEstimates(search, request, shares);
+}
+
+/** The plan from the cells round (or from the sample count alone, without candidate rows). */
+async function federatedPlan(runner: FederationRunner, input: CooksInput): Promise<CooksPlan> {
+  const p = input.designColumns;
+  if (input.candidateRows === null) return cooksPlan(singleSampleCells(input.samples, p));
+  const rows = input.candidateRows;
+  const shares = await runner.round(COOKS_PHASE, "cooksCellCounts", {
+    kind: "cooks-cell-counts-request",
+    p,
+    rows,
+  });
+  const pooled = new Float64Array(rows.length / p);
+  for (const share of shares) for (let c = 0; c < pooled.length; c++) pooled[c] += share.counts[c];
+  const table = cellTableFromCounts(p, rows, pooled);
+  if (table.samples !== input.samples) {
+    throw new Error(
+      `Cook's cells: the centers' samples fall in cells of ${table.samples} samples in all, expected ${input.samples}`,
+    );
+  }
+  return cooksPlan(table);
 }
 
 /** Cook's distances, outlier flags and (with ≥ 7 replicates) replacement, federated. */
@@ -58,30 +138,39 @@ export async function federatedCooks(
   input: CooksInput,
 ): Promise<CooksResult> {
   const genes = input.dispersions.length;
-  const cells = await runner.round("cooks", "cooksCells", { kind: "cooks-cells-request" });
-  const plan = cooksPlan(aggregateCells(cells));
-  const pass1 = startRobustPass1(plan, genes, { thirdLargestCount: input.twoLevelFactor });
-  await runTrimSearch(runner, "cooks-trimmed-means", pass1);
-  const pass2 = startRobustPass2(plan, pass1);
-  await runTrimSearch(runner, "cooks-trimmed-means", pass2);
-  const moments = robustMoments(plan, pass1, pass2);
-  const request = cooksRequest(plan, {
+  const plan = await federatedPlan(runner, input);
+  const decided = decidedPrivateCooks(plan, genes);
+  if (decided !== null) return { plan, moments: null, outcome: decided };
+
+  const pass1 = startPrivatePass1(plan, genes);
+  const estimates1 = await searchTrimmedMeans(runner, pass1);
+  const pass2 = startPrivatePass2(plan, pass1, estimates1);
+  const estimates2 = await searchTrimmedMeans(runner, pass2);
+  const moments = privateRobustMoments(plan, pass1, estimates1, estimates2, input.baseMean);
+
+  const inputs = {
     beta: input.beta,
     dispersions: input.dispersions,
     robustDispersions: moments.dispersion,
     hatInverse: input.hatInverse,
     trimmedBaseMean: moments.trimmedBaseMean,
-    thirdLargestCount: moments.thirdLargestCount,
-  });
-  const shares = await runner.round("cooks", "cooks", request);
-  const outcome = aggregateCooks(
-    plan,
-    shares.map((s) => ({ ...s, kind: "cooks-share" as const })),
-    shares.map((s) => ({
-      kind: "cooks-replace-share" as const,
-      replacedEntries: s.replacedEntries,
-      replacedNormalizedSum: s.replacedNormalizedSum,
-    })),
-  );
+  };
+  const shares = await runner.round(COOKS_PHASE, "cooksPrivate", privateCooksRequest(plan, inputs));
+  const { cooks, replace } = splitPrivateCooksShares(shares);
+  let outcome = aggregatePrivateCooks(plan, cooks, replace);
+  if (input.twoLevelFactor && outcome.outlier.some((x) => x === 1)) {
+    // results()' two-level rule needs the third-largest count of the flagged genes: its grid
+    // bucket (counts only), then the round again, counting the samples above the cutoff by
+    // whether their count is below, in or above that bucket. The centers' replacements are
+    // the same as the first round's (same request but for the buckets).
+    const third = startThirdLargestSearch(plan, genes, twoLevelGenes(outcome));
+    await searchCounts(runner, third);
+    const request = privateCooksRequest(plan, {
+      ...inputs,
+      thirdBucket: thirdLargestBuckets(third),
+    });
+    const again = await runner.round(COOKS_PHASE, "cooksPrivate", request);
+    outcome = aggregatePrivateCooks(plan, splitPrivateCooksShares(again).cooks, replace);
+  }
   return { plan, moments, outcome };
 }

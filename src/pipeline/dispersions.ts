@@ -33,6 +33,8 @@ import { computeLfc } from "../algorithms/lfc/computeLfc.js";
 import { type GeneMask, gatherRows, maskCount, maskIndices } from "../algorithms/masks.js";
 import { sumOverCenters } from "../algorithms/shares.js";
 import { checkFullRank, type DesignLevels, type References } from "../design/designMatrix.js";
+import { factorCellRows } from "../design/factorCells.js";
+import { parseFormula } from "../design/formula.js";
 import type { DispersionGridRequest } from "../federation/registry.js";
 import type { FederationRunner, IterativePhase } from "../federation/runner.js";
 import { InputError } from "../io/errors.js";
@@ -44,8 +46,6 @@ export interface DispersionJob {
   readonly genes: readonly string[];
   /** Indices of the non-zero genes. */
   readonly fitted: Int32Array;
-  /** Every sample's size factor (federation order), for the NB GLM μ of non-group designs. */
-  readonly sizeFactors: Float64Array;
   readonly design: string;
   readonly levels: DesignLevels;
   readonly references: References;
@@ -127,18 +127,27 @@ export async function federatedDispersions(
 ): Promise<DispersionEstimates> {
   const options = DESEQ2_DISPERSION_OPTIONS;
   const prefix = refit === undefined ? "" : "refit-";
+  // The design rows a sample can have, listed from the levels: the centers only count theirs.
+  const candidateRows =
+    factorCellRows(parseFormula(job.design), job.levels, job.references, job.columns) ??
+    new Float64Array(0);
   const moments = await runner.round(`${prefix}dispersions`, "dispersionMoments", {
     kind: "dispersion-moments-request",
     formula: job.design,
     levels: JSON.stringify(job.levels),
     references: JSON.stringify(job.references),
     refitGenes: refit?.genes ?? new Uint8Array(0),
+    candidateRows,
   });
   if (refit === undefined) {
     // A confounded design stops here, naming its columns, before any estimate.
     checkFullRank(sumOverCenters(moments, "gram"), job.columns.length, job.columns);
   }
-  const residualsRequest = dispersionMomentsAggregate(moments, options);
+  const residualsRequest = dispersionMomentsAggregate(
+    moments,
+    { kind: "dispersion-moments-request", candidateRows },
+    options,
+  );
   const residuals = await runner.round(
     `${prefix}dispersions`,
     "dispersionResiduals",
@@ -173,7 +182,8 @@ export async function federatedDispersions(
       fitted: job.fitted,
       allZero: job.genes.length - job.fitted.length,
       notSelected: 0,
-      sizeFactors: job.sizeFactors,
+      sizeFactors: null,
+      levels: job.levels,
       dispersions: Float64Array.from(job.fitted, (g) => initial.alphaInit[g]),
       design: job.design,
       references: job.references,

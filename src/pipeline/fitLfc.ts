@@ -19,6 +19,7 @@ import { levelsOf, prepareRequest } from "../algorithms/setup/state.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
   checkFullRank,
+  type DesignLevels,
   designColumns,
   mergeLevels,
   type References,
@@ -265,8 +266,13 @@ export interface FitGenesInput {
   readonly fitted: Int32Array;
   readonly allZero: number;
   readonly notSelected: number;
-  /** Every sample's size factor, centers in federation order, each in its sample order. */
-  readonly sizeFactors: Float64Array;
+  /**
+   * Every sample's size factor, centers in federation order (`fit-lfc`: an input); null when each
+   * center uses the ones it computed in this run (`run`: they never leave the centers).
+   */
+  readonly sizeFactors: Float64Array | null;
+  /** The design's levels when known (a run: its plan's or its levels round's); else asked. */
+  readonly levels?: DesignLevels;
   /** Dispersion of each fitted gene. */
   readonly dispersions: Float64Array;
   readonly design: string;
@@ -295,16 +301,21 @@ export async function fitGenes(
   const { genes, fitted, sizeFactors, dispersions, resume } = input;
   const formula = parseFormula(input.design);
   const allSamples = transport.centers.flatMap((c) => c.samples);
-  const levelShares = await runner.round("setup", "levels", {
-    kind: "levels-request",
-    formula: input.design,
-  });
-  const levels = mergeLevels(levelShares.map(levelsOf));
+  const levels =
+    input.levels ??
+    mergeLevels(
+      (
+        await runner.round("setup", "levels", { kind: "levels-request", formula: input.design })
+      ).map(levelsOf),
+    );
   const columns = designColumns(formula, levels, input.references);
   const fittedGenes = Array.from(fitted, (g) => genes[g]);
   let offset = 0;
   const prepareInputs = transport.centers.map((c) => {
-    const own = sizeFactors.slice(offset, offset + c.samples.length);
+    const own =
+      sizeFactors === null
+        ? new Float64Array(0)
+        : sizeFactors.slice(offset, offset + c.samples.length);
     offset += c.samples.length;
     return prepareRequest({
       formula: input.design,
@@ -520,12 +531,21 @@ export async function simulatedCenters(
     readonly kernels?: LocalKernels;
     /** The analysis plan every center accepts, made from the centers' data (a simulated run). */
     readonly plan?: (centers: readonly CenterData[]) => AnalysisPlan;
+    /** Where a cell that breaks the plan's k-sample rule is reported instead of refused. */
+    readonly cellRuleWaiver?: (problem: string) => void;
   } = {},
 ): Promise<CenterSession[]> {
   const dataset = await readDataset(dataDir, options);
   const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
   const plan = session.plan?.(data);
-  return data.map((d) => new CenterSession(d, { kernels: session.kernels, plan }));
+  return data.map(
+    (d) =>
+      new CenterSession(d, {
+        kernels: session.kernels,
+        plan,
+        cellRuleWaiver: session.cellRuleWaiver,
+      }),
+  );
 }
 
 /** Run a whole `fit-lfc` job as an in-process simulation; returns the report written to run.json. */

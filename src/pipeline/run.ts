@@ -3,9 +3,10 @@
  * the log-fold-change fit, Wald tests, Cook's outliers and their refit, and the results table,
  * each federated: the aggregator sees per-gene aggregates and the samples' size factors only.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { cooksFilterMask } from "../algorithms/cooks/index.js";
+import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
@@ -13,7 +14,10 @@ import { levelsOf } from "../algorithms/setup/state.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { designColumns, localLevels, mergeLevels } from "../design/designMatrix.js";
+import { factorCellRows } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
+import { localCellSizes, pooledCellRule } from "../federation/cellRule.js";
+import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
@@ -22,11 +26,12 @@ import type { Transport } from "../federation/transport.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
+import { InputError } from "../io/errors.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
-import { checkLevelsAgainstPlan, planFromRunJob } from "./analysisPlan.js";
+import { planFromRunJob, plannedLevels } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
 import {
   type DispersionEstimates,
@@ -61,16 +66,20 @@ export interface SimulatedRunJob extends RunJob {
    * summed fields (default false here; `fedseq run --data` turns it on).
    */
   readonly secureAggregation?: boolean;
-  /** The analysis plan (`--plan`; default: made from the job and the data's levels). */
+  /**
+   * The analysis plan (`--plan`); default: made from the job and the data (levels, cell sizes),
+   * with `minCell` and `secureAggregation`. Its `secure_aggregation` must be the job's.
+   */
   readonly plan?: AnalysisPlan;
+  /** k of the plan made when none is given (default 3; ignored with `plan`). */
+  readonly minCell?: number;
 }
 
 /** Everything a finished run produced. */
 export interface RunOutcome {
   readonly fit: FitOutcome;
-  /** Sample ids, centers in federation order, and their size factors. */
+  /** Sample ids, centers in federation order (each center's size factors stay with it). */
   readonly samples: readonly string[];
-  readonly sizeFactors: Float64Array;
   /** Dispersion estimates of the fitted genes (rows in `fit.fitted` order). */
   readonly dispersions: DispersionEstimates;
   readonly results: ResultsTable;
@@ -128,22 +137,27 @@ export async function runOverFederation(
   const fitted = Int32Array.from(fittedList);
 
   // The design's levels first: a contrast or reference level no center has stops here (exit 2),
-  // before any estimate.
-  const levelShares = await runner.round("setup", "levels", {
-    kind: "levels-request",
-    formula: job.design,
-  });
-  const levels = mergeLevels(levelShares.map(levelsOf));
-  if (options.plan !== undefined) checkLevelsAgainstPlan(options.plan, levels);
+  // before any estimate. Under a plan they are the plan's (each center checked its own against
+  // them before round 1): no round asks the centers which levels they hold.
+  const levels =
+    options.plan === undefined
+      ? mergeLevels(
+          (
+            await runner.round("setup", "levels", { kind: "levels-request", formula: job.design })
+          ).map(levelsOf),
+        )
+      : plannedLevels(options.plan);
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
+  // The Cook's cells' candidate rows (null with a continuous covariate); made now, so that a
+  // design with too many level combinations stops before any estimate.
+  const candidateRows = factorCellRows(formula, levels, job.references, columns);
 
-  const sizeFactors = await federatedSizeFactors(runner, genes);
+  await federatedSizeFactors(runner, genes);
 
   const dispersionJob: DispersionJob = {
     genes,
     fitted,
-    sizeFactors: sizeFactors.all,
     design: job.design,
     levels,
     references: job.references,
@@ -159,7 +173,8 @@ export async function runOverFederation(
     fitted,
     allZero: genes.length - fitted.length,
     notSelected: 0,
-    sizeFactors: sizeFactors.all,
+    sizeFactors: null,
+    levels,
     dispersions: dispersions.final,
     design: job.design,
     references: job.references,
@@ -178,7 +193,11 @@ export async function runOverFederation(
     beta: fit.result.beta,
     dispersions: dispersions.final,
     hatInverse: wald.inverse,
+    baseMean: fit.baseMean,
     twoLevelFactor,
+    designColumns: p,
+    samples: transport.centers.reduce((m, c) => m + c.samples.length, 0),
+    candidateRows,
   });
 
   // DESeq2's refitWithoutOutliers: genes whose outlier counts were replaced get new dispersions
@@ -216,7 +235,7 @@ export async function runOverFederation(
   fitted.forEach((g, j) => {
     baseMean[g] = final.fit.baseMean[j];
   });
-  const cooksOutlier = cooksFilterMask(cooks.plan, outcome, { twoLevelFactor });
+  const cooksOutlier = privateCooksFilterMask(outcome, { twoLevelFactor });
   // fedpydeseq2's solver may end a gene unconverged where DESeq2 would have refitted it: such
   // coefficients are no answer, so their p-values are withheld. (`deseq2` reports DESeq2's own
   // unconverged rows as DESeq2 does; `fast` hands its unconverged genes to the `deseq2` path.)
@@ -240,7 +259,6 @@ export async function runOverFederation(
   return {
     fit: final.fit,
     samples: transport.centers.flatMap((c) => c.samples),
-    sizeFactors: sizeFactors.all,
     dispersions: final.dispersions,
     results,
     contrast: contrast.description,
@@ -360,6 +378,23 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
   /** Bytes per phase (protobuf encoding), to and from the aggregator. */
   bytes_by_phase: Record<string, { to_aggregator: number; from_aggregator: number }>;
+  /**
+   * The plan's k-sample rule (cellRule.ts): k, whether pooled cells counted, and the cells that
+   * broke it — only ever in a simulation, whose user holds all the data (real centers refuse).
+   */
+  k_sample_rule?: KSampleRule;
+}
+
+/** How a run stood with the plan's k-sample rule. */
+export interface KSampleRule {
+  min_cell: number;
+  pooled_cells: boolean;
+  unmet: string[];
+}
+
+/** The k-sample rule of a plan, with the cells that broke it. */
+export function kSampleRule(plan: AnalysisPlan, unmet: readonly string[] = []): KSampleRule {
+  return { min_cell: plan.minCell, pooled_cells: pooledCellRule(plan), unmet: [...unmet] };
 }
 
 /** The report of a finished run. */
@@ -405,23 +440,27 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
 }
 
 /**
- * Write a run's outputs into `outDir`, each atomically: `size_factors.csv`, `dispersions.csv`,
- * `lfc.csv`, `results.csv`, `run.json` and `report.html`.
+ * Write a run's outputs into `outDir`, each atomically: `dispersions.csv`, `lfc.csv`,
+ * `results.csv`, `run.json`, `report.html`, and `size_factors.csv` when the size factors are
+ * given (a simulation, whose user holds every center's data; in a real federation each center
+ * keeps its own: `fedseq center --size-factors-out FILE`).
+ * @param extra - `sizeFactors`: every sample's, in `outcome.samples` order; `kSampleRule`: for
+ *   run.json
  */
 export async function writeRunOutputs(
   outDir: string,
   outcome: RunOutcome,
   job: RunJob,
   seconds: number,
+  extra: { readonly sizeFactors?: Float64Array; readonly kSampleRule?: KSampleRule } = {},
 ): Promise<RunJson> {
+  const { sizeFactors } = extra;
   const report = runJson(outcome, job, seconds);
+  if (extra.kSampleRule !== undefined) report.k_sample_rule = extra.kSampleRule;
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
-  writeCsvAtomic(
-    join(outDir, "size_factors.csv"),
-    ["sample", "size_factor"],
-    outcome.samples.map((s, i) => [s, formatNumber(outcome.sizeFactors[i])]),
-  );
+  if (sizeFactors !== undefined)
+    writeSizeFactorsCsv(join(outDir, "size_factors.csv"), outcome.samples, sizeFactors);
   const { genes, fitted } = outcome.fit;
   const rowOf = new Int32Array(genes.length).fill(-1);
   fitted.forEach((g, j) => {
@@ -528,6 +567,40 @@ function runReportInput(
   };
 }
 
+/**
+ * The size factors simulated centers computed in run `runId` and kept, read where they are
+ * (never sent): every sample's, centers in `order` (the transport's), each in its sample order.
+ */
+export function simulatedSizeFactors(
+  sessions: readonly CenterSession[],
+  runId: string,
+  order: readonly CenterInfo[],
+): Float64Array {
+  const byName = new Map(sessions.map((s) => [s.name, s]));
+  const out = new Float64Array(order.reduce((n, c) => n + c.samples.length, 0));
+  let offset = 0;
+  for (const info of order) {
+    const own = byName.get(info.name)?.ownSizeFactors(runId) ?? null;
+    if (own === null) throw new Error(`center ${info.name}: no size factors for run ${runId}`);
+    out.set(own, offset);
+    offset += own.length;
+  }
+  return out;
+}
+
+/** Write `sample,size_factor` rows atomically. */
+export function writeSizeFactorsCsv(
+  file: string,
+  samples: readonly string[],
+  sizeFactors: Float64Array,
+): void {
+  writeCsvAtomic(
+    file,
+    ["sample", "size_factor"],
+    samples.map((s, i) => [s, formatNumber(sizeFactors[i])]),
+  );
+}
+
 /** Run a whole `run` job as an in-process simulation; returns what it wrote to run.json. */
 export async function runSimulated(
   job: SimulatedRunJob,
@@ -539,25 +612,48 @@ export async function runSimulated(
   // `fedseq plan --data` makes it) and enforce it as real centers do.
   let plan = job.plan;
   const formula = parseFormula(job.design);
-  const centers = new InProcessTransport(
-    await simulatedCenters(job.dataDir, job.read, {
-      kernels: pool,
-      plan: (data) => {
-        plan ??= planFromRunJob(
+  // The user of a simulation holds every center's data: a cell too small for the plan's
+  // k-sample rule is reported (run.json, and a warning from the CLI), not refused.
+  const unmet: string[] = [];
+  const sessions = await simulatedCenters(job.dataDir, job.read, {
+    kernels: pool,
+    cellRuleWaiver: (problem) => unmet.push(problem),
+    plan: (data) => {
+      if (plan === undefined) {
+        const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
+        const cells = { design: job.design, levels };
+        plan = planFromRunJob(
           job,
-          mergeLevels(data.map((d) => localLevels(d.metadata, formula))),
+          levels,
           data.map((d) => d.name),
+          {
+            minCell: job.minCell,
+            secureAggregation: job.secureAggregation === true,
+            cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
+          },
         );
-        return plan;
-      },
-    }),
-    { secureAggregation: job.secureAggregation === true },
-  );
+      } else if (plan.secureAggregation !== (job.secureAggregation === true)) {
+        throw new InputError(
+          `the analysis plan's secure_aggregation is ${plan.secureAggregation}, the run's ${job.secureAggregation === true}`,
+        );
+      }
+      return plan;
+    },
+  });
+  const centers = new InProcessTransport(sessions, {
+    secureAggregation: job.secureAggregation === true,
+  });
+  const runId = randomUUID();
   const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);
   const transport = transcript === null ? centers : recordingTransport(centers, transcript);
   try {
-    const outcome = await runOverFederation(transport, job, { onRound, plan });
-    return await writeRunOutputs(job.outDir, outcome, job, (performance.now() - started) / 1000);
+    const outcome = await runOverFederation(transport, job, { onRound, plan, runId });
+    const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
+    const seconds = (performance.now() - started) / 1000;
+    return await writeRunOutputs(job.outDir, outcome, job, seconds, {
+      sizeFactors,
+      kSampleRule: plan === undefined ? undefined : kSampleRule(plan, unmet),
+    });
   } finally {
     transcript?.close();
     await transport.close();

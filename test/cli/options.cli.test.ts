@@ -81,7 +81,7 @@ const ca = join(certs, "ca.pem");
 const aggCert = join(certs, "aggregator.pem");
 const aggKey = join(certs, "aggregator.key");
 const PLAN_JSON = {
-  fedseq_plan: 1,
+  fedseq_plan: 2,
   centers: ["a", "b"],
   design: "~ condition",
   levels: { condition: ["A", "B"] },
@@ -106,6 +106,8 @@ const PLAN_JSON = {
     beta_tol: 1e-8,
   },
   min_cell: 3,
+  secure_aggregation: true,
+  cell_sizes: null,
 };
 const plan = tmp.write("plan.json", JSON.stringify(PLAN_JSON));
 const badPlan = tmp.write("bad-plan.json", JSON.stringify({ ...PLAN_JSON, min_cell: 0 }));
@@ -403,6 +405,12 @@ const cases: Case[] = [
     (o) => set(runListen(o), "--centers", "a,c"),
     /--centers: a, c are not the plan's centers \(a, b\)/,
   ],
+  [
+    "run --plan with --no-secure-aggregation (the plan decides)",
+    (o) => ["run", "--data", data, "--plan", plan, "--no-secure-aggregation", "--out", o],
+    /--no-secure-aggregation: not with --plan/,
+  ],
+  ["run --min-cell 0", (o) => [...runData(o), "--min-cell", "0"], /--min-cell/],
   [
     "run --data --plan naming other centers",
     (o) => ["run", "--data", data, "--plan", badPlan, "--out", o],

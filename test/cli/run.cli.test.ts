@@ -73,7 +73,7 @@ describe("fedseq run", () => {
     expect(run.bytes.to_aggregator).toBeGreaterThan(0);
 
     expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(
-      /round trips per phase<\/th><td class="value">setup 4, size-factors 2, dispersions 2, genewise-dispersions \d+/,
+      /round trips per phase<\/th><td class="value">setup 2, size-factors 2, dispersions 2, genewise-dispersions \d+/,
     );
     // The report: rounds, MA plot, dispersions (gene-wise + final points, a trend line), volcano.
     const probe = (await probePage(

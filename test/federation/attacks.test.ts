@@ -44,13 +44,15 @@ describe("a malicious aggregator", () => {
       "prepare",
       (input: StepInput<"prepare">) => ({
         ...input,
-        sizeFactors: Float64Array.from(input.sizeFactors, (_, i) => (i === 0 ? 1 : 1e300)),
+        // The honest request carries none (each center uses its own); outliers_sim's labs
+        // hold 6 samples each.
+        sizeFactors: Float64Array.from({ length: 6 }, (_, i) => (i === 0 ? 1 : 1e300)),
       }),
     );
     await expect(
       runOverFederation(transport, deseq2Job("outliers_sim"), { runId: "attack" }),
     ).rejects.toThrow(
-      /refusing prepare: its size factors are not the ones this center computed for the run/,
+      /refusing prepare: it brings size factors, but this center uses the ones it computed for the run/,
     );
   });
 });

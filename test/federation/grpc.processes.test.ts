@@ -3,7 +3,7 @@
  * certificates from `fedseq certs`. Results must equal the in-process simulation's, also when a
  * center or the aggregator is killed mid-run and restarted (resumed).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
@@ -176,14 +176,35 @@ function runCenter(dataset: string, name: string, port: number, extra: string[] 
   return center(dataset, name, port, ["--plan", planFor(dataset), ...extra]);
 }
 
-/** Expect the run's four tables to equal the simulated run's, byte for byte. */
+/**
+ * Expect the run's three tables to equal the simulated run's, byte for byte, and the aggregator
+ * to hold no size factors (they never leave the centers).
+ */
 async function expectSimulatedRunFiles(dataset: string, out: string): Promise<void> {
   const simulatedOut = await simulatedRun(dataset);
-  for (const file of ["results.csv", "dispersions.csv", "size_factors.csv", "lfc.csv"]) {
+  for (const file of ["results.csv", "dispersions.csv", "lfc.csv"]) {
     expect(readFileSync(join(out, file), "utf8"), file).toBe(
       readFileSync(join(simulatedOut, file), "utf8"),
     );
   }
+  expect(existsSync(join(out, "size_factors.csv"))).toBe(false);
+}
+
+/** Where a lab of test `name` writes its own size factors (`center --size-factors-out`). */
+function ownSizeFactorsFile(name: string, lab: string): string {
+  return join(tmp.dir, `${name}-${lab}.size_factors.csv`);
+}
+
+/** The labs' own size factors, together, are the simulated run's size_factors.csv rows. */
+async function expectOwnSizeFactors(dataset: string, name: string, labs: string[]) {
+  const simulated = readFileSync(join(await simulatedRun(dataset), "size_factors.csv"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .slice(1);
+  const own = labs.flatMap((lab) =>
+    readFileSync(ownSizeFactorsFile(name, lab), "utf8").trimEnd().split("\n").slice(1),
+  );
+  expect(own.sort()).toEqual(simulated.sort());
 }
 
 async function simulated(dataset: string, mode: LfcMode): Promise<string> {
@@ -233,12 +254,30 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const agg = runAggregator("outliers_sim", port, out, ["--transcript", transcript]);
     await agg.waitFor(/listening/);
     const labs = ["lab_1", "lab_2", "lab_3"];
+    const ownSizeFactors = (lab: string) => join(tmp.dir, `${lab}.size_factors.csv`);
     const centers = labs.map((c) =>
-      runCenter("outliers_sim", c, port, ["--audit", join(tmp.dir, `${c}.audit.jsonl`)]),
+      runCenter("outliers_sim", c, port, [
+        "--audit",
+        join(tmp.dir, `${c}.audit.jsonl`),
+        "--size-factors-out",
+        ownSizeFactors(c),
+      ]),
     );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
     await expectSimulatedRunFiles("outliers_sim", out);
+    // Each lab wrote its own size factors: the simulated run's rows of its samples.
+    const simulatedRows = readFileSync(
+      join(await simulatedRun("outliers_sim"), "size_factors.csv"),
+      "utf8",
+    )
+      .trimEnd()
+      .split("\n");
+    const labRows = labs.flatMap((lab) =>
+      readFileSync(ownSizeFactors(lab), "utf8").trimEnd().split("\n").slice(1),
+    );
+    expect(labRows.sort()).toEqual(simulatedRows.slice(1).sort());
+    expect(labRows.length).toBe(18);
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(report.cooks.refitted).toBe(60);
     // What each center says it sent is what the aggregator holds, line for line.
@@ -258,13 +297,14 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "run-kill-center");
     const agg = runAggregator("outliers_sim", port, out);
     await agg.waitFor(/listening/);
-    const lab1 = runCenter("outliers_sim", "lab_1", port);
-    let lab2 = runCenter("outliers_sim", "lab_2", port);
-    const lab3 = runCenter("outliers_sim", "lab_3", port);
+    const own = (lab: string) => ["--size-factors-out", ownSizeFactorsFile("kill-center", lab)];
+    const lab1 = runCenter("outliers_sim", "lab_1", port, own("lab_1"));
+    let lab2 = runCenter("outliers_sim", "lab_2", port, own("lab_2"));
+    const lab3 = runCenter("outliers_sim", "lab_3", port, own("lab_3"));
     await agg.waitFor(/genewise-dispersions round 0:/);
     lab2.child.kill("SIGKILL");
     await lab2.exited;
-    lab2 = runCenter("outliers_sim", "lab_2", port);
+    lab2 = runCenter("outliers_sim", "lab_2", port, own("lab_2"));
     expect(await agg.exited, agg.output()).toBe(0);
     // Its size factors, dispersion data and μ were rebuilt from the requests that built them.
     expect(agg.output()).toMatch(
@@ -272,6 +312,8 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     );
     for (const lab of [lab1, lab2, lab3]) expect(await lab.exited).toBe(0);
     await expectSimulatedRunFiles("outliers_sim", out);
+    // The restarted lab recomputed its size factors from the replayed requests: the same.
+    await expectOwnSizeFactors("outliers_sim", "kill-center", ["lab_1", "lab_2", "lab_3"]);
   });
 
   it("run --listen --resume: the aggregator SIGKILLed during the gene-wise dispersion rounds and resumed gives the uninterrupted run's files", async () => {
@@ -280,7 +322,13 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "run-kill-aggregator");
     const first = runAggregator("outliers_sim", port, out);
     await first.waitFor(/listening/);
-    const centers = ["lab_1", "lab_2", "lab_3"].map((c) => runCenter("outliers_sim", c, port));
+    const labs = ["lab_1", "lab_2", "lab_3"];
+    const centers = labs.map((c) =>
+      runCenter("outliers_sim", c, port, [
+        "--size-factors-out",
+        ownSizeFactorsFile("kill-aggregator", c),
+      ]),
+    );
     await first.waitFor(/genewise-dispersions round 0:/);
     first.child.kill("SIGKILL");
     await first.exited;
@@ -292,6 +340,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       expect(c.output()).toMatch(/answered \d+ repeated requests from its reply cache/);
     }
     await expectSimulatedRunFiles("outliers_sim", out);
+    await expectOwnSizeFactors("outliers_sim", "kill-aggregator", labs);
   });
 
   it("run --listen: a center that joins and never answers ends the run within --round-timeout (exit 3, named)", async () => {

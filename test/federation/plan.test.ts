@@ -11,9 +11,9 @@ import {
   readPlanFile,
 } from "../../src/federation/plan.js";
 import {
-  checkLevelsAgainstPlan,
   checkPlanAnalysis,
   planFromRunJob,
+  plannedLevels,
   runJobFromPlan,
 } from "../../src/pipeline/analysisPlan.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -45,16 +45,28 @@ const PLAN: AnalysisPlan = {
     betaTol: 1e-8,
   },
   minCell: 3,
+  secureAggregation: true,
+  cellSizes: {
+    hospital_a: { "batch=b1,condition=control": 3, "batch=b1,condition=treated": 4 },
+    hospital_b: { "batch=b2,condition=control": 5 },
+    hospital_c: { "batch=b2,condition=treated": 3 },
+  },
 };
+
+const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
 
 /** The plan file as JSON text written by hand (not by the code under test). */
 const CANONICAL =
-  '{"alpha":0.1,"alt_hypothesis":"greaterAbs","centers":["hospital_a","hospital_b","hospital_c"],' +
-  '"contrast":"condition,treated,control","design":"~ batch + condition","fedseq_plan":1,' +
+  '{"alpha":0.1,"alt_hypothesis":"greaterAbs",' +
+  '"cell_sizes":{"hospital_a":{"batch=b1,condition=control":3,"batch=b1,condition=treated":4},' +
+  '"hospital_b":{"batch=b2,condition=control":5},"hospital_c":{"batch=b2,condition=treated":3}},' +
+  '"centers":["hospital_a","hospital_b","hospital_c"],' +
+  '"contrast":"condition,treated,control","design":"~ batch + condition","fedseq_plan":2,' +
   '"hyperparameters":{"beta_tol":1e-8,"irls_iters":20,"max_beta":30,"min_mu":0.5,"pqn_c1":0.0001,' +
   '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
   '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
-  '"min_cell":3,"mode":"irls-pqn","references":{"condition":"control"},"solver":"deseq2"}';
+  '"min_cell":3,"mode":"irls-pqn","references":{"condition":"control"},' +
+  '"secure_aggregation":true,"solver":"deseq2"}';
 
 function json(plan = PLAN): Record<string, unknown> {
   return JSON.parse(JSON.stringify(planToJson(plan)));
@@ -107,7 +119,13 @@ describe("analysis plan", () => {
   });
 
   it.each([
-    [{ fedseq_plan: 2 }, "plan.json: fedseq_plan: version 2"],
+    [{ fedseq_plan: 1 }, "plan.json: fedseq_plan: version 1"],
+    [{ secure_aggregation: "yes" }, "plan.json: secure_aggregation: expected true or false"],
+    [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
+    [
+      { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },
+      "plan.json: cell_sizes.hospital_b.batch=b2,condition=control: expected a whole number ≥ 1",
+    ],
     [{ centers: ["a"] }, "plan.json: centers: a federation needs at least two centers"],
     [{ centers: ["a", "a"] }, "plan.json: centers: a center is listed twice"],
     [{ centers: ["a", "b c"] }, "plan.json: centers:"],
@@ -153,7 +171,13 @@ describe("analysis plan", () => {
 
   it("is the run job it was made from", () => {
     const job = runJobFromPlan(PLAN, "out");
-    expect(planFromRunJob(job, PLAN.levels, PLAN.centers, PLAN.minCell)).toEqual(PLAN);
+    expect(
+      planFromRunJob(job, PLAN.levels, PLAN.centers, {
+        minCell: PLAN.minCell,
+        secureAggregation: PLAN.secureAggregation,
+        cellSizes: PLAN.cellSizes,
+      }),
+    ).toEqual(PLAN);
     expect(job.contrast).toEqual({
       kind: "levels",
       factor: "condition",
@@ -163,19 +187,16 @@ describe("analysis plan", () => {
     expect(() => checkPlanAnalysis(PLAN)).not.toThrow();
   });
 
-  it("accepts the centers' levels only when they are the plan's", () => {
-    expect(() => checkLevelsAgainstPlan(PLAN, PLAN.levels)).not.toThrow();
-    expect(() =>
-      checkLevelsAgainstPlan(PLAN, { batch: ["b1"], condition: ["control", "treated"] }),
-    ).toThrow("level(s) b2 of batch are held by no center");
-    expect(() =>
-      checkLevelsAgainstPlan(PLAN, {
-        batch: ["b1", "b2", "b3"],
-        condition: ["control", "treated"],
-      }),
-    ).toThrow("level(s) b3 of batch are not in the plan");
-    expect(() => checkLevelsAgainstPlan(PLAN, { condition: ["control", "treated"] })).toThrow(
-      'factor "batch" is continuous',
+  it("gives the plan's levels, once its cell sizes show every level held somewhere", () => {
+    expect(plannedLevels(PLAN)).toEqual(PLAN.levels);
+    expect(plannedLevels({ ...PLAN, cellSizes: null })).toEqual(PLAN.levels);
+    const noB2 = {
+      hospital_a: { "batch=b1,condition=control": 3, "batch=b1,condition=treated": 4 },
+      hospital_b: { "batch=b1,condition=control": 5 },
+      hospital_c: { "batch=b1,condition=treated": 3 },
+    };
+    expect(() => plannedLevels({ ...PLAN, cellSizes: noB2 })).toThrow(
+      "analysis plan: level(s) b2 of batch are held by no center (cell_sizes)",
     );
   });
 });

@@ -23,11 +23,14 @@ import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 
 const DATA = sharedPath("data", "outliers_sim");
 const JOB = deseq2Job("outliers_sim");
-const PLAN: AnalysisPlan = planFromRunJob(JOB, { condition: ["A", "B"] }, [
-  "lab_1",
-  "lab_2",
-  "lab_3",
-]);
+// In clear (these tests read the replies): min_cell 1, the consent a plan in clear needs (the
+// k-sample rule has its own tests, cellRule.test.ts).
+const PLAN: AnalysisPlan = planFromRunJob(
+  JOB,
+  { condition: ["A", "B"] },
+  ["lab_1", "lab_2", "lab_3"],
+  { minCell: 1 },
+);
 
 function planned(plan: AnalysisPlan = PLAN): Promise<CenterSession[]> {
   return simulatedCenters(DATA, {}, { plan: () => plan });
@@ -91,7 +94,7 @@ describe("a center with an analysis plan", () => {
       { runId: "honest" },
     );
     expect(withPlan.results).toEqual(without.results);
-    expect(withPlan.sizeFactors).toEqual(without.sizeFactors);
+    expect(withPlan.dispersions.final).toEqual(without.dispersions.final);
     expect(withPlan.results.pvalue.length).toBe(2998);
   });
 
@@ -105,15 +108,22 @@ describe("a center with an analysis plan", () => {
     expect(() =>
       center.run({ runId: "r", phase: "setup", round: 0, plan: other }, "levels", request),
     ).toThrow(/refusing levels: the request is made under plan/);
+    // Under its own plan too: the plan gives the levels, so no run asks a center for its own.
     const tag = { runId: "r", phase: "setup", round: 0, plan: planHash(PLAN) };
-    expect(center.run(tag, "levels", request).levels).toBe('{"condition":["A","B"]}');
+    expect(() => center.run(tag, "levels", request)).toThrow(
+      /refusing levels: under a plan the protocol never asks it \(the plan gives it\)/,
+    );
   });
 
   it("reads no metadata column outside the design (levels of ~ center)", async () => {
     await expect(
       attackRun({
-        step: "levels",
-        rewrite: (input: StepInput<"levels">) => ({ ...input, formula: "~ center" }),
+        step: "presence",
+        extra: (_: StepInput<"presence">, tag) => ({
+          tag: { ...tag, phase: "levels-of-center" },
+          step: "levels",
+          input: { kind: "levels-request", formula: "~ center" },
+        }),
       }),
     ).rejects.toThrow(/refusing levels: design "~ center" is not the plan's "~ condition"/);
   });

@@ -88,7 +88,9 @@ const RUN_CENTER_CONDITION = deseq2Job("outliers_sim", "~ center + condition", "
 function planOf(job: RunJob): AnalysisPlan {
   const levels: Record<string, string[]> = { condition: ["A", "B"] };
   if (job.design.includes("center")) levels.center = CENTERS;
-  return planFromRunJob(job, levels, CENTERS);
+  // In clear, and about the registry (not the k-sample rule, test/federation/cellRule.test.ts):
+  // min_cell 1, the consent a plan in clear needs.
+  return planFromRunJob(job, levels, CENTERS, { minCell: 1 });
 }
 
 /** Whether a job runs under a plan (its centers then enforce it while it is recorded). */

@@ -16,8 +16,7 @@
  *   mean c the aggregator sends) are not enumerated.
  * - **By structure** ({@link structureRules}): for fields known to be sums over a center's
  *   samples selected by the design (Xᵀv per column, XᵀWX per pair of columns, per design-row
- *   sums), maxima over samples, per-sample fields and the Cook's trimmed-mean brackets (whose
- *   sample count the same message states), the number of samples each value is computed from.
+ *   sums) and per-sample fields, the number of samples each value is computed from.
  *   A value from 1 or 2 samples is a function of one or two samples whatever its value.
  *
  * Transmitted numbers that are trivially functions of any samples (0, ±1, whole numbers up to
@@ -888,19 +887,6 @@ const gridGramRule: Rule = (center, record, values, context) => {
   return Int32Array.from(values, (_, pos) => sizes[pos % q]);
 };
 
-/** Sums of the values inside a trimmed-mean bracket: as many as the bracket's bucket counts say. */
-const bracketRule: Rule = (_center, record, values) => {
-  const buckets: number[] = [];
-  numbersOf(record.fields.bucketCounts, buckets);
-  if (values.length === 0 || buckets.length % values.length !== 0) return null;
-  const width = buckets.length / values.length;
-  return Int32Array.from(values, (_, t) => {
-    let m = 0;
-    for (let b = 0; b < width; b++) m += buckets[t * width + b];
-    return m;
-  });
-};
-
 /**
  * The structure of the fields known to be computed from selected samples (`step.field` → rule).
  * Fields not listed (masks, counts of samples or values, sizes, identifiers) are not judged.
@@ -928,13 +914,10 @@ export const structureRules: Readonly<Record<string, Rule>> = {
   "deseq2Irls.xtwz": columnsRule,
   "nllAtPoints.nll": allRule,
   "information.xtwx": productsRule,
-  "cooksCells.rows": rowsRule,
-  "cooksTrim.bracketSums": bracketRule,
-  "cooks.maxCooks": oneRule,
-  "cooks.maxCooksKept": oneRule,
-  "cooks.maxCooksAll": oneRule,
-  // Σ y/s over the counts with outliers replaced: judged on the original counts' zeros.
-  "cooks.replacedNormalizedSum": countSumRule,
+  // Σ y/s over the counts with outliers replaced: judged on the original counts' zeros. (The
+  // private Cook's sums, `cooksPrivateSums.sums`, are over the samples of a grid range the
+  // request names: not judged here.)
+  "cooksPrivate.replacedNormalizedSum": countSumRule,
 };
 
 /** What the structure says of one step's field. */

@@ -48,17 +48,29 @@ function recording(inner: Transport, log: Recorded[]): Transport {
   } as Transport;
 }
 
-/** Genes a request covers (its replies' arrays are per gene of these, per group for cooksTrim). */
+/**
+ * Genes a request covers (its replies' arrays are per gene of these; per gene and trimmed-mean
+ * group for the private Cook's sums, whose groups differ between passes, and per target rank
+ * still searched for their counts).
+ */
 function genesInPlay(step: StepName, request: Record<string, unknown>): number {
   const count = (mask: unknown) => (mask as Uint8Array).reduce((a, b) => a + b, 0);
   switch (step) {
     case "dispersionGrid":
     case "dispersionResiduals":
       return count(request.mask);
-    case "cooksTrim":
-      // genes × groups (the trimmed means searched per gene)
-      return (request.brackets as Float64Array).length / 6;
-    case "cooks":
+    case "cooksPrivateTrim": {
+      // the targets still searched (K + 1 counts each): bucket index + 1 > 0, wider than one
+      const brackets = request.brackets as Float64Array;
+      let open = 0;
+      for (let t = 0; t < brackets.length; t += 2)
+        if (brackets[t] > 0 && brackets[t] < brackets[t + 1]) open++;
+      return open;
+    }
+    case "cooksPrivateSums":
+      // active genes × groups (the trimmed means searched per gene)
+      return count(request.active) * (request.groups as number);
+    case "cooksPrivate":
       return (request.dispersions as Float64Array).length;
     case "information":
       return (request.beta as Float64Array).length / (request.coefficients as number);
@@ -85,9 +97,10 @@ describe("run on outliers_sim: what the Cook's and refit steps send", () => {
     );
     expect(new Set(refitSteps.map((r) => r.step))).toEqual(
       new Set([
-        "cooksCells",
-        "cooksTrim",
-        "cooks",
+        "cooksCellCounts",
+        "cooksPrivateTrim",
+        "cooksPrivateSums",
+        "cooksPrivate",
         "dispersionMoments",
         "dispersionResiduals",
         "dispersionGrid",
@@ -103,20 +116,34 @@ describe("run on outliers_sim: what the Cook's and refit steps send", () => {
         arrays++;
         const length = (value as Float64Array).length;
         const where = `${r.phase}/${r.step}.${field} from ${r.center}`;
-        if (r.step === "cooksCells") {
-          // Distinct design rows and their sizes: one entry per cell, not per sample.
-          const sizes = r.reply.sizes as Float64Array;
+        if (r.step === "cooksCellCounts") {
+          // How many samples have each candidate row (the aggregator's): one count per
+          // candidate, not per sample, and no row.
+          const counts = r.reply.counts as Float64Array;
+          const rows = r.request.rows as Float64Array;
           expect(
-            sizes.reduce((a, b) => a + b, 0),
+            counts.reduce((a, b) => a + b, 0),
             where,
           ).toBe(r.samples);
-          expect(sizes.length, where).toBeLessThan(r.samples);
+          expect(counts.length, where).toBe(rows.length / (r.request.p as number));
+          expect(counts.length, where).toBeLessThan(r.samples);
           continue;
         }
-        if (r.step === "dispersionMoments" && (field === "gram" || field === "designRows")) {
-          // The design's XᵀX (p×p) and distinct rows: design summaries, not per sample.
+        if (r.step === "dispersionMoments" && field === "gram") {
+          // The design's XᵀX (p×p): a design summary, not per sample.
           expect(length % outcome.fit.columns.length, where).toBe(0);
           expect(length / outcome.fit.columns.length, where).toBeLessThan(r.samples);
+          continue;
+        }
+        if (r.step === "dispersionMoments" && field === "rowCounts") {
+          // Samples per candidate row (the aggregator's list): one count per candidate, no row.
+          const counts = r.reply.rowCounts as Float64Array;
+          const candidates = r.request.candidateRows as Float64Array;
+          expect(
+            counts.reduce((a, b) => a + b, 0),
+            where,
+          ).toBe(r.samples);
+          expect(counts.length, where).toBe(candidates.length / outcome.fit.columns.length);
           continue;
         }
         // Per gene: the genes the request covers times a per-step constant, the same in every

@@ -8,6 +8,13 @@
  * each (no per-gene data); the aggregator merges them into a {@link CellTable} and derives
  * the {@link CooksPlan} every later step follows.
  *
+ * The private protocol (issue [11]) sends no design row: the aggregator lists the candidate
+ * rows (every combination of the factor levels, `design/factorCells.ts`) and each center
+ * returns only how many of its samples have each ({@link cellCountsLocalStep}; summed, and
+ * masked under secure aggregation); {@link cellTableFromCounts} keeps the non-empty ones. With
+ * a continuous covariate there is no candidate list: {@link singleSampleCells} takes every
+ * sample as its own cell, as DESeq2 does when no two samples share a design row.
+ *
  * DESeq2 matches rows by their text (`paste0(row, collapse = "_")`, and `collapse = ""` in
  * `robustMethodOfMomentsDisp`, where rows (1, 10) and (11, 0) would collide); rows here are
  * matched by exact numeric equality, which agrees for every design of 0/1 columns and
@@ -82,6 +89,66 @@ export function aggregateCells(shares: readonly CellsShare[]): CellTable {
 function sameRowArray(a: number[], i: number, b: Float64Array, j: number, p: number): boolean {
   for (let k = 0; k < p; k++) if (a[i * p + k] !== b[j * p + k]) return false;
   return true;
+}
+
+/**
+ * Local step of the private cells round: how many of the center's samples have each of the D
+ * candidate rows (exact equality of every entry), length D. Counts only: no row leaves the
+ * center.
+ * @throws when a sample's design row is none of the candidates (the aggregator's list is not
+ *   the design's)
+ */
+export function cellCountsLocalStep(center: CooksCenter, rows: Float64Array): Float64Array {
+  const { n, p, design } = center;
+  if (rows.length % p !== 0)
+    throw new Error(`${rows.length} candidate values are not rows of ${p} columns`);
+  const cells = rows.length / p;
+  const counts = new Float64Array(cells);
+  for (let i = 0; i < n; i++) {
+    let found = -1;
+    for (let c = 0; c < cells && found < 0; c++) if (sameRow(design, i, rows, c, p)) found = c;
+    if (found < 0) throw new Error(`sample ${i}: its design row is not among the candidate rows`);
+    counts[found] += 1;
+  }
+  return counts;
+}
+
+/**
+ * The federation's cells from the candidate rows and their pooled sample counts: the rows
+ * holding samples, in candidate order (empty candidates dropped).
+ */
+export function cellTableFromCounts(
+  p: number,
+  rows: Float64Array,
+  pooled: Float64Array,
+): CellTable {
+  const kept: number[] = [];
+  for (let c = 0; c < pooled.length; c++) if (pooled[c] > 0) kept.push(c);
+  const out = new Float64Array(kept.length * p);
+  const sizes = new Float64Array(kept.length);
+  let samples = 0;
+  kept.forEach((c, k) => {
+    out.set(rows.subarray(c * p, c * p + p), k * p);
+    sizes[k] = pooled[c];
+    samples += pooled[c];
+  });
+  return { p, cells: kept.length, rows: out, sizes, samples };
+}
+
+/**
+ * Every sample its own cell (m cells of one sample): DESeq2's cells when no two samples share a
+ * design row, as with a continuous covariate of distinct values. The rows are unknown to the
+ * aggregator and left as NaN: a plan of such a table flags nothing and replaces nothing
+ * ({@link cooksPlan}: no cell of ≥ 3), so no step ever sends them.
+ */
+export function singleSampleCells(m: number, p: number): CellTable {
+  return {
+    p,
+    cells: m,
+    rows: new Float64Array(m * p).fill(Number.NaN),
+    sizes: new Float64Array(m).fill(1),
+    samples: m,
+  };
 }
 
 /** Cells holding at least `n` pooled samples (DESeq2's `nOrMoreInCell`, per cell), 0/1. */

@@ -1,11 +1,29 @@
 /**
- * DESeq2's Cook's-distance machinery, federated: design cells, the robust dispersion by exact
+ * DESeq2's Cook's-distance machinery, federated: design cells, the robust dispersion by
  * federated trimmed means, hat diagonals, Cook's distances, outlier replacement and
  * `results()`' Cook's filtering. Every step is a pure function: a local step
  * `(center, request) => share` run by each center on its own samples, or an aggregate step
- * on the shares (per-gene sums and maxima, never a per-sample value).
+ * on the shares. Two protocols:
  *
- * Rounds (G groups of a trimmed-mean search, K thresholds per target):
+ * The private (k-sample, issue [11]) one, which `fedseq run` uses (src/pipeline/cooks.ts):
+ * every reply is a per-gene count or sum, pooled over ≥ k values where it is a sum.
+ *
+ * 1. cells: {@link cellCountsLocalStep} on the aggregator's candidate rows, summed →
+ *    {@link cellTableFromCounts} (or {@link singleSampleCells}) → {@link cooksPlan};
+ *    {@link decidedPrivateCooks} ends here when the plan alone decides;
+ * 2. robust pass 1: {@link startPrivatePass1}, counts rounds {@link privateTrimRequest} →
+ *    {@link privateTrimLocalStep} → {@link privateTrimAggregateStep} until it returns true,
+ *    one sums round {@link privateSumRequest} → {@link privateSumLocalStep}, then
+ *    {@link privateTrimEstimates};
+ * 3. robust pass 2: {@link startPrivatePass2}, the same; {@link privateRobustMoments};
+ * 4. Cook's: {@link privateCooksRequest} → {@link privateCooksLocalStep} and
+ *    {@link privateReplaceLocal} (one round, {@link privateCooksRoundLocal}; the replaced counts
+ *    stay at the center) → {@link aggregatePrivateCooks}; for one two-level factor with genes
+ *    flagged, {@link startThirdLargestSearch} (counts rounds only), {@link thirdLargestBuckets}
+ *    and the Cook's round again with them; {@link privateCooksFilterMask}.
+ *
+ * The exact one (the reference of the tests; its replies hold per-center maxima and bracket
+ * sums that can be one sample's value):
  *
  * 1. cells: {@link cellsLocalStep} → {@link aggregateCells} → {@link cooksPlan};
  * 2. robust pass 1, R₁ rounds: {@link startRobustPass1}, then per round {@link trimRequest}
@@ -20,7 +38,15 @@
  */
 
 export type { CellsShare, CooksPlan, CooksPlanOptions, RobustGroup } from "./cells.js";
-export { aggregateCells, cellsLocalStep, cellsWithAtLeast, cooksPlan } from "./cells.js";
+export {
+  aggregateCells,
+  cellCountsLocalStep,
+  cellsLocalStep,
+  cellsWithAtLeast,
+  cellTableFromCounts,
+  cooksPlan,
+  singleSampleCells,
+} from "./cells.js";
 export type { CellTable, CooksCenter } from "./center.js";
 export { sampleCells } from "./center.js";
 export type {
@@ -46,6 +72,7 @@ export type {
 } from "./privateCooks.js";
 export {
   aggregatePrivateCooks,
+  decidedPrivateCooks,
   privateCooksFilterMask,
   privateCooksLocalStep,
   privateCooksRequest,
@@ -79,6 +106,7 @@ export {
   gridCuts,
   gridThreshold,
   gridThresholdCount,
+  openTargets,
   privateGroupsSafe,
   privateSumLocalStep,
   privateSumRequest,
@@ -90,6 +118,15 @@ export {
   SUM_SLOTS,
   startPrivateTrimSearch,
 } from "./privateTrimmedMean.js";
+export type { PrivateCooksRoundShare, PrivateSumWire, PrivateTrimWire } from "./privateWire.js";
+export {
+  privateCooksRoundLocal,
+  privateSumFromWire,
+  privateSumToWire,
+  privateTrimFromWire,
+  privateTrimToWire,
+  splitPrivateCooksShares,
+} from "./privateWire.js";
 export type { RobustMoments, RobustPass1Options } from "./robustDispersion.js";
 export {
   ROBUST_MIN_DISPERSION,

@@ -388,6 +388,31 @@ export function aggregatePrivateCooks(
 }
 
 /**
+ * The outcome when the plan alone decides it, else null: when DESeq2 records no maxCooks (no
+ * cell of ≥ 3 pooled samples, or m ≤ p) and replaces nothing (no cell of ≥
+ * `minReplicatesForReplace`, or m ≤ p), no gene is flagged, replaced or filtered whatever the
+ * Cook's distances, so no Cook's round is needed (nothing is sent). This is every design with a
+ * continuous covariate of distinct values (`singleSampleCells` of cells.ts).
+ */
+export function decidedPrivateCooks(plan: CooksPlan, genes: number): PrivateCooksOutcome | null {
+  const replacing = plan.sufficientReplicates && plan.m > plan.p;
+  if (plan.recordsMaxCooks || replacing) return null;
+  const zeros = new Float64Array(genes);
+  return aggregatePrivateCooks(plan, [
+    {
+      kind: "cooks-private-share",
+      aboveEligible: zeros,
+      nanEligible: zeros,
+      aboveKept: zeros,
+      nanKept: zeros,
+      aboveAll: zeros,
+      aboveLowCount: zeros,
+      aboveHighCount: zeros,
+    },
+  ]);
+}
+
+/**
  * `results()`' Cook's filtering from the private outcome: 1 where the p-value becomes NA.
  * With a single two-level factor, genes whose samples above the cutoff all have counts below
  * the third-largest are kept (exactly DESeq2's rule); undecided genes are filtered.

@@ -218,8 +218,30 @@ export interface PrivateTrimRequest {
 /** A center's reply to a counts round: counts only. */
 export interface PrivateTrimShare {
   readonly kind: "cooks-private-trim-share";
-  /** Values in each sub-range of each target's bracket, A×G×T×(K+1). */
+  /**
+   * Values in each sub-range of each OPEN target's bracket (active, wider than one bucket), in
+   * (gene, group, target) order, O×(K+1) ({@link openTargets}): the targets still one bucket
+   * wide or inactive are not counted (nothing would be learnt; they would only cost bytes).
+   */
   readonly counts: Float64Array;
+}
+
+/**
+ * The open targets of a counts request's brackets (A×G×T×2, −1 for an inactive target): the
+ * block of each target in the reply (−1: not counted) and their number O. A target is open when
+ * active and its bracket spans more than one bucket.
+ */
+export function openTargets(brackets: Int32Array): {
+  readonly block: Int32Array;
+  readonly open: number;
+} {
+  const block = new Int32Array(brackets.length / 2);
+  let open = 0;
+  for (let t = 0; t < block.length; t++) {
+    const from = brackets[2 * t];
+    block[t] = from >= 0 && from < brackets[2 * t + 1] ? open++ : -1;
+  }
+  return { block, open };
 }
 
 /** Start a private search: the lo and hi brackets are the whole range [0, J+1]. */
@@ -359,7 +381,8 @@ export function privateTrimLocalStep(
   const cellOf = localCells(center, request.p, request.cellRows);
   const activeGenes = maskIndices(request.active);
   const tq = request.targets;
-  const counts = new Float64Array(activeGenes.length * groups * tq * (k + 1));
+  const { block, open } = openTargets(brackets);
+  const counts = new Float64Array(open * (k + 1));
   const cuts = new Int32Array(groups * tq * k);
   for (let a = 0; a < activeGenes.length; a++) {
     const row = activeGenes[a];
@@ -375,11 +398,12 @@ export function privateTrimLocalStep(
         const bucket = gridBucket(grid, sampleValue(center, groupValues[q], row, i, centre));
         for (let s = 0; s < tq; s++) {
           const t = q * tq + s;
+          const bt = block[a * groups * tq + t];
           const b = (a * groups * tq + t) * 2;
-          if (brackets[b] < 0 || bucket < brackets[b] || bucket > brackets[b + 1]) continue;
+          if (bt < 0 || bucket < brackets[b] || bucket > brackets[b + 1]) continue;
           let j = 0;
           while (j < k && cuts[t * k + j] <= bucket) j++;
-          counts[(a * groups * tq + t) * (k + 1) + j] += 1;
+          counts[bt * (k + 1) + j] += 1;
         }
       }
     }
@@ -401,6 +425,11 @@ export function privateTrimAggregateStep(
   const cuts = new Int32Array(k);
   const bucket = new Float64Array(k + 1);
   search.rounds += 1;
+  // The reply's blocks follow the request's open targets in (gene, group, target) order: the
+  // genes sent, in order, and their targets that were active and wider than one bucket (the
+  // brackets as sent: each is read before it is narrowed, and targets activated below belong
+  // to a gene already past).
+  let block = 0;
   for (let g = 0; g < genes; g++) {
     const a = search.sentRow[g];
     if (a < 0) continue;
@@ -408,10 +437,16 @@ export function privateTrimAggregateStep(
     for (let t = 0; t < groupCount * targets; t++) {
       const i = g * groupCount * targets + t;
       if (ranks[i] === 0) continue;
-      const rt = a * groupCount * targets + t;
+      const from = brackets[i * 2];
+      const to = brackets[i * 2 + 1];
+      if (from === to) continue;
+      const base = block++ * (k + 1);
       bucket.fill(0);
-      for (const share of shares)
-        for (let j = 0; j <= k; j++) bucket[j] += share.counts[rt * (k + 1) + j];
+      for (const share of shares) {
+        if (share.counts.length < base + k + 1)
+          throw new Error(`a center's counts end at ${share.counts.length}: another request`);
+        for (let j = 0; j <= k; j++) bucket[j] += share.counts[base + j];
+      }
       let total = 0;
       for (let j = 0; j <= k; j++) total += bucket[j];
       if (total !== inBracket[i]) {
@@ -419,9 +454,6 @@ export function privateTrimAggregateStep(
           `gene ${g}: the centers hold ${total} values in a bracket of ${inBracket[i]}`,
         );
       }
-      const from = brackets[i * 2];
-      const to = brackets[i * 2 + 1];
-      if (from === to) continue;
       gridCuts(from, to, k, cuts, 0);
       let acc = below[i];
       let j = 0;
@@ -436,10 +468,12 @@ export function privateTrimAggregateStep(
     }
     // lo and hi found: locate one by one the values of the atoms below, between and above
     // their buckets that hold 1..k−1 values (their sums are never released on their own).
+    // A counts-only group (an order statistic) releases no sum: its few extreme values are
+    // not located (that would place single samples' values to a bucket for nothing).
     if (all) {
       for (let q = 0; q < groupCount; q++) {
         const i = (g * groupCount + q) * targets;
-        if (ranks[i + 2] !== 0 || targets <= 2) continue;
+        if (ranks[i + 2] !== 0 || targets <= 2 || !search.spec.groups[q].sums) continue;
         const { starts, ends, counts } = atoms(search, g, q);
         let slot = i + 2;
         let rank = 0;
@@ -461,6 +495,10 @@ export function privateTrimAggregateStep(
       }
     }
     if (all) search.settled[g] = 1;
+  }
+  for (const share of shares) {
+    if (share.counts.length !== block * (k + 1))
+      throw new Error(`a center sent ${share.counts.length} counts for ${block} open targets`);
   }
   if (search.rounds > 64) throw new Error("private trimmed-mean search unfinished after 64 rounds");
   return privateTrimSettled(search);

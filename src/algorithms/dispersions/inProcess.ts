@@ -16,6 +16,7 @@ import {
   dispersionMomentsLocalStep,
   dispersionResidualsAggregate,
   dispersionResidualsLocalStep,
+  pooledDistinctRows,
 } from "./moments.js";
 import { dispersionMuLocalStep } from "./mu.js";
 import { DESEQ2_DISPERSION_OPTIONS, type DispersionOptions } from "./options.js";
@@ -125,9 +126,12 @@ export function estimateDispersionsInProcess(
   glmBeta?: (initial: InitialDispersions) => Float64Array,
 ): DispersionEstimates {
   const traffic: DispersionTraffic = {};
-  const momentsShares = centers.map((c) =>
-    dispersionMomentsLocalStep(c, { kind: "dispersion-moments-request" }),
-  );
+  // In process the driver may read every center's design: the candidates are their rows.
+  const momentsRequest = {
+    kind: "dispersion-moments-request" as const,
+    candidateRows: pooledDistinctRows(centers),
+  };
+  const momentsShares = centers.map((c) => dispersionMomentsLocalStep(c, momentsRequest));
   record(
     traffic,
     "dispersionMoments",
@@ -135,7 +139,7 @@ export function estimateDispersionsInProcess(
     0,
     0,
   );
-  const residualsRequest = dispersionMomentsAggregate(momentsShares, options);
+  const residualsRequest = dispersionMomentsAggregate(momentsShares, momentsRequest, options);
   const residualShares = centers.map((c) => dispersionResidualsLocalStep(c, residualsRequest));
   record(
     traffic,

@@ -38,15 +38,56 @@ export function distinctRows(matrix: Float64Array, n: number, p: number): Float6
   return Float64Array.from(rows);
 }
 
+/** The distinct design rows over in-process centers (drivers and tests that hold them all). */
+export function pooledDistinctRows(
+  centers: readonly { readonly n: number; readonly p: number; readonly design: Float64Array }[],
+): Float64Array {
+  if (centers.length === 0) return new Float64Array(0);
+  const p = centers[0].p;
+  const all = new Float64Array(centers.reduce((s, c) => s + c.n * p, 0));
+  let offset = 0;
+  for (const c of centers) {
+    all.set(c.design.subarray(0, c.n * p), offset);
+    offset += c.n * p;
+  }
+  return distinctRows(all, all.length / p, p);
+}
+
+/**
+ * Per candidate row (D×p), how many rows of the n×p `design` equal it bit for bit.
+ * @throws Error when a row of `design` is none of the candidates (they list every combination)
+ */
+export function candidateRowCounts(
+  design: Float64Array,
+  n: number,
+  p: number,
+  candidates: Float64Array,
+): Float64Array {
+  const d = candidates.length / p;
+  const counts = new Float64Array(d);
+  if (d === 0) return counts; // a continuous covariate: no candidates, nothing counted
+  for (let i = 0; i < n; i++) {
+    let found = -1;
+    for (let r = 0; r < d && found < 0; r++) {
+      let same = true;
+      for (let k = 0; k < p && same; k++) same = design[i * p + k] === candidates[r * p + k];
+      if (same) found = r;
+    }
+    if (found < 0) throw new Error(`design row ${i} is none of the ${d} candidate rows`);
+    counts[found]++;
+  }
+  return counts;
+}
+
 /**
  * Local step "dispersionMoments": per-gene sums of the normalised counts y/s and Xᵀ(y/s), and
- * the center's design summaries.
+ * the center's design summaries (sums; its design rows themselves never travel).
  * @param center - the center's data
- * @param _request - carries nothing
+ * @param request - the candidate design rows (empty: a design with a continuous covariate)
  */
 export function dispersionMomentsLocalStep(
   center: DispersionCenter,
-  _request: DispersionMomentsRequest,
+  request: DispersionMomentsRequest,
 ): DispersionMomentsShare {
   checkDispersionCenter(center);
   const { n, p, genes, design, sizeFactors, counts } = center;
@@ -76,7 +117,7 @@ export function dispersionMomentsLocalStep(
     samples: n,
     inverseSizeFactorSum,
     gram,
-    designRows: distinctRows(design, n, p),
+    rowCounts: candidateRowCounts(design, n, p, request.candidateRows),
     normalizedSum,
     designTimesNormalized,
   };
@@ -92,6 +133,7 @@ export function dispersionMomentsLocalStep(
  */
 export function dispersionMomentsAggregate(
   shares: readonly DispersionMomentsShare[],
+  request: DispersionMomentsRequest,
   options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
 ): DispersionResidualsRequest {
   if (shares.length === 0) throw new Error("dispersion moments need at least one share");
@@ -108,16 +150,16 @@ export function dispersionMomentsAggregate(
       `${samples} samples for ${p} design columns: no replicates to estimate the dispersion (DESeq2 stops here too)`,
     );
   }
-  const rows = new Set<string>();
+  // The pooled design's distinct rows: the candidates some center has samples of. With a
+  // continuous covariate there are no candidates; DESeq2's distinct rows then outnumber p
+  // (unless the covariate takes at most p distinct values over the federation: not detected).
+  const rowCounts = sumOverCenters(shares, "rowCounts");
   const designRows: number[] = [];
-  for (const share of shares) {
-    for (let d = 0; d < share.designRows.length / p; d++) {
-      const row = share.designRows.subarray(d * p, d * p + p);
-      const key = Array.from(row).join(",");
-      if (rows.has(key)) continue;
-      rows.add(key);
-      designRows.push(...row);
-    }
+  let present = 0;
+  for (let r = 0; r < rowCounts.length; r++) {
+    if (rowCounts[r] <= 0) continue;
+    present++;
+    for (let k = 0; k < p; k++) designRows.push(request.candidateRows[r * p + k]);
   }
   const normalizedSum = sumOverCenters(shares, "normalizedSum");
   const designTimesNormalized = sumOverCenters(shares, "designTimesNormalized");
@@ -134,7 +176,7 @@ export function dispersionMomentsAggregate(
   }
   const linearBeta = new Float64Array(genes.length * p);
   if (genes.length > 0) solveMany(gram, rhs, p, genes.length, linearBeta);
-  const linearMu = rows.size === p;
+  const linearMu = rowCounts.length > 0 && present === p;
   return {
     kind: "dispersion-residuals-request",
     mask,

@@ -15,9 +15,14 @@ import type { GeneMask } from "../masks.js";
 // ---------------------------------------------------------------------------------------------
 // Step "dispersionMoments"
 
-/** Request of step "dispersionMoments" (nothing to send but the question). */
+/**
+ * Request of step "dispersionMoments": the design rows the aggregator can list without any
+ * center sending its own (every combination of the factors' levels, D×p); empty when the design
+ * has a continuous covariate (whose values are not enumerable and never travel).
+ */
 export interface DispersionMomentsRequest {
   readonly kind: "dispersion-moments-request";
+  readonly candidateRows: Float64Array;
 }
 
 /** A center's first-round sums: per-gene sums of normalised counts, and design summaries. */
@@ -29,8 +34,11 @@ export interface DispersionMomentsShare {
   readonly inverseSizeFactorSum: number;
   /** X_cᵀX_c, p×p row-major. */
   readonly gram: Float64Array;
-  /** The distinct rows of X_c, D×p (decides DESeq2's linear-μ shortcut). */
-  readonly designRows: Float64Array;
+  /**
+   * Per candidate row of the request, how many of the center's samples have it (D): summed,
+   * the rows present in the pooled design (DESeq2's linear-μ shortcut, the grid's row groups).
+   */
+  readonly rowCounts: Float64Array;
   /** Σ_i y_i/s_i per gene, G. */
   readonly normalizedSum: Float64Array;
   /** X_cᵀ(y/s) per gene, G×p. */

@@ -1,7 +1,7 @@
 /**
  * Local steps of the median-of-ratios size factors, run by a center on its own counts.
  */
-import type { LogSumsShare, SizeFactorsShare } from "./state.js";
+import type { LogSumsShare } from "./state.js";
 
 /**
  * Per gene: Σ ln y over the samples with y > 0, and whether any sample has y = 0.
@@ -36,7 +36,7 @@ function medianInPlace(values: Float64Array): number {
 
 /**
  * Each sample's size factor: exp of the median over reference genes (finite log geometric
- * mean; such genes have no zero count) of ln y − log geometric mean.
+ * mean; such genes have no zero count) of ln y − log geometric mean. They stay at the center.
  * @param counts - gene-major counts, genes in the order of `logGeoMeans`
  * @param n - the center's samples
  * @param logGeoMeans - per gene, NaN for genes outside the reference
@@ -45,7 +45,7 @@ export function localSizeFactors(
   counts: Float64Array,
   n: number,
   logGeoMeans: Float64Array,
-): SizeFactorsShare {
+): Float64Array {
   const genes = logGeoMeans.length;
   const reference: number[] = [];
   for (let g = 0; g < genes; g++) if (Number.isFinite(logGeoMeans[g])) reference.push(g);
@@ -59,5 +59,5 @@ export function localSizeFactors(
     }
     sizeFactors[i] = Math.exp(medianInPlace(ratios.subarray(0, m)));
   }
-  return { kind: "size-factors-share", sizeFactors };
+  return sizeFactors;
 }

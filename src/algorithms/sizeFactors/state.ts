@@ -33,11 +33,11 @@ export interface SizeFactorsRequest {
 }
 
 /**
- * The center's size factors, in its sample order. They are what DESeq2 writes to
- * `sizeFactors(dds)` and what `fit-lfc` takes as input: one scalar per sample, reported so that the
- * aggregator can write `size_factors.csv` and hand them back for the fit.
+ * A center's reply to the size-factors request: its sample count only. Its size factors (one
+ * scalar per sample, computed from the pooled reference) stay at the center, which uses them in
+ * every later step of the run; they never travel (issue [11]: no per-sample value leaves a center).
  */
 export interface SizeFactorsShare {
   readonly kind: "size-factors-share";
-  readonly sizeFactors: Float64Array;
+  readonly samples: number;
 }

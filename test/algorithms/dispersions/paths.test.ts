@@ -15,6 +15,7 @@ import {
   dispersionMomentsLocalStep,
   dispersionResidualsAggregate,
   dispersionResidualsLocalStep,
+  pooledDistinctRows,
 } from "../../../src/algorithms/dispersions/moments.js";
 import { genewiseDispersionPhase } from "../../../src/algorithms/dispersions/phase.js";
 import { genewiseSearchStart } from "../../../src/algorithms/dispersions/search.js";
@@ -34,8 +35,13 @@ async function groupCenters(): Promise<{
 }> {
   const fx = await loadFixture("outliers_sim");
   const centers = fx.centers.map((c) => ({ ...c, mu: undefined }));
+  const momentsRequest = {
+    kind: "dispersion-moments-request" as const,
+    candidateRows: pooledDistinctRows(centers),
+  };
   const request = dispersionMomentsAggregate(
-    centers.map((c) => dispersionMomentsLocalStep(c, { kind: "dispersion-moments-request" })),
+    centers.map((c) => dispersionMomentsLocalStep(c, momentsRequest)),
+    momentsRequest,
   );
   const shares = centers.map((c) => dispersionResidualsLocalStep(c, request));
   return { centers, initial: dispersionResidualsAggregate(request, shares) };

@@ -23,6 +23,7 @@ import {
   dispersionMomentsAggregate,
   dispersionMomentsLocalStep,
   dispersionResidualsLocalStep,
+  pooledDistinctRows,
 } from "../../../src/algorithms/dispersions/moments.js";
 import {
   dispersionPriorVariance,
@@ -120,7 +121,10 @@ describe.each(["bodymap", "li_lncap", "outliers_sim"])("dispersions on %s", (nam
 
   it("each local share summed over centers equals the pooled share (1e-10 relative)", () => {
     const pooled = fresh(fx.pooled);
-    const momentsRequest = { kind: "dispersion-moments-request" } as const;
+    const momentsRequest = {
+      kind: "dispersion-moments-request" as const,
+      candidateRows: pooledDistinctRows(centers),
+    };
     const moments = centers.map((c) => dispersionMomentsLocalStep(c, momentsRequest));
     const pooledMoments = dispersionMomentsLocalStep(pooled, momentsRequest);
     for (const field of ["gram", "normalizedSum", "designTimesNormalized"]) {
@@ -129,7 +133,7 @@ describe.each(["bodymap", "li_lncap", "outliers_sim"])("dispersions on %s", (nam
         field,
       ).toBeLessThan(1e-10);
     }
-    const request = dispersionMomentsAggregate(moments);
+    const request = dispersionMomentsAggregate(moments, momentsRequest);
     const residuals = centers.map((c) => dispersionResidualsLocalStep(fresh(c), request));
     const pooledResiduals = dispersionResidualsLocalStep(pooled, request);
     for (const field of ["squaredDeviations", "roughResiduals"]) {

@@ -156,11 +156,17 @@ describe("μ at the center", () => {
   };
 
   it("the residuals step sets DESeq2's linear-model μ, the same as step dispersionMu", () => {
-    const request = dispersionMomentsAggregate([
-      dispersionMomentsLocalStep(center, { kind: "dispersion-moments-request" }),
-    ]);
+    // The aggregator lists the two rows of a two-level factor (and one no sample has).
+    const moments = {
+      kind: "dispersion-moments-request" as const,
+      candidateRows: Float64Array.of(1, 0, 1, 1, 0, 1),
+    };
+    const share = dispersionMomentsLocalStep(center, moments);
+    expect(Array.from(share.rowCounts)).toEqual([2, 2, 0]);
+    const request = dispersionMomentsAggregate([share], moments);
     expect(Array.from(request.mask)).toEqual([0, 1, 1]);
     expect(request.linearMu).toBe(true);
+    expect(Array.from(request.designRows ?? [])).toEqual([1, 0, 1, 1]);
     const linear = { ...center };
     dispersionResidualsLocalStep(linear, request);
     // Group means of y/s times s, floored at 0.5; gene 0 is all zero (NaN).

@@ -31,10 +31,13 @@ describe("size factors (median of ratios)", () => {
       const expected = deseq2SizeFactors(dataset);
       let worst = 0;
       for (const s of sessions) {
-        const { sizeFactors } = s.run({ ...tag, round: 1 }, "sizeFactors", {
+        const share = s.run({ ...tag, round: 1 }, "sizeFactors", {
           kind: "size-factors-request",
           logGeoMeans,
         });
+        // What travels: the sample count, nothing per sample; the size factors stay here.
+        expect(share).toEqual({ kind: "size-factors-share", samples: s.data.samples.length });
+        const sizeFactors = s.runState?.sizeFactors as Float64Array;
         s.data.samples.forEach((sample, i) => {
           const e = expected.get(sample) as number;
           worst = Math.max(worst, Math.abs(sizeFactors[i] - e) / e);
@@ -70,9 +73,9 @@ describe("size factors (median of ratios)", () => {
   it("takes R's median: the mean of the two middle ratios for an even number of genes", () => {
     // Two samples, four reference genes: ratios of sample 0 are ln(1), ln(2), ln(4), ln(8) − ln 1.
     const counts = Float64Array.from([1, 1, 2, 1, 4, 1, 8, 1]);
-    const share = localSizeFactors(counts, 2, new Float64Array(4));
-    expect(share.sizeFactors[0]).toBeCloseTo(Math.exp((Math.log(2) + Math.log(4)) / 2), 14);
-    expect(share.sizeFactors[1]).toBe(1);
+    const sizeFactors = localSizeFactors(counts, 2, new Float64Array(4));
+    expect(sizeFactors[0]).toBeCloseTo(Math.exp((Math.log(2) + Math.log(4)) / 2), 14);
+    expect(sizeFactors[1]).toBe(1);
   });
 
   it("fails with a clear error when every gene has a zero somewhere", () => {

@@ -225,18 +225,9 @@ describe("secure aggregation layer: the registry's declarations", () => {
         "pqn.steps:same",
         "newton.round:same",
         "newton.points:same",
-        "sizeFactors.sizeFactors:concat",
-        "dispersionMoments.designRows:union",
         "dispersionMu.genes:unused",
         "dispersionGrid.round:same",
         "dispersionGrid.pointsPerGene:same",
-        "cooksCells.p:same",
-        "cooksCells.rows:union",
-        "cooksCells.sizes:union",
-        "cooks.maxCooks:max",
-        "cooks.maxCooksKept:max",
-        "cooks.maxCooksAll:argmax",
-        "cooks.argmaxBelowThird:perCenter",
         "prepareRefit.genes:unused",
       ]
     `);

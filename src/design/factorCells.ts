@@ -1,0 +1,64 @@
+/**
+ * The design rows a factor design can have: one per combination of the formula's factor levels,
+ * each built by {@link designMatrix} itself (the code that builds every sample's row), so that a
+ * center's sample row equals its combination's row bit for bit. The aggregator knows the levels
+ * (the `levels` round) and so can list these candidate rows without any center sending its own;
+ * the Cook's steps then ask only how many samples each candidate holds (`cooksCellCounts`).
+ */
+import { InputError, quote } from "../core/errors.js";
+import { type DesignLevels, designMatrix, type References } from "./designMatrix.js";
+import type { Formula } from "./formula.js";
+
+/**
+ * Most level combinations {@link factorCellRows} lists: the candidate rows travel to every
+ * center (D×p values) and come back as D counts, so D is kept to what a request can carry.
+ */
+export const MAX_FACTOR_CELLS = 65_536;
+
+/**
+ * Every combination of the formula's factor levels as a design row (D×p, row-major), in
+ * mixed-radix order (the last term's levels vary fastest, each term's levels in `levels`'
+ * sorted order); null when the formula has a continuous covariate (its values are not
+ * enumerable, and no center sends them).
+ * @param columns - the design's columns ({@link designColumns}), checked against the rows built
+ * @throws InputError when the combinations exceed {@link MAX_FACTOR_CELLS}
+ */
+export function factorCellRows(
+  formula: Formula,
+  levels: DesignLevels,
+  references: References,
+  columns: readonly string[],
+): Float64Array | null {
+  if (formula.terms.some((term) => !Object.hasOwn(levels, term))) return null;
+  let total = 1;
+  for (const term of formula.terms) total *= levels[term].length;
+  if (total > MAX_FACTOR_CELLS) {
+    throw new InputError(
+      `design ${quote(formula.text)} has ${total} combinations of factor levels; Cook's distances need at most ${MAX_FACTOR_CELLS} (fewer factors or levels)`,
+    );
+  }
+  // One pseudo-sample per combination, as metadata values, so that the rows come from the same
+  // code as every sample's.
+  const values = new Map<string, string[]>();
+  let stride = total;
+  for (const term of formula.terms) {
+    const termLevels = levels[term];
+    stride /= termLevels.length;
+    const column = new Array<string>(total);
+    for (let c = 0; c < total; c++)
+      column[c] = termLevels[Math.floor(c / stride) % termLevels.length];
+    values.set(term, column);
+  }
+  const design = designMatrix(
+    { columns: [...formula.terms], values, source: "the design's level combinations" },
+    formula,
+    levels,
+    references,
+  );
+  if (design.columns.length !== columns.length || design.columns.some((c, j) => c !== columns[j])) {
+    throw new Error(
+      `factor cells: columns ${design.columns.join(", ")}, the design's are ${columns.join(", ")}`,
+    );
+  }
+  return design.matrix;
+}
