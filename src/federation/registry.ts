@@ -125,11 +125,12 @@ export interface StepSpec<In extends FlatRecord, Out extends FlatRecord> {
    */
   readonly perCenterRequest?: readonly Fields<In>[];
   /**
-   * Summed fields whose values must come back exact whatever their magnitude (e.g. a sum that is
-   * one center's single value, used as a bracket's bound): secure aggregation sends each value as
-   * two ring elements, its multiple of the field's scale and the remainder at a finer one.
+   * Summed fields that hold whole numbers (sample and row counts) besides those of kind
+   * "counts": exact in one ring element, so secure aggregation sends them as one (and a center
+   * refuses to send a fraction in one). Every other summed field travels as two ring elements,
+   * so that its sum comes back exact (secureAggregation/layer.ts).
    */
-  readonly exactSums?: readonly Fields<Out>[];
+  readonly wholeNumbers?: readonly Fields<Out>[];
   /**
    * The step builds or changes the center's private state for the run (its prepared fit, the
    * rows and counts of the run's genes, its size factors, its dispersion data and μ, its replaced
@@ -523,6 +524,7 @@ export const STEPS: {
     replyLengths: (input) => ({ logSums: input.genes.length, hasZero: input.genes.length }),
     reductions: { logSums: "sum", hasZero: "or", samples: "sum" },
     bounds: { logSums: BOUNDS.logSum, samples: BOUNDS.count },
+    wholeNumbers: ["samples"],
     buildsState: true,
     sends:
       "per gene the sum of ln(count) over its samples and whether any count is zero; its sample count",
@@ -533,6 +535,7 @@ export const STEPS: {
     replyLengths: () => ({}),
     reductions: { samples: "sum" },
     bounds: { samples: BOUNDS.count },
+    wholeNumbers: ["samples"],
     buildsState: true,
     sends:
       "its sample count only: its size factors (median of ratios to the pooled reference) stay at the center, which uses them in every later step",
@@ -586,6 +589,7 @@ export const STEPS: {
       normalizedSum: BOUNDS.moment,
       designTimesNormalized: BOUNDS.moment,
     },
+    wholeNumbers: ["samples", "rowCounts"],
     buildsState: true,
     sends:
       "its sample count, Σ 1/s, XᵀX, per candidate design row (the level combinations the aggregator lists) its number of samples, and per gene Σ y/s and Xᵀ(y/s)",

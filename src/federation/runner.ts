@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { IterativePhase as Phase, PhaseRunner } from "../algorithms/phase.js";
 import { replyBytes, requestBytes } from "./grpc/wireBytes.js";
+import { poolSums } from "./pooledSums.js";
 import type { RequestTag, StepInput, StepName, StepOutput, StepTypes } from "./steps.js";
 import type { Transport } from "./transport.js";
 
@@ -120,7 +121,9 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
     byPhase.toAggregator += up;
     byPhase.fromAggregator += down;
     this.ledger.phaseBytes[phase] = byPhase;
-    return shares;
+    // Masked replies come back pooled by the secure-aggregation layer; clear ones are pooled
+    // here by the same rule, so both runs see the same doubles.
+    return this.#transport.secure ? shares : poolSums(step, shares);
   }
 
   /**

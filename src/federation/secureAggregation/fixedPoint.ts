@@ -33,6 +33,7 @@
  *   window) the decoded value is the correctly rounded exact real sum of the float64 terms.
  */
 import { endianness } from "node:os";
+import { exactSum } from "../../math/exactSum.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 
 /** 32-bit words per ring element (two 64-bit limbs). */
@@ -50,6 +51,7 @@ export const MAX_SCALE_EXPONENT = 896;
 
 const TWO32 = 2 ** 32;
 const TWO64 = 2 ** 64;
+const TWO96 = 2 ** 96;
 const MAX_WORD = 0xffffffff;
 const TWO_M32 = 2 ** -32;
 const TWO_M64 = 2 ** -64;
@@ -140,6 +142,43 @@ export function sumErrorBound(scaleExponent: number, centers: number, decoded: n
   return centers * 2 ** -(scaleExponent + 1) + 2 ** -53 * Math.abs(decoded);
 }
 
+/**
+ * Negate ring element k of `words` in place: 2^128 − n. The lowest non-zero word w becomes
+ * 2^32 − w, every word above it 2^32 − 1 − w (one's complement), the zero words below it stay
+ * zero; no −0 or negative intermediates, which would slow the hot loops.
+ */
+function negateElement(words: Uint32Array, k: number): void {
+  if (words[k] !== 0) {
+    words[k] = TWO32 - words[k];
+    words[k + 1] = MAX_WORD - words[k + 1];
+    words[k + 2] = MAX_WORD - words[k + 2];
+    words[k + 3] = MAX_WORD - words[k + 3];
+  } else if (words[k + 1] !== 0) {
+    words[k + 1] = TWO32 - words[k + 1];
+    words[k + 2] = MAX_WORD - words[k + 2];
+    words[k + 3] = MAX_WORD - words[k + 3];
+  } else if (words[k + 2] !== 0) {
+    words[k + 2] = TWO32 - words[k + 2];
+    words[k + 3] = MAX_WORD - words[k + 3];
+  } else {
+    words[k + 3] = TWO32 - words[k + 3]; // −2^127 negates to 2^127 (top word 2^31): still right.
+  }
+}
+
+/** The words of |S| of the last element read by {@link loadMagnitude}. */
+const MAGNITUDE = new Uint32Array(RING_WORDS);
+
+/** Read ring element k as a signed S: its magnitude's words into MAGNITUDE; whether S < 0. */
+function loadMagnitude(ring: Uint32Array, k: number): boolean {
+  MAGNITUDE[0] = ring[k];
+  MAGNITUDE[1] = ring[k + 1];
+  MAGNITUDE[2] = ring[k + 2];
+  MAGNITUDE[3] = ring[k + 3];
+  const negative = ring[k + 3] >= 0x80000000;
+  if (negative) negateElement(MAGNITUDE, 0);
+  return negative;
+}
+
 // The errors are built outside encode's loop: a template string that captures the loop's
 // variables inside the loop made V8 run the whole loop some 30 times slower.
 function notFinite(field: string, index: number, x: number): FixedPointError {
@@ -197,33 +236,13 @@ export function encodeFixed(
     // beyond 2^31): hi = ⌊n/2^64⌋, lo = n − hi·2^64, each then into two 32-bit words.
     const hi = Math.floor(n * TWO_M64);
     const lo = n - hi * TWO64;
-    let w1 = Math.floor(lo * TWO_M32);
-    let w0 = lo - w1 * TWO32;
-    let w3 = Math.floor(hi * TWO_M32);
-    let w2 = hi - w3 * TWO32;
-    if (negative && n !== 0) {
-      // 2^128 − n: the lowest non-zero word w becomes 2^32 − w, every word above it
-      // 2^32 − 1 − w (one's complement), the zero words below it stay zero.
-      if (w0 !== 0) {
-        w0 = TWO32 - w0;
-        w1 = MAX_WORD - w1;
-        w2 = MAX_WORD - w2;
-        w3 = MAX_WORD - w3;
-      } else if (w1 !== 0) {
-        w1 = TWO32 - w1;
-        w2 = MAX_WORD - w2;
-        w3 = MAX_WORD - w3;
-      } else if (w2 !== 0) {
-        w2 = TWO32 - w2;
-        w3 = MAX_WORD - w3;
-      } else {
-        w3 = TWO32 - w3;
-      }
-    }
-    out[k] = w0;
+    const w1 = Math.floor(lo * TWO_M32);
+    const w3 = Math.floor(hi * TWO_M32);
+    out[k] = lo - w1 * TWO32;
     out[k + 1] = w1;
-    out[k + 2] = w2;
+    out[k + 2] = hi - w3 * TWO32;
     out[k + 3] = w3;
+    if (negative && n !== 0) negateElement(out, k);
   }
   return out;
 }
@@ -244,29 +263,11 @@ export function decodeFixed(
   }
   const unscale = 2 ** -scaleExponent;
   for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {
-    let w0 = ring[k];
-    let w1 = ring[k + 1];
-    let w2 = ring[k + 2];
-    let w3 = ring[k + 3];
-    const negative = w3 >= 0x80000000;
-    if (negative) {
-      // 2^128 − S, as in encode (no −0 or negative intermediates: they would slow the loop).
-      if (w0 !== 0) {
-        w0 = TWO32 - w0;
-        w1 = MAX_WORD - w1;
-        w2 = MAX_WORD - w2;
-        w3 = MAX_WORD - w3;
-      } else if (w1 !== 0) {
-        w1 = TWO32 - w1;
-        w2 = MAX_WORD - w2;
-        w3 = MAX_WORD - w3;
-      } else if (w2 !== 0) {
-        w2 = TWO32 - w2;
-        w3 = MAX_WORD - w3;
-      } else {
-        w3 = TWO32 - w3; // −2^127 negates to 2^127 (w3 = 2^31): still right.
-      }
-    }
+    const negative = loadMagnitude(ring, k);
+    const w0 = MAGNITUDE[0];
+    const w1 = MAGNITUDE[1];
+    const w2 = MAGNITUDE[2];
+    const w3 = MAGNITUDE[3];
     let v: number;
     if (w3 === 0 && w2 === 0) {
       // Below 2^64: two exact terms, one correctly rounded addition.
@@ -302,6 +303,61 @@ export function decodeFixed(
     }
     const x = v * unscale;
     out[i] = negative ? -x : x;
+  }
+  return out;
+}
+
+/** The 8 exact terms of one split element (4 words of each ring sum, signed and scaled). */
+const splitTerms = new Float64Array(2 * RING_WORDS);
+
+/** Write element k of `ring` as 4 exact signed doubles w_j·2^(32j)·unscale into `terms[at…]`. */
+function exactTerms(
+  ring: Uint32Array,
+  k: number,
+  unscale: number,
+  terms: Float64Array,
+  at: number,
+): void {
+  const sign = loadMagnitude(ring, k) ? -unscale : unscale;
+  const w0 = MAGNITUDE[0];
+  const w1 = MAGNITUDE[1];
+  const w2 = MAGNITUDE[2];
+  const w3 = MAGNITUDE[3];
+  terms[at] = w0 * sign;
+  terms[at + 1] = w1 * TWO32 * sign;
+  terms[at + 2] = w2 * TWO64 * sign;
+  terms[at + 3] = w3 * TWO96 * sign;
+}
+
+/**
+ * Decode a split field: element i is C_i·2^-e + F_i·2^-f with C (`coarse`) and F (`fine`)
+ * signed 128-bit ring sums. Returns the correctly rounded float64 of that exact value (the
+ * eight words, each an exact double once scaled, summed by {@link exactSum}), not the sum of
+ * two separately rounded halves, which could differ from it in the last bit.
+ */
+export function decodeSplit(
+  coarse: Uint32Array,
+  scaleExponent: number,
+  fine: Uint32Array,
+  fineExponent: number,
+  out: Float64Array = new Float64Array(ringLength(coarse)),
+): Float64Array {
+  checkScaleExponent(scaleExponent);
+  checkScaleExponent(fineExponent);
+  checkSameShape(coarse, fine);
+  const length = ringLength(coarse);
+  if (out.length !== length) {
+    throw new SecureAggregationError(`decode: output of ${out.length} for ${length} values`);
+  }
+  // Words are scaled in two exact steps (2^-e, then the word's 2^32j), both in float64's
+  // normal range for the exponents allowed.
+  const unscaleCoarse = 2 ** -scaleExponent;
+  const unscaleFine = 2 ** -fineExponent;
+  const terms = splitTerms;
+  for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {
+    exactTerms(coarse, k, unscaleCoarse, terms, 0);
+    exactTerms(fine, k, unscaleFine, terms, RING_WORDS);
+    out[i] = exactSum(terms, 0, 2 * RING_WORDS);
   }
   return out;
 }

@@ -30,7 +30,10 @@
  * centers); smaller terms round to multiples of 2^−e. The decoded sum is the correctly rounded
  * float64 of the exact fixed-point sum: |decoded − Σ x_i| ≤ n·2^−(e+1) + 2^−53·|decoded|, and
  * exactly the correctly rounded real sum when every term lies in the exact window (tested
- * against BigInt arithmetic).
+ * against BigInt arithmetic). The layer (layer.ts) sends every summed field but whole numbers
+ * split: the multiple of 2^−e and the remainder at the public scale 2^−(121+e), decoded together
+ * ({@link decodeSplit}), which widens the exact window to every double from ~1e-56 of the
+ * field's bound up: the sums are then bit for bit those of a run in clear (pooledSums.ts).
  *
  * What the scale reveals. Being fixed before any data is seen, nothing about a center. What a
  * refusal reveals: that some center's value was NaN/±∞ or beyond the field's bound (one bit, and
@@ -67,6 +70,7 @@ export {
 } from "./errors.js";
 export {
   decodeFixed,
+  decodeSplit,
   encodeFixed,
   encodeLimit,
   exactFrom,

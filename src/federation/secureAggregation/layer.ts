@@ -39,7 +39,13 @@ import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
-import { decodeFixed, RING_WORDS, ringLength, scaleExponentFor } from "./fixedPoint.js";
+import {
+  decodeFixed,
+  decodeSplit,
+  RING_WORDS,
+  ringLength,
+  scaleExponentFor,
+} from "./fixedPoint.js";
 import {
   createEphemeralKey,
   derivePairSecrets,
@@ -77,10 +83,12 @@ export function nonFiniteName(field: string): string {
 }
 
 /**
- * Name of the companion vector holding a split field's remainders (registry `exactSums`): each
- * value x travels as h = x rounded to the field's scale 2^−e, and x − h (exact in float64) at
- * the scale 2^−(121+e), so that the decoded h-sum plus the decoded remainder-sum gives back a
- * single center's value exactly whatever its magnitude (down to ~2^−(69+e)).
+ * Name of the companion vector holding a split field's remainders (every summed field but the
+ * whole numbers, registry `wholeNumbers`): each value x travels as h = x rounded to the field's
+ * scale 2^−e, and x − h (exact in float64) at the scale 2^−(121+e). Every float64 with
+ * |x| ≥ 2^−(69+e) is then carried exactly, and the aggregator decodes the two ring sums together
+ * into the correctly rounded exact sum ({@link decodeSplit}): the double the clear run's
+ * `poolSums` (pooledSums.ts) gives.
  */
 export function fineName(field: string): string {
   return `fine:${field}`;
@@ -98,7 +106,7 @@ export interface SecuredField {
   readonly bound: number;
   /** The field may hold NaN or ±∞: a companion vector counts them. */
   readonly nonFinite: boolean;
-  /** Scale exponent of the remainders of a split field (registry `exactSums`), else null. */
+  /** Scale exponent of the remainders of a split field (all but whole numbers), else null. */
   readonly fineExponent: number | null;
   /**
    * A "counts" field whose bound lets 64 centers' sum fit 32 bits: one 32-bit lane per value,
@@ -120,7 +128,7 @@ export function securedFields(step: StepName): readonly SecuredField[] {
   const kinds = spec.reply.fields as Record<string, FieldKind>;
   const reductions = spec.reductions as Record<string, Reduction>;
   const bounds = (spec.bounds ?? {}) as Record<string, number | undefined>;
-  const exact = new Set<string>((spec.exactSums ?? []) as readonly string[]);
+  const whole = new Set<string>((spec.wholeNumbers ?? []) as readonly string[]);
   const out: SecuredField[] = [];
   for (const [name, kind] of Object.entries(kinds)) {
     const reduction = reductions[name];
@@ -152,9 +160,10 @@ export function securedFields(step: StepName): readonly SecuredField[] {
         scaleExponent,
         bound,
         nonFinite: kind === "f64",
-        fineExponent: exact.has(name)
-          ? scaleExponentFor(2 ** -(scaleExponent + 1), MAX_SECURE_CENTERS)
-          : null,
+        fineExponent:
+          kind === "counts" || whole.has(name)
+            ? null
+            : scaleExponentFor(2 ** -(scaleExponent + 1), MAX_SECURE_CENTERS),
         packed: kind === "counts" && bound < PACKED_BOUND,
       });
     }
@@ -237,6 +246,16 @@ function checkBound(step: StepName, f: SecuredField, v: unknown): void {
         i,
         `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped`,
       );
+    }
+  }
+}
+
+/** Refuse a fraction in a whole-number field (it travels unsplit, exact only for integers). */
+function checkWhole(step: StepName, f: SecuredField, v: unknown): void {
+  const x = typeof v === "number" ? [v] : (v as ArrayLike<number>);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isInteger(x[i])) {
+      throw new FixedPointError(f.name, i, `${step}: ${x[i]} in a whole-number field`);
     }
   }
 }
@@ -328,6 +347,7 @@ export class SecureCenter {
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
+      if (f.reduction === "sum" && f.fineExponent === null) checkWhole(step, f, v);
       if (f.packed) {
         const x = v as Float64Array;
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
@@ -505,11 +525,10 @@ export class SecureAggregator {
           total[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
         }
       } else {
-        total = decodeFixed(sums[0], f.scaleExponent);
-        if (f.fineExponent !== null) {
-          const fine = decodeFixed(sums[sums.length - 1], f.fineExponent);
-          for (let i = 0; i < total.length; i++) total[i] += fine[i];
-        }
+        total =
+          f.fineExponent === null
+            ? decodeFixed(sums[0], f.scaleExponent)
+            : decodeSplit(sums[0], f.scaleExponent, sums[sums.length - 1], f.fineExponent);
         if (f.nonFinite) {
           const counts = sums[1];
           if (counts.length < total.length || counts.length - total.length >= RING_WORDS) {

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decodeFixed,
+  decodeSplit,
   encodeFixed,
   encodeLimit,
   exactFrom,
@@ -30,7 +31,7 @@ import {
   ringSigned,
   SHIFT,
   setRing,
-} from "./exact.js";
+} from "../../helpers/exactFloat.js";
 
 /** Encode each center's vector, add them in the ring, decode. */
 function ringSum(centers: readonly Float64Array[], e: number): Float64Array {
@@ -204,6 +205,41 @@ describe("fixed-point encoding", () => {
         },
       ),
       { numRuns: 3000, seed: 5 },
+    );
+  });
+
+  it("decodes a split pair C·2^-e + F·2^-f to the correctly rounded double of the whole (property)", () => {
+    // The double-rounding trap: C alone rounds to 1, F alone to 2^-53 (a tie), yet the pair
+    // lies just above 1 + 2^-53 (F carries a further 2^-140): correct is 1 + 2^-52.
+    const e = 58;
+    const f = 179;
+    const coarse = ringVector(1);
+    const fine = ringVector(1);
+    setRing(coarse, 0, 1n << 58n); // 1 at scale 2^-58
+    setRing(fine, 0, (1n << 126n) + (1n << 39n)); // 2^-53 + 2^-140 at scale 2^-179
+    expect(decodeSplit(coarse, e, fine, f)[0]).toBe(1 + 2 ** -52);
+    expect(decodeFixed(coarse, e)[0] + decodeFixed(fine, f)[0]).toBe(1);
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(1n << 120n), max: (1n << 120n) - 1n }),
+        fc.bigInt({ min: -(1n << 120n), max: (1n << 120n) - 1n }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: -100, max: 120 }),
+        (c, x, cShift, xShift, scale) => {
+          const C = c >> BigInt(cShift);
+          const F = x >> BigInt(xShift);
+          const fineScale = scale + 121;
+          const a = ringVector(1);
+          const b = ringVector(1);
+          setRing(a, 0, C);
+          setRing(b, 0, F);
+          const [d] = decodeSplit(a, scale, b, fineScale);
+          const truth = (C << BigInt(SHIFT - scale)) + (F << BigInt(SHIFT - fineScale));
+          expect(isCorrectlyRounded(d, truth), `${C}, ${F} at ${scale}`).toBe(true);
+        },
+      ),
+      { numRuns: 3000, seed: 9 },
     );
   });
 

@@ -3,8 +3,9 @@
  * of five recorded jobs (the registry test's, on 400 genes of outliers_sim) is replayed with
  * secure aggregation over in-process, worker-thread and gRPC transports. The shares the algorithms
  * get must be: every field in clear bit-identical to the recorded reply; every summed field the
- * pooled sum in the first share (within the fixed-point bound of the exact sum, IEEE NaN/±∞
- * restored) and zeros in the others; every "or" field the OR. Then: the transcript holds each
+ * pooled sum in the first share — the correctly rounded exact sum of the centers' values, bit for
+ * bit (what the clear run's pooling gives), IEEE NaN/±∞ restored — and zeros in the others;
+ * every "or" field the OR. Then: the transcript holds each
  * center's summed fields as ring elements that pass uniformity tests and whose sum decodes to the
  * plaintext sum; a value beyond its field's bound is refused naming the field and the center;
  * metered bytes are the encoded messages' lengths.
@@ -20,12 +21,13 @@ import { InProcessTransport } from "../../../src/federation/inProcess.js";
 import { BOUNDS, STEP_NAMES, STEPS } from "../../../src/federation/registry.js";
 import {
   decodeFixed,
+  decodeSplit,
   FixedPointError,
   ringAdd,
-  sumErrorBound,
 } from "../../../src/federation/secureAggregation/index.js";
 import {
   CLEAR_REDUCTIONS,
+  fineName,
   MAX_SECURE_CENTERS,
   nonFiniteName,
   type ProtectedReply,
@@ -37,6 +39,7 @@ import type { RequestTag, StepName } from "../../../src/federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../../../src/federation/transcript.js";
 import { CenterError, type Transport } from "../../../src/federation/transport.js";
 import { WorkerThreadsTransport } from "../../../src/federation/workerThreads.js";
+import { exactSum } from "../../../src/math/exactSum.js";
 import { simulatedCenters } from "../../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../../src/pipeline/run.js";
 import {
@@ -142,20 +145,10 @@ function compare(step: StepName, ours: readonly unknown[], clear: readonly unkno
         if (pooled[i] !== or) problems.push(`${field}[${i}]: OR ${pooled[i]}, expected ${or}`);
         continue;
       }
-      let sum = 0;
-      let magnitude = 0;
-      for (const p of parts) {
-        sum += p[i];
-        magnitude += Math.abs(p[i]);
-      }
-      if (!Number.isFinite(sum) || !Number.isFinite(pooled[i])) {
-        if (!Object.is(sum, pooled[i]) && !(Number.isNaN(sum) && Number.isNaN(pooled[i])))
-          problems.push(`${field}[${i}]: ${pooled[i]}, expected ${sum}`);
-        continue;
-      }
-      const bound = sumErrorBound(f.scaleExponent, n, pooled[i]) + n * 2 ** -52 * magnitude;
-      if (Math.abs(pooled[i] - sum) > bound)
-        problems.push(`${field}[${i}]: ${pooled[i]} vs ${sum} (bound ${bound})`);
+      // The pooled value is the clear run's: the correctly rounded exact sum, to the bit.
+      const sum = exactSum(parts.map((p) => p[i]));
+      if (!Object.is(pooled[i], sum))
+        problems.push(`${field}[${i}]: ${pooled[i]}, expected ${sum}`);
     }
   }
   return problems;
@@ -193,15 +186,28 @@ function replay(name: string): Promise<Outcome> {
 }
 
 describe("secure aggregation layer: the registry's declarations", () => {
-  it("every summed field has a public bound, and its scale leaves the exact window over 1e-6", () => {
+  it("every summed field has a public bound; all but whole numbers travel split, exact from 1e-56 of their bound up", () => {
+    let split = 0;
     for (const step of STEP_NAMES) {
+      const whole = new Set<string>((STEPS[step].wholeNumbers ?? []) as readonly string[]);
       for (const f of securedFields(step)) {
         if (f.reduction === "or") continue;
         // Values from 2^(52−e) up are encoded exactly; smaller ones within 2^−(e+1).
         expect(2 ** (52 - f.scaleExponent), `${step}.${f.name}`).toBeLessThan(2 ** 8);
         expect(2 ** -(f.scaleExponent + 1), `${step}.${f.name}`).toBeLessThan(1e-13);
+        if (f.kind === "counts" || whole.has(f.name)) {
+          expect(f.fineExponent, `${step}.${f.name}`).toBeNull();
+          continue;
+        }
+        // Split: the remainder's scale carries every double from 2^(52−f) up exactly.
+        expect(f.fineExponent, `${step}.${f.name}`).not.toBeNull();
+        expect(2 ** (52 - (f.fineExponent as number)) / f.bound, `${step}.${f.name}`).toBeLessThan(
+          1e-56,
+        );
+        split++;
       }
     }
+    expect(split).toBeGreaterThan(20);
     expect(MAX_SECURE_CENTERS).toBe(64);
     expect(Object.values(BOUNDS).every((b) => b > 0)).toBe(true);
   });
@@ -241,7 +247,7 @@ describe("secure aggregation layer: every step over every transport", () => {
   });
 
   for (const transport of Object.keys(SECURE_TRANSPORTS)) {
-    it(`${transport}: clear fields bit-identical, sums within the fixed-point bound, OR exact`, async () => {
+    it(`${transport}: clear fields bit-identical, sums the correctly rounded exact sums, OR exact`, async () => {
       const outcome = await replay(transport);
       for (const step of STEP_NAMES) {
         const entry = outcome.get(step);
@@ -253,7 +259,7 @@ describe("secure aggregation layer: every step over every transport", () => {
 });
 
 describe("secure aggregation layer: transcript, refusal, metering", () => {
-  it("each center's summed fields in the transcript are uniform ring elements whose sum decodes to the plaintext sum", async () => {
+  it("each center's summed fields in the transcript are uniform ring elements whose sum decodes to the correctly rounded plaintext sum", async () => {
     const runId = "secure-transcript";
     const file = join(tmp.dir, "secure.jsonl");
     const log = new JsonLinesLog(file);
@@ -320,31 +326,27 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
       const exchange = clearLog.find((e) => e.step === step) as Exchange;
       // The step's first request: one record per center.
       const records = lines.filter((l) => l.step === step).slice(0, exchange.replies.length);
+      const ringSum = (name: string): Uint32Array => {
+        const ring = (r: (typeof records)[number]) =>
+          new Uint32Array(new Uint8Array(Buffer.from(r.fields[name] as string, "base64")).buffer);
+        const acc = ring(records[0]);
+        for (const r of records.slice(1)) ringAdd(acc, ring(r));
+        return acc;
+      };
       for (const f of securedFields(step)) {
-        const acc = new Uint32Array(
-          new Uint8Array(Buffer.from(records[0].fields[f.name] as string, "base64")).buffer,
-        );
-        for (const r of records.slice(1)) {
-          ringAdd(
-            acc,
-            new Uint32Array(
-              new Uint8Array(Buffer.from(r.fields[f.name] as string, "base64")).buffer,
-            ),
-          );
-        }
         if (f.reduction === "or") continue;
-        const decoded = decodeFixed(acc, f.scaleExponent);
+        const acc = ringSum(f.name);
+        const decoded =
+          f.fineExponent === null
+            ? decodeFixed(acc, f.scaleExponent)
+            : decodeSplit(acc, f.scaleExponent, ringSum(fineName(f.name)), f.fineExponent);
         const parts = exchange.replies.map((r) => {
           const v = (r as Record<string, unknown>)[f.name];
           return typeof v === "number" ? [v] : Array.from(v as Float64Array);
         });
         for (let i = 0; i < decoded.length; i++) {
-          const sum = parts.reduce((s, p) => s + p[i], 0);
-          const magnitude = parts.reduce((s, p) => s + Math.abs(p[i]), 0);
-          const bound =
-            sumErrorBound(f.scaleExponent, parts.length, decoded[i]) +
-            parts.length * 2 ** -52 * magnitude;
-          expect(Math.abs(decoded[i] - sum), `${step}.${f.name}[${i}]`).toBeLessThanOrEqual(bound);
+          const sum = exactSum(parts.map((p) => p[i]));
+          expect(decoded[i], `${step}.${f.name}[${i}]`).toBe(sum);
           checked++;
         }
       }

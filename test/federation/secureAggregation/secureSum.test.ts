@@ -26,8 +26,8 @@ import {
   sumErrorBound,
   unmaskSum,
 } from "../../../src/federation/secureAggregation/index.js";
+import { exactOf, isCorrectlyRounded, referenceEncode, SHIFT } from "../../helpers/exactFloat.js";
 import { rng } from "../../helpers/random.js";
-import { exactOf, isCorrectlyRounded, referenceEncode, SHIFT } from "./exact.js";
 
 const RUN = "run-7";
 

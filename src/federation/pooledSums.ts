@@ -1,0 +1,74 @@
+/**
+ * How the aggregator combines the summed fields of the centers' replies (registry reduction
+ * "sum"): the correctly rounded exact sum over centers ({@link exactSum}), whatever the
+ * centers' order and whether the replies came in clear or masked. Under secure aggregation the
+ * layer decodes the masked ring sums to this same double (secureAggregation/layer.ts); in clear
+ * the runner pools the shares here. Both hand the algorithms the pooled value in the first
+ * center's share and zeros in the others', so the algorithms' own sum over shares
+ * (`sumOverCenters`) gives it back exactly, and a run gives the same doubles with and without
+ * secure aggregation.
+ */
+import { exactSum } from "../math/exactSum.js";
+import { type Reduction, STEPS } from "./registry.js";
+import type { StepName, StepOutput } from "./steps.js";
+
+const summedCache = new Map<StepName, readonly string[]>();
+
+/** The reply fields of `step` that the aggregator sums over centers. */
+export function summedFields(step: StepName): readonly string[] {
+  const cached = summedCache.get(step);
+  if (cached !== undefined) return cached;
+  const reductions = STEPS[step].reductions as Record<string, Reduction>;
+  const names = Object.entries(reductions)
+    .filter(([, reduction]) => reduction === "sum")
+    .map(([name]) => name);
+  summedCache.set(step, names);
+  return names;
+}
+
+/**
+ * The shares with every summed field pooled: the first share holds the correctly rounded exact
+ * sum over centers, the others zeros; every other field as the center sent it. The shares given
+ * are not changed.
+ * @throws Error when the centers' vectors of a summed field differ in length
+ */
+export function poolSums<K extends StepName>(
+  step: K,
+  shares: readonly StepOutput<K>[],
+): StepOutput<K>[] {
+  const fields = summedFields(step);
+  const out = shares.map((s) => ({ ...s }) as Record<string, unknown>);
+  if (fields.length === 0 || shares.length < 2) return out as unknown as StepOutput<K>[];
+  const centers = shares.length;
+  for (const name of fields) {
+    const first = (shares[0] as unknown as Record<string, unknown>)[name];
+    if (typeof first === "number") {
+      const values = new Float64Array(centers);
+      for (let c = 0; c < centers; c++) {
+        values[c] = (shares[c] as unknown as Record<string, number>)[name];
+      }
+      out[0][name] = exactSum(values);
+      for (let c = 1; c < centers; c++) out[c][name] = 0;
+      continue;
+    }
+    const vectors = shares.map((s) => (s as unknown as Record<string, Float64Array>)[name]);
+    const length = vectors[0].length;
+    for (let c = 1; c < centers; c++) {
+      if (vectors[c].length !== length) {
+        throw new Error(
+          `share ${c}: ${step}.${name} has ${vectors[c].length} values, expected ${length}`,
+        );
+      }
+    }
+    // Interleave the centers' values so that each element's terms are contiguous.
+    const terms = new Float64Array(centers);
+    const total = new Float64Array(length);
+    for (let i = 0; i < length; i++) {
+      for (let c = 0; c < centers; c++) terms[c] = vectors[c][i];
+      total[i] = exactSum(terms, 0, centers);
+    }
+    out[0][name] = total;
+    for (let c = 1; c < centers; c++) out[c][name] = new Float64Array(length);
+  }
+  return out as unknown as StepOutput<K>[];
+}
