@@ -379,8 +379,10 @@ export const STEPS: {
       normalizedSums: "finite",
     }),
     replyLengths: (input) => ({ normalizedSums: input.genes.length }),
-    reductions: { gram: "sum", samples: "unused", normalizedSums: "sum" },
-    bounds: { gram: BOUNDS.moment, normalizedSums: BOUNDS.moment },
+    // The sample count is not read, but summed so that it travels masked like the rest.
+    reductions: { gram: "sum", samples: "sum", normalizedSums: "sum" },
+    bounds: { gram: BOUNDS.moment, samples: BOUNDS.count, normalizedSums: BOUNDS.moment },
+    wholeNumbers: ["samples"],
     perCenterRequest: ["sizeFactors"],
     buildsState: true,
     sends:

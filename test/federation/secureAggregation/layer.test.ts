@@ -225,7 +225,6 @@ describe("secure aggregation layer: the registry's declarations", () => {
     expect(clear).toMatchInlineSnapshot(`
       [
         "levels.levels:union",
-        "prepare.samples:unused",
         "irls.round:same",
         "pqn.round:same",
         "pqn.steps:same",
