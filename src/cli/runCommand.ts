@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
+import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import { type AnalysisPlan, planHash, readPlanFile } from "../federation/plan.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
@@ -50,6 +51,7 @@ export interface AnalysisFlags
   altHypothesis: AltHypothesis;
   alpha: number;
   independentFiltering: boolean;
+  fitType: FitType;
 }
 
 /** Parsed `run` flags. */
@@ -190,6 +192,7 @@ const ANALYSIS_FLAGS = [
   "mode",
   "solver",
   "maxit",
+  "fitType",
   "reference",
   "maxBeta",
   "irlsIters",
@@ -257,6 +260,7 @@ export function runJobFromFlags(
     mode: flags.mode,
     solver: flags.solver,
     maxit: flags.maxit,
+    fitType: flags.fitType,
     hp: hyperparametersFromFlags(flags),
     outDir: flags.out,
     contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),
@@ -297,7 +301,15 @@ export function withAnalysisFlags(cmd: Command): Command {
       numberOption("--alpha", "probability"),
       0.1,
     )
-    .option("--no-independent-filtering", "adjust p-values without independent filtering");
+    .option("--no-independent-filtering", "adjust p-values without independent filtering")
+    .addOption(
+      new Option(
+        "--fit-type <type>",
+        "DESeq2's fitType: the dispersion trend (parametric falls back to local, as DESeq2, when its fit fails)",
+      )
+        .choices([...FIT_TYPES])
+        .default("parametric"),
+    );
   return withModelFlags(cmd);
 }
 

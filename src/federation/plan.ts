@@ -26,6 +26,8 @@ export const DEFAULT_MIN_CELL = 3;
 export const PLAN_SOLVERS = ["deseq2", "fast", "upstream"] as const;
 export const PLAN_MODES = ["irls-pqn", "pqn"] as const;
 export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] as const;
+/** DESeq2's `fitType` values (algorithms/dispersions/trend.ts `FIT_TYPES`). */
+export const PLAN_FIT_TYPES = ["parametric", "local", "mean"] as const;
 
 /**
  * Per center, how many of its samples each design cell holds (cell keys as
@@ -55,6 +57,8 @@ export interface AnalysisPlan {
   readonly solver: (typeof PLAN_SOLVERS)[number];
   readonly mode: (typeof PLAN_MODES)[number];
   readonly maxit: number;
+  /** DESeq2's `fitType`: the dispersion trend (a plan file without `fit_type`: "parametric"). */
+  readonly fitType: (typeof PLAN_FIT_TYPES)[number];
   readonly hyperparameters: FitHyperparameters;
   /** k: the fewest samples any value a center sends may be computed from. */
   readonly minCell: number;
@@ -83,6 +87,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     solver: plan.solver,
     mode: plan.mode,
     maxit: plan.maxit,
+    fit_type: plan.fitType,
     hyperparameters: Object.fromEntries(
       (Object.keys(HYPERPARAMETER_KEYS) as (keyof FitHyperparameters)[]).map((key) => [
         HYPERPARAMETER_KEYS[key],
@@ -204,6 +209,7 @@ const FIELDS = [
   "solver",
   "mode",
   "maxit",
+  "fit_type",
   "hyperparameters",
   "min_cell",
   "secure_aggregation",
@@ -333,6 +339,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     solver: r.choice("solver", PLAN_SOLVERS),
     mode: r.choice("mode", PLAN_MODES),
     maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
+    fitType: r.has("fit_type") ? r.choice("fit_type", PLAN_FIT_TYPES) : "parametric",
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
     secureAggregation: r.boolean("secure_aggregation"),

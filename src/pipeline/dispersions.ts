@@ -25,6 +25,7 @@ import type {
 import {
   type DispersionTrend,
   dispersionTrend,
+  type FitType,
   TrendFitError,
 } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
@@ -55,6 +56,8 @@ export interface DispersionJob {
   readonly solver: LfcSolver;
   /** DESeq2's `maxit` for the `deseq2` path (default 100). */
   readonly maxit?: number;
+  /** DESeq2's `fitType` (default "parametric"). */
+  readonly fitType?: FitType;
 }
 
 /** A run's dispersion estimates for the fitted genes (row j is gene fitted[j]). */
@@ -71,7 +74,7 @@ export interface DispersionEstimates {
   readonly outlier: Uint8Array;
   /** DESeq2's minDisp. */
   readonly minDispersion: number;
-  /** Which trend was fitted ("parametric", or the "mean" fallback), with its coefficients. */
+  /** Which trend was fitted (the one asked for, or DESeq2's fallback), with its coefficients. */
   readonly trendFit: Omit<DispersionTrend, "dispFit">;
   /** DESeq2's dispPriorVar and varLogDispEsts. */
   readonly priorVariance: number;
@@ -217,6 +220,7 @@ export async function federatedDispersions(
         initial.baseMean,
         genewise.dispersion,
         options,
+        job.fitType,
       ));
     } catch (error) {
       if (error instanceof TrendFitError) throw new InputError(`dispersions: ${error.message}`);

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
+import type { FitType } from "../algorithms/dispersions/trend.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
@@ -165,6 +166,7 @@ export async function runOverFederation(
     hp: job.hp,
     solver: job.solver,
     maxit: job.maxit,
+    fitType: job.fitType,
   };
   const dispersions = await federatedDispersions(runner, dispersionJob);
 
@@ -374,7 +376,15 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   filter_threshold: number | null;
   /** Genes with padj < alpha. */
   significant: number;
-  dispersions: { outliers: number; genewise_below_min: number };
+  dispersions: {
+    outliers: number;
+    genewise_below_min: number;
+    /**
+     * The trend: DESeq2's `fitType` asked for (`--fit-type`), the one used (another only when
+     * the parametric fit failed and DESeq2's fallback applied), and why it fell back (or null).
+     */
+    trend: { fit_type: FitType; used: FitType; fallback_reason: string | null };
+  };
   cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
   /** Bytes per phase (protobuf encoding), to and from the aggregator. */
   bytes_by_phase: Record<string, { to_aggregator: number; from_aggregator: number }>;
@@ -423,7 +433,15 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     alpha: job.alpha,
     filter_threshold: Number.isFinite(threshold) ? threshold : null,
     significant,
-    dispersions: { outliers, genewise_below_min: belowMin },
+    dispersions: {
+      outliers,
+      genewise_below_min: belowMin,
+      trend: {
+        fit_type: job.fitType ?? "parametric",
+        used: d.trendFit.type,
+        fallback_reason: d.trendFit.failure === "" ? null : d.trendFit.failure,
+      },
+    },
     bytes_by_phase: Object.fromEntries(
       Object.entries(ledger.phaseBytes ?? {}).map(([phase, b]) => [
         phase,

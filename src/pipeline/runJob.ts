@@ -2,6 +2,7 @@
  * The job of a `run`, as the aggregator holds it (its own module so that the plan, which
  * describes the same choices, can be converted to and from it without an import circle).
  */
+import type { FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import type { References } from "../design/designMatrix.js";
@@ -16,6 +17,8 @@ export interface RunJob {
   readonly solver: LfcSolver;
   /** DESeq2's `maxit`: IRLS iterations of the `deseq2` path before L-BFGS-B (default 100). */
   readonly maxit?: number;
+  /** DESeq2's `fitType`: the dispersion trend (default "parametric"). */
+  readonly fitType?: FitType;
   readonly hp: FitHyperparameters;
   readonly outDir: string;
   /** The contrast tested (default: DESeq2's, the last coefficient). */

@@ -33,6 +33,7 @@ const PLAN: AnalysisPlan = {
   solver: "deseq2",
   mode: "irls-pqn",
   maxit: 100,
+  fitType: "mean",
   hyperparameters: {
     maxBeta: 30,
     irlsNumIter: 20,
@@ -62,6 +63,7 @@ const CANONICAL =
   '"hospital_b":{"batch=b2,condition=control":5},"hospital_c":{"batch=b2,condition=treated":3}},' +
   '"centers":["hospital_a","hospital_b","hospital_c"],' +
   '"contrast":"condition,treated,control","design":"~ batch + condition","fedseq_plan":2,' +
+  '"fit_type":"mean",' +
   '"hyperparameters":{"beta_tol":1e-8,"irls_iters":20,"max_beta":30,"min_mu":0.5,"pqn_c1":0.0001,' +
   '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
   '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
@@ -96,6 +98,11 @@ describe("analysis plan", () => {
     expect(planHash(readPlanFile(file))).toBe(planHash(PLAN));
   });
 
+  it("reads a plan written before fit_type existed as DESeq2's default, parametric", () => {
+    const { fit_type: _, ...older } = json();
+    expect(planFromJson(older, "plan.json").fitType).toBe("parametric");
+  });
+
   it("changes its hash when any value changes", () => {
     const variants: Partial<AnalysisPlan>[] = [
       { centers: ["hospital_a", "hospital_b"] },
@@ -110,6 +117,7 @@ describe("analysis plan", () => {
       { solver: "fast" },
       { mode: "pqn" },
       { maxit: 99 },
+      { fitType: "local" },
       { hyperparameters: { ...PLAN.hyperparameters, minMu: 0.25 } },
       { minCell: 5 },
     ];
@@ -121,6 +129,7 @@ describe("analysis plan", () => {
   it.each([
     [{ fedseq_plan: 1 }, "plan.json: fedseq_plan: version 1"],
     [{ secure_aggregation: "yes" }, "plan.json: secure_aggregation: expected true or false"],
+    [{ fit_type: "loess" }, "plan.json: fit_type:"],
     [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
     [
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },

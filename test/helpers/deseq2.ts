@@ -32,3 +32,47 @@ export function deseq2Table(dataset: string, file: string, folder = "deseq2"): D
     },
   };
 }
+
+/** Share of entries with |a − e| ≤ rel·|e| + abs (NaN matches NaN only). */
+export function shareWithin(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  abs = 0,
+): number {
+  let ok = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rel * Math.abs(e) + abs) ok++;
+  }
+  return ok / expected.length;
+}
+
+/** Share of genes whose padj < 0.05 call agrees (NA is "not significant", as for DESeq2 users). */
+export function callAgreement(ours: Float64Array, theirs: Float64Array): number {
+  let agree = 0;
+  for (let g = 0; g < theirs.length; g++) if (ours[g] < 0.05 === theirs[g] < 0.05) agree++;
+  return agree / theirs.length;
+}
+
+/**
+ * How a results table agrees with DESeq2's: the shares of genes whose log2FoldChange, lfcSE and
+ * stat are within 1% (+1e-8) of DESeq2's, and whose padj < 0.05 call agrees.
+ */
+export function resultsAgreement(
+  ours: {
+    log2FoldChange: Float64Array;
+    lfcSE: Float64Array;
+    stat: Float64Array;
+    padj: Float64Array;
+  },
+  theirs: Deseq2Table,
+): { log2FoldChange: number; lfcSE: number; stat: number; padjCalls: number } {
+  return {
+    log2FoldChange: shareWithin(ours.log2FoldChange, theirs.numbers("log2FoldChange"), 0.01, 1e-8),
+    lfcSE: shareWithin(ours.lfcSE, theirs.numbers("lfcSE"), 0.01, 1e-8),
+    stat: shareWithin(ours.stat, theirs.numbers("stat"), 0.01, 1e-8),
+    padjCalls: callAgreement(ours.padj, theirs.numbers("padj")),
+  };
+}

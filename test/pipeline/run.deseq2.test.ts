@@ -7,26 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { type RunOutcome, simulatedSizeFactors } from "../../src/pipeline/run.js";
-import { deseq2Table } from "../helpers/deseq2.js";
+import { deseq2Table, resultsAgreement, shareWithin } from "../helpers/deseq2.js";
 import { DESIGNS } from "../helpers/fits.js";
 import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
-
-/** Share of entries with |a − e| ≤ rel·|e| + abs (NaN matches NaN only). */
-function shareWithin(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rel: number,
-  abs = 0,
-): number {
-  let ok = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= rel * Math.abs(e) + abs) ok++;
-  }
-  return ok / expected.length;
-}
 
 /** Mid-ranks (ties share their mean rank). */
 function ranks(values: number[]): Float64Array {
@@ -84,13 +68,6 @@ const FACTORS: Record<string, string> = {
   outliers_sim: "condition",
 };
 
-/** Share of genes whose padj < 0.05 call agrees (NA is "not significant", as for DESeq2 users). */
-function callAgreement(ours: Float64Array, theirs: Float64Array): number {
-  let agree = 0;
-  for (let g = 0; g < theirs.length; g++) if (ours[g] < 0.05 === theirs[g] < 0.05) agree++;
-  return agree / theirs.length;
-}
-
 /**
  * [9]'s acceptance on one results table: log2FoldChange, lfcSE and stat within 1% (+1e-8) and
  * padj < 0.05 calls agreeing, each for ≥ 99.95% of genes.
@@ -101,17 +78,7 @@ function expectDeseq2Results(
   results: ReturnType<typeof deseq2Table>,
 ): void {
   expect(outcome.fit.genes).toEqual(results.ids);
-  const shares = {
-    log2FoldChange: shareWithin(
-      outcome.results.log2FoldChange,
-      results.numbers("log2FoldChange"),
-      0.01,
-      1e-8,
-    ),
-    lfcSE: shareWithin(outcome.results.lfcSE, results.numbers("lfcSE"), 0.01, 1e-8),
-    stat: shareWithin(outcome.results.stat, results.numbers("stat"), 0.01, 1e-8),
-    padjCalls: callAgreement(outcome.results.padj, results.numbers("padj")),
-  };
+  const shares = resultsAgreement(outcome.results, results);
   const genes = results.ids.length;
   measured.push(
     `${label}: ${Object.entries(shares)

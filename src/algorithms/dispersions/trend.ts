@@ -265,14 +265,20 @@ export function trimmedMean(x: Float64Array, trim: number): number {
   return rMean(sorted.subarray(lo, n - lo));
 }
 
+/** DESeq2's `fitType`: which dispersion trend `estimateDispersionsFit` fits. */
+export type FitType = "parametric" | "local" | "mean";
+
+/** The fit types, in DESeq2's order. */
+export const FIT_TYPES: readonly FitType[] = ["parametric", "local", "mean"];
+
 /** The trend DESeq2 fitted, and its value at every gene. */
 export interface DispersionTrend {
   /**
-   * "parametric": DESeq2's parametric fit. "local": it failed, and DESeq2's substitute, the
-   * locfit of log dispersion on log mean ({@link localDispersionFit}), was used. "mean": the
-   * locfit failed too (not seen on real data; DESeq2 would stop with locfit's error): the trend
-   * is DESeq2's fitType "mean", the 0.1%-trimmed mean of the gene-wise dispersions above
-   * 10·minDisp (PyDESeq2's fallback).
+   * "parametric": DESeq2's parametric fit. "local": asked for (`fitType`), or the parametric
+   * fit failed and DESeq2's substitute, the locfit of log dispersion on log mean
+   * ({@link localDispersionFit}), was used. "mean": asked for, or the locfit failed too (not
+   * seen on real data; DESeq2 would stop with locfit's error): DESeq2's fitType "mean", the
+   * 0.1%-trimmed mean of the gene-wise dispersions above 10·minDisp (PyDESeq2's fallback).
    */
   readonly type: "parametric" | "local" | "mean";
   /** (asymptDisp, extraPois) for "parametric", null otherwise. */
@@ -291,18 +297,21 @@ export interface DispersionTrend {
 }
 
 /**
- * DESeq2's `estimateDispersionsFit` with fitType "parametric" and its automatic substitution of
- * the local fit.
+ * DESeq2's `estimateDispersionsFit`: with fitType "parametric" (the default) its parametric fit
+ * and its automatic substitution of the local fit; with "local" the local fit (on whose failure
+ * DESeq2 stops); with "mean" the 0.1%-trimmed mean of the gene-wise estimates above 10·minDisp.
  * @param mask - non-zero genes, G
  * @param baseMean - mean normalised counts, G
  * @param dispGeneEst - gene-wise dispersions, G
- * @throws TrendFitError when no gene-wise estimate exceeds 100·minDisp (DESeq2 stops too)
+ * @throws TrendFitError when no gene-wise estimate exceeds 100·minDisp (DESeq2 stops too), or
+ *   when the local fit asked for fails
  */
 export function dispersionTrend(
   mask: Uint8Array,
   baseMean: Float64Array,
   dispGeneEst: Float64Array,
   options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+  fitType: FitType = "parametric",
 ): DispersionTrend {
   const nGenes = mask.length;
   const means: number[] = [];
@@ -324,22 +333,37 @@ export function dispersionTrend(
   const dispFit = new Float64Array(nGenes).fill(Number.NaN);
   const useMeans = Float64Array.from(means);
   const useDisps = Float64Array.from(disps);
-  let failure: string;
-  try {
-    const coefficients = parametricDispersionFit(useMeans, useDisps);
-    const at = (mean: number) => coefficients.asymptDisp + coefficients.extraPois / mean;
-    for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = at(baseMean[g]);
+  const meanTrend = (failure: string): DispersionTrend => {
+    const meanDispersion = trimmedMean(Float64Array.from(forMean), 0.001);
+    for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = meanDispersion;
     return {
-      type: "parametric",
-      coefficients,
-      meanDispersion: Number.NaN,
-      failure: "",
+      type: "mean",
+      coefficients: null,
+      meanDispersion,
+      failure,
       dispFit,
-      at,
+      at: () => meanDispersion,
     };
-  } catch (error) {
-    if (!(error instanceof TrendFitError)) throw error;
-    failure = error.message;
+  };
+  if (fitType === "mean") return meanTrend("");
+  let failure = "";
+  if (fitType === "parametric") {
+    try {
+      const coefficients = parametricDispersionFit(useMeans, useDisps);
+      const at = (mean: number) => coefficients.asymptDisp + coefficients.extraPois / mean;
+      for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = at(baseMean[g]);
+      return {
+        type: "parametric",
+        coefficients,
+        meanDispersion: Number.NaN,
+        failure: "",
+        dispFit,
+        at,
+      };
+    } catch (error) {
+      if (!(error instanceof TrendFitError)) throw error;
+      failure = error.message;
+    }
   }
   try {
     const trend = localDispersionFit(useMeans, useDisps, options.minDisp);
@@ -354,16 +378,9 @@ export function dispersionTrend(
     };
   } catch (error) {
     if (!(error instanceof LocfitError)) throw error;
+    if (fitType === "local")
+      throw new TrendFitError(`local dispersion fit failed: ${error.message}`);
     failure = `${failure}; locfit: ${error.message}`;
   }
-  const meanDispersion = trimmedMean(Float64Array.from(forMean), 0.001);
-  for (let g = 0; g < nGenes; g++) if (mask[g]) dispFit[g] = meanDispersion;
-  return {
-    type: "mean",
-    coefficients: null,
-    meanDispersion,
-    failure,
-    dispFit,
-    at: () => meanDispersion,
-  };
+  return meanTrend(failure);
 }
