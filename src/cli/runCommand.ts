@@ -20,6 +20,7 @@ import {
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
+import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../pipeline/sizeFactors.js";
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
@@ -52,6 +53,7 @@ export interface AnalysisFlags
   alpha: number;
   independentFiltering: boolean;
   fitType: FitType;
+  sizeFactorsType: SizeFactorsType;
 }
 
 /** Parsed `run` flags. */
@@ -193,6 +195,7 @@ const ANALYSIS_FLAGS = [
   "solver",
   "maxit",
   "fitType",
+  "sizeFactorsType",
   "reference",
   "maxBeta",
   "irlsIters",
@@ -261,6 +264,7 @@ export function runJobFromFlags(
     solver: flags.solver,
     maxit: flags.maxit,
     fitType: flags.fitType,
+    sizeFactorsType: flags.sizeFactorsType,
     hp: hyperparametersFromFlags(flags),
     outDir: flags.out,
     contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),
@@ -309,6 +313,14 @@ export function withAnalysisFlags(cmd: Command): Command {
       )
         .choices([...FIT_TYPES])
         .default("parametric"),
+    )
+    .addOption(
+      new Option(
+        "--size-factors-type <type>",
+        "DESeq2's estimateSizeFactors type: ratio (median of ratios) or poscounts (for sparse data: geometric means over positive counts)",
+      )
+        .choices([...SIZE_FACTORS_TYPES])
+        .default("ratio"),
     );
   return withModelFlags(cmd);
 }

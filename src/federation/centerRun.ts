@@ -138,7 +138,17 @@ export function runRecordStep<K extends CenterRunStep>(
       });
       // They stay here: every later step of the run uses them, and none sends them.
       state.sizeFactors = sizeFactors;
-      return { kind: "size-factors-share", samples: n } as Out<K>;
+      let logSizeFactorSum = 0;
+      if (request.stabilize) for (const sf of sizeFactors) logSizeFactorSum += Math.log(sf);
+      return { kind: "size-factors-share", samples: n, logSizeFactorSum } as Out<K>;
+    }
+    case "sizeFactorScale": {
+      const request = input as In<"sizeFactorScale">;
+      const own = need(state.sizeFactors, data.name, step, "size factors");
+      // DESeq2: sf / exp(mean(log(sf))), over every sample of the federation.
+      const scale = Math.exp(request.logMean);
+      state.sizeFactors = own.map((sf) => sf / scale);
+      return { kind: "size-factor-scale-share", samples: n } as Out<K>;
     }
     case "dispersionMoments": {
       const request = input as In<"dispersionMoments">;

@@ -28,6 +28,8 @@ export const PLAN_MODES = ["irls-pqn", "pqn"] as const;
 export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] as const;
 /** DESeq2's `fitType` values (algorithms/dispersions/trend.ts `FIT_TYPES`). */
 export const PLAN_FIT_TYPES = ["parametric", "local", "mean"] as const;
+/** DESeq2's `estimateSizeFactors` types fedseq runs (pipeline/sizeFactors.ts). */
+export const PLAN_SIZE_FACTORS_TYPES = ["ratio", "poscounts"] as const;
 
 /**
  * Per center, how many of its samples each design cell holds (cell keys as
@@ -59,6 +61,8 @@ export interface AnalysisPlan {
   readonly maxit: number;
   /** DESeq2's `fitType`: the dispersion trend (a plan file without `fit_type`: "parametric"). */
   readonly fitType: (typeof PLAN_FIT_TYPES)[number];
+  /** DESeq2's size-factor type (a plan file without `size_factors_type`: "ratio"). */
+  readonly sizeFactorsType: (typeof PLAN_SIZE_FACTORS_TYPES)[number];
   readonly hyperparameters: FitHyperparameters;
   /** k: the fewest samples any value a center sends may be computed from. */
   readonly minCell: number;
@@ -88,6 +92,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     mode: plan.mode,
     maxit: plan.maxit,
     fit_type: plan.fitType,
+    size_factors_type: plan.sizeFactorsType,
     hyperparameters: Object.fromEntries(
       (Object.keys(HYPERPARAMETER_KEYS) as (keyof FitHyperparameters)[]).map((key) => [
         HYPERPARAMETER_KEYS[key],
@@ -210,6 +215,7 @@ const FIELDS = [
   "mode",
   "maxit",
   "fit_type",
+  "size_factors_type",
   "hyperparameters",
   "min_cell",
   "secure_aggregation",
@@ -340,6 +346,9 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     mode: r.choice("mode", PLAN_MODES),
     maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
     fitType: r.has("fit_type") ? r.choice("fit_type", PLAN_FIT_TYPES) : "parametric",
+    sizeFactorsType: r.has("size_factors_type")
+      ? r.choice("size_factors_type", PLAN_SIZE_FACTORS_TYPES)
+      : "ratio",
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
     secureAggregation: r.boolean("secure_aggregation"),

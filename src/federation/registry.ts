@@ -58,6 +58,8 @@ import {
 import type {
   LogSumsRequest,
   LogSumsShare,
+  SizeFactorScaleRequest,
+  SizeFactorScaleShare,
   SizeFactorsRequest,
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
@@ -226,6 +228,7 @@ export interface StepTypes {
   newton: { input: NewtonRequest; output: NewtonReply };
   logSums: { input: LogSumsRequest; output: LogSumsShare };
   sizeFactors: { input: SizeFactorsRequest; output: SizeFactorsShare };
+  sizeFactorScale: { input: SizeFactorScaleRequest; output: SizeFactorScaleShare };
   information: { input: InformationRequest; output: InformationShare };
   dispersionMoments: { input: DispersionSetupRequest; output: DispersionMomentsShare };
   dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
@@ -532,15 +535,42 @@ export const STEPS: {
       "per gene the sum of ln(count) over its samples and whether any count is zero; its sample count",
   }),
   sizeFactors: spec({
-    request: recordSchema<SizeFactorsRequest>("size-factors-request", { logGeoMeans: "f64" }),
-    reply: recordSchema<SizeFactorsShare>("size-factors-share", { samples: "number" }),
+    request: recordSchema<SizeFactorsRequest>("size-factors-request", {
+      logGeoMeans: "f64",
+      stabilize: "boolean",
+    }),
+    reply: recordSchema<SizeFactorsShare>("size-factors-share", {
+      samples: "number",
+      logSizeFactorSum: "number",
+    }),
     replyLengths: () => ({}),
+    reductions: { samples: "sum", logSizeFactorSum: "sum" },
+    // Σ ln s over ≤ 1e9 samples, each |ln s| ≤ 745.
+    bounds: { samples: BOUNDS.count, logSizeFactorSum: BOUNDS.logSum },
+    wholeNumbers: ["samples"],
+    buildsState: true,
+    sends:
+      "its sample count, and with poscounts Σ ln s over its samples: its size factors (median of ratios to the pooled reference) stay at the center, which uses them in every later step",
+  }),
+  sizeFactorScale: spec({
+    request: recordSchema<SizeFactorScaleRequest>("size-factor-scale-request", {
+      logMean: "number",
+    }),
+    reply: recordSchema<SizeFactorScaleShare>("size-factor-scale-share", { samples: "number" }),
+    replyLengths: () => ({}),
+    // Not read; summed so that it travels masked like the rest.
     reductions: { samples: "sum" },
     bounds: { samples: BOUNDS.count },
     wholeNumbers: ["samples"],
     buildsState: true,
     sends:
-      "its sample count only: its size factors (median of ratios to the pooled reference) stay at the center, which uses them in every later step",
+      "its sample count only: it divides its own size factors by exp(the mean of ln s over all samples), DESeq2's poscounts stabilisation",
+    checkRequest: (input) => {
+      if (!Number.isFinite(input.logMean) || Math.abs(input.logMean) > 745)
+        throw new Error(
+          `sizeFactorScale.logMean: ${input.logMean} is not a mean of log size factors`,
+        );
+    },
   }),
   information: spec({
     request: recordSchema<InformationRequest>("information-request", {

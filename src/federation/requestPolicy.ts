@@ -52,6 +52,8 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   levels: 0,
   logSums: 1,
   sizeFactors: 1,
+  // DESeq2's poscounts: the stabilisation to a geometric mean of 1.
+  sizeFactorScale: 1,
   // For a design that is not a group design, DESeq2's dispersion estimation takes μ from a
   // GLM fit with rough dispersions: a first fit (prepare, init …) before the final one.
   prepare: 2,

@@ -50,7 +50,7 @@ import {
   writeLfcCsv,
 } from "./fitLfc.js";
 import type { RunJob } from "./runJob.js";
-import { federatedSizeFactors } from "./sizeFactors.js";
+import { federatedSizeFactors, type SizeFactorsType } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
 
@@ -154,7 +154,7 @@ export async function runOverFederation(
   // design with too many level combinations stops before any estimate.
   const candidateRows = factorCellRows(formula, levels, job.references, columns);
 
-  await federatedSizeFactors(runner, genes);
+  await federatedSizeFactors(runner, genes, job.sizeFactorsType, present);
 
   const dispersionJob: DispersionJob = {
     genes,
@@ -383,6 +383,8 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
      * The trend: DESeq2's `fitType` asked for (`--fit-type`), the one used (another only when
      * the parametric fit failed and DESeq2's fallback applied), and why it fell back (or null).
      */
+    /** DESeq2's `estimateSizeFactors` type (`--size-factors-type`). */
+    size_factors_type: SizeFactorsType;
     trend: { fit_type: FitType; used: FitType; fallback_reason: string | null };
   };
   cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
@@ -436,6 +438,7 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     dispersions: {
       outliers,
       genewise_below_min: belowMin,
+      size_factors_type: job.sizeFactorsType ?? "ratio",
       trend: {
         fit_type: job.fitType ?? "parametric",
         used: d.trendFit.type,

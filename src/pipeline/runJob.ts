@@ -8,6 +8,7 @@ import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import type { References } from "../design/designMatrix.js";
 import type { ContrastSpec } from "../results/contrast.js";
 import type { WaldOptions } from "../stats/wald.js";
+import type { SizeFactorsType } from "./sizeFactors.js";
 
 /** What the aggregator of a `run` is given: the model and the test, no data. */
 export interface RunJob {
@@ -19,6 +20,8 @@ export interface RunJob {
   readonly maxit?: number;
   /** DESeq2's `fitType`: the dispersion trend (default "parametric"). */
   readonly fitType?: FitType;
+  /** DESeq2's `estimateSizeFactors` type (default "ratio"). */
+  readonly sizeFactorsType?: SizeFactorsType;
   readonly hp: FitHyperparameters;
   readonly outDir: string;
   /** The contrast tested (default: DESeq2's, the last coefficient). */

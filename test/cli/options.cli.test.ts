@@ -237,6 +237,11 @@ const cases: Case[] = [
   ],
   ["run --maxit 0", (o) => runData(o, "--maxit", "0"), /--maxit/],
   ["run --fit-type loess", (o) => runData(o, "--fit-type", "loess"), /--fit-type/],
+  [
+    "run --size-factors-type iterate",
+    (o) => runData(o, "--size-factors-type", "iterate"),
+    /--size-factors-type/,
+  ],
   ["run --maxit 2.5", (o) => runData(o, "--maxit", "2.5"), /--maxit/],
   ["run --threads 0", (o) => runData(o, "--threads", "0"), /--threads/],
   ["run --threads 100000", (o) => runData(o, "--threads", "100000"), /--threads/],

@@ -34,6 +34,7 @@ const PLAN: AnalysisPlan = {
   mode: "irls-pqn",
   maxit: 100,
   fitType: "mean",
+  sizeFactorsType: "poscounts",
   hyperparameters: {
     maxBeta: 30,
     irlsNumIter: 20,
@@ -68,7 +69,7 @@ const CANONICAL =
   '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
   '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
   '"min_cell":3,"mode":"irls-pqn","references":{"condition":"control"},' +
-  '"secure_aggregation":true,"solver":"deseq2"}';
+  '"secure_aggregation":true,"size_factors_type":"poscounts","solver":"deseq2"}';
 
 function json(plan = PLAN): Record<string, unknown> {
   return JSON.parse(JSON.stringify(planToJson(plan)));
@@ -98,9 +99,10 @@ describe("analysis plan", () => {
     expect(planHash(readPlanFile(file))).toBe(planHash(PLAN));
   });
 
-  it("reads a plan written before fit_type existed as DESeq2's default, parametric", () => {
-    const { fit_type: _, ...older } = json();
+  it("reads a plan written before fit_type and size_factors_type existed with DESeq2's defaults", () => {
+    const { fit_type: _, size_factors_type: __, ...older } = json();
     expect(planFromJson(older, "plan.json").fitType).toBe("parametric");
+    expect(planFromJson(older, "plan.json").sizeFactorsType).toBe("ratio");
   });
 
   it("changes its hash when any value changes", () => {
@@ -118,6 +120,7 @@ describe("analysis plan", () => {
       { mode: "pqn" },
       { maxit: 99 },
       { fitType: "local" },
+      { sizeFactorsType: "ratio" },
       { hyperparameters: { ...PLAN.hyperparameters, minMu: 0.25 } },
       { minCell: 5 },
     ];
@@ -130,6 +133,7 @@ describe("analysis plan", () => {
     [{ fedseq_plan: 1 }, "plan.json: fedseq_plan: version 1"],
     [{ secure_aggregation: "yes" }, "plan.json: secure_aggregation: expected true or false"],
     [{ fit_type: "loess" }, "plan.json: fit_type:"],
+    [{ size_factors_type: "iterate" }, "plan.json: size_factors_type:"],
     [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
     [
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },

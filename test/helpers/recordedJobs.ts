@@ -82,7 +82,11 @@ const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) =
 
 const CENTERS = ["lab_1", "lab_2", "lab_3"];
 const RUN_CONDITION = deseq2Job("outliers_sim", "~ condition");
-const RUN_CENTER_CONDITION = deseq2Job("outliers_sim", "~ center + condition", "fast");
+/** Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step. */
+const RUN_CENTER_CONDITION: RunJob = {
+  ...deseq2Job("outliers_sim", "~ center + condition", "fast"),
+  sizeFactorsType: "poscounts",
+};
 
 /** The plan of a run job on outliers_sim (levels from its metadata.csv). */
 function planOf(job: RunJob): AnalysisPlan {
@@ -96,7 +100,7 @@ function planOf(job: RunJob): AnalysisPlan {
 /** Whether a job runs under a plan (its centers then enforce it while it is recorded). */
 function plannedJob(name: string): AnalysisPlan | undefined {
   if (name === "run ~ condition") return planOf(RUN_CONDITION);
-  if (name === "run ~ center + condition (fast)") return planOf(RUN_CENTER_CONDITION);
+  if (name === "run ~ center + condition (fast, poscounts)") return planOf(RUN_CENTER_CONDITION);
   return undefined;
 }
 
@@ -104,7 +108,7 @@ function plannedJob(name: string): AnalysisPlan | undefined {
 const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unknown>> = {
   "run ~ condition": (t, runId) =>
     runOverFederation(t, RUN_CONDITION, { runId, plan: planOf(RUN_CONDITION) }),
-  "run ~ center + condition (fast)": (t, runId) =>
+  "run ~ center + condition (fast, poscounts)": (t, runId) =>
     runOverFederation(t, RUN_CENTER_CONDITION, { runId, plan: planOf(RUN_CENTER_CONDITION) }),
   "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
   "fit (upstream, PQN on every gene)": (t, runId) =>

@@ -30,6 +30,12 @@ export interface LogSumsShare {
 export interface SizeFactorsRequest {
   readonly kind: "size-factors-request";
   readonly logGeoMeans: Float64Array;
+  /**
+   * DESeq2's poscounts (and any reference given as geoMeans): the size factors are then
+   * stabilised to a geometric mean of 1 over all samples, for which each center also returns
+   * Σ ln s over its samples ({@link SizeFactorScaleRequest} brings back the mean).
+   */
+  readonly stabilize: boolean;
 }
 
 /**
@@ -39,5 +45,19 @@ export interface SizeFactorsRequest {
  */
 export interface SizeFactorsShare {
   readonly kind: "size-factors-share";
+  readonly samples: number;
+  /** Σ ln s over the center's samples when the request asks to stabilize, else 0. */
+  readonly logSizeFactorSum: number;
+}
+
+/** Divide every size factor by exp(`logMean`): the mean of ln s over all samples. */
+export interface SizeFactorScaleRequest {
+  readonly kind: "size-factor-scale-request";
+  readonly logMean: number;
+}
+
+/** A center's reply to the rescale: its sample count (its size factors stay with it). */
+export interface SizeFactorScaleShare {
+  readonly kind: "size-factor-scale-share";
   readonly samples: number;
 }

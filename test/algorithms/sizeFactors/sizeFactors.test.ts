@@ -33,10 +33,15 @@ describe("size factors (median of ratios)", () => {
       for (const s of sessions) {
         const share = s.run({ ...tag, round: 1 }, "sizeFactors", {
           kind: "size-factors-request",
+          stabilize: false,
           logGeoMeans,
         });
         // What travels: the sample count, nothing per sample; the size factors stay here.
-        expect(share).toEqual({ kind: "size-factors-share", samples: s.data.samples.length });
+        expect(share).toEqual({
+          kind: "size-factors-share",
+          samples: s.data.samples.length,
+          logSizeFactorSum: 0,
+        });
         const sizeFactors = s.runState?.sizeFactors as Float64Array;
         s.data.samples.forEach((sample, i) => {
           const e = expected.get(sample) as number;

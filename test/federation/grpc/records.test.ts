@@ -33,12 +33,16 @@ describe("record steps on the wire", () => {
     const logGeoMeans = Float64Array.from([1.5, Number.NaN, -2.25e-300, 7]);
     const decoded = decodeRequest(
       overTheWire(
-        encodeRequest(tag, "sizeFactors", { kind: "size-factors-request", logGeoMeans }),
+        encodeRequest(tag, "sizeFactors", {
+          kind: "size-factors-request",
+          logGeoMeans,
+          stabilize: true,
+        }),
         "request",
       ),
     );
     expect(decoded.step).toBe("sizeFactors");
-    expect(decoded.input).toEqual({ kind: "size-factors-request", logGeoMeans });
+    expect(decoded.input).toEqual({ kind: "size-factors-request", logGeoMeans, stabilize: true });
 
     const request = { kind: "log-sums-request" as const, genes: ["a", "b", "c"] };
     const share = {
