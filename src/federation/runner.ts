@@ -97,6 +97,10 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
         ? { runId: this.runId, phase, round }
         : { runId: this.runId, phase, round, plan };
     const shares = await this.#transport.request(tag, step, inputs);
+    // One macrotask per round: an in-process federation answers through promises only, so a
+    // whole run would otherwise hold the event loop (timers, signals, progress, a test runner's
+    // messages) from its first round to its last.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.ledger.rounds[phase] = tag.round + 1;
     const sizes = new Map<unknown, number>();
     let down = 0;
