@@ -104,14 +104,22 @@ function writeCohort(): string {
 async function recordedRun(
   dir: string,
   secureAggregation: boolean,
+  sizeFactorsType: "ratio" | "poscounts" = "ratio",
 ): Promise<{ centers: PrivateCenter[]; report: ScanReport }> {
   const dataset = await readDataset(dir);
   const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
-  const file = join(tmp.dir, `cohort-${secureAggregation ? "secure" : "clear"}.jsonl`);
+  const file = join(
+    tmp.dir,
+    `cohort-${sizeFactorsType}-${secureAggregation ? "secure" : "clear"}.jsonl`,
+  );
   const log = new JsonLinesLog(file);
   const sessions = data.map((d) => new CenterSession(d));
   const transport = new InProcessTransport(sessions, { secureAggregation });
-  const job = { ...deseq2Job("cohort", DESIGN), references: { condition: "A" } };
+  const job = {
+    ...deseq2Job("cohort", DESIGN),
+    references: { condition: "A" },
+    sizeFactorsType,
+  };
   let samples: readonly string[];
   try {
     samples = (
@@ -169,5 +177,20 @@ describe("a cohort with a lone sample in a level at one center and a continuous 
     expect(lone?.exposed).toBeGreaterThan(GENES / 2);
     expect(matched(report)).toBeGreaterThan(0);
     expect(designMatches(report)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("poscounts (each center also sends Σ ln s): secure gives back nothing; in clear Σ ln s matches no one- or two-sample value", async () => {
+    const secure = await recordedRun(dir, true, "poscounts");
+    expect({
+      exposed: exposed(secure.report),
+      matched: matched(secure.report),
+      design: designMatches(secure.report),
+    }).toEqual({ exposed: 0, matched: 0, design: 0 });
+    const clear = await recordedRun(dir, false, "poscounts");
+    const field = clear.report.fields.find(
+      (f) => f.step === "sizeFactors" && f.field === "logSizeFactorSum",
+    );
+    expect(field?.numbers).toBe(3);
+    expect(field?.matched).toBe(0);
   }, 300_000);
 });
