@@ -2,6 +2,11 @@
  * A real federation on loopback: an aggregator process and one process per center, with
  * certificates from `fedseq certs`. Results must equal the in-process simulation's, also when a
  * center or the aggregator is killed mid-run and restarted (resumed).
+ *
+ * Every test compares the processes with an in-process run on the same input, so most run on a
+ * few hundred genes of a shared dataset ({@link small}): the processes, rounds and restarts are
+ * the same, each round is cheaper. The one test that checks a count of the whole dataset (the 60
+ * outliers injected into outliers_sim, all replaced and refitted) runs on all of it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,10 +18,34 @@ import { fitLfc } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
 import { freePort, runFedseq, startFedseq } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
+import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { centerNames } from "../helpers/transports.js";
 
 const tmp = useTempFolder("fedseq-grpc-");
+
+/**
+ * The input folder of a test on `dataset`: all of it (`full`) or its first few hundred genes.
+ * bodymap keeps the genes on which DESeq2's IRLS takes longest (23 iterations, so its round
+ * count is the whole dataset's); li_lncap's first 300 genes include genes PQN fits for 76 rounds,
+ * as long as on the whole dataset (the kill tests stop a process at PQN round 10).
+ */
+function small(dataset: string): string {
+  let dir = smallDirs.get(dataset);
+  if (dir === undefined) {
+    dir =
+      dataset === "bodymap"
+        ? sharedSubset(tmp, dataset, 300, BODYMAP_SLOWEST)
+        : sharedSubset(tmp, dataset, dataset === "outliers_sim" ? 400 : 300);
+    smallDirs.set(dataset, dir);
+  }
+  return dir;
+}
+const smallDirs = new Map<string, string>();
+const BODYMAP_SLOWEST = ["NM_001137548", "NM_001137549", "NM_001137556", "NM_007129", "NM_203436"];
+
+/** A dataset's whole folder in `../shared`. */
+const full = (dataset: string) => sharedPath("data", dataset);
 const certs = join(tmp.dir, "certs");
 let certsMade = false;
 
@@ -77,17 +106,11 @@ function aggregator(
   ]);
 }
 
-function center(
-  dataset: string,
-  name: string,
-  port: number,
-  extra: string[] = [],
-  certDir = certs,
-) {
+function center(data: string, name: string, port: number, extra: string[] = [], certDir = certs) {
   return startFedseq([
     "center",
     "--data",
-    sharedPath("data", dataset),
+    data,
     "--name",
     name,
     "--aggregator",
@@ -106,31 +129,29 @@ function center(
 
 const simulatedRuns = new Map<string, Promise<string>>();
 
-/** The folder of `fedseq run --data` on a shared dataset (run once per file). */
-function simulatedRun(dataset: string): Promise<string> {
-  let run = simulatedRuns.get(dataset);
+/** The folder of `fedseq run --data` on a dataset's folder `data` (run once per file). */
+function simulatedRun(dataset: string, data: string): Promise<string> {
+  let run = simulatedRuns.get(data);
   if (run === undefined) {
     run = (async () => {
-      const out = join(tmp.dir, `run-sim-${dataset}`);
-      const sim = startFedseq([
-        "run",
-        "--data",
-        sharedPath("data", dataset),
-        "--design",
-        DESIGNS[dataset],
-        "--out",
-        out,
-      ]);
+      const out = join(tmp.dir, `run-sim-${simulatedRuns.size}-${dataset}`);
+      const sim = startFedseq(["run", "--data", data, "--design", DESIGNS[dataset], "--out", out]);
       expect(await sim.exited, sim.output()).toBe(0);
       return out;
     })();
-    simulatedRuns.set(dataset, run);
+    simulatedRuns.set(data, run);
   }
   return run;
 }
 
-/** `run --listen` as the aggregator of the dataset's centers. */
-function runAggregator(dataset: string, port: number, out: string, extra: string[] = []) {
+/** `run --listen` as the aggregator of the dataset's centers (holding `data`). */
+function runAggregator(
+  dataset: string,
+  data: string,
+  port: number,
+  out: string,
+  extra: string[] = [],
+) {
   return startFedseq([
     "run",
     "--listen",
@@ -142,7 +163,7 @@ function runAggregator(dataset: string, port: number, out: string, extra: string
     "--key",
     join(certs, "aggregator.key"),
     "--plan",
-    planFor(dataset),
+    planFor(dataset, data),
     "--out",
     out,
     ...extra,
@@ -152,36 +173,34 @@ function runAggregator(dataset: string, port: number, out: string, extra: string
 const plans = new Map<string, string>();
 
 /** The analysis plan of a shared dataset's README design, made by `fedseq plan --data`. */
-function planFor(dataset: string): string {
-  let file = plans.get(dataset);
+function planFor(dataset: string, data: string): string {
+  let file = plans.get(data);
   if (file === undefined) {
-    file = join(tmp.dir, `plan-${dataset}.json`);
-    const made = runFedseq([
-      "plan",
-      "--data",
-      sharedPath("data", dataset),
-      "--design",
-      DESIGNS[dataset],
-      "--out",
-      file,
-    ]);
+    file = join(tmp.dir, `plan-${plans.size}-${dataset}.json`);
+    const made = runFedseq(["plan", "--data", data, "--design", DESIGNS[dataset], "--out", file]);
     expect(made.code, made.stderr).toBe(0);
-    plans.set(dataset, file);
+    plans.set(data, file);
   }
   return file;
 }
 
 /** A center of `run --listen`: it answers only the plan it approved. */
-function runCenter(dataset: string, name: string, port: number, extra: string[] = []) {
-  return center(dataset, name, port, ["--plan", planFor(dataset), ...extra]);
+function runCenter(
+  dataset: string,
+  data: string,
+  name: string,
+  port: number,
+  extra: string[] = [],
+) {
+  return center(data, name, port, ["--plan", planFor(dataset, data), ...extra]);
 }
 
 /**
  * Expect the run's three tables to equal the simulated run's, byte for byte, and the aggregator
  * to hold no size factors (they never leave the centers).
  */
-async function expectSimulatedRunFiles(dataset: string, out: string): Promise<void> {
-  const simulatedOut = await simulatedRun(dataset);
+async function expectSimulatedRunFiles(dataset: string, data: string, out: string): Promise<void> {
+  const simulatedOut = await simulatedRun(dataset, data);
   for (const file of ["results.csv", "dispersions.csv", "lfc.csv"]) {
     expect(readFileSync(join(out, file), "utf8"), file).toBe(
       readFileSync(join(simulatedOut, file), "utf8"),
@@ -196,8 +215,11 @@ function ownSizeFactorsFile(name: string, lab: string): string {
 }
 
 /** The labs' own size factors, together, are the simulated run's size_factors.csv rows. */
-async function expectOwnSizeFactors(dataset: string, name: string, labs: string[]) {
-  const simulated = readFileSync(join(await simulatedRun(dataset), "size_factors.csv"), "utf8")
+async function expectOwnSizeFactors(dataset: string, data: string, name: string, labs: string[]) {
+  const simulated = readFileSync(
+    join(await simulatedRun(dataset, data), "size_factors.csv"),
+    "utf8",
+  )
     .trimEnd()
     .split("\n")
     .slice(1);
@@ -207,11 +229,28 @@ async function expectOwnSizeFactors(dataset: string, name: string, labs: string[
   expect(own.sort()).toEqual(simulated.sort());
 }
 
-async function simulated(dataset: string, mode: LfcMode): Promise<string> {
+const simulatedFits = new Map<string, Promise<string>>();
+
+/** lfc.csv of the in-process `fit-lfc` of `data` (a folder of `dataset`), run once per file. */
+function simulated(dataset: string, data: string, mode: LfcMode): Promise<string> {
+  const key = `${data} ${mode}`;
+  let fit = simulatedFits.get(key);
+  if (fit === undefined) {
+    fit = simulatedFit(dataset, data, mode, join(tmp.dir, `sim-${simulatedFits.size}-${dataset}`));
+    simulatedFits.set(key, fit);
+  }
+  return fit;
+}
+
+async function simulatedFit(
+  dataset: string,
+  data: string,
+  mode: LfcMode,
+  out: string,
+): Promise<string> {
   const solver = mode === "pqn" ? "upstream" : "deseq2";
-  const out = join(tmp.dir, `sim-${dataset}-${mode}`);
   await fitLfc({
-    dataDir: sharedPath("data", dataset),
+    dataDir: data,
     design: DESIGNS[dataset],
     sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
     dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
@@ -235,11 +274,13 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const agg = aggregator("bodymap", "irls-pqn", port, out);
     await agg.waitFor(/listening/);
     const centers = ["hospital_a", "hospital_b", "hospital_c"].map((c) =>
-      center("bodymap", c, port),
+      center(small("bodymap"), c, port),
     );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
-    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("bodymap", "irls-pqn"));
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(
+      await simulated("bodymap", small("bodymap"), "irls-pqn"),
+    );
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     // The default solver replays DESeq2's IRLS: bodymap's slowest gene takes 23 iterations.
     expect(report.solver).toBe("deseq2");
@@ -251,12 +292,13 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const port = await freePort();
     const out = join(tmp.dir, "run-outliers");
     const transcript = join(tmp.dir, "transcript.jsonl");
-    const agg = runAggregator("outliers_sim", port, out, ["--transcript", transcript]);
+    const data = full("outliers_sim");
+    const agg = runAggregator("outliers_sim", data, port, out, ["--transcript", transcript]);
     await agg.waitFor(/listening/);
     const labs = ["lab_1", "lab_2", "lab_3"];
     const ownSizeFactors = (lab: string) => join(tmp.dir, `${lab}.size_factors.csv`);
     const centers = labs.map((c) =>
-      runCenter("outliers_sim", c, port, [
+      runCenter("outliers_sim", data, c, port, [
         "--audit",
         join(tmp.dir, `${c}.audit.jsonl`),
         "--size-factors-out",
@@ -265,10 +307,10 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
-    await expectSimulatedRunFiles("outliers_sim", out);
+    await expectSimulatedRunFiles("outliers_sim", data, out);
     // Each lab wrote its own size factors: the simulated run's rows of its samples.
     const simulatedRows = readFileSync(
-      join(await simulatedRun("outliers_sim"), "size_factors.csv"),
+      join(await simulatedRun("outliers_sim", data), "size_factors.csv"),
       "utf8",
     )
       .trimEnd()
@@ -295,36 +337,38 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-center");
-    const agg = runAggregator("outliers_sim", port, out);
+    const data = small("outliers_sim");
+    const agg = runAggregator("outliers_sim", data, port, out);
     await agg.waitFor(/listening/);
     const own = (lab: string) => ["--size-factors-out", ownSizeFactorsFile("kill-center", lab)];
-    const lab1 = runCenter("outliers_sim", "lab_1", port, own("lab_1"));
-    let lab2 = runCenter("outliers_sim", "lab_2", port, own("lab_2"));
-    const lab3 = runCenter("outliers_sim", "lab_3", port, own("lab_3"));
+    const lab1 = runCenter("outliers_sim", data, "lab_1", port, own("lab_1"));
+    let lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"));
+    const lab3 = runCenter("outliers_sim", data, "lab_3", port, own("lab_3"));
     await agg.waitFor(/genewise-dispersions round 0:/);
     lab2.child.kill("SIGKILL");
     await lab2.exited;
-    lab2 = runCenter("outliers_sim", "lab_2", port, own("lab_2"));
+    lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"));
     expect(await agg.exited, agg.output()).toBe(0);
     // Its size factors, dispersion data and μ were rebuilt from the requests that built them.
     expect(agg.output()).toMatch(
       /center lab_2: restarted, replaying the \d+ requests that built its state before dispersionGrid \(genewise-dispersions round/,
     );
     for (const lab of [lab1, lab2, lab3]) expect(await lab.exited).toBe(0);
-    await expectSimulatedRunFiles("outliers_sim", out);
+    await expectSimulatedRunFiles("outliers_sim", data, out);
     // The restarted lab recomputed its size factors from the replayed requests: the same.
-    await expectOwnSizeFactors("outliers_sim", "kill-center", ["lab_1", "lab_2", "lab_3"]);
+    await expectOwnSizeFactors("outliers_sim", data, "kill-center", ["lab_1", "lab_2", "lab_3"]);
   });
 
   it("run --listen --resume: the aggregator SIGKILLed during the gene-wise dispersion rounds and resumed gives the uninterrupted run's files", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-aggregator");
-    const first = runAggregator("outliers_sim", port, out);
+    const data = small("outliers_sim");
+    const first = runAggregator("outliers_sim", data, port, out);
     await first.waitFor(/listening/);
     const labs = ["lab_1", "lab_2", "lab_3"];
     const centers = labs.map((c) =>
-      runCenter("outliers_sim", c, port, [
+      runCenter("outliers_sim", data, c, port, [
         "--size-factors-out",
         ownSizeFactorsFile("kill-aggregator", c),
       ]),
@@ -332,25 +376,26 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await first.waitFor(/genewise-dispersions round 0:/);
     first.child.kill("SIGKILL");
     await first.exited;
-    const second = runAggregator("outliers_sim", port, out, ["--resume"]);
+    const second = runAggregator("outliers_sim", data, port, out, ["--resume"]);
     expect(await second.exited, second.output()).toBe(0);
     expect(second.output()).toMatch(/resuming run /);
     for (const c of centers) {
       expect(await c.exited, c.output()).toBe(0);
       expect(c.output()).toMatch(/answered \d+ repeated requests from its reply cache/);
     }
-    await expectSimulatedRunFiles("outliers_sim", out);
-    await expectOwnSizeFactors("outliers_sim", "kill-aggregator", labs);
+    await expectSimulatedRunFiles("outliers_sim", data, out);
+    await expectOwnSizeFactors("outliers_sim", data, "kill-aggregator", labs);
   });
 
   it("run --listen: a center that joins and never answers ends the run within --round-timeout (exit 3, named)", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-silent-center");
-    const agg = runAggregator("outliers_sim", port, out, ["--round-timeout", "3"]);
+    const data = small("outliers_sim");
+    const agg = runAggregator("outliers_sim", data, port, out, ["--round-timeout", "3"]);
     await agg.waitFor(/listening/);
-    const others = ["lab_1", "lab_3"].map((c) => runCenter("outliers_sim", c, port));
-    const lab2 = runCenter("outliers_sim", "lab_2", port);
+    const others = ["lab_1", "lab_3"].map((c) => runCenter("outliers_sim", data, c, port));
+    const lab2 = runCenter("outliers_sim", data, "lab_2", port);
     await agg.waitFor(/center lab_2 joined/);
     lab2.child.kill("SIGSTOP");
     const started = Date.now();
@@ -365,7 +410,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
     await ensureCertificates();
-    const data = await readDataset(sharedPath("data", "li_lncap"));
+    const data = await readDataset(small("li_lncap"));
     const own = data.samples.flatMap((_, i) => (data.centerOfSample[i] === "site_2" ? [i] : []));
     const n = data.samples.length;
     const counts = [
@@ -383,7 +428,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "own-files");
     const agg = aggregator("li_lncap", "irls-pqn", port, out);
     await agg.waitFor(/listening/);
-    const site1 = center("li_lncap", "site_1", port);
+    const site1 = center(small("li_lncap"), "site_1", port);
     const site2 = startFedseq([
       "center",
       "--counts",
@@ -405,7 +450,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(await site1.exited).toBe(0);
     expect(await site2.exited, site2.output()).toBe(0);
     expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(
-      await simulated("li_lncap", "irls-pqn"),
+      await simulated("li_lncap", small("li_lncap"), "irls-pqn"),
     );
   });
 
@@ -415,12 +460,12 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "kill-center");
     const agg = aggregator("li_lncap", "pqn", port, out);
     await agg.waitFor(/listening/);
-    const site1 = center("li_lncap", "site_1", port);
-    let site2 = center("li_lncap", "site_2", port);
+    const site1 = center(small("li_lncap"), "site_1", port);
+    let site2 = center(small("li_lncap"), "site_2", port);
     await agg.waitFor(/pqn round 10:/);
     site2.child.kill("SIGKILL");
     await site2.exited;
-    site2 = center("li_lncap", "site_2", port);
+    site2 = center(small("li_lncap"), "site_2", port);
     expect(await agg.exited, agg.output()).toBe(0);
     expect(agg.output()).toMatch(/center site_2 reconnected/);
     expect(agg.output()).toMatch(
@@ -428,7 +473,9 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     );
     expect(await site1.exited).toBe(0);
     expect(await site2.exited).toBe(0);
-    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("li_lncap", "pqn"));
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(
+      await simulated("li_lncap", small("li_lncap"), "pqn"),
+    );
   });
 
   it("the aggregator killed mid-run and resumed from its checkpoint: same lfc.csv", async () => {
@@ -437,7 +484,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "kill-aggregator");
     const first = aggregator("li_lncap", "pqn", port, out);
     await first.waitFor(/listening/);
-    const centers = ["site_1", "site_2"].map((c) => center("li_lncap", c, port));
+    const centers = ["site_1", "site_2"].map((c) => center(small("li_lncap"), c, port));
     await first.waitFor(/pqn round 10:/);
     first.child.kill("SIGKILL");
     await first.exited;
@@ -446,7 +493,9 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(second.output()).toMatch(/resuming run/);
     expect(second.output()).not.toMatch(/pqn round 0:/);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
-    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(await simulated("li_lncap", "pqn"));
+    expect(readFileSync(join(out, "lfc.csv"), "utf8")).toBe(
+      await simulated("li_lncap", small("li_lncap"), "pqn"),
+    );
   });
 
   it("a center with a certificate from another CA is refused, and the run reports it", async () => {
@@ -458,12 +507,12 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "wrong-ca");
     const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "6"]);
     await agg.waitFor(/listening/);
-    const good = center("li_lncap", "site_1", port, ["--give-up-after", "20"]);
+    const good = center(small("li_lncap"), "site_1", port, ["--give-up-after", "20"]);
     // site_2 trusts the real CA (to reach the aggregator) but presents a certificate of another CA.
     const bad = startFedseq([
       "center",
       "--data",
-      sharedPath("data", "li_lncap"),
+      small("li_lncap"),
       "--name",
       "site_2",
       "--aggregator",
@@ -494,9 +543,9 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "refusal");
     const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "20"]);
     await agg.waitFor(/listening/);
-    const small = center("li_lncap", "site_1", port, ["--min-samples", "10"]);
-    expect(await small.exited).toBe(3);
-    expect(small.output()).toMatch(
+    const few = center(small("li_lncap"), "site_1", port, ["--min-samples", "10"]);
+    expect(await few.exited).toBe(3);
+    expect(few.output()).toMatch(
       /refusing to take part: it holds \d samples, fewer than its minimum of 10/,
     );
     expect(await agg.exited).toBe(3);
