@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     setupFiles: ["test/setup/yieldBetweenTests.ts"],
+    // A folder for whole-dataset runs several test files share (test/helpers/runCache.ts).
+    globalSetup: ["test/setup/runCache.ts"],
   },
 });

@@ -1,11 +1,14 @@
 /**
- * Fits of the shared datasets with DESeq2's size factors and dispersions, in process.
+ * Fits of the shared datasets with DESeq2's size factors and dispersions, in process; each
+ * computed once per `vitest run` (test/helpers/runCache.ts): the end-to-end parity and the
+ * agreement suites check the same fits.
  */
 import type { FitCenter } from "../../src/algorithms/center.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type FitOutcome, fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { cachedRun } from "./runCache.js";
 import { sharedPath } from "./shared.js";
 
 /** Design formula of each shared dataset. */
@@ -15,11 +18,22 @@ export const DESIGNS: Record<string, string> = {
   outliers_sim: "~ condition",
 };
 
-/** Fit a shared dataset; also returns the centers' prepared data (for objective checks). */
-export async function fitShared(
+/**
+ * Fit a shared dataset; also returns the centers' prepared data (for objective checks). Computed
+ * once per `vitest run`: callers must not modify what they get.
+ */
+export function fitShared(
   dataset: string,
   mode: LfcMode,
   solver: LfcSolver = "upstream",
+): Promise<{ outcome: FitOutcome; centers: FitCenter[] }> {
+  return cachedRun(`fit-${dataset}-${mode}-${solver}`, () => computeFit(dataset, mode, solver));
+}
+
+async function computeFit(
+  dataset: string,
+  mode: LfcMode,
+  solver: LfcSolver,
 ): Promise<{ outcome: FitOutcome; centers: FitCenter[] }> {
   const sessions = await simulatedCenters(sharedPath("data", dataset));
   const outcome = await fitOverFederation(new InProcessTransport(sessions), {

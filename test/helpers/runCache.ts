@@ -1,0 +1,81 @@
+/**
+ * Whole-dataset runs computed once per `vitest run` and shared between test files (each file
+ * runs in its own module graph, often in another worker): the first file to ask computes the run
+ * and writes it (v8 serialisation: typed arrays, plain objects and arrays come back equal) to the
+ * run's cache folder (test/setup/runCache.ts); a file asking for it later reads it; a file asking
+ * while another computes it waits for it. Within a file the value is also kept in memory.
+ * Without the cache folder (a config without the globalSetup) each file computes its own.
+ */
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { deserialize, serialize } from "node:v8";
+import { inject } from "vitest";
+
+const inMemory = new Map<string, Promise<unknown>>();
+
+/** The value of `key` in this `vitest run`, computed by `compute` at most once across files. */
+export function cachedRun<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  let value = inMemory.get(key) as Promise<T> | undefined;
+  if (value === undefined) {
+    value = fromCache(key, compute);
+    inMemory.set(key, value);
+  }
+  return value;
+}
+
+async function fromCache<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  const dir = inject("runCache");
+  if (dir === undefined || !existsSync(dir)) return compute();
+  const file = join(dir, `${key.replace(/[^\w.-]+/g, "_")}.v8`);
+  const lock = `${file}.lock`;
+  for (;;) {
+    if (existsSync(file)) return deserialize(readFileSync(file)) as T;
+    if (takeLock(lock)) {
+      try {
+        const value = await compute();
+        writeFileSync(`${file}.tmp`, serialize(value));
+        renameSync(`${file}.tmp`, file);
+        return value;
+      } finally {
+        rmSync(lock, { force: true });
+      }
+    }
+    // Another worker computes it: wait without blocking this worker's event loop.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Take the lock file (holding this process's pid); a lock whose process is gone is taken over. */
+function takeLock(lock: string): boolean {
+  try {
+    closeSync(openSync(lock, "wx"));
+    writeFileSync(lock, String(process.pid));
+    return true;
+  } catch {
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(lock, "utf8"));
+    } catch {
+      return false; // released meanwhile: the caller looks again
+    }
+    if (pid > 0 && !alive(pid)) rmSync(lock, { force: true });
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
