@@ -790,7 +790,7 @@ export const STEPS: {
     bounds: { sums: BOUNDS.squares },
     buildsState: false,
     sends:
-      "per active gene, trimmed-mean group and slot, the sum of its values in a range of grid buckets the aggregator found to hold ≥ 3 pooled values",
+      "per active gene, trimmed-mean group and slot, the sum of its values in a range of grid buckets the aggregator found to hold ≥ 3 pooled non-zero values",
     checkRequest: (input) => {
       checkPrivateSearch(input);
       const genes = maskCount(input.active);

@@ -31,6 +31,8 @@ import {
 } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
 import { type CenterData, centerDataFromDataset } from "../../src/federation/centerData.js";
+import { summedFields } from "../../src/federation/pooledSums.js";
+import type { StepName } from "../../src/federation/registry.js";
 import { readDataset } from "../../src/io/dataset.js";
 
 /** One message of a transcript (`{center, step, round, fields}`, as `fedseq run --transcript` writes). */
@@ -1004,4 +1006,68 @@ export function structureScan(
     }
   }
   return [...out.values()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pooled view: what the aggregator decodes under secure aggregation
+
+/** Every center's data as one center "pooled" (samples in federation order). */
+export function pooledCenter(centers: readonly PrivateCenter[]): PrivateCenter {
+  const genes = centers[0].genes;
+  const n = centers.reduce((a, c) => a + c.samples.length, 0);
+  const p = centers[0].columns.length;
+  const counts = new Float64Array(genes.length * n);
+  const design = new Float64Array(n * p);
+  const sizeFactors = new Float64Array(n);
+  let offset = 0;
+  for (const c of centers) {
+    const m = c.samples.length;
+    for (let g = 0; g < genes.length; g++)
+      counts.set(c.counts.subarray(g * m, (g + 1) * m), g * n + offset);
+    design.set(c.design, offset * p);
+    sizeFactors.set(c.sizeFactors, offset);
+    offset += m;
+  }
+  return {
+    name: "pooled",
+    samples: centers.flatMap((c) => c.samples),
+    genes,
+    counts,
+    sizeFactors,
+    design,
+    columns: centers[0].columns,
+  };
+}
+
+/**
+ * The sums over centers of every summed field of a clear transcript, one record per step and
+ * round from center "pooled": the numbers a secure-aggregation aggregator decodes (secure and
+ * clear runs give the same pooled doubles; the other fields it never receives in clear).
+ */
+export function pooledTranscript(records: Iterable<TranscriptRecord>): TranscriptRecord[] {
+  const byRound = new Map<string, TranscriptRecord[]>();
+  for (const r of records) {
+    const key = `${r.step}\u0000${r.round}`;
+    const list = byRound.get(key) ?? [];
+    list.push(r);
+    byRound.set(key, list);
+  }
+  const pooled: TranscriptRecord[] = [];
+  for (const list of byRound.values()) {
+    const fields: Record<string, number | number[]> = {};
+    for (const name of summedFields(list[0].step as StepName)) {
+      const values = list.map((r) => r.fields[name]).filter((v) => v !== undefined);
+      if (values.length === 0) continue;
+      if (typeof values[0] === "number") {
+        fields[name] = (values as number[]).reduce((a, b) => a + b, 0);
+      } else {
+        const sum = (values[0] as number[]).slice();
+        for (const v of values.slice(1))
+          for (const [i, x] of (v as number[]).entries()) sum[i] += x;
+        fields[name] = sum;
+      }
+    }
+    pooled.push({ center: "pooled", step: list[0].step, round: list[0].round, fields });
+  }
+  return pooled;
 }

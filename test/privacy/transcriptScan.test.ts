@@ -1,31 +1,9 @@
-/**
- * Issue [11], "the centers' counts stay at the centers": an attacker holding the centers' data
- * scans a transcript for transmitted numbers equal to functions of one or two samples
- * (y, y/s, (y/s)², ln(y/s + 0.1), ln y, design values, size factors, and sums of two samples'
- * values). The scanner finds planted values of each kind and no value of five samples; on a
- * real run, the steps listed as clean send no such number. (The steps that still leak are
- * measured by `scripts/scan-transcript.mjs`; as they are fixed they join the clean list.)
- */
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { centerDataFromDataset } from "../../src/federation/centerData.js";
-import { CenterSession } from "../../src/federation/centerSession.js";
-import { InProcessTransport } from "../../src/federation/inProcess.js";
-import { JsonLinesLog, recordingTransport } from "../../src/federation/transcript.js";
-import { readDataset } from "../../src/io/dataset.js";
-import {
-  type RunOutcome,
-  runOverFederation,
-  simulatedSizeFactors,
-} from "../../src/pipeline/run.js";
-import { deseq2Job } from "../helpers/runs.js";
-import { sharedPath } from "../helpers/shared.js";
+import { recordedRun as recordedRunOf } from "../helpers/recordedRun.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import {
   type FieldStructure,
   type PrivateCenter,
-  privateCenters,
-  readTranscript,
   type ScanReport,
   scanTranscript,
   structureScan,
@@ -207,39 +185,9 @@ const DATASETS: Record<string, { byValue: string[]; byStructure: string[] }> = {
   bodymap: { byValue: CLEAN_BY_VALUE, byStructure: CLEAN_BY_STRUCTURE },
 };
 
-/** A run of `run` in this process on the first `genes` genes of a shared dataset, recorded. */
-async function recordedRun(
-  dataset: string,
-  genes: number,
-  secureAggregation = false,
-): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
-  const full = await readDataset(sharedPath("data", dataset));
-  const subset = {
-    ...full,
-    genes: full.genes.slice(0, genes),
-    counts: full.counts.slice(0, genes * full.samples.length),
-  };
-  const data = subset.centers.map((name) => centerDataFromDataset(subset, name));
-  const file = join(tmp.dir, `${dataset}-${secureAggregation ? "secure" : "clear"}.jsonl`);
-  const log = new JsonLinesLog(file);
-  const sessions = data.map((d) => new CenterSession(d));
-  const transport = new InProcessTransport(sessions, { secureAggregation });
-  const job = deseq2Job(dataset);
-  let outcome: RunOutcome;
-  try {
-    outcome = await runOverFederation(recordingTransport(transport, log), job, { runId: "scan" });
-  } finally {
-    log.close();
-    await transport.close();
-  }
-  // The size factors each center computed (the run's size_factors.csv).
-  const own = simulatedSizeFactors(sessions, "scan", transport.centers);
-  const sizeFactors = new Map(outcome.samples.map((s, i) => [s, own[i]]));
-  return {
-    centers: privateCenters(data, job.design, sizeFactors),
-    records: [...readTranscript(file)],
-  };
-}
+/** A recorded run on the first `genes` genes of a shared dataset. */
+const recordedRun = (dataset: string, genes: number, secureAggregation = false) =>
+  recordedRunOf(tmp.dir, dataset, { first: genes }, secureAggregation);
 
 describe.each(Object.entries(DATASETS))(
   "a real run's transcript (%s, first 300 genes)",

@@ -136,7 +136,8 @@ export interface PrivateRobustMoments {
 
 /**
  * Combine the passes. `baseMean` (Σ y/s / m, an output of the analysis anyway) is needed
- * only when the replacement group could not cover every sample.
+ * when the replacement group could not cover every sample, or its total was not released (a
+ * gene with 1 or 2 non-zero values); without it such a gene's baseMean and α_rob are NaN.
  */
 export function privateRobustMoments(
   plan: CooksPlan,
@@ -158,7 +159,10 @@ export function privateRobustMoments(
   const variance = new Float64Array(genes);
   const dispersion = new Float64Array(genes);
   for (let g = 0; g < genes; g++) {
-    baseMean[g] = coversAll ? estimates1.totals[g * g1 + r] / plan.m : baseMeanInput![g];
+    // A group total is released only when no slot would hold 1 or 2 non-zero values (a gene
+    // with 1 or 2 non-zero counts has none): the exact mean given then stands in.
+    const total = coversAll ? estimates1.totals[g * g1 + r] : Number.NaN;
+    baseMean[g] = Number.isNaN(total) ? (baseMeanInput?.[g] ?? Number.NaN) : total / plan.m;
     trimmedBaseMean[g] = estimates1.means[g * g1 + r];
     trimmedBaseMeanBound[g] = estimates1.bounds[g * g1 + r];
     let v = Number.NEGATIVE_INFINITY;

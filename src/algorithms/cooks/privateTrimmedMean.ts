@@ -27,29 +27,30 @@
  * 2. one sums round ({@link privateSumRequest} → {@link privateSumLocalStep} →
  *    {@link privateTrimEstimates}): the buckets b_lo and b_hi cut the values into five
  *    atoms (below b_lo, b_lo, between, b_hi, above b_hi) whose pooled counts are known
- *    from step 1. Adjacent atoms are merged until each holds 0 or ≥ k values (nothing is
- *    released when the group has < k values), and each center returns its sum over each
- *    merged atom. The trimmed sum T is then bounded: per merged atom M, its kept values are
- *    in [Σ lower, Σ upper bucket bounds] and equal S_M − (its trimmed values), which are in
+ *    from step 1, and so are their pooled numbers of zeros (b₀ has a sub-range of its own
+ *    in the first round). Each center returns its sum over each atom holding ≥ k NON-ZERO
+ *    values, and over the union of the others when it holds ≥ k ({@link atomSlots}; zeros
+ *    add nothing to a sum: an atom of two zeros and one count would release that count).
+ *    The trimmed sum T is then bounded: per summed slot M, its kept values are in
+ *    [Σ lower, Σ upper bucket bounds] and equal S_M − (its trimmed values), which are in
  *    [S_M − Σ upper, S_M − Σ lower]; T is the midpoint of the intersection, and the
  *    half-width is returned as the error bound.
  *
  * Error bound. Always: |T̂ − T| ≤ the returned bound (T lies in the interval by
  * construction). A priori: a kept value in b_lo or b_hi (bucket (t, rt]) is off by at most
  * (r − 1)t/2 ≤ (r − 1)v/2, and values between b_lo and b_hi are summed exactly when their
- * atom is released on its own (it holds 0 or ≥ k values); then the relative error of the
- * trimmed mean is ≤ (r − 1)/2 (2.2 % for D = 16), plus τ₁/2 absolute per value in the
- * underflow bucket (0, τ₁]. When that middle atom holds 1..k−1 values it is merged with a
- * boundary atom and the S_M − (trimmed) side bounds it instead (by the widths of the
- * trimmed values of b_lo and b_hi inside M).
+ * atom holds ≥ k non-zero values, else each is located to one bucket (the extra targets);
+ * so the relative error of the trimmed mean is ≤ (r − 1)/2 (2.2 % for D = 16), plus τ₁/2
+ * absolute per value in the underflow bucket (0, τ₁]. The group's total is exact (and
+ * returned) only when every atom holding non-zero values is summed.
  *
  * What the aggregator learns, per gene and group: the pooled counts of values in the
  * buckets of the grid ranges the search visits (a coarse histogram, refined down to one
  * grid bucket around the two trim points: so x₍lo₎ and x₍hi₎ are known to within a factor
  * r, and, where a bucket holds fewer than k values, those values are known to that bucket;
  * counts, never sums, of those buckets), and the pooled sums over the released atoms, each
- * over 0 or ≥ k values. Within a group every linear combination of released sums is a sum
- * over a union of released atoms, hence over ≥ k values or none. Across the groups of one
+ * over ≥ k non-zero values. Within a group every linear combination of released sums is a
+ * sum over a union of released atoms, hence over ≥ k non-zero values or none. Across the groups of one
  * pass (cell groups and the all-samples group over the same y/s), differences of atom sums
  * are sums over (cell × range) pieces: the searched groups are cells of ≥ 3 pooled samples
  * and the union of all cells; {@link privateGroupsSafe} states when that is safe (no samples
@@ -186,6 +187,12 @@ export interface PrivateTrimSearch {
   readonly below: Float64Array;
   /** Values in the bracket, genes×G×T. */
   readonly inBracket: Float64Array;
+  /**
+   * Pooled number of values exactly 0 (bucket b₀), genes×G: known from the first counts round,
+   * which gives b₀ a sub-range of its own. Zeros add nothing to a sum, so they never count
+   * towards the k values a released sum must hold.
+   */
+  readonly zeros: Float64Array;
   /** 1 once every target of the gene is one bucket (or the gene is inactive), genes. */
   readonly settled: Uint8Array;
   /** Rows of the genes in the last request (−1: not sent). */
@@ -291,6 +298,7 @@ export function startPrivateTrimSearch(spec: PrivateTrimSpec): PrivateTrimSearch
     brackets,
     below: new Float64Array(slots),
     inBracket,
+    zeros: new Float64Array(genes * groupCount),
     settled,
     sentRow: new Int32Array(genes).fill(-1),
     rounds: 0,
@@ -455,6 +463,9 @@ export function privateTrimAggregateStep(
         );
       }
       gridCuts(from, to, k, cuts, 0);
+      // Only the lo target's first bracket, the whole range, starts at b₀ while wider than one
+      // bucket (b₀ is its first sub-range; later brackets holding b₀ are b₀ alone).
+      if (from === 0 && t % targets === 0) search.zeros[g * groupCount + t / targets] = bucket[0];
       let acc = below[i];
       let j = 0;
       while (acc + bucket[j] < ranks[i]) acc += bucket[j++];
@@ -474,23 +485,26 @@ export function privateTrimAggregateStep(
       for (let q = 0; q < groupCount; q++) {
         const i = (g * groupCount + q) * targets;
         if (ranks[i + 2] !== 0 || targets <= 2 || !search.spec.groups[q].sums) continue;
-        const { starts, ends, counts } = atoms(search, g, q);
+        const { starts, ends, counts, positive } = atoms(search, g, q);
         let slot = i + 2;
         let rank = 0;
         for (let j = 0; j < 5; j++) {
-          const c = counts[j];
+          // An atom's zeros (b₀) are known; its positive values are located.
+          const c = positive[j];
+          const zeros = counts[j] - c;
           if ((j === 0 || j === 2 || j === 4) && c > 0 && c < search.minCell) {
+            const from = zeros > 0 ? Math.max(starts[j], 1) : starts[j];
             for (let e = 0; e < c; e++) {
-              ranks[slot] = rank + e + 1;
-              brackets[slot * 2] = starts[j];
+              ranks[slot] = rank + zeros + e + 1;
+              brackets[slot * 2] = from;
               brackets[slot * 2 + 1] = ends[j];
-              below[slot] = rank;
+              below[slot] = rank + zeros;
               inBracket[slot] = c;
-              if (starts[j] !== ends[j]) all = false;
+              if (from !== ends[j]) all = false;
               slot++;
             }
           }
-          rank += c;
+          rank += counts[j];
         }
       }
     }
@@ -522,8 +536,9 @@ export interface PrivateSumRequest {
   readonly boundaries: Int32Array;
   /**
    * Per active gene, group and atom, the sum slot its values go to: the atom's own (0..4)
-   * when it holds ≥ k pooled values, 5 (the union of the small atoms) when it holds 1..k−1
-   * and the small atoms hold ≥ k together, −1 (not summed) otherwise. A×G×5.
+   * when it holds ≥ k pooled non-zero values, 5 (the union of the small atoms) when it holds
+   * 1..k−1 and the small atoms hold ≥ k together, −1 (not summed) otherwise
+   * ({@link atomSlots}). A×G×5.
    */
   readonly atomSlots: Int8Array;
   readonly centres: Float64Array;
@@ -554,42 +569,33 @@ function atoms(search: PrivateTrimSearch, g: number, q: number) {
   const c3 = distinct ? search.inBracket[i + 1] : 0;
   const c2 = distinct ? search.below[i + 1] - c0 - c1 : 0;
   const c4 = size - c0 - c1 - c2 - c3;
-  return { starts, ends, counts: [c0, c1, c2, c3, c4] };
+  const counts = [c0, c1, c2, c3, c4];
+  // The pooled zeros lie in the atom holding b₀ (atom 0, or atom 1 when b_lo is b₀).
+  const positive = counts.slice();
+  const zeroAtom = b1 === 0 ? 1 : 0;
+  positive[zeroAtom] -= search.zeros[g * search.groupCount + q];
+  return { starts, ends, counts, positive };
 }
 
-/** Where a small atom's values join, by preference (atoms 0..4). */
-const JOIN_ORDER = [
-  [1, 3, 4, 2],
-  [3, 0, 2, 4],
-  [1, 3, 0, 4],
-  [1, 4, 2, 0],
-  [3, 1, 0, 2],
-];
-
 /**
- * The sum slot of each atom from the atoms' pooled counts (−1: empty, not summed):
+ * The sum slot of each atom from its pooled number of NON-ZERO values (zeros add nothing to
+ * a sum, so an atom of two zeros and one count would release that count: they never count
+ * towards k):
  *
- * - an atom of ≥ k values: its own slot;
- * - atoms of 1..k−1 values ("small"; their values are located one by one by the extra
- *   targets): together in slot 5 when they hold ≥ k values together; otherwise each joins
- *   the slot of an atom of ≥ k values, preferring the target buckets b_lo, b_hi (one grid
- *   bucket wide), then an atom whose values are all trimmed or all kept like its own, so
- *   that a slot rarely mixes coarse kept and coarse trimmed values (see the error bound).
+ * - an atom of ≥ k non-zero values: its own slot;
+ * - atoms of 1..k−1 ("small": each is b_lo or b_hi, one grid bucket wide, or its values are
+ *   located one bucket each by the extra targets): together in slot 5 when they hold ≥ k
+ *   non-zero values together, else not summed. A small atom never joins an atom of ≥ k,
+ *   whose own sum would then mix in a value known only to its bucket.
  *
- * So every value of a group of ≥ k values is summed once (the group's total is exact) and
- * every slot holds ≥ k values; slots are disjoint, so any combination of them is a sum over
- * ≥ k values. A slot holds at most one atom of ≥ k values.
+ * So every released sum holds ≥ k non-zero values and the slots are disjoint: any
+ * combination of them is a sum over ≥ k non-zero values or none. A small atom left out costs
+ * no precision, only the group's exact total (then not released).
  */
-export function atomSlots(counts: readonly number[], k: number): number[] {
+export function atomSlots(nonZero: readonly number[], k: number): number[] {
   let small = 0;
-  for (const c of counts) if (c > 0 && c < k) small += c;
-  return counts.map((c, j) => {
-    if (c >= k) return j;
-    if (c === 0) return -1;
-    if (small >= k) return 5;
-    for (const other of JOIN_ORDER[j]) if (counts[other] >= k) return other;
-    return -1; // the group holds < k values: nothing is summed
-  });
+  for (const c of nonZero) if (c > 0 && c < k) small += c;
+  return nonZero.map((c, j) => (c >= k ? j : c > 0 && small >= k ? 5 : -1));
 }
 
 /** The sums round's request (call once the counts search is settled). */
@@ -612,10 +618,10 @@ export function privateSumRequest(search: PrivateTrimSearch): PrivateSumRequest 
     if (spec.centres !== undefined)
       centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
     for (let q = 0; q < groupCount; q++) {
-      const { starts, counts } = atoms(search, g, q);
+      const { starts, positive } = atoms(search, g, q);
       for (let j = 1; j < 5; j++) boundaries[(a * groupCount + q) * 4 + j - 1] = starts[j];
       if (!spec.groups[q].sums) continue;
-      atomSlots(counts, search.minCell).forEach((slot, j) => {
+      atomSlots(positive, search.minCell).forEach((slot, j) => {
         slots[(a * groupCount + q) * 5 + j] = slot;
       });
     }
@@ -707,7 +713,7 @@ export function privateTrimEstimates(
       targetBuckets[gq * 2 + 1] = search.brackets[(i + 1) * 2];
       if (!on) continue;
       const group = search.spec.groups[q];
-      const { starts, ends, counts } = atoms(search, g, q);
+      const { starts, ends, counts, positive } = atoms(search, g, q);
       const a = request === undefined || sumShares === undefined ? -1 : search.sentRow[g];
       const slotOf = [-1, -1, -1, -1, -1];
       const used = [false, false, false, false, false, false];
@@ -731,13 +737,17 @@ export function privateTrimEstimates(
       for (let j = 0; j < 5; j++) {
         const c = counts[j];
         if (c === 0) continue;
+        const zeros = c - positive[j];
         const [lb] = bucketBounds(grid, starts[j]);
         const [, ub] = bucketBounds(grid, ends[j]);
         const s = slotOf[j] >= 0 ? slotOf[j] : SUM_SLOTS;
         for (let r = rank + 1; r <= rank + c; r++) {
           let vl = lb;
           let vu = ub;
-          if (extra < i + search.targets && search.ranks[extra] === r) {
+          if (r <= rank + zeros) {
+            vl = 0;
+            vu = 0;
+          } else if (extra < i + search.targets && search.ranks[extra] === r) {
             [vl, vu] = bucketBounds(grid, search.brackets[extra * 2]);
             extra++;
           }

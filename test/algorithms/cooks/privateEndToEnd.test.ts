@@ -183,6 +183,8 @@ interface Row {
   robustP99RelErr: number;
   robustOver5pct: string;
   baseMeanMaxRelErr: number;
+  /** Genes whose all-samples total the private protocol did not release, and those expected. */
+  unreleasedTotals?: { got: number; sparse: number; sparseReleased: number };
   trimmedBaseMeanMaxRelErr: number;
   impliedMaxCooksMaxRelErr: number;
   twoLevelUndecided: number;
@@ -200,6 +202,31 @@ function agree(got: ArrayLike<number>, want: ArrayLike<number>): string {
     else if (b) onlyWant++;
   }
   return `${both}/${both + onlyWant} (+${onlyGot} extra)`;
+}
+
+/**
+ * The genes without a released total, against those with 1 or 2 non-zero counts over all n
+ * samples (whose total would be one or two samples' values): every such gene must be among
+ * them (others are too, when an atom of 1 or 2 non-zero values is left out).
+ */
+function unreleased(
+  baseMean: Float64Array,
+  counts: Float64Array,
+  n: number,
+): { got: number; sparse: number; sparseReleased: number } {
+  let got = 0;
+  let sparse = 0;
+  let sparseReleased = 0;
+  for (let g = 0; g < baseMean.length; g++) {
+    let nonZero = 0;
+    for (let i = 0; i < n; i++) if (counts[g * n + i] !== 0) nonZero++;
+    const isSparse = nonZero === 1 || nonZero === 2;
+    const isUnreleased = Number.isNaN(baseMean[g]);
+    if (isSparse) sparse++;
+    if (isUnreleased) got++;
+    if (isSparse && !isUnreleased) sparseReleased++;
+  }
+  return { got, sparse, sparseReleased };
 }
 
 function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -387,7 +414,24 @@ async function runDataset(name: string): Promise<void> {
     const pass2 = startPrivatePass2(plan, pass1, run1.estimates);
     const run2 = runPrivateSearch(data.centers, pass2, messages);
     await breathe();
-    const moments = privateRobustMoments(plan, pass1, run1.estimates, run2.estimates);
+    // The run passes the dispersion moments' exact Σ y/s / m: it stands in where the private
+    // passes release no total (checked below against the genes' non-zero counts).
+    const baseMeanInput = (globalThis as Record<string, unknown>)[
+      `pooledBase_${name}`
+    ] as Float64Array;
+    const moments = privateRobustMoments(
+      plan,
+      pass1,
+      run1.estimates,
+      run2.estimates,
+      baseMeanInput,
+    );
+    const allSamples = plan.robustGroups.length;
+    const releasedTotals = Float64Array.from(
+      { length: genes },
+      (_, g) => run1.estimates.totals[g * pass1.groupCount + allSamples] / plan.m,
+    );
+
     let rounds = run1.countRounds + run2.countRounds + 2 + 1; // + sums rounds + Cook's round
     const inputs = {
       beta: data.beta,
@@ -455,7 +499,12 @@ async function runDataset(name: string): Promise<void> {
       robustMedianRelErr: medianRel(moments.dispersion, ref.robust),
       robustP99RelErr: quantileRel(moments.dispersion, ref.robust, 0.99),
       robustOver5pct: over(moments.dispersion, ref.robust, 0.05),
-      baseMeanMaxRelErr: maxRel(moments.baseMean, pooledBase),
+      // Over the genes whose total was released (the others: NaN, checked just below).
+      baseMeanMaxRelErr: maxRel(
+        releasedTotals.map((v, g) => (Number.isNaN(v) ? pooledBase[g] : v)),
+        pooledBase,
+      ),
+      unreleasedTotals: unreleased(releasedTotals, data.pooled.counts, n),
       trimmedBaseMeanMaxRelErr: maxRel(moments.trimmedBaseMean, exactTrimmed),
       impliedMaxCooksMaxRelErr: maxRel(implied, deseqMaxCooks),
       twoLevelUndecided: without.outcome.twoLevelUndecided.reduce((a, b) => a + b, 0),
@@ -489,6 +538,8 @@ describe("private Cook's against DESeq2 on the shared datasets", () => {
   it("the private protocol: robust dispersions within a few % of DESeq2's, baseMean exact", () => {
     for (const row of rows.filter((r) => r.method === "private")) {
       expect(row.baseMeanMaxRelErr).toBeLessThan(1e-12);
+      expect(row.unreleasedTotals?.sparse, JSON.stringify(row.unreleasedTotals)).toBeGreaterThan(0);
+      expect(row.unreleasedTotals?.sparseReleased, JSON.stringify(row.unreleasedTotals)).toBe(0);
       expect(row.robustMedianRelErr).toBeLessThan(0.01);
       expect(row.trimmedBaseMeanMaxRelErr).toBeLessThanOrEqual((2 ** (1 / BINS) - 1) / 2);
     }
@@ -530,7 +581,9 @@ describe("what the private protocol sends", () => {
     }
   });
 
-  it("every released sum is over ≥ k = 3 pooled values (recomputed from the pooled data)", async () => {
+  // Zeros add nothing to a sum: a range of two zeros and one count released that count
+  // (found by scanning the pooled sums, what the aggregator decodes under secure aggregation).
+  it("every released sum is over 0 or ≥ k = 3 pooled NON-ZERO values (recomputed from the pooled data)", async () => {
     const smallSums: string[] = [];
     for (const [name, messages] of privateMessages) {
       const data = loadedData.get(name)!;
@@ -574,7 +627,7 @@ describe("what the private protocol sends", () => {
               for (let j = 0; j < 4; j++)
                 if (req.boundaries[(a * req.groups + q) * 4 + j] <= bucket) atom = j + 1;
               const slot = req.atomSlots[(a * req.groups + q) * 5 + atom];
-              if (slot >= 0) perSlot[slot]++;
+              if (slot >= 0 && x !== 0) perSlot[slot]++;
             }
             if (perSlot.some((c) => c !== 0 && c < 3))
               smallSums.push(`${name} gene ${g} group ${q}`);

@@ -107,17 +107,24 @@ describe("public grid", () => {
     expect(gridThreshold(g, 2) / gridThreshold(g, 1)).toBeCloseTo(R, 14);
   });
 
-  it("sum slots hold ≥ k values and cover every value of a group of ≥ k", () => {
+  it("sum slots hold ≥ k non-zero values; an atom of ≥ k is summed alone; the small ones together or not at all", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 5, maxLength: 5 }), (c) => {
         const slots = atomSlots(c, 3);
         const per = new Map<number, number>();
+        const atomsIn = new Map<number, number>();
         c.forEach((x, j) => {
-          if (slots[j] >= 0) per.set(slots[j], (per.get(slots[j]) ?? 0) + x);
+          if (slots[j] < 0) return;
+          per.set(slots[j], (per.get(slots[j]) ?? 0) + x);
+          atomsIn.set(slots[j], (atomsIn.get(slots[j]) ?? 0) + 1);
         });
-        const total = c.reduce((x, y) => x + y, 0);
-        const covered = c.every((x, j) => x === 0 || slots[j] >= 0);
-        return [...per.values()].every((s) => s >= 3) && (total < 3 || covered);
+        const small = c.filter((x) => x > 0 && x < 3).reduce((x, y) => x + y, 0);
+        return (
+          [...per.values()].every((s) => s >= 3) &&
+          c.every((x, j) => (x >= 3 ? slots[j] === j && atomsIn.get(j) === 1 : true)) &&
+          c.every((x, j) => (x > 0 && x < 3 ? slots[j] === (small >= 3 ? 5 : -1) : true)) &&
+          c.every((x, j) => (x === 0 ? slots[j] === -1 : true))
+        );
       }),
     );
   });

@@ -1,0 +1,75 @@
+/**
+ * A whole `fedseq run` in this process on part of a shared dataset, with the transcript (every
+ * message the centers send, as received) recorded, and what an attacker holding the centers'
+ * data needs to scan it.
+ */
+import { join } from "node:path";
+import { centerDataFromDataset } from "../../src/federation/centerData.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { JsonLinesLog, recordingTransport } from "../../src/federation/transcript.js";
+import { readDataset } from "../../src/io/dataset.js";
+import { runOverFederation, simulatedSizeFactors } from "../../src/pipeline/run.js";
+import { deseq2Job } from "./runs.js";
+import { sharedPath } from "./shared.js";
+import {
+  type PrivateCenter,
+  privateCenters,
+  readTranscript,
+  type TranscriptRecord,
+} from "./transcriptScan.js";
+
+/** Which genes a recorded run keeps. */
+export interface RecordedGenes {
+  /** The first genes of the dataset. */
+  readonly first: number;
+  /** Of those, keep gene g only if this says so (g over the dataset's genes, n counts). */
+  readonly keep?: (counts: Float64Array, g: number, n: number) => boolean;
+}
+
+/**
+ * Record a run of the dataset's DESeq2 job (`deseq2Job`) on some of its genes into `dir`.
+ * @returns the attacker's view of the centers and the transcript
+ */
+export async function recordedRun(
+  dir: string,
+  dataset: string,
+  genes: RecordedGenes,
+  secureAggregation = false,
+): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
+  const full = await readDataset(sharedPath("data", dataset));
+  const n = full.samples.length;
+  const rows: number[] = [];
+  for (let g = 0; g < Math.min(genes.first, full.genes.length); g++)
+    if (genes.keep === undefined || genes.keep(full.counts, g, n)) rows.push(g);
+  const counts = new Float64Array(rows.length * n);
+  rows.forEach((g, r) => {
+    counts.set(full.counts.subarray(g * n, (g + 1) * n), r * n);
+  });
+  const subset = { ...full, genes: rows.map((g) => full.genes[g]), counts };
+  const data = subset.centers.map((name) => centerDataFromDataset(subset, name));
+  const file = join(
+    dir,
+    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}.jsonl`,
+  );
+  const log = new JsonLinesLog(file);
+  const sessions = data.map((d) => new CenterSession(d));
+  const transport = new InProcessTransport(sessions, { secureAggregation });
+  const job = deseq2Job(dataset);
+  let samples: readonly string[];
+  try {
+    ({ samples } = await runOverFederation(recordingTransport(transport, log), job, {
+      runId: "scan",
+    }));
+  } finally {
+    log.close();
+    await transport.close();
+  }
+  // The size factors each center computed (the run's size_factors.csv).
+  const own = simulatedSizeFactors(sessions, "scan", transport.centers);
+  const sizeFactors = new Map(samples.map((s, i) => [s, own[i]]));
+  return {
+    centers: privateCenters(data, job.design, sizeFactors),
+    records: [...readTranscript(file)],
+  };
+}
