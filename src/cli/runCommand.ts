@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
+import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { type AnalysisPlan, planHash, readPlanFile } from "../federation/plan.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
@@ -20,7 +21,6 @@ import {
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
-import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../pipeline/sizeFactors.js";
 import { parseContrast } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";

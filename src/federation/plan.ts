@@ -11,7 +11,9 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { InputError, quote } from "../core/errors.js";
 import type { DesignLevels, References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
@@ -26,10 +28,6 @@ export const DEFAULT_MIN_CELL = 3;
 export const PLAN_SOLVERS = ["deseq2", "fast", "upstream"] as const;
 export const PLAN_MODES = ["irls-pqn", "pqn"] as const;
 export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] as const;
-/** DESeq2's `fitType` values (algorithms/dispersions/trend.ts `FIT_TYPES`). */
-export const PLAN_FIT_TYPES = ["parametric", "local", "mean"] as const;
-/** DESeq2's `estimateSizeFactors` types fedseq runs (pipeline/sizeFactors.ts). */
-export const PLAN_SIZE_FACTORS_TYPES = ["ratio", "poscounts"] as const;
 
 /**
  * Per center, how many of its samples each design cell holds (cell keys as
@@ -60,9 +58,9 @@ export interface AnalysisPlan {
   readonly mode: (typeof PLAN_MODES)[number];
   readonly maxit: number;
   /** DESeq2's `fitType`: the dispersion trend (a plan file without `fit_type`: "parametric"). */
-  readonly fitType: (typeof PLAN_FIT_TYPES)[number];
+  readonly fitType: FitType;
   /** DESeq2's size-factor type (a plan file without `size_factors_type`: "ratio"). */
-  readonly sizeFactorsType: (typeof PLAN_SIZE_FACTORS_TYPES)[number];
+  readonly sizeFactorsType: SizeFactorsType;
   readonly hyperparameters: FitHyperparameters;
   /** k: the fewest samples any value a center sends may be computed from. */
   readonly minCell: number;
@@ -345,9 +343,9 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     solver: r.choice("solver", PLAN_SOLVERS),
     mode: r.choice("mode", PLAN_MODES),
     maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
-    fitType: r.has("fit_type") ? r.choice("fit_type", PLAN_FIT_TYPES) : "parametric",
+    fitType: r.has("fit_type") ? r.choice("fit_type", FIT_TYPES) : "parametric",
     sizeFactorsType: r.has("size_factors_type")
-      ? r.choice("size_factors_type", PLAN_SIZE_FACTORS_TYPES)
+      ? r.choice("size_factors_type", SIZE_FACTORS_TYPES)
       : "ratio",
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),

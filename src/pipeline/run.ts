@@ -12,6 +12,7 @@ import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
+import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { designColumns, localLevels, mergeLevels } from "../design/designMatrix.js";
@@ -50,7 +51,7 @@ import {
   writeLfcCsv,
 } from "./fitLfc.js";
 import type { RunJob } from "./runJob.js";
-import { federatedSizeFactors, type SizeFactorsType } from "./sizeFactors.js";
+import { federatedSizeFactors } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
 

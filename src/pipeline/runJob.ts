@@ -5,10 +5,10 @@
 import type { FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
+import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import type { References } from "../design/designMatrix.js";
 import type { ContrastSpec } from "../results/contrast.js";
 import type { WaldOptions } from "../stats/wald.js";
-import type { SizeFactorsType } from "./sizeFactors.js";
 
 /** What the aggregator of a `run` is given: the model and the test, no data. */
 export interface RunJob {

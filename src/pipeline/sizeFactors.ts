@@ -11,13 +11,8 @@ import {
   meanLogSizeFactor,
   positiveLogGeometricMeans,
 } from "../algorithms/sizeFactors/aggregate.js";
+import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import type { FederationRunner } from "../federation/runner.js";
-
-/** DESeq2's `estimateSizeFactors` types fedseq runs ("iterate" is not implemented). */
-export type SizeFactorsType = "ratio" | "poscounts";
-
-/** The size-factor types, as `--size-factors-type` takes them. */
-export const SIZE_FACTORS_TYPES: readonly SizeFactorsType[] = ["ratio", "poscounts"];
 
 /**
  * Have every center estimate its samples' size factors (DESeq2's median of ratios on the pooled

@@ -265,11 +265,11 @@ export function trimmedMean(x: Float64Array, trim: number): number {
   return rMean(sorted.subarray(lo, n - lo));
 }
 
-/** DESeq2's `fitType`: which dispersion trend `estimateDispersionsFit` fits. */
-export type FitType = "parametric" | "local" | "mean";
+/** DESeq2's `fitType` values, in DESeq2's order (the CLI's choices and the plan's). */
+export const FIT_TYPES = ["parametric", "local", "mean"] as const;
 
-/** The fit types, in DESeq2's order. */
-export const FIT_TYPES: readonly FitType[] = ["parametric", "local", "mean"];
+/** DESeq2's `fitType`: which dispersion trend `estimateDispersionsFit` fits. */
+export type FitType = (typeof FIT_TYPES)[number];
 
 /** The trend DESeq2 fitted, and its value at every gene. */
 export interface DispersionTrend {

@@ -61,3 +61,12 @@ export interface SizeFactorScaleShare {
   readonly kind: "size-factor-scale-share";
   readonly samples: number;
 }
+
+/**
+ * DESeq2's `estimateSizeFactors` types fedseq runs ("iterate" is not implemented), as
+ * `--size-factors-type` and the plan take them.
+ */
+export const SIZE_FACTORS_TYPES = ["ratio", "poscounts"] as const;
+
+/** A size-factor type of {@link SIZE_FACTORS_TYPES}. */
+export type SizeFactorsType = (typeof SIZE_FACTORS_TYPES)[number];
