@@ -5,8 +5,11 @@
  * second command into the same folder exits 2 naming the holder's pid, the lock goes with the
  * command (also on SIGTERM), and a lock left by a process that no longer runs is taken over.
  *
- * Each case spawns `bin/fedseq` (built `dist/`); the cases run a few at a time, each with a
- * deadline.
+ * Each case runs `bin/fedseq`'s entry point (built `dist/`): most in one host process that runs
+ * them one after another (test/helpers/cliHost.ts: the same exit code and output, without
+ * loading the command line 130 times); every {@link SPAWN_EVERY}th case, the first `center` case,
+ * the read-only folder and the lock tests spawn `bin/fedseq` itself, to prove what a real
+ * process exits with. The spawned cases run a few at a time, each with a deadline.
  */
 import { spawn, spawnSync } from "node:child_process";
 import {
@@ -21,12 +24,16 @@ import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
 import { freePort, startFedseq } from "../helpers/processes.js";
 import { root } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-options-");
 const DEADLINE_MS = 20_000;
+/** One case in this many (and the first `center` case) spawns `bin/fedseq`; the others are hosted. */
+const SPAWN_EVERY = 15;
+const hosted = useCliHost();
 
 /** Run `bin/fedseq args…`, killed after `timeoutMs` (as user `as.uid`, when given). */
 function fedseq(
@@ -791,7 +798,7 @@ describe.concurrent("every option mistake exits 2 with one line before any round
         mkdirSync(out, { recursive: true });
         writeFileSync(join(out, "keep.txt"), "keep\n");
       }
-      const r = await fedseq(args(out));
+      const r = await (k % SPAWN_EVERY === 0 ? fedseq : hosted)(args(out));
       expectOneLine(r, says);
       if (existing) expect(readdirSync(out)).toEqual(["keep.txt"]);
       else expect(existsSync(out)).toBe(false);
@@ -799,11 +806,11 @@ describe.concurrent("every option mistake exits 2 with one line before any round
     });
   });
 
-  for (const [name, args, says] of centerCases) {
+  centerCases.forEach(([name, args, says], k) => {
     it(name, { timeout: DEADLINE_MS + 5_000 }, async () => {
-      expectOneLine(await fedseq(args()), says);
+      expectOneLine(await (k === 0 ? fedseq : hosted)(args()), says);
     });
-  }
+  });
 
   it("run --out in a folder this user may not write", {
     timeout: DEADLINE_MS + 5_000,
