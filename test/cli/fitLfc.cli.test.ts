@@ -2,11 +2,13 @@
  * `bin/fedseq fit-lfc` as users run it: the exact output contract, early stopping against the
  * fixed schedule, and one test per kind of bad input (exit 2, one short line naming the file,
  * no stack trace, no output files). Processes are spawned asynchronously (the worker's event loop
- * stays free), the bad-input cases concurrently.
+ * stays free). The bad-input cases run bin/fedseq's entry point in one host process
+ * (test/helpers/cliHost.ts), except the first and the bad option values, which spawn it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
 import { runFedseqAsync, sharedFitArgs } from "../helpers/processes.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -14,6 +16,7 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 const tmp = useTempFolder("fedseq-cli-");
 
 const fedseq = runFedseqAsync;
+const hosted = useCliHost();
 
 const GENES = ["g1", "g2", "g3", "g4", "g5", "g6"];
 const SAMPLES = ["s1", "s2", "s3", "s4", "s5", "s6"];
@@ -44,7 +47,12 @@ function defaults(): Required<Inputs> {
 
 let cases = 0;
 /** Write a dataset (defaults overridden by `inputs`) and run fit-lfc on it. */
-async function run(inputs: Inputs = {}, extra: string[] = [], design = "~ condition") {
+async function run(
+  inputs: Inputs = {},
+  extra: string[] = [],
+  design = "~ condition",
+  how: typeof fedseq | typeof hosted = fedseq,
+) {
   const files = { ...defaults(), ...inputs };
   const dir = tmp.subdir(`case${cases++}`);
   tmp.write(join(dir, "data", "counts.csv").slice(tmp.dir.length + 1), files.counts);
@@ -53,7 +61,7 @@ async function run(inputs: Inputs = {}, extra: string[] = [], design = "~ condit
   const disp = tmp.write(join(dir, "disp.csv").slice(tmp.dir.length + 1), files.dispersions);
   const out = join(dir, "out");
   const args = ["fit-lfc", "--data", join(dir, "data"), "--design", design, "--size-factors", sf];
-  const result = await fedseq([...args, "--dispersions", disp, ...extra, "--out", out]);
+  const result = await how([...args, "--dispersions", disp, ...extra, "--out", out]);
   return { ...result, out };
 }
 
@@ -270,11 +278,11 @@ describe.concurrent("fit-lfc rejects bad input with one line, exit 2 and no outp
     ["empty counts file", { counts: "" }, [/counts\.csv/, /empty/]],
     ["header-only metadata", { metadata: "sample,condition,center\n" }, [/metadata\.csv/]],
   ];
-  for (const [name, inputs, mentions, design] of cases) {
+  cases.forEach(([name, inputs, mentions, design], k) => {
     it(name, async () => {
-      expectUserError(await run(inputs, [], design), ...mentions);
+      expectUserError(await run(inputs, [], design, k === 0 ? fedseq : hosted), ...mentions);
     });
-  }
+  });
 
   it("a bad option value", async () => {
     expectUserError(await run({}, ["--max-beta", "-3"]), /--max-beta/);
