@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { probePage } from "../helpers/chromium.js";
 import { deseq2Table } from "../helpers/deseq2.js";
-import { runFedseqAsync } from "../helpers/processes.js";
+import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -20,16 +20,15 @@ function lines(file: string): string[] {
 
 describe("fedseq run", () => {
   it("writes size_factors, dispersions, lfc, results, run.json and the report, in the contract's layout", async () => {
-    const out = join(tmp.dir, "li");
-    const r = await runFedseqAsync([
+    // The same run as secureAggregation.cli's secure li_lncap run: made once (sharedFedseqRun).
+    const r = await sharedFedseqRun("run-li_lncap", [
       "run",
       "--data",
       sharedPath("data", "li_lncap"),
       "--design",
       "~ treatment",
-      "--out",
-      out,
     ]);
+    const out = r.out;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/treatment dht vs control: \d+ of 22743 genes with padj < 0.1/);
     expect(readdirSync(out).sort()).toEqual([

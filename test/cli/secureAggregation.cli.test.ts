@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runFedseqAsync } from "../helpers/processes.js";
+import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -24,25 +24,17 @@ describe("fedseq run with and without secure aggregation", () => {
   ])(
     "%s %s: every output file byte-identical",
     async (dataset, design) => {
-      const outs = {
-        secure: join(tmp.dir, `${dataset}-secure`),
-        clear: join(tmp.dir, `${dataset}-clear`),
-      };
-      const args = (out: string) => [
-        "run",
-        "--data",
-        sharedPath("data", dataset),
-        "--design",
-        design,
-        "--out",
-        out,
-        "--threads",
-        "1",
-      ];
-      const secure = await runFedseqAsync(args(outs.secure));
+      const args = ["run", "--data", sharedPath("data", dataset), "--design", design];
+      // The secure run is `run`'s default, also checked by run.cli and grpc.processes: made once
+      // per vitest run (sharedFedseqRun). The clear run beside it.
+      const clearOut = join(tmp.dir, `${dataset}-clear`);
+      const [secure, clear] = await Promise.all([
+        sharedFedseqRun(`run-${dataset}`, args),
+        runFedseqAsync([...args, "--out", clearOut, "--no-secure-aggregation"]),
+      ]);
       expect(secure.code, secure.stderr).toBe(0);
-      const clear = await runFedseqAsync([...args(outs.clear), "--no-secure-aggregation"]);
       expect(clear.code, clear.stderr).toBe(0);
+      const outs = { secure: secure.out, clear: clearOut };
       for (const file of FILES) {
         const a = readFileSync(join(outs.secure, file), "utf8");
         const b = readFileSync(join(outs.clear, file), "utf8");

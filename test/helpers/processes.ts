@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { cachedRun, cacheFolder } from "./runCache.js";
 import { root, sharedPath } from "./shared.js";
 
 /** A running fedseq process. */
@@ -109,6 +110,21 @@ export function runFedseqAsync(args: string[]): Promise<FedseqResult> {
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * `bin/fedseq args… --out <folder>` run once per `vitest run` (test/helpers/runCache.ts), for the
+ * whole-dataset runs several test files check with the same arguments: its result and its
+ * output folder, which callers only read.
+ */
+export function sharedFedseqRun(
+  key: string,
+  args: string[],
+): Promise<FedseqResult & { readonly out: string }> {
+  return cachedRun(`cli-${key}`, async () => {
+    const out = cacheFolder(`cli-${key}`);
+    return { ...(await runFedseqAsync([...args, "--out", out])), out };
   });
 }
 

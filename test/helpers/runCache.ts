@@ -9,17 +9,36 @@
 import {
   closeSync,
   existsSync,
+  mkdtempSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import { inject } from "vitest";
+import { afterAll, inject } from "vitest";
 
 const inMemory = new Map<string, Promise<unknown>>();
+
+let ownFolder: string | null = null;
+
+/**
+ * A folder for the output files of a cached run: in the run cache's folder (it lasts as long as
+ * the `vitest run`), or, without it, a temporary folder of this file's own.
+ */
+export function cacheFolder(name: string): string {
+  const dir = inject("runCache");
+  if (dir !== undefined && existsSync(dir)) return join(dir, name);
+  if (ownFolder === null) {
+    const made = mkdtempSync(join(tmpdir(), "fedseq-run-cache-"));
+    afterAll(() => rmSync(made, { recursive: true, force: true }));
+    ownFolder = made;
+  }
+  return join(ownFolder, name);
+}
 
 /** The value of `key` in this `vitest run`, computed by `compute` at most once across files. */
 export function cachedRun<T>(key: string, compute: () => Promise<T>): Promise<T> {
