@@ -75,8 +75,13 @@ describe("fedseq run", () => {
       /round trips per phase<\/th><td class="value">setup 2, size-factors 2, dispersions 2, genewise-dispersions \d+/,
     );
     // The report: rounds, MA plot, dispersions (gene-wise + final points, a trend line), volcano.
+    // Probed from a copy: the run's folder is shared with other files (sharedFedseqRun).
+    const report = tmp.write(
+      "li-report/report.html",
+      readFileSync(join(out, "report.html"), "utf8"),
+    );
     const probe = (await probePage(
-      join(out, "report.html"),
+      report,
       `return [...document.querySelectorAll("figure")].map((f) => ({
         id: f.id,
         points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
