@@ -7,12 +7,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { probePage } from "../helpers/chromium.js";
+import { useCliHost } from "../helpers/cliHost.js";
 import { deseq2Table } from "../helpers/deseq2.js";
 import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-run-");
+/** bin/fedseq's entry point in one host process, for the bad-input cases (cliHost.ts). */
+const hosted = useCliHost();
 
 function lines(file: string): string[] {
   return readFileSync(file, "utf8").trimEnd().split("\n");
@@ -134,8 +137,9 @@ describe("fedseq run", () => {
       ],
       [["--design", "~ treatment", "--alpha", "0"], /--alpha: must be > 0/],
     ];
+    // These in the CLI host process; the last case (neither --data nor --listen) spawns bin/fedseq.
     for (const [args, message] of cases) {
-      const r = await runFedseqAsync([
+      const r = await hosted([
         "run",
         "--data",
         sharedPath("data", "li_lncap"),
@@ -166,7 +170,7 @@ describe("fedseq run", () => {
       const dir = tmp.subdir(`design-${designs.findIndex((d) => d[1] === design)}`);
       tmp.write(`${dir.slice(tmp.dir.length + 1)}/counts.csv`, counts);
       tmp.write(`${dir.slice(tmp.dir.length + 1)}/metadata.csv`, metadata);
-      const r = await runFedseqAsync(["run", "--data", dir, "--design", design, "--out", out]);
+      const r = await hosted(["run", "--data", dir, "--design", design, "--out", out]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
