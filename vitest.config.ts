@@ -9,6 +9,11 @@ export default defineConfig({
     // vitest's default is one worker per core but one (1 here, on two cores): two files at a time keep
     // both cores busy while a file waits on its processes (rounds over loopback, timeouts).
     maxWorkers: 2,
+    // A worker runs file after file in one module graph: the project's modules are loaded and
+    // transformed once per worker, not once per file (measured on the 62 small files: 118 s ->
+    // 66 s wall, 225 s -> 128 s CPU). Files share no state they rely on (each writes its own temp
+    // folder; the shared caches are read-only).
+    isolate: false,
     setupFiles: ["test/setup/yieldBetweenTests.ts"],
     // A folder for whole-dataset runs several test files share (test/helpers/runCache.ts).
     globalSetup: ["test/setup/runCache.ts"],
