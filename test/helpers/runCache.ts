@@ -1,10 +1,10 @@
 /**
- * Whole-dataset runs computed once per `vitest run` and shared between test files (each file
- * runs in its own module graph, often in another worker): the first file to ask computes the run
+ * Whole-dataset runs computed once per `vitest run` and shared between test files (which run in
+ * two workers, each with its own module graph): the first file to ask computes the run
  * and writes it (v8 serialisation: typed arrays, plain objects and arrays come back equal) to the
  * run's cache folder (test/setup/runCache.ts); a file asking for it later reads it; a file asking
- * while another computes it waits for it. Within a file the value is also kept in memory.
- * Without the cache folder (a config without the globalSetup) each file computes its own.
+ * while another computes it waits for it. Within a worker the value is also kept in memory.
+ * Without the cache folder (a config without the globalSetup) each worker computes its own.
  */
 import {
   closeSync,
@@ -19,7 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
-import { afterAll, inject } from "vitest";
+import { inject } from "vitest";
 
 const inMemory = new Map<string, Promise<unknown>>();
 
@@ -27,14 +27,15 @@ let ownFolder: string | null = null;
 
 /**
  * A folder for the output files of a cached run: in the run cache's folder (it lasts as long as
- * the `vitest run`), or, without it, a temporary folder of this file's own.
+ * the `vitest run`), or, without it, a temporary folder of this worker's own.
  */
 export function cacheFolder(name: string): string {
   const dir = inject("runCache");
   if (dir !== undefined && existsSync(dir)) return join(dir, name);
   if (ownFolder === null) {
     const made = mkdtempSync(join(tmpdir(), "fedseq-run-cache-"));
-    afterAll(() => rmSync(made, { recursive: true, force: true }));
+    // Called from within tests, where no hook can be added: removed when the worker exits.
+    process.once("exit", () => rmSync(made, { recursive: true, force: true }));
     ownFolder = made;
   }
   return join(ownFolder, name);
