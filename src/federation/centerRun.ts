@@ -118,7 +118,7 @@ export function runRecordStep<K extends CenterRunStep>(
       const request = input as In<"logSums">;
       state.rows = geneRows(data, request.genes);
       state.counts = countsOfRows(data, state.rows);
-      return localLogSums(state.counts, n) as Out<K>;
+      return localLogSums(state.counts, n, request.genesWithZeros) as Out<K>;
     }
     case "sizeFactors": {
       const request = input as In<"sizeFactors">;

@@ -520,7 +520,10 @@ export const STEPS: {
     },
   }),
   logSums: spec({
-    request: recordSchema<LogSumsRequest>("log-sums-request", { genes: "texts" }),
+    request: recordSchema<LogSumsRequest>("log-sums-request", {
+      genes: "texts",
+      genesWithZeros: "boolean",
+    }),
     reply: recordSchema<LogSumsShare>("log-sums-share", {
       logSums: "finite",
       hasZero: "mask",
@@ -532,7 +535,7 @@ export const STEPS: {
     wholeNumbers: ["samples"],
     buildsState: true,
     sends:
-      "per gene the sum of ln(count) over its samples and whether any count is zero; its sample count",
+      "per gene the sum of ln(count) over its samples with a count (0 for a gene it holds a zero of, unless poscounts needs it) and whether any count is zero; its sample count",
   }),
   sizeFactors: spec({
     request: recordSchema<SizeFactorsRequest>("size-factors-request", {

@@ -164,6 +164,15 @@ export class RequestPolicy {
   }
 
   #checkDesign(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    if (step === "logSums") {
+      // Only poscounts needs the log sums of genes a center holds zeros of (a sparse gene's
+      // is its one or two positive counts' logs).
+      const wanted = this.plan.sizeFactorsType === "poscounts";
+      if ((input as unknown as StepInput<"logSums">).genesWithZeros !== wanted)
+        refuse(
+          `log sums of genes with zero counts are ${wanted ? "needed" : "not needed"} for the plan's ${this.plan.sizeFactorsType} size factors`,
+        );
+    }
     const design = designOf(step, input);
     if (design === null) return;
     const plan = this.plan;

@@ -27,8 +27,12 @@ export async function federatedSizeFactors(
   type: SizeFactorsType = "ratio",
   present?: GeneMask,
 ): Promise<void> {
-  const sums = await runner.round("size-factors", "logSums", { kind: "log-sums-request", genes });
   const poscounts = type === "poscounts";
+  const sums = await runner.round("size-factors", "logSums", {
+    kind: "log-sums-request",
+    genes,
+    genesWithZeros: poscounts,
+  });
   if (poscounts && present === undefined)
     throw new Error("poscounts size factors need the presence mask");
   const logGeoMeans = poscounts

@@ -91,7 +91,9 @@ describe("secure aggregation over gRPC, center processes", () => {
       .request(
         tag,
         "logSums",
-        agg.centers.map(() => ({ kind: "log-sums-request", genes }) as const),
+        agg.centers.map(
+          () => ({ kind: "log-sums-request", genes, genesWithZeros: false }) as const,
+        ),
       )
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(CenterError);

@@ -167,6 +167,27 @@ describe("a center with an analysis plan", () => {
     ).rejects.toThrow(/refusing sizeFactors: the protocol asks it once per run/);
   });
 
+  it("sends no log sum of a gene it holds a zero of unless the plan's size factors (poscounts) need it", async () => {
+    await expect(
+      attackRun({
+        step: "logSums",
+        rewrite: (input: StepInput<"logSums">) => ({ ...input, genesWithZeros: true }),
+      }),
+    ).rejects.toThrow(
+      /refusing logSums: log sums of genes with zero counts are not needed for the plan's ratio size factors/,
+    );
+    // The honest ratio run's log sums: 0 for every gene the center holds a zero of.
+    const [session] = await planned();
+    const share = session.run(
+      { runId: "z", phase: "size-factors", round: 0, plan: planHash(PLAN) },
+      "logSums",
+      { kind: "log-sums-request", genes: session.data.genes, genesWithZeros: false },
+    );
+    const withZero = Array.from(share.hasZero.keys()).filter((g) => share.hasZero[g] === 1);
+    expect(withZero.length).toBeGreaterThan(0);
+    expect(withZero.every((g) => share.logSums[g] === 0)).toBe(true);
+  });
+
   it("refuses a changed request under a tag it already answered", async () => {
     await expect(
       attackRun({
@@ -208,7 +229,11 @@ describe("a center with an analysis plan", () => {
     const fitOnly = new CenterSession(session.data, { fitOnlyWithoutPlan: true });
     const tag = { runId: "r", phase: "size-factors", round: 0 };
     expect(() =>
-      fitOnly.run(tag, "logSums", { kind: "log-sums-request", genes: session.data.genes }),
+      fitOnly.run(tag, "logSums", {
+        kind: "log-sums-request",
+        genes: session.data.genes,
+        genesWithZeros: false,
+      }),
     ).toThrow(PlanRefusal);
     expect(
       fitOnly.run(tag, "levels", { kind: "levels-request", formula: "~ condition" }).kind,

@@ -4,11 +4,17 @@
 import type { LogSumsShare } from "./state.js";
 
 /**
- * Per gene: Σ ln y over the samples with y > 0, and whether any sample has y = 0.
+ * Per gene: Σ ln y over the samples with y > 0 (0 for a gene with a zero count unless
+ * `genesWithZeros`), and whether any sample has y = 0.
  * @param counts - gene-major counts (gene g's n counts at g·n)
  * @param n - the center's samples
+ * @param genesWithZeros - send the sum for genes with a zero count too (poscounts)
  */
-export function localLogSums(counts: Float64Array, n: number): LogSumsShare {
+export function localLogSums(
+  counts: Float64Array,
+  n: number,
+  genesWithZeros: boolean,
+): LogSumsShare {
   const genes = n === 0 ? 0 : counts.length / n;
   const logSums = new Float64Array(genes);
   const hasZero = new Uint8Array(genes);
@@ -20,7 +26,7 @@ export function localLogSums(counts: Float64Array, n: number): LogSumsShare {
       if (y > 0) sum += Math.log(y);
       else zero = 1;
     }
-    logSums[g] = sum;
+    logSums[g] = zero && !genesWithZeros ? 0 : sum;
     hasZero[g] = zero;
   }
   return { kind: "log-sums-share", logSums, hasZero, samples: n };

@@ -9,11 +9,19 @@ import type { GeneMask } from "../masks.js";
 export interface LogSumsRequest {
   readonly kind: "log-sums-request";
   readonly genes: readonly string[];
+  /**
+   * Poscounts' reference (the geometric mean over the positive counts) needs Σ ln y of every
+   * gene; the ratio reference only of the genes without a zero count anywhere. False: a
+   * center sends 0 for a gene it holds a zero of (the gene leaves the reference anyway), so
+   * that a sparse gene's sum of its one or two positive counts' logs is never sent.
+   */
+  readonly genesWithZeros: boolean;
 }
 
 /**
- * Per requested gene: Σ ln y over the center's samples with y > 0, and whether some sample has
- * y = 0 (which excludes the gene from the reference, as DESeq2's −∞ log geometric mean does).
+ * Per requested gene: Σ ln y over the center's samples with y > 0 (0 for a gene with a zero
+ * count here unless the request asks for genes with zeros), and whether some sample has y = 0
+ * (which excludes the gene from the ratio reference, as DESeq2's −∞ log geometric mean does).
  */
 export interface LogSumsShare {
   readonly kind: "log-sums-share";

@@ -44,7 +44,11 @@ describe("record steps on the wire", () => {
     expect(decoded.step).toBe("sizeFactors");
     expect(decoded.input).toEqual({ kind: "size-factors-request", logGeoMeans, stabilize: true });
 
-    const request = { kind: "log-sums-request" as const, genes: ["a", "b", "c"] };
+    const request = {
+      kind: "log-sums-request" as const,
+      genes: ["a", "b", "c"],
+      genesWithZeros: false,
+    };
     const share = {
       kind: "log-sums-share" as const,
       logSums: Float64Array.from([0.1, 0.2, 0.3]),
@@ -60,7 +64,11 @@ describe("record steps on the wire", () => {
   });
 
   it("refuse a reply of the wrong length or with a non-finite value where finite is declared", () => {
-    const request = { kind: "log-sums-request" as const, genes: ["a", "b", "c"] };
+    const request = {
+      kind: "log-sums-request" as const,
+      genes: ["a", "b", "c"],
+      genesWithZeros: false,
+    };
     const short = {
       kind: "log-sums-share" as const,
       logSums: Float64Array.from([0.1, 0.2]),

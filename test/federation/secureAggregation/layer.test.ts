@@ -387,7 +387,9 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
     });
     const refusing = new InProcessTransport(bad, { secureAggregation: true });
     const genes = refusing.centers[0].genes.slice(0, 3);
-    const requests = refusing.centers.map(() => ({ kind: "log-sums-request", genes }) as const);
+    const requests = refusing.centers.map(
+      () => ({ kind: "log-sums-request", genes, genesWithZeros: false }) as const,
+    );
     const failure = refusing
       .request({ runId: "y", phase: "setup", round: 0 }, "logSums", requests)
       .catch((error: unknown) => error);
