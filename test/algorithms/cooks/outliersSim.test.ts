@@ -84,6 +84,9 @@ function pooled(
 }
 
 beforeAll(async () => {
+  // The record is the module's, and a worker keeps modules from file to file (isolate: false):
+  // another file's searches (e.g. li_lncap's) may have filled it.
+  messages.length = 0;
   sim = await loadOutliersSim();
   const { centers } = sim;
   const genes = sim.genes.length;
