@@ -36,6 +36,7 @@ interface PlanFlags extends AnalysisFlags {
   minCell: number;
   secureAggregation: boolean;
   cellSizes?: string;
+  omitSparseGenes?: boolean;
 }
 
 /** `factor=level1,level2,…`, collected into a record (repeatable; a factor at most once). */
@@ -106,6 +107,7 @@ async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
     minCell: flags.minCell,
     secureAggregation: flags.secureAggregation,
     cellSizes,
+    omitSparseGenes: flags.omitSparseGenes === true,
   });
   checkPlanAnalysis(drafted);
   // Then the file's own checks (field by field, e.g. `--cell-sizes`), as a center will read it.
@@ -134,6 +136,10 @@ export function planCommand(): Command {
       "the fewest samples any value a center sends may come from",
       integerOption("--min-cell", 1),
       DEFAULT_MIN_CELL,
+    )
+    .option(
+      "--omit-sparse-genes",
+      "leave out every gene with 1 to k - 1 non-zero counts in a design cell (pooled cells with secure aggregation and >= 3 centers): their sums, and DESeq2's results for them, are those samples' values",
     )
     .option(
       "--cell-sizes <file>",

@@ -74,6 +74,7 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   transcript?: string;
   secureAggregation: boolean;
   minCell?: number;
+  omitSparseGenes?: boolean;
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
@@ -101,6 +102,8 @@ export interface RunSetup {
   readonly secureAggregation: boolean;
   /** k of the plan a simulated run makes (`--min-cell`; the plan's own with `--plan`). */
   readonly minCell?: number;
+  /** Whether the plan a simulated run makes leaves sparse genes out (`--omit-sparse-genes`). */
+  readonly omitSparseGenes?: boolean;
 }
 
 /** Flags of `run --listen` only, and of `run --data` only. */
@@ -156,6 +159,7 @@ export function runSetupFromFlags(
       plan,
       secureAggregation,
       minCell: flags.minCell,
+      omitSparseGenes: flags.omitSparseGenes,
       federation: {
         kind: "data",
         dataDir: flags.data,
@@ -208,6 +212,7 @@ const ANALYSIS_FLAGS = [
   "betaTol",
   "secureAggregation",
   "minCell",
+  "omitSparseGenes",
 ];
 
 /**
@@ -404,6 +409,10 @@ export function runCommand(): Command {
       integerOption("--min-cell", 1),
     )
     .option(
+      "--omit-sparse-genes",
+      "with --data and no --plan: leave out every gene with 1 to k - 1 non-zero counts in a design cell (their sums, and DESeq2's results for them, are those samples' values; see fedseq plan)",
+    )
+    .option(
       "--plan <file>",
       "the analysis plan every center approved (fedseq plan): it fixes the design, levels, contrast, test and fit options; required with --listen; with --data, default: made from the flags and the data",
     );
@@ -417,10 +426,8 @@ Example:
   fedseq run --data data/bodymap --design "~ tissue" --contrast tissue,heart,adipose --out results`,
   );
   cmd.action(async (flags: RunFlags) => {
-    const { job, plan, federation, secureAggregation, minCell } = runSetupFromFlags(
-      flags,
-      givenOn(cmd),
-    );
+    const { job, plan, federation, secureAggregation, minCell, omitSparseGenes } =
+      runSetupFromFlags(flags, givenOn(cmd));
     if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
     const report = await withOutputFolder(job.outDir, () =>
       federation.kind === "listen"
@@ -431,7 +438,10 @@ Example:
             federation.resume,
             flags.transcript,
           )
-        : runInProcess(job, plan, federation, flags.transcript, secureAggregation, minCell),
+        : runInProcess(job, plan, federation, flags.transcript, secureAggregation, {
+            minCell,
+            omitSparseGenes,
+          }),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     for (const problem of report.k_sample_rule?.unmet ?? []) {
@@ -452,7 +462,7 @@ async function runInProcess(
   federation: Extract<RunFederation, { kind: "data" }>,
   transcriptFile: string | undefined,
   secureAggregation: boolean,
-  minCell: number | undefined,
+  planned: { readonly minCell?: number; readonly omitSparseGenes?: boolean },
 ): Promise<RunJson> {
   const { runSimulated } = await import("../pipeline/run.js");
   const progress = terminalProgress();
@@ -466,7 +476,8 @@ async function runInProcess(
         transcriptFile,
         plan,
         secureAggregation,
-        minCell,
+        minCell: planned.minCell,
+        omitSparseGenes: planned.omitSparseGenes,
       },
       progress,
     );

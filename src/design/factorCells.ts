@@ -62,3 +62,43 @@ export function factorCellRows(
   }
   return design.matrix;
 }
+
+/** Name of the one cell of a design without factors (every sample is in it). */
+export const WHOLE_CENTER_CELL = "all samples";
+
+/**
+ * Each sample's cell key: its level of every factor, in the order given (`tissue=heart`,
+ * `batch=b1,condition=A`), or {@link WHOLE_CENTER_CELL} without factors.
+ * @param values - per factor, its values in sample order (a metadata column)
+ * @param n - the samples
+ */
+export function cellKeys(
+  factors: readonly string[],
+  values: readonly (readonly string[])[],
+  n: number,
+): string[] {
+  if (factors.length === 0) return new Array<string>(n).fill(WHOLE_CENTER_CELL);
+  return Array.from({ length: n }, (_, i) =>
+    factors.map((f, k) => `${f}=${values[k][i]}`).join(","),
+  );
+}
+
+/**
+ * Every cell key of a factor design, in a fixed order (levels as listed, last factor fastest).
+ * @throws InputError past {@link MAX_FACTOR_CELLS} combinations
+ */
+export function allCellKeys(factors: readonly string[], levels: DesignLevels): string[] {
+  let keys = [""];
+  for (const f of factors) {
+    const next: string[] = [];
+    for (const key of keys)
+      for (const level of levels[f] ?? [])
+        next.push(key === "" ? `${f}=${level}` : `${key},${f}=${level}`);
+    if (next.length > MAX_FACTOR_CELLS)
+      throw new InputError(
+        `the design has more than ${MAX_FACTOR_CELLS} combinations of factor levels`,
+      );
+    keys = next;
+  }
+  return factors.length === 0 ? [WHOLE_CENTER_CELL] : keys;
+}

@@ -18,13 +18,18 @@
  *
  * A center that cannot meet the rule refuses before round 1 and names the cell.
  */
-import type { CenterData } from "../algorithms/centerData.js";
+import { type CenterData, centerCellKeys } from "../algorithms/centerData.js";
 import { InputError } from "../core/errors.js";
+import { WHOLE_CENTER_CELL } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
 import type { AnalysisPlan, CellSizes } from "./plan.js";
 
-/** Name of the one cell of a design without factors (every sample is in it). */
-export const WHOLE_CENTER_CELL = "all samples";
+export { WHOLE_CENTER_CELL };
+
+/** The factors of the plan's design (its variables with levels), in formula order. */
+export function planFactors(plan: Pick<AnalysisPlan, "design" | "levels">): string[] {
+  return parseFormula(plan.design).terms.filter((t) => Object.hasOwn(plan.levels, t));
+}
 
 /**
  * Each sample's cell: its level of every factor of the plan's design, in formula order
@@ -34,17 +39,7 @@ export function sampleCellKeys(
   plan: Pick<AnalysisPlan, "design" | "levels">,
   data: CenterData,
 ): string[] {
-  const factors = parseFormula(plan.design).terms.filter((t) => Object.hasOwn(plan.levels, t));
-  const n = data.samples.length;
-  if (factors.length === 0) return new Array<string>(n).fill(WHOLE_CENTER_CELL);
-  const columns = factors.map((f) => {
-    const values = data.metadata.values.get(f);
-    if (values === undefined) throw new InputError(`center ${data.name}: no column ${f}`);
-    return values;
-  });
-  return Array.from({ length: n }, (_, i) =>
-    factors.map((f, k) => `${f}=${columns[k][i]}`).join(","),
-  );
+  return centerCellKeys(data, planFactors(plan));
 }
 
 /** How many of the center's samples each of its cells holds (cells it has no sample of: absent). */

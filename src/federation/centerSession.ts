@@ -15,6 +15,7 @@ import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { pqnReply } from "../algorithms/pqn/state.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import { requestHyperparameters } from "../algorithms/setup/state.js";
+import { nonZeroCellsLocalStep } from "../algorithms/sparseGenes.js";
 import { InputError } from "../core/errors.js";
 import { checkCellRule } from "./cellRule.js";
 import type { CenterData } from "./centerData.js";
@@ -223,6 +224,8 @@ export class CenterSession {
     switch (step) {
       case "presence":
         return presenceLocalStep(this.data, input as StepInput<"presence">) as Out;
+      case "nonZeroCells":
+        return nonZeroCellsLocalStep(this.data, input as StepInput<"nonZeroCells">) as Out;
       case "levels":
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {

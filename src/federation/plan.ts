@@ -71,6 +71,12 @@ export interface AnalysisPlan {
   readonly secureAggregation: boolean;
   /** Each center's cell sizes (null: not in the plan; each center's own cells then count). */
   readonly cellSizes: CellSizes | null;
+  /**
+   * Leave out the genes with 1 to k − 1 non-zero counts in some cell (pooled cells under the
+   * pooled rule; algorithms/sparseGenes.ts): their sums over that cell, and DESeq2's results
+   * for them, are those one or two samples' values. A plan file without it: false.
+   */
+  readonly omitSparseGenes: boolean;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -100,6 +106,8 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     min_cell: plan.minCell,
     secure_aggregation: plan.secureAggregation,
     cell_sizes: plan.cellSizes,
+    // Written only when set: plans without it keep their text and hash.
+    ...(plan.omitSparseGenes ? { omit_sparse_genes: true } : {}),
   };
 }
 
@@ -218,6 +226,7 @@ const FIELDS = [
   "min_cell",
   "secure_aggregation",
   "cell_sizes",
+  "omit_sparse_genes",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -351,6 +360,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
     secureAggregation: r.boolean("secure_aggregation"),
     cellSizes: readCellSizes(r, centers),
+    omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
   };
 }
 

@@ -63,6 +63,7 @@ import type {
   SizeFactorsRequest,
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
+import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
 import {
@@ -220,6 +221,7 @@ export interface DispersionSetupRequest {
 /** Request and reply types of every step. */
 export interface StepTypes {
   presence: { input: PresenceRequest; output: PresenceShare };
+  nonZeroCells: { input: NonZeroCellsRequest; output: NonZeroCellsShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
   init: { input: InitRequest; output: InitLocalShare };
@@ -346,6 +348,26 @@ export const STEPS: {
     reductions: { present: "or" },
     buildsState: false,
     sends: "one bit per requested gene: whether the center has a non-zero count for it",
+  }),
+  nonZeroCells: spec({
+    request: recordSchema<NonZeroCellsRequest>("non-zero-cells-request", {
+      genes: "texts",
+      factors: "texts",
+      cells: "texts",
+    }),
+    reply: recordSchema<NonZeroCellsShare>("non-zero-cells-share", { counts: "counts" }),
+    replyLengths: (input) => ({ counts: input.genes.length * input.cells.length }),
+    reductions: { counts: "sum" },
+    bounds: { counts: BOUNDS.bucket },
+    buildsState: false,
+    sends:
+      "per requested gene and design cell, how many of its samples have a non-zero count (asked only when the plan leaves sparse genes out)",
+    checkRequest: (input) => {
+      if (input.cells.length === 0 || input.cells.length > MAX_FACTOR_CELLS)
+        throw new Error(
+          `nonZeroCells: ${input.cells.length} cells, expected 1 to ${MAX_FACTOR_CELLS}`,
+        );
+    },
   }),
   levels: spec({
     request: recordSchema<LevelsRequest>("levels-request", { formula: "text" }),

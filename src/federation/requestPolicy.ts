@@ -21,7 +21,9 @@ import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { InputError, quote } from "../core/errors.js";
 import { localLevels } from "../design/designMatrix.js";
+import { allCellKeys } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
+import { planFactors } from "./cellRule.js";
 import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
 import type { FlatRecord } from "./records.js";
 import type { StepInput, StepName } from "./registry.js";
@@ -48,6 +50,8 @@ export class PlanRefusal extends Error {
  */
 export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   presence: 1,
+  // Only under a plan that leaves sparse genes out, right after presence.
+  nonZeroCells: 1,
   // Under a plan the levels are the plan's: no run asks which levels a center holds.
   levels: 0,
   logSums: 1,
@@ -164,6 +168,17 @@ export class RequestPolicy {
   }
 
   #checkDesign(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    if (step === "nonZeroCells") {
+      const request = input as unknown as StepInput<"nonZeroCells">;
+      if (!this.plan.omitSparseGenes) refuse("the plan does not leave sparse genes out");
+      const factors = planFactors(this.plan);
+      if (canonicalJson(request.factors) !== canonicalJson(factors))
+        refuse(
+          `factors ${JSON.stringify(request.factors)} are not the plan's ${JSON.stringify(factors)}`,
+        );
+      if (canonicalJson(request.cells) !== canonicalJson(allCellKeys(factors, this.plan.levels)))
+        refuse("the cells are not the plan's level combinations");
+    }
     if (step === "logSums") {
       // Only poscounts needs the log sums of genes a center holds zeros of (a sparse gene's
       // is its one or two positive counts' logs).
@@ -197,8 +212,9 @@ export class RequestPolicy {
   }
 
   #checkGenes(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
-    if (step !== "presence" && step !== "logSums" && step !== "prepare") return;
-    const genes = (input as StepInput<"presence" | "logSums" | "prepare">).genes;
+    if (step !== "presence" && step !== "nonZeroCells" && step !== "logSums" && step !== "prepare")
+      return;
+    const genes = (input as StepInput<"presence" | "nonZeroCells" | "logSums" | "prepare">).genes;
     if (this.#firstGenes === null) {
       this.#firstGenes = new Set(genes);
       return;

@@ -31,6 +31,8 @@ export function planFromRunJob(
     readonly secureAggregation?: boolean;
     /** Each center's cell sizes (default null: each center's own cells count). */
     readonly cellSizes?: CellSizes | null;
+    /** Leave out sparse genes (default false; algorithms/sparseGenes.ts). */
+    readonly omitSparseGenes?: boolean;
   } = {},
 ): AnalysisPlan {
   return {
@@ -52,6 +54,7 @@ export function planFromRunJob(
     minCell: options.minCell ?? DEFAULT_MIN_CELL,
     secureAggregation: options.secureAggregation ?? false,
     cellSizes: options.cellSizes ?? null,
+    omitSparseGenes: options.omitSparseGenes ?? false,
   };
 }
 

@@ -13,12 +13,13 @@ import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
+import { sparseGenes } from "../algorithms/sparseGenes.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import { designColumns, localLevels, mergeLevels } from "../design/designMatrix.js";
-import { factorCellRows } from "../design/factorCells.js";
+import { allCellKeys, factorCellRows } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
-import { localCellSizes, pooledCellRule } from "../federation/cellRule.js";
+import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../federation/plan.js";
@@ -75,6 +76,8 @@ export interface SimulatedRunJob extends RunJob {
   readonly plan?: AnalysisPlan;
   /** k of the plan made when none is given (default 3; ignored with `plan`). */
   readonly minCell?: number;
+  /** Whether the plan it makes leaves sparse genes out (`--omit-sparse-genes`). */
+  readonly omitSparseGenes?: boolean;
 }
 
 /** Everything a finished run produced. */
@@ -98,6 +101,8 @@ export interface RunOutcome {
     /** Genes whose p-value Cook's filtering set to NA. */
     readonly pvaluesRemoved: number;
   };
+  /** Genes left out as sparse (the plan's `omit_sparse_genes`; null: the plan keeps them). */
+  readonly sparseGenes: number | null;
 }
 
 /** Options of {@link runOverFederation}. */
@@ -121,7 +126,7 @@ export async function runOverFederation(
   options: RunOptions = {},
 ): Promise<RunOutcome> {
   const formula = parseFormula(job.design);
-  const genes = federationGenes(transport);
+  const allGenes = federationGenes(transport);
   const history: RoundEvent[] = [];
   const runner = new FederationRunner(transport, {
     runId: options.runId,
@@ -132,8 +137,17 @@ export async function runOverFederation(
     },
   });
 
-  const presence = await runner.round("setup", "presence", { kind: "presence-request", genes });
-  const present = mergePresence(presence.map((s) => s.present));
+  const presence = await runner.round("setup", "presence", {
+    kind: "presence-request",
+    genes: allGenes,
+  });
+  const presentOfAll = mergePresence(presence.map((s) => s.present));
+  // Under a plan that leaves sparse genes out, the analysis runs on the other genes only: no
+  // center computes anything more of a sparse gene (results.csv gives it a row of NA).
+  const sparse = await omittedSparseGenes(runner, allGenes, presentOfAll, options.plan);
+  const kept = sparse === null ? null : Int32Array.from(maskIndices(sparse.map((s) => 1 - s)));
+  const genes = kept === null ? allGenes : Array.from(kept, (g) => allGenes[g]);
+  const present = kept === null ? presentOfAll : Uint8Array.from(kept, (g) => presentOfAll[g]);
   const fittedList: number[] = [];
   for (let g = 0; g < genes.length; g++) if (present[g]) fittedList.push(g);
   const fitted = Int32Array.from(fittedList);
@@ -155,6 +169,8 @@ export async function runOverFederation(
   // design with too many level combinations stops before any estimate.
   const candidateRows = factorCellRows(formula, levels, job.references, columns);
 
+  // (A sparse gene has a zero: ratio size factors never use it; poscounts' reference leaves
+  // it out when the plan does.)
   await federatedSizeFactors(runner, genes, job.sizeFactorsType, present);
 
   const dispersionJob: DispersionJob = {
@@ -260,10 +276,10 @@ export async function runOverFederation(
     nowZero: outcome.newAllZero,
   });
   return {
-    fit: final.fit,
+    fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
     samples: transport.centers.flatMap((c) => c.samples),
     dispersions: final.dispersions,
-    results,
+    results: kept === null ? results : resultsOverAllGenes(results, allGenes.length, kept),
     contrast: contrast.description,
     cooks: {
       outliers: maskCount(outcome.replace),
@@ -271,7 +287,70 @@ export async function runOverFederation(
       replacedCounts: outcome.replacedEntries.reduce((a, b) => a + b, 0),
       pvaluesRemoved: maskCount(cooksOutlier),
     },
+    sparseGenes: sparse === null ? null : maskCount(sparse),
   };
+}
+
+/**
+ * A fit over the kept genes as a fit over all genes: the same rows, the genes left out counted
+ * as not selected.
+ */
+function overAllGenes(fit: FitOutcome, allGenes: readonly string[], kept: Int32Array): FitOutcome {
+  return {
+    ...fit,
+    genes: allGenes,
+    fitted: Int32Array.from(fit.fitted, (j) => kept[j]),
+    notSelected: fit.notSelected + allGenes.length - kept.length,
+  };
+}
+
+/** A results table over the kept genes, over all genes: NA (NaN) in every column elsewhere. */
+function resultsOverAllGenes(table: ResultsTable, genes: number, kept: Int32Array): ResultsTable {
+  const spread = (values: Float64Array) => {
+    const out = new Float64Array(genes).fill(Number.NaN);
+    kept.forEach((g, j) => {
+      out[g] = values[j];
+    });
+    return out;
+  };
+  return {
+    baseMean: spread(table.baseMean),
+    log2FoldChange: spread(table.log2FoldChange),
+    lfcSE: spread(table.lfcSE),
+    stat: spread(table.stat),
+    pvalue: spread(table.pvalue),
+    padj: spread(table.padj),
+    filterThreshold: table.filterThreshold,
+  };
+}
+
+/**
+ * Under a plan that leaves sparse genes out, the genes to leave out (1), over `genes`: one
+ * round in which each center counts, per present gene and cell, its samples with a non-zero
+ * count; null when the plan keeps them (no round).
+ */
+async function omittedSparseGenes(
+  runner: FederationRunner,
+  genes: readonly string[],
+  present: Uint8Array,
+  plan: AnalysisPlan | undefined,
+): Promise<Uint8Array | null> {
+  if (plan === undefined || !plan.omitSparseGenes) return null;
+  const factors = planFactors(plan);
+  const cells = allCellKeys(factors, plan.levels);
+  const asked = maskIndices(present);
+  const shares = await runner.round("setup", "nonZeroCells", {
+    kind: "non-zero-cells-request",
+    genes: Array.from(asked, (g) => genes[g]),
+    factors,
+    cells,
+  });
+  const sparseOfAsked = sparseGenes(shares, cells.length, plan.minCell);
+  const sparse = new Uint8Array(genes.length);
+  asked.forEach((g, j) => {
+    sparse[g] = sparseOfAsked[j];
+  });
+  return sparse;
 }
 
 /** The Wald step: each center's XᵀWX at β, summed into β's covariance. */
@@ -396,6 +475,8 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
    * broke it — only ever in a simulation, whose user holds all the data (real centers refuse).
    */
   k_sample_rule?: KSampleRule;
+  /** Under a plan that leaves sparse genes out: how many (their rows in results.csv: all NA). */
+  sparse_genes?: { omitted: number };
 }
 
 /** How a run stood with the plan's k-sample rule. */
@@ -458,6 +539,7 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
       replaced_counts: outcome.cooks.replacedCounts,
       pvalues_removed: outcome.cooks.pvaluesRemoved,
     },
+    ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
   };
 }
 
@@ -651,6 +733,7 @@ export async function runSimulated(
           {
             minCell: job.minCell,
             secureAggregation: job.secureAggregation === true,
+            omitSparseGenes: job.omitSparseGenes === true,
             cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
           },
         );

@@ -53,6 +53,7 @@ const PLAN: AnalysisPlan = {
     hospital_b: { "batch=b2,condition=control": 5 },
     hospital_c: { "batch=b2,condition=treated": 3 },
   },
+  omitSparseGenes: true,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -68,7 +69,7 @@ const CANONICAL =
   '"hyperparameters":{"beta_tol":1e-8,"irls_iters":20,"max_beta":30,"min_mu":0.5,"pqn_c1":0.0001,' +
   '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
   '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
-  '"min_cell":3,"mode":"irls-pqn","references":{"condition":"control"},' +
+  '"min_cell":3,"mode":"irls-pqn","omit_sparse_genes":true,"references":{"condition":"control"},' +
   '"secure_aggregation":true,"size_factors_type":"poscounts","solver":"deseq2"}';
 
 function json(plan = PLAN): Record<string, unknown> {
@@ -189,6 +190,7 @@ describe("analysis plan", () => {
         minCell: PLAN.minCell,
         secureAggregation: PLAN.secureAggregation,
         cellSizes: PLAN.cellSizes,
+        omitSparseGenes: PLAN.omitSparseGenes,
       }),
     ).toEqual(PLAN);
     expect(job.contrast).toEqual({

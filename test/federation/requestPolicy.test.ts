@@ -188,6 +188,36 @@ describe("a center with an analysis plan", () => {
     expect(withZero.every((g) => share.logSums[g] === 0)).toBe(true);
   });
 
+  it("answers the sparse-gene counts only under a plan that leaves sparse genes out, for the plan's cells", async () => {
+    const ask = (factors: string[], cells: string[]) =>
+      attackRun({
+        step: "presence",
+        extra: (input: StepInput<"presence">, tag) => ({
+          tag: { ...tag, round: tag.round + 1 },
+          step: "nonZeroCells",
+          input: { kind: "non-zero-cells-request", genes: input.genes, factors, cells },
+        }),
+      });
+    await expect(ask(["condition"], ["condition=A", "condition=B"])).rejects.toThrow(
+      /refusing nonZeroCells: the plan does not leave sparse genes out/,
+    );
+    const omitting = { ...PLAN, omitSparseGenes: true };
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => omitting });
+    const transport = malicious(new InProcessTransport(sessions), {
+      step: "nonZeroCells",
+      rewrite: (input: StepInput<"nonZeroCells">) => ({
+        ...input,
+        factors: ["center"],
+        cells: ["center=lab_1", "center=lab_2", "center=lab_3"],
+      }),
+    });
+    await expect(
+      runOverFederation(transport, JOB, { runId: "attack", plan: omitting }),
+    ).rejects.toThrow(
+      /refusing nonZeroCells: factors \["center"\] are not the plan's \["condition"\]/,
+    );
+  });
+
   it("refuses a changed request under a tag it already answered", async () => {
     await expect(
       attackRun({

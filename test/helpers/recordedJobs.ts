@@ -93,8 +93,12 @@ function planOf(job: RunJob): AnalysisPlan {
   const levels: Record<string, string[]> = { condition: ["A", "B"] };
   if (job.design.includes("center")) levels.center = CENTERS;
   // In clear, and about the registry (not the k-sample rule, test/federation/cellRule.test.ts):
-  // min_cell 1, the consent a plan in clear needs.
-  return planFromRunJob(job, levels, CENTERS, { minCell: 1 });
+  // min_cell 1, the consent a plan in clear needs. The poscounts job's plan also leaves sparse
+  // genes out, so that the jobs exercise that step (with k = 1 no gene is left out).
+  return planFromRunJob(job, levels, CENTERS, {
+    minCell: 1,
+    omitSparseGenes: job.sizeFactorsType === "poscounts",
+  });
 }
 
 /** Whether a job runs under a plan (its centers then enforce it while it is recorded). */

@@ -4,11 +4,14 @@
  * data needs to scan it.
  */
 import { join } from "node:path";
+import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
+import { parseFormula } from "../../src/design/formula.js";
 import { centerDataFromDataset } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { JsonLinesLog, recordingTransport } from "../../src/federation/transcript.js";
 import { readDataset } from "../../src/io/dataset.js";
+import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { runOverFederation, simulatedSizeFactors } from "../../src/pipeline/run.js";
 import { deseq2Job } from "./runs.js";
 import { sharedPath } from "./shared.js";
@@ -25,6 +28,10 @@ export interface RecordedGenes {
   readonly first: number;
   /** Of those, keep gene g only if this says so (g over the dataset's genes, n counts). */
   readonly keep?: (counts: Float64Array, g: number, n: number) => boolean;
+  /**
+   * Run under a plan (k = 3, pooled cells) that leaves sparse genes out (default: no plan).
+   */
+  readonly omitSparseGenes?: boolean;
 }
 
 /**
@@ -56,10 +63,20 @@ export async function recordedRun(
   const sessions = data.map((d) => new CenterSession(d));
   const transport = new InProcessTransport(sessions, { secureAggregation });
   const job = deseq2Job(dataset);
+  const plan =
+    genes.omitSparseGenes === true
+      ? planFromRunJob(
+          job,
+          mergeLevels(data.map((d) => localLevels(d.metadata, parseFormula(job.design)))),
+          subset.centers,
+          { minCell: 3, secureAggregation, omitSparseGenes: true },
+        )
+      : undefined;
   let samples: readonly string[];
   try {
     ({ samples } = await runOverFederation(recordingTransport(transport, log), job, {
       runId: "scan",
+      plan,
     }));
   } finally {
     log.close();

@@ -46,8 +46,12 @@ function denseInEveryCell(cells: readonly string[]) {
   };
 }
 
-async function pooledScan(dataset: string, keep?: ReturnType<typeof denseInEveryCell>) {
-  const run = await recordedRun(tmp.dir, dataset, { first: GENES, keep });
+async function pooledScan(
+  dataset: string,
+  keep?: ReturnType<typeof denseInEveryCell>,
+  omitSparseGenes = false,
+) {
+  const run = await recordedRun(tmp.dir, dataset, { first: GENES, keep, omitSparseGenes });
   const report = scanTranscript([pooledCenter(run.centers)], pooledTranscript(run.records));
   return {
     genes: run.centers[0].genes.length,
@@ -74,6 +78,12 @@ describe.each(["outliers_sim", "li_lncap", "bodymap"])(
       const all = await pooledScan(dataset);
       expect(all.cooks).toBe(0);
       expect(all.exposed).toBeGreaterThan(0);
+    });
+
+    it("all genes under a plan that leaves sparse genes out (omit_sparse_genes, k = 3): no count is rebuilt", async () => {
+      const omitted = await pooledScan(dataset, undefined, true);
+      expect(omitted.genes).toBe(GENES);
+      expect({ exposed: omitted.exposed, cooks: omitted.cooks }).toEqual({ exposed: 0, cooks: 0 });
     });
   },
 );
