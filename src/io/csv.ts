@@ -287,6 +287,17 @@ export function requireColumn(file: string, header: readonly string[], name: str
 }
 
 /**
+ * The column of a table's ids: the column `name`, or else the first column when its header
+ * field is empty and no other is (R's `write.csv`, which writes the row names, e.g. gene or
+ * sample ids, as a first column headed "").
+ * @throws InputError as {@link requireColumn} when there is neither
+ */
+export function idColumn(file: string, header: readonly string[], name: string): number {
+  if (!header.includes(name) && header[0] === "" && header.indexOf("", 1) < 0) return 0;
+  return requireColumn(file, header, name);
+}
+
+/**
  * Format a number for a CSV file: the shortest text that reads back as the same double
  * (`String(x)`), `Inf`/`-Inf` for infinities (as R writes them), and an empty field for
  * NaN, `undefined` or `null` (a missing value).

@@ -16,7 +16,7 @@ import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countProblem, countValue } from "./counts.js";
-import { findTable, readCsv, requireColumn, streamCsv } from "./csv.js";
+import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
 import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { readH5ad } from "./h5ad.js";
@@ -85,12 +85,13 @@ export interface ReadMetadataOptions {
  */
 export function readMetadata(file: string, options: ReadMetadataOptions = {}): MetadataFile {
   const table = readCsv(file);
-  const sampleIndex = requireColumn(file, table.header, SAMPLE_COLUMN);
+  const sampleIndex = idColumn(file, table.header, SAMPLE_COLUMN);
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
   if (hasCenter) requireColumn(file, table.header, CENTER_COLUMN);
   table.header.forEach((name, j) => {
-    if (name === "") throw new InputError(`${file}: header field ${j + 1} is empty`);
+    if (name === "" && j !== sampleIndex)
+      throw new InputError(`${file}: header field ${j + 1} is empty`);
     if (table.header.indexOf(name) !== j) {
       throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);
     }
@@ -179,7 +180,7 @@ async function readCountsTable(
 
   await streamCsv(countsFile, {
     header(header) {
-      geneIndex = requireColumn(countsFile, header, GENE_COLUMN);
+      geneIndex = idColumn(countsFile, header, GENE_COLUMN);
       sampleColumns = header.flatMap((_, j) => (j === geneIndex ? [] : [j]));
       samples = sampleColumns.map((j) => header[j]);
       if (samples.length === 0) {

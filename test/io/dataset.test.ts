@@ -169,10 +169,30 @@ describe("readDataset on small files", () => {
     );
   });
 
+  it('reads R\'s write.csv output: the ids in a first column headed "" (row names), fields quoted', async () => {
+    // As R 4.2 writes them: write.csv(counts) and write.csv(metadata) of data frames whose row
+    // names are the gene and the sample ids.
+    const dir = datasetDir(
+      '"","S1","S2","S3"\n"G1",0,5,10\n"G2",7,0,1\n',
+      '"","condition","center"\n"S1","a","c1"\n"S2","b","c1"\n"S3","a","c2"\n',
+    );
+    const dataset = await readDataset(dir);
+    expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
+    expect(dataset.genes).toEqual(["G1", "G2"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+    expect(dataset.metadata.columns).toEqual(["condition", "center"]);
+    expect(dataset.centerOfSample).toEqual(["c1", "c1", "c2"]);
+  });
+
   it("rejects counts.csv without a gene column", async () => {
     await expectInputError(
-      datasetDir(",S1,S2,S3\nG1,0,5,10\n", GOOD_METADATA),
-      /counts\.csv: no column "gene" in the header \(found: "", "S1", "S2" and "S3"\)/,
+      datasetDir("id,S1,S2,S3\nG1,0,5,10\n", GOOD_METADATA),
+      /counts\.csv: no column "gene" in the header \(found: "id", "S1", "S2" and "S3"\)/,
+    );
+    // Two empty header fields: not R's row names.
+    await expectInputError(
+      datasetDir(",S1,,S3\nG1,0,5,10\n", GOOD_METADATA),
+      /counts\.csv: no column "gene" in the header/,
     );
   });
 
