@@ -444,6 +444,8 @@ Example:
           }),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    for (const warning of report.design_warnings ?? [])
+      process.stderr.write(`fedseq: warning: ${warning}\n`);
     for (const problem of report.k_sample_rule?.unmet ?? []) {
       process.stderr.write(
         `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,

@@ -107,6 +107,27 @@ export function localLevels(metadata: Metadata, formula: Formula): DesignLevels 
 }
 
 /**
+ * The design's numeric variables whose values are all whole numbers, with their distinct values
+ * (sorted): fitted as continuous covariates, as DESeq2 fits them, which warns "the design formula
+ * contains one or more numeric variables with integer values … did you mean for this to be a
+ * factor?" (a `batch` coded 1, 2, 3 is easily meant as a factor).
+ */
+export function integerCovariates(
+  metadata: Metadata,
+  formula: Formula,
+): { variable: string; values: number[] }[] {
+  const out: { variable: string; values: number[] }[] = [];
+  for (const term of formula.terms) {
+    const values = termValues(metadata, term);
+    if (values.length === 0 || !values.every(isDecimal)) continue;
+    const numbers = values.map(Number);
+    if (!numbers.every(Number.isInteger)) continue;
+    out.push({ variable: term, values: [...new Set(numbers)].sort((a, b) => a - b) });
+  }
+  return out;
+}
+
+/**
  * Merge the centers' {@link localLevels}: the union of each factor's levels, sorted. A
  * variable that only centers without samples list (with no level) stays continuous.
  * @throws InputError when a variable is numeric at some centers and not at others (the

@@ -16,9 +16,16 @@ import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { sparseGenes } from "../algorithms/sparseGenes.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
-import { designColumns, localLevels, mergeLevels } from "../design/designMatrix.js";
+import {
+  type DesignLevels,
+  designColumns,
+  integerCovariates,
+  localLevels,
+  mergeLevels,
+} from "../design/designMatrix.js";
 import { allCellKeys, factorCellRows } from "../design/factorCells.js";
-import { parseFormula } from "../design/formula.js";
+import { type Formula, parseFormula } from "../design/formula.js";
+import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
@@ -477,6 +484,32 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   k_sample_rule?: KSampleRule;
   /** Under a plan that leaves sparse genes out: how many (their rows in results.csv: all NA). */
   sparse_genes?: { omitted: number };
+  /** What DESeq2 would warn of in the design (a simulation, whose user holds the data). */
+  design_warnings?: string[];
+}
+
+/**
+ * DESeq2's warning for numeric design variables with whole-number values (a simulation's user
+ * holds every center's metadata; in a real federation only the centers do).
+ */
+export function designWarnings(
+  metadata: readonly Metadata[],
+  formula: Formula,
+  levels: DesignLevels,
+): string[] {
+  const values = new Map<string, Set<number>>();
+  for (const m of metadata)
+    for (const { variable, values: v } of integerCovariates(m, formula)) {
+      if (Object.hasOwn(levels, variable)) continue;
+      const set = values.get(variable) ?? new Set<number>();
+      for (const x of v) set.add(x);
+      values.set(variable, set);
+    }
+  return [...values].map(([variable, set]) => {
+    const sorted = [...set].sort((a, b) => a - b);
+    const shown = sorted.length > 5 ? `${sorted.slice(0, 5).join(", ")}, …` : sorted.join(", ");
+    return `design variable "${variable}" is numeric with whole-number values (${shown}): it is fitted as one continuous covariate (a fold change per unit), as DESeq2 does, which warns the same; if it is a factor (e.g. a batch), write its levels as text (e.g. b1, b2)`;
+  });
 }
 
 /** How a run stood with the plan's k-sample rule. */
@@ -556,11 +589,17 @@ export async function writeRunOutputs(
   outcome: RunOutcome,
   job: RunJob,
   seconds: number,
-  extra: { readonly sizeFactors?: Float64Array; readonly kSampleRule?: KSampleRule } = {},
+  extra: {
+    readonly sizeFactors?: Float64Array;
+    readonly kSampleRule?: KSampleRule;
+    readonly designWarnings?: readonly string[];
+  } = {},
 ): Promise<RunJson> {
   const { sizeFactors } = extra;
   const report = runJson(outcome, job, seconds);
   if (extra.kSampleRule !== undefined) report.k_sample_rule = extra.kSampleRule;
+  if (extra.designWarnings !== undefined && extra.designWarnings.length > 0)
+    report.design_warnings = [...extra.designWarnings];
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
   if (sizeFactors !== undefined)
@@ -757,6 +796,11 @@ export async function runSimulated(
     const seconds = (performance.now() - started) / 1000;
     return await writeRunOutputs(job.outDir, outcome, job, seconds, {
       sizeFactors,
+      designWarnings: designWarnings(
+        sessions.map((s) => s.data.metadata),
+        formula,
+        plan?.levels ?? {},
+      ),
       kSampleRule: plan === undefined ? undefined : kSampleRule(plan, unmet),
     });
   } finally {
