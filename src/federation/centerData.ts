@@ -3,7 +3,9 @@
  * ({@link CenterData}, declared with the algorithms that read it), and where it is loaded from.
  */
 import type { CenterData } from "../algorithms/centerData.js";
+import { findTable, readCsv } from "../io/csv.js";
 import {
+  CENTER_COLUMN,
   centerSlice,
   type Dataset,
   type ReadDatasetOptions,
@@ -49,7 +51,10 @@ export type CenterSource =
     }
   | { readonly kind: "memory"; readonly data: CenterData };
 
-/** Load a center's data from its source (a center reads only what it holds). */
+/**
+ * Load a center's data from its source (a center reads only what it holds). A dataset folder
+ * whose metadata has no `center` column is the center's own: every sample is this center's.
+ */
 export async function loadCenterData(source: CenterSource): Promise<CenterData> {
   if (source.kind === "memory") return source.data;
   if (source.kind === "files") {
@@ -60,6 +65,17 @@ export async function loadCenterData(source: CenterSource): Promise<CenterData> 
       source.options,
     );
     return centerDataFromDataset(dataset, source.name);
+  }
+  // A hospital's own folder: counts and metadata of its samples only, no `center` column.
+  const counts = findTable(source.dir, "counts");
+  const metadata = findTable(source.dir, "metadata");
+  if (
+    counts !== undefined &&
+    metadata !== undefined &&
+    !readCsv(metadata).header.includes(CENTER_COLUMN)
+  ) {
+    const own = await readCenterFiles(counts, metadata, source.name, source.options);
+    return centerDataFromDataset(own, source.name);
   }
   return centerDataFromDataset(await readDataset(source.dir, source.options), source.name);
 }
