@@ -19,6 +19,7 @@ interface CenterFlags {
   counts?: string;
   metadata?: string;
   roundCounts?: boolean;
+  stripVersion?: boolean;
   layer?: string;
   name: string;
   aggregator: string;
@@ -46,7 +47,11 @@ export interface CenterSetup {
  * @throws InputError naming the flag at fault
  */
 export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
-  const options = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+  const options = {
+    roundCounts: flags.roundCounts === true,
+    layer: flags.layer,
+    stripVersion: flags.stripVersion === true,
+  };
   const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
   if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
   let source: CenterSource;
@@ -95,6 +100,11 @@ export function centerCommand(): Command {
       false,
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    .option(
+      "--strip-version",
+      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
+      false,
+    )
     .requiredOption(
       "--name <name>",
       "this center's name (its certificate's common name; the `center` value of its samples)",

@@ -26,6 +26,11 @@ export function fitLfcCommand(): Command {
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
     .option(
+      "--strip-version",
+      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
+      false,
+    )
+    .option(
       "--no-secure-aggregation",
       "let the simulated centers send their sums in clear (default: masked, as in a real federation)",
     );
@@ -44,6 +49,7 @@ Example:
         data: string;
         roundCounts?: boolean;
         layer?: string;
+        stripVersion?: boolean;
         threads?: number;
         secureAggregation?: boolean;
       },
@@ -51,7 +57,11 @@ Example:
       // Every flag is checked, and the output folder claimed, before the data is read.
       const job = fitJobFromFlags(flags);
       checkFolder("--data", flags.data);
-      const read = { roundCounts: flags.roundCounts === true, layer: flags.layer };
+      const read = {
+        roundCounts: flags.roundCounts === true,
+        layer: flags.layer,
+        stripVersion: flags.stripVersion === true,
+      };
       const report = await withOutputFolder(job.outDir, async () => {
         const { fitLfc } = await import("../pipeline/fitLfc.js");
         const progress = terminalProgress();

@@ -78,6 +78,7 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
+  stripVersion?: boolean;
   compare?: string;
   threads?: number;
 }
@@ -118,7 +119,7 @@ const LISTEN_ONLY = [
   "maxMessageMb",
   "resume",
 ];
-const DATA_ONLY = ["roundCounts", "layer", "threads"];
+const DATA_ONLY = ["roundCounts", "layer", "stripVersion", "threads"];
 
 /**
  * Turn the parsed flags of `run` into a checked job, the same way for `--data` and `--listen`:
@@ -163,7 +164,11 @@ export function runSetupFromFlags(
       federation: {
         kind: "data",
         dataDir: flags.data,
-        read: { roundCounts: flags.roundCounts === true, layer: flags.layer },
+        read: {
+          roundCounts: flags.roundCounts === true,
+          layer: flags.layer,
+          stripVersion: flags.stripVersion === true,
+        },
         threads: flags.threads,
       },
     };
@@ -395,6 +400,11 @@ export function runCommand(): Command {
       false,
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    .option(
+      "--strip-version",
+      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
+      false,
+    )
     .option(
       "--transcript <file>",
       "write every message the centers send, as received, to this JSON Lines file (what the aggregator holds)",

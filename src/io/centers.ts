@@ -6,6 +6,7 @@
 import { CENTER_COLUMN } from "./columns.js";
 import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
+import { versionSuffixHint } from "./geneIds.js";
 
 /** One center's share of a dataset, as read from its own files. */
 export interface CenterPart {
@@ -50,7 +51,7 @@ export function poolCenters(parts: readonly CenterPart[], metadataSource: string
     const lacking = first.genes.filter((g) => !own.has(g));
     if (lacking.length > 0) {
       throw new InputError(
-        `${part.countsSource}: center ${part.center} lacks ${lacking.length} gene${lacking.length > 1 ? "s" : ""} that center ${first.center} has: ${listForMessage(lacking, GENES_NAMED)}`,
+        `${part.countsSource}: center ${part.center} lacks ${lacking.length} gene${lacking.length > 1 ? "s" : ""} that center ${first.center} has: ${listForMessage(lacking, GENES_NAMED)}${versionSuffixHint(lacking, part.genes)}`,
       );
     }
     const extra = part.genes.filter((g) => !geneIndex.has(g));

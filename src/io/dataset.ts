@@ -19,6 +19,7 @@ import { CountBuffer, countProblem, countValue } from "./counts.js";
 import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
 import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
+import { stripGeneVersion } from "./geneIds.js";
 import { readH5ad } from "./h5ad.js";
 
 export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
@@ -64,6 +65,8 @@ export interface ReadDatasetOptions {
   readonly roundCounts?: boolean;
   /** For `.h5ad` files: read the counts from `layers/NAME` instead of `X` (`--layer`). */
   readonly layer?: string;
+  /** Drop gene ids' version suffixes (`ENSG00000141510.16` → `ENSG00000141510`; `--strip-version`). */
+  readonly stripVersion?: boolean;
 }
 
 /** Options of {@link readMetadata}. */
@@ -170,6 +173,7 @@ async function readCountsTable(
   metadataFile: string,
   metadataSamples: readonly string[],
   roundCounts: boolean,
+  stripVersion: boolean,
 ): Promise<CountsTable> {
   const genes: string[] = [];
   const lineOfGene = new Map<string, number>();
@@ -199,7 +203,7 @@ async function readCountsTable(
       checkSameSamples(countsFile, samples, metadataFile, metadataSamples);
     },
     row(fields, line) {
-      const gene = fields[geneIndex];
+      const gene = stripVersion ? stripGeneVersion(fields[geneIndex]) : fields[geneIndex];
       recordId(countsFile, line, "gene", gene, lineOfGene);
       genes.push(gene);
       const n = sampleColumns.length;
@@ -251,6 +255,27 @@ async function readTableFolder(
   return readTableFiles(countsFile, metadataFile, options, center);
 }
 
+/**
+ * An `.h5ad` file, its gene ids without version suffixes when asked.
+ * @throws InputError when two ids of the file are one gene's versions
+ */
+async function readAnnData(file: string, options: ReadDatasetOptions) {
+  const t = await readH5ad(file, { layer: options.layer, roundCounts: options.roundCounts });
+  if (options.stripVersion !== true) return t;
+  const seen = new Map<string, string>();
+  const genes = t.genes.map((id) => {
+    const gene = stripGeneVersion(id);
+    const before = seen.get(gene);
+    if (before !== undefined)
+      throw new InputError(
+        `${file}: var ids ${quote(before)} and ${quote(id)} are one gene once their version is stripped`,
+      );
+    seen.set(gene, id);
+    return gene;
+  });
+  return { ...t, genes };
+}
+
 /** A counts table and its metadata table (`center` given when the files hold one center). */
 async function readTableFiles(
   countsFile: string,
@@ -264,6 +289,7 @@ async function readTableFiles(
     metadataFile,
     meta.samples,
     options.roundCounts === true,
+    options.stripVersion === true,
   );
   return { table, values: alignMetadata(meta, table.samples), meta };
 }
@@ -294,7 +320,6 @@ async function readH5adFolder(
   files: string[],
   options: ReadDatasetOptions,
 ): Promise<Dataset> {
-  const h5adOptions = { layer: options.layer, roundCounts: options.roundCounts };
   if (files.includes(POOLED_H5AD)) {
     if (files.length > 1) {
       throw new InputError(
@@ -302,7 +327,7 @@ async function readH5adFolder(
       );
     }
     const file = join(dir, POOLED_H5AD);
-    const t = await readH5ad(file, h5adOptions);
+    const t = await readAnnData(file, options);
     const centerOfSample = t.values.get(CENTER_COLUMN);
     if (centerOfSample === undefined) {
       throw new InputError(
@@ -337,7 +362,7 @@ async function readH5adFolder(
   for (const name of files) {
     const center = name.slice(0, -".h5ad".length);
     const file = join(dir, name);
-    const t = await readH5ad(file, h5adOptions);
+    const t = await readAnnData(file, options);
     const columns = t.columns.slice();
     const values = new Map(t.values);
     const given = values.get(CENTER_COLUMN);

@@ -35,6 +35,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
+import { versionSuffixHint } from "../io/geneIds.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 import { type FitMethod, type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
@@ -156,7 +157,7 @@ export function federationGenes(transport: Transport): readonly string[] {
     const extra = c.genes.filter((g) => !set.has(g));
     if (missing.length > 0) {
       throw new InputError(
-        `center ${c.name} lacks ${missing.length} gene(s) that ${centers[0].name} has: ${listForMessage(missing)}`,
+        `center ${c.name} lacks ${missing.length} gene(s) that ${centers[0].name} has: ${listForMessage(missing)}${versionSuffixHint(missing, c.genes)}`,
       );
     }
     if (extra.length > 0) {

@@ -348,3 +348,51 @@ describe("readMetadata", () => {
     );
   });
 });
+
+describe("gene ids with version suffixes (centers on different annotation releases)", () => {
+  // Two hospitals' own folders: the same genes, one annotated with Ensembl 104, one with 109.
+  const folders = () => {
+    const dir = temp.subdir("versions");
+    temp.write(
+      `${dir.slice(temp.dir.length + 1)}/hospital_x/counts.csv`,
+      "gene,X1,X2,X3\nENSG00000141510.16,5,0,7\nENSG00000012048.20,1,2,3\n",
+    );
+    temp.write(
+      `${dir.slice(temp.dir.length + 1)}/hospital_x/metadata.csv`,
+      "sample,condition\nX1,a\nX2,b\nX3,a\n",
+    );
+    temp.write(
+      `${dir.slice(temp.dir.length + 1)}/hospital_y/counts.csv`,
+      "gene,Y1,Y2,Y3\nENSG00000012048.23,4,5,6\nENSG00000141510.17,9,8,0\n",
+    );
+    temp.write(
+      `${dir.slice(temp.dir.length + 1)}/hospital_y/metadata.csv`,
+      "sample,condition\nY1,b\nY2,a\nY3,b\n",
+    );
+    return dir;
+  };
+
+  it("a center lacking genes that differ only by version: the error says so and names the option", async () => {
+    await expectInputError(
+      folders(),
+      /center hospital_y lacks 2 genes that center hospital_x has: ENSG00000141510\.16 and ENSG00000012048\.20 \(the ids differ only by their version suffix, e\.g\. ENSG00000141510\.16 and ENSG00000141510\.17: pass --strip-version\)/,
+    );
+  });
+
+  it("with stripVersion the genes align by their unversioned ids", async () => {
+    const dataset = await readDataset(folders(), { stripVersion: true });
+    expect(dataset.genes).toEqual(["ENSG00000141510", "ENSG00000012048"]);
+    expect(dataset.samples).toEqual(["X1", "X2", "X3", "Y1", "Y2", "Y3"]);
+    expect(Array.from(dataset.counts)).toEqual([5, 0, 7, 9, 8, 0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it("two versions of one gene in one file are one gene twice: rejected, naming both lines", async () => {
+    const dir = datasetDir(
+      "gene,S1,S2,S3\nENSG00000141510.16,0,5,10\nENSG00000141510.17,7,0,1\n",
+      "sample,condition,center\nS1,a,c1\nS2,b,c1\nS3,a,c2\n",
+    );
+    await expect(readDataset(dir, { stripVersion: true })).rejects.toThrow(
+      /gene "ENSG00000141510" is listed twice \(also on line 2\)/,
+    );
+  });
+});
