@@ -25,6 +25,7 @@ export function fitLfcCommand(): Command {
       false,
     )
     .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    .option("--quiet", "no progress lines on stderr (warnings and the final line stay)", false)
     .option(
       "--strip-version",
       "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
@@ -50,6 +51,7 @@ Example:
         roundCounts?: boolean;
         layer?: string;
         stripVersion?: boolean;
+        quiet?: boolean;
         threads?: number;
         secureAggregation?: boolean;
       },
@@ -64,7 +66,7 @@ Example:
       };
       const report = await withOutputFolder(job.outDir, async () => {
         const { fitLfc } = await import("../pipeline/fitLfc.js");
-        const progress = terminalProgress();
+        const progress = terminalProgress(process.stderr, flags.quiet === true);
         try {
           return await fitLfc(
             {

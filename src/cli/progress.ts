@@ -1,16 +1,81 @@
 /**
- * Progress on stderr while a fit runs: one self-overwriting line when stderr is a terminal,
- * nothing otherwise (logs and pipes stay clean).
+ * Progress on stderr while a fit runs: on a terminal, one self-overwriting line with the round
+ * and the genes still active; elsewhere (a log, a pipe, a batch job), one line each time the
+ * analysis enters a new step, so that a long run is never silent. `--quiet` silences both.
  */
 import type { RoundEvent } from "../federation/runner.js";
 
-/** A progress callback for the runner, or undefined when stderr is not a terminal. */
+/** What each phase of the ledger is, for people (phases not listed: their own name). */
+const PHASE_LABELS: Readonly<Record<string, string>> = {
+  setup: "setting up (genes with counts, the design)",
+  "size-factors": "size factors",
+  dispersions: "dispersions: moments",
+  "genewise-dispersions": "dispersions: gene-wise estimates",
+  "map-dispersions": "dispersions: final (MAP) estimates",
+  init: "fold changes: the negative binomial GLM fit",
+  irls: "fold changes: the negative binomial GLM fit",
+  optim: "fold changes: the negative binomial GLM fit",
+  pqn: "fold changes: the negative binomial GLM fit",
+  newton: "fold changes: the negative binomial GLM fit",
+  wald: "Wald tests",
+  cooks: "Cook's distances and outliers",
+  "cooks-trimmed-means": "Cook's distances and outliers",
+  refit: "refit of the genes whose outlier counts were replaced",
+};
+
+/** The quick set-up phases `run` reports no line for (they end with the design's checks). */
+const SETUP_PHASES: ReadonlySet<string> = new Set(["setup", "size-factors", "dispersions"]);
+
+/** A phase's label: its entry above, refits ("refit-…") as the refit of that step. */
+export function phaseLabel(phase: string): string {
+  if (phase.startsWith("refit-"))
+    return `refit after outlier replacement: ${phaseLabel(phase.slice("refit-".length))}`;
+  return PHASE_LABELS[phase] ?? phase;
+}
+
+/** A progress callback for the runner (undefined when `quiet`). */
 export function terminalProgress(
   stream: NodeJS.WriteStream = process.stderr,
+  quiet = false,
 ): ((e: RoundEvent) => void) | undefined {
-  if (!stream.isTTY) return undefined;
+  if (quiet) return undefined;
+  if (stream.isTTY) {
+    return (e) => {
+      stream.write(
+        `\r\x1b[K${phaseLabel(e.phase)}, round ${e.round}: ${e.activeGenes} genes active`,
+      );
+    };
+  }
+  let last = "";
   return (e) => {
-    stream.write(`\r\x1b[K${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
+    const label = phaseLabel(e.phase);
+    if (label === last) return;
+    last = label;
+    stream.write(`fedseq: ${label}\n`);
+  };
+}
+
+/**
+ * The progress of a whole `run`: on a terminal the self-overwriting round line; elsewhere a line
+ * each time the run enters another step (every round counts, not only the iterative phases').
+ */
+export function runProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  quiet = false,
+): { onRound?: (e: RoundEvent) => void; onPhase?: (phase: string) => void } {
+  if (quiet) return {};
+  if (stream.isTTY) return { onRound: terminalProgress(stream) };
+  let last = "";
+  return {
+    onPhase: (phase) => {
+      // The set-up rounds take seconds and end with the design's checks: a run stopped there
+      // by bad input says so in one line, with no progress before it.
+      if (SETUP_PHASES.has(phase)) return;
+      const label = phaseLabel(phase);
+      if (label === last) return;
+      last = label;
+      stream.write(`fedseq: ${label}\n`);
+    },
   };
 }
 

@@ -41,7 +41,7 @@ import {
   secondsOption,
 } from "./options.js";
 import { withOutputFolder } from "./outputFolder.js";
-import { clearProgress, terminalProgress } from "./progress.js";
+import { clearProgress, runProgress } from "./progress.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 
 /** Parsed flags of the analysis ({@link withAnalysisFlags}). */
@@ -79,6 +79,7 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   roundCounts?: boolean;
   layer?: string;
   stripVersion?: boolean;
+  quiet?: boolean;
   compare?: string;
   threads?: number;
 }
@@ -418,6 +419,7 @@ export function runCommand(): Command {
       "with --data and no --plan: the fewest samples any value a simulated center sends may come from (default 3; see fedseq plan)",
       integerOption("--min-cell", 1),
     )
+    .option("--quiet", "no progress lines on stderr (warnings and the final line stay)", false)
     .option(
       "--omit-sparse-genes",
       "with --data and no --plan: leave out every gene with 1 to k - 1 non-zero counts in a design cell (their sums, and DESeq2's results for them, are those samples' values; see fedseq plan)",
@@ -451,6 +453,7 @@ Example:
         : runInProcess(job, plan, federation, flags.transcript, secureAggregation, {
             minCell,
             omitSparseGenes,
+            quiet: flags.quiet === true,
           }),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -474,10 +477,14 @@ async function runInProcess(
   federation: Extract<RunFederation, { kind: "data" }>,
   transcriptFile: string | undefined,
   secureAggregation: boolean,
-  planned: { readonly minCell?: number; readonly omitSparseGenes?: boolean },
+  planned: {
+    readonly minCell?: number;
+    readonly omitSparseGenes?: boolean;
+    readonly quiet: boolean;
+  },
 ): Promise<RunJson> {
   const { runSimulated } = await import("../pipeline/run.js");
-  const progress = terminalProgress();
+  const progress = runProgress(process.stderr, planned.quiet);
   try {
     return await runSimulated(
       {
@@ -491,7 +498,8 @@ async function runInProcess(
         minCell: planned.minCell,
         omitSparseGenes: planned.omitSparseGenes,
       },
-      progress,
+      progress.onRound,
+      progress.onPhase,
     );
   } finally {
     clearProgress();

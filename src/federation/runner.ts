@@ -44,6 +44,8 @@ export interface RunnerOptions {
   readonly fixedRounds?: boolean;
   /** Called after every aggregation. */
   readonly onRound?: (event: RoundEvent) => void;
+  /** Called when a round of another phase than the last round's starts (progress lines). */
+  readonly onPhase?: (phase: string) => void;
   /** Ledger to continue (a resumed run). */
   readonly ledger?: RunLedger;
 }
@@ -58,6 +60,7 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
   readonly runId: string;
   readonly #transport: Transport;
   readonly #options: RunnerOptions;
+  #lastPhase = "";
 
   constructor(transport: Transport, options: RunnerOptions = {}) {
     this.#transport = transport;
@@ -91,6 +94,10 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
     inputs: readonly StepInput<K>[],
   ): Promise<StepOutput<K>[]> {
     const round = this.ledger.rounds[phase] ?? 0;
+    if (phase !== this.#lastPhase) {
+      this.#lastPhase = phase;
+      this.#options.onPhase?.(phase);
+    }
     const plan = this.#options.plan;
     const tag: RequestTag =
       plan === undefined

@@ -121,6 +121,8 @@ export interface RunOptions {
    */
   readonly plan?: AnalysisPlan;
   readonly onRound?: (event: RoundEvent) => void;
+  /** Called when the run enters another phase (progress lines). */
+  readonly onPhase?: (phase: string) => void;
 }
 
 /**
@@ -138,11 +140,30 @@ export async function runOverFederation(
   const runner = new FederationRunner(transport, {
     runId: options.runId,
     plan: options.plan === undefined ? undefined : planHash(options.plan),
+    onPhase: options.onPhase,
     onRound: (event) => {
       history.push(event);
       options.onRound?.(event);
     },
   });
+
+  // The design's levels first: a contrast or reference level no center has stops here (exit 2),
+  // before any other round. Under a plan they are the plan's (each center checked its own
+  // against them before round 1): no round asks the centers which levels they hold, and a bad
+  // contrast stops before round 1.
+  const levels =
+    options.plan === undefined
+      ? mergeLevels(
+          (
+            await runner.round("setup", "levels", { kind: "levels-request", formula: job.design })
+          ).map(levelsOf),
+        )
+      : plannedLevels(options.plan);
+  const columns = designColumns(formula, levels, job.references);
+  const contrast = resolveContrast(job.contrast, formula, levels, columns);
+  // The Cook's cells' candidate rows (null with a continuous covariate); made now, so that a
+  // design with too many level combinations stops before any estimate.
+  const candidateRows = factorCellRows(formula, levels, job.references, columns);
 
   const presence = await runner.round("setup", "presence", {
     kind: "presence-request",
@@ -158,23 +179,6 @@ export async function runOverFederation(
   const fittedList: number[] = [];
   for (let g = 0; g < genes.length; g++) if (present[g]) fittedList.push(g);
   const fitted = Int32Array.from(fittedList);
-
-  // The design's levels first: a contrast or reference level no center has stops here (exit 2),
-  // before any estimate. Under a plan they are the plan's (each center checked its own against
-  // them before round 1): no round asks the centers which levels they hold.
-  const levels =
-    options.plan === undefined
-      ? mergeLevels(
-          (
-            await runner.round("setup", "levels", { kind: "levels-request", formula: job.design })
-          ).map(levelsOf),
-        )
-      : plannedLevels(options.plan);
-  const columns = designColumns(formula, levels, job.references);
-  const contrast = resolveContrast(job.contrast, formula, levels, columns);
-  // The Cook's cells' candidate rows (null with a continuous covariate); made now, so that a
-  // design with too many level combinations stops before any estimate.
-  const candidateRows = factorCellRows(formula, levels, job.references, columns);
 
   // (A sparse gene has a zero: ratio size factors never use it; poscounts' reference leaves
   // it out when the plan does.)
@@ -748,6 +752,7 @@ export function writeSizeFactorsCsv(
 export async function runSimulated(
   job: SimulatedRunJob,
   onRound?: (event: RoundEvent) => void,
+  onPhase?: (phase: string) => void,
 ): Promise<RunJson> {
   const started = performance.now();
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
@@ -791,7 +796,7 @@ export async function runSimulated(
   const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);
   const transport = transcript === null ? centers : recordingTransport(centers, transcript);
   try {
-    const outcome = await runOverFederation(transport, job, { onRound, plan, runId });
+    const outcome = await runOverFederation(transport, job, { onRound, onPhase, plan, runId });
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const seconds = (performance.now() - started) / 1000;
     return await writeRunOutputs(job.outDir, outcome, job, seconds, {
