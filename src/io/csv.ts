@@ -97,7 +97,8 @@ function toInputError(file: string, error: unknown, delimiter: Delimiter = ","):
   if (error instanceof CsvError) {
     const line = typeof error.lines === "number" ? `line ${error.lines}: ` : "";
     const what = error.message.replace(/:.*$/s, "").toLowerCase();
-    const format = delimiter === "\t" ? "TSV" : "CSV";
+    const format =
+      delimiter === "\t" ? "TSV" : delimiter === ";" ? "CSV (semicolon-separated)" : "CSV";
     return new InputError(`${file}: ${line}malformed ${format} (${what})`, { cause: error });
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -128,17 +129,19 @@ function decompressed(bytes: Buffer): Buffer {
   return isGzip(bytes) ? gunzipSync(bytes) : bytes;
 }
 
-/** A field delimiter fedseq reads: comma (CSV) or tab (TSV). */
-export type Delimiter = "," | "\t";
+/** A field delimiter fedseq reads: comma (CSV), tab (TSV) or semicolon (a spreadsheet's CSV). */
+export type Delimiter = "," | "\t" | ";";
 
 /**
  * The delimiter of a table, from its header line (the text up to the first line break
- * outside double quotes): tab when it has at least as many tabs as commas outside quotes,
- * and at least one; comma otherwise.
+ * outside double quotes): tab when it has at least one and at least as many tabs as commas
+ * and as semicolons outside quotes; semicolon when it has more semicolons than commas; comma
+ * otherwise.
  */
 export function delimiterOfHeader(text: string): Delimiter {
   let tabs = 0;
   let commas = 0;
+  let semicolons = 0;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -147,8 +150,12 @@ export function delimiterOfHeader(text: string): Delimiter {
     else if (c === 10 || c === 13) break;
     else if (c === 9) tabs++;
     else if (c === 44) commas++;
+    else if (c === 59) semicolons++;
   }
-  return tabs > 0 && tabs >= commas ? "\t" : ",";
+  if (tabs > 0 && tabs >= commas && tabs >= semicolons) return "\t";
+  // Spreadsheets in locales with a decimal comma save "CSV" separated by semicolons.
+  if (semicolons > commas) return ";";
+  return ",";
 }
 
 /** Bytes read from the start of a file to find its header line. */

@@ -124,6 +124,13 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     expect(comparable(await readDataset(misnamed))).toEqual(comparable(reference));
   });
 
+  it("semicolon-separated CSV, as spreadsheets save it in locales with a decimal comma", async () => {
+    const dir = temp.subdir("semicolons");
+    put(dir, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    put(dir, "metadata.csv", table(META_HEADER, METADATA, ";"));
+    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+  });
+
   it("one folder per center, genes in another order, metadata without a center column", async () => {
     const dir = temp.subdir("per-center");
     const { rows: alpha, columns: ca } = centerRows("alpha");
@@ -253,6 +260,10 @@ describe("delimiter detection", () => {
     expect(delimiterOfHeader('gene,"S\t1","S\t2",S3')).toBe(",");
     expect(delimiterOfHeader('"a\nb"\tc\nd,e,f')).toBe("\t");
     expect(delimiterOfHeader("gene")).toBe(",");
+    expect(delimiterOfHeader("gene;S1;S2\nG1;1;2")).toBe(";");
+    // A comma inside quotes does not count; more commas than semicolons: comma.
+    expect(delimiterOfHeader('gene;"S,1";S2')).toBe(";");
+    expect(delimiterOfHeader("gene,S1;a,S2;b")).toBe(",");
   });
 
   it("sees through gzip, and the sidecar readers take TSV too", () => {
