@@ -46,9 +46,19 @@ export function terminalProgress(
       );
     };
   }
+  const line = phaseLines(stream);
+  return (e) => line(e.phase);
+}
+
+/** A callback writing a phase's label as a line each time the label changes. */
+function phaseLines(
+  stream: NodeJS.WriteStream,
+  skipped: ReadonlySet<string> = new Set(),
+): (phase: string) => void {
   let last = "";
-  return (e) => {
-    const label = phaseLabel(e.phase);
+  return (phase) => {
+    if (skipped.has(phase)) return;
+    const label = phaseLabel(phase);
     if (label === last) return;
     last = label;
     stream.write(`fedseq: ${label}\n`);
@@ -65,18 +75,9 @@ export function runProgress(
 ): { onRound?: (e: RoundEvent) => void; onPhase?: (phase: string) => void } {
   if (quiet) return {};
   if (stream.isTTY) return { onRound: terminalProgress(stream) };
-  let last = "";
-  return {
-    onPhase: (phase) => {
-      // The set-up rounds take seconds and end with the design's checks: a run stopped there
-      // by bad input says so in one line, with no progress before it.
-      if (SETUP_PHASES.has(phase)) return;
-      const label = phaseLabel(phase);
-      if (label === last) return;
-      last = label;
-      stream.write(`fedseq: ${label}\n`);
-    },
-  };
+  // The set-up rounds take seconds and end with the design's checks: a run stopped there by
+  // bad input says so in one line, with no progress before it.
+  return { onPhase: phaseLines(stream, SETUP_PHASES) };
 }
 
 /** Clear the progress line (call when the run ends). */
