@@ -19,6 +19,7 @@ import { deseq2Table, shareWithin } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
+import { sparseInSomeCell } from "../helpers/sparseGenes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const DATA = sharedPath("data", "outliers_sim");
@@ -27,14 +28,10 @@ const tmp = useTempFolder("fedseq-sparse-");
 /** Whether each gene of a dataset has 1 or 2 non-zero counts in some level of `factor`. */
 async function sparseByData(factor: string): Promise<boolean[]> {
   const dataset = await readDataset(DATA);
-  const n = dataset.samples.length;
   const level = dataset.metadata.values.get(factor) as string[];
-  return dataset.genes.map((_, g) => {
-    const nonZero = new Map<string, number>();
-    for (let i = 0; i < n; i++)
-      if (dataset.counts[g * n + i] > 0) nonZero.set(level[i], (nonZero.get(level[i]) ?? 0) + 1);
-    return [...nonZero.values()].some((c) => c > 0 && c < 3);
-  });
+  return dataset.genes.map((_, g) =>
+    sparseInSomeCell(dataset.counts, g, dataset.samples.length, level),
+  );
 }
 
 describe("run under a plan that leaves sparse genes out (outliers_sim, ~ condition, secure)", () => {

@@ -17,6 +17,7 @@ import { readDataset } from "../../src/io/dataset.js";
 import { recordedRun } from "../helpers/recordedRun.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
+import { sparseInSomeCell } from "../helpers/sparseGenes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { pooledCenter, pooledTranscript, scanTranscript } from "../helpers/transcriptScan.js";
 
@@ -38,12 +39,8 @@ async function cellsOf(dataset: string): Promise<string[]> {
 
 /** True when every cell holds 0 or ≥ 3 of the gene's non-zero counts. */
 function denseInEveryCell(cells: readonly string[]) {
-  return (counts: Float64Array, g: number, n: number): boolean => {
-    const nonZero = new Map<string, number>();
-    for (let i = 0; i < n; i++)
-      if (counts[g * n + i] !== 0) nonZero.set(cells[i], (nonZero.get(cells[i]) ?? 0) + 1);
-    return [...nonZero.values()].every((c) => c >= 3);
-  };
+  return (counts: Float64Array, g: number, n: number): boolean =>
+    !sparseInSomeCell(counts, g, n, cells);
 }
 
 async function pooledScan(
