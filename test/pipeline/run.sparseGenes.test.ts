@@ -116,4 +116,20 @@ describe("run under a plan that leaves sparse genes out (outliers_sim, ~ conditi
     const dataset = await readDataset(DATA);
     expect(empty).toEqual(dataset.genes.filter((_, g) => sparse[g]));
   }, 300_000);
+
+  it.each([
+    ["bodymap", "tissue", 2701, 37653],
+    ["li_lncap", "treatment", 10341, 22743],
+  ] as const)(
+    "%s: the genes the rule leaves out, as the README counts them (%s cells)",
+    async (name, factor, sparse, genes) => {
+      const dataset = await readDataset(sharedPath("data", name));
+      const level = dataset.metadata.values.get(factor) as string[];
+      const n = dataset.samples.length;
+      const count = dataset.genes.filter((_, g) =>
+        sparseInSomeCell(dataset.counts, g, n, level),
+      ).length;
+      expect({ count, genes: dataset.genes.length }).toEqual({ count: sparse, genes });
+    },
+  );
 });
