@@ -54,6 +54,8 @@ export interface AnalysisFlags
   independentFiltering: boolean;
   fitType: FitType;
   sizeFactorsType: SizeFactorsType;
+  test: "Wald" | "LRT";
+  reduced?: string;
 }
 
 /** Parsed `run` flags. */
@@ -219,6 +221,8 @@ const ANALYSIS_FLAGS = [
   "secureAggregation",
   "minCell",
   "omitSparseGenes",
+  "test",
+  "reduced",
 ];
 
 /**
@@ -268,6 +272,12 @@ export function runJobFromFlags(
   flags: Omit<AnalysisFlags, "design"> & { design?: string; out: string; compare?: string },
 ): RunJob {
   if (flags.design === undefined) throw new InputError("--design: required");
+  if (flags.test === "LRT" && flags.reduced === undefined)
+    throw new InputError(
+      '--reduced: required with --test LRT (the reduced design, e.g. "~ batch")',
+    );
+  if (flags.test !== "LRT" && flags.reduced !== undefined)
+    throw new InputError("--reduced: only with --test LRT");
   const job: RunJob = {
     design: flags.design,
     references: flags.reference ?? {},
@@ -282,6 +292,7 @@ export function runJobFromFlags(
     wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
     alpha: flags.alpha,
     independentFiltering: flags.independentFiltering,
+    ...(flags.test === "LRT" ? { reduced: flags.reduced } : {}),
     compareFile: flags.compare,
   };
   checkRunJob(job);
@@ -317,6 +328,18 @@ export function withAnalysisFlags(cmd: Command): Command {
       0.1,
     )
     .option("--no-independent-filtering", "adjust p-values without independent filtering")
+    .addOption(
+      new Option(
+        "--test <test>",
+        "Wald, or LRT: DESeq2's likelihood-ratio test of the design against --reduced (stat and pvalue are the test's; log2FoldChange and lfcSE the contrast's)",
+      )
+        .choices(["Wald", "LRT"])
+        .default("Wald"),
+    )
+    .option(
+      "--reduced <formula>",
+      'with --test LRT: the reduced design, some of the design\'s variables or "~ 1" (e.g. "~ batch")',
+    )
     .addOption(
       new Option(
         "--fit-type <type>",
@@ -465,7 +488,7 @@ Example:
       );
     }
     process.stderr.write(
-      `fedseq: ${report.contrast}: ${report.significant} of ${report.genes.fitted} genes with padj < ${report.alpha}, ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
+      `fedseq: ${report.test === "LRT" ? `LRT against ${report.reduced} (fold changes: ${report.contrast})` : report.contrast}: ${report.significant} of ${report.genes.fitted} genes with padj < ${report.alpha}, ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
     );
   });
   return cmd;

@@ -58,3 +58,32 @@ export function parseFormula(text: string): Formula {
   }
   return { text, terms };
 }
+
+/**
+ * Parse the reduced formula of a likelihood-ratio test (`--reduced`): `~ 1` (intercept only), or
+ * some of the full design's variables, so that the reduced model is nested in the full one and
+ * its coefficients are a subset of the full model's (DESeq2's `nbinomLRT` needs the models
+ * nested; with main effects, nested means a subset of the variables).
+ * @throws InputError naming the formula when it is malformed, names a variable the full design
+ *   lacks, or keeps every variable of the full design (no degree of freedom to test)
+ */
+export function parseReducedFormula(text: string, full: Formula): Formula {
+  const fail = (reason: string): never => {
+    throw new InputError(`reduced design ${quote(text, 80)}: ${reason}`);
+  };
+  const trimmed = text.trim();
+  const reduced =
+    trimmed.startsWith("~") && trimmed.slice(1).trim() === "1"
+      ? { text, terms: [] }
+      : parseFormula(text);
+  const outside = reduced.terms.find((t) => !full.terms.includes(t));
+  if (outside !== undefined)
+    fail(
+      `variable ${quote(outside)} is not in the full design ${quote(full.text, 80)} (the reduced model must be nested in it)`,
+    );
+  if (reduced.terms.length === full.terms.length)
+    fail(
+      `it keeps every variable of the full design ${quote(full.text, 80)}: the test would have no degree of freedom`,
+    );
+  return reduced;
+}

@@ -16,7 +16,7 @@ import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { InputError, quote } from "../core/errors.js";
 import type { DesignLevels, References } from "../design/designMatrix.js";
-import { parseFormula } from "../design/formula.js";
+import { parseFormula, parseReducedFormula } from "../design/formula.js";
 
 /** Version of the plan format this code reads and writes. */
 export const PLAN_VERSION = 2;
@@ -77,6 +77,12 @@ export interface AnalysisPlan {
    * for them, are those one or two samples' values. A plan file without it: false.
    */
   readonly omitSparseGenes: boolean;
+  /**
+   * The reduced design of a likelihood-ratio test (DESeq2's `test = "LRT"`, `reduced`), nested
+   * in `design`; null: the Wald test. The file holds it as `"test": "LRT", "reduced": …`
+   * (a plan file without `test`: the Wald test).
+   */
+  readonly reduced: string | null;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -108,6 +114,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     cell_sizes: plan.cellSizes,
     // Written only when set: plans without it keep their text and hash.
     ...(plan.omitSparseGenes ? { omit_sparse_genes: true } : {}),
+    ...(plan.reduced === null ? {} : { test: "LRT", reduced: plan.reduced }),
   };
 }
 
@@ -227,6 +234,8 @@ const FIELDS = [
   "secure_aggregation",
   "cell_sizes",
   "omit_sparse_genes",
+  "test",
+  "reduced",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -361,7 +370,24 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     secureAggregation: r.boolean("secure_aggregation"),
     cellSizes: readCellSizes(r, centers),
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
+    reduced: readReduced(r, design),
   };
+}
+
+/** The plan's test: `"test": "LRT"` with its `reduced` design, or the Wald test (null). */
+function readReduced(r: PlanReader, design: string): string | null {
+  const test = r.has("test") ? r.choice("test", ["Wald", "LRT"] as const) : "Wald";
+  if (test === "Wald") {
+    if (r.has("reduced")) r.fail("reduced", 'only with "test": "LRT"');
+    return null;
+  }
+  const reduced = r.string("reduced");
+  try {
+    parseReducedFormula(reduced, parseFormula(design));
+  } catch (error) {
+    r.fail("reduced", (error as Error).message);
+  }
+  return reduced;
 }
 
 /** The plan's `cell_sizes`: null, or per listed center an object of whole numbers ≥ 1. */

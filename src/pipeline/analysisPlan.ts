@@ -55,6 +55,7 @@ export function planFromRunJob(
     secureAggregation: options.secureAggregation ?? false,
     cellSizes: options.cellSizes ?? null,
     omitSparseGenes: options.omitSparseGenes ?? false,
+    reduced: job.reduced ?? null,
   };
 }
 
@@ -74,6 +75,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     wald: { lfcThreshold: plan.lfcNull, altHypothesis: plan.altHypothesis },
     alpha: plan.alpha,
     independentFiltering: plan.independentFiltering,
+    ...(plan.reduced === null ? {} : { reduced: plan.reduced }),
     compareFile,
   };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
+import { lrtStatistic, reducedColumnIndices } from "../algorithms/deseq2/lrt.js";
 import type { FitType } from "../algorithms/dispersions/trend.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
@@ -24,7 +25,7 @@ import {
   mergeLevels,
 } from "../design/designMatrix.js";
 import { allCellKeys, factorCellRows } from "../design/factorCells.js";
-import { type Formula, parseFormula } from "../design/formula.js";
+import { type Formula, parseFormula, parseReducedFormula } from "../design/formula.js";
 import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
@@ -110,6 +111,8 @@ export interface RunOutcome {
   };
   /** Genes left out as sparse (the plan's `omit_sparse_genes`; null: the plan keeps them). */
   readonly sparseGenes: number | null;
+  /** The likelihood-ratio test's reduced design and degrees of freedom (null: the Wald test). */
+  readonly lrt: { readonly reduced: string; readonly df: number } | null;
 }
 
 /** Options of {@link runOverFederation}. */
@@ -218,6 +221,22 @@ export async function runOverFederation(
 
   const p = columns.length;
   const wald = await waldRound(runner, fit.result.beta, p, false);
+  // DESeq2's nbinomLRT: the reduced model fitted with the same dispersions, before Cook's step
+  // (whose refit runs the test again on the refitted genes).
+  const lrtColumns = reducedColumns(job, formula, levels, columns);
+  const lrt =
+    lrtColumns === null
+      ? null
+      : await lrtStatistic(runner, {
+          beta: fit.result.beta,
+          optimised: fit.result.pqnCaught,
+          p,
+          keep: lrtColumns,
+          baseMean: fit.baseMean,
+          refit: false,
+          maxIterations: job.maxit,
+          phase: "lrt",
+        });
   const twoLevelFactor = formula.terms.length === 1 && levels[formula.terms[0]]?.length === 2;
   const cooks = await federatedCooks(runner, {
     beta: fit.result.beta,
@@ -253,6 +272,21 @@ export async function runOverFederation(
       maxIterations: job.maxit,
     });
     const refitWald = await waldRound(runner, refitResult.beta, p, true);
+    if (lrt !== null && lrtColumns !== null) {
+      const refitLrt = await lrtStatistic(runner, {
+        beta: refitResult.beta,
+        optimised: refitResult.pqnCaught,
+        p,
+        keep: lrtColumns,
+        baseMean: Float64Array.from(refitRows, (j) => outcome.replacedBaseMean[j]),
+        refit: true,
+        maxIterations: job.maxit,
+        phase: "refit-lrt",
+      });
+      refitRows.forEach((j, a) => {
+        lrt.stat[j] = refitLrt.stat[a];
+      });
+    }
     final = mergeRefit(final, refitRows, {
       result: refitResult,
       dispersions: refitDispersions,
@@ -285,6 +319,7 @@ export async function runOverFederation(
     independentFiltering: job.independentFiltering,
     cooksOutlier: withheld,
     nowZero: outcome.newAllZero,
+    ...(lrt === null ? {} : { lrt: { stat: lrt.stat, df: lrt.df } }),
   });
   return {
     fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
@@ -299,7 +334,23 @@ export async function runOverFederation(
       pvaluesRemoved: maskCount(cooksOutlier),
     },
     sparseGenes: sparse === null ? null : maskCount(sparse),
+    lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
   };
+}
+
+/** The reduced model's columns among the design's (null: no likelihood-ratio test). */
+function reducedColumns(
+  job: RunJob,
+  formula: Formula,
+  levels: DesignLevels,
+  columns: readonly string[],
+): Int32Array | null {
+  if (job.reduced === undefined) return null;
+  const reduced = parseReducedFormula(job.reduced, formula);
+  const references = Object.fromEntries(
+    Object.entries(job.references).filter(([factor]) => reduced.terms.includes(factor)),
+  );
+  return reducedColumnIndices(columns, designColumns(reduced, levels, references));
 }
 
 /**
@@ -462,6 +513,13 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   /** Round trips per phase (setup, size-factors, dispersions, init, irls/newton/pqn, wald, …) and in all. */
   rounds: Record<string, number> & { total: number };
   contrast: string;
+  /**
+   * The test: "Wald", or "LRT" with its reduced design and degrees of freedom (stat and pvalue
+   * are then the likelihood-ratio test's; log2FoldChange and lfcSE the contrast's).
+   */
+  test: "Wald" | "LRT";
+  reduced?: string;
+  lrt_df?: number;
   alpha: number;
   /** Mean normalised count below which independent filtering set padj to NA. */
   filter_threshold: number | null;
@@ -551,6 +609,9 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     ...base,
     rounds,
     contrast: outcome.contrast,
+    ...(outcome.lrt === null
+      ? { test: "Wald" as const }
+      : { test: "LRT" as const, reduced: outcome.lrt.reduced, lrt_df: outcome.lrt.df }),
     alpha: job.alpha,
     filter_threshold: Number.isFinite(threshold) ? threshold : null,
     significant,
@@ -702,6 +763,10 @@ function runReportInput(
     summary: {
       ...fitSummary,
       contrast: outcome.contrast,
+      test:
+        outcome.lrt === null
+          ? "Wald"
+          : `likelihood-ratio test against ${outcome.lrt.reduced} (${outcome.lrt.df} df): p-values are its; fold changes the contrast's`,
       "round trips in all": report.rounds.total,
       "round trips per phase": Object.entries(report.rounds)
         .filter(([phase]) => phase !== "total")

@@ -30,6 +30,11 @@ export interface RunJob {
   /** Significance level of the independent filtering. */
   readonly alpha: number;
   readonly independentFiltering: boolean;
+  /**
+   * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";
+   * absent: the Wald test.
+   */
+  readonly reduced?: string;
   /** A reference results table to compare with in the report (`--compare`). */
   readonly compareFile?: string;
 }

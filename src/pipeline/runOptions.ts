@@ -18,7 +18,7 @@
 import { accessSync, constants, existsSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { References } from "../design/designMatrix.js";
-import { type Formula, parseFormula } from "../design/formula.js";
+import { type Formula, parseFormula, parseReducedFormula } from "../design/formula.js";
 import { readCsv, requireColumn } from "../io/csv.js";
 import { InputError, listForMessage, quote, unreadableFile } from "../io/errors.js";
 import { readGeneList } from "../io/sidecars.js";
@@ -160,6 +160,26 @@ export function checkTest(wald: WaldOptions): void {
 }
 
 /**
+ * A likelihood-ratio test's options agree: a reduced design nested in the full one, DESeq2's own
+ * fit (the test compares two fits of DESeq2's), and no threshold (DESeq2: "tests of log fold
+ * change above or below a threshold must be Wald tests").
+ */
+export function checkLrt(job: RunJob, formula: Formula): void {
+  forOption("--reduced", () => parseReducedFormula(job.reduced as string, formula));
+  if (job.solver !== "deseq2")
+    throw new InputError(
+      `--test LRT: only with --solver deseq2 (both models are fitted as DESeq2 fits them), not ${job.solver}`,
+    );
+  if (
+    (job.wald.lfcThreshold ?? 0) !== 0 ||
+    (job.wald.altHypothesis ?? "greaterAbs") !== "greaterAbs"
+  )
+    throw new InputError(
+      "--test LRT: --lfc-null and --alt-hypothesis are for Wald tests (DESeq2: tests of log fold change above or below a threshold must be Wald tests)",
+    );
+}
+
+/**
  * Check a `run` job before its first round.
  * @returns the parsed design
  */
@@ -167,6 +187,7 @@ export function checkRunJob(job: RunJob): Formula {
   const formula = checkModel(job);
   checkSolver(job);
   checkTest(job.wald);
+  if (job.reduced !== undefined) checkLrt(job, formula);
   if (job.compareFile !== undefined) checkReferenceTable("--compare", job.compareFile);
   return formula;
 }

@@ -5,6 +5,7 @@
  */
 import type { GeneMask } from "../algorithms/masks.js";
 import { contrastEstimate } from "../algorithms/wald/aggregate.js";
+import { chiSquaredUpperTail } from "../stats/chiSquared.js";
 import { independentFiltering } from "../stats/independentFiltering.js";
 import { pAdjustBH } from "../stats/padjust.js";
 import { type WaldOptions, waldTest } from "../stats/wald.js";
@@ -35,6 +36,12 @@ export interface ResultsInput {
    * standard error and statistic of 0 and a p-value of 1.
    */
   readonly nowZero?: GeneMask;
+  /**
+   * A likelihood-ratio test (DESeq2's `nbinomLRT`): its statistic per fitted gene and degrees
+   * of freedom give `stat` and `pvalue` (χ² upper tail); the fold change and its standard error
+   * stay the contrast's, as in DESeq2's `results()` after `test = "LRT"`.
+   */
+  readonly lrt?: { readonly stat: Float64Array; readonly df: number };
 }
 
 /** DESeq2's results columns, one entry per input gene (NaN where DESeq2 has NA). */
@@ -73,6 +80,12 @@ export function resultsTable(input: ResultsInput): ResultsTable {
       lfcSE[g] = 0;
       stat[g] = 0;
       pvalue[g] = 1;
+    }
+    if (input.lrt !== undefined) {
+      // DESeq2 sets the test's columns of a gene left with no count after replacement to NA.
+      const lrtStat = input.nowZero?.[j] ? Number.NaN : input.lrt.stat[j];
+      stat[g] = lrtStat;
+      pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : chiSquaredUpperTail(lrtStat, input.lrt.df);
     }
   });
   let padj: Float64Array;

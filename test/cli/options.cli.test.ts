@@ -242,6 +242,37 @@ const cases: Case[] = [
     (o) => runData(o, "--alt-hypothesis", "sideways"),
     /--alt-hypothesis/,
   ],
+  [
+    "run --test LRT without --reduced",
+    (o) => runData(o, "--test", "LRT"),
+    /--reduced: required with --test LRT/,
+  ],
+  [
+    "run --reduced without --test LRT",
+    (o) => runData(o, "--reduced", "~ 1"),
+    /--reduced: only with --test LRT/,
+  ],
+  ["run --test F", (o) => runData(o, "--test", "F"), /--test/],
+  [
+    "run --test LRT --reduced with a variable outside the design",
+    (o) => runData(o, "--test", "LRT", "--reduced", "~ batch"),
+    /--reduced: reduced design "~ batch": variable "batch" is not in the full design/,
+  ],
+  [
+    "run --test LRT --reduced the full design",
+    (o) => runData(o, "--test", "LRT", "--reduced", "~ condition"),
+    /--reduced: reduced design "~ condition": it keeps every variable of the full design/,
+  ],
+  [
+    "run --test LRT --solver fast",
+    (o) => runData(o, "--test", "LRT", "--reduced", "~ 1", "--solver", "fast"),
+    /--test LRT: only with --solver deseq2/,
+  ],
+  [
+    "run --test LRT --lfc-null 1",
+    (o) => runData(o, "--test", "LRT", "--reduced", "~ 1", "--lfc-null", "1"),
+    /--test LRT: --lfc-null and --alt-hypothesis are for Wald tests/,
+  ],
   ["run --maxit 0", (o) => runData(o, "--maxit", "0"), /--maxit/],
   ["run --fit-type loess", (o) => runData(o, "--fit-type", "loess"), /--fit-type/],
   [

@@ -71,7 +71,7 @@ describe("fedseq plan", () => {
     }
   });
 
-  it("takes levels from --levels (sorted) and centers from --centers", {
+  it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", {
     timeout: 30_000,
   }, async () => {
     const file = join(tmp.dir, "manual.json");
@@ -91,6 +91,10 @@ describe("fedseq plan", () => {
       "hospital_b,hospital_a",
       "--min-cell",
       "5",
+      "--test",
+      "LRT",
+      "--reduced",
+      "~ batch",
       "--out",
       file,
     ]);
@@ -101,5 +105,7 @@ describe("fedseq plan", () => {
     expect(plan.references).toEqual({ condition: "control" });
     expect(plan.contrast).toBe("condition,treated,control");
     expect(plan.min_cell).toBe(5);
+    expect(plan.test).toBe("LRT");
+    expect(plan.reduced).toBe("~ batch");
   });
 });

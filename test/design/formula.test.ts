@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseFormula } from "../../src/design/formula.js";
+import { parseFormula, parseReducedFormula } from "../../src/design/formula.js";
 import { InputError } from "../../src/io/errors.js";
 
 describe("parseFormula", () => {
@@ -51,4 +51,27 @@ describe("parseFormula", () => {
       );
     });
   }
+});
+
+describe("parseReducedFormula", () => {
+  const full = parseFormula("~ batch + sex + condition");
+
+  it("takes `~ 1` (intercept only) and any proper subset of the full design's variables", () => {
+    expect(parseReducedFormula("~ 1", full).terms).toEqual([]);
+    expect(parseReducedFormula(" ~1 ", full).terms).toEqual([]);
+    expect(parseReducedFormula("~ batch", full).terms).toEqual(["batch"]);
+    expect(parseReducedFormula("~ sex + batch", full).terms).toEqual(["sex", "batch"]);
+  });
+
+  it.each([
+    ["~ batch + age", /variable "age" is not in the full design/],
+    ["~ batch + sex + condition", /keeps every variable of the full design/],
+    ["~ condition + sex + batch", /keeps every variable of the full design/],
+    ["~ batch:sex", /interactions are not supported/],
+    ["batch", /must start with "~"/],
+  ])("refuses %s, naming the reduced design", (text, reason) => {
+    expect(() => parseReducedFormula(text, full)).toThrow(InputError);
+    expect(() => parseReducedFormula(text, full)).toThrow(reason);
+    expect(() => parseReducedFormula(text, full)).toThrow(/^reduced design |^design /);
+  });
 });

@@ -54,6 +54,7 @@ const PLAN: AnalysisPlan = {
     hospital_c: { "batch=b2,condition=treated": 3 },
   },
   omitSparseGenes: true,
+  reduced: null,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -124,6 +125,7 @@ describe("analysis plan", () => {
       { sizeFactorsType: "ratio" },
       { hyperparameters: { ...PLAN.hyperparameters, minMu: 0.25 } },
       { minCell: 5 },
+      { reduced: "~ batch" },
     ];
     const hashes = new Set(variants.map((v) => planHash({ ...PLAN, ...v })));
     expect(hashes.size).toBe(variants.length);
@@ -163,6 +165,17 @@ describe("analysis plan", () => {
     [{ solver: "glm" }, "plan.json: solver:"],
     [{ maxit: 2.5 }, "plan.json: maxit:"],
     [{ min_cell: 0 }, "plan.json: min_cell:"],
+    [{ test: "F" }, "plan.json: test: expected one of Wald, LRT"],
+    [{ test: "LRT" }, "plan.json: reduced: missing"],
+    [{ reduced: "~ batch" }, 'plan.json: reduced: only with "test": "LRT"'],
+    [
+      { test: "LRT", reduced: "~ age" },
+      'plan.json: reduced: reduced design "~ age": variable "age"',
+    ],
+    [
+      { test: "LRT", reduced: "~ condition + batch" },
+      'plan.json: reduced: reduced design "~ condition + batch": it keeps every variable',
+    ],
     [{ min_cel: 3 }, "plan.json: min_cel: not a plan field"],
     [
       { hyperparameters: { ...(json().hyperparameters as object), min_mu: -1 } },
@@ -176,6 +189,17 @@ describe("analysis plan", () => {
     const text = problem({ ...json(), ...change });
     expect(text.startsWith(message)).toBe(true);
     expect(text).not.toContain("\n");
+  });
+
+  it("holds a likelihood-ratio test as test and reduced, written only then (Wald plans keep their text)", () => {
+    const lrt: AnalysisPlan = { ...PLAN, reduced: "~ batch" };
+    expect(json(lrt)).toMatchObject({ test: "LRT", reduced: "~ batch" });
+    expect(Object.hasOwn(json(), "test")).toBe(false);
+    expect(Object.hasOwn(json(), "reduced")).toBe(false);
+    expect(planFromJson(json(lrt), "plan.json")).toEqual(lrt);
+    expect(planFromJson({ ...json(), test: "Wald" }, "plan.json").reduced).toBeNull();
+    expect(runJobFromPlan(lrt, "out").reduced).toBe("~ batch");
+    expect(runJobFromPlan(PLAN, "out").reduced).toBeUndefined();
   });
 
   it("refuses a missing field", () => {

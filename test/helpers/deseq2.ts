@@ -15,7 +15,12 @@ export interface Deseq2Table {
 
 /** Read `<folder>/<file>` of a shared dataset (`deseq2/` by default; `deseq2_more/`, gzipped). */
 export function deseq2Table(dataset: string, file: string, folder = "deseq2"): Deseq2Table {
-  const table = readCsv(sharedPath("data", dataset, folder, file));
+  return deseq2TableAt(sharedPath("data", dataset, folder, file));
+}
+
+/** A DESeq2 output table at `path` (e.g. one of the tests' own R-generated fixtures). */
+export function deseq2TableAt(path: string): Deseq2Table {
+  const table = readCsv(path);
   const ids = table.rows.map((r) => r.fields[0]);
   return {
     ids,

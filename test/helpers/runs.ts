@@ -12,8 +12,10 @@ export function deseq2Job(
   dataset: string,
   design = DESIGNS[dataset],
   solver: LfcSolver = "deseq2",
+  reduced?: string,
 ): RunJob {
   return {
+    ...(reduced === undefined ? {} : { reduced }),
     design,
     references: {},
     mode: "irls-pqn",
@@ -33,9 +35,12 @@ export async function runShared(
   runId = "run-suite",
   design = DESIGNS[dataset],
   solver: LfcSolver = "deseq2",
+  reduced?: string,
 ): Promise<RunOutcome> {
   try {
-    return await runOverFederation(transport, deseq2Job(dataset, design, solver), { runId });
+    return await runOverFederation(transport, deseq2Job(dataset, design, solver, reduced), {
+      runId,
+    });
   } finally {
     await transport.close();
   }

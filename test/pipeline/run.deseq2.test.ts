@@ -3,6 +3,7 @@
  * fold changes, standard errors, Wald statistics, p-values and adjusted p-values, with the
  * acceptance thresholds of the issues (shares of genes within a tolerance).
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
@@ -76,6 +77,7 @@ function expectDeseq2Results(
   label: string,
   outcome: RunOutcome,
   results: ReturnType<typeof deseq2Table>,
+  atLeast = 0.9995,
 ): void {
   expect(outcome.fit.genes).toEqual(results.ids);
   const shares = resultsAgreement(outcome.results, results);
@@ -85,7 +87,7 @@ function expectDeseq2Results(
       .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}% (${Math.round((1 - v) * genes)} off)`)
       .join(", ")}`,
   );
-  for (const value of Object.values(shares)) expect(value).toBeGreaterThanOrEqual(0.9995);
+  for (const value of Object.values(shares)) expect(value).toBeGreaterThanOrEqual(atLeast);
 }
 
 for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
@@ -103,6 +105,35 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         outcome,
         deseq2Table(dataset, "batch_results.csv.gz", "deseq2_more"),
       );
+    });
+  });
+
+  // DESeq(~ center + factor, test = "LRT", reduced = ~ center), results(): the fold changes and
+  // standard errors are the Wald fit's, stat and pvalue the likelihood-ratio test's ([13]'s
+  // acceptance: ≥ 99.9% of genes within 1%, padj calls ≥ 99.9%).
+  describe(`run ${batch} --test LRT --reduced "~ center" on ${dataset} against DESeq2`, () => {
+    it("log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.9% of genes", async () => {
+      const outcome = await runShared(
+        new InProcessTransport(await simulatedCenters(sharedPath("data", dataset))),
+        dataset,
+        "run-lrt",
+        batch,
+        "deseq2",
+        "~ center",
+      );
+      const expected = deseq2Table(dataset, "lrt_results.csv.gz", "deseq2_more");
+      expectDeseq2Results(`${dataset} LRT vs ~ center`, outcome, expected, 0.999);
+      const pvalues = shareWithin(outcome.results.pvalue, expected.numbers("pvalue"), 0.01, 1e-8);
+      measured.push(`${dataset} LRT p-values within 1%: ${(100 * pvalues).toFixed(3)}%`);
+      expect(pvalues).toBeGreaterThanOrEqual(0.999);
+      // df: the factor's coefficients among DESeq2's resultsNames.
+      const names = readFileSync(
+        sharedPath("data", dataset, "deseq2_more", "batch_names.txt"),
+        "utf8",
+      ).split("\n");
+      const df = names.filter((n) => n.startsWith(`${FACTORS[dataset]}_`)).length;
+      expect(df).toBeGreaterThan(0);
+      expect(outcome.lrt).toEqual({ reduced: "~ center", df });
     });
   });
 

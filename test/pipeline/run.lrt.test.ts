@@ -1,0 +1,101 @@
+/**
+ * `run --test LRT` against DESeq2 1.38.3's `DESeq(test = "LRT", reduced = …)` on designs the shared
+ * `deseq2_more/` files do not cover (fixtures/lrt.R): an intercept-only reduced model (DESeq2's
+ * shortcut: β = log of the mean normalised count, no fit), whose 60 outlier genes go through
+ * Cook's replacement and the refit's test — run as a user runs it (`fedseq run`, secure
+ * aggregation and the plan's request policy on); and a reduced model dropping the first variable,
+ * whose columns are not a prefix of the full model's. (`~ center + factor` against `~ center` on
+ * every shared dataset: run.deseq2.test.ts.)
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import {
+  type Deseq2Table,
+  deseq2TableAt,
+  resultsAgreement,
+  shareWithin,
+} from "../helpers/deseq2.js";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { runShared } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const tmp = useTempFolder("fedseq-lrt-");
+
+type ResultColumns = Record<"log2FoldChange" | "lfcSE" | "stat" | "pvalue" | "padj", Float64Array>;
+
+/** Shares of genes within 1% (and padj < 0.05 calls agreeing): each must be ≥ 99.9%. */
+function expectAgreement(label: string, ours: ResultColumns, expected: Deseq2Table): void {
+  const shares = {
+    ...resultsAgreement(ours, expected),
+    pvalue: shareWithin(ours.pvalue, expected.numbers("pvalue"), 0.01, 1e-8),
+  };
+  console.info(
+    `${label}: ${Object.entries(shares)
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}%`)
+      .join(", ")}`,
+  );
+  for (const share of Object.values(shares)) expect(share).toBeGreaterThanOrEqual(0.999);
+}
+
+describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
+  it('fedseq run --design "~ condition" --test LRT --reduced "~ 1": results.csv and run.json', {
+    timeout: 120_000,
+  }, async () => {
+    const out = join(tmp.dir, "intercept-only");
+    const run = await runFedseqAsync([
+      "run",
+      "--data",
+      sharedPath("data", "outliers_sim"),
+      "--design",
+      "~ condition",
+      "--test",
+      "LRT",
+      "--reduced",
+      "~ 1",
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/fedseq: LRT against ~ 1 \(fold changes: condition B vs A\)/);
+    const expected = deseq2TableAt(join(fixtures, "lrt_outliers_sim_condition_vs_1.csv.gz"));
+    const ours = deseq2TableAt(join(out, "results.csv"));
+    expect(ours.ids).toEqual(expected.ids);
+    expect(ours.header).toEqual(expected.header);
+    const columns = Object.fromEntries(
+      ["log2FoldChange", "lfcSE", "stat", "pvalue", "padj"].map((c) => [c, ours.numbers(c)]),
+    ) as ResultColumns;
+    expectAgreement("outliers_sim ~ condition vs ~ 1 (fedseq run)", columns, expected);
+    const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(report).toMatchObject({ test: "LRT", reduced: "~ 1", lrt_df: 1 });
+    // The 60 outlier genes were refitted, and the refit ran its own test (DESeq2: nbinomLRT
+    // again on the replaced counts).
+    expect(report.cooks.refitted).toBe(60);
+    expect(report.rounds["refit-lrt-loglik"]).toBeGreaterThan(0);
+  });
+
+  it('a reduced model dropping the first variable: "~ center + condition" against "~ condition"', {
+    timeout: 120_000,
+  }, async () => {
+    const outcome = await runShared(
+      new InProcessTransport(await simulatedCenters(sharedPath("data", "outliers_sim"))),
+      "outliers_sim",
+      "run-lrt",
+      "~ center + condition",
+      "deseq2",
+      "~ condition",
+    );
+    const expected = deseq2TableAt(
+      join(fixtures, "lrt_outliers_sim_center_condition_vs_condition.csv.gz"),
+    );
+    expect(outcome.fit.genes).toEqual(expected.ids);
+    expectAgreement("outliers_sim ~ center + condition vs ~ condition", outcome.results, expected);
+    expect(outcome.lrt).toEqual({ reduced: "~ condition", df: 2 });
+  });
+});
