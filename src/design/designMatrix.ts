@@ -224,6 +224,7 @@ export function designColumns(
       if (level !== reference) columns.push(makeRName(`${term}_${level}_vs_${reference}`));
     }
   }
+  for (const column of interactionColumns(formula, levels, references)) columns.push(column.name);
   columns.forEach((name, j) => {
     if (columns.indexOf(name) !== j) {
       throw new InputError(
@@ -232,6 +233,50 @@ export function designColumns(
     }
   });
   return columns;
+}
+
+/** One column of an interaction term: per variable, the level it indicates (null: continuous). */
+interface InteractionColumn {
+  readonly name: string;
+  readonly variables: readonly string[];
+  readonly levels: readonly (string | null)[];
+}
+
+/**
+ * The columns of the formula's interaction terms, as R's `model.matrix` makes them with
+ * treatment contrasts (every variable of an interaction being a main effect): per term, one
+ * column per combination of the factors' non-reference levels (the first variable's level
+ * varying fastest), named `<factor><level>` or `<variable>` joined by `.` (R's `a2:b2` through
+ * `make.names`, as DESeq2's `resultsNames`: `centerlab_2.conditionB`).
+ */
+function interactionColumns(
+  formula: Formula,
+  levels: DesignLevels,
+  references: References,
+): InteractionColumn[] {
+  const out: InteractionColumn[] = [];
+  for (const variables of formula.interactions ?? []) {
+    let combos: { parts: string[]; levels: (string | null)[] }[] = [{ parts: [], levels: [] }];
+    for (const variable of variables) {
+      const options: { part: string; level: string | null }[] = Object.hasOwn(levels, variable)
+        ? levels[variable]
+            .filter((level) => level !== referenceOf(levels, variable, references))
+            .map((level) => ({ part: `${variable}${level}`, level }))
+        : [{ part: variable, level: null }];
+      const next: typeof combos = [];
+      // The first variable varies fastest: extend with the new variable in the outer loop.
+      for (const option of options)
+        for (const combo of combos)
+          next.push({
+            parts: [...combo.parts, option.part],
+            levels: [...combo.levels, option.level],
+          });
+      combos = next;
+    }
+    for (const combo of combos)
+      out.push({ name: makeRName(combo.parts.join(":")), variables, levels: combo.levels });
+  }
+  return out;
 }
 
 /**
@@ -285,6 +330,19 @@ export function designMatrix(
     });
     offset += nonReference.length;
   });
+  // Interaction columns: products of the variables' values (a factor's: 1 at the level).
+  for (const column of interactionColumns(formula, levels, references)) {
+    const values = column.variables.map((v) => valuesOf[formula.terms.indexOf(v)]);
+    for (let i = 0; i < n; i++) {
+      let x = 1;
+      for (let k = 0; k < values.length; k++) {
+        const level = column.levels[k];
+        x *= level === null ? Number(values[k][i]) : values[k][i] === level ? 1 : 0;
+      }
+      matrix[i * p + offset] = x;
+    }
+    offset++;
+  }
   return { columns, matrix };
 }
 

@@ -1,7 +1,10 @@
 /**
- * Design formulas, the subset of R's formula syntax fedseq supports: `~ a + b + c`, main
- * effects only, the intercept always included. Variable names are R names (letters,
- * digits, `.` and `_`, not starting with a digit) or backtick-quoted (`` `cell type` ``).
+ * Design formulas, the subset of R's formula syntax fedseq supports: main effects `~ a + b`,
+ * interactions `a:b` and crossings `a * b` (= `a + b + a:b`), the intercept always included.
+ * Variable names are R names (letters, digits, `.` and `_`, not starting with a digit) or
+ * backtick-quoted (`` `cell type` ``). As in R, interaction terms come after the main effects,
+ * by degree; every variable of an interaction must also be a main effect (the hierarchical
+ * designs DESeq2 users write; R would code `~ a + a:b` with other columns).
  */
 import { InputError, quote } from "../core/errors.js";
 
@@ -9,8 +12,13 @@ import { InputError, quote } from "../core/errors.js";
 export interface Formula {
   /** The formula as the user wrote it. */
   readonly text: string;
-  /** The variables (metadata columns), in formula order, without duplicates. */
+  /** The variables (metadata columns), main effects in formula order, without duplicates. */
   readonly terms: string[];
+  /**
+   * The interaction terms, each its variables in `terms` order (two or more), ordered as R
+   * orders them: by degree, then in formula order. Absent or empty: main effects only.
+   */
+  readonly interactions?: readonly (readonly string[])[];
 }
 
 const NAME = /^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$/;
@@ -22,18 +30,33 @@ function termProblem(term: string): string {
   if (/^[01]$/.test(term) || /^-\s*[01]$/.test(term)) {
     return "intercept terms (1, 0, -1) are not supported: the intercept is always included";
   }
-  if (term.includes(":") || term.includes("*") || term.includes("^")) {
-    return "interactions are not supported";
-  }
+  if (term.includes("^")) return "powers of terms (^) are not supported";
   if (term.includes("-")) return "removing terms with - is not supported";
   if (term.includes("(")) return `transformations such as ${term} are not supported`;
   return `${quote(term)} is not a variable name (quote unusual names with backticks)`;
 }
 
+/** A variable name of a term, or null. */
+function variableName(text: string): string | null {
+  const term = text.trim();
+  const quoted = QUOTED.exec(term);
+  return quoted ? quoted[1] : NAME.test(term) ? term : null;
+}
+
+/** Every non-empty subset of `items` (in order), by size: a * b * c's terms. */
+function crossings(items: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let mask = 1; mask < 1 << items.length; mask++)
+    out.push(items.filter((_, k) => mask & (1 << k)));
+  return out.sort((a, b) => a.length - b.length);
+}
+
 /**
- * Parse a design formula `~ a + b` (spaces anywhere between tokens are ignored).
+ * Parse a design formula `~ a + b`, `~ a * b`, `~ a + b + a:b` (spaces anywhere between tokens
+ * are ignored).
  * @throws InputError naming the formula when it has a left-hand side, no variable, an
- *   interaction, an intercept term, a transformation, or a variable repeated
+ *   intercept term, a transformation, a variable repeated as a main effect, or an interaction of
+ *   a variable that is not a main effect
  */
 export function parseFormula(text: string): Formula {
   const fail = (reason: string): never => {
@@ -48,15 +71,50 @@ export function parseFormula(text: string): Formula {
   const body = trimmed.slice(1).trim();
   if (body === "") fail("it has no variable");
   const terms: string[] = [];
+  const interactions: string[][] = [];
+  const addInteraction = (variables: string[]) => {
+    const key = [...variables].sort().join("\u0000");
+    if (!interactions.some((t) => [...t].sort().join("\u0000") === key))
+      interactions.push(variables);
+  };
   for (const piece of body.split("+")) {
     const term = piece.trim();
-    const quoted = QUOTED.exec(term);
-    const name = quoted ? quoted[1] : NAME.test(term) ? term : undefined;
-    if (name === undefined) return fail(termProblem(term));
+    if (term.includes("*") || term.includes(":")) {
+      const crossed = term.includes("*");
+      if (crossed && term.includes(":"))
+        fail(`${quote(term)}: write a * b or a:b, not both in a term`);
+      const variables = term.split(crossed ? "*" : ":").map((v) => {
+        const name = variableName(v);
+        return name ?? fail(termProblem(v.trim()));
+      });
+      if (new Set(variables).size !== variables.length)
+        fail(`${quote(term)}: a variable appears twice in the term`);
+      for (const group of crossed ? crossings(variables) : [variables]) {
+        if (group.length === 1) {
+          if (!terms.includes(group[0])) terms.push(group[0]);
+        } else addInteraction(group);
+      }
+      continue;
+    }
+    const name = variableName(term);
+    if (name === null) return fail(termProblem(term));
     if (terms.includes(name)) fail(`variable ${quote(name)} appears twice`);
     terms.push(name);
   }
-  return { text, terms };
+  for (const interaction of interactions) {
+    const missing = interaction.find((v) => !terms.includes(v));
+    if (missing !== undefined)
+      fail(
+        `interaction ${interaction.join(":")} needs ${quote(missing)} as a main effect too (write ${interaction.join(" * ")})`,
+      );
+  }
+  if (interactions.length === 0) return { text, terms };
+  const ordered = interactions
+    .map((t) => [...t].sort((a, b) => terms.indexOf(a) - terms.indexOf(b)))
+    .map((t, k) => ({ t, k }))
+    .sort((a, b) => a.t.length - b.t.length || a.k - b.k)
+    .map(({ t }) => t);
+  return { text, terms, interactions: ordered };
 }
 
 /**
@@ -81,7 +139,17 @@ export function parseReducedFormula(text: string, full: Formula): Formula {
     fail(
       `variable ${quote(outside)} is not in the full design ${quote(full.text, 80)} (the reduced model must be nested in it)`,
     );
-  if (reduced.terms.length === full.terms.length)
+  const key = (t: readonly string[]) => [...t].sort().join("\u0000");
+  const fullInteractions = new Set((full.interactions ?? []).map(key));
+  const extra = (reduced.interactions ?? []).find((t) => !fullInteractions.has(key(t)));
+  if (extra !== undefined)
+    fail(
+      `interaction ${extra.join(":")} is not in the full design ${quote(full.text, 80)} (the reduced model must be nested in it)`,
+    );
+  if (
+    reduced.terms.length === full.terms.length &&
+    (reduced.interactions ?? []).length === (full.interactions ?? []).length
+  )
     fail(
       `it keeps every variable of the full design ${quote(full.text, 80)}: the test would have no degree of freedom`,
     );

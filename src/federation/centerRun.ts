@@ -89,7 +89,15 @@ function cooksCenter(center: string, prepared: PreparedFitAccess, p: number): Co
 /** The steps {@link runRecordStep} runs: all but the fit's set-up and solver steps (centerSession.ts). */
 export type CenterRunStep = Exclude<
   StepName,
-  "presence" | "nonZeroCells" | "levels" | "prepare" | "init" | "irls" | "pqn" | "newton"
+  | "presence"
+  | "nonZeroCells"
+  | "contrastPresence"
+  | "levels"
+  | "prepare"
+  | "init"
+  | "irls"
+  | "pqn"
+  | "newton"
 >;
 
 type In<K extends CenterRunStep> = StepTypes[K]["input"];

@@ -15,6 +15,7 @@ import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { pqnReply } from "../algorithms/pqn/state.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import { requestHyperparameters } from "../algorithms/setup/state.js";
+import { contrastPresenceLocalStep } from "../algorithms/setup/contrastPresence.js";
 import { nonZeroCellsLocalStep } from "../algorithms/sparseGenes.js";
 import { InputError } from "../core/errors.js";
 import { checkCellRule } from "./cellRule.js";
@@ -226,6 +227,8 @@ export class CenterSession {
         return presenceLocalStep(this.data, input as StepInput<"presence">) as Out;
       case "nonZeroCells":
         return nonZeroCellsLocalStep(this.data, input as StepInput<"nonZeroCells">) as Out;
+      case "contrastPresence":
+        return contrastPresenceLocalStep(this.data, input as StepInput<"contrastPresence">) as Out;
       case "levels":
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {

@@ -63,6 +63,10 @@ import type {
   SizeFactorsRequest,
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
+import type {
+  ContrastPresenceRequest,
+  ContrastPresenceShare,
+} from "../algorithms/setup/contrastPresence.js";
 import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
@@ -222,6 +226,7 @@ export interface DispersionSetupRequest {
 export interface StepTypes {
   presence: { input: PresenceRequest; output: PresenceShare };
   nonZeroCells: { input: NonZeroCellsRequest; output: NonZeroCellsShare };
+  contrastPresence: { input: ContrastPresenceRequest; output: ContrastPresenceShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
   init: { input: InitRequest; output: InitLocalShare };
@@ -367,6 +372,23 @@ export const STEPS: {
         throw new Error(
           `nonZeroCells: ${input.cells.length} cells, expected 1 to ${MAX_FACTOR_CELLS}`,
         );
+    },
+  }),
+  contrastPresence: spec({
+    request: recordSchema<ContrastPresenceRequest>("contrast-presence-request", {
+      genes: "texts",
+      factor: "text",
+      levels: "texts",
+    }),
+    reply: recordSchema<ContrastPresenceShare>("contrast-presence-share", { present: "mask" }),
+    replyLengths: (input) => ({ present: input.genes.length }),
+    reductions: { present: "or" },
+    buildsState: false,
+    sends:
+      "one bit per requested gene: whether the center has a non-zero count among its samples of the contrast's two levels (asked only for a factor,level,reference contrast; DESeq2 reports a gene with none as a fold change of 0)",
+    checkRequest: (input) => {
+      if (input.levels.length !== 2)
+        throw new Error(`contrastPresence: ${input.levels.length} levels, expected 2`);
     },
   }),
   levels: spec({

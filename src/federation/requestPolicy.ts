@@ -52,6 +52,8 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   presence: 1,
   // Only under a plan that leaves sparse genes out, right after presence.
   nonZeroCells: 1,
+  // Only under a plan whose contrast is factor,level,reference: DESeq2's contrastAllZero.
+  contrastPresence: 1,
   // Under a plan the levels are the plan's: no run asks which levels a center holds.
   levels: 0,
   logSums: 1,
@@ -179,6 +181,18 @@ export class RequestPolicy {
       if (canonicalJson(request.cells) !== canonicalJson(allCellKeys(factors, this.plan.levels)))
         refuse("the cells are not the plan's level combinations");
     }
+    if (step === "contrastPresence") {
+      const request = input as unknown as StepInput<"contrastPresence">;
+      const parts = this.plan.contrast?.split(",") ?? [];
+      if (
+        parts.length !== 3 ||
+        request.factor !== parts[0] ||
+        canonicalJson(request.levels) !== canonicalJson([parts[1], parts[2]])
+      )
+        refuse(
+          `the plan's contrast is ${this.plan.contrast === null ? "the default" : JSON.stringify(this.plan.contrast)}, not ${request.factor},${request.levels.join(",")}`,
+        );
+    }
     if (step === "logSums") {
       // Only poscounts needs the log sums of genes a center holds zeros of (a sparse gene's
       // is its one or two positive counts' logs).
@@ -212,9 +226,17 @@ export class RequestPolicy {
   }
 
   #checkGenes(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
-    if (step !== "presence" && step !== "nonZeroCells" && step !== "logSums" && step !== "prepare")
+    if (
+      step !== "presence" &&
+      step !== "nonZeroCells" &&
+      step !== "contrastPresence" &&
+      step !== "logSums" &&
+      step !== "prepare"
+    )
       return;
-    const genes = (input as StepInput<"presence" | "nonZeroCells" | "logSums" | "prepare">).genes;
+    const genes = (
+      input as StepInput<"presence" | "nonZeroCells" | "contrastPresence" | "logSums" | "prepare">
+    ).genes;
     if (this.#firstGenes === null) {
       this.#firstGenes = new Set(genes);
       return;

@@ -299,6 +299,7 @@ export async function runOverFederation(
   fitted.forEach((g, j) => {
     baseMean[g] = final.fit.baseMean[j];
   });
+  const contrastAllZero = await contrastAllZeroGenes(runner, job, genes, fitted);
   const cooksOutlier = privateCooksFilterMask(outcome, { twoLevelFactor });
   // fedpydeseq2's solver may end a gene unconverged where DESeq2 would have refitted it: such
   // coefficients are no answer, so their p-values are withheld. (`deseq2` reports DESeq2's own
@@ -319,6 +320,7 @@ export async function runOverFederation(
     independentFiltering: job.independentFiltering,
     cooksOutlier: withheld,
     nowZero: outcome.newAllZero,
+    ...(contrastAllZero === null ? {} : { contrastAllZero }),
     ...(lrt === null ? {} : { lrt: { stat: lrt.stat, df: lrt.df } }),
   });
   return {
@@ -336,6 +338,29 @@ export async function runOverFederation(
     sparseGenes: sparse === null ? null : maskCount(sparse),
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
   };
+}
+
+/**
+ * DESeq2's `contrastAllZero` for a contrast of two levels: the fitted genes (1) whose counts are
+ * all zero in both levels' samples, from one round of presence bits over those samples (OR-ed
+ * over the centers); null for other contrasts (DESeq2 checks none for `results(name = …)`).
+ */
+async function contrastAllZeroGenes(
+  runner: FederationRunner,
+  job: RunJob,
+  genes: readonly string[],
+  fitted: Int32Array,
+): Promise<Uint8Array | null> {
+  const contrast = job.contrast;
+  if (contrast?.kind !== "levels") return null;
+  const shares = await runner.round("contrast", "contrastPresence", {
+    kind: "contrast-presence-request",
+    genes: Array.from(fitted, (g) => genes[g]),
+    factor: contrast.factor,
+    levels: [contrast.level, contrast.reference],
+  });
+  const present = mergePresence(shares.map((s) => s.present));
+  return Uint8Array.from(present, (bit) => 1 - bit);
 }
 
 /** The reduced model's columns among the design's (null: no likelihood-ratio test). */

@@ -56,6 +56,8 @@ export function resolveContrast(
   const weights = new Float64Array(p);
   if (spec === undefined) {
     weights[p - 1] = 1;
+    // With interactions the last column is an interaction's (DESeq2's results() names it).
+    if ((formula.interactions ?? []).length > 0) return { weights, description: columns[p - 1] };
     const last = formula.terms[formula.terms.length - 1];
     const pair = Object.hasOwn(levels, last)
       ? columnLevels(columns[p - 1], last, levels)

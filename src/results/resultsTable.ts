@@ -37,6 +37,12 @@ export interface ResultsInput {
    */
   readonly nowZero?: GeneMask;
   /**
+   * Fitted genes whose counts are all zero in the samples of the contrast's two levels
+   * (DESeq2's `contrastAllZero`): their log fold change is 0, and so (without a threshold) are
+   * their statistic and p-value 1; the standard error stays.
+   */
+  readonly contrastAllZero?: GeneMask;
+  /**
    * A likelihood-ratio test (DESeq2's `nbinomLRT`): its statistic per fitted gene and degrees
    * of freedom give `stat` and `pvalue` (χ² upper tail); the fold change and its standard error
    * stay the contrast's, as in DESeq2's `results()` after `test = "LRT"`.
@@ -64,6 +70,10 @@ export function resultsTable(input: ResultsInput): ResultsTable {
     input.sigma,
     input.contrast.weights,
   );
+  // DESeq2 zeroes such a gene's fold change before the test (a threshold test then runs on 0).
+  input.contrastAllZero?.forEach((zero, j) => {
+    if (zero) lfcFitted[j] = 0;
+  });
   const { stat: statFitted, pvalue: pFitted } = waldTest(lfcFitted, seFitted, input.wald);
   const nan = () => new Float64Array(genes).fill(Number.NaN);
   const log2FoldChange = nan();

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   checkFullRank,
@@ -415,4 +417,35 @@ describe("checkFullRank", () => {
       /^design is rank-deficient: columns age and months are confounded; column zero is all zero \(/,
     );
   });
+});
+
+describe("designMatrix with interactions, against R's model.matrix (fixtures/modelMatrix.R)", () => {
+  const fixture = JSON.parse(
+    readFileSync(
+      join(dirname(fileURLToPath(import.meta.url)), "fixtures", "modelMatrix.json"),
+      "utf8",
+    ),
+  ) as {
+    metadata: Record<string, (string | number)[]>;
+    cases: { formula: string; columns: string[]; matrix: number[] }[];
+  };
+  const names = Object.keys(fixture.metadata);
+  const metadata = {
+    columns: names,
+    values: new Map(names.map((n) => [n, fixture.metadata[n].map(String)])),
+  };
+  it.each(fixture.cases.map((c) => [c.formula, c] as const))(
+    "%s: R's values, and R's interaction column names",
+    (_, expected) => {
+      const formula = parseFormula(expected.formula);
+      const levels = localLevels(metadata, formula);
+      const design = designMatrix(metadata, formula, levels);
+      expect(design.columns.length).toBe(expected.columns.length);
+      // Main effects carry DESeq2's names (a_a2_vs_a1); interactions R's, through make.names.
+      const mainColumns = 1 + formula.terms.reduce((k, t) => k + (levels[t]?.length ?? 2) - 1, 0);
+      expect(design.columns.slice(mainColumns)).toEqual(expected.columns.slice(mainColumns));
+      // (−0 and 0 are the same value here: both sides may hold either.)
+      expect(Array.from(design.matrix, (v) => v + 0)).toEqual(expected.matrix.map((v) => v + 0));
+    },
+  );
 });

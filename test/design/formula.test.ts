@@ -23,6 +23,28 @@ describe("parseFormula", () => {
     expect(parseFormula("~ `cell type` + `2nd batch`").terms).toEqual(["cell type", "2nd batch"]);
   });
 
+  it("parses interactions: a * b is a + b + a:b, terms by degree, variables in formula order", () => {
+    expect(parseFormula("~ a * b")).toEqual({
+      text: "~ a * b",
+      terms: ["a", "b"],
+      interactions: [["a", "b"]],
+    });
+    expect(parseFormula("~ a + b + b:a").interactions).toEqual([["a", "b"]]);
+    expect(parseFormula("~ c + a * b").terms).toEqual(["c", "a", "b"]);
+    expect(parseFormula("~ a * b * c")).toMatchObject({
+      terms: ["a", "b", "c"],
+      interactions: [
+        ["a", "b"],
+        ["a", "c"],
+        ["b", "c"],
+        ["a", "b", "c"],
+      ],
+    });
+    // Repeats that R collapses.
+    expect(parseFormula("~ a * b + a:b + b * a").interactions).toEqual([["a", "b"]]);
+    expect(parseFormula("~ a + b").interactions).toBeUndefined();
+  });
+
   const rejected: [string, RegExp][] = [
     ["tissue", /must start with "~"/],
     ["", /must start with "~"/],
@@ -32,8 +54,11 @@ describe("parseFormula", () => {
     ["~ 1", /intercept terms .* are not supported/],
     ["~ 0 + tissue", /intercept terms .* are not supported/],
     ["~ tissue - 1", /removing terms with - is not supported/],
-    ["~ a:b", /interactions are not supported/],
-    ["~ a * b", /interactions are not supported/],
+    ["~ a:b", /interaction a:b needs "a" as a main effect too \(write a \* b\)/],
+    ["~ a + a:b", /interaction a:b needs "b" as a main effect too/],
+    ["~ a * a", /"a \* a": a variable appears twice in the term/],
+    ["~ a * b:c", /write a \* b or a:b, not both in a term/],
+    ["~ a^2", /powers of terms/],
     ["~ log(age)", /transformations such as log\(age\) are not supported/],
     ["~ a + a", /variable "a" appears twice/],
     ["~ a +", /a term is empty/],
@@ -67,7 +92,8 @@ describe("parseReducedFormula", () => {
     ["~ batch + age", /variable "age" is not in the full design/],
     ["~ batch + sex + condition", /keeps every variable of the full design/],
     ["~ condition + sex + batch", /keeps every variable of the full design/],
-    ["~ batch:sex", /interactions are not supported/],
+    ["~ batch:sex", /needs "batch" as a main effect too/],
+    ["~ batch * sex", /interaction batch:sex is not in the full design/],
     ["batch", /must start with "~"/],
   ])("refuses %s, naming the reduced design", (text, reason) => {
     expect(() => parseReducedFormula(text, full)).toThrow(InputError);

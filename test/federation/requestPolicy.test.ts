@@ -218,6 +218,37 @@ describe("a center with an analysis plan", () => {
     );
   });
 
+  it("answers the contrast's presence bits only for the plan's factor,level,reference contrast", async () => {
+    const ask = (factor: string, levels: string[]) =>
+      attackRun({
+        step: "presence",
+        extra: (input: StepInput<"presence">, tag) => ({
+          tag: { ...tag, round: tag.round + 1 },
+          step: "contrastPresence",
+          input: { kind: "contrast-presence-request", genes: input.genes, factor, levels },
+        }),
+      });
+    // PLAN tests DESeq2's default contrast: no contrast's zeros are ever asked.
+    await expect(ask("condition", ["B", "A"])).rejects.toThrow(
+      /refusing contrastPresence: the plan's contrast is the default, not condition,B,A/,
+    );
+    const contrasted = { ...PLAN, contrast: "condition,B,A" };
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => contrasted });
+    const transport = malicious(new InProcessTransport(sessions), {
+      step: "contrastPresence",
+      rewrite: (input: StepInput<"contrastPresence">) => ({ ...input, factor: "center" }),
+    });
+    await expect(
+      runOverFederation(
+        transport,
+        { ...JOB, contrast: { kind: "levels", factor: "condition", level: "B", reference: "A" } },
+        { runId: "attack", plan: contrasted },
+      ),
+    ).rejects.toThrow(
+      /refusing contrastPresence: the plan's contrast is "condition,B,A", not center,B,A/,
+    );
+  });
+
   it("refuses a changed request under a tag it already answered", async () => {
     await expect(
       attackRun({

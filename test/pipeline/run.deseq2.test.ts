@@ -108,6 +108,34 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     });
   });
 
+  // DESeq(~ center * factor), results(name = last of resultsNames): [13]'s acceptance, with
+  // resultsNames equal to DESeq2's (interaction_names.txt).
+  const interaction = `~ center * ${FACTORS[dataset]}`;
+  describe(`run ${interaction} on ${dataset} against DESeq2`, () => {
+    it("DESeq2's resultsNames; log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.9% of genes", async () => {
+      const outcome = await runShared(
+        new InProcessTransport(await simulatedCenters(sharedPath("data", dataset))),
+        dataset,
+        "run-interaction",
+        interaction,
+      );
+      const names = readFileSync(
+        sharedPath("data", dataset, "deseq2_more", "interaction_names.txt"),
+        "utf8",
+      )
+        .split("\n")
+        .filter((n) => n !== "");
+      expect(outcome.fit.columns).toEqual(names);
+      expect(outcome.contrast).toBe(names[names.length - 1]);
+      expectDeseq2Results(
+        `${dataset} ${interaction}`,
+        outcome,
+        deseq2Table(dataset, "interaction_results.csv.gz", "deseq2_more"),
+        0.999,
+      );
+    });
+  });
+
   // DESeq(~ center + factor, test = "LRT", reduced = ~ center), results(): the fold changes and
   // standard errors are the Wald fit's, stat and pvalue the likelihood-ratio test's ([13]'s
   // acceptance: ≥ 99.9% of genes within 1%, padj calls ≥ 99.9%).

@@ -3,8 +3,8 @@
  * `deseq2_more/` files do not cover (fixtures/lrt.R): an intercept-only reduced model (DESeq2's
  * shortcut: β = log of the mean normalised count, no fit), whose 60 outlier genes go through
  * Cook's replacement and the refit's test — run as a user runs it (`fedseq run`, secure
- * aggregation and the plan's request policy on); and a reduced model dropping the first variable,
- * whose columns are not a prefix of the full model's. (`~ center + factor` against `~ center` on
+ * aggregation and the plan's request policy on); a reduced model dropping the first variable,
+ * whose columns are not a prefix of the full model's; and the test of an interaction. (`~ center + factor` against `~ center` on
  * every shared dataset: run.deseq2.test.ts.)
  */
 import { readFileSync } from "node:fs";
@@ -80,22 +80,23 @@ describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
     expect(report.rounds["refit-lrt-loglik"]).toBeGreaterThan(0);
   });
 
-  it('a reduced model dropping the first variable: "~ center + condition" against "~ condition"', {
-    timeout: 120_000,
-  }, async () => {
+  it.each([
+    // a reduced model dropping the first variable (its columns are not a prefix of the full's)
+    ["~ center + condition", "~ condition", "center_condition_vs_condition", 2],
+    // the test of an interaction
+    ["~ center * condition", "~ center + condition", "interaction_vs_main", 2],
+  ])("%s against %s", { timeout: 120_000 }, async (design, reduced, name, df) => {
     const outcome = await runShared(
       new InProcessTransport(await simulatedCenters(sharedPath("data", "outliers_sim"))),
       "outliers_sim",
       "run-lrt",
-      "~ center + condition",
+      design,
       "deseq2",
-      "~ condition",
+      reduced,
     );
-    const expected = deseq2TableAt(
-      join(fixtures, "lrt_outliers_sim_center_condition_vs_condition.csv.gz"),
-    );
+    const expected = deseq2TableAt(join(fixtures, `lrt_outliers_sim_${name}.csv.gz`));
     expect(outcome.fit.genes).toEqual(expected.ids);
-    expectAgreement("outliers_sim ~ center + condition vs ~ condition", outcome.results, expected);
-    expect(outcome.lrt).toEqual({ reduced: "~ condition", df: 2 });
+    expectAgreement(`outliers_sim ${design} vs ${reduced}`, outcome.results, expected);
+    expect(outcome.lrt).toEqual({ reduced, df });
   });
 });
