@@ -21,7 +21,7 @@ import {
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
-import { parseContrast } from "../results/contrast.js";
+import { type ContrastSpec, parseContrast, parseContrastVector } from "../results/contrast.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
 import {
@@ -56,6 +56,8 @@ export interface AnalysisFlags
   sizeFactorsType: SizeFactorsType;
   test: "Wald" | "LRT";
   reduced?: string;
+  name?: string;
+  contrastVector?: string;
 }
 
 /** Parsed `run` flags. */
@@ -223,6 +225,8 @@ const ANALYSIS_FLAGS = [
   "omitSparseGenes",
   "test",
   "reduced",
+  "name",
+  "contrastVector",
 ];
 
 /**
@@ -288,7 +292,7 @@ export function runJobFromFlags(
     sizeFactorsType: flags.sizeFactorsType,
     hp: hyperparametersFromFlags(flags),
     outDir: flags.out,
-    contrast: flags.contrast === undefined ? undefined : parseContrast(flags.contrast),
+    contrast: contrastFromFlags(flags),
     wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
     alpha: flags.alpha,
     independentFiltering: flags.independentFiltering,
@@ -297,6 +301,27 @@ export function runJobFromFlags(
   };
   checkRunJob(job);
   return job;
+}
+
+/** The contrast of `--contrast`, `--name` or `--contrast-vector` (at most one of them). */
+function contrastFromFlags(
+  flags: Pick<AnalysisFlags, "contrast" | "name" | "contrastVector">,
+): ContrastSpec | undefined {
+  const given = (
+    [
+      ["--contrast", flags.contrast],
+      ["--name", flags.name],
+      ["--contrast-vector", flags.contrastVector],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (given.length > 1)
+    throw new InputError(
+      `${given.map(([f]) => f).join(", ")}: give one contrast (factor,level,reference or a variable; a coefficient's name; or one weight per coefficient)`,
+    );
+  if (flags.contrast !== undefined) return parseContrast(flags.contrast);
+  if (flags.name !== undefined) return { kind: "coefficient", name: flags.name };
+  if (flags.contrastVector !== undefined) return parseContrastVector(flags.contrastVector);
+  return undefined;
 }
 
 /**
@@ -309,6 +334,14 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--contrast <spec>",
       "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: the last coefficient, as DESeq2's results(dds)",
+    )
+    .option(
+      "--name <coefficient>",
+      "instead of --contrast: one coefficient, as DESeq2's results(name = …) (e.g. condition_B_vs_A, centerlab_2.conditionB: the columns of lfc.csv)",
+    )
+    .option(
+      "--contrast-vector <weights>",
+      "instead of --contrast: a numeric contrast, one weight per coefficient in design order (e.g. 0,1,-1), as DESeq2's results(contrast = c(…))",
     )
     .option(
       "--lfc-null <x>",

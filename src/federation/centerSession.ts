@@ -13,9 +13,9 @@ import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { newtonReply } from "../algorithms/newton/state.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { pqnReply } from "../algorithms/pqn/state.js";
+import { contrastPresenceLocalStep } from "../algorithms/setup/contrastPresence.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import { requestHyperparameters } from "../algorithms/setup/state.js";
-import { contrastPresenceLocalStep } from "../algorithms/setup/contrastPresence.js";
 import { nonZeroCellsLocalStep } from "../algorithms/sparseGenes.js";
 import { InputError } from "../core/errors.js";
 import { checkCellRule } from "./cellRule.js";
@@ -227,8 +227,18 @@ export class CenterSession {
         return presenceLocalStep(this.data, input as StepInput<"presence">) as Out;
       case "nonZeroCells":
         return nonZeroCellsLocalStep(this.data, input as StepInput<"nonZeroCells">) as Out;
-      case "contrastPresence":
-        return contrastPresenceLocalStep(this.data, input as StepInput<"contrastPresence">) as Out;
+      case "contrastPresence": {
+        const request = input as StepInput<"contrastPresence">;
+        // A numeric contrast selects samples by their design rows: the prepared fit's.
+        const design =
+          request.columns.length === 0
+            ? undefined
+            : (() => {
+                const { data } = this.#fit(step, tag).center.main;
+                return { matrix: data.design, p: data.p };
+              })();
+        return contrastPresenceLocalStep(this.data, request, design) as Out;
+      }
       case "levels":
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {

@@ -35,6 +35,17 @@ export const PLAN_ALT_HYPOTHESES = ["greaterAbs", "lessAbs", "greater", "less"] 
  */
 export type CellSizes = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
+/**
+ * A plan's contrast: as `--contrast` takes it (`"condition,treated,control"`, or a continuous
+ * variable), a coefficient's name (`{"name": …}`, `--name`), a numeric contrast (`{"vector":
+ * [0, 1, -1]}`, `--contrast-vector`), or null (DESeq2's default, the last coefficient).
+ */
+export type PlanContrast =
+  | string
+  | { readonly name: string }
+  | { readonly vector: readonly number[] }
+  | null;
+
 /** An analysis plan, as agreed by every center. */
 export interface AnalysisPlan {
   /** The centers taking part (their certificates' names), sorted. */
@@ -48,8 +59,8 @@ export interface AnalysisPlan {
   readonly levels: DesignLevels;
   /** Reference level per factor (factors not listed: their first level). */
   readonly references: References;
-  /** The contrast tested, as `--contrast` takes it (null: DESeq2's default, the last coefficient). */
-  readonly contrast: string | null;
+  /** The contrast tested (null: DESeq2's default, the last coefficient). */
+  readonly contrast: PlanContrast;
   readonly lfcNull: number;
   readonly altHypothesis: (typeof PLAN_ALT_HYPOTHESES)[number];
   readonly alpha: number;
@@ -309,10 +320,8 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
   }
 
   const contrastValue = r.raw("contrast");
-  if (contrastValue !== null && (typeof contrastValue !== "string" || contrastValue === ""))
-    r.fail("contrast", 'expected null or a contrast such as "condition,treated,control"');
-  const contrast = contrastValue as string | null;
-  if (contrast !== null) {
+  const contrast = readContrastObject(r, contrastValue);
+  if (typeof contrast === "string") {
     const parts = contrast.split(",");
     if (parts.length === 3) {
       const [factor, level, reference] = parts;
@@ -372,6 +381,36 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
     reduced: readReduced(r, design),
   };
+}
+
+/** A plan's `contrast` when it is null or an object (`{"name": …}`, `{"vector": […]}`). */
+function readContrastObject(r: PlanReader, value: unknown): PlanContrast {
+  const expected =
+    'expected null, a contrast such as "condition,treated,control", {"name": COEFFICIENT} or {"vector": [WEIGHTS]}';
+  if (value === null) return null;
+  if (typeof value === "string") {
+    if (value === "") r.fail("contrast", expected);
+    return value;
+  }
+  const object = r.object("contrast", value);
+  const keys = Object.keys(object);
+  if (keys.length !== 1) r.fail("contrast", expected);
+  if (keys[0] === "name") {
+    if (typeof object.name !== "string" || object.name === "")
+      r.fail("contrast.name", "expected a coefficient's name");
+    return { name: object.name as string };
+  }
+  if (keys[0] === "vector") {
+    const v = object.vector;
+    if (
+      !Array.isArray(v) ||
+      v.length === 0 ||
+      v.some((x) => typeof x !== "number" || !Number.isFinite(x))
+    )
+      r.fail("contrast.vector", "expected a list of numbers, one weight per coefficient");
+    return { vector: [...(v as number[])] };
+  }
+  return r.fail("contrast", expected);
 }
 
 /** The plan's test: `"test": "LRT"` with its `reduced` design, or the Wald test (null). */

@@ -46,6 +46,10 @@ import {
   newtonPointCount,
 } from "../algorithms/newton/state.js";
 import type { PqnReply, PqnRequest } from "../algorithms/pqn/state.js";
+import type {
+  ContrastPresenceRequest,
+  ContrastPresenceShare,
+} from "../algorithms/setup/contrastPresence.js";
 import {
   type LevelsRequest,
   type LevelsShare,
@@ -63,10 +67,6 @@ import type {
   SizeFactorsRequest,
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
-import type {
-  ContrastPresenceRequest,
-  ContrastPresenceShare,
-} from "../algorithms/setup/contrastPresence.js";
 import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
@@ -379,16 +379,21 @@ export const STEPS: {
       genes: "texts",
       factor: "text",
       levels: "texts",
+      columns: "mask",
     }),
     reply: recordSchema<ContrastPresenceShare>("contrast-presence-share", { present: "mask" }),
     replyLengths: (input) => ({ present: input.genes.length }),
     reductions: { present: "or" },
     buildsState: false,
     sends:
-      "one bit per requested gene: whether the center has a non-zero count among its samples of the contrast's two levels (asked only for a factor,level,reference contrast; DESeq2 reports a gene with none as a fold change of 0)",
+      "one bit per requested gene: whether the center has a non-zero count among the samples the plan's contrast compares (its two levels', or for a numeric contrast those whose design row it weighs; DESeq2 reports a gene with none as a fold change of 0)",
     checkRequest: (input) => {
-      if (input.levels.length !== 2)
-        throw new Error(`contrastPresence: ${input.levels.length} levels, expected 2`);
+      const byLevels = input.factor !== "" && input.levels.length === 2;
+      const byColumns = input.factor === "" && input.levels.length === 0;
+      if (!(byLevels ? input.columns.length === 0 : byColumns && input.columns.length > 0))
+        throw new Error(
+          "contrastPresence: expected a factor and two levels, or design columns (a numeric contrast)",
+        );
     },
   }),
   levels: spec({

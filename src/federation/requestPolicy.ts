@@ -183,14 +183,23 @@ export class RequestPolicy {
     }
     if (step === "contrastPresence") {
       const request = input as unknown as StepInput<"contrastPresence">;
-      const parts = this.plan.contrast?.split(",") ?? [];
-      if (
-        parts.length !== 3 ||
-        request.factor !== parts[0] ||
-        canonicalJson(request.levels) !== canonicalJson([parts[1], parts[2]])
-      )
+      const contrast = this.plan.contrast;
+      const parts = typeof contrast === "string" ? contrast.split(",") : [];
+      const weights = contrast !== null && typeof contrast === "object" && "vector" in contrast;
+      const planned =
+        parts.length === 3
+          ? request.factor === parts[0] &&
+            canonicalJson(request.levels) === canonicalJson([parts[1], parts[2]]) &&
+            request.columns.length === 0
+          : weights &&
+            contrast.vector.some((w) => w > 0) &&
+            contrast.vector.some((w) => w < 0) &&
+            request.factor === "" &&
+            canonicalJson(Array.from(request.columns)) ===
+              canonicalJson(contrast.vector.map((w) => (w === 0 ? 0 : 1)));
+      if (!planned)
         refuse(
-          `the plan's contrast is ${this.plan.contrast === null ? "the default" : JSON.stringify(this.plan.contrast)}, not ${request.factor},${request.levels.join(",")}`,
+          `the plan's contrast is ${this.plan.contrast === null ? "the default" : JSON.stringify(this.plan.contrast)}, not ${request.factor === "" ? `columns ${Array.from(request.columns).join(",")}` : `${request.factor},${request.levels.join(",")}`}`,
         );
     }
     if (step === "logSums") {

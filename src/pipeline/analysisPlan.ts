@@ -5,15 +5,37 @@
  */
 import { type DesignLevels, designColumns } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { type AnalysisPlan, type CellSizes, DEFAULT_MIN_CELL } from "../federation/plan.js";
+import {
+  type AnalysisPlan,
+  type CellSizes,
+  DEFAULT_MIN_CELL,
+  type PlanContrast,
+} from "../federation/plan.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { type ContrastSpec, parseContrast, resolveContrast } from "../results/contrast.js";
 import type { RunJob } from "./runJob.js";
 
-/** The `--contrast` text of a contrast. */
-function contrastText(spec: ContrastSpec | undefined): string | null {
+/** A contrast as the plan file holds it. */
+function planContrast(spec: ContrastSpec | undefined): PlanContrast {
   if (spec === undefined) return null;
-  return spec.kind === "levels" ? `${spec.factor},${spec.level},${spec.reference}` : spec.name;
+  switch (spec.kind) {
+    case "levels":
+      return `${spec.factor},${spec.level},${spec.reference}`;
+    case "variable":
+      return spec.name;
+    case "coefficient":
+      return { name: spec.name };
+    case "vector":
+      return { vector: [...spec.weights] };
+  }
+}
+
+/** A plan's contrast as the job's. */
+function contrastSpec(contrast: PlanContrast): ContrastSpec | undefined {
+  if (contrast === null) return undefined;
+  if (typeof contrast === "string") return parseContrast(contrast);
+  if ("name" in contrast) return { kind: "coefficient", name: contrast.name };
+  return { kind: "vector", weights: [...contrast.vector] };
 }
 
 /**
@@ -40,7 +62,7 @@ export function planFromRunJob(
     design: job.design,
     levels,
     references: { ...job.references },
-    contrast: contrastText(job.contrast),
+    contrast: planContrast(job.contrast),
     lfcNull: job.wald.lfcThreshold ?? 0,
     altHypothesis: job.wald.altHypothesis ?? "greaterAbs",
     alpha: job.alpha,
@@ -71,7 +93,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     sizeFactorsType: plan.sizeFactorsType,
     hp: plan.hyperparameters,
     outDir,
-    contrast: plan.contrast === null ? undefined : parseContrast(plan.contrast),
+    contrast: contrastSpec(plan.contrast),
     wald: { lfcThreshold: plan.lfcNull, altHypothesis: plan.altHypothesis },
     alpha: plan.alpha,
     independentFiltering: plan.independentFiltering,

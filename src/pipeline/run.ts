@@ -32,6 +32,7 @@ import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
+import type { StepInput } from "../federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
 import type { Transport } from "../federation/transport.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -341,9 +342,11 @@ export async function runOverFederation(
 }
 
 /**
- * DESeq2's `contrastAllZero` for a contrast of two levels: the fitted genes (1) whose counts are
- * all zero in both levels' samples, from one round of presence bits over those samples (OR-ed
- * over the centers); null for other contrasts (DESeq2 checks none for `results(name = …)`).
+ * DESeq2's `contrastAllZero`: the fitted genes (1) whose counts are all zero in the samples the
+ * contrast compares (a contrast of two levels: theirs; a numeric contrast with weights of both
+ * signs: those whose design row it weighs), from one round of presence bits over those samples
+ * (OR-ed over the centers); null for other contrasts (DESeq2 checks none for the default,
+ * `results(name = …)` or a continuous variable).
  */
 async function contrastAllZeroGenes(
   runner: FederationRunner,
@@ -352,13 +355,31 @@ async function contrastAllZeroGenes(
   fitted: Int32Array,
 ): Promise<Uint8Array | null> {
   const contrast = job.contrast;
-  if (contrast?.kind !== "levels") return null;
-  const shares = await runner.round("contrast", "contrastPresence", {
-    kind: "contrast-presence-request",
-    genes: Array.from(fitted, (g) => genes[g]),
-    factor: contrast.factor,
-    levels: [contrast.level, contrast.reference],
-  });
+  const ids = Array.from(fitted, (g) => genes[g]);
+  let request: StepInput<"contrastPresence">;
+  if (contrast?.kind === "levels") {
+    request = {
+      kind: "contrast-presence-request",
+      genes: ids,
+      factor: contrast.factor,
+      levels: [contrast.level, contrast.reference],
+      columns: new Uint8Array(0),
+    };
+  } else if (
+    contrast?.kind === "vector" &&
+    contrast.weights.some((w) => w > 0) &&
+    contrast.weights.some((w) => w < 0)
+  ) {
+    // DESeq2's contrastAllZeroNumeric: only for weights of both signs.
+    request = {
+      kind: "contrast-presence-request",
+      genes: ids,
+      factor: "",
+      levels: [],
+      columns: Uint8Array.from(contrast.weights, (w) => (w === 0 ? 0 : 1)),
+    };
+  } else return null;
+  const shares = await runner.round("contrast", "contrastPresence", request);
   const present = mergePresence(shares.map((s) => s.present));
   return Uint8Array.from(present, (bit) => 1 - bit);
 }

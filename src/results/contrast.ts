@@ -7,7 +7,11 @@ import { makeRName } from "../design/designMatrix.js";
 import type { Formula } from "../design/formula.js";
 import { InputError, listForMessage, quote } from "../io/errors.js";
 
-/** A contrast as the user gives it: `factor,level,reference`, or a continuous variable's name. */
+/**
+ * A contrast as the user gives it: `factor,level,reference` (`--contrast`), a continuous
+ * variable's name (`--contrast`), a coefficient's name as DESeq2's `results(name = …)` (`--name`),
+ * or a numeric contrast, one weight per coefficient (`--contrast-vector`).
+ */
 export type ContrastSpec =
   | {
       readonly kind: "levels";
@@ -15,7 +19,9 @@ export type ContrastSpec =
       readonly level: string;
       readonly reference: string;
     }
-  | { readonly kind: "variable"; readonly name: string };
+  | { readonly kind: "variable"; readonly name: string }
+  | { readonly kind: "coefficient"; readonly name: string }
+  | { readonly kind: "vector"; readonly weights: readonly number[] };
 
 /** A resolved contrast: weights on the design's coefficients and a description. */
 export interface Contrast {
@@ -38,6 +44,26 @@ export function parseContrast(text: string): ContrastSpec {
   throw new InputError(
     `--contrast ${quote(text)}: expected factor,level,reference (e.g. condition,treated,control) or the name of a continuous variable`,
   );
+}
+
+/**
+ * Parse `--contrast-vector`: comma-separated finite numbers, one per coefficient, as DESeq2's
+ * numeric `contrast` (e.g. `0,1,-1`).
+ * @throws InputError naming the value that is not a number
+ */
+export function parseContrastVector(text: string): ContrastSpec {
+  const parts = text.split(",").map((s) => s.trim());
+  const weights = parts.map((part) => {
+    const x = part === "" ? Number.NaN : Number(part);
+    if (!Number.isFinite(x))
+      throw new InputError(
+        `--contrast-vector ${quote(text)}: ${quote(part)} is not a number (expected one weight per coefficient, e.g. 0,1,-1)`,
+      );
+    return x;
+  });
+  if (weights.every((w) => w === 0))
+    throw new InputError(`--contrast-vector ${quote(text)}: every weight is 0`);
+  return { kind: "vector", weights };
 }
 
 /**
@@ -64,6 +90,30 @@ export function resolveContrast(
       : undefined;
     const description = pair === undefined ? last : `${last} ${pair.level} vs ${pair.reference}`;
     return { weights, description };
+  }
+  if (spec.kind === "coefficient") {
+    const k = columns.indexOf(spec.name);
+    if (k < 0)
+      throw new InputError(
+        `--name ${quote(spec.name)}: not a coefficient of the design (resultsNames: ${listForMessage(columns, 12)})`,
+      );
+    weights[k] = 1;
+    const factor = formula.terms.find(
+      (t) => Object.hasOwn(levels, t) && columnLevels(spec.name, t, levels) !== undefined,
+    );
+    const pair = factor === undefined ? undefined : columnLevels(spec.name, factor, levels);
+    return {
+      weights,
+      description: pair === undefined ? spec.name : `${factor} ${pair.level} vs ${pair.reference}`,
+    };
+  }
+  if (spec.kind === "vector") {
+    if (spec.weights.length !== p)
+      throw new InputError(
+        `--contrast-vector: ${spec.weights.length} weights, the design has ${p} coefficients (${listForMessage(columns, 12)})`,
+      );
+    weights.set(spec.weights);
+    return { weights, description: spec.weights.join(",") };
   }
   if (spec.kind === "variable") {
     if (Object.hasOwn(levels, spec.name) || !formula.terms.includes(spec.name)) {

@@ -254,6 +254,26 @@ const cases: Case[] = [
   ],
   ["run --test F", (o) => runData(o, "--test", "F"), /--test/],
   [
+    "run --name of no coefficient",
+    (o) => runData(o, "--name", "condition_C_vs_A"),
+    /--name "condition_C_vs_A": not a coefficient of the design \(resultsNames: Intercept and condition_B_vs_A\)/,
+  ],
+  [
+    "run --contrast-vector of the wrong length",
+    (o) => runData(o, "--contrast-vector", "0,1,-1"),
+    /--contrast-vector: 3 weights, the design has 2 coefficients/,
+  ],
+  [
+    "run --contrast-vector with a word",
+    (o) => runData(o, "--contrast-vector", "0,one"),
+    /--contrast-vector "0,one": "one" is not a number/,
+  ],
+  [
+    "run --contrast with --name",
+    (o) => runData(o, "--contrast", "condition,B,A", "--name", "condition_B_vs_A"),
+    /--contrast, --name: give one contrast/,
+  ],
+  [
     "run --test LRT --reduced with a variable outside the design",
     (o) => runData(o, "--test", "LRT", "--reduced", "~ batch"),
     /--reduced: reduced design "~ batch": variable "batch" is not in the full design/,
@@ -302,9 +322,9 @@ const cases: Case[] = [
   // run: the model
   ["run --design without ~", (o) => set(runData(o), "--design", "condition"), /--design/],
   [
-    "run --design with an interaction",
-    (o) => set(runData(o), "--design", "~ a*b"),
-    /--design.*interactions/,
+    "run --design with an interaction of a variable that is not a main effect",
+    (o) => set(runData(o), "--design", "~ condition + condition:batch"),
+    /--design.*interaction condition:batch needs "batch" as a main effect too/,
   ],
   [
     "run --design with a variable twice",

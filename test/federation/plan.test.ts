@@ -166,6 +166,9 @@ describe("analysis plan", () => {
     [{ maxit: 2.5 }, "plan.json: maxit:"],
     [{ min_cell: 0 }, "plan.json: min_cell:"],
     [{ test: "F" }, "plan.json: test: expected one of Wald, LRT"],
+    [{ contrast: { name: "" } }, "plan.json: contrast.name: expected a coefficient's name"],
+    [{ contrast: { vector: [0, "1"] } }, "plan.json: contrast.vector: expected a list of numbers"],
+    [{ contrast: { name: "a", vector: [1] } }, "plan.json: contrast: expected null, a contrast"],
     [{ test: "LRT" }, "plan.json: reduced: missing"],
     [{ reduced: "~ batch" }, 'plan.json: reduced: only with "test": "LRT"'],
     [
@@ -200,6 +203,22 @@ describe("analysis plan", () => {
     expect(planFromJson({ ...json(), test: "Wald" }, "plan.json").reduced).toBeNull();
     expect(runJobFromPlan(lrt, "out").reduced).toBe("~ batch");
     expect(runJobFromPlan(PLAN, "out").reduced).toBeUndefined();
+  });
+
+  it("holds a coefficient's name or a numeric contrast as an object", () => {
+    for (const contrast of [{ name: "condition_treated_vs_control" }, { vector: [0, 0, 1] }]) {
+      const plan: AnalysisPlan = { ...PLAN, contrast };
+      expect(json(plan).contrast).toEqual(contrast);
+      expect(planFromJson(json(plan), "plan.json")).toEqual(plan);
+    }
+    expect(runJobFromPlan({ ...PLAN, contrast: { name: "x" } }, "out").contrast).toEqual({
+      kind: "coefficient",
+      name: "x",
+    });
+    expect(runJobFromPlan({ ...PLAN, contrast: { vector: [0, 1] } }, "out").contrast).toEqual({
+      kind: "vector",
+      weights: [0, 1],
+    });
   });
 
   it("refuses a missing field", () => {

@@ -225,7 +225,13 @@ describe("a center with an analysis plan", () => {
         extra: (input: StepInput<"presence">, tag) => ({
           tag: { ...tag, round: tag.round + 1 },
           step: "contrastPresence",
-          input: { kind: "contrast-presence-request", genes: input.genes, factor, levels },
+          input: {
+            kind: "contrast-presence-request",
+            genes: input.genes,
+            factor,
+            levels,
+            columns: new Uint8Array(0),
+          },
         }),
       });
     // PLAN tests DESeq2's default contrast: no contrast's zeros are ever asked.

@@ -81,7 +81,11 @@ const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) =
 });
 
 const CENTERS = ["lab_1", "lab_2", "lab_3"];
-const RUN_CONDITION = deseq2Job("outliers_sim", "~ condition");
+/** With DESeq2's default contrast given as levels, so that its contrastAllZero step is recorded. */
+const RUN_CONDITION: RunJob = {
+  ...deseq2Job("outliers_sim", "~ condition"),
+  contrast: { kind: "levels", factor: "condition", level: "B", reference: "A" },
+};
 /** Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step. */
 const RUN_CENTER_CONDITION: RunJob = {
   ...deseq2Job("outliers_sim", "~ center + condition", "fast"),

@@ -1,10 +1,12 @@
 /**
- * DESeq2's `contrastAllZero` for a contrast of two levels (`results(dds, contrast = c(factor,
- * level, reference))`): a gene whose counts are all zero in the samples of both levels (but not
- * everywhere) is reported with a log fold change and statistic of 0 and a p-value of 1. Each
- * center says, per gene, whether it holds a non-zero count among its samples of the two levels;
- * the bits are OR-ed over the centers (under secure aggregation the aggregator reads only the
- * OR: exactly what DESeq2's results table shows).
+ * DESeq2's `contrastAllZero`: a gene whose counts are all zero in the samples a contrast compares
+ * (but not everywhere) is reported with a log fold change and statistic of 0 and a p-value of 1.
+ * The samples: for `contrast = c(factor, level, reference)`, those of the two levels; for a
+ * numeric contrast with weights of both signs, those whose design row has a non-zero entry in a
+ * column the contrast weighs (DESeq2's `contrastAllZeroNumeric`). Each center says, per gene,
+ * whether it holds a non-zero count among those samples; the bits are OR-ed over the centers
+ * (under secure aggregation the aggregator reads only the OR: exactly what DESeq2's results
+ * table shows).
  */
 import type { CenterData } from "../centerData.js";
 import type { GeneMask } from "../masks.js";
@@ -15,10 +17,12 @@ export interface ContrastPresenceRequest {
   readonly kind: "contrast-presence-request";
   /** Gene ids, in the federation's order. */
   readonly genes: readonly string[];
-  /** The contrast's factor. */
+  /** The contrast's factor ("" for a numeric contrast). */
   readonly factor: string;
-  /** Its level and reference level. */
+  /** Its level and reference level (none for a numeric contrast). */
   readonly levels: readonly string[];
+  /** For a numeric contrast: 1 for each design column it weighs (none for two levels). */
+  readonly columns: GeneMask;
 }
 
 /** One bit per requested gene: 1 when the center has a non-zero count in those samples. */
@@ -27,18 +31,20 @@ export interface ContrastPresenceShare {
   readonly present: GeneMask;
 }
 
-/** A center's step: its bits, over its samples whose `factor` is one of `levels`. */
+/**
+ * A center's step: its bits, over its samples whose `factor` is one of `levels`, or whose row of
+ * `design` (the center's prepared n×p design matrix, for a numeric contrast) is non-zero in one
+ * of `columns`.
+ */
 export function contrastPresenceLocalStep(
   data: CenterData,
   request: ContrastPresenceRequest,
+  design?: { readonly matrix: Float64Array; readonly p: number },
 ): ContrastPresenceShare {
   const rows = geneRows(data, request.genes);
   const counts = countsOfRows(data, rows);
   const n = data.samples.length;
-  const values = data.metadata.values.get(request.factor);
-  if (values === undefined)
-    throw new Error(`center ${data.name}: no column ${request.factor} for the contrast`);
-  const inContrast = values.map((v) => request.levels.includes(v));
+  const inContrast = comparedSamples(data, request, design);
   const present = new Uint8Array(rows.length);
   for (let g = 0; g < rows.length; g++) {
     for (let i = 0; i < n; i++) {
@@ -49,4 +55,29 @@ export function contrastPresenceLocalStep(
     }
   }
   return { kind: "contrast-presence-share", present };
+}
+
+/** Which of the center's samples the contrast compares. */
+function comparedSamples(
+  data: CenterData,
+  request: ContrastPresenceRequest,
+  design: { readonly matrix: Float64Array; readonly p: number } | undefined,
+): boolean[] {
+  const n = data.samples.length;
+  if (request.columns.length > 0) {
+    if (design === undefined || design.p !== request.columns.length)
+      throw new Error(
+        `center ${data.name}: a numeric contrast over ${request.columns.length} columns, the fit has ${design?.p ?? "none"}`,
+      );
+    const { matrix, p } = design;
+    return Array.from({ length: n }, (_, i) => {
+      let row = 0;
+      for (let k = 0; k < p; k++) if (request.columns[k]) row += matrix[i * p + k];
+      return row !== 0;
+    });
+  }
+  const values = data.metadata.values.get(request.factor);
+  if (values === undefined)
+    throw new Error(`center ${data.name}: no column ${request.factor} for the contrast`);
+  return values.map((v) => request.levels.includes(v));
 }
