@@ -58,6 +58,9 @@ export interface AnalysisFlags
   reduced?: string;
   name?: string;
   contrastVector?: string;
+  minReplicatesForReplace?: number;
+  refitCooks: boolean;
+  cooksFilter: boolean;
 }
 
 /** Parsed `run` flags. */
@@ -227,6 +230,9 @@ const ANALYSIS_FLAGS = [
   "reduced",
   "name",
   "contrastVector",
+  "minReplicatesForReplace",
+  "refitCooks",
+  "cooksFilter",
 ];
 
 /**
@@ -297,10 +303,26 @@ export function runJobFromFlags(
     alpha: flags.alpha,
     independentFiltering: flags.independentFiltering,
     ...(flags.test === "LRT" ? { reduced: flags.reduced } : {}),
+    minReplicatesForReplace: minReplicatesFromFlags(flags),
+    cooksFilter: flags.cooksFilter !== false,
     compareFile: flags.compare,
   };
   checkRunJob(job);
   return job;
+}
+
+/** DESeq's `minReplicatesForReplace` of `--min-replicates-for-replace` or `--no-refit-cooks`. */
+function minReplicatesFromFlags(
+  flags: Pick<AnalysisFlags, "minReplicatesForReplace" | "refitCooks">,
+): number {
+  if (flags.refitCooks === false) {
+    if (flags.minReplicatesForReplace !== undefined)
+      throw new InputError(
+        "--no-refit-cooks, --min-replicates-for-replace: give one (--no-refit-cooks never replaces)",
+      );
+    return Number.POSITIVE_INFINITY;
+  }
+  return flags.minReplicatesForReplace ?? 7;
 }
 
 /** The contrast of `--contrast`, `--name` or `--contrast-vector` (at most one of them). */
@@ -361,6 +383,19 @@ export function withAnalysisFlags(cmd: Command): Command {
       0.1,
     )
     .option("--no-independent-filtering", "adjust p-values without independent filtering")
+    .option(
+      "--min-replicates-for-replace <n>",
+      "replace Cook's outlier counts (and refit their genes) in design cells of at least n samples, as DESeq2's minReplicatesForReplace (default: 7)",
+      integerOption("--min-replicates-for-replace", 1),
+    )
+    .option(
+      "--no-refit-cooks",
+      "never replace outlier counts nor refit (DESeq2's minReplicatesForReplace = Inf); outliers' p-values are still set to NA",
+    )
+    .option(
+      "--no-cooks-filter",
+      "keep the p-values of Cook's outlier genes (DESeq2's results(cooksCutoff = FALSE))",
+    )
     .addOption(
       new Option(
         "--test <test>",

@@ -94,6 +94,13 @@ export interface AnalysisPlan {
    * (a plan file without `test`: the Wald test).
    */
   readonly reduced: string | null;
+  /**
+   * DESeq's `minReplicatesForReplace` (null: never replace, `--no-refit-cooks`). A plan file
+   * without `min_replicates_for_replace`: 7.
+   */
+  readonly minReplicatesForReplace: number | null;
+  /** `results()`' Cook's filter (a plan file without `cooks_filter`: true). */
+  readonly cooksFilter: boolean;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -126,6 +133,10 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     // Written only when set: plans without it keep their text and hash.
     ...(plan.omitSparseGenes ? { omit_sparse_genes: true } : {}),
     ...(plan.reduced === null ? {} : { test: "LRT", reduced: plan.reduced }),
+    ...(plan.minReplicatesForReplace === 7
+      ? {}
+      : { min_replicates_for_replace: plan.minReplicatesForReplace }),
+    ...(plan.cooksFilter ? {} : { cooks_filter: false }),
   };
 }
 
@@ -247,6 +258,8 @@ const FIELDS = [
   "omit_sparse_genes",
   "test",
   "reduced",
+  "min_replicates_for_replace",
+  "cooks_filter",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -380,6 +393,12 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     cellSizes: readCellSizes(r, centers),
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
     reduced: readReduced(r, design),
+    minReplicatesForReplace: !r.has("min_replicates_for_replace")
+      ? 7
+      : r.raw("min_replicates_for_replace") === null
+        ? null
+        : r.number("min_replicates_for_replace", isPositiveInteger, "a whole number ≥ 1 or null"),
+    cooksFilter: r.has("cooks_filter") ? r.boolean("cooks_filter") : true,
   };
 }
 

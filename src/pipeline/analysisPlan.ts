@@ -78,6 +78,11 @@ export function planFromRunJob(
     cellSizes: options.cellSizes ?? null,
     omitSparseGenes: options.omitSparseGenes ?? false,
     reduced: job.reduced ?? null,
+    minReplicatesForReplace:
+      job.minReplicatesForReplace === Number.POSITIVE_INFINITY
+        ? null
+        : (job.minReplicatesForReplace ?? 7),
+    cooksFilter: job.cooksFilter ?? true,
   };
 }
 
@@ -98,6 +103,8 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     alpha: plan.alpha,
     independentFiltering: plan.independentFiltering,
     ...(plan.reduced === null ? {} : { reduced: plan.reduced }),
+    minReplicatesForReplace: plan.minReplicatesForReplace ?? Number.POSITIVE_INFINITY,
+    cooksFilter: plan.cooksFilter,
     compareFile,
   };
 }

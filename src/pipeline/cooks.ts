@@ -76,6 +76,8 @@ export interface CooksInput {
    * does not, since the covariate's values never leave the centers.)
    */
   readonly candidateRows: Float64Array | null;
+  /** DESeq's `minReplicatesForReplace` (default 7; `Infinity`: no replacement, no refit). */
+  readonly minReplicatesForReplace?: number;
 }
 
 /** The Cook's steps' results. */
@@ -114,7 +116,8 @@ async function searchTrimmedMeans(
 /** The plan from the cells round (or from the sample count alone, without candidate rows). */
 async function federatedPlan(runner: FederationRunner, input: CooksInput): Promise<CooksPlan> {
   const p = input.designColumns;
-  if (input.candidateRows === null) return cooksPlan(singleSampleCells(input.samples, p));
+  const options = { minReplicatesForReplace: input.minReplicatesForReplace };
+  if (input.candidateRows === null) return cooksPlan(singleSampleCells(input.samples, p), options);
   const rows = input.candidateRows;
   const shares = await runner.round(COOKS_PHASE, "cooksCellCounts", {
     kind: "cooks-cell-counts-request",
@@ -129,7 +132,7 @@ async function federatedPlan(runner: FederationRunner, input: CooksInput): Promi
       `Cook's cells: the centers' samples fall in cells of ${table.samples} samples in all, expected ${input.samples}`,
     );
   }
-  return cooksPlan(table);
+  return cooksPlan(table, options);
 }
 
 /** Cook's distances, outlier flags and (with ≥ 7 replicates) replacement, federated. */

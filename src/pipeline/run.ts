@@ -248,6 +248,7 @@ export async function runOverFederation(
     designColumns: p,
     samples: transport.centers.reduce((m, c) => m + c.samples.length, 0),
     candidateRows,
+    minReplicatesForReplace: job.minReplicatesForReplace,
   });
 
   // DESeq2's refitWithoutOutliers: genes whose outlier counts were replaced get new dispersions
@@ -301,7 +302,11 @@ export async function runOverFederation(
     baseMean[g] = final.fit.baseMean[j];
   });
   const contrastAllZero = await contrastAllZeroGenes(runner, job, genes, fitted);
-  const cooksOutlier = privateCooksFilterMask(outcome, { twoLevelFactor });
+  // results(cooksCutoff = FALSE) (`--no-cooks-filter`): no p-value is set to NA for an outlier.
+  const cooksOutlier =
+    job.cooksFilter === false
+      ? new Uint8Array(fitted.length)
+      : privateCooksFilterMask(outcome, { twoLevelFactor });
   // fedpydeseq2's solver may end a gene unconverged where DESeq2 would have refitted it: such
   // coefficients are no answer, so their p-values are withheld. (`deseq2` reports DESeq2's own
   // unconverged rows as DESeq2 does; `fast` hands its unconverged genes to the `deseq2` path.)

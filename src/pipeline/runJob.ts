@@ -31,6 +31,13 @@ export interface RunJob {
   readonly alpha: number;
   readonly independentFiltering: boolean;
   /**
+   * DESeq's `minReplicatesForReplace`: outlier counts are replaced (and their genes refitted) in
+   * cells of at least this many samples (default 7; `Infinity`: never, `--no-refit-cooks`).
+   */
+  readonly minReplicatesForReplace?: number;
+  /** `results()`' Cook's filter: p-values of outlier genes set to NA (default true). */
+  readonly cooksFilter?: boolean;
+  /**
    * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";
    * absent: the Wald test.
    */

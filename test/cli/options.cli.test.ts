@@ -254,6 +254,16 @@ const cases: Case[] = [
   ],
   ["run --test F", (o) => runData(o, "--test", "F"), /--test/],
   [
+    "run --no-refit-cooks with --min-replicates-for-replace",
+    (o) => runData(o, "--no-refit-cooks", "--min-replicates-for-replace", "3"),
+    /--no-refit-cooks, --min-replicates-for-replace: give one/,
+  ],
+  [
+    "run --min-replicates-for-replace 0",
+    (o) => runData(o, "--min-replicates-for-replace", "0"),
+    /--min-replicates-for-replace/,
+  ],
+  [
     "run --name of no coefficient",
     (o) => runData(o, "--name", "condition_C_vs_A"),
     /--name "condition_C_vs_A": not a coefficient of the design \(resultsNames: Intercept and condition_B_vs_A\)/,

@@ -55,6 +55,8 @@ const PLAN: AnalysisPlan = {
   },
   omitSparseGenes: true,
   reduced: null,
+  minReplicatesForReplace: 7,
+  cooksFilter: true,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -126,6 +128,9 @@ describe("analysis plan", () => {
       { hyperparameters: { ...PLAN.hyperparameters, minMu: 0.25 } },
       { minCell: 5 },
       { reduced: "~ batch" },
+      { minReplicatesForReplace: 3 },
+      { minReplicatesForReplace: null },
+      { cooksFilter: false },
     ];
     const hashes = new Set(variants.map((v) => planHash({ ...PLAN, ...v })));
     expect(hashes.size).toBe(variants.length);
@@ -166,6 +171,11 @@ describe("analysis plan", () => {
     [{ maxit: 2.5 }, "plan.json: maxit:"],
     [{ min_cell: 0 }, "plan.json: min_cell:"],
     [{ test: "F" }, "plan.json: test: expected one of Wald, LRT"],
+    [
+      { min_replicates_for_replace: 0 },
+      "plan.json: min_replicates_for_replace: expected a whole number ≥ 1 or null",
+    ],
+    [{ cooks_filter: "no" }, "plan.json: cooks_filter: expected true or false"],
     [{ contrast: { name: "" } }, "plan.json: contrast.name: expected a coefficient's name"],
     [{ contrast: { vector: [0, "1"] } }, "plan.json: contrast.vector: expected a list of numbers"],
     [{ contrast: { name: "a", vector: [1] } }, "plan.json: contrast: expected null, a contrast"],
@@ -219,6 +229,17 @@ describe("analysis plan", () => {
       kind: "vector",
       weights: [0, 1],
     });
+  });
+
+  it("holds the Cook's switches only when not DESeq2's defaults (7, filter on)", () => {
+    expect(Object.hasOwn(json(), "min_replicates_for_replace")).toBe(false);
+    expect(Object.hasOwn(json(), "cooks_filter")).toBe(false);
+    const never: AnalysisPlan = { ...PLAN, minReplicatesForReplace: null, cooksFilter: false };
+    expect(json(never)).toMatchObject({ min_replicates_for_replace: null, cooks_filter: false });
+    expect(planFromJson(json(never), "plan.json")).toEqual(never);
+    const job = runJobFromPlan(never, "out");
+    expect(job.minReplicatesForReplace).toBe(Number.POSITIVE_INFINITY);
+    expect(job.cooksFilter).toBe(false);
   });
 
   it("refuses a missing field", () => {

@@ -175,6 +175,8 @@ interface RunSpec {
   readonly contrast?: ContrastSpec;
   readonly wald?: WaldOptions;
   readonly independentFiltering?: boolean;
+  /** DESeq's minReplicatesForReplace (PyDESeq2's refit_cooks = False: Infinity). */
+  readonly minReplicatesForReplace?: number;
 }
 
 /** `fedseq run --data DIR --design … --out OUT` with the CLI's defaults (runCommand.ts). */
@@ -191,6 +193,9 @@ function runJob(dataDir: string, outDir: string, spec: RunSpec): SimulatedRunJob
     wald: spec.wald ?? { lfcThreshold: 0, altHypothesis: "greaterAbs" },
     alpha: 0.1,
     independentFiltering: spec.independentFiltering ?? true,
+    ...(spec.minReplicatesForReplace === undefined
+      ? {}
+      : { minReplicatesForReplace: spec.minReplicatesForReplace }),
     threads: 1,
   };
 }
@@ -435,6 +440,22 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     const out = await run("single", synthetic, SINGLE);
     assertResAlmostEqual(
       "test_deseq_independent_filtering_parametric_fit",
+      out,
+      "single_factor/r_test_res.csv",
+      0.02,
+      "single_factor/r_test_dispersions.csv",
+    );
+  });
+
+  // PyDESeq2's refit_cooks = False: DESeq2's minReplicatesForReplace = Inf (`--no-refit-cooks`);
+  // the synthetic data have no outlier, so R's default results are the reference.
+  it("test_deseq_no_refit_cooks (tol 0.02)", async () => {
+    const out = await run("single-no-refit", synthetic, {
+      ...SINGLE,
+      minReplicatesForReplace: Number.POSITIVE_INFINITY,
+    });
+    assertResAlmostEqual(
+      "test_deseq_no_refit_cooks",
       out,
       "single_factor/r_test_res.csv",
       0.02,

@@ -1,0 +1,127 @@
+/**
+ * The Cook's switches against DESeq2 1.38.3 on outliers_sim (~ condition; 60 injected outliers in
+ * cells of 9; fixtures/cooksSwitches.R): `--no-refit-cooks` (DESeq's minReplicatesForReplace =
+ * Inf: no count replaced, no gene refitted, the 60 outliers' p-values set to NA by results()),
+ * `--min-replicates-for-replace 10` (no cell of 10: the same), and `--no-cooks-filter`
+ * (results(cooksCutoff = FALSE): the 60 keep their p-values).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { runOverFederation } from "../../src/pipeline/run.js";
+import {
+  type Deseq2Table,
+  deseq2TableAt,
+  resultsAgreement,
+  shareWithin,
+} from "../helpers/deseq2.js";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const tmp = useTempFolder("fedseq-cooks-switches-");
+const data = sharedPath("data", "outliers_sim");
+
+/** Every column within 1% and padj calls for every gene; the same p-values NA as DESeq2's. */
+function expectDeseq2(
+  label: string,
+  ours: Record<"log2FoldChange" | "lfcSE" | "stat" | "pvalue" | "padj", Float64Array>,
+  expected: Deseq2Table,
+  missingPvalues: number,
+): void {
+  const shares = {
+    ...resultsAgreement(ours, expected),
+    pvalue: shareWithin(ours.pvalue, expected.numbers("pvalue"), 0.01, 1e-8),
+  };
+  console.info(
+    `outliers_sim ${label}: ${Object.entries(shares)
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}%`)
+      .join(", ")}`,
+  );
+  for (const share of Object.values(shares)) expect(share).toBe(1);
+  const missing = (v: Float64Array) => v.reduce((n, x) => n + (Number.isNaN(x) ? 1 : 0), 0);
+  expect(missing(expected.numbers("pvalue"))).toBe(missingPvalues);
+  expect(missing(ours.pvalue)).toBe(missingPvalues);
+}
+
+it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-values NA", {
+  timeout: 120_000,
+}, async () => {
+  const out = join(tmp.dir, "no-refit");
+  const run = await runFedseqAsync([
+    "run",
+    "--data",
+    data,
+    "--design",
+    "~ condition",
+    "--no-refit-cooks",
+    "--out",
+    out,
+    "--quiet",
+  ]);
+  expect(run.code, run.stderr).toBe(0);
+  const ours = deseq2TableAt(join(out, "results.csv"));
+  const expected = deseq2TableAt(join(fixtures, "cooks_outliers_sim_no_refit.csv.gz"));
+  expect(ours.ids).toEqual(expected.ids);
+  const column = (name: string) => ours.numbers(name);
+  expectDeseq2(
+    "--no-refit-cooks",
+    {
+      log2FoldChange: column("log2FoldChange"),
+      lfcSE: column("lfcSE"),
+      stat: column("stat"),
+      pvalue: column("pvalue"),
+      padj: column("padj"),
+    },
+    expected,
+    60,
+  );
+  const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+  // (`outliers` counts DESeq2's replace flags: none, as no cell may be replaced.)
+  expect(report.cooks).toEqual({
+    outliers: 0,
+    refitted: 0,
+    replaced_counts: 0,
+    pvalues_removed: 60,
+  });
+});
+
+it.each([
+  ["--min-replicates-for-replace 10", 10, true, "cooks_outliers_sim_no_refit.csv.gz", 60],
+  [
+    "--no-refit-cooks --no-cooks-filter",
+    Number.POSITIVE_INFINITY,
+    false,
+    "cooks_outliers_sim_no_refit_no_filter.csv.gz",
+    0,
+  ],
+] as const)(
+  "%s: DESeq2's results",
+  { timeout: 120_000 },
+  async (label, minReplicates, filter, file, missing) => {
+    const transport = new InProcessTransport(await simulatedCenters(data));
+    try {
+      const outcome = await runOverFederation(
+        transport,
+        {
+          ...deseq2Job("outliers_sim", "~ condition"),
+          minReplicatesForReplace: minReplicates,
+          cooksFilter: filter,
+        },
+        { runId: "cooks-switches" },
+      );
+      const expected = deseq2TableAt(join(fixtures, file));
+      expect(outcome.fit.genes).toEqual(expected.ids);
+      expectDeseq2(label, outcome.results, expected, missing);
+      expect(outcome.cooks.refitted).toBe(0);
+      expect(outcome.cooks.replacedCounts).toBe(0);
+    } finally {
+      await transport.close();
+    }
+  },
+);
