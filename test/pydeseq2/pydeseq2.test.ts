@@ -18,8 +18,10 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import type { FitType } from "../../src/algorithms/dispersions/trend.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
+import type { SizeFactorsType } from "../../src/algorithms/sizeFactors/state.js";
 import { CenterError } from "../../src/federation/transport.js";
 import { InputError } from "../../src/io/errors.js";
 import { type RunJson, runSimulated, type SimulatedRunJob } from "../../src/pipeline/run.js";
@@ -177,6 +179,8 @@ interface RunSpec {
   readonly independentFiltering?: boolean;
   /** DESeq's minReplicatesForReplace (PyDESeq2's refit_cooks = False: Infinity). */
   readonly minReplicatesForReplace?: number;
+  readonly sizeFactorsType?: SizeFactorsType;
+  readonly fitType?: FitType;
 }
 
 /** `fedseq run --data DIR --design … --out OUT` with the CLI's defaults (runCommand.ts). */
@@ -196,6 +200,8 @@ function runJob(dataDir: string, outDir: string, spec: RunSpec): SimulatedRunJob
     ...(spec.minReplicatesForReplace === undefined
       ? {}
       : { minReplicatesForReplace: spec.minReplicatesForReplace }),
+    ...(spec.sizeFactorsType === undefined ? {} : { sizeFactorsType: spec.sizeFactorsType }),
+    ...(spec.fitType === undefined ? {} : { fitType: spec.fitType }),
     threads: 1,
   };
 }
@@ -434,6 +440,30 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     record(test, "size_factor max abs. error", maxAbsError, 1.5e-6);
     recordRelative(test, "size_factor max rel. error (info)", r.index, r.col("x"), ours);
     expect(failing.map((i) => r.index[i])).toEqual([]);
+  });
+
+  it("test_size_factors_poscounts: size factors, assert_array_almost_equal (6 decimals)", async () => {
+    const test = "test_size_factors_poscounts";
+    const out = await run("single-poscounts", synthetic, {
+      ...SINGLE,
+      sizeFactorsType: "poscounts",
+    });
+    const r = readFrame(join(DATA, "single_factor/r_test_size_factors_poscount.csv"));
+    const ours = out.sizeFactors.on("size_factor", r.index);
+    const { maxAbsError, failing } = almostEqual(ours, r.col("sizeFactor"), 6);
+    record(test, "size_factor max abs. error", maxAbsError, 1.5e-6);
+    recordRelative(test, "size_factor max rel. error (info)", r.index, r.col("sizeFactor"), ours);
+    expect(failing.map((i) => r.index[i])).toEqual([]);
+  });
+
+  it("test_deseq_independent_filtering_mean_fit (tol 0.02)", async () => {
+    const out = await run("single-mean-fit", synthetic, { ...SINGLE, fitType: "mean" });
+    assertResAlmostEqual(
+      "test_deseq_independent_filtering_mean_fit",
+      out,
+      "single_factor/r_test_res_mean_curve.csv",
+      0.02,
+    );
   });
 
   it("test_deseq_independent_filtering_parametric_fit (tol 0.02)", async () => {
