@@ -33,6 +33,7 @@ interface CenterFlags {
   audit?: string;
   plan?: string;
   sizeFactorsOut?: string;
+  vstOut?: string;
 }
 
 /** A center's checked settings: where its data is and its TLS files. */
@@ -152,6 +153,10 @@ export function centerCommand(): Command {
       "--size-factors-out <file>",
       "when a run ends well, write this center's own size factors (sample,size_factor) here: they never leave the center",
     )
+    .option(
+      "--vst-out <file>",
+      "when a run whose plan asks for vst ends well, write this center's own variance-stabilised counts (gene, then one column per sample) here: they never leave the center",
+    )
     .addHelpText(
       "after",
       `
@@ -165,6 +170,7 @@ Example:
       if (flags.audit !== undefined) checkLogFile("--audit", flags.audit);
       if (flags.sizeFactorsOut !== undefined)
         checkLogFile("--size-factors-out", flags.sizeFactorsOut);
+      if (flags.vstOut !== undefined) checkLogFile("--vst-out", flags.vstOut);
       const plan =
         flags.plan === undefined
           ? undefined
@@ -238,6 +244,18 @@ Example:
         const { writeSizeFactorsCsv } = await import("../pipeline/run.js");
         writeSizeFactorsCsv(flags.sizeFactorsOut, data.samples, own);
         log(`${flags.name}: its size factors written to ${flags.sizeFactorsOut}`);
+      }
+      const vst = runId === null ? null : session.ownVst(runId);
+      if (flags.vstOut !== undefined) {
+        if (vst === null) {
+          log(
+            `${flags.name}: the run transformed no counts (its plan asks for no vst, or its trend is local): ${flags.vstOut} not written`,
+          );
+        } else {
+          const { writeVstCsv } = await import("../pipeline/run.js");
+          writeVstCsv(flags.vstOut, { genes: data.genes, samples: data.samples, values: vst });
+          log(`${flags.name}: its variance-stabilised counts written to ${flags.vstOut}`);
+        }
       }
     });
   return withThreadsFlag(cmd);

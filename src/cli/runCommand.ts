@@ -61,6 +61,7 @@ export interface AnalysisFlags
   minReplicatesForReplace?: number;
   refitCooks: boolean;
   cooksFilter: boolean;
+  vst?: boolean;
 }
 
 /** Parsed `run` flags. */
@@ -233,6 +234,7 @@ const ANALYSIS_FLAGS = [
   "minReplicatesForReplace",
   "refitCooks",
   "cooksFilter",
+  "vst",
 ];
 
 /**
@@ -305,6 +307,7 @@ export function runJobFromFlags(
     ...(flags.test === "LRT" ? { reduced: flags.reduced } : {}),
     minReplicatesForReplace: minReplicatesFromFlags(flags),
     cooksFilter: flags.cooksFilter !== false,
+    ...(flags.vst === true ? { vst: true } : {}),
     compareFile: flags.compare,
   };
   checkRunJob(job);
@@ -391,6 +394,10 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--no-refit-cooks",
       "never replace outlier counts nor refit (DESeq2's minReplicatesForReplace = Inf); outliers' p-values are still set to NA",
+    )
+    .option(
+      "--vst",
+      "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out)",
     )
     .option(
       "--no-cooks-filter",
@@ -550,6 +557,8 @@ Example:
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     for (const warning of report.design_warnings ?? [])
       process.stderr.write(`fedseq: warning: ${warning}\n`);
+    if (report.vst !== undefined && "unavailable" in report.vst)
+      process.stderr.write(`fedseq: warning: vst.csv not written: ${report.vst.unavailable}\n`);
     for (const problem of report.k_sample_rule?.unmet ?? []) {
       process.stderr.write(
         `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,

@@ -30,6 +30,7 @@ import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { parseLevels, parseReferences } from "../algorithms/setup/state.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
+import { varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
@@ -50,6 +51,8 @@ export interface CenterRunState {
   dispersion?: DispersionCenter;
   /** Counts of the fitted genes with Cook's outliers replaced (never sent: the refit's data). */
   replacedCounts?: Float64Array;
+  /** Its samples' variance-stabilised counts, every gene of its data, gene-major (never sent). */
+  vst?: Float64Array;
 }
 
 /** Access to the center's prepared fit, for the steps that follow `prepare`. */
@@ -157,6 +160,15 @@ export function runRecordStep<K extends CenterRunStep>(
       const scale = Math.exp(request.logMean);
       state.sizeFactors = own.map((sf) => sf / scale);
       return { kind: "size-factor-scale-share", samples: n } as Out<K>;
+    }
+    case "vst": {
+      const sizeFactors = need(state.sizeFactors, data.name, step, "size factors");
+      state.vst = varianceStabilized(
+        data.counts,
+        sizeFactors,
+        vstTrendOfRequest(input as In<"vst">),
+      );
+      return { kind: "vst-share", samples: n } as Out<K>;
     }
     case "dispersionMoments": {
       const request = input as In<"dispersionMoments">;

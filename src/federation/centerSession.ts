@@ -181,6 +181,14 @@ export class CenterSession {
     return this.#run?.runId === runId ? (this.#run.sizeFactors ?? null) : null;
   }
 
+  /**
+   * The center's own variance-stabilised counts of run `runId` (every gene of its data,
+   * gene-major), null when the run asked for none: for `--vst-out` and simulations, never sent.
+   */
+  ownVst(runId: string): Float64Array | null {
+    return this.#run?.runId === runId ? (this.#run.vst ?? null) : null;
+  }
+
   /** The center's private state of the current run (null before its first run step). */
   get runState(): CenterRunState | null {
     return this.#run;

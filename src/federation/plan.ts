@@ -101,6 +101,11 @@ export interface AnalysisPlan {
   readonly minReplicatesForReplace: number | null;
   /** `results()`' Cook's filter (a plan file without `cooks_filter`: true). */
   readonly cooksFilter: boolean;
+  /**
+   * DESeq2's variance-stabilising transformation (`vst`, blind = FALSE): each center transforms
+   * its own samples with the fitted trend and keeps them. A plan file without `vst`: false.
+   */
+  readonly vst: boolean;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -137,6 +142,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
       ? {}
       : { min_replicates_for_replace: plan.minReplicatesForReplace }),
     ...(plan.cooksFilter ? {} : { cooks_filter: false }),
+    ...(plan.vst ? { vst: true } : {}),
   };
 }
 
@@ -260,6 +266,7 @@ const FIELDS = [
   "reduced",
   "min_replicates_for_replace",
   "cooks_filter",
+  "vst",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -399,6 +406,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
         ? null
         : r.number("min_replicates_for_replace", isPositiveInteger, "a whole number ≥ 1 or null"),
     cooksFilter: r.has("cooks_filter") ? r.boolean("cooks_filter") : true,
+    vst: r.has("vst") ? r.boolean("vst") : false,
   };
 }
 

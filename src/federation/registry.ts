@@ -68,6 +68,7 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
+import { type VstRequest, type VstShare, vstTrendOfRequest } from "../algorithms/vst.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
 import {
@@ -227,6 +228,7 @@ export interface StepTypes {
   presence: { input: PresenceRequest; output: PresenceShare };
   nonZeroCells: { input: NonZeroCellsRequest; output: NonZeroCellsShare };
   contrastPresence: { input: ContrastPresenceRequest; output: ContrastPresenceShare };
+  vst: { input: VstRequest; output: VstShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
   init: { input: InitRequest; output: InitLocalShare };
@@ -603,6 +605,26 @@ export const STEPS: {
     buildsState: true,
     sends:
       "its sample count, and with poscounts Σ ln s over its samples: its size factors (median of ratios to the pooled reference) stay at the center, which uses them in every later step",
+  }),
+  vst: spec({
+    request: recordSchema<VstRequest>("vst-request", {
+      fit: "text",
+      asymptDisp: "number",
+      extraPois: "number",
+      meanDispersion: "number",
+    }),
+    reply: recordSchema<VstShare>("vst-share", { samples: "number" }),
+    replyLengths: () => ({}),
+    // Not read; summed so that it travels masked like the rest.
+    reductions: { samples: "sum" },
+    bounds: { samples: BOUNDS.count },
+    wholeNumbers: ["samples"],
+    buildsState: true,
+    sends:
+      "its sample count only: it transforms its own samples' counts with the trend sent (DESeq2's vst) and keeps them (`fedseq center --vst-out`); asked only when the plan asks for vst",
+    checkRequest: (input) => {
+      vstTrendOfRequest(input);
+    },
   }),
   sizeFactorScale: spec({
     request: recordSchema<SizeFactorScaleRequest>("size-factor-scale-request", {

@@ -54,6 +54,8 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   nonZeroCells: 1,
   // Only under a plan whose contrast is factor,level,reference: DESeq2's contrastAllZero.
   contrastPresence: 1,
+  // Only under a plan that asks for DESeq2's vst, once the trend is fitted.
+  vst: 1,
   // Under a plan the levels are the plan's: no run asks which levels a center holds.
   levels: 0,
   logSums: 1,
@@ -181,6 +183,8 @@ export class RequestPolicy {
       if (canonicalJson(request.cells) !== canonicalJson(allCellKeys(factors, this.plan.levels)))
         refuse("the cells are not the plan's level combinations");
     }
+    if (step === "vst" && !this.plan.vst)
+      refuse("the plan does not ask for the variance-stabilising transformation");
     if (step === "contrastPresence") {
       const request = input as unknown as StepInput<"contrastPresence">;
       const contrast = this.plan.contrast;

@@ -83,6 +83,7 @@ export function planFromRunJob(
         ? null
         : (job.minReplicatesForReplace ?? 7),
     cooksFilter: job.cooksFilter ?? true,
+    vst: job.vst ?? false,
   };
 }
 
@@ -105,6 +106,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     ...(plan.reduced === null ? {} : { reduced: plan.reduced }),
     minReplicatesForReplace: plan.minReplicatesForReplace ?? Number.POSITIVE_INFINITY,
     cooksFilter: plan.cooksFilter,
+    vst: plan.vst,
     compareFile,
   };
 }

@@ -15,6 +15,7 @@ import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { sparseGenes } from "../algorithms/sparseGenes.js";
+import { type VstTrend, vstRequest, vstTrendOf } from "../algorithms/vst.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
@@ -114,6 +115,11 @@ export interface RunOutcome {
   readonly sparseGenes: number | null;
   /** The likelihood-ratio test's reduced design and degrees of freedom (null: the Wald test). */
   readonly lrt: { readonly reduced: string; readonly df: number } | null;
+  /**
+   * DESeq2's vst (null: not asked for): the trend the centers transformed their samples with, or
+   * why they did not (a local trend).
+   */
+  readonly vst: { readonly trend: VstTrend } | { readonly unavailable: string } | null;
 }
 
 /** Options of {@link runOverFederation}. */
@@ -343,6 +349,7 @@ export async function runOverFederation(
     },
     sparseGenes: sparse === null ? null : maskCount(sparse),
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
+    vst: job.vst === true ? await federatedVst(runner, dispersions) : null,
   };
 }
 
@@ -387,6 +394,24 @@ async function contrastAllZeroGenes(
   const shares = await runner.round("contrast", "contrastPresence", request);
   const present = mergePresence(shares.map((s) => s.present));
   return Uint8Array.from(present, (bit) => 1 - bit);
+}
+
+/**
+ * DESeq2's vst with the fitted trend (the first fit's, as DESeq2's dispersionFunction after a
+ * refit): one round in which each center transforms its own samples and keeps them.
+ */
+async function federatedVst(
+  runner: FederationRunner,
+  dispersions: DispersionEstimates,
+): Promise<{ trend: VstTrend } | { unavailable: string }> {
+  const trend = vstTrendOf(dispersions.trendFit);
+  if (trend === null)
+    return {
+      unavailable:
+        "the dispersion trend is DESeq2's local fit, whose vst (a numerical integral up to the federation's largest normalised count) fedseq does not compute",
+    };
+  await runner.round("vst", "vst", vstRequest(trend));
+  return { trend };
 }
 
 /** The reduced model's columns among the design's (null: no likelihood-ratio test). */
@@ -571,6 +596,8 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   test: "Wald" | "LRT";
   reduced?: string;
   lrt_df?: number;
+  /** DESeq2's vst: the trend used (vst.csv written), or why not. */
+  vst?: { trend: VstTrend } | { unavailable: string };
   alpha: number;
   /** Mean normalised count below which independent filtering set padj to NA. */
   filter_threshold: number | null;
@@ -689,6 +716,7 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
       pvalues_removed: outcome.cooks.pvaluesRemoved,
     },
     ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
+    ...(outcome.vst === null ? {} : { vst: outcome.vst }),
   };
 }
 
@@ -709,6 +737,8 @@ export async function writeRunOutputs(
     readonly sizeFactors?: Float64Array;
     readonly kSampleRule?: KSampleRule;
     readonly designWarnings?: readonly string[];
+    /** The centers' variance-stabilised counts (a simulation's), for `vst.csv`. */
+    readonly vst?: VstTable;
   } = {},
 ): Promise<RunJson> {
   const { sizeFactors } = extra;
@@ -718,6 +748,7 @@ export async function writeRunOutputs(
     report.design_warnings = [...extra.designWarnings];
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
+  if (extra.vst !== undefined) writeVstCsv(join(outDir, "vst.csv"), extra.vst);
   if (sizeFactors !== undefined)
     writeSizeFactorsCsv(join(outDir, "size_factors.csv"), outcome.samples, sizeFactors);
   const { genes, fitted } = outcome.fit;
@@ -851,6 +882,58 @@ export function simulatedSizeFactors(
   return out;
 }
 
+/** Variance-stabilised counts: genes × samples. */
+export interface VstTable {
+  readonly genes: readonly string[];
+  readonly samples: readonly string[];
+  /** Gene-major: gene g's values (one per sample) at g·samples. */
+  readonly values: Float64Array;
+}
+
+/**
+ * The variance-stabilised counts simulated centers computed in run `runId` and kept, read where
+ * they are (never sent): every gene of `genes` × every sample, centers in `order`; null when the
+ * run transformed none.
+ */
+export function simulatedVst(
+  sessions: readonly CenterSession[],
+  runId: string,
+  order: readonly CenterInfo[],
+  genes: readonly string[],
+): VstTable | null {
+  const byName = new Map(sessions.map((s) => [s.name, s]));
+  const samples = order.flatMap((c) => c.samples);
+  const values = new Float64Array(genes.length * samples.length);
+  let offset = 0;
+  for (const info of order) {
+    const session = byName.get(info.name);
+    const own = session?.ownVst(runId) ?? null;
+    if (session === undefined || own === null) return null;
+    const n = info.samples.length;
+    const row = new Map(session.data.genes.map((g, i) => [g, i]));
+    genes.forEach((gene, g) => {
+      const r = row.get(gene);
+      if (r === undefined) throw new Error(`center ${info.name}: no gene ${gene} for vst.csv`);
+      for (let i = 0; i < n; i++) values[g * samples.length + offset + i] = own[r * n + i];
+    });
+    offset += n;
+  }
+  return { genes, samples, values };
+}
+
+/** Write `vst.csv` (`gene` then one column per sample) atomically. */
+export function writeVstCsv(file: string, table: VstTable): void {
+  const m = table.samples.length;
+  writeCsvAtomic(
+    file,
+    ["gene", ...table.samples],
+    table.genes.map((gene, g) => [
+      gene,
+      ...Array.from(table.values.subarray(g * m, (g + 1) * m), formatNumber),
+    ]),
+  );
+}
+
 /** Write `sample,size_factor` rows atomically. */
 export function writeSizeFactorsCsv(
   file: string,
@@ -914,9 +997,11 @@ export async function runSimulated(
   try {
     const outcome = await runOverFederation(transport, job, { onRound, onPhase, plan, runId });
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
+    const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
     const seconds = (performance.now() - started) / 1000;
     return await writeRunOutputs(job.outDir, outcome, job, seconds, {
       sizeFactors,
+      ...(vst === null ? {} : { vst }),
       designWarnings: designWarnings(
         sessions.map((s) => s.data.metadata),
         formula,

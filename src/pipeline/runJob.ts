@@ -37,6 +37,8 @@ export interface RunJob {
   readonly minReplicatesForReplace?: number;
   /** `results()`' Cook's filter: p-values of outlier genes set to NA (default true). */
   readonly cooksFilter?: boolean;
+  /** DESeq2's vst (blind = FALSE): each center transforms its own samples (default false). */
+  readonly vst?: boolean;
   /**
    * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";
    * absent: the Wald test.

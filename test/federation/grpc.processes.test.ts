@@ -162,6 +162,7 @@ function runAggregator(
   port: number,
   out: string,
   extra: string[] = [],
+  planFlags: readonly string[] = [],
 ) {
   return startFedseq([
     "run",
@@ -174,7 +175,7 @@ function runAggregator(
     "--key",
     join(certs, "aggregator.key"),
     "--plan",
-    planFor(dataset, data),
+    planFor(dataset, data, planFlags),
     "--out",
     out,
     ...extra,
@@ -183,14 +184,27 @@ function runAggregator(
 
 const plans = new Map<string, string>();
 
-/** The analysis plan of a shared dataset's README design, made by `fedseq plan --data`. */
-function planFor(dataset: string, data: string): string {
-  let file = plans.get(data);
+/**
+ * The analysis plan of a shared dataset's README design, made by `fedseq plan --data` (with
+ * `flags`, e.g. `--vst`).
+ */
+function planFor(dataset: string, data: string, flags: readonly string[] = []): string {
+  const key = [data, ...flags].join("\u0000");
+  let file = plans.get(key);
   if (file === undefined) {
     file = join(tmp.dir, `plan-${plans.size}-${dataset}.json`);
-    const made = runFedseq(["plan", "--data", data, "--design", DESIGNS[dataset], "--out", file]);
+    const made = runFedseq([
+      "plan",
+      "--data",
+      data,
+      "--design",
+      DESIGNS[dataset],
+      ...flags,
+      "--out",
+      file,
+    ]);
     expect(made.code, made.stderr).toBe(0);
-    plans.set(data, file);
+    plans.set(key, file);
   }
   return file;
 }
@@ -202,8 +216,9 @@ function runCenter(
   name: string,
   port: number,
   extra: string[] = [],
+  planFlags: readonly string[] = [],
 ) {
-  return center(data, name, port, ["--plan", planFor(dataset, data), ...extra]);
+  return center(data, name, port, ["--plan", planFor(dataset, data, planFlags), ...extra]);
 }
 
 /**
@@ -298,23 +313,41 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(report.rounds.total).toBe(1 + 24);
   });
 
-  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included); each lab's --audit is the aggregator's --transcript of it", async () => {
+  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included); each lab's --audit is the aggregator's --transcript of it; each lab's --vst-out is DESeq2's vst of its own samples", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-outliers");
     const transcript = join(tmp.dir, "transcript.jsonl");
     const data = full("outliers_sim");
-    const agg = runAggregator("outliers_sim", data, port, out, ["--transcript", transcript]);
+    const withVst = ["--vst"];
+    const agg = runAggregator(
+      "outliers_sim",
+      data,
+      port,
+      out,
+      ["--transcript", transcript],
+      withVst,
+    );
     await agg.waitFor(/listening/);
     const labs = ["lab_1", "lab_2", "lab_3"];
     const ownSizeFactors = (lab: string) => join(tmp.dir, `${lab}.size_factors.csv`);
+    const ownVst = (lab: string) => join(tmp.dir, `${lab}.vst.csv`);
     const centers = labs.map((c) =>
-      runCenter("outliers_sim", data, c, port, [
-        "--audit",
-        join(tmp.dir, `${c}.audit.jsonl`),
-        "--size-factors-out",
-        ownSizeFactors(c),
-      ]),
+      runCenter(
+        "outliers_sim",
+        data,
+        c,
+        port,
+        [
+          "--audit",
+          join(tmp.dir, `${c}.audit.jsonl`),
+          "--size-factors-out",
+          ownSizeFactors(c),
+          "--vst-out",
+          ownVst(c),
+        ],
+        withVst,
+      ),
     );
     expect(await agg.exited, agg.output()).toBe(0);
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
@@ -333,6 +366,39 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(labRows.length).toBe(18);
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(report.cooks.refitted).toBe(60);
+    // Each lab's vst.csv: DESeq2's parametric vst of its own counts over its own size factors,
+    // with the trend the aggregator fitted (run.json); the aggregator wrote none.
+    expect(existsSync(join(out, "vst.csv"))).toBe(false);
+    const { asymptDisp: a, extraPois: e } = report.vst.trend;
+    const vst = (q: number) =>
+      Math.log((1 + e + 2 * a * q + 2 * Math.sqrt(a * q * (1 + e + a * q))) / (4 * a)) / Math.LN2;
+    const counts = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
+    const columns = counts[0].split(",");
+    const countOf = new Map(counts.slice(1).map((l) => [l.slice(0, l.indexOf(",")), l.split(",")]));
+    for (const lab of labs) {
+      const sf = new Map(
+        readFileSync(ownSizeFactors(lab), "utf8")
+          .trimEnd()
+          .split("\n")
+          .slice(1)
+          .map((l) => [l.split(",")[0], Number(l.split(",")[1])]),
+      );
+      const rows = readFileSync(ownVst(lab), "utf8").trimEnd().split("\n");
+      const samples = rows[0].split(",").slice(1);
+      expect(samples.sort()).toEqual([...sf.keys()].sort());
+      expect(rows.length - 1).toBe(countOf.size);
+      let worst = 0;
+      const header = rows[0].split(",");
+      for (const row of rows.slice(1)) {
+        const fields = row.split(",");
+        const y = countOf.get(fields[0]) as string[];
+        header.slice(1).forEach((sample, k) => {
+          const expected = vst(Number(y[columns.indexOf(sample)]) / (sf.get(sample) as number));
+          worst = Math.max(worst, Math.abs(Number(fields[k + 1]) - expected) / Math.abs(expected));
+        });
+      }
+      expect(worst).toBeLessThan(1e-13);
+    }
     // What each center says it sent is what the aggregator holds, line for line.
     const received = readFileSync(transcript, "utf8").trimEnd().split("\n");
     expect(received.length).toBe(report.rounds.total * labs.length);

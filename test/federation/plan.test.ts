@@ -57,6 +57,7 @@ const PLAN: AnalysisPlan = {
   reduced: null,
   minReplicatesForReplace: 7,
   cooksFilter: true,
+  vst: false,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -131,6 +132,7 @@ describe("analysis plan", () => {
       { minReplicatesForReplace: 3 },
       { minReplicatesForReplace: null },
       { cooksFilter: false },
+      { vst: true },
     ];
     const hashes = new Set(variants.map((v) => planHash({ ...PLAN, ...v })));
     expect(hashes.size).toBe(variants.length);

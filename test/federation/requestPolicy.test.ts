@@ -255,6 +255,27 @@ describe("a center with an analysis plan", () => {
     );
   });
 
+  it("transforms its counts (vst) only under a plan that asks for it", async () => {
+    await expect(
+      attackRun({
+        step: "presence",
+        extra: (_: StepInput<"presence">, tag) => ({
+          tag: { ...tag, round: tag.round + 1 },
+          step: "vst",
+          input: {
+            kind: "vst-request",
+            fit: "mean",
+            asymptDisp: 0,
+            extraPois: 0,
+            meanDispersion: 0.1,
+          },
+        }),
+      }),
+    ).rejects.toThrow(
+      /refusing vst: the plan does not ask for the variance-stabilising transformation/,
+    );
+  });
+
   it("refuses a changed request under a tag it already answered", async () => {
     await expect(
       attackRun({

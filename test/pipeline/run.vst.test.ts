@@ -1,0 +1,136 @@
+/**
+ * `run --vst` against DESeq2 1.38.3's `varianceStabilizingTransformation(dds, blind = FALSE)`:
+ * outliers_sim `~ center + condition` against the shared `deseq2_more/vst.csv.gz`; li_lncap
+ * against DESeq2 run with size factors nudged below 1e-15 (fixtures/vst.R: DESeq2's own trend
+ * flips there, and the shared file holds the other branch); a mean trend; and a local trend,
+ * whose vst fedseq does not compute (it says so, and writes no vst.csv).
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+import { vstTrendOf } from "../../src/algorithms/vst.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import {
+  type RunJob,
+  runOverFederation,
+  simulatedVst,
+  type VstTable,
+} from "../../src/pipeline/run.js";
+import { type Deseq2Table, deseq2Table, deseq2TableAt } from "../helpers/deseq2.js";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const tmp = useTempFolder("fedseq-vst-");
+
+/** Largest relative difference over DESeq2's genes and samples. */
+function worstRelative(ours: VstTable, expected: Deseq2Table): number {
+  const row = new Map(ours.genes.map((g, i) => [g, i]));
+  const m = ours.samples.length;
+  let worst = 0;
+  for (const sample of expected.header.slice(1)) {
+    const k = ours.samples.indexOf(sample);
+    expect(k, sample).toBeGreaterThanOrEqual(0);
+    const theirs = expected.numbers(sample);
+    expected.ids.forEach((gene, e) => {
+      const g = row.get(gene) as number;
+      const v = ours.values[g * m + k];
+      worst = Math.max(worst, Math.abs(v - theirs[e]) / Math.abs(theirs[e]));
+    });
+  }
+  return worst;
+}
+
+/** vst.csv as a table. */
+function readVstCsv(file: string): VstTable {
+  const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+  const samples = lines[0].split(",").slice(1);
+  const genes = lines.slice(1).map((l) => l.slice(0, l.indexOf(",")));
+  const values = Float64Array.from(
+    lines.slice(1).flatMap((l) => l.split(",").slice(1).map(Number)),
+  );
+  return { genes, samples, values };
+}
+
+/** An in-process run with vst; its centers' kept tables, read where they are. */
+async function simulatedRunVst(dataset: string, job: RunJob) {
+  const sessions = await simulatedCenters(sharedPath("data", dataset));
+  const transport = new InProcessTransport(sessions);
+  try {
+    const outcome = await runOverFederation(transport, { ...job, vst: true }, { runId: "vst" });
+    return {
+      outcome,
+      vst: simulatedVst(sessions, "vst", transport.centers, outcome.fit.genes),
+    };
+  } finally {
+    await transport.close();
+  }
+}
+
+it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s vst to 1e-6', {
+  timeout: 120_000,
+}, async () => {
+  const out = join(tmp.dir, "outliers");
+  const run = await runFedseqAsync([
+    "run",
+    "--data",
+    sharedPath("data", "outliers_sim"),
+    "--design",
+    "~ center + condition",
+    "--vst",
+    "--out",
+    out,
+    "--quiet",
+  ]);
+  expect(run.code, run.stderr).toBe(0);
+  const ours = readVstCsv(join(out, "vst.csv"));
+  const expected = deseq2Table("outliers_sim", "vst.csv.gz", "deseq2_more");
+  expect(ours.genes).toEqual(expected.ids);
+  expect([...ours.samples].sort()).toEqual(expected.header.slice(1).sort());
+  const worst = worstRelative(ours, expected);
+  console.info(`outliers_sim vst vs DESeq2: max relative difference ${worst.toExponential(2)}`);
+  expect(worst).toBeLessThanOrEqual(1e-6);
+  const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+  expect(report.vst.trend.fit).toBe("parametric");
+});
+
+it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, which is ours) to 1e-6", {
+  timeout: 120_000,
+}, async () => {
+  const { vst } = await simulatedRunVst("li_lncap", deseq2Job("li_lncap", "~ center + treatment"));
+  if (vst === null) throw new Error("no vst");
+  const nudged = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_li_lncap_nudged.csv.gz")));
+  // The shared file holds DESeq2's other branch (asymptDisp 0.0049286 instead of 0.0049259).
+  const shared = worstRelative(vst, deseq2Table("li_lncap", "vst.csv.gz", "deseq2_more"));
+  console.info(
+    `li_lncap vst: vs DESeq2 with nudged size factors ${nudged.toExponential(2)}, vs the shared file ${shared.toExponential(2)}`,
+  );
+  expect(nudged).toBeLessThanOrEqual(1e-6);
+});
+
+it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 }, async () => {
+  const { outcome, vst } = await simulatedRunVst("outliers_sim", {
+    ...deseq2Job("outliers_sim", "~ condition"),
+    fitType: "mean",
+  });
+  if (vst === null) throw new Error("no vst");
+  expect(outcome.vst).toMatchObject({ trend: { fit: "mean" } });
+  const worst = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_outliers_sim_mean.csv.gz")));
+  console.info(`outliers_sim mean-trend vst vs DESeq2: ${worst.toExponential(2)}`);
+  expect(worst).toBeLessThanOrEqual(1e-6);
+});
+
+it("a local trend: no vst is computed, and the run says why", { timeout: 120_000 }, async () => {
+  expect(vstTrendOf({ type: "local", coefficients: null, meanDispersion: Number.NaN })).toBeNull();
+  const { outcome, vst } = await simulatedRunVst("outliers_sim", {
+    ...deseq2Job("outliers_sim", "~ condition"),
+    fitType: "local",
+  });
+  expect(vst).toBeNull();
+  expect(outcome.vst).toMatchObject({ unavailable: expect.stringMatching(/local fit/) });
+  expect(outcome.fit.ledger.rounds.vst).toBeUndefined();
+});
