@@ -34,6 +34,7 @@ interface CenterFlags {
   plan?: string;
   sizeFactorsOut?: string;
   vstOut?: string;
+  aggregateFit?: boolean;
 }
 
 /** A center's checked settings: where its data is and its TLS files. */
@@ -44,7 +45,8 @@ export interface CenterSetup {
 
 /**
  * Check the flags of `center` before it reads its data or dials: `--data DIR`, or `--counts FILE`
- * with `--metadata FILE` (existing and readable), a non-empty `--name`, and the TLS files.
+ * with `--metadata FILE` (existing and readable), a non-empty `--name`, `--plan` or
+ * `--aggregate-fit` (exactly one), and the TLS files.
  * @throws InputError naming the flag at fault
  */
 export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
@@ -55,6 +57,14 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
   };
   const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
   if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
+  // A center runs under the plan its data protection officer approved; serving a fit without
+  // one trusts the aggregator with the counts, so it takes an explicit flag.
+  if ((flags.plan === undefined) === (flags.aggregateFit !== true))
+    throw new InputError(
+      flags.plan === undefined
+        ? "--plan: required (the analysis plan this center approved, made with fedseq plan); --aggregate-fit serves a fit without one, trusting the aggregator with the counts"
+        : "--plan, --aggregate-fit: give one (a center under a plan answers only that plan)",
+    );
   let source: CenterSource;
   if (flags.counts !== undefined || flags.metadata !== undefined) {
     if (flags.data !== undefined)
@@ -138,7 +148,11 @@ export function centerCommand(): Command {
     )
     .option(
       "--plan <file>",
-      "the analysis plan this center approved (fedseq plan): it answers only that plan's requests; without a plan it serves only an aggregate fit (fedseq aggregate)",
+      "the analysis plan this center approved (fedseq plan): it answers only that plan's requests",
+    )
+    .option(
+      "--aggregate-fit",
+      "instead of --plan: serve an aggregate fit (fedseq aggregate), whose size factors, dispersions and design the aggregator chooses: only for an aggregator trusted with the counts (it could rebuild them)",
     )
     .option(
       "--require-secure-aggregation",
@@ -207,7 +221,7 @@ Example:
       }
       if (plan === undefined) {
         log(
-          `${flags.name}: no analysis plan (--plan): serving only an aggregate fit, whose size factors come from the aggregator`,
+          `${flags.name}: --aggregate-fit: serving only an aggregate fit, whose size factors, dispersions and design come from the aggregator (it is trusted with the counts)`,
         );
       } else if (refusal === undefined) {
         log(`${flags.name}: answering only plan ${session.planHash}`);

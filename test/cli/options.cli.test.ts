@@ -193,6 +193,7 @@ const aggregate = (out: string, ...extra: string[]) => [
   out,
   ...extra,
 ];
+/** `center` with `extra`; without `--plan` in it, an aggregate-fit center (`--aggregate-fit`). */
 const center = (...extra: string[]) => [
   "center",
   "--name",
@@ -205,6 +206,7 @@ const center = (...extra: string[]) => [
   join(certs, "a.pem"),
   "--key",
   join(certs, "a.key"),
+  ...(extra.includes("--plan") ? [] : ["--aggregate-fit"]),
   ...extra,
 ];
 
@@ -672,6 +674,16 @@ const cases: Case[] = [
 
 /** `center` has no `--out`. */
 const centerCases: [name: string, args: () => string[], says: RegExp][] = [
+  [
+    "center without --plan or --aggregate-fit",
+    () => center("--data", data).filter((a) => a !== "--aggregate-fit"),
+    /--plan: required \(the analysis plan this center approved, made with fedseq plan\); --aggregate-fit serves a fit without one, trusting the aggregator with the counts/,
+  ],
+  [
+    "center --plan with --aggregate-fit",
+    () => center("--data", data, "--plan", missing, "--aggregate-fit"),
+    /--plan, --aggregate-fit: give one/,
+  ],
   [
     "center --plan missing",
     () => center("--data", data, "--plan", missing),

@@ -129,6 +129,8 @@ function center(data: string, name: string, port: number, extra: string[] = [], 
     join(certDir, `${name}.key`),
     "--retry-delay",
     "0.2",
+    // A center without a plan serves an aggregate fit only when told to.
+    ...(extra.includes("--plan") ? [] : ["--aggregate-fit"]),
     ...extra,
   ]);
 }
@@ -522,6 +524,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       join(certs, "site_2.pem"),
       "--key",
       join(certs, "site_2.key"),
+      "--aggregate-fit",
     ]);
     expect(await agg.exited, agg.output()).toBe(0);
     expect(await site1.exited).toBe(0);
@@ -604,6 +607,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       "0.5",
       "--give-up-after",
       "3",
+      "--aggregate-fit",
     ]);
     expect(await bad.exited).toBe(3);
     expect(bad.output()).toMatch(/site_2: connection to localhost:\d+ lost or refused/);

@@ -44,6 +44,8 @@ function center(name: string, port: number, extra: string[] = []): FedseqProcess
     "30",
     "--threads",
     "1",
+    // No plan here: each center serves an aggregate fit, which it must be told to.
+    ...(extra.includes("--plan") ? [] : ["--aggregate-fit"]),
     ...extra,
   ]);
   running.push(p);
