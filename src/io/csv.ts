@@ -139,6 +139,16 @@ export type Delimiter = "," | "\t" | ";";
  * otherwise.
  */
 export function delimiterOfHeader(text: string): Delimiter {
+  // A comment block before the header (featureCounts' `# Program:featureCounts …` line).
+  if (text.startsWith("#")) {
+    let at = 0;
+    while (text.startsWith("#", at)) {
+      const end = text.indexOf("\n", at);
+      if (end < 0) return ",";
+      at = end + 1;
+    }
+    text = text.slice(at);
+  }
   let tabs = 0;
   let commas = 0;
   let semicolons = 0;
@@ -158,6 +168,37 @@ export function delimiterOfHeader(text: string): Delimiter {
   return ",";
 }
 
+/**
+ * csv-parse's options for a file: the common ones, the delimiter, and, when the file opens with
+ * a line starting with `#` (featureCounts writes its command there), lines starting with `#` as
+ * comments. Only such files: elsewhere a `#` opens a value like any other character.
+ */
+function parseOptions(delimiter: Delimiter, head: string): Options {
+  const commented = head.replace(/^\uFEFF/, "").startsWith("#");
+  return {
+    ...PARSE_OPTIONS,
+    delimiter,
+    ...(commented ? { comment: "#", comment_no_infix: true } : {}),
+  };
+}
+
+/** The first bytes of a file as text (inflated when compressed; "" when unreadable). */
+function headText(file: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(HEADER_PEEK_BYTES);
+    const length = readSync(fd, head, 0, head.length, 0);
+    let bytes = head.subarray(0, length);
+    if (isGzip(bytes)) bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    return bytes.toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Bytes read from the start of a file to find its header line. */
 const HEADER_PEEK_BYTES = 1 << 16;
 
@@ -167,22 +208,8 @@ const HEADER_PEEK_BYTES = 1 << 16;
  * (the reader then reports why).
  */
 export function detectDelimiter(file: string): Delimiter {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, "r");
-    const head = Buffer.alloc(HEADER_PEEK_BYTES);
-    const length = readSync(fd, head, 0, head.length, 0);
-    let bytes = head.subarray(0, length);
-    if (isGzip(bytes)) {
-      // A prefix of a gzip stream: inflate what is there without requiring its end.
-      bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    }
-    return delimiterOfHeader(bytes.toString("utf8"));
-  } catch {
-    return ",";
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  // A prefix of a gzip stream is inflated without requiring its end (headText).
+  return delimiterOfHeader(headText(file));
 }
 
 /** Suffixes under which {@link findTable} looks for a table, in order of preference. */
@@ -231,11 +258,9 @@ export function readCsv(file: string): CsvTable {
   let delimiter: Delimiter = ",";
   try {
     const text = decompressed(readFileSync(file));
-    delimiter = delimiterOfHeader(text.subarray(0, HEADER_PEEK_BYTES).toString("utf8"));
-    const records = parseSync(text, {
-      ...PARSE_OPTIONS,
-      delimiter,
-    }) as unknown as ParsedRecord[];
+    const head = text.subarray(0, HEADER_PEEK_BYTES).toString("utf8");
+    delimiter = delimiterOfHeader(head);
+    const records = parseSync(text, parseOptions(delimiter, head)) as unknown as ParsedRecord[];
     for (const record of records) checker.accept(record);
     checker.finish();
   } catch (error) {
@@ -251,9 +276,10 @@ export function readCsv(file: string): CsvTable {
  */
 export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void> {
   const checker = new RecordChecker(file, visitor);
-  const delimiter = detectDelimiter(file);
+  const head = headText(file);
+  const delimiter = delimiterOfHeader(head);
   const input = createReadStream(file);
-  const parser = parse({ ...PARSE_OPTIONS, delimiter });
+  const parser = parse(parseOptions(delimiter, head));
   input.on("error", (error) => parser.destroy(error));
   if (isGzipFile(file)) {
     const gunzip = createGunzip();

@@ -164,8 +164,49 @@ interface CountsTable {
   counts: Float64Array;
 }
 
+/** featureCounts' annotation columns, after `Geneid`. */
+const FEATURE_COUNTS_ANNOTATION = ["Chr", "Start", "End", "Strand", "Length"];
+
+/** A header written by featureCounts: `Geneid`, its annotation columns, then one per BAM file. */
+function isFeatureCountsHeader(header: readonly string[]): boolean {
+  return (
+    header[0] === "Geneid" && FEATURE_COUNTS_ANNOTATION.every((name, k) => header[k + 1] === name)
+  );
+}
+
+/** A BAM/SAM/CRAM path's sample name: its file name without the alignment extension. */
+function alignmentSampleName(path: string): string {
+  const base = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  return base.replace(/\.(bam|sam|cram)$/i, "");
+}
+
 /**
- * Stream a counts table (CSV or TSV), checking its samples against the metadata's.
+ * The sample names of featureCounts' columns (BAM paths as given to it): the columns as they are
+ * when they are the metadata's samples, else their file names without `.bam`.
+ * @throws InputError naming the columns and the hint when neither matches the metadata
+ */
+function featureCountsSamples(
+  countsFile: string,
+  columns: readonly string[],
+  metadataFile: string,
+  metadataSamples: readonly string[],
+): string[] {
+  const known = new Set(metadataSamples);
+  if (columns.every((c) => known.has(c))) return [...columns];
+  const names = columns.map(alignmentSampleName);
+  if (names.every((c) => known.has(c))) return names;
+  const stray = names.filter((c) => !known.has(c));
+  throw new InputError(
+    `${countsFile}: looks like featureCounts output (Geneid, Chr, Start, End, Strand, Length, then one column per BAM file), but its sample${stray.length > 1 ? "s" : ""} ${listForMessage(stray.map((c) => quote(c)))} (BAM file names without .bam) ${stray.length > 1 ? "are" : "is"} not in ${metadataFile}: name the metadata's samples as the BAM files`,
+  );
+}
+
+/**
+ * Stream a counts table (CSV or TSV), checking its samples against the metadata's. Besides genes ×
+ * samples with a `gene` (or empty-named, R's write.csv) id column, it reads featureCounts output
+ * (a `#` command line, `Geneid`, the annotation columns, BAM paths as sample names), the samples ×
+ * genes layout PyDESeq2 uses (`counts_df.to_csv()`: sample ids in the first column, the
+ * metadata's; genes across), and a trailing delimiter on every line (an empty last column).
  * @throws InputError as {@link readDataset}
  */
 async function readCountsTable(
@@ -181,12 +222,62 @@ async function readCountsTable(
   let samples: string[] = [];
   let sampleColumns: number[] = [];
   let geneIndex = 0;
+  /** Samples × genes (PyDESeq2's layout): the rows are samples, kept until the end. */
+  let bySample: { sample: string; line: number; values: Float64Array }[] | null = null;
+  const knownSamples = new Set(metadataSamples);
+  /** The header's columns when it ends with an empty one (a trailing delimiter), else -1. */
+  let trailing = -1;
+  /** The header's names, for the genes × samples message when the first row is no sample. */
+  let headerNames: string[] = [];
+
+  /** One count of the file, checked; `where` names it in a message. */
+  const count = (text: string, where: () => string): number => {
+    // Fast path: plain digits (safe integers up to 15 digits).
+    if (text.length <= 15 && isDigits(text)) return Number(text);
+    const problem = countProblem(text, roundCounts);
+    if (problem !== undefined) throw new InputError(`${countsFile}: ${where()}: ${problem}`);
+    return countValue(Number(text), roundCounts);
+  };
 
   await streamCsv(countsFile, {
     header(header) {
-      geneIndex = idColumn(countsFile, header, GENE_COLUMN);
-      sampleColumns = header.flatMap((_, j) => (j === geneIndex ? [] : [j]));
-      samples = sampleColumns.map((j) => header[j]);
+      // A delimiter at the end of every line leaves an empty last column.
+      const width =
+        header.length > 2 && header[header.length - 1] === "" ? header.length - 1 : header.length;
+      if (width < header.length) trailing = width;
+      const named = header.slice(0, width);
+      headerNames = named;
+      if (isFeatureCountsHeader(named)) {
+        geneIndex = 0;
+        sampleColumns = named.flatMap((_, j) => (j > FEATURE_COUNTS_ANNOTATION.length ? [j] : []));
+        samples = featureCountsSamples(
+          countsFile,
+          sampleColumns.map((j) => named[j]),
+          metadataFile,
+          metadataSamples,
+        );
+      } else if (
+        named.length > 1 &&
+        !named.slice(1).some((c) => knownSamples.has(c)) &&
+        named[0] !== GENE_COLUMN
+      ) {
+        // No column is a sample: the samples × genes layout, whose first column is the samples'.
+        bySample = [];
+        geneIndex = 0;
+        sampleColumns = named.flatMap((_, j) => (j === 0 ? [] : [j]));
+        for (const [k, j] of sampleColumns.entries()) {
+          const gene = stripVersion ? stripGeneVersion(named[j]) : named[j];
+          if (gene === "") throw new InputError(`${countsFile}: header field ${j + 1} is empty`);
+          recordId(countsFile, 1, "gene", gene, lineOfGene);
+          genes.push(gene);
+          if (genes.length !== k + 1) throw new Error("gene list out of step");
+        }
+        return;
+      } else {
+        geneIndex = idColumn(countsFile, named, GENE_COLUMN);
+        sampleColumns = named.flatMap((_, j) => (j === geneIndex ? [] : [j]));
+        samples = sampleColumns.map((j) => named[j]);
+      }
       if (samples.length === 0) {
         throw new InputError(`${countsFile}: no sample columns besides ${quote(GENE_COLUMN)}`);
       }
@@ -203,30 +294,52 @@ async function readCountsTable(
       checkSameSamples(countsFile, samples, metadataFile, metadataSamples);
     },
     row(fields, line) {
+      if (trailing >= 0 && fields[trailing] !== "")
+        throw new InputError(
+          `${countsFile}: line ${line} has a value in the header's empty last column`,
+        );
+      if (bySample !== null) {
+        const sample = fields[0];
+        if (bySample.length === 0 && !knownSamples.has(sample)) {
+          // Not samples × genes after all: report the header's samples as genes × samples would.
+          checkSameSamples(countsFile, headerNames.slice(1), metadataFile, metadataSamples);
+        }
+        const values = new Float64Array(sampleColumns.length);
+        sampleColumns.forEach((j, g) => {
+          values[g] = count(fields[j], () => `line ${line} (sample ${sample}), gene ${genes[g]}`);
+        });
+        bySample.push({ sample, line, values });
+        return;
+      }
       const gene = stripVersion ? stripGeneVersion(fields[geneIndex]) : fields[geneIndex];
       recordId(countsFile, line, "gene", gene, lineOfGene);
       genes.push(gene);
       const n = sampleColumns.length;
       buffer.reserve(n);
-      for (let i = 0; i < n; i++) {
-        const text = fields[sampleColumns[i]];
-        // Fast path: plain digits (safe integers up to 15 digits).
-        if (text.length <= 15 && isDigits(text)) {
-          buffer.set(i, Number(text));
-          continue;
-        }
-        const problem = countProblem(text, roundCounts);
-        if (problem !== undefined) {
-          throw new InputError(
-            `${countsFile}: line ${line} (gene ${gene}), column ${samples[i]}: ${problem}`,
-          );
-        }
-        buffer.set(i, countValue(Number(text), roundCounts));
-      }
+      for (let i = 0; i < n; i++)
+        buffer.set(
+          i,
+          count(
+            fields[sampleColumns[i]],
+            () => `line ${line} (gene ${gene}), column ${samples[i]}`,
+          ),
+        );
       buffer.length += n;
     },
   });
-  return { genes, samples, counts: buffer.result() };
+  const rows = bySample as { sample: string; line: number; values: Float64Array }[] | null;
+  if (rows === null) return { genes, samples, counts: buffer.result() };
+  // Samples × genes: check the samples, then hold the counts gene-major as every reader does.
+  const lineOfSample = new Map<string, number>();
+  for (const r of rows) recordId(countsFile, r.line, "sample", r.sample, lineOfSample);
+  const sampleIds = rows.map((r) => r.sample);
+  checkSameSamples(countsFile, sampleIds, metadataFile, metadataSamples);
+  const n = rows.length;
+  const counts = new Float64Array(genes.length * n);
+  rows.forEach((r, i) => {
+    for (let g = 0; g < genes.length; g++) counts[g * n + i] = r.values[g];
+  });
+  return { genes, samples: sampleIds, counts };
 }
 
 /** Metadata in file order, reordered to follow `samples` (same ids, checked before). */

@@ -131,6 +131,59 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
   });
 
+  it("featureCounts output: its command line, Geneid and annotation columns, BAM paths as samples", async () => {
+    const dir = temp.subdir("featureCounts");
+    const header = ["Geneid", "Chr", "Start", "End", "Strand", "Length"];
+    const text =
+      '# Program:featureCounts v2.0.3; Command:"featureCounts" "-T" "8" "-a" "genes.gtf" "-o" "counts.txt" ' +
+      `${SAMPLES.map((s) => `"/data/bam/${s}.bam"`).join(" ")}\n` +
+      table(
+        [...header, ...SAMPLES.map((s) => `/data/bam/${s}.bam`)],
+        COUNTS.map(([gene, ...values], k) => [
+          gene,
+          "chr1",
+          100 * k + 1,
+          100 * k + 90,
+          "+",
+          90,
+          ...values,
+        ]),
+        "\t",
+      );
+    put(dir, "counts.tsv", text);
+    put(dir, "metadata.csv", table(META_HEADER, METADATA));
+    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    // BAM names that are not the metadata's samples: the reader says what the file looks like.
+    const other = temp.subdir("featureCounts-other-names");
+    put(other, "counts.tsv", text.replaceAll("/S1.bam", "/sample_one.bam"));
+    put(other, "metadata.csv", table(META_HEADER, METADATA));
+    await expect(readDataset(other)).rejects.toThrow(
+      /counts\.tsv: looks like featureCounts output .* sample "sample_one" \(BAM file names without \.bam\) is not in .*metadata\.csv/,
+    );
+  });
+
+  it("PyDESeq2's samples × genes layout (counts_df.to_csv(): sample ids first, genes across)", async () => {
+    const dir = temp.subdir("samples-by-genes");
+    const rows = SAMPLES.map((sample, i) => [sample, ...COUNTS.map((r) => r[i + 1])]);
+    put(dir, "counts.csv", table(["", ...COUNTS.map((r) => r[0])], rows));
+    put(dir, "metadata.csv", table(META_HEADER, METADATA));
+    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+  });
+
+  it("a tab at the end of every line (an empty last column)", async () => {
+    const dir = temp.subdir("trailing-tab");
+    const text = table(["gene", ...SAMPLES], COUNTS, "\t").replaceAll("\n", "\t\n");
+    put(dir, "counts.tsv", text);
+    put(dir, "metadata.csv", table(META_HEADER, METADATA));
+    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    const filled = temp.subdir("trailing-tab-filled");
+    put(filled, "counts.tsv", text.replace("\t\nG2", "\t7\nG2"));
+    put(filled, "metadata.csv", table(META_HEADER, METADATA));
+    await expect(readDataset(filled)).rejects.toThrow(
+      /counts\.tsv: line 2 has a value in the header's empty last column/,
+    );
+  });
+
   it("one folder per center, genes in another order, metadata without a center column", async () => {
     const dir = temp.subdir("per-center");
     const { rows: alpha, columns: ca } = centerRows("alpha");
