@@ -14,6 +14,7 @@ import { fitLfcCommand } from "./fitLfcCommand.js";
 import { planCommand } from "./planCommand.js";
 import { runCommand } from "./runCommand.js";
 import { simulateCommand } from "./simulateCommand.js";
+import { installWarningFilter } from "./warnings.js";
 
 /** Build the program (exported for tests). */
 export function program(): Command {
@@ -43,6 +44,7 @@ function exitSoon(): void {
 
 /** Run the command line with `argv` (without node and script). */
 export async function main(argv: string[]): Promise<void> {
+  installWarningFilter();
   // `fedseq … | head` closes the pipe early: that is not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(0);
