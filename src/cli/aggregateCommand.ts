@@ -108,9 +108,10 @@ Example (see the README's "Run a real federation"):
           `a checkpoint of an earlier run is in ${flags.out}; starting afresh (use --resume to continue it)`,
         );
       }
-      const started = performance.now();
       const aggregator = await startAggregator(setup, resume?.runId ?? randomUUID(), log);
       await aggregator.ready();
+      // The fit's time starts when every center has joined (the wait for them is not the fit's).
+      const started = performance.now();
       try {
         const fingerprint = jobFingerprint(
           {

@@ -616,7 +616,6 @@ async function runAsAggregator(
   const { kSampleRule, runOverFederation, writeRunOutputs } = await import("../pipeline/run.js");
   const { JsonLinesLog, recordingTransport } = await import("../federation/transcript.js");
   const log = (line: string) => process.stderr.write(`fedseq run: ${line}\n`);
-  const started = performance.now();
   const fingerprint = runFingerprint({ ...job, outDir: undefined }, setup.centers);
   const identity = resume
     ? readRunIdentity(job.outDir, fingerprint)
@@ -629,6 +628,8 @@ async function runAsAggregator(
   const aggregator = await startAggregator(setup, identity.runId, log, planHash(plan));
   writeRunIdentity(job.outDir, identity);
   await aggregator.ready();
+  // The run's time starts when every center has joined: the wait for them is not the analysis'.
+  const started = performance.now();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
   try {
     let lastPhase = "";

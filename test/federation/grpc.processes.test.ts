@@ -322,6 +322,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const transcript = join(tmp.dir, "transcript.jsonl");
     const data = full("outliers_sim");
     const withVst = ["--vst"];
+    const started = performance.now();
     const agg = runAggregator(
       "outliers_sim",
       data,
@@ -331,6 +332,8 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       withVst,
     );
     await agg.waitFor(/listening/);
+    // The labs dial in 3 s late: the run's seconds exclude that wait for them.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const labs = ["lab_1", "lab_2", "lab_3"];
     const ownSizeFactors = (lab: string) => join(tmp.dir, `${lab}.size_factors.csv`);
     const ownVst = (lab: string) => join(tmp.dir, `${lab}.vst.csv`);
@@ -368,6 +371,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(labRows.length).toBe(18);
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(report.cooks.refitted).toBe(60);
+    expect(report.seconds).toBeLessThan((performance.now() - started) / 1000 - 3);
     // Each lab's vst.csv: DESeq2's parametric vst of its own counts over its own size factors,
     // with the trend the aggregator fitted (run.json); the aggregator wrote none.
     expect(existsSync(join(out, "vst.csv"))).toBe(false);
