@@ -81,3 +81,41 @@ export function resultsAgreement(
     padjCalls: callAgreement(ours.padj, theirs.numbers("padj")),
   };
 }
+
+/** The columns of a results table that are compared with DESeq2's. */
+export type ResultColumns = Record<
+  "log2FoldChange" | "lfcSE" | "stat" | "pvalue" | "padj",
+  Float64Array
+>;
+
+/** A results.csv (ours, read back) as {@link ResultColumns}. */
+export function resultColumns(table: Deseq2Table): ResultColumns {
+  return {
+    log2FoldChange: table.numbers("log2FoldChange"),
+    lfcSE: table.numbers("lfcSE"),
+    stat: table.numbers("stat"),
+    pvalue: table.numbers("pvalue"),
+    padj: table.numbers("padj"),
+  };
+}
+
+/**
+ * {@link resultsAgreement} and the p-values' share within 1% (+1e-8), printed under `label` as
+ * the measured numbers.
+ */
+export function resultsAgreementWithPvalues(
+  label: string,
+  ours: ResultColumns,
+  theirs: Deseq2Table,
+): Record<string, number> {
+  const shares = {
+    ...resultsAgreement(ours, theirs),
+    pvalue: shareWithin(ours.pvalue, theirs.numbers("pvalue"), 0.01, 1e-8),
+  };
+  console.info(
+    `${label}: ${Object.entries(shares)
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}%`)
+      .join(", ")}`,
+  );
+  return shares;
+}

@@ -17,8 +17,9 @@ import type { ContrastSpec } from "../../src/results/contrast.js";
 import {
   type Deseq2Table,
   deseq2TableAt,
-  resultsAgreement,
-  shareWithin,
+  type ResultColumns,
+  resultColumns,
+  resultsAgreementWithPvalues,
 } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
@@ -46,16 +47,9 @@ it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAl
   ]);
   expect(run.code, run.stderr).toBe(0);
   const ours = deseq2TableAt(join(out, "results.csv"));
-  const column = (name: string) => ours.numbers(name);
   expectDeseq2(
     "tissue heart vs adipose",
-    {
-      log2FoldChange: column("log2FoldChange"),
-      lfcSE: column("lfcSE"),
-      stat: column("stat"),
-      pvalue: column("pvalue"),
-      padj: column("padj"),
-    },
+    resultColumns(ours),
     ours.ids,
     deseq2TableAt(join(fixtures, "bodymap4000_heart_vs_adipose.csv.gz")),
     64,
@@ -65,21 +59,13 @@ it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAl
 /** Every column within 1% for ≥ 99.9% of genes; DESeq2's zeroed genes (`zeroed` of them) exact. */
 function expectDeseq2(
   label: string,
-  ours: Record<"log2FoldChange" | "lfcSE" | "stat" | "pvalue" | "padj", Float64Array>,
+  ours: ResultColumns,
   ids: readonly string[],
   expected: Deseq2Table,
   zeroed: number,
 ): void {
   expect(ids).toEqual(expected.ids);
-  const shares = {
-    ...resultsAgreement(ours, expected),
-    pvalue: shareWithin(ours.pvalue, expected.numbers("pvalue"), 0.01, 1e-8),
-  };
-  console.info(
-    `bodymap (4,000 genes) ${label}: ${Object.entries(shares)
-      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}%`)
-      .join(", ")}`,
-  );
+  const shares = resultsAgreementWithPvalues(`bodymap (4,000 genes) ${label}`, ours, expected);
   for (const share of Object.values(shares)) expect(share).toBeGreaterThanOrEqual(0.999);
   // DESeq2's contrastAllZero genes, exactly: fold change and statistic 0, p-value 1.
   const lfc = expected.numbers("log2FoldChange");

@@ -15,8 +15,9 @@ import { runOverFederation } from "../../src/pipeline/run.js";
 import {
   type Deseq2Table,
   deseq2TableAt,
-  resultsAgreement,
-  shareWithin,
+  type ResultColumns,
+  resultColumns,
+  resultsAgreementWithPvalues,
 } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
@@ -30,19 +31,11 @@ const data = sharedPath("data", "outliers_sim");
 /** Every column within 1% and padj calls for every gene; the same p-values NA as DESeq2's. */
 function expectDeseq2(
   label: string,
-  ours: Record<"log2FoldChange" | "lfcSE" | "stat" | "pvalue" | "padj", Float64Array>,
+  ours: ResultColumns,
   expected: Deseq2Table,
   missingPvalues: number,
 ): void {
-  const shares = {
-    ...resultsAgreement(ours, expected),
-    pvalue: shareWithin(ours.pvalue, expected.numbers("pvalue"), 0.01, 1e-8),
-  };
-  console.info(
-    `outliers_sim ${label}: ${Object.entries(shares)
-      .map(([k, v]) => `${k} ${(100 * v).toFixed(3)}%`)
-      .join(", ")}`,
-  );
+  const shares = resultsAgreementWithPvalues(`outliers_sim ${label}`, ours, expected);
   for (const share of Object.values(shares)) expect(share).toBe(1);
   const missing = (v: Float64Array) => v.reduce((n, x) => n + (Number.isNaN(x) ? 1 : 0), 0);
   expect(missing(expected.numbers("pvalue"))).toBe(missingPvalues);
@@ -68,19 +61,7 @@ it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-v
   const ours = deseq2TableAt(join(out, "results.csv"));
   const expected = deseq2TableAt(join(fixtures, "cooks_outliers_sim_no_refit.csv.gz"));
   expect(ours.ids).toEqual(expected.ids);
-  const column = (name: string) => ours.numbers(name);
-  expectDeseq2(
-    "--no-refit-cooks",
-    {
-      log2FoldChange: column("log2FoldChange"),
-      lfcSE: column("lfcSE"),
-      stat: column("stat"),
-      pvalue: column("pvalue"),
-      padj: column("padj"),
-    },
-    expected,
-    60,
-  );
+  expectDeseq2("--no-refit-cooks", resultColumns(ours), expected, 60);
   const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
   // (`outliers` counts DESeq2's replace flags: none, as no cell may be replaced.)
   expect(report.cooks).toEqual({
