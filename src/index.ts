@@ -22,6 +22,7 @@ export { InProcessTransport } from "./federation/inProcess.js";
 export { FederationRunner, type RunLedger } from "./federation/runner.js";
 export { CenterError, FederationFailure, type Transport } from "./federation/transport.js";
 export { WorkerThreadsTransport } from "./federation/workerThreads.js";
+export { bundledBodymap } from "./io/bundled.js";
 export { type Dataset, type ReadDatasetOptions, readDataset } from "./io/dataset.js";
 export { InputError } from "./io/errors.js";
 export {
@@ -35,12 +36,16 @@ export {
   writeFitOutputs,
 } from "./pipeline/fitLfc.js";
 export {
+  analyseSimulated,
   type RunJob,
   type RunJson,
   type RunOutcome,
   runOverFederation,
   runSimulated,
+  type SimulatedAnalysis,
   type SimulatedRunJob,
+  type SimulatedRunOptions,
+  simulatedRunJob,
   writeRunOutputs,
 } from "./pipeline/run.js";
 export { type ReportInput, renderReport, writeReport } from "./reports/html.js";

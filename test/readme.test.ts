@@ -1,10 +1,12 @@
 /**
- * The README tells the truth: its two set-up commands open it, and its library example runs.
+ * The README tells the truth: its two set-up commands open it, and its library example runs from
+ * the package as npm would install it.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { deseq2Table } from "./helpers/deseq2.js";
 import { root } from "./helpers/shared.js";
 import { useTempFolder } from "./helpers/tempFiles.js";
 
@@ -17,22 +19,39 @@ it("opens with the two set-up commands", () => {
   expect(readme.indexOf("```sh")).toBeLessThan(readme.indexOf("\n## "));
 });
 
-it("the library example runs against the built package", () => {
+it("the library example runs from the package packed and installed in a folder of its own", {
+  timeout: 300_000,
+}, () => {
   const block = /### Library\n\n```js\n([\s\S]*?)\n```/.exec(readme);
   expect(block).not.toBeNull();
-  const out = join(tmp.dir, "results");
-  const code = (block?.[1] ?? "").replace('"fedseq-results"', JSON.stringify(out));
-  // Inside the project so that `import "fedseq"` resolves to this package (self-reference).
-  const file = join(root, `.readme-example-${process.pid}.mjs`);
-  writeFileSync(file, code);
-  try {
-    const r = spawnSync(process.execPath, [file], { cwd: root, encoding: "utf8" });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe("34356 genes in 25 rounds");
-  } finally {
-    rmSync(file, { force: true });
-  }
-  expect(readFileSync(join(out, "lfc.csv"), "utf8").split("\n")[0]).toMatch(
-    /^gene,Intercept,tissue_blood_vs_adipose/,
+  // The package as npm publishes it (dist is built by the test command), installed elsewhere.
+  const packed = spawnSync("npm", ["pack", "--ignore-scripts", "--pack-destination", tmp.dir], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(packed.status, packed.stderr).toBe(0);
+  const tarball = join(tmp.dir, packed.stdout.trim().split("\n").pop() as string);
+  const app = join(tmp.dir, "app");
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    '{ "name": "app", "private": true, "type": "module" }\n',
   );
+  const installed = spawnSync(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball],
+    { cwd: app, encoding: "utf8" },
+  );
+  expect(installed.status, installed.stderr).toBe(0);
+  writeFileSync(join(app, "example.mjs"), block?.[1] ?? "");
+  const r = spawnSync(process.execPath, ["example.mjs"], { cwd: app, encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  // DESeq2's own results on the same data: its count of padj < 0.1 and its first fold change.
+  const deseq2 = deseq2Table("bodymap", "results.csv");
+  const padj = deseq2.numbers("padj");
+  const significant = padj.filter((q) => q < 0.1).length;
+  expect(r.stdout.trim().split("\n")).toEqual([
+    `tissue skeletal_muscle vs adipose: ${significant} of ${deseq2.ids.length} genes with padj < 0.1`,
+    `${deseq2.ids[0]}: log2 fold change ${deseq2.numbers("log2FoldChange")[0].toFixed(3)}`,
+  ]);
 });

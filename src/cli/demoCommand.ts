@@ -3,17 +3,12 @@
  * DESeq2's whole analysis (`fedseq run`) from the counts alone.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
+import { bundledBodymap } from "../io/bundled.js";
 import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
-
-/** Folder of the bundled demo dataset (shipped in the package's `data/`). */
-export function demoDataDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "bodymap");
-}
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -28,7 +23,7 @@ export function demoCommand(): Command {
       "\nExample:\n  fedseq demo --out fedseq-demo   # then open fedseq-demo/report.html",
     )
     .action(async (flags: { out: string; json?: boolean }) => {
-      const data = demoDataDir();
+      const data = bundledBodymap();
       if (!existsSync(data)) throw new Error(`bundled demo data missing at ${data}`);
       const out = resolve(flags.out);
       await withOutputFolder(out, () => demo(data, out, flags.json === true), "--out");

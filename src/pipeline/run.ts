@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
 import { lrtStatistic, reducedColumnIndices } from "../algorithms/deseq2/lrt.js";
 import type { FitType } from "../algorithms/dispersions/trend.js";
+import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
@@ -947,12 +948,104 @@ export function writeSizeFactorsCsv(
   );
 }
 
-/** Run a whole `run` job as an in-process simulation; returns what it wrote to run.json. */
+/**
+ * The options of a simulated analysis: the data folder and the design; everything else has
+ * DESeq2's default (`DESeq(dds); results(dds)`: ratio size factors, parametric trend, Wald test of
+ * the last coefficient, alpha 0.1 with independent filtering, Cook's replacement and filter) and
+ * fedseq's (the `deseq2` solver, no secure aggregation, threads on every core).
+ */
+export type SimulatedRunOptions = Pick<SimulatedRunJob, "dataDir" | "design"> &
+  Partial<Omit<SimulatedRunJob, "dataDir" | "design">>;
+
+/** A simulated run job with the defaults of {@link SimulatedRunOptions} filled in. */
+export function simulatedRunJob(options: SimulatedRunOptions): SimulatedRunJob {
+  return {
+    references: {},
+    mode: "irls-pqn",
+    solver: "deseq2",
+    hp: DEFAULT_HYPERPARAMETERS,
+    outDir: "",
+    wald: { lfcThreshold: 0, altHypothesis: "greaterAbs" },
+    alpha: 0.1,
+    independentFiltering: true,
+    ...options,
+  };
+}
+
+/** What a simulated analysis holds in memory (every center's data was the user's). */
+export interface SimulatedAnalysis {
+  /** What `run.json` holds. */
+  readonly report: RunJson;
+  /** The fit, dispersions and DESeq2's results table (`outcome.results`, genes `outcome.fit.genes`). */
+  readonly outcome: RunOutcome;
+  /** Every sample's size factor, samples in `outcome.samples` order. */
+  readonly sizeFactors: Float64Array;
+  /** The variance-stabilised counts (`vst: true` and a parametric or mean trend), or null. */
+  readonly vst: VstTable | null;
+}
+
+/**
+ * DESeq2's analysis of a dataset folder, split into its centers in this process, kept in memory:
+ * nothing is written (see {@link runSimulated} for the files).
+ * @example
+ * ```js
+ * const { report, outcome } = await analyseSimulated({ dataDir: bundledBodymap(), design: "~ tissue" });
+ * ```
+ */
+export async function analyseSimulated(
+  options: SimulatedRunOptions,
+  onRound?: (event: RoundEvent) => void,
+  onPhase?: (phase: string) => void,
+): Promise<SimulatedAnalysis> {
+  const job = simulatedRunJob(options);
+  const run = await simulate(job, onRound, onPhase);
+  const report = runJson(run.outcome, job, run.seconds);
+  decorateReport(report, run.extra);
+  return {
+    report,
+    outcome: run.outcome,
+    sizeFactors: run.extra.sizeFactors,
+    vst: run.extra.vst ?? null,
+  };
+}
+
+/**
+ * DESeq2's analysis of a dataset folder, split into its centers in this process, with its files
+ * written to `outDir` (as `fedseq run --data`).
+ * @returns what run.json holds
+ */
 export async function runSimulated(
-  job: SimulatedRunJob,
+  options: SimulatedRunOptions,
   onRound?: (event: RoundEvent) => void,
   onPhase?: (phase: string) => void,
 ): Promise<RunJson> {
+  const job = simulatedRunJob(options);
+  if (job.outDir === "")
+    throw new InputError("runSimulated: outDir is required (or use analyseSimulated)");
+  const run = await simulate(job, onRound, onPhase);
+  return writeRunOutputs(job.outDir, run.outcome, job, run.seconds, run.extra);
+}
+
+/** What {@link simulate} gives {@link writeRunOutputs} besides the outcome. */
+interface SimulationExtras {
+  readonly sizeFactors: Float64Array;
+  readonly vst?: VstTable;
+  readonly designWarnings: readonly string[];
+  readonly kSampleRule?: KSampleRule;
+}
+
+/** Put a simulation's extras into its report (as writeRunOutputs does). */
+function decorateReport(report: RunJson, extra: SimulationExtras): void {
+  if (extra.kSampleRule !== undefined) report.k_sample_rule = extra.kSampleRule;
+  if (extra.designWarnings.length > 0) report.design_warnings = [...extra.designWarnings];
+}
+
+/** The simulation itself: centers in this process, their outcome and what they kept. */
+async function simulate(
+  job: SimulatedRunJob,
+  onRound?: (event: RoundEvent) => void,
+  onPhase?: (phase: string) => void,
+): Promise<{ outcome: RunOutcome; seconds: number; extra: SimulationExtras }> {
   const started = performance.now();
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
   // The simulated centers accept the plan of this job (given, or made from their data as
@@ -999,16 +1092,20 @@ export async function runSimulated(
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
     const seconds = (performance.now() - started) / 1000;
-    return await writeRunOutputs(job.outDir, outcome, job, seconds, {
-      sizeFactors,
-      ...(vst === null ? {} : { vst }),
-      designWarnings: designWarnings(
-        sessions.map((s) => s.data.metadata),
-        formula,
-        plan?.levels ?? {},
-      ),
-      kSampleRule: plan === undefined ? undefined : kSampleRule(plan, unmet),
-    });
+    return {
+      outcome,
+      seconds,
+      extra: {
+        sizeFactors,
+        ...(vst === null ? {} : { vst }),
+        designWarnings: designWarnings(
+          sessions.map((s) => s.data.metadata),
+          formula,
+          plan?.levels ?? {},
+        ),
+        kSampleRule: plan === undefined ? undefined : kSampleRule(plan, unmet),
+      },
+    };
   } finally {
     transcript?.close();
     await transport.close();
