@@ -1,6 +1,6 @@
 /**
  * `run --vst` against DESeq2 1.38.3's `varianceStabilizingTransformation(dds, blind = FALSE)`:
- * outliers_sim `~ center + condition` against the shared `deseq2_more/vst.csv.gz`; li_lncap
+ * outliers_sim and bodymap `~ center + <factor>` against the shared `deseq2_more/vst.csv.gz`; li_lncap
  * against DESeq2 run with size factors nudged below 1e-15 (fixtures/vst.R: DESeq2's own trend
  * flips there, and the shared file holds the other branch); a mean trend; and a local trend,
  * whose vst fedseq does not compute (it says so, and writes no vst.csv).
@@ -110,6 +110,18 @@ it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, whic
     `li_lncap vst: vs DESeq2 with nudged size factors ${nudged.toExponential(2)}, vs the shared file ${shared.toExponential(2)}`,
   );
   expect(nudged).toBeLessThanOrEqual(1e-6);
+});
+
+it("bodymap ~ center + tissue: DESeq2's vst to 1e-6", { timeout: 180_000 }, async () => {
+  const { outcome, vst } = await simulatedRunVst(
+    "bodymap",
+    deseq2Job("bodymap", "~ center + tissue"),
+  );
+  if (vst === null) throw new Error("no vst");
+  expect(outcome.vst).toMatchObject({ trend: { fit: "parametric" } });
+  const worst = worstRelative(vst, deseq2Table("bodymap", "vst.csv.gz", "deseq2_more"));
+  console.info(`bodymap vst vs DESeq2: max relative difference ${worst.toExponential(2)}`);
+  expect(worst).toBeLessThanOrEqual(1e-6);
 });
 
 it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 }, async () => {
