@@ -61,6 +61,7 @@ export interface AnalysisFlags
   minReplicatesForReplace?: number;
   refitCooks: boolean;
   cooksFilter: boolean;
+  cooksCutoff?: number;
   vst?: boolean;
 }
 
@@ -234,6 +235,7 @@ const ANALYSIS_FLAGS = [
   "minReplicatesForReplace",
   "refitCooks",
   "cooksFilter",
+  "cooksCutoff",
   "vst",
 ];
 
@@ -284,6 +286,10 @@ export function runJobFromFlags(
   flags: Omit<AnalysisFlags, "design"> & { design?: string; out: string; compare?: string },
 ): RunJob {
   if (flags.design === undefined) throw new InputError("--design: required");
+  if (flags.cooksCutoff !== undefined && flags.cooksFilter === false)
+    throw new InputError(
+      "--cooks-cutoff, --no-cooks-filter: give one (the filter's cutoff, or no filter)",
+    );
   if (flags.test === "LRT" && flags.reduced === undefined)
     throw new InputError(
       '--reduced: required with --test LRT (the reduced design, e.g. "~ batch")',
@@ -307,6 +313,7 @@ export function runJobFromFlags(
     ...(flags.test === "LRT" ? { reduced: flags.reduced } : {}),
     minReplicatesForReplace: minReplicatesFromFlags(flags),
     cooksFilter: flags.cooksFilter !== false,
+    ...(flags.cooksCutoff === undefined ? {} : { cooksCutoff: flags.cooksCutoff }),
     ...(flags.vst === true ? { vst: true } : {}),
     compareFile: flags.compare,
   };
@@ -398,6 +405,11 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--vst",
       "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out)",
+    )
+    .option(
+      "--cooks-cutoff <x>",
+      "Cook's distance above which a gene's p-value is set to NA, as DESeq2's results(cooksCutoff = x) (default: qf(0.99, p, m - p); the replacement keeps that one)",
+      numberOption("--cooks-cutoff", "positive"),
     )
     .option(
       "--no-cooks-filter",

@@ -101,6 +101,8 @@ export interface AnalysisPlan {
   readonly minReplicatesForReplace: number | null;
   /** `results()`' Cook's filter (a plan file without `cooks_filter`: true). */
   readonly cooksFilter: boolean;
+  /** `results()`' `cooksCutoff` (null: DESeq2's qf(0.99, p, m − p); a file without it: null). */
+  readonly cooksCutoff: number | null;
   /**
    * DESeq2's variance-stabilising transformation (`vst`, blind = FALSE): each center transforms
    * its own samples with the fitted trend and keeps them. A plan file without `vst`: false.
@@ -142,6 +144,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
       ? {}
       : { min_replicates_for_replace: plan.minReplicatesForReplace }),
     ...(plan.cooksFilter ? {} : { cooks_filter: false }),
+    ...(plan.cooksCutoff === null ? {} : { cooks_cutoff: plan.cooksCutoff }),
     ...(plan.vst ? { vst: true } : {}),
   };
 }
@@ -266,6 +269,7 @@ const FIELDS = [
   "reduced",
   "min_replicates_for_replace",
   "cooks_filter",
+  "cooks_cutoff",
   "vst",
 ] as const;
 
@@ -406,6 +410,9 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
         ? null
         : r.number("min_replicates_for_replace", isPositiveInteger, "a whole number ≥ 1 or null"),
     cooksFilter: r.has("cooks_filter") ? r.boolean("cooks_filter") : true,
+    cooksCutoff: r.has("cooks_cutoff")
+      ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")
+      : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
   };
 }

@@ -83,6 +83,7 @@ export function planFromRunJob(
         ? null
         : (job.minReplicatesForReplace ?? 7),
     cooksFilter: job.cooksFilter ?? true,
+    cooksCutoff: job.cooksCutoff ?? null,
     vst: job.vst ?? false,
   };
 }
@@ -106,6 +107,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     ...(plan.reduced === null ? {} : { reduced: plan.reduced }),
     minReplicatesForReplace: plan.minReplicatesForReplace ?? Number.POSITIVE_INFINITY,
     cooksFilter: plan.cooksFilter,
+    ...(plan.cooksCutoff === null ? {} : { cooksCutoff: plan.cooksCutoff }),
     vst: plan.vst,
     compareFile,
   };

@@ -78,6 +78,8 @@ export interface CooksInput {
   readonly candidateRows: Float64Array | null;
   /** DESeq's `minReplicatesForReplace` (default 7; `Infinity`: no replacement, no refit). */
   readonly minReplicatesForReplace?: number;
+  /** `results()`' `cooksCutoff` for the p-value filter (default: qf(0.99, p, m − p)). */
+  readonly filterCutoff?: number;
 }
 
 /** The Cook's steps' results. */
@@ -157,6 +159,7 @@ export async function federatedCooks(
     robustDispersions: moments.dispersion,
     hatInverse: input.hatInverse,
     trimmedBaseMean: moments.trimmedBaseMean,
+    ...(input.filterCutoff === undefined ? {} : { filterCutoff: input.filterCutoff }),
   };
   const shares = await runner.round(COOKS_PHASE, "cooksPrivate", privateCooksRequest(plan, inputs));
   const { cooks, replace } = splitPrivateCooksShares(shares);

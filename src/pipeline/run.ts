@@ -256,6 +256,7 @@ export async function runOverFederation(
     samples: transport.centers.reduce((m, c) => m + c.samples.length, 0),
     candidateRows,
     minReplicatesForReplace: job.minReplicatesForReplace,
+    ...(job.cooksCutoff === undefined ? {} : { filterCutoff: job.cooksCutoff }),
   });
 
   // DESeq2's refitWithoutOutliers: genes whose outlier counts were replaced get new dispersions

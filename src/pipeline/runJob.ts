@@ -37,6 +37,11 @@ export interface RunJob {
   readonly minReplicatesForReplace?: number;
   /** `results()`' Cook's filter: p-values of outlier genes set to NA (default true). */
   readonly cooksFilter?: boolean;
+  /**
+   * `results(cooksCutoff = X)`: the Cook's distance above which a gene's p-value is set to NA
+   * (default: DESeq2's qf(0.99, p, m − p); the replacement always uses that one).
+   */
+  readonly cooksCutoff?: number;
   /** DESeq2's vst (blind = FALSE): each center transforms its own samples (default false). */
   readonly vst?: boolean;
   /**

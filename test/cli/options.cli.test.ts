@@ -261,6 +261,12 @@ const cases: Case[] = [
     /--no-refit-cooks, --min-replicates-for-replace: give one/,
   ],
   [
+    "run --cooks-cutoff with --no-cooks-filter",
+    (o) => runData(o, "--cooks-cutoff", "2", "--no-cooks-filter"),
+    /--cooks-cutoff, --no-cooks-filter: give one/,
+  ],
+  ["run --cooks-cutoff 0", (o) => runData(o, "--cooks-cutoff", "0"), /--cooks-cutoff/],
+  [
     "run --min-replicates-for-replace 0",
     (o) => runData(o, "--min-replicates-for-replace", "0"),
     /--min-replicates-for-replace/,

@@ -57,6 +57,7 @@ const PLAN: AnalysisPlan = {
   reduced: null,
   minReplicatesForReplace: 7,
   cooksFilter: true,
+  cooksCutoff: null,
   vst: false,
 };
 
@@ -133,6 +134,7 @@ describe("analysis plan", () => {
       { minReplicatesForReplace: null },
       { cooksFilter: false },
       { vst: true },
+      { cooksCutoff: 2 },
     ];
     const hashes = new Set(variants.map((v) => planHash({ ...PLAN, ...v })));
     expect(hashes.size).toBe(variants.length);

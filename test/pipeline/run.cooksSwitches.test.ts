@@ -2,8 +2,9 @@
  * The Cook's switches against DESeq2 1.38.3 on outliers_sim (~ condition; 60 injected outliers in
  * cells of 9; fixtures/cooksSwitches.R): `--no-refit-cooks` (DESeq's minReplicatesForReplace =
  * Inf: no count replaced, no gene refitted, the 60 outliers' p-values set to NA by results()),
- * `--min-replicates-for-replace 10` (no cell of 10: the same), and `--no-cooks-filter`
- * (results(cooksCutoff = FALSE): the 60 keep their p-values).
+ * `--min-replicates-for-replace 10` (no cell of 10: the same), `--no-cooks-filter`
+ * (results(cooksCutoff = FALSE): the 60 keep their p-values) and `--cooks-cutoff 2`
+ * (results(cooksCutoff = 2): 110 p-values NA).
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -28,18 +29,24 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const tmp = useTempFolder("fedseq-cooks-switches-");
 const data = sharedPath("data", "outliers_sim");
 
-/** Every column within 1% and padj calls for every gene; the same p-values NA as DESeq2's. */
+/**
+ * Every column within 1% and padj calls for every gene (≥ 99.9% with `flips` > 0), and as many
+ * p-values NA as DESeq2's, give or take `flips` Cook's decisions.
+ */
 function expectDeseq2(
   label: string,
   ours: ResultColumns,
   expected: Deseq2Table,
   missingPvalues: number,
+  flips = 0,
 ): void {
   const shares = resultsAgreementWithPvalues(`outliers_sim ${label}`, ours, expected);
-  for (const share of Object.values(shares)) expect(share).toBe(1);
+  for (const share of Object.values(shares))
+    if (flips === 0) expect(share).toBe(1);
+    else expect(share).toBeGreaterThanOrEqual(0.999);
   const missing = (v: Float64Array) => v.reduce((n, x) => n + (Number.isNaN(x) ? 1 : 0), 0);
   expect(missing(expected.numbers("pvalue"))).toBe(missingPvalues);
-  expect(missing(ours.pvalue)).toBe(missingPvalues);
+  expect(Math.abs(missing(ours.pvalue) - missingPvalues)).toBeLessThanOrEqual(flips);
 }
 
 it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-values NA", {
@@ -73,18 +80,30 @@ it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-v
 });
 
 it.each([
-  ["--min-replicates-for-replace 10", 10, true, "cooks_outliers_sim_no_refit.csv.gz", 60],
+  ["--min-replicates-for-replace 10", 10, true, "cooks_outliers_sim_no_refit.csv.gz", 60, 0],
   [
     "--no-refit-cooks --no-cooks-filter",
     Number.POSITIVE_INFINITY,
     false,
     "cooks_outliers_sim_no_refit_no_filter.csv.gz",
     0,
+    0,
+  ],
+  // results(cooksCutoff = 2): 110 p-values NA (the two-level rule counted against 2 too). One
+  // gene (gene1118) has DESeq2's maxCooks 1.993, 0.35% below the cutoff: the private protocol's
+  // approximate robust dispersion may put it above (one decision may flip).
+  [
+    "--no-refit-cooks --cooks-cutoff 2",
+    Number.POSITIVE_INFINITY,
+    true,
+    "cooks_outliers_sim_no_refit_cutoff_2.csv.gz",
+    110,
+    1,
   ],
 ] as const)(
   "%s: DESeq2's results",
   { timeout: 120_000 },
-  async (label, minReplicates, filter, file, missing) => {
+  async (label, minReplicates, filter, file, missing, flips) => {
     const transport = new InProcessTransport(await simulatedCenters(data));
     try {
       const outcome = await runOverFederation(
@@ -93,12 +112,13 @@ it.each([
           ...deseq2Job("outliers_sim", "~ condition"),
           minReplicatesForReplace: minReplicates,
           cooksFilter: filter,
+          ...(label.includes("--cooks-cutoff 2") ? { cooksCutoff: 2 } : {}),
         },
         { runId: "cooks-switches" },
       );
       const expected = deseq2TableAt(join(fixtures, file));
       expect(outcome.fit.genes).toEqual(expected.ids);
-      expectDeseq2(label, outcome.results, expected, missing);
+      expectDeseq2(label, outcome.results, expected, missing, flips);
       expect(outcome.cooks.refitted).toBe(0);
       expect(outcome.cooks.replacedCounts).toBe(0);
     } finally {

@@ -73,8 +73,13 @@ export interface PrivateCooksRequest {
   readonly robustDispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p. */
   readonly hatInverse: Float64Array;
-  /** Cook's cutoff qf(0.99, p, m − p) (NaN: no outlier). */
+  /** Cook's cutoff qf(0.99, p, m − p) (NaN: no outlier), for the replacement. */
   readonly cutoff: number;
+  /**
+   * `results()`' cutoff for the p-value filter (its `cooksCutoff`; DESeq2's default: the same
+   * `cutoff`). The counts of the filter and of the two-level rule are taken against it.
+   */
+  readonly filterCutoff: number;
   /** Replacement value / size factor per gene (the 0.2-trimmed mean of y/s, approximated). */
   readonly trimmedBaseMean: Float64Array;
   /**
@@ -95,6 +100,8 @@ export function privateCooksRequest(
     readonly trimmedBaseMean: Float64Array;
     /** 2×genes bucket bounds of the third-largest count (NaN: not evaluated). */
     readonly thirdBucket?: Float64Array;
+    /** `results()`' cooksCutoff (default: the plan's cutoff). */
+    readonly filterCutoff?: number;
   },
   minCell = 3,
 ): PrivateCooksRequest {
@@ -124,6 +131,7 @@ export function privateCooksRequest(
     robustDispersions: inputs.robustDispersions,
     hatInverse: inputs.hatInverse,
     cutoff: plan.cutoff,
+    filterCutoff: inputs.filterCutoff ?? plan.cutoff,
     trimmedBaseMean: inputs.trimmedBaseMean,
     thirdBucket: inputs.thirdBucket ?? new Float64Array(2 * genes).fill(Number.NaN),
   };
@@ -135,19 +143,21 @@ export function privateCooksRequest(
  */
 export interface PrivateCooksShare {
   readonly kind: "cooks-private-share";
-  /** #{i ∈ S_elig : D_i > cutoff}. */
+  /** #{i ∈ S_elig : D_i > filterCutoff}. */
   readonly aboveEligible: Float64Array;
   /** #{i ∈ S_elig : D_i is NaN} (R's max is then NA). */
   readonly nanEligible: Float64Array;
-  /** #{i ∈ S_kept : D_i > cutoff}. */
+  /** #{i ∈ S_kept : D_i > filterCutoff}. */
   readonly aboveKept: Float64Array;
   /** #{i ∈ S_kept : D_i is NaN}. */
   readonly nanKept: Float64Array;
-  /** #{i : D_i > cutoff} over all samples. */
+  /** #{i : D_i > cutoff} over all samples (the replacement's flag). */
   readonly aboveAll: Float64Array;
-  /** #{i : D_i > cutoff, y_i ≤ lower of the third-largest bucket} (two-level rule). */
+  /** #{i : D_i > filterCutoff} over all samples (the two-level rule's). */
+  readonly aboveAllFilter: Float64Array;
+  /** #{i : D_i > filterCutoff, y_i ≤ lower of the third-largest bucket} (two-level rule). */
   readonly aboveLowCount: Float64Array;
-  /** #{i : D_i > cutoff, y_i > upper of the third-largest bucket}. */
+  /** #{i : D_i > filterCutoff, y_i > upper of the third-largest bucket}. */
   readonly aboveHighCount: Float64Array;
 }
 
@@ -206,12 +216,13 @@ export function privateCooksLocalStep(
 ): PrivateCooksShare {
   const { n, genes, counts } = center;
   const cellOf = cellsOf(center, request);
-  const { forMaxCooks, replaceable, cutoff, thirdBucket, sets } = request;
+  const { forMaxCooks, replaceable, cutoff, filterCutoff, thirdBucket, sets } = request;
   const aboveEligible = new Float64Array(genes);
   const nanEligible = new Float64Array(genes);
   const aboveKept = new Float64Array(genes);
   const nanKept = new Float64Array(genes);
   const aboveAll = new Float64Array(genes);
+  const aboveAllFilter = new Float64Array(genes);
   const aboveLowCount = new Float64Array(genes);
   const aboveHighCount = new Float64Array(genes);
   const d = new Float64Array(n);
@@ -223,7 +234,7 @@ export function privateCooksLocalStep(
     for (let i = 0; i < n; i++) {
       const x = d[i];
       const cell = cellOf[i];
-      const above = x > cutoff ? 1 : 0;
+      const above = x > filterCutoff ? 1 : 0;
       const nan = Number.isNaN(x) ? 1 : 0;
       if (forMaxCooks[cell] === 1 && sets[0] === 1) {
         aboveEligible[g] += above;
@@ -234,7 +245,8 @@ export function privateCooksLocalStep(
         nanKept[g] += nan;
       }
       if (sets[2] === 1) {
-        aboveAll[g] += above;
+        aboveAll[g] += x > cutoff ? 1 : 0;
+        aboveAllFilter[g] += above;
         if (rule && above === 1) {
           const y = counts[g * n + i];
           if (y <= lower) aboveLowCount[g] += 1;
@@ -250,6 +262,7 @@ export function privateCooksLocalStep(
     aboveKept,
     nanKept,
     aboveAll,
+    aboveAllFilter,
     aboveLowCount,
     aboveHighCount,
   };
@@ -327,6 +340,7 @@ export function aggregatePrivateCooks(
   const aboveKept = sum("aboveKept");
   const nanKept = sum("nanKept");
   const aboveAll = sum("aboveAll");
+  const aboveAllFilter = sum("aboveAllFilter");
   const low = sum("aboveLowCount");
   const high = sum("aboveHighCount");
   const waldOutlier = new Uint8Array(genes);
@@ -341,8 +355,8 @@ export function aggregatePrivateCooks(
   for (let g = 0; g < genes; g++) {
     if (plan.recordsMaxCooks && nanEligible[g] === 0 && aboveEligible[g] >= 1) waldOutlier[g] = 1;
     if (replacing && aboveAll[g] >= 1) replace[g] = 1;
-    if (aboveAll[g] >= 1 && low[g] === aboveAll[g]) twoLevelKeep[g] = 1;
-    else if (aboveAll[g] >= 1 && high[g] !== aboveAll[g]) twoLevelUndecided[g] = 1;
+    if (aboveAllFilter[g] >= 1 && low[g] === aboveAllFilter[g]) twoLevelKeep[g] = 1;
+    else if (aboveAllFilter[g] >= 1 && high[g] !== aboveAllFilter[g]) twoLevelUndecided[g] = 1;
   }
   let nRefit = 0;
   let nNewAllZero = 0;
@@ -406,6 +420,7 @@ export function decidedPrivateCooks(plan: CooksPlan, genes: number): PrivateCook
       aboveKept: zeros,
       nanKept: zeros,
       aboveAll: zeros,
+      aboveAllFilter: zeros,
       aboveLowCount: zeros,
       aboveHighCount: zeros,
     },

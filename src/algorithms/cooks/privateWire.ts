@@ -163,6 +163,7 @@ export function splitPrivateCooksShares(shares: readonly PrivateCooksRoundShare[
       aboveKept: s.aboveKept,
       nanKept: s.nanKept,
       aboveAll: s.aboveAll,
+      aboveAllFilter: s.aboveAllFilter,
       aboveLowCount: s.aboveLowCount,
       aboveHighCount: s.aboveHighCount,
     })),
