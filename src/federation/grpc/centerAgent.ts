@@ -34,6 +34,19 @@ import {
 } from "./proto.js";
 
 /** Options of {@link runCenterAgent}. */
+/**
+ * A message as a center tells it to the federation: every absolute file path reduced to its file
+ * name (`/srv/hospital/rnaseq/metadata.csv: line 4 …` → `metadata.csv: line 4 …`), so that a
+ * center's errors do not describe its file system to the aggregator and the other centers. (A
+ * folder name with a space ends a path early: only what follows its last space is kept.)
+ */
+export function withoutDirectories(message: string): string {
+  return message.replace(
+    /(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s"'`:,;()[\]\\/]+[\\/])+([^\s"'`:,;()[\]\\/]+)/g,
+    "$1",
+  );
+}
+
 export interface CenterAgentOptions {
   /** The aggregator's HOST:PORT. */
   readonly aggregator: string;
@@ -187,7 +200,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           : undefined);
       if (reason !== undefined) {
         log(`center ${name}: refusing to take part: ${reason}`);
-        call.write({ refusal: { center: name, reason } });
+        call.write({ refusal: { center: name, reason: withoutDirectories(reason) } });
         call.end();
         call.on("error", () => settle({ success: false, refused: true, message: reason }));
         call.on("end", () => settle({ success: false, refused: true, message: reason }));
@@ -356,7 +369,11 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         };
         options.audit?.(refusal);
       } else log(`center ${name}: step failed: ${text}`);
-      call.write({ reply: encodeErrorReply(tag, text, error instanceof InputError) });
+      // The aggregator (and, when the run ends on it, every other center) reads this message:
+      // it names the center's files, not where they sit on its disks.
+      call.write({
+        reply: encodeErrorReply(tag, withoutDirectories(text), error instanceof InputError),
+      });
     }
   }
 }
