@@ -840,6 +840,8 @@ function runReportInput(
       contrast: outcome.contrast,
       alpha: report.alpha,
       log2FoldChange: outcome.results.log2FoldChange,
+      lfcSE: outcome.results.lfcSE,
+      stat: outcome.results.stat,
       pvalue: outcome.results.pvalue,
       padj: outcome.results.padj,
       baseMean: outcome.results.baseMean,

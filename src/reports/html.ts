@@ -65,6 +65,8 @@ export interface ReportTests {
   readonly alpha: number;
   readonly baseMean: ArrayLike<number>;
   readonly log2FoldChange: ArrayLike<number>;
+  readonly lfcSE: ArrayLike<number>;
+  readonly stat: ArrayLike<number>;
   readonly pvalue: ArrayLike<number>;
   readonly padj: ArrayLike<number>;
 }
@@ -139,6 +141,8 @@ function checkLengths(input: ReportInput): void {
   if (t !== undefined) {
     lengths.push(["tests.baseMean", t.baseMean.length]);
     lengths.push(["tests.log2FoldChange", t.log2FoldChange.length]);
+    lengths.push(["tests.lfcSE", t.lfcSE.length]);
+    lengths.push(["tests.stat", t.stat.length]);
     lengths.push(["tests.pvalue", t.pvalue.length]);
     lengths.push(["tests.padj", t.padj.length]);
   }
@@ -518,26 +522,42 @@ function volcanoSpec(points: { x: number; y: number; call: string }[], tests: Re
   return spec;
 }
 
-/** The genes with the smallest adjusted p-values (then p-values), at most `count`. */
-function topGenes(input: ReportInput, tests: ReportTests, count: number): number[] {
+/**
+ * The genes with the smallest adjusted p-values, ties (e.g. p-values that underflow to 0) broken
+ * by the largest |stat|, at most `count`.
+ */
+export function topGenes(input: ReportInput, tests: ReportTests, count: number): number[] {
   const order: number[] = [];
   for (let g = 0; g < input.genes.length; g++) if (Number.isFinite(tests.pvalue[g])) order.push(g);
   const key = (g: number) => (Number.isFinite(tests.padj[g]) ? tests.padj[g] : 2);
-  order.sort((a, b) => key(a) - key(b) || tests.pvalue[a] - tests.pvalue[b]);
+  const strength = (g: number) => (Number.isFinite(tests.stat[g]) ? Math.abs(tests.stat[g]) : -1);
+  order.sort((a, b) => key(a) - key(b) || strength(b) - strength(a));
   return order.slice(0, count);
 }
 
+/** A p-value for the table: 0, scientific below 0.001 (9.4e-297), else three digits. */
+export function formatProbability(x: number): string {
+  if (!Number.isFinite(x)) return "NA";
+  if (x === 0) return "0";
+  return x < 1e-3 ? x.toExponential(1) : x.toPrecision(3);
+}
+
+/** An estimate for the table: four significant digits, 0 as 0. */
+function formatEstimate(x: number): string {
+  if (!Number.isFinite(x)) return "NA";
+  return x === 0 ? "0" : x.toPrecision(4);
+}
+
 function topGenesTable(input: ReportInput, tests: ReportTests): string {
-  const cell = (x: number) =>
-    `<td class="value">${Number.isFinite(x) ? escapeHtml(x.toPrecision(4)) : "NA"}</td>`;
+  const cell = (text: string) => `<td class="value">${escapeHtml(text)}</td>`;
   const rows = topGenes(input, tests, 20)
     .map(
       (g) =>
-        `<tr><th scope="row">${escapeHtml(input.genes[g])}</th>${cell(tests.baseMean[g])}${cell(tests.log2FoldChange[g])}${cell(tests.pvalue[g])}${cell(tests.padj[g])}</tr>`,
+        `<tr><th scope="row">${escapeHtml(input.genes[g])}</th>${cell(formatEstimate(tests.baseMean[g]))}${cell(formatEstimate(tests.log2FoldChange[g]))}${cell(formatEstimate(tests.lfcSE[g]))}${cell(formatEstimate(tests.stat[g]))}${cell(formatProbability(tests.pvalue[g]))}${cell(formatProbability(tests.padj[g]))}</tr>`,
     )
     .join("\n");
   return `<table id="top-genes">
-<tr><th>gene</th><th>baseMean</th><th>log2FoldChange</th><th>pvalue</th><th>padj</th></tr>
+<tr><th>gene</th><th>baseMean</th><th>log2FoldChange</th><th>lfcSE</th><th>stat</th><th>pvalue</th><th>padj</th></tr>
 ${rows}
 </table>`;
 }

@@ -142,3 +142,44 @@ describe("writeReport", () => {
     expect(readdirSync(dir)).toEqual(["report.html"]);
   });
 });
+
+describe("the top-genes table", () => {
+  const { input } = syntheticReport(6);
+  const tests = {
+    contrast: "condition B vs A",
+    alpha: 0.1,
+    baseMean: [10, 20, 30, 40, 50, 60],
+    log2FoldChange: [1.5, -2, 0.25, 3, 0, -1],
+    lfcSE: [0.5, 0.4, 0.3, 0.2, 0.1, 0.6],
+    stat: [3, -5, 0.8333, 15, 0, -1.6667],
+    pvalue: [0.0027, 5.7e-7, 0.4, 0, 1, Number.NaN],
+    padj: [0.005, 1.4e-6, 0.5, 0, 1, Number.NaN],
+  };
+
+  it("lists the genes by padj, ties by |stat|, with lfcSE and stat, p-values written as numbers", async () => {
+    const html = await renderReport({ ...input, tests });
+    const table = html.slice(
+      html.indexOf('<table id="top-genes">'),
+      html.indexOf("</table>", html.indexOf('<table id="top-genes">')),
+    );
+    expect(table).toContain(
+      "<th>gene</th><th>baseMean</th><th>log2FoldChange</th><th>lfcSE</th><th>stat</th><th>pvalue</th><th>padj</th>",
+    );
+    const rows = [...table.matchAll(/<tr><th scope="row">([^<]*)<\/th>(.*?)<\/tr>/g)].map((m) => [
+      m[1],
+      ...[...m[2].matchAll(/<td class="value">([^<]*)<\/td>/g)].map((c) => c[1]),
+    ]);
+    // Gene 5 has no p-value: not listed. padj 0 first, then 1.4e-6, 0.005, 0.5, 1.
+    expect(rows.map((r) => r[0])).toEqual([3, 1, 0, 2, 4].map((g) => input.genes[g]));
+    expect(rows[0].slice(1)).toEqual(["40.00", "3.000", "0.2000", "15.00", "0", "0"]);
+    expect(rows[1].slice(5)).toEqual(["5.7e-7", "1.4e-6"]);
+    expect(rows[2].slice(5)).toEqual(["0.00270", "0.00500"]);
+  });
+
+  it("breaks ties in padj by the largest |stat| (p-values that underflow to 0)", async () => {
+    const tied = { ...tests, padj: [0, 0, 0, 0, 0, Number.NaN], stat: [3, -5, 0.8, 15, 0, 1] };
+    const html = await renderReport({ ...input, tests: tied });
+    const order = [...html.matchAll(/<tr><th scope="row">([^<]*)<\/th>/g)].map((m) => m[1]);
+    expect(order.slice(-5)).toEqual([3, 1, 0, 2, 4].map((g) => input.genes[g]));
+  });
+});
