@@ -197,6 +197,49 @@ function roundsSpec(rounds: readonly RoundPoint[]): TopLevelSpec {
   };
 }
 
+/** Bins of the p-value histogram: 20 of width 0.05 over [0, 1]. */
+const PVALUE_BINS = 20;
+
+/**
+ * How many genes have their p-value in each bin [k/20, (k+1)/20) (the last bin includes 1); genes
+ * without a p-value are left out. Counts only: the report carries 20 numbers, not a p-value per gene.
+ */
+export function pvalueHistogram(pvalue: ArrayLike<number>): Int32Array {
+  const counts = new Int32Array(PVALUE_BINS);
+  for (let g = 0; g < pvalue.length; g++) {
+    const p = pvalue[g];
+    if (!(p >= 0 && p <= 1)) continue;
+    counts[Math.min(PVALUE_BINS - 1, Math.floor(p * PVALUE_BINS))]++;
+  }
+  return counts;
+}
+
+function pvalueHistogramSpec(counts: Int32Array): TopLevelSpec {
+  const values = Array.from(counts, (genes, k) => ({
+    start: k / PVALUE_BINS,
+    end: (k + 1) / PVALUE_BINS,
+    genes,
+  }));
+  return {
+    width: 640,
+    height: 220,
+    config: CONFIG,
+    data: { values },
+    mark: { type: "bar", color: "#4c78a8" },
+    encoding: {
+      x: {
+        field: "start",
+        type: "quantitative",
+        bin: { binned: true, step: 1 / PVALUE_BINS },
+        title: "p-value",
+        scale: { domain: [0, 1] },
+      },
+      x2: { field: "end" },
+      y: { field: "genes", type: "quantitative", title: "genes" },
+    },
+  };
+}
+
 /** The powers of ten from the one at or below `lo` to the one at or above `hi` (lo, hi > 0). */
 function powersOfTen(lo: number, hi: number): number[] {
   const out: number[] = [];
@@ -647,6 +690,13 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `<section><h2>Volcano plot</h2>
 <figure id="volcano-plot">${await renderSvg(volcanoSpec(volcano.points, tests))}
 <figcaption>${formatFigure(volcano.points.length)} genes with a p-value (${escapeHtml(tests.contrast)}); ${formatFigure(volcano.significant)} with an adjusted p-value below ${tests.alpha} (red); ${formatFigure(volcano.omitted)} without a p-value (all-zero genes, or p-value set to NA by Cook's filtering). p-values below ${VOLCANO_P_FLOOR} are drawn at ${-Math.log10(VOLCANO_P_FLOOR)}.</figcaption></figure></section>`,
+    );
+    const histogram = pvalueHistogram(tests.pvalue);
+    const withP = histogram.reduce((a, b) => a + b, 0);
+    sections.push(
+      `<section><h2>p-values</h2>
+<figure id="pvalue-histogram">${await renderSvg(pvalueHistogramSpec(histogram))}
+<figcaption>${formatFigure(withP)} genes with a p-value (${escapeHtml(tests.contrast)}), in bins of 0.05. Under the null the p-values are uniform: a flat floor, with a peak at 0 from the genes that differ.</figcaption></figure></section>`,
     );
     sections.push(
       `<section><h2>Top genes</h2>

@@ -54,7 +54,7 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
 
   // The report, as a person opens it: every plot laid out with marks, one MA point per fitted
   // gene (all 34,356 have a positive mean), the comparison with DESeq2's fold changes, the
-  // dispersions (gene-wise and final, and the trend), the volcano plot.
+  // dispersions (gene-wise and final, and the trend), the volcano plot, the p-value histogram.
   const probe = (await probePage(
     join(demoOut, "report.html"),
     `return [...document.querySelectorAll("figure")].map((f) => ({
@@ -70,6 +70,7 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
     "reference-plot",
     "dispersion-plot",
     "volcano-plot",
+    "pvalue-histogram",
   ]);
   for (const figure of probe) expect(figure.width).toBeGreaterThan(100);
   expect(probe[0].lines).toBeGreaterThan(0);
@@ -78,6 +79,12 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
   expect(probe[3].points).toBe(2 * 34356);
   expect(probe[3].lines).toBe(1);
   expect(probe[4].points).toBe(34356);
+  // The p-value histogram: 20 bars (rects) laid out.
+  const bars = (await probePage(
+    join(demoOut, "report.html"),
+    `return document.querySelectorAll("#pvalue-histogram g.mark-rect.role-mark > path").length;`,
+  )) as number;
+  expect(bars).toBe(20);
   // A whole BodyMap run and a browser: a generous deadline, as the machine may be loaded (the
   // other vitest worker runs another file meanwhile).
 }, 600_000);

@@ -9,6 +9,7 @@ import {
   compactSvg,
   escapeHtml,
   formatFigure,
+  pvalueHistogram,
   renderReport,
   writeReport,
 } from "../../src/reports/html.js";
@@ -181,5 +182,37 @@ describe("the top-genes table", () => {
     const html = await renderReport({ ...input, tests: tied });
     const order = [...html.matchAll(/<tr><th scope="row">([^<]*)<\/th>/g)].map((m) => m[1]);
     expect(order.slice(-5)).toEqual([3, 1, 0, 2, 4].map((g) => input.genes[g]));
+  });
+});
+
+describe("the p-value histogram", () => {
+  it("counts the p-values in 20 bins of 0.05 (1 in the last), leaving out genes without one", () => {
+    const counts = pvalueHistogram([0, 0.049999, 0.05, 0.5, 0.999, 1, Number.NaN, -1, 1.5]);
+    expect(Array.from(counts)).toEqual([
+      2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+    ]);
+  });
+
+  it("is drawn with one bar per bin in a run's report", async () => {
+    const { input } = syntheticReport(6);
+    const pvalue = [0.001, 0.02, 0.3, 0.31, 0.9, Number.NaN];
+    const html = await renderReport({
+      ...input,
+      tests: {
+        contrast: "condition B vs A",
+        alpha: 0.1,
+        baseMean: [1, 2, 3, 4, 5, 6],
+        log2FoldChange: [1, 1, 1, 1, 1, 1],
+        lfcSE: [1, 1, 1, 1, 1, 1],
+        stat: [1, 1, 1, 1, 1, 1],
+        pvalue,
+        padj: pvalue,
+      },
+    });
+    const svg = figure(html, "pvalue-histogram");
+    const start = svg.indexOf('<g class="mark-rect role-mark');
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(svg.slice(start, svg.indexOf("</g>", start)).match(/<path /g)?.length).toBe(20);
+    expect(html).toContain("5 genes with a p-value (condition B vs A), in bins of 0.05.");
   });
 });
