@@ -261,8 +261,12 @@ function scatterPoints(
   input: ReportInput,
   x: ArrayLike<number>,
   xPositive: boolean,
-): { points: Point[]; counts: Record<FitMethod, number>; omitted: number } {
-  const byMethod: Record<FitMethod, Point[]> = { irls: [], pqn: [], "pqn-flagged": [] };
+): { points: (Point & { gene: number })[]; counts: Record<FitMethod, number>; omitted: number } {
+  const byMethod: Record<FitMethod, (Point & { gene: number })[]> = {
+    irls: [],
+    pqn: [],
+    "pqn-flagged": [],
+  };
   let omitted = 0;
   for (let g = 0; g < input.genes.length; g++) {
     const method = input.fitted[g];
@@ -277,7 +281,7 @@ function scatterPoints(
       omitted++;
       continue;
     }
-    byMethod[method].push({ x: xv, y: yv, method });
+    byMethod[method].push({ x: xv, y: yv, method, gene: g });
   }
   return {
     points: FIT_METHODS.flatMap((m) => byMethod[m]),
@@ -371,7 +375,69 @@ function logChannel(points: readonly { x: number; y: number }[], field: "x" | "y
 }
 
 /** MA plot: log2 fold change against mean normalised count (log scale). */
-function maSpec(points: Point[], coefficient: string): TopLevelSpec {
+/** Significance groups of the MA plot of a run, in drawing order (significant genes on top). */
+const SIGNIFICANCE = ["no padj", "not significant", "significant"] as const;
+type Significance = (typeof SIGNIFICANCE)[number];
+const SIGNIFICANCE_COLORS: Record<Significance, string> = {
+  "no padj": "#bbbbbb",
+  "not significant": "#7f7f7f",
+  significant: "#d62728",
+};
+
+/**
+ * The MA plot's points of a run, coloured by significance (padj below alpha) instead of by fitting
+ * method, significant genes drawn last; and how many of each.
+ */
+function significancePoints(
+  points: readonly (Point & { gene: number })[],
+  tests: ReportTests,
+): {
+  points: { x: number; y: number; significance: string }[];
+  counts: Record<Significance, number>;
+} {
+  const groups: Record<Significance, { x: number; y: number; significance: string }[]> = {
+    "no padj": [],
+    "not significant": [],
+    significant: [],
+  };
+  const label = (group: Significance) =>
+    group === "significant" ? `padj < ${tests.alpha}` : group;
+  for (const p of points) {
+    const q = tests.padj[p.gene];
+    const group: Significance = !Number.isFinite(q)
+      ? "no padj"
+      : q < tests.alpha
+        ? "significant"
+        : "not significant";
+    groups[group].push({ x: p.x, y: p.y, significance: label(group) });
+  }
+  return {
+    points: SIGNIFICANCE.flatMap((g) => groups[g]),
+    counts: {
+      "no padj": groups["no padj"].length,
+      "not significant": groups["not significant"].length,
+      significant: groups.significant.length,
+    },
+  };
+}
+
+/** The colour encoding of the significance groups (all three always in the legend). */
+function significanceColor(alpha: number) {
+  const labels = SIGNIFICANCE.map((g) => (g === "significant" ? `padj < ${alpha}` : g));
+  return {
+    field: "significance",
+    type: "nominal" as const,
+    title: "adjusted p-value",
+    scale: { domain: labels, range: SIGNIFICANCE.map((g) => SIGNIFICANCE_COLORS[g]) },
+    sort: labels,
+  };
+}
+
+function maSpec(
+  points: readonly { readonly x: number; readonly y: number }[],
+  coefficient: string,
+  color: ReturnType<typeof methodColor> | ReturnType<typeof significanceColor> = methodColor(),
+): TopLevelSpec {
   return {
     width: 640,
     height: 380,
@@ -388,7 +454,7 @@ function maSpec(points: Point[], coefficient: string): TopLevelSpec {
         encoding: {
           x: logChannel(points, "x", "mean of normalised counts"),
           y: { field: "y", type: "quantitative", title: `log2 fold change (${coefficient})` },
-          color: methodColor(),
+          color,
           size: pointLayer(points.length).size,
         },
       },
@@ -659,10 +725,25 @@ export async function renderReport(input: ReportInput): Promise<string> {
   );
 
   const ma = scatterPoints(input, input.baseMean, true);
+  // A run's MA plot shows what an analyst looks for, significance; a fit's, how genes were fitted.
+  const byPadj = input.tests === undefined ? null : significancePoints(ma.points, input.tests);
+  const maSvg =
+    byPadj === null || input.tests === undefined
+      ? await renderSvg(
+          maSpec(
+            ma.points.map(({ gene: _, ...p }) => p),
+            coefficient,
+          ),
+        )
+      : await renderSvg(maSpec(byPadj.points, coefficient, significanceColor(input.tests.alpha)));
+  const maGroups =
+    byPadj === null || input.tests === undefined
+      ? methodCounts(ma.counts)
+      : `${formatFigure(byPadj.counts.significant)} with padj &lt; ${input.tests.alpha} (red), ${formatFigure(byPadj.counts["not significant"])} not, ${formatFigure(byPadj.counts["no padj"])} without padj`;
   sections.push(
     `<section><h2>MA plot</h2>
-<figure id="ma-plot">${await renderSvg(maSpec(ma.points, coefficient))}
-<figcaption>${formatFigure(ma.points.length)} genes drawn (${methodCounts(ma.counts)}), every fitted gene with a positive mean; ${formatFigure(ma.omitted)} not drawn (not fitted, or zero mean). Coefficient ${escapeHtml(coefficient)}.</figcaption></figure></section>`,
+<figure id="ma-plot">${maSvg}
+<figcaption>${formatFigure(ma.points.length)} genes drawn (${maGroups}), every fitted gene with a positive mean; ${formatFigure(ma.omitted)} not drawn (not fitted, or zero mean). Coefficient ${escapeHtml(coefficient)}.</figcaption></figure></section>`,
   );
 
   if (input.reference !== undefined) {

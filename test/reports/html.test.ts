@@ -216,3 +216,40 @@ describe("the p-value histogram", () => {
     expect(html).toContain("5 genes with a p-value (condition B vs A), in bins of 0.05.");
   });
 });
+
+describe("the MA plot of a run", () => {
+  it("colours the genes by padj (significant ones in red, drawn last), every drawable gene once", async () => {
+    const { input, maPoints } = syntheticReport(2000);
+    const n = input.genes.length;
+    const padj = Float64Array.from({ length: n }, (_, g) =>
+      g % 3 === 0 ? 0.01 : g % 3 === 1 ? 0.5 : Number.NaN,
+    );
+    const ones = new Float64Array(n).fill(1);
+    const html = await renderReport({
+      ...input,
+      tests: {
+        contrast: "condition B vs A",
+        alpha: 0.1,
+        baseMean: input.baseMean,
+        log2FoldChange: input.lfc,
+        lfcSE: ones,
+        stat: ones,
+        pvalue: padj,
+        padj,
+      },
+    });
+    const svg = figure(html, "ma-plot");
+    expect(pointMarks(svg)).toBe(maPoints);
+    // The legend names the three groups, the significant one by the threshold.
+    for (const label of ["padj &lt; 0.1", "not significant", "no padj"])
+      expect(svg).toContain(label);
+    const caption =
+      /(\d[\d,]*) with padj &lt; 0\.1 \(red\), (\d[\d,]*) not, (\d[\d,]*) without padj/.exec(
+        html.slice(html.indexOf('<figure id="ma-plot">')),
+      );
+    expect(caption).not.toBeNull();
+    const counts = (caption as RegExpExecArray).slice(1, 4).map((x) => Number(x.replace(/,/g, "")));
+    expect(counts[0] + counts[1] + counts[2]).toBe(maPoints);
+    expect(Math.min(...counts)).toBeGreaterThan(500);
+  });
+});
