@@ -176,6 +176,19 @@ export function columnSubsetRunner(runner: LfcRunner, keep: Int32Array, p: numbe
   };
 }
 
+/** −Σ over the shares of each asked gene's NLL, into `logLike` at the genes' rows. */
+function pooledLogLikelihood(
+  shares: readonly { readonly nll: Float64Array }[],
+  genes: Int32Array,
+  logLike: Float64Array,
+): void {
+  for (let a = 0; a < genes.length; a++) {
+    let nll = 0;
+    for (const s of shares) nll += s.nll[a];
+    logLike[genes[a]] = -nll;
+  }
+}
+
 /**
  * DESeq2's log-likelihood of a fit, per gene: at μ = s·exp(Xβ) for the rows IRLS fitted, and at
  * μ floored at 0.5 for the rows L-BFGS-B fitted (`optimised`), as `fitNbinomGLMs` computes it.
@@ -210,11 +223,7 @@ export async function deseq2LogLikelihood(
       pointsPerGene: 1,
       points,
     });
-    irlsGenes.forEach((g, a) => {
-      let nll = 0;
-      for (const s of shares) nll += s.nll[a];
-      logLike[g] = -nll;
-    });
+    pooledLogLikelihood(shares, irlsGenes, logLike);
   }
   const optimGenes = maskIndices(optimised);
   if (optimGenes.length > 0) {
@@ -229,11 +238,7 @@ export async function deseq2LogLikelihood(
       mask: optimised,
       beta: rows,
     });
-    optimGenes.forEach((g, a) => {
-      let nll = 0;
-      for (const s of shares) nll += s.nll[a];
-      logLike[g] = -nll;
-    });
+    pooledLogLikelihood(shares, optimGenes, logLike);
   }
   return logLike;
 }
