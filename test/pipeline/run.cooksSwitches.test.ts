@@ -79,12 +79,19 @@ it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-v
   });
 });
 
+const INF = Number.POSITIVE_INFINITY;
+
 it.each([
-  ["--min-replicates-for-replace 10", 10, true, "cooks_outliers_sim_no_refit.csv.gz", 60, 0],
+  [
+    "--min-replicates-for-replace 10",
+    { minReplicatesForReplace: 10 },
+    "cooks_outliers_sim_no_refit.csv.gz",
+    60,
+    0,
+  ],
   [
     "--no-refit-cooks --no-cooks-filter",
-    Number.POSITIVE_INFINITY,
-    false,
+    { minReplicatesForReplace: INF, cooksFilter: false },
     "cooks_outliers_sim_no_refit_no_filter.csv.gz",
     0,
     0,
@@ -94,8 +101,7 @@ it.each([
   // approximate robust dispersion may put it above (one decision may flip).
   [
     "--no-refit-cooks --cooks-cutoff 2",
-    Number.POSITIVE_INFINITY,
-    true,
+    { minReplicatesForReplace: INF, cooksCutoff: 2 },
     "cooks_outliers_sim_no_refit_cutoff_2.csv.gz",
     110,
     1,
@@ -103,17 +109,12 @@ it.each([
 ] as const)(
   "%s: DESeq2's results",
   { timeout: 120_000 },
-  async (label, minReplicates, filter, file, missing, flips) => {
+  async (label, switches, file, missing, flips) => {
     const transport = new InProcessTransport(await simulatedCenters(data));
     try {
       const outcome = await runOverFederation(
         transport,
-        {
-          ...deseq2Job("outliers_sim", "~ condition"),
-          minReplicatesForReplace: minReplicates,
-          cooksFilter: filter,
-          ...(label.includes("--cooks-cutoff 2") ? { cooksCutoff: 2 } : {}),
-        },
+        { ...deseq2Job("outliers_sim", "~ condition"), ...switches },
         { runId: "cooks-switches" },
       );
       const expected = deseq2TableAt(join(fixtures, file));
