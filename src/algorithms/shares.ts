@@ -4,6 +4,27 @@
  * from the first share, so that the doubles match upstream's).
  */
 
+/**
+ * The zero vectors standing in a pooled reply for the centers other than the first, whose
+ * values the first share's sums already hold (the runtime pools every summed field: clear
+ * replies in `pooledSums.ts`, masked ones in the secure-aggregation layer). Adding them, or
+ * unpacking them, changes nothing, so {@link sumOverCenters} skips them: a round then costs one
+ * pass over its sums, not one per center.
+ */
+const pooledZeros = new WeakSet<Float64Array>();
+
+/** A zero vector of `length` that {@link isPooledZero} recognises. */
+export function pooledZeroVector(length: number): Float64Array {
+  const zeros = new Float64Array(length);
+  pooledZeros.add(zeros);
+  return zeros;
+}
+
+/** Whether `values` is a {@link pooledZeroVector} (received shares are never written to). */
+export function isPooledZero(values: Float64Array): boolean {
+  return pooledZeros.has(values);
+}
+
 /** Σ over centers of `shares[c][field]`. */
 export function sumOverCenters<K extends string>(
   shares: readonly { readonly [key in K]: Float64Array }[],
@@ -14,6 +35,7 @@ export function sumOverCenters<K extends string>(
     const x = shares[c][field];
     if (x.length !== total.length)
       throw new Error(`share ${c}: ${field} has ${x.length} values, expected ${total.length}`);
+    if (isPooledZero(x)) continue;
     for (let i = 0; i < total.length; i++) total[i] += x[i];
   }
   return total;

@@ -8,7 +8,8 @@
  * (`sumOverCenters`) gives it back exactly, and a run gives the same doubles with and without
  * secure aggregation.
  */
-import { exactSum } from "../math/exactSum.js";
+import { pooledZeroVector } from "../algorithms/shares.js";
+import { exactSum, exactSumAcross } from "../math/exactSum.js";
 import { type Reduction, STEPS } from "./registry.js";
 import type { StepName, StepOutput } from "./steps.js";
 
@@ -60,15 +61,8 @@ export function poolSums<K extends StepName>(
         );
       }
     }
-    // Interleave the centers' values so that each element's terms are contiguous.
-    const terms = new Float64Array(centers);
-    const total = new Float64Array(length);
-    for (let i = 0; i < length; i++) {
-      for (let c = 0; c < centers; c++) terms[c] = vectors[c][i];
-      total[i] = exactSum(terms, 0, centers);
-    }
-    out[0][name] = total;
-    for (let c = 1; c < centers; c++) out[c][name] = new Float64Array(length);
+    out[0][name] = exactSumAcross(vectors);
+    for (let c = 1; c < centers; c++) out[c][name] = pooledZeroVector(length);
   }
   return out as unknown as StepOutput<K>[];
 }

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { exactSum } from "../../src/math/exactSum.js";
+import { exactSum, exactSumAcross } from "../../src/math/exactSum.js";
 import { exactOf, isCorrectlyRounded } from "../helpers/exactFloat.js";
 
 function exactTotal(values: readonly number[]): bigint {
@@ -48,6 +48,10 @@ describe("exactSum: the correctly rounded sum", () => {
     expect(exactSum([1, Number.POSITIVE_INFINITY, 2])).toBe(Number.POSITIVE_INFINITY);
     expect(exactSum([Number.NEGATIVE_INFINITY, -1])).toBe(Number.NEGATIVE_INFINITY);
     expect(exactSum([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])).toBeNaN();
+    // Overflow of the exact sum: ±∞ (the partials held +∞ and −∞, whose sum was NaN, before).
+    expect(exactSum([1e308, 1e308])).toBe(Number.POSITIVE_INFINITY);
+    expect(exactSum([-1e308, 1, -1e308])).toBe(Number.NEGATIVE_INFINITY);
+    expect(exactSum([1e308, 1e308, Number.NaN])).toBeNaN();
   });
 
   it("is the correctly rounded exact sum of random doubles of mixed magnitudes (property, BigInt)", () => {
@@ -60,6 +64,25 @@ describe("exactSum: the correctly rounded sum", () => {
         expect(isCorrectlyRounded(sum, exactTotal(values)), `${values} → ${sum}`).toBe(true);
       }),
       { numRuns: 2000, seed: 7 },
+    );
+  });
+
+  it("few terms of like magnitude, as centers' shares and ring words are, round as BigInt says (property)", () => {
+    // Mostly the two-sum path; cancellations and ties built in send some to the partials.
+    const value = fc.oneof(
+      fc
+        .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -3, max: 3 }))
+        .map(([m, k]) => m * 2 ** k),
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }).map((n) => n * 2 ** -30),
+      fc.constantFrom(1, -1, 2 ** -53, -(2 ** -53), 2 ** -106, 0, -0),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
+        const sum = exactSum(values);
+        expect(isCorrectlyRounded(sum, exactTotal(values)), `${values} → ${sum}`).toBe(true);
+        expect(Object.is(sum, -0)).toBe(false);
+      }),
+      { numRuns: 20000, seed: 13 },
     );
   });
 
@@ -79,5 +102,43 @@ describe("exactSum: the correctly rounded sum", () => {
       ),
       { numRuns: 2000, seed: 11 },
     );
+  });
+
+  it("exactSumAcross: each element the correctly rounded sum of its column (property, BigInt)", () => {
+    const value = fc.oneof(
+      fc
+        .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -60, max: 60 }))
+        .map(([m, k]) => m * 2 ** k),
+      fc.constantFrom(1, -1, 2 ** -53, 2 ** -106, 1e300, -1e300, 0, -0),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }).chain((count) =>
+          fc.array(fc.array(value, { minLength: count, maxLength: count }), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+        ),
+        (rows) => {
+          const count = rows[0].length;
+          const vectors = Array.from({ length: count }, (_, v) =>
+            Float64Array.from(rows, (row) => row[v]),
+          );
+          const pooled = exactSumAcross(vectors);
+          rows.forEach((row, i) => {
+            expect(isCorrectlyRounded(pooled[i], exactTotal(row)), `${row}`).toBe(true);
+            expect(Object.is(pooled[i], -0)).toBe(false);
+          });
+        },
+      ),
+      { numRuns: 3000, seed: 17 },
+    );
+    const specials = exactSumAcross([
+      Float64Array.of(Number.NaN, Number.POSITIVE_INFINITY, 1e308),
+      Float64Array.of(1, Number.NEGATIVE_INFINITY, 1e308),
+    ]);
+    expect(specials[0]).toBeNaN();
+    expect(specials[1]).toBeNaN();
+    expect(specials[2]).toBe(Number.POSITIVE_INFINITY);
   });
 });

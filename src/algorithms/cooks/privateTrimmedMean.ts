@@ -83,24 +83,39 @@ export function gridThresholdCount(grid: PrivateGrid): number {
   return (grid.maxExponent - grid.minExponent) * grid.binsPerOctave + 1;
 }
 
+/** Each grid's thresholds τ₀ … τ_J, computed once (the search reads them per sample and round). */
+const thresholdTables = new WeakMap<PrivateGrid, Float64Array>();
+
+function thresholds(grid: PrivateGrid): Float64Array {
+  let table = thresholdTables.get(grid);
+  if (table === undefined) {
+    table = new Float64Array(gridThresholdCount(grid) + 1);
+    for (let j = 1; j < table.length; j++)
+      table[j] = 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
+    thresholdTables.set(grid, table);
+  }
+  return table;
+}
+
 /** Threshold τⱼ: 0 for j = 0, 2^(e_min + (j−1)/D) for 1 ≤ j ≤ J, −∞ below, +∞ above. */
 export function gridThreshold(grid: PrivateGrid, j: number): number {
   if (j < 0) return Number.NEGATIVE_INFINITY;
-  if (j === 0) return 0;
-  if (j > gridThresholdCount(grid)) return Number.POSITIVE_INFINITY;
-  return 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
+  const table = thresholds(grid);
+  if (j >= table.length) return Number.POSITIVE_INFINITY;
+  return table[j];
 }
 
 /** Bucket index of a value: 0 for x ≤ 0, j for τⱼ₋₁ < x ≤ τⱼ, J + 1 above τ_J. */
 export function gridBucket(grid: PrivateGrid, x: number): number {
   if (!(x > 0)) return 0;
-  const top = gridThresholdCount(grid);
+  const tau = thresholds(grid);
+  const top = tau.length - 1;
   let j = Math.ceil((Math.log2(x) - grid.minExponent) * grid.binsPerOctave) + 1;
   if (j < 1) j = 1;
   if (j > top + 1) j = top + 1;
   // Correct the rounding of log2 against the thresholds themselves.
-  while (j > 1 && x <= gridThreshold(grid, j - 1)) j--;
-  while (j <= top && x > gridThreshold(grid, j)) j++;
+  while (j > 1 && x <= tau[j - 1]) j--;
+  while (j <= top && x > tau[j]) j++;
   return j;
 }
 

@@ -3,6 +3,8 @@
  * entries each). Lossless for the kernels' matrices, which are built exactly symmetric.
  */
 
+import { isPooledZero, pooledZeroVector } from "../shares.js";
+
 /** Entries of a packed symmetric p×p matrix. */
 export function triangleSize(p: number): number {
   return (p * (p + 1)) / 2;
@@ -21,11 +23,15 @@ export function packSymmetric(values: Float64Array, p: number): Float64Array {
   return packed;
 }
 
-/** Unpack {@link packSymmetric}: the full p×p matrices, each upper entry mirrored below. */
+/**
+ * Unpack {@link packSymmetric}: the full p×p matrices, each upper entry mirrored below (a
+ * pooled reply's zeros stay recognisable as such: `shares.ts`).
+ */
 export function unpackSymmetric(packed: Float64Array, p: number): Float64Array {
   const half = triangleSize(p);
   const count = half === 0 ? 0 : packed.length / half;
   const pp = p * p;
+  if (isPooledZero(packed)) return pooledZeroVector(count * pp);
   const out = new Float64Array(count * pp);
   let j = 0;
   for (let m = 0; m < count; m++) {

@@ -33,7 +33,9 @@
  * shares holding zeros there (0 + S + 0 … = S exactly, "or": S | 0 … = S); the fields in clear
  * are each center's own.
  */
+
 import type { KeyObject } from "node:crypto";
+import { pooledZeroVector } from "../../algorithms/shares.js";
 import type { FieldKind, RecordSchema } from "../records.js";
 import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
@@ -561,7 +563,7 @@ export class SecureAggregator {
             outputs[c][f.name] = first ? Uint8Array.from(total) : new Uint8Array(total.length);
             break;
           default:
-            outputs[c][f.name] = first ? total : new Float64Array(total.length);
+            outputs[c][f.name] = first ? total : pooledZeroVector(total.length);
         }
       }
     }
