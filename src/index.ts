@@ -48,6 +48,11 @@ export {
   simulatedRunJob,
   writeRunOutputs,
 } from "./pipeline/run.js";
-export { type ReportInput, renderReport, writeReport } from "./reports/html.js";
+export {
+  type ReportInput,
+  type ReportSamples,
+  renderReport,
+  writeReport,
+} from "./reports/html.js";
 export { type Contrast, type ContrastSpec, parseContrast } from "./results/contrast.js";
 export { type CohortOptions, writeCohort } from "./simulate/cohort.js";

@@ -663,6 +663,7 @@ async function runAsAggregator(
       (performance.now() - started) / 1000,
       {
         kSampleRule: kSampleRule(plan),
+        cellSizes: plan.cellSizes,
       },
     );
     removeRunIdentity(job.outDir);

@@ -446,8 +446,14 @@ export function reportInput(
     reference: reference?.lfc,
     referenceLabel: reference?.label,
     summary: {
+      "design columns": outcome.columns.join(", "),
+      "genes in the input": report.genes.total,
+      "all-zero genes (not fitted)": report.genes.all_zero,
+      "genes fitted": report.genes.fitted,
+      "not converged (betaConv false)": report.genes.beta_unconverged,
+    },
+    federation: {
       centers: outcome.centers.join(", "),
-      design: outcome.columns.join(", "),
       mode: report.mode,
       solver: report.solver,
       "rounds (init + IRLS + PQN + Newton + L-BFGS-B)": `${report.rounds.total} (${report.rounds.init} + ${report.rounds.irls} + ${report.rounds.pqn} + ${report.rounds.newton} + ${report.rounds.optim}); upstream's fixed schedule ${report.rounds_fixed_schedule}`,
@@ -455,13 +461,9 @@ export function reportInput(
       "bytes to the aggregator": report.bytes.to_aggregator,
       "bytes from the aggregator": report.bytes.from_aggregator,
       seconds: Number(report.seconds.toFixed(2)),
-      "genes in the input": report.genes.total,
-      "all-zero genes (not fitted)": report.genes.all_zero,
-      "genes fitted": report.genes.fitted,
       "converged in IRLS": report.genes.irls_converged,
       "caught by PQN": report.genes.pqn_caught,
       "flagged by PQN": report.genes.pqn_diverged,
-      "not converged (betaConv false)": report.genes.beta_unconverged,
     },
   };
 }

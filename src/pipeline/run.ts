@@ -32,7 +32,7 @@ import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
-import { type AnalysisPlan, planHash } from "../federation/plan.js";
+import { type AnalysisPlan, type CellSizes, planHash } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import type { StepInput } from "../federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
@@ -96,6 +96,10 @@ export interface RunOutcome {
   readonly fit: FitOutcome;
   /** Sample ids, centers in federation order (each center's size factors stay with it). */
   readonly samples: readonly string[];
+  /** Whether the centers masked their sums (secure aggregation). */
+  readonly secureAggregation: boolean;
+  /** Each center's number of samples, in federation order. */
+  readonly centerSamples: readonly { readonly center: string; readonly samples: number }[];
   /** Dispersion estimates of the fitted genes (rows in `fit.fitted` order). */
   readonly dispersions: DispersionEstimates;
   readonly results: ResultsTable;
@@ -340,6 +344,8 @@ export async function runOverFederation(
   return {
     fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
     samples: transport.centers.flatMap((c) => c.samples),
+    centerSamples: transport.centers.map((c) => ({ center: c.name, samples: c.samples.length })),
+    secureAggregation: (transport.secure ?? null) !== null,
     dispersions: final.dispersions,
     results: kept === null ? results : resultsOverAllGenes(results, allGenes.length, kept),
     contrast: contrast.description,
@@ -741,6 +747,8 @@ export async function writeRunOutputs(
     readonly designWarnings?: readonly string[];
     /** The centers' variance-stabilised counts (a simulation's), for `vst.csv`. */
     readonly vst?: VstTable;
+    /** The plan's samples per center and design cell, for the report. */
+    readonly cellSizes?: CellSizes | null;
   } = {},
 ): Promise<RunJson> {
   const { sizeFactors } = extra;
@@ -802,7 +810,11 @@ export async function writeRunOutputs(
     job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
   await writeReport(
     join(outDir, "report.html"),
-    runReportInput(outcome, report, fitReport, reference),
+    runReportInput(outcome, job, report, fitReport, {
+      ...(reference === undefined ? {} : { reference }),
+      ...(sizeFactors === undefined ? {} : { sizeFactors }),
+      cellSizes: extra.cellSizes ?? null,
+    }),
   );
   return report;
 }
@@ -810,17 +822,26 @@ export async function writeRunOutputs(
 /** The HTML report's data for a run: the fit's, plus dispersions and the tests. */
 function runReportInput(
   outcome: RunOutcome,
+  job: RunJob,
   report: RunJson,
   fitReport: RunReport,
-  reference?: ReportReference,
+  extra: {
+    readonly reference?: ReportReference;
+    readonly sizeFactors?: Float64Array;
+    readonly cellSizes: CellSizes | null;
+  },
 ): ReportInput {
-  const base = reportInput(outcome.fit, fitReport, reference);
+  const base = reportInput(outcome.fit, fitReport, extra.reference);
+  const centerOfSample = outcome.centerSamples.flatMap(({ center, samples }) =>
+    new Array<string>(samples).fill(center),
+  );
   // The fit-lfc summary's round lines describe the fit alone: a run lists every phase instead.
   const {
     "rounds (init + IRLS + PQN + Newton + L-BFGS-B)": _fitRounds,
     "set-up rounds": _setup,
-    ...fitSummary
-  } = base.summary;
+    ...fitFederation
+  } = base.federation ?? {};
+  const { "design columns": columns, ...fitSummary } = base.summary;
   const n = outcome.fit.genes.length;
   const spread = (values: Float64Array) => {
     const out = new Float64Array(n).fill(Number.NaN);
@@ -835,7 +856,12 @@ function runReportInput(
     title: `fedseq: ${outcome.contrast}, ${report.genes.fitted} genes across ${outcome.fit.centers.length} centers`,
     lfc: outcome.results.log2FoldChange,
     coefficient: outcome.contrast,
-    dispersions: { genewise: spread(d.genewise), trend: spread(d.trend), final: spread(d.final) },
+    dispersions: {
+      genewise: spread(d.genewise),
+      trend: spread(d.trend),
+      final: spread(d.final),
+      trendType: trendLabel(report),
+    },
     tests: {
       contrast: outcome.contrast,
       alpha: report.alpha,
@@ -847,22 +873,48 @@ function runReportInput(
       baseMean: outcome.results.baseMean,
     },
     summary: {
-      ...fitSummary,
+      design: job.design,
+      "design columns": columns,
       contrast: outcome.contrast,
       test:
         outcome.lrt === null
           ? "Wald"
           : `likelihood-ratio test against ${outcome.lrt.reduced} (${outcome.lrt.df} df): p-values are its; fold changes the contrast's`,
+      [`genes with padj < ${report.alpha}`]: report.significant,
+      ...fitSummary,
+      "size factors": report.dispersions.size_factors_type,
+      "dispersion trend": trendLabel(report),
+      "dispersion outliers (gene-wise kept)": report.dispersions.outliers,
+      "Cook's outliers (genes refitted / p-values set to NA)": `${report.cooks.outliers} (${report.cooks.refitted} / ${report.cooks.pvalues_removed})`,
+    },
+    samples: {
+      perCenter: outcome.centerSamples,
+      cells: extra.cellSizes ?? null,
+      sizeFactors:
+        extra.sizeFactors === undefined
+          ? null
+          : outcome.samples.map((sample, i) => ({
+              sample,
+              center: centerOfSample[i],
+              value: (extra.sizeFactors as Float64Array)[i],
+            })),
+    },
+    federation: {
+      ...fitFederation,
+      "secure aggregation": outcome.secureAggregation ? "yes" : "no (sums in clear)",
       "round trips in all": report.rounds.total,
       "round trips per phase": Object.entries(report.rounds)
         .filter(([phase]) => phase !== "total")
         .map(([phase, count]) => `${phase} ${count}`)
         .join(", "),
-      [`genes with padj < ${report.alpha}`]: report.significant,
-      "dispersion outliers (gene-wise kept)": report.dispersions.outliers,
-      "Cook's outliers (genes refitted / p-values set to NA)": `${report.cooks.outliers} (${report.cooks.refitted} / ${report.cooks.pvalues_removed})`,
     },
   };
+}
+
+/** The trend the dispersions used, as DESeq2 names it (and the fallback, if one applied). */
+function trendLabel(report: RunJson): string {
+  const { fit_type: asked, used, fallback_reason: reason } = report.dispersions.trend;
+  return asked === used ? used : `${used} (asked: ${asked}; ${reason ?? "fallback"})`;
 }
 
 /**
@@ -1032,6 +1084,7 @@ export async function runSimulated(
 /** What {@link simulate} gives {@link writeRunOutputs} besides the outcome. */
 interface SimulationExtras {
   readonly sizeFactors: Float64Array;
+  readonly cellSizes: CellSizes | null;
   readonly vst?: VstTable;
   readonly designWarnings: readonly string[];
   readonly kSampleRule?: KSampleRule;
@@ -1100,6 +1153,7 @@ async function simulate(
       seconds,
       extra: {
         sizeFactors,
+        cellSizes: plan?.cellSizes ?? null,
         ...(vst === null ? {} : { vst }),
         designWarnings: designWarnings(
           sessions.map((s) => s.data.metadata),

@@ -49,12 +49,38 @@ export interface ReportInput {
   readonly reference?: ArrayLike<number>;
   /** Name of the reference (default `reference`), e.g. `DESeq2`. */
   readonly referenceLabel?: string;
-  /** Key figures shown as a table: rounds, bytes, seconds, gene counts, … */
+  /** Key figures shown first, as a table: the analysis, gene counts, … */
   readonly summary: Readonly<Record<string, string | number>>;
+  /** The samples: per center and design cell, and their size factors where known. */
+  readonly samples?: ReportSamples;
+  /** How the federation ran (rounds, bytes, solver, seconds): a section of its own, last. */
+  readonly federation?: Readonly<Record<string, string | number>>;
   /** Estimated dispersions (a `run`), aligned with `genes`; NaN where a gene has none. */
   readonly dispersions?: ReportDispersions;
   /** Wald tests of a contrast (a `run`), aligned with `genes`: a volcano plot and the top genes. */
   readonly tests?: ReportTests;
+}
+
+/** A run's samples, as far as the aggregator knows them. */
+export interface ReportSamples {
+  /** Samples per center, in federation order. */
+  readonly perCenter: readonly { readonly center: string; readonly samples: number }[];
+  /**
+   * Samples per center and design cell (the plan's `cell_sizes`, e.g. `tissue=heart`); null
+   * when the plan does not list them.
+   */
+  readonly cells: Readonly<Record<string, Readonly<Record<string, number>>>> | null;
+  /**
+   * Every sample's size factor (a simulation, whose user holds the data); null in a real
+   * federation, where each center keeps its own.
+   */
+  readonly sizeFactors:
+    | readonly {
+        readonly sample: string;
+        readonly center: string;
+        readonly value: number;
+      }[]
+    | null;
 }
 
 /** A run's tests, per gene (NaN where DESeq2 has NA). */
@@ -79,6 +105,8 @@ export interface ReportDispersions {
   readonly trend: ArrayLike<number>;
   /** The dispersions used for the fit (MAP, or gene-wise for dispersion outliers). */
   readonly final: ArrayLike<number>;
+  /** The trend's kind, as DESeq2's `fitType` names it (e.g. "parametric"). */
+  readonly trendType?: string;
 }
 
 /** Colours of the fitting methods (Tableau 10, as Vega's default scheme). */
@@ -340,18 +368,72 @@ function pointLayer(n: number) {
 
 /**
  * Shrink the SVG of many points: vega writes each position with full double precision (a
- * hundredth of a pixel is plenty), and `stroke-width="0"` on paths that have no stroke.
+ * hundredth of a pixel is plenty), `stroke-width="0"` on paths that have no stroke, and one
+ * `<path>` of some 110 bytes per point; {@link mergePoints} then draws each run of like points
+ * as one path.
  */
 export function compactSvg(svg: string): string {
-  return svg
-    .replace(
-      /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
-      (_, x: string, y: string) =>
-        `translate(${Number(Number(x).toFixed(2))},${Number(Number(y).toFixed(2))})`,
-    )
-    .replace(/<path [^>]*>/g, (tag) =>
-      tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
-    );
+  return mergePoints(
+    svg
+      .replace(
+        /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
+        (_, x: string, y: string) =>
+          `translate(${Number(Number(x).toFixed(2))},${Number(Number(y).toFixed(2))})`,
+      )
+      .replace(/<path [^>]*>/g, (tag) =>
+        tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
+      ),
+  );
+}
+
+/** A point as vega draws it: a translated circle of radius r, filled, no stroke. */
+const POINT_TAG =
+  /^<path transform="translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)" d="M([0-9.]+),0A\3,\3,0,1,1,-\3,0A\3,\3,0,1,1,\3,0" fill="(#[0-9a-fA-F]{3,6})"(?: opacity="([0-9.]+)")?\/>$/;
+
+/**
+ * In every symbol mark, draw each run of consecutive points of one radius, colour and opacity
+ * as one `<path class="points">`: a zero-length segment per point ("M x y h0"), with a round
+ * stroke cap of the point's diameter, which is the same disc (SVG paints a round cap on a
+ * zero-length subpath). Some 14 bytes a point instead of 110: a report of 35,000 genes stays
+ * a few MB. Points keep their drawing order; the run's opacity applies to the run as a whole
+ * (overlapping points of one run no longer darken each other). Anything else in the group (a
+ * point with a label or a stroke, another shape) is kept as vega drew it.
+ */
+export function mergePoints(svg: string): string {
+  return svg.replace(
+    /(<g class="mark-symbol role-mark[^"]*"[^>]*>)((?:<path [^>]*\/>)+)(<\/g>)/g,
+    (_, open: string, paths: string, close: string) => {
+      const out: string[] = [];
+      let key = "";
+      let run: string[] = [];
+      let style = "";
+      const flush = () => {
+        if (run.length > 0) out.push(`<path class="points" d="${run.join("")}"${style}/>`);
+        run = [];
+        key = "";
+      };
+      for (const tag of paths.match(/<path [^>]*\/>/g) ?? []) {
+        const point = POINT_TAG.exec(tag);
+        if (point === null) {
+          flush();
+          out.push(tag);
+          continue;
+        }
+        const [, x, y, radius, fill, opacity] = point;
+        const pointKey = `${radius} ${fill} ${opacity ?? ""}`;
+        if (pointKey !== key) {
+          flush();
+          key = pointKey;
+          style =
+            ` fill="none" stroke="${fill}" stroke-width="${Number((2 * Number(radius)).toFixed(3))}"` +
+            ` stroke-linecap="round"${opacity === undefined ? "" : ` stroke-opacity="${opacity}"`}`;
+        }
+        run.push(`M${Number(Number(x).toFixed(1))} ${Number(Number(y).toFixed(1))}h0`);
+      }
+      flush();
+      return `${open}${out.join("")}${close}`;
+    },
+  );
 }
 
 /**
@@ -671,6 +753,78 @@ ${rows}
 </table>`;
 }
 
+/** Table rows of key figures. */
+function keyValueRows(figures: Readonly<Record<string, string | number>>): string {
+  return Object.entries(figures)
+    .map(
+      ([key, value]) =>
+        `<tr><th scope="row">${escapeHtml(key)}</th><td class="value">${escapeHtml(formatFigure(value))}</td></tr>`,
+    )
+    .join("\n");
+}
+
+/** Size factors listed one by one up to this many samples; beyond, per center. */
+const SIZE_FACTORS_LISTED = 100;
+
+/** The samples: per center and cell, and the size factors (listed, or summarised per center). */
+function samplesSection(samples: ReportSamples): string {
+  const total = samples.perCenter.reduce((n, c) => n + c.samples, 0);
+  const parts: string[] = [];
+  const cellNames =
+    samples.cells === null
+      ? []
+      : [...new Set(Object.values(samples.cells).flatMap((c) => Object.keys(c)))].sort();
+  const head = `<tr><th>center</th>${cellNames.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}<th>samples</th></tr>`;
+  const body = samples.perCenter
+    .map(({ center, samples: n }) => {
+      const cells = samples.cells?.[center] ?? {};
+      return `<tr><th scope="row">${escapeHtml(center)}</th>${cellNames
+        .map((c) => `<td class="value">${formatFigure(cells[c] ?? 0)}</td>`)
+        .join("")}<td class="value">${formatFigure(n)}</td></tr>`;
+    })
+    .join("\n");
+  parts.push(`<table id="samples-per-center">\n${head}\n${body}\n</table>`);
+  parts.push(
+    `<p>${formatFigure(total)} samples in ${formatFigure(samples.perCenter.length)} centers${
+      samples.cells === null
+        ? " (the plan does not list the samples per design cell)"
+        : ", per design cell as the analysis plan lists them"
+    }.</p>`,
+  );
+  const factors = samples.sizeFactors;
+  if (factors === null) {
+    parts.push("<p>Size factors: each center keeps its own (none reach the aggregator).</p>");
+  } else if (factors.length <= SIZE_FACTORS_LISTED) {
+    const list = factors
+      .map(
+        (f) =>
+          `<tr><th scope="row">${escapeHtml(f.sample)}</th><td>${escapeHtml(f.center)}</td><td class="value">${formatEstimate(f.value)}</td></tr>`,
+      )
+      .join("\n");
+    parts.push(
+      `<table id="size-factors">\n<tr><th>sample</th><th>center</th><th>size factor</th></tr>\n${list}\n</table>`,
+    );
+  } else {
+    const byCenter = samples.perCenter.map(({ center }) => {
+      const values = factors
+        .filter((f) => f.center === center)
+        .map((f) => f.value)
+        .sort((a, b) => a - b);
+      const median =
+        values.length === 0
+          ? Number.NaN
+          : values.length % 2 === 1
+            ? values[(values.length - 1) / 2]
+            : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+      return `<tr><th scope="row">${escapeHtml(center)}</th><td class="value">${formatEstimate(values[0] ?? Number.NaN)}</td><td class="value">${formatEstimate(median)}</td><td class="value">${formatEstimate(values[values.length - 1] ?? Number.NaN)}</td></tr>`;
+    });
+    parts.push(
+      `<table id="size-factors">\n<tr><th>center</th><th>smallest size factor</th><th>median</th><th>largest</th></tr>\n${byCenter.join("\n")}\n</table>`,
+    );
+  }
+  return `<section id="samples"><h2>Samples</h2>\n${parts.join("\n")}</section>`;
+}
+
 /** "1,234 irls, 5 pqn and 0 pqn-flagged". */
 function methodCounts(counts: Record<FitMethod, number>): string {
   return FIT_METHODS.map((m) => `${formatFigure(counts[m])} ${m}`).join(", ");
@@ -703,22 +857,19 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const coefficient = input.coefficient;
   const label = input.referenceLabel ?? "reference";
 
-  const rows = Object.entries(input.summary)
-    .map(
-      ([key, value]) =>
-        `<tr><th scope="row">${escapeHtml(key)}</th><td class="value">${escapeHtml(formatFigure(value))}</td></tr>`,
-    )
-    .join("\n");
+  const rows = keyValueRows(input.summary);
 
   const sections: string[] = [];
   sections.push(`<section id="summary"><h2>Summary</h2>\n<table>\n${rows}\n</table></section>`);
+  if (input.samples !== undefined) sections.push(samplesSection(input.samples));
+  const late: string[] = [];
 
   const phases = [...new Set(input.rounds.map((r) => r.phase))];
   const roundsSvg =
     input.rounds.length > 0
       ? await renderSvg(roundsSpec(input.rounds))
       : "<p>No rounds were recorded.</p>";
-  sections.push(
+  late.push(
     `<section><h2>Genes still active per round</h2>
 <figure id="rounds-plot">${roundsSvg}
 <figcaption>${formatFigure(input.rounds.length)} rounds in ${phases.length} phase${phases.length === 1 ? "" : "s"} (${escapeHtml(phases.join(", "))}); after each round, the genes the phase still works on (symmetric log scale). A phase ends when no gene is left.</figcaption></figure></section>`,
@@ -760,7 +911,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     sections.push(
       `<section><h2>Dispersions</h2>
 <figure id="dispersion-plot">${await renderSvg(dispersionSpec(disp.points, disp.trend))}
-<figcaption>${formatFigure(disp.genes)} genes: gene-wise estimates (grey), final dispersions used for the fit (blue: the maximum a posteriori shrinkage towards the trend, or the gene-wise estimate for dispersion outliers), and the fitted mean–dispersion trend (red); ${formatFigure(disp.omitted)} genes without estimates (all-zero).</figcaption></figure></section>`,
+<figcaption>${formatFigure(disp.genes)} genes: gene-wise estimates (grey), final dispersions used for the fit (blue: the maximum a posteriori shrinkage towards the trend, or the gene-wise estimate for dispersion outliers), and the fitted mean–dispersion trend (red${input.dispersions.trendType === undefined ? "" : `, ${escapeHtml(input.dispersions.trendType)}`}); ${formatFigure(disp.omitted)} genes without estimates (all-zero).</figcaption></figure></section>`,
     );
   }
 
@@ -785,6 +936,14 @@ ${topGenesTable(input, tests)}
 <p>The 20 genes with the smallest adjusted p-values (${escapeHtml(tests.contrast)}).</p></section>`,
     );
   }
+
+  if (input.federation !== undefined) {
+    const federationRows = keyValueRows(input.federation);
+    late.unshift(
+      `<section id="federation"><h2>Federation</h2>\n<table>\n${federationRows}\n</table></section>`,
+    );
+  }
+  sections.push(...late);
 
   return `<!DOCTYPE html>
 <html lang="en">

@@ -3,10 +3,12 @@
  * BodyMap dataset, and its files give DESeq2's answer on it (DESeq2 1.38.3's own outputs for the
  * shared copy, `../shared/data/bodymap/deseq2/`).
  */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { bundledBodymap } from "../../src/io/bundled.js";
 import { readCsv } from "../../src/io/csv.js";
-import { probePage } from "../helpers/chromium.js";
+import { COUNT_POINTS, probePage } from "../helpers/chromium.js";
 import { deseq2Table, resultsAgreement, shareWithin } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -52,33 +54,100 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
   const ourFactors = Float64Array.from(expected.ids, (id) => bySample.get(id) as number);
   expect(shareWithin(ourFactors, expected.numbers("size_factor"), 1e-8)).toBe(1);
 
-  // The report, as a person opens it: every plot laid out with marks, one MA point per fitted
-  // gene (all 34,356 have a positive mean), the comparison with DESeq2's fold changes, the
-  // dispersions (gene-wise and final, and the trend), the volcano plot, the p-value histogram.
-  const probe = (await probePage(
-    join(demoOut, "report.html"),
-    `return [...document.querySelectorAll("figure")].map((f) => ({
-      id: f.id,
-      points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
-      lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
-      width: f.querySelector("svg").getBoundingClientRect().width,
-    }));`,
-  )) as { id: string; points: number; lines: number; width: number }[];
+  // The report, as a person opens it: the analysis first (design, contrast, significant genes;
+  // samples per hospital and tissue; size factors), then every plot laid out with marks: one MA
+  // point per fitted gene (all 34,356 have a positive mean), the comparison with DESeq2's fold
+  // changes, the dispersions (gene-wise and final, and the trend, named), the volcano plot, the
+  // p-value histogram; the federation's details last. A few MB for 37,653 genes.
+  const report = join(demoOut, "report.html");
+  expect(statSync(report).size).toBeLessThanOrEqual(5 * 1024 * 1024);
+  const page = (await probePage(
+    report,
+    `${COUNT_POINTS}
+    const rows = (selector) => [...document.querySelectorAll(selector + " tr")].map((r) => [...r.children].map((c) => c.textContent));
+    return {
+      sections: [...document.querySelectorAll("h2")].map((h) => h.textContent),
+      summary: Object.fromEntries(rows("#summary")),
+      samples: rows("#samples-per-center"),
+      sizeFactors: rows("#size-factors"),
+      federation: Object.fromEntries(rows("#federation")),
+      dispersionCaption: document.querySelector("#dispersion-plot figcaption").textContent,
+      figures: [...document.querySelectorAll("figure")].map((f) => ({
+        id: f.id,
+        points: countPoints(f),
+        lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
+        width: f.querySelector("svg").getBoundingClientRect().width,
+      })),
+    };`,
+  )) as {
+    sections: string[];
+    summary: Record<string, string>;
+    samples: string[][];
+    sizeFactors: string[][];
+    federation: Record<string, string>;
+    dispersionCaption: string;
+    figures: { id: string; points: number; lines: number; width: number }[];
+  };
+  expect(page.sections[0]).toBe("Summary");
+  expect(page.sections[1]).toBe("Samples");
+  expect(page.sections.at(-2)).toBe("Federation");
+  expect(page.summary.design).toBe("~ tissue");
+  expect(page.summary.contrast).toBe("tissue skeletal_muscle vs adipose");
+  const significant = ours.padj.filter((p) => p < 0.1).length;
+  expect(page.summary["genes with padj < 0.1"]).toBe(significant.toLocaleString("en-US"));
+  // As DESeq2 on BodyMap: the parametric trend fails, the local one is used (run.json says so).
+  const trend = "local (asked: parametric; parametric dispersion fit failed)";
+  expect(page.summary["dispersion trend"]).toBe(trend);
+  expect(page.dispersionCaption).toContain(`trend (red, ${trend})`);
+  // Samples per hospital and tissue, as the bundled metadata has them.
+  const metadata = readCsv(join(bundledBodymap(), "metadata.csv"));
+  expect(metadata.header).toContain("center");
+  expect(page.samples[0]).toEqual([
+    "center",
+    "tissue=adipose",
+    "tissue=blood",
+    "tissue=heart",
+    "tissue=skeletal_muscle",
+    "samples",
+  ]);
+  const count = (center: string, tissue?: string) =>
+    metadata.rows.filter(
+      (r) =>
+        r.fields[metadata.header.indexOf("center")] === center &&
+        (tissue === undefined || r.fields[metadata.header.indexOf("tissue")] === tissue),
+    ).length;
+  for (const row of page.samples.slice(1)) {
+    const center = row[0];
+    expect(row.slice(1).map(Number)).toEqual([
+      ...["adipose", "blood", "heart", "skeletal_muscle"].map((t) => count(center, t)),
+      count(center),
+    ]);
+  }
+  expect(page.samples.length).toBe(4);
+  // Every sample's size factor, as size_factors.csv has it (4 significant digits).
+  expect(page.sizeFactors.length).toBe(1 + sizeFactors.ids.length);
+  for (const [sample, , value] of page.sizeFactors.slice(1))
+    expect(Number(value)).toBeCloseTo(bySample.get(sample) as number, 3);
+  expect(page.federation["secure aggregation"]).toBe("yes");
+  expect(page.federation.solver).toBe("deseq2");
+  expect(Number(page.federation["round trips in all"])).toBeGreaterThan(0);
+  expect(Number(page.federation["bytes to the aggregator"].replace(/,/g, ""))).toBeGreaterThan(0);
+  const probe = page.figures;
   expect(probe.map((f) => f.id)).toEqual([
-    "rounds-plot",
     "ma-plot",
     "reference-plot",
     "dispersion-plot",
     "volcano-plot",
     "pvalue-histogram",
+    "rounds-plot",
   ]);
   for (const figure of probe) expect(figure.width).toBeGreaterThan(100);
-  expect(probe[0].lines).toBeGreaterThan(0);
+  expect(probe[0].points).toBe(34356);
   expect(probe[1].points).toBe(34356);
-  expect(probe[2].points).toBe(34356);
-  expect(probe[3].points).toBe(2 * 34356);
-  expect(probe[3].lines).toBe(1);
-  expect(probe[4].points).toBe(34356);
+  expect(probe[2].points).toBe(2 * 34356);
+  expect(probe[2].lines).toBe(1);
+  expect(probe[3].points).toBe(34356);
+  expect(probe[5].lines).toBeGreaterThan(0);
   // The p-value histogram: 20 bars (rects) laid out.
   const bars = (await probePage(
     join(demoOut, "report.html"),

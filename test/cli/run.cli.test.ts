@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { probePage } from "../helpers/chromium.js";
+import { COUNT_POINTS, probePage } from "../helpers/chromium.js";
 import { useCliHost } from "../helpers/cliHost.js";
 import { deseq2Table } from "../helpers/deseq2.js";
 import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
@@ -85,9 +85,10 @@ describe("fedseq run", () => {
     );
     const probe = (await probePage(
       report,
-      `return [...document.querySelectorAll("figure")].map((f) => ({
+      `${COUNT_POINTS}
+      return [...document.querySelectorAll("figure")].map((f) => ({
         id: f.id,
-        points: f.querySelectorAll("g.mark-symbol.role-mark > path").length,
+        points: countPoints(f),
         lines: f.querySelectorAll("g.mark-line.role-mark > path").length,
       })).concat([{ id: "top", points: document.querySelectorAll("#top-genes tr").length, lines: 0 }]);`,
     )) as { id: string; points: number; lines: number }[];

@@ -134,3 +134,15 @@ window.addEventListener("load", () => {
     rmSync(probeFile, { force: true });
   }
 }
+
+/**
+ * Page-side source of `countPoints(element)`, for a probe to start with: the points of the
+ * scatter plots under `element` (their symbol marks, legends excluded), a path each, or one
+ * "M x y h0" each in a merged run of points (`class="points"`, src/reports/html.ts).
+ */
+export const COUNT_POINTS = `const countPoints = (element) =>
+  [...element.querySelectorAll("g.mark-symbol.role-mark > path")].reduce(
+    (n, p) => n + (p.classList.contains("points") ? (p.getAttribute("d").match(/h0/g) || []).length : 1),
+    0,
+  );
+`;

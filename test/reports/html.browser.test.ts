@@ -21,7 +21,7 @@ interface FigureProbe {
   height: number;
   paths: number;
   texts: number;
-  /** Point marks (paths of the scatter's symbol marks, legends excluded). */
+  /** Points of the scatter plots (of their symbol marks, legends excluded). */
   points: number;
   /** Point marks whose box lies inside the SVG's box. */
   pointsInside: number;
@@ -43,18 +43,31 @@ const PROBE = `
 const figures = [...document.querySelectorAll("figure")].map((figure) => {
   const svg = figure.querySelector("svg");
   const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0, left: 0, top: 0, right: 0, bottom: 0 };
-  const points = svg ? [...svg.querySelectorAll("g.mark-symbol.role-mark > path")] : [];
+  // Every point's box on the page: a point path's own box, or, in a merged run of points
+  // (class "points": "M x y h0" per point, a round cap of the stroke's width), each disc's.
+  const points = [];
+  for (const path of svg ? svg.querySelectorAll("g.mark-symbol.role-mark > path") : []) {
+    if (!path.classList.contains("points")) {
+      points.push(path.getBoundingClientRect());
+      continue;
+    }
+    const ctm = path.getScreenCTM();
+    const radius = (Number(path.getAttribute("stroke-width")) / 2) * Math.hypot(ctm.a, ctm.b);
+    for (const [, x, y] of path.getAttribute("d").matchAll(/M(-?[0-9.]+) (-?[0-9.]+)h0/g)) {
+      const c = new DOMPoint(Number(x), Number(y)).matrixTransform(ctm);
+      points.push({ left: c.x - radius, right: c.x + radius, top: c.y - radius, bottom: c.y + radius, width: 2 * radius, height: 2 * radius });
+    }
+  }
   let inside = 0;
-  for (const p of points) {
-    const r = p.getBoundingClientRect();
+  for (const r of points) {
     if (r.width > 0 && r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom) inside++;
   }
   const step = Math.max(1, Math.floor(points.length / 200));
   let sampled = 0;
   let hit = 0;
   for (let k = 0; k < points.length; k += step) {
-    const r = points[k].getBoundingClientRect();
-    const target = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    const r = points[k];
+    const target = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
     sampled++;
     if (target && target.tagName === "path" && target.closest("svg") === svg && target.parentElement.matches("g.mark-symbol.role-mark")) hit++;
   }
@@ -90,7 +103,8 @@ async function openReport(genes: number): Promise<{ probe: PageProbe; ma: number
 }
 
 function checkFigures(probe: PageProbe, ma: number, ref: number): void {
-  expect(probe.figures.map((f) => f.id)).toEqual(["rounds-plot", "ma-plot", "reference-plot"]);
+  // The analysis first; how the federation ran (rounds) last.
+  expect(probe.figures.map((f) => f.id)).toEqual(["ma-plot", "reference-plot", "rounds-plot"]);
   for (const f of probe.figures) {
     expect(f.isSvg, f.id).toBe(true);
     expect(f.width, f.id).toBeGreaterThan(300);
@@ -101,7 +115,7 @@ function checkFigures(probe: PageProbe, ma: number, ref: number): void {
     expect(f.pointsInside, f.id).toBe(f.points);
     expect(f.hitTested, f.id).toBe(f.sampled);
   }
-  const [rounds, maPlot, refPlot] = probe.figures;
+  const [maPlot, refPlot, rounds] = probe.figures;
   expect(rounds.points).toBe(52);
   expect(rounds.lineMarks).toBe(3);
   expect(maPlot.points).toBe(ma);

@@ -9,6 +9,7 @@ import {
   compactSvg,
   escapeHtml,
   formatFigure,
+  mergePoints,
   pvalueHistogram,
   renderReport,
   writeReport,
@@ -25,12 +26,19 @@ function figure(html: string, id: string): string {
   return html.slice(start, html.indexOf("</figure>", start));
 }
 
-/** Number of point marks (paths of the scatter's symbol mark) in a figure. */
+/**
+ * Number of points of the scatter's symbol mark in a figure: a path each, or a merged run
+ * (`class="points"`) of one "M x y h0" each.
+ */
 function pointMarks(svg: string): number {
   const start = svg.indexOf('<g class="mark-symbol role-mark');
   expect(start).toBeGreaterThanOrEqual(0);
   const group = svg.slice(start, svg.indexOf("</g>", start));
-  return group.match(/<path /g)?.length ?? 0;
+  let points = 0;
+  for (const tag of group.match(/<path [^>]*>/g) ?? []) {
+    points += tag.includes('class="points"') ? (tag.match(/M[^M]*h0/g)?.length ?? 0) : 1;
+  }
+  return points;
 }
 
 describe("renderReport", () => {
@@ -127,6 +135,32 @@ describe("helpers", () => {
       ),
     ).toBe(
       '<path transform="translate(340.93,0)" d="M1,0"/><path stroke="#000" stroke-width="0"/>',
+    );
+  });
+});
+
+describe("mergePoints", () => {
+  it("draws each run of like circles as one path of zero-length round-capped segments", () => {
+    const circle = (x: number, y: number, r: number, fill: string) =>
+      `<path transform="translate(${x},${y})" d="M${r},0A${r},${r},0,1,1,-${r},0A${r},${r},0,1,1,${r},0" fill="${fill}" opacity="0.6"/>`;
+    const svg =
+      '<g class="mark-symbol role-mark layer_1_marks" aria-hidden="true">' +
+      circle(1.26, 2, 2, "#9d9d9d") +
+      circle(3, 4.04, 2, "#9d9d9d") +
+      circle(5, 6, 2, "#e45756") +
+      '<path transform="translate(7,8)" d="M2,0" stroke="#000"/>' +
+      circle(9, 10, 3, "#e45756") +
+      "</g>" +
+      // Not a data mark: a legend's symbols stay as they are.
+      `<g class="mark-symbol role-legend-symbol">${circle(1, 1, 2, "#000")}</g>`;
+    expect(mergePoints(svg)).toBe(
+      '<g class="mark-symbol role-mark layer_1_marks" aria-hidden="true">' +
+        '<path class="points" d="M1.3 2h0M3 4h0" fill="none" stroke="#9d9d9d" stroke-width="4" stroke-linecap="round" stroke-opacity="0.6"/>' +
+        '<path class="points" d="M5 6h0" fill="none" stroke="#e45756" stroke-width="4" stroke-linecap="round" stroke-opacity="0.6"/>' +
+        '<path transform="translate(7,8)" d="M2,0" stroke="#000"/>' +
+        '<path class="points" d="M9 10h0" fill="none" stroke="#e45756" stroke-width="6" stroke-linecap="round" stroke-opacity="0.6"/>' +
+        "</g>" +
+        `<g class="mark-symbol role-legend-symbol">${circle(1, 1, 2, "#000")}</g>`,
     );
   });
 });
