@@ -13,6 +13,7 @@ import { JsonLinesLog, recordingTransport } from "../../src/federation/transcrip
 import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { runOverFederation, simulatedSizeFactors } from "../../src/pipeline/run.js";
+import type { RunJob } from "../../src/pipeline/runJob.js";
 import { deseq2Job } from "./runs.js";
 import { sharedPath } from "./shared.js";
 import {
@@ -43,6 +44,7 @@ export async function recordedRun(
   dataset: string,
   genes: RecordedGenes,
   secureAggregation = false,
+  options: Partial<Pick<RunJob, "vst" | "contrast">> = {},
 ): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
   const full = await readDataset(sharedPath("data", dataset));
   const n = full.samples.length;
@@ -57,12 +59,12 @@ export async function recordedRun(
   const data = subset.centers.map((name) => centerDataFromDataset(subset, name));
   const file = join(
     dir,
-    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}.jsonl`,
+    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}${options.vst ? "-vst" : ""}${options.contrast ? "-contrast" : ""}.jsonl`,
   );
   const log = new JsonLinesLog(file);
   const sessions = data.map((d) => new CenterSession(d));
   const transport = new InProcessTransport(sessions, { secureAggregation });
-  const job = deseq2Job(dataset);
+  const job = { ...deseq2Job(dataset), ...options };
   const plan =
     genes.omitSparseGenes === true
       ? planFromRunJob(

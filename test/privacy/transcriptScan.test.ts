@@ -272,3 +272,52 @@ describe("a run under secure aggregation (the default of fedseq run)", () => {
     300_000,
   );
 });
+
+describe("the steps of --vst and of a contrast of two levels (vst, contrastPresence)", () => {
+  // bodymap's hospitals hold one or two samples of heart and adipose each: in clear a center's
+  // presence bit is a fact about those one to three samples (a plan in clear has min_cell 1, the
+  // centers' consent), under secure aggregation only the OR over the federation is seen, and
+  // the results show it anyway (a fold change of 0).
+  const options = {
+    vst: true,
+    contrast: { kind: "levels", factor: "tissue", level: "heart", reference: "adipose" },
+  } as const;
+
+  it("bodymap, first 300 genes: the steps ran; under secure aggregation the scan rebuilds no count; in clear their fields hold bits and sample counts only", async () => {
+    const secure = await recordedRunOf(tmp.dir, "bodymap", { first: 300 }, true, options);
+    const steps = new Set(secure.records.map((r) => r.step));
+    expect(steps.has("vst") && steps.has("contrastPresence")).toBe(true);
+    const report = scanTranscript(secure.centers, secure.records);
+    expect({
+      exposed: report.exposure.reduce((n, e) => n + e.exposed, 0),
+      matched: report.fields.reduce((n, f) => n + f.matched, 0),
+    }).toEqual({ exposed: 0, matched: 0 });
+
+    const clear = await recordedRunOf(tmp.dir, "bodymap", { first: 300 }, false, options);
+    const samples = new Map(clear.centers.map((c) => [c.name, c.samples.length]));
+    let nonZeroGenes = 0;
+    for (let g = 0; g < 300; g++) {
+      const any = clear.centers.some((c) => {
+        const n = c.samples.length;
+        return c.counts.subarray(g * n, (g + 1) * n).some((y) => y > 0);
+      });
+      if (any) nonZeroGenes++;
+    }
+    for (const record of clear.records) {
+      if (record.step === "vst")
+        expect(record.fields).toEqual({ samples: samples.get(record.center) });
+      if (record.step === "contrastPresence") {
+        const bits = record.fields.present as number[];
+        // One bit per gene with a count anywhere (all-zero genes are not fitted, not asked).
+        expect(bits.length).toBe(nonZeroGenes);
+        expect(bits.every((b) => b === 0 || b === 1)).toBe(true);
+      }
+    }
+    const inClear = scanTranscript(clear.centers, clear.records);
+    for (const f of inClear.fields.filter((x) => x.step === "vst" || x.step === "contrastPresence"))
+      expect({ field: `${f.step}.${f.field}`, matched: f.matched }).toEqual({
+        field: `${f.step}.${f.field}`,
+        matched: 0,
+      });
+  }, 300_000);
+});
