@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
-import { localLevels } from "../design/designMatrix.js";
+import { localLevels, sortLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 import { localCellSizes } from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
@@ -55,7 +55,7 @@ function levelsOption(
     throw new InputError(
       `--levels ${factor}: expected distinct levels separated by commas, got "${list}"`,
     );
-  return { ...previous, [factor]: levels.sort() };
+  return { ...previous, [factor]: sortLevels(levels) };
 }
 
 /** The plan the flags describe (the dataset, with `--data`, gives levels and centers). */

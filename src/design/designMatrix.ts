@@ -13,7 +13,7 @@
 
 import { InputError, listForMessage, quote } from "../core/errors.js";
 import { isDecimal } from "../core/numbers.js";
-import type { Formula } from "./formula.js";
+import { type Formula, hasIntercept, isFactorCall } from "./formula.js";
 import type { Metadata } from "./metadata.js";
 
 /**
@@ -100,10 +100,20 @@ export function localLevels(metadata: Metadata, formula: Formula): DesignLevels 
   const share: DesignLevels = {};
   for (const term of formula.terms) {
     const values = termValues(metadata, term);
-    if (values.length > 0 && values.every(isDecimal)) continue;
-    share[term] = [...new Set(values)].sort();
+    if (values.length > 0 && values.every(isDecimal) && !isFactorCall(formula, term)) continue;
+    share[term] = sortLevels([...new Set(values)]);
   }
   return share;
+}
+
+/**
+ * Levels in R's order: as strings (`sort()`), except levels that are all numbers (a
+ * `factor(x)`), in numeric order as R's `factor()` sorts them (1, 2, 10).
+ */
+export function sortLevels(levels: string[]): string[] {
+  if (levels.length > 0 && levels.every(isDecimal))
+    return levels.sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return levels.sort();
 }
 
 /**
@@ -119,7 +129,7 @@ export function integerCovariates(
   const out: { variable: string; values: number[] }[] = [];
   for (const term of formula.terms) {
     const values = termValues(metadata, term);
-    if (values.length === 0 || !values.every(isDecimal)) continue;
+    if (values.length === 0 || !values.every(isDecimal) || isFactorCall(formula, term)) continue;
     const numbers = values.map(Number);
     if (!numbers.every(Number.isInteger)) continue;
     out.push({ variable: term, values: [...new Set(numbers)].sort((a, b) => a - b) });
@@ -151,7 +161,7 @@ export function mergeLevels(shares: readonly DesignLevels[]): DesignLevels {
         `design variable ${quote(factor)} has only numbers at ${numericAt} center(s) but not at the others: make it numeric everywhere, or a factor everywhere (e.g. "dose_10" instead of 10)`,
       );
     }
-    result[factor] = [...levels].sort();
+    result[factor] = sortLevels([...levels]);
   }
   return result;
 }
@@ -207,22 +217,20 @@ export function designColumns(
     }
     requireLevel(levels, factor, level, "reference level");
   }
-  const columns = [INTERCEPT];
+  const columns = hasIntercept(formula) ? [INTERCEPT] : [];
   for (const term of formula.terms) {
     if (!Object.hasOwn(levels, term)) {
       columns.push(makeRName(term));
       continue;
     }
     const factorLevels = levels[term];
-    if (factorLevels.length < 2) {
+    if (factorLevels.length < 2 && !isFullyCoded(formula, levels, term)) {
       throw new InputError(
         `design factor ${term} has a single level ${quote(factorLevels[0] ?? "")} across all centers: its effect cannot be estimated (remove it from the design)`,
       );
     }
-    const reference = referenceOf(levels, term, references);
-    for (const level of factorLevels) {
-      if (level !== reference) columns.push(makeRName(`${term}_${level}_vs_${reference}`));
-    }
+    for (const level of codedLevels(formula, levels, references, term))
+      columns.push(levelColumnName(formula, levels, references, term, level));
   }
   for (const column of interactionColumns(formula, levels, references)) columns.push(column.name);
   columns.forEach((name, j) => {
@@ -233,6 +241,46 @@ export function designColumns(
     }
   });
   return columns;
+}
+
+/**
+ * Whether a factor gets a column for every level: the first factor of a design without an
+ * intercept (R's `model.matrix` drops the contrasts of that one).
+ */
+function isFullyCoded(formula: Formula, levels: DesignLevels, term: string): boolean {
+  return !hasIntercept(formula) && formula.terms.find((t) => Object.hasOwn(levels, t)) === term;
+}
+
+/**
+ * The levels of a factor that have a main-effect column, in column order: every level, the
+ * reference first (R's `relevel`), for a fully coded factor; else the non-reference levels.
+ */
+export function codedLevels(
+  formula: Formula,
+  levels: DesignLevels,
+  references: References,
+  term: string,
+): string[] {
+  const reference = referenceOf(levels, term, references);
+  const others = levels[term].filter((level) => level !== reference);
+  return isFullyCoded(formula, levels, term) ? [reference, ...others] : others;
+}
+
+/**
+ * The main-effect column of a factor's level, named as DESeq2's `resultsNames`: with an
+ * intercept `<factor>_<level>_vs_<reference>`, and `factor.x.<level>` for a `factor(x)` (R's
+ * `factor(x)2` through `make.names`); without an intercept R's own `<factor><level>`.
+ */
+export function levelColumnName(
+  formula: Formula,
+  levels: DesignLevels,
+  references: References,
+  term: string,
+  level: string,
+): string {
+  if (isFactorCall(formula, term)) return makeRName(`factor(${term})${level}`);
+  if (!hasIntercept(formula)) return makeRName(`${term}${level}`);
+  return makeRName(`${term}_${level}_vs_${referenceOf(levels, term, references)}`);
 }
 
 /** One column of an interaction term: per variable, the level it indicates (null: continuous). */
@@ -299,8 +347,9 @@ export function designMatrix(
   const matrix = new Float64Array(n * p);
   const where = (i: number, term: string) =>
     `${metadata.source ?? "metadata"}: sample ${metadata.samples?.[i] ?? `row ${i + 1}`}, column ${term}`;
-  for (let i = 0; i < n; i++) matrix[i * p] = 1;
-  let offset = 1;
+  const intercept = hasIntercept(formula);
+  if (intercept) for (let i = 0; i < n; i++) matrix[i * p] = 1;
+  let offset = intercept ? 1 : 0;
   formula.terms.forEach((term, t) => {
     const values = valuesOf[t];
     if (!Object.hasOwn(levels, term)) {
@@ -315,20 +364,20 @@ export function designMatrix(
       offset += 1;
       return;
     }
-    const reference = referenceOf(levels, term, references);
-    const nonReference = levels[term].filter((level) => level !== reference);
-    const columnOf = new Map(nonReference.map((level, k) => [level, offset + k]));
+    const coded = codedLevels(formula, levels, references, term);
+    const columnOf = new Map(coded.map((level, k) => [level, offset + k]));
     values.forEach((value, i) => {
-      if (value === reference) return;
       const j = columnOf.get(value);
       if (j === undefined) {
+        if (levels[term].includes(value)) return; // the reference level: no column
+
         throw new InputError(
           `${where(i, term)}: level ${quote(value)} is not among the design's levels (${listForMessage(levels[term], 12)})`,
         );
       }
       matrix[i * p + j] = 1;
     });
-    offset += nonReference.length;
+    offset += coded.length;
   });
   // Interaction columns: products of the variables' values (a factor's: 1 at the level).
   for (const column of interactionColumns(formula, levels, references)) {

@@ -1,10 +1,12 @@
 /**
  * Design formulas, the subset of R's formula syntax fedseq supports: main effects `~ a + b`,
- * interactions `a:b` and crossings `a * b` (= `a + b + a:b`), the intercept always included.
- * Variable names are R names (letters, digits, `.` and `_`, not starting with a digit) or
- * backtick-quoted (`` `cell type` ``). As in R, interaction terms come after the main effects,
- * by degree; every variable of an interaction must also be a main effect (the hierarchical
- * designs DESeq2 users write; R would code `~ a + a:b` with other columns).
+ * interactions `a:b` and crossings `a * b` (= `a + b + a:b`), `factor(x)` (a numeric column
+ * taken as a factor), and the intercept: present unless the formula says `0 +` or `- 1` (a
+ * design without an intercept has no interaction term here). Variable names are R names
+ * (letters, digits, `.` and `_`, not starting with a digit) or backtick-quoted
+ * (`` `cell type` ``). As in R, interaction terms come after the main effects, by degree; every
+ * variable of an interaction must also be a main effect (the hierarchical designs DESeq2 users
+ * write; R would code `~ a + a:b` with other columns).
  */
 import { InputError, quote } from "../core/errors.js";
 
@@ -19,20 +21,34 @@ export interface Formula {
    * orders them: by degree, then in formula order. Absent or empty: main effects only.
    */
   readonly interactions?: readonly (readonly string[])[];
+  /** Whether the design has an intercept (absent: it has; `~ 0 + a` and `~ a - 1` have not). */
+  readonly intercept?: boolean;
+  /** The variables written `factor(x)`: factors whatever their values (absent: none). */
+  readonly factors?: readonly string[];
 }
 
+/** Whether the formula's design has an intercept column. */
+export function hasIntercept(formula: Formula): boolean {
+  return formula.intercept !== false;
+}
+
+/** Whether `variable` is written `factor(variable)` in the formula. */
+export function isFactorCall(formula: Formula, variable: string): boolean {
+  return formula.factors?.includes(variable) === true;
+}
+
+const FACTOR_CALL = /^factor\s*\(\s*(.*?)\s*\)$/;
 const NAME = /^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$/;
 const QUOTED = /^`([^`]+)`$/;
 
 /** Why a term of a formula is not supported, for the error message. */
 function termProblem(term: string): string {
   if (term === "") return "a term is empty";
-  if (/^[01]$/.test(term) || /^-\s*[01]$/.test(term)) {
-    return "intercept terms (1, 0, -1) are not supported: the intercept is always included";
-  }
   if (term.includes("^")) return "powers of terms (^) are not supported";
-  if (term.includes("-")) return "removing terms with - is not supported";
-  if (term.includes("(")) return `transformations such as ${term} are not supported`;
+  if (term.includes("-")) return "removing terms with - is not supported (only the intercept: - 1)";
+  if (FACTOR_CALL.test(term)) return `${term} is supported as a main effect only`;
+  if (term.includes("("))
+    return `transformations such as ${term} are not supported (only factor(x))`;
   return `${quote(term)} is not a variable name (quote unusual names with backticks)`;
 }
 
@@ -68,8 +84,24 @@ export function parseFormula(text: string): Formula {
   if (!trimmed.startsWith("~")) {
     fail(trimmed.includes("~") ? "a left-hand side is not allowed" : 'it must start with "~"');
   }
-  const body = trimmed.slice(1).trim();
+  let body = trimmed.slice(1).trim();
   if (body === "") fail("it has no variable");
+  // The intercept: `- 1` (at the end, as R users write it) or a `0` term removes it; a `1` term
+  // keeps it, as without one.
+  let intercept = true;
+  const minusOne = /\s*-\s*1\s*$/;
+  if (minusOne.test(body)) {
+    intercept = false;
+    body = body.replace(minusOne, "");
+  }
+  const pieces = body.split("+").map((piece) => piece.trim());
+  const kept = pieces.filter((piece) => piece !== "0" && piece !== "1");
+  if (pieces.includes("0")) {
+    if (pieces.includes("1")) fail("it both removes (0) and keeps (1) the intercept");
+    intercept = false;
+  }
+  if (kept.length === 0) fail("it has no variable");
+  const factors: string[] = [];
   const terms: string[] = [];
   const interactions: string[][] = [];
   const addInteraction = (variables: string[]) => {
@@ -77,8 +109,17 @@ export function parseFormula(text: string): Formula {
     if (!interactions.some((t) => [...t].sort().join("\u0000") === key))
       interactions.push(variables);
   };
-  for (const piece of body.split("+")) {
+  for (const piece of kept) {
     const term = piece.trim();
+    const call = FACTOR_CALL.exec(term);
+    if (call !== null) {
+      const name = variableName(call[1]);
+      if (name === null) return fail(termProblem(call[1]));
+      if (terms.includes(name)) fail(`variable ${quote(name)} appears twice`);
+      terms.push(name);
+      factors.push(name);
+      continue;
+    }
     if (term.includes("*") || term.includes(":")) {
       const crossed = term.includes("*");
       if (crossed && term.includes(":"))
@@ -108,13 +149,19 @@ export function parseFormula(text: string): Formula {
         `interaction ${interaction.join(":")} needs ${quote(missing)} as a main effect too (write ${interaction.join(" * ")})`,
       );
   }
-  if (interactions.length === 0) return { text, terms };
+  if (!intercept && interactions.length > 0)
+    fail("a design without an intercept (0 + or - 1) cannot have interaction terms here");
+  const extra = {
+    ...(intercept ? {} : { intercept: false }),
+    ...(factors.length === 0 ? {} : { factors }),
+  };
+  if (interactions.length === 0) return { text, terms, ...extra };
   const ordered = interactions
     .map((t) => [...t].sort((a, b) => terms.indexOf(a) - terms.indexOf(b)))
     .map((t, k) => ({ t, k }))
     .sort((a, b) => a.t.length - b.t.length || a.k - b.k)
     .map(({ t }) => t);
-  return { text, terms, interactions: ordered };
+  return { text, terms, interactions: ordered, ...extra };
 }
 
 /**
@@ -134,6 +181,12 @@ export function parseReducedFormula(text: string, full: Formula): Formula {
     trimmed.startsWith("~") && trimmed.slice(1).trim() === "1"
       ? { text, terms: [] }
       : parseFormula(text);
+  if (hasIntercept(reduced) && !hasIntercept(full))
+    fail(
+      `the full design ${quote(full.text, 80)} has no intercept: write the reduced one without one too (e.g. "~ 0 + a"), so that its coefficients are some of the full design's`,
+    );
+  if (!hasIntercept(reduced) && hasIntercept(full))
+    fail(`the full design ${quote(full.text, 80)} has an intercept: keep it in the reduced one`);
   const outside = reduced.terms.find((t) => !full.terms.includes(t));
   if (outside !== undefined)
     fail(

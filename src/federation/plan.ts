@@ -15,7 +15,7 @@ import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { InputError, quote } from "../core/errors.js";
-import type { DesignLevels, References } from "../design/designMatrix.js";
+import { type DesignLevels, type References, sortLevels } from "../design/designMatrix.js";
 import { parseFormula, parseReducedFormula } from "../design/formula.js";
 
 /** Version of the plan format this code reads and writes. */
@@ -328,7 +328,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     if (values.length < 2) r.fail(`levels.${factor}`, "a factor needs at least two levels");
     if (new Set(values).size !== values.length)
       r.fail(`levels.${factor}`, "a level is listed twice");
-    const sorted = [...values].sort();
+    const sorted = sortLevels([...values]);
     if (sorted.some((v, i) => v !== values[i]))
       r.fail(`levels.${factor}`, "levels must be sorted (the order fedseq builds the design in)");
     levels[factor] = values;

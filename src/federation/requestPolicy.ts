@@ -20,9 +20,10 @@
 import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { InputError, quote } from "../core/errors.js";
-import { localLevels } from "../design/designMatrix.js";
+import { designColumns, localLevels } from "../design/designMatrix.js";
 import { allCellKeys } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
+import { defaultLevelsContrast } from "../results/contrast.js";
 import { planFactors } from "./cellRule.js";
 import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
 import type { FlatRecord } from "./records.js";
@@ -188,7 +189,21 @@ export class RequestPolicy {
     if (step === "contrastPresence") {
       const request = input as unknown as StepInput<"contrastPresence">;
       const contrast = this.plan.contrast;
-      const parts = typeof contrast === "string" ? contrast.split(",") : [];
+      // The default contrast of a design without an intercept compares two levels too.
+      const implicit =
+        contrast === null
+          ? defaultLevelsContrast(
+              parseFormula(this.plan.design),
+              this.plan.levels,
+              designColumns(parseFormula(this.plan.design), this.plan.levels, this.plan.references),
+            )
+          : undefined;
+      const parts =
+        typeof contrast === "string"
+          ? contrast.split(",")
+          : implicit?.kind === "levels"
+            ? [implicit.factor, implicit.level, implicit.reference]
+            : [];
       const weights = contrast !== null && typeof contrast === "object" && "vector" in contrast;
       const planned =
         parts.length === 3

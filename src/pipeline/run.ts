@@ -43,7 +43,7 @@ import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
-import { resolveContrast } from "../results/contrast.js";
+import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
 import { planFromRunJob, plannedLevels } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
@@ -313,7 +313,12 @@ export async function runOverFederation(
   fitted.forEach((g, j) => {
     baseMean[g] = final.fit.baseMean[j];
   });
-  const contrastAllZero = await contrastAllZeroGenes(runner, job, genes, fitted);
+  const contrastAllZero = await contrastAllZeroGenes(
+    runner,
+    job.contrast ?? defaultLevelsContrast(formula, levels, columns),
+    genes,
+    fitted,
+  );
   // results(cooksCutoff = FALSE) (`--no-cooks-filter`): no p-value is set to NA for an outlier.
   const cooksOutlier =
     job.cooksFilter === false
@@ -370,11 +375,10 @@ export async function runOverFederation(
  */
 async function contrastAllZeroGenes(
   runner: FederationRunner,
-  job: RunJob,
+  contrast: ContrastSpec | undefined,
   genes: readonly string[],
   fitted: Int32Array,
 ): Promise<Uint8Array | null> {
-  const contrast = job.contrast;
   const ids = Array.from(fitted, (g) => genes[g]);
   let request: StepInput<"contrastPresence">;
   if (contrast?.kind === "levels") {
@@ -656,7 +660,7 @@ export function designWarnings(
   return [...values].map(([variable, set]) => {
     const sorted = [...set].sort((a, b) => a - b);
     const shown = sorted.length > 5 ? `${sorted.slice(0, 5).join(", ")}, …` : sorted.join(", ");
-    return `design variable "${variable}" is numeric with whole-number values (${shown}): it is fitted as one continuous covariate (a fold change per unit), as DESeq2 does, which warns the same; if it is a factor (e.g. a batch), write its levels as text (e.g. b1, b2)`;
+    return `design variable "${variable}" is numeric with whole-number values (${shown}): it is fitted as one continuous covariate (a fold change per unit), as DESeq2 does, which warns the same; if it is a factor (e.g. a batch), write factor(${variable}) in the design, or its levels as text (e.g. b1, b2)`;
   });
 }
 

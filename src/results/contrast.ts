@@ -4,7 +4,7 @@
  */
 import type { DesignLevels } from "../design/designMatrix.js";
 import { makeRName } from "../design/designMatrix.js";
-import type { Formula } from "../design/formula.js";
+import { type Formula, hasIntercept, isFactorCall } from "../design/formula.js";
 import { InputError, listForMessage, quote } from "../io/errors.js";
 
 /**
@@ -81,14 +81,21 @@ export function resolveContrast(
   const p = columns.length;
   const weights = new Float64Array(p);
   if (spec === undefined) {
+    const last = formula.terms[formula.terms.length - 1];
+    const implicit = defaultLevelsContrast(formula, levels, columns);
+    if (implicit !== undefined) return resolveContrast(implicit, formula, levels, columns);
     weights[p - 1] = 1;
     // With interactions the last column is an interaction's (DESeq2's results() names it).
     if ((formula.interactions ?? []).length > 0) return { weights, description: columns[p - 1] };
-    const last = formula.terms[formula.terms.length - 1];
     const pair = Object.hasOwn(levels, last)
-      ? columnLevels(columns[p - 1], last, levels)
+      ? columnLevels(columns[p - 1], last, levels, formula)
       : undefined;
-    const description = pair === undefined ? last : `${last} ${pair.level} vs ${pair.reference}`;
+    const description =
+      pair === undefined
+        ? last
+        : pair.reference === null
+          ? columns[p - 1]
+          : `${last} ${pair.level} vs ${pair.reference}`;
     return { weights, description };
   }
   if (spec.kind === "coefficient") {
@@ -99,12 +106,16 @@ export function resolveContrast(
       );
     weights[k] = 1;
     const factor = formula.terms.find(
-      (t) => Object.hasOwn(levels, t) && columnLevels(spec.name, t, levels) !== undefined,
+      (t) => Object.hasOwn(levels, t) && columnLevels(spec.name, t, levels, formula) !== undefined,
     );
-    const pair = factor === undefined ? undefined : columnLevels(spec.name, factor, levels);
+    const pair =
+      factor === undefined ? undefined : columnLevels(spec.name, factor, levels, formula);
     return {
       weights,
-      description: pair === undefined ? spec.name : `${factor} ${pair.level} vs ${pair.reference}`,
+      description:
+        pair === undefined || pair.reference === null
+          ? spec.name
+          : `${factor} ${pair.level} vs ${pair.reference}`,
     };
   }
   if (spec.kind === "vector") {
@@ -143,20 +154,58 @@ export function resolveContrast(
     throw new InputError("--contrast: the level and the reference are the same");
   // The column of a level is <factor>_<level>_vs_<design reference>; the design reference has none.
   columns.forEach((column, k) => {
-    const pair = columnLevels(column, factor, levels);
+    const pair = columnLevels(column, factor, levels, formula);
     if (pair?.level === level) weights[k] += 1;
     if (pair?.level === reference) weights[k] -= 1;
   });
   return { weights, description: `${factor} ${level} vs ${reference}` };
 }
 
-/** The level and reference a column `<factor>_<level>_vs_<reference>` of `factor` stands for. */
+/**
+ * The contrast DESeq2's `results()` tests by default in a design without an intercept whose
+ * last variable is a factor: its last level against its first (the reference), as a contrast
+ * of levels (so that DESeq2's `contrastAllZero` applies to it); undefined otherwise (the
+ * default is then the last coefficient).
+ */
+export function defaultLevelsContrast(
+  formula: Formula,
+  levels: DesignLevels,
+  columns: readonly string[],
+): ContrastSpec | undefined {
+  const last = formula.terms[formula.terms.length - 1];
+  if (hasIntercept(formula) || last === undefined || !Object.hasOwn(levels, last)) return undefined;
+  const coded = columns
+    .map((c) => columnLevels(c, last, levels, formula)?.level)
+    .filter((l): l is string => l !== undefined);
+  const level = coded[coded.length - 1];
+  // A fully coded factor's first column is its reference; else the level without a column.
+  const reference =
+    coded.length === levels[last].length ? coded[0] : levels[last].find((l) => !coded.includes(l));
+  if (level === undefined || reference === undefined || level === reference) return undefined;
+  return { kind: "levels", factor: last, level, reference };
+}
+
+/**
+ * The level of `factor` whose main-effect column is `column` (designMatrix.ts's
+ * `levelColumnName`), and the reference it is measured against when the name says
+ * (`<factor>_<level>_vs_<reference>`; a `factor(x)` column or a design without an intercept
+ * names none).
+ */
 function columnLevels(
   column: string,
   factor: string,
   levels: DesignLevels,
-): { level: string; reference: string } | undefined {
+  formula: Formula,
+): { level: string; reference: string | null } | undefined {
   for (const level of levels[factor]) {
+    if (isFactorCall(formula, factor)) {
+      if (makeRName(`factor(${factor})${level}`) === column) return { level, reference: null };
+      continue;
+    }
+    if (!hasIntercept(formula)) {
+      if (makeRName(`${factor}${level}`) === column) return { level, reference: null };
+      continue;
+    }
     for (const reference of levels[factor]) {
       if (makeRName(`${factor}_${level}_vs_${reference}`) === column) return { level, reference };
     }

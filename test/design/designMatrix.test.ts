@@ -449,3 +449,36 @@ describe("designMatrix with interactions, against R's model.matrix (fixtures/mod
     },
   );
 });
+
+describe("designMatrix without an intercept and with factor(n), against R's model.matrix (fixtures/modelMatrix.R)", () => {
+  const fixture = JSON.parse(
+    readFileSync(
+      join(dirname(fileURLToPath(import.meta.url)), "fixtures", "modelMatrixNoIntercept.json"),
+      "utf8",
+    ),
+  ) as {
+    metadata: Record<string, (string | number)[]>;
+    cases: { formula: string; columns: string[]; matrix: number[] }[];
+  };
+  const names = Object.keys(fixture.metadata);
+  const metadata = {
+    columns: names,
+    values: new Map(names.map((n) => [n, fixture.metadata[n].map(String)])),
+  };
+  it.each(fixture.cases.map((c) => [c.formula, c] as const))(
+    "%s: R's values and R's column names (DESeq2's resultsNames), factor(n)'s levels in numeric order",
+    (_, expected) => {
+      const formula = parseFormula(expected.formula);
+      const levels = localLevels(metadata, formula);
+      if (formula.factors !== undefined) expect(levels.n).toEqual(["1", "2", "10"]);
+      const design = designMatrix(metadata, formula, levels);
+      // DESeq2 renames a factor's columns a_a2_vs_a1 only with an intercept; factor(n)'s and a
+      // design without an intercept keep R's names.
+      const renamed = (c: string) => /^[ab][ab][0-9]$/.test(c) && expected.columns[0] !== "aa1";
+      expect(
+        design.columns.map((c, j) => (renamed(expected.columns[j]) ? expected.columns[j] : c)),
+      ).toEqual(expected.columns.map((c) => (c === "X.Intercept." ? "Intercept" : c)));
+      expect(Array.from(design.matrix, (v) => v + 0)).toEqual(expected.matrix.map((v) => v + 0));
+    },
+  );
+});

@@ -45,15 +45,31 @@ describe("parseFormula", () => {
     expect(parseFormula("~ a + b").interactions).toBeUndefined();
   });
 
+  it("reads the intercept as R does: 0 + and - 1 remove it, 1 + keeps it; factor(x)", () => {
+    for (const text of ["~ 0 + tissue", "~ tissue - 1", "~ tissue + 0", "~ 0 + tissue - 1"])
+      expect(parseFormula(text)).toEqual({ text, terms: ["tissue"], intercept: false });
+    expect(parseFormula("~ 1 + tissue")).toEqual({ text: "~ 1 + tissue", terms: ["tissue"] });
+    expect(parseFormula("~ factor(batch) + condition")).toEqual({
+      text: "~ factor(batch) + condition",
+      terms: ["batch", "condition"],
+      factors: ["batch"],
+    });
+    expect(parseFormula("~ 0 + factor( batch )").factors).toEqual(["batch"]);
+  });
+
   const rejected: [string, RegExp][] = [
     ["tissue", /must start with "~"/],
     ["", /must start with "~"/],
     ["y ~ tissue", /a left-hand side is not allowed/],
     ["~", /it has no variable/],
     ["~   ", /it has no variable/],
-    ["~ 1", /intercept terms .* are not supported/],
-    ["~ 0 + tissue", /intercept terms .* are not supported/],
-    ["~ tissue - 1", /removing terms with - is not supported/],
+    ["~ 1", /it has no variable/],
+    ["~ 0", /it has no variable/],
+    ["~ 0 + 1 + a", /both removes \(0\) and keeps \(1\) the intercept/],
+    ["~ 0 + a * b", /without an intercept .* cannot have interaction terms/],
+    ["~ a - b", /removing terms with - is not supported/],
+    ["~ factor(a):b", /factor\(a\) is supported as a main effect only/],
+    ["~ factor(a) + a", /variable "a" appears twice/],
     ["~ a:b", /interaction a:b needs "a" as a main effect too \(write a \* b\)/],
     ["~ a + a:b", /interaction a:b needs "b" as a main effect too/],
     ["~ a * a", /"a \* a": a variable appears twice in the term/],
