@@ -12,6 +12,7 @@ import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
 import { fitLfcCommand } from "./fitLfcCommand.js";
 import { planCommand } from "./planCommand.js";
+import { resultsCommand } from "./resultsCommand.js";
 import { runCommand } from "./runCommand.js";
 import { simulateCommand } from "./simulateCommand.js";
 import { installWarningFilter } from "./warnings.js";
@@ -25,6 +26,7 @@ export function program(): Command {
     .version("0.1.0")
     .addCommand(demoCommand())
     .addCommand(runCommand())
+    .addCommand(resultsCommand())
     .addCommand(planCommand())
     .addCommand(fitLfcCommand())
     .addCommand(aggregateCommand())

@@ -63,6 +63,7 @@ export interface AnalysisFlags
   cooksFilter: boolean;
   cooksCutoff?: number;
   vst?: boolean;
+  levelPresence: boolean;
 }
 
 /** Parsed `run` flags. */
@@ -315,6 +316,7 @@ export function runJobFromFlags(
     cooksFilter: flags.cooksFilter !== false,
     ...(flags.cooksCutoff === undefined ? {} : { cooksCutoff: flags.cooksCutoff }),
     ...(flags.vst === true ? { vst: true } : {}),
+    levelPresence: flags.levelPresence !== false,
     compareFile: flags.compare,
   };
   checkRunJob(job);
@@ -336,7 +338,7 @@ function minReplicatesFromFlags(
 }
 
 /** The contrast of `--contrast`, `--name` or `--contrast-vector` (at most one of them). */
-function contrastFromFlags(
+export function contrastFromFlags(
   flags: Pick<AnalysisFlags, "contrast" | "name" | "contrastVector">,
 ): ContrastSpec | undefined {
   const given = (
@@ -405,6 +407,10 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--vst",
       "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out)",
+    )
+    .option(
+      "--no-level-presence",
+      "do not keep, per gene and factor level, whether a sample of the level has a count (one bit per level, OR-ed over the centers; kept by default for fedseq results --from, which then tests other contrasts of two levels as DESeq2 does)",
     )
     .option(
       "--cooks-cutoff <x>",

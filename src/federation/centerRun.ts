@@ -95,6 +95,7 @@ export type CenterRunStep = Exclude<
   | "presence"
   | "nonZeroCells"
   | "contrastPresence"
+  | "levelPresence"
   | "levels"
   | "prepare"
   | "init"

@@ -13,7 +13,10 @@ import { newtonLocalStep } from "../algorithms/newton/local.js";
 import { newtonReply } from "../algorithms/newton/state.js";
 import { pqnLocalStep } from "../algorithms/pqn/local.js";
 import { pqnReply } from "../algorithms/pqn/state.js";
-import { contrastPresenceLocalStep } from "../algorithms/setup/contrastPresence.js";
+import {
+  contrastPresenceLocalStep,
+  levelPresenceLocalStep,
+} from "../algorithms/setup/contrastPresence.js";
 import { levelsLocalStep, prepareLocalStep, presenceLocalStep } from "../algorithms/setup/local.js";
 import { requestHyperparameters } from "../algorithms/setup/state.js";
 import { nonZeroCellsLocalStep } from "../algorithms/sparseGenes.js";
@@ -247,6 +250,8 @@ export class CenterSession {
               })();
         return contrastPresenceLocalStep(this.data, request, design) as Out;
       }
+      case "levelPresence":
+        return levelPresenceLocalStep(this.data, input as StepInput<"levelPresence">) as Out;
       case "levels":
         return levelsLocalStep(this.data, input as StepInput<"levels">) as Out;
       case "prepare": {

@@ -108,6 +108,13 @@ export interface AnalysisPlan {
    * its own samples with the fitted trend and keeps them. A plan file without `vst`: false.
    */
   readonly vst: boolean;
+  /**
+   * Whether each center also sends, per gene and level of each factor, whether it holds a
+   * non-zero count at that level (OR-ed over the centers), so that `fedseq results --from` can
+   * test other contrasts of two levels as DESeq2 (its contrastAllZero) without another run. A
+   * plan file without `level_presence`: false.
+   */
+  readonly levelPresence: boolean;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -146,6 +153,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     ...(plan.cooksFilter ? {} : { cooks_filter: false }),
     ...(plan.cooksCutoff === null ? {} : { cooks_cutoff: plan.cooksCutoff }),
     ...(plan.vst ? { vst: true } : {}),
+    ...(plan.levelPresence ? { level_presence: true } : {}),
   };
 }
 
@@ -271,6 +279,7 @@ const FIELDS = [
   "cooks_filter",
   "cooks_cutoff",
   "vst",
+  "level_presence",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -414,6 +423,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")
       : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
+    levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
   };
 }
 

@@ -49,6 +49,8 @@ import type { PqnReply, PqnRequest } from "../algorithms/pqn/state.js";
 import type {
   ContrastPresenceRequest,
   ContrastPresenceShare,
+  LevelPresenceRequest,
+  LevelPresenceShare,
 } from "../algorithms/setup/contrastPresence.js";
 import {
   type LevelsRequest,
@@ -228,6 +230,7 @@ export interface StepTypes {
   presence: { input: PresenceRequest; output: PresenceShare };
   nonZeroCells: { input: NonZeroCellsRequest; output: NonZeroCellsShare };
   contrastPresence: { input: ContrastPresenceRequest; output: ContrastPresenceShare };
+  levelPresence: { input: LevelPresenceRequest; output: LevelPresenceShare };
   vst: { input: VstRequest; output: VstShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
@@ -395,6 +398,25 @@ export const STEPS: {
       if (!(byLevels ? input.columns.length === 0 : byColumns && input.columns.length > 0))
         throw new Error(
           "contrastPresence: expected a factor and two levels, or design columns (a numeric contrast)",
+        );
+    },
+  }),
+  levelPresence: spec({
+    request: recordSchema<LevelPresenceRequest>("level-presence-request", {
+      genes: "texts",
+      factor: "text",
+      levels: "texts",
+    }),
+    reply: recordSchema<LevelPresenceShare>("level-presence-share", { present: "mask" }),
+    replyLengths: (input) => ({ present: input.genes.length * input.levels.length }),
+    reductions: { present: "or" },
+    buildsState: false,
+    sends:
+      "per requested gene and level of one of the plan's factors, one bit: whether the center has a non-zero count among that level's samples (asked only when the plan keeps them for new contrasts, `level_presence`)",
+    checkRequest: (input) => {
+      if (input.factor === "" || input.levels.length < 2 || input.levels.length > MAX_FACTOR_CELLS)
+        throw new Error(
+          `levelPresence: expected a factor and its 2 to ${MAX_FACTOR_CELLS} levels, got ${input.levels.length}`,
         );
     },
   }),

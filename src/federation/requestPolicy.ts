@@ -47,9 +47,10 @@ export class PlanRefusal extends Error {
 
 /**
  * How many different requests of each step one run may make (null: one per round, the
- * iterative steps). Declared for every step: a new step cannot be added without a rule.
+ * iterative steps; "per factor": one per factor of the plan). Declared for every step: a new
+ * step cannot be added without a rule.
  */
-export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
+export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per factor" } = {
   presence: 1,
   // Only under a plan that leaves sparse genes out, right after presence.
   nonZeroCells: 1,
@@ -57,6 +58,9 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null } = {
   contrastPresence: 1,
   // Only under a plan that asks for DESeq2's vst, once the trend is fitted.
   vst: 1,
+  // Only under a plan that keeps them (level_presence): one request per factor of the plan, for
+  // exactly its levels.
+  levelPresence: "per factor",
   // Under a plan the levels are the plan's: no run asks which levels a center holds.
   levels: 0,
   logSums: 1,
@@ -158,7 +162,8 @@ export class RequestPolicy {
     if (before !== undefined && before !== digest)
       refuse(`${tag.phase} round ${tag.round} was already answered for another request`);
     const seen = this.#byStep.get(step) ?? new Set<string>();
-    const limit = REQUESTS_PER_RUN[step];
+    const rule: number | null | "per factor" = REQUESTS_PER_RUN[step];
+    const limit = rule === "per factor" ? Object.keys(this.plan.levels).length : rule;
     if (limit !== null && !seen.has(digest) && seen.size >= limit) {
       refuse(
         limit === 0
@@ -186,6 +191,14 @@ export class RequestPolicy {
     }
     if (step === "vst" && !this.plan.vst)
       refuse("the plan does not ask for the variance-stabilising transformation");
+    if (step === "levelPresence") {
+      const request = input as unknown as StepInput<"levelPresence">;
+      if (!this.plan.levelPresence)
+        refuse("the plan does not keep per-level presence for new contrasts (level_presence)");
+      const levels = this.plan.levels[request.factor];
+      if (levels === undefined || canonicalJson(request.levels) !== canonicalJson(levels))
+        refuse(`${request.factor}: not one of the plan's factors with its levels`);
+    }
     if (step === "contrastPresence") {
       const request = input as unknown as StepInput<"contrastPresence">;
       const contrast = this.plan.contrast;

@@ -85,6 +85,7 @@ export function planFromRunJob(
     cooksFilter: job.cooksFilter ?? true,
     cooksCutoff: job.cooksCutoff ?? null,
     vst: job.vst ?? false,
+    levelPresence: job.levelPresence ?? true,
   };
 }
 
@@ -109,6 +110,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     cooksFilter: plan.cooksFilter,
     ...(plan.cooksCutoff === null ? {} : { cooksCutoff: plan.cooksCutoff }),
     vst: plan.vst,
+    levelPresence: plan.levelPresence,
     compareFile,
   };
 }

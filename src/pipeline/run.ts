@@ -44,7 +44,7 @@ import { InputError } from "../io/errors.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
-import { type ResultsTable, resultsTable } from "../results/resultsTable.js";
+import { type ResultsTable, resultsOverAllGenes, resultsTable } from "../results/resultsTable.js";
 import { planFromRunJob, plannedLevels } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
 import {
@@ -63,6 +63,7 @@ import {
   writeLfcCsv,
 } from "./fitLfc.js";
 import type { RunJob } from "./runJob.js";
+import { type LevelPresence, SAVED_FIT_FILE, type SavedFit, writeSavedFit } from "./savedFit.js";
 import { federatedSizeFactors } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
@@ -94,6 +95,8 @@ export interface SimulatedRunJob extends RunJob {
 /** Everything a finished run produced. */
 export interface RunOutcome {
   readonly fit: FitOutcome;
+  /** What `fedseq results --from` needs to test other contrasts (written as saved_fit.json.gz). */
+  readonly saved: SavedFit;
   /** Sample ids, centers in federation order (each center's size factors stay with it). */
   readonly samples: readonly string[];
   /** Whether the centers masked their sums (secure aggregation). */
@@ -346,7 +349,27 @@ export async function runOverFederation(
     ...(contrastAllZero === null ? {} : { contrastAllZero }),
     ...(lrt === null ? {} : { lrt: { stat: lrt.stat, df: lrt.df } }),
   });
+  const saved: SavedFit = {
+    design: job.design,
+    levels,
+    references: job.references,
+    columns,
+    genes: allGenes,
+    kept,
+    fitted,
+    baseMean,
+    beta: final.fit.result.beta,
+    sigma: final.sigma,
+    withheld,
+    nowZero: outcome.newAllZero,
+    lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df, stat: lrt.stat },
+    levelPresence:
+      job.levelPresence === false
+        ? null
+        : await federatedLevelPresence(runner, formula, levels, genes, fitted),
+  };
   return {
+    saved,
     fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
     samples: transport.centers.flatMap((c) => c.samples),
     centerSamples: transport.centers.map((c) => ({ center: c.name, samples: c.samples.length })),
@@ -409,6 +432,32 @@ async function contrastAllZeroGenes(
 }
 
 /**
+ * Per fitted gene and level of each factor of the design, whether any sample of the level has a
+ * count (OR-ed over the centers): one round per factor, kept in the saved fit for `fedseq
+ * results --from` (DESeq2's contrastAllZero of any two levels).
+ */
+async function federatedLevelPresence(
+  runner: FederationRunner,
+  formula: Formula,
+  levels: DesignLevels,
+  genes: readonly string[],
+  fitted: Int32Array,
+): Promise<LevelPresence> {
+  const ids = Array.from(fitted, (g) => genes[g]);
+  const out: Record<string, { levels: readonly string[]; present: Uint8Array }> = {};
+  for (const factor of formula.terms.filter((t) => Object.hasOwn(levels, t))) {
+    const shares = await runner.round("level-presence", "levelPresence", {
+      kind: "level-presence-request",
+      genes: ids,
+      factor,
+      levels: levels[factor],
+    });
+    out[factor] = { levels: levels[factor], present: mergePresence(shares.map((s) => s.present)) };
+  }
+  return out;
+}
+
+/**
  * DESeq2's vst with the fitted trend (the first fit's, as DESeq2's dispersionFunction after a
  * refit): one round in which each center transforms its own samples and keeps them.
  */
@@ -451,26 +500,6 @@ function overAllGenes(fit: FitOutcome, allGenes: readonly string[], kept: Int32A
     genes: allGenes,
     fitted: Int32Array.from(fit.fitted, (j) => kept[j]),
     notSelected: fit.notSelected + allGenes.length - kept.length,
-  };
-}
-
-/** A results table over the kept genes, over all genes: NA (NaN) in every column elsewhere. */
-function resultsOverAllGenes(table: ResultsTable, genes: number, kept: Int32Array): ResultsTable {
-  const spread = (values: Float64Array) => {
-    const out = new Float64Array(genes).fill(Number.NaN);
-    kept.forEach((g, j) => {
-      out[g] = values[j];
-    });
-    return out;
-  };
-  return {
-    baseMean: spread(table.baseMean),
-    log2FoldChange: spread(table.log2FoldChange),
-    lfcSE: spread(table.lfcSE),
-    stat: spread(table.stat),
-    pvalue: spread(table.pvalue),
-    padj: spread(table.padj),
-    filterThreshold: table.filterThreshold,
   };
 }
 
@@ -795,20 +824,8 @@ export async function writeRunOutputs(
     }),
   );
   writeLfcCsv(join(outDir, "lfc.csv"), outcome.fit);
-  const r = outcome.results;
-  writeCsvAtomic(
-    join(outDir, "results.csv"),
-    ["gene", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"],
-    genes.map((gene, g) => [
-      gene,
-      formatNumber(r.baseMean[g]),
-      formatNumber(r.log2FoldChange[g]),
-      formatNumber(r.lfcSE[g]),
-      formatNumber(r.stat[g]),
-      formatNumber(r.pvalue[g]),
-      formatNumber(r.padj[g]),
-    ]),
-  );
+  writeResultsCsv(join(outDir, "results.csv"), genes, outcome.results);
+  writeSavedFit(join(outDir, SAVED_FIT_FILE), outcome.saved);
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
   const reference =
     job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
@@ -821,6 +838,23 @@ export async function writeRunOutputs(
     }),
   );
   return report;
+}
+
+/** DESeq2's results table as `results.csv`: one row per gene, NA where DESeq2 has NA. */
+export function writeResultsCsv(file: string, genes: readonly string[], r: ResultsTable): void {
+  writeCsvAtomic(
+    file,
+    ["gene", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"],
+    genes.map((gene, g) => [
+      gene,
+      formatNumber(r.baseMean[g]),
+      formatNumber(r.log2FoldChange[g]),
+      formatNumber(r.lfcSE[g]),
+      formatNumber(r.stat[g]),
+      formatNumber(r.pvalue[g]),
+      formatNumber(r.padj[g]),
+    ]),
+  );
 }
 
 /** The HTML report's data for a run: the fit's, plus dispersions and the tests. */

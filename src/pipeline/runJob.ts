@@ -43,6 +43,11 @@ export interface RunJob {
    */
   readonly cooksCutoff?: number;
   /** DESeq2's vst (blind = FALSE): each center transforms its own samples (default false). */
+  /**
+   * Keep, per gene and factor level, whether any sample of the level has a count (one round per
+   * factor), so that `fedseq results --from` can test other contrasts of levels (default: true).
+   */
+  readonly levelPresence?: boolean;
   readonly vst?: boolean;
   /**
    * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";

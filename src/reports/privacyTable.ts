@@ -33,7 +33,14 @@ export function privacyTable(): string {
       .map(([field, reduction]) => `\`${field}\`: ${reduction} — ${REVEALS[reduction]}`)
       .join("<br>");
     const perRun = REQUESTS_PER_RUN[name];
-    const times = perRun === null ? "every round" : perRun === 1 ? "once" : `${perRun} times`;
+    const times =
+      perRun === null
+        ? "every round"
+        : perRun === "per factor"
+          ? "once per factor"
+          : perRun === 1
+            ? "once"
+            : `${perRun} times`;
     return `| \`${name}\` | ${step.sends} | ${fields} | ${step.buildsState ? "yes" : "no"} | ${times} |`;
   });
   return [

@@ -117,3 +117,27 @@ export function resultsTable(input: ResultsInput): ResultsTable {
     filterThreshold,
   };
 }
+
+/** A results table over the kept genes, over all genes: NA (NaN) in every column elsewhere. */
+export function resultsOverAllGenes(
+  table: ResultsTable,
+  genes: number,
+  kept: Int32Array,
+): ResultsTable {
+  const spread = (values: Float64Array) => {
+    const out = new Float64Array(genes).fill(Number.NaN);
+    kept.forEach((g, j) => {
+      out[g] = values[j];
+    });
+    return out;
+  };
+  return {
+    baseMean: spread(table.baseMean),
+    log2FoldChange: spread(table.log2FoldChange),
+    lfcSE: spread(table.lfcSE),
+    stat: spread(table.stat),
+    pvalue: spread(table.pvalue),
+    padj: spread(table.padj),
+    filterThreshold: table.filterThreshold,
+  };
+}

@@ -59,6 +59,7 @@ const PLAN: AnalysisPlan = {
   cooksFilter: true,
   cooksCutoff: null,
   vst: false,
+  levelPresence: false,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -113,6 +114,7 @@ describe("analysis plan", () => {
 
   it("changes its hash when any value changes", () => {
     const variants: Partial<AnalysisPlan>[] = [
+      { levelPresence: true },
       { centers: ["hospital_a", "hospital_b"] },
       { design: "~ condition + batch" },
       { levels: { batch: ["b1", "b2", "b3"], condition: ["control", "treated"] } },

@@ -255,6 +255,60 @@ describe("a center with an analysis plan", () => {
     );
   });
 
+  it("answers per-level presence only under a plan that keeps it, for a factor of the plan with its levels", async () => {
+    const withoutBits = { ...PLAN, levelPresence: false };
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => withoutBits });
+    const asking = malicious(new InProcessTransport(sessions), {
+      step: "presence",
+      extra: (input: StepInput<"presence">, tag) => ({
+        tag: { ...tag, round: tag.round + 1 },
+        step: "levelPresence",
+        input: {
+          kind: "level-presence-request",
+          genes: input.genes,
+          factor: "condition",
+          levels: ["A", "B"],
+        },
+      }),
+    });
+    await expect(
+      runOverFederation(
+        asking,
+        { ...JOB, levelPresence: false },
+        { runId: "attack", plan: withoutBits },
+      ),
+    ).rejects.toThrow(
+      /refusing levelPresence: the plan does not keep per-level presence for new contrasts/,
+    );
+    // Under PLAN (which keeps them), a metadata column outside the design, or other levels.
+    for (const [factor, levels] of [
+      ["center", ["lab_1", "lab_2", "lab_3"]],
+      ["condition", ["B", "A"]],
+    ] as const) {
+      await expect(
+        attackRun({
+          step: "levelPresence",
+          rewrite: (input: StepInput<"levelPresence">) => ({ ...input, factor, levels }),
+        }),
+      ).rejects.toThrow(
+        new RegExp(
+          `refusing levelPresence: ${factor}: not one of the plan's factors with its levels`,
+        ),
+      );
+    }
+    // Once per factor: the plan has one, so a second request (other genes) is refused.
+    await expect(
+      attackRun({
+        step: "levelPresence",
+        extra: (input: StepInput<"levelPresence">, tag) => ({
+          tag: { ...tag, round: tag.round + 1 },
+          step: "levelPresence",
+          input: { ...input, genes: input.genes.slice(0, 1) },
+        }),
+      }),
+    ).rejects.toThrow(/refusing levelPresence: the protocol asks it once per run/);
+  });
+
   it("transforms its counts (vst) only under a plan that asks for it", async () => {
     await expect(
       attackRun({

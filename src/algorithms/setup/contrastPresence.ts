@@ -81,3 +81,45 @@ function comparedSamples(
     throw new Error(`center ${data.name}: no column ${request.factor} for the contrast`);
   return values.map((v) => request.levels.includes(v));
 }
+
+/**
+ * Ask, per gene and level of one factor, for a non-zero count among the samples of that level:
+ * the bits from which DESeq2's `contrastAllZero` follows for any contrast of two of its levels
+ * (`fedseq results --from`), as {@link contrastPresenceLocalStep} would give them one level at a
+ * time.
+ */
+export interface LevelPresenceRequest {
+  readonly kind: "level-presence-request";
+  /** Gene ids, in the federation's order. */
+  readonly genes: readonly string[];
+  /** The factor. */
+  readonly factor: string;
+  /** Its levels, in the plan's order. */
+  readonly levels: readonly string[];
+}
+
+/** Gene-major bits, genes × levels: 1 when the center has a non-zero count at that level. */
+export interface LevelPresenceShare {
+  readonly kind: "level-presence-share";
+  readonly present: GeneMask;
+}
+
+/** A center's step: per level, {@link contrastPresenceLocalStep}'s bits for that level alone. */
+export function levelPresenceLocalStep(
+  data: CenterData,
+  request: LevelPresenceRequest,
+): LevelPresenceShare {
+  const L = request.levels.length;
+  const present = new Uint8Array(request.genes.length * L);
+  request.levels.forEach((level, l) => {
+    const bits = contrastPresenceLocalStep(data, {
+      kind: "contrast-presence-request",
+      genes: request.genes,
+      factor: request.factor,
+      levels: [level],
+      columns: new Uint8Array(0),
+    }).present;
+    for (let g = 0; g < bits.length; g++) present[g * L + l] = bits[g];
+  });
+  return { kind: "level-presence-share", present };
+}

@@ -1,0 +1,138 @@
+/**
+ * `fedseq results --from OUTDIR`: DESeq2's `results()` for another contrast, from the fit a run
+ * saved (`saved_fit.json.gz`), without contacting any center; writes `results.csv` (what a run
+ * with that contrast writes) and `report.html`.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { InputError } from "../core/errors.js";
+import { writeResultsCsv } from "../pipeline/run.js";
+import {
+  readSavedFit,
+  resultsFromSavedFit,
+  SAVED_FIT_FILE,
+  type SavedFit,
+} from "../pipeline/savedFit.js";
+import { writeReport } from "../reports/html.js";
+import type { Contrast } from "../results/contrast.js";
+import type { ResultsTable } from "../results/resultsTable.js";
+import { numberOption } from "./options.js";
+import { withOutputFolder } from "./outputFolder.js";
+import { contrastFromFlags } from "./runCommand.js";
+
+interface ResultsFlags {
+  from: string;
+  out: string;
+  contrast?: string;
+  name?: string;
+  contrastVector?: string;
+  lfcNull: number;
+  altHypothesis: "greaterAbs" | "lessAbs" | "greater" | "less";
+  alpha: number;
+  independentFiltering: boolean;
+  quiet?: boolean;
+}
+
+async function resultsAction(flags: ResultsFlags): Promise<void> {
+  const file = join(flags.from, SAVED_FIT_FILE);
+  if (!existsSync(file))
+    throw new InputError(
+      `--from ${flags.from}: no ${SAVED_FIT_FILE} (the output folder of a fedseq run)`,
+    );
+  const contrast = contrastFromFlags(flags);
+  if (resolve(flags.out) === resolve(flags.from))
+    throw new InputError("--out: another folder than --from (the run's files stay as they are)");
+  const saved = readSavedFit(file);
+  const { table, contrast: resolved } = resultsFromSavedFit(saved, {
+    ...(contrast === undefined ? {} : { contrast }),
+    wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
+    alpha: flags.alpha,
+    independentFiltering: flags.independentFiltering,
+  });
+  await withOutputFolder(flags.out, () => writeOutputs(flags, saved, table, resolved));
+}
+
+async function writeOutputs(
+  flags: ResultsFlags,
+  saved: SavedFit,
+  table: ResultsTable,
+  resolved: Contrast,
+): Promise<void> {
+  const out = flags.out;
+  writeResultsCsv(join(out, "results.csv"), saved.genes, table);
+  const significant = Array.from(table.padj).filter((p) => p < flags.alpha).length;
+  await writeReport(join(out, "report.html"), {
+    title: `fedseq: ${resolved.description}, from the saved fit of ${flags.from}`,
+    rounds: [],
+    genes: saved.genes,
+    baseMean: table.baseMean,
+    lfc: table.log2FoldChange,
+    fitted: Array.from(table.log2FoldChange, (x) => (Number.isFinite(x) ? "irls" : null)),
+    coefficient: resolved.description,
+    summary: {
+      design: saved.design,
+      "design columns": saved.columns.join(", "),
+      contrast: resolved.description,
+      test:
+        saved.lrt === null
+          ? "Wald"
+          : `likelihood-ratio test against ${saved.lrt.reduced} (${saved.lrt.df} df): p-values are its; fold changes the contrast's`,
+      [`genes with padj < ${flags.alpha}`]: significant,
+      "genes in the input": saved.genes.length,
+      "genes fitted": saved.fitted.length,
+    },
+    federation: {
+      "computed from": `${SAVED_FIT_FILE} of ${flags.from}, without contacting any center`,
+      "round trips": 0,
+    },
+    tests: {
+      contrast: resolved.description,
+      alpha: flags.alpha,
+      ...table,
+    },
+  });
+  if (flags.quiet !== true)
+    process.stdout.write(
+      `fedseq: ${resolved.description}: ${significant} of ${saved.genes.length} genes with padj < ${flags.alpha}, from the saved fit (no round trip); results in ${out}\n`,
+    );
+}
+
+/** The `results` command. */
+export function resultsCommand(): Command {
+  return new Command("results")
+    .description(
+      "DESeq2's results() for another contrast from a finished run's saved fit (its output folder), without contacting any center: results.csv and report.html",
+    )
+    .requiredOption("--from <dir>", "the output folder of a fedseq run (its saved_fit.json.gz)")
+    .requiredOption("--out <dir>", "output folder for results.csv and report.html")
+    .option(
+      "--contrast <spec>",
+      "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: as DESeq2's results(dds)",
+    )
+    .option("--name <coefficient>", "instead of --contrast: one coefficient, as results(name = …)")
+    .option(
+      "--contrast-vector <weights>",
+      "instead of --contrast: one weight per coefficient in design order (e.g. 0,1,-1)",
+    )
+    .option(
+      "--lfc-null <x>",
+      "log2 fold-change threshold of the test (DESeq2's lfcThreshold)",
+      numberOption("--lfc-null", "non-negative"),
+      0,
+    )
+    .addOption(
+      new Option("--alt-hypothesis <h>", "alternative hypothesis, as DESeq2's altHypothesis")
+        .choices(["greaterAbs", "lessAbs", "greater", "less"])
+        .default("greaterAbs"),
+    )
+    .option(
+      "--alpha <x>",
+      "significance level of the independent filtering",
+      numberOption("--alpha", "probability"),
+      0.1,
+    )
+    .option("--no-independent-filtering", "adjust p-values without independent filtering")
+    .option("--quiet", "print nothing when done")
+    .action(resultsAction);
+}

@@ -1,0 +1,195 @@
+/**
+ * `fedseq results --from OUTDIR`: another contrast from a finished run's saved fit, without
+ * contacting any center. On bodymap's first 4,000 genes: the same results.csv, byte for byte, as
+ * a whole run with that contrast, and DESeq2 1.38.3's results for it (fixtures/contrast.R:
+ * heart against adipose with its 64 contrastAllZero genes, the numeric contrast 0,0,1,-1 with
+ * 180, results(name = …)). Bad input: one line, exit 2, nothing written.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { deseq2TableAt, resultColumns, resultsAgreementWithPvalues } from "../helpers/deseq2.js";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { sharedPath } from "../helpers/shared.js";
+import { sharedSubset } from "../helpers/subsets.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder("fedseq-results-");
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "pipeline", "fixtures");
+
+describe("fedseq results --from a run's output folder", () => {
+  let data = "";
+  let base = "";
+  beforeAll(async () => {
+    data = sharedSubset(tmp, "bodymap", 4000);
+    base = join(tmp.dir, "base");
+    const run = await runFedseqAsync([
+      "run",
+      "--data",
+      data,
+      "--design",
+      "~ tissue",
+      "--out",
+      base,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+  }, 120_000);
+
+  const results = async (name: string, contrast: string[]) => {
+    const out = join(tmp.dir, name);
+    const r = await runFedseqAsync(["results", "--from", base, ...contrast, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/from the saved fit \(no round trip\)/);
+    return out;
+  };
+
+  it("writes, for another contrast of two levels, the results.csv of a whole run with it", async () => {
+    const contrast = ["--contrast", "tissue,heart,adipose"];
+    const out = await results("heart", contrast);
+    const full = join(tmp.dir, "heart-full");
+    const run = await runFedseqAsync([
+      "run",
+      "--data",
+      data,
+      "--design",
+      "~ tissue",
+      ...contrast,
+      "--out",
+      full,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(out, "results.csv"), "utf8")).toBe(
+      readFileSync(join(full, "results.csv"), "utf8"),
+    );
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+  }, 120_000);
+
+  it.each([
+    [
+      "--contrast tissue,heart,adipose",
+      ["--contrast", "tissue,heart,adipose"],
+      "heart_vs_adipose",
+      64,
+    ],
+    ["--contrast-vector 0,0,1,-1", ["--contrast-vector", "0,0,1,-1"], "numeric", 180],
+    ["--name tissue_blood_vs_adipose", ["--name", "tissue_blood_vs_adipose"], "name", 0],
+  ] as const)(
+    "%s: DESeq2's results, its contrastAllZero genes included",
+    async (label, contrast, file, zeroed) => {
+      const out = await results(file, [...contrast]);
+      const ours = deseq2TableAt(join(out, "results.csv"));
+      const expected = deseq2TableAt(join(fixtures, `bodymap4000_${file}.csv.gz`));
+      expect(ours.ids).toEqual(expected.ids);
+      const shares = resultsAgreementWithPvalues(
+        `results --from ${label}`,
+        resultColumns(ours),
+        expected,
+      );
+      for (const share of Object.values(shares)) expect(share).toBeGreaterThanOrEqual(0.999);
+      const lfc = expected.numbers("log2FoldChange");
+      const stat = expected.numbers("stat");
+      const ourLfc = ours.numbers("log2FoldChange");
+      const ourStat = ours.numbers("stat");
+      const ourP = ours.numbers("pvalue");
+      const genes = expected.ids.flatMap((_, g) => (lfc[g] === 0 && stat[g] === 0 ? [g] : []));
+      expect(genes.length).toBe(zeroed);
+      for (const g of genes)
+        expect([ourLfc[g], ourStat[g], ourP[g]], expected.ids[g]).toEqual([0, 0, 1]);
+    },
+    120_000,
+  );
+
+  it("refuses bad input with one line and exit 2, writing nothing", async () => {
+    const out = join(tmp.dir, "refused");
+    const cases: [string[], RegExp][] = [
+      [["--from", join(tmp.dir, "nowhere")], /--from .*nowhere: no saved_fit\.json\.gz/],
+      [["--from", base, "--contrast", "tissue,liver,adipose"], /"liver" is not a level of tissue/],
+      [["--from", base, "--name", "tissue_liver"], /--name "tissue_liver": not a coefficient/],
+      [["--from", base, "--contrast", "tissue,heart,adipose", "--name", "x"], /give one contrast/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runFedseqAsync(["results", ...args, "--out", out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(out, "results.csv"))).toBe(false);
+    }
+    const same = await runFedseqAsync(["results", "--from", base, "--out", base]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/--out: another folder than --from/);
+  }, 120_000);
+
+  it("without the run's per-level presence (--no-level-presence), refuses a contrast of levels, naming why", async () => {
+    const bare = join(tmp.dir, "bare");
+    const run = await runFedseqAsync([
+      "run",
+      "--data",
+      data,
+      "--design",
+      "~ tissue",
+      "--no-level-presence",
+      "--out",
+      bare,
+      "--quiet",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = await runFedseqAsync([
+      "results",
+      "--from",
+      bare,
+      "--contrast",
+      "tissue,heart,adipose",
+      "--out",
+      join(tmp.dir, "bare-out"),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /keeps no per-level presence for "tissue" .* run this contrast as a run of its own/,
+    );
+    // A coefficient needs no presence bits.
+    const byName = await runFedseqAsync([
+      "results",
+      "--from",
+      bare,
+      "--name",
+      "tissue_blood_vs_adipose",
+      "--out",
+      join(tmp.dir, "bare-name"),
+    ]);
+    expect(byName.code, byName.stderr).toBe(0);
+  }, 120_000);
+});
+
+it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs ~ 1): the results.csv of a whole run with the other contrast", async () => {
+  const data = sharedPath("data", "outliers_sim");
+  const design = ["--design", "~ condition", "--test", "LRT", "--reduced", "~ 1"];
+  const base = join(tmp.dir, "lrt-base");
+  const run = await runFedseqAsync(["run", "--data", data, ...design, "--out", base, "--quiet"]);
+  expect(run.code, run.stderr).toBe(0);
+  // Cook's step replaced counts and refitted genes in this run (DESeq2 does on this dataset).
+  expect(JSON.parse(readFileSync(join(base, "run.json"), "utf8")).cooks.refitted).toBeGreaterThan(
+    0,
+  );
+  const contrast = ["--contrast", "condition,A,B"];
+  const out = join(tmp.dir, "lrt-results");
+  const from = await runFedseqAsync(["results", "--from", base, ...contrast, "--out", out]);
+  expect(from.code, from.stderr).toBe(0);
+  const full = join(tmp.dir, "lrt-full");
+  const rerun = await runFedseqAsync([
+    "run",
+    "--data",
+    data,
+    ...design,
+    ...contrast,
+    "--out",
+    full,
+    "--quiet",
+  ]);
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect(readFileSync(join(out, "results.csv"), "utf8")).toBe(
+    readFileSync(join(full, "results.csv"), "utf8"),
+  );
+}, 120_000);
