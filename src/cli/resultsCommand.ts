@@ -3,11 +3,12 @@
  * saved (`saved_fit.json.gz`), without contacting any center; writes `results.csv` (what a run
  * with that contrast writes) and `report.html`.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { writeResultsCsv } from "../pipeline/run.js";
+import { checkTest } from "../pipeline/runOptions.js";
 import {
   readSavedFit,
   resultsFromSavedFit,
@@ -41,12 +42,20 @@ async function resultsAction(flags: ResultsFlags): Promise<void> {
       `--from ${flags.from}: no ${SAVED_FIT_FILE} (the output folder of a fedseq run)`,
     );
   const contrast = contrastFromFlags(flags);
-  if (resolve(flags.out) === resolve(flags.from))
+  const wald = { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis };
+  checkTest(wald);
+  // The same folder by any path (a symbolic link, ..): the run's files stay as they are.
+  const real = (dir: string) => (existsSync(dir) ? realpathSync(dir) : resolve(dir));
+  if (real(flags.out) === real(flags.from))
     throw new InputError("--out: another folder than --from (the run's files stay as they are)");
   const saved = readSavedFit(file);
+  if (saved.lrt !== null && (flags.lfcNull !== 0 || flags.altHypothesis !== "greaterAbs"))
+    throw new InputError(
+      "--lfc-null, --alt-hypothesis: the run's test is a likelihood-ratio test; they are for Wald tests (DESeq2: tests of log fold change above or below a threshold must be Wald tests)",
+    );
   const { table, contrast: resolved } = resultsFromSavedFit(saved, {
     ...(contrast === undefined ? {} : { contrast }),
-    wald: { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis },
+    wald,
     alpha: flags.alpha,
     independentFiltering: flags.independentFiltering,
   });

@@ -100,10 +100,41 @@ export function localLevels(metadata: Metadata, formula: Formula): DesignLevels 
   const share: DesignLevels = {};
   for (const term of formula.terms) {
     const values = termValues(metadata, term);
-    if (values.length > 0 && values.every(isDecimal) && !isFactorCall(formula, term)) continue;
+    const numeric = values.length > 0 && values.every(isDecimal);
+    if (numeric && !isFactorCall(formula, term)) continue;
+    if (numeric) {
+      // factor(x) levels are R's labels of the numbers: "1.0" and "1" are one level, "1"; a
+      // value written otherwise would not name the level DESeq2 names, so it is refused.
+      values.forEach((value, i) => {
+        const label = rNumberLabel(Number(value));
+        if (value !== label)
+          throw new InputError(
+            `${metadata.source ?? "metadata"}: sample ${metadata.samples?.[i] ?? `row ${i + 1}`}, column ${term}: factor(${term}) reads ${quote(value)} as the number R labels ${quote(label)}: write it ${quote(label)} (or give the levels as text)`,
+          );
+      });
+    }
     share[term] = sortLevels([...new Set(values)]);
   }
   return share;
+}
+
+/**
+ * The label R gives a number as a factor level (`as.character`): the fewest significant digits
+ * (up to 15) that give the number to 15 digits, in fixed notation unless scientific is shorter
+ * (1, 2.5, 10, 1e+05, 123456, 1e-04, 0.001).
+ */
+export function rNumberLabel(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  const target = Number(x.toPrecision(15));
+  let d = 1;
+  while (d < 15 && Number(x.toPrecision(d)) !== target) d++;
+  const [mantissa, exponent] = target.toExponential(d - 1).split("e");
+  const e = Number(exponent);
+  const scientific = `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  if (Math.abs(target) >= 1e21) return scientific;
+  const fixed = target.toFixed(Math.max(0, d - 1 - e));
+  return fixed.length <= scientific.length ? fixed : scientific;
 }
 
 /**

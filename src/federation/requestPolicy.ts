@@ -125,6 +125,8 @@ export class RequestPolicy {
   /** Digests of the different requests of each step in this run. */
   readonly #byStep = new Map<StepName, Set<string>>();
   #firstGenes: ReadonlySet<string> | null = null;
+  /** Digest of the levelPresence request answered for each factor in this run. */
+  readonly #levelPresence = new Map<string, string>();
 
   constructor(plan: AnalysisPlan, center: string) {
     this.plan = plan;
@@ -152,11 +154,20 @@ export class RequestPolicy {
       this.#runId = tag.runId;
       this.#byTag.clear();
       this.#byStep.clear();
+      this.#levelPresence.clear();
       this.#firstGenes = null;
     }
     const record = input as unknown as FlatRecord;
     this.#checkDesign(step, record, refuse);
     const digest = requestDigest(tag, step, input, { perCenterFields: true });
+    if (step === "levelPresence") {
+      // Once per factor: a factor asked again must be asked the same.
+      const { factor } = input as unknown as StepInput<"levelPresence">;
+      const before = this.#levelPresence.get(factor);
+      if (before !== undefined && before !== digest)
+        refuse(`${factor}: its levels' presence was already asked with other inputs`);
+      this.#levelPresence.set(factor, digest);
+    }
     const tagKey = `${tag.phase}\u0000${tag.round}\u0000${step}`;
     const before = this.#byTag.get(tagKey);
     if (before !== undefined && before !== digest)
@@ -271,12 +282,15 @@ export class RequestPolicy {
       step !== "presence" &&
       step !== "nonZeroCells" &&
       step !== "contrastPresence" &&
+      step !== "levelPresence" &&
       step !== "logSums" &&
       step !== "prepare"
     )
       return;
     const genes = (
-      input as StepInput<"presence" | "nonZeroCells" | "contrastPresence" | "logSums" | "prepare">
+      input as StepInput<
+        "presence" | "nonZeroCells" | "contrastPresence" | "levelPresence" | "logSums" | "prepare"
+      >
     ).genes;
     if (this.#firstGenes === null) {
       this.#firstGenes = new Set(genes);

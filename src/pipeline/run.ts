@@ -27,7 +27,12 @@ import {
   mergeLevels,
 } from "../design/designMatrix.js";
 import { allCellKeys, factorCellRows } from "../design/factorCells.js";
-import { type Formula, parseFormula, parseReducedFormula } from "../design/formula.js";
+import {
+  type Formula,
+  isFactorCall,
+  parseFormula,
+  parseReducedFormula,
+} from "../design/formula.js";
 import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
@@ -252,7 +257,12 @@ export async function runOverFederation(
           maxIterations: job.maxit,
           phase: "lrt",
         });
-  const twoLevelFactor = formula.terms.length === 1 && levels[formula.terms[0]]?.length === 2;
+  // DESeq2's results() applies its two-level rule to a factor column only, not to factor(x) of a
+  // numeric one.
+  const twoLevelFactor =
+    formula.terms.length === 1 &&
+    levels[formula.terms[0]]?.length === 2 &&
+    !isFactorCall(formula, formula.terms[0]);
   const cooks = await federatedCooks(runner, {
     beta: fit.result.beta,
     dispersions: dispersions.final,

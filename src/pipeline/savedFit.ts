@@ -14,6 +14,7 @@ import { InputError, quote } from "../core/errors.js";
 import {
   codedLevels,
   type DesignLevels,
+  designColumns,
   levelColumnName,
   type References,
 } from "../design/designMatrix.js";
@@ -125,12 +126,29 @@ export function readSavedFit(file: string): SavedFit {
     throw new InputError(
       `${file}: not a saved fit of this version (format ${quote(String(json.format))})`,
     );
+  try {
+    return checkedSavedFit(json);
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`${file}: ${error.message}`);
+    throw new InputError(`${file}: not a well-formed saved fit (${(error as Error).message})`);
+  }
+}
+
+/** A saved fit from its JSON, every field's type and every array's length checked. */
+function checkedSavedFit(json: Record<string, unknown>): SavedFit {
+  const fail = (what: string): never => {
+    throw new InputError(`not a well-formed saved fit: ${what}`);
+  };
+  const list = (key: string): unknown[] =>
+    Array.isArray(json[key]) ? (json[key] as unknown[]) : fail(`${key} is not a list`);
+  for (const key of ["design", "levels", "references", "columns", "genes", "fitted"])
+    if (json[key] === undefined) fail(`no ${key}`);
   const lrt = json.lrt as { reduced: string; df: number; stat: (number | null)[] } | null;
   const presence = json.level_presence as Record<
     string,
     { levels: string[]; present: number[] }
   > | null;
-  return {
+  const fit: SavedFit = {
     design: json.design as string,
     levels: json.levels as DesignLevels,
     references: json.references as References,
@@ -154,7 +172,36 @@ export function readSavedFit(file: string): SavedFit {
             ]),
           ),
   };
+  list("beta");
+  list("sigma");
+  // The design as the run built it, and every array as long as the fit says.
+  const formula = parseFormula(fit.design);
+  const columns = designColumns(formula, fit.levels, fit.references);
+  if (canonical(columns) !== canonical(fit.columns)) fail("columns are not the design's");
+  const p = columns.length;
+  const F = fit.fitted.length;
+  const analysed = fit.kept === null ? fit.genes.length : fit.kept.length;
+  const lengths: [string, number, number][] = [
+    ["base_mean", fit.baseMean.length, analysed],
+    ["beta", fit.beta.length, F * p],
+    ["sigma", fit.sigma.length, F * p * p],
+    ["withheld", fit.withheld.length, F],
+    ["now_zero", fit.nowZero.length, F],
+    ...(fit.lrt === null ? [] : [["lrt.stat", fit.lrt.stat.length, F] as [string, number, number]]),
+    ...Object.entries(fit.levelPresence ?? {}).map(
+      ([factor, { levels, present }]) =>
+        [`level_presence.${factor}`, present.length, F * levels.length] as [string, number, number],
+    ),
+  ];
+  for (const [key, length, expected] of lengths)
+    if (length !== expected) fail(`${key} has ${length} values, expected ${expected}`);
+  if (fit.fitted.some((g) => !(g >= 0 && g < analysed))) fail("a fitted gene is out of range");
+  if (fit.kept?.some((g) => !(g >= 0 && g < fit.genes.length)))
+    fail("a kept gene is out of range");
+  return fit;
 }
+
+const canonical = (values: readonly string[]) => JSON.stringify(values);
 
 /** `results()` options: DESeq2's, as `run` takes them. */
 export interface ResultsOptions {

@@ -5,9 +5,10 @@
  * heart against adipose with its 64 contrastAllZero genes, the numeric contrast 0,0,1,-1 with
  * 180, results(name = …)). Bad input: one line, exit 2, nothing written.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { deseq2TableAt, resultColumns, resultsAgreementWithPvalues } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
@@ -120,6 +121,51 @@ describe("fedseq results --from a run's output folder", () => {
     const same = await runFedseqAsync(["results", "--from", base, "--out", base]);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/--out: another folder than --from/);
+    // The same folder through a symbolic link: refused too, the run's results.csv untouched.
+    const before = readFileSync(join(base, "results.csv"), "utf8");
+    const link = join(tmp.dir, "link-to-base");
+    symlinkSync(base, link);
+    const linked = await runFedseqAsync([
+      "results",
+      "--from",
+      base,
+      "--contrast",
+      "tissue,heart,blood",
+      "--out",
+      link,
+    ]);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/--out: another folder than --from/);
+    expect(readFileSync(join(base, "results.csv"), "utf8")).toBe(before);
+    const lessAbs = await runFedseqAsync([
+      "results",
+      "--from",
+      base,
+      "--alt-hypothesis",
+      "lessAbs",
+      "--out",
+      out,
+    ]);
+    expect(lessAbs.code).toBe(2);
+    expect(lessAbs.stderr.trim().split("\n")).toHaveLength(1);
+    expect(lessAbs.stderr).toMatch(/--alt-hypothesis lessAbs: needs --lfc-null > 0/);
+    // A damaged saved fit: one line naming the file and what is wrong, nothing written.
+    const saved = JSON.parse(gunzipSync(readFileSync(join(base, "saved_fit.json.gz"))).toString());
+    const damaged: [string, unknown, RegExp][] = [
+      ["bare", { format: saved.format }, /not a well-formed saved fit: no design/],
+      ["cut", { ...saved, beta: saved.beta.slice(0, 10) }, /beta has 10 values, expected \d+/],
+      ["other", { ...saved, format: "something else" }, /not a saved fit of this version/],
+    ];
+    for (const [name, content, message] of damaged) {
+      const dir = join(tmp.dir, `damaged-${name}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "saved_fit.json.gz"), gzipSync(JSON.stringify(content)));
+      const r = await runFedseqAsync(["results", "--from", dir, "--out", join(dir, "out")]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr.trim().split("\n"), name).toHaveLength(1);
+      expect(r.stderr, name).toMatch(message);
+      expect(existsSync(join(dir, "out", "results.csv")), name).toBe(false);
+    }
   }, 120_000);
 
   it("without the run's per-level presence (--no-level-presence), refuses a contrast of levels, naming why", async () => {
@@ -192,4 +238,16 @@ it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs
   expect(readFileSync(join(out, "results.csv"), "utf8")).toBe(
     readFileSync(join(full, "results.csv"), "utf8"),
   );
+  // A threshold belongs to a Wald test: refused after a likelihood-ratio test, as run refuses it.
+  const threshold = await runFedseqAsync([
+    "results",
+    "--from",
+    base,
+    "--lfc-null",
+    "1",
+    "--out",
+    join(tmp.dir, "lrt-threshold"),
+  ]);
+  expect(threshold.code).toBe(2);
+  expect(threshold.stderr).toMatch(/likelihood-ratio test; they are for Wald tests/);
 }, 120_000);

@@ -13,6 +13,7 @@ import {
   makeRName,
   mergeLevels,
   requireLevel,
+  rNumberLabel,
 } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
 import type { Metadata } from "../../src/design/metadata.js";
@@ -481,4 +482,47 @@ describe("designMatrix without an intercept and with factor(n), against R's mode
       expect(Array.from(design.matrix, (v) => v + 0)).toEqual(expected.matrix.map((v) => v + 0));
     },
   );
+});
+
+describe("factor(x) of numbers: R's level labels", () => {
+  it("labels numbers as R's as.character does (R 4.2.2: 1 | 2 | 10 | 2.5 | 10 | -1 | 1e+05 | 123456 | 1e-04 | 0.001 | 0.1 | 1234567 | 1e-20 | 0.3 | 0.333333333333333 | 1e+15)", () => {
+    const xs = [
+      1,
+      2,
+      10,
+      2.5,
+      1e1,
+      -1,
+      100000,
+      123456,
+      0.0001,
+      0.001,
+      0.1,
+      1234567,
+      1e-20,
+      0.3,
+      1 / 3,
+      1e15,
+    ];
+    expect(xs.map(rNumberLabel).join(" | ")).toBe(
+      "1 | 2 | 10 | 2.5 | 10 | -1 | 1e+05 | 123456 | 1e-04 | 0.001 | 0.1 | 1234567 | 1e-20 | 0.3 | 0.333333333333333 | 1e+15",
+    );
+  });
+
+  it("refuses a value written otherwise than R's label (1.0 for 1: one level in R), naming it", () => {
+    const metadata = {
+      columns: ["x", "a"],
+      values: new Map([
+        ["x", ["1", "2", "10", "1.0"]],
+        ["a", ["u", "v", "u", "v"]],
+      ]),
+      samples: ["s1", "s2", "s3", "s4"],
+      source: "metadata.csv",
+    };
+    expect(() => localLevels(metadata, parseFormula("~ factor(x) + a"))).toThrow(
+      'metadata.csv: sample s4, column x: factor(x) reads "1.0" as the number R labels "1": write it "1" (or give the levels as text)',
+    );
+    // Not a factor(): a continuous covariate, as written.
+    expect(localLevels(metadata, parseFormula("~ x + a"))).toEqual({ a: ["u", "v"] });
+  });
 });

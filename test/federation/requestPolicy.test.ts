@@ -296,7 +296,7 @@ describe("a center with an analysis plan", () => {
         ),
       );
     }
-    // Once per factor: the plan has one, so a second request (other genes) is refused.
+    // Once per factor: a second request for it (other genes) is refused.
     await expect(
       attackRun({
         step: "levelPresence",
@@ -306,7 +306,9 @@ describe("a center with an analysis plan", () => {
           input: { ...input, genes: input.genes.slice(0, 1) },
         }),
       }),
-    ).rejects.toThrow(/refusing levelPresence: the protocol asks it once per run/);
+    ).rejects.toThrow(
+      /refusing levelPresence: condition: its levels' presence was already asked with other inputs/,
+    );
   });
 
   it("transforms its counts (vst) only under a plan that asks for it", async () => {
