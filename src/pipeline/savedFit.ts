@@ -196,8 +196,7 @@ function checkedSavedFit(json: Record<string, unknown>): SavedFit {
   for (const [key, length, expected] of lengths)
     if (length !== expected) fail(`${key} has ${length} values, expected ${expected}`);
   if (fit.fitted.some((g) => !(g >= 0 && g < analysed))) fail("a fitted gene is out of range");
-  if (fit.kept?.some((g) => !(g >= 0 && g < fit.genes.length)))
-    fail("a kept gene is out of range");
+  if (fit.kept?.some((g) => !(g >= 0 && g < fit.genes.length))) fail("a kept gene is out of range");
   return fit;
 }
 
