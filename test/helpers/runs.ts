@@ -3,9 +3,19 @@
  */
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
 import type { Transport } from "../../src/federation/transport.js";
-import { type RunJob, type RunOutcome, runOverFederation } from "../../src/pipeline/run.js";
+import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import {
+  type RunJob,
+  type RunOutcome,
+  runOverFederation,
+  simulatedVst,
+  type VstTable,
+} from "../../src/pipeline/run.js";
 import { DESIGNS } from "./fits.js";
+import { cachedRun } from "./runCache.js";
+import { sharedPath } from "./shared.js";
 
 /** DESeq2's defaults for a shared dataset (its README design unless `design` is given). */
 export function deseq2Job(
@@ -44,4 +54,42 @@ export async function runShared(
   } finally {
     await transport.close();
   }
+}
+
+/** What the files sharing a batch run read of it (plain data: it is cached across workers). */
+export interface BatchRun {
+  /** Gene ids, in input order. */
+  readonly genes: readonly string[];
+  readonly results: RunOutcome["results"];
+  /** The trend the centers transformed with (or why none). */
+  readonly vstTrend: RunOutcome["vst"];
+  /** The centers' variance-stabilised counts, read where they are. */
+  readonly vst: VstTable | null;
+}
+
+/**
+ * DESeq2's analysis of a shared dataset with `~ center + <factor>` and vst, in this process,
+ * computed once per `vitest run` for every file that needs it (the batch results of
+ * run.deseq2.test.ts, the vst of run.vst.test.ts).
+ */
+export function batchRunWithVst(dataset: string, factor: string): Promise<BatchRun> {
+  return cachedRun(`batch-vst-${dataset}`, async () => {
+    const sessions = await simulatedCenters(sharedPath("data", dataset));
+    const transport = new InProcessTransport(sessions);
+    try {
+      const outcome = await runOverFederation(
+        transport,
+        { ...deseq2Job(dataset, `~ center + ${factor}`), vst: true },
+        { runId: "batch-vst" },
+      );
+      return {
+        genes: outcome.fit.genes,
+        results: outcome.results,
+        vstTrend: outcome.vst,
+        vst: simulatedVst(sessions, "batch-vst", transport.centers, outcome.fit.genes),
+      };
+    } finally {
+      await transport.close();
+    }
+  });
 }

@@ -20,7 +20,7 @@ import {
 } from "../../src/pipeline/run.js";
 import { type Deseq2Table, deseq2Table, deseq2TableAt } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
-import { deseq2Job } from "../helpers/runs.js";
+import { batchRunWithVst, deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -101,7 +101,8 @@ it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s 
 it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, which is ours) to 1e-6", {
   timeout: 120_000,
 }, async () => {
-  const { vst } = await simulatedRunVst("li_lncap", deseq2Job("li_lncap", "~ center + treatment"));
+  // The run of run.deseq2.test.ts's batch test (the same analysis), computed once.
+  const { vst } = await batchRunWithVst("li_lncap", "treatment");
   if (vst === null) throw new Error("no vst");
   const nudged = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_li_lncap_nudged.csv.gz")));
   // The shared file holds DESeq2's other branch (asymptDisp 0.0049286 instead of 0.0049259).
@@ -113,12 +114,9 @@ it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, whic
 });
 
 it("bodymap ~ center + tissue: DESeq2's vst to 1e-6", { timeout: 180_000 }, async () => {
-  const { outcome, vst } = await simulatedRunVst(
-    "bodymap",
-    deseq2Job("bodymap", "~ center + tissue"),
-  );
+  const { vstTrend, vst } = await batchRunWithVst("bodymap", "tissue");
   if (vst === null) throw new Error("no vst");
-  expect(outcome.vst).toMatchObject({ trend: { fit: "parametric" } });
+  expect(vstTrend).toMatchObject({ trend: { fit: "parametric" } });
   const worst = worstRelative(vst, deseq2Table("bodymap", "vst.csv.gz", "deseq2_more"));
   console.info(`bodymap vst vs DESeq2: max relative difference ${worst.toExponential(2)}`);
   expect(worst).toBeLessThanOrEqual(1e-6);
