@@ -83,16 +83,22 @@ export function gridThresholdCount(grid: PrivateGrid): number {
   return (grid.maxExponent - grid.minExponent) * grid.binsPerOctave + 1;
 }
 
-/** Each grid's thresholds τ₀ … τ_J, computed once (the search reads them per sample and round). */
-const thresholdTables = new WeakMap<PrivateGrid, Float64Array>();
+/**
+ * Each grid's thresholds τ₀ … τ_J, computed once per grid (the search reads them per sample
+ * and round). Keyed by the grid's numbers: every request carries its own copy of the grid.
+ */
+const thresholdTables = new Map<string, Float64Array>();
 
 function thresholds(grid: PrivateGrid): Float64Array {
-  let table = thresholdTables.get(grid);
+  const key = `${grid.binsPerOctave} ${grid.minExponent} ${grid.maxExponent}`;
+  let table = thresholdTables.get(key);
   if (table === undefined) {
     table = new Float64Array(gridThresholdCount(grid) + 1);
     for (let j = 1; j < table.length; j++)
       table[j] = 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
-    thresholdTables.set(grid, table);
+    // A run uses one grid; requests naming many would otherwise grow the cache without bound.
+    if (thresholdTables.size >= 4) thresholdTables.clear();
+    thresholdTables.set(key, table);
   }
   return table;
 }
