@@ -5,7 +5,7 @@
  */
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { writeResultsCsv } from "../pipeline/run.js";
 import { checkTest } from "../pipeline/runOptions.js";
@@ -18,9 +18,8 @@ import {
 import { writeReport } from "../reports/html.js";
 import type { Contrast } from "../results/contrast.js";
 import type { ResultsTable } from "../results/resultsTable.js";
-import { numberOption } from "./options.js";
 import { withOutputFolder } from "./outputFolder.js";
-import { contrastFromFlags } from "./runCommand.js";
+import { contrastFromFlags, withResultsFlags } from "./runCommand.js";
 
 interface ResultsFlags {
   from: string;
@@ -109,39 +108,12 @@ async function writeOutputs(
 
 /** The `results` command. */
 export function resultsCommand(): Command {
-  return new Command("results")
+  return withResultsFlags(new Command("results"))
     .description(
       "DESeq2's results() for another contrast from a finished run's saved fit (its output folder), without contacting any center: results.csv and report.html",
     )
     .requiredOption("--from <dir>", "the output folder of a fedseq run (its saved_fit.json.gz)")
     .requiredOption("--out <dir>", "output folder for results.csv and report.html")
-    .option(
-      "--contrast <spec>",
-      "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: as DESeq2's results(dds)",
-    )
-    .option("--name <coefficient>", "instead of --contrast: one coefficient, as results(name = …)")
-    .option(
-      "--contrast-vector <weights>",
-      "instead of --contrast: one weight per coefficient in design order (e.g. 0,1,-1)",
-    )
-    .option(
-      "--lfc-null <x>",
-      "log2 fold-change threshold of the test (DESeq2's lfcThreshold)",
-      numberOption("--lfc-null", "non-negative"),
-      0,
-    )
-    .addOption(
-      new Option("--alt-hypothesis <h>", "alternative hypothesis, as DESeq2's altHypothesis")
-        .choices(["greaterAbs", "lessAbs", "greater", "less"])
-        .default("greaterAbs"),
-    )
-    .option(
-      "--alpha <x>",
-      "significance level of the independent filtering",
-      numberOption("--alpha", "probability"),
-      0.1,
-    )
-    .option("--no-independent-filtering", "adjust p-values without independent filtering")
     .option("--quiet", "print nothing when done")
     .action(resultsAction);
 }

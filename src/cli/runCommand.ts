@@ -359,12 +359,12 @@ export function contrastFromFlags(
 }
 
 /**
- * Add the flags that choose the analysis (design, contrast, test, fit): shared by `run` and
- * `plan`, whose plan file fixes exactly these choices.
+ * Add the flags of DESeq2's `results()`: the contrast (`--contrast`, `--name`,
+ * `--contrast-vector`), the test's threshold and alternative, and the adjustment: shared by
+ * `run`, `plan` and `results`.
  */
-export function withAnalysisFlags(cmd: Command): Command {
-  cmd
-    .option("--design <formula>", 'design formula, e.g. "~ batch + condition"')
+export function withResultsFlags(cmd: Command): Command {
+  return cmd
     .option(
       "--contrast <spec>",
       "factor,level,reference (e.g. condition,treated,control) or a continuous variable; default: the last coefficient, as DESeq2's results(dds)",
@@ -394,7 +394,15 @@ export function withAnalysisFlags(cmd: Command): Command {
       numberOption("--alpha", "probability"),
       0.1,
     )
-    .option("--no-independent-filtering", "adjust p-values without independent filtering")
+    .option("--no-independent-filtering", "adjust p-values without independent filtering");
+}
+
+/**
+ * Add the flags that choose the analysis (design, contrast, test, fit): shared by `run` and
+ * `plan`, whose plan file fixes exactly these choices.
+ */
+export function withAnalysisFlags(cmd: Command): Command {
+  withResultsFlags(cmd.option("--design <formula>", 'design formula, e.g. "~ batch + condition"'))
     .option(
       "--min-replicates-for-replace <n>",
       "replace Cook's outlier counts (and refit their genes) in design cells of at least n samples, as DESeq2's minReplicatesForReplace (default: 7)",
