@@ -14,12 +14,12 @@ import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import type { ContrastSpec } from "../../src/results/contrast.js";
+import { expectDeseq2Contrast } from "../helpers/contrastResults.js";
 import {
   type Deseq2Table,
   deseq2TableAt,
   type ResultColumns,
   resultColumns,
-  resultsAgreementWithPvalues,
 } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
@@ -56,27 +56,14 @@ it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAl
   );
 });
 
-/** Every column within 1% for ≥ 99.9% of genes; DESeq2's zeroed genes (`zeroed` of them) exact. */
-function expectDeseq2(
+/** {@link expectDeseq2Contrast} on bodymap's first 4,000 genes. */
+const expectDeseq2 = (
   label: string,
   ours: ResultColumns,
   ids: readonly string[],
   expected: Deseq2Table,
   zeroed: number,
-): void {
-  expect(ids).toEqual(expected.ids);
-  const shares = resultsAgreementWithPvalues(`bodymap (4,000 genes) ${label}`, ours, expected);
-  for (const share of Object.values(shares)) expect(share).toBeGreaterThanOrEqual(0.999);
-  // DESeq2's contrastAllZero genes, exactly: fold change and statistic 0, p-value 1.
-  const lfc = expected.numbers("log2FoldChange");
-  const stat = expected.numbers("stat");
-  const genes = expected.ids.filter((_, g) => lfc[g] === 0 && stat[g] === 0);
-  expect(genes.length).toBe(zeroed);
-  for (const gene of genes) {
-    const g = ids.indexOf(gene);
-    expect([ours.log2FoldChange[g], ours.stat[g], ours.pvalue[g]], gene).toEqual([0, 0, 1]);
-  }
-}
+) => expectDeseq2Contrast(`bodymap (4,000 genes) ${label}`, ours, ids, expected, zeroed);
 
 const OTHER_CONTRASTS: [string, ContrastSpec, string, number][] = [
   ["--contrast-vector 0,0,1,-1", { kind: "vector", weights: [0, 0, 1, -1] }, "numeric", 180],

@@ -12,13 +12,8 @@ import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import type { ContrastSpec } from "../../src/results/contrast.js";
-import {
-  type Deseq2Table,
-  deseq2TableAt,
-  type ResultColumns,
-  resultColumns,
-  resultsAgreementWithPvalues,
-} from "../helpers/deseq2.js";
+import { expectDeseq2Contrast } from "../helpers/contrastResults.js";
+import { deseq2TableAt, resultColumns } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
@@ -28,27 +23,6 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const tmp = useTempFolder("fedseq-formulas-");
 const names = (file: string) => readFileSync(join(fixtures, file), "utf8").trim().split("\n");
-
-/** Every column within 1% for ≥ 99.9% of genes; DESeq2's zeroed genes (`zeroed`) exactly. */
-function expectDeseq2(
-  label: string,
-  ours: ResultColumns,
-  ids: readonly string[],
-  expected: Deseq2Table,
-  zeroed: number,
-): void {
-  expect(ids).toEqual(expected.ids);
-  const shares = resultsAgreementWithPvalues(label, ours, expected);
-  for (const share of Object.values(shares)) expect(share).toBeGreaterThanOrEqual(0.999);
-  const lfc = expected.numbers("log2FoldChange");
-  const stat = expected.numbers("stat");
-  const genes = expected.ids.filter((_, g) => lfc[g] === 0 && stat[g] === 0);
-  expect(genes.length).toBe(zeroed);
-  for (const gene of genes) {
-    const g = ids.indexOf(gene);
-    expect([ours.log2FoldChange[g], ours.stat[g], ours.pvalue[g]], gene).toEqual([0, 0, 1]);
-  }
-}
 
 it("run --design '~ 0 + tissue' (bodymap, 4,000 genes): DESeq2's resultsNames and default results, contrastAllZero genes included", {
   timeout: 120_000,
@@ -70,7 +44,7 @@ it("run --design '~ 0 + tissue' (bodymap, 4,000 genes): DESeq2's resultsNames an
   expect(report.design_columns).toEqual(names("bodymap4000_noint_names.txt"));
   expect(report.contrast).toBe("tissue skeletal_muscle vs adipose");
   const ours = deseq2TableAt(join(out, "results.csv"));
-  expectDeseq2(
+  expectDeseq2Contrast(
     "bodymap (4,000 genes) ~ 0 + tissue",
     resultColumns(ours),
     ours.ids,
@@ -98,7 +72,7 @@ it("~ 0 + tissue, --contrast tissue,heart,blood (two fully coded levels): DESeq2
       { runId: "noint-heart-blood" },
     );
     expect(outcome.contrast).toBe("tissue heart vs blood");
-    expectDeseq2(
+    expectDeseq2Contrast(
       "bodymap (4,000 genes) ~ 0 + tissue, heart vs blood",
       outcome.results,
       outcome.fit.genes,
@@ -145,7 +119,7 @@ it.each([
         { runId: `lane-${file}` },
       );
       expect(outcome.fit.columns).toEqual(names("outliers_sim_factor_lane_names.txt"));
-      expectDeseq2(
+      expectDeseq2Contrast(
         `outliers_sim ~ factor(lane) + condition ${file}`,
         outcome.results,
         outcome.fit.genes,
@@ -183,7 +157,7 @@ it("--test LRT of ~ 0 + center + condition against ~ 0 + center (outliers_sim): 
     const expected = deseq2TableAt(
       sharedPath("data", "outliers_sim", "deseq2_more", "lrt_results.csv.gz"),
     );
-    expectDeseq2(
+    expectDeseq2Contrast(
       "outliers_sim ~ 0 + center + condition, LRT",
       outcome.results,
       outcome.fit.genes,
