@@ -420,22 +420,30 @@ describe("checkFullRank", () => {
   });
 });
 
-describe("designMatrix with interactions, against R's model.matrix (fixtures/modelMatrix.R)", () => {
+/** A fixture of fixtures/modelMatrix.R: its metadata (as text, as a metadata file holds it) and cases. */
+function modelMatrixFixture(file: string): {
+  metadata: Metadata;
+  cases: { formula: string; columns: string[]; matrix: number[] }[];
+} {
   const fixture = JSON.parse(
-    readFileSync(
-      join(dirname(fileURLToPath(import.meta.url)), "fixtures", "modelMatrix.json"),
-      "utf8",
-    ),
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", file), "utf8"),
   ) as {
     metadata: Record<string, (string | number)[]>;
     cases: { formula: string; columns: string[]; matrix: number[] }[];
   };
   const names = Object.keys(fixture.metadata);
-  const metadata = {
-    columns: names,
-    values: new Map(names.map((n) => [n, fixture.metadata[n].map(String)])),
+  return {
+    metadata: {
+      columns: names,
+      values: new Map(names.map((n) => [n, fixture.metadata[n].map(String)])),
+    },
+    cases: fixture.cases,
   };
-  it.each(fixture.cases.map((c) => [c.formula, c] as const))(
+}
+
+describe("designMatrix with interactions, against R's model.matrix (fixtures/modelMatrix.R)", () => {
+  const { metadata, cases } = modelMatrixFixture("modelMatrix.json");
+  it.each(cases.map((c) => [c.formula, c] as const))(
     "%s: R's values, and R's interaction column names",
     (_, expected) => {
       const formula = parseFormula(expected.formula);
@@ -452,21 +460,8 @@ describe("designMatrix with interactions, against R's model.matrix (fixtures/mod
 });
 
 describe("designMatrix without an intercept and with factor(n), against R's model.matrix (fixtures/modelMatrix.R)", () => {
-  const fixture = JSON.parse(
-    readFileSync(
-      join(dirname(fileURLToPath(import.meta.url)), "fixtures", "modelMatrixNoIntercept.json"),
-      "utf8",
-    ),
-  ) as {
-    metadata: Record<string, (string | number)[]>;
-    cases: { formula: string; columns: string[]; matrix: number[] }[];
-  };
-  const names = Object.keys(fixture.metadata);
-  const metadata = {
-    columns: names,
-    values: new Map(names.map((n) => [n, fixture.metadata[n].map(String)])),
-  };
-  it.each(fixture.cases.map((c) => [c.formula, c] as const))(
+  const { metadata, cases } = modelMatrixFixture("modelMatrixNoIntercept.json");
+  it.each(cases.map((c) => [c.formula, c] as const))(
     "%s: R's values and R's column names (DESeq2's resultsNames), factor(n)'s levels in numeric order",
     (_, expected) => {
       const formula = parseFormula(expected.formula);
