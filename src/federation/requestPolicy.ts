@@ -214,13 +214,11 @@ export class RequestPolicy {
       const request = input as unknown as StepInput<"contrastPresence">;
       const contrast = this.plan.contrast;
       // The default contrast of a design without an intercept compares two levels too.
+      const formula = parseFormula(this.plan.design);
+      const { levels, references } = this.plan;
       const implicit =
         contrast === null
-          ? defaultLevelsContrast(
-              parseFormula(this.plan.design),
-              this.plan.levels,
-              designColumns(parseFormula(this.plan.design), this.plan.levels, this.plan.references),
-            )
+          ? defaultLevelsContrast(formula, levels, designColumns(formula, levels, references))
           : undefined;
       const parts =
         typeof contrast === "string"
