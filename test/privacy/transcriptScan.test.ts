@@ -273,11 +273,13 @@ describe("a run under secure aggregation (the default of fedseq run)", () => {
   );
 });
 
-describe("the steps of --vst and of a contrast of two levels (vst, contrastPresence)", () => {
+describe("the steps of --vst, of a contrast of two levels and of the saved fit's level presence (vst, contrastPresence, levelPresence)", () => {
   // bodymap's hospitals hold one or two samples of heart and adipose each: in clear a center's
   // presence bit is a fact about those one to three samples (a plan in clear has min_cell 1, the
   // centers' consent), under secure aggregation only the OR over the federation is seen, and
-  // the results show it anyway (a fold change of 0).
+  // the results show it anyway (a fold change of 0). levelPresence's bits (one per gene and
+  // tissue) follow, in clear, from the center's own Xᵀ(y/s) it sends anyway: a level of one
+  // sample there tells whether its count is 0, as that sum does.
   const options = {
     vst: true,
     contrast: { kind: "levels", factor: "tissue", level: "heart", reference: "adipose" },
@@ -286,7 +288,7 @@ describe("the steps of --vst and of a contrast of two levels (vst, contrastPrese
   it("bodymap, first 300 genes: the steps ran; under secure aggregation the scan rebuilds no count; in clear their fields hold bits and sample counts only", async () => {
     const secure = await recordedRunOf(tmp.dir, "bodymap", { first: 300 }, true, options);
     const steps = new Set(secure.records.map((r) => r.step));
-    expect(steps.has("vst") && steps.has("contrastPresence")).toBe(true);
+    expect(["vst", "contrastPresence", "levelPresence"].filter((x) => !steps.has(x))).toEqual([]);
     const report = scanTranscript(secure.centers, secure.records);
     expect({
       exposed: report.exposure.reduce((n, e) => n + e.exposed, 0),
@@ -312,9 +314,16 @@ describe("the steps of --vst and of a contrast of two levels (vst, contrastPrese
         expect(bits.length).toBe(nonZeroGenes);
         expect(bits.every((b) => b === 0 || b === 1)).toBe(true);
       }
+      if (record.step === "levelPresence") {
+        const bits = record.fields.present as number[];
+        // One bit per fitted gene and tissue (four).
+        expect(bits.length).toBe(4 * nonZeroGenes);
+        expect(bits.every((b) => b === 0 || b === 1)).toBe(true);
+      }
     }
     const inClear = scanTranscript(clear.centers, clear.records);
-    for (const f of inClear.fields.filter((x) => x.step === "vst" || x.step === "contrastPresence"))
+    const steps3 = new Set(["vst", "contrastPresence", "levelPresence"]);
+    for (const f of inClear.fields.filter((x) => steps3.has(x.step)))
       expect({ field: `${f.step}.${f.field}`, matched: f.matched }).toEqual({
         field: `${f.step}.${f.field}`,
         matched: 0,
