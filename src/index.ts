@@ -10,7 +10,7 @@
 export { DEFAULT_HYPERPARAMETERS, type FitHyperparameters } from "./algorithms/hyperparameters.js";
 export { computeLfc, type LfcMode, type LfcResult } from "./algorithms/lfc/computeLfc.js";
 export { type CenterData, type CenterSource, loadCenterData } from "./federation/centerData.js";
-export { type CenterInfo, CenterSession } from "./federation/centerSession.js";
+export { CenterSession } from "./federation/centerSession.js";
 export { GrpcAggregator, type GrpcAggregatorOptions } from "./federation/grpc/aggregatorServer.js";
 export {
   type AgentOutcome,
@@ -20,7 +20,12 @@ export {
 export { makeTrialCertificates } from "./federation/grpc/certificates.js";
 export { InProcessTransport } from "./federation/inProcess.js";
 export { FederationRunner, type RunLedger } from "./federation/runner.js";
-export { CenterError, FederationFailure, type Transport } from "./federation/transport.js";
+export {
+  CenterError,
+  type CenterInfo,
+  FederationFailure,
+  type Transport,
+} from "./federation/transport.js";
 export { WorkerThreadsTransport } from "./federation/workerThreads.js";
 export { bundledBodymap } from "./io/bundled.js";
 export { type Dataset, type ReadDatasetOptions, readDataset } from "./io/dataset.js";

@@ -195,12 +195,14 @@ Example:
         { GenePool, defaultThreads },
         { runCenterAgent },
         { JsonLinesLog },
+        { planPipeline },
       ] = await Promise.all([
         import("../federation/centerData.js"),
         import("../federation/centerSession.js"),
         import("../compute/genePool.js"),
         import("../federation/grpc/centerAgent.js"),
         import("../federation/transcript.js"),
+        import("../pipeline/run.js"),
       ]);
       const audit = flags.audit === undefined ? null : new JsonLinesLog(flags.audit);
       const data = await loadCenterData(source);
@@ -213,7 +215,14 @@ Example:
       let session: InstanceType<typeof CenterSession>;
       let refusal: string | undefined;
       try {
-        session = new CenterSession(data, { kernels: pool, plan, fitOnlyWithoutPlan: true });
+        // Under a plan whose centers verify requests, this center replays the aggregator's
+        // pipeline and answers only the requests it makes (federation/verifiedRequests.ts).
+        session = new CenterSession(data, {
+          kernels: pool,
+          plan,
+          fitOnlyWithoutPlan: true,
+          ...(plan === undefined ? {} : { replay: planPipeline(plan) }),
+        });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         refusal = error.message;
@@ -224,7 +233,9 @@ Example:
           `${flags.name}: --aggregate-fit: serving only an aggregate fit, whose size factors, dispersions and design come from the aggregator (it is trusted with the counts)`,
         );
       } else if (refusal === undefined) {
-        log(`${flags.name}: answering only plan ${session.planHash}`);
+        log(
+          `${flags.name}: answering only plan ${session.planHash}${session.verifiesRequests ? ", each request checked against this center's replay of the plan" : ""}`,
+        );
       }
       const outcome = await runCenterAgent({
         aggregator: flags.aggregator,

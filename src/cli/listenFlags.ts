@@ -75,11 +75,16 @@ export async function startAggregator(
   setup: ListenSetup,
   runId: string,
   log: (line: string) => void,
-  plan?: string,
+  plan?: { readonly hash: string; readonly verifyRequests: boolean },
 ): Promise<GrpcAggregator> {
   await probeListen(setup.listen);
   const { GrpcAggregator } = await import("../federation/grpc/aggregatorServer.js");
-  const options: GrpcAggregatorOptions = { ...setup, runId, log, plan };
+  const options: GrpcAggregatorOptions = {
+    ...setup,
+    runId,
+    log,
+    ...(plan === undefined ? {} : { plan: plan.hash, relayReplies: plan.verifyRequests }),
+  };
   try {
     return await GrpcAggregator.listen(options);
   } catch (error) {

@@ -37,6 +37,7 @@ interface PlanFlags extends AnalysisFlags {
   secureAggregation: boolean;
   cellSizes?: string;
   omitSparseGenes?: boolean;
+  verifyRequests?: boolean;
 }
 
 /** `factor=level1,level2,…`, collected into a record (repeatable; a factor at most once). */
@@ -108,6 +109,7 @@ async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
     secureAggregation: flags.secureAggregation,
     cellSizes,
     omitSparseGenes: flags.omitSparseGenes === true,
+    verifyRequests: flags.verifyRequests !== false,
   });
   checkPlanAnalysis(drafted);
   // Then the file's own checks (field by field, e.g. `--cell-sizes`), as a center will read it.
@@ -148,6 +150,10 @@ export function planCommand(): Command {
     .option(
       "--no-secure-aggregation",
       "plan a run in clear (each center's own cells must then hold k samples)",
+    )
+    .option(
+      "--no-verify-requests",
+      "the centers answer the aggregator's iterative requests without replaying the plan to check them (they trust it to choose the points their sums are evaluated at; each center then learns no pooled sums, so the k-sample rule does not count the other centers' samples of a cell)",
     );
   withAnalysisFlags(cmd);
   cmd.addHelpText(
@@ -166,7 +172,7 @@ Example:
     const plan = await planFromFlags(flags);
     writeFileAtomic(flags.out, planText(plan));
     process.stderr.write(
-      `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}; sha256 ${planHash(plan)}\n`,
+      `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,
     );
   });
   return cmd;

@@ -85,6 +85,7 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   secureAggregation: boolean;
   minCell?: number;
   omitSparseGenes?: boolean;
+  verifyRequests?: boolean;
   resume?: boolean;
   roundCounts?: boolean;
   layer?: string;
@@ -116,6 +117,8 @@ export interface RunSetup {
   readonly minCell?: number;
   /** Whether the plan a simulated run makes leaves sparse genes out (`--omit-sparse-genes`). */
   readonly omitSparseGenes?: boolean;
+  /** Whether the plan a simulated run makes has the centers verify requests (default: yes). */
+  readonly verifyRequests?: boolean;
 }
 
 /** Flags of `run --listen` only, and of `run --data` only. */
@@ -172,6 +175,7 @@ export function runSetupFromFlags(
       secureAggregation,
       minCell: flags.minCell,
       omitSparseGenes: flags.omitSparseGenes,
+      verifyRequests: flags.verifyRequests,
       federation: {
         kind: "data",
         dataDir: flags.data,
@@ -229,6 +233,7 @@ const ANALYSIS_FLAGS = [
   "secureAggregation",
   "minCell",
   "omitSparseGenes",
+  "verifyRequests",
   "test",
   "reduced",
   "name",
@@ -253,7 +258,7 @@ function planFromFlags(
   const fixed = ANALYSIS_FLAGS.filter(given);
   if (fixed.length > 0) {
     throw new InputError(
-      `${fixed.map((a) => (a === "secureAggregation" ? "--no-secure-aggregation" : flagOf(a))).join(", ")}: not with --plan (the plan fixes the design, levels, contrast, test, fit options, k and secure aggregation)`,
+      `${fixed.map((a) => (a === "secureAggregation" || a === "verifyRequests" ? `--no-${flagOf(a).slice(2)}` : flagOf(a))).join(", ")}: not with --plan (the plan fixes the design, levels, contrast, test, fit options, k and secure aggregation)`,
     );
   }
   const plan = forOption("--plan", () => {
@@ -549,6 +554,10 @@ export function runCommand(): Command {
       "with --data and no --plan: leave out every gene with 1 to k - 1 non-zero counts in a design cell (their sums, and DESeq2's results for them, are those samples' values; see fedseq plan)",
     )
     .option(
+      "--no-verify-requests",
+      "with --data and no --plan: the plan made does not have the centers verify the aggregator's requests (see fedseq plan)",
+    )
+    .option(
       "--plan <file>",
       "the analysis plan every center approved (fedseq plan): it fixes the design, levels, contrast, test and fit options; required with --listen; with --data, default: made from the flags and the data",
     );
@@ -562,7 +571,7 @@ Example:
   fedseq run --data data/bodymap --design "~ tissue" --contrast tissue,heart,adipose --out results`,
   );
   cmd.action(async (flags: RunFlags) => {
-    const { job, plan, federation, secureAggregation, minCell, omitSparseGenes } =
+    const { job, plan, federation, secureAggregation, minCell, omitSparseGenes, verifyRequests } =
       runSetupFromFlags(flags, givenOn(cmd));
     if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
     const report = await withOutputFolder(job.outDir, () =>
@@ -577,6 +586,7 @@ Example:
         : runInProcess(job, plan, federation, flags.transcript, secureAggregation, {
             minCell,
             omitSparseGenes,
+            verifyRequests,
             quiet: flags.quiet === true,
           }),
     );
@@ -606,6 +616,7 @@ async function runInProcess(
   planned: {
     readonly minCell?: number;
     readonly omitSparseGenes?: boolean;
+    readonly verifyRequests?: boolean;
     readonly quiet: boolean;
   },
 ): Promise<RunJson> {
@@ -623,6 +634,7 @@ async function runInProcess(
         secureAggregation,
         minCell: planned.minCell,
         omitSparseGenes: planned.omitSparseGenes,
+        verifyRequests: planned.verifyRequests,
       },
       progress.onRound,
       progress.onPhase,
@@ -651,7 +663,10 @@ async function runAsAggregator(
       `resuming run ${identity.runId}: the centers answer the rounds already done from their reply caches`,
     );
   }
-  const aggregator = await startAggregator(setup, identity.runId, log, planHash(plan));
+  const aggregator = await startAggregator(setup, identity.runId, log, {
+    hash: planHash(plan),
+    verifyRequests: plan.verifyRequests,
+  });
   writeRunIdentity(job.outDir, identity);
   await aggregator.ready();
   // The run's time starts when every center has joined: the wait for them is not the analysis'.

@@ -9,7 +9,9 @@
  * - with secure aggregation and three or more centers, the aggregator sees only sums over every
  *   center, and a center only pooled values: every cell the center holds samples of must hold
  *   at least k samples over the federation (the pooled sizes are the plan's, which every center
- *   approved and each checks its own row of);
+ *   approved and each checks its own row of); when the centers verify requests
+ *   (verifiedRequests.ts) each learns the pooled sums too, so the other centers' samples of the
+ *   cell must number 0 or at least k;
  * - without secure aggregation, or with two centers (each center learns the other's sums as the
  *   total minus its own), every cell the center holds samples of must hold k of its own — and
  *   even then a sum over a cell whose other counts are zero is one sample's, and the Cook's
@@ -96,6 +98,12 @@ export function checkCellRule(plan: AnalysisPlan, data: CenterData): void {
       if (total < k) {
         throw new InputError(
           `${where}: cell ${cell} holds ${samplesText(total)} over the federation (${n} here), fewer than the plan's min_cell ${k}: sums over it would disclose those samples`,
+        );
+      }
+      const others = total - n;
+      if (plan.verifyRequests && others > 0 && others < k) {
+        throw new InputError(
+          `${where}: cell ${cell} holds ${samplesText(others)} at the other centers (${n} here), fewer than the plan's min_cell ${k}: with verified requests each center learns the pooled sums, and the pooled sums minus this center's own are those samples' (a plan with "verify_requests": false trusts the aggregator to choose the iterative steps' points instead)`,
         );
       }
     } else if (n < k) {

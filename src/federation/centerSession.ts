@@ -37,17 +37,12 @@ import {
   RequestPolicy,
   UNPLANNED_STEPS,
 } from "./requestPolicy.js";
+import type { RoundEvidence, SecureCenter } from "./secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+import type { CenterInfo } from "./transport.js";
+import { type ReplayedPipeline, RequestVerifier } from "./verifiedRequests.js";
 
 /** Identity of a center as the aggregator learns it when the center joins. */
-export interface CenterInfo {
-  readonly name: string;
-  /** Sample ids (identifiers only). */
-  readonly samples: readonly string[];
-  /** Gene ids, in the center's row order. */
-  readonly genes: readonly string[];
-}
-
 /** The public identity of a center's data. */
 export function centerInfo(data: CenterData): CenterInfo {
   return { name: data.name, samples: data.samples, genes: data.genes };
@@ -70,6 +65,8 @@ export class CenterSession {
   readonly #policy: RequestPolicy | null;
   /** Without a plan, serve only an aggregate fit ({@link UNPLANNED_STEPS}). */
   readonly #fitOnly: boolean;
+  /** Under a plan that has the centers verify requests: this center's replay (null: none). */
+  readonly #verifier: RequestVerifier | null;
 
   /**
    * @param data - the center's data
@@ -81,7 +78,10 @@ export class CenterSession {
    *   step: for simulations and tests whose aggregator is trusted by construction;
    *   `cellRuleWaiver`: a simulation whose one user holds every center's data, so that nobody
    *   learns anything from a small cell: a cell that breaks the plan's k-sample rule
-   *   (cellRule.ts) is reported to it instead of refused (a real center never has one).
+   *   (cellRule.ts) is reported to it instead of refused (a real center never has one);
+   *   `replay`: the aggregator's pipeline for the plan, which the center replays to verify
+   *   every request when the plan says so (`verifyRequests`; verifiedRequests.ts), or null for
+   *   a simulation, whose one user is the aggregator and every center (nothing to verify).
    * @throws InputError when the center's data does not meet the plan (naming the variable and value)
    */
   constructor(
@@ -91,6 +91,7 @@ export class CenterSession {
       readonly plan?: AnalysisPlan;
       readonly fitOnlyWithoutPlan?: boolean;
       readonly cellRuleWaiver?: (problem: string) => void;
+      readonly replay?: ReplayedPipeline | null;
     } = {},
   ) {
     this.data = data;
@@ -106,6 +107,43 @@ export class CenterSession {
       }
     }
     this.#policy = options.plan === undefined ? null : new RequestPolicy(options.plan, data.name);
+    if (options.plan?.verifyRequests === true && options.replay !== null) {
+      if (options.replay === undefined) {
+        throw new Error(
+          `center ${data.name}: the plan has the centers verify every request, and this session was given no pipeline to replay`,
+        );
+      }
+      this.#verifier = new RequestVerifier({
+        plan: options.plan,
+        center: data.name,
+        genes: data.genes,
+        pipeline: options.replay,
+      });
+    } else this.#verifier = null;
+  }
+
+  /**
+   * Under a plan that has the centers verify requests: admit the request only if it is the one
+   * this center's replay of the plan makes next, given `evidence` (the previous request's
+   * replies, as the aggregator relays them; verifiedRequests.ts). Call before {@link run}.
+   * @param secure - this center's side of secure aggregation (null: replies travel in clear)
+   * @throws PlanRefusal saying why a request is refused
+   */
+  async admit<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    input: StepInput<K>,
+    evidence: RoundEvidence | null,
+    secure: SecureCenter | null,
+  ): Promise<void> {
+    if (this.#verifier === null) return;
+    checkRequest(step, input);
+    await this.#verifier.admit(tag, step, input, evidence, secure);
+  }
+
+  /** Whether this center verifies every request against its replay of the plan. */
+  get verifiesRequests(): boolean {
+    return this.#verifier !== null;
   }
 
   /** The hash of the plan this center accepted (null: none). */

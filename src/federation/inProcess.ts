@@ -2,7 +2,7 @@
  * In-process transport: every center lives in this process (a simulated federation).
  */
 import { InputError } from "../io/errors.js";
-import { type CenterInfo, type CenterSession, centerInfo } from "./centerSession.js";
+import { type CenterSession, centerInfo } from "./centerSession.js";
 import { secureReplyBytes } from "./grpc/wireBytes.js";
 import { SecureAggregationError } from "./secureAggregation/errors.js";
 import {
@@ -16,6 +16,7 @@ import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import {
   byName,
   CenterError,
+  type CenterInfo,
   receivedReply,
   type Transport,
   type TransportOptions,
@@ -29,6 +30,8 @@ export class InProcessTransport implements Transport {
   /** Each center's side of secure aggregation (null: replies in clear). */
   readonly #secureCenters: readonly SecureCenter[] | null;
   #agreedRun: string | null = null;
+  /** Whether a center verifies requests: each request then carries the previous replies. */
+  readonly relaysReplies: boolean;
 
   /**
    * @param options - `secureAggregation`: mask the summed fields (default false here; the CLI's
@@ -46,6 +49,7 @@ export class InProcessTransport implements Transport {
       this.secure = null;
       this.#secureCenters = null;
     }
+    this.relaysReplies = this.secure !== null && this.#sessions.some((s) => s.verifiesRequests);
   }
 
   async #agree(runId: string): Promise<void> {
@@ -76,19 +80,22 @@ export class InProcessTransport implements Transport {
     await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#agree(tag.runId);
     const secureCenters = this.#secureCenters;
-    const sent = this.#sessions.map((session, c) => {
+    // The replies of the last request, relayed for the centers that verify requests.
+    const evidence = this.relaysReplies ? (this.secure?.evidence(tag.runId) ?? null) : null;
+    const sent: unknown[] = [];
+    for (const [c, session] of this.#sessions.entries()) {
       try {
+        const secure = secureCenters === null ? null : (secureCenters[c] as SecureCenter);
+        await session.admit(tag, step, inputs[c], evidence, secure);
         const output = session.run(tag, step, inputs[c]);
-        return secureCenters === null
-          ? output
-          : (secureCenters[c] as SecureCenter).protect(tag, step, inputs[c], output);
+        sent.push(secure === null ? output : secure.protect(tag, step, inputs[c], output));
       } catch (error) {
         if (error instanceof InputError) throw new CenterError(session.name, error.message, true);
         if (error instanceof SecureAggregationError)
           throw new CenterError(session.name, error.message, false);
         throw error;
       }
-    });
+    }
     const outputs =
       this.secure === null
         ? (sent as StepOutput<K>[])

@@ -83,6 +83,17 @@ export interface AnalysisPlan {
   /** Each center's cell sizes (null: not in the plan; each center's own cells then count). */
   readonly cellSizes: CellSizes | null;
   /**
+   * Whether each center answers only the requests its own replay of the plan makes
+   * (verifiedRequests.ts): the aggregator relays every center's authenticated reply with its next
+   * request, each center pools them itself and runs the aggregator's pipeline, so a malicious
+   * aggregator cannot choose the points the iterative steps are evaluated at. Each center then
+   * learns the pooled sums, so the k-sample rule also counts the other centers' samples of each
+   * cell. Needs secure aggregation (its pair secrets authenticate the replies) and the cell
+   * sizes (each center's sample count is part of the replay). A plan file without
+   * `verify_requests` (made before it existed): true when both are there.
+   */
+  readonly verifyRequests: boolean;
+  /**
    * Leave out the genes with 1 to k − 1 non-zero counts in some cell (pooled cells under the
    * pooled rule; algorithms/sparseGenes.ts): their sums over that cell, and DESeq2's results
    * for them, are those one or two samples' values. A plan file without it: false.
@@ -144,6 +155,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     min_cell: plan.minCell,
     secure_aggregation: plan.secureAggregation,
     cell_sizes: plan.cellSizes,
+    verify_requests: plan.verifyRequests,
     // Written only when set: plans without it keep their text and hash.
     ...(plan.omitSparseGenes ? { omit_sparse_genes: true } : {}),
     ...(plan.reduced === null ? {} : { test: "LRT", reduced: plan.reduced }),
@@ -272,6 +284,7 @@ const FIELDS = [
   "min_cell",
   "secure_aggregation",
   "cell_sizes",
+  "verify_requests",
   "omit_sparse_genes",
   "test",
   "reduced",
@@ -389,6 +402,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       return [key, v];
     }),
   ) as unknown as FitHyperparameters;
+  const cellSizes = readCellSizes(r, centers);
 
   return {
     centers: [...centers].sort(),
@@ -410,7 +424,8 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
     secureAggregation: r.boolean("secure_aggregation"),
-    cellSizes: readCellSizes(r, centers),
+    cellSizes,
+    verifyRequests: readVerifyRequests(r, cellSizes !== null),
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
     reduced: readReduced(r, design),
     minReplicatesForReplace: !r.has("min_replicates_for_replace")
@@ -425,6 +440,29 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     vst: r.has("vst") ? r.boolean("vst") : false,
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
   };
+}
+
+/**
+ * `verify_requests`: true needs secure aggregation and cell sizes; absent (a plan made before it
+ * existed), true when both are there.
+ */
+function readVerifyRequests(r: PlanReader, cellSizes: boolean): boolean {
+  const secure = r.boolean("secure_aggregation");
+  if (!r.has("verify_requests")) return secure && cellSizes;
+  const verify = r.boolean("verify_requests");
+  if (verify && !secure) {
+    r.fail(
+      "verify_requests",
+      "false when secure_aggregation is false (the centers authenticate their replies with secure aggregation's pair secrets)",
+    );
+  }
+  if (verify && !cellSizes) {
+    r.fail(
+      "verify_requests",
+      "false when the plan lists no cell_sizes (each center's sample count is part of the replay)",
+    );
+  }
+  return verify;
 }
 
 /** A plan's `contrast` when it is null or an object (`{"name": …}`, `{"vector": […]}`). */

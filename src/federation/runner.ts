@@ -61,6 +61,8 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
   readonly #transport: Transport;
   readonly #options: RunnerOptions;
   #lastPhase = "";
+  /** Bytes the centers sent for the last request (relayed with the next one when asked). */
+  #lastUp = 0;
 
   constructor(transport: Transport, options: RunnerOptions = {}) {
     this.#transport = transport;
@@ -125,6 +127,9 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
       up = 0;
       for (const share of shares) up += replyBytes(tag, step, share);
     }
+    // Centers that verify requests are sent every center's replies to the previous request.
+    if (this.#transport.relaysReplies === true) down += this.#lastUp * inputs.length;
+    this.#lastUp = up;
     this.ledger.bytesFromAggregator += down;
     this.ledger.bytesToAggregator += up;
     this.ledger.phaseBytes ??= {};

@@ -3,11 +3,19 @@
  * threads (one per center) and gRPC (centers dial out over mutual TLS); the runner and the
  * algorithms do not know which one runs.
  */
-import type { CenterInfo } from "./centerSession.js";
 import { RecordShapeError } from "./records.js";
 import { checkReply } from "./registry.js";
 import type { SecureAggregator } from "./secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+
+/** A center as the aggregator knows it: the public identity of its data. */
+export interface CenterInfo {
+  readonly name: string;
+  /** Sample ids (identifiers only). */
+  readonly samples: readonly string[];
+  /** Gene ids, in the center's row order. */
+  readonly genes: readonly string[];
+}
 
 /** A channel from the aggregator to every center of a federation. */
 export interface Transport {
@@ -29,6 +37,11 @@ export interface Transport {
    * travel in clear). Its listeners see every center's reply as received (masked).
    */
   readonly secure?: SecureAggregator | null;
+  /**
+   * Whether each request carries every center's replies to the previous one, for centers that
+   * verify requests (verifiedRequests.ts): the runner counts those bytes too.
+   */
+  readonly relaysReplies?: boolean;
 }
 
 /** Options every transport takes. */

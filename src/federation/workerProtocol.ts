@@ -1,9 +1,10 @@
 /**
  * Messages between the aggregator's thread and a center's worker thread.
  */
-import type { CenterInfo } from "./centerSession.js";
+
 import type { KeyAnnouncement } from "./secureAggregation/keyAgreement.js";
 import type { RequestTag, StepName } from "./steps.js";
+import type { CenterInfo } from "./transport.js";
 
 /** Main thread → worker: secure aggregation's key agreement (the worker is the center). */
 export type WorkerKeyRequest =

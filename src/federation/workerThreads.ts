@@ -8,12 +8,12 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../io/errors.js";
 import type { CenterSource } from "./centerData.js";
-import type { CenterInfo } from "./centerSession.js";
 import { secureReplyBytes } from "./grpc/wireBytes.js";
 import type { KeyAnnouncement } from "./secureAggregation/keyAgreement.js";
 import { agreeKeys, type ProtectedReply, SecureAggregator } from "./secureAggregation/layer.js";
 import { simulationPki } from "./secureAggregation/simulationCertificates.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
+import type { CenterInfo } from "./transport.js";
 import {
   byName,
   CenterError,

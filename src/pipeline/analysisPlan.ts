@@ -55,6 +55,8 @@ export function planFromRunJob(
     readonly cellSizes?: CellSizes | null;
     /** Leave out sparse genes (default false; algorithms/sparseGenes.ts). */
     readonly omitSparseGenes?: boolean;
+    /** The centers verify every request (default: under secure aggregation with cell sizes; plan.ts). */
+    readonly verifyRequests?: boolean;
   } = {},
 ): AnalysisPlan {
   return {
@@ -76,6 +78,10 @@ export function planFromRunJob(
     minCell: options.minCell ?? DEFAULT_MIN_CELL,
     secureAggregation: options.secureAggregation ?? false,
     cellSizes: options.cellSizes ?? null,
+    verifyRequests:
+      (options.secureAggregation ?? false) &&
+      (options.cellSizes ?? null) !== null &&
+      (options.verifyRequests ?? true),
     omitSparseGenes: options.omitSparseGenes ?? false,
     reduced: job.reduced ?? null,
     minReplicatesForReplace:

@@ -31,6 +31,7 @@ import { InProcessTransport } from "../federation/inProcess.js";
 import type { AnalysisPlan } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent, type RunLedger } from "../federation/runner.js";
 import type { Transport } from "../federation/transport.js";
+import type { ReplayedPipeline } from "../federation/verifiedRequests.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
@@ -536,6 +537,11 @@ export async function simulatedCenters(
     readonly plan?: (centers: readonly CenterData[]) => AnalysisPlan;
     /** Where a cell that breaks the plan's k-sample rule is reported instead of refused. */
     readonly cellRuleWaiver?: (problem: string) => void;
+    /**
+     * The aggregator's pipeline for a plan, which centers that verify requests replay (null: a
+     * simulation's centers do not; absent: the plan must not ask them to).
+     */
+    readonly replay?: ((plan: AnalysisPlan) => ReplayedPipeline) | null;
   } = {},
 ): Promise<CenterSession[]> {
   const dataset = await readDataset(dataDir, options);
@@ -547,6 +553,12 @@ export async function simulatedCenters(
         kernels: session.kernels,
         plan,
         cellRuleWaiver: session.cellRuleWaiver,
+        replay:
+          plan === undefined || session.replay === undefined
+            ? undefined
+            : session.replay === null
+              ? null
+              : session.replay(plan),
       }),
   );
 }

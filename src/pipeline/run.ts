@@ -35,13 +35,14 @@ import {
 } from "../design/formula.js";
 import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
-import type { CenterInfo, CenterSession } from "../federation/centerSession.js";
+import type { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import { type AnalysisPlan, type CellSizes, planHash } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import type { StepInput } from "../federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
-import type { Transport } from "../federation/transport.js";
+import type { CenterInfo, Transport } from "../federation/transport.js";
+import type { ReplayedPipeline } from "../federation/verifiedRequests.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
@@ -50,7 +51,7 @@ import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
 import { type ResultsTable, resultsOverAllGenes, resultsTable } from "../results/resultsTable.js";
-import { planFromRunJob, plannedLevels } from "./analysisPlan.js";
+import { planFromRunJob, plannedLevels, runJobFromPlan } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
 import {
   type DispersionEstimates,
@@ -95,6 +96,16 @@ export interface SimulatedRunJob extends RunJob {
   readonly minCell?: number;
   /** Whether the plan it makes leaves sparse genes out (`--omit-sparse-genes`). */
   readonly omitSparseGenes?: boolean;
+  /**
+   * Whether the plan it makes has the centers verify every request (default: under secure
+   * aggregation; `--no-verify-requests`; federation/verifiedRequests.ts).
+   */
+  readonly verifyRequests?: boolean;
+  /**
+   * Have each simulated center replay the plan and verify every request, as a real center does
+   * (default false: one user holds the aggregator and every center, so nothing is verified).
+   */
+  readonly replay?: boolean;
 }
 
 /** Everything a finished run produced. */
@@ -397,6 +408,15 @@ export async function runOverFederation(
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
     vst: job.vst === true ? await federatedVst(runner, dispersions) : null,
   };
+}
+
+/**
+ * The aggregator's pipeline for `plan`, as each center replays it to verify the aggregator's
+ * requests (federation/verifiedRequests.ts): the run the plan describes, and nothing else.
+ */
+export function planPipeline(plan: AnalysisPlan): ReplayedPipeline {
+  const job = runJobFromPlan(plan, ".");
+  return (transport, runId) => runOverFederation(transport, job, { plan, runId });
 }
 
 /**
@@ -707,12 +727,19 @@ export function designWarnings(
 export interface KSampleRule {
   min_cell: number;
   pooled_cells: boolean;
+  /** Whether the plan has the centers verify requests (then the other centers' cells count too). */
+  verified_requests: boolean;
   unmet: string[];
 }
 
 /** The k-sample rule of a plan, with the cells that broke it. */
 export function kSampleRule(plan: AnalysisPlan, unmet: readonly string[] = []): KSampleRule {
-  return { min_cell: plan.minCell, pooled_cells: pooledCellRule(plan), unmet: [...unmet] };
+  return {
+    min_cell: plan.minCell,
+    pooled_cells: pooledCellRule(plan),
+    verified_requests: plan.verifyRequests,
+    unmet: [...unmet],
+  };
 }
 
 /** The report of a finished run. */
@@ -1162,6 +1189,9 @@ async function simulate(
   const sessions = await simulatedCenters(job.dataDir, job.read, {
     kernels: pool,
     cellRuleWaiver: (problem) => unmet.push(problem),
+    // One user holds the aggregator and every center: nothing to verify, so no center replays
+    // the plan (a real center does: verifiedRequests.ts; `replay` runs them here too).
+    replay: job.replay === true ? planPipeline : null,
     plan: (data) => {
       if (plan === undefined) {
         const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
@@ -1174,6 +1204,7 @@ async function simulate(
             minCell: job.minCell,
             secureAggregation: job.secureAggregation === true,
             omitSparseGenes: job.omitSparseGenes === true,
+            ...(job.verifyRequests === undefined ? {} : { verifyRequests: job.verifyRequests }),
             cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
           },
         );

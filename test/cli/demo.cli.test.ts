@@ -3,7 +3,7 @@
  * BodyMap dataset, and its files give DESeq2's answer on it (DESeq2 1.38.3's own outputs for the
  * shared copy, `../shared/data/bodymap/deseq2/`).
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { bundledBodymap } from "../../src/io/bundled.js";
@@ -37,6 +37,20 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
     /tissue skeletal_muscle vs adipose: \d+ genes with an adjusted p-value below 0.1/,
   );
   expect(demo.stdout).toContain(join(demoOut, "results.csv"));
+  // BodyMap's 4 samples per tissue sit 2, 1 and 1 at the three hospitals: under verified requests
+  // (each hospital learns the pooled sums) a hospital holding 2 would learn the other 2 samples'
+  // sums, so a real federation would refuse k = 3; the simulation runs and records why.
+  const rule = JSON.parse(readFileSync(join(demoOut, "run.json"), "utf8")).k_sample_rule;
+  expect(rule).toMatchObject({ min_cell: 3, pooled_cells: true, verified_requests: true });
+  expect(rule.unmet).toEqual(
+    [
+      "hospital_a: cell tissue=adipose",
+      "hospital_b: cell tissue=blood",
+      "hospital_c: cell tissue=heart",
+    ].map((cell) =>
+      expect.stringContaining(`center ${cell} holds 2 samples at the other centers (2 here)`),
+    ),
+  );
   // DESeq2's results, gene for gene, as `run` on the shared copy (run.deseq2.test.ts).
   const theirs = deseq2Table("bodymap", "results.csv");
   const results = join(demoOut, "results.csv");

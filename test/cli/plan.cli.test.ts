@@ -33,7 +33,7 @@ describe("fedseq plan", () => {
     ]);
     expect(made.code, made.stderr).toBe(0);
     expect(made.stderr).toMatch(
-      /wrote .*outliers\.json: ~ condition, 3 centers, k = 3, secure aggregation on; sha256 [0-9a-f]{64}/,
+      /wrote .*outliers\.json: ~ condition, 3 centers, k = 3, secure aggregation on, requests verified by every center; sha256 [0-9a-f]{64}/,
     );
     const plan = JSON.parse(readFileSync(file, "utf8"));
     // outliers_sim/metadata.csv: conditions A and B at lab_1, lab_2, lab_3.
@@ -42,6 +42,8 @@ describe("fedseq plan", () => {
     expect(plan.alpha).toBe(0.05);
     expect(plan.min_cell).toBe(3);
     expect(plan.secure_aggregation).toBe(true);
+    // Verified requests: the default under secure aggregation with cell sizes.
+    expect(plan.verify_requests).toBe(true);
     // outliers_sim/metadata.csv: 3 samples of each condition at each lab.
     const three = { "condition=A": 3, "condition=B": 3 };
     expect(plan.cell_sizes).toEqual({ lab_1: three, lab_2: three, lab_3: three });

@@ -31,7 +31,12 @@ const LEVELS: Record<string, Record<string, string[]>> = {
 
 async function planOf(
   dataset: string,
-  options: { secureAggregation: boolean; minCell?: number; withSizes?: boolean },
+  options: {
+    secureAggregation: boolean;
+    minCell?: number;
+    withSizes?: boolean;
+    verifyRequests?: boolean;
+  },
 ): Promise<{ plan: AnalysisPlan; data: CenterData[] }> {
   const data = await centers(dataset);
   const levels = LEVELS[dataset];
@@ -44,7 +49,12 @@ async function planOf(
     deseq2Job(dataset),
     levels,
     data.map((d) => d.name),
-    { secureAggregation: options.secureAggregation, minCell: options.minCell, cellSizes },
+    {
+      secureAggregation: options.secureAggregation,
+      minCell: options.minCell,
+      cellSizes,
+      verifyRequests: options.verifyRequests,
+    },
   );
   return { plan, data };
 }
@@ -71,10 +81,25 @@ describe("the k-sample rule on cells", () => {
     });
   });
 
-  it("bodymap under secure aggregation: every tissue holds 4 samples over 3 hospitals, accepted", async () => {
-    const { plan, data } = await planOf("bodymap", { secureAggregation: true });
+  it("bodymap under secure aggregation without verified requests: every tissue holds 4 samples over 3 hospitals, accepted", async () => {
+    const { plan, data } = await planOf("bodymap", {
+      secureAggregation: true,
+      verifyRequests: false,
+    });
     expect(pooledCellRule(plan)).toBe(true);
     for (const d of data) expect(refusal(plan, d)).toBeNull();
+  });
+
+  it("bodymap with verified requests (the default): each hospital learns the pooled sums, and a tissue's other 2 samples are too few for k = 3; k = 2 is accepted", async () => {
+    const { plan, data } = await planOf("bodymap", { secureAggregation: true });
+    expect(plan.verifyRequests).toBe(true);
+    // hospital_a holds 2 adipose samples of 4 (2, 1, 1 over the three hospitals).
+    expect(refusal(plan, data[0])).toBe(
+      `center hospital_a: cell tissue=adipose holds 2 samples at the other centers (2 here), fewer than the plan's min_cell 3: with verified requests each center learns the pooled sums, and the pooled sums minus this center's own are those samples' (a plan with "verify_requests": false trusts the aggregator to choose the iterative steps' points instead)`,
+    );
+    for (const d of data) expect(refusal(plan, d)).toMatch(/holds 2 samples at the other centers/);
+    const two = await planOf("bodymap", { secureAggregation: true, minCell: 2 });
+    for (const d of two.data) expect(refusal(two.plan, d)).toBeNull();
   });
 
   it("bodymap in clear: a hospital whose tissues hold 1–2 samples refuses, naming the first cell", async () => {

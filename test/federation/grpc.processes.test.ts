@@ -416,21 +416,22 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     }
   });
 
-  it("run --listen: a center SIGKILLed during the gene-wise dispersion rounds and restarted gives the uninterrupted run's files", async () => {
+  it("run --listen, a plan without verified requests: a center SIGKILLed during the gene-wise dispersion rounds and restarted gives the uninterrupted run's files", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-center");
     const data = small("outliers_sim");
-    const agg = runAggregator("outliers_sim", data, port, out);
+    const unverified = ["--no-verify-requests"];
+    const agg = runAggregator("outliers_sim", data, port, out, [], unverified);
     await agg.waitFor(/listening/);
     const own = (lab: string) => ["--size-factors-out", ownSizeFactorsFile("kill-center", lab)];
-    const lab1 = runCenter("outliers_sim", data, "lab_1", port, own("lab_1"));
-    let lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"));
-    const lab3 = runCenter("outliers_sim", data, "lab_3", port, own("lab_3"));
+    const lab1 = runCenter("outliers_sim", data, "lab_1", port, own("lab_1"), unverified);
+    let lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"), unverified);
+    const lab3 = runCenter("outliers_sim", data, "lab_3", port, own("lab_3"), unverified);
     await agg.waitFor(/genewise-dispersions round 0:/);
     lab2.child.kill("SIGKILL");
     await lab2.exited;
-    lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"));
+    lab2 = runCenter("outliers_sim", data, "lab_2", port, own("lab_2"), unverified);
     expect(await agg.exited, agg.output()).toBe(0);
     // Its size factors, dispersion data and μ were rebuilt from the requests that built them.
     expect(agg.output()).toMatch(
@@ -440,6 +441,28 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await expectSimulatedRunFiles("outliers_sim", data, out);
     // The restarted lab recomputed its size factors from the replayed requests: the same.
     await expectOwnSizeFactors("outliers_sim", data, "kill-center", ["lab_1", "lab_2", "lab_3"]);
+  });
+
+  it("run --listen, verified requests (the default): a center SIGKILLed mid-run and restarted cannot check the rounds it missed, refuses, and the run ends naming it (exit 3)", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-kill-verifying-center");
+    const data = small("outliers_sim");
+    const agg = runAggregator("outliers_sim", data, port, out);
+    await agg.waitFor(/listening/);
+    const lab1 = runCenter("outliers_sim", data, "lab_1", port);
+    let lab2 = runCenter("outliers_sim", data, "lab_2", port);
+    const lab3 = runCenter("outliers_sim", data, "lab_3", port);
+    await agg.waitFor(/genewise-dispersions round 0:/);
+    lab2.child.kill("SIGKILL");
+    await lab2.exited;
+    lab2 = runCenter("outliers_sim", data, "lab_2", port);
+    expect(await agg.exited, agg.output()).toBe(3);
+    expect(agg.output()).toMatch(/lab_2/);
+    expect(lab2.output()).toMatch(
+      /refused \w+ \([\w-]+ round \d+\): \w+ \([\w-]+ round \d+\) is not the first request of a run, and this center has no replay of run [\w-]+ \(a center restarted mid-run cannot check the rounds it missed: start the run again\)/,
+    );
+    for (const lab of [lab1, lab2, lab3]) await lab.exited;
   });
 
   it("run --listen --resume: the aggregator SIGKILLed during the gene-wise dispersion rounds and resumed gives the uninterrupted run's files", async () => {

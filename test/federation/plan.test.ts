@@ -48,6 +48,7 @@ const PLAN: AnalysisPlan = {
   },
   minCell: 3,
   secureAggregation: true,
+  verifyRequests: true,
   cellSizes: {
     hospital_a: { "batch=b1,condition=control": 3, "batch=b1,condition=treated": 4 },
     hospital_b: { "batch=b2,condition=control": 5 },
@@ -76,7 +77,8 @@ const CANONICAL =
   '"pqn_ftol":1e-7,"pqn_iters":100,"pqn_ls_iters":20,"pqn_min_mu":0},"independent_filtering":true,' +
   '"levels":{"batch":["b1","b2"],"condition":["control","treated"]},"lfc_null":0,"maxit":100,' +
   '"min_cell":3,"mode":"irls-pqn","omit_sparse_genes":true,"references":{"condition":"control"},' +
-  '"secure_aggregation":true,"size_factors_type":"poscounts","solver":"deseq2"}';
+  '"secure_aggregation":true,"size_factors_type":"poscounts","solver":"deseq2",' +
+  '"verify_requests":true}';
 
 function json(plan = PLAN): Record<string, unknown> {
   return JSON.parse(JSON.stringify(planToJson(plan)));
@@ -246,6 +248,28 @@ describe("analysis plan", () => {
     const job = runJobFromPlan(never, "out");
     expect(job.minReplicatesForReplace).toBe(Number.POSITIVE_INFINITY);
     expect(job.cooksFilter).toBe(false);
+  });
+
+  it("says whether the centers verify requests: by default under secure aggregation with cell sizes, never in clear", () => {
+    expect(json()).toMatchObject({ verify_requests: true });
+    expect(planFromJson(json(), "plan.json").verifyRequests).toBe(true);
+    const trusting: AnalysisPlan = { ...PLAN, verifyRequests: false };
+    expect(json(trusting)).toMatchObject({ verify_requests: false });
+    expect(planFromJson(json(trusting), "plan.json")).toEqual(trusting);
+    // A plan file made before the field existed: verified when it can be.
+    const { verify_requests: _, ...older } = json();
+    expect(planFromJson(older, "plan.json").verifyRequests).toBe(true);
+    expect(planFromJson({ ...older, cell_sizes: null }, "plan.json").verifyRequests).toBe(false);
+    expect(planFromJson({ ...older, secure_aggregation: false }, "plan.json").verifyRequests).toBe(
+      false,
+    );
+    // It needs secure aggregation's pair secrets and the cell sizes.
+    expect(problem({ ...json(), secure_aggregation: false })).toMatch(
+      /^plan\.json: verify_requests: .*false when secure_aggregation is false/,
+    );
+    expect(problem({ ...json(), cell_sizes: null })).toMatch(
+      /^plan\.json: verify_requests: .*false when the plan lists no cell_sizes/,
+    );
   });
 
   it("refuses a missing field", () => {

@@ -14,7 +14,7 @@ import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { runOverFederation } from "../../src/pipeline/run.js";
+import { planPipeline, runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Table, shareWithin } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
@@ -48,7 +48,8 @@ describe("run under a plan that leaves sparse genes out (outliers_sim, ~ conditi
       ),
       omitSparseGenes: true,
     });
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => plan });
+    // Each center verifies every request against its replay of the plan (as a real one does).
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => plan, replay: planPipeline });
     const transport = new InProcessTransport(sessions, { secureAggregation: true });
     let outcome: Awaited<ReturnType<typeof runOverFederation>>;
     try {

@@ -8,13 +8,13 @@
  * stays connected but does not answer ends the run, named.
  */
 import * as grpc from "@grpc/grpc-js";
-import type { CenterInfo } from "../centerSession.js";
 import { SecureAggregationError } from "../secureAggregation/errors.js";
 import type { KeyAnnouncement } from "../secureAggregation/keyAgreement.js";
 import {
   agreeKeys,
   MaskedReplyError,
   type ProtectedReply,
+  type RoundEvidence,
   SecureAggregator,
 } from "../secureAggregation/layer.js";
 import {
@@ -24,6 +24,7 @@ import {
   type StepName,
   type StepOutput,
 } from "../steps.js";
+import type { CenterInfo } from "../transport.js";
 import {
   byName,
   CenterError,
@@ -82,6 +83,11 @@ export interface GrpcAggregatorOptions {
    */
   readonly secureAggregation?: boolean;
   /**
+   * Relay with each request every center's reply to the previous one, for centers that verify
+   * requests (the plan's `verify_requests`; verifiedRequests.ts). Needs secure aggregation.
+   */
+  readonly relayReplies?: boolean;
+  /**
    * For tests of key substitution only: change the announcements before they are relayed (an
    * aggregator that tampers). Never set by the CLI.
    */
@@ -97,6 +103,8 @@ interface Pending {
   readonly tag: RequestTag;
   readonly step: StepName;
   readonly input: unknown;
+  /** The previous request's replies, relayed with this one (null: none). */
+  readonly evidence: RoundEvidence | null;
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -179,12 +187,17 @@ class CenterSlot {
       this.write({ request: encodeRequest(r.tag, r.step, r.input as never) });
       return;
     }
-    this.write({ request: encodeRequest(p.tag, p.step, p.input as never) });
+    this.write({ request: encodeRequest(p.tag, p.step, p.input as never, p.evidence) });
   }
 
-  send(tag: RequestTag, step: StepName, input: unknown): Promise<unknown> {
+  send(
+    tag: RequestTag,
+    step: StepName,
+    input: unknown,
+    evidence: RoundEvidence | null = null,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending = { tag, step, input, resolve, reject };
+      this.pending = { tag, step, input, evidence, resolve, reject };
       this.drops = 0;
       this.#startDeadline(step, tag);
       if (this.call !== null) this.dispatch();
@@ -394,6 +407,11 @@ export class GrpcAggregator implements Transport {
   #agreedRun: string | null = null;
   #agreementFailure: Error | null = null;
   #restartAgreement = false;
+
+  /** Whether each request carries every center's replies to the previous one. */
+  get relaysReplies(): boolean {
+    return this.#options.relayReplies === true && this.#options.secureAggregation === true;
+  }
 
   private constructor(options: GrpcAggregatorOptions) {
     this.#options = options;
@@ -680,8 +698,9 @@ export class GrpcAggregator implements Transport {
     }
     for (;;) {
       await this.#ensureAgreement(tag.runId);
+      const evidence = this.relaysReplies ? secure.evidence(tag.runId) : null;
       const received = (await Promise.all(
-        slots.map((s, c) => s.send(tag, step, inputs[c])),
+        slots.map((s, c) => s.send(tag, step, inputs[c], evidence)),
       )) as SecureReceived[];
       if (this.holdingRequests || received.some((r) => r.epoch !== this.epoch)) {
         this.log(`secure aggregation: keys changed during ${step}; asking every center again`);

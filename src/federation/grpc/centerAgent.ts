@@ -163,6 +163,8 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
   );
   /** The run the aggregator welcomed this center to, and whether it masks. */
   let welcomed: { runId: string; secure: boolean } | null = null;
+  /** The requests being answered, in the order they came. */
+  let answering: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       const outcome = await joinOnce();
@@ -255,7 +257,8 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           call.end();
           settle({ success, refused: false, message: text });
         } else if (message.body === "request" && message.request) {
-          answer(call, message);
+          // In order: a request may wait on this center's replay of the plan.
+          answering = answering.then(() => answer(call, message));
         } else if (message.body === "keyRequest" && message.keyRequest) {
           const k = message.keyRequest;
           try {
@@ -314,12 +317,19 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
     });
   }
 
-  function answer(call: JoinStream, message: AggregatorMessage__Output): void {
+  async function answer(call: JoinStream, message: AggregatorMessage__Output): Promise<void> {
     let tag: RequestTag = { runId: "", phase: "", round: 0 };
     try {
       const request = decodeRequest(message.request as NonNullable<typeof message.request>);
       tag = request.tag;
       const masking = welcomed?.secure === true;
+      await session.admit(
+        request.tag,
+        request.step,
+        request.input as never,
+        request.evidence,
+        masking ? secure : null,
+      );
       const key = `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${request.step}`;
       // A step that builds the center's state is always run again, so that a replay in the
       // original order leaves the state as it was; only the others are answered from the cache.

@@ -16,9 +16,15 @@ import {
 } from "../records.js";
 import { checkReply, isStep, STEPS } from "../registry.js";
 import type { KeyAnnouncement } from "../secureAggregation/keyAgreement.js";
-import { clearSchema, maskedNames, type ProtectedReply } from "../secureAggregation/layer.js";
+import {
+  clearSchema,
+  maskedNames,
+  type ProtectedReply,
+  type RoundEvidence,
+} from "../secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
+import type { Evidence__Output } from "./generated/fedseq/v1/Evidence.js";
 import type { Float64Tensor, Float64Tensor__Output } from "./generated/fedseq/v1/Float64Tensor.js";
 import type {
   KeyAnnouncement__Output,
@@ -117,19 +123,47 @@ function schemaOf(step: StepName, side: "request" | "reply"): RecordSchema {
   return STEPS[step][side] as RecordSchema;
 }
 
-/** Encode a step request. */
+/**
+ * Encode a step request, with the replies to the previous request when the centers verify
+ * requests (verifiedRequests.ts).
+ */
 export function encodeRequest<K extends StepName>(
   tag: RequestTag,
   step: K,
   input: StepInput<K>,
+  evidence: RoundEvidence | null = null,
 ): StepRequest {
-  return { tag, record: encodeRecord(step, schemaOf(step, "request"), input as FlatRecord) };
+  const request: StepRequest = {
+    tag,
+    record: encodeRecord(step, schemaOf(step, "request"), input as FlatRecord),
+  };
+  if (evidence !== null) {
+    request.evidence = {
+      tag: evidence.tag,
+      step: evidence.step,
+      replies: evidence.replies.map((r) => protectedRecord(evidence.step, r)),
+    };
+  }
+  return request;
 }
 
 /** A decoded request (its values are checked by the center: registry.ts's `checkRequest`). */
 export type DecodedRequest = {
-  [K in StepName]: { tag: RequestTag; step: K; input: StepInput<K> };
+  [K in StepName]: {
+    tag: RequestTag;
+    step: K;
+    input: StepInput<K>;
+    /** The replies to the previous request, relayed (null: none). */
+    evidence: RoundEvidence | null;
+  };
 }[StepName];
+
+function decodeEvidence(e: Evidence__Output | null | undefined): RoundEvidence | null {
+  if (e === null || e === undefined) return null;
+  if (!isStep(e.step)) throw new ProtocolError(`relayed replies of an unknown step ${e.step}`);
+  const step = e.step;
+  return { tag: decodeTag(e.tag), step, replies: e.replies.map((r) => protectedReplyOf(r, step)) };
+}
 
 /** Decode a step request (at the center). */
 export function decodeRequest(message: StepRequest__Output): DecodedRequest {
@@ -138,7 +172,7 @@ export function decodeRequest(message: StepRequest__Output): DecodedRequest {
   if (message.step !== "record" || r === null || r === undefined || !isStep(r.step))
     throw new ProtocolError(`request names no known step (${String(r?.step ?? message.step)})`);
   const input = decodeRecord(r, schemaOf(r.step, "request"), r.step);
-  return { tag, step: r.step, input } as DecodedRequest;
+  return { tag, step: r.step, input, evidence: decodeEvidence(message.evidence) } as DecodedRequest;
 }
 
 /** Encode a step's output. */
@@ -159,13 +193,26 @@ export function encodeProtectedReply<K extends StepName>(
   step: K,
   reply: ProtectedReply,
 ): StepReply {
+  return { tag, record: protectedRecord(step, reply) };
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A protected reply as a record: its clear fields, masked vectors and authenticators. */
+function protectedRecord(step: StepName, reply: ProtectedReply): RecordMessage {
   const record = encodeRecord(step, clearSchema(step), reply.clear as unknown as FlatRecord);
   const masked: Record<string, Buffer> = {};
-  for (const [name, bytes] of Object.entries(reply.masked)) {
-    masked[name] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  for (const [name, bytes] of Object.entries(reply.masked)) masked[name] = bufferOf(bytes);
   record.masked = masked;
-  return { tag, record };
+  if (reply.authenticators !== undefined) {
+    const authenticators: Record<string, Buffer> = {};
+    for (const [peer, mac] of Object.entries(reply.authenticators))
+      authenticators[peer] = bufferOf(mac);
+    record.authenticators = authenticators;
+  }
+  return record;
 }
 
 /**
@@ -180,6 +227,12 @@ export function decodeProtectedReply<K extends StepName>(
   const r = message.record;
   if (message.step !== "record" || r === null || r === undefined || r.step !== step)
     throw new ProtocolError(`reply to ${step} carries ${String(r?.step ?? message.step)}`);
+  return protectedReplyOf(r, step);
+}
+
+/** A protected reply from its record (clear part, masked vectors, authenticators), checked. */
+function protectedReplyOf(r: Record__Output, step: StepName): ProtectedReply {
+  if (r.step !== step) throw new ProtocolError(`reply to ${step} carries ${r.step}`);
   const clear = decodeRecord(r, clearSchema(step), step) as unknown as Record<string, unknown>;
   const expected = maskedNames(step);
   const masked: Record<string, Uint8Array> = {};
@@ -190,7 +243,10 @@ export function decodeProtectedReply<K extends StepName>(
   for (const name of expected) {
     if (masked[name] === undefined) throw new ProtocolError(`${step}.${name}: not masked`);
   }
-  return { clear, masked };
+  const authenticators: Record<string, Uint8Array> = {};
+  for (const [peer, mac] of Object.entries(r.authenticators ?? {}))
+    authenticators[peer] = new Uint8Array(mac);
+  return { clear, masked, authenticators };
 }
 
 /** A key announcement as sent. */
@@ -275,7 +331,7 @@ function encodeRecord<T extends FlatRecord>(
   schema: RecordSchema<T>,
   value: T,
 ): RecordMessage {
-  const out: Required<Omit<RecordMessage, "step">> & { step: string } = {
+  const out: Required<Omit<RecordMessage, "step" | "authenticators">> & { step: string } = {
     step,
     tensors: {},
     masks: {},

@@ -132,5 +132,9 @@ export function secureReplyBytes<K extends StepName>(
   for (const [name, bytes] of Object.entries(reply.masked)) {
     record += delimited(delimited(utf8(name)) + delimited(bytes.byteLength));
   }
+  // The `authenticators` map (field 11): one HMAC per peer.
+  for (const [peer, mac] of Object.entries(reply.authenticators ?? {})) {
+    record += delimited(delimited(utf8(peer)) + delimited(mac.byteLength));
+  }
   return streamMessage(tag, record);
 }

@@ -40,6 +40,7 @@ import type { FieldKind, RecordSchema } from "../records.js";
 import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
+import { authenticateReply, checkReplyAuthenticator, replyFingerprint } from "./authentication.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 import {
   decodeFixed,
@@ -216,6 +217,22 @@ function split(x: Float64Array, e: number): [Float64Array, Float64Array] {
 export interface ProtectedReply {
   readonly clear: Record<string, unknown>;
   readonly masked: Record<string, Uint8Array>;
+  /**
+   * Per peer (by name), the center's HMAC of this reply under the pair's key
+   * (authentication.ts): a peer given the reply by the aggregator knows it is the center's own.
+   */
+  readonly authenticators?: Readonly<Record<string, Uint8Array>>;
+}
+
+/**
+ * Every center's reply to one request, as the aggregator received them (federation order): what
+ * the aggregator relays with its next request so that each center can check the sums it was
+ * given (verifiedRequests.ts).
+ */
+export interface RoundEvidence {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly replies: readonly ProtectedReply[];
 }
 
 function bytesOf(ring: Uint32Array): Uint8Array {
@@ -279,6 +296,8 @@ export class SecureCenter {
   readonly #trust: FederationTrust;
   #key: EphemeralKey | null = null;
   #pairs: PairSecrets | null = null;
+  /** Fingerprints of the last replies sent, by request. */
+  readonly #sent = new Map<string, Buffer>();
 
   constructor(name: string, credentials: CenterCredentials, trust: FederationTrust) {
     this.name = name;
@@ -337,12 +356,13 @@ export class SecureCenter {
     const clear: Record<string, unknown> = {};
     const secured = new Set(fields.map((f) => f.name));
     for (const [name, value] of Object.entries(values)) if (!secured.has(name)) clear[name] = value;
+    const request = requestDigest(tag, step, input, { perCenterFields: false });
     const sumTag: SecureSumTag = {
       runId: tag.runId,
       phase: tag.phase,
       step,
       round: tag.round,
-      request: requestDigest(tag, step, input, { perCenterFields: false }),
+      request,
     };
     const plain: Record<string, ArrayLike<number>> = {};
     const companions: [string, Uint32Array][] = [];
@@ -389,8 +409,53 @@ export class SecureCenter {
     for (const [name, counts] of companions) {
       masked[name] = bytesOf(maskRing(pairs, sumTag, name, counts));
     }
-    return { clear, masked };
+    const label = { tag, step, request, sender: this.name };
+    const authenticators = authenticateReply(pairs, label, { clear, masked });
+    this.#sent.set(sentKey(tag, step), replyFingerprint(step, { clear, masked }));
+    if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value as string);
+    return { clear, masked, authenticators };
   }
+
+  /**
+   * Check the replies the aggregator relays as every center's to a request this center answered
+   * (`request`: that request's digest without per-center fields): each peer's must carry its
+   * authenticator for this center, and this center's own must be the one it sent.
+   * @throws SecureAggregationError naming the center whose reply fails
+   */
+  checkEvidence(evidence: RoundEvidence, request: string): void {
+    const pairs = this.#pairs;
+    if (pairs === null || pairs.runId !== evidence.tag.runId) {
+      throw new SecureAggregationError(
+        `${this.name}: no key agreement for run "${evidence.tag.runId}": the relayed replies cannot be checked`,
+      );
+    }
+    if (evidence.replies.length !== pairs.centers.length) {
+      throw new SecureAggregationError(
+        `${evidence.replies.length} replies relayed for ${pairs.centers.length} centers`,
+      );
+    }
+    evidence.replies.forEach((reply, c) => {
+      const sender = pairs.centers[c];
+      if (c === pairs.selfIndex) {
+        const sent = this.#sent.get(sentKey(evidence.tag, evidence.step));
+        if (sent === undefined || !sent.equals(replyFingerprint(evidence.step, reply))) {
+          throw new SecureAggregationError(
+            `the reply relayed as this center's own to ${evidence.step} (${evidence.tag.phase} round ${evidence.tag.round}) is not the one it sent`,
+          );
+        }
+        return;
+      }
+      const label = { tag: evidence.tag, step: evidence.step, request, sender };
+      checkReplyAuthenticator(pairs, label, reply, reply.authenticators);
+    });
+  }
+}
+
+/** Replies whose fingerprints a center keeps (the evidence relayed is of the last request). */
+const SENT_KEPT = 8;
+
+function sentKey(tag: RequestTag, step: StepName): string {
+  return `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${step}`;
 }
 
 // ---- what the aggregator recovers ----
@@ -419,6 +484,7 @@ export class SecureAggregator {
   /** The centers, in federation order (the order of the replies). */
   readonly centers: readonly string[];
   readonly #listeners: ProtectedReplyListener[] = [];
+  #evidence: RoundEvidence | null = null;
   #lastBytes: { tag: RequestTag; step: StepName; bytes: number } | null = null;
 
   constructor(centers: readonly string[]) {
@@ -429,6 +495,14 @@ export class SecureAggregator {
     }
     federationCenters(centers);
     this.centers = [...centers];
+  }
+
+  /**
+   * The replies of the last request opened in run `runId` (null: none yet): relayed with the
+   * next request, so that each center can check the sums it was given.
+   */
+  evidence(runId: string): RoundEvidence | null {
+    return this.#evidence?.tag.runId === runId ? this.#evidence : null;
   }
 
   /** Be told of every reply as received. */
@@ -470,6 +544,7 @@ export class SecureAggregator {
     for (const [c, reply] of replies.entries()) {
       for (const listener of this.#listeners) listener(this.centers[c], step, tag, reply);
     }
+    this.#evidence = { tag, step, replies };
     if (bytes !== undefined) {
       let total = 0;
       for (const reply of replies) total += bytes(reply);

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AggregatorMessage as _fedseq_v1_AggregatorMessage, AggregatorMessage__Output as _fedseq_v1_AggregatorMessage__Output } from './fedseq/v1/AggregatorMessage.js';
 import type { BitMask as _fedseq_v1_BitMask, BitMask__Output as _fedseq_v1_BitMask__Output } from './fedseq/v1/BitMask.js';
 import type { CenterMessage as _fedseq_v1_CenterMessage, CenterMessage__Output as _fedseq_v1_CenterMessage__Output } from './fedseq/v1/CenterMessage.js';
+import type { Evidence as _fedseq_v1_Evidence, Evidence__Output as _fedseq_v1_Evidence__Output } from './fedseq/v1/Evidence.js';
 import type { FederationClient as _fedseq_v1_FederationClient, FederationDefinition as _fedseq_v1_FederationDefinition } from './fedseq/v1/Federation.js';
 import type { Float64Tensor as _fedseq_v1_Float64Tensor, Float64Tensor__Output as _fedseq_v1_Float64Tensor__Output } from './fedseq/v1/Float64Tensor.js';
 import type { Hello as _fedseq_v1_Hello, Hello__Output as _fedseq_v1_Hello__Output } from './fedseq/v1/Hello.js';
@@ -31,6 +32,7 @@ export interface ProtoGrpcType {
       AggregatorMessage: MessageTypeDefinition<_fedseq_v1_AggregatorMessage, _fedseq_v1_AggregatorMessage__Output>
       BitMask: MessageTypeDefinition<_fedseq_v1_BitMask, _fedseq_v1_BitMask__Output>
       CenterMessage: MessageTypeDefinition<_fedseq_v1_CenterMessage, _fedseq_v1_CenterMessage__Output>
+      Evidence: MessageTypeDefinition<_fedseq_v1_Evidence, _fedseq_v1_Evidence__Output>
       Federation: SubtypeConstructor<typeof grpc.Client, _fedseq_v1_FederationClient> & { service: _fedseq_v1_FederationDefinition }
       Float64Tensor: MessageTypeDefinition<_fedseq_v1_Float64Tensor, _fedseq_v1_Float64Tensor__Output>
       Hello: MessageTypeDefinition<_fedseq_v1_Hello, _fedseq_v1_Hello__Output>

@@ -15,6 +15,7 @@ export interface Record {
   'byteArrays'?: ({[key: string]: Buffer | Uint8Array | string});
   'counts'?: ({[key: string]: Buffer | Uint8Array | string});
   'masked'?: ({[key: string]: Buffer | Uint8Array | string});
+  'authenticators'?: ({[key: string]: Buffer | Uint8Array | string});
 }
 
 export interface Record__Output {
@@ -28,4 +29,5 @@ export interface Record__Output {
   'byteArrays': ({[key: string]: Buffer});
   'counts': ({[key: string]: Buffer});
   'masked': ({[key: string]: Buffer});
+  'authenticators': ({[key: string]: Buffer});
 }

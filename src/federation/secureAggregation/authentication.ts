@@ -1,0 +1,149 @@
+/**
+ * Reply authenticators: each center tags its protected reply, for every peer, with an
+ * HMAC-SHA256 under a key derived from the secret the pair shares (the key agreement's). The
+ * aggregator, holding no pair secret, can relay a reply but cannot alter one, nor make up one,
+ * without the peer noticing. This is what lets every center check the pooled sums the
+ * aggregator says it received (verifiedRequests.ts): given every center's masked reply, a
+ * center adds them itself (the masks cancel) and knows the sums are the centers' own.
+ *
+ * The authenticated message names the run, phase, round, step and the digest of the request the
+ * reply answers (the digest every center computes alike), the sending center, and the reply's
+ * bytes (its clear fields, then its masked vectors, each named, in a fixed order).
+ */
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import type { FieldKind } from "../records.js";
+import { STEPS } from "../registry.js";
+import type { RequestTag, StepName } from "../steps.js";
+import { SecureAggregationError } from "./errors.js";
+import type { PairSecrets } from "./keyAgreement.js";
+
+/** A center's reply bytes as authenticated: what the fingerprint covers. */
+export interface AuthenticatedReply {
+  readonly clear: Record<string, unknown>;
+  readonly masked: Record<string, Uint8Array>;
+}
+
+const SALT = Buffer.from("fedseq reply authentication v1", "utf8");
+
+function updateValue(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
+  if (ArrayBuffer.isView(value)) {
+    const v = value as ArrayBufferView;
+    // Masks travel as bits: any non-zero byte arrives as 1.
+    const bytes =
+      kind === "mask"
+        ? Uint8Array.from(value as Uint8Array, (b) => (b === 0 ? 0 : 1))
+        : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    hash.update(`${kind}:${bytes.length}:`);
+    hash.update(bytes);
+    return;
+  }
+  const text = JSON.stringify(
+    typeof value === "number" && !Number.isFinite(value) ? String(value) : value,
+  );
+  hash.update(`${kind}:${Buffer.byteLength(text)}:${text}`);
+}
+
+/**
+ * SHA-256 of a protected reply's content: its clear fields in the step's declared order (kind
+ * and content), then its masked vectors sorted by name. Equal for the reply as sent and as
+ * relayed, whatever transport carried it.
+ */
+export function replyFingerprint(step: StepName, reply: AuthenticatedReply): Buffer {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify(["fedseq reply fingerprint v1", step]));
+  const schema = STEPS[step].reply.fields as Record<string, FieldKind>;
+  for (const [name, kind] of Object.entries(schema)) {
+    if (!Object.hasOwn(reply.clear, name)) continue;
+    hash.update(`|c|${name}|`);
+    updateValue(hash, kind, reply.clear[name]);
+  }
+  for (const name of Object.keys(reply.masked).sort()) {
+    const bytes = reply.masked[name];
+    hash.update(`|m|${name}|${bytes.byteLength}:`);
+    hash.update(bytes);
+  }
+  return hash.digest();
+}
+
+/** What an authenticator binds a reply to. */
+export interface AuthenticatorLabel {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  /** The request's digest without per-center fields (requestDigest.ts), as in mask labels. */
+  readonly request: string;
+  /** The center that sent the reply. */
+  readonly sender: string;
+}
+
+function message(label: AuthenticatorLabel, fingerprint: Buffer): Buffer {
+  const { tag } = label;
+  return Buffer.concat([
+    Buffer.from(
+      JSON.stringify([
+        "fedseq reply authenticator v1",
+        tag.runId,
+        tag.phase,
+        tag.round,
+        label.step,
+        label.request,
+        label.sender,
+      ]),
+      "utf8",
+    ),
+    fingerprint,
+  ]);
+}
+
+function pairKey(secret: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync("sha256", secret, SALT, Buffer.from("hmac", "utf8"), 32));
+}
+
+/**
+ * The authenticators a center attaches to its reply: per peer (by name), HMAC-SHA256 of the
+ * labelled reply under the pair's key.
+ */
+export function authenticateReply(
+  pairs: PairSecrets,
+  label: AuthenticatorLabel,
+  reply: AuthenticatedReply,
+): Record<string, Uint8Array> {
+  const body = message(label, replyFingerprint(label.step, reply));
+  const out: Record<string, Uint8Array> = {};
+  pairs.centers.forEach((peer, j) => {
+    const secret = pairs.secrets[j];
+    if (secret === null) return;
+    out[peer] = new Uint8Array(createHmac("sha256", pairKey(secret)).update(body).digest());
+  });
+  return out;
+}
+
+/**
+ * Check the authenticator `label.sender` addressed to this center (`pairs`' own).
+ * @throws SecureAggregationError naming the sender when it is missing or does not verify
+ */
+export function checkReplyAuthenticator(
+  pairs: PairSecrets,
+  label: AuthenticatorLabel,
+  reply: AuthenticatedReply,
+  authenticators: Readonly<Record<string, Uint8Array>> | undefined,
+): void {
+  const self = pairs.centers[pairs.selfIndex];
+  const j = pairs.centers.indexOf(label.sender);
+  const secret = j < 0 ? null : pairs.secrets[j];
+  if (secret === null || secret === undefined) {
+    throw new SecureAggregationError(`no pair secret with ${label.sender}`);
+  }
+  const given = authenticators?.[self];
+  const expected = createHmac("sha256", pairKey(secret))
+    .update(message(label, replyFingerprint(label.step, reply)))
+    .digest();
+  if (
+    !(given instanceof Uint8Array) ||
+    given.byteLength !== expected.byteLength ||
+    !timingSafeEqual(given, expected)
+  ) {
+    throw new SecureAggregationError(
+      `the reply relayed as ${label.sender}'s to ${label.step} (${label.tag.phase} round ${label.tag.round}) does not carry ${label.sender}'s authenticator: it was altered or made up`,
+    );
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Verified requests (src/federation/verifiedRequests.ts): each center replays the plan and
+ * answers only the requests its replay makes. A malicious aggregator that chooses its own
+ * evaluation points, makes up the sums that would steer the replay to them, or withholds the
+ * replies, is refused; an honest run gives the same numbers as one without verification.
+ */
+import { describe, expect, it } from "vitest";
+import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
+import { parseFormula } from "../../src/design/formula.js";
+import { localCellSizes } from "../../src/federation/cellRule.js";
+import { type CenterData, centerDataFromDataset } from "../../src/federation/centerData.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
+import { InProcessTransport } from "../../src/federation/inProcess.js";
+import type { AnalysisPlan } from "../../src/federation/plan.js";
+import {
+  agreeKeys,
+  type RoundEvidence,
+  SecureCenter,
+} from "../../src/federation/secureAggregation/layer.js";
+import { simulationPki } from "../../src/federation/secureAggregation/simulationCertificates.js";
+import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import type { Transport } from "../../src/federation/transport.js";
+import { readDataset } from "../../src/io/dataset.js";
+import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
+import { planPipeline, type RunOutcome, runOverFederation } from "../../src/pipeline/run.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { sharedPath } from "../helpers/shared.js";
+
+async function outliersSim(): Promise<{ data: CenterData[]; plan: AnalysisPlan }> {
+  const dataset = await readDataset(sharedPath("data", "outliers_sim"));
+  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
+  const job = deseq2Job("outliers_sim");
+  const formula = parseFormula(job.design);
+  const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
+  const cells = { design: job.design, levels };
+  const plan = planFromRunJob(
+    job,
+    levels,
+    data.map((d) => d.name),
+    {
+      secureAggregation: true,
+      cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
+    },
+  );
+  return { data, plan };
+}
+
+/** A federation of centers that each replay the plan (`verify: false`: none does). */
+function federation(data: readonly CenterData[], plan: AnalysisPlan, verify = true) {
+  const sessions = data.map(
+    (d) => new CenterSession(d, { plan, replay: verify ? planPipeline(plan) : null }),
+  );
+  return { sessions, transport: new InProcessTransport(sessions, { secureAggregation: true }) };
+}
+
+/** An aggregator that rewrites the requests of one step from its `from`-th round on. */
+function tampering(
+  inner: Transport,
+  step: StepName,
+  from: number,
+  rewrite: (input: never) => unknown,
+): Transport {
+  return {
+    centers: inner.centers,
+    secure: inner.secure,
+    request<K extends StepName>(
+      tag: RequestTag,
+      s: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      const sent =
+        s === step && tag.round >= from
+          ? inputs.map((i) => rewrite(i as never) as StepInput<K>)
+          : inputs;
+      return inner.request(tag, s, sent);
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
+/** Make the transport relay `forge(evidence)` instead of the replies it received. */
+function forgingEvidence(
+  transport: InProcessTransport,
+  forge: (evidence: RoundEvidence) => RoundEvidence | null,
+): void {
+  const secure = transport.secure;
+  if (secure === null) throw new Error("needs secure aggregation");
+  const honest = secure.evidence.bind(secure);
+  secure.evidence = (runId: string) => {
+    const evidence = honest(runId);
+    return evidence === null ? null : forge(evidence);
+  };
+}
+
+describe("verified requests", () => {
+  it("an honest run: every request admitted, the same numbers as without verification", async () => {
+    const { data, plan } = await outliersSim();
+    const job = runJobFromPlan(plan, ".");
+    const verified = federation(data, plan, true);
+    const plain = federation(data, plan, false);
+    const a: RunOutcome = await runOverFederation(verified.transport, job, { plan, runId: "v" });
+    const b: RunOutcome = await runOverFederation(plain.transport, job, { plan, runId: "v" });
+    expect(a.results.pvalue.length).toBe(2998);
+    expect(Array.from(a.results.pvalue)).toEqual(Array.from(b.results.pvalue));
+    expect(Array.from(a.results.log2FoldChange)).toEqual(Array.from(b.results.log2FoldChange));
+    expect(Array.from(a.dispersions.final)).toEqual(Array.from(b.dispersions.final));
+  });
+
+  it("refuses an evaluation point of the aggregator's choosing (IRLS coefficients moved by 1e-9)", async () => {
+    const { data, plan } = await outliersSim();
+    const { transport } = federation(data, plan);
+    const attack = tampering(transport, "deseq2Irls", 1, (input: StepInput<"deseq2Irls">) => ({
+      ...input,
+      beta: input.beta.map((b, i) => (i === 0 ? b + 1e-9 : b)),
+    }));
+    await expect(
+      runOverFederation(attack, runJobFromPlan(plan, "."), { plan, runId: "points" }),
+    ).rejects.toThrow(
+      /refusing deseq2Irls: deseq2Irls \(\w[\w-]* round 1\) with inputs other than those of this center's replay of the plan/,
+    );
+  });
+
+  it("refuses a dispersion grid of the aggregator's choosing", async () => {
+    const { data, plan } = await outliersSim();
+    const { transport } = federation(data, plan);
+    const attack = tampering(
+      transport,
+      "dispersionGrid",
+      0,
+      (input: StepInput<"dispersionGrid">) => ({
+        ...input,
+        points: input.points.map((x) => x * 1.5),
+      }),
+    );
+    await expect(
+      runOverFederation(attack, runJobFromPlan(plan, "."), { plan, runId: "grid" }),
+    ).rejects.toThrow(/refusing dispersionGrid: .*other than those of this center's replay/);
+  });
+
+  it("refuses when a relayed reply was altered (the sums made up to steer the replay)", async () => {
+    const { data, plan } = await outliersSim();
+    const { transport } = federation(data, plan);
+    forgingEvidence(transport, (evidence) => {
+      if (evidence.step !== "deseq2Irls") return evidence;
+      const replies = evidence.replies.map((reply, c) => {
+        if (c !== 1) return reply;
+        const masked = { ...reply.masked };
+        const name = Object.keys(masked).sort()[0];
+        const bytes = Uint8Array.from(masked[name]);
+        bytes[0] ^= 1;
+        masked[name] = bytes;
+        return { ...reply, masked };
+      });
+      return { ...evidence, replies };
+    });
+    await expect(
+      runOverFederation(transport, runJobFromPlan(plan, "."), { plan, runId: "forged" }),
+    ).rejects.toThrow(
+      /the relayed replies of deseq2Irls .*: the reply relayed as lab_2's to deseq2Irls .* does not carry lab_2's authenticator: it was altered or made up/,
+    );
+  });
+
+  it("refuses when a center's own reply is relayed altered, or the replies are withheld", async () => {
+    const { data, plan } = await outliersSim();
+    const own = federation(data, plan);
+    forgingEvidence(own.transport, (evidence) => {
+      if (evidence.step !== "dispersionMoments") return evidence;
+      const replies = evidence.replies.map((reply) => ({
+        ...reply,
+        clear: { ...reply.clear },
+        masked: Object.fromEntries(
+          Object.entries(reply.masked).map(([k, v]) => [k, Uint8Array.from(v).reverse()]),
+        ),
+      }));
+      return { ...evidence, replies };
+    });
+    await expect(
+      runOverFederation(own.transport, runJobFromPlan(plan, "."), { plan, runId: "own" }),
+    ).rejects.toThrow(/is not the one it sent|does not carry lab_\d's authenticator/);
+
+    const withheld = federation(data, plan);
+    forgingEvidence(withheld.transport, (evidence) =>
+      evidence.step === "dispersionMoments" ? null : evidence,
+    );
+    await expect(
+      runOverFederation(withheld.transport, runJobFromPlan(plan, "."), {
+        plan,
+        runId: "withheld",
+      }),
+    ).rejects.toThrow(/and no replies relayed to move it on/);
+  });
+
+  it("a center without the run's replay (restarted mid-run) refuses to go on", async () => {
+    const { data, plan } = await outliersSim();
+    const names = data.map((d) => d.name);
+    const pki = simulationPki(names);
+    const secure = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+    await agreeKeys("late", names, {
+      announce: async (c, run, list) => secure[c].announce(run, list),
+      relay: async (c, run, announcements) => secure[c].agree(run, announcements),
+    });
+    const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
+    const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
+    const midRun: RequestTag = { runId: "late", phase: "setup", round: 1 };
+    await expect(session.admit(midRun, "presence", input, null, secure[0])).rejects.toThrow(
+      /is not the first request of a run, and this center has no replay of run late \(a center restarted mid-run cannot check the rounds it missed/,
+    );
+    // Without secure aggregation there are no authenticators to check the relayed replies by.
+    const first: RequestTag = { runId: "clear", phase: "setup", round: 0 };
+    await expect(session.admit(first, "presence", input, null, null)).rejects.toThrow(
+      /verify every request, which needs secure aggregation/,
+    );
+  });
+
+  it("a session under a verifying plan needs the pipeline to replay", async () => {
+    const { data, plan } = await outliersSim();
+    expect(() => new CenterSession(data[0], { plan })).toThrow(
+      /the plan has the centers verify every request, and this session was given no pipeline to replay/,
+    );
+  });
+});
