@@ -104,6 +104,13 @@ describe("verified requests", () => {
     expect(Array.from(a.results.pvalue)).toEqual(Array.from(b.results.pvalue));
     expect(Array.from(a.results.log2FoldChange)).toEqual(Array.from(b.results.log2FoldChange));
     expect(Array.from(a.dispersions.final)).toEqual(Array.from(b.dispersions.final));
+    // The same replies reach the aggregator; each of the 3 centers is also sent every center's
+    // replies to the previous request (all but the last request's).
+    const [la, lb] = [a.fit.ledger, b.fit.ledger];
+    expect(la.bytesToAggregator).toBe(lb.bytesToAggregator);
+    const relayed = la.bytesFromAggregator - lb.bytesFromAggregator;
+    expect(relayed).toBeLessThan(3 * la.bytesToAggregator);
+    expect(relayed).toBeGreaterThan(0.99 * 3 * la.bytesToAggregator);
   });
 
   it("refuses an evaluation point of the aggregator's choosing (IRLS coefficients moved by 1e-9)", async () => {
