@@ -47,6 +47,11 @@ export interface CenterRunState {
   counts?: Float64Array;
   /** The center's own size factors, once computed. */
   sizeFactors?: Float64Array;
+  /**
+   * Its size factors before poscounts' scaling (set by `sizeFactorScale`), so that a repeated
+   * scaling request scales them once, never twice.
+   */
+  unscaledSizeFactors?: Float64Array;
   /** Its data for the dispersion steps (design, size factors, counts, then μ). */
   dispersion?: DispersionCenter;
   /** Counts of the fitted genes with Cook's outliers replaced (never sent: the refit's data). */
@@ -150,15 +155,18 @@ export function runRecordStep<K extends CenterRunStep>(
       });
       // They stay here: every later step of the run uses them, and none sends them.
       state.sizeFactors = sizeFactors;
+      state.unscaledSizeFactors = undefined;
       let logSizeFactorSum = 0;
       if (request.stabilize) for (const sf of sizeFactors) logSizeFactorSum += Math.log(sf);
       return { kind: "size-factors-share", samples: n, logSizeFactorSum } as Out<K>;
     }
     case "sizeFactorScale": {
       const request = input as In<"sizeFactorScale">;
-      const own = need(state.sizeFactors, data.name, step, "size factors");
+      const own =
+        state.unscaledSizeFactors ?? need(state.sizeFactors, data.name, step, "size factors");
       // DESeq2: sf / exp(mean(log(sf))), over every sample of the federation.
       const scale = Math.exp(request.logMean);
+      state.unscaledSizeFactors = own;
       state.sizeFactors = own.map((sf) => sf / scale);
       return { kind: "size-factor-scale-share", samples: n } as Out<K>;
     }

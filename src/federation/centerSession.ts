@@ -136,6 +136,20 @@ export class CenterSession {
     evidence: RoundEvidence | null,
     secure: SecureCenter | null,
   ): Promise<void> {
+    const policy = this.#policy;
+    if (policy !== null && secure !== null) {
+      // Masks and authenticators among fewer (or other) centers than the plan's would let the
+      // aggregator read sums over a subset of them.
+      const agreed = secure.agreedCenters(tag.runId);
+      const planned = [...policy.plan.centers].sort();
+      if (agreed === null || agreed.join("\u0000") !== planned.join("\u0000")) {
+        throw new PlanRefusal(
+          this.data.name,
+          step,
+          `the run's secure aggregation was agreed among ${agreed === null ? "no centers" : agreed.join(", ")}, the plan's centers are ${planned.join(", ")}`,
+        );
+      }
+    }
     if (this.#verifier === null) return;
     checkRequest(step, input);
     await this.#verifier.admit(tag, step, input, evidence, secure);

@@ -226,6 +226,8 @@ export class RequestVerifier {
   readonly #centers: readonly string[];
   readonly #self: number;
   #run: ReplayRun | null = null;
+  /** Every run id replayed so far: a run is replayed once (a second pass could differ). */
+  readonly #replayed = new Set<string>();
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -261,8 +263,13 @@ export class RequestVerifier {
     }
     let run = this.#run;
     if (run === null || run.runId !== tag.runId) {
+      if (this.#replayed.has(tag.runId)) {
+        refuse(`run ${tag.runId} was already replayed here: a run is answered once`);
+      }
+      const started = this.#start(tag, step, input, refuse);
       run?.abandon();
-      run = this.#start(tag, step, input, refuse);
+      run = started;
+      this.#replayed.add(tag.runId);
       this.#run = run;
     }
     const own = requestDigest(tag, step, input, { perCenterFields: true });

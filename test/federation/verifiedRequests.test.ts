@@ -11,14 +11,20 @@ import { localCellSizes } from "../../src/federation/cellRule.js";
 import { type CenterData, centerDataFromDataset } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
-import type { AnalysisPlan } from "../../src/federation/plan.js";
+import { type AnalysisPlan, planHash } from "../../src/federation/plan.js";
 import {
   agreeKeys,
   type RoundEvidence,
   SecureCenter,
 } from "../../src/federation/secureAggregation/layer.js";
 import { simulationPki } from "../../src/federation/secureAggregation/simulationCertificates.js";
-import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import {
+  type RequestTag,
+  STATE_STEPS,
+  type StepInput,
+  type StepName,
+  type StepOutput,
+} from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
@@ -26,10 +32,12 @@ import { planPipeline, type RunOutcome, runOverFederation } from "../../src/pipe
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 
-async function outliersSim(): Promise<{ data: CenterData[]; plan: AnalysisPlan }> {
+async function outliersSim(
+  sizeFactorsType: "ratio" | "poscounts" = "ratio",
+): Promise<{ data: CenterData[]; plan: AnalysisPlan }> {
   const dataset = await readDataset(sharedPath("data", "outliers_sim"));
   const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
-  const job = deseq2Job("outliers_sim");
+  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType };
   const formula = parseFormula(job.design);
   const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
   const cells = { design: job.design, levels };
@@ -78,6 +86,27 @@ function tampering(
   };
 }
 
+/**
+ * An aggregator that asks every state-building request twice in a row (as after a lost reply):
+ * the second time the centers recompute it on the state the first left.
+ */
+function stuttering(inner: Transport): Transport {
+  return {
+    centers: inner.centers,
+    secure: inner.secure,
+    relaysReplies: inner.relaysReplies,
+    async request<K extends StepName>(
+      tag: RequestTag,
+      step: K,
+      inputs: readonly StepInput<K>[],
+    ): Promise<StepOutput<K>[]> {
+      if (STATE_STEPS.has(step)) await inner.request(tag, step, inputs);
+      return inner.request(tag, step, inputs);
+    },
+    close: (reason) => inner.close(reason),
+  };
+}
+
 /** Make the transport relay `forge(evidence)` instead of the replies it received. */
 function forgingEvidence(
   transport: InProcessTransport,
@@ -92,13 +121,30 @@ function forgingEvidence(
   };
 }
 
+/** Secure-aggregation centers that agreed keys for `runId` among `names`. */
+async function agreed(names: readonly string[], runId: string): Promise<SecureCenter[]> {
+  const pki = simulationPki(names);
+  const secure = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+  await agreeKeys(runId, names, {
+    announce: async (c, run, list) => secure[c].announce(run, list),
+    relay: async (c, run, announcements) => secure[c].agree(run, announcements),
+  });
+  return secure;
+}
+
 describe("verified requests", () => {
-  it("an honest run: every request admitted, the same numbers as without verification", async () => {
-    const { data, plan } = await outliersSim();
+  it("an honest run: every request admitted, the same numbers as without verification (poscounts; each state step asked twice)", async () => {
+    const { data, plan } = await outliersSim("poscounts");
     const job = runJobFromPlan(plan, ".");
     const verified = federation(data, plan, true);
     const plain = federation(data, plan, false);
-    const a: RunOutcome = await runOverFederation(verified.transport, job, { plan, runId: "v" });
+    // Asked twice, poscounts' scaling scales the size factors once: no center computes on other
+    // size factors (a red-team finding: twice-scaled factors, masked alike, gave one center's
+    // own sums away by difference), and no reply differs from the first under the same masks.
+    const a: RunOutcome = await runOverFederation(stuttering(verified.transport), job, {
+      plan,
+      runId: "v",
+    });
     const b: RunOutcome = await runOverFederation(plain.transport, job, { plan, runId: "v" });
     expect(a.results.pvalue.length).toBe(2998);
     expect(Array.from(a.results.pvalue)).toEqual(Array.from(b.results.pvalue));
@@ -106,6 +152,9 @@ describe("verified requests", () => {
     expect(Array.from(a.dispersions.final)).toEqual(Array.from(b.dispersions.final));
     // The same replies reach the aggregator; each of the 3 centers is also sent every center's
     // replies to the previous request (all but the last request's).
+    verified.sessions.forEach((s, c) => {
+      expect(s.ownSizeFactors("v")).toEqual(plain.sessions[c].ownSizeFactors("v"));
+    });
     const [la, lb] = [a.fit.ledger, b.fit.ledger];
     expect(la.bytesToAggregator).toBe(lb.bytesToAggregator);
     const relayed = la.bytesFromAggregator - lb.bytesFromAggregator;
@@ -199,13 +248,10 @@ describe("verified requests", () => {
 
   it("a center without the run's replay (restarted mid-run) refuses to go on", async () => {
     const { data, plan } = await outliersSim();
-    const names = data.map((d) => d.name);
-    const pki = simulationPki(names);
-    const secure = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
-    await agreeKeys("late", names, {
-      announce: async (c, run, list) => secure[c].announce(run, list),
-      relay: async (c, run, announcements) => secure[c].agree(run, announcements),
-    });
+    const secure = await agreed(
+      data.map((d) => d.name),
+      "late",
+    );
     const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
     const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
     const midRun: RequestTag = { runId: "late", phase: "setup", round: 1 };
@@ -216,6 +262,49 @@ describe("verified requests", () => {
     const first: RequestTag = { runId: "clear", phase: "setup", round: 0 };
     await expect(session.admit(first, "presence", input, null, null)).rejects.toThrow(
       /verify every request, which needs secure aggregation/,
+    );
+  });
+
+  it("a center never masks two different replies under one label (their difference would leak)", async () => {
+    const names = ["lab_1", "lab_2", "lab_3"];
+    const secure = await agreed(names, "labels");
+    const tag: RequestTag = { runId: "labels", phase: "setup", round: 0 };
+    const input: StepInput<"presence"> = { kind: "presence-request", genes: ["g1", "g2"] };
+    const reply = (...bits: number[]): StepOutput<"presence"> => ({
+      kind: "presence-share",
+      present: Uint8Array.from(bits),
+    });
+    secure[0].protect(tag, "presence", input, reply(1, 0));
+    expect(() => secure[0].protect(tag, "presence", input, reply(1, 0))).not.toThrow();
+    expect(() => secure[0].protect(tag, "presence", input, reply(1, 1))).toThrow(
+      /refusing to mask a reply to presence \(setup round 0\) other than the one it already sent for the same request/,
+    );
+  });
+
+  it("refuses a run whose key agreement is not among the plan's centers, and a run id replayed before", async () => {
+    const { data, plan } = await outliersSim();
+    const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
+    const presence: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
+    const first = (runId: string): RequestTag => ({
+      runId,
+      phase: "setup",
+      round: 0,
+      plan: planHash(plan),
+    });
+    // Masks among two of the three centers would let the aggregator read those two's OR or sum.
+    const pair = await agreed(["lab_1", "lab_2"], "pair");
+    await expect(session.admit(first("pair"), "presence", presence, null, pair[0])).rejects.toThrow(
+      /the run's secure aggregation was agreed among lab_1, lab_2, the plan's centers are lab_1, lab_2, lab_3/,
+    );
+    const all = ["lab_1", "lab_2", "lab_3"];
+    const x = await agreed(all, "X");
+    await session.admit(first("X"), "presence", presence, null, x[0]);
+    const y = await agreed(all, "Y");
+    await session.admit(first("Y"), "presence", presence, null, y[0]);
+    // Back to run X (e.g. with other genes' order under new keys): a run is answered once.
+    const again = await agreed(all, "X");
+    await expect(session.admit(first("X"), "presence", presence, null, again[0])).rejects.toThrow(
+      /run X was already replayed here: a run is answered once/,
     );
   });
 

@@ -296,7 +296,10 @@ export class SecureCenter {
   readonly #trust: FederationTrust;
   #key: EphemeralKey | null = null;
   #pairs: PairSecrets | null = null;
-  /** Fingerprints of the last replies sent, by request. */
+  /**
+   * The fingerprint of every reply masked under the current pair secrets, by mask label (run,
+   * phase, round, step, request digest): a label never masks two different replies.
+   */
   readonly #sent = new Map<string, Buffer>();
 
   constructor(name: string, credentials: CenterCredentials, trust: FederationTrust) {
@@ -308,6 +311,7 @@ export class SecureCenter {
   /** Make a new ephemeral key for run `runId` among `centers` and return its announcement. */
   announce(runId: string, centers: readonly string[]): KeyAnnouncement {
     this.#pairs = null;
+    this.#sent.clear();
     this.#key = createEphemeralKey(runId, this.name, centers, this.#credentials);
     return this.#key.announcement;
   }
@@ -322,6 +326,11 @@ export class SecureCenter {
       throw new SecureAggregationError(`${this.name}: no key announced for run "${runId}"`);
     }
     this.#pairs = derivePairSecrets(key, announcements, this.#trust);
+  }
+
+  /** The centers of the key agreement for `runId` (null: none for that run). */
+  agreedCenters(runId: string): readonly string[] | null {
+    return this.#pairs !== null && this.#pairs.runId === runId ? this.#pairs.centers : null;
   }
 
   /**
@@ -409,10 +418,19 @@ export class SecureCenter {
     for (const [name, counts] of companions) {
       masked[name] = bytesOf(maskRing(pairs, sumTag, name, counts));
     }
+    // Two different replies masked under one label would give their difference away to whoever
+    // holds both (e.g. an aggregator that asks again after changing what the center holds).
+    const fingerprint = replyFingerprint(step, { clear, masked });
+    const key = sentKey(tag, step, request);
+    const before = this.#sent.get(key);
+    if (before !== undefined && !before.equals(fingerprint)) {
+      throw new SecureAggregationError(
+        `${this.name}: refusing to mask a reply to ${step} (${tag.phase} round ${tag.round}) other than the one it already sent for the same request: the two would give their difference away`,
+      );
+    }
+    this.#sent.set(key, fingerprint);
     const label = { tag, step, request, sender: this.name };
     const authenticators = authenticateReply(pairs, label, { clear, masked });
-    this.#sent.set(sentKey(tag, step), replyFingerprint(step, { clear, masked }));
-    if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value as string);
     return { clear, masked, authenticators };
   }
 
@@ -434,10 +452,17 @@ export class SecureCenter {
         `${evidence.replies.length} replies relayed for ${pairs.centers.length} centers`,
       );
     }
+    const declared = new Set(["kind", ...Object.keys(clearSchema(evidence.step).fields)]);
     evidence.replies.forEach((reply, c) => {
       const sender = pairs.centers[c];
+      const extra = Object.keys(reply.clear).filter((k) => !declared.has(k));
+      if (extra.length > 0) {
+        throw new SecureAggregationError(
+          `the reply relayed as ${sender}'s to ${evidence.step} has fields its step does not declare (${extra.join(", ")})`,
+        );
+      }
       if (c === pairs.selfIndex) {
-        const sent = this.#sent.get(sentKey(evidence.tag, evidence.step));
+        const sent = this.#sent.get(sentKey(evidence.tag, evidence.step, request));
         if (sent === undefined || !sent.equals(replyFingerprint(evidence.step, reply))) {
           throw new SecureAggregationError(
             `the reply relayed as this center's own to ${evidence.step} (${evidence.tag.phase} round ${evidence.tag.round}) is not the one it sent`,
@@ -451,11 +476,8 @@ export class SecureCenter {
   }
 }
 
-/** Replies whose fingerprints a center keeps (the evidence relayed is of the last request). */
-const SENT_KEPT = 8;
-
-function sentKey(tag: RequestTag, step: StepName): string {
-  return `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${step}`;
+function sentKey(tag: RequestTag, step: StepName, request: string): string {
+  return `${tag.runId}\u0000${tag.phase}\u0000${tag.round}\u0000${step}\u0000${request}`;
 }
 
 // ---- what the aggregator recovers ----
