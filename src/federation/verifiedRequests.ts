@@ -194,13 +194,6 @@ class ReplayRun {
       this.#progress = done;
     });
   }
-
-  /** Abandon the replay (a new run started). */
-  abandon(): void {
-    this.#outstanding?.reject(new Error("run abandoned"));
-    this.#outstanding = null;
-    this.#ended ??= new Error("abandoned");
-  }
 }
 
 /** What {@link RequestVerifier} needs of its center. */
@@ -218,16 +211,14 @@ export interface VerifierOptions {
 
 /**
  * A center's check of every request against its replay of the plan (see the module's comment).
- * One per center session; it follows one run at a time (a request of a new run id starts a new
- * replay, which must then begin with the run's first request).
+ * One per center session, for one run: the first request of a run starts the replay, and a
+ * request of any other run id is refused.
  */
 export class RequestVerifier {
   readonly #options: VerifierOptions;
   readonly #centers: readonly string[];
   readonly #self: number;
   #run: ReplayRun | null = null;
-  /** Every run id replayed so far: a run is replayed once (a second pass could differ). */
-  readonly #replayed = new Set<string>();
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -262,14 +253,15 @@ export class RequestVerifier {
       refuse("the plan has the centers verify every request, which needs secure aggregation");
     }
     let run = this.#run;
-    if (run === null || run.runId !== tag.runId) {
-      if (this.#replayed.has(tag.runId)) {
-        refuse(`run ${tag.runId} was already replayed here: a run is answered once`);
-      }
-      const started = this.#start(tag, step, input, refuse);
-      run?.abandon();
-      run = started;
-      this.#replayed.add(tag.runId);
+    if (run !== null && run.runId !== tag.runId) {
+      // One run per start: a second run (another gene order, keys, a restart of the same run id)
+      // would evaluate the same sums at other points, or the same points under other masks.
+      refuse(
+        `this center answers one run per start (run ${run.runId}); a request of run ${tag.runId} is refused (start the center again for another run)`,
+      );
+    }
+    if (run === null) {
+      run = this.#start(tag, step, input, refuse);
       this.#run = run;
     }
     const own = requestDigest(tag, step, input, { perCenterFields: true });
