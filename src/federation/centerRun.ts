@@ -14,8 +14,7 @@ import {
   privateCooksRoundLocal,
   privateSumFromWire,
   privateSumLocalStep,
-  privateTrimFromWire,
-  privateTrimLocalStep,
+  privateTrimWireLocalStep,
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
@@ -240,8 +239,11 @@ export function runRecordStep<K extends CenterRunStep>(
       } as Out<K>;
     }
     case "cooksPrivateTrim": {
-      const request = privateTrimFromWire(input as In<"cooksPrivateTrim">);
-      return privateTrimLocalStep(cooksCenter(data.name, prepared, request.p), request) as Out<K>;
+      const request = input as In<"cooksPrivateTrim">;
+      return privateTrimWireLocalStep(
+        cooksCenter(data.name, prepared, request.p),
+        request,
+      ) as Out<K>;
     }
     case "cooksPrivateSums": {
       const request = privateSumFromWire(input as In<"cooksPrivateSums">);

@@ -36,9 +36,8 @@ import {
   privateSumToWire,
   privateTrimAggregateStep,
   privateTrimEstimates,
-  privateTrimRequest,
   privateTrimSettled,
-  privateTrimToWire,
+  privateTrimWireRequest,
   singleSampleCells,
   splitPrivateCooksShares,
   startPrivatePass1,
@@ -98,7 +97,7 @@ const TRIM_PHASE = "cooks-trimmed-means";
 /** Run a private search's counts rounds until every target is one grid bucket. */
 async function searchCounts(runner: FederationRunner, search: PrivateTrimSearch): Promise<void> {
   while (!privateTrimSettled(search)) {
-    const request = privateTrimToWire(privateTrimRequest(search));
+    const request = privateTrimWireRequest(search);
     const shares = await runner.round(TRIM_PHASE, "cooksPrivateTrim", request);
     privateTrimAggregateStep(search, shares);
   }

@@ -125,6 +125,8 @@ export {
   privateSumToWire,
   privateTrimFromWire,
   privateTrimToWire,
+  privateTrimWireLocalStep,
+  privateTrimWireRequest,
   splitPrivateCooksShares,
 } from "./privateWire.js";
 export type { RobustMoments, RobustPass1Options } from "./robustDispersion.js";

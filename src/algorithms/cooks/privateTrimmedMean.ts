@@ -83,24 +83,60 @@ export function gridThresholdCount(grid: PrivateGrid): number {
   return (grid.maxExponent - grid.minExponent) * grid.binsPerOctave + 1;
 }
 
+/** A grid's thresholds and what locating a value among them reads. */
+interface GridTable {
+  /** τ₀ … τ_J. */
+  readonly tau: Float64Array;
+  readonly minExponent: number;
+  readonly binsPerOctave: number;
+  /**
+   * τ strictly increasing (every sane grid): a value's bucket is then the one j with
+   * τⱼ₋₁ < x ≤ τⱼ, which {@link bucketOf}'s corrections reach from any first guess.
+   */
+  readonly increasing: boolean;
+}
+
 /**
  * Each grid's thresholds τ₀ … τ_J, computed once per grid (the search reads them per sample
  * and round). Keyed by the grid's numbers: every request carries its own copy of the grid.
  */
-const thresholdTables = new Map<string, Float64Array>();
+const gridTables = new Map<string, GridTable>();
+/** The last grid's numbers and table: the hot paths ask for one grid over and over. */
+let lastGrid: { d: number; lo: number; hi: number; table: GridTable } | null = null;
+
+function gridTable(grid: PrivateGrid): GridTable {
+  const last = lastGrid;
+  if (
+    last !== null &&
+    last.d === grid.binsPerOctave &&
+    last.lo === grid.minExponent &&
+    last.hi === grid.maxExponent
+  )
+    return last.table;
+  const key = `${grid.binsPerOctave} ${grid.minExponent} ${grid.maxExponent}`;
+  let table = gridTables.get(key);
+  if (table === undefined) {
+    const tau = new Float64Array(gridThresholdCount(grid) + 1);
+    for (let j = 1; j < tau.length; j++)
+      tau[j] = 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
+    let increasing = true;
+    for (let j = 1; j < tau.length; j++) if (!(tau[j] > tau[j - 1])) increasing = false;
+    table = {
+      tau,
+      minExponent: grid.minExponent,
+      binsPerOctave: grid.binsPerOctave,
+      increasing,
+    };
+    // A run uses one grid; requests naming many would otherwise grow the cache without bound.
+    if (gridTables.size >= 4) gridTables.clear();
+    gridTables.set(key, table);
+  }
+  lastGrid = { d: grid.binsPerOctave, lo: grid.minExponent, hi: grid.maxExponent, table };
+  return table;
+}
 
 function thresholds(grid: PrivateGrid): Float64Array {
-  const key = `${grid.binsPerOctave} ${grid.minExponent} ${grid.maxExponent}`;
-  let table = thresholdTables.get(key);
-  if (table === undefined) {
-    table = new Float64Array(gridThresholdCount(grid) + 1);
-    for (let j = 1; j < table.length; j++)
-      table[j] = 2 ** (grid.minExponent + (j - 1) / grid.binsPerOctave);
-    // A run uses one grid; requests naming many would otherwise grow the cache without bound.
-    if (thresholdTables.size >= 4) thresholdTables.clear();
-    thresholdTables.set(key, table);
-  }
-  return table;
+  return gridTable(grid).tau;
 }
 
 /** Threshold τⱼ: 0 for j = 0, 2^(e_min + (j−1)/D) for 1 ≤ j ≤ J, −∞ below, +∞ above. */
@@ -114,21 +150,60 @@ export function gridThreshold(grid: PrivateGrid, j: number): number {
 /** Bucket index of a value: 0 for x ≤ 0, j for τⱼ₋₁ < x ≤ τⱼ, J + 1 above τ_J. */
 export function gridBucket(grid: PrivateGrid, x: number): number {
   if (!(x > 0)) return 0;
-  const tau = thresholds(grid);
+  return bucketOf(gridTable(grid), x);
+}
+
+/** A double's bits, to read its binary exponent and mantissa. */
+const bitsOf = new Float64Array(1);
+const wordsOf = new Uint32Array(bitsOf.buffer);
+/** Index of the word holding the sign, exponent and top 20 mantissa bits. */
+const HIGH_WORD = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 1 : 0;
+
+/**
+ * log₂ x to within 0.005, for x > 0, from its bits: the exponent e and the mantissa's top 20
+ * bits f ∈ [0, 1), log₂(1 + f) ≈ f + 0.34·f(1 − f). Only a first guess of the bucket.
+ */
+function roughLog2(x: number): number {
+  bitsOf[0] = x;
+  const high = wordsOf[HIGH_WORD];
+  const f = (high & 0xfffff) / 0x100000;
+  return ((high >>> 20) & 0x7ff) - 1023 + f + 0.34 * f * (1 - f);
+}
+
+/**
+ * {@link gridBucket} of a positive x on the grid's table. The first guess is j₀ = ⌈(log₂ x −
+ * e_min)·D⌉ + 1 clamped to 1..J + 1, then moved down while x ≤ τ_{j−1} and up while x > τⱼ:
+ * with τ strictly increasing that ends at the one j with τⱼ₋₁ < x ≤ τⱼ whatever j₀, so a
+ * rough log₂ (a step or two away) gives the exact log₂'s bucket, without its cost.
+ */
+function bucketOf(table: GridTable, x: number): number {
+  const { tau, minExponent, binsPerOctave } = table;
   const top = tau.length - 1;
-  let j = Math.ceil((Math.log2(x) - grid.minExponent) * grid.binsPerOctave) + 1;
+  const log2 = table.increasing ? roughLog2(x) : Math.log2(x);
+  let j = Math.ceil((log2 - minExponent) * binsPerOctave) + 1;
   if (j < 1) j = 1;
   if (j > top + 1) j = top + 1;
-  // Correct the rounding of log2 against the thresholds themselves.
+  // Correct the guess (or the rounding of log2) against the thresholds themselves.
   while (j > 1 && x <= tau[j - 1]) j--;
   while (j <= top && x > tau[j]) j++;
   return j;
 }
 
-/** Lower and upper bound of the values of bucket j (0 for bucket 0; +∞ above τ_J). */
-function bucketBounds(grid: PrivateGrid, j: number): [number, number] {
-  if (j === 0) return [0, 0];
-  return [gridThreshold(grid, j - 1), gridThreshold(grid, j)];
+/** {@link gridThreshold} on the grid's thresholds τ. */
+function thresholdOf(tau: Float64Array, j: number): number {
+  if (j < 0) return Number.NEGATIVE_INFINITY;
+  if (j >= tau.length) return Number.POSITIVE_INFINITY;
+  return tau[j];
+}
+
+/** Lower bound of the values of bucket j (0 for bucket 0), on the grid's thresholds τ. */
+function bucketLower(tau: Float64Array, j: number): number {
+  return j === 0 ? 0 : thresholdOf(tau, j - 1);
+}
+
+/** Upper bound of the values of bucket j (0 for bucket 0; +∞ above τ_J). */
+function bucketUpper(tau: Float64Array, j: number): number {
+  return j === 0 ? 0 : thresholdOf(tau, j);
 }
 
 /**
@@ -159,6 +234,50 @@ export function gridCuts(
   }
   for (let j = n; j < k; j++) out[offset + j] = to + 1; // padding: empty sub-ranges
   return n;
+}
+
+/** Spans above this are located by the cuts themselves, not by {@link gridSubRange}'s division. */
+const EXACT_SPAN = 1 << 20;
+
+/**
+ * The sub-range of bucket b ∈ [from, to] among {@link gridCuts}(from, to, k): the number of
+ * cuts ≤ b, without listing them. The cuts past bucket 0's own are start + 1 … to when the
+ * span to − start + 1 is at most slots + 1, else start + ⌊span·j/(slots + 1)⌋, j = 1..slots,
+ * of which those ≤ b are the j with span·j < (b − start + 1)(slots + 1): ⌊(that − 1)/span⌋
+ * of them (whole numbers far below 2⁵³, the division's rounding never crosses an integer).
+ */
+export function gridSubRange(from: number, to: number, k: number, b: number): number {
+  let n = 0;
+  let start = from;
+  if (from === 0 && to > 0 && k > 0) {
+    if (b < 1) return 0;
+    n = 1;
+    start = 1;
+  }
+  const slots = k - n;
+  const span = to - start + 1;
+  if (span <= slots + 1) return n + (b - start);
+  if (span > EXACT_SPAN) {
+    let below = 0;
+    for (let j = 1; j <= slots; j++) if (start + Math.floor((span * j) / (slots + 1)) <= b) below++;
+    return n + below;
+  }
+  return n + Math.min(slots, Math.floor(((b - start + 1) * (slots + 1) - 1) / span));
+}
+
+/** Cut `j` (0-based) of {@link gridCuts}(from, to, k), padding included, without the others. */
+export function gridCut(from: number, to: number, k: number, j: number): number {
+  let n = 0;
+  let start = from;
+  if (from === 0 && to > 0 && k > 0) {
+    if (j === 0) return 1;
+    n = 1;
+    start = 1;
+  }
+  const slots = k - n;
+  const span = to - start + 1;
+  if (span <= slots + 1) return j - n < to - start ? start + 1 + (j - n) : to + 1;
+  return start + Math.floor((span * (j - n + 1)) / (slots + 1));
 }
 
 /** A group of a private search: `TrimGroup` plus whether sums are released. */
@@ -328,10 +447,16 @@ export function startPrivateTrimSearch(spec: PrivateTrimSpec): PrivateTrimSearch
 
 /** Is the counts search over (every target one bucket)? */
 export function privateTrimSettled(search: PrivateTrimSearch): boolean {
-  return search.settled.every((x) => x === 1);
+  const { settled } = search;
+  for (let g = 0; g < settled.length; g++) if (settled[g] !== 1) return false;
+  return true;
 }
 
-function groupArrays(spec: PrivateTrimSpec): { groupCells: Uint8Array; groupValues: Uint8Array } {
+/** The groups' cells and value codes as a request carries them. */
+export function groupArrays(spec: PrivateTrimSpec): {
+  groupCells: Uint8Array;
+  groupValues: Uint8Array;
+} {
   const cells = spec.table.cells;
   const groupCells = new Uint8Array(spec.groups.length * cells);
   spec.groups.forEach((group, q) => {
@@ -343,23 +468,7 @@ function groupArrays(spec: PrivateTrimSpec): { groupCells: Uint8Array; groupValu
 /** The next counts round's request (genes not yet settled only). */
 export function privateTrimRequest(search: PrivateTrimSearch): PrivateTrimRequest {
   const { spec, groupCount } = search;
-  const cells = spec.table.cells;
-  const active = new Uint8Array(search.genes);
-  let count = 0;
-  for (let g = 0; g < search.genes; g++) {
-    active[g] = search.settled[g] === 1 ? 0 : 1;
-    search.sentRow[g] = active[g] === 1 ? count++ : -1;
-  }
-  const width = groupCount * search.targets * 2;
-  const brackets = new Int32Array(count * width);
-  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
-  for (let g = 0; g < search.genes; g++) {
-    const a = search.sentRow[g];
-    if (a < 0) continue;
-    brackets.set(search.brackets.subarray(g * width, (g + 1) * width), a * width);
-    if (spec.centres !== undefined)
-      centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
-  }
+  const { active, brackets, centres } = trimRequestArrays(search, Int32Array, 0);
   return {
     kind: "cooks-private-trim-request",
     p: spec.table.p,
@@ -375,19 +484,36 @@ export function privateTrimRequest(search: PrivateTrimSearch): PrivateTrimReques
   };
 }
 
-/** The value a center ranks for sample i of gene row `row` in a group of kind `kind`. */
-function sampleValue(
-  center: CooksCenter,
-  kind: number,
-  row: number,
-  i: number,
-  centre: number,
-): number {
-  const y = center.counts[row * center.n + i];
-  if (kind === 1) return y;
-  const x = y / center.sizeFactors[i];
-  if (kind === 2) return (x - centre) * (x - centre);
-  return x;
+/**
+ * The next counts round's genes (`sentRow` set), their brackets (each bucket index plus
+ * `shift`, in an array of type `Brackets`) and their centres: {@link privateTrimRequest}'s
+ * arrays, or the wire's (`privateTrimWireRequest`, privateWire.ts) without a copy between.
+ */
+export function trimRequestArrays<B extends Int32Array | Float64Array>(
+  search: PrivateTrimSearch,
+  Brackets: new (length: number) => B,
+  shift: number,
+): { readonly active: Uint8Array; readonly brackets: B; readonly centres: Float64Array } {
+  const { spec, groupCount } = search;
+  const cells = spec.table.cells;
+  const active = new Uint8Array(search.genes);
+  let count = 0;
+  for (let g = 0; g < search.genes; g++) {
+    active[g] = search.settled[g] === 1 ? 0 : 1;
+    search.sentRow[g] = active[g] === 1 ? count++ : -1;
+  }
+  const width = groupCount * search.targets * 2;
+  const brackets = new Brackets(count * width);
+  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
+  const from = search.brackets;
+  for (let g = 0; g < search.genes; g++) {
+    const a = search.sentRow[g];
+    if (a < 0) continue;
+    for (let e = 0; e < width; e++) brackets[a * width + e] = from[g * width + e] + shift;
+    if (spec.centres !== undefined)
+      for (let c = 0; c < cells; c++) centres[a * cells + c] = spec.centres[g * cells + c];
+  }
+  return { active, brackets, centres };
 }
 
 function localCells(center: CooksCenter, p: number, rows: Float64Array): Int32Array {
@@ -400,7 +526,48 @@ export function privateTrimLocalStep(
   center: CooksCenter,
   request: PrivateTrimRequest,
 ): PrivateTrimShare {
-  const { groups, groupCells, groupValues, brackets, centres, grid } = request;
+  return trimCountsLocal(center, request, request.grid, request.brackets, 0);
+}
+
+/** The fields of a counts request the local step reads (as built, or as sent). */
+export type TrimCountsFields = Pick<
+  PrivateTrimRequest,
+  | "p"
+  | "cellRows"
+  | "groups"
+  | "groupCells"
+  | "groupValues"
+  | "cuts"
+  | "targets"
+  | "active"
+  | "centres"
+>;
+
+/**
+ * The value kind a group code ranks: 0 y/s, 1 y, 2 squared error (y/s − c)² around its cell's
+ * centre c (other codes read as y/s). A sample's value depends on its kind only.
+ */
+function kindOf(code: number): number {
+  return code === 1 || code === 2 ? code : 0;
+}
+
+/**
+ * {@link privateTrimLocalStep} on the brackets as given: each target's first and last bucket
+ * index plus `shift` (0: the request's Int32Array, 1: the wire's Float64Array, read in place).
+ *
+ * Per gene, the open targets (active, wider than one bucket: {@link openTargets}' blocks, in
+ * the same order) and their cuts are listed once; each sample's value and bucket are computed
+ * once per value kind (a value depends on the sample and kind only, its cell fixing the centre),
+ * and only the open targets of the sample's groups are visited.
+ */
+export function trimCountsLocal(
+  center: CooksCenter,
+  request: TrimCountsFields,
+  grid: PrivateGrid,
+  brackets: Int32Array | Float64Array,
+  shift: number,
+): PrivateTrimShare {
+  const { groups, groupCells, groupValues } = request;
   const k = request.cuts;
   if (request.active.length !== center.genes)
     throw new Error(
@@ -410,34 +577,146 @@ export function privateTrimLocalStep(
   const cellOf = localCells(center, request.p, request.cellRows);
   const activeGenes = maskIndices(request.active);
   const tq = request.targets;
-  const { block, open } = openTargets(brackets);
-  const counts = new Float64Array(open * (k + 1));
-  const cuts = new Int32Array(groups * tq * k);
-  for (let a = 0; a < activeGenes.length; a++) {
-    const row = activeGenes[a];
-    for (let t = 0; t < groups * tq; t++) {
-      const b = (a * groups * tq + t) * 2;
-      if (brackets[b] >= 0) gridCuts(brackets[b], brackets[b + 1], k, cuts, t * k);
+  const width = groups * tq;
+  const counts = new Float64Array(openCount(brackets, shift) * (k + 1));
+  const { n } = center;
+  // The groups each sample's cell belongs to, and their value kinds.
+  const sampleGroups = new Int32Array(n * groups);
+  const sampleGroupCount = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0; q < groups; q++)
+      if (groupCells[q * cellCount + cellOf[i]] === 1)
+        sampleGroups[i * groups + sampleGroupCount[i]++] = q;
+  }
+  const kinds = new Int32Array(groups);
+  for (let q = 0; q < groups; q++) kinds[q] = kindOf(groupValues[q]);
+  const context: TrimCountContext = {
+    brackets,
+    shift,
+    counts,
+    k,
+    groups,
+    tq,
+    width,
+    n,
+    values: center.counts,
+    sizeFactors: center.sizeFactors,
+    centres: request.centres,
+    cellOf,
+    cellCount,
+    sampleGroups,
+    sampleGroupCount,
+    kinds,
+    table: gridTable(grid),
+    openOf: new Int32Array(groups),
+    openFrom: new Int32Array(width),
+    openTo: new Int32Array(width),
+    openBlock: new Int32Array(width),
+    bucketOfKind: new Int32Array(3),
+  };
+  let block = 0;
+  for (let a = 0; a < activeGenes.length; a++) block = countGene(context, a, activeGenes[a], block);
+  return { kind: "cooks-private-trim-share", counts };
+}
+
+/** Open targets (active, wider than one bucket) among brackets given plus `shift`. */
+function openCount(brackets: Int32Array | Float64Array, shift: number): number {
+  const targetCount = Math.floor(brackets.length / 2);
+  let open = 0;
+  for (let t = 0; t < targetCount; t++) {
+    const from = brackets[2 * t] - shift;
+    if (from >= 0 && from < brackets[2 * t + 1] - shift) open++;
+  }
+  return open;
+}
+
+/** What {@link countGene} reads and fills: the request, the center's data, scratch. */
+interface TrimCountContext {
+  readonly brackets: Int32Array | Float64Array;
+  readonly shift: number;
+  /** The reply, O×(K+1). */
+  readonly counts: Float64Array;
+  readonly k: number;
+  readonly groups: number;
+  readonly tq: number;
+  /** Targets per gene G×T. */
+  readonly width: number;
+  readonly n: number;
+  readonly values: Float64Array;
+  readonly sizeFactors: Float64Array;
+  readonly centres: Float64Array;
+  readonly cellOf: Int32Array;
+  readonly cellCount: number;
+  /** Per sample, the groups holding its cell (n×G, the first `sampleGroupCount[i]`). */
+  readonly sampleGroups: Int32Array;
+  readonly sampleGroupCount: Int32Array;
+  readonly kinds: Int32Array;
+  readonly table: GridTable;
+  /** Per group, its open targets this gene (at G×T offsets q·T …). */
+  readonly openOf: Int32Array;
+  readonly openFrom: Int32Array;
+  readonly openTo: Int32Array;
+  readonly openBlock: Int32Array;
+  readonly bucketOfKind: Int32Array;
+}
+
+/**
+ * Count gene `row` (row `a` of the request) into its open targets' blocks, the first of which
+ * is `block`. One call per gene keeps the hot loop in a small function V8 optimises whole.
+ * @returns the next gene's first block
+ */
+function countGene(c: TrimCountContext, a: number, row: number, block: number): number {
+  const { brackets, shift, counts, k, groups, tq, width, n, values, sizeFactors } = c;
+  const { openOf, openFrom, openTo, openBlock, bucketOfKind, sampleGroups } = c;
+  let any = false;
+  for (let q = 0; q < groups; q++) {
+    let m = 0;
+    for (let s = 0; s < tq; s++) {
+      const b = (a * width + q * tq + s) * 2;
+      const from = brackets[b] - shift;
+      const to = brackets[b + 1] - shift;
+      if (!(from >= 0 && from < to)) continue;
+      const o = q * tq + m++;
+      openFrom[o] = from;
+      openTo[o] = to;
+      openBlock[o] = block++;
     }
-    for (let i = 0; i < center.n; i++) {
-      const cell = cellOf[i];
-      for (let q = 0; q < groups; q++) {
-        if (groupCells[q * cellCount + cell] !== 1) continue;
-        const centre = groupValues[q] === 2 ? centres[a * cellCount + cell] : 0;
-        const bucket = gridBucket(grid, sampleValue(center, groupValues[q], row, i, centre));
-        for (let s = 0; s < tq; s++) {
-          const t = q * tq + s;
-          const bt = block[a * groups * tq + t];
-          const b = (a * groups * tq + t) * 2;
-          if (bt < 0 || bucket < brackets[b] || bucket > brackets[b + 1]) continue;
-          let j = 0;
-          while (j < k && cuts[t * k + j] <= bucket) j++;
-          counts[bt * (k + 1) + j] += 1;
+    openOf[q] = m;
+    if (m > 0) any = true;
+  }
+  if (!any) return block;
+  for (let i = 0; i < n; i++) {
+    const y = values[row * n + i];
+    bucketOfKind[0] = -1;
+    bucketOfKind[1] = -1;
+    bucketOfKind[2] = -1;
+    for (let e = 0; e < c.sampleGroupCount[i]; e++) {
+      const q = sampleGroups[i * groups + e];
+      const m = openOf[q];
+      if (m === 0) continue;
+      const kind = c.kinds[q];
+      let bucket = bucketOfKind[kind];
+      if (bucket < 0) {
+        let x = y;
+        if (kind !== 1) {
+          x = y / sizeFactors[i];
+          if (kind === 2) {
+            const centre = c.centres[a * c.cellCount + c.cellOf[i]];
+            x = (x - centre) * (x - centre);
+          }
         }
+        bucket = x > 0 ? bucketOf(c.table, x) : 0;
+        bucketOfKind[kind] = bucket;
+      }
+      for (let o = q * tq; o < q * tq + m; o++) {
+        const from = openFrom[o];
+        const to = openTo[o];
+        if (bucket < from || bucket > to) continue;
+        counts[openBlock[o] * (k + 1) + gridSubRange(from, to, k, bucket)] += 1;
       }
     }
   }
-  return { kind: "cooks-private-trim-share", counts };
+  return block;
 }
 
 /**
@@ -451,9 +730,12 @@ export function privateTrimAggregateStep(
 ): boolean {
   const { genes, groupCount, brackets, below, inBracket, ranks, targets } = search;
   const k = search.cuts;
-  const cuts = new Int32Array(k);
   const bucket = new Float64Array(k + 1);
   search.rounds += 1;
+  const replies = shares.map((share) => share.counts);
+  const scratch = newAtoms();
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const counts of replies) shortest = Math.min(shortest, counts.length);
   // The reply's blocks follow the request's open targets in (gene, group, target) order: the
   // genes sent, in order, and their targets that were active and wider than one bucket (the
   // brackets as sent: each is read before it is narrowed, and targets activated below belong
@@ -470,11 +752,14 @@ export function privateTrimAggregateStep(
       const to = brackets[i * 2 + 1];
       if (from === to) continue;
       const base = block++ * (k + 1);
-      bucket.fill(0);
-      for (const share of shares) {
-        if (share.counts.length < base + k + 1)
-          throw new Error(`a center's counts end at ${share.counts.length}: another request`);
-        for (let j = 0; j <= k; j++) bucket[j] += share.counts[base + j];
+      if (shortest < base + k + 1) {
+        const short = replies.find((counts) => counts.length < base + k + 1);
+        throw new Error(`a center's counts end at ${short?.length}: another request`);
+      }
+      for (let j = 0; j <= k; j++) bucket[j] = 0;
+      for (let c = 0; c < replies.length; c++) {
+        const counts = replies[c];
+        for (let j = 0; j <= k; j++) bucket[j] += counts[base + j];
       }
       let total = 0;
       for (let j = 0; j <= k; j++) total += bucket[j];
@@ -483,15 +768,15 @@ export function privateTrimAggregateStep(
           `gene ${g}: the centers hold ${total} values in a bracket of ${inBracket[i]}`,
         );
       }
-      gridCuts(from, to, k, cuts, 0);
       // Only the lo target's first bracket, the whole range, starts at b₀ while wider than one
       // bucket (b₀ is its first sub-range; later brackets holding b₀ are b₀ alone).
       if (from === 0 && t % targets === 0) search.zeros[g * groupCount + t / targets] = bucket[0];
       let acc = below[i];
       let j = 0;
       while (acc + bucket[j] < ranks[i]) acc += bucket[j++];
-      const start = j === 0 ? from : cuts[j - 1];
-      const end = j === k ? to : Math.min(cuts[j] - 1, to);
+      // gridCuts(from, to, k)[j − 1] and [j], the sub-range's bounds.
+      const start = j === 0 ? from : gridCut(from, to, k, j - 1);
+      const end = j === k ? to : Math.min(gridCut(from, to, k, j) - 1, to);
       below[i] = acc;
       inBracket[i] = bucket[j];
       brackets[i * 2] = start;
@@ -506,7 +791,7 @@ export function privateTrimAggregateStep(
       for (let q = 0; q < groupCount; q++) {
         const i = (g * groupCount + q) * targets;
         if (ranks[i + 2] !== 0 || targets <= 2 || !search.spec.groups[q].sums) continue;
-        const { starts, ends, counts, positive } = atoms(search, g, q);
+        const { starts, ends, counts, positive } = atoms(search, g, q, scratch);
         let slot = i + 2;
         let rank = 0;
         for (let j = 0; j < 5; j++) {
@@ -571,8 +856,25 @@ export interface PrivateSumShare {
   readonly sums: Float64Array;
 }
 
-/** The five atoms of a target pair, their pooled counts and bucket ranges. */
-function atoms(search: PrivateTrimSearch, g: number, q: number) {
+/** The five atoms of a target pair: their bucket ranges and pooled counts (all and non-zero). */
+interface Atoms {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly counts: Float64Array;
+  readonly positive: Float64Array;
+}
+
+function newAtoms(): Atoms {
+  return {
+    starts: new Int32Array(5),
+    ends: new Int32Array(5),
+    counts: new Float64Array(5),
+    positive: new Float64Array(5),
+  };
+}
+
+/** The five atoms of a target pair, their pooled counts and bucket ranges, into `out`. */
+function atoms(search: PrivateTrimSearch, g: number, q: number, out: Atoms): Atoms {
   const top = gridThresholdCount(search.grid) + 1;
   const i = (g * search.groupCount + q) * search.targets;
   const fLo = search.brackets[i * 2];
@@ -582,20 +884,33 @@ function atoms(search: PrivateTrimSearch, g: number, q: number) {
   const b2 = fLo + 1;
   const b3 = Math.max(fHi, b2);
   const b4 = Math.max(fHi + 1, b3);
-  const starts = [0, b1, b2, b3, b4];
-  const ends = [b1 - 1, b2 - 1, b3 - 1, b4 - 1, top];
+  const { starts, ends, counts, positive } = out;
+  starts[0] = 0;
+  starts[1] = b1;
+  starts[2] = b2;
+  starts[3] = b3;
+  starts[4] = b4;
+  ends[0] = b1 - 1;
+  ends[1] = b2 - 1;
+  ends[2] = b3 - 1;
+  ends[3] = b4 - 1;
+  ends[4] = top;
   const c0 = search.below[i];
   const c1 = search.inBracket[i];
   const distinct = fHi > fLo;
   const c3 = distinct ? search.inBracket[i + 1] : 0;
   const c2 = distinct ? search.below[i + 1] - c0 - c1 : 0;
   const c4 = size - c0 - c1 - c2 - c3;
-  const counts = [c0, c1, c2, c3, c4];
+  counts[0] = c0;
+  counts[1] = c1;
+  counts[2] = c2;
+  counts[3] = c3;
+  counts[4] = c4;
   // The pooled zeros lie in the atom holding b₀ (atom 0, or atom 1 when b_lo is b₀).
-  const positive = counts.slice();
+  positive.set(counts);
   const zeroAtom = b1 === 0 ? 1 : 0;
   positive[zeroAtom] -= search.zeros[g * search.groupCount + q];
-  return { starts, ends, counts, positive };
+  return out;
 }
 
 /**
@@ -619,6 +934,19 @@ export function atomSlots(nonZero: readonly number[], k: number): number[] {
   return nonZero.map((c, j) => (c >= k ? j : c > 0 && small >= k ? 5 : -1));
 }
 
+/** {@link atomSlots} of the five atoms, written to `out` from `offset`. */
+function atomSlotsInto(nonZero: Float64Array, k: number, out: Int8Array, offset: number): void {
+  let small = 0;
+  for (let j = 0; j < 5; j++) {
+    const c = nonZero[j];
+    if (c > 0 && c < k) small += c;
+  }
+  for (let j = 0; j < 5; j++) {
+    const c = nonZero[j];
+    out[offset + j] = c >= k ? j : c > 0 && small >= k ? 5 : -1;
+  }
+}
+
 /** The sums round's request (call once the counts search is settled). */
 export function privateSumRequest(search: PrivateTrimSearch): PrivateSumRequest {
   const { spec, groupCount } = search;
@@ -633,18 +961,17 @@ export function privateSumRequest(search: PrivateTrimSearch): PrivateSumRequest 
   const boundaries = new Int32Array(count * groupCount * 4);
   const slots = new Int8Array(count * groupCount * 5).fill(-1);
   const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
+  const scratch = newAtoms();
   for (let g = 0; g < search.genes; g++) {
     const a = search.sentRow[g];
     if (a < 0) continue;
     if (spec.centres !== undefined)
-      centres.set(spec.centres.subarray(g * cells, (g + 1) * cells), a * cells);
+      for (let c = 0; c < cells; c++) centres[a * cells + c] = spec.centres[g * cells + c];
     for (let q = 0; q < groupCount; q++) {
-      const { starts, positive } = atoms(search, g, q);
+      const { starts, positive } = atoms(search, g, q, scratch);
       for (let j = 1; j < 5; j++) boundaries[(a * groupCount + q) * 4 + j - 1] = starts[j];
       if (!spec.groups[q].sums) continue;
-      atomSlots(positive, search.minCell).forEach((slot, j) => {
-        slots[(a * groupCount + q) * 5 + j] = slot;
-      });
+      atomSlotsInto(positive, search.minCell, slots, (a * groupCount + q) * 5);
     }
   }
   return {
@@ -667,23 +994,49 @@ export function privateSumLocalStep(
   request: PrivateSumRequest,
 ): PrivateSumShare {
   const { groups, groupCells, groupValues, boundaries, centres, grid } = request;
+  const slots = request.atomSlots;
   const cellCount = request.cellRows.length / request.p;
   const cellOf = localCells(center, request.p, request.cellRows);
   const activeGenes = maskIndices(request.active);
   const sums = new Float64Array(activeGenes.length * groups * SUM_SLOTS);
+  const { n, sizeFactors } = center;
+  const values = center.counts;
+  const table = gridTable(grid);
+  const kinds = new Int32Array(groups);
+  for (let q = 0; q < groups; q++) kinds[q] = kindOf(groupValues[q]);
+  // A sample's value and bucket per value kind (its cell fixes the centre), once per gene.
+  const valueOfKind = new Float64Array(3);
+  const bucketOfKind = new Int32Array(3);
   for (let a = 0; a < activeGenes.length; a++) {
     const row = activeGenes[a];
-    for (let i = 0; i < center.n; i++) {
+    for (let i = 0; i < n; i++) {
       const cell = cellOf[i];
+      const y = values[row * n + i];
+      bucketOfKind[0] = -1;
+      bucketOfKind[1] = -1;
+      bucketOfKind[2] = -1;
       for (let q = 0; q < groups; q++) {
         if (groupCells[q * cellCount + cell] !== 1) continue;
         const gq = a * groups + q;
-        const centre = groupValues[q] === 2 ? centres[a * cellCount + cell] : 0;
-        const x = sampleValue(center, groupValues[q], row, i, centre);
-        const bucket = gridBucket(grid, x);
+        const kind = kinds[q];
+        let bucket = bucketOfKind[kind];
+        let x = valueOfKind[kind];
+        if (bucket < 0) {
+          x = y;
+          if (kind !== 1) {
+            x = y / sizeFactors[i];
+            if (kind === 2) {
+              const centre = centres[a * cellCount + cell];
+              x = (x - centre) * (x - centre);
+            }
+          }
+          bucket = x > 0 ? bucketOf(table, x) : 0;
+          valueOfKind[kind] = x;
+          bucketOfKind[kind] = bucket;
+        }
         let atom = 0;
         for (let j = 0; j < 4; j++) if (boundaries[gq * 4 + j] <= bucket) atom = j + 1;
-        const slot = request.atomSlots[gq * 5 + atom];
+        const slot = slots[gq * 5 + atom];
         if (slot >= 0) sums[gq * SUM_SLOTS + slot] += x;
       }
     }
@@ -725,6 +1078,11 @@ export function privateTrimEstimates(
   const trimLo = new Float64Array(SUM_SLOTS + 1);
   const trimHi = new Float64Array(SUM_SLOTS + 1);
   const sums = new Float64Array(SUM_SLOTS);
+  const scratch = newAtoms();
+  const slotOf = new Int32Array(5);
+  const used = new Uint8Array(SUM_SLOTS);
+  const replies = sumShares === undefined ? [] : sumShares.map((share) => share.sums);
+  const tau = thresholds(grid);
   for (let g = 0; g < genes; g++) {
     const on = search.spec.active === undefined || search.spec.active[g] === 1;
     for (let q = 0; q < groupCount; q++) {
@@ -734,19 +1092,19 @@ export function privateTrimEstimates(
       targetBuckets[gq * 2 + 1] = search.brackets[(i + 1) * 2];
       if (!on) continue;
       const group = search.spec.groups[q];
-      const { starts, ends, counts, positive } = atoms(search, g, q);
+      const { starts, ends, counts, positive } = atoms(search, g, q, scratch);
       const a = request === undefined || sumShares === undefined ? -1 : search.sentRow[g];
-      const slotOf = [-1, -1, -1, -1, -1];
-      const used = [false, false, false, false, false, false];
+      slotOf.fill(-1);
+      used.fill(0);
       sums.fill(0);
       if (a >= 0) {
         for (let j = 0; j < 5; j++) {
           slotOf[j] = request!.atomSlots[(a * groupCount + q) * 5 + j];
-          if (slotOf[j] >= 0) used[slotOf[j]] = true;
+          if (slotOf[j] >= 0) used[slotOf[j]] = 1;
         }
-        for (const share of sumShares!)
+        for (let c = 0; c < replies.length; c++)
           for (let s = 0; s < SUM_SLOTS; s++)
-            sums[s] += share.sums[(a * groupCount + q) * SUM_SLOTS + s];
+            sums[s] += replies[c][(a * groupCount + q) * SUM_SLOTS + s];
       }
       // Bounds of the kept and trimmed values per slot (index SUM_SLOTS: not summed).
       keptLo.fill(0);
@@ -759,8 +1117,8 @@ export function privateTrimEstimates(
         const c = counts[j];
         if (c === 0) continue;
         const zeros = c - positive[j];
-        const [lb] = bucketBounds(grid, starts[j]);
-        const [, ub] = bucketBounds(grid, ends[j]);
+        const lb = bucketLower(tau, starts[j]);
+        const ub = bucketUpper(tau, ends[j]);
         const s = slotOf[j] >= 0 ? slotOf[j] : SUM_SLOTS;
         for (let r = rank + 1; r <= rank + c; r++) {
           let vl = lb;
@@ -769,7 +1127,9 @@ export function privateTrimEstimates(
             vl = 0;
             vu = 0;
           } else if (extra < i + search.targets && search.ranks[extra] === r) {
-            [vl, vu] = bucketBounds(grid, search.brackets[extra * 2]);
+            const b = search.brackets[extra * 2];
+            vl = bucketLower(tau, b);
+            vu = bucketUpper(tau, b);
             extra++;
           }
           if (r >= group.lo && r <= group.hi) {
@@ -789,7 +1149,7 @@ export function privateTrimEstimates(
       for (let s = 0; s < SUM_SLOTS; s++) {
         let lo = keptLo[s];
         let hi = keptHi[s];
-        if (used[s]) {
+        if (used[s] === 1) {
           // The released sum is a double: each center's running sum of ≤ n non-negative
           // values, then the exact sum over centers, is within n·ε of the true sum (a large
           // trimmed value beside tiny kept ones would otherwise move the bound by that much).

@@ -12,7 +12,16 @@ import {
   privateCooksLocalStep,
   privateReplaceLocal,
 } from "./privateCooks.js";
-import type { PrivateGrid, PrivateSumRequest, PrivateTrimRequest } from "./privateTrimmedMean.js";
+import {
+  groupArrays,
+  type PrivateGrid,
+  type PrivateSumRequest,
+  type PrivateTrimRequest,
+  type PrivateTrimSearch,
+  type PrivateTrimShare,
+  trimCountsLocal,
+  trimRequestArrays,
+} from "./privateTrimmedMean.js";
 
 /** The grid's three numbers, as they travel. */
 interface GridFields {
@@ -80,12 +89,45 @@ export function privateTrimToWire(request: PrivateTrimRequest): PrivateTrimWire 
   return { ...rest, ...gridFields(grid), brackets: shifted };
 }
 
+/**
+ * The next counts round's request as sent: {@link privateTrimToWire} of `privateTrimRequest`,
+ * field for field and in the same order, with the brackets written shifted at once.
+ */
+export function privateTrimWireRequest(search: PrivateTrimSearch): PrivateTrimWire {
+  const { spec } = search;
+  const { active, brackets, centres } = trimRequestArrays(search, Float64Array, 1);
+  return {
+    kind: "cooks-private-trim-request",
+    p: spec.table.p,
+    cellRows: spec.table.rows,
+    groups: search.groupCount,
+    ...groupArrays(spec),
+    cuts: search.cuts,
+    targets: search.targets,
+    active,
+    centres,
+    ...gridFields(search.grid),
+    brackets,
+  };
+}
+
 /** The counts round's request a center received. */
 export function privateTrimFromWire(wire: PrivateTrimWire): PrivateTrimRequest {
   const { binsPerOctave: _d, minExponent: _lo, maxExponent: _hi, brackets, ...rest } = wire;
   const out = new Int32Array(brackets.length);
   for (let i = 0; i < brackets.length; i++) out[i] = brackets[i] - 1;
   return { ...rest, grid: gridOf(wire), brackets: out };
+}
+
+/**
+ * A center's local step on the counts round's request as received: `privateTrimLocalStep` of
+ * {@link privateTrimFromWire}'s request, reading the sent brackets in place (no copy).
+ */
+export function privateTrimWireLocalStep(
+  center: CooksCenter,
+  wire: PrivateTrimWire,
+): PrivateTrimShare {
+  return trimCountsLocal(center, wire, gridOf(wire), wire.brackets, 1);
 }
 
 /** A sums round's request as sent. */
