@@ -5,6 +5,7 @@
  * of a real federation (`--listen`). Every flag is checked ({@link runSetupFromFlags}) and the
  * output folder claimed before the first round.
  */
+
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
@@ -22,6 +23,7 @@ import {
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
 import { type ContrastSpec, parseContrast, parseContrastVector } from "../results/contrast.js";
+import type { LfcShrinkType } from "../results/lfcShrink.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
 import {
@@ -63,6 +65,7 @@ export interface AnalysisFlags
   cooksFilter: boolean;
   cooksCutoff?: number;
   vst?: boolean;
+  lfcShrink?: string;
   levelPresence: boolean;
 }
 
@@ -243,6 +246,7 @@ const ANALYSIS_FLAGS = [
   "cooksFilter",
   "cooksCutoff",
   "vst",
+  "lfcShrink",
 ];
 
 /**
@@ -321,6 +325,7 @@ export function runJobFromFlags(
     cooksFilter: flags.cooksFilter !== false,
     ...(flags.cooksCutoff === undefined ? {} : { cooksCutoff: flags.cooksCutoff }),
     ...(flags.vst === true ? { vst: true } : {}),
+    ...lfcShrinkFromFlags(flags.lfcShrink),
     levelPresence: flags.levelPresence !== false,
     compareFile: flags.compare,
   };
@@ -402,6 +407,15 @@ export function withResultsFlags(cmd: Command): Command {
     .option("--no-independent-filtering", "adjust p-values without independent filtering");
 }
 
+/** `--lfc-shrink`: normal; apeglm is refused until fedseq computes it as the apeglm package. */
+function lfcShrinkFromFlags(type: string | undefined): { lfcShrink?: LfcShrinkType } {
+  if (type === undefined) return {};
+  if (type === "normal") return { lfcShrink: "normal" };
+  throw new InputError(
+    `--lfc-shrink ${type}: not available in this version of fedseq (normal is: DESeq2's lfcShrink type "normal")`,
+  );
+}
+
 /**
  * Add the flags that choose the analysis (design, contrast, test, fit): shared by `run` and
  * `plan`, whose plan file fixes exactly these choices.
@@ -420,6 +434,12 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--vst",
       "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out)",
+    )
+    .addOption(
+      new Option(
+        "--lfc-shrink <type>",
+        "also write shrunk.csv: DESeq2's lfcShrink(coef = the results' coefficient, type = normal): MAP fold changes and their standard errors under DESeq2's normal prior (p-values are the results')",
+      ).choices(["normal", "apeglm"]),
     )
     .option(
       "--no-level-presence",

@@ -9,6 +9,7 @@
  * serialisation (keys sorted at every level, no white space), so re-indenting the file or
  * reordering its keys keeps the hash, and any change of a value changes it.
  */
+
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
@@ -17,6 +18,7 @@ import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFact
 import { InputError, quote } from "../core/errors.js";
 import { type DesignLevels, type References, sortLevels } from "../design/designMatrix.js";
 import { parseFormula, parseReducedFormula } from "../design/formula.js";
+import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 
 /** Version of the plan format this code reads and writes. */
 export const PLAN_VERSION = 2;
@@ -126,6 +128,11 @@ export interface AnalysisPlan {
    * plan file without `level_presence`: false.
    */
   readonly levelPresence: boolean;
+  /**
+   * DESeq2's `lfcShrink(coef = <the results' coefficient>, type)` after the results (null: none).
+   * It adds no step: the MAP fit uses the MLE fit's steps. A plan file without `lfc_shrink`: null.
+   */
+  readonly lfcShrink: LfcShrinkType | null;
 }
 
 /** The plan as its file holds it (snake_case keys). */
@@ -166,6 +173,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     ...(plan.cooksCutoff === null ? {} : { cooks_cutoff: plan.cooksCutoff }),
     ...(plan.vst ? { vst: true } : {}),
     ...(plan.levelPresence ? { level_presence: true } : {}),
+    ...(plan.lfcShrink === null ? {} : { lfc_shrink: plan.lfcShrink }),
   };
 }
 
@@ -293,6 +301,7 @@ const FIELDS = [
   "cooks_cutoff",
   "vst",
   "level_presence",
+  "lfc_shrink",
 ] as const;
 
 /** The plan file's name of each hyper-parameter (the `run` flag's, in snake_case). */
@@ -439,6 +448,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
+    lfcShrink: r.has("lfc_shrink") ? r.choice("lfc_shrink", LFC_SHRINK_TYPES) : null,
   };
 }
 

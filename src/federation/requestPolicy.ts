@@ -92,6 +92,13 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   cooksPrivateTrim: null,
 };
 
+/**
+ * The counted steps lfcShrink asks with new inputs (the plan's `lfc_shrink`): its MAP fit's
+ * covariance at the MAP estimates, on the centers' main and refit datasets — two more requests.
+ * (Its start repeats the MLE fit's `init` requests, which are counted once.)
+ */
+const SHRINK_STEPS: ReadonlySet<StepName> = new Set<StepName>(["information"]);
+
 function sameJson(text: string, expected: unknown): boolean {
   try {
     return canonicalJson(JSON.parse(text)) === canonicalJson(expected);
@@ -174,7 +181,12 @@ export class RequestPolicy {
       refuse(`${tag.phase} round ${tag.round} was already answered for another request`);
     const seen = this.#byStep.get(step) ?? new Set<string>();
     const rule: number | null | "per factor" = REQUESTS_PER_RUN[step];
-    const limit = rule === "per factor" ? Object.keys(this.plan.levels).length : rule;
+    const limit =
+      rule === "per factor"
+        ? Object.keys(this.plan.levels).length
+        : rule !== null && this.plan.lfcShrink !== null && SHRINK_STEPS.has(step)
+          ? rule + 2
+          : rule;
     if (limit !== null && !seen.has(digest) && seen.size >= limit) {
       refuse(
         limit === 0

@@ -13,6 +13,7 @@ import {
 } from "../federation/plan.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { type ContrastSpec, parseContrast, resolveContrast } from "../results/contrast.js";
+import { shrunkCoefficient } from "../results/lfcShrink.js";
 import type { RunJob } from "./runJob.js";
 
 /** A contrast as the plan file holds it. */
@@ -92,6 +93,7 @@ export function planFromRunJob(
     cooksCutoff: job.cooksCutoff ?? null,
     vst: job.vst ?? false,
     levelPresence: job.levelPresence ?? true,
+    lfcShrink: job.lfcShrink ?? null,
   };
 }
 
@@ -117,6 +119,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     ...(plan.cooksCutoff === null ? {} : { cooksCutoff: plan.cooksCutoff }),
     vst: plan.vst,
     levelPresence: plan.levelPresence,
+    ...(plan.lfcShrink === null ? {} : { lfcShrink: plan.lfcShrink }),
     compareFile,
   };
 }
@@ -130,7 +133,8 @@ export function checkPlanAnalysis(plan: AnalysisPlan): void {
   const formula = parseFormula(plan.design);
   const job = runJobFromPlan(plan, ".");
   const columns = designColumns(formula, plan.levels, job.references);
-  resolveContrast(job.contrast, formula, plan.levels, columns);
+  const contrast = resolveContrast(job.contrast, formula, plan.levels, columns);
+  if (plan.lfcShrink !== null) shrunkCoefficient(formula, contrast, columns);
 }
 
 /**

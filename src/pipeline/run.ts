@@ -50,6 +50,7 @@ import { InputError } from "../io/errors.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
+import { type LfcShrinkType, shrunkCoefficient } from "../results/lfcShrink.js";
 import { type ResultsTable, resultsOverAllGenes, resultsTable } from "../results/resultsTable.js";
 import { planFromRunJob, plannedLevels, runJobFromPlan } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
@@ -70,6 +71,7 @@ import {
 } from "./fitLfc.js";
 import type { RunJob } from "./runJob.js";
 import { type LevelPresence, SAVED_FIT_FILE, type SavedFit, writeSavedFit } from "./savedFit.js";
+import { normalShrinkage } from "./shrink.js";
 import { federatedSizeFactors } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
@@ -144,6 +146,24 @@ export interface RunOutcome {
    * why they did not (a local trend).
    */
   readonly vst: { readonly trend: VstTrend } | { readonly unavailable: string } | null;
+  /** DESeq2's lfcShrink (null: not asked for): shrunk.csv's table, over every gene. */
+  readonly shrunk: {
+    readonly type: LfcShrinkType;
+    /** The shrunk coefficient's column name. */
+    readonly coefficient: string;
+    /** DESeq2's `betaPriorVar` per design column (log2 scale). */
+    readonly priorVariance: Float64Array;
+    readonly table: ShrunkTable;
+  } | null;
+}
+
+/** shrunk.csv: per gene (every gene of the data), NaN where DESeq2 has NA. */
+export interface ShrunkTable {
+  readonly baseMean: Float64Array;
+  readonly log2FoldChange: Float64Array;
+  readonly lfcSE: Float64Array;
+  readonly pvalue: Float64Array;
+  readonly padj: Float64Array;
 }
 
 /** Options of {@link runOverFederation}. */
@@ -195,6 +215,9 @@ export async function runOverFederation(
       : plannedLevels(options.plan);
   const columns = designColumns(formula, levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
+  // lfcShrink's coefficient: a contrast that is not one stops here, before any round.
+  const shrinkColumn =
+    job.lfcShrink === undefined ? null : shrunkCoefficient(formula, contrast, columns);
   // The Cook's cells' candidate rows (null with a continuous covariate); made now, so that a
   // design with too many level combinations stops before any estimate.
   const candidateRows = factorCellRows(formula, levels, job.references, columns);
@@ -370,6 +393,21 @@ export async function runOverFederation(
     ...(contrastAllZero === null ? {} : { contrastAllZero }),
     ...(lrt === null ? {} : { lrt: { stat: lrt.stat, df: lrt.df } }),
   });
+  // DESeq2's lfcShrink(coef, type = "normal"): the MAP fit of every fitted gene.
+  const shrunk =
+    shrinkColumn === null
+      ? null
+      : await normalShrinkage(runner, {
+          p,
+          coefficient: shrinkColumn,
+          intercept: columns.indexOf("Intercept"),
+          beta: final.fit.result.beta,
+          baseMean: final.fit.baseMean,
+          dispersionTrend: final.dispersions.trend,
+          nowZero: outcome.newAllZero,
+          refitRows: outcome.refitted ? refitRows : [],
+          maxIterations: job.maxit,
+        });
   const saved: SavedFit = {
     design: job.design,
     levels,
@@ -407,6 +445,60 @@ export async function runOverFederation(
     sparseGenes: sparse === null ? null : maskCount(sparse),
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
     vst: job.vst === true ? await federatedVst(runner, dispersions) : null,
+    shrunk:
+      shrunk === null
+        ? null
+        : {
+            type: "normal",
+            coefficient: columns[shrinkColumn as number],
+            priorVariance: shrunk.priorVariance,
+            table: shrunkTable(
+              results,
+              fitted,
+              genes.length,
+              shrunk.log2FoldChange,
+              shrunk.lfcSE,
+              kept,
+              allGenes.length,
+            ),
+          },
+  };
+}
+
+/**
+ * shrunk.csv's columns over every gene: the MAP log2 fold change and its standard error of the
+ * fitted genes, baseMean, pvalue and padj of the results (as DESeq2's lfcShrink keeps them).
+ */
+function shrunkTable(
+  results: ResultsTable,
+  fitted: Int32Array,
+  genes: number,
+  log2FoldChange: Float64Array,
+  lfcSE: Float64Array,
+  kept: Int32Array | null,
+  allGenes: number,
+): ShrunkTable {
+  const lfc = new Float64Array(genes).fill(Number.NaN);
+  const se = new Float64Array(genes).fill(Number.NaN);
+  fitted.forEach((g, j) => {
+    lfc[g] = log2FoldChange[j];
+    se[g] = lfcSE[j];
+  });
+  const over = (values: Float64Array): Float64Array => {
+    if (kept === null) return values;
+    const out = new Float64Array(allGenes).fill(Number.NaN);
+    kept.forEach((g, j) => {
+      out[g] = values[j];
+    });
+    return out;
+  };
+  const all = kept === null ? results : resultsOverAllGenes(results, allGenes, kept);
+  return {
+    baseMean: all.baseMean,
+    log2FoldChange: over(lfc),
+    lfcSE: over(se),
+    pvalue: all.pvalue,
+    padj: all.padj,
   };
 }
 
@@ -669,6 +761,11 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   lrt_df?: number;
   /** DESeq2's vst: the trend used (vst.csv written), or why not. */
   vst?: { trend: VstTrend } | { unavailable: string };
+  /**
+   * DESeq2's lfcShrink (shrunk.csv written): the estimator, the shrunk coefficient and the prior
+   * variance of each design column (DESeq2's `betaPriorVar`, log2 scale).
+   */
+  lfc_shrink?: { type: LfcShrinkType; coefficient: string; prior_variance: Record<string, number> };
   alpha: number;
   /** Mean normalised count below which independent filtering set padj to NA. */
   filter_threshold: number | null;
@@ -795,6 +892,20 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     },
     ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
     ...(outcome.vst === null ? {} : { vst: outcome.vst }),
+    ...(outcome.shrunk === null
+      ? {}
+      : {
+          lfc_shrink: {
+            type: outcome.shrunk.type,
+            coefficient: outcome.shrunk.coefficient,
+            prior_variance: Object.fromEntries(
+              outcome.saved.columns.map((c, j) => [
+                c,
+                (outcome.shrunk as NonNullable<RunOutcome["shrunk"]>).priorVariance[j],
+              ]),
+            ),
+          },
+        }),
   };
 }
 
@@ -862,6 +973,8 @@ export async function writeRunOutputs(
   );
   writeLfcCsv(join(outDir, "lfc.csv"), outcome.fit);
   writeResultsCsv(join(outDir, "results.csv"), genes, outcome.results);
+  if (outcome.shrunk !== null)
+    writeShrunkCsv(join(outDir, "shrunk.csv"), genes, outcome.shrunk.table);
   writeSavedFit(join(outDir, SAVED_FIT_FILE), outcome.saved);
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
   const reference =
@@ -890,6 +1003,22 @@ export function writeResultsCsv(file: string, genes: readonly string[], r: Resul
       formatNumber(r.stat[g]),
       formatNumber(r.pvalue[g]),
       formatNumber(r.padj[g]),
+    ]),
+  );
+}
+
+/** shrunk.csv: `gene,baseMean,log2FoldChange,lfcSE,pvalue,padj` (empty where DESeq2 has NA). */
+export function writeShrunkCsv(file: string, genes: readonly string[], t: ShrunkTable): void {
+  writeCsvAtomic(
+    file,
+    ["gene", "baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"],
+    genes.map((gene, g) => [
+      gene,
+      formatNumber(t.baseMean[g]),
+      formatNumber(t.log2FoldChange[g]),
+      formatNumber(t.lfcSE[g]),
+      formatNumber(t.pvalue[g]),
+      formatNumber(t.padj[g]),
     ]),
   );
 }

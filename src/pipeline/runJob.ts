@@ -8,6 +8,7 @@ import type { LfcMode, LfcSolver } from "../algorithms/lfc/computeLfc.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import type { References } from "../design/designMatrix.js";
 import type { ContrastSpec } from "../results/contrast.js";
+import type { LfcShrinkType } from "../results/lfcShrink.js";
 import type { WaldOptions } from "../stats/wald.js";
 
 /** What the aggregator of a `run` is given: the model and the test, no data. */
@@ -54,6 +55,11 @@ export interface RunJob {
    * absent: the Wald test.
    */
   readonly reduced?: string;
+  /**
+   * DESeq2's `lfcShrink(coef = <the results' coefficient>, type)` (`--lfc-shrink`; absent: none):
+   * shrunk.csv.
+   */
+  readonly lfcShrink?: LfcShrinkType;
   /** A reference results table to compare with in the report (`--compare`). */
   readonly compareFile?: string;
 }

@@ -61,6 +61,7 @@ const PLAN: AnalysisPlan = {
   cooksCutoff: null,
   vst: false,
   levelPresence: false,
+  lfcShrink: null,
 };
 
 const PLAN_CELLS = PLAN.cellSizes as Record<string, Record<string, number>>;
@@ -270,6 +271,20 @@ describe("analysis plan", () => {
     expect(problem({ ...json(), cell_sizes: null })).toMatch(
       /^plan\.json: verify_requests: .*false when the plan lists no cell_sizes/,
     );
+  });
+
+  it("holds lfcShrink only when asked for (plans without it keep their text), and checks its coefficient", () => {
+    expect(Object.hasOwn(json(), "lfc_shrink")).toBe(false);
+    const shrinking: AnalysisPlan = { ...PLAN, lfcShrink: "normal" };
+    expect(json(shrinking)).toMatchObject({ lfc_shrink: "normal" });
+    expect(planFromJson(json(shrinking), "plan.json")).toEqual(shrinking);
+    expect(runJobFromPlan(shrinking, "out").lfcShrink).toBe("normal");
+    expect(problem({ ...json(), lfc_shrink: "ashr" })).toMatch(/^plan\.json: lfc_shrink: /);
+    // PLAN's contrast is condition,treated,control: the coefficient condition_treated_vs_control.
+    expect(() => checkPlanAnalysis(shrinking)).not.toThrow();
+    expect(() =>
+      checkPlanAnalysis({ ...shrinking, contrast: { vector: [0, 1, -1] } as never }),
+    ).toThrow(/--lfc-shrink normal: DESeq2 shrinks one coefficient/);
   });
 
   it("refuses a missing field", () => {

@@ -167,6 +167,28 @@ describe("a center with an analysis plan", () => {
     ).rejects.toThrow(/refusing sizeFactors: the protocol asks it once per run/);
   });
 
+  it("fits lfcShrink's MAP model (its covariances: information twice more) only under a plan that asks for it", async () => {
+    // outliers_sim ~ condition replaces outliers and refits: the MLE fit's two covariances
+    // (main and refit), then the MAP fit's two.
+    const job = { ...deseq2Job("outliers_sim"), lfcShrink: "normal" as const };
+    const levels = { condition: ["A", "B"] };
+    const centers = ["lab_1", "lab_2", "lab_3"];
+    const shrinking = planFromRunJob(job, levels, centers, { minCell: 1 });
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => shrinking });
+    const outcome = await runOverFederation(new InProcessTransport(sessions), job, {
+      runId: "shrink",
+      plan: shrinking,
+    });
+    expect(outcome.shrunk?.coefficient).toBe("condition_B_vs_A");
+    // The same requests under a plan without lfc_shrink: the MAP fit's start is one too many.
+    const { lfcShrink: _, ...plain } = job;
+    const without = planFromRunJob(plain, levels, centers, { minCell: 1 });
+    const refusing = await simulatedCenters(DATA, {}, { plan: () => without });
+    await expect(
+      runOverFederation(new InProcessTransport(refusing), job, { runId: "shrink", plan: without }),
+    ).rejects.toThrow(/refusing information: the protocol asks it 2 times per run/);
+  });
+
   it("sends no log sum of a gene it holds a zero of unless the plan's size factors (poscounts) need it", async () => {
     await expect(
       attackRun({

@@ -65,12 +65,15 @@ export interface BatchRun {
   readonly vstTrend: RunOutcome["vst"];
   /** The centers' variance-stabilised counts, read where they are. */
   readonly vst: VstTable | null;
+  /** lfcShrink(coef = the last coefficient, type = "normal"): shrunk.csv's table. */
+  readonly shrunk: NonNullable<RunOutcome["shrunk"]>;
 }
 
 /**
- * DESeq2's analysis of a shared dataset with `~ center + <factor>` and vst, in this process,
- * computed once per `vitest run` for every file that needs it (the batch results of
- * run.deseq2.test.ts, the vst of run.vst.test.ts).
+ * DESeq2's analysis of a shared dataset with `~ center + <factor>`, vst and lfcShrink "normal",
+ * in this process, computed once per `vitest run` for every file that needs it (the batch
+ * results of run.deseq2.test.ts, the vst of run.vst.test.ts, the shrinkage of
+ * run.shrink.test.ts).
  */
 export function batchRunWithVst(dataset: string, factor: string): Promise<BatchRun> {
   return cachedRun(`batch-vst-${dataset}`, async () => {
@@ -79,7 +82,7 @@ export function batchRunWithVst(dataset: string, factor: string): Promise<BatchR
     try {
       const outcome = await runOverFederation(
         transport,
-        { ...deseq2Job(dataset, `~ center + ${factor}`), vst: true },
+        { ...deseq2Job(dataset, `~ center + ${factor}`), vst: true, lfcShrink: "normal" },
         { runId: "batch-vst" },
       );
       return {
@@ -87,6 +90,7 @@ export function batchRunWithVst(dataset: string, factor: string): Promise<BatchR
         results: outcome.results,
         vstTrend: outcome.vst,
         vst: simulatedVst(sessions, "batch-vst", transport.centers, outcome.fit.genes),
+        shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,
       };
     } finally {
       await transport.close();

@@ -28,6 +28,8 @@ export interface Deseq2FitStart {
   readonly mask: GeneMask;
   readonly p: number;
   readonly refit: boolean;
+  /** The prior precision per column on the log2 scale (absent: DESeq2's 1e-6 on every one). */
+  readonly lambda?: Float64Array;
 }
 
 /** The rows DESeq2 hands to `optim`, and where it starts each (log2 scale). */
@@ -72,7 +74,7 @@ export async function deseq2Fit(
 ): Promise<Deseq2FitResult> {
   const save = options.save ?? (() => {});
   const phases = options.phases ?? { irls: "irls", optim: "optim" };
-  const { betaInit, mask, p, refit } = start;
+  const { betaInit, mask, p, refit, lambda } = start;
   const maxIterations = options.maxIterations ?? DESEQ2_MAX_ITERATIONS;
   let irls: Deseq2IrlsEnd;
   if (options.resume?.stage === "optim") {
@@ -81,7 +83,7 @@ export async function deseq2Fit(
     const first =
       options.resume?.stage === "irls"
         ? options.resume.state
-        : deseq2IrlsStart(betaInit, mask, p, refit);
+        : deseq2IrlsStart(betaInit, mask, p, refit, lambda);
     if (options.resume === undefined) save({ stage: "irls", state: first });
     irls = await runner.runPhase(deseq2IrlsPhase(phases.irls, maxIterations), first, (state) =>
       save({ stage: "irls", state }),
@@ -97,7 +99,7 @@ export async function deseq2Fit(
   if (rows.length > 0) {
     const end = await runner.runPhase(
       deseq2OptimPhase(phases.optim),
-      deseq2OptimStart(rows, starts, p, genes, refit),
+      deseq2OptimStart(rows, starts, p, genes, refit, lambda),
     );
     rows.forEach((g, j) => {
       optimised[g] = 1;

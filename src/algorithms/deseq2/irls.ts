@@ -15,28 +15,31 @@ import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import {
   DESEQ2_BETA_TOL,
-  DESEQ2_LAMBDA_NATURAL,
   DESEQ2_LARGE,
   DESEQ2_MAX_ITERATIONS,
   type Deseq2IrlsEnd,
   type Deseq2IrlsRequest,
   type Deseq2IrlsShare,
   type Deseq2IrlsState,
+  naturalRidge,
 } from "./state.js";
 
 /**
  * The first IRLS state: every gene of `mask` iterates from `betaInit`.
  * @param betaInit - G×p initial coefficients (natural log)
  * @param mask - the genes to fit
+ * @param lambda - the prior precision per column on the log2 scale (absent: DESeq2's 1e-6)
  */
 export function deseq2IrlsStart(
   betaInit: Float64Array,
   mask: Uint8Array,
   p: number,
   refit: boolean,
+  lambda?: Float64Array,
 ): Deseq2IrlsState {
   const genes = mask.length;
   return {
+    ...(lambda === undefined ? {} : { lambda: lambda.slice() }),
     kind: "deseq2-irls-round",
     round: 0,
     refit,
@@ -118,7 +121,8 @@ export function deseq2IrlsAggregate(
     next.push(a);
   }
 
-  // The next iterate for those: β = (XᵀWX + λI)⁻¹ XᵀWz.
+  // The next iterate for those: β = (XᵀWX + Λ)⁻¹ XᵀWz.
+  const ridge = naturalRidge(state.lambda, p);
   const system = new Float64Array(next.length * p * p);
   const rhs = new Float64Array(next.length * p);
   next.forEach((a, j) => {
@@ -130,7 +134,7 @@ export function deseq2IrlsAggregate(
         system[m + l * p + k] = xtwx[t];
         t++;
       }
-      system[m + k * p + k] += DESEQ2_LAMBDA_NATURAL;
+      system[m + k * p + k] += ridge[k];
     }
     rhs.set(xtwz.subarray(a * p, a * p + p), j * p);
   });
@@ -175,6 +179,7 @@ export function deseq2IrlsAggregate(
     mask,
     iterations,
     previousDeviance,
+    ...(state.lambda === undefined ? {} : { lambda: state.lambda }),
   };
 }
 

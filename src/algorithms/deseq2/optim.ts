@@ -45,6 +45,8 @@ export interface Deseq2OptimState {
   readonly optimisers: readonly LbfgsbState[];
   /** The point each row's optimiser waits to have evaluated (log2 scale), null once it stopped. */
   readonly pending: readonly (Float64Array | null)[];
+  /** The prior precision per column on the log2 scale (absent: DESeq2's 1e-6 on every one). */
+  readonly lambda?: Float64Array;
 }
 
 /** The outcome of the refit, per optimised row. */
@@ -77,6 +79,7 @@ export function deseq2OptimStart(
   p: number,
   genes: number,
   refit: boolean,
+  lambda?: Float64Array,
 ): Deseq2OptimState {
   const { lower, upper } = box(p);
   const optimisers: LbfgsbState[] = [];
@@ -86,7 +89,17 @@ export function deseq2OptimStart(
     pending.push(optimiser.next());
     optimisers.push(optimiser.toJSON());
   });
-  return { kind: "deseq2-optim-round", round: 0, refit, p, genes, rows, optimisers, pending };
+  return {
+    kind: "deseq2-optim-round",
+    round: 0,
+    refit,
+    p,
+    genes,
+    rows,
+    optimisers,
+    pending,
+    ...(lambda === undefined ? {} : { lambda: lambda.slice() }),
+  };
 }
 
 /** The genes (over the fitted genes) whose optimiser waits for an evaluation. */
@@ -125,18 +138,31 @@ export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest 
   };
 }
 
-/** The prior's standard deviation, `sqrt(1/lambda)` as DESeq2 passes it to `dnorm`, and its log. */
-const PRIOR_SD = Math.sqrt(1 / DESEQ2_LAMBDA_LOG2);
-const LOG_PRIOR_SD = Math.log(PRIOR_SD);
+/** The prior's standard deviations, `sqrt(1/lambda)` as DESeq2 passes them to `dnorm`, and logs. */
+function priorScales(lambda: Float64Array | undefined, p: number): PriorScales {
+  const sigma = Float64Array.from(lambda ?? new Float64Array(p).fill(DESEQ2_LAMBDA_LOG2), (l) =>
+    Math.sqrt(1 / l),
+  );
+  return { sigma, logSigma: Float64Array.from(sigma, Math.log) };
+}
+
+interface PriorScales {
+  readonly sigma: Float64Array;
+  readonly logSigma: Float64Array;
+}
 
 /** DESeq2's objective at a log2-scale point from the pooled NLL there. */
-function negativeLogPosterior(nll: number, x: Float64Array, offset: number, p: number): number {
-  const sigma = PRIOR_SD;
-  const logSigma = LOG_PRIOR_SD;
+function negativeLogPosterior(
+  nll: number,
+  x: Float64Array,
+  offset: number,
+  p: number,
+  prior: PriorScales,
+): number {
   let logPrior = 0;
   for (let k = 0; k < p; k++) {
-    const z = x[offset + k] / sigma;
-    logPrior += -(LN_SQRT_2PI + 0.5 * z * z + logSigma);
+    const z = x[offset + k] / prior.sigma[k];
+    logPrior += -(LN_SQRT_2PI + 0.5 * z * z + prior.logSigma[k]);
   }
   const value = -1 * (-nll + logPrior);
   return Number.isFinite(value) ? value : NOT_FINITE;
@@ -158,6 +184,7 @@ export function deseq2OptimAggregate(
       );
   }
   const nll = sumOverCenters(shares, "nll");
+  const prior = priorScales(state.lambda, p);
   const optimisers: LbfgsbState[] = [];
   const pending: (Float64Array | null)[] = [];
   const neighbourValues = new Float64Array(2 * p);
@@ -170,9 +197,9 @@ export function deseq2OptimAggregate(
       return;
     }
     const base = a * perGene;
-    const f = negativeLogPosterior(nll[base], x, 0, p);
+    const f = negativeLogPosterior(nll[base], x, 0, p, prior);
     finiteDifferencePoints(x, lower, upper).forEach((point, i) => {
-      neighbourValues[i] = negativeLogPosterior(nll[base + 1 + i], point, 0, p);
+      neighbourValues[i] = negativeLogPosterior(nll[base + 1 + i], point, 0, p, prior);
     });
     const gradient = finiteDifferenceGradient(x, lower, upper, neighbourValues);
     const optimiser = Lbfgsb.fromState(state.optimisers[j]);

@@ -19,6 +19,16 @@ export const DESEQ2_LAMBDA_LOG2 = 1e-6;
 /** The same λ on the natural-log scale IRLS works in (`lambda / log(2)^2`). */
 export const DESEQ2_LAMBDA_NATURAL = DESEQ2_LAMBDA_LOG2 / (Math.LN2 * Math.LN2);
 
+/**
+ * The ridge IRLS adds to XᵀWX per column (natural-log scale), from DESeq2's `lambda` per column
+ * on the log2 scale (absent: DESeq2's default {@link DESEQ2_LAMBDA_LOG2} on every column).
+ */
+export function naturalRidge(lambda: Float64Array | undefined, p: number): Float64Array {
+  return lambda === undefined
+    ? new Float64Array(p).fill(DESEQ2_LAMBDA_NATURAL)
+    : Float64Array.from(lambda, (l) => l / (Math.LN2 * Math.LN2));
+}
+
 /** DESeq2's `minmu`: the floor on μ inside IRLS. */
 export const DESEQ2_MIN_MU = 0.5;
 
@@ -80,6 +90,11 @@ export interface Deseq2IrlsState {
   readonly iterations: Int32Array;
   /** Deviance at the previous iterate (DESeq2's `dev_old`; 0 before the first). */
   readonly previousDeviance: Float64Array;
+  /**
+   * The prior precision per column, DESeq2's `lambda` on the log2 scale (absent: 1e-6 on every
+   * column, the MLE fit's; `lfcShrink(type = "normal")`'s MAP fit sets 1/σ² from its prior).
+   */
+  readonly lambda?: Float64Array;
 }
 
 /** What DESeq2's IRLS ends with (its `betaRes`). */

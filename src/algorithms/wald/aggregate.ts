@@ -18,8 +18,14 @@ export interface WaldCovariance {
 /**
  * The sandwich covariance of DESeq2's `fitBeta` from the summed packed XᵀWX.
  * @param xtwx - Σ over centers of the packed upper triangles, G × p(p+1)/2
+ * @param lambda - the prior precision per column on the log2 scale (absent: DESeq2's 1e-6 on
+ *   every column; `lfcShrink(type = "normal")`: its prior's 1/σ²)
  */
-export function waldCovariance(xtwx: Float64Array, p: number): WaldCovariance {
+export function waldCovariance(
+  xtwx: Float64Array,
+  p: number,
+  lambda?: Float64Array,
+): WaldCovariance {
   const half = (p * (p + 1)) / 2;
   const genes = xtwx.length / half;
   const pp = p * p;
@@ -34,9 +40,13 @@ export function waldCovariance(xtwx: Float64Array, p: number): WaldCovariance {
       }
     }
   }
+  const ridge =
+    lambda === undefined
+      ? new Float64Array(p).fill(WALD_RIDGE_NATURAL)
+      : Float64Array.from(lambda, (l) => l / (Math.LN2 * Math.LN2));
   const ridged = full.slice();
   for (let g = 0; g < genes; g++)
-    for (let k = 0; k < p; k++) ridged[g * pp + k * p + k] += WALD_RIDGE_NATURAL;
+    for (let k = 0; k < p; k++) ridged[g * pp + k * p + k] += ridge[k];
   const inverse = new Float64Array(genes * pp);
   invertBatch(ridged, p, genes, inverse);
   const sigma = new Float64Array(genes * pp);

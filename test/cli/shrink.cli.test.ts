@@ -1,0 +1,88 @@
+/**
+ * `fedseq run --lfc-shrink`: the contract (shrunk.csv's columns, run.json's prior), and the
+ * refusals before any round (exit 2, one line): apeglm, a contrast that is not a coefficient, a
+ * design DESeq2 does not shrink with the normal prior.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { sharedSubset } from "../helpers/subsets.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder();
+
+describe("fedseq run --lfc-shrink", () => {
+  it("normal: writes shrunk.csv (gene,baseMean,log2FoldChange,lfcSE,pvalue,padj) and the prior in run.json", async () => {
+    const data = sharedSubset(tmp, "outliers_sim", 300);
+    const out = join(tmp.dir, "shrunk");
+    const r = await runFedseqAsync([
+      "run",
+      "--data",
+      data,
+      "--design",
+      "~ center + condition",
+      "--lfc-shrink",
+      "normal",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
+    expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
+    const results = readFileSync(join(out, "results.csv"), "utf8").trimEnd().split("\n");
+    expect(shrunk).toHaveLength(results.length);
+    // Gene, baseMean, pvalue and padj are the results' (DESeq2's lfcShrink keeps them); the fold
+    // change is pulled towards 0 by the prior.
+    let pulled = 0;
+    shrunk.slice(1).forEach((line, i) => {
+      const s = line.split(",");
+      const t = results[i + 1].split(",");
+      expect([s[0], s[1], s[4], s[5]]).toEqual([t[0], t[1], t[5], t[6]]);
+      if (Math.abs(Number(s[2])) < Math.abs(Number(t[2]))) pulled++;
+    });
+    expect(pulled).toBeGreaterThan(0.9 * (shrunk.length - 1));
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(run.lfc_shrink.type).toBe("normal");
+    expect(run.lfc_shrink.coefficient).toBe("condition_B_vs_A");
+    expect(Object.keys(run.lfc_shrink.prior_variance)).toEqual([
+      "Intercept",
+      "center_lab_2_vs_lab_1",
+      "center_lab_3_vs_lab_1",
+      "condition_B_vs_A",
+    ]);
+    expect(run.lfc_shrink.prior_variance.Intercept).toBe(1e6);
+  });
+
+  const refusals: [string, string[], RegExp][] = [
+    ["apeglm", ["--lfc-shrink", "apeglm"], /^fedseq: --lfc-shrink apeglm: not available/],
+    [
+      "a contrast of two non-reference levels",
+      ["--design", "~ center", "--contrast", "center,lab_3,lab_2", "--lfc-shrink", "normal"],
+      /^fedseq: --lfc-shrink normal: DESeq2 shrinks one coefficient \(lfcShrink coef =\), and the contrast center lab_3 vs lab_2 is not one/,
+    ],
+    [
+      "a design without an intercept",
+      ["--design", "~ 0 + condition", "--lfc-shrink", "normal"],
+      /^fedseq: --lfc-shrink normal: DESeq2's normal prior needs a design with an intercept/,
+    ],
+    [
+      "a design with interactions",
+      ["--design", "~ center * condition", "--lfc-shrink", "normal"],
+      /^fedseq: --lfc-shrink normal: DESeq2 does not shrink with type "normal" in a design with interactions/,
+    ],
+  ];
+  for (const [what, flags, message] of refusals) {
+    it(`refuses ${what} before any round (exit 2, one line, nothing written)`, async () => {
+      const data = sharedSubset(tmp, "outliers_sim", 300);
+      const out = join(tmp.dir, `refused-${what.replace(/\W+/g, "-")}`);
+      const args = ["run", "--data", data, "--out", out, ...flags];
+      if (!flags.includes("--design")) args.push("--design", "~ condition");
+      const r = await runFedseqAsync(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(existsSync(join(out, "results.csv"))).toBe(false);
+    });
+  }
+});
