@@ -101,13 +101,14 @@ function pairKey(secret: Uint8Array): Buffer {
 /**
  * The authenticators a center attaches to its reply: per peer (by name), HMAC-SHA256 of the
  * labelled reply under the pair's key.
+ * @param fingerprint - the reply's {@link replyFingerprint}
  */
 export function authenticateReply(
   pairs: PairSecrets,
   label: AuthenticatorLabel,
-  reply: AuthenticatedReply,
+  fingerprint: Buffer,
 ): Record<string, Uint8Array> {
-  const body = message(label, replyFingerprint(label.step, reply));
+  const body = message(label, fingerprint);
   const out: Record<string, Uint8Array> = {};
   pairs.centers.forEach((peer, j) => {
     const secret = pairs.secrets[j];

@@ -430,7 +430,7 @@ export class SecureCenter {
     }
     this.#sent.set(key, fingerprint);
     const label = { tag, step, request, sender: this.name };
-    const authenticators = authenticateReply(pairs, label, { clear, masked });
+    const authenticators = authenticateReply(pairs, label, fingerprint);
     return { clear, masked, authenticators };
   }
 
