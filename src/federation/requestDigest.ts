@@ -8,7 +8,15 @@ import type { FieldKind } from "./records.js";
 import { STEPS } from "./registry.js";
 import type { RequestTag, StepInput, StepName } from "./steps.js";
 
-function hashField(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
+/**
+ * Feed one record field into `hash`: its kind, its length and its content (the raw bytes of an
+ * array, the JSON of a scalar), so that no field can run into the next.
+ */
+export function hashField(
+  hash: ReturnType<typeof createHash>,
+  kind: FieldKind,
+  value: unknown,
+): void {
   if (ArrayBuffer.isView(value)) {
     const v = value as ArrayBufferView;
     const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);

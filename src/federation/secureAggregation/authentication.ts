@@ -13,6 +13,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
 import type { FieldKind } from "../records.js";
 import { STEPS } from "../registry.js";
+import { hashField } from "../requestDigest.js";
 import type { RequestTag, StepName } from "../steps.js";
 import { SecureAggregationError } from "./errors.js";
 import type { PairSecrets } from "./keyAgreement.js";
@@ -26,21 +27,14 @@ export interface AuthenticatedReply {
 const SALT = Buffer.from("fedseq reply authentication v1", "utf8");
 
 function updateValue(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
-  if (ArrayBuffer.isView(value)) {
-    const v = value as ArrayBufferView;
-    // Masks travel as bits: any non-zero byte arrives as 1.
-    const bytes =
-      kind === "mask"
-        ? Uint8Array.from(value as Uint8Array, (b) => (b === 0 ? 0 : 1))
-        : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    hash.update(`${kind}:${bytes.length}:`);
-    hash.update(bytes);
-    return;
-  }
-  const text = JSON.stringify(
-    typeof value === "number" && !Number.isFinite(value) ? String(value) : value,
+  // Masks travel as bits: any non-zero byte arrives as 1.
+  hashField(
+    hash,
+    kind,
+    kind === "mask" && value instanceof Uint8Array
+      ? Uint8Array.from(value, (b) => (b === 0 ? 0 : 1))
+      : value,
   );
-  hash.update(`${kind}:${Buffer.byteLength(text)}:${text}`);
 }
 
 /**
