@@ -12,9 +12,14 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectDeseq2Contrast } from "../helpers/contrastResults.js";
 import { deseq2TableAt, resultColumns } from "../helpers/deseq2.js";
-import { runFedseqAsync } from "../helpers/processes.js";
+import {
+  bodymap4000HeartVsAdipose,
+  OUTLIERS_LRT_VS_1,
+  runFedseqAsync,
+  sharedFedseqRun,
+} from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
-import { sharedSubset } from "../helpers/subsets.js";
+import { cachedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-results-");
@@ -24,7 +29,7 @@ describe("fedseq results --from a run's output folder", () => {
   let data = "";
   let base = "";
   beforeAll(async () => {
-    data = sharedSubset(tmp, "bodymap", 4000);
+    data = await cachedSubset("bodymap", 4000);
     base = join(tmp.dir, "base");
     const run = await runFedseqAsync([
       "run",
@@ -50,21 +55,16 @@ describe("fedseq results --from a run's output folder", () => {
   it("writes, for another contrast of two levels, the results.csv of a whole run with it", async () => {
     const contrast = ["--contrast", "tissue,heart,adipose"];
     const out = await results("heart", contrast);
-    const full = join(tmp.dir, "heart-full");
-    const run = await runFedseqAsync([
-      "run",
-      "--data",
-      data,
-      "--design",
-      "~ tissue",
-      ...contrast,
-      "--out",
-      full,
-      "--quiet",
-    ]);
+    // The whole run with this contrast is run.contrast's check against DESeq2: made once
+    // (sharedFedseqRun).
+    const run = await sharedFedseqRun(
+      "run-bodymap4000-heart-vs-adipose",
+      bodymap4000HeartVsAdipose(data),
+    );
     expect(run.code, run.stderr).toBe(0);
+    expect(contrast).toEqual(bodymap4000HeartVsAdipose(data).slice(5, 7));
     expect(readFileSync(join(out, "results.csv"), "utf8")).toBe(
-      readFileSync(join(full, "results.csv"), "utf8"),
+      readFileSync(join(run.out, "results.csv"), "utf8"),
     );
     expect(existsSync(join(out, "report.html"))).toBe(true);
   }, 120_000);
@@ -204,8 +204,10 @@ describe("fedseq results --from a run's output folder", () => {
 it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs ~ 1): the results.csv of a whole run with the other contrast", async () => {
   const data = sharedPath("data", "outliers_sim");
   const design = ["--design", "~ condition", "--test", "LRT", "--reduced", "~ 1"];
-  const base = join(tmp.dir, "lrt-base");
-  const run = await runFedseqAsync(["run", "--data", data, ...design, "--out", base, "--quiet"]);
+  // The base run is run.lrt's check against DESeq2: made once (sharedFedseqRun).
+  expect(OUTLIERS_LRT_VS_1).toEqual(["run", "--data", data, ...design, "--quiet"]);
+  const run = await sharedFedseqRun("run-outliers_sim-lrt-vs-1", [...OUTLIERS_LRT_VS_1]);
+  const base = run.out;
   expect(run.code, run.stderr).toBe(0);
   // Cook's step replaced counts and refitted genes in this run (DESeq2 does on this dataset).
   expect(JSON.parse(readFileSync(join(base, "run.json"), "utf8")).cooks.refitted).toBeGreaterThan(

@@ -128,6 +128,42 @@ export function sharedFedseqRun(
   });
 }
 
+/**
+ * `run` on bodymap's first 4,000 genes (`data`: cachedSubset("bodymap", 4000)) with the contrast
+ * heart vs adipose: checked against DESeq2 by run.contrast.test.ts and compared with `results
+ * --from` by results.cli.test.ts, one run for both (sharedFedseqRun).
+ */
+export function bodymap4000HeartVsAdipose(data: string): string[] {
+  return [
+    "run",
+    "--data",
+    data,
+    "--design",
+    "~ tissue",
+    "--contrast",
+    "tissue,heart,adipose",
+    "--quiet",
+  ];
+}
+
+/**
+ * `run --test LRT` of `~ condition` against `~ 1` on outliers_sim, whose Cook's step refits
+ * genes: checked against DESeq2 by run.lrt.test.ts and the base of `results --from` in
+ * results.cli.test.ts, one run for both (sharedFedseqRun).
+ */
+export const OUTLIERS_LRT_VS_1 = [
+  "run",
+  "--data",
+  sharedPath("data", "outliers_sim"),
+  "--design",
+  "~ condition",
+  "--test",
+  "LRT",
+  "--reduced",
+  "~ 1",
+  "--quiet",
+] as const;
+
 /** `fit-lfc` arguments for a shared dataset with DESeq2's size factors and dispersions. */
 export function sharedFitArgs(
   dataset: string,

@@ -2,8 +2,9 @@
  * A shared dataset restricted to some of its genes, for tests of plumbing (processes, transports,
  * restarts) whose assertions compare two runs on the same input, not a run with an outside truth.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cachedRun, cacheFolder } from "./runCache.js";
 import { sharedPath } from "./shared.js";
 import type { TempFolder } from "./tempFiles.js";
 
@@ -19,8 +20,28 @@ export function sharedSubset(
   first: number,
   also: readonly string[] = [],
 ): string {
-  const source = sharedPath("data", dataset);
   const name = `${dataset}-${first}-genes${also.length > 0 ? `-and-${also.length}` : ""}`;
+  const dir = join(tmp.dir, name);
+  writeSubset(dir, dataset, first, also);
+  return dir;
+}
+
+/**
+ * {@link sharedSubset} of a dataset's first `first` genes written once per `vitest run`, in the
+ * run cache's folder (test/helpers/runCache.ts): the input of CLI runs several files share
+ * (sharedFedseqRun), at the same path in every worker. Callers only read it.
+ */
+export function cachedSubset(dataset: string, first: number): Promise<string> {
+  const name = `subset-${dataset}-${first}-genes`;
+  return cachedRun(name, async () => {
+    const dir = cacheFolder(name);
+    writeSubset(dir, dataset, first, []);
+    return dir;
+  });
+}
+
+function writeSubset(dir: string, dataset: string, first: number, also: readonly string[]): void {
+  const source = sharedPath("data", dataset);
   const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
   const extra = new Set(also);
   const kept = lines.filter((line, i) => {
@@ -28,7 +49,7 @@ export function sharedSubset(
     return extra.delete(line.slice(0, line.indexOf(",")));
   });
   if (extra.size > 0) throw new Error(`${dataset}: no gene ${[...extra].join(", ")}`);
-  tmp.write(`${name}/counts.csv`, `${kept.join("\n")}\n`);
-  tmp.write(`${name}/metadata.csv`, readFileSync(join(source, "metadata.csv"), "utf8"));
-  return join(tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "counts.csv"), `${kept.join("\n")}\n`);
+  writeFileSync(join(dir, "metadata.csv"), readFileSync(join(source, "metadata.csv"), "utf8"));
 }

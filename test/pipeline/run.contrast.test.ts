@@ -21,32 +21,22 @@ import {
   type ResultColumns,
   resultColumns,
 } from "../helpers/deseq2.js";
-import { runFedseqAsync } from "../helpers/processes.js";
+import { bodymap4000HeartVsAdipose, sharedFedseqRun } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
-import { sharedSubset } from "../helpers/subsets.js";
-import { useTempFolder } from "../helpers/tempFiles.js";
+import { cachedSubset } from "../helpers/subsets.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-const tmp = useTempFolder("fedseq-contrast-");
 
 it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAllZero genes included", {
   timeout: 120_000,
 }, async () => {
-  const out = join(tmp.dir, "out");
-  const run = await runFedseqAsync([
-    "run",
-    "--data",
-    sharedSubset(tmp, "bodymap", 4000),
-    "--design",
-    "~ tissue",
-    "--contrast",
-    "tissue,heart,adipose",
-    "--out",
-    out,
-    "--quiet",
-  ]);
+  // The same run as results.cli's whole run with this contrast: made once (sharedFedseqRun).
+  const run = await sharedFedseqRun(
+    "run-bodymap4000-heart-vs-adipose",
+    bodymap4000HeartVsAdipose(await cachedSubset("bodymap", 4000)),
+  );
   expect(run.code, run.stderr).toBe(0);
-  const ours = deseq2TableAt(join(out, "results.csv"));
+  const ours = deseq2TableAt(join(run.out, "results.csv"));
   expectDeseq2(
     "tissue heart vs adipose",
     resultColumns(ours),
@@ -79,7 +69,7 @@ it.each(OTHER_CONTRASTS)(
   "%s on bodymap: DESeq2's results",
   { timeout: 120_000 },
   async (_, contrast, file, zeroed) => {
-    const data = sharedSubset(tmp, "bodymap", 4000);
+    const data = await cachedSubset("bodymap", 4000);
     const transport = new InProcessTransport(await simulatedCenters(data));
     try {
       const outcome = await runOverFederation(

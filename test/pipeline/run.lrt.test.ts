@@ -20,13 +20,11 @@ import {
   resultColumns,
   resultsAgreementWithPvalues,
 } from "../helpers/deseq2.js";
-import { runFedseqAsync } from "../helpers/processes.js";
+import { OUTLIERS_LRT_VS_1, sharedFedseqRun } from "../helpers/processes.js";
 import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
-import { useTempFolder } from "../helpers/tempFiles.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-const tmp = useTempFolder("fedseq-lrt-");
 
 /** Shares of genes within 1% (and padj < 0.05 calls agreeing): each must be ≥ 99.9%. */
 function expectAgreement(label: string, ours: ResultColumns, expected: Deseq2Table): void {
@@ -38,21 +36,10 @@ describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
   it('fedseq run --design "~ condition" --test LRT --reduced "~ 1": results.csv and run.json', {
     timeout: 120_000,
   }, async () => {
-    const out = join(tmp.dir, "intercept-only");
-    const run = await runFedseqAsync([
-      "run",
-      "--data",
-      sharedPath("data", "outliers_sim"),
-      "--design",
-      "~ condition",
-      "--test",
-      "LRT",
-      "--reduced",
-      "~ 1",
-      "--out",
-      out,
-      "--quiet",
-    ]);
+    // The same run as results.cli's base of `results --from` after an LRT: made once
+    // (sharedFedseqRun).
+    const run = await sharedFedseqRun("run-outliers_sim-lrt-vs-1", [...OUTLIERS_LRT_VS_1]);
+    const out = run.out;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/fedseq: LRT against ~ 1 \(fold changes: condition B vs A\)/);
     const expected = deseq2TableAt(join(fixtures, "lrt_outliers_sim_condition_vs_1.csv.gz"));
