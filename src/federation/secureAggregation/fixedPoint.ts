@@ -370,40 +370,60 @@ function checkSameShape(a: Uint32Array, b: Uint32Array): void {
   }
 }
 
+/*
+ * Carries and borrows with 32-bit operations only, no branches: with random masks a carry is a
+ * coin toss, and a branch on it is mispredicted half the time (the comparisons the loops used
+ * before made them some 3 times slower). Words are read as int32 (`| 0`), summed mod 2^32
+ * (`| 0`), and the carry out of a word s = a + b + c is bit 31 of (a & b) | ((a | b) & ~s) (the
+ * majority of a's, b's and the incoming carry's top bits, that last one being s's top bit xor
+ * a's xor b's); the borrow out of d = a − b − c is bit 31 of (~a & b) | ((~a | b) & d).
+ */
+
 /** acc ← acc + b (mod 2^128, element by element), in place. */
 export function ringAdd(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);
-  for (let k = 0; k < acc.length; k += RING_WORDS) {
-    // Word sums reduced mod 2^32; a carry out of a word shows as a result below its addend.
-    const a0 = acc[k];
-    const s0 = (a0 + b[k]) >>> 0;
-    let carry = s0 < a0 ? 1 : 0;
-    const a1 = acc[k + 1];
-    const t1 = (a1 + b[k + 1]) >>> 0;
-    const s1 = (t1 + carry) >>> 0;
-    carry = t1 < a1 || s1 < t1 ? 1 : 0;
-    const a2 = acc[k + 2];
-    const t2 = (a2 + b[k + 2]) >>> 0;
-    const s2 = (t2 + carry) >>> 0;
-    carry = t2 < a2 || s2 < t2 ? 1 : 0;
+  const n = acc.length;
+  for (let k = 0; k < n; k += RING_WORDS) {
+    const a0 = acc[k] | 0;
+    const b0 = b[k] | 0;
+    const s0 = (a0 + b0) | 0;
+    let c = ((a0 & b0) | ((a0 | b0) & ~s0)) >>> 31;
+    const a1 = acc[k + 1] | 0;
+    const b1 = b[k + 1] | 0;
+    const s1 = (a1 + b1 + c) | 0;
+    c = ((a1 & b1) | ((a1 | b1) & ~s1)) >>> 31;
+    const a2 = acc[k + 2] | 0;
+    const b2 = b[k + 2] | 0;
+    const s2 = (a2 + b2 + c) | 0;
+    c = ((a2 & b2) | ((a2 | b2) & ~s2)) >>> 31;
     acc[k] = s0;
     acc[k + 1] = s1;
     acc[k + 2] = s2;
-    acc[k + 3] = acc[k + 3] + b[k + 3] + carry; // the store reduces mod 2^32
+    acc[k + 3] = ((acc[k + 3] | 0) + (b[k + 3] | 0) + c) | 0; // the carry out is dropped (mod 2^128)
   }
 }
 
 /** acc ← acc − b (mod 2^128, element by element), in place. */
 export function ringSub(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);
-  for (let k = 0; k < acc.length; k += RING_WORDS) {
-    let s = acc[k] - b[k];
-    acc[k] = s;
-    s = acc[k + 1] - b[k + 1] - (s < 0 ? 1 : 0);
-    acc[k + 1] = s;
-    s = acc[k + 2] - b[k + 2] - (s < 0 ? 1 : 0);
-    acc[k + 2] = s;
-    acc[k + 3] = acc[k + 3] - b[k + 3] - (s < 0 ? 1 : 0);
+  const n = acc.length;
+  for (let k = 0; k < n; k += RING_WORDS) {
+    const a0 = acc[k] | 0;
+    const b0 = b[k] | 0;
+    const d0 = (a0 - b0) | 0;
+    let c = ((~a0 & b0) | ((~a0 | b0) & d0)) >>> 31;
+    const a1 = acc[k + 1] | 0;
+    const b1 = b[k + 1] | 0;
+    const d1 = (a1 - b1 - c) | 0;
+    c = ((~a1 & b1) | ((~a1 | b1) & d1)) >>> 31;
+    const a2 = acc[k + 2] | 0;
+    const b2 = b[k + 2] | 0;
+    const d2 = (a2 - b2 - c) | 0;
+    c = ((~a2 & b2) | ((~a2 | b2) & d2)) >>> 31;
+    acc[k] = d0;
+    acc[k + 1] = d1;
+    acc[k + 2] = d2;
+    acc[k + 3] = ((acc[k + 3] | 0) - (b[k + 3] | 0) - c) | 0;
   }
 }
 

@@ -273,6 +273,45 @@ describe("fixed-point encoding", () => {
     );
   });
 
+  it("propagates carries and borrows through every word (edge words, against BigInt)", () => {
+    // Words next to the wrap points, where a carry chain runs through all four words.
+    const edges = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+    const element = fc.tuple(
+      fc.constantFrom(...edges),
+      fc.constantFrom(...edges),
+      fc.constantFrom(...edges),
+      fc.constantFrom(...edges),
+    );
+    const big = ([w0, w1, w2, w3]: [number, number, number, number]) =>
+      BigInt(w0) + (BigInt(w1) << 32n) + (BigInt(w2) << 64n) + (BigInt(w3) << 96n);
+    const wrap = (z: bigint) => {
+      const u = ((z % (1n << 128n)) + (1n << 128n)) % (1n << 128n);
+      return u >= 1n << 127n ? u - (1n << 128n) : u;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(element, element), { minLength: 1, maxLength: 40 }),
+        (pairs) => {
+          const a = ringVector(pairs.length);
+          const b = ringVector(pairs.length);
+          pairs.forEach(([x, y], i) => {
+            a.set(x, 4 * i);
+            b.set(y, 4 * i);
+          });
+          const sum = Uint32Array.from(a);
+          ringAdd(sum, b);
+          const diff = Uint32Array.from(a);
+          ringSub(diff, b);
+          pairs.forEach(([x, y], i) => {
+            expect(ringSigned(sum, i)).toBe(wrap(big(x) + big(y)));
+            expect(ringSigned(diff, i)).toBe(wrap(big(x) - big(y)));
+          });
+        },
+      ),
+      { numRuns: 500, seed: 4 },
+    );
+  });
+
   it("refuses values at or beyond the bound, naming the field and index, rather than wrapping", () => {
     const e = scaleExponentFor(1000, 8);
     const limit = encodeLimit(e, 8);
