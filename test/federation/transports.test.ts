@@ -10,7 +10,7 @@ import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { CenterError } from "../../src/federation/transport.js";
 import { type FitLfcJob, fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import type { RunOutcome } from "../../src/pipeline/run.js";
-import { DESIGNS } from "../helpers/fits.js";
+import { DESIGNS, fitShared } from "../helpers/fits.js";
 import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { TRANSPORTS } from "../helpers/transports.js";
@@ -45,15 +45,12 @@ async function fitWith(transportName: string, dataset: string, mode: LfcMode, so
   }
 }
 
-const reference = new Map<string, Awaited<ReturnType<typeof fitWith>>>();
+/**
+ * The in-process fit every transport's is compared with: fitShared's (test/helpers/fits.ts),
+ * computed once per `vitest run` (the end-to-end and agreement suites check the same fits).
+ */
 async function inProcess(dataset: string, mode: LfcMode, solver: LfcSolver) {
-  const key = `${dataset}/${mode}/${solver}`;
-  let r = reference.get(key);
-  if (r === undefined) {
-    r = await fitWith("in-process", dataset, mode, solver);
-    reference.set(key, r);
-  }
-  return r;
+  return (await fitShared(dataset, mode, solver)).outcome;
 }
 
 let runReference: RunOutcome | null = null;
