@@ -17,7 +17,7 @@ import {
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { agreement } from "../../src/reports/agreement.js";
 import { writeCohort } from "../../src/simulate/cohort.js";
-import { DESIGNS } from "../helpers/fits.js";
+import { fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 
 const table: string[] = [];
@@ -90,18 +90,9 @@ describe("the kernel", () => {
 describe("acceptance", () => {
   for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     it(`${dataset}: ≤ 30 round trips; ≥ 99.9 % of genes within 2 % + 1e-3 of DESeq2, the others no worse`, async () => {
-      const sessions = await simulatedCenters(sharedPath("data", dataset));
-      const o = await fitOverFederation(new InProcessTransport(sessions), {
-        design: DESIGNS[dataset],
-        sizeFactorsFile: sharedPath("data", dataset, "deseq2", "size_factors.csv"),
-        dispersionsFile: sharedPath("data", dataset, "deseq2", "fit.csv"),
-        mode: "irls-pqn",
-        solver: "fast",
-        references: {},
-        fixedRounds: false,
-        hp: DEFAULT_HYPERPARAMETERS,
-        outDir: "unused",
-      });
+      // fit-lfc --solver fast with DESeq2's size factors and dispersions (the README design),
+      // computed once per vitest run (fitShared; transports.test.ts compares li_lncap's).
+      const { outcome: o, centers } = await fitShared(dataset, "irls-pqn", "fast");
       const rounds = (o.ledger.rounds.init ?? 0) + (o.ledger.rounds.newton ?? 0);
       expect(rounds).toBeLessThanOrEqual(30);
       const p = o.columns.length;
@@ -126,7 +117,6 @@ describe("acceptance", () => {
           if (replaced.has(g)) compared[j] = 0;
         });
       }
-      const centers = sessions.map((s) => s.preparedFit as NonNullable<typeof s.preparedFit>);
       const a = agreement(centers, o.result.beta, reference, 0.5, compared);
       const unconverged = o.result.pqnDiverged.reduce((x, y) => x + y, 0);
       table.push(

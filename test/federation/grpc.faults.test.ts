@@ -11,10 +11,9 @@ import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
 import type { AggregatorMessage } from "../../src/federation/grpc/generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage__Output } from "../../src/federation/grpc/generated/fedseq/v1/CenterMessage.js";
 import { fedseqProto } from "../../src/federation/grpc/proto.js";
-import { InProcessTransport } from "../../src/federation/inProcess.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { DESIGNS } from "../helpers/fits.js";
+import { DESIGNS, fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 import { testCertificates, tlsOf } from "../helpers/transports.js";
 
@@ -86,13 +85,8 @@ describe("gRPC faults", () => {
       /center site_2: connection to localhost:\d+ lost or refused \(Received message larger than max \(6250068 vs 4194304\)\)/,
     );
     expect(lines.join("\n")).toMatch(/center site_2 reconnected/);
-    const reference = await fitOverFederation(
-      new InProcessTransport(await simulatedCenters(sharedPath("data", "li_lncap"))),
-      job("li_lncap"),
-      {
-        runId: "faults",
-      },
-    );
+    // The in-process fit of the same job (fitShared's, computed once per vitest run).
+    const { outcome: reference } = await fitShared("li_lncap", "irls-pqn", "upstream");
     expect(
       Buffer.from(outcome.result.beta.buffer).equals(Buffer.from(reference.result.beta.buffer)),
     ).toBe(true);
