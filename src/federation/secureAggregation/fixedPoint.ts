@@ -56,8 +56,8 @@ const MAX_WORD = 0xffffffff;
 const TWO_M32 = 2 ** -32;
 const TWO_M64 = 2 ** -64;
 
-/** 2^k for k = 0..127 (decode's window shifts), so the hot loop calls no Math.pow. */
-const POW2 = Float64Array.from({ length: 128 }, (_, k) => 2 ** k);
+/** 2^k for k = 0..255 (decode's window shifts), so the hot loops call no Math.pow. */
+const POW2 = Float64Array.from({ length: 256 }, (_, k) => 2 ** k);
 
 const LITTLE_ENDIAN = endianness() === "LE";
 
@@ -331,9 +331,11 @@ function exactTerms(
 
 /**
  * Decode a split field: element i is C_i·2^-e + F_i·2^-f with C (`coarse`) and F (`fine`)
- * signed 128-bit ring sums. Returns the correctly rounded float64 of that exact value (the
- * eight words, each an exact double once scaled, summed by {@link exactSum}), not the sum of
- * two separately rounded halves, which could differ from it in the last bit.
+ * signed 128-bit ring sums. Returns the correctly rounded float64 of that exact value, not the
+ * sum of two separately rounded halves, which could differ from it in the last bit: for
+ * 0 ≤ f − e ≤ 127 and f ≥ 0 (split fields: f = e + 121) the 256-bit integer C·2^(f−e) + F
+ * rounded once ({@link decodeWide}); otherwise the eight words, each an exact double once
+ * scaled, summed by {@link exactSum}.
  */
 export function decodeSplit(
   coarse: Uint32Array,
@@ -349,8 +351,21 @@ export function decodeSplit(
   if (out.length !== length) {
     throw new SecureAggregationError(`decode: output of ${out.length} for ${length} values`);
   }
-  // Words are scaled in two exact steps (2^-e, then the word's 2^32j), both in float64's
-  // normal range for the exponents allowed.
+  const shift = fineExponent - scaleExponent;
+  if (shift >= 0 && shift <= 127 && fineExponent >= 0) {
+    // The whole V = C·2^shift + F, |V| < 2^255, as one 256-bit integer (8 words, two's
+    // complement), rounded once to 53 bits as in decodeFixed and scaled by 2^-f: exact
+    // integer work and one rounding, no float sums (f ≥ 0 keeps V·2^-f finite, f ≤ 896 normal).
+    const unscale = 2 ** -fineExponent;
+    const q = shift >>> 5;
+    const r = shift & 31;
+    for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {
+      out[i] = decodeWide(coarse, fine, k, q, r) * unscale;
+    }
+    return out;
+  }
+  // Other exponents: the words, scaled in two exact steps (2^-e, then the word's 2^32j), both in
+  // float64's normal range for the exponents allowed, summed correctly rounded.
   const unscaleCoarse = 2 ** -scaleExponent;
   const unscaleFine = 2 ** -fineExponent;
   const terms = splitTerms;
@@ -360,6 +375,172 @@ export function decodeSplit(
     out[i] = exactSum(terms, 0, 2 * RING_WORDS);
   }
   return out;
+}
+
+/**
+ * The correctly rounded double (ties to even) of the unsigned 128-bit integer with 32-bit
+ * words w0 … w3 (each given as a uint32): its top 64 bits, every lower bit folded into their
+ * last bit (sticky), one rounding of hi·2^32 + lo to 53 bits, as in {@link decodeFixed}.
+ */
+function roundedMagnitude(w0: number, w1: number, w2: number, w3: number): number {
+  if (w3 === 0 && w2 === 0) return w1 * TWO32 + w0;
+  const p = w3 !== 0 ? 127 - Math.clz32(w3) : 95 - Math.clz32(w2);
+  const s = p - 63; // 1 … 64
+  const r = s & 31;
+  let lo: number;
+  let hi: number;
+  let sticky: number;
+  if (s < 32) {
+    lo = ((w0 >>> r) | (w1 << (32 - r))) >>> 0;
+    hi = ((w1 >>> r) | (w2 << (32 - r))) >>> 0;
+    sticky = w0 & (MAX_WORD >>> (32 - r));
+  } else if (s === 32) {
+    lo = w1;
+    hi = w2;
+    sticky = w0;
+  } else if (s < 64) {
+    lo = ((w1 >>> r) | (w2 << (32 - r))) >>> 0;
+    hi = ((w2 >>> r) | (w3 << (32 - r))) >>> 0;
+    sticky = (w1 & (MAX_WORD >>> (32 - r))) | w0;
+  } else {
+    lo = w2;
+    hi = w3;
+    sticky = w0 | w1;
+  }
+  return (hi * TWO32 + ((lo | (sticky !== 0 ? 1 : 0)) >>> 0)) * POW2[s];
+}
+
+/**
+ * The correctly rounded double (ties to even) of V = C·2^(32q+r) + F for element k of `coarse`
+ * (C) and `fine` (F), both signed 128-bit, with 32q + r ≤ 127, so |V| < 2^255: V's eight words
+ * (two's complement) in locals, its magnitude's top four nonzero words with every word below
+ * them folded into the last one's lowest bit (which lies below the 64-bit rounding window
+ * whenever there are words below), rounded by {@link roundedMagnitude}.
+ */
+function decodeWide(
+  coarse: Uint32Array,
+  fine: Uint32Array,
+  k: number,
+  q: number,
+  r: number,
+): number {
+  // C shifted left by r within its sign-extended words ((x >>> 1) >>> (31 − r) is x's top r
+  // bits, 0 for r = 0), then by q whole words.
+  const c0 = coarse[k] | 0;
+  const c1 = coarse[k + 1] | 0;
+  const c2 = coarse[k + 2] | 0;
+  const c3 = coarse[k + 3] | 0;
+  const cs = c3 >> 31;
+  const rs = 31 - r;
+  const u0 = c0 << r;
+  const u1 = (c1 << r) | ((c0 >>> 1) >>> rs);
+  const u2 = (c2 << r) | ((c1 >>> 1) >>> rs);
+  const u3 = (c3 << r) | ((c2 >>> 1) >>> rs);
+  const u4 = (cs << r) | ((c3 >>> 1) >>> rs);
+  let v0 = 0;
+  let v1 = 0;
+  let v2 = 0;
+  let v3 = 0;
+  let v4 = cs;
+  let v5 = cs;
+  let v6 = cs;
+  let v7 = cs;
+  if (q === 0) {
+    v0 = u0;
+    v1 = u1;
+    v2 = u2;
+    v3 = u3;
+    v4 = u4;
+  } else if (q === 1) {
+    v1 = u0;
+    v2 = u1;
+    v3 = u2;
+    v4 = u3;
+    v5 = u4;
+  } else if (q === 2) {
+    v2 = u0;
+    v3 = u1;
+    v4 = u2;
+    v5 = u3;
+    v6 = u4;
+  } else {
+    v3 = u0;
+    v4 = u1;
+    v5 = u2;
+    v6 = u3;
+    v7 = u4;
+  }
+  // Plus F sign-extended, carries branch-free (see ringAdd).
+  let b = fine[k] | 0;
+  let t = (v0 + b) | 0;
+  let c = ((v0 & b) | ((v0 | b) & ~t)) >>> 31;
+  v0 = t;
+  b = fine[k + 1] | 0;
+  t = (v1 + b + c) | 0;
+  c = ((v1 & b) | ((v1 | b) & ~t)) >>> 31;
+  v1 = t;
+  b = fine[k + 2] | 0;
+  t = (v2 + b + c) | 0;
+  c = ((v2 & b) | ((v2 | b) & ~t)) >>> 31;
+  v2 = t;
+  b = fine[k + 3] | 0;
+  t = (v3 + b + c) | 0;
+  c = ((v3 & b) | ((v3 | b) & ~t)) >>> 31;
+  v3 = t;
+  b >>= 31; // F's sign above its words
+  t = (v4 + b + c) | 0;
+  c = ((v4 & b) | ((v4 | b) & ~t)) >>> 31;
+  v4 = t;
+  t = (v5 + b + c) | 0;
+  c = ((v5 & b) | ((v5 | b) & ~t)) >>> 31;
+  v5 = t;
+  t = (v6 + b + c) | 0;
+  c = ((v6 & b) | ((v6 | b) & ~t)) >>> 31;
+  v6 = t;
+  v7 = (v7 + b + c) | 0;
+  // |V|: 0 − V, the borrow out of d = 0 − v − borrow being bit 31 of v | d.
+  const negative = v7 < 0;
+  if (negative) {
+    t = -v0 | 0;
+    c = (v0 | t) >>> 31;
+    v0 = t;
+    t = (-v1 - c) | 0;
+    c = (v1 | t) >>> 31;
+    v1 = t;
+    t = (-v2 - c) | 0;
+    c = (v2 | t) >>> 31;
+    v2 = t;
+    t = (-v3 - c) | 0;
+    c = (v3 | t) >>> 31;
+    v3 = t;
+    t = (-v4 - c) | 0;
+    c = (v4 | t) >>> 31;
+    v4 = t;
+    t = (-v5 - c) | 0;
+    c = (v5 | t) >>> 31;
+    v5 = t;
+    t = (-v6 - c) | 0;
+    c = (v6 | t) >>> 31;
+    v6 = t;
+    v7 = (-v7 - c) | 0;
+  }
+  let m: number;
+  if ((v4 | v5 | v6 | v7) === 0) {
+    m = roundedMagnitude(v0 >>> 0, v1 >>> 0, v2 >>> 0, v3 >>> 0);
+  } else if (v7 !== 0) {
+    const sticky = (v0 | v1 | v2 | v3) !== 0 ? 1 : 0;
+    m = roundedMagnitude((v4 | sticky) >>> 0, v5 >>> 0, v6 >>> 0, v7 >>> 0) * POW2[128];
+  } else if (v6 !== 0) {
+    const sticky = (v0 | v1 | v2) !== 0 ? 1 : 0;
+    m = roundedMagnitude((v3 | sticky) >>> 0, v4 >>> 0, v5 >>> 0, v6 >>> 0) * POW2[96];
+  } else if (v5 !== 0) {
+    const sticky = (v0 | v1) !== 0 ? 1 : 0;
+    m = roundedMagnitude((v2 | sticky) >>> 0, v3 >>> 0, v4 >>> 0, v5 >>> 0) * POW2[64];
+  } else {
+    const sticky = v0 !== 0 ? 1 : 0;
+    m = roundedMagnitude((v1 | sticky) >>> 0, v2 >>> 0, v3 >>> 0, v4 >>> 0) * POW2[32];
+  }
+  return negative ? -m : m;
 }
 
 function checkSameShape(a: Uint32Array, b: Uint32Array): void {

@@ -243,6 +243,36 @@ describe("fixed-point encoding", () => {
     );
   });
 
+  it("decodes a split pair at any exponents, full-range words included (property, against BigInt)", () => {
+    const edges = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
+    const word = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 0xffffffff }));
+    const element = fc.tuple(word, word, word, word);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(element, element), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 140 }),
+        fc.integer({ min: -20, max: MAX_SCALE_EXPONENT }),
+        (pairs, shift, f) => {
+          const e = Math.max(MIN_SCALE_EXPONENT, f - shift);
+          const a = ringVector(pairs.length);
+          const b = ringVector(pairs.length);
+          pairs.forEach(([x, y], i) => {
+            a.set(x, 4 * i);
+            b.set(y, 4 * i);
+          });
+          const d = decodeSplit(a, e, b, f);
+          pairs.forEach((_, i) => {
+            const truth =
+              (ringSigned(a, i) << BigInt(SHIFT - e)) + (ringSigned(b, i) << BigInt(SHIFT - f));
+            expect(isCorrectlyRounded(d[i], truth), `element ${i} at ${e}, ${f}`).toBe(true);
+            expect(Object.is(d[i], -0)).toBe(false);
+          });
+        },
+      ),
+      { numRuns: 2000, seed: 11 },
+    );
+  });
+
   it("adds and subtracts ring vectors mod 2^128 (property, against BigInt)", () => {
     const element = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
     fc.assert(
