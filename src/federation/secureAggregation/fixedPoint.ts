@@ -563,24 +563,36 @@ function checkSameShape(a: Uint32Array, b: Uint32Array): void {
 /** acc ← acc + b (mod 2^128, element by element), in place. */
 export function ringAdd(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);
-  const n = acc.length;
+  addWords(acc, acc, b);
+}
+
+/** out ← a + b (mod 2^128, element by element): a sum without first copying a. */
+export function ringAddInto(out: Uint32Array, a: Uint32Array, b: Uint32Array): void {
+  checkSameShape(a, b);
+  checkSameShape(out, a);
+  addWords(out, a, b);
+}
+
+/** out ← x + y word by word with carries (out may be x). */
+function addWords(out: Uint32Array, x: Uint32Array, y: Uint32Array): void {
+  const n = out.length;
   for (let k = 0; k < n; k += RING_WORDS) {
-    const a0 = acc[k] | 0;
-    const b0 = b[k] | 0;
+    const a0 = x[k] | 0;
+    const b0 = y[k] | 0;
     const s0 = (a0 + b0) | 0;
     let c = ((a0 & b0) | ((a0 | b0) & ~s0)) >>> 31;
-    const a1 = acc[k + 1] | 0;
-    const b1 = b[k + 1] | 0;
+    const a1 = x[k + 1] | 0;
+    const b1 = y[k + 1] | 0;
     const s1 = (a1 + b1 + c) | 0;
     c = ((a1 & b1) | ((a1 | b1) & ~s1)) >>> 31;
-    const a2 = acc[k + 2] | 0;
-    const b2 = b[k + 2] | 0;
+    const a2 = x[k + 2] | 0;
+    const b2 = y[k + 2] | 0;
     const s2 = (a2 + b2 + c) | 0;
     c = ((a2 & b2) | ((a2 | b2) & ~s2)) >>> 31;
-    acc[k] = s0;
-    acc[k + 1] = s1;
-    acc[k + 2] = s2;
-    acc[k + 3] = ((acc[k + 3] | 0) + (b[k + 3] | 0) + c) | 0; // the carry out is dropped (mod 2^128)
+    out[k + 3] = ((x[k + 3] | 0) + (y[k + 3] | 0) + c) | 0; // the carry out is dropped (mod 2^128)
+    out[k] = s0;
+    out[k + 1] = s1;
+    out[k + 2] = s2;
   }
 }
 

@@ -248,7 +248,7 @@ function ringOf(bytes: Uint8Array, what: string): Uint32Array {
   if (bytes.byteOffset % 4 === 0) {
     return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   }
-  return new Uint32Array(Uint8Array.from(bytes).buffer);
+  return new Uint32Array(new Uint8Array(bytes).buffer); // one copy, aligned
 }
 
 /**
@@ -256,27 +256,48 @@ function ringOf(bytes: Uint8Array, what: string): Uint32Array {
  * "finite" fields are refused by the encoder), whatever the headroom a small federation leaves.
  */
 function checkBound(step: StepName, f: SecuredField, v: unknown): void {
+  if (v instanceof Float64Array) {
+    // One monomorphic loop over the vector; the error is built outside it.
+    const bound = f.bound;
+    for (let i = 0; i < v.length; i++) {
+      const xi = v[i];
+      if (xi > bound || xi < -bound) throw beyondPublicBound(step, f, i, xi);
+    }
+    return;
+  }
   const x = typeof v === "number" ? [v] : (v as ArrayLike<number>);
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
-    if (xi > f.bound || xi < -f.bound) {
-      throw new FixedPointError(
-        f.name,
-        i,
-        `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped`,
-      );
-    }
+    if (xi > f.bound || xi < -f.bound) throw beyondPublicBound(step, f, i, xi);
   }
+}
+
+function beyondPublicBound(step: StepName, f: SecuredField, i: number, xi: number) {
+  return new FixedPointError(
+    f.name,
+    i,
+    `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped`,
+  );
 }
 
 /** Refuse a fraction in a whole-number field (it travels unsplit, exact only for integers). */
 function checkWhole(step: StepName, f: SecuredField, v: unknown): void {
+  if (v instanceof Float64Array) {
+    for (let i = 0; i < v.length; i++) {
+      const xi = v[i];
+      // Number.isInteger: finite (x − x is 0) and its own floor.
+      if (xi - xi !== 0 || Math.floor(xi) !== xi) throw notWhole(step, f, i, xi);
+    }
+    return;
+  }
   const x = typeof v === "number" ? [v] : (v as ArrayLike<number>);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isInteger(x[i])) {
-      throw new FixedPointError(f.name, i, `${step}: ${x[i]} in a whole-number field`);
-    }
+    if (!Number.isInteger(x[i])) throw notWhole(step, f, i, x[i]);
   }
+}
+
+function notWhole(step: StepName, f: SecuredField, i: number, xi: number) {
+  return new FixedPointError(f.name, i, `${step}: ${xi} in a whole-number field`);
 }
 
 const NAN = 1;
@@ -616,7 +637,7 @@ export class SecureAggregator {
             `${step}.${f.name}: ${lanes.length} lanes for ${n} values`,
           );
         }
-        total = Float64Array.from(lanes.subarray(0, n));
+        total = new Float64Array(lanes.subarray(0, n));
       } else if (f.reduction === "or") {
         const acc = sums[0];
         total = new Float64Array(ringLength(acc));
@@ -657,7 +678,7 @@ export class SecureAggregator {
             outputs[c][f.name] = first ? total[0] : 0;
             break;
           case "mask":
-            outputs[c][f.name] = first ? Uint8Array.from(total) : new Uint8Array(total.length);
+            outputs[c][f.name] = first ? new Uint8Array(total) : new Uint8Array(total.length);
             break;
           default:
             outputs[c][f.name] = first ? total : pooledZeroVector(total.length);

@@ -7,7 +7,14 @@
  * else (no subset of centers' shares sums to anything but noise).
  */
 import { SecureAggregationError } from "./errors.js";
-import { decodeFixed, encodeFixed, RING_WORDS, ringAdd, ringLength } from "./fixedPoint.js";
+import {
+  decodeFixed,
+  encodeFixed,
+  RING_WORDS,
+  ringAdd,
+  ringAddInto,
+  ringLength,
+} from "./fixedPoint.js";
 import type { PairSecrets } from "./keyAgreement.js";
 import { applyMask, type MaskLabel, maskStream } from "./masks.js";
 
@@ -200,7 +207,7 @@ export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]
   }
   const first = shares[0][field];
   if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field}"`);
-  const acc = first.slice();
+  const acc = new Uint32Array(first.length);
   for (let c = 1; c < shares.length; c++) {
     const share = shares[c][field];
     if (share === undefined || share.length !== first.length) {
@@ -208,7 +215,9 @@ export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]
         `share ${c} of "${field}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${ringLength(first)}`,
       );
     }
-    ringAdd(acc, share);
+    // The first two shares summed into the fresh vector (no copy of the first), then the rest.
+    if (c === 1) ringAddInto(acc, first, share);
+    else ringAdd(acc, share);
   }
   return acc;
 }
@@ -231,7 +240,7 @@ export function unmaskSum(
     const first = shares[0][field.name];
     if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field.name}"`);
     const length = ringLength(first);
-    const acc = first.slice();
+    const acc = new Uint32Array(first.length);
     for (let c = 1; c < shares.length; c++) {
       const share = shares[c][field.name];
       if (share === undefined || share.length !== first.length) {
@@ -239,7 +248,8 @@ export function unmaskSum(
           `share ${c} of "${field.name}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${length}`,
         );
       }
-      ringAdd(acc, share);
+      if (c === 1) ringAddInto(acc, first, share);
+      else ringAdd(acc, share);
     }
     if (field.kind === "or") {
       const or = new Float64Array(length);
