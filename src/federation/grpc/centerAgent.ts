@@ -258,7 +258,12 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           settle({ success, refused: false, message: text });
         } else if (message.body === "request" && message.request) {
           // In order: a request may wait on this center's replay of the plan.
-          answering = answering.then(() => answer(call, message));
+          answering = answering
+            .then(() => answer(call, message))
+            .catch((error: unknown) => {
+              // answer() replies to every failure itself; this keeps the queue going regardless.
+              log(`center ${name}: could not answer a request: ${(error as Error).message}`);
+            });
         } else if (message.body === "keyRequest" && message.keyRequest) {
           const k = message.keyRequest;
           try {
