@@ -264,43 +264,7 @@ export function decodeFixed(
   const unscale = 2 ** -scaleExponent;
   for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {
     const negative = loadMagnitude(ring, k);
-    const w0 = MAGNITUDE[0];
-    const w1 = MAGNITUDE[1];
-    const w2 = MAGNITUDE[2];
-    const w3 = MAGNITUDE[3];
-    let v: number;
-    if (w3 === 0 && w2 === 0) {
-      // Below 2^64: two exact terms, one correctly rounded addition.
-      v = w1 * TWO32 + w0;
-    } else {
-      // p = index of the top bit (64 … 127); take bits [p−63, p] as hi:lo and fold every bit
-      // below them into lo's last bit (sticky), so that one rounding of hi·2^32 + lo to 53 bits
-      // rounds as the whole number would.
-      const p = w3 !== 0 ? 127 - Math.clz32(w3) : 95 - Math.clz32(w2);
-      const s = p - 63; // 1 … 64
-      const r = s & 31;
-      let lo: number;
-      let hi: number;
-      let sticky: number;
-      if (s < 32) {
-        lo = ((w0 >>> r) | (w1 << (32 - r))) >>> 0;
-        hi = ((w1 >>> r) | (w2 << (32 - r))) >>> 0;
-        sticky = w0 & (MAX_WORD >>> (32 - r));
-      } else if (s === 32) {
-        lo = w1;
-        hi = w2;
-        sticky = w0;
-      } else if (s < 64) {
-        lo = ((w1 >>> r) | (w2 << (32 - r))) >>> 0;
-        hi = ((w2 >>> r) | (w3 << (32 - r))) >>> 0;
-        sticky = (w1 & (MAX_WORD >>> (32 - r))) | w0;
-      } else {
-        lo = w2;
-        hi = w3;
-        sticky = w0 | w1;
-      }
-      v = (hi * TWO32 + ((lo | (sticky !== 0 ? 1 : 0)) >>> 0)) * POW2[s];
-    }
+    const v = roundedMagnitude(MAGNITUDE[0], MAGNITUDE[1], MAGNITUDE[2], MAGNITUDE[3]);
     const x = v * unscale;
     out[i] = negative ? -x : x;
   }
