@@ -14,10 +14,16 @@ export interface CenterFitData {
   readonly constants: NbGeneConstants;
 }
 
+/** The dataset of the genes refitted after Cook's replacement (their outliers replaced). */
+export interface RefitData extends CenterFitData {
+  /** The refitted genes, ascending indices into the main dataset's genes. */
+  readonly rows: Int32Array;
+}
+
 /** A center: its main dataset and, in refit mode, its dataset with outliers replaced. */
 export interface FitCenter {
   readonly main: CenterFitData;
-  readonly refit?: CenterFitData;
+  readonly refit?: RefitData;
 }
 
 /** Compute the constants of a dataset (ln Γ terms, Xᵀy) once. */

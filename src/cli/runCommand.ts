@@ -23,7 +23,7 @@ import {
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
 import { type ContrastSpec, parseContrast, parseContrastVector } from "../results/contrast.js";
-import type { LfcShrinkType } from "../results/lfcShrink.js";
+import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 import type { AltHypothesis } from "../stats/wald.js";
 import { type FitFlags, hyperparametersFromFlags, withModelFlags } from "./fitFlags.js";
 import {
@@ -407,13 +407,13 @@ export function withResultsFlags(cmd: Command): Command {
     .option("--no-independent-filtering", "adjust p-values without independent filtering");
 }
 
-/** `--lfc-shrink`: normal; apeglm is refused until fedseq computes it as the apeglm package. */
+/** `--lfc-shrink normal|apeglm`. */
 function lfcShrinkFromFlags(type: string | undefined): { lfcShrink?: LfcShrinkType } {
   if (type === undefined) return {};
-  if (type === "normal") return { lfcShrink: "normal" };
-  throw new InputError(
-    `--lfc-shrink ${type}: not available in this version of fedseq (normal is: DESeq2's lfcShrink type "normal")`,
-  );
+  const known = LFC_SHRINK_TYPES.find((t) => t === type);
+  if (known === undefined)
+    throw new InputError(`--lfc-shrink ${type}: one of ${LFC_SHRINK_TYPES.join(", ")}`);
+  return { lfcShrink: known };
 }
 
 /**
@@ -438,8 +438,8 @@ export function withAnalysisFlags(cmd: Command): Command {
     .addOption(
       new Option(
         "--lfc-shrink <type>",
-        "also write shrunk.csv: DESeq2's lfcShrink(coef = the results' coefficient, type = normal): MAP fold changes and their standard errors under DESeq2's normal prior (p-values are the results')",
-      ).choices(["normal", "apeglm"]),
+        "also write shrunk.csv: DESeq2's lfcShrink(coef = the results' coefficient, type): MAP fold changes and their standard errors under DESeq2's normal prior (normal) or apeglm's adaptive Cauchy prior (apeglm); p-values are the results'",
+      ).choices([...LFC_SHRINK_TYPES]),
     )
     .option(
       "--no-level-presence",

@@ -189,7 +189,9 @@ export class GenePool implements LocalKernels {
     if (center.main.data.genes * center.main.data.n >= this.#minWork) this.#spawn();
     return {
       main: sharedDataset(center.main),
-      ...(center.refit === undefined ? {} : { refit: sharedDataset(center.refit) }),
+      ...(center.refit === undefined
+        ? {}
+        : { refit: { ...sharedDataset(center.refit), rows: center.refit.rows } }),
     };
   }
 

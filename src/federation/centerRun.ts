@@ -2,11 +2,12 @@
  * What a center keeps between the steps of one run (never sent anywhere), and the record steps
  * that read and extend it: size factors, and the dispersion and Cook's steps that build on them.
  */
+import { apeglmLocalStep } from "../algorithms/apeglm/local.js";
 import {
-  type CenterFitData,
   datasetFor,
   type FitCenter,
   prepareCenterData,
+  type RefitData,
 } from "../algorithms/center.js";
 import {
   type CooksCenter,
@@ -64,7 +65,7 @@ export interface PreparedFitAccess {
   /** The prepared fit (throws when the run has not prepared one). */
   get(): FitCenter;
   /** Attach the refit dataset (outliers replaced) to the prepared fit. */
-  setRefit(refit: CenterFitData): void;
+  setRefit(refit: RefitData): void;
   /** Where the heavy kernels run (this thread, or the center's worker pool). */
   readonly kernels: LocalKernels;
 }
@@ -278,8 +279,8 @@ export function runRecordStep<K extends CenterRunStep>(
           `center ${data.name}: refit of ${genes} genes with ${request.dispersions.length} dispersions over ${request.refitGenes.length} fitted genes (the fit has ${main.genes})`,
         );
       }
-      prepared.setRefit(
-        prepareCenterData({
+      prepared.setRefit({
+        ...prepareCenterData({
           n,
           p: main.p,
           genes,
@@ -288,7 +289,8 @@ export function runRecordStep<K extends CenterRunStep>(
           counts: rowsOf(replaced, n, request.refitGenes),
           dispersions: request.dispersions,
         }),
-      );
+        rows: maskIndices(request.refitGenes),
+      });
       return { kind: "prepare-refit-share", genes } as Out<K>;
     }
     case "deseq2Irls":
@@ -299,6 +301,8 @@ export function runRecordStep<K extends CenterRunStep>(
       ) as Out<K>;
     case "nllAtPoints":
       return nllAtPointsLocalStep(prepared.get(), input as In<"nllAtPoints">) as Out<K>;
+    case "apeglm":
+      return apeglmLocalStep(prepared.get(), input as In<"apeglm">) as Out<K>;
     case "information": {
       const request = input as In<"information">;
       const center = prepared.get();

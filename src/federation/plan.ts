@@ -130,7 +130,8 @@ export interface AnalysisPlan {
   readonly levelPresence: boolean;
   /**
    * DESeq2's `lfcShrink(coef = <the results' coefficient>, type)` after the results (null: none).
-   * It adds no step: the MAP fit uses the MLE fit's steps. A plan file without `lfc_shrink`: null.
+   * "normal" adds no step (its MAP fit uses the MLE fit's steps); "apeglm" adds the step
+   * `apeglm`, answered only under such a plan. A plan file without `lfc_shrink`: null.
    */
   readonly lfcShrink: LfcShrinkType | null;
 }

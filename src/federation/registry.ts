@@ -11,6 +11,7 @@
  * the center sends.
  */
 
+import type { ApeglmRequest, ApeglmShare } from "../algorithms/apeglm/state.js";
 import {
   DEFAULT_PRIVATE_GRID,
   type PrivateCooksRequest,
@@ -253,6 +254,7 @@ export interface StepTypes {
   prepareRefit: { input: PrepareRefitRequest; output: PrepareRefitShare };
   deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
   nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
+  apeglm: { input: ApeglmRequest; output: ApeglmShare };
 }
 
 /** Name of a step. */
@@ -1026,6 +1028,33 @@ export const STEPS: {
     bounds: { nll: BOUNDS.nll },
     buildsState: false,
     sends: "per gene and point its NLL (L-BFGS-B's objective)",
+  }),
+  apeglm: spec({
+    request: recordSchema<ApeglmRequest>("apeglm-request", {
+      coefficients: "number",
+      mask: "mask",
+      beta: "finite",
+      curvature: "boolean",
+    }),
+    reply: recordSchema<ApeglmShare>("apeglm-share", {
+      nll: "f64",
+      score: "finite",
+      information: "finite",
+    }),
+    replyLengths: (input) => {
+      const p = input.coefficients;
+      const genes = input.beta.length / p;
+      return {
+        nll: genes,
+        score: genes * p,
+        information: input.curvature ? genes * triangleSize(p) : 0,
+      };
+    },
+    reductions: { nll: "sum", score: "sum", information: "sum" },
+    bounds: { nll: BOUNDS.nll, score: BOUNDS.information, information: BOUNDS.information },
+    buildsState: false,
+    sends:
+      "per gene apeglm's NLL and its gradient at the requested coefficients (original counts, final dispersions); once, at the MAP estimates, the observed information (packed upper triangle)",
   }),
 };
 

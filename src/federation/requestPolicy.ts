@@ -88,6 +88,8 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   newton: null,
   deseq2Irls: null,
   nllAtPoints: null,
+  // Only under a plan that asks for apeglm's shrinkage: one evaluation per optimiser round.
+  apeglm: null,
   dispersionGrid: null,
   cooksPrivateTrim: null,
 };
@@ -184,7 +186,7 @@ export class RequestPolicy {
     const limit =
       rule === "per factor"
         ? Object.keys(this.plan.levels).length
-        : rule !== null && this.plan.lfcShrink !== null && SHRINK_STEPS.has(step)
+        : rule !== null && this.plan.lfcShrink === "normal" && SHRINK_STEPS.has(step)
           ? rule + 2
           : rule;
     if (limit !== null && !seen.has(digest) && seen.size >= limit) {
@@ -212,6 +214,8 @@ export class RequestPolicy {
       if (canonicalJson(request.cells) !== canonicalJson(allCellKeys(factors, this.plan.levels)))
         refuse("the cells are not the plan's level combinations");
     }
+    if (step === "apeglm" && this.plan.lfcShrink !== "apeglm")
+      refuse("the plan does not ask for apeglm's shrunk fold changes (lfc_shrink)");
     if (step === "vst" && !this.plan.vst)
       refuse("the plan does not ask for the variance-stabilising transformation");
     if (step === "levelPresence") {

@@ -134,7 +134,7 @@ export function checkPlanAnalysis(plan: AnalysisPlan): void {
   const job = runJobFromPlan(plan, ".");
   const columns = designColumns(formula, plan.levels, job.references);
   const contrast = resolveContrast(job.contrast, formula, plan.levels, columns);
-  if (plan.lfcShrink !== null) shrunkCoefficient(formula, contrast, columns);
+  if (plan.lfcShrink !== null) shrunkCoefficient(plan.lfcShrink, formula, contrast, columns);
 }
 
 /**

@@ -50,7 +50,7 @@ import { InputError } from "../io/errors.js";
 import { type ReportInput, writeReport } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
-import { type LfcShrinkType, shrunkCoefficient } from "../results/lfcShrink.js";
+import { shrunkCoefficient } from "../results/lfcShrink.js";
 import { type ResultsTable, resultsOverAllGenes, resultsTable } from "../results/resultsTable.js";
 import { planFromRunJob, plannedLevels, runJobFromPlan } from "./analysisPlan.js";
 import { federatedCooks } from "./cooks.js";
@@ -71,7 +71,7 @@ import {
 } from "./fitLfc.js";
 import type { RunJob } from "./runJob.js";
 import { type LevelPresence, SAVED_FIT_FILE, type SavedFit, writeSavedFit } from "./savedFit.js";
-import { normalShrinkage } from "./shrink.js";
+import { apeglmShrink, normalShrinkage, type ShrinkPrior } from "./shrink.js";
 import { federatedSizeFactors } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
@@ -148,11 +148,9 @@ export interface RunOutcome {
   readonly vst: { readonly trend: VstTrend } | { readonly unavailable: string } | null;
   /** DESeq2's lfcShrink (null: not asked for): shrunk.csv's table, over every gene. */
   readonly shrunk: {
-    readonly type: LfcShrinkType;
     /** The shrunk coefficient's column name. */
     readonly coefficient: string;
-    /** DESeq2's `betaPriorVar` per design column (log2 scale). */
-    readonly priorVariance: Float64Array;
+    readonly prior: ShrinkPrior;
     readonly table: ShrunkTable;
   } | null;
 }
@@ -217,7 +215,9 @@ export async function runOverFederation(
   const contrast = resolveContrast(job.contrast, formula, levels, columns);
   // lfcShrink's coefficient: a contrast that is not one stops here, before any round.
   const shrinkColumn =
-    job.lfcShrink === undefined ? null : shrunkCoefficient(formula, contrast, columns);
+    job.lfcShrink === undefined
+      ? null
+      : shrunkCoefficient(job.lfcShrink, formula, contrast, columns);
   // The Cook's cells' candidate rows (null with a continuous covariate); made now, so that a
   // design with too many level combinations stops before any estimate.
   const candidateRows = factorCellRows(formula, levels, job.references, columns);
@@ -393,21 +393,23 @@ export async function runOverFederation(
     ...(contrastAllZero === null ? {} : { contrastAllZero }),
     ...(lrt === null ? {} : { lrt: { stat: lrt.stat, df: lrt.df } }),
   });
-  // DESeq2's lfcShrink(coef, type = "normal"): the MAP fit of every fitted gene.
-  const shrunk =
+  // DESeq2's lfcShrink(coef, type): the MAP estimate of every fitted gene.
+  const shrunk: { prior: ShrinkPrior; log2FoldChange: Float64Array; lfcSE: Float64Array } | null =
     shrinkColumn === null
       ? null
-      : await normalShrinkage(runner, {
-          p,
-          coefficient: shrinkColumn,
-          intercept: columns.indexOf("Intercept"),
-          beta: final.fit.result.beta,
-          baseMean: final.fit.baseMean,
-          dispersionTrend: final.dispersions.trend,
-          nowZero: outcome.newAllZero,
-          refitRows: outcome.refitted ? refitRows : [],
-          maxIterations: job.maxit,
-        });
+      : job.lfcShrink === "apeglm"
+        ? await apeglmShrink(runner, p, shrinkColumn, results, fitted)
+        : await normalShrinkage(runner, {
+            p,
+            coefficient: shrinkColumn,
+            intercept: columns.indexOf("Intercept"),
+            beta: final.fit.result.beta,
+            baseMean: final.fit.baseMean,
+            dispersionTrend: final.dispersions.trend,
+            nowZero: outcome.newAllZero,
+            refitRows: outcome.refitted ? refitRows : [],
+            maxIterations: job.maxit,
+          }).then((s) => ({ ...s, prior: { type: "normal", variance: s.priorVariance } as const }));
   const saved: SavedFit = {
     design: job.design,
     levels,
@@ -449,9 +451,8 @@ export async function runOverFederation(
       shrunk === null
         ? null
         : {
-            type: "normal",
             coefficient: columns[shrinkColumn as number],
-            priorVariance: shrunk.priorVariance,
+            prior: shrunk.prior,
             table: shrunkTable(
               results,
               fitted,
@@ -462,6 +463,27 @@ export async function runOverFederation(
               allGenes.length,
             ),
           },
+  };
+}
+
+/** run.json's `lfc_shrink`: the estimator, the shrunk coefficient and its prior. */
+function shrinkJson(
+  coefficient: string,
+  prior: ShrinkPrior,
+  columns: readonly string[],
+): NonNullable<RunJson["lfc_shrink"]> {
+  if (prior.type === "apeglm")
+    return {
+      type: "apeglm",
+      coefficient,
+      prior_variance: prior.variance,
+      prior_scale: prior.scale,
+      not_converged: prior.notConverged,
+    };
+  return {
+    type: "normal",
+    coefficient,
+    prior_variance: Object.fromEntries(columns.map((c, j) => [c, prior.variance[j]])),
   };
 }
 
@@ -765,7 +787,17 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
    * DESeq2's lfcShrink (shrunk.csv written): the estimator, the shrunk coefficient and the prior
    * variance of each design column (DESeq2's `betaPriorVar`, log2 scale).
    */
-  lfc_shrink?: { type: LfcShrinkType; coefficient: string; prior_variance: Record<string, number> };
+  lfc_shrink?:
+    | { type: "normal"; coefficient: string; prior_variance: Record<string, number> }
+    | {
+        type: "apeglm";
+        coefficient: string;
+        /** apeglm's adaptive prior variance (natural log scale) and the Cauchy scale min(√A, 1). */
+        prior_variance: number;
+        prior_scale: number;
+        /** Genes whose MAP search did not converge. */
+        not_converged: number;
+      };
   alpha: number;
   /** Mean normalised count below which independent filtering set padj to NA. */
   filter_threshold: number | null;
@@ -895,16 +927,11 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     ...(outcome.shrunk === null
       ? {}
       : {
-          lfc_shrink: {
-            type: outcome.shrunk.type,
-            coefficient: outcome.shrunk.coefficient,
-            prior_variance: Object.fromEntries(
-              outcome.saved.columns.map((c, j) => [
-                c,
-                (outcome.shrunk as NonNullable<RunOutcome["shrunk"]>).priorVariance[j],
-              ]),
-            ),
-          },
+          lfc_shrink: shrinkJson(
+            outcome.shrunk.coefficient,
+            outcome.shrunk.prior,
+            outcome.saved.columns,
+          ),
         }),
   };
 }

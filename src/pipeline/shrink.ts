@@ -1,5 +1,7 @@
 /**
- * DESeq2's `lfcShrink(dds, coef = k, type = "normal")` over the federation: the normal prior
+ * DESeq2's `lfcShrink(dds, coef = k, type)` over the federation.
+ *
+ * `type = "normal"`: the normal prior
  * from the MLE fit (aggregator only, results/lfcShrink.ts), then DESeq2's MAP fit
  * (`nbinomWaldTest(betaPrior = TRUE)` on the standard model matrix): IRLS from the least-squares
  * start with the prior's precision as its ridge, L-BFGS-B with the prior on the rows IRLS leaves,
@@ -9,15 +11,36 @@
  *
  * No new step and no new field: the fit uses the MLE fit's steps (`init`, `deseq2Irls`,
  * `nllAtPoints`, `information`), whose requests the centers' replay of the plan checks.
+ *
+ * `type = "apeglm"`: algorithms/apeglm, from the results' MLE fold changes and standard errors.
  */
+import { apeglmShrinkage } from "../algorithms/apeglm/aggregate.js";
 import { deseq2Fit } from "../algorithms/deseq2/fit.js";
 import { initAggregate } from "../algorithms/init/aggregate.js";
 import { sumOverCenters } from "../algorithms/shares.js";
 import { waldCovariance } from "../algorithms/wald/aggregate.js";
 import type { FederationRunner } from "../federation/runner.js";
 import { normalPriorVariance, priorPrecision } from "../results/lfcShrink.js";
+import type { ResultsTable } from "../results/resultsTable.js";
 
-/** What the shrinkage starts from: the finished MLE fit of the fitted genes. */
+/** The prior lfcShrink used, per estimator. */
+export type ShrinkPrior =
+  | {
+      readonly type: "normal";
+      /** DESeq2's `betaPriorVar` per design column (log2 scale). */
+      readonly variance: Float64Array;
+    }
+  | {
+      readonly type: "apeglm";
+      /** apeglm's adaptive prior variance A (natural log scale, apeglm's `priorVar`). */
+      readonly variance: number;
+      /** The Cauchy prior's scale on the shrunk coefficient: min(√A, 1). */
+      readonly scale: number;
+      /** Genes whose MAP search did not converge (their estimates are kept, as apeglm does). */
+      readonly notConverged: number;
+    };
+
+/** What the normal shrinkage starts from: the finished MLE fit of the fitted genes. */
 export interface ShrinkInput {
   readonly p: number;
   /** The shrunk coefficient's column. */
@@ -38,7 +61,7 @@ export interface ShrinkInput {
   readonly maxIterations?: number;
 }
 
-/** The shrunk fold changes. */
+/** The normally shrunk fold changes. */
 export interface ShrinkOutcome {
   /** MAP log2 fold change per fitted gene (NaN where all counts are zero). */
   readonly log2FoldChange: Float64Array;
@@ -119,4 +142,39 @@ export async function normalShrinkage(
     lfcSE[g] = Math.sqrt(sigma[g * p * p + coefficient * p + coefficient]) / Math.LN2;
   }
   return { log2FoldChange, lfcSE, priorVariance };
+}
+
+/**
+ * DESeq2's `lfcShrink(dds, coef = k, type = "apeglm")` of every fitted gene: apeglm's prior
+ * adapted to the results' MLE fold changes and standard errors, its MAP estimates and posterior
+ * SDs from the centers' likelihood terms on their original counts (algorithms/apeglm).
+ * @param results - the results table (over the run's genes)
+ * @param fitted - the fitted genes' indices into it
+ */
+export async function apeglmShrink(
+  runner: FederationRunner,
+  p: number,
+  coefficient: number,
+  results: ResultsTable,
+  fitted: Int32Array,
+): Promise<{ prior: ShrinkPrior; log2FoldChange: Float64Array; lfcSE: Float64Array }> {
+  const over = (values: Float64Array) => Float64Array.from(fitted, (g) => values[g]);
+  const outcome = await apeglmShrinkage(runner, {
+    p,
+    coefficient,
+    genes: fitted.length,
+    rows: Int32Array.from(fitted, (_, j) => j),
+    log2FoldChange: over(results.log2FoldChange),
+    lfcSE: over(results.lfcSE),
+  });
+  return {
+    log2FoldChange: outcome.log2FoldChange,
+    lfcSE: outcome.lfcSE,
+    prior: {
+      type: "apeglm",
+      variance: outcome.priorVariance,
+      scale: outcome.priorScale,
+      notConverged: outcome.notConverged,
+    },
+  };
 }

@@ -12,8 +12,8 @@ import { InputError } from "../io/errors.js";
 import { matchWeightedUpperQuantileForVariance } from "../math/weightedQuantile.js";
 import type { Contrast } from "./contrast.js";
 
-/** The shrinkage estimators `--lfc-shrink` names (apeglm is not available yet). */
-export const LFC_SHRINK_TYPES = ["normal"] as const;
+/** The shrinkage estimators `--lfc-shrink` names (DESeq2's `lfcShrink(type =)`). */
+export const LFC_SHRINK_TYPES = ["normal", "apeglm"] as const;
 
 /** A shrinkage estimator of `lfcShrink`. */
 export type LfcShrinkType = (typeof LFC_SHRINK_TYPES)[number];
@@ -22,21 +22,22 @@ export type LfcShrinkType = (typeof LFC_SHRINK_TYPES)[number];
 const WIDE_PRIOR = 1e6;
 
 /**
- * The column `lfcShrink(coef = k)` shrinks: the one the results' contrast is (weight 1 on it,
- * 0 elsewhere).
+ * The column `lfcShrink(coef = k, type)` shrinks: the one the results' contrast is (weight 1 on
+ * it, 0 elsewhere).
  * @throws InputError when the contrast is not one coefficient, or DESeq2 refuses the design
  */
 export function shrunkCoefficient(
+  type: LfcShrinkType,
   formula: Formula,
   contrast: Contrast,
   columns: readonly string[],
 ): number {
-  if ((formula.interactions ?? []).length > 0) {
+  if (type === "normal" && (formula.interactions ?? []).length > 0) {
     throw new InputError(
       `--lfc-shrink normal: DESeq2 does not shrink with type "normal" in a design with interactions (${formula.text})`,
     );
   }
-  if (!hasIntercept(formula)) {
+  if (type === "normal" && !hasIntercept(formula)) {
     throw new InputError(
       `--lfc-shrink normal: DESeq2's normal prior needs a design with an intercept (${formula.text})`,
     );
@@ -49,7 +50,7 @@ export function shrunkCoefficient(
   });
   if (ones.length !== 1 || other || columns[ones[0]] === "Intercept") {
     throw new InputError(
-      `--lfc-shrink normal: DESeq2 shrinks one coefficient (lfcShrink coef =), and the contrast ${contrast.description} is not one of ${columns.filter((c) => c !== "Intercept").join(", ")}: give --name COEFFICIENT or a contrast against the reference level`,
+      `--lfc-shrink ${type}: DESeq2 shrinks one coefficient (lfcShrink coef =), and the contrast ${contrast.description} is not one of ${columns.filter((c) => c !== "Intercept").join(", ")}: give --name COEFFICIENT or a contrast against the reference level`,
     );
   }
   return ones[0];

@@ -1,7 +1,8 @@
 /**
- * `fedseq run --lfc-shrink`: the contract (shrunk.csv's columns, run.json's prior), and the
- * refusals before any round (exit 2, one line): apeglm, a contrast that is not a coefficient, a
- * design DESeq2 does not shrink with the normal prior.
+ * `fedseq run --lfc-shrink normal|apeglm`: the contract (shrunk.csv's columns, run.json's
+ * prior), and the refusals before any round (exit 2, one line): an unknown estimator, a contrast
+ * that is not a coefficient, a design DESeq2 does not shrink with the normal prior. (apeglm's
+ * numbers against R: test/algorithms/apeglm, test/pydeseq2.)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,8 +55,48 @@ describe("fedseq run --lfc-shrink", () => {
     expect(run.lfc_shrink.prior_variance.Intercept).toBe(1e6);
   });
 
+  it("apeglm: the whole analysis under the default plan (secure aggregation, verified requests) writes shrunk.csv and the adaptive prior", async () => {
+    const data = sharedSubset(tmp, "outliers_sim", 300);
+    const out = join(tmp.dir, "apeglm");
+    const r = await runFedseqAsync([
+      "run",
+      "--data",
+      data,
+      "--design",
+      "~ center * condition",
+      "--name",
+      "condition_B_vs_A",
+      "--lfc-shrink",
+      "apeglm",
+      "--out",
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
+    expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
+    const results = readFileSync(join(out, "results.csv"), "utf8").trimEnd().split("\n");
+    expect(shrunk).toHaveLength(results.length);
+    let pulled = 0;
+    shrunk.slice(1).forEach((line, i) => {
+      const s = line.split(",");
+      const t = results[i + 1].split(",");
+      expect([s[0], s[1], s[4], s[5]]).toEqual([t[0], t[1], t[5], t[6]]);
+      if (Math.abs(Number(s[2])) < Math.abs(Number(t[2]))) pulled++;
+    });
+    expect(pulled).toBeGreaterThan(0.9 * (shrunk.length - 1));
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(run.lfc_shrink).toMatchObject({
+      type: "apeglm",
+      coefficient: "condition_B_vs_A",
+      not_converged: 0,
+    });
+    // apeglm's scale: √(prior variance), capped at 1.
+    expect(run.lfc_shrink.prior_scale).toBe(Math.min(Math.sqrt(run.lfc_shrink.prior_variance), 1));
+    expect(run.k_sample_rule.verified_requests).toBe(true);
+  });
+
   const refusals: [string, string[], RegExp][] = [
-    ["apeglm", ["--lfc-shrink", "apeglm"], /^fedseq: --lfc-shrink apeglm: not available/],
+    ["an unknown estimator", ["--lfc-shrink", "ashr"], /^fedseq: .*ashr/],
     [
       "a contrast of two non-reference levels",
       ["--design", "~ center", "--contrast", "center,lab_3,lab_2", "--lfc-shrink", "normal"],

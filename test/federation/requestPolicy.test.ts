@@ -189,6 +189,27 @@ describe("a center with an analysis plan", () => {
     ).rejects.toThrow(/refusing information: the protocol asks it 2 times per run/);
   });
 
+  it("evaluates apeglm's likelihood terms only under a plan that asks for apeglm", async () => {
+    await expect(
+      attackRun({
+        step: "information",
+        extra: (input: StepInput<"information">, tag) => ({
+          tag: { ...tag, phase: "apeglm" },
+          step: "apeglm",
+          input: {
+            kind: "apeglm-request",
+            coefficients: input.coefficients,
+            mask: new Uint8Array(input.beta.length / input.coefficients).fill(1),
+            beta: input.beta,
+            curvature: true,
+          },
+        }),
+      }),
+    ).rejects.toThrow(
+      /refusing apeglm: the plan does not ask for apeglm's shrunk fold changes \(lfc_shrink\)/,
+    );
+  });
+
   it("sends no log sum of a gene it holds a zero of unless the plan's size factors (poscounts) need it", async () => {
     await expect(
       attackRun({

@@ -83,12 +83,13 @@ const fitJob = (solver: LfcSolver, mode: LfcMode = "irls-pqn", maxit?: number) =
 const CENTERS = ["lab_1", "lab_2", "lab_3"];
 /**
  * With DESeq2's default contrast given as levels, so that its contrastAllZero step is recorded,
- * and DESeq2's vst (its step).
+ * DESeq2's vst (its step) and apeglm's shrinkage (its step).
  */
 const RUN_CONDITION: RunJob = {
   ...deseq2Job("outliers_sim", "~ condition"),
   contrast: { kind: "levels", factor: "condition", level: "B", reference: "A" },
   vst: true,
+  lfcShrink: "apeglm",
 };
 /** Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step. */
 const RUN_CENTER_CONDITION: RunJob = {

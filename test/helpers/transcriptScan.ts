@@ -915,6 +915,9 @@ export const structureRules: Readonly<Record<string, Rule>> = {
   "deseq2Irls.xtwx": productsRule,
   "deseq2Irls.xtwz": columnsRule,
   "nllAtPoints.nll": allRule,
+  "apeglm.nll": allRule,
+  "apeglm.score": columnsRule,
+  "apeglm.information": productsRule,
   "information.xtwx": productsRule,
   // Σ y/s over the counts with outliers replaced: judged on the original counts' zeros. (The
   // private Cook's sums, `cooksPrivateSums.sums`, are over the samples of a grid range the

@@ -26,6 +26,7 @@ import { CenterError } from "../../src/federation/transport.js";
 import { InputError } from "../../src/io/errors.js";
 import { type RunJson, runSimulated, type SimulatedRunJob } from "../../src/pipeline/run.js";
 import { type ContrastSpec, parseContrast } from "../../src/results/contrast.js";
+import type { LfcShrinkType } from "../../src/results/lfcShrink.js";
 import type { WaldOptions } from "../../src/stats/wald.js";
 import { writeH5ad } from "../helpers/h5ad.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -169,6 +170,8 @@ interface Outputs {
   readonly sizeFactors: Frame;
   readonly dispersions: Frame;
   readonly lfc: Frame;
+  /** shrunk.csv (runs that ask for lfcShrink). */
+  readonly shrunk: Frame | null;
 }
 
 /** The options of a case that differ from `fedseq run`'s defaults. */
@@ -181,6 +184,8 @@ interface RunSpec {
   readonly minReplicatesForReplace?: number;
   readonly sizeFactorsType?: SizeFactorsType;
   readonly fitType?: FitType;
+  /** `--lfc-shrink` (it runs after the results and leaves them as they are). */
+  readonly lfcShrink?: LfcShrinkType;
 }
 
 /** `fedseq run --data DIR --design … --out OUT` with the CLI's defaults (runCommand.ts). */
@@ -202,6 +207,7 @@ function runJob(dataDir: string, outDir: string, spec: RunSpec): SimulatedRunJob
       : { minReplicatesForReplace: spec.minReplicatesForReplace }),
     ...(spec.sizeFactorsType === undefined ? {} : { sizeFactorsType: spec.sizeFactorsType }),
     ...(spec.fitType === undefined ? {} : { fitType: spec.fitType }),
+    ...(spec.lfcShrink === undefined ? {} : { lfcShrink: spec.lfcShrink }),
     threads: 1,
   };
 }
@@ -215,6 +221,7 @@ async function runDir(name: string, dataDir: string, spec: RunSpec): Promise<Out
     sizeFactors: readFrame(join(outDir, "size_factors.csv")),
     dispersions: readFrame(join(outDir, "dispersions.csv")),
     lfc: readFrame(join(outDir, "lfc.csv")),
+    shrunk: spec.lfcShrink === undefined ? null : readFrame(join(outDir, "shrunk.csv")),
   };
 }
 
@@ -262,6 +269,12 @@ const MULTI: RunSpec = { design: "~group + condition", contrast: B_VS_A };
 const SINGLE_NUMERIC: RunSpec = { design: "~condition" };
 /** PyDESeq2's contrast vector [0, …, 0, 1]: the last coefficient, fedseq's default. */
 const CONTINUOUS: RunSpec = { design: "~group + condition + measurement" };
+/**
+ * The runs "single", "multi" and "continuous" also ask for apeglm, for PyDESeq2's shrinkage
+ * tests: lfcShrink runs after the results and leaves them as they are, so the other cases
+ * share these runs.
+ */
+const withApeglm = (spec: RunSpec): RunSpec => ({ ...spec, lfcShrink: "apeglm" });
 
 // ---------------------------------------------------------------------------------------------
 // Comparisons, as PyDESeq2's tests make them; every measure is kept for the summary
@@ -433,7 +446,7 @@ function assertResAlmostEqual(
 describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
   it("test_size_factors_ratio: size factors, assert_array_almost_equal (6 decimals)", async () => {
     const test = "test_size_factors_ratio";
-    const out = await run("single", synthetic, SINGLE);
+    const out = await run("single", synthetic, withApeglm(SINGLE));
     const r = readFrame(join(DATA, "single_factor/r_test_size_factors.csv"));
     const ours = out.sizeFactors.on("size_factor", r.index);
     const { maxAbsError, failing } = almostEqual(ours, r.col("x"), 6);
@@ -467,7 +480,7 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
   });
 
   it("test_deseq_independent_filtering_parametric_fit (tol 0.02)", async () => {
-    const out = await run("single", synthetic, SINGLE);
+    const out = await run("single", synthetic, withApeglm(SINGLE));
     assertResAlmostEqual(
       "test_deseq_independent_filtering_parametric_fit",
       out,
@@ -544,7 +557,7 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     it(`test_multifactor_deseq[with_outliers=${outliers}] (tol 0.04)`, async () => {
       const out = outliers
         ? await run("multi-outliers", withOutliers(synthetic), MULTI)
-        : await run("multi", synthetic, MULTI);
+        : await run("multi", synthetic, withApeglm(MULTI));
       assertResAlmostEqual(
         `test_multifactor_deseq[${outliers}]`,
         out,
@@ -559,7 +572,7 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     it(`test_continuous_deseq[with_outliers=${outliers}] (tol 0.04)`, async () => {
       const out = outliers
         ? await run("continuous-outliers", withOutliers(continuous), CONTINUOUS)
-        : await run("continuous", continuous, CONTINUOUS);
+        : await run("continuous", continuous, withApeglm(CONTINUOUS));
       assertResAlmostEqual(
         `test_continuous_deseq[${outliers}]`,
         out,
@@ -584,7 +597,7 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
 
   it("test_contrast: B vs A and A vs B agree up to sign (8 decimals)", async () => {
     const test = "test_contrast";
-    const ba = await run("multi", synthetic, MULTI);
+    const ba = await run("multi", synthetic, withApeglm(MULTI));
     const ab = await run("multi-a-vs-b", synthetic, {
       ...MULTI,
       contrast: levels("condition", "A", "B"),
@@ -792,6 +805,14 @@ describe("PyDESeq2 tests/test_edge_cases.py", () => {
     }
   });
 
+  it("test_lfc_shrinkage_coeff: shrinking a coefficient that does not exist is rejected", async () => {
+    await expectRejected("test_lfc_shrinkage_coeff", synthetic, {
+      ...SINGLE,
+      contrast: { kind: "coefficient", name: "this_coeff_does_not_exist" },
+      lfcShrink: "apeglm",
+    });
+  });
+
   it("test_few_samples: 2 samples per condition and an outlier, no gene refitted", async () => {
     const input = modified(subset(synthetic, ["sample1", "sample2", "sample99", "sample100"]), [
       ["sample1", "gene1", 1000],
@@ -815,6 +836,73 @@ describe("PyDESeq2 tests/test_edge_cases.py", () => {
     const out = await run("few-samples-and-outlier", input, SINGLE);
     expect(out.results.index).toEqual(synthetic.genes);
     record("test_few_samples_and_outlier", "genes refitted", out.report.cooks.refitted);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// tests/test_pydeseq2.py, lfcShrink(type = "apeglm"): the whole analysis over three centers
+
+/** PyDESeq2's test_lfc_shrinkage_large_counts input: 8 samples, 5 genes. */
+const largeCounts: Input = (() => {
+  const samples = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"];
+  const bySample = [
+    [25, 405, 1355, 12558, 489843],
+    [28, 480, 2144, 13844, 514571],
+    [12, 690, 1919, 15632, 564106],
+    [31, 420, 1684, 11513, 556380],
+    [34, 278, 3849, 11577, 412551],
+    [19, 249, 3086, 7296, 295565],
+    [17, 491, 4089, 13805, 280945],
+    [15, 251, 2785, 10492, 214062],
+  ];
+  return {
+    genes: ["g1", "g2", "g3", "g4", "g5"],
+    samples,
+    counts: bySample[0].map((_, g) => bySample.map((row) => row[g])),
+    metadata: new Map([["condition", samples.map((s) => s[0])]]),
+  };
+})();
+
+/**
+ * PyDESeq2's shrinkage tests compare log2FoldChange with R's lfcShrink table at 0.02 (starting
+ * from R's size factors, dispersions and MLE; here from fedseq's own, federated).
+ */
+function assertShrunk(test: string, out: Outputs, rFile: string): void {
+  const r = readFrame(join(DATA, rFile));
+  const shrunk = out.shrunk as Frame;
+  const ids = r.index;
+  expect(shrunk.index).toEqual(ids);
+  const context = (gene: string) => geneContext(gene, out, r);
+  const ours = shrunk.on("log2FoldChange", ids);
+  expectMaxRelative(
+    test,
+    "shrunk log2FoldChange",
+    ids,
+    r.col("log2FoldChange"),
+    ours,
+    0.02,
+    context,
+  );
+  recordRelative(test, "shrunk lfcSE (info)", ids, r.col("lfcSE"), shrunk.on("lfcSE", ids));
+  expect(out.report.lfc_shrink?.type).toBe("apeglm");
+}
+
+describe("PyDESeq2's lfcShrink (apeglm) tests against R DESeq2 + apeglm, whole analysis", () => {
+  it("test_lfc_shrinkage (tol 0.02)", async () => {
+    const out = await run("single", synthetic, withApeglm(SINGLE));
+    assertShrunk("test_lfc_shrinkage", out, "single_factor/r_test_lfc_shrink_res.csv");
+  });
+  it("test_multifactor_lfc_shrinkage (tol 0.02)", async () => {
+    const out = await run("multi", synthetic, withApeglm(MULTI));
+    assertShrunk("test_multifactor_lfc_shrinkage", out, "multi_factor/r_test_lfc_shrink_res.csv");
+  });
+  it("test_continuous_lfc_shrinkage (tol 0.02)", async () => {
+    const out = await run("continuous", continuous, withApeglm(CONTINUOUS));
+    assertShrunk("test_continuous_lfc_shrinkage", out, "continuous/r_test_lfc_shrink_res.csv");
+  });
+  it("test_lfc_shrinkage_large_counts (tol 0.02)", async () => {
+    const out = await run("large-counts", largeCounts, withApeglm(SINGLE));
+    assertShrunk("test_lfc_shrinkage_large_counts", out, "large_counts/r_test_lfc_shrink_res.csv");
   });
 });
 
