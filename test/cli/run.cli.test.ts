@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { COUNT_POINTS, probePage } from "../helpers/chromium.js";
 import { useCliHost } from "../helpers/cliHost.js";
 import { deseq2Table } from "../helpers/deseq2.js";
-import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
+import { defaultRunArgs, runFedseqAsync, sharedDefaultRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -23,14 +23,15 @@ function lines(file: string): string[] {
 
 describe("fedseq run", () => {
   it("writes size_factors, dispersions, lfc, results, run.json and the report, in the contract's layout", async () => {
-    // The same run as secureAggregation.cli's secure li_lncap run: made once (sharedFedseqRun).
-    const r = await sharedFedseqRun("run-li_lncap", [
+    // The same run as secureAggregation.cli's and run.deseq2's: made once (sharedDefaultRun).
+    expect(defaultRunArgs("li_lncap")).toEqual([
       "run",
       "--data",
       sharedPath("data", "li_lncap"),
       "--design",
       "~ treatment",
     ]);
+    const r = await sharedDefaultRun("li_lncap");
     const out = r.out;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/treatment dht vs control: \d+ of 22743 genes with padj < 0.1/);

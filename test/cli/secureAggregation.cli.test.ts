@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runFedseqAsync, sharedFedseqRun } from "../helpers/processes.js";
+import { defaultRunArgs, runFedseqAsync, sharedDefaultRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -25,11 +25,12 @@ describe("fedseq run with and without secure aggregation", () => {
     "%s %s: every output file byte-identical",
     async (dataset, design) => {
       const args = ["run", "--data", sharedPath("data", dataset), "--design", design];
-      // The secure run is `run`'s default, also checked by run.cli and grpc.processes: made once
-      // per vitest run (sharedFedseqRun). The clear run beside it.
+      // The secure run is `run`'s default, also checked by run.cli, run.deseq2 and
+      // grpc.processes: made once per vitest run (sharedDefaultRun). The clear run beside it.
+      expect(defaultRunArgs(dataset)).toEqual(args);
       const clearOut = join(tmp.dir, `${dataset}-clear`);
       const [secure, clear] = await Promise.all([
-        sharedFedseqRun(`run-${dataset}`, args),
+        sharedDefaultRun(dataset),
         runFedseqAsync([...args, "--out", clearOut, "--no-secure-aggregation"]),
       ]);
       expect(secure.code, secure.stderr).toBe(0);

@@ -20,7 +20,7 @@ import {
   freePort,
   runFedseq,
   runFedseqAsync,
-  sharedFedseqRun,
+  sharedDefaultRun,
   startFedseq,
 } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
@@ -144,10 +144,11 @@ function simulatedRun(dataset: string, data: string): Promise<string> {
     const args = ["run", "--data", data, "--design", DESIGNS[dataset]];
     const out = join(tmp.dir, `run-sim-${simulatedRuns.size}-${dataset}`);
     run = (async () => {
-      // A whole dataset's run is also secureAggregation.cli's: made once per vitest run.
+      // A whole dataset's run is also secureAggregation.cli's and run.deseq2's: made once per
+      // vitest run (sharedDefaultRun, with these arguments).
       const sim =
         data === full(dataset)
-          ? await sharedFedseqRun(`run-${dataset}`, args)
+          ? await sharedDefaultRun(dataset)
           : { ...(await runFedseqAsync([...args, "--out", out])), out };
       expect(sim.code, sim.stderr).toBe(0);
       return sim.out;

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { DESIGNS } from "./fits.js";
 import { cachedRun, cacheFolder } from "./runCache.js";
 import { root, sharedPath } from "./shared.js";
 
@@ -126,6 +127,32 @@ export function sharedFedseqRun(
     const out = cacheFolder(`cli-${key}`);
     return { ...(await runFedseqAsync([...args, "--out", out])), out };
   });
+}
+
+/**
+ * `fedseq run --data <shared dataset> --design <its design>`, DESeq2's default analysis as a user
+ * runs it (secure aggregation on), once per `vitest run` (sharedFedseqRun): run.deseq2 checks its
+ * files against DESeq2's; run.cli its layout (li_lncap), secureAggregation.cli its bytes against
+ * a clear run, grpc.processes a real federation's files against it (outliers_sim).
+ */
+export function sharedDefaultRun(
+  dataset: string,
+): Promise<FedseqResult & { readonly out: string }> {
+  return sharedFedseqRun(`run-${dataset}`, defaultRunArgs(dataset));
+}
+
+/** The arguments of {@link sharedDefaultRun} (without `--out`). */
+export function defaultRunArgs(dataset: string): string[] {
+  return ["run", "--data", sharedPath("data", dataset), "--design", DESIGNS[dataset]];
+}
+
+/**
+ * `fedseq demo` (bodymap `~ tissue` on the bundled copy, which is the shared copy byte for byte),
+ * once per `vitest run` (sharedFedseqRun): demo.cli checks what it prints, its files and its
+ * report; run.deseq2 checks its files as bodymap's default run against DESeq2's.
+ */
+export function sharedDemoRun(): Promise<FedseqResult & { readonly out: string }> {
+  return sharedFedseqRun("demo", ["demo"]);
 }
 
 /**

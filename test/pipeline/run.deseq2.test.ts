@@ -4,12 +4,22 @@
  * acceptance thresholds of the issues (shares of genes within a tolerance).
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
+import { bundledBodymap } from "../../src/io/bundled.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { type RunOutcome, simulatedSizeFactors } from "../../src/pipeline/run.js";
-import { deseq2Table, resultsAgreement, shareWithin } from "../helpers/deseq2.js";
+import {
+  deseq2Table,
+  deseq2TableAt,
+  type ResultColumns,
+  resultColumns,
+  resultsAgreement,
+  shareWithin,
+} from "../helpers/deseq2.js";
 import { DESIGNS } from "../helpers/fits.js";
+import { sharedDefaultRun, sharedDemoRun } from "../helpers/processes.js";
 import { batchRunWithVst, runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 
@@ -50,13 +60,51 @@ function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return cov / Math.sqrt(vx * vy);
 }
 
-/** Our per-gene values on the genes of DESeq2's fit table, in its order. */
-function spreadFitted(outcome: RunOutcome, values: Float64Array): Float64Array {
-  const out = new Float64Array(outcome.fit.genes.length).fill(Number.NaN);
-  outcome.fit.fitted.forEach((g, j) => {
-    out[g] = values[j];
-  });
-  return out;
+/** What the default-design checks read of a run's files (results, dispersions, size factors). */
+interface DefaultRun {
+  readonly fit: { readonly genes: string[] };
+  readonly results: ResultColumns;
+  /** The genes of dispersions.csv, in its order. */
+  readonly dispersionGenes: string[];
+  /** dispersions.csv's gene-wise and final dispersions (NaN for all-zero genes). */
+  readonly dispersions: { readonly genewise: Float64Array; readonly final: Float64Array };
+  /** size_factors.csv's samples and their size factors. */
+  readonly samples: string[];
+  readonly sizeFactors: Float64Array;
+}
+
+/** The default analysis of a shared dataset, read from the files of its shared run. */
+async function defaultRun(dataset: string): Promise<DefaultRun> {
+  if (dataset === "bodymap") {
+    // The demo's data is the shared copy, byte for byte: DESeq2's outputs for it apply.
+    const bundled = bundledBodymap();
+    expect(
+      gunzipSync(readFileSync(join(bundled, "counts.csv.gz"))).equals(
+        readFileSync(sharedPath("data", "bodymap", "counts.csv")),
+      ),
+    ).toBe(true);
+    expect(
+      readFileSync(join(bundled, "metadata.csv")).equals(
+        readFileSync(sharedPath("data", "bodymap", "metadata.csv")),
+      ),
+    ).toBe(true);
+  }
+  const run = dataset === "bodymap" ? await sharedDemoRun() : await sharedDefaultRun(dataset);
+  expect(run.code, run.stderr).toBe(0);
+  const results = deseq2TableAt(join(run.out, "results.csv"));
+  const dispersions = deseq2TableAt(join(run.out, "dispersions.csv"));
+  const sizeFactors = deseq2TableAt(join(run.out, "size_factors.csv"));
+  return {
+    fit: { genes: results.ids },
+    results: resultColumns(results),
+    dispersionGenes: dispersions.ids,
+    dispersions: {
+      genewise: dispersions.numbers("dispersion_genewise"),
+      final: dispersions.numbers("dispersion"),
+    },
+    samples: sizeFactors.ids,
+    sizeFactors: sizeFactors.numbers("size_factor"),
+  };
 }
 
 const measured: string[] = [];
@@ -75,7 +123,10 @@ const FACTORS: Record<string, string> = {
  */
 function expectDeseq2Results(
   label: string,
-  outcome: Pick<RunOutcome, "results"> & { readonly fit: { readonly genes: readonly string[] } },
+  outcome: {
+    readonly results: Parameters<typeof resultsAgreement>[0];
+    readonly fit: { readonly genes: readonly string[] };
+  },
   results: ReturnType<typeof deseq2Table>,
   atLeast = 0.9995,
 ): void {
@@ -162,15 +213,14 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
   });
 
   describe(`run on ${dataset} against DESeq2`, () => {
-    let outcome: RunOutcome;
-    /** The size factors the centers computed and kept (read from the simulated centers). */
-    let sizeFactors: Float64Array;
+    // DESeq2's default analysis as a user runs it, read from its files: `fedseq run --data
+    // <dataset> --design <design>` (secure aggregation on), shared with run.cli,
+    // secureAggregation.cli and grpc.processes; for bodymap `fedseq demo`, shared with demo.cli
+    // (the bundled data is the shared copy, checked below). Each made once per vitest run.
+    let outcome: DefaultRun;
     beforeAll(async () => {
-      const sessions = await simulatedCenters(sharedPath("data", dataset));
-      const transport = new InProcessTransport(sessions);
-      outcome = await runShared(transport, dataset, "run-suite");
-      sizeFactors = simulatedSizeFactors(sessions, "run-suite", transport.centers);
-    }, 120_000);
+      outcome = await defaultRun(dataset);
+    }, 300_000);
     const fit = deseq2Table(dataset, "fit.csv");
     const results = deseq2Table(dataset, "results.csv");
 
@@ -181,34 +231,29 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     it("lists the genes in DESeq2's order", () => {
       expect(outcome.fit.genes).toEqual(fit.ids);
       expect(outcome.fit.genes).toEqual(results.ids);
+      expect(outcome.dispersionGenes).toEqual(fit.ids);
     });
 
     it("size factors: DESeq2's to 1e-8 relative", () => {
       const sf = deseq2Table(dataset, "size_factors.csv");
       const expected = new Map(sf.ids.map((s, i) => [s, sf.numbers("size_factor")[i]]));
+      expect([...outcome.samples].sort()).toEqual([...sf.ids].sort());
       const ordered = Float64Array.from(outcome.samples, (s) => expected.get(s) as number);
       let worst = 0;
       ordered.forEach((e, i) => {
-        worst = Math.max(worst, Math.abs(sizeFactors[i] - e) / e);
+        worst = Math.max(worst, Math.abs(outcome.sizeFactors[i] - e) / e);
       });
       measured.push(`${dataset}: size factors max relative error ${worst.toExponential(1)}`);
-      expect(shareWithin(sizeFactors, ordered, 1e-8)).toBe(1);
+      expect(shareWithin(outcome.sizeFactors, ordered, 1e-8)).toBe(1);
     });
 
     it("dispersions: final within 2% for ≥ 99% of non-zero genes, gene-wise within 5% for ≥ 97%", () => {
       const nonZero = fit.numbers("all_zero").map((z) => (z === 0 ? 1 : 0));
       const pick = (x: Float64Array) => x.filter((_, g) => nonZero[g] === 1);
+      // dispersions.csv: a row per gene in DESeq2's order (checked above), empty for all-zero genes.
       const d = outcome.dispersions;
-      const final = shareWithin(
-        pick(spreadFitted(outcome, d.final)),
-        pick(fit.numbers("dispersion")),
-        0.02,
-      );
-      const genewise = shareWithin(
-        pick(spreadFitted(outcome, d.genewise)),
-        pick(fit.numbers("disp_gene_est")),
-        0.05,
-      );
+      const final = shareWithin(pick(d.final), pick(fit.numbers("dispersion")), 0.02);
+      const genewise = shareWithin(pick(d.genewise), pick(fit.numbers("disp_gene_est")), 0.05);
       measured.push(
         `${dataset}: gene-wise dispersion within 5% ${(100 * genewise).toFixed(3)}%, final within 2% ${(100 * final).toFixed(3)}%`,
       );
