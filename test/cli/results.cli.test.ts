@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
 import { expectDeseq2Contrast } from "../helpers/contrastResults.js";
 import { deseq2TableAt, resultColumns } from "../helpers/deseq2.js";
 import {
@@ -19,10 +20,12 @@ import {
   sharedFedseqRun,
 } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
-import { cachedSubset } from "../helpers/subsets.js";
+import { cachedSubset, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-results-");
+/** bin/fedseq's entry point in one host process, for the bad-input cases (cliHost.ts). */
+const hosted = useCliHost();
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "pipeline", "fixtures");
 
 describe("fedseq results --from a run's output folder", () => {
@@ -96,6 +99,8 @@ describe("fedseq results --from a run's output folder", () => {
   );
 
   it("refuses bad input with one line and exit 2, writing nothing", async () => {
+    // Each case ends before any work: run in the CLI host process (cliHost.ts), not one process
+    // per case.
     const out = join(tmp.dir, "refused");
     const cases: [string[], RegExp][] = [
       [["--from", join(tmp.dir, "nowhere")], /--from .*nowhere: no saved_fit\.json\.gz/],
@@ -104,20 +109,20 @@ describe("fedseq results --from a run's output folder", () => {
       [["--from", base, "--contrast", "tissue,heart,adipose", "--name", "x"], /give one contrast/],
     ];
     for (const [args, message] of cases) {
-      const r = await runFedseqAsync(["results", ...args, "--out", out]);
+      const r = await hosted(["results", ...args, "--out", out]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toMatch(message);
       expect(existsSync(join(out, "results.csv"))).toBe(false);
     }
-    const same = await runFedseqAsync(["results", "--from", base, "--out", base]);
+    const same = await hosted(["results", "--from", base, "--out", base]);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/--out: another folder than --from/);
     // The same folder through a symbolic link: refused too, the run's results.csv untouched.
     const before = readFileSync(join(base, "results.csv"), "utf8");
     const link = join(tmp.dir, "link-to-base");
     symlinkSync(base, link);
-    const linked = await runFedseqAsync([
+    const linked = await hosted([
       "results",
       "--from",
       base,
@@ -129,7 +134,7 @@ describe("fedseq results --from a run's output folder", () => {
     expect(linked.code).toBe(2);
     expect(linked.stderr).toMatch(/--out: another folder than --from/);
     expect(readFileSync(join(base, "results.csv"), "utf8")).toBe(before);
-    const lessAbs = await runFedseqAsync([
+    const lessAbs = await hosted([
       "results",
       "--from",
       base,
@@ -152,7 +157,7 @@ describe("fedseq results --from a run's output folder", () => {
       const dir = join(tmp.dir, `damaged-${name}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "saved_fit.json.gz"), gzipSync(JSON.stringify(content)));
-      const r = await runFedseqAsync(["results", "--from", dir, "--out", join(dir, "out")]);
+      const r = await hosted(["results", "--from", dir, "--out", join(dir, "out")]);
       expect(r.code, name).toBe(2);
       expect(r.stderr.trim().split("\n"), name).toHaveLength(1);
       expect(r.stderr, name).toMatch(message);
@@ -162,10 +167,12 @@ describe("fedseq results --from a run's output folder", () => {
 
   it("without the run's per-level presence (--no-level-presence), refuses a contrast of levels, naming why", async () => {
     const bare = join(tmp.dir, "bare");
+    // What a saved fit keeps, not its numbers: bodymap's first 300 genes (all its samples and
+    // levels) are enough.
     const run = await runFedseqAsync([
       "run",
       "--data",
-      data,
+      sharedSubset(tmp, "bodymap", 300),
       "--design",
       "~ tissue",
       "--no-level-presence",
