@@ -34,6 +34,7 @@ interface CenterFlags {
   plan?: string;
   sizeFactorsOut?: string;
   vstOut?: string;
+  pcaOut?: string;
   aggregateFit?: boolean;
 }
 
@@ -171,6 +172,10 @@ export function centerCommand(): Command {
       "--vst-out <file>",
       "when a run whose plan asks for vst ends well, write this center's own variance-stabilised counts (gene, then one column per sample) here: they never leave the center",
     )
+    .option(
+      "--pca-out <file>",
+      "when a run whose plan asks for vst ends well, write this center's own samples' coordinates on the federation's two principal components (sample,center,PC1,PC2) here: they leave the center only under a plan with pca_coordinates",
+    )
     .addHelpText(
       "after",
       `
@@ -185,6 +190,7 @@ Example:
       if (flags.sizeFactorsOut !== undefined)
         checkLogFile("--size-factors-out", flags.sizeFactorsOut);
       if (flags.vstOut !== undefined) checkLogFile("--vst-out", flags.vstOut);
+      if (flags.pcaOut !== undefined) checkLogFile("--pca-out", flags.pcaOut);
       const plan =
         flags.plan === undefined
           ? undefined
@@ -280,6 +286,23 @@ Example:
           const { writeVstCsv } = await import("../pipeline/run.js");
           writeVstCsv(flags.vstOut, { genes: data.genes, samples: data.samples, values: vst });
           log(`${flags.name}: its variance-stabilised counts written to ${flags.vstOut}`);
+        }
+      }
+      const pca = runId === null ? null : session.ownPcaCoordinates(runId);
+      if (flags.pcaOut !== undefined) {
+        if (pca === null) {
+          log(
+            `${flags.name}: the run made no PCA (its plan asks for no vst, or its trend is local): ${flags.pcaOut} not written`,
+          );
+        } else {
+          const { writePcaCsv } = await import("../pipeline/run.js");
+          writePcaCsv(flags.pcaOut, {
+            samples: data.samples,
+            centers: data.samples.map(() => flags.name),
+            pc1: pca.filter((_, k) => k % 2 === 0),
+            pc2: pca.filter((_, k) => k % 2 === 1),
+          });
+          log(`${flags.name}: its samples' principal components written to ${flags.pcaOut}`);
         }
       }
     });

@@ -65,6 +65,7 @@ export interface AnalysisFlags
   cooksFilter: boolean;
   cooksCutoff?: number;
   vst?: boolean;
+  pcaCoordinates?: boolean;
   lfcShrink?: string;
   levelPresence: boolean;
 }
@@ -246,6 +247,7 @@ const ANALYSIS_FLAGS = [
   "cooksFilter",
   "cooksCutoff",
   "vst",
+  "pcaCoordinates",
   "lfcShrink",
 ];
 
@@ -325,6 +327,7 @@ export function runJobFromFlags(
     cooksFilter: flags.cooksFilter !== false,
     ...(flags.cooksCutoff === undefined ? {} : { cooksCutoff: flags.cooksCutoff }),
     ...(flags.vst === true ? { vst: true } : {}),
+    ...pcaCoordinatesFromFlags(flags),
     ...lfcShrinkFromFlags(flags.lfcShrink),
     levelPresence: flags.levelPresence !== false,
     compareFile: flags.compare,
@@ -407,6 +410,16 @@ export function withResultsFlags(cmd: Command): Command {
     .option("--no-independent-filtering", "adjust p-values without independent filtering");
 }
 
+/** `--pca-coordinates`, which needs `--vst` (the PCA is of the transformed counts). */
+function pcaCoordinatesFromFlags(flags: { vst?: boolean; pcaCoordinates?: boolean }): {
+  pcaCoordinates?: boolean;
+} {
+  if (flags.pcaCoordinates !== true) return {};
+  if (flags.vst !== true)
+    throw new InputError("--pca-coordinates needs --vst (the PCA is of the transformed counts)");
+  return { pcaCoordinates: true };
+}
+
 /** `--lfc-shrink normal|apeglm`. */
 function lfcShrinkFromFlags(type: string | undefined): { lfcShrink?: LfcShrinkType } {
   if (type === undefined) return {};
@@ -433,7 +446,11 @@ export function withAnalysisFlags(cmd: Command): Command {
     )
     .option(
       "--vst",
-      "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out)",
+      "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out), and DESeq2's PCA of the 500 most variable genes (the report; pca.csv)",
+    )
+    .option(
+      "--pca-coordinates",
+      "with --vst: the centers send their samples' PC1 and PC2 coordinates (two numbers per sample), so that the aggregator's report plots them; without it each center keeps its own (fedseq center --pca-out)",
     )
     .addOption(
       new Option(

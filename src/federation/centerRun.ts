@@ -27,6 +27,12 @@ import {
 import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
 import type { LocalKernels } from "../algorithms/kernels.js";
 import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
+import {
+  type PcaCenter,
+  pcaCoordinatesLocal,
+  pcaMomentsLocal,
+  pcaProductLocal,
+} from "../algorithms/pca/local.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { parseLevels, parseReferences } from "../algorithms/setup/state.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
@@ -58,6 +64,10 @@ export interface CenterRunState {
   replacedCounts?: Float64Array;
   /** Its samples' variance-stabilised counts, every gene of its data, gene-major (never sent). */
   vst?: Float64Array;
+  /** Those of the run's genes, in the run's order (the PCA's data, never sent). */
+  pca?: PcaCenter;
+  /** Its samples' (PC1, PC2), sample-major n×2 (sent only under the plan's pca_coordinates). */
+  pcaCoordinates?: Float64Array;
 }
 
 /** Access to the center's prepared fit, for the steps that follow `prepare`. */
@@ -178,6 +188,37 @@ export function runRecordStep<K extends CenterRunStep>(
         vstTrendOfRequest(input as In<"vst">),
       );
       return { kind: "vst-share", samples: n } as Out<K>;
+    }
+    case "pcaMoments": {
+      const request = input as In<"pcaMoments">;
+      const vst = need(state.vst, data.name, step, "the variance-stabilised counts");
+      const rows = need(state.rows, data.name, step, "log sums");
+      if (request.genes !== rows.length)
+        throw new Error(
+          `center ${data.name}: PCA moments of ${request.genes} genes, the run has ${rows.length}`,
+        );
+      const values = new Float64Array(rows.length * n);
+      rows.forEach((r, g) => {
+        values.set(vst.subarray(r * n, r * n + n), g * n);
+      });
+      state.pca = { n, genes: rows.length, values };
+      return pcaMomentsLocal(state.pca) as Out<K>;
+    }
+    case "pcaProduct":
+      return pcaProductLocal(
+        need(state.pca, data.name, step, "the PCA's moments"),
+        input as In<"pcaProduct">,
+      ) as Out<K>;
+    case "pcaCoordinates": {
+      const request = input as In<"pcaCoordinates">;
+      state.pcaCoordinates = pcaCoordinatesLocal(
+        need(state.pca, data.name, step, "the PCA's moments"),
+        request,
+      );
+      return {
+        kind: "pca-coordinates-share",
+        coordinates: request.send ? state.pcaCoordinates.slice() : new Float64Array(0),
+      } as Out<K>;
     }
     case "dispersionMoments": {
       const request = input as In<"dispersionMoments">;

@@ -244,6 +244,14 @@ export class CenterSession {
     return this.#run?.runId === runId ? (this.#run.vst ?? null) : null;
   }
 
+  /**
+   * The center's own samples' coordinates on the PCA's two axes of run `runId` (sample-major
+   * n×2), null when the run made no PCA: for `--pca-out` and simulations.
+   */
+  ownPcaCoordinates(runId: string): Float64Array | null {
+    return this.#run?.runId === runId ? (this.#run.pcaCoordinates ?? null) : null;
+  }
+
   /** The center's private state of the current run (null before its first run step). */
   get runState(): CenterRunState | null {
     return this.#run;

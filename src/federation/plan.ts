@@ -122,6 +122,12 @@ export interface AnalysisPlan {
    */
   readonly vst: boolean;
   /**
+   * With `vst`: each center sends its samples' coordinates on the PCA's two axes (two numbers per
+   * sample, for the report's plot); otherwise it keeps them. A plan file without
+   * `pca_coordinates`: false.
+   */
+  readonly pcaCoordinates: boolean;
+  /**
    * Whether each center also sends, per gene and level of each factor, whether it holds a
    * non-zero count at that level (OR-ed over the centers), so that `fedseq results --from` can
    * test other contrasts of two levels as DESeq2 (its contrastAllZero) without another run. A
@@ -173,6 +179,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     ...(plan.cooksFilter ? {} : { cooks_filter: false }),
     ...(plan.cooksCutoff === null ? {} : { cooks_cutoff: plan.cooksCutoff }),
     ...(plan.vst ? { vst: true } : {}),
+    ...(plan.pcaCoordinates ? { pca_coordinates: true } : {}),
     ...(plan.levelPresence ? { level_presence: true } : {}),
     ...(plan.lfcShrink === null ? {} : { lfc_shrink: plan.lfcShrink }),
   };
@@ -301,6 +308,7 @@ const FIELDS = [
   "cooks_filter",
   "cooks_cutoff",
   "vst",
+  "pca_coordinates",
   "level_presence",
   "lfc_shrink",
 ] as const;
@@ -448,9 +456,19 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")
       : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
+    pcaCoordinates: readPcaCoordinates(r),
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
     lfcShrink: r.has("lfc_shrink") ? r.choice("lfc_shrink", LFC_SHRINK_TYPES) : null,
   };
+}
+
+/** `pca_coordinates`: true needs `vst` (the PCA is of the transformed counts). */
+function readPcaCoordinates(r: PlanReader): boolean {
+  if (!r.has("pca_coordinates")) return false;
+  const value = r.boolean("pca_coordinates");
+  if (value && !(r.has("vst") && r.boolean("vst")))
+    r.fail("pca_coordinates", "true needs vst (the PCA is of the transformed counts)");
+  return value;
 }
 
 /**

@@ -46,6 +46,14 @@ import {
   type NewtonRequest,
   newtonPointCount,
 } from "../algorithms/newton/state.js";
+import type {
+  PcaCoordinatesRequest,
+  PcaCoordinatesShare,
+  PcaMomentsRequest,
+  PcaMomentsShare,
+  PcaProductRequest,
+  PcaProductShare,
+} from "../algorithms/pca/state.js";
 import type { PqnReply, PqnRequest } from "../algorithms/pqn/state.js";
 import type {
   ContrastPresenceRequest,
@@ -255,6 +263,9 @@ export interface StepTypes {
   deseq2Irls: { input: Deseq2IrlsRequest; output: Deseq2IrlsShare };
   nllAtPoints: { input: NllAtPointsRequest; output: NllAtPointsShare };
   apeglm: { input: ApeglmRequest; output: ApeglmShare };
+  pcaMoments: { input: PcaMomentsRequest; output: PcaMomentsShare };
+  pcaProduct: { input: PcaProductRequest; output: PcaProductShare };
+  pcaCoordinates: { input: PcaCoordinatesRequest; output: PcaCoordinatesShare };
 }
 
 /** Name of a step. */
@@ -1055,6 +1066,52 @@ export const STEPS: {
     buildsState: false,
     sends:
       "per gene apeglm's NLL and its gradient at the requested coefficients (original counts, final dispersions); once, at the MAP estimates, the observed information (packed upper triangle)",
+  }),
+  pcaMoments: spec({
+    request: recordSchema<PcaMomentsRequest>("pca-moments-request", { genes: "number" }),
+    reply: recordSchema<PcaMomentsShare>("pca-moments-share", {
+      samples: "number",
+      sum: "finite",
+      sumSquares: "finite",
+    }),
+    replyLengths: (input) => ({ sum: input.genes, sumSquares: input.genes }),
+    reductions: { samples: "sum", sum: "sum", sumSquares: "sum" },
+    // Variance-stabilised counts are logarithms (|v| < 100): Σ v, Σ v² and the PCA's products
+    // over 1e4 samples stay far below the moments' bound.
+    bounds: { samples: BOUNDS.count, sum: BOUNDS.moment, sumSquares: BOUNDS.moment },
+    wholeNumbers: ["samples"],
+    buildsState: false,
+    sends:
+      "its sample count, and per gene Σ v and Σ v² of its samples' variance-stabilised counts v (the PCA's gene variances); asked only when the plan asks for vst",
+  }),
+  pcaProduct: spec({
+    request: recordSchema<PcaProductRequest>("pca-product-request", {
+      genes: "mask",
+      mean: "finite",
+      columns: "number",
+      basis: "finite",
+    }),
+    reply: recordSchema<PcaProductShare>("pca-product-share", { product: "finite" }),
+    replyLengths: (input) => ({ product: input.basis.length }),
+    reductions: { product: "sum" },
+    bounds: { product: BOUNDS.moment },
+    buildsState: false,
+    sends:
+      "Σ (v − m)(v − m)ᵀW over its samples on the PCA's genes, for the basis W sent (the subspace iteration's product: q×k numbers, never the covariance itself)",
+  }),
+  pcaCoordinates: spec({
+    request: recordSchema<PcaCoordinatesRequest>("pca-coordinates-request", {
+      genes: "mask",
+      mean: "finite",
+      axes: "finite",
+      send: "boolean",
+    }),
+    reply: recordSchema<PcaCoordinatesShare>("pca-coordinates-share", { coordinates: "finite" }),
+    replyLengths: (input) => (input.send ? {} : { coordinates: 0 }),
+    reductions: { coordinates: "concat" },
+    buildsState: true,
+    sends:
+      "nothing by default: it keeps its samples' PC1 and PC2 coordinates (`fedseq center --pca-out`); under a plan with pca_coordinates, those coordinates (two numbers per sample)",
   }),
 };
 

@@ -90,6 +90,11 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   nllAtPoints: null,
   // Only under a plan that asks for apeglm's shrinkage: one evaluation per optimiser round.
   apeglm: null,
+  // Only under a plan that asks for vst: the gene variances, the subspace iteration's products
+  // (one basis per round), the samples' coordinates (sent only under pca_coordinates).
+  pcaMoments: 1,
+  pcaProduct: null,
+  pcaCoordinates: 1,
   dispersionGrid: null,
   cooksPrivateTrim: null,
 };
@@ -218,6 +223,19 @@ export class RequestPolicy {
       refuse("the plan does not ask for apeglm's shrunk fold changes (lfc_shrink)");
     if (step === "vst" && !this.plan.vst)
       refuse("the plan does not ask for the variance-stabilising transformation");
+    if (
+      (step === "pcaMoments" || step === "pcaProduct" || step === "pcaCoordinates") &&
+      !this.plan.vst
+    )
+      refuse("the plan does not ask for the variance-stabilising transformation (the PCA's data)");
+    if (
+      step === "pcaCoordinates" &&
+      (input as unknown as StepInput<"pcaCoordinates">).send &&
+      !this.plan.pcaCoordinates
+    )
+      refuse(
+        "the plan does not let the samples' PCA coordinates leave the center (pca_coordinates)",
+      );
     if (step === "levelPresence") {
       const request = input as unknown as StepInput<"levelPresence">;
       if (!this.plan.levelPresence)

@@ -92,6 +92,7 @@ export function planFromRunJob(
     cooksFilter: job.cooksFilter ?? true,
     cooksCutoff: job.cooksCutoff ?? null,
     vst: job.vst ?? false,
+    pcaCoordinates: job.pcaCoordinates ?? false,
     levelPresence: job.levelPresence ?? true,
     lfcShrink: job.lfcShrink ?? null,
   };
@@ -118,6 +119,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     cooksFilter: plan.cooksFilter,
     ...(plan.cooksCutoff === null ? {} : { cooksCutoff: plan.cooksCutoff }),
     vst: plan.vst,
+    pcaCoordinates: plan.pcaCoordinates,
     levelPresence: plan.levelPresence,
     ...(plan.lfcShrink === null ? {} : { lfcShrink: plan.lfcShrink }),
     compareFile,

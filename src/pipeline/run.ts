@@ -12,6 +12,7 @@ import type { FitType } from "../algorithms/dispersions/trend.js";
 import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
+import { federatedPca } from "../algorithms/pca/aggregate.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
@@ -146,6 +147,8 @@ export interface RunOutcome {
    * why they did not (a local trend).
    */
   readonly vst: { readonly trend: VstTrend } | { readonly unavailable: string } | null;
+  /** DESeq2's plotPCA of the transformed counts (null: no vst, or fewer than two samples). */
+  readonly pca: PcaResult | null;
   /** DESeq2's lfcShrink (null: not asked for): shrunk.csv's table, over every gene. */
   readonly shrunk: {
     /** The shrunk coefficient's column name. */
@@ -153,6 +156,56 @@ export interface RunOutcome {
     readonly prior: ShrinkPrior;
     readonly table: ShrunkTable;
   } | null;
+}
+
+/** DESeq2's `plotPCA(vst(dds, blind = FALSE), returnData = TRUE)` over the federation. */
+export interface PcaResult {
+  /** The genes of largest variance it used (min(500, genes)). */
+  readonly genes: number;
+  /** PC1's and PC2's share of their total variance (`attr(, "percentVar")`). */
+  readonly percentVariance: Float64Array;
+  /** Product rounds of the subspace iteration, and whether it met its tolerance. */
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** The samples' coordinates, when the centers sent them (the plan's pca_coordinates). */
+  readonly coordinates: PcaCoordinates | null;
+}
+
+/** Every sample's coordinates on PC1 and PC2, centers in federation order. */
+export interface PcaCoordinates {
+  readonly samples: readonly string[];
+  readonly centers: readonly string[];
+  readonly pc1: Float64Array;
+  readonly pc2: Float64Array;
+}
+
+/** Per-center sample-major n×2 coordinates (federation order) as one table. */
+function pcaCoordinatesOf(
+  centers: readonly CenterInfo[],
+  perCenter: readonly Float64Array[],
+): PcaCoordinates {
+  const samples = centers.flatMap((c) => c.samples);
+  const pc1 = new Float64Array(samples.length);
+  const pc2 = new Float64Array(samples.length);
+  let offset = 0;
+  centers.forEach((c, k) => {
+    const values = perCenter[k];
+    if (values.length !== c.samples.length * 2)
+      throw new Error(
+        `center ${c.name}: ${values.length / 2} PCA coordinates for ${c.samples.length} samples`,
+      );
+    for (let i = 0; i < c.samples.length; i++) {
+      pc1[offset + i] = values[2 * i];
+      pc2[offset + i] = values[2 * i + 1];
+    }
+    offset += c.samples.length;
+  });
+  return {
+    samples,
+    centers: centers.flatMap((c) => c.samples.map(() => c.name)),
+    pc1,
+    pc2,
+  };
 }
 
 /** shrunk.csv: per gene (every gene of the data), NaN where DESeq2 has NA. */
@@ -429,6 +482,7 @@ export async function runOverFederation(
         ? null
         : await federatedLevelPresence(runner, formula, levels, genes, fitted),
   };
+  const vst = job.vst === true ? await federatedVst(runner, dispersions) : null;
   return {
     saved,
     fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
@@ -446,7 +500,27 @@ export async function runOverFederation(
     },
     sparseGenes: sparse === null ? null : maskCount(sparse),
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
-    vst: job.vst === true ? await federatedVst(runner, dispersions) : null,
+    vst,
+    // The PCA's coordinates round must stay the run's last: under verified requests each
+    // round's replies are relayed to every center with the next request, and the coordinates a
+    // plan with pca_coordinates sends are consented to the aggregator only.
+    pca:
+      vst === null || !("trend" in vst)
+        ? null
+        : await federatedPca(runner, genes.length, job.pcaCoordinates === true).then((pca) =>
+            pca === null
+              ? null
+              : {
+                  genes: pca.genes,
+                  percentVariance: pca.percentVariance,
+                  iterations: pca.iterations,
+                  converged: pca.converged,
+                  coordinates:
+                    pca.coordinates === null
+                      ? null
+                      : pcaCoordinatesOf(transport.centers, pca.coordinates),
+                },
+          ),
     shrunk:
       shrunk === null
         ? null
@@ -784,6 +858,17 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   /** DESeq2's vst: the trend used (vst.csv written), or why not. */
   vst?: { trend: VstTrend } | { unavailable: string };
   /**
+   * DESeq2's plotPCA of the transformed counts: the genes used, PC1's and PC2's share of their
+   * variance, where the samples' coordinates are (pca.csv when this run holds them).
+   */
+  pca?: {
+    genes: number;
+    percent_variance: { PC1: number; PC2: number };
+    coordinates: "sent by the centers (pca_coordinates)" | "kept at the centers";
+    rounds: number;
+    converged: boolean;
+  };
+  /**
    * DESeq2's lfcShrink (shrunk.csv written): the estimator, the shrunk coefficient and the prior
    * variance of each design column (DESeq2's `betaPriorVar`, log2 scale).
    */
@@ -924,6 +1009,23 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     },
     ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
     ...(outcome.vst === null ? {} : { vst: outcome.vst }),
+    ...(outcome.pca === null
+      ? {}
+      : {
+          pca: {
+            genes: outcome.pca.genes,
+            percent_variance: {
+              PC1: outcome.pca.percentVariance[0],
+              PC2: outcome.pca.percentVariance[1],
+            },
+            coordinates:
+              outcome.pca.coordinates === null
+                ? "kept at the centers"
+                : "sent by the centers (pca_coordinates)",
+            rounds: outcome.pca.iterations + 2,
+            converged: outcome.pca.converged,
+          },
+        }),
     ...(outcome.shrunk === null
       ? {}
       : {
@@ -955,6 +1057,10 @@ export async function writeRunOutputs(
     readonly designWarnings?: readonly string[];
     /** The centers' variance-stabilised counts (a simulation's), for `vst.csv`. */
     readonly vst?: VstTable;
+    /** The samples' PCA coordinates the centers kept (a simulation's), for pca.csv and the plot. */
+    readonly pcaCoordinates?: PcaCoordinates;
+    /** A simulation's sample groups for the PCA plot (the contrast's factor), by sample. */
+    readonly sampleGroups?: ReadonlyMap<string, string>;
     /** The plan's samples per center and design cell, for the report. */
     readonly cellSizes?: CellSizes | null;
   } = {},
@@ -967,6 +1073,8 @@ export async function writeRunOutputs(
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
   if (extra.vst !== undefined) writeVstCsv(join(outDir, "vst.csv"), extra.vst);
+  const pcaCoordinates = outcome.pca?.coordinates ?? extra.pcaCoordinates ?? null;
+  if (pcaCoordinates !== null) writePcaCsv(join(outDir, "pca.csv"), pcaCoordinates);
   if (sizeFactors !== undefined)
     writeSizeFactorsCsv(join(outDir, "size_factors.csv"), outcome.samples, sizeFactors);
   const { genes, fitted } = outcome.fit;
@@ -1012,9 +1120,57 @@ export async function writeRunOutputs(
       ...(reference === undefined ? {} : { reference }),
       ...(sizeFactors === undefined ? {} : { sizeFactors }),
       cellSizes: extra.cellSizes ?? null,
+      pcaCoordinates,
+      ...(extra.sampleGroups === undefined ? {} : { sampleGroups: extra.sampleGroups }),
     }),
   );
   return report;
+}
+
+/**
+ * The variable the PCA plot colours samples by, as DESeq2's `plotPCA(intgroup =)`: the
+ * contrast's factor, else the design's last variable.
+ */
+function pcaGroupFactor(job: RunJob): string {
+  if (job.contrast?.kind === "levels") return job.contrast.factor;
+  return parseFormula(job.design).terms.at(-1) ?? "center";
+}
+
+/** Most groups the PCA plot colours by (a variable with more is not a grouping). */
+const MAX_PCA_GROUPS = 12;
+
+/**
+ * A simulation's samples' values of {@link pcaGroupFactor} (its user holds the metadata);
+ * undefined when a center lacks the column or it has more than {@link MAX_PCA_GROUPS} values.
+ */
+function simulatedSampleGroups(
+  sessions: readonly CenterSession[],
+  job: RunJob,
+): ReadonlyMap<string, string> | undefined {
+  const factor = pcaGroupFactor(job);
+  const groups = new Map<string, string>();
+  for (const s of sessions) {
+    const values = s.data.metadata.values.get(factor);
+    if (values === undefined) return undefined;
+    s.data.samples.forEach((sample, i) => {
+      groups.set(sample, values[i]);
+    });
+  }
+  return new Set(groups.values()).size > MAX_PCA_GROUPS ? undefined : groups;
+}
+
+/** pca.csv: `sample,center,PC1,PC2` (DESeq2's plotPCA(returnData = TRUE) coordinates). */
+export function writePcaCsv(file: string, c: PcaCoordinates): void {
+  writeCsvAtomic(
+    file,
+    ["sample", "center", "PC1", "PC2"],
+    c.samples.map((sample, i) => [
+      sample,
+      c.centers[i],
+      formatNumber(c.pc1[i]),
+      formatNumber(c.pc2[i]),
+    ]),
+  );
 }
 
 /** DESeq2's results table as `results.csv`: one row per gene, NA where DESeq2 has NA. */
@@ -1060,6 +1216,8 @@ function runReportInput(
     readonly reference?: ReportReference;
     readonly sizeFactors?: Float64Array;
     readonly cellSizes: CellSizes | null;
+    readonly pcaCoordinates: PcaCoordinates | null;
+    readonly sampleGroups?: ReadonlyMap<string, string>;
   },
 ): ReportInput {
   const base = reportInput(outcome.fit, fitReport, extra.reference);
@@ -1130,6 +1288,28 @@ function runReportInput(
               value: (extra.sizeFactors as Float64Array)[i],
             })),
     },
+    ...(outcome.pca === null
+      ? {}
+      : {
+          pca: {
+            genes: outcome.pca.genes,
+            percentVariance: [outcome.pca.percentVariance[0], outcome.pca.percentVariance[1]],
+            points:
+              extra.pcaCoordinates === null
+                ? null
+                : extra.pcaCoordinates.samples.map((sample, i) => {
+                    const c = extra.pcaCoordinates as PcaCoordinates;
+                    return {
+                      sample,
+                      center: c.centers[i],
+                      group: extra.sampleGroups?.get(sample) ?? c.centers[i],
+                      pc1: c.pc1[i],
+                      pc2: c.pc2[i],
+                    };
+                  }),
+            groupedBy: extra.sampleGroups === undefined ? "center" : pcaGroupFactor(job),
+          },
+        }),
     federation: {
       ...fitFederation,
       "secure aggregation": outcome.secureAggregation ? "yes" : "no (sums in clear)",
@@ -1206,6 +1386,21 @@ export function simulatedVst(
     offset += n;
   }
   return { genes, samples, values };
+}
+
+/**
+ * The PCA coordinates simulated centers computed in run `runId` and kept (their plan did not
+ * send them), read where they are; null when a center made none.
+ */
+export function simulatedPcaCoordinates(
+  sessions: readonly CenterSession[],
+  runId: string,
+  order: readonly CenterInfo[],
+): PcaCoordinates | null {
+  const byName = new Map(sessions.map((s) => [s.name, s]));
+  const own = order.map((c) => byName.get(c.name)?.ownPcaCoordinates(runId) ?? null);
+  if (own.some((x) => x === null)) return null;
+  return pcaCoordinatesOf(order, own as Float64Array[]);
 }
 
 /** Write `vst.csv` (`gene` then one column per sample) atomically. */
@@ -1317,6 +1512,8 @@ interface SimulationExtras {
   readonly sizeFactors: Float64Array;
   readonly cellSizes: CellSizes | null;
   readonly vst?: VstTable;
+  readonly pcaCoordinates?: PcaCoordinates;
+  readonly sampleGroups?: ReadonlyMap<string, string>;
   readonly designWarnings: readonly string[];
   readonly kSampleRule?: KSampleRule;
 }
@@ -1382,6 +1579,11 @@ async function simulate(
     const outcome = await runOverFederation(transport, job, { onRound, onPhase, plan, runId });
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
+    const pcaCoordinates =
+      outcome.pca === null || outcome.pca.coordinates !== null
+        ? null
+        : simulatedPcaCoordinates(sessions, runId, transport.centers);
+    const sampleGroups = outcome.pca === null ? undefined : simulatedSampleGroups(sessions, job);
     const seconds = (performance.now() - started) / 1000;
     return {
       outcome,
@@ -1390,6 +1592,8 @@ async function simulate(
         sizeFactors,
         cellSizes: plan?.cellSizes ?? null,
         ...(vst === null ? {} : { vst }),
+        ...(pcaCoordinates === null ? {} : { pcaCoordinates }),
+        ...(sampleGroups === undefined ? {} : { sampleGroups }),
         designWarnings: designWarnings(
           sessions.map((s) => s.data.metadata),
           formula,

@@ -51,6 +51,11 @@ export interface RunJob {
   readonly levelPresence?: boolean;
   readonly vst?: boolean;
   /**
+   * With `vst`: the centers send their samples' coordinates on the PCA's two axes (DESeq2's
+   * `plotPCA`), so that the report plots them; otherwise they keep them (default false).
+   */
+  readonly pcaCoordinates?: boolean;
+  /**
    * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";
    * absent: the Wald test.
    */

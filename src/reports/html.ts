@@ -59,6 +59,28 @@ export interface ReportInput {
   readonly dispersions?: ReportDispersions;
   /** Wald tests of a contrast (a `run`), aligned with `genes`: a volcano plot and the top genes. */
   readonly tests?: ReportTests;
+  /** DESeq2's plotPCA of the variance-stabilised counts (a `run --vst`). */
+  readonly pca?: ReportPca;
+}
+
+/** The samples' principal components (DESeq2's `plotPCA`). */
+export interface ReportPca {
+  /** Genes of largest variance used (500, or fewer genes). */
+  readonly genes: number;
+  /** PC1's and PC2's share of their variance. */
+  readonly percentVariance: readonly [number, number];
+  /** Each sample's coordinates; null when they stayed at the centers (the plan's choice). */
+  readonly points:
+    | readonly {
+        readonly sample: string;
+        readonly center: string;
+        readonly group: string;
+        readonly pc1: number;
+        readonly pc2: number;
+      }[]
+    | null;
+  /** What `group` is (a design variable, or "center"). */
+  readonly groupedBy: string;
 }
 
 /** A run's samples, as far as the aggregator knows them. */
@@ -264,6 +286,36 @@ function pvalueHistogramSpec(counts: Int32Array): TopLevelSpec {
       },
       x2: { field: "end" },
       y: { field: "genes", type: "quantitative", title: "genes" },
+    },
+  };
+}
+
+/** PCA plot: PC1 against PC2 (axes to the same scale, as plotPCA's coord_fixed), by group. */
+function pcaSpec(pca: ReportPca): TopLevelSpec {
+  const points = pca.points ?? [];
+  const percent = (k: 0 | 1) => `PC${k + 1}: ${Math.round(pca.percentVariance[k] * 100)}% variance`;
+  const span = (f: (p: (typeof points)[number]) => number) => {
+    const values = points.map(f);
+    return Math.max(...values) - Math.min(...values) || 1;
+  };
+  const ratio = span((p) => p.pc2) / span((p) => p.pc1);
+  const width = 480;
+  return {
+    width,
+    height: Math.max(120, Math.min(480, Math.round(width * ratio))),
+    config: CONFIG,
+    data: { values: points.map((p) => ({ ...p })) },
+    mark: { type: "point", filled: true, size: 80, opacity: 0.85 },
+    encoding: {
+      x: { field: "pc1", type: "quantitative", title: percent(0), scale: { zero: false } },
+      y: { field: "pc2", type: "quantitative", title: percent(1), scale: { zero: false } },
+      color: { field: "group", type: "nominal", title: pca.groupedBy },
+      shape: { field: "center", type: "nominal", title: "center" },
+      tooltip: [
+        { field: "sample", type: "nominal" },
+        { field: "center", type: "nominal" },
+        { field: "group", type: "nominal", title: pca.groupedBy },
+      ],
     },
   };
 }
@@ -934,6 +986,19 @@ export async function renderReport(input: ReportInput): Promise<string> {
       `<section><h2>Top genes</h2>
 ${topGenesTable(input, tests)}
 <p>The 20 genes with the smallest adjusted p-values (${escapeHtml(tests.contrast)}).</p></section>`,
+    );
+  }
+
+  if (input.pca !== undefined) {
+    const pca = input.pca;
+    const shares = `PC1 ${(pca.percentVariance[0] * 100).toFixed(1)}%, PC2 ${(pca.percentVariance[1] * 100).toFixed(1)}% of the variance`;
+    sections.push(
+      pca.points === null
+        ? `<section id="pca"><h2>Samples: principal components</h2>
+<p>PCA of the variance-stabilised counts of the ${formatFigure(pca.genes)} genes of largest variance (DESeq2's plotPCA): ${shares}. The samples' coordinates stayed at their centers (the analysis plan does not let them leave: <code>pca_coordinates</code>); each center writes its own with <code>fedseq center --pca-out</code>.</p></section>`
+        : `<section id="pca"><h2>Samples: principal components</h2>
+<figure id="pca-plot">${await renderSvg(pcaSpec(pca))}
+<figcaption>${formatFigure(pca.points.length)} samples on the first two principal components of the variance-stabilised counts of the ${formatFigure(pca.genes)} genes of largest variance (DESeq2's plotPCA, vst with blind = FALSE): ${shares}. Colour: ${escapeHtml(pca.groupedBy)}; shape: center.</figcaption></figure></section>`,
     );
   }
 

@@ -60,6 +60,7 @@ const PLAN: AnalysisPlan = {
   cooksFilter: true,
   cooksCutoff: null,
   vst: false,
+  pcaCoordinates: false,
   levelPresence: false,
   lfcShrink: null,
 };
@@ -285,6 +286,18 @@ describe("analysis plan", () => {
     expect(() =>
       checkPlanAnalysis({ ...shrinking, contrast: { vector: [0, 1, -1] } as never }),
     ).toThrow(/--lfc-shrink normal: DESeq2 shrinks one coefficient/);
+  });
+
+  it("lets the samples' PCA coordinates leave the centers only when it says so, and only with vst", () => {
+    expect(Object.hasOwn(json(), "pca_coordinates")).toBe(false);
+    expect(planFromJson(json(), "plan.json").pcaCoordinates).toBe(false);
+    const sending: AnalysisPlan = { ...PLAN, vst: true, pcaCoordinates: true };
+    expect(json(sending)).toMatchObject({ vst: true, pca_coordinates: true });
+    expect(planFromJson(json(sending), "plan.json")).toEqual(sending);
+    expect(runJobFromPlan(sending, "out").pcaCoordinates).toBe(true);
+    expect(problem({ ...json(), pca_coordinates: true })).toMatch(
+      /^plan\.json: pca_coordinates: true needs vst/,
+    );
   });
 
   it("refuses a missing field", () => {

@@ -7,9 +7,11 @@ import { InProcessTransport } from "../../src/federation/inProcess.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import {
+  type PcaCoordinates,
   type RunJob,
   type RunOutcome,
   runOverFederation,
+  simulatedPcaCoordinates,
   simulatedVst,
   type VstTable,
 } from "../../src/pipeline/run.js";
@@ -67,6 +69,9 @@ export interface BatchRun {
   readonly vst: VstTable | null;
   /** lfcShrink(coef = the last coefficient, type = "normal"): shrunk.csv's table. */
   readonly shrunk: NonNullable<RunOutcome["shrunk"]>;
+  /** plotPCA of the vst, and the samples' coordinates the centers kept. */
+  readonly pca: RunOutcome["pca"];
+  readonly pcaCoordinates: PcaCoordinates | null;
 }
 
 /**
@@ -91,6 +96,8 @@ export function batchRunWithVst(dataset: string, factor: string): Promise<BatchR
         vstTrend: outcome.vst,
         vst: simulatedVst(sessions, "batch-vst", transport.centers, outcome.fit.genes),
         shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,
+        pca: outcome.pca,
+        pcaCoordinates: simulatedPcaCoordinates(sessions, "batch-vst", transport.centers),
       };
     } finally {
       await transport.close();

@@ -918,6 +918,12 @@ export const structureRules: Readonly<Record<string, Rule>> = {
   "apeglm.nll": allRule,
   "apeglm.score": columnsRule,
   "apeglm.information": productsRule,
+  // The PCA's sums are over all the center's samples (of its transformed counts); the
+  // coordinates, sent only under a plan's pca_coordinates, are one sample's each.
+  "pcaMoments.sum": allRule,
+  "pcaMoments.sumSquares": allRule,
+  "pcaProduct.product": allRule,
+  "pcaCoordinates.coordinates": oneRule,
   "information.xtwx": productsRule,
   // Σ y/s over the counts with outliers replaced: judged on the original counts' zeros. (The
   // private Cook's sums, `cooksPrivateSums.sums`, are over the samples of a grid range the

@@ -18,6 +18,7 @@ import {
   simulatedVst,
   type VstTable,
 } from "../../src/pipeline/run.js";
+import { COUNT_POINTS, probePage } from "../helpers/chromium.js";
 import { type Deseq2Table, deseq2Table, deseq2TableAt } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { batchRunWithVst, deseq2Job } from "../helpers/runs.js";
@@ -96,6 +97,26 @@ it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s 
   expect(worst).toBeLessThanOrEqual(1e-6);
   const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
   expect(report.vst.trend.fit).toBe("parametric");
+  // DESeq2's PCA (plotPCA) of the vst: pca.csv, run.json, and the report's plot of 18 samples.
+  expect(report.pca).toMatchObject({ genes: 500, coordinates: "kept at the centers" });
+  const pca = readFileSync(join(out, "pca.csv"), "utf8").trimEnd().split("\n");
+  expect(pca[0]).toBe("sample,center,PC1,PC2");
+  expect(pca).toHaveLength(19);
+  const r = plotPca("outliers_sim");
+  const pc1 = new Map(pca.slice(1).map((l) => [l.split(",")[0], Number(l.split(",")[2])]));
+  const rPc1 = Array.from(r.pcs[0]);
+  const ourPc1 = r.samples.map((sample) => pc1.get(sample) as number);
+  const sign = Math.sign(ourPc1.reduce((a, x, i) => a + x * rPc1[i], 0));
+  const scale = Math.max(...rPc1.map(Math.abs));
+  expect(Math.max(...ourPc1.map((x, i) => Math.abs(sign * x - rPc1[i]) / scale))).toBeLessThan(
+    1e-6,
+  );
+  const figures = (await probePage(
+    join(out, "report.html"),
+    `${COUNT_POINTS}
+    return [...document.querySelectorAll("figure")].map((f) => ({ id: f.id, points: countPoints(f) }));`,
+  )) as { id: string; points: number }[];
+  expect(figures.find((f) => f.id === "pca-plot")?.points).toBe(18);
 });
 
 it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, which is ours) to 1e-6", {
@@ -122,6 +143,51 @@ it("bodymap ~ center + tissue: DESeq2's vst to 1e-6", { timeout: 180_000 }, asyn
   expect(worst).toBeLessThanOrEqual(1e-6);
 });
 
+/** DESeq2's plotPCA(returnData = TRUE) of its vst (test/algorithms/pca/fixtures/plotPCA.R). */
+function plotPca(dataset: string) {
+  const t = deseq2TableAt(join(fixtures, `../../algorithms/pca/fixtures/plotPCA_${dataset}.csv`));
+  return {
+    samples: t.ids,
+    pcs: [t.numbers("PC1"), t.numbers("PC2")],
+    percentVar: [t.numbers("percentVar1")[0], t.numbers("percentVar2")[0]],
+  };
+}
+
+it.each([
+  ["bodymap", "tissue"],
+  ["li_lncap", "treatment"],
+])(
+  "%s ~ center + %s: the run's PCA (plotPCA of the vst, 500 genes) is DESeq2's to 1e-6",
+  {
+    timeout: 180_000,
+  },
+  async (dataset, factor) => {
+    const { pca, pcaCoordinates } = await batchRunWithVst(dataset, factor);
+    if (pca === null || pcaCoordinates === null) throw new Error("no PCA");
+    expect(pca.genes).toBe(500);
+    // The centers kept their coordinates (the default plan sends none).
+    expect(pca.coordinates).toBeNull();
+    const r = plotPca(dataset);
+    const errors = [0, 1].map((j) => {
+      const ours = r.samples.map((s) => {
+        const i = pcaCoordinates.samples.indexOf(s);
+        return (j === 0 ? pcaCoordinates.pc1 : pcaCoordinates.pc2)[i];
+      });
+      const theirs = r.pcs[j];
+      const sign = Math.sign(ours.reduce((s, x, i) => s + x * theirs[i], 0));
+      const scale = Math.max(...Array.from(theirs, Math.abs));
+      return Math.max(...ours.map((x, i) => Math.abs(sign * x - theirs[i]) / scale));
+    });
+    const share = [0, 1].map(
+      (j) => Math.abs(pca.percentVariance[j] - r.percentVar[j]) / r.percentVar[j],
+    );
+    console.info(
+      `${dataset} PCA vs DESeq2's plotPCA: PC1 ${errors[0].toExponential(2)}, PC2 ${errors[1].toExponential(2)}, percentVar ${Math.max(...share).toExponential(2)}`,
+    );
+    for (const e of [...errors, ...share]) expect(e).toBeLessThanOrEqual(1e-6);
+  },
+);
+
 it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 }, async () => {
   const { outcome, vst } = await simulatedRunVst("outliers_sim", {
     ...deseq2Job("outliers_sim", "~ condition"),
@@ -143,4 +209,22 @@ it("a local trend: no vst is computed, and the run says why", { timeout: 120_000
   expect(vst).toBeNull();
   expect(outcome.vst).toMatchObject({ unavailable: expect.stringMatching(/local fit/) });
   expect(outcome.fit.ledger.rounds.vst).toBeUndefined();
+});
+
+it("--pca-coordinates without --vst: exit 2, one line, before any round", async () => {
+  const out = join(tmp.dir, "pca-without-vst");
+  const run = await runFedseqAsync([
+    "run",
+    "--data",
+    sharedPath("data", "outliers_sim"),
+    "--design",
+    "~ condition",
+    "--pca-coordinates",
+    "--out",
+    out,
+  ]);
+  expect(run.code).toBe(2);
+  expect(run.stderr.trimEnd()).toBe(
+    "fedseq: --pca-coordinates needs --vst (the PCA is of the transformed counts)",
+  );
 });

@@ -213,6 +213,8 @@ describe("secure aggregation layer: the registry's declarations", () => {
   });
 
   it("lists the fields still sent in clear (reductions other than sum and or)", () => {
+    // Each is a disclosure decision (docs/privacy.md): echoes and acknowledgements, the levels a
+    // plan-less center holds, and the samples' PCA coordinates a plan with pca_coordinates sends.
     const clear: string[] = [];
     for (const step of STEP_NAMES) {
       for (const [field, reduction] of Object.entries(STEPS[step].reductions)) {
@@ -234,6 +236,7 @@ describe("secure aggregation layer: the registry's declarations", () => {
         "dispersionGrid.round:same",
         "dispersionGrid.pointsPerGene:same",
         "prepareRefit.genes:unused",
+        "pcaCoordinates.coordinates:concat",
       ]
     `);
   });
