@@ -3,10 +3,11 @@
  * certificates from `fedseq certs`. Results must equal the in-process simulation's, also when a
  * center or the aggregator is killed mid-run and restarted (resumed).
  *
- * Every test compares the processes with an in-process run on the same input, so most run on a
+ * Every test compares the processes with an in-process run on the same input, so they run on a
  * few hundred genes of a shared dataset ({@link small}): the processes, rounds and restarts are
- * the same, each round is cheaper. The one test that checks a count of the whole dataset (the 60
- * outliers injected into outliers_sim, all replaced and refitted) runs on all of it.
+ * the same, each round is cheaper. outliers_sim's keeps the 60 genes into which outliers were
+ * injected (DESeq2 replaced and refitted them all, `deseq2/cooks.csv`): a run on it replaces and
+ * refits all 60, as on the whole dataset.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,13 +17,7 @@ import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { fitLfc } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
-import {
-  freePort,
-  runFedseq,
-  runFedseqAsync,
-  sharedDefaultRun,
-  startFedseq,
-} from "../helpers/processes.js";
+import { freePort, runFedseq, runFedseqAsync, startFedseq } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -34,7 +29,8 @@ const tmp = useTempFolder("fedseq-grpc-");
  * The input folder of a test on `dataset`: all of it (`full`) or its first few hundred genes.
  * bodymap keeps the genes on which DESeq2's IRLS takes longest (23 iterations, so its round
  * count is the whole dataset's); li_lncap's first 300 genes include genes PQN fits for 76 rounds,
- * as long as on the whole dataset (the kill tests stop a process at PQN round 10).
+ * as long as on the whole dataset (the kill tests stop a process at PQN round 10); outliers_sim's
+ * first 400 genes and the genes DESeq2 replaced outlier counts of.
  */
 function small(dataset: string): string {
   let dir = smallDirs.get(dataset);
@@ -42,7 +38,9 @@ function small(dataset: string): string {
     dir =
       dataset === "bodymap"
         ? sharedSubset(tmp, dataset, 300, BODYMAP_SLOWEST)
-        : sharedSubset(tmp, dataset, dataset === "outliers_sim" ? 400 : 300);
+        : dataset === "outliers_sim"
+          ? sharedSubset(tmp, dataset, 400, replacedByDeseq2())
+          : sharedSubset(tmp, dataset, 300);
     smallDirs.set(dataset, dir);
   }
   return dir;
@@ -50,8 +48,17 @@ function small(dataset: string): string {
 const smallDirs = new Map<string, string>();
 const BODYMAP_SLOWEST = ["NM_001137548", "NM_001137549", "NM_001137556", "NM_007129", "NM_203436"];
 
-/** A dataset's whole folder in `../shared`. */
-const full = (dataset: string) => sharedPath("data", dataset);
+/** outliers_sim's 60 genes whose counts DESeq2 replaced (`deseq2/cooks.csv`), in its order. */
+function replacedByDeseq2(): string[] {
+  const rows = readFileSync(sharedPath("data", "outliers_sim", "deseq2", "cooks.csv"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(","));
+  const genes = rows.filter((r) => r[1] === "TRUE").map((r) => r[0]);
+  expect(genes).toHaveLength(60);
+  return genes;
+}
 const certs = join(tmp.dir, "certs");
 let certsMade = false;
 
@@ -144,12 +151,7 @@ function simulatedRun(dataset: string, data: string): Promise<string> {
     const args = ["run", "--data", data, "--design", DESIGNS[dataset]];
     const out = join(tmp.dir, `run-sim-${simulatedRuns.size}-${dataset}`);
     run = (async () => {
-      // A whole dataset's run is also secureAggregation.cli's and run.deseq2's: made once per
-      // vitest run (sharedDefaultRun, with these arguments).
-      const sim =
-        data === full(dataset)
-          ? await sharedDefaultRun(dataset)
-          : { ...(await runFedseqAsync([...args, "--out", out])), out };
+      const sim = { ...(await runFedseqAsync([...args, "--out", out])), out };
       expect(sim.code, sim.stderr).toBe(0);
       return sim.out;
     })();
@@ -321,7 +323,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const port = await freePort();
     const out = join(tmp.dir, "run-outliers");
     const transcript = join(tmp.dir, "transcript.jsonl");
-    const data = full("outliers_sim");
+    const data = small("outliers_sim");
     const withVst = ["--vst"];
     const started = performance.now();
     const agg = runAggregator(

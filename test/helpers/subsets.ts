@@ -10,7 +10,7 @@ import type { TempFolder } from "./tempFiles.js";
 
 /**
  * Write `dataset` restricted to its first `first` genes (and the genes of `also`, wherever they
- * are) under `tmp`: counts.csv with those rows in the shared file's order, metadata.csv as shared
+ * are, among them or after them) under `tmp`: counts.csv with those rows in the shared file's order, metadata.csv as shared
  * (same samples, same centers). DESeq2's size factors and dispersions of the shared folder still
  * apply (sample-wise; dispersions are looked up by gene). Returns the folder.
  */
@@ -45,8 +45,8 @@ function writeSubset(dir: string, dataset: string, first: number, also: readonly
   const lines = readFileSync(join(source, "counts.csv"), "utf8").trimEnd().split("\n");
   const extra = new Set(also);
   const kept = lines.filter((line, i) => {
-    if (i <= first) return true;
-    return extra.delete(line.slice(0, line.indexOf(",")));
+    const found = extra.delete(line.slice(0, line.indexOf(",")));
+    return i <= first || found;
   });
   if (extra.size > 0) throw new Error(`${dataset}: no gene ${[...extra].join(", ")}`);
   mkdirSync(dir, { recursive: true });
