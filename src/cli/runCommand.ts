@@ -66,6 +66,7 @@ export interface AnalysisFlags
   cooksCutoff?: number;
   vst?: boolean;
   pcaCoordinates?: boolean;
+  vstMaxCount?: boolean;
   lfcShrink?: string;
   levelPresence: boolean;
 }
@@ -248,6 +249,7 @@ const ANALYSIS_FLAGS = [
   "cooksCutoff",
   "vst",
   "pcaCoordinates",
+  "vstMaxCount",
   "lfcShrink",
 ];
 
@@ -327,7 +329,7 @@ export function runJobFromFlags(
     cooksFilter: flags.cooksFilter !== false,
     ...(flags.cooksCutoff === undefined ? {} : { cooksCutoff: flags.cooksCutoff }),
     ...(flags.vst === true ? { vst: true } : {}),
-    ...pcaCoordinatesFromFlags(flags),
+    ...vstConsentsFromFlags(flags),
     ...lfcShrinkFromFlags(flags.lfcShrink),
     levelPresence: flags.levelPresence !== false,
     compareFile: flags.compare,
@@ -410,14 +412,23 @@ export function withResultsFlags(cmd: Command): Command {
     .option("--no-independent-filtering", "adjust p-values without independent filtering");
 }
 
-/** `--pca-coordinates`, which needs `--vst` (the PCA is of the transformed counts). */
-function pcaCoordinatesFromFlags(flags: { vst?: boolean; pcaCoordinates?: boolean }): {
+/** `--pca-coordinates` and `--vst-max-count`, which need `--vst`. */
+function vstConsentsFromFlags(flags: {
+  vst?: boolean;
   pcaCoordinates?: boolean;
-} {
-  if (flags.pcaCoordinates !== true) return {};
-  if (flags.vst !== true)
-    throw new InputError("--pca-coordinates needs --vst (the PCA is of the transformed counts)");
-  return { pcaCoordinates: true };
+  vstMaxCount?: boolean;
+}): { pcaCoordinates?: boolean; vstMaxCount?: boolean } {
+  if (flags.vst !== true) {
+    if (flags.pcaCoordinates === true)
+      throw new InputError("--pca-coordinates needs --vst (the PCA is of the transformed counts)");
+    if (flags.vstMaxCount === true)
+      throw new InputError("--vst-max-count needs --vst (it is for the transformed counts)");
+    return {};
+  }
+  return {
+    ...(flags.pcaCoordinates === true ? { pcaCoordinates: true } : {}),
+    ...(flags.vstMaxCount === true ? { vstMaxCount: true } : {}),
+  };
 }
 
 /** `--lfc-shrink normal|apeglm`. */
@@ -447,6 +458,10 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--vst",
       "DESeq2's variance-stabilising transformation (blind = FALSE): each center transforms its own samples (run --data writes vst.csv; over the network, fedseq center --vst-out), and DESeq2's PCA of the 500 most variable genes (the report; pca.csv)",
+    )
+    .option(
+      "--vst-max-count",
+      "with --vst: if the dispersion trend is DESeq2's local fit (asked for, or its fallback), let the federation's largest normalised count (one sample's value) be found, by a bisection that reveals nothing else: DESeq2's vst of a local trend integrates up to it; without it such a run writes no vst",
     )
     .option(
       "--pca-coordinates",

@@ -36,7 +36,7 @@ import {
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { parseLevels, parseReferences } from "../algorithms/setup/state.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
-import { varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
+import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
@@ -188,6 +188,15 @@ export function runRecordStep<K extends CenterRunStep>(
         vstTrendOfRequest(input as In<"vst">),
       );
       return { kind: "vst-share", samples: n } as Out<K>;
+    }
+    case "vstMaximum": {
+      const request = input as In<"vstMaximum">;
+      const above = countAbove(
+        need(state.counts, data.name, step, "log sums"),
+        need(state.sizeFactors, data.name, step, "size factors"),
+        request.threshold,
+      );
+      return { kind: "vst-maximum-share", above: Float64Array.of(above) } as Out<K>;
     }
     case "pcaMoments": {
       const request = input as In<"pcaMoments">;

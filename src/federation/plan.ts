@@ -128,6 +128,12 @@ export interface AnalysisPlan {
    */
   readonly pcaCoordinates: boolean;
   /**
+   * With `vst`: when the dispersion trend is DESeq2's local fit, the federation's largest
+   * normalised count (one sample's value, which DESeq2's vst of a local trend integrates up to) may
+   * be found, by a bisection that reveals nothing else. A plan file without `vst_max_count`: false.
+   */
+  readonly vstMaxCount: boolean;
+  /**
    * Whether each center also sends, per gene and level of each factor, whether it holds a
    * non-zero count at that level (OR-ed over the centers), so that `fedseq results --from` can
    * test other contrasts of two levels as DESeq2 (its contrastAllZero) without another run. A
@@ -180,6 +186,7 @@ export function planToJson(plan: AnalysisPlan): Record<string, unknown> {
     ...(plan.cooksCutoff === null ? {} : { cooks_cutoff: plan.cooksCutoff }),
     ...(plan.vst ? { vst: true } : {}),
     ...(plan.pcaCoordinates ? { pca_coordinates: true } : {}),
+    ...(plan.vstMaxCount ? { vst_max_count: true } : {}),
     ...(plan.levelPresence ? { level_presence: true } : {}),
     ...(plan.lfcShrink === null ? {} : { lfc_shrink: plan.lfcShrink }),
   };
@@ -309,6 +316,7 @@ const FIELDS = [
   "cooks_cutoff",
   "vst",
   "pca_coordinates",
+  "vst_max_count",
   "level_presence",
   "lfc_shrink",
 ] as const;
@@ -456,18 +464,19 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")
       : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
-    pcaCoordinates: readPcaCoordinates(r),
+    pcaCoordinates: readNeedsVst(r, "pca_coordinates"),
+    vstMaxCount: readNeedsVst(r, "vst_max_count"),
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
     lfcShrink: r.has("lfc_shrink") ? r.choice("lfc_shrink", LFC_SHRINK_TYPES) : null,
   };
 }
 
-/** `pca_coordinates`: true needs `vst` (the PCA is of the transformed counts). */
-function readPcaCoordinates(r: PlanReader): boolean {
-  if (!r.has("pca_coordinates")) return false;
-  const value = r.boolean("pca_coordinates");
+/** `pca_coordinates`, `vst_max_count`: true needs `vst` (they are about the transformed counts). */
+function readNeedsVst(r: PlanReader, field: "pca_coordinates" | "vst_max_count"): boolean {
+  if (!r.has(field)) return false;
+  const value = r.boolean(field);
   if (value && !(r.has("vst") && r.boolean("vst")))
-    r.fail("pca_coordinates", "true needs vst (the PCA is of the transformed counts)");
+    r.fail(field, "true needs vst (it is about the transformed counts)");
   return value;
 }
 

@@ -79,7 +79,13 @@ import type {
   SizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
-import { type VstRequest, type VstShare, vstTrendOfRequest } from "../algorithms/vst.js";
+import {
+  type VstMaximumRequest,
+  type VstMaximumShare,
+  type VstRequest,
+  type VstShare,
+  vstTrendOfRequest,
+} from "../algorithms/vst.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
 import {
@@ -241,6 +247,7 @@ export interface StepTypes {
   contrastPresence: { input: ContrastPresenceRequest; output: ContrastPresenceShare };
   levelPresence: { input: LevelPresenceRequest; output: LevelPresenceShare };
   vst: { input: VstRequest; output: VstShare };
+  vstMaximum: { input: VstMaximumRequest; output: VstMaximumShare };
   levels: { input: LevelsRequest; output: LevelsShare };
   prepare: { input: PrepareRequest; output: PrepareShare };
   init: { input: InitRequest; output: InitLocalShare };
@@ -647,6 +654,10 @@ export const STEPS: {
       asymptDisp: "number",
       extraPois: "number",
       meanDispersion: "number",
+      knots: "finite",
+      integral: "finite",
+      eta: "number",
+      xi: "number",
     }),
     reply: recordSchema<VstShare>("vst-share", { samples: "number" }),
     replyLengths: () => ({}),
@@ -659,6 +670,20 @@ export const STEPS: {
       "its sample count only: it transforms its own samples' counts with the trend sent (DESeq2's vst) and keeps them (`fedseq center --vst-out`); asked only when the plan asks for vst",
     checkRequest: (input) => {
       vstTrendOfRequest(input);
+    },
+  }),
+  vstMaximum: spec({
+    request: recordSchema<VstMaximumRequest>("vst-maximum-request", { threshold: "number" }),
+    reply: recordSchema<VstMaximumShare>("vst-maximum-share", { above: "counts" }),
+    replyLengths: () => ({ above: 1 }),
+    reductions: { above: "sum" },
+    bounds: { above: BOUNDS.count },
+    buildsState: false,
+    sends:
+      "how many of its normalised counts are above the threshold sent (the bisection that finds the federation's largest normalised count, DESeq2's vst of a local trend); asked only when the plan allows it (vst_max_count)",
+    checkRequest: (input) => {
+      if (!(input.threshold >= 0 && Number.isFinite(input.threshold)))
+        throw new Error(`vstMaximum.threshold: ${input.threshold} is not a count`);
     },
   }),
   sizeFactorScale: spec({

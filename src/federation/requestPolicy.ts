@@ -92,6 +92,9 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   apeglm: null,
   // Only under a plan that asks for vst: the gene variances, the subspace iteration's products
   // (one basis per round), the samples' coordinates (sent only under pca_coordinates).
+  // Only under a plan with vst_max_count: the bisection for the largest normalised count (a
+  // local trend's vst), one threshold per round, at most 64.
+  vstMaximum: 64,
   pcaMoments: 1,
   pcaProduct: null,
   pcaCoordinates: 1,
@@ -223,6 +226,10 @@ export class RequestPolicy {
       refuse("the plan does not ask for apeglm's shrunk fold changes (lfc_shrink)");
     if (step === "vst" && !this.plan.vst)
       refuse("the plan does not ask for the variance-stabilising transformation");
+    if (step === "vstMaximum" && !(this.plan.vst && this.plan.vstMaxCount))
+      refuse(
+        "the plan does not let the federation's largest normalised count be found (vst_max_count)",
+      );
     if (
       (step === "pcaMoments" || step === "pcaProduct" || step === "pcaCoordinates") &&
       !this.plan.vst

@@ -93,6 +93,7 @@ export function planFromRunJob(
     cooksCutoff: job.cooksCutoff ?? null,
     vst: job.vst ?? false,
     pcaCoordinates: job.pcaCoordinates ?? false,
+    vstMaxCount: job.vstMaxCount ?? false,
     levelPresence: job.levelPresence ?? true,
     lfcShrink: job.lfcShrink ?? null,
   };
@@ -120,6 +121,7 @@ export function runJobFromPlan(plan: AnalysisPlan, outDir: string, compareFile?:
     ...(plan.cooksCutoff === null ? {} : { cooksCutoff: plan.cooksCutoff }),
     vst: plan.vst,
     pcaCoordinates: plan.pcaCoordinates,
+    vstMaxCount: plan.vstMaxCount,
     levelPresence: plan.levelPresence,
     ...(plan.lfcShrink === null ? {} : { lfcShrink: plan.lfcShrink }),
     compareFile,

@@ -17,7 +17,13 @@ import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { sparseGenes } from "../algorithms/sparseGenes.js";
-import { type VstTrend, vstRequest, vstTrendOf } from "../algorithms/vst.js";
+import {
+  federatedMaximum,
+  localVstTrend,
+  type VstTrend,
+  vstRequest,
+  vstTrendOf,
+} from "../algorithms/vst.js";
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
@@ -482,7 +488,8 @@ export async function runOverFederation(
         ? null
         : await federatedLevelPresence(runner, formula, levels, genes, fitted),
   };
-  const vst = job.vst === true ? await federatedVst(runner, dispersions) : null;
+  const vst =
+    job.vst === true ? await federatedVst(runner, dispersions, job.vstMaxCount === true) : null;
   return {
     saved,
     fit: kept === null ? final.fit : overAllGenes(final.fit, allGenes, kept),
@@ -538,6 +545,13 @@ export async function runOverFederation(
             ),
           },
   };
+}
+
+/** run.json's `vst`: the trend (a local trend's spline summarised), or why none. */
+function vstJson(vst: NonNullable<RunOutcome["vst"]>): NonNullable<RunJson["vst"]> {
+  if ("unavailable" in vst || vst.trend.fit !== "local") return vst as NonNullable<RunJson["vst"]>;
+  const { eta, xi, knots } = vst.trend;
+  return { trend: { fit: "local", eta, xi, knots: knots.length } };
 }
 
 /** run.json's `lfc_shrink`: the estimator, the shrunk coefficient and its prior. */
@@ -682,13 +696,32 @@ async function federatedLevelPresence(
 async function federatedVst(
   runner: FederationRunner,
   dispersions: DispersionEstimates,
+  maxCountAllowed: boolean,
 ): Promise<{ trend: VstTrend } | { unavailable: string }> {
-  const trend = vstTrendOf(dispersions.trendFit);
-  if (trend === null)
-    return {
-      unavailable:
-        "the dispersion trend is DESeq2's local fit, whose vst (a numerical integral up to the federation's largest normalised count) fedseq does not compute",
-    };
+  let trend = vstTrendOf(dispersions.trendFit);
+  if (trend === null) {
+    if (!maxCountAllowed)
+      return {
+        unavailable:
+          "the dispersion trend is DESeq2's local fit, whose vst integrates up to the federation's largest normalised count (one sample's value): the analysis plan does not let it be found (fedseq plan/run --vst-max-count)",
+      };
+    // The largest normalised count, by bisection: each round says only how many counts lie
+    // above a threshold (pooled).
+    const maxCount = await federatedMaximum(async (threshold) => {
+      const shares = await runner.round("vst-maximum", "vstMaximum", {
+        kind: "vst-maximum-request",
+        threshold,
+      });
+      return shares.reduce((sum, s) => sum + s.above[0], 0);
+    });
+    const { initial } = dispersions;
+    trend = localVstTrend({
+      maxCount,
+      dispersionAt: dispersions.trendFit.at,
+      meanInverseSizeFactor: initial.meanInverseSizeFactor,
+      rowMeans: Float64Array.from(initial.baseMean, (m) => (Number.isFinite(m) ? m : 0)),
+    });
+  }
   await runner.round("vst", "vst", vstRequest(trend));
   return { trend };
 }
@@ -855,8 +888,14 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
   test: "Wald" | "LRT";
   reduced?: string;
   lrt_df?: number;
-  /** DESeq2's vst: the trend used (vst.csv written), or why not. */
-  vst?: { trend: VstTrend } | { unavailable: string };
+  /** DESeq2's vst: the trend used (vst.csv written; a local trend's spline summarised), or why not. */
+  vst?:
+    | {
+        trend:
+          | Exclude<VstTrend, { fit: "local" }>
+          | { fit: "local"; eta: number; xi: number; knots: number };
+      }
+    | { unavailable: string };
   /**
    * DESeq2's plotPCA of the transformed counts: the genes used, PC1's and PC2's share of their
    * variance, where the samples' coordinates are (pca.csv when this run holds them).
@@ -1008,7 +1047,7 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
       pvalues_removed: outcome.cooks.pvaluesRemoved,
     },
     ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
-    ...(outcome.vst === null ? {} : { vst: outcome.vst }),
+    ...(outcome.vst === null ? {} : { vst: vstJson(outcome.vst) }),
     ...(outcome.pca === null
       ? {}
       : {

@@ -56,6 +56,12 @@ export interface RunJob {
    */
   readonly pcaCoordinates?: boolean;
   /**
+   * With `vst` and a local dispersion trend: let the federation's largest normalised count be
+   * found (one sample's value), which DESeq2's vst of a local trend needs (default false: no vst
+   * of a local trend).
+   */
+  readonly vstMaxCount?: boolean;
+  /**
    * The reduced design of a likelihood-ratio test (`--test LRT --reduced`), e.g. "~ batch";
    * absent: the Wald test.
    */

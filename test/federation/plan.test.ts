@@ -61,6 +61,7 @@ const PLAN: AnalysisPlan = {
   cooksCutoff: null,
   vst: false,
   pcaCoordinates: false,
+  vstMaxCount: false,
   levelPresence: false,
   lfcShrink: null,
 };

@@ -221,6 +221,18 @@ describe("a center with an analysis plan", () => {
         }),
       }),
     ).rejects.toThrow(/refusing pcaMoments: the plan does not ask for the variance-stabilising/);
+    // The bisection for the largest normalised count (a local trend's vst): only under
+    // vst_max_count.
+    await expect(
+      attackRun({
+        step: "information",
+        extra: (_: StepInput<"information">, tag) => ({
+          tag: { ...tag, phase: "vst-maximum" },
+          step: "vstMaximum",
+          input: { kind: "vst-maximum-request", threshold: 100 },
+        }),
+      }),
+    ).rejects.toThrow(/refusing vstMaximum: the plan does not let the federation's largest/);
     const levels = { condition: ["A", "B"] };
     const centers = ["lab_1", "lab_2", "lab_3"];
     const vstJob = { ...JOB, vst: true };
@@ -424,6 +436,10 @@ describe("a center with an analysis plan", () => {
             asymptDisp: 0,
             extraPois: 0,
             meanDispersion: 0.1,
+            knots: new Float64Array(0),
+            integral: new Float64Array(0),
+            eta: 0,
+            xi: 0,
           },
         }),
       }),

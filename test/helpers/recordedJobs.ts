@@ -91,10 +91,16 @@ const RUN_CONDITION: RunJob = {
   vst: true,
   lfcShrink: "apeglm",
 };
-/** Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step. */
+/**
+ * Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step, and
+ * a local trend's vst (its bisection for the largest normalised count).
+ */
 const RUN_CENTER_CONDITION: RunJob = {
   ...deseq2Job("outliers_sim", "~ center + condition", "fast"),
   sizeFactorsType: "poscounts",
+  fitType: "local",
+  vst: true,
+  vstMaxCount: true,
 };
 
 /** The plan of a run job on outliers_sim (levels from its metadata.csv). */

@@ -2,8 +2,9 @@
  * `run --vst` against DESeq2 1.38.3's `varianceStabilizingTransformation(dds, blind = FALSE)`:
  * outliers_sim and bodymap `~ center + <factor>` against the shared `deseq2_more/vst.csv.gz`; li_lncap
  * against DESeq2 run with size factors nudged below 1e-15 (fixtures/vst.R: DESeq2's own trend
- * flips there, and the shared file holds the other branch); a mean trend; and a local trend,
- * whose vst fedseq does not compute (it says so, and writes no vst.csv).
+ * flips there, and the shared file holds the other branch); a mean trend; and a local trend
+ * (fixtures/vst_local.R), computed only when the plan lets the largest normalised count be found
+ * (otherwise the run says why, and writes no vst.csv).
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -200,15 +201,25 @@ it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 },
   expect(worst).toBeLessThanOrEqual(1e-6);
 });
 
-it("a local trend: no vst is computed, and the run says why", { timeout: 120_000 }, async () => {
+it("a local trend: only with vst_max_count (the largest normalised count found), then DESeq2's vst to 1e-6", {
+  timeout: 120_000,
+}, async () => {
   expect(vstTrendOf({ type: "local", coefficients: null, meanDispersion: Number.NaN })).toBeNull();
-  const { outcome, vst } = await simulatedRunVst("outliers_sim", {
-    ...deseq2Job("outliers_sim", "~ condition"),
-    fitType: "local",
+  const job = { ...deseq2Job("outliers_sim", "~ condition"), fitType: "local" as const };
+  const without = await simulatedRunVst("outliers_sim", job);
+  expect(without.vst).toBeNull();
+  expect(without.outcome.vst).toMatchObject({
+    unavailable: expect.stringMatching(/local fit.*--vst-max-count/),
   });
-  expect(vst).toBeNull();
-  expect(outcome.vst).toMatchObject({ unavailable: expect.stringMatching(/local fit/) });
-  expect(outcome.fit.ledger.rounds.vst).toBeUndefined();
+  expect(without.outcome.fit.ledger.rounds.vst).toBeUndefined();
+  const { outcome, vst } = await simulatedRunVst("outliers_sim", { ...job, vstMaxCount: true });
+  if (vst === null) throw new Error("no vst");
+  expect(outcome.vst).toMatchObject({ trend: { fit: "local" } });
+  // The bisection over the doubles: at most 63 rounds.
+  expect(outcome.fit.ledger.rounds["vst-maximum"]).toBeLessThanOrEqual(63);
+  const worst = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_outliers_sim_local.csv.gz")));
+  console.info(`outliers_sim local-trend vst vs DESeq2: ${worst.toExponential(2)}`);
+  expect(worst).toBeLessThanOrEqual(1e-6);
 });
 
 it("--pca-coordinates without --vst: exit 2, one line, before any round", async () => {

@@ -290,6 +290,7 @@ export function dispersionResidualsAggregate(
     linearMu: request.linearMu,
     designRows: request.designRows,
     baseMean,
+    meanInverseSizeFactor: request.meanInverseSizeFactor,
     baseVar,
     roughDispersion,
     momentsDispersion,

@@ -101,6 +101,8 @@ export interface InitialDispersions {
   readonly designRows: Float64Array;
   /** Mean normalised count, G. */
   readonly baseMean: Float64Array;
+  /** mean(1/s) over every sample (DESeq2's xim). */
+  readonly meanInverseSizeFactor: number;
   /** Variance of the normalised counts (denominator m − 1), G. */
   readonly baseVar: Float64Array;
   /** DESeq2's `roughDispEstimate`, G. */
