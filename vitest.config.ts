@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/setup/sequencer.js";
 
 export default defineConfig({
   test: {
@@ -17,5 +18,8 @@ export default defineConfig({
     setupFiles: ["test/setup/yieldBetweenTests.ts"],
     // A folder for whole-dataset runs several test files share (test/helpers/runCache.ts).
     globalSetup: ["test/setup/runCache.ts"],
+    // Longest files first, also without vitest's cache of durations (CI's npm ci removes it):
+    // the two workers then end together (test/setup/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
   },
 });
