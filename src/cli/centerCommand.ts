@@ -276,35 +276,43 @@ Example:
         writeSizeFactorsCsv(flags.sizeFactorsOut, data.samples, own);
         log(`${flags.name}: its size factors written to ${flags.sizeFactorsOut}`);
       }
-      const vst = runId === null ? null : session.ownVst(runId);
-      if (flags.vstOut !== undefined) {
-        if (vst === null) {
-          log(
-            `${flags.name}: the run transformed no counts (its plan asks for no vst, or its trend is local): ${flags.vstOut} not written`,
-          );
-        } else {
-          const { writeVstCsv } = await import("../pipeline/run.js");
-          writeVstCsv(flags.vstOut, { genes: data.genes, samples: data.samples, values: vst });
-          log(`${flags.name}: its variance-stabilised counts written to ${flags.vstOut}`);
+      /** Write one of the center's own outputs, or say why the run left none to write. */
+      const writeOwn = async <T>(
+        file: string | undefined,
+        value: T | null,
+        none: string,
+        what: string,
+        write: (file: string, value: T, run: typeof import("../pipeline/run.js")) => void,
+      ) => {
+        if (file === undefined) return;
+        if (value === null) {
+          log(`${flags.name}: ${none}: ${file} not written`);
+          return;
         }
-      }
-      const pca = runId === null ? null : session.ownPcaCoordinates(runId);
-      if (flags.pcaOut !== undefined) {
-        if (pca === null) {
-          log(
-            `${flags.name}: the run made no PCA (its plan asks for no vst, or its trend is local): ${flags.pcaOut} not written`,
-          );
-        } else {
-          const { writePcaCsv } = await import("../pipeline/run.js");
-          writePcaCsv(flags.pcaOut, {
+        write(file, value, await import("../pipeline/run.js"));
+        log(`${flags.name}: ${what} written to ${file}`);
+      };
+      await writeOwn(
+        flags.vstOut,
+        runId === null ? null : session.ownVst(runId),
+        "the run transformed no counts (its plan asks for no vst, or its trend is local and the plan has no vst_max_count)",
+        "its variance-stabilised counts",
+        (file, values, run) =>
+          run.writeVstCsv(file, { genes: data.genes, samples: data.samples, values }),
+      );
+      await writeOwn(
+        flags.pcaOut,
+        runId === null ? null : session.ownPcaCoordinates(runId),
+        "the run made no PCA (its plan asks for no vst, or its trend is local and the plan has no vst_max_count)",
+        "its samples' principal components",
+        (file, pca, run) =>
+          run.writePcaCsv(file, {
             samples: data.samples,
             centers: data.samples.map(() => flags.name),
             pc1: pca.filter((_, k) => k % 2 === 0),
             pc2: pca.filter((_, k) => k % 2 === 1),
-          });
-          log(`${flags.name}: its samples' principal components written to ${flags.pcaOut}`);
-        }
-      }
+          }),
+      );
     });
   return withThreadsFlag(cmd);
 }

@@ -13,37 +13,40 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder();
 
+/**
+ * `fedseq run --data <300 genes of outliers_sim> FLAGS`: shrunk.csv has the contract's columns,
+ * one row per gene, gene, baseMean, pvalue and padj the results' (DESeq2's lfcShrink keeps them),
+ * and the fold change pulled towards 0 by the prior for most genes.
+ * @returns run.json
+ */
+async function shrinkRun(name: string, flags: string[]) {
+  const data = sharedSubset(tmp, "outliers_sim", 300);
+  const out = join(tmp.dir, name);
+  const r = await runFedseqAsync(["run", "--data", data, ...flags, "--out", out]);
+  expect(r.code, r.stderr).toBe(0);
+  const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
+  expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
+  const results = readFileSync(join(out, "results.csv"), "utf8").trimEnd().split("\n");
+  expect(shrunk).toHaveLength(results.length);
+  let pulled = 0;
+  shrunk.slice(1).forEach((line, i) => {
+    const s = line.split(",");
+    const t = results[i + 1].split(",");
+    expect([s[0], s[1], s[4], s[5]]).toEqual([t[0], t[1], t[5], t[6]]);
+    if (Math.abs(Number(s[2])) < Math.abs(Number(t[2]))) pulled++;
+  });
+  expect(pulled).toBeGreaterThan(0.9 * (shrunk.length - 1));
+  return JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+}
+
 describe("fedseq run --lfc-shrink", () => {
   it("normal: writes shrunk.csv (gene,baseMean,log2FoldChange,lfcSE,pvalue,padj) and the prior in run.json", async () => {
-    const data = sharedSubset(tmp, "outliers_sim", 300);
-    const out = join(tmp.dir, "shrunk");
-    const r = await runFedseqAsync([
-      "run",
-      "--data",
-      data,
+    const run = await shrinkRun("shrunk", [
       "--design",
       "~ center + condition",
       "--lfc-shrink",
       "normal",
-      "--out",
-      out,
     ]);
-    expect(r.code, r.stderr).toBe(0);
-    const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
-    expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
-    const results = readFileSync(join(out, "results.csv"), "utf8").trimEnd().split("\n");
-    expect(shrunk).toHaveLength(results.length);
-    // Gene, baseMean, pvalue and padj are the results' (DESeq2's lfcShrink keeps them); the fold
-    // change is pulled towards 0 by the prior.
-    let pulled = 0;
-    shrunk.slice(1).forEach((line, i) => {
-      const s = line.split(",");
-      const t = results[i + 1].split(",");
-      expect([s[0], s[1], s[4], s[5]]).toEqual([t[0], t[1], t[5], t[6]]);
-      if (Math.abs(Number(s[2])) < Math.abs(Number(t[2]))) pulled++;
-    });
-    expect(pulled).toBeGreaterThan(0.9 * (shrunk.length - 1));
-    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(run.lfc_shrink.type).toBe("normal");
     expect(run.lfc_shrink.coefficient).toBe("condition_B_vs_A");
     expect(Object.keys(run.lfc_shrink.prior_variance)).toEqual([
@@ -56,35 +59,14 @@ describe("fedseq run --lfc-shrink", () => {
   });
 
   it("apeglm: the whole analysis under the default plan (secure aggregation, verified requests) writes shrunk.csv and the adaptive prior", async () => {
-    const data = sharedSubset(tmp, "outliers_sim", 300);
-    const out = join(tmp.dir, "apeglm");
-    const r = await runFedseqAsync([
-      "run",
-      "--data",
-      data,
+    const run = await shrinkRun("apeglm", [
       "--design",
       "~ center * condition",
       "--name",
       "condition_B_vs_A",
       "--lfc-shrink",
       "apeglm",
-      "--out",
-      out,
     ]);
-    expect(r.code, r.stderr).toBe(0);
-    const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
-    expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
-    const results = readFileSync(join(out, "results.csv"), "utf8").trimEnd().split("\n");
-    expect(shrunk).toHaveLength(results.length);
-    let pulled = 0;
-    shrunk.slice(1).forEach((line, i) => {
-      const s = line.split(",");
-      const t = results[i + 1].split(",");
-      expect([s[0], s[1], s[4], s[5]]).toEqual([t[0], t[1], t[5], t[6]]);
-      if (Math.abs(Number(s[2])) < Math.abs(Number(t[2]))) pulled++;
-    });
-    expect(pulled).toBeGreaterThan(0.9 * (shrunk.length - 1));
-    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(run.lfc_shrink).toMatchObject({
       type: "apeglm",
       coefficient: "condition_B_vs_A",

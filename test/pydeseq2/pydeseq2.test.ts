@@ -842,26 +842,8 @@ describe("PyDESeq2 tests/test_edge_cases.py", () => {
 // ---------------------------------------------------------------------------------------------
 // tests/test_pydeseq2.py, lfcShrink(type = "apeglm"): the whole analysis over three centers
 
-/** PyDESeq2's test_lfc_shrinkage_large_counts input: 8 samples, 5 genes. */
-const largeCounts: Input = (() => {
-  const samples = ["A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4"];
-  const bySample = [
-    [25, 405, 1355, 12558, 489843],
-    [28, 480, 2144, 13844, 514571],
-    [12, 690, 1919, 15632, 564106],
-    [31, 420, 1684, 11513, 556380],
-    [34, 278, 3849, 11577, 412551],
-    [19, 249, 3086, 7296, 295565],
-    [17, 491, 4089, 13805, 280945],
-    [15, 251, 2785, 10492, 214062],
-  ];
-  return {
-    genes: ["g1", "g2", "g3", "g4", "g5"],
-    samples,
-    counts: bySample[0].map((_, g) => bySample.map((row) => row[g])),
-    metadata: new Map([["condition", samples.map((s) => s[0])]]),
-  };
-})();
+/** PyDESeq2's test_lfc_shrinkage_large_counts input (in its test's code; here as files). */
+const largeCounts = readInput("large_counts/test_counts.csv", "large_counts/test_metadata.csv");
 
 /**
  * PyDESeq2's shrinkage tests compare log2FoldChange with R's lfcShrink table at 0.02 (starting

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  type ApeglmRunner,
+  type ApeglmStepTypes,
   apeglmPriorVariance,
   apeglmShrinkage,
 } from "../../../src/algorithms/apeglm/aggregate.js";
@@ -19,6 +19,7 @@ import { apeglmLocalStep } from "../../../src/algorithms/apeglm/local.js";
 import type { ApeglmRequest } from "../../../src/algorithms/apeglm/state.js";
 import { type FitCenter, prepareCenterData } from "../../../src/algorithms/center.js";
 import { readCsv } from "../../../src/io/csv.js";
+import { localRunner } from "../../helpers/localRunner.js";
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), "../../pydeseq2/data");
 
@@ -69,16 +70,7 @@ const n = syntheticCondition.length;
 const cont = continuous.meta;
 const contN = cont.ids.length;
 // PyDESeq2's test_lfc_shrinkage_large_counts: samples A1–A4, B1–B4, genes g1–g5.
-const large = [
-  [25, 405, 1355, 12558, 489843],
-  [28, 480, 2144, 13844, 514571],
-  [12, 690, 1919, 15632, 564106],
-  [31, 420, 1684, 11513, 556380],
-  [34, 278, 3849, 11577, 412551],
-  [19, 249, 3086, 7296, 295565],
-  [17, 491, 4089, 13805, 280945],
-  [15, 251, 2785, 10492, 214062],
-];
+const large = input("large_counts/test_counts.csv", "large_counts/test_metadata.csv");
 
 const CASES: Case[] = [
   {
@@ -121,8 +113,8 @@ const CASES: Case[] = [
   },
   {
     name: "test_lfc_shrinkage_large_counts (~condition)",
-    counts: large[0].map((_, g) => large.map((sample) => sample[g])),
-    design: columns(ones(8), [0, 0, 0, 0, 1, 1, 1, 1]),
+    counts: large.counts,
+    design: columns(ones(8), is(large.meta.column("condition"), "B")),
     coefficient: 1,
     folder: "large_counts",
     reference: "r_test_lfc_shrink_res.csv",
@@ -155,30 +147,6 @@ function centers(c: Case, sizeFactors: number[], dispersions: number[], k = 3): 
   });
 }
 
-/** A runner that asks the centers in this process, in order. */
-function localRunner(fitCenters: readonly FitCenter[]): ApeglmRunner & { rounds: number } {
-  const runner = {
-    rounds: 0,
-    ledger: { rounds: {} as Record<string, number> },
-    async round(phase: string, _step: "apeglm", request: ApeglmRequest) {
-      runner.rounds++;
-      runner.ledger.rounds[phase] = (runner.ledger.rounds[phase] ?? 0) + 1;
-      return fitCenters.map((c) => apeglmLocalStep(c, request));
-    },
-    // biome-ignore lint/suspicious/noExplicitAny: the phase's state type is its own
-    async runPhase(phase: any, start: any) {
-      let state = start;
-      for (;;) {
-        const shares = await runner.round(phase.name, phase.step, phase.request(state));
-        const next = phase.aggregate(state, shares);
-        if (phase.isResult(next)) return next;
-        state = next;
-      }
-    },
-  };
-  return runner as ApeglmRunner & { rounds: number };
-}
-
 const measured: string[] = [];
 afterAll(() => console.info(`apeglm vs R (PyDESeq2's references):\n  ${measured.join("\n  ")}`));
 
@@ -190,7 +158,9 @@ describe("apeglm against R's lfcShrink(type = 'apeglm'), PyDESeq2's shrinkage te
     const r = table(`${c.folder}/${c.reference}`);
     const genes = c.counts.length;
     const fitCenters = centers(c, sizeFactors, dispersions);
-    const runner = localRunner(fitCenters);
+    const runner = localRunner<ApeglmStepTypes>((_, request) =>
+      fitCenters.map((center) => apeglmLocalStep(center, request as ApeglmRequest)),
+    );
     const out = await apeglmShrinkage(runner, {
       p: c.design[0].length,
       coefficient: c.coefficient,

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   federatedPca,
   orthonormalColumns,
-  type PcaRunner,
+  type PcaStepTypes,
   rowVariances,
   topVarianceGenes,
 } from "../../../src/algorithms/pca/aggregate.js";
@@ -21,9 +21,14 @@ import {
   pcaMomentsLocal,
   pcaProductLocal,
 } from "../../../src/algorithms/pca/local.js";
+import type {
+  PcaCoordinatesRequest,
+  PcaProductRequest,
+} from "../../../src/algorithms/pca/state.js";
 import { readCsv } from "../../../src/io/csv.js";
 import { symmetricEigen } from "../../../src/math/symmetricEigen.js";
 import { type Deseq2Table, deseq2Table, deseq2TableAt } from "../../helpers/deseq2.js";
+import { localRunner } from "../../helpers/localRunner.js";
 import { sharedPath } from "../../helpers/shared.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,36 +59,20 @@ function centersOf(
   });
 }
 
-/** A runner that asks the centers in this process, in order. */
-function localRunner(centers: readonly PcaCenter[]): PcaRunner & { rounds: number } {
-  const runner = {
-    rounds: 0,
-    ledger: { rounds: {} as Record<string, number> },
-    // biome-ignore lint/suspicious/noExplicitAny: the step's request type is the step's own
-    async round(_phase: string, step: string, request: any) {
-      runner.rounds++;
-      return centers.map((c) => {
-        if (step === "pcaMoments") return pcaMomentsLocal(c);
-        if (step === "pcaProduct") return pcaProductLocal(c, request);
-        const coordinates = pcaCoordinatesLocal(c, request);
-        return {
-          kind: "pca-coordinates-share",
-          coordinates: request.send ? coordinates : new Float64Array(0),
-        };
-      });
-    },
-    // biome-ignore lint/suspicious/noExplicitAny: the phase's state type is its own
-    async runPhase(phase: any, start: any) {
-      let state = start;
-      for (;;) {
-        const shares = await runner.round(phase.name, phase.step, phase.request(state));
-        const next = phase.aggregate(state, shares);
-        if (phase.isResult(next)) return next;
-        state = next;
-      }
-    },
-  };
-  return runner as unknown as PcaRunner & { rounds: number };
+/** The PCA's steps answered by centers in this process. */
+function pcaRunner(centers: readonly PcaCenter[]) {
+  return localRunner<PcaStepTypes>((step, request) =>
+    centers.map((c) => {
+      if (step === "pcaMoments") return pcaMomentsLocal(c);
+      if (step === "pcaProduct") return pcaProductLocal(c, request as PcaProductRequest);
+      const r = request as PcaCoordinatesRequest;
+      const coordinates = pcaCoordinatesLocal(c, r);
+      return {
+        kind: "pca-coordinates-share",
+        coordinates: r.send ? coordinates : new Float64Array(0),
+      };
+    }),
+  );
 }
 
 /** DESeq2's plotPCA table. */
@@ -123,7 +112,7 @@ describe("the federated PCA of DESeq2's vst against DESeq2's plotPCA", () => {
   it.each(CASES)("%s: coordinates and shares of variance", async (name, dataset, table) => {
     const vst = table();
     const centers = centersOf(dataset, vst);
-    const runner = localRunner(centers.map((c) => c.center));
+    const runner = pcaRunner(centers.map((c) => c.center));
     const pca = await federatedPca(runner, vst.ids.length, true);
     if (pca === null || pca.coordinates === null) throw new Error("no PCA");
     expect(pca.genes).toBe(Math.min(500, vst.ids.length));
@@ -176,7 +165,7 @@ describe("the subspace iteration with more samples than its basis has columns", 
       });
       return { n: own.length, genes, values };
     });
-    const pca = await federatedPca(localRunner(centers), genes, true);
+    const pca = await federatedPca(pcaRunner(centers), genes, true);
     if (pca === null || pca.coordinates === null) throw new Error("no PCA");
     expect(pca.converged).toBe(true);
     expect(pca.iterations).toBeGreaterThan(2);
