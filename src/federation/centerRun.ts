@@ -206,11 +206,14 @@ export function runRecordStep<K extends CenterRunStep>(
         throw new Error(
           `center ${data.name}: PCA moments of ${request.genes} genes, the run has ${rows.length}`,
         );
+      const counts = need(state.counts, data.name, step, "log sums");
       const values = new Float64Array(rows.length * n);
+      const nonZero = new Float64Array(rows.length);
       rows.forEach((r, g) => {
         values.set(vst.subarray(r * n, r * n + n), g * n);
+        for (let i = 0; i < n; i++) if (counts[g * n + i] > 0) nonZero[g]++;
       });
-      state.pca = { n, genes: rows.length, values };
+      state.pca = { n, genes: rows.length, values, nonZero };
       return pcaMomentsLocal(state.pca) as Out<K>;
     }
     case "pcaProduct":

@@ -464,19 +464,28 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")
       : null,
     vst: r.has("vst") ? r.boolean("vst") : false,
-    pcaCoordinates: readNeedsVst(r, "pca_coordinates"),
-    vstMaxCount: readNeedsVst(r, "vst_max_count"),
+    pcaCoordinates: readNeedsVst(r, "pca_coordinates", cellSizes !== null),
+    vstMaxCount: readNeedsVst(r, "vst_max_count", cellSizes !== null),
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
     lfcShrink: r.has("lfc_shrink") ? r.choice("lfc_shrink", LFC_SHRINK_TYPES) : null,
   };
 }
 
-/** `pca_coordinates`, `vst_max_count`: true needs `vst` (they are about the transformed counts). */
-function readNeedsVst(r: PlanReader, field: "pca_coordinates" | "vst_max_count"): boolean {
+/**
+ * `pca_coordinates`, `vst_max_count`: true needs `vst` (they are about the transformed counts)
+ * and verified requests (the steps they allow are answered only under them).
+ */
+function readNeedsVst(
+  r: PlanReader,
+  field: "pca_coordinates" | "vst_max_count",
+  cellSizes: boolean,
+): boolean {
   if (!r.has(field)) return false;
   const value = r.boolean(field);
   if (value && !(r.has("vst") && r.boolean("vst")))
     r.fail(field, "true needs vst (it is about the transformed counts)");
+  if (value && !readVerifyRequests(r, cellSizes))
+    r.fail(field, "true needs verified requests (verify_requests), under which its steps run");
   return value;
 }
 

@@ -46,13 +46,15 @@ import {
   type NewtonRequest,
   newtonPointCount,
 } from "../algorithms/newton/state.js";
-import type {
-  PcaCoordinatesRequest,
-  PcaCoordinatesShare,
-  PcaMomentsRequest,
-  PcaMomentsShare,
-  PcaProductRequest,
-  PcaProductShare,
+import {
+  PCA_BLOCK,
+  PCA_TOP_GENES,
+  type PcaCoordinatesRequest,
+  type PcaCoordinatesShare,
+  type PcaMomentsRequest,
+  type PcaMomentsShare,
+  type PcaProductRequest,
+  type PcaProductShare,
 } from "../algorithms/pca/state.js";
 import type { PqnReply, PqnRequest } from "../algorithms/pqn/state.js";
 import type {
@@ -680,7 +682,7 @@ export const STEPS: {
     bounds: { above: BOUNDS.count },
     buildsState: false,
     sends:
-      "how many of its normalised counts are above the threshold sent (the bisection that finds the federation's largest normalised count, DESeq2's vst of a local trend); asked only when the plan allows it (vst_max_count)",
+      "how many of its normalised counts are above the threshold sent (the bisection that finds the federation's largest normalised count, DESeq2's vst of a local trend); asked only under a plan with vst_max_count and verified requests",
     checkRequest: (input) => {
       if (!(input.threshold >= 0 && Number.isFinite(input.threshold)))
         throw new Error(`vstMaximum.threshold: ${input.threshold} is not a count`);
@@ -1098,16 +1100,26 @@ export const STEPS: {
       samples: "number",
       sum: "finite",
       sumSquares: "finite",
+      nonZero: "counts",
     }),
-    replyLengths: (input) => ({ sum: input.genes, sumSquares: input.genes }),
-    reductions: { samples: "sum", sum: "sum", sumSquares: "sum" },
+    replyLengths: (input) => ({
+      sum: input.genes,
+      sumSquares: input.genes,
+      nonZero: input.genes,
+    }),
+    reductions: { samples: "sum", sum: "sum", sumSquares: "sum", nonZero: "sum" },
     // Variance-stabilised counts are logarithms (|v| < 100): Σ v, Σ v² and the PCA's products
     // over 1e4 samples stay far below the moments' bound.
-    bounds: { samples: BOUNDS.count, sum: BOUNDS.moment, sumSquares: BOUNDS.moment },
+    bounds: {
+      samples: BOUNDS.count,
+      sum: BOUNDS.moment,
+      sumSquares: BOUNDS.moment,
+      nonZero: BOUNDS.count,
+    },
     wholeNumbers: ["samples"],
     buildsState: false,
     sends:
-      "its sample count, and per gene Σ v and Σ v² of its samples' variance-stabilised counts v (the PCA's gene variances); asked only when the plan asks for vst",
+      "its sample count, and per gene Σ v and Σ v² of its samples' variance-stabilised counts v (the PCA's gene variances) and how many of its samples have a count; asked only under a plan with vst and verified requests",
   }),
   pcaProduct: spec({
     request: recordSchema<PcaProductRequest>("pca-product-request", {
@@ -1119,10 +1131,17 @@ export const STEPS: {
     reply: recordSchema<PcaProductShare>("pca-product-share", { product: "finite" }),
     replyLengths: (input) => ({ product: input.basis.length }),
     reductions: { product: "sum" },
+    checkRequest: (input) => {
+      const genes = maskCount(input.genes);
+      if (genes > PCA_TOP_GENES || input.columns > PCA_BLOCK)
+        throw new Error(
+          `pcaProduct: ${genes} genes × ${input.columns} columns, more than the PCA's ${PCA_TOP_GENES} × ${PCA_BLOCK}`,
+        );
+    },
     bounds: { product: BOUNDS.moment },
     buildsState: false,
     sends:
-      "Σ (v − m)(v − m)ᵀW over its samples on the PCA's genes, for the basis W sent (the subspace iteration's product: q×k numbers, never the covariance itself)",
+      "Σ (v − m)(v − m)ᵀW over its samples on the PCA's genes (at most 500), for the basis W sent (at most 32 columns): the subspace iteration's product; asked only under a plan with vst and verified requests",
   }),
   pcaCoordinates: spec({
     request: recordSchema<PcaCoordinatesRequest>("pca-coordinates-request", {

@@ -90,11 +90,12 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   nllAtPoints: null,
   // Only under a plan that asks for apeglm's shrinkage: one evaluation per optimiser round.
   apeglm: null,
-  // Only under a plan that asks for vst: the gene variances, the subspace iteration's products
-  // (one basis per round), the samples' coordinates (sent only under pca_coordinates).
   // Only under a plan with vst_max_count: the bisection for the largest normalised count (a
-  // local trend's vst), one threshold per round, at most 64.
-  vstMaximum: 64,
+  // local trend's vst), one threshold per round, at most 63 (under verified requests).
+  vstMaximum: 63,
+  // Only under a plan that asks for vst, with verified requests: the gene variances, the subspace
+  // iteration's products (one basis per round), the samples' coordinates (sent only under
+  // pca_coordinates).
   pcaMoments: 1,
   pcaProduct: null,
   pcaCoordinates: 1,
@@ -230,11 +231,18 @@ export class RequestPolicy {
       refuse(
         "the plan does not let the federation's largest normalised count be found (vst_max_count)",
       );
-    if (
-      (step === "pcaMoments" || step === "pcaProduct" || step === "pcaCoordinates") &&
-      !this.plan.vst
-    )
-      refuse("the plan does not ask for the variance-stabilising transformation (the PCA's data)");
+    // Without the replay, the thresholds would be the aggregator's to choose (any order statistic).
+    if (step === "vstMaximum" && !this.plan.verifyRequests)
+      refuse("the bisection is answered only under verified requests (the plan's verify_requests)");
+    if (step === "pcaMoments" || step === "pcaProduct" || step === "pcaCoordinates") {
+      if (!this.plan.vst)
+        refuse(
+          "the plan does not ask for the variance-stabilising transformation (the PCA's data)",
+        );
+      // Without the replay, the genes, bases and axes would be the aggregator's to choose.
+      if (!this.plan.verifyRequests)
+        refuse("the PCA is answered only under verified requests (the plan's verify_requests)");
+    }
     if (
       step === "pcaCoordinates" &&
       (input as unknown as StepInput<"pcaCoordinates">).send &&

@@ -60,6 +60,19 @@ export function planFromRunJob(
     readonly verifyRequests?: boolean;
   } = {},
 ): AnalysisPlan {
+  const verifyRequests =
+    (options.secureAggregation ?? false) &&
+    (options.cellSizes ?? null) !== null &&
+    (options.verifyRequests ?? true);
+  for (const [asked, flag] of [
+    [job.pcaCoordinates, "--pca-coordinates"],
+    [job.vstMaxCount, "--vst-max-count"],
+  ] as const) {
+    if (asked === true && !verifyRequests)
+      throw new InputError(
+        `${flag} needs verified requests (secure aggregation, the plan's cell sizes, no --no-verify-requests): its steps run only under them`,
+      );
+  }
   return {
     centers: [...centers].sort(),
     design: job.design,
@@ -79,10 +92,7 @@ export function planFromRunJob(
     minCell: options.minCell ?? DEFAULT_MIN_CELL,
     secureAggregation: options.secureAggregation ?? false,
     cellSizes: options.cellSizes ?? null,
-    verifyRequests:
-      (options.secureAggregation ?? false) &&
-      (options.cellSizes ?? null) !== null &&
-      (options.verifyRequests ?? true),
+    verifyRequests,
     omitSparseGenes: options.omitSparseGenes ?? false,
     reduced: job.reduced ?? null,
     minReplicatesForReplace:

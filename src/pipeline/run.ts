@@ -13,6 +13,7 @@ import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { federatedPca } from "../algorithms/pca/aggregate.js";
+import { DEFAULT_MIN_CELL } from "../federation/plan.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
@@ -153,8 +154,11 @@ export interface RunOutcome {
    * why they did not (a local trend).
    */
   readonly vst: { readonly trend: VstTrend } | { readonly unavailable: string } | null;
-  /** DESeq2's plotPCA of the transformed counts (null: no vst, or fewer than two samples). */
-  readonly pca: PcaResult | null;
+  /**
+   * DESeq2's plotPCA of the transformed counts (null: no vst, or fewer than two samples), or why
+   * it was not made (a plan without verified requests).
+   */
+  readonly pca: PcaResult | { readonly unavailable: string } | null;
   /** DESeq2's lfcShrink (null: not asked for): shrunk.csv's table, over every gene. */
   readonly shrunk: {
     /** The shrunk coefficient's column name. */
@@ -166,8 +170,10 @@ export interface RunOutcome {
 
 /** DESeq2's `plotPCA(vst(dds, blind = FALSE), returnData = TRUE)` over the federation. */
 export interface PcaResult {
-  /** The genes of largest variance it used (min(500, genes)). */
+  /** The genes of largest variance it used (min(500, eligible genes)). */
   readonly genes: number;
+  /** Genes left out for a count in 1 to k − 1 samples of the federation. */
+  readonly leftOut: number;
   /** PC1's and PC2's share of their total variance (`attr(, "percentVar")`). */
   readonly percentVariance: Float64Array;
   /** Product rounds of the subspace iteration, and whether it met its tolerance. */
@@ -514,11 +520,22 @@ export async function runOverFederation(
     pca:
       vst === null || !("trend" in vst)
         ? null
-        : await federatedPca(runner, genes.length, job.pcaCoordinates === true).then((pca) =>
+        : options.plan !== undefined && !options.plan.verifyRequests
+          ? {
+              unavailable:
+                "the PCA's sums give the aggregator the pooled covariance of 500 genes, and its requests must be the plan's: it runs only under verified requests",
+            }
+          : await federatedPca(
+              runner,
+              genes.length,
+              job.pcaCoordinates === true,
+              options.plan?.minCell ?? DEFAULT_MIN_CELL,
+            ).then((pca) =>
             pca === null
               ? null
               : {
                   genes: pca.genes,
+                  leftOut: pca.leftOut,
                   percentVariance: pca.percentVariance,
                   iterations: pca.iterations,
                   converged: pca.converged,
@@ -544,6 +561,25 @@ export async function runOverFederation(
               allGenes.length,
             ),
           },
+  };
+}
+
+/** The run's PCA, when it made one. */
+export function madePca(outcome: Pick<RunOutcome, "pca">): PcaResult | null {
+  return outcome.pca === null || "unavailable" in outcome.pca ? null : outcome.pca;
+}
+
+/** run.json's `pca`. */
+function pcaJson(pca: NonNullable<RunOutcome["pca"]>): NonNullable<RunJson["pca"]> {
+  if ("unavailable" in pca) return { unavailable: pca.unavailable };
+  return {
+    genes: pca.genes,
+    left_out: pca.leftOut,
+    percent_variance: { PC1: pca.percentVariance[0], PC2: pca.percentVariance[1] },
+    coordinates:
+      pca.coordinates === null ? "kept at the centers" : "sent by the centers (pca_coordinates)",
+    rounds: pca.iterations + 2,
+    converged: pca.converged,
   };
 }
 
@@ -900,13 +936,17 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
    * DESeq2's plotPCA of the transformed counts: the genes used, PC1's and PC2's share of their
    * variance, where the samples' coordinates are (pca.csv when this run holds them).
    */
-  pca?: {
-    genes: number;
-    percent_variance: { PC1: number; PC2: number };
-    coordinates: "sent by the centers (pca_coordinates)" | "kept at the centers";
-    rounds: number;
-    converged: boolean;
-  };
+  pca?:
+    | {
+        genes: number;
+        /** Genes left out for a count in 1 to k − 1 samples (k the plan's min_cell). */
+        left_out: number;
+        percent_variance: { PC1: number; PC2: number };
+        coordinates: "sent by the centers (pca_coordinates)" | "kept at the centers";
+        rounds: number;
+        converged: boolean;
+      }
+    | { unavailable: string };
   /**
    * DESeq2's lfcShrink (shrunk.csv written): the estimator, the shrunk coefficient and the prior
    * variance of each design column (DESeq2's `betaPriorVar`, log2 scale).
@@ -1048,23 +1088,7 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
     },
     ...(outcome.sparseGenes === null ? {} : { sparse_genes: { omitted: outcome.sparseGenes } }),
     ...(outcome.vst === null ? {} : { vst: vstJson(outcome.vst) }),
-    ...(outcome.pca === null
-      ? {}
-      : {
-          pca: {
-            genes: outcome.pca.genes,
-            percent_variance: {
-              PC1: outcome.pca.percentVariance[0],
-              PC2: outcome.pca.percentVariance[1],
-            },
-            coordinates:
-              outcome.pca.coordinates === null
-                ? "kept at the centers"
-                : "sent by the centers (pca_coordinates)",
-            rounds: outcome.pca.iterations + 2,
-            converged: outcome.pca.converged,
-          },
-        }),
+    ...(outcome.pca === null ? {} : { pca: pcaJson(outcome.pca) }),
     ...(outcome.shrunk === null
       ? {}
       : {
@@ -1112,7 +1136,7 @@ export async function writeRunOutputs(
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
   if (extra.vst !== undefined) writeVstCsv(join(outDir, "vst.csv"), extra.vst);
-  const pcaCoordinates = outcome.pca?.coordinates ?? extra.pcaCoordinates ?? null;
+  const pcaCoordinates = madePca(outcome)?.coordinates ?? extra.pcaCoordinates ?? null;
   if (pcaCoordinates !== null) writePcaCsv(join(outDir, "pca.csv"), pcaCoordinates);
   if (sizeFactors !== undefined)
     writeSizeFactorsCsv(join(outDir, "size_factors.csv"), outcome.samples, sizeFactors);
@@ -1279,6 +1303,7 @@ function runReportInput(
     return out;
   };
   const d = outcome.dispersions;
+  const pca = madePca(outcome);
   return {
     ...base,
     title: `fedseq: ${outcome.contrast}, ${report.genes.fitted} genes across ${outcome.fit.centers.length} centers`,
@@ -1327,12 +1352,12 @@ function runReportInput(
               value: (extra.sizeFactors as Float64Array)[i],
             })),
     },
-    ...(outcome.pca === null
+    ...(pca === null
       ? {}
       : {
           pca: {
-            genes: outcome.pca.genes,
-            percentVariance: [outcome.pca.percentVariance[0], outcome.pca.percentVariance[1]],
+            genes: pca.genes,
+            percentVariance: [pca.percentVariance[0], pca.percentVariance[1]],
             points:
               extra.pcaCoordinates === null
                 ? null
@@ -1619,10 +1644,11 @@ async function simulate(
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
     const pcaCoordinates =
-      outcome.pca === null || outcome.pca.coordinates !== null
+      madePca(outcome) === null || madePca(outcome)?.coordinates !== null
         ? null
         : simulatedPcaCoordinates(sessions, runId, transport.centers);
-    const sampleGroups = outcome.pca === null ? undefined : simulatedSampleGroups(sessions, job);
+    const sampleGroups =
+      madePca(outcome) === null ? undefined : simulatedSampleGroups(sessions, job);
     const seconds = (performance.now() - started) / 1000;
     return {
       outcome,

@@ -210,7 +210,7 @@ describe("a center with an analysis plan", () => {
     );
   });
 
-  it("answers the PCA's steps only under a plan with vst, and sends its samples' coordinates only under pca_coordinates", async () => {
+  it("answers the PCA's steps only under a plan with vst and verified requests", async () => {
     await expect(
       attackRun({
         step: "information",
@@ -233,50 +233,33 @@ describe("a center with an analysis plan", () => {
         }),
       }),
     ).rejects.toThrow(/refusing vstMaximum: the plan does not let the federation's largest/);
+    // A plan with vst but without verified requests (in clear): no PCA step is answered (its
+    // bases and genes would be the aggregator's to choose), and the run says why.
     const levels = { condition: ["A", "B"] };
     const centers = ["lab_1", "lab_2", "lab_3"];
     const vstJob = { ...JOB, vst: true };
-    const keeping = planFromRunJob(vstJob, levels, centers, { minCell: 1 });
-    const asking = (job: typeof vstJob, plan: AnalysisPlan, rewrite?: boolean) =>
-      simulatedCenters(DATA, {}, { plan: () => plan }).then((sessions) =>
-        runOverFederation(
-          rewrite === true
-            ? malicious(new InProcessTransport(sessions), {
-                step: "pcaCoordinates",
-                rewrite: (input: StepInput<"pcaCoordinates">) => ({ ...input, send: true }),
-              })
-            : new InProcessTransport(sessions),
-          job,
-          { runId: "pca", plan },
-        ),
-      );
-    await expect(asking(vstJob, keeping, true)).rejects.toThrow(
-      /refusing pcaCoordinates: the plan does not let the samples' PCA coordinates leave the center/,
-    );
-    // An honest run keeps them at the centers; under pca_coordinates they are sent.
-    expect((await asking(vstJob, keeping)).pca?.coordinates).toBeNull();
-    const sendingJob = { ...vstJob, pcaCoordinates: true };
-    const sending = planFromRunJob(sendingJob, levels, centers, { minCell: 1 });
-    const steps: StepName[] = [];
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => sending });
-    const inner = new InProcessTransport(sessions);
-    const sent = await runOverFederation(
-      {
-        centers: inner.centers,
-        request: (tag, step, inputs) => {
-          steps.push(step);
-          return inner.request(tag, step, inputs);
-        },
-        close: () => inner.close(),
-      },
-      sendingJob,
-      { runId: "pca", plan: sending },
-    );
-    expect(sent.pca?.coordinates?.samples).toHaveLength(18);
-    // The coordinates' round is the run's last: under verified requests each round's replies
-    // are relayed to every center with the next request, and these are consented to the
-    // aggregator only.
-    expect(steps.at(-1)).toBe("pcaCoordinates");
+    const clear = planFromRunJob(vstJob, levels, centers, { minCell: 1 });
+    const sessions = await simulatedCenters(DATA, {}, { plan: () => clear });
+    const honest = await runOverFederation(new InProcessTransport(sessions), vstJob, {
+      runId: "pca",
+      plan: clear,
+    });
+    expect(honest.pca).toMatchObject({ unavailable: expect.stringMatching(/verified requests/) });
+    const attacked = await simulatedCenters(DATA, {}, { plan: () => clear });
+    await expect(
+      runOverFederation(
+        malicious(new InProcessTransport(attacked), {
+          step: "vst",
+          extra: (_: StepInput<"vst">, tag) => ({
+            tag: { ...tag, phase: "pca" },
+            step: "pcaMoments",
+            input: { kind: "pca-moments-request", genes: 2998 },
+          }),
+        }),
+        vstJob,
+        { runId: "pca", plan: clear },
+      ),
+    ).rejects.toThrow(/refusing pcaMoments: .*verified requests/);
   });
 
   it("sends no log sum of a gene it holds a zero of unless the plan's size factors (poscounts) need it", async () => {

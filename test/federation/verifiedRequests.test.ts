@@ -28,7 +28,12 @@ import {
 import type { Transport } from "../../src/federation/transport.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
-import { planPipeline, type RunOutcome, runOverFederation } from "../../src/pipeline/run.js";
+import {
+  madePca,
+  planPipeline,
+  type RunOutcome,
+  runOverFederation,
+} from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 
@@ -311,5 +316,41 @@ describe("verified requests", () => {
     expect(() => new CenterSession(data[0], { plan })).toThrow(
       /the plan has the centers verify every request, and this session was given no pipeline to replay/,
     );
+  });
+  it("the PCA (vst): coordinates sent only under pca_coordinates, in the run's last round, never relayed", async () => {
+    const { data, plan: base } = await outliersSim();
+    const keeping: AnalysisPlan = { ...base, vst: true };
+    const job = runJobFromPlan(keeping, ".");
+    // The plan keeps the coordinates at the centers: an aggregator asking for them is refused.
+    const attack = tampering(
+      federation(data, keeping).transport,
+      "pcaCoordinates",
+      0,
+      (input: StepInput<"pcaCoordinates">) => ({ ...input, send: true }),
+    );
+    await expect(
+      runOverFederation(attack, job, { plan: keeping, runId: "pca-attack" }),
+    ).rejects.toThrow(/refusing pcaCoordinates: .*other than those of this center's replay/);
+    // Under pca_coordinates they are sent, in the last request of the run: each round's replies
+    // are relayed with the next request, and there is none after it.
+    const sending: AnalysisPlan = { ...keeping, pcaCoordinates: true };
+    const { transport } = federation(data, sending);
+    const steps: StepName[] = [];
+    const recording: Transport = {
+      centers: transport.centers,
+      secure: transport.secure,
+      relaysReplies: transport.relaysReplies,
+      request: (tag, step, inputs) => {
+        steps.push(step);
+        return transport.request(tag, step, inputs);
+      },
+      close: () => transport.close(),
+    };
+    const outcome = await runOverFederation(recording, runJobFromPlan(sending, "."), {
+      plan: sending,
+      runId: "pca-sent",
+    });
+    expect(madePca(outcome)?.coordinates?.samples).toHaveLength(18);
+    expect(steps.at(-1)).toBe("pcaCoordinates");
   });
 });

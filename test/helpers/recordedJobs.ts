@@ -91,16 +91,21 @@ const RUN_CONDITION: RunJob = {
   vst: true,
   lfcShrink: "apeglm",
 };
-/**
- * Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step, and
- * a local trend's vst (its bisection for the largest normalised count).
- */
+/** Also DESeq2's poscounts size factors, so that the recorded jobs exercise their rescale step. */
 const RUN_CENTER_CONDITION: RunJob = {
   ...deseq2Job("outliers_sim", "~ center + condition", "fast"),
   sizeFactorsType: "poscounts",
+};
+/**
+ * A local trend's vst (its bisection for the largest normalised count) and the PCA, whose steps
+ * a plan allows only under verified requests (recorded here without a plan, in clear).
+ */
+const RUN_LOCAL_VST: RunJob = {
+  ...deseq2Job("outliers_sim", "~ condition"),
   fitType: "local",
   vst: true,
   vstMaxCount: true,
+  pcaCoordinates: true,
 };
 
 /** The plan of a run job on outliers_sim (levels from its metadata.csv). */
@@ -129,6 +134,8 @@ const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unkn
     runOverFederation(t, RUN_CONDITION, { runId, plan: planOf(RUN_CONDITION) }),
   "run ~ center + condition (fast, poscounts)": (t, runId) =>
     runOverFederation(t, RUN_CENTER_CONDITION, { runId, plan: planOf(RUN_CENTER_CONDITION) }),
+  "run ~ condition, local trend, vst and PCA (no plan)": (t, runId) =>
+    runOverFederation(t, RUN_LOCAL_VST, { runId }),
   "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
   "fit (upstream, PQN on every gene)": (t, runId) =>
     fitOverFederation(t, fitJob("upstream", "pqn"), { runId }),

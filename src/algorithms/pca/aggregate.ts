@@ -15,6 +15,7 @@ import type { GeneMask } from "../masks.js";
 import type { IterativePhase, PhaseRunner } from "../phase.js";
 import { sumOverCenters } from "../shares.js";
 import {
+  PCA_BLOCK,
   PCA_COMPONENTS,
   PCA_TOP_GENES,
   type PcaCoordinatesRequest,
@@ -35,9 +36,6 @@ export interface PcaStepTypes {
 /** What drives the PCA's rounds (the runtime's runner). */
 export type PcaRunner = PhaseRunner<PcaStepTypes>;
 
-/** Most columns of the iterated basis. */
-export const PCA_BLOCK = 32;
-
 /** Most product rounds (each shrinks the error by the eigenvalue ratio λ₁₇/λ₂ at least). */
 const MAX_ROUNDS = 300;
 
@@ -51,12 +49,17 @@ export function rowVariances(sum: Float64Array, sumSquares: Float64Array, n: num
 
 /**
  * DESeq2's genes for the PCA: `order(rv, decreasing = TRUE)[seq_len(min(ntop, length(rv)))]`
- * (R's order is stable: equal variances in gene order), returned in gene order.
+ * (R's order is stable: equal variances in gene order), among the `eligible` genes (all by
+ * default), returned in gene order.
  */
-export function topVarianceGenes(variances: Float64Array, ntop = PCA_TOP_GENES): Int32Array {
-  const order = Array.from(variances, (_, g) => g).sort(
-    (a, b) => variances[b] - variances[a] || a - b,
-  );
+export function topVarianceGenes(
+  variances: Float64Array,
+  ntop = PCA_TOP_GENES,
+  eligible: (g: number) => boolean = () => true,
+): Int32Array {
+  const order = Array.from(variances, (_, g) => g)
+    .filter(eligible)
+    .sort((a, b) => variances[b] - variances[a] || a - b);
   return Int32Array.from(order.slice(0, Math.min(ntop, order.length))).sort();
 }
 
@@ -234,8 +237,10 @@ export function pcaProductPhase(
 
 /** The PCA of a run (DESeq2's `plotPCA(returnData = TRUE)`). */
 export interface PcaOutcome {
-  /** The genes picked (min(500, genes)). */
+  /** The genes picked (min(500, eligible genes)). */
   readonly genes: number;
+  /** Genes left out for a count in 1 to k − 1 samples of the federation. */
+  readonly leftOut: number;
   /** PC1's and PC2's share of the picked genes' total variance (`attr(, "percentVar")`). */
   readonly percentVariance: Float64Array;
   /** The centers' coordinates, per center sample-major n_c×2 (null: they stayed at the centers). */
@@ -250,12 +255,16 @@ export interface PcaOutcome {
  * iteration, one coordinates round.
  * @param genes - the run's genes (the length of the centers' moments)
  * @param sendCoordinates - the plan allows the centers to send their samples' coordinates
+ * @param minSamples - k: genes with a count in 1 to k − 1 samples of the federation are left out
+ *   (a column of the pooled covariance is a combination of those samples' vectors: with one such
+ *   sample, its vector; DESeq2's plotPCA keeps them)
  * @returns null when the federation has fewer than two samples
  */
 export async function federatedPca(
   runner: PcaRunner,
   genes: number,
   sendCoordinates: boolean,
+  minSamples: number,
   phase = "pca",
 ): Promise<PcaOutcome | null> {
   const moments = await runner.round(phase, "pcaMoments", { kind: "pca-moments-request", genes });
@@ -263,7 +272,11 @@ export async function federatedPca(
   if (n < 2 || genes === 0) return null;
   const sum = sumOverCenters(moments, "sum");
   const variances = rowVariances(sum, sumOverCenters(moments, "sumSquares"), n);
-  const picked = topVarianceGenes(variances);
+  const nonZero = sumOverCenters(moments, "nonZero");
+  const eligible = (g: number) => nonZero[g] === 0 || nonZero[g] >= minSamples;
+  const picked = topVarianceGenes(variances, PCA_TOP_GENES, eligible);
+  if (picked.length === 0) return null;
+  const leftOut = nonZero.reduce((s, c) => s + (c > 0 && c < minSamples ? 1 : 0), 0);
   const q = picked.length;
   const mask = new Uint8Array(genes);
   for (const g of picked) mask[g] = 1;
@@ -295,6 +308,7 @@ export async function federatedPca(
   });
   return {
     genes: q,
+    leftOut,
     percentVariance,
     coordinates: sendCoordinates ? replies.map((r) => r.coordinates) : null,
     iterations: axes.rounds,

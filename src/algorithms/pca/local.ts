@@ -19,6 +19,8 @@ export interface PcaCenter {
   readonly genes: number;
   /** v, gene-major G×n. */
   readonly values: Float64Array;
+  /** Per gene, how many of its samples have a count. */
+  readonly nonZero: Float64Array;
 }
 
 /** Σ v and Σ v² per gene over the center's samples. */
@@ -37,7 +39,7 @@ export function pcaMomentsLocal(center: PcaCenter): PcaMomentsShare {
     sum[g] = s;
     sumSquares[g] = s2;
   }
-  return { kind: "pca-moments-share", samples: n, sum, sumSquares };
+  return { kind: "pca-moments-share", samples: n, sum, sumSquares, nonZero: center.nonZero };
 }
 
 /** The centered values of the picked genes, sample-major n×q. */

@@ -4,7 +4,7 @@
  * with each center's transformed counts kept at the center (algorithms/vst.ts). Three steps:
  *
  * - `pcaMoments`: per gene, Σ v and Σ v² over the center's samples (the row variances, from which
- *   the aggregator picks the genes);
+ *   the aggregator picks the genes), and how many of its samples have a count;
  * - `pcaProduct`: C·W for the basis W the aggregator sends, C = Σ (v − m)(v − m)ᵀ over the
  *   center's samples on the picked genes, m their pooled means (the subspace iteration's
  *   product; C itself never travels);
@@ -19,6 +19,9 @@ export const PCA_TOP_GENES = 500;
 /** The principal components plotted (PC1, PC2). */
 export const PCA_COMPONENTS = 2;
 
+/** Most columns of the subspace iteration's basis (a center refuses a wider one). */
+export const PCA_BLOCK = 32;
+
 /** Step "pcaMoments": per gene of the run, the sums of the center's transformed counts. */
 export interface PcaMomentsRequest {
   readonly kind: "pca-moments-request";
@@ -30,6 +33,12 @@ export interface PcaMomentsRequest {
 export interface PcaMomentsShare {
   readonly kind: "pca-moments-share";
   readonly samples: number;
+  /**
+   * Per gene, how many of its samples have a count: the PCA leaves out genes with a count in
+   * fewer than k samples of the federation (a column of the pooled covariance is a combination of
+   * those samples' vectors).
+   */
+  readonly nonZero: Float64Array;
   /** Σ v per gene. */
   readonly sum: Float64Array;
   /** Σ v² per gene. */

@@ -35,7 +35,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const measured: string[] = [];
 afterAll(() => console.info(`federated PCA vs DESeq2's plotPCA:\n  ${measured.join("\n  ")}`));
 
-/** The centers' own samples of a vst table (genes × samples), by the dataset's `center` column. */
+/**
+ * The centers' own samples of a vst table (genes × samples), by the dataset's `center` column,
+ * with each gene's count of samples with a non-zero count (from the dataset's counts).
+ */
 function centersOf(
   dataset: string,
   vst: Deseq2Table,
@@ -43,6 +46,8 @@ function centersOf(
   const meta = readCsv(sharedPath("data", dataset, "metadata.csv"));
   const centerColumn = meta.header.indexOf("center");
   const centerOf = new Map(meta.rows.map((r) => [r.fields[0], r.fields[centerColumn]]));
+  const counts = readCsv(sharedPath("data", dataset, "counts.csv"));
+  const countRow = new Map(counts.rows.map((r) => [r.fields[0], r.fields]));
   const samples = vst.header.slice(1);
   const names = [...new Set(samples.map((s) => centerOf.get(s) as string))];
   const genes = vst.ids.length;
@@ -55,7 +60,11 @@ function centersOf(
         values[g * n + i] = v;
       });
     });
-    return { name, samples: own, center: { n, genes, values } };
+    const nonZero = Float64Array.from(vst.ids, (gene) => {
+      const row = countRow.get(gene) as string[];
+      return own.filter((s) => Number(row[counts.header.indexOf(s)]) > 0).length;
+    });
+    return { name, samples: own, center: { n, genes, values, nonZero } };
   });
 }
 
@@ -113,7 +122,7 @@ describe("the federated PCA of DESeq2's vst against DESeq2's plotPCA", () => {
     const vst = table();
     const centers = centersOf(dataset, vst);
     const runner = pcaRunner(centers.map((c) => c.center));
-    const pca = await federatedPca(runner, vst.ids.length, true);
+    const pca = await federatedPca(runner, vst.ids.length, true, 3);
     if (pca === null || pca.coordinates === null) throw new Error("no PCA");
     expect(pca.genes).toBe(Math.min(500, vst.ids.length));
     expect(pca.converged).toBe(true);
@@ -163,9 +172,9 @@ describe("the subspace iteration with more samples than its basis has columns", 
           values[g * own.length + i] = v;
         });
       });
-      return { n: own.length, genes, values };
+      return { n: own.length, genes, values, nonZero: new Float64Array(genes).fill(own.length) };
     });
-    const pca = await federatedPca(pcaRunner(centers), genes, true);
+    const pca = await federatedPca(pcaRunner(centers), genes, true, 3);
     if (pca === null || pca.coordinates === null) throw new Error("no PCA");
     expect(pca.converged).toBe(true);
     expect(pca.iterations).toBeGreaterThan(2);
@@ -209,7 +218,12 @@ describe("the PCA's pieces", () => {
   });
 
   it("a center's product is Σ (v − m)(v − m)ᵀW over its samples", () => {
-    const center: PcaCenter = { n: 3, genes: 2, values: Float64Array.of(1, 2, 6, 4, 0, 2) };
+    const center: PcaCenter = {
+      n: 3,
+      genes: 2,
+      values: Float64Array.of(1, 2, 6, 4, 0, 2),
+      nonZero: Float64Array.of(3, 2),
+    };
     const mean = Float64Array.of(3, 2);
     const basis = Float64Array.of(1, 0, 0, 1); // identity: the product is C itself
     const share = pcaProductLocal(center, {

@@ -1,6 +1,6 @@
 /**
  * Secure aggregation as one layer over every transport (secureAggregation/layer.ts): every step
- * of five recorded jobs (the registry test's, on 400 genes of outliers_sim) is replayed with
+ * of six recorded jobs (the registry test's, on 400 genes of outliers_sim) is replayed with
  * secure aggregation over in-process, worker-thread and gRPC transports. The shares the algorithms
  * get must be: every field in clear bit-identical to the recorded reply; every summed field the
  * pooled sum in the first share — the correctly rounded exact sum of the centers' values, bit for
