@@ -13,7 +13,6 @@ import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
 import { computeLfc, type LfcResult } from "../algorithms/lfc/computeLfc.js";
 import { maskCount, maskIndices } from "../algorithms/masks.js";
 import { federatedPca } from "../algorithms/pca/aggregate.js";
-import { DEFAULT_MIN_CELL } from "../federation/plan.js";
 import { mergePresence } from "../algorithms/setup/presence.js";
 import { levelsOf } from "../algorithms/setup/state.js";
 import type { SizeFactorsType } from "../algorithms/sizeFactors/state.js";
@@ -45,7 +44,12 @@ import type { Metadata } from "../design/metadata.js";
 import { localCellSizes, planFactors, pooledCellRule } from "../federation/cellRule.js";
 import type { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
-import { type AnalysisPlan, type CellSizes, planHash } from "../federation/plan.js";
+import {
+  type AnalysisPlan,
+  type CellSizes,
+  DEFAULT_MIN_CELL,
+  planHash,
+} from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import type { StepInput } from "../federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../federation/transcript.js";
@@ -517,34 +521,7 @@ export async function runOverFederation(
     // The PCA's coordinates round must stay the run's last: under verified requests each
     // round's replies are relayed to every center with the next request, and the coordinates a
     // plan with pca_coordinates sends are consented to the aggregator only.
-    pca:
-      vst === null || !("trend" in vst)
-        ? null
-        : options.plan !== undefined && !options.plan.verifyRequests
-          ? {
-              unavailable:
-                "the PCA's sums give the aggregator the pooled covariance of 500 genes, and its requests must be the plan's: it runs only under verified requests",
-            }
-          : await federatedPca(
-              runner,
-              genes.length,
-              job.pcaCoordinates === true,
-              options.plan?.minCell ?? DEFAULT_MIN_CELL,
-            ).then((pca) =>
-            pca === null
-              ? null
-              : {
-                  genes: pca.genes,
-                  leftOut: pca.leftOut,
-                  percentVariance: pca.percentVariance,
-                  iterations: pca.iterations,
-                  converged: pca.converged,
-                  coordinates:
-                    pca.coordinates === null
-                      ? null
-                      : pcaCoordinatesOf(transport.centers, pca.coordinates),
-                },
-          ),
+    pca: await runPca(runner, vst, job, options.plan, transport.centers, genes.length),
     shrunk:
       shrunk === null
         ? null
@@ -588,6 +565,41 @@ function vstJson(vst: NonNullable<RunOutcome["vst"]>): NonNullable<RunJson["vst"
   if ("unavailable" in vst || vst.trend.fit !== "local") return vst as NonNullable<RunJson["vst"]>;
   const { eta, xi, knots } = vst.trend;
   return { trend: { fit: "local", eta, xi, knots: knots.length } };
+}
+
+/**
+ * DESeq2's plotPCA of the run's vst (algorithms/pca): null without a vst; under a plan, only with
+ * verified requests (the PCA's requests must be the replay's), else why not.
+ */
+async function runPca(
+  runner: FederationRunner,
+  vst: RunOutcome["vst"],
+  job: RunJob,
+  plan: AnalysisPlan | undefined,
+  centers: readonly CenterInfo[],
+  genes: number,
+): Promise<RunOutcome["pca"]> {
+  if (vst === null || !("trend" in vst)) return null;
+  if (plan !== undefined && !plan.verifyRequests)
+    return {
+      unavailable:
+        "the PCA's sums give the aggregator the pooled covariance of 500 genes, and its requests must be the plan's: it runs only under verified requests",
+    };
+  const pca = await federatedPca(
+    runner,
+    genes,
+    job.pcaCoordinates === true,
+    plan?.minCell ?? DEFAULT_MIN_CELL,
+  );
+  if (pca === null) return null;
+  return {
+    genes: pca.genes,
+    leftOut: pca.leftOut,
+    percentVariance: pca.percentVariance,
+    iterations: pca.iterations,
+    converged: pca.converged,
+    coordinates: pca.coordinates === null ? null : pcaCoordinatesOf(centers, pca.coordinates),
+  };
 }
 
 /** run.json's `lfc_shrink`: the estimator, the shrunk coefficient and its prior. */
