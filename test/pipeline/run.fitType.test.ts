@@ -52,7 +52,7 @@ describe("run with DESeq2's other dispersion trends", () => {
       }
       if (withVst) {
         // DESeq2's own vst of bodymap ~ tissue moves by up to 1.4e-5 when its size factors are
-        // nudged below 1e-15 (fixtures/vst_local.R): fedseq's follows the nudged run's branch.
+        // nudged below 1e-15 (fixtures/vst.R): fedseq's follows the nudged run's branch.
         const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
         if (vst === null) throw new Error("no vst");
         const expected = deseq2TableAt(join(fixtures, "vst_bodymap_local_nudged.csv.gz"));

@@ -3,7 +3,7 @@
  * outliers_sim and bodymap `~ center + <factor>` against the shared `deseq2_more/vst.csv.gz`; li_lncap
  * against DESeq2 run with size factors nudged below 1e-15 (fixtures/vst.R: DESeq2's own trend
  * flips there, and the shared file holds the other branch); a mean trend; and a local trend
- * (fixtures/vst_local.R), computed only when the plan lets the largest normalised count be found
+ * (fixtures/vst.R), computed only when the plan lets the largest normalised count be found
  * (otherwise the run says why, and writes no vst.csv).
  */
 import { readFileSync } from "node:fs";
