@@ -4,8 +4,11 @@ import LongestFirst from "./test/setup/sequencer.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // A generous bound only against a hang: no test depends on the machine's speed (a test with
+    // its own 120 s budget failed on a loaded 2-core machine while passing on a quiet one). Every
+    // wait in fedseq has its own deadline, which the tests exercise.
+    testTimeout: 900_000,
+    hookTimeout: 900_000,
     pool: "forks",
     // vitest's default is one worker per core but one (1 here, on two cores): two files at a time keep
     // both cores busy while a file waits on its processes (rounds over loopback, timeouts).

@@ -19,9 +19,7 @@ it("opens with the two set-up commands", () => {
   expect(readme.indexOf("```sh")).toBeLessThan(readme.indexOf("\n## "));
 });
 
-it("the library example runs from the package packed and installed in a folder of its own", {
-  timeout: 300_000,
-}, () => {
+it("the library example runs from the package packed and installed in a folder of its own", () => {
   const block = /### Library\n\n```js\n([\s\S]*?)\n```/.exec(readme);
   expect(block).not.toBeNull();
   // The package as npm publishes it (dist is built by the test command), installed elsewhere.

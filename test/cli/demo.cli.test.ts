@@ -174,4 +174,4 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
   expect(page.bars).toBe(20);
   // A whole BodyMap run and a browser: a generous deadline, as the machine may be loaded (the
   // other vitest worker runs another file meanwhile).
-}, 600_000);
+});

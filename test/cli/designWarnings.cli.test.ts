@@ -74,5 +74,5 @@ describe("numeric design variables with whole-number values", () => {
     expect(JSON.parse(readFileSync(join(plain, "run.json"), "utf8")).design_warnings).toBe(
       undefined,
     );
-  }, 300_000);
+  });
 });

@@ -130,7 +130,7 @@ beforeAll(async () => {
   busyPort = await freePort();
   busy = createServer();
   await new Promise<void>((resolve) => busy.listen(busyPort, "127.0.0.1", resolve));
-}, 40_000);
+});
 afterAll(() => {
   busy?.close();
 });
@@ -917,9 +917,7 @@ describe.concurrent("every option mistake exits 2 with one line before any round
 });
 
 describe("--out is locked while a command writes it", () => {
-  it("a second run into the folder exits 2 naming the first one's pid; SIGTERM removes the lock", {
-    timeout: 40_000,
-  }, async () => {
+  it("a second run into the folder exits 2 naming the first one's pid; SIGTERM removes the lock", async () => {
     const out = join(tmp.dir, "locked");
     const port = await freePort();
     const first = startFedseq(

@@ -13,9 +13,7 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 const tmp = useTempFolder("fedseq-plan-");
 
 describe("fedseq plan", () => {
-  it("takes the levels and centers from a dataset folder, and run --plan gives run's files", {
-    timeout: 120_000,
-  }, async () => {
+  it("takes the levels and centers from a dataset folder, and run --plan gives run's files", async () => {
     // outliers_sim's first 400 genes: the same samples, levels and centers; the two runs compared
     // with each other are cheaper.
     const data = sharedSubset(tmp, "outliers_sim", 400);
@@ -73,9 +71,7 @@ describe("fedseq plan", () => {
     }
   });
 
-  it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", {
-    timeout: 30_000,
-  }, async () => {
+  it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
     const file = join(tmp.dir, "manual.json");
     const made = await runFedseqAsync([
       "plan",

@@ -45,7 +45,7 @@ describe("fedseq results --from a run's output folder", () => {
       "--quiet",
     ]);
     expect(run.code, run.stderr).toBe(0);
-  }, 120_000);
+  });
 
   const results = async (name: string, contrast: string[]) => {
     const out = join(tmp.dir, name);
@@ -70,7 +70,7 @@ describe("fedseq results --from a run's output folder", () => {
       readFileSync(join(run.out, "results.csv"), "utf8"),
     );
     expect(existsSync(join(out, "report.html"))).toBe(true);
-  }, 120_000);
+  });
 
   it.each([
     [
@@ -95,7 +95,6 @@ describe("fedseq results --from a run's output folder", () => {
         zeroed,
       );
     },
-    120_000,
   );
 
   it("refuses bad input with one line and exit 2, writing nothing", async () => {
@@ -163,7 +162,7 @@ describe("fedseq results --from a run's output folder", () => {
       expect(r.stderr, name).toMatch(message);
       expect(existsSync(join(dir, "out", "results.csv")), name).toBe(false);
     }
-  }, 120_000);
+  });
 
   it("without the run's per-level presence (--no-level-presence), refuses a contrast of levels, naming why", async () => {
     const bare = join(tmp.dir, "bare");
@@ -205,7 +204,7 @@ describe("fedseq results --from a run's output folder", () => {
       join(tmp.dir, "bare-name"),
     ]);
     expect(byName.code, byName.stderr).toBe(0);
-  }, 120_000);
+  });
 });
 
 it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs ~ 1): the results.csv of a whole run with the other contrast", async () => {
@@ -251,4 +250,4 @@ it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs
   ]);
   expect(threshold.code).toBe(2);
   expect(threshold.stderr).toMatch(/likelihood-ratio test; they are for Wald tests/);
-}, 120_000);
+});

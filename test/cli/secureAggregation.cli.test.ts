@@ -21,34 +21,30 @@ describe("fedseq run with and without secure aggregation", () => {
   it.each([
     ["outliers_sim", "~ condition"],
     ["li_lncap", "~ treatment"],
-  ])(
-    "%s %s: every output file byte-identical",
-    async (dataset, design) => {
-      const args = ["run", "--data", sharedPath("data", dataset), "--design", design];
-      // The secure run is `run`'s default, also checked by run.cli, run.deseq2 and
-      // grpc.processes: made once per vitest run (sharedDefaultRun). The clear run beside it.
-      expect(defaultRunArgs(dataset)).toEqual(args);
-      const clearOut = join(tmp.dir, `${dataset}-clear`);
-      const [secure, clear] = await Promise.all([
-        sharedDefaultRun(dataset),
-        runFedseqAsync([...args, "--out", clearOut, "--no-secure-aggregation"]),
-      ]);
-      expect(secure.code, secure.stderr).toBe(0);
-      expect(clear.code, clear.stderr).toBe(0);
-      const outs = { secure: secure.out, clear: clearOut };
-      for (const file of FILES) {
-        const a = readFileSync(join(outs.secure, file), "utf8");
-        const b = readFileSync(join(outs.clear, file), "utf8");
-        expect(a.split("\n").length, file).toBeGreaterThan(2);
-        expect(a === b, `${file} differs`).toBe(true);
-      }
-      const bytes = (dir: string) =>
-        JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).bytes as {
-          to_aggregator: number;
-        };
-      // Masked sums travel as 16-byte ring elements, two per value: more bytes to the aggregator.
-      expect(bytes(outs.secure).to_aggregator).toBeGreaterThan(bytes(outs.clear).to_aggregator);
-    },
-    300_000,
-  );
+  ])("%s %s: every output file byte-identical", async (dataset, design) => {
+    const args = ["run", "--data", sharedPath("data", dataset), "--design", design];
+    // The secure run is `run`'s default, also checked by run.cli, run.deseq2 and
+    // grpc.processes: made once per vitest run (sharedDefaultRun). The clear run beside it.
+    expect(defaultRunArgs(dataset)).toEqual(args);
+    const clearOut = join(tmp.dir, `${dataset}-clear`);
+    const [secure, clear] = await Promise.all([
+      sharedDefaultRun(dataset),
+      runFedseqAsync([...args, "--out", clearOut, "--no-secure-aggregation"]),
+    ]);
+    expect(secure.code, secure.stderr).toBe(0);
+    expect(clear.code, clear.stderr).toBe(0);
+    const outs = { secure: secure.out, clear: clearOut };
+    for (const file of FILES) {
+      const a = readFileSync(join(outs.secure, file), "utf8");
+      const b = readFileSync(join(outs.clear, file), "utf8");
+      expect(a.split("\n").length, file).toBeGreaterThan(2);
+      expect(a === b, `${file} differs`).toBe(true);
+    }
+    const bytes = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).bytes as {
+        to_aggregator: number;
+      };
+    // Masked sums travel as 16-byte ring elements, two per value: more bytes to the aggregator.
+    expect(bytes(outs.secure).to_aggregator).toBeGreaterThan(bytes(outs.clear).to_aggregator);
+  });
 });

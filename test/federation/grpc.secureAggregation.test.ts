@@ -108,7 +108,7 @@ describe("secure aggregation over gRPC, center processes", () => {
       expect(centers[i].output()).toMatch(/key of center "lab_2" rejected/);
     }
     expect(codes[1]).toBe(3); // lab_2 itself: the run ended with an error
-  }, 120_000);
+  });
 
   it("an honest relay: the centers agree on keys and the aggregator gets the sums only", async () => {
     const { aggregator: agg, log } = await aggregator({ secureAggregation: true });
@@ -127,7 +127,7 @@ describe("secure aggregation over gRPC, center processes", () => {
     expect(log.join("\n")).toMatch(/3 centers agreed on keys \(epoch 1\)/);
     await agg.close({ success: true, message: "done" });
     for (const c of centers) expect(await c.exited, c.output()).toBe(0);
-  }, 120_000);
+  });
 
   it("a center requiring secure aggregation refuses an aggregator in clear mode", async () => {
     const { aggregator: agg } = await aggregator({ secureAggregation: false });
@@ -138,5 +138,5 @@ describe("secure aggregation over gRPC, center processes", () => {
     expect(await strict.exited, strict.output()).toBe(3);
     expect(strict.output()).toMatch(/secure aggregation/);
     for (const p of others) p.child.kill("SIGKILL");
-  }, 120_000);
+  });
 });

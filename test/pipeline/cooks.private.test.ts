@@ -122,7 +122,7 @@ describe("run on outliers_sim with secure aggregation (~ condition: cells of 9, 
       .trimEnd()
       .split("\n")
       .map((line) => JSON.parse(line) as MessageRecord);
-  }, 120_000);
+  });
 
   it("flags and replaces DESeq2's 60 genes, refits them, and filters no p-value", () => {
     expect(outcome.cooks).toEqual({

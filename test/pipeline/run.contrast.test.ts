@@ -27,9 +27,7 @@ import { cachedSubset } from "../helpers/subsets.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
-it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAllZero genes included", {
-  timeout: 120_000,
-}, async () => {
+it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAllZero genes included", async () => {
   // The same run as results.cli's whole run with this contrast: made once (sharedFedseqRun).
   const run = await sharedFedseqRun(
     "run-bodymap4000-heart-vs-adipose",
@@ -65,22 +63,18 @@ const OTHER_CONTRASTS: [string, ContrastSpec, string, number][] = [
   ],
 ];
 
-it.each(OTHER_CONTRASTS)(
-  "%s on bodymap: DESeq2's results",
-  { timeout: 120_000 },
-  async (_, contrast, file, zeroed) => {
-    const data = await cachedSubset("bodymap", 4000);
-    const transport = new InProcessTransport(await simulatedCenters(data));
-    try {
-      const outcome = await runOverFederation(
-        transport,
-        { ...deseq2Job("bodymap", "~ tissue"), contrast },
-        { runId: `contrast-${file}` },
-      );
-      const expected = deseq2TableAt(join(fixtures, `bodymap4000_${file}.csv.gz`));
-      expectDeseq2(file, outcome.results, outcome.fit.genes, expected, zeroed);
-    } finally {
-      await transport.close();
-    }
-  },
-);
+it.each(OTHER_CONTRASTS)("%s on bodymap: DESeq2's results", async (_, contrast, file, zeroed) => {
+  const data = await cachedSubset("bodymap", 4000);
+  const transport = new InProcessTransport(await simulatedCenters(data));
+  try {
+    const outcome = await runOverFederation(
+      transport,
+      { ...deseq2Job("bodymap", "~ tissue"), contrast },
+      { runId: `contrast-${file}` },
+    );
+    const expected = deseq2TableAt(join(fixtures, `bodymap4000_${file}.csv.gz`));
+    expectDeseq2(file, outcome.results, outcome.fit.genes, expected, zeroed);
+  } finally {
+    await transport.close();
+  }
+});

@@ -49,9 +49,7 @@ function expectDeseq2(
   expect(Math.abs(missing(ours.pvalue) - missingPvalues)).toBeLessThanOrEqual(flips);
 }
 
-it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-values NA", {
-  timeout: 120_000,
-}, async () => {
+it("fedseq run --no-refit-cooks: nothing replaced or refitted, the outliers' p-values NA", async () => {
   const out = join(tmp.dir, "no-refit");
   const run = await runFedseqAsync([
     "run",
@@ -106,24 +104,20 @@ it.each([
     110,
     1,
   ],
-] as const)(
-  "%s: DESeq2's results",
-  { timeout: 120_000 },
-  async (label, switches, file, missing, flips) => {
-    const transport = new InProcessTransport(await simulatedCenters(data));
-    try {
-      const outcome = await runOverFederation(
-        transport,
-        { ...deseq2Job("outliers_sim", "~ condition"), ...switches },
-        { runId: "cooks-switches" },
-      );
-      const expected = deseq2TableAt(join(fixtures, file));
-      expect(outcome.fit.genes).toEqual(expected.ids);
-      expectDeseq2(label, outcome.results, expected, missing, flips);
-      expect(outcome.cooks.refitted).toBe(0);
-      expect(outcome.cooks.replacedCounts).toBe(0);
-    } finally {
-      await transport.close();
-    }
-  },
-);
+] as const)("%s: DESeq2's results", async (label, switches, file, missing, flips) => {
+  const transport = new InProcessTransport(await simulatedCenters(data));
+  try {
+    const outcome = await runOverFederation(
+      transport,
+      { ...deseq2Job("outliers_sim", "~ condition"), ...switches },
+      { runId: "cooks-switches" },
+    );
+    const expected = deseq2TableAt(join(fixtures, file));
+    expect(outcome.fit.genes).toEqual(expected.ids);
+    expectDeseq2(label, outcome.results, expected, missing, flips);
+    expect(outcome.cooks.refitted).toBe(0);
+    expect(outcome.cooks.replacedCounts).toBe(0);
+  } finally {
+    await transport.close();
+  }
+});

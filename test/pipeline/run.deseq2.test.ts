@@ -220,7 +220,7 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
     let outcome: DefaultRun;
     beforeAll(async () => {
       outcome = await defaultRun(dataset);
-    }, 300_000);
+    });
     const fit = deseq2Table(dataset, "fit.csv");
     const results = deseq2Table(dataset, "results.csv");
 

@@ -54,9 +54,6 @@ it.each([
   ["~ condition", "condition", 18, 0],
 ] as const)(
   "%s: DESeq2's Cook's filter (%s: %i p-values NA, %i planted)",
-  {
-    timeout: 120_000,
-  },
   async (design, file, na, planted) => {
     const transport = new InProcessTransport(await simulatedCenters(plantedData()));
     try {

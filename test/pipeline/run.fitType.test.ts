@@ -82,6 +82,5 @@ describe("run with DESeq2's other dispersion trends", () => {
       for (const [name, share] of Object.entries(shares))
         expect(share, name).toBeGreaterThanOrEqual(0.999);
     },
-    300_000,
   );
 });

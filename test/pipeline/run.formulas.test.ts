@@ -24,9 +24,7 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const tmp = useTempFolder("fedseq-formulas-");
 const names = (file: string) => readFileSync(join(fixtures, file), "utf8").trim().split("\n");
 
-it("run --design '~ 0 + tissue' (bodymap, 4,000 genes): DESeq2's resultsNames and default results, contrastAllZero genes included", {
-  timeout: 120_000,
-}, async () => {
+it("run --design '~ 0 + tissue' (bodymap, 4,000 genes): DESeq2's resultsNames and default results, contrastAllZero genes included", async () => {
   const out = join(tmp.dir, "noint");
   const run = await runFedseqAsync([
     "run",
@@ -53,9 +51,7 @@ it("run --design '~ 0 + tissue' (bodymap, 4,000 genes): DESeq2's resultsNames an
   );
 });
 
-it("~ 0 + tissue, --contrast tissue,heart,blood (two fully coded levels): DESeq2's results", {
-  timeout: 120_000,
-}, async () => {
+it("~ 0 + tissue, --contrast tissue,heart,blood (two fully coded levels): DESeq2's results", async () => {
   const transport = new InProcessTransport(
     await simulatedCenters(sharedSubset(tmp, "bodymap", 4000)),
   );
@@ -104,9 +100,6 @@ it.each([
   ],
 ])(
   "~ factor(lane) + condition (outliers_sim), %s: DESeq2's resultsNames and results",
-  {
-    timeout: 120_000,
-  },
   async (_, contrast, file) => {
     const transport = new InProcessTransport(await simulatedCenters(outliersWithLane()));
     try {
@@ -132,9 +125,7 @@ it.each([
   },
 );
 
-it("--test LRT of ~ 0 + center + condition against ~ 0 + center (outliers_sim): DESeq2's LRT of the same models", {
-  timeout: 120_000,
-}, async () => {
+it("--test LRT of ~ 0 + center + condition against ~ 0 + center (outliers_sim): DESeq2's LRT of the same models", async () => {
   // The designs span the same columns as DESeq2's ~ center + condition and ~ center
   // (deseq2_more/lrt_results): the same fits, the same statistic, and conditionB is
   // condition_B_vs_A, the fold change DESeq2 reports.

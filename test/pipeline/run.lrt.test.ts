@@ -33,9 +33,7 @@ function expectAgreement(label: string, ours: ResultColumns, expected: Deseq2Tab
 }
 
 describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
-  it('fedseq run --design "~ condition" --test LRT --reduced "~ 1": results.csv and run.json', {
-    timeout: 120_000,
-  }, async () => {
+  it('fedseq run --design "~ condition" --test LRT --reduced "~ 1": results.csv and run.json', async () => {
     // The same run as results.cli's base of `results --from` after an LRT: made once
     // (sharedFedseqRun).
     const run = await sharedFedseqRun("run-outliers_sim-lrt-vs-1", [...OUTLIERS_LRT_VS_1]);
@@ -60,7 +58,7 @@ describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
     ["~ center + condition", "~ condition", "center_condition_vs_condition", 2],
     // the test of an interaction
     ["~ center * condition", "~ center + condition", "interaction_vs_main", 2],
-  ])("%s against %s", { timeout: 120_000 }, async (design, reduced, name, df) => {
+  ])("%s against %s", async (design, reduced, name, df) => {
     const outcome = await runShared(
       new InProcessTransport(await simulatedCenters(sharedPath("data", "outliers_sim"))),
       "outliers_sim",

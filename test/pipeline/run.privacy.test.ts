@@ -162,5 +162,5 @@ describe("run on outliers_sim: what the Cook's and refit steps send", () => {
     for (const [key, set] of widths) {
       if (!key.startsWith("dispersionGrid")) expect(set.size, key).toBe(1);
     }
-  }, 120_000);
+  });
 });

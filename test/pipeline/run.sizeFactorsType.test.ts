@@ -74,6 +74,5 @@ describe("run with DESeq2's poscounts size factors", () => {
       expect(shares.lfcSE).toBe(1);
       expect(shares.padjCalls).toBe(1);
     },
-    300_000,
   );
 });

@@ -93,7 +93,7 @@ describe("run under a plan that leaves sparse genes out (outliers_sim, ~ conditi
     expect(shares.baseMean).toBeGreaterThanOrEqual(0.999);
     expect(shares.log2FoldChange).toBeGreaterThanOrEqual(0.99);
     expect(shares.stat).toBeGreaterThanOrEqual(0.99);
-  }, 300_000);
+  });
 
   it("fedseq run --omit-sparse-genes: run.json counts them, results.csv gives them empty rows", async () => {
     const out = join(tmp.dir, "run");
@@ -116,7 +116,7 @@ describe("run under a plan that leaves sparse genes out (outliers_sim, ~ conditi
     const empty = rows.filter((row) => /^[^,]+,,,,,,$/.test(row)).map((row) => row.split(",")[0]);
     const dataset = await readDataset(DATA);
     expect(empty).toEqual(dataset.genes.filter((_, g) => sparse[g]));
-  }, 300_000);
+  });
 
   it.each([
     ["bodymap", "tissue", 2701, 37653],

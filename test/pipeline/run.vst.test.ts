@@ -74,9 +74,7 @@ async function simulatedRunVst(dataset: string, job: RunJob) {
   }
 }
 
-it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s vst to 1e-6', {
-  timeout: 120_000,
-}, async () => {
+it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s vst to 1e-6', async () => {
   const out = join(tmp.dir, "outliers");
   const run = await runFedseqAsync([
     "run",
@@ -121,9 +119,7 @@ it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s 
   expect(figures.find((f) => f.id === "pca-plot")?.points).toBe(18);
 });
 
-it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, which is ours) to 1e-6", {
-  timeout: 120_000,
-}, async () => {
+it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, which is ours) to 1e-6", async () => {
   // The run of run.deseq2.test.ts's batch test (the same analysis), computed once.
   const { vst } = await batchRunWithVst("li_lncap", "treatment");
   if (vst === null) throw new Error("no vst");
@@ -136,7 +132,7 @@ it("li_lncap ~ center + treatment: DESeq2's vst (its trend's nudged branch, whic
   expect(nudged).toBeLessThanOrEqual(1e-6);
 });
 
-it("bodymap ~ center + tissue: DESeq2's vst to 1e-6", { timeout: 180_000 }, async () => {
+it("bodymap ~ center + tissue: DESeq2's vst to 1e-6", async () => {
   const { vstTrend, vst } = await batchRunWithVst("bodymap", "tissue");
   if (vst === null) throw new Error("no vst");
   expect(vstTrend).toMatchObject({ trend: { fit: "parametric" } });
@@ -160,9 +156,6 @@ it.each([
   ["li_lncap", "treatment"],
 ])(
   "%s ~ center + %s: the run's PCA (plotPCA of the vst, 500 genes) is DESeq2's to 1e-6",
-  {
-    timeout: 180_000,
-  },
   async (dataset, factor) => {
     const batch = await batchRunWithVst(dataset, factor);
     const pca = madePca(batch);
@@ -192,7 +185,7 @@ it.each([
   },
 );
 
-it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 }, async () => {
+it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", async () => {
   const { outcome, vst } = await simulatedRunVst("outliers_sim", {
     ...deseq2Job("outliers_sim", "~ condition"),
     fitType: "mean",
@@ -204,9 +197,7 @@ it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", { timeout: 120_000 },
   expect(worst).toBeLessThanOrEqual(1e-6);
 });
 
-it("a local trend: only with vst_max_count (the largest normalised count found), then DESeq2's vst to 1e-6", {
-  timeout: 120_000,
-}, async () => {
+it("a local trend: only with vst_max_count (the largest normalised count found), then DESeq2's vst to 1e-6", async () => {
   expect(vstTrendOf({ type: "local", coefficients: null, meanDispersion: Number.NaN })).toBeNull();
   const job = { ...deseq2Job("outliers_sim", "~ condition"), fitType: "local" as const };
   const without = await simulatedRunVst("outliers_sim", job);

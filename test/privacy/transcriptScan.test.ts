@@ -269,7 +269,6 @@ describe("a run under secure aggregation (the default of fedseq run)", () => {
       const inClear = scanTranscript(clear.centers, clear.records);
       expect(inClear.exposure.reduce((n, e) => n + e.exposed, 0)).toBeGreaterThan(0);
     },
-    300_000,
   );
 });
 
@@ -328,7 +327,7 @@ describe("the steps of --vst, of a contrast of two levels and of the saved fit's
         field: `${f.step}.${f.field}`,
         matched: 0,
       });
-  }, 300_000);
+  });
 });
 
 describe("the step of --lfc-shrink apeglm (apeglm)", () => {
@@ -360,5 +359,5 @@ describe("the step of --lfc-shrink apeglm (apeglm)", () => {
       exposed: masked.exposure.reduce((n, e) => n + e.exposed, 0),
       matched: masked.fields.reduce((n, f) => n + f.matched, 0),
     }).toEqual({ exposed: 0, matched: 0 });
-  }, 300_000);
+  });
 });

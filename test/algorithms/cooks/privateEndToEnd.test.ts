@@ -523,7 +523,7 @@ beforeAll(async () => {
   console.table(rows);
   const out = process.env.FEDSEQ_COOKS_SUMMARY;
   if (out !== undefined) writeFileSync(out, JSON.stringify(rows, null, 2));
-}, 1_200_000);
+});
 
 describe("private Cook's against DESeq2 on the shared datasets", () => {
   it("the exact protocol reproduces DESeq2 (flags, filtering, replacement)", () => {
