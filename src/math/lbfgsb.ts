@@ -1711,3 +1711,76 @@ export function minimiseLbfgsb(
   }
   return solver.result();
 }
+
+/**
+ * Independent L-BFGS-B minimisations advanced together, one evaluation each per step (a
+ * federation's round: every gene's optimiser waits for the sums at its own point). Plain data,
+ * so that a phase's state can hold it.
+ */
+export interface LbfgsbLockstep {
+  /** Each minimisation's state ({@link Lbfgsb.toJSON}). */
+  readonly optimisers: readonly LbfgsbState[];
+  /** The point each waits to have evaluated, null once it stopped. */
+  readonly pending: readonly (Float64Array | null)[];
+}
+
+/** Start one minimisation per starting point, all with `options`. */
+export function lockstepStart(
+  starts: readonly Float64Array[],
+  options: LbfgsbOptions,
+): LbfgsbLockstep {
+  const optimisers: LbfgsbState[] = [];
+  const pending: (Float64Array | null)[] = [];
+  for (const x0 of starts) {
+    const optimiser = new Lbfgsb(x0, options);
+    pending.push(optimiser.next());
+    optimisers.push(optimiser.toJSON());
+  }
+  return { optimisers, pending };
+}
+
+/** The points waiting to be evaluated, in order. */
+export function lockstepWaiting(state: LbfgsbLockstep): Float64Array[] {
+  return state.pending.filter((x): x is Float64Array => x !== null);
+}
+
+/**
+ * Tell every waiting minimisation f and its gradient at its point, and take its next point.
+ * @param evaluate - f and the gradient at a waiting point `x`, the `waiting`-th of
+ *   {@link lockstepWaiting}, for the `index`-th minimisation
+ */
+export function lockstepTell(
+  state: LbfgsbLockstep,
+  evaluate: (
+    x: Float64Array,
+    waiting: number,
+    index: number,
+  ) => { readonly value: number; readonly gradient: Float64Array },
+): LbfgsbLockstep {
+  const optimisers: LbfgsbState[] = [];
+  const pending: (Float64Array | null)[] = [];
+  let waiting = 0;
+  state.pending.forEach((x, index) => {
+    if (x === null) {
+      optimisers.push(state.optimisers[index]);
+      pending.push(null);
+      return;
+    }
+    const { value, gradient } = evaluate(x, waiting++, index);
+    const optimiser = Lbfgsb.fromState(state.optimisers[index]);
+    optimiser.tell(value, gradient);
+    pending.push(optimiser.next());
+    optimisers.push(optimiser.toJSON());
+  });
+  return { optimisers, pending };
+}
+
+/** Whether every minimisation has stopped. */
+export function lockstepDone(state: LbfgsbLockstep): boolean {
+  return state.pending.every((x) => x === null);
+}
+
+/** Each minimisation's outcome, once {@link lockstepDone}. */
+export function lockstepResults(state: LbfgsbLockstep): LbfgsbResult[] {
+  return state.optimisers.map((s) => Lbfgsb.fromState(s).result());
+}

@@ -12,7 +12,14 @@
  * one for the curvature at the MAP.
  */
 
-import { Lbfgsb, type LbfgsbState } from "../../math/lbfgsb.js";
+import {
+  type LbfgsbLockstep,
+  lockstepDone,
+  lockstepResults,
+  lockstepStart,
+  lockstepTell,
+  lockstepWaiting,
+} from "../../math/lbfgsb.js";
 import { invertBatch } from "../../math/linalg.js";
 import { unpackSymmetric } from "../lfc/symmetric.js";
 import type { IterativePhase, PhaseRunner } from "../phase.js";
@@ -126,8 +133,12 @@ function priorCurvature(prior: ApeglmPrior, beta: Float64Array, k: number): numb
   return (2 * (s2 - b2)) / (s2 + b2) ** 2;
 }
 
-/** The aggregator's state between rounds. */
-export interface ApeglmState {
+/**
+ * The aggregator's state between rounds. Its optimisers (empty before "optimise") and pending
+ * points: β = 0 in "scale", the optimisers' points in "optimise", the MAP estimates in
+ * "curvature".
+ */
+export interface ApeglmState extends LbfgsbLockstep {
   readonly kind: "apeglm-round";
   /** "scale": the objective at β = 0; "optimise": L-BFGS-B; "curvature": the Hessian at the MAP. */
   readonly stage: "scale" | "optimise" | "curvature";
@@ -138,10 +149,6 @@ export interface ApeglmState {
   readonly rows: Int32Array;
   /** Each row's objective scale: max(its negative log posterior at β = 0, 1) (empty before). */
   readonly scale: Float64Array;
-  /** Each row's optimiser (plain-data state), in `rows` order (empty before "optimise"). */
-  readonly optimisers: readonly LbfgsbState[];
-  /** The point each row waits to have evaluated, null once its optimiser stopped. */
-  readonly pending: readonly (Float64Array | null)[];
 }
 
 /** apeglm's estimates per row. */
@@ -206,7 +213,7 @@ export function apeglmAggregate(
 ): ApeglmState | ApeglmEnd {
   const { prior } = state;
   const { p } = prior;
-  const waiting = state.pending.filter((x) => x !== null).length;
+  const waiting = lockstepWaiting(state).length;
   for (const [c, s] of shares.entries()) {
     if (s.nll.length !== waiting || s.score.length !== waiting * p)
       throw new Error(`apeglm share ${c} has ${s.nll.length} values, expected ${waiting}`);
@@ -217,50 +224,33 @@ export function apeglmAggregate(
     const scale = Float64Array.from(state.rows, (_, a) =>
       Math.max(negativeLogPrior(prior, zero) + nll[a], 1),
     );
-    const optimisers: LbfgsbState[] = [];
-    const pending: Float64Array[] = [];
-    const unbounded = {
-      lower: new Float64Array(p).fill(Number.NEGATIVE_INFINITY),
-      upper: new Float64Array(p).fill(Number.POSITIVE_INFINITY),
-    };
-    for (let j = 0; j < state.rows.length; j++) {
-      const optimiser = new Lbfgsb(initialPoint(p), { ...unbounded, ...OPTIMISER });
-      pending.push(optimiser.next() as Float64Array);
-      optimisers.push(optimiser.toJSON());
-    }
-    return { ...state, stage: "optimise", scale, optimisers, pending };
+    const lockstep = lockstepStart(
+      Array.from(state.rows, () => initialPoint(p)),
+      {
+        lower: new Float64Array(p).fill(Number.NEGATIVE_INFINITY),
+        upper: new Float64Array(p).fill(Number.POSITIVE_INFINITY),
+        ...OPTIMISER,
+      },
+    );
+    return { ...state, stage: "optimise", scale, ...lockstep };
   }
   if (state.stage === "curvature") return apeglmEnd(state, sumOverCenters(shares, "information"));
   const score = sumOverCenters(shares, "score");
-  const optimisers: LbfgsbState[] = [];
-  const pending: (Float64Array | null)[] = [];
-  const gradient = new Float64Array(p);
-  let a = 0;
-  state.rows.forEach((_, j) => {
-    const x = state.pending[j];
-    if (x === null) {
-      optimisers.push(state.optimisers[j]);
-      pending.push(null);
-      return;
-    }
+  const lockstep = lockstepTell(state, (x, a, j) => {
     const scale = state.scale[j];
     const value = (negativeLogPrior(prior, x) + nll[a]) / scale;
-    gradient.fill(0);
+    const gradient = new Float64Array(p);
     addPriorGradient(prior, x, gradient);
     for (let k = 0; k < p; k++) gradient[k] = (gradient[k] - score[a * p + k]) / scale;
-    const optimiser = Lbfgsb.fromState(state.optimisers[j]);
-    optimiser.tell(Number.isFinite(value) ? value : NOT_FINITE, gradient);
-    pending.push(optimiser.next());
-    optimisers.push(optimiser.toJSON());
-    a++;
+    return { value: Number.isFinite(value) ? value : NOT_FINITE, gradient };
   });
-  if (pending.some((x) => x !== null)) return { ...state, optimisers, pending };
+  if (!lockstepDone(lockstep)) return { ...state, ...lockstep };
   // Every optimiser stopped: one more round for the curvature at the MAP.
   return {
     ...state,
     stage: "curvature",
-    optimisers,
-    pending: optimisers.map((s) => Lbfgsb.fromState(s).result().par),
+    optimisers: lockstep.optimisers,
+    pending: lockstepResults(lockstep).map((r) => r.par),
   };
 }
 
@@ -284,10 +274,7 @@ function apeglmEnd(state: ApeglmState, information: Float64Array): ApeglmEnd {
   const sd = Float64Array.from(rows, (_, a) =>
     Math.sqrt(Math.abs(inverse[a * pp + coefficient * p + coefficient])),
   );
-  const convergence = Int32Array.from(
-    state.optimisers,
-    (s) => Lbfgsb.fromState(s).result().convergence,
-  );
+  const convergence = Int32Array.from(lockstepResults(state), (r) => r.convergence);
   return { kind: "apeglm-end", rows, map, sd, convergence };
 }
 
@@ -301,7 +288,7 @@ export function apeglmPhase(
     request: apeglmRequest,
     aggregate: apeglmAggregate,
     isResult: (value): value is ApeglmEnd => value.kind === "apeglm-end",
-    activeGenes: (state) => state.pending.filter((x) => x !== null).length,
+    activeGenes: (state) => lockstepWaiting(state).length,
     finish: (state) => {
       throw new Error(`apeglm: no gene left to estimate in stage ${state.stage}`);
     },

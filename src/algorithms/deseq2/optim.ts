@@ -12,8 +12,12 @@
 import {
   finiteDifferenceGradient,
   finiteDifferencePoints,
-  Lbfgsb,
-  type LbfgsbState,
+  type LbfgsbLockstep,
+  lockstepDone,
+  lockstepResults,
+  lockstepStart,
+  lockstepTell,
+  lockstepWaiting,
 } from "../../math/lbfgsb.js";
 import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
@@ -31,8 +35,11 @@ const LN_SQRT_2PI = 0.9189385332046728;
 /** What `fitNbinomGLMsWithOptim`'s objective returns where the posterior is not finite. */
 const NOT_FINITE = 1e300;
 
-/** The aggregator's state between L-BFGS-B rounds. */
-export interface Deseq2OptimState {
+/**
+ * The aggregator's state between L-BFGS-B rounds: each row's optimiser, in `rows` order, and the
+ * point it waits to have evaluated (log2 scale).
+ */
+export interface Deseq2OptimState extends LbfgsbLockstep {
   readonly kind: "deseq2-optim-round";
   readonly round: number;
   readonly refit: boolean;
@@ -41,10 +48,6 @@ export interface Deseq2OptimState {
   readonly genes: number;
   /** The optimised rows, ascending. */
   readonly rows: Int32Array;
-  /** Each row's optimiser (its plain-data state), in `rows` order. */
-  readonly optimisers: readonly LbfgsbState[];
-  /** The point each row's optimiser waits to have evaluated (log2 scale), null once it stopped. */
-  readonly pending: readonly (Float64Array | null)[];
   /** The prior precision per column on the log2 scale (absent: DESeq2's 1e-6 on every one). */
   readonly lambda?: Float64Array;
 }
@@ -81,14 +84,10 @@ export function deseq2OptimStart(
   refit: boolean,
   lambda?: Float64Array,
 ): Deseq2OptimState {
-  const { lower, upper } = box(p);
-  const optimisers: LbfgsbState[] = [];
-  const pending: (Float64Array | null)[] = [];
-  rows.forEach((_, j) => {
-    const optimiser = new Lbfgsb(starts.slice(j * p, j * p + p), { lower, upper });
-    pending.push(optimiser.next());
-    optimisers.push(optimiser.toJSON());
-  });
+  const lockstep = lockstepStart(
+    Array.from(rows, (_, j) => starts.slice(j * p, j * p + p)),
+    box(p),
+  );
   return {
     kind: "deseq2-optim-round",
     round: 0,
@@ -96,8 +95,7 @@ export function deseq2OptimStart(
     p,
     genes,
     rows,
-    optimisers,
-    pending,
+    ...lockstep,
     ...(lambda === undefined ? {} : { lambda: lambda.slice() }),
   };
 }
@@ -119,7 +117,7 @@ export function deseq2OptimRequest(state: Deseq2OptimState): NllAtPointsRequest 
   const { p } = state;
   const { lower, upper } = box(p);
   const perGene = 1 + 2 * p;
-  const waiting = state.pending.filter((x): x is Float64Array => x !== null);
+  const waiting = lockstepWaiting(state);
   const points = new Float64Array(waiting.length * perGene * p);
   waiting.forEach((x, a) => {
     const base = a * perGene * p;
@@ -176,7 +174,7 @@ export function deseq2OptimAggregate(
   const { p } = state;
   const { lower, upper } = box(p);
   const perGene = 1 + 2 * p;
-  const waiting = state.pending.filter((x) => x !== null).length;
+  const waiting = lockstepWaiting(state).length;
   for (const [c, s] of shares.entries()) {
     if (s.nll.length !== waiting * perGene)
       throw new Error(
@@ -185,31 +183,17 @@ export function deseq2OptimAggregate(
   }
   const nll = sumOverCenters(shares, "nll");
   const prior = priorScales(state.lambda, p);
-  const optimisers: LbfgsbState[] = [];
-  const pending: (Float64Array | null)[] = [];
   const neighbourValues = new Float64Array(2 * p);
-  let a = 0;
-  state.rows.forEach((_, j) => {
-    const x = state.pending[j];
-    if (x === null) {
-      optimisers.push(state.optimisers[j]);
-      pending.push(null);
-      return;
-    }
+  const lockstep = lockstepTell(state, (x, a) => {
     const base = a * perGene;
-    const f = negativeLogPosterior(nll[base], x, 0, p, prior);
+    const value = negativeLogPosterior(nll[base], x, 0, p, prior);
     finiteDifferencePoints(x, lower, upper).forEach((point, i) => {
       neighbourValues[i] = negativeLogPosterior(nll[base + 1 + i], point, 0, p, prior);
     });
-    const gradient = finiteDifferenceGradient(x, lower, upper, neighbourValues);
-    const optimiser = Lbfgsb.fromState(state.optimisers[j]);
-    optimiser.tell(f, gradient);
-    pending.push(optimiser.next());
-    optimisers.push(optimiser.toJSON());
-    a++;
+    return { value, gradient: finiteDifferenceGradient(x, lower, upper, neighbourValues) };
   });
-  const next: Deseq2OptimState = { ...state, round: state.round + 1, optimisers, pending };
-  return pending.every((x) => x === null) ? deseq2OptimEnd(next) : next;
+  const next: Deseq2OptimState = { ...state, round: state.round + 1, ...lockstep };
+  return lockstepDone(next) ? deseq2OptimEnd(next) : next;
 }
 
 /** The refit's outcome once every optimiser stopped. */
@@ -217,8 +201,7 @@ function deseq2OptimEnd(state: Deseq2OptimState): Deseq2OptimEnd {
   const { p, rows } = state;
   const par = new Float64Array(rows.length * p);
   const convergence = new Int32Array(rows.length);
-  state.optimisers.forEach((s, j) => {
-    const result = Lbfgsb.fromState(s).result();
+  lockstepResults(state).forEach((result, j) => {
     par.set(result.par, j * p);
     convergence[j] = result.convergence;
   });
