@@ -18,6 +18,23 @@ export interface CenterFitData {
 export interface RefitData extends CenterFitData {
   /** The refitted genes, ascending indices into the main dataset's genes. */
   readonly rows: Int32Array;
+  /**
+   * DESeq2's final `dispersions(dds)` over the main dataset's genes: the refit's for the refitted
+   * genes, the main fit's for the others (what apeglm is given).
+   */
+  readonly finalDispersions: Float64Array;
+}
+
+/**
+ * The refit dataset of `rows` (ascending, over `main`'s genes) with its final dispersions over
+ * every gene.
+ */
+export function refitData(main: CenterFitData, refit: CenterFitData, rows: Int32Array): RefitData {
+  const finalDispersions = main.data.dispersions.slice();
+  rows.forEach((g, a) => {
+    finalDispersions[g] = refit.data.dispersions[a];
+  });
+  return { ...refit, rows, finalDispersions };
 }
 
 /** A center: its main dataset and, in refit mode, its dataset with outliers replaced. */

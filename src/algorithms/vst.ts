@@ -178,7 +178,8 @@ export function countAbove(
 ): number {
   const n = sizeFactors.length;
   let above = 0;
-  for (let k = 0; k < counts.length; k++) if (counts[k] / sizeFactors[k % n] > threshold) above++;
+  for (let base = 0; base < counts.length; base += n)
+    for (let i = 0; i < n; i++) if (counts[base + i] / sizeFactors[i] > threshold) above++;
   return above;
 }
 

@@ -191,7 +191,13 @@ export class GenePool implements LocalKernels {
       main: sharedDataset(center.main),
       ...(center.refit === undefined
         ? {}
-        : { refit: { ...sharedDataset(center.refit), rows: center.refit.rows } }),
+        : {
+            refit: {
+              ...sharedDataset(center.refit),
+              rows: center.refit.rows,
+              finalDispersions: center.refit.finalDispersions,
+            },
+          }),
     };
   }
 

@@ -8,6 +8,7 @@ import {
   type FitCenter,
   prepareCenterData,
   type RefitData,
+  refitData,
 } from "../algorithms/center.js";
 import {
   type CooksCenter,
@@ -207,13 +208,10 @@ export function runRecordStep<K extends CenterRunStep>(
           `center ${data.name}: PCA moments of ${request.genes} genes, the run has ${rows.length}`,
         );
       const counts = need(state.counts, data.name, step, "log sums");
-      const values = new Float64Array(rows.length * n);
       const nonZero = new Float64Array(rows.length);
-      rows.forEach((r, g) => {
-        values.set(vst.subarray(r * n, r * n + n), g * n);
+      for (let g = 0; g < rows.length; g++)
         for (let i = 0; i < n; i++) if (counts[g * n + i] > 0) nonZero[g]++;
-      });
-      state.pca = { n, genes: rows.length, values, nonZero };
+      state.pca = { n, genes: rows.length, values: vst, rows, nonZero };
       return pcaMomentsLocal(state.pca) as Out<K>;
     }
     case "pcaProduct":
@@ -332,18 +330,21 @@ export function runRecordStep<K extends CenterRunStep>(
           `center ${data.name}: refit of ${genes} genes with ${request.dispersions.length} dispersions over ${request.refitGenes.length} fitted genes (the fit has ${main.genes})`,
         );
       }
-      prepared.setRefit({
-        ...prepareCenterData({
-          n,
-          p: main.p,
-          genes,
-          design: main.design,
-          sizeFactors: main.sizeFactors,
-          counts: rowsOf(replaced, n, request.refitGenes),
-          dispersions: request.dispersions,
-        }),
-        rows: maskIndices(request.refitGenes),
-      });
+      prepared.setRefit(
+        refitData(
+          prepared.get().main,
+          prepareCenterData({
+            n,
+            p: main.p,
+            genes,
+            design: main.design,
+            sizeFactors: main.sizeFactors,
+            counts: rowsOf(replaced, n, request.refitGenes),
+            dispersions: request.dispersions,
+          }),
+          maskIndices(request.refitGenes),
+        ),
+      );
       return { kind: "prepare-refit-share", genes } as Out<K>;
     }
     case "deseq2Irls":

@@ -1248,37 +1248,28 @@ export function writePcaCsv(file: string, c: PcaCoordinates): void {
   );
 }
 
-/** DESeq2's results table as `results.csv`: one row per gene, NA where DESeq2 has NA. */
-export function writeResultsCsv(file: string, genes: readonly string[], r: ResultsTable): void {
+/** Write `gene` then the named per-gene columns of `table` atomically (empty cells for NaN). */
+function writeGeneTable<K extends string>(
+  file: string,
+  genes: readonly string[],
+  table: Readonly<Record<K, ArrayLike<number>>>,
+  columns: readonly K[],
+): void {
   writeCsvAtomic(
     file,
-    ["gene", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"],
-    genes.map((gene, g) => [
-      gene,
-      formatNumber(r.baseMean[g]),
-      formatNumber(r.log2FoldChange[g]),
-      formatNumber(r.lfcSE[g]),
-      formatNumber(r.stat[g]),
-      formatNumber(r.pvalue[g]),
-      formatNumber(r.padj[g]),
-    ]),
+    ["gene", ...columns],
+    genes.map((gene, g) => [gene, ...columns.map((c) => formatNumber(table[c][g]))]),
   );
+}
+
+/** DESeq2's results table as `results.csv`: one row per gene, NA where DESeq2 has NA. */
+export function writeResultsCsv(file: string, genes: readonly string[], r: ResultsTable): void {
+  writeGeneTable(file, genes, r, ["baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]);
 }
 
 /** shrunk.csv: `gene,baseMean,log2FoldChange,lfcSE,pvalue,padj` (empty where DESeq2 has NA). */
 export function writeShrunkCsv(file: string, genes: readonly string[], t: ShrunkTable): void {
-  writeCsvAtomic(
-    file,
-    ["gene", "baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"],
-    genes.map((gene, g) => [
-      gene,
-      formatNumber(t.baseMean[g]),
-      formatNumber(t.log2FoldChange[g]),
-      formatNumber(t.lfcSE[g]),
-      formatNumber(t.pvalue[g]),
-      formatNumber(t.padj[g]),
-    ]),
-  );
+  writeGeneTable(file, genes, t, ["baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"]);
 }
 
 /** The HTML report's data for a run: the fit's, plus dispersions and the tests. */
@@ -1655,10 +1646,11 @@ async function simulate(
     const outcome = await runOverFederation(transport, job, { onRound, onPhase, plan, runId });
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
+    // The coordinates the centers kept (a plan that sends them has them in the outcome).
     const pcaCoordinates =
-      madePca(outcome) === null || madePca(outcome)?.coordinates !== null
-        ? null
-        : simulatedPcaCoordinates(sessions, runId, transport.centers);
+      madePca(outcome)?.coordinates === null
+        ? simulatedPcaCoordinates(sessions, runId, transport.centers)
+        : null;
     const sampleGroups =
       madePca(outcome) === null ? undefined : simulatedSampleGroups(sessions, job);
     const seconds = (performance.now() - started) / 1000;

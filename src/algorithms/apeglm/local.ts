@@ -13,21 +13,6 @@ function logAddExp(a: number, b: number): number {
 }
 
 /**
- * The dispersions apeglm is given: DESeq2's final `dispersions(dds)`, i.e. the refit's for the
- * genes refitted after Cook's replacement, the main fit's for the others.
- */
-export function finalDispersions(center: FitCenter): Float64Array {
-  const main = center.main.data.dispersions;
-  if (center.refit === undefined) return main;
-  const out = main.slice();
-  const refit = center.refit.data.dispersions;
-  center.refit.rows.forEach((g, a) => {
-    out[g] = refit[a];
-  });
-  return out;
-}
-
-/**
  * One center's apeglm terms (see {@link ApeglmShare}) on its original counts: DESeq2 passes
  * `counts(dds)` to apeglm, not the counts with outliers replaced.
  */
@@ -43,7 +28,8 @@ export function apeglmLocalStep(center: FitCenter, request: ApeglmRequest): Apeg
     throw new Error(
       `apeglm request: ${request.beta.length} coefficients for ${active.length} genes`,
     );
-  const dispersions = finalDispersions(center);
+  // DESeq2's final dispersions: the refit's for the refitted genes (made once, with the refit).
+  const dispersions = center.refit?.finalDispersions ?? center.main.data.dispersions;
   const half = (p * (p + 1)) / 2;
   const nll = new Float64Array(active.length);
   const score = new Float64Array(active.length * p);

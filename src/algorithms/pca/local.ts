@@ -17,22 +17,27 @@ export interface PcaCenter {
   readonly n: number;
   /** The run's genes G. */
   readonly genes: number;
-  /** v, gene-major G×n. */
+  /**
+   * v of every gene of the center's data, gene-major (the center's vst, read in place): the run's
+   * gene g is row `rows[g]`.
+   */
   readonly values: Float64Array;
+  /** The rows of the run's genes in `values`, length G. */
+  readonly rows: Int32Array;
   /** Per gene, how many of its samples have a count. */
   readonly nonZero: Float64Array;
 }
 
 /** Σ v and Σ v² per gene over the center's samples. */
 export function pcaMomentsLocal(center: PcaCenter): PcaMomentsShare {
-  const { n, genes, values } = center;
+  const { n, genes, values, rows } = center;
   const sum = new Float64Array(genes);
   const sumSquares = new Float64Array(genes);
   for (let g = 0; g < genes; g++) {
     let s = 0;
     let s2 = 0;
     for (let i = 0; i < n; i++) {
-      const v = values[g * n + i];
+      const v = values[rows[g] * n + i];
       s += v;
       s2 += v * v;
     }
@@ -56,7 +61,8 @@ function centered(
   const q = rows.length;
   const x = new Float64Array(n * q);
   rows.forEach((g, a) => {
-    for (let i = 0; i < n; i++) x[i * q + a] = values[g * n + i] - request.mean[a];
+    const row = center.rows[g] * n;
+    for (let i = 0; i < n; i++) x[i * q + a] = values[row + i] - request.mean[a];
   });
   return { rows, x };
 }

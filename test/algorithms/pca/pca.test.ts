@@ -64,9 +64,12 @@ function centersOf(
       const row = countRow.get(gene) as string[];
       return own.filter((s) => Number(row[counts.header.indexOf(s)]) > 0).length;
     });
-    return { name, samples: own, center: { n, genes, values, nonZero } };
+    return { name, samples: own, center: { n, genes, values, rows: identity(genes), nonZero } };
   });
 }
+
+/** Rows 0 … G − 1: a table holding exactly the run's genes. */
+const identity = (genes: number) => Int32Array.from({ length: genes }, (_, g) => g);
 
 /** The PCA's steps answered by centers in this process. */
 function pcaRunner(centers: readonly PcaCenter[]) {
@@ -172,7 +175,13 @@ describe("the subspace iteration with more samples than its basis has columns", 
           values[g * own.length + i] = v;
         });
       });
-      return { n: own.length, genes, values, nonZero: new Float64Array(genes).fill(own.length) };
+      return {
+        n: own.length,
+        genes,
+        values,
+        rows: identity(genes),
+        nonZero: new Float64Array(genes).fill(own.length),
+      };
     });
     const pca = await federatedPca(pcaRunner(centers), genes, true, 3);
     if (pca === null || pca.coordinates === null) throw new Error("no PCA");
@@ -222,6 +231,7 @@ describe("the PCA's pieces", () => {
       n: 3,
       genes: 2,
       values: Float64Array.of(1, 2, 6, 4, 0, 2),
+      rows: identity(2),
       nonZero: Float64Array.of(3, 2),
     };
     const mean = Float64Array.of(3, 2);
