@@ -183,6 +183,8 @@ function spec<In extends FlatRecord, Out extends FlatRecord>(
 /** Step "dispersionGrid" as sent: the request part of a dispersion search's state. */
 export interface DispersionGridRequest extends DispersionEvalRequest {
   readonly kind: "dispersion-grid-request";
+  /** Points per gene when genes differ in their number (pointsPerGene 0); empty otherwise. */
+  readonly pointCounts: Float64Array;
   /** Design columns p (the shape of the reply's matrices). */
   readonly designColumns: number;
   /** The pooled design's distinct rows (D×p) when the centers sum by row; empty: upper triangles. */
@@ -808,6 +810,7 @@ export const STEPS: {
       mask: "mask",
       points: "finite",
       pointsPerGene: "number",
+      pointCounts: "counts",
       derivatives: "boolean",
       designColumns: "number",
       designRows: "finite",
@@ -847,7 +850,7 @@ export const STEPS: {
     },
     buildsState: false,
     sends:
-      "per gene and dispersion point its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
+      "per gene and dispersion point (the line search's proposal, after rejected ones also up to 7 of the halvings DESeq2 would try next; or the 20 points of DESeq2's grid) its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
   }),
   cooksCellCounts: spec({
     request: recordSchema<CooksCellCountsRequest>("cooks-cell-counts-request", {

@@ -111,6 +111,7 @@ function searchPhase(
       mask: state.mask,
       points: state.points,
       pointsPerGene: state.pointsPerGene,
+      pointCounts: state.pointCounts,
       derivatives: state.derivatives,
       designColumns,
       designRows: state.designRows ?? new Float64Array(0),

@@ -50,13 +50,15 @@ function recording(inner: Transport, log: Recorded[]): Transport {
 
 /**
  * Genes a request covers (its replies' arrays are per gene of these; per gene and trimmed-mean
- * group for the private Cook's sums, whose groups differ between passes, and per target rank
- * still searched for their counts).
+ * group for the private Cook's sums, whose groups differ between passes, per target rank still
+ * searched for their counts, and per gene and point for the dispersion searches, whose genes
+ * may send different numbers of points).
  */
 function genesInPlay(step: StepName, request: Record<string, unknown>): number {
   const count = (mask: unknown) => (mask as Uint8Array).reduce((a, b) => a + b, 0);
   switch (step) {
     case "dispersionGrid":
+      return (request.points as Float64Array).length;
     case "dispersionResiduals":
       return count(request.mask);
     case "cooksPrivateTrim": {

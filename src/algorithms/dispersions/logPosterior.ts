@@ -29,6 +29,41 @@ export function triangleSize(p: number): number {
 }
 
 /**
+ * Where each gene's points start in a request's points (A + 1 offsets, the last the number of
+ * points): K per gene, or the request's point counts.
+ * @param genes - A, the genes on the request's mask
+ * @throws Error when the points, K and the point counts disagree
+ */
+export function pointOffsets(
+  request: Pick<DispersionEvalRequest, "points" | "pointsPerGene" | "pointCounts">,
+  genes: number,
+): Int32Array {
+  const offsets = new Int32Array(genes + 1);
+  const counts = request.pointCounts;
+  const K = request.pointsPerGene;
+  if (counts === undefined || counts.length === 0) {
+    if (!(Number.isInteger(K) && K >= 1) || request.points.length !== genes * K)
+      throw new Error(`request has ${request.points.length} points, expected ${genes}×${K}`);
+    for (let a = 0; a <= genes; a++) offsets[a] = a * K;
+    return offsets;
+  }
+  if (K !== 0 || counts.length !== genes)
+    throw new Error(
+      `request has ${counts.length} point counts and ${K} points per gene, expected ${genes} counts and 0`,
+    );
+  for (let a = 0; a < genes; a++) {
+    const k = counts[a];
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`point count ${a} is ${k}`);
+    offsets[a + 1] = offsets[a] + k;
+  }
+  if (offsets[genes] !== request.points.length)
+    throw new Error(
+      `request has ${request.points.length} points, its point counts sum to ${offsets[genes]}`,
+    );
+  return offsets;
+}
+
+/**
  * Local step "dispersionGrid": the center's sums at every requested log α of every gene on
  * mask (see {@link DispersionEvalShare}). Needs the center's μ.
  * @param center - the center's data, with μ set
@@ -44,14 +79,12 @@ export function dispersionEvalLocalStep(
   if (request.mask.length !== nGenes)
     throw new Error(`request covers ${request.mask.length} genes, the center holds ${nGenes}`);
   const genes = maskIndices(request.mask);
-  const K = request.pointsPerGene;
+  const offsets = pointOffsets(request, genes.length);
   const { points, derivatives } = request;
-  if (points.length !== genes.length * K)
-    throw new Error(`request has ${points.length} points, expected ${genes.length}×${K}`);
   const rows = request.designRows ?? null;
   const groups = rows === null ? null : rowGroups(center, rows);
   const q = rows === null ? triangleSize(p) : rows.length / p;
-  const count = genes.length * K;
+  const count = points.length;
   const logLikelihood = new Float64Array(count);
   const logLikelihoodSlope = new Float64Array(derivatives ? count : 0);
   const gram = new Float64Array(count * q);
@@ -60,8 +93,7 @@ export function dispersionEvalLocalStep(
   const weightSlope = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
-    for (let k = 0; k < K; k++) {
-      const ak = a * K + k;
+    for (let ak = offsets[a]; ak < offsets[a + 1]; ak++) {
       const alpha = Math.exp(points[ak]);
       const r = 1 / alpha;
       const lgr = lnGamma(r);
@@ -95,7 +127,7 @@ export function dispersionEvalLocalStep(
   return {
     kind: "dispersion-eval-share",
     round: request.round,
-    pointsPerGene: K,
+    pointsPerGene: request.pointsPerGene,
     logLikelihood,
     logLikelihoodSlope,
     gram,

@@ -1,6 +1,7 @@
 /**
  * DESeq2's dispersion fit (C++ `fitDisp`, then `fitDispGrid` for the genes it flags), run in
- * lockstep over genes with one round trip per line-search proposal.
+ * lockstep over genes, one round trip per accepted line-search step (and per run of up to 8
+ * rejected proposals).
  *
  * DESeq2's estimate is where its Armijo line search on log α stops, not the maximiser of the
  * log posterior: started at alpha_init = 1e-8 (the moments estimate of an under-dispersed
@@ -9,23 +10,31 @@
  * 1e-6 of |lp|. The exact maximiser disagrees with DESeq2's gene-wise estimate by more than 5%
  * on 53% of li_lncap's genes, and the exact MAP maximiser with DESeq2's MAP by more than 1e-4 on
  * 28% (li_lncap) to 40% (bodymap) of the genes. So the aggregator
- * replays DESeq2's search exactly: each round every gene still searching sends one proposal
+ * replays DESeq2's search exactly: each round every gene still searching sends its proposal
  * (one log α) to the centers, which return the sums DESeq2's `log_posterior` and
  * `dlog_posterior` need there ({@link DispersionEvalShare}); the aggregator then takes exactly
- * the decision DESeq2 takes (accept or halve κ, stop or propose again). The genes DESeq2 refits
+ * the decision DESeq2 takes (accept or halve κ, stop or propose again). A rejected proposal is
+ * followed by another from the same log α and slope with κ halved, known in advance: after r
+ * rejections in a row a gene also sends the next min(2^r, 8) − 1 of those halvings, and the
+ * aggregator walks DESeq2's decisions along them until one is accepted (whose new slope the
+ * next proposal needs) or they run out. Every point is evaluated as alone, so the path and the
+ * estimates are DESeq2's, bit for bit; a round only goes further along it. The genes DESeq2 refits
  * on its grid (gene-wise: line search not converged, or stopped after one proposal, and estimate
  * above 10·minDisp; MAP: not converged) take two more rounds: the 20-point coarse grid of
  * log α over [ln 1e-8, ln maxDisp], then 20 points around its best.
  *
- * Rounds: 1 + the largest number of proposals of a gene (≤ maxit = 100), + 2 when a gene needs
- * the grid. Shares: per searching gene 2 + 2c doubles, per grid gene 20·(1 + c), where c is the
+ * Rounds: 1 + the largest number over genes of accepted proposals plus runs of rejected ones
+ * (each run of r rejections takes about log₂ r rounds up to 8, then r/8; at most maxit = 100
+ * in all), + 2 when a gene needs the grid. Shares: per searching gene and point 2 + 2c doubles
+ * (1 point, or up to 8 after rejections), per grid gene 20·(1 + c), where c is the
  * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
  * the weights: c = p for group designs), p(p+1)/2 otherwise (B as an upper triangle).
- * Requests: the mask and one log α per searching gene (20 per grid gene).
+ * Requests: the mask and the log α values per searching gene (with their count per gene when
+ * a gene sends more than one; 20 per grid gene).
  */
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
-import { LogPosterior, triangleSize } from "./logPosterior.js";
+import { LogPosterior, pointOffsets, triangleSize } from "./logPosterior.js";
 import {
   ARMIJO_EPSILON,
   DESEQ2_DISPERSION_OPTIONS,
@@ -47,6 +56,17 @@ import {
 
 /** Lower end of DESeq2's dispersion grid (`fitDispGridWrapper`: log(1e-8), whatever minDisp). */
 const GRID_MIN_LOG_ALPHA = Math.log(1e-8);
+
+/** The most points a gene's line search sends in one round (its proposal and the halvings). */
+const MAX_LOOKAHEAD = 8;
+
+/**
+ * Points a gene's next round evaluates: its proposal, and after r rejections in a row the
+ * 2^r − 1 halvings that follow if it too is rejected (at most {@link MAX_LOOKAHEAD} in all).
+ */
+function lookahead(rejections: number): number {
+  return rejections >= 3 ? MAX_LOOKAHEAD : 2 ** rejections;
+}
 
 /** The constants of a search for a dataset of `samples` samples and `p` design columns. */
 export function searchSettings(
@@ -145,6 +165,7 @@ function startState(
     mask: fitted.slice(),
     points,
     pointsPerGene: 1,
+    pointCounts: new Float64Array(0),
     derivatives: true,
     designRows:
       designRows.length > 0 && designRows.length / settings.p < triangleSize(settings.p)
@@ -164,6 +185,7 @@ function startState(
     stepSize: nan(),
     iterations: new Int32Array(nGenes),
     acceptedSteps: new Int32Array(nGenes),
+    rejections: new Int32Array(nGenes),
     initialLogPosterior: nan(),
     gridRefit: new Uint8Array(nGenes),
     gridLogAlpha: nan(),
@@ -296,6 +318,7 @@ interface Book {
   stepSize: Float64Array;
   iterations: Int32Array;
   acceptedSteps: Int32Array;
+  rejections: Int32Array;
   initialLogPosterior: Float64Array;
   gridRefit: Uint8Array;
   gridLogAlpha: Float64Array;
@@ -310,10 +333,20 @@ function copyBook(state: DispersionSearchState): Book {
     stepSize: state.stepSize.slice(),
     iterations: state.iterations.slice(),
     acceptedSteps: state.acceptedSteps.slice(),
+    rejections: state.rejections.slice(),
     initialLogPosterior: state.initialLogPosterior.slice(),
     gridRefit: state.gridRefit.slice(),
     gridLogAlpha: state.gridLogAlpha.slice(),
   };
+}
+
+/** DESeq2's step κ from log α `a` with slope `dlp`, clipped so that a + κ·dlp stays in [−30, 10]. */
+function clippedStep(a: number, dlp: number, kappa: number): number {
+  const aPropose = a + kappa * dlp;
+  let clipped = kappa;
+  if (aPropose < LOG_ALPHA_FLOOR) clipped = (LOG_ALPHA_FLOOR - a) / dlp;
+  if (aPropose > LOG_ALPHA_CEILING) clipped = (LOG_ALPHA_CEILING - a) / dlp;
+  return clipped;
 }
 
 /**
@@ -326,10 +359,7 @@ function propose(book: Book, g: number, settings: DispersionSearchSettings): num
   book.iterations[g]++;
   const a = book.logAlpha[g];
   const dlp = book.slope[g];
-  let kappa = book.stepSize[g];
-  const aPropose = a + kappa * dlp;
-  if (aPropose < LOG_ALPHA_FLOOR) kappa = (LOG_ALPHA_FLOOR - a) / dlp;
-  if (aPropose > LOG_ALPHA_CEILING) kappa = (LOG_ALPHA_CEILING - a) / dlp;
+  const kappa = clippedStep(a, dlp, book.stepSize[g]);
   book.stepSize[g] = kappa;
   const point = a + kappa * dlp;
   if (Number.isNaN(point) || Number.isNaN(book.logPosterior[g])) {
@@ -339,6 +369,32 @@ function propose(book: Book, g: number, settings: DispersionSearchSettings): num
   }
   book.status[g] = SearchStatus.proposing;
   return point;
+}
+
+/**
+ * The proposals DESeq2 makes after gene g's pending one if that and each next one are rejected
+ * (κ halved, the same log α and slope, while iterations remain), up to `count` points in all
+ * with the pending one, appended to `out`: the same arithmetic as {@link propose}, so that the
+ * aggregation finds them where the search goes.
+ */
+function halvings(
+  book: Book,
+  g: number,
+  settings: DispersionSearchSettings,
+  count: number,
+  out: number[],
+): void {
+  const a = book.logAlpha[g];
+  const dlp = book.slope[g];
+  let kappa = book.stepSize[g];
+  let iterations = book.iterations[g];
+  for (let j = 1; j < count && iterations < settings.maxit; j++) {
+    iterations++;
+    kappa = clippedStep(a, dlp, kappa / 2.0);
+    const point = a + kappa * dlp;
+    if (Number.isNaN(point)) return;
+    out.push(point);
+  }
 }
 
 /** Gene-wise estimate where the line search stopped, before the grid and the final clamp. */
@@ -371,6 +427,7 @@ function nextState(
   mask: Uint8Array,
   points: Float64Array,
   pointsPerGene: number,
+  pointCounts: Float64Array | null = null,
 ): DispersionSearchState {
   return {
     ...state,
@@ -379,7 +436,8 @@ function nextState(
     stage,
     mask,
     points,
-    pointsPerGene,
+    pointsPerGene: pointCounts === null ? pointsPerGene : 0,
+    pointCounts: pointCounts ?? new Float64Array(0),
     derivatives: stage === "search",
   };
 }
@@ -396,13 +454,15 @@ export function dispersionSearchAggregate(
 ): DispersionSearchState | DispersionSearchResult {
   const genes = maskIndices(state.mask);
   const K = state.pointsPerGene;
+  const P = state.points.length;
+  const offsets = pointOffsets(state, genes.length);
   if (shares.length === 0) throw new Error("dispersion search needs at least one share");
   for (const [c, s] of shares.entries()) {
     if (
       s.round !== state.round ||
       s.pointsPerGene !== K ||
-      s.logLikelihood.length !== genes.length * K ||
-      (state.derivatives && s.logLikelihoodSlope.length !== genes.length * K)
+      s.logLikelihood.length !== P ||
+      (state.derivatives && s.logLikelihoodSlope.length !== P)
     ) {
       throw new Error(
         `dispersion share ${c} does not answer round ${state.round} on ${genes.length} genes`,
@@ -415,7 +475,7 @@ export function dispersionSearchAggregate(
   const gramSlope = state.derivatives ? sumOverCenters(shares, "gramSlope") : gram;
   const { settings, priorMean } = state;
   const variance = state.mode === "map" ? state.priorVariance : null;
-  const perPoint = genes.length > 0 ? gram.length / (genes.length * K) : triangleSize(settings.p);
+  const perPoint = P > 0 ? gram.length / P : triangleSize(settings.p);
   const posterior = new LogPosterior(settings.p, gramLayout(state, perPoint));
   const book = copyBook(state);
 
@@ -445,65 +505,97 @@ export function dispersionSearchAggregate(
     return searchResult(state, book);
   }
 
-  // Line search: one point per gene.
+  // Line search: per gene its proposal, and after rejections the halvings that would follow
+  // (see halvings): DESeq2's decisions are taken point after point, as far as they go.
   const { kappa0, dispTol, maxit, minLogAlpha } = settings;
   const proposals = new Float64Array(state.mask.length);
   const next = new Uint8Array(state.mask.length);
   for (let a = 0; a < genes.length; a++) {
     const g = genes[a];
-    const point = state.points[a];
     const mean = priorMean === null ? 0 : priorMean[g];
-    const lpPoint = posterior.value(ll, gram, a, point, mean, variance);
-    if (book.status[g] === SearchStatus.starting) {
-      book.logAlpha[g] = point;
-      book.logPosterior[g] = lpPoint;
-      book.slope[g] = posterior.slope(llSlope, gram, gramSlope, a, point, mean, variance);
-      book.initialLogPosterior[g] = lpPoint;
-      book.stepSize[g] = kappa0;
-    } else {
-      const lp = book.logPosterior[g];
-      const dlp = book.slope[g];
-      let kappa = book.stepSize[g];
-      const thetaKappa = -1.0 * lpPoint;
-      const thetaHatKappa = -1.0 * lp - kappa * ARMIJO_EPSILON * (dlp * dlp);
-      if (thetaKappa <= thetaHatKappa) {
-        book.acceptedSteps[g]++;
+    const last = offsets[a + 1] - 1;
+    for (let i = offsets[a]; ; i++) {
+      const point = state.points[i];
+      const lpPoint = posterior.value(ll, gram, i, point, mean, variance);
+      let accepted = false;
+      if (book.status[g] === SearchStatus.starting) {
         book.logAlpha[g] = point;
-        const change = lpPoint - lp;
-        if (change < dispTol) {
-          book.logPosterior[g] = lpPoint;
-          book.status[g] = SearchStatus.done;
-          continue;
-        }
-        // log α heading to −∞: DESeq2 stops, keeping the previous log posterior.
-        if (point < minLogAlpha) {
-          book.status[g] = SearchStatus.done;
-          continue;
-        }
         book.logPosterior[g] = lpPoint;
-        book.slope[g] = posterior.slope(llSlope, gram, gramSlope, a, point, mean, variance);
-        kappa = Math.min(kappa * 1.1, kappa0);
-        if (book.acceptedSteps[g] % 5 === 0) kappa = kappa / 2.0;
+        book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance);
+        book.initialLogPosterior[g] = lpPoint;
+        book.stepSize[g] = kappa0;
+        accepted = true;
       } else {
-        kappa = kappa / 2.0;
+        const lp = book.logPosterior[g];
+        const dlp = book.slope[g];
+        let kappa = book.stepSize[g];
+        const thetaKappa = -1.0 * lpPoint;
+        const thetaHatKappa = -1.0 * lp - kappa * ARMIJO_EPSILON * (dlp * dlp);
+        if (thetaKappa <= thetaHatKappa) {
+          accepted = true;
+          book.acceptedSteps[g]++;
+          book.rejections[g] = 0;
+          book.logAlpha[g] = point;
+          const change = lpPoint - lp;
+          if (change < dispTol) {
+            book.logPosterior[g] = lpPoint;
+            book.status[g] = SearchStatus.done;
+            break;
+          }
+          // log α heading to −∞: DESeq2 stops, keeping the previous log posterior.
+          if (point < minLogAlpha) {
+            book.status[g] = SearchStatus.done;
+            break;
+          }
+          book.logPosterior[g] = lpPoint;
+          book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance);
+          kappa = Math.min(kappa * 1.1, kappa0);
+          if (book.acceptedSteps[g] % 5 === 0) kappa = kappa / 2.0;
+        } else {
+          book.rejections[g]++;
+          kappa = kappa / 2.0;
+        }
+        book.stepSize[g] = kappa;
+        if (book.iterations[g] >= maxit) {
+          book.status[g] = SearchStatus.done;
+          break;
+        }
       }
-      book.stepSize[g] = kappa;
-      if (book.iterations[g] >= maxit) {
-        book.status[g] = SearchStatus.done;
-        continue;
+      const proposal = propose(book, g, settings);
+      if (Number.isNaN(proposal)) break;
+      if (accepted || i === last) {
+        // A new slope (or no point left): the proposal is the next round's.
+        next[g] = 1;
+        proposals[g] = proposal;
+        break;
       }
-    }
-    const proposal = propose(book, g, settings);
-    if (!Number.isNaN(proposal)) {
-      next[g] = 1;
-      proposals[g] = proposal;
+      // Rejected: the next point sent is this proposal, the halving the round evaluated ahead.
+      if (state.points[i + 1] !== proposal)
+        throw new Error(`dispersion search: gene ${g}'s point ${i + 1} is not its next proposal`);
     }
   }
   const nextGenes = maskIndices(next);
   if (nextGenes.length > 0) {
-    const points = new Float64Array(nextGenes.length);
-    for (let a = 0; a < nextGenes.length; a++) points[a] = proposals[nextGenes[a]];
-    return nextState(state, book, "search", next, points, 1);
+    const points: number[] = [];
+    const counts = new Float64Array(nextGenes.length);
+    let ahead = false;
+    for (let a = 0; a < nextGenes.length; a++) {
+      const g = nextGenes[a];
+      const before = points.length;
+      points.push(proposals[g]);
+      halvings(book, g, settings, lookahead(book.rejections[g]), points);
+      counts[a] = points.length - before;
+      if (counts[a] > 1) ahead = true;
+    }
+    return nextState(
+      state,
+      book,
+      "search",
+      next,
+      Float64Array.from(points),
+      1,
+      ahead ? counts : null,
+    );
   }
   // Every line search is over: DESeq2's grid for the genes it flags, or the result.
   const fitted = maskIndices(state.fitted);

@@ -145,10 +145,15 @@ export interface DispersionEvalRequest {
   readonly round: number;
   /** Genes evaluated this round, G. */
   readonly mask: GeneMask;
-  /** log α values, A×K (K points per gene, gene-major). */
+  /** log α values, gene-major: K per gene (A×K), or each gene's {@link pointCounts}. */
   readonly points: Float64Array;
-  /** K. */
+  /** K, the same for every gene; 0 when {@link pointCounts} gives each gene's. */
   readonly pointsPerGene: number;
+  /**
+   * Points per gene on mask (A whole numbers ≥ 1, summing to the points' length) when genes
+   * differ in their number of points (pointsPerGene 0); absent or empty: K for every gene.
+   */
+  readonly pointCounts?: Float64Array;
   /** Whether to return the derivative pieces too. */
   readonly derivatives: boolean;
   /**
@@ -161,7 +166,8 @@ export interface DispersionEvalRequest {
 }
 
 /**
- * A center's sums at each requested point (A×K points, gene-major). With α = e^a, r = 1/α,
+ * A center's sums at each requested point (P points in the request's order: A×K, or the sum of
+ * its point counts; gene-major). With α = e^a, r = 1/α,
  * w_i = 1/(1/μ_i + α):
  *
  *   logLikelihood      Σ_i lnΓ(y_i + r) − lnΓ(r) − y_i ln(μ_i + r) − r ln(1 + μ_i α)
@@ -177,15 +183,15 @@ export interface DispersionEvalRequest {
 export interface DispersionEvalShare {
   readonly kind: "dispersion-eval-share";
   readonly round: number;
-  /** K. */
+  /** The request's K (0 with point counts). */
   readonly pointsPerGene: number;
-  /** A×K. */
+  /** P. */
   readonly logLikelihood: Float64Array;
-  /** A×K (empty without derivatives). */
+  /** P (empty without derivatives). */
   readonly logLikelihoodSlope: Float64Array;
-  /** A×K×c, c = q or D (see the request's designRows). */
+  /** P×c, c = q or D (see the request's designRows). */
   readonly gram: Float64Array;
-  /** A×K×c (empty without derivatives). */
+  /** P×c (empty without derivatives). */
   readonly gramSlope: Float64Array;
 }
 
@@ -230,6 +236,8 @@ export interface DispersionSearchSettings {
  */
 export interface DispersionSearchState extends DispersionEvalRequest {
   readonly kind: "dispersion-search";
+  /** Points per gene on mask when they differ (pointsPerGene 0); empty otherwise. */
+  readonly pointCounts: Float64Array;
   readonly mode: DispersionSearchMode;
   readonly stage: DispersionSearchStage;
   readonly settings: DispersionSearchSettings;
@@ -255,6 +263,11 @@ export interface DispersionSearchState extends DispersionEvalRequest {
   readonly iterations: Int32Array;
   /** Proposals accepted, G. */
   readonly acceptedSteps: Int32Array;
+  /**
+   * Proposals rejected since the last accepted one (or the start), G: how many of the next
+   * halvings a round evaluates ahead (search.ts).
+   */
+  readonly rejections: Int32Array;
   /** Log posterior at the start, G. */
   readonly initialLogPosterior: Float64Array;
   /** Genes refitted on DESeq2's grid, G. */
