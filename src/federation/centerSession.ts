@@ -30,7 +30,8 @@ import {
   runRecordStep,
 } from "./centerRun.js";
 import type { AnalysisPlan } from "./plan.js";
-import { checkRequest, isStep } from "./registry.js";
+import { checkRequest, isStep, STEPS } from "./registry.js";
+import { requestDigest } from "./requestDigest.js";
 import {
   checkDataAgainstPlan,
   PlanRefusal,
@@ -59,6 +60,11 @@ export class CenterSession {
   #run: CenterRunState | null = null;
   #lastKey = "";
   #lastOutput: unknown = null;
+  /**
+   * The request {@link run} admitted last under the plan and its digest (per-center fields
+   * included): {@link sharedRequestDigest} reuses it for that very request object.
+   */
+  #admitted: { tag: RequestTag; step: StepName; input: unknown; digest: string } | null = null;
 
   readonly #kernels: LocalKernels;
   /** The plan this center accepted (null: none). */
@@ -204,8 +210,11 @@ export class CenterSession {
   run<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): StepOutput<K> {
     if (!isStep(step)) throw new Error(`center ${this.data.name}: unknown step ${String(step)}`);
     checkRequest(step, input);
-    if (this.#policy !== null) this.#policy.admit(tag, step, input);
-    else if (this.#fitOnly && (!UNPLANNED_STEPS.has(step) || tag.plan !== undefined)) {
+    this.#admitted = null;
+    if (this.#policy !== null) {
+      const digest = this.#policy.admit(tag, step, input);
+      this.#admitted = { tag, step, input, digest };
+    } else if (this.#fitOnly && (!UNPLANNED_STEPS.has(step) || tag.plan !== undefined)) {
       throw new PlanRefusal(
         this.data.name,
         step,
@@ -220,6 +229,26 @@ export class CenterSession {
     this.#lastKey = key;
     this.#lastOutput = output;
     return output;
+  }
+
+  /**
+   * The digest of a request without its per-center fields (requestDigest.ts), as secure
+   * aggregation's mask labels take it: for the request {@link run} just admitted under the plan
+   * (the same objects) and a step without per-center fields, the digest the plan's check
+   * computed, which is then the same; otherwise computed here.
+   */
+  sharedRequestDigest<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): string {
+    const admitted = this.#admitted;
+    if (
+      admitted !== null &&
+      admitted.tag === tag &&
+      admitted.step === step &&
+      admitted.input === input &&
+      (STEPS[step].perCenterRequest ?? []).length === 0
+    ) {
+      return admitted.digest;
+    }
+    return requestDigest(tag, step, input, { perCenterFields: false });
   }
 
   /** The center's private state for the tag's run (a new run starts afresh). */

@@ -88,7 +88,17 @@ export class InProcessTransport implements Transport {
         const secure = secureCenters === null ? null : (secureCenters[c] as SecureCenter);
         await session.admit(tag, step, inputs[c], evidence, secure);
         const output = session.run(tag, step, inputs[c]);
-        sent.push(secure === null ? output : secure.protect(tag, step, inputs[c], output));
+        sent.push(
+          secure === null
+            ? output
+            : secure.protect(
+                tag,
+                step,
+                inputs[c],
+                output,
+                session.sharedRequestDigest(tag, step, inputs[c]),
+              ),
+        );
       } catch (error) {
         if (error instanceof InputError) throw new CenterError(session.name, error.message, true);
         if (error instanceof SecureAggregationError)

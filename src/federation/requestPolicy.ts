@@ -154,9 +154,10 @@ export class RequestPolicy {
 
   /**
    * Admit a request, or refuse it.
+   * @returns the request's digest (requestDigest.ts, per-center fields included)
    * @throws PlanRefusal saying which rule the request breaks
    */
-  admit<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): void {
+  admit<K extends StepName>(tag: RequestTag, step: K, input: StepInput<K>): string {
     const refuse = (reason: string): never => {
       throw new PlanRefusal(this.#center, step, reason);
     };
@@ -209,6 +210,7 @@ export class RequestPolicy {
     seen.add(digest);
     this.#byStep.set(step, seen);
     this.#byTag.set(tagKey, digest);
+    return digest;
   }
 
   #checkDesign(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {

@@ -51,7 +51,13 @@ try {
           output:
             secure === null
               ? output
-              : secure.protect(request.tag, request.step, request.input, output),
+              : secure.protect(
+                  request.tag,
+                  request.step,
+                  request.input,
+                  output,
+                  session.sharedRequestDigest(request.tag, request.step, request.input),
+                ),
         };
       }
     } catch (error) {

@@ -360,6 +360,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           request.step,
           request.input as never,
           reply.output as never,
+          session.sharedRequestDigest(request.tag, request.step, request.input as never),
         );
         sending = encodeProtectedReply(request.tag, request.step, sent);
         options.audit?.(protectedRecord(name, request.step, tag, sent));

@@ -366,6 +366,8 @@ export class SecureCenter {
 
   /**
    * The reply to send for `output`: secured fields masked, the others in clear.
+   * @param request - the request's digest without per-center fields (requestDigest.ts), when
+   *   the caller already has it (e.g. CenterSession.sharedRequestDigest); computed otherwise
    * @throws FixedPointError naming the field when a value cannot be encoded (beyond its bound,
    *   or NaN/±∞ in a field declared finite)
    */
@@ -374,6 +376,7 @@ export class SecureCenter {
     step: K,
     input: StepInput<K>,
     output: StepOutput<K>,
+    request: string = requestDigest(tag, step, input, { perCenterFields: false }),
   ): ProtectedReply {
     const pairs = this.#pairs;
     if (pairs === null || pairs.runId !== tag.runId) {
@@ -386,7 +389,6 @@ export class SecureCenter {
     const clear: Record<string, unknown> = {};
     const secured = new Set(fields.map((f) => f.name));
     for (const [name, value] of Object.entries(values)) if (!secured.has(name)) clear[name] = value;
-    const request = requestDigest(tag, step, input, { perCenterFields: false });
     const sumTag: SecureSumTag = {
       runId: tag.runId,
       phase: tag.phase,
