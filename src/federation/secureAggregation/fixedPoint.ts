@@ -560,6 +560,63 @@ function addWords(out: Uint32Array, x: Uint32Array, y: Uint32Array): void {
   }
 }
 
+/**
+ * acc ← acc + s1·b1 + s2·b2 (mod 2^128, element by element, s1, s2 ∈ {1, −1}), in place, in one
+ * pass over acc: what {@link ringAdd} / {@link ringSub} of b1, then of b2, leave, as the ring's
+ * sums are exact (two pair masks of a center of three, applied together). A subtraction adds
+ * the one's complement of the words and a carry of 1 into the lowest (two's complement:
+ * −b = ~b + 1), so both terms run the same carry chain as {@link ringAdd}.
+ */
+export function ringAddSigned2(
+  acc: Uint32Array,
+  b1: Uint32Array,
+  s1: 1 | -1,
+  b2: Uint32Array,
+  s2: 1 | -1,
+): void {
+  checkSameShape(acc, b1);
+  checkSameShape(acc, b2);
+  const x1 = s1 === 1 ? 0 : -1;
+  const c1 = s1 === 1 ? 0 : 1;
+  const x2 = s2 === 1 ? 0 : -1;
+  const c2 = s2 === 1 ? 0 : 1;
+  const n = acc.length;
+  for (let k = 0; k < n; k += RING_WORDS) {
+    let a0 = acc[k] | 0;
+    let a1 = acc[k + 1] | 0;
+    let a2 = acc[k + 2] | 0;
+    let a3 = acc[k + 3] | 0;
+    // + s1·b1
+    let b = (b1[k] | 0) ^ x1;
+    let t = (a0 + b + c1) | 0;
+    let c = ((a0 & b) | ((a0 | b) & ~t)) >>> 31;
+    a0 = t;
+    b = (b1[k + 1] | 0) ^ x1;
+    t = (a1 + b + c) | 0;
+    c = ((a1 & b) | ((a1 | b) & ~t)) >>> 31;
+    a1 = t;
+    b = (b1[k + 2] | 0) ^ x1;
+    t = (a2 + b + c) | 0;
+    c = ((a2 & b) | ((a2 | b) & ~t)) >>> 31;
+    a2 = t;
+    a3 = (a3 + ((b1[k + 3] | 0) ^ x1) + c) | 0; // the carry out is dropped (mod 2^128)
+    // + s2·b2
+    b = (b2[k] | 0) ^ x2;
+    t = (a0 + b + c2) | 0;
+    c = ((a0 & b) | ((a0 | b) & ~t)) >>> 31;
+    acc[k] = t;
+    b = (b2[k + 1] | 0) ^ x2;
+    t = (a1 + b + c) | 0;
+    c = ((a1 & b) | ((a1 | b) & ~t)) >>> 31;
+    acc[k + 1] = t;
+    b = (b2[k + 2] | 0) ^ x2;
+    t = (a2 + b + c) | 0;
+    c = ((a2 & b) | ((a2 | b) & ~t)) >>> 31;
+    acc[k + 2] = t;
+    acc[k + 3] = (a3 + ((b2[k + 3] | 0) ^ x2) + c) | 0;
+  }
+}
+
 /** acc ← acc − b (mod 2^128, element by element), in place. */
 export function ringSub(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);

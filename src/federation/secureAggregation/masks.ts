@@ -15,9 +15,16 @@
  * AES-CTR's output is indistinguishable from uniform bytes, hence each 16-byte element is
  * indistinguishable from uniform on Z/2^128, and so is a masked value.
  */
-import { createCipheriv, createHash, hkdfSync } from "node:crypto";
+import { type Cipher, createCipheriv, createHash, hkdfSync } from "node:crypto";
 import { SecureAggregationError } from "./errors.js";
-import { assertLittleEndian, RING_BYTES, RING_WORDS, ringAdd, ringSub } from "./fixedPoint.js";
+import {
+  assertLittleEndian,
+  RING_BYTES,
+  RING_WORDS,
+  ringAdd,
+  ringAddSigned2,
+  ringSub,
+} from "./fixedPoint.js";
 
 /** What a mask stream is for: one field of one request of one run. */
 export interface MaskLabel {
@@ -92,15 +99,54 @@ export function applyMask(
   const cipher = createCipheriv("aes-256-ctr", maskKey(pairSecret, label), IV);
   for (let start = 0; start < label.length; start += CHUNK) {
     const n = Math.min(CHUNK, label.length - start);
-    const bytes = cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n * RING_BYTES));
-    const words =
-      bytes.byteOffset % 4 === 0
-        ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * RING_WORDS)
-        : new Uint32Array(Uint8Array.from(bytes).buffer);
+    const words = keystreamWords(cipher, n);
     const target = acc.subarray(start * RING_WORDS, (start + n) * RING_WORDS);
     if (sign === 1) ringAdd(target, words);
     else ringSub(target, words);
   }
+}
+
+/** The ring words of one keystream chunk of `n` elements (aligned: copied if it is not). */
+function keystreamWords(cipher: Cipher, n: number): Uint32Array {
+  const bytes = cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n * RING_BYTES));
+  return bytes.byteOffset % 4 === 0
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * RING_WORDS)
+    : new Uint32Array(Uint8Array.from(bytes).buffer);
+}
+
+/** One pair's mask to apply: its secret and the sign it enters the center's vector with. */
+export interface PairMask {
+  readonly secret: Uint8Array;
+  readonly sign: 1 | -1;
+}
+
+/**
+ * acc ← acc + Σ sign·mask(secret, label) over `masks`: the same ring vector as
+ * {@link applyMask} of each in turn (ring sums are exact), two masks at a time in one pass
+ * over acc (a center of three applies both of its pair masks in one pass).
+ */
+export function applyMasks(acc: Uint32Array, masks: readonly PairMask[], label: MaskLabel): void {
+  let m = 0;
+  for (; m + 1 < masks.length; m += 2) {
+    assertLittleEndian();
+    if (acc.length !== label.length * RING_WORDS) {
+      throw new SecureAggregationError(
+        `field "${label.field}": ${acc.length / RING_WORDS} elements, mask label says ${label.length}`,
+      );
+    }
+    const first = masks[m];
+    const second = masks[m + 1];
+    const cipher1 = createCipheriv("aes-256-ctr", maskKey(first.secret, label), IV);
+    const cipher2 = createCipheriv("aes-256-ctr", maskKey(second.secret, label), IV);
+    for (let start = 0; start < label.length; start += CHUNK) {
+      const n = Math.min(CHUNK, label.length - start);
+      const words1 = keystreamWords(cipher1, n);
+      const words2 = keystreamWords(cipher2, n);
+      const target = acc.subarray(start * RING_WORDS, (start + n) * RING_WORDS);
+      ringAddSigned2(target, words1, first.sign, words2, second.sign);
+    }
+  }
+  if (m < masks.length) applyMask(acc, masks[m].secret, label, masks[m].sign);
 }
 
 /** The whole mask stream for `label` (for tests and audits; masking itself streams). */

@@ -16,7 +16,7 @@ import {
   ringLength,
 } from "./fixedPoint.js";
 import type { PairSecrets } from "./keyAgreement.js";
-import { applyMask, type MaskLabel, maskStream } from "./masks.js";
+import { applyMasks, type MaskLabel, maskStream, type PairMask } from "./masks.js";
 
 /**
  * A field summed over centers in fixed point with the public scale 2^scaleExponent (a protocol
@@ -158,14 +158,16 @@ export function maskShare(
 
 /** ring ← ring + Σ_{j>self} mask(self, j) − Σ_{j<self} mask(j, self) for `label`. */
 function addPairMasks(pairs: PairSecrets, label: MaskLabel, ring: Uint32Array): void {
+  const masks: PairMask[] = [];
   for (let j = 0; j < pairs.centers.length; j++) {
     if (j === pairs.selfIndex) continue;
     const secret = pairs.secrets[j];
     if (secret === null || secret === undefined) {
       throw new SecureAggregationError(`no pair secret with center "${pairs.centers[j]}"`);
     }
-    applyMask(ring, secret, label, pairs.selfIndex < j ? 1 : -1);
+    masks.push({ secret, sign: pairs.selfIndex < j ? 1 : -1 });
   }
+  applyMasks(ring, masks, label);
 }
 
 /**

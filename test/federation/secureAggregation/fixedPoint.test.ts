@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ringAddSigned2 } from "../../../src/federation/secureAggregation/fixedPoint.js";
 import {
   decodeFixed,
   decodeSplit,
@@ -339,6 +340,44 @@ describe("fixed-point encoding", () => {
         },
       ),
       { numRuns: 500, seed: 4 },
+    );
+  });
+
+  it("adds two signed terms in one pass mod 2^128 (edge and random words, against BigInt)", () => {
+    const edges = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+    const word = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 0xffffffff }));
+    const element = fc.tuple(word, word, word, word);
+    const big = ([w0, w1, w2, w3]: [number, number, number, number]) =>
+      BigInt(w0) + (BigInt(w1) << 32n) + (BigInt(w2) << 64n) + (BigInt(w3) << 96n);
+    const wrap = (z: bigint) => {
+      const u = ((z % (1n << 128n)) + (1n << 128n)) % (1n << 128n);
+      return u >= 1n << 127n ? u - (1n << 128n) : u;
+    };
+    const sign = fc.constantFrom(1 as const, -1 as const);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(element, element, element), { minLength: 1, maxLength: 40 }),
+        sign,
+        sign,
+        (triples, s1, s2) => {
+          const a = ringVector(triples.length);
+          const b1 = ringVector(triples.length);
+          const b2 = ringVector(triples.length);
+          triples.forEach(([x, y, z], i) => {
+            a.set(x, 4 * i);
+            b1.set(y, 4 * i);
+            b2.set(z, 4 * i);
+          });
+          const acc = Uint32Array.from(a);
+          ringAddSigned2(acc, b1, s1, b2, s2);
+          triples.forEach(([x, y, z], i) => {
+            expect(ringSigned(acc, i)).toBe(
+              wrap(big(x) + BigInt(s1) * big(y) + BigInt(s2) * big(z)),
+            );
+          });
+        },
+      ),
+      { numRuns: 500, seed: 5 },
     );
   });
 

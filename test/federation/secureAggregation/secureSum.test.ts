@@ -26,6 +26,7 @@ import {
   sumErrorBound,
   unmaskSum,
 } from "../../../src/federation/secureAggregation/index.js";
+import { applyMask, applyMasks } from "../../../src/federation/secureAggregation/masks.js";
 import { exactOf, isCorrectlyRounded, referenceEncode, SHIFT } from "../../helpers/exactFloat.js";
 import { rng } from "../../helpers/random.js";
 
@@ -195,6 +196,32 @@ describe("secure sums", () => {
     const long = maskStream(ab, { ...label, length: 70_000 });
     const again = maskStream(ab, { ...label, length: 70_000 });
     expect(Buffer.from(ringBytes(long)).equals(Buffer.from(ringBytes(again)))).toBe(true);
+  });
+
+  it("applying several pair masks at once leaves the ring sum of applying each in turn", () => {
+    const pairs = pairSecrets(4);
+    const secrets = (pairs[0].secrets.slice(1) as Uint8Array[]).concat([
+      pairs[1].secrets[2] as Uint8Array,
+    ]);
+    // Across a keystream chunk (65 536 elements), for one to four masks of either sign.
+    const label = { ...TAG, request: TAG.request ?? "", field: "x", length: 70_000 };
+    const u = rng(21);
+    const start = Uint32Array.from({ length: 4 * label.length }, () => Math.floor(u() * 2 ** 32));
+    for (let count = 1; count <= secrets.length; count++) {
+      for (const signs of [
+        [1, 1, 1, 1],
+        [-1, -1, -1, -1],
+        [1, -1, 1, -1],
+        [-1, 1, -1, 1],
+      ] as const) {
+        const masks = secrets.slice(0, count).map((secret, m) => ({ secret, sign: signs[m] }));
+        const oneByOne = Uint32Array.from(start);
+        for (const { secret, sign } of masks) applyMask(oneByOne, secret, label, sign);
+        const together = Uint32Array.from(start);
+        applyMasks(together, masks, label);
+        expect(Buffer.from(together.buffer).equals(Buffer.from(oneByOne.buffer))).toBe(true);
+      }
+    }
   });
 
   it("a share is deterministic for a request; different requests under one tag give noise", () => {
