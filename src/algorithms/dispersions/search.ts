@@ -20,17 +20,21 @@
  * next proposal needs) or they run out. Every point is evaluated as alone, so the path and the
  * estimates are DESeq2's, bit for bit; a round only goes further along it. The genes DESeq2 refits
  * on its grid (gene-wise: line search not converged, or stopped after one proposal, and estimate
- * above 10·minDisp; MAP: not converged) take two more rounds: the 20-point coarse grid of
- * log α over [ln 1e-8, ln maxDisp], then 20 points around its best.
+ * above 10·minDisp; MAP: not converged) take two more rounds once their line search is over,
+ * while the others search: the 20-point coarse grid of log α over [ln 1e-8, ln maxDisp], then
+ * 20 points around its best. A gene that may reach maxit proposals (unconverged) within two
+ * rounds sends those grids ahead, with its last proposals (the grid's points do not depend on
+ * the line search), so that the slowest genes' grid takes no round of its own.
  *
  * Rounds: 1 + the largest number over genes of accepted proposals plus runs of rejected ones
  * (each run of r rejections takes about log₂ r rounds up to 8, then r/8; at most maxit = 100
- * in all), + 2 when a gene needs the grid. Shares: per searching gene and point 2 + 2c doubles
- * (1 point, or up to 8 after rejections), per grid gene 20·(1 + c), where c is the
+ * in all), + 2 when a gene that ends last needs the grid without having reached maxit. Shares:
+ * per point 2 + 2c doubles in rounds with line-search points (1 point per searching gene, or
+ * up to 8 after rejections, + 20 per grid), 1 + c in rounds of grid points only, where c is the
  * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
  * the weights: c = p for group designs), p(p+1)/2 otherwise (B as an upper triangle).
- * Requests: the mask and the log α values per searching gene (with their count per gene when
- * a gene sends more than one; 20 per grid gene).
+ * Requests: the mask and the log α values per gene (with their count per gene when genes
+ * send different numbers).
  */
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
@@ -172,7 +176,7 @@ function startState(
         ? designRows
         : null,
     mode,
-    stage: "search",
+    gridParts: new Uint8Array(genes.length),
     settings,
     fitted,
     status,
@@ -188,6 +192,7 @@ function startState(
     rejections: new Int32Array(nGenes),
     initialLogPosterior: nan(),
     gridRefit: new Uint8Array(nGenes),
+    coarseLogAlpha: nan(),
     gridLogAlpha: nan(),
   };
 }
@@ -321,6 +326,7 @@ interface Book {
   rejections: Int32Array;
   initialLogPosterior: Float64Array;
   gridRefit: Uint8Array;
+  coarseLogAlpha: Float64Array;
   gridLogAlpha: Float64Array;
 }
 
@@ -336,6 +342,7 @@ function copyBook(state: DispersionSearchState): Book {
     rejections: state.rejections.slice(),
     initialLogPosterior: state.initialLogPosterior.slice(),
     gridRefit: state.gridRefit.slice(),
+    coarseLogAlpha: state.coarseLogAlpha.slice(),
     gridLogAlpha: state.gridLogAlpha.slice(),
   };
 }
@@ -420,31 +427,14 @@ function needsGrid(state: DispersionSearchState, book: Book, g: number): boolean
   return !converged && genewiseLineEstimate(state, book, g).estimate > minDisp * 10;
 }
 
-function nextState(
-  state: DispersionSearchState,
-  book: Book,
-  stage: DispersionSearchState["stage"],
-  mask: Uint8Array,
-  points: Float64Array,
-  pointsPerGene: number,
-  pointCounts: Float64Array | null = null,
-): DispersionSearchState {
-  return {
-    ...state,
-    ...book,
-    round: state.round + 1,
-    stage,
-    mask,
-    points,
-    pointsPerGene: pointCounts === null ? pointsPerGene : 0,
-    pointCounts: pointCounts ?? new Float64Array(0),
-    derivatives: stage === "search",
-  };
-}
+/** A gene's grid points in a round ({@link DispersionSearchState.gridParts}): the coarse grid. */
+const COARSE = 1;
+/** … the fine grid. */
+const FINE = 2;
 
 /**
  * Aggregate one round of a dispersion search: sum the shares, take DESeq2's decisions, and
- * return the next state (the next proposals, or a grid stage) or the search's result.
+ * return the next state (the next proposals and grid points) or the search's result.
  * @param state - the state the centers answered
  * @param shares - one share per center, in federation order
  */
@@ -478,43 +468,33 @@ export function dispersionSearchAggregate(
   const perPoint = P > 0 ? gram.length / P : triangleSize(settings.p);
   const posterior = new LogPosterior(settings.p, gramLayout(state, perPoint));
   const book = copyBook(state);
+  const values = new Float64Array(GRID_POINTS);
+  /** Index of the best of the grid's 20 points from `from` (DESeq2's argmax), and its log α. */
+  const gridBest = (from: number, mean: number): number => {
+    for (let k = 0; k < GRID_POINTS; k++) {
+      const i = from + k;
+      values[k] = posterior.value(ll, gram, i, state.points[i], mean, variance);
+    }
+    return state.points[from + armaArgmax(values, 0, GRID_POINTS)];
+  };
 
-  if (state.stage === "coarse" || state.stage === "fine") {
-    const values = new Float64Array(genes.length * K);
-    for (let a = 0; a < genes.length; a++) {
-      const mean = priorMean === null ? 0 : priorMean[genes[a]];
-      for (let k = 0; k < K; k++) {
-        const i = a * K + k;
-        values[i] = posterior.value(ll, gram, i, state.points[i], mean, variance);
-      }
-    }
-    if (state.stage === "coarse") {
-      const grid = coarseGrid(settings.maxDisp);
-      const delta = grid[1] - grid[0];
-      const fine = new Float64Array(genes.length * GRID_POINTS);
-      for (let a = 0; a < genes.length; a++) {
-        const best = state.points[a * K + armaArgmax(values, a * K, K)];
-        book.gridLogAlpha[genes[a]] = best;
-        linspace(best - delta, best + delta, fine, a * GRID_POINTS, GRID_POINTS);
-      }
-      return nextState(state, book, "fine", state.mask, fine, GRID_POINTS);
-    }
-    for (let a = 0; a < genes.length; a++) {
-      book.gridLogAlpha[genes[a]] = state.points[a * K + armaArgmax(values, a * K, K)];
-    }
-    return searchResult(state, book);
-  }
-
-  // Line search: per gene its proposal, and after rejections the halvings that would follow
-  // (see halvings): DESeq2's decisions are taken point after point, as far as they go.
   const { kappa0, dispTol, maxit, minLogAlpha } = settings;
   const proposals = new Float64Array(state.mask.length);
-  const next = new Uint8Array(state.mask.length);
+  const searching = new Uint8Array(state.mask.length);
   for (let a = 0; a < genes.length; a++) {
     const g = genes[a];
     const mean = priorMean === null ? 0 : priorMean[g];
-    const last = offsets[a + 1] - 1;
-    for (let i = offsets[a]; ; i++) {
+    const parts = state.gridParts[a];
+    const gridFrom =
+      offsets[a + 1] - (parts & COARSE ? GRID_POINTS : 0) - (parts & FINE ? GRID_POINTS : 0);
+    // DESeq2's grid (its points after the line search's): the coarse grid's best, then the
+    // fine grid's around it.
+    if (parts & COARSE) book.coarseLogAlpha[g] = gridBest(gridFrom, mean);
+    if (parts & FINE)
+      book.gridLogAlpha[g] = gridBest(gridFrom + (parts & COARSE ? GRID_POINTS : 0), mean);
+    // The line search: its proposal, and after rejections the halvings that would follow
+    // (see halvings): DESeq2's decisions are taken point after point, as far as they go.
+    for (let i = offsets[a]; i < gridFrom; i++) {
       const point = state.points[i];
       const lpPoint = posterior.value(ll, gram, i, point, mean, variance);
       let accepted = false;
@@ -563,9 +543,9 @@ export function dispersionSearchAggregate(
       }
       const proposal = propose(book, g, settings);
       if (Number.isNaN(proposal)) break;
-      if (accepted || i === last) {
+      if (accepted || i === gridFrom - 1) {
         // A new slope (or no point left): the proposal is the next round's.
-        next[g] = 1;
+        searching[g] = 1;
         proposals[g] = proposal;
         break;
       }
@@ -574,40 +554,74 @@ export function dispersionSearchAggregate(
         throw new Error(`dispersion search: gene ${g}'s point ${i + 1} is not its next proposal`);
     }
   }
-  const nextGenes = maskIndices(next);
-  if (nextGenes.length > 0) {
-    const points: number[] = [];
-    const counts = new Float64Array(nextGenes.length);
-    let ahead = false;
-    for (let a = 0; a < nextGenes.length; a++) {
-      const g = nextGenes[a];
-      const before = points.length;
+
+  // The next round: each searching gene's proposal and halvings; the grid of each gene DESeq2
+  // refits on it, once its line search is over; and ahead of time the grid of each gene whose
+  // line search may end within two rounds at maxit proposals (unconverged: DESeq2 then refits
+  // it on the grid unless its estimate is at most 10·minDisp), so that its grid ends with its
+  // line search. The grid's points do not depend on the line search: the coarse grid is
+  // fixed, the fine one is around the coarse grid's best.
+  const fitted = maskIndices(state.fitted);
+  const next = new Uint8Array(state.mask.length);
+  const points: number[] = [];
+  const counts: number[] = [];
+  const parts: number[] = [];
+  let ahead = false;
+  let lineSearch = false;
+  const grid = coarseGrid(settings.maxDisp);
+  const delta = grid[1] - grid[0];
+  const fine = new Float64Array(GRID_POINTS);
+  for (const g of fitted) {
+    const before = points.length;
+    let part = 0;
+    const coarseKnown = !Number.isNaN(book.coarseLogAlpha[g]);
+    const fineKnown = !Number.isNaN(book.gridLogAlpha[g]);
+    if (searching[g]) {
       points.push(proposals[g]);
       halvings(book, g, settings, lookahead(book.rejections[g]), points);
-      counts[a] = points.length - before;
-      if (counts[a] > 1) ahead = true;
+      lineSearch = true;
+      const last = book.iterations[g] + points.length - before - 1;
+      if (!coarseKnown && last >= maxit - 1) part = COARSE;
+      else if (coarseKnown && !fineKnown && last >= maxit) part = FINE;
+    } else if (book.status[g] === SearchStatus.done && needsGrid(state, book, g)) {
+      if (!coarseKnown) part = COARSE;
+      else if (!fineKnown) part = FINE;
     }
-    return nextState(
-      state,
-      book,
-      "search",
-      next,
-      Float64Array.from(points),
-      1,
-      ahead ? counts : null,
-    );
+    if (part === COARSE) for (const x of grid) points.push(x);
+    if (part === FINE) {
+      linspace(
+        book.coarseLogAlpha[g] - delta,
+        book.coarseLogAlpha[g] + delta,
+        fine,
+        0,
+        GRID_POINTS,
+      );
+      for (const x of fine) points.push(x);
+    }
+    if (points.length === before) continue;
+    next[g] = 1;
+    counts.push(points.length - before);
+    parts.push(part);
+    if (points.length - before !== counts[0]) ahead = true;
   }
-  // Every line search is over: DESeq2's grid for the genes it flags, or the result.
-  const fitted = maskIndices(state.fitted);
+  if (counts.length > 0) {
+    return {
+      ...state,
+      ...book,
+      round: state.round + 1,
+      mask: next,
+      points: Float64Array.from(points),
+      pointsPerGene: ahead ? 0 : counts[0],
+      pointCounts: ahead ? Float64Array.from(counts) : new Float64Array(0),
+      gridParts: Uint8Array.from(parts),
+      derivatives: lineSearch,
+    };
+  }
+  // Every line search and grid is over.
   const refit = new Uint8Array(state.mask.length);
   for (const g of fitted) if (needsGrid(state, book, g)) refit[g] = 1;
   book.gridRefit = refit;
-  const refitGenes = maskCount(refit);
-  if (refitGenes === 0) return searchResult(state, book);
-  const grid = coarseGrid(settings.maxDisp);
-  const points = new Float64Array(refitGenes * GRID_POINTS);
-  for (let a = 0; a < refitGenes; a++) points.set(grid, a * GRID_POINTS);
-  return nextState(state, book, "coarse", refit, points, GRID_POINTS);
+  return searchResult(state, book);
 }
 
 /** The result of a finished search (every gene's line search and grid over). */

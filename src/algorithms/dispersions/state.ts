@@ -201,9 +201,6 @@ export interface DispersionEvalShare {
 /** Which DESeq2 fit a search runs. */
 export type DispersionSearchMode = "genewise" | "map";
 
-/** Stage of a search: DESeq2's line search, then its grid refit (coarse, fine) if needed. */
-export type DispersionSearchStage = "search" | "coarse" | "fine";
-
 /** Per-gene progress codes of {@link DispersionSearchState.status}. */
 export const SearchStatus = Object.freeze({
   /** Not fitted (all-zero gene). */
@@ -239,7 +236,11 @@ export interface DispersionSearchState extends DispersionEvalRequest {
   /** Points per gene on mask when they differ (pointsPerGene 0); empty otherwise. */
   readonly pointCounts: Float64Array;
   readonly mode: DispersionSearchMode;
-  readonly stage: DispersionSearchStage;
+  /**
+   * Per gene on mask, the grid points after its line-search points this round: 1 the coarse
+   * grid's 20, 2 the fine grid's 20, 0 none (A; the aggregator's bookkeeping, not sent).
+   */
+  readonly gridParts: Uint8Array;
   readonly settings: DispersionSearchSettings;
   /** Genes fitted at all (non-zero genes), G. */
   readonly fitted: GeneMask;
@@ -272,7 +273,9 @@ export interface DispersionSearchState extends DispersionEvalRequest {
   readonly initialLogPosterior: Float64Array;
   /** Genes refitted on DESeq2's grid, G. */
   readonly gridRefit: GeneMask;
-  /** log α chosen on the grid (coarse, then fine), G. */
+  /** log α chosen on the coarse grid, G (NaN until evaluated). */
+  readonly coarseLogAlpha: Float64Array;
+  /** log α chosen on the fine grid (DESeq2's grid estimate), G (NaN until evaluated). */
   readonly gridLogAlpha: Float64Array;
 }
 
