@@ -26,8 +26,14 @@ const PHASE_LABELS: Readonly<Record<string, string>> = {
 /** The quick set-up phases `run` reports no line for (they end with the design's checks). */
 const SETUP_PHASES: ReadonlySet<string> = new Set(["setup", "size-factors", "dispersions"]);
 
-/** A phase's label: its entry above, refits ("refit-…") as the refit of that step. */
+/**
+ * A phase's label: its entry above, refits ("refit-…") as the refit of that step, the iterative
+ * size factors' phases ("size-factors-…") as one.
+ */
 export function phaseLabel(phase: string): string {
+  // DESeq2's iterative size factors estimate intercept-only dispersions in each iteration.
+  if (phase.startsWith("size-factors-"))
+    return "size factors: DESeq2's iterative fit (intercept-only dispersions, then the likelihood; up to 10 times)";
   if (phase.startsWith("refit-"))
     return `refit after outlier replacement: ${phaseLabel(phase.slice("refit-".length))}`;
   return PHASE_LABELS[phase] ?? phase;

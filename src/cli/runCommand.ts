@@ -509,7 +509,7 @@ export function withAnalysisFlags(cmd: Command): Command {
     .addOption(
       new Option(
         "--size-factors-type <type>",
-        "DESeq2's estimateSizeFactors type: ratio (median of ratios) or poscounts (for sparse data: geometric means over positive counts)",
+        "DESeq2's estimateSizeFactors type: ratio (median of ratios), poscounts (for sparse data: geometric means over positive counts) or iterate (DESeq2's iterative likelihood fit, for data where every gene has a zero; needs verified requests)",
       )
         .choices([...SIZE_FACTORS_TYPES])
         .default("ratio"),

@@ -374,7 +374,11 @@ export function designMatrix(
   const columns = designColumns(formula, levels, references);
   const p = columns.length;
   const valuesOf = formula.terms.map((term) => termValues(metadata, term));
-  const n = valuesOf.length > 0 ? valuesOf[0].length : 0;
+  // An intercept-only design (`~ 1`) reads no column: its rows are the samples.
+  const n =
+    valuesOf.length > 0
+      ? valuesOf[0].length
+      : (metadata.samples?.length ?? metadata.values.values().next().value?.length ?? 0);
   const matrix = new Float64Array(n * p);
   const where = (i: number, term: string) =>
     `${metadata.source ?? "metadata"}: sample ${metadata.samples?.[i] ?? `row ${i + 1}`}, column ${term}`;

@@ -50,7 +50,13 @@ export function factorCellRows(
     values.set(term, column);
   }
   const design = designMatrix(
-    { columns: [...formula.terms], values, source: "the design's level combinations" },
+    {
+      columns: [...formula.terms],
+      values,
+      // Named so that an intercept-only design (no column to count) has its one row too.
+      samples: Array.from({ length: total }, (_, c) => `combination ${c + 1}`),
+      source: "the design's level combinations",
+    },
     formula,
     levels,
     references,

@@ -165,6 +165,20 @@ export function parseFormula(text: string): Formula {
 }
 
 /**
+ * The intercept-only design `~ 1`: never a run's design (`parseFormula` refuses it), but the one
+ * DESeq2's iterative size factors estimate their dispersions with, and a reduced design.
+ */
+export const INTERCEPT_ONLY: Formula = Object.freeze({ text: "~ 1", terms: [] });
+
+/**
+ * The design of a step's request: a run's design (`parseFormula`), or {@link INTERCEPT_ONLY}
+ * written as its text.
+ */
+export function parseStepFormula(text: string): Formula {
+  return text === INTERCEPT_ONLY.text ? INTERCEPT_ONLY : parseFormula(text);
+}
+
+/**
  * Parse the reduced formula of a likelihood-ratio test (`--reduced`): `~ 1` (intercept only), or
  * some of the full design's variables, so that the reduced model is nested in the full one and
  * its coefficients are a subset of the full model's (DESeq2's `nbinomLRT` needs the models
@@ -179,7 +193,7 @@ export function parseReducedFormula(text: string, full: Formula): Formula {
   const trimmed = text.trim();
   const reduced =
     trimmed.startsWith("~") && trimmed.slice(1).trim() === "1"
-      ? { text, terms: [] }
+      ? { ...INTERCEPT_ONLY, text, terms: [] }
       : parseFormula(text);
   if (hasIntercept(reduced) && !hasIntercept(full))
     fail(

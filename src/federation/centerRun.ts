@@ -36,11 +36,18 @@ import {
 } from "../algorithms/pca/local.js";
 import { countsOfRows, geneRows } from "../algorithms/setup/local.js";
 import { parseLevels, parseReferences } from "../algorithms/setup/state.js";
+import {
+  candidateLogSizeFactors,
+  type IterateCenterData,
+  sizeFactorCandidateLocal,
+  sizeFactorRootLocal,
+} from "../algorithms/sizeFactors/iterate.js";
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
+import type { SizeFactorProblem } from "../algorithms/sizeFactors/state.js";
 import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
-import { parseFormula } from "../design/formula.js";
+import { parseStepFormula } from "../design/formula.js";
 import { InputError } from "../io/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { StepName, StepTypes } from "./registry.js";
@@ -103,6 +110,22 @@ function cooksCenter(center: string, prepared: PreparedFitAccess, p: number): Co
     );
   }
   return data;
+}
+
+/** The center's data for an iterative size-factor step, checked against the request's genes. */
+function iterateCenter(
+  data: CenterData,
+  state: CenterRunState,
+  step: string,
+  request: SizeFactorProblem,
+): IterateCenterData {
+  const counts = need(state.counts, data.name, step, "the run's genes");
+  const n = data.samples.length;
+  if (request.baseMean.length * n !== counts.length)
+    throw new Error(
+      `center ${data.name}: ${step} of ${request.baseMean.length} genes, the run has ${counts.length / n}`,
+    );
+  return { n, counts, sizeFactors: need(state.sizeFactors, data.name, step, "size factors") };
 }
 
 /** The steps {@link runRecordStep} runs: all but the fit's set-up and solver steps (centerSession.ts). */
@@ -181,6 +204,34 @@ export function runRecordStep<K extends CenterRunStep>(
       state.sizeFactors = own.map((sf) => sf / scale);
       return { kind: "size-factor-scale-share", samples: n } as Out<K>;
     }
+    case "unitSizeFactors": {
+      const request = input as In<"unitSizeFactors">;
+      state.rows = geneRows(data, request.genes);
+      state.counts = countsOfRows(data, state.rows);
+      // DESeq2's iterative size factors start from 1; they stay here like any others.
+      state.sizeFactors = new Float64Array(n).fill(1);
+      state.unscaledSizeFactors = undefined;
+      return { kind: "unit-size-factors-share", samples: n } as Out<K>;
+    }
+    case "sizeFactorRoot":
+      return sizeFactorRootLocal(
+        iterateCenter(data, state, step, input as In<"sizeFactorRoot">),
+        input as In<"sizeFactorRoot">,
+      ) as Out<K>;
+    case "sizeFactorCandidate": {
+      const request = input as In<"sizeFactorCandidate">;
+      const center = iterateCenter(data, state, step, request);
+      const t = candidateLogSizeFactors(center, request);
+      if (request.commit) {
+        state.sizeFactors = Float64Array.from(t, Math.exp);
+        return {
+          kind: "size-factor-candidate-share",
+          geneLogLik: new Float64Array(0),
+          moved: 0,
+        } as Out<K>;
+      }
+      return sizeFactorCandidateLocal(center, request, t) as Out<K>;
+    }
     case "vst": {
       const sizeFactors = need(state.sizeFactors, data.name, step, "size factors");
       state.vst = varianceStabilized(
@@ -246,7 +297,12 @@ export function runRecordStep<K extends CenterRunStep>(
         request.references,
         "dispersionMoments.references",
       );
-      const design = designMatrix(data.metadata, parseFormula(request.formula), levels, references);
+      const design = designMatrix(
+        data.metadata,
+        parseStepFormula(request.formula),
+        levels,
+        references,
+      );
       state.dispersion = {
         n,
         p: design.columns.length,

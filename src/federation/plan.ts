@@ -444,9 +444,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     mode: r.choice("mode", PLAN_MODES),
     maxit: r.number("maxit", isPositiveInteger, "a whole number ≥ 1"),
     fitType: r.has("fit_type") ? r.choice("fit_type", FIT_TYPES) : "parametric",
-    sizeFactorsType: r.has("size_factors_type")
-      ? r.choice("size_factors_type", SIZE_FACTORS_TYPES)
-      : "ratio",
+    sizeFactorsType: readSizeFactorsType(r, cellSizes !== null),
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
     secureAggregation: r.boolean("secure_aggregation"),
@@ -469,6 +467,21 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     levelPresence: r.has("level_presence") ? r.boolean("level_presence") : false,
     lfcShrink: r.has("lfc_shrink") ? r.choice("lfc_shrink", LFC_SHRINK_TYPES) : null,
   };
+}
+
+/**
+ * `size_factors_type` (absent: "ratio"); "iterate" needs verified requests (its steps are
+ * answered only under them).
+ */
+function readSizeFactorsType(r: PlanReader, cellSizes: boolean): SizeFactorsType {
+  if (!r.has("size_factors_type")) return "ratio";
+  const type = r.choice("size_factors_type", SIZE_FACTORS_TYPES);
+  if (type === "iterate" && !readVerifyRequests(r, cellSizes))
+    r.fail(
+      "size_factors_type",
+      "iterate needs verified requests (verify_requests), under which its steps run",
+    );
+  return type;
 }
 
 /**

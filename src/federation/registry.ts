@@ -75,10 +75,17 @@ import {
 import type {
   LogSumsRequest,
   LogSumsShare,
+  SizeFactorCandidateRequest,
+  SizeFactorCandidateShare,
+  SizeFactorProblem,
+  SizeFactorRootRequest,
+  SizeFactorRootShare,
   SizeFactorScaleRequest,
   SizeFactorScaleShare,
   SizeFactorsRequest,
   SizeFactorsShare,
+  UnitSizeFactorsRequest,
+  UnitSizeFactorsShare,
 } from "../algorithms/sizeFactors/state.js";
 import type { NonZeroCellsRequest, NonZeroCellsShare } from "../algorithms/sparseGenes.js";
 import {
@@ -261,6 +268,9 @@ export interface StepTypes {
   logSums: { input: LogSumsRequest; output: LogSumsShare };
   sizeFactors: { input: SizeFactorsRequest; output: SizeFactorsShare };
   sizeFactorScale: { input: SizeFactorScaleRequest; output: SizeFactorScaleShare };
+  unitSizeFactors: { input: UnitSizeFactorsRequest; output: UnitSizeFactorsShare };
+  sizeFactorRoot: { input: SizeFactorRootRequest; output: SizeFactorRootShare };
+  sizeFactorCandidate: { input: SizeFactorCandidateRequest; output: SizeFactorCandidateShare };
   information: { input: InformationRequest; output: InformationShare };
   dispersionMoments: { input: DispersionSetupRequest; output: DispersionMomentsShare };
   dispersionResiduals: { input: DispersionResidualsRequest; output: DispersionResidualsShare };
@@ -369,6 +379,40 @@ function openTargetCount(brackets: Float64Array): number {
   for (let t = 0; t < brackets.length; t += 2)
     if (brackets[t] > 0 && brackets[t] < brackets[t + 1]) open++;
   return open;
+}
+
+/** The fields of DESeq2's iterative size factors' problem (both of its steps send them). */
+const SIZE_FACTOR_PROBLEM = {
+  baseMean: "finite",
+  dispersions: "f64",
+  keep: "mask",
+  minMu: "number",
+  lambda: "number",
+} as const;
+
+/**
+ * An iterative size-factor problem's shape: one baseMean, dispersion and bit per gene, positive
+ * dispersions for the genes kept, and λ within the range where every sample's slope reaches it
+ * (above −Σ_keep 1/α).
+ */
+function checkSizeFactorProblem(input: SizeFactorProblem): void {
+  const genes = input.baseMean.length;
+  if (input.dispersions.length !== genes || input.keep.length !== genes)
+    throw new Error("size factor problem: baseMean, dispersions and keep differ in length");
+  if (!(input.minMu > 0 && Number.isFinite(input.minMu)))
+    throw new Error(`size factor problem: minMu ${input.minMu} is not positive`);
+  let floor = 0;
+  for (let g = 0; g < genes; g++) {
+    if (!input.keep[g]) continue;
+    const alpha = input.dispersions[g];
+    if (!(alpha > 0 && Number.isFinite(alpha) && input.baseMean[g] > 0))
+      throw new Error(
+        `size factor problem: gene ${g} is kept without a positive mean and dispersion`,
+      );
+    floor -= 1 / alpha;
+  }
+  if (!(Number.isFinite(input.lambda) && input.lambda > floor))
+    throw new Error(`size factor problem: λ ${input.lambda} is outside (${floor}, ∞)`);
 }
 
 /** Every step's declaration, in a fixed order (the order of {@link STEP_NAMES}). */
@@ -708,6 +752,61 @@ export const STEPS: {
         throw new Error(
           `sizeFactorScale.logMean: ${input.logMean} is not a mean of log size factors`,
         );
+    },
+  }),
+  unitSizeFactors: spec({
+    request: recordSchema<UnitSizeFactorsRequest>("unit-size-factors-request", { genes: "texts" }),
+    reply: recordSchema<UnitSizeFactorsShare>("unit-size-factors-share", { samples: "number" }),
+    replyLengths: () => ({}),
+    reductions: { samples: "sum" },
+    bounds: { samples: BOUNDS.count },
+    wholeNumbers: ["samples"],
+    buildsState: true,
+    sends:
+      "its sample count only: it takes the run's genes and sets its size factors to 1, where DESeq2's iterative size factors start (asked only under a plan with size_factors_type iterate)",
+  }),
+  sizeFactorRoot: spec({
+    request: recordSchema<SizeFactorRootRequest>("size-factor-root-request", {
+      ...SIZE_FACTOR_PROBLEM,
+    }),
+    reply: recordSchema<SizeFactorRootShare>("size-factor-root-share", {
+      logSum: "number",
+      slope: "number",
+      beyond: "counts",
+    }),
+    replyLengths: () => ({ beyond: 1 }),
+    reductions: { logSum: "sum", slope: "sum", beyond: "sum" },
+    // Σ ln s and Σ 1/h″ over its samples (|ln s| ≤ 200 per sample); a count of samples.
+    bounds: { logSum: BOUNDS.logSum, slope: BOUNDS.logSum, beyond: BOUNDS.count },
+    buildsState: false,
+    sends:
+      "Σ over its samples of the ln size factor at which the sample's log-likelihood slope is the λ sent and of that root's derivative in λ, and how many of its samples have no such root (DESeq2's iterative size factors, the aggregator's search of the common slope; under a plan with size_factors_type iterate and verified requests)",
+    checkRequest: checkSizeFactorProblem,
+  }),
+  sizeFactorCandidate: spec({
+    request: recordSchema<SizeFactorCandidateRequest>("size-factor-candidate-request", {
+      ...SIZE_FACTOR_PROBLEM,
+      shift: "number",
+      atStart: "boolean",
+      commit: "boolean",
+    }),
+    reply: recordSchema<SizeFactorCandidateShare>("size-factor-candidate-share", {
+      geneLogLik: "finite",
+      moved: "number",
+    }),
+    replyLengths: (input) => ({ geneLogLik: input.commit ? 0 : input.baseMean.length }),
+    reductions: { geneLogLik: "sum", moved: "sum" },
+    bounds: { geneLogLik: BOUNDS.nll, moved: BOUNDS.logSum },
+    // A commit sets the center's size factors.
+    buildsState: true,
+    sends:
+      "per gene Σ over its samples of the NB log-likelihood at the candidate size factors, and Σ (Δ ln s)² from the iteration's start; on commit nothing (it takes the candidate as its size factors); under a plan with size_factors_type iterate and verified requests",
+    checkRequest: (input) => {
+      checkSizeFactorProblem(input);
+      if (input.atStart && input.commit)
+        throw new Error("sizeFactorCandidate: the iteration's start is not a candidate to commit");
+      if (!Number.isFinite(input.shift) || Math.abs(input.shift) > 200)
+        throw new Error(`sizeFactorCandidate.shift: ${input.shift} is not a mean ln size factor`);
     },
   }),
   information: spec({

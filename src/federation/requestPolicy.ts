@@ -19,10 +19,11 @@
  */
 import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
+import { ITERATE_MAX_ITERATIONS } from "../algorithms/sizeFactors/iterate.js";
 import { InputError, quote } from "../core/errors.js";
 import { designColumns, localLevels } from "../design/designMatrix.js";
 import { allCellKeys } from "../design/factorCells.js";
-import { parseFormula } from "../design/formula.js";
+import { INTERCEPT_ONLY, parseFormula } from "../design/formula.js";
 import { defaultLevelsContrast } from "../results/contrast.js";
 import { planFactors } from "./cellRule.js";
 import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
@@ -67,6 +68,11 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   sizeFactors: 1,
   // DESeq2's poscounts: the stabilisation to a geometric mean of 1.
   sizeFactorScale: 1,
+  // Only under a plan with size_factors_type iterate and verified requests: the start (s = 1),
+  // then per iteration the common slope's search and the candidates' evaluations and commit.
+  unitSizeFactors: 1,
+  sizeFactorRoot: null,
+  sizeFactorCandidate: null,
   // For a design that is not a group design, DESeq2's dispersion estimation takes μ from a
   // GLM fit with rough dispersions: a first fit (prepare, init …) before the final one.
   prepare: 2,
@@ -102,6 +108,30 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   dispersionGrid: null,
   cooksPrivateTrim: null,
 };
+
+/**
+ * The counted steps DESeq2's iterative size factors ask again in each of their (at most
+ * {@link ITERATE_MAX_ITERATIONS}) iterations: the intercept-only dispersions' set-up at the
+ * iteration's size factors.
+ */
+const ITERATE_STEPS: ReadonlySet<StepName> = new Set<StepName>([
+  "dispersionMoments",
+  "dispersionResiduals",
+]);
+
+/** Steps of the iterative size factors only. */
+const ITERATE_ONLY: ReadonlySet<StepName> = new Set<StepName>([
+  "unitSizeFactors",
+  "sizeFactorRoot",
+  "sizeFactorCandidate",
+]);
+
+/** Steps of the median-of-ratios size factors only (ratio, poscounts). */
+const RATIO_ONLY: ReadonlySet<StepName> = new Set<StepName>([
+  "logSums",
+  "sizeFactors",
+  "sizeFactorScale",
+]);
 
 /**
  * The counted steps lfcShrink asks with new inputs (the plan's `lfc_shrink`): its MAP fit's
@@ -196,9 +226,13 @@ export class RequestPolicy {
     const limit =
       rule === "per factor"
         ? Object.keys(this.plan.levels).length
-        : rule !== null && this.plan.lfcShrink === "normal" && SHRINK_STEPS.has(step)
-          ? rule + 2
-          : rule;
+        : rule === null
+          ? null
+          : rule +
+            (this.plan.lfcShrink === "normal" && SHRINK_STEPS.has(step) ? 2 : 0) +
+            (this.plan.sizeFactorsType === "iterate" && ITERATE_STEPS.has(step)
+              ? ITERATE_MAX_ITERATIONS
+              : 0);
     if (limit !== null && !seen.has(digest) && seen.size >= limit) {
       refuse(
         limit === 0
@@ -225,6 +259,17 @@ export class RequestPolicy {
       if (canonicalJson(request.cells) !== canonicalJson(allCellKeys(factors, this.plan.levels)))
         refuse("the cells are not the plan's level combinations");
     }
+    const iterate = this.plan.sizeFactorsType === "iterate";
+    if (ITERATE_ONLY.has(step)) {
+      if (!iterate) refuse("the plan's size factors are not DESeq2's iterative ones");
+      // Without the replay, the slopes and gene sets would be the aggregator's to choose.
+      if (!this.plan.verifyRequests)
+        refuse(
+          "the iterative size factors are answered only under verified requests (the plan's verify_requests)",
+        );
+    }
+    if (RATIO_ONLY.has(step) && iterate)
+      refuse("the plan's size factors are DESeq2's iterative ones, not the median of ratios");
     if (step === "apeglm" && this.plan.lfcShrink !== "apeglm")
       refuse("the plan does not ask for apeglm's shrunk fold changes (lfc_shrink)");
     if (step === "vst" && !this.plan.vst)
@@ -306,6 +351,16 @@ export class RequestPolicy {
     const design = designOf(step, input);
     if (design === null) return;
     const plan = this.plan;
+    // The iterative size factors estimate intercept-only dispersions (and nothing else with it).
+    if (
+      iterate &&
+      step === "dispersionMoments" &&
+      design.formula === INTERCEPT_ONLY.text &&
+      sameJson(design.levels ?? "", {}) &&
+      sameJson(design.references ?? "", {}) &&
+      (input as unknown as StepInput<"dispersionMoments">).refitGenes.length === 0
+    )
+      return;
     if (design.formula !== plan.design)
       refuse(
         `design ${JSON.stringify(design.formula)} is not the plan's ${JSON.stringify(plan.design)}`,
@@ -333,12 +388,19 @@ export class RequestPolicy {
       step !== "contrastPresence" &&
       step !== "levelPresence" &&
       step !== "logSums" &&
+      step !== "unitSizeFactors" &&
       step !== "prepare"
     )
       return;
     const genes = (
       input as StepInput<
-        "presence" | "nonZeroCells" | "contrastPresence" | "levelPresence" | "logSums" | "prepare"
+        | "presence"
+        | "nonZeroCells"
+        | "contrastPresence"
+        | "levelPresence"
+        | "logSums"
+        | "unitSizeFactors"
+        | "prepare"
       >
     ).genes;
     if (this.#firstGenes === null) {

@@ -67,6 +67,7 @@ export function planFromRunJob(
   for (const [asked, flag] of [
     [job.pcaCoordinates, "--pca-coordinates"],
     [job.vstMaxCount, "--vst-max-count"],
+    [job.sizeFactorsType === "iterate", "--size-factors-type iterate"],
   ] as const) {
     if (asked === true && !verifyRequests)
       throw new InputError(

@@ -35,7 +35,7 @@ import { type GeneMask, gatherRows, maskCount, maskIndices } from "../algorithms
 import { sumOverCenters } from "../algorithms/shares.js";
 import { checkFullRank, type DesignLevels, type References } from "../design/designMatrix.js";
 import { factorCellRows } from "../design/factorCells.js";
-import { parseFormula } from "../design/formula.js";
+import { parseStepFormula } from "../design/formula.js";
 import type { DispersionGridRequest } from "../federation/registry.js";
 import type { FederationRunner, IterativePhase } from "../federation/runner.js";
 import { InputError } from "../io/errors.js";
@@ -58,6 +58,8 @@ export interface DispersionJob {
   readonly maxit?: number;
   /** DESeq2's `fitType` (default "parametric"). */
   readonly fitType?: FitType;
+  /** Put before the phases' names (default none): the iterative size factors' own estimations. */
+  readonly phasePrefix?: string;
 }
 
 /** A run's dispersion estimates for the fitted genes (row j is gene fitted[j]). */
@@ -130,10 +132,10 @@ export async function federatedDispersions(
   refit?: DispersionRefit,
 ): Promise<DispersionEstimates> {
   const options = DESEQ2_DISPERSION_OPTIONS;
-  const prefix = refit === undefined ? "" : "refit-";
+  const prefix = `${job.phasePrefix ?? ""}${refit === undefined ? "" : "refit-"}`;
   // The design rows a sample can have, listed from the levels: the centers only count theirs.
   const candidateRows =
-    factorCellRows(parseFormula(job.design), job.levels, job.references, job.columns) ??
+    factorCellRows(parseStepFormula(job.design), job.levels, job.references, job.columns) ??
     new Float64Array(0);
   const moments = await runner.round(`${prefix}dispersions`, "dispersionMoments", {
     kind: "dispersion-moments-request",
@@ -162,7 +164,7 @@ export async function federatedDispersions(
 
   if (!initial.linearMu && refit !== undefined) {
     // μ of the refit genes: an NB GLM fit of their replaced counts with alpha_init.
-    await runner.round("refit-dispersions", "prepareRefit", {
+    await runner.round(`${prefix}dispersions`, "prepareRefit", {
       kind: "prepare-refit-request",
       refitGenes: refit.genes,
       dispersions: initial.alphaInit,
@@ -172,7 +174,7 @@ export async function federatedDispersions(
       solver: job.solver,
       maxIterations: job.maxit,
     });
-    await runner.round("refit-dispersions", "dispersionMu", {
+    await runner.round(`${prefix}dispersions`, "dispersionMu", {
       kind: "dispersion-mu-request",
       mask: initial.mask,
       beta: gatherRows(fit.beta, p, maskIndices(initial.mask)),
@@ -198,7 +200,7 @@ export async function federatedDispersions(
       fingerprint: "",
       history: [],
     });
-    await runner.round("dispersions", "dispersionMu", {
+    await runner.round(`${prefix}dispersions`, "dispersionMu", {
       kind: "dispersion-mu-request",
       mask: initial.mask,
       beta: fit.result.beta,

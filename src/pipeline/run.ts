@@ -84,7 +84,7 @@ import {
 import type { RunJob } from "./runJob.js";
 import { type LevelPresence, SAVED_FIT_FILE, type SavedFit, writeSavedFit } from "./savedFit.js";
 import { apeglmShrink, normalShrinkage, type ShrinkPrior } from "./shrink.js";
-import { federatedSizeFactors } from "./sizeFactors.js";
+import { federatedSizeFactors, type IterateReport } from "./sizeFactors.js";
 
 export type { RunJob } from "./runJob.js";
 
@@ -151,6 +151,8 @@ export interface RunOutcome {
   };
   /** Genes left out as sparse (the plan's `omit_sparse_genes`; null: the plan keeps them). */
   readonly sparseGenes: number | null;
+  /** How DESeq2's iterative size factors went (null: another size-factor type). */
+  readonly sizeFactorIterations: IterateReport | null;
   /** The likelihood-ratio test's reduced design and degrees of freedom (null: the Wald test). */
   readonly lrt: { readonly reduced: string; readonly df: number } | null;
   /**
@@ -308,7 +310,13 @@ export async function runOverFederation(
 
   // (A sparse gene has a zero: ratio size factors never use it; poscounts' reference leaves
   // it out when the plan does.)
-  await federatedSizeFactors(runner, genes, job.sizeFactorsType, present);
+  const sizeFactorIterations = await federatedSizeFactors(
+    runner,
+    genes,
+    job.sizeFactorsType,
+    present,
+    { fitted, hp: job.hp, solver: job.solver, maxit: job.maxit },
+  );
 
   const dispersionJob: DispersionJob = {
     genes,
@@ -516,6 +524,7 @@ export async function runOverFederation(
       pvaluesRemoved: maskCount(cooksOutlier),
     },
     sparseGenes: sparse === null ? null : maskCount(sparse),
+    sizeFactorIterations,
     lrt: lrt === null ? null : { reduced: job.reduced as string, df: lrt.df },
     vst,
     // The PCA's coordinates round must stay the run's last: under verified requests each
@@ -988,6 +997,11 @@ export interface RunJson extends Omit<RunReport, "rounds"> {
      */
     /** DESeq2's `estimateSizeFactors` type (`--size-factors-type`). */
     size_factors_type: SizeFactorsType;
+    /**
+     * With iterate: its iterations (at most 10), the last one's Σ (Δ ln s)² and the re-solves
+     * after the gene set changed.
+     */
+    size_factor_iterations?: { iterations: number; last_move: number; gene_set_updates: number };
     trend: { fit_type: FitType; used: FitType; fallback_reason: string | null };
   };
   cooks: { outliers: number; refitted: number; replaced_counts: number; pvalues_removed: number };
@@ -1080,6 +1094,15 @@ export function runJson(outcome: RunOutcome, job: RunJob, seconds: number): RunJ
       outliers,
       genewise_below_min: belowMin,
       size_factors_type: job.sizeFactorsType ?? "ratio",
+      ...(outcome.sizeFactorIterations === null
+        ? {}
+        : {
+            size_factor_iterations: {
+              iterations: outcome.sizeFactorIterations.iterations,
+              last_move: outcome.sizeFactorIterations.lastMove,
+              gene_set_updates: outcome.sizeFactorIterations.geneSetUpdates,
+            },
+          }),
       trend: {
         fit_type: job.fitType ?? "parametric",
         used: d.trendFit.type,
@@ -1338,7 +1361,10 @@ function runReportInput(
           : `likelihood-ratio test against ${outcome.lrt.reduced} (${outcome.lrt.df} df): p-values are its; fold changes the contrast's`,
       [`genes with padj < ${report.alpha}`]: report.significant,
       ...fitSummary,
-      "size factors": report.dispersions.size_factors_type,
+      "size factors":
+        report.dispersions.size_factor_iterations === undefined
+          ? report.dispersions.size_factors_type
+          : `iterate (${report.dispersions.size_factor_iterations.iterations} iterations)`,
       "dispersion trend": trendLabel(report),
       "dispersion outliers (gene-wise kept)": report.dispersions.outliers,
       "Cook's outliers (genes refitted / p-values set to NA)": `${report.cooks.outliers} (${report.cooks.refitted} / ${report.cooks.pvalues_removed})`,

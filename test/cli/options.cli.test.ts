@@ -314,9 +314,14 @@ const cases: Case[] = [
   ["run --maxit 0", (o) => runData(o, "--maxit", "0"), /--maxit/],
   ["run --fit-type loess", (o) => runData(o, "--fit-type", "loess"), /--fit-type/],
   [
-    "run --size-factors-type iterate",
-    (o) => runData(o, "--size-factors-type", "iterate"),
+    "run --size-factors-type median",
+    (o) => runData(o, "--size-factors-type", "median"),
     /--size-factors-type/,
+  ],
+  [
+    "run --size-factors-type iterate in clear (its steps run only under verified requests)",
+    (o) => runData(o, "--size-factors-type", "iterate", "--no-secure-aggregation"),
+    /--size-factors-type iterate needs verified requests/,
   ],
   ["run --maxit 2.5", (o) => runData(o, "--maxit", "2.5"), /--maxit/],
   ["run --threads 0", (o) => runData(o, "--threads", "0"), /--threads/],

@@ -58,6 +58,23 @@ describe("run's progress", () => {
     expect(runProgress(quiet.stream, true)).toEqual({});
   });
 
+  it("writes one line for the iterative size factors' phases, however many iterations", () => {
+    const log = stream(false);
+    const progress = runProgress(log.stream);
+    for (let i = 0; i < 3; i++)
+      for (const phase of [
+        "size-factors-dispersions",
+        "size-factors-genewise-dispersions",
+        "size-factors",
+        "size-factors-map-dispersions",
+      ])
+        progress.onPhase?.(phase);
+    progress.onPhase?.("genewise-dispersions");
+    expect(log.text()).toBe(
+      "fedseq: size factors: DESeq2's iterative fit (intercept-only dispersions, then the likelihood; up to 10 times)\nfedseq: dispersions: gene-wise estimates\n",
+    );
+  });
+
   it("names an unknown phase by itself", () => {
     expect(phaseLabel("something-new")).toBe("something-new");
   });

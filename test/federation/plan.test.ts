@@ -111,6 +111,13 @@ describe("analysis plan", () => {
     expect(planHash(readPlanFile(file))).toBe(planHash(PLAN));
   });
 
+  it("holds DESeq2's iterative size factors under verified requests", () => {
+    const plan = planFromJson({ ...json(), size_factors_type: "iterate" }, "plan.json");
+    expect(plan.sizeFactorsType).toBe("iterate");
+    expect(plan.verifyRequests).toBe(true);
+    expect(json(plan).size_factors_type).toBe("iterate");
+  });
+
   it("reads a plan written before fit_type and size_factors_type existed with DESeq2's defaults", () => {
     const { fit_type: _, size_factors_type: __, ...older } = json();
     expect(planFromJson(older, "plan.json").fitType).toBe("parametric");
@@ -152,7 +159,11 @@ describe("analysis plan", () => {
     [{ fedseq_plan: 1 }, "plan.json: fedseq_plan: version 1"],
     [{ secure_aggregation: "yes" }, "plan.json: secure_aggregation: expected true or false"],
     [{ fit_type: "loess" }, "plan.json: fit_type:"],
-    [{ size_factors_type: "iterate" }, "plan.json: size_factors_type:"],
+    [{ size_factors_type: "median" }, "plan.json: size_factors_type:"],
+    [
+      { size_factors_type: "iterate", verify_requests: false },
+      "plan.json: size_factors_type: iterate needs verified requests (verify_requests), under which its steps run",
+    ],
     [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
     [
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },

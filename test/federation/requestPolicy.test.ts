@@ -262,6 +262,68 @@ describe("a center with an analysis plan", () => {
     ).rejects.toThrow(/refusing pcaMoments: .*verified requests/);
   });
 
+  it("answers DESeq2's iterative size factors' steps only under a plan with size_factors_type iterate and verified requests", async () => {
+    const problem = {
+      baseMean: new Float64Array(2998).fill(10),
+      dispersions: new Float64Array(2998).fill(0.1),
+      // A malicious aggregator's gene set of one gene: t_j(λ) would give that gene's counts.
+      keep: Uint8Array.from({ length: 2998 }, (_, g) => (g === 7 ? 1 : 0)),
+      minMu: 0.5,
+    };
+    const askRoot = (lambda: number) =>
+      attackRun({
+        step: "sizeFactors",
+        extra: (_: StepInput<"sizeFactors">, tag) => ({
+          tag: { ...tag, phase: "size-factors-root" },
+          step: "sizeFactorRoot",
+          input: { kind: "size-factor-root-request", ...problem, lambda },
+        }),
+      });
+    await expect(askRoot(0)).rejects.toThrow(
+      /refusing sizeFactorRoot: the plan's size factors are not DESeq2's iterative ones/,
+    );
+    // A plan with iterate but in clear (no replay to fix the slopes and gene sets): refused, and
+    // such a plan is not made.
+    const levels = { condition: ["A", "B"] };
+    const centers = ["lab_1", "lab_2", "lab_3"];
+    const iterateJob = { ...JOB, sizeFactorsType: "iterate" as const };
+    expect(() => planFromRunJob(iterateJob, levels, centers, { minCell: 1 })).toThrow(
+      /--size-factors-type iterate needs verified requests/,
+    );
+    const clear: AnalysisPlan = { ...PLAN, sizeFactorsType: "iterate" };
+    const [center] = await simulatedCenters(DATA, {}, { plan: () => clear });
+    const tag = { runId: "i", phase: "size-factors", round: 0, plan: planHash(clear) };
+    expect(() =>
+      center.run(tag, "unitSizeFactors", {
+        kind: "unit-size-factors-request",
+        genes: center.data.genes,
+      }),
+    ).toThrow(
+      /refusing unitSizeFactors: the iterative size factors are answered only under verified requests/,
+    );
+    // Under iterate the median of ratios' steps are not the plan's either.
+    expect(() =>
+      center.run({ ...tag, round: 1 }, "logSums", {
+        kind: "log-sums-request",
+        genes: center.data.genes,
+        genesWithZeros: false,
+      }),
+    ).toThrow(/refusing logSums: the plan's size factors are DESeq2's iterative ones/);
+    // The intercept-only dispersions are the iterative size factors' only: not under a ratio plan.
+    await expect(
+      attackRun({
+        step: "dispersionMoments",
+        rewrite: (input: StepInput<"dispersionMoments">) => ({
+          ...input,
+          formula: "~ 1",
+          levels: "{}",
+          references: "{}",
+          candidateRows: Float64Array.of(1),
+        }),
+      }),
+    ).rejects.toThrow(/refusing dispersionMoments: design "~ 1" is not the plan's "~ condition"/);
+  });
+
   it("sends no log sum of a gene it holds a zero of unless the plan's size factors (poscounts) need it", async () => {
     await expect(
       attackRun({

@@ -97,11 +97,13 @@ const RUN_CENTER_CONDITION: RunJob = {
   sizeFactorsType: "poscounts",
 };
 /**
- * A local trend's vst (its bisection for the largest normalised count) and the PCA, whose steps
- * a plan allows only under verified requests (recorded here without a plan, in clear).
+ * A local trend's vst (its bisection for the largest normalised count), the PCA and DESeq2's
+ * iterative size factors, whose steps a plan allows only under verified requests (recorded here
+ * without a plan, in clear).
  */
 const RUN_LOCAL_VST: RunJob = {
   ...deseq2Job("outliers_sim", "~ condition"),
+  sizeFactorsType: "iterate",
   fitType: "local",
   vst: true,
   vstMaxCount: true,
@@ -134,7 +136,7 @@ const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unkn
     runOverFederation(t, RUN_CONDITION, { runId, plan: planOf(RUN_CONDITION) }),
   "run ~ center + condition (fast, poscounts)": (t, runId) =>
     runOverFederation(t, RUN_CENTER_CONDITION, { runId, plan: planOf(RUN_CENTER_CONDITION) }),
-  "run ~ condition, local trend, vst and PCA (no plan)": (t, runId) =>
+  "run ~ condition, iterative size factors, local trend, vst and PCA (no plan)": (t, runId) =>
     runOverFederation(t, RUN_LOCAL_VST, { runId }),
   "fit (upstream)": (t, runId) => fitOverFederation(t, fitJob("upstream"), { runId }),
   "fit (upstream, PQN on every gene)": (t, runId) =>

@@ -44,7 +44,7 @@ export async function recordedRun(
   dataset: string,
   genes: RecordedGenes,
   secureAggregation = false,
-  options: Partial<Pick<RunJob, "vst" | "contrast" | "lfcShrink">> = {},
+  options: Partial<Pick<RunJob, "vst" | "contrast" | "lfcShrink" | "sizeFactorsType">> = {},
 ): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
   const full = await readDataset(sharedPath("data", dataset));
   const n = full.samples.length;
@@ -59,7 +59,7 @@ export async function recordedRun(
   const data = subset.centers.map((name) => centerDataFromDataset(subset, name));
   const file = join(
     dir,
-    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}${options.vst ? "-vst" : ""}${options.contrast ? "-contrast" : ""}${options.lfcShrink ? `-${options.lfcShrink}` : ""}.jsonl`,
+    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}${options.vst ? "-vst" : ""}${options.contrast ? "-contrast" : ""}${options.lfcShrink ? `-${options.lfcShrink}` : ""}${options.sizeFactorsType ? `-${options.sizeFactorsType}` : ""}.jsonl`,
   );
   const log = new JsonLinesLog(file);
   const sessions = data.map((d) => new CenterSession(d));

@@ -915,6 +915,12 @@ export const structureRules: Readonly<Record<string, Rule>> = {
   "deseq2Irls.xtwx": productsRule,
   "deseq2Irls.xtwz": columnsRule,
   "nllAtPoints.nll": allRule,
+  // DESeq2's iterative size factors: sums over all the center's samples (of their roots, and
+  // per gene of their log-likelihoods at the candidate).
+  "sizeFactorRoot.logSum": allRule,
+  "sizeFactorRoot.slope": allRule,
+  "sizeFactorCandidate.geneLogLik": allRule,
+  "sizeFactorCandidate.moved": allRule,
   "apeglm.nll": allRule,
   "apeglm.score": columnsRule,
   "apeglm.information": productsRule,

@@ -361,3 +361,38 @@ describe("the step of --lfc-shrink apeglm (apeglm)", () => {
     }).toEqual({ exposed: 0, matched: 0 });
   });
 });
+
+describe("the steps of --size-factors-type iterate (unitSizeFactors, sizeFactorRoot, sizeFactorCandidate)", () => {
+  it("outliers_sim, first 300 genes: in clear no number of theirs equals a function of one or two samples, none is computed from one or two by structure; under secure aggregation the scan rebuilds no count", async () => {
+    const options = { sizeFactorsType: "iterate" } as const;
+    const clear = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, false, options);
+    const fields = [
+      "sizeFactorRoot.logSum",
+      "sizeFactorRoot.slope",
+      "sizeFactorCandidate.geneLogLik",
+      "sizeFactorCandidate.moved",
+    ];
+    const report = scanTranscript(clear.centers, clear.records);
+    const structure = structureScan(clear.centers, clear.records);
+    for (const key of fields) {
+      const f = report.fields.find((x) => `${x.step}.${x.field}` === key);
+      expect(f, key).toBeDefined();
+      expect(f!.numbers - f!.trivial, key).toBeGreaterThan(0);
+      expect({ key, matched: f!.matched }).toEqual({ key, matched: 0 });
+      const s = structure.find((x) => `${x.step}.${x.field}` === key);
+      expect(s?.judged, key).toBe(true);
+      expect({ key, fromOne: s!.fromOne, fromTwo: s!.fromTwo }).toEqual({
+        key,
+        fromOne: 0,
+        fromTwo: 0,
+      });
+    }
+    const secure = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, true, options);
+    expect(secure.records.some((r) => r.step === "sizeFactorRoot")).toBe(true);
+    const masked = scanTranscript(secure.centers, secure.records);
+    expect({
+      exposed: masked.exposure.reduce((n, e) => n + e.exposed, 0),
+      matched: masked.fields.reduce((n, f) => n + f.matched, 0),
+    }).toEqual({ exposed: 0, matched: 0 });
+  });
+});

@@ -186,6 +186,8 @@ interface RunSpec {
   readonly fitType?: FitType;
   /** `--lfc-shrink` (it runs after the results and leaves them as they are). */
   readonly lfcShrink?: LfcShrinkType;
+  /** Secure aggregation, and so verified requests (what `fedseq run --data` does by default). */
+  readonly secureAggregation?: boolean;
 }
 
 /** `fedseq run --data DIR --design … --out OUT` with the CLI's defaults (runCommand.ts). */
@@ -208,6 +210,7 @@ function runJob(dataDir: string, outDir: string, spec: RunSpec): SimulatedRunJob
     ...(spec.sizeFactorsType === undefined ? {} : { sizeFactorsType: spec.sizeFactorsType }),
     ...(spec.fitType === undefined ? {} : { fitType: spec.fitType }),
     ...(spec.lfcShrink === undefined ? {} : { lfcShrink: spec.lfcShrink }),
+    ...(spec.secureAggregation === undefined ? {} : { secureAggregation: spec.secureAggregation }),
     threads: 1,
   };
 }
@@ -467,6 +470,21 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     record(test, "size_factor max abs. error", maxAbsError, 1.5e-6);
     recordRelative(test, "size_factor max rel. error (info)", r.index, r.col("sizeFactor"), ours);
     expect(failing.map((i) => r.index[i])).toEqual([]);
+  });
+
+  it("test_iterative_size_factors (tol 0.02)", async () => {
+    const test = "test_iterative_size_factors";
+    // DESeq2's iterative size factors run only under verified requests (secure aggregation).
+    const out = await run("single-iterate", synthetic, {
+      ...SINGLE,
+      sizeFactorsType: "iterate",
+      secureAggregation: true,
+    });
+    // R's file numbers the samples 1…100 in the data's order.
+    const r = readFrame(join(DATA, "single_factor/r_iterative_size_factors.csv"));
+    const samples = r.index.map((i) => synthetic.samples[Number(i) - 1]);
+    const ours = out.sizeFactors.on("size_factor", samples);
+    expectMaxRelative(test, "size_factor", samples, r.col("x"), ours, 0.02, () => "");
   });
 
   it("test_deseq_independent_filtering_mean_fit (tol 0.02)", async () => {

@@ -70,11 +70,89 @@ export interface SizeFactorScaleShare {
   readonly samples: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// DESeq2's estimateSizeFactorsIterate (iterate.ts)
+
 /**
- * DESeq2's `estimateSizeFactors` types fedseq runs ("iterate" is not implemented), as
- * `--size-factors-type` and the plan take them.
+ * Start the iterative size factors: the center takes the run's genes (in this order) and sets
+ * every size factor to 1, as DESeq2 starts.
  */
-export const SIZE_FACTORS_TYPES = ["ratio", "poscounts"] as const;
+export interface UnitSizeFactorsRequest {
+  readonly kind: "unit-size-factors-request";
+  readonly genes: readonly string[];
+}
+
+/** Acknowledgement: the center's sample count (its size factors stay with it). */
+export interface UnitSizeFactorsShare {
+  readonly kind: "unit-size-factors-share";
+  readonly samples: number;
+}
+
+/**
+ * The fixed-gene-set problem of one iteration: maximise Σ_j h_j(t_j) over ln size factors t
+ * with Σ_j t_j = 0, where h_j(t) = Σ_{g ∈ keep} ln NB(y_gj; q_gj·e^t, 1/α_g) and
+ * q_gj = max(baseMean_g·s_j, minMu)/s_j with s the size factors of the iteration's start
+ * (DESeq2's `mu / sf` of the intercept-only fit). Its optimum has h_j′(t_j) = λ for every
+ * sample: given λ each center solves its own samples' t_j(λ).
+ */
+export interface SizeFactorProblem {
+  /** The intercept-only fit's baseMean per gene (G; 0 for a gene with no count anywhere). */
+  readonly baseMean: Float64Array;
+  /** The intercept-only dispersions per gene (G; NaN for a gene with no count anywhere). */
+  readonly dispersions: Float64Array;
+  /** The genes whose log-likelihood counts (DESeq2: above the 5% quantile of them), G. */
+  readonly keep: GeneMask;
+  /** DESeq2's minmu (0.5), the floor of μ in the fit of μ. */
+  readonly minMu: number;
+  /** The common slope h_j′(t_j) every sample's ln size factor is solved for. */
+  readonly lambda: number;
+}
+
+/** Step "sizeFactorRoot": solve every sample's t_j(λ) and send their sums. */
+export interface SizeFactorRootRequest extends SizeFactorProblem {
+  readonly kind: "size-factor-root-request";
+}
+
+/**
+ * Sums over the center's samples of t_j(λ) and of dt_j/dλ = 1/h_j″(t_j) (the aggregator's Newton
+ * step on Σ t_j(λ) = 0), and how many of its samples have no root because λ is at least their
+ * largest slope Σ_keep y (then both sums are 0).
+ */
+export interface SizeFactorRootShare {
+  readonly kind: "size-factor-root-share";
+  readonly logSum: number;
+  readonly slope: number;
+  readonly beyond: Float64Array;
+}
+
+/**
+ * Step "sizeFactorCandidate": the candidate ln size factors t_j(λ) − shift (shift: the mean of
+ * the pooled t_j(λ), so that they sum to 0), or with `atStart` the iteration's start t_j = ln s_j
+ * (λ and shift unused). `commit` false: evaluate them; true: the center takes them as its size
+ * factors (never with `atStart`).
+ */
+export interface SizeFactorCandidateRequest extends SizeFactorProblem {
+  readonly kind: "size-factor-candidate-request";
+  readonly shift: number;
+  readonly atStart: boolean;
+  readonly commit: boolean;
+}
+
+/**
+ * Evaluation of the candidate (empty when committing): per gene Σ_j ln NB(y_gj; q_gj·e^{t_j},
+ * 1/α_g) over the center's samples (G; 0 for a gene with no count anywhere), and
+ * Σ_j (t_j − ln s_j)², the move from the iteration's start (DESeq2's convergence test).
+ */
+export interface SizeFactorCandidateShare {
+  readonly kind: "size-factor-candidate-share";
+  readonly geneLogLik: Float64Array;
+  readonly moved: number;
+}
+
+/**
+ * DESeq2's `estimateSizeFactors` types, as `--size-factors-type` and the plan take them.
+ */
+export const SIZE_FACTORS_TYPES = ["ratio", "poscounts", "iterate"] as const;
 
 /** A size-factor type of {@link SIZE_FACTORS_TYPES}. */
 export type SizeFactorsType = (typeof SIZE_FACTORS_TYPES)[number];
