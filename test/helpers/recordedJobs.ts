@@ -159,7 +159,14 @@ export async function recordJobs(dir: string, runIdPrefix: string): Promise<Reco
     } finally {
       await transport.close();
     }
-    out.push({ runId, exchanges });
+    // The iterative size factors' intercept-only dispersion estimations ("size-factors-…"
+    // phases, up to 10) are the dispersion steps the run records anyway: left out, so that
+    // every transport replays them once, not once per iteration. (Nothing after them reads
+    // what they build: the run's own dispersionMoments replaces it.)
+    out.push({
+      runId,
+      exchanges: exchanges.filter((e) => !e.tag.phase.startsWith("size-factors-")),
+    });
   }
   return out;
 }
