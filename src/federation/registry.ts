@@ -192,6 +192,8 @@ export interface DispersionGridRequest extends DispersionEvalRequest {
   readonly kind: "dispersion-grid-request";
   /** Points per gene when genes differ in their number (pointsPerGene 0); empty otherwise. */
   readonly pointCounts: Float64Array;
+  /** With derivatives, the points per gene that get them when not all do; empty otherwise. */
+  readonly derivativeCounts: Float64Array;
   /** Design columns p (the shape of the reply's matrices). */
   readonly designColumns: number;
   /** The pooled design's distinct rows (D×p) when the centers sum by row; empty: upper triangles. */
@@ -911,6 +913,7 @@ export const STEPS: {
       pointsPerGene: "number",
       pointCounts: "counts",
       derivatives: "boolean",
+      derivativeCounts: "counts",
       designColumns: "number",
       designRows: "finite",
     }),
@@ -926,11 +929,17 @@ export const STEPS: {
       const points = input.points.length;
       const p = input.designColumns;
       const q = input.designRows.length > 0 ? input.designRows.length / p : (p * (p + 1)) / 2;
+      // Points with derivatives: every point, or each gene's first derivativeCounts.
+      let slopes = points;
+      if (input.derivativeCounts.length > 0) {
+        slopes = 0;
+        for (const d of input.derivativeCounts) slopes += d;
+      }
       return {
         logLikelihood: points,
-        logLikelihoodSlope: input.derivatives ? points : 0,
+        logLikelihoodSlope: input.derivatives ? slopes : 0,
         gram: points * q,
-        gramSlope: input.derivatives ? points * q : 0,
+        gramSlope: input.derivatives ? slopes * q : 0,
       };
     },
     reductions: {
@@ -949,7 +958,7 @@ export const STEPS: {
     },
     buildsState: false,
     sends:
-      "per gene and dispersion point (the line search's proposal, after rejected ones also up to 7 of the halvings DESeq2 would try next; or the 20 points of DESeq2's grid) its log-likelihood and Xᵀ W X terms (and their slopes with derivatives)",
+      "per gene and dispersion point (the line search's proposal, after rejected ones also up to 7 of the halvings DESeq2 would try next; the 20 points of DESeq2's coarse or fine grid) its log-likelihood and Xᵀ W X terms, and at the line search's points their slopes",
   }),
   cooksCellCounts: spec({
     request: recordSchema<CooksCellCountsRequest>("cooks-cell-counts-request", {

@@ -115,6 +115,7 @@ function searchPhase(
       pointsPerGene: state.pointsPerGene,
       pointCounts: state.pointCounts,
       derivatives: state.derivatives,
+      derivativeCounts: state.derivativeCounts,
       designColumns,
       designRows: state.designRows ?? new Float64Array(0),
     }),

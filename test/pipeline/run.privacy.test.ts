@@ -52,13 +52,17 @@ function recording(inner: Transport, log: Recorded[]): Transport {
  * Genes a request covers (its replies' arrays are per gene of these; per gene and trimmed-mean
  * group for the private Cook's sums, whose groups differ between passes, per target rank still
  * searched for their counts, and per gene and point for the dispersion searches, whose genes
- * may send different numbers of points).
+ * may send different numbers of points, the derivative fields per point with derivatives).
  */
-function genesInPlay(step: StepName, request: Record<string, unknown>): number {
+function genesInPlay(step: StepName, request: Record<string, unknown>, field: string): number {
   const count = (mask: unknown) => (mask as Uint8Array).reduce((a, b) => a + b, 0);
   switch (step) {
-    case "dispersionGrid":
+    case "dispersionGrid": {
+      const derivatives = request.derivativeCounts as Float64Array;
+      if (field.endsWith("Slope") && derivatives.length > 0)
+        return derivatives.reduce((a, b) => a + b, 0);
       return (request.points as Float64Array).length;
+    }
     case "dispersionResiduals":
       return count(request.mask);
     case "cooksPrivateTrim": {
@@ -150,7 +154,7 @@ describe("run on outliers_sim: what the Cook's and refit steps send", () => {
         }
         // Per gene: the genes the request covers times a per-step constant, the same in every
         // round and at every center.
-        const genes = genesInPlay(r.step, r.request);
+        const genes = genesInPlay(r.step, r.request, field);
         expect(genes, where).toBeGreaterThan(0);
         expect(length % genes, `${where}: ${length} values for ${genes} genes`).toBe(0);
         const key = `${r.step}.${field}`;

@@ -64,6 +64,33 @@ export function pointOffsets(
 }
 
 /**
+ * Where each gene's derivative sums start in a share's slope arrays (A + 1 offsets), or null
+ * when every point has them.
+ * @param offsets - the request's {@link pointOffsets}
+ * @throws Error when a count is not a whole number up to its gene's points
+ */
+export function derivativeOffsets(
+  request: Pick<DispersionEvalRequest, "derivativeCounts">,
+  offsets: Int32Array,
+): Int32Array | null {
+  const counts = request.derivativeCounts;
+  if (counts === undefined || counts.length === 0) return null;
+  const genes = offsets.length - 1;
+  if (counts.length !== genes)
+    throw new Error(`request has ${counts.length} derivative counts, expected ${genes}`);
+  const out = new Int32Array(genes + 1);
+  for (let a = 0; a < genes; a++) {
+    const d = counts[a];
+    if (!(Number.isInteger(d) && d >= 0 && d <= offsets[a + 1] - offsets[a]))
+      throw new Error(
+        `derivative count ${a} is ${d}, the gene has ${offsets[a + 1] - offsets[a]} points`,
+      );
+    out[a + 1] = out[a] + d;
+  }
+  return out;
+}
+
+/**
  * Local step "dispersionGrid": the center's sums at every requested log α of every gene on
  * mask (see {@link DispersionEvalShare}). Needs the center's μ.
  * @param center - the center's data, with μ set
@@ -85,10 +112,12 @@ export function dispersionEvalLocalStep(
   const groups = rows === null ? null : rowGroups(center, rows);
   const q = rows === null ? triangleSize(p) : rows.length / p;
   const count = points.length;
+  const slopes = derivativeOffsets(request, offsets);
+  const slopeCount = slopes === null ? count : slopes[genes.length];
   const logLikelihood = new Float64Array(count);
-  const logLikelihoodSlope = new Float64Array(derivatives ? count : 0);
+  const logLikelihoodSlope = new Float64Array(derivatives ? slopeCount : 0);
   const gram = new Float64Array(count * q);
-  const gramSlope = new Float64Array(derivatives ? count * q : 0);
+  const gramSlope = new Float64Array(derivatives ? slopeCount * q : 0);
   const weight = new Float64Array(n);
   const weightSlope = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
@@ -109,7 +138,14 @@ export function dispersionEvalLocalStep(
       logLikelihood[ak] = ll;
       if (groups === null) accumulateTriangle(design, n, p, weight, gram, ak * q);
       else accumulateGroups(groups, weight, gram, ak * q);
-      if (derivatives) {
+      // The index of this point's derivative sums (−1: none asked).
+      const as =
+        slopes === null
+          ? ak
+          : ak - offsets[a] < slopes[a + 1] - slopes[a]
+            ? slopes[a] + ak - offsets[a]
+            : -1;
+      if (derivatives && as >= 0) {
         const dgr = digamma(r);
         let s = 0;
         for (let i = 0; i < n; i++) {
@@ -118,9 +154,9 @@ export function dispersionEvalLocalStep(
           const ma = m * alpha;
           s += dgr + Math.log(1 + ma) - ma / (1.0 + ma) - digamma(y + r) + y / (m + r);
         }
-        logLikelihoodSlope[ak] = s;
-        if (groups === null) accumulateTriangle(design, n, p, weightSlope, gramSlope, ak * q);
-        else accumulateGroups(groups, weightSlope, gramSlope, ak * q);
+        logLikelihoodSlope[as] = s;
+        if (groups === null) accumulateTriangle(design, n, p, weightSlope, gramSlope, as * q);
+        else accumulateGroups(groups, weightSlope, gramSlope, as * q);
       }
     }
   }
@@ -308,7 +344,10 @@ export class LogPosterior {
     return logLikelihood[index] + prior + cr;
   }
 
-  /** Derivative of the log posterior in log α at point `index` (arguments as {@link value}). */
+  /**
+   * Derivative of the log posterior in log α at point `index` (arguments as {@link value});
+   * `slopeIndex`: the point's index in the slope arrays, when not every point has them.
+   */
   slope(
     logLikelihoodSlope: Float64Array,
     gram: Float64Array,
@@ -317,6 +356,7 @@ export class LogPosterior {
     logAlpha: number,
     priorMean: number,
     priorVariance: number | null,
+    slopeIndex: number = index,
   ): number {
     const p = this.#p;
     const alpha = Math.exp(logAlpha);
@@ -324,7 +364,7 @@ export class LogPosterior {
     if (this.#factor(gram, index)) {
       const ws = this.#ws;
       const slope = this.#slopeMatrix;
-      this.#expand(gramSlope, index * this.#q, slope);
+      this.#expand(gramSlope, slopeIndex * this.#q, slope);
       trace = 0;
       for (let j = 0; j < p; j++) {
         // tr(B⁻¹B'): column j of B', permuted, solved with the LU factors.
@@ -334,7 +374,7 @@ export class LogPosterior {
       }
     }
     const cr = -0.5 * trace;
-    const llPart = (1 / (alpha * alpha)) * logLikelihoodSlope[index];
+    const llPart = (1 / (alpha * alpha)) * logLikelihoodSlope[slopeIndex];
     const prior = priorVariance === null ? 0 : (-1.0 * (logAlpha - priorMean)) / priorVariance;
     return (llPart + cr) * alpha + prior;
   }

@@ -29,16 +29,16 @@
  * Rounds: 1 + the largest number over genes of accepted proposals plus runs of rejected ones
  * (each run of r rejections takes about log₂ r rounds up to 8, then r/8; at most maxit = 100
  * in all), + 2 when a gene that ends last needs the grid without having reached maxit. Shares:
- * per point 2 + 2c doubles in rounds with line-search points (1 point per searching gene, or
- * up to 8 after rejections, + 20 per grid), 1 + c in rounds of grid points only, where c is the
+ * per line-search point 2 + 2c doubles (1 point per searching gene, or up to 8 after
+ * rejections), per grid point 1 + c (20 per grid; no derivatives), where c is the
  * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
  * the weights: c = p for group designs), p(p+1)/2 otherwise (B as an upper triangle).
  * Requests: the mask and the log α values per gene (with their count per gene when genes
- * send different numbers).
+ * send different numbers, and the line-search points' count when grid points come along).
  */
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
-import { LogPosterior, pointOffsets, triangleSize } from "./logPosterior.js";
+import { derivativeOffsets, LogPosterior, pointOffsets, triangleSize } from "./logPosterior.js";
 import {
   ARMIJO_EPSILON,
   DESEQ2_DISPERSION_OPTIONS,
@@ -171,6 +171,7 @@ function startState(
     pointsPerGene: 1,
     pointCounts: new Float64Array(0),
     derivatives: true,
+    derivativeCounts: new Float64Array(0),
     designRows:
       designRows.length > 0 && designRows.length / settings.p < triangleSize(settings.p)
         ? designRows
@@ -446,13 +447,15 @@ export function dispersionSearchAggregate(
   const K = state.pointsPerGene;
   const P = state.points.length;
   const offsets = pointOffsets(state, genes.length);
+  const slopes = derivativeOffsets(state, offsets);
+  const slopeCount = slopes === null ? P : slopes[genes.length];
   if (shares.length === 0) throw new Error("dispersion search needs at least one share");
   for (const [c, s] of shares.entries()) {
     if (
       s.round !== state.round ||
       s.pointsPerGene !== K ||
       s.logLikelihood.length !== P ||
-      (state.derivatives && s.logLikelihoodSlope.length !== P)
+      (state.derivatives && s.logLikelihoodSlope.length !== slopeCount)
     ) {
       throw new Error(
         `dispersion share ${c} does not answer round ${state.round} on ${genes.length} genes`,
@@ -496,12 +499,14 @@ export function dispersionSearchAggregate(
     // (see halvings): DESeq2's decisions are taken point after point, as far as they go.
     for (let i = offsets[a]; i < gridFrom; i++) {
       const point = state.points[i];
+      // Its derivative sums' index (the line-search points are the ones with derivatives).
+      const d = slopes === null ? i : slopes[a] + (i - offsets[a]);
       const lpPoint = posterior.value(ll, gram, i, point, mean, variance);
       let accepted = false;
       if (book.status[g] === SearchStatus.starting) {
         book.logAlpha[g] = point;
         book.logPosterior[g] = lpPoint;
-        book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance);
+        book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance, d);
         book.initialLogPosterior[g] = lpPoint;
         book.stepSize[g] = kappa0;
         accepted = true;
@@ -528,7 +533,7 @@ export function dispersionSearchAggregate(
             break;
           }
           book.logPosterior[g] = lpPoint;
-          book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance);
+          book.slope[g] = posterior.slope(llSlope, gram, gramSlope, i, point, mean, variance, d);
           kappa = Math.min(kappa * 1.1, kappa0);
           if (book.acceptedSteps[g] % 5 === 0) kappa = kappa / 2.0;
         } else {
@@ -566,7 +571,9 @@ export function dispersionSearchAggregate(
   const points: number[] = [];
   const counts: number[] = [];
   const parts: number[] = [];
+  const linePoints: number[] = [];
   let ahead = false;
+  let gridAlong = false;
   let lineSearch = false;
   const grid = coarseGrid(settings.maxDisp);
   const delta = grid[1] - grid[0];
@@ -587,6 +594,7 @@ export function dispersionSearchAggregate(
       if (!coarseKnown) part = COARSE;
       else if (!fineKnown) part = FINE;
     }
+    const line = points.length - before;
     if (part === COARSE) for (const x of grid) points.push(x);
     if (part === FINE) {
       linspace(
@@ -602,7 +610,9 @@ export function dispersionSearchAggregate(
     next[g] = 1;
     counts.push(points.length - before);
     parts.push(part);
+    linePoints.push(line);
     if (points.length - before !== counts[0]) ahead = true;
+    if (part !== 0) gridAlong = true;
   }
   if (counts.length > 0) {
     return {
@@ -615,6 +625,9 @@ export function dispersionSearchAggregate(
       pointCounts: ahead ? Float64Array.from(counts) : new Float64Array(0),
       gridParts: Uint8Array.from(parts),
       derivatives: lineSearch,
+      // The grid's points need no derivatives: only the line-search points get them.
+      derivativeCounts:
+        lineSearch && gridAlong ? Float64Array.from(linePoints) : new Float64Array(0),
     };
   }
   // Every line search and grid is over.

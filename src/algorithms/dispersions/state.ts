@@ -157,6 +157,11 @@ export interface DispersionEvalRequest {
   /** Whether to return the derivative pieces too. */
   readonly derivatives: boolean;
   /**
+   * With derivatives: per gene on mask, how many of its first points get them (A whole
+   * numbers, each at most the gene's points); absent or empty: every point.
+   */
+  readonly derivativeCounts?: Float64Array;
+  /**
    * The pooled design's distinct rows x_d (D×p), when D < q: the centers then return B and B'
    * as their sums over each row's samples (D per point instead of q), from which the
    * aggregator rebuilds B = Σ_d (Σ_{i: x_i = x_d} w_i) x_d x_dᵀ. Null or absent: upper
@@ -178,7 +183,8 @@ export interface DispersionEvalRequest {
  *   gramSlope          the same with −w_i² (dW/dα) in place of w_i
  *
  * i.e. DESeq2's `log_posterior` / `dlog_posterior` summands (its ll part omits the
- * α-independent −lnΓ(y+1) + y ln μ). The slope arrays are empty when not requested.
+ * α-independent −lnΓ(y+1) + y ln μ). The slope arrays hold the points with derivatives only
+ * (every point, or each gene's first derivativeCounts), in the same order.
  */
 export interface DispersionEvalShare {
   readonly kind: "dispersion-eval-share";
@@ -187,11 +193,11 @@ export interface DispersionEvalShare {
   readonly pointsPerGene: number;
   /** P. */
   readonly logLikelihood: Float64Array;
-  /** P (empty without derivatives). */
+  /** One per point with derivatives (empty without). */
   readonly logLikelihoodSlope: Float64Array;
   /** P×c, c = q or D (see the request's designRows). */
   readonly gram: Float64Array;
-  /** P×c (empty without derivatives). */
+  /** c per point with derivatives (empty without). */
   readonly gramSlope: Float64Array;
 }
 
@@ -235,6 +241,8 @@ export interface DispersionSearchState extends DispersionEvalRequest {
   readonly kind: "dispersion-search";
   /** Points per gene on mask when they differ (pointsPerGene 0); empty otherwise. */
   readonly pointCounts: Float64Array;
+  /** Points with derivatives per gene on mask when not all have them; empty otherwise. */
+  readonly derivativeCounts: Float64Array;
   readonly mode: DispersionSearchMode;
   /**
    * Per gene on mask, the grid points after its line-search points this round: 1 the coarse
