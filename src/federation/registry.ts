@@ -383,6 +383,23 @@ function openTargetCount(brackets: Float64Array): number {
   return open;
 }
 
+/**
+ * The reply of a step whose center sends its sample count only (its work stays with it): not
+ * read, but summed so that it travels masked like the rest.
+ */
+function sampleCountReply<Out extends FlatRecord & { readonly samples: number }>(
+  kind: Out["kind"],
+) {
+  // Out's fields are its kind and samples only (each caller's type says so).
+  return {
+    reply: recordSchema<Out>(kind, { samples: "number" } as RecordSchema<Out>["fields"]),
+    replyLengths: () => ({}),
+    reductions: { samples: "sum" } as { readonly [F in Fields<Out>]-?: Reduction },
+    bounds: { samples: BOUNDS.count } as Partial<Record<Fields<Out>, number>>,
+    wholeNumbers: ["samples"] as Fields<Out>[],
+  };
+}
+
 /** The fields of DESeq2's iterative size factors' problem (both of its steps send them). */
 const SIZE_FACTOR_PROBLEM = {
   baseMean: "finite",
@@ -709,12 +726,7 @@ export const STEPS: {
       eta: "number",
       xi: "number",
     }),
-    reply: recordSchema<VstShare>("vst-share", { samples: "number" }),
-    replyLengths: () => ({}),
-    // Not read; summed so that it travels masked like the rest.
-    reductions: { samples: "sum" },
-    bounds: { samples: BOUNDS.count },
-    wholeNumbers: ["samples"],
+    ...sampleCountReply<VstShare>("vst-share"),
     buildsState: true,
     sends:
       "its sample count only: it transforms its own samples' counts with the trend sent (DESeq2's vst) and keeps them (`fedseq center --vst-out`); asked only when the plan asks for vst",
@@ -740,12 +752,7 @@ export const STEPS: {
     request: recordSchema<SizeFactorScaleRequest>("size-factor-scale-request", {
       logMean: "number",
     }),
-    reply: recordSchema<SizeFactorScaleShare>("size-factor-scale-share", { samples: "number" }),
-    replyLengths: () => ({}),
-    // Not read; summed so that it travels masked like the rest.
-    reductions: { samples: "sum" },
-    bounds: { samples: BOUNDS.count },
-    wholeNumbers: ["samples"],
+    ...sampleCountReply<SizeFactorScaleShare>("size-factor-scale-share"),
     buildsState: true,
     sends:
       "its sample count only: it divides its own size factors by exp(the mean of ln s over all samples), DESeq2's poscounts stabilisation",
@@ -758,11 +765,7 @@ export const STEPS: {
   }),
   unitSizeFactors: spec({
     request: recordSchema<UnitSizeFactorsRequest>("unit-size-factors-request", { genes: "texts" }),
-    reply: recordSchema<UnitSizeFactorsShare>("unit-size-factors-share", { samples: "number" }),
-    replyLengths: () => ({}),
-    reductions: { samples: "sum" },
-    bounds: { samples: BOUNDS.count },
-    wholeNumbers: ["samples"],
+    ...sampleCountReply<UnitSizeFactorsShare>("unit-size-factors-share"),
     buildsState: true,
     sends:
       "its sample count only: it takes the run's genes and sets its size factors to 1, where DESeq2's iterative size factors start (asked only under a plan with size_factors_type iterate)",

@@ -330,69 +330,62 @@ describe("the steps of --vst, of a contrast of two levels and of the saved fit's
   });
 });
 
+/**
+ * A run option's own steps, scanned on whole recorded runs of outliers_sim's first 300 genes: in
+ * clear none of `fields`' numbers equals a one- or two-sample function of the counts and none is
+ * computed from one or two samples by structure; under secure aggregation the scan rebuilds no
+ * count (and the option's `step` ran).
+ */
+async function expectOptionClean(
+  options: Parameters<typeof recordedRunOf>[4],
+  step: string,
+  fields: readonly string[],
+): Promise<void> {
+  const clear = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, false, options);
+  const report = scanTranscript(clear.centers, clear.records);
+  const structure = structureScan(clear.centers, clear.records);
+  for (const key of fields) {
+    const f = report.fields.find((x) => `${x.step}.${x.field}` === key);
+    expect(f, key).toBeDefined();
+    expect(f!.numbers - f!.trivial, key).toBeGreaterThan(0);
+    expect({ key, matched: f!.matched }).toEqual({ key, matched: 0 });
+    const s = structure.find((x) => `${x.step}.${x.field}` === key);
+    expect(s?.judged, key).toBe(true);
+    expect({ key, fromOne: s!.fromOne, fromTwo: s!.fromTwo }).toEqual({
+      key,
+      fromOne: 0,
+      fromTwo: 0,
+    });
+  }
+  const secure = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, true, options);
+  expect(secure.records.some((r) => r.step === step)).toBe(true);
+  const masked = scanTranscript(secure.centers, secure.records);
+  expect({
+    exposed: masked.exposure.reduce((n, e) => n + e.exposed, 0),
+    matched: masked.fields.reduce((n, f) => n + f.matched, 0),
+  }).toEqual({ exposed: 0, matched: 0 });
+}
+
 describe("the step of --lfc-shrink apeglm (apeglm)", () => {
   // outliers_sim's centers hold 3 samples of each condition: apeglm's sums (a value, a gradient
   // per design column, the observed information) are over 3 or more samples, as the MLE fit's.
   it("outliers_sim, first 300 genes: in clear no apeglm number equals a function of one or two samples, none is computed from one or two by structure; under secure aggregation the scan rebuilds no count", async () => {
-    const options = { lfcShrink: "apeglm" } as const;
-    const clear = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, false, options);
-    const fields = ["apeglm.nll", "apeglm.score", "apeglm.information"];
-    const report = scanTranscript(clear.centers, clear.records);
-    const structure = structureScan(clear.centers, clear.records);
-    for (const key of fields) {
-      const f = report.fields.find((x) => `${x.step}.${x.field}` === key);
-      expect(f, key).toBeDefined();
-      expect(f!.numbers - f!.trivial, key).toBeGreaterThan(0);
-      expect({ key, matched: f!.matched }).toEqual({ key, matched: 0 });
-      const s = structure.find((x) => `${x.step}.${x.field}` === key);
-      expect(s?.judged, key).toBe(true);
-      expect({ key, fromOne: s!.fromOne, fromTwo: s!.fromTwo }).toEqual({
-        key,
-        fromOne: 0,
-        fromTwo: 0,
-      });
-    }
-    const secure = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, true, options);
-    expect(secure.records.some((r) => r.step === "apeglm")).toBe(true);
-    const masked = scanTranscript(secure.centers, secure.records);
-    expect({
-      exposed: masked.exposure.reduce((n, e) => n + e.exposed, 0),
-      matched: masked.fields.reduce((n, f) => n + f.matched, 0),
-    }).toEqual({ exposed: 0, matched: 0 });
+    await expectOptionClean({ lfcShrink: "apeglm" }, "apeglm", [
+      "apeglm.nll",
+      "apeglm.score",
+      "apeglm.information",
+    ]);
   });
 });
 
 describe("the steps of --size-factors-type iterate (unitSizeFactors, sizeFactorRoot, sizeFactorCandidate)", () => {
+  // Their sums are over every sample of a center: Σ ln s, Σ dln s/dλ, per gene Σ ln NB.
   it("outliers_sim, first 300 genes: in clear no number of theirs equals a function of one or two samples, none is computed from one or two by structure; under secure aggregation the scan rebuilds no count", async () => {
-    const options = { sizeFactorsType: "iterate" } as const;
-    const clear = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, false, options);
-    const fields = [
+    await expectOptionClean({ sizeFactorsType: "iterate" }, "sizeFactorRoot", [
       "sizeFactorRoot.logSum",
       "sizeFactorRoot.slope",
       "sizeFactorCandidate.geneLogLik",
       "sizeFactorCandidate.moved",
-    ];
-    const report = scanTranscript(clear.centers, clear.records);
-    const structure = structureScan(clear.centers, clear.records);
-    for (const key of fields) {
-      const f = report.fields.find((x) => `${x.step}.${x.field}` === key);
-      expect(f, key).toBeDefined();
-      expect(f!.numbers - f!.trivial, key).toBeGreaterThan(0);
-      expect({ key, matched: f!.matched }).toEqual({ key, matched: 0 });
-      const s = structure.find((x) => `${x.step}.${x.field}` === key);
-      expect(s?.judged, key).toBe(true);
-      expect({ key, fromOne: s!.fromOne, fromTwo: s!.fromTwo }).toEqual({
-        key,
-        fromOne: 0,
-        fromTwo: 0,
-      });
-    }
-    const secure = await recordedRunOf(tmp.dir, "outliers_sim", { first: 300 }, true, options);
-    expect(secure.records.some((r) => r.step === "sizeFactorRoot")).toBe(true);
-    const masked = scanTranscript(secure.centers, secure.records);
-    expect({
-      exposed: masked.exposure.reduce((n, e) => n + e.exposed, 0),
-      matched: masked.fields.reduce((n, f) => n + f.matched, 0),
-    }).toEqual({ exposed: 0, matched: 0 });
+    ]);
   });
 });
