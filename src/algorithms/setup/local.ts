@@ -40,9 +40,14 @@ export function geneRows(data: CenterData, genes: readonly string[]): Int32Array
   return rows;
 }
 
-/** Gene-major counts of the requested rows. */
+/**
+ * Gene-major counts of the requested rows: the center's own array itself when the rows are all
+ * its genes in its order (the usual run: no second copy of the counts), else a copy. Read-only
+ * either way (a step that changes counts, Cook's replacement, copies them first).
+ */
 export function countsOfRows(data: CenterData, rows: Int32Array): Float64Array {
   const n = data.samples.length;
+  if (rows.length === data.genes.length && rows.every((row, j) => row === j)) return data.counts;
   const out = new Float64Array(rows.length * n);
   rows.forEach((row, j) => {
     out.set(data.counts.subarray(row * n, (row + 1) * n), j * n);
