@@ -13,10 +13,12 @@ import {
 import {
   type CooksCenter,
   cellCountsLocalStep,
+  countsWithReplacements,
   privateCooksRoundLocal,
   privateSumFromWire,
   privateSumLocalStep,
   privateTrimWireLocalStep,
+  type ReplacedRows,
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
@@ -27,7 +29,7 @@ import {
 } from "../algorithms/dispersions/moments.js";
 import { dispersionMuLocalStep } from "../algorithms/dispersions/mu.js";
 import type { LocalKernels } from "../algorithms/kernels.js";
-import { type GeneMask, maskCount, maskIndices } from "../algorithms/masks.js";
+import { maskCount, maskIndices } from "../algorithms/masks.js";
 import {
   type PcaCenter,
   pcaCoordinatesLocal,
@@ -68,8 +70,8 @@ export interface CenterRunState {
   unscaledSizeFactors?: Float64Array;
   /** Its data for the dispersion steps (design, size factors, counts, then μ). */
   dispersion?: DispersionCenter;
-  /** Counts of the fitted genes with Cook's outliers replaced (never sent: the refit's data). */
-  replacedCounts?: Float64Array;
+  /** The rows of the fitted genes whose Cook's outliers were replaced (never sent: the refit's data). */
+  replacedCounts?: ReplacedRows;
   /** Its samples' variance-stabilised counts, every gene of its data, gene-major (never sent). */
   vst?: Float64Array;
   /** Those of the run's genes, in the run's order (the PCA's data, never sent). */
@@ -86,16 +88,6 @@ export interface PreparedFitAccess {
   setRefit(refit: RefitData): void;
   /** Where the heavy kernels run (this thread, or the center's worker pool). */
   readonly kernels: LocalKernels;
-}
-
-/** Rows `mask` of a gene-major matrix with n columns. */
-function rowsOf(matrix: Float64Array, n: number, mask: GeneMask): Float64Array {
-  const rows = maskIndices(mask);
-  const out = new Float64Array(rows.length * n);
-  rows.forEach((g, a) => {
-    out.set(matrix.subarray(g * n, g * n + n), a * n);
-  });
-  return out;
 }
 
 /**
@@ -287,9 +279,10 @@ export function runRecordStep<K extends CenterRunStep>(
       const counts =
         request.refitGenes.length === 0
           ? need(state.counts, data.name, step, "log sums")
-          : rowsOf(
-              need(state.replacedCounts, data.name, step, "Cook's replacement"),
+          : countsWithReplacements(
+              prepared.get().main.data.counts,
               n,
+              need(state.replacedCounts, data.name, step, "Cook's replacement"),
               request.refitGenes,
             );
       const levels: DesignLevels = parseLevels(request.levels, "dispersionMoments.levels");
@@ -371,9 +364,9 @@ export function runRecordStep<K extends CenterRunStep>(
           `center ${data.name}: Cook's request for ${request.dispersions.length} genes × ${request.p}, the fit has ${center.genes} × ${center.p}`,
         );
       }
-      const { counts, share } = privateCooksRoundLocal(center, request);
+      const { replaced, share } = privateCooksRoundLocal(center, request);
       // The replaced counts never leave: they are the refit's data (prepareRefit).
-      state.replacedCounts = counts;
+      state.replacedCounts = replaced;
       return share as Out<K>;
     }
     case "prepareRefit": {
@@ -395,7 +388,7 @@ export function runRecordStep<K extends CenterRunStep>(
             genes,
             design: main.design,
             sizeFactors: main.sizeFactors,
-            counts: rowsOf(replaced, n, request.refitGenes),
+            counts: countsWithReplacements(main.counts, n, replaced, request.refitGenes),
             dispersions: request.dispersions,
           }),
           maskIndices(request.refitGenes),

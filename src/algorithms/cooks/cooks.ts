@@ -207,44 +207,97 @@ export interface ReplaceShare {
   readonly replacedNormalizedSum: Float64Array;
 }
 
-/** The result of {@link replaceOutliersLocal}: a local matrix and a share. */
+/**
+ * The counts Cook's replacement changed, at a center: the rows (fitted genes) with a replaced
+ * count, in increasing gene order, each row whole (its n counts, gene-major). Every other row is
+ * the center's counts as they are, so the replaced matrix is never held in full.
+ */
+export interface ReplacedRows {
+  readonly genes: Int32Array;
+  readonly values: Float64Array;
+}
+
+/** The result of {@link replaceOutliersLocal}: the rows it changed and a share. */
 export interface LocalReplacement {
-  /** The counts with outliers replaced, genes×n gene-major: STAYS at the center (refit data). */
-  readonly counts: Float64Array;
+  /** The rows with outliers replaced: STAY at the center (the refit's data). */
+  readonly replaced: ReplacedRows;
   /** What the center shares. */
   readonly share: ReplaceShare;
 }
 
 /**
  * Local replacement (`replaceOutliers`): every count of a replaceable sample whose Cook's
- * distance exceeds the cutoff becomes as.integer(trimmedBaseMean × s_i) (truncation); the
- * other counts are copied. Returns the matrix (kept by the center for the refit) and the
- * per-gene share. Runs on the Cook's request, in the same round as {@link cooksLocalStep}.
+ * distance exceeds the cutoff becomes as.integer(trimmedBaseMean × s_i) (truncation). Returns
+ * the rows it changed (kept by the center for the refit) and the per-gene share. Runs on the
+ * Cook's request, in the same round as {@link cooksLocalStep}.
  */
 export function replaceOutliersLocal(center: CooksCenter, request: CooksRequest): LocalReplacement {
-  const { n, genes, sizeFactors } = center;
+  const { n, genes, sizeFactors, counts } = center;
   const cellOf = checkRequest(center, request);
   const { replaceable, cutoff, trimmedBaseMean } = request;
-  const counts = center.counts.slice();
   const replacedEntries = new Float64Array(genes);
   const replacedNormalizedSum = new Float64Array(genes);
   const d = new Float64Array(n);
+  const row = new Float64Array(n);
+  const changed: number[] = [];
+  const rows: Float64Array[] = [];
   const anyReplaceable = cellOf.some((cell) => replaceable[cell] === 1);
   for (let g = 0; g < genes; g++) {
+    row.set(counts.subarray(g * n, g * n + n));
     if (anyReplaceable && !Number.isNaN(cutoff)) {
       geneCooks(center, request, g, d);
       for (let i = 0; i < n; i++) {
         if (replaceable[cellOf[i]] === 1 && d[i] > cutoff) {
-          counts[g * n + i] = Math.trunc(trimmedBaseMean[g] * sizeFactors[i]);
+          row[i] = Math.trunc(trimmedBaseMean[g] * sizeFactors[i]);
           replacedEntries[g] += 1;
         }
       }
     }
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += counts[g * n + i] / sizeFactors[i];
+    for (let i = 0; i < n; i++) sum += row[i] / sizeFactors[i];
     replacedNormalizedSum[g] = sum;
+    if (replacedEntries[g] > 0) {
+      changed.push(g);
+      rows.push(row.slice());
+    }
   }
-  return { counts, share: { kind: "cooks-replace-share", replacedEntries, replacedNormalizedSum } };
+  const values = new Float64Array(changed.length * n);
+  rows.forEach((r, a) => {
+    values.set(r, a * n);
+  });
+  return {
+    replaced: { genes: Int32Array.from(changed), values },
+    share: { kind: "cooks-replace-share", replacedEntries, replacedNormalizedSum },
+  };
+}
+
+/**
+ * The counts after replacement of the genes in `mask` (all genes when absent), gene-major:
+ * each a replaced row where Cook's replacement changed it, else the center's own.
+ * @param counts - the center's counts of the fitted genes, gene-major
+ */
+export function countsWithReplacements(
+  counts: Float64Array,
+  n: number,
+  replaced: ReplacedRows,
+  mask?: Uint8Array,
+): Float64Array {
+  const genes = counts.length / n;
+  let count = 0;
+  for (let g = 0; g < genes; g++) if (mask === undefined || mask[g]) count++;
+  const out = new Float64Array(count * n);
+  let next = 0;
+  for (let g = 0, a = 0; g < genes; g++) {
+    while (next < replaced.genes.length && replaced.genes[next] < g) next++;
+    if (mask !== undefined && !mask[g]) continue;
+    const source =
+      next < replaced.genes.length && replaced.genes[next] === g
+        ? replaced.values.subarray(next * n, next * n + n)
+        : counts.subarray(g * n, g * n + n);
+    out.set(source, a * n);
+    a++;
+  }
+  return out;
 }
 
 /** The aggregator's conclusions from the Cook's round. */

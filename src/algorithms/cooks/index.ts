@@ -54,6 +54,7 @@ export type {
   CooksRequest,
   CooksShare,
   LocalReplacement,
+  ReplacedRows,
   ReplaceShare,
 } from "./cooks.js";
 export {
@@ -61,6 +62,7 @@ export {
   cooksFilterMask,
   cooksLocalStep,
   cooksRequest,
+  countsWithReplacements,
   replaceOutliersLocal,
 } from "./cooks.js";
 export { fQuantile } from "./fQuantile.js";

@@ -47,7 +47,7 @@ import { WALD_MIN_MU } from "../wald/local.js";
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
 import type { CooksRequest, ReplaceShare } from "./cooks.js";
-import { replaceOutliersLocal } from "./cooks.js";
+import { type LocalReplacement, replaceOutliersLocal } from "./cooks.js";
 
 /** What the aggregator sends for the private Cook's round. */
 export interface PrivateCooksRequest {
@@ -272,12 +272,12 @@ export function privateCooksLocalStep(
  * Local replacement with the private request: `replaceOutliersLocal` of `cooks.ts` (every
  * count of a replaceable sample with D above the cutoff becomes ⌊trimmedBaseMean × s_i⌋).
  * Its share is two per-gene sums over ALL the center's samples (counts replaced, Σ replaced
- * y/s); the replaced matrix stays at the center.
+ * y/s); the replaced rows stay at the center.
  */
 export function privateReplaceLocal(
   center: CooksCenter,
   request: PrivateCooksRequest,
-): { readonly counts: Float64Array; readonly share: ReplaceShare } {
+): LocalReplacement {
   const genes = request.dispersions.length;
   const exact: CooksRequest = {
     kind: "cooks-request",

@@ -5,7 +5,7 @@
  * Each conversion is exact, so a center rebuilds the very request the aggregator made.
  */
 import type { CooksCenter } from "./center.js";
-import type { ReplaceShare } from "./cooks.js";
+import type { ReplacedRows, ReplaceShare } from "./cooks.js";
 import {
   type PrivateCooksRequest,
   type PrivateCooksShare,
@@ -178,11 +178,11 @@ export interface PrivateCooksRoundShare extends Omit<PrivateCooksShare, "kind"> 
 export function privateCooksRoundLocal(
   center: CooksCenter,
   request: PrivateCooksRequest,
-): { readonly counts: Float64Array; readonly share: PrivateCooksRoundShare } {
+): { readonly replaced: ReplacedRows; readonly share: PrivateCooksRoundShare } {
   const { kind: _, ...above } = privateCooksLocalStep(center, request);
   const replacement = privateReplaceLocal(center, request);
   return {
-    counts: replacement.counts,
+    replaced: replacement.replaced,
     share: {
       kind: "cooks-private-round-share",
       ...above,

@@ -19,6 +19,7 @@ import {
   cooksFilterMask,
   cooksLocalStep,
   cooksRequest,
+  countsWithReplacements,
   type LocalReplacement,
   replaceOutliersLocal,
 } from "../../../src/algorithms/cooks/cooks.js";
@@ -249,7 +250,7 @@ describe("Cook's distances", () => {
     const columns = sim.samples.map((s) => expected.numbers(s));
     let changed = 0;
     sim.centers.forEach((center, c) => {
-      const local = replacements[c].counts;
+      const local = countsWithReplacements(center.counts, center.n, replacements[c].replaced);
       center.samples.forEach((sample, j) => {
         const i = sim.samples.indexOf(sample);
         for (let g = 0; g < center.genes; g++) {

@@ -22,6 +22,7 @@ import {
   cooksFilterMask,
   cooksLocalStep,
   cooksRequest,
+  countsWithReplacements,
   replaceOutliersLocal,
 } from "../../../src/algorithms/cooks/cooks.js";
 import {
@@ -371,7 +372,11 @@ async function runDataset(name: string): Promise<void> {
     const mask = cooksFilterMask(plan, outcome, { twoLevelFactor: data.twoLevel });
     const mask0 = cooksFilterMask(noReplace, outcome0, { twoLevelFactor: data.twoLevel });
     const flags = Float64Array.from(outcome.waldMaxCooks, (x) => (x > plan.cutoff ? 1 : 0));
-    const rep = replacementStats(replacements.map((r) => r.counts));
+    const rep = replacementStats(
+      replacements.map((r, c) =>
+        countsWithReplacements(data.centers[c].counts, data.centers[c].n, r.replaced),
+      ),
+    );
     const pooledBase = new Float64Array(genes);
     for (let g = 0; g < genes; g++)
       for (let i = 0; i < n; i++)
@@ -476,7 +481,11 @@ async function runDataset(name: string): Promise<void> {
         );
       }
     }
-    const rep = replacementStats(main.replacements.map((r) => r.counts));
+    const rep = replacementStats(
+      main.replacements.map((r, c) =>
+        countsWithReplacements(data.centers[c].counts, data.centers[c].n, r.replaced),
+      ),
+    );
     const implied = impliedMaxCooks(data, plan, hat, moments.dispersion);
     const exactTrimmed = (globalThis as Record<string, unknown>)[
       `exactTrimmed_${name}`
