@@ -15,7 +15,6 @@ import {
   SAVED_FIT_FILE,
   type SavedFit,
 } from "../pipeline/savedFit.js";
-import { writeReport } from "../reports/html.js";
 import type { Contrast } from "../results/contrast.js";
 import type { ResultsTable } from "../results/resultsTable.js";
 import { withOutputFolder } from "./outputFolder.js";
@@ -70,6 +69,8 @@ async function writeOutputs(
   const out = flags.out;
   writeResultsCsv(join(out, "results.csv"), saved.genes, table);
   const significant = Array.from(table.padj).filter((p) => p < flags.alpha).length;
+  // The report's plotting libraries (vega) load only when a report is written.
+  const { writeReport } = await import("../reports/html.js");
   await writeReport(join(out, "report.html"), {
     title: `fedseq: ${resolved.description}, from the saved fit of ${flags.from}`,
     rounds: [],

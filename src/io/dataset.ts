@@ -20,7 +20,6 @@ import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js
 import type { Dataset } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
-import { readH5ad } from "./h5ad.js";
 
 export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 export type { Dataset } from "./datasetTypes.js";
@@ -373,6 +372,9 @@ async function readTableFolder(
  * @throws InputError when two ids of the file are one gene's versions
  */
 async function readAnnData(file: string, options: ReadDatasetOptions) {
+  // HDF5 (h5wasm, WebAssembly) loads only when an .h5ad file is read: every process reading
+  // data (each center) starts without it.
+  const { readH5ad } = await import("./h5ad.js");
   const t = await readH5ad(file, { layer: options.layer, roundCounts: options.roundCounts });
   if (options.stripVersion !== true) return t;
   const seen = new Map<string, string>();

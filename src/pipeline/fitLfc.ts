@@ -38,7 +38,7 @@ import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { versionSuffixHint } from "../io/geneIds.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
-import { type FitMethod, type ReportInput, writeReport } from "../reports/html.js";
+import type { FitMethod, ReportInput } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import type { FitCheckpoint } from "./checkpoint.js";
 
@@ -479,6 +479,8 @@ export async function writeFitOutputs(
   mkdirSync(outDir, { recursive: true });
   writeLfcCsv(join(outDir, "lfc.csv"), outcome);
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
+  // The report's plotting libraries (vega) load only when a report is written.
+  const { writeReport } = await import("../reports/html.js");
   await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
 }
 

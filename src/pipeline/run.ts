@@ -59,7 +59,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
-import { type ReportInput, writeReport } from "../reports/html.js";
+import type { ReportInput } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
 import { shrunkCoefficient } from "../results/lfcShrink.js";
@@ -1212,6 +1212,9 @@ export async function writeRunOutputs(
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
   const reference =
     job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
+  // The report's plotting libraries (vega) load only when a report is written: a center, or a
+  // command that stops early, starts without them.
+  const { writeReport } = await import("../reports/html.js");
   await writeReport(
     join(outDir, "report.html"),
     runReportInput(outcome, job, report, fitReport, {
