@@ -9,7 +9,7 @@ import { STATE_STEPS, STEP_NAMES, STEPS } from "../../src/federation/registry.js
 import type { StepName } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { type Recording, recordJobs, smallOutliersSim } from "../helpers/recordedJobs.js";
+import { type Recording, sharedRecordings, smallOutliersSim } from "../helpers/recordedJobs.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { grpcFederation, TRANSPORTS } from "../helpers/transports.js";
 
@@ -22,9 +22,9 @@ function data(): string {
 }
 
 let recorded: Promise<Recording[]> | null = null;
-/** Every job's exchanges, recorded over the in-process transport. */
+/** Every job's exchanges, recorded over the in-process transport (once for this and layer.test). */
 function recordings(): Promise<Recording[]> {
-  recorded ??= recordJobs(data(), "registry");
+  recorded ??= sharedRecordings(data());
   return recorded;
 }
 

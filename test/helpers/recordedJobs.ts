@@ -16,6 +16,7 @@ import type { Transport } from "../../src/federation/transport.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { type RunJob, runOverFederation } from "../../src/pipeline/run.js";
+import { cachedRun } from "./runCache.js";
 import { deseq2Job } from "./runs.js";
 import { sharedPath } from "./shared.js";
 import type { TempFolder } from "./tempFiles.js";
@@ -144,6 +145,16 @@ const JOBS: Record<string, (transport: Transport, runId: string) => Promise<unkn
   "fit (deseq2, maxit 3)": (t, runId) =>
     fitOverFederation(t, fitJob("deseq2", "irls-pqn", 3), { runId }),
 };
+
+/**
+ * {@link recordJobs} on `dir`, a {@link smallOutliersSim} folder, recorded once per `vitest run`
+ * (test/helpers/runCache.ts): the registry suite and the secure-aggregation layer suite replay the
+ * same exchanges, each over its own transports on its own copy of the folder. Callers must not
+ * modify what they get.
+ */
+export function sharedRecordings(dir: string): Promise<Recording[]> {
+  return cachedRun("recorded-jobs", () => recordJobs(dir, "recorded"));
+}
 
 /** Every job's exchanges, recorded in clear over the in-process transport on `dir`. */
 export async function recordJobs(dir: string, runIdPrefix: string): Promise<Recording[]> {

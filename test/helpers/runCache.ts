@@ -57,7 +57,7 @@ async function fromCache<T>(key: string, compute: () => Promise<T>): Promise<T> 
   const file = join(dir, `${key.replace(/[^\w.-]+/g, "_")}.v8`);
   const lock = `${file}.lock`;
   for (;;) {
-    if (existsSync(file)) return deserialize(readFileSync(file)) as T;
+    if (existsSync(file)) return ownBuffers(deserialize(readFileSync(file))) as T;
     if (takeLock(lock)) {
       try {
         const value = await compute();
@@ -71,6 +71,39 @@ async function fromCache<T>(key: string, compute: () => Promise<T>): Promise<T> 
     // Another worker computes it: wait without blocking this worker's event loop.
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * `value` with each typed array given a buffer of its own (in place; shared references stay
+ * shared). v8's deserialize makes every typed array a view into the one buffer it read, the
+ * whole cached file: a structured clone or a message to a worker thread of any of them would
+ * copy all of it (replaying recorded requests to worker-thread centers took minutes of system
+ * time so).
+ */
+function ownBuffers(value: unknown, copies = new Map<object, unknown>()): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
+  if (ArrayBuffer.isView(value)) {
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+    const copy = Buffer.isBuffer(value)
+      ? Buffer.from(bytes.buffer)
+      : value instanceof DataView
+        ? new DataView(bytes.buffer)
+        : new (value.constructor as new (buffer: ArrayBufferLike) => ArrayBufferView)(bytes.buffer);
+    copies.set(value, copy);
+    return copy;
+  }
+  copies.set(value, value);
+  if (value instanceof Map) {
+    for (const [k, v] of value) value.set(k, ownBuffers(v, copies));
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = ownBuffers(value[i], copies);
+  } else if (!(value instanceof Set)) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = ownBuffers(record[key], copies);
+  }
+  return value;
 }
 
 /** Take the lock file (holding this process's pid); a lock whose process is gone is taken over. */

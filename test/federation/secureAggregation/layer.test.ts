@@ -47,7 +47,7 @@ import {
   RECORDED_GENES as GENES,
   type Recording,
   recording,
-  recordJobs,
+  sharedRecordings,
   smallOutliersSim,
 } from "../../helpers/recordedJobs.js";
 import { deseq2Job } from "../../helpers/runs.js";
@@ -63,9 +63,9 @@ function data(): string {
 }
 
 let recorded: Promise<Recording[]> | null = null;
-/** Every job's exchanges, recorded in clear over the in-process transport. */
+/** Every job's exchanges, recorded in clear over the in-process transport (once for this and registry.test). */
 function recordings(): Promise<Recording[]> {
-  recorded ??= recordJobs(data(), "secure-layer");
+  recorded ??= sharedRecordings(data());
   return recorded;
 }
 
