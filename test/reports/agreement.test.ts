@@ -20,6 +20,15 @@ afterAll(() => {
   );
 });
 
+/**
+ * One macrotask: each agreement() over a whole dataset's genes is seconds of synchronous work;
+ * vitest's messages to the runner must get through between them (its worker RPC times out
+ * after 60 s without them, on a loaded machine).
+ */
+function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** DESeq2's natural-log coefficients of the fitted genes, in design order. */
 function deseq2Beta(dataset: string, genes: string[], p: number): Float64Array {
   const table = readCsv(sharedPath("data", dataset, "deseq2", "fit.csv"));
@@ -62,7 +71,9 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         const genes = Array.from(outcome.fitted, (g) => outcome.genes[g]);
         const reference = deseq2Beta(dataset, genes, p);
         const all = agreement(centers, result.beta, reference, 0.5);
+        await breathe();
         const caught = agreement(centers, result.beta, reference, 0.5, result.pqnCaught);
+        await breathe();
         // outliers_sim: DESeq2 replaced outlier counts and refitted those genes (Cook's
         // distances, issue [8]); fit-lfc fits the counts as given, so they are left out here.
         const refitted = refittedByDeseq2(dataset, genes);
@@ -80,7 +91,9 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         }
         const compared = result.pqnCaught.map((v, g) => (v || refitted[g] ? 0 : 1));
         const irlsOnly = agreement(centers, result.beta, reference, 0.5, compared);
+        await breathe();
         const refit = agreement(centers, result.beta, reference, 0.5, refitted);
+        await breathe();
         rows.push(
           `| ${dataset} | ${mode} | ${all.genes} | ${all.within} (${((100 * all.within) / all.genes).toFixed(2)} %) | ${all.outsideLower} | ${all.outsideHigher} | ${caught.genes} | ${caught.within} | ${refit.genes} |`,
         );
