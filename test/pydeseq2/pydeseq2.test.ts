@@ -485,6 +485,9 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
     const samples = r.index.map((i) => synthetic.samples[Number(i) - 1]);
     const ours = out.sizeFactors.on("size_factor", samples);
     expectMaxRelative(test, "size_factor", samples, r.col("x"), ours, 0.02, () => "");
+    // run.json says how it went: DESeq2 stops from its second iteration on, at most its tenth.
+    const iterations = out.report.dispersions.size_factor_iterations?.iterations ?? 0;
+    expect(iterations >= 2 && iterations <= 10, `${iterations} iterations`).toBe(true);
   });
 
   it("test_deseq_independent_filtering_mean_fit (tol 0.02)", async () => {
