@@ -19,7 +19,7 @@ import { fitLfc } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
 import { freePort, runFedseq, runFedseqAsync, startFedseq } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
-import { sharedSubset } from "../helpers/subsets.js";
+import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { centerNames } from "../helpers/transports.js";
 
@@ -47,18 +47,6 @@ function small(dataset: string): string {
 }
 const smallDirs = new Map<string, string>();
 const BODYMAP_SLOWEST = ["NM_001137548", "NM_001137549", "NM_001137556", "NM_007129", "NM_203436"];
-
-/** outliers_sim's 60 genes whose counts DESeq2 replaced (`deseq2/cooks.csv`), in its order. */
-function replacedByDeseq2(): string[] {
-  const rows = readFileSync(sharedPath("data", "outliers_sim", "deseq2", "cooks.csv"), "utf8")
-    .trimEnd()
-    .split("\n")
-    .slice(1)
-    .map((line) => line.split(","));
-  const genes = rows.filter((r) => r[1] === "TRUE").map((r) => r[0]);
-  expect(genes).toHaveLength(60);
-  return genes;
-}
 const certs = join(tmp.dir, "certs");
 let certsMade = false;
 

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { cachedRun, cacheFolder } from "./runCache.js";
 import { sharedPath } from "./shared.js";
 import type { TempFolder } from "./tempFiles.js";
@@ -24,6 +25,21 @@ export function sharedSubset(
   const dir = join(tmp.dir, name);
   writeSubset(dir, dataset, first, also);
   return dir;
+}
+
+/**
+ * outliers_sim's 60 genes whose counts DESeq2 replaced (`deseq2/cooks.csv`), in its order: a
+ * subset with them replaces and refits all 60, as the whole dataset does.
+ */
+export function replacedByDeseq2(): string[] {
+  const rows = readFileSync(sharedPath("data", "outliers_sim", "deseq2", "cooks.csv"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(","));
+  const genes = rows.filter((r) => r[1] === "TRUE").map((r) => r[0]);
+  expect(genes).toHaveLength(60);
+  return genes;
 }
 
 /**
