@@ -36,11 +36,27 @@ import {
 } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
+import { cachedSubset } from "../helpers/subsets.js";
 
+/**
+ * Genes of the runs that a center refuses, or that only check where a step travels: enough for
+ * every step of the run and the PCA's 500 genes.
+ */
+const FEW_GENES = 600;
+
+/**
+ * outliers_sim's centers and their plan: all its genes, or (`first`) its first genes only, for the
+ * tests whose runs are refused or compared with nothing outside (cachedSubset's folder).
+ */
 async function outliersSim(
   sizeFactorsType: "ratio" | "poscounts" = "ratio",
+  first?: number,
 ): Promise<{ data: CenterData[]; plan: AnalysisPlan }> {
-  const dataset = await readDataset(sharedPath("data", "outliers_sim"));
+  const dataset = await readDataset(
+    first === undefined
+      ? sharedPath("data", "outliers_sim")
+      : await cachedSubset("outliers_sim", first),
+  );
   const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
   const job = { ...deseq2Job("outliers_sim"), sizeFactorsType };
   const formula = parseFormula(job.design);
@@ -168,7 +184,7 @@ describe("verified requests", () => {
   });
 
   it("refuses an evaluation point of the aggregator's choosing (IRLS coefficients moved by 1e-9)", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await outliersSim("ratio", FEW_GENES);
     const { transport } = federation(data, plan);
     const attack = tampering(transport, "deseq2Irls", 1, (input: StepInput<"deseq2Irls">) => ({
       ...input,
@@ -199,7 +215,7 @@ describe("verified requests", () => {
   });
 
   it("refuses when a relayed reply was altered (the sums made up to steer the replay)", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await outliersSim("ratio", FEW_GENES);
     const { transport } = federation(data, plan);
     forgingEvidence(transport, (evidence) => {
       if (evidence.step !== "deseq2Irls") return evidence;
@@ -222,7 +238,7 @@ describe("verified requests", () => {
   });
 
   it("refuses when a center's own reply is relayed altered, or the replies are withheld", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await outliersSim("ratio", FEW_GENES);
     const own = federation(data, plan);
     forgingEvidence(own.transport, (evidence) => {
       if (evidence.step !== "dispersionMoments") return evidence;
@@ -318,7 +334,7 @@ describe("verified requests", () => {
     );
   });
   it("the PCA (vst): coordinates sent only under pca_coordinates, in the run's last round, never relayed", async () => {
-    const { data, plan: base } = await outliersSim();
+    const { data, plan: base } = await outliersSim("ratio", FEW_GENES);
     const keeping: AnalysisPlan = { ...base, vst: true };
     const job = runJobFromPlan(keeping, ".");
     // The plan keeps the coordinates at the centers: an aggregator asking for them is refused.
