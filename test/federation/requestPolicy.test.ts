@@ -19,9 +19,22 @@ import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
+import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 
 const DATA = sharedPath("data", "outliers_sim");
+const tmp = useTempFolder("fedseq-request-policy-");
+let few: string | null = null;
+/**
+ * The input of the attacks and refusals (whose runs are refused, or compared with nothing
+ * outside): outliers_sim's first 400 genes and the 60 whose outliers DESeq2 replaced, so that a
+ * run takes every step of a run on all of it (Cook's replacement and refit included).
+ */
+function fewGenes(): string {
+  few ??= sharedSubset(tmp, "outliers_sim", 400, replacedByDeseq2());
+  return few;
+}
 const JOB = deseq2Job("outliers_sim");
 // In clear (these tests read the replies): min_cell 1, the consent a plan in clear needs (the
 // k-sample rule has its own tests, cellRule.test.ts).
@@ -32,8 +45,8 @@ const PLAN: AnalysisPlan = planFromRunJob(
   { minCell: 1 },
 );
 
-function planned(plan: AnalysisPlan = PLAN): Promise<CenterSession[]> {
-  return simulatedCenters(DATA, {}, { plan: () => plan });
+function planned(plan: AnalysisPlan = PLAN, data = fewGenes()): Promise<CenterSession[]> {
+  return simulatedCenters(data, {}, { plan: () => plan });
 }
 
 /**
@@ -84,10 +97,14 @@ async function attackRun(attack: Parameters<typeof malicious>[1]): Promise<unkno
 
 describe("a center with an analysis plan", () => {
   it("gives an honest run exactly the results of a run without a plan", async () => {
-    const withPlan = await runOverFederation(new InProcessTransport(await planned()), JOB, {
-      runId: "honest",
-      plan: PLAN,
-    });
+    const withPlan = await runOverFederation(
+      new InProcessTransport(await planned(PLAN, DATA)),
+      JOB,
+      {
+        runId: "honest",
+        plan: PLAN,
+      },
+    );
     const without = await runOverFederation(
       new InProcessTransport(await simulatedCenters(DATA)),
       JOB,
@@ -174,7 +191,7 @@ describe("a center with an analysis plan", () => {
     const levels = { condition: ["A", "B"] };
     const centers = ["lab_1", "lab_2", "lab_3"];
     const shrinking = planFromRunJob(job, levels, centers, { minCell: 1 });
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => shrinking });
+    const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => shrinking });
     const outcome = await runOverFederation(new InProcessTransport(sessions), job, {
       runId: "shrink",
       plan: shrinking,
@@ -183,7 +200,7 @@ describe("a center with an analysis plan", () => {
     // The same requests under a plan without lfc_shrink: the MAP fit's start is one too many.
     const { lfcShrink: _, ...plain } = job;
     const without = planFromRunJob(plain, levels, centers, { minCell: 1 });
-    const refusing = await simulatedCenters(DATA, {}, { plan: () => without });
+    const refusing = await simulatedCenters(fewGenes(), {}, { plan: () => without });
     await expect(
       runOverFederation(new InProcessTransport(refusing), job, { runId: "shrink", plan: without }),
     ).rejects.toThrow(/refusing information: the protocol asks it 2 times per run/);
@@ -239,13 +256,13 @@ describe("a center with an analysis plan", () => {
     const centers = ["lab_1", "lab_2", "lab_3"];
     const vstJob = { ...JOB, vst: true };
     const clear = planFromRunJob(vstJob, levels, centers, { minCell: 1 });
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => clear });
+    const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => clear });
     const honest = await runOverFederation(new InProcessTransport(sessions), vstJob, {
       runId: "pca",
       plan: clear,
     });
     expect(honest.pca).toMatchObject({ unavailable: expect.stringMatching(/verified requests/) });
-    const attacked = await simulatedCenters(DATA, {}, { plan: () => clear });
+    const attacked = await simulatedCenters(fewGenes(), {}, { plan: () => clear });
     await expect(
       runOverFederation(
         malicious(new InProcessTransport(attacked), {
@@ -291,7 +308,7 @@ describe("a center with an analysis plan", () => {
       /--size-factors-type iterate needs verified requests/,
     );
     const clear: AnalysisPlan = { ...PLAN, sizeFactorsType: "iterate" };
-    const [center] = await simulatedCenters(DATA, {}, { plan: () => clear });
+    const [center] = await simulatedCenters(fewGenes(), {}, { plan: () => clear });
     const tag = { runId: "i", phase: "size-factors", round: 0, plan: planHash(clear) };
     expect(() =>
       center.run(tag, "unitSizeFactors", {
@@ -359,7 +376,7 @@ describe("a center with an analysis plan", () => {
       /refusing nonZeroCells: the plan does not leave sparse genes out/,
     );
     const omitting = { ...PLAN, omitSparseGenes: true };
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => omitting });
+    const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => omitting });
     const transport = malicious(new InProcessTransport(sessions), {
       step: "nonZeroCells",
       rewrite: (input: StepInput<"nonZeroCells">) => ({
@@ -396,7 +413,7 @@ describe("a center with an analysis plan", () => {
       /refusing contrastPresence: the plan's contrast is the default, not condition,B,A/,
     );
     const contrasted = { ...PLAN, contrast: "condition,B,A" };
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => contrasted });
+    const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => contrasted });
     const transport = malicious(new InProcessTransport(sessions), {
       step: "contrastPresence",
       rewrite: (input: StepInput<"contrastPresence">) => ({ ...input, factor: "center" }),
@@ -414,7 +431,7 @@ describe("a center with an analysis plan", () => {
 
   it("answers per-level presence only under a plan that keeps it, for a factor of the plan with its levels", async () => {
     const withoutBits = { ...PLAN, levelPresence: false };
-    const sessions = await simulatedCenters(DATA, {}, { plan: () => withoutBits });
+    const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => withoutBits });
     const asking = malicious(new InProcessTransport(sessions), {
       step: "presence",
       extra: (input: StepInput<"presence">, tag) => ({
@@ -530,7 +547,7 @@ describe("a center with an analysis plan", () => {
   });
 
   it("without a plan, serves only an aggregate fit (what fedseq center does)", async () => {
-    const [session] = await simulatedCenters(DATA);
+    const [session] = await simulatedCenters(fewGenes());
     const fitOnly = new CenterSession(session.data, { fitOnlyWithoutPlan: true });
     const tag = { runId: "r", phase: "size-factors", round: 0 };
     expect(() =>
