@@ -180,15 +180,11 @@ async function iteratedSizeFactors(
 
 /**
  * One evaluation round: the pooled per-gene log-likelihoods and Σ (Δ ln s)² at the candidate
- * (`start`: at the iteration's start, t = ln s, which every center holds as λ's root-free case).
+ * t(λ) − shift, or with `start` at the iteration's start t = ln s (λ and shift then unused).
  */
 async function evaluate(
   runner: FederationRunner,
-  request: Omit<SizeFactorProblem, "lambda"> & {
-    readonly lambda: number;
-    readonly shift: number;
-    readonly start: boolean;
-  },
+  request: SizeFactorProblem & { readonly shift: number; readonly start: boolean },
 ): Promise<{ geneLogLik: Float64Array; moved: number }> {
   const { start, ...problem } = request;
   const [pooled] = await runner.round(PHASE, "sizeFactorCandidate", {
