@@ -21,7 +21,7 @@
  */
 import { nbLogDensity } from "../../math/nbDensity.js";
 import { quantileType7 } from "../../stats/quantile.js";
-import type { GeneMask } from "../masks.js";
+import { type GeneMask, maskIndices } from "../masks.js";
 import type {
   SizeFactorCandidateRequest,
   SizeFactorCandidateShare,
@@ -56,15 +56,6 @@ export interface IterateCenterData {
 /** DESeq2's q_gj = max(baseMean_g·s_j, minMu)/s_j. */
 function meanOf(problem: SizeFactorProblem, g: number, s: number): number {
   return Math.max(problem.baseMean[g] * s, problem.minMu) / s;
-}
-
-/** The genes of the problem's gene set (their indices). */
-function keptIndices(keep: GeneMask): Int32Array {
-  let count = 0;
-  for (let g = 0; g < keep.length; g++) if (keep[g]) count++;
-  const out = new Int32Array(count);
-  for (let g = 0, a = 0; g < keep.length; g++) if (keep[g]) out[a++] = g;
-  return out;
 }
 
 /**
@@ -159,7 +150,7 @@ export function sizeFactorRootLocal(
   center: IterateCenterData,
   request: SizeFactorRootRequest,
 ): SizeFactorRootShare {
-  const kept = keptIndices(request.keep);
+  const kept = maskIndices(request.keep);
   const work = new Float64Array(2);
   let logSum = 0;
   let slope = 0;
@@ -187,7 +178,7 @@ export function candidateLogSizeFactors(
   request: SizeFactorCandidateRequest,
 ): Float64Array {
   if (request.atStart) return Float64Array.from(center.sizeFactors, Math.log);
-  const kept = keptIndices(request.keep);
+  const kept = maskIndices(request.keep);
   const work = new Float64Array(2);
   const t = new Float64Array(center.n);
   for (let j = 0; j < center.n; j++) {
