@@ -7,11 +7,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder();
+/** bin/fedseq's entry point in one host process, for the refusals (cliHost.ts). */
+const hosted = useCliHost();
 
 /**
  * `fedseq run --data <300 genes of outliers_sim> FLAGS`: shrunk.csv has the contract's columns,
@@ -101,7 +104,8 @@ describe("fedseq run --lfc-shrink", () => {
       const out = join(tmp.dir, `refused-${what.replace(/\W+/g, "-")}`);
       const args = ["run", "--data", data, "--out", out, ...flags];
       if (!flags.includes("--design")) args.push("--design", "~ condition");
-      const r = await runFedseqAsync(args);
+      // Each refusal ends before any round: run in the CLI host process, not one process each.
+      const r = await hosted(args);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
