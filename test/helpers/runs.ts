@@ -1,6 +1,7 @@
 /**
  * `run` jobs on the shared datasets, with DESeq2's defaults.
  */
+import type { FitType } from "../../src/algorithms/dispersions/trend.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import type { LfcSolver } from "../../src/algorithms/lfc/computeLfc.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
@@ -98,6 +99,58 @@ export function batchRunWithVst(dataset: string, factor: string): Promise<BatchR
         shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,
         pca: outcome.pca,
         pcaCoordinates: simulatedPcaCoordinates(sessions, "batch-vst", transport.centers),
+      };
+    } finally {
+      await transport.close();
+    }
+  });
+}
+
+/** What the files sharing a run with another trend read of it (plain data, cached across workers). */
+export interface TrendRun {
+  /** Gene ids, in input order. */
+  readonly genes: readonly string[];
+  readonly results: RunOutcome["results"];
+  /** The dispersion trend's type (dispersions.trendFit.type). */
+  readonly trendType: FitType;
+  /** The trend the centers transformed with (or why none). */
+  readonly vstTrend: RunOutcome["vst"];
+  /** The centers' variance-stabilised counts, read where they are. */
+  readonly vst: VstTable | null;
+  /** Round trips per phase. */
+  readonly rounds: RunOutcome["fit"]["ledger"]["rounds"];
+}
+
+/**
+ * DESeq2's analysis of outliers_sim `~ condition` with another dispersion trend (`fitType`) and
+ * vst (`vstMaxCount`: the largest normalised count found, which a local trend's vst needs), in
+ * this process, computed once per `vitest run` for every file that needs it: run.fitType's
+ * results against DESeq2 (vst comes after the results and changes none of them) and run.vst's
+ * transformed counts.
+ */
+export function outliersSimTrendRun(fitType: FitType, vstMaxCount = false): Promise<TrendRun> {
+  const runId = `trend-${fitType}${vstMaxCount ? "-max-count" : ""}`;
+  return cachedRun(`${runId}-outliers_sim`, async () => {
+    const sessions = await simulatedCenters(sharedPath("data", "outliers_sim"));
+    const transport = new InProcessTransport(sessions);
+    try {
+      const outcome = await runOverFederation(
+        transport,
+        {
+          ...deseq2Job("outliers_sim", "~ condition"),
+          fitType,
+          vst: true,
+          ...(vstMaxCount ? { vstMaxCount: true } : {}),
+        },
+        { runId },
+      );
+      return {
+        genes: outcome.fit.genes,
+        results: outcome.results,
+        trendType: outcome.dispersions.trendFit.type,
+        vstTrend: outcome.vst,
+        vst: simulatedVst(sessions, runId, transport.centers, outcome.fit.genes),
+        rounds: outcome.fit.ledger.rounds,
       };
     } finally {
       await transport.close();

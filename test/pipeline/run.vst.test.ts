@@ -11,19 +11,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { vstTrendOf } from "../../src/algorithms/vst.js";
-import { InProcessTransport } from "../../src/federation/inProcess.js";
-import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import {
-  madePca,
-  type RunJob,
-  runOverFederation,
-  simulatedVst,
-  type VstTable,
-} from "../../src/pipeline/run.js";
+import { madePca, type VstTable } from "../../src/pipeline/run.js";
 import { COUNT_POINTS, probePage } from "../helpers/chromium.js";
 import { type Deseq2Table, deseq2Table, deseq2TableAt } from "../helpers/deseq2.js";
 import { runFedseqAsync } from "../helpers/processes.js";
-import { batchRunWithVst, deseq2Job } from "../helpers/runs.js";
+import { batchRunWithVst, outliersSimTrendRun } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -57,21 +49,6 @@ function readVstCsv(file: string): VstTable {
     lines.slice(1).flatMap((l) => l.split(",").slice(1).map(Number)),
   );
   return { genes, samples, values };
-}
-
-/** An in-process run with vst; its centers' kept tables, read where they are. */
-async function simulatedRunVst(dataset: string, job: RunJob) {
-  const sessions = await simulatedCenters(sharedPath("data", dataset));
-  const transport = new InProcessTransport(sessions);
-  try {
-    const outcome = await runOverFederation(transport, { ...job, vst: true }, { runId: "vst" });
-    return {
-      outcome,
-      vst: simulatedVst(sessions, "vst", transport.centers, outcome.fit.genes),
-    };
-  } finally {
-    await transport.close();
-  }
 }
 
 it('fedseq run --design "~ center + condition" --vst on outliers_sim: DESeq2\'s vst to 1e-6', async () => {
@@ -186,12 +163,10 @@ it.each([
 );
 
 it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", async () => {
-  const { outcome, vst } = await simulatedRunVst("outliers_sim", {
-    ...deseq2Job("outliers_sim", "~ condition"),
-    fitType: "mean",
-  });
+  // The run of run.fitType.test.ts's outliers_sim mean case (its results), computed once.
+  const { vstTrend, vst } = await outliersSimTrendRun("mean");
   if (vst === null) throw new Error("no vst");
-  expect(outcome.vst).toMatchObject({ trend: { fit: "mean" } });
+  expect(vstTrend).toMatchObject({ trend: { fit: "mean" } });
   const worst = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_outliers_sim_mean.csv.gz")));
   console.info(`outliers_sim mean-trend vst vs DESeq2: ${worst.toExponential(2)}`);
   expect(worst).toBeLessThanOrEqual(1e-6);
@@ -199,18 +174,18 @@ it("a mean trend (--fit-type mean): DESeq2's vst to 1e-6", async () => {
 
 it("a local trend: only with vst_max_count (the largest normalised count found), then DESeq2's vst to 1e-6", async () => {
   expect(vstTrendOf({ type: "local", coefficients: null, meanDispersion: Number.NaN })).toBeNull();
-  const job = { ...deseq2Job("outliers_sim", "~ condition"), fitType: "local" as const };
-  const without = await simulatedRunVst("outliers_sim", job);
+  // Without vst_max_count: the run of run.fitType.test.ts's outliers_sim local case, made once.
+  const without = await outliersSimTrendRun("local");
   expect(without.vst).toBeNull();
-  expect(without.outcome.vst).toMatchObject({
+  expect(without.vstTrend).toMatchObject({
     unavailable: expect.stringMatching(/local fit.*--vst-max-count/),
   });
-  expect(without.outcome.fit.ledger.rounds.vst).toBeUndefined();
-  const { outcome, vst } = await simulatedRunVst("outliers_sim", { ...job, vstMaxCount: true });
+  expect(without.rounds.vst).toBeUndefined();
+  const { vstTrend, vst, rounds } = await outliersSimTrendRun("local", true);
   if (vst === null) throw new Error("no vst");
-  expect(outcome.vst).toMatchObject({ trend: { fit: "local" } });
+  expect(vstTrend).toMatchObject({ trend: { fit: "local" } });
   // The bisection over the doubles: at most 63 rounds.
-  expect(outcome.fit.ledger.rounds["vst-maximum"]).toBeLessThanOrEqual(63);
+  expect(rounds["vst-maximum"]).toBeLessThanOrEqual(63);
   const worst = worstRelative(vst, deseq2TableAt(join(fixtures, "vst_outliers_sim_local.csv.gz")));
   console.info(`outliers_sim local-trend vst vs DESeq2: ${worst.toExponential(2)}`);
   expect(worst).toBeLessThanOrEqual(1e-6);
