@@ -4,9 +4,7 @@
  * exactly. Checked on whole runs (group design with linear μ, a design with GLM μ, Cook's
  * replacement and refit on outliers_sim): after every step not listed, the center's state is
  * bit-identical to before; after the run, a fresh center fed only the listed requests holds the
- * same state as the one that ran them all. The runs are on outliers_sim's first 400 genes and the
- * 60 whose outliers DESeq2 replaced: every step of a run on all of it, each center's state
- * compared (as bytes) before and after each step on a sixth of the genes.
+ * same state as the one that ran them all.
  */
 import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
@@ -22,10 +20,7 @@ import {
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
-import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
-import { useTempFolder } from "../helpers/tempFiles.js";
-
-const tmp = useTempFolder("fedseq-state-steps-");
+import { sharedPath } from "../helpers/shared.js";
 
 /** Everything a center keeps for a run, as bytes. */
 function stateOf(session: CenterSession): Buffer {
@@ -54,7 +49,7 @@ describe.each([
   ["outliers_sim", "~ center + condition"],
 ])("%s %s", (dataset, design) => {
   it("only the listed steps change a center's state, and replaying them rebuilds it", async () => {
-    const dir = sharedSubset(tmp, dataset, 400, replacedByDeseq2());
+    const dir = sharedPath("data", dataset);
     const sessions = (await simulatedCenters(dir)).map((s) => new CheckedCenter(s.data));
     const outcome = await runOverFederation(
       new InProcessTransport(sessions),
