@@ -2,40 +2,15 @@
  * The README tells the truth: its two set-up commands open it, and its library example runs from
  * the package as npm would install it.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { deseq2Table } from "./helpers/deseq2.js";
+import { runCommand } from "./helpers/processes.js";
 import { root } from "./helpers/shared.js";
 import { useTempFolder } from "./helpers/tempFiles.js";
 
 const readme = readFileSync(join(root, "README.md"), "utf8");
-
-/**
- * Run a command to its end without blocking this worker (npm install and a whole bodymap run
- * take long enough, on a loaded machine, for vitest's worker RPC to time out if this process
- * waited synchronously).
- */
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 const tmp = useTempFolder("fedseq-readme-");
 
 it("opens with the two set-up commands", () => {
@@ -48,12 +23,14 @@ it("the library example runs from the package packed and installed in a folder o
   const block = /### Library\n\n```js\n([\s\S]*?)\n```/.exec(readme);
   expect(block).not.toBeNull();
   // The package as npm publishes it (dist is built by the test command), installed elsewhere.
-  const packed = await run(
+  // Waited for without blocking this worker: npm install and a whole bodymap run take long
+  // enough, on a loaded machine, for vitest's worker RPC to time out on a synchronous wait.
+  const packed = await runCommand(
     "npm",
     ["pack", "--ignore-scripts", "--pack-destination", tmp.dir],
-    root,
+    { cwd: root },
   );
-  expect(packed.status, packed.stderr).toBe(0);
+  expect(packed.code, packed.stderr).toBe(0);
   const tarball = join(tmp.dir, packed.stdout.trim().split("\n").pop() as string);
   const app = join(tmp.dir, "app");
   mkdirSync(app);
@@ -61,15 +38,15 @@ it("the library example runs from the package packed and installed in a folder o
     join(app, "package.json"),
     '{ "name": "app", "private": true, "type": "module" }\n',
   );
-  const installed = await run(
+  const installed = await runCommand(
     "npm",
     ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball],
-    app,
+    { cwd: app },
   );
-  expect(installed.status, installed.stderr).toBe(0);
+  expect(installed.code, installed.stderr).toBe(0);
   writeFileSync(join(app, "example.mjs"), block?.[1] ?? "");
-  const r = await run(process.execPath, ["example.mjs"], app);
-  expect(r.status, r.stderr).toBe(0);
+  const r = await runCommand(process.execPath, ["example.mjs"], { cwd: app });
+  expect(r.code, r.stderr).toBe(0);
   // DESeq2's own results on the same data: its count of padj < 0.1 and its first fold change.
   const deseq2 = deseq2Table("bodymap", "results.csv");
   const padj = deseq2.numbers("padj");

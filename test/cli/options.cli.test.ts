@@ -11,7 +11,7 @@
  * the read-only folder and the lock tests spawn `bin/fedseq` itself, to prove what a real
  * process exits with. The spawned cases run a few at a time, each with a deadline.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -25,8 +25,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useCliHost } from "../helpers/cliHost.js";
-import { freePort, startFedseq } from "../helpers/processes.js";
-import { root } from "../helpers/shared.js";
+import { freePort, runFedseqAsync, startFedseq } from "../helpers/processes.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-options-");
@@ -41,24 +40,7 @@ function fedseq(
   timeoutMs = DEADLINE_MS,
   as: { uid: number; gid: number } | null = null,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
-      ...(as ?? {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runFedseqAsync(args, { timeout: timeoutMs, killSignal: "SIGKILL", ...(as ?? {}) });
 }
 
 // A tiny dataset (two centers), its size factors and dispersions, and files for the flags.

@@ -1,7 +1,7 @@
 /**
  * Running `bin/fedseq` as real processes in tests: start, watch stderr for a line, kill, wait.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { DESIGNS } from "./fits.js";
@@ -96,11 +96,18 @@ export function runFedseq(args: string[]): FedseqResult {
  * Run `bin/fedseq args…` to completion without blocking this process: for long runs, since a
  * test worker blocked for a minute (spawnSync) misses vitest's own messages.
  */
-export function runFedseqAsync(args: string[]): Promise<FedseqResult> {
+export function runFedseqAsync(args: string[], options: SpawnOptions = {}): Promise<FedseqResult> {
+  return runCommand(process.execPath, [join(root, "bin", "fedseq"), ...args], options);
+}
+
+/** Run any command to completion without blocking this process (see {@link runFedseqAsync}). */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<FedseqResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => {
