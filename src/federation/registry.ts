@@ -72,6 +72,7 @@ import {
   type PresenceShare,
   parseLevels,
 } from "../algorithms/setup/state.js";
+import { slopeFloor } from "../algorithms/sizeFactors/iterate.js";
 import type {
   LogSumsRequest,
   LogSumsShare,
@@ -420,7 +421,6 @@ function checkSizeFactorProblem(input: SizeFactorProblem): void {
     throw new Error("size factor problem: baseMean, dispersions and keep differ in length");
   if (!(input.minMu > 0 && Number.isFinite(input.minMu)))
     throw new Error(`size factor problem: minMu ${input.minMu} is not positive`);
-  let floor = 0;
   for (let g = 0; g < genes; g++) {
     if (!input.keep[g]) continue;
     const alpha = input.dispersions[g];
@@ -428,8 +428,8 @@ function checkSizeFactorProblem(input: SizeFactorProblem): void {
       throw new Error(
         `size factor problem: gene ${g} is kept without a positive mean and dispersion`,
       );
-    floor -= 1 / alpha;
   }
+  const floor = slopeFloor(input);
   if (!(Number.isFinite(input.lambda) && input.lambda > floor))
     throw new Error(`size factor problem: λ ${input.lambda} is outside (${floor}, ∞)`);
 }

@@ -229,6 +229,16 @@ export function iterateGeneSet(geneLogLik: Float64Array, nonZero: GeneMask): Gen
   return Uint8Array.from(nonZero, (z, g) => (z && geneLogLik[g] > cut ? 1 : 0));
 }
 
+/**
+ * The problem's floor −Σ_K 1/α: every sample's slope h′ lies above it, so a common λ must too.
+ */
+export function slopeFloor(problem: Pick<SizeFactorProblem, "keep" | "dispersions">): number {
+  let floor = 0;
+  for (let g = 0; g < problem.keep.length; g++)
+    if (problem.keep[g]) floor -= 1 / problem.dispersions[g];
+  return floor;
+}
+
 /** The pooled reply to a root request. */
 export interface PooledRoot {
   readonly logSum: number;
@@ -249,10 +259,7 @@ export async function commonSlope(
   samples: number,
   ask: (lambda: number) => Promise<PooledRoot>,
 ): Promise<{ lambda: number; shift: number; rounds: number }> {
-  let floor = 0;
-  for (let g = 0; g < problem.keep.length; g++)
-    if (problem.keep[g]) floor -= 1 / problem.dispersions[g];
-  let lo = floor;
+  let lo = slopeFloor(problem);
   let hi = Number.POSITIVE_INFINITY;
   let lambda = 0;
   for (let round = 1; round <= ITERATE_MAX_ROOT_ROUNDS; round++) {
