@@ -211,6 +211,53 @@ interface WorkingState {
  */
 export type LbfgsbState = Record<string, string | number | boolean | Array<number | string>>;
 
+/**
+ * An optimiser's state as structured-clone data ({@link Lbfgsb.snapshot}): its typed arrays and
+ * numbers as they are (v8's serialisation keeps both bit for bit).
+ */
+export type LbfgsbSnapshot = Readonly<
+  Record<string, string | number | boolean | Float64Array | Int32Array>
+>;
+
+/** The typed-array fields of a working state (the others are numbers, strings and booleans). */
+const ARRAY_FIELDS = [
+  "lower",
+  "upper",
+  "nbd",
+  "x",
+  "g",
+  "ws",
+  "wy",
+  "sy",
+  "ss",
+  "wt",
+  "wn",
+  "wn1",
+  "z",
+  "r",
+  "d",
+  "t",
+  "wa",
+  "index",
+  "iwhere",
+  "indx2",
+] as const satisfies readonly (keyof WorkingState)[];
+
+/** A copy of a working state: its typed arrays copied, everything else as it is. */
+function copiedState(state: WorkingState): WorkingState {
+  const copy = { ...state };
+  for (const key of ARRAY_FIELDS) (copy[key] as Float64Array | Int32Array) = state[key].slice();
+  return copy;
+}
+
+/**
+ * The solver's state as a snapshot, without a copy: for a solver no one uses afterwards (a
+ * lockstep's, rebuilt from a snapshot for one evaluation).
+ */
+function handedOver(solver: Lbfgsb): LbfgsbSnapshot {
+  return (solver as unknown as { s: WorkingState }).s as unknown as LbfgsbSnapshot;
+}
+
 /** State fields that are integer arrays (all other arrays are float64). */
 const INT_ARRAYS = new Set(["nbd", "index", "iwhere", "indx2"]);
 
@@ -440,6 +487,21 @@ export class Lbfgsb {
       }
     }
     return out;
+  }
+
+  /**
+   * The whole state as structured-clone data (typed arrays copied, numbers as they are): what a
+   * lockstep keeps between rounds, cheaper than {@link Lbfgsb.toJSON}'s per-number encoding.
+   */
+  snapshot(): LbfgsbSnapshot {
+    return copiedState(this.s) as unknown as LbfgsbSnapshot;
+  }
+
+  /** Rebuild a solver from a {@link Lbfgsb.snapshot} (left unchanged). */
+  static fromSnapshot(snapshot: LbfgsbSnapshot): Lbfgsb {
+    const solver = Object.create(Lbfgsb.prototype) as Lbfgsb;
+    (solver as unknown as { s: WorkingState }).s = copiedState(snapshot as unknown as WorkingState);
+    return solver;
   }
 
   /** The point where f and its gradient are needed next (a copy), or null when done. */
@@ -1718,8 +1780,8 @@ export function minimiseLbfgsb(
  * so that a phase's state can hold it.
  */
 export interface LbfgsbLockstep {
-  /** Each minimisation's state ({@link Lbfgsb.toJSON}). */
-  readonly optimisers: readonly LbfgsbState[];
+  /** Each minimisation's state ({@link Lbfgsb.snapshot}). */
+  readonly optimisers: readonly LbfgsbSnapshot[];
   /** The point each waits to have evaluated, null once it stopped. */
   readonly pending: readonly (Float64Array | null)[];
 }
@@ -1729,12 +1791,12 @@ export function lockstepStart(
   starts: readonly Float64Array[],
   options: LbfgsbOptions,
 ): LbfgsbLockstep {
-  const optimisers: LbfgsbState[] = [];
+  const optimisers: LbfgsbSnapshot[] = [];
   const pending: (Float64Array | null)[] = [];
   for (const x0 of starts) {
     const optimiser = new Lbfgsb(x0, options);
     pending.push(optimiser.next());
-    optimisers.push(optimiser.toJSON());
+    optimisers.push(handedOver(optimiser));
   }
   return { optimisers, pending };
 }
@@ -1757,7 +1819,7 @@ export function lockstepTell(
     index: number,
   ) => { readonly value: number; readonly gradient: Float64Array },
 ): LbfgsbLockstep {
-  const optimisers: LbfgsbState[] = [];
+  const optimisers: LbfgsbSnapshot[] = [];
   const pending: (Float64Array | null)[] = [];
   let waiting = 0;
   state.pending.forEach((x, index) => {
@@ -1767,10 +1829,10 @@ export function lockstepTell(
       return;
     }
     const { value, gradient } = evaluate(x, waiting++, index);
-    const optimiser = Lbfgsb.fromState(state.optimisers[index]);
+    const optimiser = Lbfgsb.fromSnapshot(state.optimisers[index]);
     optimiser.tell(value, gradient);
     pending.push(optimiser.next());
-    optimisers.push(optimiser.toJSON());
+    optimisers.push(handedOver(optimiser));
   });
   return { optimisers, pending };
 }
@@ -1782,5 +1844,5 @@ export function lockstepDone(state: LbfgsbLockstep): boolean {
 
 /** Each minimisation's outcome, once {@link lockstepDone}. */
 export function lockstepResults(state: LbfgsbLockstep): LbfgsbResult[] {
-  return state.optimisers.map((s) => Lbfgsb.fromState(s).result());
+  return state.optimisers.map((s) => Lbfgsb.fromSnapshot(s).result());
 }

@@ -12,6 +12,7 @@
  *   where R's first trial point reveals it.
  */
 import { readFileSync } from "node:fs";
+import { deserialize, serialize } from "node:v8";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   finiteDifferenceGradient,
@@ -109,10 +110,14 @@ function expectSameOutcome(
 }
 
 /**
- * Drive a solver with R's recorded values; `checkpoint` round-trips the state through JSON before
- * every tell. Returns the result and the worst deviation of the requested points.
+ * Drive a solver with R's recorded values; `checkpoint` round-trips the state before every tell,
+ * through JSON or (as a lockstep keeps it, and a checkpoint file holds it) through a snapshot and
+ * v8's serialisation. Returns the result and the worst deviation of the requested points.
  */
-function replay(c: FixtureCase, checkpoint = false): { result: LbfgsbResult; path: Deviation } {
+function replay(
+  c: FixtureCase,
+  checkpoint: false | "json" | "snapshot" = false,
+): { result: LbfgsbResult; path: Deviation } {
   const { lower, upper } = bounds(c);
   let solver = new Lbfgsb(Float64Array.from(c.x0), { lower, upper });
   const path: Deviation = { ratio: 0, rel: 0 };
@@ -120,7 +125,9 @@ function replay(c: FixtureCase, checkpoint = false): { result: LbfgsbResult; pat
   for (let x = solver.next(); x !== null; x = solver.next()) {
     expect(b, `${c.name}: more evaluations than R`).toBeLessThan(c.counts);
     deviation(x, c.x[b], path);
-    if (checkpoint) solver = Lbfgsb.fromState(JSON.parse(JSON.stringify(solver)));
+    if (checkpoint === "json") solver = Lbfgsb.fromState(JSON.parse(JSON.stringify(solver)));
+    if (checkpoint === "snapshot")
+      solver = Lbfgsb.fromSnapshot(deserialize(serialize(solver.snapshot())));
     solver.tell(c.f[b], finiteDifferenceGradient(x, lower, upper, c.fdValues[b]));
     b++;
   }
@@ -144,7 +151,24 @@ describe("L-BFGS-B replaying R's function values (the optimiser alone)", () => {
     });
   }
 
-  it("restores from a JSON checkpoint at every evaluation and ends bit for bit the same", () => {
+  it("a snapshot shares nothing with its solver: telling the solver leaves it as it was", () => {
+    const c = cases.find((k) => k.name === "rosenbrock4_active")!;
+    const { lower, upper } = bounds(c);
+    const solver = new Lbfgsb(Float64Array.from(c.x0), { lower, upper });
+    for (let b = 0; b < 4; b++) {
+      const x = solver.next()!;
+      const snapshot = solver.snapshot();
+      const before = serialize(snapshot);
+      solver.tell(c.f[b], finiteDifferenceGradient(x, lower, upper, c.fdValues[b]));
+      expect(serialize(snapshot).equals(before)).toBe(true);
+      // And a solver rebuilt from it leaves it as it was too.
+      const rebuilt = Lbfgsb.fromSnapshot(snapshot);
+      rebuilt.tell(c.f[b], finiteDifferenceGradient(x, lower, upper, c.fdValues[b]));
+      expect(serialize(snapshot).equals(before)).toBe(true);
+    }
+  });
+
+  it("restores from a JSON checkpoint or a snapshot at every evaluation and ends bit for bit the same", () => {
     for (const name of [
       "rosenbrock4_active",
       "helical_abnormal",
@@ -153,8 +177,8 @@ describe("L-BFGS-B replaying R's function values (the optimiser alone)", () => {
     ]) {
       const c = cases.find((k) => k.name === name)!;
       const straight = replay(c).result;
-      const resumed = replay(c, true).result;
-      expect(resumed).toEqual(straight);
+      expect(replay(c, "json").result).toEqual(straight);
+      expect(replay(c, "snapshot").result).toEqual(straight);
     }
   });
 });
