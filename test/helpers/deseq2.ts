@@ -13,27 +13,49 @@ export interface Deseq2Table {
   numbers(name: string): Float64Array;
 }
 
-/** Read `<folder>/<file>` of a shared dataset (`deseq2/` by default; `deseq2_more/`, gzipped). */
+/**
+ * The shared tables read so far in this worker: `../shared` is read-only (no test writes there),
+ * and a worker runs file after file (vitest's `isolate: false`), so each is parsed once.
+ */
+const sharedTables = new Map<string, Deseq2Table>();
+
+/**
+ * Read `<folder>/<file>` of a shared dataset (`deseq2/` by default; `deseq2_more/`, gzipped),
+ * parsed once per worker.
+ */
 export function deseq2Table(dataset: string, file: string, folder = "deseq2"): Deseq2Table {
-  return deseq2TableAt(sharedPath("data", dataset, folder, file));
+  const path = sharedPath("data", dataset, folder, file);
+  let table = sharedTables.get(path);
+  if (table === undefined) {
+    table = deseq2TableAt(path);
+    sharedTables.set(path, table);
+  }
+  return table;
 }
 
 /** A DESeq2 output table at `path` (e.g. one of the tests' own R-generated fixtures). */
 export function deseq2TableAt(path: string): Deseq2Table {
   const table = readCsv(path);
   const ids = table.rows.map((r) => r.fields[0]);
+  const columns = new Map<string, Float64Array>();
   return {
     ids,
     header: table.header,
+    // A copy per call: callers may modify what they get.
     numbers(name: string): Float64Array {
-      const k = table.header.indexOf(name);
-      if (k < 0) throw new Error(`${table.file}: no column ${name}`);
-      return Float64Array.from(table.rows, (r) => {
-        const v = r.fields[k];
-        if (v === "TRUE") return 1;
-        if (v === "FALSE") return 0;
-        return v === "NA" || v === "" ? Number.NaN : Number(v);
-      });
+      let column = columns.get(name);
+      if (column === undefined) {
+        const k = table.header.indexOf(name);
+        if (k < 0) throw new Error(`${table.file}: no column ${name}`);
+        column = Float64Array.from(table.rows, (r) => {
+          const v = r.fields[k];
+          if (v === "TRUE") return 1;
+          if (v === "FALSE") return 0;
+          return v === "NA" || v === "" ? Number.NaN : Number(v);
+        });
+        columns.set(name, column);
+      }
+      return column.slice();
     },
   };
 }
