@@ -1,11 +1,11 @@
 /**
  * `fedseq results --from OUTDIR`: DESeq2's `results()` for another contrast, from the fit a run
- * saved (`saved_fit.json.gz`), without contacting any center; writes `results.csv` (what a run
+ * saved (`saved_fit.json`), without contacting any center; writes `results.csv` (what a run
  * with that contrast writes) and `report.html`.
  */
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { InputError } from "../core/errors.js";
 import { writeResultsCsv } from "../pipeline/run.js";
 import { checkTest } from "../pipeline/runOptions.js";
@@ -13,6 +13,7 @@ import {
   readSavedFit,
   resultsFromSavedFit,
   SAVED_FIT_FILE,
+  SAVED_FIT_FILE_V1,
   type SavedFit,
 } from "../pipeline/savedFit.js";
 import type { Contrast } from "../results/contrast.js";
@@ -30,6 +31,7 @@ interface ResultsFlags {
   altHypothesis: "greaterAbs" | "lessAbs" | "greater" | "less";
   alpha: number;
   independentFiltering: boolean;
+  test?: "Wald" | "LRT";
   quiet?: boolean;
 }
 
@@ -37,7 +39,9 @@ async function resultsAction(flags: ResultsFlags): Promise<void> {
   const file = join(flags.from, SAVED_FIT_FILE);
   if (!existsSync(file))
     throw new InputError(
-      `--from ${flags.from}: no ${SAVED_FIT_FILE} (the output folder of a fedseq run)`,
+      existsSync(join(flags.from, SAVED_FIT_FILE_V1))
+        ? `--from ${flags.from}: its ${SAVED_FIT_FILE_V1} was written by an earlier fedseq; run the analysis again to write ${SAVED_FIT_FILE}`
+        : `--from ${flags.from}: no ${SAVED_FIT_FILE} (the output folder of a fedseq run)`,
     );
   const contrast = contrastFromFlags(flags);
   const wald = { lfcThreshold: flags.lfcNull, altHypothesis: flags.altHypothesis };
@@ -47,22 +51,25 @@ async function resultsAction(flags: ResultsFlags): Promise<void> {
   if (real(flags.out) === real(flags.from))
     throw new InputError("--out: another folder than --from (the run's files stay as they are)");
   const saved = readSavedFit(file);
-  if (saved.lrt !== null && (flags.lfcNull !== 0 || flags.altHypothesis !== "greaterAbs"))
+  const lrt = flags.test === "Wald" ? null : saved.lrt;
+  if (lrt !== null && (flags.lfcNull !== 0 || flags.altHypothesis !== "greaterAbs"))
     throw new InputError(
       "--lfc-null, --alt-hypothesis: the run's test is a likelihood-ratio test; they are for Wald tests (DESeq2: tests of log fold change above or below a threshold must be Wald tests)",
     );
   const { table, contrast: resolved } = resultsFromSavedFit(saved, {
     ...(contrast === undefined ? {} : { contrast }),
+    ...(flags.test === undefined ? {} : { test: flags.test }),
     wald,
     alpha: flags.alpha,
     independentFiltering: flags.independentFiltering,
   });
-  await withOutputFolder(flags.out, () => writeOutputs(flags, saved, table, resolved));
+  await withOutputFolder(flags.out, () => writeOutputs(flags, saved, lrt, table, resolved));
 }
 
 async function writeOutputs(
   flags: ResultsFlags,
   saved: SavedFit,
+  lrt: SavedFit["lrt"],
   table: ResultsTable,
   resolved: Contrast,
 ): Promise<void> {
@@ -84,9 +91,9 @@ async function writeOutputs(
       "design columns": saved.columns.join(", "),
       contrast: resolved.description,
       test:
-        saved.lrt === null
+        lrt === null
           ? "Wald"
-          : `likelihood-ratio test against ${saved.lrt.reduced} (${saved.lrt.df} df): p-values are its; fold changes the contrast's`,
+          : `likelihood-ratio test against ${lrt.reduced} (${lrt.df} df): p-values are its; fold changes the contrast's`,
       [`genes with padj < ${flags.alpha}`]: significant,
       "genes in the input": saved.genes.length,
       "genes fitted": saved.fitted.length,
@@ -113,8 +120,14 @@ export function resultsCommand(): Command {
     .description(
       "DESeq2's results() for another contrast from a finished run's saved fit (its output folder), without contacting any center: results.csv and report.html",
     )
-    .requiredOption("--from <dir>", "the output folder of a fedseq run (its saved_fit.json.gz)")
+    .requiredOption("--from <dir>", "the output folder of a fedseq run (its saved_fit.json)")
     .requiredOption("--out <dir>", "output folder for results.csv and report.html")
+    .addOption(
+      new Option(
+        "--test <test>",
+        "Wald, or LRT (default: the run's test); Wald after a run's likelihood-ratio test tests the contrast with the full model's fit, as DESeq2's results(dds, test = \"Wald\")",
+      ).choices(["Wald", "LRT"]),
+    )
     .option("--quiet", "print nothing when done")
     .action(resultsAction);
 }

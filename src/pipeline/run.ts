@@ -125,7 +125,7 @@ export interface SimulatedRunJob extends RunJob {
 /** Everything a finished run produced. */
 export interface RunOutcome {
   readonly fit: FitOutcome;
-  /** What `fedseq results --from` needs to test other contrasts (written as saved_fit.json.gz). */
+  /** What `fedseq results --from` needs to test other contrasts (written as saved_fit.json). */
   readonly saved: SavedFit;
   /** Sample ids, centers in federation order (each center's size factors stay with it). */
   readonly samples: readonly string[];

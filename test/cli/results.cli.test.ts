@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useCliHost } from "../helpers/cliHost.js";
 import { expectDeseq2Contrast } from "../helpers/contrastResults.js";
@@ -101,8 +101,13 @@ describe("fedseq results --from a run's output folder", () => {
     // Each case ends before any work: run in the CLI host process (cliHost.ts), not one process
     // per case.
     const out = join(tmp.dir, "refused");
+    // A folder of fedseq before the saved fit's version 2 (saved_fit.json.gz).
+    const versionOne = join(tmp.dir, "version-one");
+    mkdirSync(versionOne, { recursive: true });
+    writeFileSync(join(versionOne, "saved_fit.json.gz"), gzipSync("{}"));
     const cases: [string[], RegExp][] = [
-      [["--from", join(tmp.dir, "nowhere")], /--from .*nowhere: no saved_fit\.json\.gz/],
+      [["--from", join(tmp.dir, "nowhere")], /--from .*nowhere: no saved_fit\.json \(/],
+      [["--from", versionOne], /saved_fit\.json\.gz was written by an earlier fedseq; run the/],
       [["--from", base, "--contrast", "tissue,liver,adipose"], /"liver" is not a level of tissue/],
       [["--from", base, "--name", "tissue_liver"], /--name "tissue_liver": not a coefficient/],
       [["--from", base, "--contrast", "tissue,heart,adipose", "--name", "x"], /give one contrast/],
@@ -146,16 +151,19 @@ describe("fedseq results --from a run's output folder", () => {
     expect(lessAbs.stderr.trim().split("\n")).toHaveLength(1);
     expect(lessAbs.stderr).toMatch(/--alt-hypothesis lessAbs: needs --lfc-null > 0/);
     // A damaged saved fit: one line naming the file and what is wrong, nothing written.
-    const saved = JSON.parse(gunzipSync(readFileSync(join(base, "saved_fit.json.gz"))).toString());
+    const saved = JSON.parse(readFileSync(join(base, "saved_fit.json"), "utf8"));
+    // Ten coefficients: their 80 bytes, in base64.
+    const tenBeta = Buffer.from(saved.beta, "base64").subarray(0, 80).toString("base64");
     const damaged: [string, unknown, RegExp][] = [
       ["bare", { format: saved.format }, /not a well-formed saved fit: no design/],
-      ["cut", { ...saved, beta: saved.beta.slice(0, 10) }, /beta has 10 values, expected \d+/],
+      ["cut", { ...saved, beta: tenBeta }, /beta has 10 values, expected \d+/],
+      ["odd", { ...saved, sigma_upper: "AAAA" }, /sigma_upper is not base64 float64 bytes/],
       ["other", { ...saved, format: "something else" }, /not a saved fit of this version/],
     ];
     for (const [name, content, message] of damaged) {
       const dir = join(tmp.dir, `damaged-${name}`);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "saved_fit.json.gz"), gzipSync(JSON.stringify(content)));
+      writeFileSync(join(dir, "saved_fit.json"), JSON.stringify(content));
       const r = await hosted(["results", "--from", dir, "--out", join(dir, "out")]);
       expect(r.code, name).toBe(2);
       expect(r.stderr.trim().split("\n"), name).toHaveLength(1);

@@ -41,7 +41,7 @@ describe("fedseq run", () => {
       "report.html",
       "results.csv",
       "run.json",
-      "saved_fit.json.gz",
+      "saved_fit.json",
       "size_factors.csv",
     ]);
     const deseq2 = deseq2Table("li_lncap", "results.csv");

@@ -16,6 +16,7 @@ import {
   simulatedVst,
   type VstTable,
 } from "../../src/pipeline/run.js";
+import { resultsFromSavedFit } from "../../src/pipeline/savedFit.js";
 import { DESIGNS } from "./fits.js";
 import { cachedRun } from "./runCache.js";
 import { sharedPath } from "./shared.js";
@@ -63,7 +64,12 @@ export async function runShared(
 export interface BatchRun {
   /** Gene ids, in input order. */
   readonly genes: readonly string[];
+  /** DESeq2's `results(dds, test = "Wald")` after the LRT: the Wald run's results. */
   readonly results: RunOutcome["results"];
+  /** The run's own results: the likelihood-ratio test against `~ center`. */
+  readonly lrtResults: RunOutcome["results"];
+  /** The run's test and its degrees of freedom. */
+  readonly lrt: RunOutcome["lrt"];
   /** The trend the centers transformed with (or why none). */
   readonly vstTrend: RunOutcome["vst"];
   /** The centers' variance-stabilised counts, read where they are. */
@@ -76,24 +82,34 @@ export interface BatchRun {
 }
 
 /**
- * DESeq2's analysis of a shared dataset with `~ center + <factor>`, vst and lfcShrink "normal",
- * in this process, computed once per `vitest run` for every file that needs it (the batch
- * results of run.deseq2.test.ts, the vst of run.vst.test.ts, the shrinkage of
- * run.shrink.test.ts).
+ * DESeq2's analysis of a shared dataset with `~ center + <factor>`, its likelihood-ratio test
+ * against `~ center`, vst and lfcShrink "normal", in this process, computed once per `vitest
+ * run` for every file that needs it: the LRT and (as DESeq2's `results(dds, test = "Wald")`
+ * gives them, the Wald run's results byte for byte: run.lrt.test.ts) the batch results of
+ * run.deseq2.test.ts, the vst of run.vst.test.ts, the shrinkage of run.shrink.test.ts.
  */
 export function batchRunWithVst(dataset: string, factor: string): Promise<BatchRun> {
   return cachedRun(`batch-vst-${dataset}`, async () => {
     const sessions = await simulatedCenters(sharedPath("data", dataset));
     const transport = new InProcessTransport(sessions);
     try {
+      const job = deseq2Job(dataset, `~ center + ${factor}`, "deseq2", "~ center");
       const outcome = await runOverFederation(
         transport,
-        { ...deseq2Job(dataset, `~ center + ${factor}`), vst: true, lfcShrink: "normal" },
+        { ...job, vst: true, lfcShrink: "normal" },
         { runId: "batch-vst" },
       );
+      const wald = resultsFromSavedFit(outcome.saved, {
+        test: "Wald",
+        wald: job.wald,
+        alpha: job.alpha,
+        independentFiltering: job.independentFiltering,
+      });
       return {
         genes: outcome.fit.genes,
-        results: outcome.results,
+        results: wald.table,
+        lrtResults: outcome.results,
+        lrt: outcome.lrt,
         vstTrend: outcome.vst,
         vst: simulatedVst(sessions, "batch-vst", transport.centers, outcome.fit.genes),
         shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,

@@ -145,7 +145,8 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
   const batch = `~ center + ${FACTORS[dataset]}`;
   describe(`run ${batch} on ${dataset} against DESeq2`, () => {
     it("log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.95% of genes", async () => {
-      // The run of run.vst.test.ts (the same analysis, with vst at its end), computed once.
+      // The run of run.vst.test.ts (the same analysis with its LRT, and vst at its end),
+      // computed once: results(test = "Wald") after the LRT, the Wald run's results.
       const run = await batchRunWithVst(dataset, FACTORS[dataset]);
       expectDeseq2Results(
         `${dataset} ${batch}`,
@@ -185,20 +186,15 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
 
   // DESeq(~ center + factor, test = "LRT", reduced = ~ center), results(): the fold changes and
   // standard errors are the Wald fit's, stat and pvalue the likelihood-ratio test's ([13]'s
-  // acceptance: ≥ 99.9% of genes within 1%, padj calls ≥ 99.9%).
+  // acceptance: ≥ 99.9% of genes within 1%, padj calls ≥ 99.9%). The run of the batch check
+  // above (computed once).
   describe(`run ${batch} --test LRT --reduced "~ center" on ${dataset} against DESeq2`, () => {
     it("log2FoldChange, lfcSE, stat within 1% and padj calls for ≥ 99.9% of genes", async () => {
-      const outcome = await runShared(
-        new InProcessTransport(await simulatedCenters(sharedPath("data", dataset))),
-        dataset,
-        "run-lrt",
-        batch,
-        "deseq2",
-        "~ center",
-      );
+      const run = await batchRunWithVst(dataset, FACTORS[dataset]);
+      const outcome = { results: run.lrtResults, fit: { genes: run.genes } };
       const expected = deseq2Table(dataset, "lrt_results.csv.gz", "deseq2_more");
       expectDeseq2Results(`${dataset} LRT vs ~ center`, outcome, expected, 0.999);
-      const pvalues = shareWithin(outcome.results.pvalue, expected.numbers("pvalue"), 0.01, 1e-8);
+      const pvalues = shareWithin(run.lrtResults.pvalue, expected.numbers("pvalue"), 0.01, 1e-8);
       measured.push(`${dataset} LRT p-values within 1%: ${(100 * pvalues).toFixed(3)}%`);
       expect(pvalues).toBeGreaterThanOrEqual(0.999);
       // df: the factor's coefficients among DESeq2's resultsNames.
@@ -208,7 +204,7 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
       ).split("\n");
       const df = names.filter((n) => n.startsWith(`${FACTORS[dataset]}_`)).length;
       expect(df).toBeGreaterThan(0);
-      expect(outcome.lrt).toEqual({ reduced: "~ center", df });
+      expect(run.lrt).toEqual({ reduced: "~ center", df });
     });
   });
 

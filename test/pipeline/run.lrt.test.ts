@@ -20,11 +20,18 @@ import {
   resultColumns,
   resultsAgreementWithPvalues,
 } from "../helpers/deseq2.js";
-import { OUTLIERS_LRT_VS_1, sharedFedseqRun } from "../helpers/processes.js";
+import {
+  OUTLIERS_LRT_VS_1,
+  runFedseqAsync,
+  sharedDefaultRun,
+  sharedFedseqRun,
+} from "../helpers/processes.js";
 import { runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const tmp = useTempFolder("fedseq-lrt-");
 
 /** Shares of genes within 1% (and padj < 0.05 calls agreeing): each must be ≥ 99.9%. */
 function expectAgreement(label: string, ours: ResultColumns, expected: Deseq2Table): void {
@@ -51,6 +58,35 @@ describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
     // again on the replaced counts).
     expect(report.cooks.refitted).toBe(60);
     expect(report.rounds["refit-lrt-loglik"]).toBeGreaterThan(0);
+  });
+
+  it("results --test Wald after it is DESeq2's results(dds, test = \"Wald\"): the Wald run's results.csv, byte for byte", async () => {
+    // DESeq2's makeWaldTest: the full model's coefficients and standard errors, tested with
+    // Wald tests; the LRT run fits the full model (and refits the outlier genes) as the Wald
+    // run does. The Wald run: the default run of outliers_sim (~ condition), shared.
+    const lrt = await sharedFedseqRun("run-outliers_sim-lrt-vs-1", [...OUTLIERS_LRT_VS_1]);
+    const wald = await sharedDefaultRun("outliers_sim");
+    expect(wald.code, wald.stderr).toBe(0);
+    const out = join(tmp.dir, "lrt-then-wald");
+    const r = await runFedseqAsync(["results", "--from", lrt.out, "--test", "Wald", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ours = readFileSync(join(out, "results.csv"));
+    expect(ours.equals(readFileSync(join(wald.out, "results.csv")))).toBe(true);
+    // And the LRT's own results differ from it (the p-values are the test's).
+    expect(ours.equals(readFileSync(join(lrt.out, "results.csv")))).toBe(false);
+    // --test LRT after a Wald run: one line, exit 2, as DESeq2 stops.
+    const refused = await runFedseqAsync([
+      "results",
+      "--from",
+      wald.out,
+      "--test",
+      "LRT",
+      "--out",
+      join(tmp.dir, "wald-then-lrt"),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toMatch(/--test LRT: the run tested with Wald tests/);
   });
 
   it.each([
