@@ -110,7 +110,7 @@ async function writeOutputs(
   });
   if (flags.quiet !== true)
     process.stdout.write(
-      `fedseq: ${resolved.description}: ${significant} of ${saved.genes.length} genes with padj < ${flags.alpha}, from the saved fit (no round trip); results in ${out}\n`,
+      `fedseq: ${resolved.description}: ${significant} of ${saved.fitted.length} genes with padj < ${flags.alpha}, from the saved fit (no round trip); results in ${out}\n`,
     );
 }
 

@@ -31,6 +31,8 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "pipeline",
 describe("fedseq results --from a run's output folder", () => {
   let data = "";
   let base = "";
+  /** The run's count of fitted genes, from its last line ("… of N genes with padj < 0.1 …"). */
+  let fittedGenes = "";
   beforeAll(async () => {
     data = await cachedSubset("bodymap", 4000);
     base = join(tmp.dir, "base");
@@ -45,6 +47,7 @@ describe("fedseq results --from a run's output folder", () => {
       "--quiet",
     ]);
     expect(run.code, run.stderr).toBe(0);
+    fittedGenes = /: \d+ of (\d+) genes with padj < 0\.1/.exec(run.stderr)?.[1] ?? "none";
   });
 
   const results = async (name: string, contrast: string[]) => {
@@ -52,6 +55,8 @@ describe("fedseq results --from a run's output folder", () => {
     const r = await runFedseqAsync(["results", "--from", base, ...contrast, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/from the saved fit \(no round trip\)/);
+    // Counted as the run counts: of the genes fitted (not the all-zero ones).
+    expect(r.stdout).toMatch(new RegExp(`: \\d+ of ${fittedGenes} genes with padj < 0\\.1`));
     return out;
   };
 
