@@ -91,25 +91,15 @@ export function pqnAggregate(
     }
   }
 
-  // Step 1b: add the ridge ½λ‖β‖² to NLL, gradient and Fisher, and the decaying Fisher ridge.
-  const ridge2 = RIDGE ** 2;
+  // Step 1b: add the ridge ½λ‖β‖² to the NLL at every point (the line search compares them).
+  // Its gradient and Fisher terms, and the decaying Fisher ridge, are added in step 3 at the
+  // points genes move to only: the same operations on the same numbers, not on the S − 1
+  // points per gene no one reads (on bodymap, 2.3 s of a 29 s fit went to them).
   const halfRidge = 0.5 * RIDGE;
-  const diagonal = fisherRidge(state.round, hp.pqnNumIters);
   for (let sa = 0; sa < nSteps * nActive; sa++) {
     const b = sa * p;
-    const f = sa * pp;
-    for (let k = 0; k < p; k++) {
-      for (let l = 0; l < p; l++) {
-        const cross = gradient[b + k] * points[b + l] + gradient[b + l] * points[b + k];
-        fisher[f + k * p + l] += RIDGE * cross + ridge2 * (points[b + k] * points[b + l]);
-      }
-    }
-    for (let k = 0; k < p; k++) fisher[f + k * p + k] += diagonal;
     let squares = 0;
-    for (let k = 0; k < p; k++) {
-      gradient[b + k] += RIDGE * points[b + k];
-      squares += points[b + k] * points[b + k];
-    }
+    for (let k = 0; k < p; k++) squares += points[b + k] * points[b + k];
     nll[sa] += halfRidge * squares;
   }
 
@@ -176,11 +166,24 @@ export function pqnAggregate(
   const nextFisher = new Float64Array(nNext * pp);
   const nextGradient = new Float64Array(nNext * p);
   const nextBeta = new Float64Array(nNext * p);
+  const ridge2 = RIDGE ** 2;
+  const diagonal = fisherRidge(state.round, hp.pqnNumIters);
   for (let j = 0; j < nNext; j++) {
     const sa = chosenStep[j] * nActive + chosen[j];
-    nextFisher.set(fisher.subarray(sa * pp, sa * pp + pp), j * pp);
-    nextGradient.set(gradient.subarray(sa * p, sa * p + p), j * p);
-    nextBeta.set(points.subarray(sa * p, sa * p + p), j * p);
+    const b = sa * p;
+    const f = j * pp;
+    nextFisher.set(fisher.subarray(sa * pp, sa * pp + pp), f);
+    // The ridge's Fisher terms (from the gradient before its own ridge term), the decaying
+    // diagonal, then the ridge's gradient term.
+    for (let k = 0; k < p; k++) {
+      for (let l = 0; l < p; l++) {
+        const cross = gradient[b + k] * points[b + l] + gradient[b + l] * points[b + k];
+        nextFisher[f + k * p + l] += RIDGE * cross + ridge2 * (points[b + k] * points[b + l]);
+      }
+    }
+    for (let k = 0; k < p; k++) nextFisher[f + k * p + k] += diagonal;
+    for (let k = 0; k < p; k++) nextGradient[j * p + k] = gradient[b + k] + RIDGE * points[b + k];
+    nextBeta.set(points.subarray(b, b + p), j * p);
   }
   const scaling = new Float64Array(nNext * pp);
   invertBatch(nextFisher, p, nNext, scaling);
