@@ -11,6 +11,7 @@ import { pqnStart } from "../../src/algorithms/pqn/start.js";
 import {
   type PqnFinalState,
   type PqnRoundState,
+  pqnReply,
   pqnRequest,
 } from "../../src/algorithms/pqn/state.js";
 import {
@@ -137,9 +138,10 @@ describe("federated PQN runs", () => {
           let state: PqnRoundState | PqnFinalState = pqnStart(beta, new Uint8Array(genes).fill(1));
           while (state.kind === "pqn-round") {
             const s: PqnRoundState = state;
+            const request = pqnRequest(s);
             const next: PqnRoundState | PqnFinalState = pqnAggregate(
               s,
-              fed.centers.map((c) => pqnLocalStep(c, pqnRequest(s), hp)),
+              fed.centers.map((c) => pqnReply(pqnLocalStep(c, request, hp), request.coefficients)),
               hp,
             );
             for (const b of next.beta) expect(Math.abs(b)).toBeLessThanOrEqual(hp.maxBeta);

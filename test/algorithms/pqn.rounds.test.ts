@@ -13,6 +13,7 @@ import {
   type PqnFinalState,
   type PqnLocalShare,
   type PqnRoundState,
+  pqnReply,
   pqnRequest,
 } from "../../src/algorithms/pqn/state.js";
 import { pooledRegularisedNll } from "../../src/reports/agreement.js";
@@ -103,9 +104,10 @@ function runPqn(centers: FitCenter[], start: PqnRoundState, hp: FitHyperparamete
   let state: PqnRoundState | PqnFinalState = start;
   while (state.kind === "pqn-round") {
     const s: PqnRoundState = state;
+    const request = pqnRequest(s);
     state = pqnAggregate(
       s,
-      centers.map((c) => pqnLocalStep(c, pqnRequest(s), hp)),
+      centers.map((c) => pqnReply(pqnLocalStep(c, request, hp), request.coefficients)),
       hp,
     );
   }
@@ -140,8 +142,10 @@ for (const name of ROUNDS_FILES) {
 
       it(`round ${step.phase_round}: aggregation`, () => {
         const state = inputState(file, step);
+        // As they travel: each Fisher matrix as its upper triangle.
+        const p = pqnRequest(state).coefficients;
         const shares = file.center_order.map((c) =>
-          recordedShare(step.local_shares[c], state.round),
+          pqnReply(recordedShare(step.local_shares[c], state.round), p),
         );
         const out = pqnAggregate(state, shares, hp);
         const agg = step.aggregated;

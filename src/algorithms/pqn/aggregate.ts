@@ -7,10 +7,11 @@
 import { invertBatch } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { lineSearchSteps, RIDGE } from "../hyperparameters.js";
+import { triangleSize } from "../lfc/symmetric.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import { ascentDirectionAndDecrement } from "./direction.js";
-import type { PqnFinalState, PqnLocalShare, PqnRoundState } from "./state.js";
+import type { PqnFinalState, PqnReply, PqnRoundState } from "./state.js";
 
 /** Diagonal ridge on the Fisher at round t: 1 at t = 0 decaying log-linearly to 1e-6 at t = T. */
 export function fisherRidge(round: number, numIters: number): number {
@@ -21,7 +22,7 @@ export function fisherRidge(round: number, numIters: number): number {
 
 function checkShares(
   state: PqnRoundState,
-  shares: readonly PqnLocalShare[],
+  shares: readonly PqnReply[],
   active: number,
   p: number,
   steps: number,
@@ -35,7 +36,7 @@ function checkShares(
       share.steps !== steps ||
       share.nll.length !== steps * active ||
       share.gradient.length !== steps * active * p ||
-      share.fisher.length !== steps * active * p * p
+      share.fisher.length !== steps * active * triangleSize(p)
     ) {
       throw new Error(`PQN share ${c} has the wrong shape for ${active} genes × ${steps} steps`);
     }
@@ -46,12 +47,13 @@ function checkShares(
  * Aggregate the centers' shares of one PQN round into the next round state (or the final state
  * after round `pqnNumIters`). Pure: the input state is not modified.
  * @param state - the state the centers received
- * @param shares - one share per center, in federation order
+ * @param shares - one reply per center, in federation order (Fisher information as packed upper
+ *   triangles: only the matrices at the points genes move to are unpacked)
  * @param hp - hyper-parameters
  */
 export function pqnAggregate(
   state: PqnRoundState,
-  shares: readonly PqnLocalShare[],
+  shares: readonly PqnReply[],
   hp: FitHyperparameters,
 ): PqnRoundState | PqnFinalState {
   const nGenes = state.mask.length;
@@ -168,11 +170,20 @@ export function pqnAggregate(
   const nextBeta = new Float64Array(nNext * p);
   const ridge2 = RIDGE ** 2;
   const diagonal = fisherRidge(state.round, hp.pqnNumIters);
+  const triangle = triangleSize(p);
   for (let j = 0; j < nNext; j++) {
     const sa = chosenStep[j] * nActive + chosen[j];
     const b = sa * p;
     const f = j * pp;
-    nextFisher.set(fisher.subarray(sa * pp, sa * pp + pp), f);
+    // The pooled matrix at that point, from its upper triangle.
+    let t = sa * triangle;
+    for (let k = 0; k < p; k++) {
+      for (let l = k; l < p; l++) {
+        const v = fisher[t++];
+        nextFisher[f + k * p + l] = v;
+        nextFisher[f + l * p + k] = v;
+      }
+    }
     // The ridge's Fisher terms (from the gradient before its own ridge term), the decaying
     // diagonal, then the ridge's gradient term.
     for (let k = 0; k < p; k++) {

@@ -5,7 +5,7 @@ import type { FitHyperparameters } from "../hyperparameters.js";
 import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount } from "../masks.js";
 import { pqnAggregate } from "./aggregate.js";
-import { type PqnFinalState, type PqnRoundState, pqnRequest, pqnShareOf } from "./state.js";
+import { type PqnFinalState, type PqnRoundState, pqnRequest } from "./state.js";
 
 /** The PQN phase with the given hyper-parameters. */
 export function pqnPhase(hp: FitHyperparameters): LfcPhase<"pqn", PqnFinalState, PqnRoundState> {
@@ -13,14 +13,7 @@ export function pqnPhase(hp: FitHyperparameters): LfcPhase<"pqn", PqnFinalState,
     name: "pqn",
     step: "pqn",
     request: pqnRequest,
-    aggregate: (state, replies) => {
-      const p = state.mask.length === 0 ? 0 : state.beta.length / state.mask.length;
-      return pqnAggregate(
-        state,
-        replies.map((r) => pqnShareOf(r, p)),
-        hp,
-      );
-    },
+    aggregate: (state, replies) => pqnAggregate(state, replies, hp),
     isResult: (value): value is PqnFinalState => value.kind === "pqn-final",
     activeGenes: (state) => maskCount(state.mask),
     finish: (state) => {

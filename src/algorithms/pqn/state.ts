@@ -6,7 +6,7 @@
  * G non-zero genes of the fit; arrays "on mask" run over the A genes set in `mask`, in
  * increasing gene order.
  */
-import { packSymmetric, unpackSymmetric } from "../lfc/symmetric.js";
+import { packSymmetric } from "../lfc/symmetric.js";
 import { type GeneMask, gatherRows, maskIndices } from "../masks.js";
 
 /** What the aggregator sends to every center before a PQN round (upstream's PQN shared state). */
@@ -99,18 +99,6 @@ export function pqnReply(share: PqnLocalShare, p: number): PqnReply {
     nll: share.nll,
     gradient: share.gradient,
     fisher: packSymmetric(share.fisher, p),
-  };
-}
-
-/** A share as received (p design columns). */
-export function pqnShareOf(reply: PqnReply, p: number): PqnLocalShare {
-  return {
-    kind: "pqn-share",
-    round: reply.round,
-    steps: reply.steps,
-    nll: reply.nll,
-    gradient: reply.gradient,
-    fisher: unpackSymmetric(reply.fisher, p),
   };
 }
 
