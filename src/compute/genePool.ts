@@ -244,7 +244,7 @@ export class GenePool implements LocalKernels {
       genes.length,
       steps === null ? 1 : steps.length,
       [
-        ["fisher", p * p],
+        ["fisher", (p * (p + 1)) / 2],
         ["gradient", p],
         ["nll", 1],
       ],

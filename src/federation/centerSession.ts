@@ -363,7 +363,7 @@ export class CenterSession {
       case "pqn": {
         const { center, hp } = this.#fit(step, tag);
         const share = pqnLocalStep(center, input as StepInput<"pqn">, hp, this.#kernels);
-        return pqnReply(share, center.main.data.p) as Out;
+        return pqnReply(share) as Out;
       }
       case "newton": {
         const { center, hp } = this.#fit(step, tag);

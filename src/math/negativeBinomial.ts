@@ -109,7 +109,10 @@ export interface Box {
 
 /** Outputs of {@link nbFisherGradientNllAtSteps}, step-major: [step][gene][...]. */
 export interface FisherGradientNll {
-  /** S×A×p×p. */
+  /**
+   * S×A upper triangles of the p×p Fisher matrices, row by row (p(p+1)/2 entries each: the
+   * matrices are exactly symmetric, and this is how they travel).
+   */
   readonly fisher: Float64Array;
   /** S×A×p. */
   readonly gradient: Float64Array;
@@ -358,7 +361,8 @@ function fisherPass(
  * @param steps - step sizes t, or null to evaluate at clip(β) only
  * @param box - bounds for the clipping
  * @param minMu - floor on μ (0 in PQN)
- * @returns fisher (S×A×p×p), gradient (S×A×p), nll (S×A) with S = steps.length or 1
+ * @returns fisher (S×A upper triangles of p×p), gradient (S×A×p), nll (S×A) with S =
+ *   steps.length or 1
  */
 export function nbFisherGradientNllAtSteps(
   data: NbCenterData,
@@ -377,8 +381,8 @@ export function nbFisherGradientNllAtSteps(
   if ((steps === null) !== (direction === null)) {
     throw new Error("direction and steps must be both given or both null");
   }
-  const pp = p * p;
-  const fisher = new Float64Array(nSteps * active * pp);
+  const triangle = (p * (p + 1)) / 2;
+  const fisher = new Float64Array(nSteps * active * triangle);
   const gradient = new Float64Array(nSteps * active * p);
   const nll = new Float64Array(nSteps * active);
   const point = new Float64Array(p);
@@ -408,9 +412,9 @@ export function nbFisherGradientNllAtSteps(
       pqnSampleTerms(n, sizeFactors, counts, logBinomial, base, r, alpha, minMu, w);
       const sa = s * active + a;
       nll[sa] = nllOffset[g] + pairwiseSum(terms, 0, n);
-      // Upper triangle, mirrored: the matrix is exactly symmetric, so that its p(p+1)/2 distinct
-      // entries are all a message needs to carry.
-      const f = sa * pp;
+      // The upper triangle only, row by row: the matrix is exactly symmetric, so that its
+      // p(p+1)/2 distinct entries are all a message needs to carry.
+      let at = sa * triangle;
       for (let k = 0; k < p; k++) {
         const ck = k * n;
         for (let l = k; l < p; l += 4) {
@@ -421,10 +425,7 @@ export function nbFisherGradientNllAtSteps(
           } else {
             fisherPass(columns, n, ck, l * n, count, weight, sums);
           }
-          for (let j = 0; j < count; j++) {
-            fisher[f + k * p + l + j] = sums[1 + j];
-            fisher[f + (l + j) * p + k] = sums[1 + j];
-          }
+          for (let j = 0; j < count; j++) fisher[at++] = sums[1 + j];
         }
       }
     }

@@ -141,7 +141,7 @@ describe("federated PQN runs", () => {
             const request = pqnRequest(s);
             const next: PqnRoundState | PqnFinalState = pqnAggregate(
               s,
-              fed.centers.map((c) => pqnReply(pqnLocalStep(c, request, hp), request.coefficients)),
+              fed.centers.map((c) => pqnReply(pqnLocalStep(c, request, hp))),
               hp,
             );
             for (const b of next.beta) expect(Math.abs(b)).toBeLessThanOrEqual(hp.maxBeta);

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { FitCenter } from "../../src/algorithms/center.js";
 import type { FitHyperparameters } from "../../src/algorithms/hyperparameters.js";
+import { packSymmetric, unpackSymmetric } from "../../src/algorithms/lfc/symmetric.js";
 import { pqnAggregate } from "../../src/algorithms/pqn/aggregate.js";
 import { pqnLocalStep } from "../../src/algorithms/pqn/local.js";
 import { pqnCatchStart, pqnStart } from "../../src/algorithms/pqn/start.js";
@@ -107,7 +108,7 @@ function runPqn(centers: FitCenter[], start: PqnRoundState, hp: FitHyperparamete
     const request = pqnRequest(s);
     state = pqnAggregate(
       s,
-      centers.map((c) => pqnReply(pqnLocalStep(c, request, hp), request.coefficients)),
+      centers.map((c) => pqnReply(pqnLocalStep(c, request, hp))),
       hp,
     );
   }
@@ -136,7 +137,9 @@ for (const name of ROUNDS_FILES) {
             { ...SHARE_TOL, scale: scale.gradient },
             `${name} gradient`,
           );
-          expectClose(ours.fisher, theirs.fisher, SHARE_TOL, `${name} fisher`);
+          // Ours travel as upper triangles; upstream's are whole matrices.
+          const p = centers[c].main.data.p;
+          expectClose(unpackSymmetric(ours.fisher, p), theirs.fisher, SHARE_TOL, `${name} fisher`);
         });
       });
 
@@ -144,9 +147,10 @@ for (const name of ROUNDS_FILES) {
         const state = inputState(file, step);
         // As they travel: each Fisher matrix as its upper triangle.
         const p = pqnRequest(state).coefficients;
-        const shares = file.center_order.map((c) =>
-          pqnReply(recordedShare(step.local_shares[c], state.round), p),
-        );
+        const shares = file.center_order.map((c) => {
+          const share = recordedShare(step.local_shares[c], state.round);
+          return pqnReply({ ...share, fisher: packSymmetric(share.fisher, p) });
+        });
         const out = pqnAggregate(state, shares, hp);
         const agg = step.aggregated;
         expectClose(out.beta, recordedF64(agg, "beta"), SHARE_TOL, "beta");

@@ -6,7 +6,6 @@
  * G non-zero genes of the fit; arrays "on mask" run over the A genes set in `mask`, in
  * increasing gene order.
  */
-import { packSymmetric } from "../lfc/symmetric.js";
 import { type GeneMask, gatherRows, maskIndices } from "../masks.js";
 
 /** What the aggregator sends to every center before a PQN round (upstream's PQN shared state). */
@@ -75,11 +74,11 @@ export interface PqnLocalShare {
   readonly nll: Float64Array;
   /** Gradient at each point, S×A×p. */
   readonly gradient: Float64Array;
-  /** Fisher information at each point, S×A×p×p. */
+  /** Fisher information at each point, as upper triangles: S×A×p(p+1)/2. */
   readonly fisher: Float64Array;
 }
 
-/** {@link PqnLocalShare} as sent: the Fisher information as packed upper triangles. */
+/** {@link PqnLocalShare} as sent. */
 export interface PqnReply {
   readonly kind: "pqn-reply";
   readonly round: number;
@@ -90,15 +89,15 @@ export interface PqnReply {
   readonly fisher: Float64Array;
 }
 
-/** A share as sent (p design columns). */
-export function pqnReply(share: PqnLocalShare, p: number): PqnReply {
+/** A share as sent. */
+export function pqnReply(share: PqnLocalShare): PqnReply {
   return {
     kind: "pqn-reply",
     round: share.round,
     steps: share.steps,
     nll: share.nll,
     gradient: share.gradient,
-    fisher: packSymmetric(share.fisher, p),
+    fisher: share.fisher,
   };
 }
 
