@@ -83,6 +83,30 @@ export class RecordShapeError extends Error {
   }
 }
 
+// One small loop per element type: inside checkRecord's switch, where `v` is any of the typed
+// arrays, each element access was polymorphic (1.2 s of a bodymap run's profile).
+
+/** The index of the first value that is not finite, or −1. */
+function firstNotFinite(v: Float64Array): number {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return i;
+  return -1;
+}
+
+/** The index of the first entry that is neither 0 nor 1, or −1. */
+function firstNotBit(v: Uint8Array): number {
+  for (let i = 0; i < v.length; i++) if (v[i] > 1) return i;
+  return -1;
+}
+
+/** The index of the first value that is not a whole number 0 … 2³²−1, or −1. */
+function firstNotCount(v: Float64Array): number {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!(Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) return i;
+  }
+  return -1;
+}
+
 /**
  * Check a record's fields against its schema (types, and finiteness of `finite` arrays).
  * @throws RecordShapeError naming the first offending field
@@ -106,16 +130,15 @@ export function checkRecord<T extends FlatRecord>(
         if (!(v instanceof Float64Array))
           throw new RecordShapeError(`${where}: not float64 values`);
         if (kind === "finite") {
-          for (let i = 0; i < v.length; i++) {
-            if (!Number.isFinite(v[i]))
-              throw new RecordShapeError(`${where}: value ${i} is not finite (${v[i]})`);
-          }
+          const i = firstNotFinite(v);
+          if (i >= 0) throw new RecordShapeError(`${where}: value ${i} is not finite (${v[i]})`);
         }
         break;
       case "mask":
         if (!(v instanceof Uint8Array)) throw new RecordShapeError(`${where}: not a mask`);
-        for (let i = 0; i < v.length; i++) {
-          if (v[i] > 1) throw new RecordShapeError(`${where}: entry ${i} is not 0 or 1`);
+        {
+          const i = firstNotBit(v);
+          if (i >= 0) throw new RecordShapeError(`${where}: entry ${i} is not 0 or 1`);
         }
         break;
       case "u8":
@@ -123,9 +146,9 @@ export function checkRecord<T extends FlatRecord>(
         break;
       case "counts":
         if (!(v instanceof Float64Array)) throw new RecordShapeError(`${where}: not counts`);
-        for (let i = 0; i < v.length; i++) {
-          if (!(Number.isInteger(v[i]) && v[i] >= 0 && v[i] <= 0xffffffff))
-            throw new RecordShapeError(`${where}: value ${i} is not a count (${v[i]})`);
+        {
+          const i = firstNotCount(v);
+          if (i >= 0) throw new RecordShapeError(`${where}: value ${i} is not a count (${v[i]})`);
         }
         break;
       case "number":
