@@ -17,6 +17,7 @@ import {
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { agreement } from "../../src/reports/agreement.js";
 import { writeCohort } from "../../src/simulate/cohort.js";
+import { deseq2Coefficients } from "../helpers/deseq2.js";
 import { fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 
@@ -97,15 +98,7 @@ describe("acceptance", () => {
       expect(rounds).toBeLessThanOrEqual(30);
       const p = o.columns.length;
       const genes = Array.from(o.fitted, (g) => o.genes[g]);
-      const fit = readCsv(sharedPath("data", dataset, "deseq2", "fit.csv"));
-      const columns = fit.header.flatMap((h, i) => (h.startsWith("beta_ln.") ? [i] : []));
-      const byGene = new Map(fit.rows.map((r) => [r.fields[0], r.fields]));
-      const reference = new Float64Array(genes.length * p);
-      genes.forEach((g, j) => {
-        columns.forEach((c, k) => {
-          reference[j * p + k] = Number(byGene.get(g)?.[c]);
-        });
-      });
+      const reference = deseq2Coefficients(dataset, genes, p);
       // outliers_sim: DESeq2 refitted 60 genes on replaced counts (Cook's), not what fit-lfc fits.
       const compared = new Uint8Array(genes.length).fill(1);
       if (dataset === "outliers_sim") {

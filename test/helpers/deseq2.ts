@@ -141,3 +141,24 @@ export function resultsAgreementWithPvalues(
   );
   return shares;
 }
+
+/**
+ * DESeq2's natural-log coefficients (`fit.csv`'s beta_ln.* columns) of `genes`, in design order,
+ * gene-major (G×p).
+ * @throws when a gene has no DESeq2 fit, or the table does not have p coefficients
+ */
+export function deseq2Coefficients(dataset: string, genes: string[], p: number): Float64Array {
+  const table = deseq2Table(dataset, "fit.csv");
+  const columns = table.header.filter((h) => h.startsWith("beta_ln."));
+  if (columns.length !== p)
+    throw new Error(`fit.csv has ${columns.length} coefficients, expected ${p}`);
+  const values = columns.map((c) => table.numbers(c));
+  const rowOf = new Map(table.ids.map((id, r) => [id, r]));
+  const out = new Float64Array(genes.length * p);
+  genes.forEach((g, j) => {
+    const r = rowOf.get(g);
+    if (r === undefined) throw new Error(`no DESeq2 fit for ${g}`);
+    for (let k = 0; k < p; k++) out[j * p + k] = values[k][r];
+  });
+  return out;
+}

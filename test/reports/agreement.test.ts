@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
 import { readCsv } from "../../src/io/csv.js";
 import { agreement } from "../../src/reports/agreement.js";
+import { deseq2Coefficients, deseq2Table } from "../helpers/deseq2.js";
 import { fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
 
@@ -27,24 +28,6 @@ afterAll(() => {
  */
 function breathe(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** DESeq2's natural-log coefficients of the fitted genes, in design order. */
-function deseq2Beta(dataset: string, genes: string[], p: number): Float64Array {
-  const table = readCsv(sharedPath("data", dataset, "deseq2", "fit.csv"));
-  const gene = table.header.indexOf("gene");
-  const cols = table.header.flatMap((h, i) => (h.startsWith("beta_ln.") ? [i] : []));
-  expect(cols.length).toBe(p);
-  const byGene = new Map(table.rows.map((r) => [r.fields[gene], r.fields]));
-  const out = new Float64Array(genes.length * p);
-  genes.forEach((g, j) => {
-    const f = byGene.get(g);
-    if (f === undefined) throw new Error(`no DESeq2 fit for ${g}`);
-    cols.forEach((c, k) => {
-      out[j * p + k] = Number(f[c]);
-    });
-  });
-  return out;
 }
 
 /** Genes whose counts DESeq2 replaced and refitted (`deseq2/cooks.csv`, outliers_sim only). */
@@ -69,7 +52,7 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         const { result } = outcome;
         const p = outcome.columns.length;
         const genes = Array.from(outcome.fitted, (g) => outcome.genes[g]);
-        const reference = deseq2Beta(dataset, genes, p);
+        const reference = deseq2Coefficients(dataset, genes, p);
         const all = agreement(centers, result.beta, reference, 0.5);
         await breathe();
         const caught = agreement(centers, result.beta, reference, 0.5, result.pqnCaught);
@@ -79,8 +62,9 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         const refitted = refittedByDeseq2(dataset, genes);
         if (mode === "irls-pqn") {
           // The federated baseMean (Σ over centers of Σ y/s, over all samples) is DESeq2's.
-          const results = readCsv(sharedPath("data", dataset, "deseq2", "results.csv"));
-          const byGene = new Map(results.rows.map((r) => [r.fields[0], Number(r.fields[1])]));
+          const results = deseq2Table(dataset, "results.csv");
+          const baseMeans = results.numbers("baseMean");
+          const byGene = new Map(results.ids.map((id, r) => [id, baseMeans[r]]));
           genes.forEach((g, j) => {
             if (refitted[j]) return; // DESeq2 averages the replaced counts there
             const expected = byGene.get(g) as number;
