@@ -425,22 +425,33 @@ function pointLayer(n: number) {
  * as one path.
  */
 export function compactSvg(svg: string): string {
-  return mergePoints(
-    svg
-      .replace(
-        /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
-        (_, x: string, y: string) =>
-          `translate(${Number(Number(x).toFixed(2))},${Number(Number(y).toFixed(2))})`,
-      )
-      .replace(/<path [^>]*>/g, (tag) =>
-        tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
-      ),
-  );
+  // Points first: merged, they carry no transform and no zero stroke width, so the two passes
+  // over every tag that follow have a few hundred tags to rewrite instead of one per point.
+  return mergePoints(svg)
+    .replace(/translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g, (_, x: string, y: string) => {
+      return `translate(${hundredths(x)},${hundredths(y)})`;
+    })
+    .replace(/<path [^>]*>/g, (tag) =>
+      tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
+    );
 }
 
-/** A point as vega draws it: a translated circle of radius r, filled, no stroke. */
+/** A coordinate to a hundredth of a pixel, as the shortest number that reads back the same. */
+function hundredths(x: string): number {
+  return Number(Number(x).toFixed(2));
+}
+
+/** A point's coordinate to a tenth of a pixel, from its {@link hundredths}. */
+function tenths(x: string): number {
+  return Number(hundredths(x).toFixed(1));
+}
+
+/**
+ * A point as vega draws it: a translated circle of radius r, filled, no stroke (a zero stroke
+ * width, as vega writes it, or none).
+ */
 const POINT_TAG =
-  /^<path transform="translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)" d="M([0-9.]+),0A\3,\3,0,1,1,-\3,0A\3,\3,0,1,1,\3,0" fill="(#[0-9a-fA-F]{3,6})"(?: opacity="([0-9.]+)")?\/>$/;
+  /^<path transform="translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)" d="M([0-9.]+),0A\3,\3,0,1,1,-\3,0A\3,\3,0,1,1,\3,0" fill="(#[0-9a-fA-F]{3,6})"(?: stroke-width="0")?(?: opacity="([0-9.]+)")?\/>$/;
 
 /**
  * In every symbol mark, draw each run of consecutive points of one radius, colour and opacity
@@ -480,7 +491,9 @@ export function mergePoints(svg: string): string {
             ` fill="none" stroke="${fill}" stroke-width="${Number((2 * Number(radius)).toFixed(3))}"` +
             ` stroke-linecap="round"${opacity === undefined ? "" : ` stroke-opacity="${opacity}"`}`;
         }
-        run.push(`M${Number(Number(x).toFixed(1))} ${Number(Number(y).toFixed(1))}h0`);
+        // A tenth of a pixel, from the hundredth compactSvg rounds every position to (rounding
+        // to hundredths twice is rounding once: the same numbers whichever comes first).
+        run.push(`M${tenths(x)} ${tenths(y)}h0`);
       }
       flush();
       return `${open}${out.join("")}${close}`;
