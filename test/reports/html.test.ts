@@ -136,6 +136,18 @@ describe("helpers", () => {
     ).toBe(
       '<path transform="translate(340.93,0)" d="M1,0"/><path stroke="#000" stroke-width="0"/>',
     );
+    // Points as vega writes them (a zero stroke width, full precision): merged, each position
+    // to a hundredth and then a tenth of a pixel (1.249 -> 1.25 -> 1.3), the rest of the group
+    // compacted as any tag.
+    const point = (x: number, y: number) =>
+      `<path transform="translate(${x},${y})" d="M1,0A1,1,0,1,1,-1,0A1,1,0,1,1,1,0" fill="#9d9d9d" stroke-width="0" opacity="0.5"/>`;
+    expect(
+      compactSvg(
+        `<g class="mark-symbol role-mark marks">${point(1.249, 2.0000001)}${point(-0.04, 7.96)}<path transform="translate(0.123456,1)" d="M2,0" stroke-width="0"/></g>`,
+      ),
+    ).toBe(
+      '<g class="mark-symbol role-mark marks"><path class="points" d="M1.3 2h0M0 8h0" fill="none" stroke="#9d9d9d" stroke-width="2" stroke-linecap="round" stroke-opacity="0.5"/><path transform="translate(0.12,1)" d="M2,0"/></g>',
+    );
   });
 });
 
