@@ -26,6 +26,7 @@ import {
 } from "node:worker_threads";
 import type { CenterFitData, FitCenter } from "../algorithms/center.js";
 import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
+import { triangleSize } from "../math/linalg.js";
 import type {
   Box,
   FisherGradientNll,
@@ -244,7 +245,7 @@ export class GenePool implements LocalKernels {
       genes.length,
       steps === null ? 1 : steps.length,
       [
-        ["fisher", (p * (p + 1)) / 2],
+        ["fisher", triangleSize(p)],
         ["gradient", p],
         ["nll", 1],
       ],

@@ -39,7 +39,6 @@ import type {
 } from "../algorithms/dispersions/state.js";
 import type { InitLocalShare, InitRequest } from "../algorithms/init/state.js";
 import type { IrlsReply, IrlsRequest } from "../algorithms/irls/state.js";
-import { triangleSize } from "../algorithms/lfc/symmetric.js";
 import { type GeneMask, maskCount } from "../algorithms/masks.js";
 import {
   type NewtonReply,
@@ -98,6 +97,7 @@ import {
 } from "../algorithms/vst.js";
 import type { InformationRequest, InformationShare } from "../algorithms/wald/state.js";
 import { MAX_FACTOR_CELLS } from "../design/factorCells.js";
+import { triangleSize } from "../math/linalg.js";
 import {
   checkRecord,
   type FlatRecord,
@@ -931,7 +931,7 @@ export const STEPS: {
     replyLengths: (input) => {
       const points = input.points.length;
       const p = input.designColumns;
-      const q = input.designRows.length > 0 ? input.designRows.length / p : (p * (p + 1)) / 2;
+      const q = input.designRows.length > 0 ? input.designRows.length / p : triangleSize(p);
       // Points with derivatives: every point, or each gene's first derivativeCounts.
       let slopes = points;
       if (input.derivativeCounts.length > 0) {
@@ -1159,7 +1159,7 @@ export const STEPS: {
     replyLengths: (input) => {
       const p = input.coefficients;
       const genes = input.beta.length / p;
-      return { nll: genes, xtwx: (genes * p * (p + 1)) / 2, xtwz: genes * p };
+      return { nll: genes, xtwx: genes * triangleSize(p), xtwz: genes * p };
     },
     reductions: { nll: "sum", xtwx: "sum", xtwz: "sum" },
     bounds: { nll: BOUNDS.nll, xtwx: BOUNDS.information, xtwz: BOUNDS.information },

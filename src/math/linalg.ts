@@ -4,6 +4,11 @@
  * loops over typed arrays beat any general library here.
  */
 
+/** Distinct entries of a symmetric p×p matrix, p(p+1)/2: the length of its upper triangle. */
+export function triangleSize(p: number): number {
+  return (p * (p + 1)) / 2;
+}
+
 /** Thrown when a matrix of a batch is singular (a zero pivot in LU with partial pivoting). */
 export class SingularMatrixError extends Error {
   /** Index of the singular matrix within its batch. */

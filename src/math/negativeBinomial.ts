@@ -15,6 +15,7 @@
  * upstream (fedpydeseq2 / numpy) so that results agree to the last bits wherever possible.
  */
 import { fastExp } from "./exp.js";
+import { triangleSize } from "./linalg.js";
 import { lnGamma } from "./lnGamma.js";
 import { glibcPowerOfTwo, nbLogDensity, sumLikeR } from "./nbDensity.js";
 import { pairwiseSum } from "./summation.js";
@@ -381,7 +382,7 @@ export function nbFisherGradientNllAtSteps(
   if ((steps === null) !== (direction === null)) {
     throw new Error("direction and steps must be both given or both null");
   }
-  const triangle = (p * (p + 1)) / 2;
+  const triangle = triangleSize(p);
   const fisher = new Float64Array(nSteps * active * triangle);
   const gradient = new Float64Array(nSteps * active * p);
   const nll = new Float64Array(nSteps * active);

@@ -428,9 +428,10 @@ export function compactSvg(svg: string): string {
   // Points first: merged, they carry no transform and no zero stroke width, so the two passes
   // over every tag that follow have a few hundred tags to rewrite instead of one per point.
   return mergePoints(svg)
-    .replace(/translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g, (_, x: string, y: string) => {
-      return `translate(${hundredths(x)},${hundredths(y)})`;
-    })
+    .replace(
+      /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
+      (_, x: string, y: string) => `translate(${hundredths(x)},${hundredths(y)})`,
+    )
     .replace(/<path [^>]*>/g, (tag) =>
       tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
     );

@@ -2,6 +2,8 @@
  * The centers' part of apeglm: the negative binomial likelihood's value, gradient and (once)
  * observed information at the coefficients the aggregator sends, summed over the center's samples.
  */
+
+import { triangleSize } from "../../math/linalg.js";
 import type { FitCenter } from "../center.js";
 import { maskIndices } from "../masks.js";
 import type { ApeglmRequest, ApeglmShare } from "./state.js";
@@ -30,7 +32,7 @@ export function apeglmLocalStep(center: FitCenter, request: ApeglmRequest): Apeg
     );
   // DESeq2's final dispersions: the refit's for the refitted genes (made once, with the refit).
   const dispersions = center.refit?.finalDispersions ?? center.main.data.dispersions;
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   const nll = new Float64Array(active.length);
   const score = new Float64Array(active.length * p);
   const information = new Float64Array(request.curvature ? active.length * half : 0);

@@ -9,7 +9,7 @@
  * if not, the sums give β_{r+1} = (XᵀWX + λI)⁻¹ XᵀWz. DESeq2 solves the same normal equations
  * through a QR decomposition of the weighted design stacked on √λ: equal up to rounding.
  */
-import { solveBatch } from "../../math/linalg.js";
+import { solveBatch, triangleSize } from "../../math/linalg.js";
 import type { LfcPhase } from "../lfc/steps.js";
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
@@ -79,7 +79,7 @@ export function deseq2IrlsAggregate(
   maxIterations = DESEQ2_MAX_ITERATIONS,
 ): Deseq2IrlsState | Deseq2IrlsEnd {
   const { p, round } = state;
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   const active = maskIndices(state.mask);
   if (shares.length === 0) throw new Error("IRLS aggregation needs at least one share");
   for (const [c, s] of shares.entries()) {

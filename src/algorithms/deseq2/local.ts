@@ -2,6 +2,8 @@
  * The centers' steps of the `deseq2` solver: IRLS sums with μ floored at 0.5 (DESeq2's
  * `fitBeta`), and the unfloored NB likelihood at the points L-BFGS-B asks for.
  */
+
+import { triangleSize } from "../../math/linalg.js";
 import { nbNllAtPoints } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
@@ -44,7 +46,7 @@ export function deseq2IrlsLocalStep(
   if (request.beta.length !== active.length * p)
     throw new Error(`IRLS request: ${request.beta.length} coefficients for ${active.length} genes`);
   const sums = kernels.irlsSummandsAndNll(dataset, active, request.beta, DESEQ2_MIN_MU);
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   const xtwx = new Float64Array(active.length * half);
   for (let a = 0; a < active.length; a++) {
     let j = a * half;

@@ -15,6 +15,7 @@
  * no fit.
  */
 
+import { triangleSize } from "../../math/linalg.js";
 import { initAggregate } from "../init/aggregate.js";
 import type { InitLocalShare } from "../init/state.js";
 import type { LfcRunner, LfcStepTypes } from "../lfc/steps.js";
@@ -67,7 +68,7 @@ function packedIndex(k: number, l: number, p: number): number {
 /** The reduced model's block of A packed upper triangles (p(p+1)/2 each). */
 function narrowPacked(values: Float64Array, keep: Int32Array, p: number): Float64Array {
   const q = keep.length;
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   const halfQ = (q * (q + 1)) / 2;
   const rows = values.length / half;
   const out = new Float64Array(rows * halfQ);

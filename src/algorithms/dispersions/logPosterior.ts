@@ -11,7 +11,7 @@
  * DESeq2's C++ (same expressions, same order) so that its line-search decisions are reproduced.
  */
 import cephes from "cephes";
-import { luFactor, luSolveColumn, luWorkspace } from "../../math/linalg.js";
+import { luFactor, luSolveColumn, luWorkspace, triangleSize } from "../../math/linalg.js";
 import { lnGamma } from "../../math/lnGamma.js";
 import { maskIndices } from "../masks.js";
 import { checkDispersionCenter, type DispersionCenter, requireMu } from "./center.js";
@@ -22,11 +22,6 @@ await cephes.compiled;
 /** ψ, the digamma function (Cephes `psi`; `src/types/cephes.d.ts` declares only `lgam`). */
 export const digamma: (x: number) => number = (cephes as unknown as { psi: (x: number) => number })
   .psi;
-
-/** Distinct entries of a symmetric p×p matrix: p(p+1)/2. */
-export function triangleSize(p: number): number {
-  return (p * (p + 1)) / 2;
-}
 
 /**
  * Where each gene's points start in a request's points (A + 1 offsets, the last the number of

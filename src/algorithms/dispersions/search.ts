@@ -36,9 +36,11 @@
  * Requests: the mask and the log α values per gene (with their count per gene when genes
  * send different numbers, and the line-search points' count when grid points come along).
  */
+
+import { triangleSize } from "../../math/linalg.js";
 import { maskCount, maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
-import { derivativeOffsets, LogPosterior, pointOffsets, triangleSize } from "./logPosterior.js";
+import { derivativeOffsets, LogPosterior, pointOffsets } from "./logPosterior.js";
 import {
   ARMIJO_EPSILON,
   DESEQ2_DISPERSION_OPTIONS,

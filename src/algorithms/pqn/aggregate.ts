@@ -4,10 +4,10 @@
  * The order of floating-point operations follows upstream's so that decisions (admissible
  * steps, convergence, index sets) are taken on the same doubles.
  */
-import { invertBatch } from "../../math/linalg.js";
+import { invertBatch, triangleSize } from "../../math/linalg.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { lineSearchSteps, RIDGE } from "../hyperparameters.js";
-import { triangleSize } from "../lfc/symmetric.js";
+import { unpackSymmetricAt } from "../lfc/symmetric.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import { ascentDirectionAndDecrement } from "./direction.js";
@@ -170,20 +170,12 @@ export function pqnAggregate(
   const nextBeta = new Float64Array(nNext * p);
   const ridge2 = RIDGE ** 2;
   const diagonal = fisherRidge(state.round, hp.pqnNumIters);
-  const triangle = triangleSize(p);
   for (let j = 0; j < nNext; j++) {
     const sa = chosenStep[j] * nActive + chosen[j];
     const b = sa * p;
     const f = j * pp;
     // The pooled matrix at that point, from its upper triangle.
-    let t = sa * triangle;
-    for (let k = 0; k < p; k++) {
-      for (let l = k; l < p; l++) {
-        const v = fisher[t++];
-        nextFisher[f + k * p + l] = v;
-        nextFisher[f + l * p + k] = v;
-      }
-    }
+    unpackSymmetricAt(fisher, p, sa, nextFisher, f);
     // The ridge's Fisher terms (from the gradient before its own ridge term), the decaying
     // diagonal, then the ridge's gradient term.
     for (let k = 0; k < p; k++) {

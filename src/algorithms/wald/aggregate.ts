@@ -2,7 +2,7 @@
  * Aggregation of the Wald tests: β's covariance from the summed XᵀWX, and the estimate and
  * standard error of a contrast.
  */
-import { invertBatch } from "../../math/linalg.js";
+import { invertBatch, triangleSize } from "../../math/linalg.js";
 
 /** DESeq2's ridge on each coefficient in the Wald fit: λ = 1e-6 on the log2 scale. */
 export const WALD_RIDGE_NATURAL = 1e-6 / (Math.LN2 * Math.LN2);
@@ -26,7 +26,7 @@ export function waldCovariance(
   p: number,
   lambda?: Float64Array,
 ): WaldCovariance {
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   const genes = xtwx.length / half;
   const pp = p * p;
   const full = new Float64Array(genes * pp);

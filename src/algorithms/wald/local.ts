@@ -1,6 +1,8 @@
 /**
  * Local step of the Wald tests: a center's XᵀWX at the final coefficients.
  */
+
+import { triangleSize } from "../../math/linalg.js";
 import type { CenterSamples } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import type { InformationRequest, InformationShare } from "./state.js";
@@ -21,7 +23,7 @@ export function weightedGram(
   dispersions: Float64Array,
 ): Float64Array {
   const { n, p, genes, design, sizeFactors } = samples;
-  const half = (p * (p + 1)) / 2;
+  const half = triangleSize(p);
   if (beta.length !== genes * p || dispersions.length !== genes) {
     throw new Error(
       `XᵀWX: ${beta.length} coefficients and ${dispersions.length} dispersions for ${genes} genes × ${p}`,
