@@ -89,37 +89,57 @@ export interface BatchRun {
  * run.deseq2.test.ts, the vst of run.vst.test.ts, the shrinkage of run.shrink.test.ts.
  */
 export function batchRunWithVst(dataset: string, factor: string): Promise<BatchRun> {
-  return cachedRun(`batch-vst-${dataset}`, async () => {
-    const sessions = await simulatedCenters(sharedPath("data", dataset));
-    const transport = new InProcessTransport(sessions);
-    try {
-      const job = deseq2Job(dataset, `~ center + ${factor}`, "deseq2", "~ center");
-      const outcome = await runOverFederation(
-        transport,
-        { ...job, vst: true, lfcShrink: "normal" },
-        { runId: "batch-vst" },
-      );
-      const wald = resultsFromSavedFit(outcome.saved, {
-        test: "Wald",
-        wald: job.wald,
-        alpha: job.alpha,
-        independentFiltering: job.independentFiltering,
-      });
-      return {
-        genes: outcome.fit.genes,
-        results: wald.table,
-        lrtResults: outcome.results,
-        lrt: outcome.lrt,
-        vstTrend: outcome.vst,
-        vst: simulatedVst(sessions, "batch-vst", transport.centers, outcome.fit.genes),
-        shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,
-        pca: outcome.pca,
-        pcaCoordinates: simulatedPcaCoordinates(sessions, "batch-vst", transport.centers),
-      };
-    } finally {
-      await transport.close();
-    }
-  });
+  const job = deseq2Job(dataset, `~ center + ${factor}`, "deseq2", "~ center");
+  return cachedRun(`batch-vst-${dataset}`, () =>
+    simulatedRun(
+      dataset,
+      { ...job, vst: true, lfcShrink: "normal" },
+      "batch-vst",
+      (outcome, sessions, centers) => {
+        const wald = resultsFromSavedFit(outcome.saved, {
+          test: "Wald",
+          wald: job.wald,
+          alpha: job.alpha,
+          independentFiltering: job.independentFiltering,
+        });
+        return {
+          genes: outcome.fit.genes,
+          results: wald.table,
+          lrtResults: outcome.results,
+          lrt: outcome.lrt,
+          vstTrend: outcome.vst,
+          vst: simulatedVst(sessions, "batch-vst", centers, outcome.fit.genes),
+          shrunk: outcome.shrunk as NonNullable<RunOutcome["shrunk"]>,
+          pca: outcome.pca,
+          pcaCoordinates: simulatedPcaCoordinates(sessions, "batch-vst", centers),
+        };
+      },
+    ),
+  );
+}
+
+/**
+ * Run `job` on a shared dataset in this process and read what a test needs of it while the
+ * simulated centers (which keep their vst and PCA coordinates) are still at hand.
+ */
+async function simulatedRun<T>(
+  dataset: string,
+  job: RunJob,
+  runId: string,
+  read: (
+    outcome: RunOutcome,
+    sessions: Awaited<ReturnType<typeof simulatedCenters>>,
+    centers: InProcessTransport["centers"],
+  ) => T,
+): Promise<T> {
+  const sessions = await simulatedCenters(sharedPath("data", dataset));
+  const transport = new InProcessTransport(sessions);
+  try {
+    const outcome = await runOverFederation(transport, job, { runId });
+    return read(outcome, sessions, transport.centers);
+  } finally {
+    await transport.close();
+  }
 }
 
 /** What the files sharing a run with another trend read of it (plain data, cached across workers). */
@@ -146,30 +166,20 @@ export interface TrendRun {
  */
 export function outliersSimTrendRun(fitType: FitType, vstMaxCount = false): Promise<TrendRun> {
   const runId = `trend-${fitType}${vstMaxCount ? "-max-count" : ""}`;
-  return cachedRun(`${runId}-outliers_sim`, async () => {
-    const sessions = await simulatedCenters(sharedPath("data", "outliers_sim"));
-    const transport = new InProcessTransport(sessions);
-    try {
-      const outcome = await runOverFederation(
-        transport,
-        {
-          ...deseq2Job("outliers_sim", "~ condition"),
-          fitType,
-          vst: true,
-          ...(vstMaxCount ? { vstMaxCount: true } : {}),
-        },
-        { runId },
-      );
-      return {
-        genes: outcome.fit.genes,
-        results: outcome.results,
-        trendType: outcome.dispersions.trendFit.type,
-        vstTrend: outcome.vst,
-        vst: simulatedVst(sessions, runId, transport.centers, outcome.fit.genes),
-        rounds: outcome.fit.ledger.rounds,
-      };
-    } finally {
-      await transport.close();
-    }
-  });
+  const job: RunJob = {
+    ...deseq2Job("outliers_sim", "~ condition"),
+    fitType,
+    vst: true,
+    ...(vstMaxCount ? { vstMaxCount: true } : {}),
+  };
+  return cachedRun(`${runId}-outliers_sim`, () =>
+    simulatedRun("outliers_sim", job, runId, (outcome, sessions, centers) => ({
+      genes: outcome.fit.genes,
+      results: outcome.results,
+      trendType: outcome.dispersions.trendFit.type,
+      vstTrend: outcome.vst,
+      vst: simulatedVst(sessions, runId, centers, outcome.fit.genes),
+      rounds: outcome.fit.ledger.rounds,
+    })),
+  );
 }
