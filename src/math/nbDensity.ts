@@ -158,27 +158,36 @@ export function fusedMultiplyAdd(a: number, b: number, c: number): number {
   const sHi = c + p; // c + p = sHi + sLo exactly
   let v = sHi - c;
   const sLo = c - (sHi - v) + (p - v);
-  let odd = sLo + pErr; // sLo + pErr rounded to odd
-  v = odd - sLo;
-  const oddErr = sLo - (odd - v) + (pErr - v);
-  if (oddErr !== 0) {
-    word.setFloat64(0, odd);
-    const low = word.getUint32(4);
-    if ((low & 1) === 0) {
-      let high = word.getUint32(0);
-      if (oddErr > 0 === odd > 0) {
-        // one ulp away from zero
-        if (low === 0xffffffff) high++;
-        word.setUint32(4, low + 1);
-      } else {
-        if (low === 0) high--;
-        word.setUint32(4, low - 1);
-      }
-      word.setUint32(0, high);
-      odd = word.getFloat64(0);
-    }
+  const low = sLo + pErr;
+  v = low - sLo;
+  const lowErr = sLo - (low - v) + (pErr - v); // sLo + pErr = low + lowErr exactly
+  const sum = sHi + low;
+  if (lowErr === 0) return sum; // low is exact: one rounding
+  // Rounding sLo + pErr to odd moves `low` by at most one ulp, less than `shift` (≥ 2 ulps):
+  // when `low` moved by ±shift still rounds with sHi to `sum`, so does the rounded-to-odd `low`
+  // (rounding is monotonic). Only sums near a tie of sHi's last bit take the exact path.
+  const magnitude = Math.abs(low);
+  const shift = magnitude * 4.440892098500626e-16; // 2^-51
+  if (magnitude >= 1e-290 && sHi + (low + shift) === sum && sHi + (low - shift) === sum) return sum;
+  return sHi + roundedToOdd(low, lowErr);
+}
+
+/** `low` (the rounding of low + lowErr, lowErr ≠ 0) rounded to odd instead: Boldo–Melquiond's step. */
+function roundedToOdd(low: number, lowErr: number): number {
+  word.setFloat64(0, low);
+  const bits = word.getUint32(4);
+  if ((bits & 1) === 1) return low;
+  let high = word.getUint32(0);
+  if (lowErr > 0 === low > 0) {
+    // one ulp away from zero
+    if (bits === 0xffffffff) high++;
+    word.setUint32(4, bits + 1);
+  } else {
+    if (bits === 0) high--;
+    word.setUint32(4, bits - 1);
   }
-  return sHi + odd;
+  word.setUint32(0, high);
+  return word.getFloat64(0);
 }
 
 /** ln 2 split: the high part has trailing zeros so that k·LN2_HIGH is exact. */
