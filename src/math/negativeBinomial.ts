@@ -346,6 +346,154 @@ function fisherPass(
 }
 
 /**
+ * The gradient and the upper triangle of the Fisher matrix for p = 2, 3 or 4 in one pass over
+ * the samples: every entry is the sum {@link gradientFisherPass} and {@link fisherPass} form (the
+ * same products, added in sample order), so the doubles are theirs; one pass instead of p.
+ * @returns false for another p (the caller then makes its passes)
+ */
+function smallGradientFisher(
+  p: number,
+  columns: Float64Array,
+  n: number,
+  score: Float64Array,
+  weight: Float64Array,
+  designTimesCounts: Float64Array,
+  countsAt: number,
+  gradient: Float64Array,
+  gradientAt: number,
+  fisher: Float64Array,
+  fisherAt: number,
+): boolean {
+  if (p === 4) {
+    const c1 = n;
+    const c2 = 2 * n;
+    const c3 = 3 * n;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let g3 = 0;
+    let f00 = 0;
+    let f01 = 0;
+    let f02 = 0;
+    let f03 = 0;
+    let f11 = 0;
+    let f12 = 0;
+    let f13 = 0;
+    let f22 = 0;
+    let f23 = 0;
+    let f33 = 0;
+    for (let i = 0; i < n; i++) {
+      const x0 = columns[i];
+      const x1 = columns[c1 + i];
+      const x2 = columns[c2 + i];
+      const x3 = columns[c3 + i];
+      const s = score[i];
+      const w = weight[i];
+      g0 += x0 * s;
+      g1 += x1 * s;
+      g2 += x2 * s;
+      g3 += x3 * s;
+      const w0 = x0 * w;
+      f00 += w0 * x0;
+      f01 += w0 * x1;
+      f02 += w0 * x2;
+      f03 += w0 * x3;
+      const w1 = x1 * w;
+      f11 += w1 * x1;
+      f12 += w1 * x2;
+      f13 += w1 * x3;
+      const w2 = x2 * w;
+      f22 += w2 * x2;
+      f23 += w2 * x3;
+      f33 += x3 * w * x3;
+    }
+    gradient[gradientAt] = -designTimesCounts[countsAt] + g0;
+    gradient[gradientAt + 1] = -designTimesCounts[countsAt + 1] + g1;
+    gradient[gradientAt + 2] = -designTimesCounts[countsAt + 2] + g2;
+    gradient[gradientAt + 3] = -designTimesCounts[countsAt + 3] + g3;
+    fisher[fisherAt] = f00;
+    fisher[fisherAt + 1] = f01;
+    fisher[fisherAt + 2] = f02;
+    fisher[fisherAt + 3] = f03;
+    fisher[fisherAt + 4] = f11;
+    fisher[fisherAt + 5] = f12;
+    fisher[fisherAt + 6] = f13;
+    fisher[fisherAt + 7] = f22;
+    fisher[fisherAt + 8] = f23;
+    fisher[fisherAt + 9] = f33;
+    return true;
+  }
+  if (p === 3) {
+    const c1 = n;
+    const c2 = 2 * n;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let f00 = 0;
+    let f01 = 0;
+    let f02 = 0;
+    let f11 = 0;
+    let f12 = 0;
+    let f22 = 0;
+    for (let i = 0; i < n; i++) {
+      const x0 = columns[i];
+      const x1 = columns[c1 + i];
+      const x2 = columns[c2 + i];
+      const s = score[i];
+      const w = weight[i];
+      g0 += x0 * s;
+      g1 += x1 * s;
+      g2 += x2 * s;
+      const w0 = x0 * w;
+      f00 += w0 * x0;
+      f01 += w0 * x1;
+      f02 += w0 * x2;
+      const w1 = x1 * w;
+      f11 += w1 * x1;
+      f12 += w1 * x2;
+      f22 += x2 * w * x2;
+    }
+    gradient[gradientAt] = -designTimesCounts[countsAt] + g0;
+    gradient[gradientAt + 1] = -designTimesCounts[countsAt + 1] + g1;
+    gradient[gradientAt + 2] = -designTimesCounts[countsAt + 2] + g2;
+    fisher[fisherAt] = f00;
+    fisher[fisherAt + 1] = f01;
+    fisher[fisherAt + 2] = f02;
+    fisher[fisherAt + 3] = f11;
+    fisher[fisherAt + 4] = f12;
+    fisher[fisherAt + 5] = f22;
+    return true;
+  }
+  if (p === 2) {
+    const c1 = n;
+    let g0 = 0;
+    let g1 = 0;
+    let f00 = 0;
+    let f01 = 0;
+    let f11 = 0;
+    for (let i = 0; i < n; i++) {
+      const x0 = columns[i];
+      const x1 = columns[c1 + i];
+      const s = score[i];
+      const w = weight[i];
+      g0 += x0 * s;
+      g1 += x1 * s;
+      const w0 = x0 * w;
+      f00 += w0 * x0;
+      f01 += w0 * x1;
+      f11 += x1 * w * x1;
+    }
+    gradient[gradientAt] = -designTimesCounts[countsAt] + g0;
+    gradient[gradientAt + 1] = -designTimesCounts[countsAt + 1] + g1;
+    fisher[fisherAt] = f00;
+    fisher[fisherAt + 1] = f01;
+    fisher[fisherAt + 2] = f11;
+    return true;
+  }
+  return false;
+}
+
+/**
  * NLL, gradient and Fisher information of the active genes at β (when `steps` is null), or at
  * every point `clip(β − t·d)` of a line-search grid of step sizes t (upstream's
  * `make_fisher_gradient_nll_step_sizes_batch`).
@@ -416,6 +564,22 @@ export function nbFisherGradientNllAtSteps(
       // The upper triangle only, row by row: the matrix is exactly symmetric, so that its
       // p(p+1)/2 distinct entries are all a message needs to carry.
       let at = sa * triangle;
+      if (
+        smallGradientFisher(
+          p,
+          columns,
+          n,
+          score,
+          weight,
+          designTimesCounts,
+          g * p,
+          gradient,
+          sa * p,
+          fisher,
+          at,
+        )
+      )
+        continue;
       for (let k = 0; k < p; k++) {
         const ck = k * n;
         for (let l = k; l < p; l += 4) {
