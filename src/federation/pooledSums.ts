@@ -10,6 +10,7 @@
  */
 import { pooledZeroVector } from "../algorithms/shares.js";
 import { exactSum, exactSumAcross } from "../math/exactSum.js";
+import type { FieldKind } from "./records.js";
 import { type Reduction, STEPS } from "./registry.js";
 import type { StepName, StepOutput } from "./steps.js";
 
@@ -61,8 +62,28 @@ export function poolSums<K extends StepName>(
         );
       }
     }
-    out[0][name] = exactSumAcross(vectors);
+    out[0][name] =
+      replyFieldKind(step, name) === "counts" ? wholeSumAcross(vectors) : exactSumAcross(vectors);
     for (let c = 1; c < centers; c++) out[c][name] = pooledZeroVector(length);
   }
   return out as unknown as StepOutput<K>[];
+}
+
+/** The kind the registry declares for a field of `step`'s reply. */
+function replyFieldKind(step: StepName, name: string): FieldKind {
+  return (STEPS[step].reply.fields as Record<string, FieldKind>)[name];
+}
+
+/**
+ * Element-wise sums of `counts` fields: whole numbers 0 … 2³²−1 (every received reply is checked
+ * against its schema), so that each partial sum over fewer than 2²¹ centers is a whole number
+ * below 2⁵³, exact in a double: the plain sum is the exact sum {@link exactSumAcross} would give.
+ */
+function wholeSumAcross(vectors: readonly Float64Array[]): Float64Array {
+  const out = Float64Array.from(vectors[0]);
+  for (let c = 1; c < vectors.length; c++) {
+    const v = vectors[c];
+    for (let i = 0; i < out.length; i++) out[i] += v[i];
+  }
+  return out;
 }

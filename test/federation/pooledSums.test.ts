@@ -39,6 +39,20 @@ describe("poolSums", () => {
     expect(shares[2].samples).toBe(2);
   });
 
+  it("pools counts fields (whole numbers below 2^32) to their exact sums, 2^32 − 1 by 2^32 − 1 included", () => {
+    const top = 2 ** 32 - 1;
+    const counts = (values: number[]) =>
+      ({
+        kind: "cooks-private-trim-share",
+        counts: Float64Array.from(values),
+      }) as unknown as StepOutput<"cooksPrivateTrim">;
+    const shares = [counts([top, 0, 3]), counts([top, 7, 0]), counts([top, 1, 2])];
+    const pooled = poolSums("cooksPrivateTrim", shares);
+    expect(Array.from(pooled[0].counts)).toEqual([3 * top, 8, 5]);
+    expect(Array.from(pooled[1].counts)).toEqual([0, 0, 0]);
+    expect(Array.from(shares[0].counts)).toEqual([top, 0, 3]);
+  });
+
   it("refuses vectors of different lengths, naming the center and field", () => {
     const shares = [share([1, 2], [0, 0], 1), share([1], [0], 1)];
     expect(() => poolSums("logSums", shares)).toThrow(
