@@ -115,6 +115,8 @@ export function dispersionEvalLocalStep(
   const gramSlope = new Float64Array(derivatives ? slopeCount * q : 0);
   const weight = new Float64Array(n);
   const weightSlope = new Float64Array(n);
+  /** ln(1 + μα) per sample: the value's loop takes it, the slope's reads it. */
+  const logOnePlus = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
     for (let ak = offsets[a]; ak < offsets[a + 1]; ak++) {
@@ -125,7 +127,10 @@ export function dispersionEvalLocalStep(
       for (let i = 0; i < n; i++) {
         const y = counts[base + i];
         const m = mu[base + i];
-        ll += lnGamma(y + r) - lgr - y * Math.log(m + r) - r * Math.log(1.0 + m * alpha);
+        const l1 = Math.log(1.0 + m * alpha);
+        logOnePlus[i] = l1;
+        // At y = 0, y + r is r itself: ln Γ of the same double (Cephes is a WebAssembly call).
+        ll += (y === 0 ? lgr : lnGamma(y + r)) - lgr - y * Math.log(m + r) - r * l1;
         const t = 1 / m + alpha;
         weight[i] = 1 / t;
         weightSlope[i] = -1 / (t * t);
@@ -147,7 +152,8 @@ export function dispersionEvalLocalStep(
           const y = counts[base + i];
           const m = mu[base + i];
           const ma = m * alpha;
-          s += dgr + Math.log(1 + ma) - ma / (1.0 + ma) - digamma(y + r) + y / (m + r);
+          s +=
+            dgr + logOnePlus[i] - ma / (1.0 + ma) - (y === 0 ? dgr : digamma(y + r)) + y / (m + r);
         }
         logLikelihoodSlope[as] = s;
         if (groups === null) accumulateTriangle(design, n, p, weightSlope, gramSlope, as * q);
