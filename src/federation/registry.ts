@@ -14,6 +14,7 @@
 import type { ApeglmRequest, ApeglmShare } from "../algorithms/apeglm/state.js";
 import {
   DEFAULT_PRIVATE_GRID,
+  gridThresholdCount,
   type PrivateCooksRequest,
   type PrivateCooksRoundShare,
   type PrivateSumShare,
@@ -374,14 +375,33 @@ function checkPrivateSearch(input: PrivateTrimWire | PrivateSumWire): void {
 }
 
 /**
- * Targets of a counts round a center counts (`openTargets` of privateTrimmedMean.ts): active
- * (bucket index + 1 > 0 as sent) and wider than one bucket.
+ * A counts round's open targets (privateTrimmedMean.ts's `OpenTargets`): at most `targets` per
+ * active gene and group, as many brackets as they add up to, each a range of two or more of the
+ * grid's buckets.
  */
-function openTargetCount(brackets: Float64Array): number {
+function checkOpenTargets(input: PrivateTrimWire): void {
+  const pairs = maskCount(input.active) * input.groups;
+  if (input.openTargets.length !== pairs)
+    throw new Error(
+      `cooksPrivateTrim.openTargets: ${input.openTargets.length} values, expected ${pairs}`,
+    );
   let open = 0;
-  for (let t = 0; t < brackets.length; t += 2)
-    if (brackets[t] > 0 && brackets[t] < brackets[t + 1]) open++;
-  return open;
+  for (const m of input.openTargets) {
+    if (m > input.targets)
+      throw new Error(`cooksPrivateTrim.openTargets: ${m} targets in a group of ${input.targets}`);
+    open += m;
+  }
+  if (input.brackets.length !== open * 2)
+    throw new Error(
+      `cooksPrivateTrim.brackets: ${input.brackets.length} values, expected ${open * 2}`,
+    );
+  const top = gridThresholdCount(DEFAULT_PRIVATE_GRID) + 1;
+  for (let t = 0; t < input.brackets.length; t += 2) {
+    if (!(input.brackets[t] < input.brackets[t + 1] && input.brackets[t + 1] <= top))
+      throw new Error(
+        `cooksPrivateTrim.brackets: [${input.brackets[t]}, ${input.brackets[t + 1]}] is not a range of buckets 0 … ${top}`,
+      );
+  }
 }
 
 /**
@@ -995,11 +1015,12 @@ export const STEPS: {
       maxExponent: "number",
       targets: "number",
       active: "mask",
-      brackets: "counts",
       centres: "f64",
+      openTargets: "counts",
+      brackets: "counts",
     }),
     reply: recordSchema<PrivateTrimShare>("cooks-private-trim-share", { counts: "counts" }),
-    replyLengths: (input) => ({ counts: openTargetCount(input.brackets) * (input.cuts + 1) }),
+    replyLengths: (input) => ({ counts: (input.brackets.length / 2) * (input.cuts + 1) }),
     reductions: { counts: "sum" },
     bounds: { counts: BOUNDS.bucket },
     buildsState: false,
@@ -1011,11 +1032,7 @@ export const STEPS: {
         throw new Error(`cooksPrivateTrim.cuts: ${input.cuts}, expected 1 to 64`);
       if (!(Number.isInteger(input.targets) && input.targets >= 2 && input.targets <= 64))
         throw new Error(`cooksPrivateTrim.targets: ${input.targets}, expected 2 to 64`);
-      const width = maskCount(input.active) * input.groups * input.targets * 2;
-      if (input.brackets.length !== width)
-        throw new Error(
-          `cooksPrivateTrim.brackets: ${input.brackets.length} values, expected ${width}`,
-        );
+      checkOpenTargets(input);
     },
   }),
   cooksPrivateSums: spec({

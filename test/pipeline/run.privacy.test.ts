@@ -65,14 +65,9 @@ function genesInPlay(step: StepName, request: Record<string, unknown>, field: st
     }
     case "dispersionResiduals":
       return count(request.mask);
-    case "cooksPrivateTrim": {
-      // the targets still searched (K + 1 counts each): bucket index + 1 > 0, wider than one
-      const brackets = request.brackets as Float64Array;
-      let open = 0;
-      for (let t = 0; t < brackets.length; t += 2)
-        if (brackets[t] > 0 && brackets[t] < brackets[t + 1]) open++;
-      return open;
-    }
+    case "cooksPrivateTrim":
+      // the targets still searched (K + 1 counts each): the request's brackets, two ends each
+      return (request.brackets as Float64Array).length / 2;
     case "cooksPrivateSums":
       // active genes × groups (the trimmed means searched per gene)
       return count(request.active) * (request.groups as number);

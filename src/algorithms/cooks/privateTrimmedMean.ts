@@ -20,7 +20,8 @@
  *
  * 1. counts rounds ({@link privateTrimRequest} → {@link privateTrimLocalStep} →
  *    {@link privateTrimAggregateStep}): per gene, group and target rank (lo, hi), the
- *    aggregator sends a bracket of bucket indices; each center returns how many of its values
+ *    aggregator sends a bracket of bucket indices (only for the targets still searched: see
+ *    {@link OpenTargets}); each center returns how many of its values
  *    fall in each of K + 1 sub-ranges (cut at public bucket indices). The aggregator keeps
  *    the sub-range holding the rank, until the bracket is one bucket: x₍lo₎ ∈ b_lo,
  *    x₍hi₎ ∈ b_hi, with the number of values below and in each.
@@ -56,7 +57,8 @@
  * and the union of all cells; {@link privateGroupsSafe} states when that is safe (no samples
  * outside the robust cells, or ≥ k of them).
  */
-import { maskIndices } from "../masks.js";
+import { maskCount, maskIndices } from "../masks.js";
+import { isPooledZero } from "../shares.js";
 import type { CellTable, CooksCenter } from "./center.js";
 import { sampleCells } from "./center.js";
 import type { TrimGroup, TrimValues } from "./trimmedMean.js";
@@ -468,7 +470,7 @@ export function groupArrays(spec: PrivateTrimSpec): {
 /** The next counts round's request (genes not yet settled only). */
 export function privateTrimRequest(search: PrivateTrimSearch): PrivateTrimRequest {
   const { spec, groupCount } = search;
-  const { active, brackets, centres } = trimRequestArrays(search, Int32Array, 0);
+  const { active, brackets, centres } = trimRequestArrays(search);
   return {
     kind: "cooks-private-trim-request",
     p: spec.table.p,
@@ -485,35 +487,138 @@ export function privateTrimRequest(search: PrivateTrimSearch): PrivateTrimReques
 }
 
 /**
- * The next counts round's genes (`sentRow` set), their brackets (each bucket index plus
- * `shift`, in an array of type `Brackets`) and their centres: {@link privateTrimRequest}'s
- * arrays, or the wire's (`privateTrimWireRequest`, privateWire.ts) without a copy between.
+ * The next counts round's genes (`sentRow` set), their brackets (A×G×T×2, −1 for an inactive
+ * target) and their centres: {@link privateTrimRequest}'s arrays.
  */
-export function trimRequestArrays<B extends Int32Array | Float64Array>(
-  search: PrivateTrimSearch,
-  Brackets: new (length: number) => B,
-  shift: number,
-): { readonly active: Uint8Array; readonly brackets: B; readonly centres: Float64Array } {
-  const { spec, groupCount } = search;
-  const cells = spec.table.cells;
+function trimRequestArrays(search: PrivateTrimSearch): {
+  readonly active: Uint8Array;
+  readonly brackets: Int32Array;
+  readonly centres: Float64Array;
+} {
+  const { groupCount } = search;
+  const active = sentGenes(search);
+  const count = maskCount(active);
+  const width = groupCount * search.targets * 2;
+  const brackets = new Int32Array(count * width);
+  const from = search.brackets;
+  for (let g = 0; g < search.genes; g++) {
+    const a = search.sentRow[g];
+    if (a >= 0) brackets.set(from.subarray(g * width, (g + 1) * width), a * width);
+  }
+  return { active, brackets, centres: sentCentres(search, count) };
+}
+
+/** The genes of the next counts round (not settled), their rows set in `sentRow`. */
+function sentGenes(search: PrivateTrimSearch): Uint8Array {
   const active = new Uint8Array(search.genes);
   let count = 0;
   for (let g = 0; g < search.genes; g++) {
     active[g] = search.settled[g] === 1 ? 0 : 1;
     search.sentRow[g] = active[g] === 1 ? count++ : -1;
   }
-  const width = groupCount * search.targets * 2;
-  const brackets = new Brackets(count * width);
-  const centres = new Float64Array(spec.centres === undefined ? 0 : count * cells);
-  const from = search.brackets;
+  return active;
+}
+
+/** The centres of the genes sent (`sentRow`), A×cells (empty without a squared-error group). */
+function sentCentres(search: PrivateTrimSearch, count: number): Float64Array {
+  const { centres } = search.spec;
+  const cells = search.spec.table.cells;
+  const out = new Float64Array(centres === undefined ? 0 : count * cells);
+  if (centres === undefined) return out;
   for (let g = 0; g < search.genes; g++) {
     const a = search.sentRow[g];
-    if (a < 0) continue;
-    for (let e = 0; e < width; e++) brackets[a * width + e] = from[g * width + e] + shift;
-    if (spec.centres !== undefined)
-      for (let c = 0; c < cells; c++) centres[a * cells + c] = spec.centres[g * cells + c];
+    if (a >= 0) out.set(centres.subarray(g * cells, (g + 1) * cells), a * cells);
   }
-  return { active, brackets, centres };
+  return out;
+}
+
+/**
+ * A counts round's open targets, as they travel: per sent gene and group, how many of its
+ * targets are open (active and wider than one bucket; A×G), and the first and last bucket of
+ * each open target's bracket (O×2), in (gene, group, target) order: the order of the reply's
+ * blocks. Settled and inactive targets are not sent: a center counts nothing for them.
+ */
+export interface OpenTargets {
+  readonly openTargets: Float64Array;
+  readonly brackets: Float64Array;
+}
+
+/** Is the target with bracket [from, to] open (active, −1 marking inactive, and wider than one bucket)? */
+function isOpen(from: number, to: number): boolean {
+  return from >= 0 && from < to;
+}
+
+/**
+ * The open targets of brackets laid out A×G×T×2 (`width` = G·T·2 values per gene), each read
+ * through `bracketOf` (which maps a gene's row in the layout to the array holding it and the
+ * row's offset there).
+ */
+function compactOpenTargets(
+  genes: number,
+  groups: number,
+  targets: number,
+  at: (a: number) => { readonly from: Int32Array; readonly offset: number },
+): OpenTargets {
+  const openTargets = new Float64Array(genes * groups);
+  let open = 0;
+  for (let a = 0; a < genes; a++) {
+    const { from, offset } = at(a);
+    for (let q = 0; q < groups; q++) {
+      let m = 0;
+      for (let t = 0; t < targets; t++) {
+        const b = offset + (q * targets + t) * 2;
+        if (isOpen(from[b], from[b + 1])) m++;
+      }
+      openTargets[a * groups + q] = m;
+      open += m;
+    }
+  }
+  const brackets = new Float64Array(open * 2);
+  let o = 0;
+  for (let a = 0; a < genes; a++) {
+    const { from, offset } = at(a);
+    for (let b = offset; b < offset + groups * targets * 2; b += 2) {
+      if (!isOpen(from[b], from[b + 1])) continue;
+      brackets[o++] = from[b];
+      brackets[o++] = from[b + 1];
+    }
+  }
+  return { openTargets, brackets };
+}
+
+/** The open targets of an in-memory request's brackets (A×G×T×2, −1: inactive). */
+export function requestOpenTargets(
+  request: Pick<PrivateTrimRequest, "brackets" | "groups" | "targets">,
+): OpenTargets {
+  const width = request.groups * request.targets * 2;
+  return compactOpenTargets(
+    request.brackets.length / width,
+    request.groups,
+    request.targets,
+    (a) => ({ from: request.brackets, offset: a * width }),
+  );
+}
+
+/**
+ * The next counts round as it travels (privateWire.ts): its genes (`sentRow` set), its open
+ * targets and its centres, read from the search without building {@link privateTrimRequest}'s
+ * brackets first.
+ */
+export function trimRequestOpenTargets(search: PrivateTrimSearch): {
+  readonly active: Uint8Array;
+  readonly open: OpenTargets;
+  readonly centres: Float64Array;
+} {
+  const active = sentGenes(search);
+  const count = maskCount(active);
+  const rows = new Int32Array(count);
+  for (let g = 0; g < search.genes; g++) if (search.sentRow[g] >= 0) rows[search.sentRow[g]] = g;
+  const width = search.groupCount * search.targets * 2;
+  const open = compactOpenTargets(count, search.groupCount, search.targets, (a) => ({
+    from: search.brackets,
+    offset: rows[a] * width,
+  }));
+  return { active, open, centres: sentCentres(search, count) };
 }
 
 function localCells(center: CooksCenter, p: number, rows: Float64Array): Int32Array {
@@ -526,7 +631,7 @@ export function privateTrimLocalStep(
   center: CooksCenter,
   request: PrivateTrimRequest,
 ): PrivateTrimShare {
-  return trimCountsLocal(center, request, request.grid, request.brackets, 0);
+  return trimCountsLocal(center, request, request.grid, requestOpenTargets(request));
 }
 
 /** The fields of a counts request the local step reads (as built, or as sent). */
@@ -552,11 +657,10 @@ function kindOf(code: number): number {
 }
 
 /**
- * {@link privateTrimLocalStep} on the brackets as given: each target's first and last bucket
- * index plus `shift` (0: the request's Int32Array, 1: the wire's Float64Array, read in place).
+ * {@link privateTrimLocalStep} on the open targets as given ({@link OpenTargets}: the wire's,
+ * read in place).
  *
- * Per gene, the open targets (active, wider than one bucket: {@link openTargets}' blocks, in
- * the same order) and their cuts are listed once; each sample's value and bucket are computed
+ * Per gene, the open targets (in the reply's block order) and their cuts are listed once; each sample's value and bucket are computed
  * once per value kind (a value depends on the sample and kind only, its cell fixing the centre),
  * and only the open targets of the sample's groups are visited.
  */
@@ -564,10 +668,10 @@ export function trimCountsLocal(
   center: CooksCenter,
   request: TrimCountsFields,
   grid: PrivateGrid,
-  brackets: Int32Array | Float64Array,
-  shift: number,
+  open: OpenTargets,
 ): PrivateTrimShare {
   const { groups, groupCells, groupValues } = request;
+  const { openTargets, brackets } = open;
   const k = request.cuts;
   if (request.active.length !== center.genes)
     throw new Error(
@@ -578,7 +682,20 @@ export function trimCountsLocal(
   const activeGenes = maskIndices(request.active);
   const tq = request.targets;
   const width = groups * tq;
-  const counts = new Float64Array(openCount(brackets, shift) * (k + 1));
+  if (openTargets.length !== activeGenes.length * groups)
+    throw new Error(
+      `private trim request: ${openTargets.length} open-target counts for ${activeGenes.length} genes × ${groups} groups`,
+    );
+  let targetCount = 0;
+  for (let i = 0; i < openTargets.length; i++) {
+    if (!(openTargets[i] <= tq)) throw new Error(`private trim request: more than ${tq} targets`);
+    targetCount += openTargets[i];
+  }
+  if (brackets.length !== targetCount * 2)
+    throw new Error(
+      `private trim request: ${brackets.length} bracket ends for ${targetCount} targets`,
+    );
+  const counts = new Float64Array(targetCount * (k + 1));
   const { n } = center;
   // The groups each sample's cell belongs to, and their value kinds.
   const sampleGroups = new Int32Array(n * groups);
@@ -591,8 +708,8 @@ export function trimCountsLocal(
   const kinds = new Int32Array(groups);
   for (let q = 0; q < groups; q++) kinds[q] = kindOf(groupValues[q]);
   const context: TrimCountContext = {
+    openTargets,
     brackets,
-    shift,
     counts,
     k,
     groups,
@@ -619,21 +736,12 @@ export function trimCountsLocal(
   return { kind: "cooks-private-trim-share", counts };
 }
 
-/** Open targets (active, wider than one bucket) among brackets given plus `shift`. */
-function openCount(brackets: Int32Array | Float64Array, shift: number): number {
-  const targetCount = Math.floor(brackets.length / 2);
-  let open = 0;
-  for (let t = 0; t < targetCount; t++) {
-    const from = brackets[2 * t] - shift;
-    if (from >= 0 && from < brackets[2 * t + 1] - shift) open++;
-  }
-  return open;
-}
-
 /** What {@link countGene} reads and fills: the request, the center's data, scratch. */
 interface TrimCountContext {
-  readonly brackets: Int32Array | Float64Array;
-  readonly shift: number;
+  /** Per sent gene and group, its open targets (A×G). */
+  readonly openTargets: Float64Array;
+  /** The open targets' first and last buckets (O×2). */
+  readonly brackets: Float64Array;
   /** The reply, O×(K+1). */
   readonly counts: Float64Array;
   readonly k: number;
@@ -666,19 +774,15 @@ interface TrimCountContext {
  * @returns the next gene's first block
  */
 function countGene(c: TrimCountContext, a: number, row: number, block: number): number {
-  const { brackets, shift, counts, k, groups, tq, width, n, values, sizeFactors } = c;
+  const { openTargets, brackets, counts, k, groups, tq, n, values, sizeFactors } = c;
   const { openOf, openFrom, openTo, openBlock, bucketOfKind, sampleGroups } = c;
   let any = false;
   for (let q = 0; q < groups; q++) {
-    let m = 0;
-    for (let s = 0; s < tq; s++) {
-      const b = (a * width + q * tq + s) * 2;
-      const from = brackets[b] - shift;
-      const to = brackets[b + 1] - shift;
-      if (!(from >= 0 && from < to)) continue;
-      const o = q * tq + m++;
-      openFrom[o] = from;
-      openTo[o] = to;
+    const m = openTargets[a * groups + q];
+    for (let j = 0; j < m; j++) {
+      const o = q * tq + j;
+      openFrom[o] = brackets[2 * block];
+      openTo[o] = brackets[2 * block + 1];
       openBlock[o] = block++;
     }
     openOf[q] = m;
@@ -732,7 +836,8 @@ export function privateTrimAggregateStep(
   const k = search.cuts;
   const bucket = new Float64Array(k + 1);
   search.rounds += 1;
-  const replies = shares.map((share) => share.counts);
+  // The pooled runtime's zero vectors add nothing to whole-number counts: only the others are read.
+  const replies = shares.map((share) => share.counts).filter((counts) => !isPooledZero(counts));
   const scratch = newAtoms();
   let shortest = Number.POSITIVE_INFINITY;
   for (const counts of replies) shortest = Math.min(shortest, counts.length);
@@ -1081,7 +1186,11 @@ export function privateTrimEstimates(
   const scratch = newAtoms();
   const slotOf = new Int32Array(5);
   const used = new Uint8Array(SUM_SLOTS);
-  const replies = sumShares === undefined ? [] : sumShares.map((share) => share.sums);
+  // Sums of non-negative values: the pooled runtime's zero vectors add nothing, and are not read.
+  const replies =
+    sumShares === undefined
+      ? []
+      : sumShares.map((share) => share.sums).filter((sums) => !isPooledZero(sums));
   const tau = thresholds(grid);
   for (let g = 0; g < genes; g++) {
     const on = search.spec.active === undefined || search.spec.active[g] === 1;

@@ -19,8 +19,9 @@ import {
   type PrivateTrimRequest,
   type PrivateTrimSearch,
   type PrivateTrimShare,
+  requestOpenTargets,
   trimCountsLocal,
-  trimRequestArrays,
+  trimRequestOpenTargets,
 } from "./privateTrimmedMean.js";
 
 /** The grid's three numbers, as they travel. */
@@ -44,9 +45,11 @@ export interface PrivateTrimWire extends GridFields {
   readonly cuts: number;
   readonly targets: number;
   readonly active: Uint8Array;
-  /** Each target's first and last bucket index plus one (0: inactive target), A×G×T×2. */
-  readonly brackets: Float64Array;
   readonly centres: Float64Array;
+  /** Per active gene and group, how many of its targets are open (A×G; {@link OpenTargets}). */
+  readonly openTargets: Float64Array;
+  /** The open targets' first and last bucket indices, O×2, in (gene, group, target) order. */
+  readonly brackets: Float64Array;
 }
 
 /** A sums round's request as sent (step `cooksPrivateSums`). */
@@ -81,21 +84,19 @@ function gridOf(wire: GridFields): PrivateGrid {
   };
 }
 
-/** A counts round's request as sent. */
+/** A counts round's request as sent: its open targets only ({@link requestOpenTargets}). */
 export function privateTrimToWire(request: PrivateTrimRequest): PrivateTrimWire {
-  const { grid, brackets, ...rest } = request;
-  const shifted = new Float64Array(brackets.length);
-  for (let i = 0; i < brackets.length; i++) shifted[i] = brackets[i] + 1;
-  return { ...rest, ...gridFields(grid), brackets: shifted };
+  const { grid, brackets: _, ...rest } = request;
+  return { ...rest, ...gridFields(grid), ...requestOpenTargets(request) };
 }
 
 /**
  * The next counts round's request as sent: {@link privateTrimToWire} of `privateTrimRequest`,
- * field for field and in the same order, with the brackets written shifted at once.
+ * field for field and in the same order, with the open targets read from the search at once.
  */
 export function privateTrimWireRequest(search: PrivateTrimSearch): PrivateTrimWire {
   const { spec } = search;
-  const { active, brackets, centres } = trimRequestArrays(search, Float64Array, 1);
+  const { active, open, centres } = trimRequestOpenTargets(search);
   return {
     kind: "cooks-private-trim-request",
     p: spec.table.p,
@@ -107,27 +108,48 @@ export function privateTrimWireRequest(search: PrivateTrimSearch): PrivateTrimWi
     active,
     centres,
     ...gridFields(search.grid),
-    brackets,
+    ...open,
   };
 }
 
-/** The counts round's request a center received. */
+/**
+ * The counts round's request a center received, as a {@link PrivateTrimRequest}: each gene and
+ * group's open targets first (in the order sent, the reply's), the others inactive (−1): the
+ * settled targets are not sent, and nothing is counted for them.
+ */
 export function privateTrimFromWire(wire: PrivateTrimWire): PrivateTrimRequest {
-  const { binsPerOctave: _d, minExponent: _lo, maxExponent: _hi, brackets, ...rest } = wire;
-  const out = new Int32Array(brackets.length);
-  for (let i = 0; i < brackets.length; i++) out[i] = brackets[i] - 1;
+  const {
+    binsPerOctave: _d,
+    minExponent: _lo,
+    maxExponent: _hi,
+    openTargets,
+    brackets,
+    ...rest
+  } = wire;
+  const { groups, targets } = wire;
+  const out = new Int32Array(openTargets.length * targets * 2).fill(-1);
+  let o = 0;
+  for (let i = 0; i < openTargets.length; i++) {
+    for (let j = 0; j < openTargets[i]; j++) {
+      const b = (i * targets + j) * 2;
+      out[b] = brackets[o++];
+      out[b + 1] = brackets[o++];
+    }
+  }
+  if (o !== brackets.length || openTargets.length % groups !== 0)
+    throw new Error("counts request: open targets and brackets disagree");
   return { ...rest, grid: gridOf(wire), brackets: out };
 }
 
 /**
  * A center's local step on the counts round's request as received: `privateTrimLocalStep` of
- * {@link privateTrimFromWire}'s request, reading the sent brackets in place (no copy).
+ * {@link privateTrimFromWire}'s request, reading the sent open targets in place (no copy).
  */
 export function privateTrimWireLocalStep(
   center: CooksCenter,
   wire: PrivateTrimWire,
 ): PrivateTrimShare {
-  return trimCountsLocal(center, wire, gridOf(wire), wire.brackets, 1);
+  return trimCountsLocal(center, wire, gridOf(wire), wire);
 }
 
 /** A sums round's request as sent. */

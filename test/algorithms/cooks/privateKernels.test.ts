@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkRequest } from "../../../src/federation/registry.js";
 import type { CellTable, CooksCenter } from "../../../src/algorithms/cooks/center.js";
 import { sampleCells } from "../../../src/algorithms/cooks/center.js";
 import {
@@ -242,6 +243,46 @@ describe("private search kernels", () => {
           expect([x, gridBucket(grid, x)]).toEqual([x, referenceBucket(grid, x)]);
       }
     }
+  });
+
+  it("a center refuses a counts request whose open targets do not add up, or whose brackets are not ranges of the grid's buckets", () => {
+    const values = [
+      [0, 3, 5, 9, 12, 40],
+      [1, 1, 2, 2, 300, 7],
+    ];
+    const { table } = federation(
+      values,
+      [0, 0, 0, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1],
+      [0, 1, 2, 0, 1, 2],
+    );
+    const groups: PrivateTrimGroup[] = [
+      {
+        cellMask: Uint8Array.of(1, 1),
+        values: "normalized",
+        size: 6,
+        sums: true,
+        ...trimRanks(6, 0.2),
+      },
+    ];
+    const search = startPrivateTrimSearch({ table, genes: 2, groups });
+    const wire = privateTrimWireRequest(search);
+    // The first round: both genes, the lo and hi targets open over the whole grid.
+    expect(Array.from(wire.openTargets)).toEqual([2, 2]);
+    expect(wire.brackets.length).toBe(8);
+    expect(() => checkRequest("cooksPrivateTrim", wire)).not.toThrow();
+    const top = wire.brackets[1];
+    const refused = (change: Partial<typeof wire>, message: string) =>
+      expect(() => checkRequest("cooksPrivateTrim", { ...wire, ...change })).toThrow(message);
+    refused({ openTargets: Float64Array.of(2, 2, 0) }, "openTargets: 3 values, expected 2");
+    refused({ openTargets: Float64Array.of(wire.targets + 1, 0) }, "targets in a group of");
+    refused({ brackets: wire.brackets.slice(0, 6) }, "brackets: 6 values, expected 8");
+    const stuck = wire.brackets.slice();
+    stuck[3] = stuck[2]; // a bracket one bucket wide is settled: never asked for
+    refused({ brackets: stuck }, "is not a range of buckets");
+    const beyond = wire.brackets.slice();
+    beyond[1] = top + 1;
+    refused({ brackets: beyond }, "is not a range of buckets");
   });
 
   it("property: counts and sums equal the plain loops', the request as sent equals privateTrimToWire's", () => {
