@@ -1025,7 +1025,7 @@ export const STEPS: {
     bounds: { counts: BOUNDS.bucket },
     buildsState: false,
     sends:
-      "per active gene, trimmed-mean group and target rank still searched, how many of its values fall in each sub-range of the target's bracket of public grid buckets (counts only)",
+      "per active gene, trimmed-mean group and bracket of public grid buckets still searched (once, however many of the group's target ranks it holds), how many of its values fall in each of the bracket's sub-ranges (counts only)",
     checkRequest: (input) => {
       checkPrivateSearch(input);
       if (!(Number.isInteger(input.cuts) && input.cuts >= 1 && input.cuts <= 64))

@@ -376,11 +376,16 @@ export interface PrivateTrimShare {
 }
 
 /**
- * The open targets of a counts request's brackets (A×G×T×2, −1 for an inactive target): the
- * block of each target in the reply (−1: not counted) and their number O. A target is open when
- * active and its bracket spans more than one bucket.
+ * The open targets of a counts request's brackets (A×G×T×2, −1 for an inactive target, T =
+ * `targets`): the block of each target in the reply (−1: not counted) and their number O. A
+ * target is open when active and its bracket spans more than one bucket; an open target whose
+ * bracket an earlier target of the same gene and group has too shares that target's block
+ * (the same values, the same counts: they are counted once).
  */
-export function openTargets(brackets: Int32Array): {
+export function openTargets(
+  brackets: Int32Array,
+  targets: number,
+): {
   readonly block: Int32Array;
   readonly open: number;
 } {
@@ -388,7 +393,13 @@ export function openTargets(brackets: Int32Array): {
   let open = 0;
   for (let t = 0; t < block.length; t++) {
     const from = brackets[2 * t];
-    block[t] = from >= 0 && from < brackets[2 * t + 1] ? open++ : -1;
+    const to = brackets[2 * t + 1];
+    block[t] = -1;
+    if (!isOpen(from, to)) continue;
+    for (let e = t - (t % targets); e < t && block[t] < 0; e++)
+      if (block[e] >= 0 && brackets[2 * e] === from && brackets[2 * e + 1] === to)
+        block[t] = block[e];
+    if (block[t] < 0) block[t] = open++;
   }
   return { block, open };
 }
@@ -534,9 +545,11 @@ function sentCentres(search: PrivateTrimSearch, count: number): Float64Array {
 
 /**
  * A counts round's open targets, as they travel: per sent gene and group, how many of its
- * targets are open (active and wider than one bucket; A×G), and the first and last bucket of
- * each open target's bracket (O×2), in (gene, group, target) order: the order of the reply's
- * blocks. Settled and inactive targets are not sent: a center counts nothing for them.
+ * targets are counted (active, wider than one bucket, and each bracket once: a target whose
+ * bracket an earlier one of the gene and group has reads that one's counts; A×G), and the first
+ * and last bucket of each counted target's bracket (O×2), in (gene, group, target) order: the
+ * order of the reply's blocks. Settled and inactive targets are not sent: a center counts
+ * nothing for them ({@link openTargets}).
  */
 export interface OpenTargets {
   readonly openTargets: Float64Array;
@@ -549,9 +562,19 @@ function isOpen(from: number, to: number): boolean {
 }
 
 /**
- * The open targets of brackets laid out A×G×T×2 (`width` = G·T·2 values per gene), each read
- * through `bracketOf` (which maps a gene's row in the layout to the array holding it and the
- * row's offset there).
+ * Is the open target at `b` (its bracket's first end in `from`) counted, i.e. no earlier target
+ * of its group, from `first` on, has the same bracket ({@link openTargets})?
+ */
+function countedTarget(from: Int32Array, first: number, b: number): boolean {
+  for (let e = first; e < b; e += 2)
+    if (from[e] === from[b] && from[e + 1] === from[b + 1] && isOpen(from[e], from[e + 1]))
+      return false;
+  return true;
+}
+
+/**
+ * The counted targets ({@link openTargets}: open, each bracket once per gene and group) of
+ * brackets laid out A×G×T×2, gene `a`'s G·T·2 values read from `at(a)`'s array and offset.
  */
 function compactOpenTargets(
   genes: number,
@@ -564,11 +587,10 @@ function compactOpenTargets(
   for (let a = 0; a < genes; a++) {
     const { from, offset } = at(a);
     for (let q = 0; q < groups; q++) {
+      const first = offset + q * targets * 2;
       let m = 0;
-      for (let t = 0; t < targets; t++) {
-        const b = offset + (q * targets + t) * 2;
-        if (isOpen(from[b], from[b + 1])) m++;
-      }
+      for (let b = first; b < first + targets * 2; b += 2)
+        if (isOpen(from[b], from[b + 1]) && countedTarget(from, first, b)) m++;
       openTargets[a * groups + q] = m;
       open += m;
     }
@@ -577,10 +599,13 @@ function compactOpenTargets(
   let o = 0;
   for (let a = 0; a < genes; a++) {
     const { from, offset } = at(a);
-    for (let b = offset; b < offset + groups * targets * 2; b += 2) {
-      if (!isOpen(from[b], from[b + 1])) continue;
-      brackets[o++] = from[b];
-      brackets[o++] = from[b + 1];
+    for (let q = 0; q < groups; q++) {
+      const first = offset + q * targets * 2;
+      for (let b = first; b < first + targets * 2; b += 2) {
+        if (!isOpen(from[b], from[b + 1]) || !countedTarget(from, first, b)) continue;
+        brackets[o++] = from[b];
+        brackets[o++] = from[b + 1];
+      }
     }
   }
   return { openTargets, brackets };
@@ -844,19 +869,34 @@ export function privateTrimAggregateStep(
   // The reply's blocks follow the request's open targets in (gene, group, target) order: the
   // genes sent, in order, and their targets that were active and wider than one bucket (the
   // brackets as sent: each is read before it is narrowed, and targets activated below belong
-  // to a gene already past).
+  // to a gene already past); a target whose bracket an earlier one of its gene and group has
+  // reads that one's block (openTargets).
+  const sentFrom = new Int32Array(targets);
+  const sentTo = new Int32Array(targets);
+  const sentBlock = new Int32Array(targets);
+  let sent = 0;
   let block = 0;
   for (let g = 0; g < genes; g++) {
     const a = search.sentRow[g];
     if (a < 0) continue;
     let all = true;
     for (let t = 0; t < groupCount * targets; t++) {
+      if (t % targets === 0) sent = 0;
       const i = g * groupCount * targets + t;
       if (ranks[i] === 0) continue;
       const from = brackets[i * 2];
       const to = brackets[i * 2 + 1];
       if (from === to) continue;
-      const base = block++ * (k + 1);
+      let own = -1;
+      for (let e = 0; e < sent && own < 0; e++)
+        if (sentFrom[e] === from && sentTo[e] === to) own = sentBlock[e];
+      if (own < 0) {
+        own = block++;
+        sentFrom[sent] = from;
+        sentTo[sent] = to;
+        sentBlock[sent++] = own;
+      }
+      const base = own * (k + 1);
       if (shortest < base + k + 1) {
         const short = replies.find((counts) => counts.length < base + k + 1);
         throw new Error(`a center's counts end at ${short?.length}: another request`);

@@ -6,7 +6,6 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkRequest } from "../../../src/federation/registry.js";
 import type { CellTable, CooksCenter } from "../../../src/algorithms/cooks/center.js";
 import { sampleCells } from "../../../src/algorithms/cooks/center.js";
 import {
@@ -40,6 +39,7 @@ import {
   privateTrimWireRequest,
 } from "../../../src/algorithms/cooks/privateWire.js";
 import { trimRanks } from "../../../src/algorithms/cooks/trimmedMean.js";
+import { checkRequest } from "../../../src/federation/registry.js";
 
 /** The value a center ranks (reference: the former per-group computation). */
 function referenceValue(center: CooksCenter, kind: number, row: number, i: number, c: number) {
@@ -62,7 +62,7 @@ function referenceTrimLocal(center: CooksCenter, request: PrivateTrimRequest): F
   const cellCount = request.cellRows.length / request.p;
   const cellOf = referenceCells(center, request.p, request.cellRows);
   const tq = request.targets;
-  const { block, open } = openTargets(brackets);
+  const { block, open } = openTargets(brackets, request.targets);
   const counts = new Float64Array(open * (k + 1));
   const cuts = new Int32Array(groups * tq * k);
   let a = 0;
@@ -267,18 +267,20 @@ describe("private search kernels", () => {
     ];
     const search = startPrivateTrimSearch({ table, genes: 2, groups });
     const wire = privateTrimWireRequest(search);
-    // The first round: both genes, the lo and hi targets open over the whole grid.
-    expect(Array.from(wire.openTargets)).toEqual([2, 2]);
-    expect(wire.brackets.length).toBe(8);
+    // The first round: both genes, the lo and hi targets open over the whole grid, one bracket
+    // for the two (the same values, the same counts: counted once).
+    expect(Array.from(wire.openTargets)).toEqual([1, 1]);
+    expect(wire.brackets.length).toBe(4);
+    expect(wire.brackets[0]).toBe(0);
     expect(() => checkRequest("cooksPrivateTrim", wire)).not.toThrow();
     const top = wire.brackets[1];
     const refused = (change: Partial<typeof wire>, message: string) =>
       expect(() => checkRequest("cooksPrivateTrim", { ...wire, ...change })).toThrow(message);
-    refused({ openTargets: Float64Array.of(2, 2, 0) }, "openTargets: 3 values, expected 2");
+    refused({ openTargets: Float64Array.of(1, 1, 0) }, "openTargets: 3 values, expected 2");
     refused({ openTargets: Float64Array.of(wire.targets + 1, 0) }, "targets in a group of");
-    refused({ brackets: wire.brackets.slice(0, 6) }, "brackets: 6 values, expected 8");
+    refused({ brackets: wire.brackets.slice(0, 2) }, "brackets: 2 values, expected 4");
     const stuck = wire.brackets.slice();
-    stuck[3] = stuck[2]; // a bracket one bucket wide is settled: never asked for
+    stuck[1] = stuck[0]; // a bracket one bucket wide is settled: never asked for
     refused({ brackets: stuck }, "is not a range of buckets");
     const beyond = wire.brackets.slice();
     beyond[1] = top + 1;
