@@ -108,7 +108,7 @@ export {
   gridCuts,
   gridThreshold,
   gridThresholdCount,
-  openTargets,
+  groupBlocks,
   privateGroupsSafe,
   privateSumLocalStep,
   privateSumRequest,

@@ -376,32 +376,40 @@ export interface PrivateTrimShare {
 }
 
 /**
- * The open targets of a counts request's brackets (A×G×T×2, −1 for an inactive target, T =
- * `targets`): the block of each target in the reply (−1: not counted) and their number O. A
- * target is open when active and its bracket spans more than one bucket; an open target whose
- * bracket an earlier target of the same gene and group has too shares that target's block
- * (the same values, the same counts: they are counted once).
+ * The reply blocks of one gene and group's T targets (their brackets at from[first …
+ * first + 2T − 1], −1 for an inactive target), into blocks[blocksAt …]: −1 for a target not
+ * counted, else its block, numbered on from `next`. A target is counted when open (active and
+ * its bracket wider than one bucket); one whose bracket an earlier target of the group has reads
+ * that target's block (the same values, the same counts: counted once). The one rule the
+ * request's builders and the aggregation share.
+ * @returns the next free block
  */
-export function openTargets(
-  brackets: Int32Array,
+export function groupBlocks(
+  from: Int32Array,
+  first: number,
   targets: number,
-): {
-  readonly block: Int32Array;
-  readonly open: number;
-} {
-  const block = new Int32Array(brackets.length / 2);
-  let open = 0;
-  for (let t = 0; t < block.length; t++) {
-    const from = brackets[2 * t];
-    const to = brackets[2 * t + 1];
-    block[t] = -1;
-    if (!isOpen(from, to)) continue;
-    for (let e = t - (t % targets); e < t && block[t] < 0; e++)
-      if (block[e] >= 0 && brackets[2 * e] === from && brackets[2 * e + 1] === to)
-        block[t] = block[e];
-    if (block[t] < 0) block[t] = open++;
+  blocks: Int32Array,
+  blocksAt: number,
+  next: number,
+): number {
+  for (let t = 0; t < targets; t++) {
+    const b = first + 2 * t;
+    let own = -1;
+    if (isOpen(from[b], from[b + 1])) {
+      for (let e = 0; e < t && own < 0; e++) {
+        const earlier = blocks[blocksAt + e];
+        if (
+          earlier >= 0 &&
+          from[first + 2 * e] === from[b] &&
+          from[first + 2 * e + 1] === from[b + 1]
+        )
+          own = earlier;
+      }
+      if (own < 0) own = next++;
+    }
+    blocks[blocksAt + t] = own;
   }
-  return { block, open };
+  return next;
 }
 
 /** Start a private search: the lo and hi brackets are the whole range [0, J+1]. */
@@ -562,19 +570,8 @@ function isOpen(from: number, to: number): boolean {
 }
 
 /**
- * Is the open target at `b` (its bracket's first end in `from`) counted, i.e. no earlier target
- * of its group, from `first` on, has the same bracket ({@link openTargets})?
- */
-function countedTarget(from: Int32Array, first: number, b: number): boolean {
-  for (let e = first; e < b; e += 2)
-    if (from[e] === from[b] && from[e + 1] === from[b + 1] && isOpen(from[e], from[e + 1]))
-      return false;
-  return true;
-}
-
-/**
- * The counted targets ({@link openTargets}: open, each bracket once per gene and group) of
- * brackets laid out A×G×T×2, gene `a`'s G·T·2 values read from `at(a)`'s array and offset.
+ * The counted targets ({@link groupBlocks}) of brackets laid out A×G×T×2, gene `a`'s G·T·2
+ * values read from `at(a)`'s array and offset.
  */
 function compactOpenTargets(
   genes: number,
@@ -583,29 +580,32 @@ function compactOpenTargets(
   at: (a: number) => { readonly from: Int32Array; readonly offset: number },
 ): OpenTargets {
   const openTargets = new Float64Array(genes * groups);
+  const blocks = new Int32Array(targets);
   let open = 0;
   for (let a = 0; a < genes; a++) {
     const { from, offset } = at(a);
     for (let q = 0; q < groups; q++) {
-      const first = offset + q * targets * 2;
-      let m = 0;
-      for (let b = first; b < first + targets * 2; b += 2)
-        if (isOpen(from[b], from[b + 1]) && countedTarget(from, first, b)) m++;
-      openTargets[a * groups + q] = m;
-      open += m;
+      const next = groupBlocks(from, offset + q * targets * 2, targets, blocks, 0, open);
+      openTargets[a * groups + q] = next - open;
+      open = next;
     }
   }
   const brackets = new Float64Array(open * 2);
-  let o = 0;
+  let block = 0;
   for (let a = 0; a < genes; a++) {
     const { from, offset } = at(a);
     for (let q = 0; q < groups; q++) {
       const first = offset + q * targets * 2;
-      for (let b = first; b < first + targets * 2; b += 2) {
-        if (!isOpen(from[b], from[b + 1]) || !countedTarget(from, first, b)) continue;
-        brackets[o++] = from[b];
-        brackets[o++] = from[b + 1];
+      const next = groupBlocks(from, first, targets, blocks, 0, block);
+      // New blocks are numbered in their first targets' order: the first target of the next
+      // block is the one holding its number (a repeated bracket holds an earlier one).
+      for (let t = 0; t < targets; t++) {
+        if (blocks[t] !== block) continue;
+        brackets[2 * block] = from[first + 2 * t];
+        brackets[2 * block + 1] = from[first + 2 * t + 1];
+        block++;
       }
+      if (block !== next) throw new Error("open targets: blocks out of order");
     }
   }
   return { openTargets, brackets };
@@ -866,36 +866,25 @@ export function privateTrimAggregateStep(
   const scratch = newAtoms();
   let shortest = Number.POSITIVE_INFINITY;
   for (const counts of replies) shortest = Math.min(shortest, counts.length);
-  // The reply's blocks follow the request's open targets in (gene, group, target) order: the
-  // genes sent, in order, and their targets that were active and wider than one bucket (the
-  // brackets as sent: each is read before it is narrowed, and targets activated below belong
-  // to a gene already past); a target whose bracket an earlier one of its gene and group has
-  // reads that one's block (openTargets).
-  const sentFrom = new Int32Array(targets);
-  const sentTo = new Int32Array(targets);
-  const sentBlock = new Int32Array(targets);
-  let sent = 0;
+  // The reply's blocks follow the request's counted targets in (gene, group, target) order
+  // (groupBlocks, on the brackets as sent: a gene's are read before any is narrowed, and
+  // targets activated below belong to a gene already past).
+  const blocks = new Int32Array(groupCount * targets);
   let block = 0;
   for (let g = 0; g < genes; g++) {
     const a = search.sentRow[g];
     if (a < 0) continue;
+    for (let q = 0; q < groupCount; q++) {
+      const first = (g * groupCount + q) * targets * 2;
+      block = groupBlocks(brackets, first, targets, blocks, q * targets, block);
+    }
     let all = true;
     for (let t = 0; t < groupCount * targets; t++) {
-      if (t % targets === 0) sent = 0;
       const i = g * groupCount * targets + t;
-      if (ranks[i] === 0) continue;
+      const own = blocks[t];
+      if (ranks[i] === 0 || own < 0) continue;
       const from = brackets[i * 2];
       const to = brackets[i * 2 + 1];
-      if (from === to) continue;
-      let own = -1;
-      for (let e = 0; e < sent && own < 0; e++)
-        if (sentFrom[e] === from && sentTo[e] === to) own = sentBlock[e];
-      if (own < 0) {
-        own = block++;
-        sentFrom[sent] = from;
-        sentTo[sent] = to;
-        sentBlock[sent++] = own;
-      }
       const base = own * (k + 1);
       if (shortest < base + k + 1) {
         const short = replies.find((counts) => counts.length < base + k + 1);

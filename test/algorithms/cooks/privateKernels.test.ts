@@ -16,7 +16,6 @@ import {
   gridSubRange,
   gridThreshold,
   gridThresholdCount,
-  openTargets,
   type PrivateGrid,
   type PrivateSumRequest,
   type PrivateTrimGroup,
@@ -55,6 +54,29 @@ function referenceCells(center: CooksCenter, p: number, rows: Float64Array): Int
   return sampleCells(center, { p, cells, rows, sizes: new Float64Array(cells), samples: 0 });
 }
 
+/**
+ * Reference: the reply block of every target (−1: not counted) and their number. A target is
+ * counted when active (≥ 0) and wider than one bucket, once per distinct bracket of its gene and
+ * group (its first target with that bracket numbers the block).
+ */
+function referenceBlocks(
+  brackets: Int32Array,
+  targets: number,
+): { block: Int32Array; open: number } {
+  const block = new Int32Array(brackets.length / 2).fill(-1);
+  const seen = new Map<string, number>();
+  let open = 0;
+  for (let t = 0; t < block.length; t++) {
+    const [from, to] = [brackets[2 * t], brackets[2 * t + 1]];
+    if (!(from >= 0 && from < to)) continue;
+    const key = `${Math.floor(t / targets)} ${from} ${to}`;
+    const earlier = seen.get(key);
+    block[t] = earlier ?? open++;
+    if (earlier === undefined) seen.set(key, block[t]);
+  }
+  return { block, open };
+}
+
 /** Reference counts round: every sample, group and target, each bucket recomputed. */
 function referenceTrimLocal(center: CooksCenter, request: PrivateTrimRequest): Float64Array {
   const { groups, groupCells, groupValues, brackets, centres, grid } = request;
@@ -62,7 +84,7 @@ function referenceTrimLocal(center: CooksCenter, request: PrivateTrimRequest): F
   const cellCount = request.cellRows.length / request.p;
   const cellOf = referenceCells(center, request.p, request.cellRows);
   const tq = request.targets;
-  const { block, open } = openTargets(brackets, request.targets);
+  const { block, open } = referenceBlocks(brackets, request.targets);
   const counts = new Float64Array(open * (k + 1));
   const cuts = new Int32Array(groups * tq * k);
   let a = 0;
