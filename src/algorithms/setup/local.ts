@@ -19,12 +19,24 @@ import {
   parseReferences,
 } from "./state.js";
 
+/** Each center's gene → row map, made once per gene list (several set-up steps ask for rows). */
+const geneIndices = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+
+function geneIndex(genes: readonly string[]): ReadonlyMap<string, number> {
+  let index = geneIndices.get(genes);
+  if (index === undefined) {
+    index = new Map(genes.map((g, i) => [g, i]));
+    geneIndices.set(genes, index);
+  }
+  return index;
+}
+
 /**
  * Row of each requested gene in the center's data.
  * @throws InputError naming the genes the center lacks
  */
 export function geneRows(data: CenterData, genes: readonly string[]): Int32Array {
-  const index = new Map(data.genes.map((g, i) => [g, i]));
+  const index = geneIndex(data.genes);
   const rows = new Int32Array(genes.length);
   const missing: string[] = [];
   genes.forEach((g, j) => {
