@@ -52,29 +52,59 @@ export function countValue(value: number, roundCounts: boolean): number {
   return roundCounts ? roundHalfEven(value) : value;
 }
 
-/** Growable Float64Array holding counts while the number of genes is unknown. */
+/** Values of a {@link CountBuffer}'s first chunk, and of its largest (8 MB). */
+const FIRST_CHUNK = 1 << 16;
+const LARGEST_CHUNK = 1 << 20;
+const EMPTY = new Float64Array(0);
+
+/**
+ * Counts held while the number of genes is unknown: in chunks that are filled and never copied
+ * while reading (a doubling array copies its whole content at each growth, and then once more to
+ * its exact size: three times the counts at the last growth), then joined once by
+ * {@link result}.
+ */
 export class CountBuffer {
-  private data = new Float64Array(1 << 16);
+  /** The chunks filled, and how many values each holds (a row never straddles two). */
+  private readonly chunks: Float64Array[] = [];
+  private readonly fills: number[] = [];
+  /** The chunk being filled, and the number of values written before it. */
+  private current = new Float64Array(FIRST_CHUNK);
+  private start = 0;
   /** Number of values written so far. */
   length = 0;
 
-  /** Make room for `extra` more values. */
+  /** Make room for `extra` more values, written next by {@link set} in one chunk. */
   reserve(extra: number): void {
-    if (this.length + extra <= this.data.length) return;
-    let size = this.data.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const grown = new Float64Array(size);
-    grown.set(this.data.subarray(0, this.length));
-    this.data = grown;
+    const used = this.length - this.start;
+    if (used + extra <= this.current.length) return;
+    this.chunks.push(this.current);
+    this.fills.push(used);
+    // Chunks grow with the file, up to LARGEST_CHUNK: few for a large table, small for a small one.
+    const size = Math.max(Math.min(this.current.length * 2, LARGEST_CHUNK), extra);
+    this.current = new Float64Array(size);
+    this.start = this.length;
   }
 
   /** Write slot `length + offset` (after {@link reserve}). */
   set(offset: number, value: number): void {
-    this.data[this.length + offset] = value;
+    this.current[this.length - this.start + offset] = value;
   }
 
-  /** A copy of the values written. */
+  /**
+   * The values written, in one array in shared memory: a center's worker pool then reads the
+   * counts where they are instead of copying them (compute/genePool.ts). Each chunk is let go once
+   * copied; call it once.
+   */
   result(): Float64Array {
-    return this.data.slice(0, this.length);
+    const out = new Float64Array(new SharedArrayBuffer(this.length * 8));
+    let at = 0;
+    for (let c = 0; c < this.chunks.length; c++) {
+      out.set(this.chunks[c].subarray(0, this.fills[c]), at);
+      at += this.fills[c];
+      this.chunks[c] = EMPTY;
+    }
+    out.set(this.current.subarray(0, this.length - this.start), at);
+    this.current = EMPTY;
+    return out;
   }
 }

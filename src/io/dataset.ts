@@ -334,7 +334,8 @@ async function readCountsTable(
   const sampleIds = rows.map((r) => r.sample);
   checkSameSamples(countsFile, sampleIds, metadataFile, metadataSamples);
   const n = rows.length;
-  const counts = new Float64Array(genes.length * n);
+  // In shared memory, as CountBuffer's: a center's worker pool reads them without a copy.
+  const counts = new Float64Array(new SharedArrayBuffer(genes.length * n * 8));
   rows.forEach((r, i) => {
     for (let g = 0; g < genes.length; g++) counts[g * n + i] = r.values[g];
   });

@@ -275,7 +275,8 @@ class AnnDataReader {
       }
       entity = (layers as H5Group).get(layer);
     }
-    const out = new Float64Array(nGenes * n);
+    // In shared memory, as the CSV readers' counts: a center's worker pool reads them in place.
+    const out = new Float64Array(new SharedArrayBuffer(nGenes * n * 8));
     const check = (value: number, i: number, g: number): number => {
       if (value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) return value;
       const problem = countValueProblem(value, String(value), roundCounts);

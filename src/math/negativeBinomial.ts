@@ -62,7 +62,9 @@ export function nbGeneConstants(data: NbCenterData): NbGeneConstants {
   const { n, p, genes, design, counts, dispersions } = data;
   const inverseDispersion = new Float64Array(genes);
   const nllOffset = new Float64Array(genes);
-  const logBinomial = new Float64Array(genes * n);
+  // Gene × sample, as the counts: in shared memory, so that a worker pool reads it in place
+  // instead of holding a second copy (SharedArrayBuffer is a JavaScript global, no runtime).
+  const logBinomial = new Float64Array(new SharedArrayBuffer(genes * n * 8));
   const designTimesCounts = new Float64Array(genes * p);
   for (let g = 0; g < genes; g++) {
     const alpha = dispersions[g];
