@@ -22,8 +22,9 @@ export function centerDataFromDataset(dataset: Dataset, name: string): CenterDat
   const nAll = dataset.samples.length;
   const nGenes = dataset.genes.length;
   // A center's own dataset is all of it: its counts are the dataset's, not a second copy.
+  // Otherwise its slice goes to shared memory, where its worker pool reads it in place.
   const whole = n === nAll && sampleIndices.every((i, j) => i === j);
-  const counts = whole ? dataset.counts : new Float64Array(new SharedArrayBuffer(nGenes * n * 8)); // shared: the pool reads it in place
+  const counts = whole ? dataset.counts : new Float64Array(new SharedArrayBuffer(nGenes * n * 8));
   if (!whole) {
     for (let g = 0; g < nGenes; g++) {
       for (let j = 0; j < n; j++) counts[g * n + j] = dataset.counts[g * nAll + sampleIndices[j]];
