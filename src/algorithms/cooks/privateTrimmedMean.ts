@@ -570,42 +570,46 @@ function isOpen(from: number, to: number): boolean {
 }
 
 /**
- * The counted targets ({@link groupBlocks}) of brackets laid out A×G×T×2, gene `a`'s G·T·2
- * values read from `at(a)`'s array and offset.
+ * The counted targets ({@link groupBlocks}) of brackets laid out A×G×T×2 in `from`, gene `a`'s
+ * G·T·2 values starting at `offsets[a]`. One pass numbers every block (kept in a scratch of
+ * A×G×T block numbers); the brackets are then read off it.
  */
 function compactOpenTargets(
-  genes: number,
+  from: Int32Array,
+  offsets: Int32Array,
   groups: number,
   targets: number,
-  at: (a: number) => { readonly from: Int32Array; readonly offset: number },
 ): OpenTargets {
+  const genes = offsets.length;
   const openTargets = new Float64Array(genes * groups);
-  const blocks = new Int32Array(targets);
+  const blocks = new Int32Array(genes * groups * targets);
   let open = 0;
   for (let a = 0; a < genes; a++) {
-    const { from, offset } = at(a);
     for (let q = 0; q < groups; q++) {
-      const next = groupBlocks(from, offset + q * targets * 2, targets, blocks, 0, open);
-      openTargets[a * groups + q] = next - open;
+      const gq = a * groups + q;
+      const next = groupBlocks(
+        from,
+        offsets[a] + q * targets * 2,
+        targets,
+        blocks,
+        gq * targets,
+        open,
+      );
+      openTargets[gq] = next - open;
       open = next;
     }
   }
+  // New blocks are numbered in their first targets' order: the first target of the next block
+  // is the one holding its number (a repeated bracket holds an earlier one).
   const brackets = new Float64Array(open * 2);
   let block = 0;
   for (let a = 0; a < genes; a++) {
-    const { from, offset } = at(a);
-    for (let q = 0; q < groups; q++) {
-      const first = offset + q * targets * 2;
-      const next = groupBlocks(from, first, targets, blocks, 0, block);
-      // New blocks are numbered in their first targets' order: the first target of the next
-      // block is the one holding its number (a repeated bracket holds an earlier one).
-      for (let t = 0; t < targets; t++) {
-        if (blocks[t] !== block) continue;
-        brackets[2 * block] = from[first + 2 * t];
-        brackets[2 * block + 1] = from[first + 2 * t + 1];
-        block++;
-      }
-      if (block !== next) throw new Error("open targets: blocks out of order");
+    for (let t = 0; t < groups * targets; t++) {
+      if (blocks[a * groups * targets + t] !== block) continue;
+      const b = offsets[a] + 2 * t;
+      brackets[2 * block] = from[b];
+      brackets[2 * block + 1] = from[b + 1];
+      block++;
     }
   }
   return { openTargets, brackets };
@@ -616,12 +620,8 @@ export function requestOpenTargets(
   request: Pick<PrivateTrimRequest, "brackets" | "groups" | "targets">,
 ): OpenTargets {
   const width = request.groups * request.targets * 2;
-  return compactOpenTargets(
-    request.brackets.length / width,
-    request.groups,
-    request.targets,
-    (a) => ({ from: request.brackets, offset: a * width }),
-  );
+  const offsets = Int32Array.from({ length: request.brackets.length / width }, (_, a) => a * width);
+  return compactOpenTargets(request.brackets, offsets, request.groups, request.targets);
 }
 
 /**
@@ -636,13 +636,12 @@ export function trimRequestOpenTargets(search: PrivateTrimSearch): {
 } {
   const active = sentGenes(search);
   const count = maskCount(active);
-  const rows = new Int32Array(count);
-  for (let g = 0; g < search.genes; g++) if (search.sentRow[g] >= 0) rows[search.sentRow[g]] = g;
+  // Where each sent gene's brackets start in the search's (genes × G·T·2).
   const width = search.groupCount * search.targets * 2;
-  const open = compactOpenTargets(count, search.groupCount, search.targets, (a) => ({
-    from: search.brackets,
-    offset: rows[a] * width,
-  }));
+  const offsets = new Int32Array(count);
+  for (let g = 0; g < search.genes; g++)
+    if (search.sentRow[g] >= 0) offsets[search.sentRow[g]] = g * width;
+  const open = compactOpenTargets(search.brackets, offsets, search.groupCount, search.targets);
   return { active, open, centres: sentCentres(search, count) };
 }
 
