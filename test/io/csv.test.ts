@@ -1,9 +1,12 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { parse as csvParse } from "csv-parse/sync";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type CsvRow,
+  delimiterOfHeader,
   formatField,
   formatNumber,
   readCsv,
@@ -239,6 +242,110 @@ describe("writeCsvAtomic", () => {
     expect(() => writeCsvAtomic(join(temp.dir, "no", "such", "out.csv"), ["a"], [])).toThrow(
       /ENOENT/,
     );
+  });
+});
+
+/**
+ * What csv-parse, with the reader's options, makes of a text: the header and rows the readers
+ * must return, or the message of the error they must throw (the reference of the quote-free fast
+ * path, which papaparse splits).
+ */
+function csvParseReference(
+  file: string,
+  text: string,
+): { header: string[]; rows: CsvRow[] } | string {
+  const records = csvParse(text, {
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+    delimiter: delimiterOfHeader(text.slice(0, 1 << 16)),
+    // featureCounts' comment line: both readers hand such a file to csv-parse itself.
+    ...(text.replace(/^\uFEFF/, "").startsWith("#")
+      ? { comment: "#", comment_no_infix: true }
+      : {}),
+  }) as unknown as { record: string[]; info: { lines: number } }[];
+  if (records.length === 0)
+    return `${file}: the file is empty (expected a header line, then data rows)`;
+  const header = records[0].record;
+  const rows: CsvRow[] = [];
+  for (const { record, info } of records.slice(1)) {
+    if (record.length !== header.length) {
+      return `${file}: line ${info.lines} has ${record.length} field${record.length === 1 ? "" : "s"}, but the header has ${header.length}`;
+    }
+    rows.push({ fields: record, line: info.lines });
+  }
+  if (rows.length === 0) return `${file}: the file has a header but no data rows`;
+  return { header, rows };
+}
+
+/** What a reader returns, or the message of the InputError it throws. */
+async function outcome<T>(read: () => T | Promise<T>): Promise<T | string> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return error.message;
+  }
+}
+
+describe("files without quotes (read by papaparse) as csv-parse reads them", () => {
+  const piece = fc.constantFrom(
+    "a",
+    "1",
+    "é",
+    "#",
+    ",",
+    ";",
+    "\t",
+    " ",
+    "\f",
+    "\r",
+    "\n",
+    "\r\n",
+    "\uFEFF",
+    "x.y",
+  );
+  it("the same header, fields, line numbers and errors on random texts, in both readers", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 40 }), async (pieces) => {
+        const text = pieces.join("");
+        // A first line starting with `#` is featureCounts' comment: csv-parse reads such files.
+        const file = temp.write(`random${n++}.csv`, text);
+        const expected = csvParseReference(file, text);
+        const read = await outcome(() => readCsv(file));
+        expect(typeof read === "string" ? read : { header: read.header, rows: read.rows }).toEqual(
+          expected,
+        );
+        expect(await outcome(() => streamAll(file))).toEqual(expected);
+      }),
+      { numRuns: 600, seed: 20261205 },
+    );
+  });
+
+  it("a line ending across the stream's 1 MiB chunks, and a gzip-compressed copy", async () => {
+    // Lines of 100 bytes with CRLF endings, the first chunk ending between a CR and its LF.
+    const chunk = 1 << 20;
+    const lines = ["gene,a,b"];
+    let length = "gene,a,b\r\n".length;
+    for (let g = 0; length + 100 <= chunk - 1; g++) {
+      const line = `g${g},${g},`.padEnd(98, "7");
+      lines.push(line);
+      length += 100;
+    }
+    lines.push(`last,1,${"2".repeat(chunk - 1 - length - "last,1,".length)}`);
+    const text = `${lines.join("\r\n")}\r\nafter,3,4\r\n`;
+    expect(text.slice(chunk - 1, chunk + 1)).toBe("\r\n");
+    const file = temp.write("straddle.csv", text);
+    const expected = csvParseReference(file, text);
+    expect(typeof expected).not.toBe("string");
+    expect(readCsv(file)).toEqual({ file, ...(expected as object) });
+    expect(await streamAll(file)).toEqual(expected);
+    const zipped = temp.write("straddle.csv.gz", "");
+    writeFileSync(zipped, gzipSync(text));
+    expect((await streamAll(zipped)).rows).toEqual((expected as { rows: CsvRow[] }).rows);
   });
 });
 
