@@ -7,7 +7,9 @@ import { findTable, readCsv } from "../io/csv.js";
 import {
   CENTER_COLUMN,
   centerSlice,
+  countsOfSamples,
   type Dataset,
+  type DatasetByCenter,
   type ReadDatasetOptions,
   readCenterFiles,
   readDataset,
@@ -19,17 +21,24 @@ export type { CenterData } from "../algorithms/centerData.js";
 export function centerDataFromDataset(dataset: Dataset, name: string): CenterData {
   const { sampleIndices, metadata } = centerSlice(dataset, name);
   const n = sampleIndices.length;
-  const nAll = dataset.samples.length;
-  const nGenes = dataset.genes.length;
   // A center's own dataset is all of it: its counts are the dataset's, not a second copy.
-  // Otherwise its slice goes to shared memory, where its worker pool reads it in place.
-  const whole = n === nAll && sampleIndices.every((i, j) => i === j);
-  const counts = whole ? dataset.counts : new Float64Array(new SharedArrayBuffer(nGenes * n * 8));
-  if (!whole) {
-    for (let g = 0; g < nGenes; g++) {
-      for (let j = 0; j < n; j++) counts[g * n + j] = dataset.counts[g * nAll + sampleIndices[j]];
-    }
-  }
+  const whole = n === dataset.samples.length && sampleIndices.every((i, j) => i === j);
+  return {
+    name,
+    genes: dataset.genes,
+    samples: sampleIndices.map((i) => dataset.samples[i]),
+    counts: whole
+      ? dataset.counts
+      : countsOfSamples(dataset.counts, dataset.samples.length, sampleIndices),
+    metadata,
+  };
+}
+
+/** What center `name` holds of a dataset read center by center: its counts as read. */
+export function centerDataByCenter(dataset: DatasetByCenter, name: string): CenterData {
+  const { sampleIndices, metadata } = centerSlice(dataset, name);
+  const counts = dataset.centerCounts.get(name);
+  if (counts === undefined) throw new Error(`no counts read for center ${name}`);
   return {
     name,
     genes: dataset.genes,

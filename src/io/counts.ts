@@ -58,20 +58,33 @@ const LARGEST_CHUNK = 1 << 20;
 const EMPTY = new Float64Array(0);
 
 /**
- * Counts held while the number of genes is unknown: in chunks that are filled and never copied
+ * Counts held while the number of genes is unknown. With a bound on their number
+ * ({@link expect}: the reader counted the file's lines first), in one array in shared memory
+ * that {@link result} returns as it is. Without one, in chunks that are filled and never copied
  * while reading (a doubling array copies its whole content at each growth, and then once more to
  * its exact size: three times the counts at the last growth), then joined once by
- * {@link result}.
+ * {@link result}: the chunks are garbage from then on, but until a full garbage collection
+ * frees them a process holds the counts twice.
  */
 export class CountBuffer {
   /** The chunks filled, and how many values each holds (a row never straddles two). */
-  private readonly chunks: Float64Array[] = [];
+  private readonly chunks: Float64Array<ArrayBufferLike>[] = [];
   private readonly fills: number[] = [];
   /** The chunk being filled, and the number of values written before it. */
-  private current = new Float64Array(FIRST_CHUNK);
+  private current: Float64Array<ArrayBufferLike> = new Float64Array(FIRST_CHUNK);
   private start = 0;
   /** Number of values written so far. */
   length = 0;
+
+  /**
+   * At most `values` values are coming (before any is written): hold them in one array in
+   * shared memory. Only the pages written become resident, so an upper bound costs nothing
+   * beyond the values themselves.
+   */
+  expect(values: number): void {
+    if (this.length !== 0 || this.chunks.length !== 0) throw new Error("expect() after writing");
+    this.current = new Float64Array(new SharedArrayBuffer(values * 8));
+  }
 
   /** Make room for `extra` more values, written next by {@link set} in one chunk. */
   reserve(extra: number): void {
@@ -96,6 +109,11 @@ export class CountBuffer {
    * copied; call it once.
    */
   result(): Float64Array {
+    if (this.chunks.length === 0 && this.current.buffer instanceof SharedArrayBuffer) {
+      const out = this.current.subarray(0, this.length);
+      this.current = EMPTY;
+      return out;
+    }
     const out = new Float64Array(new SharedArrayBuffer(this.length * 8));
     let at = 0;
     for (let c = 0; c < this.chunks.length; c++) {

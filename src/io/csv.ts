@@ -46,8 +46,11 @@ export interface CsvTable {
 
 /** Callbacks of {@link streamCsv}. */
 export interface CsvVisitor {
-  /** Called once with the header, before any row. */
-  header(header: string[]): void;
+  /**
+   * Called once with the header, before any row; `rowsAtMost`, when known (a file without
+   * quotes, whose lines were counted before reading), bounds the number of rows from above.
+   */
+  header(header: string[], rowsAtMost?: number): void;
   /** Called for each data row in file order; `fields` is not reused and may be kept. */
   row(fields: string[], line: number): void;
 }
@@ -73,12 +76,13 @@ class RecordChecker {
   constructor(
     private readonly file: string,
     private readonly visitor: CsvVisitor,
+    private readonly rowsAtMost?: number,
   ) {}
 
   accept(record: string[], line: number): void {
     if (this.width < 0) {
       this.width = record.length;
-      this.visitor.header(record);
+      this.visitor.header(record, this.rowsAtMost);
       return;
     }
     if (record.length !== this.width) {
@@ -300,10 +304,11 @@ export function readCsv(file: string): CsvTable {
  * @throws InputError as {@link readCsv}
  */
 export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void> {
-  const checker = new RecordChecker(file, visitor);
   const head = headText(file);
   const delimiter = delimiterOfHeader(head);
   const scan = isCommented(head) ? null : await scanPlainText(file);
+  // Every line but the header's may be a row.
+  const checker = new RecordChecker(file, visitor, scan === null ? undefined : scan.lines - 1);
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
     if (scan === null)
@@ -373,9 +378,10 @@ function createGunzipIfNeeded(file: string, input: NodeJS.ReadableStream): NodeJ
   return input.pipe(gunzip);
 }
 
-/** A plain text's line ending: the one its every line ends with. */
+/** A plain text's line ending (the one its every line ends with), and its number of lines. */
 interface PlainShape {
   readonly newline: LineEnding;
+  readonly lines: number;
 }
 
 /**
@@ -414,9 +420,11 @@ class PlainText {
   /** The text's shape when it is plain, null when csv-parse must read it. */
   shape(): PlainShape | null {
     if (this.quote) return null;
-    if (this.cr === 0) return { newline: "\n" };
-    if (this.lf === 0) return { newline: "\r" };
-    return this.cr === this.crlf && this.lf === this.crlf ? { newline: "\r\n" } : null;
+    // Line endings + 1 counts a last line without one (and one empty line after the last ending).
+    if (this.cr === 0) return { newline: "\n", lines: this.lf + 1 };
+    if (this.lf === 0) return { newline: "\r", lines: this.cr + 1 };
+    const consistent = this.cr === this.crlf && this.lf === this.crlf;
+    return consistent ? { newline: "\r\n", lines: this.lf + 1 } : null;
   }
 }
 

@@ -17,12 +17,12 @@ import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countProblem, countValue } from "./counts.js";
 import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
-import type { Dataset } from "./datasetTypes.js";
+import type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
 
 export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
-export type { Dataset } from "./datasetTypes.js";
+export type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 
 /** `metadata.csv` as written, before alignment with the counts. */
 export interface MetadataFile {
@@ -160,7 +160,17 @@ function checkSameSamples(
 interface CountsTable {
   genes: string[];
   samples: string[];
-  counts: Float64Array;
+  /**
+   * The counts of each part of the samples ({@link SampleParts}; one part, all samples, when
+   * none is given), gene-major over the part's samples in `samples` order.
+   */
+  parts: Float64Array[];
+}
+
+/** A partition of a table's samples, by id: the counts of each part are held on their own. */
+interface SampleParts {
+  readonly partOf: ReadonlyMap<string, number>;
+  readonly count: number;
 }
 
 /** featureCounts' annotation columns, after `Geneid`. */
@@ -214,10 +224,24 @@ async function readCountsTable(
   metadataSamples: readonly string[],
   roundCounts: boolean,
   stripVersion: boolean,
+  split?: SampleParts,
 ): Promise<CountsTable> {
   const genes: string[] = [];
   const lineOfGene = new Map<string, number>();
-  const buffer = new CountBuffer();
+  const parts = split?.count ?? 1;
+  const buffers = Array.from({ length: parts }, () => new CountBuffer());
+  /** Each sample's part, and its place among the part's samples. */
+  let partOfSample = new Int32Array(0);
+  let placeOfSample = new Int32Array(0);
+  let partSizes = new Int32Array(parts);
+  const arrange = (ids: readonly string[]): void => {
+    partOfSample = Int32Array.from(ids, (id) => split?.partOf.get(id) ?? 0);
+    placeOfSample = new Int32Array(ids.length);
+    partSizes = new Int32Array(parts);
+    partOfSample.forEach((q, i) => {
+      placeOfSample[i] = partSizes[q]++;
+    });
+  };
   let samples: string[] = [];
   let sampleColumns: number[] = [];
   let geneIndex = 0;
@@ -239,7 +263,7 @@ async function readCountsTable(
   };
 
   await streamCsv(countsFile, {
-    header(header) {
+    header(header, rowsAtMost) {
       // A delimiter at the end of every line leaves an empty last column.
       const width =
         header.length > 2 && header[header.length - 1] === "" ? header.length - 1 : header.length;
@@ -291,6 +315,10 @@ async function readCountsTable(
         }
       });
       checkSameSamples(countsFile, samples, metadataFile, metadataSamples);
+      arrange(samples);
+      if (rowsAtMost !== undefined) {
+        for (let q = 0; q < parts; q++) buffers[q].expect(rowsAtMost * partSizes[q]);
+      }
     },
     row(fields, line) {
       if (trailing >= 0 && fields[trailing] !== "")
@@ -313,33 +341,39 @@ async function readCountsTable(
       const gene = stripVersion ? stripGeneVersion(fields[geneIndex]) : fields[geneIndex];
       recordId(countsFile, line, "gene", gene, lineOfGene);
       genes.push(gene);
+      for (let q = 0; q < parts; q++) buffers[q].reserve(partSizes[q]);
       const n = sampleColumns.length;
-      buffer.reserve(n);
       for (let i = 0; i < n; i++)
-        buffer.set(
-          i,
+        buffers[partOfSample[i]].set(
+          placeOfSample[i],
           count(
             fields[sampleColumns[i]],
             () => `line ${line} (gene ${gene}), column ${samples[i]}`,
           ),
         );
-      buffer.length += n;
+      for (let q = 0; q < parts; q++) buffers[q].length += partSizes[q];
     },
   });
   const rows = bySample as { sample: string; line: number; values: Float64Array }[] | null;
-  if (rows === null) return { genes, samples, counts: buffer.result() };
+  if (rows === null) return { genes, samples, parts: buffers.map((b) => b.result()) };
   // Samples × genes: check the samples, then hold the counts gene-major as every reader does.
   const lineOfSample = new Map<string, number>();
   for (const r of rows) recordId(countsFile, r.line, "sample", r.sample, lineOfSample);
   const sampleIds = rows.map((r) => r.sample);
   checkSameSamples(countsFile, sampleIds, metadataFile, metadataSamples);
-  const n = rows.length;
+  arrange(sampleIds);
   // In shared memory, as CountBuffer's: a center's worker pool reads them without a copy.
-  const counts = new Float64Array(new SharedArrayBuffer(genes.length * n * 8));
+  const counts = Array.from(
+    partSizes,
+    (size) => new Float64Array(new SharedArrayBuffer(genes.length * size * 8)),
+  );
   rows.forEach((r, i) => {
-    for (let g = 0; g < genes.length; g++) counts[g * n + i] = r.values[g];
+    const part = counts[partOfSample[i]];
+    const size = partSizes[partOfSample[i]];
+    const place = placeOfSample[i];
+    for (let g = 0; g < genes.length; g++) part[g * size + place] = r.values[g];
   });
-  return { genes, samples: sampleIds, counts };
+  return { genes, samples: sampleIds, parts: counts };
 }
 
 /** Metadata in file order, reordered to follow `samples` (same ids, checked before). */
@@ -362,10 +396,11 @@ async function readTableFolder(
   dir: string,
   options: ReadDatasetOptions,
   center?: string,
+  split?: (meta: MetadataFile) => SampleParts,
 ): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
   const metadataFile = findTable(dir, "metadata") ?? join(dir, "metadata.csv");
   const countsFile = findTable(dir, "counts") ?? join(dir, "counts.csv");
-  return readTableFiles(countsFile, metadataFile, options, center);
+  return readTableFiles(countsFile, metadataFile, options, center, split);
 }
 
 /**
@@ -398,6 +433,7 @@ async function readTableFiles(
   metadataFile: string,
   options: ReadDatasetOptions,
   center?: string,
+  split?: (meta: MetadataFile) => SampleParts,
 ): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
   const meta = readMetadata(metadataFile, { center });
   const table = await readCountsTable(
@@ -406,6 +442,7 @@ async function readTableFiles(
     meta.samples,
     options.roundCounts === true,
     options.stripVersion === true,
+    split?.(meta),
   );
   return { table, values: alignMetadata(meta, table.samples), meta };
 }
@@ -520,7 +557,7 @@ async function readCenterFolders(
       center,
       genes: table.genes,
       samples: table.samples,
-      counts: table.counts,
+      counts: table.parts[0],
       columns: meta.metadata.columns,
       values,
       countsSource: findTable(join(dir, center), "counts") ?? join(dir, center, "counts.csv"),
@@ -584,7 +621,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
   return {
     genes: table.genes,
     samples: table.samples,
-    counts: table.counts,
+    counts: table.parts[0],
     metadata: {
       columns: meta.metadata.columns,
       values,
@@ -594,6 +631,67 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     centerOfSample,
     centers,
   };
+}
+
+/**
+ * A dataset as {@link readDataset} reads it, with each center's counts held on their own: a
+ * counts table is read straight into the centers' arrays (never pooled); the other layouts are
+ * read pooled, then cut.
+ * @throws InputError as {@link readDataset}
+ */
+export async function readDatasetByCenter(
+  dir: string,
+  options: ReadDatasetOptions = {},
+): Promise<DatasetByCenter> {
+  if (findTable(dir, "counts") === undefined || options.layer !== undefined) {
+    const { counts, ...dataset } = await readDataset(dir, options);
+    const centerCounts = new Map(
+      dataset.centers.map((center) => {
+        const samples = centerSlice(dataset, center).sampleIndices;
+        return [center, countsOfSamples(counts, dataset.samples.length, samples)] as const;
+      }),
+    );
+    return { ...dataset, centerCounts };
+  }
+  let centers: string[] = [];
+  const { table, values, meta } = await readTableFolder(dir, options, undefined, (m) => {
+    // The metadata's samples by center (checked against the counts' samples as they are read).
+    const centerOfRow = m.metadata.values.get(CENTER_COLUMN)!;
+    centers = [...new Set(centerOfRow)].sort();
+    const partOf = new Map(m.samples.map((id, k) => [id, centers.indexOf(centerOfRow[k])]));
+    return { partOf, count: centers.length };
+  });
+  return {
+    genes: table.genes,
+    samples: table.samples,
+    metadata: {
+      columns: meta.metadata.columns,
+      values,
+      samples: table.samples,
+      source: meta.metadata.source,
+    },
+    centerOfSample: values.get(CENTER_COLUMN)!,
+    centers,
+    centerCounts: new Map(centers.map((center, q) => [center, table.parts[q]])),
+  };
+}
+
+/**
+ * The counts of some samples (their indices, ascending) of a gene-major table of `n` samples, in
+ * shared memory (where a center's worker pool reads them in place).
+ */
+export function countsOfSamples(
+  counts: Float64Array,
+  n: number,
+  samples: readonly number[],
+): Float64Array {
+  const genes = counts.length / n;
+  const m = samples.length;
+  const out = new Float64Array(new SharedArrayBuffer(genes * m * 8));
+  for (let g = 0; g < genes; g++) {
+    for (let j = 0; j < m; j++) out[g * m + j] = counts[g * n + samples[j]];
+  }
+  return out;
 }
 
 /**
@@ -611,7 +709,7 @@ export async function readCenterFiles(
   return {
     genes: table.genes,
     samples: table.samples,
-    counts: table.counts,
+    counts: table.parts[0],
     metadata: {
       columns: meta.metadata.columns,
       values,
@@ -636,7 +734,7 @@ function layerWithoutH5ad(dir: string, layer: string): InputError {
  * @throws InputError when `center` is not one of `dataset.centers`
  */
 export function centerSlice(
-  dataset: Dataset,
+  dataset: Omit<Dataset, "counts">,
   center: string,
 ): { sampleIndices: number[]; metadata: Metadata } {
   if (!dataset.centers.includes(center)) {

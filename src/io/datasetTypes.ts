@@ -22,3 +22,12 @@ export interface Dataset {
   /** The distinct centers, sorted. Each has at least one sample. */
   centers: string[];
 }
+
+/**
+ * A dataset whose counts are held center by center (`readDatasetByCenter`): what a simulation's
+ * centers hold, without the pooled table beside them.
+ */
+export interface DatasetByCenter extends Omit<Dataset, "counts"> {
+  /** Each center's counts, gene-major over its samples (in `samples` order). */
+  readonly centerCounts: ReadonlyMap<string, Float64Array>;
+}

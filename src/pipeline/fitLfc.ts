@@ -25,7 +25,7 @@ import {
   type References,
 } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { type CenterData, centerDataFromDataset } from "../federation/centerData.js";
+import { type CenterData, centerDataByCenter } from "../federation/centerData.js";
 import { CenterSession } from "../federation/centerSession.js";
 import { InProcessTransport } from "../federation/inProcess.js";
 import type { AnalysisPlan } from "../federation/plan.js";
@@ -34,7 +34,7 @@ import type { Transport } from "../federation/transport.js";
 import type { ReplayedPipeline } from "../federation/verifiedRequests.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
-import { type ReadDatasetOptions, readDataset } from "../io/dataset.js";
+import { type ReadDatasetOptions, readDatasetByCenter } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { versionSuffixHint } from "../io/geneIds.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
@@ -546,8 +546,9 @@ export async function simulatedCenters(
     readonly replay?: ((plan: AnalysisPlan) => ReplayedPipeline) | null;
   } = {},
 ): Promise<CenterSession[]> {
-  const dataset = await readDataset(dataDir, options);
-  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
+  // Each center's counts read into its own array: the pooled table is never held.
+  const dataset = await readDatasetByCenter(dataDir, options);
+  const data = dataset.centers.map((name) => centerDataByCenter(dataset, name));
   const plan = session.plan?.(data);
   return data.map(
     (d) =>

@@ -45,4 +45,28 @@ describe("CountBuffer", () => {
     expect(Array.from(counts.subarray(0, 5))).toEqual([1, 2, 3, 0, 1]);
     expect(counts[wide + 2]).toBe((wide - 1) % 11);
   });
+
+  it("with a bound on the values, returns the one shared array it filled; past the bound, chunks", () => {
+    const bounded = new CountBuffer();
+    bounded.expect(10);
+    bounded.reserve(4);
+    for (let i = 0; i < 4; i++) bounded.set(i, 10 + i);
+    bounded.length += 4;
+    const counts = bounded.result();
+    expect(counts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // No copy: a view of the bounded array itself.
+    expect(counts.buffer.byteLength).toBe(10 * 8);
+    expect(Array.from(counts)).toEqual([10, 11, 12, 13]);
+
+    const exceeded = new CountBuffer();
+    exceeded.expect(5);
+    for (let row = 0; row < 4; row++) {
+      exceeded.reserve(3);
+      for (let i = 0; i < 3; i++) exceeded.set(i, 3 * row + i);
+      exceeded.length += 3;
+    }
+    const all = exceeded.result();
+    expect(all.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(all)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
 });

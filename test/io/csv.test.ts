@@ -349,6 +349,32 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
   });
 });
 
+describe("streamCsv's bound on the rows", () => {
+  it("is given with the header for a file without quotes (its lines), not for one with quotes", async () => {
+    const bound = async (name: string, text: string) => {
+      let rowsAtMost: number | undefined = -1;
+      let rows = 0;
+      await streamCsv(temp.write(name, text), {
+        header: (_, n) => {
+          rowsAtMost = n;
+        },
+        row: () => {
+          rows++;
+        },
+      });
+      return { rowsAtMost, rows };
+    };
+    expect(await bound("plain.csv", "gene,a\r\ng1,1\r\n\r\ng2,2")).toEqual({
+      rowsAtMost: 3,
+      rows: 2,
+    });
+    expect(await bound("quoted.csv", 'gene,a\n"g1",1\n')).toEqual({
+      rowsAtMost: undefined,
+      rows: 1,
+    });
+  });
+});
+
 describe("gzip-compressed tables", () => {
   const folder = useTempFolder("fedseq-gz-");
   it("are detected by content, in both readers, and found as name.gz in a folder", async () => {

@@ -8,9 +8,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { centerDataByCenter, centerDataFromDataset } from "../../src/federation/centerData.js";
 import { roundHalfEven } from "../../src/io/counts.js";
 import { delimiterOfHeader, detectDelimiter, findTable, readCsv } from "../../src/io/csv.js";
-import { type Dataset, type ReadDatasetOptions, readDataset } from "../../src/io/dataset.js";
+import {
+  type Dataset,
+  type ReadDatasetOptions,
+  readDataset,
+  readDatasetByCenter,
+} from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { readSizeFactors } from "../../src/io/sidecars.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
@@ -74,6 +80,31 @@ function comparable(d: Dataset) {
   };
 }
 
+/**
+ * `dir` reads as the reference dataset, pooled (readDataset) and center by center
+ * (readDatasetByCenter: each center's counts, samples and metadata those of its slice of the
+ * pooled table, in an array of its own in shared memory).
+ */
+async function expectReference(dir: string, options?: ReadDatasetOptions): Promise<void> {
+  const pooled = await readDataset(dir, options);
+  expect(comparable(pooled)).toEqual(comparable(reference));
+  const byCenter = await readDatasetByCenter(dir, options);
+  const { centerCounts, ...rest } = byCenter;
+  expect(comparable({ ...rest, counts: pooled.counts })).toEqual(comparable(pooled));
+  expect([...centerCounts.keys()]).toEqual(pooled.centers);
+  for (const name of pooled.centers) {
+    const expected = centerDataFromDataset(pooled, name);
+    const center = centerDataByCenter(byCenter, name);
+    expect(center.samples).toEqual(expected.samples);
+    expect(Object.fromEntries(center.metadata.values)).toEqual(
+      Object.fromEntries(expected.metadata.values),
+    );
+    expect(Array.from(center.counts)).toEqual(Array.from(expected.counts));
+    expect(center.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(center.counts.buffer).not.toBe(pooled.counts.buffer);
+  }
+}
+
 async function expectInputError(
   dir: string,
   pattern: RegExp,
@@ -85,8 +116,10 @@ async function expectInputError(
 }
 
 let reference: Dataset;
+let referenceDir: string;
 beforeAll(async () => {
   const dir = temp.subdir("csv");
+  referenceDir = dir;
   put(dir, "counts.csv", table(["gene", ...SAMPLES], COUNTS));
   // Metadata rows in another order than the counts' columns: aligned by id.
   put(dir, "metadata.csv", table(META_HEADER, [...METADATA].reverse()));
@@ -94,6 +127,10 @@ beforeAll(async () => {
 });
 
 describe("the reference CSV dataset", () => {
+  it("reads center by center straight into each center's array, as cut from the pooled table", async () => {
+    await expectReference(referenceDir);
+  });
+
   it("has the numbers written", () => {
     expect(reference.genes).toEqual(["G1", "G2", "G3", "G4", "G5"]);
     expect(reference.samples).toEqual(SAMPLES);
@@ -110,7 +147,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const dir = temp.subdir("tsv-gz");
     put(dir, "counts.tsv.gz", table(["gene", ...SAMPLES], COUNTS, "\t"));
     put(dir, "metadata.tsv.gz", table(META_HEADER, METADATA, "\t"));
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
 
     const mixed = temp.subdir("tsv-csv-gz");
     put(mixed, "counts.tsv", table(["gene", ...SAMPLES], COUNTS, "\t"));
@@ -128,7 +165,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const dir = temp.subdir("semicolons");
     put(dir, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
     put(dir, "metadata.csv", table(META_HEADER, METADATA, ";"));
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
   });
 
   it("featureCounts output: its command line, Geneid and annotation columns, BAM paths as samples", async () => {
@@ -152,7 +189,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
       );
     put(dir, "counts.tsv", text);
     put(dir, "metadata.csv", table(META_HEADER, METADATA));
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
     // BAM names that are not the metadata's samples: the reader says what the file looks like.
     const other = temp.subdir("featureCounts-other-names");
     put(other, "counts.tsv", text.replaceAll("/S1.bam", "/sample_one.bam"));
@@ -167,7 +204,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const rows = SAMPLES.map((sample, i) => [sample, ...COUNTS.map((r) => r[i + 1])]);
     put(dir, "counts.csv", table(["", ...COUNTS.map((r) => r[0])], rows));
     put(dir, "metadata.csv", table(META_HEADER, METADATA));
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
   });
 
   it("a tab at the end of every line (an empty last column)", async () => {
@@ -175,7 +212,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const text = table(["gene", ...SAMPLES], COUNTS, "\t").replaceAll("\n", "\t\n");
     put(dir, "counts.tsv", text);
     put(dir, "metadata.csv", table(META_HEADER, METADATA));
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
     const filled = temp.subdir("trailing-tab-filled");
     put(filled, "counts.tsv", text.replace("\t\nG2", "\t7\nG2"));
     put(filled, "metadata.csv", table(META_HEADER, METADATA));
@@ -243,7 +280,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
         categorical: ["condition"],
       }),
     );
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
   });
 
   it.each([
@@ -258,13 +295,13 @@ describe("every layout of the same numbers gives the same Dataset", () => {
       join(dir, "data.h5ad"),
       h5adFromDataset(reference, { format, countType: type, categorical: ["center"] }),
     );
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
+    await expectReference(dir);
   });
 
   it("AnnData written by anndata 0.8 itself: CSR X, categoricals, int64 and bool columns, layers", async () => {
     const dir = join(fixtures, "anndata");
-    expect(comparable(await readDataset(dir))).toEqual(comparable(reference));
-    expect(comparable(await readDataset(dir, { layer: "counts" }))).toEqual(comparable(reference));
+    await expectReference(dir);
+    await expectReference(dir, { layer: "counts" });
   });
 });
 
