@@ -1,8 +1,9 @@
 // `npm run bench`: kernel throughput (with a C yardstick built here by gcc -O2), and end-to-end
 // fits of the shared datasets and simulated cohorts (wall time, rounds, bytes, peak memory).
 // Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds
-// 60k-gene cohorts (500, 1,000 and 2,000 samples); `--with-deseq2` times DESeq2's nbinomWaldTest
-// (installing r-bioc-deseq2 with apt-get when missing); `--only=kernels,threads,datasets,solvers,
+// 60k-gene cohorts (500, 1,000 and 2,000 samples), `--huge` one of 10,000 samples;
+// `--with-deseq2` times DESeq2's nbinomWaldTest (installing r-bioc-deseq2 with apt-get when
+// missing); `--only=kernels,threads,datasets,solvers,
 // deseq2,cohorts` runs only those sections. Numbers are machine-dependent: reported, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -503,8 +504,10 @@ if (want("cohorts")) {
     [20000, 100, 3],
     [20000, 500, 4],
   ];
-  // --large: three sizes at 60,000 genes × 5 centers (one run each: minutes per run).
+  // --large: three sizes at 60,000 genes × 5 centers (one run each: minutes per run); --huge:
+  // 60,000 × 10,000 (a 2.3 GB table written once, about 4 minutes; the fit about 9, 10 GB).
   if (args.has("--large")) cohorts.push([60000, 500, 5], [60000, 1000, 5], [60000, 2000, 5]);
+  if (args.has("--huge")) cohorts.push([60000, 10000, 5]);
   for (const [genes, samples, centers] of cohorts) {
     const dir = cohortDir(genes, samples, centers);
     const r = fitChild(
