@@ -78,8 +78,8 @@ export class CountBuffer {
 
   /**
    * At most `values` values are coming (before any is written): hold them in one array in
-   * shared memory. Only the pages written become resident, so an upper bound costs nothing
-   * beyond the values themselves.
+   * shared memory. A large allocation's zeroed pages are mapped as they are first written, so
+   * an upper bound costs little beyond the values themselves.
    */
   expect(values: number): void {
     if (this.length !== 0 || this.chunks.length !== 0) throw new Error("expect() after writing");

@@ -1,5 +1,6 @@
 /**
- * Reading and writing the CSV files fedseq exchanges with users, on top of csv-parse.
+ * Reading and writing the CSV files fedseq exchanges with users, on top of csv-parse and
+ * papaparse.
  *
  * Reading accepts a UTF-8 byte-order mark, CRLF line ends, RFC 4180 quoting and blank
  * lines, trims spaces around fields, and turns every problem into an {@link InputError}
