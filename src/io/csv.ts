@@ -386,19 +386,30 @@ interface PlainShape {
 }
 
 /**
- * Whether a text, fed in chunks of bytes, is plain: no double quote, and one line ending
+ * Whether a text, fed in chunks of bytes, is plain: UTF-8, no double quote, and one line ending
  * throughout (every CR, every LF, or every CR LF pair; csv-parse numbers a line ending that is
  * not the file's as a line of its own, which the fast path does not reproduce).
  */
 class PlainText {
+  /** A double quote seen, or a UTF-16 byte-order mark: csv-parse reads the file. */
   private quote = false;
+  private started = false;
   private cr = 0;
   private lf = 0;
   private crlf = 0;
   private lastWasCr = false;
 
+  /** Feed the text's next bytes (the first call, its first bytes). */
   feed(bytes: Buffer): this {
     if (this.quote || bytes.length === 0) return this;
+    if (!this.started) {
+      this.started = true;
+      // UTF-16 (Excel's "Unicode text"): csv-parse decodes it from its byte-order mark.
+      if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+        this.quote = true;
+        return this;
+      }
+    }
     if (bytes.indexOf(QUOTE) >= 0) {
       this.quote = true;
       return this;
@@ -413,7 +424,7 @@ class PlainText {
     return this;
   }
 
-  /** True once a double quote was seen. */
+  /** True once the text is known not to be plain (a double quote, or UTF-16). */
   get quoted(): boolean {
     return this.quote;
   }

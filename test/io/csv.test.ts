@@ -260,7 +260,8 @@ function csvParseReference(
     relax_column_count: true,
     skip_empty_lines: true,
     trim: true,
-    delimiter: delimiterOfHeader(text.slice(0, 1 << 16)),
+    // The readers detect the delimiter in the first 64 KiB of the file's bytes.
+    delimiter: delimiterOfHeader(Buffer.from(text).subarray(0, 1 << 16).toString("utf8")),
     // featureCounts' comment line: both readers hand such a file to csv-parse itself.
     ...(text.replace(/^\uFEFF/, "").startsWith("#")
       ? { comment: "#", comment_no_infix: true }
@@ -323,6 +324,20 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
       }),
       { numRuns: 600, seed: 20261205 },
     );
+  });
+
+  it("a UTF-16LE file with its byte-order mark (Excel's Unicode text) is csv-parse's to decode", async () => {
+    // Found by a red team: read as UTF-8 by the fast path, its fields held U+FFFD and NULs.
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from("gene\ts1\ng1\t5\n", "utf16le"),
+    ]);
+    const file = temp.write("unicode.txt", "");
+    writeFileSync(file, bytes);
+    const expected = { header: ["gene", "s1"], rows: [{ fields: ["g1", "5"], line: 2 }] };
+    const read = readCsv(file);
+    expect({ header: read.header, rows: read.rows }).toEqual(expected);
+    expect(await streamAll(file)).toEqual(expected);
   });
 
   it("a line ending across the stream's 1 MiB chunks, and a gzip-compressed copy", async () => {
