@@ -261,7 +261,11 @@ function csvParseReference(
     skip_empty_lines: true,
     trim: true,
     // The readers detect the delimiter in the first 64 KiB of the file's bytes.
-    delimiter: delimiterOfHeader(Buffer.from(text).subarray(0, 1 << 16).toString("utf8")),
+    delimiter: delimiterOfHeader(
+      Buffer.from(text)
+        .subarray(0, 1 << 16)
+        .toString("utf8"),
+    ),
     // featureCounts' comment line: both readers hand such a file to csv-parse itself.
     ...(text.replace(/^\uFEFF/, "").startsWith("#")
       ? { comment: "#", comment_no_infix: true }
