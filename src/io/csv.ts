@@ -210,7 +210,13 @@ function headText(file: string): string {
     const head = Buffer.alloc(HEADER_PEEK_BYTES);
     const length = readSync(fd, head, 0, head.length, 0);
     let bytes = head.subarray(0, length);
-    if (isGzip(bytes)) bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    // Inflated, the first 64 KiB of the text: what readCsv looks at, so both readers see one
+    // header line (a header longer than that is cut at the same byte).
+    if (isGzip(bytes))
+      bytes = gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(
+        0,
+        HEADER_PEEK_BYTES,
+      );
     return bytes.toString("utf8");
   } catch {
     return "";

@@ -344,6 +344,16 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
     expect(await streamAll(file)).toEqual(expected);
   });
 
+  it("a gzipped table's header longer than 64 KiB: both readers look at the same 64 KiB of text", async () => {
+    // Found by a red team: streamCsv inflated 64 KiB of compressed bytes, far more text.
+    const text = `${"a".repeat(70_000)}\tb\n1\t2\n`;
+    const file = temp.write("longheader.csv.gz", "");
+    writeFileSync(file, gzipSync(text));
+    const read = readCsv(file);
+    expect(read.header).toEqual([`${"a".repeat(70_000)}\tb`]);
+    expect(await streamAll(file)).toEqual({ header: read.header, rows: read.rows });
+  });
+
   it("a line ending across the stream's 1 MiB chunks, and a gzip-compressed copy", async () => {
     // Lines of 100 bytes with CRLF endings, the first chunk ending between a CR and its LF.
     const chunk = 1 << 20;
