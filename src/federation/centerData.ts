@@ -20,16 +20,11 @@ export type { CenterData } from "../algorithms/centerData.js";
 /** The part of a pooled dataset (with a `center` column) that center `name` holds. */
 export function centerDataFromDataset(dataset: Dataset, name: string): CenterData {
   const { sampleIndices, metadata } = centerSlice(dataset, name);
-  const n = sampleIndices.length;
-  // A center's own dataset is all of it: its counts are the dataset's, not a second copy.
-  const whole = n === dataset.samples.length && sampleIndices.every((i, j) => i === j);
   return {
     name,
     genes: dataset.genes,
     samples: sampleIndices.map((i) => dataset.samples[i]),
-    counts: whole
-      ? dataset.counts
-      : countsOfSamples(dataset.counts, dataset.samples.length, sampleIndices),
+    counts: countsOfSamples(dataset.counts, dataset.samples.length, sampleIndices),
     metadata,
   };
 }

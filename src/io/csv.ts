@@ -397,8 +397,8 @@ interface PlainShape {
  * not the file's as a line of its own, which the fast path does not reproduce).
  */
 class PlainText {
-  /** A double quote seen, or a UTF-16 byte-order mark: csv-parse reads the file. */
-  private quote = false;
+  /** A double quote or a UTF-16 byte-order mark seen: csv-parse reads the file. */
+  private ruledOut = false;
   private started = false;
   private cr = 0;
   private lf = 0;
@@ -407,17 +407,17 @@ class PlainText {
 
   /** Feed the text's next bytes (the first call, its first bytes). */
   feed(bytes: Buffer): this {
-    if (this.quote || bytes.length === 0) return this;
+    if (this.ruledOut || bytes.length === 0) return this;
     if (!this.started) {
       this.started = true;
       // UTF-16 (Excel's "Unicode text"): csv-parse decodes it from its byte-order mark.
       if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-        this.quote = true;
+        this.ruledOut = true;
         return this;
       }
     }
     if (bytes.indexOf(QUOTE) >= 0) {
-      this.quote = true;
+      this.ruledOut = true;
       return this;
     }
     if (this.lastWasCr && bytes[0] === LF) this.crlf++;
@@ -431,13 +431,13 @@ class PlainText {
   }
 
   /** True once the text is known not to be plain (a double quote, or UTF-16). */
-  get quoted(): boolean {
-    return this.quote;
+  get notPlain(): boolean {
+    return this.ruledOut;
   }
 
   /** The text's shape when it is plain, null when csv-parse must read it. */
   shape(): PlainShape | null {
-    if (this.quote) return null;
+    if (this.ruledOut) return null;
     // Line endings + 1 counts a last line without one (and one empty line after the last ending).
     if (this.cr === 0) return { newline: "\n", lines: this.lf + 1 };
     if (this.lf === 0) return { newline: "\r", lines: this.cr + 1 };
@@ -455,7 +455,7 @@ async function scanPlainText(file: string): Promise<PlainShape | null> {
   try {
     const text = new PlainText();
     for await (const chunk of createGunzipIfNeeded(file, input) as AsyncIterable<Buffer>) {
-      if (text.feed(chunk).quoted) return null;
+      if (text.feed(chunk).notPlain) return null;
     }
     return text.shape();
   } catch {

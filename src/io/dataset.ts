@@ -678,13 +678,15 @@ export async function readDatasetByCenter(
 
 /**
  * The counts of some samples (their indices, ascending) of a gene-major table of `n` samples, in
- * shared memory (where a center's worker pool reads them in place).
+ * shared memory (where a center's worker pool reads them in place): the table itself when they
+ * are all its samples (a center's own dataset is its data, not a copy), else a copy of them.
  */
 export function countsOfSamples(
   counts: Float64Array,
   n: number,
   samples: readonly number[],
 ): Float64Array {
+  if (samples.length === n && samples.every((i, j) => i === j)) return counts;
   const genes = counts.length / n;
   const m = samples.length;
   const out = new Float64Array(new SharedArrayBuffer(genes * m * 8));
