@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { deseq2Table } from "./helpers/deseq2.js";
-import { runCommand } from "./helpers/processes.js";
+import { NODE_FLAGS, runCommand } from "./helpers/processes.js";
 import { root } from "./helpers/shared.js";
 import { useTempFolder } from "./helpers/tempFiles.js";
 
@@ -45,7 +45,7 @@ it("the library example runs from the package packed and installed in a folder o
   );
   expect(installed.code, installed.stderr).toBe(0);
   writeFileSync(join(app, "example.mjs"), block?.[1] ?? "");
-  const r = await runCommand(process.execPath, ["example.mjs"], { cwd: app });
+  const r = await runCommand(process.execPath, [...NODE_FLAGS, "example.mjs"], { cwd: app });
   expect(r.code, r.stderr).toBe(0);
   // DESeq2's own results on the same data: its count of padj < 0.1 and its first fold change.
   const deseq2 = deseq2Table("bodymap", "results.csv");

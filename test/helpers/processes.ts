@@ -8,6 +8,13 @@ import { DESIGNS } from "./fits.js";
 import { cachedRun, cacheFolder } from "./runCache.js";
 import { root, sharedPath } from "./shared.js";
 
+/**
+ * Node's flags for the processes tests start: V8 without background threads (concurrent
+ * compilation, marking and sweeping). The suite keeps both cores busy with its own workers, so
+ * those threads only compete for them: measured on an in-process bodymap run, 16% less CPU.
+ */
+export const NODE_FLAGS: readonly string[] = ["--single-threaded"];
+
 /** A running fedseq process. */
 export interface FedseqProcess {
   readonly child: ChildProcess;
@@ -21,7 +28,7 @@ export interface FedseqProcess {
 
 /** Start `bin/fedseq args…`. */
 export function startFedseq(args: string[]): FedseqProcess {
-  const child = spawn(process.execPath, [join(root, "bin", "fedseq"), ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, join(root, "bin", "fedseq"), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
@@ -86,7 +93,7 @@ export interface FedseqResult {
 
 /** Run `bin/fedseq args…` to completion. */
 export function runFedseq(args: string[]): FedseqResult {
-  const r = spawnSync(process.execPath, [join(root, "bin", "fedseq"), ...args], {
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, join(root, "bin", "fedseq"), ...args], {
     encoding: "utf8",
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -97,7 +104,11 @@ export function runFedseq(args: string[]): FedseqResult {
  * test worker blocked for a minute (spawnSync) misses vitest's own messages.
  */
 export function runFedseqAsync(args: string[], options: SpawnOptions = {}): Promise<FedseqResult> {
-  return runCommand(process.execPath, [join(root, "bin", "fedseq"), ...args], options);
+  return runCommand(
+    process.execPath,
+    [...NODE_FLAGS, join(root, "bin", "fedseq"), ...args],
+    options,
+  );
 }
 
 /** Run any command to completion without blocking this process (see {@link runFedseqAsync}). */
