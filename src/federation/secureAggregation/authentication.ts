@@ -10,12 +10,13 @@
  * reply answers (the digest every center computes alike), the sending center, and the reply's
  * bytes (its clear fields, then its masked vectors, each named, in a fixed order).
  */
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { FieldKind } from "../records.js";
 import { STEPS } from "../registry.js";
 import { hashField } from "../requestDigest.js";
 import type { RequestTag, StepName } from "../steps.js";
 import { SecureAggregationError } from "./errors.js";
+import { Hkdf32 } from "./hkdf.js";
 import type { PairSecrets } from "./keyAgreement.js";
 
 /** A center's reply bytes as authenticated: what the fingerprint covers. */
@@ -24,7 +25,8 @@ export interface AuthenticatedReply {
   readonly masked: Record<string, Uint8Array>;
 }
 
-const SALT = Buffer.from("fedseq reply authentication v1", "utf8");
+const HMAC_KEYS = new Hkdf32(Buffer.from("fedseq reply authentication v1", "utf8"));
+const HMAC_INFO = Buffer.from("hmac", "utf8");
 
 function updateValue(hash: ReturnType<typeof createHash>, kind: FieldKind, value: unknown): void {
   // Masks travel as bits: any non-zero byte arrives as 1.
@@ -89,7 +91,7 @@ function message(label: AuthenticatorLabel, fingerprint: Buffer): Buffer {
 }
 
 function pairKey(secret: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync("sha256", secret, SALT, Buffer.from("hmac", "utf8"), 32));
+  return HMAC_KEYS.derive(secret, HMAC_INFO);
 }
 
 /**

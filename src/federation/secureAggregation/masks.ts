@@ -15,7 +15,7 @@
  * AES-CTR's output is indistinguishable from uniform bytes, hence each 16-byte element is
  * indistinguishable from uniform on Z/2^128, and so is a masked value.
  */
-import { type Cipher, createCipheriv, createHash, hkdfSync } from "node:crypto";
+import { type Cipher, createCipheriv, createHash } from "node:crypto";
 import { SecureAggregationError } from "./errors.js";
 import {
   assertLittleEndian,
@@ -25,6 +25,7 @@ import {
   ringAddSigned2,
   ringSub,
 } from "./fixedPoint.js";
+import { Hkdf32 } from "./hkdf.js";
 
 /** What a mask stream is for: one field of one request of one run. */
 export interface MaskLabel {
@@ -42,7 +43,7 @@ export interface MaskLabel {
   readonly length: number;
 }
 
-const SALT = Buffer.from("fedseq secure aggregation mask v1", "utf8");
+const MASK_KEYS = new Hkdf32(Buffer.from("fedseq secure aggregation mask v1", "utf8"));
 
 /** Elements per keystream chunk: 1 MiB of keystream at a time, whatever the field's length. */
 const CHUNK = 65536;
@@ -77,7 +78,7 @@ export function maskKey(pairSecret: Uint8Array, label: MaskLabel): Buffer {
     throw new SecureAggregationError(`pair secret of ${pairSecret.byteLength} bytes: expected 32`);
   }
   const info = createHash("sha256").update(labelBytes(label)).digest();
-  return Buffer.from(hkdfSync("sha256", pairSecret, SALT, info, 32));
+  return MASK_KEYS.derive(pairSecret, info);
 }
 
 /**
