@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { NODE_FLAGS } from "./test/setup/nodeFlags.js";
 import LongestFirst from "./test/setup/sequencer.js";
 
 export default defineConfig({
@@ -10,10 +11,8 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 900_000,
     pool: "forks",
-    // V8 without background threads (concurrent compilation, marking, sweeping) in the workers,
-    // as in the processes they start (test/helpers/processes.ts): two workers already keep both
-    // cores busy, and those threads only compete with them for the cores.
-    poolOptions: { forks: { execArgv: ["--single-threaded"] } },
+    // V8 flags for the two workers, as for the processes they start (test/setup/nodeFlags.ts).
+    poolOptions: { forks: { execArgv: [...NODE_FLAGS] } },
     // vitest's default is one worker per core but one (1 here, on two cores): two files at a time keep
     // both cores busy while a file waits on its processes (rounds over loopback, timeouts).
     maxWorkers: 2,

@@ -6,9 +6,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { deseq2Table } from "./helpers/deseq2.js";
-import { NODE_FLAGS, runCommand } from "./helpers/processes.js";
+import { runCommand } from "./helpers/processes.js";
 import { root } from "./helpers/shared.js";
 import { useTempFolder } from "./helpers/tempFiles.js";
+import { NODE_FLAGS } from "./setup/nodeFlags.js";
 
 const readme = readFileSync(join(root, "README.md"), "utf8");
 const tmp = useTempFolder("fedseq-readme-");

@@ -4,16 +4,10 @@
 import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { NODE_FLAGS } from "../setup/nodeFlags.js";
 import { DESIGNS } from "./fits.js";
 import { cachedRun, cacheFolder } from "./runCache.js";
 import { root, sharedPath } from "./shared.js";
-
-/**
- * Node's flags for the processes tests start: V8 without background threads (concurrent
- * compilation, marking and sweeping). The suite keeps both cores busy with its own workers, so
- * those threads only compete for them: measured on an in-process bodymap run, 16% less CPU.
- */
-export const NODE_FLAGS: readonly string[] = ["--single-threaded"];
 
 /** A running fedseq process. */
 export interface FedseqProcess {
