@@ -8,7 +8,7 @@
  * (`sumOverCenters`) gives it back exactly, and a run gives the same doubles with and without
  * secure aggregation.
  */
-import { pooledZeroVector } from "../algorithms/shares.js";
+import { sharedPooledZeroVector } from "../algorithms/shares.js";
 import { exactSum, exactSumAcross } from "../math/exactSum.js";
 import type { FieldKind } from "./records.js";
 import { type Reduction, STEPS } from "./registry.js";
@@ -64,7 +64,7 @@ export function poolSums<K extends StepName>(
     }
     out[0][name] =
       replyFieldKind(step, name) === "counts" ? wholeSumAcross(vectors) : exactSumAcross(vectors);
-    for (let c = 1; c < centers; c++) out[c][name] = pooledZeroVector(length);
+    for (let c = 1; c < centers; c++) out[c][name] = sharedPooledZeroVector(length);
   }
   return out as unknown as StepOutput<K>[];
 }

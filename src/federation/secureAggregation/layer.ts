@@ -35,7 +35,7 @@
  */
 
 import type { KeyObject } from "node:crypto";
-import { pooledZeroVector } from "../../algorithms/shares.js";
+import { sharedPooledZeroVector } from "../../algorithms/shares.js";
 import type { FieldKind, RecordSchema } from "../records.js";
 import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
@@ -683,7 +683,7 @@ export class SecureAggregator {
             outputs[c][f.name] = first ? new Uint8Array(total) : new Uint8Array(total.length);
             break;
           default:
-            outputs[c][f.name] = first ? total : pooledZeroVector(total.length);
+            outputs[c][f.name] = first ? total : sharedPooledZeroVector(total.length);
         }
       }
     }
