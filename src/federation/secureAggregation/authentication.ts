@@ -10,7 +10,13 @@
  * reply answers (the digest every center computes alike), the sending center, and the reply's
  * bytes (its clear fields, then its masked vectors, each named, in a fixed order).
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  timingSafeEqual,
+} from "node:crypto";
 import type { FieldKind } from "../records.js";
 import { STEPS } from "../registry.js";
 import { hashField } from "../requestDigest.js";
@@ -90,8 +96,16 @@ function message(label: AuthenticatorLabel, fingerprint: Buffer): Buffer {
   ]);
 }
 
-function pairKey(secret: Uint8Array): Buffer {
-  return HMAC_KEYS.derive(secret, HMAC_INFO);
+/** Each pair secret's authentication key (one for the whole run: derived once, not per reply). */
+const pairKeys = new WeakMap<Uint8Array, KeyObject>();
+
+function pairKey(secret: Uint8Array): KeyObject {
+  let key = pairKeys.get(secret);
+  if (key === undefined) {
+    key = createSecretKey(HMAC_KEYS.derive(secret, HMAC_INFO));
+    pairKeys.set(secret, key);
+  }
+  return key;
 }
 
 /**
