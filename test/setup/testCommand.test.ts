@@ -1,0 +1,51 @@
+/**
+ * The README's Development section on `npm test`: lint, an incremental build (its build info in
+ * dist/, left out of the package), then Vitest with the type check beside it; a failure of either
+ * fails the command.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { root } from "../helpers/shared.js";
+
+const json = (file: string) => JSON.parse(readFileSync(join(root, file), "utf8"));
+
+it("npm test: lint, build, then Vitest and the type check side by side", () => {
+  const pkg = json("package.json");
+  expect(pkg.scripts.test).toBe(
+    "npm run lint && npm run build && node scripts/run-parallel.mjs vitest typecheck",
+  );
+  expect(pkg.scripts.vitest).toBe("vitest run");
+});
+
+it("the build is incremental, and its build info stays out of the package", () => {
+  const build = json("tsconfig.build.json");
+  expect(build.compilerOptions).toMatchObject({
+    incremental: true,
+    tsBuildInfoFile: "dist/.tsbuildinfo",
+  });
+  const packed = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(packed.status, packed.stderr).toBe(0);
+  const files: string[] = JSON.parse(packed.stdout)[0].files.map((f: { path: string }) => f.path);
+  expect(files).toContain("dist/index.js");
+  expect(files.filter((f) => f.includes("tsbuildinfo"))).toEqual([]);
+});
+
+it("run-parallel fails when one of its scripts fails, first or second, and names it", () => {
+  for (const order of [
+    ["no-such-script", "lint"],
+    ["lint", "no-such-script"],
+  ]) {
+    const r = spawnSync(process.execPath, [join(root, "scripts", "run-parallel.mjs"), ...order], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("npm run no-such-script failed");
+    expect(r.stderr).not.toContain("npm run lint failed");
+  }
+});
