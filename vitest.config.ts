@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { NODE_FLAGS } from "./test/setup/nodeFlags.js";
+import { NODE_FLAGS, withMallocHugePages } from "./test/setup/nodeFlags.js";
 import LongestFirst from "./test/setup/sequencer.js";
 
 export default defineConfig({
@@ -13,6 +13,9 @@ export default defineConfig({
     pool: "forks",
     // V8 flags for the two workers, as for the processes they start (test/setup/nodeFlags.ts).
     poolOptions: { forks: { execArgv: [...NODE_FLAGS] } },
+    // The workers' environment (at their start, so glibc reads it; the processes they start
+    // inherit it): malloc on transparent huge pages (test/setup/nodeFlags.ts).
+    env: { GLIBC_TUNABLES: withMallocHugePages(process.env.GLIBC_TUNABLES) },
     // vitest's default is one worker per core but one (1 here, on two cores): two files at a time keep
     // both cores busy while a file waits on its processes (rounds over loopback, timeouts).
     maxWorkers: 2,
