@@ -1,9 +1,11 @@
 /**
  * `bin/fedseq fit-lfc` as users run it: the exact output contract, early stopping against the
  * fixed schedule, and one test per kind of bad input (exit 2, one short line naming the file,
- * no stack trace, no output files). Processes are spawned asynchronously (the worker's event loop
- * stays free). The bad-input cases run bin/fedseq's entry point in one host process
- * (test/helpers/cliHost.ts), except the first and the bad option values, which spawn it.
+ * no stack trace, no output files). The cases run bin/fedseq's entry point in one host process
+ * (test/helpers/cliHost.ts: the same entry point, exit code and output, without loading the
+ * command line once per case), except the first of the output contract, the first bad input and
+ * the bad option values, which spawn bin/fedseq itself (asynchronously: the worker's event loop
+ * stays free).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,7 +53,7 @@ async function run(
   inputs: Inputs = {},
   extra: string[] = [],
   design = "~ condition",
-  how: typeof fedseq | typeof hosted = fedseq,
+  how: typeof fedseq | typeof hosted = hosted,
 ) {
   const files = { ...defaults(), ...inputs };
   const dir = tmp.subdir(`case${cases++}`);
@@ -78,7 +80,7 @@ function expectUserError(r: Awaited<ReturnType<typeof run>>, ...mentions: (strin
 
 describe("fit-lfc output contract", () => {
   it("writes lfc.csv with the exact columns, all genes in input order, empty cells for all-zero genes", async () => {
-    const r = await run();
+    const r = await run({}, [], "~ condition", fedseq);
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(join(r.out, "lfc.csv"), "utf8").trimEnd().split("\n");
     expect(lines[0]).toBe(
@@ -162,8 +164,8 @@ describe("fit-lfc output contract", () => {
       const early = join(tmp.dir, `li-${mode}-early`);
       const fixed = join(tmp.dir, `li-${mode}-fixed`);
       const runs = await Promise.all([
-        fedseq([...base, "--out", early]),
-        fedseq([...base, "--fixed-rounds", "--out", fixed]),
+        hosted([...base, "--out", early]),
+        hosted([...base, "--fixed-rounds", "--out", fixed]),
       ]);
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(join(early, "lfc.csv"), "utf8")).toBe(
@@ -182,8 +184,8 @@ describe("fit-lfc output contract", () => {
     const base = sharedFitArgs("li_lncap", "~ treatment");
     // All of li_lncap: a center splits its genes over threads only above a size of work.
     const runs = await Promise.all([
-      fedseq([...base, "--threads", "1", "--out", one]),
-      fedseq([...base, "--threads", "2", "--out", two]),
+      hosted([...base, "--threads", "1", "--out", one]),
+      hosted([...base, "--threads", "2", "--out", two]),
     ]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(two, "lfc.csv"), "utf8")).toBe(
@@ -287,7 +289,7 @@ describe.concurrent("fit-lfc rejects bad input with one line, exit 2 and no outp
   });
 
   it("a bad option value", async () => {
-    expectUserError(await run({}, ["--max-beta", "-3"]), /--max-beta/);
-    expectUserError(await run({}, ["--threads", "0"]), /--threads/);
+    expectUserError(await run({}, ["--max-beta", "-3"], "~ condition", fedseq), /--max-beta/);
+    expectUserError(await run({}, ["--threads", "0"], "~ condition", fedseq), /--threads/);
   });
 });
