@@ -24,7 +24,10 @@ import { cachedSubset, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-results-");
-/** bin/fedseq's entry point in one host process, for the bad-input cases (cliHost.ts). */
+/**
+ * bin/fedseq's entry point in one host process (cliHost.ts): the same exit codes, output and
+ * files without loading the command line once per case. The base run spawns bin/fedseq.
+ */
 const hosted = useCliHost();
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "pipeline", "fixtures");
 
@@ -52,7 +55,7 @@ describe("fedseq results --from a run's output folder", () => {
 
   const results = async (name: string, contrast: string[]) => {
     const out = join(tmp.dir, name);
-    const r = await runFedseqAsync(["results", "--from", base, ...contrast, "--out", out]);
+    const r = await hosted(["results", "--from", base, ...contrast, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/from the saved fit \(no round trip\)/);
     // Counted as the run counts: of the genes fitted (not the all-zero ones).
@@ -181,7 +184,7 @@ describe("fedseq results --from a run's output folder", () => {
     const bare = join(tmp.dir, "bare");
     // What a saved fit keeps, not its numbers: bodymap's first 300 genes (all its samples and
     // levels) are enough.
-    const run = await runFedseqAsync([
+    const run = await hosted([
       "run",
       "--data",
       sharedSubset(tmp, "bodymap", 300),
@@ -193,7 +196,7 @@ describe("fedseq results --from a run's output folder", () => {
       "--quiet",
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const r = await runFedseqAsync([
+    const r = await hosted([
       "results",
       "--from",
       bare,
@@ -207,7 +210,7 @@ describe("fedseq results --from a run's output folder", () => {
       /keeps no per-level presence for "tissue" .* run this contrast as a run of its own/,
     );
     // A coefficient needs no presence bits.
-    const byName = await runFedseqAsync([
+    const byName = await hosted([
       "results",
       "--from",
       bare,
@@ -234,10 +237,10 @@ it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs
   );
   const contrast = ["--contrast", "condition,A,B"];
   const out = join(tmp.dir, "lrt-results");
-  const from = await runFedseqAsync(["results", "--from", base, ...contrast, "--out", out]);
+  const from = await hosted(["results", "--from", base, ...contrast, "--out", out]);
   expect(from.code, from.stderr).toBe(0);
   const full = join(tmp.dir, "lrt-full");
-  const rerun = await runFedseqAsync([
+  const rerun = await hosted([
     "run",
     "--data",
     data,
@@ -252,7 +255,7 @@ it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs
     readFileSync(join(full, "results.csv"), "utf8"),
   );
   // A threshold belongs to a Wald test: refused after a likelihood-ratio test, as run refuses it.
-  const threshold = await runFedseqAsync([
+  const threshold = await hosted([
     "results",
     "--from",
     base,
