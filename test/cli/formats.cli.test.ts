@@ -7,12 +7,15 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { type Dataset, readDataset } from "../../src/io/dataset.js";
+import { useCliHost } from "../helpers/cliHost.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
-import { runFedseqAsync, sharedFitArgs } from "../helpers/processes.js";
+import { sharedFitArgs } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-formats-");
+/** bin/fedseq's entry point in one host process (cliHost.ts): the same exit code, output and files. */
+const hosted = useCliHost();
 const GENES = 400;
 
 function tables(
@@ -41,7 +44,7 @@ function tables(
 }
 
 async function fitLfc(data: string, out: string): Promise<string> {
-  const r = await runFedseqAsync([...sharedFitArgs("li_lncap", "~ treatment", data), "--out", out]);
+  const r = await hosted([...sharedFitArgs("li_lncap", "~ treatment", data), "--out", out]);
   expect(r.code, r.stderr).toBe(0);
   return readFileSync(join(out, "lfc.csv"), "utf8");
 }

@@ -6,11 +6,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-plan-");
+/** bin/fedseq's entry point in one host process (cliHost.ts): the same exit code, output and files. */
+const hosted = useCliHost();
 
 describe("fedseq plan", () => {
   it("takes the levels and centers from a dataset folder, and run --plan gives run's files", async () => {
@@ -49,8 +52,8 @@ describe("fedseq plan", () => {
     const withPlan = join(tmp.dir, "with-plan");
     const withFlags = join(tmp.dir, "with-flags");
     const [a, b] = await Promise.all([
-      runFedseqAsync(["run", "--data", data, "--plan", file, "--out", withPlan]),
-      runFedseqAsync([
+      hosted(["run", "--data", data, "--plan", file, "--out", withPlan]),
+      hosted([
         "run",
         "--data",
         data,
@@ -73,7 +76,7 @@ describe("fedseq plan", () => {
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
     const file = join(tmp.dir, "manual.json");
-    const made = await runFedseqAsync([
+    const made = await hosted([
       "plan",
       "--design",
       "~ batch + condition",

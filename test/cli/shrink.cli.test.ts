@@ -8,12 +8,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { useCliHost } from "../helpers/cliHost.js";
-import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder();
-/** bin/fedseq's entry point in one host process, for the refusals (cliHost.ts). */
+/** bin/fedseq's entry point in one host process (cliHost.ts): the same exit code, output and files. */
 const hosted = useCliHost();
 
 /**
@@ -25,7 +24,7 @@ const hosted = useCliHost();
 async function shrinkRun(name: string, flags: string[]) {
   const data = sharedSubset(tmp, "outliers_sim", 300);
   const out = join(tmp.dir, name);
-  const r = await runFedseqAsync(["run", "--data", data, ...flags, "--out", out]);
+  const r = await hosted(["run", "--data", data, ...flags, "--out", out]);
   expect(r.code, r.stderr).toBe(0);
   const shrunk = readFileSync(join(out, "shrunk.csv"), "utf8").trimEnd().split("\n");
   expect(shrunk[0]).toBe("gene,baseMean,log2FoldChange,lfcSE,pvalue,padj");
