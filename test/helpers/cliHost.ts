@@ -1,8 +1,10 @@
 /**
- * Many `bin/fedseq` argument lists through one process (test/helpers/cliHost.mjs), for suites of
- * cases that each end before any work (option mistakes): the same entry point as `bin/fedseq`,
- * the same exit code and output, without loading the command line once per case. Tests that
- * prove how a real process ends (exit codes, signals, locks) spawn `bin/fedseq` itself.
+ * Many `bin/fedseq` argument lists through one process (test/helpers/cliHost.mjs), for a test
+ * file's cases, whole runs included: the same entry point as `bin/fedseq`, the same exit code,
+ * output and files, without loading the command line once per case (about 0.5 s of CPU, plus
+ * forking the test worker, whose memory makes a fork slow). The cases of one file run one after
+ * another. Tests that prove how a real process ends (exit codes, signals, locks), and a first
+ * case of each command's files, spawn `bin/fedseq` itself.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
