@@ -20,21 +20,26 @@ export function pooledZeroVector(length: number): Float64Array {
   return zeros;
 }
 
-/** The zeros every {@link sharedPooledZeroVector} views (as long as the longest asked for). */
-let sharedZeros = new Float64Array(0);
+/**
+ * Zero vectors by length for {@link sharedPooledZeroVector} (a few lengths at a time: a round's
+ * fields share one or two; the next round's active genes give new ones).
+ */
+const sharedZeros = new Map<number, Float64Array>();
 
 /**
- * A {@link pooledZeroVector} of `length`, a view of zeros every caller shares: the runtime's
- * pooled replies (every center but the first, every summed field, every round), which are
- * received shares and as such never written to. A fresh zero vector per center, field and round
- * was a fifth of a run's array allocations, and the collections they caused (measured on
- * bodymap in process: 4% of its CPU); one per length still allocated afresh each round, as the
- * genes still active, hence the lengths, change from round to round (2% of a bodymap run).
+ * A {@link pooledZeroVector} of `length` that every caller asking for that length gets: the
+ * runtime's pooled replies (every center but the first, every summed field, every round), which
+ * are received shares and as such never written to. A fresh zero vector per center, field and
+ * round was a fifth of a run's array allocations, and the collections they caused (measured on
+ * bodymap in process: 4% of its CPU).
  */
 export function sharedPooledZeroVector(length: number): Float64Array {
-  if (length > sharedZeros.length) sharedZeros = new Float64Array(length);
-  const zeros = sharedZeros.subarray(0, length);
-  pooledZeros.add(zeros);
+  let zeros = sharedZeros.get(length);
+  if (zeros === undefined) {
+    if (sharedZeros.size >= 16) sharedZeros.clear();
+    zeros = pooledZeroVector(length);
+    sharedZeros.set(length, zeros);
+  }
   return zeros;
 }
 
