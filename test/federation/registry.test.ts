@@ -9,7 +9,12 @@ import { STATE_STEPS, STEP_NAMES, STEPS } from "../../src/federation/registry.js
 import type { StepName } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { type Recording, sharedRecordings, smallOutliersSim } from "../helpers/recordedJobs.js";
+import {
+  type Recording,
+  replayRecordings,
+  sharedRecordings,
+  smallOutliersSim,
+} from "../helpers/recordedJobs.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { grpcFederation, TRANSPORTS } from "../helpers/transports.js";
 
@@ -77,25 +82,21 @@ function replay(name: string): Promise<ReplayOutcome> {
   if (outcome === undefined) {
     outcome = (async () => {
       const result: ReplayOutcome = new Map();
-      for (const { runId, exchanges } of await recordings()) {
-        const { transport, done } = await REPLAY_TRANSPORTS[name](data(), runId);
-        try {
-          for (const { tag, step, inputs, replies } of exchanges) {
-            const ours = await transport.request(tag, step, inputs as never);
-            const entry = result.get(step) ?? { compared: 0, differences: [] };
-            ours.forEach((reply, c) => {
-              const field = difference(step, reply, replies[c]);
-              if (field !== null)
-                entry.differences.push(`${tag.phase} round ${tag.round}, center ${c}: ${field}`);
-              entry.compared++;
-            });
-            result.set(step, entry);
-          }
-        } finally {
-          await transport.close();
-          await done?.();
-        }
-      }
+      await replayRecordings(
+        await recordings(),
+        (runId) => REPLAY_TRANSPORTS[name](data(), runId),
+        name !== "grpc",
+        ({ tag, step, replies }, ours) => {
+          const entry = result.get(step) ?? { compared: 0, differences: [] };
+          ours.forEach((reply, c) => {
+            const field = difference(step, reply, replies[c]);
+            if (field !== null)
+              entry.differences.push(`${tag.phase} round ${tag.round}, center ${c}: ${field}`);
+            entry.compared++;
+          });
+          result.set(step, entry);
+        },
+      );
       return result;
     })();
     replays.set(name, outcome);

@@ -47,6 +47,7 @@ import {
   RECORDED_GENES as GENES,
   type Recording,
   recording,
+  replayRecordings,
   sharedRecordings,
   smallOutliersSim,
 } from "../../helpers/recordedJobs.js";
@@ -161,23 +162,19 @@ function replay(name: string): Promise<Outcome> {
   if (outcome === undefined) {
     outcome = (async () => {
       const result: Outcome = new Map();
-      for (const { runId, exchanges } of await recordings()) {
-        const { transport, done } = await SECURE_TRANSPORTS[name](data(), runId);
-        try {
-          for (const { tag, step, inputs, replies } of exchanges) {
-            const ours = await transport.request(tag, step, inputs as never);
-            const entry = result.get(step) ?? { compared: 0, problems: [] };
-            entry.problems.push(
-              ...compare(step, ours, replies).map((p) => `${tag.phase} round ${tag.round}: ${p}`),
-            );
-            entry.compared++;
-            result.set(step, entry);
-          }
-        } finally {
-          await transport.close();
-          await done?.();
-        }
-      }
+      await replayRecordings(
+        await recordings(),
+        (runId) => SECURE_TRANSPORTS[name](data(), runId),
+        name !== "grpc",
+        ({ tag, step, replies }, ours) => {
+          const entry = result.get(step) ?? { compared: 0, problems: [] };
+          entry.problems.push(
+            ...compare(step, ours, replies).map((p) => `${tag.phase} round ${tag.round}: ${p}`),
+          );
+          entry.compared++;
+          result.set(step, entry);
+        },
+      );
       return result;
     })();
     replays.set(name, outcome);
