@@ -57,29 +57,33 @@ export async function replayRecordings(
   acrossRuns: boolean,
   each: (exchange: Exchange, replies: readonly unknown[]) => void,
 ): Promise<void> {
+  const send = async ({ transport }: ReplayTransport, exchanges: readonly Exchange[]) => {
+    for (const exchange of exchanges) {
+      const { tag, step, inputs } = exchange;
+      each(exchange, await transport.request(tag, step, inputs as never));
+    }
+  };
   const close = async (made: ReplayTransport) => {
     await made.transport.close();
     await made.done?.();
   };
-  let shared: ReplayTransport | null = null;
-  try {
-    for (const { runId, exchanges } of recordings) {
-      let made: ReplayTransport | null = shared;
-      if (made === null) {
-        made = await start(runId);
-        if (acrossRuns) shared = made;
-      }
-      try {
-        for (const exchange of exchanges) {
-          const { tag, step, inputs } = exchange;
-          each(exchange, await made.transport.request(tag, step, inputs as never));
-        }
-      } finally {
-        if (!acrossRuns) await close(made);
-      }
+  if (acrossRuns) {
+    if (recordings.length === 0) return;
+    const made = await start(recordings[0].runId);
+    try {
+      for (const { exchanges } of recordings) await send(made, exchanges);
+    } finally {
+      await close(made);
     }
-  } finally {
-    if (shared !== null) await close(shared);
+    return;
+  }
+  for (const { runId, exchanges } of recordings) {
+    const made = await start(runId);
+    try {
+      await send(made, exchanges);
+    } finally {
+      await close(made);
+    }
   }
 }
 

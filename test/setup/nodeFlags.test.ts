@@ -37,6 +37,7 @@ function hugePagesOfChild(env: NodeJS.ProcessEnv): number {
   const script = [
     "const a = new Float64Array(8 << 20).fill(1);",
     'const m = require("node:fs").readFileSync("/proc/self/smaps_rollup", "utf8").match(/AnonHugePages:\\s+(\\d+) kB/);',
+    // a[0] − 1 is 0: it reads the array after smaps, so the array is still held when it is read.
     "process.stdout.write(String(Number(m[1]) + a[0] - 1));",
   ].join("\n");
   const child = spawnSync(process.execPath, [...NODE_FLAGS, "-e", script], {
