@@ -1,12 +1,17 @@
 /**
- * The README's Development section: the test workers, and the processes tests start, run with
+ * The README's Development section: three test workers; they, and the processes tests start, run with
  * test/setup/nodeFlags.ts's flags (V8 without background threads, a large initial old space) and
  * with glibc's malloc on transparent huge pages.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
+import config from "../../vitest.config.js";
 import { MALLOC_HUGE_PAGES, NODE_FLAGS, withMallocHugePages } from "./nodeFlags.js";
+
+it("Vitest runs three workers", () => {
+  expect(config.test?.maxWorkers).toBe(3);
+});
 
 it("test workers and the processes they start run with --single-threaded and a 512 MB initial old space", () => {
   expect(NODE_FLAGS).toEqual(["--single-threaded", "--initial-old-space-size=512"]);

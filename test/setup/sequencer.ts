@@ -1,5 +1,5 @@
 /**
- * vitest's file order: the longest files first, so that the two workers, each taking the next
+ * vitest's file order: the longest files first, so that the workers, each taking the next
  * file when it is done with one, end at about the same time (a long file started last keeps one
  * core busy while the other idles).
  *
