@@ -11,6 +11,7 @@ import { MALLOC_HUGE_PAGES, NODE_FLAGS, withMallocHugePages } from "./nodeFlags.
 
 it("Vitest runs three workers", () => {
   expect(config.test?.maxWorkers).toBe(3);
+  expect(config.test?.minWorkers).toBe(3);
 });
 
 it("test workers and the processes they start run with --single-threaded and a 512 MB initial old space", () => {
