@@ -16,16 +16,14 @@ export default defineConfig({
     // The workers' environment (at their start, so glibc reads it; the processes they start
     // inherit it): malloc on transparent huge pages (test/setup/nodeFlags.ts).
     env: { GLIBC_TUNABLES: withMallocHugePages(process.env.GLIBC_TUNABLES) },
-    // vitest's default is one worker per core but one (1 here, on two cores). Three files at a time
-    // keep both cores busy while a file waits on its processes (rounds over loopback, timeouts,
-    // npm pack): measured over a whole run on this 2-core machine, two workers left the cores
-    // idle 4.2% of the time (27 core-s of 641), three 0.5% (3 of 604), for the same work
-    // (615 and 601 busy core-s).
-    maxWorkers: 3,
+    // vitest's default is one worker per core but one (1 here, on two cores): two files at a time keep
+    // both cores busy while a file waits on its processes (rounds over loopback, timeouts). Three
+    // left the cores idle less (0.5% of a run instead of 4.2%) but once lost two files in a whole
+    // run (a worker ended, "Terminating worker thread"), which two never did.
+    maxWorkers: 2,
     // And never fewer: tinypool ends a worker left idle beyond its minimum (vitest's default
-    // minimum here is 1), and a file handed to a worker that is being ended is lost with
-    // "Terminating worker thread" (seen once in a whole run with three workers).
-    minWorkers: 3,
+    // minimum here is 1), and with it the module graph it keeps (isolate: false, below).
+    minWorkers: 2,
     // A worker runs file after file in one module graph: the project's modules are loaded and
     // transformed once per worker, not once per file (measured on the 62 small files: 118 s ->
     // 66 s wall, 225 s -> 128 s CPU). Files share no state they rely on (each writes its own temp

@@ -1,5 +1,5 @@
 /**
- * The README's Development section: three test workers; they, and the processes tests start, run with
+ * The README's Development section: two test workers; they, and the processes tests start, run with
  * test/setup/nodeFlags.ts's flags (V8 without background threads, a large initial old space) and
  * with glibc's malloc on transparent huge pages.
  */
@@ -9,9 +9,9 @@ import { expect, it } from "vitest";
 import config from "../../vitest.config.js";
 import { MALLOC_HUGE_PAGES, NODE_FLAGS, withMallocHugePages } from "./nodeFlags.js";
 
-it("Vitest runs three workers", () => {
-  expect(config.test?.maxWorkers).toBe(3);
-  expect(config.test?.minWorkers).toBe(3);
+it("Vitest runs two workers", () => {
+  expect(config.test?.maxWorkers).toBe(2);
+  expect(config.test?.minWorkers).toBe(2);
 });
 
 it("test workers and the processes they start run with --single-threaded and a 512 MB initial old space", () => {
