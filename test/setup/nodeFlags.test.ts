@@ -1,7 +1,7 @@
 /**
- * The README's Development section: two test workers; they, and the processes tests start, run with
- * test/setup/nodeFlags.ts's flags (V8 without background threads, a large initial old space) and
- * with glibc's malloc on transparent huge pages.
+ * The README's Development section: two test workers; they and the processes tests start run
+ * with test/setup/nodeFlags.ts's flags (V8 without background threads, a large initial old
+ * space) and with glibc's malloc on transparent huge pages.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
