@@ -1,6 +1,6 @@
 /**
  * Whole-dataset runs computed once per `vitest run` and shared between test files (which run in
- * several workers, each with its own module graph): the first file to ask computes the run
+ * two workers, each with its own module graph): the first file to ask computes the run
  * and writes it (v8 serialisation: typed arrays, plain objects and arrays come back equal) to the
  * run's cache folder (test/setup/runCache.ts); a file asking for it later reads it; a file asking
  * while another computes it waits for it. Within a worker the value is also kept in memory.
