@@ -1,17 +1,17 @@
 /**
  * A self-contained HTML report of a fit: one file, viewable offline, with inline CSS and
  * inline SVG plots rendered here from Vega-Lite specifications (vega-lite compiles them to
- * Vega, vega renders them headless to SVG): no script, no external URL, and a
- * Content-Security-Policy that forbids loading anything.
+ * Vega, vega renders them headless to SVG, scatter points drawn with vega's scales: svg.ts): no
+ * script, no external URL, and a Content-Security-Policy that forbids loading anything.
  *
  * The input is plain data (no dependency on the pipeline): rounds, per-gene base means,
  * log2 fold changes and how each gene was fitted, an optional reference fit, a summary.
  * Every gene with a finite fold change, a positive base mean and a fitting method is drawn:
  * nothing is sampled away (34,000 points make an SVG of a few MB).
  */
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../io/atomic.js";
+import { renderSvg, renderSvgWithVega } from "./svg.js";
 
 /** How a gene's coefficients were fitted. */
 export type FitMethod = "irls" | "pqn" | "pqn-flagged";
@@ -165,17 +165,6 @@ export function formatFigure(value: string | number): string {
     return value < 0 ? `-${digits}` : digits;
   }
   return String(Number(value.toPrecision(4)));
-}
-
-/** Render a Vega-Lite spec to an SVG string, headless. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const runtime = vega.parse(compile(spec).spec);
-  const view = new vega.View(runtime, { renderer: "none" });
-  try {
-    return compactSvg(await view.toSVG());
-  } finally {
-    view.finalize();
-  }
 }
 
 /** Check that the per-gene arrays are aligned (a programming error otherwise). */
@@ -419,90 +408,6 @@ function pointLayer(n: number) {
 }
 
 /**
- * Shrink the SVG of many points: vega writes each position with full double precision (a
- * hundredth of a pixel is plenty), `stroke-width="0"` on paths that have no stroke, and one
- * `<path>` of some 110 bytes per point; {@link mergePoints} then draws each run of like points
- * as one path.
- */
-export function compactSvg(svg: string): string {
-  // Points first: merged, they carry no transform and no zero stroke width, so the two passes
-  // over every tag that follow have a few hundred tags to rewrite instead of one per point.
-  return mergePoints(svg)
-    .replace(
-      /translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g,
-      (_, x: string, y: string) => `translate(${hundredths(x)},${hundredths(y)})`,
-    )
-    .replace(/<path [^>]*>/g, (tag) =>
-      tag.includes(' stroke="') ? tag : tag.replace(' stroke-width="0"', ""),
-    );
-}
-
-/** A coordinate to a hundredth of a pixel, as the shortest number that reads back the same. */
-function hundredths(x: string): number {
-  return Number(Number(x).toFixed(2));
-}
-
-/** A point's coordinate to a tenth of a pixel, from its {@link hundredths}. */
-function tenths(x: string): number {
-  return Number(hundredths(x).toFixed(1));
-}
-
-/**
- * A point as vega draws it: a translated circle of radius r, filled, no stroke (a zero stroke
- * width, as vega writes it, or none).
- */
-const POINT_TAG =
-  /^<path transform="translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)" d="M([0-9.]+),0A\3,\3,0,1,1,-\3,0A\3,\3,0,1,1,\3,0" fill="(#[0-9a-fA-F]{3,6})"(?: stroke-width="0")?(?: opacity="([0-9.]+)")?\/>$/;
-
-/**
- * In every symbol mark, draw each run of consecutive points of one radius, colour and opacity
- * as one `<path class="points">`: a zero-length segment per point ("M x y h0"), with a round
- * stroke cap of the point's diameter, which is the same disc (SVG paints a round cap on a
- * zero-length subpath). Some 14 bytes a point instead of 110: a report of 35,000 genes stays
- * a few MB. Points keep their drawing order; the run's opacity applies to the run as a whole
- * (overlapping points of one run no longer darken each other). Anything else in the group (a
- * point with a label or a stroke, another shape) is kept as vega drew it.
- */
-export function mergePoints(svg: string): string {
-  return svg.replace(
-    /(<g class="mark-symbol role-mark[^"]*"[^>]*>)((?:<path [^>]*\/>)+)(<\/g>)/g,
-    (_, open: string, paths: string, close: string) => {
-      const out: string[] = [];
-      let key = "";
-      let run: string[] = [];
-      let style = "";
-      const flush = () => {
-        if (run.length > 0) out.push(`<path class="points" d="${run.join("")}"${style}/>`);
-        run = [];
-        key = "";
-      };
-      for (const tag of paths.match(/<path [^>]*\/>/g) ?? []) {
-        const point = POINT_TAG.exec(tag);
-        if (point === null) {
-          flush();
-          out.push(tag);
-          continue;
-        }
-        const [, x, y, radius, fill, opacity] = point;
-        const pointKey = `${radius} ${fill} ${opacity ?? ""}`;
-        if (pointKey !== key) {
-          flush();
-          key = pointKey;
-          style =
-            ` fill="none" stroke="${fill}" stroke-width="${Number((2 * Number(radius)).toFixed(3))}"` +
-            ` stroke-linecap="round"${opacity === undefined ? "" : ` stroke-opacity="${opacity}"`}`;
-        }
-        // A tenth of a pixel, from the hundredth compactSvg rounds every position to (rounding
-        // to hundredths twice is rounding once: the same numbers whichever comes first).
-        run.push(`M${tenths(x)} ${tenths(y)}h0`);
-      }
-      flush();
-      return `${open}${out.join("")}${close}`;
-    },
-  );
-}
-
-/**
  * A log-scale position channel on `field` of the points, ticked at the powers of ten that span
  * their values (all positive).
  */
@@ -671,7 +576,38 @@ function dispersionPoints(input: ReportInput, d: ReportDispersions) {
     if (d.trend[g] > 0) trend.push({ x, y: d.trend[g] });
   }
   trend.sort((a, b) => a.x - b.x);
-  return { points: [...genewise, ...final], trend, genes: final.length, omitted };
+  return {
+    points: [...genewise, ...final],
+    trend: trendVertices(trend),
+    genes: final.length,
+    omitted,
+  };
+}
+
+/** Vertices per plot width the trend line keeps at most (four per pixel of a 640-pixel plot). */
+const TREND_VERTICES = 2560;
+
+/**
+ * The trend's vertices drawn: the trend is a function of the mean, so along the (log) x axis a
+ * vertex every 1/{@link TREND_VERTICES} of the range draws the same line to well within a pixel,
+ * where every gene's would make a path of 35,000 vertices (vega builds an item for each). Keeps
+ * the first, the last, and each next one at least that far along from the one kept before.
+ */
+export function trendVertices(sorted: { x: number; y: number }[]): { x: number; y: number }[] {
+  if (sorted.length <= TREND_VERTICES) return sorted;
+  const first = Math.log10(sorted[0].x);
+  const step = (Math.log10(sorted[sorted.length - 1].x) - first) / TREND_VERTICES;
+  const kept = [sorted[0]];
+  let last = first;
+  for (let i = 1; i < sorted.length - 1; i++) {
+    const at = Math.log10(sorted[i].x);
+    if (at - last >= step) {
+      kept.push(sorted[i]);
+      last = at;
+    }
+  }
+  kept.push(sorted[sorted.length - 1]);
+  return kept;
 }
 
 /** Dispersion plot: gene-wise and final estimates, and the trend, against the mean (log-log). */
@@ -915,10 +851,16 @@ figcaption { color: #555; font-size: 0.9rem; margin-top: 6px; max-width: 760px; 
  * Render the report: a complete HTML page (UTF-8) with a summary table, genes still active
  * per round, an MA plot coloured by fitting method and, when `input.reference` is given, our
  * fold changes against the reference's with the identity line.
+ * @param options - `everyMarkByVega`: vega draws the scatter plots' points too (the same page,
+ *   seconds slower: the reference the default is tested against, src/reports/svg.ts)
  * @throws Error when the per-gene arrays are not all as long as `input.genes`
  */
-export async function renderReport(input: ReportInput): Promise<string> {
+export async function renderReport(
+  input: ReportInput,
+  options: { readonly everyMarkByVega?: boolean } = {},
+): Promise<string> {
   checkLengths(input);
+  const render = options.everyMarkByVega === true ? renderSvgWithVega : renderSvg;
   const title = escapeHtml(input.title);
   const coefficient = input.coefficient;
   const label = input.referenceLabel ?? "reference";
@@ -933,7 +875,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const phases = [...new Set(input.rounds.map((r) => r.phase))];
   const roundsSvg =
     input.rounds.length > 0
-      ? await renderSvg(roundsSpec(input.rounds))
+      ? await render(roundsSpec(input.rounds))
       : "<p>No rounds were recorded.</p>";
   late.push(
     `<section><h2>Genes still active per round</h2>
@@ -946,13 +888,13 @@ export async function renderReport(input: ReportInput): Promise<string> {
   const byPadj = input.tests === undefined ? null : significancePoints(ma.points, input.tests);
   const maSvg =
     byPadj === null || input.tests === undefined
-      ? await renderSvg(
+      ? await render(
           maSpec(
             ma.points.map(({ gene: _, ...p }) => p),
             coefficient,
           ),
         )
-      : await renderSvg(maSpec(byPadj.points, coefficient, significanceColor(input.tests.alpha)));
+      : await render(maSpec(byPadj.points, coefficient, significanceColor(input.tests.alpha)));
   const maGroups =
     byPadj === null || input.tests === undefined
       ? methodCounts(ma.counts)
@@ -967,7 +909,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     const ref = scatterPoints(input, input.reference, false);
     sections.push(
       `<section><h2>Against ${escapeHtml(label)}</h2>
-<figure id="reference-plot">${await renderSvg(referenceSpec(ref.points, coefficient, label))}
+<figure id="reference-plot">${await render(referenceSpec(ref.points, coefficient, label))}
 <figcaption>${formatFigure(ref.points.length)} genes with both fits (${methodCounts(ref.counts)}); ${formatFigure(ref.omitted)} without; dashed: identity.</figcaption></figure></section>`,
     );
   }
@@ -976,7 +918,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     const disp = dispersionPoints(input, input.dispersions);
     sections.push(
       `<section><h2>Dispersions</h2>
-<figure id="dispersion-plot">${await renderSvg(dispersionSpec(disp.points, disp.trend))}
+<figure id="dispersion-plot">${await render(dispersionSpec(disp.points, disp.trend))}
 <figcaption>${formatFigure(disp.genes)} genes: gene-wise estimates (grey), final dispersions used for the fit (blue: the maximum a posteriori shrinkage towards the trend, or the gene-wise estimate for dispersion outliers), and the fitted mean–dispersion trend (red${input.dispersions.trendType === undefined ? "" : `, ${escapeHtml(input.dispersions.trendType)}`}); ${formatFigure(disp.omitted)} genes without estimates (all-zero).</figcaption></figure></section>`,
     );
   }
@@ -986,14 +928,14 @@ export async function renderReport(input: ReportInput): Promise<string> {
     const volcano = volcanoPoints(tests);
     sections.push(
       `<section><h2>Volcano plot</h2>
-<figure id="volcano-plot">${await renderSvg(volcanoSpec(volcano.points, tests))}
+<figure id="volcano-plot">${await render(volcanoSpec(volcano.points, tests))}
 <figcaption>${formatFigure(volcano.points.length)} genes with a p-value (${escapeHtml(tests.contrast)}); ${formatFigure(volcano.significant)} with an adjusted p-value below ${tests.alpha} (red); ${formatFigure(volcano.omitted)} without a p-value (all-zero genes, or p-value set to NA by Cook's filtering). p-values below ${VOLCANO_P_FLOOR} are drawn at ${-Math.log10(VOLCANO_P_FLOOR)}.</figcaption></figure></section>`,
     );
     const histogram = pvalueHistogram(tests.pvalue);
     const withP = histogram.reduce((a, b) => a + b, 0);
     sections.push(
       `<section><h2>p-values</h2>
-<figure id="pvalue-histogram">${await renderSvg(pvalueHistogramSpec(histogram))}
+<figure id="pvalue-histogram">${await render(pvalueHistogramSpec(histogram))}
 <figcaption>${formatFigure(withP)} genes with a p-value (${escapeHtml(tests.contrast)}), in bins of 0.05. Under the null the p-values are uniform: a flat floor, with a peak at 0 from the genes that differ.</figcaption></figure></section>`,
     );
     sections.push(
@@ -1011,7 +953,7 @@ ${topGenesTable(input, tests)}
         ? `<section id="pca"><h2>Samples: principal components</h2>
 <p>PCA of the variance-stabilised counts of the ${formatFigure(pca.genes)} genes of largest variance (DESeq2's plotPCA): ${shares}. The samples' coordinates stayed at their centers (the analysis plan does not let them leave: <code>pca_coordinates</code>); each center writes its own with <code>fedseq center --pca-out</code>.</p></section>`
         : `<section id="pca"><h2>Samples: principal components</h2>
-<figure id="pca-plot">${await renderSvg(pcaSpec(pca))}
+<figure id="pca-plot">${await render(pcaSpec(pca))}
 <figcaption>${formatFigure(pca.points.length)} samples on the first two principal components of the variance-stabilised counts of the ${formatFigure(pca.genes)} genes of largest variance (DESeq2's plotPCA, vst with blind = FALSE): ${shares}. Colour: ${escapeHtml(pca.groupedBy)}; shape: center.</figcaption></figure></section>`,
     );
   }

@@ -6,14 +6,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  compactSvg,
   escapeHtml,
   formatFigure,
-  mergePoints,
   pvalueHistogram,
   renderReport,
   writeReport,
 } from "../../src/reports/html.js";
+import { compactSvg, mergePoints } from "../../src/reports/svg.js";
 import { syntheticReport } from "../helpers/reportInput.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 

@@ -1,0 +1,208 @@
+/**
+ * Scatter points drawn outside vega (src/reports/svg.ts): the same bytes as vega drawing every
+ * point, which is the outside truth here (vega's scales, layout and symbol paths, then the
+ * merging of mergePoints, tested in html.test.ts).
+ */
+
+import type { TopLevelSpec } from "vega-lite";
+import { describe, expect, it } from "vitest";
+import { renderReport, trendVertices } from "../../src/reports/html.js";
+import { renderScatterSvg, renderSvg, renderSvgWithVega } from "../../src/reports/svg.js";
+import { seededRandom } from "../../src/simulate/cohort.js";
+import { syntheticReport } from "../helpers/reportInput.js";
+
+/** A run's report input: the synthetic fit, with tests, dispersions and a PCA. */
+function runReport(genes: number) {
+  const { input } = syntheticReport(genes);
+  const rng = seededRandom(7);
+  const pvalue = Float64Array.from(input.lfc, (l, g) =>
+    Number.isNaN(l) || g % 101 === 9 ? Number.NaN : rng.uniform() ** 4,
+  );
+  const padj = Float64Array.from(pvalue, (p, g) =>
+    g % 17 === 3 ? Number.NaN : Math.min(1, 3 * p),
+  );
+  const trend = Float64Array.from(input.baseMean, (m) => (m > 0 ? 0.05 + 2 / m : Number.NaN));
+  return {
+    ...input,
+    tests: {
+      contrast: "condition B vs A",
+      alpha: 0.1,
+      baseMean: input.baseMean,
+      log2FoldChange: input.lfc,
+      lfcSE: Float64Array.from(input.lfc, () => 0.2 + rng.uniform()),
+      stat: Float64Array.from(input.lfc, (l) => l / 0.3),
+      pvalue,
+      padj,
+    },
+    dispersions: {
+      genewise: Float64Array.from(trend, (t, g) =>
+        g % 23 === 4 ? 1e-8 : t * Math.exp(rng.normal(0, 0.8)),
+      ),
+      trend,
+      final: Float64Array.from(trend, (t) => t * Math.exp(rng.normal(0, 0.3))),
+      trendType: "parametric",
+    },
+    pca: {
+      genes: 500,
+      percentVariance: [0.61, 0.22] as [number, number],
+      points: Array.from({ length: 12 }, (_, i) => ({
+        sample: `s${i}`,
+        center: `c${i % 3}`,
+        group: i % 2 === 0 ? "A" : "B",
+        pc1: rng.normal(0, 5),
+        pc2: rng.normal(0, 2),
+      })),
+      groupedBy: "condition",
+    },
+  };
+}
+
+/** Points drawn in merged runs (`M x yh0` each in a `class="points"` path). */
+function drawnPoints(svg: string): number {
+  let n = 0;
+  for (const [, d] of svg.matchAll(/class="points" d="([^"]*)"/g)) n += d.split("h0").length - 1;
+  return n;
+}
+
+/** Points of several styles in a run of each, on the channels given. */
+function points(n: number, log: boolean) {
+  const rng = seededRandom(n);
+  return Array.from({ length: n }, (_, i) => ({
+    x: log ? Math.exp(rng.normal(4, 3)) : rng.normal(0, 2),
+    y: log ? Math.exp(rng.normal(-2, 1)) : -Math.log10(rng.uniform()),
+    kind: i < n / 2 ? "a" : i % 7 === 0 ? "c" : "b",
+  }));
+}
+
+const MARK = {
+  type: "point",
+  shape: "circle",
+  filled: true,
+  opacity: 0.6,
+  strokeWidth: 0,
+  aria: false,
+} as const;
+const COLOR = {
+  field: "kind",
+  type: "nominal",
+  scale: { domain: ["a", "b", "c"], range: ["#9d9d9d", "#4c78a8", "#e45756"] },
+} as const;
+
+describe("scatter points drawn outside vega", () => {
+  it("a run's report (MA, reference, dispersion, volcano plots) is the page vega draws every point of", async () => {
+    const input = runReport(4000);
+    const page = await renderReport(input);
+    expect(page).toBe(await renderReport(input, { everyMarkByVega: true }));
+    // Every plot is there, with its points (a report of 4,000 genes: 14 bytes or so a point).
+    for (const id of ["ma-plot", "reference-plot", "dispersion-plot", "volcano-plot", "pca-plot"]) {
+      expect(page).toContain(`<figure id="${id}">`);
+    }
+    expect(drawnPoints(page)).toBeGreaterThan(4 * 3500);
+  });
+
+  const specs: [string, TopLevelSpec][] = [
+    [
+      "one mark, linear scales, size a value",
+      {
+        width: 300,
+        height: 200,
+        data: { values: points(3000, false) },
+        mark: MARK,
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { field: "y", type: "quantitative" },
+          color: COLOR,
+          size: { value: 5.76 },
+        },
+      },
+    ],
+    [
+      "layers with their own data, log scales, a line, size by the colour's field",
+      {
+        width: 400,
+        height: 250,
+        layer: [
+          {
+            data: { values: points(2000, true) },
+            mark: MARK,
+            encoding: {
+              x: { field: "x", type: "quantitative", scale: { type: "log" } },
+              y: { field: "y", type: "quantitative", scale: { type: "log" } },
+              color: COLOR,
+              size: {
+                field: "kind",
+                type: "ordinal",
+                scale: { domain: ["a", "b", "c"], range: [5.76, 10.24, 10.24] },
+                legend: null,
+              },
+            },
+          },
+          {
+            data: {
+              values: [
+                { x: 0.1, y: 0.01 },
+                { x: 1e6, y: 10 },
+              ],
+            },
+            mark: { type: "line", color: "#999" },
+            encoding: {
+              x: { field: "x", type: "quantitative" },
+              y: { field: "y", type: "quantitative" },
+            },
+          },
+        ],
+      },
+    ],
+  ];
+  for (const [what, spec] of specs) {
+    it(`${what}: drawn here, the bytes vega draws`, async () => {
+      const fast = await renderScatterSvg(spec);
+      expect(fast).not.toBeNull();
+      expect(fast).toBe(await renderSvgWithVega(spec));
+      expect(drawnPoints(fast ?? "")).toBe(
+        ((spec as { data?: { values: unknown[] } }).data?.values.length ?? 0) +
+          ((spec as { layer?: { data: { values: unknown[] } }[] }).layer?.[0].data.values.length ??
+            0),
+      );
+    });
+  }
+
+  it("a point layer with another shape, a tooltip or a stroke is left to vega", async () => {
+    const base = specs[0][1] as { mark: object; encoding: object };
+    const variants = [
+      { ...base, mark: { ...MARK, shape: "square" } },
+      { ...base, mark: { ...MARK, strokeWidth: 1 } },
+      { ...base, encoding: { ...base.encoding, tooltip: { field: "kind" } } },
+      { ...base, encoding: { ...base.encoding, shape: { field: "kind", type: "nominal" } } },
+    ] as TopLevelSpec[];
+    for (const spec of variants) {
+      expect(await renderScatterSvg(spec)).toBeNull();
+      expect(await renderSvg(spec)).toBe(await renderSvgWithVega(spec));
+    }
+  });
+});
+
+describe("the dispersion trend's vertices", () => {
+  it("every gene's below the cap; else a subsequence from the first to the last, each gene left out within 1/2560 of the x range (log) of the vertex kept before it", () => {
+    const few = Array.from({ length: 100 }, (_, i) => ({ x: i + 1, y: 1 / (i + 1) }));
+    expect(trendVertices(few)).toBe(few);
+    const rng = seededRandom(3);
+    const xs = Array.from({ length: 35000 }, () => Math.exp(rng.normal(5, 2.5))).sort(
+      (a, b) => a - b,
+    );
+    const all = xs.map((x) => ({ x, y: 0.05 + 2 / x }));
+    const kept = new Set(trendVertices(all));
+    expect(kept.size).toBeLessThanOrEqual(2561);
+    expect(kept.size).toBeGreaterThan(1000);
+    expect(kept.has(all[0]) && kept.has(all[all.length - 1])).toBe(true);
+    expect([...kept]).toEqual(all.filter((v) => kept.has(v)));
+    const step = (Math.log10(all[all.length - 1].x) - Math.log10(all[0].x)) / 2560;
+    let last = all[0];
+    let worst = 0;
+    for (const v of all) {
+      if (kept.has(v)) last = v;
+      else worst = Math.max(worst, Math.log10(v.x) - Math.log10(last.x));
+    }
+    expect(worst).toBeLessThan(step);
+  });
+});
