@@ -1,16 +1,16 @@
-// One process that runs bin/fedseq's entry point, `main` of the built dist/cli/main.js, for many
-// argument lists, one after another (test/helpers/cliHost.ts sends them over IPC): the ~0.5 s of
-// loading the command line is paid once instead of once per case. For each list it reports what
-// a process running `bin/fedseq …` would exit with (main's process.exitCode; a bug main rethrows
-// is exit 1 with its stack) and what it wrote. The process-wide things main touches are put back
-// after each list: stdout/stderr, listeners it added, the exit code; main's `exitSoon` (a timer
-// calling process.exit once a command has failed) must not end this process, so process.exit
-// only ends it when the parent is gone.
+// One process that runs bin/fedseq's entry point, `main` of the built dist/bundle/main.js
+// (scripts/bundle.mjs), for many argument lists, one after another (test/helpers/cliHost.ts
+// sends them over IPC): the ~0.5 s of loading the command line is paid once instead of once per
+// case. For each list it reports what a process running `bin/fedseq …` would exit with (main's
+// process.exitCode; a bug main rethrows is exit 1 with its stack) and what it wrote. The
+// process-wide things main touches are put back after each list: stdout/stderr, listeners it
+// added, the exit code; main's `exitSoon` (a timer calling process.exit once a command has
+// failed) must not end this process, so process.exit only ends it when the parent is gone.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const root = process.argv[2];
-const { main } = await import(pathToFileURL(join(root, "dist", "cli", "main.js")).href);
+const { main } = await import(pathToFileURL(join(root, "dist", "bundle", "main.js")).href);
 
 const exit = process.exit.bind(process);
 process.exit = () => undefined;

@@ -1,10 +1,10 @@
 /**
  * The gRPC service definition, loaded from `proto/fedseq.proto` (shipped with the package).
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { packageRoot } from "../../io/bundled.js";
 import type { ProtoGrpcType } from "./generated/fedseq.js";
 
 /**
@@ -13,21 +13,12 @@ import type { ProtoGrpcType } from "./generated/fedseq.js";
  */
 export const PROTOCOL_VERSION = 2;
 
-const PROTO_FILE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "..",
-  "proto",
-  "fedseq.proto",
-);
-
 let cached: ProtoGrpcType | null = null;
 
 /** The loaded `fedseq.v1` package (message decoding options match the generated types). */
 export function fedseqProto(): ProtoGrpcType {
   if (cached === null) {
-    const definition = protoLoader.loadSync(PROTO_FILE, {
+    const definition = protoLoader.loadSync(join(packageRoot(), "proto", "fedseq.proto"), {
       keepCase: false,
       longs: Number,
       enums: String,
