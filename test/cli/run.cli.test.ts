@@ -107,11 +107,11 @@ describe("fedseq run", () => {
     const r = await runFedseqAsync([
       "run",
       "--data",
-      sharedPath("data", "li_lncap"),
+      sharedPath("data", "outliers_sim"),
       "--design",
-      "~ treatment",
+      "~ condition",
       "--contrast",
-      "treatment,control,dht",
+      "condition,A,B",
       "--lfc-null",
       "1",
       "--alt-hypothesis",
@@ -121,13 +121,23 @@ describe("fedseq run", () => {
       "--json",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).contrast).toBe("treatment control vs dht");
-    const row = lines(join(out, "results.csv"))[2].split(",");
-    const deseq2 = deseq2Table("li_lncap", "results.csv");
-    // control vs dht is minus DESeq2's dht vs control; "greater" with threshold 1: stat ≥ 0.
-    expect(Number(row[2])).toBeCloseTo(-deseq2.numbers("log2FoldChange")[1], 4);
-    expect(Number(row[3])).toBeCloseTo(deseq2.numbers("lfcSE")[1], 4);
-    expect(Number(row[4])).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(r.stdout).contrast).toBe("condition A vs B");
+    const deseq2 = deseq2Table("outliers_sim", "results.csv");
+    const lfc = deseq2.numbers("log2FoldChange");
+    const se = deseq2.numbers("lfcSE");
+    // A vs B is minus DESeq2's B vs A; "greater" with threshold 1 is DESeq2's
+    // stat = max((LFC − 1)/lfcSE, 0): (1.918 − 1)/0.245 for gene1, 0 for gene2 (LFC 0.302).
+    const rows = lines(join(out, "results.csv"))
+      .slice(1, 3)
+      .map((l) => l.split(","));
+    for (const [g, row] of rows.entries()) {
+      expect(row[0]).toBe(deseq2.ids[g]);
+      expect(Number(row[2])).toBeCloseTo(-lfc[g], 6);
+      expect(Number(row[3])).toBeCloseTo(se[g], 6);
+      expect(Number(row[4])).toBeCloseTo(Math.max((-lfc[g] - 1) / se[g], 0), 5);
+    }
+    expect(Number(rows[0][4])).toBeGreaterThan(3.7);
+    expect(Number(rows[1][4])).toBe(0);
   });
 
   it("refuses bad input with one line and writes nothing", async () => {
