@@ -28,13 +28,22 @@ import type {
   WorkerSecureSetup,
 } from "./workerProtocol.js";
 
-/** The compiled worker entry (from sources, e.g. under a test runner, the build's copy). */
+/**
+ * The compiled worker entry: beside this module, or (from sources, e.g. under a test runner) the
+ * build's.
+ */
 function workerEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const beside = join(here, "workerEntry.js");
   if (existsSync(beside)) return beside;
-  const built = resolve(here, "..", "..", "dist", "federation", "workerEntry.js");
-  if (existsSync(built)) return built;
+  // From sources: the build's bundled entry (scripts/bundle.mjs: fewer modules to load), else
+  // its compiled one.
+  for (const built of [
+    resolve(here, "..", "..", "dist", "bundle", "workerEntry.js"),
+    resolve(here, "..", "..", "dist", "federation", "workerEntry.js"),
+  ]) {
+    if (existsSync(built)) return built;
+  }
   throw new Error(`worker entry not found next to ${here} nor in dist/ (run npm run build)`);
 }
 
