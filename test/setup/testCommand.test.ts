@@ -1,7 +1,7 @@
 /**
- * The README's Development section on `npm test`: lint, an incremental build (its build info in
- * dist/, left out of the package), then Vitest with the type check beside it; a failure of either
- * fails the command.
+ * The README's Development section on `npm test`: an incremental build (its build info in dist/,
+ * left out of the package) with lint beside it, then Vitest with the type check beside it; a
+ * failure of any fails the command.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -11,10 +11,10 @@ import { root } from "../helpers/shared.js";
 
 const json = (file: string) => JSON.parse(readFileSync(join(root, file), "utf8"));
 
-it("npm test: lint, build, then Vitest and the type check side by side", () => {
+it("npm test: the build and lint side by side, then Vitest and the type check side by side", () => {
   const pkg = json("package.json");
   expect(pkg.scripts.test).toBe(
-    "npm run lint && npm run build && node scripts/run-parallel.mjs vitest typecheck",
+    "node scripts/run-parallel.mjs build lint && node scripts/run-parallel.mjs vitest typecheck",
   );
   expect(pkg.scripts.vitest).toBe("vitest run");
 });
