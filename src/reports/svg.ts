@@ -127,7 +127,11 @@ function scatterLayer(spec: TopLevelSpec): ScatterLayer | null {
   return { withValues, values: values as Datum[], x, y, styleFields };
 }
 
-/** A value vega-lite draws on a channel (it filters the others out: `invalid: "filter"`). */
+/**
+ * A value the points drawn here may hold on a channel: a finite number (positive on a log scale).
+ * Where vega-lite filters or places the others is its own business: a plot holding any is left
+ * to vega whole (the report's plots hold none: they leave out such genes and say how many).
+ */
 function drawable(v: unknown, log: boolean): v is number {
   return typeof v === "number" && Number.isFinite(v) && (!log || v > 0);
 }
@@ -141,9 +145,9 @@ function styleKey(d: Datum, fields: readonly string[]): string {
 /**
  * The points vega is given in place of all: the first at the least and greatest x and y
  * (the scales' domains are those of all the points), and the first of each style; in the
- * points' order.
+ * points' order. null when a point is not {@link drawable}.
  */
-function standIns(layer: ScatterLayer): number[] {
+function standIns(layer: ScatterLayer): number[] | null {
   const { values, x, y, styleFields } = layer;
   const picked = new Set<number>();
   const extremes = [-1, -1, -1, -1];
@@ -151,7 +155,7 @@ function standIns(layer: ScatterLayer): number[] {
   for (let i = 0; i < values.length; i++) {
     const xv = values[i][x.field];
     const yv = values[i][y.field];
-    if (!drawable(xv, x.log) || !drawable(yv, y.log)) continue;
+    if (!drawable(xv, x.log) || !drawable(yv, y.log)) return null;
     const key = styleKey(values[i], styleFields);
     if (!seen.has(key)) {
       seen.add(key);
@@ -194,6 +198,7 @@ export async function renderScatterSvg(spec: TopLevelSpec): Promise<string | nul
   const layer = scatterLayer(spec);
   if (layer === null) return null;
   const picked = standIns(layer);
+  if (picked === null) return null;
   const view = new vega.View(
     vega.parse(compile(layer.withValues(picked.map((i) => layer.values[i]))).spec),
     { renderer: "none" },
@@ -225,9 +230,8 @@ export async function renderScatterSvg(spec: TopLevelSpec): Promise<string | nul
     }
     const runs = new MergedRuns();
     for (const d of values) {
-      const xv = d[x.field];
-      const yv = d[y.field];
-      if (!drawable(xv, x.log) || !drawable(yv, y.log)) continue;
+      const xv = d[x.field] as number;
+      const yv = d[y.field] as number;
       const style = styles.get(styleKey(d, styleFields)) as DrawnStyle;
       runs.add(
         style.radius,

@@ -167,13 +167,14 @@ describe("scatter points drawn outside vega", () => {
     });
   }
 
-  it("a point layer with another shape, a tooltip or a stroke is left to vega", async () => {
-    const base = specs[0][1] as { mark: object; encoding: object };
+  it("a point layer with another shape, a tooltip or a stroke, or a point without a finite position, is left to vega", async () => {
+    const base = specs[0][1] as { mark: object; encoding: object; data: { values: object[] } };
     const variants = [
       { ...base, mark: { ...MARK, shape: "square" } },
       { ...base, mark: { ...MARK, strokeWidth: 1 } },
       { ...base, encoding: { ...base.encoding, tooltip: { field: "kind" } } },
       { ...base, encoding: { ...base.encoding, shape: { field: "kind", type: "nominal" } } },
+      { ...base, data: { values: [...base.data.values, { x: Number.NaN, y: 1, kind: "a" }] } },
     ] as TopLevelSpec[];
     for (const spec of variants) {
       expect(await renderScatterSvg(spec)).toBeNull();
