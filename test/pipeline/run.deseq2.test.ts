@@ -110,18 +110,6 @@ async function defaultRun(dataset: string): Promise<DefaultRun> {
 const measured: string[] = [];
 afterAll(() => console.info(`run vs DESeq2 (deseq2 solver):\n  ${measured.join("\n  ")}`));
 
-// The default runs' processes (read by the last describe of each dataset) start now, beside this
-// file's in-process runs, instead of when their checks come: the two cores are then never left
-// waiting on them alone (they are shared runs: any file asking later gets the same ones). Their
-// outcome is checked where they are read; a failure to start is reported there too.
-for (const started of [
-  sharedDemoRun(),
-  sharedDefaultRun("li_lncap"),
-  sharedDefaultRun("outliers_sim"),
-]) {
-  started.catch(() => undefined);
-}
-
 /** The design factor of each dataset (`~ center + <factor>` is DESeq2's batch run). */
 const FACTORS: Record<string, string> = {
   bodymap: "tissue",
