@@ -11,7 +11,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "../io/atomic.js";
-import { renderSvg, renderSvgWithVega } from "./svg.js";
+import { renderSvg, renderSvgWithVega, scatterMark } from "./svg.js";
 
 /** How a gene's coefficients were fitted. */
 export type FitMethod = "irls" | "pqn" | "pqn-flagged";
@@ -387,14 +387,7 @@ function circleSize(radius: number): number {
 function pointLayer(n: number) {
   const radius = n > 5000 ? 1.2 : n > 500 ? 2 : 3;
   return {
-    mark: {
-      type: "point" as const,
-      shape: "circle",
-      filled: true,
-      opacity: 0.6,
-      strokeWidth: 0,
-      aria: false,
-    },
+    mark: scatterMark(0.6),
     size: {
       field: "method",
       type: "ordinal" as const,
@@ -620,14 +613,7 @@ function dispersionSpec(points: { x: number; y: number }[], trend: { x: number; 
     layer: [
       {
         data: { values: points },
-        mark: {
-          type: "point",
-          shape: "circle",
-          filled: true,
-          opacity: 0.5,
-          strokeWidth: 0,
-          aria: false,
-        },
+        mark: scatterMark(0.5),
         encoding: {
           x: logChannel(points, "x", "mean of normalised counts"),
           y: logChannel(points, "y", "dispersion"),
@@ -692,14 +678,7 @@ function volcanoSpec(points: { x: number; y: number; call: string }[], tests: Re
     height: 380,
     config: CONFIG,
     data: { values: points },
-    mark: {
-      type: "point",
-      shape: "circle",
-      filled: true,
-      opacity: 0.6,
-      strokeWidth: 0,
-      aria: false,
-    },
+    mark: scatterMark(0.6),
     encoding: {
       x: { field: "x", type: "quantitative", title: `log2 fold change (${tests.contrast})` },
       y: { field: "y", type: "quantitative", title: "−log10 p-value" },

@@ -55,13 +55,22 @@ interface ScatterLayer {
 }
 
 /** Mark properties of a point layer drawn here: filled circles without stroke or ARIA labels. */
-const SCATTER_MARK: Readonly<Record<string, unknown>> = {
+const SCATTER_MARK = {
   type: "point",
   shape: "circle",
   filled: true,
   strokeWidth: 0,
   aria: false,
-};
+} as const;
+
+/**
+ * The mark of a scatter layer {@link renderSvg} draws outside vega: small filled circles of the
+ * given opacity, without stroke or per-point ARIA labels (with x and y on a linear or log scale,
+ * and colour and size from a field or a value).
+ */
+export function scatterMark(opacity: number) {
+  return { ...SCATTER_MARK, opacity };
+}
 
 /** A position channel drawn here: a quantitative field on a linear or log scale. */
 function positionChannel(channel: unknown): { field: string; log: boolean } | null {
@@ -93,7 +102,8 @@ function scatterLayer(spec: TopLevelSpec): ScatterLayer | null {
   const layer = points[0];
   const mark = layer.mark as Readonly<Record<string, unknown>>;
   for (const [key, value] of Object.entries(mark)) {
-    if (key === "opacity" ? typeof value !== "number" : SCATTER_MARK[key] !== value) return null;
+    const expected = (SCATTER_MARK as Readonly<Record<string, unknown>>)[key];
+    if (key === "opacity" ? typeof value !== "number" : expected !== value) return null;
   }
   if (Object.keys(SCATTER_MARK).some((key) => !(key in mark))) return null;
   const encoding = layer.encoding ?? {};

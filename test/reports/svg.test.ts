@@ -7,7 +7,12 @@
 import type { TopLevelSpec } from "vega-lite";
 import { describe, expect, it } from "vitest";
 import { renderReport, trendVertices } from "../../src/reports/html.js";
-import { renderScatterSvg, renderSvg, renderSvgWithVega } from "../../src/reports/svg.js";
+import {
+  renderScatterSvg,
+  renderSvg,
+  renderSvgWithVega,
+  scatterMark,
+} from "../../src/reports/svg.js";
 import { seededRandom } from "../../src/simulate/cohort.js";
 import { syntheticReport } from "../helpers/reportInput.js";
 
@@ -74,14 +79,7 @@ function points(n: number, log: boolean) {
   }));
 }
 
-const MARK = {
-  type: "point",
-  shape: "circle",
-  filled: true,
-  opacity: 0.6,
-  strokeWidth: 0,
-  aria: false,
-} as const;
+const MARK = scatterMark(0.6);
 const COLOR = {
   field: "kind",
   type: "nominal",
