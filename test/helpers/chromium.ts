@@ -138,7 +138,7 @@ window.addEventListener("load", () => {
 /**
  * Page-side source of `countPoints(element)`, for a probe to start with: the points of the
  * scatter plots under `element` (their symbol marks, legends excluded), a path each, or one
- * "M x y h0" each in a merged run of points (`class="points"`, src/reports/html.ts).
+ * "M x y h0" each in a merged run of points (`class="points"`, src/reports/svg.ts).
  */
 export const COUNT_POINTS = `const countPoints = (element) =>
   [...element.querySelectorAll("g.mark-symbol.role-mark > path")].reduce(
