@@ -41,6 +41,8 @@ interface LayerLike {
   readonly encoding?: Readonly<Record<string, unknown>>;
   readonly data?: { readonly values?: unknown };
   readonly layer?: unknown;
+  readonly transform?: unknown;
+  readonly params?: unknown;
 }
 
 /** The one scatter layer of a spec that {@link renderScatterSvg} can draw, and its data. */
@@ -72,9 +74,30 @@ export function scatterMark(opacity: number) {
   return { ...SCATTER_MARK, opacity };
 }
 
+/** Properties a channel drawn here may have (no aggregate, bin, time unit, stack, …). */
+const CHANNEL_KEYS = new Set([
+  "field",
+  "type",
+  "title",
+  "scale",
+  "axis",
+  "legend",
+  "sort",
+  "value",
+]);
+
+/** Whether a channel definition has only {@link CHANNEL_KEYS}. */
+function plainChannel(channel: unknown): boolean {
+  return (
+    typeof channel === "object" &&
+    channel !== null &&
+    Object.keys(channel).every((key) => CHANNEL_KEYS.has(key))
+  );
+}
+
 /** A position channel drawn here: a quantitative field on a linear or log scale. */
 function positionChannel(channel: unknown): { field: string; log: boolean } | null {
-  if (typeof channel !== "object" || channel === null) return null;
+  if (!plainChannel(channel)) return null;
   const c = channel as { field?: unknown; type?: unknown; scale?: { type?: unknown } };
   if (typeof c.field !== "string" || c.type !== "quantitative") return null;
   const scaleType = c.scale?.type;
@@ -85,11 +108,14 @@ function positionChannel(channel: unknown): { field: string; log: boolean } | nu
 /**
  * The layer {@link renderScatterSvg} draws: the spec's only point mark, a filled circle
  * (opacity allowed) whose encoding is x, y and optionally colour and size (a field or a
- * value), with inline data of its own or the spec's, which no other layer reads. null: the
- * spec has none, vega draws it all.
+ * value), none of them aggregated, binned or stacked, with inline data of its own or the
+ * spec's, which no other layer reads and no transform changes. null: the spec has none, vega
+ * draws it all.
  */
 function scatterLayer(spec: TopLevelSpec): ScatterLayer | null {
   const top = spec as LayerLike;
+  // A transform (filter, calculate, …) or a parameter changes what vega draws of the data.
+  if (top.transform !== undefined || top.params !== undefined) return null;
   const layers = Array.isArray(top.layer) ? (top.layer as LayerLike[]) : null;
   const candidates = layers ?? [top];
   const points = candidates.filter(
@@ -100,6 +126,7 @@ function scatterLayer(spec: TopLevelSpec): ScatterLayer | null {
   );
   if (points.length !== 1) return null;
   const layer = points[0];
+  if (layer.transform !== undefined || layer.params !== undefined) return null;
   const mark = layer.mark as Readonly<Record<string, unknown>>;
   for (const [key, value] of Object.entries(mark)) {
     const expected = (SCATTER_MARK as Readonly<Record<string, unknown>>)[key];
@@ -110,7 +137,7 @@ function scatterLayer(spec: TopLevelSpec): ScatterLayer | null {
   const styleFields: string[] = [];
   for (const [channel, value] of Object.entries(encoding)) {
     if (channel === "x" || channel === "y") continue;
-    if (channel !== "color" && channel !== "size") return null;
+    if ((channel !== "color" && channel !== "size") || !plainChannel(value)) return null;
     const field = (value as { field?: unknown }).field;
     if (typeof field === "string") {
       if (!styleFields.includes(field)) styleFields.push(field);

@@ -165,7 +165,7 @@ describe("scatter points drawn outside vega", () => {
     });
   }
 
-  it("a point layer with another shape, a tooltip or a stroke, or a point without a finite position, is left to vega", async () => {
+  it("a point layer with another shape, a tooltip, a stroke, a transform or an aggregate, or a point without a finite position, is left to vega", async () => {
     const base = specs[0][1] as { mark: object; encoding: object; data: { values: object[] } };
     const variants = [
       { ...base, mark: { ...MARK, shape: "square" } },
@@ -173,6 +173,11 @@ describe("scatter points drawn outside vega", () => {
       { ...base, encoding: { ...base.encoding, tooltip: { field: "kind" } } },
       { ...base, encoding: { ...base.encoding, shape: { field: "kind", type: "nominal" } } },
       { ...base, data: { values: [...base.data.values, { x: Number.NaN, y: 1, kind: "a" }] } },
+      { ...base, transform: [{ filter: "datum.x > 0" }] },
+      {
+        ...base,
+        encoding: { ...base.encoding, y: { field: "y", type: "quantitative", aggregate: "max" } },
+      },
     ] as TopLevelSpec[];
     for (const spec of variants) {
       expect(await renderScatterSvg(spec)).toBeNull();
