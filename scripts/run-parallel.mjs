@@ -2,9 +2,9 @@
 // Run npm scripts at the same time and fail if any fails: `node scripts/run-parallel.mjs vitest
 // typecheck`. `npm test` runs the build and lint side by side (about 3 s and 1.5 s, each on one
 // core), then Vitest and the type check (src, test, bench): the suite keeps both cores busy for
-// minutes, and the type check, about 15 s on one core before it, costs about half that beside it. The first script's output is shown as it comes (Vitest's
-// progress); each other script's is printed whole when it ends, so that the two do not
-// interleave line by line.
+// minutes, and the type check, about 15 s on one core before it, costs about half that beside
+// it. The first script's output is shown as it comes (Vitest's progress); each other script's is
+// printed whole when it ends, so that the two do not interleave line by line.
 import { spawn } from "node:child_process";
 
 const scripts = process.argv.slice(2);

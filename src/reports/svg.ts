@@ -209,8 +209,10 @@ function standIns(layer: ScatterLayer): number[] | null {
 }
 
 /**
- * A point's position as the merged path writes it: {@link tenths} of the position vega would
- * write (`String(v)`, which reads back as v), as a string: the shortest that reads back the same.
+ * A point's position as the merged path writes it: a tenth of a pixel, from the hundredth
+ * compactSvg rounds every position to (rounding to hundredths twice is rounding once: the same
+ * whether compactSvg rounded it first), as the shortest text that reads back the same. `v` is
+ * the position vega writes (`String(v)` reads back as v).
  */
 function pointPosition(v: number): string {
   const fixed = Number(v.toFixed(2)).toFixed(1);
@@ -300,13 +302,7 @@ class MergedRuns {
   #key = "";
   #style = "";
 
-  add(
-    radius: string,
-    fill: string,
-    opacity: string | undefined,
-    x: number | string,
-    y: number | string,
-  ): void {
+  add(radius: string, fill: string, opacity: string | undefined, x: string, y: string): void {
     const key = `${radius} ${fill} ${opacity ?? ""}`;
     if (key !== this.#key) {
       this.flush();
@@ -364,14 +360,6 @@ function hundredths(x: string): number {
 }
 
 /**
- * A point's coordinate to a tenth of a pixel, from its {@link hundredths} (rounding to
- * hundredths twice is rounding once: the same numbers whether compactSvg rounded it first).
- */
-function tenths(x: string): number {
-  return Number(hundredths(x).toFixed(1));
-}
-
-/**
  * A point as vega draws it: a translated circle of radius r, filled, no stroke (a zero stroke
  * width, as vega writes it, or none).
  */
@@ -393,7 +381,14 @@ export function mergePoints(svg: string): string {
     for (const tag of paths.match(/<path [^>]*\/>/g) ?? []) {
       const point = POINT_TAG.exec(tag);
       if (point === null) runs.keep(tag);
-      else runs.add(point[3], point[4], point[5], tenths(point[1]), tenths(point[2]));
+      else
+        runs.add(
+          point[3],
+          point[4],
+          point[5],
+          pointPosition(Number(point[1])),
+          pointPosition(Number(point[2])),
+        );
     }
     return `${open}${runs.join()}${close}`;
   });
