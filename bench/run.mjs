@@ -2,9 +2,10 @@
 // fits of the shared datasets and simulated cohorts (wall time, rounds, bytes, peak memory).
 // Medians of repeated runs. `--json` prints JSON; `--quick` fewer repetitions; `--large` adds
 // 60k-gene cohorts (500, 1,000 and 2,000 samples), `--huge` one of 10,000 samples;
-// `--with-deseq2` times DESeq2's nbinomWaldTest (installing r-bioc-deseq2 with apt-get when
-// missing); `--only=kernels,threads,datasets,solvers,
-// deseq2,cohorts` runs only those sections. Numbers are machine-dependent: reported, never asserted.
+// `--with-deseq2` times DESeq2's nbinomWaldTest against fit-lfc, and its DESeq() + results()
+// against `fedseq run` (installing r-bioc-deseq2 with apt-get when missing);
+// `--only=kernels,threads,datasets,solvers,deseq2,run,cohorts` runs only those sections.
+// Numbers are machine-dependent: reported, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -24,7 +25,7 @@ mkdirSync(out, { recursive: true });
 const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { kernels: [], yardstick: [], datasets: [], cohorts: [], bytes: [] };
-// `--only=kernels,threads,datasets,solvers,deseq2,cohorts` runs only those sections (default: all).
+// `--only=kernels,threads,datasets,solvers,deseq2,run,cohorts` runs only those sections (default: all).
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
 const only = onlyArg === undefined ? null : new Set(onlyArg.slice("--only=".length).split(","));
 const want = (section) => only === null || only.has(section);
@@ -488,6 +489,73 @@ if (args.has("--with-deseq2") && want("deseq2")) {
       });
       log(
         `| ${dataset} | ${ours.seconds.toFixed(2)} s | ${ours.fitSeconds.toFixed(2)} s | ${theirs.seconds.toFixed(2)} s | ${ratio.toFixed(2)} | ${fitRatio.toFixed(2)} | ${theirs.maxLfcDifference.toExponential(1)} |`,
+      );
+    }
+  }
+}
+
+// ---- `fedseq run` against DESeq2's DESeq() + results() (--with-deseq2), alternating ----
+if (args.has("--with-deseq2") && want("run")) {
+  log(
+    "\n## `fedseq run` against DESeq2's `DESeq(dds); results(dds)` (whole analysis, same data; runs alternate)\n",
+  );
+  const shared = resolve(here, "..", "..", "shared", "data");
+  if (!haveDeseq2()) installDeseq2();
+  if (!haveDeseq2()) {
+    log("DESeq2 unavailable (Rscript could not load it): comparison skipped");
+  } else {
+    log(
+      "fedseq: `bin/fedseq run --data DIR --design …` with its defaults (secure aggregation on, a simulated federation of the table's centers in one process, worker threads = cores), the whole command's wall time (Node's start, reading the tables, every round, writing every output and the report) and run.json's `seconds` (from reading the data to the last round). DESeq2 1.38.3: `DESeq(dds); results(dds)` timed in R by bench/deseq2-run.R, R's start-up and reading the tables excluded. Medians; ratio = median of the per-pair ratios (the target of issue [16] is 0.25).\n",
+    );
+    log(
+      "| dataset | design | fedseq command | fedseq run.json | DESeq2 | command / DESeq2 | run.json / DESeq2 | pairs |",
+    );
+    log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    results.run = [];
+    const datasets = [
+      ["bodymap", join(shared, "bodymap"), "~ tissue"],
+      ["li_lncap", join(shared, "li_lncap"), "~ treatment"],
+      ["20,000 × 500, 4 centers", cohortDir(20000, 500, 4), "~ condition"],
+    ];
+    for (const [name, dir, design] of datasets) {
+      if (!existsSync(join(dir, "counts.csv"))) continue;
+      // The cohort's DESeq2 takes over a minute a run: fewer pairs there.
+      const pairs = name.includes("×") ? Math.min(reps, 3) : reps;
+      const ours = [];
+      const theirs = [];
+      for (let k = 0; k < pairs; k++) {
+        const dest = join(out, "run-vs-deseq2");
+        rmSync(dest, { recursive: true, force: true });
+        const t0 = performance.now();
+        const r = spawnSync(
+          process.execPath,
+          [join(here, "..", "bin", "fedseq"), "run", "--data", dir, "--design", design, "--out", dest],
+          { encoding: "utf8", maxBuffer: 1 << 26 },
+        );
+        const wall = (performance.now() - t0) / 1000;
+        if (r.status !== 0) throw new Error(r.stderr);
+        const report = JSON.parse(readFileSync(join(dest, "run.json"), "utf8"));
+        ours.push({ wall, seconds: report.seconds, rounds: report.rounds.total });
+        const d = spawnSync("Rscript", [join(here, "deseq2-run.R"), dir, design], {
+          encoding: "utf8",
+        });
+        if (d.status !== 0) throw new Error(d.stderr);
+        theirs.push(Number(d.stdout.trim().split(/\s+/).pop()));
+      }
+      const row = {
+        dataset: name,
+        design,
+        commandSeconds: median(ours.map((o) => o.wall)),
+        runSeconds: median(ours.map((o) => o.seconds)),
+        deseq2Seconds: median(theirs),
+        commandRatio: median(ours.map((o, k) => o.wall / theirs[k])),
+        runRatio: median(ours.map((o, k) => o.seconds / theirs[k])),
+        rounds: ours[0].rounds,
+        pairs,
+      };
+      results.run.push(row);
+      log(
+        `| ${name} | \`${design}\` | ${row.commandSeconds.toFixed(1)} s | ${row.runSeconds.toFixed(1)} s | ${row.deseq2Seconds.toFixed(1)} s | ${row.commandRatio.toFixed(2)} | ${row.runRatio.toFixed(2)} | ${pairs} |`,
       );
     }
   }

@@ -1,8 +1,9 @@
 /**
- * The negative-binomial kernels a center's heavy local steps (IRLS, PQN, the `fast` solver) call,
- * behind one interface: run directly on this thread ({@link directKernels}), or split by genes over
- * a pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
- * independently of the others, so any split gives the same doubles.
+ * The kernels a center's heavy local steps call (the NB fits' IRLS, PQN and `fast` solver, and
+ * the dispersion searches' evaluations), behind one interface: run directly on this thread
+ * ({@link directKernels}), or split by genes over a pool of worker threads
+ * (`src/compute/genePool.ts`). Every kernel computes each gene independently of the others, so
+ * any split gives the same doubles.
  */
 import {
   type Box,
@@ -14,6 +15,9 @@ import {
   type ScoreAndInformation,
 } from "../math/negativeBinomial.js";
 import type { CenterFitData, FitCenter } from "./center.js";
+import type { DispersionCenter } from "./dispersions/center.js";
+import { dispersionEvalLocalStep } from "./dispersions/logPosterior.js";
+import type { DispersionEvalRequest, DispersionEvalShare } from "./dispersions/state.js";
 
 /** The kernels of the local steps, on one dataset of a center (arguments as the math kernels'). */
 export interface LocalKernels {
@@ -42,6 +46,8 @@ export interface LocalKernels {
     count: number,
     minMu: number,
   ): ScoreAndInformation;
+  /** {@link dispersionEvalLocalStep} on a center's dispersion data (its μ set). */
+  dispersionEval(center: DispersionCenter, request: DispersionEvalRequest): DispersionEvalShare;
   /**
    * Hand a freshly prepared center to the kernels (e.g. move its arrays to memory the pool's
    * threads share); the center to keep using instead. Optional: the identity when absent.
@@ -66,4 +72,5 @@ export const directKernels: LocalKernels = {
     ),
   scoreAndInformation: (dataset, genes, points, count, minMu) =>
     nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
+  dispersionEval: dispersionEvalLocalStep,
 };

@@ -1,11 +1,12 @@
 /**
- * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver) split the active
- * genes over `threads` threads, this one included.
+ * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the dispersion
+ * searches' evaluations) split the active genes over `threads` threads, this one included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
  *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a
  *   step is worth splitting: nothing is copied per round. A dataset the pool has not adopted
- *   (e.g. a refit dataset built later) is copied into shared memory once, on first use.
+ *   (e.g. a refit dataset built later, or the dispersion data with each new μ) is copied into
+ *   shared memory once, on first use (arrays already there, such as the counts, are not).
  * - Per round, each worker receives its slice of the step's inputs (genes, β, direction or
  *   points) and sends back its slice of the outputs; the slices are put together in gene order.
  *   Every kernel computes each gene on its own, so the shares are bit-identical to one thread's.
@@ -25,7 +26,18 @@ import {
   Worker,
 } from "node:worker_threads";
 import type { CenterFitData, FitCenter } from "../algorithms/center.js";
+import { type DispersionCenter, requireMu } from "../algorithms/dispersions/center.js";
+import {
+  derivativeOffsets,
+  dispersionEvalLocalStep,
+  pointOffsets,
+} from "../algorithms/dispersions/logPosterior.js";
+import type {
+  DispersionEvalRequest,
+  DispersionEvalShare,
+} from "../algorithms/dispersions/state.js";
 import { directKernels, type LocalKernels } from "../algorithms/kernels.js";
+import { maskIndices } from "../algorithms/masks.js";
 import { triangleSize } from "../math/linalg.js";
 import type {
   Box,
@@ -38,6 +50,7 @@ import type {
 import {
   FLAG_BUSY,
   FLAG_READY,
+  type PoolDataset,
   type PoolKernelArgs,
   type PoolReply,
   type PoolRequest,
@@ -120,6 +133,23 @@ function sharedDataset(dataset: CenterFitData): CenterFitData {
   return { data, constants };
 }
 
+/**
+ * A center's dispersion data in shared memory (the counts usually are already: the readers put
+ * them there). μ is copied: a step that sets μ makes a new array and never writes into one it
+ * has set (dispersions/mu.ts, moments.ts), so the copy stays the center's μ until it is replaced.
+ */
+function sharedDispersionCenter(center: DispersionCenter, mu: Float64Array): DispersionCenter {
+  return {
+    n: center.n,
+    p: center.p,
+    genes: center.genes,
+    design: shared(center.design),
+    sizeFactors: shared(center.sizeFactors),
+    counts: shared(center.counts),
+    mu: shared(mu),
+  };
+}
+
 function isShared(dataset: CenterFitData): boolean {
   const { data: d, constants: c } = dataset;
   return [
@@ -171,7 +201,8 @@ export class GenePool implements LocalKernels {
   #flags: Int32Array | null = null;
   /** Whether every worker has signalled that it listens. */
   #ready = false;
-  readonly #ids = new WeakMap<CenterFitData, number>();
+  /** Each dataset's id: a prepared fit's dataset, or a dispersion center's μ (see dispersionEval). */
+  readonly #ids = new WeakMap<object, number>();
   #nextId = 0;
   readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drop(id));
 
@@ -302,6 +333,86 @@ export class GenePool implements LocalKernels {
     ) as unknown as ScoreAndInformation;
   }
 
+  /**
+   * {@link LocalKernels.dispersionEval}, split over the pool: slices of consecutive genes on the
+   * request's mask holding about as many points each, their shares joined in point order.
+   */
+  dispersionEval(center: DispersionCenter, request: DispersionEvalRequest): DispersionEvalShare {
+    const mu = requireMu(center);
+    const genes = maskIndices(request.mask);
+    const A = genes.length;
+    const offsets = pointOffsets(request, A);
+    const P = offsets[A];
+    const T = Math.min(this.threads, A);
+    if (T < 2 || P * center.n < this.#minWork) return dispersionEvalLocalStep(center, request);
+    const slopes = derivativeOffsets(request, offsets);
+    // Slice t holds the genes whose first point is in [t·P/T, (t+1)·P/T): each gene whole.
+    const bounds = [0];
+    for (let t = 1, a = 0; t < T; t++) {
+      while (a < A && offsets[a] < Math.round((t * P) / T)) a++;
+      if (a > bounds[bounds.length - 1]) bounds.push(a);
+    }
+    if (bounds[bounds.length - 1] < A) bounds.push(A);
+    const slices = bounds.length - 1;
+    if (slices < 2) return dispersionEvalLocalStep(center, request);
+    const workers = this.#start();
+    // Keyed by μ: a new μ (a new dispersion estimation) is a new dataset for the workers.
+    const id = this.#register(mu, workers, () => ({
+      kind: "dispersion",
+      center: sharedDispersionCenter(center, mu),
+    }));
+    const sliceRequest = (a0: number, a1: number): PoolKernelArgs => {
+      const mask = new Uint8Array(request.mask.length);
+      for (let a = a0; a < a1; a++) mask[genes[a]] = 1;
+      const { pointCounts, derivativeCounts } = request;
+      return {
+        kernel: "dispersion",
+        request: {
+          round: request.round,
+          mask,
+          points: request.points.slice(offsets[a0], offsets[a1]),
+          pointsPerGene: request.pointsPerGene,
+          ...(pointCounts === undefined || pointCounts.length === 0
+            ? {}
+            : { pointCounts: pointCounts.slice(a0, a1) }),
+          derivatives: request.derivatives,
+          ...(derivativeCounts === undefined || derivativeCounts.length === 0
+            ? {}
+            : { derivativeCounts: derivativeCounts.slice(a0, a1) }),
+          designRows: request.designRows ?? null,
+        },
+      };
+    };
+    const parts = this.#runSlices(workers, id, slices, (t) =>
+      sliceRequest(bounds[t], bounds[t + 1]),
+    );
+    const mine = sliceRequest(bounds[slices - 1], bounds[slices]);
+    parts[slices - 1] = runKernelSlice({ kind: "dispersion", center }, mine);
+    this.#collect(workers, parts, slices);
+    // Gene-major outputs: the slices' arrays end to end are the whole request's.
+    const join = (name: string, length: number): Float64Array => {
+      const whole = new Float64Array(length);
+      let at = 0;
+      for (const part of parts) {
+        whole.set(part[name], at);
+        at += part[name].length;
+      }
+      if (at !== length) throw new Error(`gene pool: ${name} has ${at} values, expected ${length}`);
+      return whole;
+    };
+    const width = parts[0].gram.length / (offsets[bounds[1]] - offsets[0]);
+    const slopeCount = !request.derivatives ? 0 : slopes === null ? P : slopes[A];
+    return {
+      kind: "dispersion-eval-share",
+      round: request.round,
+      pointsPerGene: request.pointsPerGene,
+      logLikelihood: join("logLikelihood", P),
+      logLikelihoodSlope: join("logLikelihoodSlope", slopeCount),
+      gram: join("gram", P * width),
+      gramSlope: join("gramSlope", slopeCount * width),
+    };
+  }
+
   /** Stop the workers (the pool starts them again if used afterwards). */
   async close(): Promise<void> {
     const workers = this.#workers ?? [];
@@ -328,24 +439,14 @@ export class GenePool implements LocalKernels {
     const T = Math.min(this.threads, A);
     if (T < 2 || work < this.#minWork) return direct() as Record<string, Float64Array>;
     const workers = this.#start();
-    const id = this.#register(dataset, workers);
+    const id = this.#register(dataset, workers, () => ({
+      kind: "fit",
+      dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
+    }));
     const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
-    const flags = this.#flags as Int32Array;
-    for (let t = 0; t < T - 1; t++) {
-      Atomics.store(flags, t, FLAG_BUSY);
-      const request: PoolRequest = { type: "run", id, args: slice(bounds[t], bounds[t + 1]) };
-      workers[t].port.postMessage(request);
-    }
-    const parts: Record<string, Float64Array>[] = new Array(T);
-    const mine = slice(bounds[T - 1], bounds[T]);
-    parts[T - 1] = runKernelSlice(dataset, mine);
-    let failure: string | null = null;
-    for (let t = 0; t < T - 1; t++) {
-      const reply = this.#await(workers[t], t);
-      if (reply.ok) parts[t] = reply.output;
-      else failure ??= reply.message;
-    }
-    if (failure !== null) throw new Error(`gene pool: ${failure}`);
+    const parts = this.#runSlices(workers, id, T, (t) => slice(bounds[t], bounds[t + 1]));
+    parts[T - 1] = runKernelSlice({ kind: "fit", dataset }, slice(bounds[T - 1], bounds[T]));
+    this.#collect(workers, parts, T);
     const out: Record<string, Float64Array> = {};
     for (const [name, width] of fields) {
       const whole = new Float64Array(S * A * width);
@@ -362,6 +463,36 @@ export class GenePool implements LocalKernels {
       out[name] = whole;
     }
     return out;
+  }
+
+  /**
+   * Post slices 0 … T − 2 to workers 0 … T − 2 (the caller computes slice T − 1 itself, then
+   * calls {@link GenePool.#collect}); the parts, to be filled.
+   */
+  #runSlices(
+    workers: readonly PoolWorker[],
+    id: number,
+    T: number,
+    slice: (t: number) => PoolKernelArgs,
+  ): Record<string, Float64Array>[] {
+    const flags = this.#flags as Int32Array;
+    for (let t = 0; t < T - 1; t++) {
+      Atomics.store(flags, t, FLAG_BUSY);
+      const request: PoolRequest = { type: "run", id, args: slice(t) };
+      workers[t].port.postMessage(request);
+    }
+    return new Array(T);
+  }
+
+  /** Wait for workers 0 … T − 2 and put their outputs into `parts`. */
+  #collect(workers: readonly PoolWorker[], parts: Record<string, Float64Array>[], T: number): void {
+    let failure: string | null = null;
+    for (let t = 0; t < T - 1; t++) {
+      const reply = this.#await(workers[t], t);
+      if (reply.ok) parts[t] = reply.output;
+      else failure ??= reply.message;
+    }
+    if (failure !== null) throw new Error(`gene pool: ${failure}`);
   }
 
   /** Block until worker t has answered its request, and read the answer. */
@@ -417,19 +548,22 @@ export class GenePool implements LocalKernels {
     return workers;
   }
 
-  /** The dataset's id, sending it (shared memory) to the workers that do not hold it yet. */
-  #register(dataset: CenterFitData, workers: readonly PoolWorker[]): number {
-    let id = this.#ids.get(dataset);
+  /**
+   * The id of the dataset `key` stands for, sending it (`share()`: its arrays in shared memory)
+   * to the workers that do not hold it yet.
+   */
+  #register(key: object, workers: readonly PoolWorker[], share: () => PoolDataset): number {
+    let id = this.#ids.get(key);
     if (id === undefined) {
       id = this.#nextId++;
-      this.#ids.set(dataset, id);
-      this.#finalizer.register(dataset, id);
+      this.#ids.set(key, id);
+      this.#finalizer.register(key, id);
     }
     const pending = workers.filter((w) => !w.known.has(id));
     if (pending.length > 0) {
-      const copy = isShared(dataset) ? dataset : sharedDataset(dataset);
+      const dataset = share();
       for (const w of pending) {
-        w.port.postMessage({ type: "dataset", id, dataset: copy } satisfies PoolRequest);
+        w.port.postMessage({ type: "dataset", id, dataset } satisfies PoolRequest);
         w.known.add(id);
       }
     }

@@ -4,11 +4,21 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CenterFitData } from "../algorithms/center.js";
+import type { DispersionCenter } from "../algorithms/dispersions/center.js";
+import type { DispersionEvalRequest } from "../algorithms/dispersions/state.js";
 import { directKernels } from "../algorithms/kernels.js";
 import type { Box } from "../math/negativeBinomial.js";
 
 /** The kernels a pool splits. */
-export type PoolKernel = "irls" | "pqn" | "newton";
+export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion";
+
+/**
+ * What a worker holds and runs kernels on: a prepared fit's dataset (the NB kernels), or a
+ * center's dispersion data with its μ (the dispersion evaluations); arrays in shared memory.
+ */
+export type PoolDataset =
+  | { readonly kind: "fit"; readonly dataset: CenterFitData }
+  | { readonly kind: "dispersion"; readonly center: DispersionCenter };
 
 /** Arguments of one kernel call on a slice of genes (the dataset is sent once, beforehand). */
 export type PoolKernelArgs =
@@ -33,12 +43,17 @@ export type PoolKernelArgs =
       readonly points: Float64Array;
       readonly count: number;
       readonly minMu: number;
+    }
+  | {
+      readonly kernel: "dispersion";
+      /** The request restricted to the slice's genes (its mask, points and counts). */
+      readonly request: DispersionEvalRequest;
     };
 
 /** Center's thread → pool worker. Only `run` is answered (and signalled on the shared flag). */
 export type PoolRequest =
   /** A dataset the worker keeps (its arrays live in SharedArrayBuffers: nothing is copied). */
-  | { readonly type: "dataset"; readonly id: number; readonly dataset: CenterFitData }
+  | { readonly type: "dataset"; readonly id: number; readonly dataset: PoolDataset }
   /** The dataset is no longer used. */
   | { readonly type: "drop"; readonly id: number }
   /** Run a kernel on a slice of the genes of dataset `id`. */
@@ -66,13 +81,27 @@ export const FLAG_DONE = 1;
 export const FLAG_READY = 2;
 
 /**
- * Run the kernel `args` names on a slice of `dataset`'s genes: what a worker does with a `run`
+ * Run the kernel `args` names on a slice of `held`'s genes: what a worker does with a `run`
  * request, and what the center's own thread does with its slice.
+ * @throws Error when the kernel does not run on the kind of dataset held
  */
 export function runKernelSlice(
-  dataset: CenterFitData,
+  held: PoolDataset,
   args: PoolKernelArgs,
 ): Record<string, Float64Array> {
+  if (args.kernel === "dispersion") {
+    if (held.kind !== "dispersion")
+      throw new Error("gene pool: dispersion kernel on a fit dataset");
+    const share = directKernels.dispersionEval(held.center, args.request);
+    return {
+      logLikelihood: share.logLikelihood,
+      logLikelihoodSlope: share.logLikelihoodSlope,
+      gram: share.gram,
+      gramSlope: share.gramSlope,
+    };
+  }
+  if (held.kind !== "fit") throw new Error(`gene pool: ${args.kernel} kernel on dispersion data`);
+  const dataset = held.dataset;
   switch (args.kernel) {
     case "irls":
       return { ...directKernels.irlsSummandsAndNll(dataset, args.genes, args.beta, args.minMu) };

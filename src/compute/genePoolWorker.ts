@@ -4,10 +4,10 @@
  * its flag so that the center's thread, blocked in `Atomics.wait`, picks the reply up.
  */
 import { workerData } from "node:worker_threads";
-import type { CenterFitData } from "../algorithms/center.js";
 import {
   FLAG_DONE,
   FLAG_READY,
+  type PoolDataset,
   type PoolReply,
   type PoolRequest,
   type PoolWorkerData,
@@ -16,7 +16,7 @@ import {
 import { transferables } from "./transferables.js";
 
 const { port, flags, index } = workerData as PoolWorkerData;
-const datasets = new Map<number, CenterFitData>();
+const datasets = new Map<number, PoolDataset>();
 
 port.on("message", (request: PoolRequest) => {
   if (request.type === "dataset") {

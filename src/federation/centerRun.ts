@@ -22,7 +22,6 @@ import {
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
-import { dispersionEvalLocalStep } from "../algorithms/dispersions/logPosterior.js";
 import {
   dispersionMomentsLocalStep,
   dispersionResidualsLocalStep,
@@ -329,7 +328,7 @@ export function runRecordStep<K extends CenterRunStep>(
         );
       }
       const designRows = request.designRows.length > 0 ? request.designRows : null;
-      return dispersionEvalLocalStep(center, { ...request, designRows }) as Out<K>;
+      return prepared.kernels.dispersionEval(center, { ...request, designRows }) as Out<K>;
     }
     case "cooksCellCounts": {
       const request = input as In<"cooksCellCounts">;

@@ -5,6 +5,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { type CenterFitData, prepareCenterData } from "../../src/algorithms/center.js";
+import type { DispersionCenter } from "../../src/algorithms/dispersions/center.js";
+import type { DispersionEvalRequest } from "../../src/algorithms/dispersions/state.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { directKernels } from "../../src/algorithms/kernels.js";
 import { GenePool } from "../../src/compute/genePool.js";
@@ -73,6 +75,71 @@ describe("GenePool", () => {
           );
         }
       }
+      expect(split.runningWorkers).toBe(threads - 1);
+    }
+  });
+
+  it("gives the dispersion evaluations' exact doubles, for every request layout and a new μ", () => {
+    const [n, G, p] = [13, 37, 3];
+    const fit = dataset(n, G, p, 4).data;
+    const r = rng(5);
+    const center: DispersionCenter = {
+      n,
+      p,
+      genes: G,
+      design: fit.design,
+      sizeFactors: fit.sizeFactors,
+      counts: fit.counts,
+      mu: Float64Array.from({ length: G * n }, () => 0.5 + 200 * r()),
+    };
+    // Genes on mask: every third one and a run at the end (slices of uneven sizes).
+    const mask = Uint8Array.from({ length: G }, (_, g) => (g % 3 === 0 || g > 30 ? 1 : 0));
+    const A = mask.reduce((s, m) => s + m, 0);
+    const logAlphas = (count: number) => Float64Array.from({ length: count }, () => -8 + 9 * r());
+    const pointCounts = Float64Array.from({ length: A }, (_, a) => 1 + ((a * 7) % 5));
+    const P = pointCounts.reduce((s, k) => s + k, 0);
+    const rows = Float64Array.from([1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1]);
+    const requests: DispersionEvalRequest[] = [
+      { round: 1, mask, points: logAlphas(A * 4), pointsPerGene: 4, derivatives: true },
+      { round: 2, mask, points: logAlphas(A * 2), pointsPerGene: 2, derivatives: false },
+      {
+        round: 3,
+        mask,
+        points: logAlphas(P),
+        pointsPerGene: 0,
+        pointCounts,
+        derivatives: true,
+        derivativeCounts: Float64Array.from(pointCounts, (k, a) => (a % 4 === 0 ? 0 : k - 1)),
+      },
+      {
+        round: 4,
+        mask,
+        points: logAlphas(P),
+        pointsPerGene: 0,
+        pointCounts,
+        derivatives: true,
+        designRows: rows,
+      },
+    ];
+    // The design's rows are 0/1 columns after an intercept: all four combinations listed.
+    for (let i = 0; i < n; i++) expect(fit.design[i * p]).toBe(1);
+    for (const threads of [2, 3]) {
+      const split = pool(threads);
+      for (const request of requests) {
+        expect(split.dispersionEval(center, request)).toEqual(
+          directKernels.dispersionEval(center, request),
+        );
+      }
+      // A new μ (as dispersionMu sets it: a new array) is what the workers then read.
+      const before = center.mu;
+      center.mu = Float64Array.from(before as Float64Array, (m) => m * 1.5);
+      expect(split.dispersionEval(center, requests[0])).toEqual(
+        directKernels.dispersionEval(center, requests[0]),
+      );
+      expect(split.dispersionEval(center, requests[0]).logLikelihood).not.toEqual(
+        directKernels.dispersionEval({ ...center, mu: before }, requests[0]).logLikelihood,
+      );
+      center.mu = before;
       expect(split.runningWorkers).toBe(threads - 1);
     }
   });
