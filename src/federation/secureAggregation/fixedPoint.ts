@@ -588,16 +588,39 @@ export function ringAddSigned2(
 ): void {
   checkSameShape(acc, b1);
   checkSameShape(acc, b2);
+  addSigned2(acc, acc, b1, s1, b2, s2);
+}
+
+/**
+ * out ← a + b1 + b2 (mod 2^128, element by element) in one pass: the sum of three centers'
+ * shares without a second pass over the first two's sum.
+ */
+export function ringAdd3Into(out: Uint32Array, a: Uint32Array, b1: Uint32Array, b2: Uint32Array) {
+  checkSameShape(out, a);
+  checkSameShape(a, b1);
+  checkSameShape(a, b2);
+  addSigned2(out, a, b1, 1, b2, 1);
+}
+
+/** out ← a + s1·b1 + s2·b2 word by word with carries (out may be a). */
+function addSigned2(
+  out: Uint32Array,
+  a: Uint32Array,
+  b1: Uint32Array,
+  s1: 1 | -1,
+  b2: Uint32Array,
+  s2: 1 | -1,
+): void {
   const x1 = s1 === 1 ? 0 : -1;
   const c1 = s1 === 1 ? 0 : 1;
   const x2 = s2 === 1 ? 0 : -1;
   const c2 = s2 === 1 ? 0 : 1;
-  const n = acc.length;
+  const n = out.length;
   for (let k = 0; k < n; k += RING_WORDS) {
-    let a0 = acc[k] | 0;
-    let a1 = acc[k + 1] | 0;
-    let a2 = acc[k + 2] | 0;
-    let a3 = acc[k + 3] | 0;
+    let a0 = a[k] | 0;
+    let a1 = a[k + 1] | 0;
+    let a2 = a[k + 2] | 0;
+    let a3 = a[k + 3] | 0;
     // + s1·b1
     let b = (b1[k] | 0) ^ x1;
     let t = (a0 + b + c1) | 0;
@@ -616,16 +639,16 @@ export function ringAddSigned2(
     b = (b2[k] | 0) ^ x2;
     t = (a0 + b + c2) | 0;
     c = ((a0 & b) | ((a0 | b) & ~t)) >>> 31;
-    acc[k] = t;
+    out[k] = t;
     b = (b2[k + 1] | 0) ^ x2;
     t = (a1 + b + c) | 0;
     c = ((a1 & b) | ((a1 | b) & ~t)) >>> 31;
-    acc[k + 1] = t;
+    out[k + 1] = t;
     b = (b2[k + 2] | 0) ^ x2;
     t = (a2 + b + c) | 0;
     c = ((a2 & b) | ((a2 | b) & ~t)) >>> 31;
-    acc[k + 2] = t;
-    acc[k + 3] = (a3 + ((b2[k + 3] | 0) ^ x2) + c) | 0;
+    out[k + 2] = t;
+    out[k + 3] = (a3 + ((b2[k + 3] | 0) ^ x2) + c) | 0;
   }
 }
 

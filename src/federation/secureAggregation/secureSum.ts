@@ -12,7 +12,9 @@ import {
   encodeFixed,
   RING_WORDS,
   ringAdd,
+  ringAdd3Into,
   ringAddInto,
+  ringAddSigned2,
   ringLength,
 } from "./fixedPoint.js";
 import type { PairSecrets } from "./keyAgreement.js";
@@ -209,7 +211,7 @@ export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]
   }
   const first = shares[0][field];
   if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field}"`);
-  const acc = new Uint32Array(first.length);
+  const rings: Uint32Array[] = [first];
   for (let c = 1; c < shares.length; c++) {
     const share = shares[c][field];
     if (share === undefined || share.length !== first.length) {
@@ -217,10 +219,21 @@ export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]
         `share ${c} of "${field}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${ringLength(first)}`,
       );
     }
-    // The first two shares summed into the fresh vector (no copy of the first), then the rest.
-    if (c === 1) ringAddInto(acc, first, share);
-    else ringAdd(acc, share);
+    rings.push(share);
   }
+  // Into a fresh vector (the shares are left as received): the first two or three in one pass,
+  // then the rest two at a time.
+  const acc = new Uint32Array(first.length);
+  let c: number;
+  if (rings.length === 2) {
+    ringAddInto(acc, rings[0], rings[1]);
+    c = 2;
+  } else {
+    ringAdd3Into(acc, rings[0], rings[1], rings[2]);
+    c = 3;
+  }
+  for (; c + 1 < rings.length; c += 2) ringAddSigned2(acc, rings[c], 1, rings[c + 1], 1);
+  if (c < rings.length) ringAdd(acc, rings[c]);
   return acc;
 }
 
@@ -239,20 +252,8 @@ export function unmaskSum(
   }
   const out: Record<string, Float64Array> = {};
   for (const field of fields) {
-    const first = shares[0][field.name];
-    if (first === undefined) throw new SecureAggregationError(`share 0 lacks "${field.name}"`);
-    const length = ringLength(first);
-    const acc = new Uint32Array(first.length);
-    for (let c = 1; c < shares.length; c++) {
-      const share = shares[c][field.name];
-      if (share === undefined || share.length !== first.length) {
-        throw new SecureAggregationError(
-          `share ${c} of "${field.name}": ${share === undefined ? "missing" : `${ringLength(share)} elements`}, expected ${length}`,
-        );
-      }
-      if (c === 1) ringAddInto(acc, first, share);
-      else ringAdd(acc, share);
-    }
+    const acc = sumRings(field.name, shares);
+    const length = ringLength(acc);
     if (field.kind === "or") {
       const or = new Float64Array(length);
       for (let i = 0, k = 0; i < length; i++, k += RING_WORDS) {

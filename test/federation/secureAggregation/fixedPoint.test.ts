@@ -6,7 +6,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ringAddSigned2 } from "../../../src/federation/secureAggregation/fixedPoint.js";
+import {
+  ringAdd3Into,
+  ringAddSigned2,
+} from "../../../src/federation/secureAggregation/fixedPoint.js";
 import {
   decodeFixed,
   decodeSplit,
@@ -24,6 +27,7 @@ import {
   ringVector,
   scaleExponentFor,
   sumErrorBound,
+  sumRings,
 } from "../../../src/federation/secureAggregation/index.js";
 import {
   exactOf,
@@ -343,7 +347,7 @@ describe("fixed-point encoding", () => {
     );
   });
 
-  it("adds two signed terms in one pass mod 2^128 (edge and random words, against BigInt)", () => {
+  it("adds two signed terms, or three shares, in one pass mod 2^128 (edge and random words, against BigInt)", () => {
     const edges = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
     const word = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 0xffffffff }));
     const element = fc.tuple(word, word, word, word);
@@ -375,6 +379,26 @@ describe("fixed-point encoding", () => {
               wrap(big(x) + BigInt(s1) * big(y) + BigInt(s2) * big(z)),
             );
           });
+          // Three shares into a fresh vector, the inputs untouched.
+          const before = [Uint32Array.from(a), Uint32Array.from(b1), Uint32Array.from(b2)];
+          const sum3 = ringVector(triples.length);
+          ringAdd3Into(sum3, a, b1, b2);
+          triples.forEach(([x, y, z], i) => {
+            expect(ringSigned(sum3, i)).toBe(wrap(big(x) + big(y) + big(z)));
+          });
+          expect([a, b1, b2]).toEqual(before);
+          // sumRings over 2 … 7 shares (one pass for the first two or three, then pairs).
+          const vectors = [a, b1, b2, b1, a, b2, b2];
+          for (let m = 2; m <= vectors.length; m++) {
+            const total = sumRings(
+              "f",
+              vectors.slice(0, m).map((v) => ({ f: v })),
+            );
+            triples.forEach(([x, y, z], i) => {
+              const terms = [x, y, z, y, x, z, z].slice(0, m).map(big);
+              expect(ringSigned(total, i)).toBe(wrap(terms.reduce((u, v) => u + v, 0n)));
+            });
+          }
         },
       ),
       { numRuns: 500, seed: 5 },
