@@ -365,21 +365,21 @@ export class GenePool implements LocalKernels {
       const mask = new Uint8Array(request.mask.length);
       for (let a = a0; a < a1; a++) mask[genes[a]] = 1;
       const { pointCounts, derivativeCounts } = request;
+      // The request's own fields in its own order, then the slice's values: every slice has the
+      // shape of the request as the center received it, so the kernel's property loads stay
+      // monomorphic (objects of other shapes made V8 deoptimise it dozens of times a run).
       return {
         kernel: "dispersion",
         request: {
-          round: request.round,
+          ...request,
           mask,
           points: request.points.slice(offsets[a0], offsets[a1]),
-          pointsPerGene: request.pointsPerGene,
           ...(pointCounts === undefined || pointCounts.length === 0
             ? {}
             : { pointCounts: pointCounts.slice(a0, a1) }),
-          derivatives: request.derivatives,
           ...(derivativeCounts === undefined || derivativeCounts.length === 0
             ? {}
             : { derivativeCounts: derivativeCounts.slice(a0, a1) }),
-          designRows: request.designRows ?? null,
         },
       };
     };
