@@ -515,6 +515,7 @@ if (args.has("--with-deseq2") && want("run")) {
     const datasets = [
       ["bodymap", join(shared, "bodymap"), "~ tissue"],
       ["li_lncap", join(shared, "li_lncap"), "~ treatment"],
+      ["outliers_sim", join(shared, "outliers_sim"), "~ condition"],
       ["20,000 × 500, 4 centers", cohortDir(20000, 500, 4), "~ condition"],
     ];
     for (const [name, dir, design] of datasets) {

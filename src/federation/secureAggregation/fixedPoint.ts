@@ -227,36 +227,88 @@ export function encodeFixed(
     if (x - x !== 0) {
       throw notFinite(field, i, x);
     }
-    const n = Math.round(Math.abs(x) * scale);
-    if (n >= limit) {
+    if (!writeElement(out, k, x, scale, limit)) {
       throw beyondBound(field, i, x, scaleExponent, centers);
     }
-    // Split n into words with exact float operations (faster than ToUint32 on doubles
-    // beyond 2^31): hi = ⌊n/2^64⌋, lo = n − hi·2^64, each then into two 32-bit words.
-    const hi = Math.floor(n * TWO_M64);
-    const lo = n - hi * TWO64;
-    const f1 = Math.floor(lo * TWO_M32);
-    const f3 = Math.floor(hi * TWO_M32);
-    const w0 = (lo - f1 * TWO32) | 0;
-    const w1 = f1 | 0;
-    const w2 = (hi - f3 * TWO32) | 0;
-    const w3 = f3 | 0;
-    // Two's complement of a negative x without branches: (w ^ m) + carry word by word, m = −1
-    // when x < 0 (else 0, leaving the words as they are), the +1 carried up through the words
-    // that are zero (w | −w has bit 31 set unless w = 0). Branching on the sign, or on which
-    // word is the lowest non-zero one, mispredicted on real replies (signs and magnitudes vary
-    // value to value) and took half the loop's time.
-    const m = -(x < 0) | 0;
-    let c = m & 1;
-    out[k] = ((w0 ^ m) + c) | 0;
-    c &= ((w0 | -w0) >>> 31) ^ 1;
-    out[k + 1] = ((w1 ^ m) + c) | 0;
-    c &= ((w1 | -w1) >>> 31) ^ 1;
-    out[k + 2] = ((w2 ^ m) + c) | 0;
-    c &= ((w2 | -w2) >>> 31) ^ 1;
-    out[k + 3] = ((w3 ^ m) + c) | 0;
   }
   return out;
+}
+
+/**
+ * Encode `values` split in two ({@link encodeFixed} of each part, in one pass and without the
+ * parts' arrays): h = round(x·2^e)·2^-e (a multiple of 2^-e) at scale 2^e into `coarse`, and
+ * the exact remainder x − h at scale 2^f into `fine`. The same ring elements as splitting the
+ * values first and encoding each part, refusals included (NaN, ±∞, a part at or beyond its
+ * {@link encodeLimit}), naming `field` (the coarse part) or `fineField`.
+ */
+export function encodeSplitFixed(
+  values: Float64Array,
+  scaleExponent: number,
+  fineExponent: number,
+  centers: number,
+  field: string,
+  fineField: string,
+): { coarse: Uint32Array; fine: Uint32Array } {
+  checkScaleExponent(scaleExponent);
+  checkScaleExponent(fineExponent);
+  const coarse = ringVector(values.length);
+  const fine = ringVector(values.length);
+  const scale = 2 ** scaleExponent;
+  const inverse = 2 ** -scaleExponent;
+  const fineScale = 2 ** fineExponent;
+  const limit = 2 ** (127 - headroomBits(centers));
+  for (let i = 0, k = 0; i < values.length; i++, k += RING_WORDS) {
+    const x = values[i];
+    const h = Math.round(x * scale) * inverse;
+    // NaN and ±∞ make h NaN: refused as encodeFixed refuses the coarse part.
+    if (h - h !== 0) throw notFinite(field, i, h);
+    if (!writeElement(coarse, k, h, scale, limit)) {
+      throw beyondBound(field, i, h, scaleExponent, centers);
+    }
+    const r = x - h;
+    if (!writeElement(fine, k, r, fineScale, limit)) {
+      throw beyondBound(fineField, i, r, fineExponent, centers);
+    }
+  }
+  return { coarse, fine };
+}
+
+/**
+ * Element k of `out` ← round(x·scale) in two's complement ({@link encodeFixed}'s arithmetic),
+ * for a finite x; false (nothing written) when |round(x·scale)| ≥ limit.
+ */
+function writeElement(
+  out: Uint32Array,
+  k: number,
+  x: number,
+  scale: number,
+  limit: number,
+): boolean {
+  const n = Math.round(Math.abs(x) * scale);
+  if (n >= limit) return false;
+  const hi = Math.floor(n * TWO_M64);
+  const lo = n - hi * TWO64;
+  const f1 = Math.floor(lo * TWO_M32);
+  const f3 = Math.floor(hi * TWO_M32);
+  const w0 = (lo - f1 * TWO32) | 0;
+  const w1 = f1 | 0;
+  const w2 = (hi - f3 * TWO32) | 0;
+  const w3 = f3 | 0;
+  // Two's complement of a negative x without branches: (w ^ m) + carry word by word, m = −1
+  // when x < 0 (else 0, leaving the words as they are), the +1 carried up through the words
+  // that are zero (w | −w has bit 31 set unless w = 0). Branching on the sign, or on which
+  // word is the lowest non-zero one, mispredicted on real replies (signs and magnitudes vary
+  // value to value) and took half the encoding's time.
+  const m = -(x < 0) | 0;
+  let c = m & 1;
+  out[k] = ((w0 ^ m) + c) | 0;
+  c &= ((w0 | -w0) >>> 31) ^ 1;
+  out[k + 1] = ((w1 ^ m) + c) | 0;
+  c &= ((w1 | -w1) >>> 31) ^ 1;
+  out[k + 2] = ((w2 ^ m) + c) | 0;
+  c &= ((w2 | -w2) >>> 31) ^ 1;
+  out[k + 3] = ((w3 ^ m) + c) | 0;
+  return true;
 }
 
 /**

@@ -45,6 +45,7 @@ import { FixedPointError, SecureAggregationError } from "./errors.js";
 import {
   decodeFixed,
   decodeSplit,
+  encodeSplitFixed,
   RING_WORDS,
   ringLength,
   scaleExponentFor,
@@ -175,34 +176,18 @@ export function securedFields(step: StepName): readonly SecuredField[] {
   return out;
 }
 
+/** The fields maskShare encodes and masks (packed and split fields are encoded by protect). */
 function summed(fields: readonly SecuredField[]): SummedField[] {
   const out: SummedField[] = [];
   for (const f of fields) {
-    if (f.packed) continue;
+    if (f.packed || f.fineExponent !== null) continue;
     if (f.reduction === "or") {
       out.push({ name: f.name, kind: "or" });
       continue;
     }
     out.push({ name: f.name, kind: "sum", scaleExponent: f.scaleExponent });
-    if (f.fineExponent !== null) {
-      out.push({ name: fineName(f.name), kind: "sum", scaleExponent: f.fineExponent });
-    }
   }
   return out;
-}
-
-/** Split x into its multiple of 2^−e and the (exact) remainder. */
-function split(x: Float64Array, e: number): [Float64Array, Float64Array] {
-  const scale = 2 ** e;
-  const inverse = 2 ** -e;
-  const coarse = new Float64Array(x.length);
-  const fine = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const h = Math.round(x[i] * scale) * inverse;
-    coarse[i] = h;
-    fine[i] = x[i] - h;
-  }
-  return [coarse, fine];
 }
 
 // ---- the request digest ----
@@ -407,39 +392,51 @@ export class SecureCenter {
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
         lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
         companions.push([f.name, lanes]);
-      } else if (f.kind === "number") {
-        plain[f.name] = Float64Array.of(v as number);
+        continue;
+      }
+      let x: ArrayLike<number>;
+      if (f.kind === "number") {
+        x = Float64Array.of(v as number);
       } else if (f.nonFinite) {
-        const x = v as Float64Array;
-        let finite = x;
-        const counts = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
-        for (let i = 0; i < x.length; i++) {
-          const xi = x[i];
+        const given = v as Float64Array;
+        let finite = given;
+        const counts = new Uint32Array(Math.ceil(given.length / RING_WORDS) * RING_WORDS);
+        for (let i = 0; i < given.length; i++) {
+          const xi = given[i];
           if (xi - xi === 0) continue;
-          if (finite === x) finite = x.slice();
+          if (finite === given) finite = given.slice();
           finite[i] = 0;
           counts[i] = Number.isNaN(xi) ? NAN : xi > 0 ? POS : NEG;
         }
-        plain[f.name] = finite;
+        x = finite;
         companions.push([nonFiniteName(f.name), counts]);
       } else {
-        plain[f.name] = v as ArrayLike<number>;
+        x = v as ArrayLike<number>;
       }
-      if (f.fineExponent !== null) {
-        const [coarse, fine] = split(plain[f.name] as Float64Array, f.scaleExponent);
-        plain[f.name] = coarse;
-        plain[fineName(f.name)] = fine;
+      if (f.fineExponent === null) {
+        plain[f.name] = x;
+      } else {
+        // Split (x = h + (x − h), fineName's note) and encoded in one pass, straight into the
+        // two ring vectors; masked below like the other vectors encoded here.
+        const { coarse, fine } = encodeSplitFixed(
+          x as Float64Array,
+          f.scaleExponent,
+          f.fineExponent,
+          pairs.centers.length,
+          f.name,
+          fineName(f.name),
+        );
+        companions.push([f.name, coarse], [fineName(f.name), fine]);
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
     const masked: Record<string, Uint8Array> = {};
     for (const f of fields) {
-      if (f.packed) continue;
+      if (f.packed || f.fineExponent !== null) continue;
       masked[f.name] = bytesOf(rings[f.name]);
-      if (f.fineExponent !== null) masked[fineName(f.name)] = bytesOf(rings[fineName(f.name)]);
     }
-    for (const [name, counts] of companions) {
-      masked[name] = bytesOf(maskRing(pairs, sumTag, name, counts));
+    for (const [name, ring] of companions) {
+      masked[name] = bytesOf(maskRing(pairs, sumTag, name, ring));
     }
     // Two different replies masked under one label would give their difference away to whoever
     // holds both (e.g. an aggregator that asks again after changing what the center holds).

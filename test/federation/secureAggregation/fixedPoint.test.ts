@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  encodeSplitFixed,
   ringAdd3Into,
   ringAddSigned2,
 } from "../../../src/federation/secureAggregation/fixedPoint.js";
@@ -95,6 +96,46 @@ describe("fixed-point encoding", () => {
       const ring = encodeFixed(xs, e, 3, "f");
       for (const [i, x] of xs.entries()) expect(ringSigned(ring, i)).toBe(referenceEncode(x, e));
     }
+  });
+
+  it("encodes a split field in one pass as its two parts encoded apart (property, against BigInt)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -40, max: 120 }),
+        fc.array(
+          fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.integer({ min: -200, max: 0 })),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (e, terms) => {
+          const f = e + 121;
+          const limit = encodeLimit(e, 3);
+          const xs = Float64Array.from(terms, ([m, k]) => m * limit * 2 ** k * 0.999);
+          const { coarse, fine } = encodeSplitFixed(xs, e, f, 3, "x", "fine:x");
+          xs.forEach((x, i) => {
+            const h = Math.round(x * 2 ** e) * 2 ** -e;
+            expect(ringSigned(coarse, i)).toBe(referenceEncode(h, e));
+            expect(ringSigned(fine, i)).toBe(referenceEncode(x - h, f));
+          });
+          expect(coarse).toEqual(
+            encodeFixed(
+              Float64Array.from(xs, (x) => Math.round(x * 2 ** e) * 2 ** -e),
+              e,
+              3,
+              "x",
+            ),
+          );
+        },
+      ),
+      { numRuns: 300, seed: 21 },
+    );
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => encodeSplitFixed(Float64Array.of(1, bad), 10, 131, 3, "x", "fine:x")).toThrow(
+        /"x"\[1\]/,
+      );
+    }
+    expect(() =>
+      encodeSplitFixed(Float64Array.of(0, encodeLimit(10, 3)), 10, 131, 3, "x", "fine:x"),
+    ).toThrow(/"x"\[1\].*beyond/);
   });
 
   it("round-trips values that are multiples of 2^-e, at both ends of the scale range", () => {
