@@ -530,7 +530,16 @@ if (args.has("--with-deseq2") && want("run")) {
         const t0 = performance.now();
         const r = spawnSync(
           process.execPath,
-          [join(here, "..", "bin", "fedseq"), "run", "--data", dir, "--design", design, "--out", dest],
+          [
+            join(here, "..", "bin", "fedseq"),
+            "run",
+            "--data",
+            dir,
+            "--design",
+            design,
+            "--out",
+            dest,
+          ],
           { encoding: "utf8", maxBuffer: 1 << 26 },
         );
         const wall = (performance.now() - t0) / 1000;
