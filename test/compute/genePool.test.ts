@@ -80,7 +80,8 @@ describe("GenePool", () => {
   });
 
   it("gives the dispersion evaluations' exact doubles, for every request layout and a new μ", () => {
-    const [n, G, p] = [13, 37, 3];
+    // Enough samples per point for the pool to split (n ≥ 4 × the sums per point: q = 6, D = 4).
+    const [n, G, p] = [29, 37, 3];
     const fit = dataset(n, G, p, 4).data;
     const r = rng(5);
     const center: DispersionCenter = {
@@ -142,6 +143,20 @@ describe("GenePool", () => {
       center.mu = before;
       expect(split.runningWorkers).toBe(threads - 1);
     }
+    // Few samples per point: the join would cost more than the split saves; this thread alone.
+    const few = pool(2);
+    const small: DispersionCenter = {
+      ...center,
+      n: 5,
+      design: center.design.slice(0, 5 * p),
+      sizeFactors: center.sizeFactors.slice(0, 5),
+      counts: Float64Array.from({ length: G * 5 }, (_, j) => center.counts[j]),
+      mu: Float64Array.from({ length: G * 5 }, (_, j) => (center.mu as Float64Array)[j]),
+    };
+    expect(few.dispersionEval(small, requests[0])).toEqual(
+      directKernels.dispersionEval(small, requests[0]),
+    );
+    expect(few.runningWorkers).toBe(0);
   });
 
   it("keeps small calls, and one thread, on the calling thread", () => {
