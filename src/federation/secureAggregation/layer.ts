@@ -382,7 +382,9 @@ export class SecureCenter {
       request,
     };
     const plain: Record<string, ArrayLike<number>> = {};
-    const companions: [string, Uint32Array][] = [];
+    // Ring vectors encoded here rather than by maskShare: packed counts, non-finite counts, and
+    // both parts of every split field.
+    const encodedHere: [string, Uint32Array][] = [];
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
@@ -391,7 +393,7 @@ export class SecureCenter {
         const x = v as Float64Array;
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
         lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
-        companions.push([f.name, lanes]);
+        encodedHere.push([f.name, lanes]);
         continue;
       }
       let x: ArrayLike<number>;
@@ -409,7 +411,7 @@ export class SecureCenter {
           counts[i] = Number.isNaN(xi) ? NAN : xi > 0 ? POS : NEG;
         }
         x = finite;
-        companions.push([nonFiniteName(f.name), counts]);
+        encodedHere.push([nonFiniteName(f.name), counts]);
       } else {
         x = v as ArrayLike<number>;
       }
@@ -426,7 +428,7 @@ export class SecureCenter {
           f.name,
           fineName(f.name),
         );
-        companions.push([f.name, coarse], [fineName(f.name), fine]);
+        encodedHere.push([f.name, coarse], [fineName(f.name), fine]);
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
@@ -435,7 +437,7 @@ export class SecureCenter {
       if (f.packed || f.fineExponent !== null) continue;
       masked[f.name] = bytesOf(rings[f.name]);
     }
-    for (const [name, ring] of companions) {
+    for (const [name, ring] of encodedHere) {
       masked[name] = bytesOf(maskRing(pairs, sumTag, name, ring));
     }
     // Two different replies masked under one label would give their difference away to whoever
