@@ -338,12 +338,6 @@ export class GenePool implements LocalKernels {
    * request's mask holding about as many points each, their shares joined in point order.
    */
   dispersionEval(center: DispersionCenter, request: DispersionEvalRequest): DispersionEvalShare {
-    const mu = requireMu(center);
-    const genes = maskIndices(request.mask);
-    const A = genes.length;
-    const offsets = pointOffsets(request, A);
-    const P = offsets[A];
-    const T = Math.min(this.threads, A);
     // Values per point in the gram arrays: q (triangles) or D (design rows).
     const rows = request.designRows;
     const pointWidth =
@@ -354,9 +348,21 @@ export class GenePool implements LocalKernels {
     // into fresh arrays, and fresh memory is dear (a new page costs microseconds): the split
     // pays only where a point's work over the samples (n ln Γ terms, and a weighted sum of
     // width values each) is well above that copy. bodymap ~ tissue (n ≈ 5, D = 16) ran slower
-    // split; a 20,000 × 500 cohort (n = 125, q = 3) 42.5 -> 35.3 s wall.
-    if (T < 2 || P * center.n < this.#minWork || center.n < 4 * pointWidth)
+    // split; a 20,000 × 500 cohort (n = 125, q = 3) 42.5 -> 35.3 s wall. Decided before any
+    // per-gene work, which the step itself does on this thread.
+    if (
+      this.threads < 2 ||
+      center.n < 4 * pointWidth ||
+      request.points.length * center.n < this.#minWork
+    )
       return dispersionEvalLocalStep(center, request);
+    const mu = requireMu(center);
+    const genes = maskIndices(request.mask);
+    const A = genes.length;
+    const offsets = pointOffsets(request, A);
+    const P = offsets[A];
+    const T = Math.min(this.threads, A);
+    if (T < 2) return dispersionEvalLocalStep(center, request);
     const slopes = derivativeOffsets(request, offsets);
     // Slice t holds the genes whose first point is in [t·P/T, (t+1)·P/T): each gene whole.
     const bounds = [0];

@@ -647,7 +647,12 @@ export function ringAddSigned2(
  * out ← a + b1 + b2 (mod 2^128, element by element) in one pass: the sum of three centers'
  * shares without a second pass over the first two's sum.
  */
-export function ringAdd3Into(out: Uint32Array, a: Uint32Array, b1: Uint32Array, b2: Uint32Array) {
+export function ringAdd3Into(
+  out: Uint32Array,
+  a: Uint32Array,
+  b1: Uint32Array,
+  b2: Uint32Array,
+): void {
   checkSameShape(out, a);
   checkSameShape(a, b1);
   checkSameShape(a, b2);
