@@ -232,6 +232,18 @@ export class LogPosterior {
   /** Values per point in the pooled gram arrays (q, or D with design rows). */
   readonly #q: number;
   readonly #rows: Float64Array | null;
+  /**
+   * With design rows: for each upper-triangle entry (k, l) in row order, the design rows d whose
+   * x_dk·x_dl ≠ 0, in increasing d (CSR: {@link #pairStart} indexes {@link #pairRows}). A design's
+   * rows are mostly zeros (a group design's row has one 1 per factor), so the expansion visits
+   * only these terms: skipping 0·(x·w) terms leaves every sum bit for bit the same while the
+   * products x·w are finite (the sum starts at +0 and never becomes −0), which {@link #expand}
+   * checks first.
+   */
+  readonly #pairStart: Int32Array;
+  readonly #pairRows: Int32Array;
+  /** The largest |x_dk|: x·w stays finite for |w| below max/this. */
+  readonly #largestRowValue: number;
   /** B' expanded to a full p×p matrix (from design-row sums). */
   readonly #slopeMatrix: Float64Array;
   readonly #matrix: Float64Array;
@@ -250,6 +262,22 @@ export class LogPosterior {
     this.#p = p;
     this.#rows = designRows;
     this.#q = designRows === null ? triangleSize(p) : designRows.length / p;
+    this.#pairStart = new Int32Array(designRows === null ? 0 : triangleSize(p) + 1);
+    const pairRows: number[] = [];
+    if (designRows !== null) {
+      let t = 0;
+      for (let k = 0; k < p; k++) {
+        for (let l = k; l < p; l++) {
+          for (let d = 0; d < this.#q; d++)
+            if (designRows[d * p + k] !== 0 && designRows[d * p + l] !== 0) pairRows.push(d);
+          this.#pairStart[++t] = pairRows.length;
+        }
+      }
+    }
+    this.#pairRows = Int32Array.from(pairRows);
+    let largest = 0;
+    for (const x of designRows ?? []) largest = Math.max(largest, Math.abs(x));
+    this.#largestRowValue = largest;
     this.#slopeMatrix = new Float64Array(p * p);
     this.#matrix = new Float64Array(p * p);
     this.#ws = luWorkspace(p);
@@ -280,11 +308,32 @@ export class LogPosterior {
       }
       return;
     }
+    const q = this.#q;
+    const largest = this.#largestRowValue;
+    let finite = true;
+    for (let d = 0; d < q; d++) finite &&= Math.abs(gram[offset + d]) * largest < Infinity;
+    if (!finite) {
+      // 0·∞ and 0·NaN are NaN: every term counts.
+      for (let k = 0; k < p; k++) {
+        for (let l = k; l < p; l++) {
+          let acc = 0;
+          for (let d = 0; d < q; d++) acc += rows[d * p + k] * (rows[d * p + l] * gram[offset + d]);
+          m[k * p + l] = acc;
+          m[l * p + k] = acc;
+        }
+      }
+      return;
+    }
+    const start = this.#pairStart;
+    const pairRows = this.#pairRows;
+    let t = 0;
     for (let k = 0; k < p; k++) {
-      for (let l = k; l < p; l++) {
+      for (let l = k; l < p; l++, t++) {
         let acc = 0;
-        for (let d = 0; d < this.#q; d++)
+        for (let j = start[t]; j < start[t + 1]; j++) {
+          const d = pairRows[j];
           acc += rows[d * p + k] * (rows[d * p + l] * gram[offset + d]);
+        }
         m[k * p + l] = acc;
         m[l * p + k] = acc;
       }

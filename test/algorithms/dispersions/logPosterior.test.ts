@@ -1,0 +1,99 @@
+/**
+ * The aggregator's log posterior and its slope in log α from pooled sums (DESeq2's
+ * `log_posterior` and `dlog_posterior`), against closed forms: B = Σ_d w_d x_d x_dᵀ from per-row
+ * weight sums, −½ ln det B, and tr(B⁻¹B′) by the 3×3 adjugate.
+ */
+import { describe, expect, it } from "vitest";
+import { LogPosterior } from "../../../src/algorithms/dispersions/logPosterior.js";
+
+/** Design rows D×p of a 3-column design with a continuous covariate (D = 4 < p(p+1)/2 = 6). */
+const ROWS = Float64Array.of(1, 0, 0.5, 1, 1, 0, 1, 0, -2.25, 1, 1, 3);
+const P = 3;
+const D = 4;
+
+/** Σ_d w_d x_d x_dᵀ as a full 3×3 matrix, row-major. */
+function gramOf(w: ArrayLike<number>, offset: number): number[] {
+  const m = new Array(9).fill(0);
+  for (let d = 0; d < D; d++)
+    for (let k = 0; k < P; k++)
+      for (let l = 0; l < P; l++) m[k * 3 + l] += w[offset + d] * ROWS[d * P + k] * ROWS[d * P + l];
+  return m;
+}
+
+function det3(m: number[]): number {
+  return (
+    m[0] * (m[4] * m[8] - m[5] * m[7]) -
+    m[1] * (m[3] * m[8] - m[5] * m[6]) +
+    m[2] * (m[3] * m[7] - m[4] * m[6])
+  );
+}
+
+/** tr(A⁻¹B) = tr(adj(A)·B)/det A. */
+function traceInverseTimes(a: number[], b: number[]): number {
+  const adj = [
+    a[4] * a[8] - a[5] * a[7],
+    a[2] * a[7] - a[1] * a[8],
+    a[1] * a[5] - a[2] * a[4],
+    a[5] * a[6] - a[3] * a[8],
+    a[0] * a[8] - a[2] * a[6],
+    a[2] * a[3] - a[0] * a[5],
+    a[3] * a[7] - a[4] * a[6],
+    a[1] * a[6] - a[0] * a[7],
+    a[0] * a[4] - a[1] * a[3],
+  ];
+  let t = 0;
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) t += adj[i * 3 + j] * b[j * 3 + i];
+  return t / det3(a);
+}
+
+describe("LogPosterior with design rows", () => {
+  // Two points: per-row weight sums w_d and their slopes w'_d = −Σ w_i² (negative).
+  const gram = Float64Array.of(2.5, 0.75, 1.25, 4, 0.5, 3, 2, 1.5);
+  const gramSlope = Float64Array.of(-1.5, -0.25, -0.5, -2, -0.125, -2, -1, -0.75);
+  const ll = Float64Array.of(-120.5, -98.25);
+  const llSlope = Float64Array.of(3.5, -7.25);
+
+  it("value: pooled ll − ½ ln det B (+ the prior's term)", () => {
+    const posterior = new LogPosterior(P, ROWS);
+    for (const index of [0, 1]) {
+      const cr = -0.5 * Math.log(det3(gramOf(gram, index * D)));
+      expect(posterior.value(ll, gram, index, -1, 0, null)).toBeCloseTo(ll[index] + cr, 12);
+      const prior = (-0.5 * (-1 - -2) ** 2) / 0.5;
+      expect(posterior.value(ll, gram, index, -1, -2, 0.5)).toBeCloseTo(ll[index] + cr + prior, 12);
+    }
+  });
+
+  it("slope: (ll′/α² − ½ tr(B⁻¹B′))·α (+ the prior's slope)", () => {
+    const posterior = new LogPosterior(P, ROWS);
+    for (const index of [1, 0]) {
+      const logAlpha = -0.75;
+      const alpha = Math.exp(logAlpha);
+      const trace = traceInverseTimes(gramOf(gram, index * D), gramOf(gramSlope, index * D));
+      const expected = (llSlope[index] / (alpha * alpha) - 0.5 * trace) * alpha;
+      expect(posterior.slope(llSlope, gram, gramSlope, index, logAlpha, 0, null)).toBeCloseTo(
+        expected,
+        11,
+      );
+      expect(posterior.slope(llSlope, gram, gramSlope, index, logAlpha, -2, 0.5)).toBeCloseTo(
+        expected - (logAlpha - -2) / 0.5,
+        11,
+      );
+    }
+  });
+
+  it("a non-finite row sum makes B singular (as 0·∞ = NaN does in the dense product)", () => {
+    // +∞ in row 0 (x = (1, 0, 0.5)): B's entries are +∞ where x_0k·x_0l ≠ 0 and NaN elsewhere,
+    // no pivot is usable, and a singular B counts as det 0 (value +∞), as the search expects.
+    const posterior = new LogPosterior(P, ROWS);
+    const infinite = Float64Array.of(Number.POSITIVE_INFINITY, 0.75, 1.25, 4);
+    expect(posterior.value(Float64Array.of(-1), infinite, 0, 0, 0, null)).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(posterior.slope(Float64Array.of(1), infinite, gramSlope, 0, 0, 0, null)).toBeNaN();
+    // A finite point after it is exact again (the factorisation is not reused across arrays).
+    expect(posterior.value(ll, gram, 0, 0, 0, null)).toBeCloseTo(
+      ll[0] - 0.5 * Math.log(det3(gramOf(gram, 0))),
+      12,
+    );
+  });
+});
