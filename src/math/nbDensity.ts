@@ -710,6 +710,70 @@ export function nbLogDensity(y: number, size: number, mu: number): number {
   return binomialLogDensity(size, trials, size / total, mu / total) + logShare;
 }
 
+/**
+ * Values per sample of {@link nbLogDensityConstants}: the case, and three constants of the
+ * binomial form.
+ */
+export const NB_DENSITY_CONSTANTS = 4;
+
+/** {@link nbLogDensityConstants}'s case: μ-independent parts precomputed. */
+const BINOMIAL_FORM = 1;
+
+/**
+ * The parts of {@link nbLogDensity}(y, size, μ) that do not depend on μ, written at
+ * `out[at …]` ({@link NB_DENSITY_CONSTANTS} values), for evaluating the density at many μ with
+ * the same y and size ({@link nbLogDensityAt}): in R's binomial form, Loader's
+ * δ(n) − δ(x) − δ(n − x), ln(2πx(n − x)/n) and ln(size/(size + y)) (n = size + y, x = size).
+ * Other cases (y = 0, y ≪ size, a non-integer, infinite or NaN argument, size ≤ 0) keep only
+ * their arguments: {@link nbLogDensityAt} calls nbLogDensity there.
+ */
+export function nbLogDensityConstants(
+  y: number,
+  size: number,
+  out: Float64Array,
+  at: number,
+): void {
+  out[at] = 0;
+  if (Number.isNaN(y) || Number.isNaN(size) || !(size > 0) || !Number.isFinite(size)) return;
+  const x = nearestInteger(y);
+  if (Math.abs(y - x) > 1e-7 * Math.max(1, Math.abs(y))) return;
+  if (y < 0 || !Number.isFinite(y) || x === 0 || x < 1e-10 * size) return;
+  const trials = size + x;
+  const rest = trials - size;
+  out[at] = BINOMIAL_FORM;
+  // Left to right as binomialLogDensity's saddle: ((δ(n) − δ(x)) − δ(n − x)) − D − D.
+  out[at + 1] = stirlingError(trials) - stirlingError(size) - stirlingError(rest);
+  out[at + 2] = LN_2PI + glibcLog(size) + glibcLog1p(-size / trials);
+  out[at + 3] = x < size ? glibcLog1p(-x / trials) : glibcLog(size / trials);
+}
+
+/**
+ * {@link nbLogDensity}(y, size, mu), bit for bit, from the constants
+ * {@link nbLogDensityConstants} wrote for (y, size) at `constants[at …]`: in the binomial form only
+ * the two deviance terms depend on μ.
+ */
+export function nbLogDensityAt(
+  y: number,
+  size: number,
+  mu: number,
+  constants: Float64Array,
+  at: number,
+): number {
+  if (constants[at] !== BINOMIAL_FORM) return nbLogDensity(y, size, mu);
+  if (Number.isNaN(mu)) return y + size + mu;
+  if (mu < 0) return Number.NaN;
+  const total = size + mu;
+  const p = size / total;
+  const q = mu / total;
+  // binomialLogDensity(size, size + y, p, q) with 0 < size < size + y: a zero p or q leaves no
+  // mass at x = size.
+  if (p === 0 || q === 0) return Number.NEGATIVE_INFINITY;
+  const trials = size + nearestInteger(y);
+  const saddle =
+    constants[at + 1] - deviancePart(size, trials * p) - deviancePart(trials - size, trials * q);
+  return saddle - 0.5 * constants[at + 2] + constants[at + 3];
+}
+
 // ---- R's sum() ---------------------------------------------------------------------------------
 
 const bits = new DataView(new ArrayBuffer(8));

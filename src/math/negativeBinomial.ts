@@ -17,7 +17,13 @@
 import { fastExp } from "./exp.js";
 import { triangleSize } from "./linalg.js";
 import { lnGamma } from "./lnGamma.js";
-import { glibcPowerOfTwo, nbLogDensity, sumLikeR } from "./nbDensity.js";
+import {
+  glibcPowerOfTwo,
+  NB_DENSITY_CONSTANTS,
+  nbLogDensityAt,
+  nbLogDensityConstants,
+  sumLikeR,
+} from "./nbDensity.js";
 import { pairwiseSum } from "./summation.js";
 
 /** One center's samples, in the layout every kernel reads: design, size factors, counts. */
@@ -935,19 +941,25 @@ export function nbNllAtPoints(
   const active = genes.length;
   const nll = new Float64Array(active * count);
   const logDensities = new Float64Array(n);
+  // The μ-independent parts of each sample's density, once per gene for its `count` points.
+  const densityConstants = new Float64Array(n * NB_DENSITY_CONSTANTS);
   for (let a = 0; a < active; a++) {
     const g = genes[a];
     const base = g * n;
     const size = inverseDispersion[g];
+    for (let i = 0; i < n; i++)
+      nbLogDensityConstants(counts[base + i], size, densityConstants, i * NB_DENSITY_CONSTANTS);
     for (let s = 0; s < count; s++) {
       const b = (a * count + s) * p;
       for (let i = 0; i < n; i++) {
         let eta = 0;
         for (let k = 0; k < p; k++) eta += design[i * p + k] * points[b + k];
-        logDensities[i] = nbLogDensity(
+        logDensities[i] = nbLogDensityAt(
           counts[base + i],
           size,
           sizeFactors[i] * glibcPowerOfTwo(eta),
+          densityConstants,
+          i * NB_DENSITY_CONSTANTS,
         );
       }
       nll[a * count + s] = -sumLikeR(logDensities, 0, n);

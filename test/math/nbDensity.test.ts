@@ -17,7 +17,10 @@ import {
   glibcLog,
   glibcLog1p,
   glibcPowerOfTwo,
+  NB_DENSITY_CONSTANTS,
   nbLogDensity,
+  nbLogDensityAt,
+  nbLogDensityConstants,
   rLgamma,
   sumLikeR,
 } from "../../src/math/nbDensity.js";
@@ -134,6 +137,25 @@ describe("nbLogDensity = R's dnbinom(y, size, mu = mu, log = TRUE)", () => {
       if (!Number.isFinite(value)) expect(ours).toBe(value);
       expect(d).toBeLessThanOrEqual(MAX_ULPS);
     }
+  });
+
+  it("from its μ-independent constants (nbLogDensityAt): R's, every case, bit for bit", () => {
+    const constants = new Float64Array(NB_DENSITY_CONSTANTS);
+    const rows = [
+      ...fixture.grid.map((r) => r.map(num)).map(([iy, is, mu, v]) => [ys[iy], sizes[is], mu, v]),
+      ...fixture.typical.map((r) => r.map(num)),
+      ...fixture.special.map((r) => r.map(num)),
+    ];
+    let binomialForm = 0;
+    for (const [y, size, mu, value] of rows) {
+      nbLogDensityConstants(y, size, constants, 0);
+      if (constants[0] !== 0) binomialForm++;
+      const ours = nbLogDensityAt(y, size, mu, constants, 0);
+      expect(Object.is(ours, nbLogDensity(y, size, mu)), `y=${y} size=${size} mu=${mu}`).toBe(true);
+      expect(ulps(ours, value), `y=${y} size=${size} mu=${mu}`).toBeLessThanOrEqual(MAX_ULPS);
+    }
+    // Most of R's cases take the precomputed binomial form (the others fall back).
+    expect(binomialForm).toBeGreaterThan(rows.length / 2);
   });
 });
 
