@@ -106,6 +106,27 @@ export function luSolveColumn(ws: LuWorkspace): void {
 }
 
 /**
+ * Entry `j` of the solution of `LU x = P b` (b already permuted into `ws.col`): the forward
+ * substitution whole, the back substitution from the last row up to row j only (the rows above
+ * it do not enter x_j). The same double as {@link luSolveColumn}'s x_j, for about two thirds of
+ * its work when only a diagonal is wanted (a trace of B⁻¹A, column by column).
+ */
+export function luSolveEntry(ws: LuWorkspace, j: number): number {
+  const { p, lu, col } = ws;
+  for (let i = 1; i < p; i++) {
+    let s = col[i];
+    for (let k = 0; k < i; k++) s -= lu[i * p + k] * col[k];
+    col[i] = s;
+  }
+  for (let i = p - 1; i >= j; i--) {
+    let s = col[i];
+    for (let k = i + 1; k < p; k++) s -= lu[i * p + k] * col[k];
+    col[i] = s / lu[i * p + i];
+  }
+  return col[j];
+}
+
+/**
  * Invert every matrix of a batch.
  * @param a - `count` matrices of size p×p
  * @param p - dimension

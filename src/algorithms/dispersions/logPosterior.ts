@@ -11,7 +11,7 @@
  * DESeq2's C++ (same expressions, same order) so that its line-search decisions are reproduced.
  */
 import cephes from "cephes";
-import { luFactor, luSolveColumn, luWorkspace, triangleSize } from "../../math/linalg.js";
+import { luFactor, luSolveEntry, luWorkspace, triangleSize } from "../../math/linalg.js";
 import { lnGamma } from "../../math/lnGamma.js";
 import { maskIndices } from "../masks.js";
 import { checkDispersionCenter, type DispersionCenter, requireMu } from "./center.js";
@@ -419,8 +419,7 @@ export class LogPosterior {
       for (let j = 0; j < p; j++) {
         // tr(B⁻¹B'): column j of B', permuted, solved with the LU factors.
         for (let i = 0; i < p; i++) ws.col[i] = slope[ws.perm[i] * p + j];
-        luSolveColumn(ws);
-        trace += ws.col[j];
+        trace += luSolveEntry(ws, j);
       }
     }
     const cr = -0.5 * trace;
