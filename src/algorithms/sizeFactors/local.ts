@@ -1,6 +1,7 @@
 /**
  * Local steps of the median-of-ratios size factors, run by a center on its own counts.
  */
+import { medianInPlace } from "../../stats/median.js";
 import type { LogSumsShare } from "./state.js";
 
 /**
@@ -30,14 +31,6 @@ export function localLogSums(
     hasZero[g] = zero;
   }
   return { kind: "log-sums-share", logSums, hasZero, samples: n };
-}
-
-/** R's `median`: the middle value, or the mean of the two middle values (sorts `values`). */
-function medianInPlace(values: Float64Array): number {
-  values.sort();
-  const m = values.length;
-  const half = m >> 1;
-  return m % 2 === 1 ? values[half] : (values[half - 1] + values[half]) / 2;
 }
 
 /**
