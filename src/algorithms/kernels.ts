@@ -15,6 +15,13 @@ import {
   type ScoreAndInformation,
 } from "../math/negativeBinomial.js";
 import type { CenterFitData, FitCenter } from "./center.js";
+import {
+  type OpenTargets,
+  type PrivateGrid,
+  type PrivateTrimShare,
+  type TrimCountsFields,
+  trimCountsLocal,
+} from "./cooks/privateTrimmedMean.js";
 import type { DispersionCenter } from "./dispersions/center.js";
 import { dispersionEvalLocalStep } from "./dispersions/logPosterior.js";
 import type { DispersionEvalRequest, DispersionEvalShare } from "./dispersions/state.js";
@@ -49,6 +56,16 @@ export interface LocalKernels {
   /** {@link dispersionEvalLocalStep} on a center's dispersion data (its μ set). */
   dispersionEval(center: DispersionCenter, request: DispersionEvalRequest): DispersionEvalShare;
   /**
+   * {@link trimCountsLocal} on a prepared fit's samples: a counts round of Cook's private
+   * trimmed means.
+   */
+  privateTrimCounts(
+    dataset: CenterFitData,
+    request: TrimCountsFields,
+    grid: PrivateGrid,
+    open: OpenTargets,
+  ): PrivateTrimShare;
+  /**
    * Hand a freshly prepared center to the kernels (e.g. move its arrays to memory the pool's
    * threads share); the center to keep using instead. Optional: the identity when absent.
    */
@@ -73,4 +90,6 @@ export const directKernels: LocalKernels = {
   scoreAndInformation: (dataset, genes, points, count, minMu) =>
     nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
   dispersionEval: dispersionEvalLocalStep,
+  privateTrimCounts: (dataset, request, grid, open) =>
+    trimCountsLocal(dataset.data, request, grid, open),
 };

@@ -1,6 +1,6 @@
 /**
  * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the dispersion
- * searches' evaluations) split the active genes over `threads` threads, this one included.
+ * searches' evaluations, the counts of Cook's private trimmed means) split the active genes over `threads` threads, this one included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
  *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a
@@ -26,6 +26,13 @@ import {
   Worker,
 } from "node:worker_threads";
 import type { CenterFitData, FitCenter } from "../algorithms/center.js";
+import {
+  type OpenTargets,
+  type PrivateGrid,
+  type PrivateTrimShare,
+  type TrimCountsFields,
+  trimCountsLocal,
+} from "../algorithms/cooks/privateTrimmedMean.js";
 import { type DispersionCenter, requireMu } from "../algorithms/dispersions/center.js";
 import {
   derivativeOffsets,
@@ -65,6 +72,12 @@ import {
  * samples, 20 genes: 0.68 → 0.53 ms), but a busy machine may give the worker no core at once.
  */
 export const DEFAULT_MIN_WORK = 50_000;
+
+/**
+ * Fewest samples at a center for which the counts of Cook's private trimmed means are split
+ * (see {@link GenePool.privateTrimCounts}).
+ */
+const TRIM_SPLIT_MIN_SAMPLES = 16;
 
 /** How long a worker may take to start before the pool gives up (ms). */
 const START_TIMEOUT_MS = 60_000;
@@ -429,6 +442,98 @@ export class GenePool implements LocalKernels {
       gram: join("gram", P * width),
       gramSlope: join("gramSlope", slopeCount * width),
     };
+  }
+
+  /**
+   * {@link LocalKernels.privateTrimCounts}, split over the pool: slices of consecutive active
+   * genes, each counted into its own range of one reply (this thread's slice in place, the
+   * workers' copied in), which is the reply one thread gives: the blocks are in gene order.
+   */
+  privateTrimCounts(
+    dataset: CenterFitData,
+    request: TrimCountsFields,
+    grid: PrivateGrid,
+    open: OpenTargets,
+  ): PrivateTrimShare {
+    const { n } = dataset.data;
+    const direct = () => trimCountsLocal(dataset.data, request, grid, open);
+    // A gene's count touches its open targets' blocks once per sample, while its reply is
+    // (K + 1) fresh values per open target: with few samples (bodymap ~ tissue, n ≈ 5) the
+    // reply's new memory is most of the work and a split only adds the join.
+    if (this.threads < 2 || n < TRIM_SPLIT_MIN_SAMPLES) return direct();
+    const genes = maskIndices(request.active);
+    const A = genes.length;
+    const G = request.groups;
+    const T = Math.min(this.threads, A);
+    if (T < 2 || A * n < this.#minWork || open.openTargets.length !== A * G) return direct();
+    // Gene a's blocks start at blockStart[a] (its open targets over its groups, in order).
+    const blockStart = new Float64Array(A + 1);
+    for (let a = 0; a < A; a++) {
+      let m = 0;
+      for (let q = 0; q < G; q++) m += open.openTargets[a * G + q];
+      blockStart[a + 1] = blockStart[a] + m;
+    }
+    // A malformed request: the kernel on this thread names what is wrong.
+    if (!(open.brackets.length === 2 * blockStart[A])) return direct();
+    const cellCount = request.cellRows.length / request.p;
+    const width = request.cuts + 1;
+    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
+    const slice = (a0: number, a1: number) => {
+      const active = new Uint8Array(request.active.length);
+      for (let a = a0; a < a1; a++) active[genes[a]] = 1;
+      const centres =
+        request.centres.length === 0
+          ? request.centres
+          : request.centres.slice(a0 * cellCount, a1 * cellCount);
+      return {
+        request: {
+          p: request.p,
+          cellRows: request.cellRows,
+          groups: request.groups,
+          groupCells: request.groupCells,
+          groupValues: request.groupValues,
+          cuts: request.cuts,
+          targets: request.targets,
+          active,
+          centres,
+        },
+        open: {
+          openTargets: open.openTargets.slice(a0 * G, a1 * G),
+          brackets: open.brackets.slice(2 * blockStart[a0], 2 * blockStart[a1]),
+        },
+      };
+    };
+    const workers = this.#start();
+    const id = this.#register(dataset, workers, () => ({
+      kind: "fit",
+      dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
+    }));
+    const parts = this.#runSlices(workers, id, T, (t) => ({
+      kernel: "trimCounts",
+      grid,
+      ...slice(bounds[t], bounds[t + 1]),
+    }));
+    const counts = new Float64Array(blockStart[A] * width);
+    const last = slice(bounds[T - 1], bounds[T]);
+    trimCountsLocal(
+      dataset.data,
+      last.request,
+      grid,
+      last.open,
+      counts.subarray(blockStart[bounds[T - 1]] * width),
+    );
+    this.#collect(workers, parts, T);
+    for (let t = 0; t < T - 1; t++) {
+      const from = blockStart[bounds[t]] * width;
+      const to = blockStart[bounds[t + 1]] * width;
+      const part = parts[t].counts;
+      if (part.length !== to - from)
+        throw new Error(
+          `gene pool: slice ${t} counted ${part.length} values, expected ${to - from}`,
+        );
+      counts.set(part, from);
+    }
+    return { kind: "cooks-private-trim-share", counts };
   }
 
   /** Stop the workers (the pool starts them again if used afterwards). */

@@ -4,13 +4,18 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CenterFitData } from "../algorithms/center.js";
+import type {
+  OpenTargets,
+  PrivateGrid,
+  TrimCountsFields,
+} from "../algorithms/cooks/privateTrimmedMean.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
 import type { DispersionEvalRequest } from "../algorithms/dispersions/state.js";
 import { directKernels } from "../algorithms/kernels.js";
 import type { Box } from "../math/negativeBinomial.js";
 
 /** The kernels a pool splits. */
-export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion";
+export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion" | "trimCounts";
 
 /**
  * What a worker holds and runs kernels on: a prepared fit's dataset (the NB kernels), or a
@@ -48,6 +53,14 @@ export type PoolKernelArgs =
       readonly kernel: "dispersion";
       /** The request restricted to the slice's genes (its mask, points and counts). */
       readonly request: DispersionEvalRequest;
+    }
+  | {
+      readonly kernel: "trimCounts";
+      /** The counts request restricted to the slice's genes (its mask and centres). */
+      readonly request: TrimCountsFields;
+      readonly grid: PrivateGrid;
+      /** The slice's genes' open targets and their brackets. */
+      readonly open: OpenTargets;
     };
 
 /** Center's thread → pool worker. Only `run` is answered (and signalled on the shared flag). */
@@ -116,6 +129,10 @@ export function runKernelSlice(
           args.box,
           args.minMu,
         ),
+      };
+    case "trimCounts":
+      return {
+        counts: directKernels.privateTrimCounts(dataset, args.request, args.grid, args.open).counts,
       };
     case "newton":
       return {

@@ -14,10 +14,10 @@ import {
   type CooksCenter,
   cellCountsLocalStep,
   countsWithReplacements,
+  gridOf,
   privateCooksRoundLocal,
   privateSumFromWire,
   privateSumLocalStep,
-  privateTrimWireLocalStep,
   type ReplacedRows,
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
@@ -340,8 +340,12 @@ export function runRecordStep<K extends CenterRunStep>(
     }
     case "cooksPrivateTrim": {
       const request = input as In<"cooksPrivateTrim">;
-      return privateTrimWireLocalStep(
-        cooksCenter(data.name, prepared, request.p),
+      // privateTrimWireLocalStep, on the kernels (the pool's threads when worth it).
+      cooksCenter(data.name, prepared, request.p);
+      return prepared.kernels.privateTrimCounts(
+        prepared.get().main,
+        request,
+        gridOf(request),
         request,
       ) as Out<K>;
     }

@@ -5,6 +5,15 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { type CenterFitData, prepareCenterData } from "../../src/algorithms/center.js";
+import { aggregateCells, cellsLocalStep } from "../../src/algorithms/cooks/cells.js";
+import {
+  type PrivateTrimGroup,
+  privateTrimAggregateStep,
+  privateTrimSettled,
+  startPrivateTrimSearch,
+} from "../../src/algorithms/cooks/privateTrimmedMean.js";
+import { gridOf, privateTrimWireRequest } from "../../src/algorithms/cooks/privateWire.js";
+import { trimRanks } from "../../src/algorithms/cooks/trimmedMean.js";
 import type { DispersionCenter } from "../../src/algorithms/dispersions/center.js";
 import type { DispersionEvalRequest } from "../../src/algorithms/dispersions/state.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
@@ -157,6 +166,70 @@ describe("GenePool", () => {
       directKernels.dispersionEval(small, requests[0]),
     );
     expect(few.runningWorkers).toBe(0);
+  });
+
+  it("gives the counts of Cook's private trimmed means bit for bit, every round, any slicing", () => {
+    // 40 samples in two design cells; four groups as DESeq2's Cook's machinery asks (normalized
+    // counts per cell, squared errors around a centre, counts over both cells).
+    const p = 2;
+    const n = 40;
+    const main = dataset(n, 57, p, 5);
+    const table = aggregateCells([cellsLocalStep(main.data)]);
+    const groups: PrivateTrimGroup[] = [];
+    const add = (cellMask: Uint8Array, values: PrivateTrimGroup["values"], trim: number) => {
+      let size = 0;
+      for (let c = 0; c < table.cells; c++) if (cellMask[c] === 1) size += table.sizes[c];
+      groups.push({ cellMask, values, size, sums: values !== "counts", ...trimRanks(size, trim) });
+    };
+    add(Uint8Array.of(1, 0), "normalized", 1 / 8);
+    add(Uint8Array.of(0, 1), "squared-error", 1 / 8);
+    add(Uint8Array.of(1, 1), "counts", 1 / 3);
+    expect(table.cells).toBe(2);
+    const centres = Float64Array.from({ length: 57 * 2 }, (_, i) => 3 * (i + 1));
+    const search = startPrivateTrimSearch({ table, genes: 57, groups, centres });
+    for (const threads of [2, 3]) {
+      const split = pool(threads);
+      const adopted = split.adopt({ main }).main;
+      expect(adopted.data.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    }
+    let rounds = 0;
+    do {
+      const wire = privateTrimWireRequest(search);
+      const one = directKernels.privateTrimCounts(main, wire, gridOf(wire), wire);
+      for (const split of pools.slice(-2)) {
+        const pooled = split.privateTrimCounts(
+          split.adopt({ main }).main,
+          wire,
+          gridOf(wire),
+          wire,
+        );
+        expect(pooled.counts.length).toBe(one.counts.length);
+        expect(Buffer.from(pooled.counts.buffer).equals(Buffer.from(one.counts.buffer))).toBe(true);
+      }
+      privateTrimAggregateStep(search, [one]);
+      rounds++;
+    } while (!privateTrimSettled(search));
+    expect(rounds).toBeGreaterThan(1);
+    // The first slice is a worker's: a request with too many targets for the first gene (its
+    // brackets consistent) fails there, and the pool says so.
+    const wire = privateTrimWireRequest(
+      startPrivateTrimSearch({ table, genes: 57, groups, centres }),
+    );
+    const extra = wire.targets + 1 - wire.openTargets[0];
+    const openTargets = wire.openTargets.slice();
+    openTargets[0] += extra;
+    const brackets = new Float64Array(wire.brackets.length + 2 * extra);
+    for (let e = 0; e < extra; e++) brackets.set(wire.brackets.subarray(0, 2), 2 * e);
+    brackets.set(wire.brackets, 2 * extra);
+    const bad = { ...wire, openTargets, brackets };
+    for (const split of pools.slice(-2)) {
+      expect(() =>
+        split.privateTrimCounts(split.adopt({ main }).main, bad, gridOf(bad), bad),
+      ).toThrow(/^gene pool: private trim request: more than \d+ targets/);
+    }
+    expect(() => directKernels.privateTrimCounts(main, bad, gridOf(bad), bad)).toThrow(
+      /^private trim request: more than/,
+    );
   });
 
   it("keeps small calls, and one thread, on the calling thread", () => {

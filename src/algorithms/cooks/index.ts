@@ -122,6 +122,7 @@ export {
 } from "./privateTrimmedMean.js";
 export type { PrivateCooksRoundShare, PrivateSumWire, PrivateTrimWire } from "./privateWire.js";
 export {
+  gridOf,
   privateCooksRoundLocal,
   privateSumFromWire,
   privateSumToWire,

@@ -687,12 +687,15 @@ function kindOf(code: number): number {
  * Per gene, the open targets (in the reply's block order) and their cuts are listed once; each sample's value and bucket are computed
  * once per value kind (a value depends on the sample and kind only, its cell fixing the centre),
  * and only the open targets of the sample's groups are visited.
+ * @param out - where to count (zeros, O×(K+1)): a slice of a whole reply (the gene pool's);
+ *   a new array when absent
  */
 export function trimCountsLocal(
   center: CooksCenter,
   request: TrimCountsFields,
   grid: PrivateGrid,
   open: OpenTargets,
+  out?: Float64Array,
 ): PrivateTrimShare {
   const { groups, groupCells, groupValues } = request;
   const { openTargets, brackets } = open;
@@ -719,7 +722,9 @@ export function trimCountsLocal(
     throw new Error(
       `private trim request: ${brackets.length} bracket ends for ${targetCount} targets`,
     );
-  const counts = new Float64Array(targetCount * (k + 1));
+  if (out !== undefined && out.length !== targetCount * (k + 1))
+    throw new Error(`private trim counts: ${out.length} slots for ${targetCount * (k + 1)} counts`);
+  const counts = out ?? new Float64Array(targetCount * (k + 1));
   const { n } = center;
   // The groups each sample's cell belongs to, and their value kinds.
   const sampleGroups = new Int32Array(n * groups);

@@ -76,7 +76,8 @@ function gridFields(grid: PrivateGrid): GridFields {
   };
 }
 
-function gridOf(wire: GridFields): PrivateGrid {
+/** The grid a request's fields name. */
+export function gridOf(wire: GridFields): PrivateGrid {
   return {
     binsPerOctave: wire.binsPerOctave,
     minExponent: wire.minExponent,
