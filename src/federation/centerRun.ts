@@ -4,6 +4,7 @@
  */
 import { apeglmLocalStep } from "../algorithms/apeglm/local.js";
 import {
+  type CenterFitData,
   datasetFor,
   type FitCenter,
   prepareCenterData,
@@ -94,13 +95,18 @@ export interface PreparedFitAccess {
  * fitted genes), checked against the request's design columns.
  */
 function cooksCenter(center: string, prepared: PreparedFitAccess, p: number): CooksCenter {
-  const data = prepared.get().main.data;
-  if (data.p !== p) {
+  return cooksDataset(center, prepared, p).data;
+}
+
+/** The prepared fit's dataset a Cook's step of `p` design columns reads (checked). */
+function cooksDataset(center: string, prepared: PreparedFitAccess, p: number): CenterFitData {
+  const dataset = prepared.get().main;
+  if (dataset.data.p !== p) {
     throw new Error(
-      `center ${center}: Cook's request for ${p} design columns, the fit has ${data.p}`,
+      `center ${center}: Cook's request for ${p} design columns, the fit has ${dataset.data.p}`,
     );
   }
-  return data;
+  return dataset;
 }
 
 /** The center's data for an iterative size-factor step, checked against the request's genes. */
@@ -341,9 +347,8 @@ export function runRecordStep<K extends CenterRunStep>(
     case "cooksPrivateTrim": {
       const request = input as In<"cooksPrivateTrim">;
       // privateTrimWireLocalStep, on the kernels (the pool's threads when worth it).
-      cooksCenter(data.name, prepared, request.p);
       return prepared.kernels.privateTrimCounts(
-        prepared.get().main,
+        cooksDataset(data.name, prepared, request.p),
         request,
         gridOf(request),
         request,
