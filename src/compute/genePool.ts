@@ -1,6 +1,7 @@
 /**
  * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the dispersion
- * searches' evaluations, the counts of Cook's private trimmed means) split the active genes over `threads` threads, this one included.
+ * searches' evaluations, the counts of Cook's private trimmed means) split the active genes over
+ * `threads` threads, this one included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
  *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a
@@ -504,10 +505,7 @@ export class GenePool implements LocalKernels {
       };
     };
     const workers = this.#start();
-    const id = this.#register(dataset, workers, () => ({
-      kind: "fit",
-      dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
-    }));
+    const id = this.#registerFit(dataset, workers);
     const parts = this.#runSlices(workers, id, T, (t) => ({
       kernel: "trimCounts",
       grid,
@@ -562,10 +560,7 @@ export class GenePool implements LocalKernels {
     const T = Math.min(this.threads, A);
     if (T < 2 || work < this.#minWork) return direct() as Record<string, Float64Array>;
     const workers = this.#start();
-    const id = this.#register(dataset, workers, () => ({
-      kind: "fit",
-      dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
-    }));
+    const id = this.#registerFit(dataset, workers);
     const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
     const parts = this.#runSlices(workers, id, T, (t) => slice(bounds[t], bounds[t + 1]));
     parts[T - 1] = runKernelSlice({ kind: "fit", dataset }, slice(bounds[T - 1], bounds[T]));
@@ -691,6 +686,14 @@ export class GenePool implements LocalKernels {
       }
     }
     return id;
+  }
+
+  /** {@link GenePool.#register} of a prepared fit's dataset (its arrays shared once if not yet). */
+  #registerFit(dataset: CenterFitData, workers: readonly PoolWorker[]): number {
+    return this.#register(dataset, workers, () => ({
+      kind: "fit",
+      dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
+    }));
   }
 
   /** A dataset was collected here: the workers let go of it too. */
