@@ -249,15 +249,57 @@ export function encodeSplitFixed(
   field: string,
   fineField: string,
 ): { coarse: Uint32Array; fine: Uint32Array } {
-  checkScaleExponent(scaleExponent);
-  checkScaleExponent(fineExponent);
   const coarse = ringVector(values.length);
   const fine = ringVector(values.length);
+  encodeSplitRange(
+    values,
+    0,
+    values.length,
+    scaleExponent,
+    fineExponent,
+    centers,
+    field,
+    fineField,
+    coarse,
+    fine,
+  );
+  return { coarse, fine };
+}
+
+/**
+ * {@link encodeSplitFixed} of `values[from, to)` into the first `to − from` elements of
+ * `coarse` and `fine` (which may be longer): the same ring elements and the same refusals, an
+ * error naming the value's index in `values`. What streaming encoders call chunk by chunk.
+ */
+export function encodeSplitRange(
+  values: Float64Array,
+  from: number,
+  to: number,
+  scaleExponent: number,
+  fineExponent: number,
+  centers: number,
+  field: string,
+  fineField: string,
+  coarse: Uint32Array,
+  fine: Uint32Array,
+): void {
+  checkScaleExponent(scaleExponent);
+  checkScaleExponent(fineExponent);
+  if (
+    !(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to) ||
+    to > values.length ||
+    coarse.length < (to - from) * RING_WORDS ||
+    fine.length < (to - from) * RING_WORDS
+  ) {
+    throw new SecureAggregationError(
+      `field "${field}": values ${from} … ${to} of ${values.length} into ${coarse.length} and ${fine.length} words`,
+    );
+  }
   const scale = 2 ** scaleExponent;
   const inverse = 2 ** -scaleExponent;
   const fineScale = 2 ** fineExponent;
   const limit = 2 ** (127 - headroomBits(centers));
-  for (let i = 0, k = 0; i < values.length; i++, k += RING_WORDS) {
+  for (let i = from, k = 0; i < to; i++, k += RING_WORDS) {
     const x = values[i];
     const h = Math.round(x * scale) * inverse;
     // NaN and ±∞ make h NaN: refused as encodeFixed refuses the coarse part.
@@ -270,7 +312,6 @@ export function encodeSplitFixed(
       throw beyondBound(fineField, i, r, fineExponent, centers);
     }
   }
-  return { coarse, fine };
 }
 
 /**
@@ -641,6 +682,24 @@ export function ringAddSigned2(
   checkSameShape(acc, b1);
   checkSameShape(acc, b2);
   addSigned2(acc, acc, b1, s1, b2, s2);
+}
+
+/**
+ * out ← a + s1·b1 + s2·b2 (mod 2^128, element by element, s1, s2 ∈ {1, −1}) in one pass:
+ * {@link ringAddSigned2} without first copying a into out.
+ */
+export function ringAddSigned2Into(
+  out: Uint32Array,
+  a: Uint32Array,
+  b1: Uint32Array,
+  s1: 1 | -1,
+  b2: Uint32Array,
+  s2: 1 | -1,
+): void {
+  checkSameShape(out, a);
+  checkSameShape(a, b1);
+  checkSameShape(a, b2);
+  addSigned2(out, a, b1, s1, b2, s2);
 }
 
 /**

@@ -73,6 +73,7 @@ export {
   decodeSplit,
   encodeFixed,
   encodeLimit,
+  encodeSplitFixed,
   exactFrom,
   headroomBits,
   MAX_SCALE_EXPONENT,
@@ -99,7 +100,14 @@ export {
   type PairSecrets,
   verifyAnnouncement,
 } from "./keyAgreement.js";
-export { applyMask, type MaskLabel, maskKey, maskStream } from "./masks.js";
+export {
+  applyMask,
+  encodeSplitMasked,
+  type MaskLabel,
+  maskKey,
+  maskStream,
+  type SplitEncoding,
+} from "./masks.js";
 export {
   countField,
   decodeOr,
@@ -107,6 +115,7 @@ export {
   type MaskedShare,
   maskRing,
   maskShare,
+  maskSplitField,
   type OrField,
   type SecureSumTag,
   type SumField,

@@ -45,7 +45,6 @@ import { FixedPointError, SecureAggregationError } from "./errors.js";
 import {
   decodeFixed,
   decodeSplit,
-  encodeSplitFixed,
   RING_WORDS,
   ringLength,
   scaleExponentFor,
@@ -63,6 +62,7 @@ import {
   type MaskedShare,
   maskRing,
   maskShare,
+  maskSplitField,
   type SecureSumTag,
   type SummedField,
   sumRings,
@@ -383,8 +383,8 @@ export class SecureCenter {
     };
     const plain: Record<string, ArrayLike<number>> = {};
     // Ring vectors encoded here rather than by maskShare: packed counts, non-finite counts, and
-    // both parts of every split field.
-    const encodedHere: [string, Uint32Array][] = [];
+    // both parts of every split field (those masked as they are encoded: true).
+    const encodedHere: [string, Uint32Array, boolean][] = [];
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
@@ -393,7 +393,7 @@ export class SecureCenter {
         const x = v as Float64Array;
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
         lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
-        encodedHere.push([f.name, lanes]);
+        encodedHere.push([f.name, lanes, false]);
         continue;
       }
       let x: ArrayLike<number>;
@@ -411,24 +411,24 @@ export class SecureCenter {
           counts[i] = Number.isNaN(xi) ? NAN : xi > 0 ? POS : NEG;
         }
         x = finite;
-        encodedHere.push([nonFiniteName(f.name), counts]);
+        encodedHere.push([nonFiniteName(f.name), counts, false]);
       } else {
         x = v as ArrayLike<number>;
       }
       if (f.fineExponent === null) {
         plain[f.name] = x;
       } else {
-        // Split (x = h + (x − h), fineName's note) and encoded in one pass, straight into the
-        // two ring vectors; masked below like the other vectors encoded here.
-        const { coarse, fine } = encodeSplitFixed(
-          x as Float64Array,
-          f.scaleExponent,
-          f.fineExponent,
-          pairs.centers.length,
-          f.name,
-          fineName(f.name),
-        );
-        encodedHere.push([f.name, coarse], [fineName(f.name), fine]);
+        // Split (x = h + (x − h), fineName's note), encoded and masked in one streaming pass
+        // straight into the two ring vectors (maskSplitField).
+        const { coarse, fine } = maskSplitField(pairs, sumTag, {
+          values: x as Float64Array,
+          scaleExponent: f.scaleExponent,
+          fineExponent: f.fineExponent,
+          centers: pairs.centers.length,
+          field: f.name,
+          fineField: fineName(f.name),
+        });
+        encodedHere.push([f.name, coarse, true], [fineName(f.name), fine, true]);
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
@@ -437,8 +437,8 @@ export class SecureCenter {
       if (f.packed || f.fineExponent !== null) continue;
       masked[f.name] = bytesOf(rings[f.name]);
     }
-    for (const [name, ring] of encodedHere) {
-      masked[name] = bytesOf(maskRing(pairs, sumTag, name, ring));
+    for (const [name, ring, alreadyMasked] of encodedHere) {
+      masked[name] = bytesOf(alreadyMasked ? ring : maskRing(pairs, sumTag, name, ring));
     }
     // Two different replies masked under one label would give their difference away to whoever
     // holds both (e.g. an aggregator that asks again after changing what the center holds).

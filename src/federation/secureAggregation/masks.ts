@@ -19,11 +19,14 @@ import { type Cipher, createCipheriv, createHash } from "node:crypto";
 import { SecureAggregationError } from "./errors.js";
 import {
   assertLittleEndian,
+  encodeSplitRange,
   RING_BYTES,
   RING_WORDS,
   ringAdd,
   ringAddSigned2,
+  ringAddSigned2Into,
   ringSub,
+  ringVector,
 } from "./fixedPoint.js";
 import { Hkdf32 } from "./hkdf.js";
 
@@ -160,4 +163,107 @@ export function maskStream(pairSecret: Uint8Array, label: MaskLabel): Uint32Arra
   const out = new Uint32Array(label.length * RING_WORDS);
   applyMask(out, pairSecret, label, 1);
   return out;
+}
+
+/** The chunk's encoded words of each part, reused from call to call (they stay in cache). */
+const SCRATCH_COARSE = new Uint32Array(CHUNK * RING_WORDS);
+const SCRATCH_FINE = new Uint32Array(CHUNK * RING_WORDS);
+
+/** One keystream per mask, for `label` (what {@link applyMasks} streams). */
+function maskCiphers(masks: readonly PairMask[], label: MaskLabel): Cipher[] {
+  return masks.map((m) => createCipheriv("aes-256-ctr", maskKey(m.secret, label), IV));
+}
+
+/**
+ * target ← encoded + Σ sign·(the next n elements of each mask's keystream): {@link applyMasks}'
+ * arithmetic on one chunk, written once into `target` (two masks at a time, as there).
+ */
+function maskChunk(
+  target: Uint32Array,
+  encoded: Uint32Array,
+  ciphers: readonly Cipher[],
+  masks: readonly PairMask[],
+  n: number,
+): void {
+  let m = 0;
+  if (masks.length >= 2) {
+    const words1 = keystreamWords(ciphers[0], n);
+    const words2 = keystreamWords(ciphers[1], n);
+    ringAddSigned2Into(target, encoded, words1, masks[0].sign, words2, masks[1].sign);
+    m = 2;
+  } else {
+    target.set(encoded);
+  }
+  for (; m + 1 < masks.length; m += 2) {
+    const words1 = keystreamWords(ciphers[m], n);
+    const words2 = keystreamWords(ciphers[m + 1], n);
+    ringAddSigned2(target, words1, masks[m].sign, words2, masks[m + 1].sign);
+  }
+  if (m < masks.length) {
+    const words = keystreamWords(ciphers[m], n);
+    if (masks[m].sign === 1) ringAdd(target, words);
+    else ringSub(target, words);
+  }
+}
+
+/** What {@link encodeSplitMasked} encodes: the values and the split's scales. */
+export interface SplitEncoding {
+  readonly values: Float64Array;
+  readonly scaleExponent: number;
+  readonly fineExponent: number;
+  /** Summands the ring must hold without overflow (the federation's centers). */
+  readonly centers: number;
+  /** The coarse part's field name, in errors. */
+  readonly field: string;
+  /** The fine part's field name, in errors. */
+  readonly fineField: string;
+}
+
+/**
+ * A split field's two masked ring vectors: {@link encodeSplitFixed} of the values, then
+ * {@link applyMasks} of `masks` to the coarse part under `coarseLabel` and to the fine part
+ * under `fineLabel` — the same words, and the same refusals, in one streaming pass. Each chunk
+ * of values is encoded into scratch words that stay in cache and written to the output once,
+ * masked, where encoding first wrote both parts whole and masking then read and rewrote them.
+ */
+export function encodeSplitMasked(
+  encoding: SplitEncoding,
+  masks: readonly PairMask[],
+  coarseLabel: MaskLabel,
+  fineLabel: MaskLabel,
+): { coarse: Uint32Array; fine: Uint32Array } {
+  assertLittleEndian();
+  const { values, scaleExponent, fineExponent, centers, field, fineField } = encoding;
+  const length = values.length;
+  if (coarseLabel.length !== length || fineLabel.length !== length) {
+    throw new SecureAggregationError(
+      `field "${field}": ${length} values, mask labels say ${coarseLabel.length} and ${fineLabel.length}`,
+    );
+  }
+  const coarse = ringVector(length);
+  const fine = ringVector(length);
+  const coarseCiphers = maskCiphers(masks, coarseLabel);
+  const fineCiphers = maskCiphers(masks, fineLabel);
+  for (let start = 0; start < length; start += CHUNK) {
+    const n = Math.min(CHUNK, length - start);
+    const words = n * RING_WORDS;
+    const encodedCoarse = SCRATCH_COARSE.subarray(0, words);
+    const encodedFine = SCRATCH_FINE.subarray(0, words);
+    encodeSplitRange(
+      values,
+      start,
+      start + n,
+      scaleExponent,
+      fineExponent,
+      centers,
+      field,
+      fineField,
+      encodedCoarse,
+      encodedFine,
+    );
+    const at = start * RING_WORDS;
+    maskChunk(coarse.subarray(at, at + words), encodedCoarse, coarseCiphers, masks, n);
+    maskChunk(fine.subarray(at, at + words), encodedFine, fineCiphers, masks, n);
+  }
+  return { coarse, fine };
 }

@@ -18,7 +18,14 @@ import {
   ringLength,
 } from "./fixedPoint.js";
 import type { PairSecrets } from "./keyAgreement.js";
-import { applyMasks, type MaskLabel, maskStream, type PairMask } from "./masks.js";
+import {
+  applyMasks,
+  encodeSplitMasked,
+  type MaskLabel,
+  maskStream,
+  type PairMask,
+  type SplitEncoding,
+} from "./masks.js";
 
 /**
  * A field summed over centers in fixed point with the public scale 2^scaleExponent (a protocol
@@ -123,26 +130,13 @@ export function maskShare(
   values: Readonly<Record<string, ArrayLike<number>>>,
 ): MaskedShare {
   checkFields(fields);
-  if (tag.runId !== pairs.runId) {
-    throw new SecureAggregationError(
-      `request for run "${tag.runId}" but pair secrets of run "${pairs.runId}"`,
-    );
-  }
+  checkPairs(pairs, tag);
   const n = pairs.centers.length;
-  if (n < 2) throw new SecureAggregationError("secure aggregation needs at least 2 centers");
   const out: MaskedShare = {};
   for (const field of fields) {
     const v = values[field.name];
     if (v === undefined) throw new SecureAggregationError(`no values for field "${field.name}"`);
-    const label: MaskLabel = {
-      runId: tag.runId,
-      phase: tag.phase,
-      step: tag.step,
-      round: tag.round,
-      request: tag.request ?? "",
-      field: field.name,
-      length: v.length,
-    };
+    const label = fieldLabel(tag, field.name, v.length);
     let ring: Uint32Array;
     if (field.kind === "or") {
       ring = encodeOr(v, pairs.own, label);
@@ -158,8 +152,8 @@ export function maskShare(
   return out;
 }
 
-/** ring ← ring + Σ_{j>self} mask(self, j) − Σ_{j<self} mask(j, self) for `label`. */
-function addPairMasks(pairs: PairSecrets, label: MaskLabel, ring: Uint32Array): void {
+/** Each pair's mask and sign for this center: + mask(self, j) for j > self, − mask(j, self) below. */
+function pairMasks(pairs: PairSecrets): PairMask[] {
   const masks: PairMask[] = [];
   for (let j = 0; j < pairs.centers.length; j++) {
     if (j === pairs.selfIndex) continue;
@@ -169,7 +163,37 @@ function addPairMasks(pairs: PairSecrets, label: MaskLabel, ring: Uint32Array): 
     }
     masks.push({ secret, sign: pairs.selfIndex < j ? 1 : -1 });
   }
-  applyMasks(ring, masks, label);
+  return masks;
+}
+
+/** ring ← ring + Σ_{j>self} mask(self, j) − Σ_{j<self} mask(j, self) for `label`. */
+function addPairMasks(pairs: PairSecrets, label: MaskLabel, ring: Uint32Array): void {
+  applyMasks(ring, pairMasks(pairs), label);
+}
+
+/** Refuse pair secrets of another run, or a federation too small to mask in. */
+function checkPairs(pairs: PairSecrets, tag: SecureSumTag): void {
+  if (tag.runId !== pairs.runId) {
+    throw new SecureAggregationError(
+      `request for run "${tag.runId}" but pair secrets of run "${pairs.runId}"`,
+    );
+  }
+  if (pairs.centers.length < 2) {
+    throw new SecureAggregationError("secure aggregation needs at least 2 centers");
+  }
+}
+
+/** The mask label of `field` (of `length` elements) in the request of `tag`. */
+function fieldLabel(tag: SecureSumTag, field: string, length: number): MaskLabel {
+  return {
+    runId: tag.runId,
+    phase: tag.phase,
+    step: tag.step,
+    round: tag.round,
+    request: tag.request ?? "",
+    field,
+    length,
+  };
 }
 
 /**
@@ -183,25 +207,29 @@ export function maskRing(
   field: string,
   ring: Uint32Array,
 ): Uint32Array {
-  if (tag.runId !== pairs.runId) {
-    throw new SecureAggregationError(
-      `request for run "${tag.runId}" but pair secrets of run "${pairs.runId}"`,
-    );
-  }
-  if (pairs.centers.length < 2) {
-    throw new SecureAggregationError("secure aggregation needs at least 2 centers");
-  }
-  const label: MaskLabel = {
-    runId: tag.runId,
-    phase: tag.phase,
-    step: tag.step,
-    round: tag.round,
-    request: tag.request ?? "",
-    field,
-    length: ringLength(ring),
-  };
-  addPairMasks(pairs, label, ring);
+  checkPairs(pairs, tag);
+  addPairMasks(pairs, fieldLabel(tag, field, ringLength(ring)), ring);
   return ring;
+}
+
+/**
+ * A split field's masked ring vectors ({@link encodeSplitMasked}): its coarse part masked under
+ * the label of `encoding.field`, its fine part under that of `encoding.fineField`, exactly as
+ * {@link maskRing} of each part of {@link encodeSplitFixed} would mask them.
+ */
+export function maskSplitField(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  encoding: SplitEncoding,
+): { coarse: Uint32Array; fine: Uint32Array } {
+  checkPairs(pairs, tag);
+  const length = encoding.values.length;
+  return encodeSplitMasked(
+    encoding,
+    pairMasks(pairs),
+    fieldLabel(tag, encoding.field, length),
+    fieldLabel(tag, encoding.fineField, length),
+  );
 }
 
 /** The ring sum of one field over every center's masked vector (the masks cancel). */

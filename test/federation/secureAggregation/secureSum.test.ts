@@ -13,8 +13,12 @@ import {
   decodeOr,
   encodeCount,
   encodeFixed,
+  encodeLimit,
+  encodeSplitFixed,
   type MaskedShare,
+  maskRing,
   maskShare,
+  maskSplitField,
   maskStream,
   type PairSecrets,
   ringAdd,
@@ -221,6 +225,67 @@ describe("secure sums", () => {
         applyMasks(together, masks, label);
         expect(Buffer.from(together.buffer).equals(Buffer.from(oneByOne.buffer))).toBe(true);
       }
+    }
+  });
+
+  it("a split field masked as it is encoded is encoding, then masking, word for word", () => {
+    // 2 to 5 centers (one to four masks, both signs), lengths within one keystream chunk, at its
+    // end and across it, values of every sign and binary order the split covers (with zeros,
+    // −0 and subnormals), so that both parts carry words and borrows.
+    const u = rng(33);
+    const e = scaleExponentFor(1e15, 64);
+    const f = scaleExponentFor(2 ** -(e + 1), 64);
+    for (const n of [2, 3, 4, 5]) {
+      const pairs = pairSecrets(n, `split-${n}`);
+      for (const length of [1, 4095, 4096, 4097, 9000]) {
+        const xs = Float64Array.from({ length }, (_, i) =>
+          i % 97 === 0
+            ? [0, -0, 5e-324, -2.2e-308][i % 4]
+            : (u() < 0.5 ? -1 : 1) * u() * 2 ** Math.floor(u() * 160 - 110),
+        );
+        for (const center of [0, n - 1]) {
+          const encoding = {
+            values: xs,
+            scaleExponent: e,
+            fineExponent: f,
+            centers: n,
+            field: "x",
+            fineField: "fine:x",
+          };
+          const fused = maskSplitField(pairs[center], TAG, encoding);
+          const parts = encodeSplitFixed(xs, e, f, n, "x", "fine:x");
+          maskRing(pairs[center], TAG, "x", parts.coarse);
+          maskRing(pairs[center], TAG, "fine:x", parts.fine);
+          expect(
+            Buffer.from(ringBytes(fused.coarse)).equals(Buffer.from(ringBytes(parts.coarse))),
+          ).toBe(true);
+          expect(
+            Buffer.from(ringBytes(fused.fine)).equals(Buffer.from(ringBytes(parts.fine))),
+          ).toBe(true);
+        }
+      }
+    }
+    // The same refusals, naming the value's index in the whole vector (here past the first chunk).
+    const pairs = pairSecrets(3, "split-refusals");
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, encodeLimit(e, 3)]) {
+      const xs = new Float64Array(5000).fill(1.5);
+      xs[4321] = bad;
+      const encoding = {
+        values: xs,
+        scaleExponent: e,
+        fineExponent: f,
+        centers: 3,
+        field: "x",
+        fineField: "fine:x",
+      };
+      let expected = "";
+      try {
+        encodeSplitFixed(xs, e, f, 3, "x", "fine:x");
+      } catch (error) {
+        expected = (error as Error).message;
+      }
+      expect(expected).toContain("4321");
+      expect(() => maskSplitField(pairs[1], TAG, encoding)).toThrow(expected);
     }
   });
 
