@@ -6,6 +6,8 @@
  * against the same declaration ({@link checkRecord}).
  */
 
+import { isPooledZero } from "../algorithms/shares.js";
+
 /**
  * The kind of one field:
  * - `f64`: a Float64Array (NaN and ±∞ allowed, e.g. "excluded" markers);
@@ -83,6 +85,11 @@ export class RecordShapeError extends Error {
   }
 }
 
+// A pooled reply's zero vectors (every center's but the first's, under secure aggregation) are
+// made by the aggregator's runtime, never received, and shared across centers: all zeros, valid
+// for every numeric kind. Scanning them was two of every three scans of a 3-center federation's
+// summed fields (bodymap: 0.5 s of a run in the counts' check alone).
+
 // One small loop per element type: inside checkRecord's switch, where `v` is any of the typed
 // arrays, each element access was polymorphic (1.2 s of a bodymap run's profile).
 
@@ -129,7 +136,7 @@ export function checkRecord<T extends FlatRecord>(
       case "finite":
         if (!(v instanceof Float64Array))
           throw new RecordShapeError(`${where}: not float64 values`);
-        if (kind === "finite") {
+        if (kind === "finite" && !isPooledZero(v)) {
           const i = firstNotFinite(v);
           if (i >= 0) throw new RecordShapeError(`${where}: value ${i} is not finite (${v[i]})`);
         }
@@ -146,7 +153,7 @@ export function checkRecord<T extends FlatRecord>(
         break;
       case "counts":
         if (!(v instanceof Float64Array)) throw new RecordShapeError(`${where}: not counts`);
-        {
+        if (!isPooledZero(v)) {
           const i = firstNotCount(v);
           if (i >= 0) throw new RecordShapeError(`${where}: value ${i} is not a count (${v[i]})`);
         }
