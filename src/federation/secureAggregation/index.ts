@@ -121,5 +121,6 @@ export {
   type SumField,
   type SummedField,
   sumRings,
+  sumSplitRings,
   unmaskSum,
 } from "./secureSum.js";

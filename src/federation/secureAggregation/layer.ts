@@ -66,6 +66,7 @@ import {
   type SecureSumTag,
   type SummedField,
   sumRings,
+  sumSplitRings,
 } from "./secureSum.js";
 
 export { MAX_SECURE_CENTERS };
@@ -600,9 +601,9 @@ export class SecureAggregator {
       const names = [f.name];
       if (f.nonFinite) names.push(nonFiniteName(f.name));
       if (f.fineExponent !== null) names.push(fineName(f.name));
-      const sums: Uint32Array[] = [];
+      // Each center's vectors of the field (its parts and non-finite counts), checked.
+      const shares: MaskedShare[] = replies.map(() => ({}));
       for (const name of names) {
-        const rings: MaskedShare[] = [];
         let length = -1;
         for (const [c, reply] of replies.entries()) {
           const bytes = reply.masked[name];
@@ -623,16 +624,15 @@ export class SecureAggregator {
               `center ${center}: ${step}.${name} has ${ringLength(ring)} elements, center ${this.centers[0]} sent ${length / RING_WORDS}`,
             );
           }
-          rings.push({ [name]: ring });
+          shares[c][name] = ring;
         }
-        sums.push(sumRings(name, rings));
       }
       let total: Float64Array;
       if (f.packed) {
         // The true length, from the request (the lanes are padded to whole ring elements).
         const lengths = STEPS[step].replyLengths(inputs[0] as never, replies[0].clear as never);
         const n = (lengths as Record<string, number | undefined>)[f.name];
-        const lanes = sums[0];
+        const lanes = sumRings(f.name, shares);
         if (n === undefined || n > lanes.length || lanes.length - n >= RING_WORDS) {
           throw new SecureAggregationError(
             `${step}.${f.name}: ${lanes.length} lanes for ${n} values`,
@@ -640,7 +640,7 @@ export class SecureAggregator {
         }
         total = new Float64Array(lanes.subarray(0, n));
       } else if (f.reduction === "or") {
-        const acc = sums[0];
+        const acc = sumRings(f.name, shares);
         total = new Float64Array(ringLength(acc));
         for (let i = 0, k = 0; i < total.length; i++, k += RING_WORDS) {
           total[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
@@ -648,10 +648,10 @@ export class SecureAggregator {
       } else {
         total =
           f.fineExponent === null
-            ? decodeFixed(sums[0], f.scaleExponent)
-            : decodeSplit(sums[0], f.scaleExponent, sums[sums.length - 1], f.fineExponent);
+            ? decodeFixed(sumRings(f.name, shares), f.scaleExponent)
+            : sumSplitRings(f.name, fineName(f.name), shares, f.scaleExponent, f.fineExponent);
         if (f.nonFinite) {
-          const counts = sums[1];
+          const counts = sumRings(nonFiniteName(f.name), shares);
           if (counts.length < total.length || counts.length - total.length >= RING_WORDS) {
             throw new SecureAggregationError(
               `${step}.${nonFiniteName(f.name)}: ${counts.length} counts for ${total.length} values`,

@@ -9,6 +9,7 @@
 import { SecureAggregationError } from "./errors.js";
 import {
   decodeFixed,
+  decodeSplit,
   encodeFixed,
   RING_WORDS,
   ringAdd,
@@ -232,8 +233,8 @@ export function maskSplitField(
   );
 }
 
-/** The ring sum of one field over every center's masked vector (the masks cancel). */
-export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]): Uint32Array {
+/** The rings of `field` in every share, all of one length (share 0's). */
+function fieldRings(field: string, shares: readonly Readonly<MaskedShare>[]): Uint32Array[] {
   if (shares.length < 2) {
     throw new SecureAggregationError(`${shares.length} shares: secure sums need at least 2`);
   }
@@ -249,20 +250,74 @@ export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]
     }
     rings.push(share);
   }
-  // Into a fresh vector (the shares are left as received): the first two or three in one pass,
-  // then the rest two at a time.
-  const acc = new Uint32Array(first.length);
+  return rings;
+}
+
+/**
+ * acc ← Σ rings[c] over words [from, to) of each (acc holds to − from words): the first two or
+ * three in one pass, then the rest two at a time.
+ */
+function sumWords(acc: Uint32Array, rings: readonly Uint32Array[], from: number, to: number) {
+  const part = (c: number) => rings[c].subarray(from, to);
   let c: number;
   if (rings.length === 2) {
-    ringAddInto(acc, rings[0], rings[1]);
+    ringAddInto(acc, part(0), part(1));
     c = 2;
   } else {
-    ringAdd3Into(acc, rings[0], rings[1], rings[2]);
+    ringAdd3Into(acc, part(0), part(1), part(2));
     c = 3;
   }
-  for (; c + 1 < rings.length; c += 2) ringAddSigned2(acc, rings[c], 1, rings[c + 1], 1);
-  if (c < rings.length) ringAdd(acc, rings[c]);
+  for (; c + 1 < rings.length; c += 2) ringAddSigned2(acc, part(c), 1, part(c + 1), 1);
+  if (c < rings.length) ringAdd(acc, part(c));
+}
+
+/** The ring sum of one field over every center's masked vector (the masks cancel). */
+export function sumRings(field: string, shares: readonly Readonly<MaskedShare>[]): Uint32Array {
+  const rings = fieldRings(field, shares);
+  // Into a fresh vector: the shares are left as received.
+  const acc = new Uint32Array(rings[0].length);
+  sumWords(acc, rings, 0, acc.length);
   return acc;
+}
+
+/** Elements per chunk of {@link sumSplitRings}: two 64 KiB ring sums, which stay in cache. */
+const SUM_CHUNK = 4096;
+const SUM_COARSE = new Uint32Array(SUM_CHUNK * RING_WORDS);
+const SUM_FINE = new Uint32Array(SUM_CHUNK * RING_WORDS);
+
+/**
+ * The decoded sums of a split field over every center's masked parts (`field` its coarse part,
+ * `fineField` its fine part): {@link decodeSplit} of the {@link sumRings} of each part, chunk by
+ * chunk: the same doubles, each chunk's ring sums in cache where the whole sums were written
+ * to fresh memory and read back.
+ */
+export function sumSplitRings(
+  field: string,
+  fineField: string,
+  shares: readonly Readonly<MaskedShare>[],
+  scaleExponent: number,
+  fineExponent: number,
+): Float64Array {
+  const coarse = fieldRings(field, shares);
+  const fine = fieldRings(fineField, shares);
+  if (fine[0].length !== coarse[0].length) {
+    throw new SecureAggregationError(
+      `"${fineField}" has ${ringLength(fine[0])} elements, "${field}" ${ringLength(coarse[0])}`,
+    );
+  }
+  const length = ringLength(coarse[0]);
+  const out = new Float64Array(length);
+  for (let start = 0; start < length; start += SUM_CHUNK) {
+    const n = Math.min(SUM_CHUNK, length - start);
+    const from = start * RING_WORDS;
+    const to = from + n * RING_WORDS;
+    const coarseSum = SUM_COARSE.subarray(0, n * RING_WORDS);
+    const fineSum = SUM_FINE.subarray(0, n * RING_WORDS);
+    sumWords(coarseSum, coarse, from, to);
+    sumWords(fineSum, fine, from, to);
+    decodeSplit(coarseSum, scaleExponent, fineSum, fineExponent, out.subarray(start, start + n));
+  }
+  return out;
 }
 
 /**

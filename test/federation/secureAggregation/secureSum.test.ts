@@ -11,6 +11,7 @@ import {
   countField,
   decodeFixed,
   decodeOr,
+  decodeSplit,
   encodeCount,
   encodeFixed,
   encodeLimit,
@@ -28,6 +29,8 @@ import {
   type SummedField,
   scaleExponentFor,
   sumErrorBound,
+  sumRings,
+  sumSplitRings,
   unmaskSum,
 } from "../../../src/federation/secureAggregation/index.js";
 import { applyMask, applyMasks } from "../../../src/federation/secureAggregation/masks.js";
@@ -286,6 +289,38 @@ describe("secure sums", () => {
       }
       expect(expected).toContain("4321");
       expect(() => maskSplitField(pairs[1], TAG, encoding)).toThrow(expected);
+    }
+  });
+
+  it("a split field's sums decoded chunk by chunk are the whole ring sums decoded", () => {
+    // 2 to 5 centers' masked parts, lengths within one chunk, at its end and across it: the
+    // doubles of decodeSplit on the whole sumRings of each part, bit for bit.
+    const u = rng(55);
+    const e = scaleExponentFor(1e17, 64);
+    const f = scaleExponentFor(2 ** -(e + 1), 64);
+    for (const n of [2, 3, 4, 5]) {
+      const pairs = pairSecrets(n, `sums-${n}`);
+      for (const length of [1, 4096, 4097, 10_000]) {
+        const shares = pairs.map((p) => {
+          const values = Float64Array.from(
+            { length },
+            () => (u() < 0.5 ? -1 : 1) * u() * 2 ** Math.floor(u() * 150 - 95),
+          );
+          const encoding = {
+            values,
+            scaleExponent: e,
+            fineExponent: f,
+            centers: n,
+            field: "x",
+            fineField: "fine:x",
+          };
+          const { coarse, fine } = maskSplitField(p, TAG, encoding);
+          return { x: coarse, "fine:x": fine };
+        });
+        const whole = decodeSplit(sumRings("x", shares), e, sumRings("fine:x", shares), f);
+        const chunked = sumSplitRings("x", "fine:x", shares, e, f);
+        expect(Buffer.from(chunked.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+      }
     }
   });
 
