@@ -712,10 +712,7 @@ export function ringAdd3Into(
   b1: Uint32Array,
   b2: Uint32Array,
 ): void {
-  checkSameShape(out, a);
-  checkSameShape(a, b1);
-  checkSameShape(a, b2);
-  addSigned2(out, a, b1, 1, b2, 1);
+  ringAddSigned2Into(out, a, b1, 1, b2, 1);
 }
 
 /** out ← a + s1·b1 + s2·b2 word by word with carries (out may be a). */

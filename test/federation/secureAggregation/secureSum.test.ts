@@ -65,6 +65,24 @@ const TAG: SecureSumTag = {
   request: "ab12",
 };
 
+/** A split field's scale exponents for public bound `bound` (as the layer derives them). */
+function splitExponents(bound: number): { e: number; f: number } {
+  const e = scaleExponentFor(bound, 64);
+  return { e, f: scaleExponentFor(2 ** -(e + 1), 64) };
+}
+
+/**
+ * `length` values of both signs over binary orders `low` … `low + span` (every 97th a zero, −0
+ * or subnormal), so that both parts of a split carry words and borrows.
+ */
+function splitValues(u: () => number, length: number, low: number, span: number): Float64Array {
+  return Float64Array.from({ length }, (_, i) =>
+    i % 97 === 0
+      ? [0, -0, 5e-324, -2.2e-308][i % 4]
+      : (u() < 0.5 ? -1 : 1) * u() * 2 ** Math.floor(u() * span + low),
+  );
+}
+
 /** Values of mixed magnitudes and signs, deterministic. */
 function values(length: number, seed: number, scale: number): Float64Array {
   const u = rng(seed);
@@ -233,19 +251,13 @@ describe("secure sums", () => {
 
   it("a split field masked as it is encoded is encoding, then masking, word for word", () => {
     // 2 to 5 centers (one to four masks, both signs), lengths within one keystream chunk, at its
-    // end and across it, values of every sign and binary order the split covers (with zeros,
-    // −0 and subnormals), so that both parts carry words and borrows.
+    // end and across it, values of every sign and binary order the split covers.
     const u = rng(33);
-    const e = scaleExponentFor(1e15, 64);
-    const f = scaleExponentFor(2 ** -(e + 1), 64);
+    const { e, f } = splitExponents(1e15);
     for (const n of [2, 3, 4, 5]) {
       const pairs = pairSecrets(n, `split-${n}`);
       for (const length of [1, 4095, 4096, 4097, 9000]) {
-        const xs = Float64Array.from({ length }, (_, i) =>
-          i % 97 === 0
-            ? [0, -0, 5e-324, -2.2e-308][i % 4]
-            : (u() < 0.5 ? -1 : 1) * u() * 2 ** Math.floor(u() * 160 - 110),
-        );
+        const xs = splitValues(u, length, -110, 160);
         for (const center of [0, n - 1]) {
           const encoding = {
             values: xs,
@@ -296,16 +308,12 @@ describe("secure sums", () => {
     // 2 to 5 centers' masked parts, lengths within one chunk, at its end and across it: the
     // doubles of decodeSplit on the whole sumRings of each part, bit for bit.
     const u = rng(55);
-    const e = scaleExponentFor(1e17, 64);
-    const f = scaleExponentFor(2 ** -(e + 1), 64);
+    const { e, f } = splitExponents(1e17);
     for (const n of [2, 3, 4, 5]) {
       const pairs = pairSecrets(n, `sums-${n}`);
       for (const length of [1, 4096, 4097, 10_000]) {
         const shares = pairs.map((p) => {
-          const values = Float64Array.from(
-            { length },
-            () => (u() < 0.5 ? -1 : 1) * u() * 2 ** Math.floor(u() * 150 - 95),
-          );
+          const values = splitValues(u, length, -95, 150);
           const encoding = {
             values,
             scaleExponent: e,
