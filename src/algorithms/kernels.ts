@@ -19,7 +19,10 @@ import type { CenterFitData, FitCenter } from "./center.js";
 import {
   type OpenTargets,
   type PrivateGrid,
+  type PrivateSumRequest,
+  type PrivateSumShare,
   type PrivateTrimShare,
+  privateSumLocalStep,
   type TrimCountsFields,
   trimCountsLocal,
 } from "./cooks/privateTrimmedMean.js";
@@ -67,6 +70,11 @@ export interface LocalKernels {
     open: OpenTargets,
   ): PrivateTrimShare;
   /**
+   * {@link privateSumLocalStep} on a prepared fit's samples: the sums round of Cook's private
+   * trimmed means.
+   */
+  privateSums(dataset: CenterFitData, request: PrivateSumRequest): PrivateSumShare;
+  /**
    * Hand a freshly prepared center to the kernels (e.g. move its arrays to memory the pool's
    * threads share); the center to keep using instead. Optional: the identity when absent.
    */
@@ -93,4 +101,5 @@ export const directKernels: LocalKernels = {
   dispersionEval: dispersionEvalLocalStep,
   privateTrimCounts: (dataset, request, grid, open) =>
     trimCountsLocal(dataset.data, request, grid, open),
+  privateSums: (dataset, request) => privateSumLocalStep(dataset.data, request),
 };

@@ -1,7 +1,7 @@
 /**
  * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the dispersion
- * searches' evaluations, the counts of Cook's private trimmed means) split the active genes over
- * `threads` threads, this one included.
+ * searches' evaluations, the counts and sums of Cook's private trimmed means) split the active
+ * genes over `threads` threads, this one included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
  *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a
@@ -30,7 +30,11 @@ import type { CenterFitData, FitCenter } from "../algorithms/center.js";
 import {
   type OpenTargets,
   type PrivateGrid,
+  type PrivateSumRequest,
+  type PrivateSumShare,
   type PrivateTrimShare,
+  privateSumLocalStep,
+  SUM_SLOTS,
   type TrimCountsFields,
   trimCountsLocal,
 } from "../algorithms/cooks/privateTrimmedMean.js";
@@ -75,8 +79,8 @@ import {
 export const DEFAULT_MIN_WORK = 50_000;
 
 /**
- * Fewest samples at a center for which the counts of Cook's private trimmed means are split
- * (see {@link GenePool.privateTrimCounts}).
+ * Fewest samples at a center for which the counts and sums of Cook's private trimmed means are
+ * split (see {@link GenePool.privateTrimCounts}).
  */
 const TRIM_SPLIT_MIN_SAMPLES = 16;
 
@@ -532,6 +536,67 @@ export class GenePool implements LocalKernels {
       counts.set(part, from);
     }
     return { kind: "cooks-private-trim-share", counts };
+  }
+
+  /**
+   * {@link LocalKernels.privateSums}, split over the pool: slices of consecutive active genes,
+   * each summed on its own thread (this one the last), their sums joined in gene order. A
+   * gene's sums read its own samples only, so they are one thread's, bit for bit. Split where a
+   * center has at least 16 samples, as the counts rounds ({@link GenePool.privateTrimCounts}).
+   */
+  privateSums(dataset: CenterFitData, request: PrivateSumRequest): PrivateSumShare {
+    const { n } = dataset.data;
+    const direct = () => privateSumLocalStep(dataset.data, request);
+    if (this.threads < 2 || n < TRIM_SPLIT_MIN_SAMPLES) return direct();
+    const genes = maskIndices(request.active);
+    const A = genes.length;
+    const G = request.groups;
+    const T = Math.min(this.threads, A);
+    if (T < 2 || A * n < this.#minWork) return direct();
+    const cellCount = request.cellRows.length / request.p;
+    // A request not laid out per active gene: this thread's kernel reads it as it is.
+    if (
+      request.boundaries.length !== A * G * 4 ||
+      request.atomSlots.length !== A * G * 5 ||
+      (request.centres.length !== 0 && request.centres.length !== A * cellCount)
+    )
+      return direct();
+    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
+    const slice = (a0: number, a1: number): PrivateSumRequest => {
+      const active = new Uint8Array(request.active.length);
+      for (let a = a0; a < a1; a++) active[genes[a]] = 1;
+      return {
+        ...request,
+        active,
+        boundaries: request.boundaries.slice(a0 * G * 4, a1 * G * 4),
+        atomSlots: request.atomSlots.slice(a0 * G * 5, a1 * G * 5),
+        centres:
+          request.centres.length === 0
+            ? request.centres
+            : request.centres.slice(a0 * cellCount, a1 * cellCount),
+      };
+    };
+    const workers = this.#start();
+    const id = this.#registerFit(dataset, workers);
+    const parts = this.#runSlices(workers, id, T, (t) => ({
+      kernel: "privateSums",
+      request: slice(bounds[t], bounds[t + 1]),
+    }));
+    const width = G * SUM_SLOTS;
+    const sums = new Float64Array(A * width);
+    sums.set(
+      privateSumLocalStep(dataset.data, slice(bounds[T - 1], bounds[T])).sums,
+      bounds[T - 1] * width,
+    );
+    this.#collect(workers, parts, T);
+    for (let t = 0; t < T - 1; t++) {
+      const part = parts[t].sums;
+      const expected = (bounds[t + 1] - bounds[t]) * width;
+      if (part.length !== expected)
+        throw new Error(`gene pool: slice ${t} summed ${part.length} values, expected ${expected}`);
+      sums.set(part, bounds[t] * width);
+    }
+    return { kind: "cooks-private-sum-share", sums };
   }
 
   /** Stop the workers (the pool starts them again if used afterwards). */

@@ -7,6 +7,7 @@ import type { CenterFitData } from "../algorithms/center.js";
 import type {
   OpenTargets,
   PrivateGrid,
+  PrivateSumRequest,
   TrimCountsFields,
 } from "../algorithms/cooks/privateTrimmedMean.js";
 import type { DispersionCenter } from "../algorithms/dispersions/center.js";
@@ -15,7 +16,7 @@ import { directKernels } from "../algorithms/kernels.js";
 import type { Box } from "../math/negativeBinomial.js";
 
 /** The kernels a pool splits. */
-export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion" | "trimCounts";
+export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion" | "trimCounts" | "privateSums";
 
 /**
  * What a worker holds and runs kernels on: a prepared fit's dataset (the NB kernels), or a
@@ -61,6 +62,11 @@ export type PoolKernelArgs =
       readonly grid: PrivateGrid;
       /** The slice's genes' open targets and their brackets. */
       readonly open: OpenTargets;
+    }
+  | {
+      readonly kernel: "privateSums";
+      /** The sums request restricted to the slice's genes (its mask, atoms and centres). */
+      readonly request: PrivateSumRequest;
     };
 
 /** Center's thread → pool worker. Only `run` is answered (and signalled on the shared flag). */
@@ -130,6 +136,8 @@ export function runKernelSlice(
           args.minMu,
         ),
       };
+    case "privateSums":
+      return { sums: directKernels.privateSums(dataset, args.request).sums };
     case "trimCounts":
       return {
         counts: directKernels.privateTrimCounts(dataset, args.request, args.grid, args.open).counts,

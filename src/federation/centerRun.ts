@@ -18,7 +18,6 @@ import {
   gridOf,
   privateCooksRoundLocal,
   privateSumFromWire,
-  privateSumLocalStep,
   type ReplacedRows,
 } from "../algorithms/cooks/index.js";
 import { deseq2IrlsLocalStep, nllAtPointsLocalStep } from "../algorithms/deseq2/local.js";
@@ -356,13 +355,14 @@ export function runRecordStep<K extends CenterRunStep>(
     }
     case "cooksPrivateSums": {
       const request = privateSumFromWire(input as In<"cooksPrivateSums">);
-      const center = cooksCenter(data.name, prepared, request.p);
-      if (request.active.length !== center.genes) {
+      const dataset = cooksDataset(data.name, prepared, request.p);
+      if (request.active.length !== dataset.data.genes) {
         throw new Error(
-          `center ${data.name}: Cook's sums request for ${request.active.length} genes, the fit has ${center.genes}`,
+          `center ${data.name}: Cook's sums request for ${request.active.length} genes, the fit has ${dataset.data.genes}`,
         );
       }
-      return privateSumLocalStep(center, request) as Out<K>;
+      // privateSumLocalStep, on the kernels (the pool's threads when worth it).
+      return prepared.kernels.privateSums(dataset, request) as Out<K>;
     }
     case "cooksPrivate": {
       const request = input as In<"cooksPrivate">;

@@ -8,6 +8,7 @@ import { type CenterFitData, prepareCenterData } from "../../src/algorithms/cent
 import { aggregateCells, cellsLocalStep } from "../../src/algorithms/cooks/cells.js";
 import {
   type PrivateTrimGroup,
+  privateSumRequest,
   privateTrimAggregateStep,
   privateTrimSettled,
   startPrivateTrimSearch,
@@ -168,7 +169,7 @@ describe("GenePool", () => {
     expect(few.runningWorkers).toBe(0);
   });
 
-  it("gives the counts of Cook's private trimmed means bit for bit, every round, any slicing", () => {
+  it("gives the counts and sums of Cook's private trimmed means bit for bit, every round, any slicing", () => {
     // 40 samples in two design cells; four groups as DESeq2's Cook's machinery asks (normalized
     // counts per cell, squared errors around a centre, counts over both cells).
     const p = 2;
@@ -210,6 +211,17 @@ describe("GenePool", () => {
       rounds++;
     } while (!privateTrimSettled(search));
     expect(rounds).toBeGreaterThan(1);
+    // The sums round after it: the same sums from slices of the genes (a fresh pool starts its
+    // workers for it: the split ran, and a worker that failed would be an error).
+    const sumsRequest = privateSumRequest(search);
+    const oneSums = directKernels.privateSums(main, sumsRequest);
+    expect(oneSums.sums.some((x) => x > 0)).toBe(true);
+    for (const threads of [2, 3]) {
+      const split = pool(threads);
+      const pooled = split.privateSums(split.adopt({ main }).main, sumsRequest);
+      expect(split.runningWorkers).toBe(threads - 1);
+      expect(Buffer.from(pooled.sums.buffer).equals(Buffer.from(oneSums.sums.buffer))).toBe(true);
+    }
     // The first slice is a worker's: a request with too many targets for the first gene (its
     // brackets consistent) fails there, and the pool says so.
     const wire = privateTrimWireRequest(
