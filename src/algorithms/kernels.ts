@@ -1,10 +1,9 @@
 /**
  * The kernels a center's heavy local steps call (the NB fits' IRLS, PQN and `fast` solver, the
- * dispersion searches' evaluations, the counts of Cook's private trimmed means), behind one
- * interface: run directly on this thread
- * ({@link directKernels}), or split by genes over a pool of worker threads
- * (`src/compute/genePool.ts`). Every kernel computes each gene independently of the others, so
- * any split gives the same doubles.
+ * dispersion searches' evaluations, the counts and sums of Cook's private trimmed means), behind
+ * one interface: run directly on this thread ({@link directKernels}), or split by genes over a
+ * pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
+ * independently of the others, so any split gives the same doubles.
  */
 import {
   type Box,

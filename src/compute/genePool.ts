@@ -33,7 +33,6 @@ import {
   type PrivateSumRequest,
   type PrivateSumShare,
   type PrivateTrimShare,
-  privateSumLocalStep,
   SUM_SLOTS,
   type TrimCountsFields,
   trimCountsLocal,
@@ -546,7 +545,7 @@ export class GenePool implements LocalKernels {
    */
   privateSums(dataset: CenterFitData, request: PrivateSumRequest): PrivateSumShare {
     const { n } = dataset.data;
-    const direct = () => privateSumLocalStep(dataset.data, request);
+    const direct = () => directKernels.privateSums(dataset, request);
     if (this.threads < 2 || n < TRIM_SPLIT_MIN_SAMPLES) return direct();
     const genes = maskIndices(request.active);
     const A = genes.length;
@@ -585,7 +584,7 @@ export class GenePool implements LocalKernels {
     const width = G * SUM_SLOTS;
     const sums = new Float64Array(A * width);
     sums.set(
-      privateSumLocalStep(dataset.data, slice(bounds[T - 1], bounds[T])).sums,
+      directKernels.privateSums(dataset, slice(bounds[T - 1], bounds[T])).sums,
       bounds[T - 1] * width,
     );
     this.#collect(workers, parts, T);
