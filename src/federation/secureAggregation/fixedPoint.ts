@@ -34,6 +34,7 @@
  */
 import { endianness } from "node:os";
 import { exactSum } from "../../math/exactSum.js";
+import { ringAddSigned2Words } from "../../math/ring128.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 
 /** 32-bit words per ring element (two 64-bit limbs). */
@@ -681,7 +682,7 @@ export function ringAddSigned2(
 ): void {
   checkSameShape(acc, b1);
   checkSameShape(acc, b2);
-  addSigned2(acc, acc, b1, s1, b2, s2);
+  ringAddSigned2Words(acc, acc, b1, s1, b2, s2);
 }
 
 /**
@@ -699,7 +700,7 @@ export function ringAddSigned2Into(
   checkSameShape(out, a);
   checkSameShape(a, b1);
   checkSameShape(a, b2);
-  addSigned2(out, a, b1, s1, b2, s2);
+  ringAddSigned2Words(out, a, b1, s1, b2, s2);
 }
 
 /**
@@ -713,56 +714,6 @@ export function ringAdd3Into(
   b2: Uint32Array,
 ): void {
   ringAddSigned2Into(out, a, b1, 1, b2, 1);
-}
-
-/** out ← a + s1·b1 + s2·b2 word by word with carries (out may be a). */
-function addSigned2(
-  out: Uint32Array,
-  a: Uint32Array,
-  b1: Uint32Array,
-  s1: 1 | -1,
-  b2: Uint32Array,
-  s2: 1 | -1,
-): void {
-  const x1 = s1 === 1 ? 0 : -1;
-  const c1 = s1 === 1 ? 0 : 1;
-  const x2 = s2 === 1 ? 0 : -1;
-  const c2 = s2 === 1 ? 0 : 1;
-  const n = out.length;
-  for (let k = 0; k < n; k += RING_WORDS) {
-    let a0 = a[k] | 0;
-    let a1 = a[k + 1] | 0;
-    let a2 = a[k + 2] | 0;
-    let a3 = a[k + 3] | 0;
-    // + s1·b1
-    let b = (b1[k] | 0) ^ x1;
-    let t = (a0 + b + c1) | 0;
-    let c = ((a0 & b) | ((a0 | b) & ~t)) >>> 31;
-    a0 = t;
-    b = (b1[k + 1] | 0) ^ x1;
-    t = (a1 + b + c) | 0;
-    c = ((a1 & b) | ((a1 | b) & ~t)) >>> 31;
-    a1 = t;
-    b = (b1[k + 2] | 0) ^ x1;
-    t = (a2 + b + c) | 0;
-    c = ((a2 & b) | ((a2 | b) & ~t)) >>> 31;
-    a2 = t;
-    a3 = (a3 + ((b1[k + 3] | 0) ^ x1) + c) | 0; // the carry out is dropped (mod 2^128)
-    // + s2·b2
-    b = (b2[k] | 0) ^ x2;
-    t = (a0 + b + c2) | 0;
-    c = ((a0 & b) | ((a0 | b) & ~t)) >>> 31;
-    out[k] = t;
-    b = (b2[k + 1] | 0) ^ x2;
-    t = (a1 + b + c) | 0;
-    c = ((a1 & b) | ((a1 | b) & ~t)) >>> 31;
-    out[k + 1] = t;
-    b = (b2[k + 2] | 0) ^ x2;
-    t = (a2 + b + c) | 0;
-    c = ((a2 & b) | ((a2 | b) & ~t)) >>> 31;
-    out[k + 2] = t;
-    out[k + 3] = (a3 + ((b2[k + 3] | 0) ^ x2) + c) | 0;
-  }
 }
 
 /** acc ← acc − b (mod 2^128, element by element), in place. */
