@@ -6,8 +6,9 @@
 // report (measured on the 2-core machine of the test suite, which starts some 120 of them).
 // The library (`import "fedseq"`, dist/index.js) stays unbundled.
 //
-// Chunks sit side by side in dist/bundle/, as the entry points name them: the gene pool and the
-// worker-threads transport find their worker's entry beside their own module, as in dist/.
+// Chunks sit side by side in dist/bundle/, as the entry points name them: the gene pool, the
+// worker-threads transport and the mask thread find their worker's entry beside their own
+// module, as in dist/.
 // Packages with files of their own next to their code (gRPC's, h5wasm's WebAssembly) or
 // loaded by createRequire (papaparse) stay external, found in node_modules as before; the
 // others' CommonJS modules get a `require` for Node's built-in modules.
@@ -20,9 +21,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bundle");
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: ["cli/main.js", "compute/genePoolWorker.js", "federation/workerEntry.js"].map((f) =>
-    join(root, "dist", f),
-  ),
+  entryPoints: [
+    "cli/main.js",
+    "compute/genePoolWorker.js",
+    "federation/workerEntry.js",
+    "federation/secureAggregation/maskWorker.js",
+  ].map((f) => join(root, "dist", f)),
   outdir,
   entryNames: "[name]",
   bundle: true,

@@ -16,7 +16,7 @@ export const MAX_THREADS = 1024;
 export function withThreadsFlag(cmd: Command): Command {
   return cmd.option(
     "--threads <n>",
-    "threads each center's IRLS/PQN/Newton steps, dispersion evaluations and Cook's counts and sums split their genes over (1 = no worker threads; default: the cores this process may use)",
+    "threads each center's IRLS/PQN/Newton steps, dispersion evaluations and Cook's counts and sums split their genes over; with 2 or more, a simulation also masks its centers' replies on a thread of its own (1 = no worker threads; default: the cores this process may use)",
     integerOption("--threads", 1, MAX_THREADS),
   );
 }

@@ -1,5 +1,10 @@
 /**
  * In-process transport: every center lives in this process (a simulated federation).
+ *
+ * The centers take their turns on this thread. With secure aggregation and a mask thread
+ * (`maskThread`), each center's split fields are masked there while this thread runs the next
+ * center's step; the replies are finished (fingerprinted, authenticated) once every center has
+ * run: the same bytes as masking each at once.
  */
 import { InputError } from "../io/errors.js";
 import { type CenterSession, centerInfo } from "./centerSession.js";
@@ -11,6 +16,7 @@ import {
   SecureAggregator,
   SecureCenter,
 } from "./secureAggregation/layer.js";
+import { inlineMasker, MaskThread, type SplitMasker } from "./secureAggregation/maskThread.js";
 import { simulationPki } from "./secureAggregation/simulationCertificates.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import {
@@ -22,6 +28,15 @@ import {
   type TransportOptions,
 } from "./transport.js";
 
+/** {@link InProcessTransport}'s options. */
+export interface InProcessOptions extends TransportOptions {
+  /**
+   * Mask the centers' split fields on a thread of their own (maskThread.ts), overlapping the
+   * next center's step (default false: on this thread, at once). Only with secure aggregation.
+   */
+  readonly maskThread?: boolean;
+}
+
 /** Centers called directly, in federation (sorted name) order. */
 export class InProcessTransport implements Transport {
   readonly centers: readonly CenterInfo[];
@@ -32,12 +47,14 @@ export class InProcessTransport implements Transport {
   #agreedRun: string | null = null;
   /** Whether a center verifies requests: each request then carries the previous replies. */
   readonly relaysReplies: boolean;
+  /** Where the centers' split fields are masked. */
+  readonly #masker: SplitMasker;
 
   /**
    * @param options - `secureAggregation`: mask the summed fields (default false here; the CLI's
    *   simulations turn it on), with a throwaway CA and center certificates made in memory
    */
-  constructor(sessions: readonly CenterSession[], options: TransportOptions = {}) {
+  constructor(sessions: readonly CenterSession[], options: InProcessOptions = {}) {
     this.#sessions = byName(sessions);
     this.centers = this.#sessions.map((s) => centerInfo(s.data));
     if (options.secureAggregation === true) {
@@ -50,6 +67,8 @@ export class InProcessTransport implements Transport {
       this.#secureCenters = null;
     }
     this.relaysReplies = this.secure !== null && this.#sessions.some((s) => s.verifiesRequests);
+    this.#masker =
+      this.secure !== null && options.maskThread === true ? new MaskThread() : inlineMasker;
   }
 
   async #agree(runId: string): Promise<void> {
@@ -82,30 +101,35 @@ export class InProcessTransport implements Transport {
     const secureCenters = this.#secureCenters;
     // The replies of the last request, relayed for the centers that verify requests.
     const evidence = this.relaysReplies ? (this.secure?.evidence(tag.runId) ?? null) : null;
-    const sent: unknown[] = [];
+    // Each center's reply, taken once every center has run.
+    const replies: (() => unknown)[] = [];
     for (const [c, session] of this.#sessions.entries()) {
       try {
         const secure = secureCenters === null ? null : (secureCenters[c] as SecureCenter);
         await session.admit(tag, step, inputs[c], evidence, secure);
         const output = session.run(tag, step, inputs[c]);
-        sent.push(
+        replies.push(
           secure === null
-            ? output
-            : secure.protect(
+            ? () => output
+            : secure.beginProtect(
                 tag,
                 step,
-                inputs[c],
                 output,
                 session.sharedRequestDigest(tag, step, inputs[c]),
-              ),
+                this.#masker,
+              ).finish,
         );
       } catch (error) {
-        if (error instanceof InputError) throw new CenterError(session.name, error.message, true);
-        if (error instanceof SecureAggregationError)
-          throw new CenterError(session.name, error.message, false);
-        throw error;
+        throw centerError(session.name, error);
       }
     }
+    const sent = replies.map((take, c) => {
+      try {
+        return take();
+      } catch (error) {
+        throw centerError(this.#sessions[c].name, error);
+      }
+    });
     const outputs =
       this.secure === null
         ? (sent as StepOutput<K>[])
@@ -117,5 +141,14 @@ export class InProcessTransport implements Transport {
     );
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.#masker instanceof MaskThread) await this.#masker.close();
+  }
+}
+
+/** A center's failure as the transport reports it: its name, and whose mistake it was. */
+function centerError(center: string, error: unknown): unknown {
+  if (error instanceof InputError) return new CenterError(center, error.message, true);
+  if (error instanceof SecureAggregationError) return new CenterError(center, error.message, false);
+  return error;
 }

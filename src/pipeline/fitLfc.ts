@@ -575,7 +575,7 @@ export async function fitLfc(
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
   const transport = new InProcessTransport(
     await simulatedCenters(job.dataDir, job.read, { kernels: pool }),
-    { secureAggregation: job.secureAggregation === true },
+    { secureAggregation: job.secureAggregation === true, maskThread: pool.threads >= 2 },
   );
   try {
     const outcome = await fitOverFederation(transport, job, { onRound });

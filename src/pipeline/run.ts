@@ -1667,6 +1667,7 @@ async function simulate(
   });
   const centers = new InProcessTransport(sessions, {
     secureAggregation: job.secureAggregation === true,
+    maskThread: pool.threads >= 2,
   });
   const runId = randomUUID();
   const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);

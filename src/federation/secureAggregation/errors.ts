@@ -19,9 +19,10 @@ export class FixedPointError extends SecureAggregationError {
     readonly field: string,
     /** Index of the offending value in the field's vector. */
     readonly index: number,
-    message: string,
+    /** What is wrong with the value (the message without the field and index). */
+    readonly detail: string,
   ) {
-    super(`secure sum field "${field}"[${index}]: ${message}`);
+    super(`secure sum field "${field}"[${index}]: ${detail}`);
   }
 }
 

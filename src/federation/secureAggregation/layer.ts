@@ -58,13 +58,14 @@ import {
   type KeyAnnouncement,
   type PairSecrets,
 } from "./keyAgreement.js";
+import { inlineMasker, type SplitMasker } from "./maskThread.js";
 import {
   type MaskedShare,
   maskRing,
   maskShare,
-  maskSplitField,
   type SecureSumTag,
   type SummedField,
+  splitMaskJob,
   sumRings,
   sumSplitRings,
 } from "./secureSum.js";
@@ -286,6 +287,22 @@ function notWhole(step: StepName, f: SecuredField, i: number, xi: number) {
   return new FixedPointError(f.name, i, `${step}: ${xi} in a whole-number field`);
 }
 
+/** A reply {@link SecureCenter.beginProtect} began: `finish()` gives it. */
+export interface PendingReply {
+  finish(): ProtectedReply;
+}
+
+/** `ring` masked under the label of `field` now, as a thunk (what `encodedHere` holds). */
+function maskedNow(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  field: string,
+  ring: Uint32Array,
+): () => Uint32Array {
+  const masked = maskRing(pairs, tag, field, ring);
+  return () => masked;
+}
+
 const NAN = 1;
 const POS = 1 << 8;
 const NEG = 1 << 16;
@@ -364,6 +381,25 @@ export class SecureCenter {
     output: StepOutput<K>,
     request: string = requestDigest(tag, step, input, { perCenterFields: false }),
   ): ProtectedReply {
+    return this.beginProtect(tag, step, output, request, inlineMasker).finish();
+  }
+
+  /**
+   * {@link protect} in two halves: this one checks and masks every field, its split fields by
+   * `masker` (maskThread.ts: possibly on another thread, while this one goes on); the reply's
+   * `finish()` takes them, fingerprints the reply and authenticates it. The same reply as
+   * {@link protect}'s, byte for byte. Replies begun must be finished in the order begun.
+   * @param request - the request's digest without per-center fields (requestDigest.ts)
+   * @throws FixedPointError naming the field when a value cannot be encoded (here, or from
+   *   `finish()` for a split field's value)
+   */
+  beginProtect<K extends StepName>(
+    tag: RequestTag,
+    step: K,
+    output: StepOutput<K>,
+    request: string,
+    masker: SplitMasker,
+  ): PendingReply {
     const pairs = this.#pairs;
     if (pairs === null || pairs.runId !== tag.runId) {
       throw new SecureAggregationError(
@@ -383,9 +419,9 @@ export class SecureCenter {
       request,
     };
     const plain: Record<string, ArrayLike<number>> = {};
-    // Ring vectors encoded here rather than by maskShare: packed counts, non-finite counts, and
-    // both parts of every split field (those masked as they are encoded: true).
-    const encodedHere: [string, Uint32Array, boolean][] = [];
+    // Ring vectors encoded here rather than by maskShare, each masked once it is taken: packed
+    // counts and non-finite counts (masked below), both parts of every split field (by masker).
+    const encodedHere: [string, () => Uint32Array][] = [];
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
@@ -394,7 +430,7 @@ export class SecureCenter {
         const x = v as Float64Array;
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
         lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
-        encodedHere.push([f.name, lanes, false]);
+        encodedHere.push([f.name, maskedNow(pairs, sumTag, f.name, lanes)]);
         continue;
       }
       let x: ArrayLike<number>;
@@ -412,7 +448,8 @@ export class SecureCenter {
           counts[i] = Number.isNaN(xi) ? NAN : xi > 0 ? POS : NEG;
         }
         x = finite;
-        encodedHere.push([nonFiniteName(f.name), counts, false]);
+        const countsName = nonFiniteName(f.name);
+        encodedHere.push([countsName, maskedNow(pairs, sumTag, countsName, counts)]);
       } else {
         x = v as ArrayLike<number>;
       }
@@ -420,41 +457,46 @@ export class SecureCenter {
         plain[f.name] = x;
       } else {
         // Split (x = h + (x − h), fineName's note), encoded and masked in one streaming pass
-        // straight into the two ring vectors (maskSplitField).
-        const { coarse, fine } = maskSplitField(pairs, sumTag, {
-          values: x as Float64Array,
-          scaleExponent: f.scaleExponent,
-          fineExponent: f.fineExponent,
-          centers: pairs.centers.length,
-          field: f.name,
-          fineField: fineName(f.name),
-        });
-        encodedHere.push([f.name, coarse, true], [fineName(f.name), fine, true]);
+        // straight into the two ring vectors, by the masker.
+        const take = masker.submit(
+          splitMaskJob(pairs, sumTag, {
+            values: x as Float64Array,
+            scaleExponent: f.scaleExponent,
+            fineExponent: f.fineExponent,
+            centers: pairs.centers.length,
+            field: f.name,
+            fineField: fineName(f.name),
+          }),
+        );
+        encodedHere.push([f.name, () => take().coarse], [fineName(f.name), () => take().fine]);
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
-    const masked: Record<string, Uint8Array> = {};
-    for (const f of fields) {
-      if (f.packed || f.fineExponent !== null) continue;
-      masked[f.name] = bytesOf(rings[f.name]);
-    }
-    for (const [name, ring, alreadyMasked] of encodedHere) {
-      masked[name] = bytesOf(alreadyMasked ? ring : maskRing(pairs, sumTag, name, ring));
-    }
-    // Two different replies masked under one label would give their difference away to whoever
-    // holds both (e.g. an aggregator that asks again after changing what the center holds).
-    const fingerprint = replyFingerprint(step, { clear, masked });
-    const key = sentKey(tag, step, request);
-    const before = this.#sent.get(key);
-    if (before !== undefined && !before.equals(fingerprint)) {
-      throw new SecureAggregationError(
-        `${this.name}: refusing to mask a reply to ${step} (${tag.phase} round ${tag.round}) other than the one it already sent for the same request: the two would give their difference away`,
-      );
-    }
-    this.#sent.set(key, fingerprint);
-    const label = { tag, step, request, sender: this.name };
-    const authenticators = authenticateReply(pairs, label, fingerprint);
-    return { clear, masked, authenticators };
+    return {
+      finish: () => {
+        const masked: Record<string, Uint8Array> = {};
+        for (const f of fields) {
+          if (f.packed || f.fineExponent !== null) continue;
+          masked[f.name] = bytesOf(rings[f.name]);
+        }
+        for (const [name, ring] of encodedHere) masked[name] = bytesOf(ring());
+        // Two different replies masked under one label would give their difference away to
+        // whoever holds both (e.g. an aggregator that asks again after changing what the
+        // center holds).
+        const fingerprint = replyFingerprint(step, { clear, masked });
+        const key = sentKey(tag, step, request);
+        const before = this.#sent.get(key);
+        if (before !== undefined && !before.equals(fingerprint)) {
+          throw new SecureAggregationError(
+            `${this.name}: refusing to mask a reply to ${step} (${tag.phase} round ${tag.round}) other than the one it already sent for the same request: the two would give their difference away`,
+          );
+        }
+        this.#sent.set(key, fingerprint);
+        const label = { tag, step, request, sender: this.name };
+        const authenticators = authenticateReply(pairs, label, fingerprint);
+        return { clear, masked, authenticators };
+      },
+    };
   }
 
   /**

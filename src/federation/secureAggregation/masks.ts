@@ -219,6 +219,25 @@ export interface SplitEncoding {
   readonly fineField: string;
 }
 
+/** A split field's two ring vectors (its coarse and fine parts). */
+export interface SplitRings {
+  readonly coarse: Uint32Array;
+  readonly fine: Uint32Array;
+}
+
+/** {@link encodeSplitMasked}'s arguments as one value (plain data: it crosses threads). */
+export interface SplitMaskJob {
+  readonly encoding: SplitEncoding;
+  readonly masks: readonly PairMask[];
+  readonly coarseLabel: MaskLabel;
+  readonly fineLabel: MaskLabel;
+}
+
+/** {@link encodeSplitMasked} of a job. */
+export function runSplitMaskJob(job: SplitMaskJob): SplitRings {
+  return encodeSplitMasked(job.encoding, job.masks, job.coarseLabel, job.fineLabel);
+}
+
 /**
  * A split field's two masked ring vectors: {@link encodeSplitFixed} of the values, then
  * {@link applyMasks} of `masks` to the coarse part under `coarseLabel` and to the fine part
@@ -231,7 +250,7 @@ export function encodeSplitMasked(
   masks: readonly PairMask[],
   coarseLabel: MaskLabel,
   fineLabel: MaskLabel,
-): { coarse: Uint32Array; fine: Uint32Array } {
+): SplitRings {
   assertLittleEndian();
   const { values, scaleExponent, fineExponent, centers, field, fineField } = encoding;
   const length = values.length;

@@ -21,11 +21,13 @@ import {
 import type { PairSecrets } from "./keyAgreement.js";
 import {
   applyMasks,
-  encodeSplitMasked,
   type MaskLabel,
   maskStream,
   type PairMask,
+  runSplitMaskJob,
   type SplitEncoding,
+  type SplitMaskJob,
+  type SplitRings,
 } from "./masks.js";
 
 /**
@@ -214,23 +216,33 @@ export function maskRing(
 }
 
 /**
- * A split field's masked ring vectors ({@link encodeSplitMasked}): its coarse part masked under
- * the label of `encoding.field`, its fine part under that of `encoding.fineField`, exactly as
- * {@link maskRing} of each part of {@link encodeSplitFixed} would mask them.
+ * What masking a split field takes ({@link encodeSplitMasked}'s arguments): its coarse part
+ * masked under the label of `encoding.field`, its fine part under that of `encoding.fineField`,
+ * exactly as {@link maskRing} of each part of {@link encodeSplitFixed} would mask them. Plain
+ * data, so that another thread may run it (maskThread.ts).
  */
+export function splitMaskJob(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  encoding: SplitEncoding,
+): SplitMaskJob {
+  checkPairs(pairs, tag);
+  const length = encoding.values.length;
+  return {
+    encoding,
+    masks: pairMasks(pairs),
+    coarseLabel: fieldLabel(tag, encoding.field, length),
+    fineLabel: fieldLabel(tag, encoding.fineField, length),
+  };
+}
+
+/** A split field's masked ring vectors: {@link runSplitMaskJob} of its {@link splitMaskJob}. */
 export function maskSplitField(
   pairs: PairSecrets,
   tag: SecureSumTag,
   encoding: SplitEncoding,
-): { coarse: Uint32Array; fine: Uint32Array } {
-  checkPairs(pairs, tag);
-  const length = encoding.values.length;
-  return encodeSplitMasked(
-    encoding,
-    pairMasks(pairs),
-    fieldLabel(tag, encoding.field, length),
-    fieldLabel(tag, encoding.fineField, length),
-  );
+): SplitRings {
+  return runSplitMaskJob(splitMaskJob(pairs, tag, encoding));
 }
 
 /** The rings of `field` in every share, all of one length (share 0's). */

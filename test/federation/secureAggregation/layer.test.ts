@@ -98,6 +98,12 @@ const SECURE_TRANSPORTS: Record<
   "in-process": async (dir) => ({
     transport: new InProcessTransport(await simulatedCenters(dir), { secureAggregation: true }),
   }),
+  "in-process, mask thread": async (dir) => ({
+    transport: new InProcessTransport(await simulatedCenters(dir), {
+      secureAggregation: true,
+      maskThread: true,
+    }),
+  }),
   "worker-threads": async (dir) => ({
     transport: await WorkerThreadsTransport.start(
       centerNames(dir).map((name) => ({ name, source: { kind: "dataset", dir, name } })),

@@ -1,0 +1,113 @@
+/**
+ * The mask thread: a reply whose split fields were masked on it is the reply masked on the
+ * calling thread, byte for byte (masked vectors, authenticators); a value the ring refuses is
+ * refused with the same error; jobs are taken in any order; a closed thread answers no more.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { requestDigest } from "../../../src/federation/requestDigest.js";
+import { FixedPointError } from "../../../src/federation/secureAggregation/errors.js";
+import {
+  type ProtectedReply,
+  SecureCenter,
+} from "../../../src/federation/secureAggregation/layer.js";
+import { MaskThread } from "../../../src/federation/secureAggregation/maskThread.js";
+import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
+
+const names = ["a", "b", "c"];
+const pki = simulationPki(names);
+
+/** Three centers agreed on run "r" (new keys each time). */
+function agreedCenters(): SecureCenter[] {
+  const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+  const announcements = centers.map((c) => c.announce("r", names));
+  for (const c of centers) c.agree("r", announcements);
+  return centers;
+}
+
+const thread = new MaskThread();
+afterAll(() => thread.close());
+
+const input = {
+  kind: "information-request",
+  beta: new Float64Array(3 * 6000),
+  coefficients: 3,
+  refit: false,
+} as const;
+
+/** An information share of 6,000 genes × 6 entries: values over many binary orders, signs mixed. */
+function share(seed: number) {
+  const xtwx = new Float64Array(6000 * 6);
+  let s = seed;
+  for (let i = 0; i < xtwx.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    xtwx[i] = (s / 2 ** 32 - 0.3) * 2 ** ((s % 97) - 60);
+  }
+  return { kind: "information-share", xtwx } as const;
+}
+
+function bytes(reply: ProtectedReply): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(reply.masked)) out[name] = Buffer.from(v).toString("hex");
+  for (const [peer, v] of Object.entries(reply.authenticators ?? {}))
+    out[`auth:${peer}`] = Buffer.from(v).toString("hex");
+  return out;
+}
+
+describe("mask thread", () => {
+  it("gives every center the reply it masks itself, byte for byte, jobs taken in any order", () => {
+    const tag = { runId: "r", phase: "wald", round: 0 };
+    const request = requestDigest(tag, "information", input, { perCenterFields: false });
+    const centers = agreedCenters();
+    const here = centers.map((c, i) =>
+      bytes(c.protect(tag, "information", input, share(i) as never, request)),
+    );
+    // The same centers again (a center masks one reply per request, and this is the same one).
+    const pending = centers.map((c, i) =>
+      c.beginProtect(tag, "information", share(i) as never, request, thread),
+    );
+    const there = [2, 0, 1].map((i) => [i, bytes(pending[i].finish())] as const);
+    for (const [i, reply] of there) {
+      expect(Object.keys(reply).sort()).toEqual(Object.keys(here[i]).sort());
+      expect(reply).toEqual(here[i]);
+    }
+    // The masks cancel in the sum only: each masked vector differs from the others.
+    expect(here[0].xtwx).not.toEqual(here[1].xtwx);
+  });
+
+  it("refuses a value the ring cannot hold with the error the calling thread gives", () => {
+    const tag = { runId: "r", phase: "wald", round: 1 };
+    const bad = share(7);
+    bad.xtwx[4321] = Number.NaN;
+    const request = requestDigest(tag, "information", input, { perCenterFields: false });
+    const [a] = agreedCenters();
+    let inline: unknown;
+    try {
+      a.protect(tag, "information", input, bad as never, request);
+    } catch (error) {
+      inline = error;
+    }
+    expect(inline).toBeInstanceOf(FixedPointError);
+    const [b] = agreedCenters();
+    const pending = b.beginProtect(tag, "information", bad as never, request, thread);
+    let threaded: unknown;
+    try {
+      pending.finish();
+    } catch (error) {
+      threaded = error;
+    }
+    expect(threaded).toBeInstanceOf(FixedPointError);
+    expect((threaded as FixedPointError).message).toBe((inline as FixedPointError).message);
+    expect((threaded as FixedPointError).message).toMatch(/secure sum field "xtwx"\[4321\]/);
+    expect((threaded as FixedPointError).index).toBe(4321);
+  });
+
+  it("answers no more once closed", async () => {
+    const own = new MaskThread();
+    const tag = { runId: "r", phase: "wald", round: 2 };
+    const request = requestDigest(tag, "information", input, { perCenterFields: false });
+    const [a] = agreedCenters();
+    const pending = a.beginProtect(tag, "information", share(1) as never, request, own);
+    await own.close();
+    expect(() => pending.finish()).toThrow(/closed before its result was taken/);
+  });
+});
