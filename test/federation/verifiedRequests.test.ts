@@ -214,28 +214,39 @@ describe("verified requests", () => {
     ).rejects.toThrow(/refusing dispersionGrid: .*other than those of this center's replay/);
   });
 
-  it("refuses when a relayed reply was altered (the sums made up to steer the replay)", async () => {
-    const { data, plan } = await outliersSim("ratio", FEW_GENES);
-    const { transport } = federation(data, plan);
-    forgingEvidence(transport, (evidence) => {
-      if (evidence.step !== "deseq2Irls") return evidence;
-      const replies = evidence.replies.map((reply, c) => {
-        if (c !== 1) return reply;
-        const masked = { ...reply.masked };
-        const name = Object.keys(masked).sort()[0];
-        const bytes = Uint8Array.from(masked[name]);
-        bytes[0] ^= 1;
-        masked[name] = bytes;
-        return { ...reply, masked };
+  it.each([
+    ["the first byte of its first masked vector", (names: string[]) => names.sort()[0], 0],
+    [
+      "the last byte of a split field's fine part (digested as it is masked)",
+      (names: string[]) => names.filter((n) => n.startsWith("fine:")).sort()[0],
+      -1,
+    ],
+  ])(
+    "refuses when a relayed reply was altered (the sums made up to steer the replay): %s",
+    async (_what, pick, at) => {
+      const { data, plan } = await outliersSim("ratio", FEW_GENES);
+      const { transport } = federation(data, plan);
+      forgingEvidence(transport, (evidence) => {
+        if (evidence.step !== "deseq2Irls") return evidence;
+        const replies = evidence.replies.map((reply, c) => {
+          if (c !== 1) return reply;
+          const masked = { ...reply.masked };
+          const name = pick(Object.keys(masked));
+          expect(name).toBeDefined();
+          const bytes = Uint8Array.from(masked[name]);
+          bytes[at < 0 ? bytes.length + at : at] ^= 1;
+          masked[name] = bytes;
+          return { ...reply, masked };
+        });
+        return { ...evidence, replies };
       });
-      return { ...evidence, replies };
-    });
-    await expect(
-      runOverFederation(transport, runJobFromPlan(plan, "."), { plan, runId: "forged" }),
-    ).rejects.toThrow(
-      /the relayed replies of deseq2Irls .*: the reply relayed as lab_2's to deseq2Irls .* does not carry lab_2's authenticator: it was altered or made up/,
-    );
-  });
+      await expect(
+        runOverFederation(transport, runJobFromPlan(plan, "."), { plan, runId: "forged" }),
+      ).rejects.toThrow(
+        /the relayed replies of deseq2Irls .*: the reply relayed as lab_2's to deseq2Irls .* does not carry lab_2's authenticator: it was altered or made up/,
+      );
+    },
+  );
 
   it("refuses when a center's own reply is relayed altered, or the replies are withheld", async () => {
     const { data, plan } = await outliersSim("ratio", FEW_GENES);

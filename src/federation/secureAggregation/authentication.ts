@@ -8,7 +8,8 @@
  *
  * The authenticated message names the run, phase, round, step and the digest of the request the
  * reply answers (the digest every center computes alike), the sending center, and the reply's
- * bytes (its clear fields, then its masked vectors, each named, in a fixed order).
+ * bytes (its clear fields, then its masked vectors' SHA-256 digests, each named, in a fixed
+ * order).
  */
 import {
   createHash,
@@ -45,14 +46,27 @@ function updateValue(hash: ReturnType<typeof createHash>, kind: FieldKind, value
   );
 }
 
+/** SHA-256 of a masked vector's bytes: what a reply's fingerprint covers of it. */
+export function maskedDigest(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
+}
+
 /**
  * SHA-256 of a protected reply's content: its clear fields in the step's declared order (kind
- * and content), then its masked vectors sorted by name. Equal for the reply as sent and as
- * relayed, whatever transport carried it.
+ * and content), then its masked vectors sorted by name, each as its name, its length and its
+ * {@link maskedDigest} (so that each vector can be digested where it is made, e.g. on the mask
+ * thread as it is masked, and the fingerprint still covers every byte). Equal for the reply as
+ * sent and as relayed, whatever transport carried it.
+ * @param digests - masked vectors' digests already computed, by name (the sender's own: a
+ *   reply received is always digested from its bytes)
  */
-export function replyFingerprint(step: StepName, reply: AuthenticatedReply): Buffer {
+export function replyFingerprint(
+  step: StepName,
+  reply: AuthenticatedReply,
+  digests: ReadonlyMap<string, Uint8Array> = new Map(),
+): Buffer {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify(["fedseq reply fingerprint v1", step]));
+  hash.update(JSON.stringify(["fedseq reply fingerprint v2", step]));
   const schema = STEPS[step].reply.fields as Record<string, FieldKind>;
   for (const [name, kind] of Object.entries(schema)) {
     if (!Object.hasOwn(reply.clear, name)) continue;
@@ -62,7 +76,7 @@ export function replyFingerprint(step: StepName, reply: AuthenticatedReply): Buf
   for (const name of Object.keys(reply.masked).sort()) {
     const bytes = reply.masked[name];
     hash.update(`|m|${name}|${bytes.byteLength}:`);
-    hash.update(bytes);
+    hash.update(digests.get(name) ?? maskedDigest(bytes));
   }
   return hash.digest();
 }

@@ -58,6 +58,7 @@ import {
   type KeyAnnouncement,
   type PairSecrets,
 } from "./keyAgreement.js";
+import type { SplitRings } from "./masks.js";
 import { inlineMasker, type SplitMasker } from "./maskThread.js";
 import {
   type MaskedShare,
@@ -422,6 +423,8 @@ export class SecureCenter {
     // Ring vectors encoded here rather than by maskShare, each masked once it is taken: packed
     // counts and non-finite counts (masked below), both parts of every split field (by masker).
     const encodedHere: [string, () => Uint32Array][] = [];
+    // The split fields' results, whose digests the fingerprint takes as they come.
+    const splitTakes: [string, () => SplitRings][] = [];
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
@@ -469,6 +472,7 @@ export class SecureCenter {
           }),
         );
         encodedHere.push([f.name, () => take().coarse], [fineName(f.name), () => take().fine]);
+        splitTakes.push([f.name, take]);
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
@@ -480,10 +484,15 @@ export class SecureCenter {
           masked[f.name] = bytesOf(rings[f.name]);
         }
         for (const [name, ring] of encodedHere) masked[name] = bytesOf(ring());
+        const digests = new Map<string, Uint8Array>();
+        for (const [name, take] of splitTakes) {
+          const rings = take();
+          digests.set(name, rings.coarseDigest).set(fineName(name), rings.fineDigest);
+        }
         // Two different replies masked under one label would give their difference away to
         // whoever holds both (e.g. an aggregator that asks again after changing what the
         // center holds).
-        const fingerprint = replyFingerprint(step, { clear, masked });
+        const fingerprint = replyFingerprint(step, { clear, masked }, digests);
         const key = sentKey(tag, step, request);
         const before = this.#sent.get(key);
         if (before !== undefined && !before.equals(fingerprint)) {

@@ -8,6 +8,12 @@
  * thread: handed to a thread of its own, one center's masking overlaps the next center's step.
  * The masked vectors are the same bytes wherever they are made (the same function runs), so the
  * replies, and everything downstream, are too.
+ *
+ * Each job is run once, by whichever thread claims it first (a compare-and-swap on its slot in
+ * shared memory): the mask thread takes jobs in the order submitted, and the calling thread,
+ * when it needs a result the mask thread has not finished, runs the jobs not yet claimed itself,
+ * the last submitted first (those the mask thread would reach last). At a round's end, when the
+ * last center's fields wait to be masked, both threads mask them.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -38,9 +44,10 @@ export const inlineMasker: SplitMasker = {
   },
 };
 
-/** A job as the thread receives it. */
+/** A job as the thread receives it: its id, its claim slot, and what to mask. */
 export interface MaskRequest {
   readonly id: number;
+  readonly slot: number;
   readonly job: SplitMaskJob;
 }
 
@@ -54,10 +61,31 @@ export type MaskReply =
       readonly message: string;
     };
 
-/** What the thread is started with: its port and the counter it raises after each reply. */
+/**
+ * What the thread is started with: its port, the counter it raises after each reply, and the
+ * claim slots (job j's slot holds {@link openMark}(j) until a thread claims it).
+ */
 export interface MaskWorkerData {
   readonly port: MessagePort;
   readonly replies: Int32Array;
+  readonly claims: Int32Array;
+}
+
+/** Claim slots by default, used in turn (a round has some tens of jobs per center). */
+const SLOTS = 1 << 14;
+
+/**
+ * What job `id`'s slot holds while it is not claimed: the job's own mark, so that a claim for a
+ * job whose slot has since gone to another (a message the thread reads late) fails.
+ */
+function openMark(id: number): number {
+  return (id % 0x3fffffff) + 1;
+}
+
+/** Claim `request`'s job for the calling thread: true if no thread had claimed it. */
+export function claim(claims: Int32Array, request: MaskRequest): boolean {
+  const mark = openMark(request.id);
+  return Atomics.compareExchange(claims, request.slot, mark, -1) === mark;
 }
 
 /** How long a result is waited for before the thread is deemed lost (a job takes milliseconds). */
@@ -78,21 +106,37 @@ function workerEntry(): string {
 }
 
 /**
- * Masking on a thread of its own, jobs in the order submitted. The thread starts with the first
- * job and never keeps the process alive; {@link close} ends it.
+ * Masking on a thread of its own, jobs in the order submitted, the calling thread helping when
+ * it waits. The thread starts with the first job and never keeps the process alive;
+ * {@link close} ends it.
  */
 export class MaskThread implements SplitMasker {
   #worker: Worker | null = null;
   #port: MessagePort | null = null;
   #replies: Int32Array | null = null;
+  #claims: Int32Array | null = null;
   #nextId = 0;
-  /** Answers received for jobs not yet taken. */
+  /** Jobs submitted and not yet answered, by id (in submission order). */
+  readonly #open = new Map<number, MaskRequest>();
+  /** Answers (the thread's, or this thread's own runs) for jobs not yet taken. */
   readonly #answers = new Map<number, MaskReply>();
+  readonly #slots: number;
+  /** Jobs run by the calling thread and by the mask thread so far. */
+  readonly ran = { here: 0, there: 0 };
+
+  /** @param slots - claim slots (jobs in flight beyond this many wait for the oldest) */
+  constructor(slots: number = SLOTS) {
+    this.#slots = slots;
+  }
 
   submit(job: SplitMaskJob): () => SplitRings {
     const port = this.#start();
     const id = this.#nextId++;
-    const request: MaskRequest = { id, job };
+    // The slot's previous job must be answered before the slot goes to this one.
+    if (this.#open.has(id - this.#slots)) this.#settle(id - this.#slots);
+    const request: MaskRequest = { id, slot: id % this.#slots, job };
+    Atomics.store(this.#claims as Int32Array, request.slot, openMark(id));
+    this.#open.set(id, request);
     port.postMessage(request);
     let taken: SplitRings | null = null;
     return () => {
@@ -107,6 +151,7 @@ export class MaskThread implements SplitMasker {
     this.#worker = null;
     this.#port?.close();
     this.#port = null;
+    this.#open.clear();
     this.#answers.clear();
     if (worker !== null) await worker.terminate();
   }
@@ -115,7 +160,8 @@ export class MaskThread implements SplitMasker {
     if (this.#port !== null) return this.#port;
     const { port1, port2 } = new MessageChannel();
     const replies = new Int32Array(new SharedArrayBuffer(4));
-    const data: MaskWorkerData = { port: port2, replies };
+    const claims = new Int32Array(new SharedArrayBuffer(4 * this.#slots));
+    const data: MaskWorkerData = { port: port2, replies, claims };
     const worker = new Worker(workerEntry(), { workerData: data, transferList: [port2] });
     // An idle thread must not keep the process alive; results are waited for synchronously.
     worker.unref();
@@ -123,30 +169,39 @@ export class MaskThread implements SplitMasker {
     this.#worker = worker;
     this.#port = port1;
     this.#replies = replies;
+    this.#claims = claims;
     return port1;
   }
 
-  /** Block until job `id` is answered; its vectors, or its error thrown. */
+  /** Job `id`'s vectors (its error thrown), once {@link #settle}d. */
   #take(id: number): SplitRings {
+    this.#settle(id);
+    const answer = this.#answers.get(id) as MaskReply;
+    this.#answers.delete(id);
+    return unpack(answer);
+  }
+
+  /**
+   * Return once job `id` is answered: run here if the thread has not claimed it, else waited
+   * for, running meanwhile the jobs the thread has not claimed, the last first.
+   */
+  #settle(id: number): void {
     const port = this.#port;
     const replies = this.#replies;
-    if (port === null || replies === null) {
+    const claims = this.#claims;
+    if (port === null || replies === null || claims === null) {
       throw new SecureAggregationError("the mask thread was closed before its result was taken");
     }
     const deadline = Date.now() + REPLY_TIMEOUT_MS;
-    for (;;) {
-      const answer = this.#answers.get(id);
-      if (answer !== undefined) {
-        this.#answers.delete(id);
-        return unpack(answer);
-      }
+    while (!this.#answers.has(id)) {
       const seen = Atomics.load(replies, 0);
       const message = receiveMessageOnPort(port);
       if (message !== undefined) {
-        const reply = message.message as MaskReply;
-        this.#answers.set(reply.id, reply);
+        this.#received(message.message as MaskReply);
+        this.ran.there++;
         continue;
       }
+      if (this.#helpOnce(claims)) continue;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new SecureAggregationError(
@@ -156,6 +211,24 @@ export class MaskThread implements SplitMasker {
       // The counter is raised right after each reply is posted.
       Atomics.wait(replies, 0, seen, Math.min(left, 1000));
     }
+  }
+
+  #received(reply: MaskReply): void {
+    this.#open.delete(reply.id);
+    this.#answers.set(reply.id, reply);
+  }
+
+  /** Run here the last submitted job the thread has not claimed; false if there is none. */
+  #helpOnce(claims: Int32Array): boolean {
+    const open = [...this.#open.values()];
+    for (let k = open.length - 1; k >= 0; k--) {
+      const request = open[k];
+      if (!claim(claims, request)) continue;
+      this.#received(answer(request));
+      this.ran.here++;
+      return true;
+    }
+    return false;
   }
 }
 

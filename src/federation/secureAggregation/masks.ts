@@ -219,10 +219,19 @@ export interface SplitEncoding {
   readonly fineField: string;
 }
 
-/** A split field's two ring vectors (its coarse and fine parts). */
+/** The bytes of ring words (their memory, not a copy). */
+function chunkBytes(words: Uint32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+/** A split field's two masked ring vectors (its coarse and fine parts) and their SHA-256. */
 export interface SplitRings {
   readonly coarse: Uint32Array;
   readonly fine: Uint32Array;
+  /** SHA-256 of coarse's bytes (what a reply's fingerprint covers of it). */
+  readonly coarseDigest: Uint8Array;
+  /** SHA-256 of fine's bytes. */
+  readonly fineDigest: Uint8Array;
 }
 
 /** {@link encodeSplitMasked}'s arguments as one value (plain data: it crosses threads). */
@@ -263,6 +272,9 @@ export function encodeSplitMasked(
   const fine = ringVector(length);
   const coarseCiphers = maskCiphers(masks, coarseLabel);
   const fineCiphers = maskCiphers(masks, fineLabel);
+  // Each chunk is digested as soon as it is written, while it is still in cache.
+  const coarseHash = createHash("sha256");
+  const fineHash = createHash("sha256");
   for (let start = 0; start < length; start += CHUNK) {
     const n = Math.min(CHUNK, length - start);
     const words = n * RING_WORDS;
@@ -281,8 +293,17 @@ export function encodeSplitMasked(
       encodedFine,
     );
     const at = start * RING_WORDS;
-    maskChunk(coarse.subarray(at, at + words), encodedCoarse, coarseCiphers, masks, n);
-    maskChunk(fine.subarray(at, at + words), encodedFine, fineCiphers, masks, n);
+    const coarseChunk = coarse.subarray(at, at + words);
+    const fineChunk = fine.subarray(at, at + words);
+    maskChunk(coarseChunk, encodedCoarse, coarseCiphers, masks, n);
+    maskChunk(fineChunk, encodedFine, fineCiphers, masks, n);
+    coarseHash.update(chunkBytes(coarseChunk));
+    fineHash.update(chunkBytes(fineChunk));
   }
-  return { coarse, fine };
+  return {
+    coarse,
+    fine,
+    coarseDigest: new Uint8Array(coarseHash.digest()),
+    fineDigest: new Uint8Array(fineHash.digest()),
+  };
 }

@@ -101,6 +101,30 @@ describe("mask thread", () => {
     expect((threaded as FixedPointError).index).toBe(4321);
   });
 
+  it("runs the jobs the thread has not reached itself, the last first, and reuses claim slots", async () => {
+    // Four claim slots for 40 jobs: a slot's job is answered before the slot goes to another.
+    const own = new MaskThread(4);
+    const centers = agreedCenters();
+    const tag = { runId: "r", phase: "wald", round: 3 };
+    const request = requestDigest(tag, "information", input, { perCenterFields: false });
+    const rounds = Array.from({ length: 40 }, (_, k) => ({ ...tag, round: 3 + k }));
+    const here = rounds.map((t, k) =>
+      bytes(centers[k % 3].protect(t, "information", input, share(k) as never, request)),
+    );
+    const pending = rounds.map((t, k) =>
+      centers[k % 3].beginProtect(t, "information", share(k) as never, request, own),
+    );
+    // The last first: the thread, still starting or busy with the first, has not claimed it.
+    const last = bytes(pending[39].finish());
+    expect(own.ran.here).toBeGreaterThan(0);
+    expect(last).toEqual(here[39]);
+    pending.forEach((p, k) => {
+      expect(bytes(p.finish())).toEqual(here[k]);
+    });
+    expect(own.ran.here + own.ran.there).toBe(40);
+    await own.close();
+  });
+
   it("answers no more once closed", async () => {
     const own = new MaskThread();
     const tag = { runId: "r", phase: "wald", round: 2 };
