@@ -12,6 +12,7 @@ import { RING128_WASM } from "./wasm/ring128Binary.js";
 /** The kernel's exports (wasm/ring128.wat). */
 interface Ring128Exports {
   readonly memory: WebAssembly.Memory;
+  addSigned(out: number, a: number, b: number, n: number, x: number): void;
   addSigned2(
     out: number,
     a: number,
@@ -44,6 +45,27 @@ const OUT_AT = 0;
 const A_AT = BLOCK_BYTES;
 const B1_AT = 2 * BLOCK_BYTES;
 const B2_AT = 3 * BLOCK_BYTES;
+
+/**
+ * out ← a + s·b (mod 2^128, element by element, s ∈ {1, −1}) for ring vectors of equal length
+ * (a multiple of 4 words; the caller checks). out may be a.
+ */
+export function ringAddSignedWords(
+  out: Uint32Array,
+  a: Uint32Array,
+  b: Uint32Array,
+  s: 1 | -1,
+): void {
+  const x = s === 1 ? 0 : -1;
+  const n = out.length;
+  for (let from = 0; from < n; from += BLOCK_WORDS) {
+    const to = Math.min(n, from + BLOCK_WORDS);
+    memory.set(a.subarray(from, to), A_AT / 4);
+    memory.set(b.subarray(from, to), B1_AT / 4);
+    kernel.addSigned(OUT_AT, A_AT, B1_AT, (to - from) / WORDS, x);
+    out.set(memory.subarray(OUT_AT / 4, OUT_AT / 4 + (to - from)), from);
+  }
+}
 
 /**
  * out ← a + s1·b1 + s2·b2 (mod 2^128, element by element, s1, s2 ∈ {1, −1}) for ring vectors of

@@ -1,10 +1,10 @@
 /**
- * The ring's WebAssembly addition against BigInt arithmetic mod 2^128, on vectors that span
+ * The ring's WebAssembly additions against BigInt arithmetic mod 2^128, on vectors that span
  * several of its blocks (4,096 elements each) and end inside one.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ringAddSigned2Words } from "../../src/math/ring128.js";
+import { ringAddSigned2Words, ringAddSignedWords } from "../../src/math/ring128.js";
 
 const MOD = 1n << 128n;
 
@@ -26,7 +26,7 @@ function randomWords(elements: number, seed: number): Uint32Array {
   return out;
 }
 
-describe("ringAddSigned2Words", () => {
+describe("the ring's additions", () => {
   it("adds two signed terms mod 2^128 across block boundaries, in place or not (against BigInt)", () => {
     fc.assert(
       fc.property(
@@ -49,6 +49,29 @@ describe("ringAddSigned2Words", () => {
         },
       ),
       { numRuns: 24, seed: 7 },
+    );
+  });
+
+  it("adds one signed term mod 2^128 across block boundaries, in place or not (against BigInt)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 * 4096 + 5 }),
+        fc.constantFrom(1 as const, -1 as const),
+        fc.boolean(),
+        fc.integer(),
+        (n, s, inPlace, seed) => {
+          const a = randomWords(n, seed);
+          const b = randomWords(n, seed + 1);
+          const expected = Array.from({ length: n }, (_, i) => {
+            const z = element(a, i) + BigInt(s) * element(b, i);
+            return ((z % MOD) + MOD) % MOD;
+          });
+          const out = inPlace ? a : new Uint32Array(4 * n);
+          ringAddSignedWords(out, a, b, s);
+          for (let i = 0; i < n; i++) expect(element(out, i)).toBe(expected[i]);
+        },
+      ),
+      { numRuns: 24, seed: 8 },
     );
   });
 

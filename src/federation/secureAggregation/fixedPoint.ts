@@ -34,7 +34,7 @@
  */
 import { endianness } from "node:os";
 import { exactSum } from "../../math/exactSum.js";
-import { ringAddSigned2Words } from "../../math/ring128.js";
+import { ringAddSigned2Words, ringAddSignedWords } from "../../math/ring128.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 
 /** 32-bit words per ring element (two 64-bit limbs). */
@@ -647,9 +647,10 @@ function checkSameShape(a: Uint32Array, b: Uint32Array): void {
 }
 
 /*
- * Carries and borrows with 32-bit operations only, no branches: with random masks a carry is a
- * coin toss, and a branch on it is mispredicted half the time (the comparisons the loops used
- * before made them some 3 times slower). Words are read as int32 (`| 0`), summed mod 2^32
+ * The ring's additions and subtractions run in WebAssembly on 64-bit limbs (math/ring128.ts).
+ * Where this module still chains carries in JavaScript (decodeWide's sums and negation), it
+ * does so with 32-bit operations and no branches: with random masks a carry is a coin toss, and
+ * a branch on it is mispredicted half the time. Words are read as int32 (`| 0`), summed mod 2^32
  * (`| 0`), and the carry out of a word s = a + b + c is bit 31 of (a & b) | ((a | b) & ~s) (the
  * majority of a's, b's and the incoming carry's top bits, that last one being s's top bit xor
  * a's xor b's); the borrow out of d = a − b − c is bit 31 of (~a & b) | ((~a | b) & d).
@@ -658,37 +659,26 @@ function checkSameShape(a: Uint32Array, b: Uint32Array): void {
 /** acc ← acc + b (mod 2^128, element by element), in place. */
 export function ringAdd(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);
-  addWords(acc, acc, b);
+  ringAddSignedWords(acc, acc, b, 1);
 }
 
 /** out ← a + b (mod 2^128, element by element): a sum without first copying a. */
 export function ringAddInto(out: Uint32Array, a: Uint32Array, b: Uint32Array): void {
   checkSameShape(a, b);
   checkSameShape(out, a);
-  addWords(out, a, b);
+  ringAddSignedWords(out, a, b, 1);
 }
 
-/** out ← x + y word by word with carries (out may be x). */
-function addWords(out: Uint32Array, x: Uint32Array, y: Uint32Array): void {
-  const n = out.length;
-  for (let k = 0; k < n; k += RING_WORDS) {
-    const a0 = x[k] | 0;
-    const b0 = y[k] | 0;
-    const s0 = (a0 + b0) | 0;
-    let c = ((a0 & b0) | ((a0 | b0) & ~s0)) >>> 31;
-    const a1 = x[k + 1] | 0;
-    const b1 = y[k + 1] | 0;
-    const s1 = (a1 + b1 + c) | 0;
-    c = ((a1 & b1) | ((a1 | b1) & ~s1)) >>> 31;
-    const a2 = x[k + 2] | 0;
-    const b2 = y[k + 2] | 0;
-    const s2 = (a2 + b2 + c) | 0;
-    c = ((a2 & b2) | ((a2 | b2) & ~s2)) >>> 31;
-    out[k + 3] = ((x[k + 3] | 0) + (y[k + 3] | 0) + c) | 0; // the carry out is dropped (mod 2^128)
-    out[k] = s0;
-    out[k + 1] = s1;
-    out[k + 2] = s2;
-  }
+/** out ← a + s·b (mod 2^128, element by element, s ∈ {1, −1}): a masked copy of a. */
+export function ringAddSignedInto(
+  out: Uint32Array,
+  a: Uint32Array,
+  b: Uint32Array,
+  s: 1 | -1,
+): void {
+  checkSameShape(a, b);
+  checkSameShape(out, a);
+  ringAddSignedWords(out, a, b, s);
 }
 
 /**
@@ -744,25 +734,7 @@ export function ringAdd3Into(
 /** acc ← acc − b (mod 2^128, element by element), in place. */
 export function ringSub(acc: Uint32Array, b: Uint32Array): void {
   checkSameShape(acc, b);
-  const n = acc.length;
-  for (let k = 0; k < n; k += RING_WORDS) {
-    const a0 = acc[k] | 0;
-    const b0 = b[k] | 0;
-    const d0 = (a0 - b0) | 0;
-    let c = ((~a0 & b0) | ((~a0 | b0) & d0)) >>> 31;
-    const a1 = acc[k + 1] | 0;
-    const b1 = b[k + 1] | 0;
-    const d1 = (a1 - b1 - c) | 0;
-    c = ((~a1 & b1) | ((~a1 | b1) & d1)) >>> 31;
-    const a2 = acc[k + 2] | 0;
-    const b2 = b[k + 2] | 0;
-    const d2 = (a2 - b2 - c) | 0;
-    c = ((~a2 & b2) | ((~a2 | b2) & d2)) >>> 31;
-    acc[k] = d0;
-    acc[k + 1] = d1;
-    acc[k + 2] = d2;
-    acc[k + 3] = ((acc[k + 3] | 0) - (b[k + 3] | 0) - c) | 0;
-  }
+  ringAddSignedWords(acc, acc, b, -1);
 }
 
 /** The bytes of a ring vector (16 little-endian bytes per element), sharing its memory. */

@@ -25,6 +25,7 @@ import {
   ringAdd,
   ringAddSigned2,
   ringAddSigned2Into,
+  ringAddSignedInto,
   ringSub,
   ringVector,
 } from "./fixedPoint.js";
@@ -191,6 +192,10 @@ function maskChunk(
     const words2 = keystreamWords(ciphers[1], n);
     ringAddSigned2Into(target, encoded, words1, masks[0].sign, words2, masks[1].sign);
     m = 2;
+  } else if (masks.length === 1) {
+    // A center of two: its one mask, added as the vector is copied.
+    ringAddSignedInto(target, encoded, keystreamWords(ciphers[0], n), masks[0].sign);
+    return;
   } else {
     target.set(encoded);
   }

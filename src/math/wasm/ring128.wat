@@ -10,6 +10,38 @@
 (module
   (memory (export "memory") 8)
 
+  ;; out[i] = a[i] + s·b[i] (mod 2^128) for i < n, s ∈ {1, −1} given as the mask x (0 for +1,
+  ;; −1 for −1: −b = (b xor −1) + 1, so the term adds (b xor x) with a carry of x & 1). out may
+  ;; be a: each element is read whole before it is written.
+  (func (export "addSigned")
+    (param $out i32) (param $a i32) (param $b i32) (param $n i32) (param $xi i32)
+    (local $end i32) (local $x i64) (local $c i64)
+    (local $lo i64) (local $t i64) (local $s i64)
+    (local.set $x (i64.extend_i32_s (local.get $xi)))
+    (local.set $c (i64.and (local.get $x) (i64.const 1)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 4))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $lo (i64.load (local.get $a)))
+        (local.set $t
+          (i64.add (local.get $lo) (i64.xor (i64.load (local.get $b)) (local.get $x))))
+        (local.set $s (i64.add (local.get $t) (local.get $c)))
+        (i64.store offset=8 (local.get $out)
+          (i64.add
+            (i64.add
+              (i64.load offset=8 (local.get $a))
+              (i64.xor (i64.load offset=8 (local.get $b)) (local.get $x)))
+            (i64.extend_i32_u
+              (i32.or
+                (i64.lt_u (local.get $t) (local.get $lo))
+                (i64.lt_u (local.get $s) (local.get $t))))))
+        (i64.store (local.get $out) (local.get $s))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $next))))
+
   ;; out[i] = a[i] + s1·b1[i] + s2·b2[i] (mod 2^128) for i < n, s1, s2 ∈ {1, −1} given as the
   ;; masks x1, x2 (0 for +1, −1 for −1): −b = (b xor −1) + 1 in two's complement, so each term
   ;; adds (b xor x) with a carry of x & 1 into the low limb. out may be a.
