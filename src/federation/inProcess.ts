@@ -16,7 +16,7 @@ import {
   SecureAggregator,
   SecureCenter,
 } from "./secureAggregation/layer.js";
-import { inlineMasker, MaskThread, type SplitMasker } from "./secureAggregation/maskThread.js";
+import { inlineMasker, type Masker, MaskThread } from "./secureAggregation/maskThread.js";
 import { simulationPki } from "./secureAggregation/simulationCertificates.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import {
@@ -48,7 +48,7 @@ export class InProcessTransport implements Transport {
   /** Whether a center verifies requests: each request then carries the previous replies. */
   readonly relaysReplies: boolean;
   /** Where the centers' split fields are masked. */
-  readonly #masker: SplitMasker;
+  readonly #masker: Masker;
 
   /**
    * @param options - `secureAggregation`: mask the summed fields (default false here; the CLI's

@@ -58,12 +58,12 @@ import {
   type KeyAnnouncement,
   type PairSecrets,
 } from "./keyAgreement.js";
-import type { SplitRings } from "./masks.js";
-import { inlineMasker, type SplitMasker } from "./maskThread.js";
+import type { MaskedRing } from "./masks.js";
+import { inlineMasker, type Masker } from "./maskThread.js";
 import {
   type MaskedShare,
-  maskRing,
   maskShare,
+  ringMaskJob,
   type SecureSumTag,
   type SummedField,
   splitMaskJob,
@@ -293,17 +293,6 @@ export interface PendingReply {
   finish(): ProtectedReply;
 }
 
-/** `ring` masked under the label of `field` now, as a thunk (what `encodedHere` holds). */
-function maskedNow(
-  pairs: PairSecrets,
-  tag: SecureSumTag,
-  field: string,
-  ring: Uint32Array,
-): () => Uint32Array {
-  const masked = maskRing(pairs, tag, field, ring);
-  return () => masked;
-}
-
 const NAN = 1;
 const POS = 1 << 8;
 const NEG = 1 << 16;
@@ -399,7 +388,7 @@ export class SecureCenter {
     step: K,
     output: StepOutput<K>,
     request: string,
-    masker: SplitMasker,
+    masker: Masker,
   ): PendingReply {
     const pairs = this.#pairs;
     if (pairs === null || pairs.runId !== tag.runId) {
@@ -420,11 +409,10 @@ export class SecureCenter {
       request,
     };
     const plain: Record<string, ArrayLike<number>> = {};
-    // Ring vectors encoded here rather than by maskShare, each masked once it is taken: packed
-    // counts and non-finite counts (masked below), both parts of every split field (by masker).
-    const encodedHere: [string, () => Uint32Array][] = [];
-    // The split fields' results, whose digests the fingerprint takes as they come.
-    const splitTakes: [string, () => SplitRings][] = [];
+    // Ring vectors encoded here rather than by maskShare, masked by `masker` and taken (with
+    // their digests) by finish(): packed counts, non-finite counts, and both parts of every
+    // split field (encoded and masked in one pass).
+    const encodedHere: [string, () => MaskedRing][] = [];
     for (const f of fields) {
       const v = values[f.name];
       if (f.reduction === "sum") checkBound(step, f, v);
@@ -433,7 +421,7 @@ export class SecureCenter {
         const x = v as Float64Array;
         const lanes = new Uint32Array(Math.ceil(x.length / RING_WORDS) * RING_WORDS);
         lanes.set(x); // whole numbers 0 … bound (checked by the record and the bound)
-        encodedHere.push([f.name, maskedNow(pairs, sumTag, f.name, lanes)]);
+        encodedHere.push([f.name, masker.submit(ringMaskJob(pairs, sumTag, f.name, lanes))]);
         continue;
       }
       let x: ArrayLike<number>;
@@ -452,7 +440,10 @@ export class SecureCenter {
         }
         x = finite;
         const countsName = nonFiniteName(f.name);
-        encodedHere.push([countsName, maskedNow(pairs, sumTag, countsName, counts)]);
+        encodedHere.push([
+          countsName,
+          masker.submit(ringMaskJob(pairs, sumTag, countsName, counts)),
+        ]);
       } else {
         x = v as ArrayLike<number>;
       }
@@ -471,8 +462,10 @@ export class SecureCenter {
             fineField: fineName(f.name),
           }),
         );
-        encodedHere.push([f.name, () => take().coarse], [fineName(f.name), () => take().fine]);
-        splitTakes.push([f.name, take]);
+        encodedHere.push(
+          [f.name, () => ({ ring: take().coarse, digest: take().coarseDigest })],
+          [fineName(f.name), () => ({ ring: take().fine, digest: take().fineDigest })],
+        );
       }
     }
     const rings: MaskedShare = maskShare(pairs, sumTag, summed(fields), plain);
@@ -483,11 +476,12 @@ export class SecureCenter {
           if (f.packed || f.fineExponent !== null) continue;
           masked[f.name] = bytesOf(rings[f.name]);
         }
-        for (const [name, ring] of encodedHere) masked[name] = bytesOf(ring());
+        // Their digests were computed as they were masked.
         const digests = new Map<string, Uint8Array>();
-        for (const [name, take] of splitTakes) {
-          const rings = take();
-          digests.set(name, rings.coarseDigest).set(fineName(name), rings.fineDigest);
+        for (const [name, take] of encodedHere) {
+          const { ring, digest } = take();
+          masked[name] = bytesOf(ring);
+          digests.set(name, digest);
         }
         // Two different replies masked under one label would give their difference away to
         // whoever holds both (e.g. an aggregator that asks again after changing what the

@@ -1,5 +1,6 @@
 /**
- * Where a center's split fields are encoded and masked ({@link runSplitMaskJob}): on the
+ * Where a center's split fields are encoded and masked, and its own ring vectors (packed and
+ * non-finite counts) masked ({@link runMaskJob}): on the
  * calling thread ({@link inlineMasker}), or on a thread of their own ({@link MaskThread}) while
  * the calling thread goes on — in a simulation, with the next center's local step.
  *
@@ -25,22 +26,22 @@ import {
   Worker,
 } from "node:worker_threads";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
-import { runSplitMaskJob, type SplitMaskJob, type SplitRings } from "./masks.js";
+import { type MaskJob, type MaskResult, runMaskJob } from "./masks.js";
 
-/** Starts masking a split field; the function it returns gives the masked vectors. */
-export interface SplitMasker {
+/** Starts a masking job; the function it returns gives the job's result. */
+export interface Masker {
   /**
    * @returns the masked vectors when called (blocking until they are made)
    * @throws FixedPointError (here or when the result is taken) for a value the ring refuses
    */
-  submit(job: SplitMaskJob): () => SplitRings;
+  submit<J extends MaskJob>(job: J): () => MaskResult<J>;
 }
 
 /** Masking on the calling thread, at once. */
-export const inlineMasker: SplitMasker = {
+export const inlineMasker: Masker = {
   submit(job) {
-    const rings = runSplitMaskJob(job);
-    return () => rings;
+    const result = runMaskJob(job);
+    return () => result;
   },
 };
 
@@ -48,12 +49,12 @@ export const inlineMasker: SplitMasker = {
 export interface MaskRequest {
   readonly id: number;
   readonly slot: number;
-  readonly job: SplitMaskJob;
+  readonly job: MaskJob;
 }
 
-/** The thread's answer to one job: the vectors, or the error that refused a value. */
+/** The thread's answer to one job: its result, or the error that refused a value. */
 export type MaskReply =
-  | { readonly id: number; readonly ok: true; readonly rings: SplitRings }
+  | { readonly id: number; readonly ok: true; readonly result: MaskResult<MaskJob> }
   | {
       readonly id: number;
       readonly ok: false;
@@ -110,7 +111,7 @@ function workerEntry(): string {
  * it waits. The thread starts with the first job and never keeps the process alive;
  * {@link close} ends it.
  */
-export class MaskThread implements SplitMasker {
+export class MaskThread implements Masker {
   #worker: Worker | null = null;
   #port: MessagePort | null = null;
   #replies: Int32Array | null = null;
@@ -129,7 +130,7 @@ export class MaskThread implements SplitMasker {
     this.#slots = slots;
   }
 
-  submit(job: SplitMaskJob): () => SplitRings {
+  submit<J extends MaskJob>(job: J): () => MaskResult<J> {
     const port = this.#start();
     const id = this.#nextId++;
     // The slot's previous job must be answered before the slot goes to this one.
@@ -138,9 +139,9 @@ export class MaskThread implements SplitMasker {
     Atomics.store(this.#claims as Int32Array, request.slot, openMark(id));
     this.#open.set(id, request);
     port.postMessage(request);
-    let taken: SplitRings | null = null;
+    let taken: MaskResult<J> | null = null;
     return () => {
-      taken ??= this.#take(id);
+      taken ??= this.#take(id) as MaskResult<J>;
       return taken;
     };
   }
@@ -174,7 +175,7 @@ export class MaskThread implements SplitMasker {
   }
 
   /** Job `id`'s vectors (its error thrown), once {@link #settle}d. */
-  #take(id: number): SplitRings {
+  #take(id: number): MaskResult<MaskJob> {
     this.#settle(id);
     const answer = this.#answers.get(id) as MaskReply;
     this.#answers.delete(id);
@@ -232,17 +233,23 @@ export class MaskThread implements SplitMasker {
   }
 }
 
-function unpack(reply: MaskReply): SplitRings {
-  if (reply.ok) return reply.rings;
+function unpack(reply: MaskReply): MaskResult<MaskJob> {
+  if (reply.ok) return reply.result;
   const f = reply.fixedPoint;
   if (f !== null) throw new FixedPointError(f.field, f.index, f.detail);
   throw new SecureAggregationError(reply.message);
 }
 
+/** The memory of a result's vectors (what the thread moves to the caller rather than copies). */
+export function resultBuffers(result: MaskResult<MaskJob>): ArrayBuffer[] {
+  const vectors = "coarse" in result ? [result.coarse, result.fine] : [result.ring];
+  return vectors.map((v) => v.buffer as ArrayBuffer);
+}
+
 /** The thread's answer to `request` (what maskWorker.ts posts). */
 export function answer(request: MaskRequest): MaskReply {
   try {
-    return { id: request.id, ok: true, rings: runSplitMaskJob(request.job) };
+    return { id: request.id, ok: true, result: runMaskJob(request.job) };
   } catch (error) {
     return {
       id: request.id,

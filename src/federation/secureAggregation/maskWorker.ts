@@ -1,5 +1,5 @@
 /**
- * The mask thread (maskThread.ts): masks each split field it is sent (unless the calling thread
+ * The mask thread (maskThread.ts): runs each masking job it is sent (unless the calling thread
  * claimed it first), answers on its port with
  * the vectors (their memory moved, not copied), and raises its counter so that a center's
  * thread blocked in `Atomics.wait` picks the answer up.
@@ -11,6 +11,7 @@ import {
   type MaskReply,
   type MaskRequest,
   type MaskWorkerData,
+  resultBuffers,
 } from "./maskThread.js";
 
 const { port, replies, claims } = workerData as MaskWorkerData;
@@ -19,12 +20,7 @@ port.on("message", (request: MaskRequest) => {
   // The calling thread may have run it already, while it waited for another.
   if (!claim(claims, request)) return;
   const reply: MaskReply = answer(request);
-  port.postMessage(
-    reply,
-    reply.ok
-      ? [reply.rings.coarse.buffer as ArrayBuffer, reply.rings.fine.buffer as ArrayBuffer]
-      : [],
-  );
+  port.postMessage(reply, reply.ok ? resultBuffers(reply.result) : []);
   Atomics.add(replies, 0, 1);
   Atomics.notify(replies, 0);
 });

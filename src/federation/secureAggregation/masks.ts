@@ -241,15 +241,46 @@ export interface SplitRings {
 
 /** {@link encodeSplitMasked}'s arguments as one value (plain data: it crosses threads). */
 export interface SplitMaskJob {
+  readonly kind: "split";
   readonly encoding: SplitEncoding;
   readonly masks: readonly PairMask[];
   readonly coarseLabel: MaskLabel;
   readonly fineLabel: MaskLabel;
 }
 
-/** {@link encodeSplitMasked} of a job. */
-export function runSplitMaskJob(job: SplitMaskJob): SplitRings {
-  return encodeSplitMasked(job.encoding, job.masks, job.coarseLabel, job.fineLabel);
+/** A ring vector a center encoded itself (packed or non-finite counts), to mask under `label`. */
+export interface RingMaskJob {
+  readonly kind: "ring";
+  readonly ring: Uint32Array;
+  readonly masks: readonly PairMask[];
+  readonly label: MaskLabel;
+}
+
+/** A masked ring vector and its SHA-256 (what a reply's fingerprint covers of it). */
+export interface MaskedRing {
+  readonly ring: Uint32Array;
+  readonly digest: Uint8Array;
+}
+
+/** A masking job: a split field to encode and mask, or a ring vector to mask. */
+export type MaskJob = SplitMaskJob | RingMaskJob;
+
+/** What a job gives. */
+export type MaskResult<J extends MaskJob> = J extends SplitMaskJob ? SplitRings : MaskedRing;
+
+/** Run a job: {@link encodeSplitMasked}, or {@link applyMasks} to the job's ring, in place. */
+export function runMaskJob<J extends MaskJob>(job: J): MaskResult<J> {
+  if (job.kind === "split") {
+    return encodeSplitMasked(
+      job.encoding,
+      job.masks,
+      job.coarseLabel,
+      job.fineLabel,
+    ) as MaskResult<J>;
+  }
+  applyMasks(job.ring, job.masks, job.label);
+  const digest = new Uint8Array(createHash("sha256").update(chunkBytes(job.ring)).digest());
+  return { ring: job.ring, digest } as MaskResult<J>;
 }
 
 /**

@@ -24,7 +24,8 @@ import {
   type MaskLabel,
   maskStream,
   type PairMask,
-  runSplitMaskJob,
+  type RingMaskJob,
+  runMaskJob,
   type SplitEncoding,
   type SplitMaskJob,
   type SplitRings,
@@ -210,9 +211,23 @@ export function maskRing(
   field: string,
   ring: Uint32Array,
 ): Uint32Array {
+  return runMaskJob(ringMaskJob(pairs, tag, field, ring)).ring;
+}
+
+/** What {@link maskRing} does, as plain data (maskThread.ts): its ring is masked in place. */
+export function ringMaskJob(
+  pairs: PairSecrets,
+  tag: SecureSumTag,
+  field: string,
+  ring: Uint32Array,
+): RingMaskJob {
   checkPairs(pairs, tag);
-  addPairMasks(pairs, fieldLabel(tag, field, ringLength(ring)), ring);
-  return ring;
+  return {
+    kind: "ring",
+    ring,
+    masks: pairMasks(pairs),
+    label: fieldLabel(tag, field, ringLength(ring)),
+  };
 }
 
 /**
@@ -229,6 +244,7 @@ export function splitMaskJob(
   checkPairs(pairs, tag);
   const length = encoding.values.length;
   return {
+    kind: "split",
     encoding,
     masks: pairMasks(pairs),
     coarseLabel: fieldLabel(tag, encoding.field, length),
@@ -236,13 +252,13 @@ export function splitMaskJob(
   };
 }
 
-/** A split field's masked ring vectors: {@link runSplitMaskJob} of its {@link splitMaskJob}. */
+/** A split field's masked ring vectors: {@link runMaskJob} of its {@link splitMaskJob}. */
 export function maskSplitField(
   pairs: PairSecrets,
   tag: SecureSumTag,
   encoding: SplitEncoding,
 ): SplitRings {
-  return runSplitMaskJob(splitMaskJob(pairs, tag, encoding));
+  return runMaskJob(splitMaskJob(pairs, tag, encoding));
 }
 
 /** The rings of `field` in every share, all of one length (share 0's). */
