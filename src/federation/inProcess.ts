@@ -31,10 +31,11 @@ import {
 /** {@link InProcessTransport}'s options. */
 export interface InProcessOptions extends TransportOptions {
   /**
-   * Mask the centers' split fields on a thread of their own (maskThread.ts), overlapping the
-   * next center's step (default false: on this thread, at once). Only with secure aggregation.
+   * Mask the centers' replies on a thread of their own (maskThread.ts), overlapping the next
+   * center's step: true for a {@link MaskThread} with its defaults, or the one to use (closed
+   * with the transport); default false: on this thread, at once. Only with secure aggregation.
    */
-  readonly maskThread?: boolean;
+  readonly maskThread?: boolean | MaskThread;
 }
 
 /** Centers called directly, in federation (sorted name) order. */
@@ -68,7 +69,11 @@ export class InProcessTransport implements Transport {
     }
     this.relaysReplies = this.secure !== null && this.#sessions.some((s) => s.verifiesRequests);
     this.#masker =
-      this.secure !== null && options.maskThread === true ? new MaskThread() : inlineMasker;
+      this.secure === null || options.maskThread === undefined || options.maskThread === false
+        ? inlineMasker
+        : options.maskThread === true
+          ? new MaskThread()
+          : options.maskThread;
   }
 
   async #agree(runId: string): Promise<void> {

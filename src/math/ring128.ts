@@ -4,7 +4,7 @@
  * representation: 4 little-endian 32-bit words per element, two 64-bit limbs).
  *
  * The carry chains run in WebAssembly (wasm/ring128.wat) on 64-bit limbs: JavaScript's 32-bit
- * chains took some 9 ns per element of a two-mask sum, the i64 kernel 3, copies in and out of
+ * chains took some 9.3 ns per element of a two-mask sum, the i64 kernel 3.5, copies in and out of
  * its memory included. Operands go through the module's memory a block at a time.
  */
 import { RING128_WASM } from "./wasm/ring128Binary.js";

@@ -34,6 +34,7 @@ import {
   SecureCenter,
   securedFields,
 } from "../../../src/federation/secureAggregation/layer.js";
+import { MaskThread } from "../../../src/federation/secureAggregation/maskThread.js";
 import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
 import type { RequestTag, StepName } from "../../../src/federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../../../src/federation/transcript.js";
@@ -98,10 +99,11 @@ const SECURE_TRANSPORTS: Record<
   "in-process": async (dir) => ({
     transport: new InProcessTransport(await simulatedCenters(dir), { secureAggregation: true }),
   }),
+  // Every job on the thread, however small (a run sends only large ones there).
   "in-process, mask thread": async (dir) => ({
     transport: new InProcessTransport(await simulatedCenters(dir), {
       secureAggregation: true,
-      maskThread: true,
+      maskThread: new MaskThread({ minElements: 0 }),
     }),
   }),
   "worker-threads": async (dir) => ({

@@ -103,7 +103,7 @@ describe("mask thread", () => {
 
   it("runs the jobs the thread has not reached itself, the last first, and reuses claim slots", async () => {
     // Four claim slots for 40 jobs: a slot's job is answered before the slot goes to another.
-    const own = new MaskThread(4);
+    const own = new MaskThread({ slots: 4 });
     const centers = agreedCenters();
     const tag = { runId: "r", phase: "wald", round: 3 };
     const request = requestDigest(tag, "information", input, { perCenterFields: false });
