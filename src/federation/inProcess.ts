@@ -2,9 +2,10 @@
  * In-process transport: every center lives in this process (a simulated federation).
  *
  * The centers take their turns on this thread. With secure aggregation and a mask thread
- * (`maskThread`), each center's split fields are masked there while this thread runs the next
- * center's step; the replies are finished (fingerprinted, authenticated) once every center has
- * run: the same bytes as masking each at once.
+ * (`maskThread`), each center's reply is masked there (its large vectors: split fields, packed
+ * and non-finite counts) while this thread runs the next center's step; the replies are
+ * finished (fingerprinted, authenticated) once every center has run: the same bytes as masking
+ * each at once.
  */
 import { InputError } from "../io/errors.js";
 import { type CenterSession, centerInfo } from "./centerSession.js";
@@ -48,7 +49,7 @@ export class InProcessTransport implements Transport {
   #agreedRun: string | null = null;
   /** Whether a center verifies requests: each request then carries the previous replies. */
   readonly relaysReplies: boolean;
-  /** Where the centers' split fields are masked. */
+  /** Where the centers' replies are masked. */
   readonly #masker: Masker;
 
   /**

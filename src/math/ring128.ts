@@ -47,6 +47,24 @@ const B1_AT = 2 * BLOCK_BYTES;
 const B2_AT = 3 * BLOCK_BYTES;
 
 /**
+ * out ← run(a block's elements) over the vectors a block at a time: each operand copied in at
+ * its place (words), the kernel run, its result copied out.
+ */
+function blockwise(
+  out: Uint32Array,
+  operands: readonly (readonly [Uint32Array, number])[],
+  run: (elements: number) => void,
+): void {
+  const n = out.length;
+  for (let from = 0; from < n; from += BLOCK_WORDS) {
+    const to = Math.min(n, from + BLOCK_WORDS);
+    for (const [v, at] of operands) memory.set(v.subarray(from, to), at / 4);
+    run((to - from) / WORDS);
+    out.set(memory.subarray(OUT_AT / 4, OUT_AT / 4 + (to - from)), from);
+  }
+}
+
+/**
  * out ← a + s·b (mod 2^128, element by element, s ∈ {1, −1}) for ring vectors of equal length
  * (a multiple of 4 words; the caller checks). out may be a.
  */
@@ -57,14 +75,14 @@ export function ringAddSignedWords(
   s: 1 | -1,
 ): void {
   const x = s === 1 ? 0 : -1;
-  const n = out.length;
-  for (let from = 0; from < n; from += BLOCK_WORDS) {
-    const to = Math.min(n, from + BLOCK_WORDS);
-    memory.set(a.subarray(from, to), A_AT / 4);
-    memory.set(b.subarray(from, to), B1_AT / 4);
-    kernel.addSigned(OUT_AT, A_AT, B1_AT, (to - from) / WORDS, x);
-    out.set(memory.subarray(OUT_AT / 4, OUT_AT / 4 + (to - from)), from);
-  }
+  blockwise(
+    out,
+    [
+      [a, A_AT],
+      [b, B1_AT],
+    ],
+    (elements) => kernel.addSigned(OUT_AT, A_AT, B1_AT, elements, x),
+  );
 }
 
 /**
@@ -81,13 +99,13 @@ export function ringAddSigned2Words(
 ): void {
   const x1 = s1 === 1 ? 0 : -1;
   const x2 = s2 === 1 ? 0 : -1;
-  const n = out.length;
-  for (let from = 0; from < n; from += BLOCK_WORDS) {
-    const to = Math.min(n, from + BLOCK_WORDS);
-    memory.set(a.subarray(from, to), A_AT / 4);
-    memory.set(b1.subarray(from, to), B1_AT / 4);
-    memory.set(b2.subarray(from, to), B2_AT / 4);
-    kernel.addSigned2(OUT_AT, A_AT, B1_AT, B2_AT, (to - from) / WORDS, x1, x2);
-    out.set(memory.subarray(OUT_AT / 4, OUT_AT / 4 + (to - from)), from);
-  }
+  blockwise(
+    out,
+    [
+      [a, A_AT],
+      [b1, B1_AT],
+      [b2, B2_AT],
+    ],
+    (elements) => kernel.addSigned2(OUT_AT, A_AT, B1_AT, B2_AT, elements, x1, x2),
+  );
 }

@@ -375,10 +375,10 @@ export class SecureCenter {
   }
 
   /**
-   * {@link protect} in two halves: this one checks and masks every field, its split fields by
-   * `masker` (maskThread.ts: possibly on another thread, while this one goes on); the reply's
-   * `finish()` takes them, fingerprints the reply and authenticates it. The same reply as
-   * {@link protect}'s, byte for byte. Replies begun must be finished in the order begun.
+   * {@link protect} in two halves: this one checks and masks every field, the vectors it
+   * encodes itself by `masker` (maskThread.ts: possibly on another thread, while this one goes
+   * on); the reply's `finish()` takes them, fingerprints the reply and authenticates it. The
+   * same reply as {@link protect}'s, byte for byte.
    * @param request - the request's digest without per-center fields (requestDigest.ts)
    * @throws FixedPointError naming the field when a value cannot be encoded (here, or from
    *   `finish()` for a split field's value)
