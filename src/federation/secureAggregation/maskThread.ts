@@ -81,7 +81,7 @@ const SLOTS = 1 << 14;
  * against tens of microseconds a job), and small replies' many rounds (outliers_sim: 326 rounds
  * of 3,000 genes) only paid for the thread.
  */
-export const DEFAULT_MIN_THREAD_ELEMENTS = 8192;
+const DEFAULT_MIN_THREAD_ELEMENTS = 8192;
 
 /** The ring elements a job makes (both parts of a split field). */
 function jobElements(job: MaskJob): number {

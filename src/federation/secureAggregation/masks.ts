@@ -16,6 +16,7 @@
  * indistinguishable from uniform on Z/2^128, and so is a masked value.
  */
 import { type Cipher, createCipheriv, createHash } from "node:crypto";
+import { maskedDigest } from "./authentication.js";
 import { SecureAggregationError } from "./errors.js";
 import {
   assertLittleEndian,
@@ -279,8 +280,7 @@ export function runMaskJob<J extends MaskJob>(job: J): MaskResult<J> {
     ) as MaskResult<J>;
   }
   applyMasks(job.ring, job.masks, job.label);
-  const digest = new Uint8Array(createHash("sha256").update(chunkBytes(job.ring)).digest());
-  return { ring: job.ring, digest } as MaskResult<J>;
+  return { ring: job.ring, digest: maskedDigest(chunkBytes(job.ring)) } as MaskResult<J>;
 }
 
 /**
@@ -308,7 +308,8 @@ export function encodeSplitMasked(
   const fine = ringVector(length);
   const coarseCiphers = maskCiphers(masks, coarseLabel);
   const fineCiphers = maskCiphers(masks, fineLabel);
-  // Each chunk is digested as soon as it is written, while it is still in cache.
+  // Each chunk is digested as soon as it is written, while it is still in cache: the whole
+  // vector's maskedDigest, streamed.
   const coarseHash = createHash("sha256");
   const fineHash = createHash("sha256");
   for (let start = 0; start < length; start += CHUNK) {
