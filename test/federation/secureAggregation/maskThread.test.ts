@@ -1,16 +1,21 @@
 /**
  * The mask thread: a reply whose split fields were masked on it is the reply masked on the
  * calling thread, byte for byte (masked vectors, authenticators); a value the ring refuses is
- * refused with the same error; jobs are taken in any order; a closed thread answers no more.
+ * refused with the same error; jobs are taken in any order; jobs staged in its shared memory
+ * (or cloned when it is full) give the same bytes in memory of the caller's own; a closed
+ * thread answers no more.
  */
+import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { requestDigest } from "../../../src/federation/requestDigest.js";
 import { FixedPointError } from "../../../src/federation/secureAggregation/errors.js";
+import type { PairSecrets } from "../../../src/federation/secureAggregation/keyAgreement.js";
 import {
   type ProtectedReply,
   SecureCenter,
 } from "../../../src/federation/secureAggregation/layer.js";
 import { MaskThread } from "../../../src/federation/secureAggregation/maskThread.js";
+import { maskRing, ringMaskJob } from "../../../src/federation/secureAggregation/secureSum.js";
 import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
 
 const names = ["a", "b", "c"];
@@ -122,6 +127,57 @@ describe("mask thread", () => {
       expect(bytes(p.finish())).toEqual(here[k]);
     });
     expect(own.ran.here + own.ran.there).toBe(40);
+    await own.close();
+  });
+
+  it("stages jobs in shared memory while there is room, clones the others, reuses answered regions: the same bytes, in the caller's own memory", async () => {
+    // 50,000 doubles of staging: one reply's 36,000-double field at a time.
+    const own = new MaskThread({ stagingDoubles: 50_000, minElements: 0 });
+    const centers = agreedCenters();
+    const tag = { runId: "r", phase: "wald", round: 60 };
+    const request = requestDigest(tag, "information", input, { perCenterFields: false });
+    const rounds = Array.from({ length: 12 }, (_, k) => ({ ...tag, round: 60 + k }));
+    const here = rounds.map((t, k) =>
+      bytes(centers[k % 3].protect(t, "information", input, share(k) as never, request)),
+    );
+    // In waves of three: the area fills, the wave's answers free it for the next.
+    for (let wave = 0; wave < 4; wave++) {
+      const pending = [0, 1, 2].map((j) => {
+        const k = 3 * wave + j;
+        return centers[k % 3].beginProtect(
+          rounds[k],
+          "information",
+          share(k) as never,
+          request,
+          own,
+        );
+      });
+      pending.forEach((p, j) => {
+        const reply = p.finish();
+        for (const v of Object.values(reply.masked))
+          expect(v.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+        expect(bytes(reply)).toEqual(here[3 * wave + j]);
+      });
+    }
+    // A ring masked in the staging area comes back in memory of its own, the caller's untouched.
+    const secret = new Uint8Array(createHash("sha256").update("pair").digest());
+    const pairs: PairSecrets = {
+      runId: "r",
+      centers: ["a", "b"],
+      selfIndex: 0,
+      secrets: [null, secret],
+      own: new Uint8Array(32),
+    };
+    const ringTag = { runId: "r", phase: "cooks", step: "counts", round: 0 };
+    const ring = Uint32Array.from({ length: 4 * 9000 }, (_, i) => i % 7);
+    const expected = maskRing(pairs, ringTag, "counts", ring.slice());
+    const taken = own.submit(ringMaskJob(pairs, ringTag, "counts", ring))();
+    expect(taken.ring.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(taken.ring.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(ring.every((x, i) => x === i % 7)).toBe(true);
+    expect(own.ran.here + own.ran.there).toBe(13);
+    // Each wave staged one field and cloned the two that found no room; the ring was staged.
+    expect(own.sent).toEqual({ staged: 5, cloned: 8 });
     await own.close();
   });
 
