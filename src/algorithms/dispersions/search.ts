@@ -14,8 +14,9 @@
  * (one log α) to the centers, which return the sums DESeq2's `log_posterior` and
  * `dlog_posterior` need there ({@link DispersionEvalShare}); the aggregator then takes exactly
  * the decision DESeq2 takes (accept or halve κ, stop or propose again). A rejected proposal is
- * followed by another from the same log α and slope with κ halved, known in advance: after r
- * rejections in a row a gene also sends the next min(2^r, 8) − 1 of those halvings, and the
+ * followed by another from the same log α and slope with κ halved, known in advance: after a
+ * rejection a gene also sends the halvings that follow, up to the first one a quadratic through
+ * the posterior's values and slope accepts ({@link halvingsToAccept}, at most 8 points), and the
  * aggregator walks DESeq2's decisions along them until one is accepted (whose new slope the
  * next proposal needs) or they run out. Every point is evaluated as alone, so the path and the
  * estimates are DESeq2's, bit for bit; a round only goes further along it. The genes DESeq2 refits
@@ -27,8 +28,8 @@
  * the line search), so that the slowest genes' grid takes no round of its own.
  *
  * Rounds: 1 + the largest number over genes of accepted proposals plus runs of rejected ones
- * (each run of r rejections takes about log₂ r rounds up to 8, then r/8; at most maxit = 100
- * in all), + 2 when a gene that ends last needs the grid without having reached maxit. Shares:
+ * (each run of r rejections takes one round when the quadratic guesses right, r/2 at worst; at
+ * most maxit = 100 in all), + 2 when a gene that ends last needs the grid without having reached maxit. Shares:
  * per line-search point 2 + 2c doubles (1 point per searching gene, or up to 8 after
  * rejections), per grid point 1 + c (20 per grid; no derivatives), where c is the
  * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
