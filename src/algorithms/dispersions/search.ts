@@ -29,9 +29,9 @@
  *
  * Rounds: 1 + the largest number over genes of accepted proposals plus runs of rejected ones
  * (each run of r rejections takes one round when the quadratic guesses right, r/2 at worst; at
- * most maxit = 100 in all), + 2 when a gene that ends last needs the grid without having reached maxit. Shares:
- * per line-search point 2 + 2c doubles (1 point per searching gene, or up to 8 after
- * rejections), per grid point 1 + c (20 per grid; no derivatives), where c is the
+ * most maxit = 100 in all), + 2 when a gene that ends last needs the grid without having
+ * reached maxit. Shares: per line-search point 2 + 2c doubles (1 point per searching gene, or
+ * up to 8 after rejections), per grid point 1 + c (20 per grid; no derivatives), where c is the
  * number of the design's distinct rows D when D < p(p+1)/2 (B then travels as per-row sums of
  * the weights: c = p for group designs), p(p+1)/2 otherwise (B as an upper triangle).
  * Requests: the mask and the log α values per gene (with their count per gene when genes
