@@ -58,6 +58,21 @@ function bytes(reply: ProtectedReply): Record<string, string> {
   return out;
 }
 
+/**
+ * `count` rounds from `first` of information replies (center k % 3 answers round k), masked on
+ * the calling thread: their bytes, and what masking them again takes.
+ */
+function repliesMaskedHere(first: number, count: number) {
+  const centers = agreedCenters();
+  const tag = { runId: "r", phase: "wald", round: first };
+  const request = requestDigest(tag, "information", input, { perCenterFields: false });
+  const rounds = Array.from({ length: count }, (_, k) => ({ ...tag, round: first + k }));
+  const here = rounds.map((t, k) =>
+    bytes(centers[k % 3].protect(t, "information", input, share(k) as never, request)),
+  );
+  return { centers, request, rounds, here };
+}
+
 describe("mask thread", () => {
   it("gives every center the reply it masks itself, byte for byte, jobs taken in any order", () => {
     const tag = { runId: "r", phase: "wald", round: 0 };
@@ -109,13 +124,7 @@ describe("mask thread", () => {
   it("runs the jobs the thread has not reached itself, the last first, and reuses claim slots", async () => {
     // Four claim slots for 40 jobs: a slot's job is answered before the slot goes to another.
     const own = new MaskThread({ slots: 4 });
-    const centers = agreedCenters();
-    const tag = { runId: "r", phase: "wald", round: 3 };
-    const request = requestDigest(tag, "information", input, { perCenterFields: false });
-    const rounds = Array.from({ length: 40 }, (_, k) => ({ ...tag, round: 3 + k }));
-    const here = rounds.map((t, k) =>
-      bytes(centers[k % 3].protect(t, "information", input, share(k) as never, request)),
-    );
+    const { centers, request, rounds, here } = repliesMaskedHere(3, 40);
     const pending = rounds.map((t, k) =>
       centers[k % 3].beginProtect(t, "information", share(k) as never, request, own),
     );
@@ -133,13 +142,7 @@ describe("mask thread", () => {
   it("stages jobs in shared memory while there is room, clones the others, reuses answered regions: the same bytes, in the caller's own memory", async () => {
     // 50,000 doubles of staging: one reply's 36,000-double field at a time.
     const own = new MaskThread({ stagingDoubles: 50_000, minElements: 0 });
-    const centers = agreedCenters();
-    const tag = { runId: "r", phase: "wald", round: 60 };
-    const request = requestDigest(tag, "information", input, { perCenterFields: false });
-    const rounds = Array.from({ length: 12 }, (_, k) => ({ ...tag, round: 60 + k }));
-    const here = rounds.map((t, k) =>
-      bytes(centers[k % 3].protect(t, "information", input, share(k) as never, request)),
-    );
+    const { centers, request, rounds, here } = repliesMaskedHere(60, 12);
     // In waves of three: the area fills, the wave's answers free it for the next.
     for (let wave = 0; wave < 4; wave++) {
       const pending = [0, 1, 2].map((j) => {
