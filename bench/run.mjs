@@ -528,8 +528,8 @@ if (args.has("--with-deseq2") && want("run")) {
         const dest = join(out, "run-vs-deseq2");
         rmSync(dest, { recursive: true, force: true });
         const t0 = performance.now();
-        // As a user runs it: bin/fedseq through its first line (Node with glibc's malloc on
-        // huge pages), not `node bin/fedseq`.
+        // As a user runs it: bin/fedseq as a program (its shell lines start Node with glibc's
+        // malloc on huge pages), not `node bin/fedseq`.
         const r = spawnSync(
           join(here, "..", "bin", "fedseq"),
           ["run", "--data", dir, "--design", design, "--out", dest],
