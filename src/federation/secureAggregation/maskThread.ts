@@ -31,6 +31,7 @@ import {
   Worker,
 } from "node:worker_threads";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
+import { RING_WORDS } from "./fixedPoint.js";
 import { type MaskJob, type MaskResult, runMaskJob } from "./masks.js";
 
 /** Starts a masking job; the function it returns gives the job's result. */
@@ -98,7 +99,7 @@ const DEFAULT_STAGING_DOUBLES = 1 << 22;
 
 /** The ring elements a job makes (both parts of a split field). */
 function jobElements(job: MaskJob): number {
-  return job.kind === "split" ? 2 * job.encoding.values.length : job.ring.length / 4;
+  return job.kind === "split" ? 2 * job.encoding.values.length : job.ring.length / RING_WORDS;
 }
 
 /**
@@ -279,10 +280,13 @@ export class MaskThread implements Masker {
 
   /** Run here the last submitted job the thread has not claimed; false if there is none. */
   #helpOnce(claims: Int32Array): boolean {
-    const open = [...this.#open.values()];
-    for (let k = open.length - 1; k >= 0; k--) {
-      const request = open[k];
-      if (!claim(claims, request)) continue;
+    // Ids from the newest down to the oldest still open (the map keeps submission order): no
+    // copy of the open jobs for each turn of the wait.
+    const oldest = this.#open.keys().next().value;
+    if (oldest === undefined) return false;
+    for (let id = this.#nextId - 1; id >= oldest; id--) {
+      const request = this.#open.get(id);
+      if (request === undefined || !claim(claims, request)) continue;
       this.#received(answer(request));
       this.ran.here++;
       return true;
