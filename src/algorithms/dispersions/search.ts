@@ -473,19 +473,41 @@ function keptStartOf(book: Book, g: number): boolean {
 }
 
 /** Gene-wise estimate where the line search stopped, before the grid and the final clamp. */
-function genewiseLineEstimate(state: DispersionSearchState, book: Book, g: number): number {
-  return keptStartOf(book, g)
-    ? state.startDispersion[g]
-    : Math.min(Math.exp(book.logAlpha[g]), state.settings.maxDisp);
+function genewiseLineEstimate(
+  startDispersion: Float64Array,
+  maxDisp: number,
+  book: Book,
+  g: number,
+): number {
+  return keptStartOf(book, g) ? startDispersion[g] : Math.min(Math.exp(book.logAlpha[g]), maxDisp);
 }
 
-/** Whether DESeq2 refits gene g on its grid. */
-function needsGrid(state: DispersionSearchState, book: Book, g: number): boolean {
-  const { maxit, minDisp } = state.settings;
-  const iterations = book.iterations[g];
-  if (state.mode === "map") return !(iterations < maxit);
-  const converged = iterations < maxit && iterations !== 1;
-  return !converged && genewiseLineEstimate(state, book, g) > minDisp * 10;
+/** Which genes DESeq2 refits on its grid: a search's constants, read once per round. */
+class GridRule {
+  readonly #map: boolean;
+  readonly #maxit: number;
+  readonly #minDisp: number;
+  readonly #maxDisp: number;
+  readonly #startDispersion: Float64Array;
+
+  constructor(state: DispersionSearchState) {
+    this.#map = state.mode === "map";
+    this.#maxit = state.settings.maxit;
+    this.#minDisp = state.settings.minDisp;
+    this.#maxDisp = state.settings.maxDisp;
+    this.#startDispersion = state.startDispersion;
+  }
+
+  /** Whether DESeq2 refits gene g on its grid, once its line search is over. */
+  needsGrid(book: Book, g: number): boolean {
+    const iterations = book.iterations[g];
+    if (this.#map) return !(iterations < this.#maxit);
+    const converged = iterations < this.#maxit && iterations !== 1;
+    return (
+      !converged &&
+      genewiseLineEstimate(this.#startDispersion, this.#maxDisp, book, g) > this.#minDisp * 10
+    );
+  }
 }
 
 /** A gene's grid points in a round ({@link DispersionSearchState.gridParts}): the coarse grid. */
@@ -663,12 +685,13 @@ interface RoundPoints {
  */
 function nextRoundPoints(
   state: DispersionSearchState,
+  genes: Int32Array,
   book: Book,
   decisions: RoundDecisions,
 ): RoundPoints {
   const { searching, proposals, nextCount } = decisions;
   const { maxit, maxDisp } = state.settings;
-  const fitted = maskIndices(state.fitted);
+  const rule = new GridRule(state);
   const next = new Uint8Array(state.mask.length);
   const points: number[] = [];
   const counts: number[] = [];
@@ -680,8 +703,11 @@ function nextRoundPoints(
   const grid = coarseGrid(maxDisp);
   const delta = grid[1] - grid[0];
   const fine = new Float64Array(GRID_POINTS);
-  for (let f = 0; f < fitted.length; f++) {
-    const g = fitted[f];
+  // Only this round's genes: a gene off a round's mask is done with its line search and its
+  // grids (a gene whose line search ends is sent its grids in the next rounds, one after the
+  // other, when DESeq2 refits it), so it is off every later round's mask too.
+  for (let a = 0; a < genes.length; a++) {
+    const g = genes[a];
     const before = points.length;
     let part = 0;
     const coarseKnown = !Number.isNaN(book.coarseLogAlpha[g]);
@@ -699,7 +725,7 @@ function nextRoundPoints(
       const last = book.iterations[g] + points.length - before - 1;
       if (!coarseKnown && last >= maxit - 1) part = COARSE;
       else if (coarseKnown && !fineKnown && last >= maxit) part = FINE;
-    } else if (book.status[g] === SearchStatus.done && needsGrid(state, book, g)) {
+    } else if (book.status[g] === SearchStatus.done && rule.needsGrid(book, g)) {
       if (!coarseKnown) part = COARSE;
       else if (!fineKnown) part = FINE;
     }
@@ -780,7 +806,7 @@ export function dispersionSearchAggregate(
     maxit: settings.maxit,
     minLogAlpha: settings.minLogAlpha,
   };
-  const next = nextRoundPoints(state, book, decideRound(view, sums, posterior, book));
+  const next = nextRoundPoints(state, genes, book, decideRound(view, sums, posterior, book));
   if (next.counts.length > 0) {
     return searchState({
       ...state,
@@ -801,7 +827,8 @@ export function dispersionSearchAggregate(
   }
   // Every line search and grid is over.
   const refit = new Uint8Array(state.mask.length);
-  for (const g of maskIndices(state.fitted)) if (needsGrid(state, book, g)) refit[g] = 1;
+  const rule = new GridRule(state);
+  for (const g of maskIndices(state.fitted)) if (rule.needsGrid(book, g)) refit[g] = 1;
   book.gridRefit = refit;
   return searchResult(state, book);
 }
@@ -818,7 +845,7 @@ function searchResult(state: DispersionSearchState, book: Book): DispersionSearc
       keptStart[g] = keptStartOf(book, g) ? 1 : 0;
       estimate = book.gridRefit[g]
         ? Math.exp(book.gridLogAlpha[g])
-        : genewiseLineEstimate(state, book, g);
+        : genewiseLineEstimate(state.startDispersion, maxDisp, book, g);
     } else {
       estimate = Math.exp(book.gridRefit[g] ? book.gridLogAlpha[g] : book.logAlpha[g]);
     }
