@@ -59,24 +59,51 @@ export function pooledRegularisedNll(
   return total;
 }
 
+/** Two fits of the same genes and their regularised pooled NLL per gene, to compare on subsets. */
+export interface FitComparison {
+  /** Design columns p and genes G. */
+  readonly p: number;
+  readonly genes: number;
+  /** Our coefficients and the reference's, G×p, natural log. */
+  readonly ours: Float64Array;
+  readonly reference: Float64Array;
+  /** {@link pooledRegularisedNll} at each. */
+  readonly ourNll: Float64Array;
+  readonly referenceNll: Float64Array;
+}
+
 /**
- * Compare our β with a reference β on the genes of `subset` (all when omitted).
+ * Our β and a reference β with their regularised pooled NLLs (the costly part: every gene's
+ * NLL over every center's samples, computed once for any number of {@link agreement}s).
  * @param centers - centers holding the genes (their NLL decides the genes that disagree)
  * @param ours - our coefficients, G×p, natural log
  * @param reference - reference coefficients, G×p, natural log
  * @param minMu - μ floor of the reference's objective (DESeq2: 0.5)
- * @param subset - genes to compare (1 = compare)
  */
-export function agreement(
+export function compareFits(
   centers: readonly FitCenter[],
   ours: Float64Array,
   reference: Float64Array,
   minMu: number,
-  subset?: Uint8Array,
-): Agreement {
+): FitComparison {
   const { p, genes } = centers[0].main.data;
-  const ourNll = pooledRegularisedNll(centers, ours, minMu);
-  const refNll = pooledRegularisedNll(centers, reference, minMu);
+  return {
+    p,
+    genes,
+    ours,
+    reference,
+    ourNll: pooledRegularisedNll(centers, ours, minMu),
+    referenceNll: pooledRegularisedNll(centers, reference, minMu),
+  };
+}
+
+/**
+ * Compare our β with a reference β on the genes of `subset` (all when omitted).
+ * @param fits - the two fits and their NLLs ({@link compareFits})
+ * @param subset - genes to compare (1 = compare)
+ */
+export function agreement(fits: FitComparison, subset?: Uint8Array): Agreement {
+  const { p, genes, ours, reference, ourNll, referenceNll } = fits;
   const result: Agreement = {
     genes: 0,
     within: 0,
@@ -102,7 +129,7 @@ export function agreement(
       continue;
     }
     result.maxDifferenceOutside = Math.max(result.maxDifferenceOutside, worst);
-    if (ourNll[g] <= refNll[g]) result.outsideLower++;
+    if (ourNll[g] <= referenceNll[g]) result.outsideLower++;
     else result.outsideHigher++;
   }
   return result;

@@ -15,7 +15,7 @@ import {
   nbScoreAndInformation,
 } from "../../src/math/negativeBinomial.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
-import { agreement } from "../../src/reports/agreement.js";
+import { agreement, compareFits } from "../../src/reports/agreement.js";
 import { writeCohort } from "../../src/simulate/cohort.js";
 import { deseq2Coefficients } from "../helpers/deseq2.js";
 import { fitShared } from "../helpers/fits.js";
@@ -110,7 +110,7 @@ describe("acceptance", () => {
           if (replaced.has(g)) compared[j] = 0;
         });
       }
-      const a = agreement(centers, o.result.beta, reference, 0.5, compared);
+      const a = agreement(compareFits(centers, o.result.beta, reference, 0.5), compared);
       const unconverged = o.result.pqnDiverged.reduce((x, y) => x + y, 0);
       table.push(
         `${dataset}: ${rounds} rounds (init + ${o.ledger.rounds.newton} Newton), ${a.within}/${a.genes} within (${((100 * a.within) / a.genes).toFixed(3)} %), ${a.outsideHigher} outside with a higher objective, ${unconverged} unconverged`,

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { LfcMode } from "../../src/algorithms/lfc/computeLfc.js";
 import { readCsv } from "../../src/io/csv.js";
-import { agreement } from "../../src/reports/agreement.js";
+import { agreement, compareFits } from "../../src/reports/agreement.js";
 import { deseq2Coefficients, deseq2Table } from "../helpers/deseq2.js";
 import { fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
@@ -22,7 +22,7 @@ afterAll(() => {
 });
 
 /**
- * One macrotask: each agreement() over a whole dataset's genes is seconds of synchronous work;
+ * One macrotask: compareFits() over a whole dataset's genes is seconds of synchronous work;
  * vitest's messages to the runner must get through between them (its worker RPC times out
  * after 60 s without them, on a loaded machine).
  */
@@ -53,10 +53,11 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         const p = outcome.columns.length;
         const genes = Array.from(outcome.fitted, (g) => outcome.genes[g]);
         const reference = deseq2Coefficients(dataset, genes, p);
-        const all = agreement(centers, result.beta, reference, 0.5);
+        // Every gene's NLL at both fits, once: each comparison below reads them on its genes.
+        const fits = compareFits(centers, result.beta, reference, 0.5);
         await breathe();
-        const caught = agreement(centers, result.beta, reference, 0.5, result.pqnCaught);
-        await breathe();
+        const all = agreement(fits);
+        const caught = agreement(fits, result.pqnCaught);
         // outliers_sim: DESeq2 replaced outlier counts and refitted those genes (Cook's
         // distances, issue [8]); fit-lfc fits the counts as given, so they are left out here.
         const refitted = refittedByDeseq2(dataset, genes);
@@ -74,10 +75,8 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
           });
         }
         const compared = result.pqnCaught.map((v, g) => (v || refitted[g] ? 0 : 1));
-        const irlsOnly = agreement(centers, result.beta, reference, 0.5, compared);
-        await breathe();
-        const refit = agreement(centers, result.beta, reference, 0.5, refitted);
-        await breathe();
+        const irlsOnly = agreement(fits, compared);
+        const refit = agreement(fits, refitted);
         rows.push(
           `| ${dataset} | ${mode} | ${all.genes} | ${all.within} (${((100 * all.within) / all.genes).toFixed(2)} %) | ${all.outsideLower} | ${all.outsideHigher} | ${caught.genes} | ${caught.within} | ${refit.genes} |`,
         );
@@ -86,10 +85,7 @@ for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
         // Every other gene outside is a gene PQN fitted, on its own objective (μ unfloored).
         const outsideNotRefit = all.genes - all.within - (refit.genes - refit.within);
         const caughtNotRefit = agreement(
-          centers,
-          result.beta,
-          reference,
-          0.5,
+          fits,
           result.pqnCaught.map((v, g) => (v && !refitted[g] ? 1 : 0)),
         );
         expect(outsideNotRefit).toBe(caughtNotRefit.genes - caughtNotRefit.within);
