@@ -861,101 +861,142 @@ export function privateTrimAggregateStep(
   search: PrivateTrimSearch,
   shares: readonly PrivateTrimShare[],
 ): boolean {
-  const { genes, groupCount, brackets, below, inBracket, ranks, targets } = search;
-  const k = search.cuts;
-  const bucket = new Float64Array(k + 1);
   search.rounds += 1;
   const replies = nonZeroCounts(shares);
-  const scratch = newAtoms();
   let shortest = Number.POSITIVE_INFINITY;
   for (const counts of replies) shortest = Math.min(shortest, counts.length);
+  const round: CountsRound = {
+    replies,
+    shortest,
+    bucket: new Float64Array(search.cuts + 1),
+    blocks: new Int32Array(search.groupCount * search.targets),
+    scratch: newAtoms(),
+  };
   // The reply's blocks follow the request's counted targets in (gene, group, target) order
   // (groupBlocks, on the brackets as sent: a gene's are read before any is narrowed, and
-  // targets activated below belong to a gene already past).
-  const blocks = new Int32Array(groupCount * targets);
+  // targets activated below belong to a gene already past). One call per gene: small
+  // functions V8 compiles once with the feedback of many genes, where one function over every
+  // gene was compiled on the first round's loop and again each time a branch was first taken.
   let block = 0;
-  for (let g = 0; g < genes; g++) {
-    const a = search.sentRow[g];
-    if (a < 0) continue;
-    for (let q = 0; q < groupCount; q++) {
-      const first = (g * groupCount + q) * targets * 2;
-      block = groupBlocks(brackets, first, targets, blocks, q * targets, block);
-    }
-    let all = true;
-    for (let t = 0; t < groupCount * targets; t++) {
-      const i = g * groupCount * targets + t;
-      const own = blocks[t];
-      if (ranks[i] === 0 || own < 0) continue;
-      const from = brackets[i * 2];
-      const to = brackets[i * 2 + 1];
-      const base = own * (k + 1);
-      if (shortest < base + k + 1) {
-        const short = replies.find((counts) => counts.length < base + k + 1);
-        throw new Error(`a center's counts end at ${short?.length}: another request`);
-      }
-      for (let j = 0; j <= k; j++) bucket[j] = 0;
-      for (let c = 0; c < replies.length; c++) {
-        const counts = replies[c];
-        for (let j = 0; j <= k; j++) bucket[j] += counts[base + j];
-      }
-      let total = 0;
-      for (let j = 0; j <= k; j++) total += bucket[j];
-      if (total !== inBracket[i]) {
-        throw new Error(
-          `gene ${g}: the centers hold ${total} values in a bracket of ${inBracket[i]}`,
-        );
-      }
-      // Only the lo target's first bracket, the whole range, starts at b₀ while wider than one
-      // bucket (b₀ is its first sub-range; later brackets holding b₀ are b₀ alone).
-      if (from === 0 && t % targets === 0) search.zeros[g * groupCount + t / targets] = bucket[0];
-      let acc = below[i];
-      let j = 0;
-      while (acc + bucket[j] < ranks[i]) acc += bucket[j++];
-      // gridCuts(from, to, k)[j − 1] and [j], the sub-range's bounds.
-      const start = j === 0 ? from : gridCut(from, to, k, j - 1);
-      const end = j === k ? to : Math.min(gridCut(from, to, k, j) - 1, to);
-      below[i] = acc;
-      inBracket[i] = bucket[j];
-      brackets[i * 2] = start;
-      brackets[i * 2 + 1] = end;
-      if (start !== end) all = false;
-    }
-    // lo and hi found: locate one by one the values of the atoms below, between and above
-    // their buckets that hold 1..k−1 values (their sums are never released on their own).
-    // A counts-only group (an order statistic) releases no sum: its few extreme values are
-    // not located (that would place single samples' values to a bucket for nothing).
-    if (all) {
-      for (let q = 0; q < groupCount; q++) {
-        const i = (g * groupCount + q) * targets;
-        if (ranks[i + 2] !== 0 || targets <= 2 || !search.spec.groups[q].sums) continue;
-        const { starts, ends, counts, positive } = atoms(search, g, q, scratch);
-        let slot = i + 2;
-        let rank = 0;
-        for (let j = 0; j < 5; j++) {
-          // An atom's zeros (b₀) are known; its positive values are located.
-          const c = positive[j];
-          const zeros = counts[j] - c;
-          if ((j === 0 || j === 2 || j === 4) && c > 0 && c < search.minCell) {
-            const from = zeros > 0 ? Math.max(starts[j], 1) : starts[j];
-            for (let e = 0; e < c; e++) {
-              ranks[slot] = rank + zeros + e + 1;
-              brackets[slot * 2] = from;
-              brackets[slot * 2 + 1] = ends[j];
-              below[slot] = rank + zeros;
-              inBracket[slot] = c;
-              if (from !== ends[j]) all = false;
-              slot++;
-            }
-          }
-          rank += counts[j];
-        }
-      }
-    }
-    if (all) search.settled[g] = 1;
+  for (let g = 0; g < search.genes; g++) {
+    if (search.sentRow[g] >= 0) block = narrowGene(search, round, g, block);
   }
-  checkCountsLength(shares, block * (k + 1), block);
+  checkCountsLength(shares, block * (search.cuts + 1), block);
   if (search.rounds > 64) throw new Error("private trimmed-mean search unfinished after 64 rounds");
   return privateTrimSettled(search);
+}
+
+/** What every gene of a counts round reads: the non-zero replies and scratch arrays. */
+interface CountsRound {
+  readonly replies: readonly Float64Array[];
+  /** The shortest reply's length. */
+  readonly shortest: number;
+  /** The pooled counts of one target's k + 1 sub-ranges. */
+  readonly bucket: Float64Array;
+  /** Each of a gene's targets' block in the replies (−1: not counted). */
+  readonly blocks: Int32Array;
+  readonly scratch: Atoms;
+}
+
+/**
+ * Narrow gene g's targets to the sub-ranges holding their ranks (its blocks from `block`), and
+ * once its lo and hi are found, start locating the values of its small atoms.
+ * @returns the next gene's first block
+ */
+function narrowGene(
+  search: PrivateTrimSearch,
+  round: CountsRound,
+  g: number,
+  block: number,
+): number {
+  const { groupCount, brackets, below, inBracket, ranks, targets } = search;
+  const k = search.cuts;
+  const { replies, shortest, bucket, blocks } = round;
+  let next = block;
+  for (let q = 0; q < groupCount; q++) {
+    const first = (g * groupCount + q) * targets * 2;
+    next = groupBlocks(brackets, first, targets, blocks, q * targets, next);
+  }
+  let all = true;
+  for (let t = 0; t < groupCount * targets; t++) {
+    const i = g * groupCount * targets + t;
+    const own = blocks[t];
+    if (ranks[i] === 0 || own < 0) continue;
+    const from = brackets[i * 2];
+    const to = brackets[i * 2 + 1];
+    const base = own * (k + 1);
+    if (shortest < base + k + 1) {
+      const short = replies.find((counts) => counts.length < base + k + 1);
+      throw new Error(`a center's counts end at ${short?.length}: another request`);
+    }
+    for (let j = 0; j <= k; j++) bucket[j] = 0;
+    for (let c = 0; c < replies.length; c++) {
+      const counts = replies[c];
+      for (let j = 0; j <= k; j++) bucket[j] += counts[base + j];
+    }
+    let total = 0;
+    for (let j = 0; j <= k; j++) total += bucket[j];
+    if (total !== inBracket[i]) {
+      throw new Error(
+        `gene ${g}: the centers hold ${total} values in a bracket of ${inBracket[i]}`,
+      );
+    }
+    // Only the lo target's first bracket, the whole range, starts at b₀ while wider than one
+    // bucket (b₀ is its first sub-range; later brackets holding b₀ are b₀ alone).
+    if (from === 0 && t % targets === 0) search.zeros[g * groupCount + t / targets] = bucket[0];
+    let acc = below[i];
+    let j = 0;
+    while (acc + bucket[j] < ranks[i]) acc += bucket[j++];
+    // gridCuts(from, to, k)[j − 1] and [j], the sub-range's bounds.
+    const start = j === 0 ? from : gridCut(from, to, k, j - 1);
+    const end = j === k ? to : Math.min(gridCut(from, to, k, j) - 1, to);
+    below[i] = acc;
+    inBracket[i] = bucket[j];
+    brackets[i * 2] = start;
+    brackets[i * 2 + 1] = end;
+    if (start !== end) all = false;
+  }
+  if (all && !locateSmallAtoms(search, g, round.scratch)) all = false;
+  if (all) search.settled[g] = 1;
+  return next;
+}
+
+/**
+ * Gene g's lo and hi found: locate one by one the values of the atoms below, between and above
+ * their buckets that hold 1..k−1 values (their sums are never released on their own). A
+ * counts-only group (an order statistic) releases no sum: its few extreme values are not
+ * located (that would place single samples' values to a bucket for nothing).
+ * @returns whether every target of the gene is one bucket (no value left to locate)
+ */
+function locateSmallAtoms(search: PrivateTrimSearch, g: number, scratch: Atoms): boolean {
+  const { groupCount, brackets, below, inBracket, ranks, targets } = search;
+  let all = true;
+  for (let q = 0; q < groupCount; q++) {
+    const i = (g * groupCount + q) * targets;
+    if (ranks[i + 2] !== 0 || targets <= 2 || !search.spec.groups[q].sums) continue;
+    const { starts, ends, counts, positive } = atoms(search, g, q, scratch);
+    let slot = i + 2;
+    let rank = 0;
+    for (let j = 0; j < 5; j++) {
+      // An atom's zeros (b₀) are known; its positive values are located.
+      const c = positive[j];
+      const zeros = counts[j] - c;
+      if ((j === 0 || j === 2 || j === 4) && c > 0 && c < search.minCell) {
+        const from = zeros > 0 ? Math.max(starts[j], 1) : starts[j];
+        for (let e = 0; e < c; e++) {
+          ranks[slot] = rank + zeros + e + 1;
+          brackets[slot * 2] = from;
+          brackets[slot * 2 + 1] = ends[j];
+          below[slot] = rank + zeros;
+          inBracket[slot] = c;
+          if (from !== ends[j]) all = false;
+          slot++;
+        }
+      }
+      rank += counts[j];
+    }
+  }
+  return all;
 }
 
 /**
