@@ -685,11 +685,7 @@ export class SecureAggregator {
         }
         total = new Float64Array(lanes.subarray(0, n));
       } else if (f.reduction === "or") {
-        const acc = sumRings(f.name, shares);
-        total = new Float64Array(ringLength(acc));
-        for (let i = 0, k = 0; i < total.length; i++, k += RING_WORDS) {
-          total[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
-        }
+        total = decodeOr(sumRings(f.name, shares));
       } else {
         total =
           f.fineExponent === null
@@ -702,19 +698,7 @@ export class SecureAggregator {
               `${step}.${nonFiniteName(f.name)}: ${counts.length} counts for ${total.length} values`,
             );
           }
-          for (let i = 0; i < total.length; i++) {
-            const w = counts[i];
-            if (w === 0) continue;
-            const nan = w & 0xff;
-            const pos = (w >>> 8) & 0xff;
-            const neg = (w >>> 16) & 0xff;
-            total[i] =
-              nan > 0 || (pos > 0 && neg > 0)
-                ? Number.NaN
-                : pos > 0
-                  ? Number.POSITIVE_INFINITY
-                  : Number.NEGATIVE_INFINITY;
-          }
+          applyNonFinite(total, counts);
         }
       }
       for (let c = 0; c < outputs.length; c++) {
@@ -732,6 +716,40 @@ export class SecureAggregator {
       }
     }
     return outputs as unknown as StepOutput<K>[];
+  }
+}
+
+/**
+ * An OR field's pooled flags from the ring sum of the centers' flags: 1 where the sum is not
+ * zero. (The element loops of {@link SecureAggregator.open} are functions of their own: `open`
+ * serves every step, whose replies have different shapes, and V8 compiled it again for each
+ * new one while a loop inside kept it hot.)
+ */
+function decodeOr(acc: Uint32Array): Float64Array {
+  const total = new Float64Array(ringLength(acc));
+  for (let i = 0, k = 0; i < total.length; i++, k += RING_WORDS) {
+    total[i] = (acc[k] | acc[k + 1] | acc[k + 2] | acc[k + 3]) !== 0 ? 1 : 0;
+  }
+  return total;
+}
+
+/**
+ * The pooled non-finite values, from the pooled counts of NaN, +∞ and −∞ per value (one byte
+ * each in a ring word): NaN where any center had NaN or both infinities meet, else the infinity.
+ */
+function applyNonFinite(total: Float64Array, counts: Uint32Array): void {
+  for (let i = 0; i < total.length; i++) {
+    const w = counts[i];
+    if (w === 0) continue;
+    const nan = w & 0xff;
+    const pos = (w >>> 8) & 0xff;
+    const neg = (w >>> 16) & 0xff;
+    total[i] =
+      nan > 0 || (pos > 0 && neg > 0)
+        ? Number.NaN
+        : pos > 0
+          ? Number.POSITIVE_INFINITY
+          : Number.NEGATIVE_INFINITY;
   }
 }
 
