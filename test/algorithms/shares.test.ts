@@ -21,6 +21,8 @@ describe("pooled zero vectors", () => {
     for (let n = 1; n <= 40; n++) {
       const z = sharedPooledZeroVector(n);
       expect(z.length).toBe(n);
+      // A view of zeros shared by every length: its bytes are its own n doubles.
+      expect(z.byteLength).toBe(8 * n);
       expect(z.every((x) => x === 0)).toBe(true);
       expect(isPooledZero(z)).toBe(true);
     }
