@@ -8,11 +8,13 @@
  *   step is worth splitting: nothing is copied per round. A dataset the pool has not adopted
  *   (e.g. a refit dataset built later, or the dispersion data with each new μ) is copied into
  *   shared memory once, on first use (arrays already there, such as the counts, are not).
- * - Per round, each worker receives its slice of the step's inputs (genes, β, direction or
- *   points) and sends back its slice of the outputs; the slices are put together in gene order.
- *   Every kernel computes each gene on its own, so the shares are bit-identical to one thread's.
- * - The local steps are synchronous: this thread computes the last slice itself, then waits for
- *   the workers with `Atomics.wait` and reads their replies with `receiveMessageOnPort`.
+ * - Per call, the step's inputs (genes, β, direction or points) are cut into slices of
+ *   consecutive genes, a few per thread; this thread and the workers each claim the next slice
+ *   nobody has claimed (one compare-and-swap in shared memory) until none is left, and the
+ *   outputs are put together in gene order. Every kernel computes each gene on its own, so the
+ *   shares are bit-identical to one thread's, whoever ran which slice.
+ * - The local steps are synchronous: this thread runs the slices it claims, then waits for the
+ *   workers' with `Atomics.wait` and reads their replies with `receiveMessageOnPort`.
  * - A call whose work (genes × samples × points) is below `minWork` runs on this thread alone:
  *   there the pool would cost more than it saves.
  */
@@ -59,8 +61,11 @@ import type {
   ScoreAndInformation,
 } from "../math/negativeBinomial.js";
 import {
-  FLAG_BUSY,
+  CALL_PERIOD,
+  claimSlice,
+  claimWord,
   FLAG_READY,
+  MAX_SLICES,
   type PoolDataset,
   type PoolKernelArgs,
   type PoolReply,
@@ -86,12 +91,30 @@ const TRIM_SPLIT_MIN_SAMPLES = 16;
 /** How long a worker may take to start before the pool gives up (ms). */
 const START_TIMEOUT_MS = 60_000;
 
+/** How long the workers' slices of one call are waited for before the pool gives up (ms). */
+const REPLY_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * Slices per thread a split call is cut into: threads claim them one at a time, so a thread the
+ * machine keeps waiting (a busy core) leaves its share to the others, and the last slice a slow
+ * thread runs is short. A 20,000 × 500 cohort's `run` (CPU profile of the center's thread): its
+ * wait for the worker 1.79 s with one half per thread, 1.02 s with 4 slices per thread, 0.39 s
+ * with 8, for a few more kernel calls and joins.
+ */
+const SLICES_PER_THREAD = 8;
+
 /** Options of a {@link GenePool}. */
 export interface GenePoolOptions {
   /** Threads computing a step, this one included (1 = no workers). */
   readonly threads: number;
   /** Least work of a call worth splitting (default {@link DEFAULT_MIN_WORK}). */
   readonly minWork?: number;
+  /**
+   * Whether the calling thread claims slices too (default true). False leaves every slice to
+   * the workers (tests: their path, deterministically, where this thread would often claim
+   * them all before a worker wakes).
+   */
+  readonly callerClaims?: boolean;
 }
 
 /** The number of threads by default: the cores this process may use. */
@@ -198,6 +221,19 @@ function sliceRows(
   return out;
 }
 
+/** The bounds of `count` slices of A consecutive genes (as even as whole genes allow). */
+function sliceBounds(A: number, count: number): number[] {
+  return Array.from({ length: count + 1 }, (_, t) => Math.round((t * A) / count));
+}
+
+/** Each slice's kernel arguments, from its bounds. */
+function sliceArgs(
+  bounds: readonly number[],
+  slice: (a0: number, a1: number) => PoolKernelArgs,
+): PoolKernelArgs[] {
+  return Array.from({ length: bounds.length - 1 }, (_, t) => slice(bounds[t], bounds[t + 1]));
+}
+
 /** A pool worker and its channel. */
 interface PoolWorker {
   readonly worker: Worker;
@@ -214,8 +250,15 @@ export class GenePool implements LocalKernels {
   /** Threads computing a step, this one included. */
   readonly threads: number;
   readonly #minWork: number;
+  readonly #callerClaims: boolean;
   #workers: PoolWorker[] | null = null;
   #flags: Int32Array | null = null;
+  /** The claim word of the pool's calls ({@link claimSlice}), in shared memory. */
+  #claims: Int32Array | null = null;
+  /** Raised by the workers after each reply. */
+  #replies: Int32Array | null = null;
+  /** The number of the next split call (modulo {@link CALL_PERIOD}). */
+  #call = 0;
   /** Whether every worker has signalled that it listens. */
   #ready = false;
   /** Each dataset's id: a prepared fit's dataset, or a dispersion center's μ (see dispersionEval). */
@@ -229,6 +272,7 @@ export class GenePool implements LocalKernels {
     }
     this.threads = options.threads;
     this.#minWork = options.minWork ?? DEFAULT_MIN_WORK;
+    this.#callerClaims = options.callerClaims ?? true;
   }
 
   /** Worker threads currently running (0 until a call is first worth splitting). */
@@ -378,8 +422,8 @@ export class GenePool implements LocalKernels {
     const A = genes.length;
     const offsets = pointOffsets(request, A);
     const P = offsets[A];
-    const T = Math.min(this.threads, A);
-    if (T < 2) return dispersionEvalLocalStep(center, request);
+    if (Math.min(this.threads, A) < 2) return dispersionEvalLocalStep(center, request);
+    const T = this.#sliceCount(A);
     const slopes = derivativeOffsets(request, offsets);
     // Slice t holds the genes whose first point is in [t·P/T, (t+1)·P/T): each gene whole.
     const bounds = [0];
@@ -418,12 +462,12 @@ export class GenePool implements LocalKernels {
         },
       };
     };
-    const parts = this.#runSlices(workers, id, slices, (t) =>
-      sliceRequest(bounds[t], bounds[t + 1]),
-    );
-    const mine = sliceRequest(bounds[slices - 1], bounds[slices]);
-    parts[slices - 1] = runKernelSlice({ kind: "dispersion", center }, mine);
-    this.#collect(workers, parts, slices);
+    const args = sliceArgs(bounds, sliceRequest);
+    const held: PoolDataset = { kind: "dispersion", center };
+    const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t])) as Record<
+      string,
+      Float64Array
+    >[];
     // Gene-major outputs: the slices' arrays end to end are the whole request's.
     const join = (name: string, length: number): Float64Array => {
       const whole = new Float64Array(length);
@@ -468,8 +512,8 @@ export class GenePool implements LocalKernels {
     const genes = maskIndices(request.active);
     const A = genes.length;
     const G = request.groups;
-    const T = Math.min(this.threads, A);
-    if (T < 2 || A * n < this.#minWork || open.openTargets.length !== A * G) return direct();
+    if (Math.min(this.threads, A) < 2 || A * n < this.#minWork || open.openTargets.length !== A * G)
+      return direct();
     // Gene a's blocks start at blockStart[a] (its open targets over its groups, in order).
     const blockStart = new Float64Array(A + 1);
     for (let a = 0; a < A; a++) {
@@ -481,7 +525,7 @@ export class GenePool implements LocalKernels {
     if (!(open.brackets.length === 2 * blockStart[A])) return direct();
     const cellCount = request.cellRows.length / request.p;
     const width = request.cuts + 1;
-    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
+    const bounds = sliceBounds(A, this.#sliceCount(A));
     const slice = (a0: number, a1: number) => {
       const active = new Uint8Array(request.active.length);
       for (let a = a0; a < a1; a++) active[genes[a]] = 1;
@@ -490,6 +534,8 @@ export class GenePool implements LocalKernels {
           ? request.centres
           : request.centres.slice(a0 * cellCount, a1 * cellCount);
       return {
+        kernel: "trimCounts" as const,
+        grid,
         request: {
           p: request.p,
           cellRows: request.cellRows,
@@ -509,25 +555,25 @@ export class GenePool implements LocalKernels {
     };
     const workers = this.#start();
     const id = this.#registerFit(dataset, workers);
-    const parts = this.#runSlices(workers, id, T, (t) => ({
-      kernel: "trimCounts",
-      grid,
-      ...slice(bounds[t], bounds[t + 1]),
-    }));
+    const args = sliceArgs(bounds, slice);
     const counts = new Float64Array(blockStart[A] * width);
-    const last = slice(bounds[T - 1], bounds[T]);
-    trimCountsLocal(
-      dataset.data,
-      last.request,
-      grid,
-      last.open,
-      counts.subarray(blockStart[bounds[T - 1]] * width),
-    );
-    this.#collect(workers, parts, T);
-    for (let t = 0; t < T - 1; t++) {
+    // This thread counts its slices in place; the workers' are copied in.
+    const parts = this.#share(workers, id, args, (t) => {
+      const { request: part, open: partOpen } = args[t] as ReturnType<typeof slice>;
+      trimCountsLocal(
+        dataset.data,
+        part,
+        grid,
+        partOpen,
+        counts.subarray(blockStart[bounds[t]] * width, blockStart[bounds[t + 1]] * width),
+      );
+      return null;
+    });
+    for (let t = 0; t < parts.length; t++) {
+      const part = parts[t]?.counts;
+      if (part === undefined) continue;
       const from = blockStart[bounds[t]] * width;
       const to = blockStart[bounds[t + 1]] * width;
-      const part = parts[t].counts;
       if (part.length !== to - from)
         throw new Error(
           `gene pool: slice ${t} counted ${part.length} values, expected ${to - from}`,
@@ -550,8 +596,7 @@ export class GenePool implements LocalKernels {
     const genes = maskIndices(request.active);
     const A = genes.length;
     const G = request.groups;
-    const T = Math.min(this.threads, A);
-    if (T < 2 || A * n < this.#minWork) return direct();
+    if (Math.min(this.threads, A) < 2 || A * n < this.#minWork) return direct();
     const cellCount = request.cellRows.length / request.p;
     // A request not laid out per active gene: this thread's kernel reads it as it is.
     if (
@@ -560,7 +605,7 @@ export class GenePool implements LocalKernels {
       (request.centres.length !== 0 && request.centres.length !== A * cellCount)
     )
       return direct();
-    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
+    const bounds = sliceBounds(A, this.#sliceCount(A));
     const slice = (a0: number, a1: number): PrivateSumRequest => {
       const active = new Uint8Array(request.active.length);
       for (let a = a0; a < a1; a++) active[genes[a]] = 1;
@@ -577,19 +622,16 @@ export class GenePool implements LocalKernels {
     };
     const workers = this.#start();
     const id = this.#registerFit(dataset, workers);
-    const parts = this.#runSlices(workers, id, T, (t) => ({
+    const args = sliceArgs(bounds, (a0, a1) => ({
       kernel: "privateSums",
-      request: slice(bounds[t], bounds[t + 1]),
+      request: slice(a0, a1),
     }));
+    const held: PoolDataset = { kind: "fit", dataset };
+    const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t]));
     const width = G * SUM_SLOTS;
     const sums = new Float64Array(A * width);
-    sums.set(
-      directKernels.privateSums(dataset, slice(bounds[T - 1], bounds[T])).sums,
-      bounds[T - 1] * width,
-    );
-    this.#collect(workers, parts, T);
-    for (let t = 0; t < T - 1; t++) {
-      const part = parts[t].sums;
+    for (let t = 0; t < parts.length; t++) {
+      const part = (parts[t] as Record<string, Float64Array>).sums;
       const expected = (bounds[t + 1] - bounds[t]) * width;
       if (part.length !== expected)
         throw new Error(`gene pool: slice ${t} summed ${part.length} values, expected ${expected}`);
@@ -603,14 +645,16 @@ export class GenePool implements LocalKernels {
     const workers = this.#workers ?? [];
     this.#workers = null;
     this.#flags = null;
+    this.#claims = null;
+    this.#replies = null;
     for (const w of workers) w.port.close();
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 
   /**
    * Run a kernel over A genes × S points: on this thread alone when the work is small, else in
-   * T slices of consecutive active genes, slice t on worker t and the last one here, outputs
-   * joined in gene order within each point's block.
+   * slices of consecutive active genes shared by this thread and the workers ({@link #share}),
+   * outputs joined in gene order within each point's block.
    */
   #split(
     dataset: CenterFitData,
@@ -621,20 +665,20 @@ export class GenePool implements LocalKernels {
     slice: (a0: number, a1: number) => PoolKernelArgs,
   ): Record<string, Float64Array> {
     const work = A * S * dataset.data.n;
-    const T = Math.min(this.threads, A);
-    if (T < 2 || work < this.#minWork) return direct() as Record<string, Float64Array>;
+    if (Math.min(this.threads, A) < 2 || work < this.#minWork)
+      return direct() as Record<string, Float64Array>;
     const workers = this.#start();
     const id = this.#registerFit(dataset, workers);
-    const bounds = Array.from({ length: T + 1 }, (_, t) => Math.round((t * A) / T));
-    const parts = this.#runSlices(workers, id, T, (t) => slice(bounds[t], bounds[t + 1]));
-    parts[T - 1] = runKernelSlice({ kind: "fit", dataset }, slice(bounds[T - 1], bounds[T]));
-    this.#collect(workers, parts, T);
+    const bounds = sliceBounds(A, this.#sliceCount(A));
+    const args = sliceArgs(bounds, slice);
+    const held: PoolDataset = { kind: "fit", dataset };
+    const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t]));
     const out: Record<string, Float64Array> = {};
     for (const [name, width] of fields) {
       const whole = new Float64Array(S * A * width);
-      for (let t = 0; t < T; t++) {
+      for (let t = 0; t < parts.length; t++) {
         const rows = bounds[t + 1] - bounds[t];
-        const part = parts[t][name];
+        const part = (parts[t] as Record<string, Float64Array>)[name];
         for (let s = 0; s < S; s++) {
           whole.set(
             part.subarray(s * rows * width, (s + 1) * rows * width),
@@ -647,46 +691,69 @@ export class GenePool implements LocalKernels {
     return out;
   }
 
+  /** Slices a call over `A` genes is cut into: {@link SLICES_PER_THREAD} per thread, ≤ A. */
+  #sliceCount(A: number): number {
+    return Math.min(A, SLICES_PER_THREAD * this.threads, MAX_SLICES);
+  }
+
   /**
-   * Post slices 0 … T − 2 to workers 0 … T − 2 (the caller computes slice T − 1 itself, then
-   * calls {@link GenePool.#collect}); the parts, to be filled.
+   * Run `slices` (in gene order) on this thread and the workers: every thread claims the next
+   * slice nobody has claimed ({@link claimSlice}) until none is left, so a worker the machine
+   * keeps waiting runs fewer and this thread more (with static halves this thread waited for the
+   * slower one: 1.8 s of a 20,000 × 500 cohort's 26 s run). A gene's outputs depend on its own
+   * inputs only: the joined outputs are one thread's, bit for bit, whoever ran which slice.
+   * @param here - runs slice t on this thread: its output, or null when it wrote it in place
+   * @returns each slice's output (null where `here` wrote in place)
+   * @throws Error with a worker's failure, or when the workers do not answer in time
    */
-  #runSlices(
+  #share(
     workers: readonly PoolWorker[],
     id: number,
-    T: number,
-    slice: (t: number) => PoolKernelArgs,
-  ): Record<string, Float64Array>[] {
-    const flags = this.#flags as Int32Array;
-    for (let t = 0; t < T - 1; t++) {
-      Atomics.store(flags, t, FLAG_BUSY);
-      const request: PoolRequest = { type: "run", id, args: slice(t) };
-      workers[t].port.postMessage(request);
+    slices: readonly PoolKernelArgs[],
+    here: (t: number) => Record<string, Float64Array> | null,
+  ): (Record<string, Float64Array> | null)[] {
+    const claims = this.#claims as Int32Array;
+    const replies = this.#replies as Int32Array;
+    const call = this.#call;
+    this.#call = (call + 1) % CALL_PERIOD;
+    const count = slices.length;
+    // The word before the requests: a worker reading one claims this call's slices only.
+    Atomics.store(claims, 0, claimWord(call));
+    const request: PoolRequest = { type: "run", id, call, slices };
+    for (const w of workers) w.port.postMessage(request);
+    const parts = new Array<Record<string, Float64Array> | null>(count).fill(null);
+    let pending = count;
+    while (this.#callerClaims) {
+      const t = claimSlice(claims, call, count);
+      if (t < 0) break;
+      parts[t] = here(t);
+      pending--;
     }
-    return new Array(T);
-  }
-
-  /** Wait for workers 0 … T − 2 and put their outputs into `parts`. */
-  #collect(workers: readonly PoolWorker[], parts: Record<string, Float64Array>[], T: number): void {
-    let failure: string | null = null;
-    for (let t = 0; t < T - 1; t++) {
-      const reply = this.#await(workers[t], t);
-      if (reply.ok) parts[t] = reply.output;
-      else failure ??= reply.message;
+    const deadline = Date.now() + REPLY_TIMEOUT_MS;
+    while (pending > 0) {
+      const seen = Atomics.load(replies, 0);
+      let received = false;
+      for (const w of workers) {
+        const message = receiveMessageOnPort(w.port);
+        if (message === undefined) continue;
+        received = true;
+        const reply = message.message as PoolReply;
+        // A late answer to an earlier call (a worker that claimed none of its slices).
+        if (reply.call !== call) continue;
+        if (!reply.ok) throw new Error(`gene pool: ${reply.message}`);
+        for (const { slice, output } of reply.outputs) parts[slice] = output;
+        pending -= reply.outputs.length;
+      }
+      if (received) continue;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `gene pool: ${pending} slices not answered within ${REPLY_TIMEOUT_MS / 1000} s`,
+        );
+      // The counter is raised right after each reply is posted.
+      Atomics.wait(replies, 0, seen, Math.min(left, 1000));
     }
-    if (failure !== null) throw new Error(`gene pool: ${failure}`);
-  }
-
-  /** Block until worker t has answered its request, and read the answer. */
-  #await(worker: PoolWorker, t: number): PoolReply {
-    const flags = this.#flags as Int32Array;
-    for (;;) {
-      while (Atomics.load(flags, t) === FLAG_BUSY) Atomics.wait(flags, t, FLAG_BUSY, 1000);
-      const message = receiveMessageOnPort(worker.port);
-      if (message !== undefined) return message.message as PoolReply;
-      // The flag is raised right after the reply is posted; let the message arrive.
-      Atomics.wait(flags, t, Atomics.load(flags, t), 1);
-    }
+    return parts;
   }
 
   /** Start the workers without waiting for them (they load their modules meanwhile). */
@@ -694,11 +761,13 @@ export class GenePool implements LocalKernels {
     if (this.#workers !== null) return this.#workers;
     const count = this.threads - 1;
     const flags = new Int32Array(new SharedArrayBuffer(4 * count));
+    const claims = new Int32Array(new SharedArrayBuffer(4));
+    const replies = new Int32Array(new SharedArrayBuffer(4));
     const entry = workerEntry();
     const workers: PoolWorker[] = [];
     for (let index = 0; index < count; index++) {
       const { port1, port2 } = new MessageChannel();
-      const data: PoolWorkerData = { port: port2, flags, index };
+      const data: PoolWorkerData = { port: port2, flags, index, claims, replies };
       const worker = new Worker(entry, { workerData: data, transferList: [port2] });
       // Idle workers must not keep the process alive.
       worker.unref();
@@ -707,6 +776,8 @@ export class GenePool implements LocalKernels {
     }
     this.#workers = workers;
     this.#flags = flags;
+    this.#claims = claims;
+    this.#replies = replies;
     this.#ready = false;
     return workers;
   }

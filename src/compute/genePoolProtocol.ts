@@ -69,35 +69,79 @@ export type PoolKernelArgs =
       readonly request: PrivateSumRequest;
     };
 
-/** Center's thread → pool worker. Only `run` is answered (and signalled on the shared flag). */
+/** Center's thread → pool worker. Only `run` is answered. */
 export type PoolRequest =
   /** A dataset the worker keeps (its arrays live in SharedArrayBuffers: nothing is copied). */
   | { readonly type: "dataset"; readonly id: number; readonly dataset: PoolDataset }
   /** The dataset is no longer used. */
   | { readonly type: "drop"; readonly id: number }
-  /** Run a kernel on a slice of the genes of dataset `id`. */
-  | { readonly type: "run"; readonly id: number; readonly args: PoolKernelArgs };
+  /**
+   * Run a kernel on slices of the genes of dataset `id`: the worker runs the slices it claims
+   * ({@link claimSlice} under `call`) until none is left, then answers with them.
+   */
+  | {
+      readonly type: "run";
+      readonly id: number;
+      readonly call: number;
+      readonly slices: readonly PoolKernelArgs[];
+    };
 
-/** Pool worker → center's thread: the slice's outputs, or why it failed. */
+/** One slice's outputs. */
+export interface SliceOutput {
+  readonly slice: number;
+  readonly output: Record<string, Float64Array>;
+}
+
+/**
+ * Pool worker → center's thread, for call `call`: the outputs of the slices the worker ran
+ * (none, when the others had claimed them all), or why a kernel failed.
+ */
 export type PoolReply =
-  | { readonly ok: true; readonly output: Record<string, Float64Array> }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: true; readonly call: number; readonly outputs: readonly SliceOutput[] }
+  | { readonly ok: false; readonly call: number; readonly message: string };
 
 /** What a worker is given when it starts. */
 export interface PoolWorkerData {
   /** Its end of the channel to the center's thread. */
   readonly port: MessagePort;
-  /** One Int32 per worker: the worker stores {@link FLAG_READY} or {@link FLAG_DONE} there. */
+  /** One Int32 per worker: the worker stores {@link FLAG_READY} there once it listens. */
   readonly flags: Int32Array;
   readonly index: number;
+  /** The claim word every thread of the pool claims slices from ({@link claimSlice}). */
+  readonly claims: Int32Array;
+  /** Raised (and notified) by a worker after each reply it posts. */
+  readonly replies: Int32Array;
 }
 
-/** Flag value: a request is being computed. */
-export const FLAG_BUSY = 0;
-/** Flag value: the reply to the last request is on the port. */
-export const FLAG_DONE = 1;
 /** Flag value: the worker has started and listens. */
 export const FLAG_READY = 2;
+
+/** Slices a call may have: the claim word's low bits count them. */
+export const MAX_SLICES = 4096;
+
+/** Calls are numbered modulo this (the claim word's high bits). */
+export const CALL_PERIOD = 2 ** 19;
+
+/** The claim word at the start of call `call`: its number, and slice 0 next. */
+export function claimWord(call: number): number {
+  return call * MAX_SLICES;
+}
+
+/**
+ * Claim the next slice of call `call` (of `slices`) for the calling thread: its index, or −1
+ * when every slice is claimed or the pool has moved on to another call (a worker reading a
+ * request late claims nothing). One compare-and-swap on a word holding the call's number and the
+ * next slice: a slice goes to exactly one thread, and only within its own call.
+ */
+export function claimSlice(claims: Int32Array, call: number, slices: number): number {
+  for (;;) {
+    const word = Atomics.load(claims, 0);
+    if (Math.floor(word / MAX_SLICES) !== call) return -1;
+    const next = word % MAX_SLICES;
+    if (next >= slices) return -1;
+    if (Atomics.compareExchange(claims, 0, word, word + 1) === word) return next;
+  }
+}
 
 /**
  * Run the kernel `args` names on a slice of `held`'s genes: what a worker does with a `run`

@@ -1,21 +1,22 @@
 /**
  * A worker thread of a center's gene pool: keeps the datasets it is sent (shared memory, sent
- * once) and runs kernels on the slices of genes it is given, answering on its port and raising
- * its flag so that the center's thread, blocked in `Atomics.wait`, picks the reply up.
+ * once) and runs kernels on the slices of genes it claims, answering on its port and raising the
+ * pool's reply counter so that the center's thread, blocked in `Atomics.wait`, picks the reply up.
  */
 import { workerData } from "node:worker_threads";
 import {
-  FLAG_DONE,
+  claimSlice,
   FLAG_READY,
   type PoolDataset,
   type PoolReply,
   type PoolRequest,
   type PoolWorkerData,
   runKernelSlice,
+  type SliceOutput,
 } from "./genePoolProtocol.js";
 import { transferables } from "./transferables.js";
 
-const { port, flags, index } = workerData as PoolWorkerData;
+const { port, flags, index, claims, replies } = workerData as PoolWorkerData;
 const datasets = new Map<number, PoolDataset>();
 
 port.on("message", (request: PoolRequest) => {
@@ -27,17 +28,23 @@ port.on("message", (request: PoolRequest) => {
     datasets.delete(request.id);
     return;
   }
+  const { call, slices } = request;
   let reply: PoolReply;
   try {
     const dataset = datasets.get(request.id);
     if (dataset === undefined) throw new Error(`gene pool: unknown dataset ${request.id}`);
-    reply = { ok: true, output: runKernelSlice(dataset, request.args) };
+    const outputs: SliceOutput[] = [];
+    for (let s = claimSlice(claims, call, slices.length); s >= 0; ) {
+      outputs.push({ slice: s, output: runKernelSlice(dataset, slices[s]) });
+      s = claimSlice(claims, call, slices.length);
+    }
+    reply = { ok: true, call, outputs };
   } catch (error) {
-    reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
+    reply = { ok: false, call, message: error instanceof Error ? error.message : String(error) };
   }
-  port.postMessage(reply, reply.ok ? transferables(reply.output) : []);
-  Atomics.store(flags, index, FLAG_DONE);
-  Atomics.notify(flags, index);
+  port.postMessage(reply, reply.ok ? reply.outputs.flatMap((o) => transferables(o.output)) : []);
+  Atomics.add(replies, 0, 1);
+  Atomics.notify(replies, 0);
 });
 
 Atomics.store(flags, index, FLAG_READY);

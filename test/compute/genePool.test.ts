@@ -20,6 +20,12 @@ import type { DispersionEvalRequest } from "../../src/algorithms/dispersions/sta
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { directKernels } from "../../src/algorithms/kernels.js";
 import { GenePool } from "../../src/compute/genePool.js";
+import {
+  CALL_PERIOD,
+  claimSlice,
+  claimWord,
+  MAX_SLICES,
+} from "../../src/compute/genePoolProtocol.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
@@ -40,8 +46,8 @@ function dataset(n: number, genes: number, p: number, seed: number): CenterFitDa
 }
 
 const pools: GenePool[] = [];
-function pool(threads: number, minWork = 0): GenePool {
-  const made = new GenePool({ threads, minWork });
+function pool(threads: number, minWork = 0, callerClaims = true): GenePool {
+  const made = new GenePool({ threads, minWork, callerClaims });
   pools.push(made);
   return made;
 }
@@ -49,12 +55,37 @@ afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
+/**
+ * Pools to compare with one thread: threads, and whether the calling thread claims slices too
+ * (with false the workers run every slice; with true, on small calls, often none).
+ */
+const SPLITS: readonly (readonly [number, boolean])[] = [
+  [2, true],
+  [2, false],
+  [3, true],
+  [3, false],
+  [5, false],
+];
+
+describe("claimSlice", () => {
+  it("gives each slice of a call to one claim, then −1; nothing under another call's number", () => {
+    const claims = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(claims, 0, claimWord(7));
+    expect([0, 1, 2, 3].map(() => claimSlice(claims, 7, 3))).toEqual([0, 1, 2, -1]);
+    // A worker reading call 6's request after call 7 started claims nothing.
+    expect(claimSlice(claims, 6, 3)).toBe(-1);
+    Atomics.store(claims, 0, claimWord(CALL_PERIOD - 1));
+    expect(claimSlice(claims, CALL_PERIOD - 1, MAX_SLICES)).toBe(0);
+    expect(claimSlice(claims, 7, 3)).toBe(-1);
+  });
+});
+
 describe("GenePool", () => {
   it("gives each kernel's exact doubles, for any number of threads and active genes", () => {
     const p = 3;
     const main = dataset(23, 41, p, 1);
-    for (const threads of [2, 3, 5]) {
-      const split = pool(threads);
+    for (const [threads, callerClaims] of SPLITS) {
+      const split = pool(threads, 0, callerClaims);
       const adopted = split.adopt({ main }).main;
       expect(adopted.data.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
       for (const active of [1, 2, 7, 41]) {
@@ -134,8 +165,8 @@ describe("GenePool", () => {
     ];
     // The design's rows are 0/1 columns after an intercept: all four combinations listed.
     for (let i = 0; i < n; i++) expect(fit.design[i * p]).toBe(1);
-    for (const threads of [2, 3]) {
-      const split = pool(threads);
+    for (const [threads, callerClaims] of SPLITS) {
+      const split = pool(threads, 0, callerClaims);
       for (const request of requests) {
         expect(split.dispersionEval(center, request)).toEqual(
           directKernels.dispersionEval(center, request),
@@ -188,8 +219,8 @@ describe("GenePool", () => {
     expect(table.cells).toBe(2);
     const centres = Float64Array.from({ length: 57 * 2 }, (_, i) => 3 * (i + 1));
     const search = startPrivateTrimSearch({ table, genes: 57, groups, centres });
-    for (const threads of [2, 3]) {
-      const split = pool(threads);
+    for (const [threads, callerClaims] of SPLITS) {
+      const split = pool(threads, 0, callerClaims);
       const adopted = split.adopt({ main }).main;
       expect(adopted.data.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
     }
@@ -197,7 +228,7 @@ describe("GenePool", () => {
     do {
       const wire = privateTrimWireRequest(search);
       const one = directKernels.privateTrimCounts(main, wire, gridOf(wire), wire);
-      for (const split of pools.slice(-2)) {
+      for (const split of pools.slice(-SPLITS.length)) {
         const pooled = split.privateTrimCounts(
           split.adopt({ main }).main,
           wire,
@@ -216,14 +247,14 @@ describe("GenePool", () => {
     const sumsRequest = privateSumRequest(search);
     const oneSums = directKernels.privateSums(main, sumsRequest);
     expect(oneSums.sums.some((x) => x > 0)).toBe(true);
-    for (const threads of [2, 3]) {
-      const split = pool(threads);
+    for (const [threads, callerClaims] of SPLITS) {
+      const split = pool(threads, 0, callerClaims);
       const pooled = split.privateSums(split.adopt({ main }).main, sumsRequest);
       expect(split.runningWorkers).toBe(threads - 1);
       expect(Buffer.from(pooled.sums.buffer).equals(Buffer.from(oneSums.sums.buffer))).toBe(true);
     }
-    // The first slice is a worker's: a request with too many targets for the first gene (its
-    // brackets consistent) fails there, and the pool says so.
+    // A request with too many targets for the first gene (its brackets consistent) fails in the
+    // first slice: in a worker's hands the pool says so; in this thread's, the kernel's error.
     const wire = privateTrimWireRequest(
       startPrivateTrimSearch({ table, genes: 57, groups, centres }),
     );
@@ -234,11 +265,17 @@ describe("GenePool", () => {
     for (let e = 0; e < extra; e++) brackets.set(wire.brackets.subarray(0, 2), 2 * e);
     brackets.set(wire.brackets, 2 * extra);
     const bad = { ...wire, openTargets, brackets };
-    for (const split of pools.slice(-2)) {
+    const last = pools.slice(-SPLITS.length);
+    SPLITS.forEach(([, callerClaims], k) => {
+      const split = last[k];
       expect(() =>
         split.privateTrimCounts(split.adopt({ main }).main, bad, gridOf(bad), bad),
-      ).toThrow(/^gene pool: private trim request: more than \d+ targets/);
-    }
+      ).toThrow(
+        callerClaims
+          ? /^(gene pool: )?private trim request: more than \d+ targets/
+          : /^gene pool: private trim request: more than \d+ targets/,
+      );
+    });
     expect(() => directKernels.privateTrimCounts(main, bad, gridOf(bad), bad)).toThrow(
       /^private trim request: more than/,
     );
@@ -259,21 +296,28 @@ describe("GenePool", () => {
     expect(one.adopt({ main }).main).toBe(main);
   });
 
-  it("reports a kernel's failure in a worker as an error", () => {
-    const split = pool(2);
+  it("reports a kernel's failure in a worker as an error, and goes on with the next call", () => {
     const main = dataset(10, 20, 2, 3);
     const genes = Int32Array.from({ length: 20 }, (_, g) => g);
-    expect(() =>
-      split.fisherGradientNllAtSteps(
-        main,
-        genes,
-        new Float64Array(40),
-        new Float64Array(40),
-        null,
-        { lower: -1, upper: 1 },
-        0,
-      ),
-    ).toThrow(/direction and steps/);
+    const beta = new Float64Array(40);
+    for (const callerClaims of [false, true]) {
+      const split = pool(2, 0, callerClaims);
+      expect(() =>
+        split.fisherGradientNllAtSteps(
+          main,
+          genes,
+          beta,
+          new Float64Array(40),
+          null,
+          { lower: -1, upper: 1 },
+          0,
+        ),
+      ).toThrow(callerClaims ? /direction and steps/ : /^gene pool: .*direction and steps/);
+      // The failed call's late answers are not taken for the next call's.
+      expect(split.irlsSummandsAndNll(main, genes, beta, 0.5)).toEqual(
+        directKernels.irlsSummandsAndNll(main, genes, beta, 0.5),
+      );
+    }
   });
 
   it("gives bit-identical fits through pooled sessions, with every solver", async () => {
