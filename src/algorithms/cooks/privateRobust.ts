@@ -4,9 +4,9 @@
  * searches of `privateTrimmedMean.ts` (pooled counts on a public grid, pooled sums over
  * ≥ k values). The plan's robust groups are those of `robustDispersion.ts`.
  *
- * Rounds: pass 1 (y/s: each robust cell, and all samples trimmed by 0.2): R₁ counts rounds
- * and one sums round; pass 2 (squared errors around pass 1's approximate cell means): R₂
- * counts rounds and one sums round. With the default grid and K = 7, R₁ = R₂ = 4.
+ * Rounds: pass 1 (y/s: each robust cell, and all samples trimmed by 0.2 where a cell may have
+ * its counts replaced): R₁ counts rounds and one sums round; pass 2 (squared errors around
+ * pass 1's approximate cell means): R₂ counts rounds and one sums round. With the default grid and K = 7, R₁ = R₂ = 4.
  *
  * Error propagation: the pass-1 cell means enter pass 2 as centres c; the squared errors are
  * computed by the centers exactly around that c (not DESeq2's), so the robust variance v is
@@ -45,9 +45,13 @@ function robustCells(plan: CooksPlan): Uint8Array {
 }
 
 /**
- * Pass 1: trimmed means of y/s per robust group, then the replacement group (trim 0.2) over
+ * Pass 1: trimmed means of y/s per robust group, then, when some cell's counts may be replaced
+ * (a cell of ≥ `minReplicatesForReplace` pooled samples), the replacement group (trim 0.2) over
  * all samples, or, when the samples outside the robust cells are 1..k−1 (their sums would
  * be isolated by differences), over the robust cells only (an approximation, documented).
+ * Without a replaceable cell DESeq2 replaces nothing and the replacement value is never used:
+ * the group is not searched (less work, and less for the aggregator to learn; bodymap's and
+ * li_lncap's cells hold 3–4 samples).
  */
 export function startPrivatePass1(
   plan: CooksPlan,
@@ -62,6 +66,15 @@ export function startPrivatePass1(
     sums: true,
     ...trimRanks(group.size, group.trim),
   }));
+  if (!plan.sufficientReplicates)
+    return startPrivateTrimSearch({
+      table: plan.table,
+      genes,
+      groups,
+      cuts: options.cuts,
+      grid: options.grid,
+      minCell,
+    });
   const union = robustCells(plan);
   const safe = privateGroupsSafe(plan.table, union, minCell);
   const mask = safe ? new Uint8Array(plan.table.cells).fill(1) : union;
@@ -136,8 +149,9 @@ export interface PrivateRobustMoments {
 
 /**
  * Combine the passes. `baseMean` (Σ y/s / m, an output of the analysis anyway) is needed
- * when the replacement group could not cover every sample, or its total was not released (a
- * gene with 1 or 2 non-zero values); without it such a gene's baseMean and α_rob are NaN.
+ * when there is no replacement group (no replaceable cell: the trimmed base means are then
+ * NaN, never used), when it could not cover every sample, or when its total was not released
+ * (a gene with 1 or 2 non-zero values); without it such a gene's baseMean and α_rob are NaN.
  */
 export function privateRobustMoments(
   plan: CooksPlan,
@@ -150,9 +164,14 @@ export function privateRobustMoments(
   const g1 = pass1.groupCount;
   const r = plan.robustGroups.length;
   const g2 = r;
-  const coversAll = pass1.spec.groups[r].size === plan.m;
+  const replacement = pass1.spec.groups.length > r;
+  const coversAll = replacement && pass1.spec.groups[r].size === plan.m;
   if (!coversAll && baseMeanInput === undefined)
-    throw new Error("the replacement group omits samples: baseMean input needed");
+    throw new Error(
+      replacement
+        ? "the replacement group omits samples: baseMean input needed"
+        : "no replacement group: baseMean input needed",
+    );
   const baseMean = new Float64Array(genes);
   const trimmedBaseMean = new Float64Array(genes);
   const trimmedBaseMeanBound = new Float64Array(genes);
@@ -163,8 +182,8 @@ export function privateRobustMoments(
     // with 1 or 2 non-zero counts has none): the exact mean given then stands in.
     const total = coversAll ? estimates1.totals[g * g1 + r] : Number.NaN;
     baseMean[g] = Number.isNaN(total) ? (baseMeanInput?.[g] ?? Number.NaN) : total / plan.m;
-    trimmedBaseMean[g] = estimates1.means[g * g1 + r];
-    trimmedBaseMeanBound[g] = estimates1.bounds[g * g1 + r];
+    trimmedBaseMean[g] = replacement ? estimates1.means[g * g1 + r] : Number.NaN;
+    trimmedBaseMeanBound[g] = replacement ? estimates1.bounds[g * g1 + r] : Number.NaN;
     let v = Number.NEGATIVE_INFINITY;
     for (let q = 0; q < g2; q++) {
       const x = plan.robustGroups[q].scale * estimates2.means[g * g2 + q];
