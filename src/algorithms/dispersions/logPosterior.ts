@@ -120,12 +120,27 @@ export function dispersionEvalLocalStep(
   const weightSlope = new Float64Array(n);
   /** ln(1 + μα) per sample: the value's loop takes it, the slope's reads it. */
   const logOnePlus = new Float64Array(n);
+  const distinct = new DistinctCounts(n);
+  const { of: distinctOf, values: distinctValues } = distinct;
+  /** ln Γ(v + r) and ψ(v + r) of each distinct positive count v of the gene, at this point. */
+  const lnGammaOf = new Float64Array(n);
+  const digammaOf = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
+    // A count repeated among the gene's samples (0–50 reads, say, over hundreds of samples)
+    // has its ln Γ(y + r) and ψ(y + r) computed once per point, from the same double y: the
+    // same terms, summed in the same order.
+    // Worth it where counts repeat: 200-sample genes of counts around 10 took 66 → 41 ns a
+    // sample and point (value and slope), around 150 57 → 55; with every count distinct
+    // (counts in the thousands) the index only costs (57 → 60). A handful of samples (bodymap's
+    // 5 per center) are not indexed.
+    const d = n >= DISTINCT_MIN_SAMPLES ? distinct.index(counts, base) : n;
+    const shared = d <= 0.9 * n;
     for (let ak = offsets[a]; ak < offsets[a + 1]; ak++) {
       const alpha = Math.exp(points[ak]);
       const r = 1 / alpha;
       const lgr = lnGamma(r);
+      if (shared) for (let j = 0; j < d; j++) lnGammaOf[j] = lnGamma(distinctValues[j] + r);
       let ll = 0;
       for (let i = 0; i < n; i++) {
         const y = counts[base + i];
@@ -133,7 +148,8 @@ export function dispersionEvalLocalStep(
         const l1 = Math.log(1.0 + m * alpha);
         logOnePlus[i] = l1;
         // At y = 0, y + r is r itself: ln Γ of the same double (Cephes is a WebAssembly call).
-        ll += (y === 0 ? lgr : lnGamma(y + r)) - lgr - y * Math.log(m + r) - r * l1;
+        const lgy = y === 0 ? lgr : shared ? lnGammaOf[distinctOf[i]] : lnGamma(y + r);
+        ll += lgy - lgr - y * Math.log(m + r) - r * l1;
         const t = 1 / m + alpha;
         weight[i] = 1 / t;
         weightSlope[i] = -1 / (t * t);
@@ -150,13 +166,18 @@ export function dispersionEvalLocalStep(
             : -1;
       if (derivatives && as >= 0) {
         const dgr = digamma(r);
+        if (shared) for (let j = 0; j < d; j++) digammaOf[j] = digamma(distinctValues[j] + r);
         let s = 0;
         for (let i = 0; i < n; i++) {
           const y = counts[base + i];
           const m = mu[base + i];
           const ma = m * alpha;
           s +=
-            dgr + logOnePlus[i] - ma / (1.0 + ma) - (y === 0 ? dgr : digamma(y + r)) + y / (m + r);
+            dgr +
+            logOnePlus[i] -
+            ma / (1.0 + ma) -
+            (y === 0 ? dgr : shared ? digammaOf[distinctOf[i]] : digamma(y + r)) +
+            y / (m + r);
         }
         logLikelihoodSlope[as] = s;
         if (groups === null) accumulateTriangle(design, n, p, weightSlope, gramSlope, as * q);
@@ -173,6 +194,64 @@ export function dispersionEvalLocalStep(
     gram,
     gramSlope,
   };
+}
+
+/** Fewest samples at a center for which a gene's distinct counts are indexed. */
+const DISTINCT_MIN_SAMPLES = 16;
+
+/**
+ * The distinct positive counts of one gene's samples, found with a hash table of twice as many
+ * slots as samples (reused gene after gene: a slot is in use when its stamp is the gene's).
+ */
+export class DistinctCounts {
+  /** Per sample, the index of its count among {@link values} (−1 for a zero count). */
+  readonly of: Int32Array;
+  /** The distinct positive counts, in order of first appearance. */
+  readonly values: Float64Array;
+  readonly #slots: Int32Array;
+  readonly #stamps: Int32Array;
+  readonly #mask: number;
+  #stamp = 0;
+
+  constructor(samples: number) {
+    this.of = new Int32Array(samples);
+    this.values = new Float64Array(samples);
+    let size = 4;
+    while (size < 2 * samples) size *= 2;
+    this.#slots = new Int32Array(size);
+    this.#stamps = new Int32Array(size);
+    this.#mask = size - 1;
+  }
+
+  /**
+   * Index the counts `counts[base … base + n)` (n the samples given to the constructor).
+   * @returns how many distinct positive counts there are
+   */
+  index(counts: Float64Array, base: number): number {
+    const { of, values } = this;
+    const slots = this.#slots;
+    const stamps = this.#stamps;
+    const mask = this.#mask;
+    const stamp = ++this.#stamp;
+    let d = 0;
+    for (let i = 0; i < of.length; i++) {
+      const y = counts[base + i];
+      if (y === 0) {
+        of[i] = -1;
+        continue;
+      }
+      // Counts are whole numbers (a fraction only makes a worse hash: equal keys are compared).
+      let h = Math.imul(y | 0, 0x9e3779b1) & mask;
+      while (stamps[h] === stamp && values[slots[h]] !== y) h = (h + 1) & mask;
+      if (stamps[h] !== stamp) {
+        stamps[h] = stamp;
+        slots[h] = d;
+        values[d++] = y;
+      }
+      of[i] = slots[h];
+    }
+    return d;
+  }
 }
 
 /**

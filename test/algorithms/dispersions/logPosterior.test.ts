@@ -4,7 +4,16 @@
  * weight sums, −½ ln det B, and tr(B⁻¹B′) by the 3×3 adjugate.
  */
 import { describe, expect, it } from "vitest";
-import { LogPosterior } from "../../../src/algorithms/dispersions/logPosterior.js";
+import type { DispersionCenter } from "../../../src/algorithms/dispersions/center.js";
+import {
+  DistinctCounts,
+  digamma,
+  dispersionEvalLocalStep,
+  LogPosterior,
+} from "../../../src/algorithms/dispersions/logPosterior.js";
+import type { DispersionEvalRequest } from "../../../src/algorithms/dispersions/state.js";
+import { maskIndices } from "../../../src/algorithms/masks.js";
+import { lnGamma } from "../../../src/math/lnGamma.js";
 
 /** Design rows D×p of a 3-column design with a continuous covariate (D = 4 < p(p+1)/2 = 6). */
 const ROWS = Float64Array.of(1, 0, 0.5, 1, 1, 0, 1, 0, -2.25, 1, 1, 3);
@@ -95,5 +104,116 @@ describe("LogPosterior with design rows", () => {
       ll[0] - 0.5 * Math.log(det3(gramOf(gram, 0))),
       12,
     );
+  });
+});
+
+describe("dispersionEvalLocalStep", () => {
+  /**
+   * The documented sums (state.ts, DispersionEvalShare) computed sample by sample, in sample
+   * order, with ln Γ(y + r) and ψ(y + r) called for every sample: what the step gives, bit for
+   * bit, however it shares the terms of repeated counts.
+   */
+  function direct(center: DispersionCenter, request: DispersionEvalRequest) {
+    const { n, p, counts, design } = center;
+    const mu = center.mu as Float64Array;
+    const genes = maskIndices(request.mask);
+    const K = request.pointsPerGene;
+    const q = (p * (p + 1)) / 2;
+    const ll: number[] = [];
+    const slope: number[] = [];
+    const gram: number[] = [];
+    const gramSlope: number[] = [];
+    genes.forEach((g, a) => {
+      for (let k = 0; k < K; k++) {
+        const alpha = Math.exp(request.points[a * K + k]);
+        const r = 1 / alpha;
+        const lgr = lnGamma(r);
+        const dgr = digamma(r);
+        let v = 0;
+        let s = 0;
+        const w: number[] = [];
+        const ws: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const y = counts[g * n + i];
+          const m = mu[g * n + i];
+          const l1 = Math.log(1.0 + m * alpha);
+          v += (y === 0 ? lgr : lnGamma(y + r)) - lgr - y * Math.log(m + r) - r * l1;
+          const ma = m * alpha;
+          s += dgr + l1 - ma / (1.0 + ma) - (y === 0 ? dgr : digamma(y + r)) + y / (m + r);
+          const t = 1 / m + alpha;
+          w.push(1 / t);
+          ws.push(-1 / (t * t));
+        }
+        ll.push(v);
+        slope.push(s);
+        for (const [weights, out] of [
+          [w, gram],
+          [ws, gramSlope],
+        ] as const) {
+          for (let c = 0; c < p; c++)
+            for (let d = c; d < p; d++) {
+              let acc = 0;
+              for (let i = 0; i < n; i++)
+                acc += design[i * p + c] * (design[i * p + d] * weights[i]);
+              out.push(acc);
+            }
+        }
+      }
+    });
+    expect(gram.length).toBe(genes.length * K * q);
+    return { ll, slope, gram, gramSlope };
+  }
+
+  it("the sums of every sample, bit for bit, with counts repeated or all distinct", () => {
+    let seed = 11;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    // 40 samples (counts indexed from 16): genes of a few small counts repeated many times,
+    // of counts all distinct, of zeros only, and of one count.
+    const n = 40;
+    const genes = 4;
+    const p = 2;
+    const counts = new Float64Array(genes * n);
+    for (let i = 0; i < n; i++) {
+      counts[i] = Math.floor(random() * 5);
+      counts[n + i] = 1000 + 37 * i;
+      counts[2 * n + i] = 0;
+      counts[3 * n + i] = i === 7 ? 12 : 0;
+    }
+    const center: DispersionCenter = {
+      n,
+      p,
+      genes,
+      design: Float64Array.from({ length: n * p }, (_, j) => (j % p === 0 ? 1 : (j >> 1) % 2)),
+      sizeFactors: new Float64Array(n).fill(1),
+      counts,
+      mu: Float64Array.from(counts, (y) => Math.max(0.5, y * (0.6 + 0.8 * random()) + random())),
+    };
+    const request: DispersionEvalRequest = {
+      round: 3,
+      mask: new Uint8Array(genes).fill(1),
+      points: Float64Array.from({ length: genes * 3 }, () => -4 + 6 * random()),
+      pointsPerGene: 3,
+      derivatives: true,
+    };
+    const share = dispersionEvalLocalStep(center, request);
+    const want = direct(center, request);
+    expect(Array.from(share.logLikelihood)).toEqual(want.ll);
+    expect(Array.from(share.logLikelihoodSlope)).toEqual(want.slope);
+    expect(Array.from(share.gram)).toEqual(want.gram);
+    expect(Array.from(share.gramSlope)).toEqual(want.gramSlope);
+    // The repeated counts were shared: gene 0 holds at most 5 distinct counts.
+    const distinct = new DistinctCounts(n);
+    expect(distinct.index(counts, 0)).toBeLessThanOrEqual(4);
+    expect(distinct.index(counts, n)).toBe(n);
+    expect(distinct.index(counts, 2 * n)).toBe(0);
+    expect(distinct.index(counts, 3 * n)).toBe(1);
+    // Gene 3 (indexed last): its one positive count is value 0, every other sample a zero.
+    expect(Array.from(distinct.of)).toEqual(
+      Array.from({ length: n }, (_, i) => (i === 7 ? 0 : -1)),
+    );
+    expect(distinct.values[0]).toBe(12);
   });
 });
