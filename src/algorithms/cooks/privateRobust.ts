@@ -66,27 +66,7 @@ export function startPrivatePass1(
     sums: true,
     ...trimRanks(group.size, group.trim),
   }));
-  if (!plan.sufficientReplicates)
-    return startPrivateTrimSearch({
-      table: plan.table,
-      genes,
-      groups,
-      cuts: options.cuts,
-      grid: options.grid,
-      minCell,
-    });
-  const union = robustCells(plan);
-  const safe = privateGroupsSafe(plan.table, union, minCell);
-  const mask = safe ? new Uint8Array(plan.table.cells).fill(1) : union;
-  let size = 0;
-  for (let c = 0; c < mask.length; c++) if (mask[c] === 1) size += plan.table.sizes[c];
-  groups.push({
-    cellMask: mask,
-    values: "normalized",
-    size,
-    sums: true,
-    ...trimRanks(size, plan.replaceTrim),
-  });
+  if (plan.sufficientReplicates) groups.push(replacementGroup(plan, minCell));
   return startPrivateTrimSearch({
     table: plan.table,
     genes,
@@ -95,6 +75,25 @@ export function startPrivatePass1(
     grid: options.grid,
     minCell,
   });
+}
+
+/**
+ * The replacement group: y/s over all samples trimmed by `replaceTrim`, or over the robust
+ * cells only when the samples outside them are 1..k−1.
+ */
+function replacementGroup(plan: CooksPlan, minCell: number): PrivateTrimGroup {
+  const union = robustCells(plan);
+  const safe = privateGroupsSafe(plan.table, union, minCell);
+  const mask = safe ? new Uint8Array(plan.table.cells).fill(1) : union;
+  let size = 0;
+  for (let c = 0; c < mask.length; c++) if (mask[c] === 1) size += plan.table.sizes[c];
+  return {
+    cellMask: mask,
+    values: "normalized",
+    size,
+    sums: true,
+    ...trimRanks(size, plan.replaceTrim),
+  };
 }
 
 /** Pass 2: squared errors around pass 1's approximate cell means, per robust group. */
