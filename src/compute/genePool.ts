@@ -570,8 +570,9 @@ export class GenePool implements LocalKernels {
       return null;
     });
     for (let t = 0; t < parts.length; t++) {
-      const part = parts[t]?.counts;
-      if (part === undefined) continue;
+      const output = parts[t];
+      if (output === null) continue; // counted in place
+      const part = output.counts;
       const from = blockStart[bounds[t]] * width;
       const to = blockStart[bounds[t + 1]] * width;
       if (part.length !== to - from)
@@ -693,7 +694,8 @@ export class GenePool implements LocalKernels {
 
   /** Slices a call over `A` genes is cut into: {@link SLICES_PER_THREAD} per thread, ≤ A. */
   #sliceCount(A: number): number {
-    return Math.min(A, SLICES_PER_THREAD * this.threads, MAX_SLICES);
+    // Below MAX_SLICES: an exhausted call's word stays short of the next call's first.
+    return Math.min(A, SLICES_PER_THREAD * this.threads, MAX_SLICES - 1);
   }
 
   /**
@@ -738,7 +740,7 @@ export class GenePool implements LocalKernels {
         if (message === undefined) continue;
         received = true;
         const reply = message.message as PoolReply;
-        // A late answer to an earlier call (a worker that claimed none of its slices).
+        // An answer to an earlier call, which ended when this thread's own slice failed.
         if (reply.call !== call) continue;
         if (!reply.ok) throw new Error(`gene pool: ${reply.message}`);
         for (const { slice, output } of reply.outputs) parts[slice] = output;

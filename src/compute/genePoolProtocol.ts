@@ -93,8 +93,8 @@ export interface SliceOutput {
 }
 
 /**
- * Pool worker → center's thread, for call `call`: the outputs of the slices the worker ran
- * (none, when the others had claimed them all), or why a kernel failed.
+ * Pool worker → center's thread, for call `call`: the outputs of the slices the worker ran (a
+ * worker that ran none sends nothing), or why a kernel failed.
  */
 export type PoolReply =
   | { readonly ok: true; readonly call: number; readonly outputs: readonly SliceOutput[] }

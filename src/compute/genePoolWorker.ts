@@ -38,11 +38,23 @@ port.on("message", (request: PoolRequest) => {
       outputs.push({ slice: s, output: runKernelSlice(dataset, slices[s]) });
       s = claimSlice(claims, call, slices.length);
     }
+    // Nobody waits for a worker that ran none of the call's slices: no answer (unread answers
+    // would pile up on the port while the calling thread claims every slice itself).
+    if (outputs.length === 0) return;
     reply = { ok: true, call, outputs };
   } catch (error) {
     reply = { ok: false, call, message: error instanceof Error ? error.message : String(error) };
   }
-  port.postMessage(reply, reply.ok ? reply.outputs.flatMap((o) => transferables(o.output)) : []);
+  try {
+    // Each buffer once, whichever slices share it (a repeated one fails the whole message).
+    port.postMessage(reply, reply.ok ? transferables(reply.outputs) : []);
+  } catch (error) {
+    port.postMessage({
+      ok: false,
+      call,
+      message: `cannot send its slices: ${error instanceof Error ? error.message : String(error)}`,
+    } satisfies PoolReply);
+  }
   Atomics.add(replies, 0, 1);
   Atomics.notify(replies, 0);
 });
