@@ -64,7 +64,6 @@ const SPLITS: readonly (readonly [number, boolean])[] = [
   [2, false],
   [3, true],
   [3, false],
-  [5, false],
 ];
 
 describe("claimSlice", () => {
@@ -84,7 +83,7 @@ describe("GenePool", () => {
   it("gives each kernel's exact doubles, for any number of threads and active genes", () => {
     const p = 3;
     const main = dataset(23, 41, p, 1);
-    for (const [threads, callerClaims] of SPLITS) {
+    for (const [threads, callerClaims] of [...SPLITS, [5, false] as const]) {
       const split = pool(threads, 0, callerClaims);
       const adopted = split.adopt({ main }).main;
       expect(adopted.data.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
