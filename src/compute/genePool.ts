@@ -99,9 +99,18 @@ const REPLY_TIMEOUT_MS = 10 * 60 * 1000;
  * machine keeps waiting (a busy core) leaves its share to the others, and the last slice a slow
  * thread runs is short. A 20,000 × 500 cohort's `run` (CPU profile of the center's thread): its
  * wait for the worker 1.79 s with one half per thread, 1.02 s with 4 slices per thread, 0.39 s
- * with 8, for a few more kernel calls and joins.
+ * with 8; 0.67 s with 8 at most and {@link DEFAULT_MIN_SLICE_WORK} each.
  */
 const SLICES_PER_THREAD = 8;
+
+/**
+ * Default least work (gene·sample·points) of a slice beyond one per thread: each slice costs its
+ * own arguments, posting and joining, which on small calls cost more than the balance saves:
+ * three test files of CLI runs on the shared datasets (layer, results.cli, transcriptScan) took
+ * 61.2 / 64.3 s of CPU with eight slices per thread on every call against 57.3 / 59.1 s before
+ * the slices; with this bound 58.1 / 58.0 (against 59.4 / 59.7), with half of it 61.6 (57.5).
+ */
+export const DEFAULT_MIN_SLICE_WORK = 2 * DEFAULT_MIN_WORK;
 
 /** Options of a {@link GenePool}. */
 export interface GenePoolOptions {
@@ -109,6 +118,8 @@ export interface GenePoolOptions {
   readonly threads: number;
   /** Least work of a call worth splitting (default {@link DEFAULT_MIN_WORK}). */
   readonly minWork?: number;
+  /** Least work of a slice beyond one per thread (default {@link DEFAULT_MIN_SLICE_WORK}). */
+  readonly minSliceWork?: number;
   /**
    * Whether the calling thread claims slices too (default true). False leaves every slice to
    * the workers (tests: their path, deterministically, where this thread would often claim
@@ -250,6 +261,7 @@ export class GenePool implements LocalKernels {
   /** Threads computing a step, this one included. */
   readonly threads: number;
   readonly #minWork: number;
+  readonly #minSliceWork: number;
   readonly #callerClaims: boolean;
   #workers: PoolWorker[] | null = null;
   #flags: Int32Array | null = null;
@@ -272,6 +284,7 @@ export class GenePool implements LocalKernels {
     }
     this.threads = options.threads;
     this.#minWork = options.minWork ?? DEFAULT_MIN_WORK;
+    this.#minSliceWork = options.minSliceWork ?? DEFAULT_MIN_SLICE_WORK;
     this.#callerClaims = options.callerClaims ?? true;
   }
 
@@ -423,7 +436,7 @@ export class GenePool implements LocalKernels {
     const offsets = pointOffsets(request, A);
     const P = offsets[A];
     if (Math.min(this.threads, A) < 2) return dispersionEvalLocalStep(center, request);
-    const T = this.#sliceCount(A);
+    const T = this.#sliceCount(A, request.points.length * center.n);
     const slopes = derivativeOffsets(request, offsets);
     // Slice t holds the genes whose first point is in [t·P/T, (t+1)·P/T): each gene whole.
     const bounds = [0];
@@ -525,7 +538,7 @@ export class GenePool implements LocalKernels {
     if (!(open.brackets.length === 2 * blockStart[A])) return direct();
     const cellCount = request.cellRows.length / request.p;
     const width = request.cuts + 1;
-    const bounds = sliceBounds(A, this.#sliceCount(A));
+    const bounds = sliceBounds(A, this.#sliceCount(A, A * n));
     const slice = (a0: number, a1: number) => {
       const active = new Uint8Array(request.active.length);
       for (let a = a0; a < a1; a++) active[genes[a]] = 1;
@@ -606,7 +619,7 @@ export class GenePool implements LocalKernels {
       (request.centres.length !== 0 && request.centres.length !== A * cellCount)
     )
       return direct();
-    const bounds = sliceBounds(A, this.#sliceCount(A));
+    const bounds = sliceBounds(A, this.#sliceCount(A, A * n));
     const slice = (a0: number, a1: number): PrivateSumRequest => {
       const active = new Uint8Array(request.active.length);
       for (let a = a0; a < a1; a++) active[genes[a]] = 1;
@@ -670,7 +683,7 @@ export class GenePool implements LocalKernels {
       return direct() as Record<string, Float64Array>;
     const workers = this.#start();
     const id = this.#registerFit(dataset, workers);
-    const bounds = sliceBounds(A, this.#sliceCount(A));
+    const bounds = sliceBounds(A, this.#sliceCount(A, work));
     const args = sliceArgs(bounds, slice);
     const held: PoolDataset = { kind: "fit", dataset };
     const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t]));
@@ -692,10 +705,15 @@ export class GenePool implements LocalKernels {
     return out;
   }
 
-  /** Slices a call over `A` genes is cut into: {@link SLICES_PER_THREAD} per thread, ≤ A. */
-  #sliceCount(A: number): number {
-    // Below MAX_SLICES: an exhausted call's word stays short of the next call's first.
-    return Math.min(A, SLICES_PER_THREAD * this.threads, MAX_SLICES - 1);
+  /**
+   * Slices a call over `A` genes and `work` gene·sample·points is cut into: one per thread at
+   * least, {@link SLICES_PER_THREAD} per thread at most, each of the pool's least slice work or
+   * more; never more than A (nor than MAX_SLICES − 1: an exhausted call's word then stays short
+   * of the next call's first).
+   */
+  #sliceCount(A: number, work: number): number {
+    const byWork = Math.max(this.threads, Math.floor(work / Math.max(this.#minSliceWork, 1)));
+    return Math.min(A, byWork, SLICES_PER_THREAD * this.threads, MAX_SLICES - 1);
   }
 
   /**

@@ -47,7 +47,8 @@ function dataset(n: number, genes: number, p: number, seed: number): CenterFitDa
 
 const pools: GenePool[] = [];
 function pool(threads: number, minWork = 0, callerClaims = true): GenePool {
-  const made = new GenePool({ threads, minWork, callerClaims });
+  // Every call split, in up to 8 slices per thread however small.
+  const made = new GenePool({ threads, minWork, minSliceWork: 0, callerClaims });
   pools.push(made);
   return made;
 }
