@@ -34,10 +34,9 @@ port.on("message", (request: PoolRequest) => {
     const dataset = datasets.get(request.id);
     if (dataset === undefined) throw new Error(`gene pool: unknown dataset ${request.id}`);
     const outputs: SliceOutput[] = [];
-    for (let s = claimSlice(claims, call, slices.length); s >= 0; ) {
+    const claim = () => claimSlice(claims, call, slices.length);
+    for (let s = claim(); s >= 0; s = claim())
       outputs.push({ slice: s, output: runKernelSlice(dataset, slices[s]) });
-      s = claimSlice(claims, call, slices.length);
-    }
     // Nobody waits for a worker that ran none of the call's slices: no answer (unread answers
     // would pile up on the port while the calling thread claims every slice itself).
     if (outputs.length === 0) return;

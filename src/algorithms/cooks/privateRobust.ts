@@ -6,7 +6,8 @@
  *
  * Rounds: pass 1 (y/s: each robust cell, and all samples trimmed by 0.2 where a cell may have
  * its counts replaced): R₁ counts rounds and one sums round; pass 2 (squared errors around
- * pass 1's approximate cell means): R₂ counts rounds and one sums round. With the default grid and K = 7, R₁ = R₂ = 4.
+ * pass 1's approximate cell means): R₂ counts rounds and one sums round. With the default grid
+ * and K = 7, R₁ = R₂ = 4.
  *
  * Error propagation: the pass-1 cell means enter pass 2 as centres c; the squared errors are
  * computed by the centers exactly around that c (not DESeq2's), so the robust variance v is

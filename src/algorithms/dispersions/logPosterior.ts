@@ -129,13 +129,12 @@ export function dispersionEvalLocalStep(
     const base = genes[a] * n;
     // A count repeated among the gene's samples (0–50 reads, say, over hundreds of samples)
     // has its ln Γ(y + r) and ψ(y + r) computed once per point, from the same double y: the
-    // same terms, summed in the same order.
-    // Worth it where counts repeat: 200-sample genes of counts around 10 took 66 → 41 ns a
-    // sample and point (value and slope), around 150 57 → 55; with every count distinct
-    // (counts in the thousands) the index only costs (57 → 60). A handful of samples (bodymap's
-    // 5 per center) are not indexed.
+    // same terms, summed in the same order. Worth it where counts repeat: 200-sample genes of
+    // counts around 10 took 66 → 41 ns a sample and point (value and slope), around 150
+    // 57 → 55; with every count distinct (counts in the thousands) the index only costs
+    // (57 → 60). A handful of samples (bodymap's 5 per center) are not indexed.
     const d = n >= DISTINCT_MIN_SAMPLES ? distinct.index(counts, base) : n;
-    const shared = d <= 0.9 * n;
+    const shared = d <= DISTINCT_MAX_SHARE * n;
     for (let ak = offsets[a]; ak < offsets[a + 1]; ak++) {
       const alpha = Math.exp(points[ak]);
       const r = 1 / alpha;
@@ -198,6 +197,9 @@ export function dispersionEvalLocalStep(
 
 /** Fewest samples at a center for which a gene's distinct counts are indexed. */
 const DISTINCT_MIN_SAMPLES = 16;
+
+/** Most distinct counts, as a share of the samples, for which a gene's terms are shared. */
+const DISTINCT_MAX_SHARE = 0.9;
 
 /**
  * The distinct positive counts of one gene's samples, found with a hash table of twice as many
