@@ -14,6 +14,7 @@ import {
 import {
   type CooksCenter,
   cellCountsLocalStep,
+  cooksScreenLocalStep,
   countsWithReplacements,
   gridOf,
   privateCooksRoundLocal,
@@ -342,6 +343,16 @@ export function runRecordStep<K extends CenterRunStep>(
         kind: "cooks-cell-counts-share",
         counts: cellCountsLocalStep(center, request.rows),
       } as Out<K>;
+    }
+    case "cooksScreen": {
+      const request = input as In<"cooksScreen">;
+      const center = cooksCenter(data.name, prepared, request.p);
+      if (request.dispersions.length !== center.genes) {
+        throw new Error(
+          `center ${data.name}: Cook's screen for ${request.dispersions.length} genes, the fit has ${center.genes}`,
+        );
+      }
+      return cooksScreenLocalStep(center, request) as Out<K>;
     }
     case "cooksPrivateTrim": {
       const request = input as In<"cooksPrivateTrim">;

@@ -13,6 +13,8 @@
 
 import type { ApeglmRequest, ApeglmShare } from "../algorithms/apeglm/state.js";
 import {
+  type CooksScreenRequest,
+  type CooksScreenShare,
   DEFAULT_PRIVATE_GRID,
   gridThresholdCount,
   type PrivateCooksRequest,
@@ -281,6 +283,7 @@ export interface StepTypes {
   dispersionMu: { input: DispersionMuRequest; output: DispersionMuShare };
   dispersionGrid: { input: DispersionGridRequest; output: DispersionEvalShare };
   cooksCellCounts: { input: CooksCellCountsRequest; output: CooksCellCountsShare };
+  cooksScreen: { input: CooksScreenRequest; output: CooksScreenShare };
   cooksPrivateTrim: { input: PrivateTrimWire; output: PrivateTrimShare };
   cooksPrivateSums: { input: PrivateSumWire; output: PrivateSumShare };
   cooksPrivate: { input: PrivateCooksRequest; output: PrivateCooksRoundShare };
@@ -1000,6 +1003,32 @@ export const STEPS: {
         throw new Error(`cooksCellCounts: ${input.rows.length} values are not rows of ${input.p}`);
       if (input.rows.length / input.p > MAX_FACTOR_CELLS)
         throw new Error(`cooksCellCounts: more than ${MAX_FACTOR_CELLS} candidate rows`);
+    },
+  }),
+  cooksScreen: spec({
+    request: recordSchema<CooksScreenRequest>("cooks-screen-request", {
+      p: "number",
+      beta: "finite",
+      dispersions: "finite",
+      hatInverse: "finite",
+      cutoff: "number",
+    }),
+    reply: recordSchema<CooksScreenShare>("cooks-screen-share", { aboveAtFloor: "counts" }),
+    replyLengths: (input) => ({ aboveAtFloor: input.dispersions.length }),
+    reductions: { aboveAtFloor: "sum" },
+    bounds: { aboveAtFloor: BOUNDS.bucket },
+    buildsState: false,
+    sends:
+      "per gene how many of its samples have a Cook's distance above the cutoff (or NaN) at the robust dispersion's floor 0.04, where the distances are largest: the genes with none at any center have no outlier and are left out of the trimmed-mean searches",
+    checkRequest: (input) => {
+      const { p } = input;
+      const genes = input.dispersions.length;
+      if (!(Number.isInteger(p) && p >= 1))
+        throw new Error(`cooksScreen.p: ${p}, expected a column count`);
+      if (input.beta.length !== genes * p || input.hatInverse.length !== genes * p * p)
+        throw new Error(`cooksScreen: β or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes × ${p}`);
+      if (!(input.cutoff >= 0))
+        throw new Error(`cooksScreen.cutoff: ${input.cutoff}, expected ≥ 0`);
     },
   }),
   cooksPrivateTrim: spec({

@@ -83,6 +83,8 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   dispersionResiduals: 2,
   dispersionMu: 2,
   cooksCellCounts: 1,
+  // Which genes the trimmed-mean searches need (the final fit's; never again for the refit).
+  cooksScreen: 1,
   // The robust dispersion's two trimmed-mean passes each end with one sums round.
   cooksPrivateSums: 2,
   // Cook's distances, then (a single two-level factor with flagged genes) results()' rule.

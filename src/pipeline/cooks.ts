@@ -9,15 +9,21 @@
  *    combination of the factor levels); each center answers how many of its samples have each.
  *    With a continuous covariate every sample is its own cell (see {@link CooksInput}) and
  *    no round is needed;
- * 2. the robust dispersion's two passes of trimmed means (`cooksPrivateTrim` counts rounds on a
- *    public grid, then one `cooksPrivateSums` round each), approximate within a bound;
- * 3. one Cook's round (`cooksPrivate`): per gene, how many samples of each set DESeq2 takes a
- *    maximum over have a distance above the cutoff, and the replacement's counts and sums (the
- *    replaced counts stay at the center for the refit);
- * 4. for a single two-level factor with flagged genes, `results()`' rule: the third-largest
+ * 2. screening (`cooksScreen`): per gene, how many samples have a Cook's distance above the
+ *    cutoff at the robust dispersion's floor 0.04, the largest it can be; a gene with none
+ *    cannot have an outlier whatever its robust dispersion, and is not searched below (when no
+ *    gene is left, rounds 3–5 are skipped);
+ * 3. the robust dispersion's two passes of trimmed means over the candidate genes
+ *    (`cooksPrivateTrim` counts rounds on a public grid, then one `cooksPrivateSums` round
+ *    each), approximate within a bound;
+ * 4. one Cook's round (`cooksPrivate`): per gene, how many samples of each set DESeq2 takes a
+ *    maximum over have a distance above the cutoff (the screened-out genes' at the floor, where
+ *    it is 0), and the replacement's counts and sums (the replaced counts stay at the center
+ *    for the refit);
+ * 5. for a single two-level factor with flagged genes, `results()`' rule: the third-largest
  *    count's grid bucket (counts rounds only) and the Cook's round again with it.
  *
- * When the plan alone decides (no cell of ≥ 3 samples and no replacement) rounds 2–4 are skipped:
+ * When the plan alone decides (no cell of ≥ 3 samples and no replacement) rounds 2–5 are skipped:
  * DESeq2 then flags, replaces and filters nothing whatever the distances.
  */
 import {
@@ -25,7 +31,10 @@ import {
   type CooksPlan,
   cellTableFromCounts,
   cooksPlan,
+  cooksScreenCandidates,
+  cooksScreenRequest,
   decidedPrivateCooks,
+  noOutlierPrivateCooks,
   type PrivateCooksOutcome,
   type PrivateRobustMoments,
   type PrivateTrimEstimates,
@@ -38,6 +47,7 @@ import {
   privateTrimEstimates,
   privateTrimSettled,
   privateTrimWireRequest,
+  ROBUST_MIN_DISPERSION,
   singleSampleCells,
   splitPrivateCooksShares,
   startPrivatePass1,
@@ -84,8 +94,13 @@ export interface CooksInput {
 /** The Cook's steps' results. */
 export interface CooksResult {
   readonly plan: CooksPlan;
-  /** The robust dispersions and replacement values (null: the plan decided, no round ran). */
+  /**
+   * The robust dispersions and replacement values (null: the plan decided, or the screening
+   * left no candidate; NaN for the genes it screened out, which were not searched).
+   */
   readonly moments: PrivateRobustMoments | null;
+  /** The screening's candidates, 0/1 per gene (null: no screening round, every gene searched). */
+  readonly candidates: Uint8Array | null;
   readonly outcome: PrivateCooksOutcome;
 }
 
@@ -144,19 +159,30 @@ export async function federatedCooks(
   const genes = input.dispersions.length;
   const plan = await federatedPlan(runner, input);
   const decided = decidedPrivateCooks(plan, genes);
-  if (decided !== null) return { plan, moments: null, outcome: decided };
+  if (decided !== null) return { plan, moments: null, candidates: null, outcome: decided };
 
-  const pass1 = startPrivatePass1(plan, genes);
+  const fit = { beta: input.beta, dispersions: input.dispersions, hatInverse: input.hatInverse };
+  const screen = cooksScreenRequest(plan, { ...fit, filterCutoff: input.filterCutoff });
+  let candidates: Uint8Array | null = null;
+  if (screen !== null) {
+    candidates = cooksScreenCandidates(await runner.round(COOKS_PHASE, "cooksScreen", screen));
+    if (!candidates.includes(1))
+      return { plan, moments: null, candidates, outcome: noOutlierPrivateCooks(plan, genes) };
+  }
+
+  const pass1 = startPrivatePass1(plan, genes, candidates === null ? {} : { active: candidates });
   const estimates1 = await searchTrimmedMeans(runner, pass1);
   const pass2 = startPrivatePass2(plan, pass1, estimates1);
   const estimates2 = await searchTrimmedMeans(runner, pass2);
   const moments = privateRobustMoments(plan, pass1, estimates1, estimates2, input.baseMean);
+  // A screened-out gene's distances at the floor are at most the cutoff: its counts are 0.
+  const robustDispersions = Float64Array.from(moments.dispersion, (alpha, g) =>
+    candidates === null || candidates[g] === 1 ? alpha : ROBUST_MIN_DISPERSION,
+  );
 
   const inputs = {
-    beta: input.beta,
-    dispersions: input.dispersions,
-    robustDispersions: moments.dispersion,
-    hatInverse: input.hatInverse,
+    ...fit,
+    robustDispersions,
     trimmedBaseMean: moments.trimmedBaseMean,
     ...(input.filterCutoff === undefined ? {} : { filterCutoff: input.filterCutoff }),
   };
@@ -177,5 +203,5 @@ export async function federatedCooks(
     const again = await runner.round(COOKS_PHASE, "cooksPrivate", request);
     outcome = aggregatePrivateCooks(plan, splitPrivateCooksShares(again).cooks, replace);
   }
-  return { plan, moments, outcome };
+  return { plan, moments, candidates, outcome };
 }

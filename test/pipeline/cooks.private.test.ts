@@ -34,6 +34,7 @@ const tmp = useTempFolder("fedseq-private-cooks-");
 /** The steps of the private Cook's protocol. */
 const COOKS_STEPS: readonly StepName[] = [
   "cooksCellCounts",
+  "cooksScreen",
   "cooksPrivateTrim",
   "cooksPrivateSums",
   "cooksPrivate",

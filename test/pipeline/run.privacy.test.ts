@@ -71,6 +71,7 @@ function genesInPlay(step: StepName, request: Record<string, unknown>, field: st
     case "cooksPrivateSums":
       // active genes × groups (the trimmed means searched per gene)
       return count(request.active) * (request.groups as number);
+    case "cooksScreen":
     case "cooksPrivate":
       return (request.dispersions as Float64Array).length;
     case "information":
@@ -99,6 +100,7 @@ describe("run on outliers_sim: what the Cook's and refit steps send", () => {
     expect(new Set(refitSteps.map((r) => r.step))).toEqual(
       new Set([
         "cooksCellCounts",
+        "cooksScreen",
         "cooksPrivateTrim",
         "cooksPrivateSums",
         "cooksPrivate",

@@ -128,14 +128,33 @@ function checkRequest(center: CooksCenter, request: CooksRequest): Int32Array {
   });
 }
 
+/** What a gene's Cook's distances read from a request: the fit's coefficients and hat inputs. */
+export interface CooksFit {
+  /** Final coefficients (natural log), genes×p. */
+  readonly beta: Float64Array;
+  /** Final dispersions α (for the hat weights), length genes. */
+  readonly dispersions: Float64Array;
+  /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p. */
+  readonly hatInverse: Float64Array;
+}
+
 /**
- * Cook's distances of gene g for the center's samples, into `out` (length n). Local only.
+ * Cook's distances of gene g for the center's samples at robust dispersion `robust`, into
+ * `out` (length n). Local only. D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_i / (1 − h_i)²:
+ * for h_i ≥ 0 each distance is non-increasing in α_rob, in floating point too ((α_rob·μ)·μ,
+ * the sum and the quotient are monotone under rounding), which the screening round
+ * (`cooksScreenLocalStep`) relies on.
  */
-function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: Float64Array): void {
+export function geneCooksDistances(
+  center: CooksCenter,
+  fit: CooksFit,
+  robust: number,
+  g: number,
+  out: Float64Array,
+): void {
   const { n, p, design, sizeFactors, counts } = center;
-  const { beta, dispersions, robustDispersions, hatInverse } = request;
+  const { beta, dispersions, hatInverse } = fit;
   const alpha = dispersions[g];
-  const robust = robustDispersions[g];
   const m = g * p * p;
   for (let i = 0; i < n; i++) {
     const row = i * p;
@@ -155,6 +174,11 @@ function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: F
     const pearson = (r * r) / (mu + robust * mu * mu);
     out[i] = ((pearson / p) * h) / ((1 - h) * (1 - h));
   }
+}
+
+/** Cook's distances of gene g at the request's robust dispersion (see {@link geneCooksDistances}). */
+function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: Float64Array): void {
+  geneCooksDistances(center, request, request.robustDispersions[g], g, out);
 }
 
 /** Local step of the Cook's round: per-gene maxima and flags (see {@link CooksShare}). */

@@ -11,6 +11,10 @@
  * 1. cells: {@link cellCountsLocalStep} on the aggregator's candidate rows, summed →
  *    {@link cellTableFromCounts} (or {@link singleSampleCells}) → {@link cooksPlan};
  *    {@link decidedPrivateCooks} ends here when the plan alone decides;
+ * 1b. screening: {@link cooksScreenRequest} → {@link cooksScreenLocalStep} →
+ *    {@link cooksScreenCandidates}: the genes with a sample above the cutoff at the robust
+ *    dispersion's floor; the others have no outlier whatever their α_rob and are not searched
+ *    ({@link noOutlierPrivateCooks} when none is left);
  * 2. robust pass 1: {@link startPrivatePass1}, counts rounds {@link privateTrimRequest} →
  *    {@link privateTrimLocalStep} → {@link privateTrimAggregateStep} until it returns true,
  *    one sums round {@link privateSumRequest} → {@link privateSumLocalStep}, then
@@ -68,13 +72,19 @@ export {
 export { fQuantile } from "./fQuantile.js";
 // Private (k-sample) variants, issue [11]: pooled counts and sums over ≥ k values only.
 export type {
+  CooksScreenRequest,
+  CooksScreenShare,
   PrivateCooksOutcome,
   PrivateCooksRequest,
   PrivateCooksShare,
 } from "./privateCooks.js";
 export {
   aggregatePrivateCooks,
+  cooksScreenCandidates,
+  cooksScreenLocalStep,
+  cooksScreenRequest,
   decidedPrivateCooks,
+  noOutlierPrivateCooks,
   privateCooksFilterMask,
   privateCooksLocalStep,
   privateCooksRequest,

@@ -43,11 +43,11 @@
  * which may be fewer than k (e.g. one sample of a cell): counts, never values.
  */
 
-import { WALD_MIN_MU } from "../wald/local.js";
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
-import type { CooksRequest, ReplaceShare } from "./cooks.js";
-import { type LocalReplacement, replaceOutliersLocal } from "./cooks.js";
+import type { CooksFit, CooksRequest, ReplaceShare } from "./cooks.js";
+import { geneCooksDistances, type LocalReplacement, replaceOutliersLocal } from "./cooks.js";
+import { ROBUST_MIN_DISPERSION } from "./robustDispersion.js";
 
 /** What the aggregator sends for the private Cook's round. */
 export interface PrivateCooksRequest {
@@ -161,38 +161,6 @@ export interface PrivateCooksShare {
   readonly aboveHighCount: Float64Array;
 }
 
-/** Cook's distances of gene g (local only), as `cooks.ts` computes them. */
-function geneCooks(
-  center: CooksCenter,
-  request: PrivateCooksRequest,
-  g: number,
-  out: Float64Array,
-): void {
-  const { n, p, design, sizeFactors, counts } = center;
-  const { beta, dispersions, robustDispersions, hatInverse } = request;
-  const alpha = dispersions[g];
-  const robust = robustDispersions[g];
-  const m = g * p * p;
-  for (let i = 0; i < n; i++) {
-    const row = i * p;
-    let eta = 0;
-    for (let k = 0; k < p; k++) eta += design[row + k] * beta[g * p + k];
-    const mu = sizeFactors[i] * Math.exp(eta);
-    const floored = Math.max(mu, WALD_MIN_MU);
-    const w = floored / (1 + alpha * floored);
-    let q = 0;
-    for (let k = 0; k < p; k++) {
-      let acc = 0;
-      for (let l = 0; l < p; l++) acc += hatInverse[m + k * p + l] * design[row + l];
-      q += design[row + k] * acc;
-    }
-    const h = w * q;
-    const r = counts[g * n + i] - mu;
-    const pearson = (r * r) / (mu + robust * mu * mu);
-    out[i] = ((pearson / p) * h) / ((1 - h) * (1 - h));
-  }
-}
-
 function cellsOf(center: CooksCenter, request: PrivateCooksRequest): Int32Array {
   const { genes, p } = center;
   if (request.p !== p) throw new Error(`cooks request for ${request.p} columns, design has ${p}`);
@@ -227,7 +195,7 @@ export function privateCooksLocalStep(
   const aboveHighCount = new Float64Array(genes);
   const d = new Float64Array(n);
   for (let g = 0; g < genes; g++) {
-    geneCooks(center, request, g, d);
+    geneCooksDistances(center, request, request.robustDispersions[g], g, d);
     const lower = thirdBucket[2 * g];
     const upper = thirdBucket[2 * g + 1];
     const rule = !Number.isNaN(lower) && !Number.isNaN(upper);
@@ -266,6 +234,94 @@ export function privateCooksLocalStep(
     aboveLowCount,
     aboveHighCount,
   };
+}
+
+/**
+ * The screening round (before the robust dispersion's searches). DESeq2 floors the robust
+ * dispersion at 0.04 (`robustMethodOfMomentsDisp`'s `minDisp`), and each Cook's distance is
+ * non-increasing in it ({@link geneCooksDistances}): D_i(α_rob) ≤ D_i(0.04) for every α_rob a
+ * search could find. A gene none of whose samples, at any center, has D_i(0.04) above the
+ * smallest cutoff the outcome compares with, nor NaN, has DESeq2's outcome of a gene without
+ * outliers whatever its α_rob (no flag, no replacement, no filter: each of
+ * {@link aggregatePrivateCooks}' decisions needs a sample above a cutoff; a NaN at the floor
+ * stays NaN at any α_rob ≥ 0.04, and a NaN only ever withholds a flag). Such genes need no
+ * trimmed means: only the others, the candidates, are searched, and the Cook's round sends the
+ * floor as their α_rob. The outcome is the same gene for gene; the aggregator learns, per gene,
+ * how many samples of the federation are above the cutoff at the floor (a count over all samples,
+ * pooled), and nothing of the screened-out genes' values (no histogram, no range sum).
+ */
+export interface CooksScreenRequest extends CooksFit {
+  readonly kind: "cooks-screen-request";
+  /** Design columns. */
+  readonly p: number;
+  /** The smallest of the Cook's round's cutoffs (≥ 0). */
+  readonly cutoff: number;
+}
+
+/** A center's screening reply: a count per gene, summed over the centers. */
+export interface CooksScreenShare {
+  readonly kind: "cooks-screen-share";
+  /** #{i : D_i at α_rob = 0.04 is above the cutoff, or NaN}, per gene. */
+  readonly aboveAtFloor: Float64Array;
+}
+
+/**
+ * The screening request, or null where screening cannot decide anything: no cutoff ≥ 0 (with a
+ * negative `results()` cutoff a distance below it could grow with α_rob; with both cutoffs NaN
+ * nothing is ever flagged and the Cook's round's counts are zero anyway).
+ */
+export function cooksScreenRequest(
+  plan: CooksPlan,
+  fit: CooksFit & { readonly filterCutoff?: number },
+): CooksScreenRequest | null {
+  const cutoffs = [plan.cutoff, fit.filterCutoff ?? plan.cutoff].filter((c) => !Number.isNaN(c));
+  if (cutoffs.length === 0) return null;
+  const cutoff = Math.min(...cutoffs);
+  if (!(cutoff >= 0)) return null;
+  return {
+    kind: "cooks-screen-request",
+    p: plan.p,
+    beta: fit.beta,
+    dispersions: fit.dispersions,
+    hatInverse: fit.hatInverse,
+    cutoff,
+  };
+}
+
+/** Local step of the screening round (see {@link CooksScreenRequest}). */
+export function cooksScreenLocalStep(
+  center: CooksCenter,
+  request: CooksScreenRequest,
+): CooksScreenShare {
+  const { n, genes, p } = center;
+  if (request.p !== p) throw new Error(`cooks screen for ${request.p} columns, design has ${p}`);
+  if (
+    request.beta.length !== genes * p ||
+    request.dispersions.length !== genes ||
+    request.hatInverse.length !== genes * p * p
+  ) {
+    throw new Error(`cooks screen: β, α or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes`);
+  }
+  const { cutoff } = request;
+  const aboveAtFloor = new Float64Array(genes);
+  const d = new Float64Array(n);
+  for (let g = 0; g < genes; g++) {
+    geneCooksDistances(center, request, ROBUST_MIN_DISPERSION, g, d);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (!(d[i] <= cutoff)) count++;
+    aboveAtFloor[g] = count;
+  }
+  return { kind: "cooks-screen-share", aboveAtFloor };
+}
+
+/** The candidates (1: some sample above the cutoff at the floor, somewhere) from the replies. */
+export function cooksScreenCandidates(shares: readonly CooksScreenShare[]): Uint8Array {
+  const genes = shares[0].aboveAtFloor.length;
+  const pooled = new Float64Array(genes);
+  for (const share of shares) for (let g = 0; g < genes; g++) pooled[g] += share.aboveAtFloor[g];
+  const candidates = new Uint8Array(genes);
+  for (let g = 0; g < genes; g++) if (pooled[g] > 0) candidates[g] = 1;
+  return candidates;
 }
 
 /**
@@ -411,6 +467,14 @@ export function aggregatePrivateCooks(
 export function decidedPrivateCooks(plan: CooksPlan, genes: number): PrivateCooksOutcome | null {
   const replacing = plan.sufficientReplicates && plan.m > plan.p;
   if (plan.recordsMaxCooks || replacing) return null;
+  return noOutlierPrivateCooks(plan, genes);
+}
+
+/**
+ * The outcome of a Cook's round in which no sample is above a cutoff (every count 0): no gene
+ * flagged, replaced or filtered. Also the outcome when the screening round finds no candidate.
+ */
+export function noOutlierPrivateCooks(plan: CooksPlan, genes: number): PrivateCooksOutcome {
   const zeros = new Float64Array(genes);
   return aggregatePrivateCooks(plan, [
     {

@@ -35,6 +35,8 @@ export interface PrivateRobustOptions {
   readonly cuts?: number;
   /** Grid (default `DEFAULT_PRIVATE_GRID`). */
   readonly grid?: PrivateGrid;
+  /** Genes searched, 0/1 (default all; pass 2 searches pass 1's): the screening's candidates. */
+  readonly active?: Uint8Array;
 }
 
 /** Union of the robust groups' cells. */
@@ -75,6 +77,7 @@ export function startPrivatePass1(
     cuts: options.cuts,
     grid: options.grid,
     minCell,
+    ...(options.active === undefined ? {} : { active: options.active }),
   });
 }
 
@@ -130,6 +133,7 @@ export function startPrivatePass2(
     cuts: pass1.cuts,
     grid: pass1.grid,
     minCell: pass1.minCell,
+    ...(pass1.spec.active === undefined ? {} : { active: pass1.spec.active }),
   });
 }
 

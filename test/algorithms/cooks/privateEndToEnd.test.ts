@@ -27,6 +27,10 @@ import {
 } from "../../../src/algorithms/cooks/cooks.js";
 import {
   aggregatePrivateCooks,
+  cooksScreenCandidates,
+  cooksScreenLocalStep,
+  cooksScreenRequest,
+  type PrivateCooksOutcome,
   privateCooksFilterMask,
   privateCooksLocalStep,
   privateCooksRequest,
@@ -45,6 +49,7 @@ import {
   type PrivateSumRequest,
 } from "../../../src/algorithms/cooks/privateTrimmedMean.js";
 import {
+  ROBUST_MIN_DISPERSION,
   robustMoments,
   startRobustPass1,
   startRobustPass2,
@@ -292,6 +297,45 @@ function impliedMaxCooks(
 }
 
 const rows: Row[] = [];
+/** Per dataset: the screening's candidates and whether the outcome is the unscreened one. */
+const screening = new Map<
+  string,
+  {
+    genes: number;
+    candidates: number;
+    /** Genes DESeq2 flags that the screening left out (must be none). */
+    missed: number;
+    flagged: number;
+    /** The outcome fields that differ from searching every gene (with, without replacement). */
+    same: string[][];
+    sameReplacements: boolean;
+    /** Numbers in the recorded requests and replies (with and without the screening). */
+    values: number;
+    unscreenedValues: number;
+  }
+>();
+
+/** How many numbers recorded messages hold (their arrays' lengths). */
+function recordedValues(messages: readonly Recorded[]): number {
+  let total = 0;
+  for (const { value } of messages)
+    for (const field of Object.values(value as Record<string, unknown>))
+      if (ArrayBuffer.isView(field)) total += (field as Uint8Array).length;
+  return total;
+}
+
+/** The names of the outcome's fields on which two outcomes differ. */
+function differingFields(a: PrivateCooksOutcome, b: PrivateCooksOutcome): string[] {
+  return Object.keys(a).filter((key) => {
+    const x = a[key as keyof PrivateCooksOutcome];
+    const y = b[key as keyof PrivateCooksOutcome];
+    return ArrayBuffer.isView(x)
+      ? JSON.stringify(Array.from(x as Float64Array)) !==
+          JSON.stringify(Array.from(y as Float64Array))
+      : x !== y;
+  });
+}
+
 const privateMessages = new Map<string, Recorded[]>();
 const loadedData = new Map<string, Loaded>();
 
@@ -448,14 +492,19 @@ async function runDataset(name: string): Promise<void> {
     );
 
     let rounds = run1.countRounds + run2.countRounds + 2 + 1; // + sums rounds + Cook's round
-    const inputs = {
+    const allInputs = {
       beta: data.beta,
       dispersions: data.dispersion,
       robustDispersions: moments.dispersion,
       hatInverse: hat,
       trimmedBaseMean: moments.trimmedBaseMean,
     };
-    const finish = (p: typeof plan, twoLevel: boolean) => {
+    const finish = (
+      p: typeof plan,
+      twoLevel: boolean,
+      inputs = allInputs,
+      messages: Recorded[] = privateMessages.get(name)!,
+    ) => {
       let request = privateCooksRequest(p, inputs);
       messages.push({ kind: request.kind, value: request });
       let shares = data.centers.map((c) => privateCooksLocalStep(c, request));
@@ -480,6 +529,58 @@ async function runDataset(name: string): Promise<void> {
     };
     const main = finish(plan, data.twoLevel);
     const without = finish(noReplace, data.twoLevel);
+
+    // The run's screening round: only the genes with a distance above the cutoff at the robust
+    // dispersion's floor are searched; the others go to the Cook's round at the floor.
+    const screen = cooksScreenRequest(plan, {
+      beta: data.beta,
+      dispersions: data.dispersion,
+      hatInverse: hat,
+    });
+    if (screen === null) throw new Error("the default cutoff always screens");
+    const candidates = cooksScreenCandidates(
+      data.centers.map((c) => cooksScreenLocalStep(c, screen)),
+    );
+    const screenedMessages: Recorded[] = [];
+    const screened1 = startPrivatePass1(plan, genes, { ...options, active: candidates });
+    const screenedRun1 = runPrivateSearch(data.centers, screened1, screenedMessages);
+    const screened2 = startPrivatePass2(plan, screened1, screenedRun1.estimates);
+    const screenedRun2 = runPrivateSearch(data.centers, screened2, screenedMessages);
+    const screenedMoments = privateRobustMoments(
+      plan,
+      screened1,
+      screenedRun1.estimates,
+      screenedRun2.estimates,
+      baseMeanInput,
+    );
+    const screenedInputs = {
+      ...allInputs,
+      robustDispersions: Float64Array.from(screenedMoments.dispersion, (alpha, g) =>
+        candidates[g] === 1 ? alpha : ROBUST_MIN_DISPERSION,
+      ),
+      trimmedBaseMean: screenedMoments.trimmedBaseMean,
+    };
+    const screenedMain = finish(plan, data.twoLevel, screenedInputs, screenedMessages);
+    const screenedWithout = finish(noReplace, data.twoLevel, screenedInputs, screenedMessages);
+    screening.set(name, {
+      genes,
+      candidates: candidates.reduce((a, b) => a + b, 0),
+      missed: refFlag.reduce((a, flag, g) => a + (flag === 1 && candidates[g] === 0 ? 1 : 0), 0),
+      flagged: refFlag.reduce((a, b) => a + b, 0),
+      same: [
+        [main.outcome, screenedMain.outcome],
+        [without.outcome, screenedWithout.outcome],
+      ].map(([a, b]) => differingFields(a, b)),
+      sameReplacements: main.replacements.every(
+        (r, c) =>
+          JSON.stringify(Array.from(r.replaced.values)) ===
+            JSON.stringify(Array.from(screenedMain.replacements[c].replaced.values)) &&
+          JSON.stringify(Array.from(r.replaced.genes)) ===
+            JSON.stringify(Array.from(screenedMain.replacements[c].replaced.genes)),
+      ),
+      values: recordedValues(screenedMessages),
+      unscreenedValues: recordedValues(messages),
+    });
     rounds += main.extraRounds;
     const mask = privateCooksFilterMask(main.outcome, { twoLevelFactor: data.twoLevel });
     const mask0 = privateCooksFilterMask(without.outcome, { twoLevelFactor: data.twoLevel });
@@ -587,6 +688,26 @@ describe("private Cook's against DESeq2 on the shared datasets", () => {
       ["bodymap", false],
     ] as const) {
       if (name in searched) expect(searched[name]).toBe(expected);
+    }
+  });
+
+  it("the screening round: every gene DESeq2 flags is a candidate, and searching the candidates only gives the outcome of searching every gene", () => {
+    console.table(Object.fromEntries(screening));
+    for (const [name, s] of screening) {
+      expect(s.missed, name).toBe(0);
+      expect(s.same, name).toEqual([[], []]);
+      expect(s.sameReplacements, name).toBe(true);
+      expect(s.candidates, name).toBeGreaterThanOrEqual(s.flagged);
+    }
+    // What it saves: bodymap has no candidate at all, li_lncap 3, outliers_sim a few more than
+    // its 60 outliers (DESeq2's robust dispersions, R, gave 0, 3 and 82).
+    const expected = { bodymap: [0, 0], li_lncap: [1, 10], outliers_sim: [60, 120] } as const;
+    for (const [name, [lo, hi]] of Object.entries(expected)) {
+      const s = screening.get(name);
+      if (s === undefined) continue;
+      expect(s.candidates, name).toBeGreaterThanOrEqual(lo);
+      expect(s.candidates, name).toBeLessThanOrEqual(hi);
+      if (s.candidates < s.genes) expect(s.values, name).toBeLessThan(s.unscreenedValues);
     }
   });
 
