@@ -830,7 +830,7 @@ export class GenePool implements LocalKernels {
     if (id === undefined) {
       id = this.#nextId++;
       this.#ids.set(key, id);
-      this.#finalizer.register(key, id);
+      this.#finalizer.register(key, id, key);
     }
     const pending = workers.filter((w) => !w.known.has(id));
     if (pending.length > 0) {
@@ -849,6 +849,15 @@ export class GenePool implements LocalKernels {
       kind: "fit",
       dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
     }));
+  }
+
+  /** {@link LocalKernels.release}: the workers let go of the dataset keyed by `array` now. */
+  release(array: Float64Array): void {
+    const id = this.#ids.get(array);
+    if (id === undefined) return;
+    this.#ids.delete(array);
+    this.#finalizer.unregister(array);
+    this.#drop(id);
   }
 
   /** A dataset was collected here: the workers let go of it too. */

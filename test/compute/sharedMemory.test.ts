@@ -1,9 +1,14 @@
 /**
  * A center holds its counts and their ln Γ terms once (README, worker pool): both live in shared
  * memory from the start, so the gene pool (compute/genePool.ts) reads them in place instead of
- * copying them, and a center's own dataset is its data, not a copy of it.
+ * copying them, and a center's own dataset is its data, not a copy of it. So do the other arrays
+ * of a value per gene and sample a `run` makes: the counts of a subset of the genes (the run's,
+ * the fit's) and the dispersion estimation's μ.
  */
 import { describe, expect, it } from "vitest";
+import { dispersionResidualsLocalStep } from "../../src/algorithms/dispersions/moments.js";
+import { dispersionMuLocalStep } from "../../src/algorithms/dispersions/mu.js";
+import { countsOfRows } from "../../src/algorithms/setup/local.js";
 import { centerDataFromDataset } from "../../src/federation/centerData.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { nbGeneConstants } from "../../src/math/negativeBinomial.js";
@@ -43,5 +48,61 @@ describe("shared memory at a center", () => {
     expect(mine.counts).toBe(dataset.counts);
     const other = centerDataFromDataset(dataset, name);
     expect(other.counts).not.toBe(dataset.counts);
+  });
+
+  it("a subset of the genes' counts and a dispersion estimation's μ are in SharedArrayBuffers too", async () => {
+    const dataset = await readDataset(sharedPath("data", "outliers_sim"));
+    const data = centerDataFromDataset(dataset, dataset.centers[0]);
+    const n = data.samples.length;
+    const all = Int32Array.from(data.genes, (_, g) => g);
+    expect(countsOfRows(data, all)).toBe(data.counts);
+    const some = Int32Array.of(5, 2, 40);
+    const subset = countsOfRows(data, some);
+    expect(subset.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(subset.subarray(n, 2 * n))).toEqual(
+      Array.from(data.counts.subarray(2 * n, 3 * n)),
+    );
+    const genes = 3;
+    const center = {
+      n,
+      p: 1,
+      genes,
+      design: new Float64Array(n).fill(1),
+      sizeFactors: new Float64Array(n).fill(1),
+      counts: subset,
+    } as {
+      n: number;
+      p: number;
+      genes: number;
+      design: Float64Array;
+      sizeFactors: Float64Array;
+      counts: Float64Array;
+      mu?: Float64Array;
+    };
+    const mask = Uint8Array.of(1, 0, 1);
+    dispersionResidualsLocalStep(center, {
+      kind: "dispersion-residuals-request",
+      mask,
+      baseMean: Float64Array.of(10, 20),
+      linearBeta: Float64Array.of(10, 20),
+      setLinearMu: true,
+      minMu: 0.5,
+      samples: n,
+      designColumns: 1,
+      meanInverseSizeFactor: 1,
+      linearMu: true,
+      designRows: Float64Array.of(1),
+    });
+    expect(center.mu?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([center.mu?.[0], center.mu?.[n], center.mu?.[2 * n]]).toEqual([10, Number.NaN, 20]);
+    dispersionMuLocalStep(center, {
+      kind: "dispersion-mu-request",
+      mask,
+      beta: Float64Array.of(0, Math.log(4)),
+      link: "log",
+      minMu: 0.5,
+    });
+    expect(center.mu?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([center.mu?.[0], center.mu?.[n], center.mu?.[2 * n]]).toEqual([1, Number.NaN, 4]);
   });
 });

@@ -33,6 +33,15 @@ export function checkDispersionCenter(center: DispersionCenter): void {
     throw new Error(`mu has ${mu.length} entries, expected ${genes}×${n}`);
 }
 
+/**
+ * A new μ for the center: genes×n NaN, in shared memory like the counts, so that a worker pool
+ * reads it in place instead of holding a copy (SharedArrayBuffer is a JavaScript global, no
+ * runtime).
+ */
+export function emptyMu(center: DispersionCenter): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(center.genes * center.n * 8)).fill(Number.NaN);
+}
+
 /** The center's μ, or an error saying which step sets it. */
 export function requireMu(center: DispersionCenter): Float64Array {
   if (center.mu === undefined) {

@@ -15,7 +15,7 @@ import { InputError } from "../../core/errors.js";
 import { crossProduct, solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
-import { checkDispersionCenter, type DispersionCenter } from "./center.js";
+import { checkDispersionCenter, type DispersionCenter, emptyMu } from "./center.js";
 import { DESEQ2_DISPERSION_OPTIONS, type DispersionOptions, maxDispersion } from "./options.js";
 import type {
   DispersionMomentsRequest,
@@ -213,7 +213,7 @@ export function dispersionResidualsLocalStep(
   const { baseMean, linearBeta } = request;
   const squaredDeviations = new Float64Array(genes.length);
   const roughResiduals = new Float64Array(genes.length);
-  const mu = request.setLinearMu ? new Float64Array(nGenes * n).fill(Number.NaN) : null;
+  const mu = request.setLinearMu ? emptyMu(center) : null;
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
     const mean = baseMean[a];

@@ -6,7 +6,7 @@
  * otherwise the μ of an NB GLM fitted with alpha_init: μ = s·exp(xβ), floored at minmu = 0.5.
  */
 import { maskIndices } from "../masks.js";
-import { checkDispersionCenter, type DispersionCenter } from "./center.js";
+import { checkDispersionCenter, type DispersionCenter, emptyMu } from "./center.js";
 import { DESEQ2_DISPERSION_OPTIONS } from "./options.js";
 import type { DispersionMuRequest, DispersionMuShare } from "./state.js";
 
@@ -74,7 +74,7 @@ export function dispersionMuLocalStep(
     throw new Error(
       `beta has ${request.beta.length} entries, expected ${genes.length}×${center.p}`,
     );
-  const mu = new Float64Array(center.genes * center.n).fill(Number.NaN);
+  const mu = emptyMu(center);
   fillMu(center, genes, request.beta, request.link, request.minMu, mu);
   center.mu = mu;
   return { kind: "dispersion-mu-share", genes: genes.length };

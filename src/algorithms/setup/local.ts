@@ -60,7 +60,9 @@ export function geneRows(data: CenterData, genes: readonly string[]): Int32Array
 export function countsOfRows(data: CenterData, rows: Int32Array): Float64Array {
   const n = data.samples.length;
   if (rows.length === data.genes.length && rows.every((row, j) => row === j)) return data.counts;
-  const out = new Float64Array(rows.length * n);
+  // In shared memory, as the counts read (io/dataset.ts): a worker pool then reads the copy in
+  // place instead of holding one more (SharedArrayBuffer is a JavaScript global, no runtime).
+  const out = new Float64Array(new SharedArrayBuffer(rows.length * n * 8));
   rows.forEach((row, j) => {
     out.set(data.counts.subarray(row * n, (row + 1) * n), j * n);
   });
