@@ -240,11 +240,12 @@ export function privateCooksLocalStep(
  * The screening round (before the robust dispersion's searches). DESeq2 floors the robust
  * dispersion at 0.04 (`robustMethodOfMomentsDisp`'s `minDisp`), and each Cook's distance is
  * non-increasing in it ({@link geneCooksDistances}): D_i(α_rob) ≤ D_i(0.04) for every α_rob a
- * search could find. A gene none of whose samples, at any center, has D_i(0.04) above the
- * smallest cutoff the outcome compares with, nor NaN, has DESeq2's outcome of a gene without
- * outliers whatever its α_rob (no flag, no replacement, no filter: each of
- * {@link aggregatePrivateCooks}' decisions needs a sample above a cutoff; a NaN at the floor
- * stays NaN at any α_rob ≥ 0.04, and a NaN only ever withholds a flag). Such genes need no
+ * search could find (for h_i < 0 every D_i is ≤ 0, below any cutoff ≥ 0). A gene none of whose
+ * samples, at any center, has D_i(0.04) above the smallest cutoff the outcome compares with,
+ * nor NaN, has DESeq2's outcome of a gene without outliers whatever its α_rob (no flag, no
+ * replacement, no filter: each of {@link aggregatePrivateCooks}' decisions needs a sample above
+ * a cutoff, and a NaN only ever withholds a flag). A NaN at the floor makes the gene a
+ * candidate: it may be NaN or a number at a larger α_rob. Such genes need no
  * trimmed means: only the others, the candidates, are searched, and the Cook's round sends the
  * floor as their α_rob. The outcome is the same gene for gene; the aggregator learns, per gene,
  * how many samples of the federation are above the cutoff at the floor (a count over all samples,

@@ -54,16 +54,19 @@ function randomCenter(
     return u < 0.3 ? 0 : u < 0.35 ? 1e9 : Math.floor(r() ** 3 * 5000);
   });
   const dispersions = Float64Array.from({ length: genes }, () => 10 ** (-8 + 9 * r()));
-  // (XᵀWX + Λ)⁻¹: A·Aᵀ, scaled from tiny to large so that h = w·xᵀHx spans 0 to past 1.
+  // (XᵀWX + Λ)⁻¹: A·Aᵀ, scaled from tiny to large so that h = w·xᵀHx spans 0 to past 1; for one
+  // gene in five minus a multiple of I, indefinite (h < 0 for some samples: what a malicious
+  // aggregator may send).
   const hatInverse = new Float64Array(genes * p * p);
   for (let g = 0; g < genes; g++) {
     const a = Float64Array.from({ length: p * p }, () => r() - 0.3);
     const scale = 10 ** (-6 + 8 * r());
+    const shift = r() < 0.2 ? r() : 0;
     for (let k = 0; k < p; k++)
       for (let l = 0; l < p; l++) {
         let s = 0;
         for (let j = 0; j < p; j++) s += a[k * p + j] * a[l * p + j];
-        hatInverse[g * p * p + k * p + l] = scale * s;
+        hatInverse[g * p * p + k * p + l] = scale * (s - (k === l ? shift : 0));
       }
   }
   return {
@@ -85,31 +88,37 @@ describe("the Cook's screening round", () => {
     const GENES = 40;
     let screenedOut = 0;
     let aboveSomewhere = 0;
+    let negativeHat = 0;
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         fc.double({ min: 0, max: 50, noNaN: true }),
         fc.constantFrom(0, 1e-15, 1e-3, 1, 1e6, 1e300, Number.NaN, Number.POSITIVE_INFINITY),
-        (seed, cutoff, offset) => {
+        fc.constantFrom(1, 0.5, 2),
+        (seed, cutoff, offset, filterScale) => {
+          // results()' cutoff may differ from the replacement's: the screening takes the smaller.
+          const filterCutoff = cutoff * filterScale;
           const { center, cellRows, beta, dispersions, hatInverse } = randomCenter(seed, GENES);
           const screen = cooksScreenRequest(planWith(center.p, cutoff), {
             beta,
             dispersions,
             hatInverse,
+            filterCutoff,
           });
           if (screen === null) throw new Error(`cutoff ${cutoff} ≥ 0 not screened`);
           const atFloor = cooksScreenLocalStep(center, screen).aboveAtFloor;
           const r = rng(seed ^ 0x5bd1e995);
-          // α_rob: the floor itself, one ulp above it, the offset, or random above it.
-          const robust = Float64Array.from({ length: GENES }, (_, g) =>
-            g % 4 === 0
-              ? ROBUST_MIN_DISPERSION
-              : g % 4 === 1
-                ? ROBUST_MIN_DISPERSION * (1 + Number.EPSILON)
-                : g % 4 === 2
-                  ? ROBUST_MIN_DISPERSION + offset
-                  : ROBUST_MIN_DISPERSION + 10 ** (-10 + 14 * r()),
-          );
+          // α_rob: the floor itself, one ulp above it, the offset, random above it, +∞ or NaN
+          // (what privateRobustMoments may give: ≥ 0.04, or NaN).
+          const choices = [
+            () => ROBUST_MIN_DISPERSION,
+            () => ROBUST_MIN_DISPERSION * (1 + Number.EPSILON),
+            () => ROBUST_MIN_DISPERSION + offset,
+            () => ROBUST_MIN_DISPERSION + 10 ** (-10 + 14 * r()),
+            () => Number.POSITIVE_INFINITY,
+            () => Number.NaN,
+          ];
+          const robust = Float64Array.from({ length: GENES }, (_, g) => choices[g % 6]());
           const cells = center.p;
           const request: PrivateCooksRequest = {
             kind: "cooks-private-request",
@@ -123,25 +132,42 @@ describe("the Cook's screening round", () => {
             robustDispersions: robust,
             hatInverse,
             cutoff,
-            filterCutoff: cutoff,
+            filterCutoff,
             trimmedBaseMean: new Float64Array(GENES),
             thirdBucket: new Float64Array(2 * GENES).fill(Number.NaN),
           };
           const share = privateCooksLocalStep(center, request);
           for (let g = 0; g < GENES; g++) {
-            expect(share.aboveAll[g], `gene ${g}`).toBeLessThanOrEqual(atFloor[g]);
-            expect(share.aboveEligible[g], `gene ${g}`).toBeLessThanOrEqual(atFloor[g]);
+            for (const field of [
+              "aboveAll",
+              "aboveAllFilter",
+              "aboveEligible",
+              "aboveKept",
+            ] as const)
+              expect(share[field][g], `gene ${g} ${field}`).toBeLessThanOrEqual(atFloor[g]);
             if (atFloor[g] === 0) screenedOut++;
             if (share.aboveAll[g] > 0) aboveSomewhere++;
+            const { p, n, design } = center;
+            for (let i = 0; i < n; i++) {
+              let q = 0;
+              for (let k = 0; k < p; k++)
+                for (let l = 0; l < p; l++)
+                  q += design[i * p + k] * hatInverse[g * p * p + k * p + l] * design[i * p + l];
+              if (q < 0) negativeHat++;
+            }
           }
         },
       ),
       { numRuns: 300, seed: 20261206 },
     );
-    // The generator reaches both sides: genes screened out, and genes with outliers at α_rob.
-    console.log(`screened out ${screenedOut}, above somewhere ${aboveSomewhere} of ${300 * GENES}`);
+    // The generator reaches both sides: genes screened out, and genes with outliers at α_rob;
+    // and samples with negative hat values.
+    console.log(
+      `screened out ${screenedOut}, above somewhere ${aboveSomewhere} of ${300 * GENES} genes; ${negativeHat} samples with h < 0`,
+    );
     expect(screenedOut).toBeGreaterThan(200);
     expect(aboveSomewhere).toBeGreaterThan(1000);
+    expect(negativeHat).toBeGreaterThan(1000);
   });
 
   it("a mean that underflows to 0 makes a candidate: D = ∞ under a count, NaN under a zero", () => {
