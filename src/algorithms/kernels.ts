@@ -1,6 +1,7 @@
 /**
  * The kernels a center's heavy local steps call (the NB fits' IRLS, PQN and `fast` solver, the
- * dispersion searches' evaluations, the counts and sums of Cook's private trimmed means), behind
+ * dispersion searches' evaluations, the Wald step's XᵀWX, the Cook's screening and the counts and
+ * sums of Cook's private trimmed means), behind
  * one interface: run directly on this thread ({@link directKernels}), or split by genes over a
  * pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
  * independently of the others, so any split gives the same doubles.
@@ -16,6 +17,11 @@ import {
 } from "../math/negativeBinomial.js";
 import type { CenterFitData, FitCenter } from "./center.js";
 import {
+  type CooksScreenRequest,
+  type CooksScreenShare,
+  cooksScreenLocalStep,
+} from "./cooks/privateCooks.js";
+import {
   type OpenTargets,
   type PrivateGrid,
   type PrivateSumRequest,
@@ -28,6 +34,7 @@ import {
 import type { DispersionCenter } from "./dispersions/center.js";
 import { dispersionEvalLocalStep } from "./dispersions/logPosterior.js";
 import type { DispersionEvalRequest, DispersionEvalShare } from "./dispersions/state.js";
+import { weightedGram } from "./wald/local.js";
 
 /** The kernels of the local steps, on one dataset of a center (arguments as the math kernels'). */
 export interface LocalKernels {
@@ -56,6 +63,10 @@ export interface LocalKernels {
     count: number,
     minMu: number,
   ): ScoreAndInformation;
+  /** {@link weightedGram}: XᵀWX (upper triangles) of every gene of `dataset` at `beta`. */
+  information(dataset: CenterFitData, beta: Float64Array): Float64Array;
+  /** {@link cooksScreenLocalStep} on `dataset`'s genes. */
+  cooksScreen(dataset: CenterFitData, request: CooksScreenRequest): CooksScreenShare;
   /** {@link dispersionEvalLocalStep} on a center's dispersion data (its μ set). */
   dispersionEval(center: DispersionCenter, request: DispersionEvalRequest): DispersionEvalShare;
   /**
@@ -102,6 +113,8 @@ export const directKernels: LocalKernels = {
     ),
   scoreAndInformation: (dataset, genes, points, count, minMu) =>
     nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
+  information: (dataset, beta) => weightedGram(dataset.data, beta, dataset.data.dispersions),
+  cooksScreen: (dataset, request) => cooksScreenLocalStep(dataset.data, request),
   dispersionEval: dispersionEvalLocalStep,
   privateTrimCounts: (dataset, request, grid, open) =>
     trimCountsLocal(dataset.data, request, grid, open),

@@ -29,6 +29,7 @@ import {
   Worker,
 } from "node:worker_threads";
 import type { CenterFitData, FitCenter } from "../algorithms/center.js";
+import type { CooksScreenRequest, CooksScreenShare } from "../algorithms/cooks/privateCooks.js";
 import {
   type OpenTargets,
   type PrivateGrid,
@@ -243,6 +244,27 @@ function sliceArgs(
   slice: (a0: number, a1: number) => PoolKernelArgs,
 ): PoolKernelArgs[] {
   return Array.from({ length: bounds.length - 1 }, (_, t) => slice(bounds[t], bounds[t + 1]));
+}
+
+/** One output of gene slices (`width` values per gene), joined in gene order. */
+function joinGeneSlices(
+  parts: readonly {
+    readonly from: number;
+    readonly to: number;
+    readonly out: Record<string, Float64Array>;
+  }[],
+  name: string,
+  genes: number,
+  width: number,
+): Float64Array {
+  const whole = new Float64Array(genes * width);
+  for (const { from, to, out } of parts) {
+    const part = out[name];
+    if (part.length !== (to - from) * width)
+      throw new Error(`gene pool: ${name} of genes ${from}…${to} has ${part.length} values`);
+    whole.set(part, from * width);
+  }
+  return whole;
 }
 
 /** A pool worker and its channel. */
@@ -652,6 +674,80 @@ export class GenePool implements LocalKernels {
       sums.set(part, bounds[t] * width);
     }
     return { kind: "cooks-private-sum-share", sums };
+  }
+
+  /**
+   * {@link LocalKernels.information} (the Wald step's XᵀWX), split over the pool: slices of
+   * consecutive genes, joined in gene order (each gene's sums its own: bit for bit one
+   * thread's). Split where a center has at least 16 samples, as the trimmed means' rounds.
+   */
+  information(dataset: CenterFitData, beta: Float64Array): Float64Array {
+    const { n, p, genes } = dataset.data;
+    if (!this.#splitsGenes(n, genes)) return directKernels.information(dataset, beta);
+    const width = triangleSize(p);
+    const parts = this.#geneSlices(dataset, (from, to) => ({
+      kernel: "information",
+      from,
+      to,
+      beta: beta.slice(from * p, to * p),
+    }));
+    return joinGeneSlices(parts, "xtwx", genes, width);
+  }
+
+  /** {@link LocalKernels.cooksScreen}, split over the pool as {@link GenePool.information}. */
+  cooksScreen(dataset: CenterFitData, request: CooksScreenRequest): CooksScreenShare {
+    const { n, p, genes } = dataset.data;
+    const direct = () => directKernels.cooksScreen(dataset, request);
+    // A request not sized for the dataset: this thread's kernel says what is wrong with it.
+    if (
+      !this.#splitsGenes(n, genes) ||
+      request.p !== p ||
+      request.beta.length !== genes * p ||
+      request.dispersions.length !== genes ||
+      request.hatInverse.length !== genes * p * p
+    )
+      return direct();
+    const parts = this.#geneSlices(dataset, (from, to) => ({
+      kernel: "cooksScreen",
+      from,
+      to,
+      request: {
+        ...request,
+        beta: request.beta.slice(from * p, to * p),
+        dispersions: request.dispersions.slice(from, to),
+        hatInverse: request.hatInverse.slice(from * p * p, to * p * p),
+      },
+    }));
+    return {
+      kind: "cooks-screen-share",
+      aboveAtFloor: joinGeneSlices(parts, "aboveAtFloor", genes, 1),
+    };
+  }
+
+  /** Whether a whole-dataset kernel over `genes` genes of `n` samples is worth splitting. */
+  #splitsGenes(n: number, genes: number): boolean {
+    return (
+      this.threads >= 2 && n >= TRIM_SPLIT_MIN_SAMPLES && genes >= 2 && genes * n >= this.#minWork
+    );
+  }
+
+  /** Run a whole-dataset kernel on slices of consecutive genes; the slices' outputs in order. */
+  #geneSlices(
+    dataset: CenterFitData,
+    slice: (from: number, to: number) => PoolKernelArgs,
+  ): { readonly from: number; readonly to: number; readonly out: Record<string, Float64Array> }[] {
+    const { n, genes } = dataset.data;
+    const bounds = sliceBounds(genes, this.#sliceCount(genes, genes * n));
+    const workers = this.#start();
+    const id = this.#registerFit(dataset, workers);
+    const args = sliceArgs(bounds, slice);
+    const held: PoolDataset = { kind: "fit", dataset };
+    const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t]));
+    return parts.map((out, t) => ({
+      from: bounds[t],
+      to: bounds[t + 1],
+      out: out as Record<string, Float64Array>,
+    }));
   }
 
   /** Stop the workers (the pool starts them again if used afterwards). */

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { CenterFitData } from "../algorithms/center.js";
+import type { CooksScreenRequest } from "../algorithms/cooks/privateCooks.js";
 import type {
   OpenTargets,
   PrivateGrid,
@@ -16,7 +17,15 @@ import { directKernels } from "../algorithms/kernels.js";
 import type { Box } from "../math/negativeBinomial.js";
 
 /** The kernels a pool splits. */
-export type PoolKernel = "irls" | "pqn" | "newton" | "dispersion" | "trimCounts" | "privateSums";
+export type PoolKernel =
+  | "irls"
+  | "pqn"
+  | "newton"
+  | "dispersion"
+  | "trimCounts"
+  | "privateSums"
+  | "information"
+  | "cooksScreen";
 
 /**
  * What a worker holds and runs kernels on: a prepared fit's dataset (the NB kernels), or a
@@ -67,6 +76,21 @@ export type PoolKernelArgs =
       readonly kernel: "privateSums";
       /** The sums request restricted to the slice's genes (its mask, atoms and centres). */
       readonly request: PrivateSumRequest;
+    }
+  | {
+      readonly kernel: "information";
+      /** The slice: the dataset's genes from … to (exclusive). */
+      readonly from: number;
+      readonly to: number;
+      /** Their coefficients, (to − from)×p. */
+      readonly beta: Float64Array;
+    }
+  | {
+      readonly kernel: "cooksScreen";
+      readonly from: number;
+      readonly to: number;
+      /** The request restricted to the slice's genes (β, α, (XᵀWX + Λ)⁻¹). */
+      readonly request: CooksScreenRequest;
     };
 
 /** Center's thread → pool worker. Only `run` is answered. */
@@ -182,6 +206,15 @@ export function runKernelSlice(
       };
     case "privateSums":
       return { sums: directKernels.privateSums(dataset, args.request).sums };
+    case "information":
+      return { xtwx: directKernels.information(geneRange(dataset, args.from, args.to), args.beta) };
+    case "cooksScreen":
+      return {
+        aboveAtFloor: directKernels.cooksScreen(
+          geneRange(dataset, args.from, args.to),
+          args.request,
+        ).aboveAtFloor,
+      };
     case "trimCounts":
       return {
         counts: directKernels.privateTrimCounts(dataset, args.request, args.grid, args.open).counts,
@@ -197,4 +230,22 @@ export function runKernelSlice(
         ),
       };
   }
+}
+
+/**
+ * Genes from … to (exclusive) of a dataset, as a dataset of their own: views of its counts and
+ * dispersions, no copy. For the kernels that read only those (XᵀWX, the Cook's screening): the
+ * per-gene constants are the whole dataset's, not sliced.
+ */
+function geneRange(dataset: CenterFitData, from: number, to: number): CenterFitData {
+  const { data } = dataset;
+  return {
+    ...dataset,
+    data: {
+      ...data,
+      genes: to - from,
+      counts: data.counts.subarray(from * data.n, to * data.n),
+      dispersions: data.dispersions.subarray(from, to),
+    },
+  };
 }

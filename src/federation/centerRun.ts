@@ -14,7 +14,6 @@ import {
 import {
   type CooksCenter,
   cellCountsLocalStep,
-  cooksScreenLocalStep,
   countsWithReplacements,
   gridOf,
   privateCooksRoundLocal,
@@ -47,7 +46,6 @@ import {
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
 import type { SizeFactorProblem } from "../algorithms/sizeFactors/state.js";
 import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
-import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseStepFormula } from "../design/formula.js";
 import { InputError } from "../io/errors.js";
@@ -346,13 +344,14 @@ export function runRecordStep<K extends CenterRunStep>(
     }
     case "cooksScreen": {
       const request = input as In<"cooksScreen">;
-      const center = cooksCenter(data.name, prepared, request.p);
-      if (request.dispersions.length !== center.genes) {
+      const dataset = cooksDataset(data.name, prepared, request.p);
+      if (request.dispersions.length !== dataset.data.genes) {
         throw new Error(
-          `center ${data.name}: Cook's screen for ${request.dispersions.length} genes, the fit has ${center.genes}`,
+          `center ${data.name}: Cook's screen for ${request.dispersions.length} genes, the fit has ${dataset.data.genes}`,
         );
       }
-      return cooksScreenLocalStep(center, request) as Out<K>;
+      // cooksScreenLocalStep, on the kernels (the pool's threads when worth it).
+      return prepared.kernels.cooksScreen(dataset, request) as Out<K>;
     }
     case "cooksPrivateTrim": {
       const request = input as In<"cooksPrivateTrim">;
@@ -427,14 +426,18 @@ export function runRecordStep<K extends CenterRunStep>(
       return apeglmLocalStep(prepared.get(), input as In<"apeglm">) as Out<K>;
     case "information": {
       const request = input as In<"information">;
-      const center = prepared.get();
-      const { p, genes } = datasetFor(center, request.refit).data;
+      const dataset = datasetFor(prepared.get(), request.refit);
+      const { p, genes } = dataset.data;
       if (request.coefficients !== p || request.beta.length !== genes * p) {
         throw new Error(
           `center ${data.name}: information request for ${request.beta.length} coefficients, the fit has ${genes} genes × ${p}`,
         );
       }
-      return informationLocalStep(center, request) as Out<K>;
+      // informationLocalStep, on the kernels (the pool's threads when worth it).
+      return {
+        kind: "information-share",
+        xtwx: prepared.kernels.information(dataset, request.beta),
+      } as Out<K>;
     }
     default:
       throw new Error(`center ${data.name}: unknown step ${String(step)}`);

@@ -120,6 +120,40 @@ describe("GenePool", () => {
     }
   });
 
+  it("gives the Wald step's XᵀWX and the Cook's screening's counts bit for bit, any slicing", () => {
+    const p = 3;
+    const main = dataset(23, 41, p, 5);
+    const r = rng(17);
+    const beta = Float64Array.from({ length: 41 * p }, (_, j) =>
+      j % p === 0 ? 2 + r() : r() - 0.5,
+    );
+    const xtwx = directKernels.information(main, beta);
+    // (XᵀWX)⁻¹ stand-ins, tiny for every other gene: some genes with samples above the cutoff,
+    // some without.
+    const hatInverse = Float64Array.from({ length: 41 * p * p }, (_, j) =>
+      j % (p + 1) === 0 ? (Math.floor(j / (p * p)) % 2 === 0 ? 0.05 : 1e-7) * (1 + r()) : 0,
+    );
+    const screen = {
+      kind: "cooks-screen-request" as const,
+      p,
+      beta,
+      dispersions: main.data.dispersions,
+      hatInverse,
+      cutoff: 3,
+    };
+    const counts = directKernels.cooksScreen(main, screen).aboveAtFloor;
+    expect(counts.some((c) => c > 0) && counts.some((c) => c === 0)).toBe(true);
+    for (const [threads, callerClaims] of SPLITS) {
+      const split = pool(threads, 0, callerClaims);
+      const adopted = split.adopt({ main }).main;
+      for (const d of [adopted, main]) {
+        expect(split.information(d, beta)).toEqual(xtwx);
+        expect(split.cooksScreen(d, screen).aboveAtFloor).toEqual(counts);
+      }
+      expect(split.runningWorkers).toBe(threads - 1);
+    }
+  });
+
   it("gives the dispersion evaluations' exact doubles, for every request layout and a new μ", () => {
     // Enough samples per point for the pool to split (n ≥ 4 × the sums per point: q = 6, D = 4).
     const [n, G, p] = [29, 37, 3];
