@@ -246,13 +246,16 @@ function sliceArgs(
   return Array.from({ length: bounds.length - 1 }, (_, t) => slice(bounds[t], bounds[t + 1]));
 }
 
+/** A slice of consecutive genes (from … to, exclusive) and its kernel's outputs. */
+interface GeneSlice {
+  readonly from: number;
+  readonly to: number;
+  readonly out: Record<string, Float64Array>;
+}
+
 /** One output of gene slices (`width` values per gene), joined in gene order. */
 function joinGeneSlices(
-  parts: readonly {
-    readonly from: number;
-    readonly to: number;
-    readonly out: Record<string, Float64Array>;
-  }[],
+  parts: readonly GeneSlice[],
   name: string,
   genes: number,
   width: number,
@@ -735,7 +738,7 @@ export class GenePool implements LocalKernels {
   #geneSlices(
     dataset: CenterFitData,
     slice: (from: number, to: number) => PoolKernelArgs,
-  ): { readonly from: number; readonly to: number; readonly out: Record<string, Float64Array> }[] {
+  ): GeneSlice[] {
     const { n, genes } = dataset.data;
     const bounds = sliceBounds(genes, this.#sliceCount(genes, genes * n));
     const workers = this.#start();
