@@ -14,6 +14,7 @@ import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { runOverFederation, simulatedSizeFactors } from "../../src/pipeline/run.js";
 import type { RunJob } from "../../src/pipeline/runJob.js";
+import { type Exchange, recording } from "./recordedJobs.js";
 import { deseq2Job } from "./runs.js";
 import { sharedPath } from "./shared.js";
 import {
@@ -45,7 +46,11 @@ export async function recordedRun(
   genes: RecordedGenes,
   secureAggregation = false,
   options: Partial<Pick<RunJob, "vst" | "contrast" | "lfcShrink" | "sizeFactorsType">> = {},
+  /** In clear only: every request and the centers' replies, as the aggregator made and got them. */
+  exchanges?: Exchange[],
 ): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
+  if (exchanges !== undefined && secureAggregation)
+    throw new Error("recordedRun: requests are recorded in clear only");
   const full = await readDataset(sharedPath("data", dataset));
   const n = full.samples.length;
   const rows: number[] = [];
@@ -76,7 +81,9 @@ export async function recordedRun(
       : undefined;
   let samples: readonly string[];
   try {
-    ({ samples } = await runOverFederation(recordingTransport(transport, log), job, {
+    const recorded = recordingTransport(transport, log);
+    const over = exchanges === undefined ? recorded : recording(recorded, exchanges);
+    ({ samples } = await runOverFederation(over, job, {
       runId: "scan",
       plan,
     }));
