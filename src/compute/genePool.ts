@@ -644,7 +644,6 @@ export class GenePool implements LocalKernels {
       (request.centres.length !== 0 && request.centres.length !== A * cellCount)
     )
       return direct();
-    const bounds = sliceBounds(A, this.#sliceCount(A, A * n));
     const slice = (a0: number, a1: number): PrivateSumRequest => {
       const active = new Uint8Array(request.active.length);
       for (let a = a0; a < a1; a++) active[genes[a]] = 1;
@@ -659,23 +658,11 @@ export class GenePool implements LocalKernels {
             : request.centres.slice(a0 * cellCount, a1 * cellCount),
       };
     };
-    const workers = this.#start();
-    const id = this.#registerFit(dataset, workers);
-    const args = sliceArgs(bounds, (a0, a1) => ({
+    const parts = this.#geneSlices(dataset, A, A * n, (a0, a1) => ({
       kernel: "privateSums",
       request: slice(a0, a1),
     }));
-    const held: PoolDataset = { kind: "fit", dataset };
-    const parts = this.#share(workers, id, args, (t) => runKernelSlice(held, args[t]));
-    const width = G * SUM_SLOTS;
-    const sums = new Float64Array(A * width);
-    for (let t = 0; t < parts.length; t++) {
-      const part = (parts[t] as Record<string, Float64Array>).sums;
-      const expected = (bounds[t + 1] - bounds[t]) * width;
-      if (part.length !== expected)
-        throw new Error(`gene pool: slice ${t} summed ${part.length} values, expected ${expected}`);
-      sums.set(part, bounds[t] * width);
-    }
+    const sums = joinGeneSlices(parts, "sums", A, G * SUM_SLOTS);
     return { kind: "cooks-private-sum-share", sums };
   }
 
@@ -688,7 +675,7 @@ export class GenePool implements LocalKernels {
     const { n, p, genes } = dataset.data;
     if (!this.#splitsGenes(n, genes)) return directKernels.information(dataset, beta);
     const width = triangleSize(p);
-    const parts = this.#geneSlices(dataset, (from, to) => ({
+    const parts = this.#geneSlices(dataset, genes, genes * n, (from, to) => ({
       kernel: "information",
       from,
       to,
@@ -710,7 +697,7 @@ export class GenePool implements LocalKernels {
       request.hatInverse.length !== genes * p * p
     )
       return direct();
-    const parts = this.#geneSlices(dataset, (from, to) => ({
+    const parts = this.#geneSlices(dataset, genes, genes * n, (from, to) => ({
       kernel: "cooksScreen",
       from,
       to,
@@ -734,13 +721,17 @@ export class GenePool implements LocalKernels {
     );
   }
 
-  /** Run a whole-dataset kernel on slices of consecutive genes; the slices' outputs in order. */
+  /**
+   * Run a kernel of a prepared fit's dataset on slices of `A` consecutive genes (the dataset's,
+   * or a request's active ones) doing `work` gene·sample·points; the slices' outputs in order.
+   */
   #geneSlices(
     dataset: CenterFitData,
+    A: number,
+    work: number,
     slice: (from: number, to: number) => PoolKernelArgs,
   ): GeneSlice[] {
-    const { n, genes } = dataset.data;
-    const bounds = sliceBounds(genes, this.#sliceCount(genes, genes * n));
+    const bounds = sliceBounds(A, this.#sliceCount(A, work));
     const workers = this.#start();
     const id = this.#registerFit(dataset, workers);
     const args = sliceArgs(bounds, slice);
