@@ -13,9 +13,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CooksCenter } from "../../src/algorithms/cooks/center.js";
 import { geneCooksDistances } from "../../src/algorithms/cooks/cooks.js";
-import type {
-  CooksScreenRequest,
-  CooksScreenShare,
+import {
+  type CooksScreenRequest,
+  type CooksScreenShare,
+  cooksScreenLocalStep,
 } from "../../src/algorithms/cooks/privateCooks.js";
 import { ROBUST_MIN_DISPERSION } from "../../src/algorithms/cooks/robustDispersion.js";
 import type { Exchange } from "../helpers/recordedJobs.js";
@@ -38,6 +39,18 @@ function fittedGenes(centers: readonly PrivateCenter[]): number[] {
     if (any) fitted.push(g);
   }
   return fitted;
+}
+
+/** One gene of a center, its counts `counts`, as the Cook's kernels read a center. */
+function oneGene(center: PrivateCenter, counts: Float64Array): CooksCenter {
+  return {
+    n: center.samples.length,
+    p: center.columns.length,
+    genes: 1,
+    design: center.design,
+    sizeFactors: center.sizeFactors,
+    counts,
+  };
 }
 
 /** What the attack found on one center's reply. */
@@ -63,14 +76,7 @@ function attack(
   const p = center.columns.length;
   const found: Attack = { tried: 0, pinned: 0 };
   const counts = new Float64Array(n);
-  const one: CooksCenter = {
-    n,
-    p,
-    genes: 1,
-    design: center.design,
-    sizeFactors: center.sizeFactors,
-    counts,
-  };
+  const one = oneGene(center, counts);
   const d = new Float64Array(n);
   const above = (a: number) => {
     geneCooksDistances(
@@ -158,27 +164,14 @@ describe.each(["outliers_sim", "bodymap"])(
         hatInverse: honest.hatInverse.slice(a * p * p, (a + 1) * p * p),
       };
       const counts = center.counts.slice(row * n, (row + 1) * n);
-      const one: CooksCenter = {
-        n,
-        p,
-        genes: 1,
-        design: center.design,
-        sizeFactors: center.sizeFactors,
-        counts,
-      };
+      const one = oneGene(center, counts);
       const d = new Float64Array(n);
       counts[0] = y + 0.75;
       geneCooksDistances(one, fit, ROBUST_MIN_DISPERSION, 0, d);
-      const cutoff = d[0];
       counts[0] = y;
-      geneCooksDistances(one, fit, ROBUST_MIN_DISPERSION, 0, d);
-      let count = 0;
-      for (let i = 0; i < n; i++) if (!(d[i] <= cutoff)) count++;
-      const crafted: CooksScreenRequest = { ...honest, ...fit, cutoff };
-      const reply: CooksScreenShare = {
-        kind: "cooks-screen-share",
-        aboveAtFloor: Float64Array.of(count),
-      };
+      const crafted: CooksScreenRequest = { ...honest, ...fit, cutoff: d[0] };
+      // The center's own answer to the crafted request.
+      const reply = cooksScreenLocalStep(one, crafted);
       const alone = { ...center, genes: [center.genes[row]], counts };
       expect(attack(alone, [0], crafted, reply).pinned).toBeGreaterThanOrEqual(1);
     });
