@@ -89,11 +89,6 @@ export interface LocalKernels {
    * threads share); the center to keep using instead. Optional: the identity when absent.
    */
   adopt?(center: FitCenter): FitCenter;
-  /**
-   * The data keyed by `array` (a dispersion estimation's μ) will not be read again: threads that
-   * hold it let go now, not whenever the array is collected. Optional: nothing to do when absent.
-   */
-  release?(array: Float64Array): void;
 }
 
 /** The kernels run on the calling thread. */

@@ -40,7 +40,7 @@ import {
   type TrimCountsFields,
   trimCountsLocal,
 } from "../algorithms/cooks/privateTrimmedMean.js";
-import { type DispersionCenter, requireMu } from "../algorithms/dispersions/center.js";
+import { type DispersionCenter, requireMeans } from "../algorithms/dispersions/center.js";
 import {
   derivativeOffsets,
   dispersionEvalLocalStep,
@@ -187,10 +187,11 @@ function sharedDataset(dataset: CenterFitData): CenterFitData {
 
 /**
  * A center's dispersion data in shared memory (the counts usually are already: the readers put
- * them there). μ is copied: a step that sets μ makes a new array and never writes into one it
- * has set (dispersions/mu.ts, moments.ts), so the copy stays the center's μ until it is replaced.
+ * them there), with its μ model (G×p coefficients, copied: a step that sets the model makes a
+ * new one and never writes into one it has set, dispersions/mu.ts and moments.ts).
  */
-function sharedDispersionCenter(center: DispersionCenter, mu: Float64Array): DispersionCenter {
+function sharedDispersionCenter(center: DispersionCenter): DispersionCenter {
+  const means = requireMeans(center);
   return {
     n: center.n,
     p: center.p,
@@ -198,7 +199,7 @@ function sharedDispersionCenter(center: DispersionCenter, mu: Float64Array): Dis
     design: shared(center.design),
     sizeFactors: shared(center.sizeFactors),
     counts: shared(center.counts),
-    mu: shared(mu),
+    means: { link: means.link, beta: shared(means.beta), minMu: means.minMu },
   };
 }
 
@@ -455,7 +456,7 @@ export class GenePool implements LocalKernels {
       request.points.length * center.n < this.#minWork
     )
       return dispersionEvalLocalStep(center, request);
-    const mu = requireMu(center);
+    const means = requireMeans(center);
     const genes = maskIndices(request.mask);
     const A = genes.length;
     const offsets = pointOffsets(request, A);
@@ -473,10 +474,11 @@ export class GenePool implements LocalKernels {
     const slices = bounds.length - 1;
     if (slices < 2) return dispersionEvalLocalStep(center, request);
     const workers = this.#start();
-    // Keyed by μ: a new μ (a new dispersion estimation) is a new dataset for the workers.
-    const id = this.#register(mu, workers, () => ({
+    // Keyed by μ's model: a new model (a new dispersion estimation) is a new dataset for the
+    // workers.
+    const id = this.#register(means, workers, () => ({
       kind: "dispersion",
-      center: sharedDispersionCenter(center, mu),
+      center: sharedDispersionCenter(center),
     }));
     const sliceRequest = (a0: number, a1: number): PoolKernelArgs => {
       const mask = new Uint8Array(request.mask.length);
@@ -939,15 +941,6 @@ export class GenePool implements LocalKernels {
       kind: "fit",
       dataset: isShared(dataset) ? dataset : sharedDataset(dataset),
     }));
-  }
-
-  /** {@link LocalKernels.release}: the workers let go of the dataset keyed by `array` now. */
-  release(array: Float64Array): void {
-    const id = this.#ids.get(array);
-    if (id === undefined) return;
-    this.#ids.delete(array);
-    this.#finalizer.unregister(array);
-    this.#drop(id);
   }
 
   /** A dataset was collected here: the workers let go of it too. */

@@ -29,7 +29,7 @@ export type PoolKernel =
 
 /**
  * What a worker holds and runs kernels on: a prepared fit's dataset (the NB kernels), or a
- * center's dispersion data with its μ (the dispersion evaluations); arrays in shared memory.
+ * center's dispersion data with its μ model (the dispersion evaluations); arrays in shared memory.
  */
 export type PoolDataset =
   | { readonly kind: "fit"; readonly dataset: CenterFitData }

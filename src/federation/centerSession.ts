@@ -349,14 +349,6 @@ export class CenterSession {
         const { center, share } = prepareLocalStep(this.data, { ...request, sizeFactors });
         const adopted = this.#kernels.adopt?.(center) ?? center;
         this.#prepared = { runId: tag.runId, center: adopted, hp: requestHyperparameters(request) };
-        // A GLM fit starts: the dispersion steps' μ (a value per gene and sample) is not read
-        // again (the fit that gives a non-group design its μ is prepared before μ is set, and a
-        // refit's dispersion steps set their own), so it is let go rather than held to the end.
-        const dispersion = this.#run?.runId === tag.runId ? this.#run.dispersion : undefined;
-        if (dispersion?.mu !== undefined) {
-          this.#kernels.release?.(dispersion.mu);
-          dispersion.mu = undefined;
-        }
         return share as Out;
       }
       case "init": {

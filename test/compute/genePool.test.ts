@@ -15,7 +15,7 @@ import {
 } from "../../src/algorithms/cooks/privateTrimmedMean.js";
 import { gridOf, privateTrimWireRequest } from "../../src/algorithms/cooks/privateWire.js";
 import { trimRanks } from "../../src/algorithms/cooks/trimmedMean.js";
-import type { DispersionCenter } from "../../src/algorithms/dispersions/center.js";
+import type { DispersionCenter, DispersionMeans } from "../../src/algorithms/dispersions/center.js";
 import type { DispersionEvalRequest } from "../../src/algorithms/dispersions/state.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { directKernels } from "../../src/algorithms/kernels.js";
@@ -166,7 +166,11 @@ describe("GenePool", () => {
       design: fit.design,
       sizeFactors: fit.sizeFactors,
       counts: fit.counts,
-      mu: Float64Array.from({ length: G * n }, () => 0.5 + 200 * r()),
+      means: {
+        link: "log",
+        beta: Float64Array.from({ length: G * p }, (_, j) => (j % p === 0 ? 5 * r() : r() - 0.5)),
+        minMu: 0.5,
+      },
     };
     // Genes on mask: every third one and a run at the end (slices of uneven sizes).
     const mask = Uint8Array.from({ length: G }, (_, g) => (g % 3 === 0 || g > 30 ? 1 : 0));
@@ -206,16 +210,16 @@ describe("GenePool", () => {
           directKernels.dispersionEval(center, request),
         );
       }
-      // A new μ (as dispersionMu sets it: a new array) is what the workers then read.
-      const before = center.mu;
-      center.mu = Float64Array.from(before as Float64Array, (m) => m * 1.5);
+      // A new μ (as dispersionMu sets it: new coefficients) is what the workers then read.
+      const before = center.means as DispersionMeans;
+      center.means = { ...before, beta: Float64Array.from(before.beta, (b) => b + 0.4) };
       expect(split.dispersionEval(center, requests[0])).toEqual(
         directKernels.dispersionEval(center, requests[0]),
       );
       expect(split.dispersionEval(center, requests[0]).logLikelihood).not.toEqual(
-        directKernels.dispersionEval({ ...center, mu: before }, requests[0]).logLikelihood,
+        directKernels.dispersionEval({ ...center, means: before }, requests[0]).logLikelihood,
       );
-      center.mu = before;
+      center.means = before;
       expect(split.runningWorkers).toBe(threads - 1);
     }
     // Few samples per point: the join would cost more than the split saves; this thread alone.
@@ -226,7 +230,6 @@ describe("GenePool", () => {
       design: center.design.slice(0, 5 * p),
       sizeFactors: center.sizeFactors.slice(0, 5),
       counts: Float64Array.from({ length: G * 5 }, (_, j) => center.counts[j]),
-      mu: Float64Array.from({ length: G * 5 }, (_, j) => (center.mu as Float64Array)[j]),
     };
     expect(few.dispersionEval(small, requests[0])).toEqual(
       directKernels.dispersionEval(small, requests[0]),

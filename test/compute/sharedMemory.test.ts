@@ -3,9 +3,15 @@
  * memory from the start, so the gene pool (compute/genePool.ts) reads them in place instead of
  * copying them, and a center's own dataset is its data, not a copy of it. So do the other arrays
  * of a value per gene and sample a `run` makes: the counts of a subset of the genes (the run's,
- * the fit's) and the dispersion estimation's μ.
+ * the fit's). The dispersion estimation's μ is not one of them: the center keeps its p
+ * coefficients per gene and makes a gene's μ when it reaches the gene.
  */
 import { describe, expect, it } from "vitest";
+import {
+  type DispersionCenter,
+  type DispersionMeans,
+  geneMu,
+} from "../../src/algorithms/dispersions/center.js";
 import { dispersionResidualsLocalStep } from "../../src/algorithms/dispersions/moments.js";
 import { dispersionMuLocalStep } from "../../src/algorithms/dispersions/mu.js";
 import { countsOfRows } from "../../src/algorithms/setup/local.js";
@@ -50,7 +56,7 @@ describe("shared memory at a center", () => {
     expect(other.counts).not.toBe(dataset.counts);
   });
 
-  it("a subset of the genes' counts and a dispersion estimation's μ are in SharedArrayBuffers too", async () => {
+  it("a subset of the genes' counts is in a SharedArrayBuffer; μ is kept as coefficients, not per sample", async () => {
     const dataset = await readDataset(sharedPath("data", "outliers_sim"));
     const data = centerDataFromDataset(dataset, dataset.centers[0]);
     const n = data.samples.length;
@@ -63,22 +69,25 @@ describe("shared memory at a center", () => {
       Array.from(data.counts.subarray(2 * n, 3 * n)),
     );
     const genes = 3;
-    const center = {
+    const center: DispersionCenter = {
       n,
       p: 1,
       genes,
       design: new Float64Array(n).fill(1),
       sizeFactors: new Float64Array(n).fill(1),
       counts: subset,
-    } as {
-      n: number;
-      p: number;
-      genes: number;
-      design: Float64Array;
-      sizeFactors: Float64Array;
-      counts: Float64Array;
-      mu?: Float64Array;
     };
+    /** Gene g's μ over the samples, and every array the center holds besides its own data. */
+    const muOf = (g: number) => {
+      const mu = new Float64Array(n);
+      geneMu(center, center.means as DispersionMeans, g, mu);
+      return mu;
+    };
+    const perSample = () =>
+      [...Object.entries(center), ...Object.entries(center.means ?? {})].filter(
+        ([k, v]) =>
+          k !== "counts" && ArrayBuffer.isView(v) && (v as Float64Array).length >= genes * n,
+      );
     const mask = Uint8Array.of(1, 0, 1);
     dispersionResidualsLocalStep(center, {
       kind: "dispersion-residuals-request",
@@ -93,8 +102,9 @@ describe("shared memory at a center", () => {
       linearMu: true,
       designRows: Float64Array.of(1),
     });
-    expect(center.mu?.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect([center.mu?.[0], center.mu?.[n], center.mu?.[2 * n]]).toEqual([10, Number.NaN, 20]);
+    expect(center.means?.beta.length).toBe(genes);
+    expect(perSample()).toEqual([]);
+    expect([muOf(0)[n - 1], muOf(1)[0], muOf(2)[n - 1]]).toEqual([10, Number.NaN, 20]);
     dispersionMuLocalStep(center, {
       kind: "dispersion-mu-request",
       mask,
@@ -102,7 +112,7 @@ describe("shared memory at a center", () => {
       link: "log",
       minMu: 0.5,
     });
-    expect(center.mu?.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect([center.mu?.[0], center.mu?.[n], center.mu?.[2 * n]]).toEqual([1, Number.NaN, 4]);
+    expect(perSample()).toEqual([]);
+    expect([muOf(0)[0], muOf(1)[n - 1], muOf(2)[0]]).toEqual([1, Number.NaN, 4]);
   });
 });

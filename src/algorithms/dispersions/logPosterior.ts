@@ -14,7 +14,7 @@ import cephes from "cephes";
 import { luFactor, luSolveEntry, luWorkspace, triangleSize } from "../../math/linalg.js";
 import { lnGamma } from "../../math/lnGamma.js";
 import { maskIndices } from "../masks.js";
-import { checkDispersionCenter, type DispersionCenter, requireMu } from "./center.js";
+import { checkDispersionCenter, type DispersionCenter, geneMu, requireMeans } from "./center.js";
 import type { DispersionEvalRequest, DispersionEvalShare } from "./state.js";
 
 await cephes.compiled;
@@ -96,7 +96,7 @@ export function dispersionEvalLocalStep(
   request: DispersionEvalRequest,
 ): DispersionEvalShare {
   checkDispersionCenter(center);
-  const mu = requireMu(center);
+  const means = requireMeans(center);
   const { n, p, genes: nGenes, design, counts } = center;
   if (request.mask.length !== nGenes)
     throw new Error(`request covers ${request.mask.length} genes, the center holds ${nGenes}`);
@@ -118,6 +118,8 @@ export function dispersionEvalLocalStep(
   const gramSlope = new Float64Array(derivatives ? slopeCount * q : 0);
   const weight = new Float64Array(n);
   const weightSlope = new Float64Array(n);
+  /** The gene's μ, made when the gene is reached (no μ is stored per gene and sample). */
+  const mu = new Float64Array(n);
   /** ln(1 + μα) per sample: the value's loop takes it, the slope's reads it. */
   const logOnePlus = new Float64Array(n);
   const distinct = new DistinctCounts(n);
@@ -127,6 +129,7 @@ export function dispersionEvalLocalStep(
   const digammaOf = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
+    geneMu(center, means, genes[a], mu);
     // A count repeated among the gene's samples (0–50 reads, say, over hundreds of samples)
     // has its ln Γ(y + r) and ψ(y + r) computed once per point, from the same double y: the
     // same terms, summed in the same order. Worth it where counts repeat: 200-sample genes of
@@ -143,7 +146,7 @@ export function dispersionEvalLocalStep(
       let ll = 0;
       for (let i = 0; i < n; i++) {
         const y = counts[base + i];
-        const m = mu[base + i];
+        const m = mu[i];
         const l1 = Math.log(1.0 + m * alpha);
         logOnePlus[i] = l1;
         // At y = 0, y + r is r itself: ln Γ of the same double (Cephes is a WebAssembly call).
@@ -169,7 +172,7 @@ export function dispersionEvalLocalStep(
         let s = 0;
         for (let i = 0; i < n; i++) {
           const y = counts[base + i];
-          const m = mu[base + i];
+          const m = mu[i];
           const ma = m * alpha;
           s +=
             dgr +

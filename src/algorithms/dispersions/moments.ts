@@ -15,7 +15,7 @@ import { InputError } from "../../core/errors.js";
 import { crossProduct, solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
-import { checkDispersionCenter, type DispersionCenter, emptyMu } from "./center.js";
+import { checkDispersionCenter, type DispersionCenter, dispersionMeans } from "./center.js";
 import { DESEQ2_DISPERSION_OPTIONS, type DispersionOptions, maxDispersion } from "./options.js";
 import type {
   DispersionMomentsRequest,
@@ -198,7 +198,7 @@ export function dispersionMomentsAggregate(
  * linear-model μ = max(s·xβ, minMu) of the same coefficients (DESeq2's
  * `linearModelMuNormalized`, floored as in `estimateDispersionsGeneEst`), which saves the
  * "dispersionMu" round for group designs.
- * @param center - the center's data (its `mu` is replaced when setLinearMu)
+ * @param center - the center's data (its `means` are replaced when setLinearMu)
  * @param request - from {@link dispersionMomentsAggregate}
  */
 export function dispersionResidualsLocalStep(
@@ -213,7 +213,6 @@ export function dispersionResidualsLocalStep(
   const { baseMean, linearBeta } = request;
   const squaredDeviations = new Float64Array(genes.length);
   const roughResiduals = new Float64Array(genes.length);
-  const mu = request.setLinearMu ? emptyMu(center) : null;
   for (let a = 0; a < genes.length; a++) {
     const base = genes[a] * n;
     const mean = baseMean[a];
@@ -228,12 +227,20 @@ export function dispersionResidualsLocalStep(
       const m = Math.max(1, fitted);
       const r = v - m;
       rough += (r * r - m) / (m * m);
-      if (mu !== null) mu[base + i] = Math.max(fitted * sizeFactors[i], request.minMu);
     }
     squaredDeviations[a] = deviations;
     roughResiduals[a] = rough;
   }
-  if (mu !== null) center.mu = mu;
+  if (request.setLinearMu) {
+    center.means = dispersionMeans(
+      center,
+      request.mask,
+      genes,
+      linearBeta,
+      "identity",
+      request.minMu,
+    );
+  }
   return { kind: "dispersion-residuals-share", squaredDeviations, roughResiduals };
 }
 

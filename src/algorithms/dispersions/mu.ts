@@ -1,12 +1,13 @@
 /**
- * Step "dispersionMu": the center sets its μ from coefficients the aggregator sends.
+ * Step "dispersionMu": the center sets what its μ comes from, from coefficients the aggregator
+ * sends.
  *
  * DESeq2 (`estimateDispersionsGeneEst`) uses the linear-model μ when the design's distinct rows
  * number p (group designs; {@link dispersionResidualsLocalStep} sets it in the same round), and
  * otherwise the μ of an NB GLM fitted with alpha_init: μ = s·exp(xβ), floored at minmu = 0.5.
  */
 import { maskIndices } from "../masks.js";
-import { checkDispersionCenter, type DispersionCenter, emptyMu } from "./center.js";
+import { checkDispersionCenter, type DispersionCenter, dispersionMeans, geneMu } from "./center.js";
 import { DESEQ2_DISPERSION_OPTIONS } from "./options.js";
 import type { DispersionMuRequest, DispersionMuShare } from "./state.js";
 
@@ -22,41 +23,18 @@ export function muFromBeta(
   beta: Float64Array,
   minMu: number = DESEQ2_DISPERSION_OPTIONS.minMu,
 ): Float64Array {
-  const { genes, p } = center;
+  const { genes, n, p } = center;
   if (beta.length !== genes * p)
     throw new Error(`beta has ${beta.length} entries, expected ${genes}×${p}`);
-  const all = new Int32Array(genes);
-  for (let g = 0; g < genes; g++) all[g] = g;
-  const mu = new Float64Array(genes * center.n);
-  fillMu(center, all, beta, "log", minMu, mu);
+  const mu = new Float64Array(genes * n);
+  const means = { link: "log" as const, beta, minMu };
+  for (let g = 0; g < genes; g++) geneMu(center, means, g, mu.subarray(g * n, (g + 1) * n));
   return mu;
 }
 
-/** μ rows of `genes` from their coefficients (`beta` row a belongs to genes[a]). */
-function fillMu(
-  center: DispersionCenter,
-  genes: Int32Array,
-  beta: Float64Array,
-  link: "log" | "identity",
-  minMu: number,
-  mu: Float64Array,
-): void {
-  const { n, p, design, sizeFactors } = center;
-  for (let a = 0; a < genes.length; a++) {
-    const base = genes[a] * n;
-    for (let i = 0; i < n; i++) {
-      let xb = 0;
-      for (let k = 0; k < p; k++) xb += design[i * p + k] * beta[a * p + k];
-      const m = link === "log" ? sizeFactors[i] * Math.exp(xb) : xb * sizeFactors[i];
-      // As R's `fitMu[fitMu < minmu] <- minmu` (NaN stays NaN).
-      mu[base + i] = Math.max(m, minMu);
-    }
-  }
-}
-
 /**
- * Local step "dispersionMu": set the center's μ for the genes on mask (NaN elsewhere).
- * @param center - the center's data; its `mu` is replaced
+ * Local step "dispersionMu": set the center's μ model for the genes on mask (NaN elsewhere).
+ * @param center - the center's data; its `means` are replaced
  * @param request - coefficients on mask and their link
  * @returns an acknowledgement (no data)
  */
@@ -74,8 +52,13 @@ export function dispersionMuLocalStep(
     throw new Error(
       `beta has ${request.beta.length} entries, expected ${genes.length}×${center.p}`,
     );
-  const mu = emptyMu(center);
-  fillMu(center, genes, request.beta, request.link, request.minMu, mu);
-  center.mu = mu;
+  center.means = dispersionMeans(
+    center,
+    request.mask,
+    genes,
+    request.beta,
+    request.link,
+    request.minMu,
+  );
   return { kind: "dispersion-mu-share", genes: genes.length };
 }

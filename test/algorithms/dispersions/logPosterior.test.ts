@@ -4,7 +4,10 @@
  * weight sums, −½ ln det B, and tr(B⁻¹B′) by the 3×3 adjugate.
  */
 import { describe, expect, it } from "vitest";
-import type { DispersionCenter } from "../../../src/algorithms/dispersions/center.js";
+import type {
+  DispersionCenter,
+  DispersionMeans,
+} from "../../../src/algorithms/dispersions/center.js";
 import {
   DistinctCounts,
   digamma,
@@ -114,8 +117,15 @@ describe("dispersionEvalLocalStep", () => {
    * bit, however it shares the terms of repeated counts.
    */
   function direct(center: DispersionCenter, request: DispersionEvalRequest) {
-    const { n, p, counts, design } = center;
-    const mu = center.mu as Float64Array;
+    const { n, p, counts, design, sizeFactors } = center;
+    const { beta, link, minMu } = center.means as DispersionMeans;
+    expect(link).toBe("log");
+    // μ as DESeq2's estimateDispersionsGeneEst has it: max(s·exp(xβ), minmu).
+    const mu = (g: number, i: number) => {
+      let xb = 0;
+      for (let k = 0; k < p; k++) xb += design[i * p + k] * beta[g * p + k];
+      return Math.max(sizeFactors[i] * Math.exp(xb), minMu);
+    };
     const genes = maskIndices(request.mask);
     const K = request.pointsPerGene;
     const q = (p * (p + 1)) / 2;
@@ -135,7 +145,7 @@ describe("dispersionEvalLocalStep", () => {
         const ws: number[] = [];
         for (let i = 0; i < n; i++) {
           const y = counts[g * n + i];
-          const m = mu[g * n + i];
+          const m = mu(g, i);
           const l1 = Math.log(1.0 + m * alpha);
           v += (y === 0 ? lgr : lnGamma(y + r)) - lgr - y * Math.log(m + r) - r * l1;
           const ma = m * alpha;
@@ -187,9 +197,16 @@ describe("dispersionEvalLocalStep", () => {
       p,
       genes,
       design: Float64Array.from({ length: n * p }, (_, j) => (j % p === 0 ? 1 : (j >> 1) % 2)),
-      sizeFactors: new Float64Array(n).fill(1),
+      sizeFactors: Float64Array.from({ length: n }, () => 0.5 + random()),
       counts,
-      mu: Float64Array.from(counts, (y) => Math.max(0.5, y * (0.6 + 0.8 * random()) + random())),
+      // Per gene, log means around its counts' (μ below the 0.5 floor for the zero genes).
+      means: {
+        link: "log",
+        beta: Float64Array.from({ length: genes * p }, (_, j) =>
+          j % p === 0 ? [1, 7, -3, -1][j >> 1] : 2 * random() - 1,
+        ),
+        minMu: 0.5,
+      },
     };
     const request: DispersionEvalRequest = {
       round: 3,

@@ -4,7 +4,11 @@
  * the phase objects the runner drives.
  */
 import { describe, expect, it } from "vitest";
-import type { DispersionCenter } from "../../../src/algorithms/dispersions/center.js";
+import {
+  type DispersionCenter,
+  type DispersionMeans,
+  geneMu,
+} from "../../../src/algorithms/dispersions/center.js";
 import {
   estimateDispersionsInProcess,
   runDispersionSearch,
@@ -34,7 +38,7 @@ async function groupCenters(): Promise<{
   initial: InitialDispersions;
 }> {
   const fx = await loadFixture("outliers_sim");
-  const centers = fx.centers.map((c) => ({ ...c, mu: undefined }));
+  const centers = fx.centers.map((c) => ({ ...c, means: undefined }));
   const momentsRequest = {
     kind: "dispersion-moments-request" as const,
     candidateRows: pooledDistinctRows(centers),
@@ -94,7 +98,7 @@ describe("dispersion search paths", () => {
       for (let i = 0; i < c.n; i++) {
         design.set([c.design[i * 2], c.design[i * 2 + 1], (sample++ % 7) / 7], i * 3);
       }
-      return { ...c, p: 3, design, mu: undefined } as DispersionCenter;
+      return { ...c, p: 3, design, means: undefined } as DispersionCenter;
     });
     let called = 0;
     const estimates = estimateDispersionsInProcess(centers, undefined, (initial) => {
@@ -116,12 +120,15 @@ describe("dispersion search paths", () => {
     // μ = max(s·baseMean, 0.5) for every sample of a fitted gene.
     const c = centers[0];
     const g = genes[0];
-    expect(c.mu?.[g * c.n]).toBeCloseTo(
-      Math.max(c.sizeFactors[0] * estimates.initial.baseMean[g], 0.5),
-      10,
-    );
+    const mu = new Float64Array(c.n);
+    geneMu(c, c.means as DispersionMeans, g, mu);
+    for (let i = 0; i < c.n; i++)
+      expect(mu[i]).toBeCloseTo(
+        Math.max(c.sizeFactors[i] * estimates.initial.baseMean[g], 0.5),
+        10,
+      );
     expect(() =>
-      estimateDispersionsInProcess(centers.map((x) => ({ ...x, mu: undefined }))),
+      estimateDispersionsInProcess(centers.map((x) => ({ ...x, means: undefined }))),
     ).toThrow(/glmBeta/);
   });
 });

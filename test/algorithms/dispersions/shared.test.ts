@@ -9,7 +9,11 @@
  * original counts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { DispersionCenter } from "../../../src/algorithms/dispersions/center.js";
+import {
+  type DispersionCenter,
+  type DispersionMeans,
+  geneMu,
+} from "../../../src/algorithms/dispersions/center.js";
 import {
   type DispersionEstimates,
   estimateDispersionsInProcess,
@@ -42,7 +46,7 @@ import { type DispersionFixture, loadFixture } from "./federation.js";
 
 /** Copy of a center without μ (each test sets its own). */
 function fresh(center: DispersionCenter): DispersionCenter {
-  return { ...center, mu: undefined };
+  return { ...center, means: undefined };
 }
 
 /** Σ over centers of a typed-array field. */
@@ -71,18 +75,19 @@ function poolingError(sum: Float64Array, pooled: Float64Array, scale?: Float64Ar
  */
 function summandMagnitudes(center: DispersionCenter, request: DispersionEvalRequest) {
   const { n, counts } = center;
-  const mu = center.mu as Float64Array;
   const genes = maskIndices(request.mask);
   const K = request.pointsPerGene;
   const ll = new Float64Array(genes.length * K);
   const slope = new Float64Array(genes.length * K);
+  const mu = new Float64Array(n);
   for (let a = 0; a < genes.length; a++) {
+    geneMu(center, center.means as DispersionMeans, genes[a], mu);
     for (let k = 0; k < K; k++) {
       const alpha = Math.exp(request.points[a * K + k]);
       const r = 1 / alpha;
       for (let i = 0; i < n; i++) {
         const y = counts[genes[a] * n + i];
-        const m = mu[genes[a] * n + i];
+        const m = mu[i];
         ll[a * K + k] +=
           Math.abs(lnGamma(y + r)) +
           Math.abs(lnGamma(r)) +
