@@ -43,9 +43,31 @@ export interface FitCenter {
   readonly refit?: RefitData;
 }
 
-/** Compute the constants of a dataset (ln Γ terms, Xᵀy) once. */
+/**
+ * Compute the constants of a dataset (ln Γ terms' sums, Xᵀy) once. Each sample's ln Γ terms
+ * are not kept (a value per gene and sample, as many bytes as the counts): the kernels that sum
+ * them sample by sample get them from {@link withSampleTerms}.
+ */
 export function prepareCenterData(data: NbCenterData): CenterFitData {
-  return { data, constants: nbGeneConstants(data) };
+  return { data, constants: nbGeneConstants(data, false) };
+}
+
+/** Datasets with their per-sample ln Γ terms, by the dataset prepared without them. */
+const withTerms = new WeakMap<CenterFitData, CenterFitData>();
+
+/**
+ * The dataset with each sample's ln Γ terms (made once per dataset and kept while it lives): for
+ * the kernels that sum each sample's NLL term as upstream does (its IRLS and PQN, the fast
+ * solver's Newton steps). The same object on every call, so a worker pool holds it once.
+ */
+export function withSampleTerms<D extends CenterFitData>(dataset: D): D {
+  if (dataset.constants.logBinomial !== null) return dataset;
+  let full = withTerms.get(dataset);
+  if (full === undefined) {
+    full = { ...dataset, constants: nbGeneConstants(dataset.data, true) };
+    withTerms.set(dataset, full);
+  }
+  return full as D;
 }
 
 /** The dataset a step runs on. */

@@ -179,7 +179,8 @@ function sharedDataset(dataset: CenterFitData): CenterFitData {
   const constants: NbGeneConstants = {
     inverseDispersion: shared(c.inverseDispersion),
     nllOffset: shared(c.nllOffset),
-    logBinomial: shared(c.logBinomial),
+    logBinomial: c.logBinomial === null ? null : shared(c.logBinomial),
+    logBinomialSum: shared(c.logBinomialSum),
     designTimesCounts: shared(c.designTimesCounts),
   };
   return { data, constants };
@@ -213,8 +214,9 @@ function isShared(dataset: CenterFitData): boolean {
     c.inverseDispersion,
     c.nllOffset,
     c.logBinomial,
+    c.logBinomialSum,
     c.designTimesCounts,
-  ].every((a) => a.buffer instanceof SharedArrayBuffer);
+  ].every((a) => a === null || a.buffer instanceof SharedArrayBuffer);
 }
 
 /** Rows a0 … a1 − 1 of each of the S blocks of A rows of `width` values (step-major layout). */

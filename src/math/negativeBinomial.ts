@@ -54,8 +54,15 @@ export interface NbGeneConstants {
   readonly inverseDispersion: Float64Array;
   /** n·r·ln α per gene. */
   readonly nllOffset: Float64Array;
-  /** lnΓ(y+r) − lnΓ(y+1) − lnΓ(r) per gene and sample, gene-major (G×n). */
-  readonly logBinomial: Float64Array;
+  /**
+   * lnΓ(y+r) − lnΓ(y+1) − lnΓ(r) per gene and sample, gene-major (G×n): for the kernels that sum
+   * each sample's NLL term as upstream does (its IRLS and PQN, the fast solver's Newton steps).
+   * Null in a dataset prepared without them ({@link withSampleTerms} adds them): a fit that reads
+   * only {@link logBinomialSum} holds no second value per gene and sample beside the counts.
+   */
+  readonly logBinomial: Float64Array | null;
+  /** Σ over the samples, in sample order, of lnΓ(y+r) − lnΓ(y+1) − lnΓ(r), per gene (G). */
+  readonly logBinomialSum: Float64Array;
   /** Xᵀy per gene, G×p. */
   readonly designTimesCounts: Float64Array;
 }
@@ -63,14 +70,16 @@ export interface NbGeneConstants {
 /**
  * Compute the β-independent terms once per gene and center (upstream recomputes them at
  * every round and step).
+ * @param sampleTerms - also keep each sample's ln Γ terms (G×n, {@link NbGeneConstants.logBinomial})
  */
-export function nbGeneConstants(data: NbCenterData): NbGeneConstants {
+export function nbGeneConstants(data: NbCenterData, sampleTerms = true): NbGeneConstants {
   const { n, p, genes, design, counts, dispersions } = data;
   const inverseDispersion = new Float64Array(genes);
   const nllOffset = new Float64Array(genes);
   // Gene × sample, as the counts: in shared memory, so that a worker pool reads it in place
   // instead of holding a second copy (SharedArrayBuffer is a JavaScript global, no runtime).
-  const logBinomial = new Float64Array(new SharedArrayBuffer(genes * n * 8));
+  const logBinomial = sampleTerms ? new Float64Array(new SharedArrayBuffer(genes * n * 8)) : null;
+  const logBinomialSum = new Float64Array(genes);
   const designTimesCounts = new Float64Array(genes * p);
   for (let g = 0; g < genes; g++) {
     const alpha = dispersions[g];
@@ -79,14 +88,33 @@ export function nbGeneConstants(data: NbCenterData): NbGeneConstants {
     nllOffset[g] = n * r * Math.log(alpha);
     const lgr = lnGamma(r);
     const base = g * n;
-    for (let i = 0; i < n; i++) logBinomial[base + i] = nbLogBinomial(counts[base + i], r, lgr);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const term = nbLogBinomial(counts[base + i], r, lgr);
+      sum += term;
+      if (logBinomial !== null) logBinomial[base + i] = term;
+    }
+    logBinomialSum[g] = sum;
     for (let k = 0; k < p; k++) {
       let s = 0;
       for (let i = 0; i < n; i++) s += design[i * p + k] * counts[base + i];
       designTimesCounts[g * p + k] = s;
     }
   }
-  return { inverseDispersion, nllOffset, logBinomial, designTimesCounts };
+  return { inverseDispersion, nllOffset, logBinomial, logBinomialSum, designTimesCounts };
+}
+
+/**
+ * The constants' per-sample ln Γ terms.
+ * @throws Error when the dataset was prepared without them (see {@link withSampleTerms})
+ */
+export function sampleLogBinomial(constants: NbGeneConstants): Float64Array {
+  if (constants.logBinomial === null) {
+    throw new Error(
+      "this kernel sums each sample's NLL term: its dataset needs the per-sample ln Γ terms (withSampleTerms)",
+    );
+  }
+  return constants.logBinomial;
 }
 
 /**
@@ -532,7 +560,8 @@ export function nbFisherGradientNllAtSteps(
   minMu: number,
 ): FisherGradientNll {
   const { n, p, design, sizeFactors, counts, dispersions } = data;
-  const { inverseDispersion, nllOffset, logBinomial, designTimesCounts } = constants;
+  const { inverseDispersion, nllOffset, designTimesCounts } = constants;
+  const logBinomial = sampleLogBinomial(constants);
   const active = genes.length;
   const nSteps = steps === null ? 1 : steps.length;
   if ((steps === null) !== (direction === null)) {
@@ -622,7 +651,10 @@ export const IRLS_OVERFLOW_LIMIT = Math.log(1e100);
 /**
  * IRLS summands and NLL at β for the active genes (upstream's
  * `make_irls_update_summands_and_nll_batch`, with its overflow handling: a sample with
- * x·β > ln(1e100) gets w = 1/α, z = x·β − 1, and makes the gene's NLL NaN).
+ * x·β > ln(1e100) gets w = 1/α, z = x·β − 1, and makes the gene's NLL NaN). With the
+ * per-sample ln Γ terms (upstream's IRLS) each sample's NLL term is summed whole, as upstream
+ * does; without them (the `deseq2` solver's IRLS) the sum of the β-dependent parts, less the
+ * terms' sum per gene.
  * @param data - the center's data
  * @param constants - from {@link nbGeneConstants} on the same data
  * @param genes - indices of the A active genes
@@ -637,7 +669,7 @@ export function nbIrlsSummandsAndNll(
   minMu: number,
 ): IrlsSummands {
   const { n, p, design, sizeFactors, counts, dispersions } = data;
-  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const { inverseDispersion, nllOffset, logBinomial, logBinomialSum } = constants;
   const active = genes.length;
   const hatMatrix = new Float64Array(active * p * p);
   const features = new Float64Array(active * p);
@@ -665,9 +697,17 @@ export function nbIrlsSummandsAndNll(
       const m = Math.max(sizeFactors[i] * Math.exp(xb), minMu);
       weight[i] = m / (1.0 + m * alpha);
       workingResponse[i] = Math.log(m / sizeFactors[i]) + (y - m) / m;
-      sum += nbNllTerm(y, r, m, logBinomial[base + i]);
+      sum +=
+        logBinomial === null
+          ? (y + r) * Math.log(r + m) - y * Math.log(m)
+          : nbNllTerm(y, r, m, logBinomial[base + i]);
     }
-    nll[a] = overflowed ? Number.NaN : nllOffset[g] + sum;
+    // Without the per-sample terms, their sum comes off once: the same NLL up to rounding.
+    nll[a] = overflowed
+      ? Number.NaN
+      : logBinomial === null
+        ? nllOffset[g] + (sum - logBinomialSum[g])
+        : nllOffset[g] + sum;
     const h = a * pp;
     for (let k = 0; k < p; k++) {
       for (let l = k; l < p; l++) {
@@ -846,7 +886,8 @@ export function nbScoreAndInformation(
   minMu: number,
 ): ScoreAndInformation {
   const { n, p, design, sizeFactors, counts, dispersions } = data;
-  const { inverseDispersion, nllOffset, logBinomial } = constants;
+  const { inverseDispersion, nllOffset } = constants;
+  const logBinomial = sampleLogBinomial(constants);
   const active = genes.length;
   const pp = p * p;
   const nll = new Float64Array(count * active);

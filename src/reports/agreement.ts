@@ -4,7 +4,7 @@
  * reaches the lower regularised NLL on DESeq2's objective (μ floored at min_mu, ridge
  * ½·λ·‖β‖² in natural-log scale, pooled over the centers).
  */
-import type { FitCenter } from "../algorithms/center.js";
+import { type FitCenter, withSampleTerms } from "../algorithms/center.js";
 import { RIDGE } from "../algorithms/hyperparameters.js";
 import { nbFisherGradientNllAtSteps } from "../math/negativeBinomial.js";
 
@@ -39,9 +39,10 @@ export function pooledRegularisedNll(
   const total = new Float64Array(genes);
   const box = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
   for (const c of centers) {
+    const main = withSampleTerms(c.main);
     const out = nbFisherGradientNllAtSteps(
-      c.main.data,
-      c.main.constants,
+      main.data,
+      main.constants,
       all,
       beta,
       null,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { prepareCenterData } from "../../src/algorithms/center.js";
+import { prepareCenterData, withSampleTerms } from "../../src/algorithms/center.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { readCsv } from "../../src/io/csv.js";
@@ -25,15 +25,17 @@ const table: string[] = [];
 afterAll(() => console.info(`fast solver:\n  ${table.join("\n  ")}`));
 
 describe("the kernel", () => {
-  const data = prepareCenterData({
-    n: 5,
-    p: 2,
-    genes: 1,
-    design: Float64Array.of(1, 0, 1, 0, 1, 1, 1, 1, 1, 1),
-    sizeFactors: Float64Array.of(0.8, 1.1, 0.9, 1.2, 1.0),
-    counts: Float64Array.of(12, 30, 7, 55, 41),
-    dispersions: Float64Array.of(0.2),
-  });
+  const data = withSampleTerms(
+    prepareCenterData({
+      n: 5,
+      p: 2,
+      genes: 1,
+      design: Float64Array.of(1, 0, 1, 0, 1, 1, 1, 1, 1, 1),
+      sizeFactors: Float64Array.of(0.8, 1.1, 0.9, 1.2, 1.0),
+      counts: Float64Array.of(12, 30, 7, 55, 41),
+      dispersions: Float64Array.of(0.2),
+    }),
+  );
   const beta = Float64Array.of(2.7, 0.9);
   const genes = Int32Array.of(0);
 
@@ -67,13 +69,15 @@ describe("the kernel", () => {
   });
 
   it("on the floor, F is IRLS's pseudo-residual: zero where xβ = ln(min_mu/s) + (y − min_mu)/min_mu", () => {
-    const floored = prepareCenterData({
-      ...data.data,
-      n: 1,
-      design: Float64Array.of(1, 0),
-      sizeFactors: Float64Array.of(2),
-      counts: Float64Array.of(0),
-    });
+    const floored = withSampleTerms(
+      prepareCenterData({
+        ...data.data,
+        n: 1,
+        design: Float64Array.of(1, 0),
+        sizeFactors: Float64Array.of(2),
+        counts: Float64Array.of(0),
+      }),
+    );
     const fixed = Math.log(0.5 / 2) - 1;
     const out = nbScoreAndInformation(
       floored.data,

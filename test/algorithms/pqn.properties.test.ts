@@ -3,6 +3,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { type CenterFitData, withSampleTerms } from "../../src/algorithms/center.js";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { pqnAggregate } from "../../src/algorithms/pqn/aggregate.js";
 import { ascentDirectionAndDecrement } from "../../src/algorithms/pqn/direction.js";
@@ -42,7 +43,7 @@ describe("pooling invariant: Σ over centers of local quantities = pooled quanti
           const local = fed.centers.map((c) =>
             nbFisherGradientNllAtSteps(
               c.main.data,
-              c.main.constants,
+              withSampleTerms(c.main).constants,
               idx,
               beta,
               direction,
@@ -53,7 +54,7 @@ describe("pooling invariant: Σ over centers of local quantities = pooled quanti
           );
           const pooled = nbFisherGradientNllAtSteps(
             fed.pooled.main.data,
-            fed.pooled.main.constants,
+            withSampleTerms(fed.pooled.main).constants,
             idx,
             beta,
             direction,
@@ -79,16 +80,6 @@ describe("pooling invariant: Σ over centers of local quantities = pooled quanti
                 );
             });
           }
-          const irlsLocal = fed.centers.map((c) =>
-            nbIrlsSummandsAndNll(c.main.data, c.main.constants, idx, beta, 0.5),
-          );
-          const irlsPooled = nbIrlsSummandsAndNll(
-            fed.pooled.main.data,
-            fed.pooled.main.constants,
-            idx,
-            beta,
-            0.5,
-          );
           const irlsScales = termScales(fed.pooled.main.data, idx, beta, 0.5);
           // XᵀWz sums terms of both signs too: its magnitude is Σ|x w z|.
           const { n, design, sizeFactors, counts } = fed.pooled.main.data;
@@ -109,14 +100,26 @@ describe("pooling invariant: Σ over centers of local quantities = pooled quanti
             hatMatrix: null,
             features: featureScale,
           } as const;
-          for (const field of ["nll", "hatMatrix", "features"] as const) {
-            const sum = irlsLocal.map((l) => l[field]).reduce((a, b) => a.map((v, i) => v + b[i]));
-            sum.forEach((v, i) => {
-              const e = irlsPooled[field][i];
-              const scale = Math.max(Math.abs(e), irlsScaleOf[field]?.[i] ?? 0);
-              if (scale < 1e-6) expect(Math.abs(v - e)).toBeLessThan(1e-9);
-              else expect(Math.abs(v - e) / scale, `${field}[${i}]`).toBeLessThanOrEqual(1e-10);
-            });
+          // Both forms of the NLL: each sample's term summed whole (upstream's IRLS), and the
+          // β-dependent parts less the ln Γ terms' sum (the deseq2 solver's, prepared datasets).
+          for (const form of [withSampleTerms, (d: CenterFitData) => d]) {
+            const irlsLocal = fed.centers.map((c) =>
+              nbIrlsSummandsAndNll(c.main.data, form(c.main).constants, idx, beta, 0.5),
+            );
+            const pooledData = fed.pooled.main.data;
+            const pooledConstants = form(fed.pooled.main).constants;
+            const irlsPooled = nbIrlsSummandsAndNll(pooledData, pooledConstants, idx, beta, 0.5);
+            for (const field of ["nll", "hatMatrix", "features"] as const) {
+              const sum = irlsLocal
+                .map((l) => l[field])
+                .reduce((a, b) => a.map((v, i) => v + b[i]));
+              sum.forEach((v, i) => {
+                const e = irlsPooled[field][i];
+                const scale = Math.max(Math.abs(e), irlsScaleOf[field]?.[i] ?? 0);
+                if (scale < 1e-6) expect(Math.abs(v - e)).toBeLessThan(1e-9);
+                else expect(Math.abs(v - e) / scale, `${field}[${i}]`).toBeLessThanOrEqual(1e-10);
+              });
+            }
           }
         },
       ),

@@ -4,7 +4,11 @@
  * pooled sessions are bit-identical, and small calls stay on the calling thread.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { type CenterFitData, prepareCenterData } from "../../src/algorithms/center.js";
+import {
+  type CenterFitData,
+  prepareCenterData,
+  withSampleTerms,
+} from "../../src/algorithms/center.js";
 import { aggregateCells, cellsLocalStep } from "../../src/algorithms/cooks/cells.js";
 import {
   type PrivateTrimGroup,
@@ -32,7 +36,8 @@ import { DESIGNS } from "../helpers/fits.js";
 import { rng } from "../helpers/random.js";
 import { sharedPath } from "../helpers/shared.js";
 
-function dataset(n: number, genes: number, p: number, seed: number): CenterFitData {
+/** A prepared dataset (the `deseq2` solver's: no per-sample ln Γ terms). */
+function preparedDataset(n: number, genes: number, p: number, seed: number): CenterFitData {
   const r = rng(seed);
   return prepareCenterData({
     n,
@@ -43,6 +48,11 @@ function dataset(n: number, genes: number, p: number, seed: number): CenterFitDa
     counts: Float64Array.from({ length: genes * n }, () => Math.floor(-Math.log(1 - r()) * 100)),
     dispersions: Float64Array.from({ length: genes }, () => 0.05 + 0.5 * r()),
   });
+}
+
+/** A prepared dataset with its per-sample ln Γ terms (what every kernel can run on). */
+function dataset(n: number, genes: number, p: number, seed: number): CenterFitData {
+  return withSampleTerms(preparedDataset(n, genes, p, seed));
 }
 
 const pools: GenePool[] = [];
@@ -113,6 +123,14 @@ describe("GenePool", () => {
           );
           expect(split.scoreAndInformation(d, genes, points, 4, 0.5)).toEqual(
             directKernels.scoreAndInformation(main, genes, points, 4, 0.5),
+          );
+        }
+        // Without the per-sample terms (the deseq2 solver's IRLS), split as well.
+        const prepared = preparedDataset(23, 41, p, 1);
+        const adoptedPrepared = split.adopt({ main: prepared }).main;
+        for (const d of [adoptedPrepared, prepared]) {
+          expect(split.irlsSummandsAndNll(d, genes, beta, 0.5)).toEqual(
+            directKernels.irlsSummandsAndNll(prepared, genes, beta, 0.5),
           );
         }
       }

@@ -7,6 +7,7 @@
  * coefficients per gene and makes a gene's μ when it reaches the gene.
  */
 import { describe, expect, it } from "vitest";
+import { prepareCenterData, withSampleTerms } from "../../src/algorithms/center.js";
 import {
   type DispersionCenter,
   type DispersionMeans,
@@ -38,8 +39,39 @@ describe("shared memory at a center", () => {
         counts: center.counts,
         dispersions: new Float64Array(genes).fill(0.1),
       });
-      expect(logBinomial.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(logBinomial.length).toBe(genes * n);
+      expect(logBinomial?.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(logBinomial?.length).toBe(genes * n);
+    }
+  });
+
+  it("a prepared fit keeps each gene's ln Γ terms' sum, not a value per gene and sample", async () => {
+    const dataset = await readDataset(sharedPath("data", "outliers_sim"));
+    const data = centerDataFromDataset(dataset, dataset.centers[0]);
+    const n = data.samples.length;
+    const genes = data.genes.length;
+    const fit = prepareCenterData({
+      n,
+      p: 1,
+      genes,
+      design: new Float64Array(n).fill(1),
+      sizeFactors: new Float64Array(n).fill(1),
+      counts: data.counts,
+      dispersions: new Float64Array(genes).fill(0.1),
+    });
+    // Besides the counts (the center's own array), nothing of G×n values.
+    expect(fit.data.counts).toBe(data.counts);
+    expect(fit.constants.logBinomial).toBeNull();
+    for (const [name, v] of Object.entries(fit.constants))
+      if (v !== null) expect((v as Float64Array).length, name).toBeLessThan(genes * n);
+    // The kernels that sum each sample's term get them once, the same object every time.
+    const full = withSampleTerms(fit);
+    expect(withSampleTerms(fit)).toBe(full);
+    const terms = full.constants.logBinomial as Float64Array;
+    expect(terms.length).toBe(genes * n);
+    for (const g of [0, 1, genes - 1]) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += terms[g * n + i];
+      expect(fit.constants.logBinomialSum[g]).toBe(sum);
     }
   });
 

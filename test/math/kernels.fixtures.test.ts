@@ -126,6 +126,12 @@ describe("make_irls_update_summands_and_nll_batch", () => {
       expectClose(out.features, f64(c.outputs.y), TIGHT, "y");
       const nr = expectClose(out.nll, f64(c.outputs.nll), { ...TIGHT, scale: scale.nll }, "nll");
       note(`${c.name} nll`, nr);
+      // Without the per-sample ln Γ terms (a prepared dataset: the deseq2 solver's IRLS), the
+      // same sums and, the terms' sum taken off once, upstream's NLL to the same tolerance.
+      const sums = nbIrlsSummandsAndNll(data, nbGeneConstants(data, false), genes, beta, minMu);
+      expect(sums.hatMatrix).toEqual(out.hatMatrix);
+      expect(sums.features).toEqual(out.features);
+      expectClose(sums.nll, f64(c.outputs.nll), { ...TIGHT, scale: scale.nll }, "nll, sums");
     });
   }
 });

@@ -5,7 +5,7 @@
  * the same arithmetic, for every p (every chunking of a matrix row).
  */
 import { describe, expect, it } from "vitest";
-import { prepareCenterData } from "../../src/algorithms/center.js";
+import { prepareCenterData, withSampleTerms } from "../../src/algorithms/center.js";
 import { unpackSymmetric } from "../../src/algorithms/lfc/symmetric.js";
 import { fastExp } from "../../src/math/exp.js";
 import {
@@ -102,7 +102,10 @@ function plainPqnStep(
         const y = counts[g * n + i];
         score[i] = ((r + y) * m) / (r + m);
         weight[i] = m / (1.0 + m * alpha);
-        terms[i] = -constants.logBinomial[g * n + i] + (y + r) * Math.log(r + m) - y * logMu;
+        terms[i] =
+          -(constants.logBinomial as Float64Array)[g * n + i] +
+          (y + r) * Math.log(r + m) -
+          y * logMu;
       }
       const sa = s * A + a;
       nll[sa] = constants.nllOffset[g] + pairwiseSum(terms, 0, n);
@@ -131,17 +134,19 @@ describe("nbFisherGradientNllAtSteps", () => {
       const design = Float64Array.from({ length: n * p }, (_, j) =>
         j % p === 0 ? 1 : r() < 0.3 ? 0 : r() * 2 - 1,
       );
-      const { data, constants } = prepareCenterData({
-        n,
-        p,
-        genes,
-        design,
-        sizeFactors: Float64Array.from({ length: n }, () => 0.3 + 2 * r()),
-        counts: Float64Array.from({ length: genes * n }, () =>
-          r() < 0.2 ? 0 : Math.floor(-Math.log(1 - r()) * 300),
-        ),
-        dispersions: Float64Array.from({ length: genes }, () => 0.01 + r()),
-      });
+      const { data, constants } = withSampleTerms(
+        prepareCenterData({
+          n,
+          p,
+          genes,
+          design,
+          sizeFactors: Float64Array.from({ length: n }, () => 0.3 + 2 * r()),
+          counts: Float64Array.from({ length: genes * n }, () =>
+            r() < 0.2 ? 0 : Math.floor(-Math.log(1 - r()) * 300),
+          ),
+          dispersions: Float64Array.from({ length: genes }, () => 0.01 + r()),
+        }),
+      );
       const active = Int32Array.of(0, 2, 3, 5);
       const beta = Float64Array.from({ length: active.length * p }, (_, j) =>
         j % p === 0 ? 3 + r() : r() - 0.5,
@@ -215,7 +220,10 @@ function plainScoreAndInformation(
           score = weight * (Math.log(minMu) - Math.log(sizeFactors[i]) - eta + (y - m) / m);
           logMu = Math.log(minMu);
         }
-        sum += -constants.logBinomial[g * n + i] + (y + r) * Math.log(r + m) - y * logMu;
+        sum +=
+          -(constants.logBinomial as Float64Array)[g * n + i] +
+          (y + r) * Math.log(r + m) -
+          y * logMu;
         for (let k = 0; k < p; k++) {
           const xk = design[i * p + k];
           if (xk === 0) continue;
@@ -239,19 +247,21 @@ describe("nbScoreAndInformation", () => {
       const r = rng(200 + p);
       const n = 29;
       const genes = 5;
-      const { data, constants } = prepareCenterData({
-        n,
-        p,
-        genes,
-        design: Float64Array.from({ length: n * p }, (_, j) =>
-          j % p === 0 ? 1 : r() < 0.4 ? 0 : r() * 2 - 1,
-        ),
-        sizeFactors: Float64Array.from({ length: n }, () => 0.3 + 2 * r()),
-        counts: Float64Array.from({ length: genes * n }, () =>
-          r() < 0.3 ? 0 : Math.floor(-Math.log(1 - r()) * 50),
-        ),
-        dispersions: Float64Array.from({ length: genes }, () => 0.01 + r()),
-      });
+      const { data, constants } = withSampleTerms(
+        prepareCenterData({
+          n,
+          p,
+          genes,
+          design: Float64Array.from({ length: n * p }, (_, j) =>
+            j % p === 0 ? 1 : r() < 0.4 ? 0 : r() * 2 - 1,
+          ),
+          sizeFactors: Float64Array.from({ length: n }, () => 0.3 + 2 * r()),
+          counts: Float64Array.from({ length: genes * n }, () =>
+            r() < 0.3 ? 0 : Math.floor(-Math.log(1 - r()) * 50),
+          ),
+          dispersions: Float64Array.from({ length: genes }, () => 0.01 + r()),
+        }),
+      );
       const active = Int32Array.of(1, 2, 4);
       const count = 3;
       // Intercepts from −3 to 4: some means fall below the floor.

@@ -1,7 +1,7 @@
 /**
  * The local step of federated IRLS: a center's XᵀWX, XᵀWz and NLL for the active genes.
  */
-import { datasetFor, type FitCenter } from "../center.js";
+import { datasetFor, type FitCenter, withSampleTerms } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
 import { maskIndices } from "../masks.js";
@@ -20,7 +20,8 @@ export function irlsLocalStep(
   hp: FitHyperparameters,
   kernels: LocalKernels = directKernels,
 ): IrlsLocalShare {
-  const dataset = datasetFor(center, request.refit);
+  // Upstream's IRLS sums each sample's NLL term whole (parity with its NLL to the last bits).
+  const dataset = withSampleTerms(datasetFor(center, request.refit));
   const { data } = dataset;
   const genes = maskIndices(request.mask);
   if (

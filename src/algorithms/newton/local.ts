@@ -2,7 +2,7 @@
  * Local step of the `fast` solver: a center's NLL, IRLS residual and information at β (round 0)
  * or at every candidate β + t·Δ of the line search.
  */
-import { datasetFor, type FitCenter } from "../center.js";
+import { datasetFor, type FitCenter, withSampleTerms } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
 import { maskIndices } from "../masks.js";
@@ -46,7 +46,7 @@ export function newtonLocalStep(
   hp: FitHyperparameters,
   kernels: LocalKernels = directKernels,
 ): NewtonLocalShare {
-  const dataset = datasetFor(center, request.refit);
+  const dataset = withSampleTerms(datasetFor(center, request.refit));
   const { data } = dataset;
   const genes = maskIndices(request.mask);
   const p = data.p;

@@ -2,7 +2,7 @@
  * The local step of the federated PQN: a center evaluates NLL, gradient and Fisher information
  * of its own samples for the active genes, at β (round 0) or along the line-search grid.
  */
-import { datasetFor, type FitCenter } from "../center.js";
+import { datasetFor, type FitCenter, withSampleTerms } from "../center.js";
 import type { FitHyperparameters } from "../hyperparameters.js";
 import { lineSearchSteps } from "../hyperparameters.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
@@ -22,7 +22,7 @@ export function pqnLocalStep(
   hp: FitHyperparameters,
   kernels: LocalKernels = directKernels,
 ): PqnLocalShare {
-  const dataset = datasetFor(center, request.refit);
+  const dataset = withSampleTerms(datasetFor(center, request.refit));
   const { data } = dataset;
   const p = data.p;
   const genes = maskIndices(request.mask);
