@@ -301,7 +301,7 @@ export class GenePool implements LocalKernels {
   #call = 0;
   /** Whether every worker has signalled that it listens. */
   #ready = false;
-  /** Each dataset's id: a prepared fit's dataset, or a dispersion center's μ (see dispersionEval). */
+  /** Each dataset's id: a prepared fit's dataset, or a dispersion center's μ model (see dispersionEval). */
   readonly #ids = new WeakMap<object, number>();
   #nextId = 0;
   readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drop(id));

@@ -66,7 +66,7 @@ export interface CenterRunState {
    * scaling request scales them once, never twice.
    */
   unscaledSizeFactors?: Float64Array;
-  /** Its data for the dispersion steps (design, size factors, counts, then μ). */
+  /** Its data for the dispersion steps (design, size factors, counts, then μ's coefficients). */
   dispersion?: DispersionCenter;
   /** The rows of the fitted genes whose Cook's outliers were replaced (never sent: the refit's data). */
   replacedCounts?: ReplacedRows;

@@ -171,8 +171,9 @@ export interface StepSpec<In extends FlatRecord, Out extends FlatRecord> {
   readonly wholeNumbers?: readonly Fields<Out>[];
   /**
    * The step builds or changes the center's private state for the run (its prepared fit, the
-   * rows and counts of the run's genes, its size factors, its dispersion data and μ, its replaced
-   * counts, its refit dataset). Every other step only reads that state. A center that restarts
+   * rows and counts of the run's genes, its size factors, its dispersion data and μ's
+   * coefficients, its replaced counts, its refit dataset). Every other step only reads that
+   * state. A center that restarts
    * loses it; replaying these steps' requests in their original order rebuilds it exactly (each
    * is a deterministic function of the center's data and the request).
    */
