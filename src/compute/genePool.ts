@@ -40,7 +40,11 @@ import {
   type TrimCountsFields,
   trimCountsLocal,
 } from "../algorithms/cooks/privateTrimmedMean.js";
-import { type DispersionCenter, requireMeans } from "../algorithms/dispersions/center.js";
+import {
+  type DispersionCenter,
+  type DispersionMeans,
+  requireMeans,
+} from "../algorithms/dispersions/center.js";
 import {
   derivativeOffsets,
   dispersionEvalLocalStep,
@@ -303,6 +307,11 @@ export class GenePool implements LocalKernels {
   #ready = false;
   /** Each dataset's id: a prepared fit's dataset, or a dispersion center's μ model (see dispersionEval). */
   readonly #ids = new WeakMap<object, number>();
+  /**
+   * The key of a dispersion center's dataset, per center and μ model (alive while both are: a
+   * dataset the workers hold is dropped once either is collected).
+   */
+  readonly #dispersionKeys = new WeakMap<DispersionCenter, WeakMap<DispersionMeans, object>>();
   #nextId = 0;
   readonly #finalizer = new FinalizationRegistry<number>((id) => this.#drop(id));
 
@@ -476,9 +485,19 @@ export class GenePool implements LocalKernels {
     const slices = bounds.length - 1;
     if (slices < 2) return dispersionEvalLocalStep(center, request);
     const workers = this.#start();
-    // Keyed by μ's model: a new model (a new dispersion estimation) is a new dataset for the
-    // workers.
-    const id = this.#register(means, workers, () => ({
+    // Keyed by the center and its μ model together: a new model (a new dispersion estimation),
+    // or another center (other counts, as a refit's), is a new dataset for the workers.
+    let byModel = this.#dispersionKeys.get(center);
+    if (byModel === undefined) {
+      byModel = new WeakMap();
+      this.#dispersionKeys.set(center, byModel);
+    }
+    let key = byModel.get(means);
+    if (key === undefined) {
+      key = {};
+      byModel.set(means, key);
+    }
+    const id = this.#register(key, workers, () => ({
       kind: "dispersion",
       center: sharedDispersionCenter(center),
     }));

@@ -238,6 +238,11 @@ describe("GenePool", () => {
         directKernels.dispersionEval({ ...center, means: before }, requests[0]).logLikelihood,
       );
       center.means = before;
+      // Another center (other counts, as a refit's) under the same μ model: its own dataset.
+      const other = { ...center, counts: Float64Array.from(center.counts, (y) => y + 1) };
+      expect(split.dispersionEval(other, requests[0])).toEqual(
+        directKernels.dispersionEval(other, requests[0]),
+      );
       expect(split.runningWorkers).toBe(threads - 1);
     }
     // Few samples per point: the join would cost more than the split saves; this thread alone.
