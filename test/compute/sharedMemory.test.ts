@@ -18,8 +18,21 @@ import { dispersionMuLocalStep } from "../../src/algorithms/dispersions/mu.js";
 import { countsOfRows } from "../../src/algorithms/setup/local.js";
 import { centerDataFromDataset } from "../../src/federation/centerData.js";
 import { readDataset } from "../../src/io/dataset.js";
-import { nbGeneConstants } from "../../src/math/negativeBinomial.js";
+import { type NbCenterData, nbGeneConstants } from "../../src/math/negativeBinomial.js";
 import { sharedPath } from "../helpers/shared.js";
+
+/** A fit's data for `counts` (genes × n): an intercept, unit size factors, dispersion 0.1. */
+function interceptOnly(counts: Float64Array, n: number, genes: number): NbCenterData {
+  return {
+    n,
+    p: 1,
+    genes,
+    design: new Float64Array(n).fill(1),
+    sizeFactors: new Float64Array(n).fill(1),
+    counts,
+    dispersions: new Float64Array(genes).fill(0.1),
+  };
+}
 
 describe("shared memory at a center", () => {
   it("the counts as read, each center's counts and their ln Γ terms are in SharedArrayBuffers", async () => {
@@ -30,15 +43,7 @@ describe("shared memory at a center", () => {
       expect(center.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
       const n = center.samples.length;
       const genes = center.genes.length;
-      const { logBinomial } = nbGeneConstants({
-        n,
-        p: 1,
-        genes,
-        design: new Float64Array(n).fill(1),
-        sizeFactors: new Float64Array(n).fill(1),
-        counts: center.counts,
-        dispersions: new Float64Array(genes).fill(0.1),
-      });
+      const { logBinomial } = nbGeneConstants(interceptOnly(center.counts, n, genes));
       expect(logBinomial?.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(logBinomial?.length).toBe(genes * n);
     }
@@ -49,15 +54,7 @@ describe("shared memory at a center", () => {
     const data = centerDataFromDataset(dataset, dataset.centers[0]);
     const n = data.samples.length;
     const genes = data.genes.length;
-    const fit = prepareCenterData({
-      n,
-      p: 1,
-      genes,
-      design: new Float64Array(n).fill(1),
-      sizeFactors: new Float64Array(n).fill(1),
-      counts: data.counts,
-      dispersions: new Float64Array(genes).fill(0.1),
-    });
+    const fit = prepareCenterData(interceptOnly(data.counts, n, genes));
     // Besides the counts (the center's own array), nothing of G×n values.
     expect(fit.data.counts).toBe(data.counts);
     expect(fit.constants.logBinomial).toBeNull();
