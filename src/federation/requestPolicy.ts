@@ -12,7 +12,9 @@
  *   e.g. new size factors or a narrower gene set, and difference the answers;
  * - the same tag always carries the same request (a repeat is answered from cache, a changed
  *   one refused);
- * - gene sets only narrow: the genes of `prepare` are among those of the run's first gene list.
+ * - gene sets only narrow: the genes of `prepare` are among those of the run's first gene list;
+ * - the fit's steps are the plan's solver's (no `irls`/`pqn` but under `upstream`, no `newton`
+ *   but under `fast`).
  *
  * Iterative steps (IRLS, line searches, grids) take new inputs every round by design; what they
  * reveal is bounded by the k-sample rule on what is summed, not by this policy.
@@ -272,6 +274,13 @@ export class RequestPolicy {
     }
     if (RATIO_ONLY.has(step) && iterate)
       refuse("the plan's size factors are DESeq2's iterative ones, not the median of ratios");
+    // The fit runs with the plan's solver: upstream's IRLS and PQN steps, or the fast solver's
+    // Newton steps, only under a plan that names that solver (`deseq2Irls` and `nllAtPoints` are
+    // every solver's: the fast solver's hand-over, lfcShrink's MAP fit and the LRT use them).
+    if ((step === "irls" || step === "pqn") && this.plan.solver !== "upstream")
+      refuse(`the plan's solver is ${this.plan.solver}, not upstream (its IRLS and PQN steps)`);
+    if (step === "newton" && this.plan.solver !== "fast")
+      refuse(`the plan's solver is ${this.plan.solver}, not fast (its Newton steps)`);
     if (step === "apeglm" && this.plan.lfcShrink !== "apeglm")
       refuse("the plan does not ask for apeglm's shrunk fold changes (lfc_shrink)");
     if (step === "vst" && !this.plan.vst)

@@ -227,6 +227,68 @@ describe("a center with an analysis plan", () => {
     );
   });
 
+  it("runs only its plan's solver's fit steps: no upstream IRLS, PQN or Newton step under deseq2", async () => {
+    const fitStepAfter = (step: "irls" | "pqn" | "newton") =>
+      attackRun({
+        step: "deseq2Irls",
+        extra: (input: StepInput<"deseq2Irls">, tag) => ({
+          tag: { ...tag, phase: "attack" },
+          step,
+          input:
+            step === "irls"
+              ? {
+                  kind: "irls-request",
+                  round: 0,
+                  refit: input.refit,
+                  coefficients: input.coefficients,
+                  mask: input.mask,
+                  beta: input.beta,
+                }
+              : step === "pqn"
+                ? {
+                    kind: "pqn-request",
+                    round: 0,
+                    refit: input.refit,
+                    coefficients: input.coefficients,
+                    mask: input.mask,
+                    beta: input.beta,
+                    direction: new Float64Array(0),
+                  }
+                : {
+                    kind: "newton-request",
+                    round: 0,
+                    refit: input.refit,
+                    coefficients: input.coefficients,
+                    mask: input.mask,
+                    beta: input.beta,
+                    step: new Float64Array(0),
+                    stepSizes: Float64Array.of(1),
+                  },
+        }),
+      });
+    await expect(fitStepAfter("irls")).rejects.toThrow(
+      /refusing irls: the plan's solver is deseq2, not upstream/,
+    );
+    await expect(fitStepAfter("pqn")).rejects.toThrow(
+      /refusing pqn: the plan's solver is deseq2, not upstream/,
+    );
+    await expect(fitStepAfter("newton")).rejects.toThrow(
+      /refusing newton: the plan's solver is deseq2, not fast/,
+    );
+    // Under plans that name them, honest runs of those solvers are answered whole.
+    for (const solver of ["fast", "upstream"] as const) {
+      const job = { ...JOB, solver };
+      const plan = planFromRunJob(job, { condition: ["A", "B"] }, ["lab_1", "lab_2", "lab_3"], {
+        minCell: 1,
+      });
+      const outcome = await runOverFederation(new InProcessTransport(await planned(plan)), job, {
+        runId: `solver-${solver}`,
+        plan,
+      });
+      expect(outcome.fit.result.beta.length).toBeGreaterThan(0);
+    }
+  });
+
   it("answers the PCA's steps only under a plan with vst and verified requests", async () => {
     await expect(
       attackRun({
