@@ -34,7 +34,7 @@ import {
 import type { DispersionCenter } from "./dispersions/center.js";
 import { dispersionEvalLocalStep } from "./dispersions/logPosterior.js";
 import type { DispersionEvalRequest, DispersionEvalShare } from "./dispersions/state.js";
-import { weightedGram } from "./wald/local.js";
+import { datasetInformation } from "./wald/local.js";
 
 /** The kernels of the local steps, on one dataset of a center (arguments as the math kernels'). */
 export interface LocalKernels {
@@ -63,7 +63,7 @@ export interface LocalKernels {
     count: number,
     minMu: number,
   ): ScoreAndInformation;
-  /** {@link weightedGram}: XᵀWX (upper triangles) of every gene of `dataset` at `beta`. */
+  /** {@link datasetInformation}: XᵀWX (upper triangles) of every gene of `dataset` at `beta`. */
   information(dataset: CenterFitData, beta: Float64Array): Float64Array;
   /** {@link cooksScreenLocalStep} on `dataset`'s genes. */
   cooksScreen(dataset: CenterFitData, request: CooksScreenRequest): CooksScreenShare;
@@ -108,7 +108,7 @@ export const directKernels: LocalKernels = {
     ),
   scoreAndInformation: (dataset, genes, points, count, minMu) =>
     nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
-  information: (dataset, beta) => weightedGram(dataset.data, beta, dataset.data.dispersions),
+  information: datasetInformation,
   cooksScreen: (dataset, request) => cooksScreenLocalStep(dataset.data, request),
   dispersionEval: dispersionEvalLocalStep,
   privateTrimCounts: (dataset, request, grid, open) =>

@@ -5,7 +5,6 @@
 import { apeglmLocalStep } from "../algorithms/apeglm/local.js";
 import {
   type CenterFitData,
-  datasetFor,
   type FitCenter,
   prepareCenterData,
   type RefitData,
@@ -46,6 +45,7 @@ import {
 import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.js";
 import type { SizeFactorProblem } from "../algorithms/sizeFactors/state.js";
 import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
+import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseStepFormula } from "../design/formula.js";
 import { InputError } from "../io/errors.js";
@@ -424,21 +424,13 @@ export function runRecordStep<K extends CenterRunStep>(
       return nllAtPointsLocalStep(prepared.get(), input as In<"nllAtPoints">) as Out<K>;
     case "apeglm":
       return apeglmLocalStep(prepared.get(), input as In<"apeglm">) as Out<K>;
-    case "information": {
-      const request = input as In<"information">;
-      const dataset = datasetFor(prepared.get(), request.refit);
-      const { p, genes } = dataset.data;
-      if (request.coefficients !== p || request.beta.length !== genes * p) {
-        throw new Error(
-          `center ${data.name}: information request for ${request.beta.length} coefficients, the fit has ${genes} genes × ${p}`,
-        );
-      }
-      // informationLocalStep, on the kernels (the pool's threads when worth it).
-      return {
-        kind: "information-share",
-        xtwx: prepared.kernels.information(dataset, request.beta),
-      } as Out<K>;
-    }
+    case "information":
+      // On the kernels: the pool's threads when worth it.
+      return informationLocalStep(
+        prepared.get(),
+        input as In<"information">,
+        prepared.kernels,
+      ) as Out<K>;
     default:
       throw new Error(`center ${data.name}: unknown step ${String(step)}`);
   }

@@ -4,7 +4,7 @@
 
 import { triangleSize } from "../../math/linalg.js";
 import type { CenterSamples } from "../../math/negativeBinomial.js";
-import { datasetFor, type FitCenter } from "../center.js";
+import { type CenterFitData, datasetFor, type FitCenter } from "../center.js";
 import type { InformationRequest, InformationShare } from "./state.js";
 
 /** DESeq2's floor on μ when it computes the weights of the final fit (minmu). */
@@ -49,11 +49,28 @@ export function weightedGram(
   return xtwx;
 }
 
-/** The center's share of the Wald step, on its main or refit dataset. */
+/** {@link weightedGram} of a dataset's genes at β with its own dispersions. */
+export function datasetInformation(dataset: CenterFitData, beta: Float64Array): Float64Array {
+  return weightedGram(dataset.data, beta, dataset.data.dispersions);
+}
+
+/**
+ * The center's share of the Wald step, on its main or refit dataset.
+ * @param kernels - where XᵀWX is computed (a center's worker pool; this thread by default)
+ */
 export function informationLocalStep(
   center: FitCenter,
   request: InformationRequest,
+  kernels: {
+    information(dataset: CenterFitData, beta: Float64Array): Float64Array;
+  } = { information: datasetInformation },
 ): InformationShare {
-  const { data } = datasetFor(center, request.refit);
-  return { kind: "information-share", xtwx: weightedGram(data, request.beta, data.dispersions) };
+  const dataset = datasetFor(center, request.refit);
+  const { p, genes } = dataset.data;
+  if (request.coefficients !== p || request.beta.length !== genes * p) {
+    throw new Error(
+      `information request for ${request.beta.length} coefficients, the fit has ${genes} genes × ${p}`,
+    );
+  }
+  return { kind: "information-share", xtwx: kernels.information(dataset, request.beta) };
 }
