@@ -1,7 +1,8 @@
 /**
  * bin/fedseq, the command as a user runs it: an executable whose first two lines, a POSIX shell
  * script, start Node on the same file with glibc's malloc on transparent huge pages
- * (GLIBC_TUNABLES, the user's own tunables kept), and which Node reads as a hashbang, a string
+ * (GLIBC_TUNABLES, the user's own tunables kept) and a 256 MB old generation to start with, and
+ * which Node reads as a hashbang, a string
  * and a comment (`node bin/fedseq`, as the tests start it, skips the shell).
  */
 import { spawnSync } from "node:child_process";
@@ -16,11 +17,15 @@ const [hashbang, relaunch] = readFileSync(launcher, "utf8").split("\n");
 const tmp = useTempFolder("fedseq-bin-");
 
 /** What a script with bin/fedseq's first two lines sees, run with `tunables` set (or not). */
-function seen(tunables: string | undefined): { tunables: string; args: string[] } {
+function seen(tunables: string | undefined): {
+  tunables: string;
+  args: string[];
+  nodeFlags: string[];
+} {
   const script = join(tmp.dir, "seen.mjs");
   writeFileSync(
     script,
-    `${hashbang}\n${relaunch}\nprocess.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? "unset", args: process.argv.slice(2) }));\n`,
+    `${hashbang}\n${relaunch}\nprocess.stdout.write(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? "unset", args: process.argv.slice(2), nodeFlags: process.execArgv }));\n`,
   );
   chmodSync(script, 0o755);
   const env = { ...process.env };
@@ -43,7 +48,7 @@ it("runs as an executable through its first lines, and as `node bin/fedseq`", ()
   }
 });
 
-it("starts Node with glibc's malloc on huge pages, the user's tunables kept before it, every argument as given", () => {
+it("starts Node with glibc's malloc on huge pages (the user's tunables kept before it) and a 256 MB old generation, every argument as given", () => {
   expect(hashbang).toBe("#!/bin/sh");
   // Unset or empty: only the huge-pages tunable.
   expect(seen(undefined).tunables).toBe("glibc.malloc.hugetlb=1");
@@ -51,4 +56,5 @@ it("starts Node with glibc's malloc on huge pages, the user's tunables kept befo
   const kept = seen("glibc.malloc.arena_max=2");
   expect(kept.tunables).toBe("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
   expect(kept.args).toEqual(["~ tissue", "a'b\"c", ""]);
+  expect(kept.nodeFlags).toEqual(["--initial-old-space-size=256"]);
 });
