@@ -5,7 +5,9 @@
  *
  * The carry chains run in WebAssembly (wasm/ring128.wat) on 64-bit limbs: JavaScript's 32-bit
  * chains took some 9.3 ns per element of a two-mask sum, the i64 kernel 3.5, copies in and out of
- * its memory included. Operands go through the module's memory a block at a time.
+ * its memory included. Operands go through the module's memory a block at a time. So does the
+ * fixed-point encoding of doubles into the ring ({@link encodeFixedWords}): 9.4 ns a split value
+ * (two elements), copies included, where the same float64 steps in JavaScript took 16.
  */
 import { RING128_WASM } from "./wasm/ring128Binary.js";
 
@@ -22,6 +24,16 @@ interface Ring128Exports {
     x1: number,
     x2: number,
   ): void;
+  encode(
+    values: number,
+    n: number,
+    scale: number,
+    inverse: number,
+    fineScale: number,
+    limit: number,
+    coarse: number,
+    fine: number,
+  ): number;
 }
 
 /** 32-bit words per element. */
@@ -37,14 +49,18 @@ const kernel = new WebAssembly.Instance(
   {},
 ).exports as unknown as Ring128Exports;
 
-/** The module's memory as words (it never grows, so this view stays attached). */
+/** The module's memory as words and as doubles (it never grows, so these views stay attached). */
 const memory = new Uint32Array(kernel.memory.buffer);
+const doubles = new Float64Array(kernel.memory.buffer);
 
 /** Where each operand sits in the memory, in bytes and in words. */
 const OUT_AT = 0;
 const A_AT = BLOCK_BYTES;
 const B1_AT = 2 * BLOCK_BYTES;
 const B2_AT = 3 * BLOCK_BYTES;
+/** The encoder's block of doubles, and where it writes a split value's fine part. */
+const VALUES_AT = 4 * BLOCK_BYTES;
+const FINE_AT = VALUES_AT + BLOCK * 8;
 
 /**
  * out ← run(a block's elements) over the vectors a block at a time: each operand copied in at
@@ -108,4 +124,46 @@ export function ringAddSigned2Words(
     ],
     (elements) => kernel.addSigned2(OUT_AT, A_AT, B1_AT, B2_AT, elements, x1, x2),
   );
+}
+
+/**
+ * Encode `values[from, to)` as ring elements into the first (to − from)·4 words of `coarse` and
+ * (split, `fine` not null) of `fine`: the fixed-point encoding federation/secureAggregation/
+ * fixedPoint.ts states (round(x·scale), ties up, in two's complement; split: the coarse part
+ * h = round(x·scale)·inverse and the exact remainder x − h at `fineScale`), run in the ring
+ * module's WebAssembly a block at a time. `limit` is the magnitude no element may reach.
+ * @returns −1 when every value was encoded; else 2i for values[i] not finite (split: its
+ *   rounded part h not finite) or its (coarse) element at or beyond the limit, 2i + 1 for its
+ *   fine part beyond it (what was written from that block on is unspecified)
+ */
+export function encodeFixedWords(
+  values: Float64Array,
+  from: number,
+  to: number,
+  scale: number,
+  inverse: number,
+  fineScale: number,
+  limit: number,
+  coarse: Uint32Array,
+  fine: Uint32Array | null,
+): number {
+  for (let start = from; start < to; start += BLOCK) {
+    const n = Math.min(BLOCK, to - start);
+    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
+    const refused = kernel.encode(
+      VALUES_AT,
+      n,
+      scale,
+      inverse,
+      fineScale,
+      limit,
+      A_AT,
+      fine === null ? -1 : FINE_AT,
+    );
+    if (refused >= 0) return 2 * start + refused;
+    const at = (start - from) * WORDS;
+    coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + n * WORDS), at);
+    if (fine !== null) fine.set(memory.subarray(FINE_AT / 4, FINE_AT / 4 + n * WORDS), at);
+  }
+  return -1;
 }

@@ -1,6 +1,8 @@
 ;; Arithmetic in the ring Z/2^128 (secure aggregation's masks and sums, src/math/ring128.ts):
 ;; each element is 16 little-endian bytes, two 64-bit limbs. JavaScript has no 64-bit integers
 ;; short of BigInt, and its 32-bit carry chains run some 3 times slower than these i64 ones.
+;; Also the fixed-point encoding of doubles into the ring (federation/secureAggregation/
+;; fixedPoint.ts states the method: the same float64 steps, then i64 limbs).
 ;;
 ;; The caller copies its operands into this module's memory, calls, and copies the result out;
 ;; the memory never grows, so the caller's views of it stay valid.
@@ -91,4 +93,87 @@
         (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
         (local.set $b2 (i32.add (local.get $b2) (i32.const 16)))
         (br $next))))
+
+  ;; Element at $out ← round(|x|·scale) in two's complement, negated when x < 0, for a finite
+  ;; x; returns 0 (nothing written) when round(|x|·scale) ≥ limit, else 1. round is JavaScript's
+  ;; Math.round (nearest, ties towards +∞): c = ceil(v), less one when c − 0.5 > v (exact for
+  ;; |v| < 2^52; beyond, v is whole and c = v), chosen by select (fractions fall either side of
+  ;; 0.5 value to value). The magnitude n < 2^127 splits exactly into hi = floor(n·2^-64) and
+  ;; lo = n − hi·2^64 (power-of-two scalings, floor, and the subtraction of n's own high part are
+  ;; exact), each a whole double below 2^64 that truncates exactly to an i64 limb; for x < 0,
+  ;; −(hi·2^64 + lo) = (hi xor −1)·2^64 + (0 − lo), with a carry into the high limb when lo = 0
+  ;; (this branch on the sign ran faster than its branchless form: 9.4 against 10.3 ns a split
+  ;; value of random sign).
+  (func $write (param $out i32) (param $x f64) (param $scale f64) (param $limit f64) (result i32)
+    (local $v f64) (local $n f64) (local $hi f64) (local $lo i64) (local $m i64)
+    (local.set $v (f64.mul (f64.abs (local.get $x)) (local.get $scale)))
+    (local.set $n (f64.ceil (local.get $v)))
+    (local.set $n
+      (select (f64.sub (local.get $n) (f64.const 1)) (local.get $n)
+        (f64.gt (f64.sub (local.get $n) (f64.const 0.5)) (local.get $v))))
+    (if (f64.ge (local.get $n) (local.get $limit)) (then (return (i32.const 0))))
+    (local.set $hi (f64.floor (f64.mul (local.get $n) (f64.const 0x1p-64))))
+    (local.set $lo
+      (i64.trunc_f64_u (f64.sub (local.get $n) (f64.mul (local.get $hi) (f64.const 0x1p64)))))
+    (local.set $m (i64.trunc_f64_u (local.get $hi)))
+    (if (f64.lt (local.get $x) (f64.const 0))
+      (then
+        (local.set $m
+          (i64.add
+            (i64.xor (local.get $m) (i64.const -1))
+            (i64.extend_i32_u (i64.eqz (local.get $lo)))))
+        (local.set $lo (i64.sub (i64.const 0) (local.get $lo)))))
+    (i64.store (local.get $out) (local.get $lo))
+    (i64.store offset=8 (local.get $out) (local.get $m))
+    (i32.const 1))
+
+  ;; Encode the n doubles at $values as ring elements at scale 2^e ($scale = 2^e). Not split
+  ;; ($fine < 0): element i at $coarse is round(x·2^e). Split: h = round(x·2^e)·2^-e ($inverse)
+  ;; at $coarse, and the exact remainder x − h at scale $fineScale at $fine. Returns −1 when
+  ;; every value was encoded; else 2i for value i not finite (not split: x, split: h is NaN) or
+  ;; its coarse part at or beyond $limit, 2i + 1 for its fine part beyond it. Values before i
+  ;; are written; value i and those after it are not.
+  (func (export "encode")
+    (param $values i32) (param $n i32) (param $scale f64) (param $inverse f64)
+    (param $fineScale f64) (param $limit f64) (param $coarse i32) (param $fine i32)
+    (result i32)
+    (local $i i32) (local $x f64) (local $v f64) (local $h f64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (f64.load (i32.add (local.get $values) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (i32.lt_s (local.get $fine) (i32.const 0))
+          (then
+            ;; x − x is 0 for finite x, NaN for NaN and ±∞.
+            (if (f64.ne (f64.sub (local.get $x) (local.get $x)) (f64.const 0))
+              (then (return (i32.shl (local.get $i) (i32.const 1)))))
+            (if (i32.eqz
+                  (call $write
+                    (i32.add (local.get $coarse) (i32.shl (local.get $i) (i32.const 4)))
+                    (local.get $x) (local.get $scale) (local.get $limit)))
+              (then (return (i32.shl (local.get $i) (i32.const 1))))))
+          (else
+            ;; h = round(x·2^e)·2^-e (Math.round inline, as in $write).
+            (local.set $v (f64.mul (local.get $x) (local.get $scale)))
+            (local.set $h (f64.ceil (local.get $v)))
+            (local.set $h
+              (select (f64.sub (local.get $h) (f64.const 1)) (local.get $h)
+                (f64.gt (f64.sub (local.get $h) (f64.const 0.5)) (local.get $v))))
+            (local.set $h (f64.mul (local.get $h) (local.get $inverse)))
+            (if (f64.ne (f64.sub (local.get $h) (local.get $h)) (f64.const 0))
+              (then (return (i32.shl (local.get $i) (i32.const 1)))))
+            (if (i32.eqz
+                  (call $write
+                    (i32.add (local.get $coarse) (i32.shl (local.get $i) (i32.const 4)))
+                    (local.get $h) (local.get $scale) (local.get $limit)))
+              (then (return (i32.shl (local.get $i) (i32.const 1)))))
+            (if (i32.eqz
+                  (call $write
+                    (i32.add (local.get $fine) (i32.shl (local.get $i) (i32.const 4)))
+                    (f64.sub (local.get $x) (local.get $h)) (local.get $fineScale) (local.get $limit)))
+              (then
+                (return (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.const -1))
 )

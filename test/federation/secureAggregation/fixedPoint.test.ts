@@ -98,6 +98,40 @@ describe("fixed-point encoding", () => {
     }
   });
 
+  it("splits at JavaScript's Math.round, ties towards +∞ on either sign (against BigInt)", () => {
+    const below = 0.49999999999999994; // the largest double below 1/2: rounds to 0, not 1
+    const xs = Float64Array.of(
+      0.5,
+      -0.5,
+      1.5,
+      -1.5,
+      -2.5,
+      2.5,
+      below,
+      -below,
+      1 + below,
+      -(1 + below),
+      2 ** 52 - 0.5,
+      -(2 ** 52 - 0.5),
+      2 ** 53 + 2,
+      -(2 ** 53 + 2),
+      -0,
+    );
+    for (const e of [0, 3, -2]) {
+      // At e: the same halves and near-halves of 2^-e.
+      const scaled = xs.map((x) => x * 2 ** -e);
+      const f = e + 121;
+      const { coarse, fine } = encodeSplitFixed(scaled, e, f, 3, "x", "fine:x");
+      scaled.forEach((x, i) => {
+        const h = Math.round(x * 2 ** e) * 2 ** -e;
+        expect(ringSigned(coarse, i), `${x} at 2^${e}`).toBe(referenceEncode(h, e));
+        expect(ringSigned(fine, i), `${x} at 2^${e}`).toBe(referenceEncode(x - h, f));
+      });
+    }
+    // Math.round's ties, written out: towards +∞ whatever the sign.
+    expect([0.5, -0.5, -2.5, below].map(Math.round)).toEqual([1, -0, -2, 0]);
+  });
+
   it("encodes a split field in one pass as its two parts encoded apart (property, against BigInt)", () => {
     fc.assert(
       fc.property(
