@@ -34,6 +34,14 @@ interface Ring128Exports {
     coarse: number,
     fine: number,
   ): number;
+  decodeSplit(
+    coarse: number,
+    fine: number,
+    n: number,
+    shift: number,
+    unscale: number,
+    out: number,
+  ): void;
 }
 
 /** 32-bit words per element. */
@@ -166,4 +174,28 @@ export function encodeFixedWords(
     if (fine !== null) fine.set(memory.subarray(FINE_AT / 4, FINE_AT / 4 + n * WORDS), at);
   }
   return -1;
+}
+
+/**
+ * The doubles C_i·2^-e + F_i·2^-f of the signed 128-bit ring elements C (`coarse`) and F
+ * (`fine`), each correctly rounded from the exact 256-bit C·2^shift + F (shift = f − e in
+ * 0 … 127, f ≥ 0, `unscale` = 2^-f), into `out`: federation/secureAggregation/fixedPoint.ts'
+ * decodeSplit, run in the ring module's WebAssembly a block at a time.
+ */
+export function decodeSplitWords(
+  coarse: Uint32Array,
+  fine: Uint32Array,
+  shift: number,
+  unscale: number,
+  out: Float64Array,
+): void {
+  const length = out.length;
+  for (let start = 0; start < length; start += BLOCK) {
+    const n = Math.min(BLOCK, length - start);
+    const from = start * WORDS;
+    memory.set(coarse.subarray(from, from + n * WORDS), A_AT / 4);
+    memory.set(fine.subarray(from, from + n * WORDS), FINE_AT / 4);
+    kernel.decodeSplit(A_AT, FINE_AT, n, shift, unscale, VALUES_AT);
+    out.set(doubles.subarray(VALUES_AT / 8, VALUES_AT / 8 + n), start);
+  }
 }

@@ -176,4 +176,129 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (i32.const -1))
+
+  ;; 2^k as a double, for 0 ≤ k ≤ 1023 (its exponent field, mantissa zero).
+  (func $pow2 (param $k i32) (result f64)
+    (f64.reinterpret_i64
+      (i64.shl (i64.extend_i32_u (i32.add (local.get $k) (i32.const 1023))) (i64.const 52))))
+
+  ;; Decode n split pairs: element i is C·2^-e + F·2^-f with C at $coarse and F at $fine
+  ;; signed 128-bit ring elements and $shift = f − e in 0 … 127, f ≥ 0 ($unscale = 2^-f). Each
+  ;; V = C·2^shift + F is a 256-bit integer (|V| < 2^255; four i64 limbs v0 … v3, low first),
+  ;; whose magnitude is rounded once to a double: its top 64 bits from its highest non-zero
+  ;; limb, every lower bit folded into their last bit (sticky), converted (nearest, ties to
+  ;; even: with the sticky bit below the rounding position this is the correct rounding of the
+  ;; whole), scaled by the limbs' weight and by 2^-f (exact: powers of two, in range). The
+  ;; doubles go to $out. fixedPoint.ts decodeSplit states the arithmetic.
+  (func (export "decodeSplit")
+    (param $coarse i32) (param $fine i32) (param $n i32) (param $shift i32) (param $unscale f64)
+    (param $out i32)
+    (local $end i32) (local $r i64) (local $q i32)
+    (local $clo i64) (local $chi i64) (local $cs i64) (local $flo i64) (local $fhi i64) (local $fs i64)
+    (local $v0 i64) (local $v1 i64) (local $v2 i64) (local $v3 i64)
+    (local $u0 i64) (local $u1 i64) (local $u2 i64) (local $u3 i64)
+    (local $t i64) (local $c i64) (local $negative i32)
+    (local $top i64) (local $below i64) (local $sticky i64) (local $lz i64) (local $k i32)
+    (local $m f64)
+    (local.set $r (i64.extend_i32_u (i32.and (local.get $shift) (i32.const 63))))
+    (local.set $q (i32.shr_u (local.get $shift) (i32.const 6)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $clo (i64.load (local.get $coarse)))
+        (local.set $chi (i64.load offset=8 (local.get $coarse)))
+        (local.set $cs (i64.shr_s (local.get $chi) (i64.const 63)))
+        ;; C·2^r in four limbs (sign-extended); a shift by 64 − r is no shift when r = 0.
+        (local.set $u0 (i64.shl (local.get $clo) (local.get $r)))
+        (local.set $u1
+          (i64.or (i64.shl (local.get $chi) (local.get $r))
+            (select (i64.shr_u (local.get $clo) (i64.sub (i64.const 64) (local.get $r))) (i64.const 0)
+              (i64.ne (local.get $r) (i64.const 0)))))
+        (local.set $u2
+          (i64.or (i64.shl (local.get $cs) (local.get $r))
+            (select (i64.shr_u (local.get $chi) (i64.sub (i64.const 64) (local.get $r))) (i64.const 0)
+              (i64.ne (local.get $r) (i64.const 0)))))
+        (local.set $u3 (local.get $cs))
+        ;; … then by q whole limbs (C·2^shift fits 255 bits: what leaves the top is sign).
+        (if (local.get $q)
+          (then
+            (local.set $v0 (i64.const 0)) (local.set $v1 (local.get $u0))
+            (local.set $v2 (local.get $u1)) (local.set $v3 (local.get $u2)))
+          (else
+            (local.set $v0 (local.get $u0)) (local.set $v1 (local.get $u1))
+            (local.set $v2 (local.get $u2)) (local.set $v3 (local.get $u3))))
+        ;; + F sign-extended, with carries (a + b + c wraps when a + b does or adding c does).
+        (local.set $flo (i64.load (local.get $fine)))
+        (local.set $fhi (i64.load offset=8 (local.get $fine)))
+        (local.set $fs (i64.shr_s (local.get $fhi) (i64.const 63)))
+        (local.set $t (i64.add (local.get $v0) (local.get $flo)))
+        (local.set $c (i64.extend_i32_u (i64.lt_u (local.get $t) (local.get $v0))))
+        (local.set $v0 (local.get $t))
+        (local.set $t (i64.add (local.get $v1) (local.get $fhi)))
+        (local.set $u0 (i64.extend_i32_u (i64.lt_u (local.get $t) (local.get $v1))))
+        (local.set $v1 (i64.add (local.get $t) (local.get $c)))
+        (local.set $c (i64.or (local.get $u0) (i64.extend_i32_u (i64.lt_u (local.get $v1) (local.get $t)))))
+        (local.set $t (i64.add (local.get $v2) (local.get $fs)))
+        (local.set $u0 (i64.extend_i32_u (i64.lt_u (local.get $t) (local.get $v2))))
+        (local.set $v2 (i64.add (local.get $t) (local.get $c)))
+        (local.set $c (i64.or (local.get $u0) (i64.extend_i32_u (i64.lt_u (local.get $v2) (local.get $t)))))
+        (local.set $v3 (i64.add (i64.add (local.get $v3) (local.get $fs)) (local.get $c)))
+        ;; |V|: the two's complement of every limb (xor −1, then + 1 carried up).
+        (local.set $negative (i64.lt_s (local.get $v3) (i64.const 0)))
+        (if (local.get $negative)
+          (then
+            (local.set $v0 (i64.sub (i64.const 0) (local.get $v0)))
+            (local.set $c (i64.extend_i32_u (i64.eqz (local.get $v0))))
+            (local.set $v1 (i64.add (i64.xor (local.get $v1) (i64.const -1)) (local.get $c)))
+            (local.set $c (i64.and (local.get $c) (i64.extend_i32_u (i64.eqz (local.get $v1)))))
+            (local.set $v2 (i64.add (i64.xor (local.get $v2) (i64.const -1)) (local.get $c)))
+            (local.set $c (i64.and (local.get $c) (i64.extend_i32_u (i64.eqz (local.get $v2)))))
+            (local.set $v3 (i64.add (i64.xor (local.get $v3) (i64.const -1)) (local.get $c)))))
+        ;; The highest non-zero limb k, the one below it, and the sticky bits below that.
+        (local.set $sticky (i64.const 0))
+        (if (i64.ne (local.get $v3) (i64.const 0))
+          (then
+            (local.set $k (i32.const 3)) (local.set $top (local.get $v3)) (local.set $below (local.get $v2))
+            (local.set $sticky (i64.or (local.get $v1) (local.get $v0))))
+          (else
+            (if (i64.ne (local.get $v2) (i64.const 0))
+              (then
+                (local.set $k (i32.const 2)) (local.set $top (local.get $v2)) (local.set $below (local.get $v1))
+                (local.set $sticky (local.get $v0)))
+              (else
+                (if (i64.ne (local.get $v1) (i64.const 0))
+                  (then
+                    (local.set $k (i32.const 1)) (local.set $top (local.get $v1))
+                    (local.set $below (local.get $v0)))
+                  (else
+                    (local.set $k (i32.const 0)) (local.set $top (local.get $v0))
+                    (local.set $below (i64.const 0))))))))
+        ;; The top 64 bits (leading one at bit 63, unless k = 0: then the limb is whole and exact
+        ;; but for the conversion's own rounding), the bits of `below` left out made sticky.
+        (local.set $lz (i64.clz (local.get $top)))
+        (if (i32.and (i32.ne (local.get $k) (i32.const 0)) (i64.ne (local.get $lz) (i64.const 0)))
+          (then
+            (local.set $sticky
+              (i64.or (local.get $sticky) (i64.shl (local.get $below) (local.get $lz))))
+            (local.set $top
+              (i64.or (i64.shl (local.get $top) (local.get $lz))
+                (i64.shr_u (local.get $below) (i64.sub (i64.const 64) (local.get $lz))))))
+          (else
+            (local.set $sticky (i64.or (local.get $sticky) (local.get $below)))
+            (local.set $lz (i64.const 0))))
+        (if (i32.eqz (local.get $k)) (then (local.set $sticky (i64.const 0))))
+        (local.set $m
+          (f64.mul
+            (f64.mul
+              (f64.convert_i64_u
+                (i64.or (local.get $top) (i64.extend_i32_u (i64.ne (local.get $sticky) (i64.const 0)))))
+              (call $pow2
+                (i32.sub (i32.shl (local.get $k) (i32.const 6)) (i32.wrap_i64 (local.get $lz)))))
+            (local.get $unscale)))
+        (f64.store (local.get $out) (select (f64.neg (local.get $m)) (local.get $m) (local.get $negative)))
+        (local.set $coarse (i32.add (local.get $coarse) (i32.const 16)))
+        (local.set $fine (i32.add (local.get $fine) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
 )

@@ -327,6 +327,26 @@ describe("fixed-point encoding", () => {
     const edges = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
     const word = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: 0, max: 0xffffffff }));
     const element = fc.tuple(word, word, word, word);
+    // Every shift at a limb's edge (whole 64-bit limbs, no bit shift), with every edge word.
+    for (const shift of [0, 1, 31, 32, 63, 64, 65, 96, 127]) {
+      const f = 200;
+      const e = f - shift;
+      const a = ringVector(edges.length ** 2);
+      const b = ringVector(edges.length ** 2);
+      for (const [i, x] of edges.entries()) {
+        for (const [j, y] of edges.entries()) {
+          const k = i * edges.length + j;
+          a.set([y, x, y, x], 4 * k);
+          b.set([x, y, x, y], 4 * k);
+        }
+      }
+      const d = decodeSplit(a, e, b, f);
+      d.forEach((value, i) => {
+        const truth =
+          (ringSigned(a, i) << BigInt(SHIFT - e)) + (ringSigned(b, i) << BigInt(SHIFT - f));
+        expect(isCorrectlyRounded(value, truth), `element ${i} at shift ${shift}`).toBe(true);
+      });
+    }
     fc.assert(
       fc.property(
         fc.array(fc.tuple(element, element), { minLength: 1, maxLength: 8 }),
