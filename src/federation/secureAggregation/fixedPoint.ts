@@ -210,7 +210,8 @@ function beyondBound(
 /**
  * Encode `values` as ring elements round(x·2^e) (ties away from zero), refusing NaN, ±∞ and
  * magnitudes at or beyond {@link encodeLimit}. `centers` is the number of summands the ring
- * must hold without overflow; `field` names the field in errors. Writes into `out` if given.
+ * must hold without overflow; `field` names the field in errors. Writes into `out` if given
+ * (after a refusal, what `out` holds is unspecified).
  */
 export function encodeFixed(
   values: Float64Array,
@@ -271,7 +272,8 @@ export function encodeSplitFixed(
 /**
  * {@link encodeSplitFixed} of `values[from, to)` into the first `to − from` elements of
  * `coarse` and `fine` (which may be longer): the same ring elements and the same refusals, an
- * error naming the value's index in `values`. What streaming encoders call chunk by chunk.
+ * error naming the value's index in `values` (after it, what the outputs hold is unspecified).
+ * What streaming encoders call chunk by chunk.
  */
 export function encodeSplitRange(
   values: Float64Array,
