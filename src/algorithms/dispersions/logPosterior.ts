@@ -298,9 +298,9 @@ function rowGroups(center: DispersionCenter, designRows: Float64Array): RowGroup
 
 /**
  * out[offset + d] = Σ of w over the samples of design row d, in increasing sample order: the
- * same additions as adding each sample's w into its row's slot in turn, but each row's sum
- * kept in a register (a slot added to sample after sample made every addition wait for the
- * previous one's store: 18 % of a 125-sample center's evaluations).
+ * same additions as adding each sample's w into its row's slot in turn (from +0), but each
+ * row's sum kept in a register: added to sample after sample, a slot made every addition wait
+ * for the previous one's store (a 125-sample center's evaluations 93.3 → 90.1 ms).
  */
 function accumulateGroups(
   groups: RowGroups,
