@@ -132,7 +132,7 @@
   ;; at $coarse, and the exact remainder x − h at scale $fineScale at $fine. Returns −1 when
   ;; every value was encoded; else 2i for value i not finite (not split: x, split: h is NaN) or
   ;; its coarse part at or beyond $limit, 2i + 1 for its fine part beyond it. Values before i
-  ;; are written; value i and those after it are not.
+  ;; are written, those after it are not (value i's coarse part is, when its fine part fails).
   (func (export "encode")
     (param $values i32) (param $n i32) (param $scale f64) (param $inverse f64)
     (param $fineScale f64) (param $limit f64) (param $coarse i32) (param $fine i32)
@@ -287,7 +287,6 @@
           (else
             (local.set $sticky (i64.or (local.get $sticky) (local.get $below)))
             (local.set $lz (i64.const 0))))
-        (if (i32.eqz (local.get $k)) (then (local.set $sticky (i64.const 0))))
         (local.set $m
           (f64.mul
             (f64.mul
