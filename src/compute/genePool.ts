@@ -18,10 +18,8 @@
  * - A call whose work (genes × samples × points) is below `minWork` runs on this thread alone:
  *   there the pool would cost more than it saves.
  */
-import { existsSync } from "node:fs";
+
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   MessageChannel,
   type MessagePort,
@@ -78,6 +76,7 @@ import {
   type PoolWorkerData,
   runKernelSlice,
 } from "./genePoolProtocol.js";
+import { threadEntry } from "./threadEntry.js";
 
 /**
  * Default least work (active genes × samples × points) of a kernel call worth splitting: about
@@ -136,25 +135,6 @@ export interface GenePoolOptions {
 /** The number of threads by default: the cores this process may use. */
 export function defaultThreads(): number {
   return availableParallelism();
-}
-
-/**
- * The compiled worker entry: beside this module, or (from sources, e.g. under a test runner) the
- * build's.
- */
-function workerEntry(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, "genePoolWorker.js");
-  if (existsSync(beside)) return beside;
-  // From sources: the build's bundled entry (scripts/bundle.mjs: fewer modules to load), else
-  // its compiled one.
-  for (const built of [
-    resolve(here, "..", "..", "dist", "bundle", "genePoolWorker.js"),
-    resolve(here, "..", "..", "dist", "compute", "genePoolWorker.js"),
-  ]) {
-    if (existsSync(built)) return built;
-  }
-  throw new Error(`gene pool worker not found next to ${here} nor in dist/ (run npm run build)`);
 }
 
 /** A copy of `a` in shared memory (or `a` itself when it already is). */
@@ -896,7 +876,7 @@ export class GenePool implements LocalKernels {
     const flags = new Int32Array(new SharedArrayBuffer(4 * count));
     const claims = new Int32Array(new SharedArrayBuffer(4));
     const replies = new Int32Array(new SharedArrayBuffer(4));
-    const entry = workerEntry();
+    const entry = threadEntry(import.meta.url, "compute", "genePoolWorker.js");
     const workers: PoolWorker[] = [];
     for (let index = 0; index < count; index++) {
       const { port1, port2 } = new MessageChannel();

@@ -2,10 +2,9 @@
  * Worker-thread transport: one worker per center, each loading its own data; the aggregator's
  * thread only ever sees the centers' shares.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+
 import { Worker } from "node:worker_threads";
+import { threadEntry } from "../compute/threadEntry.js";
 import { InputError } from "../io/errors.js";
 import type { CenterSource } from "./centerData.js";
 import { secureReplyBytes } from "./grpc/wireBytes.js";
@@ -28,25 +27,6 @@ import type {
   WorkerSecureSetup,
 } from "./workerProtocol.js";
 
-/**
- * The compiled worker entry: beside this module, or (from sources, e.g. under a test runner) the
- * build's.
- */
-function workerEntry(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, "workerEntry.js");
-  if (existsSync(beside)) return beside;
-  // From sources: the build's bundled entry (scripts/bundle.mjs: fewer modules to load), else
-  // its compiled one.
-  for (const built of [
-    resolve(here, "..", "..", "dist", "bundle", "workerEntry.js"),
-    resolve(here, "..", "..", "dist", "federation", "workerEntry.js"),
-  ]) {
-    if (existsSync(built)) return built;
-  }
-  throw new Error(`worker entry not found next to ${here} nor in dist/ (run npm run build)`);
-}
-
 interface Pending {
   resolve: (output: unknown) => void;
   reject: (error: Error) => void;
@@ -62,7 +42,9 @@ class CenterWorker {
 
   constructor(name: string, source: CenterSource, secure?: WorkerSecureSetup) {
     this.name = name;
-    this.worker = new Worker(workerEntry(), { workerData: { source, secure } });
+    this.worker = new Worker(threadEntry(import.meta.url, "federation", "workerEntry.js"), {
+      workerData: { source, secure },
+    });
   }
 
   /** Resolves when the worker has loaded its data. */

@@ -21,15 +21,14 @@
  * the thread read it out into more; a ring masked there is copied out into memory of its own
  * (results move to the caller, transferred). A job that finds the area full is cloned.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+
 import {
   MessageChannel,
   type MessagePort,
   receiveMessageOnPort,
   Worker,
 } from "node:worker_threads";
+import { threadEntry } from "../../compute/threadEntry.js";
 import { FixedPointError, SecureAggregationError } from "./errors.js";
 import { RING_WORDS } from "./fixedPoint.js";
 import { type MaskJob, type MaskResult, runMaskJob } from "./masks.js";
@@ -119,20 +118,6 @@ export function claim(claims: Int32Array, request: MaskRequest): boolean {
 /** How long a result is waited for before the thread is deemed lost (a job takes milliseconds). */
 const REPLY_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** The compiled thread entry: beside this module, or (from sources, under a test runner) the build's. */
-function workerEntry(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, "maskWorker.js");
-  if (existsSync(beside)) return beside;
-  for (const built of [
-    resolve(here, "..", "..", "..", "dist", "bundle", "maskWorker.js"),
-    resolve(here, "..", "..", "..", "dist", "federation", "secureAggregation", "maskWorker.js"),
-  ]) {
-    if (existsSync(built)) return built;
-  }
-  throw new Error(`mask thread entry not found next to ${here} nor in dist/ (run npm run build)`);
-}
-
 /**
  * Masking on a thread of its own, jobs in the order submitted, the calling thread helping when
  * it waits. The thread starts with the first job and never keeps the process alive;
@@ -220,7 +205,10 @@ export class MaskThread implements Masker {
     const replies = new Int32Array(new SharedArrayBuffer(4));
     const claims = new Int32Array(new SharedArrayBuffer(4 * this.#slots));
     const data: MaskWorkerData = { port: port2, replies, claims };
-    const worker = new Worker(workerEntry(), { workerData: data, transferList: [port2] });
+    const worker = new Worker(
+      threadEntry(import.meta.url, "federation/secureAggregation", "maskWorker.js"),
+      { workerData: data, transferList: [port2] },
+    );
     // An idle thread must not keep the process alive; results are waited for synchronously.
     worker.unref();
     port1.unref();
