@@ -26,6 +26,7 @@ await build({
     "compute/genePoolWorker.js",
     "federation/workerEntry.js",
     "federation/secureAggregation/maskWorker.js",
+    "reports/reportWorker.js",
   ].map((f) => join(root, "dist", f)),
   outdir,
   entryNames: "[name]",

@@ -3,6 +3,7 @@
  * saved (`saved_fit.json`), without contacting any center; writes `results.csv` (what a run
  * with that contrast writes) and `report.html`.
  */
+
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
@@ -16,6 +17,8 @@ import {
   SAVED_FIT_FILE_V1,
   type SavedFit,
 } from "../pipeline/savedFit.js";
+import type { ReportInput } from "../reports/html.js";
+import { ReportThread } from "../reports/reportThread.js";
 import type { Contrast } from "../results/contrast.js";
 import type { ResultsTable } from "../results/resultsTable.js";
 import { withOutputFolder } from "./outputFolder.js";
@@ -74,11 +77,8 @@ async function writeOutputs(
   resolved: Contrast,
 ): Promise<void> {
   const out = flags.out;
-  writeResultsCsv(join(out, "results.csv"), saved.genes, table);
   const significant = Array.from(table.padj).filter((p) => p < flags.alpha).length;
-  // The report's plotting libraries (vega) load only when a report is written.
-  const { writeReport } = await import("../reports/html.js");
-  await writeReport(join(out, "report.html"), {
+  const input: ReportInput = {
     title: `fedseq: ${resolved.description}, from the saved fit of ${flags.from}`,
     rounds: [],
     genes: saved.genes,
@@ -107,7 +107,11 @@ async function writeOutputs(
       alpha: flags.alpha,
       ...table,
     },
-  });
+  };
+  // The report renders on its own thread while this one writes the table.
+  await ReportThread.start().writeAlongside(join(out, "report.html"), input, () =>
+    writeResultsCsv(join(out, "results.csv"), saved.genes, table),
+  );
   if (flags.quiet !== true)
     process.stdout.write(
       `fedseq: ${resolved.description}: ${significant} of ${saved.fitted.length} genes with padj < ${flags.alpha}, from the saved fit (no round trip); results in ${out}\n`,

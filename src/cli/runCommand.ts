@@ -22,6 +22,7 @@ import {
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
+import { ReportThread } from "../reports/reportThread.js";
 import { type ContrastSpec, parseContrast, parseContrastVector } from "../results/contrast.js";
 import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 import type { AltHypothesis } from "../stats/wald.js";
@@ -703,7 +704,9 @@ async function runAsAggregator(
   resume: boolean,
   transcriptFile: string | undefined,
 ): Promise<RunJson> {
-  const { kSampleRule, runOverFederation, writeRunOutputs } = await import("../pipeline/run.js");
+  const { dispersionsToReport, kSampleRule, runOverFederation, writeRunOutputs } = await import(
+    "../pipeline/run.js"
+  );
   const { JsonLinesLog, recordingTransport } = await import("../federation/transcript.js");
   const log = (line: string) => process.stderr.write(`fedseq run: ${line}\n`);
   const fingerprint = runFingerprint({ ...job, outDir: undefined }, setup.centers);
@@ -724,12 +727,15 @@ async function runAsAggregator(
   // The run's time starts when every center has joined: the wait for them is not the analysis'.
   const started = performance.now();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
+  // Started now, the report's thread loads its plotting libraries while the rounds run.
+  const reportThread = ReportThread.start();
   try {
     let lastPhase = "";
     const transport = transcript === null ? aggregator : recordingTransport(aggregator, transcript);
     const outcome = await runOverFederation(transport, job, {
       runId: identity.runId,
       plan,
+      onDispersions: dispersionsToReport(reportThread),
       onRound: (e) => {
         if (e.phase !== lastPhase || e.activeGenes === 0)
           log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
@@ -745,6 +751,7 @@ async function runAsAggregator(
       {
         kSampleRule: kSampleRule(plan),
         cellSizes: plan.cellSizes,
+        reportThread,
       },
     );
     removeRunIdentity(job.outDir);
@@ -757,6 +764,7 @@ async function runAsAggregator(
     await aggregator.close({ success: false, message: (error as Error).message });
     throw error;
   } finally {
+    reportThread.close();
     transcript?.close();
   }
 }

@@ -40,6 +40,7 @@ import { versionSuffixHint } from "../io/geneIds.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 import type { FitMethod, ReportInput } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
+import { ReportThread } from "../reports/reportThread.js";
 import type { FitCheckpoint } from "./checkpoint.js";
 
 /** What the aggregator of a `fit-lfc` run is given (the data itself stays at the centers). */
@@ -477,11 +478,15 @@ export async function writeFitOutputs(
   reference?: ReportReference,
 ): Promise<void> {
   mkdirSync(outDir, { recursive: true });
-  writeLfcCsv(join(outDir, "lfc.csv"), outcome);
-  writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  // The report's plotting libraries (vega) load only when a report is written.
-  const { writeReport } = await import("../reports/html.js");
-  await writeReport(join(outDir, "report.html"), reportInput(outcome, report, reference));
+  // The report renders on its own thread while this one writes the tables.
+  await ReportThread.start().writeAlongside(
+    join(outDir, "report.html"),
+    reportInput(outcome, report, reference),
+    () => {
+      writeLfcCsv(join(outDir, "lfc.csv"), outcome);
+      writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
+    },
+  );
 }
 
 /**

@@ -59,8 +59,9 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
-import type { ReportInput } from "../reports/html.js";
+import type { DispersionFigureSource, ReportInput } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
+import { ReportThread } from "../reports/reportThread.js";
 import { type ContrastSpec, defaultLevelsContrast, resolveContrast } from "../results/contrast.js";
 import { shrunkCoefficient } from "../results/lfcShrink.js";
 import { type ResultsTable, resultsOverAllGenes, resultsTable } from "../results/resultsTable.js";
@@ -246,6 +247,15 @@ export interface RunOptions {
   readonly onRound?: (event: RoundEvent) => void;
   /** Called when the run enters another phase (progress lines). */
   readonly onPhase?: (phase: string) => void;
+  /**
+   * Called once the dispersions are estimated, before the fit (a report thread draws their plot
+   * meanwhile): the estimates of the fitted genes (row j is gene fitted[j] of `genes`).
+   */
+  readonly onDispersions?: (
+    estimates: DispersionEstimates,
+    genes: number,
+    fitted: Int32Array,
+  ) => void;
 }
 
 /**
@@ -331,6 +341,7 @@ export async function runOverFederation(
     fitType: job.fitType,
   };
   const dispersions = await federatedDispersions(runner, dispersionJob);
+  options.onDispersions?.(dispersions, genes.length, fitted);
 
   const fit = await fitGenes(runner, transport, {
     genes,
@@ -1161,6 +1172,8 @@ export async function writeRunOutputs(
     readonly sampleGroups?: ReadonlyMap<string, string>;
     /** The plan's samples per center and design cell, for the report. */
     readonly cellSizes?: CellSizes | null;
+    /** A report thread started earlier (its libraries loaded meanwhile); else one starts here. */
+    readonly reportThread?: ReportThread;
   } = {},
 ): Promise<RunJson> {
   const { sizeFactors } = extra;
@@ -1170,8 +1183,35 @@ export async function writeRunOutputs(
     report.design_warnings = [...extra.designWarnings];
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
-  if (extra.vst !== undefined) writeVstCsv(join(outDir, "vst.csv"), extra.vst);
   const pcaCoordinates = madePca(outcome)?.coordinates ?? extra.pcaCoordinates ?? null;
+  const reference =
+    job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
+  const reportInput = runReportInput(outcome, job, report, fitReport, {
+    ...(reference === undefined ? {} : { reference }),
+    ...(sizeFactors === undefined ? {} : { sizeFactors }),
+    cellSizes: extra.cellSizes ?? null,
+    pcaCoordinates,
+    ...(extra.sampleGroups === undefined ? {} : { sampleGroups: extra.sampleGroups }),
+  });
+  // The report renders on its own thread while this one writes the tables.
+  await (extra.reportThread ?? ReportThread.start()).writeAlongside(
+    join(outDir, "report.html"),
+    reportInput,
+    () => writeRunTables(outDir, outcome, report, extra.vst, pcaCoordinates, sizeFactors),
+  );
+  return report;
+}
+
+/** Every table of a run, and run.json, written atomically into `outDir`. */
+function writeRunTables(
+  outDir: string,
+  outcome: RunOutcome,
+  report: RunJson,
+  vst: VstTable | undefined,
+  pcaCoordinates: PcaCoordinates | null,
+  sizeFactors: Float64Array | undefined,
+): void {
+  if (vst !== undefined) writeVstCsv(join(outDir, "vst.csv"), vst);
   if (pcaCoordinates !== null) writePcaCsv(join(outDir, "pca.csv"), pcaCoordinates);
   if (sizeFactors !== undefined)
     writeSizeFactorsCsv(join(outDir, "size_factors.csv"), outcome.samples, sizeFactors);
@@ -1210,22 +1250,6 @@ export async function writeRunOutputs(
     writeShrunkCsv(join(outDir, "shrunk.csv"), genes, outcome.shrunk.table);
   writeSavedFit(join(outDir, SAVED_FIT_FILE), outcome.saved);
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const reference =
-    job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
-  // The report's plotting libraries (vega) load only when a report is written: a center, or a
-  // command that stops early, starts without them.
-  const { writeReport } = await import("../reports/html.js");
-  await writeReport(
-    join(outDir, "report.html"),
-    runReportInput(outcome, job, report, fitReport, {
-      ...(reference === undefined ? {} : { reference }),
-      ...(sizeFactors === undefined ? {} : { sizeFactors }),
-      cellSizes: extra.cellSizes ?? null,
-      pcaCoordinates,
-      ...(extra.sampleGroups === undefined ? {} : { sampleGroups: extra.sampleGroups }),
-    }),
-  );
-  return report;
 }
 
 /**
@@ -1298,6 +1322,44 @@ export function writeShrunkCsv(file: string, genes: readonly string[], t: Shrunk
   writeGeneTable(file, genes, t, ["baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"]);
 }
 
+/**
+ * A run's {@link RunOptions.onDispersions} that sends the dispersion plot's numbers to the
+ * report's thread, which draws the plot while the fit goes on.
+ */
+export function dispersionsToReport(thread: ReportThread): RunOptions["onDispersions"] {
+  return (estimates, genes, fitted) =>
+    thread.dispersionsEstimated(
+      dispersionFigureSource(genes, fitted, estimates.initial.baseMean, estimates),
+    );
+}
+
+/**
+ * The dispersion plot's numbers over every gene, as a run's report draws them: the fitted genes'
+ * means (`baseMeanByGene`, by gene) and estimates (by fitted row), NaN for the other genes.
+ */
+function dispersionFigureSource(
+  genes: number,
+  fitted: Int32Array,
+  baseMeanByGene: ArrayLike<number>,
+  d: Pick<DispersionEstimates, "genewise" | "trend" | "final">,
+): DispersionFigureSource {
+  const spread = (values: ArrayLike<number>, byGene: boolean) => {
+    const out = new Float64Array(genes).fill(Number.NaN);
+    fitted.forEach((g, j) => {
+      out[g] = values[byGene ? g : j];
+    });
+    return out;
+  };
+  return {
+    baseMean: spread(baseMeanByGene, true),
+    dispersions: {
+      genewise: spread(d.genewise, false),
+      trend: spread(d.trend, false),
+      final: spread(d.final, false),
+    },
+  };
+}
+
 /** The HTML report's data for a run: the fit's, plus dispersions and the tests. */
 function runReportInput(
   outcome: RunOutcome,
@@ -1323,27 +1385,20 @@ function runReportInput(
     ...fitFederation
   } = base.federation ?? {};
   const { "design columns": columns, ...fitSummary } = base.summary;
-  const n = outcome.fit.genes.length;
-  const spread = (values: Float64Array) => {
-    const out = new Float64Array(n).fill(Number.NaN);
-    outcome.fit.fitted.forEach((g, j) => {
-      out[g] = values[j];
-    });
-    return out;
-  };
   const d = outcome.dispersions;
+  const figure = dispersionFigureSource(
+    outcome.fit.genes.length,
+    outcome.fit.fitted,
+    base.baseMean,
+    d,
+  );
   const pca = madePca(outcome);
   return {
     ...base,
     title: `fedseq: ${outcome.contrast}, ${report.genes.fitted} genes across ${outcome.fit.centers.length} centers`,
     lfc: outcome.results.log2FoldChange,
     coefficient: outcome.contrast,
-    dispersions: {
-      genewise: spread(d.genewise),
-      trend: spread(d.trend),
-      final: spread(d.final),
-      trendType: trendLabel(report),
-    },
+    dispersions: { ...figure.dispersions, trendType: trendLabel(report) },
     tests: {
       contrast: outcome.contrast,
       alpha: report.alpha,
@@ -1599,8 +1654,17 @@ export async function runSimulated(
   const job = simulatedRunJob(options);
   if (job.outDir === "")
     throw new InputError("runSimulated: outDir is required (or use analyseSimulated)");
-  const run = await simulate(job, onRound, onPhase);
-  return writeRunOutputs(job.outDir, run.outcome, job, run.seconds, run.extra);
+  // Started now, the report's thread loads its plotting libraries while the rounds run.
+  const reportThread = ReportThread.start();
+  try {
+    const run = await simulate(job, onRound, onPhase, dispersionsToReport(reportThread));
+    return await writeRunOutputs(job.outDir, run.outcome, job, run.seconds, {
+      ...run.extra,
+      reportThread,
+    });
+  } finally {
+    reportThread.close();
+  }
 }
 
 /** What {@link simulate} gives {@link writeRunOutputs} besides the outcome. */
@@ -1625,6 +1689,7 @@ async function simulate(
   job: SimulatedRunJob,
   onRound?: (event: RoundEvent) => void,
   onPhase?: (phase: string) => void,
+  onDispersions?: RunOptions["onDispersions"],
 ): Promise<{ outcome: RunOutcome; seconds: number; extra: SimulationExtras }> {
   const started = performance.now();
   const pool = new GenePool({ threads: job.threads ?? defaultThreads() });
@@ -1673,7 +1738,13 @@ async function simulate(
   const transcript = job.transcriptFile === undefined ? null : new JsonLinesLog(job.transcriptFile);
   const transport = transcript === null ? centers : recordingTransport(centers, transcript);
   try {
-    const outcome = await runOverFederation(transport, job, { onRound, onPhase, plan, runId });
+    const outcome = await runOverFederation(transport, job, {
+      onRound,
+      onPhase,
+      onDispersions,
+      plan,
+      runId,
+    });
     const sizeFactors = simulatedSizeFactors(sessions, runId, transport.centers);
     const vst = simulatedVst(sessions, runId, transport.centers, outcome.fit.genes);
     // The coordinates the centers kept (a plan that sends them has them in the outcome).

@@ -552,14 +552,56 @@ function referenceSpec(points: Point[], coefficient: string, label: string): Top
   };
 }
 
+/** What the dispersion plot is drawn from: each gene's mean and dispersion estimates. */
+export interface DispersionFigureSource {
+  /** Mean normalised count per gene (NaN where none). */
+  readonly baseMean: ArrayLike<number>;
+  readonly dispersions: ReportDispersions;
+}
+
+/**
+ * A dispersion plot rendered ahead of its report (a run's report thread draws it once the
+ * dispersions are estimated, while the fit goes on): the report uses it when its own source
+ * is the same, number for number.
+ */
+export interface PrerenderedDispersionFigure {
+  readonly source: DispersionFigureSource;
+  readonly svg: string;
+}
+
+/** Whether two sources hold the same numbers (NaN equal to NaN, +0 not to −0). */
+function sameSource(a: DispersionFigureSource, b: DispersionFigureSource): boolean {
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+    return true;
+  };
+  return (
+    same(a.baseMean, b.baseMean) &&
+    same(a.dispersions.genewise, b.dispersions.genewise) &&
+    same(a.dispersions.trend, b.dispersions.trend) &&
+    same(a.dispersions.final, b.dispersions.final)
+  );
+}
+
+/** The dispersion plot's SVG, as {@link renderReport} draws it from the same source. */
+export async function renderDispersionFigure(
+  source: DispersionFigureSource,
+  options: { readonly everyMarkByVega?: boolean } = {},
+): Promise<string> {
+  const render = options.everyMarkByVega === true ? renderSvgWithVega : renderSvg;
+  const disp = dispersionPoints(source);
+  return render(dispersionSpec(disp.points, disp.trend));
+}
+
 /** The dispersion estimates drawn, and how many genes have none. */
-function dispersionPoints(input: ReportInput, d: ReportDispersions) {
+function dispersionPoints({ baseMean, dispersions: d }: DispersionFigureSource) {
   const genewise: { x: number; y: number; estimate: string }[] = [];
   const final: { x: number; y: number; estimate: string }[] = [];
   const trend: { x: number; y: number }[] = [];
   let omitted = 0;
-  for (let g = 0; g < input.genes.length; g++) {
-    const x = input.baseMean[g];
+  for (let g = 0; g < baseMean.length; g++) {
+    const x = baseMean[g];
     if (!(x > 0) || !(d.final[g] > 0)) {
       omitted++;
       continue;
@@ -826,17 +868,26 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #555; font-size: 0.9rem; margin-top: 6px; max-width: 760px; }
 `;
 
+/** How {@link renderReport} draws. */
+export interface RenderOptions {
+  /**
+   * vega draws the scatter plots' points too (the same page, seconds slower: the reference the
+   * default is tested against, src/reports/svg.ts)
+   */
+  readonly everyMarkByVega?: boolean;
+  /** The dispersion plot drawn ahead: used when drawn from the same numbers as this report's. */
+  readonly dispersionFigure?: PrerenderedDispersionFigure;
+}
+
 /**
  * Render the report: a complete HTML page (UTF-8) with a summary table, genes still active
  * per round, an MA plot coloured by fitting method and, when `input.reference` is given, our
  * fold changes against the reference's with the identity line.
- * @param options - `everyMarkByVega`: vega draws the scatter plots' points too (the same page,
- *   seconds slower: the reference the default is tested against, src/reports/svg.ts)
  * @throws Error when the per-gene arrays are not all as long as `input.genes`
  */
 export async function renderReport(
   input: ReportInput,
-  options: { readonly everyMarkByVega?: boolean } = {},
+  options: RenderOptions = {},
 ): Promise<string> {
   checkLengths(input);
   const render = options.everyMarkByVega === true ? renderSvgWithVega : renderSvg;
@@ -894,10 +945,16 @@ export async function renderReport(
   }
 
   if (input.dispersions !== undefined) {
-    const disp = dispersionPoints(input, input.dispersions);
+    const source = { baseMean: input.baseMean, dispersions: input.dispersions };
+    const disp = dispersionPoints(source);
+    const ahead = options.dispersionFigure;
+    const svg =
+      ahead !== undefined && options.everyMarkByVega !== true && sameSource(ahead.source, source)
+        ? ahead.svg
+        : await render(dispersionSpec(disp.points, disp.trend));
     sections.push(
       `<section><h2>Dispersions</h2>
-<figure id="dispersion-plot">${await render(dispersionSpec(disp.points, disp.trend))}
+<figure id="dispersion-plot">${svg}
 <figcaption>${formatFigure(disp.genes)} genes: gene-wise estimates (grey), final dispersions used for the fit (blue: the maximum a posteriori shrinkage towards the trend, or the gene-wise estimate for dispersion outliers), and the fitted mean–dispersion trend (red${input.dispersions.trendType === undefined ? "" : `, ${escapeHtml(input.dispersions.trendType)}`}); ${formatFigure(disp.omitted)} genes without estimates (all-zero).</figcaption></figure></section>`,
     );
   }
@@ -971,6 +1028,10 @@ ${sections.join("\n")}
  * temporary file is removed).
  * @throws Error as {@link renderReport}, or when the file system fails
  */
-export async function writeReport(file: string, input: ReportInput): Promise<void> {
-  writeFileAtomic(file, await renderReport(input));
+export async function writeReport(
+  file: string,
+  input: ReportInput,
+  options: RenderOptions = {},
+): Promise<void> {
+  writeFileAtomic(file, await renderReport(input, options));
 }

@@ -80,3 +80,49 @@ export function syntheticReport(genes: number, seed = 1): SyntheticReport {
     referencePoints,
   };
 }
+
+/** A run's report input: the synthetic fit, with tests, dispersions and a PCA. */
+export function syntheticRunReport(genes: number): ReportInput {
+  const { input } = syntheticReport(genes);
+  const rng = seededRandom(7);
+  const pvalue = Float64Array.from(input.lfc, (l, g) =>
+    Number.isNaN(l) || g % 101 === 9 ? Number.NaN : rng.uniform() ** 4,
+  );
+  const padj = Float64Array.from(pvalue, (p, g) =>
+    g % 17 === 3 ? Number.NaN : Math.min(1, 3 * p),
+  );
+  const trend = Float64Array.from(input.baseMean, (m) => (m > 0 ? 0.05 + 2 / m : Number.NaN));
+  return {
+    ...input,
+    tests: {
+      contrast: "condition B vs A",
+      alpha: 0.1,
+      baseMean: input.baseMean,
+      log2FoldChange: input.lfc,
+      lfcSE: Float64Array.from(input.lfc, () => 0.2 + rng.uniform()),
+      stat: Float64Array.from(input.lfc, (l) => l / 0.3),
+      pvalue,
+      padj,
+    },
+    dispersions: {
+      genewise: Float64Array.from(trend, (t, g) =>
+        g % 23 === 4 ? 1e-8 : t * Math.exp(rng.normal(0, 0.8)),
+      ),
+      trend,
+      final: Float64Array.from(trend, (t) => t * Math.exp(rng.normal(0, 0.3))),
+      trendType: "parametric",
+    },
+    pca: {
+      genes: 500,
+      percentVariance: [0.61, 0.22] as [number, number],
+      points: Array.from({ length: 12 }, (_, i) => ({
+        sample: `s${i}`,
+        center: `c${i % 3}`,
+        group: i % 2 === 0 ? "A" : "B",
+        pc1: rng.normal(0, 5),
+        pc2: rng.normal(0, 2),
+      })),
+      groupedBy: "condition",
+    },
+  };
+}

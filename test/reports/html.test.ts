@@ -9,11 +9,13 @@ import {
   escapeHtml,
   formatFigure,
   pvalueHistogram,
+  type ReportDispersions,
+  renderDispersionFigure,
   renderReport,
   writeReport,
 } from "../../src/reports/html.js";
 import { compactSvg, mergePoints } from "../../src/reports/svg.js";
-import { syntheticReport } from "../helpers/reportInput.js";
+import { syntheticReport, syntheticRunReport } from "../helpers/reportInput.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const temp = useTempFolder("fedseq-report-");
@@ -296,5 +298,57 @@ describe("the MA plot of a run", () => {
     const counts = (caption as RegExpExecArray).slice(1, 4).map((x) => Number(x.replace(/,/g, "")));
     expect(counts[0] + counts[1] + counts[2]).toBe(maPoints);
     expect(Math.min(...counts)).toBeGreaterThan(500);
+  });
+});
+
+describe("a dispersion plot drawn ahead", () => {
+  const input = syntheticRunReport(1500);
+  const dispersions = input.dispersions as ReportDispersions;
+  /** The same numbers in arrays of their own, as a report thread receives them. */
+  const copy = () => ({
+    baseMean: Float64Array.from(input.baseMean),
+    dispersions: {
+      genewise: Float64Array.from(dispersions.genewise),
+      trend: Float64Array.from(dispersions.trend),
+      final: Float64Array.from(dispersions.final),
+    },
+  });
+  const marker = '<svg id="drawn-ahead"></svg>';
+
+  it("is the figure renderReport draws from the same numbers", async () => {
+    const page = await renderReport(input);
+    const drawn = await renderDispersionFigure(copy());
+    expect(figure(page, "dispersion-plot")).toContain(drawn);
+    expect(drawn.length).toBeGreaterThan(10_000);
+  });
+
+  it("is used when drawn from the same numbers, and drawn again when one differs", async () => {
+    const same = await renderReport(input, { dispersionFigure: { source: copy(), svg: marker } });
+    expect(figure(same, "dispersion-plot")).toContain(marker);
+    const plain = await renderReport(input);
+    expect(same.replace(marker, "")).toBe(
+      plain.replace(
+        figure(plain, "dispersion-plot"),
+        figure(same, "dispersion-plot").replace(marker, ""),
+      ),
+    );
+    // One final dispersion a unit in the last place away (a refit after Cook's outliers changes
+    // some), a mean, a sign of zero: the report draws the plot itself.
+    const g = Array.from(dispersions.final).findIndex((x) => x > 0);
+    const moved = copy();
+    moved.dispersions.final[g] *= 1 + 2 ** -52;
+    const shifted = copy();
+    shifted.baseMean[g] *= 1 + 2 ** -52;
+    for (const source of [moved, shifted]) {
+      const page = await renderReport(input, { dispersionFigure: { source, svg: marker } });
+      expect(page).not.toContain(marker);
+      expect(page).toBe(plain);
+    }
+    // vega drawing every mark is the reference: never given a figure drawn otherwise.
+    const byVega = await renderReport(input, {
+      everyMarkByVega: true,
+      dispersionFigure: { source: copy(), svg: marker },
+    });
+    expect(byVega).not.toContain(marker);
   });
 });

@@ -14,53 +14,7 @@ import {
   scatterMark,
 } from "../../src/reports/svg.js";
 import { seededRandom } from "../../src/simulate/cohort.js";
-import { syntheticReport } from "../helpers/reportInput.js";
-
-/** A run's report input: the synthetic fit, with tests, dispersions and a PCA. */
-function runReport(genes: number) {
-  const { input } = syntheticReport(genes);
-  const rng = seededRandom(7);
-  const pvalue = Float64Array.from(input.lfc, (l, g) =>
-    Number.isNaN(l) || g % 101 === 9 ? Number.NaN : rng.uniform() ** 4,
-  );
-  const padj = Float64Array.from(pvalue, (p, g) =>
-    g % 17 === 3 ? Number.NaN : Math.min(1, 3 * p),
-  );
-  const trend = Float64Array.from(input.baseMean, (m) => (m > 0 ? 0.05 + 2 / m : Number.NaN));
-  return {
-    ...input,
-    tests: {
-      contrast: "condition B vs A",
-      alpha: 0.1,
-      baseMean: input.baseMean,
-      log2FoldChange: input.lfc,
-      lfcSE: Float64Array.from(input.lfc, () => 0.2 + rng.uniform()),
-      stat: Float64Array.from(input.lfc, (l) => l / 0.3),
-      pvalue,
-      padj,
-    },
-    dispersions: {
-      genewise: Float64Array.from(trend, (t, g) =>
-        g % 23 === 4 ? 1e-8 : t * Math.exp(rng.normal(0, 0.8)),
-      ),
-      trend,
-      final: Float64Array.from(trend, (t) => t * Math.exp(rng.normal(0, 0.3))),
-      trendType: "parametric",
-    },
-    pca: {
-      genes: 500,
-      percentVariance: [0.61, 0.22] as [number, number],
-      points: Array.from({ length: 12 }, (_, i) => ({
-        sample: `s${i}`,
-        center: `c${i % 3}`,
-        group: i % 2 === 0 ? "A" : "B",
-        pc1: rng.normal(0, 5),
-        pc2: rng.normal(0, 2),
-      })),
-      groupedBy: "condition",
-    },
-  };
-}
+import { syntheticRunReport } from "../helpers/reportInput.js";
 
 /** Points drawn in merged runs (`M x yh0` each in a `class="points"` path). */
 function drawnPoints(svg: string): number {
@@ -88,7 +42,7 @@ const COLOR = {
 
 describe("scatter points drawn outside vega", () => {
   it("a run's report (MA, reference, dispersion, volcano plots) is the page vega draws every point of", async () => {
-    const input = runReport(4000);
+    const input = syntheticRunReport(4000);
     const page = await renderReport(input);
     expect(page).toBe(await renderReport(input, { everyMarkByVega: true }));
     // Every plot is there, with its points (a report of 4,000 genes: 14 bytes or so a point).
