@@ -214,18 +214,35 @@ function standIns(layer: ScatterLayer): number[] | null {
  * whether compactSvg rounded it first), as the shortest text that reads back the same. `v` is
  * the position vega writes (`String(v)` reads back as v).
  */
-function pointPosition(v: number): string {
+export function pointPosition(v: number): string {
+  const magnitude = Math.abs(v);
+  // The same digits from integers, where they are sure (a plot's points: all but ~1 in 10): n
+  // = round(|v|·100) is toFixed(2)'s digits when the product (off by < 1.2e-8 below 10^6) is
+  // not within 1e-6 of a tie; n/100 is the double Number(toFixed(2)) reads (both the nearest
+  // to the decimal); its tenths round it as the integer m unless n ends in 5, where the
+  // double's side of the tie decides. Each position was five strings, now one.
+  if (magnitude < 1e6) {
+    const t = magnitude * 100;
+    const n = Math.round(t);
+    const last = n % 10;
+    if (Math.abs(Math.abs(t - n) - 0.5) > 1e-6 && last !== 5) {
+      const m = (n - last) / 10 + (last > 5 ? 1 : 0);
+      if (m === 0) return "0";
+      const tenth = m % 10;
+      const whole = (m - tenth) / 10;
+      const sign = v < 0 ? "-" : "";
+      return tenth === 0 ? `${sign}${whole}` : `${sign}${whole}.${tenth}`;
+    }
+  }
+  return pointPositionByText(v);
+}
+
+/** {@link pointPosition} as defined: through toFixed's text (its tests' reference). */
+export function pointPositionByText(v: number): string {
   const fixed = Number(v.toFixed(2)).toFixed(1);
   // toFixed keeps ".0" and a minus sign on zero; String of the number does neither.
   const whole = fixed.endsWith(".0") ? fixed.slice(0, -2) : fixed;
   return whole === "-0" ? "0" : whole;
-}
-
-/** How vega drew one style of point: the parts of {@link POINT_TAG}. */
-interface DrawnStyle {
-  readonly radius: string;
-  readonly fill: string;
-  readonly opacity: string | undefined;
 }
 
 /**
@@ -255,7 +272,8 @@ export async function renderScatterSvg(spec: TopLevelSpec): Promise<string | nul
     const { values, x, y, styleFields } = layer;
     // How vega drew each style, and where: exactly where the scales put them, or vega is left
     // to draw everything.
-    const styles = new Map<string, DrawnStyle>();
+    const runs = new MergedRuns();
+    const styles = new Map<string, RunStyle>();
     for (const [j, i] of picked.entries()) {
       const drawn = POINT_TAG.exec(tags[j]);
       if (drawn === null) return null;
@@ -265,20 +283,13 @@ export async function renderScatterSvg(spec: TopLevelSpec): Promise<string | nul
       if (hundredths(px) !== hundredths(String(xv)) || hundredths(py) !== hundredths(String(yv))) {
         return null;
       }
-      styles.set(styleKey(values[i], styleFields), { radius, fill, opacity });
+      styles.set(styleKey(values[i], styleFields), runs.style(radius, fill, opacity));
     }
-    const runs = new MergedRuns();
     for (const d of values) {
       const xv = d[x.field] as number;
       const yv = d[y.field] as number;
-      const style = styles.get(styleKey(d, styleFields)) as DrawnStyle;
-      runs.add(
-        style.radius,
-        style.fill,
-        style.opacity,
-        pointPosition(xScale(xv)),
-        pointPosition(yScale(yv)),
-      );
+      const style = styles.get(styleKey(d, styleFields)) as RunStyle;
+      runs.add(style, pointPosition(xScale(xv)), pointPosition(yScale(yv)));
     }
     const index = groups[0].index ?? 0;
     return compactSvg(
@@ -292,35 +303,52 @@ export async function renderScatterSvg(spec: TopLevelSpec): Promise<string | nul
 /** A symbol mark's group of paths, as vega writes it (legend symbols are not role-mark). */
 const SYMBOL_GROUP = /(<g class="mark-symbol role-mark[^"]*"[^>]*>)((?:<path [^>]*\/>)*)(<\/g>)/g;
 
+/** A run's path attributes: one object per radius, colour and opacity. */
+interface RunStyle {
+  readonly attributes: string;
+}
+
 /**
  * Points of one radius, colour and opacity in a row, as one `<path class="points">` each
  * ({@link mergePoints}).
  */
 class MergedRuns {
   readonly #out: string[] = [];
+  readonly #styles = new Map<string, RunStyle>();
   #run: string[] = [];
-  #key = "";
-  #style = "";
+  #style: RunStyle | null = null;
 
-  add(radius: string, fill: string, opacity: string | undefined, x: string, y: string): void {
+  /** The style of points drawn with this radius, colour and opacity (one object for each). */
+  style(radius: string, fill: string, opacity: string | undefined): RunStyle {
     const key = `${radius} ${fill} ${opacity ?? ""}`;
-    if (key !== this.#key) {
+    let style = this.#styles.get(key);
+    if (style === undefined) {
+      style = {
+        attributes:
+          ` fill="none" stroke="${fill}" stroke-width="${Number((2 * Number(radius)).toFixed(3))}"` +
+          ` stroke-linecap="round"${opacity === undefined ? "" : ` stroke-opacity="${opacity}"`}`,
+      };
+      this.#styles.set(key, style);
+    }
+    return style;
+  }
+
+  /** A point of `style` (from {@link style}) at x, y. */
+  add(style: RunStyle, x: string, y: string): void {
+    if (style !== this.#style) {
       this.flush();
-      this.#key = key;
-      this.#style =
-        ` fill="none" stroke="${fill}" stroke-width="${Number((2 * Number(radius)).toFixed(3))}"` +
-        ` stroke-linecap="round"${opacity === undefined ? "" : ` stroke-opacity="${opacity}"`}`;
+      this.#style = style;
     }
     this.#run.push(`M${x} ${y}h0`);
   }
 
   /** End the current run (a tag not a point comes next). */
   flush(): void {
-    if (this.#run.length > 0) {
-      this.#out.push(`<path class="points" d="${this.#run.join("")}"${this.#style}/>`);
+    if (this.#run.length > 0 && this.#style !== null) {
+      this.#out.push(`<path class="points" d="${this.#run.join("")}"${this.#style.attributes}/>`);
     }
     this.#run = [];
-    this.#key = "";
+    this.#style = null;
   }
 
   /** A tag kept as it is, between runs. */
@@ -383,9 +411,7 @@ export function mergePoints(svg: string): string {
       if (point === null) runs.keep(tag);
       else
         runs.add(
-          point[3],
-          point[4],
-          point[5],
+          runs.style(point[3], point[4], point[5]),
           pointPosition(Number(point[1])),
           pointPosition(Number(point[2])),
         );

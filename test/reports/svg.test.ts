@@ -8,6 +8,8 @@ import type { TopLevelSpec } from "vega-lite";
 import { describe, expect, it } from "vitest";
 import { renderReport, trendVertices } from "../../src/reports/html.js";
 import {
+  pointPosition,
+  pointPositionByText,
   renderScatterSvg,
   renderSvg,
   renderSvgWithVega,
@@ -162,5 +164,29 @@ describe("the dispersion trend's vertices", () => {
       else worst = Math.max(worst, Math.log10(v.x) - Math.log10(last.x));
     }
     expect(worst).toBeLessThan(step);
+  });
+});
+
+describe("a point's position in a merged path", () => {
+  it("is toFixed's text to a tenth of the hundredth (the integer path's digits, ties and signs included)", () => {
+    const rng = seededRandom(11);
+    const values: number[] = [0, -0, 1e6, -1e6, 1e6 - 0.005, 5e-324, -5e-324, 0.95, 9.95, 99.95];
+    // Positions of every scale, and every multiple of a thousandth up to ±200 (the hundredths'
+    // and tenths' ties of decimal text) with its neighbours on both sides.
+    for (let i = 0; i < 300_000; i++)
+      values.push((rng.uniform() - 0.3) * 10 ** (7 * rng.uniform() - 2));
+    for (let k = -200_000; k <= 200_000; k++) {
+      const v = k / 1000;
+      values.push(v, v + 1e-12, v - 1e-12, k / 100 + 0.005);
+    }
+    const wrong = values.filter((v) => pointPosition(v) !== pointPositionByText(v));
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(values.length).toBeGreaterThan(1_900_000);
+    // The reference itself: a hundredth first, then its tenth, no "-0", no ".0".
+    expect(
+      ["12.35", "12.25", "-0.004", "0.05", "-12.96", "640"].map((v) =>
+        pointPositionByText(Number(v)),
+      ),
+    ).toEqual(["12.3", "12.3", "0", "0.1", "-13", "640"]);
   });
 });
