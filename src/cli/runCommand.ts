@@ -727,9 +727,10 @@ async function runAsAggregator(
   // The run's time starts when every center has joined: the wait for them is not the analysis'.
   const started = performance.now();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
-  // Started now, the report's thread loads its plotting libraries while the rounds run.
-  const reportThread = ReportThread.start();
+  let reportThread: ReportThread | undefined;
   try {
+    // Started now, the report's thread loads its plotting libraries while the rounds run.
+    reportThread = ReportThread.start();
     let lastPhase = "";
     const transport = transcript === null ? aggregator : recordingTransport(aggregator, transcript);
     const outcome = await runOverFederation(transport, job, {
@@ -764,7 +765,7 @@ async function runAsAggregator(
     await aggregator.close({ success: false, message: (error as Error).message });
     throw error;
   } finally {
-    reportThread.close();
+    reportThread?.close();
     transcript?.close();
   }
 }

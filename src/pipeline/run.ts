@@ -1184,8 +1184,18 @@ export async function writeRunOutputs(
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
   mkdirSync(outDir, { recursive: true });
   const pcaCoordinates = madePca(outcome)?.coordinates ?? extra.pcaCoordinates ?? null;
-  const reference =
-    job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
+  const tables = () =>
+    writeRunTables(outDir, outcome, report, extra.vst, pcaCoordinates, sizeFactors);
+  let reference: ReportReference | undefined;
+  try {
+    reference =
+      job.compareFile === undefined ? undefined : readReferenceLfc(job.compareFile, outcome.fit);
+  } catch (error) {
+    // A reference that cannot be read (checked before round 1, it may still fail here) costs
+    // the report, not the analysis: the tables are written, then the error is the outcome.
+    tables();
+    throw error;
+  }
   const reportInput = runReportInput(outcome, job, report, fitReport, {
     ...(reference === undefined ? {} : { reference }),
     ...(sizeFactors === undefined ? {} : { sizeFactors }),
@@ -1197,7 +1207,7 @@ export async function writeRunOutputs(
   await (extra.reportThread ?? ReportThread.start()).writeAlongside(
     join(outDir, "report.html"),
     reportInput,
-    () => writeRunTables(outDir, outcome, report, extra.vst, pcaCoordinates, sizeFactors),
+    tables,
   );
   return report;
 }

@@ -958,3 +958,28 @@ describe("--out is locked while a command writes it", () => {
     expect(readdirSync(out).sort()).toEqual(["lfc.csv", "report.html", "run.json"]);
   });
 });
+
+describe("a --compare file that fails only once the rounds are done", () => {
+  it("exits 2 naming it, after writing every table (the report is what it costs)", {
+    timeout: DEADLINE_MS + 5_000,
+  }, async () => {
+    // One beta_log2 column passes the check before round 1; the fit has two coefficients.
+    const oneColumn = tmp.write("one-column.csv", "gene,beta_log2.x\ng1,1\ng2,0\ng3,2\n");
+    const out = join(tmp.dir, "out", "late-compare");
+    const r = await fedseq(runData(out, "--compare", oneColumn));
+    // Progress lines, then the one line of the error (no stack).
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toMatch(
+      /^fedseq: .*one-column\.csv.*2 beta_log2\.\* columns/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(out).sort()).toEqual([
+      "dispersions.csv",
+      "lfc.csv",
+      "results.csv",
+      "run.json",
+      "saved_fit.json",
+      "size_factors.csv",
+    ]);
+  });
+});

@@ -1,9 +1,10 @@
 /**
  * The report on a thread of its own (src/reports/reportThread.ts; its entry is the build's,
- * `npm run build`): the page writeReport writes on the calling thread, with or without a
- * dispersion plot drawn ahead, whose numbers are the report's or not; failures reach the caller.
+ * `npm run build`): the page renderReport makes on the calling thread, with or without a
+ * dispersion plot drawn ahead, whose numbers are the report's or not; failures reach the caller
+ * and never leave the process waiting.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ReportDispersions, renderReport } from "../../src/reports/html.js";
@@ -42,6 +43,14 @@ describe("ReportThread", () => {
             dispersions: { ...dispersions, final: moved },
           }),
       ],
+      [
+        "numbers the plot cannot be drawn from (the report draws it)",
+        (t) =>
+          t.dispersionsEstimated({
+            baseMean: input.baseMean,
+            dispersions: { ...dispersions, final: null as unknown as Float64Array },
+          }),
+      ],
     ];
     for (const [name, ahead] of cases) {
       const dir = temp.subdir(name.replace(/\W+/g, "-"));
@@ -58,31 +67,34 @@ describe("ReportThread", () => {
     }
   });
 
-  it("rejects with the report's error and writes nothing; a table's error waits for the report", async () => {
+  it("rejects with the report's error; a table's error comes once the thread has answered, with no report", async () => {
     const dir = temp.subdir("failures");
     const bad = { ...input, lfc: new Float64Array(3) };
     const thread = ReportThread.start();
-    await expect(thread.write(join(dir, "report.html"), bad)).rejects.toThrow(
+    await expect(thread.writeAlongside(join(dir, "report.html"), bad, () => {})).rejects.toThrow(
       /lfc has 3 entries, genes has 1200/,
     );
-    await expect(thread.write(join(dir, "report.html"), input)).rejects.toThrow(/one report/);
-    expect(readdirSync(dir)).toEqual([]);
-
-    const file = join(dir, "with-tables.html");
+    await expect(thread.render(input)).rejects.toThrow(/one report/);
     await expect(
-      ReportThread.start().writeAlongside(file, input, () => {
+      ReportThread.start().writeAlongside(join(dir, "with-tables.html"), input, () => {
         throw new Error("disk full");
       }),
     ).rejects.toThrow("disk full");
-    // The report was finished before the error came back: no thread writes behind it.
-    expect(existsSync(file)).toBe(true);
-    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("an unused thread ends on close, and an unreachable folder fails the report", async () => {
-    ReportThread.start().close();
+  it("never leaves the caller waiting: a closed thread, input a message cannot carry, a missing folder", async () => {
+    const closed = ReportThread.start();
+    closed.close();
+    await expect(closed.render(input)).rejects.toThrow(/closed/);
+    const uncloneable = { ...input, summary: { f: (() => 1) as unknown as number } };
+    await expect(ReportThread.start().render(uncloneable)).rejects.toThrow(/could not be cloned/);
     await expect(
-      ReportThread.start().write(join(temp.dir, "missing", "report.html"), input),
+      ReportThread.start().writeAlongside(
+        join(temp.dir, "missing", "report.html"),
+        input,
+        () => {},
+      ),
     ).rejects.toThrow(/ENOENT/);
   });
 });
