@@ -3,7 +3,6 @@
  * saved (`saved_fit.json`), without contacting any center; writes `results.csv` (what a run
  * with that contrast writes) and `report.html`.
  */
-
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
