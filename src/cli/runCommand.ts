@@ -22,7 +22,6 @@ import {
   writeRunIdentity,
 } from "../pipeline/runIdentity.js";
 import { checkFolder, checkLogFile, checkRunJob, forOption } from "../pipeline/runOptions.js";
-import { ReportThread } from "../reports/reportThread.js";
 import { type ContrastSpec, parseContrast, parseContrastVector } from "../results/contrast.js";
 import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 import type { AltHypothesis } from "../stats/wald.js";
@@ -704,7 +703,7 @@ async function runAsAggregator(
   resume: boolean,
   transcriptFile: string | undefined,
 ): Promise<RunJson> {
-  const { dispersionsToReport, kSampleRule, runOverFederation, writeRunOutputs } = await import(
+  const { kSampleRule, reportThreadOfRun, runOverFederation, writeRunOutputs } = await import(
     "../pipeline/run.js"
   );
   const { JsonLinesLog, recordingTransport } = await import("../federation/transcript.js");
@@ -727,16 +726,15 @@ async function runAsAggregator(
   // The run's time starts when every center has joined: the wait for them is not the analysis'.
   const started = performance.now();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
-  let reportThread: ReportThread | undefined;
+  const reportThread = reportThreadOfRun();
   try {
-    // Started now, the report's thread loads its plotting libraries while the rounds run.
-    reportThread = ReportThread.start();
     let lastPhase = "";
     const transport = transcript === null ? aggregator : recordingTransport(aggregator, transcript);
     const outcome = await runOverFederation(transport, job, {
       runId: identity.runId,
       plan,
-      onDispersions: dispersionsToReport(reportThread),
+      onPhase: reportThread.onPhase,
+      onDispersions: reportThread.onDispersions,
       onRound: (e) => {
         if (e.phase !== lastPhase || e.activeGenes === 0)
           log(`${e.phase} round ${e.round}: ${e.activeGenes} genes active`);
@@ -752,7 +750,7 @@ async function runAsAggregator(
       {
         kSampleRule: kSampleRule(plan),
         cellSizes: plan.cellSizes,
-        reportThread,
+        reportThread: reportThread.thread(),
       },
     );
     removeRunIdentity(job.outDir);
@@ -765,7 +763,7 @@ async function runAsAggregator(
     await aggregator.close({ success: false, message: (error as Error).message });
     throw error;
   } finally {
-    reportThread?.close();
+    reportThread.close();
     transcript?.close();
   }
 }

@@ -1332,15 +1332,39 @@ export function writeShrunkCsv(file: string, genes: readonly string[], t: Shrunk
   writeGeneTable(file, genes, t, ["baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"]);
 }
 
+/** A run's report thread, started with its first round: see {@link reportThreadOfRun}. */
+export interface RunReportThread {
+  /** The run's {@link RunOptions.onPhase}: starts the thread at the first phase, then `next`. */
+  readonly onPhase: (phase: string) => void;
+  /** The run's {@link RunOptions.onDispersions}: sends the dispersion plot's numbers. */
+  readonly onDispersions: NonNullable<RunOptions["onDispersions"]>;
+  /** The thread, once started (for {@link writeRunOutputs}). */
+  thread(): ReportThread | undefined;
+  /** End the thread unless a report was asked of it. */
+  close(): void;
+}
+
 /**
- * A run's {@link RunOptions.onDispersions} that sends the dispersion plot's numbers to the
- * report's thread, which draws the plot while the fit goes on.
+ * The report thread of a run, started when the first round starts — after every check of the
+ * input, so that a command stopping on bad input starts none — so that vega loads while the
+ * rounds run; it draws the dispersion plot once the dispersions are estimated, while the fit
+ * goes on.
+ * @param next - the run's own onPhase (progress lines), called after
  */
-export function dispersionsToReport(thread: ReportThread): RunOptions["onDispersions"] {
-  return (estimates, genes, fitted) =>
-    thread.dispersionsEstimated(
-      dispersionFigureSource(genes, fitted, estimates.initial.baseMean, estimates),
-    );
+export function reportThreadOfRun(next?: (phase: string) => void): RunReportThread {
+  let started: ReportThread | undefined;
+  return {
+    onPhase: (phase) => {
+      started ??= ReportThread.start();
+      next?.(phase);
+    },
+    onDispersions: (estimates, genes, fitted) =>
+      started?.dispersionsEstimated(
+        dispersionFigureSource(genes, fitted, estimates.initial.baseMean, estimates),
+      ),
+    thread: () => started,
+    close: () => started?.close(),
+  };
 }
 
 /**
@@ -1664,16 +1688,15 @@ export async function runSimulated(
   const job = simulatedRunJob(options);
   if (job.outDir === "")
     throw new InputError("runSimulated: outDir is required (or use analyseSimulated)");
-  // Started now, the report's thread loads its plotting libraries while the rounds run.
-  const reportThread = ReportThread.start();
+  const report = reportThreadOfRun(onPhase);
   try {
-    const run = await simulate(job, onRound, onPhase, dispersionsToReport(reportThread));
+    const run = await simulate(job, onRound, report.onPhase, report.onDispersions);
     return await writeRunOutputs(job.outDir, run.outcome, job, run.seconds, {
       ...run.extra,
-      reportThread,
+      reportThread: report.thread(),
     });
   } finally {
-    reportThread.close();
+    report.close();
   }
 }
 

@@ -2,8 +2,8 @@
  * report.html rendered on a thread of its own, while the caller writes its tables: the report
  * (vega's scenegraphs, the scatter plots' paths, 2 MB of page) is the slowest of a run's outputs
  * — 0.6–0.9 s on li_lncap and bodymap, against 0.25–0.4 s for all the tables — and by then the
- * run's other threads are idle. Started before the analysis ({@link ReportThread.start}), the
- * thread loads the plotting libraries while the rounds run, on a core the main thread leaves
+ * run's other threads are idle. Started with a run's first round ({@link ReportThread.start}),
+ * the thread loads the plotting libraries while the rounds run, on a core the main thread leaves
  * partly idle, and draws the dispersion plot once the dispersions are estimated
  * ({@link ReportThread.dispersionsEstimated}) while the fit goes on: that first plot also runs
  * vega's code cold, which a thread's first rendering pays (li_lncap's report: 0.92 s the first
