@@ -54,8 +54,10 @@ async function demo(data: string, out: string, json: boolean): Promise<void> {
       alpha: 0.1,
       independentFiltering: true,
       compareFile: join(data, "deseq2_results.csv.gz"),
-      // As `fedseq run --data`: the hospitals mask their sums (secure aggregation).
+      // As `fedseq run --data`: the hospitals mask their sums (secure aggregation), and the
+      // report renders on a thread of its own.
       secureAggregation: true,
+      reportThread: true,
     },
     progress,
   );

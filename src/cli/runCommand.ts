@@ -687,6 +687,7 @@ async function runInProcess(
         minCell: planned.minCell,
         omitSparseGenes: planned.omitSparseGenes,
         verifyRequests: planned.verifyRequests,
+        reportThread: true,
       },
       progress.onRound,
       progress.onPhase,

@@ -121,6 +121,13 @@ export interface SimulatedRunJob extends RunJob {
    * (default false: one user holds the aggregator and every center, so nothing is verified).
    */
   readonly replay?: boolean;
+  /**
+   * Render the report on a thread of its own, started with the first round, while the tables
+   * are written (reports/reportThread.ts: the command line's choice, one report a process).
+   * Default false: on this thread, after the tables, where a process writing many reports keeps
+   * the plotting code loaded and warm (a fresh thread loads and runs it cold every time).
+   */
+  readonly reportThread?: boolean;
 }
 
 /** Everything a finished run produced. */
@@ -1172,7 +1179,10 @@ export async function writeRunOutputs(
     readonly sampleGroups?: ReadonlyMap<string, string>;
     /** The plan's samples per center and design cell, for the report. */
     readonly cellSizes?: CellSizes | null;
-    /** A report thread started earlier (its libraries loaded meanwhile); else one starts here. */
+    /**
+     * The run's report thread (started with its first round): the report renders there while
+     * the tables are written; without one, on this thread after the tables.
+     */
     readonly reportThread?: ReportThread;
   } = {},
 ): Promise<RunJson> {
@@ -1203,12 +1213,16 @@ export async function writeRunOutputs(
     pcaCoordinates,
     ...(extra.sampleGroups === undefined ? {} : { sampleGroups: extra.sampleGroups }),
   });
-  // The report renders on its own thread while this one writes the tables.
-  await (extra.reportThread ?? ReportThread.start()).writeAlongside(
-    join(outDir, "report.html"),
-    reportInput,
-    tables,
-  );
+  const file = join(outDir, "report.html");
+  if (extra.reportThread !== undefined) {
+    // The report renders on its own thread while this one writes the tables.
+    await extra.reportThread.writeAlongside(file, reportInput, tables);
+  } else {
+    tables();
+    // The report's plotting libraries (vega) load only when a report is written here.
+    const { writeReport } = await import("../reports/html.js");
+    await writeReport(file, reportInput);
+  }
   return report;
 }
 
@@ -1688,15 +1702,16 @@ export async function runSimulated(
   const job = simulatedRunJob(options);
   if (job.outDir === "")
     throw new InputError("runSimulated: outDir is required (or use analyseSimulated)");
-  const report = reportThreadOfRun(onPhase);
+  const report = job.reportThread === true ? reportThreadOfRun(onPhase) : null;
   try {
-    const run = await simulate(job, onRound, report.onPhase, report.onDispersions);
+    const run = await simulate(job, onRound, report?.onPhase ?? onPhase, report?.onDispersions);
+    const reportThread = report?.thread();
     return await writeRunOutputs(job.outDir, run.outcome, job, run.seconds, {
       ...run.extra,
-      reportThread: report.thread(),
+      ...(reportThread === undefined ? {} : { reportThread }),
     });
   } finally {
-    report.close();
+    report?.close();
   }
 }
 

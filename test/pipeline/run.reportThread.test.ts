@@ -37,6 +37,7 @@ describe("a run's report thread", () => {
           contrast: { kind: "levels", factor: "treatment", level: "nope", reference: "control" },
           outDir: temp.subdir("bad"),
           secureAggregation: true,
+          reportThread: true,
         }),
       ).rejects.toThrow(/nope/);
       expect(start).not.toHaveBeenCalled();
