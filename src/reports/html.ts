@@ -585,13 +585,9 @@ function sameSource(a: DispersionFigureSource, b: DispersionFigureSource): boole
 }
 
 /** The dispersion plot's SVG, as {@link renderReport} draws it from the same source. */
-export async function renderDispersionFigure(
-  source: DispersionFigureSource,
-  options: { readonly everyMarkByVega?: boolean } = {},
-): Promise<string> {
-  const render = options.everyMarkByVega === true ? renderSvgWithVega : renderSvg;
+export async function renderDispersionFigure(source: DispersionFigureSource): Promise<string> {
   const disp = dispersionPoints(source);
-  return render(dispersionSpec(disp.points, disp.trend));
+  return renderSvg(dispersionSpec(disp.points, disp.trend));
 }
 
 /** The dispersion estimates drawn, and how many genes have none. */
@@ -1028,10 +1024,6 @@ ${sections.join("\n")}
  * temporary file is removed).
  * @throws Error as {@link renderReport}, or when the file system fails
  */
-export async function writeReport(
-  file: string,
-  input: ReportInput,
-  options: RenderOptions = {},
-): Promise<void> {
-  writeFileAtomic(file, await renderReport(input, options));
+export async function writeReport(file: string, input: ReportInput): Promise<void> {
+  writeFileAtomic(file, await renderReport(input));
 }
