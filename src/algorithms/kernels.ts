@@ -89,6 +89,12 @@ export interface LocalKernels {
    * threads share); the center to keep using instead. Optional: the identity when absent.
    */
   adopt?(center: FitCenter): FitCenter;
+  /**
+   * A center of `genes` × `samples` counts will ask for steps: start now what they need (a
+   * pool's workers, when its steps on such a center are split), so that it is ready by the
+   * first of them. Optional: nothing to start when absent.
+   */
+  expectCenter?(genes: number, samples: number): void;
 }
 
 /** The kernels run on the calling thread. */

@@ -318,7 +318,7 @@ export class GenePool implements LocalKernels {
   adopt(center: FitCenter): FitCenter {
     if (this.threads === 1) return center;
     // A center whose every step would be split: start the workers now, in the background.
-    if (center.main.data.genes * center.main.data.n >= this.#minWork) this.#spawn();
+    this.expectCenter(center.main.data.genes, center.main.data.n);
     return {
       main: sharedDataset(center.main),
       ...(center.refit === undefined
@@ -331,6 +331,15 @@ export class GenePool implements LocalKernels {
             },
           }),
     };
+  }
+
+  /**
+   * {@link LocalKernels.expectCenter}: start the workers now, in the background, if steps on a
+   * center of this size are split (the rule of {@link GenePool.adopt}), rather than at its
+   * first split step, which would wait for them to load.
+   */
+  expectCenter(genes: number, samples: number): void {
+    if (this.threads > 1 && genes * samples >= this.#minWork) this.#spawn();
   }
 
   /** {@link LocalKernels.irlsSummandsAndNll}, split over the pool. */

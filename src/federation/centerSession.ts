@@ -126,6 +126,9 @@ export class CenterSession {
         pipeline: options.replay,
       });
     } else this.#verifier = null;
+    // Last, once the data passed the plan's checks: a pool's workers start while the rounds
+    // before the fit run (a worker takes ~0.1 s to load), where the fit's first step waited for them.
+    this.#kernels.expectCenter?.(data.genes.length, data.samples.length);
   }
 
   /**

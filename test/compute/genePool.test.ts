@@ -30,6 +30,7 @@ import {
   claimWord,
   MAX_SLICES,
 } from "../../src/compute/genePoolProtocol.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS } from "../helpers/fits.js";
@@ -339,6 +340,27 @@ describe("GenePool", () => {
     expect(() => directKernels.privateTrimCounts(main, bad, gridOf(bad), bad)).toThrow(
       /^private trim request: more than/,
     );
+  });
+
+  it("starts its workers with a session on a center whose steps it splits, not on a smaller one", () => {
+    const center = (genes: number, samples: number) => ({
+      name: "lab",
+      genes: Array.from({ length: genes }, (_, g) => `g${g}`),
+      samples: Array.from({ length: samples }, (_, i) => `s${i}`),
+      counts: new Float64Array(genes * samples),
+      metadata: { columns: [], values: new Map() },
+    });
+    // The rule of every split step (genes × samples ≥ minWork), applied before any step.
+    const large = pool(2, 100);
+    new CenterSession(center(25, 4), { kernels: large });
+    expect(large.runningWorkers).toBe(1);
+    const small = pool(2, 100);
+    new CenterSession(center(33, 3), { kernels: small });
+    expect(small.runningWorkers).toBe(0);
+    // One thread: no worker to start, whatever the size.
+    const single = pool(1, 100);
+    new CenterSession(center(25, 4), { kernels: single });
+    expect(single.runningWorkers).toBe(0);
   });
 
   it("keeps small calls, and one thread, on the calling thread", () => {
