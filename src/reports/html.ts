@@ -590,6 +590,16 @@ export async function renderDispersionFigure(source: DispersionFigureSource): Pr
   return renderSvg(dispersionSpec(disp.points, disp.trend));
 }
 
+/** How many genes {@link dispersionPoints} draws, and how many it leaves out. */
+function dispersionCounts({ baseMean, dispersions: d }: DispersionFigureSource): {
+  readonly genes: number;
+  readonly omitted: number;
+} {
+  let omitted = 0;
+  for (let g = 0; g < baseMean.length; g++) if (!(baseMean[g] > 0) || !(d.final[g] > 0)) omitted++;
+  return { genes: baseMean.length - omitted, omitted };
+}
+
 /** The dispersion estimates drawn, and how many genes have none. */
 function dispersionPoints({ baseMean, dispersions: d }: DispersionFigureSource) {
   const genewise: { x: number; y: number; estimate: string }[] = [];
@@ -942,12 +952,20 @@ export async function renderReport(
 
   if (input.dispersions !== undefined) {
     const source = { baseMean: input.baseMean, dispersions: input.dispersions };
-    const disp = dispersionPoints(source);
     const ahead = options.dispersionFigure;
-    const svg =
-      ahead !== undefined && options.everyMarkByVega !== true && sameSource(ahead.source, source)
-        ? ahead.svg
-        : await render(dispersionSpec(disp.points, disp.trend));
+    const reused =
+      ahead !== undefined && options.everyMarkByVega !== true && sameSource(ahead.source, source);
+    // The points only to draw them: a plot drawn ahead needs only their counts.
+    let svg: string;
+    let disp: { readonly genes: number; readonly omitted: number };
+    if (reused) {
+      svg = ahead.svg;
+      disp = dispersionCounts(source);
+    } else {
+      const drawn = dispersionPoints(source);
+      svg = await render(dispersionSpec(drawn.points, drawn.trend));
+      disp = drawn;
+    }
     sections.push(
       `<section><h2>Dispersions</h2>
 <figure id="dispersion-plot">${svg}
