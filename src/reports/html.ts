@@ -590,25 +590,31 @@ export async function renderDispersionFigure(source: DispersionFigureSource): Pr
   return renderSvg(dispersionSpec(disp.points, disp.trend));
 }
 
+/** Whether the dispersion plot draws gene g: a positive mean and a positive final estimate. */
+function drawsDispersion(source: DispersionFigureSource, g: number): boolean {
+  return source.baseMean[g] > 0 && source.dispersions.final[g] > 0;
+}
+
 /** How many genes {@link dispersionPoints} draws, and how many it leaves out. */
-function dispersionCounts({ baseMean, dispersions: d }: DispersionFigureSource): {
+function dispersionCounts(source: DispersionFigureSource): {
   readonly genes: number;
   readonly omitted: number;
 } {
   let omitted = 0;
-  for (let g = 0; g < baseMean.length; g++) if (!(baseMean[g] > 0) || !(d.final[g] > 0)) omitted++;
-  return { genes: baseMean.length - omitted, omitted };
+  for (let g = 0; g < source.baseMean.length; g++) if (!drawsDispersion(source, g)) omitted++;
+  return { genes: source.baseMean.length - omitted, omitted };
 }
 
 /** The dispersion estimates drawn, and how many genes have none. */
-function dispersionPoints({ baseMean, dispersions: d }: DispersionFigureSource) {
+function dispersionPoints(source: DispersionFigureSource) {
+  const { baseMean, dispersions: d } = source;
   const genewise: { x: number; y: number; estimate: string }[] = [];
   const final: { x: number; y: number; estimate: string }[] = [];
   const trend: { x: number; y: number }[] = [];
   let omitted = 0;
   for (let g = 0; g < baseMean.length; g++) {
     const x = baseMean[g];
-    if (!(x > 0) || !(d.final[g] > 0)) {
+    if (!drawsDispersion(source, g)) {
       omitted++;
       continue;
     }
