@@ -33,7 +33,9 @@ export function hashField(
 /**
  * SHA-256 (hex) of a request as the center received it: the plan hash in its tag, the step,
  * and every request field as declared (name, kind, and content: raw bytes of arrays, JSON of
- * scalars).
+ * scalars). Kept per request object: a request must not change once it has been digested
+ * (every round's requests are new objects, and no step writes into its input; a transport that
+ * decodes or clones makes new ones too).
  * @param options - `perCenterFields`: include the fields the step declares per center
  *   (`perCenterRequest`, e.g. a center's own size factors): true for a center's own record of
  *   what it answered, false where every center must compute the same digest (mask labels)
