@@ -81,6 +81,23 @@ export function syntheticReport(genes: number, seed = 1): SyntheticReport {
   };
 }
 
+/**
+ * The Wald tests of a synthetic report's genes (condition B vs A at alpha 0.1, its means and fold
+ * changes) with the given statistics.
+ */
+export function syntheticTests(
+  input: ReportInput,
+  columns: Pick<NonNullable<ReportInput["tests"]>, "lfcSE" | "stat" | "pvalue" | "padj">,
+): NonNullable<ReportInput["tests"]> {
+  return {
+    contrast: "condition B vs A",
+    alpha: 0.1,
+    baseMean: input.baseMean,
+    log2FoldChange: input.lfc,
+    ...columns,
+  };
+}
+
 /** A run's report input: the synthetic fit, with tests, dispersions and a PCA. */
 export function syntheticRunReport(genes: number): ReportInput {
   const { input } = syntheticReport(genes);
@@ -94,16 +111,12 @@ export function syntheticRunReport(genes: number): ReportInput {
   const trend = Float64Array.from(input.baseMean, (m) => (m > 0 ? 0.05 + 2 / m : Number.NaN));
   return {
     ...input,
-    tests: {
-      contrast: "condition B vs A",
-      alpha: 0.1,
-      baseMean: input.baseMean,
-      log2FoldChange: input.lfc,
+    tests: syntheticTests(input, {
       lfcSE: Float64Array.from(input.lfc, () => 0.2 + rng.uniform()),
       stat: Float64Array.from(input.lfc, (l) => l / 0.3),
       pvalue,
       padj,
-    },
+    }),
     dispersions: {
       genewise: Float64Array.from(trend, (t, g) =>
         g % 23 === 4 ? 1e-8 : t * Math.exp(rng.normal(0, 0.8)),

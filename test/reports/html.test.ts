@@ -15,7 +15,7 @@ import {
   writeReport,
 } from "../../src/reports/html.js";
 import { compactSvg, mergePoints } from "../../src/reports/svg.js";
-import { syntheticReport, syntheticRunReport } from "../helpers/reportInput.js";
+import { syntheticReport, syntheticRunReport, syntheticTests } from "../helpers/reportInput.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const temp = useTempFolder("fedseq-report-");
@@ -274,16 +274,7 @@ describe("the MA plot of a run", () => {
     const ones = new Float64Array(n).fill(1);
     const html = await renderReport({
       ...input,
-      tests: {
-        contrast: "condition B vs A",
-        alpha: 0.1,
-        baseMean: input.baseMean,
-        log2FoldChange: input.lfc,
-        lfcSE: ones,
-        stat: ones,
-        pvalue: padj,
-        padj,
-      },
+      tests: syntheticTests(input, { lfcSE: ones, stat: ones, pvalue: padj, padj }),
     });
     const svg = figure(html, "ma-plot");
     expect(pointMarks(svg)).toBe(maPoints);
