@@ -156,25 +156,107 @@ export function encodeFixedWords(
   coarse: Uint32Array,
   fine: Uint32Array | null,
 ): number {
-  for (let start = from; start < to; start += BLOCK) {
-    const n = Math.min(BLOCK, to - start);
-    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
-    const refused = kernel.encode(
-      VALUES_AT,
-      n,
+  if (fine !== null) {
+    return encodeSplitMaskedWords(
+      values,
+      from,
+      to,
       scale,
       inverse,
       fineScale,
       limit,
-      A_AT,
-      fine === null ? -1 : FINE_AT,
+      coarse,
+      fine,
+      NO_STREAMS,
+      NO_STREAMS,
+      NO_SIGNS,
     );
+  }
+  for (let start = from; start < to; start += BLOCK) {
+    const n = Math.min(BLOCK, to - start);
+    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
+    const refused = kernel.encode(VALUES_AT, n, scale, inverse, fineScale, limit, A_AT, -1);
     if (refused >= 0) return 2 * start + refused;
-    const at = (start - from) * WORDS;
-    coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + n * WORDS), at);
-    if (fine !== null) fine.set(memory.subarray(FINE_AT / 4, FINE_AT / 4 + n * WORDS), at);
+    coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + n * WORDS), (start - from) * WORDS);
   }
   return -1;
+}
+
+const NO_STREAMS: readonly Uint32Array[] = [];
+const NO_SIGNS: readonly (1 | -1)[] = [];
+
+/**
+ * {@link encodeFixedWords} of `values[from, to)` split, each part leaving the module's memory
+ * with its pair masks added: `coarse` ← its encoding + Σ_m signs[m]·coarseStreams[m] and `fine`
+ * ← its encoding + Σ_m signs[m]·fineStreams[m] (mod 2^128), the words that encoding and then
+ * {@link ringAddSignedWords} of each stream in turn leave (the ring's sums are exact). A block
+ * is encoded, masked where it was encoded and copied out once: encoding and masking apart
+ * copied both parts out of the memory and back in, 264 bytes of copies a value of a center of
+ * four instead of 136.
+ * @param coarseStreams - per mask, at least (to − from)·4 words of keystream for the coarse part
+ * @param fineStreams - per mask, as many for the fine part
+ * @param signs - per mask, the sign its stream enters with
+ * @returns as {@link encodeFixedWords}
+ */
+export function encodeSplitMaskedWords(
+  values: Float64Array,
+  from: number,
+  to: number,
+  scale: number,
+  inverse: number,
+  fineScale: number,
+  limit: number,
+  coarse: Uint32Array,
+  fine: Uint32Array,
+  coarseStreams: readonly Uint32Array[],
+  fineStreams: readonly Uint32Array[],
+  signs: readonly (1 | -1)[],
+): number {
+  for (let start = from; start < to; start += BLOCK) {
+    const n = Math.min(BLOCK, to - start);
+    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
+    const refused = kernel.encode(VALUES_AT, n, scale, inverse, fineScale, limit, A_AT, FINE_AT);
+    if (refused >= 0) return 2 * start + refused;
+    const at = (start - from) * WORDS;
+    const words = n * WORDS;
+    addStreamsInMemory(A_AT, coarseStreams, signs, at, n);
+    coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + words), at);
+    addStreamsInMemory(FINE_AT, fineStreams, signs, at, n);
+    fine.set(memory.subarray(FINE_AT / 4, FINE_AT / 4 + words), at);
+  }
+  return -1;
+}
+
+/**
+ * The n elements at `target` in the module's memory ← themselves + Σ_m signs[m]·(streams[m]'s
+ * n elements from word `at`), two streams a pass.
+ */
+function addStreamsInMemory(
+  target: number,
+  streams: readonly Uint32Array[],
+  signs: readonly (1 | -1)[],
+  at: number,
+  n: number,
+): void {
+  const words = n * WORDS;
+  let m = 0;
+  for (; m + 1 < streams.length; m += 2) {
+    memory.set(streams[m].subarray(at, at + words), B1_AT / 4);
+    memory.set(streams[m + 1].subarray(at, at + words), B2_AT / 4);
+    kernel.addSigned2(
+      target,
+      target,
+      B1_AT,
+      B2_AT,
+      n,
+      signs[m] === 1 ? 0 : -1,
+      signs[m + 1] === 1 ? 0 : -1,
+    );
+  }
+  if (m < streams.length) {
+    memory.set(streams[m].subarray(at, at + words), B1_AT / 4);
+    kernel.addSigned(target, target, B1_AT, n, signs[m] === 1 ? 0 : -1);
+  }
 }
 
 /**

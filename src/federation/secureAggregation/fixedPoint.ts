@@ -39,6 +39,7 @@ import { exactSum } from "../../math/exactSum.js";
 import {
   decodeSplitWords,
   encodeFixedWords,
+  encodeSplitMaskedWords,
   ringAddSigned2Words,
   ringAddSignedWords,
 } from "../../math/ring128.js";
@@ -75,6 +76,8 @@ export function assertLittleEndian(): void {
     );
   }
 }
+
+const NO_MASKS: RangeMasks = { coarse: [], fine: [], signs: [] };
 
 /** A zeroed ring vector of `length` elements. */
 export function ringVector(length: number): Uint32Array {
@@ -270,10 +273,23 @@ export function encodeSplitFixed(
 }
 
 /**
+ * Keystream words a streaming encoder adds to a range's two parts as they are encoded
+ * ({@link encodeSplitRange}): per pair mask, its coarse and its fine part's words for the range
+ * (4 a value) and the sign it enters with.
+ */
+export interface RangeMasks {
+  readonly coarse: readonly Uint32Array[];
+  readonly fine: readonly Uint32Array[];
+  readonly signs: readonly (1 | -1)[];
+}
+
+/**
  * {@link encodeSplitFixed} of `values[from, to)` into the first `to − from` elements of
  * `coarse` and `fine` (which may be longer): the same ring elements and the same refusals, an
  * error naming the value's index in `values` (after it, what the outputs hold is unspecified).
- * What streaming encoders call chunk by chunk.
+ * What streaming encoders call chunk by chunk; with `masks`, each part's elements are written
+ * with the masks' words added (mod 2^128), as {@link ringAdd} or
+ * {@link ringSub} of each would leave them.
  */
 export function encodeSplitRange(
   values: Float64Array,
@@ -286,6 +302,7 @@ export function encodeSplitRange(
   fineField: string,
   coarse: Uint32Array,
   fine: Uint32Array,
+  masks: RangeMasks = NO_MASKS,
 ): void {
   checkScaleExponent(scaleExponent);
   checkScaleExponent(fineExponent);
@@ -299,10 +316,22 @@ export function encodeSplitRange(
       `field "${field}": values ${from} … ${to} of ${values.length} into ${coarse.length} and ${fine.length} words`,
     );
   }
+  const words = (to - from) * RING_WORDS;
+  const streams = masks.signs.length;
+  if (
+    masks.coarse.length !== streams ||
+    masks.fine.length !== streams ||
+    masks.coarse.some((w) => w.length < words) ||
+    masks.fine.some((w) => w.length < words)
+  ) {
+    throw new SecureAggregationError(
+      `field "${field}": ${streams} masks' words do not cover values ${from} … ${to}`,
+    );
+  }
   const scale = 2 ** scaleExponent;
   const inverse = 2 ** -scaleExponent;
   const limit = 2 ** (127 - headroomBits(centers));
-  const refused = encodeFixedWords(
+  const refused = encodeSplitMaskedWords(
     values,
     from,
     to,
@@ -312,6 +341,9 @@ export function encodeSplitRange(
     limit,
     coarse,
     fine,
+    masks.coarse,
+    masks.fine,
+    masks.signs,
   );
   if (refused >= 0) {
     const i = refused >>> 1;
@@ -471,18 +503,6 @@ export function ringAddInto(out: Uint32Array, a: Uint32Array, b: Uint32Array): v
   checkSameShape(a, b);
   checkSameShape(out, a);
   ringAddSignedWords(out, a, b, 1);
-}
-
-/** out ← a + s·b (mod 2^128, element by element, s ∈ {1, −1}): a masked copy of a. */
-export function ringAddSignedInto(
-  out: Uint32Array,
-  a: Uint32Array,
-  b: Uint32Array,
-  s: 1 | -1,
-): void {
-  checkSameShape(a, b);
-  checkSameShape(out, a);
-  ringAddSignedWords(out, a, b, s);
 }
 
 /**

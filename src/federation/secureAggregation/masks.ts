@@ -25,8 +25,6 @@ import {
   RING_WORDS,
   ringAdd,
   ringAddSigned2,
-  ringAddSigned2Into,
-  ringAddSignedInto,
   ringSub,
   ringVector,
 } from "./fixedPoint.js";
@@ -167,49 +165,9 @@ export function maskStream(pairSecret: Uint8Array, label: MaskLabel): Uint32Arra
   return out;
 }
 
-/** The chunk's encoded words of each part, reused from call to call (they stay in cache). */
-const SCRATCH_COARSE = new Uint32Array(CHUNK * RING_WORDS);
-const SCRATCH_FINE = new Uint32Array(CHUNK * RING_WORDS);
-
 /** One keystream per mask, for `label` (what {@link applyMasks} streams). */
 function maskCiphers(masks: readonly PairMask[], label: MaskLabel): Cipher[] {
   return masks.map((m) => createCipheriv("aes-256-ctr", maskKey(m.secret, label), IV));
-}
-
-/**
- * target ← encoded + Σ sign·(the next n elements of each mask's keystream): {@link applyMasks}'
- * arithmetic on one chunk, written once into `target` (two masks at a time, as there).
- */
-function maskChunk(
-  target: Uint32Array,
-  encoded: Uint32Array,
-  ciphers: readonly Cipher[],
-  masks: readonly PairMask[],
-  n: number,
-): void {
-  let m = 0;
-  if (masks.length >= 2) {
-    const words1 = keystreamWords(ciphers[0], n);
-    const words2 = keystreamWords(ciphers[1], n);
-    ringAddSigned2Into(target, encoded, words1, masks[0].sign, words2, masks[1].sign);
-    m = 2;
-  } else if (masks.length === 1) {
-    // A center of two: its one mask, added as the vector is copied.
-    ringAddSignedInto(target, encoded, keystreamWords(ciphers[0], n), masks[0].sign);
-    return;
-  } else {
-    target.set(encoded);
-  }
-  for (; m + 1 < masks.length; m += 2) {
-    const words1 = keystreamWords(ciphers[m], n);
-    const words2 = keystreamWords(ciphers[m + 1], n);
-    ringAddSigned2(target, words1, masks[m].sign, words2, masks[m + 1].sign);
-  }
-  if (m < masks.length) {
-    const words = keystreamWords(ciphers[m], n);
-    if (masks[m].sign === 1) ringAdd(target, words);
-    else ringSub(target, words);
-  }
 }
 
 /** What {@link encodeSplitMasked} encodes: the values and the split's scales. */
@@ -286,9 +244,10 @@ export function runMaskJob<J extends MaskJob>(job: J): MaskResult<J> {
 /**
  * A split field's two masked ring vectors: {@link encodeSplitFixed} of the values, then
  * {@link applyMasks} of `masks` to the coarse part under `coarseLabel` and to the fine part
- * under `fineLabel` — the same words, and the same refusals, in one streaming pass. Each chunk
- * of values is encoded into scratch words that stay in cache and written to the output once,
- * masked, where encoding first wrote both parts whole and masking then read and rewrote them.
+ * under `fineLabel` — the same words, and the same refusals, in one streaming pass: each chunk
+ * of values is encoded, masked and written to the output once ({@link encodeSplitRange} with
+ * the chunk's keystream words), where encoding first wrote both parts whole and masking then
+ * read and rewrote them.
  */
 export function encodeSplitMasked(
   encoding: SplitEncoding,
@@ -312,11 +271,19 @@ export function encodeSplitMasked(
   // vector's maskedDigest, streamed.
   const coarseHash = createHash("sha256");
   const fineHash = createHash("sha256");
+  const signs = masks.map((m) => m.sign);
+  const coarseWords: Uint32Array[] = new Array(masks.length);
+  const fineWords: Uint32Array[] = new Array(masks.length);
+  const chunkMasks = { coarse: coarseWords, fine: fineWords, signs };
   for (let start = 0; start < length; start += CHUNK) {
     const n = Math.min(CHUNK, length - start);
-    const words = n * RING_WORDS;
-    const encodedCoarse = SCRATCH_COARSE.subarray(0, words);
-    const encodedFine = SCRATCH_FINE.subarray(0, words);
+    for (let m = 0; m < masks.length; m++) {
+      coarseWords[m] = keystreamWords(coarseCiphers[m], n);
+      fineWords[m] = keystreamWords(fineCiphers[m], n);
+    }
+    const at = start * RING_WORDS;
+    const coarseChunk = coarse.subarray(at, at + n * RING_WORDS);
+    const fineChunk = fine.subarray(at, at + n * RING_WORDS);
     encodeSplitRange(
       values,
       start,
@@ -326,14 +293,10 @@ export function encodeSplitMasked(
       centers,
       field,
       fineField,
-      encodedCoarse,
-      encodedFine,
+      coarseChunk,
+      fineChunk,
+      chunkMasks,
     );
-    const at = start * RING_WORDS;
-    const coarseChunk = coarse.subarray(at, at + words);
-    const fineChunk = fine.subarray(at, at + words);
-    maskChunk(coarseChunk, encodedCoarse, coarseCiphers, masks, n);
-    maskChunk(fineChunk, encodedFine, fineCiphers, masks, n);
     coarseHash.update(chunkBytes(coarseChunk));
     fineHash.update(chunkBytes(fineChunk));
   }

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   encodeSplitFixed,
+  encodeSplitRange,
   ringAdd3Into,
   ringAddSigned2,
 } from "../../../src/federation/secureAggregation/fixedPoint.js";
@@ -170,6 +171,67 @@ describe("fixed-point encoding", () => {
     expect(() =>
       encodeSplitFixed(Float64Array.of(0, encodeLimit(10, 3)), 10, 131, 3, "x", "fine:x"),
     ).toThrow(/"x"\[1\].*beyond/);
+  });
+
+  it("adds a range's mask words as it encodes: each part's encoding plus Σ sign·words mod 2^128 (against BigInt)", () => {
+    // 0 to 5 masks of mixed signs over 9,000 values (three of the kernel's 4,096-value blocks),
+    // the range starting at value 300 of the input; the words random, edge words included.
+    const e = 20;
+    const f = e + 121;
+    const limit = encodeLimit(e, 6);
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed;
+    };
+    const values = Float64Array.from({ length: 9_300 }, (_, i) =>
+      i % 97 === 0 ? 0 : ((next() / 2 ** 32) * 2 - 1) * limit * 2 ** -(next() % 180),
+    );
+    const from = 300;
+    const to = values.length;
+    const words = (to - from) * 4;
+    const randomWords = () =>
+      Uint32Array.from({ length: words }, (_, k) => (k % 13 === 0 ? 0xffffffff : next()));
+    const modulus = 1n << 128n;
+    for (const signs of [
+      [],
+      [1],
+      [-1],
+      [1, -1],
+      [-1, -1, 1],
+      [1, 1, -1, -1],
+      [-1, 1, 1, -1, 1],
+    ] as (1 | -1)[][]) {
+      const masks = { coarse: signs.map(randomWords), fine: signs.map(randomWords), signs };
+      const coarse = ringVector(to - from);
+      const fine = ringVector(to - from);
+      encodeSplitRange(values, from, to, e, f, 6, "x", "fine:x", coarse, fine, masks);
+      for (let i = 0; i < to - from; i++) {
+        const x = values[from + i];
+        const h = Math.round(x * 2 ** e) * 2 ** -e;
+        let c = referenceEncode(h, e);
+        let g = referenceEncode(x - h, f);
+        signs.forEach((s, m) => {
+          c += BigInt(s) * ringSigned(masks.coarse[m], i);
+          g += BigInt(s) * ringSigned(masks.fine[m], i);
+        });
+        const wrap = (n: bigint) => BigInt.asIntN(128, ((n % modulus) + modulus) % modulus);
+        expect(ringSigned(coarse, i), `coarse ${i}, ${signs.length} masks`).toBe(wrap(c));
+        expect(ringSigned(fine, i), `fine ${i}, ${signs.length} masks`).toBe(wrap(g));
+      }
+    }
+    // Refusals name the value's index in the input, masks or not; words too short are refused.
+    const bad = Float64Array.from(values);
+    bad[5_000] = Number.NaN;
+    const masks = { coarse: [randomWords()], fine: [randomWords()], signs: [1 as const] };
+    const out = () => [ringVector(to - from), ringVector(to - from)] as const;
+    expect(() => encodeSplitRange(bad, from, to, e, f, 6, "x", "fine:x", ...out(), masks)).toThrow(
+      /"x"\[5000\]/,
+    );
+    const short = { ...masks, fine: [masks.fine[0].subarray(4)] };
+    expect(() =>
+      encodeSplitRange(values, from, to, e, f, 6, "x", "fine:x", ...out(), short),
+    ).toThrow(/masks' words/);
   });
 
   it("round-trips values that are multiples of 2^-e, at both ends of the scale range", () => {
