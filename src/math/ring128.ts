@@ -135,12 +135,26 @@ export function ringAddSigned2Words(
   );
 }
 
+const NO_STREAMS: readonly Uint32Array[] = [];
+const NO_SIGNS: readonly (1 | -1)[] = [];
+
 /**
  * Encode `values[from, to)` as ring elements into the first (to − from)·4 words of `coarse` and
  * (split, `fine` not null) of `fine`: the fixed-point encoding federation/secureAggregation/
  * fixedPoint.ts states (round(x·scale), ties up, in two's complement; split: the coarse part
  * h = round(x·scale)·inverse and the exact remainder x − h at `fineScale`), run in the ring
  * module's WebAssembly a block at a time. `limit` is the magnitude no element may reach.
+ *
+ * With pair masks' keystream words, each part leaves the module's memory with them added:
+ * `coarse` ← its encoding + Σ_m signs[m]·coarseStreams[m] and `fine` ← its encoding +
+ * Σ_m signs[m]·fineStreams[m] (mod 2^128), the words that encoding and then
+ * {@link ringAddSignedWords} of each stream in turn leave (the ring's sums are exact). A block
+ * is encoded, masked where it was encoded and copied out once: encoding and masking apart
+ * copied both parts out of the memory and back in, 264 bytes of copies a split value of a
+ * center of four instead of 136.
+ * @param coarseStreams - per mask, at least (to − from)·4 words of keystream for the coarse part
+ * @param fineStreams - per mask, as many for the fine part (unread when `fine` is null)
+ * @param signs - per mask, the sign its stream enters with
  * @returns −1 when every value was encoded; else 2i for values[i] not finite (split: its
  *   rounded part h not finite) or its (coarse) element at or beyond the limit, 2i + 1 for its
  *   fine part beyond it (what was written from that block on is unspecified)
@@ -155,72 +169,29 @@ export function encodeFixedWords(
   limit: number,
   coarse: Uint32Array,
   fine: Uint32Array | null,
+  coarseStreams: readonly Uint32Array[] = NO_STREAMS,
+  fineStreams: readonly Uint32Array[] = NO_STREAMS,
+  signs: readonly (1 | -1)[] = NO_SIGNS,
 ): number {
-  if (fine !== null) {
-    return encodeSplitMaskedWords(
-      values,
-      from,
-      to,
+  for (let start = from; start < to; start += BLOCK) {
+    const n = Math.min(BLOCK, to - start);
+    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
+    const refused = kernel.encode(
+      VALUES_AT,
+      n,
       scale,
       inverse,
       fineScale,
       limit,
-      coarse,
-      fine,
-      NO_STREAMS,
-      NO_STREAMS,
-      NO_SIGNS,
+      A_AT,
+      fine === null ? -1 : FINE_AT,
     );
-  }
-  for (let start = from; start < to; start += BLOCK) {
-    const n = Math.min(BLOCK, to - start);
-    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
-    const refused = kernel.encode(VALUES_AT, n, scale, inverse, fineScale, limit, A_AT, -1);
-    if (refused >= 0) return 2 * start + refused;
-    coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + n * WORDS), (start - from) * WORDS);
-  }
-  return -1;
-}
-
-const NO_STREAMS: readonly Uint32Array[] = [];
-const NO_SIGNS: readonly (1 | -1)[] = [];
-
-/**
- * {@link encodeFixedWords} of `values[from, to)` split, each part leaving the module's memory
- * with its pair masks added: `coarse` ← its encoding + Σ_m signs[m]·coarseStreams[m] and `fine`
- * ← its encoding + Σ_m signs[m]·fineStreams[m] (mod 2^128), the words that encoding and then
- * {@link ringAddSignedWords} of each stream in turn leave (the ring's sums are exact). A block
- * is encoded, masked where it was encoded and copied out once: encoding and masking apart
- * copied both parts out of the memory and back in, 264 bytes of copies a value of a center of
- * four instead of 136.
- * @param coarseStreams - per mask, at least (to − from)·4 words of keystream for the coarse part
- * @param fineStreams - per mask, as many for the fine part
- * @param signs - per mask, the sign its stream enters with
- * @returns as {@link encodeFixedWords}
- */
-export function encodeSplitMaskedWords(
-  values: Float64Array,
-  from: number,
-  to: number,
-  scale: number,
-  inverse: number,
-  fineScale: number,
-  limit: number,
-  coarse: Uint32Array,
-  fine: Uint32Array,
-  coarseStreams: readonly Uint32Array[],
-  fineStreams: readonly Uint32Array[],
-  signs: readonly (1 | -1)[],
-): number {
-  for (let start = from; start < to; start += BLOCK) {
-    const n = Math.min(BLOCK, to - start);
-    doubles.set(values.subarray(start, start + n), VALUES_AT / 8);
-    const refused = kernel.encode(VALUES_AT, n, scale, inverse, fineScale, limit, A_AT, FINE_AT);
     if (refused >= 0) return 2 * start + refused;
     const at = (start - from) * WORDS;
     const words = n * WORDS;
     addStreamsInMemory(A_AT, coarseStreams, signs, at, n);
     coarse.set(memory.subarray(A_AT / 4, A_AT / 4 + words), at);
+    if (fine === null) continue;
     addStreamsInMemory(FINE_AT, fineStreams, signs, at, n);
     fine.set(memory.subarray(FINE_AT / 4, FINE_AT / 4 + words), at);
   }

@@ -39,7 +39,6 @@ import { exactSum } from "../../math/exactSum.js";
 import {
   decodeSplitWords,
   encodeFixedWords,
-  encodeSplitMaskedWords,
   ringAddSigned2Words,
   ringAddSignedWords,
 } from "../../math/ring128.js";
@@ -331,7 +330,7 @@ export function encodeSplitRange(
   const scale = 2 ** scaleExponent;
   const inverse = 2 ** -scaleExponent;
   const limit = 2 ** (127 - headroomBits(centers));
-  const refused = encodeSplitMaskedWords(
+  const refused = encodeFixedWords(
     values,
     from,
     to,
