@@ -451,6 +451,15 @@ export async function runOverFederation(
     });
   }
 
+  // DESeq2's refitWithoutOutliers recomputes every gene's baseMean from the replaced counts
+  // (getBaseMeansAndVariances) whenever it replaced any: the refitted genes took theirs above;
+  // a gene left with no count has 0 (so the independent filtering drops it: padj NA).
+  const nowZeroRows = maskIndices(outcome.newAllZero);
+  if (nowZeroRows.length > 0) {
+    const replaced = final.fit.baseMean.slice();
+    for (const j of nowZeroRows) replaced[j] = outcome.replacedBaseMean[j];
+    final = { ...final, fit: { ...final.fit, baseMean: replaced } };
+  }
   const baseMean = new Float64Array(genes.length);
   fitted.forEach((g, j) => {
     baseMean[g] = final.fit.baseMean[j];

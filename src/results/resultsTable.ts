@@ -33,7 +33,8 @@ export interface ResultsInput {
   readonly cooksOutlier?: GeneMask;
   /**
    * Fitted genes left with no count after outlier replacement: DESeq2 reports a log fold change,
-   * standard error and statistic of 0 and a p-value of 1.
+   * standard error and statistic of 0 and a p-value of 1, under the Wald test and the
+   * likelihood-ratio test alike (their baseMean, recomputed from the replaced counts, is 0).
    */
   readonly nowZero?: GeneMask;
   /**
@@ -85,17 +86,18 @@ export function resultsTable(input: ResultsInput): ResultsTable {
     lfcSE[g] = seFitted[j];
     stat[g] = statFitted[j];
     pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : pFitted[j];
+    if (input.lrt !== undefined) {
+      stat[g] = input.lrt.stat[j];
+      pvalue[g] = input.cooksOutlier?.[j]
+        ? Number.NaN
+        : chiSquaredUpperTail(input.lrt.stat[j], input.lrt.df);
+    }
+    // results() fills these in last, whatever the test (its refit had set them to NA).
     if (input.nowZero?.[j]) {
       log2FoldChange[g] = 0;
       lfcSE[g] = 0;
       stat[g] = 0;
       pvalue[g] = 1;
-    }
-    if (input.lrt !== undefined) {
-      // DESeq2 sets the test's columns of a gene left with no count after replacement to NA.
-      const lrtStat = input.nowZero?.[j] ? Number.NaN : input.lrt.stat[j];
-      stat[g] = lrtStat;
-      pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : chiSquaredUpperTail(lrtStat, input.lrt.df);
     }
   });
   let padj: Float64Array;
