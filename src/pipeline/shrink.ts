@@ -6,8 +6,10 @@
  * (`nbinomWaldTest(betaPrior = TRUE)` on the standard model matrix): IRLS from the least-squares
  * start with the prior's precision as its ridge, L-BFGS-B with the prior on the rows IRLS leaves,
  * and the sandwich covariance at the MAP estimate. Genes refitted after Cook's outlier
- * replacement are fitted on their replaced counts (the centers' refit datasets), as DESeq2 fits
- * them on the object's replaced counts.
+ * replacement are fitted on their replaced counts (the centers' refit datasets, with their refit
+ * dispersions). DESeq2's lfcShrink fits them on counts(dds), which DESeq() has restored to the
+ * original counts, with the refit dispersions: a known difference (README, "What fedseq does not
+ * do (yet)"), which a refit dataset of original counts would remove.
  *
  * No new step and no new field: the fit uses the MLE fit's steps (`init`, `deseq2Irls`,
  * `nllAtPoints`, `information`), whose requests the centers' replay of the plan checks.
@@ -53,7 +55,10 @@ export interface ShrinkInput {
   readonly baseMean: Float64Array;
   /** The fitted dispersion trend per fitted gene. */
   readonly dispersionTrend: Float64Array;
-  /** Fitted genes whose counts are all zero after Cook's replacement (their results are NA). */
+  /**
+   * Fitted genes whose counts are all zero after Cook's replacement: left out of the prior and
+   * given a shrunk fold change and standard error of 0, as DESeq2's results() gives them.
+   */
   readonly nowZero: Uint8Array;
   /** Fitted genes refitted on replaced counts (indices into the fitted genes, ascending). */
   readonly refitRows: ArrayLike<number>;
@@ -63,7 +68,7 @@ export interface ShrinkInput {
 
 /** The normally shrunk fold changes. */
 export interface ShrinkOutcome {
-  /** MAP log2 fold change per fitted gene (NaN where all counts are zero). */
+  /** MAP log2 fold change per fitted gene (0 for the genes left with no count). */
   readonly log2FoldChange: Float64Array;
   /** Its standard error (the sandwich at the MAP estimate). */
   readonly lfcSE: Float64Array;
@@ -134,8 +139,9 @@ export async function normalShrinkage(
   const lfcSE = new Float64Array(genes);
   for (let g = 0; g < genes; g++) {
     if (input.nowZero[g]) {
-      log2FoldChange[g] = Number.NaN;
-      lfcSE[g] = Number.NaN;
+      // DESeq2's MAP fit leaves these genes out (all zero now); its results() fills in 0.
+      log2FoldChange[g] = 0;
+      lfcSE[g] = 0;
       continue;
     }
     log2FoldChange[g] = beta[g * p + coefficient] / Math.LN2;

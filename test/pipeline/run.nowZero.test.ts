@@ -5,7 +5,8 @@
  * it then recomputes every baseMean from the replaced counts (0 for these two) and its
  * results() gives them a log2 fold change, standard error and statistic of 0 and a p-value of 1
  * under the Wald test and the likelihood-ratio test alike; the independent filtering on baseMean
- * sets their padj to NA, which changes the other genes' adjusted p-values too.
+ * sets their padj to NA, which changes the other genes' adjusted p-values too; lfcShrink's
+ * normal MAP fit leaves them out and gives them 0 as well.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -57,7 +58,7 @@ function expectDeseq2(label: string, folder: string, expected: Deseq2Table): voi
   }
 }
 
-it("run: a gene left with no count has baseMean 0, DESeq2's 0/0/0/1 and padj NA (Wald), and so in results --from", async () => {
+it("run: a gene left with no count has baseMean 0, DESeq2's 0/0/0/1 and padj NA (Wald), and so in results --from; lfcShrink normal gives it 0 and 0", async () => {
   const out = join(tmp.dir, "wald");
   const run = await runFedseqAsync([
     "run",
@@ -65,6 +66,8 @@ it("run: a gene left with no count has baseMean 0, DESeq2's 0/0/0/1 and padj NA 
     data,
     "--design",
     "~ condition",
+    "--lfc-shrink",
+    "normal",
     "--out",
     out,
     "--quiet",
@@ -77,6 +80,28 @@ it("run: a gene left with no count has baseMean 0, DESeq2's 0/0/0/1 and padj NA 
   const results = await runFedseqAsync(["results", "--from", out, "--out", again]);
   expect(results.code, results.stderr).toBe(0);
   expectDeseq2("results --from", again, expected);
+  // lfcShrink(type = "normal"): the now-zero genes' fold change and standard error are 0; the
+  // genes DESeq2 did not replace counts of are DESeq2's (those it did, it refits on their
+  // original counts, fedseq on the replaced ones: the README's known difference).
+  const shrunk = deseq2TableAt(join(out, "shrunk.csv"));
+  const reference = deseq2TableAt(join(fixtures, "nowZero_shrink_normal.csv.gz"));
+  expect(shrunk.ids).toEqual(reference.ids);
+  const SHRUNK = ["baseMean", "log2FoldChange", "lfcSE", "pvalue", "padj"];
+  for (const gene of NOW_ZERO) {
+    const r = reference.ids.indexOf(gene);
+    const row = (t: Deseq2Table) => SHRUNK.map((c) => t.numbers(c)[r]);
+    expect(row(reference), `DESeq2's shrunk ${gene}`).toEqual([0, 0, 0, 1, Number.NaN]);
+    expect(row(shrunk), `shrunk ${gene}`).toEqual(row(reference));
+  }
+  const kept = reference.ids.flatMap((gene, r) => (replaced.has(gene) ? [] : [r]));
+  for (const column of ["log2FoldChange", "lfcSE"]) {
+    const pick = (t: Deseq2Table) => Float64Array.from(kept, (r) => t.numbers(column)[r]);
+    expect(shareWithin(pick(shrunk), pick(reference), 1e-6, 1e-12), `shrunk ${column}`).toBe(1);
+  }
+  // The README's example of that difference.
+  const r168 = reference.ids.indexOf("gene168");
+  expect(reference.numbers("log2FoldChange")[r168]).toBeCloseTo(3.38, 2);
+  expect(shrunk.numbers("log2FoldChange")[r168]).toBeCloseTo(-0.07, 2);
 });
 
 it("run --test LRT: the same genes get a statistic of 0 and a p-value of 1, not NA", async () => {
