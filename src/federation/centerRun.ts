@@ -52,6 +52,9 @@ import { InputError } from "../io/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { StepName, StepTypes } from "./registry.js";
 
+/** No row replaced: a refit dataset of the original counts (see the step "prepareRefit"). */
+const NOTHING_REPLACED: ReplacedRows = { genes: new Int32Array(0), values: new Float64Array(0) };
+
 /** A center's private state for one run. */
 export interface CenterRunState {
   readonly runId: string;
@@ -390,6 +393,7 @@ export function runRecordStep<K extends CenterRunStep>(
     case "prepareRefit": {
       const request = input as In<"prepareRefit">;
       const main = prepared.get().main.data;
+      // Whether or not it fits them on their original counts, a refit follows a replacement.
       const replaced = need(state.replacedCounts, data.name, step, "Cook's replacement");
       const genes = maskCount(request.refitGenes);
       if (request.refitGenes.length !== main.genes || request.dispersions.length !== genes) {
@@ -406,7 +410,12 @@ export function runRecordStep<K extends CenterRunStep>(
             genes,
             design: main.design,
             sizeFactors: main.sizeFactors,
-            counts: countsWithReplacements(main.counts, n, replaced, request.refitGenes),
+            counts: countsWithReplacements(
+              main.counts,
+              n,
+              request.originalCounts ? NOTHING_REPLACED : replaced,
+              request.refitGenes,
+            ),
             dispersions: request.dispersions,
           }),
           maskIndices(request.refitGenes),

@@ -230,6 +230,12 @@ export interface PrepareRefitRequest {
   readonly refitGenes: GeneMask;
   /** Their dispersions, re-estimated on the replaced counts. */
   readonly dispersions: Float64Array;
+  /**
+   * Fit them on their original counts rather than the replaced ones: DESeq2's
+   * lfcShrink(type = "normal") refits on counts(dds), which DESeq() restores to the original
+   * counts, with the refit dispersions.
+   */
+  readonly originalCounts: boolean;
 }
 
 /** Acknowledgement of "prepareRefit" (nothing leaves the center). */
@@ -1184,6 +1190,7 @@ export const STEPS: {
     request: recordSchema<PrepareRefitRequest>("prepare-refit-request", {
       refitGenes: "mask",
       dispersions: "finite",
+      originalCounts: "boolean",
     }),
     reply: recordSchema<PrepareRefitShare>("prepare-refit-share", { genes: "number" }),
     replyLengths: () => ({}),

@@ -91,8 +91,9 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   cooksPrivateSums: 2,
   // Cook's distances, then (a single two-level factor with flagged genes) results()' rule.
   cooksPrivate: 2,
-  // The refit's GLM fit for μ (designs that are not group designs), then its final fit.
-  prepareRefit: 2,
+  // The refit's GLM fit for μ (designs that are not group designs), then its final fit; under a
+  // plan with the normal lfcShrink, its refit of the same genes on their original counts.
+  prepareRefit: 3,
   irls: null,
   pqn: null,
   newton: null,

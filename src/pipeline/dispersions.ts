@@ -169,6 +169,7 @@ export async function federatedDispersions(
       kind: "prepare-refit-request",
       refitGenes: refit.genes,
       dispersions: initial.alphaInit,
+      originalCounts: false,
     });
     const fit = await computeLfc(runner, job.hp, "irls-pqn", {
       refit: true,

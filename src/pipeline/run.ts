@@ -421,6 +421,7 @@ export async function runOverFederation(
       kind: "prepare-refit-request",
       refitGenes: outcome.refit,
       dispersions: refitDispersions.final,
+      originalCounts: false,
     });
     const refitResult = await computeLfc(runner, job.hp, job.mode, {
       refit: true,
@@ -510,6 +511,7 @@ export async function runOverFederation(
             beta: final.fit.result.beta,
             baseMean: final.fit.baseMean,
             dispersionTrend: final.dispersions.trend,
+            dispersions: final.dispersions.final,
             nowZero: outcome.newAllZero,
             refitRows: outcome.refitted ? refitRows : [],
             maxIterations: job.maxit,

@@ -6,12 +6,12 @@
  * (`nbinomWaldTest(betaPrior = TRUE)` on the standard model matrix): IRLS from the least-squares
  * start with the prior's precision as its ridge, L-BFGS-B with the prior on the rows IRLS leaves,
  * and the sandwich covariance at the MAP estimate. Genes refitted after Cook's outlier
- * replacement are fitted on their replaced counts (the centers' refit datasets, with their refit
- * dispersions). DESeq2's lfcShrink fits them on counts(dds), which DESeq() has restored to the
- * original counts, with the refit dispersions: a known difference (README, "What fedseq does not
- * do (yet)"), which a refit dataset of original counts would remove.
+ * replacement are fitted as DESeq2's lfcShrink fits them, on counts(dds) — which DESeq() has
+ * restored to the original counts — with the dispersions their replaced counts gave: the
+ * centers' refit datasets are made again of the original counts (`prepareRefit` with
+ * `originalCounts`).
  *
- * No new step and no new field: the fit uses the MLE fit's steps (`init`, `deseq2Irls`,
+ * No new step: the fit uses the MLE fit's steps (`prepareRefit`, `init`, `deseq2Irls`,
  * `nllAtPoints`, `information`), whose requests the centers' replay of the plan checks.
  *
  * `type = "apeglm"`: algorithms/apeglm, from the results' MLE fold changes and standard errors.
@@ -55,12 +55,17 @@ export interface ShrinkInput {
   readonly baseMean: Float64Array;
   /** The fitted dispersion trend per fitted gene. */
   readonly dispersionTrend: Float64Array;
+  /** The final dispersion per fitted gene (the refitted genes' refit dispersions). */
+  readonly dispersions: Float64Array;
   /**
    * Fitted genes whose counts are all zero after Cook's replacement: left out of the prior and
    * given a shrunk fold change and standard error of 0, as DESeq2's results() gives them.
    */
   readonly nowZero: Uint8Array;
-  /** Fitted genes refitted on replaced counts (indices into the fitted genes, ascending). */
+  /**
+   * Fitted genes refitted on replaced counts (indices into the fitted genes, ascending): their MAP
+   * fit runs on their original counts with their refit dispersions, as DESeq2's.
+   */
   readonly refitRows: ArrayLike<number>;
   /** DESeq2's `maxit`. */
   readonly maxIterations?: number;
@@ -128,6 +133,16 @@ export async function normalShrinkage(
   const beta = main.beta;
   const sigma = main.sigma;
   if (input.refitRows.length > 0) {
+    // DESeq2 refits on counts(dds), which DESeq() restored to the original counts, with the
+    // dispersions the replaced counts gave: the centers' refit datasets become those.
+    const refitGenes = new Uint8Array(genes);
+    for (let a = 0; a < input.refitRows.length; a++) refitGenes[input.refitRows[a]] = 1;
+    await runner.round("shrink-refit", "prepareRefit", {
+      kind: "prepare-refit-request",
+      refitGenes,
+      dispersions: Float64Array.from(input.refitRows, (g) => input.dispersions[g]),
+      originalCounts: true,
+    });
     const refit = await mapFit(runner, true, p, lambda, input.maxIterations);
     for (let a = 0; a < input.refitRows.length; a++) {
       const g = input.refitRows[a];
