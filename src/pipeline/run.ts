@@ -448,17 +448,16 @@ export async function runOverFederation(
       result: refitResult,
       dispersions: refitDispersions,
       sigma: refitWald.sigma,
-      baseMean: Float64Array.from(refitRows, (j) => outcome.replacedBaseMean[j]),
     });
   }
 
   // DESeq2's refitWithoutOutliers recomputes every gene's baseMean from the replaced counts
-  // (getBaseMeansAndVariances) whenever it replaced any: the refitted genes took theirs above;
-  // a gene left with no count has 0 (so the independent filtering drops it: padj NA).
-  const nowZeroRows = maskIndices(outcome.newAllZero);
-  if (nowZeroRows.length > 0) {
+  // (getBaseMeansAndVariances) whenever it replaced any: the refitted genes' and those left with
+  // no count (0, so the independent filtering drops them: padj NA); the others' are unchanged.
+  const replacedRows = maskIndices(outcome.replace);
+  if (replacedRows.length > 0) {
     const replaced = final.fit.baseMean.slice();
-    for (const j of nowZeroRows) replaced[j] = outcome.replacedBaseMean[j];
+    for (const j of replacedRows) replaced[j] = outcome.replacedBaseMean[j];
     final = { ...final, fit: { ...final.fit, baseMean: replaced } };
   }
   const baseMean = new Float64Array(genes.length);
@@ -903,7 +902,6 @@ function mergeRefit(
     result: LfcResult;
     dispersions: DispersionEstimates;
     sigma: Float64Array;
-    baseMean: Float64Array;
   },
 ): FinalFit {
   const p = first.fit.columns.length;
@@ -917,7 +915,6 @@ function mergeRefit(
   const converged = r.converged.slice();
   const iterations = r.iterations.slice();
   const handedOver = r.handedOver.slice();
-  const baseMean = first.fit.baseMean.slice();
   const d = first.dispersions;
   const genewise = d.genewise.slice();
   const trend = d.trend.slice();
@@ -934,7 +931,6 @@ function mergeRefit(
     converged[j] = refit.result.converged[a];
     iterations[j] = refit.result.iterations[a];
     handedOver[j] = refit.result.handedOver[a];
-    baseMean[j] = refit.baseMean[a];
     genewise[j] = refit.dispersions.genewise[a];
     trend[j] = refit.dispersions.trend[a];
     map[j] = refit.dispersions.map[a];
@@ -944,7 +940,6 @@ function mergeRefit(
   return {
     fit: {
       ...first.fit,
-      baseMean,
       result: {
         ...r,
         beta,
