@@ -91,9 +91,9 @@ export const REQUESTS_PER_RUN: { readonly [K in StepName]: number | null | "per 
   cooksPrivateSums: 2,
   // Cook's distances, then (a single two-level factor with flagged genes) results()' rule.
   cooksPrivate: 2,
-  // The refit's GLM fit for μ (designs that are not group designs), then its final fit; under a
-  // plan with the normal lfcShrink, its refit of the same genes on their original counts.
-  prepareRefit: 3,
+  // The refit's GLM fit for μ (designs that are not group designs), then its final fit (and,
+  // under a plan with the normal lfcShrink, SHRINK_REQUESTS').
+  prepareRefit: 2,
   irls: null,
   pqn: null,
   newton: null,
@@ -139,11 +139,15 @@ const RATIO_ONLY: ReadonlySet<StepName> = new Set<StepName>([
 ]);
 
 /**
- * The counted steps lfcShrink asks with new inputs (the plan's `lfc_shrink`): its MAP fit's
- * covariance at the MAP estimates, on the centers' main and refit datasets — two more requests.
+ * The counted steps the normal lfcShrink asks with new inputs (the plan's `lfc_shrink`), and how
+ * many more times: its MAP fit's covariance at the MAP estimates, on the centers' main and refit
+ * datasets (two), and the refit dataset made again of the refitted genes' original counts (one).
  * (Its start repeats the MLE fit's `init` requests, which are counted once.)
  */
-const SHRINK_STEPS: ReadonlySet<StepName> = new Set<StepName>(["information"]);
+const SHRINK_REQUESTS: ReadonlyMap<StepName, number> = new Map<StepName, number>([
+  ["information", 2],
+  ["prepareRefit", 1],
+]);
 
 function sameJson(text: string, expected: unknown): boolean {
   try {
@@ -234,7 +238,7 @@ export class RequestPolicy {
         : rule === null
           ? null
           : rule +
-            (this.plan.lfcShrink === "normal" && SHRINK_STEPS.has(step) ? 2 : 0) +
+            (this.plan.lfcShrink === "normal" ? (SHRINK_REQUESTS.get(step) ?? 0) : 0) +
             (this.plan.sizeFactorsType === "iterate" && ITERATE_STEPS.has(step)
               ? ITERATE_MAX_ITERATIONS
               : 0);
