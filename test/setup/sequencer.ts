@@ -26,7 +26,6 @@ const SECONDS: Record<string, number> = {
   "test/pipeline/run.deseq2.test.ts": 90,
   "test/federation/grpc.processes.test.ts": 72,
   "test/reports/agreement.test.ts": 28,
-  "test/pipeline/cooks.private.test.ts": 28,
   "test/pipeline/run.fitType.test.ts": 23,
   "test/readme.test.ts": 22,
   "test/federation/secureAggregation/layer.test.ts": 19,
