@@ -718,6 +718,10 @@ export class GenePool implements LocalKernels {
         beta: request.beta.slice(from * p, to * p),
         dispersions: request.dispersions.slice(from, to),
         hatInverse: request.hatInverse.slice(from * p * p, to * p * p),
+        residualBeta:
+          request.residualLink === "fit"
+            ? request.residualBeta
+            : request.residualBeta.slice(from * p, to * p),
       },
     }));
     return {

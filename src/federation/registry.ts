@@ -365,6 +365,28 @@ export const MAX_SECURE_CENTERS = 64;
  * (a center refuses a finer one, which would place single values more precisely), value kinds
  * and group masks sized for the cells.
  */
+/**
+ * A Cook's request's residual μ: the fit's (no coefficients), or the dispersion step's (a link
+ * and p coefficients per gene).
+ */
+function checkResidualMu(
+  step: string,
+  input: {
+    readonly residualLink: string;
+    readonly residualBeta: Float64Array;
+    readonly beta: Float64Array;
+  },
+): void {
+  const link = input.residualLink;
+  if (link !== "fit" && link !== "identity" && link !== "log")
+    throw new Error(`${step}.residualLink: ${JSON.stringify(link)}, expected fit, identity or log`);
+  const expected = link === "fit" ? 0 : input.beta.length;
+  if (input.residualBeta.length !== expected)
+    throw new Error(
+      `${step}.residualBeta: ${input.residualBeta.length} coefficients, expected ${expected}`,
+    );
+}
+
 function checkPrivateSearch(input: PrivateTrimWire | PrivateSumWire): void {
   const grid = DEFAULT_PRIVATE_GRID;
   if (
@@ -1018,6 +1040,8 @@ export const STEPS: {
       beta: "finite",
       dispersions: "finite",
       hatInverse: "finite",
+      residualLink: "text",
+      residualBeta: "finite",
       cutoff: "number",
     }),
     reply: recordSchema<CooksScreenShare>("cooks-screen-share", { aboveAtFloor: "counts" }),
@@ -1034,6 +1058,7 @@ export const STEPS: {
         throw new Error(`cooksScreen.p: ${p}, expected a column count`);
       if (input.beta.length !== genes * p || input.hatInverse.length !== genes * p * p)
         throw new Error(`cooksScreen: β or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes × ${p}`);
+      checkResidualMu("cooksScreen", input);
       if (!(input.cutoff >= 0))
         throw new Error(`cooksScreen.cutoff: ${input.cutoff}, expected ≥ 0`);
     },
@@ -1116,6 +1141,8 @@ export const STEPS: {
       dispersions: "finite",
       robustDispersions: "f64",
       hatInverse: "finite",
+      residualLink: "text",
+      residualBeta: "finite",
       cutoff: "number",
       filterCutoff: "number",
       trimmedBaseMean: "f64",
@@ -1184,6 +1211,7 @@ export const STEPS: {
         throw new Error("cooksPrivate: cell masks or sample sets mis-sized");
       if (input.thirdBucket.length !== 2 * input.dispersions.length)
         throw new Error("cooksPrivate.thirdBucket: not two bounds per gene");
+      checkResidualMu("cooksPrivate", input);
     },
   }),
   prepareRefit: spec({

@@ -66,6 +66,11 @@ export interface CooksInput {
   readonly dispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per fitted gene, F×p×p (the Wald step's). */
   readonly hatInverse: Float64Array;
+  /**
+   * The μ of the distances' residuals when not the fit's (the likelihood-ratio test's: the
+   * gene-wise dispersion step's: `CooksResidualLink` of algorithms/cooks): its link and coefficients, F×p.
+   */
+  readonly residualMu?: { readonly link: "identity" | "log"; readonly beta: Float64Array };
   /** Their baseMean (Σ y/s / m, the fit's), F: the robust dispersion's mean when the private
    * trimmed-mean groups cannot cover every sample. */
   readonly baseMean: Float64Array;
@@ -161,7 +166,14 @@ export async function federatedCooks(
   const decided = decidedPrivateCooks(plan, genes);
   if (decided !== null) return { plan, moments: null, candidates: null, outcome: decided };
 
-  const fit = { beta: input.beta, dispersions: input.dispersions, hatInverse: input.hatInverse };
+  const fit = {
+    beta: input.beta,
+    dispersions: input.dispersions,
+    hatInverse: input.hatInverse,
+    ...(input.residualMu === undefined
+      ? {}
+      : { residualLink: input.residualMu.link, residualBeta: input.residualMu.beta }),
+  };
   const screen = cooksScreenRequest(plan, { ...fit, filterCutoff: input.filterCutoff });
   let candidates: Uint8Array | null = null;
   if (screen !== null) {

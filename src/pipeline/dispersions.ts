@@ -83,6 +83,13 @@ export interface DispersionEstimates {
   readonly varLogDispEsts: number;
   /** The moments' results (baseMean, alpha_init, …) over every gene (G arrays). */
   readonly initial: InitialDispersions;
+  /**
+   * The μ the centers computed the gene-wise estimates at (DESeq2's `assays(dds)[["mu"]]` after
+   * `estimateDispersionsGeneEst`, which `nbinomLRT`'s Cook's distances read): its link and its
+   * coefficients for the returned genes, F×p. null for a refit (DESeq2 keeps the first Cook's
+   * distances).
+   */
+  readonly genewiseMu: { readonly link: "identity" | "log"; readonly beta: Float64Array } | null;
 }
 
 /**
@@ -163,6 +170,11 @@ export async function federatedDispersions(
   const initial = dispersionResidualsAggregate(residualsRequest, residuals, options);
   const p = initial.p;
 
+  // The μ model's coefficients on mask (A×p), as the centers were sent them.
+  let muModel: { link: "identity" | "log"; beta: Float64Array } = {
+    link: "identity",
+    beta: residualsRequest.linearBeta,
+  };
   if (!initial.linearMu && refit !== undefined) {
     // μ of the refit genes: an NB GLM fit of their replaced counts with alpha_init.
     await runner.round(`${prefix}dispersions`, "prepareRefit", {
@@ -176,10 +188,11 @@ export async function federatedDispersions(
       solver: job.solver,
       maxIterations: job.maxit,
     });
+    muModel = { link: "log", beta: gatherRows(fit.beta, p, maskIndices(initial.mask)) };
     await runner.round(`${prefix}dispersions`, "dispersionMu", {
       kind: "dispersion-mu-request",
       mask: initial.mask,
-      beta: gatherRows(fit.beta, p, maskIndices(initial.mask)),
+      beta: muModel.beta,
       link: "log",
       minMu: options.minMu,
     });
@@ -202,10 +215,11 @@ export async function federatedDispersions(
       fingerprint: "",
       history: [],
     });
+    muModel = { link: "log", beta: fit.result.beta };
     await runner.round(`${prefix}dispersions`, "dispersionMu", {
       kind: "dispersion-mu-request",
       mask: initial.mask,
-      beta: fit.result.beta,
+      beta: muModel.beta,
       link: "log",
       minMu: options.minMu,
     });
@@ -271,5 +285,28 @@ export async function federatedDispersions(
     priorVariance: prior.priorVariance,
     varLogDispEsts: prior.varLogDispEsts,
     initial,
+    genewiseMu:
+      refit === undefined
+        ? { link: muModel.link, beta: maskRowsOf(initial.mask, muModel.beta, p, rows) }
+        : null,
   };
+}
+
+/** Rows `genes` (gene indices) of a G-gene matrix given by its rows on `mask` (A×p). */
+function maskRowsOf(
+  mask: GeneMask,
+  onMask: Float64Array,
+  p: number,
+  genes: Int32Array,
+): Float64Array {
+  const rank = new Int32Array(mask.length).fill(-1);
+  maskIndices(mask).forEach((g, a) => {
+    rank[g] = a;
+  });
+  const rows = Int32Array.from(genes, (g) => {
+    if (rank[g] < 0)
+      throw new Error(`gene ${g} has no dispersion μ (not on the dispersions' mask)`);
+    return rank[g];
+  });
+  return gatherRows(onMask, p, rows);
 }

@@ -396,6 +396,11 @@ export async function runOverFederation(
     beta: fit.result.beta,
     dispersions: dispersions.final,
     hatInverse: wald.inverse,
+    // nbinomLRT computes the distances before it stores its full model's μ: from the μ the
+    // gene-wise dispersions were computed at (nbinomWaldTest stores its fit's μ first).
+    ...(lrt === null || dispersions.genewiseMu === null
+      ? {}
+      : { residualMu: dispersions.genewiseMu }),
     baseMean: fit.baseMean,
     twoLevelFactor,
     designColumns: p,

@@ -152,22 +152,35 @@ describe("GenePool", () => {
     const hatInverse = Float64Array.from({ length: 41 * p * p }, (_, j) =>
       j % (p + 1) === 0 ? (Math.floor(j / (p * p)) % 2 === 0 ? 0.05 : 1e-7) * (1 + r()) : 0,
     );
-    const screen = {
+    // The Wald test's residuals take the fit's μ; the LRT's the dispersion step's, whose
+    // coefficients the pool slices with the genes.
+    const residuals = [
+      { residualLink: "fit" as const, residualBeta: new Float64Array(0) },
+      {
+        residualLink: "log" as const,
+        residualBeta: beta.map((b, j) => (j % p === 0 ? b - 0.7 : b)),
+      },
+    ];
+    const screens = residuals.map((residual) => ({
       kind: "cooks-screen-request" as const,
       p,
       beta,
       dispersions: main.data.dispersions,
       hatInverse,
+      ...residual,
       cutoff: 3,
-    };
-    const counts = directKernels.cooksScreen(main, screen).aboveAtFloor;
-    expect(counts.some((c) => c > 0) && counts.some((c) => c === 0)).toBe(true);
+    }));
+    const counts = screens.map((screen) => directKernels.cooksScreen(main, screen).aboveAtFloor);
+    for (const c of counts) expect(c.some((x) => x > 0) && c.some((x) => x === 0)).toBe(true);
+    expect(counts[1]).not.toEqual(counts[0]);
     for (const [threads, callerClaims] of SPLITS) {
       const split = pool(threads, 0, callerClaims);
       const adopted = split.adopt({ main }).main;
       for (const d of [adopted, main]) {
         expect(split.information(d, beta)).toEqual(xtwx);
-        expect(split.cooksScreen(d, screen).aboveAtFloor).toEqual(counts);
+        screens.forEach((screen, k) => {
+          expect(split.cooksScreen(d, screen).aboveAtFloor).toEqual(counts[k]);
+        });
       }
       expect(split.runningWorkers).toBe(threads - 1);
     }

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
+import { type RunOutcome, runOverFederation } from "../../src/pipeline/run.js";
 import {
   type Deseq2Table,
   deseq2TableAt,
@@ -26,7 +27,7 @@ import {
   sharedDefaultRun,
   sharedFedseqRun,
 } from "../helpers/processes.js";
-import { runShared } from "../helpers/runs.js";
+import { deseq2Job, runShared } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -107,5 +108,50 @@ describe("run --test LRT against DESeq2's nbinomLRT on outliers_sim", () => {
     expect(outcome.fit.genes).toEqual(expected.ids);
     expectAgreement(`outliers_sim ${design} vs ${reduced}`, outcome.results, expected);
     expect(outcome.lrt).toEqual({ reduced, df });
+  });
+});
+
+describe("run --test LRT: Cook's distances from the gene-wise dispersion step's μ, as nbinomLRT's", () => {
+  it("without replacement, DESeq2's results on a sparse dataset: NA where the LRT's distances are above the cutoff, not the Wald test's", async () => {
+    // test/algorithms/cooks/fixtures/make_lrt_cooks.R: 119 genes, 24 samples over 3 centers.
+    const cooksFixtures = join(fixtures, "..", "..", "algorithms", "cooks", "fixtures");
+    const transport = new InProcessTransport(await simulatedCenters(join(cooksFixtures, "lrt")));
+    let outcome: RunOutcome;
+    try {
+      outcome = await runOverFederation(
+        transport,
+        {
+          ...deseq2Job("outliers_sim", "~ condition", "deseq2", "~ 1"),
+          minReplicatesForReplace: Number.POSITIVE_INFINITY,
+        },
+        { runId: "lrt-cooks" },
+      );
+    } finally {
+      await transport.close();
+    }
+    const expected = deseq2TableAt(join(cooksFixtures, "lrt_results_no_refit.csv"));
+    expect(outcome.fit.genes).toEqual(expected.ids);
+    for (const column of [
+      "baseMean",
+      "log2FoldChange",
+      "lfcSE",
+      "stat",
+      "pvalue",
+      "padj",
+    ] as const) {
+      const ours = outcome.results[column];
+      const theirs = expected.numbers(column);
+      theirs.forEach((want, g) => {
+        const label = `${expected.ids[g]} ${column}: ${ours[g]} vs ${want}`;
+        expect(Number.isNaN(ours[g]), label).toBe(Number.isNaN(want));
+        if (!Number.isNaN(want))
+          expect(Math.abs(ours[g] - want), label).toBeLessThanOrEqual(1e-8 * Math.abs(want));
+      });
+    }
+    // 37 p-values NA; g083's only because the LRT's distances are the dispersion step's μ's (the
+    // Wald test's maxCooks of g083 is below the cutoff).
+    const missing = expected.ids.filter((_, g) => Number.isNaN(outcome.results.pvalue[g]));
+    expect(missing.length).toBe(37);
+    expect(missing).toContain("g083");
   });
 });

@@ -7,6 +7,9 @@
  *   μ_i = s_i·exp(x_iβ) (not floored), h_ii = w_i x_iᵀ M x_i (w_i with μ floored at 0.5, as the Wald step's XᵀWX),
  *   D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_ii / (1 − h_ii)²
  *
+ * (after a likelihood-ratio test μ_i is the gene-wise dispersion step's μ instead: see
+ * {@link CooksResidualLink})
+ *
  * (`calculateCooksDistance`). What leaves a center, per gene: maxima of D over three sample
  * sets, whether some D exceeds the cutoff, one bit for the two-level rule of `results()`,
  * and, from the replacement step, how many counts it replaced and the sum of its replaced
@@ -33,6 +36,8 @@
  *   sample with the largest D (over all samples).
  */
 
+import { type DispersionMeans, geneMu } from "../dispersions/center.js";
+import { DESEQ2_DISPERSION_OPTIONS } from "../dispersions/options.js";
 import { WALD_MIN_MU } from "../wald/local.js";
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
@@ -56,6 +61,10 @@ export interface CooksRequest {
   readonly robustDispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p (the Wald step's `waldCovariance(...).inverse`). */
   readonly hatInverse: Float64Array;
+  /** The residuals' μ ({@link CooksFit.residualLink}; absent: the fit's). */
+  readonly residualLink?: CooksResidualLink;
+  /** Its coefficients ({@link CooksFit.residualBeta}). */
+  readonly residualBeta?: Float64Array;
   /** Cook's cutoff qf(0.99, p, m − p) (NaN: no replacement, no outlier). */
   readonly cutoff: number;
   /** 0.2-trimmed mean of the normalised counts over all samples, length genes. */
@@ -128,6 +137,17 @@ function checkRequest(center: CooksCenter, request: CooksRequest): Int32Array {
   });
 }
 
+/**
+ * Which μ the Pearson residuals of the Cook's distances take: DESeq2's `assays(dds)[["mu"]]` when
+ * `calculateCooksDistance` reads it. `nbinomWaldTest` stores its fit's μ first ("fit":
+ * s·exp(xβ) of the final coefficients, not floored). `nbinomLRT` computes the distances before
+ * it stores its full model's μ, so they take the μ `estimateDispersionsGeneEst` left:
+ * max(s·xβ′, minmu) ("identity": the linear-model μ of group designs) or max(s·exp(xβ′), minmu)
+ * ("log": the NB GLM fitted with alpha_init), β′ the coefficients the centers' gene-wise
+ * dispersions were computed at. The hat values are the final fit's in every case.
+ */
+export type CooksResidualLink = "fit" | DispersionMeans["link"];
+
 /** What a gene's Cook's distances read from a request: the fit's coefficients and hat inputs. */
 export interface CooksFit {
   /** Final coefficients (natural log), genes×p. */
@@ -136,11 +156,28 @@ export interface CooksFit {
   readonly dispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p. */
   readonly hatInverse: Float64Array;
+  /** The residuals' μ ({@link CooksResidualLink}; absent: "fit"). */
+  readonly residualLink?: CooksResidualLink;
+  /** With residualLink "identity" or "log": the coefficients β′ of that μ, genes×p. */
+  readonly residualBeta?: Float64Array;
 }
+
+/** The dispersion step's μ model of a fit whose residuals take it (null: the fit's own μ). */
+function residualMeans(fit: CooksFit): DispersionMeans | null {
+  const link = fit.residualLink ?? "fit";
+  if (link === "fit") return null;
+  if (fit.residualBeta === undefined || fit.residualBeta.length !== fit.beta.length)
+    throw new Error("cooks request: the residuals' μ coefficients are not sized as β");
+  return { link, beta: fit.residualBeta, minMu: DESEQ2_DISPERSION_OPTIONS.minMu };
+}
+
+/** Scratch for a gene's residual μ (grown to the largest center; the kernels run one gene at a time). */
+let residualMuScratch = new Float64Array(0);
 
 /**
  * Cook's distances of gene g for the center's samples at robust dispersion `robust`, into
- * `out` (length n). Local only. D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_i / (1 − h_i)²:
+ * `out` (length n). Local only. D_i = (y_i − μ_i)² / (μ_i + α_rob μ_i²) / p · h_i / (1 − h_i)²,
+ * μ the fit's or the dispersion step's ({@link CooksResidualLink}):
  * for h_i ≥ 0 each distance is non-increasing in α_rob, in floating point too ((α_rob·μ)·μ,
  * the sum and the quotient are monotone under rounding), which the screening round
  * (`cooksScreenLocalStep`) relies on.
@@ -156,6 +193,11 @@ export function geneCooksDistances(
   const { beta, dispersions, hatInverse } = fit;
   const alpha = dispersions[g];
   const m = g * p * p;
+  const means = residualMeans(fit);
+  if (means !== null) {
+    if (residualMuScratch.length < n) residualMuScratch = new Float64Array(n);
+    geneMu(center, means, g, residualMuScratch);
+  }
   for (let i = 0; i < n; i++) {
     const row = i * p;
     let eta = 0;
@@ -170,8 +212,9 @@ export function geneCooksDistances(
       q += design[row + k] * acc;
     }
     const h = w * q;
-    const r = counts[g * n + i] - mu;
-    const pearson = (r * r) / (mu + robust * mu * mu);
+    const muResidual = means === null ? mu : residualMuScratch[i];
+    const r = counts[g * n + i] - muResidual;
+    const pearson = (r * r) / (muResidual + robust * muResidual * muResidual);
     out[i] = ((pearson / p) * h) / ((1 - h) * (1 - h));
   }
 }

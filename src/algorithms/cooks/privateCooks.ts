@@ -45,7 +45,7 @@
 
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
-import type { CooksFit, CooksRequest, ReplaceShare } from "./cooks.js";
+import type { CooksFit, CooksRequest, CooksResidualLink, ReplaceShare } from "./cooks.js";
 import { geneCooksDistances, type LocalReplacement, replaceOutliersLocal } from "./cooks.js";
 import { ROBUST_MIN_DISPERSION } from "./robustDispersion.js";
 
@@ -73,6 +73,10 @@ export interface PrivateCooksRequest {
   readonly robustDispersions: Float64Array;
   /** (XᵀWX + Λ)⁻¹ per gene, genes×p×p. */
   readonly hatInverse: Float64Array;
+  /** Which μ the residuals take ({@link CooksResidualLink}: the LRT's is the dispersion step's). */
+  readonly residualLink: CooksResidualLink;
+  /** That μ's coefficients, genes×p (empty with "fit"). */
+  readonly residualBeta: Float64Array;
   /** Cook's cutoff qf(0.99, p, m − p) (NaN: no outlier), for the replacement. */
   readonly cutoff: number;
   /**
@@ -89,6 +93,17 @@ export interface PrivateCooksRequest {
   readonly thirdBucket: Float64Array;
 }
 
+/** A request's residual μ fields from a fit's (absent: the fit's own μ, no coefficients). */
+function residualOf(fit: CooksFit): {
+  residualLink: CooksResidualLink;
+  residualBeta: Float64Array;
+} {
+  return {
+    residualLink: fit.residualLink ?? "fit",
+    residualBeta: fit.residualBeta ?? new Float64Array(0),
+  };
+}
+
 /** Build the private Cook's request (`minCell`: k, default 3). */
 export function privateCooksRequest(
   plan: CooksPlan,
@@ -97,6 +112,9 @@ export function privateCooksRequest(
     readonly dispersions: Float64Array;
     readonly robustDispersions: Float64Array;
     readonly hatInverse: Float64Array;
+    /** The residuals' μ (default: the fit's). */
+    readonly residualLink?: CooksResidualLink;
+    readonly residualBeta?: Float64Array;
     readonly trimmedBaseMean: Float64Array;
     /** 2×genes bucket bounds of the third-largest count (NaN: not evaluated). */
     readonly thirdBucket?: Float64Array;
@@ -130,6 +148,7 @@ export function privateCooksRequest(
     dispersions: inputs.dispersions,
     robustDispersions: inputs.robustDispersions,
     hatInverse: inputs.hatInverse,
+    ...residualOf(inputs),
     cutoff: plan.cutoff,
     filterCutoff: inputs.filterCutoff ?? plan.cutoff,
     trimmedBaseMean: inputs.trimmedBaseMean,
@@ -253,6 +272,10 @@ export function privateCooksLocalStep(
  */
 export interface CooksScreenRequest extends CooksFit {
   readonly kind: "cooks-screen-request";
+  /** Which μ the residuals take ({@link CooksResidualLink}). */
+  readonly residualLink: CooksResidualLink;
+  /** That μ's coefficients, genes×p (empty with "fit"). */
+  readonly residualBeta: Float64Array;
   /** Design columns. */
   readonly p: number;
   /** The smallest of the Cook's round's cutoffs (≥ 0). */
@@ -285,6 +308,7 @@ export function cooksScreenRequest(
     beta: fit.beta,
     dispersions: fit.dispersions,
     hatInverse: fit.hatInverse,
+    ...residualOf(fit),
     cutoff,
   };
 }
@@ -346,6 +370,8 @@ export function privateReplaceLocal(
     dispersions: request.dispersions,
     robustDispersions: request.robustDispersions,
     hatInverse: request.hatInverse,
+    residualLink: request.residualLink,
+    residualBeta: request.residualBeta,
     cutoff: request.sets[2] === 1 ? request.cutoff : Number.NaN,
     trimmedBaseMean: request.trimmedBaseMean,
     thirdLargestCount: new Float64Array(genes).fill(Number.NaN),

@@ -131,6 +131,8 @@ describe("the Cook's screening round", () => {
             dispersions,
             robustDispersions: robust,
             hatInverse,
+            residualLink: "fit",
+            residualBeta: new Float64Array(0),
             cutoff,
             filterCutoff,
             trimmedBaseMean: new Float64Array(GENES),
