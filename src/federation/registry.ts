@@ -361,11 +361,6 @@ export const BOUNDS = {
 export const MAX_SECURE_CENTERS = 64;
 
 /**
- * Checks of a private Cook's search request (counts or sums round): the protocol's public grid
- * (a center refuses a finer one, which would place single values more precisely), value kinds
- * and group masks sized for the cells.
- */
-/**
  * A Cook's request's residual μ: the fit's (no coefficients), or the dispersion step's (a link
  * and p coefficients per gene).
  */
@@ -387,6 +382,11 @@ function checkResidualMu(
     );
 }
 
+/**
+ * Checks of a private Cook's search request (counts or sums round): the protocol's public grid
+ * (a center refuses a finer one, which would place single values more precisely), value kinds
+ * and group masks sized for the cells.
+ */
 function checkPrivateSearch(input: PrivateTrimWire | PrivateSumWire): void {
   const grid = DEFAULT_PRIVATE_GRID;
   if (

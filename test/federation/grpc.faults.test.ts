@@ -10,7 +10,7 @@ import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
 import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
 import type { AggregatorMessage } from "../../src/federation/grpc/generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage__Output } from "../../src/federation/grpc/generated/fedseq/v1/CenterMessage.js";
-import { fedseqProto } from "../../src/federation/grpc/proto.js";
+import { fedseqProto, PROTOCOL_VERSION } from "../../src/federation/grpc/proto.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS, fitShared } from "../helpers/fits.js";
@@ -115,6 +115,46 @@ describe("gRPC faults", () => {
     });
     const error = await failure;
     expect(error.code).toBe(grpc.status.UNAVAILABLE);
+    await expect(aggregator.ready()).rejects.toThrow(/center site_1: did not join within 2 s/);
+    client.close();
+  });
+
+  it("a center of the previous protocol version is refused at join, naming both versions", async () => {
+    // Version 2 centers drop the Cook's requests' residual μ (version 3) and would compute an
+    // LRT's distances at the wrong μ without a word: they must not join.
+    const certs = testCertificates();
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: ["site_1"],
+      tls: tlsOf(certs.aggregator),
+      runId: "old-protocol",
+      joinTimeoutMs: 2_000,
+      reconnectTimeoutMs: 2_000,
+      log: () => {},
+    });
+    const site = tlsOf(certs.centers.site_1);
+    const Federation = fedseqProto().fedseq.v1.Federation;
+    const client = new Federation(
+      `localhost:${aggregator.port}`,
+      grpc.credentials.createSsl(site.ca, site.key, site.cert),
+    );
+    const call = client.join();
+    const failure = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+    call.on("data", () => {});
+    call.write({
+      hello: {
+        protocol: PROTOCOL_VERSION - 1,
+        center: "site_1",
+        genes: ["g"],
+        samples: ["s"],
+        preparedRun: "",
+      },
+    });
+    const error = await failure;
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.details).toBe(
+      `center site_1 speaks protocol ${PROTOCOL_VERSION - 1}, this aggregator ${PROTOCOL_VERSION}`,
+    );
     await expect(aggregator.ready()).rejects.toThrow(/center site_1: did not join within 2 s/);
     client.close();
   });

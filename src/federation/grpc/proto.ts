@@ -8,10 +8,13 @@ import { packageRoot } from "../../io/bundled.js";
 import type { ProtoGrpcType } from "./generated/fedseq.js";
 
 /**
- * Protocol version a center announces in its Hello (2: every step's request and reply is a
- * record of the step registry; 1 had messages of their own for the fit's steps).
+ * Protocol version a center announces in its Hello; the aggregator refuses any other at join.
+ * 3: the Cook's requests carry the μ of their residuals (`residualLink`, `residualBeta`: a
+ * version-2 center would drop the fields and compute a likelihood-ratio test's distances at the
+ * wrong μ, silently); 2: every step's request and reply is a record of the step registry; 1 had
+ * messages of their own for the fit's steps.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 let cached: ProtoGrpcType | null = null;
 
