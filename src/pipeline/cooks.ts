@@ -67,8 +67,9 @@ export interface CooksInput {
   /** (XᵀWX + Λ)⁻¹ per fitted gene, F×p×p (the Wald step's). */
   readonly hatInverse: Float64Array;
   /**
-   * The μ of the distances' residuals when not the fit's (the likelihood-ratio test's: the
-   * gene-wise dispersion step's: `CooksResidualLink` of algorithms/cooks): its link and coefficients, F×p.
+   * The μ of the distances' residuals when it is not the fit's: after a likelihood-ratio test,
+   * the gene-wise dispersion step's (algorithms/cooks `CooksResidualLink`), as its link and
+   * coefficients, F×p.
    */
   readonly residualMu?: { readonly link: "identity" | "log"; readonly beta: Float64Array };
   /** Their baseMean (Σ y/s / m, the fit's), F: the robust dispersion's mean when the private
