@@ -49,6 +49,7 @@ const SECONDS: Record<string, number> = {
   "test/pipeline/run.sparseGenes.test.ts": 6,
   "test/pydeseq2/pydeseq2.test.ts": 6,
   "test/pipeline/run.cooksSwitches.test.ts": 6,
+  "test/federation/grpc.faults.test.ts": 6,
   "test/cli/options.cli.test.ts": 5,
 };
 
