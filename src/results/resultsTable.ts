@@ -81,17 +81,13 @@ export function resultsTable(input: ResultsInput): ResultsTable {
   const lfcSE = nan();
   const stat = nan();
   const pvalue = nan();
+  const { lrt } = input;
   fitted.forEach((g, j) => {
     log2FoldChange[g] = lfcFitted[j];
     lfcSE[g] = seFitted[j];
-    stat[g] = statFitted[j];
-    pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : pFitted[j];
-    if (input.lrt !== undefined) {
-      stat[g] = input.lrt.stat[j];
-      pvalue[g] = input.cooksOutlier?.[j]
-        ? Number.NaN
-        : chiSquaredUpperTail(input.lrt.stat[j], input.lrt.df);
-    }
+    stat[g] = lrt === undefined ? statFitted[j] : lrt.stat[j];
+    const p = lrt === undefined ? pFitted[j] : chiSquaredUpperTail(lrt.stat[j], lrt.df);
+    pvalue[g] = input.cooksOutlier?.[j] ? Number.NaN : p;
     // results() fills these in last, whatever the test (its refit had set them to NA).
     if (input.nowZero?.[j]) {
       log2FoldChange[g] = 0;

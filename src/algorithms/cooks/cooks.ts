@@ -162,8 +162,12 @@ export interface CooksFit {
   readonly residualBeta?: Float64Array;
 }
 
-/** The dispersion step's μ model of a fit whose residuals take it (null: the fit's own μ). */
-function residualMeans(fit: CooksFit): DispersionMeans | null {
+/**
+ * The dispersion step's μ model of a fit whose residuals take it (null: the fit's own μ): once
+ * per request, for {@link geneCooksDistances}' `means`.
+ * @throws Error when the coefficients are not sized as β
+ */
+export function residualMeans(fit: CooksFit): DispersionMeans | null {
   const link = fit.residualLink ?? "fit";
   if (link === "fit") return null;
   if (fit.residualBeta === undefined || fit.residualBeta.length !== fit.beta.length)
@@ -181,6 +185,8 @@ let residualMuScratch = new Float64Array(0);
  * for h_i ≥ 0 each distance is non-increasing in α_rob, in floating point too ((α_rob·μ)·μ,
  * the sum and the quotient are monotone under rounding), which the screening round
  * (`cooksScreenLocalStep`) relies on.
+ * @param means - the residuals' μ model, {@link residualMeans} of `fit` (a loop over genes reads
+ *   it once)
  */
 export function geneCooksDistances(
   center: CooksCenter,
@@ -188,12 +194,12 @@ export function geneCooksDistances(
   robust: number,
   g: number,
   out: Float64Array,
+  means: DispersionMeans | null = residualMeans(fit),
 ): void {
   const { n, p, design, sizeFactors, counts } = center;
   const { beta, dispersions, hatInverse } = fit;
   const alpha = dispersions[g];
   const m = g * p * p;
-  const means = residualMeans(fit);
   if (means !== null) {
     if (residualMuScratch.length < n) residualMuScratch = new Float64Array(n);
     geneMu(center, means, g, residualMuScratch);
@@ -220,8 +226,14 @@ export function geneCooksDistances(
 }
 
 /** Cook's distances of gene g at the request's robust dispersion (see {@link geneCooksDistances}). */
-function geneCooks(center: CooksCenter, request: CooksRequest, g: number, out: Float64Array): void {
-  geneCooksDistances(center, request, request.robustDispersions[g], g, out);
+function geneCooks(
+  center: CooksCenter,
+  request: CooksRequest,
+  g: number,
+  out: Float64Array,
+  means: DispersionMeans | null,
+): void {
+  geneCooksDistances(center, request, request.robustDispersions[g], g, out, means);
 }
 
 /** Local step of the Cook's round: per-gene maxima and flags (see {@link CooksShare}). */
@@ -235,8 +247,9 @@ export function cooksLocalStep(center: CooksCenter, request: CooksRequest): Cook
   const outlier = new Uint8Array(genes);
   const argmaxBelowThird = new Uint8Array(genes);
   const d = new Float64Array(n);
+  const means = residualMeans(request);
   for (let g = 0; g < genes; g++) {
-    geneCooks(center, request, g, d);
+    geneCooks(center, request, g, d, means);
     let eligible = Number.NEGATIVE_INFINITY;
     let kept = Number.NEGATIVE_INFINITY;
     let all = Number.NEGATIVE_INFINITY;
@@ -309,10 +322,11 @@ export function replaceOutliersLocal(center: CooksCenter, request: CooksRequest)
   const changed: number[] = [];
   const rows: Float64Array[] = [];
   const anyReplaceable = cellOf.some((cell) => replaceable[cell] === 1);
+  const means = residualMeans(request);
   for (let g = 0; g < genes; g++) {
     row.set(counts.subarray(g * n, g * n + n));
     if (anyReplaceable && !Number.isNaN(cutoff)) {
-      geneCooks(center, request, g, d);
+      geneCooks(center, request, g, d, means);
       for (let i = 0; i < n; i++) {
         if (replaceable[cellOf[i]] === 1 && d[i] > cutoff) {
           row[i] = Math.trunc(trimmedBaseMean[g] * sizeFactors[i]);

@@ -46,7 +46,12 @@
 import type { CooksPlan } from "./cells.js";
 import { type CooksCenter, sampleCells } from "./center.js";
 import type { CooksFit, CooksRequest, CooksResidualLink, ReplaceShare } from "./cooks.js";
-import { geneCooksDistances, type LocalReplacement, replaceOutliersLocal } from "./cooks.js";
+import {
+  geneCooksDistances,
+  type LocalReplacement,
+  replaceOutliersLocal,
+  residualMeans,
+} from "./cooks.js";
 import { ROBUST_MIN_DISPERSION } from "./robustDispersion.js";
 
 /** What the aggregator sends for the private Cook's round. */
@@ -213,8 +218,9 @@ export function privateCooksLocalStep(
   const aboveLowCount = new Float64Array(genes);
   const aboveHighCount = new Float64Array(genes);
   const d = new Float64Array(n);
+  const means = residualMeans(request);
   for (let g = 0; g < genes; g++) {
-    geneCooksDistances(center, request, request.robustDispersions[g], g, d);
+    geneCooksDistances(center, request, request.robustDispersions[g], g, d, means);
     const lower = thirdBucket[2 * g];
     const upper = thirdBucket[2 * g + 1];
     const rule = !Number.isNaN(lower) && !Number.isNaN(upper);
@@ -330,8 +336,9 @@ export function cooksScreenLocalStep(
   const { cutoff } = request;
   const aboveAtFloor = new Float64Array(genes);
   const d = new Float64Array(n);
+  const means = residualMeans(request);
   for (let g = 0; g < genes; g++) {
-    geneCooksDistances(center, request, ROBUST_MIN_DISPERSION, g, d);
+    geneCooksDistances(center, request, ROBUST_MIN_DISPERSION, g, d, means);
     let count = 0;
     for (let i = 0; i < n; i++) if (!(d[i] <= cutoff)) count++;
     aboveAtFloor[g] = count;
