@@ -1,6 +1,6 @@
 /**
  * The kernels a center's heavy local steps call (the NB fits' IRLS, PQN and `fast` solver, the
- * dispersion searches' evaluations, the Wald step's XᵀWX, the Cook's screening and the counts and
+ * `deseq2` solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the Wald step's XᵀWX, the Cook's screening and the counts and
  * sums of Cook's private trimmed means), behind
  * one interface: run directly on this thread ({@link directKernels}), or split by genes over a
  * pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
@@ -12,6 +12,7 @@ import {
   type IrlsSummands,
   nbFisherGradientNllAtSteps,
   nbIrlsSummandsAndNll,
+  nbNllAtPoints,
   nbScoreAndInformation,
   type ScoreAndInformation,
 } from "../math/negativeBinomial.js";
@@ -63,6 +64,16 @@ export interface LocalKernels {
     count: number,
     minMu: number,
   ): ScoreAndInformation;
+  /**
+   * {@link nbNllAtPoints} on `dataset`: the unfloored NB NLL of each of `genes` at its `count`
+   * points (gene-major, log2-scale coefficients), as R's `optim` objective.
+   */
+  nllAtPoints(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    points: Float64Array,
+    count: number,
+  ): Float64Array;
   /** {@link datasetInformation}: XᵀWX (upper triangles) of every gene of `dataset` at `beta`. */
   information(dataset: CenterFitData, beta: Float64Array): Float64Array;
   /** {@link cooksScreenLocalStep} on `dataset`'s genes. */
@@ -114,6 +125,8 @@ export const directKernels: LocalKernels = {
     ),
   scoreAndInformation: (dataset, genes, points, count, minMu) =>
     nbScoreAndInformation(dataset.data, dataset.constants, genes, points, count, minMu),
+  nllAtPoints: (dataset, genes, points, count) =>
+    nbNllAtPoints(dataset.data, dataset.constants, genes, points, count),
   information: datasetInformation,
   cooksScreen: (dataset, request) => cooksScreenLocalStep(dataset.data, request),
   dispersionEval: dispersionEvalLocalStep,

@@ -1,6 +1,6 @@
 /**
- * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the dispersion
- * searches' evaluations, the counts and sums of Cook's private trimmed means) split the active
+ * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the `deseq2`
+ * solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the counts and sums of Cook's private trimmed means) split the active
  * genes over `threads` threads, this one included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
@@ -85,6 +85,14 @@ import { threadEntry } from "./threadEntry.js";
  * samples, 20 genes: 0.68 → 0.53 ms), but a busy machine may give the worker no core at once.
  */
 export const DEFAULT_MIN_WORK = 50_000;
+
+/**
+ * The work of one gene·sample·point of {@link LocalKernels.nllAtPoints} in units of
+ * {@link DEFAULT_MIN_WORK}'s (an IRLS gene·sample, ~40–60 ns): R's density and C library's log
+ * reproduced to the bit cost ~220 ns (a 120-sample `~ batch + condition` run: 14.0 million in
+ * 3.1 s), so a call of 206 genes × 9 points × 24 samples (~10 ms) is split, one of 10 genes is not.
+ */
+const NLL_WORK_WEIGHT = 4;
 
 /**
  * Fewest samples at a center for which the counts and sums of Cook's private trimmed means are
@@ -401,6 +409,32 @@ export class GenePool implements LocalKernels {
         minMu,
       }),
     ) as unknown as FisherGradientNll;
+  }
+
+  /** {@link LocalKernels.nllAtPoints}, split over the pool. */
+  nllAtPoints(
+    dataset: CenterFitData,
+    genes: Int32Array,
+    points: Float64Array,
+    count: number,
+  ): Float64Array {
+    const { n, p } = dataset.data;
+    const A = genes.length;
+    // Gene-major points and NLLs: a slice's are contiguous, one "step" of `count` values a gene.
+    return this.#split(
+      dataset,
+      A,
+      1,
+      [["nll", count]],
+      () => ({ nll: directKernels.nllAtPoints(dataset, genes, points, count) }),
+      (a0, a1) => ({
+        kernel: "nll",
+        genes: genes.slice(a0, a1),
+        points: points.slice(a0 * count * p, a1 * count * p),
+        count,
+      }),
+      A * count * n * NLL_WORK_WEIGHT,
+    ).nll;
   }
 
   /** {@link LocalKernels.scoreAndInformation}, split over the pool. */
@@ -774,7 +808,8 @@ export class GenePool implements LocalKernels {
   /**
    * Run a kernel over A genes × S points: on this thread alone when the work is small, else in
    * slices of consecutive active genes shared by this thread and the workers ({@link #share}),
-   * outputs joined in gene order within each point's block.
+   * outputs joined in gene order within each point's block. `work` is the call's genes ×
+   * samples × points (by default A·S·n).
    */
   #split(
     dataset: CenterFitData,
@@ -783,8 +818,8 @@ export class GenePool implements LocalKernels {
     fields: Fields,
     direct: () => object,
     slice: (a0: number, a1: number) => PoolKernelArgs,
+    work = A * S * dataset.data.n,
   ): Record<string, Float64Array> {
-    const work = A * S * dataset.data.n;
     if (Math.min(this.threads, A) < 2 || work < this.#minWork)
       return direct() as Record<string, Float64Array>;
     const workers = this.#start();

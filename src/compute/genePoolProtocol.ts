@@ -60,6 +60,13 @@ export type PoolKernelArgs =
       readonly minMu: number;
     }
   | {
+      readonly kernel: "nll";
+      readonly genes: Int32Array;
+      /** The slice's genes' points, gene-major (`count` points of p coefficients each). */
+      readonly points: Float64Array;
+      readonly count: number;
+    }
+  | {
       readonly kernel: "dispersion";
       /** The request restricted to the slice's genes (its mask, points and counts). */
       readonly request: DispersionEvalRequest;
@@ -204,6 +211,8 @@ export function runKernelSlice(
           args.minMu,
         ),
       };
+    case "nll":
+      return { nll: directKernels.nllAtPoints(dataset, args.genes, args.points, args.count) };
     case "privateSums":
       return { sums: directKernels.privateSums(dataset, args.request).sums };
     case "information":

@@ -430,7 +430,11 @@ export function runRecordStep<K extends CenterRunStep>(
         prepared.kernels,
       ) as Out<K>;
     case "nllAtPoints":
-      return nllAtPointsLocalStep(prepared.get(), input as In<"nllAtPoints">) as Out<K>;
+      return nllAtPointsLocalStep(
+        prepared.get(),
+        input as In<"nllAtPoints">,
+        prepared.kernels,
+      ) as Out<K>;
     case "apeglm":
       return apeglmLocalStep(prepared.get(), input as In<"apeglm">) as Out<K>;
     case "information":

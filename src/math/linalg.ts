@@ -212,3 +212,39 @@ export function crossProduct(x: Float64Array, n: number, p: number): Float64Arra
   }
   return out;
 }
+
+/** The rows of a row-major n×p matrix grouped into classes of equal rows. */
+export interface RowClasses {
+  /** Each class's first row, in order of first appearance (D values). */
+  readonly first: Int32Array;
+  /** Each row's class (n values). */
+  readonly classOf: Int32Array;
+}
+
+const rowClassCache = new WeakMap<Float64Array, RowClasses>();
+
+/**
+ * The classes of equal rows (the same numbers, 0 and −0 alike) of the row-major n×p `matrix`, computed once per
+ * matrix object and remembered while it lives: a design matrix is fixed for a center's run, and
+ * a kernel can then compute a row's x·β once per class instead of once per sample.
+ */
+export function rowClasses(matrix: Float64Array, n: number, p: number): RowClasses {
+  const cached = rowClassCache.get(matrix);
+  if (cached !== undefined && cached.classOf.length === n) return cached;
+  const index = new Map<string, number>();
+  const first: number[] = [];
+  const classOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = matrix.subarray(i * p, i * p + p).join(",");
+    let c = index.get(key);
+    if (c === undefined) {
+      c = first.length;
+      index.set(key, c);
+      first.push(i);
+    }
+    classOf[i] = c;
+  }
+  const classes = { first: Int32Array.from(first), classOf };
+  rowClassCache.set(matrix, classes);
+  return classes;
+}

@@ -15,7 +15,7 @@
  * upstream (fedpydeseq2 / numpy) so that results agree to the last bits wherever possible.
  */
 import { fastExp } from "./exp.js";
-import { triangleSize } from "./linalg.js";
+import { rowClasses, triangleSize } from "./linalg.js";
 import { lnGamma } from "./lnGamma.js";
 import {
   glibcPowerOfTwo,
@@ -984,6 +984,11 @@ export function nbNllAtPoints(
   const logDensities = new Float64Array(n);
   // The μ-independent parts of each sample's density, once per gene for its `count` points.
   const densityConstants = new Float64Array(n * NB_DENSITY_CONSTANTS);
+  // 2^(xβ) once per distinct design row: samples with equal rows have the same xβ, bit for bit
+  // (same products, summed in the same order), and the emulated C library's 2^x was a third of
+  // this kernel's time (a 120-sample `~ batch + condition` run: 1.7 of 4.9 s) when per sample.
+  const { first, classOf } = rowClasses(design, n, p);
+  const rowPowers = new Float64Array(first.length);
   for (let a = 0; a < active; a++) {
     const g = genes[a];
     const base = g * n;
@@ -992,13 +997,17 @@ export function nbNllAtPoints(
       nbLogDensityConstants(counts[base + i], size, densityConstants, i * NB_DENSITY_CONSTANTS);
     for (let s = 0; s < count; s++) {
       const b = (a * count + s) * p;
-      for (let i = 0; i < n; i++) {
+      for (let d = 0; d < first.length; d++) {
+        const row = first[d] * p;
         let eta = 0;
-        for (let k = 0; k < p; k++) eta += design[i * p + k] * points[b + k];
+        for (let k = 0; k < p; k++) eta += design[row + k] * points[b + k];
+        rowPowers[d] = glibcPowerOfTwo(eta);
+      }
+      for (let i = 0; i < n; i++) {
         logDensities[i] = nbLogDensityAt(
           counts[base + i],
           size,
-          sizeFactors[i] * glibcPowerOfTwo(eta),
+          sizeFactors[i] * rowPowers[classOf[i]],
           densityConstants,
           i * NB_DENSITY_CONSTANTS,
         );

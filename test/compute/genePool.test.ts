@@ -133,6 +133,10 @@ describe("GenePool", () => {
           expect(split.irlsSummandsAndNll(d, genes, beta, 0.5)).toEqual(
             directKernels.irlsSummandsAndNll(prepared, genes, beta, 0.5),
           );
+          // The L-BFGS-B objective: gene-major points, 4 a gene.
+          expect(split.nllAtPoints(d, genes, points, 4)).toEqual(
+            directKernels.nllAtPoints(prepared, genes, points, 4),
+          );
         }
       }
       expect(split.runningWorkers).toBe(threads - 1);

@@ -1,9 +1,16 @@
 /**
  * The LU kernels against closed forms: a 3×3 system solved by Cramer's rule, and the entry-wise
- * solve against the whole-column one (the same operations on the rows it computes).
+ * solve against the whole-column one (the same operations on the rows it computes); the classes
+ * of equal rows against a hand-made matrix.
  */
 import { describe, expect, it } from "vitest";
-import { luFactor, luSolveColumn, luSolveEntry, luWorkspace } from "../../src/math/linalg.js";
+import {
+  luFactor,
+  luSolveColumn,
+  luSolveEntry,
+  luWorkspace,
+  rowClasses,
+} from "../../src/math/linalg.js";
 
 /** det of a row-major 3×3 matrix. */
 function det3(m: readonly number[]): number {
@@ -53,5 +60,18 @@ describe("luSolveEntry", () => {
       load(ws, b);
       expect(Object.is(luSolveEntry(ws, j), whole[j]), `x_${j}`).toBe(true);
     }
+  });
+});
+
+describe("rowClasses", () => {
+  it("groups equal rows in order of first appearance (0 and −0 alike), once per matrix", () => {
+    const m = Float64Array.from([1, 0, 0.5, 1, 1, 0.5, 1, -0, 0.5, 1, 0, 0.25, 1, 1, 0.5]);
+    const classes = rowClasses(m, 5, 3);
+    expect(Array.from(classes.first)).toEqual([0, 1, 3]);
+    expect(Array.from(classes.classOf)).toEqual([0, 1, 0, 2, 1]);
+    expect(rowClasses(m, 5, 3)).toBe(classes);
+    // A continuous covariate: every row its own class.
+    const distinct = rowClasses(Float64Array.from([1, 0.1, 1, 0.2, 1, 0.30000000000000004]), 3, 2);
+    expect(Array.from(distinct.classOf)).toEqual([0, 1, 2]);
   });
 });

@@ -4,7 +4,6 @@
  */
 
 import { triangleSize } from "../../math/linalg.js";
-import { nbNllAtPoints } from "../../math/negativeBinomial.js";
 import { datasetFor, type FitCenter } from "../center.js";
 import { directKernels, type LocalKernels } from "../kernels.js";
 import { maskIndices } from "../masks.js";
@@ -56,12 +55,17 @@ export function deseq2IrlsLocalStep(
   return { kind: "deseq2-irls-share", nll: sums.nll, xtwx, xtwz: sums.features };
 }
 
-/** One center's NLL (μ not floored) at the requested points. */
+/**
+ * One center's NLL (μ not floored) at the requested points.
+ * @param kernels - where the kernel runs (this thread by default)
+ */
 export function nllAtPointsLocalStep(
   center: FitCenter,
   request: NllAtPointsRequest,
+  kernels: LocalKernels = directKernels,
 ): NllAtPointsShare {
-  const { data, constants } = datasetFor(center, request.refit);
+  const dataset = datasetFor(center, request.refit);
+  const { data } = dataset;
   checkShape("likelihood request", data.p, data.genes, request);
   const active = maskIndices(request.mask);
   const s = request.pointsPerGene;
@@ -72,6 +76,6 @@ export function nllAtPointsLocalStep(
   }
   return {
     kind: "nll-at-points-share",
-    nll: nbNllAtPoints(data, constants, active, request.points, s),
+    nll: kernels.nllAtPoints(dataset, active, request.points, s),
   };
 }
