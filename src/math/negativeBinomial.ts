@@ -988,7 +988,15 @@ export function nbNllAtPoints(
   // (same products, summed in the same order), and the emulated C library's 2^x was a third of
   // this kernel's time (a 120-sample `~ batch + condition` run: 1.7 of 4.9 s) when per sample.
   const { first, classOf } = rowClasses(design, n, p);
-  const rowPowers = new Float64Array(first.length);
+  const D = first.length;
+  const rowPowers = new Float64Array(D);
+  // A gene's first point is L-BFGS-B's x and the others its numerical gradient's x ± ε·e_k: a row
+  // with a 0 in column k has the same xβ at x ± ε·e_k as at x, so its samples' densities are
+  // those at x, reused rather than recomputed (an indicator design recomputes about half of them).
+  const firstEtas = new Float64Array(D);
+  const firstPowers = new Float64Array(D);
+  const firstDensities = new Float64Array(n);
+  const unchanged = new Uint8Array(D);
   for (let a = 0; a < active; a++) {
     const g = genes[a];
     const base = g * n;
@@ -997,21 +1005,35 @@ export function nbNllAtPoints(
       nbLogDensityConstants(counts[base + i], size, densityConstants, i * NB_DENSITY_CONSTANTS);
     for (let s = 0; s < count; s++) {
       const b = (a * count + s) * p;
-      for (let d = 0; d < first.length; d++) {
+      for (let d = 0; d < D; d++) {
         const row = first[d] * p;
         let eta = 0;
         for (let k = 0; k < p; k++) eta += design[row + k] * points[b + k];
-        rowPowers[d] = glibcPowerOfTwo(eta);
+        if (s > 0 && eta === firstEtas[d]) {
+          unchanged[d] = 1;
+          rowPowers[d] = firstPowers[d];
+        } else {
+          unchanged[d] = 0;
+          rowPowers[d] = glibcPowerOfTwo(eta);
+          if (s === 0) {
+            firstEtas[d] = eta;
+            firstPowers[d] = rowPowers[d];
+          }
+        }
       }
       for (let i = 0; i < n; i++) {
-        logDensities[i] = nbLogDensityAt(
-          counts[base + i],
-          size,
-          sizeFactors[i] * rowPowers[classOf[i]],
-          densityConstants,
-          i * NB_DENSITY_CONSTANTS,
-        );
+        logDensities[i] =
+          unchanged[classOf[i]] === 1
+            ? firstDensities[i]
+            : nbLogDensityAt(
+                counts[base + i],
+                size,
+                sizeFactors[i] * rowPowers[classOf[i]],
+                densityConstants,
+                i * NB_DENSITY_CONSTANTS,
+              );
       }
+      if (s === 0) firstDensities.set(logDensities);
       nll[a * count + s] = -sumLikeR(logDensities, 0, n);
     }
   }

@@ -2,7 +2,9 @@
  * nbNllAtPoints (the `deseq2` solver's L-BFGS-B objective) against its definition term by term:
  * −Σᵢ R's dnbinom(yᵢ, 1/α, sᵢ·2^(xᵢβ)) summed as R's sum(), from the primitives
  * test/math/nbDensity.test.ts checks against R itself. The kernel computes 2^(xβ) once per
- * distinct design row; these designs repeat rows in any order, or never.
+ * distinct design row, and reuses a density from a gene's first point where a row's xβ is the
+ * same: these designs repeat rows in any order, or never, and the points follow L-BFGS-B's
+ * numerical gradient (x, x ± ε·e_k) or not.
  */
 import { describe, expect, it } from "vitest";
 import { prepareCenterData } from "../../src/algorithms/center.js";
@@ -68,10 +70,20 @@ describe("nbNllAtPoints", () => {
         dispersions,
       });
       const active = Int32Array.from([0, 2, 3, 5, 8, 11]);
-      const count = 3;
-      const points = Float64Array.from({ length: active.length * count * p }, (_, j) =>
-        j % p === 0 ? 2 + 10 * r() : 4 * (r() - 0.5),
-      );
+      // L-BFGS-B's layout: x, then x ± ε·e_k (whose rows with x_k's column 0 keep x's xβ), here
+      // for k = 1 and 3; the first two genes' points are unrelated to each other instead.
+      const count = 5;
+      const points = new Float64Array(active.length * count * p);
+      for (let a = 0; a < active.length; a++) {
+        const x = Array.from({ length: p }, (_, k) => (k === 0 ? 2 + 10 * r() : 4 * (r() - 0.5)));
+        for (let s = 0; s < count; s++) {
+          for (let k = 0; k < p; k++) {
+            const nudge = s === 0 || k !== (s < 3 ? 1 : 3) ? 0 : s % 2 === 1 ? 1e-3 : -1e-3;
+            points[(a * count + s) * p + k] =
+              a < 2 && s > 0 ? (k === 0 ? 2 + 10 * r() : 4 * (r() - 0.5)) : x[k] + nudge;
+          }
+        }
+      }
       // Points where μ overflows to ∞ or underflows to 0, on the all-zero gene and another.
       points[p] = 1100;
       points[2 * p] = -1100;
