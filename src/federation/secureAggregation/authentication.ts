@@ -15,6 +15,7 @@ import {
   createHash,
   createHmac,
   createSecretKey,
+  hash,
   type KeyObject,
   timingSafeEqual,
 } from "node:crypto";
@@ -48,7 +49,7 @@ function updateValue(hash: ReturnType<typeof createHash>, kind: FieldKind, value
 
 /** SHA-256 of a masked vector's bytes: what a reply's fingerprint covers of it. */
 export function maskedDigest(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(bytes).digest());
+  return new Uint8Array(hash("sha256", bytes, "buffer"));
 }
 
 /**

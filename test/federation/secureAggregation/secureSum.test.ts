@@ -249,7 +249,7 @@ describe("secure sums", () => {
     }
   });
 
-  it("a split field masked as it is encoded is encoding, then masking, word for word", () => {
+  it("a split field masked as it is encoded is encoding, then masking, word for word, digested", () => {
     // 2 to 5 centers (one to four masks, both signs), lengths within one keystream chunk, at its
     // end and across it, values of every sign and binary order the split covers.
     const u = rng(33);
@@ -277,6 +277,14 @@ describe("secure sums", () => {
           expect(
             Buffer.from(ringBytes(fused.fine)).equals(Buffer.from(ringBytes(parts.fine))),
           ).toBe(true);
+          // Each part's digest (streamed chunk by chunk beyond one chunk) is its bytes' SHA-256.
+          for (const [digest, ring] of [
+            [fused.coarseDigest, fused.coarse],
+            [fused.fineDigest, fused.fine],
+          ] as const) {
+            const sha = createHash("sha256").update(ringBytes(ring)).digest();
+            expect(Buffer.from(digest).equals(sha)).toBe(true);
+          }
         }
       }
     }
