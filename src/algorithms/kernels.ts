@@ -1,8 +1,8 @@
 /**
  * The kernels a center's heavy local steps call (the NB fits' IRLS, PQN and `fast` solver, the
- * `deseq2` solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the Wald step's XᵀWX, the Cook's screening and the counts and
- * sums of Cook's private trimmed means), behind
- * one interface: run directly on this thread ({@link directKernels}), or split by genes over a
+ * `deseq2` solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the Wald
+ * step's XᵀWX, the Cook's screening and the counts and sums of Cook's private trimmed means),
+ * behind one interface: run directly on this thread ({@link directKernels}), or split by genes over a
  * pool of worker threads (`src/compute/genePool.ts`). Every kernel computes each gene
  * independently of the others, so any split gives the same doubles.
  */

@@ -1,7 +1,8 @@
 /**
  * A center's worker pool: the heavy local steps (IRLS, PQN, the `fast` solver, the `deseq2`
- * solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the counts and sums of Cook's private trimmed means) split the active
- * genes over `threads` threads, this one included.
+ * solver's likelihoods for L-BFGS-B, the dispersion searches' evaluations, the counts and sums
+ * of Cook's private trimmed means) split the active genes over `threads` threads, this one
+ * included.
  *
  * - The kernels' data (counts, ln Γ terms, design, …) is moved into SharedArrayBuffers when the
  *   center is prepared ({@link GenePool.adopt}) and sent to each worker once, the first time a

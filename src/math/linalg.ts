@@ -221,16 +221,20 @@ export interface RowClasses {
   readonly classOf: Int32Array;
 }
 
-const rowClassCache = new WeakMap<Float64Array, RowClasses>();
+const rowClassCache = new WeakMap<
+  Float64Array,
+  { readonly p: number; readonly classes: RowClasses }
+>();
 
 /**
- * The classes of equal rows (the same numbers, 0 and −0 alike) of the row-major n×p `matrix`, computed once per
- * matrix object and remembered while it lives: a design matrix is fixed for a center's run, and
- * a kernel can then compute a row's x·β once per class instead of once per sample.
+ * The classes of equal rows (the same numbers, 0 and −0 alike) of the row-major n×p `matrix`,
+ * computed once per matrix object and remembered while it lives: a design matrix is fixed for a
+ * center's run, and a kernel can then compute a row's x·β once per class instead of per sample.
  */
 export function rowClasses(matrix: Float64Array, n: number, p: number): RowClasses {
   const cached = rowClassCache.get(matrix);
-  if (cached !== undefined && cached.classOf.length === n) return cached;
+  if (cached !== undefined && cached.p === p && cached.classes.classOf.length === n)
+    return cached.classes;
   const index = new Map<string, number>();
   const first: number[] = [];
   const classOf = new Int32Array(n);
@@ -245,6 +249,6 @@ export function rowClasses(matrix: Float64Array, n: number, p: number): RowClass
     classOf[i] = c;
   }
   const classes = { first: Int32Array.from(first), classOf };
-  rowClassCache.set(matrix, classes);
+  rowClassCache.set(matrix, { p, classes });
   return classes;
 }
