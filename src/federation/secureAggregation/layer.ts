@@ -240,23 +240,28 @@ function ringOf(bytes: Uint8Array, what: string): Uint32Array {
 }
 
 /**
- * Refuse a value beyond its field's public bound (NaN and ±∞ aside: "f64" fields count them,
- * "finite" fields are refused by the encoder), whatever the headroom a small federation leaves.
+ * Refuse a value beyond its field's public bound, whatever the headroom a small federation
+ * leaves. NaN and ±∞ aside: "f64" fields count them in their companion vector (an NLL is +∞
+ * where a point's μ overflows, as L-BFGS-B's trial points reach with a covariate such as age),
+ * "finite" fields are refused by the encoder.
  */
 function checkBound(step: StepName, f: SecuredField, v: unknown): void {
+  const nonFinite = f.nonFinite;
   if (v instanceof Float64Array) {
     // One monomorphic loop over the vector; the error is built outside it.
     const bound = f.bound;
     for (let i = 0; i < v.length; i++) {
       const xi = v[i];
-      if (xi > bound || xi < -bound) throw beyondPublicBound(step, f, i, xi);
+      if ((xi > bound || xi < -bound) && !(nonFinite && xi - xi !== 0))
+        throw beyondPublicBound(step, f, i, xi);
     }
     return;
   }
   const x = typeof v === "number" ? [v] : (v as ArrayLike<number>);
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
-    if (xi > f.bound || xi < -f.bound) throw beyondPublicBound(step, f, i, xi);
+    if ((xi > f.bound || xi < -f.bound) && !(nonFinite && xi - xi !== 0))
+      throw beyondPublicBound(step, f, i, xi);
   }
 }
 

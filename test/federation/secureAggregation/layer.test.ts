@@ -31,6 +31,7 @@ import {
   MAX_SECURE_CENTERS,
   nonFiniteName,
   type ProtectedReply,
+  SecureAggregator,
   SecureCenter,
   securedFields,
 } from "../../../src/federation/secureAggregation/layer.js";
@@ -403,6 +404,43 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
       .catch((error: unknown) => error);
     expect(await failure).toBeInstanceOf(CenterError);
     expect(String(await failure)).toMatch(/center lab_\d+: secure sum field "logSums"\[0\]/);
+  });
+
+  it("an f64 field's ±∞ and NaN travel as counts: the pooled NLL is IEEE's sum of the centers'", () => {
+    // L-BFGS-B's trial points can make μ overflow at a center (a covariate such as age times a
+    // large coefficient): its NLL there is +∞, which must be summed, not refused as beyond the
+    // field's bound.
+    const names = ["a", "b", "c"];
+    const pki = simulationPki(names);
+    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+    const announcements = centers.map((c) => c.announce("r", names));
+    for (const c of centers) c.agree("r", announcements);
+    const aggregator = new SecureAggregator(names);
+    const tag = { runId: "r", phase: "optim", round: 3 };
+    const input = {
+      kind: "nll-at-points-request",
+      refit: false,
+      coefficients: 1,
+      mask: Uint8Array.of(1, 1, 1, 1, 1, 1),
+      pointsPerGene: 1,
+      points: new Float64Array(6),
+    } as const;
+    const inf = Number.POSITIVE_INFINITY;
+    const nll = [
+      [1.5, inf, inf, -inf, Number.NaN, 2],
+      [2.25, 3, -inf, -inf, 1, inf],
+      [-0.75, 4, 5, 1, 2, 3],
+    ];
+    const replies = centers.map((c, k) =>
+      c.protect(tag, "nllAtPoints", input, {
+        kind: "nll-at-points-share",
+        nll: Float64Array.from(nll[k]),
+      }),
+    );
+    const inputs = names.map(() => input);
+    const shares = aggregator.open(tag, "nllAtPoints", inputs, replies);
+    expect(Array.from(shares[0].nll)).toEqual([3, inf, Number.NaN, -inf, Number.NaN, inf]);
+    for (const share of shares.slice(1)) expect(Array.from(share.nll)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it("metered sizes of masked replies are their protobuf encodings' lengths", async () => {
