@@ -347,12 +347,23 @@ export const BOUNDS = {
   bucket: 1e7,
   /** Σ ln y, Σ 1/s, Xᵀ ln(y/s + 0.1): logarithms and reciprocals summed over samples. */
   logSum: 1e13,
-  /** Σ y/s, XᵀX, Xᵀ(y/s), trimmed-mean bracket sums (≤ 1e9 · 1e4 · 1e2 = 1e15). */
-  moment: 1e17,
+  /**
+   * Σ y/s, XᵀX, Xᵀ(y/s), trimmed-mean bracket sums: counts up to 1e9 over 1e4 samples, design
+   * values up to 1e6 in magnitude (an age in days, a weight in grams, a sequencing depth in
+   * millions of reads): Xᵀ(y/s) ≤ 1e6 · 1e9 · 1e4 = 1e19, XᵀX ≤ 1e12 · 1e4.
+   */
+  moment: 1e21,
   /** Negative log-likelihoods and their slopes over a center's samples (NLL sums ~1e11). */
   nll: 1e15,
-  /** XᵀWX, Fisher information, XᵀWz, gradients (W ≤ μ: ≤ 1e9 · 1e4 · 1e4 = 1e17). */
-  information: 1e18,
+  /**
+   * XᵀWX, Fisher information, XᵀWz, gradients, the Cox–Reid sums and their slopes (W ≤ μ,
+   * the slopes ∂W/∂α = −W²): with μ up to 1e8, design values up to 1e4 and 1e4 samples the
+   * slopes reach 1e16 · 1e8 · 1e4 = 1e28; W·x² ≤ 1e9 · 1e12 · 1e4 = 1e25 for values up to 1e6.
+   * 1e18 (covariates up to 1e2) made real designs fail: an age in days (7,000–30,000) with
+   * genes of mean 1e5, or an age in years with one gene of mean 1.6e7, ended a default run
+   * with exit 3 (`test/pipeline/run.covariate.test.ts`).
+   */
+  information: 1e30,
   /** Σ (y/s − mean)² and the rough moment residuals: squared normalised counts (≤ 1e22). */
   squares: 1e22,
 } as const;

@@ -198,18 +198,22 @@ describe("secure aggregation layer: the registry's declarations", () => {
       const whole = new Set<string>((STEPS[step].wholeNumbers ?? []) as readonly string[]);
       for (const f of securedFields(step)) {
         if (f.reduction === "or") continue;
-        // Values from 2^(52−e) up are encoded exactly; smaller ones within 2^−(e+1).
-        expect(2 ** (52 - f.scaleExponent), `${step}.${f.name}`).toBeLessThan(2 ** 8);
-        expect(2 ** -(f.scaleExponent + 1), `${step}.${f.name}`).toBeLessThan(1e-13);
         if (f.kind === "counts" || whole.has(f.name)) {
+          // One part: values from 2^(52−e) up are encoded exactly, smaller ones within
+          // 2^−(e+1); whole numbers (multiples of 1) always exactly.
+          expect(2 ** (52 - f.scaleExponent), `${step}.${f.name}`).toBeLessThan(2 ** 8);
+          expect(2 ** -(f.scaleExponent + 1), `${step}.${f.name}`).toBeLessThan(1e-13);
           expect(f.fineExponent, `${step}.${f.name}`).toBeNull();
           continue;
         }
-        // Split: the remainder's scale carries every double from 2^(52−f) up exactly.
+        // Split: the remainder's scale carries every double from 2^(52−f) up exactly: 1e-56
+        // of the bound (1e-26 for the information sums' 1e30, values near 0 of a gradient
+        // included down there).
         expect(f.fineExponent, `${step}.${f.name}`).not.toBeNull();
         expect(2 ** (52 - (f.fineExponent as number)) / f.bound, `${step}.${f.name}`).toBeLessThan(
           1e-56,
         );
+        expect(2 ** (52 - (f.fineExponent as number)), `${step}.${f.name}`).toBeLessThan(1e-25);
         split++;
       }
     }
