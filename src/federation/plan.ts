@@ -19,6 +19,7 @@ import { InputError, quote } from "../core/errors.js";
 import { type DesignLevels, type References, sortLevels } from "../design/designMatrix.js";
 import { parseFormula, parseReducedFormula } from "../design/formula.js";
 import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
+import { secureCentersProblem } from "./registry.js";
 
 /** Version of the plan format this code reads and writes. */
 export const PLAN_VERSION = 2;
@@ -429,6 +430,9 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     }),
   ) as unknown as FitHyperparameters;
   const cellSizes = readCellSizes(r, centers);
+  const secureAggregation = r.boolean("secure_aggregation");
+  const tooMany = secureAggregation ? secureCentersProblem(centers.length) : null;
+  if (tooMany !== null) r.fail("centers", tooMany);
 
   return {
     centers: [...centers].sort(),
@@ -447,7 +451,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     sizeFactorsType: readSizeFactorsType(r, cellSizes !== null),
     hyperparameters,
     minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
-    secureAggregation: r.boolean("secure_aggregation"),
+    secureAggregation,
     cellSizes,
     verifyRequests: readVerifyRequests(r, cellSizes !== null),
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,

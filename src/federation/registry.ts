@@ -372,6 +372,16 @@ export const BOUNDS = {
 export const MAX_SECURE_CENTERS = 64;
 
 /**
+ * Why `centers` centers cannot run under secure aggregation (null when they can): the one
+ * message the plan, the run's set-up and the aggregator give.
+ */
+export function secureCentersProblem(centers: number): string | null {
+  return centers <= MAX_SECURE_CENTERS
+    ? null
+    : `${centers} centers: secure aggregation takes at most ${MAX_SECURE_CENTERS} (the fixed-point scales of its sums hold ${MAX_SECURE_CENTERS} centers' values); run in clear (--no-secure-aggregation: the aggregator then sees each center's sums) or split the federation`;
+}
+
+/**
  * A Cook's request's residual μ: the fit's (no coefficients), or the dispersion step's (a link
  * and p coefficients per gene).
  */

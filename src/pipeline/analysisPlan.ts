@@ -11,6 +11,7 @@ import {
   DEFAULT_MIN_CELL,
   type PlanContrast,
 } from "../federation/plan.js";
+import { secureCentersProblem } from "../federation/registry.js";
 import { InputError, listForMessage } from "../io/errors.js";
 import { type ContrastSpec, parseContrast, resolveContrast } from "../results/contrast.js";
 import { shrunkCoefficient } from "../results/lfcShrink.js";
@@ -60,6 +61,8 @@ export function planFromRunJob(
     readonly verifyRequests?: boolean;
   } = {},
 ): AnalysisPlan {
+  const tooMany = options.secureAggregation === true ? secureCentersProblem(centers.length) : null;
+  if (tooMany !== null) throw new InputError(tooMany);
   const verifyRequests =
     (options.secureAggregation ?? false) &&
     (options.cellSizes ?? null) !== null &&

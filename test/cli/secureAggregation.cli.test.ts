@@ -6,7 +6,7 @@
  * carry every double from ~1e-56 of the field's bound up exactly. Before values were split,
  * li_lncap's files differed by up to 1.5e-8 relative and one bodymap gene's dispersion flipped.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultRunArgs, runFedseqAsync, sharedDefaultRun } from "../helpers/processes.js";
@@ -46,5 +46,44 @@ describe("fedseq run with and without secure aggregation", () => {
       };
     // Masked sums travel as 16-byte ring elements, two per value: more bytes to the aggregator.
     expect(bytes(outs.secure).to_aggregator).toBeGreaterThan(bytes(outs.clear).to_aggregator);
+  });
+});
+
+describe("fedseq run and plan with more centers than secure aggregation takes", () => {
+  it("70 centers: exit 2 before any round, one line naming the limit and the way out; nothing written; in clear the run goes on", async () => {
+    // 70 centers of 4 samples (2 A, 2 B), 3 genes.
+    const samples = Array.from({ length: 280 }, (_, i) => `s${i}`);
+    const counts = [`gene,${samples.join(",")}`];
+    for (let g = 0; g < 3; g++)
+      counts.push(`g${g},${samples.map((_, i) => 5 + ((i * 7 + g * 3) % 11)).join(",")}`);
+    const metadata = [
+      "sample,center,condition",
+      ...samples.map((s, i) => `${s},c${Math.floor(i / 4)},${i % 2 === 0 ? "A" : "B"}`),
+    ];
+    const data = join(tmp.dir, "centers70");
+    tmp.write("centers70/counts.csv", `${counts.join("\n")}\n`);
+    tmp.write("centers70/metadata.csv", `${metadata.join("\n")}\n`);
+    const args = ["--data", data, "--design", "~ condition"];
+    const limit =
+      /^fedseq: 70 centers: secure aggregation takes at most 64 .*--no-secure-aggregation.*\n$/;
+    const out = join(tmp.dir, "centers70-out");
+    const run = await runFedseqAsync(["run", ...args, "--out", out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(limit);
+    expect(existsSync(out)).toBe(false);
+    const plan = await runFedseqAsync(["plan", ...args, "--out", join(tmp.dir, "plan70.json")]);
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toMatch(limit);
+    const clear = await runFedseqAsync([
+      "run",
+      ...args,
+      "--out",
+      join(tmp.dir, "centers70-clear"),
+      "--no-secure-aggregation",
+      "--min-cell",
+      "1",
+      "--quiet",
+    ]);
+    expect(clear.code, clear.stderr).toBe(0);
   });
 });

@@ -36,8 +36,9 @@
 
 import type { KeyObject } from "node:crypto";
 import { sharedPooledZeroVector } from "../../algorithms/shares.js";
+import { InputError } from "../../core/errors.js";
 import type { FieldKind, RecordSchema } from "../records.js";
-import { MAX_SECURE_CENTERS, type Reduction, STEPS } from "../registry.js";
+import { MAX_SECURE_CENTERS, type Reduction, STEPS, secureCentersProblem } from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import { authenticateReply, checkReplyAuthenticator, replyFingerprint } from "./authentication.js";
@@ -582,12 +583,10 @@ export class SecureAggregator {
   #evidence: RoundEvidence | null = null;
   #lastBytes: { tag: RequestTag; step: StepName; bytes: number } | null = null;
 
+  /** @throws InputError for more centers than the scales hold (a study's setting, exit 2) */
   constructor(centers: readonly string[]) {
-    if (centers.length > MAX_SECURE_CENTERS) {
-      throw new SecureAggregationError(
-        `${centers.length} centers: secure aggregation's scales allow at most ${MAX_SECURE_CENTERS}`,
-      );
-    }
+    const problem = secureCentersProblem(centers.length);
+    if (problem !== null) throw new InputError(problem);
     federationCenters(centers);
     this.centers = [...centers];
   }
