@@ -286,6 +286,17 @@ describe("analysis plan", () => {
     );
   });
 
+  it("refuses more than 64 centers under secure aggregation, naming the way out; in clear it holds them", () => {
+    const centers = Array.from({ length: 70 }, (_, i) => `lab_${i}`);
+    const many = { ...json(), centers, cell_sizes: null, verify_requests: false };
+    expect(problem(many)).toMatch(
+      /^plan\.json: centers: 70 centers: secure aggregation takes at most 64 .*--no-secure-aggregation/,
+    );
+    const clear = planFromJson({ ...many, secure_aggregation: false }, "plan.json");
+    expect(clear.centers).toHaveLength(70);
+    expect(clear.secureAggregation).toBe(false);
+  });
+
   it("holds lfcShrink only when asked for (plans without it keep their text), and checks its coefficient", () => {
     expect(Object.hasOwn(json(), "lfc_shrink")).toBe(false);
     const shrinking: AnalysisPlan = { ...PLAN, lfcShrink: "normal" };
