@@ -267,3 +267,22 @@ it("after a likelihood-ratio test and Cook's refit (outliers_sim, ~ condition vs
   expect(threshold.code).toBe(2);
   expect(threshold.stderr).toMatch(/likelihood-ratio test; they are for Wald tests/);
 });
+
+it("a contrast of two coefficients (outliers_sim ~ center + condition, center lab_2 against lab_3): the whole run's results.csv, byte for byte", async () => {
+  // The run's covariance matrices were the sandwich product's, whose two triangles differ in their
+  // last bits, and the saved fit keeps the upper one: such a contrast's lfcSE differed by an ulp.
+  const args = ["--data", sharedPath("data", "outliers_sim"), "--design", "~ center + condition"];
+  const base = join(tmp.dir, "center-base");
+  const run = await hosted(["run", ...args, "--out", base, "--quiet"]);
+  expect(run.code, run.stderr).toBe(0);
+  const contrast = ["--contrast", "center,lab_2,lab_3"];
+  const out = join(tmp.dir, "center-results");
+  const from = await hosted(["results", "--from", base, ...contrast, "--out", out]);
+  expect(from.code, from.stderr).toBe(0);
+  const full = join(tmp.dir, "center-full");
+  const rerun = await hosted(["run", ...args, ...contrast, "--out", full, "--quiet"]);
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect(readFileSync(join(out, "results.csv"), "utf8")).toBe(
+    readFileSync(join(full, "results.csv"), "utf8"),
+  );
+});

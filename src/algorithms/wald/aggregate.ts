@@ -61,11 +61,15 @@ export function waldCovariance(
         tmp[a * p + b] = s;
       }
     }
+    // The upper triangle, mirrored below: the product's two triangles differ in their last bits,
+    // and the saved fit keeps one (`sigma_upper`), so that `results --from` weighs a contrast of
+    // two coefficients with the very matrix the run did (a run's lfcSE differed by an ulp).
     for (let a = 0; a < p; a++) {
-      for (let b = 0; b < p; b++) {
+      for (let b = a; b < p; b++) {
         let s = 0;
         for (let c = 0; c < p; c++) s += tmp[a * p + c] * inverse[o + c * p + b];
         sigma[o + a * p + b] = s;
+        sigma[o + b * p + a] = s;
       }
     }
   }

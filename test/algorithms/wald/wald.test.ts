@@ -84,6 +84,15 @@ describe("Wald standard errors", () => {
       for (const share of shares.slice(1))
         for (let i = 0; i < xtwx.length; i++) xtwx[i] += share.xtwx[i];
       const { sigma } = waldCovariance(xtwx, p);
+      // Exactly symmetric, so the saved fit's upper triangles (sigma_upper) hold all of it and
+      // `results --from` weighs any contrast with the run's very matrix.
+      let asymmetric = 0;
+      for (let i = 0; i < sigma.length; i++) {
+        const o = i - (i % (p * p));
+        const a = Math.floor((i % (p * p)) / p);
+        if (!Object.is(sigma[i], sigma[o + (i % p) * p + a])) asymmetric++;
+      }
+      expect(asymmetric).toBe(0);
       const contrast = new Float64Array(p);
       contrast[p - 1] = 1;
       const { log2FoldChange, lfcSE } = contrastEstimate(beta, sigma, contrast);
