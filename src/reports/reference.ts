@@ -1,10 +1,10 @@
 /**
  * Reading a reference fit to compare with (`--compare FILE`): DESeq2's `results(dds)` table
- * (`gene`, `log2FoldChange`) or a per-coefficient fit table (`gene`, `beta_log2.*` columns in
- * design order, as `deseq2/fit.csv`).
+ * (`gene`, or R's `write.csv` row names headed "", and `log2FoldChange`) or a per-coefficient
+ * fit table (`gene`, `beta_log2.*` columns in design order, as `deseq2/fit.csv`).
  */
 import { basename } from "node:path";
-import { readCsv, requireColumn } from "../io/csv.js";
+import { idColumn, readCsv } from "../io/csv.js";
 import { InputError } from "../io/errors.js";
 
 /** What the HTML report compares our fit with (e.g. DESeq2's pooled fit). */
@@ -28,7 +28,8 @@ export interface ReferenceTarget {
  */
 export function readReferenceLfc(file: string, outcome: ReferenceTarget): ReportReference {
   const table = readCsv(file);
-  const gene = requireColumn(file, table.header, "gene");
+  // R's write.csv(as.data.frame(res)) heads the genes' column "".
+  const gene = idColumn(file, table.header, "gene");
   let column = table.header.indexOf("log2FoldChange");
   if (column < 0) {
     const betas = table.header.flatMap((h, i) => (h.startsWith("beta_log2.") ? [i] : []));
