@@ -38,7 +38,13 @@ import type { KeyObject } from "node:crypto";
 import { sharedPooledZeroVector } from "../../algorithms/shares.js";
 import { InputError } from "../../core/errors.js";
 import type { FieldKind, RecordSchema } from "../records.js";
-import { MAX_SECURE_CENTERS, type Reduction, STEPS, secureCentersProblem } from "../registry.js";
+import {
+  BOUNDS,
+  MAX_SECURE_CENTERS,
+  type Reduction,
+  STEPS,
+  secureCentersProblem,
+} from "../registry.js";
 import { requestDigest } from "../requestDigest.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import { authenticateReply, checkReplyAuthenticator, replyFingerprint } from "./authentication.js";
@@ -267,10 +273,13 @@ function checkBound(step: StepName, f: SecuredField, v: unknown): void {
 }
 
 function beyondPublicBound(step: StepName, f: SecuredField, i: number, xi: number) {
+  // The information and moment sums grow with the square of the design's values: a covariate
+  // of large values (a time in seconds, a depth in reads) is the likely cause, and the remedy.
+  const designSum = f.bound === BOUNDS.information || f.bound === BOUNDS.moment;
   return new FixedPointError(
     f.name,
     i,
-    `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped`,
+    `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped${designSum ? "; these sums grow with the square of the design's values: centre and scale a covariate of large values" : ""}`,
   );
 }
 

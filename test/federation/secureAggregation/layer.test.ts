@@ -387,7 +387,7 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
       FixedPointError,
     );
     expect(() => centers[0].protect(tag, "information", input, output as never)).toThrow(
-      /secure sum field "xtwx"\[2\]/,
+      /secure sum field "xtwx"\[2\].*centre and scale a covariate of large values/,
     );
     // Over the in-process transport: a step error naming the center and the field.
     const bad = (await simulatedCenters(data())).map((s) => {
