@@ -12,7 +12,7 @@
  * The variance is two-pass (the pooled mean travels in round 2), as R's `rowVars`.
  */
 import { InputError } from "../../core/errors.js";
-import { crossProduct, solveMany } from "../../math/linalg.js";
+import { crossProduct, rowClasses, solveMany } from "../../math/linalg.js";
 import { maskIndices } from "../masks.js";
 import { sumOverCenters } from "../shares.js";
 import { checkDispersionCenter, type DispersionCenter, dispersionMeans } from "./center.js";
@@ -27,15 +27,11 @@ import type {
 
 /** The distinct rows of a row-major n×p matrix, in order of first appearance (D×p). */
 export function distinctRows(matrix: Float64Array, n: number, p: number): Float64Array {
-  const seen = new Set<string>();
-  const rows: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = Array.from(matrix.subarray(i * p, i * p + p)).join(",");
-    if (seen.has(key)) continue;
-    seen.add(key);
-    for (let k = 0; k < p; k++) rows.push(matrix[i * p + k]);
-  }
-  return Float64Array.from(rows);
+  const { first } = rowClasses(matrix, n, p);
+  const rows = new Float64Array(first.length * p);
+  for (let d = 0; d < first.length; d++)
+    rows.set(matrix.subarray(first[d] * p, first[d] * p + p), d * p);
+  return rows;
 }
 
 /** The distinct design rows over in-process centers (drivers and tests that hold them all). */
