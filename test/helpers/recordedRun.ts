@@ -3,7 +3,7 @@
  * message the centers send, as received) recorded, and what an attacker holding the centers'
  * data needs to scan it.
  */
-import { join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
 import { centerDataFromDataset } from "../../src/federation/centerData.js";
@@ -38,6 +38,8 @@ export interface RecordedGenes {
 
 /**
  * Record a run of the dataset's DESeq2 job (`deseq2Job`) on some of its genes into `dir`.
+ * @param dataset - a shared dataset's name, or a dataset folder's absolute path (then give the
+ *   design in `options`)
  * @returns the attacker's view of the centers and the transcript
  */
 export async function recordedRun(
@@ -45,13 +47,15 @@ export async function recordedRun(
   dataset: string,
   genes: RecordedGenes,
   secureAggregation = false,
-  options: Partial<Pick<RunJob, "vst" | "contrast" | "lfcShrink" | "sizeFactorsType">> = {},
+  options: Partial<
+    Pick<RunJob, "vst" | "contrast" | "lfcShrink" | "sizeFactorsType" | "design">
+  > = {},
   /** In clear only: every request and the centers' replies, as the aggregator made and got them. */
   exchanges?: Exchange[],
 ): Promise<{ centers: PrivateCenter[]; records: TranscriptRecord[] }> {
   if (exchanges !== undefined && secureAggregation)
     throw new Error("recordedRun: requests are recorded in clear only");
-  const full = await readDataset(sharedPath("data", dataset));
+  const full = await readDataset(isAbsolute(dataset) ? dataset : sharedPath("data", dataset));
   const n = full.samples.length;
   const rows: number[] = [];
   for (let g = 0; g < Math.min(genes.first, full.genes.length); g++)
@@ -64,7 +68,7 @@ export async function recordedRun(
   const data = subset.centers.map((name) => centerDataFromDataset(subset, name));
   const file = join(
     dir,
-    `${dataset}-${rows.length}-${secureAggregation ? "secure" : "clear"}${options.vst ? "-vst" : ""}${options.contrast ? "-contrast" : ""}${options.lfcShrink ? `-${options.lfcShrink}` : ""}${options.sizeFactorsType ? `-${options.sizeFactorsType}` : ""}.jsonl`,
+    `${basename(dataset)}-${rows.length}-${secureAggregation ? "secure" : "clear"}${options.vst ? "-vst" : ""}${options.contrast ? "-contrast" : ""}${options.lfcShrink ? `-${options.lfcShrink}` : ""}${options.sizeFactorsType ? `-${options.sizeFactorsType}` : ""}.jsonl`,
   );
   const log = new JsonLinesLog(file);
   const sessions = data.map((d) => new CenterSession(d));

@@ -1,0 +1,378 @@
+/**
+ * An attack on the pooled sums of a whole run: what an honest-but-curious aggregator decodes under
+ * secure aggregation (and, with verified requests, every center), solved as equations rather than
+ * scanned for one- and two-sample values (transcriptScan.ts).
+ *
+ * For a design whose model matrix has one row per cell (`~ condition`, `~ tissue`), each
+ * `deseq2Irls` round t returns per gene XᵀWX and XᵀWz over the pooled samples, hence per design
+ * cell c the sums
+ *
+ *   Σ_{i∈c} w_i              with w_i = μ_i/(1 + αμ_i), μ_i = max(s_i·e^{η_c}, minMu)
+ *   Σ_{i∈c} y_i/(1 + αμ_i)   (XᵀWz minus what the aggregator knows: Σ w_i(ln(μ_i/s_i) − 1))
+ *
+ * at the coefficients β_t the aggregator itself chose, with α the dispersion it sent. The first,
+ * over every gene and round, is thousands of equations in the cell's few size factors s_i
+ * ({@link sizeFactorsFromIrls}: Levenberg–Marquardt). Given them, the second is one linear
+ * equation per round in the cell's counts, and `dispersionMoments` adds Σ_{i∈c} y_i/s_i: as many
+ * equations as unknowns in a cell of 3–4 samples, badly conditioned but in whole numbers and known
+ * to 16 digits ({@link countsFromIrls}: least squares off the weakest direction, then every whole
+ * count along it that satisfies all equations). A lower bound on what such equations give away:
+ * a lattice reduction over more than one weak direction, or the steps' other sums, would find more.
+ */
+import { solveBatch } from "../../src/math/linalg.js";
+import { symmetricEigen } from "../../src/math/symmetricEigen.js";
+import type { Exchange } from "./recordedJobs.js";
+import type { PrivateCenter } from "./transcriptScan.js";
+
+/** The recorded exchanges of a run in clear, and the pooled data to score the attack against. */
+export interface PooledRun {
+  readonly exchanges: readonly Exchange[];
+  /** Every center's samples in one (transcriptScan.ts `pooledCenter`). */
+  readonly pooled: PrivateCenter;
+}
+
+interface PrepareInput {
+  readonly genes: readonly string[];
+  readonly dispersions: ArrayLike<number>;
+  readonly minMu: number;
+}
+
+interface IrlsInput {
+  readonly refit: boolean;
+  readonly mask: ArrayLike<number>;
+  readonly beta: ArrayLike<number>;
+}
+
+/** A field summed over the centers' replies: the pooled sum the aggregator decodes. */
+function pooledField(exchange: Exchange, field: string): Float64Array {
+  const replies = exchange.replies as Record<string, ArrayLike<number>>[];
+  const sum = new Float64Array(replies[0][field].length);
+  for (const reply of replies) for (let i = 0; i < sum.length; i++) sum[i] += reply[field][i];
+  return sum;
+}
+
+/** Least squares A x ≈ b (rows of A scaled to unit length) by the normal equations. */
+function leastSquares(A: readonly Float64Array[], b: readonly number[]): Float64Array | null {
+  const m = A[0].length;
+  const normal = new Float64Array(m * m);
+  const rhs = new Float64Array(m);
+  A.forEach((row, r) => {
+    let norm = 0;
+    for (const x of row) norm += x * x;
+    if (norm === 0) return;
+    for (let i = 0; i < m; i++) {
+      rhs[i] += (row[i] * b[r]) / norm;
+      for (let j = 0; j < m; j++) normal[i * m + j] += (row[i] * row[j]) / norm;
+    }
+  });
+  const x = new Float64Array(m);
+  try {
+    solveBatch(normal, rhs, m, 1, x);
+  } catch {
+    return null;
+  }
+  return x;
+}
+
+/** The pooled samples of each design cell, and the cell's model-matrix row. */
+function designCells(pooled: PrivateCenter): { samples: number[][]; rows: Float64Array[] } {
+  const p = pooled.columns.length;
+  const byRow = new Map<string, number[]>();
+  pooled.samples.forEach((_, i) => {
+    const key = pooled.design.subarray(i * p, (i + 1) * p).join(",");
+    byRow.set(key, [...(byRow.get(key) ?? []), i]);
+  });
+  const samples = [...byRow.values()];
+  const rows = samples.map((c) => pooled.design.slice(c[0] * p, (c[0] + 1) * p));
+  if (rows.length !== p)
+    throw new Error(
+      `the attack needs one model-matrix column per cell (${rows.length} cells, ${p} columns)`,
+    );
+  return { samples, rows };
+}
+
+/** Per-cell sums S_d from Xᵀv = Σ_d S_d x_d (p values at `offset`). */
+function perCell(
+  rows: readonly Float64Array[],
+  v: ArrayLike<number>,
+  offset: number,
+): Float64Array | null {
+  const p = rows[0].length;
+  const A = Array.from({ length: p }, (_, k) => Float64Array.from(rows, (row) => row[k]));
+  return leastSquares(
+    A,
+    Array.from({ length: p }, (_, k) => v[offset + k]),
+  );
+}
+
+/** Per-cell sums W_d from the packed upper triangle of XᵀWX = Σ_d W_d x_d x_dᵀ. */
+function perCellTriangle(
+  rows: readonly Float64Array[],
+  v: ArrayLike<number>,
+  offset: number,
+): Float64Array | null {
+  const p = rows[0].length;
+  const A: Float64Array[] = [];
+  const b: number[] = [];
+  let t = offset;
+  for (let k = 0; k < p; k++) {
+    for (let l = k; l < p; l++) {
+      A.push(Float64Array.from(rows, (row) => row[k] * row[l]));
+      b.push(v[t++]);
+    }
+  }
+  return leastSquares(A, b);
+}
+
+/** One IRLS round of one gene, as the aggregator holds it. */
+interface GeneRound {
+  /** Index of the gene among the fitted genes (the `prepare` request's). */
+  readonly fitted: number;
+  /** e^{η_d} per cell. */
+  readonly scale: Float64Array;
+  /** Σ w over each cell. */
+  readonly weights: Float64Array;
+  /** XᵀWz per cell. */
+  readonly working: Float64Array;
+}
+
+function irlsRounds(run: PooledRun, rows: readonly Float64Array[]): GeneRound[] {
+  const p = rows[0].length;
+  const q = (p * (p + 1)) / 2;
+  const out: GeneRound[] = [];
+  for (const exchange of run.exchanges) {
+    if (exchange.step !== "deseq2Irls") continue;
+    const input = exchange.inputs[0] as IrlsInput;
+    if (input.refit) continue;
+    const xtwx = pooledField(exchange, "xtwx");
+    const xtwz = pooledField(exchange, "xtwz");
+    let a = 0;
+    for (let f = 0; f < input.mask.length; f++) {
+      if (!input.mask[f]) continue;
+      const weights = perCellTriangle(rows, xtwx, a * q);
+      const working = perCell(rows, xtwz, a * p);
+      const scale = Float64Array.from(rows, (row) => {
+        let eta = 0;
+        for (let k = 0; k < p; k++) eta += row[k] * input.beta[a * p + k];
+        return Math.exp(eta);
+      });
+      if (weights !== null && working !== null) out.push({ fitted: f, scale, weights, working });
+      a++;
+    }
+  }
+  return out;
+}
+
+function prepareInput(run: PooledRun): PrepareInput {
+  const prepare = run.exchanges.find((e) => e.step === "prepare");
+  if (prepare === undefined) throw new Error("no prepare step in the run");
+  return prepare.inputs[0] as PrepareInput;
+}
+
+/**
+ * Each cell's size factors from the pooled Σ_{i∈c} s_i·E/(1 + α·s_i·E) of every IRLS round
+ * (rounds where μ = s·E cannot reach the floor), by Levenberg–Marquardt. The sums are symmetric in
+ * a cell's samples: the values come back as a set, given here to the cell's samples in the order
+ * of their true size factors (the attacker's labels for the same samples).
+ * @returns the recovered size factors (pooled sample order) and each cell's largest relative error
+ */
+export function sizeFactorsFromIrls(run: PooledRun): {
+  sizeFactors: Float64Array;
+  relativeError: number[];
+} {
+  const { pooled } = run;
+  const { samples, rows } = designCells(pooled);
+  const { dispersions } = prepareInput(run);
+  const rounds = irlsRounds(run, rows).filter((r) => r.scale.every((e) => e > 50 && e < 1e6));
+  const sizeFactors = new Float64Array(pooled.samples.length);
+  const relativeError = samples.map((cell, d) => {
+    const m = cell.length;
+    const eq = rounds.map((r) => ({
+      E: r.scale[d],
+      alpha: dispersions[r.fitted],
+      W: r.weights[d],
+    }));
+    const cost = (s: Float64Array) => {
+      let c = 0;
+      for (const { E, alpha, W } of eq) {
+        let f = -W;
+        for (const si of s) f += (si * E) / (1 + alpha * si * E);
+        c += (f / W) ** 2;
+      }
+      return c;
+    };
+    let s = Float64Array.from({ length: m }, (_, i) => 0.5 + i / Math.max(1, m - 1));
+    let current = cost(s);
+    let lambda = 1e-3;
+    const normal = new Float64Array(m * m);
+    const gradient = new Float64Array(m);
+    const step = new Float64Array(m);
+    for (let it = 0; it < 5000 && current > 1e-30 && lambda < 1e30; it++) {
+      normal.fill(0);
+      gradient.fill(0);
+      const row = new Float64Array(m);
+      for (const { E, alpha, W } of eq) {
+        let f = -W;
+        for (let i = 0; i < m; i++) {
+          const den = 1 + alpha * s[i] * E;
+          f += (s[i] * E) / den;
+          row[i] = E / (den * den) / W;
+        }
+        for (let i = 0; i < m; i++) {
+          gradient[i] -= (row[i] * f) / W;
+          for (let j = 0; j < m; j++) normal[i * m + j] += row[i] * row[j];
+        }
+      }
+      for (let i = 0; i < m; i++) normal[i * m + i] += lambda;
+      try {
+        solveBatch(normal, gradient, m, 1, step);
+      } catch {
+        break;
+      }
+      const next = Float64Array.from(s, (v, i) => Math.max(1e-3, v + step[i]));
+      const nextCost = cost(next);
+      if (nextCost < current) {
+        s = next;
+        current = nextCost;
+        lambda /= 3;
+      } else {
+        lambda *= 5;
+      }
+    }
+    const found = [...s].sort((a, b) => a - b);
+    const byTruth = [...cell].sort((i, j) => pooled.sizeFactors[i] - pooled.sizeFactors[j]);
+    let worst = 0;
+    byTruth.forEach((i, r) => {
+      sizeFactors[i] = found[r];
+      worst = Math.max(worst, Math.abs(found[r] / pooled.sizeFactors[i] - 1));
+    });
+    return worst;
+  });
+  return { sizeFactors, relativeError };
+}
+
+/** What {@link countsFromIrls} rebuilt: counts equal to the pooled data's, found alone. */
+export interface CountsRebuilt {
+  /** Non-zero counts of the fitted genes. */
+  readonly nonZero: number;
+  /** Of those, how many the attack gave back exactly. */
+  readonly rebuilt: number;
+  /** Gene·cell pairs tried and those whose every count came back. */
+  readonly cells: number;
+  readonly wholeCells: number;
+}
+
+/**
+ * Each gene's counts per cell from the pooled IRLS sums and Σ y/s (`dispersionMoments`), given
+ * the size factors `s` (pooled sample order): least squares off the weakest direction of the
+ * equations, then each whole value of the count that direction moves most, kept when the rounded
+ * counts satisfy every equation to 1e-9 of its largest right-hand side; a cell counts as
+ * rebuilt when exactly one candidate passes.
+ */
+export function countsFromIrls(run: PooledRun, s: Float64Array): CountsRebuilt {
+  const { pooled } = run;
+  const n = pooled.samples.length;
+  const p = pooled.columns.length;
+  const { samples, rows } = designCells(pooled);
+  const { genes, dispersions, minMu } = prepareInput(run);
+  const moments = run.exchanges.find((e) => e.step === "dispersionMoments");
+  if (moments === undefined) throw new Error("no dispersionMoments step in the run");
+  const normalized = pooledField(moments, "designTimesNormalized");
+  const byGene = new Map<number, GeneRound[]>();
+  for (const r of irlsRounds(run, rows)) byGene.set(r.fitted, [...(byGene.get(r.fitted) ?? []), r]);
+  const row = new Map(pooled.genes.map((g, i) => [g, i]));
+  let nonZero = 0;
+  let rebuilt = 0;
+  let cells = 0;
+  let wholeCells = 0;
+  genes.forEach((name, f) => {
+    const g = row.get(name);
+    if (g === undefined) return;
+    const sums = perCell(rows, normalized, g * p);
+    if (sums === null) return;
+    const alpha = dispersions[f];
+    samples.forEach((cell, d) => {
+      const m = cell.length;
+      const truth = cell.map((i) => pooled.counts[g * n + i]);
+      nonZero += truth.filter((y) => y > 0).length;
+      cells++;
+      const A: Float64Array[] = [Float64Array.from(cell, (i) => 1 / s[i])];
+      const b: number[] = [sums[d]];
+      for (const r of byGene.get(f) ?? []) {
+        let known = 0;
+        const coefficients = new Float64Array(m);
+        cell.forEach((i, j) => {
+          const mu = Math.max(s[i] * r.scale[d], minMu);
+          const w = mu / (1 + alpha * mu);
+          known += w * (Math.log(mu / s[i]) - 1);
+          coefficients[j] = w / mu;
+        });
+        A.push(coefficients);
+        b.push(r.working[d] - known);
+      }
+      const found = wholeSolutions(
+        A,
+        b,
+        Math.ceil(sums[d] * Math.max(...cell.map((i) => s[i]))) + 1,
+      );
+      if (found.length !== 1) return;
+      if (found[0].every((y, j) => y === truth[j])) wholeCells++;
+      found[0].forEach((y, j) => {
+        if (y === truth[j] && y > 0) rebuilt++;
+      });
+    });
+  });
+  return { nonZero, rebuilt, cells, wholeCells };
+}
+
+/** Non-negative whole solutions of A y = b along the system's weakest direction (at most 2 kept). */
+function wholeSolutions(
+  A: readonly Float64Array[],
+  b: readonly number[],
+  largest: number,
+): number[][] {
+  const m = A[0].length;
+  const unit = A.map((row, r) => {
+    const norm = Math.hypot(...row);
+    return { row: row.map((x) => x / norm), rhs: b[r] / norm };
+  });
+  const gram = new Float64Array(m * m);
+  const atb = new Float64Array(m);
+  for (const { row, rhs } of unit) {
+    for (let i = 0; i < m; i++) {
+      atb[i] += row[i] * rhs;
+      for (let j = 0; j < m; j++) gram[i * m + j] += row[i] * row[j];
+    }
+  }
+  const { values, vectors } = symmetricEigen(gram, m);
+  // Particular solution on every direction but the weakest (the last eigenvalue).
+  const base = new Float64Array(m);
+  for (let e = 0; e < m - 1; e++) {
+    let c = 0;
+    for (let i = 0; i < m; i++) c += vectors[i * m + e] * atb[i];
+    c /= values[e];
+    for (let i = 0; i < m; i++) base[i] += c * vectors[i * m + e];
+  }
+  const weak = Float64Array.from({ length: m }, (_, i) => vectors[i * m + m - 1]);
+  let j = 0;
+  for (let i = 1; i < m; i++) if (Math.abs(weak[i]) > Math.abs(weak[j])) j = i;
+  const tolerance = 1e-9 * Math.max(1, ...unit.map((u) => Math.abs(u.rhs)));
+  const found: number[][] = [];
+  const y = new Array<number>(m);
+  for (let k = 0; k <= largest && found.length < 2; k++) {
+    const t = (k - base[j]) / weak[j];
+    let ok = true;
+    for (let i = 0; i < m && ok; i++) {
+      y[i] = Math.round(base[i] + t * weak[i]);
+      ok = y[i] >= 0;
+    }
+    for (const { row, rhs } of unit) {
+      if (!ok) break;
+      let lhs = 0;
+      for (let i = 0; i < m; i++) lhs += row[i] * y[i];
+      ok = Math.abs(lhs - rhs) <= tolerance;
+    }
+    if (ok) found.push(y.slice());
+  }
+  return found;
+}
