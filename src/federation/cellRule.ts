@@ -59,6 +59,33 @@ export function pooledCellRule(plan: AnalysisPlan): boolean {
   return plan.secureAggregation && plan.centers.length >= 3 && plan.cellSizes !== null;
 }
 
+/**
+ * Fewest samples over the federation of a cell in which solving a run's pooled sums as equations
+ * (docs/privacy.md, "Known leaks": size factors from the IRLS rounds' XᵀWX, then the counts from
+ * their XᵀWz) rebuilt no count: measured on cells of 3–9 pooled samples
+ * (test/privacy/pooledIrlsAttack.test.ts: most counts of cells of 3–4, 2% of cells of 5, none of 8).
+ * The k-sample rule does not bound this; the plan command warns of smaller cells.
+ */
+export const EQUATIONS_SAFE_CELL = 8;
+
+/**
+ * The cells of a plan whose rule counts pooled cells ({@link pooledCellRule}) that hold fewer
+ * than {@link EQUATIONS_SAFE_CELL} samples over the federation, as `cell (n pooled samples)` in
+ * the cells' order; empty for other plans (in clear, or with two centers, a plan already needs
+ * min_cell 1: each center's own sums are read one by one).
+ */
+export function cellsOpenToEquations(plan: AnalysisPlan): string[] {
+  if (!pooledCellRule(plan)) return [];
+  const cellSizes = plan.cellSizes as CellSizes;
+  const cells = [
+    ...new Set(Object.values(cellSizes).flatMap((sizes) => Object.keys(sizes))),
+  ].sort();
+  return cells
+    .map((cell) => [cell, pooledSize(cellSizes, cell)] as const)
+    .filter(([, n]) => n > 0 && n < EQUATIONS_SAFE_CELL)
+    .map(([cell, n]) => `${cell} (${n} pooled samples)`);
+}
+
 /** Samples of `cell` over every center of the plan (0 when the plan has no cell sizes). */
 function pooledSize(cellSizes: CellSizes, cell: string): number {
   let total = 0;

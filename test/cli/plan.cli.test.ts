@@ -36,6 +36,8 @@ describe("fedseq plan", () => {
     expect(made.stderr).toMatch(
       /wrote .*outliers\.json: ~ condition, 3 centers, k = 3, secure aggregation on, requests verified by every center; sha256 [0-9a-f]{64}/,
     );
+    // Cells of 9 pooled samples: beyond the equations attack (docs/privacy.md, "Known leaks").
+    expect(made.stderr).not.toMatch(/warning/);
     const plan = JSON.parse(readFileSync(file, "utf8"));
     // outliers_sim/metadata.csv: conditions A and B at lab_1, lab_2, lab_3.
     expect(plan.centers).toEqual(["lab_1", "lab_2", "lab_3"]);
@@ -72,6 +74,27 @@ describe("fedseq plan", () => {
         readFileSync(join(withFlags, name), "utf8"),
       );
     }
+  });
+
+  it("warns of pooled cells under 8 samples, whose counts a run's pooled sums give away (bodymap: 4 per tissue)", async () => {
+    const file = join(tmp.dir, "bodymap.json");
+    const made = await hosted([
+      "plan",
+      "--data",
+      sharedSubset(tmp, "bodymap", 50),
+      "--design",
+      "~ tissue",
+      "--min-cell",
+      "2",
+      "--out",
+      file,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain(
+      'fedseq: warning: tissue=adipose (4 pooled samples), tissue=blood (4 pooled samples), tissue=heart (4 pooled samples), tissue=skeletal_muscle (4 pooled samples): fewer than 8 samples over the federation, their counts can be solved from a run\'s pooled sums by the aggregator and by every center, whatever k (docs/privacy.md, "Known leaks")',
+    );
+    const plan = JSON.parse(readFileSync(file, "utf8"));
+    expect(plan.min_cell).toBe(2);
   });
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
