@@ -76,12 +76,13 @@ describe("fedseq plan", () => {
     }
   });
 
-  it("warns of pooled cells under 8 samples, whose counts a run's pooled sums give away (bodymap: 4 per tissue)", async () => {
+  it("warns of pooled cells under 8 samples, whose counts a run's pooled sums give away, and so does a center under that plan (bodymap: 4 per tissue)", async () => {
     const file = join(tmp.dir, "bodymap.json");
+    const data = sharedSubset(tmp, "bodymap", 50);
     const made = await hosted([
       "plan",
       "--data",
-      sharedSubset(tmp, "bodymap", 50),
+      data,
       "--design",
       "~ tissue",
       "--min-cell",
@@ -95,6 +96,34 @@ describe("fedseq plan", () => {
     );
     const plan = JSON.parse(readFileSync(file, "utf8"));
     expect(plan.min_cell).toBe(2);
+    // A center started with the plan says it too, before it dials (here an aggregator that
+    // never answers: it gives up after a second, exit 3).
+    const certs = join(tmp.dir, "certs");
+    const made2 = await hosted(["certs", "--out", certs, "--centers", "hospital_a"]);
+    expect(made2.code, made2.stderr).toBe(0);
+    const center = await runFedseqAsync([
+      "center",
+      "--name",
+      "hospital_a",
+      "--data",
+      data,
+      "--plan",
+      file,
+      "--aggregator",
+      "127.0.0.1:9",
+      "--ca",
+      join(certs, "ca.pem"),
+      "--cert",
+      join(certs, "hospital_a.pem"),
+      "--key",
+      join(certs, "hospital_a.key"),
+      "--give-up-after",
+      "1",
+    ]);
+    expect(center.code, center.stderr).toBe(3);
+    expect(center.stderr).toContain(
+      "fedseq center: hospital_a: warning: tissue=adipose (4 pooled samples), tissue=blood (4 pooled samples), tissue=heart (4 pooled samples), tissue=skeletal_muscle (4 pooled samples): fewer than 8 samples over the federation, their counts can be solved from the run's pooled sums by the aggregator and by every center, whatever the plan's k (docs/privacy.md, \"Known leaks\")",
+    );
   });
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
