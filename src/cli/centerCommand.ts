@@ -3,7 +3,7 @@
  * aggregator (gRPC, mutual TLS: outgoing connections only) and answers its step requests.
  */
 import { Command } from "commander";
-import { cellsOpenToEquations, EQUATIONS_SAFE_CELL } from "../federation/cellRule.js";
+import { cellsOpenToEquations, equationsWarning } from "../federation/cellRule.js";
 import type { CenterSource } from "../federation/centerData.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
 import { readPlanFile } from "../federation/plan.js";
@@ -244,10 +244,7 @@ Example:
           `${flags.name}: answering only plan ${session.planHash}${session.verifiesRequests ? ", each request checked against this center's replay of the plan" : ""}`,
         );
         const open = cellsOpenToEquations(plan);
-        if (open.length > 0)
-          log(
-            `${flags.name}: warning: ${open.join(", ")}: fewer than ${EQUATIONS_SAFE_CELL} samples over the federation, their counts can be solved from the run's pooled sums by the aggregator${plan.verifyRequests ? " and by every center" : ""}, whatever the plan's k (docs/privacy.md, "Known leaks")`,
-          );
+        if (open.length > 0) log(`${flags.name}: ${equationsWarning(plan, open)}`);
       }
       const outcome = await runCenterAgent({
         aggregator: flags.aggregator,

@@ -9,11 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels, sortLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import {
-  cellsOpenToEquations,
-  EQUATIONS_SAFE_CELL,
-  localCellSizes,
-} from "../federation/cellRule.js";
+import { cellsOpenToEquations, equationsWarning, localCellSizes } from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import {
   type AnalysisPlan,
@@ -179,10 +175,7 @@ Example:
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,
     );
     const open = cellsOpenToEquations(plan);
-    if (open.length > 0)
-      process.stderr.write(
-        `fedseq: warning: ${open.join(", ")}: fewer than ${EQUATIONS_SAFE_CELL} samples over the federation, their counts can be solved from a run's pooled sums by the aggregator${plan.verifyRequests ? " and by every center" : ""}, whatever k (docs/privacy.md, "Known leaks")\n`,
-      );
+    if (open.length > 0) process.stderr.write(`fedseq: ${equationsWarning(plan, open)}\n`);
   });
   return cmd;
 }

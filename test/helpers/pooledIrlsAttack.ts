@@ -13,14 +13,14 @@
  * at the coefficients β_t the aggregator itself chose, with α the dispersion it sent. The first,
  * over every gene and round, is thousands of equations in the cell's few size factors s_i
  * ({@link sizeFactorsFromIrls}: Levenberg–Marquardt). Given them, the second is one linear
- * equation per round in the cell's counts, and `dispersionMoments` adds Σ_{i∈c} y_i/s_i: as many
- * equations as unknowns in a cell of 3–4 samples, badly conditioned but in whole numbers and known
- * to 16 digits ({@link countsFromIrls}: least squares off the weakest direction, then every whole
- * count along it that satisfies all equations). A lower bound on what such equations give away:
- * a lattice reduction over more than one weak direction, or the steps' other sums, would find more.
+ * equation per round in the cell's counts, and `dispersionMoments` adds Σ_{i∈c} y_i/s_i: a few
+ * real equations, known to 16 digits, in whole unknowns. Fewer equations than counts do not hide
+ * them: the counts are the one short vector of a lattice ({@link countsFromIrls}: Kannan's
+ * embedding, reduced by LLL), as in knapsack cryptanalysis. A lower bound on what such equations
+ * give away: a stronger reduction (BKZ), or the steps' other sums (the dispersion searches' Σ w_i
+ * at every point, Cook's sums, Xᵀ ln(y/s + 0.1)), would find more.
  */
 import { solveBatch } from "../../src/math/linalg.js";
-import { symmetricEigen } from "../../src/math/symmetricEigen.js";
 import type { Exchange } from "./recordedJobs.js";
 import type { PrivateCenter } from "./transcriptScan.js";
 
@@ -264,10 +264,11 @@ export interface CountsRebuilt {
 
 /**
  * Each gene's counts per cell from the pooled IRLS sums and Σ y/s (`dispersionMoments`), given
- * the size factors `s` (pooled sample order): least squares off the weakest direction of the
- * equations, then each whole value of the count that direction moves most, kept when the rounded
- * counts satisfy every equation to 1e-9 of its largest right-hand side; a cell counts as
- * rebuilt when exactly one candidate passes.
+ * the size factors `s` (pooled sample order): the counts y are the short vector
+ * [y, W·(Ay − b), M] of the lattice spanned by [e_i, W·A_i, 0] (i over the cell's samples, A_i
+ * the equations' column i, rows scaled to unit length) and [0, −W·b, M]; LLL finds it when it is
+ * the lattice's shortest. A cell counts as rebuilt when exactly one reduced vector gives
+ * non-negative whole counts that satisfy every equation to 1e-9 of its largest right-hand side.
  */
 export function countsFromIrls(run: PooledRun, s: Float64Array): CountsRebuilt {
   const { pooled } = run;
@@ -310,11 +311,7 @@ export function countsFromIrls(run: PooledRun, s: Float64Array): CountsRebuilt {
         A.push(coefficients);
         b.push(r.working[d] - known);
       }
-      const found = wholeSolutions(
-        A,
-        b,
-        Math.ceil(sums[d] * Math.max(...cell.map((i) => s[i]))) + 1,
-      );
+      const found = latticeSolutions(A, b);
       if (found.length !== 1) return;
       if (found[0].every((y, j) => y === truth[j])) wholeCells++;
       found[0].forEach((y, j) => {
@@ -325,54 +322,86 @@ export function countsFromIrls(run: PooledRun, s: Float64Array): CountsRebuilt {
   return { nonZero, rebuilt, cells, wholeCells };
 }
 
-/** Non-negative whole solutions of A y = b along the system's weakest direction (at most 2 kept). */
-function wholeSolutions(
-  A: readonly Float64Array[],
-  b: readonly number[],
-  largest: number,
-): number[][] {
+/**
+ * Weight of the equations against the counts in the lattice: large enough that only the true
+ * counts make W·(Ay − b) small (the sums are exact to ~1e-16 of their size), small enough that
+ * the reduction's floating point keeps them apart. 1e12 rebuilt the most of 1e5 … 1e12 on
+ * simulated cells of 5 to 24 samples.
+ */
+const EQUATION_WEIGHT = 1e12;
+
+/** The rows of `basis` reduced in place by LLL (δ = 0.99, Gram–Schmidt in floating point). */
+function lll(basis: number[][]): void {
+  const n = basis.length;
+  const dot = (u: readonly number[], v: readonly number[]) => {
+    let sum = 0;
+    for (let i = 0; i < u.length; i++) sum += u[i] * v[i];
+    return sum;
+  };
+  const gramSchmidt = () => {
+    const orthogonal: number[][] = [];
+    const mu = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+    const norms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = basis[i].slice();
+      for (let j = 0; j < i; j++) {
+        mu[i][j] = dot(basis[i], orthogonal[j]) / norms[j];
+        for (let t = 0; t < v.length; t++) v[t] -= mu[i][j] * orthogonal[j][t];
+      }
+      orthogonal.push(v);
+      norms.push(dot(v, v));
+    }
+    return { mu, norms };
+  };
+  let { mu, norms } = gramSchmidt();
+  let k = 1;
+  for (let steps = 0; k < n && steps < 100_000; steps++) {
+    for (let j = k - 1; j >= 0; j--) {
+      const q = Math.round(mu[k][j]);
+      if (q === 0) continue;
+      for (let t = 0; t < basis[k].length; t++) basis[k][t] -= q * basis[j][t];
+      ({ mu, norms } = gramSchmidt());
+    }
+    if (norms[k] >= (0.99 - mu[k][k - 1] ** 2) * norms[k - 1]) {
+      k++;
+    } else {
+      [basis[k], basis[k - 1]] = [basis[k - 1], basis[k]];
+      ({ mu, norms } = gramSchmidt());
+      k = Math.max(k - 1, 1);
+    }
+  }
+}
+
+/** Non-negative whole solutions of A y = b among the reduced lattice's vectors (Kannan's embedding). */
+function latticeSolutions(A: readonly Float64Array[], b: readonly number[]): number[][] {
   const m = A[0].length;
   const unit = A.map((row, r) => {
     const norm = Math.hypot(...row);
-    return { row: row.map((x) => x / norm), rhs: b[r] / norm };
+    return { row: Array.from(row, (x) => x / norm), rhs: b[r] / norm };
   });
-  const gram = new Float64Array(m * m);
-  const atb = new Float64Array(m);
-  for (const { row, rhs } of unit) {
-    for (let i = 0; i < m; i++) {
-      atb[i] += row[i] * rhs;
-      for (let j = 0; j < m; j++) gram[i * m + j] += row[i] * row[j];
-    }
+  const scale = Math.max(1, ...unit.map((u) => Math.abs(u.rhs)));
+  const M = Math.max(1, Math.round(scale / Math.sqrt(m)));
+  const basis: number[][] = [];
+  for (let i = 0; i < m; i++) {
+    const unitVector = Array.from({ length: m }, (_, j) => (j === i ? 1 : 0));
+    basis.push([...unitVector, ...unit.map((u) => EQUATION_WEIGHT * u.row[i]), 0]);
   }
-  const { values, vectors } = symmetricEigen(gram, m);
-  // Particular solution on every direction but the weakest (the last eigenvalue).
-  const base = new Float64Array(m);
-  for (let e = 0; e < m - 1; e++) {
-    let c = 0;
-    for (let i = 0; i < m; i++) c += vectors[i * m + e] * atb[i];
-    c /= values[e];
-    for (let i = 0; i < m; i++) base[i] += c * vectors[i * m + e];
-  }
-  const weak = Float64Array.from({ length: m }, (_, i) => vectors[i * m + m - 1]);
-  let j = 0;
-  for (let i = 1; i < m; i++) if (Math.abs(weak[i]) > Math.abs(weak[j])) j = i;
-  const tolerance = 1e-9 * Math.max(1, ...unit.map((u) => Math.abs(u.rhs)));
+  basis.push([...new Array<number>(m).fill(0), ...unit.map((u) => -EQUATION_WEIGHT * u.rhs), M]);
+  lll(basis);
+  const last = m + unit.length;
+  const tolerance = 1e-9 * scale;
   const found: number[][] = [];
-  const y = new Array<number>(m);
-  for (let k = 0; k <= largest && found.length < 2; k++) {
-    const t = (k - base[j]) / weak[j];
-    let ok = true;
-    for (let i = 0; i < m && ok; i++) {
-      y[i] = Math.round(base[i] + t * weak[i]);
-      ok = y[i] >= 0;
-    }
-    for (const { row, rhs } of unit) {
-      if (!ok) break;
+  for (const v of basis) {
+    if (Math.abs(Math.abs(v[last]) - M) > 1e-6 * M) continue;
+    const sign = Math.sign(v[last]);
+    const y = v.slice(0, m).map((x) => Math.round(sign * x));
+    if (y.some((x) => x < 0)) continue;
+    const satisfies = unit.every(({ row, rhs }) => {
       let lhs = 0;
       for (let i = 0; i < m; i++) lhs += row[i] * y[i];
-      ok = Math.abs(lhs - rhs) <= tolerance;
-    }
-    if (ok) found.push(y.slice());
+      return Math.abs(lhs - rhs) <= tolerance;
+    });
+    if (satisfies && !found.some((f) => f.every((x, i) => x === y[i]))) found.push(y);
   }
   return found;
 }
