@@ -65,7 +65,7 @@ export function pooledCellRule(plan: AnalysisPlan): boolean {
  * test/privacy/pooledIrlsAttack.test.ts: the size factors from the IRLS rounds' XᵀWX, then the
  * counts as a lattice's short vector from their XᵀWz) gave back, given the size factors, 96% of
  * the counts of simulated cells of 5 samples, 86% of cells of 8, 53% of 12, 23% of 16 and 6% of
- * 24; the sums alone gave the size factors of cells of 3–4. No size is shown safe and the
+ * 24; the sums alone gave the size factors of cells of 3–5. No size is shown safe and the
  * k-sample rule does not bound it: the warning says where the measured leak is large.
  */
 export const EQUATIONS_WARN_BELOW = 25;
@@ -93,7 +93,7 @@ export function cellsOpenToEquations(plan: AnalysisPlan): string[] {
  */
 export function equationsWarning(plan: AnalysisPlan, cells: readonly string[]): string {
   const who = plan.verifyRequests ? "the aggregator's, and every center's" : "the aggregator's";
-  return `warning: ${cells.join(", ")}: under ${EQUATIONS_WARN_BELOW} samples over the federation, whatever k: solved as equations, a run's pooled sums (${who}) give away most counts of such cells given their size factors, which the same sums give for cells of 3–4 (docs/privacy.md, "Known leaks")`;
+  return `warning: ${cells.join(", ")}: under ${EQUATIONS_WARN_BELOW} samples over the federation, whatever k: solved as equations, a run's pooled sums (${who}) give away most counts of such cells given their size factors, which the same sums give for cells of 3–5 (docs/privacy.md, "Known leaks")`;
 }
 
 /** Samples of `cell` over every center of the plan (0 when the plan has no cell sizes). */

@@ -95,7 +95,7 @@ describe("fedseq plan", () => {
     ]);
     expect(made.code, made.stderr).toBe(0);
     expect(made.stderr).toContain(
-      "fedseq: warning: tissue=adipose (4 pooled samples), tissue=blood (4 pooled samples), tissue=heart (4 pooled samples), tissue=skeletal_muscle (4 pooled samples): under 25 samples over the federation, whatever k: solved as equations, a run's pooled sums (the aggregator's, and every center's) give away most counts of such cells given their size factors, which the same sums give for cells of 3–4 (docs/privacy.md, \"Known leaks\")",
+      "fedseq: warning: tissue=adipose (4 pooled samples), tissue=blood (4 pooled samples), tissue=heart (4 pooled samples), tissue=skeletal_muscle (4 pooled samples): under 25 samples over the federation, whatever k: solved as equations, a run's pooled sums (the aggregator's, and every center's) give away most counts of such cells given their size factors, which the same sums give for cells of 3–5 (docs/privacy.md, \"Known leaks\")",
     );
     const plan = JSON.parse(readFileSync(file, "utf8"));
     expect(plan.min_cell).toBe(2);

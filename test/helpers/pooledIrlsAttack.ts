@@ -12,7 +12,7 @@
  *
  * at the coefficients β_t the aggregator itself chose, with α the dispersion it sent. The first,
  * over every gene and round, is thousands of equations in the cell's few size factors s_i
- * ({@link sizeFactorsFromIrls}: Levenberg–Marquardt). Given them, the second is one linear
+ * ({@link sizeFactorsFromSums}, with the dispersion grid's sums: Gauss–Newton). Given them, the second is one linear
  * equation per round in the cell's counts, and `dispersionMoments` adds Σ_{i∈c} y_i/s_i: a few
  * real equations, known to 16 digits, in whole unknowns. Fewer equations than counts do not hide
  * them: the counts are the one short vector of a lattice ({@link countsFromIrls}: Kannan's
@@ -21,6 +21,7 @@
  * at every point, Cook's sums, Xᵀ ln(y/s + 0.1)), would find more.
  */
 import { solveBatch } from "../../src/math/linalg.js";
+import { rng } from "./random.js";
 import type { Exchange } from "./recordedJobs.js";
 import type { PrivateCenter } from "./transcriptScan.js";
 
@@ -169,77 +170,191 @@ function prepareInput(run: PooledRun): PrepareInput {
   return prepare.inputs[0] as PrepareInput;
 }
 
+interface GridInput {
+  readonly mask: ArrayLike<number>;
+  readonly points: ArrayLike<number>;
+  readonly pointsPerGene: number;
+  readonly pointCounts?: ArrayLike<number>;
+  readonly designRows?: ArrayLike<number> | null;
+}
+
+interface ResidualsInput {
+  readonly mask: ArrayLike<number>;
+  readonly linearBeta: ArrayLike<number>;
+}
+
 /**
- * Each cell's size factors from the pooled Σ_{i∈c} s_i·E/(1 + α·s_i·E) of every IRLS round
- * (rounds where μ = s·E cannot reach the floor), by Levenberg–Marquardt. The sums are symmetric in
+ * Per cell, the points (u, F) of F(u) = Σ_{i∈c} 1/(1 + u·s_i) that the pooled sums give: each
+ * Σ_{i∈c} w_i with w_i = μ_i/(1 + αμ_i), μ_i = s_i·E, is (n_c − F(αE))/α. From the IRLS rounds
+ * (E = e^{η_c}) and from the gene-wise dispersion grid and searches (`dispersionGrid`'s per-row
+ * sums at every log α, E the cell's linear-model mean from `dispersionResiduals`), where μ cannot
+ * reach the floor (E > 50 and 5).
+ */
+function stieltjesPoints(
+  run: PooledRun,
+  samples: readonly number[][],
+  rows: readonly Float64Array[],
+) {
+  const p = rows[0].length;
+  const { dispersions } = prepareInput(run);
+  const points = samples.map(() => [] as { u: number; F: number }[]);
+  for (const r of irlsRounds(run, rows)) {
+    rows.forEach((_, d) => {
+      const E = r.scale[d];
+      const alpha = dispersions[r.fitted];
+      if (E > 50 && E < 1e7)
+        points[d].push({ u: alpha * E, F: samples[d].length - alpha * r.weights[d] });
+    });
+  }
+  const residuals = run.exchanges.find((e) => e.step === "dispersionResiduals");
+  if (residuals === undefined) return points;
+  const linear = residuals.inputs[0] as ResidualsInput;
+  const means = new Map<number, Float64Array>();
+  for (let g = 0, a = 0; g < linear.mask.length; g++) {
+    if (!linear.mask[g]) continue;
+    means.set(
+      g,
+      Float64Array.from(rows, (row) => {
+        let m = 0;
+        for (let k = 0; k < p; k++) m += row[k] * linear.linearBeta[a * p + k];
+        return m;
+      }),
+    );
+    a++;
+  }
+  for (const exchange of run.exchanges) {
+    if (exchange.step !== "dispersionGrid") continue;
+    const input = exchange.inputs[0] as GridInput;
+    const designRows = input.designRows;
+    if (designRows === null || designRows === undefined || designRows.length === 0) continue;
+    const D = designRows.length / p;
+    const cellOf = Array.from({ length: D }, (_, r) =>
+      rows.findIndex((row) => row.every((x, k) => x === designRows[r * p + k])),
+    );
+    const gram = pooledField(exchange, "gram");
+    for (let g = 0, a = 0, offset = 0; g < input.mask.length; g++) {
+      if (!input.mask[g]) continue;
+      const K =
+        input.pointsPerGene > 0 ? input.pointsPerGene : (input.pointCounts as ArrayLike<number>)[a];
+      const mean = means.get(g);
+      for (let k = 0; mean !== undefined && k < K; k++) {
+        const alpha = Math.exp(input.points[offset + k]);
+        for (let r = 0; r < D; r++) {
+          const d = cellOf[r];
+          const W = gram[(offset + k) * D + r];
+          if (d >= 0 && mean[d] > 5 && Number.isFinite(W))
+            points[d].push({ u: alpha * mean[d], F: samples[d].length - alpha * W });
+        }
+      }
+      offset += K;
+      a++;
+    }
+  }
+  return points;
+}
+
+/** min |J x − r| over x (N×m, m small) by modified Gram–Schmidt QR: no squared condition number. */
+function leastSquaresQr(J: readonly Float64Array[], r: Float64Array): Float64Array {
+  const N = J.length;
+  const m = J[0].length;
+  const Q = Array.from({ length: m }, (_, k) => Float64Array.from(J, (row) => row[k]));
+  const R = new Float64Array(m * m);
+  for (let k = 0; k < m; k++) {
+    for (let j = 0; j < k; j++) {
+      let d = 0;
+      for (let t = 0; t < N; t++) d += Q[j][t] * Q[k][t];
+      R[j * m + k] = d;
+      for (let t = 0; t < N; t++) Q[k][t] -= d * Q[j][t];
+    }
+    let norm = 0;
+    for (let t = 0; t < N; t++) norm += Q[k][t] ** 2;
+    norm = Math.sqrt(norm);
+    R[k * m + k] = norm;
+    for (let t = 0; t < N; t++) Q[k][t] /= norm;
+  }
+  const x = new Float64Array(m);
+  for (let k = m - 1; k >= 0; k--) {
+    let v = 0;
+    for (let t = 0; t < N; t++) v += Q[k][t] * r[t];
+    for (let j = k + 1; j < m; j++) v -= R[k * m + j] * x[j];
+    x[k] = v / R[k * m + k];
+  }
+  return x;
+}
+
+/** Σ_j (F(u_j; s) − F_j)², the fit's cost. */
+function stieltjesCost(points: readonly { u: number; F: number }[], s: ArrayLike<number>): number {
+  let cost = 0;
+  for (const { u, F } of points) {
+    let f = -F;
+    for (let i = 0; i < s.length; i++) f += 1 / (1 + u * s[i]);
+    cost += f * f;
+  }
+  return cost;
+}
+
+/** Gauss–Newton (QR, step halving) on F(u) from `start`. */
+function fitStieltjes(points: readonly { u: number; F: number }[], start: Float64Array) {
+  const m = start.length;
+  let s = start.slice();
+  let cost = stieltjesCost(points, s);
+  for (let it = 0; it < 500 && cost > 1e-27; it++) {
+    const J = points.map(() => new Float64Array(m));
+    const r = new Float64Array(points.length);
+    points.forEach(({ u, F }, j) => {
+      let f = -F;
+      for (let i = 0; i < m; i++) {
+        const den = 1 + u * s[i];
+        f += 1 / den;
+        J[j][i] = -u / (den * den);
+      }
+      r[j] = -f;
+    });
+    const step = leastSquaresQr(J, r);
+    let improved = false;
+    for (let damping = 1; damping > 1e-9 && !improved; damping /= 2) {
+      const next = Float64Array.from(s, (v, i) => Math.max(1e-3, v + damping * step[i]));
+      const nextCost = stieltjesCost(points, next);
+      if (nextCost < cost) {
+        s = next;
+        cost = nextCost;
+        improved = true;
+      }
+    }
+    if (!improved) break;
+  }
+  return { s, cost };
+}
+
+/**
+ * Each cell's size factors from the pooled sums alone ({@link stieltjesPoints}): Gauss–Newton on
+ * F(u) = Σ_{i∈c} 1/(1 + u·s_i) from spread starting values, then from up to 20 random ones
+ * (log-uniform over 0.3–3) while the fit is above the sums' rounding. The sums are symmetric in
  * a cell's samples: the values come back as a set, given here to the cell's samples in the order
  * of their true size factors (the attacker's labels for the same samples).
  * @returns the recovered size factors (pooled sample order) and each cell's largest relative error
  */
-export function sizeFactorsFromIrls(run: PooledRun): {
+export function sizeFactorsFromSums(run: PooledRun): {
   sizeFactors: Float64Array;
   relativeError: number[];
 } {
   const { pooled } = run;
   const { samples, rows } = designCells(pooled);
-  const { dispersions } = prepareInput(run);
-  const rounds = irlsRounds(run, rows).filter((r) => r.scale.every((e) => e > 50 && e < 1e6));
+  const points = stieltjesPoints(run, samples, rows);
+  const random = rng(20261207);
   const sizeFactors = new Float64Array(pooled.samples.length);
   const relativeError = samples.map((cell, d) => {
     const m = cell.length;
-    const eq = rounds.map((r) => ({
-      E: r.scale[d],
-      alpha: dispersions[r.fitted],
-      W: r.weights[d],
-    }));
-    const cost = (s: Float64Array) => {
-      let c = 0;
-      for (const { E, alpha, W } of eq) {
-        let f = -W;
-        for (const si of s) f += (si * E) / (1 + alpha * si * E);
-        c += (f / W) ** 2;
-      }
-      return c;
-    };
-    let s = Float64Array.from({ length: m }, (_, i) => 0.5 + i / Math.max(1, m - 1));
-    let current = cost(s);
-    let lambda = 1e-3;
-    const normal = new Float64Array(m * m);
-    const gradient = new Float64Array(m);
-    const step = new Float64Array(m);
-    for (let it = 0; it < 5000 && current > 1e-30 && lambda < 1e30; it++) {
-      normal.fill(0);
-      gradient.fill(0);
-      const row = new Float64Array(m);
-      for (const { E, alpha, W } of eq) {
-        let f = -W;
-        for (let i = 0; i < m; i++) {
-          const den = 1 + alpha * s[i] * E;
-          f += (s[i] * E) / den;
-          row[i] = E / (den * den) / W;
-        }
-        for (let i = 0; i < m; i++) {
-          gradient[i] -= (row[i] * f) / W;
-          for (let j = 0; j < m; j++) normal[i * m + j] += row[i] * row[j];
-        }
-      }
-      for (let i = 0; i < m; i++) normal[i * m + i] += lambda;
-      try {
-        solveBatch(normal, gradient, m, 1, step);
-      } catch {
-        break;
-      }
-      const next = Float64Array.from(s, (v, i) => Math.max(1e-3, v + step[i]));
-      const nextCost = cost(next);
-      if (nextCost < current) {
-        s = next;
-        current = nextCost;
-        lambda /= 3;
-      } else {
-        lambda *= 5;
-      }
+    let best = fitStieltjes(
+      points[d],
+      Float64Array.from({ length: m }, (_, i) => 0.6 + (0.8 * i) / Math.max(1, m - 1)),
+    );
+    for (let restart = 0; restart < 20 && best.cost > 1e-24; restart++) {
+      const start = Float64Array.from({ length: m }, () => 0.3 * 10 ** random()).sort();
+      const trial = fitStieltjes(points[d], start);
+      if (trial.cost < best.cost) best = trial;
     }
-    const found = [...s].sort((a, b) => a - b);
+    const found = [...best.s].sort((a, b) => a - b);
     const byTruth = [...cell].sort((i, j) => pooled.sizeFactors[i] - pooled.sizeFactors[j]);
     let worst = 0;
     byTruth.forEach((i, r) => {
