@@ -96,7 +96,7 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
 export function centerCommand(): Command {
   const cmd = new Command("center")
     .description(
-      "serve one center's data to a federation's aggregator (dials out; data never leaves)",
+      "serve one center's data to a federation's aggregator (dials out; only sums over its samples leave it, and what those still disclose is in docs/privacy.md)",
     )
     .option(
       "--data <dir>",
