@@ -181,13 +181,14 @@ interface GridInput {
 interface ResidualsInput {
   readonly mask: ArrayLike<number>;
   readonly linearBeta: ArrayLike<number>;
+  readonly setLinearMu: boolean;
 }
 
 /**
  * Per cell, the points (u, F) of F(u) = Σ_{i∈c} 1/(1 + u·s_i) that the pooled sums give: each
  * Σ_{i∈c} w_i with w_i = μ_i/(1 + αμ_i), μ_i = s_i·E, is (n_c − F(αE))/α. From the IRLS rounds
  * (E = e^{η_c}) and from the gene-wise dispersion grid and searches (`dispersionGrid`'s per-row
- * sums at every log α, E the cell's linear-model mean from `dispersionResiduals`), where μ cannot
+ * sums at every log α, E the cell's linear-model mean from the `dispersionResiduals` before it), where μ cannot
  * reach the floor (E > 50 and 5).
  */
 function stieltjesPoints(
@@ -206,23 +207,28 @@ function stieltjesPoints(
         points[d].push({ u: alpha * E, F: samples[d].length - alpha * r.weights[d] });
     });
   }
-  const residuals = run.exchanges.find((e) => e.step === "dispersionResiduals");
-  if (residuals === undefined) return points;
-  const linear = residuals.inputs[0] as ResidualsInput;
-  const means = new Map<number, Float64Array>();
-  for (let g = 0, a = 0; g < linear.mask.length; g++) {
-    if (!linear.mask[g]) continue;
-    means.set(
-      g,
-      Float64Array.from(rows, (row) => {
-        let m = 0;
-        for (let k = 0; k < p; k++) m += row[k] * linear.linearBeta[a * p + k];
-        return m;
-      }),
-    );
-    a++;
-  }
+  // Each dispersion search's sums pair with the linear-model means the centers were given last
+  // (`dispersionResiduals` with setLinearMu): the refit after outliers are replaced has its own.
+  let means = new Map<number, Float64Array>();
   for (const exchange of run.exchanges) {
+    if (exchange.step === "dispersionResiduals") {
+      const linear = exchange.inputs[0] as ResidualsInput;
+      if (!linear.setLinearMu) continue;
+      means = new Map();
+      for (let g = 0, a = 0; g < linear.mask.length; g++) {
+        if (!linear.mask[g]) continue;
+        const at = a++;
+        means.set(
+          g,
+          Float64Array.from(rows, (row) => {
+            let m = 0;
+            for (let k = 0; k < p; k++) m += row[k] * linear.linearBeta[at * p + k];
+            return m;
+          }),
+        );
+      }
+      continue;
+    }
     if (exchange.step !== "dispersionGrid") continue;
     const input = exchange.inputs[0] as GridInput;
     const designRows = input.designRows;
