@@ -64,9 +64,9 @@ export function pooledCellRule(plan: AnalysisPlan): boolean {
  * solving a run's pooled sums as equations (docs/privacy.md, "Known leaks";
  * test/privacy/pooledIrlsAttack.test.ts: the size factors from the pooled Σ w of the IRLS rounds
  * and dispersion searches, then the counts as a lattice's short vector from the IRLS rounds'
- * XᵀWz) gave back, given the size factors, 96% of
- * the counts of simulated cells of 5 samples, 86% of cells of 8, 53% of 12, 23% of 16 and 6% of
- * 24; the sums alone gave the size factors of cells of 3–5. No size is shown safe and the
+ * XᵀWz) gave back, given the size factors, 96% of the counts of simulated cells of 5 samples,
+ * 86% of cells of 8, 53% of 12, 23% of 16 and 6% of 24; the sums alone gave the size factors of
+ * cells of 3–5. No size is shown safe and the
  * k-sample rule does not bound it: the warning says where the measured leak is large.
  */
 export const EQUATIONS_WARN_BELOW = 25;
