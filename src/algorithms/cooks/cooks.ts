@@ -120,8 +120,15 @@ export interface CooksShare {
   readonly argmaxBelowThird: Uint8Array;
 }
 
-/** The per-gene request data the kernel reads, checked once. */
-function checkRequest(center: CooksCenter, request: CooksRequest): Int32Array {
+/**
+ * Each of the center's samples' cell among the request's cell rows, once the per-gene request
+ * data the kernels read (β, (XᵀWX + Λ)⁻¹) is checked against the center's shape.
+ * @throws Error when the request's columns or arrays do not fit the center's design and genes
+ */
+export function requestCells(
+  center: CooksCenter,
+  request: Pick<CooksRequest, "p" | "cellRows" | "beta" | "hatInverse">,
+): Int32Array {
   const { genes, p } = center;
   if (request.p !== p) throw new Error(`cooks request for ${request.p} columns, design has ${p}`);
   if (request.beta.length !== genes * p || request.hatInverse.length !== genes * p * p) {
@@ -239,7 +246,7 @@ function geneCooks(
 /** Local step of the Cook's round: per-gene maxima and flags (see {@link CooksShare}). */
 export function cooksLocalStep(center: CooksCenter, request: CooksRequest): CooksShare {
   const { n, genes, counts } = center;
-  const cellOf = checkRequest(center, request);
+  const cellOf = requestCells(center, request);
   const { forMaxCooks, replaceable, cutoff, thirdLargestCount } = request;
   const maxCooks = new Float64Array(genes);
   const maxCooksKept = new Float64Array(genes);
@@ -313,7 +320,7 @@ export interface LocalReplacement {
  */
 export function replaceOutliersLocal(center: CooksCenter, request: CooksRequest): LocalReplacement {
   const { n, genes, sizeFactors, counts } = center;
-  const cellOf = checkRequest(center, request);
+  const cellOf = requestCells(center, request);
   const { replaceable, cutoff, trimmedBaseMean } = request;
   const replacedEntries = new Float64Array(genes);
   const replacedNormalizedSum = new Float64Array(genes);

@@ -44,12 +44,13 @@
  */
 
 import type { CooksPlan } from "./cells.js";
-import { type CooksCenter, sampleCells } from "./center.js";
+import type { CooksCenter } from "./center.js";
 import type { CooksFit, CooksRequest, CooksResidualLink, ReplaceShare } from "./cooks.js";
 import {
   geneCooksDistances,
   type LocalReplacement,
   replaceOutliersLocal,
+  requestCells,
   residualMeans,
 } from "./cooks.js";
 import { ROBUST_MIN_DISPERSION } from "./robustDispersion.js";
@@ -185,29 +186,13 @@ export interface PrivateCooksShare {
   readonly aboveHighCount: Float64Array;
 }
 
-function cellsOf(center: CooksCenter, request: PrivateCooksRequest): Int32Array {
-  const { genes, p } = center;
-  if (request.p !== p) throw new Error(`cooks request for ${request.p} columns, design has ${p}`);
-  if (request.beta.length !== genes * p || request.hatInverse.length !== genes * p * p) {
-    throw new Error(`cooks request: β or (XᵀWX + Λ)⁻¹ not sized for ${genes} genes`);
-  }
-  const cells = request.cellRows.length / p;
-  return sampleCells(center, {
-    p,
-    cells,
-    rows: request.cellRows,
-    sizes: new Float64Array(cells),
-    samples: 0,
-  });
-}
-
 /** Local step: per-gene counts of samples above the cutoff (see {@link PrivateCooksShare}). */
 export function privateCooksLocalStep(
   center: CooksCenter,
   request: PrivateCooksRequest,
 ): PrivateCooksShare {
   const { n, genes, counts } = center;
-  const cellOf = cellsOf(center, request);
+  const cellOf = requestCells(center, request);
   const { forMaxCooks, replaceable, cutoff, filterCutoff, thirdBucket, sets } = request;
   const aboveEligible = new Float64Array(genes);
   const nanEligible = new Float64Array(genes);
