@@ -24,8 +24,8 @@ import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { ITERATE_MAX_ITERATIONS } from "../algorithms/sizeFactors/iterate.js";
 import { InputError, quote } from "../core/errors.js";
 import { designColumns, localLevels } from "../design/designMatrix.js";
-import { allCellKeys } from "../design/factorCells.js";
-import { INTERCEPT_ONLY, parseFormula } from "../design/formula.js";
+import { allCellKeys, factorCellRows } from "../design/factorCells.js";
+import { INTERCEPT_ONLY, parseFormula, parseStepFormula } from "../design/formula.js";
 import { defaultLevelsContrast } from "../results/contrast.js";
 import { planFactors } from "./cellRule.js";
 import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
@@ -170,6 +170,44 @@ function designOf(
   return null;
 }
 
+/**
+ * The design rows a request carries for a center to group its samples by (per-row sums, counts
+ * or cells): the field's name, the rows and their length p; null for other steps.
+ */
+function designRowsOf(
+  step: StepName,
+  input: FlatRecord,
+): { readonly field: string; readonly rows: Float64Array; readonly p: number } | null {
+  switch (step) {
+    case "dispersionResiduals":
+    case "dispersionGrid": {
+      const r = input as unknown as StepInput<"dispersionResiduals" | "dispersionGrid">;
+      return { field: "designRows", rows: r.designRows, p: r.designColumns };
+    }
+    case "cooksCellCounts": {
+      const r = input as unknown as StepInput<"cooksCellCounts">;
+      return { field: "rows", rows: r.rows, p: r.p };
+    }
+    case "cooksPrivateTrim":
+    case "cooksPrivateSums":
+    case "cooksPrivate": {
+      const r = input as unknown as StepInput<
+        "cooksPrivateTrim" | "cooksPrivateSums" | "cooksPrivate"
+      >;
+      return { field: "cellRows", rows: r.cellRows, p: r.p };
+    }
+    default:
+      return null;
+  }
+}
+
+/** A design row as a key (String of a double reads back as the same double; −0 as 0). */
+function rowKey(rows: Float64Array, at: number, p: number): string {
+  let key = "";
+  for (let k = 0; k < p; k++) key += `${k === 0 ? "" : ","}${rows[at + k]}`;
+  return key;
+}
+
 /** A center's enforcement of its plan over one run. */
 export class RequestPolicy {
   readonly plan: AnalysisPlan;
@@ -184,6 +222,8 @@ export class RequestPolicy {
   #firstGenes: ReadonlySet<string> | null = null;
   /** Digest of the levelPresence request answered for each factor in this run. */
   readonly #levelPresence = new Map<string, string>();
+  /** The plan's design rows by row length ({@link #planRows}). */
+  readonly #rowsByLength = new Map<number, ReadonlySet<string>>();
 
   constructor(plan: AnalysisPlan, center: string) {
     this.plan = plan;
@@ -256,7 +296,77 @@ export class RequestPolicy {
     return digest;
   }
 
+  /**
+   * The design rows a request may group this center's samples by: the plan's cells (one row per
+   * combination of its factors' levels; none when the design has a continuous covariate, whose
+   * values are not enumerable and never leave the center), and the intercept-only design's one
+   * row (the whole center), by row length.
+   */
+  #planRows(p: number): ReadonlySet<string> {
+    const rows = this.#rowsByLength.get(p);
+    if (rows !== undefined) return rows;
+    const formula = parseFormula(this.plan.design);
+    const { levels, references } = this.plan;
+    const columns = designColumns(formula, levels, references);
+    const made = new Set<string>();
+    const cells =
+      p === columns.length ? factorCellRows(formula, levels, references, columns) : null;
+    if (cells !== null) for (let at = 0; at < cells.length; at += p) made.add(rowKey(cells, at, p));
+    if (p === 1) made.add("1");
+    this.#rowsByLength.set(p, made);
+    return made;
+  }
+
+  /**
+   * Refuse design rows that are not the plan's cells: grouped by finer rows (e.g. one per value of
+   * a continuous covariate), a center's per-row sums would be over fewer samples than its cells
+   * hold, below the k-sample rule the plan's cell sizes were checked against.
+   */
+  #checkRows(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    if (step === "dispersionMoments") {
+      // Exactly the level combinations of the request's design (already checked to be the
+      // plan's, or the intercept-only design's): none with a continuous covariate.
+      const r = input as unknown as StepInput<"dispersionMoments">;
+      const formula = parseStepFormula(r.formula);
+      let expected: Float64Array | null = null;
+      try {
+        const levels = JSON.parse(r.levels);
+        const references = JSON.parse(r.references);
+        expected = factorCellRows(
+          formula,
+          levels,
+          references,
+          designColumns(formula, levels, references),
+        );
+      } catch {
+        refuse("its design's levels cannot be read");
+      }
+      const wanted = expected ?? new Float64Array(0);
+      if (
+        r.candidateRows.length !== wanted.length ||
+        r.candidateRows.some((x, k) => x !== wanted[k])
+      )
+        refuse(
+          "candidateRows: not the combinations of the design's factor levels (the only rows this center counts its samples by)",
+        );
+      return;
+    }
+    const carried = designRowsOf(step, input);
+    if (carried === null || carried.rows.length === 0) return;
+    const { field, rows, p } = carried;
+    if (!(Number.isInteger(p) && p >= 1) || rows.length % p !== 0)
+      refuse(`${field}: ${rows.length} values are not rows of ${p}`);
+    const allowed = this.#planRows(p);
+    for (let at = 0; at < rows.length; at += p) {
+      if (allowed.has(rowKey(rows, at, p))) continue;
+      refuse(
+        `${field}: row ${at / p + 1} (${rowKey(rows, at, p)}) is not one of the plan's design cells (the combinations of its factors' levels; none with a continuous covariate): sums over finer rows would be over fewer samples than its cells`,
+      );
+    }
+  }
+
   #checkDesign(step: StepName, input: FlatRecord, refuse: (reason: string) => never): void {
+    this.#checkRows(step, input, refuse);
     if (step === "nonZeroCells") {
       const request = input as unknown as StepInput<"nonZeroCells">;
       if (!this.plan.omitSparseGenes) refuse("the plan does not leave sparse genes out");

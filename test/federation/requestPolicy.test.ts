@@ -5,6 +5,8 @@
  * fit option, another plan or none), and the refusal names its reason. An honest run under the
  * plan gives exactly the results of a run without one.
  */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CenterSession } from "../../src/federation/centerSession.js";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
@@ -24,6 +26,14 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 
 const DATA = sharedPath("data", "outliers_sim");
+/** A simulated dataset with a continuous covariate (test/pipeline/fixtures/covariate.R). */
+const COVARIATE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "pipeline",
+  "fixtures",
+  "covariate",
+);
 const tmp = useTempFolder("fedseq-request-policy-");
 let few: string | null = null;
 /**
@@ -597,6 +607,63 @@ describe("a center with an analysis plan", () => {
         }),
       }),
     ).rejects.toThrow(/gene "not_a_gene_of_the_run" is not among the run's genes/);
+  });
+
+  it("groups its samples by no finer design rows than the plan's cells: one row per age of ~ age + condition is refused", async () => {
+    // The attack: list a row (1, age, condition) for every age the samples may have (the
+    // fixture's ages have one decimal, 20.0–80.0), so that the dispersion search's Cox–Reid sums,
+    // the Cook's cells' counts or the moments' row counts come back per age and condition —
+    // sums over one or two samples (their weights, hence their size factors and counts), where
+    // the plan's cells (the two conditions) hold 30 samples each.
+    const job = deseq2Job("covariate", "~ age + condition");
+    const plan = planFromRunJob(job, { condition: ["A", "B"] }, ["center1", "center2", "center3"], {
+      minCell: 1,
+    });
+    const perAge = new Float64Array(601 * 2 * 3);
+    for (let a = 0; a <= 600; a++)
+      for (let c = 0; c < 2; c++) perAge.set([1, (200 + a) / 10, c], (2 * a + c) * 3);
+    const attack = async (step: StepName, rewrite: (input: never) => unknown) => {
+      const sessions = await simulatedCenters(COVARIATE, {}, { plan: () => plan });
+      const transport = malicious(new InProcessTransport(sessions), { step, rewrite });
+      return runOverFederation(transport, job, { runId: "attack", plan });
+    };
+    const finer =
+      /is not one of the plan's design cells .*: sums over finer rows would be over fewer samples than its cells/;
+    await expect(
+      attack("dispersionGrid", (input: StepInput<"dispersionGrid">) => ({
+        ...input,
+        designRows: perAge,
+      })),
+    ).rejects.toThrow(
+      new RegExp(`refusing dispersionGrid: designRows: row 1 \\(1,20,0\\) ${finer.source}`),
+    );
+    await expect(
+      attack("dispersionMoments", (input: StepInput<"dispersionMoments">) => ({
+        ...input,
+        candidateRows: perAge,
+      })),
+    ).rejects.toThrow(
+      /refusing dispersionMoments: candidateRows: not the combinations of the design's factor levels/,
+    );
+    const sessions = await simulatedCenters(COVARIATE, {}, { plan: () => plan });
+    const counting = malicious(new InProcessTransport(sessions), {
+      step: "presence",
+      extra: (_input: StepInput<"presence">, tag) => ({
+        tag: { ...tag, round: tag.round + 1 },
+        step: "cooksCellCounts",
+        input: { kind: "cooks-cell-counts-request", p: 3, rows: perAge },
+      }),
+    });
+    await expect(runOverFederation(counting, job, { runId: "attack", plan })).rejects.toThrow(
+      new RegExp(`refusing cooksCellCounts: rows: row 1 \\(1,20,0\\) ${finer.source}`),
+    );
+    // The honest run under the same plan sends no such rows, and completes.
+    const honest = await simulatedCenters(COVARIATE, {}, { plan: () => plan });
+    const outcome = await runOverFederation(new InProcessTransport(honest), job, {
+      runId: "honest",
+      plan,
+    });
+    expect(outcome.fit.genes.length).toBe(100);
   });
 
   it("refuses to take part when its data does not meet the plan, naming the value", async () => {
