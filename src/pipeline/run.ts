@@ -1064,11 +1064,57 @@ export function designWarnings(
       for (const x of v) set.add(x);
       values.set(variable, set);
     }
-  return [...values].map(([variable, set]) => {
+  const warnings = [...values].map(([variable, set]) => {
     const sorted = [...set].sort((a, b) => a - b);
     const shown = sorted.length > 5 ? `${sorted.slice(0, 5).join(", ")}, …` : sorted.join(", ");
     return `design variable "${variable}" is numeric with whole-number values (${shown}): it is fitted as one continuous covariate (a fold change per unit), as DESeq2 does, which warns the same; if it is a factor (e.g. a batch), write factor(${variable}) in the design, or its levels as text (e.g. b1, b2)`;
   });
+  const shared = covariateCellsWarning(metadata, formula);
+  return shared === null ? warnings : [...warnings, shared];
+}
+
+/**
+ * Where fedseq's Cook's cells are not DESeq2's: with a continuous covariate fedseq takes every
+ * sample as its own cell (forming cells would need each center to disclose its covariate
+ * values), while DESeq2 groups samples with equal design rows, and a group of ≥ 3 counts for its
+ * maxCooks (p-values of outlier genes set to NA) and of ≥ 7 for replacement. A simulation's user
+ * holds every center's metadata, so the samples in such groups can be counted.
+ * @returns the warning, or null when the design has no continuous covariate or no design row is
+ *   shared by 3 or more samples
+ */
+export function covariateCellsWarning(
+  metadata: readonly Metadata[],
+  formula: Formula,
+): string | null {
+  const factors = new Set<string>();
+  for (const m of metadata)
+    for (const factor of Object.keys(localLevels(m, formula))) factors.add(factor);
+  const covariates = formula.terms.filter((term) => !factors.has(term));
+  if (covariates.length === 0) return null;
+  // A sample's design row is fixed by its value of every variable (numbers compared as numbers).
+  const samples = new Map<string, { readonly first: string; count: number }>();
+  for (const m of metadata) {
+    const columns = formula.terms.map((term) => m.values.get(term) ?? []);
+    for (let i = 0; i < (columns[0]?.length ?? 0); i++) {
+      const row = formula.terms.map((term, k) =>
+        factors.has(term) ? columns[k][i] : String(Number(columns[k][i])),
+      );
+      const key = JSON.stringify(row);
+      const cell = samples.get(key);
+      if (cell === undefined)
+        samples.set(key, {
+          first: formula.terms.map((term, k) => `${term} = ${row[k]}`).join(", "),
+          count: 1,
+        });
+      else cell.count++;
+    }
+  }
+  const cells = [...samples.values()].filter((cell) => cell.count >= 3);
+  if (cells.length === 0) return null;
+  const inCells = cells.reduce((sum, cell) => sum + cell.count, 0);
+  const total = [...samples.values()].reduce((sum, cell) => sum + cell.count, 0);
+  const largest = cells.reduce((a, b) => (b.count > a.count ? b : a));
+  return `${inCells} of ${total} samples share their design row with 2 or more others (${cells.length} such rows, e.g. ${largest.first}: ${largest.count} samples): DESeq2 takes each such group as a Cook's cell (its maxCooks, which sets outlier genes' p-values to NA, and with 7 or more samples its count replacement), fedseq takes every sample of a design with a continuous covariate (${covariates.join(", ")}) as its own cell, so p-values DESeq2 sets to NA may be kept here (README, "Cook's distances")`;
 }
 
 /** How a run stood with the plan's k-sample rule. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { integerCovariates } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
+import { covariateCellsWarning } from "../../src/pipeline/run.js";
 import { runFedseqAsync } from "../helpers/processes.js";
 import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
@@ -29,6 +30,37 @@ describe("numeric design variables with whole-number values", () => {
     expect(integerCovariates(metadata, parseFormula("~ batch + age + condition"))).toEqual([
       { variable: "batch", values: [1, 2, 3] },
     ]);
+  });
+
+  it("covariateCellsWarning counts the samples DESeq2 would group into Cook's cells (equal design rows, 3 or more)", () => {
+    const metadata = (age: string[], condition: string[]) => ({
+      columns: ["age", "condition"],
+      values: new Map([
+        ["age", age],
+        ["condition", condition],
+      ]),
+    });
+    const formula = parseFormula("~ age + condition");
+    // 41, 41.0 and 4.1e1 are one value (DESeq2 compares the model matrix's numbers).
+    const shared = metadata(
+      ["41", "41.0", "4.1e1", "52", "52", "30.5", "52"],
+      ["B", "B", "B", "A", "A", "A", "B"],
+    );
+    expect(covariateCellsWarning([shared], formula)).toMatch(
+      /^3 of 7 samples share their design row with 2 or more others \(1 such rows, e\.g\. age = 41, condition = B: 3 samples\): DESeq2 takes each such group as a Cook's cell .*fedseq takes every sample of a design with a continuous covariate \(age\) as its own cell/,
+    );
+    // Over the centers: two samples here and one there make a row of 3.
+    expect(
+      covariateCellsWarning(
+        [metadata(["52", "52"], ["A", "A"]), metadata(["52", "60"], ["A", "A"])],
+        formula,
+      ),
+    ).toMatch(/^3 of 4 samples share .*age = 52, condition = A: 3 samples/);
+    expect(covariateCellsWarning([metadata(["52", "52", "52"], ["A", "B", "A"])], formula)).toBe(
+      null,
+    );
+    // No continuous covariate: the cells are the factors' level combinations, as DESeq2's.
+    expect(covariateCellsWarning([metadata(["x", "x", "x"], ["A", "A", "A"])], formula)).toBe(null);
   });
 
   it("run --data warns of a batch coded 1/2/3 (stderr and run.json), and of nothing for a factor", async () => {
@@ -55,8 +87,14 @@ describe("numeric design variables with whole-number values", () => {
     expect(run.stderr).toMatch(
       /fedseq: warning: design variable "batch" is numeric with whole-number values \(1, 2, 3\): it is fitted as one continuous covariate/,
     );
+    // Coded as numbers, batch and condition still put outliers_sim's 18 samples in 6 rows of 3
+    // (samples in turn to batches 1, 2, 3; 9 per condition): DESeq2's Cook's cells, which fedseq
+    // does not form with a continuous covariate.
+    expect(run.stderr).toMatch(
+      /fedseq: warning: 18 of 18 samples share their design row with 2 or more others \(6 such rows, e\.g\. batch = 1, condition = A: 3 samples\)/,
+    );
     const report = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
-    expect(report.design_warnings).toHaveLength(1);
+    expect(report.design_warnings).toHaveLength(2);
     expect(report.design_columns).toEqual(["Intercept", "batch", "condition_B_vs_A"]);
 
     const plain = join(tmp.dir, "plain");
