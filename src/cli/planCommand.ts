@@ -24,6 +24,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { type Dataset, readDataset } from "../io/dataset.js";
 import { InputError, quote } from "../io/errors.js";
 import { checkPlanAnalysis, planFromRunJob } from "../pipeline/analysisPlan.js";
+import { covariateCellsWarning } from "../pipeline/run.js";
 import { checkFolder, checkLogFile, forOption } from "../pipeline/runOptions.js";
 import { centerList, integerOption } from "./options.js";
 import { type AnalysisFlags, runJobFromFlags, withAnalysisFlags } from "./runCommand.js";
@@ -59,8 +60,13 @@ function levelsOption(
   return { ...previous, [factor]: sortLevels(levels) };
 }
 
-/** The plan the flags describe (the dataset, with `--data`, gives levels and centers). */
-async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
+/**
+ * The plan the flags describe (the dataset, with `--data`, gives levels and centers), and with
+ * `--data` where DESeq2's Cook's cells are not the run's ({@link covariateCellsWarning}).
+ */
+async function planFromFlags(
+  flags: PlanFlags,
+): Promise<{ readonly plan: AnalysisPlan; readonly cooksCells: string | null }> {
   const job = runJobFromFlags({ ...flags, out: "." });
   const formula = parseFormula(flags.design);
   let levels: Record<string, string[]> = {};
@@ -113,7 +119,10 @@ async function planFromFlags(flags: PlanFlags): Promise<AnalysisPlan> {
   });
   checkPlanAnalysis(drafted);
   // Then the file's own checks (field by field, e.g. `--cell-sizes`), as a center will read it.
-  return planFromJson(planToJson(drafted), "the plan");
+  return {
+    plan: planFromJson(planToJson(drafted), "the plan"),
+    cooksCells: dataset === undefined ? null : covariateCellsWarning([dataset.metadata], formula),
+  };
 }
 
 /** The `plan` command. */
@@ -169,13 +178,14 @@ Example:
       throw new InputError(
         `--out ${flags.out}: already exists (a plan is never overwritten; remove it first)`,
       );
-    const plan = await planFromFlags(flags);
+    const { plan, cooksCells } = await planFromFlags(flags);
     writeFileAtomic(flags.out, planText(plan));
     process.stderr.write(
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,
     );
     const open = cellsOpenToEquations(plan);
     if (open.length > 0) process.stderr.write(`fedseq: ${equationsWarning(plan, open)}\n`);
+    if (cooksCells !== null) process.stderr.write(`fedseq: warning: ${cooksCells}\n`);
   });
   return cmd;
 }

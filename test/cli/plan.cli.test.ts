@@ -4,7 +4,8 @@
  * then runs exactly that analysis (the same files as `run` with the same flags).
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { useCliHost } from "../helpers/cliHost.js";
 import { runFedseqAsync } from "../helpers/processes.js";
@@ -14,6 +15,12 @@ import { useTempFolder } from "../helpers/tempFiles.js";
 const tmp = useTempFolder("fedseq-plan-");
 /** bin/fedseq's entry point in one host process (cliHost.ts): the same exit code, output and files. */
 const hosted = useCliHost();
+const pipelineFixtures = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "pipeline",
+  "fixtures",
+);
 
 describe("fedseq plan", () => {
   it("takes the levels and centers from a dataset folder, and run --plan gives run's files", async () => {
@@ -126,6 +133,21 @@ describe("fedseq plan", () => {
     expect(center.code, center.stderr).toBe(3);
     expect(center.stderr).toContain(
       "fedseq center: hospital_a: warning: tissue=adipose (4 pooled samples), tissue=blood (4 pooled samples), tissue=heart (4 pooled samples), tissue=skeletal_muscle (4 pooled samples): under 25 samples over the federation, whatever k",
+    );
+  });
+
+  it("with --data, warns where DESeq2's Cook's cells would not be the run's (ages in whole years that samples share)", async () => {
+    const file = join(tmp.dir, "ages.json");
+    const made = await hosted([
+      "plan",
+      ...["--data", join(pipelineFixtures, "covariate_cells"), "--design", "~ age + condition"],
+      ...["--out", file],
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    // 60 of its 150 samples share (age, condition) with 2 or more others, in 18 such groups
+    // (test/pipeline/run.covariate.test.ts counts them from the metadata).
+    expect(made.stderr).toContain(
+      "fedseq: warning: 60 of 150 samples share their design row with 2 or more others (18 such rows, e.g. age = 72, condition = A: 5 samples): DESeq2 takes each such group as a Cook's cell",
     );
   });
 
