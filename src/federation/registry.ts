@@ -376,6 +376,8 @@ export const MAX_SECURE_CENTERS = 64;
  * message the plan, the run's set-up and the aggregator give.
  */
 export function secureCentersProblem(centers: number): string | null {
+  if (centers < 2)
+    return `${centers} center${centers === 1 ? "" : "s"}: secure aggregation needs at least 2 (it hides each center's sums among the others'); with one center's data run in clear (--no-secure-aggregation)`;
   return centers <= MAX_SECURE_CENTERS
     ? null
     : `${centers} centers: secure aggregation takes at most ${MAX_SECURE_CENTERS} (the fixed-point scales of its sums hold ${MAX_SECURE_CENTERS} centers' values); run in clear (--no-secure-aggregation: the aggregator then sees each center's sums) or split the federation`;

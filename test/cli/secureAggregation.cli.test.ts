@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultRunArgs, runFedseqAsync, sharedDefaultRun } from "../helpers/processes.js";
 import { sharedPath } from "../helpers/shared.js";
+import { sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-secure-run-");
@@ -49,7 +50,38 @@ describe("fedseq run with and without secure aggregation", () => {
   });
 });
 
-describe("fedseq run and plan with more centers than secure aggregation takes", () => {
+describe("fedseq run and plan with a number of centers secure aggregation does not take", () => {
+  it("one center: exit 2 before any round, one line saying secure aggregation needs 2 and the way out; nothing written; in clear the run goes on", async () => {
+    // A sweep found this an uncaught SecureAggregationError: a stack trace and exit 1.
+    const dir = sharedSubset(tmp, "outliers_sim", 50);
+    const metadata = readFileSync(join(dir, "metadata.csv"), "utf8").trimEnd().split("\n");
+    const oneCenter = metadata.map((line, i) =>
+      i === 0 ? line : line.replace(/lab_\d$/, "lab_1"),
+    );
+    tmp.write("outliers_sim-50-genes/metadata.csv", `${oneCenter.join("\n")}\n`);
+    const out = join(tmp.dir, "one-center-out");
+    const run = await runFedseqAsync([
+      "run",
+      "--data",
+      dir,
+      "--design",
+      "~ condition",
+      "--out",
+      out,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^fedseq: 1 center: secure aggregation needs at least 2 .*--no-secure-aggregation\)\n$/,
+    );
+    expect(existsSync(out)).toBe(false);
+    const clear = await runFedseqAsync([
+      "run",
+      ...["--data", dir, "--design", "~ condition", "--out", join(tmp.dir, "one-center-clear")],
+      ...["--no-secure-aggregation", "--min-cell", "1", "--quiet"],
+    ]);
+    expect(clear.code, clear.stderr).toBe(0);
+  });
+
   it("70 centers: exit 2 before any round, one line naming the limit and the way out; nothing written; in clear the run goes on", async () => {
     // 70 centers of 4 samples (2 A, 2 B), 3 genes.
     const samples = Array.from({ length: 280 }, (_, i) => `s${i}`);
