@@ -138,13 +138,27 @@ export function rNumberLabel(x: number): string {
 }
 
 /**
- * Levels in R's order: as strings (`sort()`), except levels that are all numbers (a
- * `factor(x)`), in numeric order as R's `factor()` sorts them (1, 2, 10).
+ * R's order of text levels: `factor()` sorts them with the locale's collation, which R built with
+ * ICU (Debian's, CRAN's) takes from ICU in every locale but C and POSIX: letters before their
+ * capitals, case second to the letters (control < ctl < Ctl < Treated), punctuation before
+ * digits before letters. Node's ICU orders them the same (a code-unit tie-break for texts ICU
+ * finds equal). In R's C locale the order is the code units' (Treated < control): then the
+ * reference level differs, and `--reference` says which.
+ */
+const R_COLLATION = new Intl.Collator("en");
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Levels in R's order: text levels as R's `factor()` sorts them (see {@link R_COLLATION}), levels
+ * that are all numbers (a `factor(x)`) in numeric order (1, 2, 10).
  */
 export function sortLevels(levels: string[]): string[] {
   if (levels.length > 0 && levels.every(isDecimal))
-    return levels.sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
-  return levels.sort();
+    return levels.sort((a, b) => Number(a) - Number(b) || compareCodeUnits(a, b));
+  return levels.sort((a, b) => R_COLLATION.compare(a, b) || compareCodeUnits(a, b));
 }
 
 /**

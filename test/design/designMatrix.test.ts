@@ -14,6 +14,7 @@ import {
   mergeLevels,
   requireLevel,
   rNumberLabel,
+  sortLevels,
 } from "../../src/design/designMatrix.js";
 import { parseFormula } from "../../src/design/formula.js";
 import type { Metadata } from "../../src/design/metadata.js";
@@ -162,6 +163,24 @@ describe("design matrices of the shared datasets equal DESeq2's model matrix", (
   });
 });
 
+describe("the order of levels", () => {
+  it("is R's factor() order (ICU collation, R 4.2 with DESeq2 1.38.3 in C.UTF-8 or en_US.UTF-8): the reference of control and Treated is control", () => {
+    // R: sort(c(...)) and levels(factor(c("Treated", "control"))) printed by R itself.
+    const r = ["_x", "a", "a_b", "a-b", "A.1", "a1", "a10", "a2", "ab", "b", "B", "control"].concat(
+      ["ctl", "Ctl", "T1", "t2", "Treated", "x y", "xy"],
+    );
+    const shuffled = [...r].reverse();
+    shuffled.push(shuffled.shift() as string);
+    expect(sortLevels(shuffled)).toEqual(r);
+    expect(sortLevels(["Treated", "control"])).toEqual(["control", "Treated"]);
+    expect(mergeLevels([{ condition: ["Treated"] }, { condition: ["control"] }])).toEqual({
+      condition: ["control", "Treated"],
+    });
+    // factor(x) of numbers: numeric order.
+    expect(sortLevels(["10", "2", "1"])).toEqual(["1", "2", "10"]);
+  });
+});
+
 describe("levels across centers", () => {
   const meta = metadata({
     condition: ["a", "b", "b", "c", "b"],
@@ -188,13 +207,14 @@ describe("levels across centers", () => {
     expect(mergeLevels([empty, {}])).toEqual({});
   });
 
-  it("sort in code-point order, as R does in the C locale", () => {
+  it("sort as R's factor() does (R 4.2, ICU collation)", () => {
     const levels = localLevels(
       metadata({ dose: ["b", "B", "10", "9", "a"], center: ["A", "A", "A", "A", "A"] }),
       parseFormula("~ dose"),
     );
-    // Not all numbers ("b"): a factor; "10" < "9" as strings.
-    expect(levels).toEqual({ dose: ["10", "9", "B", "a", "b"] });
+    // Not all numbers ("b"): a factor; "10" < "9" as strings. R: levels(factor(c("b", "B",
+    // "10", "9", "a"))) is "10" "9" "a" "b" "B".
+    expect(levels).toEqual({ dose: ["10", "9", "a", "b", "B"] });
   });
 });
 

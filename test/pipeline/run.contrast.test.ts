@@ -7,6 +7,7 @@
  * Also `--contrast-vector 0,0,1,-1` (DESeq2's contrastAllZeroNumeric: 180 genes) and
  * `--name tissue_blood_vs_adipose` (no zeroing), against DESeq2's results for the same.
  */
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
@@ -20,12 +21,16 @@ import {
   deseq2TableAt,
   type ResultColumns,
   resultColumns,
+  shareWithin,
 } from "../helpers/deseq2.js";
 import { bodymap4000HeartVsAdipose, sharedFedseqRun } from "../helpers/processes.js";
 import { deseq2Job } from "../helpers/runs.js";
-import { cachedSubset } from "../helpers/subsets.js";
+import { sharedPath } from "../helpers/shared.js";
+import { cachedSubset, sharedSubset } from "../helpers/subsets.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const tmp = useTempFolder("fedseq-contrast-");
 
 it("--contrast tissue,heart,adipose on bodymap: DESeq2's results, its contrastAllZero genes included", async () => {
   // The same run as results.cli's whole run with this contrast: made once (sharedFedseqRun).
@@ -76,5 +81,26 @@ it.each(OTHER_CONTRASTS)("%s on bodymap: DESeq2's results", async (_, contrast, 
     expectDeseq2(file, outcome.results, outcome.fit.genes, expected, zeroed);
   } finally {
     await transport.close();
+  }
+});
+
+it("the default reference of control and Treated is control, as R's factor() orders them: outliers_sim relabelled gives DESeq2's B vs A", async () => {
+  // Sorted by code units "Treated" would come first (T < c) and every fold change flip sign.
+  const dir = sharedSubset(tmp, "outliers_sim", 3000);
+  const metadata = readFileSync(join(dir, "metadata.csv"), "utf8")
+    .replace(/,A,/g, ",control,")
+    .replace(/,B,/g, ",Treated,");
+  tmp.write("outliers_sim-3000-genes/metadata.csv", metadata);
+  const transport = new InProcessTransport(await simulatedCenters(dir));
+  const outcome = await runOverFederation(transport, deseq2Job("outliers_sim"), {
+    runId: "control-treated",
+  });
+  await transport.close();
+  expect(outcome.contrast).toBe("condition Treated vs control");
+  const theirs = deseq2TableAt(sharedPath("data", "outliers_sim", "deseq2", "results.csv"));
+  expect(outcome.fit.genes).toEqual(theirs.ids);
+  for (const column of ["log2FoldChange", "stat"] as const) {
+    const ours = outcome.results[column];
+    expect(shareWithin(ours, theirs.numbers(column), 1e-6), column).toBeGreaterThanOrEqual(0.99);
   }
 });
