@@ -4,7 +4,7 @@
  * each federated: the aggregator sees per-gene aggregates and the samples' size factors only.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
 import { lrtStatistic, reducedColumnIndices } from "../algorithms/deseq2/lrt.js";
@@ -1331,7 +1331,21 @@ function writeRunTables(
     writeShrunkCsv(join(outDir, "shrunk.csv"), genes, outcome.shrunk.table);
   writeSavedFit(join(outDir, SAVED_FIT_FILE), outcome.saved);
   writeFileAtomic(join(outDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
+  // An earlier run into the same folder may have written tables this one does not (its
+  // shrunk.csv beside this run's results.csv of another contrast): each is removed, last, so the
+  // folder holds one run's tables.
+  const written = new Set([
+    ...(vst === undefined ? [] : ["vst.csv"]),
+    ...(pcaCoordinates === null ? [] : ["pca.csv"]),
+    ...(sizeFactors === undefined ? [] : ["size_factors.csv"]),
+    ...(outcome.shrunk === null ? [] : ["shrunk.csv"]),
+  ]);
+  for (const optional of OPTIONAL_RUN_TABLES)
+    if (!written.has(optional)) rmSync(join(outDir, optional), { force: true });
 }
+
+/** The tables a run writes only with some options (or only in a simulation). */
+const OPTIONAL_RUN_TABLES = ["vst.csv", "pca.csv", "size_factors.csv", "shrunk.csv"] as const;
 
 /**
  * The variable the PCA plot colours samples by, as DESeq2's `plotPCA(intgroup =)`: the

@@ -42,6 +42,34 @@ async function shrinkRun(name: string, flags: string[]) {
 }
 
 describe("fedseq run --lfc-shrink", () => {
+  it("a later run into the same folder without --lfc-shrink and --vst leaves none of their tables behind", async () => {
+    // A sweep found the earlier run's shrunk.csv (B vs A) kept beside a new results.csv of
+    // A vs B, and its vst.csv and pca.csv.
+    const data = sharedSubset(tmp, "outliers_sim", 300);
+    const out = join(tmp.dir, "reused");
+    const first = await hosted([
+      "run",
+      ...["--data", data, "--design", "~ condition", "--lfc-shrink", "normal", "--vst"],
+      ...["--out", out],
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    for (const file of ["shrunk.csv", "vst.csv", "pca.csv", "size_factors.csv"])
+      expect(existsSync(join(out, file)), file).toBe(true);
+    const second = await hosted([
+      "run",
+      ...["--data", data, "--design", "~ condition", "--contrast", "condition,A,B"],
+      ...["--out", out],
+    ]);
+    expect(second.code, second.stderr).toBe(0);
+    for (const file of ["shrunk.csv", "vst.csv", "pca.csv"])
+      expect(existsSync(join(out, file)), file).toBe(false);
+    for (const file of ["results.csv", "size_factors.csv", "run.json", "report.html"])
+      expect(existsSync(join(out, file)), file).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).contrast).toBe(
+      "condition A vs B",
+    );
+  });
+
   it("normal: writes shrunk.csv (gene,baseMean,log2FoldChange,lfcSE,pvalue,padj) and the prior in run.json", async () => {
     const run = await shrinkRun("shrunk", [
       "--design",
