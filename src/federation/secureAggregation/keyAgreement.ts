@@ -180,12 +180,14 @@ function fromBase64(base64: string): Buffer {
   return Buffer.from(base64, "base64");
 }
 
-/** The common names in an X.509 subject as Node prints it ("C=..\nCN=.."). */
-function commonNames(subject: string): string[] {
-  return subject
-    .split("\n")
-    .filter((line) => line.startsWith("CN="))
-    .map((line) => line.slice(3));
+/**
+ * The common names of a certificate's subject, as values: Node's parse (the one the gRPC server's
+ * peer certificate gives), not its printed `subject`, which escapes RFC 4514's special characters
+ * (`c,3` prints as `c\,3`: a center so named was refused as another).
+ */
+function commonNames(certificate: X509Certificate): string[] {
+  const cn = (certificate.toLegacyObject().subject as unknown as Record<string, unknown>)?.CN;
+  return cn === undefined ? [] : Array.isArray(cn) ? cn.map(String) : [String(cn)];
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -241,7 +243,7 @@ export function verifyAnnouncement(
   if (usage !== undefined && usage.length > 0 && !usage.includes(CLIENT_AUTH)) {
     refuse("certificate is not for TLS clients (extended key usage)");
   }
-  const names = commonNames(certificate.subject);
+  const names = commonNames(certificate);
   if (names.length !== 1 || names[0] !== name) {
     refuse(`certificate is for ${JSON.stringify(names.join(", "))}`);
   }

@@ -24,6 +24,7 @@ import {
   unmaskSum,
   verifyAnnouncement,
 } from "../../../src/federation/secureAggregation/index.js";
+import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
 import { useTempFolder } from "../../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-secagg-");
@@ -168,6 +169,29 @@ describe("key agreement", () => {
     const other = derivePairSecrets(again.alice, relay(again), trust);
     expect(Buffer.from(other.secrets[1] as Uint8Array)).not.toEqual(
       Buffer.from(secrets.alice.secrets[1] as Uint8Array),
+    );
+  });
+
+  it("centers named with RFC 4514's special characters (c,3; a+b; #x; x\\y) agree: a certificate's name is read as a value, not as Node prints it (c\\,3)", () => {
+    // A sweep found `run --data` with a center named "c,3" refused as "certificate is for c\\,3".
+    const names = ["c,3", "a+b", "#x", "x\\y", 'q"t', "<l>", " s "];
+    const pki = simulationPki(names);
+    const own = Object.fromEntries(
+      names.map((c) => [c, createEphemeralKey("run-names", c, names, pki.centers[c])]),
+    );
+    const announcements = names.map((c) => own[c].announcement);
+    for (const c of names) {
+      const secrets = derivePairSecrets(own[c], announcements, pki.trust);
+      expect(secrets.secrets.filter((x) => x !== null)).toHaveLength(names.length - 1);
+    }
+    // Still one name per certificate: another center's certificate is refused.
+    const swapped = { ...own["a+b"].announcement, certificate: pki.centers["c,3"].certificate };
+    expectRefused(
+      own["#x"],
+      replace(announcements, "a+b", swapped),
+      "a+b",
+      /certificate is for "c,3"/,
+      pki.trust,
     );
   });
 
