@@ -58,14 +58,15 @@ const R_RESERVED = new Set([
 ]);
 
 /**
- * R's `make.names` for one name (as DESeq2 applies it to coefficient names): every
- * character other than an ASCII letter, digit, `.` or `_` becomes `.`; `X` is prepended when
- * the name does not start with a letter or with a dot not followed by a digit; `.` is
- * appended to a reserved word.
+ * R's `make.names` for one name (as DESeq2 applies it to coefficient names) in a UTF-8 locale,
+ * where letters are any script's (é, ü, 日本): every character other than a letter, a decimal
+ * digit, `.` or `_` becomes `.` (a space, `-`, `²`, a combining accent); `X` is prepended when the
+ * name does not start with a letter or with a dot not followed by a digit; `.` is appended to a
+ * reserved word.
  */
 export function makeRName(name: string): string {
-  let result = name.replace(/[^A-Za-z0-9._]/g, ".");
-  if (!/^(?:[A-Za-z]|\.(?![0-9]))/.test(result)) result = `X${result}`;
+  let result = name.replace(/[^\p{L}\p{Nd}._]/gu, ".");
+  if (!/^(?:\p{L}|\.(?!\p{Nd}))/u.test(result)) result = `X${result}`;
   if (R_RESERVED.has(result)) result = `${result}.`;
   return result;
 }

@@ -275,6 +275,12 @@ describe("column names", () => {
     expect(makeRName(".ok")).toBe(".ok");
     expect(makeRName("if")).toBe("if.");
     expect(makeRName("a+b")).toBe("a.b");
+    // R 4.2 in a UTF-8 locale (C.UTF-8), make.names(c(...)) printed by R itself: any script's
+    // letters are kept; a superscript digit, a combining accent and a hyphen are not.
+    const given = ["é", "ü", "日本", "x y", "1a", "ñandú", "a²", "e\u0301", "Ω-1", ".5a", "._b"];
+    const r = ["é", "ü", "日本", "x.y", "X1a", "ñandú", "a.", "e.", "Ω.1", "X.5a", "._b"];
+    expect(given.map(makeRName)).toEqual(r);
+    expect(makeRName("condition_日本_vs_ctl")).toBe("condition_日本_vs_ctl");
   });
 
   it("reject two levels that would give the same column name", () => {
