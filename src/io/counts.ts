@@ -15,6 +15,13 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
+ * The largest count: R's largest integer, 2^31 − 1, beyond which DESeq2 refuses a count matrix
+ * (its counts are R integers; a larger value becomes NA). Larger counts also overflow the public
+ * bounds of secure aggregation's sums (a count of 1e12 stopped a run mid-way, exit 3).
+ */
+export const MAX_COUNT = 2_147_483_647;
+
+/**
  * Why the number `value` is not a valid count, or `undefined` when it is one; `text` is
  * how the input wrote it (for the message).
  * @param roundCounts - accept non-integers (they are to be rounded with {@link roundHalfEven})
@@ -26,8 +33,8 @@ export function countValueProblem(
 ): string | undefined {
   if (Number.isNaN(value)) return `count ${quote(text)} is missing`;
   if (value < 0) return `count ${quote(text)} is negative`;
-  if (!Number.isFinite(value) || value > Number.MAX_SAFE_INTEGER) {
-    return `count ${quote(text)} is too large`;
+  if (!Number.isFinite(value) || value > MAX_COUNT) {
+    return `count ${quote(text)} is too large: DESeq2 takes counts up to 2147483647 (R's largest integer)`;
   }
   if (!roundCounts && !Number.isInteger(value)) {
     return `count ${quote(text)} is not an integer: counts must be integer read counts (round estimated counts first, e.g. tximport's, or pass --round-counts)`;

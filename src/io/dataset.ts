@@ -255,8 +255,8 @@ async function readCountsTable(
 
   /** One count of the file, checked; `where` names it in a message. */
   const count = (text: string, where: () => string): number => {
-    // Fast path: plain digits (safe integers up to 15 digits).
-    if (text.length <= 15 && isDigits(text)) return Number(text);
+    // Fast path: plain digits, up to 9 of them (below MAX_COUNT, R's largest integer).
+    if (text.length <= 9 && isDigits(text)) return Number(text);
     const problem = countProblem(text, roundCounts);
     if (problem !== undefined) throw new InputError(`${countsFile}: ${where()}: ${problem}`);
     return countValue(Number(text), roundCounts);

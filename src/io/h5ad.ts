@@ -18,7 +18,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import h5wasm from "h5wasm/node";
-import { countValue, countValueProblem } from "./counts.js";
+import { countValue, countValueProblem, MAX_COUNT } from "./counts.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
 
 /** Options of {@link readH5ad}. */
@@ -278,7 +278,7 @@ class AnnDataReader {
     // In shared memory, as the CSV readers' counts: a center's worker pool reads them in place.
     const out = new Float64Array(new SharedArrayBuffer(nGenes * n * 8));
     const check = (value: number, i: number, g: number): number => {
-      if (value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) return value;
+      if (value >= 0 && value <= MAX_COUNT && Number.isInteger(value)) return value;
       const problem = countValueProblem(value, String(value), roundCounts);
       if (problem !== undefined) {
         this.fail(`${path}[${i}, ${g}] (sample ${samples[i]}, gene ${genes[g]}): ${problem}`);

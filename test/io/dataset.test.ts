@@ -274,6 +274,24 @@ describe("readDataset on small files", () => {
     );
   });
 
+  it("rejects a count above R's largest integer, as DESeq2 does, naming line, gene and column", async () => {
+    // DESeq2 1.38.3: DESeqDataSetFromMatrix on 3e9 stops ("NA values are not allowed in the
+    // count matrix": R's integers end at 2^31 - 1). fedseq once took it and stopped mid-run
+    // with exit 3 on counts of 1e12 (a secure sum beyond its public bound).
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,10\nG2,7,2147483648,1\n", GOOD_METADATA),
+      /counts\.csv: line 3 \(gene G2\), column S2: count "2147483648" is too large: DESeq2 takes counts up to 2147483647 \(R's largest integer\)$/,
+    );
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\nG1,0,1e12,10\n", GOOD_METADATA),
+      /column S2: count "1e12" is too large/,
+    );
+    const largest = await readDataset(
+      datasetDir("gene,S1,S2,S3\nG1,0,5,10\nG2,7,2147483647,1\n", GOOD_METADATA),
+    );
+    expect(largest.counts[1 * 3 + 1]).toBe(2147483647);
+  });
+
   it("rejects a non-integer count and suggests rounding", async () => {
     await expectInputError(
       datasetDir("gene,S1,S2,S3\nG1,0,5,2.5\n", GOOD_METADATA),
