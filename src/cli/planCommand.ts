@@ -158,11 +158,11 @@ export function planCommand(): Command {
     )
     .option(
       "--no-secure-aggregation",
-      "plan a run in clear (each center's own cells must then hold k samples)",
+      "plan a run in clear (each center's own sums are then read one by one: k = 1 only, --min-cell 1)",
     )
     .option(
       "--no-verify-requests",
-      "the centers answer the aggregator's iterative requests without replaying the plan to check them (they trust it to choose the points their sums are evaluated at; each center then learns no pooled sums, so the k-sample rule does not count the other centers' samples of a cell)",
+      "the centers answer the aggregator's iterative requests without replaying the plan to check them (they trust it to choose what their sums are evaluated at, and its requests could read single samples' counts: such a plan holds k = 1 only, --min-cell 1; docs/privacy.md)",
     );
   withAnalysisFlags(cmd);
   cmd.addHelpText(

@@ -431,6 +431,9 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
   ) as unknown as FitHyperparameters;
   const cellSizes = readCellSizes(r, centers);
   const secureAggregation = r.boolean("secure_aggregation");
+  const minCell = r.number("min_cell", isPositiveInteger, "a whole number ≥ 1");
+  const verifyRequests = readVerifyRequests(r, cellSizes !== null);
+  if (minCell > 1 && !verifyRequests) r.fail("min_cell", UNVERIFIED_MIN_CELL);
   const tooMany = secureAggregation ? secureCentersProblem(centers.length) : null;
   if (tooMany !== null) r.fail("centers", tooMany);
 
@@ -450,10 +453,10 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     fitType: r.has("fit_type") ? r.choice("fit_type", FIT_TYPES) : "parametric",
     sizeFactorsType: readSizeFactorsType(r, cellSizes !== null),
     hyperparameters,
-    minCell: r.number("min_cell", isPositiveInteger, "a whole number ≥ 1"),
+    minCell,
     secureAggregation,
     cellSizes,
-    verifyRequests: readVerifyRequests(r, cellSizes !== null),
+    verifyRequests,
     omitSparseGenes: r.has("omit_sparse_genes") ? r.boolean("omit_sparse_genes") : false,
     reduced: readReduced(r, design),
     minReplicatesForReplace: !r.has("min_replicates_for_replace")
@@ -510,6 +513,15 @@ function readNeedsVst(
  * `verify_requests`: true needs secure aggregation and cell sizes; absent (a plan made before it
  * existed), true when both are there.
  */
+/**
+ * Why a plan with min_cell k > 1 needs verified requests: without each center's replay the
+ * aggregator chooses what the centers sum (value ranges, windows, coefficients), and a red team's
+ * requests read single samples' counts (docs/privacy.md, "Without verified requests"): k would
+ * be a promise only an honest aggregator keeps.
+ */
+export const UNVERIFIED_MIN_CELL =
+  "a k above 1 holds only under verified requests (verify_requests: secure aggregation and the plan's cell sizes): without each center's replay the aggregator chooses what the centers sum, and requests of its choosing read single samples' counts (one Cook's sums request gave back 74% of outliers_sim's non-zero counts; docs/privacy.md, \"Without verified requests\"); plan verified requests, or k = 1 (the centers' consent to disclose)";
+
 function readVerifyRequests(r: PlanReader, cellSizes: boolean): boolean {
   const secure = r.boolean("secure_aggregation");
   if (!r.has("verify_requests")) return secure && cellSizes;

@@ -94,7 +94,9 @@ const PLAN_JSON = {
     min_mu: 0.5,
     beta_tol: 1e-8,
   },
-  min_cell: 3,
+  // k = 1: without cell sizes the centers cannot verify requests, and a plan holds k > 1 only
+  // under verified requests.
+  min_cell: 1,
   secure_aggregation: true,
   cell_sizes: null,
 };

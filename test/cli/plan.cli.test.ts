@@ -3,7 +3,7 @@
  * folder (`--data`) or from `--levels`/`--centers`, the analysis from `run`'s flags; `run --plan`
  * then runs exactly that analysis (the same files as `run` with the same flags).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -151,10 +151,51 @@ describe("fedseq plan", () => {
     );
   });
 
+  it("refuses a k above 1 without verified requests (no cell sizes, or --no-verify-requests): exit 2, one line, nothing written", async () => {
+    const base = ["plan", "--design", "~ condition", "--levels", "condition=A,B"];
+    const centers = ["--centers", "lab_1,lab_2,lab_3"];
+    const refused = join(tmp.dir, "unverified.json");
+    const made = await hosted([...base, ...centers, "--out", refused]);
+    expect(made.code).toBe(2);
+    expect(made.stderr).toMatch(
+      /^fedseq: the plan: min_cell: a k above 1 holds only under verified requests .*one Cook's sums request gave back 74% of outliers_sim's non-zero counts.*k = 1 \(the centers' consent to disclose\)\n$/,
+    );
+    expect(existsSync(refused)).toBe(false);
+    const data = sharedSubset(tmp, "outliers_sim", 20);
+    const trusting = await hosted([
+      ...["plan", "--data", data, "--design", "~ condition", "--no-verify-requests"],
+      ...["--out", refused],
+    ]);
+    expect(trusting.code).toBe(2);
+    expect(trusting.stderr).toContain("min_cell: a k above 1 holds only under verified requests");
+    // k = 1, the centers' consent, is a plan without them.
+    const consent = join(tmp.dir, "consent.json");
+    const k1 = await hosted([...base, ...centers, "--min-cell", "1", "--out", consent]);
+    expect(k1.code, k1.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(consent, "utf8"))).toMatchObject({
+      min_cell: 1,
+      verify_requests: false,
+    });
+  });
+
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
     const file = join(tmp.dir, "manual.json");
+    // Cell sizes (each center's samples per cell): with them the centers verify requests,
+    // under which a k above 1 holds.
+    const cells = (n: number) =>
+      Object.fromEntries(
+        ["b1", "b2"].flatMap((b) =>
+          ["control", "treated"].map((c) => [`batch=${b},condition=${c}`, n]),
+        ),
+      );
+    const sizes = tmp.write(
+      "manual-cells.json",
+      JSON.stringify({ hospital_a: cells(6), hospital_b: cells(5) }),
+    );
     const made = await hosted([
       "plan",
+      "--cell-sizes",
+      sizes,
       "--design",
       "~ batch + condition",
       "--levels",
@@ -183,6 +224,7 @@ describe("fedseq plan", () => {
     expect(plan.references).toEqual({ condition: "control" });
     expect(plan.contrast).toBe("condition,treated,control");
     expect(plan.min_cell).toBe(5);
+    expect(plan.verify_requests).toBe(true);
     expect(plan.test).toBe("LRT");
     expect(plan.reduced).toBe("~ batch");
   });

@@ -412,7 +412,8 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const port = await freePort();
     const out = join(tmp.dir, "run-kill-center");
     const data = small("outliers_sim");
-    const unverified = ["--no-verify-requests"];
+    // Without verified requests a plan holds k = 1 only (the centers' consent).
+    const unverified = ["--no-verify-requests", "--min-cell", "1"];
     const agg = runAggregator("outliers_sim", data, port, out, [], unverified);
     await agg.waitFor(/listening/);
     const own = (lab: string) => ["--size-factors-out", ownSizeFactorsFile("kill-center", lab)];

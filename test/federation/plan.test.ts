@@ -161,7 +161,7 @@ describe("analysis plan", () => {
     [{ fit_type: "loess" }, "plan.json: fit_type:"],
     [{ size_factors_type: "median" }, "plan.json: size_factors_type:"],
     [
-      { size_factors_type: "iterate", verify_requests: false },
+      { size_factors_type: "iterate", verify_requests: false, min_cell: 1 },
       "plan.json: size_factors_type: iterate needs verified requests (verify_requests), under which its steps run",
     ],
     [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
@@ -267,16 +267,20 @@ describe("analysis plan", () => {
   it("says whether the centers verify requests: by default under secure aggregation with cell sizes, never in clear", () => {
     expect(json()).toMatchObject({ verify_requests: true });
     expect(planFromJson(json(), "plan.json").verifyRequests).toBe(true);
-    const trusting: AnalysisPlan = { ...PLAN, verifyRequests: false };
+    // Without verification k must be 1 (the next test).
+    const trusting: AnalysisPlan = { ...PLAN, verifyRequests: false, minCell: 1 };
     expect(json(trusting)).toMatchObject({ verify_requests: false });
     expect(planFromJson(json(trusting), "plan.json")).toEqual(trusting);
     // A plan file made before the field existed: verified when it can be.
     const { verify_requests: _, ...older } = json();
     expect(planFromJson(older, "plan.json").verifyRequests).toBe(true);
-    expect(planFromJson({ ...older, cell_sizes: null }, "plan.json").verifyRequests).toBe(false);
-    expect(planFromJson({ ...older, secure_aggregation: false }, "plan.json").verifyRequests).toBe(
-      false,
-    );
+    expect(
+      planFromJson({ ...older, cell_sizes: null, min_cell: 1 }, "plan.json").verifyRequests,
+    ).toBe(false);
+    expect(
+      planFromJson({ ...older, secure_aggregation: false, min_cell: 1 }, "plan.json")
+        .verifyRequests,
+    ).toBe(false);
     // It needs secure aggregation's pair secrets and the cell sizes.
     expect(problem({ ...json(), secure_aggregation: false })).toMatch(
       /^plan\.json: verify_requests: .*false when secure_aggregation is false/,
@@ -286,9 +290,25 @@ describe("analysis plan", () => {
     );
   });
 
+  it("holds a k above 1 only under verified requests: without them (no cell sizes, in clear, or verify_requests false) k must be 1", () => {
+    // A red team's requests under an unverified plan read single samples' counts (Cook's sums
+    // over ranges of its choosing, windows of replaced counts, coefficients that weigh samples
+    // out of a sum): the k-sample rule is then only an honest aggregator's.
+    for (const unverified of [
+      { verify_requests: false },
+      { cell_sizes: null, verify_requests: false },
+      { secure_aggregation: false, verify_requests: false },
+    ]) {
+      expect(problem({ ...json(), ...unverified })).toMatch(
+        /^plan\.json: min_cell: a k above 1 holds only under verified requests/,
+      );
+      expect(planFromJson({ ...json(), ...unverified, min_cell: 1 }, "plan.json").minCell).toBe(1);
+    }
+  });
+
   it("refuses more than 64 centers under secure aggregation, naming the way out; in clear it holds them", () => {
     const centers = Array.from({ length: 70 }, (_, i) => `lab_${i}`);
-    const many = { ...json(), centers, cell_sizes: null, verify_requests: false };
+    const many = { ...json(), centers, cell_sizes: null, verify_requests: false, min_cell: 1 };
     expect(problem(many)).toMatch(
       /^plan\.json: centers: 70 centers: secure aggregation takes at most 64 .*--no-secure-aggregation/,
     );
