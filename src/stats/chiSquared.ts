@@ -9,11 +9,14 @@
  * {@link logUpperTailFar}, and its exponential is R's subnormal.
  */
 import cephes from "cephes";
-import { lnGamma } from "../math/lnGamma.js";
 
 await cephes.compiled;
 
-const chdtrc = (cephes as unknown as { chdtrc: (df: number, x: number) => number }).chdtrc;
+const { chdtrc, lgam } = cephes as unknown as {
+  chdtrc: (df: number, x: number) => number;
+  /** ln Γ: the Cephes function math/lnGamma.ts exports (stats/ imports nothing of src). */
+  lgam: (x: number) => number;
+};
 
 /**
  * R's `pchisq(x, df, lower.tail = FALSE)`.
@@ -60,5 +63,5 @@ function logUpperTailFar(a: number, x: number): number {
     h *= step;
     if (Math.abs(step - 1) < 1e-16) break;
   }
-  return -x + a * Math.log(x) - lnGamma(a) + Math.log(h);
+  return -x + a * Math.log(x) - lgam(a) + Math.log(h);
 }
