@@ -154,7 +154,7 @@ export function planCommand(): Command {
     )
     .option(
       "--cell-sizes <file>",
-      'each center\'s samples per design cell, JSON {"center": {"tissue=heart": 4, …}}: with secure aggregation and ≥ 3 centers the k-sample rule then counts pooled cells (without: each center\'s own)',
+      'each center\'s samples per design cell, JSON {"center": {"tissue=heart": 4, …}}: the centers then verify every request (needed for a k above 1) and, with secure aggregation and ≥ 3 centers, the k-sample rule counts pooled cells',
     )
     .option(
       "--no-secure-aggregation",
