@@ -49,6 +49,7 @@ import {
   type CellSizes,
   DEFAULT_MIN_CELL,
   planHash,
+  UNVERIFIED_MIN_CELL,
 } from "../federation/plan.js";
 import { FederationRunner, type RoundEvent } from "../federation/runner.js";
 import type { StepInput } from "../federation/steps.js";
@@ -1841,6 +1842,10 @@ async function simulate(
             cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
           },
         );
+        // A plan file would be refused (plan.ts); the simulation runs it and says so. (In
+        // clear the cell rule already reports k above 1.)
+        if (plan.secureAggregation && !plan.verifyRequests && plan.minCell > 1)
+          unmet.push(`min_cell ${plan.minCell}: ${UNVERIFIED_MIN_CELL}`);
       } else if (plan.secureAggregation !== (job.secureAggregation === true)) {
         throw new InputError(
           `the analysis plan's secure_aggregation is ${plan.secureAggregation}, the run's ${job.secureAggregation === true}`,

@@ -168,6 +168,16 @@ describe("fedseq plan", () => {
     ]);
     expect(trusting.code).toBe(2);
     expect(trusting.stderr).toContain("min_cell: a k above 1 holds only under verified requests");
+    // A simulation (one user holding every center's data) runs such a plan and says a real
+    // federation would refuse it.
+    const simulated = await hosted([
+      ...["run", "--data", data, "--design", "~ condition", "--no-verify-requests"],
+      ...["--out", join(tmp.dir, "unverified-run")],
+    ]);
+    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.stderr).toContain(
+      "fedseq: warning: a real federation would refuse this run: min_cell 3: a k above 1 holds only under verified requests",
+    );
     // k = 1, the centers' consent, is a plan without them.
     const consent = join(tmp.dir, "consent.json");
     const k1 = await hosted([...base, ...centers, "--min-cell", "1", "--out", consent]);
