@@ -510,10 +510,6 @@ function readNeedsVst(
 }
 
 /**
- * `verify_requests`: true needs secure aggregation and cell sizes; absent (a plan made before it
- * existed), true when both are there.
- */
-/**
  * Why a plan with min_cell k > 1 needs verified requests: without each center's replay the
  * aggregator chooses what the centers sum (value ranges, windows, coefficients), and a red team's
  * requests read single samples' counts (docs/privacy.md, "Without verified requests"): k would
@@ -522,6 +518,10 @@ function readNeedsVst(
 export const UNVERIFIED_MIN_CELL =
   "a k above 1 holds only under verified requests (verify_requests: secure aggregation and the plan's cell sizes): without each center's replay the aggregator chooses what the centers sum, and requests of its choosing read single samples' counts (one Cook's sums request gave back 74% of outliers_sim's non-zero counts; docs/privacy.md, \"Without verified requests\"); plan verified requests, or k = 1 (the centers' consent to disclose)";
 
+/**
+ * `verify_requests`: true needs secure aggregation and cell sizes; absent (a plan made before it
+ * existed), true when both are there.
+ */
 function readVerifyRequests(r: PlanReader, cellSizes: boolean): boolean {
   const secure = r.boolean("secure_aggregation");
   if (!r.has("verify_requests")) return secure && cellSizes;
