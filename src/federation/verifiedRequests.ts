@@ -112,6 +112,10 @@ class ReplayRun {
   readonly runId: string;
   /** Every request the replay made, by tag and step: its digest (per-center fields included). */
   readonly #made = new Map<string, string>();
+  /** The same requests' keys, in the order the replay made them. */
+  readonly #order: string[] = [];
+  /** Where in {@link #order} the request this center last admitted is (−1: none yet). */
+  #position = -1;
   #outstanding: Outstanding | null = null;
   /** Set when the replay ended: its error, or "finished". */
   #ended: Error | "finished" | null = null;
@@ -126,7 +130,9 @@ class ReplayRun {
   ) {
     this.runId = runId;
     const transport = new ReplayTransport(centers, self, (outstanding, own) => {
-      this.#made.set(requestKey(outstanding.tag, outstanding.step), own);
+      const key = requestKey(outstanding.tag, outstanding.step);
+      if (!this.#made.has(key)) this.#order.push(key);
+      this.#made.set(key, own);
       this.#outstanding = outstanding;
       this.#progress();
     });
@@ -156,6 +162,26 @@ class ReplayRun {
   /** The digest of the request the replay made under this tag and step (undefined: none). */
   made(tag: RequestTag, step: StepName): string | undefined {
     return this.#made.get(requestKey(tag, step));
+  }
+
+  /**
+   * Whether the request made under this tag and step may be answered now, and if so take it as
+   * the one last admitted. Requests are answered in the order the replay made them: the next new
+   * one only once every earlier one was (again) admitted; one already answered only as the last
+   * one again (a retry, a reconnect), the one after it (a replay going on), or the first (a replay
+   * from the start, as a resumed aggregator makes). Answered out of that order, a step that
+   * builds a center's state (e.g. its size factors before poscounts' scaling) would leave it in a
+   * state the replay never had, and its later sums, pooled, would differ from the honest ones by
+   * its own: a red team read a center's own Σ y/s per gene so, to 4e-14.
+   */
+  admitInOrder(tag: RequestTag, step: StepName): boolean {
+    const index = this.#order.indexOf(requestKey(tag, step));
+    const p = this.#position;
+    const isNew = index === this.#order.length - 1 && index > p;
+    if (!(index === p || index === p + 1 || index === 0 || (isNew && p === index - 1)))
+      return false;
+    this.#position = index;
+    return true;
   }
 
   /**
@@ -265,9 +291,16 @@ export class RequestVerifier {
       this.#run = run;
     }
     const own = requestDigest(tag, step, input, { perCenterFields: true });
+    const outOfOrder = (): never =>
+      refuse(
+        `${describe(tag, step)} out of the order this center answered its replay's requests in (only the last one again, the one after it, or a replay from the first): answered out of order, a step that builds its state would leave it in a state the replay never had`,
+      );
     const made = run.made(tag, step);
     if (made !== undefined) {
-      if (made === own) return;
+      if (made === own) {
+        if (!run.admitInOrder(tag, step)) outOfOrder();
+        return;
+      }
       refuse(
         `${describe(tag, step)} with inputs other than those of this center's replay of the plan`,
       );
@@ -301,7 +334,10 @@ export class RequestVerifier {
       await run.until(tag, step, this.#options.deadlineMs ?? DEFAULT_REPLAY_DEADLINE_MS);
     }
     const after = run.made(tag, step);
-    if (after === own) return;
+    if (after === own) {
+      if (!run.admitInOrder(tag, step)) outOfOrder();
+      return;
+    }
     const ended = run.ended;
     if (ended === "finished") refuse("this center's replay of the plan has made all its requests");
     if (ended instanceof Error)

@@ -1,0 +1,84 @@
+/**
+ * A malicious aggregator against centers that verify its requests (the default): re-sending to one
+ * center a request that center's replay already made, out of order — its size factors before
+ * poscounts' scaling, just before `prepare` — once left that center on unscaled size factors, and
+ * the pooled `prepare` sums then differed from the honest `dispersionMoments` sums by that
+ * center's own Σ y/s per gene (a red team read all 600 genes' to 4.2e-14), also after a new key
+ * agreement. Each center now answers requests in the order its replay made them (again: the last
+ * one, the one after it, or a replay from the first).
+ */
+import { describe, expect, it } from "vitest";
+import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
+import { parseFormula } from "../../src/design/formula.js";
+import { localCellSizes } from "../../src/federation/cellRule.js";
+import { centerDataFromDataset } from "../../src/federation/centerData.js";
+import { CenterSession } from "../../src/federation/centerSession.js";
+import { readDataset } from "../../src/io/dataset.js";
+import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
+import { planPipeline, runOverFederation } from "../../src/pipeline/run.js";
+import { ReplayingAggregator } from "../helpers/replayingAggregator.js";
+import { deseq2Job } from "../helpers/runs.js";
+import { cachedSubset } from "../helpers/subsets.js";
+
+/** outliers_sim's first 300 genes, poscounts, under a verified plan; its centers' sessions. */
+async function verifiedPoscounts() {
+  const dataset = await readDataset(await cachedSubset("outliers_sim", 300));
+  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
+  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType: "poscounts" as const };
+  const formula = parseFormula(job.design);
+  const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
+  const cells = { design: job.design, levels };
+  const plan = planFromRunJob(
+    job,
+    levels,
+    data.map((d) => d.name),
+    {
+      secureAggregation: true,
+      cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
+    },
+  );
+  expect(plan.verifyRequests).toBe(true);
+  const sessions = data.map((d) => new CenterSession(d, { plan, replay: planPipeline(plan) }));
+  return { plan, sessions, job: runJobFromPlan(plan, ".") };
+}
+
+const OUT_OF_ORDER =
+  /refusing sizeFactors: .* out of the order this center answered its replay's requests in/;
+
+describe("a center that verifies requests answers them in its replay's order", () => {
+  it("refuses its size factors' request again just before prepare (poscounts)", async () => {
+    const { plan, sessions, job } = await verifiedPoscounts();
+    const aggregator = new ReplayingAggregator(sessions);
+    aggregator.before = async (_tag, step) => {
+      if (step !== "prepare") return;
+      const sizeFactors = aggregator.log.find((r) => r.step === "sizeFactors");
+      if (sizeFactors === undefined) throw new Error("no sizeFactors request yet");
+      await aggregator.ask(0, sizeFactors.tag, "sizeFactors", sizeFactors.inputs[0]);
+    };
+    await expect(runOverFederation(aggregator, job, { plan, runId: "r" })).rejects.toThrow(
+      OUT_OF_ORDER,
+    );
+  });
+
+  it("refuses it after a new key agreement too; the last request asked again is answered", async () => {
+    const { plan, sessions, job } = await verifiedPoscounts();
+    const aggregator = new ReplayingAggregator(sessions);
+    aggregator.stopAfter = (_tag, step) => step === "prepare";
+    await expect(runOverFederation(aggregator, job, { plan, runId: "r" })).rejects.toThrow(/stop/);
+    const find = (step: string) => {
+      const record = aggregator.log.find((r) => r.step === step);
+      if (record === undefined) throw new Error(`no ${step} request`);
+      return record;
+    };
+    await aggregator.rekey("r");
+    // A retry of the last request (a reconnect): answered, the same sums.
+    const prepare = find("prepare");
+    const again = await aggregator.askAll(prepare.tag, "prepare", prepare.inputs, false);
+    const sums = (o: unknown) => Array.from((o as { normalizedSums: Float64Array }).normalizedSums);
+    expect(sums(again.pooled[0])).toEqual(sums(prepare.pooled[0]));
+    const sizeFactors = find("sizeFactors");
+    await expect(
+      aggregator.ask(0, sizeFactors.tag, "sizeFactors", sizeFactors.inputs[0]),
+    ).rejects.toThrow(OUT_OF_ORDER);
+  });
+});
