@@ -20,11 +20,11 @@ import { ReplayingAggregator } from "../helpers/replayingAggregator.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { cachedSubset } from "../helpers/subsets.js";
 
-/** outliers_sim's first 300 genes, poscounts, under a verified plan; its centers' sessions. */
-async function verifiedPoscounts() {
+/** outliers_sim's first 300 genes under a verified plan with these size factors; its centers. */
+async function verifiedFederation(sizeFactorsType: "poscounts" | "iterate" = "poscounts") {
   const dataset = await readDataset(await cachedSubset("outliers_sim", 300));
   const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
-  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType: "poscounts" as const };
+  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType };
   const formula = parseFormula(job.design);
   const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
   const cells = { design: job.design, levels };
@@ -47,7 +47,7 @@ const OUT_OF_ORDER =
 
 describe("a center that verifies requests answers them in its replay's order", () => {
   it("refuses its size factors' request again just before prepare (poscounts)", async () => {
-    const { plan, sessions, job } = await verifiedPoscounts();
+    const { plan, sessions, job } = await verifiedFederation();
     const aggregator = new ReplayingAggregator(sessions);
     aggregator.before = async (_tag, step) => {
       if (step !== "prepare") return;
@@ -61,7 +61,7 @@ describe("a center that verifies requests answers them in its replay's order", (
   });
 
   it("refuses it after a new key agreement too; the last request asked again is answered", async () => {
-    const { plan, sessions, job } = await verifiedPoscounts();
+    const { plan, sessions, job } = await verifiedFederation();
     const aggregator = new ReplayingAggregator(sessions);
     aggregator.stopAfter = (_tag, step) => step === "prepare";
     await expect(runOverFederation(aggregator, job, { plan, runId: "r" })).rejects.toThrow(/stop/);
@@ -80,5 +80,24 @@ describe("a center that verifies requests answers them in its replay's order", (
     await expect(
       aggregator.ask(0, sizeFactors.tag, "sizeFactors", sizeFactors.inputs[0]),
     ).rejects.toThrow(OUT_OF_ORDER);
+  });
+
+  it("refuses an iteration's commit of its size factors again once the run went on (iterate)", async () => {
+    // The commit's reply is empty, the same bytes every time: asked again after convergence it
+    // set a center's size factors back to that iteration's (±3–4% in ln s).
+    const { plan, sessions, job } = await verifiedFederation("iterate");
+    const aggregator = new ReplayingAggregator(sessions);
+    aggregator.stopAfter = (tag, step) =>
+      step === "dispersionMoments" && tag.phase === "dispersions";
+    await expect(runOverFederation(aggregator, job, { plan, runId: "r" })).rejects.toThrow(/stop/);
+    const commit = aggregator.log.find(
+      (r) => r.step === "sizeFactorCandidate" && (r.inputs[0] as { commit: boolean }).commit,
+    );
+    if (commit === undefined) throw new Error("no commit");
+    const before = Float64Array.from(sessions[0].ownSizeFactors("r") as Float64Array);
+    await expect(
+      aggregator.ask(0, commit.tag, "sizeFactorCandidate", commit.inputs[0]),
+    ).rejects.toThrow(/refusing sizeFactorCandidate: .* out of the order/);
+    expect(Array.from(sessions[0].ownSizeFactors("r") as Float64Array)).toEqual(Array.from(before));
   });
 });
