@@ -5,10 +5,7 @@
  * replies, is refused; an honest run gives the same numbers as one without verification.
  */
 import { describe, expect, it } from "vitest";
-import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
-import { parseFormula } from "../../src/design/formula.js";
-import { localCellSizes } from "../../src/federation/cellRule.js";
-import { type CenterData, centerDataFromDataset } from "../../src/federation/centerData.js";
+import type { CenterData } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../../src/federation/plan.js";
@@ -26,53 +23,20 @@ import {
   type StepOutput,
 } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
-import { readDataset } from "../../src/io/dataset.js";
-import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
+import { runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
 import {
   madePca,
   planPipeline,
   type RunOutcome,
   runOverFederation,
 } from "../../src/pipeline/run.js";
-import { deseq2Job } from "../helpers/runs.js";
-import { sharedPath } from "../helpers/shared.js";
-import { cachedSubset } from "../helpers/subsets.js";
+import { verifiedOutliersSim } from "../helpers/verifiedPlan.js";
 
 /**
  * Genes of the runs that a center refuses, or that only check where a step travels: enough for
  * every step of the run and the PCA's 500 genes.
  */
 const FEW_GENES = 600;
-
-/**
- * outliers_sim's centers and their plan: all its genes, or (`first`) its first genes only, for the
- * tests whose runs are refused or compared with nothing outside (cachedSubset's folder).
- */
-async function outliersSim(
-  sizeFactorsType: "ratio" | "poscounts" = "ratio",
-  first?: number,
-): Promise<{ data: CenterData[]; plan: AnalysisPlan }> {
-  const dataset = await readDataset(
-    first === undefined
-      ? sharedPath("data", "outliers_sim")
-      : await cachedSubset("outliers_sim", first),
-  );
-  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
-  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType };
-  const formula = parseFormula(job.design);
-  const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
-  const cells = { design: job.design, levels };
-  const plan = planFromRunJob(
-    job,
-    levels,
-    data.map((d) => d.name),
-    {
-      secureAggregation: true,
-      cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
-    },
-  );
-  return { data, plan };
-}
 
 /** A federation of centers that each replay the plan (`verify: false`: none does). */
 function federation(data: readonly CenterData[], plan: AnalysisPlan, verify = true) {
@@ -155,7 +119,7 @@ async function agreed(names: readonly string[], runId: string): Promise<SecureCe
 
 describe("verified requests", () => {
   it("an honest run: every request admitted, the same numbers as without verification (poscounts; each state step asked twice)", async () => {
-    const { data, plan } = await outliersSim("poscounts");
+    const { data, plan } = await verifiedOutliersSim("poscounts");
     const job = runJobFromPlan(plan, ".");
     const verified = federation(data, plan, true);
     const plain = federation(data, plan, false);
@@ -184,7 +148,7 @@ describe("verified requests", () => {
   });
 
   it("refuses an evaluation point of the aggregator's choosing (IRLS coefficients moved by 1e-9)", async () => {
-    const { data, plan } = await outliersSim("ratio", FEW_GENES);
+    const { data, plan } = await verifiedOutliersSim("ratio", FEW_GENES);
     const { transport } = federation(data, plan);
     const attack = tampering(transport, "deseq2Irls", 1, (input: StepInput<"deseq2Irls">) => ({
       ...input,
@@ -198,7 +162,7 @@ describe("verified requests", () => {
   });
 
   it("refuses a dispersion grid of the aggregator's choosing", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await verifiedOutliersSim();
     const { transport } = federation(data, plan);
     const attack = tampering(
       transport,
@@ -224,7 +188,7 @@ describe("verified requests", () => {
   ])(
     "refuses when a relayed reply was altered (the sums made up to steer the replay): %s",
     async (_what, pick, at) => {
-      const { data, plan } = await outliersSim("ratio", FEW_GENES);
+      const { data, plan } = await verifiedOutliersSim("ratio", FEW_GENES);
       const { transport } = federation(data, plan);
       forgingEvidence(transport, (evidence) => {
         if (evidence.step !== "deseq2Irls") return evidence;
@@ -249,7 +213,7 @@ describe("verified requests", () => {
   );
 
   it("refuses when a center's own reply is relayed altered, or the replies are withheld", async () => {
-    const { data, plan } = await outliersSim("ratio", FEW_GENES);
+    const { data, plan } = await verifiedOutliersSim("ratio", FEW_GENES);
     const own = federation(data, plan);
     forgingEvidence(own.transport, (evidence) => {
       if (evidence.step !== "dispersionMoments") return evidence;
@@ -279,7 +243,7 @@ describe("verified requests", () => {
   });
 
   it("a center without the run's replay (restarted mid-run) refuses to go on", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await verifiedOutliersSim();
     const secure = await agreed(
       data.map((d) => d.name),
       "late",
@@ -314,7 +278,7 @@ describe("verified requests", () => {
   });
 
   it("refuses a run whose key agreement is not among the plan's centers, and a second run", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await verifiedOutliersSim();
     const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
     const presence: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
     const first = (runId: string): RequestTag => ({
@@ -339,13 +303,13 @@ describe("verified requests", () => {
   });
 
   it("a session under a verifying plan needs the pipeline to replay", async () => {
-    const { data, plan } = await outliersSim();
+    const { data, plan } = await verifiedOutliersSim();
     expect(() => new CenterSession(data[0], { plan })).toThrow(
       /the plan has the centers verify every request, and this session was given no pipeline to replay/,
     );
   });
   it("the PCA (vst): coordinates sent only under pca_coordinates, in the run's last round, never relayed", async () => {
-    const { data, plan: base } = await outliersSim("ratio", FEW_GENES);
+    const { data, plan: base } = await verifiedOutliersSim("ratio", FEW_GENES);
     const keeping: AnalysisPlan = { ...base, vst: true };
     const job = runJobFromPlan(keeping, ".");
     // The plan keeps the coordinates at the centers: an aggregator asking for them is refused.

@@ -8,35 +8,15 @@
  * one, the one after it, or a replay from the first).
  */
 import { describe, expect, it } from "vitest";
-import { localLevels, mergeLevels } from "../../src/design/designMatrix.js";
-import { parseFormula } from "../../src/design/formula.js";
-import { localCellSizes } from "../../src/federation/cellRule.js";
-import { centerDataFromDataset } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
-import { readDataset } from "../../src/io/dataset.js";
-import { planFromRunJob, runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
+import { runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
 import { planPipeline, runOverFederation } from "../../src/pipeline/run.js";
 import { ReplayingAggregator } from "../helpers/replayingAggregator.js";
-import { deseq2Job } from "../helpers/runs.js";
-import { cachedSubset } from "../helpers/subsets.js";
+import { verifiedOutliersSim } from "../helpers/verifiedPlan.js";
 
 /** outliers_sim's first 300 genes under a verified plan with these size factors; its centers. */
 async function verifiedFederation(sizeFactorsType: "poscounts" | "iterate" = "poscounts") {
-  const dataset = await readDataset(await cachedSubset("outliers_sim", 300));
-  const data = dataset.centers.map((name) => centerDataFromDataset(dataset, name));
-  const job = { ...deseq2Job("outliers_sim"), sizeFactorsType };
-  const formula = parseFormula(job.design);
-  const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
-  const cells = { design: job.design, levels };
-  const plan = planFromRunJob(
-    job,
-    levels,
-    data.map((d) => d.name),
-    {
-      secureAggregation: true,
-      cellSizes: Object.fromEntries(data.map((d) => [d.name, localCellSizes(cells, d)])),
-    },
-  );
+  const { data, plan } = await verifiedOutliersSim(sizeFactorsType, 300);
   expect(plan.verifyRequests).toBe(true);
   const sessions = data.map((d) => new CenterSession(d, { plan, replay: planPipeline(plan) }));
   return { plan, sessions, job: runJobFromPlan(plan, ".") };
