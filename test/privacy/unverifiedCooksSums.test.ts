@@ -11,22 +11,21 @@
  */
 import { describe, expect, it } from "vitest";
 import type { PrivateSumWire } from "../../src/algorithms/cooks/index.js";
-import { localCellSizes, sampleCellKeys } from "../../src/federation/cellRule.js";
+import { sampleCellKeys } from "../../src/federation/cellRule.js";
 import type { CenterSession } from "../../src/federation/centerSession.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type AnalysisPlan, planFromJson, planToJson } from "../../src/federation/plan.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import type { Transport } from "../../src/federation/transport.js";
-import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
 import { deseq2Job } from "../helpers/runs.js";
 import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
+import { outliersSimPlan } from "../helpers/verifiedPlan.js";
 
 const tmp = useTempFolder("fedseq-unverified-cooks-");
 const JOB = deseq2Job("outliers_sim");
-const LEVELS = { condition: ["A", "B"] };
 
 /** Secure aggregation with the cell sizes, verified requests off, k as given. */
 async function unverifiedCenters(
@@ -39,15 +38,7 @@ async function unverifiedCenters(
     {},
     {
       plan: (centers) => {
-        const cellSizes = Object.fromEntries(
-          centers.map((d) => [d.name, localCellSizes({ design: JOB.design, levels: LEVELS }, d)]),
-        );
-        plan = planFromRunJob(
-          JOB,
-          LEVELS,
-          centers.map((d) => d.name),
-          { minCell, secureAggregation: true, cellSizes, verifyRequests: false },
-        );
+        plan = outliersSimPlan(centers, { minCell, verifyRequests: false });
         return plan;
       },
     },
