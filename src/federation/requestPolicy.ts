@@ -596,4 +596,18 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
       );
     }
   }
+  // A sample without a single count has no size factor in DESeq2 whatever the type (ratio:
+  // every gene then has a zero; poscounts: its median is NA; iterate: the fit fails): refuse
+  // before round 1, naming it, rather than after the size factors' first round.
+  const n = data.samples.length;
+  if (n > 0 && data.genes.length > 0) {
+    const hasCount = new Uint8Array(n);
+    for (let i = 0; i < data.counts.length; i++) if (data.counts[i] > 0) hasCount[i % n] = 1;
+    const empty = hasCount.indexOf(0);
+    if (empty >= 0) {
+      throw new InputError(
+        `${where}: sample ${data.samples[empty]} has no count above 0 in any gene: DESeq2 cannot compute its size factor (remove the sample)`,
+      );
+    }
+  }
 }

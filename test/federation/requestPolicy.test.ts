@@ -12,7 +12,7 @@ import { CenterSession } from "../../src/federation/centerSession.js";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../../src/federation/plan.js";
-import { PlanRefusal } from "../../src/federation/requestPolicy.js";
+import { checkDataAgainstPlan, PlanRefusal } from "../../src/federation/requestPolicy.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import type { MessageRecord } from "../../src/federation/transcript.js";
 import type { Transport } from "../../src/federation/transport.js";
@@ -672,6 +672,17 @@ describe("a center with an analysis plan", () => {
     );
     await expect(planned({ ...PLAN, centers: ["lab_1", "lab_2"] })).rejects.toThrow(
       /center lab_3: not one of the analysis plan's centers \(lab_1, lab_2\)/,
+    );
+  });
+
+  it("refuses a sample without a single count before round 1, naming it", async () => {
+    const [session] = await simulatedCenters(fewGenes());
+    const { data } = session;
+    expect(() => checkDataAgainstPlan(PLAN, data)).not.toThrow();
+    const n = data.samples.length;
+    const counts = Float64Array.from(data.counts, (y, i) => (i % n === 1 ? 0 : y));
+    expect(() => checkDataAgainstPlan(PLAN, { ...data, counts })).toThrow(
+      new RegExp(`center ${data.name}: sample ${data.samples[1]} has no count above 0 in any gene`),
     );
   });
 
