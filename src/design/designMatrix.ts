@@ -184,6 +184,29 @@ export function integerCovariates(
 }
 
 /**
+ * For a user who holds every center's metadata (`run --data`): a design variable that holds
+ * only numbers at some centers and a value that is not a number at another is refused naming
+ * that file, sample, column and value ({@link mergeLevels}, which sees only the centers'
+ * levels, would refuse it without saying where).
+ * @throws InputError naming the first value that is not a number
+ */
+export function checkMixedNumeric(metadatas: readonly Metadata[], formula: Formula): void {
+  for (const term of formula.terms) {
+    if (isFactorCall(formula, term)) continue;
+    const perCenter = metadatas.map((m) => termValues(m, term));
+    const numericAt = perCenter.filter((v) => v.length > 0 && v.every(isDecimal)).length;
+    const mixedAt = perCenter.findIndex((v) => v.length > 0 && !v.every(isDecimal));
+    if (numericAt === 0 || mixedAt < 0) continue;
+    const m = metadatas[mixedAt];
+    const values = perCenter[mixedAt];
+    const i = values.findIndex((v) => !isDecimal(v));
+    throw new InputError(
+      `${m.source ?? "metadata"}: sample ${m.samples?.[i] ?? `row ${i + 1}`}, column ${term}: ${quote(values[i])} is not a number, but ${term} holds only numbers at ${numericAt} center(s): make it numeric everywhere, or a factor everywhere (e.g. "dose_10" instead of 10)`,
+    );
+  }
+}
+
+/**
  * Merge the centers' {@link localLevels}: the union of each factor's levels, sorted. A
  * variable that only centers without samples list (with no level) stays continuous.
  * @throws InputError when a variable is numeric at some centers and not at others (the
@@ -203,8 +226,18 @@ export function mergeLevels(shares: readonly DesignLevels[]): DesignLevels {
     if (levels.size === 0) continue;
     const numericAt = shares.filter((share) => !Object.hasOwn(share, factor)).length;
     if (numericAt > 0) {
+      // The other centers' levels travel anyway: name the values that are not numbers (a typo
+      // such as "abc" or "n/a" in a numeric column is the usual cause).
+      const notNumbers = [...levels].filter((level) => !isDecimal(level));
+      const which =
+        notNumbers.length > 0
+          ? ` (not numbers: ${listForMessage(
+              notNumbers.map((x) => quote(x)),
+              5,
+            )})`
+          : "";
       throw new InputError(
-        `design variable ${quote(factor)} has only numbers at ${numericAt} center(s) but not at the others: make it numeric everywhere, or a factor everywhere (e.g. "dose_10" instead of 10)`,
+        `design variable ${quote(factor)} has only numbers at ${numericAt} center(s) but not at the others${which}: make it numeric everywhere, or a factor everywhere (e.g. "dose_10" instead of 10)`,
       );
     }
     result[factor] = sortLevels([...levels]);

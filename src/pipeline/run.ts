@@ -27,6 +27,7 @@ import {
 import { type WaldCovariance, waldCovariance } from "../algorithms/wald/aggregate.js";
 import { defaultThreads, GenePool } from "../compute/genePool.js";
 import {
+  checkMixedNumeric,
   type DesignLevels,
   designColumns,
   integerCovariates,
@@ -1828,6 +1829,10 @@ async function simulate(
     replay: job.replay === true ? planPipeline : null,
     plan: (data) => {
       if (plan === undefined) {
+        checkMixedNumeric(
+          data.map((d) => d.metadata),
+          formula,
+        );
         const levels = mergeLevels(data.map((d) => localLevels(d.metadata, formula)));
         const cells = { design: job.design, levels };
         plan = planFromRunJob(

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   checkFullRank,
+  checkMixedNumeric,
   type DesignLevels,
   type DesignMatrix,
   designColumns,
@@ -239,6 +240,26 @@ describe("continuous variables", () => {
     expect(() => federatedDesign(meta, "~ batch")).toThrow(
       /design variable "batch" has only numbers at 1 center\(s\) but not at the others/,
     );
+  });
+
+  it("name the values that are not numbers when numeric at some centers only", () => {
+    const meta = metadata({ age: ["30", "31", "32", "abc"], center: ["A", "A", "B", "B"] });
+    expect(() => federatedDesign(meta, "~ age")).toThrow(
+      /has only numbers at 1 center\(s\) but not at the others \(not numbers: "abc"\)/,
+    );
+  });
+
+  it("checkMixedNumeric (run --data) names the file, sample and value", () => {
+    const meta = metadata({ age: ["30", "31", "32", "abc"], center: ["A", "A", "B", "B"] });
+    const formula = parseFormula("~ age");
+    expect(() => checkMixedNumeric([subset(meta, [0, 1]), subset(meta, [2, 3])], formula)).toThrow(
+      'meta.csv: sample S4, column age: "abc" is not a number, but age holds only numbers at 1 center(s)',
+    );
+    // Not numbers at every center: a factor, as R's read.csv makes it; not refused here.
+    const factorMeta = metadata({ age: ["x", "31", "32", "abc"], center: ["A", "A", "B", "B"] });
+    expect(() =>
+      checkMixedNumeric([subset(factorMeta, [0, 1]), subset(factorMeta, [2, 3])], formula),
+    ).not.toThrow();
   });
 
   it("reject a value that is not a number when the merged levels say continuous", () => {
