@@ -89,7 +89,7 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
   } else {
     throw new InputError(`center: ${either}`);
   }
-  return { source, tls: readTlsFiles(flags) };
+  return { source, tls: readTlsFiles(flags, flags.name) };
 }
 
 /** The `center` command. */

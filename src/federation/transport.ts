@@ -53,11 +53,22 @@ export interface TransportOptions {
   readonly secureAggregation?: boolean;
 }
 
+/**
+ * Text from another party (a center's error or refusal, an aggregator's shutdown message) as one
+ * printable line: control characters (line breaks, terminal escapes) become spaces, so that it
+ * cannot add lines of its own to this side's output or drive its terminal.
+ */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+}
+
 /** A step failed at a center. `userError` marks a mistake in the center's input data. */
 export class CenterError extends Error {
   readonly center: string;
   readonly userError: boolean;
   constructor(center: string, message: string, userError: boolean) {
+    message = oneLine(message);
     super(message.startsWith(`center ${center}`) ? message : `center ${center}: ${message}`);
     this.name = "CenterError";
     this.center = center;

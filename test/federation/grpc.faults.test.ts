@@ -2,6 +2,7 @@
  * Malformed and oversized messages over gRPC: each side rejects them with a logged reason,
  * neither crashes, and the run goes on when the peer then behaves.
  */
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
@@ -90,6 +91,37 @@ describe("gRPC faults", () => {
     expect(
       Buffer.from(outcome.result.beta.buffer).equals(Buffer.from(reference.result.beta.buffer)),
     ).toBe(true);
+  });
+
+  it("a center dialling a port that accepts and never answers gives up after --give-up-after", async () => {
+    // A firewall that accepts and drops, or a stopped aggregator: the TLS handshake never ends,
+    // and gRPC puts no deadline on it.
+    const certs = testCertificates();
+    const sockets: Socket[] = [];
+    const blackHole = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const port = (blackHole.address() as AddressInfo).port;
+    const li = await simulatedCenters(sharedPath("data", "li_lncap"));
+    const lines: string[] = [];
+    const started = Date.now();
+    try {
+      await expect(
+        runCenterAgent({
+          aggregator: `127.0.0.1:${port}`,
+          tls: tlsOf(certs.centers[li[0].name]),
+          session: li[0],
+          minSamples: 1,
+          retryDelayMs: 100,
+          giveUpAfterMs: 1_500,
+          log: (line) => lines.push(line),
+        }),
+      ).rejects.toThrow(/could not reach the aggregator at 127\.0\.0\.1:\d+ for 1\.5 s/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(lines.join("\n")).toMatch(/no answer from 127\.0\.0\.1:\d+ within/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      blackHole.close();
+    }
   });
 
   it("a client without a certificate is refused at the TLS handshake; the aggregator reports the missing center", async () => {

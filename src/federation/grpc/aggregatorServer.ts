@@ -29,6 +29,7 @@ import {
   byName,
   CenterError,
   FederationFailure,
+  oneLine,
   receivedReply,
   type Transport,
 } from "../transport.js";
@@ -419,7 +420,10 @@ export class GrpcAggregator implements Transport {
     this.roundTimeoutMs = options.roundTimeoutMs ?? DEFAULT_ROUND_TIMEOUT_MS;
     this.#slots = new Map(options.centers.map((name) => [name, new CenterSlot(name, this)]));
     this.#server = new grpc.Server(
-      channelOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+      channelOptions(
+        options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        DEFAULT_MAX_MESSAGE_BYTES,
+      ),
     );
     this.#server.addService(fedseqProto().fedseq.v1.Federation.service, {
       join: (call: JoinCall) => this.#onJoin(call),
@@ -553,7 +557,11 @@ export class GrpcAggregator implements Transport {
           slot.fail(
             new CenterError(
               slot.name,
-              `the connection broke ${MAX_DROPS} times during the same step${error ? ` (last: ${error.message})` : ""}`,
+              `the connection broke ${MAX_DROPS} times during the same step${error ? ` (last: ${error.message})` : ""}${
+                this.#options.maxMessageBytes === undefined
+                  ? ""
+                  : ` (a reply over --max-message-mb ${this.#options.maxMessageBytes / 2 ** 20} is refused by gRPC this way: the center's log gives its size)`
+              }`,
               false,
             ),
           );
@@ -590,7 +598,7 @@ export class GrpcAggregator implements Transport {
         );
         return null;
       }
-      this.log(`center ${center} refused to take part: ${reason}`);
+      this.log(`center ${center} refused to take part: ${oneLine(reason)}`);
       call.end();
       this.#refusal = new CenterError(center, `refused to take part: ${reason}`, false);
       this.#refused?.(this.#refusal);

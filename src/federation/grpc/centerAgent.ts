@@ -12,7 +12,7 @@ import { KeySubstitutionError } from "../secureAggregation/errors.js";
 import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { type MessageRecord, messageRecord, protectedRecord } from "../transcript.js";
-import { FederationFailure } from "../transport.js";
+import { FederationFailure, oneLine } from "../transport.js";
 import {
   decodeAnnouncement,
   decodeRequest,
@@ -189,7 +189,20 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
     return new Promise((resolve) => {
       const call: JoinStream = client.join();
       let settled = false;
+      // Until the aggregator's first message, the connection may hang in its TCP or TLS
+      // handshake (a firewall that accepts and drops, a stopped aggregator process): gRPC sets
+      // no deadline there, so this attempt is cancelled when the time left before giving up
+      // has passed (then the loop above gives up, naming the aggregator's address).
+      const patience = Math.max(
+        options.retryDelayMs,
+        options.giveUpAfterMs - (Date.now() - lastContact),
+      );
+      const handshake = setTimeout(() => {
+        log(`center ${name}: no answer from ${options.aggregator} within ${patience / 1000} s`);
+        call.cancel();
+      }, patience);
       const settle = (value: AgentOutcome | null) => {
+        clearTimeout(handshake);
         if (!settled) {
           settled = true;
           resolve(value);
@@ -223,6 +236,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         },
       });
       call.on("data", (message: AggregatorMessage__Output) => {
+        clearTimeout(handshake);
         lastContact = Date.now();
         if (message.body === "welcome") {
           log(`center ${name}: joined run ${message.welcome?.runId}`);
@@ -250,7 +264,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           }
         } else if (message.body === "shutdown") {
           const success = message.shutdown?.success ?? false;
-          const text = message.shutdown?.message ?? "";
+          const text = oneLine(message.shutdown?.message ?? "");
           log(
             `center ${name}: the aggregator ended the run${success ? "" : " with an error"}: ${text}`,
           );

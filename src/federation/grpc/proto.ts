@@ -46,11 +46,20 @@ export interface TlsFiles {
   readonly key: Buffer;
 }
 
-/** Channel options: message size cap (both directions) and keep-alives that notice dead peers. */
-export function channelOptions(maxMessageBytes: number): grpc.ChannelOptions {
+/**
+ * Channel options: message size caps and keep-alives that notice dead peers. The send cap
+ * defaults to the receive cap; the aggregator's is the transport's: its `--max-message-mb`
+ * bounds what it accepts, while its own requests (under verified requests every center's
+ * replies relayed to each) may be several times a reply, and a request over a send cap is
+ * dropped by gRPC with no word to the aggregator, whose centers would then retry it in vain.
+ */
+export function channelOptions(
+  maxMessageBytes: number,
+  maxSendBytes: number = maxMessageBytes,
+): grpc.ChannelOptions {
   return {
     "grpc.max_receive_message_length": maxMessageBytes,
-    "grpc.max_send_message_length": maxMessageBytes,
+    "grpc.max_send_message_length": maxSendBytes,
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_timeout_ms": 60_000,
     "grpc.keepalive_permit_without_calls": 1,

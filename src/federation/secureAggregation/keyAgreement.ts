@@ -33,6 +33,7 @@ import {
   verify,
   X509Certificate,
 } from "node:crypto";
+import { createSecureContext } from "node:tls";
 import { KeySubstitutionError, SecureAggregationError } from "./errors.js";
 
 /** A center's signed ephemeral public key, as relayed by the aggregator. */
@@ -185,7 +186,12 @@ function fromBase64(base64: string): Buffer {
  * peer certificate gives), not its printed `subject`, which escapes RFC 4514's special characters
  * (`c,3` prints as `c\,3`: a center so named was refused as another).
  */
-function commonNames(certificate: X509Certificate): string[] {
+export function commonNames(certificate: X509Certificate): string[] {
+  // Node's `tls` must be loaded before any toLegacyObject(): called first, it leaves `tls`
+  // half-initialised, without createSecureContext (Node 20.20), and gRPC's next TLS connection
+  // throws (a center reads its own certificate's name before it dials). The import loads it;
+  // this use keeps a bundler from dropping the import.
+  if (typeof createSecureContext !== "function") throw new Error("node:tls failed to load");
   const cn = (certificate.toLegacyObject().subject as unknown as Record<string, unknown>)?.CN;
   return cn === undefined ? [] : Array.isArray(cn) ? cn.map(String) : [String(cn)];
 }
