@@ -9,7 +9,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels, sortLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
-import { cellsOpenToEquations, equationsWarning, localCellSizes } from "../federation/cellRule.js";
+import {
+  cellsOpenToEquations,
+  checkPlanCells,
+  equationsWarning,
+  localCellSizes,
+} from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import {
   type AnalysisPlan,
@@ -179,6 +184,16 @@ Example:
         `--out ${flags.out}: already exists (a plan is never overwritten; remove it first)`,
       );
     const { plan, cooksCells } = await planFromFlags(flags);
+    // A center refuses a plan whose cells break its k-sample rule before round 1
+    // (cellRule.ts, checkCellRule): say so now, before anyone approves it.
+    try {
+      checkPlanCells(plan);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      throw new InputError(
+        `--min-cell ${plan.minCell}: the centers would refuse this plan: ${error.message}`,
+      );
+    }
     writeFileAtomic(flags.out, planText(plan));
     process.stderr.write(
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,

@@ -128,9 +128,30 @@ export function checkCellRule(plan: AnalysisPlan, data: CenterData): void {
       }
     }
   }
+  checkCellSizes(plan, where, own);
+}
+
+/**
+ * Check the plan's own cell sizes for every center it lists, as each center will check them
+ * against its data before round 1 ({@link checkCellRule}): `fedseq plan` refuses a plan that a
+ * center would refuse.
+ * @throws InputError naming the center, the cell and the numbers
+ */
+export function checkPlanCells(plan: AnalysisPlan): void {
+  if (plan.cellSizes === null) {
+    checkCellSizes(plan, `center ${plan.centers[0]}`, {});
+    return;
+  }
+  for (const center of plan.centers)
+    checkCellSizes(plan, `center ${center}`, plan.cellSizes[center] ?? {});
+}
+
+/** The k-sample rule on one center's cell sizes (`where` names the center in messages). */
+function checkCellSizes(plan: AnalysisPlan, where: string, own: Record<string, number>): void {
   const k = plan.minCell;
   const pooled = pooledCellRule(plan);
   for (const [cell, n] of Object.entries(own)) {
+    if (n === 0) continue;
     if (pooled) {
       const total = pooledSize(plan.cellSizes as CellSizes, cell);
       if (total < k) {

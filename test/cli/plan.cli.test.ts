@@ -200,7 +200,7 @@ describe("fedseq plan", () => {
       );
     const sizes = tmp.write(
       "manual-cells.json",
-      JSON.stringify({ hospital_a: cells(6), hospital_b: cells(5) }),
+      JSON.stringify({ hospital_a: cells(6), hospital_b: cells(5), hospital_c: cells(5) }),
     );
     const made = await hosted([
       "plan",
@@ -217,7 +217,7 @@ describe("fedseq plan", () => {
       "--contrast",
       "condition,treated,control",
       "--centers",
-      "hospital_b,hospital_a",
+      "hospital_b,hospital_c,hospital_a",
       "--min-cell",
       "5",
       "--test",
@@ -229,7 +229,7 @@ describe("fedseq plan", () => {
     ]);
     expect(made.code, made.stderr).toBe(0);
     const plan = JSON.parse(readFileSync(file, "utf8"));
-    expect(plan.centers).toEqual(["hospital_a", "hospital_b"]);
+    expect(plan.centers).toEqual(["hospital_a", "hospital_b", "hospital_c"]);
     expect(plan.levels).toEqual({ condition: ["control", "treated"], batch: ["b1", "b2"] });
     expect(plan.references).toEqual({ condition: "control" });
     expect(plan.contrast).toBe("condition,treated,control");
@@ -237,5 +237,62 @@ describe("fedseq plan", () => {
     expect(plan.verify_requests).toBe(true);
     expect(plan.test).toBe("LRT");
     expect(plan.reduced).toBe("~ batch");
+  });
+
+  it("refuses a k above 1 over two centers, which every center would refuse before round 1", async () => {
+    const file = join(tmp.dir, "two.json");
+    const sizes = tmp.write(
+      "two-cells.json",
+      JSON.stringify({
+        a: { "condition=A": 3, "condition=B": 3 },
+        b: { "condition=A": 3, "condition=B": 3 },
+      }),
+    );
+    const made = await hosted([
+      "plan",
+      "--cell-sizes",
+      sizes,
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--centers",
+      "a,b",
+      "--out",
+      file,
+    ]);
+    expect(made.code).toBe(2);
+    expect(made.stderr.trim().split("\n")).toHaveLength(1);
+    expect(made.stderr).toContain("--min-cell 3");
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("refuses cell sizes that break the k-sample rule at some center (pooled cell under k)", async () => {
+    const file = join(tmp.dir, "pooled.json");
+    const sizes = tmp.write(
+      "pooled-cells.json",
+      JSON.stringify({
+        a: { "condition=A": 3, "condition=B": 1 },
+        b: { "condition=A": 3 },
+        c: { "condition=A": 3, "condition=B": 1 },
+      }),
+    );
+    const made = await hosted([
+      "plan",
+      "--cell-sizes",
+      sizes,
+      "--design",
+      "~ condition",
+      "--levels",
+      "condition=A,B",
+      "--centers",
+      "a,b,c",
+      "--out",
+      file,
+    ]);
+    expect(made.code).toBe(2);
+    expect(made.stderr.trim().split("\n")).toHaveLength(1);
+    expect(made.stderr).toContain("center a: cell condition=B holds 2 samples over the federation");
+    expect(existsSync(file)).toBe(false);
   });
 });
