@@ -71,11 +71,11 @@ describe("a holder of a federation certificate", () => {
       log: (line) => lines.push(line),
     });
     const Federation = fedseqProto().fedseq.v1.Federation;
-    const lab1 = tlsOf(certs.centers.lab_1);
-    const refuse = async (center: string) => {
+    const refuse = async (center: string, holder = "lab_1") => {
+      const own = tlsOf(certs.centers[holder]);
       const client = new Federation(
         `localhost:${aggregator.port}`,
-        grpc.credentials.createSsl(lab1.ca, lab1.key, lab1.cert),
+        grpc.credentials.createSsl(own.ca, own.key, own.cert),
       );
       const call = client.join();
       const closed = new Promise<void>((resolve) => {
@@ -89,6 +89,8 @@ describe("a holder of a federation certificate", () => {
     };
     // lab_1's certificate, lab_2's name: ignored before the run.
     await refuse("lab_2");
+    // A federation certificate of a center this run does not have, in its own name: ignored.
+    await refuse("site_1", "site_1");
     const agents = startAgents(
       aggregator.port,
       await simulatedCenters(sharedPath("data", "outliers_sim")),
@@ -106,5 +108,8 @@ describe("a holder of a federation certificate", () => {
       /a refusal in the name of "lab_2" came with a certificate for "lab_1": ignored/,
     );
     expect(log).toMatch(/center lab_1 refused after the run started: ignored/);
+    expect(log).toMatch(
+      /a refusal from "site_1", not one of this run's centers \(lab_1, lab_2, lab_3\): ignored/,
+    );
   });
 });

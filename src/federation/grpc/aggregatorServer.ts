@@ -586,7 +586,9 @@ export class GrpcAggregator implements Transport {
         this.#reject(
           call,
           grpc.status.PERMISSION_DENIED,
-          `a refusal in the name of ${JSON.stringify(center)} came with a certificate for ${JSON.stringify(commonName)}: ignored`,
+          commonName !== center
+            ? `a refusal in the name of ${JSON.stringify(center)} came with a certificate for ${JSON.stringify(commonName)}: ignored`
+            : `a refusal from ${JSON.stringify(center)}, not one of this run's centers (${[...this.#slots.keys()].join(", ")}): ignored`,
         );
         return null;
       }
