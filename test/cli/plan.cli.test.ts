@@ -239,60 +239,44 @@ describe("fedseq plan", () => {
     expect(plan.reduced).toBe("~ batch");
   });
 
-  it("refuses a k above 1 over two centers, which every center would refuse before round 1", async () => {
-    const file = join(tmp.dir, "two.json");
-    const sizes = tmp.write(
-      "two-cells.json",
-      JSON.stringify({
-        a: { "condition=A": 3, "condition=B": 3 },
-        b: { "condition=A": 3, "condition=B": 3 },
-      }),
-    );
-    const made = await hosted([
-      "plan",
-      "--cell-sizes",
-      sizes,
-      "--design",
-      "~ condition",
-      "--levels",
-      "condition=A,B",
-      "--centers",
-      "a,b",
-      "--out",
-      file,
-    ]);
-    expect(made.code).toBe(2);
-    expect(made.stderr.trim().split("\n")).toHaveLength(1);
-    expect(made.stderr).toContain("--min-cell 3");
-    expect(existsSync(file)).toBe(false);
-  });
-
-  it("refuses cell sizes that break the k-sample rule at some center (pooled cell under k)", async () => {
-    const file = join(tmp.dir, "pooled.json");
-    const sizes = tmp.write(
-      "pooled-cells.json",
-      JSON.stringify({
+  it.each([
+    [
+      "a k above 1 over two centers (each center's own cells count)",
+      { a: { "condition=A": 3, "condition=B": 3 }, b: { "condition=A": 3, "condition=B": 3 } },
+      "--min-cell 3",
+    ],
+    [
+      "a pooled cell under k at some center",
+      {
         a: { "condition=A": 3, "condition=B": 1 },
         b: { "condition=A": 3 },
         c: { "condition=A": 3, "condition=B": 1 },
-      }),
-    );
-    const made = await hosted([
-      "plan",
-      "--cell-sizes",
-      sizes,
-      "--design",
-      "~ condition",
-      "--levels",
-      "condition=A,B",
-      "--centers",
-      "a,b,c",
-      "--out",
-      file,
-    ]);
-    expect(made.code).toBe(2);
-    expect(made.stderr.trim().split("\n")).toHaveLength(1);
-    expect(made.stderr).toContain("center a: cell condition=B holds 2 samples over the federation");
-    expect(existsSync(file)).toBe(false);
-  });
+      },
+      "center a: cell condition=B holds 2 samples over the federation",
+    ],
+  ])(
+    "refuses a plan every center would refuse before round 1: %s",
+    async (name, cells, message) => {
+      const slug = name.replace(/\W+/g, "-");
+      const file = join(tmp.dir, `${slug}.json`);
+      const sizes = tmp.write(`${slug}-cells.json`, JSON.stringify(cells));
+      const made = await hosted([
+        "plan",
+        "--cell-sizes",
+        sizes,
+        "--design",
+        "~ condition",
+        "--levels",
+        "condition=A,B",
+        "--centers",
+        Object.keys(cells).join(","),
+        "--out",
+        file,
+      ]);
+      expect(made.code).toBe(2);
+      expect(made.stderr.trim().split("\n")).toHaveLength(1);
+      expect(made.stderr).toContain(message);
+      expect(existsSync(file)).toBe(false);
+    },
+  );
 });
