@@ -146,6 +146,7 @@ export class CenterSession {
     secure: SecureCenter | null,
   ): Promise<void> {
     const policy = this.#policy;
+    policy?.checkPlan(tag, step);
     if (policy !== null && secure !== null) {
       // Masks and authenticators among fewer (or other) centers than the plan's would let the
       // aggregator read sums over a subset of them.

@@ -232,6 +232,23 @@ export class RequestPolicy {
   }
 
   /**
+   * Refuse a request not made under this plan: the first rule {@link admit} checks, and the
+   * first a center verifying requests checks, before its replay (whose refusal would otherwise
+   * speak of inputs other than its replay's when the aggregator runs another plan).
+   * @throws PlanRefusal naming both plans
+   */
+  checkPlan(tag: RequestTag, step: StepName): void {
+    if (tag.plan === this.hash) return;
+    throw new PlanRefusal(
+      this.#center,
+      step,
+      tag.plan === undefined
+        ? "the request carries no analysis plan; this center runs only its approved plan"
+        : `the request is made under plan ${tag.plan.slice(0, 12)}…, this center approved ${this.hash.slice(0, 12)}…`,
+    );
+  }
+
+  /**
    * Admit a request, or refuse it.
    * @returns the request's digest (requestDigest.ts, per-center fields included)
    * @throws PlanRefusal saying which rule the request breaks
@@ -240,13 +257,7 @@ export class RequestPolicy {
     const refuse = (reason: string): never => {
       throw new PlanRefusal(this.#center, step, reason);
     };
-    if (tag.plan !== this.hash) {
-      refuse(
-        tag.plan === undefined
-          ? "the request carries no analysis plan; this center runs only its approved plan"
-          : `the request is made under plan ${tag.plan.slice(0, 12)}…, this center approved ${this.hash.slice(0, 12)}…`,
-      );
-    }
+    this.checkPlan(tag, step);
     if (this.#runId !== tag.runId) {
       // A new run under the same plan starts afresh (a resumed run keeps its id).
       this.#runId = tag.runId;

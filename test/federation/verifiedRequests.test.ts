@@ -250,14 +250,31 @@ describe("verified requests", () => {
     );
     const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
     const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
-    const midRun: RequestTag = { runId: "late", phase: "setup", round: 1 };
+    const midRun: RequestTag = { runId: "late", phase: "setup", round: 1, plan: planHash(plan) };
     await expect(session.admit(midRun, "presence", input, null, secure[0])).rejects.toThrow(
       /is not the first request of a run, and this center has no replay of run late \(a center restarted mid-run cannot check the rounds it missed/,
     );
     // Without secure aggregation there are no authenticators to check the relayed replies by.
-    const first: RequestTag = { runId: "clear", phase: "setup", round: 0 };
+    const first: RequestTag = { runId: "clear", phase: "setup", round: 0, plan: planHash(plan) };
     await expect(session.admit(first, "presence", input, null, null)).rejects.toThrow(
       /verify every request, which needs secure aggregation/,
+    );
+  });
+
+  it("refuses a request under another plan as such, before its replay", async () => {
+    const { data, plan } = await verifiedOutliersSim();
+    const secure = await agreed(
+      data.map((d) => d.name),
+      "other-plan",
+    );
+    const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
+    const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
+    // One byte of the plan changed (alpha 0.1 → 0.2): the replay's refusal said "inputs other
+    // than those of this center's replay", not that the aggregator runs another plan.
+    const other = planHash({ ...plan, alpha: 0.2 });
+    const tag: RequestTag = { runId: "other-plan", phase: "setup", round: 0, plan: other };
+    await expect(session.admit(tag, "presence", input, null, secure[0])).rejects.toThrow(
+      `refusing presence: the request is made under plan ${other.slice(0, 12)}…, this center approved ${planHash(plan).slice(0, 12)}…`,
     );
   });
 
