@@ -242,14 +242,20 @@ describe("verified requests", () => {
     ).rejects.toThrow(/and no replies relayed to move it on/);
   });
 
-  it("a center without the run's replay (restarted mid-run) refuses to go on", async () => {
+  /** outliers_sim's first center under its verified plan, keys agreed for `runId`, and a presence request. */
+  async function verifyingCenter(runId: string) {
     const { data, plan } = await verifiedOutliersSim();
     const secure = await agreed(
       data.map((d) => d.name),
-      "late",
+      runId,
     );
     const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
     const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
+    return { plan, secure, session, input };
+  }
+
+  it("a center without the run's replay (restarted mid-run) refuses to go on", async () => {
+    const { plan, secure, session, input } = await verifyingCenter("late");
     const midRun: RequestTag = { runId: "late", phase: "setup", round: 1, plan: planHash(plan) };
     await expect(session.admit(midRun, "presence", input, null, secure[0])).rejects.toThrow(
       /is not the first request of a run, and this center has no replay of run late \(a center restarted mid-run cannot check the rounds it missed/,
@@ -262,13 +268,7 @@ describe("verified requests", () => {
   });
 
   it("refuses a request under another plan as such, before its replay", async () => {
-    const { data, plan } = await verifiedOutliersSim();
-    const secure = await agreed(
-      data.map((d) => d.name),
-      "other-plan",
-    );
-    const session = new CenterSession(data[0], { plan, replay: planPipeline(plan) });
-    const input: StepInput<"presence"> = { kind: "presence-request", genes: data[0].genes };
+    const { plan, secure, session, input } = await verifyingCenter("other-plan");
     // One byte of the plan changed (alpha 0.1 → 0.2): the replay's refusal said "inputs other
     // than those of this center's replay", not that the aggregator runs another plan.
     const other = planHash({ ...plan, alpha: 0.2 });
