@@ -34,7 +34,7 @@ export function countValueProblem(
   if (Number.isNaN(value)) return `count ${quote(text)} is missing`;
   if (value < 0) return `count ${quote(text)} is negative`;
   if (!Number.isFinite(value) || value > MAX_COUNT) {
-    return `count ${quote(text)} is too large: DESeq2 takes counts up to 2147483647 (R's largest integer)`;
+    return `count ${quote(text)} is too large: DESeq2 takes counts up to ${MAX_COUNT} (R's largest integer)`;
   }
   if (!roundCounts && !Number.isInteger(value)) {
     return `count ${quote(text)} is not an integer: counts must be integer read counts (round estimated counts first, e.g. tximport's, or pass --round-counts)`;
