@@ -7,6 +7,7 @@ import { cellsOpenToEquations, equationsWarning } from "../federation/cellRule.j
 import type { CenterSource } from "../federation/centerData.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
 import { readPlanFile } from "../federation/plan.js";
+import { sharedRefusal } from "../federation/requestPolicy.js";
 import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
@@ -221,6 +222,7 @@ Example:
       // before round 1) and then stops with that reason (exit 2: its input is at fault).
       let session: InstanceType<typeof CenterSession>;
       let refusal: string | undefined;
+      let shared: string | undefined;
       try {
         // Under a plan whose centers verify requests, this center replays the aggregator's
         // pipeline and answers only the requests it makes (federation/verifiedRequests.ts).
@@ -233,6 +235,8 @@ Example:
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         refusal = error.message;
+        // What the aggregator is told, where the reason itself would disclose the data.
+        shared = sharedRefusal(error);
         session = new CenterSession(data, { kernels: pool, fitOnlyWithoutPlan: true });
       }
       if (plan === undefined) {
@@ -250,7 +254,7 @@ Example:
         aggregator: flags.aggregator,
         tls,
         session,
-        refusal,
+        refusal: shared,
         minSamples: flags.minSamples,
         // A plan under secure aggregation is only served masked (its k-sample rule may count
         // pooled cells, which holds only if no center's sums travel in clear).

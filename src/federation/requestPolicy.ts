@@ -570,6 +570,26 @@ export const UNPLANNED_STEPS: ReadonlySet<StepName> = new Set<StepName>([
 ]);
 
 /**
+ * A center's data does not meet its plan, for a reason its operator reads in full but the
+ * aggregator, told of the refusal, may not: `shared` is what the refusal sends (a sample whose
+ * counts are all 0, named, would be that sample's counts).
+ */
+export class PrivateDataError extends InputError {
+  constructor(
+    message: string,
+    readonly shared: string,
+  ) {
+    super(message);
+    this.name = "PrivateDataError";
+  }
+}
+
+/** What a center refusing over `error` tells the aggregator: the reason, or its shared form. */
+export function sharedRefusal(error: InputError): string {
+  return error instanceof PrivateDataError ? error.shared : error.message;
+}
+
+/**
  * Check a center's own data against the plan before it takes part: the center is one of the
  * plan's, every design variable is a column, each factor's values are among the plan's levels,
  * and each continuous covariate holds numbers (its cells' k-sample rule: cellRule.ts).
@@ -616,8 +636,9 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
     for (let i = 0; i < data.counts.length; i++) if (data.counts[i] > 0) hasCount[i % n] = 1;
     const empty = hasCount.indexOf(0);
     if (empty >= 0) {
-      throw new InputError(
+      throw new PrivateDataError(
         `${where}: sample ${data.samples[empty]} has no count above 0 in any gene: DESeq2 cannot compute its size factor (remove the sample)`,
+        `${where}: a sample has no count above 0 in any gene (its operator has the sample's name)`,
       );
     }
   }

@@ -12,10 +12,15 @@ import { CenterSession } from "../../src/federation/centerSession.js";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
 import { InProcessTransport } from "../../src/federation/inProcess.js";
 import { type AnalysisPlan, planHash } from "../../src/federation/plan.js";
-import { checkDataAgainstPlan, PlanRefusal } from "../../src/federation/requestPolicy.js";
+import {
+  checkDataAgainstPlan,
+  PlanRefusal,
+  sharedRefusal,
+} from "../../src/federation/requestPolicy.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
 import type { MessageRecord } from "../../src/federation/transcript.js";
 import type { Transport } from "../../src/federation/transport.js";
+import type { InputError } from "../../src/io/errors.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { runOverFederation } from "../../src/pipeline/run.js";
@@ -684,6 +689,18 @@ describe("a center with an analysis plan", () => {
     expect(() => checkDataAgainstPlan(PLAN, { ...data, counts })).toThrow(
       new RegExp(`center ${data.name}: sample ${data.samples[1]} has no count above 0 in any gene`),
     );
+    // The aggregator, told of the refusal, learns that a sample has none, not which: named, the
+    // refusal would be that sample's counts (every one 0).
+    let told = "";
+    try {
+      checkDataAgainstPlan(PLAN, { ...data, counts });
+    } catch (error) {
+      told = sharedRefusal(error as InputError);
+    }
+    expect(told).toBe(
+      `center ${data.name}: a sample has no count above 0 in any gene (its operator has the sample's name)`,
+    );
+    for (const sample of data.samples) expect(told).not.toContain(sample);
   });
 
   it("without a plan, serves only an aggregate fit (what fedseq center does)", async () => {
