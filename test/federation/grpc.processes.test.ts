@@ -124,6 +124,12 @@ function center(data: string, name: string, port: number, extra: string[] = [], 
     join(certDir, `${name}.key`),
     "--retry-delay",
     "0.2",
+    // Three centers and an aggregator share the 2 cores with the other test worker: a center's
+    // gene-pool threads would add their start-up and hand-offs without a core to run on (this
+    // file: 74 -> 62 CPU-s). The pool's own path is tested in compute/genePool.test.ts and by
+    // fit-lfc's --threads 1 / 2 comparison (cli/fitLfc.cli.test.ts).
+    "--threads",
+    "1",
     // A center without a plan serves an aggregate fit only when told to.
     ...(extra.includes("--plan") ? [] : ["--aggregate-fit"]),
     ...extra,
