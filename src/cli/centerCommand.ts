@@ -183,7 +183,7 @@ export function centerCommand(): Command {
       `
 Example:
   fedseq center --data /data/rnaseq --name hospital_a --aggregator aggregator.example.org:7443 \\
-    --ca certs/ca.pem --cert certs/hospital_a.pem --key certs/hospital_a.key`,
+    --ca certs/ca.pem --cert certs/hospital_a.pem --key certs/hospital_a.key --plan plan.json`,
     )
     .action(async (flags: CenterFlags) => {
       const log = (line: string) => process.stderr.write(`fedseq center: ${line}\n`);

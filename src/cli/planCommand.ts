@@ -175,7 +175,7 @@ export function planCommand(): Command {
     `
 Example:
   fedseq plan --design "~ tissue" --levels tissue=adipose,heart,kidney --reference tissue=adipose \\
-    --centers hospital_a,hospital_b,hospital_c --out plan.json`,
+    --centers hospital_a,hospital_b,hospital_c --cell-sizes cells.json --out plan.json`,
   );
   cmd.action(async (flags: PlanFlags) => {
     forOption("--out", () => checkLogFile("--out", flags.out));

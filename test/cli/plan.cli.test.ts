@@ -279,4 +279,28 @@ describe("fedseq plan", () => {
       expect(existsSync(file)).toBe(false);
     },
   );
+
+  it("its --help example writes the plan it shows (given the cells.json it names)", async () => {
+    const help = await runFedseqAsync(["plan", "--help"]);
+    expect(help.code).toBe(0);
+    const example = /Example:\n\s+fedseq ([\s\S]*?)\n*$/.exec(help.stdout)?.[1];
+    expect(example).toBeDefined();
+    // The shell's reading of it: lines joined at the backslashes, words split on spaces outside
+    // double quotes (the example quotes only its formula).
+    const line = (example ?? "").replace(/\\\n\s*/g, "");
+    const args = Array.from(line.matchAll(/"([^"]*)"|(\S+)/g), (m) => m[1] ?? m[2]);
+    expect(args.slice(0, 3)).toEqual(["plan", "--design", "~ tissue"]);
+    const folder = join(tmp.dir, "help-example");
+    const cells = { "tissue=adipose": 2, "tissue=heart": 2, "tissue=kidney": 2 };
+    tmp.write(
+      "help-example/cells.json",
+      JSON.stringify({ hospital_a: cells, hospital_b: cells, hospital_c: cells }),
+    );
+    const made = await runFedseqAsync(args, { cwd: folder });
+    expect(made.code, made.stderr).toBe(0);
+    const plan = JSON.parse(readFileSync(join(folder, "plan.json"), "utf8"));
+    expect(plan.centers).toEqual(["hospital_a", "hospital_b", "hospital_c"]);
+    expect(plan.min_cell).toBe(3);
+    expect(plan.verify_requests).toBe(true);
+  });
 });
