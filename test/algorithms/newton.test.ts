@@ -92,14 +92,18 @@ describe("the kernel", () => {
   });
 });
 
+/** README's table ("Newton, smallest merit, …, shipped"): round trips with the initialisation. */
+const README_ROUNDS: Record<string, number> = { bodymap: 7, li_lncap: 12, outliers_sim: 9 };
+
 describe("acceptance", () => {
   for (const dataset of ["bodymap", "li_lncap", "outliers_sim"]) {
-    it(`${dataset}: ≤ 30 round trips; ≥ 99.9 % of genes within 2 % + 1e-3 of DESeq2, the others no worse`, async () => {
+    it(`${dataset}: ≤ 30 round trips (README's ${README_ROUNDS[dataset]}); ≥ 99.9 % of genes within 2 % + 1e-3 of DESeq2, the others no worse`, async () => {
       // fit-lfc --solver fast with DESeq2's size factors and dispersions (the README design),
       // computed once per vitest run (fitShared; transports.test.ts compares li_lncap's).
       const { outcome: o, centers } = await fitShared(dataset, "irls-pqn", "fast");
       const rounds = (o.ledger.rounds.init ?? 0) + (o.ledger.rounds.newton ?? 0);
       expect(rounds).toBeLessThanOrEqual(30);
+      expect(rounds).toBe(README_ROUNDS[dataset]);
       const p = o.columns.length;
       const genes = Array.from(o.fitted, (g) => o.genes[g]);
       const reference = deseq2Coefficients(dataset, genes, p);
@@ -132,7 +136,7 @@ describe("acceptance", () => {
     [3000, 60, 5, 3, 2],
     [2000, 12, 2, 2, 3],
   ]) {
-    it(`simulated cohort ${genes} genes × ${samples} samples, ${centers} centers, ${levels} levels: ≤ 30 round trips, all converged`, async () => {
+    it(`simulated cohort ${genes} genes × ${samples} samples, ${centers} centers, ${levels} levels: ≤ 30 round trips (README's 7), all converged`, async () => {
       const dir = join(tmp, `sim-${seed}`);
       writeCohort(dir, { genes, samples, centers, seed, designLevels: levels, deFraction: 0.1 });
       const o = await fitOverFederation(new InProcessTransport(await simulatedCenters(dir)), {
@@ -152,6 +156,7 @@ describe("acceptance", () => {
         `simulated ${genes}×${samples}, ${centers} centers, ${levels} levels: ${rounds} rounds, ${unconverged} unconverged`,
       );
       expect(rounds).toBeLessThanOrEqual(30);
+      expect(rounds).toBe(7);
       expect(unconverged).toBe(0);
     });
   }
