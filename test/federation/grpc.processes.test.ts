@@ -142,7 +142,8 @@ const simulatedRuns = new Map<string, Promise<string>>();
 function simulatedRun(dataset: string, data: string): Promise<string> {
   let run = simulatedRuns.get(data);
   if (run === undefined) {
-    const args = ["run", "--data", data, "--design", DESIGNS[dataset]];
+    // With --vst (its pca.csv for the labs' --pca-out): the tables compared are the same.
+    const args = ["run", "--data", data, "--design", DESIGNS[dataset], "--vst"];
     const out = join(tmp.dir, `run-sim-${simulatedRuns.size}-${dataset}`);
     run = (async () => {
       const sim = { ...(await runFedseqAsync([...args, "--out", out])), out };
@@ -312,7 +313,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(report.rounds.total).toBe(1 + 24);
   });
 
-  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included); each lab's --audit is the aggregator's --transcript of it; each lab's --vst-out is DESeq2's vst of its own samples", async () => {
+  it("run --listen: three labs and an aggregator give the simulated run's results (Cook's refit included); each lab's --audit is the aggregator's --transcript of it; each lab's --vst-out is DESeq2's vst of its own samples, its --pca-out its rows of the simulated run's pca.csv", async () => {
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "run-outliers");
@@ -334,6 +335,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const labs = ["lab_1", "lab_2", "lab_3"];
     const ownSizeFactors = (lab: string) => join(tmp.dir, `${lab}.size_factors.csv`);
     const ownVst = (lab: string) => join(tmp.dir, `${lab}.vst.csv`);
+    const ownPca = (lab: string) => join(tmp.dir, `${lab}.pca.csv`);
     const centers = labs.map((c) =>
       runCenter(
         "outliers_sim",
@@ -347,6 +349,8 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
           ownSizeFactors(c),
           "--vst-out",
           ownVst(c),
+          "--pca-out",
+          ownPca(c),
         ],
         withVst,
       ),
@@ -402,6 +406,23 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       }
       expect(worst).toBeLessThan(1e-13);
     }
+    // Each lab's --pca-out: its samples' rows of the simulated run's pca.csv, byte for byte
+    // (the plan keeps the coordinates at the centers: the aggregator wrote none).
+    expect(report.pca).toMatchObject({ coordinates: "kept at the centers" });
+    expect(existsSync(join(out, "pca.csv"))).toBe(false);
+    const simulatedPca = readFileSync(
+      join(await simulatedRun("outliers_sim", data), "pca.csv"),
+      "utf8",
+    )
+      .trimEnd()
+      .split("\n");
+    expect(simulatedPca[0]).toBe("sample,center,PC1,PC2");
+    const labPca = labs.map((lab) => readFileSync(ownPca(lab), "utf8").trimEnd().split("\n"));
+    for (const [k, rows] of labPca.entries()) {
+      expect(rows[0]).toBe("sample,center,PC1,PC2");
+      expect(rows.slice(1).every((row) => row.split(",")[1] === labs[k])).toBe(true);
+    }
+    expect(labPca.flatMap((rows) => rows.slice(1)).sort()).toEqual(simulatedPca.slice(1).sort());
     // What each center says it sent is what the aggregator holds, line for line.
     const received = readFileSync(transcript, "utf8").trimEnd().split("\n");
     expect(received.length).toBe(report.rounds.total * labs.length);
