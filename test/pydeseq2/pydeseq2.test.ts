@@ -8,11 +8,11 @@
  * metadata with `sample`, the design's columns and `center`, the samples dealt round-robin to
  * three centers), runs the whole analysis in this process with `runSimulated` and the CLI's
  * defaults (`fedseq run`), reads the files it wrote (results.csv, size_factors.csv,
- * dispersions.csv, lfc.csv) and compares them with R's as PyDESeq2's test does:
- * `assert_res_almost_equal` is {@link assertResAlmostEqual}, pandas' NaN-skipping `max()` is
- * {@link nanMax}. Nothing is loosened: a case that fails keeps failing until fedseq matches R.
- * The measured errors of every case are printed at the end (and written to the file named by
- * FEDSEQ_PYDESEQ2_SUMMARY, when set).
+ * dispersions.csv, lfc.csv; shrunk.csv and vst.csv when asked for) and compares them with R's
+ * as PyDESeq2's test does: `assert_res_almost_equal` is {@link assertResAlmostEqual}, pandas'
+ * NaN-skipping `max()` is {@link nanMax}. Nothing is loosened: a case that fails keeps failing
+ * until fedseq matches R. The measured errors of every case are printed at the end (and written
+ * to the file named by FEDSEQ_PYDESEQ2_SUMMARY, when set).
  */
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -172,6 +172,8 @@ interface Outputs {
   readonly lfc: Frame;
   /** shrunk.csv (runs that ask for lfcShrink). */
   readonly shrunk: Frame | null;
+  /** vst.csv (runs that ask for the vst). */
+  readonly vst: Frame | null;
 }
 
 /** The options of a case that differ from `fedseq run`'s defaults. */
@@ -188,6 +190,8 @@ interface RunSpec {
   readonly lfcShrink?: LfcShrinkType;
   /** Secure aggregation, and so verified requests (what `fedseq run --data` does by default). */
   readonly secureAggregation?: boolean;
+  /** `--vst`: DESeq2's varianceStabilizingTransformation(blind = FALSE), written to vst.csv. */
+  readonly vst?: boolean;
 }
 
 /** `fedseq run --data DIR --design … --out OUT` with the CLI's defaults (runCommand.ts). */
@@ -211,6 +215,7 @@ function runJob(dataDir: string, outDir: string, spec: RunSpec): SimulatedRunJob
     ...(spec.fitType === undefined ? {} : { fitType: spec.fitType }),
     ...(spec.lfcShrink === undefined ? {} : { lfcShrink: spec.lfcShrink }),
     ...(spec.secureAggregation === undefined ? {} : { secureAggregation: spec.secureAggregation }),
+    ...(spec.vst === undefined ? {} : { vst: spec.vst }),
     threads: 1,
   };
 }
@@ -225,6 +230,7 @@ async function runDir(name: string, dataDir: string, spec: RunSpec): Promise<Out
     dispersions: readFrame(join(outDir, "dispersions.csv")),
     lfc: readFrame(join(outDir, "lfc.csv")),
     shrunk: spec.lfcShrink === undefined ? null : readFrame(join(outDir, "shrunk.csv")),
+    vst: spec.vst === true ? readFrame(join(outDir, "vst.csv")) : null,
   };
 }
 
@@ -651,6 +657,40 @@ describe("PyDESeq2 tests/test_pydeseq2.py against R DESeq2", () => {
         )
         .toEqual([]);
     }
+  });
+
+  // PyDESeq2's test_vst compares vst(use_design=False) with R's blind = TRUE (r_vst.csv) and
+  // vst(use_design=True) with R's varianceStabilizingTransformation(blind = FALSE), fitType
+  // parametric, design ~condition (r_vst_with_design.csv). fedseq's --vst is blind = FALSE on the
+  // run's design and trend, and it has no blind vst (a design of ~ 1): the second half runs here.
+  it("test_vst[use_design=True]: vst.csv against R's blind = FALSE vst (tol 0.02)", async () => {
+    const test = "test_vst[use_design=True]";
+    const out = await run("single-vst", synthetic, { ...SINGLE, vst: true });
+    expect(out.report.vst).toMatchObject({ trend: { fit: "parametric" } });
+    const vst = out.vst as Frame;
+    // PyDESeq2 reads R's genes × samples table and transposes it, as its own vst_counts: both
+    // are compared cell by cell, here gene by gene and sample by sample (vst.csv's samples are in
+    // center order).
+    const r = readFrame(join(DATA, "single_factor/r_vst_with_design.csv"));
+    expect(vst.index).toEqual(r.index);
+    expect([...vst.columns].sort()).toEqual([...r.columns].sort());
+    const cells = r.columns.flatMap((s) => r.index.map((g) => `${g}/${s}`));
+    const theirs = Float64Array.from(r.columns.flatMap((s) => Array.from(r.col(s))));
+    const ours = Float64Array.from(r.columns.flatMap((s) => Array.from(vst.on(s, r.index))));
+    // PyDESeq2's `(np.abs(r_vst - vst) / r_vst).max().max() < tol` divides by R's signed value;
+    // every R value here is positive (4.08 to 8.17), so it is the relative error asserted.
+    // (pandas' max() skips NaN: R has none, and fedseq must have none either.)
+    expect(Math.min(...theirs)).toBeGreaterThan(0);
+    expectSameNaN(test, "vst", cells, theirs, ours);
+    expectMaxRelative(test, "vst", cells, theirs, ours, 0.02, () => "");
+    const absErrors = ours.map((x, i) => Math.abs(x - theirs[i]));
+    record(
+      test,
+      "vst max abs. error (info)",
+      nanMax(absErrors),
+      Number.NaN,
+      argMax(cells, absErrors),
+    );
   });
 
   it("test_anndata_init: an AnnData (.h5ad) input with extra fields (tol 0.02)", async () => {
