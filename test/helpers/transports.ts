@@ -71,12 +71,13 @@ export function tlsOf(party: { cert: string; key: string }): TlsFiles {
  */
 /**
  * Each session as a center agent dialling the aggregator on `port` (trial certificates, quick
- * retries); `audit` receives each center's messages as it sends them.
+ * retries); `audit` receives each center's messages as it sends them, `log` its log lines.
  */
 export function startAgents(
   port: number,
   sessions: readonly CenterSession[],
   audit?: (center: string, record: MessageRecord) => void,
+  log: (line: string) => void = () => {},
 ): Promise<AgentOutcome>[] {
   const certs = testCertificates();
   return sessions.map((session) =>
@@ -88,7 +89,7 @@ export function startAgents(
       retryDelayMs: 100,
       giveUpAfterMs: 20_000,
       audit: audit === undefined ? undefined : (record) => audit(session.name, record),
-      log: () => {},
+      log,
     }),
   );
 }

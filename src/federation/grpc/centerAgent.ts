@@ -8,7 +8,7 @@ import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import { RecordShapeError } from "../records.js";
 import { PlanRefusal } from "../requestPolicy.js";
-import { KeySubstitutionError } from "../secureAggregation/errors.js";
+import { FixedPointError, KeySubstitutionError } from "../secureAggregation/errors.js";
 import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { type MessageRecord, messageRecord, protectedRecord } from "../transcript.js";
@@ -400,9 +400,11 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         options.audit?.(refusal);
       } else log(`center ${name}: step failed: ${text}`);
       // The aggregator (and, when the run ends on it, every other center) reads this message:
-      // it names the center's files, not where they sit on its disks.
+      // it names the center's files, not where they sit on its disks, and a value its sums
+      // could not carry (one element of its own sum) only by field and index.
+      const shared = error instanceof FixedPointError ? error.shared : text;
       call.write({
-        reply: encodeErrorReply(tag, withoutDirectories(text), error instanceof InputError),
+        reply: encodeErrorReply(tag, withoutDirectories(shared), error instanceof InputError),
       });
     }
   }

@@ -21,8 +21,19 @@ export class FixedPointError extends SecureAggregationError {
     readonly index: number,
     /** What is wrong with the value (the message without the field and index). */
     readonly detail: string,
+    /** The same without the value itself: what may leave the center. */
+    readonly sharedDetail: string,
   ) {
     super(`secure sum field "${field}"[${index}]: ${detail}`);
+  }
+
+  /**
+   * The message without the value: what a center tells the aggregator. The value is one element
+   * of the center's own sum, which leaves it only masked; its operator reads it in the full
+   * message.
+   */
+  get shared(): string {
+    return `secure sum field "${this.field}"[${this.index}]: ${this.sharedDetail}`;
   }
 }
 

@@ -190,7 +190,12 @@ function loadMagnitude(ring: Uint32Array, k: number): boolean {
 // The errors are built outside encode's loop: a template string that captures the loop's
 // variables inside the loop made V8 run the whole loop some 30 times slower.
 function notFinite(field: string, index: number, x: number): FixedPointError {
-  return new FixedPointError(field, index, `${x} cannot be summed securely (only finite numbers)`);
+  return new FixedPointError(
+    field,
+    index,
+    `${x} cannot be summed securely (only finite numbers)`,
+    "a value that cannot be summed securely (only finite numbers)",
+  );
 }
 
 function beyondBound(
@@ -201,11 +206,12 @@ function beyondBound(
   centers: number,
 ): FixedPointError {
   const bound = 127 - headroomBits(centers) - scaleExponent;
+  const where = `bound 2^${bound} (scale 2^${scaleExponent}, ${centers} centers): refused rather than wrapped`;
   return new FixedPointError(
     field,
     index,
-    `|${x}| is beyond the field's bound 2^${bound} (scale 2^${scaleExponent}, ${centers} centers): ` +
-      "refused rather than wrapped",
+    `|${x}| is beyond the field's ${where}`,
+    `a value beyond the field's ${where}`,
   );
 }
 

@@ -276,10 +276,12 @@ function beyondPublicBound(step: StepName, f: SecuredField, i: number, xi: numbe
   // The information and moment sums grow with the square of the design's values: a covariate
   // of large values (a time in seconds, a depth in reads) is the likely cause, and the remedy.
   const designSum = f.bound === BOUNDS.information || f.bound === BOUNDS.moment;
+  const why = `the field's public bound ${f.bound} (registry.ts): refused rather than wrapped${designSum ? "; these sums grow with the square of the design's values: centre and scale a covariate of large values" : ""}`;
   return new FixedPointError(
     f.name,
     i,
-    `${step}: |${xi}| is beyond the field's public bound ${f.bound} (registry.ts): refused rather than wrapped${designSum ? "; these sums grow with the square of the design's values: centre and scale a covariate of large values" : ""}`,
+    `${step}: |${xi}| is beyond ${why}`,
+    `${step}: a value beyond ${why}`,
   );
 }
 
@@ -300,7 +302,12 @@ function checkWhole(step: StepName, f: SecuredField, v: unknown): void {
 }
 
 function notWhole(step: StepName, f: SecuredField, i: number, xi: number) {
-  return new FixedPointError(f.name, i, `${step}: ${xi} in a whole-number field`);
+  return new FixedPointError(
+    f.name,
+    i,
+    `${step}: ${xi} in a whole-number field`,
+    `${step}: a fraction in a whole-number field`,
+  );
 }
 
 /** A reply {@link SecureCenter.beginProtect} began: `finish()` gives it. */

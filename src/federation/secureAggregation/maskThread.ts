@@ -63,7 +63,12 @@ export type MaskReply =
   | {
       readonly id: number;
       readonly ok: false;
-      readonly fixedPoint: { field: string; index: number; detail: string } | null;
+      readonly fixedPoint: {
+        field: string;
+        index: number;
+        detail: string;
+        sharedDetail: string;
+      } | null;
       readonly message: string;
     };
 
@@ -353,7 +358,7 @@ class StagingArea {
 function unpack(reply: MaskReply): MaskResult<MaskJob> {
   if (reply.ok) return reply.result;
   const f = reply.fixedPoint;
-  if (f !== null) throw new FixedPointError(f.field, f.index, f.detail);
+  if (f !== null) throw new FixedPointError(f.field, f.index, f.detail, f.sharedDetail);
   throw new SecureAggregationError(reply.message);
 }
 
@@ -380,7 +385,12 @@ export function answer(request: MaskRequest): MaskReply {
       ok: false,
       fixedPoint:
         error instanceof FixedPointError
-          ? { field: error.field, index: error.index, detail: error.detail }
+          ? {
+              field: error.field,
+              index: error.index,
+              detail: error.detail,
+              sharedDetail: error.sharedDetail,
+            }
           : null,
       message: error instanceof Error ? error.message : String(error),
     };

@@ -410,6 +410,59 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
     expect(String(await failure)).toMatch(/center lab_\d+: secure sum field "logSums"\[0\]/);
   });
 
+  it("over gRPC, the aggregator is told the field and index of a value beyond its bound, never the value (one element of a center's own sum)", async () => {
+    // A center whose Σ ln y for gene 1 is a number an aggregator could not otherwise see: it
+    // leaves the center only masked. Its refusal used to quote it.
+    const secret = 3.1415926535e300;
+    const sessions = (await simulatedCenters(data())).map((s) => {
+      const run = s.run.bind(s);
+      s.run = ((t: RequestTag, step: StepName, inp: unknown) => {
+        const out = run(t, step as never, inp as never) as Record<string, unknown>;
+        if (step !== "logSums") return out;
+        const logSums = Float64Array.from(out.logSums as Float64Array);
+        logSums[1] = secret;
+        return { ...out, logSums };
+      }) as typeof s.run;
+      return s;
+    });
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: centerNames(data()),
+      tls: tlsOf(testCertificates().aggregator),
+      runId: "bound",
+      joinTimeoutMs: 20_000,
+      reconnectTimeoutMs: 20_000,
+      secureAggregation: true,
+      log: () => {},
+    });
+    const centerLogs: string[] = [];
+    const agents = startAgents(aggregator.port, sessions, undefined, (line) =>
+      centerLogs.push(line),
+    );
+    await aggregator.ready();
+    const genes = aggregator.centers[0].genes.slice(0, 3);
+    const failure = await aggregator
+      .request(
+        { runId: "bound", phase: "setup", round: 0 },
+        "logSums",
+        aggregator.centers.map(
+          () => ({ kind: "log-sums-request", genes, genesWithZeros: false }) as const,
+        ),
+      )
+      .catch((error: unknown) => error);
+    await aggregator.close({ success: false, message: "test over" });
+    await Promise.all(agents);
+    expect(failure).toBeInstanceOf(CenterError);
+    const told = String(failure);
+    expect(told).toMatch(
+      /center lab_\d+: .*secure sum field "logSums"\[1\]: logSums: a value beyond the field's public bound/,
+    );
+    // Not the value, in any of its spellings, nor any of its digits' runs.
+    expect(told).not.toMatch(/3\.14159|e\+?300|31415926535/);
+    // The center's own operator reads it.
+    expect(centerLogs.join("\n")).toMatch(/\|3\.1415926535e\+300\| is beyond/);
+  });
+
   it("an f64 field's ±∞ and NaN travel as counts: the pooled NLL is IEEE's sum of the centers'", () => {
     // L-BFGS-B's trial points can make μ overflow at a center (a covariate such as age times a
     // large coefficient): its NLL there is +∞, which must be summed, not refused as beyond the
