@@ -25,6 +25,22 @@ export class InputError extends Error {
 }
 
 /**
+ * A center's data does not meet its plan, for a reason its operator reads in full but the
+ * aggregator, told of the refusal, may not: `shared` is what the refusal sends (a sample whose
+ * counts are all 0, named, would be that sample's counts; a cell's size other than the plan's,
+ * the center's own).
+ */
+export class PrivateDataError extends InputError {
+  constructor(
+    message: string,
+    readonly shared: string,
+  ) {
+    super(message);
+    this.name = "PrivateDataError";
+  }
+}
+
+/**
  * Quote a user-supplied value for an error message: JSON string syntax, so that empty
  * strings, spaces and control characters are visible, shortened when very long.
  */

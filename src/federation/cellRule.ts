@@ -21,7 +21,7 @@
  * A center that cannot meet the rule refuses before round 1 and names the cell.
  */
 import { type CenterData, centerCellKeys } from "../algorithms/centerData.js";
-import { InputError } from "../core/errors.js";
+import { InputError, PrivateDataError } from "../core/errors.js";
 import { WHOLE_CENTER_CELL } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
 import type { AnalysisPlan, CellSizes } from "./plan.js";
@@ -122,8 +122,11 @@ export function checkCellRule(plan: AnalysisPlan, data: CenterData): void {
     const planned = plan.cellSizes[data.name] ?? {};
     for (const cell of new Set([...Object.keys(own), ...Object.keys(planned)])) {
       if ((own[cell] ?? 0) !== (planned[cell] ?? 0)) {
-        throw new InputError(
+        // Its operator reads the center's number; the aggregator (told of the refusal) only that
+        // the plan's is not it: the plan's sizes are public, the center's own are its data.
+        throw new PrivateDataError(
           `${where}: cell ${cell} holds ${samplesText(own[cell] ?? 0)} here, the analysis plan says ${planned[cell] ?? 0}`,
+          `${where}: cell ${cell} does not hold the ${planned[cell] ?? 0} samples the analysis plan says`,
         );
       }
     }
@@ -171,8 +174,10 @@ function checkCellSizes(plan: AnalysisPlan, where: string, own: Record<string, n
         : plan.centers.length < 3
           ? "with two centers each learns the other's sums, so each center's own cells count"
           : "the plan lists no cell sizes, so each center's own cells count";
-      throw new InputError(
-        `${where}: cell ${cell} holds ${samplesText(n)} here, fewer than the plan's min_cell ${k} (${why}): sums over it would disclose those samples`,
+      const rule = `the plan's min_cell ${k} (${why}): sums over it would disclose those samples`;
+      throw new PrivateDataError(
+        `${where}: cell ${cell} holds ${samplesText(n)} here, fewer than ${rule}`,
+        `${where}: cell ${cell} holds fewer samples here than ${rule}`,
       );
     }
   }

@@ -165,6 +165,27 @@ export class CenterSession {
     await this.#verifier.admit(tag, step, input, evidence, secure);
   }
 
+  /**
+   * Whether the aggregator needs this center's sample ids: for an aggregate fit without a plan
+   * (it reads each sample's size factor from its file) and under a plan that lets the PCA
+   * coordinates leave (its report labels them). Under any other plan nothing the aggregator
+   * computes or writes names a sample, and the center says only how many it holds
+   * ({@link helloSamples}).
+   */
+  get sharesSampleIds(): boolean {
+    return this.#policy === null || this.#policy.plan.pcaCoordinates;
+  }
+
+  /**
+   * The sample ids this center announces when it joins: its own where the aggregator needs them
+   * ({@link sharesSampleIds}), else `center:1` … `center:n` (their number, which every run's
+   * sums need, and nothing else).
+   */
+  get helloSamples(): string[] {
+    if (this.sharesSampleIds) return [...this.data.samples];
+    return this.data.samples.map((_, i) => `${this.data.name}:${i + 1}`);
+  }
+
   /** Whether this center verifies every request against its replay of the plan. */
   get verifiesRequests(): boolean {
     return this.#verifier !== null;
@@ -304,10 +325,16 @@ export class CenterSession {
    * uses those and no others, and takes none from the aggregator: an aggregator choosing them
    * could make the center weigh its samples as it likes (1 for one sample and 1e300 for the rest
    * turns the center's sums into that one sample's counts). Only an aggregate fit (`fit-lfc`,
-   * whose size factors are an input) sends them.
+   * whose size factors are an input, served without a plan) sends them: under a plan a center
+   * takes none, also before it computed its own (an aggregator skipping the size-factor steps).
    */
   #prepareSizeFactors(tag: RequestTag, given: Float64Array): Float64Array {
     const own = this.#run?.runId === tag.runId ? this.#run.sizeFactors : undefined;
+    if (this.#policy !== null && own === undefined && given.length > 0) {
+      throw new Error(
+        `center ${this.data.name}: refusing prepare: it brings size factors, and under a plan a center fits only with the ones it computes itself (the size-factor steps come first)`,
+      );
+    }
     if (own === undefined) {
       if (given.length === 0) {
         throw new Error(

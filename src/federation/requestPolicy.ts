@@ -22,7 +22,7 @@
 import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { ITERATE_MAX_ITERATIONS } from "../algorithms/sizeFactors/iterate.js";
-import { InputError, quote } from "../core/errors.js";
+import { InputError, PrivateDataError, quote } from "../core/errors.js";
 import { designColumns, localLevels } from "../design/designMatrix.js";
 import { allCellKeys, factorCellRows } from "../design/factorCells.js";
 import { INTERCEPT_ONLY, parseFormula, parseStepFormula } from "../design/formula.js";
@@ -568,21 +568,6 @@ export const UNPLANNED_STEPS: ReadonlySet<StepName> = new Set<StepName>([
   "deseq2Irls",
   "nllAtPoints",
 ]);
-
-/**
- * A center's data does not meet its plan, for a reason its operator reads in full but the
- * aggregator, told of the refusal, may not: `shared` is what the refusal sends (a sample whose
- * counts are all 0, named, would be that sample's counts).
- */
-export class PrivateDataError extends InputError {
-  constructor(
-    message: string,
-    readonly shared: string,
-  ) {
-    super(message);
-    this.name = "PrivateDataError";
-  }
-}
 
 /** What a center refusing over `error` tells the aggregator: the reason, or its shared form. */
 export function sharedRefusal(error: InputError): string {

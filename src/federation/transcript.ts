@@ -1,9 +1,11 @@
 /**
- * Message logs a data protection officer can read: one JSON object per line for every message a
+ * Message logs a data protection officer can read: one JSON object per line for every reply a
  * center sends (its audit, `fedseq center --audit FILE`) or an aggregator receives (its transcript,
- * `--transcript FILE`): `{"center", "step", "round", "fields": {NAME: values}}`, every value in
- * clear as sent (numbers; masks as 0/1; level names as strings; NaN and ±∞ as null, JSON having
- * no such numbers). The transcript is everything an honest-but-curious aggregator holds.
+ * `--transcript FILE`): `{"center", "step", "round", "fields": {NAME: values}}`, every value as
+ * sent (numbers; masks as 0/1; level names as strings; NaN and ±∞ as null, JSON having no such
+ * numbers; under secure aggregation the masked fields' ring bytes). The transcript is every
+ * reply an honest-but-curious aggregator holds; the messages around them (joining, refusals,
+ * key agreement, authenticators) are listed in docs/privacy.md.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { isStep, STEPS } from "./registry.js";

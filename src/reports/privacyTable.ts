@@ -19,7 +19,7 @@ const REVEALS: Readonly<Record<Reduction, string>> = {
   max: "each center's maximum: one sample's value",
   argmax: "each center's maximum and who holds it: one sample's value",
   union: "each center's own set",
-  concat: "each center's values, one per sample",
+  concat: "each center's own values, per sample, in clear",
   perCenter: "one center's value",
   same: "nothing beyond the request",
   unused: "nothing used",

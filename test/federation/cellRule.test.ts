@@ -12,6 +12,7 @@ import type { CenterData } from "../../src/federation/centerData.js";
 import { centerDataFromDataset } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
 import type { AnalysisPlan, CellSizes } from "../../src/federation/plan.js";
+import { sharedRefusal } from "../../src/federation/requestPolicy.js";
 import { readDataset } from "../../src/io/dataset.js";
 import { planFromRunJob } from "../../src/pipeline/analysisPlan.js";
 import { DESIGNS } from "../helpers/fits.js";
@@ -60,12 +61,22 @@ async function planOf(
 }
 
 function refusal(plan: AnalysisPlan, data: CenterData): string | null {
+  return refusalOf(plan, data)?.message ?? null;
+}
+
+/** What the center's refusal tells the aggregator (`sharedRefusal`), or null. */
+function sharedText(plan: AnalysisPlan, data: CenterData): string | null {
+  const error = refusalOf(plan, data);
+  return error === null ? null : sharedRefusal(error);
+}
+
+function refusalOf(plan: AnalysisPlan, data: CenterData): InputError | null {
   try {
     checkCellRule(plan, data);
     return null;
   } catch (error) {
     expect(error).toBeInstanceOf(InputError);
-    return (error as Error).message;
+    return error as InputError;
   }
 }
 
@@ -107,6 +118,10 @@ describe("the k-sample rule on cells", () => {
     const a = data.find((d) => d.name === "hospital_a") as CenterData;
     expect(refusal(plan, a)).toBe(
       "center hospital_a: cell tissue=adipose holds 2 samples here, fewer than the plan's min_cell 3 (without secure aggregation each center's own cells count): sums over it would disclose those samples",
+    );
+    // The aggregator, told of the refusal, is not told the hospital's own number.
+    expect(sharedText(plan, a)).toBe(
+      "center hospital_a: cell tissue=adipose holds fewer samples here than the plan's min_cell 3 (without secure aggregation each center's own cells count): sums over it would disclose those samples",
     );
   });
 
@@ -153,6 +168,10 @@ describe("the k-sample rule on cells", () => {
     const b = data.find((d) => d.name === "hospital_b") as CenterData;
     expect(refusal(forged, b)).toBe(
       "center hospital_b: cell tissue=blood holds 2 samples here, the analysis plan says 9",
+    );
+    // The aggregator is told the plan's number (public), not the center's own (its data).
+    expect(sharedText(forged, b)).toBe(
+      "center hospital_b: cell tissue=blood does not hold the 9 samples the analysis plan says",
     );
   });
 

@@ -719,6 +719,73 @@ describe("a center with an analysis plan", () => {
     ).toBe("levels-share");
   });
 
+  it("refuses size factors an aggregator brings to prepare without the size-factor steps before it (1 for one sample, 1e300 for the rest)", async () => {
+    // The honest prepare request of this plan's run, as the pipeline makes it (without size
+    // factors: each center uses its own), kept from a run stopped there.
+    let honest: StepInput<"prepare"> | null = null;
+    const centers = await planned();
+    const inner = new InProcessTransport(centers);
+    const recorder: Transport = {
+      centers: inner.centers,
+      request<K extends StepName>(tag: RequestTag, s: K, inputs: readonly StepInput<K>[]) {
+        if (s === "prepare") {
+          honest = inputs[0] as StepInput<"prepare">;
+          return Promise.reject(new Error("stopped at prepare"));
+        }
+        return inner.request(tag, s, inputs);
+      },
+      close: () => inner.close(),
+    };
+    await expect(runOverFederation(recorder, JOB, { runId: "honest", plan: PLAN })).rejects.toThrow(
+      "stopped at prepare",
+    );
+    expect(honest).not.toBeNull();
+    const request = honest as unknown as StepInput<"prepare">;
+    expect(request.sizeFactors).toHaveLength(0);
+    // A center of the same plan that has not computed its size factors in this run (the
+    // aggregator skipped those steps): it still takes none.
+    const [fresh] = await planned();
+    const imposed = Float64Array.from({ length: 6 }, (_, i) => (i === 0 ? 1 : 1e300));
+    const tag = { runId: "skipped", phase: "setup", round: 0, plan: planHash(PLAN) };
+    expect(() => fresh.run(tag, "prepare", { ...request, sizeFactors: imposed })).toThrow(
+      /refusing prepare: it brings size factors, and under a plan a center fits only with the ones it computes itself/,
+    );
+  });
+
+  it("over gRPC: a center under a plan tells the aggregator how many samples it holds, not their ids (unless the plan lets PCA coordinates leave)", async () => {
+    const certs = testCertificates();
+    const announced = async (plan: AnalysisPlan) => {
+      const aggregator = await GrpcAggregator.listen({
+        listen: "127.0.0.1:0",
+        centers: ["lab_1", "lab_2", "lab_3"],
+        tls: tlsOf(certs.aggregator),
+        runId: "hello",
+        plan: planHash(plan),
+        joinTimeoutMs: 20_000,
+        reconnectTimeoutMs: 20_000,
+        log: () => {},
+      });
+      const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => plan });
+      const agents = startAgents(aggregator.port, sessions);
+      await aggregator.ready();
+      const held = aggregator.centers.map((c) => ({ name: c.name, samples: [...c.samples] }));
+      await aggregator.close({ success: false, message: "only the join was tested" });
+      await Promise.all(agents);
+      return { held, sessions };
+    };
+    const { held, sessions } = await announced(PLAN);
+    const own = new Set(sessions.flatMap((s) => s.data.samples));
+    expect(own.size).toBe(18);
+    for (const center of held) {
+      const session = sessions.find((s) => s.name === center.name) as CenterSession;
+      expect(center.samples).toHaveLength(session.data.samples.length);
+      expect(center.samples.filter((id) => own.has(id))).toEqual([]);
+    }
+    // A plan whose PCA coordinates leave the centers: the report labels them by sample.
+    const labelled = await announced({ ...PLAN, vst: true, pcaCoordinates: true });
+    expect(new Set(labelled.held.flatMap((c) => c.samples))).toEqual(own);
+  });
+
   it("over gRPC: logs each refusal in its audit, and the aggregator's run ends naming the center", async () => {
     const certs = testCertificates();
     const aggregator = await GrpcAggregator.listen({

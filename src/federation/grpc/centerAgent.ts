@@ -227,7 +227,8 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           protocol: PROTOCOL_VERSION,
           center: name,
           genes: [...session.data.genes],
-          samples: [...session.data.samples],
+          // Its own ids only where the aggregator needs them (CenterSession.sharesSampleIds).
+          samples: session.helloSamples,
           // The run whose state this center holds: a restarted center holds none, and the
           // aggregator then replays the requests that built it.
           preparedRun: session.heldRun ?? "",
