@@ -261,7 +261,14 @@ export async function federatedDispersions(
   }
   const map = await runner.runPhase(
     searchPhase(`${prefix}map-dispersions`, p),
-    mapSearchAfter(initial, genewise.dispersion, dispFit, prior.priorVariance, options),
+    mapSearchAfter(
+      initial,
+      genewise.dispersion,
+      dispFit,
+      prior.priorVariance,
+      options,
+      refit !== undefined,
+    ),
   );
   const final = finalDispersions(
     initial.mask,
@@ -270,6 +277,7 @@ export async function federatedDispersions(
     map.dispersion,
     prior.varLogDispEsts,
     options,
+    refit !== undefined,
   );
   // The first estimation covers every gene of the federation; the refit only its genes.
   const rows = refit === undefined ? job.fitted : Int32Array.from(initial.baseMean, (_, g) => g);

@@ -93,7 +93,10 @@ export interface FinalDispersions {
 /**
  * DESeq2's final choice: dispOutlier = log(dispGeneEst) > log(dispFit) + outlierSD·√varLogDispEsts
  * keeps the gene-wise estimate, every other gene takes its MAP. When no gene-wise estimate
- * reaches 100·minDisp, every dispersion is 10·minDisp (DESeq2's warning case).
+ * reaches 100·minDisp and the prior was estimated from these genes, every dispersion is
+ * 10·minDisp (DESeq2's warning case); a refit, given the first estimation's prior
+ * (`priorGiven`), takes the MAP as any other (DESeq2's `estimateDispersionsMAP` with
+ * `dispPriorVar`).
  * @param mask - non-zero genes, G
  * @param dispMap - MAP dispersions (clamped), G
  */
@@ -104,6 +107,7 @@ export function finalDispersions(
   dispMap: Float64Array,
   varLogDispEsts: number,
   options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+  priorGiven = false,
 ): FinalDispersions {
   const nGenes = mask.length;
   const dispersion = new Float64Array(nGenes).fill(Number.NaN);
@@ -113,7 +117,7 @@ export function finalDispersions(
   const threshold = options.outlierSD * Math.sqrt(varLogDispEsts);
   for (let g = 0; g < nGenes; g++) {
     if (!mask[g]) continue;
-    if (usable === 0) {
+    if (usable === 0 && !priorGiven) {
       dispersion[g] = options.minDisp * 10;
       continue;
     }

@@ -262,6 +262,12 @@ export interface MapSearchInput {
   /** dispPriorVar. */
   readonly priorVariance: number;
   /**
+   * Whether dispPriorVar was given rather than estimated from these genes (DESeq2's refit after
+   * Cook's replacement passes the first estimation's): then every gene is searched, also when
+   * none reaches 100·minDisp (DESeq2's shortcut to 10·minDisp is for an estimated prior only).
+   */
+  readonly priorGiven?: boolean;
+  /**
    * The pooled design's distinct rows, D×p ({@link InitialDispersions.designRows}); absent:
    * B travels as upper triangles.
    */
@@ -271,9 +277,9 @@ export interface MapSearchInput {
 /**
  * The MAP search (DESeq2's `estimateDispersionsMAP`): DESeq2's line search from
  * dispInit = dispGeneEst if above 0.1·dispFit, else dispFit, with the normal prior
- * N(log dispFit, dispPriorVar) on log α. When no gene-wise estimate reaches 100·minDisp, DESeq2
- * fits nothing (every dispersion is 10·minDisp, see {@link finalDispersions}): the state then
- * fits no gene.
+ * N(log dispFit, dispPriorVar) on log α. When no gene-wise estimate reaches 100·minDisp and the
+ * prior is estimated here, DESeq2 fits nothing (every dispersion is 10·minDisp, see
+ * {@link finalDispersions}): the state then fits no gene.
  */
 export function mapSearchStart(
   input: MapSearchInput,
@@ -284,7 +290,7 @@ export function mapSearchStart(
   const fitted = mask.slice();
   let usable = 0;
   for (let g = 0; g < nGenes; g++) if (mask[g] && dispGeneEst[g] >= options.minDisp * 100) usable++;
-  if (usable === 0) fitted.fill(0);
+  if (usable === 0 && input.priorGiven !== true) fitted.fill(0);
   const start = new Float64Array(nGenes).fill(Number.NaN);
   const priorMean = new Float64Array(nGenes).fill(Number.NaN);
   for (let g = 0; g < nGenes; g++) {
@@ -308,6 +314,7 @@ export function mapSearchStart(
  * The MAP search after the gene-wise one, on the genes and design of `initial`.
  * @param dispGeneEst - the gene-wise search's dispersions, G
  * @param dispFit - the trend at each gene's mean, G
+ * @param priorGiven - the prior variance is the first estimation's (a refit's): {@link MapSearchInput.priorGiven}
  */
 export function mapSearchAfter(
   initial: InitialDispersions,
@@ -315,6 +322,7 @@ export function mapSearchAfter(
   dispFit: Float64Array,
   priorVariance: number,
   options: DispersionOptions = DESEQ2_DISPERSION_OPTIONS,
+  priorGiven = false,
 ): DispersionSearchState {
   return mapSearchStart(
     {
@@ -324,6 +332,7 @@ export function mapSearchAfter(
       dispGeneEst,
       dispFit,
       priorVariance,
+      priorGiven,
       designRows: initial.designRows,
     },
     options,
