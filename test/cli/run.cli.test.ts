@@ -49,6 +49,15 @@ describe("fedseq run", () => {
     const sf = lines(join(out, "size_factors.csv"));
     expect(sf[0]).toBe("sample,size_factor");
     expect(sf).toHaveLength(8);
+    // The samples center by center, in the federation's order (README's table).
+    const metadata = lines(sharedPath("data", "li_lncap", "metadata.csv"));
+    const centerColumn = metadata[0].split(",").indexOf("center");
+    const centerOf = new Map(
+      metadata.slice(1).map((l) => [l.split(",")[0], l.split(",")[centerColumn]]),
+    );
+    const centers = sf.slice(1).map((l) => centerOf.get(l.split(",")[0]));
+    expect(centers).toEqual([...centers].sort());
+    expect(new Set(centers).size).toBe(2);
 
     const disp = lines(join(out, "dispersions.csv"));
     expect(disp[0]).toBe(
