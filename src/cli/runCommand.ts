@@ -448,8 +448,8 @@ export function withAnalysisFlags(cmd: Command): Command {
   withResultsFlags(cmd.option("--design <formula>", 'design formula, e.g. "~ batch + condition"'))
     .option(
       "--min-replicates-for-replace <n>",
-      "replace Cook's outlier counts (and refit their genes) in design cells of at least n samples, as DESeq2's minReplicatesForReplace (default: 7)",
-      integerOption("--min-replicates-for-replace", 1),
+      "replace Cook's outlier counts (and refit their genes) in design cells of at least n samples, as DESeq2's minReplicatesForReplace: at least 3, as DESeq2 requires to call a count an outlier (default: 7)",
+      integerOption("--min-replicates-for-replace", 3),
     )
     .option(
       "--no-refit-cooks",

@@ -463,7 +463,11 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       ? 7
       : r.raw("min_replicates_for_replace") === null
         ? null
-        : r.number("min_replicates_for_replace", isPositiveInteger, "a whole number ≥ 1 or null"),
+        : r.number(
+            "min_replicates_for_replace",
+            (x) => isPositiveInteger(x) && x >= 3,
+            "a whole number ≥ 3 (DESeq2 calls no count of a smaller cell an outlier) or null",
+          ),
     cooksFilter: r.has("cooks_filter") ? r.boolean("cooks_filter") : true,
     cooksCutoff: r.has("cooks_cutoff")
       ? r.number("cooks_cutoff", (x) => x > 0, "a positive number")

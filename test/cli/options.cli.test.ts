@@ -256,6 +256,13 @@ const cases: Case[] = [
     /--min-replicates-for-replace/,
   ],
   [
+    // DESeq2's replaceOutliers stops below 3: "at least 3 replicates are necessary in order to
+    // indentify a sample as a count outlier" (fedseq replaced counts in cells of 2).
+    "run --min-replicates-for-replace 2",
+    (o) => runData(o, "--min-replicates-for-replace", "2"),
+    /--min-replicates-for-replace: must be a whole number ≥ 3, got "2"/,
+  ],
+  [
     "run --name of no coefficient",
     (o) => runData(o, "--name", "condition_C_vs_A"),
     /--name "condition_C_vs_A": not a coefficient of the design \(resultsNames: Intercept and condition_B_vs_A\)/,

@@ -195,7 +195,7 @@ describe("analysis plan", () => {
     [{ test: "F" }, "plan.json: test: expected one of Wald, LRT"],
     [
       { min_replicates_for_replace: 0 },
-      "plan.json: min_replicates_for_replace: expected a whole number ≥ 1 or null",
+      "plan.json: min_replicates_for_replace: expected a whole number ≥ 3 (DESeq2 calls no count of a smaller cell an outlier) or null",
     ],
     [{ cooks_filter: "no" }, "plan.json: cooks_filter: expected true or false"],
     [{ contrast: { name: "" } }, "plan.json: contrast.name: expected a coefficient's name"],

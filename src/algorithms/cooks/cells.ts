@@ -221,6 +221,10 @@ const CELL_SCALES = [2.04, 1.86, 1.51];
 /** The plan of the Cook's steps for a cell table (DESeq2 defaults unless `options` say otherwise). */
 export function cooksPlan(table: CellTable, options: CooksPlanOptions = {}): CooksPlan {
   const minReplicates = options.minReplicatesForReplace ?? 7;
+  // DESeq2's replaceOutliers stops below 3 ("at least 3 replicates are necessary in order to
+  // indentify a sample as a count outlier"); the command line and the plan refuse it on input.
+  if (!(minReplicates >= 3))
+    throw new RangeError(`minReplicatesForReplace ${minReplicates}: at least 3, as DESeq2's`);
   const m = table.samples;
   const p = table.p;
   const forMaxCooks = cellsWithAtLeast(table, 3);
