@@ -48,7 +48,7 @@ import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms
 import { informationLocalStep } from "../algorithms/wald/local.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseStepFormula } from "../design/formula.js";
-import { InputError } from "../io/errors.js";
+import { PrivateDataError } from "../core/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { StepName, StepTypes } from "./registry.js";
 
@@ -180,8 +180,11 @@ export function runRecordStep<K extends CenterRunStep>(
       const sizeFactors = localSizeFactors(counts, n, request.logGeoMeans);
       sizeFactors.forEach((sf, i) => {
         if (!(sf > 0 && Number.isFinite(sf))) {
-          throw new InputError(
+          // Its operator reads which sample; the aggregator (whose reference genes these are)
+          // only that one has none: named, the sample's id and its zeros would leave the center.
+          throw new PrivateDataError(
             `center ${data.name}: sample ${data.samples[i]} has no positive count among the genes of the size factors' reference`,
+            `center ${data.name}: a sample has no positive count among the genes of the size factors' reference`,
           );
         }
       });

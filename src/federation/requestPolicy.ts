@@ -594,8 +594,11 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
     const held = own[term];
     if (planned === undefined) {
       if (held !== undefined && held.length > 0) {
-        throw new InputError(
-          `${where}: design variable ${quote(term)} is a continuous covariate in the analysis plan, but this center's values are not all numbers (e.g. ${quote(held[0])})`,
+        // The aggregator reads the refusal: not the center's value itself.
+        const why = `design variable ${quote(term)} is a continuous covariate in the analysis plan, but this center's values are not all numbers`;
+        throw new PrivateDataError(
+          `${where}: ${why} (e.g. ${quote(held[0])})`,
+          `${where}: ${why}`,
         );
       }
       continue;
@@ -607,8 +610,9 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
       );
     }
     if (outside.length > 0) {
-      throw new InputError(
+      throw new PrivateDataError(
         `${where}: ${term} = ${quote(outside[0])} is not one of the analysis plan's levels (${planned.join(", ")})`,
+        `${where}: a value of ${term} here is not one of the analysis plan's levels (${planned.join(", ")})`,
       );
     }
   }

@@ -29,6 +29,7 @@ import { sharedPath } from "../helpers/shared.js";
 import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
+import { outliersSimPlan } from "../helpers/verifiedPlan.js";
 
 const DATA = sharedPath("data", "outliers_sim");
 /** A simulated dataset with a continuous covariate (test/pipeline/fixtures/covariate.R). */
@@ -678,6 +679,17 @@ describe("a center with an analysis plan", () => {
     await expect(planned({ ...PLAN, centers: ["lab_1", "lab_2"] })).rejects.toThrow(
       /center lab_3: not one of the analysis plan's centers \(lab_1, lab_2\)/,
     );
+    // The aggregator, told of the refusal, is not told the center's value (its metadata).
+    const [session] = await simulatedCenters(fewGenes());
+    let told = "";
+    try {
+      checkDataAgainstPlan({ ...PLAN, levels: { condition: ["A", "C"] } }, session.data);
+    } catch (error) {
+      told = sharedRefusal(error as InputError);
+    }
+    expect(told).toBe(
+      `center ${session.name}: a value of condition here is not one of the analysis plan's levels (A, C)`,
+    );
   });
 
   it("refuses a sample without a single count before round 1, naming it", async () => {
@@ -784,6 +796,74 @@ describe("a center with an analysis plan", () => {
     // A plan whose PCA coordinates leave the centers: the report labels them by sample.
     const labelled = await announced({ ...PLAN, vst: true, pcaCoordinates: true });
     expect(new Set(labelled.held.flatMap((c) => c.samples))).toEqual(own);
+  });
+
+  it("over gRPC: an aggregator that picks one reference gene for the size factors is told that a sample has no count there, not which (a plan without verified requests; a red team's attack)", async () => {
+    let plan: AnalysisPlan | null = null;
+    const sessions = await simulatedCenters(
+      sharedPath("data", "outliers_sim"),
+      {},
+      {
+        plan: (centers) => {
+          plan = outliersSimPlan(centers, { verifyRequests: false, minCell: 1 });
+          return plan;
+        },
+      },
+    );
+    const planned = plan as unknown as AnalysisPlan;
+    const names = sessions.map((s) => s.name);
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: names,
+      tls: tlsOf(testCertificates().aggregator),
+      runId: "one-gene-reference",
+      joinTimeoutMs: 20_000,
+      reconnectTimeoutMs: 20_000,
+      secureAggregation: true,
+      log: () => {},
+    });
+    const agents = startAgents(aggregator.port, sessions);
+    await aggregator.ready();
+    const genes = aggregator.centers[0].genes;
+    // A gene with a zero at some center: its samples with a 0 there get no size factor.
+    const first = sessions[0].data;
+    const n = first.samples.length;
+    const g = genes.findIndex((gene) => {
+      const r = first.genes.indexOf(gene);
+      return first.counts.subarray(r * n, r * n + n).includes(0);
+    });
+    expect(g).toBeGreaterThanOrEqual(0);
+    const tag = { runId: "one-gene-reference", phase: "setup", round: 0, plan: planHash(planned) };
+    await aggregator.request(
+      tag,
+      "logSums",
+      names.map(
+        () =>
+          ({
+            kind: "log-sums-request",
+            genes,
+            genesWithZeros: planned.sizeFactorsType === "poscounts",
+          }) as const,
+      ),
+    );
+    const logGeoMeans = new Float64Array(genes.length).fill(Number.NEGATIVE_INFINITY);
+    logGeoMeans[g] = 0;
+    const failure = await aggregator
+      .request(
+        { ...tag, round: 1 },
+        "sizeFactors",
+        names.map(() => ({ kind: "size-factors-request", logGeoMeans, stabilize: false }) as const),
+      )
+      .catch((error: unknown) => error);
+    await aggregator.close({ success: false, message: "attack over" });
+    await Promise.all(agents);
+    const told = String(failure);
+    expect(told).toMatch(
+      /center lab_\d: a sample has no positive count among the genes of the size factors' reference/,
+    );
+    // No sample id of any center (they announced placeholders when they joined).
+    for (const session of sessions)
+      for (const sample of session.data.samples) expect(told).not.toContain(sample);
   });
 
   it("over gRPC: logs each refusal in its audit, and the aggregator's run ends naming the center", async () => {

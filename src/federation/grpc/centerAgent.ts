@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import { RecordShapeError } from "../records.js";
-import { PlanRefusal } from "../requestPolicy.js";
+import { PlanRefusal, sharedRefusal } from "../requestPolicy.js";
 import { FixedPointError, KeySubstitutionError } from "../secureAggregation/errors.js";
 import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
@@ -403,7 +403,13 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       // The aggregator (and, when the run ends on it, every other center) reads this message:
       // it names the center's files, not where they sit on its disks, and a value its sums
       // could not carry (one element of its own sum) only by field and index.
-      const shared = error instanceof FixedPointError ? error.shared : text;
+      // (and a refusal over its data, as the refusal before round 1 would say it: sharedRefusal).
+      const shared =
+        error instanceof FixedPointError
+          ? error.shared
+          : error instanceof InputError
+            ? sharedRefusal(error)
+            : text;
       call.write({
         reply: encodeErrorReply(tag, withoutDirectories(shared), error instanceof InputError),
       });
