@@ -46,9 +46,9 @@ import { localLogSums, localSizeFactors } from "../algorithms/sizeFactors/local.
 import type { SizeFactorProblem } from "../algorithms/sizeFactors/state.js";
 import { countAbove, varianceStabilized, vstTrendOfRequest } from "../algorithms/vst.js";
 import { informationLocalStep } from "../algorithms/wald/local.js";
+import { PrivateDataError } from "../core/errors.js";
 import { type DesignLevels, designMatrix, type References } from "../design/designMatrix.js";
 import { parseStepFormula } from "../design/formula.js";
-import { PrivateDataError } from "../core/errors.js";
 import type { CenterData } from "./centerData.js";
 import type { StepName, StepTypes } from "./registry.js";
 

@@ -596,10 +596,7 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
       if (held !== undefined && held.length > 0) {
         // The aggregator reads the refusal: not the center's value itself.
         const why = `design variable ${quote(term)} is a continuous covariate in the analysis plan, but this center's values are not all numbers`;
-        throw new PrivateDataError(
-          `${where}: ${why} (e.g. ${quote(held[0])})`,
-          `${where}: ${why}`,
-        );
+        throw new PrivateDataError(`${where}: ${why} (e.g. ${quote(held[0])})`, `${where}: ${why}`);
       }
       continue;
     }
