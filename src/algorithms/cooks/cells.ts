@@ -107,7 +107,8 @@ export function cellCountsLocalStep(center: CooksCenter, rows: Float64Array): Fl
   for (let i = 0; i < n; i++) {
     let found = -1;
     for (let c = 0; c < cells && found < 0; c++) if (sameRow(design, i, rows, c, p)) found = c;
-    if (found < 0) throw new Error(`sample ${i}: its design row is not among the candidate rows`);
+    // Not which sample (its position with the rows sent would be its cell).
+    if (found < 0) throw new Error("a sample's design row is not among the candidate rows");
     counts[found] += 1;
   }
   return counts;

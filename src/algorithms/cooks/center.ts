@@ -56,7 +56,8 @@ export function sampleCells(center: CooksCenter, table: CellTable): Int32Array {
     for (let c = 0; c < table.cells && found < 0; c++) {
       if (sameRow(design, i, table.rows, c, p)) found = c;
     }
-    if (found < 0) throw new Error(`sample ${i}: its design row is not in the cell table`);
+    // Not which sample (its position with the rows sent would be its cell).
+    if (found < 0) throw new Error("a sample's design row is not in the cell table");
     cellOf[i] = found;
   }
   return cellOf;

@@ -285,7 +285,8 @@ function rowGroups(center: DispersionCenter, designRows: Float64Array): RowGroup
       if (same) found = d;
     }
     if (found < 0)
-      throw new Error(`sample ${i}'s design row is not among the request's design rows`);
+      // Not which sample: its position in the center's data, with the rows sent, would be its cell.
+      throw new Error("a sample's design row is not among the request's design rows");
     rowOf[i] = found;
     start[found + 1]++;
   }

@@ -69,7 +69,8 @@ export function candidateRowCounts(
       for (let k = 0; k < p && same; k++) same = design[i * p + k] === candidates[r * p + k];
       if (same) found = r;
     }
-    if (found < 0) throw new Error(`design row ${i} is none of the ${d} candidate rows`);
+    // Not which sample's (its position with the rows sent would be its cell).
+    if (found < 0) throw new Error(`a sample's design row is none of the ${d} candidate rows`);
     counts[found]++;
   }
   return counts;
