@@ -28,7 +28,7 @@ import { deseq2Job } from "../helpers/runs.js";
 import { sharedPath } from "../helpers/shared.js";
 import { replacedByDeseq2, sharedSubset } from "../helpers/subsets.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
-import { startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
+import { loopbackFederation, startAgents, testCertificates, tlsOf } from "../helpers/transports.js";
 import { outliersSimPlan } from "../helpers/verifiedPlan.js";
 
 const DATA = sharedPath("data", "outliers_sim");
@@ -765,24 +765,14 @@ describe("a center with an analysis plan", () => {
   });
 
   it("over gRPC: a center under a plan tells the aggregator how many samples it holds, not their ids (unless the plan lets PCA coordinates leave)", async () => {
-    const certs = testCertificates();
     const announced = async (plan: AnalysisPlan) => {
-      const aggregator = await GrpcAggregator.listen({
-        listen: "127.0.0.1:0",
-        centers: ["lab_1", "lab_2", "lab_3"],
-        tls: tlsOf(certs.aggregator),
+      const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => plan });
+      const { aggregator, close } = await loopbackFederation(sessions, {
         runId: "hello",
         plan: planHash(plan),
-        joinTimeoutMs: 20_000,
-        reconnectTimeoutMs: 20_000,
-        log: () => {},
       });
-      const sessions = await simulatedCenters(fewGenes(), {}, { plan: () => plan });
-      const agents = startAgents(aggregator.port, sessions);
-      await aggregator.ready();
       const held = aggregator.centers.map((c) => ({ name: c.name, samples: [...c.samples] }));
-      await aggregator.close({ success: false, message: "only the join was tested" });
-      await Promise.all(agents);
+      await close("only the join was tested");
       return { held, sessions };
     };
     const { held, sessions } = await announced(PLAN);
@@ -812,18 +802,10 @@ describe("a center with an analysis plan", () => {
     );
     const planned = plan as unknown as AnalysisPlan;
     const names = sessions.map((s) => s.name);
-    const aggregator = await GrpcAggregator.listen({
-      listen: "127.0.0.1:0",
-      centers: names,
-      tls: tlsOf(testCertificates().aggregator),
+    const { aggregator, close } = await loopbackFederation(sessions, {
       runId: "one-gene-reference",
-      joinTimeoutMs: 20_000,
-      reconnectTimeoutMs: 20_000,
       secureAggregation: true,
-      log: () => {},
     });
-    const agents = startAgents(aggregator.port, sessions);
-    await aggregator.ready();
     const genes = aggregator.centers[0].genes;
     // A gene with a zero at some center: its samples with a 0 there get no size factor.
     const first = sessions[0].data;
@@ -855,8 +837,7 @@ describe("a center with an analysis plan", () => {
         names.map(() => ({ kind: "size-factors-request", logGeoMeans, stabilize: false }) as const),
       )
       .catch((error: unknown) => error);
-    await aggregator.close({ success: false, message: "attack over" });
-    await Promise.all(agents);
+    await close("attack over");
     const told = String(failure);
     expect(told).toMatch(
       /center lab_\d: a sample has no positive count among the genes of the size factors' reference/,

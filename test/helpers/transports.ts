@@ -94,6 +94,46 @@ export function startAgents(
   );
 }
 
+/**
+ * A loopback gRPC aggregator (trial certificates) with `sessions` dialling it as center agents,
+ * resolved once every center has joined; `close` ends the run and waits for the agents.
+ * `centerLog` receives the agents' log lines (what each center's operator reads).
+ */
+export async function loopbackFederation(
+  sessions: readonly CenterSession[],
+  options: {
+    readonly runId: string;
+    readonly secureAggregation?: boolean;
+    /** The plan hash the aggregator runs under (its requests' tags carry it). */
+    readonly plan?: string;
+    readonly centerLog?: (line: string) => void;
+  },
+): Promise<{
+  readonly aggregator: GrpcAggregator;
+  readonly close: (message: string) => Promise<void>;
+}> {
+  const aggregator = await GrpcAggregator.listen({
+    listen: "127.0.0.1:0",
+    centers: sessions.map((s) => s.name),
+    tls: tlsOf(testCertificates().aggregator),
+    runId: options.runId,
+    ...(options.plan === undefined ? {} : { plan: options.plan }),
+    joinTimeoutMs: 20_000,
+    reconnectTimeoutMs: 20_000,
+    secureAggregation: options.secureAggregation === true,
+    log: () => {},
+  });
+  const agents = startAgents(aggregator.port, sessions, undefined, options.centerLog);
+  await aggregator.ready();
+  return {
+    aggregator,
+    close: async (message) => {
+      await aggregator.close({ success: false, message });
+      await Promise.all(agents);
+    },
+  };
+}
+
 export async function grpcFederation(dir: string, runId = "transport-suite"): Promise<Transport> {
   const certs = testCertificates();
   const names = centerNames(dir);

@@ -55,7 +55,13 @@ import {
 } from "../../helpers/recordedJobs.js";
 import { deseq2Job } from "../../helpers/runs.js";
 import { useTempFolder } from "../../helpers/tempFiles.js";
-import { centerNames, startAgents, testCertificates, tlsOf } from "../../helpers/transports.js";
+import {
+  centerNames,
+  loopbackFederation,
+  startAgents,
+  testCertificates,
+  tlsOf,
+} from "../../helpers/transports.js";
 
 const tmp = useTempFolder("fedseq-secure-layer-");
 
@@ -425,21 +431,12 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
       }) as typeof s.run;
       return s;
     });
-    const aggregator = await GrpcAggregator.listen({
-      listen: "127.0.0.1:0",
-      centers: centerNames(data()),
-      tls: tlsOf(testCertificates().aggregator),
-      runId: "bound",
-      joinTimeoutMs: 20_000,
-      reconnectTimeoutMs: 20_000,
-      secureAggregation: true,
-      log: () => {},
-    });
     const centerLogs: string[] = [];
-    const agents = startAgents(aggregator.port, sessions, undefined, (line) =>
-      centerLogs.push(line),
-    );
-    await aggregator.ready();
+    const { aggregator, close } = await loopbackFederation(sessions, {
+      runId: "bound",
+      secureAggregation: true,
+      centerLog: (line) => centerLogs.push(line),
+    });
     const genes = aggregator.centers[0].genes.slice(0, 3);
     const failure = await aggregator
       .request(
@@ -450,8 +447,7 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
         ),
       )
       .catch((error: unknown) => error);
-    await aggregator.close({ success: false, message: "test over" });
-    await Promise.all(agents);
+    await close("test over");
     expect(failure).toBeInstanceOf(CenterError);
     const told = String(failure);
     expect(told).toMatch(
