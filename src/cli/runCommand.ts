@@ -8,6 +8,7 @@
 
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
+import { MIN_OUTLIER_REPLICATES } from "../algorithms/cooks/cells.js";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { type AnalysisPlan, planHash, readPlanFile } from "../federation/plan.js";
@@ -449,7 +450,7 @@ export function withAnalysisFlags(cmd: Command): Command {
     .option(
       "--min-replicates-for-replace <n>",
       "replace Cook's outlier counts (and refit their genes) in design cells of at least n samples, as DESeq2's minReplicatesForReplace: at least 3, as DESeq2 requires to call a count an outlier (default: 7)",
-      integerOption("--min-replicates-for-replace", 3),
+      integerOption("--min-replicates-for-replace", MIN_OUTLIER_REPLICATES),
     )
     .option(
       "--no-refit-cooks",

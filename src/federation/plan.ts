@@ -12,6 +12,7 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { MIN_OUTLIER_REPLICATES } from "../algorithms/cooks/cells.js";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
@@ -465,8 +466,8 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
         ? null
         : r.number(
             "min_replicates_for_replace",
-            (x) => isPositiveInteger(x) && x >= 3,
-            "a whole number ≥ 3 (DESeq2 calls no count of a smaller cell an outlier) or null",
+            (x) => isPositiveInteger(x) && x >= MIN_OUTLIER_REPLICATES,
+            `a whole number ≥ ${MIN_OUTLIER_REPLICATES} (DESeq2 calls no count of a smaller cell an outlier) or null`,
           ),
     cooksFilter: r.has("cooks_filter") ? r.boolean("cooks_filter") : true,
     cooksCutoff: r.has("cooks_cutoff")

@@ -32,6 +32,7 @@ import { type AnalysisPlan, canonicalJson, planHash } from "./plan.js";
 import type { FlatRecord } from "./records.js";
 import type { StepInput, StepName } from "./registry.js";
 import { requestDigest } from "./requestDigest.js";
+import { FixedPointError } from "./secureAggregation/errors.js";
 import type { RequestTag } from "./steps.js";
 
 /** A request the center's plan does not allow. */
@@ -569,9 +570,14 @@ export const UNPLANNED_STEPS: ReadonlySet<StepName> = new Set<StepName>([
   "nllAtPoints",
 ]);
 
-/** What a center refusing over `error` tells the aggregator: the reason, or its shared form. */
-export function sharedRefusal(error: InputError): string {
-  return error instanceof PrivateDataError ? error.shared : error.message;
+/**
+ * What a center refusing, or failing a step, over `error` tells the aggregator: the message, or
+ * its shared form where the message holds the center's data (a sample's name or value, a cell's
+ * own size: {@link PrivateDataError}; one element of its own sum: `FixedPointError`).
+ */
+export function sharedRefusal(error: unknown): string {
+  if (error instanceof PrivateDataError || error instanceof FixedPointError) return error.shared;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -216,19 +216,28 @@ function trimClass(n: number): number {
   return n <= 3.5 ? 0 : n <= 23.5 ? 1 : 2;
 }
 
+/**
+ * DESeq2's fewest replicates of a cell whose samples' Cook's distances count: maxCooks is taken
+ * over cells of at least this many, and `replaceOutliers` stops for a `minReplicatesForReplace`
+ * below it ("at least 3 replicates are necessary in order to indentify a sample as a count
+ * outlier").
+ */
+export const MIN_OUTLIER_REPLICATES = 3;
+
 const CELL_TRIMS = [1 / 3, 1 / 4, 1 / 8];
 const CELL_SCALES = [2.04, 1.86, 1.51];
 
 /** The plan of the Cook's steps for a cell table (DESeq2 defaults unless `options` say otherwise). */
 export function cooksPlan(table: CellTable, options: CooksPlanOptions = {}): CooksPlan {
   const minReplicates = options.minReplicatesForReplace ?? 7;
-  // DESeq2's replaceOutliers stops below 3 ("at least 3 replicates are necessary in order to
-  // indentify a sample as a count outlier"); the command line and the plan refuse it on input.
-  if (!(minReplicates >= 3))
-    throw new RangeError(`minReplicatesForReplace ${minReplicates}: at least 3, as DESeq2's`);
+  // The command line and the plan refuse a smaller one on input.
+  if (!(minReplicates >= MIN_OUTLIER_REPLICATES))
+    throw new RangeError(
+      `minReplicatesForReplace ${minReplicates}: at least ${MIN_OUTLIER_REPLICATES}, as DESeq2's`,
+    );
   const m = table.samples;
   const p = table.p;
-  const forMaxCooks = cellsWithAtLeast(table, 3);
+  const forMaxCooks = cellsWithAtLeast(table, MIN_OUTLIER_REPLICATES);
   const replaceable = cellsWithAtLeast(table, minReplicates);
   const anyForMax = forMaxCooks.some((x) => x === 1);
   const robustGroups: RobustGroup[] = [];

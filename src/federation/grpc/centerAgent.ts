@@ -8,7 +8,7 @@ import { InputError } from "../../io/errors.js";
 import type { CenterSession } from "../centerSession.js";
 import { RecordShapeError } from "../records.js";
 import { PlanRefusal, sharedRefusal } from "../requestPolicy.js";
-import { FixedPointError, KeySubstitutionError } from "../secureAggregation/errors.js";
+import { KeySubstitutionError } from "../secureAggregation/errors.js";
 import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { type MessageRecord, messageRecord, protectedRecord } from "../transcript.js";
@@ -401,17 +401,14 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         options.audit?.(refusal);
       } else log(`center ${name}: step failed: ${text}`);
       // The aggregator (and, when the run ends on it, every other center) reads this message:
-      // it names the center's files, not where they sit on its disks, and a value its sums
-      // could not carry (one element of its own sum) only by field and index.
-      // (and a refusal over its data, as the refusal before round 1 would say it: sharedRefusal).
-      const shared =
-        error instanceof FixedPointError
-          ? error.shared
-          : error instanceof InputError
-            ? sharedRefusal(error)
-            : text;
+      // it names the center's files, not where they sit on its disks, and the center's data
+      // only in its shared form (sharedRefusal), as a refusal before round 1 would.
       call.write({
-        reply: encodeErrorReply(tag, withoutDirectories(shared), error instanceof InputError),
+        reply: encodeErrorReply(
+          tag,
+          withoutDirectories(sharedRefusal(error)),
+          error instanceof InputError,
+        ),
       });
     }
   }
