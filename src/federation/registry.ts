@@ -998,10 +998,15 @@ export const STEPS: {
     reply: recordSchema<DispersionEvalShare>("dispersion-eval-share", {
       round: "number",
       pointsPerGene: "number",
+      // The log-likelihood and its slope are −∞ or NaN where μ overflows (a GLM's μ with a
+      // coefficient at its bound times a large covariate); the weights are not: w = 1/(1/μ + α)
+      // and its slope −w² stay finite for every μ in [minMu, +∞] and α = e^point > 0, so they
+      // travel without a count of non-finite values beside them (7 % of a run's masked bytes),
+      // and a center holding a non-finite weight refuses the step.
       logLikelihood: "f64",
       logLikelihoodSlope: "f64",
-      gram: "f64",
-      gramSlope: "f64",
+      gram: "finite",
+      gramSlope: "finite",
     }),
     replyLengths: (input) => {
       const points = input.points.length;

@@ -20,8 +20,8 @@ const FILES = ["size_factors.csv", "dispersions.csv", "lfc.csv", "results.csv"];
 
 /** README's table (secure aggregation): MB to the aggregator, masked and in clear. */
 const README_MB: Record<string, { secure: number; clear: number }> = {
-  outliers_sim: { secure: 55.2, clear: 12.6 },
-  li_lncap: { secure: 366.0, clear: 82.6 },
+  outliers_sim: { secure: 52.1, clear: 12.6 },
+  li_lncap: { secure: 344.7, clear: 82.6 },
 };
 
 describe("fedseq run with and without secure aggregation", () => {

@@ -233,4 +233,53 @@ describe("dispersionEvalLocalStep", () => {
     );
     expect(distinct.values[0]).toBe(12);
   });
+
+  it("weights stay finite where μ overflows, the log-likelihood does not (registry: gram and gramSlope are declared finite)", () => {
+    // One gene whose μ overflows at one sample (a coefficient of 30 times a covariate of 40:
+    // e^1200), at the extremes of the points a search sends (DESeq2's clip of log α to
+    // [−30, 10], and the grid's top ln maxDisp for 10^5 samples).
+    const n = 3;
+    const p = 2;
+    const center: DispersionCenter = {
+      n,
+      p,
+      genes: 1,
+      design: Float64Array.of(1, 0, 1, 1, 1, 40),
+      sizeFactors: Float64Array.of(1, 1, 1),
+      counts: Float64Array.of(3, 0, 7),
+      means: { link: "log", beta: Float64Array.of(0.5, 30), minMu: 0.5 },
+    };
+    const points = Float64Array.of(-30, 0, 10, Math.log(1e5));
+    const share = dispersionEvalLocalStep(center, {
+      round: 0,
+      mask: Uint8Array.of(1),
+      points,
+      pointsPerGene: points.length,
+      derivatives: true,
+    });
+    // Per sample μ = e^0.5, e^30.5 and +∞ (covariates 0, 1 and 40); w = 1/(1/μ + α), which is 1/α
+    // where μ = +∞, and its slope −1/(1/μ + α)²; the triangle is [Σ w, Σ w x, Σ w x²].
+    const mu = [Math.exp(0.5), Math.exp(30.5), Number.POSITIVE_INFINITY];
+    const near = (got: number, want: number) =>
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-15 * Math.abs(want));
+    for (let k = 0; k < points.length; k++) {
+      const alpha = Math.exp(points[k]);
+      const w = mu.map((m) => 1 / (1 / m + alpha));
+      const ws = mu.map((m) => -1 / (1 / m + alpha) ** 2);
+      const gram = Array.from(share.gram.subarray(3 * k, 3 * k + 3));
+      const slope = Array.from(share.gramSlope.subarray(3 * k, 3 * k + 3));
+      expect([...gram, ...slope].every(Number.isFinite), `log α ${points[k]}`).toBe(true);
+      for (const [got, weights] of [
+        [gram, w],
+        [slope, ws],
+      ] as const) {
+        near(got[0], weights[0] + weights[1] + weights[2]);
+        near(got[1], weights[1] + 40 * weights[2]);
+        near(got[2], weights[1] + 1600 * weights[2]);
+      }
+      expect(w[2]).toBe(1 / alpha);
+      // The log-likelihood is not finite there (y·ln(μ + r) with μ = +∞).
+      expect(Number.isFinite(share.logLikelihood[k])).toBe(false);
+    }
+  });
 });
