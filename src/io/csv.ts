@@ -615,7 +615,10 @@ export function writeCsvAtomic(file: string, header: string[], rows: Iterable<st
           `writeCsvAtomic(${file}): row ${index} has ${row.length} fields, the header has ${header.length}`,
         );
       }
-      buffer += `${row.map(formatField).join(",")}\n`;
+      // Field by field into one string (no array of quoted fields per row, no join).
+      let line = row.length > 0 ? formatField(row[0]) : "";
+      for (let k = 1; k < row.length; k++) line += `,${formatField(row[k])}`;
+      buffer += `${line}\n`;
       if (buffer.length >= CHUNK_CHARS) {
         emit(buffer);
         buffer = "";

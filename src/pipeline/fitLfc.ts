@@ -506,19 +506,16 @@ export function writeLfcCsv(file: string, outcome: FitOutcome): void {
         yield [outcome.genes[g], ...new Array<string>(p + 6).fill("")];
         continue;
       }
-      const coefficients: string[] = [];
-      for (let k = 0; k < p; k++)
-        coefficients.push(formatNumber(result.beta[j * p + k] / Math.LN2));
-      yield [
-        outcome.genes[g],
-        ...coefficients,
-        flag(result.irlsConverged, j),
-        flag(result.pqnCaught, j),
-        flag(result.pqnDiverged, j),
-        String(result.finishedRound[j]),
-        flag(result.converged, j),
-        String(result.iterations[j]),
-      ];
+      const row = new Array<string>(p + 7);
+      row[0] = outcome.genes[g];
+      for (let k = 0; k < p; k++) row[k + 1] = formatNumber(result.beta[j * p + k] / Math.LN2);
+      row[p + 1] = flag(result.irlsConverged, j);
+      row[p + 2] = flag(result.pqnCaught, j);
+      row[p + 3] = flag(result.pqnDiverged, j);
+      row[p + 4] = String(result.finishedRound[j]);
+      row[p + 5] = flag(result.converged, j);
+      row[p + 6] = String(result.iterations[j]);
+      yield row;
     }
   }
   const header = [

@@ -1402,11 +1402,16 @@ function writeGeneTable<K extends string>(
   table: Readonly<Record<K, ArrayLike<number>>>,
   columns: readonly K[],
 ): void {
-  writeCsvAtomic(
-    file,
-    ["gene", ...columns],
-    genes.map((gene, g) => [gene, ...columns.map((c) => formatNumber(table[c][g]))]),
-  );
+  const values = columns.map((c) => table[c]);
+  function* rows(): Generator<string[]> {
+    for (let g = 0; g < genes.length; g++) {
+      const row = new Array<string>(values.length + 1);
+      row[0] = genes[g];
+      for (let k = 0; k < values.length; k++) row[k + 1] = formatNumber(values[k][g]);
+      yield row;
+    }
+  }
+  writeCsvAtomic(file, ["gene", ...columns], rows());
 }
 
 /** DESeq2's results table as `results.csv`: one row per gene, NA where DESeq2 has NA. */
