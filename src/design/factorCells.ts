@@ -90,21 +90,37 @@ export function cellKeys(
 }
 
 /**
- * Every cell key of a factor design, in a fixed order (levels as listed, last factor fastest).
+ * Every cell of a factor design with its key, in a fixed order (levels as listed, last factor
+ * fastest): each key's levels, one per factor.
  * @throws InputError past {@link MAX_FACTOR_CELLS} combinations
  */
-export function allCellKeys(factors: readonly string[], levels: DesignLevels): string[] {
-  let keys = [""];
+export function cellLevels(
+  factors: readonly string[],
+  levels: DesignLevels,
+): Map<string, readonly string[]> {
+  let cells: { key: string; levels: string[] }[] = [{ key: "", levels: [] }];
   for (const f of factors) {
-    const next: string[] = [];
-    for (const key of keys)
+    const next: { key: string; levels: string[] }[] = [];
+    for (const cell of cells)
       for (const level of levels[f] ?? [])
-        next.push(key === "" ? `${f}=${level}` : `${key},${f}=${level}`);
+        next.push({
+          key: cell.key === "" ? `${f}=${level}` : `${cell.key},${f}=${level}`,
+          levels: [...cell.levels, level],
+        });
     if (next.length > MAX_FACTOR_CELLS)
       throw new InputError(
         `the design has more than ${MAX_FACTOR_CELLS} combinations of factor levels`,
       );
-    keys = next;
+    cells = next;
   }
-  return factors.length === 0 ? [WHOLE_CENTER_CELL] : keys;
+  if (factors.length === 0) return new Map([[WHOLE_CENTER_CELL, []]]);
+  return new Map(cells.map((c) => [c.key, c.levels]));
+}
+
+/**
+ * Every cell key of a factor design, in a fixed order (levels as listed, last factor fastest).
+ * @throws InputError past {@link MAX_FACTOR_CELLS} combinations
+ */
+export function allCellKeys(factors: readonly string[], levels: DesignLevels): string[] {
+  return [...cellLevels(factors, levels).keys()];
 }

@@ -4,7 +4,9 @@
  * into the other, so that the aggregator runs exactly the plan the centers hold.
  */
 import { type DesignLevels, designColumns } from "../design/designMatrix.js";
+import { cellLevels } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
+import { planFactors } from "../federation/cellRule.js";
 import {
   type AnalysisPlan,
   type CellSizes,
@@ -162,11 +164,17 @@ export function checkPlanAnalysis(plan: AnalysisPlan): void {
  */
 export function plannedLevels(plan: AnalysisPlan): DesignLevels {
   if (plan.cellSizes !== null) {
+    // A cell's key joins its `factor=level` parts with commas, and a level may hold a comma
+    // ("day 1, treated"): the keys are matched whole against the design's cells, not split.
+    const factors = planFactors(plan);
+    const cells = cellLevels(factors, plan.levels);
     const held = new Set<string>();
     for (const sizes of Object.values(plan.cellSizes))
-      for (const cell of Object.keys(sizes)) for (const part of cell.split(",")) held.add(part);
+      for (const key of Object.keys(sizes))
+        for (const [k, level] of (cells.get(key) ?? []).entries())
+          held.add(JSON.stringify([factors[k], level]));
     for (const [factor, levels] of Object.entries(plan.levels)) {
-      const missing = levels.filter((l) => !held.has(`${factor}=${l}`));
+      const missing = levels.filter((l) => !held.has(JSON.stringify([factor, l])));
       if (missing.length > 0) {
         throw new InputError(
           `analysis plan: level(s) ${listForMessage(missing)} of ${factor} are held by no center (cell_sizes)`,

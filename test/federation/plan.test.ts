@@ -379,4 +379,20 @@ describe("analysis plan", () => {
       "analysis plan: level(s) b2 of batch are held by no center (cell_sizes)",
     );
   });
+
+  it("reads cell keys whose levels hold commas and equals signs (keys matched whole)", () => {
+    const levels = { batch: ["b1", "b=2"], condition: ["ctl, day 1", "trt, day 1"] };
+    const cellSizes = {
+      hospital_a: { "batch=b1,condition=ctl, day 1": 3, "batch=b=2,condition=trt, day 1": 4 },
+      hospital_b: { "batch=b1,condition=trt, day 1": 5 },
+    };
+    expect(plannedLevels({ ...PLAN, levels, cellSizes })).toEqual(levels);
+    // Until 2026-12-07 the keys were split at commas: "ctl" and " day 1" were no levels.
+    const noCtl = {
+      hospital_a: { "batch=b1,condition=trt, day 1": 3, "batch=b=2,condition=trt, day 1": 4 },
+    };
+    expect(() => plannedLevels({ ...PLAN, levels, cellSizes: noCtl })).toThrow(
+      "analysis plan: level(s) ctl, day 1 of condition are held by no center (cell_sizes)",
+    );
+  });
 });
