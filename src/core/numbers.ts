@@ -5,11 +5,21 @@
  */
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL_COMMA = /^[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?$/;
 const DIGITS = /^\d+$/;
 
 /** True when `text` is a plain decimal number such as `12`, `-0.5`, `1e3` or `.25`. */
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text);
+}
+
+/**
+ * A number written with a decimal comma (`20,5`, `-0,25`, `1,5e3`: a spreadsheet's CSV in a
+ * decimal-comma locale, as R's `read.csv2` reads it) as the same number with a decimal point
+ * (`20.5`); a whole number unchanged; undefined when `text` is not such a number.
+ */
+export function fromDecimalComma(text: string): string | undefined {
+  return DECIMAL_COMMA.test(text) ? text.replace(",", ".") : undefined;
 }
 
 /** True when `text` is a run of ASCII digits (the common case of a count: fast path). */

@@ -50,6 +50,12 @@ export interface CsvTable {
   readonly header: string[];
   /** The data rows, at least one. */
   readonly rows: CsvRow[];
+  /**
+   * The field delimiter found ({@link delimiterOfHeader}): with a semicolon, a spreadsheet's
+   * CSV in a decimal-comma locale, whose numbers may be written `20,5` (`fromDecimalComma`,
+   * core/numbers.ts).
+   */
+  readonly delimiter: Delimiter;
 }
 
 /** Callbacks of {@link streamCsv}. */
@@ -309,7 +315,7 @@ export function readCsv(file: string): CsvTable {
   } catch (error) {
     throw toInputError(file, error, delimiter);
   }
-  return { file, header, rows };
+  return { file, header, rows, delimiter };
 }
 
 /**

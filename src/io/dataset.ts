@@ -11,7 +11,7 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { isDigits } from "../core/numbers.js";
+import { fromDecimalComma, isDigits } from "../core/numbers.js";
 import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
@@ -79,6 +79,20 @@ export interface ReadMetadataOptions {
 }
 
 /**
+ * A semicolon-separated table is a spreadsheet's CSV in a decimal-comma locale: a column whose
+ * every value is a number, at least one written with a decimal comma (`20,5`), holds numbers,
+ * rewritten with a decimal point (`20.5`), as R's `read.csv2` reads them. Other columns (text,
+ * or numbers that all have a decimal point or none) are left as they are.
+ */
+function readDecimalCommas(values: Map<string, string[]>): void {
+  for (const [name, column] of values) {
+    if (name === CENTER_COLUMN || !column.some((v) => v.includes(","))) continue;
+    const converted = column.map(fromDecimalComma);
+    if (converted.every((v) => v !== undefined)) values.set(name, converted as string[]);
+  }
+}
+
+/**
  * Read `metadata.csv`: one row per sample, with a `sample` and a `center` column (or a
  * `center` given by `options`).
  * @throws InputError when `sample` or `center` is missing or duplicated in the header, a
@@ -114,6 +128,7 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       values.get(name)!.push(fields[columnIndices[k]]);
     });
   }
+  if (table.delimiter === ";") readDecimalCommas(values);
   if (!hasCenter) {
     columns.push(CENTER_COLUMN);
     values.set(CENTER_COLUMN, new Array<string>(samples.length).fill(fixedCenter as string));

@@ -4,9 +4,14 @@
  * ignored, so DESeq2 exports such as `deseq2/fit.csv` can be used directly.
  */
 import { readFileSync } from "node:fs";
-import { parseNumeric } from "../core/numbers.js";
+import { fromDecimalComma, parseNumeric } from "../core/numbers.js";
 import { readCsv, requireColumn } from "./csv.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
+
+/** A number field's text, its decimal comma read as a point in a semicolon-separated table. */
+function decimalText(delimiter: string, text: string): string {
+  return delimiter === ";" ? (fromDecimalComma(text) ?? text) : text;
+}
 
 /**
  * Read size factors (columns `sample,size_factor`; other columns and rows of other samples
@@ -33,7 +38,7 @@ export function readSizeFactors(file: string, samples: readonly string[]): Float
     const i = indexOf.get(sample);
     if (i === undefined) continue;
     const text = fields[valueColumn];
-    const value = parseNumeric(text);
+    const value = parseNumeric(decimalText(table.delimiter, text));
     if (value === undefined || !Number.isFinite(value) || value <= 0) {
       throw new InputError(
         `${file}: line ${line} (sample ${sample}): size factor ${quote(text)} is not a finite positive number`,
@@ -86,7 +91,7 @@ export function readDispersions(
     if (g === undefined) continue;
     lineOf[g] = line;
     const text = fields[valueColumn];
-    const value = parseNumeric(text);
+    const value = parseNumeric(decimalText(table.delimiter, text));
     if (value === undefined) {
       throw new InputError(
         `${file}: line ${line} (gene ${gene}): dispersion ${quote(text)} is not a number`,

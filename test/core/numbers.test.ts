@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDecimal, isDigits, parseNumeric } from "../../src/core/numbers.js";
+import { fromDecimalComma, isDecimal, isDigits, parseNumeric } from "../../src/core/numbers.js";
 
 describe("numbers", () => {
   it("isDecimal accepts decimal numbers only", () => {
@@ -26,5 +26,17 @@ describe("numbers", () => {
     expect(parseNumeric("-Inf")).toBe(Number.NEGATIVE_INFINITY);
     expect(parseNumeric("high")).toBeUndefined();
     expect(parseNumeric("0x10")).toBeUndefined();
+  });
+
+  it('fromDecimalComma reads numbers written with a decimal comma (R\'s read.csv2, dec = ",")', () => {
+    expect(fromDecimalComma("20,5")).toBe("20.5");
+    expect(fromDecimalComma("-0,25")).toBe("-0.25");
+    expect(fromDecimalComma("1,5e3")).toBe("1.5e3");
+    expect(fromDecimalComma(",5")).toBe(".5");
+    expect(fromDecimalComma("20")).toBe("20");
+    expect(fromDecimalComma("1.5")).toBeUndefined();
+    expect(fromDecimalComma("1,2,3")).toBeUndefined();
+    expect(fromDecimalComma("ctl, day 1")).toBeUndefined();
+    expect(fromDecimalComma("")).toBeUndefined();
   });
 });

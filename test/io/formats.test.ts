@@ -168,6 +168,42 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     await expectReference(dir);
   });
 
+  it("decimal commas in a semicolon-separated table: numbers, as R's read.csv2 reads them", async () => {
+    // age written 30,5 and so on: read as 30.5, the same Dataset as the decimal-point file's.
+    const withDecimals = METADATA.map(([s, c, age, ...rest]) => [s, c, `${age}.5`, ...rest]);
+    const points = temp.subdir("decimal-points");
+    put(points, "counts.csv", table(["gene", ...SAMPLES], COUNTS));
+    put(points, "metadata.csv", table(META_HEADER, withDecimals));
+    const commas = temp.subdir("decimal-commas");
+    put(commas, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    put(
+      commas,
+      "metadata.csv",
+      table(
+        META_HEADER,
+        withDecimals.map(([s, c, age, ...rest]) => [s, c, age.replace(".", ","), ...rest]),
+        ";",
+      ),
+    );
+    const read = comparable(await readDataset(commas));
+    expect(read).toEqual(comparable(await readDataset(points)));
+    // A column with a value that is not such a number stays text, as it was written.
+    const mixed = temp.subdir("decimal-commas-mixed");
+    put(mixed, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    const mixedRows = withDecimals.map(([s, c, age, ...rest], i) => [
+      s,
+      c,
+      i === 0 ? "unknown" : age.replace(".", ","),
+      ...rest,
+    ]);
+    put(mixed, "metadata.csv", table(META_HEADER, mixedRows, ";"));
+    const { metadata } = await readDataset(mixed);
+    expect(metadata.values.get("age")?.slice(0, 2)).toEqual(["unknown", "41,5"]);
+    // Size factors in such a table too.
+    put(commas, "sf.csv", "sample;size_factor\nS1;0,5\nS2;1,25\n");
+    expect(Array.from(readSizeFactors(join(commas, "sf.csv"), ["S2", "S1"]))).toEqual([1.25, 0.5]);
+  });
+
   it("featureCounts output: its command line, Geneid and annotation columns, BAM paths as samples", async () => {
     const dir = temp.subdir("featureCounts");
     const header = ["Geneid", "Chr", "Start", "End", "Strand", "Length"];
