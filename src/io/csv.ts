@@ -17,6 +17,7 @@
  * line endings, trimmed as csv-parse's `trim` does, blank lines skipped as its
  * `skip_empty_lines` does.
  */
+import { isUtf8 } from "node:buffer";
 import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -150,6 +151,72 @@ function isGzipFile(file: string): boolean {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Refuses text that is not UTF-8, fed chunk by chunk (a multi-byte character may straddle two
+ * chunks). Decoded leniently, a Latin-1 `contrôle` and `contrèle` both became `contr\uFFFDle`:
+ * two levels merged into one, a run with exit 0 on another design than the file's. A UTF-16
+ * file (its byte-order mark first) is left to csv-parse, which decodes it.
+ */
+class Utf8Check {
+  /** Lines fully checked (line breaks seen in the bytes checked). */
+  #lines = 0;
+  /** The bytes of a character the last chunk ended inside. */
+  #carry: Buffer = Buffer.alloc(0);
+  #started = false;
+  #off = false;
+
+  constructor(private readonly file: string) {}
+
+  /** @throws InputError naming the file and the first line that is not UTF-8 */
+  feed(chunk: Buffer): void {
+    if (this.#off || chunk.length === 0) return;
+    if (!this.#started) {
+      this.#started = true;
+      if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
+        this.#off = true;
+        return;
+      }
+    }
+    const bytes = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
+    const end = bytes.length - incompleteTail(bytes);
+    const whole = bytes.subarray(0, end);
+    if (!isUtf8(whole)) this.#fail(whole);
+    for (let at = whole.indexOf(LF); at >= 0; at = whole.indexOf(LF, at + 1)) this.#lines++;
+    this.#carry = Buffer.from(bytes.subarray(end));
+  }
+
+  /** @throws InputError when the text ends inside a character */
+  finish(): void {
+    if (!this.#off && this.#carry.length > 0) this.#fail(this.#carry);
+  }
+
+  #fail(bytes: Buffer): never {
+    let line = this.#lines + 1;
+    for (let start = 0; ; line++) {
+      const at = bytes.indexOf(LF, start);
+      if (!isUtf8(bytes.subarray(start, at < 0 ? bytes.length : at)) || at < 0) break;
+      start = at + 1;
+    }
+    throw new InputError(
+      `${this.file}: line ${line} is not UTF-8 text (a spreadsheet's "CSV" in a legacy encoding such as Latin-1?): save the file as UTF-8`,
+    );
+  }
+}
+
+/**
+ * How many bytes at the end of `bytes` begin a UTF-8 character that continues past them (0 when
+ * the last character is whole, or the bytes are not UTF-8 there: the check then refuses them).
+ */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let k = 1; k <= Math.min(3, bytes.length); k++) {
+    const b = bytes[bytes.length - k];
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > k ? k : 0;
+  }
+  return 0;
 }
 
 /** The text of a file's bytes, gunzipped when compressed. */
@@ -297,6 +364,9 @@ export function readCsv(file: string): CsvTable {
   let delimiter: Delimiter = ",";
   try {
     const text = decompressed(readFileSync(file));
+    const utf8 = new Utf8Check(file);
+    utf8.feed(text);
+    utf8.finish();
     const head = text.subarray(0, HEADER_PEEK_BYTES).toString("utf8");
     delimiter = delimiterOfHeader(head);
     const shape = isCommented(head) ? null : new PlainText().feed(text).shape();
@@ -351,15 +421,24 @@ async function streamWithCsvParse(
 ): Promise<void> {
   const parser = parse(options);
   input.on("error", (error) => parser.destroy(error));
+  let text = input;
   if (isGzipFile(file)) {
     const gunzip = createGunzip();
     gunzip.on("error", (error) => parser.destroy(error));
-    input.pipe(gunzip).pipe(parser);
-  } else {
-    input.pipe(parser);
+    text = input.pipe(gunzip);
   }
+  const utf8 = new Utf8Check(file);
+  text.on("data", (chunk: Buffer) => {
+    try {
+      utf8.feed(chunk);
+    } catch (error) {
+      parser.destroy(error as Error);
+    }
+  });
+  text.pipe(parser);
   for await (const { record, info } of parser as AsyncIterable<ParsedRecord>)
     checker.accept(record, info.lines);
+  utf8.finish();
 }
 
 /** Feed a quote-free file to `lines`, whole lines at a time (a line ending always ends a row). */
@@ -369,9 +448,11 @@ async function streamQuoteFree(
   lines: QuoteFreeLines,
 ): Promise<void> {
   const decoder = new StringDecoder("utf8");
+  const utf8 = new Utf8Check(file);
   let rest = "";
   let start = true;
   for await (const chunk of createGunzipIfNeeded(file, input) as AsyncIterable<Buffer>) {
+    utf8.feed(chunk);
     let text = rest + decoder.write(chunk);
     if (start && text.length > 0) {
       if (text.charCodeAt(0) === BOM) text = text.slice(1);
@@ -385,6 +466,7 @@ async function streamQuoteFree(
     lines.parse(text.slice(0, end));
     rest = text.slice(end + lines.newline.length);
   }
+  utf8.finish();
   rest += decoder.end();
   if (start && rest.charCodeAt(0) === BOM) rest = rest.slice(1);
   if (rest.length > 0) lines.parse(rest);

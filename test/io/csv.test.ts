@@ -370,11 +370,55 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
     const file = temp.write("straddle.csv", text);
     const expected = csvParseReference(file, text);
     expect(typeof expected).not.toBe("string");
-    expect(readCsv(file)).toEqual({ file, ...(expected as object) });
+    expect(readCsv(file)).toEqual({ file, delimiter: ",", ...(expected as object) });
     expect(await streamAll(file)).toEqual(expected);
     const zipped = temp.write("straddle.csv.gz", "");
     writeFileSync(zipped, gzipSync(text));
     expect((await streamAll(zipped)).rows).toEqual((expected as { rows: CsvRow[] }).rows);
+  });
+});
+
+describe("text that is not UTF-8", () => {
+  it("is refused by both readers, naming the file and the line; UTF-8 across the stream's chunks is not", async () => {
+    // Latin-1 "contrôle" and "contrèle": decoded leniently, both were "contr\uFFFDle".
+    const latin1 = Buffer.concat([
+      Buffer.from("sample,condition\ns1,contr", "latin1"),
+      Buffer.from([0xf4]),
+      Buffer.from("le\ns2,B\n", "latin1"),
+    ]);
+    const want = /latin1\.csv(\.gz)?: line 2 is not UTF-8 text .*save the file as UTF-8/;
+    for (const [name, bytes] of [
+      ["latin1.csv", latin1],
+      ["latin1.csv.gz", gzipSync(latin1)],
+    ] as const) {
+      const file = temp.write(name, "");
+      writeFileSync(file, bytes);
+      expect(() => readCsv(file)).toThrow(want);
+      await expect(streamAll(file)).rejects.toThrow(want);
+    }
+    // With quotes (csv-parse reads it), the line of the byte, not of the record's start.
+    const quoted = temp.write("latin1-quoted.csv", "");
+    writeFileSync(
+      quoted,
+      Buffer.concat([Buffer.from('gene,"a"\ng1,1\ng2,2\n"g'), Buffer.from([0xe9, 0x0a])]),
+    );
+    await expect(streamAll(quoted)).rejects.toThrow(/line 4 is not UTF-8 text/);
+    // A text cut inside a character.
+    const cut = temp.write("cut.csv", "");
+    writeFileSync(cut, Buffer.concat([Buffer.from("gene,a\ng1,"), Buffer.from([0xc3])]));
+    expect(() => readCsv(cut)).toThrow(/cut\.csv: line 2 is not UTF-8 text/);
+    // "é" (2 bytes), "€" (3) and "𝔸" (4) ending exactly across the 1 MiB chunk boundary.
+    for (const char of ["é", "€", "𝔸"]) {
+      const width = Buffer.byteLength(char);
+      const head = "gene,a\n";
+      const pad = (1 << 20) - head.length - 1;
+      const text = `${head}${"x".repeat(pad)}${char},1\nlast,2\n`;
+      // The character's first byte is the chunk's last.
+      expect(Buffer.from(text).indexOf(Buffer.from(char))).toBe((1 << 20) - 1);
+      const file = temp.write(`straddle-${width}.csv`, text);
+      const streamed = await streamAll(file);
+      expect(streamed.rows.map((r) => r.fields[0])).toEqual([`${"x".repeat(pad)}${char}`, "last"]);
+    }
   });
 });
 
