@@ -584,6 +584,36 @@ async function readCenterFolders(
 }
 
 /**
+ * Beside per-center folders, a folder that is empty, or holds a `counts.*` or `metadata.*` file
+ * under a name the reader does not take (`counts.txt`), is a center missing its tables: refused,
+ * where reading on would run without that center's samples (exit 0, one center short). Other
+ * folders (a run's output folder, say) are not centers and are left alone.
+ * @throws InputError naming the folder or the file
+ */
+function checkOtherFolders(
+  dir: string,
+  listing: readonly string[],
+  centers: readonly string[],
+): void {
+  for (const name of listing) {
+    if (name.startsWith(".") || centers.includes(name) || !isDirectory(join(dir, name))) continue;
+    const inside = entries(join(dir, name)).filter((f) => !f.startsWith("."));
+    const where = `beside the center folders ${listForMessage(centers)}`;
+    if (inside.length === 0) {
+      throw new InputError(
+        `${join(dir, name)}: an empty folder ${where}: put the center's counts and metadata tables in it (counts.csv, metadata.csv), or remove it`,
+      );
+    }
+    const misnamed = inside.find((f) => /^(counts|metadata)\./i.test(f));
+    if (misnamed !== undefined) {
+      throw new InputError(
+        `${join(dir, name, misnamed)}: ${where}, a center's tables are named counts.csv and metadata.csv (or .csv.gz, .tsv, .tsv.gz)`,
+      );
+    }
+  }
+}
+
+/**
  * Read a dataset folder. The layouts, tried in this order:
  *
  * 1. `dir/counts.csv` and `dir/metadata.csv` (each also found as `.csv.gz`, `.tsv` or
@@ -619,6 +649,7 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
           findTable(join(dir, f), "metadata") !== undefined),
     );
     if (centers.length > 0) {
+      checkOtherFolders(dir, listing, centers);
       const stray = findTable(dir, "metadata");
       if (stray !== undefined) {
         throw new InputError(

@@ -296,11 +296,21 @@ describe("every layout of the same numbers gives the same Dataset", () => {
         "\t",
       ),
     );
-    // A folder with neither table is not a center.
-    mkdirSync(join(dir, "notes"));
+    // A folder with neither table, holding other files (a run's outputs), is not a center.
+    put(join(dir, "notes"), "results.csv", "gene,log2FoldChange\nG1,0.5\n");
     const pooled = await readDataset(dir);
     expect(comparable(pooled)).toEqual(comparable(reference));
     expect(pooled.metadata.source).toBe(join(dir, "<center>", "metadata.csv"));
+    // An empty one, or one whose counts are misnamed, is a center missing its tables: refused
+    // (it was left out, and the run went on one center short).
+    mkdirSync(join(dir, "gamma"));
+    await expect(readDataset(dir)).rejects.toThrow(
+      `${join(dir, "gamma")}: an empty folder beside the center folders alpha and beta`,
+    );
+    put(join(dir, "gamma"), "counts.txt", "gene,g1\nG1,1\n");
+    await expect(readDataset(dir)).rejects.toThrow(
+      `${join(dir, "gamma", "counts.txt")}: beside the center folders alpha and beta, a center's tables are named counts.csv`,
+    );
   });
 
   it("AnnData: one .h5ad per center (dense and CSR, genes reordered)", async () => {
