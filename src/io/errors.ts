@@ -11,6 +11,9 @@ const ERRNO_REASONS: Record<string, string> = {
   EISDIR: "it is a directory",
   EACCES: "permission denied",
   ENOTDIR: "a parent is not a directory",
+  // zlib's, for a file that opens with gzip's magic number.
+  Z_BUF_ERROR: "its gzip data is truncated (Z_BUF_ERROR)",
+  Z_DATA_ERROR: "its gzip data is corrupt (Z_DATA_ERROR)",
 };
 
 /**

@@ -378,6 +378,23 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
   });
 });
 
+describe("a gzip file that is cut short or corrupt", () => {
+  it("is refused by both readers saying so, naming the file", async () => {
+    const whole = gzipSync("gene,a\ng1,1\ng2,2\n");
+    const cut = temp.write("cut.csv.gz", "");
+    writeFileSync(cut, whole.subarray(0, whole.length - 12));
+    expect(() => readCsv(cut)).toThrow(
+      `cannot read ${cut}: its gzip data is truncated (Z_BUF_ERROR)`,
+    );
+    await expect(streamAll(cut)).rejects.toThrow(/cut\.csv\.gz.*gzip data is truncated/);
+    const corrupt = temp.write("corrupt.csv.gz", "");
+    writeFileSync(corrupt, Buffer.concat([whole.subarray(0, 10), Buffer.alloc(30, 0xff)]));
+    expect(() => readCsv(corrupt)).toThrow(
+      `cannot read ${corrupt}: its gzip data is corrupt (Z_DATA_ERROR)`,
+    );
+  });
+});
+
 describe("text that is not UTF-8", () => {
   it("is refused by both readers, naming the file and the line; UTF-8 across the stream's chunks is not", async () => {
     // Latin-1 "contrôle" and "contrèle": decoded leniently, both were "contr\uFFFDle".
