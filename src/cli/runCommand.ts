@@ -724,7 +724,17 @@ async function runAsAggregator(
     verifyRequests: plan.verifyRequests,
   });
   writeRunIdentity(job.outDir, identity);
-  await aggregator.ready();
+  // A run refused for its input before its first round (exit 2) leaves no run to resume: its
+  // identity goes (and with it the output folder, when the claim made it and it is empty).
+  const forgetRefused = (error: unknown) => {
+    if (!resume && error instanceof InputError) removeRunIdentity(job.outDir);
+  };
+  try {
+    await aggregator.ready();
+  } catch (error) {
+    forgetRefused(error);
+    throw error;
+  }
   // The run's time starts when every center has joined: the wait for them is not the analysis'.
   const started = performance.now();
   const transcript = transcriptFile === undefined ? null : new JsonLinesLog(transcriptFile);
@@ -762,6 +772,7 @@ async function runAsAggregator(
     });
     return report;
   } catch (error) {
+    forgetRefused(error);
     await aggregator.close({ success: false, message: (error as Error).message });
     throw error;
   } finally {

@@ -9,7 +9,7 @@
  * injected (DESeq2 replaced and refitted them all, `deseq2/cooks.csv`): a run on it replaces and
  * refits all 60, as on the whole dataset.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
@@ -531,6 +531,31 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     lab2.child.kill("SIGKILL");
     await lab2.exited;
     for (const lab of others) await lab.exited;
+  });
+
+  it("run --listen: a center whose counts lack genes is refused before any round (exit 2), and --out is left as it was", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-lacking-genes");
+    const data = small("outliers_sim");
+    // lab_3's copy of the table without its last three genes.
+    const lacking = join(tmp.dir, "outliers-lacking-genes");
+    mkdirSync(lacking, { recursive: true });
+    const rows = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
+    writeFileSync(join(lacking, "counts.csv"), `${rows.slice(0, -3).join("\n")}\n`);
+    copyFileSync(join(data, "metadata.csv"), join(lacking, "metadata.csv"));
+    const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "60"]);
+    await agg.waitFor(/listening/);
+    const labs = [
+      runCenter("outliers_sim", data, "lab_1", port),
+      runCenter("outliers_sim", data, "lab_2", port),
+      center(lacking, "lab_3", port, ["--plan", planFor("outliers_sim", data)]),
+    ];
+    expect(await agg.exited, agg.output()).toBe(2);
+    expect(agg.output()).toMatch(/lab_3 lacks 3 gene/);
+    // No record of a run to resume, no folder: until 2026-12-07 OUT/.fedseq-run stayed.
+    expect(existsSync(out)).toBe(false);
+    for (const lab of labs) await lab.exited;
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
