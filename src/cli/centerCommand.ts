@@ -8,12 +8,16 @@ import type { CenterSource } from "../federation/centerData.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
 import { readPlanFile } from "../federation/plan.js";
 import { sharedRefusal } from "../federation/requestPolicy.js";
+import type { MessageRecord } from "../federation/transcript.js";
 import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { hostPort, integerOption, secondsOption } from "./options.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 import { readTlsFiles } from "./tlsFlags.js";
+
+/** What a center whose data cannot be read tells the aggregator: that, not the reason. */
+export const DATA_REFUSAL = "its data could not be read (the reason is in its own log)";
 
 interface CenterFlags {
   requireSecureAggregation?: boolean;
@@ -213,7 +217,30 @@ Example:
         import("../pipeline/run.js"),
       ]);
       const audit = flags.audit === undefined ? null : new JsonLinesLog(flags.audit);
-      const data = await loadCenterData(source);
+      const agent = {
+        aggregator: flags.aggregator,
+        tls,
+        minSamples: flags.minSamples,
+        retryDelayMs: flags.retryDelay * 1000,
+        giveUpAfterMs: flags.giveUpAfter * 1000,
+        audit: audit === null ? undefined : (record: MessageRecord) => audit.write(record),
+        log,
+      };
+      let data: Awaited<ReturnType<typeof loadCenterData>>;
+      try {
+        data = await loadCenterData(source);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        // The aggregator is told that this center refuses, not why (the reason quotes its
+        // files): the run ends at once, naming it, instead of waiting out its --join-timeout.
+        log(
+          `${flags.name}: its data cannot be read; telling the aggregator it refuses to take part`,
+        );
+        await runCenterAgent({ ...agent, session: null, name: flags.name, refusal: DATA_REFUSAL })
+          .catch(() => undefined)
+          .finally(() => audit?.close());
+        throw error;
+      }
       log(
         `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
       );
@@ -251,19 +278,13 @@ Example:
         if (open.length > 0) log(`${flags.name}: ${equationsWarning(plan, open)}`);
       }
       const outcome = await runCenterAgent({
-        aggregator: flags.aggregator,
-        tls,
+        ...agent,
         session,
         refusal: shared,
-        minSamples: flags.minSamples,
         // A plan under secure aggregation is only served masked (its k-sample rule may count
         // pooled cells, which holds only if no center's sums travel in clear).
         requireSecureAggregation:
           flags.requireSecureAggregation === true || plan?.secureAggregation === true,
-        retryDelayMs: flags.retryDelay * 1000,
-        giveUpAfterMs: flags.giveUpAfter * 1000,
-        audit: audit === null ? undefined : (record) => audit.write(record),
-        log,
       }).finally(() => {
         audit?.close();
         return pool.close();

@@ -558,6 +558,32 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     for (const lab of labs) await lab.exited;
   });
 
+  it("run --listen: a center whose data cannot be read tells the aggregator it refuses (not why), and the run ends at once naming it (exit 3)", async () => {
+    await ensureCertificates();
+    const port = await freePort();
+    const out = join(tmp.dir, "run-unreadable-center");
+    const data = small("outliers_sim");
+    // lab_3's copy of the table with a count that is not an integer.
+    const bad = join(tmp.dir, "outliers-bad-count");
+    mkdirSync(bad, { recursive: true });
+    const rows = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
+    rows[5] = rows[5].replace(/,(\d+)$/, ",$1.5");
+    writeFileSync(join(bad, "counts.csv"), `${rows.join("\n")}\n`);
+    copyFileSync(join(data, "metadata.csv"), join(bad, "metadata.csv"));
+    // A join timeout the run would otherwise wait out (until 2026-12-07 it did).
+    const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "600"]);
+    await agg.waitFor(/listening/);
+    const lab3 = center(bad, "lab_3", port, ["--plan", planFor("outliers_sim", data)]);
+    expect(await lab3.exited, lab3.output()).toBe(2);
+    expect(lab3.output()).toMatch(/counts\.csv: line 6 .*is not an integer/);
+    expect(await agg.exited, agg.output()).toBe(3);
+    expect(agg.output()).toMatch(
+      /center lab_3: refused to take part: its data could not be read \(the reason is in its own log\)/,
+    );
+    // The reason, which quotes the center's file and count, stays with the center.
+    expect(agg.output()).not.toMatch(/not an integer|counts\.csv/);
+  });
+
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
     await ensureCertificates();
     const data = await readDataset(small("li_lncap"));

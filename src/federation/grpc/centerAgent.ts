@@ -33,7 +33,6 @@ import {
   type TlsFiles,
 } from "./proto.js";
 
-/** Options of {@link runCenterAgent}. */
 /**
  * A message as a center tells it to the federation: every absolute file path reduced to its file
  * name (`/srv/hospital/rnaseq/metadata.csv: line 4 …` → `metadata.csv: line 4 …`), so that a
@@ -47,18 +46,36 @@ export function withoutDirectories(message: string): string {
   );
 }
 
-export interface CenterAgentOptions {
+/**
+ * Options of {@link runCenterAgent}: the center's session, or, for a center whose data could not
+ * be loaded, its name and the refusal it tells the aggregator (so that the run ends at once,
+ * naming it, instead of waiting out the aggregator's --join-timeout).
+ */
+export type CenterAgentOptions = CenterAgentSettings &
+  (
+    | {
+        readonly session: CenterSession;
+        /**
+         * Refuse to take part for this reason (e.g. the center's data does not meet its analysis
+         * plan): told to the aggregator before the first round, in this center's name.
+         */
+        readonly refusal?: string;
+      }
+    | {
+        /** No session: the center's data could not be loaded, and it only refuses. */
+        readonly session: null;
+        readonly name: string;
+        readonly refusal: string;
+      }
+  );
+
+/** {@link CenterAgentOptions} but the center itself. */
+export interface CenterAgentSettings {
   /** The aggregator's HOST:PORT. */
   readonly aggregator: string;
   readonly tls: TlsFiles;
-  readonly session: CenterSession;
   /** Refuse to take part with fewer samples than this (disclosure control). */
   readonly minSamples: number;
-  /**
-   * Refuse to take part for this reason (e.g. the center's data does not meet its analysis
-   * plan): told to the aggregator before the first round, in this center's name.
-   */
-  readonly refusal?: string;
   /** Delay between connection attempts. */
   readonly retryDelayMs: number;
   /** Give up when the aggregator cannot be reached for this long. */
@@ -142,8 +159,13 @@ type JoinStream = grpc.ClientDuplexStream<CenterMessage, AggregatorMessage__Outp
 /** Connect to the aggregator and serve step requests until the run ends. */
 export async function runCenterAgent(options: CenterAgentOptions): Promise<AgentOutcome> {
   const { session, log } = options;
-  const name = session.name;
-  const samples = session.data.samples.length;
+  const name = session === null ? options.name : session.name;
+  const samples = session === null ? 0 : session.data.samples.length;
+  /** The session answering requests (a center without one refuses before any). */
+  const served = (): CenterSession => {
+    if (session === null) throw new Error(`center ${name}: no session to serve (it refuses)`);
+    return session;
+  };
   const Federation = fedseqProto().fedseq.v1.Federation;
   const credentials = grpc.credentials.createSsl(options.tls.ca, options.tls.key, options.tls.cert);
   const client = new Federation(
@@ -226,12 +248,12 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         hello: {
           protocol: PROTOCOL_VERSION,
           center: name,
-          genes: [...session.data.genes],
+          genes: [...served().data.genes],
           // Its own ids only where the aggregator needs them (CenterSession.sharesSampleIds).
-          samples: session.helloSamples,
+          samples: served().helloSamples,
           // The run whose state this center holds: a restarted center holds none, and the
           // aggregator then replays the requests that built it.
-          preparedRun: session.heldRun ?? "",
+          preparedRun: served().heldRun ?? "",
           secureKey: secure.agreedKey(),
           requireSecureAggregation: options.requireSecureAggregation === true,
         },
@@ -257,7 +279,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
             );
           }
           const runs = message.welcome?.plan ?? "";
-          const approved = session.planHash ?? "";
+          const approved = served().planHash ?? "";
           if (runs !== approved) {
             log(
               `center ${name}: the aggregator runs ${runs === "" ? "no analysis plan" : `plan ${runs}`}, this center approved ${approved === "" ? "none" : `plan ${approved}`}: it will refuse every request outside its plan`,
@@ -343,7 +365,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       const request = decodeRequest(message.request as NonNullable<typeof message.request>);
       tag = request.tag;
       const masking = welcomed?.secure === true;
-      await session.admit(
+      await served().admit(
         request.tag,
         request.step,
         request.input as never,
@@ -359,7 +381,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       let reply = cacheable && key !== lastKey ? replies.get(key) : undefined;
       lastKey = key;
       if (reply === undefined) {
-        const output = session.run(request.tag, request.step, request.input as never);
+        const output = served().run(request.tag, request.step, request.input as never);
         // Under secure aggregation the output is cached and masked as it is sent, with the
         // keys of the moment (a new key agreement changes every mask, not the values).
         reply = {
@@ -375,7 +397,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           request.step,
           request.input as never,
           reply.output as never,
-          session.sharedRequestDigest(request.tag, request.step, request.input as never),
+          served().sharedRequestDigest(request.tag, request.step, request.input as never),
         );
         sending = encodeProtectedReply(request.tag, request.step, sent);
         options.audit?.(protectedRecord(name, request.step, tag, sent));
