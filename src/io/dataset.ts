@@ -87,7 +87,9 @@ export interface ReadMetadataOptions {
 function readDecimalCommas(values: Map<string, string[]>): void {
   for (const [name, column] of values) {
     if (name === CENTER_COLUMN || !column.some((v) => v.includes(","))) continue;
-    const converted = column.map(fromDecimalComma);
+    // Missing values ("" and NA, which the design refuses in its own words) do not make a
+    // column text.
+    const converted = column.map((v) => (v === "" || v === "NA" ? v : fromDecimalComma(v)));
     if (converted.every((v) => v !== undefined)) values.set(name, converted as string[]);
   }
 }

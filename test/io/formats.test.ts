@@ -199,6 +199,18 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     put(mixed, "metadata.csv", table(META_HEADER, mixedRows, ";"));
     const { metadata } = await readDataset(mixed);
     expect(metadata.values.get("age")?.slice(0, 2)).toEqual(["unknown", "41,5"]);
+    // A missing value (empty or NA) leaves the column numbers, for the design to refuse it.
+    const missing = temp.subdir("decimal-commas-missing");
+    put(missing, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    const missingRows = mixedRows.map(([s, c, age, ...rest], i) => [
+      s,
+      c,
+      i === 0 ? "NA" : i === 1 ? "" : age,
+      ...rest,
+    ]);
+    put(missing, "metadata.csv", table(META_HEADER, missingRows, ";"));
+    const withMissing = (await readDataset(missing)).metadata.values.get("age");
+    expect(withMissing?.slice(0, 3)).toEqual(["NA", "", "52.5"]);
     // Size factors in such a table too.
     put(commas, "sf.csv", "sample;size_factor\nS1;0,5\nS2;1,25\n");
     expect(Array.from(readSizeFactors(join(commas, "sf.csv"), ["S2", "S1"]))).toEqual([1.25, 0.5]);
