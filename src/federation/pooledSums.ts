@@ -1,7 +1,8 @@
 /**
  * How the aggregator combines the summed fields of the centers' replies (registry reduction
  * "sum"): the correctly rounded exact sum over centers ({@link exactSum}), whatever the
- * centers' order and whether the replies came in clear or masked. Under secure aggregation the
+ * centers' order and whether the replies came in clear or masked (values finer than a split
+ * field's finest scale, which the fixed point rounds, taken as it holds them: `asCarried`). Under secure aggregation the
  * layer decodes the masked ring sums to this same double (secureAggregation/layer.ts); in clear
  * the runner pools the shares here. Both hand the algorithms the pooled value in the first
  * center's share and zeros in the others', so the algorithms' own sum over shares
@@ -12,6 +13,14 @@ import { sharedPooledZeroVector } from "../algorithms/shares.js";
 import { exactSum, exactSumAcross } from "../math/exactSum.js";
 import type { FieldKind } from "./records.js";
 import { type Reduction, STEPS } from "./registry.js";
+import {
+  decodeSplit,
+  encodeSplitFixed,
+  RING_WORDS,
+  ringAdd,
+  ringVector,
+} from "./secureAggregation/fixedPoint.js";
+import { fineName, securedFields } from "./secureAggregation/layer.js";
 import type { StepName, StepOutput } from "./steps.js";
 
 const summedCache = new Map<StepName, readonly string[]>();
@@ -49,7 +58,8 @@ export function poolSums<K extends StepName>(
       for (let c = 0; c < centers; c++) {
         values[c] = (shares[c] as unknown as Record<string, number>)[name];
       }
-      out[0][name] = exactSum(values);
+      const perCenter = Array.from(values, (x) => Float64Array.of(x));
+      out[0][name] = asCarried(step, name, perCenter, exactSum(values), 0);
       for (let c = 1; c < centers; c++) out[c][name] = 0;
       continue;
     }
@@ -62,8 +72,13 @@ export function poolSums<K extends StepName>(
         );
       }
     }
-    out[0][name] =
-      replyFieldKind(step, name) === "counts" ? wholeSumAcross(vectors) : exactSumAcross(vectors);
+    if (replyFieldKind(step, name) === "counts") {
+      out[0][name] = wholeSumAcross(vectors);
+    } else {
+      const total = exactSumAcross(vectors);
+      for (let i = 0; i < length; i++) total[i] = asCarried(step, name, vectors, total[i], i);
+      out[0][name] = total;
+    }
     for (let c = 1; c < centers; c++) out[c][name] = sharedPooledZeroVector(length);
   }
   return out as unknown as StepOutput<K>[];
@@ -86,4 +101,67 @@ function wholeSumAcross(vectors: readonly Float64Array[]): Float64Array {
     for (let i = 0; i < out.length; i++) out[i] += v[i];
   }
   return out;
+}
+
+/** Each split field's scales under secure aggregation (securedFields), by step and name. */
+const splitScales = new Map<StepName, ReadonlyMap<string, { e: number; f: number }>>();
+
+function scalesOf(step: StepName): ReadonlyMap<string, { e: number; f: number }> {
+  let scales = splitScales.get(step);
+  if (scales === undefined) {
+    scales = new Map(
+      securedFields(step).flatMap((field) =>
+        field.fineExponent === null
+          ? []
+          : [[field.name, { e: field.scaleExponent, f: field.fineExponent }] as const],
+      ),
+    );
+    splitScales.set(step, scales);
+  }
+  return scales;
+}
+
+/**
+ * Element `i`'s pooled value as secure aggregation would decode it: `sum` (the exact sum of the
+ * centers' values), unless some center's value is finer than the field's finest scale 2^-f (a
+ * nonzero double below what the split encoding carries, e.g. the NLL 5.6e-87 of a center whose
+ * counts of a gene are all 0): then the values as the split encoding holds them, summed and
+ * decoded by the same functions. A run then gives the same doubles with and without secure
+ * aggregation; the exact sum once differed from the decoded one in the last bit (a tie between
+ * the other centers' values that the tiny one broke), and one gene's fit by 2e-11.
+ */
+function asCarried(
+  step: StepName,
+  name: string,
+  vectors: readonly Float64Array[],
+  sum: number,
+  i: number,
+): number {
+  const scales = scalesOf(step).get(name);
+  if (scales === undefined) return sum;
+  const finest = 2 ** scales.f;
+  let finer = false;
+  for (const v of vectors) {
+    const x = v[i];
+    // Non-finite values are pooled apart under secure aggregation too (their counts).
+    if (x - x !== 0) return sum;
+    if (x !== 0 && !Number.isInteger(x * finest)) finer = true;
+  }
+  if (!finer) return sum;
+  const values = Float64Array.from(vectors, (v) => v[i]);
+  let parts: { coarse: Uint32Array; fine: Uint32Array };
+  try {
+    parts = encodeSplitFixed(values, scales.e, scales.f, values.length, name, fineName(name));
+  } catch {
+    // A value beyond the field's bound, which secure aggregation refuses: in clear, the exact sum.
+    return sum;
+  }
+  const { coarse, fine } = parts;
+  const coarseSum = ringVector(1);
+  const fineSum = ringVector(1);
+  for (let c = 0; c < values.length; c++) {
+    ringAdd(coarseSum, coarse.subarray(c * RING_WORDS, (c + 1) * RING_WORDS));
+    ringAdd(fineSum, fine.subarray(c * RING_WORDS, (c + 1) * RING_WORDS));
+  }
+  return decodeSplit(coarseSum, scales.e, fineSum, scales.f)[0];
 }

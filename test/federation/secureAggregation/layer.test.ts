@@ -18,6 +18,7 @@ import { encodeProtectedReply } from "../../../src/federation/grpc/codec.js";
 import { fedseqProto } from "../../../src/federation/grpc/proto.js";
 import { secureReplyBytes } from "../../../src/federation/grpc/wireBytes.js";
 import { InProcessTransport } from "../../../src/federation/inProcess.js";
+import { poolSums } from "../../../src/federation/pooledSums.js";
 import { BOUNDS, STEP_NAMES, STEPS } from "../../../src/federation/registry.js";
 import {
   decodeFixed,
@@ -37,7 +38,7 @@ import {
 } from "../../../src/federation/secureAggregation/layer.js";
 import { MaskThread } from "../../../src/federation/secureAggregation/maskThread.js";
 import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
-import type { RequestTag, StepName } from "../../../src/federation/steps.js";
+import type { RequestTag, StepName, StepOutput } from "../../../src/federation/steps.js";
 import { JsonLinesLog, recordingTransport } from "../../../src/federation/transcript.js";
 import { CenterError, type Transport } from "../../../src/federation/transport.js";
 import { WorkerThreadsTransport } from "../../../src/federation/workerThreads.js";
@@ -494,6 +495,50 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
     const shares = aggregator.open(tag, "nllAtPoints", inputs, replies);
     expect(Array.from(shares[0].nll)).toEqual([3, inf, Number.NaN, -inf, Number.NaN, inf]);
     for (const share of shares.slice(1)) expect(Array.from(share.nll)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("a value finer than the split encoding carries: the clear run pools what secure aggregation decodes", () => {
+    // Found on a simulated `~ age + condition` cohort: one center's NLL of a gene whose counts
+    // there are all 0 is 5.6e-87, below the finest scale of nll (2^-192); it broke a tie
+    // between the other centers' values, so the exact sum (…333) and the decoded one (…332)
+    // differed in the last bit, and L-BFGS-B's path with it (that gene's fit by 2e-11).
+    const names = ["a", "b", "c", "d"];
+    const pki = simulationPki(names);
+    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+    const announcements = centers.map((c) => c.announce("r", names));
+    for (const c of centers) c.agree("r", announcements);
+    const aggregator = new SecureAggregator(names);
+    const tag = { runId: "r", phase: "optim", round: 1 };
+    const input = {
+      kind: "nll-at-points-request",
+      refit: false,
+      coefficients: 1,
+      mask: Uint8Array.of(1, 1),
+      pointsPerGene: 1,
+      points: new Float64Array(2),
+    } as const;
+    const nll = [
+      [1258.3121405433014, 1e-300],
+      [5.623887276405438e-87, -1e-300],
+      [1638.8327699748545, 2.5],
+      [4395.216625435177, 0],
+    ];
+    const outputs = nll.map(
+      (v) =>
+        ({ kind: "nll-at-points-share", nll: Float64Array.from(v) }) as StepOutput<"nllAtPoints">,
+    );
+    const replies = centers.map((c, k) => c.protect(tag, "nllAtPoints", input, outputs[k]));
+    const secure = aggregator.open(
+      tag,
+      "nllAtPoints",
+      names.map(() => input),
+      replies,
+    );
+    const clear = poolSums("nllAtPoints", outputs);
+    expect(Array.from(clear[0].nll)).toEqual(Array.from(secure[0].nll));
+    expect(Array.from(secure[0].nll)).toEqual([7292.361535953332, 2.5]);
+    // The exact sums, which the clear run gave until 2026-12-07.
+    expect(exactSum(Float64Array.from(nll, (v) => v[0]))).toBe(7292.361535953333);
   });
 
   it("metered sizes of masked replies are their protobuf encodings' lengths", async () => {
