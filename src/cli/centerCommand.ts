@@ -79,8 +79,6 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
     if (flags.counts === undefined) throw new InputError(`--metadata without --counts: ${either}`);
     if (flags.metadata === undefined)
       throw new InputError(`--counts without --metadata: ${either}`);
-    checkReadableFile("--counts", flags.counts);
-    checkReadableFile("--metadata", flags.metadata);
     source = {
       kind: "files",
       counts: flags.counts,
@@ -89,12 +87,25 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
       options,
     };
   } else if (flags.data !== undefined) {
-    checkFolder("--data", flags.data);
     source = { kind: "dataset", dir: flags.data, name: flags.name, options };
   } else {
     throw new InputError(`center: ${either}`);
   }
   return { source, tls: readTlsFiles(flags, flags.name) };
+}
+
+/**
+ * The center's data files are there ({@link centerSetupFromFlags} has the flags right): checked
+ * with its data, so that a center whose files are missing tells the aggregator it refuses.
+ * @throws InputError naming the flag and the file
+ */
+function checkSource(source: CenterSource): void {
+  if (source.kind === "files") {
+    checkReadableFile("--counts", source.counts);
+    checkReadableFile("--metadata", source.metadata);
+  } else if (source.kind === "dataset") {
+    checkFolder("--data", source.dir);
+  }
 }
 
 /** The `center` command. */
@@ -228,15 +239,20 @@ Example:
       };
       let data: Awaited<ReturnType<typeof loadCenterData>>;
       try {
+        checkSource(source);
         data = await loadCenterData(source);
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         // The aggregator is told that this center refuses, not why (the reason quotes its
         // files): the run ends at once, naming it, instead of waiting out its --join-timeout.
-        log(
-          `${flags.name}: its data cannot be read; telling the aggregator it refuses to take part`,
-        );
-        await runCenterAgent({ ...agent, session: null, name: flags.name, refusal: DATA_REFUSAL })
+        // Silently, in one attempt: bad input is one line on stderr, exit 2, at once.
+        await runCenterAgent({
+          ...agent,
+          log: () => {},
+          session: null,
+          name: flags.name,
+          refusal: DATA_REFUSAL,
+        })
           .catch(() => undefined)
           .finally(() => audit?.close());
         throw error;

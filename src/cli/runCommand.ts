@@ -724,15 +724,16 @@ async function runAsAggregator(
     verifyRequests: plan.verifyRequests,
   });
   writeRunIdentity(job.outDir, identity);
-  // A run refused for its input before its first round (exit 2) leaves no run to resume: its
-  // identity goes (and with it the output folder, when the claim made it and it is empty).
+  // A run that ends before its first round (its input refused, exit 2, or a center refusing to
+  // take part, exit 3) leaves no run to resume: its identity goes (and with it the output
+  // folder, when the claim made it and it is empty).
   const forgetRefused = (error: unknown) => {
     if (!resume && error instanceof InputError) removeRunIdentity(job.outDir);
   };
   try {
     await aggregator.ready();
   } catch (error) {
-    forgetRefused(error);
+    if (!resume) removeRunIdentity(job.outDir);
     throw error;
   }
   // The run's time starts when every center has joined: the wait for them is not the analysis'.

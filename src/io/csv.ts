@@ -156,12 +156,16 @@ function isGzipFile(file: string): boolean {
 /**
  * Refuses text that is not UTF-8, fed chunk by chunk (a multi-byte character may straddle two
  * chunks). Decoded leniently, a Latin-1 `contrôle` and `contrèle` both became `contr\uFFFDle`:
- * two levels merged into one, a run with exit 0 on another design than the file's. A UTF-16
- * file (its byte-order mark first) is left to csv-parse, which decodes it.
+ * two levels merged into one, a run with exit 0 on another design than the file's. A UTF-16 LE
+ * file (its byte-order mark first: Excel's "Unicode text") is left to csv-parse, which decodes
+ * it; UTF-16 BE, which csv-parse does not decode, is refused as such. Lines end at LF, CRLF or a
+ * lone CR (a classic Mac "CSV"), as the readers' lines do.
  */
-class Utf8Check {
-  /** Lines fully checked (line breaks seen in the bytes checked). */
+export class Utf8Check {
+  /** Line breaks in the bytes checked. */
   #lines = 0;
+  /** Whether the last byte checked was a CR (a CRLF across two chunks is one break). */
+  #lastWasCr = false;
   /** The bytes of a character the last chunk ended inside. */
   #carry: Buffer = Buffer.alloc(0);
   #started = false;
@@ -174,16 +178,21 @@ class Utf8Check {
     if (this.#off || chunk.length === 0) return;
     if (!this.#started) {
       this.#started = true;
-      if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
+      if (chunk[0] === 0xff && chunk[1] === 0xfe) {
         this.#off = true;
         return;
+      }
+      if (chunk[0] === 0xfe && chunk[1] === 0xff) {
+        throw new InputError(
+          `${this.file}: UTF-16 big-endian text, which fedseq does not read: save the file as UTF-8`,
+        );
       }
     }
     const bytes = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
     const end = bytes.length - incompleteTail(bytes);
     const whole = bytes.subarray(0, end);
     if (!isUtf8(whole)) this.#fail(whole);
-    for (let at = whole.indexOf(LF); at >= 0; at = whole.indexOf(LF, at + 1)) this.#lines++;
+    this.#count(whole);
     this.#carry = Buffer.from(bytes.subarray(end));
   }
 
@@ -192,12 +201,39 @@ class Utf8Check {
     if (!this.#off && this.#carry.length > 0) this.#fail(this.#carry);
   }
 
+  /** Count the line breaks of `bytes` (CR, LF, and CRLF as one). */
+  #count(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    let breaks = 0;
+    for (let at = bytes.indexOf(CR); at >= 0; at = bytes.indexOf(CR, at + 1)) breaks++;
+    for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, at + 1)) {
+      const afterCr = at > 0 ? bytes[at - 1] === CR : this.#lastWasCr;
+      if (!afterCr) breaks++;
+    }
+    this.#lines += breaks;
+    this.#lastWasCr = bytes[bytes.length - 1] === CR;
+  }
+
   #fail(bytes: Buffer): never {
+    // The line holding the first byte that is not UTF-8: lines checked one by one.
     let line = this.#lines + 1;
-    for (let start = 0; ; line++) {
-      const at = bytes.indexOf(LF, start);
-      if (!isUtf8(bytes.subarray(start, at < 0 ? bytes.length : at)) || at < 0) break;
-      start = at + 1;
+    let start = 0;
+    let afterCr = this.#lastWasCr;
+    for (let i = 0; i <= bytes.length; i++) {
+      const b = i < bytes.length ? bytes[i] : -1;
+      if (b === LF && afterCr && i === start) {
+        // The LF of a CRLF whose CR ended the previous line.
+        start = i + 1;
+        afterCr = false;
+        continue;
+      }
+      if (b === CR || b === LF || b === -1) {
+        if (!isUtf8(bytes.subarray(start, i))) break;
+        if (b === -1) break;
+        line++;
+        start = i + 1;
+        afterCr = b === CR;
+      }
     }
     throw new InputError(
       `${this.file}: line ${line} is not UTF-8 text (a spreadsheet's "CSV" in a legacy encoding such as Latin-1?): save the file as UTF-8`,

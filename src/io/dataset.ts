@@ -586,8 +586,9 @@ async function readCenterFolders(
 }
 
 /**
- * Beside per-center folders, a folder that is empty, or holds a `counts.*` or `metadata.*` file
- * under a name the reader does not take (`counts.txt`), is a center missing its tables: refused,
+ * Beside per-center folders, a folder that is empty, holds a `counts.*` or `metadata.*` file
+ * under a name the reader does not take (`counts.txt`), or holds a folder with a center's tables
+ * (one level too deep), is a center missing its tables: refused,
  * where reading on would run without that center's samples (exit 0, one center short). Other
  * folders (a run's output folder, say) are not centers and are left alone.
  * @throws InputError naming the folder or the file
@@ -610,6 +611,18 @@ function checkOtherFolders(
     if (misnamed !== undefined) {
       throw new InputError(
         `${join(dir, name, misnamed)}: ${where}, a center's tables are named counts.csv and metadata.csv (or .csv.gz, .tsv, .tsv.gz)`,
+      );
+    }
+    const deeper = inside.find((f) => {
+      const sub = join(dir, name, f);
+      return (
+        isDirectory(sub) &&
+        (findTable(sub, "counts") !== undefined || findTable(sub, "metadata") !== undefined)
+      );
+    });
+    if (deeper !== undefined) {
+      throw new InputError(
+        `${join(dir, name, deeper)}: a center's tables one folder too deep: the centers are the folders directly in ${dir} (${listForMessage(centers)})`,
       );
     }
   }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fromDecimalComma, parseNumeric } from "../core/numbers.js";
-import { readCsv, requireColumn } from "./csv.js";
+import { readCsv, requireColumn, Utf8Check } from "./csv.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
 
 /** A number field's text, its decimal comma read as a point in a semicolon-separated table. */
@@ -124,12 +124,16 @@ export function readDispersions(
  *   a line with a comma (a CSV with several columns)
  */
 export function readGeneList(file: string): string[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (error) {
     throw unreadableFile(file, error);
   }
+  const utf8 = new Utf8Check(file);
+  utf8.feed(bytes);
+  utf8.finish();
+  let text = bytes.toString("utf8");
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const genes: string[] = [];
   const lineOf = new Map<string, number>();

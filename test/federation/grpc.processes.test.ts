@@ -570,18 +570,33 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     rows[5] = rows[5].replace(/,(\d+)$/, ",$1.5");
     writeFileSync(join(bad, "counts.csv"), `${rows.join("\n")}\n`);
     copyFileSync(join(data, "metadata.csv"), join(bad, "metadata.csv"));
+    const plan = planFor("outliers_sim", data);
     // A join timeout the run would otherwise wait out (until 2026-12-07 it did).
     const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "600"]);
     await agg.waitFor(/listening/);
-    const lab3 = center(bad, "lab_3", port, ["--plan", planFor("outliers_sim", data)]);
+    const lab3 = center(bad, "lab_3", port, ["--plan", plan]);
     expect(await lab3.exited, lab3.output()).toBe(2);
-    expect(lab3.output()).toMatch(/counts\.csv: line 6 .*is not an integer/);
+    // Bad input: one line, as without an aggregator.
+    expect(lab3.output().trimEnd().split("\n")).toHaveLength(1);
+    expect(lab3.output()).toMatch(/^fedseq: .*counts\.csv: line 6 .*is not an integer/);
     expect(await agg.exited, agg.output()).toBe(3);
     expect(agg.output()).toMatch(
       /center lab_3: refused to take part: its data could not be read \(the reason is in its own log\)/,
     );
     // The reason, which quotes the center's file and count, stays with the center.
     expect(agg.output()).not.toMatch(/not an integer|counts\.csv/);
+    // No run started, none to resume: --out is left as it was.
+    expect(existsSync(out)).toBe(false);
+    // A --data folder that is not there is refused the same way.
+    const port2 = await freePort();
+    const agg2 = runAggregator("outliers_sim", data, port2, out, ["--join-timeout", "600"]);
+    await agg2.waitFor(/listening/);
+    const missing = center(join(tmp.dir, "no-such-folder"), "lab_3", port2, ["--plan", plan]);
+    expect(await missing.exited, missing.output()).toBe(2);
+    expect(missing.output()).toMatch(/--data .*no-such-folder/);
+    expect(await agg2.exited, agg2.output()).toBe(3);
+    expect(agg2.output()).toMatch(/center lab_3: refused to take part: its data could not be read/);
+    expect(agg2.output()).not.toMatch(/no-such-folder/);
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {

@@ -420,6 +420,29 @@ describe("text that is not UTF-8", () => {
       Buffer.concat([Buffer.from('gene,"a"\ng1,1\ng2,2\n"g'), Buffer.from([0xe9, 0x0a])]),
     );
     await expect(streamAll(quoted)).rejects.toThrow(/line 4 is not UTF-8 text/);
+    // Lines ending in a lone CR (a classic Mac "CSV") or CRLF are counted as the readers count them.
+    for (const [name, newline] of [
+      ["cr.csv", "\r"],
+      ["crlf.csv", "\r\n"],
+    ] as const) {
+      const file = temp.write(name, "");
+      const lines = ["gene,a", "g1,1", "g2,2", "g3,3", "g4,4"].join(newline);
+      writeFileSync(
+        file,
+        Buffer.concat([Buffer.from(`${lines}${newline}g`), Buffer.from([0xe9]), Buffer.from(",5")]),
+      );
+      expect(() => readCsv(file)).toThrow(
+        new RegExp(`${name.replace(".", "\\.")}: line 6 is not UTF-8`),
+      );
+      await expect(streamAll(file)).rejects.toThrow(/line 6 is not UTF-8/);
+    }
+    // UTF-16 big-endian (which csv-parse does not decode) is refused as such.
+    const be = temp.write("be.csv", "");
+    writeFileSync(be, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from("\u0000g\u0000e")]));
+    expect(() => readCsv(be)).toThrow(
+      /be\.csv: UTF-16 big-endian text, which fedseq does not read/,
+    );
+    await expect(streamAll(be)).rejects.toThrow(/UTF-16 big-endian/);
     // A text cut inside a character.
     const cut = temp.write("cut.csv", "");
     writeFileSync(cut, Buffer.concat([Buffer.from("gene,a\ng1,"), Buffer.from([0xc3])]));

@@ -3,7 +3,7 @@
  * folder per center, AnnData `.h5ad` (dense, CSR, CSC; per center or pooled; layers), and
  * rounding of estimated counts. Every layout of the same numbers gives the same Dataset.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -322,6 +322,13 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     put(join(dir, "gamma"), "counts.txt", "gene,g1\nG1,1\n");
     await expect(readDataset(dir)).rejects.toThrow(
       `${join(dir, "gamma", "counts.txt")}: beside the center folders alpha and beta, a center's tables are named counts.csv`,
+    );
+    // A center one folder too deep.
+    rmSync(join(dir, "gamma"), { recursive: true });
+    put(join(dir, "batch2", "gamma"), "counts.csv", "gene,g1\nG1,1\n");
+    put(join(dir, "batch2"), "notes.txt", "second batch\n");
+    await expect(readDataset(dir)).rejects.toThrow(
+      `${join(dir, "batch2", "gamma")}: a center's tables one folder too deep: the centers are the folders directly in ${dir} (alpha and beta)`,
     );
   });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMetadata } from "../../src/io/dataset.js";
@@ -194,5 +194,11 @@ describe("readGeneList", () => {
     expect(() => readGeneList(join(temp.dir, "none.txt"))).toThrow(
       /cannot read .*none\.txt: no such file/,
     );
+  });
+
+  it("refuses a list that is not UTF-8, naming its line (Latin-1 g\u00e8ne1 and g\u00e9ne1 were one id)", () => {
+    const file = temp.write("genes-latin1.txt", "");
+    writeFileSync(file, Buffer.from("gene\nG1\ng\u00e8ne1\ng\u00e9ne1\n", "latin1"));
+    expect(() => readGeneList(file)).toThrow(/genes-latin1\.txt: line 3 is not UTF-8 text/);
   });
 });

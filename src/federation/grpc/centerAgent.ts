@@ -62,7 +62,10 @@ export type CenterAgentOptions = CenterAgentSettings &
         readonly refusal?: string;
       }
     | {
-        /** No session: the center's data could not be loaded, and it only refuses. */
+        /**
+         * No session: the center's data could not be loaded, and it only refuses, in one
+         * attempt (the aggregator not reached, it gives up at once).
+         */
         readonly session: null;
         readonly name: string;
         readonly refusal: string;
@@ -187,6 +190,8 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
   let welcomed: { runId: string; secure: boolean } | null = null;
   /** The requests being answered, in the order they came. */
   let answering: Promise<void> = Promise.resolve();
+  /** Whether this center has said it refuses (logged once, however many dials it takes). */
+  let refusing = false;
   try {
     for (;;) {
       const outcome = await joinOnce();
@@ -194,6 +199,13 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         if (replies.hits > 0)
           log(`center ${name}: answered ${replies.hits} repeated requests from its reply cache`);
         return outcome;
+      }
+      // A center without a session (its data could not be read) dials once: its own error is
+      // what its operator needs at once, not a wait for an aggregator that is not there.
+      if (session === null) {
+        throw new FederationFailure(
+          `center ${name}: the aggregator at ${options.aggregator} was not reached to be told`,
+        );
       }
       if (Date.now() - lastContact > options.giveUpAfterMs) {
         throw new FederationFailure(
@@ -215,10 +227,11 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
       // handshake (a firewall that accepts and drops, a stopped aggregator process): gRPC sets
       // no deadline there, so this attempt is cancelled when the time left before giving up
       // has passed (then the loop above gives up, naming the aggregator's address).
-      const patience = Math.max(
-        options.retryDelayMs,
-        options.giveUpAfterMs - (Date.now() - lastContact),
-      );
+      // A center without a session dials once and waits no longer than between two attempts.
+      const patience =
+        session === null
+          ? options.retryDelayMs
+          : Math.max(options.retryDelayMs, options.giveUpAfterMs - (Date.now() - lastContact));
       const handshake = setTimeout(() => {
         log(`center ${name}: no answer from ${options.aggregator} within ${patience / 1000} s`);
         call.cancel();
@@ -236,11 +249,17 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           ? `it holds ${samples} samples, fewer than its minimum of ${options.minSamples} (--min-samples)`
           : undefined);
       if (reason !== undefined) {
-        log(`center ${name}: refusing to take part: ${reason}`);
+        if (!refusing) log(`center ${name}: refusing to take part: ${reason}`);
+        refusing = true;
         call.write({ refusal: { center: name, reason: withoutDirectories(reason) } });
         call.end();
-        call.on("error", () => settle({ success: false, refused: true, message: reason }));
-        call.on("end", () => settle({ success: false, refused: true, message: reason }));
+        const refused = { success: false, refused: true, message: reason };
+        // An aggregator not listening yet is dialled again, as a center that takes part would
+        // (until --give-up-after): the refusal is what ends its wait for this center.
+        call.on("error", (error: grpc.ServiceError) =>
+          settle(error.code === grpc.status.UNAVAILABLE ? null : refused),
+        );
+        call.on("end", () => settle(refused));
         call.on("data", () => {});
         return;
       }
