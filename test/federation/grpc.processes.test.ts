@@ -734,9 +734,10 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     await ensureCertificates();
     const port = await freePort();
     const out = join(tmp.dir, "refusal");
-    const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "20"]);
-    await agg.waitFor(/listening/);
+    // Started before the aggregator listens: the refusal is dialled again until delivered.
     const few = center(small("li_lncap"), "site_1", port, ["--min-samples", "10"]);
+    await few.waitFor(/refusing to take part/);
+    const agg = aggregator("li_lncap", "irls-pqn", port, out, ["--join-timeout", "20"]);
     expect(await few.exited).toBe(3);
     expect(few.output()).toMatch(
       /refusing to take part: it holds \d samples, fewer than its minimum of 10/,
