@@ -11,7 +11,7 @@
  */
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fromDecimalComma, isDigits } from "../core/numbers.js";
+import { fromDecimalComma, isDecimal, isDigits } from "../core/numbers.js";
 import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
@@ -78,19 +78,43 @@ export interface ReadMetadataOptions {
   readonly center?: string;
 }
 
+/** A number written with a thousands separator as a decimal-comma locale writes it (`1.200`). */
+const DOT_GROUPED = /^[+-]?\d{1,3}(?:\.\d{3})+$/;
+
 /**
  * A semicolon-separated table is a spreadsheet's CSV in a decimal-comma locale: a column whose
  * every value is a number, at least one written with a decimal comma (`20,5`), holds numbers,
  * rewritten with a decimal point (`20.5`), as R's `read.csv2` reads them. Other columns (text,
- * or numbers that all have a decimal point or none) are left as they are.
+ * or numbers that all have a decimal point or none) are left as they are, but for a column of
+ * numbers whose every point could be a thousands separator (`1.200`: that locale's 1200, or
+ * 1.2): refused rather than read as one of them (R's read.csv2 would make the column text).
+ * @throws InputError naming the file, the sample's line, the column and the value
  */
-function readDecimalCommas(values: Map<string, string[]>): void {
+function readSemicolonNumbers(
+  file: string,
+  values: Map<string, string[]>,
+  lines: readonly number[],
+): void {
   for (const [name, column] of values) {
-    if (name === CENTER_COLUMN || !column.some((v) => v.includes(","))) continue;
-    // Missing values ("" and NA, which the design refuses in its own words) do not make a
-    // column text.
-    const converted = column.map((v) => (v === "" || v === "NA" ? v : fromDecimalComma(v)));
-    if (converted.every((v) => v !== undefined)) values.set(name, converted as string[]);
+    if (name === CENTER_COLUMN) continue;
+    const missing = (v: string) => v === "" || v === "NA";
+    if (column.some((v) => v.includes(","))) {
+      // Missing values ("" and NA, which the design refuses in its own words) do not make a
+      // column text.
+      const converted = column.map((v) => (missing(v) ? v : fromDecimalComma(v)));
+      if (converted.every((v) => v !== undefined)) values.set(name, converted as string[]);
+      continue;
+    }
+    if (!column.every((v) => missing(v) || isDecimal(v))) continue;
+    // Ambiguous only when every number with a point could be a grouping (a 0.5 or a 3.75 shows
+    // the column writes decimal points).
+    const dotted = column.filter((v) => v.includes("."));
+    const i = column.findIndex((v) => DOT_GROUPED.test(v));
+    if (i >= 0 && dotted.every((v) => DOT_GROUPED.test(v))) {
+      throw new InputError(
+        `${file}: line ${lines[i]}, column ${name}: ${quote(column[i])} in a semicolon-separated table (a decimal-comma locale's) may be ${column[i].replaceAll(".", "")} with a thousands separator or ${column[i]}: write it without the separator, or with a decimal comma`,
+      );
+    }
   }
 }
 
@@ -130,7 +154,7 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       values.get(name)!.push(fields[columnIndices[k]]);
     });
   }
-  if (table.delimiter === ";") readDecimalCommas(values);
+  if (table.delimiter === ";") readSemicolonNumbers(file, values, lines);
   if (!hasCenter) {
     columns.push(CENTER_COLUMN);
     values.set(CENTER_COLUMN, new Array<string>(samples.length).fill(fixedCenter as string));

@@ -211,6 +211,22 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     put(missing, "metadata.csv", table(META_HEADER, missingRows, ";"));
     const withMissing = (await readDataset(missing)).metadata.values.get("age");
     expect(withMissing?.slice(0, 3)).toEqual(["NA", "", "52.5"]);
+    // 1.200 in such a table: that locale's 1200, or 1.2? Refused (it was read as 1.2, exit 0).
+    const grouped = temp.subdir("dot-grouped");
+    put(grouped, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    const weights = ["1.200", "950", "1.050", "2.400", "875", "1.300"];
+    const groupedRows = METADATA.map(([s, c, , ...rest], i) => [s, c, weights[i], ...rest]);
+    put(grouped, "metadata.csv", table(META_HEADER, groupedRows, ";"));
+    await expect(readDataset(grouped)).rejects.toThrow(
+      /metadata\.csv: line 2, column age: "1\.200" in a semicolon-separated table .* may be 1200 with a thousands separator or 1\.200/,
+    );
+    // A point that cannot be a separator (0.5) shows the column writes decimal points: read.
+    const points2 = temp.subdir("dot-decimals");
+    put(points2, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
+    const decimals = ["1.200", "0.5", "1.050", "2.4", "875", "1.3"];
+    const decimalRows = METADATA.map(([s, c, , ...rest], i) => [s, c, decimals[i], ...rest]);
+    put(points2, "metadata.csv", table(META_HEADER, decimalRows, ";"));
+    expect((await readDataset(points2)).metadata.values.get("age")).toEqual(decimals);
     // Size factors in such a table too.
     put(commas, "sf.csv", "sample;size_factor\nS1;0,5\nS2;1,25\n");
     expect(Array.from(readSizeFactors(join(commas, "sf.csv"), ["S2", "S1"]))).toEqual([1.25, 0.5]);
