@@ -2,8 +2,8 @@
  * How the aggregator combines the summed fields of the centers' replies (registry reduction
  * "sum"): the correctly rounded exact sum over centers ({@link exactSum}), whatever the
  * centers' order and whether the replies came in clear or masked (values finer than a split
- * field's finest scale, which the fixed point rounds, taken as it holds them: `asCarried`). Under secure aggregation the
- * layer decodes the masked ring sums to this same double (secureAggregation/layer.ts); in clear
+ * field's finest scale, which the fixed point rounds, taken as it holds them: `asCarried`).
+ * Under secure aggregation the layer decodes the masked ring sums to this same double (secureAggregation/layer.ts); in clear
  * the runner pools the shares here. Both hand the algorithms the pooled value in the first
  * center's share and zeros in the others', so the algorithms' own sum over shares
  * (`sumOverCenters`) gives it back exactly, and a run gives the same doubles with and without
@@ -58,8 +58,10 @@ export function poolSums<K extends StepName>(
       for (let c = 0; c < centers; c++) {
         values[c] = (shares[c] as unknown as Record<string, number>)[name];
       }
+      const scales = scalesOf(step).get(name);
       const perCenter = Array.from(values, (x) => Float64Array.of(x));
-      out[0][name] = asCarried(step, name, perCenter, exactSum(values), 0);
+      const sum = exactSum(values);
+      out[0][name] = scales === undefined ? sum : asCarried(scales, name, perCenter, sum, 0);
       for (let c = 1; c < centers; c++) out[c][name] = 0;
       continue;
     }
@@ -76,7 +78,9 @@ export function poolSums<K extends StepName>(
       out[0][name] = wholeSumAcross(vectors);
     } else {
       const total = exactSumAcross(vectors);
-      for (let i = 0; i < length; i++) total[i] = asCarried(step, name, vectors, total[i], i);
+      const scales = scalesOf(step).get(name);
+      if (scales !== undefined)
+        for (let i = 0; i < length; i++) total[i] = asCarried(scales, name, vectors, total[i], i);
       out[0][name] = total;
     }
     for (let c = 1; c < centers; c++) out[c][name] = sharedPooledZeroVector(length);
@@ -103,17 +107,34 @@ function wholeSumAcross(vectors: readonly Float64Array[]): Float64Array {
   return out;
 }
 
-/** Each split field's scales under secure aggregation (securedFields), by step and name. */
-const splitScales = new Map<StepName, ReadonlyMap<string, { e: number; f: number }>>();
+/** A split field's scale exponents under secure aggregation: coarse e, fine f (f > e). */
+interface SplitScales {
+  readonly e: number;
+  readonly f: number;
+  /** 2^f: a value is carried exactly when its product with this is a whole number. */
+  readonly finest: number;
+}
 
-function scalesOf(step: StepName): ReadonlyMap<string, { e: number; f: number }> {
+/** Each split field's scales under secure aggregation (securedFields), by step and name. */
+const splitScales = new Map<StepName, ReadonlyMap<string, SplitScales>>();
+
+function scalesOf(step: StepName): ReadonlyMap<string, SplitScales> {
   let scales = splitScales.get(step);
   if (scales === undefined) {
     scales = new Map(
       securedFields(step).flatMap((field) =>
         field.fineExponent === null
           ? []
-          : [[field.name, { e: field.scaleExponent, f: field.fineExponent }] as const],
+          : [
+              [
+                field.name,
+                {
+                  e: field.scaleExponent,
+                  f: field.fineExponent,
+                  finest: 2 ** field.fineExponent,
+                },
+              ] as const,
+            ],
       ),
     );
     splitScales.set(step, scales);
@@ -131,15 +152,13 @@ function scalesOf(step: StepName): ReadonlyMap<string, { e: number; f: number }>
  * the other centers' values that the tiny one broke), and one gene's fit by 2e-11.
  */
 function asCarried(
-  step: StepName,
+  scales: SplitScales,
   name: string,
   vectors: readonly Float64Array[],
   sum: number,
   i: number,
 ): number {
-  const scales = scalesOf(step).get(name);
-  if (scales === undefined) return sum;
-  const finest = 2 ** scales.f;
+  const { finest } = scales;
   let finer = false;
   for (const v of vectors) {
     const x = v[i];
