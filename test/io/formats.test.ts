@@ -406,6 +406,14 @@ describe("rounding estimated counts", () => {
     // Rounding does not excuse negative or non-numeric counts.
     put(dir, "counts.csv", "gene,S1,S2,S3\nG1,0.5,-5.5,10.4\n");
     await expectInputError(dir, /column S2: count "-5\.5" is negative$/, { roundCounts: true });
+    // Estimated counts with decimal commas in a semicolon-separated table: the same numbers.
+    const commas = temp.subdir("estimated-commas");
+    put(commas, "counts.csv", "gene;S1;S2;S3\nG1;0,5;5,5;10,4\nG2;2,5;3,5;7,6\n");
+    put(commas, "metadata.csv", "sample;center\nS1;c\nS2;c\nS3;c\n");
+    expect(Array.from((await readDataset(commas, { roundCounts: true })).counts)).toEqual([
+      0, 6, 10, 2, 4, 8,
+    ]);
+    await expectInputError(commas, /column S1: count "0\.5" is not an integer: .*--round-counts/);
   });
 
   it("AnnData: the same message, and the same rounding", async () => {
