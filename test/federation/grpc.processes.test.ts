@@ -155,6 +155,19 @@ function simulatedRun(dataset: string, data: string): Promise<string> {
   return run;
 }
 
+/**
+ * A copy of the dataset folder `data` named `name`, its counts.csv's lines (header first)
+ * passed through `edit`: a center's data gone wrong.
+ */
+function editedCopy(data: string, name: string, edit: (lines: string[]) => string[]): string {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  const lines = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
+  writeFileSync(join(dir, "counts.csv"), `${edit(lines).join("\n")}\n`);
+  copyFileSync(join(data, "metadata.csv"), join(dir, "metadata.csv"));
+  return dir;
+}
+
 /** `run --listen` as the aggregator of the dataset's centers (holding `data`). */
 function runAggregator(
   dataset: string,
@@ -539,11 +552,7 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "run-lacking-genes");
     const data = small("outliers_sim");
     // lab_3's copy of the table without its last three genes.
-    const lacking = join(tmp.dir, "outliers-lacking-genes");
-    mkdirSync(lacking, { recursive: true });
-    const rows = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
-    writeFileSync(join(lacking, "counts.csv"), `${rows.slice(0, -3).join("\n")}\n`);
-    copyFileSync(join(data, "metadata.csv"), join(lacking, "metadata.csv"));
+    const lacking = editedCopy(data, "outliers-lacking-genes", (rows) => rows.slice(0, -3));
     const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "60"]);
     await agg.waitFor(/listening/);
     const labs = [
@@ -564,12 +573,9 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     const out = join(tmp.dir, "run-unreadable-center");
     const data = small("outliers_sim");
     // lab_3's copy of the table with a count that is not an integer.
-    const bad = join(tmp.dir, "outliers-bad-count");
-    mkdirSync(bad, { recursive: true });
-    const rows = readFileSync(join(data, "counts.csv"), "utf8").trimEnd().split("\n");
-    rows[5] = rows[5].replace(/,(\d+)$/, ",$1.5");
-    writeFileSync(join(bad, "counts.csv"), `${rows.join("\n")}\n`);
-    copyFileSync(join(data, "metadata.csv"), join(bad, "metadata.csv"));
+    const bad = editedCopy(data, "outliers-bad-count", (rows) =>
+      rows.map((row, k) => (k === 5 ? row.replace(/,(\d+)$/, ",$1.5") : row)),
+    );
     const plan = planFor("outliers_sim", data);
     // A join timeout the run would otherwise wait out (until 2026-12-07 it did).
     const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "600"]);

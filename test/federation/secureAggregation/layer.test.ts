@@ -198,6 +198,15 @@ function replay(name: string): Promise<Outcome> {
   return outcome;
 }
 
+/** Centers with throwaway certificates that agreed keys for run `runId`, and their aggregator. */
+function agreedFederation(names: string[], runId: string) {
+  const pki = simulationPki(names);
+  const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+  const announcements = centers.map((c) => c.announce(runId, names));
+  for (const c of centers) c.agree(runId, announcements);
+  return { centers, aggregator: new SecureAggregator(names) };
+}
+
 describe("secure aggregation layer: the registry's declarations", () => {
   it("every summed field has a public bound; all but whole numbers travel split, exact from 1e-56 of their bound up", () => {
     let split = 0;
@@ -465,11 +474,7 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
     // large coefficient): its NLL there is +∞, which must be summed, not refused as beyond the
     // field's bound.
     const names = ["a", "b", "c"];
-    const pki = simulationPki(names);
-    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
-    const announcements = centers.map((c) => c.announce("r", names));
-    for (const c of centers) c.agree("r", announcements);
-    const aggregator = new SecureAggregator(names);
+    const { centers, aggregator } = agreedFederation(names, "r");
     const tag = { runId: "r", phase: "optim", round: 3 };
     const input = {
       kind: "nll-at-points-request",
@@ -503,11 +508,7 @@ describe("secure aggregation layer: transcript, refusal, metering", () => {
     // between the other centers' values, so the exact sum (…333) and the decoded one (…332)
     // differed in the last bit, and L-BFGS-B's path with it (that gene's fit by 2e-11).
     const names = ["a", "b", "c", "d"];
-    const pki = simulationPki(names);
-    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
-    const announcements = centers.map((c) => c.announce("r", names));
-    for (const c of centers) c.agree("r", announcements);
-    const aggregator = new SecureAggregator(names);
+    const { centers, aggregator } = agreedFederation(names, "r");
     const tag = { runId: "r", phase: "optim", round: 1 };
     const input = {
       kind: "nll-at-points-request",
