@@ -2,7 +2,7 @@
  * How the aggregator combines the summed fields of the centers' replies (registry reduction
  * "sum"): the correctly rounded exact sum over centers ({@link exactSum}), whatever the
  * centers' order and whether the replies came in clear or masked (values finer than a split
- * field's finest scale, which the fixed point rounds, taken as it holds them: `asCarried`).
+ * field's finest scale, which the fixed point rounds, taken as it holds them: `carryFiner`).
  * Under secure aggregation the layer decodes the masked ring sums to this same double (secureAggregation/layer.ts); in clear
  * the runner pools the shares here. Both hand the algorithms the pooled value in the first
  * center's share and zeros in the others', so the algorithms' own sum over shares
@@ -58,10 +58,14 @@ export function poolSums<K extends StepName>(
       for (let c = 0; c < centers; c++) {
         values[c] = (shares[c] as unknown as Record<string, number>)[name];
       }
-      const scales = scalesOf(step).get(name);
-      const perCenter = Array.from(values, (x) => Float64Array.of(x));
-      const sum = exactSum(values);
-      out[0][name] = scales === undefined ? sum : asCarried(scales, name, perCenter, sum, 0);
+      const total = Float64Array.of(exactSum(values));
+      carryFiner(
+        step,
+        name,
+        Array.from(values, (x) => Float64Array.of(x)),
+        total,
+      );
+      out[0][name] = total[0];
       for (let c = 1; c < centers; c++) out[c][name] = 0;
       continue;
     }
@@ -78,10 +82,7 @@ export function poolSums<K extends StepName>(
       out[0][name] = wholeSumAcross(vectors);
     } else {
       const total = exactSumAcross(vectors);
-      const scales = scalesOf(step).get(name);
-      if (scales !== undefined)
-        for (const i of finerElements(vectors, scales.finest))
-          total[i] = asCarried(scales, name, vectors, total[i], i);
+      carryFiner(step, name, vectors, total);
       out[0][name] = total;
     }
     for (let c = 1; c < centers; c++) out[c][name] = sharedPooledZeroVector(length);
@@ -144,30 +145,34 @@ function scalesOf(step: StepName): ReadonlyMap<string, SplitScales> {
 }
 
 /**
- * The elements where some center's finite value is finer than 2^-f (`finest` = 2^f): its
- * product with 2^f not a whole number. One tight pass per center (they are rare: none in a
- * bodymap run).
+ * `total` (the exact sums over centers of a summed field's `vectors`) where some center's value
+ * is finer than the field's finest scale 2^-f under secure aggregation (a nonzero double below
+ * what the split encoding carries, e.g. the NLL 5.6e-87 of a center whose counts of a gene are
+ * all 0): there, the values as the split encoding holds them, summed and decoded by the same
+ * functions, so that a run gives the same doubles with and without secure aggregation (the
+ * exact sum once differed from the decoded one in the last bit: a tie between the other centers'
+ * values that the tiny one broke, and one gene's fit by 2e-11). Such values are rare (none in a
+ * bodymap run): one tight pass per center finds them.
  */
-function finerElements(vectors: readonly Float64Array[], finest: number): number[] {
-  const out: number[] = [];
+function carryFiner(
+  step: StepName,
+  name: string,
+  vectors: readonly Float64Array[],
+  total: Float64Array,
+): void {
+  const scales = scalesOf(step).get(name);
+  if (scales === undefined) return;
+  const finer = new Set<number>();
   for (const v of vectors) {
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
-      if (x !== 0 && x - x === 0 && !Number.isInteger(x * finest)) out.push(i);
+      if (x !== 0 && x - x === 0 && !Number.isInteger(x * scales.finest)) finer.add(i);
     }
   }
-  return out.length < 2 ? out : [...new Set(out)];
+  for (const i of finer) total[i] = asCarried(scales, name, vectors, total[i], i);
 }
 
-/**
- * Element `i`'s pooled value as secure aggregation would decode it: `sum` (the exact sum of the
- * centers' values), unless some center's value is finer than the field's finest scale 2^-f (a
- * nonzero double below what the split encoding carries, e.g. the NLL 5.6e-87 of a center whose
- * counts of a gene are all 0): then the values as the split encoding holds them, summed and
- * decoded by the same functions. A run then gives the same doubles with and without secure
- * aggregation; the exact sum once differed from the decoded one in the last bit (a tie between
- * the other centers' values that the tiny one broke), and one gene's fit by 2e-11.
- */
+/** Element `i`'s pooled value as secure aggregation decodes it (`sum`: the exact sum). */
 function asCarried(
   scales: SplitScales,
   name: string,
@@ -175,16 +180,9 @@ function asCarried(
   sum: number,
   i: number,
 ): number {
-  const { finest } = scales;
-  let finer = false;
-  for (const v of vectors) {
-    const x = v[i];
-    // Non-finite values are pooled apart under secure aggregation too (their counts).
-    if (x - x !== 0) return sum;
-    if (x !== 0 && !Number.isInteger(x * finest)) finer = true;
-  }
-  if (!finer) return sum;
   const values = Float64Array.from(vectors, (v) => v[i]);
+  // Non-finite values are pooled apart under secure aggregation too (their counts).
+  if (values.some((x) => x - x !== 0)) return sum;
   let parts: { coarse: Uint32Array; fine: Uint32Array };
   try {
     parts = encodeSplitFixed(values, scales.e, scales.f, values.length, name, fineName(name));

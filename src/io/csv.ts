@@ -26,6 +26,7 @@ import { createGunzip, gunzipSync, constants as zlibConstants } from "node:zlib"
 import { CsvError, type Options, parse } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import type PapaParse from "papaparse";
+import { fromDecimalComma } from "../core/numbers.js";
 import { writeFileAtomic } from "./atomic.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
 
@@ -53,8 +54,7 @@ export interface CsvTable {
   readonly rows: CsvRow[];
   /**
    * The field delimiter found ({@link delimiterOfHeader}): with a semicolon, a spreadsheet's
-   * CSV in a decimal-comma locale, whose numbers may be written `20,5` (`fromDecimalComma`,
-   * core/numbers.ts).
+   * CSV in a decimal-comma locale, whose numbers may be written `20,5` ({@link decimalPointText}).
    */
   readonly delimiter: Delimiter;
 }
@@ -161,7 +161,7 @@ function isGzipFile(file: string): boolean {
  * it; UTF-16 BE, which csv-parse does not decode, is refused as such. Lines end at LF, CRLF or a
  * lone CR (a classic Mac "CSV"), as the readers' lines do.
  */
-export class Utf8Check {
+class Utf8Check {
   /** Line breaks in the bytes checked. */
   #lines = 0;
   /** Whether the last byte checked was a CR (a CRLF across two chunks is one break). */
@@ -239,6 +239,25 @@ export class Utf8Check {
       `${this.file}: line ${line} is not UTF-8 text (a spreadsheet's "CSV" in a legacy encoding such as Latin-1?): save the file as UTF-8`,
     );
   }
+}
+
+/**
+ * Refuse a whole file's `bytes` that are not UTF-8 text ({@link Utf8Check}).
+ * @throws InputError naming the file and its first line that is not UTF-8
+ */
+export function checkUtf8(file: string, bytes: Buffer): void {
+  const check = new Utf8Check(file);
+  check.feed(bytes);
+  check.finish();
+}
+
+/**
+ * A number field's text as a decimal point writes it: in a semicolon-separated table (a
+ * decimal-comma locale's), `405,4` is 405.4 (`fromDecimalComma`, core/numbers.ts); any other
+ * text as it is.
+ */
+export function decimalPointText(delimiter: Delimiter, text: string): string {
+  return delimiter === ";" ? (fromDecimalComma(text) ?? text) : text;
 }
 
 /**
@@ -400,9 +419,7 @@ export function readCsv(file: string): CsvTable {
   let delimiter: Delimiter = ",";
   try {
     const text = decompressed(readFileSync(file));
-    const utf8 = new Utf8Check(file);
-    utf8.feed(text);
-    utf8.finish();
+    checkUtf8(file, text);
     const head = text.subarray(0, HEADER_PEEK_BYTES).toString("utf8");
     delimiter = delimiterOfHeader(head);
     const shape = isCommented(head) ? null : new PlainText().feed(text).shape();

@@ -16,7 +16,15 @@ import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countProblem, countValue } from "./counts.js";
-import { detectDelimiter, findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
+import {
+  decimalPointText,
+  detectDelimiter,
+  findTable,
+  idColumn,
+  readCsv,
+  requireColumn,
+  streamCsv,
+} from "./csv.js";
 import type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
@@ -295,12 +303,12 @@ async function readCountsTable(
   let headerNames: string[] = [];
 
   // A semicolon-separated table is a decimal-comma locale's: an estimated count 405,4 is 405.4.
-  const decimalComma = detectDelimiter(countsFile) === ";";
+  const delimiter = detectDelimiter(countsFile);
   /** One count of the file, checked; `where` names it in a message. */
   const count = (text: string, where: () => string): number => {
     // Fast path: plain digits, up to 9 of them (below MAX_COUNT, R's largest integer).
     if (text.length <= 9 && isDigits(text)) return Number(text);
-    const read = decimalComma ? (fromDecimalComma(text) ?? text) : text;
+    const read = decimalPointText(delimiter, text);
     const problem = countProblem(read, roundCounts);
     if (problem !== undefined) throw new InputError(`${countsFile}: ${where()}: ${problem}`);
     return countValue(Number(read), roundCounts);

@@ -4,14 +4,9 @@
  * ignored, so DESeq2 exports such as `deseq2/fit.csv` can be used directly.
  */
 import { readFileSync } from "node:fs";
-import { fromDecimalComma, parseNumeric } from "../core/numbers.js";
-import { readCsv, requireColumn, Utf8Check } from "./csv.js";
+import { parseNumeric } from "../core/numbers.js";
+import { checkUtf8, decimalPointText, readCsv, requireColumn } from "./csv.js";
 import { InputError, listForMessage, quote, unreadableFile } from "./errors.js";
-
-/** A number field's text, its decimal comma read as a point in a semicolon-separated table. */
-function decimalText(delimiter: string, text: string): string {
-  return delimiter === ";" ? (fromDecimalComma(text) ?? text) : text;
-}
 
 /**
  * Read size factors (columns `sample,size_factor`; other columns and rows of other samples
@@ -38,7 +33,7 @@ export function readSizeFactors(file: string, samples: readonly string[]): Float
     const i = indexOf.get(sample);
     if (i === undefined) continue;
     const text = fields[valueColumn];
-    const value = parseNumeric(decimalText(table.delimiter, text));
+    const value = parseNumeric(decimalPointText(table.delimiter, text));
     if (value === undefined || !Number.isFinite(value) || value <= 0) {
       throw new InputError(
         `${file}: line ${line} (sample ${sample}): size factor ${quote(text)} is not a finite positive number`,
@@ -91,7 +86,7 @@ export function readDispersions(
     if (g === undefined) continue;
     lineOf[g] = line;
     const text = fields[valueColumn];
-    const value = parseNumeric(decimalText(table.delimiter, text));
+    const value = parseNumeric(decimalPointText(table.delimiter, text));
     if (value === undefined) {
       throw new InputError(
         `${file}: line ${line} (gene ${gene}): dispersion ${quote(text)} is not a number`,
@@ -130,9 +125,7 @@ export function readGeneList(file: string): string[] {
   } catch (error) {
     throw unreadableFile(file, error);
   }
-  const utf8 = new Utf8Check(file);
-  utf8.feed(bytes);
-  utf8.finish();
+  checkUtf8(file, bytes);
   let text = bytes.toString("utf8");
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const genes: string[] = [];
