@@ -589,8 +589,15 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(agg.output()).toMatch(
       /center lab_3: refused to take part: its data could not be read \(the reason is in its own log\)/,
     );
-    // The reason, which quotes the center's file and count, stays with the center.
+    // The reason, which quotes the center's file, gene and count, stays with the center.
+    const [gene, ...fields] = readFileSync(join(bad, "counts.csv"), "utf8")
+      .split("\n")[5]
+      .split(",");
+    const count = fields[fields.length - 1];
+    expect(lab3.output()).toContain(count);
     expect(agg.output()).not.toMatch(/not an integer|counts\.csv/);
+    expect(agg.output()).not.toContain(count);
+    expect(agg.output()).not.toContain(gene);
     // No run started, none to resume: --out is left as it was.
     expect(existsSync(out)).toBe(false);
     // A --data folder that is not there is refused the same way.

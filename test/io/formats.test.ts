@@ -18,7 +18,7 @@ import {
   readDatasetByCenter,
 } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
-import { readSizeFactors } from "../../src/io/sidecars.js";
+import { readDispersions, readSizeFactors } from "../../src/io/sidecars.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -227,9 +227,13 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const decimalRows = METADATA.map(([s, c, , ...rest], i) => [s, c, decimals[i], ...rest]);
     put(points2, "metadata.csv", table(META_HEADER, decimalRows, ";"));
     expect((await readDataset(points2)).metadata.values.get("age")).toEqual(decimals);
-    // Size factors in such a table too.
+    // Size factors and dispersions in such a table too.
     put(commas, "sf.csv", "sample;size_factor\nS1;0,5\nS2;1,25\n");
     expect(Array.from(readSizeFactors(join(commas, "sf.csv"), ["S2", "S1"]))).toEqual([1.25, 0.5]);
+    put(commas, "disp.csv", "gene;dispersion\nG1;0,125\nG2;2,5e-2\n");
+    expect(Array.from(readDispersions(join(commas, "disp.csv"), ["G2", "G1"], () => true))).toEqual(
+      [0.025, 0.125],
+    );
   });
 
   it("featureCounts output: its command line, Geneid and annotation columns, BAM paths as samples", async () => {
