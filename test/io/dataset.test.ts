@@ -147,6 +147,19 @@ describe("readDataset on small files", () => {
     expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
   });
 
+  it("drops spaces around ids and levels (a spreadsheet's `a ` is `a`, where R's read.csv keeps it)", async () => {
+    const dir = datasetDir(
+      "gene , S1 ,S2,S3\nG1 ,0, 5,10\nG2,7,0,1 \n",
+      "sample,condition,center\n S1,a ,c1\nS2, b,c1 \nS3,a,c2\n",
+    );
+    const dataset = await readDataset(dir);
+    expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
+    expect(dataset.genes).toEqual(["G1", "G2"]);
+    expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
+    expect(dataset.centers).toEqual(["c1", "c2"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+  });
+
   it("accepts the gene column anywhere, BOM, CRLF and integers written as 3.0 or 1e3", async () => {
     const dir = datasetDir(
       "\uFEFFS1,gene,S2,S3\r\n3.0,G1,1e3,0\r\n4,G2,5,6\r\n",
