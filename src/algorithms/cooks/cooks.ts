@@ -389,23 +389,16 @@ export function countsWithReplacements(
 }
 
 /** The aggregator's conclusions from the Cook's round. */
-export interface CooksOutcome {
+export interface CooksOutcome extends PooledReplacement {
   /** maxCooks as `nbinomWaldTest` records it (NaN = NA), length genes. */
   readonly waldMaxCooks: Float64Array;
   /** DESeq2's `replace` flag (some D above the cutoff; 0 when no replacement step runs). */
   readonly replace: Uint8Array;
-  /** Flagged genes all-zero after replacement (DESeq2 sets their results to NA / 0). */
-  readonly newAllZero: Uint8Array;
-  /** Genes DESeq2 refits on the replaced counts (re-estimating dispersion and β). */
-  readonly refit: Uint8Array;
-  /** Whether DESeq2 refits anything (then maxCooks is recomputed for every gene). */
-  readonly refitted: boolean;
-  /** Mean of the replaced normalised counts (DESeq2's reported baseMean after replacement; NaN without). */
-  readonly replacedBaseMean: Float64Array;
-  /** The maxCooks `results()` compares with the cutoff (NaN = NA). */
+  /**
+   * The maxCooks `results()` compares with the cutoff (NaN = NA; recomputed for every gene when
+   * DESeq2 refits).
+   */
   readonly maxCooks: Float64Array;
-  /** Counts replaced per gene, over all centers. */
-  readonly replacedEntries: Float64Array;
   /** The two-level rule holds (≥ 3 counts above the count of the sample with the largest D). */
   readonly threeCountsAboveArgmax: Uint8Array;
 }
@@ -425,10 +418,6 @@ export function aggregateCooks(
   const waldMaxCooks = new Float64Array(genes).fill(Number.NaN);
   const keptMax = new Float64Array(genes);
   const replace = new Uint8Array(genes);
-  const newAllZero = new Uint8Array(genes);
-  const refit = new Uint8Array(genes);
-  const replacedBaseMean = new Float64Array(genes).fill(Number.NaN);
-  const replacedEntries = new Float64Array(genes);
   const threeCountsAboveArgmax = new Uint8Array(genes);
   const replacing = plan.sufficientReplicates && plan.m > plan.p;
   for (let g = 0; g < genes; g++) {
@@ -453,6 +442,52 @@ export function aggregateCooks(
     if (holder >= 0) threeCountsAboveArgmax[g] = shares[holder].argmaxBelowThird[g];
     if (replacing) replace[g] = flagged;
   }
+  const replaced = pooledReplacement(plan, replace, replaceShares);
+  const { refitted } = replaced;
+  let maxCooks = waldMaxCooks;
+  if (refitted) {
+    maxCooks = new Float64Array(genes).fill(Number.NaN);
+    if (!plan.allReplaceable && plan.recordsMaxCooks) maxCooks.set(keptMax);
+  }
+  return { waldMaxCooks, replace, ...replaced, maxCooks, threeCountsAboveArgmax };
+}
+
+/** What DESeq2's replacement of outlier counts gives, from the pooled replace shares. */
+export interface PooledReplacement {
+  /** Flagged genes all-zero after replacement (DESeq2 sets their results to NA / 0). */
+  readonly newAllZero: Uint8Array;
+  /**
+   * Genes DESeq2 refits on the replaced counts (re-estimating dispersion and β): flagged, and
+   * not all-zero after.
+   */
+  readonly refit: Uint8Array;
+  /** Whether DESeq2 refits anything. */
+  readonly refitted: boolean;
+  /**
+   * Mean of the replaced normalised counts (DESeq2's reported baseMean after replacement; NaN
+   * without).
+   */
+  readonly replacedBaseMean: Float64Array;
+  /** Counts replaced per gene, over all centers. */
+  readonly replacedEntries: Float64Array;
+}
+
+/**
+ * DESeq2's replacement over the centers (`replaceOutliers`, then `DESeq`'s refit of the genes
+ * it flagged): the pooled replaced counts and normalised sums, and which genes are refitted.
+ * @param replace - DESeq2's `replace` flag per gene
+ * @throws when a gene is flagged and `replaceShares` is missing
+ */
+export function pooledReplacement(
+  plan: Pick<CooksPlan, "m">,
+  replace: Uint8Array,
+  replaceShares: readonly ReplaceShare[] | undefined,
+): PooledReplacement {
+  const genes = replace.length;
+  const newAllZero = new Uint8Array(genes);
+  const refit = new Uint8Array(genes);
+  const replacedBaseMean = new Float64Array(genes).fill(Number.NaN);
+  const replacedEntries = new Float64Array(genes);
   let nRefit = 0;
   let nNewAllZero = 0;
   for (let g = 0; g < genes; g++) nRefit += replace[g];
@@ -473,23 +508,9 @@ export function aggregateCooks(
     }
   }
   const refitted = nRefit > nNewAllZero;
-  let maxCooks = waldMaxCooks;
-  if (refitted) {
+  if (refitted)
     for (let g = 0; g < genes; g++) refit[g] = replace[g] === 1 && newAllZero[g] === 0 ? 1 : 0;
-    maxCooks = new Float64Array(genes).fill(Number.NaN);
-    if (!plan.allReplaceable && plan.recordsMaxCooks) maxCooks.set(keptMax);
-  }
-  return {
-    waldMaxCooks,
-    replace,
-    newAllZero,
-    refit,
-    refitted,
-    replacedBaseMean,
-    maxCooks,
-    replacedEntries,
-    threeCountsAboveArgmax,
-  };
+  return { newAllZero, refit, refitted, replacedBaseMean, replacedEntries };
 }
 
 /**

@@ -49,6 +49,8 @@ import type { CooksFit, CooksRequest, CooksResidualLink, ReplaceShare } from "./
 import {
   geneCooksDistances,
   type LocalReplacement,
+  type PooledReplacement,
+  pooledReplacement,
   replaceOutliersLocal,
   requestCells,
   residualMeans,
@@ -372,21 +374,11 @@ export function privateReplaceLocal(
 }
 
 /** The aggregator's conclusions from pooled counts. */
-export interface PrivateCooksOutcome {
+export interface PrivateCooksOutcome extends PooledReplacement {
   /** maxCooks > cutoff at the Wald step (DESeq2's `nbinomWaldTest` maxCooks; 0 where NA). */
   readonly waldOutlier: Uint8Array;
   /** DESeq2's `replace` flag. */
   readonly replace: Uint8Array;
-  /** Flagged genes all-zero after replacement. */
-  readonly newAllZero: Uint8Array;
-  /** Genes refitted on the replaced counts. */
-  readonly refit: Uint8Array;
-  /** Whether anything is refitted. */
-  readonly refitted: boolean;
-  /** Mean of the replaced normalised counts (NaN without replacement). */
-  readonly replacedBaseMean: Float64Array;
-  /** Counts replaced per gene, pooled. */
-  readonly replacedEntries: Float64Array;
   /** maxCooks > cutoff for `results()` (after the refit's recomputation), 0/1. */
   readonly outlier: Uint8Array;
   /** Two-level rule: 1 when every sample above the cutoff has a count below the third-largest. */
@@ -420,10 +412,6 @@ export function aggregatePrivateCooks(
   const high = sum("aboveHighCount");
   const waldOutlier = new Uint8Array(genes);
   const replace = new Uint8Array(genes);
-  const newAllZero = new Uint8Array(genes);
-  const refit = new Uint8Array(genes);
-  const replacedBaseMean = new Float64Array(genes).fill(Number.NaN);
-  const replacedEntries = new Float64Array(genes);
   const twoLevelKeep = new Uint8Array(genes);
   const twoLevelUndecided = new Uint8Array(genes);
   const replacing = plan.sufficientReplicates && plan.m > plan.p;
@@ -433,47 +421,16 @@ export function aggregatePrivateCooks(
     if (aboveAllFilter[g] >= 1 && low[g] === aboveAllFilter[g]) twoLevelKeep[g] = 1;
     else if (aboveAllFilter[g] >= 1 && high[g] !== aboveAllFilter[g]) twoLevelUndecided[g] = 1;
   }
-  let nRefit = 0;
-  let nNewAllZero = 0;
-  for (let g = 0; g < genes; g++) nRefit += replace[g];
-  if (nRefit > 0) {
-    if (replaceShares === undefined)
-      throw new Error("DESeq2 replaces outliers: replace shares needed");
-    for (let g = 0; g < genes; g++) {
-      let total = 0;
-      for (const share of replaceShares) {
-        total += share.replacedNormalizedSum[g];
-        replacedEntries[g] += share.replacedEntries[g];
-      }
-      replacedBaseMean[g] = total / plan.m;
-      if (replace[g] === 1 && total === 0) {
-        newAllZero[g] = 1;
-        nNewAllZero++;
-      }
-    }
-  }
-  const refitted = nRefit > nNewAllZero;
+  const replaced = pooledReplacement(plan, replace, replaceShares);
   let outlier = waldOutlier;
-  if (refitted) {
-    for (let g = 0; g < genes; g++) refit[g] = replace[g] === 1 && newAllZero[g] === 0 ? 1 : 0;
+  if (replaced.refitted) {
     outlier = new Uint8Array(genes);
     if (!plan.allReplaceable && plan.recordsMaxCooks) {
       // The replaceable samples' distances count as 0 (never above a positive cutoff).
       for (let g = 0; g < genes; g++) outlier[g] = nanKept[g] === 0 && aboveKept[g] >= 1 ? 1 : 0;
     }
   }
-  return {
-    waldOutlier,
-    replace,
-    newAllZero,
-    refit,
-    refitted,
-    replacedBaseMean,
-    replacedEntries,
-    outlier,
-    twoLevelKeep,
-    twoLevelUndecided,
-  };
+  return { waldOutlier, replace, ...replaced, outlier, twoLevelKeep, twoLevelUndecided };
 }
 
 /**
