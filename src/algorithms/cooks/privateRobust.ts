@@ -24,7 +24,7 @@ import {
   privateGroupsSafe,
   startPrivateTrimSearch,
 } from "./privateTrimmedMean.js";
-import { ROBUST_MIN_DISPERSION } from "./robustDispersion.js";
+import { robustGeneDispersion } from "./robustDispersion.js";
 import { trimRanks } from "./trimmedMean.js";
 
 /** Options of the private passes. */
@@ -167,7 +167,6 @@ export function privateRobustMoments(
   const { genes } = pass1;
   const g1 = pass1.groupCount;
   const r = plan.robustGroups.length;
-  const g2 = r;
   const replacement = pass1.spec.groups.length > r;
   const coversAll = replacement && pass1.spec.groups[r].size === plan.m;
   if (!coversAll && baseMeanInput === undefined)
@@ -188,15 +187,7 @@ export function privateRobustMoments(
     baseMean[g] = Number.isNaN(total) ? (baseMeanInput?.[g] ?? Number.NaN) : total / plan.m;
     trimmedBaseMean[g] = replacement ? estimates1.means[g * g1 + r] : Number.NaN;
     trimmedBaseMeanBound[g] = replacement ? estimates1.bounds[g * g1 + r] : Number.NaN;
-    let v = Number.NEGATIVE_INFINITY;
-    for (let q = 0; q < g2; q++) {
-      const x = plan.robustGroups[q].scale * estimates2.means[g * g2 + q];
-      if (x > v || Number.isNaN(x)) v = x;
-    }
-    variance[g] = v;
-    const m = baseMean[g];
-    const alpha = (v - m) / (m * m);
-    dispersion[g] = Number.isNaN(alpha) ? Number.NaN : Math.max(alpha, ROBUST_MIN_DISPERSION);
+    robustGeneDispersion(plan, estimates2.means, g, baseMean[g], variance, dispersion);
   }
   return { baseMean, trimmedBaseMean, trimmedBaseMeanBound, variance, dispersion };
 }

@@ -111,7 +111,6 @@ export function robustMoments(
 ): RobustMoments {
   const { genes } = pass1;
   const g1 = pass1.groupCount;
-  const g2 = pass2.groupCount;
   const r = plan.robustGroups.length;
   const baseMean = new Float64Array(genes);
   const trimmedBaseMean = new Float64Array(genes);
@@ -122,15 +121,32 @@ export function robustMoments(
     baseMean[g] = pass1.totals[g * g1 + r] / plan.m;
     trimmedBaseMean[g] = pass1.means[g * g1 + r];
     if (g1 > r + 1) thirdLargestCount[g] = pass1.means[g * g1 + r + 1];
-    let v = Number.NEGATIVE_INFINITY;
-    for (let q = 0; q < g2; q++) {
-      const x = plan.robustGroups[q].scale * pass2.means[g * g2 + q];
-      if (x > v || Number.isNaN(x)) v = x;
-    }
-    variance[g] = v;
-    const m = baseMean[g];
-    const alpha = (v - m) / (m * m);
-    dispersion[g] = Number.isNaN(alpha) ? Number.NaN : Math.max(alpha, ROBUST_MIN_DISPERSION);
+    robustGeneDispersion(plan, pass2.means, g, baseMean[g], variance, dispersion);
   }
   return { baseMean, trimmedBaseMean, thirdLargestCount, variance, dispersion };
+}
+
+/**
+ * DESeq2's robust dispersion of gene g (`robustMethodOfMoments`): the largest of its cells'
+ * scaled trimmed variances v (NaN over any number, as R's `max`), and max((v − m)/m², 0.04)
+ * with m its mean; written to `variance[g]` and `dispersion[g]`.
+ * @param cellMeans - the second pass's trimmed means, gene-major (one per robust group)
+ */
+export function robustGeneDispersion(
+  plan: Pick<CooksPlan, "robustGroups">,
+  cellMeans: Float64Array,
+  g: number,
+  mean: number,
+  variance: Float64Array,
+  dispersion: Float64Array,
+): void {
+  const groups = plan.robustGroups.length;
+  let v = Number.NEGATIVE_INFINITY;
+  for (let q = 0; q < groups; q++) {
+    const x = plan.robustGroups[q].scale * cellMeans[g * groups + q];
+    if (x > v || Number.isNaN(x)) v = x;
+  }
+  variance[g] = v;
+  const alpha = (v - mean) / (mean * mean);
+  dispersion[g] = Number.isNaN(alpha) ? Number.NaN : Math.max(alpha, ROBUST_MIN_DISPERSION);
 }
