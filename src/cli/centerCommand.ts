@@ -2,6 +2,7 @@
  * `fedseq center`: one institution's agent. It reads only its own samples, dials out to the
  * aggregator (gRPC, mutual TLS: outgoing connections only) and answers its step requests.
  */
+
 import { Command } from "commander";
 import { cellsOpenToEquations, equationsWarning } from "../federation/cellRule.js";
 import type { CenterSource } from "../federation/centerData.js";
@@ -13,20 +14,18 @@ import { FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { hostPort, integerOption, secondsOption } from "./options.js";
+import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 import { readTlsFiles } from "./tlsFlags.js";
 
 /** What a center whose data cannot be read tells the aggregator: that, not the reason. */
 export const DATA_REFUSAL = "its data could not be read (the reason is in its own log)";
 
-interface CenterFlags {
+interface CenterFlags extends ReadFlags {
   requireSecureAggregation?: boolean;
   data?: string;
   counts?: string;
   metadata?: string;
-  roundCounts?: boolean;
-  stripVersion?: boolean;
-  layer?: string;
   name: string;
   aggregator: string;
   ca: string;
@@ -57,11 +56,7 @@ export interface CenterSetup {
  * @throws InputError naming the flag at fault
  */
 export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
-  const options = {
-    roundCounts: flags.roundCounts === true,
-    layer: flags.layer,
-    stripVersion: flags.stripVersion === true,
-  };
+  const options = readOptionsOf(flags);
   const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
   if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
   // A center runs under the plan its data protection officer approved; serving a fit without
@@ -122,18 +117,9 @@ export function centerCommand(): Command {
     .option(
       "--metadata <file>",
       "this center's metadata table (with --counts; no center column needed)",
-    )
-    .option(
-      "--round-counts",
-      "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
-      false,
-    )
-    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
-    .option(
-      "--strip-version",
-      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
-      false,
-    )
+    );
+  withReadFlags(cmd);
+  cmd
     .requiredOption(
       "--name <name>",
       "this center's name (its certificate's common name; the `center` value of its samples)",

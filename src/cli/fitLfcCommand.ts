@@ -2,11 +2,13 @@
  * `fedseq fit-lfc`: the federated log-fold-change fit with given size factors and dispersions,
  * simulated in this process on a dataset whose `center` column splits it between institutions.
  */
+
 import { Command } from "commander";
 import { checkFolder } from "../pipeline/runOptions.js";
 import { type FitFlags, fitJobFromFlags, withFitFlags } from "./fitFlags.js";
 import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
+import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 
 /** The `fit-lfc` command. */
@@ -18,19 +20,10 @@ export function fitLfcCommand(): Command {
     .requiredOption(
       "--data <dir>",
       "dataset: a folder with counts and metadata tables (center column), per-center folders, or .h5ad files",
-    )
-    .option(
-      "--round-counts",
-      "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
-      false,
-    )
-    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
+    );
+  withReadFlags(cmd);
+  cmd
     .option("--quiet", "no progress lines on stderr (warnings and the final line stay)", false)
-    .option(
-      "--strip-version",
-      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
-      false,
-    )
     .option(
       "--no-secure-aggregation",
       "let the simulated centers send their sums in clear (default: masked, as in a real federation)",
@@ -46,24 +39,18 @@ Example:
   );
   cmd.action(
     async (
-      flags: FitFlags & {
-        data: string;
-        roundCounts?: boolean;
-        layer?: string;
-        stripVersion?: boolean;
-        quiet?: boolean;
-        threads?: number;
-        secureAggregation?: boolean;
-      },
+      flags: FitFlags &
+        ReadFlags & {
+          data: string;
+          quiet?: boolean;
+          threads?: number;
+          secureAggregation?: boolean;
+        },
     ) => {
       // Every flag is checked, and the output folder claimed, before the data is read.
       const job = fitJobFromFlags(flags);
       checkFolder("--data", flags.data);
-      const read = {
-        roundCounts: flags.roundCounts === true,
-        layer: flags.layer,
-        stripVersion: flags.stripVersion === true,
-      };
+      const read = readOptionsOf(flags);
       const report = await withOutputFolder(job.outDir, async () => {
         const { fitLfc } = await import("../pipeline/fitLfc.js");
         const progress = terminalProgress(process.stderr, flags.quiet === true);

@@ -45,6 +45,7 @@ import {
 } from "./options.js";
 import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, runProgress } from "./progress.js";
+import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
 import { withThreadsFlag } from "./threadsFlag.js";
 
 /** Parsed flags of the analysis ({@link withAnalysisFlags}). */
@@ -73,7 +74,7 @@ export interface AnalysisFlags
 }
 
 /** Parsed `run` flags. */
-interface RunFlags extends Omit<AnalysisFlags, "design"> {
+interface RunFlags extends Omit<AnalysisFlags, "design">, ReadFlags {
   design?: string;
   plan?: string;
   out: string;
@@ -93,9 +94,6 @@ interface RunFlags extends Omit<AnalysisFlags, "design"> {
   omitSparseGenes?: boolean;
   verifyRequests?: boolean;
   resume?: boolean;
-  roundCounts?: boolean;
-  layer?: string;
-  stripVersion?: boolean;
   quiet?: boolean;
   compare?: string;
   threads?: number;
@@ -185,11 +183,7 @@ export function runSetupFromFlags(
       federation: {
         kind: "data",
         dataDir: flags.data,
-        read: {
-          roundCounts: flags.roundCounts === true,
-          layer: flags.layer,
-          stripVersion: flags.stripVersion === true,
-        },
+        read: readOptionsOf(flags),
         threads: flags.threads,
       },
     };
@@ -576,18 +570,9 @@ export function runCommand(): Command {
     .option(
       "--compare <file>",
       "reference results for the report: DESeq2's results table (gene, log2FoldChange)",
-    )
-    .option(
-      "--round-counts",
-      "round non-integer counts (e.g. tximport estimates) instead of rejecting them",
-      false,
-    )
-    .option("--layer <name>", "for .h5ad files: read counts from this layer instead of X")
-    .option(
-      "--strip-version",
-      "drop gene ids' version suffixes (ENSG00000141510.16 -> ENSG00000141510), e.g. when centers used different annotation releases",
-      false,
-    )
+    );
+  withReadFlags(cmd);
+  cmd
     .option(
       "--transcript <file>",
       "write every message the centers send, as received, to this JSON Lines file (what the aggregator holds)",
