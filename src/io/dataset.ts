@@ -449,7 +449,7 @@ async function readTableFolder(
   options: ReadDatasetOptions,
   center?: string,
   split?: (meta: MetadataFile) => SampleParts,
-): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
+): Promise<CountsAndMetadata> {
   const metadataFile = findTable(dir, "metadata") ?? join(dir, "metadata.csv");
   const countsFile = findTable(dir, "counts") ?? join(dir, "counts.csv");
   return readTableFiles(countsFile, metadataFile, options, center, split);
@@ -479,6 +479,12 @@ async function readAnnData(file: string, options: ReadDatasetOptions) {
   return { ...t, genes };
 }
 
+/** A counts table, and its metadata aligned with the table's samples. */
+interface CountsAndMetadata {
+  readonly table: CountsTable;
+  readonly metadata: Metadata;
+}
+
 /** A counts table and its metadata table (`center` given when the files hold one center). */
 async function readTableFiles(
   countsFile: string,
@@ -486,7 +492,7 @@ async function readTableFiles(
   options: ReadDatasetOptions,
   center?: string,
   split?: (meta: MetadataFile) => SampleParts,
-): Promise<{ table: CountsTable; values: Map<string, string[]>; meta: MetadataFile }> {
+): Promise<CountsAndMetadata> {
   const meta = readMetadata(metadataFile, { center });
   const table = await readCountsTable(
     countsFile,
@@ -496,7 +502,13 @@ async function readTableFiles(
     options.stripVersion === true,
     split?.(meta),
   );
-  return { table, values: alignMetadata(meta, table.samples), meta };
+  const metadata = {
+    columns: meta.metadata.columns,
+    values: alignMetadata(meta, table.samples),
+    samples: table.samples,
+    source: meta.metadata.source,
+  };
+  return { table, metadata };
 }
 
 /** Entries of a folder (names), or none when it cannot be listed. */
@@ -604,16 +616,16 @@ async function readCenterFolders(
 ): Promise<Dataset> {
   const parts: CenterPart[] = [];
   for (const center of centers) {
-    const { table, values, meta } = await readTableFolder(join(dir, center), options, center);
+    const { table, metadata } = await readTableFolder(join(dir, center), options, center);
     parts.push({
       center,
       genes: table.genes,
       samples: table.samples,
       counts: table.parts[0],
-      columns: meta.metadata.columns,
-      values,
+      columns: metadata.columns,
+      values: metadata.values,
       countsSource: findTable(join(dir, center), "counts") ?? join(dir, center, "counts.csv"),
-      metadataSource: meta.metadata.source ?? join(dir, center, "metadata.csv"),
+      metadataSource: metadata.source ?? join(dir, center, "metadata.csv"),
     });
   }
   const metadataName = basename(parts[0].metadataSource);
@@ -711,19 +723,14 @@ export async function readDataset(dir: string, options: ReadDatasetOptions = {})
     }
   }
   if (options.layer !== undefined) throw layerWithoutH5ad(dir, options.layer);
-  const { table, values, meta } = await readTableFolder(dir, options);
-  const centerOfSample = values.get(CENTER_COLUMN)!;
+  const { table, metadata } = await readTableFolder(dir, options);
+  const centerOfSample = metadata.values.get(CENTER_COLUMN)!;
   const centers = [...new Set(centerOfSample)].sort();
   return {
     genes: table.genes,
     samples: table.samples,
     counts: table.parts[0],
-    metadata: {
-      columns: meta.metadata.columns,
-      values,
-      samples: table.samples,
-      source: meta.metadata.source,
-    },
+    metadata,
     centerOfSample,
     centers,
   };
@@ -750,7 +757,7 @@ export async function readDatasetByCenter(
     return { ...dataset, centerCounts };
   }
   let centers: string[] = [];
-  const { table, values, meta } = await readTableFolder(dir, options, undefined, (m) => {
+  const { table, metadata } = await readTableFolder(dir, options, undefined, (m) => {
     // The metadata's samples by center (checked against the counts' samples as they are read).
     const centerOfRow = m.metadata.values.get(CENTER_COLUMN)!;
     centers = [...new Set(centerOfRow)].sort();
@@ -760,13 +767,8 @@ export async function readDatasetByCenter(
   return {
     genes: table.genes,
     samples: table.samples,
-    metadata: {
-      columns: meta.metadata.columns,
-      values,
-      samples: table.samples,
-      source: meta.metadata.source,
-    },
-    centerOfSample: values.get(CENTER_COLUMN)!,
+    metadata,
+    centerOfSample: metadata.values.get(CENTER_COLUMN)!,
     centers,
     centerCounts: new Map(centers.map((center, q) => [center, table.parts[q]])),
   };
@@ -803,17 +805,12 @@ export async function readCenterFiles(
   center: string,
   options: ReadDatasetOptions = {},
 ): Promise<Dataset> {
-  const { table, values, meta } = await readTableFiles(countsFile, metadataFile, options, center);
+  const { table, metadata } = await readTableFiles(countsFile, metadataFile, options, center);
   return {
     genes: table.genes,
     samples: table.samples,
     counts: table.parts[0],
-    metadata: {
-      columns: meta.metadata.columns,
-      values,
-      samples: table.samples,
-      source: meta.metadata.source,
-    },
+    metadata,
     centerOfSample: table.samples.map(() => center),
     centers: [center],
   };
