@@ -28,11 +28,15 @@ export function withReadFlags(cmd: Command): Command {
     );
 }
 
-/** The reading options the flags ask for. */
-export function readOptionsOf(flags: ReadFlags): ReadDatasetOptions {
+/**
+ * The reading options the flags ask for; what the reader leaves out of a file (HTSeq's summary
+ * rows) is printed on stderr as a warning, after `prefix`.
+ */
+export function readOptionsOf(flags: ReadFlags, prefix = "fedseq: "): ReadDatasetOptions {
   return {
     roundCounts: flags.roundCounts === true,
     layer: flags.layer,
     stripVersion: flags.stripVersion === true,
+    onWarning: (message) => process.stderr.write(`${prefix}warning: ${message}\n`),
   };
 }

@@ -74,7 +74,23 @@ export interface ReadDatasetOptions {
   readonly layer?: string;
   /** Drop gene ids' version suffixes (`ENSG00000141510.16` → `ENSG00000141510`; `--strip-version`). */
   readonly stripVersion?: boolean;
+  /**
+   * Told, in one line naming the file, what the reader left out of it (HTSeq's summary rows);
+   * the command line prints it as a warning.
+   */
+  readonly onWarning?: (message: string) => void;
 }
+
+/**
+ * HTSeq-count's summary rows: counts of reads in no gene, not genes. DESeq2's
+ * `DESeqDataSetFromHTSeqCount` leaves them out (and the names older HTSeq versions wrote without
+ * the underscores); a matrix merged from HTSeq's files by hand still holds them.
+ */
+const HTSEQ_SUMMARY_ROWS = new Set(
+  ["no_feature", "ambiguous", "too_low_aQual", "not_aligned", "alignment_not_unique"].flatMap(
+    (name) => [`__${name}`, name],
+  ),
+);
 
 /** Options of {@link readMetadata}. */
 export interface ReadMetadataOptions {
@@ -271,11 +287,14 @@ async function readCountsTable(
   countsFile: string,
   metadataFile: string,
   metadataSamples: readonly string[],
-  roundCounts: boolean,
-  stripVersion: boolean,
+  options: ReadDatasetOptions,
   split?: SampleParts,
 ): Promise<CountsTable> {
+  const roundCounts = options.roundCounts === true;
+  const stripVersion = options.stripVersion === true;
   const genes: string[] = [];
+  /** HTSeq's summary rows met, left out. */
+  const summaryRows: string[] = [];
   const lineOfGene = new Map<string, number>();
   const parts = split?.count ?? 1;
   const buffers = Array.from({ length: parts }, () => new CountBuffer());
@@ -391,6 +410,10 @@ async function readCountsTable(
         return;
       }
       const gene = stripVersion ? stripGeneVersion(fields[geneIndex]) : fields[geneIndex];
+      if (HTSEQ_SUMMARY_ROWS.has(gene)) {
+        summaryRows.push(gene);
+        return;
+      }
       recordId(countsFile, line, "gene", gene, lineOfGene);
       genes.push(gene);
       for (let q = 0; q < parts; q++) buffers[q].reserve(partSizes[q]);
@@ -406,6 +429,10 @@ async function readCountsTable(
       for (let q = 0; q < parts; q++) buffers[q].length += partSizes[q];
     },
   });
+  if (summaryRows.length > 0)
+    options.onWarning?.(
+      `${countsFile}: ${listForMessage(summaryRows.map((g) => quote(g)))} ${summaryRows.length > 1 ? "are HTSeq's summary rows" : "is an HTSeq summary row"} (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
+    );
   const rows = bySample as { sample: string; line: number; values: Float64Array }[] | null;
   if (rows === null) return { genes, samples, parts: buffers.map((b) => b.result()) };
   // Samples × genes: check the samples, then hold the counts gene-major as every reader does.
@@ -498,8 +525,7 @@ async function readTableFiles(
     countsFile,
     metadataFile,
     meta.samples,
-    options.roundCounts === true,
-    options.stripVersion === true,
+    options,
     split?.(meta),
   );
   const metadata = {

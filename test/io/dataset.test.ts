@@ -160,6 +160,21 @@ describe("readDataset on small files", () => {
     expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
   });
 
+  it("leaves HTSeq's summary rows out, saying so once (DESeqDataSetFromHTSeqCount's rows)", async () => {
+    const dir = datasetDir(
+      `${GOOD_COUNTS}__no_feature,9,8,7\n__ambiguous,1,2,3\nno_feature,4,4,4\n_G3,1,1,1\n`,
+      GOOD_METADATA,
+    );
+    const warnings: string[] = [];
+    const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
+    // Only HTSeq's names: another id starting with "_" is a gene.
+    expect(dataset.genes).toEqual(["G1", "G2", "_G3"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 1, 1, 1]);
+    expect(warnings).toEqual([
+      `${join(dir, "counts.csv")}: "__no_feature", "__ambiguous" and "no_feature" are HTSeq's summary rows (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
+    ]);
+  });
+
   it("accepts the gene column anywhere, BOM, CRLF and integers written as 3.0 or 1e3", async () => {
     const dir = datasetDir(
       "\uFEFFS1,gene,S2,S3\r\n3.0,G1,1e3,0\r\n4,G2,5,6\r\n",
