@@ -151,25 +151,38 @@ function readSemicolonNumbers(
  */
 export function readMetadata(file: string, options: ReadMetadataOptions = {}): MetadataFile {
   const table = readCsv(file);
+  // A spreadsheet's export keeps rows it once used: a row of empty fields says nothing.
+  const rows = table.rows.filter(({ fields }) => fields.some((f) => f !== ""));
   const sampleIndex = idColumn(file, table.header, SAMPLE_COLUMN);
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
   if (hasCenter) requireColumn(file, table.header, CENTER_COLUMN);
+  /** Columns without a name or a value (a spreadsheet's), left out. */
+  const unused = new Set<number>();
   table.header.forEach((name, j) => {
-    if (name === "" && j !== sampleIndex)
-      throw new InputError(`${file}: header field ${j + 1} is empty`);
+    if (name === "" && j !== sampleIndex) {
+      const filled = rows.find(({ fields }) => fields[j] !== "");
+      if (filled !== undefined)
+        throw new InputError(
+          `${file}: header field ${j + 1} is empty, and line ${filled.line} has a value there: name the column`,
+        );
+      unused.add(j);
+      return;
+    }
     if (table.header.indexOf(name) !== j) {
       throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);
     }
   });
-  const columnIndices = table.header.flatMap((_, j) => (j === sampleIndex ? [] : [j]));
+  const columnIndices = table.header.flatMap((_, j) =>
+    j === sampleIndex || unused.has(j) ? [] : [j],
+  );
   const columns = columnIndices.map((j) => table.header[j]);
 
   const samples: string[] = [];
   const lines: number[] = [];
   const lineOfSample = new Map<string, number>();
   const values = new Map<string, string[]>(columns.map((c) => [c, []]));
-  for (const { fields, line } of table.rows) {
+  for (const { fields, line } of rows) {
     const sample = fields[sampleIndex];
     recordId(file, line, "sample", sample, lineOfSample);
     samples.push(sample);
@@ -392,6 +405,8 @@ async function readCountsTable(
       }
     },
     row(fields, line) {
+      // A row of empty fields (a spreadsheet's export keeps rows it once used) says nothing.
+      if (fields[0] === "" && fields.every((f) => f === "")) return;
       if (trailing >= 0 && fields[trailing] !== "")
         throw new InputError(
           `${countsFile}: line ${line} has a value in the header's empty last column`,

@@ -175,6 +175,24 @@ describe("readDataset on small files", () => {
     ]);
   });
 
+  it("reads a spreadsheet's export: columns without a name or a value, rows of empty fields", async () => {
+    const dir = datasetDir(
+      "gene,S1,S2,S3\nG1,0,5,10\n,,,\nG2,7,0,1\n,,,\n",
+      "sample,condition,center,,\nS1,a,c1,,\nS2,b,c1,,\n,,,,\nS3,a,c2,,\n,,,,\n",
+    );
+    const dataset = await readDataset(dir);
+    expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
+    expect(dataset.genes).toEqual(["G1", "G2"]);
+    expect(dataset.metadata.columns).toEqual(["condition", "center"]);
+    expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+    // A column without a name that holds a value is a column the user meant: named, not guessed.
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center,\nS1,a,c1,\nS2,b,c1,x\nS3,a,c2,\n"),
+      /metadata\.csv: header field 4 is empty, and line 3 has a value there: name the column/,
+    );
+  });
+
   it("accepts the gene column anywhere, BOM, CRLF and integers written as 3.0 or 1e3", async () => {
     const dir = datasetDir(
       "\uFEFFS1,gene,S2,S3\r\n3.0,G1,1e3,0\r\n4,G2,5,6\r\n",
