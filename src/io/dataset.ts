@@ -156,6 +156,13 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   const sampleIndex = idColumn(file, table.header, SAMPLE_COLUMN);
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
+  if (hasCenter && !table.header.includes(CENTER_COLUMN))
+    throw new InputError(
+      `${file}: no column ${quote(CENTER_COLUMN)} in the header (found: ${listForMessage(
+        table.header.map((h) => quote(h)),
+        8,
+      )}): add one naming the center that holds each sample, or put each center's tables in a folder of its own (DIR/<center>/counts.csv and metadata.csv)`,
+    );
   if (hasCenter) requireColumn(file, table.header, CENTER_COLUMN);
   /** Columns without a name or a value (a spreadsheet's), left out. */
   const unused = new Set<number>();
@@ -211,6 +218,38 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   return { samples, lines, metadata: { columns, values, samples, source: file } };
 }
 
+/**
+ * Column names of gene annotations that count tables often carry beside the ids (nf-core/rnaseq's
+ * `gene_name`, biomaRt's `external_gene_name`, …), lower-cased: a stray of these names is named
+ * as such.
+ */
+const GENE_ANNOTATION_COLUMNS = new Set([
+  "gene_name",
+  "gene_symbol",
+  "symbol",
+  "external_gene_name",
+  "hgnc_symbol",
+  "gene_biotype",
+  "gene_type",
+  "description",
+  "chr",
+  "chromosome",
+  "start",
+  "end",
+  "strand",
+  "length",
+]);
+
+/** Names other tools give a counts table's gene id column (lower-cased), named in its message. */
+const GENE_ID_ALIASES = new Set([
+  "gene_id",
+  "geneid",
+  "ensembl_gene_id",
+  "gene_ids",
+  "id",
+  "ensembl",
+]);
+
 /** Check that two sets of sample ids agree, naming the strays. */
 function checkSameSamples(
   countsFile: string,
@@ -222,8 +261,13 @@ function checkSameSamples(
   const inCounts = new Set(counts);
   const noMetadata = counts.filter((s) => !inMetadata.has(s));
   if (noMetadata.length > 0) {
+    const annotation = noMetadata.filter((s) => GENE_ANNOTATION_COLUMNS.has(s.toLowerCase()));
     throw new InputError(
-      `${countsFile}: sample${noMetadata.length > 1 ? "s" : ""} ${listForMessage(noMetadata.map((s) => quote(s)))} ${noMetadata.length > 1 ? "have" : "has"} no row in ${metadataFile}`,
+      `${countsFile}: sample${noMetadata.length > 1 ? "s" : ""} ${listForMessage(noMetadata.map((s) => quote(s)))} ${noMetadata.length > 1 ? "have" : "has"} no row in ${metadataFile}${
+        annotation.length === 0
+          ? ""
+          : ` (${listForMessage(annotation.map((s) => quote(s)))} ${annotation.length > 1 ? "look like gene annotation columns" : "looks like a gene annotation column"}: a counts table holds one gene id column and one column per sample; remove the others)`
+      }`,
     );
   }
   const noCounts = metadata.filter((s) => !inCounts.has(s));
@@ -381,6 +425,14 @@ async function readCountsTable(
         }
         return;
       } else {
+        const likelyId = named.find((c) => GENE_ID_ALIASES.has(c.toLowerCase()));
+        if (!named.includes(GENE_COLUMN) && likelyId !== undefined && named[0] !== "")
+          throw new InputError(
+            `${countsFile}: no column ${quote(GENE_COLUMN)} in the header (found: ${listForMessage(
+              named.map((c) => quote(c)),
+              8,
+            )}): if ${quote(likelyId)} holds the gene ids, name it ${quote(GENE_COLUMN)}`,
+          );
         geneIndex = idColumn(countsFile, named, GENE_COLUMN);
         sampleColumns = named.flatMap((_, j) => (j === geneIndex ? [] : [j]));
         samples = sampleColumns.map((j) => named[j]);
@@ -492,9 +544,26 @@ async function readTableFolder(
   center?: string,
   split?: (meta: MetadataFile) => SampleParts,
 ): Promise<CountsAndMetadata> {
-  const metadataFile = findTable(dir, "metadata") ?? join(dir, "metadata.csv");
-  const countsFile = findTable(dir, "counts") ?? join(dir, "counts.csv");
+  const metadataFile = findTable(dir, "metadata") ?? missingTable(dir, "metadata");
+  const countsFile = findTable(dir, "counts") ?? missingTable(dir, "counts");
   return readTableFiles(countsFile, metadataFile, options, center, split);
+}
+
+/**
+ * The error for a folder without its table `base` (`counts`, `metadata`): the file it looked
+ * for, and the file of another name it found instead (featureCounts' `counts.txt`), if any.
+ */
+function missingTable(dir: string, base: string): never {
+  const other = entries(dir).find(
+    (f) => f.toLowerCase().startsWith(`${base}.`) && !isDirectory(join(dir, f)),
+  );
+  throw new InputError(
+    `cannot read ${join(dir, `${base}.csv`)}: no such file${
+      other === undefined
+        ? ""
+        : `; ${dir} holds ${quote(other)}: a ${base} table is named ${base}.csv, ${base}.csv.gz, ${base}.tsv or ${base}.tsv.gz (comma, tab or semicolon inside, whatever the name): rename it`
+    }`,
+  );
 }
 
 /**

@@ -211,7 +211,14 @@ describe("readDataset on small files", () => {
     );
     await expectInputError(
       datasetDir(null, GOOD_METADATA),
-      /cannot read .*counts\.csv: no such file/,
+      /cannot read .*counts\.csv: no such file$/,
+    );
+    // featureCounts' own name for its output, beside the metadata: named, with what to call it.
+    const featureCounts = datasetDir(null, GOOD_METADATA);
+    writeFileSync(join(featureCounts, "counts.txt"), GOOD_COUNTS);
+    await expectInputError(
+      featureCounts,
+      /cannot read .*counts\.csv: no such file; .* holds "counts\.txt": a counts table is named counts\.csv, counts\.csv\.gz, counts\.tsv or counts\.tsv\.gz \(comma, tab or semicolon inside, whatever the name\): rename it$/,
     );
   });
 
@@ -233,7 +240,7 @@ describe("readDataset on small files", () => {
   it("rejects counts.csv without a gene column", async () => {
     await expectInputError(
       datasetDir("id,S1,S2,S3\nG1,0,5,10\n", GOOD_METADATA),
-      /counts\.csv: no column "gene" in the header \(found: "id", "S1", "S2" and "S3"\)/,
+      /counts\.csv: no column "gene" in the header \(found: "id", "S1", "S2" and "S3"\): if "id" holds the gene ids, name it "gene"$/,
     );
     // Two empty header fields: not R's row names.
     await expectInputError(
@@ -256,7 +263,20 @@ describe("readDataset on small files", () => {
     );
     await expectInputError(
       datasetDir(GOOD_COUNTS, "sample,condition,site\nS1,a,c1\nS2,b,c1\nS3,a,c2\n"),
-      /metadata\.csv: no column "center" in the header/,
+      /metadata\.csv: no column "center" in the header \(found: "sample", "condition" and "site"\): add one naming the center that holds each sample, or put each center's tables in a folder of its own/,
+    );
+  });
+
+  it("names nf-core's columns for what they are: the gene id column, a gene annotation column", async () => {
+    // salmon.merged.gene_counts.tsv: gene_id, gene_name, then one column per sample.
+    const salmon = "gene_id\tgene_name\tS1\tS2\tS3\nG1\tTP53\t0\t5\t10\n";
+    await expectInputError(
+      datasetDir(salmon.replaceAll("\t", ","), GOOD_METADATA),
+      /counts\.csv: no column "gene" in the header \(found: "gene_id", "gene_name", "S1", "S2" and "S3"\): if "gene_id" holds the gene ids, name it "gene"$/,
+    );
+    await expectInputError(
+      datasetDir(salmon.replace("gene_id", "gene").replaceAll("\t", ","), GOOD_METADATA),
+      /counts\.csv: sample "gene_name" has no row in .*metadata\.csv \("gene_name" looks like a gene annotation column: a counts table holds one gene id column and one column per sample; remove the others\)$/,
     );
   });
 
