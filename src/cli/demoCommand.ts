@@ -9,6 +9,7 @@ import { DEFAULT_HYPERPARAMETERS } from "../algorithms/hyperparameters.js";
 import { bundledBodymap } from "../io/bundled.js";
 import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, terminalProgress } from "./progress.js";
+import { printRunWarnings } from "./warnings.js";
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -62,6 +63,7 @@ async function demo(data: string, out: string, json: boolean): Promise<void> {
     progress,
   );
   clearProgress();
+  printRunWarnings(report);
   const g = report.genes;
   say(
     `  size factors, dispersions and fold changes of ${g.fitted} genes (${g.all_zero} all-zero genes reported, not fitted)`,
@@ -73,7 +75,7 @@ async function demo(data: string, out: string, json: boolean): Promise<void> {
     `  ${report.rounds.total} round trips between the hospitals and the aggregator, ${report.seconds.toFixed(1)} s`,
   );
   say(
-    `  results: ${join(out, "results.csv")} (DESeq2's columns), dispersions.csv, size_factors.csv, lfc.csv, run.json`,
+    `  results: ${join(out, "results.csv")} (DESeq2's columns), dispersions.csv, size_factors.csv, lfc.csv, run.json, saved_fit.json`,
   );
   say(`  report:  ${join(out, "report.html")} (open it in a browser; it needs no network)`);
   if (json) say(JSON.stringify(report));

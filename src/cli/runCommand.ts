@@ -47,6 +47,7 @@ import { withOutputFolder } from "./outputFolder.js";
 import { clearProgress, runProgress } from "./progress.js";
 import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
 import { withThreadsFlag } from "./threadsFlag.js";
+import { printRunWarnings } from "./warnings.js";
 
 /** Parsed flags of the analysis ({@link withAnalysisFlags}). */
 export interface AnalysisFlags
@@ -629,15 +630,7 @@ Example:
           }),
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-    for (const warning of report.design_warnings ?? [])
-      process.stderr.write(`fedseq: warning: ${warning}\n`);
-    if (report.vst !== undefined && "unavailable" in report.vst)
-      process.stderr.write(`fedseq: warning: vst.csv not written: ${report.vst.unavailable}\n`);
-    for (const problem of report.k_sample_rule?.unmet ?? []) {
-      process.stderr.write(
-        `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,
-      );
-    }
+    printRunWarnings(report);
     process.stderr.write(
       `fedseq: ${report.test === "LRT" ? `LRT against ${report.reduced} (fold changes: ${report.contrast})` : report.contrast}: ${report.significant} of ${report.genes.fitted} genes with padj < ${report.alpha}, ${report.rounds.total} rounds (${report.seconds.toFixed(1)} s); results in ${flags.out}\n`,
     );

@@ -1,5 +1,6 @@
 /**
- * Node's process warnings, as the command line prints them: Node's own format, without DEP0123.
+ * The command line's warnings: a finished run's ({@link printRunWarnings}), and Node's process
+ * warnings, as the command line prints them: Node's own format, without DEP0123.
  *
  * grpc-js hands the dialled host to TLS as the server name. When a center dials its aggregator
  * by IP address, Node warns that an IP address there is deprecated (DEP0123, RFC 6066) on every
@@ -7,6 +8,24 @@
  * operator nothing they can act on and is left out. Every other warning is printed as Node
  * prints it.
  */
+
+import type { RunJson } from "../pipeline/run.js";
+
+/**
+ * A finished run's warnings on stderr, one line each (`run` and `demo`): DESeq2's own about the
+ * design, a vst not written, and each k-sample rule a real federation would have refused.
+ */
+export function printRunWarnings(report: RunJson): void {
+  for (const warning of report.design_warnings ?? [])
+    process.stderr.write(`fedseq: warning: ${warning}\n`);
+  if (report.vst !== undefined && "unavailable" in report.vst)
+    process.stderr.write(`fedseq: warning: vst.csv not written: ${report.vst.unavailable}\n`);
+  for (const problem of report.k_sample_rule?.unmet ?? []) {
+    process.stderr.write(
+      `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,
+    );
+  }
+}
 
 /** Warnings left out. */
 const SILENCED = new Set(["DEP0123"]);

@@ -52,6 +52,11 @@ it("demo analyses the bundled BodyMap data and gives DESeq2's answer on it", asy
       expect.stringContaining(`center ${cell} holds 2 samples at the other centers (2 here)`),
     ),
   );
+  // …and says so, as `run --data` does: one warning line per unmet rule.
+  expect(
+    demo.stderr.split("\n").filter((l) => l.startsWith("fedseq: warning: a real federation")),
+  ).toHaveLength(3);
+  expect(demo.stdout).toMatch(/run\.json, saved_fit\.json/);
   // DESeq2's results, gene for gene, as `run` on the shared copy (run.deseq2.test.ts).
   const theirs = deseq2Table("bodymap", "results.csv");
   const results = join(demoOut, "results.csv");
