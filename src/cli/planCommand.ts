@@ -14,6 +14,7 @@ import {
   checkPlanCells,
   equationsWarning,
   localCellSizes,
+  unverifiedWarning,
 } from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import {
@@ -130,6 +131,19 @@ async function planFromFlags(
   };
 }
 
+/** What k the plan's cell sizes do meet (a plan they break is refused with it). */
+function largestMinCell(plan: AnalysisPlan): string {
+  for (let k = plan.minCell - 1; k >= 2; k--) {
+    try {
+      checkPlanCells({ ...plan, minCell: k });
+      return `these cell sizes meet --min-cell ${k} (the k-sample rule: README)`;
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+    }
+  }
+  return "these cell sizes meet no k above 1 (--min-cell 1 is the centers' consent to disclose single samples' sums)";
+}
+
 /** The `plan` command. */
 export function planCommand(): Command {
   const cmd = new Command("plan")
@@ -191,13 +205,15 @@ Example:
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       throw new InputError(
-        `--min-cell ${plan.minCell}: the centers would refuse this plan: ${error.message}`,
+        `--min-cell ${plan.minCell}: the centers would refuse this plan: ${error.message}; ${largestMinCell(plan)}`,
       );
     }
     writeFileAtomic(flags.out, planText(plan));
     process.stderr.write(
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,
     );
+    const unverified = unverifiedWarning(plan);
+    if (unverified !== null) process.stderr.write(`fedseq: ${unverified}\n`);
     const open = cellsOpenToEquations(plan);
     if (open.length > 0) process.stderr.write(`fedseq: ${equationsWarning(plan, open)}\n`);
     if (cooksCells !== null) process.stderr.write(`fedseq: warning: ${cooksCells}\n`);

@@ -97,6 +97,15 @@ export function equationsWarning(plan: AnalysisPlan, cells: readonly string[]): 
   return `warning: ${cells.join(", ")}: under ${EQUATIONS_WARN_BELOW} samples over the federation, whatever k: solved as equations, a run's pooled sums (${who}) give away most counts of such cells given their size factors, which the same sums give for cells of 3–5 (docs/privacy.md, "Known leaks")`;
 }
 
+/**
+ * The warning a plan without verified requests deserves, or null: its aggregator chooses where
+ * the centers' iterative sums are evaluated, which can read single samples' counts.
+ */
+export function unverifiedWarning(plan: AnalysisPlan): string | null {
+  if (plan.verifyRequests) return null;
+  return "warning: requests not verified: the aggregator chooses the points where the centers' sums are evaluated, and a red team's requests read single samples' counts (74% of outliers_sim's from one request; docs/privacy.md, \"Without verified requests\"): run this plan only with an aggregator every center trusts with its counts";
+}
+
 /** Samples of `cell` over every center of the plan (0 when the plan has no cell sizes). */
 function pooledSize(cellSizes: CellSizes, cell: string): number {
   let total = 0;

@@ -186,6 +186,10 @@ describe("fedseq plan", () => {
       min_cell: 1,
       verify_requests: false,
     });
+    // The weakest plan says what it gives away, as a verified plan's warnings do theirs.
+    expect(k1.stderr).toContain(
+      "fedseq: warning: requests not verified: the aggregator chooses the points where the centers' sums are evaluated, and a red team's requests read single samples' counts",
+    );
   });
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
@@ -253,6 +257,15 @@ describe("fedseq plan", () => {
         c: { "condition=A": 3, "condition=B": 1 },
       },
       "center a: cell condition=B holds 2 samples over the federation",
+    ],
+    [
+      "cells that meet a smaller k (the message names it)",
+      {
+        a: { "condition=A": 2, "condition=B": 1 },
+        b: { "condition=A": 1, "condition=B": 2 },
+        c: { "condition=A": 1, "condition=B": 1 },
+      },
+      "fewer than the plan's min_cell 3: with verified requests each center learns the pooled sums, and the pooled sums minus this center's own are those samples' (a plan with \"verify_requests\": false trusts the aggregator to choose the iterative steps' points instead); these cell sizes meet --min-cell 2 (the k-sample rule: README)",
     ],
   ])(
     "refuses a plan every center would refuse before round 1: %s",
