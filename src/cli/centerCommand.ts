@@ -165,7 +165,7 @@ export function centerCommand(): Command {
     )
     .option(
       "--audit <file>",
-      "write every message this center sends, values in clear, to this JSON Lines file (for the data protection officer)",
+      "write every message this center sends, as it sends it, to this JSON Lines file, for the data protection officer: steps, field names and sizes, and the values of fields sent in clear; under secure aggregation the summed fields are masked (random bytes that only the sum over the centers unmasks)",
     )
     .option(
       "--size-factors-out <file>",

@@ -58,7 +58,10 @@ export function withModelFlags(cmd: Command): Command {
   const d = DEFAULT_HYPERPARAMETERS;
   return cmd
     .addOption(
-      new Option("--mode <mode>", "solvers to run")
+      new Option(
+        "--mode <mode>",
+        "with --solver upstream: fedpydeseq2's IRLS, then PQN on the genes IRLS does not converge (irls-pqn), or PQN alone (pqn)",
+      )
         .choices(["irls-pqn", "pqn"])
         .default("irls-pqn"),
     )

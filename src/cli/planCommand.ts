@@ -184,6 +184,9 @@ export function planCommand(): Command {
       "the centers answer the aggregator's iterative requests without replaying the plan to check them (they trust it to choose what their sums are evaluated at, and its requests could read single samples' counts: such a plan holds k = 1 only, --min-cell 1; docs/privacy.md)",
     );
   withAnalysisFlags(cmd);
+  // The analysis flags' --json prints a run's summary; a plan command has the plan to print.
+  const json = cmd.options.find((o) => o.long === "--json");
+  if (json !== undefined) json.description = "print the plan written (its JSON) on stdout";
   cmd.addHelpText(
     "after",
     `
@@ -209,6 +212,7 @@ Example:
       );
     }
     writeFileAtomic(flags.out, planText(plan));
+    if (flags.json === true) process.stdout.write(planText(plan));
     process.stderr.write(
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,
     );

@@ -566,7 +566,7 @@ export function runCommand(): Command {
     )
     .requiredOption(
       "--out <dir>",
-      "output folder: size_factors.csv, dispersions.csv, lfc.csv, results.csv, run.json, report.html",
+      "output folder: results.csv, dispersions.csv, lfc.csv, run.json, saved_fit.json, report.html, and size_factors.csv (with --data; over the network they stay at the centers)",
     )
     .option(
       "--compare <file>",

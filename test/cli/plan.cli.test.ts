@@ -180,8 +180,10 @@ describe("fedseq plan", () => {
     );
     // k = 1, the centers' consent, is a plan without them.
     const consent = join(tmp.dir, "consent.json");
-    const k1 = await hosted([...base, ...centers, "--min-cell", "1", "--out", consent]);
+    const k1 = await hosted([...base, ...centers, "--min-cell", "1", "--json", "--out", consent]);
     expect(k1.code, k1.stderr).toBe(0);
+    // --json prints the plan written.
+    expect(k1.stdout).toBe(readFileSync(consent, "utf8"));
     expect(JSON.parse(readFileSync(consent, "utf8"))).toMatchObject({
       min_cell: 1,
       verify_requests: false,
