@@ -18,7 +18,8 @@ import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
 import { InputError, quote } from "../core/errors.js";
 import { type DesignLevels, type References, sortLevels } from "../design/designMatrix.js";
-import { parseFormula, parseReducedFormula } from "../design/formula.js";
+import { cellLevels } from "../design/factorCells.js";
+import { type Formula, parseFormula, parseReducedFormula } from "../design/formula.js";
 import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 import { secureCentersProblem } from "./registry.js";
 
@@ -361,13 +362,14 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
   if (new Set(centers).size !== centers.length) r.fail("centers", "a center is listed twice");
 
   const design = r.string("design");
-  const terms = ((): string[] => {
+  const formula = ((): Formula => {
     try {
-      return parseFormula(design).terms;
+      return parseFormula(design);
     } catch (error) {
       return r.fail("design", (error as Error).message);
     }
   })();
+  const { terms } = formula;
 
   const levelsObject = r.object("levels");
   const levels: Record<string, string[]> = {};
@@ -383,6 +385,13 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       r.fail(`levels.${factor}`, "levels must be sorted (the order fedseq builds the design in)");
     levels[factor] = values;
   }
+  // A variable without levels is a continuous covariate: factor(x) says it is not one.
+  for (const variable of formula.factors ?? [])
+    if (!Object.hasOwn(levels, variable))
+      r.fail(
+        "levels",
+        `the design's factor(${variable}) needs its levels (fedseq plan --levels ${variable}=…)`,
+      );
 
   const referencesObject = r.object("references");
   const references: Record<string, string> = {};
@@ -431,6 +440,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
     }),
   ) as unknown as FitHyperparameters;
   const cellSizes = readCellSizes(r, centers);
+  if (cellSizes !== null) checkCellKeys(r, cellSizes, terms, levels);
   const secureAggregation = r.boolean("secure_aggregation");
   const minCell = r.number("min_cell", isPositiveInteger, "a whole number ≥ 1");
   const verifyRequests = readVerifyRequests(r, cellSizes !== null);
@@ -615,6 +625,34 @@ function readCellSizes(r: PlanReader, centers: readonly string[]): CellSizes | n
     out[center] = sizes;
   }
   return out;
+}
+
+/**
+ * Every cell a plan's `cell_sizes` names is a cell of its design: a combination of the levels
+ * of its factors (the design variables the plan gives levels), or "all samples" without any.
+ */
+function checkCellKeys(
+  r: PlanReader,
+  cellSizes: CellSizes,
+  terms: readonly string[],
+  levels: DesignLevels,
+): void {
+  const cells = cellLevels(
+    terms.filter((t) => Object.hasOwn(levels, t)),
+    levels,
+  );
+  for (const [center, sizes] of Object.entries(cellSizes)) {
+    for (const cell of Object.keys(sizes)) {
+      if (cells.has(cell)) continue;
+      const unlevelled = terms.find((t) => !Object.hasOwn(levels, t) && cell.includes(`${t}=`));
+      r.fail(
+        `cell_sizes.${center}.${cell}`,
+        unlevelled !== undefined
+          ? `${quote(unlevelled)} has no levels in the plan, so it is a continuous covariate and no cell of it: give its levels (fedseq plan --levels ${unlevelled}=…)`
+          : `not a cell of the design under the plan's levels (e.g. ${quote([...cells.keys()][0])})`,
+      );
+    }
+  }
 }
 
 /**

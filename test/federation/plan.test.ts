@@ -169,6 +169,21 @@ describe("analysis plan", () => {
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },
       "plan.json: cell_sizes.hospital_b.batch=b2,condition=control: expected a whole number ≥ 1",
     ],
+    [
+      { cell_sizes: { ...PLAN_CELLS, hospital_b: { "condition=control": 5 } } },
+      'plan.json: cell_sizes.hospital_b.condition=control: not a cell of the design under the plan\'s levels (e.g. "batch=b1,condition=control")',
+    ],
+    [
+      {
+        levels: { condition: ["control", "treated"] },
+        references: {},
+      },
+      'plan.json: cell_sizes.hospital_a.batch=b1,condition=control: "batch" has no levels in the plan, so it is a continuous covariate and no cell of it: give its levels (fedseq plan --levels batch=…)',
+    ],
+    [
+      { design: "~ factor(batch) + condition", levels: { condition: ["control", "treated"] } },
+      "plan.json: levels: the design's factor(batch) needs its levels (fedseq plan --levels batch=…)",
+    ],
     [{ centers: ["a"] }, "plan.json: centers: a federation needs at least two centers"],
     [{ centers: ["a", "a"] }, "plan.json: centers: a center is listed twice"],
     [{ centers: ["a", "b c"] }, "plan.json: centers:"],
