@@ -8,12 +8,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels, sortLevels } from "../design/designMatrix.js";
+import { allCellKeys } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
 import {
   cellsOpenToEquations,
   checkPlanCells,
   equationsWarning,
   localCellSizes,
+  planFactors,
   unverifiedWarning,
 } from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
@@ -28,10 +30,10 @@ import {
 } from "../federation/plan.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { type Dataset, readDataset } from "../io/dataset.js";
-import { InputError, quote } from "../io/errors.js";
+import { InputError, listForMessage, quote, unreadableFile } from "../io/errors.js";
 import { checkPlanAnalysis, planFromRunJob } from "../pipeline/analysisPlan.js";
 import { covariateCellsWarning } from "../pipeline/run.js";
-import { checkFolder, checkLogFile, forOption } from "../pipeline/runOptions.js";
+import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { centerList, integerOption } from "./options.js";
 import { type AnalysisFlags, runJobFromFlags, withAnalysisFlags } from "./runCommand.js";
 
@@ -64,6 +66,77 @@ function levelsOption(
       `--levels ${factor}: expected distinct levels separated by commas, got "${list}"`,
     );
   return { ...previous, [factor]: sortLevels(levels) };
+}
+
+/** What a `--cell-sizes` file holds, for its messages. */
+const CELL_SIZES_SHAPE =
+  'an object of center → {cell: samples}, e.g. {"hospital_a": {"tissue=heart": 4}}';
+
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return JSON.stringify(value);
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Read and check `--cell-sizes FILE`: readable, JSON, an object with an object of cell → samples
+ * (a whole number ≥ 1) for each of the plan's centers, every cell one of the design's (its
+ * factors' levels in formula order, as a center names its cells).
+ * @throws InputError (one line naming `--cell-sizes`, the file and what is wrong)
+ */
+function readCellSizesFile(
+  file: string,
+  centers: readonly string[],
+  cells: Pick<AnalysisPlan, "design" | "levels">,
+): CellSizes {
+  const where = `--cell-sizes ${file}`;
+  checkReadableFile("--cell-sizes", file);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new InputError(`--cell-sizes: ${unreadableFile(file, error).message}`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${where}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (!isJsonObject(value))
+    throw new InputError(`${where}: expected ${CELL_SIZES_SHAPE}, found ${jsonKind(value)}`);
+  const known = new Set(forOption("--design", () => allCellKeys(planFactors(cells), cells.levels)));
+  const out: Record<string, Record<string, number>> = {};
+  for (const [center, sizes] of Object.entries(value)) {
+    if (!centers.includes(center))
+      throw new InputError(
+        `${where}: ${quote(center)} is not one of --centers (${centers.join(", ")})`,
+      );
+    if (!isJsonObject(sizes))
+      throw new InputError(
+        `${where}: ${center}: expected an object of cell → samples, e.g. {"tissue=heart": 4}, found ${jsonKind(sizes)}`,
+      );
+    for (const [cell, n] of Object.entries(sizes)) {
+      if (!known.has(cell))
+        throw new InputError(
+          `${where}: ${center}: ${quote(cell)} is not a cell of the design ${cells.design} (its cells: ${listForMessage([...known])})`,
+        );
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+        throw new InputError(
+          `${where}: ${center}: ${cell}: expected a whole number of samples ≥ 1, found ${JSON.stringify(n)}`,
+        );
+    }
+    out[center] = sizes as Record<string, number>;
+  }
+  const missing = centers.filter((c) => !Object.hasOwn(out, c));
+  if (missing.length > 0)
+    throw new InputError(`${where}: no cell sizes for center(s) ${missing.join(", ")}`);
+  return out;
 }
 
 /**
@@ -110,11 +183,10 @@ async function planFromFlags(
       dataset.centers.map((c) => [c, localCellSizes(cells, centerDataFromDataset(dataset, c))]),
     );
   } else if (flags.cellSizes !== undefined) {
-    const file = flags.cellSizes;
-    cellSizes = forOption(
-      "--cell-sizes",
-      () => JSON.parse(readFileSync(file, "utf8")) as CellSizes,
-    );
+    cellSizes = readCellSizesFile(flags.cellSizes, centers, {
+      design: flags.design,
+      levels,
+    });
   }
   const drafted = planFromRunJob(job, levels, centers, {
     minCell: flags.minCell,

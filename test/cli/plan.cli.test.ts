@@ -295,6 +295,60 @@ describe("fedseq plan", () => {
     },
   );
 
+  it("names --cell-sizes, the file and what is wrong in one line (exit 2, nothing written): missing, not JSON, not center → {cell: samples}", async () => {
+    const good = { "condition=A": 3, "condition=B": 3 };
+    const cases: [string, string | null, string][] = [
+      ["missing", null, "fedseq: --cell-sizes: cannot read MISSING: no such file\n"],
+      ["truncated", '{"a": {"condition=A": 3', "fedseq: --cell-sizes FILE: not JSON ("],
+      [
+        "list",
+        "[1, 2]",
+        'fedseq: --cell-sizes FILE: expected an object of center → {cell: samples}, e.g. {"hospital_a": {"tissue=heart": 4}}, found a list\n',
+      ],
+      [
+        "center-number",
+        JSON.stringify({ a: good, b: good, c: 5 }),
+        'fedseq: --cell-sizes FILE: c: expected an object of cell → samples, e.g. {"tissue=heart": 4}, found 5\n',
+      ],
+      [
+        "count-text",
+        JSON.stringify({ a: good, b: { ...good, "condition=B": "3" }, c: good }),
+        'fedseq: --cell-sizes FILE: b: condition=B: expected a whole number of samples ≥ 1, found "3"\n',
+      ],
+      [
+        "unknown-cell",
+        JSON.stringify({ a: good, b: good, c: { "condition=a": 3, "condition=B": 3 } }),
+        'fedseq: --cell-sizes FILE: c: "condition=a" is not a cell of the design ~ condition (its cells: condition=A and condition=B)\n',
+      ],
+      [
+        "unknown-center",
+        JSON.stringify({ a: good, b: good, c: good, d: good }),
+        'fedseq: --cell-sizes FILE: "d" is not one of --centers (a, b, c)\n',
+      ],
+      [
+        "missing-center",
+        JSON.stringify({ a: good, b: good }),
+        "fedseq: --cell-sizes FILE: no cell sizes for center(s) c\n",
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      const sizes =
+        text === null ? join(tmp.dir, "no-such-cells.json") : tmp.write(`${name}-cells.json`, text);
+      const out = join(tmp.dir, `cell-sizes-${name}.json`);
+      const args = ["plan", "--design", "~ condition", "--levels", "condition=A,B"];
+      // The first case in a process of its own: how bin/fedseq itself ends (no stack trace).
+      const made = await (name === "missing" ? runFedseqAsync : hosted)([
+        ...args,
+        ...["--centers", "a,b,c", "--cell-sizes", sizes, "--out", out],
+      ]);
+      expect(made.code, `${name}: ${made.stderr}`).toBe(2);
+      const expected = message.replace("MISSING", sizes).replace("FILE", sizes);
+      expect(made.stderr.startsWith(expected), `${name}: ${made.stderr}`).toBe(true);
+      expect(made.stderr.trim().split("\n"), name).toHaveLength(1);
+      expect(existsSync(out), name).toBe(false);
+    }
+  });
+
   it("its --help example writes the plan it shows (given the cells.json it names)", async () => {
     const help = await runFedseqAsync(["plan", "--help"]);
     expect(help.code).toBe(0);
