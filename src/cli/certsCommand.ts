@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { makeTrialCertificates } from "../federation/grpc/certificates.js";
 import { InputError } from "../io/errors.js";
 import { integerOption } from "./options.js";
+import { claimOutputFolder } from "./outputFolder.js";
 
 /** The `certs` command. */
 export function certsCommand(): Command {
@@ -31,6 +32,9 @@ export function certsCommand(): Command {
           `--centers: names must be non-empty and not "ca" or "aggregator", got "${flags.centers}"`,
         );
       }
+      // The folder is created, proved writable and locked first: one line naming --out and why
+      // when it cannot be (a file, a read-only folder, /proc), before openssl runs.
+      const folder = claimOutputFolder(flags.out, "--out");
       let made: ReturnType<typeof makeTrialCertificates>;
       try {
         made = makeTrialCertificates(
@@ -41,6 +45,8 @@ export function certsCommand(): Command {
         );
       } catch (error) {
         throw new InputError((error as Error).message);
+      } finally {
+        folder.release();
       }
       process.stdout.write(
         `fedseq certs: CA ${made.ca}; aggregator ${made.aggregator.cert}; centers ${centers.map((c) => made.centers[c].cert).join(", ")}\n` +

@@ -58,6 +58,9 @@ function reason(error: unknown): string {
     ENOTDIR: "a parent is not a folder",
     ENOSPC: "no space left",
     EDQUOT: "disk quota exceeded",
+    // From mkdir or open with the parent folder there: a file system that takes no new entries
+    // (/proc, /sys).
+    ENOENT: "the file system takes no new files there (ENOENT)",
   };
   return (code && reasons[code]) ?? code ?? String(error);
 }

@@ -912,6 +912,38 @@ describe.concurrent("every option mistake exits 2 with one line before any round
   });
 });
 
+describe("certs --out it cannot write", () => {
+  it("exits 2 at once with one line naming --out and why: in /proc (Node's recursive mkdir spun there), a file, a read-only folder", {
+    timeout: 4 * DEADLINE_MS,
+  }, async () => {
+    const certsArgs = (out: string) => ["certs", "--out", out, "--centers", "a,b"];
+    // A deadline well under the test's: a spinning command is killed and fails the check.
+    expectOneLine(
+      await fedseq(certsArgs("/proc/fedseq-certs"), 10_000),
+      /^fedseq: --out \/proc\/fedseq-certs: cannot create the folder \(the file system takes no new files there \(ENOENT\)\)$/,
+    );
+    expectOneLine(await fedseq(certsArgs(aFile)), /--out .*a-file: a file, not a folder$/);
+    expectOneLine(
+      await fedseq(certsArgs(join(aFile, "certs"))),
+      /--out .*: cannot create the folder \(.*a-file is a file\)$/,
+    );
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : null;
+    if (asUser !== null) chmodSync(tmp.dir, 0o755);
+    const locked = tmp.subdir("read-only-certs");
+    chmodSync(locked, 0o555);
+    try {
+      expectOneLine(
+        await fedseq(certsArgs(locked), DEADLINE_MS, asUser),
+        /--out .*: cannot write there \(permission denied\)$/,
+      );
+      expect(readdirSync(locked)).toEqual([]);
+    } finally {
+      chmodSync(locked, 0o755);
+    }
+    expect(readFileSync(aFile, "utf8")).toBe("not a folder\n");
+  });
+});
+
 describe("--out is locked while a command writes it", () => {
   it("a second run into the folder exits 2 naming the first one's pid; SIGTERM removes the lock", async () => {
     const out = join(tmp.dir, "locked");
