@@ -41,6 +41,11 @@ export interface OutputFolder {
   readonly dir: string;
   /** Remove the lock, and the folders the claim created if they are still empty. */
   release(): void;
+  /**
+   * Run `cleanup` if a signal stops the command (before the lock goes and the folders the claim
+   * created are removed when empty), until the returned function is called.
+   */
+  onSignalStop(cleanup: () => void): () => void;
 }
 
 /** Who holds a lock, as written in its file. */
@@ -207,6 +212,7 @@ export function claimOutputFolder(dir: string, flag = "--out"): OutputFolder {
   }
 
   let released = false;
+  const cleanups = new Set<() => void>();
   const release = () => {
     if (released) return;
     released = true;
@@ -218,13 +224,25 @@ export function claimOutputFolder(dir: string, flag = "--out"): OutputFolder {
     removeEmpty(created);
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    for (const cleanup of cleanups) {
+      try {
+        cleanup();
+      } catch {}
+    }
     release();
     process.stderr.write(`fedseq: stopped by ${signal}\n`);
     process.exit(128 + (constants.signals[signal] ?? 0));
   };
   process.on("exit", release);
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  return { dir, release };
+  const onSignalStop = (cleanup: () => void) => {
+    const own = () => cleanup();
+    cleanups.add(own);
+    return () => {
+      cleanups.delete(own);
+    };
+  };
+  return { dir, release, onSignalStop };
 }
 
 function heldMessage(flag: string, dir: string, lock: string, holder?: Holder): string {
@@ -240,12 +258,12 @@ function heldMessage(flag: string, dir: string, lock: string, holder?: Holder): 
 /** Run `body` with `dir` claimed as the output folder; released however `body` ends. */
 export async function withOutputFolder<T>(
   dir: string,
-  body: () => Promise<T>,
+  body: (folder: OutputFolder) => Promise<T>,
   flag = "--out",
 ): Promise<T> {
   const folder = claimOutputFolder(dir, flag);
   try {
-    return await body();
+    return await body(folder);
   } finally {
     folder.release();
   }

@@ -43,7 +43,7 @@ import {
   refuseGiven,
   secondsOption,
 } from "./options.js";
-import { withOutputFolder } from "./outputFolder.js";
+import { type OutputFolder, withOutputFolder } from "./outputFolder.js";
 import { clearProgress, runProgress } from "./progress.js";
 import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
 import { withThreadsFlag } from "./threadsFlag.js";
@@ -613,7 +613,7 @@ Example:
     const { job, plan, federation, secureAggregation, minCell, omitSparseGenes, verifyRequests } =
       runSetupFromFlags(flags, givenOn(cmd));
     if (flags.transcript !== undefined) checkLogFile("--transcript", flags.transcript);
-    const report = await withOutputFolder(job.outDir, () =>
+    const report = await withOutputFolder(job.outDir, (folder) =>
       federation.kind === "listen"
         ? runAsAggregator(
             job,
@@ -621,6 +621,7 @@ Example:
             federation.setup,
             federation.resume,
             flags.transcript,
+            folder,
           )
         : runInProcess(job, plan, federation, flags.transcript, secureAggregation, {
             minCell,
@@ -682,6 +683,7 @@ async function runAsAggregator(
   setup: ListenSetup,
   resume: boolean,
   transcriptFile: string | undefined,
+  folder: OutputFolder,
 ): Promise<RunJson> {
   const { kSampleRule, reportThreadOfRun, runOverFederation, writeRunOutputs } = await import(
     "../pipeline/run.js"
@@ -702,17 +704,22 @@ async function runAsAggregator(
     verifyRequests: plan.verifyRequests,
   });
   writeRunIdentity(job.outDir, identity);
-  // A run that ends before its first round (its input refused, exit 2, or a center refusing to
-  // take part, exit 3) leaves no run to resume: its identity goes (and with it the output
-  // folder, when the claim made it and it is empty).
+  // A run that ends before its first round (its input refused, exit 2, a center refusing to
+  // take part, exit 3, a join timeout, or SIGINT/SIGTERM/SIGHUP while the centers join) leaves
+  // no run to resume: its identity goes (and with it the output folder, when the claim made it
+  // and it is empty). A resumed run keeps the identity it resumes.
   const forgetRefused = (error: unknown) => {
     if (!resume && error instanceof InputError) removeRunIdentity(job.outDir);
   };
+  const keepOnSignal = resume ? () => {} : folder.onSignalStop(() => removeRunIdentity(job.outDir));
   try {
     await aggregator.ready();
   } catch (error) {
     if (!resume) removeRunIdentity(job.outDir);
     throw error;
+  } finally {
+    // Every center has joined (or the run ends): from round 1 on, a stopped run can be resumed.
+    keepOnSignal();
   }
   // The run's time starts when every center has joined: the wait for them is not the analysis'.
   const started = performance.now();

@@ -9,7 +9,14 @@
  * injected (DESeq2 replaced and refitted them all, `deseq2/cooks.csv`): a run on it replaces and
  * refits all 60, as on the whole dataset.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
@@ -566,6 +573,36 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(existsSync(out)).toBe(false);
     for (const lab of labs) await lab.exited;
   });
+
+  it.each([
+    ["SIGINT", 130, false],
+    ["SIGTERM", 143, true],
+  ] as const)(
+    "run --listen stopped by %s while its centers join leaves no OUT/.fedseq-run (exit %i), and --out as it was",
+    async (signal, code, existing) => {
+      await ensureCertificates();
+      const port = await freePort();
+      const out = join(tmp.dir, `run-stopped-${signal}`);
+      if (existing) {
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, "keep.txt"), "keep\n");
+      }
+      const data = small("outliers_sim");
+      const agg = runAggregator("outliers_sim", data, port, out, ["--join-timeout", "600"]);
+      await agg.waitFor(/listening/);
+      // The run's record is written once the aggregator listens: stop it while no center joined.
+      const until = Date.now() + 30_000;
+      while (!existsSync(join(out, ".fedseq-run")) && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(existsSync(join(out, ".fedseq-run")), agg.output()).toBe(true);
+      agg.child.kill(signal);
+      expect(await agg.exited, agg.output()).toBe(code);
+      expect(agg.output()).toContain(`fedseq: stopped by ${signal}`);
+      // Until 2026-12-08 OUT/.fedseq-run stayed, a run no --resume could take up.
+      if (existing) expect(readdirSync(out)).toEqual(["keep.txt"]);
+      else expect(existsSync(out)).toBe(false);
+    },
+  );
 
   it("run --listen: a center whose data cannot be read tells the aggregator it refuses (not why), and the run ends at once naming it (exit 3)", async () => {
     await ensureCertificates();
