@@ -4,7 +4,11 @@
  */
 
 import { Command } from "commander";
-import { cellsOpenToEquations, equationsWarning } from "../federation/cellRule.js";
+import {
+  cellsOpenToEquations,
+  equationsWarning,
+  unverifiedWarning,
+} from "../federation/cellRule.js";
 import type { CenterSource } from "../federation/centerData.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
 import { readPlanFile } from "../federation/plan.js";
@@ -276,6 +280,8 @@ Example:
         log(
           `${flags.name}: answering only plan ${session.planHash}${session.verifiesRequests ? ", each request checked against this center's replay of the plan" : ""}`,
         );
+        const unverified = unverifiedWarning(plan);
+        if (unverified !== null) log(`${flags.name}: ${unverified}`);
         const open = cellsOpenToEquations(plan);
         if (open.length > 0) log(`${flags.name}: ${equationsWarning(plan, open)}`);
       }

@@ -188,10 +188,22 @@ describe("fedseq plan", () => {
       min_cell: 1,
       verify_requests: false,
     });
-    // The weakest plan says what it gives away, as a verified plan's warnings do theirs.
-    expect(k1.stderr).toContain(
-      "fedseq: warning: requests not verified: the aggregator chooses the points where the centers' sums are evaluated, and a red team's requests read single samples' counts",
-    );
+    // The weakest plan says what it gives away, as a verified plan's warnings do theirs; and so
+    // does a center started with it, before it dials (an aggregator that never answers here).
+    const unverified =
+      "warning: requests not verified: the aggregator chooses the points where the centers' sums are evaluated, and a red team's requests read single samples' counts";
+    expect(k1.stderr).toContain(`fedseq: ${unverified}`);
+    const certs = join(tmp.dir, "k1-certs");
+    const made2 = await hosted(["certs", "--out", certs, "--centers", "lab_1"]);
+    expect(made2.code, made2.stderr).toBe(0);
+    const center = await runFedseqAsync([
+      ...["center", "--name", "lab_1", "--data", data, "--plan", consent],
+      ...["--aggregator", "127.0.0.1:9", "--ca", join(certs, "ca.pem")],
+      ...["--cert", join(certs, "lab_1.pem"), "--key", join(certs, "lab_1.key")],
+      ...["--give-up-after", "1"],
+    ]);
+    expect(center.code, center.stderr).toBe(3);
+    expect(center.stderr).toContain(`fedseq center: lab_1: ${unverified}`);
   });
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
