@@ -2,17 +2,25 @@
  * Malformed and oversized messages over gRPC: each side rejects them with a logged reason,
  * neither crashes, and the run goes on when the peer then behaves.
  */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HYPERPARAMETERS } from "../../src/algorithms/hyperparameters.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
+import { permanentCertificateProblem } from "../../src/federation/grpc/aggregatorCertificate.js";
 import { GrpcAggregator } from "../../src/federation/grpc/aggregatorServer.js";
 import { runCenterAgent } from "../../src/federation/grpc/centerAgent.js";
+import { makeTrialCertificates } from "../../src/federation/grpc/certificates.js";
 import type { AggregatorMessage } from "../../src/federation/grpc/generated/fedseq/v1/AggregatorMessage.js";
 import type { CenterMessage__Output } from "../../src/federation/grpc/generated/fedseq/v1/CenterMessage.js";
-import { fedseqProto, PROTOCOL_VERSION } from "../../src/federation/grpc/proto.js";
+import { fedseqProto, PROTOCOL_VERSION, type TlsFiles } from "../../src/federation/grpc/proto.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/federation/steps.js";
+import { FederationFailure } from "../../src/federation/transport.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS, fitShared } from "../helpers/fits.js";
 import { sharedPath } from "../helpers/shared.js";
@@ -121,6 +129,120 @@ describe("gRPC faults", () => {
     } finally {
       for (const s of sockets) s.destroy();
       blackHole.close();
+    }
+  });
+
+  it("a center whose aggregator's certificate can never be valid (another name, another CA, expired) stops at once naming the address and the cause; a refused connection is retried", async () => {
+    const certs = testCertificates();
+    const li = await simulatedCenters(sharedPath("data", "li_lncap"));
+    const name = li[0].name;
+    // `fedseq certs --hosts aggregator.example.org`, dialled as 127.0.0.1.
+    const dir = mkdtempSync(join(tmpdir(), "fedseq-named-certs-"));
+    const named = makeTrialCertificates(join(dir, "named"), [name], ["aggregator.example.org"]);
+    const listen = async (tls: TlsFiles) =>
+      GrpcAggregator.listen({
+        listen: "127.0.0.1:0",
+        centers: [name],
+        tls,
+        runId: "certificates",
+        joinTimeoutMs: 60_000,
+        reconnectTimeoutMs: 60_000,
+        log: () => {},
+      });
+    const dial = (port: number, tls: TlsFiles, lines: string[], giveUpAfterMs = 60_000) =>
+      runCenterAgent({
+        aggregator: `127.0.0.1:${port}`,
+        tls,
+        session: li[0],
+        minSamples: 1,
+        retryDelayMs: 100,
+        giveUpAfterMs,
+        log: (line) => lines.push(line),
+      });
+    const namedTls = (party: { cert: string; key: string }) => ({
+      ca: readFileSync(named.ca),
+      cert: readFileSync(party.cert),
+      key: readFileSync(party.key),
+    });
+    const mismatched = await listen(namedTls(named.aggregator));
+    const otherCa = await listen(tlsOf(certs.aggregator));
+    try {
+      // Until 2026-12-08 each retried every 2 s until --give-up-after (600 s).
+      for (const [port, cause] of [
+        [
+          mismatched.port,
+          /^center \S+: the aggregator at 127\.0\.0\.1:\d+ presents a TLS certificate that is not valid for 127\.0\.0\.1 \(it is for DNS:aggregator\.example\.org\): remake the certificates with `fedseq certs --hosts 127\.0\.0\.1`/,
+        ],
+        [
+          otherCa.port,
+          /^center \S+: the aggregator at 127\.0\.0\.1:\d+ presents a TLS certificate not signed by the federation's CA \(--ca\) \(SELF_SIGNED_CERT_IN_CHAIN\)/,
+        ],
+      ] as const) {
+        const lines: string[] = [];
+        const started = Date.now();
+        const failure = await dial(port, namedTls(named.centers[name]), lines).catch((e) => e);
+        expect(failure).toBeInstanceOf(FederationFailure);
+        expect((failure as Error).message).toMatch(cause);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(lines.join("\n")).not.toMatch(/retrying/);
+      }
+      // Expired: made as `fedseq certs` would, a day in the past (an aggregator started with it
+      // is refused at --cert; one whose certificate ran out while it listened is not).
+      const expired = join(dir, "expired");
+      mkdirSync(expired);
+      const openssl = (...args: string[]) =>
+        execFileSync("openssl", args, { cwd: expired, stdio: ["ignore", "ignore", "pipe"] });
+      openssl(
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "e.key",
+      );
+      openssl("req", "-new", "-key", "e.key", "-out", "e.csr", "-subj", "/CN=aggregator");
+      writeFileSync(join(expired, "e.ext"), "subjectAltName=IP:127.0.0.1\n");
+      openssl(
+        ...[
+          "x509",
+          "-req",
+          "-in",
+          "e.csr",
+          "-CA",
+          named.ca,
+          "-CAkey",
+          join(dir, "named", "ca.key"),
+        ],
+        ...["-out", "e.pem", "-days", "-1", "-extfile", "e.ext"],
+      );
+      const server = createTlsServer({
+        cert: readFileSync(join(expired, "e.pem")),
+        key: readFileSync(join(expired, "e.key")),
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        await expect(
+          permanentCertificateProblem(`127.0.0.1:${port}`, namedTls(named.centers[name]), 5_000),
+        ).resolves.toMatch(
+          /^the aggregator at 127\.0\.0\.1:\d+ presents a TLS certificate that has expired \(valid until /,
+        );
+      } finally {
+        server.close();
+      }
+      // Nothing listening (an aggregator not up yet): retried until --give-up-after, as before.
+      const closed = otherCa.port;
+      await otherCa.close({ success: false, message: "closed for the test" });
+      const lines: string[] = [];
+      await expect(dial(closed, tlsOf(certs.centers[name]), lines, 1_500)).rejects.toThrow(
+        /could not reach the aggregator at 127\.0\.0\.1:\d+ for 1\.5 s/,
+      );
+      expect(lines.join("\n")).toMatch(/ECONNREFUSED.*retrying/);
+    } finally {
+      await mismatched.close({ success: false, message: "closed for the test" });
+      await otherCa.close({ success: false, message: "closed for the test" });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -13,6 +13,7 @@ import { SecureCenter } from "../secureAggregation/layer.js";
 import { type RequestTag, STATE_STEPS } from "../steps.js";
 import { type MessageRecord, messageRecord, protectedRecord } from "../transcript.js";
 import { FederationFailure, oneLine } from "../transport.js";
+import { permanentCertificateProblem } from "./aggregatorCertificate.js";
 import {
   decodeAnnouncement,
   decodeRequest,
@@ -192,13 +193,34 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
   let answering: Promise<void> = Promise.resolve();
   /** Whether this center has said it refuses (logged once, however many dials it takes). */
   let refusing = false;
+  /** Why the last connection failed or dropped (gRPC's error), if it did with an error. */
+  let dropped: grpc.ServiceError | null = null;
   try {
     for (;;) {
+      dropped = null;
       const outcome = await joinOnce();
       if (outcome !== null) {
         if (replies.hits > 0)
           log(`center ${name}: answered ${replies.hits} repeated requests from its reply cache`);
         return outcome;
+      }
+      // UNAVAILABLE is both "the aggregator is not up yet" (retried) and a TLS certificate no
+      // retry can make valid (a name mismatch, another CA, expired): tell them apart by a
+      // handshake of this center's own, and stop at once on the second.
+      // (Set by joinOnce's handlers, which TypeScript's narrowing does not see.)
+      const failed = dropped as grpc.ServiceError | null;
+      if (failed?.code === grpc.status.UNAVAILABLE) {
+        const problem = await permanentCertificateProblem(
+          options.aggregator,
+          options.tls,
+          Math.min(Math.max(options.retryDelayMs, 5000), 30_000),
+        );
+        if (problem !== null) throw new FederationFailure(`center ${name}: ${problem}`);
+      }
+      if (failed !== null && session !== null && !refusing) {
+        log(
+          `center ${name}: connection to ${options.aggregator} lost or refused (${failed.details || failed.message}); retrying`,
+        );
       }
       // A center without a session (its data could not be read) dials once: its own error is
       // what its operator needs at once, not a wait for an aggregator that is not there.
@@ -256,9 +278,10 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         const refused = { success: false, refused: true, message: reason };
         // An aggregator not listening yet is dialled again, as a center that takes part would
         // (until --give-up-after): the refusal is what ends its wait for this center.
-        call.on("error", (error: grpc.ServiceError) =>
-          settle(error.code === grpc.status.UNAVAILABLE ? null : refused),
-        );
+        call.on("error", (error: grpc.ServiceError) => {
+          if (error.code === grpc.status.UNAVAILABLE) dropped = error;
+          settle(error.code === grpc.status.UNAVAILABLE ? null : refused);
+        });
         call.on("end", () => settle(refused));
         call.on("data", () => {});
         return;
@@ -369,9 +392,7 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           settle({ success: false, refused: false, message: error.details });
           return;
         }
-        log(
-          `center ${name}: connection to ${options.aggregator} lost or refused (${error.details || error.message}); retrying`,
-        );
+        dropped = error;
         settle(null);
       });
       call.on("end", () => settle(null));
