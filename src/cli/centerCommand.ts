@@ -206,7 +206,7 @@ Example:
         { loadCenterData },
         { CenterSession },
         { GenePool, defaultThreads },
-        { runCenterAgent },
+        { runCenterAgent, withoutDirectories },
         { JsonLinesLog },
         { planPipeline },
       ] = await Promise.all([
@@ -247,12 +247,13 @@ Example:
           .finally(() => audit?.close());
         throw error;
       }
-      log(
-        `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
-      );
       const pool = new GenePool({ threads: flags.threads ?? defaultThreads() });
-      // A center whose data does not meet its plan tells the aggregator why (in its own name,
-      // before round 1) and then stops with that reason (exit 2: its input is at fault).
+      // A center whose data does not meet its plan stops with that reason (exit 2: its input is
+      // at fault), whether or not the aggregator is up. Its operator reads the reason at once,
+      // in full; the aggregator is told that it refuses, in its own name, before round 1, in the
+      // shared form that leaves its data out (sharedRefusal), so that the run ends at once
+      // instead of waiting out its --join-timeout. That is dialled until delivered, within
+      // --give-up-after; not delivered, the exit is still 2 (the log says so).
       let session: InstanceType<typeof CenterSession>;
       let refusal: string | undefined;
       let shared: string | undefined;
@@ -272,6 +273,16 @@ Example:
         shared = sharedRefusal(error);
         session = new CenterSession(data, { kernels: pool, fitOnlyWithoutPlan: true });
       }
+      if (refusal === undefined) {
+        log(
+          `${flags.name}: ${data.samples.length} samples, ${data.genes.length} genes; dialling ${flags.aggregator}`,
+        );
+      } else {
+        log(`${flags.name}: refusing to take part: ${refusal}`);
+        log(
+          `${flags.name}: telling the aggregator at ${flags.aggregator} that it refuses (it is told only: ${withoutDirectories(shared ?? refusal)}), dialling until it is reached or for --give-up-after ${flags.giveUpAfter} s; then exit 2`,
+        );
+      }
       if (plan === undefined) {
         log(
           `${flags.name}: --aggregate-fit: serving only an aggregate fit, whose size factors, dispersions and design come from the aggregator (it is trusted with the counts)`,
@@ -285,7 +296,7 @@ Example:
         const open = cellsOpenToEquations(plan);
         if (open.length > 0) log(`${flags.name}: ${equationsWarning(plan, open)}`);
       }
-      const outcome = await runCenterAgent({
+      const served = runCenterAgent({
         ...agent,
         session,
         refusal: shared,
@@ -297,7 +308,19 @@ Example:
         audit?.close();
         return pool.close();
       });
-      if (refusal !== undefined) throw new InputError(refusal);
+      if (refusal !== undefined) {
+        try {
+          await served;
+          log(`${flags.name}: the aggregator was told that this center refuses`);
+        } catch (error) {
+          if (!(error instanceof FederationFailure)) throw error;
+          log(
+            `${flags.name}: the aggregator was not told that this center refuses: ${error.message}`,
+          );
+        }
+        throw new InputError(refusal);
+      }
+      const outcome = await served;
       if (!outcome.success) {
         throw new FederationFailure(
           outcome.refused

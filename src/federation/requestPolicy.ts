@@ -22,7 +22,7 @@
 import type { CenterData } from "../algorithms/centerData.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { ITERATE_MAX_ITERATIONS } from "../algorithms/sizeFactors/iterate.js";
-import { InputError, PrivateDataError, quote } from "../core/errors.js";
+import { InputError, listForMessage, PrivateDataError, quote } from "../core/errors.js";
 import { designColumns, localLevels } from "../design/designMatrix.js";
 import { allCellKeys, factorCellRows } from "../design/factorCells.js";
 import { INTERCEPT_ONLY, parseFormula, parseStepFormula } from "../design/formula.js";
@@ -613,8 +613,16 @@ export function checkDataAgainstPlan(plan: AnalysisPlan, data: CenterData): void
       );
     }
     if (outside.length > 0) {
+      // Its operator reads where: the samples holding the value, and the file.
+      const values = data.metadata.values.get(term) ?? [];
+      const holding = data.samples.filter((_, i) => values[i] === outside[0]);
+      const samples =
+        holding.length === 0
+          ? ""
+          : `sample${holding.length > 1 ? "s" : ""} ${listForMessage(holding, 3)}`;
+      const at = [samples, data.metadata.source ?? ""].filter((x) => x !== "").join(", ");
       throw new PrivateDataError(
-        `${where}: ${term} = ${quote(outside[0])} is not one of the analysis plan's levels (${planned.join(", ")})`,
+        `${where}: ${term} = ${quote(outside[0])}${at === "" ? "" : ` (${at})`} is not one of the analysis plan's levels (${planned.join(", ")})`,
         `${where}: a value of ${term} here is not one of the analysis plan's levels (${planned.join(", ")})`,
       );
     }

@@ -649,6 +649,46 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
     expect(agg2.output()).not.toMatch(/no-such-folder/);
   });
 
+  it("a center whose data breaks its plan names the value, samples and file in its first line and exits 2, whether or not the aggregator is up; the aggregator is told only that it refuses", async () => {
+    await ensureCertificates();
+    const data = small("outliers_sim");
+    const plan = planFor("outliers_sim", data);
+    // lab_3's conditions written in lower case: `b` is not one of the plan's levels (A, B).
+    const lower = editedCopy(data, "outliers-lower-condition", (rows) => rows);
+    const metadata = readFileSync(join(data, "metadata.csv"), "utf8");
+    writeFileSync(join(lower, "metadata.csv"), metadata.replace(/,B,lab_3$/gm, ",b,lab_3"));
+    const reason =
+      /center lab_3: condition = "b" \(samples s12, s15 and s18, \S*outliers-lower-condition\/metadata\.csv\) is not one of the analysis plan's levels \(A, B\)/;
+    // No aggregator: until 2026-12-08 the center logged only "a value of condition here is not
+    // one of the analysis plan's levels", retried for --give-up-after and exited 3.
+    const port = await freePort();
+    const alone = center(lower, "lab_3", port, ["--plan", plan, "--give-up-after", "3"]);
+    expect(await alone.exited, alone.output()).toBe(2);
+    const lines = alone.output().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^fedseq center: lab_3: refusing to take part: /);
+    expect(lines[0]).toMatch(reason);
+    expect(alone.output()).toContain("dialling until it is reached or for --give-up-after 3 s");
+    expect(alone.output()).toMatch(
+      /the aggregator was not told that this center refuses: .*for 3 s/,
+    );
+    expect(lines[lines.length - 1]).toMatch(/^fedseq: /);
+    expect(lines[lines.length - 1]).toMatch(reason);
+    // The aggregator up: the same exit and reason; it reads only the shared refusal.
+    const port2 = await freePort();
+    const out = join(tmp.dir, "run-lower-condition");
+    const agg = runAggregator("outliers_sim", data, port2, out, ["--join-timeout", "600"]);
+    await agg.waitFor(/listening/);
+    const told = center(lower, "lab_3", port2, ["--plan", plan]);
+    expect(await told.exited, told.output()).toBe(2);
+    expect(told.output().split("\n")[0]).toMatch(reason);
+    expect(told.output()).toContain("the aggregator was told that this center refuses");
+    expect(await agg.exited, agg.output()).toBe(3);
+    expect(agg.output()).toContain(
+      "center lab_3: refused to take part: center lab_3: a value of condition here is not one of the analysis plan's levels (A, B)",
+    );
+    expect(agg.output()).not.toMatch(/"b"|s12|metadata\.csv/);
+  });
+
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {
     await ensureCertificates();
     const data = await readDataset(small("li_lncap"));

@@ -58,7 +58,9 @@ export type CenterAgentOptions = CenterAgentSettings &
         readonly session: CenterSession;
         /**
          * Refuse to take part for this reason (e.g. the center's data does not meet its analysis
-         * plan): told to the aggregator before the first round, in this center's name.
+         * plan): told to the aggregator before the first round, in this center's name, dialled
+         * again until delivered (or --give-up-after). The caller logs why (this text is what the
+         * federation reads, which may leave out the center's data).
          */
         readonly refusal?: string;
       }
@@ -271,7 +273,8 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
           ? `it holds ${samples} samples, fewer than its minimum of ${options.minSamples} (--min-samples)`
           : undefined);
       if (reason !== undefined) {
-        if (!refusing) log(`center ${name}: refusing to take part: ${reason}`);
+        if (!refusing && options.refusal === undefined)
+          log(`center ${name}: refusing to take part: ${reason}`);
         refusing = true;
         call.write({ refusal: { center: name, reason: withoutDirectories(reason) } });
         call.end();
