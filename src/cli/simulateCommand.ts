@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { InputError } from "../io/errors.js";
 import { integerOption, numberOption } from "./options.js";
+import { withOutputFolder } from "./outputFolder.js";
 
 interface SimulateFlags {
   out: string;
@@ -59,14 +60,18 @@ export function simulateCommand(): Command {
       const started = performance.now();
       // Loaded only now: the samplers are heavy, and a mistake in the flags needs none of them.
       const { CONDITION_COLUMN, writeCohort } = await import("../simulate/cohort.js");
-      const summary = writeCohort(out, {
-        genes: flags.genes,
-        samples: flags.samples,
-        centers: flags.centers,
-        seed: flags.seed,
-        designLevels: flags.designLevels,
-        deFraction: flags.deFraction,
-      });
+      // The folder is claimed first (created one folder at a time, proved writable, locked):
+      // one line naming --out when it cannot be, as for run's.
+      const summary = await withOutputFolder(flags.out, async () =>
+        writeCohort(out, {
+          genes: flags.genes,
+          samples: flags.samples,
+          centers: flags.centers,
+          seed: flags.seed,
+          designLevels: flags.designLevels,
+          deFraction: flags.deFraction,
+        }),
+      );
       const seconds = (performance.now() - started) / 1000;
       const { plan } = summary;
       const de = plan.de.reduce((a, b) => a + b, 0);

@@ -944,6 +944,34 @@ describe("certs --out it cannot write", () => {
   });
 });
 
+describe("simulate --out it cannot write", () => {
+  it("exits 2 at once with one line naming --out and why: in /proc (Node's recursive mkdir spun there), a file", {
+    timeout: 3 * DEADLINE_MS,
+  }, async () => {
+    const simulate = (out: string) => [
+      "simulate",
+      "--out",
+      out,
+      "--genes",
+      "5",
+      "--samples",
+      "6",
+      "--centers",
+      "2",
+      "--seed",
+      "1",
+    ];
+    // A deadline well under the test's: a spinning command is killed and fails the check.
+    expectOneLine(
+      await fedseq(simulate("/proc/fedseq-simulate"), 10_000),
+      /^fedseq: --out \/proc\/fedseq-simulate: cannot create the folder \(the file system takes no new files there \(ENOENT\)\)$/,
+    );
+    // Until 2026-12-08 a stack trace (EEXIST from mkdir), exit 1.
+    expectOneLine(await fedseq(simulate(aFile)), /--out .*a-file: a file, not a folder$/);
+    expect(readFileSync(aFile, "utf8")).toBe("not a folder\n");
+  });
+});
+
 describe("--out is locked while a command writes it", () => {
   it("a second run into the folder exits 2 naming the first one's pid; SIGTERM removes the lock", async () => {
     const out = join(tmp.dir, "locked");
