@@ -4,9 +4,10 @@
  * aggregation, and writes the same outputs.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { makeFolders } from "../io/folders.js";
 import {
   CHECKPOINT_FILE,
   type FitCheckpoint,
@@ -130,7 +131,7 @@ Example (see the README's "Run a real federation"):
           resume,
           fingerprint,
           onCheckpoint: (c) => {
-            mkdirSync(job.outDir, { recursive: true });
+            makeFolders(job.outDir);
             writeCheckpoint(job.outDir, c);
           },
           onRound: (e) => {

@@ -3,7 +3,6 @@
  * LFC fit, and the outputs `lfc.csv` and `run.json`. The aggregator side reads only what the
  * user gives it (size factors, dispersions, gene list); the counts stay with the centers.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import type { LocalKernels } from "../algorithms/kernels.js";
@@ -36,6 +35,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { type ReadDatasetOptions, readDatasetByCenter } from "../io/dataset.js";
 import { InputError, listForMessage } from "../io/errors.js";
+import { makeFolders } from "../io/folders.js";
 import { versionSuffixHint } from "../io/geneIds.js";
 import { readDispersions, readGeneList, readSizeFactors } from "../io/sidecars.js";
 import type { FitMethod, ReportInput } from "../reports/html.js";
@@ -477,7 +477,7 @@ export async function writeFitOutputs(
   report: RunReport,
   reference?: ReportReference,
 ): Promise<void> {
-  mkdirSync(outDir, { recursive: true });
+  makeFolders(outDir);
   // The report renders on its own thread while this one writes the tables.
   await ReportThread.start().writeAlongside(
     join(outDir, "report.html"),

@@ -4,7 +4,7 @@
  * each federated: the aggregator sees per-gene aggregates and the samples' size factors only.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { privateCooksFilterMask } from "../algorithms/cooks/index.js";
 import { lrtStatistic, reducedColumnIndices } from "../algorithms/deseq2/lrt.js";
@@ -61,6 +61,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import type { ReadDatasetOptions } from "../io/dataset.js";
 import { InputError } from "../io/errors.js";
+import { makeFolders } from "../io/folders.js";
 import type { DispersionFigureSource, ReportInput } from "../reports/html.js";
 import { type ReportReference, readReferenceLfc } from "../reports/reference.js";
 import { ReportThread } from "../reports/reportThread.js";
@@ -1251,7 +1252,7 @@ export async function writeRunOutputs(
   if (extra.designWarnings !== undefined && extra.designWarnings.length > 0)
     report.design_warnings = [...extra.designWarnings];
   const fitReport = runReport(outcome.fit, { ...job, fixedRounds: false }, seconds);
-  mkdirSync(outDir, { recursive: true });
+  makeFolders(outDir);
   const pcaCoordinates = madePca(outcome)?.coordinates ?? extra.pcaCoordinates ?? null;
   const tables = () =>
     writeRunTables(outDir, outcome, report, extra.vst, pcaCoordinates, sizeFactors);

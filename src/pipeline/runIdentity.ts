@@ -6,10 +6,11 @@
  * their state for it and answer the rounds already done from their reply caches.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { InputError } from "../io/errors.js";
+import { makeFolders } from "../io/folders.js";
 
 /** File name of the run's identity inside the output folder. */
 export const RUN_IDENTITY_FILE = ".fedseq-run";
@@ -32,7 +33,7 @@ export function runFingerprint(settings: unknown, centers: readonly string[]): s
 
 /** Record the run's identity in `outDir` (atomically), before its first round. */
 export function writeRunIdentity(outDir: string, identity: RunIdentity): void {
-  mkdirSync(outDir, { recursive: true });
+  makeFolders(outDir);
   writeFileAtomic(join(outDir, RUN_IDENTITY_FILE), `${JSON.stringify(identity)}\n`);
 }
 

@@ -9,7 +9,6 @@
  * normal, gamma and Poisson samplers), consumed in a fixed order: the plan (centers,
  * conditions, size factors, genes) first, then the counts gene by gene, sample by sample.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import gammaRandom from "@stdlib/random-base-gamma";
 import mt19937 from "@stdlib/random-base-mt19937";
@@ -17,6 +16,7 @@ import normalRandom from "@stdlib/random-base-normal";
 import poissonRandom from "@stdlib/random-base-poisson";
 import { formatNumber, writeCsvAtomic } from "../io/csv.js";
 import { InputError } from "../io/errors.js";
+import { makeFolders } from "../io/folders.js";
 
 /** What to simulate. */
 export interface CohortOptions {
@@ -391,7 +391,7 @@ export function writeCohort(
 ): CohortSummary {
   const { plan, rng } = planCohort(options, model);
   const truth = join(dir, "truth");
-  mkdirSync(truth, { recursive: true });
+  makeFolders(truth);
   const files = {
     counts: join(dir, "counts.csv"),
     metadata: join(dir, "metadata.csv"),

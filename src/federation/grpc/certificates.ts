@@ -5,8 +5,9 @@
  * bring certificates from their own PKI.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeFolders } from "../../io/folders.js";
 
 /** Files written by {@link makeTrialCertificates}. */
 export interface TrialCertificates {
@@ -42,7 +43,7 @@ export function makeTrialCertificates(
     if (!NAME.test(c))
       throw new Error(`center name ${JSON.stringify(c)}: use letters, digits, ".", "_" and "-"`);
   }
-  mkdirSync(dir, { recursive: true });
+  makeFolders(dir);
   const key = (file: string) => [
     "genpkey",
     "-algorithm",
