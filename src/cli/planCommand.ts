@@ -8,20 +8,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels, sortLevels } from "../design/designMatrix.js";
-import { allCellKeys } from "../design/factorCells.js";
 import { parseFormula } from "../design/formula.js";
 import {
   cellsOpenToEquations,
   checkPlanCells,
   equationsWarning,
   localCellSizes,
-  planFactors,
   unverifiedWarning,
 } from "../federation/cellRule.js";
 import { centerDataFromDataset } from "../federation/centerData.js";
 import {
   type AnalysisPlan,
   type CellSizes,
+  checkCellSizes,
   DEFAULT_MIN_CELL,
   planFromJson,
   planHash,
@@ -30,7 +29,7 @@ import {
 } from "../federation/plan.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { type Dataset, readDataset } from "../io/dataset.js";
-import { InputError, listForMessage, quote, unreadableFile } from "../io/errors.js";
+import { InputError, quote, unreadableFile } from "../io/errors.js";
 import { checkPlanAnalysis, planFromRunJob } from "../pipeline/analysisPlan.js";
 import { covariateCellsWarning } from "../pipeline/run.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
@@ -68,25 +67,8 @@ function levelsOption(
   return { ...previous, [factor]: sortLevels(levels) };
 }
 
-/** What a `--cell-sizes` file holds, for its messages. */
-const CELL_SIZES_SHAPE =
-  'an object of center → {cell: samples}, e.g. {"hospital_a": {"tissue=heart": 4}}';
-
-function jsonKind(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  return JSON.stringify(value);
-}
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /**
- * Read and check `--cell-sizes FILE`: readable, JSON, an object with an object of cell → samples
- * (a whole number ≥ 1) for each of the plan's centers, every cell one of the design's (its
- * factors' levels in formula order, as a center names its cells).
+ * Read `--cell-sizes FILE` and check it as a plan's `cell_sizes` ({@link checkCellSizes}).
  * @throws InputError (one line naming `--cell-sizes`, the file and what is wrong)
  */
 function readCellSizesFile(
@@ -108,35 +90,11 @@ function readCellSizesFile(
   } catch (error) {
     throw new InputError(`${where}: not JSON (${(error as Error).message})`, { cause: error });
   }
-  if (!isJsonObject(value))
-    throw new InputError(`${where}: expected ${CELL_SIZES_SHAPE}, found ${jsonKind(value)}`);
-  const known = new Set(forOption("--design", () => allCellKeys(planFactors(cells), cells.levels)));
-  const out: Record<string, Record<string, number>> = {};
-  for (const [center, sizes] of Object.entries(value)) {
-    if (!centers.includes(center))
-      throw new InputError(
-        `${where}: ${quote(center)} is not one of --centers (${centers.join(", ")})`,
-      );
-    if (!isJsonObject(sizes))
-      throw new InputError(
-        `${where}: ${center}: expected an object of cell → samples, e.g. {"tissue=heart": 4}, found ${jsonKind(sizes)}`,
-      );
-    for (const [cell, n] of Object.entries(sizes)) {
-      if (!known.has(cell))
-        throw new InputError(
-          `${where}: ${center}: ${quote(cell)} is not a cell of the design ${cells.design} (its cells: ${listForMessage([...known])})`,
-        );
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
-        throw new InputError(
-          `${where}: ${center}: ${cell}: expected a whole number of samples ≥ 1, found ${JSON.stringify(n)}`,
-        );
-    }
-    out[center] = sizes as Record<string, number>;
-  }
-  const missing = centers.filter((c) => !Object.hasOwn(out, c));
-  if (missing.length > 0)
-    throw new InputError(`${where}: no cell sizes for center(s) ${missing.join(", ")}`);
-  return out;
+  return forOption("--cell-sizes", () =>
+    checkCellSizes(value, centers, cells.design, cells.levels, (path, problem) => {
+      throw new InputError([where, ...path, problem].join(": "));
+    }),
+  );
 }
 
 /**

@@ -16,9 +16,9 @@ import { MIN_OUTLIER_REPLICATES } from "../algorithms/cooks/cells.js";
 import { FIT_TYPES, type FitType } from "../algorithms/dispersions/trend.js";
 import type { FitHyperparameters } from "../algorithms/hyperparameters.js";
 import { SIZE_FACTORS_TYPES, type SizeFactorsType } from "../algorithms/sizeFactors/state.js";
-import { InputError, quote } from "../core/errors.js";
+import { InputError, listForMessage, quote } from "../core/errors.js";
 import { type DesignLevels, type References, sortLevels } from "../design/designMatrix.js";
-import { cellLevels } from "../design/factorCells.js";
+import { allCellKeys } from "../design/factorCells.js";
 import { type Formula, parseFormula, parseReducedFormula } from "../design/formula.js";
 import { LFC_SHRINK_TYPES, type LfcShrinkType } from "../results/lfcShrink.js";
 import { secureCentersProblem } from "./registry.js";
@@ -439,8 +439,7 @@ export function planFromJson(value: unknown, where: string): AnalysisPlan {
       return [key, v];
     }),
   ) as unknown as FitHyperparameters;
-  const cellSizes = readCellSizes(r, centers);
-  if (cellSizes !== null) checkCellKeys(r, cellSizes, terms, levels);
+  const cellSizes = readCellSizes(r, centers, design, levels);
   const secureAggregation = r.boolean("secure_aggregation");
   const minCell = r.number("min_cell", isPositiveInteger, "a whole number ≥ 1");
   const verifyRequests = readVerifyRequests(r, cellSizes !== null);
@@ -602,57 +601,85 @@ function readReduced(r: PlanReader, design: string): string | null {
   return reduced;
 }
 
-/** The plan's `cell_sizes`: null, or per listed center an object of whole numbers ≥ 1. */
-function readCellSizes(r: PlanReader, centers: readonly string[]): CellSizes | null {
+/** The plan's `cell_sizes`: null, or {@link checkCellSizes}'s. */
+function readCellSizes(
+  r: PlanReader,
+  centers: readonly string[],
+  design: string,
+  levels: DesignLevels,
+): CellSizes | null {
   const value = r.raw("cell_sizes");
   if (value === null) return null;
-  const object = r.object("cell_sizes", value);
-  const out: Record<string, Record<string, number>> = {};
-  for (const center of centers) {
-    if (!Object.hasOwn(object, center)) r.fail(`cell_sizes.${center}`, "missing");
-  }
-  for (const [center, cells] of Object.entries(object)) {
-    if (!centers.includes(center)) r.fail(`cell_sizes.${center}`, "not one of the plan's centers");
-    const sizes: Record<string, number> = {};
-    for (const [cell, n] of Object.entries(r.object(`cell_sizes.${center}`, cells))) {
-      if (typeof n !== "number" || !isPositiveInteger(n))
-        r.fail(
-          `cell_sizes.${center}.${cell}`,
-          `expected a whole number ≥ 1, found ${JSON.stringify(n)}`,
-        );
-      sizes[cell] = n;
-    }
-    out[center] = sizes;
-  }
-  return out;
+  return checkCellSizes(value, centers, design, levels, (path, problem) =>
+    r.fail(["cell_sizes", ...path].join("."), problem),
+  );
 }
 
 /**
- * Every cell a plan's `cell_sizes` names is a cell of its design: a combination of the levels
- * of its factors (the design variables the plan gives levels), or "all samples" without any.
+ * Cell sizes checked (a plan's `cell_sizes`, `fedseq plan --cell-sizes`): an object of center →
+ * {cell: samples}, each of `centers` listed and no other, each cell one of the design's (a
+ * combination of the levels of its factors, the variables `levels` gives, as a center names its
+ * cells), each count a whole number ≥ 1.
+ * @param fail - reports a problem: where (the center, then the cell) and what is wrong
  */
-function checkCellKeys(
-  r: PlanReader,
-  cellSizes: CellSizes,
-  terms: readonly string[],
+export function checkCellSizes(
+  value: unknown,
+  centers: readonly string[],
+  design: string,
   levels: DesignLevels,
-): void {
-  const cells = cellLevels(
-    terms.filter((t) => Object.hasOwn(levels, t)),
-    levels,
+  fail: (path: readonly string[], problem: string) => never,
+): CellSizes {
+  if (!isJsonObject(value))
+    fail(
+      [],
+      `expected an object of center → {cell: samples}, e.g. {"hospital_a": {"tissue=heart": 4}}, found ${jsonKind(value)}`,
+    );
+  const { terms } = parseFormula(design);
+  const cells = new Set(
+    allCellKeys(
+      terms.filter((t) => Object.hasOwn(levels, t)),
+      levels,
+    ),
   );
-  for (const [center, sizes] of Object.entries(cellSizes)) {
-    for (const cell of Object.keys(sizes)) {
-      if (cells.has(cell)) continue;
-      const unlevelled = terms.find((t) => !Object.hasOwn(levels, t) && cell.includes(`${t}=`));
-      r.fail(
-        `cell_sizes.${center}.${cell}`,
-        unlevelled !== undefined
-          ? `${quote(unlevelled)} has no levels in the plan, so it is a continuous covariate and no cell of it: give its levels (fedseq plan --levels ${unlevelled}=…)`
-          : `not a cell of the design under the plan's levels (e.g. ${quote([...cells.keys()][0])})`,
+  const out: Record<string, Record<string, number>> = {};
+  for (const [center, sizes] of Object.entries(value)) {
+    if (!centers.includes(center))
+      fail([center], `not one of the plan's centers (${centers.join(", ")})`);
+    if (!isJsonObject(sizes))
+      fail(
+        [center],
+        `expected an object of cell → samples, e.g. {"tissue=heart": 4}, found ${jsonKind(sizes)}`,
       );
+    for (const [cell, n] of Object.entries(sizes)) {
+      if (!cells.has(cell)) {
+        const unlevelled = terms.find((t) => !Object.hasOwn(levels, t) && cell.includes(`${t}=`));
+        fail(
+          [center, cell],
+          unlevelled !== undefined
+            ? `${quote(unlevelled)} has no levels in the plan, so it is a continuous covariate and no cell of it: give its levels (fedseq plan --levels ${unlevelled}=…)`
+            : `not a cell of the design ${design} (its cells: ${listForMessage([...cells])})`,
+        );
+      }
+      if (typeof n !== "number" || !isPositiveInteger(n))
+        fail([center, cell], `expected a whole number of samples ≥ 1, found ${JSON.stringify(n)}`);
     }
+    out[center] = sizes as Record<string, number>;
   }
+  for (const center of centers)
+    if (!Object.hasOwn(out, center)) fail([center], "missing (every center has its cell sizes)");
+  return out;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** A JSON value's kind, in a message. */
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return JSON.stringify(value);
 }
 
 /**

@@ -330,17 +330,17 @@ describe("fedseq plan", () => {
       [
         "unknown-cell",
         JSON.stringify({ a: good, b: good, c: { "condition=a": 3, "condition=B": 3 } }),
-        'fedseq: --cell-sizes FILE: c: "condition=a" is not a cell of the design ~ condition (its cells: condition=A and condition=B)\n',
+        "fedseq: --cell-sizes FILE: c: condition=a: not a cell of the design ~ condition (its cells: condition=A and condition=B)\n",
       ],
       [
         "unknown-center",
         JSON.stringify({ a: good, b: good, c: good, d: good }),
-        'fedseq: --cell-sizes FILE: "d" is not one of --centers (a, b, c)\n',
+        "fedseq: --cell-sizes FILE: d: not one of the plan's centers (a, b, c)\n",
       ],
       [
         "missing-center",
         JSON.stringify({ a: good, b: good }),
-        "fedseq: --cell-sizes FILE: no cell sizes for center(s) c\n",
+        "fedseq: --cell-sizes FILE: c: missing (every center has its cell sizes)\n",
       ],
     ];
     for (const [name, text, message] of cases) {

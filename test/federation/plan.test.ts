@@ -167,11 +167,11 @@ describe("analysis plan", () => {
     [{ cell_sizes: { hospital_a: {} } }, "plan.json: cell_sizes.hospital_b: missing"],
     [
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "batch=b2,condition=control": 0 } } },
-      "plan.json: cell_sizes.hospital_b.batch=b2,condition=control: expected a whole number ≥ 1",
+      "plan.json: cell_sizes.hospital_b.batch=b2,condition=control: expected a whole number of samples ≥ 1",
     ],
     [
       { cell_sizes: { ...PLAN_CELLS, hospital_b: { "condition=control": 5 } } },
-      'plan.json: cell_sizes.hospital_b.condition=control: not a cell of the design under the plan\'s levels (e.g. "batch=b1,condition=control")',
+      "plan.json: cell_sizes.hospital_b.condition=control: not a cell of the design ~ batch + condition (its cells: batch=b1,condition=control, batch=b1,condition=treated, batch=b2,condition=control and batch=b2,condition=treated)",
     ],
     [
       {
