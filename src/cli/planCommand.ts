@@ -115,7 +115,9 @@ async function planFromFlags(
     if (flags.levels !== undefined)
       throw new InputError("--levels: not with --data (the dataset gives the levels)");
     checkFolder("--data", flags.data);
-    dataset = await readDataset(flags.data);
+    dataset = await readDataset(flags.data, {
+      onWarning: (message) => process.stderr.write(`fedseq: warning: ${message}\n`),
+    });
     levels = localLevels(dataset.metadata, formula);
     if (centers === undefined) centers = dataset.centers;
     else {
@@ -163,7 +165,11 @@ async function planFromFlags(
 
 /** What k the plan's cell sizes do meet (a plan they break is refused with it). */
 function largestMinCell(plan: AnalysisPlan): string {
-  for (let k = plan.minCell - 1; k >= 2; k--) {
+  // No k above the federation's samples holds: the search stops there, however large --min-cell.
+  let samples = 0;
+  for (const sizes of Object.values(plan.cellSizes ?? {}))
+    for (const n of Object.values(sizes)) samples += n;
+  for (let k = Math.min(plan.minCell - 1, samples); k >= 2; k--) {
     try {
       checkPlanCells({ ...plan, minCell: k });
       return `these cell sizes meet --min-cell ${k} (the k-sample rule: README)`;
@@ -171,7 +177,7 @@ function largestMinCell(plan: AnalysisPlan): string {
       if (!(error instanceof InputError)) throw error;
     }
   }
-  return "these cell sizes meet no k above 1 (--min-cell 1 is the centers' consent to disclose single samples' sums)";
+  return "no k above 1 holds here (--min-cell 1 is the centers' consent to disclose single samples' sums)";
 }
 
 /** The `plan` command. */

@@ -652,7 +652,8 @@ export function checkCellSizes(
       );
     for (const [cell, n] of Object.entries(sizes)) {
       if (!cells.has(cell)) {
-        const unlevelled = terms.find((t) => !Object.hasOwn(levels, t) && cell.includes(`${t}=`));
+        const named = cell.split(",").map((part) => part.slice(0, part.indexOf("=")));
+        const unlevelled = terms.find((t) => !Object.hasOwn(levels, t) && named.includes(t));
         fail(
           [center, cell],
           unlevelled !== undefined

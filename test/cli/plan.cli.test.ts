@@ -361,6 +361,19 @@ describe("fedseq plan", () => {
     }
   });
 
+  it("refuses a k far above the federation's samples at once, naming the k its cells meet", async () => {
+    // Each k from --min-cell down was tried in turn: 2,000,000,000 of them took hours.
+    const cells = { a: { "condition=A": 3, "condition=B": 3 }, b: { "condition=A": 3 } };
+    const sizes = tmp.write("huge-k-cells.json", JSON.stringify({ ...cells, c: cells.a }));
+    const made = await hosted([
+      ...["plan", "--design", "~ condition", "--levels", "condition=A,B"],
+      ...["--centers", "a,b,c", "--cell-sizes", sizes, "--min-cell", "2000000000"],
+      ...["--out", join(tmp.dir, "huge-k.json")],
+    ]);
+    expect(made.code).toBe(2);
+    expect(made.stderr).toContain("these cell sizes meet --min-cell 3 (the k-sample rule: README)");
+  });
+
   it("its --help example writes the plan it shows (given the cells.json it names)", async () => {
     const help = await runFedseqAsync(["plan", "--help"]);
     expect(help.code).toBe(0);

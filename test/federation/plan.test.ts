@@ -181,6 +181,16 @@ describe("analysis plan", () => {
       'plan.json: cell_sizes.hospital_a.batch=b1,condition=control: "batch" has no levels in the plan, so it is a continuous covariate and no cell of it: give its levels (fedseq plan --levels batch=…)',
     ],
     [
+      // A covariate whose name ends a factor's ("n" in "condition") is not blamed for its cells.
+      {
+        design: "~ n + condition",
+        levels: { condition: ["control", "treated"] },
+        references: {},
+        cell_sizes: { ...PLAN_CELLS, hospital_b: { "condition=placebo": 5 } },
+      },
+      "plan.json: cell_sizes.hospital_a.batch=b1,condition=control: not a cell of the design ~ n + condition (its cells: condition=control and condition=treated)",
+    ],
+    [
       { design: "~ factor(batch) + condition", levels: { condition: ["control", "treated"] } },
       "plan.json: levels: the design's factor(batch) needs its levels (fedseq plan --levels batch=…)",
     ],
