@@ -310,8 +310,12 @@ Example:
       });
       if (refusal !== undefined) {
         try {
-          await served;
-          log(`${flags.name}: the aggregator was told that this center refuses`);
+          const told = await served;
+          log(
+            told.refusalNotTaken === undefined
+              ? `${flags.name}: the aggregator was told that this center refuses`
+              : `${flags.name}: the aggregator did not take this center's refusal: ${told.refusalNotTaken}`,
+          );
         } catch (error) {
           if (!(error instanceof FederationFailure)) throw error;
           log(

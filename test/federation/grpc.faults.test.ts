@@ -171,7 +171,7 @@ describe("gRPC faults", () => {
       for (const [port, cause] of [
         [
           mismatched.port,
-          /^center \S+: the aggregator at 127\.0\.0\.1:\d+ presents a TLS certificate that is not valid for 127\.0\.0\.1 \(it is for DNS:aggregator\.example\.org\): remake the certificates with `fedseq certs --hosts 127\.0\.0\.1`/,
+          /^center \S+: the aggregator at 127\.0\.0\.1:\d+ presents a TLS certificate that is not valid for 127\.0\.0\.1 \(it is for DNS:aggregator\.example\.org\): dial a name it holds, or remake the certificates with 127\.0\.0\.1 among the names the centers dial \(`fedseq certs --hosts NAME,…,127\.0\.0\.1`\)/,
         ],
         [
           otherCa.port,

@@ -687,6 +687,26 @@ describe("a real federation on loopback (separate processes, mutual TLS)", () =>
       "center lab_3: refused to take part: center lab_3: a value of condition here is not one of the analysis plan's levels (A, B)",
     );
     expect(agg.output()).not.toMatch(/"b"|s12|metadata\.csv/);
+    // An aggregator whose run does not list the center does not take its refusal, and the center
+    // says so (until 2026-12-08 it logged "the aggregator was told that this center refuses").
+    const port3 = await freePort();
+    const li = small("li_lncap");
+    const other = runAggregator(
+      "li_lncap",
+      li,
+      port3,
+      join(tmp.dir, "run-other"),
+      ["--join-timeout", "5"],
+      ["--min-cell", "1"],
+    );
+    await other.waitFor(/listening/);
+    const ignored = center(lower, "lab_3", port3, ["--plan", plan]);
+    expect(await ignored.exited, ignored.output()).toBe(2);
+    expect(ignored.output()).toMatch(
+      /fedseq center: lab_3: the aggregator did not take this center's refusal: .*not one of this run's centers/,
+    );
+    expect(ignored.output()).not.toContain("the aggregator was told");
+    expect(await other.exited, other.output()).toBe(3);
   });
 
   it("a center holding only its own files (--counts, --metadata without a center column)", async () => {

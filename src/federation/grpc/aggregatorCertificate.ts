@@ -1,7 +1,7 @@
 /**
  * Why a center cannot connect to its aggregator, when no retry can help: the aggregator's TLS
- * certificate is not for the name the center dials, not signed by the federation's CA, or out of
- * its validity period. gRPC reports all of these as UNAVAILABLE with free text in `details`, like
+ * certificate is not for the name the center dials, not signed by the federation's CA, or
+ * expired. gRPC reports all of these as UNAVAILABLE with free text in `details`, like
  * an aggregator that is not up yet; so after such a failure the center makes one TLS handshake of
  * its own with the same files and reads Node's verdict (`authorizationError`, a stable code).
  */
@@ -43,12 +43,12 @@ function certificateProblem(
   const at = `the aggregator at ${address} presents a TLS certificate`;
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     const names = cert.subjectaltname ? ` (it is for ${cert.subjectaltname})` : "";
-    return `${at} that is not valid for ${host}${names}: remake the certificates with \`fedseq certs --hosts ${host}\` (the name the centers dial), or dial a name it holds`;
+    return `${at} that is not valid for ${host}${names}: dial a name it holds, or remake the certificates with ${host} among the names the centers dial (\`fedseq certs --hosts NAME,…,${host}\`)`;
   }
   if (code === "CERT_HAS_EXPIRED")
     return `${at} that has expired (valid until ${cert.valid_to}): make it a new one`;
-  if (code === "CERT_NOT_YET_VALID")
-    return `${at} that is not valid yet (valid from ${cert.valid_from}): check the clocks, or make it a new one`;
+  // CERT_NOT_YET_VALID is not here: time cures it (a certificate made a moment ago, clocks a
+  // little apart), so the center goes on dialling as for an aggregator not up yet.
   if (NOT_THE_CA.has(code))
     return `${at} not signed by the federation's CA (--ca) (${code}): give the center the CA that signed the aggregator's certificate, or the aggregator a certificate of this CA`;
   return null;

@@ -158,6 +158,11 @@ export interface AgentOutcome {
   readonly message: string;
   /** True when this center refused to take part. */
   readonly refused: boolean;
+  /**
+   * With `refused`: why the aggregator did not take the refusal (not its run's center, a
+   * certificate in another name, the run already started), as it answered; absent when it did.
+   */
+  readonly refusalNotTaken?: string;
 }
 
 type JoinStream = grpc.ClientDuplexStream<CenterMessage, AggregatorMessage__Output>;
@@ -283,7 +288,12 @@ export async function runCenterAgent(options: CenterAgentOptions): Promise<Agent
         // (until --give-up-after): the refusal is what ends its wait for this center.
         call.on("error", (error: grpc.ServiceError) => {
           if (error.code === grpc.status.UNAVAILABLE) dropped = error;
-          settle(error.code === grpc.status.UNAVAILABLE ? null : refused);
+          // Any other error is the aggregator's answer: it did not take the refusal.
+          settle(
+            error.code === grpc.status.UNAVAILABLE
+              ? null
+              : { ...refused, refusalNotTaken: oneLine(error.details || error.message) },
+          );
         });
         call.on("end", () => settle(refused));
         call.on("data", () => {});
