@@ -83,12 +83,13 @@ export interface ReadDatasetOptions {
 
 /**
  * HTSeq-count's summary rows: counts of reads in no gene, not genes. DESeq2's
- * `DESeqDataSetFromHTSeqCount` leaves them out (and the names older HTSeq versions wrote without
- * the underscores); a matrix merged from HTSeq's files by hand still holds them.
+ * `DESeqDataSetFromHTSeqCount` leaves them out; a matrix merged from HTSeq's files by hand still
+ * holds them. (The names older HTSeq versions wrote without the underscores are left in: in
+ * another table `ambiguous` could be a gene's name.)
  */
 const HTSEQ_SUMMARY_ROWS = new Set(
-  ["no_feature", "ambiguous", "too_low_aQual", "not_aligned", "alignment_not_unique"].flatMap(
-    (name) => [`__${name}`, name],
+  ["no_feature", "ambiguous", "too_low_aQual", "not_aligned", "alignment_not_unique"].map(
+    (name) => `__${name}`,
   ),
 );
 
@@ -153,6 +154,8 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   const table = readCsv(file);
   // A spreadsheet's export keeps rows it once used: a row of empty fields says nothing.
   const rows = table.rows.filter(({ fields }) => fields.some((f) => f !== ""));
+  if (rows.length === 0)
+    throw new InputError(`${file}: the file has a header but no data rows (only empty ones)`);
   const sampleIndex = idColumn(file, table.header, SAMPLE_COLUMN);
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
@@ -496,9 +499,13 @@ async function readCountsTable(
       for (let q = 0; q < parts; q++) buffers[q].length += partSizes[q];
     },
   });
+  if (genes.length === 0 && bySample === null)
+    throw new InputError(
+      `${countsFile}: no gene rows (${summaryRows.length > 0 ? "only HTSeq's summary rows" : "only empty ones"})`,
+    );
   if (summaryRows.length > 0)
     options.onWarning?.(
-      `${countsFile}: ${listForMessage(summaryRows.map((g) => quote(g)))} ${summaryRows.length > 1 ? "are HTSeq's summary rows" : "is an HTSeq summary row"} (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
+      `${countsFile}: ${listForMessage(summaryRows.map((g) => quote(g)))} ${summaryRows.length > 1 ? "are HTSeq's summary rows (reads counted in no gene), not genes" : "is an HTSeq summary row (reads counted in no gene), not a gene"}: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
     );
   const rows = bySample as { sample: string; line: number; values: Float64Array }[] | null;
   if (rows === null) return { genes, samples, parts: buffers.map((b) => b.result()) };

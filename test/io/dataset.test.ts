@@ -167,12 +167,18 @@ describe("readDataset on small files", () => {
     );
     const warnings: string[] = [];
     const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
-    // Only HTSeq's names: another id starting with "_" is a gene.
-    expect(dataset.genes).toEqual(["G1", "G2", "_G3"]);
-    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 1, 1, 1]);
+    // Only HTSeq's names: another id starting with "_" is a gene, and so is a bare `no_feature`
+    // (older HTSeq's name, but in another table it could be a gene's).
+    expect(dataset.genes).toEqual(["G1", "G2", "no_feature", "_G3"]);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 4, 4, 4, 1, 1, 1]);
     expect(warnings).toEqual([
-      `${join(dir, "counts.csv")}: "__no_feature", "__ambiguous" and "no_feature" are HTSeq's summary rows (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
+      `${join(dir, "counts.csv")}: "__no_feature" and "__ambiguous" are HTSeq's summary rows (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
     ]);
+    // A table of nothing else has no genes: said so.
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\n__no_feature,9,8,7\n", GOOD_METADATA),
+      /counts\.csv: no gene rows \(only HTSeq's summary rows\)$/,
+    );
   });
 
   it("reads a spreadsheet's export: columns without a name or a value, rows of empty fields", async () => {
@@ -186,6 +192,15 @@ describe("readDataset on small files", () => {
     expect(dataset.metadata.columns).toEqual(["condition", "center"]);
     expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
     expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+    // Tables whose rows are all empty say so.
+    await expectInputError(
+      datasetDir("gene,S1,S2,S3\n,,,\n", GOOD_METADATA),
+      /counts\.csv: no gene rows \(only empty ones\)$/,
+    );
+    await expectInputError(
+      datasetDir(GOOD_COUNTS, "sample,condition,center\n,,\n,,\n"),
+      /metadata\.csv: the file has a header but no data rows \(only empty ones\)$/,
+    );
     // A column without a name that holds a value is a column the user meant: named, not guessed.
     await expectInputError(
       datasetDir(GOOD_COUNTS, "sample,condition,center,\nS1,a,c1,\nS2,b,c1,x\nS3,a,c2,\n"),

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from "node:fs";
+import { statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeFolders } from "../../src/io/folders.js";
@@ -22,5 +22,11 @@ describe("makeFolders", () => {
     const file = join(temp.dir, "a-file");
     writeFileSync(file, "");
     expect(() => makeFolders(join(file, "below"))).toThrow(/ENOTDIR/);
+    // Not a folder, as Node's mkdirSync says too: a file, a link to nowhere, no path at all.
+    expect(() => makeFolders(file)).toThrow(/ENOTDIR/);
+    const dangling = join(temp.dir, "dangling");
+    symlinkSync(join(temp.dir, "nowhere"), dangling);
+    expect(() => makeFolders(dangling)).toThrow(/ENOENT|EEXIST/);
+    expect(() => makeFolders("")).toThrow(/ENOENT/);
   });
 });
