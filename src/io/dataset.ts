@@ -156,7 +156,19 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   const rows = table.rows.filter(({ fields }) => fields.some((f) => f !== ""));
   if (rows.length === 0)
     throw new InputError(`${file}: the file has a header but no data rows (only empty ones)`);
-  const sampleIndex = idColumn(file, table.header, SAMPLE_COLUMN);
+  // Beyond the first (R's write.csv puts the row names under ""), an unnamed column without a
+  // value is a spreadsheet's: not a column to find the sample ids in.
+  const blank = (j: number) =>
+    j > 0 && table.header[j] === "" && rows.every((r) => r.fields[j] === "");
+  const named = table.header.flatMap((_, j) => (blank(j) ? [] : [j]));
+  const sampleIndex =
+    named[
+      idColumn(
+        file,
+        named.map((j) => table.header[j]),
+        SAMPLE_COLUMN,
+      )
+    ];
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
   if (hasCenter && !table.header.includes(CENTER_COLUMN))

@@ -192,6 +192,12 @@ describe("readDataset on small files", () => {
     expect(dataset.metadata.columns).toEqual(["condition", "center"]);
     expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
     expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+    // R's write.csv layout (row names under "") exported with a trailing empty column.
+    const written = await readDataset(
+      datasetDir(GOOD_COUNTS, ',condition,center,\n"S1",a,c1,\n"S2",b,c1,\n"S3",a,c2,\n'),
+    );
+    expect(written.samples).toEqual(["S1", "S2", "S3"]);
+    expect(written.metadata.columns).toEqual(["condition", "center"]);
     // Tables whose rows are all empty say so.
     await expectInputError(
       datasetDir("gene,S1,S2,S3\n,,,\n", GOOD_METADATA),
