@@ -60,7 +60,7 @@ export interface CenterSetup {
  * @throws InputError naming the flag at fault
  */
 export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
-  const options = readOptionsOf(flags, "fedseq center: ");
+  const options = readOptionsOf(flags, `fedseq center: ${flags.name}: `);
   const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
   if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
   // A center runs under the plan its data protection officer approved; serving a fit without

@@ -196,14 +196,24 @@ describe("fedseq plan", () => {
     const certs = join(tmp.dir, "k1-certs");
     const made2 = await hosted(["certs", "--out", certs, "--centers", "lab_1"]);
     expect(made2.code, made2.stderr).toBe(0);
+    // Its data with an HTSeq summary row: the reader's warning is the center's, named.
+    const htseq = join(tmp.dir, "k1-htseq");
+    for (const file of ["counts.csv", "metadata.csv"])
+      tmp.write(`k1-htseq/${file}`, readFileSync(join(data, file), "utf8"));
+    const counts = readFileSync(join(htseq, "counts.csv"), "utf8");
+    const width = counts.split("\n")[0].split(",").length - 1;
+    tmp.write("k1-htseq/counts.csv", `${counts.trimEnd()}\n__no_feature${",7".repeat(width)}\n`);
     const center = await runFedseqAsync([
-      ...["center", "--name", "lab_1", "--data", data, "--plan", consent],
+      ...["center", "--name", "lab_1", "--data", htseq, "--plan", consent],
       ...["--aggregator", "127.0.0.1:9", "--ca", join(certs, "ca.pem")],
       ...["--cert", join(certs, "lab_1.pem"), "--key", join(certs, "lab_1.key")],
       ...["--give-up-after", "1"],
     ]);
     expect(center.code, center.stderr).toBe(3);
     expect(center.stderr).toContain(`fedseq center: lab_1: ${unverified}`);
+    expect(center.stderr).toMatch(
+      /fedseq center: lab_1: warning: \S+counts\.csv: "__no_feature" is an HTSeq summary row/,
+    );
   });
 
   it("takes levels from --levels (sorted) and centers from --centers, and the test from --test", async () => {
