@@ -182,6 +182,16 @@ function fromBase64(base64: string): Buffer {
 }
 
 /**
+ * The certificates of a PEM text, in order (a --cert file may hold the center's certificate and
+ * the intermediate CAs above it; a --ca file, several CAs).
+ * @throws when a block is not a certificate X509Certificate reads
+ */
+function pemCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block));
+}
+
+/**
  * The common names of a certificate's subject, as values: Node's parse (the one the gRPC server's
  * peer certificate gives), not its printed `subject`, which escapes RFC 4514's special characters
  * (`c,3` prints as `c\,3`: a center so named was refused as another).
@@ -225,23 +235,37 @@ export function verifyAnnouncement(
   if (!Array.isArray(announcement.centers) || !sameList(announcement.centers, expected.centers)) {
     refuse("signed for another list of centers");
   }
-  let certificate: X509Certificate;
-  let ca: X509Certificate;
+  let chain: X509Certificate[];
+  let anchors: X509Certificate[];
   try {
-    certificate = new X509Certificate(announcement.certificate);
+    chain = pemCertificates(announcement.certificate);
   } catch {
     return refuse("certificate cannot be read");
   }
+  if (chain.length === 0) refuse("certificate cannot be read");
+  const certificate = chain[0];
   try {
-    ca = new X509Certificate(trust.ca);
+    anchors = pemCertificates(trust.ca);
   } catch {
     throw new SecureAggregationError("the federation CA certificate cannot be read");
   }
-  if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) {
-    refuse("certificate is not signed by the federation CA");
-  }
+  if (anchors.length === 0)
+    throw new SecureAggregationError("the federation CA certificate cannot be read");
   const now = (trust.now ?? new Date()).getTime();
-  if (!(Date.parse(certificate.validFrom) <= now && now <= Date.parse(certificate.validTo))) {
+  const validNow = (c: X509Certificate) =>
+    Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+  const issued = (child: X509Certificate, issuer: X509Certificate) =>
+    child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  // Up from the center's certificate, through the CA certificates its --cert file holds after
+  // it (intermediate CAs), to a certificate of the federation's --ca.
+  let current = certificate;
+  const intermediates = chain.slice(1);
+  while (!anchors.some((anchor) => issued(current, anchor))) {
+    const next = intermediates.findIndex((c) => c.ca && validNow(c) && issued(current, c));
+    if (next < 0) refuse("certificate is not signed by the federation CA");
+    current = intermediates.splice(next, 1)[0];
+  }
+  if (!validNow(certificate)) {
     refuse(`certificate valid ${certificate.validFrom} … ${certificate.validTo}, not now`);
   }
   if (certificate.ca) refuse("certificate is a CA certificate");

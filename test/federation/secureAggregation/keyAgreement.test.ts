@@ -39,6 +39,8 @@ let trust: FederationTrust;
 let credentials: Record<string, Credentials>;
 let aggregator: Credentials;
 let rogueBob: Credentials;
+/** The folder of the federation's CA (ca.pem, ca.key) and its centers' certificates. */
+let federationDir: string;
 
 function read(paths: { cert: string; key: string }): Credentials {
   return { certificate: readFileSync(paths.cert, "utf8"), key: readFileSync(paths.key, "utf8") };
@@ -72,6 +74,7 @@ function extraCenter(dir: string, name: string, args: string[]): Credentials {
 
 beforeAll(() => {
   const dir = tmp.subdir("federation");
+  federationDir = dir;
   const made = makeTrialCertificates(dir, ["alice", "bob", "carol"]);
   trust = { ca: readFileSync(made.ca, "utf8") };
   credentials = Object.fromEntries(
@@ -233,6 +236,68 @@ describe("key agreement", () => {
       certificate: credentials.bob.certificate,
     };
     expectRefused(k.alice, replace(relay(k), "bob", byCarol), "bob", /signature does not match/);
+  });
+
+  it("follows a center's certificate through the intermediate CAs its --cert file holds to --ca, and only through CAs", () => {
+    // A PKI of the hospitals' kind: the federation's root signs an intermediate CA, which signs
+    // the center's certificate; --cert holds both, --ca the root (or both, in either order).
+    const dir = tmp.subdir("intermediate");
+    const run = (a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: "ignore" });
+    const root = federationDir;
+    const key = (name: string) =>
+      run([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        `${name}.key`,
+      ]);
+    const issue = (name: string, by: string, byDir: string, ext: string) => {
+      key(name);
+      run(["req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+      writeFileSync(join(dir, `${name}.ext`), ext);
+      run([
+        ...["x509", "-req", "-in", `${name}.csr`, "-days", "30", "-extfile", `${name}.ext`],
+        ...["-CA", join(byDir, `${by}.pem`), "-CAkey", join(byDir, `${by}.key`)],
+        ...["-CAcreateserial", "-out", `${name}.pem`],
+      ]);
+      return readFileSync(join(dir, `${name}.pem`), "utf8");
+    };
+    const intermediate = issue(
+      "int",
+      "ca",
+      root,
+      "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n",
+    );
+    const frank = issue("frank", "int", dir, "extendedKeyUsage=clientAuth\n");
+    // grace's certificate is signed by frank's, a center's certificate: no CA.
+    const grace = issue("grace", "frank", dir, "extendedKeyUsage=clientAuth\n");
+    const centers = ["alice", "frank", "grace"];
+    const announce = (name: string, chain: string) =>
+      createEphemeralKey("run-1", name, centers, {
+        certificate: chain,
+        key: readFileSync(join(dir, `${name}.key`), "utf8"),
+      }).announcement;
+    const expected = (center: string) => ({ runId: "run-1", center, centers });
+    const rootOnly = trust;
+    const bundles = [rootOnly, { ca: intermediate + trust.ca }, { ca: trust.ca + intermediate }];
+    for (const ca of bundles)
+      expect(() =>
+        verifyAnnouncement(announce("frank", frank + intermediate), expected("frank"), ca),
+      ).not.toThrow();
+    // Without the intermediate in its chain, only a --ca holding it vouches for frank.
+    expect(() => verifyAnnouncement(announce("frank", frank), expected("frank"), rootOnly)).toThrow(
+      /not signed by the federation CA/,
+    );
+    expect(() =>
+      verifyAnnouncement(
+        announce("grace", grace + frank + intermediate),
+        expected("grace"),
+        rootOnly,
+      ),
+    ).toThrow(KeySubstitutionError);
   });
 
   it("refuses a certificate with the center's name from another CA", () => {
