@@ -4,6 +4,7 @@
  * address not of this machine) is a mistake in `--listen`.
  */
 import { createServer } from "node:net";
+import { splitAddress } from "../federation/grpc/address.js";
 import type { GrpcAggregator, GrpcAggregatorOptions } from "../federation/grpc/aggregatorServer.js";
 import type { TlsFiles } from "../federation/grpc/proto.js";
 import { InputError } from "../io/errors.js";
@@ -100,9 +101,7 @@ export async function startAggregator(
  * machine is reported in one line (gRPC would also log its own error lines).
  */
 async function probeListen(listen: string): Promise<void> {
-  const colon = listen.lastIndexOf(":");
-  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  const port = Number(listen.slice(colon + 1));
+  const { host, port } = splitAddress(listen);
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {

@@ -227,7 +227,9 @@ export function claimOutputFolder(dir: string, flag = "--out"): OutputFolder {
     for (const cleanup of cleanups) {
       try {
         cleanup();
-      } catch {}
+      } catch {
+        // The process is stopping: one cleanup failing must not keep the lock from going.
+      }
     }
     release();
     process.stderr.write(`fedseq: stopped by ${signal}\n`);
@@ -236,10 +238,9 @@ export function claimOutputFolder(dir: string, flag = "--out"): OutputFolder {
   process.on("exit", release);
   for (const signal of SIGNALS) process.on(signal, onSignal);
   const onSignalStop = (cleanup: () => void) => {
-    const own = () => cleanup();
-    cleanups.add(own);
+    cleanups.add(cleanup);
     return () => {
-      cleanups.delete(own);
+      cleanups.delete(cleanup);
     };
   };
   return { dir, release, onSignalStop };

@@ -157,10 +157,13 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
   if (rows.length === 0)
     throw new InputError(`${file}: the file has a header but no data rows (only empty ones)`);
   // Beyond the first (R's write.csv puts the row names under ""), an unnamed column without a
-  // value is a spreadsheet's: not a column to find the sample ids in.
-  const blank = (j: number) =>
-    j > 0 && table.header[j] === "" && rows.every((r) => r.fields[j] === "");
-  const named = table.header.flatMap((_, j) => (blank(j) ? [] : [j]));
+  // value is a spreadsheet's: left out, and not a column to find the sample ids in.
+  const unused = new Set(
+    table.header.flatMap((name, j) =>
+      name === "" && rows.every((r) => r.fields[j] === "") ? [j] : [],
+    ),
+  );
+  const named = table.header.flatMap((_, j) => (j > 0 && unused.has(j) ? [] : [j]));
   const sampleIndex =
     named[
       idColumn(
@@ -169,6 +172,7 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
         SAMPLE_COLUMN,
       )
     ];
+  unused.delete(sampleIndex);
   const fixedCenter = options.center;
   const hasCenter = fixedCenter === undefined || table.header.includes(CENTER_COLUMN);
   if (hasCenter && !table.header.includes(CENTER_COLUMN))
@@ -179,17 +183,13 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       )}): add one naming the center that holds each sample, or put each center's tables in a folder of its own (DIR/<center>/counts.csv and metadata.csv)`,
     );
   if (hasCenter) requireColumn(file, table.header, CENTER_COLUMN);
-  /** Columns without a name or a value (a spreadsheet's), left out. */
-  const unused = new Set<number>();
   table.header.forEach((name, j) => {
+    if (unused.has(j)) return;
     if (name === "" && j !== sampleIndex) {
       const filled = rows.find(({ fields }) => fields[j] !== "");
-      if (filled !== undefined)
-        throw new InputError(
-          `${file}: header field ${j + 1} is empty, and line ${filled.line} has a value there: name the column`,
-        );
-      unused.add(j);
-      return;
+      throw new InputError(
+        `${file}: header field ${j + 1} is empty, and line ${filled?.line} has a value there: name the column`,
+      );
     }
     if (table.header.indexOf(name) !== j) {
       throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);

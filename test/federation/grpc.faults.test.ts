@@ -2,8 +2,7 @@
  * Malformed and oversized messages over gRPC: each side rejects them with a logged reason,
  * neither crashes, and the run goes on when the peer then behaves.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +22,7 @@ import type { RequestTag, StepInput, StepName, StepOutput } from "../../src/fede
 import { FederationFailure } from "../../src/federation/transport.js";
 import { fitOverFederation, simulatedCenters } from "../../src/pipeline/fitLfc.js";
 import { DESIGNS, fitShared } from "../helpers/fits.js";
+import { issueCertificate } from "../helpers/openssl.js";
 import { sharedPath } from "../helpers/shared.js";
 import { testCertificates, tlsOf } from "../helpers/transports.js";
 
@@ -190,35 +190,16 @@ describe("gRPC faults", () => {
       // is refused at --cert; one whose certificate ran out while it listened is not).
       const expired = join(dir, "expired");
       mkdirSync(expired);
-      const openssl = (...args: string[]) =>
-        execFileSync("openssl", args, { cwd: expired, stdio: ["ignore", "ignore", "pipe"] });
-      openssl(
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        "e.key",
-      );
-      openssl("req", "-new", "-key", "e.key", "-out", "e.csr", "-subj", "/CN=aggregator");
-      writeFileSync(join(expired, "e.ext"), "subjectAltName=IP:127.0.0.1\n");
-      openssl(
-        ...[
-          "x509",
-          "-req",
-          "-in",
-          "e.csr",
-          "-CA",
-          named.ca,
-          "-CAkey",
-          join(dir, "named", "ca.key"),
-        ],
-        ...["-out", "e.pem", "-days", "-1", "-extfile", "e.ext"],
+      const made = issueCertificate(
+        expired,
+        "e",
+        { cert: named.ca, key: join(dir, "named", "ca.key") },
+        "subjectAltName=IP:127.0.0.1\n",
+        { days: -1 },
       );
       const server = createTlsServer({
-        cert: readFileSync(join(expired, "e.pem")),
-        key: readFileSync(join(expired, "e.key")),
+        cert: made.certificate,
+        key: made.key,
       });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       try {

@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import { connect, type PeerCertificate } from "node:tls";
+import { splitAddress } from "./address.js";
 import type { TlsFiles } from "./proto.js";
 
 /** Codes of a certificate chain that does not lead to the federation's CA (OpenSSL's, via Node). */
@@ -25,13 +26,6 @@ const NOT_THE_CA = new Set([
   "PATH_LENGTH_EXCEEDED",
   "INVALID_PURPOSE",
 ]);
-
-/** HOST and PORT of `HOST:PORT` (`[::1]:7443` too). */
-export function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(address.slice(colon + 1)) };
-}
 
 /** The problem, in words, of the certificate `cert` for `host`, given Node's `code`. */
 function certificateProblem(

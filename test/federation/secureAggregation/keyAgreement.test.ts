@@ -4,9 +4,8 @@
  * every substitution the aggregator can attempt is detected and names the center, and honest
  * centers derive matching pair secrets whose masks cancel.
  */
-import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeTrialCertificates } from "../../../src/federation/grpc/certificates.js";
@@ -25,6 +24,7 @@ import {
   verifyAnnouncement,
 } from "../../../src/federation/secureAggregation/index.js";
 import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
+import { issueCertificate } from "../../helpers/openssl.js";
 import { useTempFolder } from "../../helpers/tempFiles.js";
 
 const tmp = useTempFolder("fedseq-secagg-");
@@ -48,28 +48,14 @@ function read(paths: { cert: string; key: string }): Credentials {
 
 /** A center certificate signed by the CA in `dir`, for a key made with `genpkey` `args`. */
 function extraCenter(dir: string, name: string, args: string[]): Credentials {
-  const run = (a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: "ignore" });
-  run(["genpkey", ...args, "-out", `${name}.key`]);
-  run(["req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
-  writeFileSync(join(dir, `${name}.ext`), "extendedKeyUsage=clientAuth\n");
-  run([
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    `${name}.pem`,
-    "-days",
-    "30",
-    "-extfile",
-    `${name}.ext`,
-  ]);
-  return read({ cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) });
+  return issueCertificate(dir, name, issuerIn(dir), "extendedKeyUsage=clientAuth\n", {
+    keyArgs: args,
+  });
+}
+
+/** A certificate in `dir` as an issuer (by default the CA of a folder `fedseq certs` made). */
+function issuerIn(dir: string, name = "ca"): { cert: string; key: string } {
+  return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
 }
 
 beforeAll(() => {
@@ -242,38 +228,16 @@ describe("key agreement", () => {
     // A PKI of the hospitals' kind: the federation's root signs an intermediate CA, which signs
     // the center's certificate; --cert holds both, --ca the root (or both, in either order).
     const dir = tmp.subdir("intermediate");
-    const run = (a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: "ignore" });
-    const root = federationDir;
-    const key = (name: string) =>
-      run([
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        `${name}.key`,
-      ]);
-    const issue = (name: string, by: string, byDir: string, ext: string) => {
-      key(name);
-      run(["req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
-      writeFileSync(join(dir, `${name}.ext`), ext);
-      run([
-        ...["x509", "-req", "-in", `${name}.csr`, "-days", "30", "-extfile", `${name}.ext`],
-        ...["-CA", join(byDir, `${by}.pem`), "-CAkey", join(byDir, `${by}.key`)],
-        ...["-CAcreateserial", "-out", `${name}.pem`],
-      ]);
-      return readFileSync(join(dir, `${name}.pem`), "utf8");
-    };
-    const intermediate = issue(
+    const intermediate = issueCertificate(
+      dir,
       "int",
-      "ca",
-      root,
+      issuerIn(federationDir),
       "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n",
-    );
-    const frank = issue("frank", "int", dir, "extendedKeyUsage=clientAuth\n");
+    ).certificate;
+    const client = "extendedKeyUsage=clientAuth\n";
+    const frank = issueCertificate(dir, "frank", issuerIn(dir, "int"), client).certificate;
     // grace's certificate is signed by frank's, a center's certificate: no CA.
-    const grace = issue("grace", "frank", dir, "extendedKeyUsage=clientAuth\n");
+    const grace = issueCertificate(dir, "grace", issuerIn(dir, "frank"), client).certificate;
     const centers = ["alice", "frank", "grace"];
     const announce = (name: string, chain: string) =>
       createEphemeralKey("run-1", name, centers, {
