@@ -38,7 +38,7 @@ import {
   RequestPolicy,
   UNPLANNED_STEPS,
 } from "./requestPolicy.js";
-import type { RoundEvidence, SecureCenter } from "./secureAggregation/layer.js";
+import type { RelayedEvidence, SecureCenter } from "./secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "./steps.js";
 import type { CenterInfo } from "./transport.js";
 import { type ReplayedPipeline, RequestVerifier } from "./verifiedRequests.js";
@@ -133,8 +133,8 @@ export class CenterSession {
 
   /**
    * Under a plan that has the centers verify requests: admit the request only if it is the one
-   * this center's replay of the plan makes next, given `evidence` (the previous request's
-   * replies, as the aggregator relays them; verifiedRequests.ts). Call before {@link run}.
+   * this center's replay of the plan makes next, given `evidence` (the other centers' replies
+   * to the previous request, as the aggregator relays them; verifiedRequests.ts). Call before {@link run}.
    * @param secure - this center's side of secure aggregation (null: replies travel in clear)
    * @throws PlanRefusal saying why a request is refused
    */
@@ -142,7 +142,7 @@ export class CenterSession {
     tag: RequestTag,
     step: K,
     input: StepInput<K>,
-    evidence: RoundEvidence | null,
+    evidence: RelayedEvidence | null,
     secure: SecureCenter | null,
   ): Promise<void> {
     const policy = this.#policy;

@@ -14,6 +14,7 @@ import { SecureAggregationError } from "./secureAggregation/errors.js";
 import {
   agreeKeys,
   type ProtectedReply,
+  relayedTo,
   SecureAggregator,
   SecureCenter,
 } from "./secureAggregation/layer.js";
@@ -112,7 +113,13 @@ export class InProcessTransport implements Transport {
     for (const [c, session] of this.#sessions.entries()) {
       try {
         const secure = secureCenters === null ? null : (secureCenters[c] as SecureCenter);
-        await session.admit(tag, step, inputs[c], evidence, secure);
+        await session.admit(
+          tag,
+          step,
+          inputs[c],
+          evidence === null ? null : relayedTo(evidence, c),
+          secure,
+        );
         const output = session.run(tag, step, inputs[c]);
         replies.push(
           secure === null

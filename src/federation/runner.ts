@@ -127,8 +127,9 @@ export class FederationRunner implements PhaseRunner<StepTypes> {
       up = 0;
       for (const share of shares) up += replyBytes(tag, step, share);
     }
-    // Centers that verify requests are sent every center's replies to the previous request.
-    if (this.#transport.relaysReplies === true) down += this.#lastUp * inputs.length;
+    // Centers that verify requests are sent every other center's replies to the previous
+    // request: each reply goes to every center but its sender.
+    if (this.#transport.relaysReplies === true) down += this.#lastUp * (inputs.length - 1);
     this.#lastUp = up;
     this.ledger.bytesFromAggregator += down;
     this.ledger.bytesToAggregator += up;

@@ -5,18 +5,19 @@
  * The aggregator's pipeline is deterministic: every request is a function of the plan and the
  * pooled replies so far. A center holding the plan can therefore run the same pipeline itself (a
  * "replay") if it is given the pooled replies. It is: the aggregator relays, with each request,
- * every center's reply to the previous request as it received them (masked, each carrying its
- * sender's authenticator for this center, authentication.ts). The center checks every
- * authenticator and that its own reply is the one it sent, adds the masked vectors itself (the
- * masks cancel), hands the sums to its replay, and admits the aggregator's next request only if
- * it is, byte for byte, the request its replay makes next. A malicious aggregator can then no
+ * every other center's reply to the previous request as it received them (masked, each carrying
+ * its sender's authenticator for this center, authentication.ts; the center's own reply is not
+ * relayed back, it holds the one it sent). The center checks every authenticator, adds the
+ * masked vectors itself, its own reply's included (the masks cancel), hands the sums to its
+ * replay, and admits the aggregator's next request only if it is, byte for byte, the request its
+ * replay makes next. A malicious aggregator can then no
  * longer choose the points at which the iterative steps evaluate their sums (each such point,
  * freely chosen, is one more equation in the samples of a cell), nor make up the sums that would
  * steer the replay to them: it can only stop the run.
  *
  * What it costs: each center learns the pooled sums (the aggregator's view), so the k-sample rule
  * also counts, per cell, the other centers' samples (cellRule.ts); the aggregator sends each
- * center every center's reply (down traffic × number of centers); each center does the
+ * center every other center's reply (down traffic × (centers − 1)); each center does the
  * aggregator's computations too. A center restarted mid-run holds no replay of the rounds it
  * missed and cannot verify the next request: it refuses, and the run must start again.
  */
@@ -26,6 +27,7 @@ import { requestDigest } from "./requestDigest.js";
 import { PlanRefusal } from "./requestPolicy.js";
 import { SecureAggregationError } from "./secureAggregation/errors.js";
 import {
+  type RelayedEvidence,
   type RoundEvidence,
   SecureAggregator,
   type SecureCenter,
@@ -268,7 +270,7 @@ export class RequestVerifier {
     tag: RequestTag,
     step: K,
     input: StepInput<K>,
-    evidence: RoundEvidence | null,
+    evidence: RelayedEvidence | null,
     secure: SecureCenter | null,
   ): Promise<void> {
     const refuse = (reason: string): never => {
@@ -317,8 +319,8 @@ export class RequestVerifier {
       }
       let outputs: StepOutput<StepName>[];
       try {
-        (secure as SecureCenter).checkEvidence(evidence, outstanding.shared);
-        outputs = run.replayAggregator(outstanding, evidence);
+        const replies = (secure as SecureCenter).checkEvidence(evidence, outstanding.shared);
+        outputs = run.replayAggregator(outstanding, replies);
       } catch (error) {
         if (error instanceof SecureAggregationError || error instanceof Error) {
           refuse(

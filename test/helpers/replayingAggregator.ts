@@ -8,6 +8,7 @@ import { type CenterSession, centerInfo } from "../../src/federation/centerSessi
 import {
   agreeKeys,
   type ProtectedReply,
+  relayedTo,
   SecureAggregator,
   SecureCenter,
 } from "../../src/federation/secureAggregation/layer.js";
@@ -57,7 +58,10 @@ export class ReplayingAggregator implements Transport {
     this.#agreedRun = runId;
   }
 
-  /** Send one request to centre c alone (evidence as given), as centerAgent.answer does. */
+  /**
+   * Send one request to centre c alone (the evidence given relayed to it, as the transports
+   * relay it: without its own reply), as centerAgent.answer does.
+   */
   async ask(
     c: number,
     tag: RequestTag,
@@ -67,7 +71,8 @@ export class ReplayingAggregator implements Transport {
   ): Promise<{ reply: ProtectedReply; own: unknown }> {
     const session = this.sessions[c];
     const secure = this.secureCenters[c];
-    await session.admit(tag, step, input as never, evidence, secure);
+    const relayed = evidence === null ? null : relayedTo(evidence, c);
+    await session.admit(tag, step, input as never, relayed, secure);
     const output = session.run(tag, step, input as never);
     const reply = secure.protect(
       tag,

@@ -14,7 +14,8 @@ import {
   agreeKeys,
   MaskedReplyError,
   type ProtectedReply,
-  type RoundEvidence,
+  type RelayedEvidence,
+  relayedTo,
   SecureAggregator,
 } from "../secureAggregation/layer.js";
 import {
@@ -105,7 +106,7 @@ interface Pending {
   readonly step: StepName;
   readonly input: unknown;
   /** The previous request's replies, relayed with this one (null: none). */
-  readonly evidence: RoundEvidence | null;
+  readonly evidence: RelayedEvidence | null;
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -195,7 +196,7 @@ class CenterSlot {
     tag: RequestTag,
     step: StepName,
     input: unknown,
-    evidence: RoundEvidence | null = null,
+    evidence: RelayedEvidence | null = null,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending = { tag, step, input, evidence, resolve, reject };
@@ -710,7 +711,9 @@ export class GrpcAggregator implements Transport {
       await this.#ensureAgreement(tag.runId);
       const evidence = this.relaysReplies ? secure.evidence(tag.runId) : null;
       const received = (await Promise.all(
-        slots.map((s, c) => s.send(tag, step, inputs[c], evidence)),
+        slots.map((s, c) =>
+          s.send(tag, step, inputs[c], evidence === null ? null : relayedTo(evidence, c)),
+        ),
       )) as SecureReceived[];
       if (this.holdingRequests || received.some((r) => r.epoch !== this.epoch)) {
         this.log(`secure aggregation: keys changed during ${step}; asking every center again`);

@@ -20,7 +20,7 @@ import {
   clearSchema,
   maskedNames,
   type ProtectedReply,
-  type RoundEvidence,
+  type RelayedEvidence,
 } from "../secureAggregation/layer.js";
 import type { RequestTag, StepInput, StepName, StepOutput } from "../steps.js";
 import type { BitMask, BitMask__Output } from "./generated/fedseq/v1/BitMask.js";
@@ -125,13 +125,13 @@ function schemaOf(step: StepName, side: "request" | "reply"): RecordSchema {
 
 /**
  * Encode a step request, with the replies to the previous request when the centers verify
- * requests (verifiedRequests.ts).
+ * requests (verifiedRequests.ts): the recipient's own place holds an empty record.
  */
 export function encodeRequest<K extends StepName>(
   tag: RequestTag,
   step: K,
   input: StepInput<K>,
-  evidence: RoundEvidence | null = null,
+  evidence: RelayedEvidence | null = null,
 ): StepRequest {
   const request: StepRequest = {
     tag,
@@ -141,7 +141,7 @@ export function encodeRequest<K extends StepName>(
     request.evidence = {
       tag: evidence.tag,
       step: evidence.step,
-      replies: evidence.replies.map((r) => protectedRecord(evidence.step, r)),
+      replies: evidence.replies.map((r) => (r === null ? {} : protectedRecord(evidence.step, r))),
     };
   }
   return request;
@@ -154,15 +154,27 @@ export type DecodedRequest = {
     step: K;
     input: StepInput<K>;
     /** The replies to the previous request, relayed (null: none). */
-    evidence: RoundEvidence | null;
+    evidence: RelayedEvidence | null;
   };
 }[StepName];
 
-function decodeEvidence(e: Evidence__Output | null | undefined): RoundEvidence | null {
+function decodeEvidence(e: Evidence__Output | null | undefined): RelayedEvidence | null {
   if (e === null || e === undefined) return null;
   if (!isStep(e.step)) throw new ProtocolError(`relayed replies of an unknown step ${e.step}`);
   const step = e.step;
-  return { tag: decodeTag(e.tag), step, replies: e.replies.map((r) => protectedReplyOf(r, step)) };
+  const replies = e.replies.map((r, c) => {
+    if (r.step !== "") return protectedReplyOf(r, step);
+    if (isEmptyRecord(r)) return null;
+    throw new ProtocolError(`relayed reply ${c + 1}: a record without a step that is not empty`);
+  });
+  return { tag: decodeTag(e.tag), step, replies };
+}
+
+/** Whether a record holds no field: the one that stands for the recipient's own reply. */
+function isEmptyRecord(r: Record__Output): boolean {
+  const maps = [r.tensors, r.masks, r.numbers, r.booleans, r.texts, r.textLists, r.byteArrays];
+  maps.push(r.counts, r.masked, r.authenticators);
+  return maps.every((m) => Object.keys(m ?? {}).length === 0);
 }
 
 /** Decode a step request (at the center). */

@@ -9,14 +9,16 @@ import type { ProtoGrpcType } from "./generated/fedseq.js";
 
 /**
  * Protocol version a center announces in its Hello; the aggregator refuses any other at join.
- * 4: the public bounds of the information and moment sums are 1e30 and 1e21 (a version-3 center
+ * 5: the replies relayed to a center under verified requests leave its own out (an empty
+ * record at its place: a version-4 center would find its own reply missing and refuse); 4: the
+ * public bounds of the information and moment sums are 1e30 and 1e21 (a version-3 center
  * would encode them at another scale, and the sums would be noise); 3: the Cook's requests
  * carry the μ of their residuals (`residualLink`, `residualBeta`: a version-2 center would drop
  * the fields and compute a likelihood-ratio test's distances at the wrong μ, silently); 2: every
  * step's request and reply is a record of the step registry; 1 had messages of their own for
  * the fit's steps.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 let cached: ProtoGrpcType | null = null;
 

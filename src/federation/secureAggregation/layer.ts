@@ -230,6 +230,27 @@ export interface RoundEvidence {
   readonly replies: readonly ProtectedReply[];
 }
 
+/**
+ * The replies relayed to one center with the next request: every other center's as the
+ * aggregator received them, and null at the recipient's own place. A center holds the reply it
+ * sent and adds that one: relaying it back would cost a reply's bytes per center and round, and
+ * could only be checked against what the center holds anyway.
+ */
+export interface RelayedEvidence {
+  readonly tag: RequestTag;
+  readonly step: StepName;
+  readonly replies: readonly (ProtectedReply | null)[];
+}
+
+/** What the aggregator relays to the center at place `recipient` (federation order). */
+export function relayedTo(evidence: RoundEvidence, recipient: number): RelayedEvidence {
+  return {
+    tag: evidence.tag,
+    step: evidence.step,
+    replies: evidence.replies.map((reply, c) => (c === recipient ? null : reply)),
+  };
+}
+
 function bytesOf(ring: Uint32Array): Uint8Array {
   return new Uint8Array(ring.buffer, ring.byteOffset, ring.byteLength);
 }
@@ -337,6 +358,11 @@ export class SecureCenter {
    * phase, round, step, request digest): a label never masks two different replies.
    */
   readonly #sent = new Map<string, Buffer>();
+  /**
+   * The last reply this center made, by its mask label: what it adds for itself to the replies
+   * relayed with the next request ({@link checkEvidence}), which never carry its own.
+   */
+  #lastReply: { readonly key: string; readonly reply: ProtectedReply } | null = null;
 
   constructor(name: string, credentials: CenterCredentials, trust: FederationTrust) {
     this.name = name;
@@ -348,6 +374,7 @@ export class SecureCenter {
   announce(runId: string, centers: readonly string[]): KeyAnnouncement {
     this.#pairs = null;
     this.#sent.clear();
+    this.#lastReply = null;
     this.#key = createEphemeralKey(runId, this.name, centers, this.#credentials);
     return this.#key.announcement;
   }
@@ -519,18 +546,21 @@ export class SecureCenter {
         this.#sent.set(key, fingerprint);
         const label = { tag, step, request, sender: this.name };
         const authenticators = authenticateReply(pairs, label, fingerprint);
-        return { clear, masked, authenticators };
+        const reply = { clear, masked, authenticators };
+        this.#lastReply = { key, reply };
+        return reply;
       },
     };
   }
 
   /**
-   * Check the replies the aggregator relays as every center's to a request this center answered
-   * (`request`: that request's digest without per-center fields): each peer's must carry its
-   * authenticator for this center, and this center's own must be the one it sent.
+   * Check the replies the aggregator relays to a request this center answered (`request`: that
+   * request's digest without per-center fields): each peer's must carry its authenticator for
+   * this center, and none may stand at this center's own place, which takes the reply this
+   * center sent. Returns every center's reply, its own included, for its replay to add.
    * @throws SecureAggregationError naming the center whose reply fails
    */
-  checkEvidence(evidence: RoundEvidence, request: string): void {
+  checkEvidence(evidence: RelayedEvidence, request: string): RoundEvidence {
     const pairs = this.#pairs;
     if (pairs === null || pairs.runId !== evidence.tag.runId) {
       throw new SecureAggregationError(
@@ -542,27 +572,38 @@ export class SecureCenter {
         `${evidence.replies.length} replies relayed for ${pairs.centers.length} centers`,
       );
     }
-    const declared = new Set(["kind", ...Object.keys(clearSchema(evidence.step).fields)]);
-    evidence.replies.forEach((reply, c) => {
+    const { tag, step } = evidence;
+    const round = `${step} (${tag.phase} round ${tag.round})`;
+    const declared = new Set(["kind", ...Object.keys(clearSchema(step).fields)]);
+    const replies = evidence.replies.map((reply, c) => {
       const sender = pairs.centers[c];
+      if (c === pairs.selfIndex) {
+        if (reply !== null) {
+          throw new SecureAggregationError(
+            `a reply was relayed as this center's own to ${round}: a center's own reply is never relayed back, it adds the one it sent`,
+          );
+        }
+        const own = this.#lastReply;
+        if (own === null || own.key !== sentKey(tag, step, request)) {
+          throw new SecureAggregationError(
+            `this center holds no reply of its own to ${round} (its last reply answered another request)`,
+          );
+        }
+        return own.reply;
+      }
+      if (reply === null) {
+        throw new SecureAggregationError(`no reply relayed as ${sender}'s to ${round}`);
+      }
       const extra = Object.keys(reply.clear).filter((k) => !declared.has(k));
       if (extra.length > 0) {
         throw new SecureAggregationError(
-          `the reply relayed as ${sender}'s to ${evidence.step} has fields its step does not declare (${extra.join(", ")})`,
+          `the reply relayed as ${sender}'s to ${step} has fields its step does not declare (${extra.join(", ")})`,
         );
       }
-      if (c === pairs.selfIndex) {
-        const sent = this.#sent.get(sentKey(evidence.tag, evidence.step, request));
-        if (sent === undefined || !sent.equals(replyFingerprint(evidence.step, reply))) {
-          throw new SecureAggregationError(
-            `the reply relayed as this center's own to ${evidence.step} (${evidence.tag.phase} round ${evidence.tag.round}) is not the one it sent`,
-          );
-        }
-        return;
-      }
-      const label = { tag: evidence.tag, step: evidence.step, request, sender };
-      checkReplyAuthenticator(pairs, label, reply, reply.authenticators);
+      checkReplyAuthenticator(pairs, { tag, step, request, sender }, reply, reply.authenticators);
+      return reply;
     });
+    return { tag, step, replies };
   }
 }
 

@@ -13,7 +13,13 @@ import {
   ProtocolError,
 } from "../../../src/federation/grpc/codec.js";
 import { fedseqProto } from "../../../src/federation/grpc/proto.js";
-import type { RequestTag } from "../../../src/federation/steps.js";
+import {
+  agreeKeys,
+  relayedTo,
+  SecureCenter,
+} from "../../../src/federation/secureAggregation/layer.js";
+import { simulationPki } from "../../../src/federation/secureAggregation/simulationCertificates.js";
+import type { RequestTag, StepInput } from "../../../src/federation/steps.js";
 
 const tag: RequestTag = { runId: "r", phase: "size-factors", round: 0 };
 
@@ -101,5 +107,43 @@ describe("record steps on the wire", () => {
     }
     expect(() => decodeCounts(Buffer.from([3, 0, 0, 0]), "c")).toThrow(/width 3/);
     expect(() => decodeCounts(Buffer.from([2, 0, 0, 0]), "c")).toThrow(/whole number/);
+  });
+
+  it("relay every other center's reply exactly, the recipient's own as an empty record", async () => {
+    const names = ["lab_1", "lab_2", "lab_3"];
+    const pki = simulationPki(names);
+    const centers = names.map((n) => new SecureCenter(n, pki.centers[n], pki.trust));
+    await agreeKeys("r", names, {
+      announce: async (c, run, list) => centers[c].announce(run, list),
+      relay: async (c, run, announcements) => centers[c].agree(run, announcements),
+    });
+    const genes = Array.from({ length: 4000 }, (_, g) => `g${g}`);
+    const input: StepInput<"presence"> = { kind: "presence-request", genes };
+    const replies = centers.map((center, c) =>
+      center.protect(tag, "presence", input, {
+        kind: "presence-share",
+        present: Uint8Array.from(genes, (_, g) => (g % 3 === c ? 1 : 0)),
+      }),
+    );
+    const evidence = { tag, step: "presence" as const, replies };
+    const next = { kind: "presence-request" as const, genes: ["g0"] };
+    const wire = (r: ReturnType<typeof encodeRequest>) =>
+      fedseqProto().fedseq.v1.Federation.service.Join.responseSerialize({ request: r }).length;
+    const toLab2 = encodeRequest(tag, "presence", next, relayedTo(evidence, 1));
+    const decoded = decodeRequest(overTheWire(toLab2, "request"));
+    expect(decoded.evidence?.replies).toEqual([replies[0], null, replies[2]]);
+    // One reply's bytes fewer than relaying all three (each masked reply: 1,000 ring elements).
+    const all = wire(encodeRequest(tag, "presence", next, evidence));
+    const own = all - wire(toLab2);
+    expect(own).toBeGreaterThan(16_000);
+    expect(own).toBeLessThan(all / 3);
+    // A record without a step that holds anything is not the empty one: refused.
+    const forged = structuredClone(toLab2);
+    const stray = forged.evidence?.replies?.[1];
+    if (stray === undefined) throw new Error("no own place");
+    stray.authenticators = { lab_1: Buffer.alloc(32) };
+    expect(() => decodeRequest(overTheWire(forged, "request"))).toThrow(
+      "relayed reply 2: a record without a step that is not empty",
+    );
   });
 });
