@@ -38,8 +38,8 @@ export interface Transport {
    */
   readonly secure?: SecureAggregator | null;
   /**
-   * Whether each request carries every center's replies to the previous one, for centers that
-   * verify requests (verifiedRequests.ts): the runner counts those bytes too.
+   * Whether each request carries the other centers' replies to the previous one, for centers
+   * that verify requests (verifiedRequests.ts): the runner counts those bytes too.
    */
   readonly relaysReplies?: boolean;
 }

@@ -85,8 +85,8 @@ export interface GrpcAggregatorOptions {
    */
   readonly secureAggregation?: boolean;
   /**
-   * Relay with each request every center's reply to the previous one, for centers that verify
-   * requests (the plan's `verify_requests`; verifiedRequests.ts). Needs secure aggregation.
+   * Relay with each request the other centers' replies to the previous one, for centers that
+   * verify requests (the plan's `verify_requests`; verifiedRequests.ts). Needs secure aggregation.
    */
   readonly relayReplies?: boolean;
   /**
@@ -410,7 +410,7 @@ export class GrpcAggregator implements Transport {
   #agreementFailure: Error | null = null;
   #restartAgreement = false;
 
-  /** Whether each request carries every center's replies to the previous one. */
+  /** Whether each request carries the other centers' replies to the previous one. */
   get relaysReplies(): boolean {
     return this.#options.relayReplies === true && this.#options.secureAggregation === true;
   }
