@@ -10,8 +10,10 @@ import {
   countsOfSamples,
   type Dataset,
   type DatasetByCenter,
+  FILE_NAME_COLUMN,
   type ReadDatasetOptions,
   readCenterFiles,
+  readCenterFolder,
   readDataset,
 } from "../io/dataset.js";
 
@@ -75,16 +77,19 @@ export async function loadCenterData(source: CenterSource): Promise<CenterData> 
     );
     return centerDataFromDataset(dataset, source.name);
   }
-  // A hospital's own folder: counts and metadata of its samples only, no `center` column.
+  // A hospital's own folder: counts (a table, or HTSeq-count files the metadata names) and
+  // metadata of its samples only, no `center` column.
   const counts = findTable(source.dir, "counts");
   const metadata = findTable(source.dir, "metadata");
-  if (
-    counts !== undefined &&
-    metadata !== undefined &&
-    !readCsv(metadata).header.includes(CENTER_COLUMN)
-  ) {
-    const own = await readCenterFiles(counts, metadata, source.name, source.options);
-    return centerDataFromDataset(own, source.name);
+  if (metadata !== undefined) {
+    const { header } = readCsv(metadata);
+    if (
+      !header.includes(CENTER_COLUMN) &&
+      (counts !== undefined || header.includes(FILE_NAME_COLUMN))
+    ) {
+      const own = await readCenterFolder(source.dir, source.name, source.options);
+      return centerDataFromDataset(own, source.name);
+    }
   }
   return centerDataFromDataset(await readDataset(source.dir, source.options), source.name);
 }

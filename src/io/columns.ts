@@ -9,3 +9,9 @@ export const GENE_COLUMN = "gene";
 export const SAMPLE_COLUMN = "sample";
 /** Name of the center column of `metadata.csv` (and of an `.h5ad` file's `obs`). */
 export const CENTER_COLUMN = "center";
+/**
+ * Name of the metadata column naming each sample's HTSeq-count file (DESeq2's
+ * `DESeqDataSetFromHTSeqCount` sample table, as its vignette names it): read for the counts,
+ * never a metadata variable.
+ */
+export const FILE_NAME_COLUMN = "fileName";

@@ -5,8 +5,9 @@
  * (`--round-counts`, the option `roundCounts`), half to even as R's `round()` does (what
  * `DESeqDataSetFromTximport` applies).
  */
-import { isDecimal } from "../core/numbers.js";
-import { quote } from "./errors.js";
+import { isDecimal, isDigits } from "../core/numbers.js";
+import { decimalPointText, detectDelimiter } from "./csv.js";
+import { InputError, quote } from "./errors.js";
 
 /** Round half to even (R's `round(x)`, IEC 60559): 0.5 → 0, 1.5 → 2, 2.5 → 2. */
 export function roundHalfEven(x: number): number {
@@ -57,6 +58,28 @@ export function countProblem(text: string, roundCounts = false): string | undefi
 /** The count a valid value stands for: itself, or rounded half to even when `roundCounts`. */
 export function countValue(value: number, roundCounts: boolean): number {
   return roundCounts ? roundHalfEven(value) : value;
+}
+
+/**
+ * The reader of a text file's counts (a counts table, an HTSeq-count file): each count checked
+ * ({@link countProblem}) and rounded when `roundCounts`. In a semicolon-separated file (a
+ * decimal-comma locale's) an estimated count `405,4` is 405.4.
+ * @returns a function of a field's text and, for its message, where it is (`line 3 (gene g1)`)
+ * @throws (the function) InputError naming the file, where the count is, and the problem
+ */
+export function countReader(
+  file: string,
+  roundCounts: boolean,
+): (text: string, where: () => string) => number {
+  const delimiter = detectDelimiter(file);
+  return (text, where) => {
+    // Fast path: plain digits, up to 9 of them (below MAX_COUNT, R's largest integer).
+    if (text.length <= 9 && isDigits(text)) return Number(text);
+    const read = decimalPointText(delimiter, text);
+    const problem = countProblem(read, roundCounts);
+    if (problem !== undefined) throw new InputError(`${file}: ${where()}: ${problem}`);
+    return countValue(Number(read), roundCounts);
+  };
 }
 
 /** Values of a {@link CountBuffer}'s first chunk, and of its largest (8 MB). */

@@ -92,9 +92,15 @@ class RecordChecker {
     private readonly file: string,
     private readonly visitor: CsvVisitor,
     private readonly rowsAtMost?: number,
+    /** No header: every record is a row, its width the visitor's to check ({@link streamRows}). */
+    private readonly headerless = false,
   ) {}
 
   accept(record: string[], line: number): void {
+    if (this.headerless) {
+      this.visitor.row(record, line);
+      return;
+    }
     if (this.width < 0) {
       this.width = record.length;
       this.visitor.header(record, this.rowsAtMost);
@@ -110,6 +116,7 @@ class RecordChecker {
   }
 
   finish(): void {
+    if (this.headerless) return;
     if (this.width < 0) {
       throw new InputError(
         `${this.file}: the file is empty (expected a header line, then data rows)`,
@@ -447,11 +454,39 @@ export function readCsv(file: string): CsvTable {
  * @throws InputError as {@link readCsv}
  */
 export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void> {
+  await streamRecords(file, visitor, false);
+}
+
+/**
+ * Read a file without a header line row by row, as {@link streamCsv} reads a table's rows (the
+ * delimiter detected from the first line, gzip from the first bytes, fields trimmed, blank lines
+ * skipped, lines numbered from 1): HTSeq-count's `gene<TAB>count` lines. The rows' widths are
+ * the caller's to check, and an empty file is one without rows.
+ * @throws InputError when the file cannot be read or is malformed (as {@link readCsv})
+ */
+export async function streamRows(
+  file: string,
+  row: (fields: string[], line: number) => void,
+): Promise<void> {
+  await streamRecords(file, { header() {}, row }, true);
+}
+
+/** {@link streamCsv}, or {@link streamRows} when `headerless`. */
+async function streamRecords(
+  file: string,
+  visitor: CsvVisitor,
+  headerless: boolean,
+): Promise<void> {
   const head = headText(file);
   const delimiter = delimiterOfHeader(head);
   const scan = isCommented(head) ? null : await scanPlainText(file);
   // Every line but the header's may be a row.
-  const checker = new RecordChecker(file, visitor, scan === null ? undefined : scan.lines - 1);
+  const checker = new RecordChecker(
+    file,
+    visitor,
+    scan === null ? undefined : scan.lines - 1,
+    headerless,
+  );
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
     if (scan === null)

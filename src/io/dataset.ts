@@ -7,29 +7,29 @@
  * The same dataset may also come as TSV, gzip-compressed or not; as one folder per center
  * (`DIR/<center>/counts.csv` and `DIR/<center>/metadata.csv`, the folder naming the
  * center); or as AnnData `.h5ad` files (one per center, or one `data.h5ad` with a `center`
- * column in `obs`). See {@link readDataset}.
+ * column in `obs`). Instead of `counts.csv`, the metadata may name each sample's HTSeq-count
+ * file in a `fileName` column (DESeq2's `DESeqDataSetFromHTSeqCount`; `htseq.ts`). See
+ * {@link readDataset}.
  */
 import { readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { fromDecimalComma, isDecimal, isDigits } from "../core/numbers.js";
+import { basename, dirname, join } from "node:path";
+import { fromDecimalComma, isDecimal } from "../core/numbers.js";
 import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
-import { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
-import { CountBuffer, countProblem, countValue } from "./counts.js";
-import {
-  decimalPointText,
-  detectDelimiter,
-  findTable,
-  idColumn,
-  readCsv,
-  requireColumn,
-  streamCsv,
-} from "./csv.js";
+import { CENTER_COLUMN, FILE_NAME_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
+import { CountBuffer, countReader } from "./counts.js";
+import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
 import type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
+import { HTSEQ_SUMMARY_ROWS, readHtseqFiles, summaryRowsWarning } from "./htseq.js";
 
-export { CENTER_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
+export {
+  CENTER_COLUMN,
+  FILE_NAME_COLUMN,
+  GENE_COLUMN,
+  SAMPLE_COLUMN,
+} from "./columns.js";
 export type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 
 /** `metadata.csv` as written, before alignment with the counts. */
@@ -38,8 +38,13 @@ export interface MetadataFile {
   samples: string[];
   /** Line number of each sample's row (for error messages). */
   lines: number[];
-  /** The annotations, in file order. */
+  /** The annotations, in file order (without `fileName`). */
   metadata: Metadata;
+  /**
+   * The `fileName` column, in file order, when the file has one: each sample's HTSeq-count file,
+   * kept out of `metadata` (not a variable, and never sent: a file's name may identify).
+   */
+  fileNames?: string[];
 }
 
 /**
@@ -80,18 +85,6 @@ export interface ReadDatasetOptions {
    */
   readonly onWarning?: (message: string) => void;
 }
-
-/**
- * HTSeq-count's summary rows: counts of reads in no gene, not genes. DESeq2's
- * `DESeqDataSetFromHTSeqCount` leaves them out; a matrix merged from HTSeq's files by hand still
- * holds them. (The names older HTSeq versions wrote without the underscores are left in: in
- * another table `ambiguous` could be a gene's name.)
- */
-const HTSEQ_SUMMARY_ROWS = new Set(
-  ["no_feature", "ambiguous", "too_low_aQual", "not_aligned", "alignment_not_unique"].map(
-    (name) => `__${name}`,
-  ),
-);
 
 /** Options of {@link readMetadata}. */
 export interface ReadMetadataOptions {
@@ -195,8 +188,10 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       throw new InputError(`${file}: column ${quote(name)} appears more than once in the header`);
     }
   });
+  // DESeqDataSetFromHTSeqCount's file names: read for the counts, never a variable.
+  const fileNameIndex = table.header.indexOf(FILE_NAME_COLUMN);
   const columnIndices = table.header.flatMap((_, j) =>
-    j === sampleIndex || unused.has(j) ? [] : [j],
+    j === sampleIndex || j === fileNameIndex || unused.has(j) ? [] : [j],
   );
   const columns = columnIndices.map((j) => table.header[j]);
 
@@ -214,6 +209,10 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
     });
   }
   if (table.delimiter === ";") readSemicolonNumbers(file, values, lines);
+  const fileNames =
+    fileNameIndex < 0 || fileNameIndex === sampleIndex
+      ? undefined
+      : rows.map(({ fields }) => fields[fileNameIndex]);
   if (!hasCenter) {
     columns.push(CENTER_COLUMN);
     values.set(CENTER_COLUMN, new Array<string>(samples.length).fill(fixedCenter as string));
@@ -230,7 +229,12 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       );
     }
   });
-  return { samples, lines, metadata: { columns, values, samples, source: file } };
+  return {
+    samples,
+    lines,
+    metadata: { columns, values, samples, source: file },
+    ...(fileNames === undefined ? {} : { fileNames }),
+  };
 }
 
 /**
@@ -393,17 +397,8 @@ async function readCountsTable(
   /** The header's names, for the genes × samples message when the first row is no sample. */
   let headerNames: string[] = [];
 
-  // A semicolon-separated table is a decimal-comma locale's: an estimated count 405,4 is 405.4.
-  const delimiter = detectDelimiter(countsFile);
   /** One count of the file, checked; `where` names it in a message. */
-  const count = (text: string, where: () => string): number => {
-    // Fast path: plain digits, up to 9 of them (below MAX_COUNT, R's largest integer).
-    if (text.length <= 9 && isDigits(text)) return Number(text);
-    const read = decimalPointText(delimiter, text);
-    const problem = countProblem(read, roundCounts);
-    if (problem !== undefined) throw new InputError(`${countsFile}: ${where()}: ${problem}`);
-    return countValue(Number(read), roundCounts);
-  };
+  const count = countReader(countsFile, roundCounts);
 
   await streamCsv(countsFile, {
     header(header, rowsAtMost) {
@@ -515,10 +510,7 @@ async function readCountsTable(
     throw new InputError(
       `${countsFile}: no gene rows (${summaryRows.length > 0 ? "only HTSeq's summary rows" : "only empty ones"})`,
     );
-  if (summaryRows.length > 0)
-    options.onWarning?.(
-      `${countsFile}: ${listForMessage(summaryRows.map((g) => quote(g)))} ${summaryRows.length > 1 ? "are HTSeq's summary rows (reads counted in no gene), not genes" : "is an HTSeq summary row (reads counted in no gene), not a gene"}: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
-    );
+  if (summaryRows.length > 0) options.onWarning?.(summaryRowsWarning(countsFile, summaryRows));
   const rows = bySample as { sample: string; line: number; values: Float64Array }[] | null;
   if (rows === null) return { genes, samples, parts: buffers.map((b) => b.result()) };
   // Samples × genes: check the samples, then hold the counts gene-major as every reader does.
@@ -556,7 +548,10 @@ function alignMetadata(meta: MetadataFile, samples: string[]): Map<string, strin
   return values;
 }
 
-/** A folder with `counts.*` and `metadata.*` (`center` given for a per-center folder). */
+/**
+ * A folder with `counts.*` and `metadata.*`, or with `metadata.*` alone naming each sample's
+ * HTSeq-count file in a `fileName` column (`center` given for a per-center folder).
+ */
 async function readTableFolder(
   dir: string,
   options: ReadDatasetOptions,
@@ -564,8 +559,51 @@ async function readTableFolder(
   split?: (meta: MetadataFile) => SampleParts,
 ): Promise<CountsAndMetadata> {
   const metadataFile = findTable(dir, "metadata") ?? missingTable(dir, "metadata");
-  const countsFile = findTable(dir, "counts") ?? missingTable(dir, "counts");
+  const countsFile = findTable(dir, "counts");
   return readTableFiles(countsFile, metadataFile, options, center, split);
+}
+
+/**
+ * The counts of the HTSeq-count files a metadata table names (its `fileName` column, relative to
+ * the table's folder), one per sample, as a counts table's: the metadata's samples in its order.
+ * @throws InputError as {@link readHtseqFiles}
+ */
+async function readHtseqTable(
+  metadataFile: string,
+  meta: MetadataFile,
+  fileNames: readonly string[],
+  options: ReadDatasetOptions,
+  split?: SampleParts,
+): Promise<CountsTable> {
+  const samples = meta.samples.map((sample, i) => ({
+    sample,
+    fileName: fileNames[i],
+    line: meta.lines[i],
+  }));
+  const { genes, parts } = await readHtseqFiles(
+    metadataFile,
+    dirname(metadataFile),
+    samples,
+    options,
+    meta.samples.map((id) => split?.partOf.get(id) ?? 0),
+    split?.count ?? 1,
+  );
+  return { genes, samples: meta.samples.slice(), parts };
+}
+
+/**
+ * Whether a folder's counts come from HTSeq-count files: no counts table, and a metadata table
+ * with a `fileName` column.
+ */
+function namesHtseqFiles(dir: string): boolean {
+  if (findTable(dir, "counts") !== undefined) return false;
+  const metadata = findTable(dir, "metadata");
+  if (metadata === undefined) return false;
+  try {
+    return readCsv(metadata).header.includes(FILE_NAME_COLUMN);
+  } catch {
+    return false; // read again, and reported, as the layout it is taken for
+  }
 }
 
 /**
@@ -613,31 +651,46 @@ async function readAnnData(file: string, options: ReadDatasetOptions) {
 interface CountsAndMetadata {
   readonly table: CountsTable;
   readonly metadata: Metadata;
+  /** Where the counts come from (for messages). */
+  readonly countsSource: string;
 }
 
-/** A counts table and its metadata table (`center` given when the files hold one center). */
+/**
+ * A counts table and its metadata table (`center` given when the files hold one center); without
+ * a counts table, the HTSeq-count files the metadata's `fileName` column names. With both, the
+ * table is read and the column left out, with a warning.
+ * @throws InputError as {@link readDataset}; without a counts table nor a `fileName` column,
+ *   the error for the missing counts table
+ */
 async function readTableFiles(
-  countsFile: string,
+  countsFile: string | undefined,
   metadataFile: string,
   options: ReadDatasetOptions,
   center?: string,
   split?: (meta: MetadataFile) => SampleParts,
 ): Promise<CountsAndMetadata> {
   const meta = readMetadata(metadataFile, { center });
-  const table = await readCountsTable(
-    countsFile,
-    metadataFile,
-    meta.samples,
-    options,
-    split?.(meta),
-  );
+  let table: CountsTable;
+  let countsSource: string;
+  if (countsFile === undefined) {
+    const fileNames = meta.fileNames ?? missingTable(dirname(metadataFile), "counts");
+    table = await readHtseqTable(metadataFile, meta, fileNames, options, split?.(meta));
+    countsSource = `${metadataFile} (the HTSeq-count files of its column ${FILE_NAME_COLUMN})`;
+  } else {
+    if (meta.fileNames !== undefined)
+      options.onWarning?.(
+        `${metadataFile}: column ${FILE_NAME_COLUMN} (HTSeq-count files) is not read: the counts come from ${countsFile}, and the column is left out of the metadata`,
+      );
+    table = await readCountsTable(countsFile, metadataFile, meta.samples, options, split?.(meta));
+    countsSource = countsFile;
+  }
   const metadata = {
     columns: meta.metadata.columns,
     values: alignMetadata(meta, table.samples),
     samples: table.samples,
     source: meta.metadata.source,
   };
-  return { table, metadata };
+  return { table, metadata, countsSource };
 }
 
 /** Entries of a folder (names), or none when it cannot be listed. */
@@ -745,7 +798,11 @@ async function readCenterFolders(
 ): Promise<Dataset> {
   const parts: CenterPart[] = [];
   for (const center of centers) {
-    const { table, metadata } = await readTableFolder(join(dir, center), options, center);
+    const { table, metadata, countsSource } = await readTableFolder(
+      join(dir, center),
+      options,
+      center,
+    );
     parts.push({
       center,
       genes: table.genes,
@@ -753,7 +810,7 @@ async function readCenterFolders(
       counts: table.parts[0],
       columns: metadata.columns,
       values: metadata.values,
-      countsSource: findTable(join(dir, center), "counts") ?? join(dir, center, "counts.csv"),
+      countsSource,
       metadataSource: metadata.source ?? join(dir, center, "metadata.csv"),
     });
   }
@@ -810,11 +867,15 @@ function checkOtherFolders(
  * 1. `dir/counts.csv` and `dir/metadata.csv` (each also found as `.csv.gz`, `.tsv` or
  *    `.tsv.gz`; comma or tab and gzip are detected by content). Metadata rows may be in any
  *    order: they are aligned with the counts' sample columns by sample id. The count matrix
- *    is streamed, never held as text.
+ *    is streamed, never held as text. Without `counts.*`, a metadata column `fileName` names
+ *    each sample's HTSeq-count file (relative to the metadata's folder; samples in metadata
+ *    order); the column is then no metadata variable (nor when a counts table is read: left
+ *    out, with a warning).
  * 2. AnnData files: `dir/<center>.h5ad`, one per center, or a single `dir/data.h5ad` whose
  *    `obs` has a `center` column; counts from `X` or `layers/<options.layer>`.
  * 3. One folder per center: `dir/<center>/counts.csv` and `dir/<center>/metadata.csv` (as in
- *    1., the metadata without a `center` column: the folder names the center). Sub-folders
+ *    1., HTSeq-count files too; the metadata without a `center` column: the folder names the
+ *    center). Sub-folders
  *    with neither file are ignored.
  *
  * In layouts 2 and 3 genes are aligned by id (each center may order them differently; the
@@ -827,7 +888,7 @@ function checkOtherFolders(
  *   layer asked for where there is none
  */
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
-  const hasTables = findTable(dir, "counts") !== undefined;
+  const hasTables = findTable(dir, "counts") !== undefined || namesHtseqFiles(dir);
   if (!hasTables) {
     const listing = entries(dir);
     const h5ad = listing.filter((f) => f.endsWith(".h5ad") && !f.startsWith("."));
@@ -875,7 +936,8 @@ export async function readDatasetByCenter(
   dir: string,
   options: ReadDatasetOptions = {},
 ): Promise<DatasetByCenter> {
-  if (findTable(dir, "counts") === undefined || options.layer !== undefined) {
+  const hasTables = findTable(dir, "counts") !== undefined || namesHtseqFiles(dir);
+  if (!hasTables || options.layer !== undefined) {
     const { counts, ...dataset } = await readDataset(dir, options);
     const centerCounts = new Map(
       dataset.centers.map((center) => {
@@ -935,6 +997,27 @@ export async function readCenterFiles(
   options: ReadDatasetOptions = {},
 ): Promise<Dataset> {
   const { table, metadata } = await readTableFiles(countsFile, metadataFile, options, center);
+  return {
+    genes: table.genes,
+    samples: table.samples,
+    counts: table.parts[0],
+    metadata,
+    centerOfSample: table.samples.map(() => center),
+    centers: [center],
+  };
+}
+
+/**
+ * One center's own folder (`fedseq center --data DIR`, a metadata table without a `center`
+ * column): `counts.*` and `metadata.*`, or `metadata.*` naming each sample's HTSeq-count file.
+ * @throws InputError as {@link readDataset}
+ */
+export async function readCenterFolder(
+  dir: string,
+  center: string,
+  options: ReadDatasetOptions = {},
+): Promise<Dataset> {
+  const { table, metadata } = await readTableFolder(dir, options, center);
   return {
     genes: table.genes,
     samples: table.samples,
