@@ -996,7 +996,11 @@ export async function readCenterFiles(
   center: string,
   options: ReadDatasetOptions = {},
 ): Promise<Dataset> {
-  const { table, metadata } = await readTableFiles(countsFile, metadataFile, options, center);
+  return oneCenter(await readTableFiles(countsFile, metadataFile, options, center), center);
+}
+
+/** A center's own tables as a dataset of that one center. */
+function oneCenter({ table, metadata }: CountsAndMetadata, center: string): Dataset {
   return {
     genes: table.genes,
     samples: table.samples,
@@ -1017,15 +1021,7 @@ export async function readCenterFolder(
   center: string,
   options: ReadDatasetOptions = {},
 ): Promise<Dataset> {
-  const { table, metadata } = await readTableFolder(dir, options, center);
-  return {
-    genes: table.genes,
-    samples: table.samples,
-    counts: table.parts[0],
-    metadata,
-    centerOfSample: table.samples.map(() => center),
-    centers: [center],
-  };
+  return oneCenter(await readTableFolder(dir, options, center), center);
 }
 
 /** The error for `--layer` on a dataset without `.h5ad` files. */
