@@ -3,7 +3,7 @@
  * neither crashes, and the run goes on when the peer then behaves.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
@@ -129,6 +129,82 @@ describe("gRPC faults", () => {
     } finally {
       for (const s of sockets) s.destroy();
       blackHole.close();
+    }
+  });
+
+  it("a center whose connection was lost when the run ended is told so when it dials again, not left dialling until --give-up-after", async () => {
+    const certs = testCertificates();
+    const li = await simulatedCenters(sharedPath("data", "li_lncap"));
+    const lines: string[] = [];
+    const aggregator = await GrpcAggregator.listen({
+      listen: "127.0.0.1:0",
+      centers: li.map((s) => s.name),
+      tls: tlsOf(certs.aggregator),
+      runId: "ended",
+      joinTimeoutMs: 20_000,
+      reconnectTimeoutMs: 20_000,
+      shutdownGraceMs: 8_000,
+      log: (line) => lines.push(line),
+    });
+    // The first center reaches the aggregator through a relay whose connections can be cut.
+    const cut: Socket[] = [];
+    let relaying = true;
+    const relay = createServer((socket) => {
+      if (!relaying) {
+        socket.destroy();
+        return;
+      }
+      const upstream = connect(aggregator.port, "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      socket.on("error", () => upstream.destroy());
+      upstream.on("error", () => socket.destroy());
+      cut.push(socket, upstream);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relayPort = (relay.address() as AddressInfo).port;
+    const agentLines: string[] = [];
+    const agents = li.map((session, c) =>
+      runCenterAgent({
+        aggregator: `localhost:${c === 0 ? relayPort : aggregator.port}`,
+        tls: tlsOf(certs.centers[session.name]),
+        session,
+        minSamples: 1,
+        retryDelayMs: 300,
+        giveUpAfterMs: 4_000,
+        log: (line) => agentLines.push(line),
+      }),
+    );
+    try {
+      await aggregator.ready();
+      // The run is over (its results written) just as the first center's connection is lost,
+      // and it cannot dial again for a while.
+      relaying = false;
+      for (const socket of cut) socket.destroy();
+      const lost = `center ${li[0].name}: connection to`;
+      for (let k = 0; k < 200 && !agentLines.some((l) => l.startsWith(lost)); k++)
+        await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      const closed = aggregator.close({ success: true, message: "results written" });
+      for (let k = 0; k < 100 && !lines.some((l) => l.startsWith("waiting up to")); k++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(lines).toContain(
+        `waiting up to 8 s for ${li[0].name} (connection lost) to be told the run ended`,
+      );
+      relaying = true;
+      await closed;
+      const outcomes = await Promise.all(agents);
+      expect(outcomes.map((o) => [o.success, o.message])).toEqual([
+        [true, "results written"],
+        [true, "results written"],
+      ]);
+      expect(lines).toContain(`center ${li[0].name} dialled again after the run ended: told it so`);
+      expect(agentLines.join("\n")).toMatch(
+        new RegExp(`center ${li[0].name}: the aggregator ended the run: results written`),
+      );
+    } finally {
+      for (const socket of cut) socket.destroy();
+      relay.close();
+      await aggregator.close();
     }
   });
 

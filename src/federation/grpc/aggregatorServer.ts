@@ -78,6 +78,11 @@ export interface GrpcAggregatorOptions {
    * included) before the run ends with its name (default: 600 s).
    */
   readonly roundTimeoutMs?: number;
+  /**
+   * How long {@link GrpcAggregator.close}, after a run that succeeded, waits for a center whose
+   * connection was lost to dial again, to tell it the run ended (default {@link SHUTDOWN_GRACE_MS}).
+   */
+  readonly shutdownGraceMs?: number;
   readonly maxMessageBytes?: number;
   /**
    * Secure aggregation (secureAggregation/layer.ts): key agreement before the first request,
@@ -117,6 +122,13 @@ const MAX_DROPS = 5;
 function sameTag(a: RequestTag, b: RequestTag): boolean {
   return a.runId === b.runId && a.phase === b.phase && a.round === b.round;
 }
+
+/**
+ * Default of {@link GrpcAggregatorOptions.shutdownGraceMs}: five of a center's default 2 s
+ * between attempts. A center not told the run ended dials on until its --give-up-after (600 s by
+ * default), then reports a failure.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Default of {@link GrpcAggregatorOptions.roundTimeoutMs}. */
 export const DEFAULT_ROUND_TIMEOUT_MS = 600_000;
@@ -409,6 +421,15 @@ export class GrpcAggregator implements Transport {
   #agreedRun: string | null = null;
   #agreementFailure: Error | null = null;
   #restartAgreement = false;
+  /**
+   * While {@link close} waits for the centers whose connection was lost: how the run ended,
+   * those not told yet, and what to call once none is left.
+   */
+  #closing: {
+    readonly reason: { success: boolean; message: string };
+    readonly untold: Set<string>;
+    readonly allTold: () => void;
+  } | null = null;
 
   /** Whether each request carries the other centers' replies to the previous one. */
   get relaysReplies(): boolean {
@@ -640,6 +661,14 @@ export class GrpcAggregator implements Transport {
       );
       return null;
     }
+    const closing = this.#closing;
+    if (closing !== null) {
+      call.write({ shutdown: closing.reason });
+      call.end();
+      this.log(`center ${hello.center} dialled again after the run ended: told it so`);
+      if (closing.untold.delete(hello.center) && closing.untold.size === 0) closing.allTold();
+      return null;
+    }
     if (
       slot.info !== null &&
       (slot.info.genes.length !== hello.genes.length ||
@@ -816,16 +845,51 @@ export class GrpcAggregator implements Transport {
     for (const s of slots) if (s.pending !== null) s.dispatch();
   }
 
+  /**
+   * Tell every center the run ended (`reason`) and stop listening. After a run that succeeded, a
+   * center that had joined but whose connection is lost is waited for up to `shutdownGraceMs`,
+   * and told when it dials again: otherwise it would go on dialling until its --give-up-after
+   * and report a failure.
+   */
   async close(
     reason: { success: boolean; message: string } = { success: true, message: "done" },
   ): Promise<void> {
+    const untold = new Set<string>();
     for (const slot of this.#slots.values()) {
       slot.clearTimers();
       if (slot.call !== null) {
         slot.write({ shutdown: reason });
         slot.call.end();
         slot.call = null;
+      } else if (slot.info !== null) {
+        untold.add(slot.name);
       }
+    }
+    // Only after a run that succeeded: after a failure (a center lost for good, say) the wait
+    // would only delay the exit, and a center not told ends with a failure either way. Once: a
+    // second close finds the first one's wait over.
+    if (reason.success && untold.size > 0 && this.#closing === null) {
+      const grace = this.#options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+      const names = [...untold].join(", ");
+      this.log(
+        `waiting up to ${grace / 1000} s for ${names} (connection lost) to be told the run ended`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.log(
+            `${[...untold].join(", ")} did not dial again: not told the run ended (it stops after its --give-up-after)`,
+          );
+          resolve();
+        }, grace);
+        this.#closing = {
+          reason,
+          untold,
+          allTold: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      });
     }
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
