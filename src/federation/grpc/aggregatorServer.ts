@@ -80,7 +80,8 @@ export interface GrpcAggregatorOptions {
   readonly roundTimeoutMs?: number;
   /**
    * How long {@link GrpcAggregator.close}, after a run that succeeded, waits for a center whose
-   * connection was lost to dial again, to tell it the run ended (default {@link SHUTDOWN_GRACE_MS}).
+   * connection was lost to dial again, to tell it the run ended (default
+   * {@link SHUTDOWN_GRACE_MS}).
    */
   readonly shutdownGraceMs?: number;
   readonly maxMessageBytes?: number;
