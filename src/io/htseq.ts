@@ -57,7 +57,7 @@ export interface HtseqCounts {
 /**
  * The path of a sample's file: its `fileName` in the metadata's folder (`folder`).
  * @throws InputError naming the metadata file, line and sample when the name is empty or the
- *   file does not exist (or is a folder), with the path tried
+ *   file does not exist (or is a folder, a FIFO or a device), with the path tried
  */
 function samplePath(metadataFile: string, folder: string, s: HtseqSample): string {
   const where = `${metadataFile}: line ${s.line} (sample ${quote(s.sample)})`;
@@ -65,7 +65,11 @@ function samplePath(metadataFile: string, folder: string, s: HtseqSample): strin
   const path = isAbsolute(s.fileName) ? s.fileName : join(folder, s.fileName);
   let problem: string | undefined;
   try {
-    if (statSync(path).isDirectory()) problem = "it is a folder";
+    const stat = statSync(path);
+    if (stat.isDirectory()) problem = "it is a folder";
+    // A FIFO or a device (/dev/zero) is never read: opening one may block the process for good,
+    // or reading it never end.
+    else if (!stat.isFile()) problem = "not a regular file (a pipe, a device or a socket)";
   } catch {
     problem = "no such file";
   }

@@ -5,6 +5,7 @@
  * dataset folder (layout 1), per-center folders (layout 3) and a center's own folder; and
  * outliers_sim written as HTSeq files analysed as its table is, byte for byte.
  */
+import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -428,5 +429,41 @@ describe("outliers_sim as one HTSeq-count file per sample", () => {
       expect(text).not.toContain("htseq-count.txt");
       expect(text).not.toContain("fileName");
     }
+  });
+});
+
+describe("red team: HTSeq-count files as users bring them", () => {
+  /** htseqDir with sample S3's fileName replaced by `name`. */
+  function withS3Named(name: string): string {
+    const dir = htseqDir();
+    writeFileSync(
+      join(dir, "metadata.csv"),
+      `sample,fileName,condition,center\nS1,files/S1.counts.txt,a,c1\nS2,files/S2.counts.txt,b,c1\nS3,${name},a,c2\n`,
+    );
+    return dir;
+  }
+
+  it("a fileName naming a FIFO or a device is refused, never read (reading one hangs)", async () => {
+    const fifoDir = withS3Named("files/pipe");
+    const fifo = join(fifoDir, "files", "pipe");
+    spawn("mkfifo", [fifo]).on("error", () => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A writer opening and closing the FIFO over and over, so that each time a reader opens it
+    // the reader is let through and reads an empty file (without one, opening it for reading
+    // blocks the whole process for good: this test would hang, where it should fail).
+    const writer = spawn("sh", ["-c", `while :; do : > '${fifo}'; done`]);
+    try {
+      await expectError(
+        fifoDir,
+        `${join(fifoDir, "metadata.csv")}: line 4 (sample "S3"): fileName "files/pipe": cannot read ${fifo}: not a regular file (a pipe, a device or a socket)`,
+      );
+    } finally {
+      if (writer.pid !== undefined) process.kill(writer.pid);
+    }
+    const zero = withS3Named("/dev/zero");
+    await expectError(
+      zero,
+      `${join(zero, "metadata.csv")}: line 4 (sample "S3"): fileName "/dev/zero": cannot read /dev/zero: not a regular file (a pipe, a device or a socket)`,
+    );
   });
 });
