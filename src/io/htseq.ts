@@ -18,13 +18,24 @@ import { stripGeneVersion } from "./geneIds.js";
  * HTSeq-count's summary rows: counts of reads in no gene, not genes. DESeq2's
  * `DESeqDataSetFromHTSeqCount` leaves them out; a matrix merged from HTSeq's files by hand still
  * holds them. (The names older HTSeq versions wrote without the underscores are left in: in
- * another table `ambiguous` could be a gene's name.)
+ * another table `ambiguous` could be a gene's name; in HTSeq-count's own files they are left out,
+ * {@link HTSEQ_FILE_SUMMARY_ROWS}.)
  */
 export const HTSEQ_SUMMARY_ROWS: ReadonlySet<string> = new Set(
   ["no_feature", "ambiguous", "too_low_aQual", "not_aligned", "alignment_not_unique"].map(
     (name) => `__${name}`,
   ),
 );
+
+/**
+ * The summary rows of an HTSeq-count file: {@link HTSEQ_SUMMARY_ROWS}, and the names HTSeq-count
+ * wrote without the underscores up to version 0.5.4, which DESeq2's `DESeqDataSetFromHTSeqCount`
+ * leaves out too (its `oldSpecialNames`): in HTSeq-count's own output they are no genes.
+ */
+const HTSEQ_FILE_SUMMARY_ROWS: ReadonlySet<string> = new Set([
+  ...HTSEQ_SUMMARY_ROWS,
+  ...[...HTSEQ_SUMMARY_ROWS].map((name) => name.slice(2)),
+]);
 
 /** The warning for HTSeq's summary rows met in `where` (a file, or the files of a metadata). */
 export function summaryRowsWarning(where: string, rows: readonly string[]): string {
@@ -132,7 +143,7 @@ export async function readHtseqFiles(
           `${at(line)}: ${fields.length} field${fields.length === 1 ? "" : "s"}, expected 2 (a gene id, a tab, its count: HTSeq-count's output)`,
         );
       const gene = stripVersion ? stripGeneVersion(fields[0]) : fields[0];
-      if (HTSEQ_SUMMARY_ROWS.has(gene)) {
+      if (HTSEQ_FILE_SUMMARY_ROWS.has(gene)) {
         summaryRows.add(gene);
         summaries++;
         return;

@@ -466,4 +466,23 @@ describe("red team: HTSeq-count files as users bring them", () => {
       `${join(zero, "metadata.csv")}: line 4 (sample "S3"): fileName "/dev/zero": cannot read /dev/zero: not a regular file (a pipe, a device or a socket)`,
     );
   });
+
+  it("leaves out the summary rows older HTSeq-count versions wrote without underscores, as DESeq2 does", async () => {
+    // HTSeq-count up to 0.5.4 named them no_feature, ambiguous, …; DESeq2's
+    // DESeqDataSetFromHTSeqCount leaves those names out too (its oldSpecialNames).
+    const old =
+      "no_feature\t9\nambiguous\t1\ntoo_low_aQual\t0\nnot_aligned\t0\nalignment_not_unique\t4\n";
+    const dir = htseqDir({
+      S1: htseqText(COUNTS.S1, GENES, old),
+      S2: htseqText(COUNTS.S2, GENES, old),
+      S3: htseqText(COUNTS.S3, GENES, old),
+    });
+    const warnings: string[] = [];
+    const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
+    expect(dataset.genes).toEqual(GENES);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 3, 2, 0]);
+    expect(warnings).toEqual([
+      `${join(dir, "metadata.csv")} (the HTSeq-count files of its column fileName): "no_feature", "ambiguous", "too_low_aQual", "not_aligned" and "alignment_not_unique" are HTSeq's summary rows (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
+    ]);
+  });
 });
