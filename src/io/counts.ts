@@ -6,7 +6,7 @@
  * `DESeqDataSetFromTximport` applies).
  */
 import { isDecimal, isDigits } from "../core/numbers.js";
-import { decimalPointText, detectDelimiter } from "./csv.js";
+import { type Delimiter, decimalPointText, detectDelimiter } from "./csv.js";
 import { InputError, quote } from "./errors.js";
 
 /** Round half to even (R's `round(x)`, IEC 60559): 0.5 → 0, 1.5 → 2, 2.5 → 2. */
@@ -63,15 +63,17 @@ export function countValue(value: number, roundCounts: boolean): number {
 /**
  * The reader of a text file's counts (a counts table, an HTSeq-count file): each count checked
  * ({@link countProblem}) and rounded when `roundCounts`. In a semicolon-separated file (a
- * decimal-comma locale's) an estimated count `405,4` is 405.4.
+ * decimal-comma locale's) an estimated count `405,4` is 405.4; `given`, the file's delimiter when
+ * it is not its header's (an HTSeq-count file's tab).
  * @returns a function of a field's text and, for its message, where it is (`line 3 (gene g1)`)
  * @throws (the function) InputError naming the file, where the count is, and the problem
  */
 export function countReader(
   file: string,
   roundCounts: boolean,
+  given?: Delimiter,
 ): (text: string, where: () => string) => number {
-  const delimiter = detectDelimiter(file);
+  const delimiter = given ?? detectDelimiter(file);
   return (text, where) => {
     // Fast path: plain digits, up to 9 of them (below MAX_COUNT, R's largest integer).
     if (text.length <= 9 && isDigits(text)) return Number(text);

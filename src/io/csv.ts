@@ -458,27 +458,32 @@ export async function streamCsv(file: string, visitor: CsvVisitor): Promise<void
 }
 
 /**
- * Read a file without a header line row by row, as {@link streamCsv} reads a table's rows (the
- * delimiter detected from the first line, gzip from the first bytes, fields trimmed, blank lines
- * skipped, lines numbered from 1): HTSeq-count's `gene<TAB>count` lines. The rows' widths are
- * the caller's to check, and an empty file is one without rows.
+ * Read a file without a header line row by row, as {@link streamCsv} reads a table's rows (gzip
+ * detected from the first bytes, fields trimmed, blank lines skipped, lines numbered from 1):
+ * HTSeq-count's `gene<TAB>count` lines, split at tabs whatever the first line holds (a gene id
+ * with commas or semicolons there made the delimiter of a table's header one of those). The
+ * rows' widths are the caller's to check, and an empty file is one without rows.
  * @throws InputError when the file cannot be read or is malformed (as {@link readCsv})
  */
 export async function streamRows(
   file: string,
   row: (fields: string[], line: number) => void,
 ): Promise<void> {
-  await streamRecords(file, { header() {}, row }, true);
+  await streamRecords(file, { header() {}, row }, true, "\t");
 }
 
-/** {@link streamCsv}, or {@link streamRows} when `headerless`. */
+/**
+ * {@link streamCsv}, or {@link streamRows} when `headerless`; the delimiter detected from the
+ * header line unless given.
+ */
 async function streamRecords(
   file: string,
   visitor: CsvVisitor,
   headerless: boolean,
+  given?: Delimiter,
 ): Promise<void> {
   const head = headText(file);
-  const delimiter = delimiterOfHeader(head);
+  const delimiter = given ?? delimiterOfHeader(head);
   const scan = isCommented(head) ? null : await scanPlainText(file);
   // Every line but the header's may be a row.
   const checker = new RecordChecker(

@@ -128,7 +128,7 @@ export async function readHtseqFiles(
   for (let k = 0; k < samples.length; k++) {
     const file = paths[k];
     const at = (line: number) => `${file}: line ${line} (sample ${quote(samples[k].sample)})`;
-    const count = countReader(file, roundCounts);
+    const count = countReader(file, roundCounts, "\t");
     const part = parts[partOfSample[k]];
     const size = partSizes[partOfSample[k]];
     const place = placeOfSample[k];

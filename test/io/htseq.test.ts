@@ -485,4 +485,18 @@ describe("red team: HTSeq-count files as users bring them", () => {
       `${join(dir, "metadata.csv")} (the HTSeq-count files of its column fileName): "no_feature", "ambiguous", "too_low_aQual", "not_aligned" and "alignment_not_unique" are HTSeq's summary rows (reads counted in no gene), not genes: left out, as DESeq2's DESeqDataSetFromHTSeqCount leaves them out`,
     ]);
   });
+
+  it("reads gene ids holding commas or semicolons: HTSeq-count's files are tab-separated whatever their first line", async () => {
+    for (const first of ["G1,a,b", "G1;a;b", "G1, a, b; c; d"]) {
+      const genes = [first, "G2", "G3"];
+      const dir = htseqDir({
+        S1: htseqText(COUNTS.S1, genes),
+        S2: htseqText(COUNTS.S2, genes),
+        S3: htseqText(COUNTS.S3, genes),
+      });
+      const dataset = await readDataset(dir);
+      expect(dataset.genes, first).toEqual(genes);
+      expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 3, 2, 0]);
+    }
+  });
 });
