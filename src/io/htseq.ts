@@ -8,7 +8,7 @@
  * table's: gene-major over the samples of each part (a center), in shared memory.
  */
 import { statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { countReader } from "./counts.js";
 import { streamRows } from "./csv.js";
 import { InputError, listForMessage, quote } from "./errors.js";
@@ -113,6 +113,16 @@ export async function readHtseqFiles(
   const stripVersion = options.stripVersion === true;
   // Every file found before any is read.
   const paths = samples.map((s) => samplePath(metadataFile, folder, s));
+  // One file for two samples is a copied row: the same counts twice, as two replicates.
+  const sampleOfPath = new Map<string, number>();
+  paths.forEach((path, k) => {
+    const before = sampleOfPath.get(resolve(path));
+    if (before !== undefined)
+      throw new InputError(
+        `${metadataFile}: line ${samples[k].line} (sample ${quote(samples[k].sample)}): fileName ${quote(samples[k].fileName)} names the file of sample ${quote(samples[before].sample)} (line ${samples[before].line}) too: each sample has its own HTSeq-count file`,
+      );
+    sampleOfPath.set(resolve(path), k);
+  });
   const partSizes = new Array<number>(partCount).fill(0);
   const placeOfSample = partOfSample.map((q) => partSizes[q]++);
 

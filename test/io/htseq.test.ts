@@ -499,4 +499,12 @@ describe("red team: HTSeq-count files as users bring them", () => {
       expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 3, 2, 0]);
     }
   });
+
+  it("two samples naming one file are refused (a copied row, not two samples)", async () => {
+    const dir = withS3Named("./files/../files/S2.counts.txt");
+    await expectError(
+      dir,
+      `${join(dir, "metadata.csv")}: line 4 (sample "S3"): fileName "./files/../files/S2.counts.txt" names the file of sample "S2" (line 3) too: each sample has its own HTSeq-count file`,
+    );
+  });
 });
