@@ -145,22 +145,35 @@ export async function readHtseqFiles(
     let g = 0;
     let lastLine = 0;
     let summaries = 0;
+    /** The width of the file's gene lines (its first's): 2, or more with --additional-attr. */
+    let width = 0;
+    let widthLine = 0;
     await streamRows(file, (fields, line) => {
       // A line of spaces only says nothing.
       if (fields.every((f) => f === "")) return;
-      if (fields.length !== 2)
-        throw new InputError(
-          `${at(line)}: ${fields.length} field${fields.length === 1 ? "" : "s"}, expected 2 (a gene id, a tab, its count: HTSeq-count's output)`,
-        );
       const gene = stripVersion ? stripGeneVersion(fields[0]) : fields[0];
-      if (HTSEQ_FILE_SUMMARY_ROWS.has(gene)) {
+      // htseq-count --additional-attr writes gene id, attributes, count (its summary rows with
+      // the attributes empty): the count is the last field, as DESeq2 reads it.
+      if (fields.length >= 2 && HTSEQ_FILE_SUMMARY_ROWS.has(gene)) {
         summaryRows.add(gene);
         summaries++;
         return;
       }
+      if (width === 0 && fields.length >= 2) {
+        width = fields.length;
+        widthLine = line;
+      }
+      if (fields.length < 2 || (fields.length !== width && width === 2))
+        throw new InputError(
+          `${at(line)}: ${fields.length} field${fields.length === 1 ? "" : "s"}, expected 2 (a gene id, a tab, its count: HTSeq-count's output)`,
+        );
+      if (fields.length !== width)
+        throw new InputError(
+          `${at(line)}: ${fields.length} fields, expected ${width} as on line ${widthLine} (a gene id, its --additional-attr values, its count: HTSeq-count's output)`,
+        );
       if (gene === "") throw new InputError(`${at(line)}: empty gene id`);
       const value = count(
-        fields[1],
+        fields[width - 1],
         () => `line ${line} (sample ${quote(samples[k].sample)}, gene ${gene})`,
       );
       if (k === 0) {

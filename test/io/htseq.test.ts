@@ -507,4 +507,19 @@ describe("red team: HTSeq-count files as users bring them", () => {
       `${join(dir, "metadata.csv")}: line 4 (sample "S3"): fileName "./files/../files/S2.counts.txt" names the file of sample "S2" (line 3) too: each sample has its own HTSeq-count file`,
     );
   });
+
+  it("reads htseq-count --additional-attr output (gene id, attributes, count), as DESeq2 reads its last column", async () => {
+    const attr = (counts: number[]) =>
+      `${GENES.map((g, i) => `${g}\tname_${g}\t${counts[i]}`).join("\n")}\n__no_feature\t\t9\n`;
+    const dir = htseqDir({ S1: attr(COUNTS.S1), S2: attr(COUNTS.S2), S3: attr(COUNTS.S3) });
+    const dataset = await readDataset(dir);
+    expect(dataset.genes).toEqual(GENES);
+    expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1, 3, 2, 0]);
+    // A line of another width than the file's first gene line is still refused.
+    const ragged = htseqDir({ S2: "G1\tn1\t5\nG2\t0\nG3\tn3\t2\n" });
+    await expectError(
+      ragged,
+      `${join(ragged, "files", "S2.counts.txt")}: line 2 (sample "S2"): 2 fields, expected 3 as on line 1 (a gene id, its --additional-attr values, its count: HTSeq-count's output)`,
+    );
+  });
 });
