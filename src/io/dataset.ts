@@ -157,6 +157,16 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
     ),
   );
   const named = table.header.flatMap((_, j) => (j > 0 && unused.has(j) ? [] : [j]));
+  const likelyId = named
+    .map((j) => table.header[j])
+    .find((c) => SAMPLE_ID_ALIASES.has(c.toLowerCase()));
+  if (!table.header.includes(SAMPLE_COLUMN) && likelyId !== undefined && table.header[0] !== "")
+    throw new InputError(
+      `${file}: no column ${quote(SAMPLE_COLUMN)} in the header (found: ${listForMessage(
+        table.header.map((h) => quote(h)),
+        8,
+      )}): if ${quote(likelyId)} holds the sample ids, name it ${quote(SAMPLE_COLUMN)}`,
+    );
   const sampleIndex =
     named[
       idColumn(
@@ -260,6 +270,20 @@ const GENE_ANNOTATION_COLUMNS = new Set([
 ]);
 
 /** Names other tools give a counts table's gene id column (lower-cased), named in its message. */
+/**
+ * Names other tools give a metadata table's sample-id column (DESeq2's HTSeq sample table's
+ * `sampleName`, nf-core's sample sheets' `sample_id`, SRA's `Run`), lower-cased: named in the
+ * message when `sample` is missing.
+ */
+const SAMPLE_ID_ALIASES = new Set([
+  "sample",
+  "samplename",
+  "sample_id",
+  "sampleid",
+  "sample_name",
+  "run",
+]);
+
 const GENE_ID_ALIASES = new Set([
   "gene_id",
   "geneid",
@@ -624,6 +648,20 @@ function missingTable(dir: string, base: string): never {
 }
 
 /**
+ * The error for a folder with neither a counts table nor a `fileName` column, naming a column
+ * that looks like one spelt otherwise (`filename`, `file_name`).
+ */
+function missingCounts(metadataFile: string, meta: MetadataFile): never {
+  const spelt = meta.metadata.columns.find(
+    (c) => c.toLowerCase().replace(/[_ .-]/g, "") === FILE_NAME_COLUMN.toLowerCase(),
+  );
+  if (spelt === undefined) missingTable(dirname(metadataFile), "counts");
+  throw new InputError(
+    `cannot read ${join(dirname(metadataFile), "counts.csv")}: no such file; ${metadataFile} has a column ${quote(spelt)}: to read each sample's HTSeq-count file from it, name it ${quote(FILE_NAME_COLUMN)}`,
+  );
+}
+
+/**
  * An `.h5ad` file, its gene ids without version suffixes when asked.
  * @throws InputError when two ids of the file are one gene's versions
  */
@@ -673,7 +711,7 @@ async function readTableFiles(
   let table: CountsTable;
   let countsSource: string;
   if (countsFile === undefined) {
-    const fileNames = meta.fileNames ?? missingTable(dirname(metadataFile), "counts");
+    const fileNames = meta.fileNames ?? missingCounts(metadataFile, meta);
     table = await readHtseqTable(metadataFile, meta, fileNames, options, split?.(meta));
     countsSource = `${metadataFile} (the HTSeq-count files of its column ${FILE_NAME_COLUMN})`;
   } else {

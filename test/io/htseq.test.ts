@@ -523,3 +523,32 @@ describe("red team: HTSeq-count files as users bring them", () => {
     );
   });
 });
+
+describe("a DESeq2 user's sample table", () => {
+  it("a sample-id column named as other tools name it (sampleName, Sample, sample_id) is named in the message", async () => {
+    for (const name of ["sampleName", "Sample", "sample_id"]) {
+      const dir = htseqDir();
+      const text = readFileSync(join(dir, "metadata.csv"), "utf8").replace(/^sample,/, `${name},`);
+      writeFileSync(join(dir, "metadata.csv"), text);
+      await expectError(
+        dir,
+        `${join(dir, "metadata.csv")}: no column "sample" in the header (found: "${name}", "fileName", "condition" and "center"): if "${name}" holds the sample ids, name it "sample"`,
+      );
+    }
+  });
+
+  it("a fileName column spelt otherwise (filename, file_name) is named in the message", async () => {
+    for (const name of ["filename", "file_name", "FileName"]) {
+      const dir = htseqDir();
+      const text = readFileSync(join(dir, "metadata.csv"), "utf8").replace(
+        ",fileName,",
+        `,${name},`,
+      );
+      writeFileSync(join(dir, "metadata.csv"), text);
+      await expectError(
+        dir,
+        `cannot read ${join(dir, "counts.csv")}: no such file; ${join(dir, "metadata.csv")} has a column "${name}": to read each sample's HTSeq-count file from it, name it "fileName"`,
+      );
+    }
+  });
+});
