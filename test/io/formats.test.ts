@@ -19,6 +19,7 @@ import {
 } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { readDispersions, readSizeFactors } from "../../src/io/sidecars.js";
+import { datasetContent } from "../helpers/datasets.js";
 import { h5adFromDataset, writeH5ad } from "../helpers/h5ad.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -66,20 +67,6 @@ function centerRows(center: string) {
   return { rows, columns: rows.map((r) => SAMPLES.indexOf(r[0]) + 1) };
 }
 
-/** The parts of a Dataset that must agree between layouts (not the `source` of messages). */
-function comparable(d: Dataset) {
-  return {
-    genes: d.genes,
-    samples: d.samples,
-    counts: Array.from(d.counts),
-    columns: d.metadata.columns,
-    values: Object.fromEntries(d.metadata.values),
-    metadataSamples: d.metadata.samples,
-    centerOfSample: d.centerOfSample,
-    centers: d.centers,
-  };
-}
-
 /**
  * `dir` reads as the reference dataset, pooled (readDataset) and center by center
  * (readDatasetByCenter: each center's counts, samples and metadata those of its slice of the
@@ -87,10 +74,10 @@ function comparable(d: Dataset) {
  */
 async function expectReference(dir: string, options?: ReadDatasetOptions): Promise<void> {
   const pooled = await readDataset(dir, options);
-  expect(comparable(pooled)).toEqual(comparable(reference));
+  expect(datasetContent(pooled)).toEqual(datasetContent(reference));
   const byCenter = await readDatasetByCenter(dir, options);
   const { centerCounts, ...rest } = byCenter;
-  expect(comparable({ ...rest, counts: pooled.counts })).toEqual(comparable(pooled));
+  expect(datasetContent({ ...rest, counts: pooled.counts })).toEqual(datasetContent(pooled));
   expect([...centerCounts.keys()]).toEqual(pooled.centers);
   for (const name of pooled.centers) {
     const expected = centerDataFromDataset(pooled, name);
@@ -152,13 +139,13 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     const mixed = temp.subdir("tsv-csv-gz");
     put(mixed, "counts.tsv", table(["gene", ...SAMPLES], COUNTS, "\t"));
     put(mixed, "metadata.csv.gz", table(META_HEADER, METADATA));
-    expect(comparable(await readDataset(mixed))).toEqual(comparable(reference));
+    expect(datasetContent(await readDataset(mixed))).toEqual(datasetContent(reference));
 
     // The delimiter comes from the content, not the name.
     const misnamed = temp.subdir("misnamed");
     put(misnamed, "counts.csv", table(["gene", ...SAMPLES], COUNTS, "\t"));
     put(misnamed, "metadata.tsv", table(META_HEADER, METADATA));
-    expect(comparable(await readDataset(misnamed))).toEqual(comparable(reference));
+    expect(datasetContent(await readDataset(misnamed))).toEqual(datasetContent(reference));
   });
 
   it("semicolon-separated CSV, as spreadsheets save it in locales with a decimal comma", async () => {
@@ -185,8 +172,8 @@ describe("every layout of the same numbers gives the same Dataset", () => {
         ";",
       ),
     );
-    const read = comparable(await readDataset(commas));
-    expect(read).toEqual(comparable(await readDataset(points)));
+    const read = datasetContent(await readDataset(commas));
+    expect(read).toEqual(datasetContent(await readDataset(points)));
     // A column with a value that is not such a number stays text, as it was written.
     const mixed = temp.subdir("decimal-commas-mixed");
     put(mixed, "counts.csv", table(["gene", ...SAMPLES], COUNTS, ";"));
@@ -331,7 +318,7 @@ describe("every layout of the same numbers gives the same Dataset", () => {
     // A folder with neither table, holding other files (a run's outputs), is not a center.
     put(join(dir, "notes"), "results.csv", "gene,log2FoldChange\nG1,0.5\n");
     const pooled = await readDataset(dir);
-    expect(comparable(pooled)).toEqual(comparable(reference));
+    expect(datasetContent(pooled)).toEqual(datasetContent(reference));
     expect(pooled.metadata.source).toBe(join(dir, "<center>", "metadata.csv"));
     // An empty one, or one whose counts are misnamed, is a center missing its tables: refused
     // (it was left out, and the run went on one center short).

@@ -11,14 +11,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { loadCenterData } from "../../src/federation/centerData.js";
-import {
-  type Dataset,
-  readDataset,
-  readDatasetByCenter,
-  readMetadata,
-} from "../../src/io/dataset.js";
+import { readDataset, readDatasetByCenter, readMetadata } from "../../src/io/dataset.js";
 import { InputError } from "../../src/io/errors.js";
 import { analyseSimulated, runSimulated } from "../../src/pipeline/run.js";
+import { datasetContent } from "../helpers/datasets.js";
 import { sharedPath } from "../helpers/shared.js";
 import { useTempFolder } from "../helpers/tempFiles.js";
 
@@ -74,26 +70,12 @@ async function expectError(dir: string, message: string, options = {}): Promise<
   expect((error as Error).message).toBe(message);
 }
 
-/** Everything of a dataset but where its metadata was read from. */
-function contents(dataset: Dataset) {
-  return {
-    genes: dataset.genes,
-    samples: dataset.samples,
-    counts: Array.from(dataset.counts),
-    columns: dataset.metadata.columns,
-    values: [...dataset.metadata.values],
-    metadataSamples: dataset.metadata.samples,
-    centerOfSample: dataset.centerOfSample,
-    centers: dataset.centers,
-  };
-}
-
 describe("HTSeq-count files named by the metadata (layout 1)", () => {
   it("reads the counts a counts table gives, fileName no metadata column", async () => {
     const dir = htseqDir();
     const warnings: string[] = [];
     const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
-    expect(contents(dataset)).toEqual(contents(await readDataset(tableDir())));
+    expect(datasetContent(dataset)).toEqual(datasetContent(await readDataset(tableDir())));
     expect(dataset.counts.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(dataset.metadata.columns).toEqual(["condition", "center"]);
     expect(dataset.metadata.values.has("fileName")).toBe(false);
@@ -314,7 +296,7 @@ describe("a counts table beside a fileName column", () => {
     writeFileSync(join(dir, "counts.csv"), TABLE);
     const warnings: string[] = [];
     const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
-    expect(contents(dataset)).toEqual(contents(await readDataset(tableDir())));
+    expect(datasetContent(dataset)).toEqual(datasetContent(await readDataset(tableDir())));
     expect(warnings).toEqual([
       `${join(dir, "metadata.csv")}: column fileName (HTSeq-count files) is not read: the counts come from ${join(dir, "counts.csv")}, and the column is left out of the metadata`,
     ]);
@@ -351,7 +333,7 @@ describe("HTSeq-count files in per-center folders (layout 3) and a center's own 
     const warnings: string[] = [];
     const dir = centerFolders(true, { c2: ["G3", "G1", "G2"] });
     const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
-    expect(contents(dataset)).toEqual(contents(await readDataset(tableDir())));
+    expect(datasetContent(dataset)).toEqual(datasetContent(await readDataset(tableDir())));
     // One warning per center's metadata, as one per counts table.
     expect(warnings.map((w) => w.slice(0, w.indexOf(" ")))).toEqual([
       join(dir, "c1", "metadata.tsv"),
