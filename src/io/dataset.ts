@@ -269,7 +269,6 @@ const GENE_ANNOTATION_COLUMNS = new Set([
   "length",
 ]);
 
-/** Names other tools give a counts table's gene id column (lower-cased), named in its message. */
 /**
  * Names other tools give a metadata table's sample-id column (DESeq2's HTSeq sample table's
  * `sampleName`, nf-core's sample sheets' `sample_id`, SRA's `Run`), lower-cased: named in the
@@ -284,6 +283,7 @@ const SAMPLE_ID_ALIASES = new Set([
   "run",
 ]);
 
+/** Names other tools give a counts table's gene id column (lower-cased), named in its message. */
 const GENE_ID_ALIASES = new Set([
   "gene_id",
   "geneid",
