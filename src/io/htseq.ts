@@ -97,8 +97,9 @@ function samplePath(metadataFile: string, folder: string, s: HtseqSample): strin
  * @param partOfSample - each sample's part (a center), 0 to `partCount - 1` (all 0 by default)
  * @returns the genes (the files' shared order) and, for each part, its samples' counts
  *   gene-major in `samples` order
- * @throws InputError, in one line naming the file, line and sample: a file missing, a line
- *   without exactly two fields, a bad count, an empty gene id or a gene listed twice, a file
+ * @throws InputError, in one line naming the file, line and sample: a file missing (or not a
+ *   regular file, or a second sample's), a line without a gene id and a count or not as wide as
+ *   the file's first gene line, a bad count, an empty gene id or a gene listed twice, a file
  *   without gene rows, and a gene not where the first file has it (naming both files)
  */
 export async function readHtseqFiles(
