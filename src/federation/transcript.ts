@@ -122,6 +122,11 @@ export function recordingTransport(inner: Transport, log: JsonLinesLog): Transpo
       return inner.centers;
     },
     secure,
+    // The runner meters the relayed replies by it: without it a run recorded with --transcript
+    // reported a verified federation's bytes from the aggregator without them.
+    get relaysReplies() {
+      return inner.relaysReplies;
+    },
     async request<K extends StepName>(
       tag: RequestTag,
       step: K,

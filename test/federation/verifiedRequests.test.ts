@@ -4,6 +4,7 @@
  * evaluation points, makes up the sums that would steer the replay to them, or withholds the
  * replies, is refused; an honest run gives the same numbers as one without verification.
  */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CenterData } from "../../src/federation/centerData.js";
 import { CenterSession } from "../../src/federation/centerSession.js";
@@ -24,6 +25,7 @@ import {
   type StepName,
   type StepOutput,
 } from "../../src/federation/steps.js";
+import { JsonLinesLog, recordingTransport } from "../../src/federation/transcript.js";
 import type { Transport } from "../../src/federation/transport.js";
 import { runJobFromPlan } from "../../src/pipeline/analysisPlan.js";
 import {
@@ -32,6 +34,7 @@ import {
   type RunOutcome,
   runOverFederation,
 } from "../../src/pipeline/run.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
 import { verifiedOutliersSim } from "../helpers/verifiedPlan.js";
 
 /**
@@ -39,6 +42,8 @@ import { verifiedOutliersSim } from "../helpers/verifiedPlan.js";
  * every step of the run and the PCA's 500 genes.
  */
 const FEW_GENES = 600;
+
+const temp = useTempFolder("fedseq-verified-");
 
 /** A federation of centers that each replay the plan (`verify: false`: none does). */
 function federation(data: readonly CenterData[], plan: AnalysisPlan, verify = true) {
@@ -147,6 +152,23 @@ describe("verified requests", () => {
     const relayed = la.bytesFromAggregator - lb.bytesFromAggregator;
     expect(relayed).toBeLessThan(2 * la.bytesToAggregator);
     expect(relayed).toBeGreaterThan(0.99 * 2 * la.bytesToAggregator);
+  });
+
+  it("a transcript's recording meters the relayed replies as the run without it does", async () => {
+    const { data, plan } = await verifiedOutliersSim("ratio", FEW_GENES);
+    const job = runJobFromPlan(plan, ".");
+    const recorded = federation(data, plan);
+    const log = new JsonLinesLog(join(temp.subdir("transcript"), "transcript.jsonl"));
+    const a = await runOverFederation(recordingTransport(recorded.transport, log), job, {
+      plan,
+      runId: "t",
+    });
+    log.close();
+    const b = await runOverFederation(federation(data, plan).transport, job, { plan, runId: "t" });
+    expect(a.fit.ledger.bytesToAggregator).toBe(b.fit.ledger.bytesToAggregator);
+    // Each reply relayed to the two other centers: twice what went up, less the last round's.
+    expect(a.fit.ledger.bytesFromAggregator).toBe(b.fit.ledger.bytesFromAggregator);
+    expect(a.fit.ledger.bytesFromAggregator).toBeGreaterThan(1.5 * a.fit.ledger.bytesToAggregator);
   });
 
   it("refuses an evaluation point of the aggregator's choosing (IRLS coefficients moved by 1e-9)", async () => {
