@@ -7,8 +7,8 @@
  * must list the same genes in the same order, as DESeq2 requires. The counts end up as a counts
  * table's: gene-major over the samples of each part (a center), in shared memory.
  */
-import { statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { realpathSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { countReader } from "./counts.js";
 import { streamRows } from "./csv.js";
 import { InputError, listForMessage, quote } from "./errors.js";
@@ -114,15 +114,17 @@ export async function readHtseqFiles(
   const stripVersion = options.stripVersion === true;
   // Every file found before any is read.
   const paths = samples.map((s) => samplePath(metadataFile, folder, s));
-  // One file for two samples is a copied row: the same counts twice, as two replicates.
+  // One file for two samples is a copied row: the same counts twice, as two replicates (the
+  // real path: a symbolic link to another sample's file is that file).
   const sampleOfPath = new Map<string, number>();
   paths.forEach((path, k) => {
-    const before = sampleOfPath.get(resolve(path));
+    const real = realpathSync(path);
+    const before = sampleOfPath.get(real);
     if (before !== undefined)
       throw new InputError(
         `${metadataFile}: line ${samples[k].line} (sample ${quote(samples[k].sample)}): fileName ${quote(samples[k].fileName)} names the file of sample ${quote(samples[before].sample)} (line ${samples[before].line}) too: each sample has its own HTSeq-count file`,
       );
-    sampleOfPath.set(resolve(path), k);
+    sampleOfPath.set(real, k);
   });
   const partSizes = new Array<number>(partCount).fill(0);
   const placeOfSample = partOfSample.map((q) => partSizes[q]++);

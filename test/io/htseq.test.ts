@@ -6,7 +6,7 @@
  * outliers_sim written as HTSeq files analysed as its table is, byte for byte.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -487,6 +487,13 @@ describe("red team: HTSeq-count files as users bring them", () => {
     await expectError(
       dir,
       `${join(dir, "metadata.csv")}: line 4 (sample "S3"): fileName "./files/../files/S2.counts.txt" names the file of sample "S2" (line 3) too: each sample has its own HTSeq-count file`,
+    );
+    // Also through a symbolic link to it.
+    const linked = withS3Named("files/S3.link.txt");
+    symlinkSync(join(linked, "files", "S2.counts.txt"), join(linked, "files", "S3.link.txt"));
+    await expectError(
+      linked,
+      `${join(linked, "metadata.csv")}: line 4 (sample "S3"): fileName "files/S3.link.txt" names the file of sample "S2" (line 3) too: each sample has its own HTSeq-count file`,
     );
   });
 
