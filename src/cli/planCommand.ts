@@ -35,6 +35,7 @@ import { covariateCellsWarning } from "../pipeline/run.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { centerList, integerOption } from "./options.js";
 import { type AnalysisFlags, runJobFromFlags, withAnalysisFlags } from "./runCommand.js";
+import { warn } from "./warnings.js";
 
 interface PlanFlags extends AnalysisFlags {
   out: string;
@@ -116,7 +117,7 @@ async function planFromFlags(
       throw new InputError("--levels: not with --data (the dataset gives the levels)");
     checkFolder("--data", flags.data);
     dataset = await readDataset(flags.data, {
-      onWarning: (message) => process.stderr.write(`fedseq: warning: ${message}\n`),
+      onWarning: (message) => warn(message),
     });
     levels = localLevels(dataset.metadata, formula);
     if (centers === undefined) centers = dataset.centers;
@@ -256,7 +257,7 @@ Example:
     if (unverified !== null) process.stderr.write(`fedseq: ${unverified}\n`);
     const open = cellsOpenToEquations(plan);
     if (open.length > 0) process.stderr.write(`fedseq: ${equationsWarning(plan, open)}\n`);
-    if (cooksCells !== null) process.stderr.write(`fedseq: warning: ${cooksCells}\n`);
+    if (cooksCells !== null) warn(cooksCells);
   });
   return cmd;
 }

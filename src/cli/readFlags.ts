@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { ReadDatasetOptions } from "../io/dataset.js";
+import { warn } from "./warnings.js";
 
 /** The reading flags as commander gives them. */
 export interface ReadFlags {
@@ -37,6 +38,6 @@ export function readOptionsOf(flags: ReadFlags, prefix = "fedseq: "): ReadDatase
     roundCounts: flags.roundCounts === true,
     layer: flags.layer,
     stripVersion: flags.stripVersion === true,
-    onWarning: (message) => process.stderr.write(`${prefix}warning: ${message}\n`),
+    onWarning: (message) => warn(message, prefix),
   };
 }

@@ -11,18 +11,22 @@
 
 import type { RunJson } from "../pipeline/run.js";
 
+/** Print one warning line on stderr: `fedseq: warning: …`, or after another `prefix`. */
+export function warn(message: string, prefix = "fedseq: "): void {
+  process.stderr.write(`${prefix}warning: ${message}\n`);
+}
+
 /**
  * A finished run's warnings on stderr, one line each (`run` and `demo`): DESeq2's own about the
  * design, a vst not written, and each k-sample rule a real federation would have refused.
  */
 export function printRunWarnings(report: RunJson): void {
-  for (const warning of report.design_warnings ?? [])
-    process.stderr.write(`fedseq: warning: ${warning}\n`);
+  for (const warning of report.design_warnings ?? []) warn(warning);
   if (report.vst !== undefined && "unavailable" in report.vst)
-    process.stderr.write(`fedseq: warning: vst.csv not written: ${report.vst.unavailable}\n`);
+    warn(`vst.csv not written: ${report.vst.unavailable}`);
   for (const problem of report.k_sample_rule?.unmet ?? []) {
-    process.stderr.write(
-      `fedseq: warning: a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)\n`,
+    warn(
+      `a real federation would refuse this run: ${problem} (simulated anyway: you hold every center's data; see fedseq plan --min-cell)`,
     );
   }
 }

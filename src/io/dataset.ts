@@ -616,11 +616,11 @@ async function readHtseqTable(
 }
 
 /**
- * Whether a folder's counts come from HTSeq-count files: no counts table, and a metadata table
- * with a `fileName` column.
+ * Whether a folder holds layout 1's tables: a counts table, or a metadata table whose `fileName`
+ * column names each sample's HTSeq-count file.
  */
-function namesHtseqFiles(dir: string): boolean {
-  if (findTable(dir, "counts") !== undefined) return false;
+function holdsTables(dir: string): boolean {
+  if (findTable(dir, "counts") !== undefined) return true;
   const metadata = findTable(dir, "metadata");
   if (metadata === undefined) return false;
   try {
@@ -926,8 +926,7 @@ function checkOtherFolders(
  *   layer asked for where there is none
  */
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
-  const hasTables = findTable(dir, "counts") !== undefined || namesHtseqFiles(dir);
-  if (!hasTables) {
+  if (!holdsTables(dir)) {
     const listing = entries(dir);
     const h5ad = listing.filter((f) => f.endsWith(".h5ad") && !f.startsWith("."));
     if (h5ad.length > 0) return readH5adFolder(dir, h5ad, options);
@@ -974,8 +973,7 @@ export async function readDatasetByCenter(
   dir: string,
   options: ReadDatasetOptions = {},
 ): Promise<DatasetByCenter> {
-  const hasTables = findTable(dir, "counts") !== undefined || namesHtseqFiles(dir);
-  if (!hasTables || options.layer !== undefined) {
+  if (!holdsTables(dir) || options.layer !== undefined) {
     const { counts, ...dataset } = await readDataset(dir, options);
     const centerCounts = new Map(
       dataset.centers.map((center) => {

@@ -143,7 +143,6 @@ describe("gRPC faults", () => {
       runId: "ended",
       joinTimeoutMs: 20_000,
       reconnectTimeoutMs: 20_000,
-      shutdownGraceMs: 8_000,
       log: (line) => lines.push(line),
     });
     // The first center reaches the aggregator through a relay whose connections can be cut.
@@ -188,7 +187,7 @@ describe("gRPC faults", () => {
       for (let k = 0; k < 100 && !lines.some((l) => l.startsWith("waiting up to")); k++)
         await new Promise((r) => setTimeout(r, 20));
       expect(lines).toContain(
-        `waiting up to 8 s for ${li[0].name} (connection lost) to be told the run ended`,
+        `waiting up to 10 s for ${li[0].name} (connection lost) to be told the run ended`,
       );
       relaying = true;
       await closed;

@@ -78,12 +78,6 @@ export interface GrpcAggregatorOptions {
    * included) before the run ends with its name (default: 600 s).
    */
   readonly roundTimeoutMs?: number;
-  /**
-   * How long {@link GrpcAggregator.close}, after a run that succeeded, waits for a center whose
-   * connection was lost to dial again, to tell it the run ended (default
-   * {@link SHUTDOWN_GRACE_MS}).
-   */
-  readonly shutdownGraceMs?: number;
   readonly maxMessageBytes?: number;
   /**
    * Secure aggregation (secureAggregation/layer.ts): key agreement before the first request,
@@ -125,7 +119,8 @@ function sameTag(a: RequestTag, b: RequestTag): boolean {
 }
 
 /**
- * Default of {@link GrpcAggregatorOptions.shutdownGraceMs}: five of a center's default 2 s
+ * How long {@link GrpcAggregator.close}, after a run that succeeded, waits for a center whose
+ * connection was lost to dial again, to tell it the run ended: five of a center's default 2 s
  * between attempts. A center not told the run ended dials on until its --give-up-after (600 s by
  * default), then reports a failure.
  */
@@ -848,7 +843,7 @@ export class GrpcAggregator implements Transport {
 
   /**
    * Tell every center the run ended (`reason`) and stop listening. After a run that succeeded, a
-   * center that had joined but whose connection is lost is waited for up to `shutdownGraceMs`,
+   * center that had joined but whose connection is lost is waited for up to {@link SHUTDOWN_GRACE_MS},
    * and told when it dials again: otherwise it would go on dialling until its --give-up-after
    * and report a failure.
    */
@@ -870,10 +865,9 @@ export class GrpcAggregator implements Transport {
     // would only delay the exit, and a center not told ends with a failure either way. Once: a
     // second close finds the first one's wait over.
     if (reason.success && untold.size > 0 && this.#closing === null) {
-      const grace = this.#options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
       const names = [...untold].join(", ");
       this.log(
-        `waiting up to ${grace / 1000} s for ${names} (connection lost) to be told the run ended`,
+        `waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${names} (connection lost) to be told the run ended`,
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -881,7 +875,7 @@ export class GrpcAggregator implements Transport {
             `${[...untold].join(", ")} did not dial again: not told the run ended (it stops after its --give-up-after)`,
           );
           resolve();
-        }, grace);
+        }, SHUTDOWN_GRACE_MS);
         this.#closing = {
           reason,
           untold,

@@ -172,9 +172,18 @@ function decodeEvidence(e: Evidence__Output | null | undefined): RelayedEvidence
 
 /** Whether a record holds no field: the one that stands for the recipient's own reply. */
 function isEmptyRecord(r: Record__Output): boolean {
-  const maps = [r.tensors, r.masks, r.numbers, r.booleans, r.texts, r.textLists, r.byteArrays];
-  maps.push(r.counts, r.masked, r.authenticators);
-  return maps.every((m) => Object.keys(m ?? {}).length === 0);
+  return [
+    r.tensors,
+    r.masks,
+    r.numbers,
+    r.booleans,
+    r.texts,
+    r.textLists,
+    r.byteArrays,
+    r.counts,
+    r.masked,
+    r.authenticators,
+  ].every((m) => Object.keys(m ?? {}).length === 0);
 }
 
 /** Decode a step request (at the center). */
