@@ -25,12 +25,8 @@ import { readTlsFiles } from "./tlsFlags.js";
 /** What a center whose data cannot be read tells the aggregator: that, not the reason. */
 export const DATA_REFUSAL = "its data could not be read (the reason is in its own log)";
 
-interface CenterFlags extends ReadFlags {
+interface CenterFlags extends CenterSourceFlags {
   requireSecureAggregation?: boolean;
-  data?: string;
-  counts?: string;
-  metadata?: string;
-  name: string;
   aggregator: string;
   ca: string;
   cert: string;
@@ -53,16 +49,48 @@ export interface CenterSetup {
   readonly tls: TlsFiles;
 }
 
+/** Where a center's data is, as the flags give it (`center` and `cells`). */
+export interface CenterSourceFlags extends ReadFlags {
+  data?: string;
+  counts?: string;
+  metadata?: string;
+  name: string;
+}
+
 /**
- * Check the flags of `center` before it reads its data or dials: `--data DIR`, or `--counts FILE`
- * with `--metadata FILE` (existing and readable), a non-empty `--name`, `--plan` or
- * `--aggregate-fit` (exactly one), and the TLS files.
+ * Where the flags say a center's data is: `--data DIR`, or `--counts FILE` with `--metadata FILE`,
+ * for the center `--name` (not empty). The files are checked when read ({@link checkSource}).
+ * @throws InputError naming the flag at fault
+ */
+export function centerSourceFromFlags(flags: CenterSourceFlags, command: string): CenterSource {
+  const options = readOptionsOf(flags, `fedseq ${command}: ${flags.name}: `);
+  const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
+  if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
+  if (flags.counts !== undefined || flags.metadata !== undefined) {
+    if (flags.data !== undefined)
+      throw new InputError(`--data with --counts/--metadata: ${either}`);
+    if (flags.counts === undefined) throw new InputError(`--metadata without --counts: ${either}`);
+    if (flags.metadata === undefined)
+      throw new InputError(`--counts without --metadata: ${either}`);
+    return {
+      kind: "files",
+      counts: flags.counts,
+      metadata: flags.metadata,
+      name: flags.name,
+      options,
+    };
+  }
+  if (flags.data !== undefined)
+    return { kind: "dataset", dir: flags.data, name: flags.name, options };
+  throw new InputError(`${command}: ${either}`);
+}
+
+/**
+ * Check the flags of `center` before it reads its data or dials: where its data is
+ * ({@link centerSourceFromFlags}), `--plan` or `--aggregate-fit` (exactly one), and the TLS files.
  * @throws InputError naming the flag at fault
  */
 export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
-  const options = readOptionsOf(flags, `fedseq center: ${flags.name}: `);
-  const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
-  if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
   // A center runs under the plan its data protection officer approved; serving a fit without
   // one trusts the aggregator with the counts, so it takes an explicit flag.
   if ((flags.plan === undefined) === (flags.aggregateFit !== true))
@@ -71,34 +99,15 @@ export function centerSetupFromFlags(flags: CenterFlags): CenterSetup {
         ? "--plan: required (the analysis plan this center approved, made with fedseq plan); --aggregate-fit serves a fit without one, trusting the aggregator with the counts"
         : "--plan, --aggregate-fit: give one (a center under a plan answers only that plan)",
     );
-  let source: CenterSource;
-  if (flags.counts !== undefined || flags.metadata !== undefined) {
-    if (flags.data !== undefined)
-      throw new InputError(`--data with --counts/--metadata: ${either}`);
-    if (flags.counts === undefined) throw new InputError(`--metadata without --counts: ${either}`);
-    if (flags.metadata === undefined)
-      throw new InputError(`--counts without --metadata: ${either}`);
-    source = {
-      kind: "files",
-      counts: flags.counts,
-      metadata: flags.metadata,
-      name: flags.name,
-      options,
-    };
-  } else if (flags.data !== undefined) {
-    source = { kind: "dataset", dir: flags.data, name: flags.name, options };
-  } else {
-    throw new InputError(`center: ${either}`);
-  }
-  return { source, tls: readTlsFiles(flags, flags.name) };
+  return { source: centerSourceFromFlags(flags, "center"), tls: readTlsFiles(flags, flags.name) };
 }
 
 /**
- * The center's data files are there ({@link centerSetupFromFlags} has the flags right): checked
+ * The center's data files are there ({@link centerSourceFromFlags} has the flags right): checked
  * with its data, so that a center whose files are missing tells the aggregator it refuses.
  * @throws InputError naming the flag and the file
  */
-function checkSource(source: CenterSource): void {
+export function checkSource(source: CenterSource): void {
   if (source.kind === "files") {
     checkReadableFile("--counts", source.counts);
     checkReadableFile("--metadata", source.metadata);

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { CenterError, FederationFailure } from "../federation/transport.js";
 import { InputError } from "../io/errors.js";
 import { aggregateCommand } from "./aggregateCommand.js";
+import { cellsCommand } from "./cellsCommand.js";
 import { centerCommand } from "./centerCommand.js";
 import { certsCommand } from "./certsCommand.js";
 import { demoCommand } from "./demoCommand.js";
@@ -31,6 +32,7 @@ export function program(): Command {
     .addCommand(fitLfcCommand())
     .addCommand(aggregateCommand())
     .addCommand(centerCommand())
+    .addCommand(cellsCommand())
     .addCommand(certsCommand())
     .addCommand(simulateCommand());
 }

@@ -44,7 +44,7 @@ interface PlanFlags extends AnalysisFlags {
   data?: string;
   minCell: number;
   secureAggregation: boolean;
-  cellSizes?: string;
+  cellSizes?: string[];
   omitSparseGenes?: boolean;
   verifyRequests?: boolean;
 }
@@ -69,31 +69,64 @@ function levelsOption(
 }
 
 /**
- * Read `--cell-sizes FILE` and check it as a plan's `cell_sizes` ({@link checkCellSizes}).
+ * Read the `--cell-sizes` files (one, or one per center or group of centers: `fedseq cells`
+ * writes a center's row) and check their rows together as a plan's `cell_sizes`
+ * ({@link checkCellSizes}).
  * @throws InputError (one line naming `--cell-sizes`, the file and what is wrong)
  */
-function readCellSizesFile(
-  file: string,
+function readCellSizesFiles(
+  files: readonly string[],
   centers: readonly string[],
   cells: Pick<AnalysisPlan, "design" | "levels">,
 ): CellSizes {
-  const where = `--cell-sizes ${file}`;
-  checkReadableFile("--cell-sizes", file);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new InputError(`--cell-sizes: ${unreadableFile(file, error).message}`, { cause: error });
+  const rows: Record<string, unknown> = {};
+  /** The file each center's row came from, to name in errors about it. */
+  const fileOf = new Map<string, string>();
+  for (const file of files) {
+    const where = `--cell-sizes ${file}`;
+    checkReadableFile("--cell-sizes", file);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new InputError(`--cell-sizes: ${unreadableFile(file, error).message}`, {
+        cause: error,
+      });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(`${where}: not JSON (${(error as Error).message})`, { cause: error });
+    }
+    // Not an object of rows: the whole check says what it expected, naming this file.
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      checkNamed(value, () => where, centers, cells);
+    for (const [center, row] of Object.entries(value as Record<string, unknown>)) {
+      const first = fileOf.get(center);
+      if (first !== undefined)
+        throw new InputError(
+          `${where}: ${center}: also in --cell-sizes ${first} (one row a center)`,
+        );
+      fileOf.set(center, file);
+      rows[center] = row;
+    }
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${where}: not JSON (${(error as Error).message})`, { cause: error });
-  }
+  const named = (center: string | undefined) =>
+    `--cell-sizes ${files.length === 1 ? files[0] : (fileOf.get(center ?? "") ?? files.join(", "))}`;
+  return checkNamed(rows, named, centers, cells);
+}
+
+/** {@link checkCellSizes} of `value`, its errors naming the file of the row at fault (`where`). */
+function checkNamed(
+  value: unknown,
+  where: (center: string | undefined) => string,
+  centers: readonly string[],
+  cells: Pick<AnalysisPlan, "design" | "levels">,
+): CellSizes {
   return forOption("--cell-sizes", () =>
     checkCellSizes(value, centers, cells.design, cells.levels, (path, problem) => {
-      throw new InputError([where, ...path, problem].join(": "));
+      throw new InputError([where(path[0]), ...path, problem].join(": "));
     }),
   );
 }
@@ -144,7 +177,7 @@ async function planFromFlags(
       dataset.centers.map((c) => [c, localCellSizes(cells, centerDataFromDataset(dataset, c))]),
     );
   } else if (flags.cellSizes !== undefined) {
-    cellSizes = readCellSizesFile(flags.cellSizes, centers, {
+    cellSizes = readCellSizesFiles(flags.cellSizes, centers, {
       design: flags.design,
       levels,
     });
@@ -210,7 +243,8 @@ export function planCommand(): Command {
     )
     .option(
       "--cell-sizes <file>",
-      'each center\'s samples per design cell, JSON {"center": {"tissue=heart": 4, …}}: the centers then verify every request (needed for a k above 1) and, with secure aggregation and ≥ 3 centers, the k-sample rule counts pooled cells',
+      'each center\'s samples per design cell, JSON {"center": {"tissue=heart": 4, …}} (repeatable: one file per center, as fedseq cells writes them): the centers then verify every request (needed for a k above 1) and, with secure aggregation and ≥ 3 centers, the k-sample rule counts pooled cells',
+      (file: string, previous: string[] = []) => [...previous, file],
     )
     .option(
       "--no-secure-aggregation",
@@ -227,6 +261,9 @@ export function planCommand(): Command {
   cmd.addHelpText(
     "after",
     `
+cells.json holds every center's row of cell sizes; or give one --cell-sizes file per center,
+each written by fedseq cells on that center's data.
+
 Example:
   fedseq plan --design "~ tissue" --levels tissue=adipose,heart,kidney --reference tissue=adipose \\
     --centers hospital_a,hospital_b,hospital_c --cell-sizes cells.json --out plan.json`,

@@ -1,0 +1,78 @@
+/**
+ * `fedseq cells`: a center's own row of an analysis plan's cell sizes — how many of its samples
+ * each cell of the design holds — read from its data as `fedseq center` will check it, for the
+ * federation's `cells.json` (`fedseq plan --cell-sizes`, repeatable: one file per center).
+ */
+import { Command } from "commander";
+import { localLevels } from "../design/designMatrix.js";
+import { parseFormula } from "../design/formula.js";
+import { localCellSizes } from "../federation/cellRule.js";
+import { loadCenterData } from "../federation/centerData.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { checkLogFile, forOption } from "../pipeline/runOptions.js";
+import { type CenterSourceFlags, centerSourceFromFlags, checkSource } from "./centerCommand.js";
+import { withReadFlags } from "./readFlags.js";
+
+interface CellsFlags extends CenterSourceFlags {
+  design: string;
+  out?: string;
+}
+
+/**
+ * The center's cell sizes as a plan's `cell_sizes` holds them, `{"<center>": {"<cell>": n}}`: its
+ * design's factors are the variables DESeq2 reads as factors from its metadata (text columns,
+ * `factor(x)`), so a plan whose `--levels` make a numeric column a factor needs that column
+ * written as text (the center checks its row against its data before any round either way).
+ */
+export async function centerCellSizes(
+  flags: CellsFlags,
+): Promise<Record<string, Record<string, number>>> {
+  const formula = forOption("--design", () => parseFormula(flags.design));
+  const source = centerSourceFromFlags(flags, "cells");
+  checkSource(source);
+  const data = await loadCenterData(source);
+  const levels = localLevels(data.metadata, formula);
+  return { [data.name]: localCellSizes({ design: flags.design, levels }, data) };
+}
+
+/** The `cells` command. */
+export function cellsCommand(): Command {
+  const cmd = new Command("cells")
+    .description(
+      "print this center's samples per design cell (its row of the plan's cell sizes, fedseq plan --cell-sizes), read from its data as fedseq center checks it",
+    )
+    .option(
+      "--data <dir>",
+      "this center's data folder, in any layout fit-lfc reads (samples of other centers are ignored)",
+    )
+    .option("--counts <file>", "this center's counts table (instead of --data)")
+    .option(
+      "--metadata <file>",
+      "this center's metadata table (with --counts; no center column needed)",
+    );
+  withReadFlags(cmd);
+  cmd
+    .requiredOption(
+      "--name <name>",
+      "this center's name (its certificate's common name; the `center` value of its samples)",
+    )
+    .requiredOption("--design <formula>", 'the design formula of the plan, e.g. "~ tissue"')
+    .option("--out <file>", "write the JSON to this file instead of stdout")
+    .addHelpText(
+      "after",
+      `
+Example (each center runs it on its own data and sends the file to whoever writes the plan):
+  fedseq cells --data /data/rnaseq --name hospital_a --design "~ tissue" --out hospital_a.cells.json
+  fedseq plan … --cell-sizes hospital_a.cells.json --cell-sizes hospital_b.cells.json …`,
+    )
+    .action(async (flags: CellsFlags) => {
+      if (flags.out !== undefined) {
+        const out = flags.out;
+        forOption("--out", () => checkLogFile("--out", out));
+      }
+      const text = `${JSON.stringify(await centerCellSizes(flags), null, 2)}\n`;
+      if (flags.out === undefined) process.stdout.write(text);
+      else writeFileAtomic(flags.out, text);
+    });
+  return cmd;
+}

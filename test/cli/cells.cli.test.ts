@@ -1,0 +1,260 @@
+/**
+ * `fedseq cells`: each center writes its own row of the plan's cell sizes from its data, and
+ * `fedseq plan --cell-sizes` takes one file per center: the plan is the one `plan --data` writes
+ * from the pooled folder, and the rows are the shared metadata's own tally.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { useCliHost } from "../helpers/cliHost.js";
+import { runFedseqAsync } from "../helpers/processes.js";
+import { sharedSubset } from "../helpers/subsets.js";
+import { useTempFolder } from "../helpers/tempFiles.js";
+
+const tmp = useTempFolder("fedseq-cells-");
+const hosted = useCliHost();
+
+const CENTERS = ["hospital_a", "hospital_b", "hospital_c"];
+
+/** bodymap's metadata rows (sample, tissue, center), read as text: the test's own tally. */
+function metadataRows(dir: string): string[][] {
+  const [header, ...rows] = readFileSync(join(dir, "metadata.csv"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.split(","));
+  expect(header).toEqual(["sample", "tissue", "center"]);
+  return rows;
+}
+
+/**
+ * One folder per center of a pooled bodymap subset: its samples' columns of counts.csv and a
+ * metadata.csv without a center column, as a hospital holds them.
+ */
+function centerFolders(pooled: string): Record<string, string> {
+  const rows = metadataRows(pooled);
+  const lines = readFileSync(join(pooled, "counts.csv"), "utf8").trimEnd().split("\n");
+  const header = lines[0].split(",");
+  const folders: Record<string, string> = {};
+  for (const center of CENTERS) {
+    const own = rows.filter((r) => r[2] === center).map((r) => r[0]);
+    const columns = [0, ...own.map((s) => header.indexOf(s))];
+    tmp.write(
+      `${center}/counts.csv`,
+      `${lines.map((line) => columns.map((c) => line.split(",")[c]).join(",")).join("\n")}\n`,
+    );
+    tmp.write(
+      `${center}/metadata.csv`,
+      `sample,tissue\n${rows
+        .filter((r) => r[2] === center)
+        .map((r) => `${r[0]},${r[1]}`)
+        .join("\n")}\n`,
+    );
+    folders[center] = join(tmp.dir, center);
+  }
+  return folders;
+}
+
+describe("fedseq cells", () => {
+  const pooled = sharedSubset(tmp, "bodymap", 200);
+  const folders = centerFolders(pooled);
+
+  it("writes each center's row from its own folder; plan takes the three files and writes plan --data's plan", async () => {
+    const files: string[] = [];
+    for (const center of CENTERS) {
+      const file = join(tmp.dir, `${center}.cells.json`);
+      // The first case as a real process: bin/fedseq's own exit and output.
+      const run = await runFedseqAsync([
+        "cells",
+        "--data",
+        folders[center],
+        "--name",
+        center,
+        "--design",
+        "~ tissue",
+        "--out",
+        file,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe("");
+      // The metadata's own tally of the center's samples per tissue.
+      const tally: Record<string, number> = {};
+      for (const [, tissue, c] of metadataRows(pooled))
+        if (c === center) tally[`tissue=${tissue}`] = (tally[`tissue=${tissue}`] ?? 0) + 1;
+      expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ [center]: tally });
+      files.push(file);
+    }
+    const fromFiles = join(tmp.dir, "plan-files.json");
+    const made = await hosted([
+      "plan",
+      "--design",
+      "~ tissue",
+      "--levels",
+      "tissue=adipose,blood,heart,skeletal_muscle",
+      "--centers",
+      CENTERS.join(","),
+      ...files.flatMap((f) => ["--cell-sizes", f]),
+      "--min-cell",
+      "2",
+      "--out",
+      fromFiles,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const fromData = join(tmp.dir, "plan-data.json");
+    const trial = await hosted([
+      "plan",
+      "--data",
+      pooled,
+      "--design",
+      "~ tissue",
+      "--min-cell",
+      "2",
+      "--out",
+      fromData,
+    ]);
+    expect(trial.code, trial.stderr).toBe(0);
+    expect(readFileSync(fromFiles, "utf8")).toBe(readFileSync(fromData, "utf8"));
+  });
+
+  it("prints the row on stdout, and reads one center of a pooled folder (--data with a center column)", async () => {
+    const own = await hosted([
+      "cells",
+      "--data",
+      folders.hospital_b,
+      "--name",
+      "hospital_b",
+      "--design",
+      "~ tissue",
+    ]);
+    expect(own.code, own.stderr).toBe(0);
+    const fromPooled = await hosted([
+      "cells",
+      "--data",
+      pooled,
+      "--name",
+      "hospital_b",
+      "--design",
+      "~ tissue",
+    ]);
+    expect(fromPooled.code, fromPooled.stderr).toBe(0);
+    expect(fromPooled.stdout).toBe(own.stdout);
+    const tally = metadataRows(pooled).filter((r) => r[2] === "hospital_b").length;
+    const row = JSON.parse(own.stdout).hospital_b as Record<string, number>;
+    expect(Object.values(row).reduce((a, b) => a + b, 0)).toBe(tally);
+    // --counts/--metadata as `center` reads them.
+    const files = await hosted([
+      "cells",
+      "--counts",
+      join(folders.hospital_b, "counts.csv"),
+      "--metadata",
+      join(folders.hospital_b, "metadata.csv"),
+      "--name",
+      "hospital_b",
+      "--design",
+      "~ tissue",
+    ]);
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.stdout).toBe(own.stdout);
+  });
+
+  it.each([
+    [
+      "a design variable the metadata lacks",
+      () => ["cells", "--data", folders.hospital_a, "--name", "hospital_a", "--design", "~ age"],
+      /^fedseq: .*age/,
+    ],
+    [
+      "a design that does not parse",
+      () => ["cells", "--data", folders.hospital_a, "--name", "hospital_a", "--design", "tissue"],
+      /^fedseq: --design: /,
+    ],
+    [
+      "neither --data nor --counts",
+      () => ["cells", "--name", "hospital_a", "--design", "~ tissue"],
+      /^fedseq: cells: give either --data DIR, or both --counts FILE and --metadata FILE$/,
+    ],
+    [
+      "a center the pooled folder does not hold",
+      () => ["cells", "--data", pooled, "--name", "hospital_z", "--design", "~ tissue"],
+      /^fedseq: .*hospital_z/,
+    ],
+  ])("refuses %s in one line (exit 2)", async (_, args, message) => {
+    const run = await hosted(args());
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(run.stderr.trimEnd()).toMatch(message);
+  });
+
+  it("its --help example writes the row it says (with the data folder put for /data/rnaseq)", async () => {
+    const help = await hosted(["cells", "--help"]);
+    expect(help.code).toBe(0);
+    const example = /Example[^\n]*\n\s+fedseq (cells [^\n]*)\n/.exec(help.stdout)?.[1];
+    expect(example).toBeDefined();
+    const args = (example ?? "")
+      .split(/\s+/)
+      .map((w) => (w === "/data/rnaseq" ? folders.hospital_a : w.replace(/^"|"$/g, "")));
+    // The formula is the one quoted word with a space: "~ tissue".
+    const design = args.indexOf("--design");
+    args.splice(design + 1, 2, "~ tissue");
+    const folder = join(tmp.dir, "help-example");
+    tmp.write("help-example/.keep", "");
+    const made = await runFedseqAsync(args, { cwd: folder });
+    expect(made.code, made.stderr).toBe(0);
+    const written = JSON.parse(readFileSync(join(folder, "hospital_a.cells.json"), "utf8"));
+    expect(Object.keys(written)).toEqual(["hospital_a"]);
+  });
+
+  it("plan refuses a center in two --cell-sizes files, and a center in none, naming the files", async () => {
+    const rows = {
+      a: tmp.write("rows-a.json", '{"hospital_a": {"tissue=adipose": 2}}\n'),
+      again: tmp.write("rows-again.json", '{"hospital_a": {"tissue=adipose": 2}}\n'),
+      bc: tmp.write(
+        "rows-bc.json",
+        '{"hospital_b": {"tissue=adipose": 1}, "hospital_c": {"tissue=adipose": 1}}\n',
+      ),
+      b: tmp.write("rows-b.json", '{"hospital_b": {"tissue=adipose": 1}}\n'),
+      list: tmp.write("rows-list.json", "[1, 2]\n"),
+    };
+    const plan = (...files: string[]) =>
+      hosted([
+        "plan",
+        "--design",
+        "~ tissue",
+        "--levels",
+        "tissue=adipose,blood",
+        "--centers",
+        CENTERS.join(","),
+        ...files.flatMap((f) => ["--cell-sizes", f]),
+        "--min-cell",
+        "1",
+        "--out",
+        join(tmp.dir, "refused.json"),
+      ]);
+    const twice = await plan(rows.a, rows.bc, rows.again);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trimEnd()).toBe(
+      `fedseq: --cell-sizes ${rows.again}: hospital_a: also in --cell-sizes ${rows.a} (one row a center)`,
+    );
+    const missing = await plan(rows.a, rows.b);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trimEnd()).toBe(
+      `fedseq: --cell-sizes ${rows.a}, ${rows.b}: hospital_c: missing (every center has its cell sizes)`,
+    );
+    const wrongCell = await plan(
+      rows.a,
+      rows.bc,
+      tmp.write("rows-cell.json", '{"hospital_d": {"tissue=heart": 1}}\n'),
+    );
+    expect(wrongCell.code).toBe(2);
+    expect(wrongCell.stderr.trimEnd()).toMatch(
+      /^fedseq: --cell-sizes \S*rows-cell\.json: hospital_d: not one of the plan's centers/,
+    );
+    const list = await plan(rows.list);
+    expect(list.code).toBe(2);
+    expect(list.stderr.trimEnd()).toMatch(
+      /^fedseq: --cell-sizes \S*rows-list\.json: expected an object of center/,
+    );
+    // Each refusal before the plan is written.
+    expect(() => readFileSync(join(tmp.dir, "refused.json"))).toThrow();
+  });
+});
