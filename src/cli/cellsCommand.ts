@@ -10,8 +10,12 @@ import { localCellSizes } from "../federation/cellRule.js";
 import { loadCenterData } from "../federation/centerData.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { checkLogFile, forOption } from "../pipeline/runOptions.js";
-import { type CenterSourceFlags, centerSourceFromFlags, checkSource } from "./centerCommand.js";
-import { withReadFlags } from "./readFlags.js";
+import {
+  type CenterSourceFlags,
+  centerSourceFromFlags,
+  checkSource,
+  withCenterSourceFlags,
+} from "./centerCommand.js";
 
 interface CellsFlags extends CenterSourceFlags {
   design: string;
@@ -37,25 +41,10 @@ export async function centerCellSizes(
 
 /** The `cells` command. */
 export function cellsCommand(): Command {
-  const cmd = new Command("cells")
-    .description(
-      "print this center's samples per design cell (its row of the plan's cell sizes, fedseq plan --cell-sizes), read from its data as fedseq center checks it",
-    )
-    .option(
-      "--data <dir>",
-      "this center's data folder, in any layout fit-lfc reads (samples of other centers are ignored)",
-    )
-    .option("--counts <file>", "this center's counts table (instead of --data)")
-    .option(
-      "--metadata <file>",
-      "this center's metadata table (with --counts; no center column needed)",
-    );
-  withReadFlags(cmd);
-  cmd
-    .requiredOption(
-      "--name <name>",
-      "this center's name (its certificate's common name; the `center` value of its samples)",
-    )
+  const cmd = new Command("cells").description(
+    "print this center's samples per design cell (its row of the plan's cell sizes, fedseq plan --cell-sizes), read from its data as fedseq center checks it",
+  );
+  withCenterSourceFlags(cmd)
     .requiredOption("--design <formula>", 'the design formula of the plan, e.g. "~ tissue"')
     .option("--out <file>", "write the JSON to this file instead of stdout")
     .addHelpText(

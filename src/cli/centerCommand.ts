@@ -116,12 +116,12 @@ export function checkSource(source: CenterSource): void {
   }
 }
 
-/** The `center` command. */
-export function centerCommand(): Command {
-  const cmd = new Command("center")
-    .description(
-      "serve one center's data to a federation's aggregator (dials out; only sums over its samples leave it, and what those still disclose is in docs/privacy.md)",
-    )
+/**
+ * Add the flags of {@link CenterSourceFlags}: `--data`, `--counts`, `--metadata`, the reading
+ * flags and `--name`.
+ */
+export function withCenterSourceFlags(cmd: Command): Command {
+  cmd
     .option(
       "--data <dir>",
       "this center's data folder, in any layout fit-lfc reads (samples of other centers are ignored)",
@@ -132,11 +132,18 @@ export function centerCommand(): Command {
       "this center's metadata table (with --counts; no center column needed)",
     );
   withReadFlags(cmd);
-  cmd
-    .requiredOption(
-      "--name <name>",
-      "this center's name (its certificate's common name; the `center` value of its samples)",
-    )
+  return cmd.requiredOption(
+    "--name <name>",
+    "this center's name (its certificate's common name; the `center` value of its samples)",
+  );
+}
+
+/** The `center` command. */
+export function centerCommand(): Command {
+  const cmd = new Command("center").description(
+    "serve one center's data to a federation's aggregator (dials out; only sums over its samples leave it, and what those still disclose is in docs/privacy.md)",
+  );
+  withCenterSourceFlags(cmd)
     .requiredOption(
       "--aggregator <host:port>",
       "the aggregator's address",
