@@ -4,7 +4,9 @@
 // 60k-gene cohorts (500, 1,000 and 2,000 samples), `--huge` one of 10,000 samples;
 // `--with-deseq2` times DESeq2's nbinomWaldTest against fit-lfc, and its DESeq() + results()
 // against `fedseq run` (installing r-bioc-deseq2 with apt-get when missing);
-// `--only=kernels,threads,datasets,solvers,deseq2,run,cohorts` runs only those sections.
+// `--with-fedpydeseq2` times fedpydeseq2's own compute_lfc (its Python, in a simulated federation
+// without substra: bench/fedpydeseq2/README.md) against `fit-lfc --solver upstream`;
+// `--only=kernels,threads,datasets,solvers,deseq2,run,fedpydeseq2,cohorts` runs only those sections.
 // Numbers are machine-dependent: reported, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,7 +27,7 @@ mkdirSync(out, { recursive: true });
 const log = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { kernels: [], yardstick: [], datasets: [], cohorts: [], bytes: [] };
-// `--only=kernels,threads,datasets,solvers,deseq2,run,cohorts` runs only those sections (default: all).
+// `--only=kernels,threads,datasets,solvers,deseq2,run,fedpydeseq2,cohorts` runs only those sections (default: all).
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
 const only = onlyArg === undefined ? null : new Set(onlyArg.slice("--only=".length).split(","));
 const want = (section) => only === null || only.has(section);
@@ -601,6 +603,26 @@ if (want("cohorts")) {
     log(
       `| ${genes} × ${samples}, ${centers} | ${r.seconds.toFixed(2)} | ${r.localSeconds.toFixed(2)} | ${perCell.toFixed(2)} | ${r.rounds} | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.peakMB.toFixed(0)} MB | ${r.runs} |`,
     );
+  }
+}
+
+// ---- fit-lfc --solver upstream against fedpydeseq2's own compute_lfc (--with-fedpydeseq2) ----
+if (args.has("--with-fedpydeseq2") && want("fedpydeseq2")) {
+  log("\n## fit-lfc --solver upstream against fedpydeseq2's compute_lfc (bench/fedpydeseq2)\n");
+  const upstream = process.env.UPSTREAM_DIR ?? join(out, "upstream");
+  if (!existsSync(join(upstream, "fedpydeseq2")) || !existsSync(join(upstream, "PyDESeq2"))) {
+    // Upstream's sources come from its repositories, which neither npm nor Debian carries.
+    log(
+      `no upstream sources in ${upstream}: run \`sh bench/fedpydeseq2/setup.sh FEDPYDESEQ2_GIT PYDESEQ2_GIT\` first (bench/fedpydeseq2/README.md); comparison skipped`,
+    );
+  } else {
+    // Parity with the fixtures first (the same computation is timed), then alternating runs;
+    // the harness prints its own table (Python's fit alone, fedseq's fit alone, both whole).
+    const status = spawnSync("sh", [join(here, "fedpydeseq2", "run.sh"), "all"], {
+      stdio: ["ignore", json ? process.stderr : "inherit", "inherit"],
+      env: { ...process.env, UPSTREAM_DIR: upstream, RUNS: String(reps) },
+    }).status;
+    if (status !== 0) log(`bench/fedpydeseq2/run.sh failed (exit ${status})`);
   }
 }
 
