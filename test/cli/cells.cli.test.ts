@@ -156,6 +156,70 @@ describe("fedseq cells", () => {
     expect(files.stdout).toBe(own.stdout);
   });
 
+  it("counts a numeric column as a factor only with --levels, as the plan does", async () => {
+    // hospital_a's samples with a numeric batch column (1, 2, 1, …): a covariate unless the plan
+    // gives its levels.
+    const rows = metadataRows(pooled).filter((r) => r[2] === "hospital_a");
+    const batchOf = (i: number) => String((i % 2) + 1);
+    tmp.write(
+      "batched/metadata.csv",
+      `sample,tissue,batch\n${rows.map((r, i) => `${r[0]},${r[1]},${batchOf(i)}`).join("\n")}\n`,
+    );
+    tmp.write("batched/counts.csv", readFileSync(join(folders.hospital_a, "counts.csv"), "utf8"));
+    const folder = join(tmp.dir, "batched");
+    const cells = (...extra: string[]) =>
+      hosted([
+        "cells",
+        "--data",
+        folder,
+        "--name",
+        "hospital_a",
+        "--design",
+        "~ batch + tissue",
+        ...extra,
+      ]);
+    const covariate = await cells();
+    expect(covariate.code, covariate.stderr).toBe(0);
+    const byTissue: Record<string, number> = {};
+    for (const r of rows) byTissue[`tissue=${r[1]}`] = (byTissue[`tissue=${r[1]}`] ?? 0) + 1;
+    expect(JSON.parse(covariate.stdout)).toEqual({ hospital_a: byTissue });
+    const factor = await cells("--levels", "batch=1,2");
+    expect(factor.code, factor.stderr).toBe(0);
+    const byCell: Record<string, number> = {};
+    rows.forEach((r, i) => {
+      const key = `batch=${batchOf(i)},tissue=${r[1]}`;
+      byCell[key] = (byCell[key] ?? 0) + 1;
+    });
+    expect(JSON.parse(factor.stdout)).toEqual({ hospital_a: byCell });
+    // A plan with batch's levels takes the second row, and names the first's cells as not its own.
+    const plan = (row: string) =>
+      hosted([
+        "plan",
+        "--design",
+        "~ batch + tissue",
+        "--levels",
+        "batch=1,2",
+        "--levels",
+        "tissue=adipose,blood,heart,skeletal_muscle",
+        "--centers",
+        "hospital_a,hospital_b",
+        "--cell-sizes",
+        tmp.write(`batched-${row.length}.json`, row),
+        "--cell-sizes",
+        tmp.write("batched-b.json", '{"hospital_b": {"batch=1,tissue=blood": 2}}'),
+        "--min-cell",
+        "1",
+        "--no-secure-aggregation",
+        "--no-verify-requests",
+        "--out",
+        join(tmp.dir, `batched-plan-${row.length}.json`),
+      ]);
+    expect((await plan(factor.stdout)).code).toBe(0);
+    const refused = await plan(covariate.stdout);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/hospital_a: tissue=adipose: not a cell of the design/);
+  });
+
   it.each([
     [
       "a design variable the metadata lacks",
@@ -166,6 +230,21 @@ describe("fedseq cells", () => {
       "a design that does not parse",
       () => ["cells", "--data", folders.hospital_a, "--name", "hospital_a", "--design", "tissue"],
       /^fedseq: --design: /,
+    ],
+    [
+      "--levels of a variable the design does not have",
+      () => [
+        "cells",
+        "--data",
+        folders.hospital_a,
+        "--name",
+        "hospital_a",
+        "--design",
+        "~ tissue",
+        "--levels",
+        "batch=1,2",
+      ],
+      /^fedseq: --levels: "batch" is not a variable of the design "~ tissue"$/,
     ],
     [
       "neither --data nor --counts",
