@@ -57,6 +57,22 @@ export interface CsvTable {
    * CSV in a decimal-comma locale, whose numbers may be written `20,5` ({@link decimalPointText}).
    */
   readonly delimiter: Delimiter;
+  /**
+   * The fields, header's and rows', that had spaces (or tabs) around them, as the file wrote
+   * them: known in a file without double quotes (the fast path's own trimming); empty for the
+   * others.
+   */
+  readonly spaced: readonly SpacedField[];
+}
+
+/** A field read with spaces around it, which {@link readCsv} dropped. */
+export interface SpacedField {
+  /** The file's line (from 1). */
+  readonly line: number;
+  /** The field's column (from 0). */
+  readonly column: number;
+  /** The field as written, spaces included. */
+  readonly raw: string;
 }
 
 /** Callbacks of {@link streamCsv}. */
@@ -424,6 +440,7 @@ export function readCsv(file: string): CsvTable {
     },
   });
   let delimiter: Delimiter = ",";
+  const spaced: SpacedField[] = [];
   try {
     const text = decompressed(readFileSync(file));
     checkUtf8(file, text);
@@ -437,7 +454,7 @@ export function readCsv(file: string): CsvTable {
       let all = text.toString("utf8");
       if (all.charCodeAt(0) === BOM) all = all.slice(1);
       const { newline } = shape;
-      const lines = new QuoteFreeLines(delimiter, newline, checker);
+      const lines = new QuoteFreeLines(delimiter, newline, checker, (field) => spaced.push(field));
       const end = all.endsWith(newline) ? all.length - newline.length : all.length;
       if (end > 0) lines.parse(all.slice(0, end));
     }
@@ -445,7 +462,7 @@ export function readCsv(file: string): CsvTable {
   } catch (error) {
     throw toInputError(file, error, delimiter);
   }
-  return { file, header, rows, delimiter };
+  return { file, header, rows, delimiter, spaced };
 }
 
 /**
@@ -693,6 +710,8 @@ class QuoteFreeLines {
     private readonly delimiter: Delimiter,
     readonly newline: LineEnding,
     private readonly checker: RecordChecker,
+    /** Told of each field that had spaces around it (none: nobody asked). */
+    private readonly onSpaced?: (field: SpacedField) => void,
   ) {}
 
   /** Read `text`: one or more whole lines, without the line ending after the last. */
@@ -711,7 +730,12 @@ class QuoteFreeLines {
       this.line++;
       // skip_empty_lines: a line with nothing left once its start is trimmed.
       if (fields.length === 1 && trimmedStart(fields[0]) === fields[0].length) continue;
-      for (let i = 0; i < fields.length; i++) fields[i] = trimField(fields[i]);
+      for (let i = 0; i < fields.length; i++) {
+        const trimmed = trimField(fields[i]);
+        if (this.onSpaced !== undefined && trimmed.length !== fields[i].length)
+          this.onSpaced({ line: this.line, column: i, raw: fields[i] });
+        fields[i] = trimmed;
+      }
       this.checker.accept(fields, this.line);
     }
   }

@@ -18,7 +18,7 @@ import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, FILE_NAME_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countReader } from "./counts.js";
-import { findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
+import { type CsvTable, findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
 import type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
@@ -94,6 +94,8 @@ export interface ReadMetadataOptions {
    * metadata gets a `center` column with this value, last.
    */
   readonly center?: string;
+  /** Told of what the reader dropped that R's `read.csv` would keep (spaces around values). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** A number written with a thousands separator as a decimal-comma locale writes it (`1.200`). */
@@ -239,12 +241,40 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       );
     }
   });
+  const spaced = spacedValuesWarning(
+    table,
+    new Set([sampleIndex, ...columnIndices]),
+    new Set(lines),
+  );
+  if (spaced !== null) options.onWarning?.(spaced);
   return {
     samples,
     lines,
     metadata: { columns, values, samples, source: file },
     ...(fileNames === undefined ? {} : { fileNames }),
   };
+}
+
+/**
+ * The warning for a metadata's values written with spaces (or tabs) around them, which the
+ * reader drops, or null: R's `read.csv` keeps them, so DESeq2 would read `treated ` as a level of
+ * its own and ` s1` as another sample than `s1`. Numbers are left out (R reads ` 5` as 5), and so
+ * are files with double quotes, whose fields the reader does not report ({@link CsvTable}).
+ */
+function spacedValuesWarning(
+  table: CsvTable,
+  columns: ReadonlySet<number>,
+  dataLines: ReadonlySet<number>,
+): string | null {
+  // As written, less a line ending a file of mixed line endings leaves on its last field.
+  const spaced = table.spaced
+    .filter(({ line, column }) => columns.has(column) && dataLines.has(line))
+    .map((field) => ({ ...field, text: field.raw.replace(/[\r\n]+$/, "") }))
+    .filter(({ text }) => /^[ \t]|[ \t]$/.test(text) && !isDecimal(text.trim()));
+  if (spaced.length === 0) return null;
+  const { line, column, text } = spaced[0];
+  const more = spaced.length === 1 ? "" : ` and ${spaced.length - 1} more`;
+  return `${table.file}: spaces around values dropped (line ${line}, column ${quote(table.header[column])}: ${quote(text)}${more}): R's read.csv keeps them, and DESeq2 would read ${quote(text)} as another value than ${quote(text.trim())}`;
 }
 
 /**
@@ -707,7 +737,7 @@ async function readTableFiles(
   center?: string,
   split?: (meta: MetadataFile) => SampleParts,
 ): Promise<CountsAndMetadata> {
-  const meta = readMetadata(metadataFile, { center });
+  const meta = readMetadata(metadataFile, { center, onWarning: options.onWarning });
   let table: CountsTable;
   let countsSource: string;
   if (countsFile === undefined) {

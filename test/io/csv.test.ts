@@ -75,6 +75,21 @@ describe("readCsv and streamCsv", () => {
     ]);
   });
 
+  it("report the fields of a file without quotes that had spaces or tabs around them", () => {
+    const file = temp.write("spaced.csv", "id, note\nx,a \n\ty,b\nz,c\n");
+    const table = readCsv(file);
+    expect(table.rows.map((r) => r.fields)).toEqual([
+      ["x", "a"],
+      ["y", "b"],
+      ["z", "c"],
+    ]);
+    expect(table.spaced).toEqual([
+      { line: 1, column: 1, raw: " note" },
+      { line: 2, column: 1, raw: "a " },
+      { line: 3, column: 0, raw: "\ty" },
+    ]);
+  });
+
   it("stream a large file in several chunks", async () => {
     const lines = ["gene,a,b"];
     for (let g = 0; g < 8_000; g++) lines.push(`gene${g},${g},${2 * g}`);
@@ -370,7 +385,7 @@ describe("files without quotes (read by papaparse) as csv-parse reads them", () 
     const file = temp.write("straddle.csv", text);
     const expected = csvParseReference(file, text);
     expect(typeof expected).not.toBe("string");
-    expect(readCsv(file)).toEqual({ file, delimiter: ",", ...(expected as object) });
+    expect(readCsv(file)).toEqual({ file, delimiter: ",", spaced: [], ...(expected as object) });
     expect(await streamAll(file)).toEqual(expected);
     const zipped = temp.write("straddle.csv.gz", "");
     writeFileSync(zipped, gzipSync(text));

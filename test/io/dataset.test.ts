@@ -152,12 +152,33 @@ describe("readDataset on small files", () => {
       "gene , S1 ,S2,S3\nG1 ,0, 5,10\nG2,7,0,1 \n",
       "sample,condition,center\n S1,a ,c1\nS2, b,c1 \nS3,a,c2\n",
     );
-    const dataset = await readDataset(dir);
+    const warnings: string[] = [];
+    const dataset = await readDataset(dir, { onWarning: (m) => warnings.push(m) });
     expect(dataset.samples).toEqual(["S1", "S2", "S3"]);
     expect(dataset.genes).toEqual(["G1", "G2"]);
     expect(dataset.metadata.values.get("condition")).toEqual(["a", "b", "a"]);
     expect(dataset.centers).toEqual(["c1", "c2"]);
     expect(Array.from(dataset.counts)).toEqual([0, 5, 10, 7, 0, 1]);
+    // R would read them otherwise: said once, naming the first (` S1`, line 2) and the count
+    // (`a `, ` b`, `c1 `).
+    expect(warnings).toEqual([
+      `${join(dir, "metadata.csv")}: spaces around values dropped (line 2, column "sample": " S1" and 3 more): R's read.csv keeps them, and DESeq2 would read " S1" as another value than "S1"`,
+    ]);
+  });
+
+  it("says nothing of spaces around numbers (R reads ` 5` as 5), nor where there are none", async () => {
+    const warnings: string[] = [];
+    await readDataset(
+      datasetDir(
+        GOOD_COUNTS,
+        "sample,condition,center,age\nS1,a,c1, 30\nS2,b,c1,35 \nS3,a,c2,40\n",
+      ),
+      { onWarning: (m) => warnings.push(m) },
+    );
+    await readDataset(datasetDir(GOOD_COUNTS, GOOD_METADATA), {
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual([]);
   });
 
   it("leaves HTSeq's summary rows out, saying so once (DESeqDataSetFromHTSeqCount's rows)", async () => {
