@@ -73,8 +73,22 @@ export function factorCellRows(
 export const WHOLE_CENTER_CELL = "all samples";
 
 /**
+ * One factor's part of a cell key, `factor=level`, with `%`, `,` and `=` written `%25`, `%2C` and
+ * `%3D` in both: the keys of two cells never coincide (with `~ a + b`, a=`x`, b=`y,b=z` and
+ * a=`x,b=y`, b=`z` were both `a=x,b=y,b=z`, one cell to the k-sample rule). Levels without those
+ * characters are written as they are.
+ */
+function cellKeyPart(factor: string, level: string): string {
+  return `${escapeKeyText(factor)}=${escapeKeyText(level)}`;
+}
+
+function escapeKeyText(text: string): string {
+  return text.replace(/[%,=]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
  * Each sample's cell key: its level of every factor, in the order given (`tissue=heart`,
- * `batch=b1,condition=A`), or {@link WHOLE_CENTER_CELL} without factors.
+ * `batch=b1,condition=A`; see {@link cellKeyPart}), or {@link WHOLE_CENTER_CELL} without factors.
  * @param values - per factor, its values in sample order (a metadata column)
  * @param n - the samples
  */
@@ -85,7 +99,7 @@ export function cellKeys(
 ): string[] {
   if (factors.length === 0) return new Array<string>(n).fill(WHOLE_CENTER_CELL);
   return Array.from({ length: n }, (_, i) =>
-    factors.map((f, k) => `${f}=${values[k][i]}`).join(","),
+    factors.map((f, k) => cellKeyPart(f, values[k][i])).join(","),
   );
 }
 
@@ -104,7 +118,7 @@ export function cellLevels(
     for (const cell of cells)
       for (const level of levels[f] ?? [])
         next.push({
-          key: cell.key === "" ? `${f}=${level}` : `${cell.key},${f}=${level}`,
+          key: cell.key === "" ? cellKeyPart(f, level) : `${cell.key},${cellKeyPart(f, level)}`,
           levels: [...cell.levels, level],
         });
     if (next.length > MAX_FACTOR_CELLS)

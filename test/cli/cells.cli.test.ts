@@ -220,6 +220,47 @@ describe("fedseq cells", () => {
     expect(refused.stderr).toMatch(/hospital_a: tissue=adipose: not a cell of the design/);
   });
 
+  it("keeps cells apart whose levels hold commas and equals signs: the k-sample rule sees each", async () => {
+    // With `~ a + b`, a=`x`, b=`y,b=z` and a=`x,b=y`, b=`z` were one key, `a=x,b=y,b=z`: their
+    // 1 and 2 samples made a cell of 3 to the k-sample rule (a red team's finding).
+    const samples = [
+      ["s1", "x", '"y,b=z"', "c1"],
+      ["s2", '"x,b=y"', "z", "c1"],
+      ["s3", '"x,b=y"', "z", "c1"],
+      ...["c1", "c2", "c3"].flatMap((c) => [1, 2, 3].map((k) => [`${c}_${k}`, "q", "w", c])),
+    ];
+    const dir = join(tmp.dir, "colliding");
+    tmp.write(
+      "colliding/metadata.csv",
+      `sample,a,b,center\n${samples.map((r) => r.join(",")).join("\n")}\n`,
+    );
+    tmp.write(
+      "colliding/counts.csv",
+      `gene,${samples.map((r) => r[0]).join(",")}\n${[1, 2, 3]
+        .map((g) => `g${g},${samples.map((_, i) => 5 + ((g * 7 + i * 3) % 11)).join(",")}`)
+        .join("\n")}\n`,
+    );
+    const row = await hosted(["cells", "--data", dir, "--name", "c1", "--design", "~ a + b"]);
+    expect(row.code, row.stderr).toBe(0);
+    expect(JSON.parse(row.stdout)).toEqual({
+      c1: { "a=q,b=w": 3, "a=x,b=y%2Cb%3Dz": 1, "a=x%2Cb%3Dy,b=z": 2 },
+    });
+    const plan = await hosted([
+      "plan",
+      "--data",
+      dir,
+      "--design",
+      "~ a + b",
+      "--out",
+      join(tmp.dir, "colliding-plan.json"),
+    ]);
+    expect(plan.code).toBe(2);
+    // The cells in key order: the one of 2 samples is the first the rule meets.
+    expect(plan.stderr).toContain(
+      "center c1: cell a=x%2Cb%3Dy,b=z holds 2 samples over the federation (2 here), fewer than the plan's min_cell 3",
+    );
+  });
+
   it.each([
     [
       "a design variable the metadata lacks",
