@@ -9,7 +9,6 @@ import { parseFormula } from "../design/formula.js";
 import { localCellSizes } from "../federation/cellRule.js";
 import { loadCenterData } from "../federation/centerData.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { InputError, quote } from "../io/errors.js";
 import { checkLogFile, forOption } from "../pipeline/runOptions.js";
 import {
   type CenterSourceFlags,
@@ -17,34 +16,27 @@ import {
   checkSource,
   withCenterSourceFlags,
 } from "./centerCommand.js";
-import { levelsOption } from "./planCommand.js";
 
 interface CellsFlags extends CenterSourceFlags {
   design: string;
-  levels?: Record<string, string[]>;
   out?: string;
 }
 
 /**
  * The center's cell sizes as a plan's `cell_sizes` holds them, `{"<center>": {"<cell>": n}}`. The
- * design's factors are those of the plan: the variables given `--levels` (as `fedseq plan`
- * takes them), and the others DESeq2 reads as factors from the metadata (text columns,
- * `factor(x)`); numeric columns without either are covariates, which make no cells.
+ * design's factors are the variables DESeq2 reads as factors from the metadata (text columns,
+ * `factor(x)`), as a center reads them under a plan: a numeric column without `factor()` is a
+ * covariate, which makes no cells (and which a center refuses to take as a plan's factor).
  * @throws InputError naming the flag, file or column at fault
  */
 export async function centerCellSizes(
   flags: CellsFlags,
 ): Promise<Record<string, Record<string, number>>> {
   const formula = forOption("--design", () => parseFormula(flags.design));
-  for (const factor of Object.keys(flags.levels ?? {}))
-    if (!formula.terms.includes(factor))
-      throw new InputError(
-        `--levels: ${quote(factor)} is not a variable of the design ${quote(flags.design)}`,
-      );
   const source = centerSourceFromFlags(flags, "cells");
   checkSource(source);
   const data = await loadCenterData(source);
-  const levels = { ...localLevels(data.metadata, formula), ...flags.levels };
+  const levels = localLevels(data.metadata, formula);
   return { [data.name]: localCellSizes({ design: flags.design, levels }, data) };
 }
 
@@ -55,11 +47,6 @@ export function cellsCommand(): Command {
   );
   withCenterSourceFlags(cmd)
     .requiredOption("--design <formula>", 'the design formula of the plan, e.g. "~ tissue"')
-    .option(
-      "--levels <factor=l1,l2,…>",
-      "as the plan's: a variable of the design to count as a factor (repeatable; needed only for a numeric column the plan makes a factor)",
-      levelsOption,
-    )
     .option("--out <file>", "write the JSON to this file instead of stdout")
     .addHelpText(
       "after",

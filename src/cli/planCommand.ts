@@ -50,7 +50,7 @@ interface PlanFlags extends AnalysisFlags {
 }
 
 /** `factor=level1,level2,…`, collected into a record (repeatable; a factor at most once). */
-export function levelsOption(
+function levelsOption(
   text: string,
   previous: Record<string, string[]> = {},
 ): Record<string, string[]> {

@@ -156,9 +156,9 @@ describe("fedseq cells", () => {
     expect(files.stdout).toBe(own.stdout);
   });
 
-  it("counts a numeric column as a factor only with --levels, as the plan does", async () => {
-    // hospital_a's samples with a numeric batch column (1, 2, 1, …): a covariate unless the plan
-    // gives its levels.
+  it("counts a numeric column as a factor with factor(), as a center reads the plan's design", async () => {
+    // hospital_a's samples with a numeric batch column (1, 2, 1, …): a covariate (no cells) in
+    // `~ batch + tissue`, a factor in `~ factor(batch) + tissue`.
     const rows = metadataRows(pooled).filter((r) => r[2] === "hospital_a");
     const batchOf = (i: number) => String((i % 2) + 1);
     tmp.write(
@@ -167,23 +167,14 @@ describe("fedseq cells", () => {
     );
     tmp.write("batched/counts.csv", readFileSync(join(folders.hospital_a, "counts.csv"), "utf8"));
     const folder = join(tmp.dir, "batched");
-    const cells = (...extra: string[]) =>
-      hosted([
-        "cells",
-        "--data",
-        folder,
-        "--name",
-        "hospital_a",
-        "--design",
-        "~ batch + tissue",
-        ...extra,
-      ]);
-    const covariate = await cells();
+    const cells = (design: string) =>
+      hosted(["cells", "--data", folder, "--name", "hospital_a", "--design", design]);
+    const covariate = await cells("~ batch + tissue");
     expect(covariate.code, covariate.stderr).toBe(0);
     const byTissue: Record<string, number> = {};
     for (const r of rows) byTissue[`tissue=${r[1]}`] = (byTissue[`tissue=${r[1]}`] ?? 0) + 1;
     expect(JSON.parse(covariate.stdout)).toEqual({ hospital_a: byTissue });
-    const factor = await cells("--levels", "batch=1,2");
+    const factor = await cells("~ factor(batch) + tissue");
     expect(factor.code, factor.stderr).toBe(0);
     const byCell: Record<string, number> = {};
     rows.forEach((r, i) => {
@@ -191,12 +182,13 @@ describe("fedseq cells", () => {
       byCell[key] = (byCell[key] ?? 0) + 1;
     });
     expect(JSON.parse(factor.stdout)).toEqual({ hospital_a: byCell });
-    // A plan with batch's levels takes the second row, and names the first's cells as not its own.
-    const plan = (row: string) =>
+    // The plan of that design takes the factor row, and names the covariate row's cells as not
+    // the design's.
+    const plan = (row: string, name: string) =>
       hosted([
         "plan",
         "--design",
-        "~ batch + tissue",
+        "~ factor(batch) + tissue",
         "--levels",
         "batch=1,2",
         "--levels",
@@ -204,7 +196,7 @@ describe("fedseq cells", () => {
         "--centers",
         "hospital_a,hospital_b",
         "--cell-sizes",
-        tmp.write(`batched-${row.length}.json`, row),
+        tmp.write(`batched-${name}.json`, row),
         "--cell-sizes",
         tmp.write("batched-b.json", '{"hospital_b": {"batch=1,tissue=blood": 2}}'),
         "--min-cell",
@@ -212,10 +204,11 @@ describe("fedseq cells", () => {
         "--no-secure-aggregation",
         "--no-verify-requests",
         "--out",
-        join(tmp.dir, `batched-plan-${row.length}.json`),
+        join(tmp.dir, `batched-plan-${name}.json`),
       ]);
-    expect((await plan(factor.stdout)).code).toBe(0);
-    const refused = await plan(covariate.stdout);
+    const taken = await plan(factor.stdout, "factor");
+    expect(taken.code, taken.stderr).toBe(0);
+    const refused = await plan(covariate.stdout, "covariate");
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/hospital_a: tissue=adipose: not a cell of the design/);
   });
@@ -271,21 +264,6 @@ describe("fedseq cells", () => {
       "a design that does not parse",
       () => ["cells", "--data", folders.hospital_a, "--name", "hospital_a", "--design", "tissue"],
       /^fedseq: --design: /,
-    ],
-    [
-      "--levels of a variable the design does not have",
-      () => [
-        "cells",
-        "--data",
-        folders.hospital_a,
-        "--name",
-        "hospital_a",
-        "--design",
-        "~ tissue",
-        "--levels",
-        "batch=1,2",
-      ],
-      /^fedseq: --levels: "batch" is not a variable of the design "~ tissue"$/,
     ],
     [
       "neither --data nor --counts",
