@@ -3,12 +3,14 @@
  * each cell of the design holds — read from its data as `fedseq center` will check it, for the
  * federation's `cells.json` (`fedseq plan --cell-sizes`, repeatable: one file per center).
  */
+import { existsSync, lstatSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
 import { localCellSizes } from "../federation/cellRule.js";
 import { loadCenterData } from "../federation/centerData.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { InputError, unwritableFile } from "../io/errors.js";
 import { checkLogFile, forOption } from "../pipeline/runOptions.js";
 import {
   type CenterSourceFlags,
@@ -40,6 +42,15 @@ export async function centerCellSizes(
   return { [data.name]: localCellSizes({ design: flags.design, levels }, data) };
 }
 
+/** Whether `path` is a symbolic link (existsSync follows links: a dangling one is not "there"). */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** The `cells` command. */
 export function cellsCommand(): Command {
   const cmd = new Command("cells").description(
@@ -56,13 +67,22 @@ Example (each center runs it on its own data and sends the file to whoever write
   fedseq plan … --cell-sizes hospital_a.cells.json --cell-sizes hospital_b.cells.json …`,
     )
     .action(async (flags: CellsFlags) => {
-      if (flags.out !== undefined) {
-        const out = flags.out;
+      const out = flags.out;
+      if (out !== undefined) {
         forOption("--out", () => checkLogFile("--out", out));
+        // Never over a file (the center's own tables, a link, a device): the row is a new file.
+        if (existsSync(out) || isLink(out))
+          throw new InputError(`--out ${out}: already exists (remove it first, or name another)`);
       }
       const text = `${JSON.stringify(await centerCellSizes(flags), null, 2)}\n`;
-      if (flags.out === undefined) process.stdout.write(text);
-      else writeFileAtomic(flags.out, text);
+      if (out === undefined) process.stdout.write(text);
+      else {
+        try {
+          writeFileAtomic(out, text);
+        } catch (error) {
+          throw unwritableFile("--out", out, error);
+        }
+      }
     });
   return cmd;
 }

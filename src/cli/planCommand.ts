@@ -29,7 +29,7 @@ import {
 } from "../federation/plan.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { type Dataset, readDataset } from "../io/dataset.js";
-import { InputError, quote, unreadableFile } from "../io/errors.js";
+import { InputError, quote, unreadableFile, unwritableFile } from "../io/errors.js";
 import { checkPlanAnalysis, planFromRunJob } from "../pipeline/analysisPlan.js";
 import { covariateCellsWarning } from "../pipeline/run.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
@@ -79,7 +79,9 @@ function readCellSizesFiles(
   centers: readonly string[],
   cells: Pick<AnalysisPlan, "design" | "levels">,
 ): CellSizes {
-  const rows: Record<string, unknown> = {};
+  // A Map, not an object: a row named `__proto__` is a row (refused as no center's), where
+  // assigning it to an object's property would set the object's prototype.
+  const rows = new Map<string, unknown>();
   /** The file each center's row came from, to name in errors about it. */
   const fileOf = new Map<string, string>();
   for (const file of files) {
@@ -95,7 +97,8 @@ function readCellSizesFiles(
     }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      // An editor's byte-order mark is not part of the JSON.
+      value = JSON.parse(text.replace(/^\uFEFF/, ""));
     } catch (error) {
       throw new InputError(`${where}: not JSON (${(error as Error).message})`, { cause: error });
     }
@@ -109,12 +112,12 @@ function readCellSizesFiles(
           `${where}: ${center}: also in --cell-sizes ${first} (one row a center)`,
         );
       fileOf.set(center, file);
-      rows[center] = row;
+      rows.set(center, row);
     }
   }
   const named = (center: string | undefined) =>
     `--cell-sizes ${files.length === 1 ? files[0] : (fileOf.get(center ?? "") ?? files.join(", "))}`;
-  return checkNamed(rows, named, centers, cells);
+  return checkNamed(Object.fromEntries(rows), named, centers, cells);
 }
 
 /** {@link checkCellSizes} of `value`, its errors naming the file of the row at fault (`where`). */
@@ -285,7 +288,11 @@ Example:
         `--min-cell ${plan.minCell}: the centers would refuse this plan: ${error.message}; ${largestMinCell(plan)}`,
       );
     }
-    writeFileAtomic(flags.out, planText(plan));
+    try {
+      writeFileAtomic(flags.out, planText(plan));
+    } catch (error) {
+      throw unwritableFile("--out", flags.out, error);
+    }
     if (flags.json === true) process.stdout.write(planText(plan));
     process.stderr.write(
       `fedseq: wrote ${flags.out}: ${plan.design}, ${plan.centers.length} centers, k = ${plan.minCell}, secure aggregation ${plan.secureAggregation ? "on" : "off"}, requests ${plan.verifyRequests ? "verified by every center" : "not verified"}; sha256 ${planHash(plan)}\n`,

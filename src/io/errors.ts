@@ -1,6 +1,6 @@
 /**
  * Input errors of the file layer: {@link InputError} and its message helpers (defined in
- * `core/errors.ts`, below every layer), and the error for a file that cannot be read.
+ * `core/errors.ts`, below every layer), and the errors for a file that cannot be read or written.
  */
 import { InputError } from "../core/errors.js";
 
@@ -24,4 +24,15 @@ export function unreadableFile(file: string, error: unknown): InputError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason = (code && ERRNO_REASONS[code]) ?? code ?? String(error);
   return new InputError(`cannot read ${file}: ${reason}`, { cause: error });
+}
+
+/**
+ * The {@link InputError} for an output file the command line names (`flag`) that cannot be
+ * written (`--out /proc/plan.json: cannot write: permission denied`); the original error is kept
+ * as `cause`.
+ */
+export function unwritableFile(flag: string, file: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = (code && ERRNO_REASONS[code]) ?? code ?? String(error);
+  return new InputError(`${flag} ${file}: cannot write: ${reason}`, { cause: error });
 }

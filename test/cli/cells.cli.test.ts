@@ -302,6 +302,79 @@ describe("fedseq cells", () => {
     expect(Object.keys(written)).toEqual(["hospital_a"]);
   });
 
+  it("never writes over a file, and says in one line when --out cannot be written", async () => {
+    const metadata = join(folders.hospital_a, "metadata.csv");
+    const before = readFileSync(metadata, "utf8");
+    const args = [
+      "cells",
+      "--data",
+      folders.hospital_a,
+      "--name",
+      "hospital_a",
+      "--design",
+      "~ tissue",
+    ];
+    const over = await hosted([...args, "--out", metadata]);
+    expect(over.code).toBe(2);
+    expect(over.stderr.trimEnd()).toBe(
+      `fedseq: --out ${metadata}: already exists (remove it first, or name another)`,
+    );
+    expect(readFileSync(metadata, "utf8")).toBe(before);
+    // /proc takes no new file: Node's error, as one line.
+    for (const run of [
+      await hosted([...args, "--out", "/proc/cells.json"]),
+      await hosted([
+        "plan",
+        "--data",
+        pooled,
+        "--design",
+        "~ tissue",
+        "--min-cell",
+        "2",
+        "--out",
+        "/proc/plan.json",
+      ]),
+    ]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.trimEnd()).toMatch(
+        /^fedseq: --out \/proc\/(cells|plan)\.json: cannot write: [^\n]+$/,
+      );
+    }
+  });
+
+  it("plan reads a row file with a byte-order mark, and refuses a row named __proto__", async () => {
+    const plan = (...files: string[]) =>
+      hosted([
+        "plan",
+        "--design",
+        "~ tissue",
+        "--levels",
+        "tissue=adipose,blood",
+        "--centers",
+        "hospital_a,hospital_b",
+        ...files.flatMap((f) => ["--cell-sizes", f]),
+        "--min-cell",
+        "1",
+        "--no-secure-aggregation",
+        "--no-verify-requests",
+        "--out",
+        join(tmp.dir, `bom-plan-${files.length}-${files[0].length}.json`),
+      ]);
+    const a = tmp.write("row-a.json", '{"hospital_a": {"tissue=adipose": 2}}\n');
+    const bom = tmp.write("row-b-bom.json", '\uFEFF{"hospital_b": {"tissue=blood": 2}}\n');
+    const read = await plan(a, bom);
+    expect(read.code, read.stderr).toBe(0);
+    const proto = tmp.write(
+      "row-proto.json",
+      '{"__proto__": {"tissue=adipose": 1}, "hospital_a": {"tissue=adipose": 2}}\n',
+    );
+    const refused = await plan(proto, bom);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trimEnd()).toBe(
+      `fedseq: --cell-sizes ${proto}: __proto__: not one of the plan's centers (hospital_a, hospital_b)`,
+    );
+  });
+
   it("plan refuses a center in two --cell-sizes files, and a center in none, naming the files", async () => {
     const rows = {
       a: tmp.write("rows-a.json", '{"hospital_a": {"tissue=adipose": 2}}\n'),
