@@ -18,7 +18,15 @@ import type { Metadata } from "../design/metadata.js";
 import { type CenterPart, poolCenters } from "./centers.js";
 import { CENTER_COLUMN, FILE_NAME_COLUMN, GENE_COLUMN, SAMPLE_COLUMN } from "./columns.js";
 import { CountBuffer, countReader } from "./counts.js";
-import { type CsvTable, findTable, idColumn, readCsv, requireColumn, streamCsv } from "./csv.js";
+import {
+  type CsvTable,
+  type Delimiter,
+  findTable,
+  idColumn,
+  readCsv,
+  requireColumn,
+  streamCsv,
+} from "./csv.js";
 import type { Dataset, DatasetByCenter } from "./datasetTypes.js";
 import { InputError, listForMessage, quote } from "./errors.js";
 import { stripGeneVersion } from "./geneIds.js";
@@ -241,11 +249,17 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
       );
     }
   });
-  const spaced = spacedValuesWarning(
-    table,
-    new Set([sampleIndex, ...columnIndices]),
-    new Set(lines),
-  );
+  // Where R would read values as text: sample ids, file names, and every column not wholly
+  // numbers (read.csv reads ` 5` as 5 in a column of numbers, and keeps " 5" in one of text).
+  const textColumns = new Set([
+    sampleIndex,
+    ...(fileNameIndex < 0 ? [] : [fileNameIndex]),
+    ...columnIndices.filter((j) => {
+      const column = values.get(table.header[j]);
+      return column === undefined || !column.every((v) => v === "" || isDecimal(v));
+    }),
+  ]);
+  const spaced = spacedValuesWarning(table, textColumns, new Set(lines));
   if (spaced !== null) options.onWarning?.(spaced);
   return {
     samples,
@@ -257,10 +271,17 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
 
 /**
  * The warning for a metadata's values written with spaces (or tabs) around them, which the
- * reader drops, or null: R's `read.csv` keeps them, so DESeq2 would read `treated ` as a level of
- * its own and ` s1` as another sample than `s1`. Numbers are left out (R reads ` 5` as 5), and so
- * are files with double quotes, whose fields the reader does not report ({@link CsvTable}).
+ * reader drops, or null: R's `read.csv` keeps them in a column it reads as text (`columns`), so
+ * DESeq2 would read `treated ` as a level of its own and ` s1` as another sample than `s1`. Files
+ * with double quotes are left out: the reader does not report their fields ({@link CsvTable}).
  */
+/** The R function a table of each delimiter is read with. */
+const READER: Record<Delimiter, string> = {
+  ",": "R's read.csv",
+  ";": "R's read.csv2",
+  "\t": "R's read.delim",
+};
+
 function spacedValuesWarning(
   table: CsvTable,
   columns: ReadonlySet<number>,
@@ -270,11 +291,11 @@ function spacedValuesWarning(
   const spaced = table.spaced
     .filter(({ line, column }) => columns.has(column) && dataLines.has(line))
     .map((field) => ({ ...field, text: field.raw.replace(/[\r\n]+$/, "") }))
-    .filter(({ text }) => /^[ \t]|[ \t]$/.test(text) && !isDecimal(text.trim()));
+    .filter(({ text }) => /^[ \t]|[ \t]$/.test(text));
   if (spaced.length === 0) return null;
   const { line, column, text } = spaced[0];
   const more = spaced.length === 1 ? "" : ` and ${spaced.length - 1} more`;
-  return `${table.file}: spaces around values dropped (line ${line}, column ${quote(table.header[column])}: ${quote(text)}${more}): R's read.csv keeps them, and DESeq2 would read ${quote(text)} as another value than ${quote(text.trim())}`;
+  return `${table.file}: spaces around values dropped (line ${line}, column ${quote(table.header[column])}: ${quote(text)}${more}): ${READER[table.delimiter]} keeps them, and DESeq2 would read ${quote(text)} as another value than ${quote(text.trim())}`;
 }
 
 /**

@@ -166,6 +166,18 @@ describe("readDataset on small files", () => {
     ]);
   });
 
+  it("names a spaced number in a column of text (R keeps it as text there), with TSV's reader", async () => {
+    const warnings: string[] = [];
+    const dir = datasetDir(
+      GOOD_COUNTS,
+      "sample\tbatch\tcenter\nS1\t 1\tc1\nS2\tb\tc1\nS3\t2\tc2\n",
+    );
+    await readDataset(dir, { onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      `${join(dir, "metadata.csv")}: spaces around values dropped (line 2, column "batch": " 1"): R's read.delim keeps them, and DESeq2 would read " 1" as another value than "1"`,
+    ]);
+  });
+
   it("says nothing of spaces around numbers (R reads ` 5` as 5), nor where there are none", async () => {
     const warnings: string[] = [];
     await readDataset(
