@@ -405,16 +405,23 @@ describe("analysis plan", () => {
     );
   });
 
-  it("reads cell keys whose levels hold commas and equals signs (keys matched whole)", () => {
+  it("reads cell keys whose levels hold commas and equals signs (written %2C and %3D)", () => {
     const levels = { batch: ["b1", "b=2"], condition: ["ctl, day 1", "trt, day 1"] };
     const cellSizes = {
-      hospital_a: { "batch=b1,condition=ctl, day 1": 3, "batch=b=2,condition=trt, day 1": 4 },
-      hospital_b: { "batch=b1,condition=trt, day 1": 5 },
+      hospital_a: {
+        "batch=b1,condition=ctl%2C day 1": 3,
+        "batch=b%3D2,condition=trt%2C day 1": 4,
+      },
+      hospital_b: { "batch=b1,condition=trt%2C day 1": 5 },
     };
     expect(plannedLevels({ ...PLAN, levels, cellSizes })).toEqual(levels);
-    // Until 2026-12-07 the keys were split at commas: "ctl" and " day 1" were no levels.
+    // Until 2026-12-07 the keys were split at commas: "ctl" and " day 1" were no levels; until
+    // 2026-12-08 they were written as is, and two cells could share a key.
     const noCtl = {
-      hospital_a: { "batch=b1,condition=trt, day 1": 3, "batch=b=2,condition=trt, day 1": 4 },
+      hospital_a: {
+        "batch=b1,condition=trt%2C day 1": 3,
+        "batch=b%3D2,condition=trt%2C day 1": 4,
+      },
     };
     expect(() => plannedLevels({ ...PLAN, levels, cellSizes: noCtl })).toThrow(
       "analysis plan: level(s) ctl, day 1 of condition are held by no center (cell_sizes)",
