@@ -15,7 +15,7 @@ import { readPlanFile } from "../federation/plan.js";
 import { sharedRefusal } from "../federation/requestPolicy.js";
 import type { MessageRecord } from "../federation/transcript.js";
 import { FederationFailure } from "../federation/transport.js";
-import { InputError } from "../io/errors.js";
+import { InputError, quote } from "../io/errors.js";
 import { checkFolder, checkLogFile, checkReadableFile, forOption } from "../pipeline/runOptions.js";
 import { hostPort, integerOption, secondsOption } from "./options.js";
 import { type ReadFlags, readOptionsOf, withReadFlags } from "./readFlags.js";
@@ -66,6 +66,11 @@ export function centerSourceFromFlags(flags: CenterSourceFlags, command: string)
   const options = readOptionsOf(flags, `fedseq ${command}: ${flags.name}: `);
   const either = "give either --data DIR, or both --counts FILE and --metadata FILE";
   if (flags.name.trim() === "") throw new InputError("--name: must not be empty");
+  // The names a plan can list (`plan --centers` and `certs --centers` split at commas and trim).
+  if (flags.name.includes(",") || flags.name !== flags.name.trim())
+    throw new InputError(
+      `--name: a center's name holds no comma and no spaces around it (plan --centers lists the names separated by commas), got ${quote(flags.name)}`,
+    );
   if (flags.counts !== undefined || flags.metadata !== undefined) {
     if (flags.data !== undefined)
       throw new InputError(`--data with --counts/--metadata: ${either}`);

@@ -245,7 +245,7 @@ export function readMetadata(file: string, options: ReadMetadataOptions = {}): M
     }
     if (fixedCenter !== undefined && center !== fixedCenter) {
       throw new InputError(
-        `${file}: line ${lines[i]} (sample ${quote(samples[i])}): center ${quote(center)} differs from the folder's name ${quote(fixedCenter)}`,
+        `${file}: line ${lines[i]} (sample ${quote(samples[i])}): center ${quote(center)} is not this center's name ${quote(fixedCenter)} (its folder's name, or --name)`,
       );
     }
   });

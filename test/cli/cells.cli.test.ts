@@ -266,6 +266,11 @@ describe("fedseq cells", () => {
       /^fedseq: --design: /,
     ],
     [
+      "a name no plan can list (a comma in it)",
+      () => ["cells", "--data", pooled, "--name", "hospital_a,hospital_b", "--design", "~ tissue"],
+      /^fedseq: --name: a center's name holds no comma and no spaces around it \(plan --centers lists the names separated by commas\), got "hospital_a,hospital_b"$/,
+    ],
+    [
       "neither --data nor --counts",
       () => ["cells", "--name", "hospital_a", "--design", "~ tissue"],
       /^fedseq: cells: give either --data DIR, or both --counts FILE and --metadata FILE$/,

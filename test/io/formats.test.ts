@@ -514,7 +514,7 @@ describe("mistakes in per-center layouts", () => {
     expect((await readDataset(ok)).centers).toEqual(["a"]);
     await expectInputError(
       centers({ a: [A[0], "sample,condition,center\nS1,a,a\nS2,b,z\n"] }),
-      /a[/\\]metadata\.csv: line 3 \(sample "S2"\): center "z" differs from the folder's name "a"$/,
+      /a[/\\]metadata\.csv: line 3 \(sample "S2"\): center "z" is not this center's name "a" \(its folder's name, or --name\)$/,
     );
   });
 
