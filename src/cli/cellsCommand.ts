@@ -3,7 +3,7 @@
  * each cell of the design holds — read from its data as `fedseq center` will check it, for the
  * federation's `cells.json` (`fedseq plan --cell-sizes`, repeatable: one file per center).
  */
-import { existsSync, lstatSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { Command } from "commander";
 import { localLevels } from "../design/designMatrix.js";
 import { parseFormula } from "../design/formula.js";
@@ -42,10 +42,11 @@ export async function centerCellSizes(
   return { [data.name]: localCellSizes({ design: flags.design, levels }, data) };
 }
 
-/** Whether `path` is a symbolic link (existsSync follows links: a dangling one is not "there"). */
-function isLink(path: string): boolean {
+/** Whether something is at `path`: a file, folder, device, or a link, dangling or not. */
+function taken(path: string): boolean {
   try {
-    return lstatSync(path).isSymbolicLink();
+    lstatSync(path);
+    return true;
   } catch {
     return false;
   }
@@ -71,7 +72,7 @@ Example (each center runs it on its own data and sends the file to whoever write
       if (out !== undefined) {
         forOption("--out", () => checkLogFile("--out", out));
         // Never over a file (the center's own tables, a link, a device): the row is a new file.
-        if (existsSync(out) || isLink(out))
+        if (taken(out))
           throw new InputError(`--out ${out}: already exists (remove it first, or name another)`);
       }
       const text = `${JSON.stringify(await centerCellSizes(flags), null, 2)}\n`;

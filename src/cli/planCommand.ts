@@ -115,8 +115,9 @@ function readCellSizesFiles(
       rows.set(center, row);
     }
   }
+  // A row's own file; for a center in none, every file given.
   const named = (center: string | undefined) =>
-    `--cell-sizes ${files.length === 1 ? files[0] : (fileOf.get(center ?? "") ?? files.join(", "))}`;
+    `--cell-sizes ${fileOf.get(center ?? "") ?? files.join(", ")}`;
   return checkNamed(Object.fromEntries(rows), named, centers, cells);
 }
 

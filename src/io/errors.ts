@@ -21,9 +21,13 @@ const ERRNO_REASONS: Record<string, string> = {
  * (`cannot read counts.csv: no such file`); the original error is kept as `cause`.
  */
 export function unreadableFile(file: string, error: unknown): InputError {
+  return new InputError(`cannot read ${file}: ${reasonOf(error)}`, { cause: error });
+}
+
+/** A file-system error's reason in words (`no such file`), else its code or text. */
+function reasonOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = (code && ERRNO_REASONS[code]) ?? code ?? String(error);
-  return new InputError(`cannot read ${file}: ${reason}`, { cause: error });
+  return (code && ERRNO_REASONS[code]) ?? code ?? String(error);
 }
 
 /**
@@ -32,7 +36,5 @@ export function unreadableFile(file: string, error: unknown): InputError {
  * as `cause`.
  */
 export function unwritableFile(flag: string, file: string, error: unknown): InputError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = (code && ERRNO_REASONS[code]) ?? code ?? String(error);
-  return new InputError(`${flag} ${file}: cannot write: ${reason}`, { cause: error });
+  return new InputError(`${flag} ${file}: cannot write: ${reasonOf(error)}`, { cause: error });
 }

@@ -54,6 +54,39 @@ function centerFolders(pooled: string): Record<string, string> {
   return folders;
 }
 
+/**
+ * `fedseq plan` of `design` over `centers` with the factors' `levels`, from the row files, in
+ * clear with k = 1 (all these tests' few samples allow), written to `out`.
+ */
+function planFromRows(
+  design: string,
+  levels: readonly string[],
+  centers: readonly string[],
+  files: readonly string[],
+  out: string,
+) {
+  return hosted([
+    "plan",
+    "--design",
+    design,
+    ...levels.flatMap((l) => ["--levels", l]),
+    "--centers",
+    centers.join(","),
+    ...files.flatMap((f) => ["--cell-sizes", f]),
+    "--min-cell",
+    "1",
+    "--no-secure-aggregation",
+    "--no-verify-requests",
+    "--out",
+    out,
+  ]);
+}
+
+/** `fedseq plan --data` of the pooled folder `data`, `~ tissue`, k = 2, written to `out`. */
+function trialPlan(data: string, out: string) {
+  return hosted(["plan", "--data", data, "--design", "~ tissue", "--min-cell", "2", "--out", out]);
+}
+
 describe("fedseq cells", () => {
   const pooled = sharedSubset(tmp, "bodymap", 200);
   const folders = centerFolders(pooled);
@@ -100,17 +133,7 @@ describe("fedseq cells", () => {
     ]);
     expect(made.code, made.stderr).toBe(0);
     const fromData = join(tmp.dir, "plan-data.json");
-    const trial = await hosted([
-      "plan",
-      "--data",
-      pooled,
-      "--design",
-      "~ tissue",
-      "--min-cell",
-      "2",
-      "--out",
-      fromData,
-    ]);
+    const trial = await trialPlan(pooled, fromData);
     expect(trial.code, trial.stderr).toBe(0);
     expect(readFileSync(fromFiles, "utf8")).toBe(readFileSync(fromData, "utf8"));
   });
@@ -185,27 +208,16 @@ describe("fedseq cells", () => {
     // The plan of that design takes the factor row, and names the covariate row's cells as not
     // the design's.
     const plan = (row: string, name: string) =>
-      hosted([
-        "plan",
-        "--design",
+      planFromRows(
         "~ factor(batch) + tissue",
-        "--levels",
-        "batch=1,2",
-        "--levels",
-        "tissue=adipose,blood,heart,skeletal_muscle",
-        "--centers",
-        "hospital_a,hospital_b",
-        "--cell-sizes",
-        tmp.write(`batched-${name}.json`, row),
-        "--cell-sizes",
-        tmp.write("batched-b.json", '{"hospital_b": {"batch=1,tissue=blood": 2}}'),
-        "--min-cell",
-        "1",
-        "--no-secure-aggregation",
-        "--no-verify-requests",
-        "--out",
+        ["batch=1,2", "tissue=adipose,blood,heart,skeletal_muscle"],
+        ["hospital_a", "hospital_b"],
+        [
+          tmp.write(`batched-${name}.json`, row),
+          tmp.write("batched-b.json", '{"hospital_b": {"batch=1,tissue=blood": 2}}'),
+        ],
         join(tmp.dir, `batched-plan-${name}.json`),
-      ]);
+      );
     const taken = await plan(factor.stdout, "factor");
     expect(taken.code, taken.stderr).toBe(0);
     const refused = await plan(covariate.stdout, "covariate");
@@ -328,17 +340,7 @@ describe("fedseq cells", () => {
     // /proc takes no new file: Node's error, as one line.
     for (const run of [
       await hosted([...args, "--out", "/proc/cells.json"]),
-      await hosted([
-        "plan",
-        "--data",
-        pooled,
-        "--design",
-        "~ tissue",
-        "--min-cell",
-        "2",
-        "--out",
-        "/proc/plan.json",
-      ]),
+      await trialPlan(pooled, "/proc/plan.json"),
     ]) {
       expect(run.code).toBe(2);
       expect(run.stderr.trimEnd()).toMatch(
@@ -349,22 +351,13 @@ describe("fedseq cells", () => {
 
   it("plan reads a row file with a byte-order mark, and refuses a row named __proto__", async () => {
     const plan = (...files: string[]) =>
-      hosted([
-        "plan",
-        "--design",
+      planFromRows(
         "~ tissue",
-        "--levels",
-        "tissue=adipose,blood",
-        "--centers",
-        "hospital_a,hospital_b",
-        ...files.flatMap((f) => ["--cell-sizes", f]),
-        "--min-cell",
-        "1",
-        "--no-secure-aggregation",
-        "--no-verify-requests",
-        "--out",
+        ["tissue=adipose,blood"],
+        ["hospital_a", "hospital_b"],
+        files,
         join(tmp.dir, `bom-plan-${files.length}-${files[0].length}.json`),
-      ]);
+      );
     const a = tmp.write("row-a.json", '{"hospital_a": {"tissue=adipose": 2}}\n');
     const bom = tmp.write("row-b-bom.json", '\uFEFF{"hospital_b": {"tissue=blood": 2}}\n');
     const read = await plan(a, bom);
@@ -392,20 +385,13 @@ describe("fedseq cells", () => {
       list: tmp.write("rows-list.json", "[1, 2]\n"),
     };
     const plan = (...files: string[]) =>
-      hosted([
-        "plan",
-        "--design",
+      planFromRows(
         "~ tissue",
-        "--levels",
-        "tissue=adipose,blood",
-        "--centers",
-        CENTERS.join(","),
-        ...files.flatMap((f) => ["--cell-sizes", f]),
-        "--min-cell",
-        "1",
-        "--out",
+        ["tissue=adipose,blood"],
+        CENTERS,
+        files,
         join(tmp.dir, "refused.json"),
-      ]);
+      );
     const twice = await plan(rows.a, rows.bc, rows.again);
     expect(twice.code).toBe(2);
     expect(twice.stderr.trimEnd()).toBe(
